@@ -1,0 +1,98 @@
+#include "crypto/ed25519.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace fundledger {
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+PkeyPtr PrivatePkey(ByteView seed) {
+  return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+}
+
+}  // namespace
+
+Ed25519PrivateKey Ed25519PrivateKey::Generate() {
+  std::array<uint8_t, kEd25519SeedBytes> seed;
+  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1) std::abort();
+  Result<Ed25519PrivateKey> key = FromSeed(seed);
+  OPENSSL_cleanse(seed.data(), seed.size());
+  if (!key.ok()) std::abort();
+  return *key;
+}
+
+Result<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(ByteView seed) {
+  if (seed.size() != kEd25519SeedBytes) {
+    return InvalidArgument("an Ed25519 private key seed is 32 bytes, got " +
+                           std::to_string(seed.size()));
+  }
+  PkeyPtr pkey = PrivatePkey(seed);
+  if (!pkey) return InvalidArgument("OpenSSL rejected the Ed25519 seed");
+  Ed25519PrivateKey key;
+  std::memcpy(key.seed_.data(), seed.data(), seed.size());
+  size_t len = key.public_key_.size();
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), key.public_key_.data(), &len) != 1 ||
+      len != kEd25519PublicKeyBytes) {
+    return Internal("could not derive the Ed25519 public key");
+  }
+  return key;
+}
+
+Ed25519PrivateKey::~Ed25519PrivateKey() { OPENSSL_cleanse(seed_.data(), seed_.size()); }
+
+Ed25519Signature Ed25519PrivateKey::Sign(ByteView message) const {
+  PkeyPtr pkey = PrivatePkey(seed_);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  Ed25519Signature sig;
+  size_t len = sig.size();
+  // A failure here means a broken OpenSSL or memory exhaustion: nothing sensible to return.
+  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
+      len != sig.size()) {
+    std::abort();
+  }
+  return sig;
+}
+
+Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes) {
+  if (bytes.size() != kEd25519PublicKeyBytes) {
+    return InvalidArgument("an Ed25519 public key is 32 bytes, got " + std::to_string(bytes.size()));
+  }
+  Ed25519PublicKey key;
+  std::memcpy(key.data(), bytes.data(), bytes.size());
+  return key;
+}
+
+Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature) {
+  if (signature.size() != kEd25519SignatureBytes) {
+    return Corruption("an Ed25519 signature is 64 bytes, got " + std::to_string(signature.size()));
+  }
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
+                                           public_key.size()));
+  if (!pkey) return Corruption("not a valid Ed25519 public key");
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+    return Internal("OpenSSL could not start Ed25519 verification");
+  }
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+                       message.size()) != 1) {
+    return Corruption("Ed25519 signature does not verify");
+  }
+  return Status::Ok();
+}
+
+}  // namespace fundledger

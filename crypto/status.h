@@ -1,0 +1,138 @@
+// Status and Result<T>: how every fundledger module reports an error.
+//
+// Errors are values. A Status carries a stable code (which maps onto an HTTP status for the
+// API), a message a finance clerk or auditor can act on, and, where the error is about one
+// part of the input, the field and the 1-based line (or entry index) it concerns.
+// Exceptions never cross a module boundary; code that calls a throwing library converts
+// at the call site.
+//
+//   Result<Checkpoint> cp = ParseCheckpoint(text);
+//   if (!cp.ok()) return cp.status();
+//   use(cp->size);
+//
+// This header sits in crypto/ because crypto is the bottom of the dependency graph
+// (crypto <- ledger <- projections <- replay <- api) and every layer needs it.
+#pragma once
+
+#include <cassert>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace fundledger {
+
+enum class StatusCode : uint8_t {
+  kOk = 0,
+  kInvalidArgument,   // 400: malformed input
+  kUnauthenticated,   // 401
+  kPermissionDenied,  // 403
+  kNotFound,          // 404
+  kConflict,          // 409: idempotency key reused with another body, state conflict
+  kTooLarge,          // 413: a limit on size was exceeded
+  kRuleViolation,     // 422: well-formed, but a ledger rule forbids it
+  kOverloaded,        // 503: queue full, try again later
+  kCorruption,        // 500: stored or supplied data fails an integrity check
+  kIoError,           // 500: the disk or the OS failed
+  kInternal,          // 500: a bug
+};
+
+std::string_view StatusCodeName(StatusCode code);  // "invalid_argument", ...
+int HttpStatusFor(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  const std::string& field() const { return field_; }
+  // 1-based line of a multi-line input, or 0 when the error is not about one line.
+  uint64_t line() const { return line_; }
+
+  Status& WithField(std::string field) {
+    field_ = std::move(field);
+    return *this;
+  }
+  Status& WithLine(uint64_t line) {
+    line_ = line;
+    return *this;
+  }
+
+  // "<code>: <message>[ (field F)][ (line N)]", for logs and the CLI.
+  std::string ToString() const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+  std::string field_;
+  uint64_t line_ = 0;
+};
+
+inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
+inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
+inline Status RuleViolation(std::string m) { return {StatusCode::kRuleViolation, std::move(m)}; }
+inline Status Overloaded(std::string m) { return {StatusCode::kOverloaded, std::move(m)}; }
+inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
+inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+// A value or the Status explaining why there is none.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    assert(!status_.ok() && "a Result built from a Status must carry an error");
+  }
+
+  bool ok() const { return value_.has_value(); }
+  const Status& status() const { return status_; }
+
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+}  // namespace fundledger
+
+// Returns early from the enclosing function when `expr` (a Status) is not ok.
+#define FL_RETURN_IF_ERROR(expr)            \
+  do {                                      \
+    ::fundledger::Status fl_status_ = (expr); \
+    if (!fl_status_.ok()) return fl_status_; \
+  } while (0)
+
+#define FL_CONCAT_INNER(a, b) a##b
+#define FL_CONCAT(a, b) FL_CONCAT_INNER(a, b)
+// Declares `lhs` from a Result<T> expression, or returns its Status.
+#define FL_ASSIGN_OR_RETURN(lhs, expr) \
+  FL_ASSIGN_OR_RETURN_IMPL(FL_CONCAT(fl_result_, __LINE__), lhs, expr)
+#define FL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) return tmp.status();            \
+  lhs = std::move(tmp).value()
