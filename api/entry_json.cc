@@ -1,0 +1,148 @@
+#include "api/entry_json.h"
+
+#include <ctime>
+
+#include "crypto/merkle.h"
+#include "ledger/entry_codec.h"
+
+namespace fundledger {
+namespace json = boost::json;
+namespace {
+
+json::array HashArray(std::span<const Hash> hashes) {
+  json::array out;
+  for (const Hash& h : hashes) out.emplace_back(HashHex(h));
+  return out;
+}
+
+json::object PayloadJson(const EntryView& e) {
+  json::object p;
+  switch (e.event_type) {
+    case fb::EventType::Genesis: {
+      Result<GenesisView> g = DecodeGenesis(e.payload);
+      if (!g.ok()) {
+        p["error"] = g.status().message();
+        break;
+      }
+      p["origin"] = g->origin;
+      p["public_key"] = HexEncode(g->public_key);
+      p["created_ms"] = g->created_ms;
+      p["format"] = g->format;
+      break;
+    }
+    case fb::EventType::Memo: {
+      Result<MemoView> m = DecodeMemo(e.payload);
+      if (!m.ok()) {
+        p["error"] = m.status().message();
+        break;
+      }
+      p["text"] = m->text;
+      p["reference"] = m->reference;
+      break;
+    }
+    case fb::EventType::Unknown:
+      p["bytes"] = Base64Encode(e.payload);
+      break;
+  }
+  return p;
+}
+
+void Pretty(std::string& out, const json::value& v, int indent) {
+  auto pad = [&](int n) { out.append(static_cast<size_t>(n) * 2, ' '); };
+  if (v.is_object()) {
+    const json::object& o = v.as_object();
+    if (o.empty()) {
+      out += "{}";
+      return;
+    }
+    out += "{\n";
+    size_t i = 0;
+    for (const auto& kv : o) {
+      pad(indent + 1);
+      out += json::serialize(json::string(kv.key()));
+      out += ": ";
+      Pretty(out, kv.value(), indent + 1);
+      out += ++i < o.size() ? ",\n" : "\n";
+    }
+    pad(indent);
+    out += "}";
+  } else if (v.is_array()) {
+    const json::array& a = v.as_array();
+    if (a.empty()) {
+      out += "[]";
+      return;
+    }
+    out += "[\n";
+    for (size_t i = 0; i < a.size(); ++i) {
+      pad(indent + 1);
+      Pretty(out, a[i], indent + 1);
+      out += i + 1 < a.size() ? ",\n" : "\n";
+    }
+    pad(indent);
+    out += "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+std::string IsoTimeMs(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+Result<json::object> EntryToJson(uint64_t index, ByteView bytes) {
+  FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+  json::object o;
+  o["index"] = e.index;
+  if (e.index != index) o["stored_at_index"] = index;
+  o["timestamp_ms"] = e.timestamp_ms;
+  o["timestamp"] = IsoTimeMs(e.timestamp_ms);
+  o["actor"] = e.actor;
+  o["role"] = RoleName(e.role);
+  o["idempotency_key"] = e.idempotency_key;
+  o["event_type"] = EventTypeName(e.event_type);
+  o["prev_leaf_hash"] = HashHex(e.prev_leaf_hash);
+  o["leaf_hash"] = HashHex(HashLeaf(bytes));
+  o["payload"] = PayloadJson(e);
+  o["raw"] = Base64Encode(bytes);
+  return o;
+}
+
+json::object InclusionProofJson(uint64_t index, uint64_t size, const Hash& leaf_hash,
+                                std::span<const Hash> proof, const Hash& root) {
+  json::object o;
+  o["index"] = index;
+  o["size"] = size;
+  o["leaf_hash"] = HashHex(leaf_hash);
+  o["proof"] = HashArray(proof);
+  o["root"] = HashHex(root);
+  return o;
+}
+
+json::object ConsistencyProofJson(uint64_t old_size, uint64_t size, std::span<const Hash> proof,
+                                  const Hash& old_root, const Hash& root) {
+  json::object o;
+  o["old"] = old_size;
+  o["size"] = size;
+  o["proof"] = HashArray(proof);
+  o["old_root"] = HashHex(old_root);
+  o["root"] = HashHex(root);
+  return o;
+}
+
+std::string PrettyJson(const json::value& value) {
+  std::string out;
+  Pretty(out, value, 0);
+  out += "\n";
+  return out;
+}
+
+}  // namespace fundledger

@@ -1,0 +1,174 @@
+#include "ledger/entry_codec.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cstring>
+
+namespace fundledger {
+namespace {
+
+constexpr size_t kVerifierDepthMax = 64;
+constexpr size_t kVerifierTablesMax = 1'000'000;
+
+template <typename Table>
+bool VerifyTable(ByteView bytes) {
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), kVerifierDepthMax, kVerifierTablesMax);
+  return verifier.VerifyBuffer<Table>(nullptr);
+}
+
+Status PayloadError(fb::EventType type, std::string why) {
+  return InvalidArgument(std::string(EventTypeName(type)) + " payload " + why);
+}
+
+}  // namespace
+
+std::string_view RoleName(fb::Role role) {
+  switch (role) {
+    case fb::Role::system: return "system";
+    case fb::Role::admin: return "admin";
+    case fb::Role::maker: return "maker";
+    case fb::Role::checker: return "checker";
+    case fb::Role::auditor: return "auditor";
+    case fb::Role::charity: return "charity";
+    case fb::Role::reader: return "public";
+  }
+  return "unknown";
+}
+
+Result<fb::Role> RoleFromName(std::string_view name) {
+  for (fb::Role r : {fb::Role::system, fb::Role::admin, fb::Role::maker, fb::Role::checker,
+                     fb::Role::auditor, fb::Role::charity, fb::Role::reader}) {
+    if (RoleName(r) == name) return r;
+  }
+  return InvalidArgument("unknown role '" + std::string(name) +
+                         "' (admin, maker, checker, auditor, charity, public)");
+}
+
+std::string_view EventTypeName(fb::EventType type) {
+  const char* name = fb::EnumNameEventType(type);
+  return name != nullptr && *name != '\0' ? name : "Unknown";
+}
+
+Status ValidateNewEntry(const NewEntry& e) {
+  if (e.actor.empty() || e.actor.size() > kActorBytesMax) {
+    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes").WithField("actor");
+  }
+  if (e.payload.size() > kEntryBytesMax - 1024) {
+    return TooLarge("payload is larger than " + std::to_string(kEntryBytesMax - 1024) + " bytes");
+  }
+  switch (e.event_type) {
+    case fb::EventType::Genesis:
+      if (!DecodeGenesis(e.payload).ok()) return PayloadError(e.event_type, "is not a valid Genesis");
+      return Status::Ok();
+    case fb::EventType::Memo: {
+      Result<MemoView> m = DecodeMemo(e.payload);
+      if (!m.ok()) return PayloadError(e.event_type, "is not a valid Memo");
+      if (m->text.empty() || m->text.size() > kMemoTextBytesMax) {
+        return InvalidArgument("memo text must be 1.." + std::to_string(kMemoTextBytesMax) + " bytes")
+            .WithField("text");
+      }
+      return Status::Ok();
+    }
+    case fb::EventType::Unknown:
+      break;
+  }
+  return InvalidArgument("unknown event type " +
+                         std::to_string(static_cast<unsigned>(e.event_type)))
+      .WithField("event_type");
+}
+
+Bytes EncodeEntry(const NewEntry& e, std::string_view idempotency_key, uint64_t index,
+                  int64_t timestamp_ms, const Hash& prev_leaf_hash) {
+  flatbuffers::FlatBufferBuilder b(256 + e.payload.size());
+  auto actor = b.CreateString(e.actor);
+  auto key = b.CreateString(idempotency_key);
+  // The payload is itself a FlatBuffer read in place: align it like a buffer of its own.
+  b.ForceVectorAlignment(e.payload.size(), 1, kPayloadAlignment);
+  auto payload = b.CreateVector(e.payload.data(), e.payload.size());
+  fb::Hash32 prev(flatbuffers::span<const uint8_t, 32>(prev_leaf_hash.data(), 32));
+  fb::EntryBuilder eb(b);
+  eb.add_index(index);
+  eb.add_timestamp_ms(timestamp_ms);
+  eb.add_actor(actor);
+  eb.add_role(e.role);
+  eb.add_idempotency_key(key);
+  eb.add_prev_leaf_hash(&prev);
+  eb.add_event_type(e.event_type);
+  eb.add_payload(payload);
+  b.Finish(eb.Finish(), fb::EntryIdentifier());
+  return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+Result<EntryView> DecodeEntry(ByteView bytes) {
+  assert(reinterpret_cast<uintptr_t>(bytes.data()) % kPayloadAlignment == 0 &&
+         "entries are decoded from 8-byte aligned memory");
+  if (bytes.size() > kEntryBytesMax) return Corruption("entry is larger than the 16 MiB limit");
+  if (!VerifyTable<fb::Entry>(bytes) || !fb::EntryBufferHasIdentifier(bytes.data())) {
+    return Corruption("not a valid Entry buffer (FlatBuffers verification failed)");
+  }
+  const fb::Entry* e = fb::GetEntry(bytes.data());
+  if (e->actor() == nullptr || e->prev_leaf_hash() == nullptr || e->payload() == nullptr) {
+    return Corruption("entry lacks a required field (actor, prev_leaf_hash or payload)");
+  }
+  EntryView v;
+  v.index = e->index();
+  v.timestamp_ms = e->timestamp_ms();
+  v.actor = e->actor()->string_view();
+  v.role = e->role();
+  if (e->idempotency_key() != nullptr) v.idempotency_key = e->idempotency_key()->string_view();
+  std::memcpy(v.prev_leaf_hash.data(), e->prev_leaf_hash()->bytes()->data(), kHashBytes);
+  v.event_type = e->event_type();
+  v.payload = ByteView(e->payload()->data(), e->payload()->size());
+  if (!v.payload.empty() && (v.payload.data() - bytes.data()) % kPayloadAlignment != 0) {
+    return Corruption("payload does not start at a multiple of 8 bytes into the entry");
+  }
+  return v;
+}
+
+Bytes EncodeGenesis(std::string_view origin, const Ed25519PublicKey& public_key,
+                    int64_t created_ms) {
+  flatbuffers::FlatBufferBuilder b(256);
+  auto o = b.CreateString(origin);
+  auto k = b.CreateVector(public_key.data(), public_key.size());
+  auto f = b.CreateString(kLogFormat);
+  b.Finish(fb::CreateGenesis(b, o, k, created_ms, f));
+  return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+Result<GenesisView> DecodeGenesis(ByteView payload) {
+  if (!VerifyTable<fb::Genesis>(payload)) return Corruption("not a valid Genesis buffer");
+  const fb::Genesis* g = flatbuffers::GetRoot<fb::Genesis>(payload.data());
+  if (g->origin() == nullptr || g->public_key() == nullptr || g->format() == nullptr) {
+    return Corruption("genesis lacks origin, public_key or format");
+  }
+  GenesisView v;
+  v.origin = g->origin()->string_view();
+  FL_ASSIGN_OR_RETURN(v.public_key,
+                      Ed25519PublicKeyFromBytes(ByteView(g->public_key()->data(), g->public_key()->size())));
+  v.created_ms = g->created_ms();
+  v.format = g->format()->string_view();
+  return v;
+}
+
+}  // namespace fundledger
+
+namespace fundledger {
+
+Bytes EncodeMemo(std::string_view text, std::string_view reference) {
+  flatbuffers::FlatBufferBuilder b(64 + text.size() + reference.size());
+  auto t = b.CreateString(text);
+  auto r = b.CreateString(reference);
+  b.Finish(fb::CreateMemo(b, t, r));
+  return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+Result<MemoView> DecodeMemo(ByteView payload) {
+  if (!VerifyTable<fb::Memo>(payload)) return Corruption("not a valid Memo buffer");
+  const fb::Memo* m = flatbuffers::GetRoot<fb::Memo>(payload.data());
+  MemoView v;
+  if (m->text() != nullptr) v.text = m->text()->string_view();
+  if (m->reference() != nullptr) v.reference = m->reference()->string_view();
+  return v;
+}
+
+}  // namespace fundledger

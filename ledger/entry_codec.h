@@ -1,0 +1,82 @@
+// Building and reading log entries (the `Entry` table of entry.fbs).
+//
+// EncodeEntry is called by the log writer only, after it has assigned index, timestamp and
+// prev_leaf_hash. DecodeEntry runs the FlatBuffers verifier over every buffer it reads back
+// and checks the envelope's own invariants, so no code ever touches an unverified entry.
+//
+//   Result<EntryView> e = DecodeEntry(stored_bytes);
+//   if (!e.ok()) return e.status();         // names what is wrong with the buffer
+//   if (e->event_type == fb::EventType::Genesis) ...
+//
+// An EntryView points into the buffer it was decoded from; keep the buffer alive. Decode
+// from 8-byte aligned memory (a Bytes vector is; a RocksDB slice may not be).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "crypto/ed25519.h"
+#include "crypto/sha256.h"
+#include "ledger/entry_generated.h"
+
+namespace fundledger {
+
+inline constexpr std::string_view kLogFormat = "fundledger-log-v1";
+inline constexpr size_t kEntryBytesMax = 16 << 20;       // one entry, envelope included
+inline constexpr size_t kActorBytesMax = 128;
+inline constexpr size_t kIdempotencyKeyBytesMax = 128;
+// The payload starts at a multiple of 8 bytes from the start of its entry, so that, with the
+// entry itself in 8-byte aligned memory, the nested FlatBuffer can be read in place.
+inline constexpr size_t kPayloadAlignment = 8;
+
+// What a submitter provides; the writer adds index, timestamp, prev_leaf_hash and the
+// idempotency key of the submission the entry belongs to.
+struct NewEntry {
+  std::string actor;
+  fb::Role role = fb::Role::system;
+  fb::EventType event_type = fb::EventType::Unknown;
+  Bytes payload;  // a FlatBuffer whose root table is the one event_type names
+};
+
+struct EntryView {
+  uint64_t index = 0;
+  int64_t timestamp_ms = 0;
+  std::string_view actor;
+  fb::Role role = fb::Role::system;
+  std::string_view idempotency_key;
+  Hash prev_leaf_hash{};
+  fb::EventType event_type = fb::EventType::Unknown;
+  ByteView payload;
+};
+
+struct GenesisView {
+  std::string_view origin;
+  Ed25519PublicKey public_key{};
+  int64_t created_ms = 0;
+  std::string_view format;
+};
+
+// Checks the fields a submitter controls: limits, and a payload that verifies as its type.
+Status ValidateNewEntry(const NewEntry& entry);
+
+Bytes EncodeEntry(const NewEntry& entry, std::string_view idempotency_key, uint64_t index,
+                  int64_t timestamp_ms, const Hash& prev_leaf_hash);
+Result<EntryView> DecodeEntry(ByteView bytes);
+
+Bytes EncodeGenesis(std::string_view origin, const Ed25519PublicKey& public_key,
+                    int64_t created_ms);
+Result<GenesisView> DecodeGenesis(ByteView payload);
+
+inline constexpr size_t kMemoTextBytesMax = 4096;
+struct MemoView {
+  std::string_view text;
+  std::string_view reference;
+};
+Bytes EncodeMemo(std::string_view text, std::string_view reference);
+Result<MemoView> DecodeMemo(ByteView payload);
+
+std::string_view RoleName(fb::Role role);           // "maker", ...
+Result<fb::Role> RoleFromName(std::string_view name);
+std::string_view EventTypeName(fb::EventType type);  // "Genesis", ...
+
+}  // namespace fundledger

@@ -1,0 +1,591 @@
+#include "ledger/log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "crypto/key_file.h"
+
+namespace fundledger {
+namespace {
+
+constexpr char kMetaFormat[] = "format";
+constexpr char kMetaOrigin[] = "origin";
+constexpr char kMetaSize[] = "size";
+constexpr size_t kIdempotencyValueBytes = 8 + 8 + kHashBytes;
+
+rocksdb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+ByteView ToBytes(const rocksdb::Slice& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNoSpace()) return IoError(what + ": the disk is full (" + s.ToString() + ")");
+  if (s.IsCorruption()) return Corruption(what + ": " + s.ToString());
+  if (s.IsNotFound()) return NotFound(what + ": not found");
+  return IoError(what + ": " + s.ToString());
+}
+
+std::string U64Value(uint64_t v) {
+  std::string s(8, '\0');
+  PutBigEndian64(v, reinterpret_cast<uint8_t*>(s.data()));
+  return s;
+}
+
+Status StoreError(const std::string& dir, std::string why) {
+  return Corruption("store " + dir + " is inconsistent and was not opened: " + std::move(why));
+}
+
+}  // namespace
+
+std::string StorePath(const std::string& data_dir) { return data_dir + "/store"; }
+std::string SigningKeyPath(const std::string& data_dir) { return data_dir + "/signing.key"; }
+
+std::string EntryKey(uint64_t index) { return U64Value(index); }
+
+std::string TreeKey(uint8_t level, uint64_t index) {
+  std::string s(9, '\0');
+  s[0] = static_cast<char>(level);
+  PutBigEndian64(index, reinterpret_cast<uint8_t*>(s.data() + 1));
+  return s;
+}
+
+Hash SubmissionDigest(const Submission& submission) {
+  Sha256 h;
+  uint8_t n[8];
+  auto put_len = [&](uint64_t v) {
+    PutBigEndian64(v, n);
+    h.Update(ByteView(n, 8));
+  };
+  put_len(submission.entries.size());
+  for (const NewEntry& e : submission.entries) {
+    put_len(e.actor.size());
+    h.Update(AsBytes(e.actor));
+    h.Update(static_cast<uint8_t>(e.role));
+    put_len(static_cast<uint64_t>(e.event_type));
+    put_len(e.payload.size());
+    h.Update(e.payload);
+  }
+  return h.Finish();
+}
+
+Log::Log(std::string data_dir, LogOptions options)
+    : data_dir_(std::move(data_dir)), options_(std::move(options)) {}
+
+Log::~Log() {
+  Status s = Close();
+  (void)s;  // a destructor cannot report; callers who care call Close() themselves
+}
+
+int64_t Log::NowMs() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Log::OpenDb(bool create) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = create;
+  db_options.error_if_exists = create;
+  db_options.create_missing_column_families = create;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  rocksdb::ColumnFamilyOptions cf_options;
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kEntriesColumn, kTreeColumn,
+                           kIdempotencyColumn, kMetaColumn, kCheckpointsColumn}) {
+    cfs.emplace_back(name, cf_options);
+  }
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      options_.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, StorePath(data_dir_), cfs, &handles_, &db)
+          : rocksdb::DB::Open(db_options, StorePath(data_dir_), cfs, &handles_, &db);
+  if (!s.ok()) {
+    if (s.IsInvalidArgument() || s.IsPathNotFound() || s.IsIOError()) {
+      if (!create && !std::filesystem::exists(StorePath(data_dir_))) {
+        return NotFound("no ledger at " + data_dir_ + " (run `fundledger init --data " + data_dir_ +
+                        " --origin NAME` first)");
+      }
+    }
+    return FromRocks(s, "cannot open the store at " + StorePath(data_dir_));
+  }
+  db_.reset(db);
+  entries_cf_ = handles_[1];
+  tree_cf_ = handles_[2];
+  idem_cf_ = handles_[3];
+  meta_cf_ = handles_[4];
+  checkpoints_cf_ = handles_[5];
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Log>> Log::Create(const std::string& data_dir, std::string_view origin,
+                                         LogOptions options) {
+  if (options.read_only) return InvalidArgument("cannot create a store read-only");
+  if (!IsValidKeyName(origin)) {
+    return InvalidArgument("origin must be non-empty with no spaces or '+', e.g. ledger.city.gov.cn")
+        .WithField("origin");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return IoError("cannot create " + data_dir + ": " + ec.message());
+  if (std::filesystem::exists(StorePath(data_dir)) || std::filesystem::exists(SigningKeyPath(data_dir))) {
+    return Conflict("a ledger already exists at " + data_dir);
+  }
+  FL_ASSIGN_OR_RETURN(NoteSigner signer, MakeNoteSigner(origin, Ed25519PrivateKey::Generate()));
+  // The key first: a crash before the store exists leaves a key and no store, which Create
+  // refuses to overwrite and an operator can see and remove; never a store with no key.
+  FL_RETURN_IF_ERROR(WriteSignerKeyFile(SigningKeyPath(data_dir), signer));
+
+  std::unique_ptr<Log> log(new Log(data_dir, options));
+  FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/true));
+  log->signer_ = signer;
+  log->verifier_ = VerifierFor(signer);
+
+  int64_t now = log->NowMs();
+  NewEntry genesis{"system", fb::Role::system, fb::EventType::Genesis,
+                   EncodeGenesis(origin, signer.key.public_key(), now)};
+  Bytes bytes = EncodeEntry(genesis, "", 0, now, Hash{});
+  Hash leaf = HashLeaf(bytes);
+  rocksdb::WriteBatch batch;
+  batch.Put(log->entries_cf_, EntryKey(0), ToSlice(bytes));
+  log->frontier_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
+    batch.Put(log->tree_cf_, TreeKey(level, index), ToSlice(h));
+  });
+  batch.Put(log->meta_cf_, kMetaFormat, std::string(kLogFormat));
+  batch.Put(log->meta_cf_, kMetaOrigin, std::string(origin));
+  batch.Put(log->meta_cf_, kMetaSize, U64Value(1));
+  FL_RETURN_IF_ERROR(log->WriteCheckpoint(&batch, 1, log->frontier_.Root()));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  FL_RETURN_IF_ERROR(FromRocks(log->db_->Write(wo, &batch), "cannot write the genesis entry"));
+  log->last_leaf_hash_ = leaf;
+  log->last_timestamp_ms_ = now;
+  log->checkpoint_size_ = 1;
+  log->last_checkpoint_ms_ = now;
+  log->committed_size_.store(1, std::memory_order_release);
+  log->StartWriter();
+  return log;
+}
+
+Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions options) {
+  if (!options.check_tail_on_open && !options.read_only) {
+    return InvalidArgument("a store opened for writing is always checked on open");
+  }
+  std::unique_ptr<Log> log(new Log(data_dir, options));
+  FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/false));
+  FL_RETURN_IF_ERROR(log->LoadAndCheck());
+  if (!options.read_only) {
+    FL_ASSIGN_OR_RETURN(NoteSigner signer, ReadSignerKeyFile(SigningKeyPath(data_dir)));
+    if (FormatVerifierKey(VerifierFor(signer)) != log->vkey()) {
+      return Corruption("signing key " + SigningKeyPath(data_dir) +
+                        " is not the key named in the genesis entry");
+    }
+    log->signer_ = signer;
+    log->StartWriter();
+  }
+  return log;
+}
+
+Status Log::LoadAndCheck() {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &value);
+  if (!s.ok() || value != kLogFormat) {
+    return StoreError(data_dir_, "metadata does not name format " + std::string(kLogFormat));
+  }
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaSize, &value);
+  if (!s.ok() || value.size() != 8) return StoreError(data_dir_, "metadata has no size");
+  uint64_t size = GetBigEndian64(reinterpret_cast<const uint8_t*>(value.data()));
+  if (size == 0) return StoreError(data_dir_, "metadata size is 0 (no genesis entry)");
+
+  // The entries column must end exactly at size - 1.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), entries_cf_));
+    it->SeekToLast();
+    if (!it->Valid() || it->key().size() != 8) {
+      return StoreError(data_dir_, "entry " + std::to_string(size - 1) + " is missing");
+    }
+    uint64_t last = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data()));
+    if (last > size - 1) {
+      return StoreError(data_dir_, "entry " + std::to_string(size) +
+                                       " exists beyond the recorded size " + std::to_string(size));
+    }
+    if (last < size - 1) {
+      return StoreError(data_dir_, "entry " + std::to_string(last + 1) + " is missing (size is " +
+                                       std::to_string(size) + ")");
+    }
+  }
+  if (ReadNode(0, size).ok()) {
+    return StoreError(data_dir_, "tree has a leaf " + std::to_string(size) + " beyond the size");
+  }
+
+  // Genesis names the key everything else is checked against.
+  FL_ASSIGN_OR_RETURN(Bytes genesis_bytes, ReadStoredEntry(0));
+  Result<EntryView> genesis = DecodeEntry(genesis_bytes);
+  if (!genesis.ok()) return StoreError(data_dir_, "entry 0: " + genesis.status().message());
+  Result<GenesisView> g = genesis->event_type == fb::EventType::Genesis
+                              ? DecodeGenesis(genesis->payload)
+                              : Result<GenesisView>(Corruption("entry 0 is not a Genesis entry"));
+  if (!g.ok()) return StoreError(data_dir_, "entry 0: " + g.status().message());
+  verifier_ = NoteVerifier{std::string(g->origin), NoteKeyId(g->origin, kNoteAlgEd25519, g->public_key),
+                           kNoteAlgEd25519, g->public_key};
+
+  Result<MerkleFrontier> frontier = MerkleFrontier::Load(*this, size);
+  if (!frontier.ok()) {
+    return StoreError(data_dir_, "tree nodes for size " + std::to_string(size) +
+                                     " are missing: " + frontier.status().message());
+  }
+  frontier_ = *frontier;
+  if (!options_.check_tail_on_open) {
+    assert(options_.read_only);
+    committed_size_.store(size, std::memory_order_release);
+    return Status::Ok();
+  }
+
+  // Re-verify the tail: structure, index, chain and leaf hashes.
+  uint64_t begin = size > kOpenCheckEntries ? size - kOpenCheckEntries : 0;
+  Hash prev{};
+  if (begin > 0) {
+    Result<Hash> p = ReadNode(0, begin - 1);
+    if (!p.ok()) return StoreError(data_dir_, "entry " + std::to_string(begin - 1) + ": no leaf hash");
+    prev = *p;
+  }
+  int64_t last_ts = 0;
+  for (uint64_t i = begin; i < size; ++i) {
+    std::string at = "entry " + std::to_string(i) + ": ";
+    Result<Bytes> bytes = ReadStoredEntry(i);
+    if (!bytes.ok()) return StoreError(data_dir_, at + bytes.status().message());
+    Result<EntryView> e = DecodeEntry(*bytes);
+    if (!e.ok()) return StoreError(data_dir_, at + e.status().message());
+    if (e->index != i) return StoreError(data_dir_, at + "records index " + std::to_string(e->index));
+    if (e->prev_leaf_hash != prev) return StoreError(data_dir_, at + "prev_leaf_hash does not match entry " + std::to_string(i - 1));
+    Hash leaf = HashLeaf(*bytes);
+    Result<Hash> stored = ReadNode(0, i);
+    if (!stored.ok() || *stored != leaf) return StoreError(data_dir_, at + "leaf hash does not match the tree");
+    if (e->timestamp_ms < last_ts) return StoreError(data_dir_, at + "timestamp goes backwards");
+    last_ts = e->timestamp_ms;
+    prev = leaf;
+  }
+  last_leaf_hash_ = prev;
+  last_timestamp_ms_ = last_ts;
+
+  // The latest checkpoint must be signed by the genesis key and match the tree.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
+  it->SeekToLast();
+  if (!it->Valid()) return StoreError(data_dir_, "no checkpoint is stored");
+  Result<Checkpoint> cp = OpenCheckpoint(it->value().ToString(), verifier_);
+  if (!cp.ok()) return StoreError(data_dir_, "latest checkpoint: " + cp.status().message());
+  if (cp->size > size) {
+    return StoreError(data_dir_, "latest checkpoint has size " + std::to_string(cp->size) +
+                                     " beyond the log size " + std::to_string(size));
+  }
+  Result<Hash> root = TreeRoot(*this, cp->size);
+  if (!root.ok() || *root != cp->root) {
+    return StoreError(data_dir_, "the tree's root at size " + std::to_string(cp->size) +
+                                     " differs from the signed checkpoint");
+  }
+  checkpoint_size_ = cp->size;
+  last_checkpoint_ms_ = NowMs();
+  committed_size_.store(size, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Log::WriteCheckpoint(void* batch_ptr, uint64_t size, const Hash& root) {
+  assert(signer_.has_value());
+  auto* batch = static_cast<rocksdb::WriteBatch*>(batch_ptr);
+  std::string note = SignNote(FormatCheckpoint(Checkpoint{verifier_.name, size, root, {}}), *signer_);
+  return FromRocks(batch->Put(checkpoints_cf_, U64Value(size), note), "cannot stage checkpoint");
+}
+
+void Log::StartWriter() { writer_ = std::thread([this] { WriterLoop(); }); }
+
+std::future<Result<AppendResult>> Log::Submit(Submission submission) {
+  auto pending = std::make_unique<Pending>();
+  std::future<Result<AppendResult>> future = pending->promise.get_future();
+  auto fail = [&](Status s) {
+    pending->promise.set_value(std::move(s));
+    return std::move(future);
+  };
+  if (options_.read_only) return fail(InvalidArgument("the ledger is opened read-only"));
+  if (submission.entries.empty()) return fail(InvalidArgument("a submission needs at least one entry"));
+  if (submission.entries.size() > kSubmissionEntriesMax) {
+    return fail(TooLarge("a submission holds at most " + std::to_string(kSubmissionEntriesMax) +
+                         " entries, got " + std::to_string(submission.entries.size())));
+  }
+  if (submission.idempotency_key.size() > kIdempotencyKeyBytesMax) {
+    return fail(InvalidArgument("idempotency key is longer than " +
+                                std::to_string(kIdempotencyKeyBytesMax) + " bytes")
+                    .WithField("idempotency_key"));
+  }
+  for (size_t i = 0; i < submission.entries.size(); ++i) {
+    Status s = ValidateNewEntry(submission.entries[i]);
+    if (!s.ok()) return fail(s.WithLine(i + 1));
+  }
+  pending->submission = std::move(submission);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return fail(Overloaded("the ledger is shutting down"));
+    if (queue_.size() >= kQueueSubmissionsMax) {
+      return fail(Overloaded("the commit queue is full (" + std::to_string(kQueueSubmissionsMax) +
+                             " submissions); retry shortly"));
+    }
+    queue_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+  return future;
+}
+
+void Log::WriterLoop() {
+  std::vector<std::unique_ptr<Pending>> group;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every submission has been answered
+      size_t entries = 0;
+      while (!queue_.empty() &&
+             (group.empty() || entries + queue_.front()->submission.entries.size() <= kGroupEntriesMax)) {
+        entries += queue_.front()->submission.entries.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(group);
+    group.clear();
+  }
+}
+
+void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
+  // Staged state: committed only if the WriteBatch is durable.
+  MerkleFrontier frontier = frontier_;
+  Hash last_leaf = last_leaf_hash_;
+  int64_t timestamp = std::max(NowMs(), last_timestamp_ms_);
+  rocksdb::WriteBatch batch;
+  std::vector<std::optional<Result<AppendResult>>> results(group.size());
+  std::vector<std::pair<std::string, std::string>> staged_keys;  // idempotency within the group
+
+  for (size_t g = 0; g < group.size(); ++g) {
+    const Submission& sub = group[g]->submission;
+    Hash digest = SubmissionDigest(sub);
+    if (!sub.idempotency_key.empty()) {
+      std::string existing;
+      bool found = false;
+      for (const auto& [key, value] : staged_keys) {
+        if (key == sub.idempotency_key) {
+          existing = value;
+          found = true;
+        }
+      }
+      if (!found) {
+        rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), idem_cf_, sub.idempotency_key, &existing);
+        if (!s.ok() && !s.IsNotFound()) {
+          results[g] = FromRocks(s, "cannot read the idempotency index");
+          continue;
+        }
+        found = s.ok();
+      }
+      if (found) {
+        assert(existing.size() == kIdempotencyValueBytes);
+        const auto* v = reinterpret_cast<const uint8_t*>(existing.data());
+        if (std::memcmp(v + 16, digest.data(), kHashBytes) != 0) {
+          results[g] = Conflict("idempotency key '" + sub.idempotency_key +
+                                "' was already used for a different request")
+                           .WithField("idempotency_key");
+        } else {
+          results[g] = AppendResult{GetBigEndian64(v), GetBigEndian64(v + 8), /*replayed=*/true};
+        }
+        continue;
+      }
+    }
+    uint64_t first = frontier.size();
+    for (const NewEntry& e : sub.entries) {
+      Bytes bytes = EncodeEntry(e, sub.idempotency_key, frontier.size(), timestamp, last_leaf);
+      assert(bytes.size() <= kEntryBytesMax);
+      Hash leaf = HashLeaf(bytes);
+      batch.Put(entries_cf_, EntryKey(frontier.size()), ToSlice(bytes));
+      frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
+        batch.Put(tree_cf_, TreeKey(level, index), ToSlice(h));
+      });
+      last_leaf = leaf;
+    }
+    if (!sub.idempotency_key.empty()) {
+      std::string value(kIdempotencyValueBytes, '\0');
+      auto* v = reinterpret_cast<uint8_t*>(value.data());
+      PutBigEndian64(first, v);
+      PutBigEndian64(sub.entries.size(), v + 8);
+      std::memcpy(v + 16, digest.data(), kHashBytes);
+      batch.Put(idem_cf_, sub.idempotency_key, value);
+      staged_keys.emplace_back(sub.idempotency_key, value);
+    }
+    results[g] = AppendResult{first, sub.entries.size(), false};
+  }
+
+  uint64_t new_size = frontier.size();
+  Status write_status;
+  bool sign = false;
+  if (new_size > frontier_.size()) {
+    batch.Put(meta_cf_, kMetaSize, U64Value(new_size));
+    sign = options_.checkpoint_interval_ms == 0 ||
+           timestamp - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
+    if (sign) write_status = WriteCheckpoint(&batch, new_size, frontier.Root());
+    if (write_status.ok()) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options_.sync;
+      write_status = FromRocks(db_->Write(wo, &batch), "commit failed, nothing was written");
+    }
+  }
+  if (write_status.ok()) {
+    frontier_ = frontier;
+    last_leaf_hash_ = last_leaf;
+    last_timestamp_ms_ = timestamp;
+    if (sign) {
+      checkpoint_size_ = new_size;
+      last_checkpoint_ms_ = timestamp;
+    }
+    committed_size_.store(new_size, std::memory_order_release);
+  }
+  for (size_t g = 0; g < group.size(); ++g) {
+    assert(results[g].has_value());
+    if (!write_status.ok() && results[g]->ok() && !(*results[g])->replayed) {
+      group[g]->promise.set_value(write_status);
+    } else {
+      group[g]->promise.set_value(std::move(*results[g]));
+    }
+  }
+}
+
+Status Log::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  Status status;
+  if (db_ && signer_ && checkpoint_size_ < frontier_.size()) {
+    rocksdb::WriteBatch batch;
+    status = WriteCheckpoint(&batch, frontier_.size(), frontier_.Root());
+    if (status.ok()) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      status = FromRocks(db_->Write(wo, &batch), "cannot write the final checkpoint");
+    }
+  }
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    rocksdb::Status s = db_->Close();
+    if (status.ok()) status = FromRocks(s, "cannot close the store");
+    db_.reset();
+  }
+  return status;
+}
+
+Result<Bytes> Log::ReadEntry(uint64_t index) const {
+  if (index >= size()) {
+    return NotFound("entry " + std::to_string(index) + " does not exist (log size " +
+                    std::to_string(size()) + ")");
+  }
+  return ReadStoredEntry(index);
+}
+
+Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), entries_cf_, EntryKey(index), &value);
+  if (s.IsNotFound()) return Corruption("entry " + std::to_string(index) + " is missing from the store");
+  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read entry " + std::to_string(index)));
+  ByteView b = ToBytes(value);
+  return Bytes(b.begin(), b.end());
+}
+
+Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), tree_cf_, TreeKey(level, index), &value);
+  if (s.IsNotFound()) {
+    return NotFound("tree node at level " + std::to_string(level) + " index " +
+                    std::to_string(index) + " is missing");
+  }
+  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a tree node"));
+  Result<Hash> h = HashFromBytes(ToBytes(value));
+  if (!h.ok()) return Corruption("tree node at level " + std::to_string(level) + " index " +
+                                 std::to_string(index) + " is not 32 bytes");
+  return h;
+}
+
+Result<std::string> Log::LatestCheckpoint() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
+  it->SeekToLast();
+  FL_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read checkpoints"));
+  if (!it->Valid()) return NotFound("no checkpoint is stored");
+  return it->value().ToString();
+}
+
+Result<std::string> Log::CheckpointAt(uint64_t size) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), checkpoints_cf_, U64Value(size), &value);
+  if (s.IsNotFound()) return NotFound("no checkpoint was signed at size " + std::to_string(size));
+  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a checkpoint"));
+  return value;
+}
+
+Status Log::ScanEntries(uint64_t begin, uint64_t end,
+                        const std::function<Status(uint64_t, ByteView)>& fn) const {
+  end = std::min(end, size());
+  if (begin >= end) return Status::Ok();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // a full scan should not evict the hot set
+  ro.readahead_size = 2 << 20;
+  std::string upper = EntryKey(end);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
+  uint64_t expected = begin;
+  std::vector<uint64_t> aligned;  // RocksDB values are not aligned; entries are decoded in place
+  for (it->Seek(EntryKey(begin)); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Corruption("entries column holds a key that is not 8 bytes");
+    uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data()));
+    if (index != expected) return Corruption("entry " + std::to_string(expected) + " is missing from the store");
+    rocksdb::Slice value = it->value();
+    aligned.resize((value.size() + 7) / 8);
+    std::memcpy(aligned.data(), value.data(), value.size());
+    FL_RETURN_IF_ERROR(fn(index, ByteView(reinterpret_cast<const uint8_t*>(aligned.data()), value.size())));
+    ++expected;
+  }
+  FL_RETURN_IF_ERROR(FromRocks(it->status(), "cannot scan entries"));
+  if (expected != end) return Corruption("entry " + std::to_string(expected) + " is missing from the store");
+  return Status::Ok();
+}
+
+Status Log::ScanCheckpoints(const std::function<Status(uint64_t, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Corruption("checkpoints column holds a key that is not 8 bytes");
+    FL_RETURN_IF_ERROR(fn(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data())),
+                          std::string_view(it->value().data(), it->value().size())));
+  }
+  return FromRocks(it->status(), "cannot scan checkpoints");
+}
+
+Result<std::vector<Hash>> Log::ProveInclusion(uint64_t index, uint64_t size) const {
+  if (size > this->size()) {
+    return NotFound("size " + std::to_string(size) + " is beyond the log size " + std::to_string(this->size()));
+  }
+  return InclusionProof(*this, index, size);
+}
+
+Result<std::vector<Hash>> Log::ProveConsistency(uint64_t old_size, uint64_t size) const {
+  if (size > this->size()) {
+    return NotFound("size " + std::to_string(size) + " is beyond the log size " + std::to_string(this->size()));
+  }
+  return ConsistencyProof(*this, old_size, size);
+}
+
+}  // namespace fundledger

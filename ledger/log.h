@@ -1,0 +1,189 @@
+// The log: fundledger's append-only, hash-chained, Merkle-tree store of entries, on RocksDB.
+//
+// A data directory holds `store/` (RocksDB) and `signing.key` (the Ed25519 key that signs
+// checkpoints; C2SP signer-key form, mode 0600). Entry 0 is the genesis entry naming the
+// origin and the public key.
+//
+// RocksDB column families (all integers big-endian, so byte order is numeric order):
+//   entries      u64 index                 -> Entry bytes exactly as hashed
+//   tree         u8 level || u64 index     -> 32-byte hash of a complete subtree (level 0: leaves)
+//   idempotency  key bytes                 -> u64 first index || u64 count || 32-byte request digest
+//   meta         "format" | "origin" | "size" -> text | text | u64
+//   checkpoints  u64 tree size             -> signed checkpoint note, as served
+//
+// Writes: one writer thread orders entries. Callers Submit() submissions and wait for their
+// future; the writer takes every queued submission (up to a group limit), assigns indexes,
+// timestamps and prev hashes, extends the tree, signs a checkpoint, and writes all of it
+// in one RocksDB WriteBatch with sync: an entry, its tree nodes, its idempotency record, the
+// new size and the checkpoint are durable together or not at all (group commit: concurrent
+// submitters share one fsync). Only then are the futures fulfilled.
+//
+// Reads are thread-safe and see committed entries only.
+//
+//   auto log = Log::Open(dir, {});
+//   Result<AppendResult> r = (*log)->Append(Submission{"key-1", {entry}});
+//   std::string note = *(*log)->LatestCheckpoint();
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/checkpoint.h"
+#include "crypto/merkle.h"
+#include "crypto/note.h"
+#include "ledger/entry_codec.h"
+#include "ledger/log_source.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace fundledger {
+
+// Limits (TigerBeetle style: every queue and batch is bounded).
+inline constexpr size_t kSubmissionEntriesMax = 65'536;   // entries in one atomic submission
+inline constexpr size_t kGroupEntriesMax = 65'536;        // entries in one WriteBatch (soft: one
+                                                          // larger submission still goes alone)
+inline constexpr size_t kQueueSubmissionsMax = 4'096;     // waiting submissions before 503
+inline constexpr uint64_t kOpenCheckEntries = 64;         // tail entries re-verified on open
+
+// Column family names; tests use them to tamper with a store as an attacker would.
+inline constexpr const char* kEntriesColumn = "entries";
+inline constexpr const char* kTreeColumn = "tree";
+inline constexpr const char* kIdempotencyColumn = "idempotency";
+inline constexpr const char* kMetaColumn = "meta";
+inline constexpr const char* kCheckpointsColumn = "checkpoints";
+
+std::string StorePath(const std::string& data_dir);       // <dir>/store
+std::string SigningKeyPath(const std::string& data_dir);  // <dir>/signing.key
+std::string EntryKey(uint64_t index);
+std::string TreeKey(uint8_t level, uint64_t index);
+
+struct LogOptions {
+  // fsync every commit. Off only to measure the cost of durability in benchmarks.
+  bool sync = true;
+  // 0: sign a checkpoint in every commit. Otherwise at most one per interval (and on Close).
+  int64_t checkpoint_interval_ms = 0;
+  // Opens without the writer and without the signing key (verify, prove, export); may run
+  // beside a server that holds the store.
+  bool read_only = false;
+  // Re-verifies the tail entries and the latest checkpoint on open. Full verification turns
+  // this off so that its walk from entry 0, not the tail check, names the first bad entry;
+  // only allowed with read_only.
+  bool check_tail_on_open = true;
+  // Clock for entry timestamps (UTC ms); tests inject a deterministic one.
+  std::function<int64_t()> now_ms;
+};
+
+// One command's entries, appended atomically and at most once per idempotency key.
+struct Submission {
+  std::string idempotency_key;  // empty: no idempotency
+  std::vector<NewEntry> entries;
+};
+
+struct AppendResult {
+  uint64_t first_index = 0;
+  uint64_t count = 0;
+  bool replayed = false;  // the key was seen before with the same request: nothing appended
+};
+
+class Log final : public LogSource {
+ public:
+  // Creates a data directory: the store, a new signing key and the genesis entry.
+  static Result<std::unique_ptr<Log>> Create(const std::string& data_dir, std::string_view origin,
+                                             LogOptions options = {});
+  // Opens an existing data directory after checking that metadata, the tail of the log, the
+  // tree and the latest checkpoint agree; names the first bad index when they do not.
+  static Result<std::unique_ptr<Log>> Open(const std::string& data_dir, LogOptions options = {});
+
+  ~Log() override;
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Finishes queued submissions, signs a final checkpoint if the latest is behind, stops the
+  // writer and closes the store. Later submissions fail with kOverloaded.
+  Status Close();
+
+  std::future<Result<AppendResult>> Submit(Submission submission);
+  Result<AppendResult> Append(Submission submission) { return Submit(std::move(submission)).get(); }
+
+  uint64_t size() const override { return committed_size_.load(std::memory_order_acquire); }
+  const std::string& origin() const { return verifier_.name; }
+  const NoteVerifier& verifier() const { return verifier_; }
+  std::string vkey() const { return FormatVerifierKey(verifier_); }
+
+  Result<Bytes> ReadEntry(uint64_t index) const;
+  Result<Hash> ReadNode(uint8_t level, uint64_t index) const override;
+  Result<std::string> LatestCheckpoint() const;
+  Result<std::string> CheckpointAt(uint64_t size) const;
+  // Calls fn(index, bytes) for committed entries in [begin, end) in order; stops at an error.
+  Status ScanEntries(uint64_t begin, uint64_t end,
+                     const std::function<Status(uint64_t, ByteView)>& fn) const override;
+  // Calls fn(size, note) for every stored checkpoint, oldest first.
+  Status ScanCheckpoints(
+      const std::function<Status(uint64_t, std::string_view)>& fn) const override;
+
+  Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size) const;
+  Result<std::vector<Hash>> ProveConsistency(uint64_t old_size, uint64_t size) const;
+
+ private:
+  struct Pending {
+    Submission submission;
+    std::promise<Result<AppendResult>> promise;
+  };
+
+  Log(std::string data_dir, LogOptions options);
+  Status OpenDb(bool create);
+  Status LoadAndCheck();
+  Result<Bytes> ReadStoredEntry(uint64_t index) const;  // no bound check against size()
+  void StartWriter();
+  void WriterLoop();
+  void CommitGroup(std::vector<std::unique_ptr<Pending>>& group);
+  Status WriteCheckpoint(void* batch, uint64_t size, const Hash& root);
+  int64_t NowMs() const;
+
+  const std::string data_dir_;
+  const LogOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* entries_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tree_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idem_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_cf_ = nullptr;
+
+  NoteVerifier verifier_;
+  std::optional<NoteSigner> signer_;  // absent when read-only
+
+  // Writer-thread state (touched only by the writer once it runs).
+  MerkleFrontier frontier_;
+  Hash last_leaf_hash_{};
+  int64_t last_timestamp_ms_ = 0;
+  uint64_t checkpoint_size_ = 0;
+  int64_t last_checkpoint_ms_ = 0;
+
+  std::atomic<uint64_t> committed_size_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Pending>> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+  bool closed_ = false;
+};
+
+// The digest that identifies a submission's request for idempotency: the same key with a
+// different digest is a conflict.
+Hash SubmissionDigest(const Submission& submission);
+
+}  // namespace fundledger

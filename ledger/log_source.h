@@ -1,0 +1,24 @@
+// LogSource: read access to a log's entries, stored tree nodes and signed checkpoints,
+// whatever holds them: the RocksDB store (Log) or an exported audit bundle. Everything that
+// reads a log from the start (verification, replay, export) is written against this.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "crypto/merkle.h"
+
+namespace fundledger {
+
+class LogSource : public NodeReader {
+ public:
+  virtual uint64_t size() const = 0;
+  // Calls fn(index, bytes) for entries in [begin, end) in order; stops at the first error.
+  virtual Status ScanEntries(uint64_t begin, uint64_t end,
+                             const std::function<Status(uint64_t, ByteView)>& fn) const = 0;
+  // Calls fn(size, note) for every stored signed checkpoint, smallest size first.
+  virtual Status ScanCheckpoints(
+      const std::function<Status(uint64_t, std::string_view)>& fn) const = 0;
+};
+
+}  // namespace fundledger

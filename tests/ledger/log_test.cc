@@ -1,0 +1,315 @@
+// The log store as its users see it: appends are durable, ordered, idempotent and bounded;
+// a reopened store is the same store; an inconsistent store refuses to open.
+#include "ledger/log.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "crypto/checkpoint.h"
+#include "replay/chain_verifier.h"
+#include "tests/test_util.h"
+
+namespace fundledger {
+namespace {
+
+using testing::MemoEntry;
+using testing::MemoSubmission;
+using testing::RawStore;
+using testing::TempDir;
+
+std::unique_ptr<Log> CreateLog(const std::string& dir, LogOptions options = {}) {
+  Result<std::unique_ptr<Log>> log = Log::Create(dir, "test.fundledger.local", options);
+  EXPECT_TRUE(log.ok()) << log.status().ToString();
+  return std::move(log).value();
+}
+
+std::unique_ptr<Log> OpenLog(const std::string& dir, LogOptions options = {}) {
+  Result<std::unique_ptr<Log>> log = Log::Open(dir, options);
+  EXPECT_TRUE(log.ok()) << log.status().ToString();
+  return log.ok() ? std::move(log).value() : nullptr;
+}
+
+void AppendMemos(Log& log, int count, const std::string& prefix) {
+  for (int i = 0; i < count; ++i) {
+    Result<AppendResult> r = log.Append(MemoSubmission(prefix + std::to_string(i), {prefix + std::to_string(i)}));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+}
+
+TEST(Log, CreateWritesGenesisAndASignedCheckpoint) {
+  TempDir dir;
+  std::unique_ptr<Log> log = CreateLog(dir.path());
+  EXPECT_EQ(log->size(), 1u);
+  Result<Checkpoint> cp = OpenCheckpoint(*log->LatestCheckpoint(), log->verifier());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->origin, "test.fundledger.local");
+  EXPECT_EQ(cp->size, 1u);
+  Bytes genesis_bytes = *log->ReadEntry(0);
+  Result<EntryView> genesis = DecodeEntry(genesis_bytes);
+  ASSERT_TRUE(genesis.ok());
+  EXPECT_EQ(genesis->event_type, fb::EventType::Genesis);
+  EXPECT_EQ(DecodeGenesis(genesis->payload)->origin, "test.fundledger.local");
+  EXPECT_EQ(Log::Create(dir.path(), "other").status().code(), StatusCode::kConflict);
+}
+
+TEST(Log, ReopenKeepsEntriesRootsAndProofs) {
+  TempDir dir;
+  std::vector<Hash> roots;
+  std::vector<std::vector<Hash>> proofs;
+  std::string checkpoint;
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path());
+    AppendMemos(*log, 150, "m");
+    for (uint64_t size = 1; size <= log->size(); size += 7) {
+      roots.push_back(*TreeRoot(*log, size));
+      proofs.push_back(*log->ProveInclusion(size / 2, size));
+      if (size > 1) proofs.push_back(*log->ProveConsistency(size / 3 + 1, size));
+    }
+    checkpoint = *log->LatestCheckpoint();
+    ASSERT_TRUE(log->Close().ok());
+  }
+  std::unique_ptr<Log> log = OpenLog(dir.path());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->size(), 151u);
+  EXPECT_EQ(*log->LatestCheckpoint(), checkpoint);
+  size_t r = 0, p = 0;
+  for (uint64_t size = 1; size <= log->size(); size += 7, ++r) {
+    EXPECT_EQ(*TreeRoot(*log, size), roots[r]);
+    EXPECT_EQ(*log->ProveInclusion(size / 2, size), proofs[p++]);
+    if (size > 1) {
+      EXPECT_EQ(*log->ProveConsistency(size / 3 + 1, size), proofs[p++]);
+    }
+  }
+  // And it keeps growing from where it was.
+  AppendMemos(*log, 10, "after");
+  VerifyReport report = VerifyChain(*log, {});
+  EXPECT_TRUE(report.valid) << report.reason;
+  EXPECT_EQ(report.size, 161u);
+}
+
+TEST(Log, EveryCheckpointVerifiesAndProofsCheckAgainstIt) {
+  TempDir dir;
+  std::unique_ptr<Log> log = CreateLog(dir.path());
+  AppendMemos(*log, 40, "m");
+  int checked = 0;
+  ASSERT_TRUE(log->ScanCheckpoints([&](uint64_t size, std::string_view note) {
+                   Result<Checkpoint> cp = OpenCheckpoint(note, log->verifier());
+                   EXPECT_TRUE(cp.ok());
+                   EXPECT_EQ(cp->size, size);
+                   uint64_t index = size - 1;
+                   std::vector<Hash> proof = *log->ProveInclusion(index, size);
+                   EXPECT_TRUE(VerifyInclusion(index, size, *log->ReadNode(0, index), proof, cp->root).ok());
+                   ++checked;
+                   return Status::Ok();
+                 }).ok());
+  EXPECT_EQ(checked, 41);
+}
+
+TEST(Log, ConcurrentSubmittersGetDistinctContiguousIndexes) {
+  TempDir dir;
+  std::unique_ptr<Log> log = CreateLog(dir.path());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 60;
+  std::vector<std::vector<AppendResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Result<AppendResult> r = log->Append(MemoSubmission(key, {key + "a", key + "b"}));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        results[t].push_back(*r);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<uint64_t> indexes;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const AppendResult& r = results[t][i];
+      EXPECT_EQ(r.count, 2u);
+      EXPECT_FALSE(r.replayed);
+      // Both entries of a submission are adjacent, and hold what was submitted.
+      std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+      EXPECT_EQ(DecodeMemo(DecodeEntry(*log->ReadEntry(r.first_index))->payload)->text, key + "a");
+      EXPECT_EQ(DecodeMemo(DecodeEntry(*log->ReadEntry(r.first_index + 1))->payload)->text, key + "b");
+      indexes.insert(r.first_index);
+      indexes.insert(r.first_index + 1);
+    }
+  }
+  EXPECT_EQ(indexes.size(), size_t{kThreads * kPerThread * 2});
+  EXPECT_EQ(*indexes.begin(), 1u);
+  EXPECT_EQ(*indexes.rbegin(), uint64_t{kThreads * kPerThread * 2});
+  EXPECT_TRUE(VerifyChain(*log, {}).valid);
+}
+
+TEST(Log, IdempotencyKeyReturnsTheOriginalAndRejectsADifferentBody) {
+  TempDir dir;
+  std::unique_ptr<Log> log = CreateLog(dir.path());
+  Result<AppendResult> first = log->Append(MemoSubmission("roll-2025-03", {"a", "b"}));
+  ASSERT_TRUE(first.ok());
+  Result<AppendResult> again = log->Append(MemoSubmission("roll-2025-03", {"a", "b"}));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->first_index, first->first_index);
+  EXPECT_EQ(again->count, 2u);
+  EXPECT_EQ(log->size(), 3u);
+
+  Result<AppendResult> changed = log->Append(MemoSubmission("roll-2025-03", {"a", "c"}));
+  EXPECT_EQ(changed.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(changed.status().field(), "idempotency_key");
+  EXPECT_EQ(log->size(), 3u);
+
+  // Two submissions with one key in flight together: exactly one is appended.
+  auto f1 = log->Submit(MemoSubmission("same", {"x"}));
+  auto f2 = log->Submit(MemoSubmission("same", {"x"}));
+  Result<AppendResult> r1 = f1.get(), r2 = f2.get();
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  EXPECT_NE(r1->replayed, r2->replayed);
+  EXPECT_EQ(r1->first_index, r2->first_index);
+  EXPECT_EQ(log->size(), 4u);
+
+  // The record survives a restart.
+  ASSERT_TRUE(log->Close().ok());
+  log = OpenLog(dir.path());
+  EXPECT_TRUE(log->Append(MemoSubmission("roll-2025-03", {"a", "b"}))->replayed);
+  EXPECT_EQ(log->size(), 4u);
+}
+
+TEST(Log, RejectsBadSubmissionsWithTheFieldAndLineAndAppendsNothing) {
+  TempDir dir;
+  std::unique_ptr<Log> log = CreateLog(dir.path());
+  EXPECT_EQ(log->Append(Submission{}).status().code(), StatusCode::kInvalidArgument);
+
+  Submission bad_second = MemoSubmission("k", {"ok", "ok"});
+  bad_second.entries[1].payload = Bytes{1, 2, 3};
+  Result<AppendResult> r = log->Append(bad_second);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().line(), 2u);
+
+  Submission no_actor = MemoSubmission("k2", {"ok"});
+  no_actor.entries[0].actor = "";
+  EXPECT_EQ(log->Append(no_actor).status().field(), "actor");
+
+  Submission unknown = MemoSubmission("k3", {"ok"});
+  unknown.entries[0].event_type = fb::EventType::Unknown;
+  EXPECT_EQ(log->Append(unknown).status().field(), "event_type");
+
+  Submission long_key = MemoSubmission(std::string(kIdempotencyKeyBytesMax + 1, 'k'), {"ok"});
+  EXPECT_EQ(log->Append(long_key).status().field(), "idempotency_key");
+
+  Submission huge;
+  huge.entries.resize(kSubmissionEntriesMax + 1, MemoEntry("x"));
+  EXPECT_EQ(log->Append(huge).status().code(), StatusCode::kTooLarge);
+
+  EXPECT_EQ(log->size(), 1u);
+}
+
+TEST(Log, TimestampsNeverGoBackwards) {
+  TempDir dir;
+  int64_t now = 1'700'000'000'000;
+  LogOptions options;
+  options.now_ms = [&] { return now; };
+  std::unique_ptr<Log> log = CreateLog(dir.path(), options);
+  AppendMemos(*log, 1, "a");
+  now -= 60'000;  // the clock steps back a minute
+  AppendMemos(*log, 1, "b");
+  now += 120'000;
+  AppendMemos(*log, 1, "c");
+  EXPECT_EQ(DecodeEntry(*log->ReadEntry(1))->timestamp_ms, 1'700'000'000'000);
+  EXPECT_EQ(DecodeEntry(*log->ReadEntry(2))->timestamp_ms, 1'700'000'000'000);
+  EXPECT_EQ(DecodeEntry(*log->ReadEntry(3))->timestamp_ms, 1'700'000'060'000);
+}
+
+TEST(Log, CheckpointIntervalStillSignsOnClose) {
+  TempDir dir;
+  int64_t now = 1'700'000'000'000;
+  LogOptions options;
+  options.now_ms = [&] { return now; };
+  options.checkpoint_interval_ms = 60'000;
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path(), options);
+    AppendMemos(*log, 5, "a");  // within the interval: no new checkpoint
+    EXPECT_EQ(OpenCheckpoint(*log->LatestCheckpoint(), log->verifier())->size, 1u);
+    now += 60'000;
+    AppendMemos(*log, 1, "b");
+    EXPECT_EQ(OpenCheckpoint(*log->LatestCheckpoint(), log->verifier())->size, 7u);
+    AppendMemos(*log, 2, "c");
+    ASSERT_TRUE(log->Close().ok());
+  }
+  std::unique_ptr<Log> log = OpenLog(dir.path(), options);
+  EXPECT_EQ(OpenCheckpoint(*log->LatestCheckpoint(), log->verifier())->size, 9u);
+  EXPECT_TRUE(VerifyChain(*log, {}).valid);
+}
+
+TEST(Log, ReadOnlyOpenServesReadsBesideAWriterAndRefusesWrites) {
+  TempDir dir;
+  std::unique_ptr<Log> writer = CreateLog(dir.path());
+  AppendMemos(*writer, 3, "a");
+  LogOptions ro;
+  ro.read_only = true;
+  std::unique_ptr<Log> reader = OpenLog(dir.path(), ro);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->size(), 4u);
+  EXPECT_EQ(*reader->LatestCheckpoint(), *writer->LatestCheckpoint());
+  EXPECT_EQ(reader->Append(MemoSubmission("x", {"x"})).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Log, SubmitAfterCloseIsRefused) {
+  TempDir dir;
+  std::unique_ptr<Log> log = CreateLog(dir.path());
+  ASSERT_TRUE(log->Close().ok());
+  EXPECT_EQ(log->Append(MemoSubmission("x", {"x"})).status().code(), StatusCode::kOverloaded);
+}
+
+TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
+  TempDir dir;
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path());
+    AppendMemos(*log, 20, "m");
+  }
+  std::string original;
+  {
+    RawStore raw(dir.path());
+    original = raw.Get(kEntriesColumn, EntryKey(17));
+    std::string flipped = original;
+    flipped[flipped.size() / 2] ^= 0x20;
+    raw.Put(kEntriesColumn, EntryKey(17), flipped);
+  }
+  Result<std::unique_ptr<Log>> bad = Log::Open(dir.path());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(bad.status().message().find("entry 17"), std::string::npos) << bad.status().message();
+  {
+    RawStore raw(dir.path());
+    raw.Put(kEntriesColumn, EntryKey(17), original);
+    raw.Delete(kEntriesColumn, EntryKey(20));
+  }
+  bad = Log::Open(dir.path());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("entry 20 is missing"), std::string::npos) << bad.status().message();
+  {
+    RawStore raw(dir.path());
+    raw.Put(kEntriesColumn, EntryKey(20), std::string("junk"));
+    raw.Put(kEntriesColumn, EntryKey(21), std::string("extra"));
+  }
+  bad = Log::Open(dir.path());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("entry 21 exists beyond"), std::string::npos) << bad.status().message();
+}
+
+TEST(Log, OpenRefusesAForeignSigningKey) {
+  TempDir a, b;
+  { CreateLog(a.path()); }
+  { CreateLog(b.path()); }
+  std::filesystem::copy_file(SigningKeyPath(b.path()), SigningKeyPath(a.path()),
+                             std::filesystem::copy_options::overwrite_existing);
+  Result<std::unique_ptr<Log>> log = Log::Open(a.path());
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find("not the key named in the genesis"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fundledger

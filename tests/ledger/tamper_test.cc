@@ -1,0 +1,191 @@
+// An attacker with write access to the disk changes the store through RocksDB. Whatever they
+// change, opening or verifying the store must fail and name the first entry at fault.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <random>
+
+#include "crypto/checkpoint.h"
+#include "replay/chain_verifier.h"
+#include "tests/test_util.h"
+
+namespace fundledger {
+namespace {
+
+using testing::MemoSubmission;
+using testing::RawStore;
+using testing::TempDir;
+
+constexpr int kSubmissions = 40;
+constexpr int kEntriesPerSubmission = 5;
+constexpr uint64_t kLogSize = 1 + kSubmissions * kEntriesPerSubmission;
+constexpr int kTrialsPerKind = 25;
+
+struct Detection {
+  bool detected = false;
+  uint64_t index = 0;
+  std::string reason;
+};
+
+// Opens as `fundledger verify` does and verifies the whole chain; reports the first bad index.
+Detection Detect(const std::string& dir) {
+  LogOptions ro;
+  ro.read_only = true;
+  ro.check_tail_on_open = false;
+  Result<std::unique_ptr<Log>> log = Log::Open(dir, ro);
+  if (!log.ok()) {
+    std::string msg = log.status().message();
+    size_t at = msg.find("entry ");
+    if (at != std::string::npos) return {true, std::stoull(msg.substr(at + 6)), msg};
+    return {true, UINT64_MAX, msg};
+  }
+  VerifyReport r = VerifyChain(**log, {});
+  return {!r.valid, r.bad_index, r.reason};
+}
+
+class TamperTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pristine_ = new TempDir();
+    std::unique_ptr<Log> log = std::move(Log::Create(pristine_->Sub("ledger"), "tamper.fundledger.local")).value();
+    for (int s = 0; s < kSubmissions; ++s) {
+      std::vector<std::string> texts;
+      for (int e = 0; e < kEntriesPerSubmission; ++e) texts.push_back("memo " + std::to_string(s * 10 + e));
+      ASSERT_TRUE(log->Append(MemoSubmission("s" + std::to_string(s), texts)).ok());
+    }
+    ASSERT_EQ(log->size(), kLogSize);
+    ASSERT_TRUE(log->Close().ok());
+  }
+  static void TearDownTestSuite() { delete pristine_; }
+
+  // A fresh copy of the pristine ledger for one trial.
+  std::string Copy(const TempDir& trial) {
+    std::string dest = trial.Sub("ledger");
+    std::filesystem::copy(pristine_->Sub("ledger"), dest, std::filesystem::copy_options::recursive);
+    return dest;
+  }
+
+  static TempDir* pristine_;
+};
+TempDir* TamperTest::pristine_ = nullptr;
+
+TEST_F(TamperTest, PristineCopyVerifies) {
+  TempDir trial;
+  Detection d = Detect(Copy(trial));
+  EXPECT_FALSE(d.detected) << d.reason;
+}
+
+TEST_F(TamperTest, FlippedByteInAnEntryIsFoundAtThatIndex) {
+  std::mt19937_64 rng(0xF1F0);
+  int detected = 0;
+  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
+    TempDir t;
+    std::string dir = Copy(t);
+    uint64_t index = rng() % kLogSize;
+    {
+      RawStore raw(dir);
+      std::string bytes = raw.Get(kEntriesColumn, EntryKey(index));
+      size_t offset = rng() % bytes.size();
+      bytes[offset] = static_cast<char>(bytes[offset] ^ (1 << (rng() % 8)));
+      raw.Put(kEntriesColumn, EntryKey(index), bytes);
+    }
+    Detection d = Detect(dir);
+    EXPECT_TRUE(d.detected) << "trial " << trial << " index " << index;
+    EXPECT_EQ(d.index, index) << d.reason;
+    detected += d.detected && d.index == index;
+  }
+  std::cout << "flip-entry-byte: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+}
+
+TEST_F(TamperTest, DroppedOrSwappedEntriesAreFound) {
+  std::mt19937_64 rng(0xD0D0);
+  int detected = 0;
+  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
+    TempDir t;
+    std::string dir = Copy(t);
+    uint64_t i = 1 + rng() % (kLogSize - 2);
+    uint64_t j = i + 1 + rng() % (kLogSize - 1 - i);
+    bool swap = trial % 2 == 0;
+    {
+      RawStore raw(dir);
+      if (swap) {
+        std::string a = raw.Get(kEntriesColumn, EntryKey(i));
+        std::string b = raw.Get(kEntriesColumn, EntryKey(j));
+        raw.Put(kEntriesColumn, EntryKey(i), b);
+        raw.Put(kEntriesColumn, EntryKey(j), a);
+      } else {
+        raw.Delete(kEntriesColumn, EntryKey(i));
+      }
+    }
+    Detection d = Detect(dir);
+    EXPECT_TRUE(d.detected) << (swap ? "swap " : "drop ") << i << "," << j;
+    EXPECT_EQ(d.index, i) << d.reason;
+    detected += d.detected && d.index == i;
+  }
+  std::cout << "drop/swap-entries: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+}
+
+TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
+  std::mt19937_64 rng(0x7EE);
+  int detected = 0;
+  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
+    TempDir t;
+    std::string dir = Copy(t);
+    uint8_t level = static_cast<uint8_t>(rng() % 7);
+    uint64_t nodes = kLogSize >> level;
+    uint64_t index = rng() % nodes;
+    {
+      RawStore raw(dir);
+      std::string h = raw.Get(kTreeColumn, TreeKey(level, index));
+      h[rng() % h.size()] ^= 1;
+      raw.Put(kTreeColumn, TreeKey(level, index), h);
+    }
+    uint64_t expected = ((index + 1) << level) - 1;  // the last leaf under the node
+    Detection d = Detect(dir);
+    EXPECT_TRUE(d.detected) << "level " << int(level) << " index " << index;
+    EXPECT_EQ(d.index, expected) << d.reason;
+    detected += d.detected && d.index == expected;
+  }
+  std::cout << "alter-tree-node: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+}
+
+TEST_F(TamperTest, CheckpointResignedWithAnotherKeyIsFound) {
+  std::mt19937_64 rng(0x5165);
+  NoteSigner forger = *MakeNoteSigner("tamper.fundledger.local", Ed25519PrivateKey::Generate());
+  int detected = 0;
+  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
+    TempDir t;
+    std::string dir = Copy(t);
+    // Checkpoints are at sizes 1, 6, 11, ...: pick one and re-sign it with the forger's key.
+    uint64_t size = 1 + kEntriesPerSubmission * (rng() % (kSubmissions + 1));
+    {
+      RawStore raw(dir);
+      std::string key = EntryKey(size);  // checkpoints are keyed by big-endian size, like entries
+      Result<Note> note = ParseNote(raw.Get(kCheckpointsColumn, key));
+      ASSERT_TRUE(note.ok());
+      raw.Put(kCheckpointsColumn, key, SignNote(note->text, forger));
+    }
+    Detection d = Detect(dir);
+    EXPECT_TRUE(d.detected) << "size " << size;
+    EXPECT_EQ(d.index, size - 1) << d.reason;
+    detected += d.detected && d.index == size - 1;
+  }
+  std::cout << "resign-checkpoint: " << kTrialsPerKind << " trials, " << detected << " detected\n";
+}
+
+TEST_F(TamperTest, CliVerifyNamesTheFlippedEntryAndExitsOne) {
+  TempDir t;
+  std::string dir = Copy(t);
+  {
+    RawStore raw(dir);
+    std::string bytes = raw.Get(kEntriesColumn, EntryKey(42));
+    bytes[bytes.size() - 20] ^= 0x01;
+    raw.Put(kEntriesColumn, EntryKey(42), bytes);
+  }
+  testing::CommandResult r = testing::RunCommand(testing::CliPath() + " verify --data " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("INVALID at entry 42"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace fundledger

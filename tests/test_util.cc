@@ -1,0 +1,96 @@
+#include "tests/test_util.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+
+namespace fundledger::testing {
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  std::filesystem::path base = std::filesystem::temp_directory_path();
+  path_ = (base / ("fundledger_test_" + std::to_string(::getpid()) + "_" +
+                   std::to_string(counter.fetch_add(1))))
+              .string();
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+NewEntry MemoEntry(const std::string& text, const std::string& actor) {
+  return NewEntry{actor, fb::Role::admin, fb::EventType::Memo, EncodeMemo(text, "ref")};
+}
+
+Submission MemoSubmission(const std::string& key, const std::vector<std::string>& texts) {
+  Submission s;
+  s.idempotency_key = key;
+  for (const std::string& t : texts) s.entries.push_back(MemoEntry(t));
+  return s;
+}
+
+CommandResult RunCommand(const std::string& command_line) {
+  CommandResult result;
+  FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
+  int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string CliPath() { return FUNDLEDGER_CLI_PATH; }
+
+RawStore::RawStore(const std::string& data_dir) {
+  rocksdb::Options options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  names_ = {rocksdb::kDefaultColumnFamilyName, kEntriesColumn, kTreeColumn, kIdempotencyColumn,
+            kMetaColumn, kCheckpointsColumn};
+  for (const std::string& n : names_) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, StorePath(data_dir), cfs, &handles_, &db);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  db_.reset(db);
+}
+
+RawStore::~RawStore() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close().PermitUncheckedError();
+}
+
+rocksdb::ColumnFamilyHandle* RawStore::cf(const std::string& name) {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return handles_[i];
+  }
+  ADD_FAILURE() << "no column family " << name;
+  return handles_[0];
+}
+
+std::string RawStore::Get(const std::string& cf_name, const std::string& key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(cf_name), key, &value);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return value;
+}
+
+void RawStore::Put(const std::string& cf_name, const std::string& key, const std::string& value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  EXPECT_TRUE(db_->Put(wo, cf(cf_name), key, value).ok());
+}
+
+void RawStore::Delete(const std::string& cf_name, const std::string& key) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  EXPECT_TRUE(db_->Delete(wo, cf(cf_name), key).ok());
+}
+
+}  // namespace fundledger::testing

@@ -1,0 +1,56 @@
+// Helpers shared by the test suites: temporary data directories, memo entries, running the
+// CLI, and opening a store's RocksDB directly to tamper with it as an attacker would.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ledger/log.h"
+
+namespace fundledger::testing {
+
+// A fresh directory under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+NewEntry MemoEntry(const std::string& text, const std::string& actor = "clerk.li");
+Submission MemoSubmission(const std::string& key, const std::vector<std::string>& texts);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+// Runs a shell command line, capturing its output.
+CommandResult RunCommand(const std::string& command_line);
+std::string CliPath();
+
+// The store's RocksDB opened read-write with all column families, for tampering.
+class RawStore {
+ public:
+  explicit RawStore(const std::string& data_dir);
+  ~RawStore();
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(const std::string& name);
+  std::string Get(const std::string& cf_name, const std::string& key);
+  void Put(const std::string& cf_name, const std::string& key, const std::string& value);
+  void Delete(const std::string& cf_name, const std::string& key);
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace fundledger::testing
