@@ -1,0 +1,168 @@
+// Micro-benchmarks of the log: leaf hashing, tree append, proof generation (in memory and
+// from the RocksDB store), and durable batched append (~200-byte entries, batch 1..8192).
+// Ends with a one-line summary of durable entries/s. Run through scripts/bench.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <random>
+
+#include "ledger/log.h"
+
+namespace fundledger {
+namespace {
+
+constexpr size_t kEntryPayloadText = 24;   // with the envelope, entries are ~200 bytes
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("fundledger_bench_" + std::to_string(::getpid()) + "_" + name))
+      .string();
+}
+
+NewEntry BenchEntry(uint64_t i) {
+  std::string text = "roll 2025-03 line " + std::to_string(i) + " ";
+  text.resize(kEntryPayloadText, 'x');
+  return NewEntry{"clerk.li", fb::Role::maker, fb::EventType::Memo, EncodeMemo(text, "bench")};
+}
+
+void BM_LeafHash(benchmark::State& state) {
+  Bytes entry(static_cast<size_t>(state.range(0)), 0xab);
+  for (auto _ : state) benchmark::DoNotOptimize(HashLeaf(entry));
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_LeafHash)->Arg(200)->Arg(4096);
+
+void BM_TreeAppend(benchmark::State& state) {
+  MerkleFrontier frontier;
+  Hash leaf = HashLeaf(AsBytes("leaf"));
+  uint64_t nodes = 0;
+  for (auto _ : state) {
+    frontier.Append(leaf, [&](uint8_t, uint64_t, const Hash&) { ++nodes; });
+  }
+  benchmark::DoNotOptimize(nodes);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TreeAppend);
+
+const MemoryTree& MillionLeafTree() {
+  static MemoryTree* tree = [] {
+    auto* t = new MemoryTree;
+    for (uint64_t i = 0; i < 1'000'000; ++i) t->Append(HashLeaf(AsBytes(std::to_string(i))));
+    return t;
+  }();
+  return *tree;
+}
+
+void BM_InclusionProofInMemory(benchmark::State& state) {
+  const MemoryTree& tree = MillionLeafTree();
+  std::mt19937_64 rng(1);
+  for (auto _ : state) {
+    uint64_t index = rng() % tree.size();
+    benchmark::DoNotOptimize(InclusionProof(tree, index, tree.size()));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_InclusionProofInMemory);
+
+void BM_ConsistencyProofInMemory(benchmark::State& state) {
+  const MemoryTree& tree = MillionLeafTree();
+  std::mt19937_64 rng(2);
+  for (auto _ : state) {
+    uint64_t old_size = 1 + rng() % (tree.size() - 1);
+    benchmark::DoNotOptimize(ConsistencyProof(tree, old_size, tree.size()));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ConsistencyProofInMemory);
+
+// A store of 200k entries shared by the proof-from-store benchmark.
+Log& StoreWithEntries() {
+  static Log* log = [] {
+    std::string dir = TempPath("proofs");
+    std::filesystem::remove_all(dir);
+    LogOptions options;
+    options.sync = false;  // building the fixture, not measuring it
+    Log* l = std::move(Log::Create(dir, "bench.fundledger.local", options)).value().release();
+    for (uint64_t b = 0; b < 25; ++b) {
+      Submission s;
+      for (uint64_t i = 0; i < 8192; ++i) s.entries.push_back(BenchEntry(b * 8192 + i));
+      if (!l->Append(std::move(s)).ok()) std::abort();
+    }
+    return l;
+  }();
+  return *log;
+}
+
+void BM_InclusionProofFromStore(benchmark::State& state) {
+  Log& log = StoreWithEntries();
+  std::mt19937_64 rng(3);
+  for (auto _ : state) {
+    uint64_t index = rng() % log.size();
+    benchmark::DoNotOptimize(log.ProveInclusion(index, log.size()));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_InclusionProofFromStore);
+
+// Durable append: each iteration is one submission of `batch` entries, committed with fsync.
+void BM_DurableAppend(benchmark::State& state) {
+  const size_t batch = static_cast<size_t>(state.range(0));
+  std::string dir = TempPath("append_" + std::to_string(batch));
+  std::filesystem::remove_all(dir);
+  std::unique_ptr<Log> log = std::move(Log::Create(dir, "bench.fundledger.local")).value();
+  std::vector<Submission> prepared(8);
+  for (size_t p = 0; p < prepared.size(); ++p) {
+    for (size_t i = 0; i < batch; ++i) prepared[p].entries.push_back(BenchEntry(p * batch + i));
+  }
+  size_t entry_bytes = EncodeEntry(prepared[0].entries[0], "", 1, 0, Hash{}).size();
+  uint64_t n = 0;
+  for (auto _ : state) {
+    Result<AppendResult> r = log->Append(prepared[n++ % prepared.size()]);
+    if (!r.ok()) state.SkipWithError(r.status().ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch));
+  state.counters["entry_bytes"] = static_cast<double>(entry_bytes);
+  log.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_DurableAppend)->RangeMultiplier(8)->Range(1, 8192)->UseRealTime();
+
+// Remembers the best durable-append rate for the summary line.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.benchmark_name().rfind("BM_DurableAppend", 0) != 0) continue;
+      auto it = run.counters.find("items_per_second");
+      if (it != run.counters.end() && it->second.value > best_rate_) {
+        best_rate_ = it->second.value;
+        best_name_ = run.benchmark_name();
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  double best_rate_ = 0;
+  std::string best_name_;
+};
+
+}  // namespace
+}  // namespace fundledger
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  fundledger::SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  if (reporter.best_rate_ > 0) {
+    std::cout << "summary: durable append " << static_cast<uint64_t>(reporter.best_rate_)
+              << " entries/s (best: " << reporter.best_name_ << ", ~200-byte entries, fsync per commit)\n";
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(fundledger::TempPath("proofs"), ec);
+  return 0;
+}
