@@ -4,14 +4,21 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <optional>
 
 #include "api/entry_json.h"
 #include "crypto/checkpoint.h"
 #include "ledger/log.h"
+#include "ledger/ledger.h"
+#include "projections/projections.h"
 #include "replay/chain_verifier.h"
+#include "replay/rebuild.h"
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 namespace fundledger {
 namespace {
@@ -149,6 +156,140 @@ int CmdEntry(const std::string& dir, uint64_t index) {
   return kExitOk;
 }
 
+// Writes rebuilt projection rows into the store in batches.
+class RepairSink final : public KeyValueSink {
+ public:
+  explicit RepairSink(Log& log) : log_(log) {}
+  void Put(std::string_view key, std::string_view value) override {
+    batch_.Put(log_.projections_column(), rocksdb::Slice(key.data(), key.size()),
+               rocksdb::Slice(value.data(), value.size()));
+    if (batch_.Count() >= 100'000) status_ = Flush();
+  }
+  Status Flush() {
+    if (batch_.Count() == 0) return status_;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rocksdb::Status s = log_.db()->Write(wo, &batch_);
+    batch_.Clear();
+    if (!s.ok()) return IoError("cannot write projections: " + s.ToString());
+    return status_;
+  }
+
+ private:
+  Log& log_;
+  rocksdb::WriteBatch batch_;
+  Status status_;
+};
+
+int CmdReplay(const std::string& dir, std::optional<uint64_t> to_index, bool repair) {
+  RebuildOptions options;
+  options.to_index = to_index;
+  bool tty = ::isatty(STDERR_FILENO);
+  if (tty) options.progress = [](uint64_t done) { fmt::print(stderr, "\rreplayed {} entries", done); };
+  std::unique_ptr<Log> log;
+  std::optional<RepairSink> sink;
+  if (repair) {
+    if (to_index) return Fail(InvalidArgument("--repair rebuilds the whole log; it takes no --to"));
+    Result<std::unique_ptr<Log>> opened = Log::Open(dir);  // exclusive: no server may run
+    if (!opened.ok()) return Fail(opened.status());
+    log = std::move(opened).value();
+    std::string begin(1, '\0'), end(1, '\xff');
+    rocksdb::Status s = log->db()->DeleteRange(rocksdb::WriteOptions(), log->projections_column(), begin, end + end);
+    if (!s.ok()) return Fail(IoError("cannot clear projections: " + s.ToString()));
+    sink.emplace(*log);
+    options.sink = &*sink;
+  } else {
+    Result<std::unique_ptr<Log>> opened = OpenReadOnly(dir, /*check_tail=*/false);
+    if (!opened.ok()) return Fail(opened.status());
+    log = std::move(opened).value();
+  }
+  RebuildReport r = RebuildProjections(*log, options);
+  if (tty) fmt::print(stderr, "\n");
+  if (!r.verify.valid) {
+    fmt::print("INVALID at entry {}: {}\n", r.verify.bad_index, r.verify.reason);
+    return kExitFailed;
+  }
+  if (sink) {
+    Status flushed = sink->Flush();
+    if (!flushed.ok()) return Fail(flushed);
+  }
+  fmt::print("replayed {} of {} entries; chain valid\nprojection digest: {} ({} rows)\n", r.applied, r.verify.size,
+             HashHex(r.digest), r.rows);
+  fmt::print("sum of all balances: {} (double entry {})\n", FormatFen(r.sum_of_balances),
+             r.sum_of_balances == 0 ? "holds" : "BROKEN");
+  for (const auto& [account, b] : r.fund_balances) {
+    fmt::print("  {:<40} posted {:>16}  pending {:>14}\n", account, FormatFen(b.posted_fen), FormatFen(b.pending_fen));
+  }
+  if (!to_index && !repair) {
+    Result<std::pair<Hash, uint64_t>> stored = Projections::StoredDigest(*log);
+    if (!stored.ok()) return Fail(stored.status());
+    bool same = stored->first == r.digest && stored->second == r.rows;
+    fmt::print("stored projections: {} ({} rows): {}\n", HashHex(stored->first), stored->second,
+               same ? "identical to the replay" : "DIFFER from the replay (run replay --repair)");
+    if (!same) return kExitFailed;
+  }
+  if (repair) fmt::print("projections rebuilt from the log\n");
+  return r.sum_of_balances == 0 ? kExitOk : kExitFailed;
+}
+
+// Parses --as-of: an entry index, or a UTC time "2025-03-31T23:59:59Z" / "2025-03-31".
+Result<uint64_t> AsOfIndex(const Log& log, const std::string& as_of) {
+  if (!as_of.empty() && std::all_of(as_of.begin(), as_of.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::stoull(as_of);
+  }
+  std::tm tm{};
+  const char* end = strptime(as_of.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) end = strptime(as_of.c_str(), "%Y-%m-%d", &tm);
+  if (end == nullptr || (*end != '\0' && std::string_view(end) != "Z")) {
+    return InvalidArgument("--as-of takes an entry index or a UTC time like 2025-03-31T23:59:59Z, got '" + as_of + "'");
+  }
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000 + 999;
+  return log.IndexAtTime(ms);
+}
+
+int CmdBalance(const std::string& dir, const std::string& fund, const std::string& as_of) {
+  Projections projections;
+  LedgerOptions options = WithProjections(projections, {});
+  options.log.read_only = true;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
+  if (!ledger.ok()) return Fail(ledger.status());
+  bool known = (*ledger)->domain().Read([&](const DomainState& s) { return s.funds.count(fund) > 0; });
+  if (!known) return Fail(NotFound("fund '" + fund + "' does not exist"));
+  std::map<std::string, Balance> balances = projections.BalancesWithPrefix(FundAccount(fund, ""));
+  std::string when = "now (entry " + std::to_string((*ledger)->log().size() - 1) + ")";
+  if (!as_of.empty()) {
+    Result<uint64_t> index = AsOfIndex((*ledger)->log(), as_of);
+    if (!index.ok()) return Fail(index.status());
+    when = "as of entry " + std::to_string(*index);
+    for (auto& [account, b] : balances) {
+      Result<Balance> past = Projections::BalanceAsOf((*ledger)->log(), account, *index);
+      if (!past.ok()) return Fail(past.status());
+      b = *past;
+    }
+  }
+  fmt::print("fund {} {}\n", fund, when);
+  fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", "bucket", "posted", "pending", "available");
+  int64_t posted = 0, pending = 0;
+  for (const auto& [account, b] : balances) {
+    fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", account.substr(FundAccount(fund, "").size()), FormatFen(b.posted_fen),
+               FormatFen(b.pending_fen), FormatFen(b.available_fen()));
+    posted += b.posted_fen;
+    pending += b.pending_fen;
+  }
+  fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", "total", FormatFen(posted), FormatFen(pending), FormatFen(posted - pending));
+  return kExitOk;
+}
+
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason, const std::string& actor) {
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, {});
+  if (!ledger.ok()) return Fail(ledger.status());
+  Result<AppendResult> r = (*ledger)->Erase(Actor{actor, fb::Role::admin}, "erase:" + subject, subject, reason);
+  if (!r.ok()) return Fail(r.status());
+  fmt::print("erased the personal data of {}; Erased entry {}\n", subject, r->first_index);
+  Status closed = (*ledger)->Close();
+  return closed.ok() ? kExitOk : Fail(closed);
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -190,6 +331,26 @@ int RunCli(int argc, char** argv) {
   add_data(entry);
   entry->add_option("--index", index, "entry index")->required();
 
+  std::optional<uint64_t> to_index;
+  bool repair = false;
+  CLI::App* replay = app.add_subcommand("replay", "rebuild every projection from the log, verifying it, and compare");
+  add_data(replay);
+  replay->add_option("--to", to_index, "apply entries up to this index only");
+  replay->add_flag("--repair", repair, "rewrite the stored projections from the log (ledger must be stopped)");
+
+  std::string fund, as_of;
+  CLI::App* balance = app.add_subcommand("balance", "a fund's balance per bucket, now or as of an entry or time");
+  add_data(balance);
+  balance->add_option("--fund", fund, "fund id")->required();
+  balance->add_option("--as-of", as_of, "entry index, or UTC time 2025-03-31T23:59:59Z");
+
+  std::string subject, reason, actor = "admin";
+  CLI::App* erase = app.add_subcommand("erase", "destroy a person's personal data (the log still verifies)");
+  add_data(erase);
+  erase->add_option("--beneficiary", subject, "beneficiary id (or donor:<id>)")->required();
+  erase->add_option("--reason", reason, "why, e.g. the request reference")->required();
+  erase->add_option("--actor", actor, "who is erasing");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -206,6 +367,9 @@ int RunCli(int argc, char** argv) {
   if (inclusion->parsed()) return CmdProveInclusion(dir, index, optional_size(inclusion_size));
   if (consistency->parsed()) return CmdProveConsistency(dir, old_size, optional_size(consistency_size));
   if (entry->parsed()) return CmdEntry(dir, index);
+  if (replay->parsed()) return CmdReplay(dir, to_index, repair);
+  if (balance->parsed()) return CmdBalance(dir, fund, as_of);
+  if (erase->parsed()) return CmdErase(dir, subject, reason, actor);
   return kExitUnusable;
 }
 

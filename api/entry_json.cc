@@ -40,7 +40,7 @@ json::object PayloadJson(const EntryView& e) {
       p["reference"] = m->reference;
       break;
     }
-    case fb::EventType::Unknown:
+    default:
       p["bytes"] = Base64Encode(e.payload);
       break;
   }

@@ -40,7 +40,7 @@ int HttpStatusFor(StatusCode code) {
 
 std::string Status::ToString() const {
   if (ok()) return "ok";
-  std::string s(StatusCodeName(code_));
+  std::string s(rule_.empty() ? StatusCodeName(code_) : std::string_view(rule_));
   s += ": ";
   s += message_;
   if (!field_.empty()) s += " (field " + field_ + ")";

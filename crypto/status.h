@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace fundledger {
 
@@ -63,6 +64,19 @@ class [[nodiscard]] Status {
     line_ = line;
     return *this;
   }
+  // A stable machine-readable reason ("duplicate_payment", "insufficient_funds", ...), for
+  // rule violations; the API reports it as the error code.
+  const std::string& rule() const { return rule_; }
+  Status& WithRule(std::string rule) {
+    rule_ = std::move(rule);
+    return *this;
+  }
+  // Every problem found, when one input had several (e.g. each rejected line of a roll).
+  const std::vector<Status>& details() const { return details_; }
+  Status& WithDetails(std::vector<Status> details) {
+    details_ = std::move(details);
+    return *this;
+  }
 
   // "<code>: <message>[ (field F)][ (line N)]", for logs and the CLI.
   std::string ToString() const;
@@ -72,6 +86,8 @@ class [[nodiscard]] Status {
   std::string message_;
   std::string field_;
   uint64_t line_ = 0;
+  std::string rule_;
+  std::vector<Status> details_;
 };
 
 inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
@@ -79,6 +95,9 @@ inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move
 inline Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status RuleViolation(std::string m) { return {StatusCode::kRuleViolation, std::move(m)}; }
+inline Status RuleViolation(std::string rule, std::string m) {
+  return Status(StatusCode::kRuleViolation, std::move(m)).WithRule(std::move(rule));
+}
 inline Status Overloaded(std::string m) { return {StatusCode::kOverloaded, std::move(m)}; }
 inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }

@@ -1,5 +1,7 @@
 #include "ledger/entry_codec.h"
 
+#include "ledger/events.h"
+
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstring>
@@ -70,6 +72,9 @@ Status ValidateNewEntry(const NewEntry& e) {
       return Status::Ok();
     }
     case fb::EventType::Unknown:
+      break;
+    default:
+      if (IsDomainEvent(e.event_type)) return VerifyDomainPayload(e.event_type, e.payload);
       break;
   }
   return InvalidArgument("unknown event type " +

@@ -93,13 +93,15 @@ Status Log::OpenDb(bool create) {
   rocksdb::Options db_options;
   db_options.create_if_missing = create;
   db_options.error_if_exists = create;
-  db_options.create_missing_column_families = create;
+  // Column families added by a newer version are created on a writable open.
+  db_options.create_missing_column_families = !options_.read_only;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   rocksdb::ColumnFamilyOptions cf_options;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kEntriesColumn, kTreeColumn,
-                           kIdempotencyColumn, kMetaColumn, kCheckpointsColumn}) {
+                           kIdempotencyColumn, kMetaColumn, kCheckpointsColumn,
+                           kProjectionsColumn, kVaultColumn}) {
     cfs.emplace_back(name, cf_options);
   }
   rocksdb::DB* db = nullptr;
@@ -122,6 +124,8 @@ Status Log::OpenDb(bool create) {
   idem_cf_ = handles_[3];
   meta_cf_ = handles_[4];
   checkpoints_cf_ = handles_[5];
+  projections_cf_ = handles_[6];
+  vault_cf_ = handles_[7];
   return Status::Ok();
 }
 
@@ -404,6 +408,25 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
       }
     }
     uint64_t first = frontier.size();
+    if (hook_ != nullptr) {
+      batch.SetSavePoint();
+      Status staged = hook_->Stage(sub, first, timestamp, batch);
+      if (!staged.ok()) {
+        rocksdb::Status rb = batch.RollbackToSavePoint();
+        assert(rb.ok());
+        (void)rb;
+        results[g] = staged;
+        continue;
+      }
+      batch.PopSavePoint().PermitUncheckedError();
+    }
+    for (const VaultWrite& w : sub.vault) {
+      if (w.value.empty()) {
+        batch.Delete(vault_cf_, w.key);
+      } else {
+        batch.Put(vault_cf_, w.key, w.value);
+      }
+    }
     for (const NewEntry& e : sub.entries) {
       Bytes bytes = EncodeEntry(e, sub.idempotency_key, frontier.size(), timestamp, last_leaf);
       assert(bytes.size() <= kEntryBytesMax);
@@ -438,6 +461,13 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
       rocksdb::WriteOptions wo;
       wo.sync = options_.sync;
       write_status = FromRocks(db_->Write(wo, &batch), "commit failed, nothing was written");
+    }
+  }
+  if (hook_ != nullptr) {
+    if (write_status.ok()) {
+      hook_->Commit();
+    } else {
+      hook_->Abort();
     }
   }
   if (write_status.ok()) {
@@ -572,6 +602,27 @@ Status Log::ScanCheckpoints(const std::function<Status(uint64_t, std::string_vie
                           std::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "cannot scan checkpoints");
+}
+
+void Log::SetCommitHook(CommitHook* hook) {
+  std::lock_guard<std::mutex> lock(mu_);  // orders the store before the writer's next group
+  hook_ = hook;
+}
+
+Result<uint64_t> Log::IndexAtTime(int64_t timestamp_ms) const {
+  uint64_t lo = 0, hi = size();  // find the first index with timestamp > t
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    FL_ASSIGN_OR_RETURN(Bytes bytes, ReadEntry(mid));
+    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    if (e.timestamp_ms <= timestamp_ms) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0) return NotFound("no entry is as old as " + std::to_string(timestamp_ms) + " ms");
+  return lo - 1;
 }
 
 Result<std::vector<Hash>> Log::ProveInclusion(uint64_t index, uint64_t size) const {

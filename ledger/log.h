@@ -46,6 +46,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace fundledger {
@@ -63,6 +64,8 @@ inline constexpr const char* kTreeColumn = "tree";
 inline constexpr const char* kIdempotencyColumn = "idempotency";
 inline constexpr const char* kMetaColumn = "meta";
 inline constexpr const char* kCheckpointsColumn = "checkpoints";
+inline constexpr const char* kProjectionsColumn = "projections";  // rows owned by projections/
+inline constexpr const char* kVaultColumn = "vault";              // sealed personal data
 
 std::string StorePath(const std::string& data_dir);       // <dir>/store
 std::string SigningKeyPath(const std::string& data_dir);  // <dir>/signing.key
@@ -85,10 +88,30 @@ struct LogOptions {
   std::function<int64_t()> now_ms;
 };
 
+// A record for the personal-data vault column, written in the same batch as the entries.
+struct VaultWrite {
+  std::string key;
+  std::string value;  // empty: delete the key
+};
+
 // One command's entries, appended atomically and at most once per idempotency key.
 struct Submission {
   std::string idempotency_key;  // empty: no idempotency
   std::vector<NewEntry> entries;
+  std::vector<VaultWrite> vault;  // not part of the log, nor of the idempotency digest
+};
+
+// The domain's part in a commit, called on the writer thread only. Stage validates one
+// submission against current state (including earlier submissions of the same group), then
+// applies it to memory and adds its rows to `batch`. On error it must leave memory as it was;
+// the log rolls the batch back to before the submission. Commit / Abort end the group.
+class CommitHook {
+ public:
+  virtual ~CommitHook() = default;
+  virtual Status Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
+                       rocksdb::WriteBatch& batch) = 0;
+  virtual void Commit() = 0;
+  virtual void Abort() = 0;
 };
 
 struct AppendResult {
@@ -133,6 +156,14 @@ class Log final : public LogSource {
   Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const override;
 
+  // Installs the domain. Call before the first Submit; the hook must outlive the log.
+  void SetCommitHook(CommitHook* hook);
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* projections_column() const { return projections_cf_; }
+  rocksdb::ColumnFamilyHandle* vault_column() const { return vault_cf_; }
+  // The last index whose timestamp is <= timestamp_ms (binary search over entries).
+  Result<uint64_t> IndexAtTime(int64_t timestamp_ms) const;
+
   Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> ProveConsistency(uint64_t old_size, uint64_t size) const;
 
@@ -161,6 +192,9 @@ class Log final : public LogSource {
   rocksdb::ColumnFamilyHandle* idem_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* vault_cf_ = nullptr;
+  CommitHook* hook_ = nullptr;  // set before the first submission, read by the writer
 
   NoteVerifier verifier_;
   std::optional<NoteSigner> signer_;  // absent when read-only

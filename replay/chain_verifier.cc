@@ -94,6 +94,10 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
       report.latest_checkpoint_size = cp_size;
       ++next_checkpoint;
     }
+    if (options.on_entry) {
+      Status applied = options.on_entry(i, bytes);
+      if (!applied.ok()) return fail(i, applied.message());
+    }
     if (options.progress && (i + 1) % options.progress_every == 0) options.progress(i + 1);
     return Status::Ok();
   });

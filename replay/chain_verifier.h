@@ -26,6 +26,9 @@ struct VerifyOptions {
   // Called every `progress_every` entries with the number verified so far.
   std::function<void(uint64_t)> progress;
   uint64_t progress_every = 1'000'000;
+  // Called for each entry after it verified, in order (replay builds state with it). An
+  // error stops the walk and is reported at that entry.
+  std::function<Status(uint64_t, ByteView)> on_entry;
 };
 
 struct VerifyReport {

@@ -1,0 +1,886 @@
+#include "ledger/domain.h"
+
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_set>
+
+namespace fundledger {
+namespace {
+
+// ---------------------------------------------------------------- rules (read-only)
+
+Status Rule(const char* code, std::string message, const char* field = nullptr) {
+  Status s = RuleViolation(code, std::move(message));
+  if (field != nullptr) s.WithField(field);
+  return s;
+}
+
+const FundState* FindFund(const DomainState& s, const std::string& id) {
+  auto it = s.funds.find(id);
+  return it == s.funds.end() ? nullptr : &it->second;
+}
+
+Status OpenFund(const DomainState& s, const std::string& id, const char* field, const FundState** out) {
+  const FundState* f = FindFund(s, id);
+  if (f == nullptr) return Rule("unknown_fund", "fund '" + id + "' does not exist", field);
+  if (f->closed) return Rule("fund_closed", "fund '" + id + "' is closed", field);
+  *out = f;
+  return Status::Ok();
+}
+
+Status Available(const DomainState& s, const std::string& fund, const std::string& bucket, int64_t amount,
+                 const char* field = "amount_fen") {
+  const Balance& b = s.BalanceOf(FundAccount(fund, bucket));
+  if (b.available_fen() < amount) {
+    return Rule("insufficient_funds",
+                "fund '" + fund + "' bucket '" + bucket + "' has " + FormatFen(b.available_fen()) +
+                    " yuan available (after " + FormatFen(b.pending_fen) + " reserved), needs " +
+                    FormatFen(amount),
+                field);
+  }
+  return Status::Ok();
+}
+
+// Money coming in must not overflow the receiving balance (or the external source's).
+Status NoOverflow(const DomainState& s, const std::string& to, const std::string& from, int64_t amount) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(s.BalanceOf(to).posted_fen, amount, &out) ||
+      __builtin_sub_overflow(s.BalanceOf(from).posted_fen, amount, &out)) {
+    return Rule("amount_overflow", "posting " + FormatFen(amount) + " yuan to " + to + " would overflow", "amount_fen");
+  }
+  return Status::Ok();
+}
+
+// Restricted money is spent only on its purpose: a bucket other than "general" names it.
+Status PurposeAllowed(const std::string& fund, const std::string& bucket, const std::string& purpose) {
+  if (bucket == kGeneralBucket || bucket == purpose) return Status::Ok();
+  return Rule("restricted_purpose", "bucket '" + bucket + "' of fund '" + fund +
+                                        "' is restricted to '" + bucket + "' and cannot pay for '" +
+                                        purpose + "'",
+              "bucket");
+}
+
+Status LotteryCategory(const FundState& f, const std::string& fund, const std::string& category) {
+  if (f.kind != fb::FundKind::lottery_welfare || f.purposes.count(category)) return Status::Ok();
+  return Rule("lottery_category", "lottery fund '" + fund + "' may only spend on its approved categories, not '" +
+                                      category + "'");
+}
+
+int64_t AgeMonths(int32_t birth_month, int32_t month) { return MonthIndex(month) - MonthIndex(birth_month); }
+
+Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
+                 const std::string& bucket, const std::string& ben_id, const std::string& program_id,
+                 int32_t period, int64_t amount) {
+  auto b = s.beneficiaries.find(ben_id);
+  if (b == s.beneficiaries.end()) {
+    return Rule("unknown_beneficiary", "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
+  }
+  auto p = s.programs.find(program_id);
+  if (p == s.programs.end()) return Rule("unknown_program", "program '" + program_id + "' is not defined", "program_id");
+  const BeneficiaryState& ben = b->second;
+  const ProgramState& prog = p->second;
+  if (ben.erased) return Rule("beneficiary_erased", "beneficiary '" + ben_id + "' was erased", "beneficiary_id");
+  if (!fund.programs.count(program_id)) {
+    return Rule("program_not_allowed", "fund '" + fund_id + "' may not pay program '" + program_id + "'", "program_id");
+  }
+  FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
+  int32_t first_day = FirstDayOf(period);
+  int32_t death = ben.DeathDate();
+  if (death != 0 && death < first_day) {
+    return Rule("deceased", "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
+                                FormatMonth(period), "beneficiary_id");
+  }
+  fb::BeneficiaryStatus status = ben.StatusOn(first_day);
+  if (status != fb::BeneficiaryStatus::active) {
+    return Rule("not_active", "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
+                                  " on " + FormatDate(first_day), "beneficiary_id");
+  }
+  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  bool enrolled = e != s.enrollments.end() &&
+                  std::any_of(e->second.begin(), e->second.end(), [&](const EnrollmentTerm& t) { return t.Covers(period); });
+  if (!enrolled) {
+    return Rule("not_enrolled", "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
+                                    FormatMonth(period), "program_id");
+  }
+  const StandardTerm* term = prog.TermAt(period);
+  if (term == nullptr) {
+    return Rule("program_not_effective", "program '" + program_id + "' has no standard in force in " +
+                                             FormatMonth(period), "period");
+  }
+  if (amount > term->cap_fen) {
+    return Rule("over_cap", FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
+                                " for '" + program_id + "' in " + FormatMonth(period), "amount_fen");
+  }
+  int64_t age = AgeMonths(ben.birth_month, period);
+  if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
+    return Rule("age_limit", "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
+                                 " in " + FormatMonth(period), "beneficiary_id");
+  }
+  // Paid through the month of the birthday; stops the month after.
+  if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
+    return Rule("age_limit", "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
+                                 " before " + FormatMonth(period), "beneficiary_id");
+  }
+  auto others = s.programs_of.find(ben_id);
+  if (others != s.programs_of.end()) {
+    for (const std::string& other : others->second) {
+      if (other == program_id) continue;
+      auto oe = s.enrollments.find(EnrollmentKey(ben_id, other));
+      bool active = oe != s.enrollments.end() &&
+                    std::any_of(oe->second.begin(), oe->second.end(), [&](const EnrollmentTerm& t) { return t.Covers(period); });
+      if (!active) continue;
+      auto op = s.programs.find(other);
+      bool excluded = prog.excludes.count(other) || (op != s.programs.end() && op->second.excludes.count(program_id));
+      if (excluded) {
+        return Rule("excluded_combination", "'" + program_id + "' may not be combined with '" + other +
+                                                "', which beneficiary '" + ben_id + "' receives in " +
+                                                FormatMonth(period), "program_id");
+      }
+    }
+  }
+  auto slot = s.paid.find(PaymentSlotKey(ben_id, program_id, period));
+  if (slot != s.paid.end()) {
+    return Rule("duplicate_payment", "beneficiary '" + ben_id + "' is already paid '" + program_id + "' for " +
+                                         FormatMonth(period) + " (batch '" + slot->second.batch + "' line " +
+                                         std::to_string(slot->second.line_no) + ")", "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
+  auto it = b.line_pos.find(line_no);
+  return it == b.line_pos.end() ? nullptr : &b.lines[it->second];
+}
+
+Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint32_t line_no,
+                        const BatchState** batch, const BatchLine** line) {
+  auto it = s.batches.find(batch_id);
+  if (it == s.batches.end()) return Rule("unknown_batch", "batch '" + batch_id + "' does not exist", "batch_id");
+  if (it->second.status != BatchStatus::kApproved) {
+    return Rule("batch_not_approved", "batch '" + batch_id + "' is " +
+                                          std::string(BatchStatusName(it->second.status)) + ", not approved", "batch_id");
+  }
+  const BatchLine* l = FindLine(it->second, line_no);
+  if (l == nullptr) {
+    return Rule("unknown_line", "batch '" + batch_id + "' has no line " + std::to_string(line_no), "line_no");
+  }
+  *batch = &it->second;
+  *line = l;
+  return Status::Ok();
+}
+
+struct RuleChecker {
+  const DomainState& s;
+  const EntryMeta& m;
+
+  Status operator()(const fb::FundOpenedT& e) const {
+    if (s.funds.count(e.fund_id)) return Rule("duplicate_id", "fund '" + e.fund_id + "' already exists", "fund_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::FundClosedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    for (const std::string& bucket : f->buckets) {
+      const Balance& b = s.BalanceOf(FundAccount(e.fund_id, bucket));
+      if (b.posted_fen != 0 || b.pending_fen != 0) {
+        return Rule("fund_not_empty", "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
+                                          " yuan in bucket '" + bucket + "'", "fund_id");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramDefinedT& e) const {
+    if (s.programs.count(e.program_id)) return Rule("duplicate_id", "program '" + e.program_id + "' already exists", "program_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramStandardChangedT& e) const {
+    if (!s.programs.count(e.program_id)) return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryRegisteredT& e) const {
+    if (s.beneficiaries.count(e.beneficiary_id)) {
+      return Rule("duplicate_id", "beneficiary '" + e.beneficiary_id + "' already exists", "beneficiary_id");
+    }
+    auto c = s.commitments.find(HexEncode(e.id_commitment));
+    if (c != s.commitments.end()) {
+      return Rule("duplicate_person", "this ID number is already registered as beneficiary '" + c->second + "'",
+                  "id_number");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryChangedT& e) const {
+    auto b = s.beneficiaries.find(e.beneficiary_id);
+    if (b == s.beneficiaries.end()) return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered", "beneficiary_id");
+    if (b->second.erased) return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
+    int32_t death = b->second.DeathDate();
+    if (death != 0 && e.status != fb::BeneficiaryStatus::deceased) {
+      return Rule("deceased", "beneficiary '" + e.beneficiary_id + "' is recorded as deceased on " + FormatDate(death), "status");
+    }
+    return Status::Ok();
+  }
+  template <typename T>
+  Status Enrollment(const T& e, bool change) const {
+    auto b = s.beneficiaries.find(e.beneficiary_id);
+    if (b == s.beneficiaries.end()) return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered", "beneficiary_id");
+    if (b->second.erased) return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
+    auto p = s.programs.find(e.program_id);
+    if (p == s.programs.end()) return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+    const StandardTerm* term = p->second.TermAt(e.from_month);
+    if (term != nullptr && e.monthly_amount_fen > term->cap_fen) {
+      return Rule("over_cap", FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
+                                  FormatFen(term->cap_fen) + " for '" + e.program_id + "'", "monthly_amount_fen");
+    }
+    auto en = s.enrollments.find(EnrollmentKey(e.beneficiary_id, e.program_id));
+    if (change) {
+      if (en == s.enrollments.end()) {
+        return Rule("not_enrolled", "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" + e.program_id + "' to change", "program_id");
+      }
+    } else if (en != s.enrollments.end()) {
+      for (const EnrollmentTerm& t : en->second) {
+        bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) && (t.to_month == 0 || e.from_month <= t.to_month);
+        if (overlap) {
+          return Rule("already_enrolled", "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
+                                              e.program_id + "' from " + FormatMonth(t.from_month) + "; use EnrollmentChanged",
+                      "from_month");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::EnrolledT& e) const { return Enrollment(e, false); }
+  Status operator()(const fb::EnrollmentChangedT& e) const { return Enrollment(e, true); }
+  Status operator()(const fb::AppropriatedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount(e.source), e.amount_fen);
+  }
+  Status operator()(const fb::DonationReceivedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (!e.donor_id.empty() && s.erased_subjects.count(e.donor_id)) {
+      return Rule("beneficiary_erased", "donor '" + e.donor_id + "' was erased", "donor_id");
+    }
+    return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount("donors"), e.amount_fen);
+  }
+  Status operator()(const fb::LotteryGrantAwardedT& e) const {
+    const FundState* from = nullptr;
+    const FundState* to = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
+    FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
+    if (from->kind != fb::FundKind::lottery_welfare) {
+      return Rule("not_lottery_fund", "fund '" + e.from_fund_id + "' is not a lottery_welfare fund", "from_fund_id");
+    }
+    FL_RETURN_IF_ERROR(LotteryCategory(*from, e.from_fund_id, e.category).WithField("category"));
+    FL_RETURN_IF_ERROR(PurposeAllowed(e.from_fund_id, e.from_bucket, e.category));
+    return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
+  }
+  Status operator()(const fb::DisbursementBatchPreparedT& e) const { return CheckBatchRules(s, {&e}); }
+  Status operator()(const fb::DisbursementBatchApprovedT& e) const {
+    auto b = s.batches.find(e.batch_id);
+    if (b == s.batches.end()) return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+    if (b->second.status != BatchStatus::kPrepared) {
+      return Rule("batch_not_prepared", "batch '" + e.batch_id + "' is already " +
+                                            std::string(BatchStatusName(b->second.status)), "batch_id");
+    }
+    if (b->second.maker == m.actor) {
+      return Rule("same_maker_checker", "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
+                                            "; a different person must approve it", "actor");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisbursementBatchRejectedT& e) const {
+    auto b = s.batches.find(e.batch_id);
+    if (b == s.batches.end()) return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+    if (b->second.status != BatchStatus::kPrepared) {
+      return Rule("batch_not_prepared", "batch '" + e.batch_id + "' is already " +
+                                            std::string(BatchStatusName(b->second.status)), "batch_id");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReturnedT& e) const {
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
+      return Rule("line_not_paid", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                                       std::string(LineStateName(l->state)), "line_no");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReissuedT& e) const {
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (l->state != LineState::kReturned) {
+      return Rule("line_not_returned", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                                           std::string(LineStateName(l->state)) + "; only a returned line is reissued",
+                  "line_no");
+    }
+    auto slot = s.paid.find(PaymentSlotKey(l->beneficiary, l->program, l->period));
+    if (slot != s.paid.end()) {
+      return Rule("duplicate_payment", "beneficiary '" + l->beneficiary + "' was paid '" + l->program + "' for " +
+                                           FormatMonth(l->period) + " again in batch '" + slot->second.batch + "'",
+                  "line_no");
+    }
+    return Available(s, b->fund, b->bucket, l->amount_fen);
+  }
+  Status operator()(const fb::RecoveredT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (!s.beneficiaries.count(e.beneficiary_id)) {
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered", "beneficiary_id");
+    }
+    if (!e.batch_id.empty()) {
+      const BatchState* b = nullptr;
+      const BatchLine* l = nullptr;
+      FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+      if (l->beneficiary != e.beneficiary_id) {
+        return Rule("wrong_beneficiary", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                                             "' paid another beneficiary", "beneficiary_id");
+      }
+      if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
+        return Rule("line_not_paid", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                                         std::string(LineStateName(l->state)), "line_no");
+      }
+      if (e.amount_fen > l->amount_fen) {
+        return Rule("over_recovery", "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
+                                         FormatFen(l->amount_fen), "amount_fen");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ReversalT& e) const {
+    if (e.entry_index >= m.index) {
+      return Rule("unknown_entry", "entry " + std::to_string(e.entry_index) + " does not precede this one", "entry_index");
+    }
+    if (s.reversed.count(e.entry_index)) {
+      return Rule("already_reversed", "entry " + std::to_string(e.entry_index) + " was already reversed", "entry_index");
+    }
+    auto r = s.reversible.find(e.entry_index);
+    if (r == s.reversible.end()) {
+      return Rule("not_reversible", "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
+                  "entry_index");
+    }
+    // Reversing must not take any fund below zero.
+    for (const Posting& p : r->second) {
+      if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
+      const Balance& b = s.BalanceOf(p.account);
+      if (b.available_fen() < p.posted_delta_fen) {
+        return Rule("insufficient_funds", p.account + " has " + FormatFen(b.available_fen()) +
+                                              " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
+                    "entry_index");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ExpensedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    FL_RETURN_IF_ERROR(PurposeAllowed(e.fund_id, e.bucket, e.purpose));
+    FL_RETURN_IF_ERROR(LotteryCategory(*f, e.fund_id, e.purpose).WithField("purpose"));
+    return Available(s, e.fund_id, e.bucket, e.amount_fen);
+  }
+  Status operator()(const fb::TransferredBetweenFundsT& e) const {
+    const FundState* from = nullptr;
+    const FundState* to = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
+    FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
+    if (from->kind == fb::FundKind::lottery_welfare) {
+      return Rule("lottery_ring_fenced", "lottery money leaves fund '" + e.from_fund_id +
+                                             "' only as a grant to an approved category", "from_fund_id");
+    }
+    if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
+      return Rule("restricted_purpose", "restricted bucket '" + e.from_bucket +
+                                            "' can only move to a bucket with the same purpose; release the restriction first",
+                  "to_bucket");
+    }
+    return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
+  }
+  Status operator()(const fb::RestrictionReleasedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    return Available(s, e.fund_id, e.bucket, e.amount_fen);
+  }
+  Status operator()(const fb::ErasedT& e) const {
+    if (!s.beneficiaries.count(e.subject_id) && e.subject_id.rfind("donor:", 0) != 0) {
+      return Rule("unknown_beneficiary", "no person '" + e.subject_id + "' to erase", "subject_id");
+    }
+    if (s.erased_subjects.count(e.subject_id)) {
+      return Rule("already_erased", "'" + e.subject_id + "' was already erased", "subject_id");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const std::monostate&) const { return InvalidArgument("no event"); }
+};
+
+// ---------------------------------------------------------------- application (mutating)
+
+class Applier {
+ public:
+  Applier(DomainState& s, UndoLog* undo, const EntryMeta& m, AppliedEntry& applied)
+      : s_(s), undo_(undo), m_(m), applied_(applied) {}
+
+  template <typename Map, typename Key>
+  void Save(Map& map, const Key& key) {
+    if (undo_ == nullptr) return;
+    auto it = map.find(key);
+    if (it == map.end()) {
+      undo_->Push([&map, key] { map.erase(key); });
+    } else {
+      undo_->Push([&map, key, old = it->second] { map[key] = old; });
+    }
+  }
+  template <typename Set, typename Value>
+  void Insert(Set& set, const Value& v) {
+    if (set.insert(v).second && undo_ != nullptr) undo_->Push([&set, v] { set.erase(v); });
+  }
+
+  void Post(const std::string& account, int64_t posted, int64_t pending) {
+    Save(s_.balances, account);
+    Balance& b = s_.balances[account];
+    b.posted_fen += posted;
+    b.pending_fen += pending;
+    applied_.postings.push_back(Posting{account, posted, pending});
+  }
+  void Move(const std::string& from, const std::string& to, int64_t amount) {
+    Post(from, -amount, 0);
+    Post(to, amount, 0);
+  }
+  void TouchBucket(const std::string& fund, const std::string& bucket) {
+    auto it = s_.funds.find(fund);
+    if (it != s_.funds.end() && !it->second.buckets.count(bucket)) {
+      Save(s_.funds, fund);
+      it->second.buckets.insert(bucket);
+    }
+  }
+  void Reversible() {
+    Save(s_.reversible, m_.index);
+    s_.reversible[m_.index] = applied_.postings;
+  }
+  std::string RegionOf(const std::string& ben) const {
+    auto b = s_.beneficiaries.find(ben);
+    return b == s_.beneficiaries.end() ? "" : b->second.region;
+  }
+  void Payment(const std::string& fund, const BatchLine& l, int64_t amount, int32_t lines) {
+    applied_.payments.push_back(PaymentEffect{l.beneficiary, l.program, RegionOf(l.beneficiary), fund, l.period, amount, lines});
+  }
+  void SetLineState(const std::string& batch_id, uint32_t line_no, LineState state) {
+    BatchState& b = s_.batches[batch_id];
+    BatchLine& l = b.lines[b.line_pos.at(line_no)];
+    if (undo_ != nullptr) undo_->Push([&l, old = l.state] { l.state = old; });
+    std::string slot = PaymentSlotKey(l.beneficiary, l.program, l.period);
+    bool held = HoldsPaymentSlot(l.state), holds = HoldsPaymentSlot(state);
+    l.state = state;
+    if (held && !holds) {
+      Save(s_.paid, slot);
+      s_.paid.erase(slot);
+    } else if (!held && holds) {
+      Save(s_.paid, slot);
+      s_.paid[slot] = PaymentSlot{batch_id, line_no};
+    }
+  }
+
+  void operator()(const fb::FundOpenedT& e) {
+    Save(s_.funds, e.fund_id);
+    FundState f;
+    f.name = e.name;
+    f.kind = e.kind;
+    f.organisation = e.organisation;
+    f.programs.insert(e.programs.begin(), e.programs.end());
+    f.purposes.insert(e.purposes.begin(), e.purposes.end());
+    f.bank_account_token = e.bank_account_token;
+    s_.funds[e.fund_id] = std::move(f);
+  }
+  void operator()(const fb::FundClosedT& e) {
+    Save(s_.funds, e.fund_id);
+    s_.funds[e.fund_id].closed = true;
+  }
+  void operator()(const fb::ProgramDefinedT& e) {
+    Save(s_.programs, e.program_id);
+    ProgramState p;
+    p.name = e.name;
+    p.category = e.category;
+    p.period = e.period;
+    p.terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
+    p.excludes.insert(e.excludes.begin(), e.excludes.end());
+    p.age_min_years = e.age_min_years;
+    p.age_max_years = e.age_max_years;
+    s_.programs[e.program_id] = std::move(p);
+  }
+  void operator()(const fb::ProgramStandardChangedT& e) {
+    Save(s_.programs, e.program_id);
+    std::vector<StandardTerm>& terms = s_.programs[e.program_id].terms;
+    std::erase_if(terms, [&](const StandardTerm& t) { return t.effective_month == e.effective_month; });
+    terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
+    std::sort(terms.begin(), terms.end(),
+              [](const StandardTerm& a, const StandardTerm& b) { return a.effective_month < b.effective_month; });
+  }
+  void operator()(const fb::BeneficiaryRegisteredT& e) {
+    Save(s_.beneficiaries, e.beneficiary_id);
+    BeneficiaryState b;
+    b.household = e.household_id;
+    b.region = e.region_code;
+    if (e.id_commitment.size() == kHashBytes) std::copy(e.id_commitment.begin(), e.id_commitment.end(), b.id_commitment.begin());
+    b.birth_month = e.birth_month;
+    b.payee_role = e.payee_role;
+    b.bank_account_token = e.bank_account_token;
+    b.registered_date = e.registered_date;
+    s_.beneficiaries[e.beneficiary_id] = std::move(b);
+    std::string c = HexEncode(e.id_commitment);
+    if (!s_.commitments.count(c)) {  // replay of an imported log may hold duplicates: keep the first
+      Save(s_.commitments, c);
+      s_.commitments[c] = e.beneficiary_id;
+    }
+  }
+  void operator()(const fb::BeneficiaryChangedT& e) {
+    Save(s_.beneficiaries, e.beneficiary_id);
+    BeneficiaryState& b = s_.beneficiaries[e.beneficiary_id];
+    b.statuses.push_back(StatusChange{e.effective_date, e.status});
+    std::stable_sort(b.statuses.begin(), b.statuses.end(),
+                     [](const StatusChange& x, const StatusChange& y) { return x.effective_date < y.effective_date; });
+    if (!e.region_code.empty()) b.region = e.region_code;
+    if (!e.household_id.empty()) b.household = e.household_id;
+    if (!e.bank_account_token.empty()) b.bank_account_token = e.bank_account_token;
+  }
+  template <typename T>
+  void Enrollment(const T& e) {
+    std::string key = EnrollmentKey(e.beneficiary_id, e.program_id);
+    Save(s_.enrollments, key);
+    std::vector<EnrollmentTerm>& terms = s_.enrollments[key];
+    // New terms replace whatever was in force from from_month on.
+    std::erase_if(terms, [&](const EnrollmentTerm& t) { return t.from_month >= e.from_month; });
+    for (EnrollmentTerm& t : terms) {
+      if (t.to_month == 0 || t.to_month >= e.from_month) t.to_month = MonthFromIndex(MonthIndex(e.from_month) - 1);
+    }
+    terms.push_back(EnrollmentTerm{e.from_month, e.to_month, e.monthly_amount_fen});
+    Save(s_.programs_of, e.beneficiary_id);
+    std::vector<std::string>& progs = s_.programs_of[e.beneficiary_id];
+    if (std::find(progs.begin(), progs.end(), e.program_id) == progs.end()) progs.push_back(e.program_id);
+  }
+  void operator()(const fb::EnrolledT& e) { Enrollment(e); }
+  void operator()(const fb::EnrollmentChangedT& e) { Enrollment(e); }
+  void operator()(const fb::AppropriatedT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    Move(ExternalAccount(e.source), FundAccount(e.fund_id, e.bucket), e.amount_fen);
+    Reversible();
+  }
+  void operator()(const fb::DonationReceivedT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    Move(ExternalAccount("donors"), FundAccount(e.fund_id, e.bucket), e.amount_fen);
+    Reversible();
+  }
+  void operator()(const fb::LotteryGrantAwardedT& e) {
+    TouchBucket(e.to_fund_id, e.project_id);
+    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.project_id), e.amount_fen);
+    Reversible();
+  }
+  void operator()(const fb::DisbursementBatchPreparedT& e) {
+    Save(s_.batches, e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    if (e.chunk == 0) {
+      b = BatchState{};
+      b.maker = std::string(m_.actor);
+      b.fund = e.fund_id;
+      b.bucket = e.bucket;
+      b.period = e.period;
+      b.prepared_index = m_.index;
+      b.chunks = e.chunks;
+    }
+    b.chunks_seen++;
+    int64_t total = 0;
+    for (const fb::DisbursementLine& l : e.lines) {
+      BatchLine line{l.line_no(), e.beneficiary_ids[l.beneficiary()], e.program_ids[l.program()], l.period(),
+                     l.amount_fen(), LineState::kPending};
+      std::string slot = PaymentSlotKey(line.beneficiary, line.program, line.period);
+      if (!s_.paid.count(slot)) {  // an imported log may hold a duplicate: the first keeps the slot
+        Save(s_.paid, slot);
+        s_.paid[slot] = PaymentSlot{e.batch_id, line.line_no};
+      }
+      b.line_pos[line.line_no] = b.lines.size();
+      b.lines.push_back(std::move(line));
+      total += l.amount_fen();
+    }
+    b.total_fen += total;
+    TouchBucket(e.fund_id, e.bucket);
+    Post(FundAccount(e.fund_id, e.bucket), 0, total);
+  }
+  void operator()(const fb::DisbursementBatchApprovedT& e) {
+    Save(s_.batches, e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    b.status = BatchStatus::kApproved;
+    b.decided_index = m_.index;
+    std::string fund = FundAccount(b.fund, b.bucket);
+    Post(fund, -b.total_fen, -b.total_fen);
+    for (BatchLine& l : b.lines) {
+      l.state = LineState::kPaid;
+      Post(BeneficiaryAccount(l.beneficiary), l.amount_fen, 0);
+      Payment(b.fund, l, l.amount_fen, 1);
+    }
+  }
+  void operator()(const fb::DisbursementBatchRejectedT& e) {
+    Save(s_.batches, e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    b.status = BatchStatus::kRejected;
+    b.decided_index = m_.index;
+    Post(FundAccount(b.fund, b.bucket), 0, -b.total_fen);
+    for (BatchLine& l : b.lines) {
+      auto slot = s_.paid.find(PaymentSlotKey(l.beneficiary, l.program, l.period));
+      if (slot != s_.paid.end() && slot->second.batch == e.batch_id && slot->second.line_no == l.line_no) {
+        Save(s_.paid, slot->first);
+        s_.paid.erase(slot);
+      }
+      l.state = LineState::kRejected;
+    }
+  }
+  void operator()(const fb::PaymentReturnedT& e) {
+    Save(s_.batches, e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
+    Move(BeneficiaryAccount(l.beneficiary), FundAccount(b.fund, b.bucket), l.amount_fen);
+    Payment(b.fund, l, -l.amount_fen, -1);
+    SetLineState(e.batch_id, e.line_no, LineState::kReturned);
+  }
+  void operator()(const fb::PaymentReissuedT& e) {
+    Save(s_.batches, e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
+    Move(FundAccount(b.fund, b.bucket), BeneficiaryAccount(l.beneficiary), l.amount_fen);
+    Payment(b.fund, l, l.amount_fen, 1);
+    SetLineState(e.batch_id, e.line_no, LineState::kReissued);
+    Reversible();
+  }
+  void operator()(const fb::RecoveredT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    Move(BeneficiaryAccount(e.beneficiary_id), FundAccount(e.fund_id, e.bucket), e.amount_fen);
+    if (!e.batch_id.empty()) {
+      Save(s_.batches, e.batch_id);
+      BatchState& b = s_.batches[e.batch_id];
+      auto pos = b.line_pos.find(e.line_no);
+      if (pos != b.line_pos.end()) {
+        const BatchLine& l = b.lines[pos->second];
+        bool full = e.amount_fen >= l.amount_fen;
+        Payment(b.fund, l, -e.amount_fen, full ? -1 : 0);
+        if (full) SetLineState(e.batch_id, e.line_no, LineState::kRecovered);
+      }
+    }
+    Reversible();
+  }
+  void operator()(const fb::ReversalT& e) {
+    auto r = s_.reversible.find(e.entry_index);
+    Insert(s_.reversed, e.entry_index);
+    if (r == s_.reversible.end()) return;  // an imported log may reverse anything; nothing to undo
+    std::vector<Posting> original = r->second;
+    for (const Posting& p : original) Post(p.account, -p.posted_delta_fen, -p.pending_delta_fen);
+  }
+  void operator()(const fb::ExpensedT& e) {
+    Move(FundAccount(e.fund_id, e.bucket),
+         ExternalAccount(std::string("payees/") + fb::EnumNameExpenseClass(e.class_)), e.amount_fen);
+    Reversible();
+  }
+  void operator()(const fb::TransferredBetweenFundsT& e) {
+    TouchBucket(e.to_fund_id, e.to_bucket);
+    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.to_bucket), e.amount_fen);
+    Reversible();
+  }
+  void operator()(const fb::RestrictionReleasedT& e) {
+    TouchBucket(e.fund_id, e.to_bucket);
+    Move(FundAccount(e.fund_id, e.bucket), FundAccount(e.fund_id, e.to_bucket), e.amount_fen);
+    Reversible();
+  }
+  void operator()(const fb::ErasedT& e) {
+    Insert(s_.erased_subjects, e.subject_id);
+    auto b = s_.beneficiaries.find(e.subject_id);
+    if (b != s_.beneficiaries.end()) {
+      Save(s_.beneficiaries, e.subject_id);
+      b->second.erased = true;
+    }
+  }
+  void operator()(const std::monostate&) {}
+
+ private:
+  DomainState& s_;
+  UndoLog* undo_;
+  const EntryMeta& m_;
+  AppliedEntry& applied_;
+};
+
+class BatchSink final : public KeyValueSink {
+ public:
+  BatchSink(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf) : batch_(batch), cf_(cf) {}
+  void Put(std::string_view key, std::string_view value) override {
+    batch_.Put(cf_, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  }
+
+ private:
+  rocksdb::WriteBatch& batch_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+}  // namespace
+
+Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta) {
+  return std::visit(RuleChecker{state, meta}, event);
+}
+
+Status CheckBatchRules(const DomainState& s, const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
+  assert(!chunks.empty());
+  const fb::DisbursementBatchPreparedT& head = *chunks.front();
+  if (s.batches.count(head.batch_id)) return Rule("duplicate_id", "batch '" + head.batch_id + "' already exists", "batch_id");
+  if (chunks.size() != head.chunks) {
+    return Rule("incomplete_batch", "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
+                                        " chunks but the submission holds " + std::to_string(chunks.size()), "chunks");
+  }
+  size_t lines = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const fb::DisbursementBatchPreparedT& c = *chunks[i];
+    if (c.batch_id != head.batch_id || c.fund_id != head.fund_id || c.bucket != head.bucket ||
+        c.period != head.period || c.chunk != i || c.chunks != head.chunks) {
+      return Rule("incomplete_batch", "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
+                                          "' does not match the first chunk", "chunk");
+    }
+    lines += c.lines.size();
+  }
+  if (lines > kBatchLinesMax) {
+    return Status(StatusCode::kTooLarge, "a batch holds at most 1,000,000 lines, got " + std::to_string(lines));
+  }
+  const FundState* fund = nullptr;
+  FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
+
+  std::vector<Status> rejected;
+  std::unordered_set<std::string> slots;
+  std::unordered_set<uint32_t> line_numbers;
+  int64_t total = 0;
+  for (const fb::DisbursementBatchPreparedT* c : chunks) {
+    for (const fb::DisbursementLine& l : c->lines) {
+      const std::string& ben = c->beneficiary_ids[l.beneficiary()];
+      const std::string& prog = c->program_ids[l.program()];
+      Status st;
+      if (!line_numbers.insert(l.line_no()).second) {
+        st = Rule("duplicate_line_no", "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
+      } else if (!slots.insert(PaymentSlotKey(ben, prog, l.period())).second) {
+        st = Rule("duplicate_payment", "beneficiary '" + ben + "' appears twice for '" + prog + "' in " +
+                                           FormatMonth(l.period()) + " in this batch", "beneficiary_id");
+      } else {
+        st = CheckLine(s, *fund, head.fund_id, head.bucket, ben, prog, l.period(), l.amount_fen());
+      }
+      if (!st.ok()) {
+        rejected.push_back(st.WithLine(l.line_no()));
+      } else if (__builtin_add_overflow(total, l.amount_fen(), &total)) {
+        return Rule("amount_overflow", "the batch total overflows", "amount_fen");
+      }
+    }
+  }
+  if (!rejected.empty()) {
+    Status first = rejected.front();
+    return Rule("lines_rejected", "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
+                                      std::to_string(lines) + " lines break ledger rules; nothing was posted. First: line " +
+                                      std::to_string(first.line()) + ": " + first.message())
+        .WithLine(first.line())
+        .WithDetails(std::move(rejected));
+  }
+  return Available(s, head.fund_id, head.bucket, total, "lines");
+}
+
+Domain::Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections)
+    : observers_(std::move(observers)), projections_cf_(projections) {}
+
+void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context) {
+  AppliedEntry applied;
+  applied.index = meta.index;
+  applied.timestamp_ms = meta.timestamp_ms;
+  applied.type = EventTypeOf(event);
+  Applier applier(state_, context.undo, meta, applied);
+  std::visit(applier, event);
+  if (context.undo != nullptr) context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
+  state_.next_index = meta.index + 1;
+  for (EntryObserver* o : observers_) o->OnApplied(applied, context);
+}
+
+Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& context) {
+  FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+  EntryMeta meta{index, e.timestamp_ms, e.actor, e.role};
+  if (!IsDomainEvent(e.event_type)) {
+    DomainEvent none;
+    std::unique_lock lock(mu_);
+    Apply(none, meta, context);  // observers still see the entry (its index and time)
+    return Status::Ok();
+  }
+  Result<DomainEvent> event = DecodeEvent(e.event_type, e.payload);
+  if (!event.ok()) return Corruption("entry " + std::to_string(index) + ": " + event.status().message());
+  std::unique_lock lock(mu_);
+  Apply(*event, meta, context);
+  return Status::Ok();
+}
+
+Status Domain::Replay(const LogSource& source) {
+  ApplyContext context;
+  return source.ScanEntries(0, source.size(), [&](uint64_t i, ByteView bytes) { return ApplyCommitted(i, bytes, context); });
+}
+
+Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
+                     rocksdb::WriteBatch& batch) {
+  std::vector<DomainEvent> events;
+  events.reserve(submission.entries.size());
+  for (size_t k = 0; k < submission.entries.size(); ++k) {
+    const NewEntry& e = submission.entries[k];
+    if (!IsDomainEvent(e.event_type)) {
+      events.emplace_back(std::monostate{});
+      continue;
+    }
+    Result<DomainEvent> ev = DecodeEvent(e.event_type, e.payload);
+    if (!ev.ok()) return Status(ev.status()).WithLine(k + 1);
+    Status fields = CheckEventFields(*ev);
+    if (!fields.ok()) return fields.line() == 0 ? fields.WithLine(k + 1) : fields;
+    events.push_back(std::move(ev).value());
+  }
+
+  std::unique_lock lock(mu_);
+  BatchSink sink(batch, projections_cf_);
+  ApplyContext context{projections_cf_ != nullptr ? &sink : nullptr, &undo_};
+  size_t mark = undo_.Mark();
+  for (size_t k = 0; k < events.size();) {
+    const NewEntry& ne = submission.entries[k];
+    EntryMeta meta{first_index + k, timestamp_ms, ne.actor, ne.role};
+    // The chunks of one batch are checked together, then applied one entry each.
+    size_t span = 1;
+    Status st;
+    if (auto* prepared = std::get_if<fb::DisbursementBatchPreparedT>(&events[k])) {
+      std::vector<const fb::DisbursementBatchPreparedT*> chunks{prepared};
+      while (chunks.size() < prepared->chunks && k + chunks.size() < events.size()) {
+        auto* next = std::get_if<fb::DisbursementBatchPreparedT>(&events[k + chunks.size()]);
+        if (next == nullptr) break;
+        chunks.push_back(next);
+      }
+      span = chunks.size();
+      st = CheckBatchRules(state_, chunks);
+    } else if (!std::holds_alternative<std::monostate>(events[k])) {
+      st = CheckRules(state_, events[k], meta);
+    }
+    if (!st.ok()) {
+      undo_.RollbackTo(mark);
+      if (submission.entries.size() > 1 && st.line() == 0) st.WithLine(k + 1);
+      return st;
+    }
+    for (size_t j = 0; j < span; ++j) {
+      const NewEntry& e = submission.entries[k + j];
+      EntryMeta m{first_index + k + j, timestamp_ms, e.actor, e.role};
+      Apply(events[k + j], m, context);
+    }
+    k += span;
+  }
+  return Status::Ok();
+}
+
+void Domain::Commit() {
+  std::unique_lock lock(mu_);
+  undo_.Clear();
+}
+
+void Domain::Abort() {
+  std::unique_lock lock(mu_);
+  undo_.RollbackTo(0);
+}
+
+}  // namespace fundledger

@@ -1,0 +1,70 @@
+// Domain: the rules of the ledger and the state they are checked against.
+//
+// As the log's CommitHook, Domain::Stage runs on the writer thread for each submission: it
+// decodes the entries, checks every rule against current state (reporting a stable rule code,
+// the field and the line), and only if all pass applies them to memory, recording undo steps,
+// and hands the resulting postings and payment effects to the observers (projections), whose
+// rows join the same WriteBatch. A rejected submission changes nothing; a failed commit is
+// rolled back by Abort.
+//
+// Replay applies committed entries without checking rules: entries in the log are facts,
+// even where an imported log broke a rule (the audit checks report those).
+//
+// Thread safety: Stage/Commit/Abort on the writer thread; Read() from any thread.
+#pragma once
+
+#include <shared_mutex>
+
+#include "ledger/domain_state.h"
+#include "ledger/entry_codec.h"
+#include "ledger/events.h"
+#include "ledger/log.h"
+
+namespace fundledger {
+
+// Who and when, for the entry being checked or applied.
+struct EntryMeta {
+  uint64_t index = 0;
+  int64_t timestamp_ms = 0;
+  std::string_view actor;
+  fb::Role role = fb::Role::system;
+};
+
+class Domain final : public CommitHook {
+ public:
+  explicit Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections = nullptr);
+
+  // Applies one committed entry (replay on open, rebuild, audit): no rule checks.
+  Status ApplyCommitted(uint64_t index, ByteView entry_bytes, ApplyContext& context);
+  // Replays every entry of `source`; used on open.
+  Status Replay(const LogSource& source);
+
+  Status Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
+               rocksdb::WriteBatch& batch) override;
+  void Commit() override;
+  void Abort() override;
+
+  // Runs fn(const DomainState&) under a shared lock.
+  template <typename Fn>
+  auto Read(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(state_);
+  }
+
+ private:
+  void Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context);
+
+  std::vector<EntryObserver*> observers_;
+  rocksdb::ColumnFamilyHandle* projections_cf_;
+  mutable std::shared_mutex mu_;
+  DomainState state_;
+  UndoLog undo_;
+};
+
+// Checks one event against `state` (exposed for tests and for the audit of imported logs).
+Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta);
+// Checks the chunks of one disbursement batch together: every rejected line is in details().
+Status CheckBatchRules(const DomainState& state,
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks);
+
+}  // namespace fundledger

@@ -1,0 +1,142 @@
+// The ledger's current state as the rules need it: funds, programs, beneficiaries,
+// enrollments, balances, disbursement batches and which (beneficiary, program, period) is
+// paid. It is a pure function of the log: the domain rebuilds it by replay on open.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/sha256.h"
+#include "ledger/effects.h"
+#include "ledger/entry_generated.h"
+
+namespace fundledger {
+
+struct FundState {
+  std::string name;
+  fb::FundKind kind = fb::FundKind::subsidy;
+  std::string organisation;
+  std::set<std::string> programs;
+  std::set<std::string> purposes;
+  std::string bank_account_token;
+  std::set<std::string> buckets;  // every bucket that ever held money
+  bool closed = false;
+};
+
+struct StandardTerm {
+  int32_t effective_month = 0;
+  int64_t standard_fen = 0;
+  int64_t cap_fen = 0;
+};
+
+struct ProgramState {
+  std::string name;
+  fb::ProgramCategory category = fb::ProgramCategory::other;
+  fb::PaymentPeriod period = fb::PaymentPeriod::monthly;
+  std::vector<StandardTerm> terms;  // sorted by effective month
+  std::set<std::string> excludes;
+  int32_t age_min_years = 0;
+  int32_t age_max_years = 0;
+
+  // The term in force in `month`, or null before the program's first effective month.
+  const StandardTerm* TermAt(int32_t month) const;
+};
+
+struct StatusChange {
+  int32_t effective_date = 0;
+  fb::BeneficiaryStatus status = fb::BeneficiaryStatus::active;
+};
+
+struct BeneficiaryState {
+  std::string household;
+  std::string region;
+  Hash id_commitment{};
+  int32_t birth_month = 0;
+  fb::PayeeRole payee_role = fb::PayeeRole::self;
+  std::vector<uint8_t> bank_account_token;
+  int32_t registered_date = 0;
+  std::vector<StatusChange> statuses;  // sorted by effective date
+  bool erased = false;
+
+  fb::BeneficiaryStatus StatusOn(int32_t date) const;
+  // The date of death, or 0.
+  int32_t DeathDate() const;
+};
+
+struct EnrollmentTerm {
+  int32_t from_month = 0;
+  int32_t to_month = 0;  // 0: open-ended
+  int64_t monthly_amount_fen = 0;
+  bool Covers(int32_t month) const { return month >= from_month && (to_month == 0 || month <= to_month); }
+};
+
+struct Balance {
+  int64_t posted_fen = 0;
+  int64_t pending_fen = 0;
+  int64_t available_fen() const { return posted_fen - pending_fen; }
+};
+
+enum class LineState : uint8_t { kPending, kPaid, kReturned, kReissued, kReversed, kRecovered, kRejected };
+std::string_view LineStateName(LineState state);
+// A line whose (beneficiary, program, period) is taken: no second line may be paid for it.
+inline bool HoldsPaymentSlot(LineState s) {
+  return s == LineState::kPending || s == LineState::kPaid || s == LineState::kReissued;
+}
+
+struct BatchLine {
+  uint32_t line_no = 0;
+  std::string beneficiary;
+  std::string program;
+  int32_t period = 0;
+  int64_t amount_fen = 0;
+  LineState state = LineState::kPending;
+};
+
+enum class BatchStatus : uint8_t { kPrepared, kApproved, kRejected };
+std::string_view BatchStatusName(BatchStatus status);
+
+struct BatchState {
+  std::string maker;
+  std::string fund;
+  std::string bucket;
+  int32_t period = 0;
+  uint64_t prepared_index = 0;
+  uint64_t decided_index = 0;
+  BatchStatus status = BatchStatus::kPrepared;
+  int64_t total_fen = 0;
+  uint32_t chunks = 0;
+  uint32_t chunks_seen = 0;
+  std::vector<BatchLine> lines;
+  std::unordered_map<uint32_t, size_t> line_pos;  // line_no -> position in lines
+};
+
+struct PaymentSlot {
+  std::string batch;
+  uint32_t line_no = 0;
+};
+
+struct DomainState {
+  std::map<std::string, FundState> funds;
+  std::map<std::string, ProgramState> programs;
+  std::map<std::string, BeneficiaryState> beneficiaries;
+  std::map<std::string, std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
+  std::map<std::string, std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
+  std::unordered_map<std::string, Balance> balances;               // account -> balance
+  std::map<std::string, BatchState> batches;
+  std::unordered_map<std::string, PaymentSlot> paid;               // slot key -> live line
+  std::unordered_map<std::string, std::string> commitments;        // id commitment hex -> beneficiary
+  std::unordered_map<uint64_t, std::vector<Posting>> reversible;   // entry index -> its postings
+  std::set<uint64_t> reversed;                                     // entries already reversed
+  std::set<std::string> erased_subjects;
+  uint64_t next_index = 0;
+
+  const Balance& BalanceOf(const std::string& account) const;
+};
+
+std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);
+std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period);
+
+}  // namespace fundledger

@@ -1,0 +1,86 @@
+// What applying an entry changes, as the domain reports it to read models (projections/),
+// and the small machinery that makes a commit group all-or-nothing in memory.
+//
+// The domain turns each entry into postings (double entry: the deltas of one entry sum to
+// zero over all accounts) and payment effects; observers turn those into stored rows through
+// a KeyValueSink (the group's WriteBatch, or a map during an in-memory replay) and record how
+// to undo their in-memory changes in the UndoLog, which the domain rolls back when a
+// submission is rejected or a commit fails.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/entry_generated.h"
+
+namespace fundledger {
+
+// Account names: "fund/<fund>/<bucket>" (never negative), "ben/<beneficiary>" (what a person
+// received, net), "ext/<source>" (treasury, donors, payees: outside the ledger, may go negative).
+std::string FundAccount(std::string_view fund, std::string_view bucket);
+std::string BeneficiaryAccount(std::string_view beneficiary);
+std::string ExternalAccount(std::string_view name);
+bool IsFundAccount(std::string_view account);
+
+struct Posting {
+  std::string account;
+  int64_t posted_delta_fen = 0;
+  int64_t pending_delta_fen = 0;  // reservations of prepared, unapproved disbursements
+};
+
+// A line paid (+1) or undone (-1: returned, reversed, recovered in full).
+struct PaymentEffect {
+  std::string beneficiary;
+  std::string program;
+  std::string region;
+  std::string fund;
+  int32_t period = 0;
+  int64_t amount_fen = 0;  // signed: negative when money comes back
+  int32_t lines_delta = 0;
+};
+
+struct AppliedEntry {
+  uint64_t index = 0;
+  int64_t timestamp_ms = 0;
+  fb::EventType type = fb::EventType::Unknown;
+  std::vector<Posting> postings;
+  std::vector<PaymentEffect> payments;
+};
+
+class UndoLog {
+ public:
+  void Push(std::function<void()> undo) { steps_.push_back(std::move(undo)); }
+  size_t Mark() const { return steps_.size(); }
+  void RollbackTo(size_t mark) {
+    while (steps_.size() > mark) {
+      steps_.back()();
+      steps_.pop_back();
+    }
+  }
+  void Clear() { steps_.clear(); }
+
+ private:
+  std::vector<std::function<void()>> steps_;
+};
+
+class KeyValueSink {
+ public:
+  virtual ~KeyValueSink() = default;
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+};
+
+struct ApplyContext {
+  KeyValueSink* sink = nullptr;  // null: update memory only (replay on open)
+  UndoLog* undo = nullptr;       // null: nothing will be rolled back (replay)
+};
+
+// A read model fed by the domain, on the writer thread, in log order.
+class EntryObserver {
+ public:
+  virtual ~EntryObserver() = default;
+  virtual void OnApplied(const AppliedEntry& entry, ApplyContext& context) = 0;
+};
+
+}  // namespace fundledger

@@ -1,0 +1,64 @@
+// Domain events: the typed payloads of entry.fbs as C++ values.
+//
+// Each event is the FlatBuffers object-API struct of its table (fb::FundOpenedT, ...), held in
+// the DomainEvent variant. EncodeEvent packs one into payload bytes; DecodeEvent verifies and
+// unpacks payload bytes; CheckEventFields checks everything that does not depend on ledger
+// state (formats, ranges, required fields) and names the field at fault.
+//
+//   fb::AppropriatedT a;  a.fund_id = "F1"; a.bucket = "general"; a.amount_fen = 100000; ...
+//   NewEntry e{"clerk.li", fb::Role::maker, EventTypeOf(DomainEvent(a)), EncodeEvent(a)};
+#pragma once
+
+#include <string_view>
+#include <variant>
+
+#include "crypto/encoding.h"
+#include "ledger/entry_generated.h"
+
+namespace fundledger {
+
+#define FL_DOMAIN_EVENTS(X)                                                               \
+  X(FundOpened) X(FundClosed) X(ProgramDefined) X(ProgramStandardChanged)                 \
+  X(BeneficiaryRegistered) X(BeneficiaryChanged) X(Enrolled) X(EnrollmentChanged)         \
+  X(Appropriated) X(DonationReceived) X(LotteryGrantAwarded) X(DisbursementBatchPrepared) \
+  X(DisbursementBatchApproved) X(DisbursementBatchRejected) X(PaymentReturned)            \
+  X(PaymentReissued) X(Recovered) X(Reversal) X(Expensed) X(TransferredBetweenFunds)      \
+  X(RestrictionReleased) X(Erased)
+
+#define FL_EVENT_ALTERNATIVE(name) fb::name##T,
+using DomainEvent = std::variant<FL_DOMAIN_EVENTS(FL_EVENT_ALTERNATIVE) std::monostate>;
+#undef FL_EVENT_ALTERNATIVE
+
+// Limits on one event's fields.
+inline constexpr size_t kIdBytesMax = 64;
+inline constexpr size_t kTextBytesMax = 256;
+inline constexpr size_t kListItemsMax = 256;
+inline constexpr size_t kBatchChunkLinesMax = 50'000;       // lines in one chunk entry
+inline constexpr size_t kBatchLinesMax = 1'000'000;         // lines in one disbursement batch
+inline constexpr int64_t kAmountFenMax = 1'000'000'000'000;  // 10 billion yuan in one movement
+inline constexpr std::string_view kGeneralBucket = "general";
+
+fb::EventType EventTypeOf(const DomainEvent& event);
+bool IsDomainEvent(fb::EventType type);
+Bytes EncodeEvent(const DomainEvent& event);
+Result<DomainEvent> DecodeEvent(fb::EventType type, ByteView payload);
+// The FlatBuffers verifier over a domain payload (what the log checks before accepting it).
+Status VerifyDomainPayload(fb::EventType type, ByteView payload);
+Status CheckEventFields(const DomainEvent& event);
+
+// Formats shared by events, the API and the CLI.
+bool IsValidId(std::string_view id);
+bool IsValidMonth(int32_t yyyymm);
+bool IsValidDate(int32_t yyyymmdd);
+bool IsValidRegionCode(std::string_view code);
+int32_t MonthIndex(int32_t yyyymm);       // months since year 0: a number to add and compare
+int32_t MonthFromIndex(int32_t index);
+int32_t FirstDayOf(int32_t yyyymm);       // 202503 -> 20250301
+Result<int32_t> ParseMonth(std::string_view text);  // "2025-03"
+Result<int32_t> ParseDate(std::string_view text);   // "2025-03-01"
+std::string FormatMonth(int32_t yyyymm);            // "2025-03"
+std::string FormatDate(int32_t yyyymmdd);           // "2025-03-01"
+std::string FormatFen(int64_t fen);                 // "1045.00"
+Result<int64_t> ParseYuan(std::string_view text);   // "1045.5" -> 104550 fen, exact
+
+}  // namespace fundledger

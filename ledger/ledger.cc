@@ -1,0 +1,138 @@
+#include "ledger/ledger.h"
+
+#include <rocksdb/db.h>
+
+#include <unordered_map>
+
+namespace fundledger {
+
+Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& data_dir, std::string_view origin,
+                                               LedgerOptions options) {
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Log> log, Log::Create(data_dir, origin, options.log));
+  return Finish(std::move(log), data_dir, std::move(options), /*create=*/true);
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, LedgerOptions options) {
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Log> log, Log::Open(data_dir, options.log));
+  return Finish(std::move(log), data_dir, std::move(options), /*create=*/false);
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log, const std::string& data_dir,
+                                               LedgerOptions options, bool create) {
+  std::unique_ptr<Ledger> ledger(new Ledger());
+  ledger->log_ = std::move(log);
+  std::string key_path = options.vault_key_path.empty() ? data_dir + "/vault.key" : options.vault_key_path;
+  if (!options.log.read_only) {
+    Result<Vault> vault = Vault::Load(key_path, create);
+    if (!vault.ok()) return vault.status();
+    ledger->vault_ = std::move(vault).value();
+  }
+  ledger->domain_ = std::make_unique<Domain>(options.observers, ledger->log_->projections_column());
+  FL_RETURN_IF_ERROR(ledger->domain_->Replay(*ledger->log_));
+  if (options.after_replay) FL_RETURN_IF_ERROR(options.after_replay(*ledger->log_));
+  ledger->log_->SetCommitHook(ledger->domain_.get());
+  return ledger;
+}
+
+Ledger::~Ledger() {
+  Status s = Close();
+  (void)s;  // callers who care call Close()
+}
+
+Status Ledger::Close() {
+  if (!log_) return Status::Ok();
+  Status s = log_->Close();  // drains the writer: the domain is no longer called after this
+  return s;
+}
+
+Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idempotency_key,
+                                    std::vector<DomainEvent> events, std::vector<VaultWrite> vault) {
+  Submission submission;
+  submission.idempotency_key = idempotency_key;
+  submission.vault = std::move(vault);
+  submission.entries.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    Status fields = CheckEventFields(events[i]);
+    if (!fields.ok()) return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
+    submission.entries.push_back(NewEntry{actor.name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
+  }
+  return log_->Append(std::move(submission));
+}
+
+Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
+                                                 fb::BeneficiaryRegisteredT event, const PersonalData& person) {
+  if (!vault_) return InvalidArgument("the ledger is opened read-only");
+  FL_RETURN_IF_ERROR(CheckIdNumber(person.id_number));
+  Hash commitment = vault_->IdCommitment(person.id_number);
+  event.id_commitment.assign(commitment.begin(), commitment.end());
+  if (!person.bank_account.empty()) {
+    Hash token = vault_->BankToken(person.bank_account);
+    event.bank_account_token.assign(token.begin(), token.end());
+  }
+  FL_ASSIGN_OR_RETURN(std::vector<VaultWrite> writes, vault_->Seal(event.beneficiary_id, person));
+  return Submit(actor, idempotency_key, {std::move(event)}, std::move(writes));
+}
+
+std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id, const std::string& fund,
+                                                      const std::string& bucket, int32_t period,
+                                                      const std::string& document,
+                                                      const std::vector<RollLine>& lines) {
+  std::vector<fb::DisbursementBatchPreparedT> chunks;
+  size_t count = (lines.size() + kBatchChunkLinesMax - 1) / kBatchChunkLinesMax;
+  if (count == 0) count = 1;
+  for (size_t c = 0; c < count; ++c) {
+    fb::DisbursementBatchPreparedT chunk;
+    chunk.batch_id = batch_id;
+    chunk.fund_id = fund;
+    chunk.bucket = bucket;
+    chunk.period = period;
+    chunk.document = document;
+    chunk.chunk = static_cast<uint32_t>(c);
+    chunk.chunks = static_cast<uint32_t>(count);
+    std::unordered_map<std::string, uint32_t> ben_index, prog_index;
+    size_t end = std::min(lines.size(), (c + 1) * kBatchChunkLinesMax);
+    for (size_t i = c * kBatchChunkLinesMax; i < end; ++i) {
+      const RollLine& l = lines[i];
+      auto [b, b_new] = ben_index.try_emplace(l.beneficiary, static_cast<uint32_t>(chunk.beneficiary_ids.size()));
+      if (b_new) chunk.beneficiary_ids.push_back(l.beneficiary);
+      auto [p, p_new] = prog_index.try_emplace(l.program, static_cast<uint32_t>(chunk.program_ids.size()));
+      if (p_new) chunk.program_ids.push_back(l.program);
+      chunk.lines.emplace_back(l.line_no, b->second, p->second, l.period, l.amount_fen);
+    }
+    chunks.push_back(std::move(chunk));
+  }
+  return chunks;
+}
+
+Result<AppendResult> Ledger::PrepareBatch(const Actor& actor, const std::string& idempotency_key,
+                                          const std::string& batch_id, const std::string& fund,
+                                          const std::string& bucket, int32_t period, const std::string& document,
+                                          const std::vector<RollLine>& lines) {
+  if (lines.size() > kBatchLinesMax) {
+    return TooLarge("a batch holds at most 1,000,000 lines, got " + std::to_string(lines.size()));
+  }
+  std::vector<DomainEvent> events;
+  for (auto& chunk : PackBatch(batch_id, fund, bucket, period, document, lines)) events.emplace_back(std::move(chunk));
+  return Submit(actor, idempotency_key, std::move(events));
+}
+
+Result<AppendResult> Ledger::Erase(const Actor& actor, const std::string& idempotency_key,
+                                   const std::string& subject, const std::string& reason) {
+  fb::ErasedT e;
+  e.subject_id = subject;
+  e.reason = reason;
+  FL_ASSIGN_OR_RETURN(AppendResult r, Submit(actor, idempotency_key, {e}, Vault::EraseWrites(subject)));
+  // Deleted values linger in SST files until compaction: compact the vault now so the sealed
+  // key is gone from disk, not only from view.
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  log_->db()->CompactRange(options, log_->vault_column(), nullptr, nullptr).PermitUncheckedError();
+  return r;
+}
+
+Result<PersonalData> Ledger::ReadPersonalData(const std::string& subject) const {
+  if (!vault_) return InvalidArgument("the ledger is opened read-only");
+  return vault_->Read(*log_, subject);
+}
+
+}  // namespace fundledger

@@ -1,0 +1,91 @@
+// Ledger: the command API of fundledger. Opens a data directory's log, replays it into the
+// domain (and any read models registered as observers), installs the domain as the log's
+// commit hook, and turns typed domain events into submissions.
+//
+//   auto ledger = Ledger::Open(dir, {});
+//   fb::AppropriatedT a; ...;
+//   Result<AppendResult> r = (*ledger)->Submit({"clerk.li", fb::Role::maker}, "key-1", {a});
+//   if (!r.ok()) report(r.status());   // rule code, field, line
+//
+// Thread safety: Submit and the queries may be called from any thread.
+#pragma once
+
+#include <memory>
+
+#include "ledger/domain.h"
+#include "ledger/vault.h"
+
+namespace fundledger {
+
+struct Actor {
+  std::string name;
+  fb::Role role = fb::Role::maker;
+};
+
+struct LedgerOptions {
+  LogOptions log;
+  std::string vault_key_path;             // default: <data dir>/vault.key
+  std::vector<EntryObserver*> observers;  // read models, fed in log order; must outlive the ledger
+  // Called after the replay on open with the observers fed; may refuse the open.
+  std::function<Status(const Log&)> after_replay;
+};
+
+// One line of a disbursement roll, before it is packed into chunks.
+struct RollLine {
+  uint32_t line_no = 0;
+  std::string beneficiary;
+  std::string program;
+  int32_t period = 0;
+  int64_t amount_fen = 0;
+};
+
+class Ledger {
+ public:
+  static Result<std::unique_ptr<Ledger>> Create(const std::string& data_dir, std::string_view origin,
+                                                LedgerOptions options = {});
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir, LedgerOptions options = {});
+  ~Ledger();
+
+  Status Close();
+
+  // Appends the events as one atomic submission. Checks fields first (InvalidArgument with the
+  // field and the 1-based position), then the domain checks its rules on the writer thread.
+  Result<AppendResult> Submit(const Actor& actor, const std::string& idempotency_key,
+                              std::vector<DomainEvent> events, std::vector<VaultWrite> vault = {});
+
+  // Registers a person: the ID number and bank account become keyed commitments in the
+  // entry; the personal data goes to the vault in the same commit.
+  Result<AppendResult> RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
+                                           fb::BeneficiaryRegisteredT event, const PersonalData& person);
+  // Prepares a roll of any size up to kBatchLinesMax, split into chunk entries.
+  Result<AppendResult> PrepareBatch(const Actor& actor, const std::string& idempotency_key,
+                                    const std::string& batch_id, const std::string& fund,
+                                    const std::string& bucket, int32_t period, const std::string& document,
+                                    const std::vector<RollLine>& lines);
+  // Destroys a person's vault key and appends an Erased entry, atomically.
+  Result<AppendResult> Erase(const Actor& actor, const std::string& idempotency_key,
+                             const std::string& subject, const std::string& reason);
+  Result<PersonalData> ReadPersonalData(const std::string& subject) const;
+
+  Log& log() { return *log_; }
+  const Log& log() const { return *log_; }
+  const Domain& domain() const { return *domain_; }
+  const Vault& vault() const { return *vault_; }
+
+ private:
+  Ledger() = default;
+  static Result<std::unique_ptr<Ledger>> Finish(std::unique_ptr<Log> log, const std::string& data_dir,
+                                                LedgerOptions options, bool create);
+
+  std::unique_ptr<Log> log_;
+  std::unique_ptr<Domain> domain_;
+  std::optional<Vault> vault_;
+};
+
+// Packs roll lines into DisbursementBatchPrepared chunks of at most kBatchChunkLinesMax lines.
+std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id, const std::string& fund,
+                                                      const std::string& bucket, int32_t period,
+                                                      const std::string& document,
+                                                      const std::vector<RollLine>& lines);
+
+}  // namespace fundledger

@@ -1,0 +1,237 @@
+#include "projections/projections.h"
+
+#include <rocksdb/db.h>
+
+#include <mutex>
+
+#include "crypto/encoding.h"
+
+namespace fundledger {
+namespace {
+
+std::string Pack(std::initializer_list<int64_t> values) {
+  std::string out(values.size() * 8, '\0');
+  size_t i = 0;
+  for (int64_t v : values) PutBigEndian64(static_cast<uint64_t>(v), reinterpret_cast<uint8_t*>(out.data() + 8 * i++));
+  return out;
+}
+
+int64_t Field(std::string_view value, size_t i) {
+  return static_cast<int64_t>(GetBigEndian64(reinterpret_cast<const uint8_t*>(value.data() + 8 * i)));
+}
+
+std::string Encode(const Balance& b) { return Pack({b.posted_fen, b.pending_fen}); }
+std::string Encode(const PaidTotal& p) { return Pack({p.amount_fen, p.lines}); }
+std::string Encode(const RegionTotal& r) { return Pack({r.amount_fen, r.lines, r.beneficiaries}); }
+
+std::string HistoryKey(const std::string& account, uint64_t index) {
+  std::string key = "h/" + account + "/";
+  key.resize(key.size() + 8);
+  PutBigEndian64(index, reinterpret_cast<uint8_t*>(key.data() + key.size() - 8));
+  return key;
+}
+
+constexpr char kDigestKey[] = "digest";
+
+}  // namespace
+
+void Projections::Digest::Add(std::string_view key, std::string_view value, bool subtract) {
+  Sha256 h;
+  Hash d = h.Update(AsBytes(key)).Update(uint8_t{0}).Update(AsBytes(value)).Finish();
+  uint64_t x[4];
+  for (int i = 0; i < 4; ++i) x[i] = GetBigEndian64(d.data() + 8 * (3 - i));  // little-endian limbs
+  unsigned __int128 carry = 0;
+  if (!subtract) {
+    for (int i = 0; i < 4; ++i) {
+      unsigned __int128 s = static_cast<unsigned __int128>(limbs[i]) + x[i] + carry;
+      limbs[i] = static_cast<uint64_t>(s);
+      carry = s >> 64;
+    }
+    ++rows;
+  } else {
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; ++i) {
+      unsigned __int128 sub = static_cast<unsigned __int128>(x[i]) + borrow;
+      borrow = static_cast<unsigned __int128>(limbs[i]) < sub ? 1 : 0;
+      limbs[i] = static_cast<uint64_t>(static_cast<unsigned __int128>(limbs[i]) - sub);
+    }
+    --rows;
+  }
+}
+
+Hash Projections::Digest::Bytes32() const {
+  Hash out;
+  for (int i = 0; i < 4; ++i) PutBigEndian64(limbs[3 - i], out.data() + 8 * i);
+  return out;
+}
+
+void Projections::PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value,
+                         const std::string& value) {
+  if (!old_value.empty()) digest_.Add(key, old_value, /*subtract=*/true);
+  digest_.Add(key, value, /*subtract=*/false);
+  if (ctx.sink != nullptr) ctx.sink->Put(key, value);
+}
+
+void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
+  std::unique_lock lock(mu_);
+  if (ctx.undo != nullptr) {
+    // Simplest correct undo: remember everything this entry may touch.
+    ctx.undo->Push([this, saved = digest_] { digest_ = saved; });
+  }
+  bool wrote = false;
+  std::unordered_map<std::string, Balance> touched;  // account -> balance after this entry
+  for (const Posting& p : entry.postings) {
+    auto it = balances_.find(p.account);
+    bool existed = it != balances_.end();
+    Balance old = existed ? it->second : Balance{};
+    if (ctx.undo != nullptr) {
+      ctx.undo->Push([this, account = p.account, old, existed] {
+        if (existed) balances_[account] = old;
+        else balances_.erase(account);
+      });
+    }
+    Balance& b = balances_[p.account];
+    b.posted_fen += p.posted_delta_fen;
+    b.pending_fen += p.pending_delta_fen;
+    PutRow(ctx, "b/" + p.account, existed ? Encode(old) : "", Encode(b));
+    touched[p.account] = b;
+    wrote = true;
+  }
+  for (const auto& [account, b] : touched) PutRow(ctx, HistoryKey(account, entry.index), "", Encode(b));
+
+  for (const PaymentEffect& e : entry.payments) {
+    std::string pkey = "p/" + e.beneficiary + "/" + e.program + "/" + std::to_string(e.period);
+    auto pit = paid_.find(pkey);
+    bool p_existed = pit != paid_.end();
+    PaidTotal p_old = p_existed ? pit->second : PaidTotal{};
+    PaidTotal& p = paid_[pkey];
+    p.amount_fen += e.amount_fen;
+    p.lines += e.lines_delta;
+    PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p));
+
+    std::string rkey = "r/" + e.program + "/" + std::to_string(e.period) + "/" + e.region;
+    auto rit = regions_.find(rkey);
+    bool r_existed = rit != regions_.end();
+    RegionTotal r_old = r_existed ? rit->second : RegionTotal{};
+    RegionTotal& r = regions_[rkey];
+    r.amount_fen += e.amount_fen;
+    r.lines += e.lines_delta;
+    if (p_old.lines <= 0 && p.lines > 0) r.beneficiaries++;
+    if (p_old.lines > 0 && p.lines <= 0) r.beneficiaries--;
+    PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r));
+    if (ctx.undo != nullptr) {
+      ctx.undo->Push([this, pkey, p_old, p_existed, rkey, r_old, r_existed] {
+        if (p_existed) paid_[pkey] = p_old;
+        else paid_.erase(pkey);
+        if (r_existed) regions_[rkey] = r_old;
+        else regions_.erase(rkey);
+      });
+    }
+    wrote = true;
+  }
+  if (wrote && ctx.sink != nullptr) {
+    Hash d = digest_.Bytes32();
+    std::string value(reinterpret_cast<const char*>(d.data()), d.size());
+    value += Pack({static_cast<int64_t>(digest_.rows)});
+    ctx.sink->Put(kDigestKey, value);
+  }
+}
+
+Hash Projections::digest() const {
+  std::shared_lock lock(mu_);
+  return digest_.Bytes32();
+}
+
+uint64_t Projections::rows() const {
+  std::shared_lock lock(mu_);
+  return digest_.rows;
+}
+
+Balance Projections::BalanceOf(const std::string& account) const {
+  std::shared_lock lock(mu_);
+  auto it = balances_.find(account);
+  return it == balances_.end() ? Balance{} : it->second;
+}
+
+std::map<std::string, Balance> Projections::BalancesWithPrefix(const std::string& prefix) const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, Balance> out;
+  for (const auto& [account, b] : balances_) {
+    if (account.starts_with(prefix)) out[account] = b;
+  }
+  return out;
+}
+
+std::map<std::string, PaidTotal> Projections::PaidTo(const std::string& beneficiary) const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, PaidTotal> out;
+  std::string prefix = "p/" + beneficiary + "/";
+  for (const auto& [key, p] : paid_) {
+    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = p;
+  }
+  return out;
+}
+
+std::map<std::string, RegionTotal> Projections::RegionTotals(const std::string& program) const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, RegionTotal> out;
+  std::string prefix = "r/" + program + "/";
+  for (const auto& [key, r] : regions_) {
+    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = r;
+  }
+  return out;
+}
+
+int64_t Projections::SumOfBalances() const {
+  std::shared_lock lock(mu_);
+  int64_t sum = 0;
+  for (const auto& [account, b] : balances_) sum += b.posted_fen;
+  return sum;
+}
+
+Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log) {
+  std::string value;
+  rocksdb::Status s = log.db()->Get(rocksdb::ReadOptions(), log.projections_column(), kDigestKey, &value);
+  if (s.IsNotFound()) return std::make_pair(Hash{}, uint64_t{0});
+  if (!s.ok()) return IoError("cannot read the projection digest: " + s.ToString());
+  if (value.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
+  Hash h;
+  std::copy(value.begin(), value.begin() + kHashBytes, h.begin());
+  return std::make_pair(h, static_cast<uint64_t>(Field(std::string_view(value).substr(kHashBytes), 0)));
+}
+
+Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account, uint64_t index) {
+  std::string target = HistoryKey(account, index);
+  std::string prefix = "h/" + account + "/";
+  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.projections_column()));
+  it->SeekForPrev(target);
+  if (!it->status().ok()) return IoError("cannot read balance history: " + it->status().ToString());
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) return Balance{};
+  std::string_view v(it->value().data(), it->value().size());
+  if (v.size() != 16) return Corruption("balance history row of " + account + " is malformed");
+  return Balance{Field(v, 0), Field(v, 1)};
+}
+
+}  // namespace fundledger
+
+namespace fundledger {
+
+LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
+  options.observers.push_back(&projections);
+  auto previous = options.after_replay;
+  options.after_replay = [&projections, previous](const Log& log) -> Status {
+    if (previous) FL_RETURN_IF_ERROR(previous(log));
+    FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log));
+    if (stored.first != projections.digest() || stored.second != projections.rows()) {
+      return Corruption("stored projections (" + std::to_string(stored.second) + " rows, digest " +
+                        HashHex(stored.first).substr(0, 16) + "...) differ from a replay of the log (" +
+                        std::to_string(projections.rows()) + " rows, digest " +
+                        HashHex(projections.digest()).substr(0, 16) +
+                        "...); run `fundledger replay --repair` to rebuild them from the log");
+    }
+    return Status::Ok();
+  };
+  return options;
+}
+
+}  // namespace fundledger

@@ -1,0 +1,80 @@
+// Projections: the read models of the ledger, fed by the domain in log order and stored in
+// the `projections` column family in the same WriteBatch as the entries that change them.
+//
+// Rows (keys are text with '/' separators; u64/i64 big-endian):
+//   b/<account>                          -> i64 posted, i64 pending         current balance
+//   h/<account>/<u64 index>              -> i64 posted, i64 pending         balance after entry
+//   p/<beneficiary>/<program>/<period>   -> i64 amount, i64 lines          paid to one person
+//   r/<program>/<period>/<region>        -> i64 amount, i64 lines, i64 people
+//   digest                               -> 32-byte multiset hash, u64 rows
+//
+// The digest is order-independent: the sum, modulo 2^256, of SHA-256(key || 0 || value) over
+// every row but itself, so it is updated in O(1) per row changed and equals the digest of a
+// full replay exactly when the two hold the same rows. Two nodes compare 32 bytes.
+//
+// As-of queries read the history rows: one SeekForPrev, O(log n) in RocksDB.
+//
+// Thread safety: OnApplied on the writer thread; queries take a shared lock.
+#pragma once
+
+#include <map>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "ledger/domain_state.h"
+#include "ledger/effects.h"
+#include "ledger/ledger.h"
+#include "ledger/log.h"
+
+namespace fundledger {
+
+struct PaidTotal {
+  int64_t amount_fen = 0;
+  int64_t lines = 0;
+};
+struct RegionTotal {
+  int64_t amount_fen = 0;
+  int64_t lines = 0;
+  int64_t beneficiaries = 0;  // people with at least one paid line in (program, period, region)
+};
+
+class Projections final : public EntryObserver {
+ public:
+  void OnApplied(const AppliedEntry& entry, ApplyContext& context) override;
+
+  Hash digest() const;
+  uint64_t rows() const;
+  Balance BalanceOf(const std::string& account) const;
+  // Every account whose name starts with `prefix` ("fund/F1/" for one fund's buckets).
+  std::map<std::string, Balance> BalancesWithPrefix(const std::string& prefix) const;
+  std::map<std::string, PaidTotal> PaidTo(const std::string& beneficiary) const;  // "<program>/<period>"
+  std::map<std::string, RegionTotal> RegionTotals(const std::string& program) const;  // "<period>/<region>"
+  // Sum of every balance (posted): zero when double entry holds.
+  int64_t SumOfBalances() const;
+
+  // The stored digest row, for comparison after replay on open.
+  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log);
+  // Balance of `account` after entry `index`, from the history rows.
+  static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);
+
+ private:
+  struct Digest {
+    uint64_t limbs[4] = {0, 0, 0, 0};  // little-endian 256-bit sum
+    uint64_t rows = 0;
+    void Add(std::string_view key, std::string_view value, bool subtract);
+    Hash Bytes32() const;
+  };
+  void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value, const std::string& value);
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Balance> balances_;
+  std::unordered_map<std::string, PaidTotal> paid_;       // key: p/... row key
+  std::unordered_map<std::string, RegionTotal> regions_;  // key: r/... row key
+  Digest digest_;
+};
+
+// Registers `projections` as an observer of the ledger and makes the open fail when the rows
+// replayed from the log differ from the stored ones (someone changed the projections column).
+LedgerOptions WithProjections(Projections& projections, LedgerOptions options);
+
+}  // namespace fundledger

@@ -1,0 +1,66 @@
+// A ledger with projections in a temporary directory, and builders for domain events, so
+// that domain tests read like the finance staff's actions they describe.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "ledger/ledger.h"
+#include "projections/projections.h"
+#include "replay/rebuild.h"
+#include "tests/test_util.h"
+
+namespace fundledger::testing {
+
+inline const Actor kMaker{"clerk.li", fb::Role::maker};
+inline const Actor kChecker{"checker.wang", fb::Role::checker};
+inline const Actor kAdmin{"admin.zhao", fb::Role::admin};
+
+// A valid 18-character resident ID number (with its check character) for a test person.
+std::string MakeIdNumber(const std::string& region, int32_t birth_date, int seq);
+
+class LedgerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  void Reopen();
+
+  Result<AppendResult> Do(std::vector<DomainEvent> events, const Actor& actor = kMaker);
+  Result<AppendResult> Do(DomainEvent event, const Actor& actor = kMaker) {
+    return Do(std::vector<DomainEvent>{std::move(event)}, actor);
+  }
+  void Ok(Result<AppendResult> r) { ASSERT_TRUE(r.ok()) << r.status().ToString(); }
+  // Expects a rule violation with this rule code.
+  void Rejects(Result<AppendResult> r, const std::string& rule);
+
+  void OpenFund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
+                std::vector<std::string> purposes = {}, const std::string& org = "bureau.city");
+  void DefineProgram(const std::string& id, fb::ProgramCategory category, int64_t standard_fen, int64_t cap_fen,
+                     int32_t effective_month = 202501, std::vector<std::string> excludes = {},
+                     int32_t age_min = 0, int32_t age_max = 0);
+  void Register(const std::string& ben, const std::string& region = "110105", int32_t birth_month = 196001,
+                int seq = 0);
+  void Enroll(const std::string& ben, const std::string& program, int64_t amount_fen, int32_t from = 202501,
+              int32_t to = 0);
+  void Appropriate(const std::string& fund, const std::string& bucket, int64_t amount_fen);
+  Result<AppendResult> Prepare(const std::string& batch, const std::string& fund, const std::string& bucket,
+                               int32_t period, std::vector<RollLine> lines);
+  Result<AppendResult> Approve(const std::string& batch, const Actor& checker = kChecker);
+  Result<AppendResult> Expense(const std::string& fund, const std::string& bucket, const std::string& purpose,
+                               int64_t amount_fen, fb::ExpenseClass cls = fb::ExpenseClass::charitable);
+  Result<AppendResult> ChangeStatus(const std::string& ben, fb::BeneficiaryStatus status, int32_t date);
+
+  Balance FundBalance(const std::string& fund, const std::string& bucket) {
+    return projections_->BalanceOf(FundAccount(fund, bucket));
+  }
+  // Invariants every state must keep: zero-sum, no negative fund, no doubly paid slot, and
+  // the incremental projections equal a replay of the log.
+  void ExpectInvariants();
+
+  TempDir tmp_;
+  std::string dir_;
+  std::unique_ptr<Projections> projections_;
+  std::unique_ptr<Ledger> ledger_;
+  int key_ = 0;
+};
+
+}  // namespace fundledger::testing

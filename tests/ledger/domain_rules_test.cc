@@ -1,0 +1,396 @@
+// One test per ledger rule: each shows the rejection a finance clerk gets (a stable rule code,
+// the field, the line) and that nothing was appended.
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+using fb::BeneficiaryStatus;
+using fb::FundKind;
+using fb::ProgramCategory;
+
+class Rules : public LedgerFixture {
+ protected:
+  void SetUp() override {
+    LedgerFixture::SetUp();
+    DefineProgram("dibao", ProgramCategory::dibao, 104500, 104500);
+    DefineProgram("tekun", ProgramCategory::tekun, 146300, 146300, 202501, {"dibao"});
+    DefineProgram("orphan", ProgramCategory::orphan, 228000, 228000, 202501, {}, 0, 18);
+    DefineProgram("elderly80", ProgramCategory::elderly_allowance, 10000, 10000, 202501, {}, 80, 0);
+    OpenFund("F-SUB", FundKind::subsidy, {"dibao", "tekun", "orphan", "elderly80"});
+    Appropriate("F-SUB", "general", 100'000'000);
+    Register("B1");
+    Enroll("B1", "dibao", 104500);
+  }
+  uint64_t Size() { return ledger_->log().size(); }
+};
+
+TEST_F(Rules, ApprovedRollPaysAndMovesMoney) {
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 104500);
+  Ok(Approve("R1"));
+  EXPECT_EQ(FundBalance("F-SUB", "general").posted_fen, 100'000'000 - 104500);
+  EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 0);
+  EXPECT_EQ(projections_->BalanceOf(BeneficiaryAccount("B1")).posted_fen, 104500);
+  EXPECT_EQ(projections_->PaidTo("B1").at("dibao/202503").amount_fen, 104500);
+  ExpectInvariants();
+}
+
+TEST_F(Rules, AmountsMustBePositive) {
+  fb::AppropriatedT e;
+  e.fund_id = "F-SUB";
+  e.bucket = "general";
+  e.amount_fen = 0;
+  e.source = "treasury";
+  e.document = "d";
+  uint64_t before = Size();
+  Result<AppendResult> r = Do(e);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().field(), "amount_fen");
+  EXPECT_EQ(Size(), before);
+}
+
+TEST_F(Rules, FundsNeverGoNegativeAndReservationsCount) {
+  OpenFund("F-SMALL", FundKind::subsidy, {"dibao"});
+  Appropriate("F-SMALL", "general", 150000);
+  Ok(Prepare("R1", "F-SMALL", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  // 104,500 reserved: only 455.00 yuan is available for anything else.
+  Rejects(Expense("F-SMALL", "general", "general", 50000), "insufficient_funds");
+  Ok(Expense("F-SMALL", "general", "general", 45500));
+  Register("B2");
+  Enroll("B2", "dibao", 104500);
+  Rejects(Prepare("R2", "F-SMALL", "general", 202503, {{1, "B2", "dibao", 202503, 100}}), "insufficient_funds");
+  ExpectInvariants();
+}
+
+TEST_F(Rules, NoPaymentForThePeriodAfterDeath) {
+  Ok(ChangeStatus("B1", BeneficiaryStatus::deceased, 20250415));
+  // Died mid-April: April is still paid (active on its first day), May is not.
+  Ok(Prepare("R4", "F-SUB", "general", 202504, {{1, "B1", "dibao", 202504, 104500}}));
+  Result<AppendResult> may = Prepare("R5", "F-SUB", "general", 202505, {{1, "B1", "dibao", 202505, 104500}});
+  Rejects(may, "lines_rejected");
+  ASSERT_EQ(may.status().details().size(), 1u);
+  EXPECT_EQ(may.status().details()[0].rule(), "deceased");
+  EXPECT_EQ(may.status().details()[0].line(), 1u);
+  EXPECT_EQ(may.status().details()[0].field(), "beneficiary_id");
+}
+
+TEST_F(Rules, SuspendedOrExitedBeneficiaryIsNotPaid) {
+  Ok(ChangeStatus("B1", BeneficiaryStatus::suspended, 20250301));
+  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  Rejects(r, "lines_rejected");
+  EXPECT_EQ(r.status().details()[0].rule(), "not_active");
+  Ok(ChangeStatus("B1", BeneficiaryStatus::active, 20250401));
+  Ok(Prepare("R4", "F-SUB", "general", 202504, {{1, "B1", "dibao", 202504, 104500}}));
+}
+
+TEST_F(Rules, LineNeedsAnEnrollmentForThatMonth) {
+  Register("B2");
+  Enroll("B2", "dibao", 104500, 202503, 202503);
+  Ok(Prepare("R3", "F-SUB", "general", 202503, {{1, "B2", "dibao", 202503, 104500}}));
+  Result<AppendResult> r = Prepare("R4", "F-SUB", "general", 202504, {{1, "B2", "dibao", 202504, 104500}});
+  EXPECT_EQ(r.status().details()[0].rule(), "not_enrolled");
+}
+
+TEST_F(Rules, AmountAboveTheCapOfThatMonthIsRejected) {
+  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104501}});
+  EXPECT_EQ(r.status().details()[0].rule(), "over_cap");
+  EXPECT_EQ(r.status().details()[0].field(), "amount_fen");
+  // The standard rises in July: the higher amount is fine from then on.
+  fb::ProgramStandardChangedT change;
+  change.program_id = "dibao";
+  change.standard_fen = 110000;
+  change.cap_fen = 110000;
+  change.effective_month = 202507;
+  change.document = "standard-2025";
+  Ok(Do(change, kAdmin));
+  Ok(Prepare("R7", "F-SUB", "general", 202507, {{1, "B1", "dibao", 202507, 110000}}));
+  r = Prepare("R6", "F-SUB", "general", 202506, {{1, "B1", "dibao", 202506, 110000}});
+  EXPECT_EQ(r.status().details()[0].rule(), "over_cap");
+}
+
+TEST_F(Rules, FundMustBeAllowedToPayTheProgram) {
+  OpenFund("F-OTHER", FundKind::subsidy, {"tekun"});
+  Appropriate("F-OTHER", "general", 1'000'000);
+  Result<AppendResult> r = Prepare("R3", "F-OTHER", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  EXPECT_EQ(r.status().details()[0].rule(), "program_not_allowed");
+}
+
+TEST_F(Rules, OnePaidLinePerPersonProgramAndPeriodUnlessReturned) {
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  // A pending line already holds the slot: a second roll cannot pay it again.
+  Result<AppendResult> r = Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
+  Ok(Approve("R1"));
+  r = Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
+  // Twice in one roll.
+  r = Prepare("R3", "F-SUB", "general", 202504, {{1, "B1", "dibao", 202504, 1000}, {2, "B1", "dibao", 202504, 1000}});
+  EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
+  EXPECT_EQ(r.status().details()[0].line(), 2u);
+  // The bank returns it: a new roll may pay it, and the returned line may not be reissued on top.
+  fb::PaymentReturnedT ret;
+  ret.batch_id = "R1";
+  ret.line_no = 1;
+  ret.reason = "account closed";
+  ret.bank_ref = "BR-1";
+  Ok(Do(ret));
+  EXPECT_EQ(projections_->BalanceOf(BeneficiaryAccount("B1")).posted_fen, 0);
+  Ok(Prepare("R2b", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  Ok(Approve("R2b"));
+  fb::PaymentReissuedT re;
+  re.batch_id = "R1";
+  re.line_no = 1;
+  re.document = "reissue";
+  Rejects(Do(re), "duplicate_payment");
+  ExpectInvariants();
+}
+
+TEST_F(Rules, ReturnedPaymentCanBeReissuedOnce) {
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  Ok(Approve("R1"));
+  fb::PaymentReturnedT ret;
+  ret.batch_id = "R1";
+  ret.line_no = 1;
+  ret.reason = "wrong account";
+  Ok(Do(ret));
+  Rejects(Do(ret), "line_not_paid");
+  fb::PaymentReissuedT re;
+  re.batch_id = "R1";
+  re.line_no = 1;
+  Ok(Do(re));
+  Rejects(Do(re), "line_not_returned");
+  EXPECT_EQ(projections_->BalanceOf(BeneficiaryAccount("B1")).posted_fen, 104500);
+  ExpectInvariants();
+}
+
+TEST_F(Rules, ExcludedProgramsAreNotCombinedInOneMonth) {
+  Enroll("B1", "tekun", 146300, 202503);
+  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "tekun", 202503, 146300}});
+  EXPECT_EQ(r.status().details()[0].rule(), "excluded_combination");
+  // The exclusion works in both directions.
+  r = Prepare("R3b", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  EXPECT_EQ(r.status().details()[0].rule(), "excluded_combination");
+}
+
+TEST_F(Rules, AgeLimitsAreHonoured) {
+  Register("KID", "110105", 200704);  // 18 in April 2025
+  Enroll("KID", "orphan", 228000);
+  Ok(Prepare("O4", "F-SUB", "general", 202504, {{1, "KID", "orphan", 202504, 228000}}));
+  Result<AppendResult> r = Prepare("O5", "F-SUB", "general", 202505, {{1, "KID", "orphan", 202505, 228000}});
+  EXPECT_EQ(r.status().details()[0].rule(), "age_limit");
+  Register("OLD", "110105", 194506);  // 80 in June 2025
+  Enroll("OLD", "elderly80", 10000);
+  r = Prepare("E5", "F-SUB", "general", 202505, {{1, "OLD", "elderly80", 202505, 10000}});
+  EXPECT_EQ(r.status().details()[0].rule(), "age_limit");
+  Ok(Prepare("E6", "F-SUB", "general", 202506, {{1, "OLD", "elderly80", 202506, 10000}}));
+}
+
+TEST_F(Rules, RestrictedMoneyIsSpentOnlyOnItsPurpose) {
+  OpenFund("F-CHARITY", FundKind::charity, {}, {}, "charity.sunshine");
+  fb::DonationReceivedT d;
+  d.fund_id = "F-CHARITY";
+  d.bucket = "school-meals";
+  d.donor_id = "D-100";
+  d.amount_fen = 500000;
+  d.receipt_no = "RC-1";
+  Ok(Do(d));
+  Rejects(Expense("F-CHARITY", "school-meals", "office-rent", 1000, fb::ExpenseClass::admin), "restricted_purpose");
+  Ok(Expense("F-CHARITY", "school-meals", "school-meals", 200000));
+  // Moving it to another fund keeps the restriction; a release with consent frees it.
+  OpenFund("F-CHARITY2", FundKind::charity, {});
+  fb::TransferredBetweenFundsT t;
+  t.from_fund_id = "F-CHARITY";
+  t.from_bucket = "school-meals";
+  t.to_fund_id = "F-CHARITY2";
+  t.to_bucket = "general";
+  t.amount_fen = 1000;
+  t.document = "transfer";
+  Rejects(Do(t), "restricted_purpose");
+  fb::RestrictionReleasedT rel;
+  rel.fund_id = "F-CHARITY";
+  rel.bucket = "school-meals";
+  rel.to_bucket = "general";
+  rel.amount_fen = 100000;
+  rel.consent_ref = "donor consent letter 2025-07";
+  Ok(Do(rel));
+  Ok(Expense("F-CHARITY", "general", "office-rent", 1000, fb::ExpenseClass::admin));
+  ExpectInvariants();
+}
+
+TEST_F(Rules, LotteryMoneyGoesOnlyToApprovedCategories) {
+  OpenFund("F-LOTTERY", FundKind::lottery_welfare, {}, {"elderly-care", "child-welfare"});
+  fb::AppropriatedT a;
+  a.fund_id = "F-LOTTERY";
+  a.bucket = "general";
+  a.amount_fen = 10'000'000;
+  a.source = "lottery_pool";
+  a.document = "lottery 2025";
+  Ok(Do(a));
+  OpenFund("F-HOME", FundKind::charity, {});
+  fb::LotteryGrantAwardedT g;
+  g.from_fund_id = "F-LOTTERY";
+  g.from_bucket = "general";
+  g.to_fund_id = "F-HOME";
+  g.project_id = "P-NURSING-1";
+  g.category = "stadium";
+  g.amount_fen = 1'000'000;
+  g.document = "grant";
+  Rejects(Do(g), "lottery_category");
+  g.category = "elderly-care";
+  Ok(Do(g));
+  EXPECT_EQ(FundBalance("F-HOME", "P-NURSING-1").posted_fen, 1'000'000);
+  Rejects(Expense("F-LOTTERY", "general", "stadium", 1000), "lottery_category");
+  Rejects(Expense("F-HOME", "P-NURSING-1", "office-rent", 1000), "restricted_purpose");
+  fb::TransferredBetweenFundsT t;
+  t.from_fund_id = "F-LOTTERY";
+  t.from_bucket = "general";
+  t.to_fund_id = "F-HOME";
+  t.to_bucket = "general";
+  t.amount_fen = 1000;
+  t.document = "move";
+  Rejects(Do(t), "lottery_ring_fenced");
+  ExpectInvariants();
+}
+
+TEST_F(Rules, CheckerMustDifferFromMaker) {
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  Rejects(Approve("R1", Actor{kMaker.name, fb::Role::checker}), "same_maker_checker");
+  Ok(Approve("R1"));
+  Rejects(Approve("R1", kAdmin), "batch_not_prepared");
+}
+
+TEST_F(Rules, RejectedBatchReleasesItsReservationAndSlots) {
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  fb::DisbursementBatchRejectedT rej;
+  rej.batch_id = "R1";
+  rej.reason = "wrong month";
+  Ok(Do(rej, kChecker));
+  EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 0);
+  Ok(Prepare("R1b", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  ExpectInvariants();
+}
+
+TEST_F(Rules, ARejectedRollAppendsNothingAndReportsEveryBadLine) {
+  Register("B2");
+  Enroll("B2", "dibao", 104500);
+  uint64_t before = Size();
+  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503,
+                                   {{1, "B1", "dibao", 202503, 104500},
+                                    {2, "NOBODY", "dibao", 202503, 104500},
+                                    {3, "B2", "dibao", 202503, 999999},
+                                    {4, "B2", "nothing", 202503, 100}});
+  Rejects(r, "lines_rejected");
+  ASSERT_EQ(r.status().details().size(), 3u);
+  EXPECT_EQ(r.status().details()[0].line(), 2u);
+  EXPECT_EQ(r.status().details()[0].rule(), "unknown_beneficiary");
+  EXPECT_EQ(r.status().details()[1].line(), 3u);
+  EXPECT_EQ(r.status().details()[1].rule(), "over_cap");
+  EXPECT_EQ(r.status().details()[2].line(), 4u);
+  EXPECT_EQ(r.status().details()[2].rule(), "unknown_program");
+  EXPECT_EQ(Size(), before);
+  EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 0);
+}
+
+TEST_F(Rules, AMultiEntrySubmissionIsAllOrNothing) {
+  fb::FundOpenedT f;
+  f.fund_id = "F-NEW";
+  f.name = "New";
+  f.organisation = "bureau.city";
+  f.currency = "CNY";
+  fb::AppropriatedT a;
+  a.fund_id = "F-NEW";
+  a.bucket = "general";
+  a.amount_fen = 1000;
+  a.source = "treasury";
+  a.document = "d";
+  fb::ExpensedT x;
+  x.fund_id = "F-NEW";
+  x.bucket = "general";
+  x.payee = "p";
+  x.purpose = "general";
+  x.amount_fen = 5000;  // more than the appropriation
+  x.document = "inv";
+  uint64_t before = Size();
+  Result<AppendResult> r = Do({f, a, x}, kAdmin);
+  Rejects(r, "insufficient_funds");
+  EXPECT_EQ(r.status().line(), 3u);
+  EXPECT_EQ(Size(), before);
+  ledger_->domain().Read([](const DomainState& s) {
+    EXPECT_EQ(s.funds.count("F-NEW"), 0u);  // the fund opened by entry 1 was rolled back
+    return 0;
+  });
+  x.amount_fen = 500;
+  Ok(Do({f, a, x}, kAdmin));
+  ExpectInvariants();
+}
+
+TEST_F(Rules, ReversalHappensOnceAndRestoresBalances) {
+  OpenFund("F-R", FundKind::subsidy, {});
+  Appropriate("F-R", "general", 5000);
+  uint64_t appropriation = Size() - 1;
+  fb::ReversalT rev;
+  rev.entry_index = appropriation;
+  rev.reason = "posted to the wrong fund";
+  Ok(Do(rev, kAdmin));
+  EXPECT_EQ(FundBalance("F-R", "general").posted_fen, 0);
+  Rejects(Do(rev, kAdmin), "already_reversed");
+  rev.entry_index = 1;  // a program definition moved no money
+  Rejects(Do(rev, kAdmin), "not_reversible");
+  ExpectInvariants();
+}
+
+TEST_F(Rules, SameIdNumberCannotBeRegisteredTwice) {
+  fb::BeneficiaryRegisteredT e;
+  e.beneficiary_id = "B1-AGAIN";
+  e.household_id = "H";
+  e.region_code = "110106";
+  e.birth_month = 196001;
+  e.registered_date = 20250101;
+  PersonalData same = *ledger_->ReadPersonalData("B1");
+  Result<AppendResult> r = ledger_->RegisterBeneficiary(kMaker, "reg-again", e, same);
+  Rejects(r, "duplicate_person");
+  EXPECT_NE(r.status().message().find("'B1'"), std::string::npos);
+  same.id_number[5] = same.id_number[5] == '1' ? '2' : '1';  // a typing mistake
+  EXPECT_EQ(ledger_->RegisterBeneficiary(kMaker, "reg-typo", e, same).status().field(), "id_number");
+}
+
+TEST_F(Rules, IdempotentRetryDoesNotPayTwice) {
+  std::vector<RollLine> lines{{1, "B1", "dibao", 202503, 104500}};
+  Result<AppendResult> first = ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines);
+  Ok(first);
+  Result<AppendResult> retry = ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->first_index, first->first_index);
+  lines[0].amount_fen = 100;
+  EXPECT_EQ(ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines).status().code(),
+            StatusCode::kConflict);
+  EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 104500);
+}
+
+TEST_F(Rules, StateSurvivesReopenAndRulesStillApply) {
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+  Ok(Approve("R1"));
+  Hash digest = projections_->digest();
+  Reopen();
+  EXPECT_EQ(projections_->digest(), digest);
+  EXPECT_EQ(FundBalance("F-SUB", "general").posted_fen, 100'000'000 - 104500);
+  Result<AppendResult> r = Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
+}
+
+TEST_F(Rules, AsOfBalanceComesFromHistory) {
+  uint64_t after_appropriation = Size() - 1;
+  Appropriate("F-SUB", "general", 500);
+  Ok(Expense("F-SUB", "general", "general", 200));
+  const Log& log = ledger_->log();
+  std::string account = FundAccount("F-SUB", "general");
+  EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation)->posted_fen, 100'000'000);
+  EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation + 1)->posted_fen, 100'000'500);
+  EXPECT_EQ(Projections::BalanceAsOf(log, account, Size() - 1)->posted_fen, 100'000'300);
+  EXPECT_EQ(Projections::BalanceAsOf(log, account, 0)->posted_fen, 0);
+}
+
+}  // namespace
+}  // namespace fundledger::testing
