@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 
+#include <cstring>
 #include <mutex>
 
 #include "crypto/encoding.h"
@@ -190,14 +191,33 @@ int64_t Projections::SumOfBalances() const {
 }
 
 Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log) {
-  std::string value;
-  rocksdb::Status s = log.db()->Get(rocksdb::ReadOptions(), log.projections_column(), kDigestKey, &value);
-  if (s.IsNotFound()) return std::make_pair(Hash{}, uint64_t{0});
-  if (!s.ok()) return IoError("cannot read the projection digest: " + s.ToString());
-  if (value.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
-  Hash h;
-  std::copy(value.begin(), value.begin() + kHashBytes, h.begin());
-  return std::make_pair(h, static_cast<uint64_t>(Field(std::string_view(value).substr(kHashBytes), 0)));
+  Digest digest;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.projections_column()));
+  std::string recorded;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (key == kDigestKey) {
+      recorded = std::string(value);
+      continue;
+    }
+    digest.Add(key, value, /*subtract=*/false);
+  }
+  if (!it->status().ok()) return IoError("cannot scan projections: " + it->status().ToString());
+  Hash scanned = digest.Bytes32();
+  // The digest row, written with every change, must agree with the rows themselves.
+  if (!recorded.empty()) {
+    if (recorded.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
+    if (std::memcmp(scanned.data(), recorded.data(), kHashBytes) != 0 ||
+        static_cast<uint64_t>(Field(std::string_view(recorded).substr(kHashBytes), 0)) != digest.rows) {
+      return std::make_pair(Hash{}, uint64_t{0});  // inconsistent: never equal to a replay
+    }
+  } else if (digest.rows != 0) {
+    return std::make_pair(Hash{}, uint64_t{0});
+  }
+  return std::make_pair(scanned, digest.rows);
 }
 
 Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account, uint64_t index) {

@@ -52,7 +52,8 @@ class Projections final : public EntryObserver {
   // Sum of every balance (posted): zero when double entry holds.
   int64_t SumOfBalances() const;
 
-  // The stored digest row, for comparison after replay on open.
+  // The digest and row count of the rows actually stored (a scan of the column), for
+  // comparison with a replay: catches rows changed behind the ledger's back.
   static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log);
   // Balance of `account` after entry `index`, from the history rows.
   static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);

@@ -86,8 +86,10 @@ void LedgerFixture::Register(const std::string& ben, const std::string& region, 
   e.birth_month = birth_month;
   e.payee_role = fb::PayeeRole::self;
   e.registered_date = 20250101;
-  PersonalData person{"张三明", MakeIdNumber(region, birth_month * 100 + 15, seq + static_cast<int>(std::hash<std::string>{}(ben) % 997)),
-                      "6222020200112233" + std::to_string(seq % 10), "13800138000"};
+  // A distinct person per (region, birth month, seq): the day of birth carries seq / 1000.
+  int n = seq >= 0 ? seq : static_cast<int>(std::hash<std::string>{}(ben) % 28000);
+  PersonalData person{"张三明", MakeIdNumber(region, birth_month * 100 + 1 + (n / 1000) % 28, n % 1000),
+                      "62220202" + std::to_string(10000000 + n), "13800138000"};
   Ok(ledger_->RegisterBeneficiary(kMaker, "reg-" + ben, e, person));
 }
 

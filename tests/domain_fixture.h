@@ -38,7 +38,7 @@ class LedgerFixture : public ::testing::Test {
                      int32_t effective_month = 202501, std::vector<std::string> excludes = {},
                      int32_t age_min = 0, int32_t age_max = 0);
   void Register(const std::string& ben, const std::string& region = "110105", int32_t birth_month = 196001,
-                int seq = 0);
+                int seq = -1);  // -1: derived from the id
   void Enroll(const std::string& ben, const std::string& program, int64_t amount_fen, int32_t from = 202501,
               int32_t to = 0);
   void Appropriate(const std::string& fund, const std::string& bucket, int64_t amount_fen);

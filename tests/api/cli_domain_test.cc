@@ -1,0 +1,86 @@
+// The domain commands of the `fundledger` binary: replay compares a rebuild with the stored
+// projections, --repair restores them after tampering, balance answers as of an entry, and
+// erase removes a person's data while the chain still verifies.
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+class CliDomain : public LedgerFixture {
+ protected:
+  void SetUp() override {
+    LedgerFixture::SetUp();
+    DefineProgram("dibao", fb::ProgramCategory::dibao, 104500, 104500);
+    OpenFund("F1", fb::FundKind::subsidy, {"dibao"});
+    Appropriate("F1", "general", 1'000'000);
+    appropriation_index_ = ledger_->log().size() - 1;
+    Register("B1");
+    Enroll("B1", "dibao", 104500);
+    Ok(Prepare("R1", "F1", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
+    Ok(Approve("R1"));
+    ASSERT_TRUE(ledger_->Close().ok());
+    ledger_.reset();
+  }
+  void TearDown() override {}
+  CommandResult Cli(const std::string& args) { return RunCommand(CliPath() + " " + args + " --data " + dir_); }
+  uint64_t appropriation_index_ = 0;
+};
+
+TEST_F(CliDomain, ReplayMatchesTheStoredProjections) {
+  CommandResult r = Cli("replay");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("identical to the replay"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("double entry holds"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fund/F1/general"), std::string::npos) << r.out;
+  CommandResult partial = Cli("replay --to " + std::to_string(appropriation_index_));
+  EXPECT_EQ(partial.exit_code, 0) << partial.out;
+  EXPECT_NE(partial.out.find("10000.00"), std::string::npos) << partial.out;
+}
+
+TEST_F(CliDomain, TamperedProjectionsAreRefusedOnOpenAndRepairedFromTheLog) {
+  {
+    RawStore raw(dir_);
+    raw.Put(kProjectionsColumn, "b/fund/F1/general", std::string(16, '\x7f'));
+  }
+  Projections p;
+  Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos) << l.status().message();
+  CommandResult check = Cli("replay");
+  EXPECT_EQ(check.exit_code, 1) << check.out;
+  EXPECT_NE(check.out.find("DIFFER"), std::string::npos) << check.out;
+  CommandResult repair = Cli("replay --repair");
+  EXPECT_EQ(repair.exit_code, 0) << repair.out;
+  EXPECT_EQ(Cli("replay").exit_code, 0);
+  Projections again;
+  EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
+}
+
+TEST_F(CliDomain, BalanceNowAndAsOfAnEntry) {
+  CommandResult now = Cli("balance --fund F1");
+  ASSERT_EQ(now.exit_code, 0) << now.out;
+  EXPECT_NE(now.out.find("8955.00"), std::string::npos) << now.out;  // 10,000 - 1,045
+  CommandResult then = Cli("balance --fund F1 --as-of " + std::to_string(appropriation_index_));
+  ASSERT_EQ(then.exit_code, 0) << then.out;
+  EXPECT_NE(then.out.find("10000.00"), std::string::npos) << then.out;
+  EXPECT_NE(Cli("balance --fund NOPE").exit_code, 0);
+  CommandResult bad = Cli("balance --fund F1 --as-of yesterday");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("--as-of takes"), std::string::npos) << bad.out;
+  CommandResult by_time = Cli("balance --fund F1 --as-of 2999-01-01T00:00:00Z");
+  EXPECT_EQ(by_time.exit_code, 0) << by_time.out;
+  EXPECT_NE(by_time.out.find("8955.00"), std::string::npos) << by_time.out;
+}
+
+TEST_F(CliDomain, EraseThenVerifyPasses) {
+  CommandResult r = Cli("erase --beneficiary B1 --reason 'request 2025-7'");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Cli("verify").exit_code, 0);
+  EXPECT_EQ(Cli("replay").exit_code, 0);
+  Projections p;
+  std::unique_ptr<Ledger> l = std::move(Ledger::Open(dir_, WithProjections(p, {}))).value();
+  EXPECT_EQ(l->ReadPersonalData("B1").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace fundledger::testing
