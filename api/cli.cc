@@ -280,8 +280,11 @@ int CmdBalance(const std::string& dir, const std::string& fund, const std::strin
   return kExitOk;
 }
 
-int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason, const std::string& actor) {
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, {});
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason, const std::string& actor,
+             const std::string& vault_key) {
+  LedgerOptions options;
+  options.vault_key_path = vault_key;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
   if (!ledger.ok()) return Fail(ledger.status());
   Result<AppendResult> r = (*ledger)->Erase(Actor{actor, fb::Role::admin}, "erase:" + subject, subject, reason);
   if (!r.ok()) return Fail(r.status());
@@ -350,6 +353,8 @@ int RunCli(int argc, char** argv) {
   erase->add_option("--beneficiary", subject, "beneficiary id (or donor:<id>)")->required();
   erase->add_option("--reason", reason, "why, e.g. the request reference")->required();
   erase->add_option("--actor", actor, "who is erasing");
+  std::string vault_key;
+  erase->add_option("--vault-key", vault_key, "the vault master key file (default DIR/vault.key)");
 
   try {
     app.parse(argc, argv);
@@ -369,7 +374,7 @@ int RunCli(int argc, char** argv) {
   if (entry->parsed()) return CmdEntry(dir, index);
   if (replay->parsed()) return CmdReplay(dir, to_index, repair);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);
-  if (erase->parsed()) return CmdErase(dir, subject, reason, actor);
+  if (erase->parsed()) return CmdErase(dir, subject, reason, actor, vault_key);
   return kExitUnusable;
 }
 
