@@ -17,6 +17,8 @@
 #include "projections/projections.h"
 #include "replay/chain_verifier.h"
 #include "replay/rebuild.h"
+#include "replay/snapshot.h"
+#include "crypto/key_file.h"
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -181,9 +183,11 @@ class RepairSink final : public KeyValueSink {
   Status status_;
 };
 
-int CmdReplay(const std::string& dir, std::optional<uint64_t> to_index, bool repair) {
+int CmdReplay(const std::string& dir, std::optional<uint64_t> to_index, bool repair, const std::string& snapshot) {
   RebuildOptions options;
   options.to_index = to_index;
+  options.snapshot_path = snapshot;
+  if (repair && !snapshot.empty()) return Fail(InvalidArgument("--repair replays from entry 0; it takes no --from-snapshot"));
   bool tty = ::isatty(STDERR_FILENO);
   if (tty) options.progress = [](uint64_t done) { fmt::print(stderr, "\rreplayed {} entries", done); };
   std::unique_ptr<Log> log;
@@ -205,6 +209,8 @@ int CmdReplay(const std::string& dir, std::optional<uint64_t> to_index, bool rep
   }
   RebuildReport r = RebuildProjections(*log, options);
   if (tty) fmt::print(stderr, "\n");
+  if (r.verify.unusable) return Fail(Corruption(r.verify.reason));
+  if (r.snapshot_size > 0) fmt::print("from snapshot at {} entries; verified the tail\n", r.snapshot_size);
   if (!r.verify.valid) {
     fmt::print("INVALID at entry {}: {}\n", r.verify.bad_index, r.verify.reason);
     return kExitFailed;
@@ -249,7 +255,7 @@ Result<uint64_t> AsOfIndex(const Log& log, const std::string& as_of) {
 
 int CmdBalance(const std::string& dir, const std::string& fund, const std::string& as_of) {
   Projections projections;
-  LedgerOptions options = WithProjections(projections, {});
+  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
   options.log.read_only = true;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
   if (!ledger.ok()) return Fail(ledger.status());
@@ -277,6 +283,20 @@ int CmdBalance(const std::string& dir, const std::string& fund, const std::strin
     pending += b.pending_fen;
   }
   fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", "total", FormatFen(posted), FormatFen(pending), FormatFen(posted - pending));
+  return kExitOk;
+}
+
+int CmdSnapshot(const std::string& dir) {
+  Projections projections;
+  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
+  options.log.read_only = true;  // may run beside a server
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
+  if (!ledger.ok()) return Fail(ledger.status());
+  Result<NoteSigner> signer = ReadSignerKeyFile(SigningKeyPath(dir));
+  if (!signer.ok()) return Fail(signer.status());
+  Result<SnapshotInfo> info = WriteSnapshot(dir, (*ledger)->log(), *signer, (*ledger)->domain(), projections);
+  if (!info.ok()) return Fail(info.status());
+  fmt::print("snapshot of {} entries written to {}\n", info->size, info->path);
   return kExitOk;
 }
 
@@ -340,6 +360,11 @@ int RunCli(int argc, char** argv) {
   add_data(replay);
   replay->add_option("--to", to_index, "apply entries up to this index only");
   replay->add_flag("--repair", repair, "rewrite the stored projections from the log (ledger must be stopped)");
+  std::string snapshot_path;
+  replay->add_option("--from-snapshot", snapshot_path, "start from this snapshot and verify and replay only the tail");
+
+  CLI::App* snapshot = app.add_subcommand("snapshot", "save the state at the current size so opening replays only the tail");
+  add_data(snapshot);
 
   std::string fund, as_of;
   CLI::App* balance = app.add_subcommand("balance", "a fund's balance per bucket, now or as of an entry or time");
@@ -372,7 +397,8 @@ int RunCli(int argc, char** argv) {
   if (inclusion->parsed()) return CmdProveInclusion(dir, index, optional_size(inclusion_size));
   if (consistency->parsed()) return CmdProveConsistency(dir, old_size, optional_size(consistency_size));
   if (entry->parsed()) return CmdEntry(dir, index);
-  if (replay->parsed()) return CmdReplay(dir, to_index, repair);
+  if (replay->parsed()) return CmdReplay(dir, to_index, repair, snapshot_path);
+  if (snapshot->parsed()) return CmdSnapshot(dir);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);
   if (erase->parsed()) return CmdErase(dir, subject, reason, actor, vault_key);
   return kExitUnusable;

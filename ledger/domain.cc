@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "ledger/binary_codec.h"
+
 #include <algorithm>
 #include <mutex>
 #include <unordered_set>
@@ -814,9 +816,9 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
   return Status::Ok();
 }
 
-Status Domain::Replay(const LogSource& source) {
+Status Domain::Replay(const LogSource& source, uint64_t begin) {
   ApplyContext context;
-  return source.ScanEntries(0, source.size(), [&](uint64_t i, ByteView bytes) { return ApplyCommitted(i, bytes, context); });
+  return source.ScanEntries(begin, source.size(), [&](uint64_t i, ByteView bytes) { return ApplyCommitted(i, bytes, context); });
 }
 
 Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
@@ -870,6 +872,278 @@ Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t
     }
     k += span;
   }
+  return Status::Ok();
+}
+
+namespace {
+
+template <typename Set>
+void SaveStrings(BinaryWriter& w, const Set& set) {
+  w.U64(set.size());
+  for (const std::string& v : set) w.Str(v);
+}
+template <typename Set>
+void LoadStrings(BinaryReader& r, Set& set) {
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) set.insert(set.end(), r.Str());
+}
+void SavePostings(BinaryWriter& w, const std::vector<Posting>& postings) {
+  w.U64(postings.size());
+  for (const Posting& p : postings) {
+    w.Str(p.account);
+    w.I64(p.posted_delta_fen);
+    w.I64(p.pending_delta_fen);
+  }
+}
+std::vector<Posting> LoadPostings(BinaryReader& r) {
+  std::vector<Posting> out;
+  for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
+    Posting p;
+    p.account = r.Str();
+    p.posted_delta_fen = r.I64();
+    p.pending_delta_fen = r.I64();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Domain::SaveState() const {
+  std::shared_lock lock(mu_);
+  const DomainState& s = state_;
+  BinaryWriter w;
+  w.U64(s.next_index);
+  w.U64(s.funds.size());
+  for (const auto& [id, f] : s.funds) {
+    w.Str(id);
+    w.Str(f.name);
+    w.U8(static_cast<uint8_t>(f.kind));
+    w.Str(f.organisation);
+    SaveStrings(w, f.programs);
+    SaveStrings(w, f.purposes);
+    w.Str(f.bank_account_token);
+    SaveStrings(w, f.buckets);
+    w.U8(f.closed);
+  }
+  w.U64(s.programs.size());
+  for (const auto& [id, p] : s.programs) {
+    w.Str(id);
+    w.Str(p.name);
+    w.U8(static_cast<uint8_t>(p.category));
+    w.U8(static_cast<uint8_t>(p.period));
+    w.U64(p.terms.size());
+    for (const StandardTerm& t : p.terms) {
+      w.I32(t.effective_month);
+      w.I64(t.standard_fen);
+      w.I64(t.cap_fen);
+    }
+    SaveStrings(w, p.excludes);
+    w.I32(p.age_min_years);
+    w.I32(p.age_max_years);
+  }
+  w.U64(s.beneficiaries.size());
+  for (const auto& [id, b] : s.beneficiaries) {
+    w.Str(id);
+    w.Str(b.household);
+    w.Str(b.region);
+    w.Bytes(b.id_commitment);
+    w.I32(b.birth_month);
+    w.U8(static_cast<uint8_t>(b.payee_role));
+    w.Bytes(b.bank_account_token);
+    w.I32(b.registered_date);
+    w.U64(b.statuses.size());
+    for (const StatusChange& c : b.statuses) {
+      w.I32(c.effective_date);
+      w.U8(static_cast<uint8_t>(c.status));
+    }
+    w.U8(b.erased);
+  }
+  w.U64(s.enrollments.size());
+  for (const auto& [key, terms] : s.enrollments) {
+    w.Str(key);
+    w.U64(terms.size());
+    for (const EnrollmentTerm& t : terms) {
+      w.I32(t.from_month);
+      w.I32(t.to_month);
+      w.I64(t.monthly_amount_fen);
+    }
+  }
+  w.U64(s.programs_of.size());
+  for (const auto& [ben, progs] : s.programs_of) {
+    w.Str(ben);
+    SaveStrings(w, progs);
+  }
+  std::map<std::string, Balance> balances(s.balances.begin(), s.balances.end());  // sorted: deterministic bytes
+  w.U64(balances.size());
+  for (const auto& [account, b] : balances) {
+    w.Str(account);
+    w.I64(b.posted_fen);
+    w.I64(b.pending_fen);
+  }
+  w.U64(s.batches.size());
+  for (const auto& [id, b] : s.batches) {
+    w.Str(id);
+    w.Str(b.maker);
+    w.Str(b.fund);
+    w.Str(b.bucket);
+    w.I32(b.period);
+    w.U64(b.prepared_index);
+    w.U64(b.decided_index);
+    w.U8(static_cast<uint8_t>(b.status));
+    w.I64(b.total_fen);
+    w.U64(b.chunks);
+    w.U64(b.chunks_seen);
+    w.U64(b.lines.size());
+    for (const BatchLine& l : b.lines) {
+      w.U64(l.line_no);
+      w.Str(l.beneficiary);
+      w.Str(l.program);
+      w.I32(l.period);
+      w.I64(l.amount_fen);
+      w.U8(static_cast<uint8_t>(l.state));
+    }
+  }
+  std::map<std::string, PaymentSlot> paid(s.paid.begin(), s.paid.end());
+  w.U64(paid.size());
+  for (const auto& [slot, p] : paid) {
+    w.Str(slot);
+    w.Str(p.batch);
+    w.U64(p.line_no);
+  }
+  std::map<std::string, std::string> commitments(s.commitments.begin(), s.commitments.end());
+  w.U64(commitments.size());
+  for (const auto& [c, ben] : commitments) {
+    w.Str(c);
+    w.Str(ben);
+  }
+  std::map<uint64_t, std::vector<Posting>> reversible(s.reversible.begin(), s.reversible.end());
+  w.U64(reversible.size());
+  for (const auto& [index, postings] : reversible) {
+    w.U64(index);
+    SavePostings(w, postings);
+  }
+  w.U64(s.reversed.size());
+  for (uint64_t i : s.reversed) w.U64(i);
+  SaveStrings(w, s.erased_subjects);
+  return std::move(w.data());
+}
+
+Status Domain::LoadState(std::string_view bytes) {
+  BinaryReader r(bytes);
+  DomainState s;
+  s.next_index = r.U64();
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
+    std::string id = r.Str();
+    FundState& f = s.funds[id];
+    f.name = r.Str();
+    f.kind = static_cast<fb::FundKind>(r.U8());
+    f.organisation = r.Str();
+    LoadStrings(r, f.programs);
+    LoadStrings(r, f.purposes);
+    f.bank_account_token = r.Str();
+    LoadStrings(r, f.buckets);
+    f.closed = r.U8() != 0;
+  }
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
+    std::string id = r.Str();
+    ProgramState& p = s.programs[id];
+    p.name = r.Str();
+    p.category = static_cast<fb::ProgramCategory>(r.U8());
+    p.period = static_cast<fb::PaymentPeriod>(r.U8());
+    for (uint64_t t = r.Count(24); t > 0 && r.ok(); --t) {
+      StandardTerm term;
+      term.effective_month = r.I32();
+      term.standard_fen = r.I64();
+      term.cap_fen = r.I64();
+      p.terms.push_back(term);
+    }
+    LoadStrings(r, p.excludes);
+    p.age_min_years = r.I32();
+    p.age_max_years = r.I32();
+  }
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
+    std::string id = r.Str();
+    BeneficiaryState& b = s.beneficiaries[id];
+    b.household = r.Str();
+    b.region = r.Str();
+    std::string c = r.Str();
+    if (c.size() == kHashBytes) std::copy(c.begin(), c.end(), b.id_commitment.begin());
+    b.birth_month = r.I32();
+    b.payee_role = static_cast<fb::PayeeRole>(r.U8());
+    std::string token = r.Str();
+    b.bank_account_token.assign(token.begin(), token.end());
+    b.registered_date = r.I32();
+    for (uint64_t t = r.Count(9); t > 0 && r.ok(); --t) {
+      StatusChange sc;
+      sc.effective_date = r.I32();
+      sc.status = static_cast<fb::BeneficiaryStatus>(r.U8());
+      b.statuses.push_back(sc);
+    }
+    b.erased = r.U8() != 0;
+  }
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
+    std::vector<EnrollmentTerm>& terms = s.enrollments[r.Str()];
+    for (uint64_t t = r.Count(24); t > 0 && r.ok(); --t) {
+      EnrollmentTerm term;
+      term.from_month = r.I32();
+      term.to_month = r.I32();
+      term.monthly_amount_fen = r.I64();
+      terms.push_back(term);
+    }
+  }
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
+    std::vector<std::string>& progs = s.programs_of[r.Str()];
+    LoadStrings(r, progs);
+  }
+  for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
+    Balance& b = s.balances[r.Str()];
+    b.posted_fen = r.I64();
+    b.pending_fen = r.I64();
+  }
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
+    BatchState& b = s.batches[r.Str()];
+    b.maker = r.Str();
+    b.fund = r.Str();
+    b.bucket = r.Str();
+    b.period = r.I32();
+    b.prepared_index = r.U64();
+    b.decided_index = r.U64();
+    b.status = static_cast<BatchStatus>(r.U8());
+    b.total_fen = r.I64();
+    b.chunks = static_cast<uint32_t>(r.U64());
+    b.chunks_seen = static_cast<uint32_t>(r.U64());
+    for (uint64_t l = r.Count(40); l > 0 && r.ok(); --l) {
+      BatchLine line;
+      line.line_no = static_cast<uint32_t>(r.U64());
+      line.beneficiary = r.Str();
+      line.program = r.Str();
+      line.period = r.I32();
+      line.amount_fen = r.I64();
+      line.state = static_cast<LineState>(r.U8());
+      b.line_pos[line.line_no] = b.lines.size();
+      b.lines.push_back(std::move(line));
+    }
+  }
+  for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
+    std::string slot = r.Str();
+    PaymentSlot& p = s.paid[slot];
+    p.batch = r.Str();
+    p.line_no = static_cast<uint32_t>(r.U64());
+  }
+  for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
+    std::string c = r.Str();
+    s.commitments[c] = r.Str();
+  }
+  for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
+    uint64_t index = r.U64();
+    s.reversible[index] = LoadPostings(r);
+  }
+  for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) s.reversed.insert(r.U64());
+  LoadStrings(r, s.erased_subjects);
+  if (!r.ok() || !r.done()) return Corruption("the domain state in the snapshot is truncated or malformed");
+  std::unique_lock lock(mu_);
+  state_ = std::move(s);
+  undo_.Clear();
   return Status::Ok();
 }
 

@@ -36,8 +36,12 @@ class Domain final : public CommitHook {
 
   // Applies one committed entry (replay on open, rebuild, audit): no rule checks.
   Status ApplyCommitted(uint64_t index, ByteView entry_bytes, ApplyContext& context);
-  // Replays every entry of `source`; used on open.
-  Status Replay(const LogSource& source);
+  // Replays the entries of `source` from `begin` on; used on open (after a snapshot, if any).
+  Status Replay(const LogSource& source, uint64_t begin = 0);
+
+  // The whole state as bytes, and back (snapshots). Load replaces the state.
+  std::string SaveState() const;
+  Status LoadState(std::string_view bytes);
 
   Status Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
                rocksdb::WriteBatch& batch) override;

@@ -28,7 +28,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log, const s
     ledger->vault_ = std::move(vault).value();
   }
   ledger->domain_ = std::make_unique<Domain>(options.observers, ledger->log_->projections_column());
-  FL_RETURN_IF_ERROR(ledger->domain_->Replay(*ledger->log_));
+  uint64_t begin = 0;
+  if (options.restore) {
+    FL_ASSIGN_OR_RETURN(begin, options.restore(*ledger->domain_, *ledger->log_));
+  }
+  FL_RETURN_IF_ERROR(ledger->domain_->Replay(*ledger->log_, begin));
   if (options.after_replay) FL_RETURN_IF_ERROR(options.after_replay(*ledger->log_));
   ledger->log_->SetCommitHook(ledger->domain_.get());
   return ledger;

@@ -26,6 +26,9 @@ struct LedgerOptions {
   LogOptions log;
   std::string vault_key_path;             // default: <data dir>/vault.key
   std::vector<EntryObserver*> observers;  // read models, fed in log order; must outlive the ledger
+  // Called before the replay on open: may restore the domain and observers from a snapshot
+  // and return the index to replay from (0: everything).
+  std::function<Result<uint64_t>(Domain&, const Log&)> restore;
   // Called after the replay on open with the observers fed; may refuse the open.
   std::function<Status(const Log&)> after_replay;
 };

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "crypto/encoding.h"
+#include "ledger/binary_codec.h"
 
 namespace fundledger {
 namespace {
@@ -136,6 +137,69 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     value += Pack({static_cast<int64_t>(digest_.rows)});
     ctx.sink->Put(kDigestKey, value);
   }
+}
+
+std::string Projections::SaveState() const {
+  std::shared_lock lock(mu_);
+  BinaryWriter w;
+  for (uint64_t limb : digest_.limbs) w.U64(limb);
+  w.U64(digest_.rows);
+  std::map<std::string, Balance> balances(balances_.begin(), balances_.end());
+  w.U64(balances.size());
+  for (const auto& [k, b] : balances) {
+    w.Str(k);
+    w.I64(b.posted_fen);
+    w.I64(b.pending_fen);
+  }
+  std::map<std::string, PaidTotal> paid(paid_.begin(), paid_.end());
+  w.U64(paid.size());
+  for (const auto& [k, p] : paid) {
+    w.Str(k);
+    w.I64(p.amount_fen);
+    w.I64(p.lines);
+  }
+  std::map<std::string, RegionTotal> regions(regions_.begin(), regions_.end());
+  w.U64(regions.size());
+  for (const auto& [k, r] : regions) {
+    w.Str(k);
+    w.I64(r.amount_fen);
+    w.I64(r.lines);
+    w.I64(r.beneficiaries);
+  }
+  return std::move(w.data());
+}
+
+Status Projections::LoadState(std::string_view bytes) {
+  BinaryReader r(bytes);
+  Digest digest;
+  for (uint64_t& limb : digest.limbs) limb = r.U64();
+  digest.rows = r.U64();
+  std::unordered_map<std::string, Balance> balances;
+  for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
+    Balance& b = balances[r.Str()];
+    b.posted_fen = r.I64();
+    b.pending_fen = r.I64();
+  }
+  std::unordered_map<std::string, PaidTotal> paid;
+  for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
+    PaidTotal& p = paid[r.Str()];
+    p.amount_fen = r.I64();
+    p.lines = r.I64();
+  }
+  std::unordered_map<std::string, RegionTotal> regions;
+  for (uint64_t n = r.Count(32); n > 0 && r.ok(); --n) {
+    RegionTotal& t = regions[r.Str()];
+    t.amount_fen = r.I64();
+    t.lines = r.I64();
+    t.beneficiaries = r.I64();
+  }
+  if (!r.ok() || !r.done()) return Corruption("the projections in the snapshot are truncated or malformed");
+  std::unique_lock lock(mu_);
+  digest_ = digest;
+  balances_ = std::move(balances);
+  paid_ = std::move(paid);
+  regions_ = std::move(regions);
+  return Status::Ok();
 }
 
 Hash Projections::digest() const {

@@ -52,6 +52,10 @@ class Projections final : public EntryObserver {
   // Sum of every balance (posted): zero when double entry holds.
   int64_t SumOfBalances() const;
 
+  // The in-memory state as bytes, and back (snapshots).
+  std::string SaveState() const;
+  Status LoadState(std::string_view bytes);
+
   // The digest and row count of the rows actually stored (a scan of the column), for
   // comparison with a replay: catches rows changed behind the ledger's back.
   static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log);

@@ -1,5 +1,6 @@
 #include "replay/chain_verifier.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -42,8 +43,36 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
   Hash prev{};
   int64_t last_ts = 0;
   NoteVerifier key;
+  const uint64_t begin = std::min(options.begin, size);
+  if (begin > 0) {
+    // Resume: the key from genesis, the chain and tree as stored at `begin`.
+    Status resumed = source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
+      FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+      FL_ASSIGN_OR_RETURN(GenesisView g, DecodeGenesis(e.payload));
+      key = NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key), kNoteAlgEd25519,
+                         g.public_key};
+      return Status::Ok();
+    });
+    if (resumed.ok()) {
+      resumed = source.ScanEntries(begin - 1, begin, [&](uint64_t, ByteView bytes) -> Status {
+        FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+        last_ts = e.timestamp_ms;
+        prev = HashLeaf(bytes);
+        return Status::Ok();
+      });
+    }
+    Result<MerkleFrontier> loaded = MerkleFrontier::Load(source, begin);
+    if (!resumed.ok() || !loaded.ok()) {
+      report.unusable = true;
+      report.reason = "cannot resume verification at entry " + std::to_string(begin) + ": " +
+                      (resumed.ok() ? loaded.status().message() : resumed.message());
+      return report;
+    }
+    frontier = *loaded;
+    while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].first <= begin) ++next_checkpoint;
+  }
 
-  s = source.ScanEntries(0, size, [&](uint64_t i, ByteView bytes) -> Status {
+  s = source.ScanEntries(begin, size, [&](uint64_t i, ByteView bytes) -> Status {
     Result<EntryView> e = DecodeEntry(bytes);
     if (!e.ok()) return fail(i, e.status().message());
     if (e->index != i) return fail(i, "entry records index " + std::to_string(e->index));
@@ -127,7 +156,7 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
                     " is beyond the " + std::to_string(size) + " entries in the log";
     return report;
   }
-  if (report.checkpoints == 0) {
+  if (report.checkpoints == 0 && begin < size) {
     report.bad_index = size - 1;
     report.reason = "no signed checkpoint covers the log";
     return report;

@@ -26,6 +26,9 @@ struct VerifyOptions {
   // Called every `progress_every` entries with the number verified so far.
   std::function<void(uint64_t)> progress;
   uint64_t progress_every = 1'000'000;
+  // Verifies entries [begin, size) only, continuing from the stored leaf hash and tree at
+  // begin (after a snapshot); the genesis entry is still read for the key.
+  uint64_t begin = 0;
   // Called for each entry after it verified, in order (replay builds state with it). An
   // error stops the walk and is reported at that entry.
   std::function<Status(uint64_t, ByteView)> on_entry;

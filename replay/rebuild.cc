@@ -8,6 +8,33 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
   Domain domain({&projections});
   ApplyContext context{options.sink, nullptr};
   VerifyOptions verify;
+  if (!options.snapshot_path.empty()) {
+    // The key that must have signed the snapshot is the one genesis names (or the trusted one).
+    NoteVerifier key;
+    Status read = source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
+      FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+      FL_ASSIGN_OR_RETURN(GenesisView g, DecodeGenesis(e.payload));
+      key = NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key), kNoteAlgEd25519,
+                         g.public_key};
+      return Status::Ok();
+    });
+    if (options.trusted_key) key = *options.trusted_key;
+    Result<SnapshotInfo> info = read.ok() ? LoadSnapshot(options.snapshot_path, source, key, domain, projections)
+                                          : Result<SnapshotInfo>(read);
+    if (!info.ok()) {
+      report.verify.unusable = true;
+      report.verify.reason = info.status().message();
+      return report;
+    }
+    if (options.to_index && *options.to_index + 1 < info->size) {
+      report.verify.unusable = true;
+      report.verify.reason = "the snapshot covers " + std::to_string(info->size) + " entries, past the requested index";
+      return report;
+    }
+    report.snapshot_size = info->size;
+    report.applied = info->size;
+    verify.begin = info->size;
+  }
   verify.trusted_key = options.trusted_key;
   verify.progress = options.progress;
   verify.on_entry = [&](uint64_t i, ByteView bytes) -> Status {

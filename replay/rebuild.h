@@ -12,11 +12,13 @@
 
 #include "projections/projections.h"
 #include "replay/chain_verifier.h"
+#include "replay/snapshot.h"
 
 namespace fundledger {
 
 struct RebuildReport {
   VerifyReport verify;
+  uint64_t snapshot_size = 0;  // entries taken from the snapshot
   uint64_t applied = 0;  // entries applied to the projections
   Hash digest{};
   uint64_t rows = 0;
@@ -28,6 +30,8 @@ struct RebuildOptions {
   std::optional<uint64_t> to_index;  // apply entries 0..to_index only (the chain is still verified whole)
   std::optional<NoteVerifier> trusted_key;
   std::function<void(uint64_t)> progress;
+  // Start from this snapshot (checked against the log) and replay only the tail.
+  std::string snapshot_path;
   // Rows written as they are rebuilt (to repair a store); null: memory only.
   KeyValueSink* sink = nullptr;
 };

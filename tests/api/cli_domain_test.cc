@@ -72,6 +72,21 @@ TEST_F(CliDomain, BalanceNowAndAsOfAnEntry) {
   EXPECT_NE(by_time.out.find("8955.00"), std::string::npos) << by_time.out;
 }
 
+TEST_F(CliDomain, SnapshotThenReplayFromItMatches) {
+  CommandResult snap = Cli("snapshot");
+  ASSERT_EQ(snap.exit_code, 0) << snap.out;
+  size_t at = snap.out.find(" written to ");
+  ASSERT_NE(at, std::string::npos) << snap.out;
+  std::string path = snap.out.substr(at + 12, snap.out.find('\n', at) - at - 12);
+  CommandResult full = Cli("replay");
+  CommandResult tail = Cli("replay --from-snapshot " + path);
+  ASSERT_EQ(tail.exit_code, 0) << tail.out;
+  EXPECT_NE(tail.out.find("from snapshot at"), std::string::npos) << tail.out;
+  auto digest_line = [](const std::string& out) { return out.substr(out.find("projection digest:"), 90); };
+  EXPECT_EQ(digest_line(tail.out), digest_line(full.out));
+  EXPECT_EQ(Cli("balance --fund F1").exit_code, 0);  // opens from the snapshot
+}
+
 TEST_F(CliDomain, EraseThenVerifyPasses) {
   CommandResult r = Cli("erase --beneficiary B1 --reason 'request 2025-7'");
   ASSERT_EQ(r.exit_code, 0) << r.out;
