@@ -159,6 +159,14 @@ Result<GenesisView> DecodeGenesis(ByteView payload) {
 
 namespace fundledger {
 
+Result<NoteVerifier> GenesisVerifier(ByteView entry0_bytes) {
+  FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(entry0_bytes));
+  if (e.event_type != fb::EventType::Genesis) return Corruption("entry 0 is not a Genesis entry");
+  FL_ASSIGN_OR_RETURN(GenesisView g, DecodeGenesis(e.payload));
+  return NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key), kNoteAlgEd25519,
+                      g.public_key};
+}
+
 Bytes EncodeMemo(std::string_view text, std::string_view reference) {
   flatbuffers::FlatBufferBuilder b(64 + text.size() + reference.size());
   auto t = b.CreateString(text);

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "crypto/ed25519.h"
+#include "crypto/note.h"
 #include "crypto/sha256.h"
 #include "ledger/entry_generated.h"
 
@@ -66,6 +67,8 @@ Result<EntryView> DecodeEntry(ByteView bytes);
 Bytes EncodeGenesis(std::string_view origin, const Ed25519PublicKey& public_key,
                     int64_t created_ms);
 Result<GenesisView> DecodeGenesis(ByteView payload);
+// The log's verifier key as named by its genesis entry (entry 0's stored bytes).
+Result<NoteVerifier> GenesisVerifier(ByteView entry0_bytes);
 
 inline constexpr size_t kMemoTextBytesMax = 4096;
 struct MemoView {

@@ -231,14 +231,9 @@ Status Log::LoadAndCheck() {
 
   // Genesis names the key everything else is checked against.
   FL_ASSIGN_OR_RETURN(Bytes genesis_bytes, ReadStoredEntry(0));
-  Result<EntryView> genesis = DecodeEntry(genesis_bytes);
+  Result<NoteVerifier> genesis = GenesisVerifier(genesis_bytes);
   if (!genesis.ok()) return StoreError(data_dir_, "entry 0: " + genesis.status().message());
-  Result<GenesisView> g = genesis->event_type == fb::EventType::Genesis
-                              ? DecodeGenesis(genesis->payload)
-                              : Result<GenesisView>(Corruption("entry 0 is not a Genesis entry"));
-  if (!g.ok()) return StoreError(data_dir_, "entry 0: " + g.status().message());
-  verifier_ = NoteVerifier{std::string(g->origin), NoteKeyId(g->origin, kNoteAlgEd25519, g->public_key),
-                           kNoteAlgEd25519, g->public_key};
+  verifier_ = *genesis;
 
   Result<MerkleFrontier> frontier = MerkleFrontier::Load(*this, size);
   if (!frontier.ok()) {

@@ -47,10 +47,7 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
   if (begin > 0) {
     // Resume: the key from genesis, the chain and tree as stored at `begin`.
     Status resumed = source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
-      FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-      FL_ASSIGN_OR_RETURN(GenesisView g, DecodeGenesis(e.payload));
-      key = NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key), kNoteAlgEd25519,
-                         g.public_key};
+      FL_ASSIGN_OR_RETURN(key, GenesisVerifier(bytes));
       return Status::Ok();
     });
     if (resumed.ok()) {
@@ -84,11 +81,9 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     if (e->timestamp_ms < last_ts) return fail(i, "timestamp is earlier than entry " + std::to_string(i - 1) + "'s");
     last_ts = e->timestamp_ms;
     if (i == 0) {
-      if (e->event_type != fb::EventType::Genesis) return fail(0, "entry 0 is not a Genesis entry");
-      Result<GenesisView> g = DecodeGenesis(e->payload);
-      if (!g.ok()) return fail(0, g.status().message());
-      key = NoteVerifier{std::string(g->origin), NoteKeyId(g->origin, kNoteAlgEd25519, g->public_key),
-                         kNoteAlgEd25519, g->public_key};
+      Result<NoteVerifier> genesis = GenesisVerifier(bytes);
+      if (!genesis.ok()) return fail(0, genesis.status().message());
+      key = *genesis;
       if (options.trusted_key && FormatVerifierKey(*options.trusted_key) != FormatVerifierKey(key)) {
         return fail(0, "genesis names key " + FormatVerifierKey(key) + ", not the trusted key " +
                            FormatVerifierKey(*options.trusted_key));

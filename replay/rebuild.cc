@@ -12,10 +12,7 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
     // The key that must have signed the snapshot is the one genesis names (or the trusted one).
     NoteVerifier key;
     Status read = source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
-      FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-      FL_ASSIGN_OR_RETURN(GenesisView g, DecodeGenesis(e.payload));
-      key = NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key), kNoteAlgEd25519,
-                         g.public_key};
+      FL_ASSIGN_OR_RETURN(key, GenesisVerifier(bytes));
       return Status::Ok();
     });
     if (options.trusted_key) key = *options.trusted_key;

@@ -36,6 +36,20 @@ struct Ack {
   uint64_t count;
 };
 
+// Moves every complete "ack <thread> <seq> <first index> <count>" line out of `buffer`.
+void ParseAcks(std::string& buffer, std::map<std::pair<int, int>, Ack>& acks) {
+  size_t eol;
+  while ((eol = buffer.find('\n')) != std::string::npos) {
+    std::istringstream line(buffer.substr(0, eol));
+    buffer.erase(0, eol + 1);
+    std::string word;
+    int t = 0, seq = 0;
+    Ack a{};
+    line >> word >> t >> seq >> a.first_index >> a.count;
+    acks[{t, seq}] = a;
+  }
+}
+
 // Runs one writer until `acks_before_kill` acknowledgements (or until it dies), then kills it.
 std::map<std::pair<int, int>, Ack> RunAndKill(const std::string& dir, int cycle, int acks_before_kill,
                                               int extra_delay_us) {
@@ -60,16 +74,7 @@ std::map<std::pair<int, int>, Ack> RunAndKill(const std::string& dir, int cycle,
     ssize_t n = ::read(fds[0], chunk, sizeof chunk);
     if (n <= 0) break;  // the writer exited on its own: the assertions below will say why
     buffer.append(chunk, static_cast<size_t>(n));
-    size_t eol;
-    while ((eol = buffer.find('\n')) != std::string::npos) {
-      std::istringstream line(buffer.substr(0, eol));
-      buffer.erase(0, eol + 1);
-      std::string word;
-      int t, seq;
-      Ack a;
-      line >> word >> t >> seq >> a.first_index >> a.count;
-      acks[{t, seq}] = a;
-    }
+    ParseAcks(buffer, acks);
   }
   if (extra_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(extra_delay_us));
   ::kill(pid, SIGKILL);
@@ -79,16 +84,7 @@ std::map<std::pair<int, int>, Ack> RunAndKill(const std::string& dir, int cycle,
     if (n <= 0) break;
     buffer.append(chunk, static_cast<size_t>(n));
   }
-  size_t eol;
-  while ((eol = buffer.find('\n')) != std::string::npos) {
-    std::istringstream line(buffer.substr(0, eol));
-    buffer.erase(0, eol + 1);
-    std::string word;
-    int t, seq;
-    Ack a;
-    line >> word >> t >> seq >> a.first_index >> a.count;
-    acks[{t, seq}] = a;
-  }
+  ParseAcks(buffer, acks);
   ::close(fds[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
