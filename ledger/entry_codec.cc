@@ -55,31 +55,37 @@ Status ValidateNewEntry(const NewEntry& e) {
   if (e.actor.empty() || e.actor.size() > kActorBytesMax) {
     return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes").WithField("actor");
   }
-  if (e.payload.size() > kEntryBytesMax - 1024) {
-    return TooLarge("payload is larger than " + std::to_string(kEntryBytesMax - 1024) + " bytes");
+  if (e.payload.size() > kPayloadBytesMax) {
+    return TooLarge("payload is larger than " + std::to_string(kPayloadBytesMax) + " bytes");
   }
-  switch (e.event_type) {
-    case fb::EventType::Genesis:
-      if (!DecodeGenesis(e.payload).ok()) return PayloadError(e.event_type, "is not a valid Genesis");
-      return Status::Ok();
-    case fb::EventType::Memo: {
-      Result<MemoView> m = DecodeMemo(e.payload);
-      if (!m.ok()) return PayloadError(e.event_type, "is not a valid Memo");
-      if (m->text.empty() || m->text.size() > kMemoTextBytesMax) {
-        return InvalidArgument("memo text must be 1.." + std::to_string(kMemoTextBytesMax) + " bytes")
-            .WithField("text");
-      }
-      return Status::Ok();
+  if (e.event_type == fb::EventType::Unknown) {
+    return InvalidArgument("unknown event type 0").WithField("event_type");
+  }
+  if (e.event_type == fb::EventType::Genesis) {
+    return InvalidArgument("a Genesis entry exists only at index 0").WithField("event_type");
+  }
+  FL_RETURN_IF_ERROR(VerifyPayload(e.event_type, e.payload));
+  if (e.event_type == fb::EventType::Memo) {
+    MemoView m = *DecodeMemo(e.payload);
+    if (m.text.empty() || m.text.size() > kMemoTextBytesMax) {
+      return InvalidArgument("memo text must be 1.." + std::to_string(kMemoTextBytesMax) + " bytes").WithField("text");
     }
-    case fb::EventType::Unknown:
-      break;
-    default:
-      if (IsDomainEvent(e.event_type)) return VerifyDomainPayload(e.event_type, e.payload);
-      break;
   }
-  return InvalidArgument("unknown event type " +
-                         std::to_string(static_cast<unsigned>(e.event_type)))
-      .WithField("event_type");
+  return Status::Ok();
+}
+
+Status VerifyPayload(fb::EventType type, ByteView payload) {
+  switch (type) {
+    case fb::EventType::Genesis:
+      if (!DecodeGenesis(payload).ok()) return PayloadError(type, "is not a valid Genesis");
+      return Status::Ok();
+    case fb::EventType::Memo:
+      if (!DecodeMemo(payload).ok()) return PayloadError(type, "is not a valid Memo");
+      return Status::Ok();
+    default:
+      if (IsDomainEvent(type)) return VerifyDomainPayload(type, payload);
+      return InvalidArgument("unknown event type " + std::to_string(static_cast<unsigned>(type))).WithField("event_type");
+  }
 }
 
 Bytes EncodeEntry(const NewEntry& e, std::string_view idempotency_key, uint64_t index,
@@ -107,7 +113,7 @@ Bytes EncodeEntry(const NewEntry& e, std::string_view idempotency_key, uint64_t 
 Result<EntryView> DecodeEntry(ByteView bytes) {
   assert(reinterpret_cast<uintptr_t>(bytes.data()) % kPayloadAlignment == 0 &&
          "entries are decoded from 8-byte aligned memory");
-  if (bytes.size() > kEntryBytesMax) return Corruption("entry is larger than the 16 MiB limit");
+  if (bytes.size() > kEntryBytesMax) return Corruption("entry is larger than 65,535 bytes");
   if (!VerifyTable<fb::Entry>(bytes) || !fb::EntryBufferHasIdentifier(bytes.data())) {
     return Corruption("not a valid Entry buffer (FlatBuffers verification failed)");
   }

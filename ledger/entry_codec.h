@@ -23,8 +23,11 @@
 namespace fundledger {
 
 inline constexpr std::string_view kLogFormat = "fundledger-log-v1";
-inline constexpr size_t kEntryBytesMax = 16 << 20;       // one entry, envelope included
+// One entry, envelope included: C2SP tlog-tiles entry bundles prefix each entry with a
+// 16-bit length, so an entry is at most 65,535 bytes; large rolls are split into chunks.
+inline constexpr size_t kEntryBytesMax = 65'535;
 inline constexpr size_t kActorBytesMax = 128;
+inline constexpr size_t kPayloadBytesMax = kEntryBytesMax - 1024;  // room for the envelope
 inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 // The payload starts at a multiple of 8 bytes from the start of its entry, so that, with the
 // entry itself in 8-byte aligned memory, the nested FlatBuffer can be read in place.
@@ -57,6 +60,8 @@ struct GenesisView {
   std::string_view format;
 };
 
+// Runs the FlatBuffers verifier over a payload of the given type.
+Status VerifyPayload(fb::EventType type, ByteView payload);
 // Checks the fields a submitter controls: limits, and a payload that verifies as its type.
 Status ValidateNewEntry(const NewEntry& entry);
 

@@ -169,7 +169,7 @@ Status Check(const fb::DisbursementBatchPreparedT& e) {
   FL_CHECK(Text(e.document, "document", false));
   if (e.chunks == 0 || e.chunk >= e.chunks) return Bad("chunk", "must be below chunks");
   if (e.lines.empty()) return Bad("lines", "must not be empty");
-  if (e.lines.size() > kBatchChunkLinesMax) return Bad("lines", "has more than 50,000 lines in one chunk");
+  if (e.lines.size() > kBatchChunkLinesMax) return Bad("lines", "has more than 2,000 lines in one chunk");
   for (const std::string& id : e.beneficiary_ids) FL_CHECK(Id(id, "beneficiary_id"));
   for (const std::string& id : e.program_ids) FL_CHECK(Id(id, "program_id"));
   for (const fb::DisbursementLine& l : e.lines) {

@@ -81,30 +81,40 @@ std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_i
                                                       const std::string& bucket, int32_t period,
                                                       const std::string& document,
                                                       const std::vector<RollLine>& lines) {
+  // Chunks close at kBatchChunkLinesMax lines or when the estimated payload nears
+  // kBatchChunkBytesMax, so every chunk entry fits the 64 KiB entry limit.
+  constexpr size_t kLineBytes = 24, kStringOverhead = 8;
   std::vector<fb::DisbursementBatchPreparedT> chunks;
-  size_t count = (lines.size() + kBatchChunkLinesMax - 1) / kBatchChunkLinesMax;
-  if (count == 0) count = 1;
-  for (size_t c = 0; c < count; ++c) {
+  std::unordered_map<std::string, uint32_t> ben_index, prog_index;
+  size_t estimate = 0;
+  auto start_chunk = [&] {
     fb::DisbursementBatchPreparedT chunk;
     chunk.batch_id = batch_id;
     chunk.fund_id = fund;
     chunk.bucket = bucket;
     chunk.period = period;
     chunk.document = document;
-    chunk.chunk = static_cast<uint32_t>(c);
-    chunk.chunks = static_cast<uint32_t>(count);
-    std::unordered_map<std::string, uint32_t> ben_index, prog_index;
-    size_t end = std::min(lines.size(), (c + 1) * kBatchChunkLinesMax);
-    for (size_t i = c * kBatchChunkLinesMax; i < end; ++i) {
-      const RollLine& l = lines[i];
-      auto [b, b_new] = ben_index.try_emplace(l.beneficiary, static_cast<uint32_t>(chunk.beneficiary_ids.size()));
-      if (b_new) chunk.beneficiary_ids.push_back(l.beneficiary);
-      auto [p, p_new] = prog_index.try_emplace(l.program, static_cast<uint32_t>(chunk.program_ids.size()));
-      if (p_new) chunk.program_ids.push_back(l.program);
-      chunk.lines.emplace_back(l.line_no, b->second, p->second, l.period, l.amount_fen);
-    }
+    chunk.chunk = static_cast<uint32_t>(chunks.size());
     chunks.push_back(std::move(chunk));
+    ben_index.clear();
+    prog_index.clear();
+    estimate = 512 + batch_id.size() + fund.size() + bucket.size() + document.size();
+  };
+  start_chunk();
+  for (const RollLine& l : lines) {
+    size_t cost = kLineBytes + (ben_index.count(l.beneficiary) ? 0 : l.beneficiary.size() + kStringOverhead) +
+                  (prog_index.count(l.program) ? 0 : l.program.size() + kStringOverhead);
+    if (chunks.back().lines.size() == kBatchChunkLinesMax || estimate + cost > kBatchChunkBytesMax) start_chunk();
+    fb::DisbursementBatchPreparedT& chunk = chunks.back();
+    auto [b, b_new] = ben_index.try_emplace(l.beneficiary, static_cast<uint32_t>(chunk.beneficiary_ids.size()));
+    if (b_new) chunk.beneficiary_ids.push_back(l.beneficiary);
+    auto [p, p_new] = prog_index.try_emplace(l.program, static_cast<uint32_t>(chunk.program_ids.size()));
+    if (p_new) chunk.program_ids.push_back(l.program);
+    chunk.lines.emplace_back(l.line_no, b->second, p->second, l.period, l.amount_fen);
+    estimate += kLineBytes + (b_new ? l.beneficiary.size() + kStringOverhead : 0) +
+                (p_new ? l.program.size() + kStringOverhead : 0);
   }
+  for (auto& c : chunks) c.chunks = static_cast<uint32_t>(chunks.size());
   return chunks;
 }
 
