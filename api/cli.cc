@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 
+#include "api/cli_service.h"
 #include "api/entry_json.h"
 #include "crypto/checkpoint.h"
 #include "ledger/log.h"
@@ -381,6 +382,56 @@ int RunCli(int argc, char** argv) {
   std::string vault_key;
   erase->add_option("--vault-key", vault_key, "the vault master key file (default DIR/vault.key)");
 
+  ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "run the HTTP/JSON API (SIGTERM or Ctrl-C stops it cleanly)");
+  serve->add_option("--data", serve_flags.dir, "ledger data directory")->required();
+  serve->add_option("--listen", serve_flags.server.listen, "HOST:PORT (port 0: any free port)");
+  serve->add_option("--tls-cert", serve_flags.server.tls_cert_file, "PEM certificate chain: serve HTTPS");
+  serve->add_option("--tls-key", serve_flags.server.tls_key_file, "PEM private key");
+  serve->add_option("--io-threads", serve_flags.server.io_threads, "socket threads")->check(CLI::Range(1, 64));
+  serve->add_flag("--public-log", serve_flags.public_log, "entries, proofs and tiles readable without a token");
+  serve->add_option("--vault-key", serve_flags.vault_key, "the vault master key file (default DIR/vault.key)");
+  serve->add_flag("--quiet", serve_flags.quiet, "no request log lines");
+
+  CLI::App* token = app.add_subcommand("token", "manage bearer tokens");
+  token->require_subcommand(1);
+  std::string token_actor, token_role, token_org, token_id;
+  CLI::App* token_add = token->add_subcommand("add", "create a token and print it once");
+  add_data(token_add);
+  token_add->add_option("--actor", token_actor, "who the token stands for")->required();
+  token_add->add_option("--role", token_role, "admin, maker, checker, auditor, charity or public")->required();
+  token_add->add_option("--org", token_org, "charity tokens: the organisation whose funds they may use");
+  CLI::App* token_revoke = token->add_subcommand("revoke", "revoke a token by id, or every token of an actor");
+  add_data(token_revoke);
+  token_revoke->add_option("id_or_actor", token_id, "token id (from token list) or actor")->required();
+  CLI::App* token_list = token->add_subcommand("list", "list tokens (ids, roles, actors; never the tokens)");
+  add_data(token_list);
+
+  ImportFlags import_flags;
+  CLI::App* import = app.add_subcommand("import", "prepare a disbursement batch from a roll file (CSV or JSON lines)");
+  import->add_option("file", import_flags.file, "roll.csv or roll.jsonl")->required();
+  import->add_option("--data", import_flags.dir, "ledger data directory")->required();
+  import->add_option("--fund", import_flags.fund, "fund paying the roll")->required();
+  import->add_option("--period", import_flags.period, "YYYY-MM")->required();
+  import->add_option("--bucket", import_flags.bucket, "bucket (default general)");
+  import->add_option("--batch-id", import_flags.batch_id, "batch id (default ROLL-<fund>-<period>)");
+  import->add_option("--actor", import_flags.actor, "the clerk preparing it");
+  import->add_option("--vault-key", import_flags.vault_key, "the vault master key file");
+
+  std::string export_what, export_period;
+  CLI::App* exp = app.add_subcommand("export", "CSV of balances, payments of a period, or beneficiaries (pseudonymous)");
+  add_data(exp);
+  exp->add_option("what", export_what, "balances | payments | beneficiaries")->required();
+  exp->add_option("--period", export_period, "YYYY-MM (payments)");
+
+  DemoFlags demo_flags;
+  CLI::App* demo = app.add_subcommand("demo", "create a ledger holding a reproducible demo city and one token per role");
+  demo->add_option("--data", demo_flags.dir, "ledger data directory (must not exist)")->required();
+  demo->add_option("--origin", demo_flags.origin, "log origin");
+  demo->add_option("--seed", demo_flags.seed, "random seed");
+  demo->add_option("--people", demo_flags.people, "beneficiaries")->check(CLI::Range(10, 1'000'000));
+  demo->add_option("--months", demo_flags.months, "months from 2025-01")->check(CLI::Range(1, 12));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -399,6 +450,13 @@ int RunCli(int argc, char** argv) {
   if (entry->parsed()) return CmdEntry(dir, index);
   if (replay->parsed()) return CmdReplay(dir, to_index, repair, snapshot_path);
   if (snapshot->parsed()) return CmdSnapshot(dir);
+  if (serve->parsed()) return CmdServe(serve_flags);
+  if (token_add->parsed()) return CmdTokenAdd(dir, token_actor, token_role, token_org);
+  if (token_revoke->parsed()) return CmdTokenRevoke(dir, token_id);
+  if (token_list->parsed()) return CmdTokenList(dir);
+  if (import->parsed()) return CmdImport(import_flags);
+  if (exp->parsed()) return CmdExport(dir, export_what, export_period);
+  if (demo->parsed()) return CmdDemo(demo_flags);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);
   if (erase->parsed()) return CmdErase(dir, subject, reason, actor, vault_key);
   return kExitUnusable;

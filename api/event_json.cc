@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "ledger/entry_codec.h"
+
 namespace fundledger {
 namespace {
 

@@ -65,16 +65,31 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
 
 Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
                                                  fb::BeneficiaryRegisteredT event, const PersonalData& person) {
+  std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people;
+  people.emplace_back(std::move(event), person);
+  return RegisterBeneficiaries(actor, idempotency_key, std::move(people));
+}
+
+Result<AppendResult> Ledger::RegisterBeneficiaries(const Actor& actor, const std::string& idempotency_key,
+                                                   std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people) {
   if (!vault_) return InvalidArgument("the ledger is opened read-only");
-  FL_RETURN_IF_ERROR(CheckIdNumber(person.id_number));
-  Hash commitment = vault_->IdCommitment(person.id_number);
-  event.id_commitment.assign(commitment.begin(), commitment.end());
-  if (!person.bank_account.empty()) {
-    Hash token = vault_->BankToken(person.bank_account);
-    event.bank_account_token.assign(token.begin(), token.end());
+  std::vector<DomainEvent> events;
+  std::vector<VaultWrite> writes;
+  for (size_t i = 0; i < people.size(); ++i) {
+    auto& [event, person] = people[i];
+    Status id = CheckIdNumber(person.id_number);
+    if (!id.ok()) return people.size() > 1 ? id.WithLine(i + 1) : id;
+    Hash commitment = vault_->IdCommitment(person.id_number);
+    event.id_commitment.assign(commitment.begin(), commitment.end());
+    if (!person.bank_account.empty()) {
+      Hash token = vault_->BankToken(person.bank_account);
+      event.bank_account_token.assign(token.begin(), token.end());
+    }
+    FL_ASSIGN_OR_RETURN(std::vector<VaultWrite> sealed, vault_->Seal(event.beneficiary_id, person));
+    writes.insert(writes.end(), std::make_move_iterator(sealed.begin()), std::make_move_iterator(sealed.end()));
+    events.emplace_back(std::move(event));
   }
-  FL_ASSIGN_OR_RETURN(std::vector<VaultWrite> writes, vault_->Seal(event.beneficiary_id, person));
-  return Submit(actor, idempotency_key, {std::move(event)}, std::move(writes));
+  return Submit(actor, idempotency_key, std::move(events), std::move(writes));
 }
 
 std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id, const std::string& fund,

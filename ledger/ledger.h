@@ -60,6 +60,9 @@ class Ledger {
   // entry; the personal data goes to the vault in the same commit.
   Result<AppendResult> RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
                                            fb::BeneficiaryRegisteredT event, const PersonalData& person);
+  // Registers many people in one atomic submission (imports, the demo city).
+  Result<AppendResult> RegisterBeneficiaries(const Actor& actor, const std::string& idempotency_key,
+                                             std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people);
   // Prepares a roll of any size up to kBatchLinesMax, split into chunk entries.
   Result<AppendResult> PrepareBatch(const Actor& actor, const std::string& idempotency_key,
                                     const std::string& batch_id, const std::string& fund,

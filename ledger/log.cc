@@ -445,6 +445,7 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
   }
 
   uint64_t new_size = frontier.size();
+  const uint64_t frontier_before = frontier_.size();
   Status write_status;
   bool sign = false;
   if (new_size > frontier_.size()) {
@@ -475,8 +476,20 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
     }
     committed_size_.store(new_size, std::memory_order_release);
   }
+  if (write_status.ok() && new_size > frontier_before) {
+    stat_commits_.fetch_add(1, std::memory_order_relaxed);
+    uint64_t appended = new_size - frontier_before;
+    stat_entries_.fetch_add(appended, std::memory_order_relaxed);
+    if (appended > stat_group_max_.load(std::memory_order_relaxed)) stat_group_max_.store(appended, std::memory_order_relaxed);
+  }
   for (size_t g = 0; g < group.size(); ++g) {
     assert(results[g].has_value());
+    bool replayed = results[g]->ok() && (*results[g])->replayed;
+    if (write_status.ok() && results[g]->ok() && !replayed) {
+      stat_submissions_.fetch_add(1, std::memory_order_relaxed);
+    } else if (!replayed) {
+      stat_rejected_.fetch_add(1, std::memory_order_relaxed);
+    }
     if (!write_status.ok() && results[g]->ok() && !(*results[g])->replayed) {
       group[g]->promise.set_value(write_status);
     } else {
@@ -597,6 +610,20 @@ Status Log::ScanCheckpoints(const std::function<Status(uint64_t, std::string_vie
                           std::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "cannot scan checkpoints");
+}
+
+Log::Stats Log::stats() const {
+  Stats s;
+  s.commits = stat_commits_.load(std::memory_order_relaxed);
+  s.submissions = stat_submissions_.load(std::memory_order_relaxed);
+  s.entries = stat_entries_.load(std::memory_order_relaxed);
+  s.rejected = stat_rejected_.load(std::memory_order_relaxed);
+  s.group_entries_max = stat_group_max_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s.queue_depth = queue_.size();
+  }
+  return s;
 }
 
 void Log::SetCommitHook(CommitHook* hook) {

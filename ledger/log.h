@@ -156,6 +156,16 @@ class Log final : public LogSource {
   Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const override;
 
+  struct Stats {
+    uint64_t commits = 0;          // WriteBatches written
+    uint64_t submissions = 0;      // submissions appended
+    uint64_t entries = 0;          // entries appended
+    uint64_t rejected = 0;         // submissions refused (rules, conflicts, I/O)
+    uint64_t group_entries_max = 0;
+    uint64_t queue_depth = 0;
+  };
+  Stats stats() const;
+
   // Installs the domain. Call before the first Submit; the hook must outlive the log.
   void SetCommitHook(CommitHook* hook);
   rocksdb::DB* db() const { return db_.get(); }
@@ -207,8 +217,10 @@ class Log final : public LogSource {
   int64_t last_checkpoint_ms_ = 0;
 
   std::atomic<uint64_t> committed_size_{0};
+  std::atomic<uint64_t> stat_commits_{0}, stat_submissions_{0}, stat_entries_{0}, stat_rejected_{0},
+      stat_group_max_{0};
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Pending>> queue_;
   bool stopping_ = false;

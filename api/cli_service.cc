@@ -1,0 +1,231 @@
+#include "api/cli_service.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "api/demo.h"
+#include "api/roll_parser.h"
+#include "replay/snapshot.h"
+
+namespace fundledger {
+namespace {
+
+int Fail(const Status& s) {
+  fmt::print(stderr, "error: {}\n", s.ToString());
+  for (const Status& d : s.details()) fmt::print(stderr, "  line {}: {} ({})\n", d.line(), d.message(), d.rule().empty() ? d.field() : d.rule());
+  return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ? 2 : 1;
+}
+
+// Opens a data dir for writing, with projections and snapshots.
+Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections& projections, const std::string& vault_key) {
+  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
+  options.vault_key_path = vault_key;
+  return Ledger::Open(dir, options);
+}
+
+std::string CsvField(std::string_view v) {
+  if (v.find_first_of(",\"\n") == std::string_view::npos) return std::string(v);
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+int CmdServe(const ServeFlags& flags) {
+  Projections projections;
+  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(flags.dir, projections, flags.vault_key);
+  if (!ledger.ok()) return Fail(ledger.status());
+  TokenStore tokens(flags.dir);
+  Metrics metrics;
+  ServiceOptions service_options;
+  service_options.public_log = flags.public_log;
+  if (!flags.quiet) {
+    service_options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+  }
+  Service service(**ledger, projections, tokens, metrics, service_options);
+  HttpServer server(service, flags.server);
+  Result<uint16_t> port = server.Start();
+  if (!port.ok()) return Fail(port.status());
+  std::string host = flags.server.listen.substr(0, flags.server.listen.rfind(':'));
+  bool tls = !flags.server.tls_cert_file.empty();
+  fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", (*ledger)->log().origin(), (*ledger)->log().size(),
+             tls ? "https" : "http", host, *port);
+  std::fflush(stdout);
+  server.Run();
+  Status closed = (*ledger)->Close();
+  if (!closed.ok()) return Fail(closed);
+  fmt::print("stopped cleanly at {} entries\n", (*ledger)->log().size());
+  return 0;
+}
+
+int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role, const std::string& org) {
+  if (!std::filesystem::exists(StorePath(dir))) return Fail(NotFound("no ledger at " + dir));
+  TokenStore store(dir);
+  Result<std::string> token = store.Add(actor, role, org);
+  if (!token.ok()) return Fail(token.status());
+  fmt::print("token {} {} {}\n", role, actor, *token);
+  fmt::print(stderr, "this token is shown once; only its hash is kept in {}/tokens\n", dir);
+  return 0;
+}
+
+int CmdTokenRevoke(const std::string& dir, const std::string& id_or_actor) {
+  TokenStore store(dir);
+  Result<int> n = store.Revoke(id_or_actor);
+  if (!n.ok()) return Fail(n.status());
+  fmt::print("revoked {} token(s)\n", *n);
+  return 0;
+}
+
+int CmdTokenList(const std::string& dir) {
+  TokenStore store(dir);
+  Result<std::vector<TokenRecord>> list = store.List();
+  if (!list.ok()) return Fail(list.status());
+  for (const TokenRecord& r : *list) {
+    fmt::print("{} {:<8} {:<24} {:<20} {}\n", r.id, r.role, r.actor, r.org.empty() ? "-" : r.org, r.revoked ? "revoked" : "active");
+  }
+  return 0;
+}
+
+int CmdImport(const ImportFlags& f) {
+  Result<int32_t> period = ParseMonth(f.period);
+  if (!period.ok()) return Fail(Status(period.status()).WithField("period"));
+  std::ifstream in(f.file, std::ios::binary);
+  if (!in) return Fail(NotFound("cannot read " + f.file));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::string body = buf.str();
+  uint64_t total_lines = static_cast<uint64_t>(std::count(body.begin(), body.end(), '\n'));
+  bool tty = ::isatty(STDERR_FILENO);
+  auto start = std::chrono::steady_clock::now();
+  auto progress = [&](uint64_t done) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+    double eta = rate > 0 && total_lines > done ? static_cast<double>(total_lines - done) / rate : 0;
+    if (tty) {
+      int width = 30;
+      int filled = total_lines ? static_cast<int>(width * done / total_lines) : width;
+      fmt::print(stderr, "\r[{}{}] {}/{} lines checked, {:.0f} lines/s, ETA {:.1f}s ", std::string(filled, '#'),
+                 std::string(width - filled, ' '), done, total_lines, rate, eta);
+    } else {
+      fmt::print(stderr, "checked {} of {} lines ({:.0f} lines/s)\n", done, total_lines, rate);
+    }
+  };
+  RollFormat format = f.file.ends_with(".jsonl") || f.file.ends_with(".json") ? RollFormat::kJsonLines : RollFormat::kCsv;
+  Result<ParsedRoll> roll = ParseRoll(body, format, *period, progress);
+  progress(total_lines);
+  if (tty) fmt::print(stderr, "\n");
+  if (!roll.ok()) return Fail(roll.status());
+  for (const std::string& col : roll->ignored_columns) fmt::print(stderr, "note: column '{}' is ignored\n", col);
+  if (!roll->errors.empty()) {
+    fmt::print(stderr, "{} of {} lines are malformed; nothing was posted:\n", roll->errors.size(), roll->errors.size() + roll->lines.size());
+    for (const Status& e : roll->errors) fmt::print(stderr, "  line {}: {}: {}\n", e.line(), e.field(), e.message());
+    return 1;
+  }
+  Projections projections;
+  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(f.dir, projections, f.vault_key);
+  if (!ledger.ok()) return Fail(ledger.status());
+  std::string batch = f.batch_id.empty() ? "ROLL-" + f.fund + "-" + f.period : f.batch_id;
+  fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n", roll->lines.size());
+  Result<AppendResult> r = (*ledger)->PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
+                                                   f.bucket, *period, "imported from " + f.file, roll->lines);
+  if (!r.ok()) return Fail(r.status());
+  int64_t total = 0;
+  for (const RollLine& l : roll->lines) total += l.amount_fen;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("{} batch {}: {} lines, {} yuan, entries {}..{} ({:.1f}s); awaiting approval by a checker\n",
+             r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(), FormatFen(total), r->first_index,
+             r->first_index + r->count - 1, secs);
+  Status closed = (*ledger)->Close();
+  return closed.ok() ? 0 : Fail(closed);
+}
+
+int CmdExport(const std::string& dir, const std::string& what, const std::string& period_text) {
+  Projections projections;
+  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
+  options.log.read_only = true;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
+  if (!ledger.ok()) return Fail(ledger.status());
+  const Domain& domain = (*ledger)->domain();
+  if (what == "balances") {
+    fmt::print("account,posted_fen,pending_fen,available_fen\n");
+    for (const auto& [account, b] : projections.BalancesWithPrefix("")) {
+      if (account.starts_with("ben/")) continue;  // per-person totals are in the payments export
+      fmt::print("{},{},{},{}\n", CsvField(account), b.posted_fen, b.pending_fen, b.available_fen());
+    }
+    return 0;
+  }
+  if (what == "payments") {
+    Result<int32_t> period = ParseMonth(period_text);
+    if (!period.ok()) return Fail(InvalidArgument("export payments needs --period YYYY-MM").WithField("period"));
+    fmt::print("batch_id,line_no,beneficiary_id,program_id,period,amount_fen,state\n");
+    domain.Read([&](const DomainState& s) {
+      for (const auto& [id, b] : s.batches) {
+        for (const BatchLine& l : b.lines) {
+          if (l.period != *period) continue;
+          fmt::print("{},{},{},{},{},{},{}\n", id, l.line_no, l.beneficiary, l.program, FormatMonth(l.period), l.amount_fen,
+                     LineStateName(l.state));
+        }
+      }
+      return 0;
+    });
+    return 0;
+  }
+  if (what == "beneficiaries") {
+    fmt::print("beneficiary_id,household_id,region_code,birth_year,status,programs,received_fen\n");
+    domain.Read([&](const DomainState& s) {
+      for (const auto& [id, b] : s.beneficiaries) {
+        std::string programs;
+        auto p = s.programs_of.find(id);
+        if (p != s.programs_of.end()) {
+          for (const std::string& prog : p->second) programs += (programs.empty() ? "" : ";") + prog;
+        }
+        fb::BeneficiaryStatus status = b.statuses.empty() ? fb::BeneficiaryStatus::active : b.statuses.back().status;
+        fmt::print("{},{},{},{},{},{},{}\n", id, b.household, b.region, b.birth_month / 100,
+                   b.erased ? "erased" : fb::EnumNameBeneficiaryStatus(status), programs,
+                   projections.BalanceOf(BeneficiaryAccount(id)).posted_fen);
+      }
+      return 0;
+    });
+    return 0;
+  }
+  return Fail(InvalidArgument("export takes balances, payments or beneficiaries, not '" + what + "'"));
+}
+
+int CmdDemo(const DemoFlags& f) {
+  if (std::filesystem::exists(StorePath(f.dir))) return Fail(Conflict("a ledger already exists at " + f.dir));
+  Projections projections;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Create(f.dir, f.origin, WithProjections(projections, {}));
+  if (!ledger.ok()) return Fail(ledger.status());
+  DemoOptions options;
+  options.seed = f.seed;
+  options.people = f.people;
+  options.months = f.months;
+  options.progress = [](const std::string& what) { fmt::print(stderr, "demo: {}\n", what); };
+  auto start = std::chrono::steady_clock::now();
+  Result<DemoSummary> summary = GenerateDemoCity(**ledger, options);
+  if (!summary.ok()) return Fail(summary.status());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print(stderr, "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n", summary->people,
+             summary->roll_lines, summary->deaths, summary->returns, summary->entries, secs);
+  Status closed = (*ledger)->Close();
+  if (!closed.ok()) return Fail(closed);
+  TokenStore tokens(f.dir);
+  const std::tuple<const char*, const char*, const char*> roles[] = {
+      {"admin", "admin.zhao", ""},         {"maker", "clerk.li", ""},   {"checker", "checker.wang", ""},
+      {"auditor", "auditor.chen", ""},     {"charity", "charity.sunshine", "charity.sunshine"},
+      {"public", "public.reader", ""}};
+  for (const auto& [role, actor, org] : roles) {
+    Result<std::string> token = tokens.Add(actor, role, org);
+    if (!token.ok()) return Fail(token.status());
+    fmt::print("token {} {} {}\n", role, actor, *token);
+  }
+  return 0;
+}
+
+}  // namespace fundledger

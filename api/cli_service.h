@@ -1,0 +1,48 @@
+// The service-side subcommands of `fundledger`: serve, token, import, export, demo.
+// Each returns a process exit code (0 ok, 1 failed, 2 unusable input).
+#pragma once
+
+#include <string>
+
+#include "api/http_server.h"
+
+namespace fundledger {
+
+struct ServeFlags {
+  std::string dir;
+  ServerOptions server;
+  bool public_log = false;
+  std::string vault_key;
+  bool quiet = false;  // no request log lines
+};
+int CmdServe(const ServeFlags& flags);
+
+int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role, const std::string& org);
+int CmdTokenRevoke(const std::string& dir, const std::string& id_or_actor);
+int CmdTokenList(const std::string& dir);
+
+struct ImportFlags {
+  std::string dir;
+  std::string file;
+  std::string fund;
+  std::string bucket = "general";
+  std::string period;
+  std::string batch_id;
+  std::string actor = "clerk";
+  std::string vault_key;
+};
+int CmdImport(const ImportFlags& flags);
+
+// what: "balances", "payments" (--period), "beneficiaries".
+int CmdExport(const std::string& dir, const std::string& what, const std::string& period);
+
+struct DemoFlags {
+  std::string dir;
+  std::string origin = "demo.fundledger.local";
+  uint64_t seed = 2025;
+  int people = 20'000;
+  int months = 12;
+};
+int CmdDemo(const DemoFlags& flags);
+
+}  // namespace fundledger

@@ -1,0 +1,305 @@
+#include "api/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace fundledger {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void CloseIfIdle() = 0;
+};
+
+class HttpServer::Impl {
+ public:
+  Impl(Service& service, ServerOptions options)
+      : service_(service), options_(std::move(options)), ioc_(options_.io_threads), acceptor_(ioc_),
+        signals_(ioc_), handlers_(static_cast<size_t>(options_.handler_threads)), ssl_(ssl::context::tls_server),
+        grace_timer_(ioc_) {}
+
+  Result<uint16_t> Start();
+  void Run();
+  void Stop();
+
+  // Called by sessions.
+  bool stopping() const { return stopping_.load(); }
+  Service& service() { return service_; }
+  const ServerOptions& options() const { return options_; }
+  net::thread_pool& handlers() { return handlers_; }
+  bool EnterRequest() {
+    if (in_flight_.fetch_add(1) >= options_.in_flight_max) {
+      in_flight_.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
+  void LeaveRequest() { in_flight_.fetch_sub(1); }
+  void Register(const std::shared_ptr<SessionBase>& s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.push_back(s);
+  }
+
+ private:
+  void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void BeginShutdown();
+  void WaitForQuiet();
+  size_t LiveSessions() {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.remove_if([](const std::weak_ptr<SessionBase>& w) { return w.expired(); });
+    return sessions_.size();
+  }
+
+  Service& service_;
+  ServerOptions options_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::signal_set signals_;
+  net::thread_pool handlers_;
+  ssl::context ssl_;
+  bool tls_ = false;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  net::steady_timer grace_timer_;
+  std::chrono::steady_clock::time_point grace_deadline_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> in_flight_{0};
+  std::mutex mu_;
+  std::list<std::weak_ptr<SessionBase>> sessions_;
+};
+
+namespace {
+
+HttpRequest ToRequest(const http::request<http::string_body>& req) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  r.authorization = std::string(req[http::field::authorization]);
+  r.idempotency_key = std::string(req["Idempotency-Key"]);
+  r.content_type = std::string(req[http::field::content_type]);
+  r.body = req.body();
+  return r;
+}
+
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <typename... Args>
+  Session(HttpServer::Impl& server, Args&&... args) : server_(server), stream_(std::forward<Args>(args)...) {}
+
+  void Begin() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read, this->shared_from_this()));
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+    }
+  }
+
+  void CloseIfIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) beast::get_lowest_layer(self->stream_).socket().cancel();
+    });
+  }
+
+ private:
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return;
+    Read();
+  }
+
+  void Read() {
+    if (server_.stopping()) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_.options().body_bytes_max);
+    parser_->header_limit(static_cast<uint32_t>(server_.options().header_bytes_max));
+    idle_ = true;
+    beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    idle_ = false;
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) return Close();
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      keep_alive_ = false;
+      return Write(ErrorResponse(TooLarge(ec == http::error::body_limit
+                                              ? "the request body is larger than " +
+                                                    std::to_string(server_.options().body_bytes_max >> 20) + " MiB"
+                                              : "the request headers are larger than 16 KiB")),
+                   11);
+    }
+    if (ec) return Close();
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    unsigned version = req.version();
+    if (!server_.EnterRequest()) {
+      return Write(ErrorResponse(Overloaded("too many requests in flight; retry shortly")), version);
+    }
+    HttpRequest request = ToRequest(req);
+    net::post(server_.handlers(), [self = this->shared_from_this(), request = std::move(request), version]() mutable {
+      HttpResponse response = self->server_.service().Handle(request);
+      net::post(self->stream_.get_executor(), [self, response = std::move(response), version]() mutable {
+        self->Write(std::move(response), version, /*counted=*/true);
+      });
+    });
+  }
+
+  void Write(HttpResponse response, unsigned version, bool counted = false) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version);
+    res->set(http::field::server, "fundledger");
+    res->set(http::field::content_type, response.content_type);
+    if (!response.cache_control.empty()) res->set(http::field::cache_control, response.cache_control);
+    res->body() = std::move(response.body);
+    res->keep_alive(keep_alive_ && !server_.stopping());
+    res->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_.options().write_timeout);
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res, counted](beast::error_code ec, size_t) {
+                        if (counted) self->server_.LeaveRequest();
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    } else {
+      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  HttpServer::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = true;
+  bool idle_ = false;
+};
+
+}  // namespace
+
+Result<uint16_t> HttpServer::Impl::Start() {
+  size_t colon = options_.listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("--listen takes HOST:PORT, e.g. 127.0.0.1:8080").WithField("listen");
+  std::string host = options_.listen.substr(0, colon);
+  int port = std::atoi(options_.listen.c_str() + colon + 1);
+  if (port < 0 || port > 65535) return InvalidArgument("port must be 0..65535").WithField("listen");
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return InvalidArgument("TLS needs both --tls-cert and --tls-key");
+    }
+    beast::error_code ec;
+    ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ssl_.use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) return InvalidArgument("cannot load the TLS certificate " + options_.tls_cert_file + ": " + ec.message());
+    ssl_.use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
+    if (ec) return InvalidArgument("cannot load the TLS key " + options_.tls_key_file + ": " + ec.message());
+    tls_ = true;
+  }
+  beast::error_code ec;
+  tcp::endpoint endpoint(net::ip::make_address(host, ec), static_cast<uint16_t>(port));
+  if (ec) return InvalidArgument("'" + host + "' is not an IP address").WithField("listen");
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return IoError("cannot listen on " + options_.listen + ": " + ec.message());
+  if (options_.handle_signals) {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](beast::error_code e, int) {
+      if (!e) BeginShutdown();
+    });
+  }
+  work_.emplace(ioc_.get_executor());
+  Accept();
+  return acceptor_.local_endpoint().port();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Impl::OnAccept, this));
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec || stopping_) return;
+  socket.set_option(tcp::no_delay(true), ec);
+  if (tls_) {
+    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), ssl_);
+    Register(s);
+    s->Begin();
+  } else {
+    auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+    Register(s);
+    s->Begin();
+  }
+  Accept();
+}
+
+void HttpServer::Impl::Run() {
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : threads) t.join();
+  handlers_.join();
+}
+
+void HttpServer::Impl::Stop() {
+  net::post(ioc_, [this] { BeginShutdown(); });
+}
+
+void HttpServer::Impl::BeginShutdown() {
+  if (stopping_.exchange(true)) return;
+  beast::error_code ec;
+  acceptor_.close(ec);
+  signals_.cancel(ec);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& w : sessions_) {
+      if (auto s = w.lock()) s->CloseIfIdle();
+    }
+  }
+  grace_deadline_ = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  WaitForQuiet();
+}
+
+void HttpServer::Impl::WaitForQuiet() {
+  if ((in_flight_.load() == 0 && LiveSessions() == 0) || std::chrono::steady_clock::now() >= grace_deadline_) {
+    work_.reset();
+    ioc_.stop();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& w : sessions_) {
+      if (auto s = w.lock()) s->CloseIfIdle();
+    }
+  }
+  grace_timer_.expires_after(std::chrono::milliseconds(10));
+  grace_timer_.async_wait([this](beast::error_code) { WaitForQuiet(); });
+}
+
+HttpServer::HttpServer(Service& service, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+HttpServer::~HttpServer() = default;
+Result<uint16_t> HttpServer::Start() { return impl_->Start(); }
+void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace fundledger

@@ -1,0 +1,53 @@
+// HttpServer: Boost.Beast over Boost.Asio, serving a Service.
+//
+// A fixed pool of I/O threads runs the sockets (keep-alive, optional TLS); requests are
+// handed to a separate pool of handler threads because a command waits for its commit's
+// fsync. Limits: header and body size (413 for a body over the limit), read and write
+// timeouts, a cap on requests in flight (503 beyond it). Stop() (and SIGTERM / SIGINT when
+// signals are handled) stops accepting, closes idle connections, lets requests in flight
+// finish and get their responses, then returns from Run(); the caller then closes the ledger.
+//
+//   HttpServer server(service, {});
+//   Result<uint16_t> port = server.Start();   // binds; port 0 picks a free one
+//   server.Run();                             // until SIGTERM or Stop()
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "api/service.h"
+
+namespace fundledger {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  int io_threads = 2;
+  int handler_threads = 64;                       // commands block on their commit
+  size_t body_bytes_max = size_t{256} << 20;      // a 1,000,000-line roll fits
+  size_t header_bytes_max = 16 << 10;
+  std::chrono::seconds read_timeout{120};         // a large roll on a slow link
+  std::chrono::seconds write_timeout{60};
+  std::chrono::seconds shutdown_grace{30};        // how long requests in flight may take on Stop
+  size_t in_flight_max = 1024;
+  std::string tls_cert_file;                      // both set: serve HTTPS only
+  std::string tls_key_file;
+  bool handle_signals = true;                     // SIGTERM / SIGINT call Stop()
+};
+
+class HttpServer {
+ public:
+  HttpServer(Service& service, ServerOptions options);
+  ~HttpServer();
+
+  Result<uint16_t> Start();
+  void Run();
+  void Stop();  // thread-safe; Run() returns once requests in flight are answered
+
+  class Impl;  // public so the session template in the .cc can name it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fundledger
