@@ -424,6 +424,15 @@ int RunCli(int argc, char** argv) {
   exp->add_option("what", export_what, "balances | payments | beneficiaries")->required();
   exp->add_option("--period", export_period, "YYYY-MM (payments)");
 
+  std::string post_type, post_json, post_actor = "admin", post_role = "admin", post_key;
+  CLI::App* post = app.add_subcommand("post", "append one event from JSON (the body the API takes), with the rules applied");
+  add_data(post);
+  post->add_option("event", post_type, "event type, e.g. Appropriated")->required();
+  post->add_option("--json", post_json, "the event's fields as a JSON object")->required();
+  post->add_option("--actor", post_actor, "who posts it");
+  post->add_option("--role", post_role, "their role");
+  post->add_option("--key", post_key, "idempotency key")->required();
+
   DemoFlags demo_flags;
   CLI::App* demo = app.add_subcommand("demo", "create a ledger holding a reproducible demo city and one token per role");
   demo->add_option("--data", demo_flags.dir, "ledger data directory (must not exist)")->required();
@@ -457,6 +466,7 @@ int RunCli(int argc, char** argv) {
   if (import->parsed()) return CmdImport(import_flags);
   if (exp->parsed()) return CmdExport(dir, export_what, export_period);
   if (demo->parsed()) return CmdDemo(demo_flags);
+  if (post->parsed()) return CmdPost(dir, post_type, post_json, post_actor, post_role, post_key);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);
   if (erase->parsed()) return CmdErase(dir, subject, reason, actor, vault_key);
   return kExitUnusable;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "api/demo.h"
+#include "api/event_json.h"
 #include "api/roll_parser.h"
 #include "replay/snapshot.h"
 
@@ -195,6 +196,27 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     return 0;
   }
   return Fail(InvalidArgument("export takes balances, payments or beneficiaries, not '" + what + "'"));
+}
+
+int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json, const std::string& actor,
+            const std::string& role, const std::string& key) {
+  fb::EventType type = fb::EventType::Unknown;
+  for (auto t : fb::EnumValuesEventType()) {
+    if (event_type == fb::EnumNameEventType(t) && IsDomainEvent(t)) type = t;
+  }
+  if (type == fb::EventType::Unknown) return Fail(InvalidArgument("'" + event_type + "' is not an event type (see ledger/entry.fbs)"));
+  Result<fb::Role> r = RoleFromName(role);
+  if (!r.ok()) return Fail(r.status());
+  Result<DomainEvent> event = EventFromJson(type, json);
+  if (!event.ok()) return Fail(event.status());
+  Projections projections;
+  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(dir, projections, "");
+  if (!ledger.ok()) return Fail(ledger.status());
+  Result<AppendResult> appended = (*ledger)->Submit(Actor{actor, *r}, key, {std::move(event).value()});
+  if (!appended.ok()) return Fail(appended.status());
+  fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended", appended->first_index);
+  Status closed = (*ledger)->Close();
+  return closed.ok() ? 0 : Fail(closed);
 }
 
 int CmdDemo(const DemoFlags& f) {

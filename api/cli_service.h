@@ -36,6 +36,10 @@ int CmdImport(const ImportFlags& flags);
 // what: "balances", "payments" (--period), "beneficiaries".
 int CmdExport(const std::string& dir, const std::string& what, const std::string& period);
 
+// Appends one event given as JSON (the same body the API takes), as `actor` in `role`.
+int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json, const std::string& actor,
+            const std::string& role, const std::string& key);
+
 struct DemoFlags {
   std::string dir;
   std::string origin = "demo.fundledger.local";

@@ -842,7 +842,9 @@ std::string Service::OpenApiJson() const {
     op["responses"] = std::move(responses);
     if (!(r.roles & kPublic)) op["security"] = json::array{json::object{{"bearer", json::array{}}}};
     std::string method = r.method == "POST" ? "post" : "get";
-    paths[path].emplace_object()[method] = std::move(op);
+    json::value& ops = paths[path];
+    if (!ops.is_object()) ops.emplace_object();
+    ops.as_object()[method] = std::move(op);
   }
   json::object doc;
   doc["openapi"] = "3.0.3";

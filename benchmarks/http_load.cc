@@ -1,0 +1,121 @@
+// A load generator for the HTTP API: N keep-alive connections, each sending requests back to
+// back, measuring every latency. Run it as its own process against `fundledger serve`.
+//
+//   http_load --port 8080 --token fl_... --connections 8 --seconds 5 --kind appropriation
+//   http_load --port 8080 --token fl_... --connections 1 --seconds 5 --kind roll --roll-lines 1000
+//
+// Prints one line: kind, connections, requests, req/s, p50/p99/p999 in milliseconds, errors.
+#include <CLI/CLI.hpp>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  CLI::App app{"fundledger HTTP load generator"};
+  int port = 8080, connections = 8, seconds = 5;
+  std::string token, kind = "appropriation", fund = "F-SUBSIDY", tag = "load";
+  app.add_option("--port", port);
+  app.add_option("--token", token)->required();
+  app.add_option("--connections", connections)->check(CLI::Range(1, 1024));
+  app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
+  app.add_option("--kind", kind, "appropriation | roll | checkpoint");
+  std::string roll_file;
+  app.add_option("--roll-file", roll_file, "CSV roll (beneficiary_id,program_id,amount) posted once per request");
+  app.add_option("--fund", fund);
+  app.add_option("--tag", tag, "prefix of idempotency keys, unique per run");
+  CLI11_PARSE(app, argc, argv);
+
+  std::string roll;
+  if (kind == "roll") {
+    std::FILE* f = std::fopen(roll_file.c_str(), "rb");
+    if (f == nullptr) {
+      std::fprintf(stderr, "--kind roll needs --roll-file\n");
+      return 2;
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) roll.append(buf, n);
+    std::fclose(f);
+  }
+  std::atomic<uint64_t> errors{0};
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(connections));
+  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      net::io_context ioc;
+      beast::tcp_stream stream(ioc);
+      beast::error_code ec;
+      stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)), ec);
+      if (ec) {
+        errors++;
+        return;
+      }
+      for (uint64_t i = 0; Clock::now() < deadline; ++i) {
+        std::string key = tag + "-" + std::to_string(c) + "-" + std::to_string(i);
+        http::request<http::string_body> req;
+        req.version(11);
+        req.set(http::field::host, "127.0.0.1");
+        req.set(http::field::authorization, "Bearer " + token);
+        if (kind == "checkpoint") {
+          req.method(http::verb::get);
+          req.target("/v1/checkpoint");
+        } else if (kind == "roll") {
+          // Each request pays the same people for a month no other request uses.
+          uint64_t idx = i * static_cast<uint64_t>(connections) + static_cast<uint64_t>(c);
+          char period[32];
+          std::snprintf(period, sizeof period, "%04llu-%02llu", static_cast<unsigned long long>(2030 + idx / 12),
+                        static_cast<unsigned long long>(idx % 12 + 1));
+          req.method(http::verb::post);
+          req.target("/v1/disbursement-batches?batch_id=" + key + "&fund_id=" + fund + "&period=" + period);
+          req.set(http::field::content_type, "text/csv");
+          req.set("Idempotency-Key", key);
+          req.body() = roll;
+        } else {
+          req.method(http::verb::post);
+          req.target("/v1/appropriations");
+          req.set(http::field::content_type, "application/json");
+          req.set("Idempotency-Key", key);
+          req.body() = "{\"fund_id\":\"" + fund + "\",\"bucket\":\"general\",\"amount_fen\":100,\"source\":\"treasury\",\"document\":\"load\"}";
+        }
+        req.keep_alive(true);
+        req.prepare_payload();
+        auto start = Clock::now();
+        http::write(stream, req, ec);
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        if (!ec) http::read(stream, buffer, res, ec);
+        if (ec) {
+          errors++;
+          break;
+        }
+        if (res.result_int() >= 300) {
+          if (errors++ == 0) std::fprintf(stderr, "first error: %d %s\n", res.result_int(), res.body().substr(0, 300).c_str());
+        }
+        latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      }
+    });
+  }
+  auto begin = Clock::now();
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
+  std::printf("kind=%s connections=%d requests=%zu req_per_s=%.0f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f errors=%llu\n",
+              kind.c_str(), connections, all.size(), static_cast<double>(all.size()) / elapsed, pct(0.5), pct(0.99),
+              pct(0.999), static_cast<unsigned long long>(errors.load()));
+  return errors.load() == 0 ? 0 : 1;
+}

@@ -1,0 +1,247 @@
+// The service as clients see it, without sockets: every endpoint against every role (allowed,
+// or 401 / 403 as specified), every path in the OpenAPI document answering, error shapes.
+#include "api/service.h"
+
+#include <boost/json.hpp>
+
+#include "api/demo.h"
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+namespace json = boost::json;
+
+class ServiceTest : public LedgerFixture {
+ protected:
+  void SetUp() override {
+    LedgerFixture::SetUp();
+    DemoOptions demo;
+    demo.people = 40;
+    demo.months = 2;
+    ASSERT_TRUE(GenerateDemoCity(*ledger_, demo).ok());
+    tokens_ = std::make_unique<TokenStore>(dir_);
+    for (const char* role : {"admin", "maker", "checker", "auditor", "public"}) {
+      token_[role] = *tokens_->Add(std::string("t.") + role, role, "");
+    }
+    token_["charity"] = *tokens_->Add("t.charity", "charity", "charity.sunshine");
+    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, ServiceOptions{});
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& target, const std::string& role,
+                    const std::string& body = "", const std::string& key = "") {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    if (!role.empty()) r.authorization = "Bearer " + token_.at(role);
+    r.idempotency_key = key.empty() && method == "POST" ? "key-" + std::to_string(++calls_) : key;
+    r.body = body;
+    return service_->Handle(r);
+  }
+
+  std::unique_ptr<TokenStore> tokens_;
+  Metrics metrics_;
+  std::unique_ptr<Service> service_;
+  std::map<std::string, std::string> token_;
+  int calls_ = 0;
+};
+
+// The role matrix: which roles reach each route. Everything else gets 403 (with a token) and
+// 401 (without one), except public routes.
+TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
+  struct Case {
+    std::string method, target;
+    std::set<std::string> allowed;  // roles that pass authorization; "none" = no token
+  };
+  std::set<std::string> staff{"admin", "maker"}, readers{"admin", "maker", "checker", "auditor"};
+  auto with = [](std::set<std::string> s, std::initializer_list<const char*> more) {
+    for (const char* m : more) s.insert(m);
+    return s;
+  };
+  std::set<std::string> all{"admin", "maker", "checker", "auditor", "charity", "public", "none"};
+  std::vector<Case> cases{
+      {"POST", "/v1/funds", {"admin"}},
+      {"POST", "/v1/funds/F-SUNSHINE/close", {"admin"}},
+      {"POST", "/v1/programs", {"admin"}},
+      {"POST", "/v1/programs/dibao/standards", {"admin"}},
+      {"POST", "/v1/beneficiaries", staff},
+      {"POST", "/v1/beneficiaries/B000001/changes", staff},
+      {"POST", "/v1/enrollments", staff},
+      {"POST", "/v1/enrollment-changes", staff},
+      {"POST", "/v1/appropriations", staff},
+      {"POST", "/v1/donations", with(staff, {"charity"})},
+      {"POST", "/v1/lottery-grants", staff},
+      {"POST", "/v1/disbursement-batches?batch_id=X&fund_id=F-SUBSIDY&period=2025-03", staff},
+      {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
+      {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
+      {"POST", "/v1/returns", staff},
+      {"POST", "/v1/reissues", staff},
+      {"POST", "/v1/recoveries", staff},
+      {"POST", "/v1/reversals", {"admin", "checker"}},
+      {"POST", "/v1/expenses", with(staff, {"charity"})},
+      {"POST", "/v1/transfers", with(staff, {"charity"})},
+      {"POST", "/v1/restriction-releases", with(staff, {"charity"})},
+      {"GET", "/v1/funds", with(readers, {"charity"})},
+      {"GET", "/v1/funds/F-SUNSHINE", with(readers, {"charity"})},
+      {"GET", "/v1/balances?fund_id=F-SUNSHINE", with(readers, {"charity"})},
+      {"GET", "/v1/beneficiaries/B000001", readers},
+      {"GET", "/v1/disbursement-batches/ROLL-2025-01", readers},
+      {"GET", "/v1/entries/1", {"admin", "auditor", "maker", "checker"}},
+      {"GET", "/v1/checkpoint", all},
+      {"GET", "/v1/key", all},
+      {"GET", "/v1/proofs/inclusion?index=1&size=2", {"admin", "auditor"}},
+      {"GET", "/v1/proofs/consistency?old=1&size=2", {"admin", "auditor"}},
+      {"GET", "/tlog/checkpoint", {"admin", "auditor"}},
+      {"GET", "/tlog/tile/0/000.p/2", {"admin", "auditor"}},
+      {"GET", "/metrics", all},
+      {"GET", "/healthz", all},
+      {"GET", "/v1/openapi.json", all},
+  };
+  int checked = 0;
+  for (const Case& c : cases) {
+    for (const std::string role : {"admin", "maker", "checker", "auditor", "charity", "public", "none"}) {
+      HttpResponse r = Call(c.method, c.target, role == "none" ? "" : role, "{}");
+      bool allowed = c.allowed.count(role) > 0;
+      if (allowed) {
+        EXPECT_NE(r.status, 401) << c.method << " " << c.target << " as " << role << ": " << r.body;
+        EXPECT_NE(r.status, 403) << c.method << " " << c.target << " as " << role << ": " << r.body;
+      } else {
+        EXPECT_EQ(r.status, role == "none" ? 401 : 403) << c.method << " " << c.target << " as " << role << ": " << r.body;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int>(cases.size()) * 7);
+  // The matrix covers every route of the OpenAPI document.
+  json::object paths = json::parse(service_->OpenApiJson()).at("paths").as_object();
+  size_t operations = 0;
+  for (const auto& p : paths) operations += p.value().as_object().size();
+  EXPECT_EQ(operations, cases.size());
+}
+
+TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
+  json::object doc = json::parse(service_->OpenApiJson()).as_object();
+  EXPECT_EQ(doc.at("openapi").as_string(), "3.0.3");
+  std::map<std::string, std::string> sample{{"fund_id", "F-SUNSHINE"}, {"program_id", "dibao"},
+                                            {"beneficiary_id", "B000001"}, {"batch_id", "ROLL-2025-01"},
+                                            {"index", "1"}, {"path", "0/000.p/2"}};
+  for (const auto& [path, ops] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : ops.as_object()) {
+      std::string target(path);
+      for (const auto& [name, value] : sample) {
+        std::string placeholder = "{" + name + "}";
+        if (auto at = target.find(placeholder); at != std::string::npos) target.replace(at, placeholder.size(), value);
+      }
+      if (path == "/v1/balances") target += "?fund_id=F-SUNSHINE";
+      if (path == "/v1/proofs/inclusion") target += "?index=1&size=2";
+      if (path == "/v1/proofs/consistency") target += "?old=1&size=2";
+      HttpResponse r = Call(method == "post" ? "POST" : "GET", target, "admin", "{}");
+      EXPECT_NE(r.status, 404) << method << " " << target << ": " << r.body;
+      EXPECT_NE(r.status, 405) << method << " " << target;
+      EXPECT_LT(r.status, 500) << method << " " << target << ": " << r.body;
+      EXPECT_TRUE(op.as_object().contains("x-roles"));
+    }
+  }
+}
+
+TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
+  auto error_of = [](const HttpResponse& r) { return json::parse(r.body).at("error").as_object(); };
+  HttpRequest no_key;
+  no_key.method = "POST";
+  no_key.target = "/v1/appropriations";
+  no_key.authorization = "Bearer " + token_["maker"];
+  HttpResponse r = service_->Handle(no_key);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r).at("field").as_string(), "Idempotency-Key");
+
+  r = Call("POST", "/v1/appropriations", "maker", R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":0,"source":"treasury","document":"d"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r).at("field").as_string(), "amount_fen");
+  r = Call("POST", "/v1/appropriations", "maker", R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":"x"})");
+  EXPECT_EQ(r.status, 400);
+  r = Call("POST", "/v1/expenses", "maker", R"({"fund_id":"F-SUNSHINE","bucket":"school-meals","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(error_of(r).at("code").as_string(), "restricted_purpose");
+  r = Call("GET", "/v1/funds/NOPE", "auditor");
+  EXPECT_EQ(r.status, 404);
+  r = Call("GET", "/v1/nothing", "auditor");
+  EXPECT_EQ(r.status, 404);
+  r = Call("GET", "/v1/funds", "", "");
+  EXPECT_EQ(r.status, 401);
+  HttpRequest bad_token;
+  bad_token.method = "GET";
+  bad_token.target = "/v1/funds";
+  bad_token.authorization = "Bearer fl_" + std::string(64, '0');
+  EXPECT_EQ(service_->Handle(bad_token).status, 401);
+  // Same key, different body: 409.
+  std::string body = R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
+  EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 201);
+  EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 200);
+  r = Call("POST", "/v1/appropriations", "maker", R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":999,"source":"treasury","document":"d"})", "same");
+  EXPECT_EQ(r.status, 409);
+  // A revoked token stops working at once.
+  ASSERT_TRUE(tokens_->Revoke("t.auditor").ok());
+  EXPECT_EQ(Call("GET", "/v1/funds", "auditor").status, 401);
+}
+
+TEST_F(ServiceTest, CharityTokensSeeAndTouchOnlyTheirOrganisation) {
+  json::array funds = json::parse(Call("GET", "/v1/funds", "charity").body).at("funds").as_array();
+  ASSERT_EQ(funds.size(), 1u);
+  EXPECT_EQ(funds[0].at("fund_id").as_string(), "F-SUNSHINE");
+  EXPECT_EQ(Call("GET", "/v1/funds/F-WARMHEART", "charity").status, 403);
+  EXPECT_EQ(Call("GET", "/v1/balances?fund_id=F-SUBSIDY", "charity").status, 403);
+  std::string mine = R"({"fund_id":"F-SUNSHINE","bucket":"general","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})";
+  EXPECT_EQ(Call("POST", "/v1/expenses", "charity", mine).status, 201);
+  std::string theirs = R"({"fund_id":"F-WARMHEART","bucket":"general","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})";
+  EXPECT_EQ(Call("POST", "/v1/expenses", "charity", theirs).status, 403);
+  std::string transfer_out = R"({"from_fund_id":"F-SUNSHINE","from_bucket":"general","to_fund_id":"F-WARMHEART","to_bucket":"general","amount_fen":100,"document":"d"})";
+  EXPECT_EQ(Call("POST", "/v1/transfers", "charity", transfer_out).status, 403);
+}
+
+TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {
+  std::string body = R"({"beneficiary_id":"B-NEW","household_id":"H-NEW","region_code":"320102","birth_month":195005,
+    "registered_date":20250301,"person":{"name":"周小梅","id_number":")" + MakeIdNumber("320102", 19500512, 7) +
+                     R"(","bank_account":"6217000011112222","phone":"13900001111"}})";
+  HttpResponse r = Call("POST", "/v1/beneficiaries", "maker", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  uint64_t index = json::parse(r.body).at("first_index").to_number<uint64_t>();
+  HttpResponse entry = Call("GET", "/v1/entries/" + std::to_string(index), "auditor");
+  ASSERT_EQ(entry.status, 200);
+  EXPECT_EQ(entry.body.find("周小梅"), std::string::npos);
+  EXPECT_EQ(entry.body.find("6217000011112222"), std::string::npos);
+  EXPECT_EQ(entry.body.find("13900001111"), std::string::npos);
+  EXPECT_NE(entry.body.find("B-NEW"), std::string::npos);
+  EXPECT_EQ(ledger_->ReadPersonalData("B-NEW")->name, "周小梅");
+  HttpResponse no_person = Call("POST", "/v1/beneficiaries", "maker", R"({"beneficiary_id":"B-X"})");
+  EXPECT_EQ(no_person.status, 400);
+}
+
+TEST_F(ServiceTest, TilesServeTheTreeAndTheEntries) {
+  Submission memos;
+  for (int i = 0; i < 200; ++i) memos.entries.push_back(MemoEntry("bank file " + std::to_string(i)));
+  ASSERT_TRUE(ledger_->log().Append(std::move(memos)).ok());
+  uint64_t size = ledger_->log().size();
+  ASSERT_GE(size, 256u);
+  HttpResponse tile = Call("GET", "/tlog/tile/0/000", "auditor");
+  ASSERT_EQ(tile.status, 200);
+  ASSERT_EQ(tile.body.size(), 256 * kHashBytes);
+  for (uint64_t i = 0; i < 256; i += 51) {
+    EXPECT_EQ(std::memcmp(tile.body.data() + i * 32, ledger_->log().ReadNode(0, i)->data(), 32), 0);
+  }
+  HttpResponse bundle = Call("GET", "/tlog/tile/entries/000", "auditor");
+  ASSERT_EQ(bundle.status, 200);
+  size_t off = 0;
+  for (uint64_t i = 0; i < 256; ++i) {
+    size_t len = static_cast<uint8_t>(bundle.body[off]) << 8 | static_cast<uint8_t>(bundle.body[off + 1]);
+    Bytes stored = *ledger_->log().ReadEntry(i);
+    ASSERT_EQ(len, stored.size());
+    EXPECT_EQ(std::memcmp(bundle.body.data() + off + 2, stored.data(), len), 0);
+    off += 2 + len;
+  }
+  EXPECT_EQ(off, bundle.body.size());
+  EXPECT_EQ(Call("GET", "/tlog/tile/0/x999/999", "auditor").status, 404);
+  EXPECT_EQ(Call("GET", "/tlog/tile/0/000.p/0", "auditor").status, 400);
+}
+
+}  // namespace
+}  // namespace fundledger::testing
