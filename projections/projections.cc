@@ -88,8 +88,11 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance old = existed ? it->second : Balance{};
     if (ctx.undo != nullptr) {
       ctx.undo->Push([this, account = p.account, old, existed] {
-        if (existed) balances_[account] = old;
-        else balances_.erase(account);
+        if (existed) {
+          balances_[account] = old;
+        } else {
+          balances_.erase(account);
+        }
       });
     }
     Balance& b = balances_[p.account];
@@ -102,11 +105,13 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   for (const auto& [account, b] : touched) PutRow(ctx, HistoryKey(account, entry.index), "", Encode(b));
 
   for (const PaymentEffect& e : entry.payments) {
-    std::string pkey = "p/" + e.beneficiary + "/" + e.program + "/" + std::to_string(e.period);
-    auto pit = paid_.find(pkey);
-    bool p_existed = pit != paid_.end();
+    std::string sub = e.program + "/" + std::to_string(e.period);
+    std::string pkey = "p/" + e.beneficiary + "/" + sub;
+    std::map<std::string, PaidTotal>& person = paid_[e.beneficiary];
+    auto pit = person.find(sub);
+    bool p_existed = pit != person.end();
     PaidTotal p_old = p_existed ? pit->second : PaidTotal{};
-    PaidTotal& p = paid_[pkey];
+    PaidTotal& p = person[sub];
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
     PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p));
@@ -122,11 +127,18 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     if (p_old.lines > 0 && p.lines <= 0) r.beneficiaries--;
     PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r));
     if (ctx.undo != nullptr) {
-      ctx.undo->Push([this, pkey, p_old, p_existed, rkey, r_old, r_existed] {
-        if (p_existed) paid_[pkey] = p_old;
-        else paid_.erase(pkey);
-        if (r_existed) regions_[rkey] = r_old;
-        else regions_.erase(rkey);
+      ctx.undo->Push([this, ben = e.beneficiary, sub, p_old, p_existed, rkey, r_old, r_existed] {
+        if (p_existed) {
+          paid_[ben][sub] = p_old;
+        } else {
+          paid_[ben].erase(sub);
+          if (paid_[ben].empty()) paid_.erase(ben);
+        }
+        if (r_existed) {
+          regions_[rkey] = r_old;
+        } else {
+          regions_.erase(rkey);
+        }
       });
     }
     wrote = true;
@@ -151,12 +163,16 @@ std::string Projections::SaveState() const {
     w.I64(b.posted_fen);
     w.I64(b.pending_fen);
   }
-  std::map<std::string, PaidTotal> paid(paid_.begin(), paid_.end());
+  std::map<std::string, std::map<std::string, PaidTotal>> paid(paid_.begin(), paid_.end());
   w.U64(paid.size());
-  for (const auto& [k, p] : paid) {
-    w.Str(k);
-    w.I64(p.amount_fen);
-    w.I64(p.lines);
+  for (const auto& [ben, rows] : paid) {
+    w.Str(ben);
+    w.U64(rows.size());
+    for (const auto& [k, p] : rows) {
+      w.Str(k);
+      w.I64(p.amount_fen);
+      w.I64(p.lines);
+    }
   }
   std::map<std::string, RegionTotal> regions(regions_.begin(), regions_.end());
   w.U64(regions.size());
@@ -180,11 +196,14 @@ Status Projections::LoadState(std::string_view bytes) {
     b.posted_fen = r.I64();
     b.pending_fen = r.I64();
   }
-  std::unordered_map<std::string, PaidTotal> paid;
-  for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
-    PaidTotal& p = paid[r.Str()];
-    p.amount_fen = r.I64();
-    p.lines = r.I64();
+  std::unordered_map<std::string, std::map<std::string, PaidTotal>> paid;
+  for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
+    std::map<std::string, PaidTotal>& rows = paid[r.Str()];
+    for (uint64_t m = r.Count(24); m > 0 && r.ok(); --m) {
+      PaidTotal& p = rows[r.Str()];
+      p.amount_fen = r.I64();
+      p.lines = r.I64();
+    }
   }
   std::unordered_map<std::string, RegionTotal> regions;
   for (uint64_t n = r.Count(32); n > 0 && r.ok(); --n) {
@@ -229,12 +248,8 @@ std::map<std::string, Balance> Projections::BalancesWithPrefix(const std::string
 
 std::map<std::string, PaidTotal> Projections::PaidTo(const std::string& beneficiary) const {
   std::shared_lock lock(mu_);
-  std::map<std::string, PaidTotal> out;
-  std::string prefix = "p/" + beneficiary + "/";
-  for (const auto& [key, p] : paid_) {
-    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = p;
-  }
-  return out;
+  auto it = paid_.find(beneficiary);
+  return it == paid_.end() ? std::map<std::string, PaidTotal>() : it->second;
 }
 
 std::map<std::string, RegionTotal> Projections::RegionTotals(const std::string& program) const {

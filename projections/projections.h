@@ -73,7 +73,8 @@ class Projections final : public EntryObserver {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Balance> balances_;
-  std::unordered_map<std::string, PaidTotal> paid_;       // key: p/... row key
+  // beneficiary -> "<program>/<period>" -> total: one person's rows without a scan
+  std::unordered_map<std::string, std::map<std::string, PaidTotal>> paid_;
   std::unordered_map<std::string, RegionTotal> regions_;  // key: r/... row key
   Digest digest_;
 };
