@@ -392,6 +392,8 @@ int RunCli(int argc, char** argv) {
   serve->add_flag("--public-log", serve_flags.public_log, "entries, proofs and tiles readable without a token");
   serve->add_option("--vault-key", serve_flags.vault_key, "the vault master key file (default DIR/vault.key)");
   serve->add_flag("--quiet", serve_flags.quiet, "no request log lines");
+  size_t body_mib = serve_flags.server.body_bytes_max >> 20;
+  serve->add_option("--max-body-mib", body_mib, "largest request body in MiB (default 256)")->check(CLI::Range(1, 4096));
 
   CLI::App* token = app.add_subcommand("token", "manage bearer tokens");
   token->require_subcommand(1);
@@ -459,7 +461,10 @@ int RunCli(int argc, char** argv) {
   if (entry->parsed()) return CmdEntry(dir, index);
   if (replay->parsed()) return CmdReplay(dir, to_index, repair, snapshot_path);
   if (snapshot->parsed()) return CmdSnapshot(dir);
-  if (serve->parsed()) return CmdServe(serve_flags);
+  if (serve->parsed()) {
+    serve_flags.server.body_bytes_max = body_mib << 20;
+    return CmdServe(serve_flags);
+  }
   if (token_add->parsed()) return CmdTokenAdd(dir, token_actor, token_role, token_org);
   if (token_revoke->parsed()) return CmdTokenRevoke(dir, token_id);
   if (token_list->parsed()) return CmdTokenList(dir);

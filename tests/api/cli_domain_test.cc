@@ -1,6 +1,8 @@
 // The domain commands of the `fundledger` binary: replay compares a rebuild with the stored
 // projections, --repair restores them after tampering, balance answers as of an entry, and
 // erase removes a person's data while the chain still verifies.
+#include <fstream>
+
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -85,6 +87,23 @@ TEST_F(CliDomain, SnapshotThenReplayFromItMatches) {
   auto digest_line = [](const std::string& out) { return out.substr(out.find("projection digest:"), 90); };
   EXPECT_EQ(digest_line(tail.out), digest_line(full.out));
   EXPECT_EQ(Cli("balance --fund F1").exit_code, 0);  // opens from the snapshot
+}
+
+TEST_F(CliDomain, ImportPreparesARollOrReportsEveryBadLine) {
+  std::string bad = tmp_.Sub("bad.csv"), good = tmp_.Sub("good.csv");
+  { std::ofstream(bad) << "受益人编号,项目,金额\nB1,dibao,1045.00\nB1,dibao,x\n,dibao,1\n"; }
+  CommandResult r = Cli("import " + bad + " --fund F1 --period 2025-04");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("line 3: amount"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("line 4: beneficiary_id"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nothing was posted"), std::string::npos) << r.out;
+  { std::ofstream(good) << "受益人编号,项目,金额\nB1,dibao,1045.00\n"; }
+  r = Cli("import " + good + " --fund F1 --period 2025-04");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("prepared batch ROLL-F1-2025-04: 1 lines, 1045.00 yuan"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("checked 2 of 2 lines"), std::string::npos) << r.out;  // plain progress off a terminal
+  r = Cli("import " + good + " --fund F1 --period 2025-04");
+  EXPECT_NE(r.out.find("already prepared"), std::string::npos) << r.out;
 }
 
 TEST_F(CliDomain, EraseThenVerifyPasses) {

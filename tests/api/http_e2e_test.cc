@@ -179,3 +179,37 @@ TEST_F(HttpEndToEnd, SigtermUnderLoadLosesNothingAcknowledged) {
 
 }  // namespace
 }  // namespace fundledger::testing
+
+namespace fundledger::testing {
+namespace {
+
+TEST_F(HttpEndToEnd, BodiesOverTheLimitGet413AndTheServerCarriesOn) {
+  ServerProcess server(dir_, "--max-body-mib 1");
+  ASSERT_GT(server.port(), 0);
+  HttpClient client(server.port());
+  std::string big(2 << 20, 'x');
+  HttpResult r = client.Request("POST", "/v1/appropriations", tokens_["maker"], big, "big-1");
+  EXPECT_EQ(r.status, 413) << r.body.substr(0, 200);
+  EXPECT_NE(r.body.find("larger than 1 MiB"), std::string::npos) << r.body.substr(0, 200);
+  HttpClient again(server.port());
+  EXPECT_EQ(again.Request("GET", "/healthz").status, 200);
+}
+
+TEST_F(HttpEndToEnd, ServesHttpsWithTheGivenCertificate) {
+  std::string cert = tmp_.Sub("cert.pem"), key = tmp_.Sub("key.pem");
+  CommandResult made = RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + key +
+                                  " -out " + cert + " 2>&1");
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  ServerProcess server(dir_, "--tls-cert " + cert + " --tls-key " + key);
+  ASSERT_GT(server.port(), 0);
+  CommandResult https = RunCommand("openssl s_client -connect 127.0.0.1:" + std::to_string(server.port()) +
+                                   " -quiet -ign_eof 2>/dev/null <<'EOF'\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nEOF");
+  EXPECT_NE(https.out.find("HTTP/1.1 200"), std::string::npos) << https.out;
+  EXPECT_NE(https.out.find("\"status\":\"ok\""), std::string::npos) << https.out;
+  // Plain HTTP to the TLS port gets nothing useful.
+  HttpClient plain(server.port());
+  EXPECT_NE(plain.Request("GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace fundledger::testing
