@@ -13,12 +13,12 @@
 #include "api/event_json.h"
 #include "api/roll_parser.h"
 #include "crypto/checkpoint.h"
+#include "crypto/tlog_tiles.h"
 
 namespace fundledger {
 namespace json = boost::json;
 namespace {
 
-constexpr uint64_t kTileWidth = 256;  // C2SP tlog-tiles: tile height 8
 constexpr uint64_t kBatchLinesShownMax = 10'000;
 
 HttpResponse Text(int status, std::string body, std::string type = "text/plain; charset=utf-8") {
@@ -76,29 +76,6 @@ std::vector<std::string> FundsOf(const DomainEvent& e) {
         return out;
       },
       e);
-}
-
-// Parses "x001/x234/067" (C2SP tlog-tiles index path) into 1234067.
-Result<uint64_t> TileIndex(std::string_view path) {
-  uint64_t n = 0;
-  size_t groups = 0;
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    bool last = slash == std::string_view::npos;
-    path.remove_prefix(last ? path.size() : slash + 1);
-    if (!last) {
-      if (!part.starts_with('x')) return InvalidArgument("tile index element must start with x");
-      part.remove_prefix(1);
-    }
-    if (part.size() != 3 || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return InvalidArgument("tile index elements are three digits");
-    }
-    if (++groups > 7) return InvalidArgument("tile index is too large");
-    n = n * 1000 + static_cast<uint64_t>(std::stoi(std::string(part)));
-  }
-  if (groups == 0) return InvalidArgument("tile index is missing");
-  return n;
 }
 
 }  // namespace
@@ -719,50 +696,33 @@ HttpResponse Service::ProveConsistency(Context& c) {
 HttpResponse Service::Tile(Context& c) {
   // tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]
   std::string path = c.params["path"];
-  uint64_t width = kTileWidth;
-  if (size_t p = path.find(".p/"); p != std::string::npos) {
-    std::string w = path.substr(p + 3);
-    path = path.substr(0, p);
-    uint64_t v = 0;
-    auto r = std::from_chars(w.data(), w.data() + w.size(), v);
-    if (r.ec != std::errc() || r.ptr != w.data() + w.size() || v == 0 || v >= kTileWidth) {
-      return ErrorResponse(InvalidArgument("partial tile width must be 1..255"));
-    }
-    width = v;
-  }
   size_t slash = path.find('/');
-  if (slash == std::string::npos) return ErrorResponse(NotFound("no tile " + c.params["path"]));
-  std::string level_text = path.substr(0, slash);
-  Result<uint64_t> index = TileIndex(path.substr(slash + 1));
-  if (!index.ok()) return ErrorResponse(NotFound("no tile " + c.params["path"] + ": " + index.status().message()));
+  if (slash == std::string::npos) return ErrorResponse(NotFound("no tile " + path));
+  Result<TileRef> ref = ParseTilePath(std::string_view(path).substr(0, slash), std::string_view(path).substr(slash + 1));
+  if (!ref.ok()) return ErrorResponse(InvalidArgument("tile path " + path + ": " + ref.status().message()));
+  const uint64_t width = ref->width == 0 ? kTileWidth : ref->width;
   const uint64_t size = ledger_.log().size();
+  const uint64_t first = ref->index * kTileWidth;
   HttpResponse r;
   r.content_type = "application/octet-stream";
   r.cache_control = width == kTileWidth ? "public, max-age=31536000, immutable" : "no-cache";
-  if (level_text == "entries") {
-    uint64_t first = *index * kTileWidth;
-    if (first + width > size) return ErrorResponse(NotFound("entry bundle " + c.params["path"] + " is beyond the log"));
+  if (ref->level < 0) {
+    if (first + width > size) return ErrorResponse(NotFound("entry bundle " + path + " is beyond the log"));
+    std::vector<Bytes> entries;
     Status s = ledger_.log().ScanEntries(first, first + width, [&](uint64_t, ByteView bytes) {
-      uint8_t len[2] = {static_cast<uint8_t>(bytes.size() >> 8), static_cast<uint8_t>(bytes.size())};
-      r.body.append(reinterpret_cast<const char*>(len), 2);
-      r.body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      entries.emplace_back(bytes.begin(), bytes.end());
       return Status::Ok();
     });
     if (!s.ok()) return ErrorResponse(s);
+    r.body = EncodeEntryBundle(std::vector<ByteView>(entries.begin(), entries.end()));
     return r;
   }
-  uint64_t level = 0;
-  auto lr = std::from_chars(level_text.data(), level_text.data() + level_text.size(), level);
-  if (lr.ec != std::errc() || lr.ptr != level_text.data() + level_text.size() || level > 7) {
-    return ErrorResponse(NotFound("no tile level " + level_text));
-  }
-  uint8_t tree_level = static_cast<uint8_t>(level * 8);
-  uint64_t first = *index * kTileWidth;
-  uint64_t nodes_at_level = tree_level >= 64 ? 0 : size >> tree_level;
-  if (first + width > nodes_at_level) return ErrorResponse(NotFound("tile " + c.params["path"] + " is beyond the tree"));
+  uint64_t shift = static_cast<uint64_t>(ref->level) * kTileHeight;
+  uint64_t nodes_at_level = shift >= 64 ? 0 : size >> shift;
+  if (first + width > nodes_at_level) return ErrorResponse(NotFound("tile " + path + " is beyond the tree"));
   r.body.reserve(width * kHashBytes);
   for (uint64_t i = 0; i < width; ++i) {
-    Result<Hash> h = ledger_.log().ReadNode(tree_level, first + i);
+    Result<Hash> h = ledger_.log().ReadNode(static_cast<uint8_t>(shift), first + i);
     if (!h.ok()) return ErrorResponse(h.status());
     r.body.append(reinterpret_cast<const char*>(h->data()), h->size());
   }

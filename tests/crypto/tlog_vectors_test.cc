@@ -271,3 +271,66 @@ TEST(TlogVectors, Cosignatures) {
 
 }  // namespace
 }  // namespace fundledger
+
+#include "crypto/tlog_tiles.h"
+
+namespace fundledger {
+namespace {
+
+TEST(TlogVectors, Tiles) {
+  int checked = 0;
+  for (const json::object& row : ReadRows("tiles.jsonl")) {
+    std::string kind = Str(row, "kind");
+    if (kind == "tile_content") {
+      MemoryTree tree;
+      for (const json::value& leaf : row.at("leaves").as_array()) tree.Append(HashLeaf(HexBytes(std::string(leaf.as_string()))));
+      const json::array& hashes = row.at("hashes").as_array();
+      for (size_t i = 0; i < hashes.size(); ++i) {
+        EXPECT_EQ(HashHex(*tree.ReadNode(0, i)), hashes[i].as_string()) << Str(row, "path");
+      }
+      EXPECT_EQ(TilePath(static_cast<int>(U64(row, "level")), U64(row, "index"), U64(row, "width")), Str(row, "path"));
+    } else if (kind == "bundle_content") {
+      std::vector<Bytes> entries;
+      for (const json::value& e : row.at("entries").as_array()) entries.push_back(HexBytes(std::string(e.as_string())));
+      std::vector<ByteView> views(entries.begin(), entries.end());
+      std::string bundle = EncodeEntryBundle(views);
+      EXPECT_EQ(HexEncode(AsBytes(bundle)), Str(row, "bundle_hex"));
+      Result<std::vector<Bytes>> back = DecodeEntryBundle(AsBytes(bundle), entries.size());
+      ASSERT_TRUE(back.ok());
+      EXPECT_EQ(*back, entries);
+      EXPECT_EQ(EntryBundlePath(U64(row, "index"), U64(row, "width")), Str(row, "path"));
+    } else if (kind == "tile_path") {
+      EXPECT_EQ(TilePath(static_cast<int>(U64(row, "level")), U64(row, "index"), U64(row, "width")), Str(row, "path"));
+    } else if (kind == "bundle_path") {
+      EXPECT_EQ(EntryBundlePath(U64(row, "index"), U64(row, "width")), Str(row, "path"));
+    } else if (kind == "bundle_path_for_entry") {
+      EXPECT_EQ(EntryBundlePathFor(U64(row, "entry_index"), U64(row, "tree_size")), Str(row, "path"));
+    } else if (kind == "parse_tile_path") {
+      Result<TileRef> ref = ParseTilePath(Str(row, "level_str"), Str(row, "index_str"));
+      bool valid = row.at("valid").as_bool();
+      EXPECT_EQ(ref.ok(), valid) << Str(row, "level_str") << "/" << Str(row, "index_str");
+      if (ref.ok() && valid) {
+        EXPECT_EQ(ref->level, static_cast<int>(U64(row, "level")));
+        EXPECT_EQ(ref->index, U64(row, "index"));
+        EXPECT_EQ(ref->width, U64(row, "width"));
+      }
+    } else if (kind == "index_encoding") {
+      EXPECT_EQ(EncodeTileIndex(U64(row, "index")), Str(row, "encoded"));
+    } else if (kind == "tile_counts") {
+      std::vector<TileLevelCount> counts = TileCounts(U64(row, "tree_size"));
+      const json::array& levels = row.at("levels").as_array();
+      ASSERT_EQ(counts.size(), levels.size());
+      for (size_t i = 0; i < levels.size(); ++i) {
+        EXPECT_EQ(counts[i].full, levels[i].at("full").to_number<uint64_t>());
+        EXPECT_EQ(counts[i].partial_width, levels[i].at("partial_width").to_number<uint64_t>());
+      }
+    } else {
+      ADD_FAILURE() << "unknown kind " << kind;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 68);
+}
+
+}  // namespace
+}  // namespace fundledger
