@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 
+#include "api/cli_audit.h"
 #include "api/cli_service.h"
 #include "api/entry_json.h"
 #include "crypto/checkpoint.h"
@@ -435,6 +436,27 @@ int RunCli(int argc, char** argv) {
   post->add_option("--role", post_role, "their role");
   post->add_option("--key", post_key, "idempotency key")->required();
 
+  CLI::App* audit = app.add_subcommand("audit", "audit bundles: export from a ledger; verify and prove with no database");
+  audit->require_subcommand(1);
+  std::string audit_out, audit_bundle, trusted_checkpoint, audit_vkey, audit_checkpoint;
+  uint64_t audit_from = 0, audit_index = 0;
+  std::optional<uint64_t> audit_to;
+  bool audit_json = false;
+  CLI::App* audit_export = audit->add_subcommand("export", "write a self-contained bundle (C2SP tlog-tiles layout)");
+  add_data(audit_export);
+  audit_export->add_option("--out", audit_out, "bundle directory to create")->required();
+  audit_export->add_option("--from", audit_from, "first entry (rounded down to a multiple of 256)");
+  audit_export->add_option("--to", audit_to, "end of the range (default: the latest checkpoint)");
+  CLI::App* audit_verify = audit->add_subcommand("verify", "verify a bundle: entries, chain, tree, checkpoints, consistency");
+  audit_verify->add_option("bundle", audit_bundle, "bundle directory")->required();
+  audit_verify->add_option("--trusted-checkpoint", trusted_checkpoint, "a checkpoint you kept from an earlier visit");
+  audit_verify->add_option("--vkey", audit_vkey, "the verifier key you trust");
+  CLI::App* audit_prove = audit->add_subcommand("prove", "inclusion proof of one entry against a checkpoint, for a working paper");
+  audit_prove->add_option("--bundle", audit_bundle, "bundle directory")->required();
+  audit_prove->add_option("--index", audit_index, "entry index")->required();
+  audit_prove->add_option("--checkpoint", audit_checkpoint, "checkpoint file (default: the bundle's)");
+  audit_prove->add_flag("--json", audit_json, "JSON instead of text");
+
   DemoFlags demo_flags;
   CLI::App* demo = app.add_subcommand("demo", "create a ledger holding a reproducible demo city and one token per role");
   demo->add_option("--data", demo_flags.dir, "ledger data directory (must not exist)")->required();
@@ -471,6 +493,9 @@ int RunCli(int argc, char** argv) {
   if (import->parsed()) return CmdImport(import_flags);
   if (exp->parsed()) return CmdExport(dir, export_what, export_period);
   if (demo->parsed()) return CmdDemo(demo_flags);
+  if (audit_export->parsed()) return CmdAuditExport(dir, audit_out, audit_from, audit_to);
+  if (audit_verify->parsed()) return CmdAuditVerify(audit_bundle, trusted_checkpoint, audit_vkey);
+  if (audit_prove->parsed()) return CmdAuditProve(audit_bundle, audit_index, audit_checkpoint, audit_json);
   if (post->parsed()) return CmdPost(dir, post_type, post_json, post_actor, post_role, post_key);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);
   if (erase->parsed()) return CmdErase(dir, subject, reason, actor, vault_key);

@@ -46,10 +46,13 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
   const uint64_t begin = std::min(options.begin, size);
   if (begin > 0) {
     // Resume: the key from genesis, the chain and tree as stored at `begin`.
-    Status resumed = source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
-      FL_ASSIGN_OR_RETURN(key, GenesisVerifier(bytes));
-      return Status::Ok();
-    });
+    // The key: the one the caller trusts, else the genesis entry's.
+    Status resumed = options.trusted_key ? Status::Ok()
+                                         : source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
+                                             FL_ASSIGN_OR_RETURN(key, GenesisVerifier(bytes));
+                                             return Status::Ok();
+                                           });
+    if (options.trusted_key) key = *options.trusted_key;
     if (resumed.ok()) {
       resumed = source.ScanEntries(begin - 1, begin, [&](uint64_t, ByteView bytes) -> Status {
         FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));

@@ -27,7 +27,8 @@ struct VerifyOptions {
   std::function<void(uint64_t)> progress;
   uint64_t progress_every = 1'000'000;
   // Verifies entries [begin, size) only, continuing from the stored leaf hash and tree at
-  // begin (after a snapshot); the genesis entry is still read for the key.
+  // begin (after a snapshot, or a bundle that starts later); the key is trusted_key if set,
+  // else read from the genesis entry.
   uint64_t begin = 0;
   // Called for each entry after it verified, in order (replay builds state with it). An
   // error stops the walk and is reported at that entry.

@@ -1,0 +1,15 @@
+// `fundledger audit`: what an auditor runs. export writes a bundle from a data dir; verify and
+// prove need nothing but a bundle (no database). Exit codes: 0 valid, 1 invalid (with the
+// first bad index and why), 2 unusable input.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace fundledger {
+
+int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from, std::optional<uint64_t> to);
+int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpoint_file, const std::string& vkey);
+int CmdAuditProve(const std::string& bundle, uint64_t index, const std::string& checkpoint_file, bool json);
+
+}  // namespace fundledger
