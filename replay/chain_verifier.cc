@@ -54,12 +54,22 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
                                            });
     if (options.trusted_key) key = *options.trusted_key;
     if (resumed.ok()) {
-      resumed = source.ScanEntries(begin - 1, begin, [&](uint64_t, ByteView bytes) -> Status {
+      // The entry before `begin` when the source has it; otherwise (a bundle that starts at
+      // `begin`) its leaf hash from the tree, which the signed roots authenticate.
+      Status prior = source.ScanEntries(begin - 1, begin, [&](uint64_t, ByteView bytes) -> Status {
         FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
         last_ts = e.timestamp_ms;
         prev = HashLeaf(bytes);
         return Status::Ok();
       });
+      if (!prior.ok()) {
+        Result<Hash> leaf = source.ReadNode(0, begin - 1);
+        if (leaf.ok()) {
+          prev = *leaf;
+        } else {
+          resumed = leaf.status();
+        }
+      }
     }
     Result<MerkleFrontier> loaded = MerkleFrontier::Load(source, begin);
     if (!resumed.ok() || !loaded.ok()) {

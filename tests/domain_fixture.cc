@@ -29,8 +29,10 @@ void LedgerFixture::TearDown() {
 }
 
 void LedgerFixture::Reopen() {
-  ASSERT_TRUE(ledger_->Close().ok());
-  ledger_.reset();
+  if (ledger_) {
+    ASSERT_TRUE(ledger_->Close().ok());
+    ledger_.reset();
+  }
   projections_ = std::make_unique<Projections>();
   Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(*projections_, {}));
   ASSERT_TRUE(l.ok()) << l.status().ToString();
