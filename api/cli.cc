@@ -451,6 +451,13 @@ int RunCli(int argc, char** argv) {
   audit_verify->add_option("bundle", audit_bundle, "bundle directory")->required();
   audit_verify->add_option("--trusted-checkpoint", trusted_checkpoint, "a checkpoint you kept from an earlier visit");
   audit_verify->add_option("--vkey", audit_vkey, "the verifier key you trust");
+  std::string checks_format = "table";
+  int idle_days = 180;
+  CLI::App* audit_checks = audit->add_subcommand("checks", "anomaly checks: duplicates, payments after death, misuse, ratios, disclosures");
+  audit_checks->add_option("--data", dir, "ledger data directory");
+  audit_checks->add_option("--bundle", audit_bundle, "or an audit bundle");
+  audit_checks->add_option("--format", checks_format, "table | json | csv");
+  audit_checks->add_option("--idle-days", idle_days, "report fund money untouched for longer than this")->check(CLI::Range(1, 36500));
   CLI::App* audit_prove = audit->add_subcommand("prove", "inclusion proof of one entry against a checkpoint, for a working paper");
   audit_prove->add_option("--bundle", audit_bundle, "bundle directory")->required();
   audit_prove->add_option("--index", audit_index, "entry index")->required();
@@ -495,6 +502,7 @@ int RunCli(int argc, char** argv) {
   if (demo->parsed()) return CmdDemo(demo_flags);
   if (audit_export->parsed()) return CmdAuditExport(dir, audit_out, audit_from, audit_to);
   if (audit_verify->parsed()) return CmdAuditVerify(audit_bundle, trusted_checkpoint, audit_vkey);
+  if (audit_checks->parsed()) return CmdAuditChecks(dir, audit_bundle, checks_format, idle_days);
   if (audit_prove->parsed()) return CmdAuditProve(audit_bundle, audit_index, audit_checkpoint, audit_json);
   if (post->parsed()) return CmdPost(dir, post_type, post_json, post_actor, post_role, post_key);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);

@@ -9,6 +9,7 @@
 #include "api/entry_json.h"
 #include "api/event_json.h"
 #include "ledger/log.h"
+#include "replay/anomaly_checks.h"
 #include "replay/bundle.h"
 
 namespace fundledger {
@@ -82,6 +83,41 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file, c
     }
   } else {
     fmt::print("the bundle starts at entry {}: balances need the whole log\n", r.from);
+  }
+  return 0;
+}
+
+int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const std::string& format, int idle_days) {
+  if (dir.empty() == bundle_dir.empty()) return Fail(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
+  AnomalyOptions options;
+  options.idle_days = idle_days;
+  std::unique_ptr<Log> log;
+  std::unique_ptr<BundleSource> bundle;
+  const LogSource* source = nullptr;
+  if (!dir.empty()) {
+    LogOptions lo;
+    lo.read_only = true;
+    Result<std::unique_ptr<Log>> opened = Log::Open(dir, lo);
+    if (!opened.ok()) return Fail(opened.status());
+    log = std::move(opened).value();
+    source = log.get();
+  } else {
+    Result<std::unique_ptr<BundleSource>> opened = BundleSource::Open(bundle_dir);
+    if (!opened.ok()) return Fail(opened.status());
+    bundle = std::move(opened).value();
+    if (bundle->manifest().from != 0) return Fail(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
+    source = bundle.get();
+  }
+  Result<std::vector<Finding>> findings = RunAnomalyChecks(*source, options);
+  if (!findings.ok()) return Fail(findings.status());
+  if (format == "json") {
+    fmt::print("{}", FindingsJson(*findings));
+  } else if (format == "csv") {
+    fmt::print("{}", FindingsCsv(*findings));
+  } else if (format == "table") {
+    fmt::print("{}", FindingsTable(*findings));
+  } else {
+    return Fail(InvalidArgument("--format takes table, json or csv"));
   }
   return 0;
 }

@@ -414,6 +414,25 @@ struct RuleChecker {
     }
     return Status::Ok();
   }
+  Status operator()(const fb::DisclosurePublishedT& e) const {
+    if (!e.fund_id.empty()) {
+      const FundState* f = FindFund(s, e.fund_id);
+      if (f == nullptr) return Rule("unknown_fund", "fund '" + e.fund_id + "' does not exist", "fund_id");
+      if (f->organisation != e.organisation) {
+        return Rule("wrong_organisation", "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'", "organisation");
+      }
+    }
+    if (e.checkpoint_size > m.index) {
+      return Rule("unknown_checkpoint", "no checkpoint of size " + std::to_string(e.checkpoint_size) + " precedes this entry",
+                  "checkpoint_size");
+    }
+    if (e.corrects_index != 0) {
+      bool found = std::any_of(s.disclosures.begin(), s.disclosures.end(),
+                               [&](const Disclosure& d) { return d.index == e.corrects_index; });
+      if (!found) return Rule("unknown_entry", "entry " + std::to_string(e.corrects_index) + " is not a disclosure", "corrects_index");
+    }
+    return Status::Ok();
+  }
   Status operator()(const std::monostate&) const { return InvalidArgument("no event"); }
 };
 
@@ -529,6 +548,7 @@ class Applier {
     b.payee_role = e.payee_role;
     b.bank_account_token = e.bank_account_token;
     b.registered_date = e.registered_date;
+    b.registered_index = m_.index;
     s_.beneficiaries[e.beneficiary_id] = std::move(b);
     std::string c = HexEncode(e.id_commitment);
     if (!s_.commitments.count(c)) {  // replay of an imported log may hold duplicates: keep the first
@@ -539,7 +559,7 @@ class Applier {
   void operator()(const fb::BeneficiaryChangedT& e) {
     Save(s_.beneficiaries, e.beneficiary_id);
     BeneficiaryState& b = s_.beneficiaries[e.beneficiary_id];
-    b.statuses.push_back(StatusChange{e.effective_date, e.status});
+    b.statuses.push_back(StatusChange{e.effective_date, e.status, m_.index});
     std::stable_sort(b.statuses.begin(), b.statuses.end(),
                      [](const StatusChange& x, const StatusChange& y) { return x.effective_date < y.effective_date; });
     if (!e.region_code.empty()) b.region = e.region_code;
@@ -698,6 +718,11 @@ class Applier {
       Save(s_.beneficiaries, e.subject_id);
       b->second.erased = true;
     }
+  }
+  void operator()(const fb::DisclosurePublishedT& e) {
+    s_.disclosures.push_back(Disclosure{e.organisation, e.fund_id, e.period, e.schedule_item, m_.index, m_.timestamp_ms,
+                                        e.corrects_index});
+    if (undo_ != nullptr) undo_->Push([this] { s_.disclosures.pop_back(); });
   }
   void operator()(const std::monostate&) {}
 
@@ -955,8 +980,10 @@ std::string Domain::SaveState() const {
     for (const StatusChange& c : b.statuses) {
       w.I32(c.effective_date);
       w.U8(static_cast<uint8_t>(c.status));
+      w.U64(c.index);
     }
     w.U8(b.erased);
+    w.U64(b.registered_index);
   }
   w.U64(s.enrollments.size());
   for (const auto& [key, terms] : s.enrollments) {
@@ -1025,6 +1052,16 @@ std::string Domain::SaveState() const {
   w.U64(s.reversed.size());
   for (uint64_t i : s.reversed) w.U64(i);
   SaveStrings(w, s.erased_subjects);
+  w.U64(s.disclosures.size());
+  for (const Disclosure& d : s.disclosures) {
+    w.Str(d.organisation);
+    w.Str(d.fund);
+    w.Str(d.period);
+    w.Str(d.schedule_item);
+    w.U64(d.index);
+    w.I64(d.timestamp_ms);
+    w.U64(d.corrects_index);
+  }
   return std::move(w.data());
 }
 
@@ -1073,13 +1110,15 @@ Status Domain::LoadState(std::string_view bytes) {
     std::string token = r.Str();
     b.bank_account_token.assign(token.begin(), token.end());
     b.registered_date = r.I32();
-    for (uint64_t t = r.Count(9); t > 0 && r.ok(); --t) {
+    for (uint64_t t = r.Count(17); t > 0 && r.ok(); --t) {
       StatusChange sc;
       sc.effective_date = r.I32();
       sc.status = static_cast<fb::BeneficiaryStatus>(r.U8());
+      sc.index = r.U64();
       b.statuses.push_back(sc);
     }
     b.erased = r.U8() != 0;
+    b.registered_index = r.U64();
   }
   for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) {
     std::vector<EnrollmentTerm>& terms = s.enrollments[r.Str()];
@@ -1140,6 +1179,17 @@ Status Domain::LoadState(std::string_view bytes) {
   }
   for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) s.reversed.insert(r.U64());
   LoadStrings(r, s.erased_subjects);
+  for (uint64_t n = r.Count(56); n > 0 && r.ok(); --n) {
+    Disclosure d;
+    d.organisation = r.Str();
+    d.fund = r.Str();
+    d.period = r.Str();
+    d.schedule_item = r.Str();
+    d.index = r.U64();
+    d.timestamp_ms = r.I64();
+    d.corrects_index = r.U64();
+    s.disclosures.push_back(std::move(d));
+  }
   if (!r.ok() || !r.done()) return Corruption("the domain state in the snapshot is truncated or malformed");
   std::unique_lock lock(mu_);
   state_ = std::move(s);

@@ -48,6 +48,17 @@ struct ProgramState {
 struct StatusChange {
   int32_t effective_date = 0;
   fb::BeneficiaryStatus status = fb::BeneficiaryStatus::active;
+  uint64_t index = 0;  // the entry that recorded it
+};
+
+struct Disclosure {
+  std::string organisation;
+  std::string fund;
+  std::string period;
+  std::string schedule_item;
+  uint64_t index = 0;
+  int64_t timestamp_ms = 0;
+  uint64_t corrects_index = 0;
 };
 
 struct BeneficiaryState {
@@ -58,6 +69,7 @@ struct BeneficiaryState {
   fb::PayeeRole payee_role = fb::PayeeRole::self;
   std::vector<uint8_t> bank_account_token;
   int32_t registered_date = 0;
+  uint64_t registered_index = 0;
   std::vector<StatusChange> statuses;  // sorted by effective date
   bool erased = false;
 
@@ -131,6 +143,7 @@ struct DomainState {
   std::unordered_map<uint64_t, std::vector<Posting>> reversible;   // entry index -> its postings
   std::set<uint64_t> reversed;                                     // entries already reversed
   std::set<std::string> erased_subjects;
+  std::vector<Disclosure> disclosures;
   uint64_t next_index = 0;
 
   const Balance& BalanceOf(const std::string& account) const;

@@ -246,6 +246,17 @@ Status Check(const fb::ErasedT& e) {
   FL_CHECK(Id(e.subject_id, "subject_id"));
   return Text(e.reason, "reason", true);
 }
+Status Check(const fb::DisclosurePublishedT& e) {
+  FL_CHECK(Id(e.organisation, "organisation"));
+  FL_CHECK(OptionalId(e.fund_id, "fund_id"));
+  FL_CHECK(Id(e.period, "period"));
+  if (e.schedule_item != "quarterly" && e.schedule_item != "annual" && e.schedule_item != "campaign") {
+    return Bad("schedule_item", "must be quarterly, annual or campaign");
+  }
+  FL_CHECK(Token(e.report_sha256, "report_sha256", true));
+  if (e.checkpoint_size == 0) return Bad("checkpoint_size", "must name the checkpoint the report was computed from");
+  return Status::Ok();
+}
 Status Check(const std::monostate&) { return InvalidArgument("no event"); }
 
 #undef FL_CHECK

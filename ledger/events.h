@@ -23,7 +23,7 @@ namespace fundledger {
   X(Appropriated) X(DonationReceived) X(LotteryGrantAwarded) X(DisbursementBatchPrepared) \
   X(DisbursementBatchApproved) X(DisbursementBatchRejected) X(PaymentReturned)            \
   X(PaymentReissued) X(Recovered) X(Reversal) X(Expensed) X(TransferredBetweenFunds)      \
-  X(RestrictionReleased) X(Erased)
+  X(RestrictionReleased) X(Erased) X(DisclosurePublished)
 
 #define FL_EVENT_ALTERNATIVE(name) fb::name##T,
 using DomainEvent = std::variant<FL_DOMAIN_EVENTS(FL_EVENT_ALTERNATIVE) std::monostate>;

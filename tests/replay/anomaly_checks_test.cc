@@ -1,0 +1,280 @@
+// Anomaly checks over logs imported from elsewhere, written directly to the log with no rules
+// applied (as another system might have produced them): every planted problem is found
+// exactly once, and nothing else is reported.
+#include "replay/anomaly_checks.h"
+
+#include <map>
+
+#include "ledger/ledger.h"
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+class ImportedLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LogOptions options;
+    options.now_ms = [this] { return now_ms_; };
+    log_ = std::move(Log::Create(tmp_.Sub("imported"), "imported.local", options)).value();
+  }
+  // Appends straight to the log: no domain, no rules.
+  void Raw(DomainEvent e, const std::string& actor = "importer") {
+    Submission s;
+    s.entries.push_back(NewEntry{actor, fb::Role::admin, EventTypeOf(e), EncodeEvent(e)});
+    Result<AppendResult> r = log_->Append(std::move(s));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  void At(int year, int month, int day) {
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = 4;  // noon in China
+    now_ms_ = static_cast<int64_t>(timegm(&tm)) * 1000;
+  }
+  void Fund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs, std::vector<std::string> purposes = {}) {
+    fb::FundOpenedT f;
+    f.fund_id = id;
+    f.name = id;
+    f.kind = kind;
+    f.organisation = "org." + id;
+    f.currency = "CNY";
+    f.programs = std::move(programs);
+    f.purposes = std::move(purposes);
+    Raw(f);
+  }
+  void Program(const std::string& id, int64_t standard, int64_t cap, std::vector<std::string> excludes = {}, int age_max = 0) {
+    fb::ProgramDefinedT p;
+    p.program_id = id;
+    p.name = id;
+    p.standard_fen = standard;
+    p.cap_fen = cap;
+    p.effective_month = 202401;
+    p.excludes = std::move(excludes);
+    p.age_max_years = age_max;
+    Raw(p);
+  }
+  void Person(const std::string& id, const std::string& region, uint8_t commitment, int32_t birth = 196001,
+              std::vector<uint8_t> bank = {}, const std::string& household = "") {
+    fb::BeneficiaryRegisteredT b;
+    b.beneficiary_id = id;
+    b.household_id = household.empty() ? "H-" + id : household;
+    b.region_code = region;
+    b.id_commitment.assign(32, commitment);
+    b.birth_month = birth;
+    b.bank_account_token = std::move(bank);
+    b.registered_date = 20240101;
+    Raw(b);
+  }
+  void Money(const std::string& fund, const std::string& bucket, int64_t amount, const std::string& source = "treasury") {
+    fb::AppropriatedT a;
+    a.fund_id = fund;
+    a.bucket = bucket;
+    a.amount_fen = amount;
+    a.source = source;
+    a.document = "d";
+    Raw(a);
+  }
+  void Pay(const std::string& batch, const std::string& fund, const std::string& bucket, std::vector<RollLine> lines) {
+    for (auto& chunk : PackBatch(batch, fund, bucket, lines.front().period, "roll", lines)) Raw(chunk, "clerk");
+    fb::DisbursementBatchApprovedT a;
+    a.batch_id = batch;
+    Raw(a, "checker");
+  }
+  std::multimap<std::string, std::string> Findings(int idle_days = 36500) {
+    AnomalyOptions options;
+    options.idle_days = idle_days;
+    Result<std::vector<Finding>> f = RunAnomalyChecks(*log_, options);
+    EXPECT_TRUE(f.ok()) << f.status().ToString();
+    std::multimap<std::string, std::string> out;
+    for (const Finding& x : *f) {
+      EXPECT_FALSE(x.entries.empty()) << x.check;
+      for (uint64_t e : x.entries) EXPECT_LT(e, log_->size()) << x.check;
+      out.emplace(x.check, x.subject);
+    }
+    return out;
+  }
+
+  TempDir tmp_;
+  int64_t now_ms_ = 1'704'067'200'000;  // 2024-01-01
+  std::unique_ptr<Log> log_;
+};
+
+using Expected = std::multimap<std::string, std::string>;
+
+TEST_F(ImportedLog, PaymentAndPeopleFindingsEachAppearOnce) {
+  Program("dibao", 104500, 200000, {"tekun"});
+  Program("tekun", 146300, 146300);
+  Program("orphan", 228000, 228000, {}, 18);
+  Fund("F-SUB", fb::FundKind::subsidy, {"dibao", "tekun", "orphan"});
+  Money("F-SUB", "general", 100'000'000);
+  std::vector<uint8_t> shared(32, 0xAB);
+  Person("P1", "110101", 1);
+  Person("P1b", "110102", 1);  // the same person in another district
+  Person("P2", "110101", 2);
+  Person("P2b", "110101", 2);  // the same person twice in one district
+  Person("P3", "110101", 3, 196001, shared, "H-3");
+  Person("P4", "110101", 4, 196001, shared, "H-4");  // another household, same account
+  Person("D1", "110101", 5);
+  Person("S1", "110101", 6);
+  Person("K1", "110101", 7, 200501);  // 19 in 2024
+  Person("A1", "110101", 8);
+  Person("X1", "110101", 9);
+  Person("OK", "110101", 10);
+  fb::BeneficiaryChangedT death;
+  death.beneficiary_id = "D1";
+  death.status = fb::BeneficiaryStatus::deceased;
+  death.effective_date = 20240310;
+  death.reason = "r";
+  Raw(death);
+  fb::BeneficiaryChangedT suspend = death;
+  suspend.beneficiary_id = "S1";
+  suspend.status = fb::BeneficiaryStatus::suspended;
+  suspend.effective_date = 20240401;
+  Raw(suspend);
+  Pay("R1", "F-SUB", "general",
+      {{1, "P1", "dibao", 202403, 104500}, {2, "P1b", "dibao", 202403, 104500}, {3, "P2", "dibao", 202403, 104500},
+       {4, "P2b", "dibao", 202403, 104500}, {5, "P3", "dibao", 202403, 104500}, {6, "P4", "dibao", 202403, 104500},
+       {7, "D1", "dibao", 202403, 104500}, {8, "K1", "orphan", 202403, 228000}, {9, "A1", "dibao", 202403, 150000},
+       {10, "X1", "dibao", 202403, 104500}, {11, "X1", "tekun", 202403, 146300}, {12, "OK", "dibao", 202403, 104500}});
+  Pay("R2", "F-SUB", "general", {{1, "D1", "dibao", 202405, 104500}, {2, "S1", "dibao", 202404, 104500}});
+  Expected expected{{"above_standard", "A1"},          {"excluded_combination", "X1"}, {"paid_after_death", "D1"},
+                    {"paid_beyond_age_limit", "K1"},   {"paid_while_suspended", "S1"},  {"same_person_two_records", "P2"},
+                    {"same_person_two_regions", "P1"}, {"shared_bank_account", "P3"}};
+  EXPECT_EQ(Findings(), expected);
+}
+
+TEST_F(ImportedLog, MoneyMisuseFindingsEachAppearOnce) {
+  Fund("F-SUB", fb::FundKind::subsidy, {});
+  Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
+  Fund("F-CH", fb::FundKind::charity, {});
+  Fund("F-HOME", fb::FundKind::trust, {});
+  Money("F-SUB", "general", 1'000'000);
+  Money("F-LOT", "general", 1'000'000, "lottery_pool");
+  fb::DonationReceivedT d;
+  d.fund_id = "F-CH";
+  d.bucket = "meals";
+  d.amount_fen = 500'000;
+  d.receipt_no = "r";
+  Raw(d);
+  fb::ExpensedT misuse;
+  misuse.fund_id = "F-CH";
+  misuse.bucket = "meals";
+  misuse.payee = "landlord";
+  misuse.class_ = fb::ExpenseClass::charitable;  // not admin: this test is about purpose, not ratios
+  misuse.purpose = "office";
+  misuse.amount_fen = 1000;
+  misuse.document = "inv";
+  Raw(misuse);
+  fb::ExpensedT proper = misuse;
+  proper.purpose = "meals";
+  proper.amount_fen = 400'000;
+  Raw(proper);
+  fb::ExpensedT lottery = misuse;
+  lottery.fund_id = "F-LOT";
+  lottery.bucket = "general";
+  lottery.purpose = "stadium";
+  Raw(lottery);
+  fb::LotteryGrantAwardedT grant;
+  grant.from_fund_id = "F-LOT";
+  grant.from_bucket = "general";
+  grant.to_fund_id = "F-HOME";
+  grant.project_id = "P1";
+  grant.category = "racing";
+  grant.amount_fen = 1000;
+  grant.document = "g";
+  Raw(grant);
+  grant.category = "elderly-care";
+  Raw(grant);
+  fb::TransferredBetweenFundsT t;
+  t.from_fund_id = "F-SUB";
+  t.from_bucket = "general";
+  t.to_fund_id = "F-HOME";
+  t.to_bucket = "general";
+  t.amount_fen = 1000;
+  t.document = "t";
+  Raw(t);
+  Expected expected{{"lottery_misuse", "F-LOT"}, {"lottery_misuse", "F-LOT"}, {"restricted_misuse", "F-CH"},
+                    {"transfer_out_of_fund", "F-SUB"}};
+  std::multimap<std::string, std::string> found = Findings();
+  // The charity had no quarterly disclosure: that is its own finding, checked below.
+  found.erase("disclosure_overdue");
+  EXPECT_EQ(found, expected);
+}
+
+TEST_F(ImportedLog, IdleMoneyCharityRatiosAndOverdueDisclosures) {
+  At(2024, 1, 10);
+  Fund("F-IDLE", fb::FundKind::subsidy, {});
+  Fund("F-BUSY", fb::FundKind::subsidy, {});
+  Fund("F-CH", fb::FundKind::charity, {});
+  Money("F-IDLE", "general", 1000);
+  fb::DonationReceivedT d;
+  d.fund_id = "F-CH";
+  d.bucket = "general";
+  d.amount_fen = 1'000'000;  // 2024 income
+  d.receipt_no = "r";
+  Raw(d);
+  fb::DisclosurePublishedT q;
+  q.organisation = "org.F-CH";
+  q.fund_id = "F-CH";
+  q.period = "2024-Q4";
+  q.schedule_item = "quarterly";
+  q.report_sha256.assign(32, 7);
+  q.checkpoint_size = 1;
+  At(2025, 3, 1);
+  fb::ExpensedT work;
+  work.fund_id = "F-CH";
+  work.bucket = "general";
+  work.payee = "school";
+  work.class_ = fb::ExpenseClass::charitable;
+  work.purpose = "meals";
+  work.amount_fen = 500'000;  // 2025 charitable spending: 50% of 2024 income
+  work.document = "inv";
+  Raw(work);
+  fb::ExpensedT admin = work;
+  admin.class_ = fb::ExpenseClass::admin;
+  admin.purpose = "office";
+  admin.amount_fen = 200'000;  // 200,000 of 700,000 spent in 2025: 28%
+  Raw(admin);
+  At(2025, 12, 20);
+  Raw(q);  // a quarterly disclosure: not overdue; but no annual report for 2024 by 2025-05-31
+  At(2026, 1, 10);
+  Money("F-BUSY", "general", 1000);
+  Expected expected{{"admin_above_10pct", "F-CH"},
+                    {"charitable_below_70pct", "F-CH"},
+                    {"disclosure_overdue", "F-CH"},  // the annual report for 2024
+                    {"idle_balance", "F-CH/general"},  // 3,000 yuan left since March 2025
+                    {"idle_balance", "F-IDLE/general"}};
+  EXPECT_EQ(Findings(180), expected);
+  // With a longer tolerance the idle money is not reported.
+  Expected tolerant = expected;
+  tolerant.erase("idle_balance");
+  EXPECT_EQ(Findings(1000), tolerant);
+}
+
+TEST_F(ImportedLog, CliChecksPrintTableJsonAndCsv) {
+  Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
+  Money("F-LOT", "general", 1000, "lottery_pool");
+  fb::ExpensedT lottery;
+  lottery.fund_id = "F-LOT";
+  lottery.bucket = "general";
+  lottery.payee = "p";
+  lottery.purpose = "stadium";
+  lottery.amount_fen = 10;
+  lottery.document = "d";
+  Raw(lottery);
+  ASSERT_TRUE(log_->Close().ok());
+  std::string base = CliPath() + " audit checks --data " + tmp_.Sub("imported");
+  CommandResult table = RunCommand(base);
+  EXPECT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_NE(table.out.find("lottery_misuse"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("1 finding(s)"), std::string::npos) << table.out;
+  CommandResult json = RunCommand(base + " --format json");
+  EXPECT_NE(json.out.find("\"check\":\"lottery_misuse\""), std::string::npos) << json.out;
+  CommandResult csv = RunCommand(base + " --format csv");
+  EXPECT_NE(csv.out.find("check,subject,detail,entries\nlottery_misuse,F-LOT,"), std::string::npos) << csv.out;
+}
+
+}  // namespace
+}  // namespace fundledger::testing
