@@ -1,6 +1,6 @@
-// Test helper: appends to a ledger from several threads until it is killed, printing one
-// line per acknowledged submission: "ack <thread> <seq> <first index> <count>".
-// Usage: crash_writer DIR CYCLE THREADS
+// Test helper: posts appropriations to a ledger (domain and projections included) from several
+// threads until it is killed, printing one line per acknowledged submission:
+// "ack <thread> <seq> <first index> <count>". Usage: crash_writer DIR CYCLE THREADS
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/log.h"
+#include "ledger/ledger.h"
+#include "projections/projections.h"
 
 using namespace fundledger;
 
@@ -21,9 +22,10 @@ int main(int argc, char** argv) {
   }
   std::string dir = argv[1], cycle = argv[2];
   int threads = std::stoi(argv[3]);
-  Result<std::unique_ptr<Log>> log = Log::Open(dir);
-  if (!log.ok()) {
-    std::fprintf(stderr, "crash_writer: %s\n", log.status().ToString().c_str());
+  Projections projections;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, WithProjections(projections, {}));
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "crash_writer: %s\n", ledger.status().ToString().c_str());
     return 1;
   }
   std::vector<std::thread> workers;
@@ -31,14 +33,18 @@ int main(int argc, char** argv) {
     workers.emplace_back([&, t] {
       for (int seq = 0; seq < kSubmissionsPerThreadMax; ++seq) {
         std::string key = "c" + cycle + "-t" + std::to_string(t) + "-" + std::to_string(seq);
-        Submission s;
-        s.idempotency_key = key;
+        std::vector<DomainEvent> events;
         int count = 1 + seq % 3;
         for (int e = 0; e < count; ++e) {
-          s.entries.push_back(NewEntry{"writer", fb::Role::admin, fb::EventType::Memo,
-                                       EncodeMemo(key + "/" + std::to_string(e), "crash")});
+          fb::AppropriatedT a;
+          a.fund_id = "F-" + std::to_string(t);
+          a.bucket = "general";
+          a.amount_fen = 100 + e;
+          a.source = "treasury";
+          a.document = key + "/" + std::to_string(e);
+          events.emplace_back(std::move(a));
         }
-        Result<AppendResult> r = (*log)->Append(std::move(s));
+        Result<AppendResult> r = (*ledger)->Submit(Actor{"writer", fb::Role::maker}, key, std::move(events));
         if (!r.ok()) {
           std::fprintf(stderr, "crash_writer: %s\n", r.status().ToString().c_str());
           std::_Exit(1);
