@@ -1,6 +1,7 @@
 #include "ledger/log.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -17,6 +18,8 @@ constexpr char kMetaFormat[] = "format";
 constexpr char kMetaOrigin[] = "origin";
 constexpr char kMetaSize[] = "size";
 constexpr size_t kIdempotencyValueBytes = 8 + 8 + kHashBytes;
+constexpr int kResumeAttemptsMax = 50;  // after a failed write, at most 1 s waiting for
+constexpr int kResumeWaitMs = 20;       // RocksDB's own recovery before reporting again
 
 rocksdb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 ByteView ToBytes(const rocksdb::Slice& s) {
@@ -36,6 +39,15 @@ std::string U64Value(uint64_t v) {
   PutBigEndian64(v, reinterpret_cast<uint8_t*>(s.data()));
   return s;
 }
+
+// The writer resumes the store itself after a failed write, before its next commit, so
+// RocksDB's own background recovery (which would hold the store busy) is switched off.
+class ManualRecovery final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 Status StoreError(const std::string& dir, std::string why) {
   return Corruption("store " + dir + " is inconsistent and was not opened: " + std::move(why));
@@ -97,6 +109,9 @@ Status Log::OpenDb(bool create) {
   db_options.create_missing_column_families = !options_.read_only;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
+  if (options_.env != nullptr) db_options.env = options_.env;
+  db_options.max_bgerror_resume_count = 0;
+  db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   rocksdb::ColumnFamilyOptions cf_options;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kEntriesColumn, kTreeColumn,
@@ -453,12 +468,30 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
     sign = options_.checkpoint_interval_ms == 0 ||
            timestamp - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
     if (sign) write_status = WriteCheckpoint(&batch, new_size, frontier.Root());
+    if (write_status.ok() && write_failed_) {
+      // After a failed write RocksDB refuses writes until resumed (space may be back now). It
+      // may be resuming by itself in the background; wait a bounded time for that.
+      rocksdb::Status resumed = db_->Resume();
+      for (int i = 0; i < kResumeAttemptsMax && resumed.IsBusy(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(kResumeWaitMs));
+        resumed = db_->Resume();
+      }
+      if (resumed.ok()) {
+        write_failed_ = false;
+      } else if (resumed.IsNoSpace()) {
+        write_status = FromRocks(resumed, "the store cannot take writes yet, nothing was written");
+      } else {
+        write_status = IoError("the store stopped taking writes after an I/O error (" + resumed.ToString() +
+                               "); nothing was written; fix the disk and restart the ledger");
+      }
+    }
     if (write_status.ok()) {
       rocksdb::WriteOptions wo;
       wo.sync = options_.sync;
       write_status = FromRocks(db_->Write(wo, &batch), "commit failed, nothing was written");
     }
   }
+  if (!write_status.ok()) write_failed_ = true;
   if (hook_ != nullptr) {
     if (write_status.ok()) {
       hook_->Commit();

@@ -45,6 +45,7 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
@@ -84,6 +85,8 @@ struct LogOptions {
   // this off so that its walk from entry 0, not the tail check, names the first bad entry;
   // only allowed with read_only.
   bool check_tail_on_open = true;
+  // The RocksDB environment; tests inject one that fails writes (a full or read-only disk).
+  rocksdb::Env* env = nullptr;
   // Clock for entry timestamps (UTC ms); tests inject a deterministic one.
   std::function<int64_t()> now_ms;
 };
@@ -205,6 +208,7 @@ class Log final : public LogSource {
   rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* vault_cf_ = nullptr;
   CommitHook* hook_ = nullptr;  // set before the first submission, read by the writer
+  bool write_failed_ = false;   // the last commit failed: resume the store before the next
 
   NoteVerifier verifier_;
   std::optional<NoteSigner> signer_;  // absent when read-only

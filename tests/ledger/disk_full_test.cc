@@ -1,0 +1,149 @@
+// A disk that fills up, or turns read-only, under the ledger: writes are refused with a clear
+// error and append nothing, reads keep working, and once space is back writes resume; nothing
+// partial is ever left.
+#include <rocksdb/env.h>
+
+#include <atomic>
+
+#include "replay/rebuild.h"
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+// Fails every file write while `fault` is set: ENOSPC, or EROFS.
+class FaultyEnv : public rocksdb::EnvWrapper {
+ public:
+  enum class Fault { kNone, kNoSpace, kReadOnly };
+  FaultyEnv() : rocksdb::EnvWrapper(rocksdb::Env::Default()) {}
+  const char* Name() const override { return "FaultyEnv"; }
+
+  rocksdb::Status NewWritableFile(const std::string& f, std::unique_ptr<rocksdb::WritableFile>* r,
+                                  const rocksdb::EnvOptions& o) override {
+    if (fault == Fault::kReadOnly) return rocksdb::Status::IOError(f, "Read-only file system");
+    std::unique_ptr<rocksdb::WritableFile> base;
+    rocksdb::Status s = target()->NewWritableFile(f, &base, o);
+    if (s.ok()) r->reset(new File(std::move(base), this));
+    return s;
+  }
+
+  std::atomic<Fault> fault{Fault::kNone};
+
+ private:
+  class File : public rocksdb::WritableFileWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::WritableFile> base, FaultyEnv* env)
+        : rocksdb::WritableFileWrapper(base.get()), base_(std::move(base)), env_(env) {}
+    rocksdb::Status Append(const rocksdb::Slice& data) override { return Check() ? base_->Append(data) : Error(); }
+    rocksdb::Status Append(const rocksdb::Slice& data, const rocksdb::DataVerificationInfo& info) override {
+      return Check() ? base_->Append(data, info) : Error();
+    }
+    rocksdb::Status Sync() override { return Check() ? base_->Sync() : Error(); }
+    rocksdb::Status Fsync() override { return Check() ? base_->Fsync() : Error(); }
+
+   private:
+    bool Check() const { return env_->fault == Fault::kNone; }
+    rocksdb::Status Error() const {
+      return env_->fault == Fault::kNoSpace ? rocksdb::Status::NoSpace("write", "No space left on device")
+                                            : rocksdb::Status::IOError("write", "Read-only file system");
+    }
+    std::unique_ptr<rocksdb::WritableFile> base_;
+    FaultyEnv* env_;
+  };
+};
+
+class DiskFull : public ::testing::Test {
+ protected:
+  void Open() {
+    LedgerOptions options = WithProjections(*projections_, {});
+    options.log.env = &env_;
+    Result<std::unique_ptr<Ledger>> l = create_ ? Ledger::Create(dir_, "disk.local", options) : Ledger::Open(dir_, options);
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(l).value();
+    create_ = false;
+  }
+  Result<AppendResult> Appropriate(const std::string& key) {
+    fb::AppropriatedT a;
+    a.fund_id = "F1";
+    a.bucket = "general";
+    a.amount_fen = 100;
+    a.source = "treasury";
+    a.document = key;
+    return ledger_->Submit(kMaker, key, {a});
+  }
+
+  TempDir tmp_;
+  std::string dir_ = tmp_.Sub("ledger");
+  FaultyEnv env_;
+  std::unique_ptr<Projections> projections_ = std::make_unique<Projections>();
+  std::unique_ptr<Ledger> ledger_;
+  bool create_ = true;
+};
+
+TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
+  Open();
+  fb::FundOpenedT f;
+  f.fund_id = "F1";
+  f.name = "F1";
+  f.organisation = "bureau";
+  f.currency = "CNY";
+  ASSERT_TRUE(ledger_->Submit(kAdmin, "fund", {f}).ok());
+  ASSERT_TRUE(Appropriate("a1").ok());
+  uint64_t size = ledger_->log().size();
+  std::string checkpoint = *ledger_->log().LatestCheckpoint();
+  int64_t balance = projections_->BalanceOf(FundAccount("F1", "general")).posted_fen;
+
+  for (FaultyEnv::Fault fault : {FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kReadOnly}) {
+    env_.fault = fault;
+    for (int i = 0; i < 3; ++i) {
+      Result<AppendResult> r = Appropriate("during-" + std::to_string(size) + "-" + std::to_string(i));
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
+      if (fault == FaultyEnv::Fault::kNoSpace && i == 0) {
+        EXPECT_NE(r.status().message().find("disk is full"), std::string::npos) << r.status().message();
+      }
+      EXPECT_NE(r.status().message().find("nothing was written"), std::string::npos) << r.status().message();
+    }
+    // Reads go on, and show nothing of the refused writes.
+    EXPECT_EQ(ledger_->log().size(), size);
+    EXPECT_EQ(*ledger_->log().LatestCheckpoint(), checkpoint);
+    EXPECT_TRUE(ledger_->log().ReadEntry(size - 1).ok());
+    EXPECT_EQ(projections_->BalanceOf(FundAccount("F1", "general")).posted_fen, balance);
+    env_.fault = FaultyEnv::Fault::kNone;
+    if (fault == FaultyEnv::Fault::kReadOnly) {
+      // A read-only disk is a fault an operator must look at: the store stays closed to writes
+      // and says so, until the ledger is restarted.
+      Result<AppendResult> r = Appropriate("after-read-only");
+      ASSERT_FALSE(r.ok());
+      EXPECT_NE(r.status().message().find("restart the ledger"), std::string::npos) << r.status().message();
+      Status closed = ledger_->Close();  // reports the I/O error the store stopped on
+      EXPECT_EQ(closed.code(), StatusCode::kIoError) << closed.ToString();
+      ledger_.reset();
+      projections_ = std::make_unique<Projections>();
+      Open();
+    }
+    // Space is back: writes resume.
+    static int round = 0;
+    Result<AppendResult> r = Appropriate("after-" + std::to_string(++round));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->first_index, size);
+    size = ledger_->log().size();
+    checkpoint = *ledger_->log().LatestCheckpoint();
+    balance += 100;
+    EXPECT_EQ(projections_->BalanceOf(FundAccount("F1", "general")).posted_fen, balance);
+  }
+
+  // Nothing partial: the reopened store verifies and its projections equal a replay.
+  ASSERT_TRUE(ledger_->Close().ok());
+  ledger_.reset();
+  Projections fresh;
+  Result<std::unique_ptr<Ledger>> reopened = Ledger::Open(dir_, WithProjections(fresh, {}));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->log().size(), size);
+  RebuildReport replay = RebuildProjections((*reopened)->log(), {});
+  EXPECT_TRUE(replay.verify.valid) << replay.verify.reason;
+  EXPECT_EQ(replay.fund_balances.at("fund/F1/general").posted_fen, balance);
+}
+
+}  // namespace
+}  // namespace fundledger::testing
