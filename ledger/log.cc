@@ -241,7 +241,8 @@ Status Log::LoadAndCheck() {
     }
   }
   if (ReadNode(0, size).ok()) {
-    return StoreError(data_dir_, "tree has a leaf " + std::to_string(size) + " beyond the size");
+    return StoreError(data_dir_, "entry " + std::to_string(size) + " is missing but the tree holds its leaf (recorded size " +
+                                     std::to_string(size) + ": the tail was cut)");
   }
 
   // Genesis names the key everything else is checked against.

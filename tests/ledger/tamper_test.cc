@@ -173,6 +173,31 @@ TEST_F(TamperTest, CheckpointResignedWithAnotherKeyIsFound) {
   std::cout << "resign-checkpoint: " << kTrialsPerKind << " trials, " << detected << " detected\n";
 }
 
+TEST_F(TamperTest, TruncatedTailIsFound) {
+  std::mt19937_64 rng(0x7A11);
+  int detected = 0;
+  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
+    TempDir t;
+    std::string dir = Copy(t);
+    uint64_t keep = 1 + rng() % (kLogSize - 1);
+    {
+      RawStore raw(dir);
+      for (uint64_t i = keep; i < kLogSize; ++i) raw.Delete(kEntriesColumn, EntryKey(i));
+      if (trial % 2 == 1) {
+        // Also lower the recorded size, as a more careful attacker would.
+        raw.Put(kMetaColumn, "size", EntryKey(keep));
+      }
+    }
+    Detection d = Detect(dir);
+    EXPECT_TRUE(d.detected) << "kept " << keep;
+    // Either the first missing entry, or the last kept one whose checkpoints now exceed the log.
+    bool right = d.index == keep || d.index == keep - 1;
+    EXPECT_TRUE(right) << "kept " << keep << ": " << d.index << " " << d.reason;
+    detected += d.detected && right;
+  }
+  std::cout << "truncate-tail: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+}
+
 TEST_F(TamperTest, CliVerifyNamesTheFlippedEntryAndExitsOne) {
   TempDir t;
   std::string dir = Copy(t);
