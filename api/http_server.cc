@@ -5,6 +5,7 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -136,6 +137,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) return Close();
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       keep_alive_ = false;
+      linger_ = true;  // the client may still be sending: drain after answering
       return Write(ErrorResponse(TooLarge(ec == http::error::body_limit
                                               ? "the request body is larger than " +
                                                     std::to_string(server_.options().body_bytes_max >> 20) + " MiB"
@@ -177,11 +179,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Close() {
     beast::error_code ec;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    } else {
-      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
-    }
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (linger_) Drain();
+  }
+
+  // Lingering close: after refusing a request whose body is still arriving, read and drop
+  // what the client sends for a moment, so closing does not reset the connection (which
+  // would destroy the error response before the client reads it).
+  void Drain() {
+    beast::get_lowest_layer(stream_).expires_after(kLingerTime);
+    beast::get_lowest_layer(stream_).socket().async_read_some(
+        net::buffer(drain_), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+          self->drained_ += n;
+          if (!ec && self->drained_ < kLingerBytesMax) self->Drain();
+        });
   }
 
   HttpServer::Impl& server_;
@@ -190,6 +201,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   bool idle_ = false;
+  bool linger_ = false;
+  std::array<char, 16384> drain_;
+  size_t drained_ = 0;
+  static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr size_t kLingerBytesMax = size_t{64} << 20;
 };
 
 }  // namespace

@@ -53,7 +53,11 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     http::write(*impl_->stream, req, ec);
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
-    if (!ec) http::read(*impl_->stream, buffer, res, ec);
+    // Read even when the write failed: a server may answer (413) before taking the whole body.
+    beast::error_code read_ec;
+    http::read(*impl_->stream, buffer, res, read_ec);
+    if (!read_ec) ec = {};
+    else if (!ec) ec = read_ec;
     if (ec) {
       impl_->stream.reset();  // the server closed an idle connection: reconnect once
       if (attempt == 0 && method == "GET") continue;

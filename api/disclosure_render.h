@@ -1,0 +1,28 @@
+// Rendering disclosure reports: canonical JSON (whose SHA-256 a DisclosurePublished entry
+// holds), CSV, and the HTML page the public reads, in Chinese or English.
+#pragma once
+
+#include <string>
+
+#include "projections/disclosure.h"
+
+namespace fundledger {
+
+// Canonical: fixed key order, integers only, no whitespace. The published hash is over these bytes.
+std::string DisclosureJson(const DisclosureReport& report);
+std::string DisclosureCsv(const DisclosureReport& report);
+// lang: "zh" | "en". `index` is the DisclosurePublished entry (0: a preview, not published).
+std::string DisclosureHtml(const DisclosureReport& report, const std::string& lang, uint64_t index);
+
+// The public site: the list of published disclosures, and the shared page chrome.
+struct PublishedDisclosure {
+  uint64_t index = 0;
+  std::string organisation, fund, period, schedule_item, sha256;
+  int64_t timestamp_ms = 0;
+  uint64_t corrects_index = 0;
+};
+std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list, const std::string& origin,
+                               const std::string& lang);
+const char* DisclosureVerifyScript();
+
+}  // namespace fundledger
