@@ -464,6 +464,17 @@ int RunCli(int argc, char** argv) {
   audit_prove->add_option("--checkpoint", audit_checkpoint, "checkpoint file (default: the bundle's)");
   audit_prove->add_flag("--json", audit_json, "JSON instead of text");
 
+  DiscloseFlags disclose_flags;
+  CLI::App* disclose = app.add_subcommand("disclose", "a disclosure report of a fund, organisation or lottery project");
+  disclose->add_option("--data", disclose_flags.dir, "ledger data directory")->required();
+  disclose->add_option("--fund", disclose_flags.fund, "fund id");
+  disclose->add_option("--org", disclose_flags.org, "organisation id");
+  disclose->add_option("--project", disclose_flags.project, "lottery project (bucket) id");
+  disclose->add_option("--period", disclose_flags.period, "2025 or 2025-Q1");
+  disclose->add_option("--format", disclose_flags.format, "json | csv | html");
+  disclose->add_option("--lang", disclose_flags.lang, "zh | en (html)");
+  disclose->add_flag("--list", disclose_flags.list, "list the funds and organisations, id first");
+
   DemoFlags demo_flags;
   CLI::App* demo = app.add_subcommand("demo", "create a ledger holding a reproducible demo city and one token per role");
   demo->add_option("--data", demo_flags.dir, "ledger data directory (must not exist)")->required();
@@ -504,6 +515,7 @@ int RunCli(int argc, char** argv) {
   if (audit_verify->parsed()) return CmdAuditVerify(audit_bundle, trusted_checkpoint, audit_vkey);
   if (audit_checks->parsed()) return CmdAuditChecks(dir, audit_bundle, checks_format, idle_days);
   if (audit_prove->parsed()) return CmdAuditProve(audit_bundle, audit_index, audit_checkpoint, audit_json);
+  if (disclose->parsed()) return CmdDisclose(disclose_flags);
   if (post->parsed()) return CmdPost(dir, post_type, post_json, post_actor, post_role, post_key);
   if (balance->parsed()) return CmdBalance(dir, fund, as_of);
   if (erase->parsed()) return CmdErase(dir, subject, reason, actor, vault_key);

@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
 #include "api/demo.h"
+#include "api/disclosure_render.h"
+#include "api/open_data.h"
 #include "api/event_json.h"
 #include "api/roll_parser.h"
 #include "replay/snapshot.h"
@@ -46,6 +49,7 @@ int CmdServe(const ServeFlags& flags) {
   Metrics metrics;
   ServiceOptions service_options;
   service_options.public_log = flags.public_log;
+  service_options.data_dir = flags.dir;
   if (!flags.quiet) {
     service_options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   }
@@ -177,6 +181,13 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     });
     return 0;
   }
+  if (what == "360giving" || what == "iati") {
+    Result<std::string> out = what == "iati" ? IatiTransactionsJson((*ledger)->log(), (*ledger)->log().origin())
+                                              : Giving360Json((*ledger)->log(), (*ledger)->log().origin());
+    if (!out.ok()) return Fail(out.status());
+    fmt::print("{}", *out);
+    return 0;
+  }
   if (what == "beneficiaries") {
     fmt::print("beneficiary_id,household_id,region_code,birth_year,status,programs,received_fen\n");
     domain.Read([&](const DomainState& s) {
@@ -195,7 +206,7 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     });
     return 0;
   }
-  return Fail(InvalidArgument("export takes balances, payments or beneficiaries, not '" + what + "'"));
+  return Fail(InvalidArgument("export takes balances, payments, beneficiaries, 360giving or iati, not '" + what + "'"));
 }
 
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json, const std::string& actor,
@@ -217,6 +228,47 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
   fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended", appended->first_index);
   Status closed = (*ledger)->Close();
   return closed.ok() ? 0 : Fail(closed);
+}
+
+int CmdDisclose(const DiscloseFlags& f) {
+  Projections projections;
+  LedgerOptions options = WithSnapshots(f.dir, projections, WithProjections(projections, {}));
+  options.log.read_only = true;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(f.dir, options);
+  if (!ledger.ok()) return Fail(ledger.status());
+  if (f.list) {
+    (*ledger)->domain().Read([](const DomainState& s) {
+      std::set<std::string> orgs;
+      for (const auto& [id, fund] : s.funds) {
+        fmt::print("{}\tfund\t{}\t{}\t{}\n", id, fb::EnumNameFundKind(fund.kind), fund.organisation, fund.name);
+        orgs.insert(fund.organisation);
+      }
+      for (const std::string& o : orgs) fmt::print("{}\torg\n", o);
+      return 0;
+    });
+    return 0;
+  }
+  DisclosureScope scope;
+  if (!f.fund.empty()) scope = {"fund", f.fund, f.period};
+  if (!f.org.empty()) scope = {"org", f.org, f.period};
+  if (!f.project.empty()) scope = {"project", f.project, f.period};
+  if (scope.kind.empty()) return Fail(InvalidArgument("disclose takes --fund F, --org O or --project P (or --list)"));
+  Result<std::string> note = (*ledger)->log().LatestCheckpoint();
+  if (!note.ok()) return Fail(note.status());
+  Result<Checkpoint> cp = OpenCheckpoint(*note, (*ledger)->log().verifier());
+  if (!cp.ok()) return Fail(cp.status());
+  Result<DisclosureReport> report = ComputeDisclosure((*ledger)->log(), cp->size, scope, nullptr);
+  if (!report.ok()) return Fail(report.status());
+  if (f.format == "json") {
+    fmt::print("{}\n", DisclosureJson(*report));
+  } else if (f.format == "csv") {
+    fmt::print("{}", DisclosureCsv(*report));
+  } else if (f.format == "html") {
+    fmt::print("{}", DisclosureHtml(*report, f.lang, 0));
+  } else {
+    return Fail(InvalidArgument("--format takes json, csv or html"));
+  }
+  return 0;
 }
 
 int CmdDemo(const DemoFlags& f) {

@@ -40,6 +40,14 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json, const std::string& actor,
             const std::string& role, const std::string& key);
 
+struct DiscloseFlags {
+  std::string dir, fund, org, project, period, format = "json", lang = "zh";
+  bool list = false;
+};
+// A disclosure report computed from the log at its latest checkpoint (a preview: publishing
+// is POST /v1/disclosures), or --list of the funds and organisations one can report on.
+int CmdDisclose(const DiscloseFlags& flags);
+
 struct DemoFlags {
   std::string dir;
   std::string origin = "demo.fundledger.local";

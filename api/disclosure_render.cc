@@ -1,6 +1,11 @@
 #include "api/disclosure_render.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <fmt/core.h>
 
 #include "api/entry_json.h"
@@ -165,6 +170,95 @@ std::string DisclosureJson(const DisclosureReport& r) {
                                {"entries_digest", HashHex(r.entries_digest)},
                                {"digest_rule", "SHA-256 of the concatenated leaf hashes of the entries, in index order"}};
   return json::serialize(o);
+}
+
+Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return Corruption("the report is not JSON");
+  try {
+    const json::object& o = v.as_object();
+    DisclosureReport r;
+    auto i64 = [](const json::value& x) { return x.to_number<int64_t>(); };
+    auto str = [](const json::value& x) { return std::string(x.as_string()); };
+    auto map = [&](const json::value& x) {
+      std::map<std::string, int64_t> m;
+      for (const auto& kv : x.as_object()) m[std::string(kv.key())] = i64(kv.value());
+      return m;
+    };
+    const json::object& scope = o.at("scope").as_object();
+    r.scope = {str(scope.at("kind")), str(scope.at("id")), str(scope.at("period"))};
+    r.organisation = str(o.at("organisation"));
+    for (const auto& kv : o.at("funds").as_object()) {
+      r.funds.emplace_back(kv.key());
+      r.fund_names[std::string(kv.key())] = str(kv.value());
+    }
+    r.period_start_ms = i64(o.at("period_start_ms"));
+    r.period_end_ms = i64(o.at("period_end_ms"));
+    r.opening_fen = i64(o.at("opening_fen"));
+    r.closing_fen = i64(o.at("closing_fen"));
+    const json::object& rc = o.at("receipts").as_object();
+    r.donations_count = i64(rc.at("donations_count"));
+    r.donations_fen = i64(rc.at("donations_fen"));
+    r.donations_restricted_fen = i64(rc.at("donations_restricted_fen"));
+    r.donations_open_fen = i64(rc.at("donations_open_fen"));
+    r.anonymous_donations = i64(rc.at("anonymous_donations"));
+    r.in_kind_fen = i64(rc.at("in_kind_fen"));
+    r.appropriations_fen = i64(rc.at("appropriations_fen"));
+    r.lottery_grants_in_fen = i64(rc.at("lottery_grants_in_fen"));
+    r.transfers_in_fen = i64(rc.at("transfers_in_fen"));
+    r.spending_by_class = map(o.at("spending_by_class"));
+    r.spending_by_purpose = map(o.at("spending_by_purpose"));
+    r.grants_out_by_category = map(o.at("grants_out_by_category"));
+    r.transfers_out_fen = i64(o.at("transfers_out_fen"));
+    for (const auto& program : o.at("paid_by_program_region").as_object()) {
+      for (const auto& region : program.value().as_object()) {
+        const json::object& p = region.value().as_object();
+        r.paid_by_program_region[std::string(program.key())][std::string(region.key())] =
+            DisclosureReport::Paid{i64(p.at("amount_fen")), i64(p.at("beneficiaries")), i64(p.at("households"))};
+      }
+    }
+    const json::object& ratios = o.at("ratios").as_object();
+    r.previous_year_income_fen = i64(ratios.at("previous_year_income_fen"));
+    r.year_charitable_fen = i64(ratios.at("year_charitable_fen"));
+    r.year_admin_fen = i64(ratios.at("year_admin_fen"));
+    r.year_spending_fen = i64(ratios.at("year_spending_fen"));
+    r.restricted_left = map(o.at("restricted_left"));
+    for (const json::value& l : o.at("recipients").as_array()) {
+      const json::object& x = l.as_object();
+      r.recipients.push_back({str(x.at("name")), str(x.at("region")), str(x.at("program")), i64(x.at("amount_fen"))});
+    }
+    const json::object& ev = o.at("evidence").as_object();
+    r.checkpoint_size = ev.at("checkpoint_size").to_number<uint64_t>();
+    r.checkpoint = str(ev.at("checkpoint"));
+    for (const json::value& e : ev.at("entries").as_array()) r.entries.push_back(e.to_number<uint64_t>());
+    FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(str(ev.at("entries_digest"))));
+    return r;
+  } catch (const std::exception& e) {
+    return Corruption(std::string("the report lacks a field: ") + e.what());
+  }
+}
+
+Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text) {
+  std::string sha = HashHex(Sha256::Digest(AsBytes(text)));
+  std::string dir = data_dir + "/disclosures";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string path = dir + "/" + sha + ".json", tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot write " + tmp);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot store the report " + path + " (disk full?)");
+  return sha;
+}
+
+Result<std::string> LoadDisclosureText(const std::string& data_dir, const std::string& sha) {
+  std::ifstream in(data_dir + "/disclosures/" + sha + ".json", std::ios::binary);
+  if (!in) return NotFound("the published report " + sha + " is not in the report store");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (HashHex(Sha256::Digest(AsBytes(text))) != sha) return Corruption("the stored report " + sha + " was changed");
+  return text;
 }
 
 std::string DisclosureCsv(const DisclosureReport& r) {

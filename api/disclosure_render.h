@@ -10,6 +10,7 @@ namespace fundledger {
 
 // Canonical: fixed key order, integers only, no whitespace. The published hash is over these bytes.
 std::string DisclosureJson(const DisclosureReport& report);
+Result<DisclosureReport> DisclosureFromJson(std::string_view json);
 std::string DisclosureCsv(const DisclosureReport& report);
 // lang: "zh" | "en". `index` is the DisclosurePublished entry (0: a preview, not published).
 std::string DisclosureHtml(const DisclosureReport& report, const std::string& lang, uint64_t index);
@@ -24,5 +25,9 @@ struct PublishedDisclosure {
 std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list, const std::string& origin,
                                const std::string& lang);
 const char* DisclosureVerifyScript();
+
+// Published report texts, content-addressed: <data dir>/disclosures/<sha256 hex>.json.
+Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text);  // -> sha hex
+Result<std::string> LoadDisclosureText(const std::string& data_dir, const std::string& sha256_hex);
 
 }  // namespace fundledger

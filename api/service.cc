@@ -9,7 +9,9 @@
 #include <cstring>
 #include <ctime>
 
+#include "api/disclosure_render.h"
 #include "api/entry_json.h"
+#include "api/open_data.h"
 #include "api/event_json.h"
 #include "api/roll_parser.h"
 #include "crypto/checkpoint.h"
@@ -166,6 +168,20 @@ void Service::AddRoutes() {
       &Service::ProveConsistency);
   get("/tlog/checkpoint", integrity, "C2SP tlog-tiles checkpoint", {}, &Service::Checkpoint);
   get("/tlog/tile/{path*}", integrity, "C2SP tlog-tiles hash tiles and entry bundles", {}, &Service::Tile);
+  routes_.push_back({"POST", "/v1/disclosures", kAdmin | kCharity,
+                     "Compute a disclosure report from the log and publish it (a DisclosurePublished entry holds its hash)",
+                     E::DisclosurePublished, {}, [](Service& s, Context& c) { return s.PublishDisclosure(c); }});
+  get("/v1/disclosures", kPublic, "Published disclosures", {}, &Service::ListDisclosures);
+  get("/v1/disclosures/{index}", kPublic, "A published report, exactly as hashed", {}, &Service::GetDisclosure);
+  get("/v1/disclosures/{index}/evidence", kPublic,
+      "What a browser needs to check a report: signed checkpoints, the entries and their inclusion proofs", {},
+      &Service::DisclosureEvidence);
+  get("/v1/open-data/360giving", kPublic, "Grants in the 360Giving format", {}, &Service::OpenData360);
+  get("/v1/open-data/iati", kPublic, "Transactions in the IATI style", {}, &Service::OpenDataIati);
+  get("/", kPublic, "The public site: published disclosures", {"lang"}, &Service::PublicIndex);
+  get("/disclosures/{index}", kPublic, "A published report as a page, with in-browser verification", {"lang"},
+      &Service::PublicDisclosure);
+  get("/static/verify.js", kPublic, "The page's verification script (WebCrypto)", {}, &Service::VerifyScript);
   get("/metrics", kPublic, "Prometheus metrics", {}, &Service::Metrics);
   get("/healthz", kPublic, "Liveness", {}, &Service::Health);
   get("/v1/openapi.json", kPublic, "This document", {}, &Service::OpenApi);
@@ -752,6 +768,185 @@ HttpResponse Service::Health(Context&) {
 }
 
 HttpResponse Service::OpenApi(Context&) { return JsonResponse(200, OpenApiJson()); }
+
+namespace {
+constexpr size_t kEvidenceEntriesMax = 20'000;  // beyond this, verify with an audit bundle
+}  // namespace
+
+std::vector<PublishedDisclosure> Service::Published() const {
+  std::vector<PublishedDisclosure> out;
+  ledger_.domain().Read([&](const DomainState& s) {
+    for (const Disclosure& d : s.disclosures) {
+      out.push_back({d.index, d.organisation, d.fund, d.period, d.schedule_item, "", d.timestamp_ms, d.corrects_index});
+    }
+    return 0;
+  });
+  for (PublishedDisclosure& d : out) {
+    Result<Bytes> raw = ledger_.log().ReadEntry(d.index);
+    if (!raw.ok()) continue;
+    Result<EntryView> e = DecodeEntry(*raw);
+    if (!e.ok()) continue;
+    Result<DomainEvent> ev = DecodeEvent(e->event_type, e->payload);
+    if (ev.ok()) {
+      if (auto* p = std::get_if<fb::DisclosurePublishedT>(&*ev)) d.sha256 = HexEncode(p->report_sha256);
+    }
+  }
+  return out;
+}
+
+Result<std::string> Service::PublishedReport(uint64_t index) const {
+  for (const PublishedDisclosure& d : Published()) {
+    if (d.index == index) return LoadDisclosureText(options_.data_dir, d.sha256);
+  }
+  return NotFound("entry " + std::to_string(index) + " is not a published disclosure");
+}
+
+HttpResponse Service::PublishDisclosure(Context& c) {
+  boost::system::error_code ec;
+  json::value v = json::parse(c.request.body.empty() ? "{}" : c.request.body, ec);
+  if (ec || !v.is_object()) return ErrorResponse(InvalidArgument("the request body must be a JSON object"));
+  const json::object& o = v.as_object();
+  auto str = [&](const char* k) {
+    const json::value* f = o.if_contains(k);
+    return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+  };
+  DisclosureScope scope{str("scope"), str("id"), str("period")};
+  std::string schedule = str("schedule_item").empty() ? (scope.period.size() == 4 ? "annual" : "quarterly") : str("schedule_item");
+  uint64_t corrects = 0;
+  if (const json::value* cr = o.if_contains("corrects_index"); cr != nullptr && cr->is_number()) corrects = cr->to_number<uint64_t>();
+  bool recipients = false;
+  if (const json::value* ir = o.if_contains("include_recipients"); ir != nullptr && ir->is_bool()) recipients = ir->as_bool();
+  if (c.who.role == fb::Role::charity) {
+    if (scope.kind == "fund") {
+      Status st = CheckFundScope(c.who, scope.id);
+      if (!st.ok()) return ErrorResponse(st);
+    } else if (!(scope.kind == "org" && scope.id == c.who.org)) {
+      return ErrorResponse(Status(StatusCode::kPermissionDenied, "a charity publishes for its own organisation or funds only"));
+    }
+  }
+  Result<std::string> note = ledger_.log().LatestCheckpoint();
+  if (!note.ok()) return ErrorResponse(note.status());
+  Result<fundledger::Checkpoint> cp = OpenCheckpoint(*note, ledger_.log().verifier());
+  if (!cp.ok()) return ErrorResponse(cp.status());
+  NameLookup names;
+  if (recipients) {
+    names = [this](const std::string& ben) -> std::optional<std::string> {
+      Result<PersonalData> p = ledger_.ReadPersonalData(ben);
+      return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
+    };
+  }
+  Result<DisclosureReport> report = ComputeDisclosure(ledger_.log(), cp->size, scope, names);
+  if (!report.ok()) return ErrorResponse(report.status());
+  std::string text = DisclosureJson(*report);
+  Result<std::string> sha = StoreDisclosureText(options_.data_dir, text);  // before the entry that names it
+  if (!sha.ok()) return ErrorResponse(sha.status());
+  fb::DisclosurePublishedT e;
+  e.organisation = report->organisation.empty() ? scope.id : report->organisation;
+  e.fund_id = scope.kind == "fund" ? scope.id : "";
+  e.period = scope.period;
+  e.schedule_item = schedule;
+  Bytes hash = *HexDecode(*sha);
+  e.report_sha256 = std::vector<uint8_t>(hash.begin(), hash.end());
+  e.checkpoint_size = cp->size;
+  e.corrects_index = corrects;
+  Status fields = CheckEventFields(e);
+  if (!fields.ok()) return ErrorResponse(fields);
+  Result<AppendResult> r = ledger_.Submit(Actor{c.who.actor, c.who.role}, c.request.idempotency_key, {e});
+  if (!r.ok()) return ErrorResponse(r.status());
+  json::object out;
+  out["index"] = r->first_index;
+  out["replayed"] = r->replayed;
+  out["sha256"] = *sha;
+  out["checkpoint_size"] = cp->size;
+  out["entries"] = report->entries.size();
+  out["url"] = "/disclosures/" + std::to_string(r->first_index);
+  return JsonResponse(r->replayed ? 200 : 201, json::serialize(out));
+}
+
+HttpResponse Service::ListDisclosures(Context&) {
+  json::array list;
+  for (const PublishedDisclosure& d : Published()) {
+    list.push_back(json::object{{"index", d.index},        {"organisation", d.organisation}, {"fund_id", d.fund},
+                                {"period", d.period},      {"schedule_item", d.schedule_item}, {"sha256", d.sha256},
+                                {"published", IsoTimeMs(d.timestamp_ms)}, {"corrects_index", d.corrects_index}});
+  }
+  return JsonResponse(200, json::serialize(json::object{{"disclosures", std::move(list)}}));
+}
+
+HttpResponse Service::GetDisclosure(Context& c) {
+  Result<uint64_t> index = U64Param(c.params, "index");
+  if (!index.ok()) return ErrorResponse(index.status());
+  Result<std::string> text = PublishedReport(*index);
+  if (!text.ok()) return ErrorResponse(text.status());
+  return JsonResponse(200, *text);
+}
+
+HttpResponse Service::DisclosureEvidence(Context& c) {
+  Result<uint64_t> index = U64Param(c.params, "index");
+  if (!index.ok()) return ErrorResponse(index.status());
+  Result<std::string> text = PublishedReport(*index);
+  if (!text.ok()) return ErrorResponse(text.status());
+  Result<DisclosureReport> report = DisclosureFromJson(*text);
+  if (!report.ok()) return ErrorResponse(report.status());
+  if (report->entries.size() > kEvidenceEntriesMax) {
+    return ErrorResponse(TooLarge("this report rests on " + std::to_string(report->entries.size()) +
+                                  " entries, too many to check in a browser; verify it with `fundledger audit` on a bundle"));
+  }
+  const Log& log = ledger_.log();
+  Result<std::string> now = log.LatestCheckpoint();
+  if (!now.ok()) return ErrorResponse(now.status());
+  Result<fundledger::Checkpoint> now_cp = OpenCheckpoint(*now, log.verifier());
+  if (!now_cp.ok()) return ErrorResponse(now_cp.status());
+  auto entry = [&](uint64_t i, uint64_t size) -> Result<json::object> {
+    FL_ASSIGN_OR_RETURN(Bytes raw, log.ReadEntry(i));
+    FL_ASSIGN_OR_RETURN(std::vector<Hash> proof, log.ProveInclusion(i, size));
+    json::array p;
+    for (const Hash& h : proof) p.emplace_back(HashHex(h));
+    return json::object{{"index", i}, {"raw", Base64Encode(raw)}, {"proof", std::move(p)}};
+  };
+  Result<json::object> published = entry(*index, now_cp->size);
+  if (!published.ok()) return ErrorResponse(published.status());
+  json::array entries;
+  for (uint64_t i : report->entries) {
+    Result<json::object> e = entry(i, report->checkpoint_size);
+    if (!e.ok()) return ErrorResponse(e.status());
+    entries.push_back(std::move(*e));
+  }
+  json::object o{{"checkpoint", *now}, {"published", std::move(*published)}, {"report", *text}, {"entries", std::move(entries)}};
+  return JsonResponse(200, json::serialize(o));
+}
+
+HttpResponse Service::OpenData360(Context&) {
+  Result<std::string> out = Giving360Json(ledger_.log(), ledger_.log().origin());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(200, *out);
+}
+
+HttpResponse Service::OpenDataIati(Context&) {
+  Result<std::string> out = IatiTransactionsJson(ledger_.log(), ledger_.log().origin());
+  if (!out.ok()) return ErrorResponse(out.status());
+  return JsonResponse(200, *out);
+}
+
+HttpResponse Service::PublicIndex(Context& c) {
+  std::string lang = Param(c.params, "lang") == "en" ? "en" : "zh";
+  return Text(200, DisclosureListHtml(Published(), ledger_.log().origin(), lang), "text/html; charset=utf-8");
+}
+
+HttpResponse Service::PublicDisclosure(Context& c) {
+  Result<uint64_t> index = U64Param(c.params, "index");
+  if (!index.ok()) return ErrorResponse(index.status());
+  Result<std::string> text = PublishedReport(*index);
+  if (!text.ok()) return ErrorResponse(text.status());
+  Result<DisclosureReport> report = DisclosureFromJson(*text);
+  if (!report.ok()) return ErrorResponse(report.status());
+  std::string lang = Param(c.params, "lang") == "en" ? "en" : "zh";
+  return Text(200, DisclosureHtml(*report, lang, *index), "text/html; charset=utf-8");
+}
+
+HttpResponse Service::VerifyScript(Context&) {
+  return Text(200, DisclosureVerifyScript(), "text/javascript; charset=utf-8");
+}
 
 std::string Service::OpenApiJson() const {
   json::object paths;

@@ -52,6 +52,7 @@ enum RoleBit : uint32_t {
 
 struct ServiceOptions {
   bool public_log = false;  // entries, proofs and tiles readable without a token
+  std::string data_dir;     // where published disclosure reports are stored
   std::function<void(const std::string&)> log;  // one JSON line per request; null: none
 };
 
@@ -112,6 +113,18 @@ class Service {
   HttpResponse Metrics(Context& c);
   HttpResponse Health(Context& c);
   HttpResponse OpenApi(Context& c);
+  HttpResponse PublishDisclosure(Context& c);
+  HttpResponse ListDisclosures(Context& c);
+  HttpResponse GetDisclosure(Context& c);
+  HttpResponse DisclosureEvidence(Context& c);
+  HttpResponse OpenData360(Context& c);
+  HttpResponse OpenDataIati(Context& c);
+  HttpResponse PublicIndex(Context& c);
+  HttpResponse PublicDisclosure(Context& c);
+  HttpResponse VerifyScript(Context& c);
+  // The published disclosures, and one's stored report text.
+  std::vector<struct PublishedDisclosure> Published() const;
+  Result<std::string> PublishedReport(uint64_t index) const;
 
   HttpResponse Submit(Context& c, std::vector<DomainEvent> events, std::vector<VaultWrite> vault = {});
   Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;

@@ -25,8 +25,9 @@ namespace fundledger {
   X(PaymentReissued) X(Recovered) X(Reversal) X(Expensed) X(TransferredBetweenFunds)      \
   X(RestrictionReleased) X(Erased) X(DisclosurePublished)
 
-#define FL_EVENT_ALTERNATIVE(name) fb::name##T,
-using DomainEvent = std::variant<FL_DOMAIN_EVENTS(FL_EVENT_ALTERNATIVE) std::monostate>;
+// std::monostate first: a default-constructed DomainEvent is "no event", never an empty one.
+#define FL_EVENT_ALTERNATIVE(name) , fb::name##T
+using DomainEvent = std::variant<std::monostate FL_DOMAIN_EVENTS(FL_EVENT_ALTERNATIVE)>;
 #undef FL_EVENT_ALTERNATIVE
 
 // Limits on one event's fields.

@@ -369,6 +369,16 @@ TEST_F(Rules, IdempotentRetryDoesNotPayTwice) {
   EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 104500);
 }
 
+TEST_F(Rules, EntriesWithoutADomainEventChangeNoState) {
+  ASSERT_TRUE(ledger_->log().Append(MemoSubmission("memo", {"a bank file arrived"})).ok());
+  Reopen();  // replays genesis and the memo
+  ledger_->domain().Read([](const DomainState& s) {
+    EXPECT_EQ(s.funds.count(""), 0u);
+    EXPECT_EQ(s.funds.size(), 1u);  // F-SUB only
+    return 0;
+  });
+}
+
 TEST_F(Rules, StateSurvivesReopenAndRulesStillApply) {
   Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
   Ok(Approve("R1"));
