@@ -816,6 +816,11 @@ HttpResponse Service::PublishDisclosure(Context& c) {
   if (const json::value* cr = o.if_contains("corrects_index"); cr != nullptr && cr->is_number()) corrects = cr->to_number<uint64_t>();
   bool recipients = false;
   if (const json::value* ir = o.if_contains("include_recipients"); ir != nullptr && ir->is_bool()) recipients = ir->as_bool();
+  if (scope.kind != "fund" && scope.kind != "org" && scope.kind != "project") {
+    return ErrorResponse(InvalidArgument("scope must be fund, org or project").WithField("scope"));
+  }
+  Result<std::pair<int64_t, int64_t>> period = PeriodBounds(scope.period);
+  if (!period.ok()) return ErrorResponse(period.status());
   if (c.who.role == fb::Role::charity) {
     if (scope.kind == "fund") {
       Status st = CheckFundScope(c.who, scope.id);

@@ -25,7 +25,9 @@ class ServiceTest : public LedgerFixture {
       token_[role] = *tokens_->Add(std::string("t.") + role, role, "");
     }
     token_["charity"] = *tokens_->Add("t.charity", "charity", "charity.sunshine");
-    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, ServiceOptions{});
+    ServiceOptions options;
+    options.data_dir = dir_;
+    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
   }
 
   HttpResponse Call(const std::string& method, const std::string& target, const std::string& role,
@@ -93,6 +95,15 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"GET", "/v1/proofs/consistency?old=1&size=2", {"admin", "auditor"}},
       {"GET", "/tlog/checkpoint", {"admin", "auditor"}},
       {"GET", "/tlog/tile/0/000.p/2", {"admin", "auditor"}},
+      {"POST", "/v1/disclosures", {"admin", "charity"}},
+      {"GET", "/v1/disclosures", all},
+      {"GET", "/v1/disclosures/1", all},
+      {"GET", "/v1/disclosures/1/evidence", all},
+      {"GET", "/v1/open-data/360giving", all},
+      {"GET", "/v1/open-data/iati", all},
+      {"GET", "/", all},
+      {"GET", "/disclosures/1", all},
+      {"GET", "/static/verify.js", all},
       {"GET", "/metrics", all},
       {"GET", "/healthz", all},
       {"GET", "/v1/openapi.json", all},
@@ -122,9 +133,12 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
 TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   json::object doc = json::parse(service_->OpenApiJson()).as_object();
   EXPECT_EQ(doc.at("openapi").as_string(), "3.0.3");
+  HttpResponse published = Call("POST", "/v1/disclosures", "admin", R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})");
+  ASSERT_EQ(published.status, 201) << published.body;
+  std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
   std::map<std::string, std::string> sample{{"fund_id", "F-SUNSHINE"}, {"program_id", "dibao"},
                                             {"beneficiary_id", "B000001"}, {"batch_id", "ROLL-2025-01"},
-                                            {"index", "1"}, {"path", "0/000.p/2"}};
+                                            {"index", index}, {"path", "0/000.p/2"}};
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
@@ -133,9 +147,10 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
         if (auto at = target.find(placeholder); at != std::string::npos) target.replace(at, placeholder.size(), value);
       }
       if (path == "/v1/balances") target += "?fund_id=F-SUNSHINE";
+      std::string body = path == "/v1/disclosures" ? R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})" : "{}";
       if (path == "/v1/proofs/inclusion") target += "?index=1&size=2";
       if (path == "/v1/proofs/consistency") target += "?old=1&size=2";
-      HttpResponse r = Call(method == "post" ? "POST" : "GET", target, "admin", "{}");
+      HttpResponse r = Call(method == "post" ? "POST" : "GET", target, "admin", body);
       EXPECT_NE(r.status, 404) << method << " " << target << ": " << r.body;
       EXPECT_NE(r.status, 405) << method << " " << target;
       EXPECT_LT(r.status, 500) << method << " " << target << ": " << r.body;

@@ -1,0 +1,219 @@
+// Disclosure reports: figures a reader can check by hand, evidence that recomputes exactly,
+// masked names and nothing personal, publication by hash with corrections, open-data exports
+// carrying every field their standards require.
+#include <boost/json.hpp>
+
+#include "api/disclosure_render.h"
+#include "api/open_data.h"
+#include "api/service.h"
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+namespace json = boost::json;
+
+std::string ThisYear() {
+  std::time_t secs = std::time(nullptr) + 8 * 3600;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return std::to_string(tm.tm_year + 1900);
+}
+
+class DisclosureTest : public LedgerFixture {
+ protected:
+  void SetUp() override {
+    LedgerFixture::SetUp();
+    DefineProgram("dibao", fb::ProgramCategory::dibao, 104500, 104500);
+    DefineProgram("orphan", fb::ProgramCategory::orphan, 228000, 228000, 202501, {}, 0, 18);
+    OpenFund("F-CH", fb::FundKind::charity, {"dibao", "orphan"}, {}, "charity.one");
+    OpenFund("F-OTHER", fb::FundKind::charity, {}, {}, "charity.two");
+    fb::DonationReceivedT d;
+    d.fund_id = "F-CH";
+    d.bucket = "general";
+    d.amount_fen = 5'000'000;
+    d.receipt_no = "r1";
+    Ok(Do(d));
+    d.bucket = "meals";
+    d.donor_id = "donor:D1";
+    d.amount_fen = 1'000'000;
+    d.receipt_no = "r2";
+    Ok(Do(d));
+    Ok(Expense("F-CH", "meals", "meals", 400'000));
+    Ok(Expense("F-CH", "general", "office", 100'000, fb::ExpenseClass::admin));
+    Register("B1", "110105", 196001, 1);
+    Register("B2", "110106", 201001, 2);
+    Enroll("B1", "dibao", 104500);
+    Enroll("B2", "orphan", 228000);
+    Ok(Prepare("R1", "F-CH", "general", 202503, {{1, "B1", "dibao", 202503, 104500}, {2, "B2", "orphan", 202503, 228000}}));
+    Ok(Approve("R1"));
+    fb::DonationReceivedT other;  // another charity: never in F-CH's report
+    other.fund_id = "F-OTHER";
+    other.bucket = "general";
+    other.amount_fen = 777;
+    other.receipt_no = "x";
+    Ok(Do(other));
+  }
+  uint64_t Size() { return ledger_->log().size(); }
+  NameLookup Names() {
+    return [this](const std::string& ben) -> std::optional<std::string> {
+      Result<PersonalData> p = ledger_->ReadPersonalData(ben);
+      return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
+    };
+  }
+};
+
+TEST_F(DisclosureTest, FiguresMatchTheMovementsOfThePeriod) {
+  Result<DisclosureReport> r = ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", ThisYear()}, Names());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->organisation, "charity.one");
+  EXPECT_EQ(r->donations_count, 2);
+  EXPECT_EQ(r->donations_fen, 6'000'000);
+  EXPECT_EQ(r->donations_restricted_fen, 1'000'000);
+  EXPECT_EQ(r->anonymous_donations, 1);
+  EXPECT_EQ(r->spending_by_class.at("charitable"), 400'000);
+  EXPECT_EQ(r->spending_by_class.at("admin"), 100'000);
+  EXPECT_EQ(r->spending_by_class.at("payments"), 104500 + 228000);
+  EXPECT_EQ(r->spending_by_purpose.at("dibao"), 104500);
+  EXPECT_EQ(r->opening_fen, 0);
+  EXPECT_EQ(r->closing_fen, 6'000'000 - 500'000 - 104500 - 228000);
+  EXPECT_EQ(r->restricted_left.at("F-CH/meals"), 600'000);
+  EXPECT_EQ(r->paid_by_program_region.at("dibao").at("110105").beneficiaries, 1);
+  EXPECT_EQ(r->year_admin_fen, 100'000);
+  EXPECT_EQ(r->year_spending_fen, 500'000);
+  // Recipients: only the publicly announced program, masked, county level; the orphan is not listed.
+  ASSERT_EQ(r->recipients.size(), 1u);
+  EXPECT_EQ(r->recipients[0].masked_name, "张*明");
+  EXPECT_EQ(r->recipients[0].region, "110105");
+  std::string text = DisclosureJson(*r);
+  for (const char* secret : {"张三明", "6222", "13800138000", "B2", "777"}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << secret;
+  }
+  // The evidence recomputes: the digest is over the named entries' leaf hashes.
+  EXPECT_EQ(EntriesDigest(ledger_->log(), r->entries), r->entries_digest);
+  EXPECT_TRUE(OpenCheckpoint(r->checkpoint, ledger_->log().verifier()).ok());
+  // JSON round trip, byte for byte.
+  Result<DisclosureReport> back = DisclosureFromJson(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(DisclosureJson(*back), text);
+  // A quarter holds less than the year; a bad period is refused with the field.
+  EXPECT_EQ(ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", "2025-Q5"}, nullptr).status().field(), "period");
+}
+
+TEST_F(DisclosureTest, MaskedNames) {
+  EXPECT_EQ(MaskName("张三明"), "张*明");
+  EXPECT_EQ(MaskName("李四"), "李*");
+  EXPECT_EQ(MaskName("欧阳娜娜"), "欧*娜");
+  EXPECT_EQ(MaskName("Ann"), "A*n");
+  EXPECT_EQ(MaskName(""), "*");
+}
+
+TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
+  TokenStore tokens(dir_);
+  std::string charity = *tokens.Add("t.charity", "charity", "charity.one");
+  Metrics metrics;
+  ServiceOptions options;
+  options.data_dir = dir_;
+  Service service(*ledger_, *projections_, tokens, metrics, options);
+  auto post = [&](const std::string& body, const std::string& key) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/v1/disclosures";
+    r.authorization = "Bearer " + charity;
+    r.idempotency_key = key;
+    r.body = body;
+    return service.Handle(r);
+  };
+  auto get = [&](const std::string& target) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    return service.Handle(r);
+  };
+  HttpResponse first = post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"("})", "p1");
+  ASSERT_EQ(first.status, 201) << first.body;
+  json::object f = json::parse(first.body).as_object();
+  uint64_t index = f.at("index").to_number<uint64_t>();
+  HttpResponse report = get("/v1/disclosures/" + std::to_string(index));
+  ASSERT_EQ(report.status, 200);
+  EXPECT_EQ(HashHex(Sha256::Digest(AsBytes(report.body))), f.at("sha256").as_string());
+  // The entry holds the hash; no other organisation may publish for this fund.
+  EXPECT_EQ(post(R"({"scope":"fund","id":"F-OTHER","period":"2025"})", "p2").status, 403);
+  // A correction names the report it corrects.
+  HttpResponse fix = post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"(","corrects_index":)" +
+                              std::to_string(index) + "}", "p3");
+  ASSERT_EQ(fix.status, 201) << fix.body;
+  HttpResponse wrong = post(R"({"scope":"fund","id":"F-CH","period":"2025","corrects_index":3})", "p4");
+  EXPECT_EQ(wrong.status, 422) << wrong.body;
+  json::array list = json::parse(get("/v1/disclosures").body).at("disclosures").as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].at("corrects_index").to_number<uint64_t>(), index);
+  // The evidence verifies with our own verifier, as the browser does.
+  json::object ev = json::parse(get("/v1/disclosures/" + std::to_string(index) + "/evidence").body).as_object();
+  Checkpoint now = *OpenCheckpoint(std::string(ev.at("checkpoint").as_string()), ledger_->log().verifier());
+  const json::object& pub = ev.at("published").as_object();
+  std::vector<Hash> proof;
+  for (const json::value& h : pub.at("proof").as_array()) proof.push_back(*HashFromHex(std::string(h.as_string())));
+  Bytes raw = *Base64Decode(std::string(pub.at("raw").as_string()));
+  EXPECT_TRUE(VerifyInclusion(index, now.size, HashLeaf(raw), proof, now.root).ok());
+  Hash sha = *HashFromHex(std::string(f.at("sha256").as_string()));
+  EXPECT_NE(std::search(raw.begin(), raw.end(), sha.begin(), sha.end()), raw.end());
+  // The public page renders the report.
+  HttpResponse page = get("/disclosures/" + std::to_string(index) + "?lang=en");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("60000.00"), std::string::npos);
+  EXPECT_NE(page.body.find("verify.js"), std::string::npos);
+  EXPECT_NE(get("/").body.find("/disclosures/" + std::to_string(index)), std::string::npos);
+}
+
+TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
+  fb::AppropriatedT a;
+  a.fund_id = "F-CH";
+  a.bucket = "general";
+  a.amount_fen = 12345;
+  a.source = "lottery_pool";
+  a.document = "d";
+  Ok(Do(a));
+  OpenFund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"}, "bureau");
+  a.fund_id = "F-LOT";
+  a.amount_fen = 10'000'000;
+  Ok(Do(a));
+  fb::LotteryGrantAwardedT g;
+  g.from_fund_id = "F-LOT";
+  g.from_bucket = "general";
+  g.to_fund_id = "F-CH";
+  g.project_id = "P1";
+  g.category = "elderly-care";
+  g.amount_fen = 250'050;
+  g.document = "g";
+  Ok(Do(g));
+  std::string giving = *Giving360Json(ledger_->log(), "city");
+  json::array grants = json::parse(giving).at("grants").as_array();
+  ASSERT_EQ(grants.size(), 2u);  // the lottery grant and the roll to individuals
+  for (const json::value& v : grants) {
+    const json::object& grant = v.as_object();
+    for (const char* field : {"id", "title", "description", "currency", "amountAwarded", "awardDate", "fundingOrganization"}) {
+      EXPECT_TRUE(grant.contains(field)) << field;
+    }
+    EXPECT_TRUE(grant.contains("recipientOrganization") || grant.contains("recipientIndividual"));
+    EXPECT_TRUE(grant.at("amountAwarded").is_number());
+  }
+  EXPECT_NE(giving.find("\"amountAwarded\":2500.50"), std::string::npos);  // exact, from fen
+  EXPECT_EQ(giving.find("B1"), std::string::npos);  // individuals anonymised
+  std::string iati = *IatiTransactionsJson(ledger_->log(), "city");
+  json::array tx = json::parse(iati).at("transactions").as_array();
+  ASSERT_GE(tx.size(), 6u);
+  std::set<std::string> codes;
+  for (const json::value& v : tx) {
+    const json::object& t = v.as_object();
+    codes.insert(std::string(t.at("transaction-type").at("code").as_string()));
+    EXPECT_TRUE(t.at("transaction-date").as_object().contains("iso-date"));
+    EXPECT_EQ(t.at("value").at("currency").as_string(), "CNY");
+    EXPECT_TRUE(t.at("value").as_object().contains("value-date"));
+    EXPECT_TRUE(t.at("value").at("amount").is_number());
+  }
+  EXPECT_EQ(codes, (std::set<std::string>{"1", "3", "4"}));
+}
+
+}  // namespace
+}  // namespace fundledger::testing
