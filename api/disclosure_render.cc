@@ -392,7 +392,9 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 async function verifyNote(note, vkey) {
   // vkey: name+hexid+base64(0x01 || key). Note: text, blank line, "— name base64(id || sig)".
-  const [name, idHex, keyB64] = vkey.trim().split("+");
+  // name+id+key: split at the first two '+' only (base64 may hold '+').
+  const v = vkey.trim(), a = v.indexOf("+"), b = v.indexOf("+", a + 1);
+  const name = v.slice(0, a), idHex = v.slice(a + 1, b), keyB64 = v.slice(b + 1);
   const key = unb64(keyB64);
   if (key[0] !== 1) throw new Error("not an Ed25519 key");
   const split = note.lastIndexOf("\n\n");
