@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
   app.add_option("--token", token)->required();
   app.add_option("--connections", connections)->check(CLI::Range(1, 1024));
   app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
-  app.add_option("--kind", kind, "appropriation | roll | checkpoint");
+  app.add_option("--kind", kind, "appropriation | roll | checkpoint | inclusion");
+  uint64_t tree_size = 0;
+  app.add_option("--tree-size", tree_size, "inclusion: the tree size to prove against");
   std::string roll_file;
   app.add_option("--roll-file", roll_file, "CSV roll (beneficiary_id,program_id,amount) posted once per request");
   app.add_option("--fund", fund);
@@ -71,6 +73,10 @@ int main(int argc, char** argv) {
         if (kind == "checkpoint") {
           req.method(http::verb::get);
           req.target("/v1/checkpoint");
+        } else if (kind == "inclusion") {
+          req.method(http::verb::get);
+          uint64_t index = (i * 7919 + static_cast<uint64_t>(c) * 104729) % std::max<uint64_t>(tree_size, 1);
+          req.target("/v1/proofs/inclusion?index=" + std::to_string(index) + "&size=" + std::to_string(tree_size));
         } else if (kind == "roll") {
           // Each request pays the same people for a month no other request uses.
           uint64_t idx = i * static_cast<uint64_t>(connections) + static_cast<uint64_t>(c);

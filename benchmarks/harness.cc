@@ -1,0 +1,583 @@
+// The benchmark harness: every scenario of benchmarks/README.md, side by side with its
+// baselines in one run on one machine. Each figure is the median of >= 5 runs with min and
+// max; each ratio is computed from medians of the same run. Writes <out>.json and <out>.md.
+//
+//   bench_harness --out benchmarks/results/2026-11-22-host --pg "host=127.0.0.1 port=5433 ..."
+//                 --cli build/release/api/fundledger --load build/release/benchmarks/http_load [--smoke]
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <fmt/core.h>
+#include <libpq-fe.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "ledger/ledger.h"
+#include "projections/projections.h"
+#include "replay/chain_verifier.h"
+#include "replay/rebuild.h"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+using namespace fundledger;
+
+namespace {
+
+struct Figure {
+  std::string scenario, name, unit;
+  std::vector<double> runs;
+  double median() const {
+    std::vector<double> v = runs;
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+  }
+  double min() const { return runs.empty() ? 0 : *std::min_element(runs.begin(), runs.end()); }
+  double max() const { return runs.empty() ? 0 : *std::max_element(runs.begin(), runs.end()); }
+};
+
+struct Ratio {
+  std::string name;
+  double value;
+  std::string target;
+};
+
+struct Results {
+  std::deque<Figure> figures;  // Add() hands out references: they must stay valid
+  std::vector<Ratio> ratios;
+  std::vector<std::pair<std::string, std::string>> facts;
+  Figure& Add(std::string scenario, std::string name, std::string unit) {
+    figures.push_back({std::move(scenario), std::move(name), std::move(unit), {}});
+    return figures.back();
+  }
+  const Figure* Find(const std::string& name) const {
+    for (const Figure& f : figures) {
+      if (f.name == name) return &f;
+    }
+    return nullptr;
+  }
+};
+
+double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string TempDir(const std::string& name) {
+  std::string d = (fs::temp_directory_path() / ("fundledger_harness_" + std::to_string(::getpid()) + "_" + name)).string();
+  fs::remove_all(d);
+  return d;
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
+  return total;
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) {
+    fmt::print(stderr, "harness: {}: {}\n", what, s.ToString());
+    std::exit(1);
+  }
+}
+
+void ResetPeakMemory() { std::ofstream("/proc/self/clear_refs") << "5"; }
+double PeakMemoryMiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------ scenario 1: roll ingest
+
+struct City {
+  std::string dir;
+  Projections projections;
+  std::unique_ptr<Ledger> ledger;
+  int32_t next_month_index = MonthIndex(203001);
+};
+
+std::unique_ptr<City> MakeCity(size_t people) {
+  auto c = std::make_unique<City>();
+  c->dir = TempDir("city");
+  c->ledger = std::move(Ledger::Create(c->dir, "bench.local", WithProjections(c->projections, {}))).value();
+  Actor admin{"admin", fb::Role::admin};
+  fb::ProgramDefinedT p;
+  p.program_id = "dibao";
+  p.name = "dibao";
+  p.standard_fen = p.cap_fen = 104500;
+  p.effective_month = 202501;
+  fb::FundOpenedT f;
+  f.fund_id = "F";
+  f.name = "F";
+  f.organisation = "bureau";
+  f.currency = "CNY";
+  f.programs = {"dibao"};
+  fb::AppropriatedT a;
+  a.fund_id = "F";
+  a.bucket = "general";
+  a.amount_fen = 1'000'000'000'000;
+  a.source = "treasury";
+  a.document = "budget";
+  Check(c->ledger->Submit(admin, "setup", {p, f, a, a}).status(), "setup");
+  for (size_t start = 0; start < people; start += 4000) {
+    std::vector<DomainEvent> events;
+    for (size_t i = start; i < std::min(people, start + 4000); ++i) {
+      fb::BeneficiaryRegisteredT b;
+      b.beneficiary_id = "B" + std::to_string(i);
+      b.household_id = "H" + std::to_string(i);
+      b.region_code = "110105";
+      Hash h = c->ledger->vault().IdCommitment("id-" + std::to_string(i));
+      b.id_commitment.assign(h.begin(), h.end());
+      b.birth_month = 196001;
+      b.registered_date = 20250101;
+      events.emplace_back(std::move(b));
+      fb::EnrolledT e;
+      e.beneficiary_id = "B" + std::to_string(i);
+      e.program_id = "dibao";
+      e.monthly_amount_fen = 104500;
+      e.from_month = 202501;
+      e.approval_doc = "a";
+      events.emplace_back(std::move(e));
+    }
+    Check(c->ledger->Submit(admin, "people-" + std::to_string(start), std::move(events)).status(), "people");
+  }
+  return c;
+}
+
+std::vector<RollLine> Lines(size_t count, int32_t period) {
+  std::vector<RollLine> lines;
+  lines.reserve(count);
+  for (size_t i = 0; i < count; ++i) lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", period, 104500});
+  return lines;
+}
+
+// fundledger end to end: prepare + approve per batch of `batch` lines, fsync per commit.
+double IngestFundledger(City& c, size_t lines_total, size_t batch) {
+  Actor maker{"clerk", fb::Role::maker}, checker{"checker", fb::Role::checker};
+  auto start = Clock::now();
+  size_t done = 0;
+  while (done < lines_total) {
+    size_t n = std::min(batch, lines_total - done);
+    int32_t period = MonthFromIndex(c.next_month_index++);
+    std::string id = "R" + std::to_string(period) + "-" + std::to_string(n);
+    Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", Lines(n, period)).status(), "prepare");
+    fb::DisbursementBatchApprovedT ok;
+    ok.batch_id = id;
+    Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
+    done += n;
+  }
+  return static_cast<double>(lines_total) / Seconds(start);
+}
+
+// Raw RocksDB: the same payload bytes, one synced WriteBatch per batch, nothing else.
+double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, int32_t first_month) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  Check(rocksdb::DB::Open(options, dir, &raw).ok() ? Status::Ok() : IoError("open"), "rocksdb open");
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  uint64_t key = 0;
+  auto start = Clock::now();
+  size_t done = 0;
+  int32_t month = first_month;
+  while (done < lines_total) {
+    size_t n = std::min(batch, lines_total - done);
+    int32_t period = MonthFromIndex(month++);
+    rocksdb::WriteBatch wb;
+    for (auto& chunk : PackBatch("R" + std::to_string(period), "F", "general", period, "roll", Lines(n, period))) {
+      Bytes payload = EncodeEvent(chunk);
+      std::string k = EntryKey(key++);
+      wb.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(payload.data()), payload.size()));
+    }
+    wb.Put(EntryKey(key++), "approved");
+    if (!db->Write(wo, &wb).ok()) std::exit(1);
+    done += n;
+  }
+  return static_cast<double>(lines_total) / Seconds(start);
+}
+
+// PostgreSQL: an entries table with the same SHA-256 hash chain, a balances table updated per
+// batch, synchronous_commit on, COPY of each batch in one transaction.
+struct Pg {
+  PGconn* conn = nullptr;
+  Hash prev{};
+  uint64_t next = 0;
+  bool Exec(const std::string& sql) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) fmt::print(stderr, "harness: postgres: {}: {}", sql.substr(0, 80), PQerrorMessage(conn));
+    PQclear(r);
+    return ok;
+  }
+};
+
+double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t first_month) {
+  auto start = Clock::now();
+  size_t done = 0;
+  int32_t month = first_month;
+  while (done < lines_total) {
+    size_t n = std::min(batch, lines_total - done);
+    int32_t period = MonthFromIndex(month++);
+    if (!pg.Exec("BEGIN")) std::exit(1);
+    PGresult* r = PQexec(pg.conn, "COPY entries (idx, prev_hash, leaf_hash, body) FROM STDIN");
+    if (PQresultStatus(r) != PGRES_COPY_IN) std::exit(1);
+    PQclear(r);
+    std::string buf;
+    std::map<std::string, int64_t> deltas;
+    for (const RollLine& l : Lines(n, period)) {
+      std::string body = l.beneficiary + "," + l.program + "," + std::to_string(l.period) + "," + std::to_string(l.amount_fen);
+      Hash leaf = HashLeaf(AsBytes(body));
+      buf += std::to_string(pg.next++) + "\t\\\\x" + HashHex(pg.prev) + "\t\\\\x" + HashHex(leaf) + "\t" + body + "\n";
+      pg.prev = leaf;
+      deltas["ben/" + l.beneficiary] += l.amount_fen;
+      deltas["fund/F/general"] -= l.amount_fen;
+    }
+    if (PQputCopyData(pg.conn, buf.data(), static_cast<int>(buf.size())) != 1 || PQputCopyEnd(pg.conn, nullptr) != 1) std::exit(1);
+    r = PQgetResult(pg.conn);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      fmt::print(stderr, "harness: copy: {}", PQerrorMessage(pg.conn));
+      std::exit(1);
+    }
+    PQclear(r);
+    while ((r = PQgetResult(pg.conn)) != nullptr) PQclear(r);
+    std::string upsert = "INSERT INTO balances (account, posted) VALUES ";
+    bool first = true;
+    for (const auto& [account, delta] : deltas) {
+      upsert += (first ? "" : ",") + fmt::format("('{}',{})", account, delta);
+      first = false;
+    }
+    upsert += " ON CONFLICT (account) DO UPDATE SET posted = balances.posted + EXCLUDED.posted";
+    if (!pg.Exec(upsert) || !pg.Exec("COMMIT")) std::exit(1);
+    done += n;
+  }
+  return static_cast<double>(lines_total) / Seconds(start);
+}
+
+// ------------------------------------------------------------------ logs of many entries
+
+// A ledger of `entries` appropriations (domain and projections included), built fast.
+std::unique_ptr<City> MakeLog(size_t entries) {
+  auto c = std::make_unique<City>();
+  c->dir = TempDir("log");
+  LedgerOptions options = WithProjections(c->projections, {});
+  options.log.sync = false;  // building the fixture, not measuring it
+  c->ledger = std::move(Ledger::Create(c->dir, "bench.local", options)).value();
+  Actor admin{"admin", fb::Role::admin};
+  std::vector<DomainEvent> funds;
+  for (int i = 0; i < 100; ++i) {
+    fb::FundOpenedT f;
+    f.fund_id = "F" + std::to_string(i);
+    f.name = f.fund_id;
+    f.organisation = "bureau";
+    f.currency = "CNY";
+    funds.emplace_back(std::move(f));
+  }
+  Check(c->ledger->Submit(admin, "funds", std::move(funds)).status(), "funds");
+  size_t made = c->ledger->log().size();
+  while (made < entries) {
+    std::vector<DomainEvent> batch;
+    for (size_t i = 0; i < 8192 && made + i < entries; ++i) {
+      fb::AppropriatedT a;
+      a.fund_id = "F" + std::to_string((made + i) % 100);
+      a.bucket = "general";
+      a.amount_fen = 100 + static_cast<int64_t>((made + i) % 1000);
+      a.source = "treasury";
+      a.document = "appropriation " + std::to_string(made + i) + " of the budget line for social assistance";
+      batch.emplace_back(std::move(a));
+    }
+    made += batch.size();
+    Check(c->ledger->Submit(admin, "", std::move(batch)).status(), "appropriations");
+  }
+  return c;
+}
+
+std::vector<double> Percentiles(std::vector<double> v, std::initializer_list<double> ps) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> out;
+  for (double p : ps) out.push_back(v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))]);
+  return out;
+}
+
+// Runs `cmd` and returns its stdout.
+std::string Run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+double Field(const std::string& line, const std::string& key) {
+  size_t at = line.find(key + "=");
+  return at == std::string::npos ? 0 : std::stod(line.substr(at + key.size() + 1));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fundledger benchmark harness"};
+  std::string out, pg_conninfo, cli, load;
+  bool smoke = false;
+  int runs = 5;
+  app.add_option("--out", out, "results path without extension")->required();
+  app.add_option("--pg", pg_conninfo, "libpq connection string of a private PostgreSQL")->required();
+  app.add_option("--cli", cli, "the fundledger binary")->required();
+  app.add_option("--load", load, "the http_load binary")->required();
+  app.add_option("--runs", runs, "runs per figure (>= 5)")->check(CLI::Range(5, 100));
+  app.add_flag("--smoke", smoke, "tiny sizes: the harness works, the numbers mean little");
+  CLI11_PARSE(app, argc, argv);
+
+  Results res;
+  utsname u{};
+  ::uname(&u);
+  res.facts = {{"host", u.nodename}, {"kernel", std::string(u.sysname) + " " + u.release}, {"cores", std::to_string(std::thread::hardware_concurrency())},
+               {"mode", smoke ? "smoke" : "full"}, {"runs per figure", std::to_string(runs)}};
+  {
+    std::ifstream cpu("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpu, line)) {
+      if (line.rfind("model name", 0) == 0) {
+        res.facts.emplace_back("cpu", line.substr(line.find(':') + 2));
+        break;
+      }
+    }
+    std::ifstream mem("/proc/meminfo");
+    std::getline(mem, line);
+    res.facts.emplace_back("memory", line.substr(line.find(':') + 1));
+  }
+
+  // 1. Monthly roll ingest.
+  const std::vector<size_t> roll_sizes = smoke ? std::vector<size_t>{2000} : std::vector<size_t>{100'000, 1'000'000};
+  const std::vector<size_t> batch_sizes = smoke ? std::vector<size_t>{1, 64, 2000} : std::vector<size_t>{1, 64, 1024, 8192};
+  Pg pg;
+  pg.conn = PQconnectdb(pg_conninfo.c_str());
+  if (PQstatus(pg.conn) != CONNECTION_OK) {
+    fmt::print(stderr, "harness: cannot connect to PostgreSQL: {}", PQerrorMessage(pg.conn));
+    return 1;
+  }
+  pg.Exec("SET synchronous_commit = on");
+  pg.Exec("DROP TABLE IF EXISTS entries, balances");
+  pg.Exec("CREATE TABLE entries (idx bigint PRIMARY KEY, prev_hash bytea NOT NULL, leaf_hash bytea NOT NULL, body text NOT NULL)");
+  pg.Exec("CREATE TABLE balances (account text PRIMARY KEY, posted bigint NOT NULL)");
+  double peak_mib = 0;
+  for (size_t lines : roll_sizes) {
+    fmt::print(stderr, "harness: roll ingest, {} lines\n", lines);
+    std::unique_ptr<City> city = MakeCity(std::min<size_t>(lines, 1'000'000));
+    for (size_t batch : batch_sizes) {
+      // Small batches are bounded in count: the rate is what is measured.
+      size_t per_run = std::min(lines, batch * (smoke ? 20 : 400));
+      std::string tag = fmt::format("roll {} lines, batch {}", lines, batch);
+      Figure& fl = res.Add("1 roll ingest", "fundledger " + tag, "lines/s");
+      Figure& rdb = res.Add("1 roll ingest", "raw RocksDB " + tag, "lines/s");
+      Figure& pgf = res.Add("1 roll ingest", "PostgreSQL " + tag, "lines/s");
+      for (int r = 0; r < runs; ++r) {
+        ResetPeakMemory();
+        fl.runs.push_back(IngestFundledger(*city, per_run, batch));
+        peak_mib = std::max(peak_mib, PeakMemoryMiB());
+        std::string rd = TempDir("rocksdb");
+        rdb.runs.push_back(IngestRocksDb(rd, per_run, batch, 203001 + r));
+        fs::remove_all(rd);
+        pgf.runs.push_back(IngestPostgres(pg, per_run, batch, 203001 + r));
+      }
+      res.ratios.push_back({"fundledger / raw RocksDB, " + tag, fl.median() / rdb.median(), ">= 0.5"});
+      res.ratios.push_back({"fundledger / PostgreSQL, " + tag, fl.median() / pgf.median(), ">= 10"});
+    }
+    if (lines == roll_sizes.front()) {
+      // 7. Store size per million entries.
+      uint64_t bytes = DirBytes(city->dir + "/store");
+      Figure& size = res.Add("7 footprint", "store bytes per million entries (roll ledger)", "MiB");
+      for (int r = 0; r < runs; ++r) size.runs.push_back(static_cast<double>(bytes) / (1 << 20) * 1e6 / static_cast<double>(city->ledger->log().size()));
+    }
+    // The whole roll in one batch, as the target states it.
+    Figure& whole = res.Add("1 roll ingest", fmt::format("fundledger whole roll of {} lines", lines), "seconds");
+    for (int r = 0; r < runs && (smoke || lines <= 1'000'000); ++r) {
+      auto start = Clock::now();
+      IngestFundledger(*city, lines, lines);
+      whole.runs.push_back(Seconds(start));
+    }
+    Check(city->ledger->Close(), "close");
+    fs::remove_all(city->dir);
+  }
+  Figure& peak = res.Add("7 footprint", "peak memory of the ledger during roll ingest", "MiB");
+  for (int r = 0; r < runs; ++r) peak.runs.push_back(peak_mib);
+  PQfinish(pg.conn);
+
+  // 3-6 over logs of many entries.
+  const std::vector<size_t> log_sizes = smoke ? std::vector<size_t>{20'000} : std::vector<size_t>{1'000'000, 10'000'000};
+  for (size_t n : log_sizes) {
+    fmt::print(stderr, "harness: a log of {} entries\n", n);
+    std::unique_ptr<City> log = MakeLog(n);
+    std::string tag = fmt::format("{} entries", n);
+    // 3. Full-chain verification vs raw SHA-256 over the same bytes.
+    Figure& verify = res.Add("3 verification", "verify chain, " + tag, "MB/s");
+    Figure& sha = res.Add("3 verification", "raw SHA-256 of the same entries, " + tag, "MB/s");
+    std::vector<Bytes> sample;
+    uint64_t bytes_total = 0;
+    Check(log->ledger->log().ScanEntries(0, n, [&](uint64_t, ByteView b) {
+      bytes_total += b.size();
+      if (sample.size() < 65536) sample.emplace_back(b.begin(), b.end());
+      return Status::Ok();
+    }), "scan");
+    for (int r = 0; r < runs; ++r) {
+      auto start = Clock::now();
+      VerifyReport v = VerifyChain(log->ledger->log(), {});
+      double s = Seconds(start);
+      if (!v.valid) std::exit(1);
+      verify.runs.push_back(static_cast<double>(bytes_total) / 1e6 / s);
+      start = Clock::now();
+      Hash acc{};
+      for (uint64_t i = 0; i < n; ++i) {
+        Hash h = HashLeaf(sample[i % sample.size()]);
+        acc[0] ^= h[0];
+      }
+      sha.runs.push_back(static_cast<double>(bytes_total) / 1e6 / Seconds(start));
+    }
+    res.ratios.push_back({"verification / raw SHA-256, " + tag, verify.median() / sha.median(), ">= 0.7"});
+    // 4. Projection rebuild.
+    Figure& rebuild = res.Add("4 rebuild", "rebuild projections by replay, " + tag, "entries/s");
+    for (int r = 0; r < runs; ++r) {
+      auto start = Clock::now();
+      RebuildReport rr = RebuildProjections(log->ledger->log(), {});
+      if (!rr.verify.valid) std::exit(1);
+      rebuild.runs.push_back(static_cast<double>(n) / Seconds(start));
+    }
+    // 5. Proofs in-process.
+    std::mt19937_64 rng(7);
+    const uint64_t size = log->ledger->log().size();
+    for (const char* kind : {"inclusion", "consistency"}) {
+      Figure& p50 = res.Add("5 proofs", fmt::format("{} proof p50 in-process, {}", kind, tag), "us");
+      Figure& p99 = res.Add("5 proofs", fmt::format("{} proof p99 in-process, {}", kind, tag), "us");
+      for (int r = 0; r < runs; ++r) {
+        std::vector<double> us;
+        for (int i = 0; i < (smoke ? 500 : 5000); ++i) {
+          auto start = Clock::now();
+          if (kind[0] == 'i') {
+            Check(log->ledger->log().ProveInclusion(rng() % size, size).status(), "inclusion");
+          } else {
+            Check(log->ledger->log().ProveConsistency(1 + rng() % (size - 1), size).status(), "consistency");
+          }
+          us.push_back(Seconds(start) * 1e6);
+        }
+        auto pc = Percentiles(us, {0.5, 0.99});
+        p50.runs.push_back(pc[0]);
+        p99.runs.push_back(pc[1]);
+      }
+    }
+    // 6. As-of balance queries.
+    Figure& asof50 = res.Add("6 as-of", "as-of balance p50, " + tag, "us");
+    Figure& asof99 = res.Add("6 as-of", "as-of balance p99, " + tag, "us");
+    for (int r = 0; r < runs; ++r) {
+      std::vector<double> us;
+      for (int i = 0; i < (smoke ? 500 : 5000); ++i) {
+        std::string account = FundAccount("F" + std::to_string(rng() % 100), "general");
+        auto start = Clock::now();
+        Check(Projections::BalanceAsOf(log->ledger->log(), account, rng() % size).status(), "as-of");
+        us.push_back(Seconds(start) * 1e6);
+      }
+      auto pc = Percentiles(us, {0.5, 0.99});
+      asof50.runs.push_back(pc[0]);
+      asof99.runs.push_back(pc[1]);
+    }
+    Figure& footprint = res.Add("7 footprint", "store bytes per million entries, " + tag, "MiB");
+    uint64_t store_bytes = DirBytes(log->dir + "/store");
+    for (int r = 0; r < runs; ++r) footprint.runs.push_back(static_cast<double>(store_bytes) / (1 << 20) * 1e6 / static_cast<double>(size));
+    Check(log->ledger->Close(), "close");
+
+    // 5 over HTTP, and 2: single posts over HTTP from a separate process.
+    std::string serve_out = log->dir + ".serve";
+    std::string token = Run(cli + " token add --data " + log->dir + " --actor bench.maker --role admin 2>/dev/null");
+    token = token.substr(token.rfind(' ') + 1);
+    token.erase(token.find_last_not_of("\n") + 1);
+    std::string pid = Run("sh -c '" + cli + " serve --data " + log->dir + " --listen 127.0.0.1:0 --quiet --public-log > " + serve_out +
+                          " 2>&1 & echo $!'");
+    pid.erase(pid.find_last_not_of(" \n") + 1);
+    int port = 0;
+    for (int i = 0; i < 600 && port == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::ifstream in(serve_out);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      size_t at = text.find("127.0.0.1:");
+      if (at != std::string::npos) port = std::stoi(text.substr(at + 10));
+    }
+    if (port == 0) {
+      fmt::print(stderr, "harness: the server did not start\n");
+      return 1;
+    }
+    int secs = 1;
+    Figure& http50 = res.Add("5 proofs", "inclusion proof p50 over HTTP, " + tag, "ms");
+    Figure& http99 = res.Add("5 proofs", "inclusion proof p99 over HTTP, " + tag, "ms");
+    for (int r = 0; r < runs; ++r) {
+      std::string line = Run(fmt::format("{} --port {} --token {} --connections 4 --seconds {} --kind inclusion --tree-size {} --tag p{}",
+                                         load, port, token, secs, size, r));
+      http50.runs.push_back(Field(line, "p50_ms"));
+      http99.runs.push_back(Field(line, "p99_ms"));
+    }
+    if (n == log_sizes.front()) {
+      for (int conns : smoke ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64}) {
+        Figure& rps = res.Add("2 HTTP posts", fmt::format("single posts, {} connections", conns), "req/s");
+        Figure& p50 = res.Add("2 HTTP posts", fmt::format("single posts p50, {} connections", conns), "ms");
+        Figure& p99 = res.Add("2 HTTP posts", fmt::format("single posts p99, {} connections", conns), "ms");
+        Figure& p999 = res.Add("2 HTTP posts", fmt::format("single posts p999, {} connections", conns), "ms");
+        for (int r = 0; r < runs; ++r) {
+          std::string line = Run(fmt::format("{} --port {} --token {} --connections {} --seconds {} --kind appropriation --fund F1 --tag h{}-{}",
+                                             load, port, token, conns, secs, conns, r));
+          rps.runs.push_back(Field(line, "req_per_s"));
+          p50.runs.push_back(Field(line, "p50_ms"));
+          p99.runs.push_back(Field(line, "p99_ms"));
+          p999.runs.push_back(Field(line, "p999_ms"));
+        }
+      }
+    }
+    Run("kill -TERM " + pid + "; sleep 1");
+    fs::remove_all(log->dir);
+    fs::remove(serve_out);
+  }
+
+  // Results.
+  json::object doc;
+  json::object facts;
+  for (const auto& [k, v] : res.facts) facts[k] = v;
+  doc["machine"] = std::move(facts);
+  json::array figures;
+  for (const Figure& f : res.figures) {
+    json::array runs_json;
+    for (double v : f.runs) runs_json.emplace_back(v);
+    figures.push_back(json::object{{"scenario", f.scenario}, {"name", f.name}, {"unit", f.unit}, {"median", f.median()},
+                                   {"min", f.min()}, {"max", f.max()}, {"runs", std::move(runs_json)}});
+  }
+  doc["figures"] = std::move(figures);
+  json::array ratios;
+  for (const Ratio& r : res.ratios) ratios.push_back(json::object{{"name", r.name}, {"value", r.value}, {"target", r.target}});
+  doc["ratios"] = std::move(ratios);
+  std::ofstream(out + ".json") << json::serialize(doc) << "\n";
+  std::ofstream md(out + ".md");
+  md << "# fundledger benchmarks (" << (smoke ? "smoke" : "full") << ")\n\n";
+  for (const auto& [k, v] : res.facts) md << "- " << k << ": " << v << "\n";
+  md << "\n| scenario | figure | median | min | max | unit |\n|---|---|---|---|---|---|\n";
+  for (const Figure& f : res.figures) {
+    md << fmt::format("| {} | {} | {:.6g} | {:.6g} | {:.6g} | {} |\n", f.scenario, f.name, f.median(), f.min(), f.max(), f.unit);
+  }
+  md << "\n| ratio (medians of this run) | value | target |\n|---|---|---|\n";
+  for (const Ratio& r : res.ratios) md << fmt::format("| {} | {:.3g} | {} |\n", r.name, r.value, r.target);
+  fmt::print("{}", std::string((std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(out + ".md"))), {}));
+  return 0;
+}
