@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "api/entry_json.h"
+#include "crypto/checkpoint.h"
 #include "ledger/events.h"
 
 namespace fundledger {
@@ -237,6 +238,27 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   } catch (const std::exception& e) {
     return Corruption(std::string("the report lacks a field: ") + e.what());
   }
+}
+
+Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir, const DisclosureScope& scope,
+                                    const std::string& schedule_item, uint64_t corrects_index, const NameLookup& names,
+                                    const Actor& actor, const std::string& idempotency_key) {
+  FL_ASSIGN_OR_RETURN(std::string note, ledger.log().LatestCheckpoint());
+  FL_ASSIGN_OR_RETURN(Checkpoint cp, OpenCheckpoint(note, ledger.log().verifier()));
+  FL_ASSIGN_OR_RETURN(DisclosureReport report, ComputeDisclosure(ledger.log(), cp.size, scope, names));
+  std::string text = DisclosureJson(report);
+  FL_ASSIGN_OR_RETURN(std::string sha, StoreDisclosureText(data_dir, text));  // before the entry that names it
+  fb::DisclosurePublishedT e;
+  e.organisation = report.organisation.empty() ? scope.id : report.organisation;
+  e.fund_id = scope.kind == "fund" ? scope.id : "";
+  e.period = scope.period;
+  e.schedule_item = schedule_item;
+  Bytes hash = *HexDecode(sha);
+  e.report_sha256.assign(hash.begin(), hash.end());
+  e.checkpoint_size = cp.size;
+  e.corrects_index = corrects_index;
+  FL_ASSIGN_OR_RETURN(AppendResult r, ledger.Submit(actor, idempotency_key, {e}));
+  return PublicationResult{r, sha, cp.size, report.entries.size()};
 }
 
 Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text) {

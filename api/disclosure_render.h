@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ledger/ledger.h"
 #include "projections/disclosure.h"
 
 namespace fundledger {
@@ -25,6 +26,18 @@ struct PublishedDisclosure {
 std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list, const std::string& origin,
                                const std::string& lang);
 const char* DisclosureVerifyScript();
+
+// Computes a report at the log's latest checkpoint, stores its text, and appends the
+// DisclosurePublished entry naming its hash. Returns the entry and the report's hash.
+struct PublicationResult {
+  AppendResult entry;
+  std::string sha256;
+  uint64_t checkpoint_size = 0;
+  size_t entries = 0;
+};
+Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir, const DisclosureScope& scope,
+                                    const std::string& schedule_item, uint64_t corrects_index, const NameLookup& names,
+                                    const Actor& actor, const std::string& idempotency_key);
 
 // Published report texts, content-addressed: <data dir>/disclosures/<sha256 hex>.json.
 Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text);  // -> sha hex

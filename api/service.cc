@@ -829,10 +829,6 @@ HttpResponse Service::PublishDisclosure(Context& c) {
       return ErrorResponse(Status(StatusCode::kPermissionDenied, "a charity publishes for its own organisation or funds only"));
     }
   }
-  Result<std::string> note = ledger_.log().LatestCheckpoint();
-  if (!note.ok()) return ErrorResponse(note.status());
-  Result<fundledger::Checkpoint> cp = OpenCheckpoint(*note, ledger_.log().verifier());
-  if (!cp.ok()) return ErrorResponse(cp.status());
   NameLookup names;
   if (recipients) {
     names = [this](const std::string& ben) -> std::optional<std::string> {
@@ -840,32 +836,17 @@ HttpResponse Service::PublishDisclosure(Context& c) {
       return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
     };
   }
-  Result<DisclosureReport> report = ComputeDisclosure(ledger_.log(), cp->size, scope, names);
-  if (!report.ok()) return ErrorResponse(report.status());
-  std::string text = DisclosureJson(*report);
-  Result<std::string> sha = StoreDisclosureText(options_.data_dir, text);  // before the entry that names it
-  if (!sha.ok()) return ErrorResponse(sha.status());
-  fb::DisclosurePublishedT e;
-  e.organisation = report->organisation.empty() ? scope.id : report->organisation;
-  e.fund_id = scope.kind == "fund" ? scope.id : "";
-  e.period = scope.period;
-  e.schedule_item = schedule;
-  Bytes hash = *HexDecode(*sha);
-  e.report_sha256 = std::vector<uint8_t>(hash.begin(), hash.end());
-  e.checkpoint_size = cp->size;
-  e.corrects_index = corrects;
-  Status fields = CheckEventFields(e);
-  if (!fields.ok()) return ErrorResponse(fields);
-  Result<AppendResult> r = ledger_.Submit(Actor{c.who.actor, c.who.role}, c.request.idempotency_key, {e});
+  Result<PublicationResult> r = fundledger::PublishDisclosure(ledger_, options_.data_dir, scope, schedule, corrects, names,
+                                                      Actor{c.who.actor, c.who.role}, c.request.idempotency_key);
   if (!r.ok()) return ErrorResponse(r.status());
   json::object out;
-  out["index"] = r->first_index;
-  out["replayed"] = r->replayed;
-  out["sha256"] = *sha;
-  out["checkpoint_size"] = cp->size;
-  out["entries"] = report->entries.size();
-  out["url"] = "/disclosures/" + std::to_string(r->first_index);
-  return JsonResponse(r->replayed ? 200 : 201, json::serialize(out));
+  out["index"] = r->entry.first_index;
+  out["replayed"] = r->entry.replayed;
+  out["sha256"] = r->sha256;
+  out["checkpoint_size"] = r->checkpoint_size;
+  out["entries"] = r->entries;
+  out["url"] = "/disclosures/" + std::to_string(r->entry.first_index);
+  return JsonResponse(r->entry.replayed ? 200 : 201, json::serialize(out));
 }
 
 HttpResponse Service::ListDisclosures(Context&) {
