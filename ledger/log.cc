@@ -681,6 +681,46 @@ Result<uint64_t> Log::IndexAtTime(int64_t timestamp_ms) const {
   return lo - 1;
 }
 
+namespace {
+
+class RocksNodeCursor final : public NodeCursor {
+ public:
+  RocksNodeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t level, uint64_t start)
+      : level_(level), next_(start), upper_(TreeKey(static_cast<uint8_t>(level + 1), 0)) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    ro.readahead_size = 1 << 20;
+    upper_slice_ = rocksdb::Slice(upper_);
+    ro.iterate_upper_bound = &upper_slice_;
+    it_.reset(db->NewIterator(ro, cf));
+    it_->Seek(TreeKey(level, start));
+  }
+  Result<Hash> Next() override {
+    std::string where = "tree node at level " + std::to_string(level_) + " index " + std::to_string(next_);
+    if (!it_->Valid()) return NotFound(where + " is missing");
+    std::string_view key(it_->key().data(), it_->key().size());
+    if (key != TreeKey(level_, next_)) return NotFound(where + " is missing");
+    Result<Hash> h = HashFromBytes(ToBytes(it_->value()));
+    if (!h.ok()) return Corruption(where + " is not 32 bytes");
+    it_->Next();
+    ++next_;
+    return h;
+  }
+
+ private:
+  uint8_t level_;
+  uint64_t next_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) const {
+  return std::make_unique<RocksNodeCursor>(db_.get(), tree_cf_, level, start);
+}
+
 Result<std::vector<Hash>> Log::ProveInclusion(uint64_t index, uint64_t size) const {
   if (size > this->size()) {
     return NotFound("size " + std::to_string(size) + " is beyond the log size " + std::to_string(this->size()));

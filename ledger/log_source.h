@@ -4,14 +4,25 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string_view>
 
 #include "crypto/merkle.h"
 
 namespace fundledger {
 
+// Reads the stored nodes of one tree level in index order (cheaper than one lookup each).
+class NodeCursor {
+ public:
+  virtual ~NodeCursor() = default;
+  // The next stored node; NotFound past the end.
+  virtual Result<Hash> Next() = 0;
+};
+
 class LogSource : public NodeReader {
  public:
+  // A cursor over level `level` from node `start`. The default reads node by node.
+  virtual std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const;
   virtual uint64_t size() const = 0;
   // Calls fn(index, bytes) for entries in [begin, end) in order; stops at the first error.
   virtual Status ScanEntries(uint64_t begin, uint64_t end,

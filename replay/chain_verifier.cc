@@ -82,6 +82,7 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].first <= begin) ++next_checkpoint;
   }
 
+  std::vector<std::unique_ptr<NodeCursor>> cursors(64);
   s = source.ScanEntries(begin, size, [&](uint64_t i, ByteView bytes) -> Status {
     Result<EntryView> e = DecodeEntry(bytes);
     if (!e.ok()) return fail(i, e.status().message());
@@ -108,7 +109,9 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     std::optional<Failure> tree_failure;
     frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
       if (!options.check_stored_tree || tree_failure) return;
-      Result<Hash> stored = source.ReadNode(level, index);
+      // Nodes of each level complete in index order: one sequential cursor per level.
+      if (!cursors[level]) cursors[level] = source.OpenNodeCursor(level, index);
+      Result<Hash> stored = cursors[level]->Next();
       if (!stored.ok() || *stored != h) {
         tree_failure = Failure{i, level == 0 ? "leaf hash does not match the stored tree"
                                              : "stored tree node (level " + std::to_string(level) +
