@@ -109,6 +109,9 @@ Status Log::OpenDb(bool create) {
   db_options.create_missing_column_families = !options_.read_only;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
+  // Bounds the write-ahead log kept alive by rarely written column families, and so the time
+  // an open after a crash spends replaying it (~1 s per 150 MiB on 2 cores).
+  db_options.max_total_wal_size = 128ull << 20;
   if (options_.env != nullptr) db_options.env = options_.env;
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
@@ -550,6 +553,13 @@ Status Log::Close() {
       wo.sync = true;
       status = FromRocks(db_->Write(wo, &batch), "cannot write the final checkpoint");
     }
+  }
+  if (db_ && !options_.read_only) {
+    // Every write is already durable in the write-ahead log; flushing it into tables here means
+    // the next open (each CLI command, each server start) has nothing to replay.
+    rocksdb::FlushOptions fo;
+    rocksdb::Status s = db_->Flush(fo, handles_);
+    if (status.ok()) status = FromRocks(s, "cannot flush the store on close");
   }
   if (db_) {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -87,6 +88,25 @@ TEST(Log, ReopenKeepsEntriesRootsAndProofs) {
   VerifyReport report = VerifyChain(*log, {});
   EXPECT_TRUE(report.valid) << report.reason;
   EXPECT_EQ(report.size, 161u);
+}
+
+TEST(Log, CloseLeavesNoWriteAheadLogToReplay) {
+  // Every CLI command and server start opens the store; a clean close flushes, so an open
+  // never replays writes that were already acknowledged and closed.
+  TempDir dir;
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path());
+    AppendMemos(*log, 50, "m");
+    ASSERT_TRUE(log->Close().ok());
+  }
+  uint64_t wal_bytes = 0;
+  for (const auto& file : std::filesystem::directory_iterator(StorePath(dir.path()))) {
+    if (file.path().extension() == ".log") wal_bytes += file.file_size();
+  }
+  EXPECT_EQ(wal_bytes, 0u);
+  std::unique_ptr<Log> log = OpenLog(dir.path());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->size(), 51u);
 }
 
 TEST(Log, EveryCheckpointVerifiesAndProofsCheckAgainstIt) {
