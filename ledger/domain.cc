@@ -843,7 +843,7 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
 
 Status Domain::Replay(const LogSource& source, uint64_t begin) {
   ApplyContext context;
-  return source.ScanEntries(begin, source.size(), [&](uint64_t i, ByteView bytes) { return ApplyCommitted(i, bytes, context); });
+  return ScanEntriesAhead(source, begin, source.size(), [&](uint64_t i, ByteView bytes, const Hash&) { return ApplyCommitted(i, bytes, context); });
 }
 
 Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,

@@ -33,3 +33,15 @@ class LogSource : public NodeReader {
 };
 
 }  // namespace fundledger
+
+namespace fundledger {
+
+// Like source.ScanEntries(begin, end, fn), but a second thread reads the next entries and
+// computes their leaf hashes while fn checks the current ones, so reading the store, hashing
+// entries and checking them overlap on two cores. fn(index, bytes, leaf hash) runs on
+// the calling thread, in index order; the first error from either side stops both. The source
+// must allow a concurrent ScanEntries beside its other const reads (Log and BundleSource do).
+Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
+                        const std::function<Status(uint64_t, ByteView, const Hash&)>& fn);
+
+}  // namespace fundledger

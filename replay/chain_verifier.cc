@@ -83,7 +83,7 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
   }
 
   std::vector<std::unique_ptr<NodeCursor>> cursors(64);
-  s = source.ScanEntries(begin, size, [&](uint64_t i, ByteView bytes) -> Status {
+  s = ScanEntriesAhead(source, begin, size, [&](uint64_t i, ByteView bytes, const Hash& leaf) -> Status {
     Result<EntryView> e = DecodeEntry(bytes);
     if (!e.ok()) return fail(i, e.status().message());
     if (e->index != i) return fail(i, "entry records index " + std::to_string(e->index));
@@ -105,7 +105,6 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     } else if (e->event_type == fb::EventType::Genesis) {
       return fail(i, "a Genesis entry appears after entry 0");
     }
-    Hash leaf = HashLeaf(bytes);
     std::optional<Failure> tree_failure;
     frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
       if (!options.check_stored_tree || tree_failure) return;

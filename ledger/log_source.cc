@@ -1,0 +1,125 @@
+#include "ledger/log_source.h"
+
+#include <cassert>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace fundledger {
+namespace {
+
+// Below this many entries a second thread costs more than it saves.
+constexpr uint64_t kMinEntriesAhead = 256;
+constexpr size_t kBatchBytes = 1 << 20;
+constexpr size_t kBatchEntries = 4096;
+constexpr size_t kBatchesAhead = 4;  // bounds memory: at most ~5 MiB read ahead
+
+// Entries copied out of the source, each 8-byte aligned: FlatBuffers decode them in place.
+struct Batch {
+  uint64_t first = 0;
+  std::vector<uint64_t> words;
+  std::vector<std::pair<size_t, size_t>> spans;  // (word offset, byte length) per entry
+  std::vector<Hash> leaves;                      // RFC 9162 leaf hash per entry
+
+  void Add(ByteView bytes) {
+    leaves.push_back(HashLeaf(bytes));
+    size_t offset = words.size();
+    words.resize(offset + (bytes.size() + 7) / 8);
+    if (!bytes.empty()) std::memcpy(words.data() + offset, bytes.data(), bytes.size());
+    spans.emplace_back(offset, bytes.size());
+  }
+  ByteView Entry(size_t i) const {
+    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first), spans[i].second);
+  }
+};
+
+// The hand-off between the reading thread and the caller's.
+class BatchQueue {
+ public:
+  // Reader side: false when the caller has stopped and the batch is not wanted.
+  bool Push(Batch batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return stopped_ || batches_.size() < kBatchesAhead; });
+    if (stopped_) return false;
+    batches_.push_back(std::move(batch));
+    not_empty_.notify_one();
+    return true;
+  }
+  void Finish(Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    reader_status_ = std::move(status);
+    not_empty_.notify_one();
+  }
+  // Caller side: the next batch, or nothing once the reader has finished and all is taken.
+  std::optional<Batch> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return finished_ || !batches_.empty(); });
+    if (batches_.empty()) return std::nullopt;
+    Batch b = std::move(batches_.front());
+    batches_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    not_full_.notify_one();
+  }
+  Status reader_status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reader_status_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Batch> batches_;
+  bool finished_ = false, stopped_ = false;
+  Status reader_status_;
+};
+
+}  // namespace
+
+Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
+                        const std::function<Status(uint64_t, ByteView, const Hash&)>& fn) {
+  if (end <= begin || end - begin < kMinEntriesAhead) {
+    return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) { return fn(i, bytes, HashLeaf(bytes)); });
+  }
+  BatchQueue queue;
+  std::thread reader([&] {
+    Batch batch;
+    batch.first = begin;
+    Status s = source.ScanEntries(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
+      assert(index == batch.first + batch.spans.size());
+      batch.Add(bytes);
+      if (batch.spans.size() >= kBatchEntries || batch.words.size() * 8 >= kBatchBytes) {
+        uint64_t next = index + 1;
+        if (!queue.Push(std::move(batch))) return Internal("scan stopped by its reader");
+        batch = Batch{};
+        batch.first = next;
+      }
+      return Status::Ok();
+    });
+    // The entries read before an error still go to fn, so the caller sees where the error is.
+    if (!batch.spans.empty() && !queue.Push(std::move(batch)) && s.ok()) s = Internal("scan stopped by its reader");
+    queue.Finish(std::move(s));
+  });
+  Status status;
+  while (std::optional<Batch> batch = queue.Pop()) {
+    for (size_t i = 0; i < batch->spans.size() && status.ok(); ++i) {
+      status = fn(batch->first + i, batch->Entry(i), batch->leaves[i]);
+    }
+    if (!status.ok()) break;
+  }
+  queue.Stop();
+  reader.join();
+  if (!status.ok()) return status;  // the caller's error, not the reader's "stopped"
+  return queue.reader_status();
+}
+
+}  // namespace fundledger
