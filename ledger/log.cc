@@ -121,9 +121,9 @@ Status Log::OpenDb(bool create) {
                            kIdempotencyColumn, kMetaColumn, kCheckpointsColumn,
                            kProjectionsColumn, kVaultColumn}) {
     cfs.emplace_back(name, cf_options);
+    // Tree nodes are hashes: they never compress, so trying costs ingest and verification time.
+    if (std::string_view(name) == kTreeColumn) cfs.back().options.compression = rocksdb::kNoCompression;
   }
-  // Tree nodes are hashes: they never compress, so trying costs ingest and verification time.
-  cfs[2].options.compression = rocksdb::kNoCompression;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s =
       options_.read_only
@@ -711,14 +711,13 @@ class RocksNodeCursor final : public NodeCursor {
   Result<Hash> Next() override {
     auto where = [&] { return "tree node at level " + std::to_string(level_) + " index " + std::to_string(next_); };
     if (!it_->Valid()) return NotFound(where() + " is missing");
-    rocksdb::Slice key = it_->key();
-    if (key.size() != 9 || static_cast<uint8_t>(key[0]) != level_ ||
-        GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 1)) != next_) {
+    // TreeKey fits std::string's inline buffer: no allocation.
+    if (std::string_view(it_->key().data(), it_->key().size()) != TreeKey(level_, next_)) {
       return NotFound(where() + " is missing");
     }
     rocksdb::Slice value = it_->value();
     if (value.size() != kHashBytes) return Corruption(where() + " is not 32 bytes");
-    Hash h;
+    Hash h;  // copied directly, not through HashFromBytes: this runs once per node verified
     std::memcpy(h.data(), value.data(), kHashBytes);
     it_->Next();
     ++next_;

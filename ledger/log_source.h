@@ -32,10 +32,6 @@ class LogSource : public NodeReader {
       const std::function<Status(uint64_t, std::string_view)>& fn) const = 0;
 };
 
-}  // namespace fundledger
-
-namespace fundledger {
-
 // Like source.ScanEntries(begin, end, fn), but a second thread reads the next entries and
 // computes their leaf hashes while fn checks the current ones, so reading the store, hashing
 // entries and checking them overlap on two cores. fn(index, bytes, leaf hash) runs on
