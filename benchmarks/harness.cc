@@ -4,6 +4,7 @@
 //
 //   bench_harness --out benchmarks/results/2026-11-22-host --pg "host=127.0.0.1 port=5433 ..."
 //                 --cli build/release/api/fundledger --load build/release/benchmarks/http_load [--smoke]
+//                 [--rolls 100000,1000000] [--logs 1000000,10000000]   (0 skips that part)
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fmt/core.h>
@@ -344,7 +345,16 @@ int main(int argc, char** argv) {
   app.add_option("--load", load, "the http_load binary")->required();
   app.add_option("--runs", runs, "runs per figure (>= 5)")->check(CLI::Range(5, 100));
   app.add_flag("--smoke", smoke, "tiny sizes: the harness works, the numbers mean little");
+  std::vector<size_t> rolls_opt, logs_opt;
+  app.add_option("--rolls", rolls_opt, "roll sizes in lines for scenario 1 (0: skip it)")->delimiter(',');
+  app.add_option("--logs", logs_opt, "log sizes in entries for scenarios 2-6 (0: skip them)")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
+  // A size of 0 given alone skips that part: profiling one scenario need not run the others.
+  auto sizes = [](std::vector<size_t> given, std::vector<size_t> dflt) {
+    if (given.empty()) return dflt;
+    given.erase(std::remove(given.begin(), given.end(), 0), given.end());
+    return given;
+  };
 
   Results res;
   utsname u{};
@@ -366,18 +376,20 @@ int main(int argc, char** argv) {
   }
 
   // 1. Monthly roll ingest.
-  const std::vector<size_t> roll_sizes = smoke ? std::vector<size_t>{2000} : std::vector<size_t>{100'000, 1'000'000};
+  const std::vector<size_t> roll_sizes = sizes(rolls_opt, smoke ? std::vector<size_t>{2000} : std::vector<size_t>{100'000, 1'000'000});
   const std::vector<size_t> batch_sizes = smoke ? std::vector<size_t>{1, 64, 2000} : std::vector<size_t>{1, 64, 1024, 8192};
   Pg pg;
-  pg.conn = PQconnectdb(pg_conninfo.c_str());
-  if (PQstatus(pg.conn) != CONNECTION_OK) {
-    fmt::print(stderr, "harness: cannot connect to PostgreSQL: {}", PQerrorMessage(pg.conn));
-    return 1;
+  if (!roll_sizes.empty()) {
+    pg.conn = PQconnectdb(pg_conninfo.c_str());
+    if (PQstatus(pg.conn) != CONNECTION_OK) {
+      fmt::print(stderr, "harness: cannot connect to PostgreSQL: {}", PQerrorMessage(pg.conn));
+      return 1;
+    }
+    pg.Exec("SET synchronous_commit = on");
+    pg.Exec("DROP TABLE IF EXISTS entries, balances");
+    pg.Exec("CREATE TABLE entries (idx bigint PRIMARY KEY, prev_hash bytea NOT NULL, leaf_hash bytea NOT NULL, body text NOT NULL)");
+    pg.Exec("CREATE TABLE balances (account text PRIMARY KEY, posted bigint NOT NULL)");
   }
-  pg.Exec("SET synchronous_commit = on");
-  pg.Exec("DROP TABLE IF EXISTS entries, balances");
-  pg.Exec("CREATE TABLE entries (idx bigint PRIMARY KEY, prev_hash bytea NOT NULL, leaf_hash bytea NOT NULL, body text NOT NULL)");
-  pg.Exec("CREATE TABLE balances (account text PRIMARY KEY, posted bigint NOT NULL)");
   double peak_mib = 0;
   for (size_t lines : roll_sizes) {
     fmt::print(stderr, "harness: roll ingest, {} lines\n", lines);
@@ -417,12 +429,14 @@ int main(int argc, char** argv) {
     Check(city->ledger->Close(), "close");
     fs::remove_all(city->dir);
   }
-  Figure& peak = res.Add("7 footprint", "peak memory of the ledger during roll ingest", "MiB");
-  for (int r = 0; r < runs; ++r) peak.runs.push_back(peak_mib);
-  PQfinish(pg.conn);
+  if (!roll_sizes.empty()) {
+    Figure& peak = res.Add("7 footprint", "peak memory of the ledger during roll ingest", "MiB");
+    for (int r = 0; r < runs; ++r) peak.runs.push_back(peak_mib);
+  }
+  if (pg.conn != nullptr) PQfinish(pg.conn);
 
   // 3-6 over logs of many entries.
-  const std::vector<size_t> log_sizes = smoke ? std::vector<size_t>{20'000} : std::vector<size_t>{1'000'000, 10'000'000};
+  const std::vector<size_t> log_sizes = sizes(logs_opt, smoke ? std::vector<size_t>{20'000} : std::vector<size_t>{1'000'000, 10'000'000});
   for (size_t n : log_sizes) {
     fmt::print(stderr, "harness: a log of {} entries\n", n);
     std::unique_ptr<City> log = MakeLog(n);

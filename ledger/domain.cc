@@ -843,7 +843,20 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
 
 Status Domain::Replay(const LogSource& source, uint64_t begin) {
   ApplyContext context;
-  return ScanEntriesAhead(source, begin, source.size(), [&](uint64_t i, ByteView bytes, const Hash&) { return ApplyCommitted(i, bytes, context); });
+  BeginReplay();
+  Status s = ScanEntriesAhead(source, begin, source.size(), [&](uint64_t i, ByteView bytes, const Hash&) { return ApplyCommitted(i, bytes, context); });
+  EndReplay(context);
+  return s;
+}
+
+void Domain::BeginReplay() {
+  std::unique_lock lock(mu_);
+  for (EntryObserver* o : observers_) o->OnReplayBegin();
+}
+
+void Domain::EndReplay(ApplyContext& context) {
+  std::unique_lock lock(mu_);
+  for (EntryObserver* o : observers_) o->OnReplayEnd(context);
 }
 
 Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,

@@ -38,6 +38,10 @@ class Domain final : public CommitHook {
   Status ApplyCommitted(uint64_t index, ByteView entry_bytes, ApplyContext& context);
   // Replays the entries of `source` from `begin` on; used on open (after a snapshot, if any).
   Status Replay(const LogSource& source, uint64_t begin = 0);
+  // Bracket a run of ApplyCommitted calls made outside Replay (rebuild): observers may defer
+  // work to the end. Every BeginReplay needs its EndReplay before the next Stage.
+  void BeginReplay();
+  void EndReplay(ApplyContext& context);
 
   // The whole state as bytes, and back (snapshots). Load replaces the state.
   std::string SaveState() const;

@@ -81,6 +81,10 @@ class EntryObserver {
  public:
   virtual ~EntryObserver() = default;
   virtual void OnApplied(const AppliedEntry& entry, ApplyContext& context) = 0;
+  // A replay (many committed entries, nothing to roll back) starts and ends: an observer may
+  // defer work that only its end result needs. OnReplayEnd may write through `context.sink`.
+  virtual void OnReplayBegin() {}
+  virtual void OnReplayEnd(ApplyContext& /*context*/) {}
 };
 
 }  // namespace fundledger

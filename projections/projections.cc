@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 
+#include <cassert>
 #include <cstring>
 #include <mutex>
 
@@ -38,8 +39,11 @@ constexpr char kDigestKey[] = "digest";
 }  // namespace
 
 void Projections::Digest::Add(std::string_view key, std::string_view value, bool subtract) {
-  Sha256 h;
-  Hash d = h.Update(AsBytes(key)).Update(uint8_t{0}).Update(AsBytes(value)).Finish();
+  thread_local std::string row;  // key || 0 || value, hashed in one call with a reused context
+  row.assign(key);
+  row.push_back('\0');
+  row.append(value);
+  Hash d = Sha256::Digest(AsBytes(row));
   uint64_t x[4];
   for (int i = 0; i < 4; ++i) x[i] = GetBigEndian64(d.data() + 8 * (3 - i));  // little-endian limbs
   unsigned __int128 carry = 0;
@@ -68,10 +72,43 @@ Hash Projections::Digest::Bytes32() const {
 }
 
 void Projections::PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value,
-                         const std::string& value) {
-  if (!old_value.empty()) digest_.Add(key, old_value, /*subtract=*/true);
-  digest_.Add(key, value, /*subtract=*/false);
+                         const std::string& value, bool in_place) {
+  if (!(replaying_ && in_place)) {
+    if (!old_value.empty()) digest_.Add(key, old_value, /*subtract=*/true);
+    digest_.Add(key, value, /*subtract=*/false);
+  }
   if (ctx.sink != nullptr) ctx.sink->Put(key, value);
+}
+
+void Projections::DigestInPlaceRows(bool subtract) {
+  for (const auto& [account, b] : balances_) digest_.Add("b/" + account, Encode(b), subtract);
+  for (const auto& [ben, rows] : paid_) {
+    for (const auto& [sub, p] : rows) digest_.Add("p/" + ben + "/" + sub, Encode(p), subtract);
+  }
+  for (const auto& [key, r] : regions_) digest_.Add(key, Encode(r), subtract);
+}
+
+void Projections::PutDigestRow(ApplyContext& ctx) const {
+  if (ctx.sink == nullptr) return;
+  Hash d = digest_.Bytes32();
+  std::string value(reinterpret_cast<const char*>(d.data()), d.size());
+  value += Pack({static_cast<int64_t>(digest_.rows)});
+  ctx.sink->Put(kDigestKey, value);
+}
+
+void Projections::OnReplayBegin() {
+  std::unique_lock lock(mu_);
+  assert(!replaying_);
+  DigestInPlaceRows(/*subtract=*/true);  // rows loaded from a snapshot: added back at the end
+  replaying_ = true;
+}
+
+void Projections::OnReplayEnd(ApplyContext& ctx) {
+  std::unique_lock lock(mu_);
+  assert(replaying_);
+  replaying_ = false;
+  DigestInPlaceRows(/*subtract=*/false);
+  PutDigestRow(ctx);
 }
 
 void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
@@ -98,11 +135,11 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance& b = balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
-    PutRow(ctx, "b/" + p.account, existed ? Encode(old) : "", Encode(b));
+    PutRow(ctx, "b/" + p.account, existed ? Encode(old) : "", Encode(b), /*in_place=*/true);
     touched[p.account] = b;
     wrote = true;
   }
-  for (const auto& [account, b] : touched) PutRow(ctx, HistoryKey(account, entry.index), "", Encode(b));
+  for (const auto& [account, b] : touched) PutRow(ctx, HistoryKey(account, entry.index), "", Encode(b), /*in_place=*/false);
 
   for (const PaymentEffect& e : entry.payments) {
     std::string sub = e.program + "/" + std::to_string(e.period);
@@ -114,7 +151,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     PaidTotal& p = person[sub];
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
-    PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p));
+    PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p), /*in_place=*/true);
 
     std::string rkey = "r/" + e.program + "/" + std::to_string(e.period) + "/" + e.region;
     auto rit = regions_.find(rkey);
@@ -125,7 +162,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     r.lines += e.lines_delta;
     if (p_old.lines <= 0 && p.lines > 0) r.beneficiaries++;
     if (p_old.lines > 0 && p.lines <= 0) r.beneficiaries--;
-    PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r));
+    PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r), /*in_place=*/true);
     if (ctx.undo != nullptr) {
       ctx.undo->Push([this, ben = e.beneficiary, sub, p_old, p_existed, rkey, r_old, r_existed] {
         if (p_existed) {
@@ -143,16 +180,12 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     }
     wrote = true;
   }
-  if (wrote && ctx.sink != nullptr) {
-    Hash d = digest_.Bytes32();
-    std::string value(reinterpret_cast<const char*>(d.data()), d.size());
-    value += Pack({static_cast<int64_t>(digest_.rows)});
-    ctx.sink->Put(kDigestKey, value);
-  }
+  if (wrote && !replaying_) PutDigestRow(ctx);
 }
 
 std::string Projections::SaveState() const {
   std::shared_lock lock(mu_);
+  assert(!replaying_);
   BinaryWriter w;
   for (uint64_t limb : digest_.limbs) w.U64(limb);
   w.U64(digest_.rows);
@@ -223,11 +256,13 @@ Status Projections::LoadState(std::string_view bytes) {
 
 Hash Projections::digest() const {
   std::shared_lock lock(mu_);
+  assert(!replaying_);
   return digest_.Bytes32();
 }
 
 uint64_t Projections::rows() const {
   std::shared_lock lock(mu_);
+  assert(!replaying_);
   return digest_.rows;
 }
 

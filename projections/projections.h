@@ -41,6 +41,10 @@ struct RegionTotal {
 class Projections final : public EntryObserver {
  public:
   void OnApplied(const AppliedEntry& entry, ApplyContext& context) override;
+  // During a replay the digest leaves out the rows that change in place (b/, p/, r/) and adds
+  // their final values at the end: one hash per row instead of two per change.
+  void OnReplayBegin() override;
+  void OnReplayEnd(ApplyContext& context) override;
 
   Hash digest() const;
   uint64_t rows() const;
@@ -69,7 +73,11 @@ class Projections final : public EntryObserver {
     void Add(std::string_view key, std::string_view value, bool subtract);
     Hash Bytes32() const;
   };
-  void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value, const std::string& value);
+  // `in_place`: a row that changes in place (b/, p/, r/), as opposed to the add-only history.
+  void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value, const std::string& value, bool in_place);
+  // Adds (or subtracts) every in-place row, as held in memory, to the digest.
+  void DigestInPlaceRows(bool subtract);
+  void PutDigestRow(ApplyContext& ctx) const;
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Balance> balances_;
@@ -77,6 +85,7 @@ class Projections final : public EntryObserver {
   std::unordered_map<std::string, std::map<std::string, PaidTotal>> paid_;
   std::unordered_map<std::string, RegionTotal> regions_;  // key: r/... row key
   Digest digest_;
+  bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
 };
 
 // Registers `projections` as an observer of the ledger and makes the open fail when the rows

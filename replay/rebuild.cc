@@ -40,7 +40,9 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
     report.applied = i + 1;
     return Status::Ok();
   };
+  domain.BeginReplay();
   report.verify = VerifyChain(source, verify);
+  domain.EndReplay(context);
   report.digest = projections.digest();
   report.rows = projections.rows();
   report.fund_balances = projections.BalancesWithPrefix("fund/");
