@@ -453,6 +453,44 @@ class Applier {
       undo_->Push([&map, key, old = it->second] { map[key] = old; });
     }
   }
+  // Undo for one batch that copies no lines: its header and line count come back, lines
+  // added since are dropped. Changes to the states of existing lines need their own steps.
+  void SaveBatchHeader(const std::string& id) {
+    if (undo_ == nullptr) return;
+    auto it = s_.batches.find(id);
+    if (it == s_.batches.end()) {
+      undo_->Push([this, id] { s_.batches.erase(id); });
+      return;
+    }
+    BatchState& b = it->second;  // std::map: the reference outlives later inserts
+    BatchState header;
+    header.maker = b.maker;
+    header.fund = b.fund;
+    header.bucket = b.bucket;
+    header.period = b.period;
+    header.prepared_index = b.prepared_index;
+    header.decided_index = b.decided_index;
+    header.status = b.status;
+    header.total_fen = b.total_fen;
+    header.chunks = b.chunks;
+    header.chunks_seen = b.chunks_seen;
+    undo_->Push([&b, header = std::move(header), n = b.lines.size()]() mutable {
+      for (size_t i = n; i < b.lines.size(); ++i) b.line_pos.erase(b.lines[i].line_no);
+      b.lines.resize(n);
+      header.lines = std::move(b.lines);
+      header.line_pos = std::move(b.line_pos);
+      b = std::move(header);
+    });
+  }
+  void SaveLineStates(BatchState& b) {
+    if (undo_ == nullptr) return;
+    std::vector<LineState> old;
+    old.reserve(b.lines.size());
+    for (const BatchLine& l : b.lines) old.push_back(l.state);
+    undo_->Push([&b, old = std::move(old)] {
+      for (size_t i = 0; i < old.size() && i < b.lines.size(); ++i) b.lines[i].state = old[i];
+    });
+  }
   template <typename Set, typename Value>
   void Insert(Set& set, const Value& v) {
     if (set.insert(v).second && undo_ != nullptr) undo_->Push([&set, v] { set.erase(v); });
@@ -599,7 +637,13 @@ class Applier {
     Reversible();
   }
   void operator()(const fb::DisbursementBatchPreparedT& e) {
-    Save(s_.batches, e.batch_id);
+    // A first chunk over an existing batch (only in an imported log) replaces its lines.
+    bool replaces = e.chunk == 0 && s_.batches.count(e.batch_id);
+    if (replaces) {
+      Save(s_.batches, e.batch_id);
+    } else {
+      SaveBatchHeader(e.batch_id);
+    }
     BatchState& b = s_.batches[e.batch_id];
     if (e.chunk == 0) {
       b = BatchState{};
@@ -629,8 +673,9 @@ class Applier {
     Post(FundAccount(e.fund_id, e.bucket), 0, total);
   }
   void operator()(const fb::DisbursementBatchApprovedT& e) {
-    Save(s_.batches, e.batch_id);
+    SaveBatchHeader(e.batch_id);
     BatchState& b = s_.batches[e.batch_id];
+    SaveLineStates(b);
     b.status = BatchStatus::kApproved;
     b.decided_index = m_.index;
     std::string fund = FundAccount(b.fund, b.bucket);
@@ -642,8 +687,9 @@ class Applier {
     }
   }
   void operator()(const fb::DisbursementBatchRejectedT& e) {
-    Save(s_.batches, e.batch_id);
+    SaveBatchHeader(e.batch_id);
     BatchState& b = s_.batches[e.batch_id];
+    SaveLineStates(b);
     b.status = BatchStatus::kRejected;
     b.decided_index = m_.index;
     Post(FundAccount(b.fund, b.bucket), 0, -b.total_fen);
@@ -657,7 +703,7 @@ class Applier {
     }
   }
   void operator()(const fb::PaymentReturnedT& e) {
-    Save(s_.batches, e.batch_id);
+    SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
     BatchState& b = s_.batches[e.batch_id];
     const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
     Move(BeneficiaryAccount(l.beneficiary), FundAccount(b.fund, b.bucket), l.amount_fen);
@@ -665,7 +711,7 @@ class Applier {
     SetLineState(e.batch_id, e.line_no, LineState::kReturned);
   }
   void operator()(const fb::PaymentReissuedT& e) {
-    Save(s_.batches, e.batch_id);
+    SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
     BatchState& b = s_.batches[e.batch_id];
     const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
     Move(FundAccount(b.fund, b.bucket), BeneficiaryAccount(l.beneficiary), l.amount_fen);
@@ -677,7 +723,7 @@ class Applier {
     TouchBucket(e.fund_id, e.bucket);
     Move(BeneficiaryAccount(e.beneficiary_id), FundAccount(e.fund_id, e.bucket), e.amount_fen);
     if (!e.batch_id.empty()) {
-      Save(s_.batches, e.batch_id);
+      SaveBatchHeader(e.batch_id);
       BatchState& b = s_.batches[e.batch_id];
       auto pos = b.line_pos.find(e.line_no);
       if (pos != b.line_pos.end()) {

@@ -325,6 +325,37 @@ TEST_F(Rules, AMultiEntrySubmissionIsAllOrNothing) {
   ExpectInvariants();
 }
 
+TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
+  Register("B2");
+  Enroll("B2", "dibao", 104500);
+  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}, {2, "B2", "dibao", 202503, 104500}}));
+  std::string before = ledger_->domain().SaveState();
+  fb::DisbursementBatchApprovedT ok;
+  ok.batch_id = "R1";
+  fb::PaymentReturnedT ret;
+  ret.batch_id = "R1";
+  ret.line_no = 2;
+  ret.reason = "closed account";
+  fb::ExpensedT x;  // fails: the fund cannot pay it, so the approval and the return roll back
+  x.fund_id = "F-SUB";
+  x.bucket = "general";
+  x.payee = "p";
+  x.purpose = "general";
+  x.amount_fen = 1'000'000'000;
+  x.document = "inv";
+  Rejects(Do({ok, ret, x}, kChecker), "insufficient_funds");
+  EXPECT_TRUE(ledger_->domain().SaveState() == before) << "the batch kept changes of a rejected submission";
+  ledger_->domain().Read([](const DomainState& s) {
+    const BatchState& b = s.batches.at("R1");
+    EXPECT_EQ(b.status, BatchStatus::kPrepared);
+    EXPECT_EQ(b.lines.size(), 2u);
+    EXPECT_EQ(b.lines[1].state, LineState::kPending);
+    return 0;
+  });
+  Ok(Approve("R1"));
+  ExpectInvariants();
+}
+
 TEST_F(Rules, ReversalHappensOnceAndRestoresBalances) {
   OpenFund("F-R", FundKind::subsidy, {});
   Appropriate("F-R", "general", 5000);
