@@ -779,16 +779,30 @@ class Applier {
   AppliedEntry& applied_;
 };
 
+// Collects one submission's projection rows and, once its rules passed, writes them to the
+// WriteBatch in key order, the last value of a key only: a row that changes with every line
+// (a fund's balance, a region's total) is written once, and the memtable takes ascending keys.
 class BatchSink final : public KeyValueSink {
  public:
   BatchSink(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf) : batch_(batch), cf_(cf) {}
-  void Put(std::string_view key, std::string_view value) override {
-    batch_.Put(cf_, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  void Put(std::string_view key, std::string_view value) override { rows_.emplace_back(key, value); }
+  void Flush() {
+    std::vector<uint32_t> order(rows_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Stable: of the rows with one key, the last written stays last.
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return rows_[a].first < rows_[b].first; });
+    for (size_t i = 0; i < order.size(); ++i) {
+      const auto& [key, value] = rows_[order[i]];
+      if (i + 1 < order.size() && rows_[order[i + 1]].first == key) continue;
+      batch_.Put(cf_, key, value);
+    }
+    rows_.clear();
   }
 
  private:
   rocksdb::WriteBatch& batch_;
   rocksdb::ColumnFamilyHandle* cf_;
+  std::vector<std::pair<std::string, std::string>> rows_;
 };
 
 }  // namespace
@@ -956,6 +970,7 @@ Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t
     }
     k += span;
   }
+  sink.Flush();
   return Status::Ok();
 }
 
