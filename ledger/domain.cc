@@ -921,6 +921,8 @@ void Domain::EndReplay(ApplyContext& context) {
 
 Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
                      rocksdb::WriteBatch& batch) {
+  const auto* decoded = std::any_cast<std::vector<DomainEvent>>(&submission.decoded);
+  if (decoded != nullptr && decoded->size() == submission.entries.size()) return StageEvents(submission, *decoded, first_index, timestamp_ms, batch);
   std::vector<DomainEvent> events;
   events.reserve(submission.entries.size());
   for (size_t k = 0; k < submission.entries.size(); ++k) {
@@ -935,7 +937,12 @@ Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t
     if (!fields.ok()) return fields.line() == 0 ? fields.WithLine(k + 1) : fields;
     events.push_back(std::move(ev).value());
   }
+  return StageEvents(submission, events, first_index, timestamp_ms, batch);
+}
 
+Status Domain::StageEvents(const Submission& submission, const std::vector<DomainEvent>& events, uint64_t first_index,
+                           int64_t timestamp_ms, rocksdb::WriteBatch& batch) {
+  assert(events.size() == submission.entries.size());
   std::unique_lock lock(mu_);
   BatchSink sink(batch, projections_cf_);
   ApplyContext context{projections_cf_ != nullptr ? &sink : nullptr, &undo_};

@@ -61,6 +61,9 @@ class Domain final : public CommitHook {
 
  private:
   void Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context);
+  // Stage's second half: rules and application of decoded, field-checked events.
+  Status StageEvents(const Submission& submission, const std::vector<DomainEvent>& events, uint64_t first_index,
+                     int64_t timestamp_ms, rocksdb::WriteBatch& batch);
 
   std::vector<EntryObserver*> observers_;
   rocksdb::ColumnFamilyHandle* projections_cf_;

@@ -60,6 +60,7 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
     if (!fields.ok()) return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
     submission.entries.push_back(NewEntry{actor.name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
   }
+  submission.decoded = std::move(events);  // the payloads were encoded from these, just now
   return log_->Append(std::move(submission));
 }
 

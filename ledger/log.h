@@ -25,6 +25,7 @@
 //   std::string note = *(*log)->LatestCheckpoint();
 #pragma once
 
+#include <any>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -102,6 +103,9 @@ struct Submission {
   std::string idempotency_key;  // empty: no idempotency
   std::vector<NewEntry> entries;
   std::vector<VaultWrite> vault;  // not part of the log, nor of the idempotency digest
+  // The commit hook's decoded form of `entries`, when the submitter built the payloads from it
+  // (the domain's events, already field-checked): spares a decode on the writer thread.
+  std::any decoded;
 };
 
 // The domain's part in a commit, called on the writer thread only. Stage validates one
