@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -49,18 +50,19 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(ByteView seed) {
       len != kEd25519PublicKeyBytes) {
     return Internal("could not derive the Ed25519 public key");
   }
+  key.pkey_ = std::shared_ptr<EVP_PKEY>(pkey.release(), PkeyFree());
   return key;
 }
 
 Ed25519PrivateKey::~Ed25519PrivateKey() { OPENSSL_cleanse(seed_.data(), seed_.size()); }
 
 Ed25519Signature Ed25519PrivateKey::Sign(ByteView message) const {
-  PkeyPtr pkey = PrivatePkey(seed_);
+  assert(pkey_ != nullptr);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   Ed25519Signature sig;
   size_t len = sig.size();
   // A failure here means a broken OpenSSL or memory exhaustion: nothing sensible to return.
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+  if (!pkey_ || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
       len != sig.size()) {
     std::abort();

@@ -9,8 +9,11 @@
 #pragma once
 
 #include <array>
+#include <memory>
 
 #include "crypto/encoding.h"
+
+using EVP_PKEY = struct evp_pkey_st;
 
 namespace fundledger {
 
@@ -39,6 +42,10 @@ class Ed25519PrivateKey {
   Ed25519PrivateKey() = default;
   std::array<uint8_t, kEd25519SeedBytes> seed_{};
   Ed25519PublicKey public_key_{};
+  // OpenSSL's form of the key, built once: building it derives the public key (a scalar
+  // multiplication), which would double the cost of every signature. Shared by copies; OpenSSL
+  // allows concurrent signing with one key.
+  std::shared_ptr<EVP_PKEY> pkey_;
 };
 
 Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes);
