@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/sha256.h"
+#include "ledger/string_map.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
 
@@ -136,10 +137,10 @@ struct DomainState {
   std::map<std::string, BeneficiaryState> beneficiaries;
   std::map<std::string, std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
   std::map<std::string, std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
-  std::unordered_map<std::string, Balance> balances;               // account -> balance
+  StringMap<Balance> balances;                                      // account -> balance
   std::map<std::string, BatchState> batches;
-  std::unordered_map<std::string, PaymentSlot> paid;               // slot key -> live line
-  std::unordered_map<std::string, std::string> commitments;        // id commitment hex -> beneficiary
+  StringMap<PaymentSlot> paid;                                      // slot key -> live line
+  StringMap<std::string> commitments;                               // id commitment hex -> beneficiary
   std::unordered_map<uint64_t, std::vector<Posting>> reversible;   // entry index -> its postings
   std::set<uint64_t> reversed;                                     // entries already reversed
   std::set<std::string> erased_subjects;

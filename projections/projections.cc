@@ -118,7 +118,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     ctx.undo->Push([this, saved = digest_] { digest_ = saved; });
   }
   bool wrote = false;
-  std::unordered_map<std::string, Balance> touched;  // account -> balance after this entry
+  StringMap<Balance> touched;  // account -> balance after this entry
   for (const Posting& p : entry.postings) {
     auto it = balances_.find(p.account);
     bool existed = it != balances_.end();
@@ -223,13 +223,13 @@ Status Projections::LoadState(std::string_view bytes) {
   Digest digest;
   for (uint64_t& limb : digest.limbs) limb = r.U64();
   digest.rows = r.U64();
-  std::unordered_map<std::string, Balance> balances;
+  StringMap<Balance> balances;
   for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
     Balance& b = balances[r.Str()];
     b.posted_fen = r.I64();
     b.pending_fen = r.I64();
   }
-  std::unordered_map<std::string, std::map<std::string, PaidTotal>> paid;
+  StringMap<std::map<std::string, PaidTotal>> paid;
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
     std::map<std::string, PaidTotal>& rows = paid[r.Str()];
     for (uint64_t m = r.Count(24); m > 0 && r.ok(); --m) {
@@ -238,7 +238,7 @@ Status Projections::LoadState(std::string_view bytes) {
       p.lines = r.I64();
     }
   }
-  std::unordered_map<std::string, RegionTotal> regions;
+  StringMap<RegionTotal> regions;
   for (uint64_t n = r.Count(32); n > 0 && r.ok(); --n) {
     RegionTotal& t = regions[r.Str()];
     t.amount_fen = r.I64();

@@ -24,6 +24,7 @@
 #include "ledger/domain_state.h"
 #include "ledger/effects.h"
 #include "ledger/ledger.h"
+#include "ledger/string_map.h"
 #include "ledger/log.h"
 
 namespace fundledger {
@@ -80,10 +81,10 @@ class Projections final : public EntryObserver {
   void PutDigestRow(ApplyContext& ctx) const;
 
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, Balance> balances_;
+  StringMap<Balance> balances_;
   // beneficiary -> "<program>/<period>" -> total: one person's rows without a scan
-  std::unordered_map<std::string, std::map<std::string, PaidTotal>> paid_;
-  std::unordered_map<std::string, RegionTotal> regions_;  // key: r/... row key
+  StringMap<std::map<std::string, PaidTotal>> paid_;
+  StringMap<RegionTotal> regions_;  // key: r/... row key
   Digest digest_;
   bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
 };
