@@ -1012,6 +1012,14 @@ std::vector<Posting> LoadPostings(BinaryReader& r) {
   return out;
 }
 
+// A hash map's entries in key order, by pointer: snapshot bytes must not depend on hashing.
+template <typename Map>
+std::map<std::string_view, const typename Map::mapped_type*> Sorted(const Map& map) {
+  std::map<std::string_view, const typename Map::mapped_type*> out;
+  for (const auto& [k, v] : map) out.emplace(k, &v);
+  return out;
+}
+
 }  // namespace
 
 std::string Domain::SaveState() const {
@@ -1067,7 +1075,8 @@ std::string Domain::SaveState() const {
     w.U64(b.registered_index);
   }
   w.U64(s.enrollments.size());
-  for (const auto& [key, terms] : s.enrollments) {
+  for (const auto& [key, terms_ptr] : Sorted(s.enrollments)) {
+    const std::vector<EnrollmentTerm>& terms = *terms_ptr;
     w.Str(key);
     w.U64(terms.size());
     for (const EnrollmentTerm& t : terms) {
@@ -1077,9 +1086,9 @@ std::string Domain::SaveState() const {
     }
   }
   w.U64(s.programs_of.size());
-  for (const auto& [ben, progs] : s.programs_of) {
+  for (const auto& [ben, progs] : Sorted(s.programs_of)) {
     w.Str(ben);
-    SaveStrings(w, progs);
+    SaveStrings(w, *progs);
   }
   std::map<std::string, Balance> balances(s.balances.begin(), s.balances.end());  // sorted: deterministic bytes
   w.U64(balances.size());

@@ -135,8 +135,8 @@ struct DomainState {
   std::map<std::string, FundState> funds;
   std::map<std::string, ProgramState> programs;
   std::map<std::string, BeneficiaryState> beneficiaries;
-  std::map<std::string, std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
-  std::map<std::string, std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
+  StringMap<std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
+  StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
   StringMap<Balance> balances;                                      // account -> balance
   std::map<std::string, BatchState> batches;
   StringMap<PaymentSlot> paid;                                      // slot key -> live line
