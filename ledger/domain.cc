@@ -360,13 +360,12 @@ struct RuleChecker {
     if (s.reversed.count(e.entry_index)) {
       return Rule("already_reversed", "entry " + std::to_string(e.entry_index) + " was already reversed", "entry_index");
     }
-    auto r = s.reversible.find(e.entry_index);
-    if (r == s.reversible.end()) {
+    if (!s.reversible.Contains(e.entry_index)) {
       return Rule("not_reversible", "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
                   "entry_index");
     }
     // Reversing must not take any fund below zero.
-    for (const Posting& p : r->second) {
+    for (const Posting& p : s.reversible.Find(e.entry_index)) {
       if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
       const Balance& b = s.BalanceOf(p.account);
       if (b.available_fen() < p.posted_delta_fen) {
@@ -459,7 +458,7 @@ class Applier {
     if (undo_ == nullptr) return;
     auto it = s_.batches.find(id);
     if (it == s_.batches.end()) {
-      undo_->Push([this, id] { s_.batches.erase(id); });
+      undo_->Push([&batches = s_.batches, id] { batches.erase(id); });
       return;
     }
     BatchState& b = it->second;  // std::map: the reference outlives later inserts
@@ -515,8 +514,9 @@ class Applier {
     }
   }
   void Reversible() {
-    Save(s_.reversible, m_.index);
-    s_.reversible[m_.index] = applied_.postings;
+    assert(!s_.reversible.Contains(m_.index));  // each entry is applied once
+    s_.reversible.Add(m_.index, applied_.postings);
+    if (undo_ != nullptr) undo_->Push([&reversible = s_.reversible, index = m_.index] { reversible.Remove(index); });
   }
   std::string RegionOf(const std::string& ben) const {
     auto b = s_.beneficiaries.find(ben);
@@ -736,11 +736,9 @@ class Applier {
     Reversible();
   }
   void operator()(const fb::ReversalT& e) {
-    auto r = s_.reversible.find(e.entry_index);
     Insert(s_.reversed, e.entry_index);
-    if (r == s_.reversible.end()) return;  // an imported log may reverse anything; nothing to undo
-    std::vector<Posting> original = r->second;
-    for (const Posting& p : original) Post(p.account, -p.posted_delta_fen, -p.pending_delta_fen);
+    // An imported log may reverse anything; an entry that moved nothing has nothing to undo.
+    for (const Posting& p : s_.reversible.Find(e.entry_index)) Post(p.account, -p.posted_delta_fen, -p.pending_delta_fen);
   }
   void operator()(const fb::ExpensedT& e) {
     Move(FundAccount(e.fund_id, e.bucket),
@@ -768,7 +766,7 @@ class Applier {
   void operator()(const fb::DisclosurePublishedT& e) {
     s_.disclosures.push_back(Disclosure{e.organisation, e.fund_id, e.period, e.schedule_item, m_.index, m_.timestamp_ms,
                                         e.corrects_index});
-    if (undo_ != nullptr) undo_->Push([this] { s_.disclosures.pop_back(); });
+    if (undo_ != nullptr) undo_->Push([&disclosures = s_.disclosures] { disclosures.pop_back(); });
   }
   void operator()(const std::monostate&) {}
 
@@ -1133,11 +1131,10 @@ std::string Domain::SaveState() const {
     w.Str(c);
     w.Str(ben);
   }
-  std::map<uint64_t, std::vector<Posting>> reversible(s.reversible.begin(), s.reversible.end());
-  w.U64(reversible.size());
-  for (const auto& [index, postings] : reversible) {
+  w.U64(s.reversible.size());
+  for (uint64_t index : s.reversible.SortedIndices()) {
     w.U64(index);
-    SavePostings(w, postings);
+    SavePostings(w, s.reversible.Find(index));
   }
   w.U64(s.reversed.size());
   for (uint64_t i : s.reversed) w.U64(i);
@@ -1265,7 +1262,8 @@ Status Domain::LoadState(std::string_view bytes) {
   }
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
     uint64_t index = r.U64();
-    s.reversible[index] = LoadPostings(r);
+    std::vector<Posting> postings = LoadPostings(r);
+    if (r.ok() && !s.reversible.Contains(index)) s.reversible.Add(index, postings);
   }
   for (uint64_t n = r.Count(8); n > 0 && r.ok(); --n) s.reversed.insert(r.U64());
   LoadStrings(r, s.erased_subjects);

@@ -1,5 +1,8 @@
 #include "ledger/domain_state.h"
 
+#include <algorithm>
+#include <cassert>
+
 namespace fundledger {
 
 std::string FundAccount(std::string_view fund, std::string_view bucket) {
@@ -12,6 +15,44 @@ std::string FundAccount(std::string_view fund, std::string_view bucket) {
 std::string BeneficiaryAccount(std::string_view beneficiary) { return "ben/" + std::string(beneficiary); }
 std::string ExternalAccount(std::string_view name) { return "ext/" + std::string(name); }
 bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
+
+void ReversibleEntries::Add(uint64_t index, const std::vector<Posting>& postings) {
+  assert(!spans_.contains(index));
+  spans_.emplace(index, std::make_pair(uint64_t{postings_.size()}, static_cast<uint32_t>(postings.size())));
+  for (const Posting& p : postings) {
+    auto [it, added] = account_ids_.try_emplace(p.account, static_cast<uint32_t>(accounts_.size()));
+    if (added) accounts_.push_back(p.account);
+    postings_.push_back(CompactPosting{it->second, p.posted_delta_fen, p.pending_delta_fen});
+  }
+}
+
+void ReversibleEntries::Remove(uint64_t index) {
+  auto it = spans_.find(index);
+  if (it == spans_.end()) return;
+  auto [first, count] = it->second;
+  if (first + count == postings_.size()) postings_.resize(first);
+  spans_.erase(it);
+}
+
+std::vector<Posting> ReversibleEntries::Find(uint64_t index) const {
+  std::vector<Posting> out;
+  auto it = spans_.find(index);
+  if (it == spans_.end()) return out;
+  auto [first, count] = it->second;
+  for (uint64_t k = first; k < first + count; ++k) {
+    const CompactPosting& c = postings_[k];
+    out.push_back(Posting{accounts_[c.account], c.posted_delta_fen, c.pending_delta_fen});
+  }
+  return out;
+}
+
+std::vector<uint64_t> ReversibleEntries::SortedIndices() const {
+  std::vector<uint64_t> out;
+  out.reserve(spans_.size());
+  for (const auto& [index, span] : spans_) out.push_back(index);
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 const StandardTerm* ProgramState::TermAt(int32_t month) const {
   const StandardTerm* found = nullptr;

@@ -352,6 +352,12 @@ TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
     EXPECT_EQ(b.lines[1].state, LineState::kPending);
     return 0;
   });
+  // A batch prepared by a rejected submission is gone again, with its reservation.
+  std::vector<DomainEvent> events;
+  for (auto& chunk : PackBatch("R2", "F-SUB", "general", 202504, "roll", {{1, "B1", "dibao", 202504, 104500}})) events.emplace_back(chunk);
+  events.emplace_back(x);
+  Rejects(Do(events, kMaker), "insufficient_funds");
+  EXPECT_TRUE(ledger_->domain().SaveState() == before);
   Ok(Approve("R1"));
   ExpectInvariants();
 }
