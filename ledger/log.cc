@@ -4,6 +4,8 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
@@ -128,6 +130,13 @@ Status Log::OpenDb(bool create) {
     cfs.emplace_back(name, cf_options);
     // Tree nodes are hashes: they never compress, so trying costs ingest and verification time.
     if (std::string_view(name) == kTreeColumn) cfs.back().options.compression = rocksdb::kNoCompression;
+    // Proofs and entry reads are point lookups: a Bloom filter (~10 bits a key) lets each one
+    // skip the tables of the levels that do not hold the key instead of searching their blocks.
+    if (std::string_view(name) == kTreeColumn || std::string_view(name) == kEntriesColumn) {
+      rocksdb::BlockBasedTableOptions table;
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      cfs.back().options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    }
   }
   rocksdb::DB* db = nullptr;
   rocksdb::Status s =
@@ -394,6 +403,7 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
   rocksdb::WriteBatch batch;
   std::vector<std::optional<Result<AppendResult>>> results(group.size());
   std::vector<std::pair<std::string, std::string>> staged_keys;  // idempotency within the group
+  std::vector<std::tuple<uint8_t, uint64_t, Hash>> upper_nodes;  // for the node cache, once durable
 
   for (size_t g = 0; g < group.size(); ++g) {
     const Submission& sub = group[g]->submission;
@@ -455,6 +465,7 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
       batch.Put(entries_cf_, EntryKey(frontier.size()), ToSlice(bytes));
       frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
         batch.Put(tree_cf_, TreeKey(level, index), ToSlice(h));
+        if (level >= kCachedLevelMin) upper_nodes.emplace_back(level, index, h);
       });
       last_leaf = leaf;
     }
@@ -511,6 +522,7 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
     }
   }
   if (write_status.ok()) {
+    CacheUpperNodes(upper_nodes);
     frontier_ = frontier;
     last_leaf_hash_ = last_leaf;
     last_timestamp_ms_ = timestamp;
@@ -595,7 +607,53 @@ Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
   return Bytes(b.begin(), b.end());
 }
 
+std::optional<Hash> Log::CachedNode(uint8_t level, uint64_t index) const {
+  if (options_.read_only || level < kCachedLevelMin) return std::nullopt;  // a one-off reader would pay the load
+  size_t row = level - kCachedLevelMin;
+  {
+    std::shared_lock lock(upper_mu_);
+    if (upper_loaded_) {
+      if (row < upper_.size() && index < upper_[row].size()) return upper_[row][index];
+      return std::nullopt;
+    }
+  }
+  std::unique_lock lock(upper_mu_);
+  if (!upper_loaded_) LoadUpperNodes();
+  if (row < upper_.size() && index < upper_[row].size()) return upper_[row][index];
+  return std::nullopt;
+}
+
+void Log::LoadUpperNodes() const {
+  upper_.clear();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, tree_cf_));
+  for (it->Seek(TreeKey(kCachedLevelMin, 0)); it->Valid(); it->Next()) {
+    if (it->key().size() != 9 || it->value().size() != kHashBytes) continue;  // ReadNode reports it
+    size_t row = static_cast<uint8_t>(it->key()[0]) - kCachedLevelMin;
+    uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + 1));
+    if (row >= upper_.size()) upper_.resize(row + 1);
+    if (index != upper_[row].size()) continue;  // only a gapless prefix is cached
+    Hash h;
+    std::memcpy(h.data(), it->value().data(), kHashBytes);
+    upper_[row].push_back(h);
+  }
+  // On a read error the cache holds what was read; everything else is read from the store.
+  upper_loaded_ = true;
+}
+
+void Log::CacheUpperNodes(const std::vector<std::tuple<uint8_t, uint64_t, Hash>>& nodes) {
+  std::unique_lock lock(upper_mu_);
+  if (!upper_loaded_) return;  // the first read will load them from the store
+  for (const auto& [level, index, hash] : nodes) {
+    size_t row = level - kCachedLevelMin;
+    if (row >= upper_.size()) upper_.resize(row + 1);
+    if (index == upper_[row].size()) upper_[row].push_back(hash);  // nodes complete in index order
+  }
+}
+
 Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
+  if (std::optional<Hash> cached = CachedNode(level, index)) return *cached;
   rocksdb::PinnableSlice value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), tree_cf_, TreeKey(level, index), &value);
   if (s.IsNotFound()) {

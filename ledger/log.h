@@ -33,9 +33,11 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "crypto/checkpoint.h"
@@ -201,6 +203,12 @@ class Log final : public LogSource {
   void CommitGroup(std::vector<std::unique_ptr<Pending>>& group);
   Status WriteCheckpoint(void* batch, uint64_t size, const Hash& root);
   int64_t NowMs() const;
+  // The upper-level node cache (writable logs): a copy in memory of every stored node of
+  // level >= kCachedLevelMin, loaded on the first read that needs it and extended by the
+  // writer after each commit. Proofs then read only their few lowest nodes from RocksDB.
+  std::optional<Hash> CachedNode(uint8_t level, uint64_t index) const;
+  void LoadUpperNodes() const;  // under upper_mu_ held exclusively
+  void CacheUpperNodes(const std::vector<std::tuple<uint8_t, uint64_t, Hash>>& nodes);
 
   const std::string data_dir_;
   const LogOptions options_;
@@ -229,6 +237,12 @@ class Log final : public LogSource {
   std::atomic<uint64_t> committed_size_{0};
   std::atomic<uint64_t> stat_commits_{0}, stat_submissions_{0}, stat_entries_{0}, stat_rejected_{0},
       stat_group_max_{0};
+
+  // 32 bytes per 2^kCachedLevelMin leaves: 40 MB at 10M entries.
+  static constexpr uint8_t kCachedLevelMin = 4;
+  mutable std::shared_mutex upper_mu_;
+  mutable bool upper_loaded_ = false;
+  mutable std::vector<std::vector<Hash>> upper_;  // [level - kCachedLevelMin][index]
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -90,6 +90,46 @@ TEST(Log, ReopenKeepsEntriesRootsAndProofs) {
   EXPECT_EQ(report.size, 161u);
 }
 
+// Upper tree levels are served from memory once read: proofs must equal those of an
+// independent in-memory tree while the cache is loaded, extended by new commits, and reloaded.
+TEST(Log, ProofsFromTheNodeCacheEqualAnIndependentTree) {
+  TempDir dir;
+  MemoryTree expected;
+  auto append = [&](Log& log, int count, const std::string& prefix) {
+    for (int i = 0; i < count; ++i) {
+      Submission s = MemoSubmission(prefix + std::to_string(i), {prefix + std::to_string(i), prefix + "b" + std::to_string(i)});
+      ASSERT_TRUE(log.Append(s).ok());
+    }
+  };
+  auto check = [&](Log& log) {
+    expected = MemoryTree();
+    ASSERT_TRUE(log.ScanEntries(0, log.size(), [&](uint64_t, ByteView b) {
+      expected.Append(HashLeaf(b));
+      return Status::Ok();
+    }).ok());
+    for (uint64_t size = 1; size <= log.size(); size += 13) {
+      for (uint64_t index = 0; index < size; index += 1 + size / 5) {
+        EXPECT_EQ(*log.ProveInclusion(index, size), *InclusionProof(expected, index, size)) << index << "/" << size;
+      }
+      if (size > 1) {
+        EXPECT_EQ(*log.ProveConsistency(size / 3 + 1, size), *ConsistencyProof(expected, size / 3 + 1, size));
+      }
+      EXPECT_EQ(*TreeRoot(log, size), *TreeRoot(expected, size));
+    }
+  };
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path());
+    append(*log, 100, "a");  // 201 entries
+    check(*log);             // loads the cache
+    append(*log, 70, "b");   // extends it commit by commit
+    check(*log);
+    ASSERT_TRUE(log->Close().ok());
+  }
+  std::unique_ptr<Log> log = OpenLog(dir.path());
+  ASSERT_NE(log, nullptr);
+  check(*log);  // loaded from the store again
+}
+
 TEST(Log, CloseLeavesNoWriteAheadLogToReplay) {
   // Every CLI command and server start opens the store; a clean close flushes, so an open
   // never replays writes that were already acknowledged and closed.
