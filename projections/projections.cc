@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <mutex>
@@ -118,7 +119,8 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     ctx.undo->Push([this, saved = digest_] { digest_ = saved; });
   }
   bool wrote = false;
-  StringMap<Balance> touched;  // account -> balance after this entry
+  std::vector<const std::string*> touched;  // accounts this entry moved: one history row each
+  touched.reserve(entry.postings.size());
   for (const Posting& p : entry.postings) {
     auto it = balances_.find(p.account);
     bool existed = it != balances_.end();
@@ -132,14 +134,19 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
         }
       });
     }
-    Balance& b = balances_[p.account];
+    Balance& b = existed ? it->second : balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
     PutRow(ctx, "b/" + p.account, existed ? Encode(old) : "", Encode(b), /*in_place=*/true);
-    touched[p.account] = b;
+    touched.push_back(&p.account);
     wrote = true;
   }
-  for (const auto& [account, b] : touched) PutRow(ctx, HistoryKey(account, entry.index), "", Encode(b), /*in_place=*/false);
+  std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  touched.erase(std::unique(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
+                touched.end());
+  for (const std::string* account : touched) {
+    PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second), /*in_place=*/false);
+  }
 
   for (const PaymentEffect& e : entry.payments) {
     std::string sub = e.program + "/" + std::to_string(e.period);
