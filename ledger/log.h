@@ -238,8 +238,8 @@ class Log final : public LogSource {
   std::atomic<uint64_t> stat_commits_{0}, stat_submissions_{0}, stat_entries_{0}, stat_rejected_{0},
       stat_group_max_{0};
 
-  // 32 bytes per 2^kCachedLevelMin leaves: 40 MB at 10M entries.
-  static constexpr uint8_t kCachedLevelMin = 4;
+  // 32 bytes per 2^kCachedLevelMin leaves: 80 MB at 10M entries.
+  static constexpr uint8_t kCachedLevelMin = 3;
   mutable std::shared_mutex upper_mu_;
   mutable bool upper_loaded_ = false;
   mutable std::vector<std::vector<Hash>> upper_;  // [level - kCachedLevelMin][index]
