@@ -5,7 +5,10 @@
 #include "ledger/binary_codec.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 namespace fundledger {
@@ -868,8 +871,67 @@ Status CheckBatchRules(const DomainState& s, const std::vector<const fb::Disburs
   return Available(s, head.fund_id, head.bucket, total, "lines");
 }
 
+// Applied entries handed from the replaying thread to one that feeds the observers, in
+// order, a batch at a time; bounded, so a slow observer holds the replay back.
+struct Domain::ObserverPipe {
+  static constexpr size_t kBatchEntries = 1024;
+  static constexpr size_t kBatchesAhead = 8;
+  using Batch = std::vector<std::pair<AppliedEntry, ApplyContext>>;
+
+  explicit ObserverPipe(const std::vector<EntryObserver*>& observers)
+      : worker([this, &observers] {
+          for (;;) {
+            Batch batch;
+            {
+              std::unique_lock lock(mu);
+              taken.wait(lock, [&] { return done || !batches.empty(); });
+              if (batches.empty()) return;
+              batch = std::move(batches.front());
+              batches.pop_front();
+              room.notify_one();
+            }
+            for (auto& [entry, context] : batch) {
+              for (EntryObserver* o : observers) o->OnApplied(entry, context);
+            }
+          }
+        }) {}
+  void Push(AppliedEntry entry, const ApplyContext& context) {
+    filling.emplace_back(std::move(entry), context);
+    if (filling.size() >= kBatchEntries) Send();
+  }
+  void Send() {
+    if (filling.empty()) return;
+    std::unique_lock lock(mu);
+    room.wait(lock, [&] { return batches.size() < kBatchesAhead; });
+    batches.push_back(std::move(filling));
+    filling = Batch();
+    taken.notify_one();
+  }
+  // Hands over what is left and waits until the observers have taken every entry.
+  void Finish() {
+    Send();
+    {
+      std::lock_guard lock(mu);
+      done = true;
+      taken.notify_one();
+    }
+    worker.join();
+  }
+
+  Batch filling;  // the replaying thread's, until sent
+  std::mutex mu;
+  std::condition_variable taken, room;
+  std::deque<Batch> batches;
+  bool done = false;
+  std::thread worker;  // last: starts once the rest is constructed
+};
+
 Domain::Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections)
     : observers_(std::move(observers)), projections_cf_(projections) {}
+
+Domain::~Domain() {
+  if (pipe_) pipe_->Finish();
+}
 
 void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context) {
   AppliedEntry applied;
@@ -880,6 +942,10 @@ void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext
   std::visit(applier, event);
   if (context.undo != nullptr) context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
   state_.next_index = meta.index + 1;
+  if (pipe_) {
+    pipe_->Push(std::move(applied), context);
+    return;
+  }
   for (EntryObserver* o : observers_) o->OnApplied(applied, context);
 }
 
@@ -909,11 +975,17 @@ Status Domain::Replay(const LogSource& source, uint64_t begin) {
 
 void Domain::BeginReplay() {
   std::unique_lock lock(mu_);
+  assert(!pipe_);
   for (EntryObserver* o : observers_) o->OnReplayBegin();
+  if (!observers_.empty()) pipe_ = std::make_unique<ObserverPipe>(observers_);
 }
 
 void Domain::EndReplay(ApplyContext& context) {
   std::unique_lock lock(mu_);
+  if (pipe_) {
+    pipe_->Finish();
+    pipe_.reset();
+  }
   for (EntryObserver* o : observers_) o->OnReplayEnd(context);
 }
 

@@ -33,13 +33,18 @@ struct EntryMeta {
 class Domain final : public CommitHook {
  public:
   explicit Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections = nullptr);
+  ~Domain() override;
+  Domain(const Domain&) = delete;
+  Domain& operator=(const Domain&) = delete;
 
   // Applies one committed entry (replay on open, rebuild, audit): no rule checks.
   Status ApplyCommitted(uint64_t index, ByteView entry_bytes, ApplyContext& context);
   // Replays the entries of `source` from `begin` on; used on open (after a snapshot, if any).
   Status Replay(const LogSource& source, uint64_t begin = 0);
   // Bracket a run of ApplyCommitted calls made outside Replay (rebuild): observers may defer
-  // work to the end. Every BeginReplay needs its EndReplay before the next Stage.
+  // work to the end, and they are fed on a thread of their own (the domain applies entry i+1
+  // while the projections take entry i); EndReplay waits for them to catch up. Every
+  // BeginReplay needs its EndReplay before the next Stage or read of the observers.
   void BeginReplay();
   void EndReplay(ApplyContext& context);
 
@@ -65,6 +70,8 @@ class Domain final : public CommitHook {
   Status StageEvents(const Submission& submission, const std::vector<DomainEvent>& events, uint64_t first_index,
                      int64_t timestamp_ms, rocksdb::WriteBatch& batch);
 
+  struct ObserverPipe;  // feeds observers on their own thread during a replay
+  std::unique_ptr<ObserverPipe> pipe_;
   std::vector<EntryObserver*> observers_;
   rocksdb::ColumnFamilyHandle* projections_cf_;
   mutable std::shared_mutex mu_;
