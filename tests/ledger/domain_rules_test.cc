@@ -292,6 +292,26 @@ TEST_F(Rules, ARejectedRollAppendsNothingAndReportsEveryBadLine) {
   EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 0);
 }
 
+// A large roll is checked on two threads; the report must still list every bad line once, in
+// line order, with the batch-level checks (duplicates) in both halves.
+TEST_F(Rules, ALargeRollReportsEveryBadLineInOrder) {
+  std::vector<RollLine> lines;
+  for (uint32_t i = 1; i <= 6000; ++i) lines.push_back({i, i % 1000 == 0 ? "B1" : "NOBODY-" + std::to_string(i), "dibao", 202503, 104500});
+  lines.push_back({6001, "NOBODY-10", "dibao", 202503, 104500});  // paid twice in this roll
+  lines.push_back({6001, "B1", "dibao", 202503, 104500});         // line number repeated
+  uint64_t before = Size();
+  Result<AppendResult> r = Prepare("R-BIG", "F-SUB", "general", 202503, lines);
+  Rejects(r, "lines_rejected");
+  const std::vector<Status>& details = r.status().details();
+  ASSERT_EQ(details.size(), 6000u - 6 + 2 + 5);  // unknown people, the duplicates, B1 five more times
+  for (size_t i = 1; i < details.size(); ++i) ASSERT_LE(details[i - 1].line(), details[i].line());
+  EXPECT_EQ(details.front().line(), 1u);
+  EXPECT_EQ(details.front().rule(), "unknown_beneficiary");
+  EXPECT_EQ(details[details.size() - 2].rule(), "duplicate_payment");
+  EXPECT_EQ(details.back().rule(), "duplicate_line_no");
+  EXPECT_EQ(Size(), before);
+}
+
 TEST_F(Rules, AMultiEntrySubmissionIsAllOrNothing) {
   fb::FundOpenedT f;
   f.fund_id = "F-NEW";
