@@ -2,12 +2,12 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "ledger/ahead_queue.h"
 #include "ledger/binary_codec.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -911,17 +911,8 @@ struct Domain::ObserverPipe {
 
   explicit ObserverPipe(const std::vector<EntryObserver*>& observers)
       : worker([this, &observers] {
-          for (;;) {
-            Batch batch;
-            {
-              std::unique_lock lock(mu);
-              taken.wait(lock, [&] { return done || !batches.empty(); });
-              if (batches.empty()) return;
-              batch = std::move(batches.front());
-              batches.pop_front();
-              room.notify_one();
-            }
-            for (auto& [entry, context] : batch) {
+          while (std::optional<Batch> batch = queue.Pop()) {
+            for (auto& [entry, context] : *batch) {
               for (EntryObserver* o : observers) o->OnApplied(entry, context);
             }
           }
@@ -932,28 +923,20 @@ struct Domain::ObserverPipe {
   }
   void Send() {
     if (filling.empty()) return;
-    std::unique_lock lock(mu);
-    room.wait(lock, [&] { return batches.size() < kBatchesAhead; });
-    batches.push_back(std::move(filling));
+    bool taken = queue.Push(std::move(filling));
+    assert(taken);  // the worker takes every batch until Finish
+    (void)taken;
     filling = Batch();
-    taken.notify_one();
   }
   // Hands over what is left and waits until the observers have taken every entry.
   void Finish() {
     Send();
-    {
-      std::lock_guard lock(mu);
-      done = true;
-      taken.notify_one();
-    }
+    queue.Finish();
     worker.join();
   }
 
   Batch filling;  // the replaying thread's, until sent
-  std::mutex mu;
-  std::condition_variable taken, room;
-  std::deque<Batch> batches;
-  bool done = false;
+  AheadQueue<Batch> queue{kBatchesAhead};
   std::thread worker;  // last: starts once the rest is constructed
 };
 

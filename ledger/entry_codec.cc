@@ -191,27 +191,3 @@ Result<MemoView> DecodeMemo(ByteView payload) {
 }
 
 }  // namespace fundledger
-
-#include "ledger/log_source.h"
-
-namespace fundledger {
-namespace {
-
-class LookupNodeCursor final : public NodeCursor {
- public:
-  LookupNodeCursor(const LogSource& source, uint8_t level, uint64_t start) : source_(source), level_(level), next_(start) {}
-  Result<Hash> Next() override { return source_.ReadNode(level_, next_++); }
-
- private:
-  const LogSource& source_;
-  uint8_t level_;
-  uint64_t next_;
-};
-
-}  // namespace
-
-std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t start) const {
-  return std::make_unique<LookupNodeCursor>(*this, level, start);
-}
-
-}  // namespace fundledger

@@ -1,13 +1,11 @@
 #include "ledger/log_source.h"
 
 #include <cassert>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
+
+#include "ledger/ahead_queue.h"
 
 namespace fundledger {
 namespace {
@@ -37,60 +35,30 @@ struct Batch {
   }
 };
 
-// The hand-off between the reading thread and the caller's.
-class BatchQueue {
+// The default cursor: one ReadNode per node, for sources without a cheaper sequential read.
+class LookupNodeCursor final : public NodeCursor {
  public:
-  // Reader side: false when the caller has stopped and the batch is not wanted.
-  bool Push(Batch batch) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return stopped_ || batches_.size() < kBatchesAhead; });
-    if (stopped_) return false;
-    batches_.push_back(std::move(batch));
-    not_empty_.notify_one();
-    return true;
-  }
-  void Finish(Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    reader_status_ = std::move(status);
-    not_empty_.notify_one();
-  }
-  // Caller side: the next batch, or nothing once the reader has finished and all is taken.
-  std::optional<Batch> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [&] { return finished_ || !batches_.empty(); });
-    if (batches_.empty()) return std::nullopt;
-    Batch b = std::move(batches_.front());
-    batches_.pop_front();
-    not_full_.notify_one();
-    return b;
-  }
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopped_ = true;
-    not_full_.notify_one();
-  }
-  Status reader_status() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return reader_status_;
-  }
+  LookupNodeCursor(const LogSource& source, uint8_t level, uint64_t start) : source_(source), level_(level), next_(start) {}
+  Result<Hash> Next() override { return source_.ReadNode(level_, next_++); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<Batch> batches_;
-  bool finished_ = false, stopped_ = false;
-  Status reader_status_;
+  const LogSource& source_;
+  uint8_t level_;
+  uint64_t next_;
 };
 
 }  // namespace
+
+std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t start) const {
+  return std::make_unique<LookupNodeCursor>(*this, level, start);
+}
 
 Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
                         const std::function<Status(uint64_t, ByteView, const Hash&)>& fn) {
   if (end <= begin || end - begin < kMinEntriesAhead) {
     return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) { return fn(i, bytes, HashLeaf(bytes)); });
   }
-  BatchQueue queue;
+  AheadQueue<Batch> queue(kBatchesAhead);
   std::thread reader([&] {
     Batch batch;
     batch.first = begin;
@@ -119,7 +87,7 @@ Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
   queue.Stop();
   reader.join();
   if (!status.ok()) return status;  // the caller's error, not the reader's "stopped"
-  return queue.reader_status();
+  return queue.producer_status();
 }
 
 }  // namespace fundledger
