@@ -4,6 +4,7 @@
 #include <boost/url.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -781,24 +782,34 @@ std::vector<PublishedDisclosure> Service::Published() const {
     }
     return 0;
   });
-  for (PublishedDisclosure& d : out) {
-    Result<Bytes> raw = ledger_.log().ReadEntry(d.index);
-    if (!raw.ok()) continue;
-    Result<EntryView> e = DecodeEntry(*raw);
-    if (!e.ok()) continue;
-    Result<DomainEvent> ev = DecodeEvent(e->event_type, e->payload);
-    if (ev.ok()) {
-      if (auto* p = std::get_if<fb::DisclosurePublishedT>(&*ev)) d.sha256 = HexEncode(p->report_sha256);
-    }
-  }
+  for (PublishedDisclosure& d : out) d.sha256 = ReportSha256(d.index);
   return out;
 }
 
+std::string Service::ReportSha256(uint64_t index) const {
+  Result<Bytes> raw = ledger_.log().ReadEntry(index);
+  if (!raw.ok()) return "";
+  Result<EntryView> e = DecodeEntry(*raw);
+  if (!e.ok()) return "";
+  Result<DomainEvent> ev = DecodeEvent(e->event_type, e->payload);
+  if (!ev.ok()) return "";
+  auto* p = std::get_if<fb::DisclosurePublishedT>(&*ev);
+  return p != nullptr ? HexEncode(p->report_sha256) : "";
+}
+
 Result<std::string> Service::PublishedReport(uint64_t index) const {
-  for (const PublishedDisclosure& d : Published()) {
-    if (d.index == index) return LoadDisclosureText(options_.data_dir, d.sha256);
-  }
-  return NotFound("entry " + std::to_string(index) + " is not a published disclosure");
+  // One entry read, not the whole list: this runs on every report, page and evidence request.
+  bool published = ledger_.domain().Read([&](const DomainState& s) {
+    return std::any_of(s.disclosures.begin(), s.disclosures.end(), [&](const Disclosure& d) { return d.index == index; });
+  });
+  if (!published) return NotFound("entry " + std::to_string(index) + " is not a published disclosure");
+  return LoadDisclosureText(options_.data_dir, ReportSha256(index));
+}
+
+Result<std::pair<uint64_t, std::string>> Service::ReportAtPath(Context& c) const {
+  FL_ASSIGN_OR_RETURN(uint64_t index, U64Param(c.params, "index"));
+  FL_ASSIGN_OR_RETURN(std::string text, PublishedReport(index));
+  return std::make_pair(index, std::move(text));
 }
 
 HttpResponse Service::PublishDisclosure(Context& c) {
@@ -860,19 +871,16 @@ HttpResponse Service::ListDisclosures(Context&) {
 }
 
 HttpResponse Service::GetDisclosure(Context& c) {
-  Result<uint64_t> index = U64Param(c.params, "index");
-  if (!index.ok()) return ErrorResponse(index.status());
-  Result<std::string> text = PublishedReport(*index);
-  if (!text.ok()) return ErrorResponse(text.status());
-  return JsonResponse(200, *text);
+  Result<std::pair<uint64_t, std::string>> found = ReportAtPath(c);
+  if (!found.ok()) return ErrorResponse(found.status());
+  return JsonResponse(200, found->second);
 }
 
 HttpResponse Service::DisclosureEvidence(Context& c) {
-  Result<uint64_t> index = U64Param(c.params, "index");
-  if (!index.ok()) return ErrorResponse(index.status());
-  Result<std::string> text = PublishedReport(*index);
-  if (!text.ok()) return ErrorResponse(text.status());
-  Result<DisclosureReport> report = DisclosureFromJson(*text);
+  Result<std::pair<uint64_t, std::string>> found = ReportAtPath(c);
+  if (!found.ok()) return ErrorResponse(found.status());
+  const auto& [index, text] = *found;
+  Result<DisclosureReport> report = DisclosureFromJson(text);
   if (!report.ok()) return ErrorResponse(report.status());
   if (report->entries.size() > kEvidenceEntriesMax) {
     return ErrorResponse(TooLarge("this report rests on " + std::to_string(report->entries.size()) +
@@ -890,7 +898,7 @@ HttpResponse Service::DisclosureEvidence(Context& c) {
     for (const Hash& h : proof) p.emplace_back(HashHex(h));
     return json::object{{"index", i}, {"raw", Base64Encode(raw)}, {"proof", std::move(p)}};
   };
-  Result<json::object> published = entry(*index, now_cp->size);
+  Result<json::object> published = entry(index, now_cp->size);
   if (!published.ok()) return ErrorResponse(published.status());
   json::array entries;
   for (uint64_t i : report->entries) {
@@ -898,7 +906,7 @@ HttpResponse Service::DisclosureEvidence(Context& c) {
     if (!e.ok()) return ErrorResponse(e.status());
     entries.push_back(std::move(*e));
   }
-  json::object o{{"checkpoint", *now}, {"published", std::move(*published)}, {"report", *text}, {"entries", std::move(entries)}};
+  json::object o{{"checkpoint", *now}, {"published", std::move(*published)}, {"report", text}, {"entries", std::move(entries)}};
   return JsonResponse(200, json::serialize(o));
 }
 
@@ -920,14 +928,12 @@ HttpResponse Service::PublicIndex(Context& c) {
 }
 
 HttpResponse Service::PublicDisclosure(Context& c) {
-  Result<uint64_t> index = U64Param(c.params, "index");
-  if (!index.ok()) return ErrorResponse(index.status());
-  Result<std::string> text = PublishedReport(*index);
-  if (!text.ok()) return ErrorResponse(text.status());
-  Result<DisclosureReport> report = DisclosureFromJson(*text);
+  Result<std::pair<uint64_t, std::string>> found = ReportAtPath(c);
+  if (!found.ok()) return ErrorResponse(found.status());
+  Result<DisclosureReport> report = DisclosureFromJson(found->second);
   if (!report.ok()) return ErrorResponse(report.status());
   std::string lang = Param(c.params, "lang") == "en" ? "en" : "zh";
-  return Text(200, DisclosureHtml(*report, lang, *index), "text/html; charset=utf-8");
+  return Text(200, DisclosureHtml(*report, lang, found->first), "text/html; charset=utf-8");
 }
 
 HttpResponse Service::VerifyScript(Context&) {

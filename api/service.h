@@ -125,6 +125,10 @@ class Service {
   // The published disclosures, and one's stored report text.
   std::vector<struct PublishedDisclosure> Published() const;
   Result<std::string> PublishedReport(uint64_t index) const;
+  // The report hash a DisclosurePublished entry records (hex), or "" when it cannot be read.
+  std::string ReportSha256(uint64_t index) const;
+  // The `{index}` of the path and its published report text.
+  Result<std::pair<uint64_t, std::string>> ReportAtPath(Context& c) const;
 
   HttpResponse Submit(Context& c, std::vector<DomainEvent> events, std::vector<VaultWrite> vault = {});
   Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
