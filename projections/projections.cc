@@ -28,6 +28,12 @@ std::string Encode(const Balance& b) { return Pack({b.posted_fen, b.pending_fen}
 std::string Encode(const PaidTotal& p) { return Pack({p.amount_fen, p.lines}); }
 std::string Encode(const RegionTotal& r) { return Pack({r.amount_fen, r.lines, r.beneficiaries}); }
 
+// Row keys of the in-place rows; the live path and the end of a replay must build them alike.
+std::string BalanceKey(const std::string& account) { return "b/" + account; }
+std::string PaidKey(const std::string& beneficiary, const std::string& program_period) {
+  return "p/" + beneficiary + "/" + program_period;
+}
+
 std::string HistoryKey(const std::string& account, uint64_t index) {
   std::string key = "h/" + account + "/";
   key.resize(key.size() + 8);
@@ -82,9 +88,9 @@ void Projections::PutRow(ApplyContext& ctx, const std::string& key, const std::s
 }
 
 void Projections::DigestInPlaceRows(bool subtract) {
-  for (const auto& [account, b] : balances_) digest_.Add("b/" + account, Encode(b), subtract);
+  for (const auto& [account, b] : balances_) digest_.Add(BalanceKey(account), Encode(b), subtract);
   for (const auto& [ben, rows] : paid_) {
-    for (const auto& [sub, p] : rows) digest_.Add("p/" + ben + "/" + sub, Encode(p), subtract);
+    for (const auto& [sub, p] : rows) digest_.Add(PaidKey(ben, sub), Encode(p), subtract);
   }
   for (const auto& [key, r] : regions_) digest_.Add(key, Encode(r), subtract);
 }
@@ -137,7 +143,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance& b = existed ? it->second : balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
-    PutRow(ctx, "b/" + p.account, existed ? Encode(old) : "", Encode(b), /*in_place=*/true);
+    PutRow(ctx, BalanceKey(p.account), existed ? Encode(old) : "", Encode(b), /*in_place=*/true);
     touched.push_back(&p.account);
     wrote = true;
   }
@@ -150,7 +156,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
 
   for (const PaymentEffect& e : entry.payments) {
     std::string sub = e.program + "/" + std::to_string(e.period);
-    std::string pkey = "p/" + e.beneficiary + "/" + sub;
+    std::string pkey = PaidKey(e.beneficiary, sub);
     std::map<std::string, PaidTotal>& person = paid_[e.beneficiary];
     auto pit = person.find(sub);
     bool p_existed = pit != person.end();
