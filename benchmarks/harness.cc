@@ -167,27 +167,34 @@ std::vector<RollLine> Lines(size_t count, int32_t period) {
   return lines;
 }
 
+// Times a roll of `lines_total` lines cut into batches of `batch`, each paying the next month
+// (month_index counts on): write(lines in the batch, its period) per batch. Lines per second.
+template <typename Write>
+double TimedRoll(size_t lines_total, size_t batch, int32_t& month_index, Write&& write) {
+  auto start = Clock::now();
+  for (size_t done = 0; done < lines_total;) {
+    size_t n = std::min(batch, lines_total - done);
+    write(n, MonthFromIndex(month_index++));
+    done += n;
+  }
+  return static_cast<double>(lines_total) / Seconds(start);
+}
+
 // fundledger end to end: prepare + approve per batch of `batch` lines, fsync per commit.
 double IngestFundledger(City& c, size_t lines_total, size_t batch) {
   Actor maker{"clerk", fb::Role::maker}, checker{"checker", fb::Role::checker};
-  auto start = Clock::now();
-  size_t done = 0;
-  while (done < lines_total) {
-    size_t n = std::min(batch, lines_total - done);
-    int32_t period = MonthFromIndex(c.next_month_index++);
+  return TimedRoll(lines_total, batch, c.next_month_index, [&](size_t n, int32_t period) {
     std::string id = "R" + std::to_string(period) + "-" + std::to_string(n);
     Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", Lines(n, period)).status(), "prepare");
     fb::DisbursementBatchApprovedT ok;
     ok.batch_id = id;
     Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
-    done += n;
     c.lines_paid += n;
-  }
-  return static_cast<double>(lines_total) / Seconds(start);
+  });
 }
 
 // Raw RocksDB: the same payload bytes, one synced WriteBatch per batch, nothing else.
-double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, int32_t first_month) {
+double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, int32_t month_index) {
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
@@ -196,12 +203,7 @@ double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, i
   rocksdb::WriteOptions wo;
   wo.sync = true;
   uint64_t key = 0;
-  auto start = Clock::now();
-  size_t done = 0;
-  int32_t month = first_month;
-  while (done < lines_total) {
-    size_t n = std::min(batch, lines_total - done);
-    int32_t period = MonthFromIndex(month++);
+  return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period) {
     rocksdb::WriteBatch wb;
     for (auto& chunk : PackBatch("R" + std::to_string(period), "F", "general", period, "roll", Lines(n, period))) {
       Bytes payload = EncodeEvent(chunk);
@@ -210,9 +212,7 @@ double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, i
     }
     wb.Put(EntryKey(key++), "approved");
     if (!db->Write(wo, &wb).ok()) std::exit(1);
-    done += n;
-  }
-  return static_cast<double>(lines_total) / Seconds(start);
+  });
 }
 
 // PostgreSQL: an entries table with the same SHA-256 hash chain, a balances table updated per
@@ -230,13 +230,8 @@ struct Pg {
   }
 };
 
-double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t first_month) {
-  auto start = Clock::now();
-  size_t done = 0;
-  int32_t month = first_month;
-  while (done < lines_total) {
-    size_t n = std::min(batch, lines_total - done);
-    int32_t period = MonthFromIndex(month++);
+double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t month_index) {
+  return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period) {
     if (!pg.Exec("BEGIN")) std::exit(1);
     PGresult* r = PQexec(pg.conn, "COPY entries (idx, prev_hash, leaf_hash, body) FROM STDIN");
     if (PQresultStatus(r) != PGRES_COPY_IN) std::exit(1);
@@ -267,9 +262,7 @@ double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t first_mo
     }
     upsert += " ON CONFLICT (account) DO UPDATE SET posted = balances.posted + EXCLUDED.posted";
     if (!pg.Exec(upsert) || !pg.Exec("COMMIT")) std::exit(1);
-    done += n;
-  }
-  return static_cast<double>(lines_total) / Seconds(start);
+  });
 }
 
 // ------------------------------------------------------------------ logs of many entries
@@ -408,7 +401,7 @@ int main(int argc, char** argv) {
         fl.runs.push_back(IngestFundledger(*city, per_run, batch));
         peak_mib = std::max(peak_mib, PeakMemoryMiB());
         std::string rd = TempDir("rocksdb");
-        rdb.runs.push_back(IngestRocksDb(rd, per_run, batch, 203001 + r));
+        rdb.runs.push_back(IngestRocksDb(rd, per_run, batch, 203001 + r));  // a month index per run: labels only
         fs::remove_all(rd);
         pgf.runs.push_back(IngestPostgres(pg, per_run, batch, 203001 + r));
       }
