@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cstring>
 #include <mutex>
+#include <tuple>
 
 #include "crypto/encoding.h"
 #include "ledger/binary_codec.h"
@@ -154,6 +155,11 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second), /*in_place=*/false);
   }
 
+  // Region totals take the sum of the entry's payments: one row change per region, not per line.
+  struct RegionDelta {
+    int64_t amount_fen = 0, lines = 0, beneficiaries = 0;
+  };
+  std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionDelta> region_deltas;  // program, period, region
   for (const PaymentEffect& e : entry.payments) {
     std::string sub = e.program + "/" + std::to_string(e.period);
     std::string pkey = PaidKey(e.beneficiary, sub);
@@ -161,29 +167,42 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     auto pit = person.find(sub);
     bool p_existed = pit != person.end();
     PaidTotal p_old = p_existed ? pit->second : PaidTotal{};
-    PaidTotal& p = person[sub];
+    PaidTotal& p = p_existed ? pit->second : person[sub];
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
     PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p), /*in_place=*/true);
-
-    std::string rkey = "r/" + e.program + "/" + std::to_string(e.period) + "/" + e.region;
+    if (ctx.undo != nullptr) {
+      ctx.undo->Push([this, ben = e.beneficiary, sub = std::move(sub), p_old, p_existed] {
+        if (p_existed) {
+          paid_[ben][sub] = p_old;
+          return;
+        }
+        auto it = paid_.find(ben);
+        if (it == paid_.end()) return;
+        it->second.erase(sub);
+        if (it->second.empty()) paid_.erase(it);
+      });
+    }
+    RegionDelta& d = region_deltas[{e.program, e.period, e.region}];
+    d.amount_fen += e.amount_fen;
+    d.lines += e.lines_delta;
+    if (p_old.lines <= 0 && p.lines > 0) d.beneficiaries++;
+    if (p_old.lines > 0 && p.lines <= 0) d.beneficiaries--;
+    wrote = true;
+  }
+  for (const auto& [k, d] : region_deltas) {
+    const auto& [program, period, region] = k;
+    std::string rkey = "r/" + std::string(program) + "/" + std::to_string(period) + "/" + std::string(region);
     auto rit = regions_.find(rkey);
     bool r_existed = rit != regions_.end();
     RegionTotal r_old = r_existed ? rit->second : RegionTotal{};
-    RegionTotal& r = regions_[rkey];
-    r.amount_fen += e.amount_fen;
-    r.lines += e.lines_delta;
-    if (p_old.lines <= 0 && p.lines > 0) r.beneficiaries++;
-    if (p_old.lines > 0 && p.lines <= 0) r.beneficiaries--;
+    RegionTotal& r = r_existed ? rit->second : regions_[rkey];
+    r.amount_fen += d.amount_fen;
+    r.lines += d.lines;
+    r.beneficiaries += d.beneficiaries;
     PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r), /*in_place=*/true);
     if (ctx.undo != nullptr) {
-      ctx.undo->Push([this, ben = e.beneficiary, sub, p_old, p_existed, rkey, r_old, r_existed] {
-        if (p_existed) {
-          paid_[ben][sub] = p_old;
-        } else {
-          paid_[ben].erase(sub);
-          if (paid_[ben].empty()) paid_.erase(ben);
-        }
+      ctx.undo->Push([this, rkey, r_old, r_existed] {
         if (r_existed) {
           regions_[rkey] = r_old;
         } else {
@@ -191,7 +210,6 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
         }
       });
     }
-    wrote = true;
   }
   if (wrote && !replaying_) PutDigestRow(ctx);
 }
