@@ -6,6 +6,7 @@
 //   h/<account>/<u64 index>              -> i64 posted, i64 pending         balance after entry
 //   p/<beneficiary>/<program>/<period>   -> i64 amount, i64 lines          paid to one person
 //   r/<program>/<period>/<region>        -> i64 amount, i64 lines, i64 people
+//                                           (changed once per entry: its payments summed)
 //   digest                               -> 32-byte multiset hash, u64 rows
 //
 // The digest is order-independent: the sum, modulo 2^256, of SHA-256(key || 0 || value) over
