@@ -685,6 +685,15 @@ Result<std::string> Log::CheckpointAt(uint64_t size) const {
 
 Status Log::ScanEntries(uint64_t begin, uint64_t end,
                         const std::function<Status(uint64_t, ByteView)>& fn) const {
+  return Scan(begin, end, /*aligned=*/true, fn);
+}
+
+Status Log::ScanEntriesUnaligned(uint64_t begin, uint64_t end,
+                                 const std::function<Status(uint64_t, ByteView)>& fn) const {
+  return Scan(begin, end, /*aligned=*/false, fn);
+}
+
+Status Log::Scan(uint64_t begin, uint64_t end, bool aligned, const std::function<Status(uint64_t, ByteView)>& fn) const {
   end = std::min(end, size());
   if (begin >= end) return Status::Ok();
   rocksdb::ReadOptions ro;
@@ -695,15 +704,19 @@ Status Log::ScanEntries(uint64_t begin, uint64_t end,
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
   uint64_t expected = begin;
-  std::vector<uint64_t> aligned;  // RocksDB values are not aligned; entries are decoded in place
+  std::vector<uint64_t> words;  // RocksDB values are not aligned; entries are decoded in place
   for (it->Seek(EntryKey(begin)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Corruption("entries column holds a key that is not 8 bytes");
     uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data()));
     if (index != expected) return Corruption("entry " + std::to_string(expected) + " is missing from the store");
     rocksdb::Slice value = it->value();
-    aligned.resize((value.size() + 7) / 8);
-    std::memcpy(aligned.data(), value.data(), value.size());
-    FL_RETURN_IF_ERROR(fn(index, ByteView(reinterpret_cast<const uint8_t*>(aligned.data()), value.size())));
+    ByteView bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+    if (aligned) {
+      words.resize((value.size() + 7) / 8);
+      std::memcpy(words.data(), value.data(), value.size());
+      bytes = ByteView(reinterpret_cast<const uint8_t*>(words.data()), value.size());
+    }
+    FL_RETURN_IF_ERROR(fn(index, bytes));
     ++expected;
   }
   FL_RETURN_IF_ERROR(FromRocks(it->status(), "cannot scan entries"));

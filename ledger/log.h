@@ -161,6 +161,8 @@ class Log final : public LogSource {
   // Calls fn(index, bytes) for committed entries in [begin, end) in order; stops at an error.
   Status ScanEntries(uint64_t begin, uint64_t end,
                      const std::function<Status(uint64_t, ByteView)>& fn) const override;
+  Status ScanEntriesUnaligned(uint64_t begin, uint64_t end,
+                              const std::function<Status(uint64_t, ByteView)>& fn) const override;
   // Calls fn(size, note) for every stored checkpoint, oldest first.
   Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const override;
@@ -201,6 +203,8 @@ class Log final : public LogSource {
   void StartWriter();
   void WriterLoop();
   void CommitGroup(std::vector<std::unique_ptr<Pending>>& group);
+  // ScanEntries and ScanEntriesUnaligned: `aligned` copies each value into 8-byte aligned words.
+  Status Scan(uint64_t begin, uint64_t end, bool aligned, const std::function<Status(uint64_t, ByteView)>& fn) const;
   Status WriteCheckpoint(void* batch, uint64_t size, const Hash& root);
   int64_t NowMs() const;
   // The upper-level node cache (writable logs): a copy in memory of every stored node of

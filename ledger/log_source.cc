@@ -62,7 +62,8 @@ Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
   std::thread reader([&] {
     Batch batch;
     batch.first = begin;
-    Status s = source.ScanEntries(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
+    // Unaligned: Batch::Add copies each entry into its aligned words.
+    Status s = source.ScanEntriesUnaligned(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
       assert(index == batch.first + batch.spans.size());
       batch.Add(bytes);
       if (batch.spans.size() >= kBatchEntries || batch.words.size() * 8 >= kBatchBytes) {

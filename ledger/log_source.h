@@ -27,6 +27,12 @@ class LogSource : public NodeReader {
   // Calls fn(index, bytes) for entries in [begin, end) in order; stops at the first error.
   virtual Status ScanEntries(uint64_t begin, uint64_t end,
                              const std::function<Status(uint64_t, ByteView)>& fn) const = 0;
+  // As ScanEntries, but `bytes` need not be 8-byte aligned (FlatBuffers decode in place only
+  // from aligned bytes): for callers that copy them anyway. The default is ScanEntries.
+  virtual Status ScanEntriesUnaligned(uint64_t begin, uint64_t end,
+                                      const std::function<Status(uint64_t, ByteView)>& fn) const {
+    return ScanEntries(begin, end, fn);
+  }
   // Calls fn(size, note) for every stored signed checkpoint, smallest size first.
   virtual Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const = 0;
