@@ -795,8 +795,8 @@ class BatchSink final : public KeyValueSink {
     // Stable: of the rows with one key, the last written stays last.
     std::stable_sort(rows_.begin(), rows_.end(), [&](const Row& a, const Row& b) { return Key(a) < Key(b); });
     for (size_t i = 0; i < rows_.size(); ++i) {
-      if (i + 1 < rows_.size() && Key(rows_[i + 1]) == Key(rows_[i])) continue;
       std::string_view key = Key(rows_[i]);
+      if (i + 1 < rows_.size() && Key(rows_[i + 1]) == key) continue;
       batch_.Put(cf_, rocksdb::Slice(key.data(), key.size()),
                  rocksdb::Slice(bytes_.data() + rows_[i].at + key.size(), rows_[i].value_size));
     }
