@@ -79,8 +79,9 @@ int CmdKey(const std::string& dir) {
   return kExitOk;
 }
 
-int CmdVerify(const std::string& dir, const std::string& vkey) {
+int CmdVerify(const std::string& dir, const std::string& vkey, unsigned threads) {
   VerifyOptions options;
+  options.threads = threads;
   if (!vkey.empty()) {
     Result<NoteVerifier> v = ParseVerifierKey(vkey);
     if (!v.ok()) return Fail(v.status());
@@ -339,6 +340,9 @@ int RunCli(int argc, char** argv) {
   CLI::App* verify = app.add_subcommand("verify", "verify the whole chain, tree and checkpoints");
   add_data(verify);
   verify->add_option("--vkey", vkey, "trust this verifier key instead of the log's own genesis");
+  unsigned verify_threads = 0;
+  verify->add_option("--threads", verify_threads, "threads that check the log's chunks (default: one per core)")
+      ->check(CLI::Range(0u, 256u));
 
   CLI::App* prove = app.add_subcommand("prove", "print an inclusion or consistency proof as JSON");
   prove->require_subcommand(1);
@@ -495,7 +499,7 @@ int RunCli(int argc, char** argv) {
   if (init->parsed()) return CmdInit(dir, origin);
   if (checkpoint->parsed()) return CmdCheckpoint(dir);
   if (key->parsed()) return CmdKey(dir);
-  if (verify->parsed()) return CmdVerify(dir, vkey);
+  if (verify->parsed()) return CmdVerify(dir, vkey, verify_threads);
   if (inclusion->parsed()) return CmdProveInclusion(dir, index, optional_size(inclusion_size));
   if (consistency->parsed()) return CmdProveConsistency(dir, old_size, optional_size(consistency_size));
   if (entry->parsed()) return CmdEntry(dir, index);

@@ -112,6 +112,12 @@ Hash MerkleFrontier::Root() const {
   return hash;
 }
 
+Hash MerkleFrontier::RootWith(const Hash& right_root) const {
+  Hash hash = right_root;
+  for (size_t i = nodes_.size(); i-- > 0;) hash = HashChildren(nodes_[i], hash);
+  return hash;
+}
+
 Result<Hash> TreeRoot(const NodeReader& reader, uint64_t size) {
   if (size == 0) return EmptyTreeRoot();
   return RangeHash(reader, 0, size);

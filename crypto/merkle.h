@@ -17,6 +17,7 @@
 // HashFromBytes / HashFromHex reject them at the boundary.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -58,24 +59,47 @@ class MerkleFrontier {
   // level 0 (the leaf itself) first.
   template <typename Emit>
   void Append(const Hash& leaf_hash, Emit&& emit) {
-    assert(size_ < kTreeSizeMax);
-    Hash hash = leaf_hash;
-    emit(uint8_t{0}, size_, hash);
-    uint8_t level = 0;
-    while ((size_ >> level) & 1) {
-      assert(!nodes_.empty());
-      hash = HashChildren(nodes_.back(), hash);
-      nodes_.pop_back();
-      ++level;
-      emit(level, size_ >> level, hash);
-    }
-    nodes_.push_back(hash);
-    ++size_;
-    assert(nodes_.size() == static_cast<size_t>(__builtin_popcountll(size_)));
+    emit(uint8_t{0}, size_, leaf_hash);
+    AppendSubtree(0, leaf_hash, emit);
   }
   void Append(const Hash& leaf_hash) {
     Append(leaf_hash, [](uint8_t, uint64_t, const Hash&) {});
   }
+
+  // Appends a complete subtree of 2^level leaves whose hash is `subtree`; size() must be a
+  // multiple of 2^level. Calls emit(level, index, hash) for every node above it that becomes
+  // complete (not for the subtree itself).
+  template <typename Emit>
+  void AppendSubtree(uint8_t level, const Hash& subtree, Emit&& emit) {
+    assert(level < 63 && size_ % (uint64_t{1} << level) == 0);
+    assert(size_ <= kTreeSizeMax - (uint64_t{1} << level));
+    Hash hash = subtree;
+    uint8_t l = level;
+    while ((size_ >> l) & 1) {
+      assert(!nodes_.empty());
+      hash = HashChildren(nodes_.back(), hash);
+      nodes_.pop_back();
+      ++l;
+      emit(l, size_ >> l, hash);
+    }
+    nodes_.push_back(hash);
+    size_ += uint64_t{1} << level;
+    assert(nodes_.size() == static_cast<size_t>(__builtin_popcountll(size_)));
+  }
+  // Appends `right`, the tree of the leaves that follow this one's, subtree by subtree;
+  // size() must be a multiple of right's largest subtree (as when `right` was built alone
+  // from a position aligned to its capacity). Emits as AppendSubtree.
+  template <typename Emit>
+  void AppendTree(const MerkleFrontier& right, Emit&& emit) {
+    size_t next = 0;
+    for (int level = 63; level >= 0; --level) {
+      if ((right.size_ >> level) & 1) AppendSubtree(static_cast<uint8_t>(level), right.nodes_[next++], emit);
+    }
+  }
+  // The root of the tree of this one's leaves followed by leaves whose own root (the right
+  // fold of their subtrees, as Root() computes it) is `right_root`, when those leaves would
+  // append as AppendTree requires: the subtree hashes fold the same whether or not they merge.
+  Hash RootWith(const Hash& right_root) const;
 
  private:
   uint64_t size_ = 0;

@@ -1,6 +1,11 @@
 #include "replay/chain_verifier.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -10,23 +15,393 @@
 namespace fundledger {
 namespace {
 
-// Internal: a failure at one index. Carried through Status so ScanEntries stops at once.
+// A failure at one index. Carried beside a Status so a scan stops at once.
 struct Failure {
   uint64_t index = 0;
   std::string reason;
+};
+
+using Checkpoints = std::vector<std::pair<uint64_t, std::string>>;  // (size, note), smallest first
+
+// A checkpoint whose signature verified but whose root is not known yet: it falls inside a
+// chunk, and the root also covers the entries before the chunk.
+struct PendingRoot {
+  uint64_t index = 0;  // the entry that completes it
+  uint64_t size = 0;
+  Hash signed_root{};
+  Hash chunk_root{};   // root of the chunk's own entries up to `size`
+};
+
+// Where a run of consecutive entries starts.
+struct RunStart {
+  uint64_t first = 0;
+  bool whole = true;    // tree holds every entry before `first`; else it is empty and first is aligned
+  MerkleFrontier tree;
+  Hash prev{};          // leaf hash of entry first - 1 (32 zero bytes before entry 0)
+  int64_t last_ts = 0;  // its timestamp
+};
+
+// Checks consecutive entries, one at a time, in index order. A whole run extends the log's
+// tree and checks each checkpoint's root at once. A chunk starts at a multiple of a power of
+// two no smaller than its length and builds its own subtrees, which are the log's nodes at
+// an offset; its checkpoints' roots wait (pending) for the tree before it.
+class RunChecker {
+ public:
+  RunChecker(const LogSource& source, const VerifyOptions& options, const Checkpoints& checkpoints,
+             const NoteVerifier& key, RunStart start)
+      : source_(source),
+        options_(options),
+        checkpoints_(checkpoints),
+        key_(key),
+        offset_(start.whole ? 0 : start.first),
+        whole_(start.whole),
+        tree_(std::move(start.tree)),
+        prev_(start.prev),
+        last_ts_(start.last_ts),
+        cursors_(64) {
+    // Checkpoints of size <= first were completed by entries before this run (a size-0 one,
+    // which no entry completes, is reported at entry 0).
+    auto by_size = [](uint64_t size, const auto& cp) { return size < cp.first; };
+    next_checkpoint_ = start.first == 0 ? 0
+                                        : static_cast<size_t>(std::upper_bound(checkpoints_.begin(), checkpoints_.end(),
+                                                                               start.first, by_size) -
+                                                              checkpoints_.begin());
+  }
+
+  // The entry before the first, when the run could not be given it.
+  void SetPrior(const Hash& leaf, int64_t timestamp_ms) {
+    prev_ = leaf;
+    last_ts_ = timestamp_ms;
+  }
+
+  // Checks entry i; on a problem records it (failure()) and returns an error.
+  Status Check(uint64_t i, ByteView bytes, const Hash& leaf) {
+    Result<EntryView> e = DecodeEntry(bytes);
+    if (!e.ok()) return Fail(i, e.status().message());
+    if (e->index != i) return Fail(i, "entry records index " + std::to_string(e->index));
+    if (e->prev_leaf_hash != prev_) {
+      return Fail(i, i == 0 ? "prev_leaf_hash of entry 0 is not 32 zero bytes"
+                            : "prev_leaf_hash does not equal the leaf hash of entry " + std::to_string(i - 1));
+    }
+    if (e->timestamp_ms < last_ts_) return Fail(i, "timestamp is earlier than entry " + std::to_string(i - 1) + "'s");
+    last_ts_ = e->timestamp_ms;
+    if (i == 0) {
+      Result<NoteVerifier> genesis = GenesisVerifier(bytes);
+      if (!genesis.ok()) return Fail(0, genesis.status().message());
+      key_ = *genesis;
+      if (options_.trusted_key && FormatVerifierKey(*options_.trusted_key) != FormatVerifierKey(key_)) {
+        return Fail(0, "genesis names key " + FormatVerifierKey(key_) + ", not the trusted key " +
+                           FormatVerifierKey(*options_.trusted_key));
+      }
+    } else if (e->event_type == fb::EventType::Genesis) {
+      return Fail(i, "a Genesis entry appears after entry 0");
+    }
+    std::optional<Failure> tree_failure;
+    tree_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
+      if (!options_.check_stored_tree || tree_failure) return;
+      index += offset_ >> level;  // a chunk's nodes sit at its offset in the log's tree
+      // Nodes of each level complete in index order: one sequential cursor per level.
+      if (!cursors_[level]) cursors_[level] = source_.OpenNodeCursor(level, index);
+      Result<Hash> stored = cursors_[level]->Next();
+      if (!stored.ok() || *stored != h) {
+        tree_failure = Failure{i, level == 0 ? "leaf hash does not match the stored tree"
+                                             : "stored tree node (level " + std::to_string(level) + ", index " +
+                                                   std::to_string(index) + ") does not match the entries"};
+      }
+    });
+    if (tree_failure) return Fail(tree_failure->index, tree_failure->reason);
+    prev_ = leaf;
+
+    while (next_checkpoint_ < checkpoints_.size() && checkpoints_[next_checkpoint_].first <= i + 1) {
+      const auto& [cp_size, note] = checkpoints_[next_checkpoint_];
+      std::string where = "checkpoint at size " + std::to_string(cp_size);
+      if (cp_size != i + 1) return Fail(i, where + " is stored under the wrong size");
+      Result<Checkpoint> cp = OpenCheckpoint(note, key_);
+      if (!cp.ok()) return Fail(i, where + ": " + cp.status().message());
+      if (cp->size != cp_size) return Fail(i, where + " states size " + std::to_string(cp->size));
+      if (whole_) {
+        if (cp->root != tree_.Root()) return Fail(i, where + ": signed root differs from the root of the entries");
+        ++checkpoints_checked_;
+        latest_checkpoint_size_ = cp_size;
+      } else {
+        pending_.push_back({i, cp_size, cp->root, tree_.Root()});
+      }
+      ++next_checkpoint_;
+    }
+    if (options_.on_entry) {
+      Status applied = options_.on_entry(i, bytes);
+      if (!applied.ok()) return Fail(i, applied.message());
+    }
+    return Status::Ok();
+  }
+
+  // The index one past the last entry added to the tree.
+  uint64_t end() const { return offset_ + tree_.size(); }
+  const std::optional<Failure>& failure() const { return failure_; }
+  const NoteVerifier& key() const { return key_; }
+  MerkleFrontier& tree() { return tree_; }
+  std::vector<PendingRoot>& pending() { return pending_; }
+  uint64_t checkpoints_checked() const { return checkpoints_checked_; }
+  uint64_t latest_checkpoint_size() const { return latest_checkpoint_size_; }
+
+ private:
+  Status Fail(uint64_t index, std::string reason) {
+    failure_ = Failure{index, std::move(reason)};
+    return Corruption("verification failed");
+  }
+
+  const LogSource& source_;
+  const VerifyOptions& options_;
+  const Checkpoints& checkpoints_;
+  NoteVerifier key_;
+  const uint64_t offset_;
+  const bool whole_;
+  MerkleFrontier tree_;
+  Hash prev_;
+  int64_t last_ts_;
+  size_t next_checkpoint_ = 0;
+  std::vector<std::unique_ptr<NodeCursor>> cursors_;
+  std::optional<Failure> failure_;
+  std::vector<PendingRoot> pending_;
+  uint64_t checkpoints_checked_ = 0;
+  uint64_t latest_checkpoint_size_ = 0;
+};
+
+// The outcome of checking one chunk, handed to the thread that joins chunks in order.
+struct ChunkResult {
+  bool done = false;
+  std::optional<Failure> failure;  // the first problem in the chunk (a check or the read)
+  MerkleFrontier tree;
+  std::vector<PendingRoot> pending;
+  uint64_t checkpoints_checked = 0;
+  uint64_t latest_checkpoint_size = 0;
+};
+
+// Verification state shared by the two ways of walking the log.
+struct Walk {
+  const LogSource& source;
+  const VerifyOptions& options;
+  const Checkpoints& checkpoints;
+  NoteVerifier key;
+  RunStart start;  // of the whole walk
+  uint64_t size = 0;
+};
+
+// Fills the report from a walk that ended at `failure` (if any) with `tree` over the log.
+struct Outcome {
+  std::optional<Failure> failure;
+  MerkleFrontier tree;  // the log's tree over the entries walked
+  uint64_t checkpoints_checked = 0;
+  uint64_t latest_checkpoint_size = 0;
+};
+
+// One entry after another on this thread, the next entries read and hashed on a second one.
+// Used when entries must be seen in order (on_entry) or the walk is one chunk long.
+Outcome WalkInOrder(Walk& walk) {
+  RunChecker checker(walk.source, walk.options, walk.checkpoints, walk.key, std::move(walk.start));
+  const VerifyOptions& options = walk.options;
+  const uint64_t every = std::max<uint64_t>(options.progress_every, 1);
+  Status s = ScanEntriesAhead(walk.source, checker.end(), walk.size, [&](uint64_t i, ByteView bytes, const Hash& leaf) {
+    FL_RETURN_IF_ERROR(checker.Check(i, bytes, leaf));
+    if (options.progress && (i + 1) % every == 0) options.progress(i + 1);
+    return Status::Ok();
+  });
+  Outcome out;
+  out.failure = checker.failure();
+  if (!out.failure && !s.ok()) out.failure = Failure{checker.end(), s.message()};  // a missing or unreadable entry
+  out.tree = std::move(checker.tree());
+  out.checkpoints_checked = checker.checkpoints_checked();
+  out.latest_checkpoint_size = checker.latest_checkpoint_size();
+  return out;
+}
+
+// Chunks of 2^chunk_log2 entries checked on several threads, joined in order on this one.
+class ChunkedWalk {
+ public:
+  explicit ChunkedWalk(Walk& walk) : walk_(walk) {
+    const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
+    first_end_ = std::min(walk.size, (walk.start.first / chunk + 1) * chunk);
+    chunks_ = 1 + (walk.size - first_end_ + chunk - 1) / chunk;
+  }
+
+  // Whether splitting pays: more than one chunk, and no caller that needs entries in order.
+  static bool Worthwhile(const Walk& walk) {
+    if (walk.options.on_entry || walk.options.chunk_log2 >= 63) return false;
+    const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
+    return walk.size > (walk.start.first / chunk + 1) * chunk;
+  }
+
+  Outcome Run() {
+    unsigned threads = walk_.options.threads != 0 ? walk_.options.threads : std::thread::hardware_concurrency();
+    threads = static_cast<unsigned>(std::clamp<uint64_t>(threads, 1, chunks_));
+    results_.resize(chunks_);
+    window_ = 2 * size_t{threads} + 2;  // bounds the results (pending roots) held ahead of the join
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t) workers.emplace_back([this] { Work(); });
+    Outcome out = Join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      stopping_.store(true, std::memory_order_relaxed);
+    }
+    cv_.notify_all();
+    for (std::thread& w : workers) w.join();
+    return out;
+  }
+
+ private:
+  uint64_t ChunkBegin(size_t k) const {
+    return k == 0 ? walk_.start.first : first_end_ + (k - 1) * (uint64_t{1} << walk_.options.chunk_log2);
+  }
+  uint64_t ChunkEnd(size_t k) const {
+    return k == 0 ? first_end_ : std::min(walk_.size, ChunkBegin(k) + (uint64_t{1} << walk_.options.chunk_log2));
+  }
+
+  void Work() {
+    for (;;) {
+      size_t k = next_.fetch_add(1);
+      if (k >= chunks_) return;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || k < joined_ + window_; });
+        if (stop_) return;
+      }
+      ChunkResult r = CheckChunk(k);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        results_[k] = std::move(r);
+        results_[k].done = true;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  ChunkResult CheckChunk(size_t k) {
+    const uint64_t first = ChunkBegin(k), end = ChunkEnd(k);
+    RunStart start;
+    if (k == 0) {
+      start = walk_.start;  // continues the tree as stored at the walk's start
+    } else {
+      start.first = first;
+      start.whole = false;
+    }
+    RunChecker checker(walk_.source, walk_.options, walk_.checkpoints, walk_.key, std::move(start));
+    // A later chunk reads the entry before it too, for the chain and timestamp checks (the
+    // chunk before reports that entry if it is bad).
+    uint64_t from = k == 0 ? first : first - 1;
+    Status s = walk_.source.ScanEntries(from, end, [&](uint64_t i, ByteView bytes) -> Status {
+      if (stopping_.load(std::memory_order_relaxed)) return Internal("verification stopped");
+      if (i < first) {
+        Result<EntryView> e = DecodeEntry(bytes);
+        checker.SetPrior(HashLeaf(bytes), e.ok() ? e->timestamp_ms : std::numeric_limits<int64_t>::min());
+        return Status::Ok();
+      }
+      return checker.Check(i, bytes, HashLeaf(bytes));
+    });
+    ChunkResult r;
+    r.failure = checker.failure();
+    if (!r.failure && !s.ok()) r.failure = Failure{checker.end(), s.message()};
+    r.tree = std::move(checker.tree());
+    r.pending = std::move(checker.pending());
+    r.checkpoints_checked = checker.checkpoints_checked();
+    r.latest_checkpoint_size = checker.latest_checkpoint_size();
+    return r;
+  }
+
+  // Joins the chunks in order into the log's tree; stops at the first failure.
+  Outcome Join() {
+    Outcome out;
+    std::vector<std::unique_ptr<NodeCursor>> cursors(64);  // stored nodes above the chunks
+    const VerifyOptions& options = walk_.options;
+    const uint64_t every = std::max<uint64_t>(options.progress_every, 1);
+    uint64_t next_progress = (walk_.start.first / every + 1) * every;
+    auto fail = [&](uint64_t index, std::string reason) {
+      out.failure = Failure{index, std::move(reason)};
+      return false;
+    };
+    auto resolve = [&](const MerkleFrontier& before, const PendingRoot& p) {
+      if (before.RootWith(p.chunk_root) != p.signed_root) {
+        return fail(p.index, "checkpoint at size " + std::to_string(p.size) + ": signed root differs from the root of the entries");
+      }
+      ++out.checkpoints_checked;
+      out.latest_checkpoint_size = p.size;
+      return true;
+    };
+    for (size_t k = 0; k < chunks_; ++k) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return results_[k].done; });
+      }
+      ChunkResult r = std::move(results_[k]);
+      if (k == 0) {
+        out.tree = std::move(r.tree);
+        out.checkpoints_checked = r.checkpoints_checked;
+        out.latest_checkpoint_size = r.latest_checkpoint_size;
+        if (r.failure) {
+          out.failure = std::move(r.failure);
+          return out;
+        }
+      } else {
+        // In the order checking one entry after another meets them: checkpoints before the
+        // chunk's last entry, then (at that entry) the nodes above the chunk, then its own.
+        const uint64_t last = ChunkBegin(k) + r.tree.size() - 1;
+        const MerkleFrontier before = out.tree;
+        size_t p = 0;
+        for (; p < r.pending.size() && (r.failure || r.pending[p].index < last); ++p) {
+          if (!resolve(before, r.pending[p])) return out;
+        }
+        if (r.failure) {
+          out.failure = std::move(r.failure);
+          return out;
+        }
+        std::optional<Failure> tree_failure;
+        out.tree.AppendTree(r.tree, [&](uint8_t level, uint64_t index, const Hash& h) {
+          if (!options.check_stored_tree || tree_failure) return;
+          if (!cursors[level]) cursors[level] = walk_.source.OpenNodeCursor(level, index);
+          Result<Hash> stored = cursors[level]->Next();
+          if (!stored.ok() || *stored != h) {
+            tree_failure = Failure{last, "stored tree node (level " + std::to_string(level) + ", index " +
+                                             std::to_string(index) + ") does not match the entries"};
+          }
+        });
+        if (tree_failure) {
+          out.failure = std::move(tree_failure);
+          return out;
+        }
+        for (; p < r.pending.size(); ++p) {
+          if (!resolve(before, r.pending[p])) return out;
+        }
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        joined_ = k + 1;
+      }
+      cv_.notify_all();
+      if (options.progress) {
+        for (; next_progress <= out.tree.size(); next_progress += every) options.progress(next_progress);
+      }
+    }
+    return out;
+  }
+
+  Walk& walk_;
+  uint64_t first_end_ = 0;  // end of chunk 0, which runs from the walk's start to an aligned index
+  size_t chunks_ = 0;
+  size_t window_ = 0;
+  std::vector<ChunkResult> results_;
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  size_t joined_ = 0;
 };
 
 }  // namespace
 
 VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) {
   VerifyReport report;
-  std::optional<Failure> failure;
-  auto fail = [&](uint64_t index, std::string reason) {
-    failure = Failure{index, std::move(reason)};
-    return Corruption("verification failed");
-  };
-
-  std::vector<std::pair<uint64_t, std::string>> checkpoints;
+  Checkpoints checkpoints;
   Status s = source.ScanCheckpoints([&](uint64_t size, std::string_view note) {
     checkpoints.emplace_back(size, std::string(note));
     return Status::Ok();
@@ -36,39 +411,47 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     report.reason = "cannot read checkpoints: " + s.message();
     return report;
   }
-  size_t next_checkpoint = 0;
 
   const uint64_t size = source.size();
-  MerkleFrontier frontier;
-  Hash prev{};
-  int64_t last_ts = 0;
-  NoteVerifier key;
   const uint64_t begin = std::min(options.begin, size);
+  Walk walk{source, options, checkpoints, NoteVerifier{}, RunStart{}, size};
+  bool have_key = false;
+  walk.start.first = begin;
+  // The key: the one the caller trusts when resuming, else the genesis entry's (entry 0
+  // checks it against the trusted key).
+  if (options.trusted_key && begin > 0) {
+    walk.key = *options.trusted_key;
+    have_key = true;
+  } else if (size > 0) {
+    Status genesis = source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
+      FL_ASSIGN_OR_RETURN(walk.key, GenesisVerifier(bytes));
+      have_key = true;
+      return Status::Ok();
+    });
+    if (!genesis.ok() && begin > 0) {
+      report.unusable = true;
+      report.reason = "cannot resume verification at entry " + std::to_string(begin) + ": " + genesis.message();
+      return report;
+    }
+    // From entry 0, a bad genesis is reported there, as that entry's problem.
+  }
   if (begin > 0) {
-    // Resume: the key from genesis, the chain and tree as stored at `begin`.
-    // The key: the one the caller trusts, else the genesis entry's.
-    Status resumed = options.trusted_key ? Status::Ok()
-                                         : source.ScanEntries(0, 1, [&](uint64_t, ByteView bytes) -> Status {
-                                             FL_ASSIGN_OR_RETURN(key, GenesisVerifier(bytes));
-                                             return Status::Ok();
-                                           });
-    if (options.trusted_key) key = *options.trusted_key;
-    if (resumed.ok()) {
-      // The entry before `begin` when the source has it; otherwise (a bundle that starts at
-      // `begin`) its leaf hash from the tree, which the signed roots authenticate.
-      Status prior = source.ScanEntries(begin - 1, begin, [&](uint64_t, ByteView bytes) -> Status {
-        FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-        last_ts = e.timestamp_ms;
-        prev = HashLeaf(bytes);
-        return Status::Ok();
-      });
-      if (!prior.ok()) {
-        Result<Hash> leaf = source.ReadNode(0, begin - 1);
-        if (leaf.ok()) {
-          prev = *leaf;
-        } else {
-          resumed = leaf.status();
-        }
+    // Resume: the chain and tree as stored at `begin`. The entry before `begin` when the
+    // source has it; otherwise (a bundle that starts at `begin`) its leaf hash from the tree,
+    // which the signed roots authenticate.
+    Status resumed = source.ScanEntries(begin - 1, begin, [&](uint64_t, ByteView bytes) -> Status {
+      FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+      walk.start.last_ts = e.timestamp_ms;
+      walk.start.prev = HashLeaf(bytes);
+      return Status::Ok();
+    });
+    if (!resumed.ok()) {
+      Result<Hash> leaf = source.ReadNode(0, begin - 1);
+      if (leaf.ok()) {
+        walk.start.prev = *leaf;
+        resumed = Status::Ok();
+      } else {
+        resumed = leaf.status();
       }
     }
     Result<MerkleFrontier> loaded = MerkleFrontier::Load(source, begin);
@@ -78,92 +461,32 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
                       (resumed.ok() ? loaded.status().message() : resumed.message());
       return report;
     }
-    frontier = *loaded;
-    while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].first <= begin) ++next_checkpoint;
+    walk.start.tree = *loaded;
   }
 
-  std::vector<std::unique_ptr<NodeCursor>> cursors(64);
-  s = ScanEntriesAhead(source, begin, size, [&](uint64_t i, ByteView bytes, const Hash& leaf) -> Status {
-    Result<EntryView> e = DecodeEntry(bytes);
-    if (!e.ok()) return fail(i, e.status().message());
-    if (e->index != i) return fail(i, "entry records index " + std::to_string(e->index));
-    if (e->prev_leaf_hash != prev) {
-      return fail(i, i == 0 ? "prev_leaf_hash of entry 0 is not 32 zero bytes"
-                            : "prev_leaf_hash does not equal the leaf hash of entry " +
-                                  std::to_string(i - 1));
-    }
-    if (e->timestamp_ms < last_ts) return fail(i, "timestamp is earlier than entry " + std::to_string(i - 1) + "'s");
-    last_ts = e->timestamp_ms;
-    if (i == 0) {
-      Result<NoteVerifier> genesis = GenesisVerifier(bytes);
-      if (!genesis.ok()) return fail(0, genesis.status().message());
-      key = *genesis;
-      if (options.trusted_key && FormatVerifierKey(*options.trusted_key) != FormatVerifierKey(key)) {
-        return fail(0, "genesis names key " + FormatVerifierKey(key) + ", not the trusted key " +
-                           FormatVerifierKey(*options.trusted_key));
-      }
-    } else if (e->event_type == fb::EventType::Genesis) {
-      return fail(i, "a Genesis entry appears after entry 0");
-    }
-    std::optional<Failure> tree_failure;
-    frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
-      if (!options.check_stored_tree || tree_failure) return;
-      // Nodes of each level complete in index order: one sequential cursor per level.
-      if (!cursors[level]) cursors[level] = source.OpenNodeCursor(level, index);
-      Result<Hash> stored = cursors[level]->Next();
-      if (!stored.ok() || *stored != h) {
-        tree_failure = Failure{i, level == 0 ? "leaf hash does not match the stored tree"
-                                             : "stored tree node (level " + std::to_string(level) +
-                                                   ", index " + std::to_string(index) +
-                                                   ") does not match the entries"};
-      }
-    });
-    if (tree_failure) return fail(tree_failure->index, tree_failure->reason);
-    prev = leaf;
-
-    while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].first <= i + 1) {
-      const auto& [cp_size, note] = checkpoints[next_checkpoint];
-      std::string where = "checkpoint at size " + std::to_string(cp_size);
-      if (cp_size != i + 1) return fail(i, where + " is stored under the wrong size");
-      Result<Checkpoint> cp = OpenCheckpoint(note, key);
-      if (!cp.ok()) return fail(i, where + ": " + cp.status().message());
-      if (cp->size != cp_size) return fail(i, where + " states size " + std::to_string(cp->size));
-      if (cp->root != frontier.Root()) return fail(i, where + ": signed root differs from the root of the entries");
-      report.checkpoints++;
-      report.latest_checkpoint_size = cp_size;
-      ++next_checkpoint;
-    }
-    if (options.on_entry) {
-      Status applied = options.on_entry(i, bytes);
-      if (!applied.ok()) return fail(i, applied.message());
-    }
-    if (options.progress && (i + 1) % options.progress_every == 0) options.progress(i + 1);
-    return Status::Ok();
-  });
-
-  report.size = frontier.size();
-  report.root = frontier.Root();
-  report.origin = key.name;
-  if (report.size > 0) report.vkey = FormatVerifierKey(key);
-  if (failure) {
-    report.bad_index = failure->index;
-    report.reason = failure->reason;
+  Outcome out = ChunkedWalk::Worthwhile(walk) ? ChunkedWalk(walk).Run() : WalkInOrder(walk);
+  report.origin = walk.key.name;
+  if (have_key) report.vkey = FormatVerifierKey(walk.key);
+  report.checkpoints = out.checkpoints_checked;
+  report.latest_checkpoint_size = out.latest_checkpoint_size;
+  if (out.failure) {
+    report.bad_index = out.failure->index;
+    report.reason = out.failure->reason;
+    report.size = out.failure->index;
     return report;
   }
-  if (!s.ok()) {
-    // The scan itself failed: a missing or unreadable entry.
-    report.bad_index = frontier.size();
-    report.reason = s.message();
-    return report;
-  }
+  report.size = out.tree.size();
+  report.root = out.tree.Root();
   if (size == 0) {
     report.reason = "the log is empty (no genesis entry)";
     return report;
   }
-  if (next_checkpoint < checkpoints.size()) {
+  auto beyond = std::upper_bound(checkpoints.begin(), checkpoints.end(), size,
+                                 [](uint64_t n, const auto& cp) { return n < cp.first; });
+  if (beyond != checkpoints.end()) {
     report.bad_index = size - 1;
-    report.reason = "checkpoint at size " + std::to_string(checkpoints[next_checkpoint].first) +
-                    " is beyond the " + std::to_string(size) + " entries in the log";
+    report.reason = "checkpoint at size " + std::to_string(beyond->first) + " is beyond the " + std::to_string(size) +
+                    " entries in the log";
     return report;
   }
   if (report.checkpoints == 0 && begin < size) {

@@ -1,10 +1,16 @@
 // ChainVerifier: walks a whole log and checks everything an auditor relies on.
 //
-// For each entry i, in order: the FlatBuffers structure, the recorded index, the prev-hash
-// chain, non-decreasing timestamps, and (entry 0) a Genesis naming the origin and key; the
-// leaf hash and every tree node it completes against the stored tree; each signed
-// checkpoint against the key and against the root recomputed from the entries. It stops at
-// the first problem and names the entry (or checkpoint) and why.
+// For each entry i: the FlatBuffers structure, the recorded index, the prev-hash chain,
+// non-decreasing timestamps, and (entry 0) a Genesis naming the origin and key; the leaf hash
+// and every tree node it completes against the stored tree; each signed checkpoint against
+// the key and against the root recomputed from the entries. It names the first entry (or
+// checkpoint) at fault and why.
+//
+// Without on_entry, the log is checked in chunks of 2^chunk_log2 entries on several threads:
+// each chunk's entries build their own subtree (chunks are aligned, so its nodes are the
+// log's), and the chunks are joined in order: their subtrees into the tree above them, their
+// checkpoints' roots with the tree before them. The verdict, the entry named and the reason
+// are those of checking one entry after another.
 //
 //   VerifyReport r = VerifyChain(log, {});
 //   if (!r.valid) fmt::print("entry {}: {}\n", r.bad_index, r.reason);
@@ -33,6 +39,10 @@ struct VerifyOptions {
   // Called for each entry after it verified, in order (replay builds state with it). An
   // error stops the walk and is reported at that entry.
   std::function<Status(uint64_t, ByteView)> on_entry;
+  // Threads that check chunks when there is no on_entry; 0: one per core.
+  unsigned threads = 0;
+  // Entries per chunk, as a power of two (2^16: ~16 MiB of roll-sized entries).
+  uint8_t chunk_log2 = 16;
 };
 
 struct VerifyReport {
@@ -40,8 +50,8 @@ struct VerifyReport {
   bool unusable = false;      // the source could not be read at all (not a verdict on the log)
   uint64_t bad_index = 0;     // the first entry at fault, when !valid
   std::string reason;         // what is wrong there, for a person
-  uint64_t size = 0;          // entries verified
-  Hash root{};                // root of the verified entries
+  uint64_t size = 0;          // entries verified (when !valid: those before bad_index)
+  Hash root{};                // root of the verified entries, when valid
   uint64_t checkpoints = 0;   // signed checkpoints checked
   uint64_t latest_checkpoint_size = 0;
   std::string origin;

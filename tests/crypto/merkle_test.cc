@@ -115,6 +115,36 @@ TEST(Merkle, FrontierMatchesTreeAtEverySize) {
   }
 }
 
+// A tree built alone from an aligned position and appended whole (as chunked verification
+// joins chunks) equals the tree grown leaf by leaf: the same nodes above it, the same root.
+TEST(Merkle, AppendingAnAlignedTreeEqualsAppendingItsLeaves) {
+  NaiveTree naive(kExhaustiveSizeMax);
+  for (uint64_t chunk : {1u, 2u, 4u, 8u, 32u}) {
+    for (uint64_t left = 0; left + chunk <= kExhaustiveSizeMax; left += chunk) {
+      for (uint64_t right = 1; right <= chunk && left + right <= kExhaustiveSizeMax; ++right) {
+        MerkleFrontier whole, joined, part;
+        std::map<std::pair<uint8_t, uint64_t>, Hash> want, got;
+        for (uint64_t i = 0; i < left; ++i) {
+          whole.Append(naive.leaf(i));
+          joined.Append(naive.leaf(i));
+        }
+        for (uint64_t i = left; i < left + right; ++i) {
+          whole.Append(naive.leaf(i), [&](uint8_t level, uint64_t index, const Hash& h) {
+            // Nodes inside the part are its own; the join reports only those above it.
+            if ((uint64_t{1} << level) > chunk) want[{level, index}] = h;
+          });
+          part.Append(naive.leaf(i));
+        }
+        ASSERT_EQ(joined.RootWith(part.Root()), naive.Mth(0, left + right)) << left << "+" << right;
+        joined.AppendTree(part, [&](uint8_t level, uint64_t index, const Hash& h) { got[{level, index}] = h; });
+        ASSERT_EQ(joined.size(), left + right);
+        ASSERT_EQ(joined.Root(), whole.Root()) << left << "+" << right;
+        ASSERT_EQ(got, want) << left << "+" << right;
+      }
+    }
+  }
+}
+
 TEST(Merkle, RandomizedLargeTrees) {
   std::mt19937_64 rng(20261122);
   MemoryTree tree;
