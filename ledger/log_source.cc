@@ -12,28 +12,6 @@ namespace {
 
 // Below this many entries a second thread costs more than it saves.
 constexpr uint64_t kMinEntriesAhead = 256;
-constexpr size_t kBatchBytes = 1 << 20;
-constexpr size_t kBatchEntries = 4096;
-constexpr size_t kBatchesAhead = 4;  // bounds memory: at most ~5 MiB read ahead
-
-// Entries copied out of the source, each 8-byte aligned: FlatBuffers decode them in place.
-struct Batch {
-  uint64_t first = 0;
-  std::vector<uint64_t> words;
-  std::vector<std::pair<size_t, size_t>> spans;  // (word offset, byte length) per entry
-  std::vector<Hash> leaves;                      // RFC 9162 leaf hash per entry
-
-  void Add(ByteView bytes) {
-    leaves.push_back(HashLeaf(bytes));
-    size_t offset = words.size();
-    words.resize(offset + (bytes.size() + 7) / 8);
-    if (!bytes.empty()) std::memcpy(words.data() + offset, bytes.data(), bytes.size());
-    spans.emplace_back(offset, bytes.size());
-  }
-  ByteView Entry(size_t i) const {
-    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first), spans[i].second);
-  }
-};
 
 // The default cursor: one ReadNode per node, for sources without a cheaper sequential read.
 class LookupNodeCursor final : public NodeCursor {
@@ -49,27 +27,52 @@ class LookupNodeCursor final : public NodeCursor {
 
 }  // namespace
 
+void EntryBatch::Add(ByteView bytes) {
+  leaves.push_back(HashLeaf(bytes));
+  size_t offset = words.size();
+  words.resize(offset + (bytes.size() + 7) / 8);
+  if (!bytes.empty()) std::memcpy(words.data() + offset, bytes.data(), bytes.size());
+  spans.emplace_back(offset, bytes.size());
+}
+
+void EntryBatch::PopBack() {
+  assert(!spans.empty());
+  words.resize(spans.back().first);
+  spans.pop_back();
+  leaves.pop_back();
+}
+
 std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t start) const {
   return std::make_unique<LookupNodeCursor>(*this, level, start);
 }
 
-Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
-                        const std::function<Status(uint64_t, ByteView, const Hash&)>& fn) {
+Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn, const EntryFn& ahead) {
   if (end <= begin || end - begin < kMinEntriesAhead) {
-    return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) { return fn(i, bytes, HashLeaf(bytes)); });
+    return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) {
+      Hash leaf = HashLeaf(bytes);
+      if (ahead) FL_RETURN_IF_ERROR(ahead(i, bytes, leaf));
+      return fn(i, bytes, leaf);
+    });
   }
-  AheadQueue<Batch> queue(kBatchesAhead);
+  AheadQueue<EntryBatch> queue(EntryBatch::kAhead);
   std::thread reader([&] {
-    Batch batch;
+    EntryBatch batch;
     batch.first = begin;
-    // Unaligned: Batch::Add copies each entry into its aligned words.
+    // Unaligned: EntryBatch::Add copies each entry into its aligned words.
     Status s = source.ScanEntriesUnaligned(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
       assert(index == batch.first + batch.spans.size());
       batch.Add(bytes);
-      if (batch.spans.size() >= kBatchEntries || batch.words.size() * 8 >= kBatchBytes) {
+      if (ahead) {
+        Status checked = ahead(index, batch.Entry(batch.size() - 1), batch.leaves.back());
+        if (!checked.ok()) {
+          batch.PopBack();  // fn never sees an entry `ahead` refused
+          return checked;
+        }
+      }
+      if (batch.Full()) {
         uint64_t next = index + 1;
         if (!queue.Push(std::move(batch))) return Internal("scan stopped by its reader");
-        batch = Batch{};
+        batch = EntryBatch{};
         batch.first = next;
       }
       return Status::Ok();
@@ -79,7 +82,7 @@ Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
     queue.Finish(std::move(s));
   });
   Status status;
-  while (std::optional<Batch> batch = queue.Pop()) {
+  while (std::optional<EntryBatch> batch = queue.Pop()) {
     for (size_t i = 0; i < batch->spans.size() && status.ok(); ++i) {
       status = fn(batch->first + i, batch->Entry(i), batch->leaves[i]);
     }

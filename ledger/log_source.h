@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "crypto/merkle.h"
 
@@ -38,12 +40,39 @@ class LogSource : public NodeReader {
       const std::function<Status(uint64_t, std::string_view)>& fn) const = 0;
 };
 
+// Entries copied out of a source, each 8-byte aligned (FlatBuffers decode them in place),
+// with their RFC 9162 leaf hashes: what a reading thread hands to the thread after it.
+struct EntryBatch {
+  static constexpr size_t kBytesMax = 1 << 20;
+  static constexpr size_t kEntriesMax = 4096;
+  static constexpr size_t kAhead = 4;  // batches a reader may be ahead: ~5 MiB
+
+  uint64_t first = 0;
+  std::vector<uint64_t> words;
+  std::vector<std::pair<size_t, size_t>> spans;  // (word offset, byte length) per entry
+  std::vector<Hash> leaves;
+
+  void Add(ByteView bytes);  // copies the entry and hashes it
+  void PopBack();
+  bool Full() const { return spans.size() >= kEntriesMax || words.size() * 8 >= kBytesMax; }
+  size_t size() const { return spans.size(); }
+  ByteView Entry(size_t i) const {
+    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first), spans[i].second);
+  }
+};
+
 // Like source.ScanEntries(begin, end, fn), but a second thread reads the next entries and
 // computes their leaf hashes while fn checks the current ones, so reading the store, hashing
 // entries and checking them overlap on two cores. fn(index, bytes, leaf hash) runs on
 // the calling thread, in index order; the first error from either side stops both. The source
 // must allow a concurrent ScanEntries beside its other const reads (Log and BundleSource do).
-Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end,
-                        const std::function<Status(uint64_t, ByteView, const Hash&)>& fn);
+//
+// `ahead`, if given, runs on the reading thread for each entry (aligned, with its leaf hash)
+// before fn sees it: an entry it refuses never reaches fn, and its error is returned after fn
+// has seen every entry before that one (unless fn fails first). Verification runs there while
+// replay applies the entries already verified.
+using EntryFn = std::function<Status(uint64_t, ByteView, const Hash&)>;
+Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn,
+                        const EntryFn& ahead = nullptr);
 
 }  // namespace fundledger

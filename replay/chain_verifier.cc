@@ -47,9 +47,11 @@ struct RunStart {
 // an offset; its checkpoints' roots wait (pending) for the tree before it.
 class RunChecker {
  public:
+  // With `apply`, each entry that passes goes to options.on_entry.
   RunChecker(const LogSource& source, const VerifyOptions& options, const Checkpoints& checkpoints,
-             const NoteVerifier& key, RunStart start)
-      : source_(source),
+             const NoteVerifier& key, RunStart start, bool apply = true)
+      : apply_(apply),
+        source_(source),
         options_(options),
         checkpoints_(checkpoints),
         key_(key),
@@ -128,7 +130,7 @@ class RunChecker {
       }
       ++next_checkpoint_;
     }
-    if (options_.on_entry) {
+    if (apply_ && options_.on_entry) {
       Status applied = options_.on_entry(i, bytes);
       if (!applied.ok()) return Fail(i, applied.message());
     }
@@ -150,6 +152,7 @@ class RunChecker {
     return Corruption("verification failed");
   }
 
+  const bool apply_;
   const LogSource& source_;
   const VerifyOptions& options_;
   const Checkpoints& checkpoints_;
@@ -195,19 +198,35 @@ struct Outcome {
   uint64_t latest_checkpoint_size = 0;
 };
 
-// One entry after another on this thread, the next entries read and hashed on a second one.
-// Used when entries must be seen in order (on_entry) or the walk is one chunk long.
+// One entry after another, in order, on two threads. Without on_entry, a second thread reads
+// and hashes the next entries while this one checks them (used when the walk is one chunk).
+// With on_entry (replay), the second thread also checks them, and this one hands the checked
+// entries to on_entry: applying them is the longer stage, and it no longer waits for checks.
 Outcome WalkInOrder(Walk& walk) {
-  RunChecker checker(walk.source, walk.options, walk.checkpoints, walk.key, std::move(walk.start));
   const VerifyOptions& options = walk.options;
-  const uint64_t every = std::max<uint64_t>(options.progress_every, 1);
-  Status s = ScanEntriesAhead(walk.source, checker.end(), walk.size, [&](uint64_t i, ByteView bytes, const Hash& leaf) {
-    FL_RETURN_IF_ERROR(checker.Check(i, bytes, leaf));
-    if (options.progress && (i + 1) % every == 0) options.progress(i + 1);
-    return Status::Ok();
-  });
+  const bool check_ahead = static_cast<bool>(options.on_entry);
+  RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start), /*apply=*/false);
+  const uint64_t begin = checker.end(), every = std::max<uint64_t>(options.progress_every, 1);
+  std::optional<Failure> apply_failure;
+  auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) { return checker.Check(i, bytes, leaf); };
+  Status s = ScanEntriesAhead(
+      walk.source, begin, walk.size,
+      [&](uint64_t i, ByteView bytes, const Hash& leaf) -> Status {
+        if (!check_ahead) FL_RETURN_IF_ERROR(check(i, bytes, leaf));
+        if (options.on_entry) {
+          Status applied = options.on_entry(i, bytes);
+          if (!applied.ok()) {
+            apply_failure = Failure{i, applied.message()};
+            return Corruption("verification failed");
+          }
+        }
+        if (options.progress && (i + 1) % every == 0) options.progress(i + 1);
+        return Status::Ok();
+      },
+      check_ahead ? EntryFn(check) : EntryFn());
   Outcome out;
-  out.failure = checker.failure();
+  // An entry that failed to apply comes before any the checks ahead refused.
+  out.failure = apply_failure ? apply_failure : checker.failure();
   if (!out.failure && !s.ok()) out.failure = Failure{checker.end(), s.message()};  // a missing or unreadable entry
   out.tree = std::move(checker.tree());
   out.checkpoints_checked = checker.checkpoints_checked();

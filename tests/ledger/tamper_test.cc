@@ -17,7 +17,7 @@ using testing::MemoSubmission;
 using testing::RawStore;
 using testing::TempDir;
 
-constexpr int kSubmissions = 40;
+constexpr int kSubmissions = 60;  // 301 entries: past the 256 where scans read ahead on a second thread
 constexpr int kEntriesPerSubmission = 5;
 constexpr uint64_t kLogSize = 1 + kSubmissions * kEntriesPerSubmission;
 constexpr int kTrialsPerKind = 25;
@@ -50,6 +50,24 @@ Detection Detect(const std::string& dir) {
   EXPECT_EQ(c.valid, r.valid);
   EXPECT_EQ(c.bad_index, r.bad_index);
   EXPECT_EQ(c.reason, r.reason);
+  // Replay's walk checks entries on a second thread ahead of on_entry: on_entry must see
+  // every entry before the bad one, in order, and none after.
+  VerifyOptions replaying;
+  uint64_t applied = 0;
+  replaying.on_entry = [&](uint64_t i, ByteView) {
+    EXPECT_EQ(i, applied);
+    ++applied;
+    return Status::Ok();
+  };
+  VerifyReport a = VerifyChain(**log, replaying);
+  EXPECT_EQ(a.valid, r.valid);
+  EXPECT_EQ(a.bad_index, r.bad_index);
+  EXPECT_EQ(a.reason, r.reason);
+  bool after_the_walk = r.reason.find("entries in the log") != std::string::npos ||
+                        r.reason.find("no signed checkpoint") != std::string::npos;
+  if (!r.valid && !after_the_walk) {
+    EXPECT_EQ(applied, r.bad_index) << r.reason;
+  }
   return {!r.valid, r.bad_index, r.reason};
 }
 

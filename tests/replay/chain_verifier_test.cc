@@ -13,14 +13,15 @@ namespace {
 using testing::MemoSubmission;
 using testing::TempDir;
 
-// A log of ~250 entries with a signed checkpoint after every submission (of 1 to 7 entries),
-// so checkpoints fall anywhere inside chunks and on their edges.
+// A log of 315 entries (past the 256 where scans read ahead on a second thread) with a signed
+// checkpoint after every submission of 1 to 7 entries, so checkpoints fall anywhere inside
+// chunks and on their edges.
 class ChunkedVerifyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     log_ = std::move(Log::Create(dir_->Sub("ledger"), "chunks.fundledger.local")).value().release();
-    for (int s = 0; s < 60; ++s) {
+    for (int s = 0; s < 80; ++s) {
       std::vector<std::string> texts;
       for (int e = 0; e <= s % 7; ++e) texts.push_back("memo " + std::to_string(s) + "." + std::to_string(e));
       ASSERT_TRUE(log_->Append(MemoSubmission("s" + std::to_string(s), texts)).ok());
@@ -75,7 +76,7 @@ TEST_F(ChunkedVerifyTest, TheWholeLogVerifiesAsInOrderForEveryChunkSizeAndThread
   VerifyReport r = VerifyChain(*log_, {});
   EXPECT_TRUE(r.valid) << r.reason;
   EXPECT_EQ(r.size, log_->size());
-  EXPECT_EQ(r.checkpoints, 61u);  // genesis and one per submission
+  EXPECT_EQ(r.checkpoints, 81u);  // genesis and one per submission
 }
 
 TEST_F(ChunkedVerifyTest, AResumedVerificationChunksFromWhereItStarts) {
@@ -89,6 +90,25 @@ TEST_F(ChunkedVerifyTest, AResumedVerificationChunksFromWhereItStarts) {
       options.threads = 3;
       ExpectSameAsInOrder(options);
     }
+  }
+}
+
+// Replay checks entries ahead on a second thread while on_entry applies the checked ones: a
+// failure to apply is reported at its own entry, and nothing after it is applied.
+TEST_F(ChunkedVerifyTest, AFailureToApplyIsReportedAtItsEntryAndStopsTheWalk) {
+  for (uint64_t bad : {uint64_t{0}, uint64_t{5}, uint64_t{100}, log_->size() - 1}) {
+    VerifyOptions options;
+    std::vector<uint64_t> seen;
+    options.on_entry = [&](uint64_t i, ByteView) {
+      seen.push_back(i);
+      return i == bad ? RuleViolation("no such fund") : Status::Ok();
+    };
+    VerifyReport r = VerifyChain(*log_, options);
+    EXPECT_FALSE(r.valid);
+    EXPECT_EQ(r.bad_index, bad);
+    EXPECT_EQ(r.reason, "no such fund");
+    ASSERT_EQ(seen.size(), bad + 1);
+    for (uint64_t i = 0; i <= bad; ++i) EXPECT_EQ(seen[i], i);
   }
 }
 
