@@ -1,7 +1,9 @@
 #include "crypto/merkle.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <cstring>
 #include <string>
 
 namespace fundledger {
@@ -86,7 +88,12 @@ Hash HashLeaf(ByteView leaf_data) {
 
 Hash HashChildren(const Hash& left, const Hash& right) {
   thread_local Sha256 hasher;
-  return hasher.Update(uint8_t{0x01}).Update(left).Update(right).Finish();
+  // One update of the 65 bytes: each EVP update is a provider call (~10 ns).
+  std::array<uint8_t, 1 + 2 * kHashBytes> node;
+  node[0] = 0x01;
+  std::memcpy(node.data() + 1, left.data(), kHashBytes);
+  std::memcpy(node.data() + 1 + kHashBytes, right.data(), kHashBytes);
+  return hasher.Update(node).Finish();
 }
 
 Hash EmptyTreeRoot() { return Sha256::Digest({}); }
