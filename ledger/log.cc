@@ -1,9 +1,9 @@
 #include "ledger/log.h"
 
-#include <rocksdb/perf_level.h>
 #include <rocksdb/db.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -709,7 +709,7 @@ Status Log::Scan(uint64_t begin, uint64_t end, bool aligned, const std::function
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;  // a full scan should not evict the hot set
   ro.readahead_size = 2 << 20;
-    QuietRocksDbCounters();
+  QuietRocksDbCounters();
   std::string upper = EntryKey(end);
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;

@@ -41,7 +41,8 @@ struct VerifyOptions {
   std::function<Status(uint64_t, ByteView)> on_entry;
   // Threads that check chunks when there is no on_entry; 0: one per core.
   unsigned threads = 0;
-  // Entries per chunk, as a power of two (2^16: ~16 MiB of roll-sized entries).
+  // Entries per chunk, as a power of two. Chunks stream their entries; what waits to be
+  // joined is a few hashes per chunk and per checkpoint inside it.
   uint8_t chunk_log2 = 16;
 };
 

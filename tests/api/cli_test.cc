@@ -63,6 +63,15 @@ TEST_F(CliTest, CheckpointVerifiesWithTheKeyAndVerifyPasses) {
   testing::CommandResult wrong = Cli("verify --vkey " + FormatVerifierKey(VerifierFor(other)));
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_NE(wrong.out.find("INVALID at entry 0"), std::string::npos) << wrong.out;
+  // Any number of threads gives the same verdict; a count out of range is refused.
+  for (const char* threads : {"1", "3"}) {
+    testing::CommandResult t = Cli(std::string("verify --threads ") + threads);
+    EXPECT_EQ(t.exit_code, 0) << t.out;
+    EXPECT_NE(t.out.find("valid: 21 entries"), std::string::npos) << t.out;
+  }
+  testing::CommandResult too_many = Cli("verify --threads 1000");
+  EXPECT_NE(too_many.exit_code, 0);
+  EXPECT_NE(too_many.out.find("--threads"), std::string::npos) << too_many.out;
 }
 
 TEST_F(CliTest, InclusionProofVerifiesAgainstTheSignedCheckpoint) {
