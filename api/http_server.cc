@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include "api/beast_request.h"
+
 namespace fundledger {
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -83,17 +85,6 @@ class HttpServer::Impl {
 
 namespace {
 
-HttpRequest ToRequest(const http::request<http::string_body>& req) {
-  HttpRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  r.authorization = std::string(req[http::field::authorization]);
-  r.idempotency_key = std::string(req["Idempotency-Key"]);
-  r.content_type = std::string(req[http::field::content_type]);
-  r.body = req.body();
-  return r;
-}
-
 template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -151,7 +142,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!server_.EnterRequest()) {
       return Write(ErrorResponse(Overloaded("too many requests in flight; retry shortly")), version);
     }
-    HttpRequest request = ToRequest(req);
+    HttpRequest request = FromBeastRequest(req);
     net::post(server_.handlers(), [self = this->shared_from_this(), request = std::move(request), version]() mutable {
       HttpResponse response = self->server_.service().Handle(request);
       net::post(self->stream_.get_executor(), [self, response = std::move(response), version]() mutable {
@@ -317,5 +308,16 @@ HttpServer::~HttpServer() = default;
 Result<uint16_t> HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Run() { impl_->Run(); }
 void HttpServer::Stop() { impl_->Stop(); }
+
+HttpRequest FromBeastRequest(const http::request<http::string_body>& req) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  r.authorization = std::string(req[http::field::authorization]);
+  r.idempotency_key = std::string(req["Idempotency-Key"]);
+  r.content_type = std::string(req[http::field::content_type]);
+  r.body = req.body();
+  return r;
+}
 
 }  // namespace fundledger

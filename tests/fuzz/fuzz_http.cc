@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "api/beast_request.h"
 #include "api/service.h"
 #include "ledger/ledger.h"
 
@@ -55,15 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::beast::error_code ec;
   parser.put(boost::asio::buffer(raw), ec);
   if (ec || !parser.is_done()) return 0;
-  const auto& req = parser.get();
-  fundledger::HttpRequest r;
-  r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
-  r.authorization = std::string(req[http::field::authorization]);
-  r.idempotency_key = std::string(req["Idempotency-Key"]);
-  r.content_type = std::string(req[http::field::content_type]);
-  r.body = req.body();
-  fundledger::HttpResponse response = world.service->Handle(r);
+  fundledger::HttpResponse response = world.service->Handle(fundledger::FromBeastRequest(parser.get()));
   if (response.status < 200 || response.status > 599) __builtin_trap();
   return 0;
 }

@@ -1,0 +1,14 @@
+// A request parsed by Boost.Beast, as the Service sees it. One conversion, used by the server
+// and by the HTTP fuzzer, so the fuzzer exercises exactly what the server hands over.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "api/service.h"
+
+namespace fundledger {
+
+HttpRequest FromBeastRequest(const boost::beast::http::request<boost::beast::http::string_body>& req);
+
+}  // namespace fundledger
