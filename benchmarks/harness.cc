@@ -23,6 +23,7 @@
 #include <random>
 #include <thread>
 
+#include "benchmarks/roll_city.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
 #include "replay/chain_verifier.h"
@@ -104,68 +105,18 @@ double PeakMemoryMiB() {
 
 // ------------------------------------------------------------------ scenario 1: roll ingest
 
-struct City {
-  std::string dir;
-  Projections projections;
-  std::unique_ptr<Ledger> ledger;
+struct City : bench::RollCity {
   int32_t next_month_index = MonthIndex(203001);
   uint64_t lines_paid = 0;  // roll lines prepared and approved so far
 };
 
 std::unique_ptr<City> MakeCity(size_t people) {
   auto c = std::make_unique<City>();
-  c->dir = TempDir("city");
-  c->ledger = std::move(Ledger::Create(c->dir, "bench.local", WithProjections(c->projections, {}))).value();
-  Actor admin{"admin", fb::Role::admin};
-  fb::ProgramDefinedT p;
-  p.program_id = "dibao";
-  p.name = "dibao";
-  p.standard_fen = p.cap_fen = 104500;
-  p.effective_month = 202501;
-  fb::FundOpenedT f;
-  f.fund_id = "F";
-  f.name = "F";
-  f.organisation = "bureau";
-  f.currency = "CNY";
-  f.programs = {"dibao"};
-  fb::AppropriatedT a;
-  a.fund_id = "F";
-  a.bucket = "general";
-  a.amount_fen = 1'000'000'000'000;
-  a.source = "treasury";
-  a.document = "budget";
-  Check(c->ledger->Submit(admin, "setup", {p, f, a, a}).status(), "setup");
-  for (size_t start = 0; start < people; start += 4000) {
-    std::vector<DomainEvent> events;
-    for (size_t i = start; i < std::min(people, start + 4000); ++i) {
-      fb::BeneficiaryRegisteredT b;
-      b.beneficiary_id = "B" + std::to_string(i);
-      b.household_id = "H" + std::to_string(i);
-      b.region_code = "110105";
-      Hash h = c->ledger->vault().IdCommitment("id-" + std::to_string(i));
-      b.id_commitment.assign(h.begin(), h.end());
-      b.birth_month = 196001;
-      b.registered_date = 20250101;
-      events.emplace_back(std::move(b));
-      fb::EnrolledT e;
-      e.beneficiary_id = "B" + std::to_string(i);
-      e.program_id = "dibao";
-      e.monthly_amount_fen = 104500;
-      e.from_month = 202501;
-      e.approval_doc = "a";
-      events.emplace_back(std::move(e));
-    }
-    Check(c->ledger->Submit(admin, "people-" + std::to_string(start), std::move(events)).status(), "people");
-  }
+  bench::BuildRollCity(*c, TempDir("city"), people);
   return c;
 }
 
-std::vector<RollLine> Lines(size_t count, int32_t period) {
-  std::vector<RollLine> lines;
-  lines.reserve(count);
-  for (size_t i = 0; i < count; ++i) lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", period, 104500});
-  return lines;
-}
+std::vector<RollLine> Lines(size_t count, int32_t period) { return bench::RollLines(count, period); }
 
 // Times a roll of `lines_total` lines cut into batches of `batch`, each paying the next month
 // (month_index counts on): write(lines in the batch, its period) per batch. Lines per second.

@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "benchmarks/roll_city.h"
 #include "ledger/ledger.h"
 #include "ledger/log.h"
 #include "projections/projections.h"
@@ -136,10 +137,7 @@ BENCHMARK(BM_DurableAppend)->RangeMultiplier(8)->Range(1, 8192)->UseRealTime();
 // A monthly roll of `lines` lines through field checks, every rule, append, tree, projections
 // and fsync: prepare and approve, timed together. The fixture (people, enrollments, money) is
 // built once per size with large submissions.
-struct RollFixture {
-  std::string dir;
-  Projections projections;
-  std::unique_ptr<Ledger> ledger;
+struct RollFixture : bench::RollCity {
   int32_t next_period = 202501;
 };
 
@@ -148,55 +146,9 @@ RollFixture& Roll(size_t people) {
   auto& f = fixtures[people];
   if (f) return *f;
   f = std::make_unique<RollFixture>();
-  f->dir = TempPath("roll_" + std::to_string(people));
-  std::filesystem::remove_all(f->dir);
-  f->ledger = std::move(Ledger::Create(f->dir, "bench.fundledger.local", WithProjections(f->projections, {}))).value();
-  Actor admin{"admin", fb::Role::admin}, maker{"clerk", fb::Role::maker};
-  fb::ProgramDefinedT p;
-  p.program_id = "dibao";
-  p.name = "dibao";
-  p.standard_fen = p.cap_fen = 104500;
-  p.effective_month = 202501;
-  fb::FundOpenedT fund;
-  fund.fund_id = "F";
-  fund.name = "F";
-  fund.organisation = "bureau";
-  fund.currency = "CNY";
-  fund.programs = {"dibao"};
-  fb::AppropriatedT a;
-  a.fund_id = "F";
-  a.bucket = "general";
-  a.amount_fen = 900'000'000'000;
-  a.source = "treasury";
-  a.document = "budget";
-  if (!f->ledger->Submit(admin, "setup", {p, fund, a}).ok()) std::abort();
-  const size_t per_submission = 5000;
-  for (size_t start = 0; start < people; start += per_submission) {
-    std::vector<DomainEvent> events;
-    for (size_t i = start; i < std::min(people, start + per_submission); ++i) {
-      fb::BeneficiaryRegisteredT b;
-      b.beneficiary_id = "B" + std::to_string(i);
-      b.household_id = "H" + std::to_string(i);
-      b.region_code = "110105";
-      Hash c = f->ledger->vault().IdCommitment("id-" + std::to_string(i));
-      b.id_commitment.assign(c.begin(), c.end());
-      b.birth_month = 196001;
-      b.registered_date = 20250101;
-      events.emplace_back(std::move(b));
-      fb::EnrolledT e;
-      e.beneficiary_id = "B" + std::to_string(i);
-      e.program_id = "dibao";
-      e.monthly_amount_fen = 104500;
-      e.from_month = 202501;
-      e.approval_doc = "a";
-      events.emplace_back(std::move(e));
-    }
-    Result<AppendResult> r = f->ledger->Submit(maker, "people-" + std::to_string(start), std::move(events));
-    if (!r.ok()) {
-      std::cerr << r.status().ToString() << "\n";
-      std::abort();
-    }
-  }
+  std::string dir = TempPath("roll_" + std::to_string(people));
+  std::filesystem::remove_all(dir);
+  bench::BuildRollCity(*f, dir, people);
   return *f;
 }
 
@@ -207,11 +159,7 @@ void BM_MonthlyRoll(benchmark::State& state) {
   for (auto _ : state) {
     int32_t period = f.next_period;
     f.next_period = MonthFromIndex(MonthIndex(period) + 1);
-    std::vector<RollLine> roll;
-    roll.reserve(lines);
-    for (size_t i = 0; i < lines; ++i) {
-      roll.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", period, 104500});
-    }
+    std::vector<RollLine> roll = bench::RollLines(lines, period);
     std::string batch = "R" + std::to_string(period);
     Result<AppendResult> prepared = f.ledger->PrepareBatch(maker, batch, batch, "F", "general", period, "roll", roll);
     fb::DisbursementBatchApprovedT approve;
