@@ -397,6 +397,9 @@ int RunCli(int argc, char** argv) {
   serve->add_flag("--public-log", serve_flags.public_log, "entries, proofs and tiles readable without a token");
   serve->add_option("--vault-key", serve_flags.vault_key, "the vault master key file (default DIR/vault.key)");
   serve->add_flag("--quiet", serve_flags.quiet, "no request log lines");
+  serve->add_option("--checkpoint-interval-ms", serve_flags.checkpoint_interval_ms,
+                    "sign a checkpoint at most this often, and within this long of a commit (default 0: every commit)")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   size_t body_mib = serve_flags.server.body_bytes_max >> 20;
   serve->add_option("--max-body-mib", body_mib, "largest request body in MiB (default 256)")->check(CLI::Range(1, 4096));
 

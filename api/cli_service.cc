@@ -27,9 +27,11 @@ int Fail(const Status& s) {
 }
 
 // Opens a data dir for writing, with projections and snapshots.
-Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections& projections, const std::string& vault_key) {
+Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections& projections, const std::string& vault_key,
+                                             int64_t checkpoint_interval_ms = 0) {
   LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
   options.vault_key_path = vault_key;
+  options.log.checkpoint_interval_ms = checkpoint_interval_ms;
   return Ledger::Open(dir, options);
 }
 
@@ -44,7 +46,7 @@ std::string CsvField(std::string_view v) {
 
 int CmdServe(const ServeFlags& flags) {
   Projections projections;
-  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(flags.dir, projections, flags.vault_key);
+  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(flags.dir, projections, flags.vault_key, flags.checkpoint_interval_ms);
   if (!ledger.ok()) return Fail(ledger.status());
   TokenStore tokens(flags.dir);
   Metrics metrics;

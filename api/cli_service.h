@@ -14,6 +14,7 @@ struct ServeFlags {
   bool public_log = false;
   std::string vault_key;
   bool quiet = false;  // no request log lines
+  int64_t checkpoint_interval_ms = 0;  // 0: a signed checkpoint in every commit
 };
 int CmdServe(const ServeFlags& flags);
 

@@ -9,6 +9,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -390,7 +391,20 @@ void Log::WriterLoop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (options_.checkpoint_interval_ms > 0 && checkpoint_size_ < frontier_.size()) {
+        // Committed entries wait for a signed checkpoint: when the interval runs out with no
+        // commit to carry one, sign one alone, so proofs never wait for the next submission.
+        int64_t left = std::clamp<int64_t>(last_checkpoint_ms_ + options_.checkpoint_interval_ms - NowMs(), 0,
+                                           options_.checkpoint_interval_ms);
+        if (!cv_.wait_for(lock, std::chrono::milliseconds(left), ready)) {
+          lock.unlock();
+          SignPendingCheckpoint();
+          continue;
+        }
+      } else {
+        cv_.wait(lock, ready);
+      }
       if (queue_.empty()) return;  // stopping, and every submission has been answered
       size_t entries = 0;
       while (!queue_.empty() &&
@@ -562,6 +576,24 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
       group[g]->promise.set_value(std::move(*results[g]));
     }
   }
+}
+
+void Log::SignPendingCheckpoint() {
+  assert(checkpoint_size_ < frontier_.size());
+  rocksdb::WriteBatch batch;
+  Status s = WriteCheckpoint(&batch, frontier_.size(), frontier_.Root());
+  if (s.ok()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    s = FromRocks(db_->Write(wo, &batch), "cannot write a checkpoint");
+  }
+  // On failure the next commit resumes the store (write_failed_) and the next interval retries.
+  if (s.ok()) {
+    checkpoint_size_ = frontier_.size();
+  } else {
+    write_failed_ = true;
+  }
+  last_checkpoint_ms_ = NowMs();
 }
 
 Status Log::Close() {
