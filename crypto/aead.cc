@@ -1,7 +1,7 @@
 #include "crypto/aead.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cstdlib>
@@ -14,6 +14,10 @@ struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
 
 }  // namespace
 
@@ -58,11 +62,22 @@ Result<Bytes> AeadOpen(const AeadKey& key, ByteView box, ByteView ad) {
 }
 
 Hash HmacSha256(ByteView key, ByteView message) {
+  // One MAC context per thread, its digest set once: OpenSSL's one-shot HMAC() looks up both
+  // algorithms on every call (~1.7 µs against ~0.3 µs; it was 5% of registering a city).
+  thread_local MacCtx ctx = [] {
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    MacCtx c(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    if (!c || EVP_MAC_CTX_set_params(c.get(), params) != 1) std::abort();
+    return c;
+  }();
   Hash out;
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), message.data(), message.size(), out.data(), &len) ==
-          nullptr ||
-      len != kHashBytes) {
+  size_t len = 0;
+  // OpenSSL failing here means a broken library or memory corruption: not recoverable.
+  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != kHashBytes) {
     std::abort();
   }
   return out;
