@@ -1,5 +1,6 @@
 #include "projections/projections.h"
 
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -119,6 +120,9 @@ void Projections::OnReplayEnd(ApplyContext& ctx) {
   PutDigestRow(ctx);
 }
 
+// Up to this many postings, an entry's accounts are deduplicated by sorting (no allocation).
+constexpr size_t kSortTouchedMax = 64;
+
 void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   std::unique_lock lock(mu_);
   if (ctx.undo != nullptr) {
@@ -148,9 +152,17 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     touched.push_back(&p.account);
     wrote = true;
   }
-  std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
-  touched.erase(std::unique(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
-                touched.end());
+  if (touched.size() <= kSortTouchedMax) {
+    std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+    touched.erase(std::unique(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
+                  touched.end());
+  } else {
+    // A roll's approval moves a million accounts: a hash set finds the repeats without sorting
+    // (rows are put in key order later, and the digest does not depend on order).
+    boost::unordered_flat_set<std::string_view, StringHash, StringEqual> seen;
+    seen.reserve(touched.size());
+    std::erase_if(touched, [&](const std::string* a) { return !seen.insert(*a).second; });
+  }
   for (const std::string* account : touched) {
     PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second), /*in_place=*/false);
   }
