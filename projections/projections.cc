@@ -132,25 +132,36 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   bool wrote = false;
   std::vector<const std::string*> touched;  // accounts this entry moved: one history row each
   touched.reserve(entry.postings.size());
+  // Undo steps for the whole entry go in one closure per map (a closure per line was a heap
+  // allocation per line); they are undone last change first.
+  struct BalanceWas {
+    std::string account;
+    Balance old;
+    bool existed;
+  };
+  std::vector<BalanceWas> balances_were;
   for (const Posting& p : entry.postings) {
     auto it = balances_.find(p.account);
     bool existed = it != balances_.end();
     Balance old = existed ? it->second : Balance{};
-    if (ctx.undo != nullptr) {
-      ctx.undo->Push([this, account = p.account, old, existed] {
-        if (existed) {
-          balances_[account] = old;
-        } else {
-          balances_.erase(account);
-        }
-      });
-    }
+    if (ctx.undo != nullptr) balances_were.push_back({p.account, old, existed});
     Balance& b = existed ? it->second : balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
     PutRow(ctx, BalanceKey(p.account), existed ? Encode(old) : "", Encode(b), /*in_place=*/true);
     touched.push_back(&p.account);
     wrote = true;
+  }
+  if (ctx.undo != nullptr && !balances_were.empty()) {
+    ctx.undo->Push([this, steps = std::move(balances_were)] {
+      for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
+        if (w->existed) {
+          balances_[w->account] = w->old;
+        } else {
+          balances_.erase(w->account);
+        }
+      }
+    });
   }
   if (touched.size() <= kSortTouchedMax) {
     std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
@@ -172,6 +183,12 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     int64_t amount_fen = 0, lines = 0, beneficiaries = 0;
   };
   std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionDelta> region_deltas;  // program, period, region
+  struct PaidWas {
+    std::string beneficiary, sub;
+    PaidTotal old;
+    bool existed;
+  };
+  std::vector<PaidWas> paid_were;
   for (const PaymentEffect& e : entry.payments) {
     std::string sub = e.program + "/" + std::to_string(e.period);
     std::string pkey = PaidKey(e.beneficiary, sub);
@@ -183,24 +200,27 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
     PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p), /*in_place=*/true);
-    if (ctx.undo != nullptr) {
-      ctx.undo->Push([this, ben = e.beneficiary, sub = std::move(sub), p_old, p_existed] {
-        if (p_existed) {
-          paid_[ben][sub] = p_old;
-          return;
-        }
-        auto it = paid_.find(ben);
-        if (it == paid_.end()) return;
-        it->second.erase(sub);
-        if (it->second.empty()) paid_.erase(it);
-      });
-    }
+    if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, std::move(sub), p_old, p_existed});
     RegionDelta& d = region_deltas[{e.program, e.period, e.region}];
     d.amount_fen += e.amount_fen;
     d.lines += e.lines_delta;
     if (p_old.lines <= 0 && p.lines > 0) d.beneficiaries++;
     if (p_old.lines > 0 && p.lines <= 0) d.beneficiaries--;
     wrote = true;
+  }
+  if (ctx.undo != nullptr && !paid_were.empty()) {
+    ctx.undo->Push([this, steps = std::move(paid_were)] {
+      for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
+        if (w->existed) {
+          paid_[w->beneficiary][w->sub] = w->old;
+          continue;
+        }
+        auto it = paid_.find(w->beneficiary);
+        if (it == paid_.end()) continue;
+        it->second.erase(w->sub);
+        if (it->second.empty()) paid_.erase(it);
+      }
+    });
   }
   for (const auto& [k, d] : region_deltas) {
     const auto& [program, period, region] = k;
