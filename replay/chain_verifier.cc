@@ -41,18 +41,44 @@ struct RunStart {
   int64_t last_ts = 0;  // its timestamp
 };
 
+// What a walk (or one chunk of it) found: the first failure if any, the tree it built, and the
+// checkpoints whose roots it checked.
+struct Outcome {
+  std::optional<Failure> failure;
+  MerkleFrontier tree;
+  uint64_t checkpoints_checked = 0;
+  uint64_t latest_checkpoint_size = 0;
+};
+
+// Compares recomputed tree nodes with the stored ones. Nodes of each level complete in index
+// order: one sequential cursor per level.
+class StoredNodes {
+ public:
+  explicit StoredNodes(const LogSource& source) : source_(source), cursors_(64) {}
+  // Why node (level, index) = h disagrees with the store, or nothing when it agrees.
+  std::optional<std::string> Mismatch(uint8_t level, uint64_t index, const Hash& h) {
+    if (!cursors_[level]) cursors_[level] = source_.OpenNodeCursor(level, index);
+    Result<Hash> stored = cursors_[level]->Next();
+    if (stored.ok() && *stored == h) return std::nullopt;
+    return level == 0 ? "leaf hash does not match the stored tree"
+                      : "stored tree node (level " + std::to_string(level) + ", index " + std::to_string(index) +
+                            ") does not match the entries";
+  }
+
+ private:
+  const LogSource& source_;
+  std::vector<std::unique_ptr<NodeCursor>> cursors_;
+};
+
 // Checks consecutive entries, one at a time, in index order. A whole run extends the log's
 // tree and checks each checkpoint's root at once. A chunk starts at a multiple of a power of
 // two no smaller than its length and builds its own subtrees, which are the log's nodes at
 // an offset; its checkpoints' roots wait (pending) for the tree before it.
 class RunChecker {
  public:
-  // With `apply`, each entry that passes goes to options.on_entry.
   RunChecker(const LogSource& source, const VerifyOptions& options, const Checkpoints& checkpoints,
-             const NoteVerifier& key, RunStart start, bool apply = true)
-      : apply_(apply),
-        source_(source),
-        options_(options),
+             const NoteVerifier& key, RunStart start)
+      : options_(options),
         checkpoints_(checkpoints),
         key_(key),
         offset_(start.whole ? 0 : start.first),
@@ -60,7 +86,7 @@ class RunChecker {
         tree_(std::move(start.tree)),
         prev_(start.prev),
         last_ts_(start.last_ts),
-        cursors_(64) {
+        stored_(source) {
     // Checkpoints of size <= first were completed by entries before this run (a size-0 one,
     // which no entry completes, is reported at entry 0).
     auto by_size = [](uint64_t size, const auto& cp) { return size < cp.first; };
@@ -101,14 +127,9 @@ class RunChecker {
     std::optional<Failure> tree_failure;
     tree_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
       if (!options_.check_stored_tree || tree_failure) return;
-      index += offset_ >> level;  // a chunk's nodes sit at its offset in the log's tree
-      // Nodes of each level complete in index order: one sequential cursor per level.
-      if (!cursors_[level]) cursors_[level] = source_.OpenNodeCursor(level, index);
-      Result<Hash> stored = cursors_[level]->Next();
-      if (!stored.ok() || *stored != h) {
-        tree_failure = Failure{i, level == 0 ? "leaf hash does not match the stored tree"
-                                             : "stored tree node (level " + std::to_string(level) + ", index " +
-                                                   std::to_string(index) + ") does not match the entries"};
+      // A chunk's nodes sit at its offset in the log's tree.
+      if (std::optional<std::string> why = stored_.Mismatch(level, index + (offset_ >> level), h)) {
+        tree_failure = Failure{i, std::move(*why)};
       }
     });
     if (tree_failure) return Fail(tree_failure->index, tree_failure->reason);
@@ -130,21 +151,24 @@ class RunChecker {
       }
       ++next_checkpoint_;
     }
-    if (apply_ && options_.on_entry) {
-      Status applied = options_.on_entry(i, bytes);
-      if (!applied.ok()) return Fail(i, applied.message());
-    }
     return Status::Ok();
   }
 
   // The index one past the last entry added to the tree.
   uint64_t end() const { return offset_ + tree_.size(); }
   const std::optional<Failure>& failure() const { return failure_; }
-  const NoteVerifier& key() const { return key_; }
-  MerkleFrontier& tree() { return tree_; }
   std::vector<PendingRoot>& pending() { return pending_; }
-  uint64_t checkpoints_checked() const { return checkpoints_checked_; }
-  uint64_t latest_checkpoint_size() const { return latest_checkpoint_size_; }
+  // What the run found, once its scan ended with `scan` (an error there is a missing or
+  // unreadable entry, reported at the first entry not checked). Leaves the checker spent.
+  Outcome Finish(const Status& scan) {
+    Outcome out;
+    out.failure = failure_;
+    if (!out.failure && !scan.ok()) out.failure = Failure{end(), scan.message()};
+    out.tree = std::move(tree_);
+    out.checkpoints_checked = checkpoints_checked_;
+    out.latest_checkpoint_size = latest_checkpoint_size_;
+    return out;
+  }
 
  private:
   Status Fail(uint64_t index, std::string reason) {
@@ -152,8 +176,6 @@ class RunChecker {
     return Corruption("verification failed");
   }
 
-  const bool apply_;
-  const LogSource& source_;
   const VerifyOptions& options_;
   const Checkpoints& checkpoints_;
   NoteVerifier key_;
@@ -163,7 +185,7 @@ class RunChecker {
   Hash prev_;
   int64_t last_ts_;
   size_t next_checkpoint_ = 0;
-  std::vector<std::unique_ptr<NodeCursor>> cursors_;
+  StoredNodes stored_;
   std::optional<Failure> failure_;
   std::vector<PendingRoot> pending_;
   uint64_t checkpoints_checked_ = 0;
@@ -173,11 +195,8 @@ class RunChecker {
 // The outcome of checking one chunk, handed to the thread that joins chunks in order.
 struct ChunkResult {
   bool done = false;
-  std::optional<Failure> failure;  // the first problem in the chunk (a check or the read)
-  MerkleFrontier tree;
+  Outcome outcome;  // tree: the chunk's own subtrees (the log's, for chunk 0)
   std::vector<PendingRoot> pending;
-  uint64_t checkpoints_checked = 0;
-  uint64_t latest_checkpoint_size = 0;
 };
 
 // Verification state shared by the two ways of walking the log.
@@ -190,14 +209,6 @@ struct Walk {
   uint64_t size = 0;
 };
 
-// Fills the report from a walk that ended at `failure` (if any) with `tree` over the log.
-struct Outcome {
-  std::optional<Failure> failure;
-  MerkleFrontier tree;  // the log's tree over the entries walked
-  uint64_t checkpoints_checked = 0;
-  uint64_t latest_checkpoint_size = 0;
-};
-
 // One entry after another, in order, on two threads. Without on_entry, a second thread reads
 // and hashes the next entries while this one checks them (used when the walk is one chunk).
 // With on_entry (replay), the second thread also checks them, and this one hands the checked
@@ -205,7 +216,7 @@ struct Outcome {
 Outcome WalkInOrder(Walk& walk) {
   const VerifyOptions& options = walk.options;
   const bool check_ahead = static_cast<bool>(options.on_entry);
-  RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start), /*apply=*/false);
+  RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start));
   const uint64_t begin = checker.end(), every = std::max<uint64_t>(options.progress_every, 1);
   std::optional<Failure> apply_failure;
   auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) { return checker.Check(i, bytes, leaf); };
@@ -224,13 +235,9 @@ Outcome WalkInOrder(Walk& walk) {
         return Status::Ok();
       },
       check_ahead ? EntryFn(check) : EntryFn());
-  Outcome out;
+  Outcome out = checker.Finish(s);
   // An entry that failed to apply comes before any the checks ahead refused.
-  out.failure = apply_failure ? apply_failure : checker.failure();
-  if (!out.failure && !s.ok()) out.failure = Failure{checker.end(), s.message()};  // a missing or unreadable entry
-  out.tree = std::move(checker.tree());
-  out.checkpoints_checked = checker.checkpoints_checked();
-  out.latest_checkpoint_size = checker.latest_checkpoint_size();
+  if (apply_failure) out.failure = apply_failure;
   return out;
 }
 
@@ -239,15 +246,14 @@ class ChunkedWalk {
  public:
   explicit ChunkedWalk(Walk& walk) : walk_(walk) {
     const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
-    first_end_ = std::min(walk.size, (walk.start.first / chunk + 1) * chunk);
+    first_end_ = std::min(walk.size, FirstBoundary(walk));
     chunks_ = 1 + (walk.size - first_end_ + chunk - 1) / chunk;
   }
 
   // Whether splitting pays: more than one chunk, and no caller that needs entries in order.
   static bool Worthwhile(const Walk& walk) {
     if (walk.options.on_entry || walk.options.chunk_log2 >= 63) return false;
-    const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
-    return walk.size > (walk.start.first / chunk + 1) * chunk;
+    return walk.size > FirstBoundary(walk);
   }
 
   Outcome Run() {
@@ -269,6 +275,11 @@ class ChunkedWalk {
   }
 
  private:
+  // The first chunk boundary after the walk's start: chunk 0 runs up to it.
+  static uint64_t FirstBoundary(const Walk& walk) {
+    const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
+    return (walk.start.first / chunk + 1) * chunk;
+  }
   uint64_t ChunkBegin(size_t k) const {
     return k == 0 ? walk_.start.first : first_end_ + (k - 1) * (uint64_t{1} << walk_.options.chunk_log2);
   }
@@ -318,19 +329,15 @@ class ChunkedWalk {
       return checker.Check(i, bytes, HashLeaf(bytes));
     });
     ChunkResult r;
-    r.failure = checker.failure();
-    if (!r.failure && !s.ok()) r.failure = Failure{checker.end(), s.message()};
-    r.tree = std::move(checker.tree());
     r.pending = std::move(checker.pending());
-    r.checkpoints_checked = checker.checkpoints_checked();
-    r.latest_checkpoint_size = checker.latest_checkpoint_size();
+    r.outcome = checker.Finish(s);
     return r;
   }
 
   // Joins the chunks in order into the log's tree; stops at the first failure.
   Outcome Join() {
     Outcome out;
-    std::vector<std::unique_ptr<NodeCursor>> cursors(64);  // stored nodes above the chunks
+    StoredNodes above(walk_.source);  // stored nodes above the chunks
     const VerifyOptions& options = walk_.options;
     const uint64_t every = std::max<uint64_t>(options.progress_every, 1);
     uint64_t next_progress = (walk_.start.first / every + 1) * every;
@@ -353,35 +360,26 @@ class ChunkedWalk {
       }
       ChunkResult r = std::move(results_[k]);
       if (k == 0) {
-        out.tree = std::move(r.tree);
-        out.checkpoints_checked = r.checkpoints_checked;
-        out.latest_checkpoint_size = r.latest_checkpoint_size;
-        if (r.failure) {
-          out.failure = std::move(r.failure);
-          return out;
-        }
+        out = std::move(r.outcome);  // chunk 0 continues the log's tree
+        if (out.failure) return out;
       } else {
+        const Outcome& chunk = r.outcome;
         // In the order checking one entry after another meets them: checkpoints before the
         // chunk's last entry, then (at that entry) the nodes above the chunk, then its own.
-        const uint64_t last = ChunkBegin(k) + r.tree.size() - 1;
+        const uint64_t last = ChunkBegin(k) + chunk.tree.size() - 1;
         const MerkleFrontier before = out.tree;
         size_t p = 0;
-        for (; p < r.pending.size() && (r.failure || r.pending[p].index < last); ++p) {
+        for (; p < r.pending.size() && (chunk.failure || r.pending[p].index < last); ++p) {
           if (!resolve(before, r.pending[p])) return out;
         }
-        if (r.failure) {
-          out.failure = std::move(r.failure);
+        if (chunk.failure) {
+          out.failure = chunk.failure;
           return out;
         }
         std::optional<Failure> tree_failure;
-        out.tree.AppendTree(r.tree, [&](uint8_t level, uint64_t index, const Hash& h) {
+        out.tree.AppendTree(chunk.tree, [&](uint8_t level, uint64_t index, const Hash& h) {
           if (!options.check_stored_tree || tree_failure) return;
-          if (!cursors[level]) cursors[level] = walk_.source.OpenNodeCursor(level, index);
-          Result<Hash> stored = cursors[level]->Next();
-          if (!stored.ok() || *stored != h) {
-            tree_failure = Failure{last, "stored tree node (level " + std::to_string(level) + ", index " +
-                                             std::to_string(index) + ") does not match the entries"};
-          }
+          if (std::optional<std::string> why = above.Mismatch(level, index, h)) tree_failure = Failure{last, std::move(*why)};
         });
         if (tree_failure) {
           out.failure = std::move(tree_failure);
