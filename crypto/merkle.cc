@@ -114,14 +114,13 @@ Result<MerkleFrontier> MerkleFrontier::Load(const NodeReader& reader, uint64_t s
 
 Hash MerkleFrontier::Root() const {
   if (nodes_.empty()) return EmptyTreeRoot();
-  Hash hash = nodes_.back();
-  for (size_t i = nodes_.size() - 1; i-- > 0;) hash = HashChildren(nodes_[i], hash);
-  return hash;
+  return FoldInto(nodes_.size() - 1, nodes_.back());
 }
 
-Hash MerkleFrontier::RootWith(const Hash& right_root) const {
-  Hash hash = right_root;
-  for (size_t i = nodes_.size(); i-- > 0;) hash = HashChildren(nodes_[i], hash);
+Hash MerkleFrontier::RootWith(const Hash& right_root) const { return FoldInto(nodes_.size(), right_root); }
+
+Hash MerkleFrontier::FoldInto(size_t count, Hash hash) const {
+  for (size_t i = count; i-- > 0;) hash = HashChildren(nodes_[i], hash);
   return hash;
 }
 

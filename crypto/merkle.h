@@ -102,6 +102,9 @@ class MerkleFrontier {
   Hash RootWith(const Hash& right_root) const;
 
  private:
+  // The root of subtrees nodes_[0..count) followed by a right part whose root is `hash`.
+  Hash FoldInto(size_t count, Hash hash) const;
+
   uint64_t size_ = 0;
   std::vector<Hash> nodes_;  // the subtrees of the binary decomposition of size_, largest first
 };

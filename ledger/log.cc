@@ -578,21 +578,22 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
   }
 }
 
-void Log::SignPendingCheckpoint() {
+Status Log::CheckpointAll(bool sync, const char* failure) {
   assert(checkpoint_size_ < frontier_.size());
   rocksdb::WriteBatch batch;
   Status s = WriteCheckpoint(&batch, frontier_.size(), frontier_.Root());
   if (s.ok()) {
     rocksdb::WriteOptions wo;
-    wo.sync = options_.sync;
-    s = FromRocks(db_->Write(wo, &batch), "cannot write a checkpoint");
+    wo.sync = sync;
+    s = FromRocks(db_->Write(wo, &batch), failure);
   }
+  if (s.ok()) checkpoint_size_ = frontier_.size();
+  return s;
+}
+
+void Log::SignPendingCheckpoint() {
   // On failure the next commit resumes the store (write_failed_) and the next interval retries.
-  if (s.ok()) {
-    checkpoint_size_ = frontier_.size();
-  } else {
-    write_failed_ = true;
-  }
+  if (!CheckpointAll(options_.sync, "cannot write a checkpoint").ok()) write_failed_ = true;
   last_checkpoint_ms_ = NowMs();
 }
 
@@ -606,15 +607,7 @@ Status Log::Close() {
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   Status status;
-  if (db_ && signer_ && checkpoint_size_ < frontier_.size()) {
-    rocksdb::WriteBatch batch;
-    status = WriteCheckpoint(&batch, frontier_.size(), frontier_.Root());
-    if (status.ok()) {
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      status = FromRocks(db_->Write(wo, &batch), "cannot write the final checkpoint");
-    }
-  }
+  if (db_ && signer_ && checkpoint_size_ < frontier_.size()) status = CheckpointAll(/*sync=*/true, "cannot write the final checkpoint");
   if (db_ && !options_.read_only) {
     // Every write is already durable in the write-ahead log; flushing it into tables here means
     // the next open (each CLI command, each server start) has nothing to replay.

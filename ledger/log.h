@@ -207,7 +207,11 @@ class Log final : public LogSource {
   void StartWriter();
   void WriterLoop();
   void CommitGroup(std::vector<std::unique_ptr<Pending>>& group);
-  // With checkpoint_interval_ms: signs a checkpoint over every committed entry (writer thread).
+  // Writes a signed checkpoint over every committed entry, alone in its WriteBatch (writer
+  // thread, or Close once the writer has stopped).
+  // `failure` prefixes the error when the write fails.
+  Status CheckpointAll(bool sync, const char* failure);
+  // With checkpoint_interval_ms, when the interval runs out with entries unsigned.
   void SignPendingCheckpoint();
   // ScanEntries and ScanEntriesUnaligned: `aligned` copies each value into 8-byte aligned words.
   Status Scan(uint64_t begin, uint64_t end, bool aligned, const std::function<Status(uint64_t, ByteView)>& fn) const;

@@ -3,6 +3,7 @@
 #include <cassert>
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ledger/ahead_queue.h"
@@ -12,6 +13,38 @@ namespace {
 
 // Below this many entries a second thread costs more than it saves.
 constexpr uint64_t kMinEntriesAhead = 256;
+
+// Entries copied out of a source, each 8-byte aligned (FlatBuffers decode them in place),
+// with their RFC 9162 leaf hashes: what the reading thread hands to the caller's.
+struct EntryBatch {
+  static constexpr size_t kBytesMax = 1 << 20;
+  static constexpr size_t kEntriesMax = 4096;
+  static constexpr size_t kAhead = 4;  // batches the reader may be ahead: ~5 MiB
+
+  uint64_t first = 0;
+  std::vector<uint64_t> words;
+  std::vector<std::pair<size_t, size_t>> spans;  // (word offset, byte length) per entry
+  std::vector<Hash> leaves;
+
+  void Add(ByteView bytes) {  // copies the entry and hashes it
+    leaves.push_back(HashLeaf(bytes));
+    size_t offset = words.size();
+    words.resize(offset + (bytes.size() + 7) / 8);
+    if (!bytes.empty()) std::memcpy(words.data() + offset, bytes.data(), bytes.size());
+    spans.emplace_back(offset, bytes.size());
+  }
+  void PopBack() {
+    assert(!spans.empty());
+    words.resize(spans.back().first);
+    spans.pop_back();
+    leaves.pop_back();
+  }
+  bool Full() const { return spans.size() >= kEntriesMax || words.size() * 8 >= kBytesMax; }
+  size_t size() const { return spans.size(); }
+  ByteView Entry(size_t i) const {
+    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first), spans[i].second);
+  }
+};
 
 // The default cursor: one ReadNode per node, for sources without a cheaper sequential read.
 class LookupNodeCursor final : public NodeCursor {
@@ -26,21 +59,6 @@ class LookupNodeCursor final : public NodeCursor {
 };
 
 }  // namespace
-
-void EntryBatch::Add(ByteView bytes) {
-  leaves.push_back(HashLeaf(bytes));
-  size_t offset = words.size();
-  words.resize(offset + (bytes.size() + 7) / 8);
-  if (!bytes.empty()) std::memcpy(words.data() + offset, bytes.data(), bytes.size());
-  spans.emplace_back(offset, bytes.size());
-}
-
-void EntryBatch::PopBack() {
-  assert(!spans.empty());
-  words.resize(spans.back().first);
-  spans.pop_back();
-  leaves.pop_back();
-}
 
 std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t start) const {
   return std::make_unique<LookupNodeCursor>(*this, level, start);

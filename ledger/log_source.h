@@ -6,8 +6,6 @@
 #include <functional>
 #include <memory>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "crypto/merkle.h"
 
@@ -38,27 +36,6 @@ class LogSource : public NodeReader {
   // Calls fn(size, note) for every stored signed checkpoint, smallest size first.
   virtual Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const = 0;
-};
-
-// Entries copied out of a source, each 8-byte aligned (FlatBuffers decode them in place),
-// with their RFC 9162 leaf hashes: what a reading thread hands to the thread after it.
-struct EntryBatch {
-  static constexpr size_t kBytesMax = 1 << 20;
-  static constexpr size_t kEntriesMax = 4096;
-  static constexpr size_t kAhead = 4;  // batches a reader may be ahead: ~5 MiB
-
-  uint64_t first = 0;
-  std::vector<uint64_t> words;
-  std::vector<std::pair<size_t, size_t>> spans;  // (word offset, byte length) per entry
-  std::vector<Hash> leaves;
-
-  void Add(ByteView bytes);  // copies the entry and hashes it
-  void PopBack();
-  bool Full() const { return spans.size() >= kEntriesMax || words.size() * 8 >= kBytesMax; }
-  size_t size() const { return spans.size(); }
-  ByteView Entry(size_t i) const {
-    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first), spans[i].second);
-  }
 };
 
 // Like source.ScanEntries(begin, end, fn), but a second thread reads the next entries and
