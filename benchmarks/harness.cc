@@ -116,8 +116,6 @@ std::unique_ptr<City> MakeCity(size_t people) {
   return c;
 }
 
-std::vector<RollLine> Lines(size_t count, int32_t period) { return bench::RollLines(count, period); }
-
 // Times a roll of `lines_total` lines cut into batches of `batch`, each paying the next month
 // (month_index counts on): write(lines in the batch, its period) per batch. Lines per second.
 template <typename Write>
@@ -136,7 +134,7 @@ double IngestFundledger(City& c, size_t lines_total, size_t batch) {
   Actor maker{"clerk", fb::Role::maker}, checker{"checker", fb::Role::checker};
   return TimedRoll(lines_total, batch, c.next_month_index, [&](size_t n, int32_t period) {
     std::string id = "R" + std::to_string(period) + "-" + std::to_string(n);
-    Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", Lines(n, period)).status(), "prepare");
+    Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", bench::RollLines(n, period)).status(), "prepare");
     fb::DisbursementBatchApprovedT ok;
     ok.batch_id = id;
     Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
@@ -156,7 +154,7 @@ double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, i
   uint64_t key = 0;
   return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period) {
     rocksdb::WriteBatch wb;
-    for (auto& chunk : PackBatch("R" + std::to_string(period), "F", "general", period, "roll", Lines(n, period))) {
+    for (auto& chunk : PackBatch("R" + std::to_string(period), "F", "general", period, "roll", bench::RollLines(n, period))) {
       Bytes payload = EncodeEvent(chunk);
       std::string k = EntryKey(key++);
       wb.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(payload.data()), payload.size()));
@@ -189,7 +187,7 @@ double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t month_in
     PQclear(r);
     std::string buf;
     std::map<std::string, int64_t> deltas;
-    for (const RollLine& l : Lines(n, period)) {
+    for (const RollLine& l : bench::RollLines(n, period)) {
       std::string body = l.beneficiary + "," + l.program + "," + std::to_string(l.period) + "," + std::to_string(l.amount_fen);
       Hash leaf = HashLeaf(AsBytes(body));
       buf += std::to_string(pg.next++) + "\t\\\\x" + HashHex(pg.prev) + "\t\\\\x" + HashHex(leaf) + "\t" + body + "\n";

@@ -2,6 +2,7 @@
 // change, opening or verifying the store must fail and name the first entry at fault.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <iostream>
 #include <random>
 
@@ -93,6 +94,36 @@ class TamperTest : public ::testing::Test {
     return dest;
   }
 
+  // Each trial replaces one signed checkpoint (they are at sizes 1, 6, 11, ...) of a fresh
+  // copy by forge(the note's text) and expects verification to name the entry that completes
+  // it, saying `reason` when one is given. Counts the trials that did.
+  void ForgeCheckpointTrials(uint64_t seed, const std::string& reason,
+                             const std::function<Result<std::string>(const std::string&, std::mt19937_64&)>& forge,
+                             int* detected) {
+    std::mt19937_64 rng(seed);
+    for (int trial = 0; trial < kTrialsPerKind; ++trial) {
+      TempDir t;
+      std::string dir = Copy(t);
+      uint64_t size = 1 + kEntriesPerSubmission * (rng() % (kSubmissions + 1));
+      {
+        RawStore raw(dir);
+        std::string key = EntryKey(size);  // checkpoints are keyed by big-endian size, like entries
+        Result<Note> note = ParseNote(raw.Get(kCheckpointsColumn, key));
+        ASSERT_TRUE(note.ok());
+        Result<std::string> forged = forge(note->text, rng);
+        ASSERT_TRUE(forged.ok()) << forged.status().message();
+        raw.Put(kCheckpointsColumn, key, *forged);
+      }
+      Detection d = Detect(dir);
+      EXPECT_TRUE(d.detected) << "size " << size;
+      EXPECT_EQ(d.index, size - 1) << d.reason;
+      if (!reason.empty()) {
+        EXPECT_NE(d.reason.find(reason), std::string::npos) << d.reason;
+      }
+      *detected += d.detected && d.index == size - 1;
+    }
+  }
+
   static TempDir* pristine_;
 };
 TempDir* TamperTest::pristine_ = nullptr;
@@ -178,56 +209,28 @@ TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
 }
 
 TEST_F(TamperTest, CheckpointResignedWithAnotherKeyIsFound) {
-  std::mt19937_64 rng(0x5165);
   NoteSigner forger = *MakeNoteSigner("tamper.fundledger.local", Ed25519PrivateKey::Generate());
   int detected = 0;
-  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
-    TempDir t;
-    std::string dir = Copy(t);
-    // Checkpoints are at sizes 1, 6, 11, ...: pick one and re-sign it with the forger's key.
-    uint64_t size = 1 + kEntriesPerSubmission * (rng() % (kSubmissions + 1));
-    {
-      RawStore raw(dir);
-      std::string key = EntryKey(size);  // checkpoints are keyed by big-endian size, like entries
-      Result<Note> note = ParseNote(raw.Get(kCheckpointsColumn, key));
-      ASSERT_TRUE(note.ok());
-      raw.Put(kCheckpointsColumn, key, SignNote(note->text, forger));
-    }
-    Detection d = Detect(dir);
-    EXPECT_TRUE(d.detected) << "size " << size;
-    EXPECT_EQ(d.index, size - 1) << d.reason;
-    detected += d.detected && d.index == size - 1;
-  }
+  ForgeCheckpointTrials(
+      0x5165, "", [&](const std::string& text, std::mt19937_64&) -> Result<std::string> { return SignNote(text, forger); },
+      &detected);
   std::cout << "resign-checkpoint: " << kTrialsPerKind << " trials, " << detected << " detected\n";
 }
 
 // The log's own key signs a root the entries do not have: only recomputing the root finds it
 // (in chunks, the root is joined from the chunk's own subtrees and the tree before it).
 TEST_F(TamperTest, CheckpointOfAWrongRootSignedWithTheLogsKeyIsFound) {
-  std::mt19937_64 rng(0x2007);
+  Result<NoteSigner> signer = ReadSignerKeyFile(pristine_->Sub("ledger") + "/signing.key");  // every copy's key
+  ASSERT_TRUE(signer.ok()) << signer.status().message();
   int detected = 0;
-  for (int trial = 0; trial < kTrialsPerKind; ++trial) {
-    TempDir t;
-    std::string dir = Copy(t);
-    Result<NoteSigner> signer = ReadSignerKeyFile(dir + "/signing.key");
-    ASSERT_TRUE(signer.ok()) << signer.status().message();
-    uint64_t size = 1 + kEntriesPerSubmission * (rng() % (kSubmissions + 1));
-    {
-      RawStore raw(dir);
-      std::string key = EntryKey(size);
-      Result<Note> note = ParseNote(raw.Get(kCheckpointsColumn, key));
-      ASSERT_TRUE(note.ok());
-      Result<Checkpoint> cp = ParseCheckpoint(note->text);
-      ASSERT_TRUE(cp.ok());
-      cp->root[rng() % cp->root.size()] ^= 1;
-      raw.Put(kCheckpointsColumn, key, SignNote(FormatCheckpoint(*cp), *signer));
-    }
-    Detection d = Detect(dir);
-    EXPECT_TRUE(d.detected) << "size " << size;
-    EXPECT_EQ(d.index, size - 1) << d.reason;
-    EXPECT_NE(d.reason.find("signed root differs"), std::string::npos) << d.reason;
-    detected += d.detected && d.index == size - 1;
-  }
+  ForgeCheckpointTrials(
+      0x2007, "signed root differs",
+      [&](const std::string& text, std::mt19937_64& rng) -> Result<std::string> {
+        FL_ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpoint(text));
+        cp.root[rng() % cp.root.size()] ^= 1;
+        return SignNote(FormatCheckpoint(cp), *signer);
+      },
+      &detected);
   std::cout << "forged-root: " << kTrialsPerKind << " trials, " << detected << " detected\n";
 }
 
