@@ -184,6 +184,7 @@ class Log final : public LogSource {
   // Installs the domain. Call before the first Submit; the hook must outlive the log.
   void SetCommitHook(CommitHook* hook);
   rocksdb::DB* db() const { return db_.get(); }
+  bool read_only() const { return options_.read_only; }
   rocksdb::ColumnFamilyHandle* projections_column() const { return projections_cf_; }
   rocksdb::ColumnFamilyHandle* vault_column() const { return vault_cf_; }
   // The last index whose timestamp is <= timestamp_ms (binary search over entries).

@@ -31,7 +31,6 @@ std::string Encode(const PaidTotal& p) { return Pack({p.amount_fen, p.lines}); }
 std::string Encode(const RegionTotal& r) { return Pack({r.amount_fen, r.lines, r.beneficiaries}); }
 
 // Row keys of the in-place rows; the live path and the end of a replay must build them alike.
-std::string BalanceKey(const std::string& account) { return "b/" + account; }
 std::string PaidKey(const std::string& beneficiary, const std::string& program_period) {
   return "p/" + beneficiary + "/" + program_period;
 }
@@ -44,10 +43,13 @@ std::string HistoryKey(const std::string& account, uint64_t index) {
 }
 
 constexpr char kDigestKey[] = "digest";
+// Layout 1's current-balance rows (b/<account>): ignored by the digest, deleted on open.
+constexpr std::string_view kLegacyBalancePrefix = "b/";
+constexpr std::string_view kLegacyBalanceEnd = "b0";  // '0' follows '/': the end of the prefix
 
 }  // namespace
 
-void Projections::Digest::Add(std::string_view key, std::string_view value, bool subtract) {
+void RowDigest::Add(std::string_view key, std::string_view value, bool subtract) {
   thread_local std::string row;  // key || 0 || value, hashed in one call with a reused context
   row.assign(key);
   row.push_back('\0');
@@ -74,7 +76,7 @@ void Projections::Digest::Add(std::string_view key, std::string_view value, bool
   }
 }
 
-Hash Projections::Digest::Bytes32() const {
+Hash RowDigest::Bytes32() const {
   Hash out;
   for (int i = 0; i < 4; ++i) PutBigEndian64(limbs[3 - i], out.data() + 8 * i);
   return out;
@@ -90,7 +92,6 @@ void Projections::PutRow(ApplyContext& ctx, const std::string& key, const std::s
 }
 
 void Projections::DigestInPlaceRows(bool subtract) {
-  for (const auto& [account, b] : balances_) digest_.Add(BalanceKey(account), Encode(b), subtract);
   for (const auto& [ben, rows] : paid_) {
     for (const auto& [sub, p] : rows) digest_.Add(PaidKey(ben, sub), Encode(p), subtract);
   }
@@ -148,8 +149,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance& b = existed ? it->second : balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
-    PutRow(ctx, BalanceKey(p.account), existed ? Encode(old) : "", Encode(b), /*in_place=*/true);
-    touched.push_back(&p.account);
+    touched.push_back(&p.account);  // its history row below carries the new balance
     wrote = true;
   }
   if (ctx.undo != nullptr && !balances_were.empty()) {
@@ -283,7 +283,7 @@ std::string Projections::SaveState() const {
 
 Status Projections::LoadState(std::string_view bytes) {
   BinaryReader r(bytes);
-  Digest digest;
+  RowDigest digest;
   for (uint64_t& limb : digest.limbs) limb = r.U64();
   digest.rows = r.U64();
   StringMap<Balance> balances;
@@ -367,8 +367,8 @@ int64_t Projections::SumOfBalances() const {
   return sum;
 }
 
-Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log) {
-  Digest digest;
+Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint64_t* legacy_rows) {
+  RowDigest digest, with_legacy;  // without and with layout 1's balance rows
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.projections_column()));
@@ -380,21 +380,42 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log) {
       recorded = std::string(value);
       continue;
     }
-    digest.Add(key, value, /*subtract=*/false);
+    with_legacy.Add(key, value, /*subtract=*/false);
+    if (!key.starts_with(kLegacyBalancePrefix)) digest.Add(key, value, /*subtract=*/false);
   }
   if (!it->status().ok()) return IoError("cannot scan projections: " + it->status().ToString());
+  if (legacy_rows != nullptr) *legacy_rows = with_legacy.rows - digest.rows;
   Hash scanned = digest.Bytes32();
-  // The digest row, written with every change, must agree with the rows themselves.
+  // The digest row, written with every change, must agree with the rows themselves: all of
+  // them as layout 1 wrote it, or those of layout 2 once it has been written since.
+  auto agrees = [&](const RowDigest& d) {
+    Hash h = d.Bytes32();
+    return std::memcmp(h.data(), recorded.data(), kHashBytes) == 0 &&
+           static_cast<uint64_t>(Field(std::string_view(recorded).substr(kHashBytes), 0)) == d.rows;
+  };
   if (!recorded.empty()) {
     if (recorded.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
-    if (std::memcmp(scanned.data(), recorded.data(), kHashBytes) != 0 ||
-        static_cast<uint64_t>(Field(std::string_view(recorded).substr(kHashBytes), 0)) != digest.rows) {
-      return std::make_pair(Hash{}, uint64_t{0});  // inconsistent: never equal to a replay
-    }
-  } else if (digest.rows != 0) {
+    if (!agrees(digest) && !agrees(with_legacy)) return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
+  } else if (with_legacy.rows != 0) {
     return std::make_pair(Hash{}, uint64_t{0});
   }
   return std::make_pair(scanned, digest.rows);
+}
+
+Status Projections::DropLegacyRows(const Log& log) const {
+  std::shared_lock lock(mu_);
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(kLegacyBalancePrefix.data(), kLegacyBalancePrefix.size()),
+                                        rocksdb::Slice(kLegacyBalanceEnd.data(), kLegacyBalanceEnd.size()));
+  Hash d = digest_.Bytes32();
+  std::string value(reinterpret_cast<const char*>(d.data()), d.size());
+  value += Pack({static_cast<int64_t>(digest_.rows)});
+  if (s.ok()) s = batch.Put(log.projections_column(), kDigestKey, value);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (s.ok()) s = log.db()->Write(sync, &batch);
+  if (!s.ok()) return IoError("cannot delete the balance rows of projection layout 1: " + s.ToString());
+  return Status::Ok();
 }
 
 Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account, uint64_t index) {
@@ -418,7 +439,8 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
   auto previous = options.after_replay;
   options.after_replay = [&projections, previous](const Log& log) -> Status {
     if (previous) FL_RETURN_IF_ERROR(previous(log));
-    FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log));
+    uint64_t legacy_rows = 0;
+    FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log, &legacy_rows));
     if (stored.first != projections.digest() || stored.second != projections.rows()) {
       return Corruption("stored projections (" + std::to_string(stored.second) + " rows, digest " +
                         HashHex(stored.first).substr(0, 16) + "...) differ from a replay of the log (" +
@@ -426,6 +448,8 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
                         HashHex(projections.digest()).substr(0, 16) +
                         "...); run `fundledger replay --repair` to rebuild them from the log");
     }
+    // The rows matched the replay: layout 1's balance rows can go (nothing reads them).
+    if (legacy_rows > 0 && !log.read_only()) return projections.DropLegacyRows(log);
     return Status::Ok();
   };
   return options;

@@ -1,9 +1,9 @@
 // Projections: the read models of the ledger, fed by the domain in log order and stored in
 // the `projections` column family in the same WriteBatch as the entries that change them.
 //
-// Rows (keys are text with '/' separators; u64/i64 big-endian):
-//   b/<account>                          -> i64 posted, i64 pending         current balance
+// Rows (keys are text with '/' separators; u64/i64 big-endian), layout 2:
 //   h/<account>/<u64 index>              -> i64 posted, i64 pending         balance after entry
+//                                           (an account's newest row is its current balance)
 //   p/<beneficiary>/<program>/<period>   -> i64 amount, i64 lines          paid to one person
 //   r/<program>/<period>/<region>        -> i64 amount, i64 lines, i64 people
 //                                           (changed once per entry: its payments summed)
@@ -14,6 +14,11 @@
 // full replay exactly when the two hold the same rows. Two nodes compare 32 bytes.
 //
 // As-of queries read the history rows: one SeekForPrev, O(log n) in RocksDB.
+//
+// Layout 1 also kept b/<account> -> current balance, a copy of the account's newest history
+// row written at every change (a third of a roll's rows). Its rows are left out of the
+// digest when found, and the first writable open deletes them once the other rows have
+// matched the replay.
 //
 // Thread safety: OnApplied on the writer thread; queries take a shared lock.
 #pragma once
@@ -40,10 +45,18 @@ struct RegionTotal {
   int64_t beneficiaries = 0;  // people with at least one paid line in (program, period, region)
 };
 
+// The multiset digest of a set of rows (above): a row added, or taken out, in O(1).
+struct RowDigest {
+  uint64_t limbs[4] = {0, 0, 0, 0};  // little-endian 256-bit sum
+  uint64_t rows = 0;
+  void Add(std::string_view key, std::string_view value, bool subtract);
+  Hash Bytes32() const;
+};
+
 class Projections final : public EntryObserver {
  public:
   void OnApplied(const AppliedEntry& entry, ApplyContext& context) override;
-  // During a replay the digest leaves out the rows that change in place (b/, p/, r/) and adds
+  // During a replay the digest leaves out the rows that change in place (p/, r/) and adds
   // their final values at the end: one hash per row instead of two per change.
   void OnReplayBegin() override;
   void OnReplayEnd(ApplyContext& context) override;
@@ -63,19 +76,17 @@ class Projections final : public EntryObserver {
   Status LoadState(std::string_view bytes);
 
   // The digest and row count of the rows actually stored (a scan of the column), for
-  // comparison with a replay: catches rows changed behind the ledger's back.
-  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log);
+  // comparison with a replay: catches rows changed behind the ledger's back. Rows of layout 1
+  // (b/...) are left out; `legacy_rows`, if given, counts them.
+  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log, uint64_t* legacy_rows = nullptr);
+  // Deletes layout 1's balance rows and records the digest held in memory, in one synced
+  // write: for an open whose stored rows have just matched the replay.
+  Status DropLegacyRows(const Log& log) const;
   // Balance of `account` after entry `index`, from the history rows.
   static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);
 
  private:
-  struct Digest {
-    uint64_t limbs[4] = {0, 0, 0, 0};  // little-endian 256-bit sum
-    uint64_t rows = 0;
-    void Add(std::string_view key, std::string_view value, bool subtract);
-    Hash Bytes32() const;
-  };
-  // `in_place`: a row that changes in place (b/, p/, r/), as opposed to the add-only history.
+  // `in_place`: a row that changes in place (p/, r/), as opposed to the add-only history.
   void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value, const std::string& value, bool in_place);
   // Adds (or subtracts) every in-place row, as held in memory, to the digest.
   void DigestInPlaceRows(bool subtract);
@@ -86,7 +97,7 @@ class Projections final : public EntryObserver {
   // beneficiary -> "<program>/<period>" -> total: one person's rows without a scan
   StringMap<std::map<std::string, PaidTotal>> paid_;
   StringMap<RegionTotal> regions_;  // key: r/... row key
-  Digest digest_;
+  RowDigest digest_;
   bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
 };
 

@@ -12,7 +12,9 @@
 namespace fundledger {
 namespace {
 
-constexpr std::string_view kMagic = "FLSNAP01";
+constexpr std::string_view kMagic = "FLSNAP02";
+// Format 1 carried projections of layout 1, whose digest counted balance rows no longer kept.
+constexpr std::string_view kMagicFormat1 = "FLSNAP01";
 constexpr std::string_view kSignatureContext = "fundledger snapshot v1\n";
 constexpr uint64_t kSnapshotBytesMax = uint64_t{8} << 30;
 
@@ -79,6 +81,10 @@ Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
   std::string data = buf.str();
   auto bad = [&](const std::string& why) { return Corruption("snapshot " + path + ": " + why); };
   if (data.size() > kSnapshotBytesMax) return bad("larger than 8 GiB");
+  if (data.starts_with(kMagicFormat1)) {
+    return bad("format 1, written before projection layout 2; a ledger skips it and replays from entry 0 "
+               "(take a new one with `fundledger snapshot`)");
+  }
   if (data.size() < kMagic.size() + 8 + kHashBytes + kEd25519SignatureBytes || !data.starts_with(kMagic)) {
     return bad("not a fundledger snapshot");
   }

@@ -1,8 +1,11 @@
 // The domain commands of the `fundledger` binary: replay compares a rebuild with the stored
 // projections, --repair restores them after tampering, balance answers as of an entry, and
 // erase removes a person's data while the chain still verifies.
+#include <rocksdb/db.h>
+
 #include <fstream>
 
+#include "crypto/encoding.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -25,6 +28,13 @@ class CliDomain : public LedgerFixture {
   }
   void TearDown() override {}
   CommandResult Cli(const std::string& args) { return RunCommand(CliPath() + " " + args + " --data " + dir_); }
+  // Every account's balance, from a replay of the closed ledger.
+  std::map<std::string, Balance> ReplayedBalances() {
+    Projections p;
+    Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    return p.BalancesWithPrefix("");
+  }
   uint64_t appropriation_index_ = 0;
 };
 
@@ -42,7 +52,7 @@ TEST_F(CliDomain, ReplayMatchesTheStoredProjections) {
 TEST_F(CliDomain, TamperedProjectionsAreRefusedOnOpenAndRepairedFromTheLog) {
   {
     RawStore raw(dir_);
-    raw.Put(kProjectionsColumn, "b/fund/F1/general", std::string(16, '\x7f'));
+    raw.Put(kProjectionsColumn, "r/dibao/202503/999999", std::string(24, '\x01'));  // a region never paid
   }
   Projections p;
   Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
@@ -54,6 +64,74 @@ TEST_F(CliDomain, TamperedProjectionsAreRefusedOnOpenAndRepairedFromTheLog) {
   CommandResult repair = Cli("replay --repair");
   EXPECT_EQ(repair.exit_code, 0) << repair.out;
   EXPECT_EQ(Cli("replay").exit_code, 0);
+  Projections again;
+  EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
+}
+
+// Big-endian words, as the projections store their values.
+std::string Words(std::initializer_list<int64_t> values) {
+  std::string out;
+  for (int64_t v : values) {
+    uint8_t word[8];
+    PutBigEndian64(static_cast<uint64_t>(v), word);
+    out.append(reinterpret_cast<const char*>(word), 8);
+  }
+  return out;
+}
+
+// Rewrites the store's projections as layout 1 wrote them: a b/<account> row per account
+// with its current balance, and the digest row over every row (`skew` breaks one b/ value
+// after the digest is taken).
+void WriteLayoutOne(const std::string& dir, const std::map<std::string, Balance>& balances, bool skew) {
+  RawStore raw(dir);
+  for (const auto& [account, b] : balances) raw.Put(kProjectionsColumn, "b/" + account, Words({b.posted_fen, b.pending_fen}));
+  RowDigest digest;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key() == "digest") continue;
+    digest.Add(it->key().ToStringView(), it->value().ToStringView(), /*subtract=*/false);
+  }
+  Hash d = digest.Bytes32();
+  raw.Put(kProjectionsColumn, "digest", std::string(AsChars(d)) + Words({static_cast<int64_t>(digest.rows)}));
+  if (skew) raw.Put(kProjectionsColumn, "b/" + balances.begin()->first, Words({1, 1}));
+}
+
+TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpen) {
+  std::map<std::string, Balance> balances = ReplayedBalances();
+  ASSERT_GE(balances.size(), 3u);  // the fund, the person, the treasury
+  WriteLayoutOne(dir_, balances, /*skew=*/false);
+
+  CommandResult check = Cli("replay");  // read-only: compares, deletes nothing
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("identical to the replay"), std::string::npos) << check.out;
+  EXPECT_EQ(RawStore(dir_).Get(kProjectionsColumn, "b/fund/F1/general"), Words({895'500, 0}));
+
+  Projections p;
+  {
+    Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+  }
+  {
+    RawStore raw(dir_);
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
+    it->Seek("b/");
+    EXPECT_FALSE(it->Valid() && it->key().starts_with("b/")) << it->key().ToString();
+    Hash d = p.digest();
+    EXPECT_EQ(raw.Get(kProjectionsColumn, "digest"), std::string(AsChars(d)) + Words({static_cast<int64_t>(p.rows())}));
+  }
+  CommandResult after = Cli("replay");
+  EXPECT_EQ(after.exit_code, 0) << after.out;
+  EXPECT_NE(after.out.find("identical to the replay"), std::string::npos) << after.out;
+}
+
+TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
+  std::map<std::string, Balance> balances = ReplayedBalances();
+  WriteLayoutOne(dir_, balances, /*skew=*/true);
+  Projections p;
+  Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos) << l.status().message();
+  EXPECT_EQ(Cli("replay --repair").exit_code, 0);
   Projections again;
   EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
 }
