@@ -978,16 +978,16 @@ void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext
 Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& context) {
   FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
   EntryMeta meta{index, e.timestamp_ms, e.actor, e.role};
-  if (!IsDomainEvent(e.event_type)) {
-    DomainEvent none;
-    std::unique_lock lock(mu_);
-    Apply(none, meta, context);  // observers still see the entry (its index and time)
-    return Status::Ok();
+  DomainEvent event;  // none: observers still see the entry (its index and time)
+  if (IsDomainEvent(e.event_type)) {
+    Result<DomainEvent> decoded = DecodeEvent(e.event_type, e.payload);
+    if (!decoded.ok()) return Corruption("entry " + std::to_string(index) + ": " + decoded.status().message());
+    event = std::move(decoded).value();
   }
-  Result<DomainEvent> event = DecodeEvent(e.event_type, e.payload);
-  if (!event.ok()) return Corruption("entry " + std::to_string(index) + ": " + event.status().message());
-  std::unique_lock lock(mu_);
-  Apply(*event, meta, context);
+  // A replay has the domain to itself: a lock per entry cost ~2% of a rebuild's CPU.
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (!replaying_) lock.lock();
+  Apply(event, meta, context);
   return Status::Ok();
 }
 
@@ -1001,13 +1001,15 @@ Status Domain::Replay(const LogSource& source, uint64_t begin) {
 
 void Domain::BeginReplay() {
   std::unique_lock lock(mu_);
-  assert(!pipe_);
+  assert(!pipe_ && !replaying_);
+  replaying_ = true;
   for (EntryObserver* o : observers_) o->OnReplayBegin();
   if (!observers_.empty()) pipe_ = std::make_unique<ObserverPipe>(observers_);
 }
 
 void Domain::EndReplay(ApplyContext& context) {
   std::unique_lock lock(mu_);
+  replaying_ = false;
   if (pipe_) {
     pipe_->Finish();
     pipe_.reset();

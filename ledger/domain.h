@@ -44,7 +44,9 @@ class Domain final : public CommitHook {
   // Bracket a run of ApplyCommitted calls made outside Replay (rebuild): observers may defer
   // work to the end, and they are fed on a thread of their own (the domain applies entry i+1
   // while the projections take entry i); EndReplay waits for them to catch up. Every
-  // BeginReplay needs its EndReplay before the next Stage or read of the observers.
+  // BeginReplay needs its EndReplay before the next Stage or read of the observers. In
+  // between, the caller is the domain's only user (an open, a rebuild): ApplyCommitted takes
+  // no lock per entry.
   void BeginReplay();
   void EndReplay(ApplyContext& context);
 
@@ -75,6 +77,7 @@ class Domain final : public CommitHook {
   std::vector<EntryObserver*> observers_;
   rocksdb::ColumnFamilyHandle* projections_cf_;
   mutable std::shared_mutex mu_;
+  bool replaying_ = false;  // between BeginReplay and EndReplay, on the replaying thread
   DomainState state_;
   UndoLog undo_;
 };
