@@ -32,7 +32,12 @@ Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections
   LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
   options.vault_key_path = vault_key;
   options.log.checkpoint_interval_ms = checkpoint_interval_ms;
-  return Ledger::Open(dir, options);
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
+  if (ledger.ok() && projections.legacy_rows_dropped() > 0) {
+    fmt::print(stderr, "fundledger: projections moved to layout 2: {} current-balance rows deleted (each account's newest history row holds its balance)\n",
+               projections.legacy_rows_dropped());
+  }
+  return ledger;
 }
 
 std::string CsvField(std::string_view v) {

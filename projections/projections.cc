@@ -402,8 +402,8 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
   return std::make_pair(scanned, digest.rows);
 }
 
-Status Projections::DropLegacyRows(const Log& log) const {
-  std::shared_lock lock(mu_);
+Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
+  std::unique_lock lock(mu_);
   rocksdb::WriteBatch batch;
   rocksdb::Status s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(kLegacyBalancePrefix.data(), kLegacyBalancePrefix.size()),
                                         rocksdb::Slice(kLegacyBalanceEnd.data(), kLegacyBalanceEnd.size()));
@@ -415,6 +415,7 @@ Status Projections::DropLegacyRows(const Log& log) const {
   sync.sync = true;
   if (s.ok()) s = log.db()->Write(sync, &batch);
   if (!s.ok()) return IoError("cannot delete the balance rows of projection layout 1: " + s.ToString());
+  legacy_rows_dropped_ = rows;
   return Status::Ok();
 }
 
@@ -449,7 +450,7 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
                         "...); run `fundledger replay --repair` to rebuild them from the log");
     }
     // The rows matched the replay: layout 1's balance rows can go (nothing reads them).
-    if (legacy_rows > 0 && !log.read_only()) return projections.DropLegacyRows(log);
+    if (legacy_rows > 0 && !log.read_only()) return projections.DropLegacyRows(log, legacy_rows);
     return Status::Ok();
   };
   return options;

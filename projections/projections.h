@@ -79,9 +79,11 @@ class Projections final : public EntryObserver {
   // comparison with a replay: catches rows changed behind the ledger's back. Rows of layout 1
   // (b/...) are left out; `legacy_rows`, if given, counts them.
   static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log, uint64_t* legacy_rows = nullptr);
-  // Deletes layout 1's balance rows and records the digest held in memory, in one synced
-  // write: for an open whose stored rows have just matched the replay.
-  Status DropLegacyRows(const Log& log) const;
+  // Deletes layout 1's balance rows (`rows` of them) and records the digest held in memory,
+  // in one synced write: for an open whose stored rows have just matched the replay.
+  Status DropLegacyRows(const Log& log, uint64_t rows);
+  // How many layout-1 rows the open deleted (0: none were left), for the operator's log.
+  uint64_t legacy_rows_dropped() const { return legacy_rows_dropped_; }
   // Balance of `account` after entry `index`, from the history rows.
   static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);
 
@@ -99,6 +101,7 @@ class Projections final : public EntryObserver {
   StringMap<RegionTotal> regions_;  // key: r/... row key
   RowDigest digest_;
   bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
+  uint64_t legacy_rows_dropped_ = 0;
 };
 
 // Registers `projections` as an observer of the ledger and makes the open fail when the rows

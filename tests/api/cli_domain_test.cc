@@ -111,6 +111,7 @@ TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritable
     Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
     ASSERT_TRUE(l.ok()) << l.status().ToString();
   }
+  EXPECT_EQ(p.legacy_rows_dropped(), balances.size());
   {
     RawStore raw(dir_);
     std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
@@ -122,6 +123,9 @@ TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritable
   CommandResult after = Cli("replay");
   EXPECT_EQ(after.exit_code, 0) << after.out;
   EXPECT_NE(after.out.find("identical to the replay"), std::string::npos) << after.out;
+  Projections again;
+  ASSERT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
+  EXPECT_EQ(again.legacy_rows_dropped(), 0u);
 }
 
 TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
