@@ -499,11 +499,14 @@ class Applier {
   }
 
   void Post(const std::string& account, int64_t posted, int64_t pending) {
+    ChangeBalance(account, posted, pending);
+    applied_.postings.push_back(Posting{account, posted, pending});
+  }
+  void ChangeBalance(const std::string& account, int64_t posted, int64_t pending) {
     Save(s_.balances, account);
     Balance& b = s_.balances[account];
     b.posted_fen += posted;
     b.pending_fen += pending;
-    applied_.postings.push_back(Posting{account, posted, pending});
   }
   void Move(const std::string& from, const std::string& to, int64_t amount) {
     Post(from, -amount, 0);
@@ -676,18 +679,33 @@ class Applier {
     Post(FundAccount(e.fund_id, e.bucket), 0, total);
   }
   void operator()(const fb::DisbursementBatchApprovedT& e) {
-    SaveBatchHeader(e.batch_id);
-    BatchState& b = s_.batches[e.batch_id];
+    PlanApproval(e);
+    CommitApproval();
+  }
+  // An approval in two halves, so that the observers can take its applied entry while the
+  // state changes (Domain::Apply): what it does to the accounts, from the batch as it stands
+  // (nothing changes), then the changes, which read nothing the first half wrote but it.
+  void PlanApproval(const fb::DisbursementBatchApprovedT& e) {
+    const BatchState& b = s_.batches.at(e.batch_id);
+    applied_.postings.reserve(b.lines.size() + 1);
+    applied_.payments.reserve(b.lines.size());
+    applied_.postings.push_back(Posting{FundAccount(b.fund, b.bucket), -b.total_fen, -b.total_fen});
+    for (const BatchLine& l : b.lines) {
+      applied_.postings.push_back(Posting{BeneficiaryAccount(l.beneficiary), l.amount_fen, 0});
+      Payment(b.fund, l, l.amount_fen, 1);
+    }
+    approving_ = &e.batch_id;
+  }
+  void CommitApproval() {
+    assert(approving_ != nullptr);
+    SaveBatchHeader(*approving_);
+    BatchState& b = s_.batches[*approving_];
     SaveLineStates(b);
     b.status = BatchStatus::kApproved;
     b.decided_index = m_.index;
-    std::string fund = FundAccount(b.fund, b.bucket);
-    Post(fund, -b.total_fen, -b.total_fen);
-    for (BatchLine& l : b.lines) {
-      l.state = LineState::kPaid;
-      Post(BeneficiaryAccount(l.beneficiary), l.amount_fen, 0);
-      Payment(b.fund, l, l.amount_fen, 1);
-    }
+    for (const Posting& p : applied_.postings) ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen);
+    for (BatchLine& l : b.lines) l.state = LineState::kPaid;
+    approving_ = nullptr;
   }
   void operator()(const fb::DisbursementBatchRejectedT& e) {
     SaveBatchHeader(e.batch_id);
@@ -778,6 +796,7 @@ class Applier {
   UndoLog* undo_;
   const EntryMeta& m_;
   AppliedEntry& applied_;
+  const std::string* approving_ = nullptr;  // the batch PlanApproval planned, until committed
 };
 
 // Collects one submission's projection rows and, once its rules passed, writes them to the
@@ -959,13 +978,37 @@ Domain::~Domain() {
   if (pipe_) pipe_->Finish();
 }
 
+// From this many lines on, an approval's observers run beside its state changes.
+constexpr size_t kParallelApplyLinesMin = 4096;
+
 void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context) {
   AppliedEntry applied;
   applied.index = meta.index;
   applied.timestamp_ms = meta.timestamp_ms;
   applied.type = EventTypeOf(event);
   Applier applier(state_, context.undo, meta, applied);
-  std::visit(applier, event);
+  const auto* approval = std::get_if<fb::DisbursementBatchApprovedT>(&event);
+  if (approval != nullptr && !pipe_ && !observers_.empty()) {
+    applier.PlanApproval(*approval);
+    if (applied.payments.size() >= kParallelApplyLinesMin) {
+      // The observers touch only their own state and the sink, the domain only its state: the
+      // observers' undo steps are kept apart and follow the domain's, as they would in turn.
+      UndoLog observer_undo;
+      ApplyContext observer_context{context.sink, context.undo != nullptr ? &observer_undo : nullptr};
+      std::thread beside([&] {
+        for (EntryObserver* o : observers_) o->OnApplied(applied, observer_context);
+      });
+      applier.CommitApproval();
+      beside.join();
+      if (context.undo != nullptr) context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
+      state_.next_index = meta.index + 1;
+      if (context.undo != nullptr) context.undo->Append(std::move(observer_undo));
+      return;
+    }
+    applier.CommitApproval();
+  } else {
+    std::visit(applier, event);
+  }
   if (context.undo != nullptr) context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
   state_.next_index = meta.index + 1;
   if (pipe_) {

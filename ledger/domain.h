@@ -10,7 +10,9 @@
 // Replay applies committed entries without checking rules: entries in the log are facts,
 // even where an imported log broke a rule (the audit checks report those).
 //
-// Thread safety: Stage/Commit/Abort on the writer thread; Read() from any thread.
+// Thread safety: Stage/Commit/Abort on the writer thread; Read() from any thread. A large
+// approval is planned first (its postings and payments, read from the batch), then its state
+// changes run on the writer thread while the observers take the plan on a second thread.
 #pragma once
 
 #include <shared_mutex>

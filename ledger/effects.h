@@ -60,6 +60,11 @@ class UndoLog {
     }
   }
   void Clear() { steps_.clear(); }
+  // Moves `other`'s steps after this log's own (undone before them).
+  void Append(UndoLog&& other) {
+    steps_.insert(steps_.end(), std::make_move_iterator(other.steps_.begin()), std::make_move_iterator(other.steps_.end()));
+    other.steps_.clear();
+  }
 
  private:
   std::vector<std::function<void()>> steps_;
@@ -76,7 +81,9 @@ struct ApplyContext {
   UndoLog* undo = nullptr;       // null: nothing will be rolled back (replay)
 };
 
-// A read model fed by the domain, on the writer thread, in log order.
+// A read model fed by the domain in log order: on the writer thread, or, for an approval of
+// 4,096 lines or more, on a thread beside it while the domain changes its own state (the
+// writer waits for both); during a replay, on a thread of its own.
 class EntryObserver {
  public:
   virtual ~EntryObserver() = default;

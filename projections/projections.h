@@ -20,7 +20,8 @@
 // digest when found, and the first writable open deletes them once the other rows have
 // matched the replay.
 //
-// Thread safety: OnApplied on the writer thread; queries take a shared lock.
+// Thread safety: OnApplied from one thread at a time, in log order (effects.h); queries take a
+// shared lock.
 #pragma once
 
 #include <map>

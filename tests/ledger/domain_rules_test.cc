@@ -23,6 +23,17 @@ class Rules : public LedgerFixture {
     Enroll("B1", "dibao", 104500);
   }
   uint64_t Size() { return ledger_->log().size(); }
+  // An expense F-SUB cannot pay: it fails a submission after what precedes it was applied.
+  static fb::ExpensedT TooLargeExpense() {
+    fb::ExpensedT x;
+    x.fund_id = "F-SUB";
+    x.bucket = "general";
+    x.payee = "p";
+    x.purpose = "general";
+    x.amount_fen = 1'000'000'000;
+    x.document = "inv";
+    return x;
+  }
 };
 
 TEST_F(Rules, ApprovedRollPaysAndMovesMoney) {
@@ -356,13 +367,7 @@ TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
   ret.batch_id = "R1";
   ret.line_no = 2;
   ret.reason = "closed account";
-  fb::ExpensedT x;  // fails: the fund cannot pay it, so the approval and the return roll back
-  x.fund_id = "F-SUB";
-  x.bucket = "general";
-  x.payee = "p";
-  x.purpose = "general";
-  x.amount_fen = 1'000'000'000;
-  x.document = "inv";
+  fb::ExpensedT x = TooLargeExpense();  // fails: the approval and the return roll back
   Rejects(Do({ok, ret, x}, kChecker), "insufficient_funds");
   EXPECT_TRUE(ledger_->domain().SaveState() == before) << "the batch kept changes of a rejected submission";
   ledger_->domain().Read([](const DomainState& s) {
@@ -380,6 +385,58 @@ TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
   EXPECT_TRUE(ledger_->domain().SaveState() == before);
   Ok(Approve("R1"));
   ExpectInvariants();
+}
+
+TEST_F(Rules, ALargeApprovalFeedsTheProjectionsBesideTheDomainAndRollsBackWhole) {
+  // From 4,096 lines an approval's projections run on a second thread (Domain::Apply).
+  constexpr int kPeople = 4200;
+  Appropriate("F-SUB", "general", int64_t{kPeople} * 104500);
+  std::vector<DomainEvent> people;
+  std::vector<RollLine> lines;
+  for (int i = 0; i < kPeople; ++i) {
+    fb::BeneficiaryRegisteredT b;
+    b.beneficiary_id = "L" + std::to_string(i);
+    b.household_id = "HL" + std::to_string(i);
+    b.region_code = i % 2 == 0 ? "110105" : "110106";
+    Hash h = ledger_->vault().IdCommitment("large-" + std::to_string(i));
+    b.id_commitment.assign(h.begin(), h.end());
+    b.birth_month = 196001;
+    b.registered_date = 20250101;
+    people.emplace_back(std::move(b));
+    fb::EnrolledT e;
+    e.beneficiary_id = "L" + std::to_string(i);
+    e.program_id = "dibao";
+    e.monthly_amount_fen = 104500;
+    e.from_month = 202501;
+    e.approval_doc = "a";
+    people.emplace_back(std::move(e));
+    lines.push_back({static_cast<uint32_t>(i + 1), "L" + std::to_string(i), "dibao", 202503, 104500});
+  }
+  Ok(Do(people, kAdmin));
+  Ok(Prepare("RL", "F-SUB", "general", 202503, lines));
+  std::string before = ledger_->domain().SaveState();
+  Hash digest_before = projections_->digest();
+  uint64_t rows_before = projections_->rows();
+
+  fb::DisbursementBatchApprovedT ok;
+  ok.batch_id = "RL";
+  fb::ExpensedT x = TooLargeExpense();  // fails after the approval was applied: both halves roll back
+  Rejects(Do({ok, x}, kChecker), "insufficient_funds");
+  EXPECT_TRUE(ledger_->domain().SaveState() == before) << "the domain kept changes of a rejected approval";
+  EXPECT_EQ(HashHex(projections_->digest()), HashHex(digest_before)) << "the projections kept changes of a rejected approval";
+  EXPECT_EQ(projections_->rows(), rows_before);
+  EXPECT_EQ(projections_->BalanceOf("ben/L4199").posted_fen, 0);
+
+  Ok(Approve("RL"));
+  EXPECT_EQ(projections_->BalanceOf("ben/L0").posted_fen, 104500);
+  EXPECT_EQ(projections_->BalanceOf("ben/L4199").posted_fen, 104500);
+  EXPECT_EQ(projections_->PaidTo("L17").at("dibao/202503").amount_fen, 104500);
+  ledger_->domain().Read([](const DomainState& s) {
+    EXPECT_EQ(s.batches.at("RL").status, BatchStatus::kApproved);
+    EXPECT_EQ(s.BalanceOf("ben/L4199").posted_fen, 104500);
+    return 0;
+  });
+  ExpectInvariants();  // the incremental domain and projections equal a replay of the log
 }
 
 TEST_F(Rules, ReversalHappensOnceAndRestoresBalances) {
