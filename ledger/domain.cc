@@ -9,7 +9,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_set>
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 namespace fundledger {
 namespace {
@@ -846,6 +847,22 @@ Status CheckRules(const DomainState& state, const DomainEvent& event, const Entr
 // Below this many lines a second checking thread costs more than it saves.
 constexpr size_t kParallelCheckLinesMin = 4096;
 
+// One payment slot named by views into a batch's chunks: the repeats within a batch are found
+// without building a key string per line.
+struct SlotRef {
+  std::string_view beneficiary, program;
+  int32_t period;
+  bool operator==(const SlotRef&) const = default;
+};
+struct SlotRefHash {
+  size_t operator()(const SlotRef& s) const {
+    size_t h = std::hash<std::string_view>{}(s.beneficiary);
+    boost::hash_combine(h, std::hash<std::string_view>{}(s.program));
+    boost::hash_combine(h, s.period);
+    return h;
+  }
+};
+
 Status CheckBatchRules(const DomainState& s, const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
   assert(!chunks.empty());
   const fb::DisbursementBatchPreparedT& head = *chunks.front();
@@ -879,8 +896,11 @@ Status CheckBatchRules(const DomainState& s, const std::vector<const fb::Disburs
   };
   std::vector<Line> all;
   all.reserve(lines);
-  std::unordered_set<std::string> slots;
-  std::unordered_set<uint32_t> line_numbers;
+  // Flat sets, reserved: a node and a key string per line cost ~10% of a 1M-line roll.
+  boost::unordered_flat_set<SlotRef, SlotRefHash> slots;
+  boost::unordered_flat_set<uint32_t> line_numbers;
+  slots.reserve(lines);
+  line_numbers.reserve(lines);
   for (const fb::DisbursementBatchPreparedT* c : chunks) {
     for (const fb::DisbursementLine& l : c->lines) {
       const std::string& ben = c->beneficiary_ids[l.beneficiary()];
@@ -888,7 +908,7 @@ Status CheckBatchRules(const DomainState& s, const std::vector<const fb::Disburs
       Status st;
       if (!line_numbers.insert(l.line_no()).second) {
         st = Rule("duplicate_line_no", "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
-      } else if (!slots.insert(PaymentSlotKey(ben, prog, l.period())).second) {
+      } else if (!slots.insert(SlotRef{ben, prog, l.period()}).second) {
         st = Rule("duplicate_payment", "beneficiary '" + ben + "' appears twice for '" + prog + "' in " +
                                            FormatMonth(l.period()) + " in this batch", "beneficiary_id");
       }
