@@ -6,7 +6,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "crypto/sha256.h"
@@ -123,7 +122,8 @@ struct BatchState {
   uint32_t chunks = 0;
   uint32_t chunks_seen = 0;
   std::vector<BatchLine> lines;
-  std::unordered_map<uint32_t, size_t> line_pos;  // line_no -> position in lines
+  // line_no -> position in lines; flat, not a node per line: ~16 bytes less per line kept
+  boost::unordered_flat_map<uint32_t, size_t> line_pos;
 };
 
 struct PaymentSlot {
