@@ -6,9 +6,11 @@
 //
 // RocksDB column families (all integers big-endian, so byte order is numeric order):
 //   entries      u64 index                 -> Entry bytes exactly as hashed
-//   tree         u8 level || u64 index     -> 32-byte hash of a complete subtree (level 0: leaves)
+//   tree         't' || u8 tile level || u64 tile index -> the complete nodes of eight tree
+//                levels over 256 bottom nodes (tree_tiles.h: layout 2); layout 1, still read
+//                and converted on the first writable open: u8 level || u64 index -> 32 bytes
 //   idempotency  key bytes                 -> u64 first index || u64 count || 32-byte request digest
-//   meta         "format" | "origin" | "size" -> text | text | u64
+//   meta         "format" | "origin" | "size" | "tree_layout" -> text | text | u64 | "2"
 //   checkpoints  u64 tree size             -> signed checkpoint note, as served
 //
 // Writes: one writer thread orders entries. Callers Submit() submissions and wait for their
@@ -45,6 +47,7 @@
 #include "crypto/note.h"
 #include "ledger/entry_codec.h"
 #include "ledger/log_source.h"
+#include "ledger/tree_tiles.h"
 
 namespace rocksdb {
 class DB;
@@ -74,7 +77,7 @@ inline constexpr const char* kVaultColumn = "vault";              // sealed pers
 std::string StorePath(const std::string& data_dir);       // <dir>/store
 std::string SigningKeyPath(const std::string& data_dir);  // <dir>/signing.key
 std::string EntryKey(uint64_t index);
-std::string TreeKey(uint8_t level, uint64_t index);
+std::string TreeKey(uint8_t level, uint64_t index);  // tree layout 1 (see tree_tiles.h for 2)
 
 struct LogOptions {
   // fsync every commit. Off only to measure the cost of durability in benchmarks.
@@ -191,6 +194,8 @@ class Log final : public LogSource {
   Result<uint64_t> IndexAtTime(int64_t timestamp_ms) const;
 
   std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const override;
+  // Tree nodes this open converted from layout 1 into tiles (0: the store had layout 2).
+  uint64_t tree_nodes_converted() const { return tree_nodes_converted_; }
 
   Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> ProveConsistency(uint64_t old_size, uint64_t size) const;
@@ -204,6 +209,12 @@ class Log final : public LogSource {
   Log(std::string data_dir, LogOptions options);
   Status OpenDb(bool create);
   Status LoadAndCheck();
+  // Rewrites a layout-1 tree column as tiles (copying the stored nodes, never recomputing
+  // them: a tampered node stays for verification to find), then deletes the node rows.
+  Status ConvertTreeToTiles(uint64_t size);
+  // The writer's rightmost tiles, from the store (on open, and after a failed commit).
+  Status LoadEdgeTiles();
+  Result<Hash> ReadNodeLayout1(uint8_t level, uint64_t index) const;
   Result<Bytes> ReadStoredEntry(uint64_t index) const;  // no bound check against size()
   void StartWriter();
   void WriterLoop();
@@ -238,12 +249,16 @@ class Log final : public LogSource {
   rocksdb::ColumnFamilyHandle* vault_cf_ = nullptr;
   CommitHook* hook_ = nullptr;  // set before the first submission, read by the writer
   bool write_failed_ = false;   // the last commit failed: resume the store before the next
+  uint8_t tree_layout_ = 2;     // 1: a node per row (read-only opens of older stores)
+  uint64_t tree_nodes_converted_ = 0;
 
   NoteVerifier verifier_;
   std::optional<NoteSigner> signer_;  // absent when read-only
 
   // Writer-thread state (touched only by the writer once it runs).
   MerkleFrontier frontier_;
+  TreeTiles edge_tiles_;      // what the tree column holds at frontier_.size()
+  bool edge_tiles_stale_ = false;  // a commit failed after changing them: reload first
   Hash last_leaf_hash_{};
   int64_t last_timestamp_ms_ = 0;
   uint64_t checkpoint_size_ = 0;

@@ -384,6 +384,91 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
   EXPECT_NE(bad.status().message().find("entry 21 exists beyond"), std::string::npos) << bad.status().message();
 }
 
+// Rewrites a store's tree column as an older version wrote it (layout 1: a row per node).
+uint64_t RewriteTreeAsLayout1(const std::string& dir) {
+  RawStore raw(dir);
+  std::vector<std::pair<std::string, std::string>> tiles;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) tiles.emplace_back(it->key().ToString(), it->value().ToString());
+  uint64_t nodes = 0;
+  for (const auto& [key, value] : tiles) {
+    auto [tile_level, tile_index] = *ParseTileKey(key);
+    TileView tile = *TileView::Parse(AsBytes(value), "tile");
+    for (uint8_t r = 0; r < kTileHeight; ++r) {
+      for (uint32_t p = 0; p < tile.RowSize(r); ++p, ++nodes) {
+        raw.Put(kTreeColumn, TreeKey(static_cast<uint8_t>(tile_level * kTileHeight + r), tile_index * (kTileWidth >> r) + p),
+                std::string(reinterpret_cast<const char*>(tile.Node(r, p)), kHashBytes));
+      }
+    }
+    raw.Delete(kTreeColumn, key);
+  }
+  raw.Delete(kMetaColumn, "tree_layout");
+  return nodes;
+}
+
+// Stores written before tree tiles: read as they are by read-only opens; converted by the
+// first writable open, node for node, with a tampered node carried over for verify to find.
+TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) {
+  TempDir dir, tampered;
+  std::vector<std::vector<Hash>> proofs;
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path());
+    AppendMemos(*log, 300, "m");  // 301 entries: a full tile, a partial one, and level 8
+    AppendMemos(*log, 1, "n");
+    for (uint64_t size = 1; size <= log->size(); size += 37) proofs.push_back(*log->ProveInclusion(size / 2, size));
+    ASSERT_TRUE(log->Close().ok());
+  }
+  uint64_t nodes = RewriteTreeAsLayout1(dir.path());
+  EXPECT_EQ(nodes, 302u + 151u + 75u + 37u + 18u + 9u + 4u + 2u + 1u);
+  std::filesystem::copy(dir.path(), tampered.path(), std::filesystem::copy_options::recursive);
+  {
+    RawStore raw(tampered.path());
+    std::string h = raw.Get(kTreeColumn, TreeKey(2, 40));
+    h[5] ^= 1;
+    raw.Put(kTreeColumn, TreeKey(2, 40), h);
+  }
+  auto check = [&](Log& log) {
+    size_t p = 0;
+    for (uint64_t size = 1; size <= 302; size += 37) EXPECT_EQ(*log.ProveInclusion(size / 2, size), proofs[p++]);
+    VerifyReport report = VerifyChain(log, {});
+    EXPECT_TRUE(report.valid) << report.reason;
+  };
+  {
+    LogOptions ro;
+    ro.read_only = true;
+    std::unique_ptr<Log> log = OpenLog(dir.path(), ro);
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->tree_nodes_converted(), 0u);
+    check(*log);
+  }
+  {
+    std::unique_ptr<Log> log = OpenLog(dir.path());
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->tree_nodes_converted(), nodes);
+    check(*log);
+    AppendMemos(*log, 300, "after");
+    EXPECT_TRUE(VerifyChain(*log, {}).valid);
+    ASSERT_TRUE(log->Close().ok());
+  }
+  {
+    RawStore raw(dir.path());
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) EXPECT_TRUE(ParseTileKey(it->key().ToString()).has_value()) << "a node row is left";
+    EXPECT_EQ(raw.Get(kMetaColumn, "tree_layout"), "2");
+  }
+  std::unique_ptr<Log> reopened = OpenLog(dir.path());
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->tree_nodes_converted(), 0u);
+  EXPECT_TRUE(VerifyChain(*reopened, {}).valid);
+
+  std::unique_ptr<Log> bad = OpenLog(tampered.path());
+  ASSERT_NE(bad, nullptr);
+  VerifyReport report = VerifyChain(*bad, {});
+  EXPECT_FALSE(report.valid);
+  EXPECT_EQ(report.bad_index, 163u) << report.reason;  // the last leaf under node (2, 40)
+  EXPECT_NE(report.reason.find("level 2, index 40"), std::string::npos) << report.reason;
+}
+
 TEST(Log, OpenRefusesAForeignSigningKey) {
   TempDir a, b;
   { CreateLog(a.path()); }

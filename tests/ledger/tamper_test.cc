@@ -195,9 +195,11 @@ TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
     uint64_t index = rng() % nodes;
     {
       RawStore raw(dir);
-      std::string h = raw.Get(kTreeColumn, TreeKey(level, index));
-      h[rng() % h.size()] ^= 1;
-      raw.Put(kTreeColumn, TreeKey(level, index), h);
+      TilePlace at = PlaceOfNode(level, index);
+      std::string tile = raw.Get(kTreeColumn, TileKey(at.tile_level, at.tile_index));
+      uint32_t width = static_cast<uint8_t>(tile[0]) << 8 | static_cast<uint8_t>(tile[1]);
+      tile[TileRowOffset(width, at.row) + at.position * kHashBytes + rng() % kHashBytes] ^= 1;
+      raw.Put(kTreeColumn, TileKey(at.tile_level, at.tile_index), tile);
     }
     uint64_t expected = ((index + 1) << level) - 1;  // the last leaf under the node
     Detection d = Detect(dir);
