@@ -6,9 +6,10 @@
 //
 // RocksDB column families (all integers big-endian, so byte order is numeric order):
 //   entries      u64 index                 -> Entry bytes exactly as hashed
-//   tree         't' || u8 tile level || u64 tile index -> the complete nodes of eight tree
-//                levels over 256 bottom nodes (tree_tiles.h: layout 2); layout 1, still read
-//                and converted on the first writable open: u8 level || u64 index -> 32 bytes
+//   tree         't' || u8 tile level || u64 tile index -> a complete tile: the nodes of eight
+//                tree levels over 256 bottom nodes; 0x00 || u64 index -> the leaf hash of an
+//                entry whose tile is not complete (tree_tiles.h: layout 2; layout 1, a row for
+//                every node, is still read, and converted on the first writable open)
 //   idempotency  key bytes                 -> u64 first index || u64 count || 32-byte request digest
 //   meta         "format" | "origin" | "size" | "tree_layout" -> text | text | u64 | "2"
 //   checkpoints  u64 tree size             -> signed checkpoint note, as served
@@ -50,6 +51,7 @@
 #include "ledger/tree_tiles.h"
 
 namespace rocksdb {
+class CompactionFilter;
 class DB;
 class Env;
 class ColumnFamilyHandle;
@@ -77,7 +79,6 @@ inline constexpr const char* kVaultColumn = "vault";              // sealed pers
 std::string StorePath(const std::string& data_dir);       // <dir>/store
 std::string SigningKeyPath(const std::string& data_dir);  // <dir>/signing.key
 std::string EntryKey(uint64_t index);
-std::string TreeKey(uint8_t level, uint64_t index);  // tree layout 1 (see tree_tiles.h for 2)
 
 struct LogOptions {
   // fsync every commit. Off only to measure the cost of durability in benchmarks.
@@ -194,7 +195,7 @@ class Log final : public LogSource {
   Result<uint64_t> IndexAtTime(int64_t timestamp_ms) const;
 
   std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const override;
-  // Tree nodes this open converted from layout 1 into tiles (0: the store had layout 2).
+  // Tree nodes this open moved from layout 1's node rows into tiles (0: it had layout 2).
   uint64_t tree_nodes_converted() const { return tree_nodes_converted_; }
 
   Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size) const;
@@ -209,12 +210,13 @@ class Log final : public LogSource {
   Log(std::string data_dir, LogOptions options);
   Status OpenDb(bool create);
   Status LoadAndCheck();
-  // Rewrites a layout-1 tree column as tiles (copying the stored nodes, never recomputing
-  // them: a tampered node stays for verification to find), then deletes the node rows.
+  // Moves a layout-1 tree's complete tiles into tiles (copying the stored nodes, never
+  // recomputing them: a tampered node stays for verification to find), deleting their rows.
   Status ConvertTreeToTiles(uint64_t size);
-  // The writer's rightmost tiles, from the store (on open, and after a failed commit).
-  Status LoadEdgeTiles();
-  Result<Hash> ReadNodeLayout1(uint8_t level, uint64_t index) const;
+  // The incomplete tiles of a layout-2 tree of `size` leaves, from the store (on open).
+  Status LoadEdge(uint64_t size);
+  TreeTiles::Put TreePutInto(rocksdb::WriteBatch& batch) const;
+  Result<Hash> ReadTiledNode(uint8_t level, uint64_t index) const;
   Result<Bytes> ReadStoredEntry(uint64_t index) const;  // no bound check against size()
   void StartWriter();
   void WriterLoop();
@@ -257,14 +259,18 @@ class Log final : public LogSource {
 
   // Writer-thread state (touched only by the writer once it runs).
   MerkleFrontier frontier_;
-  TreeTiles edge_tiles_;      // what the tree column holds at frontier_.size()
-  bool edge_tiles_stale_ = false;  // a commit failed after changing them: reload first
+  TreeTiles edge_tiles_;      // the incomplete tiles at frontier_.size(), with what is staged
   Hash last_leaf_hash_{};
   int64_t last_timestamp_ms_ = 0;
   uint64_t checkpoint_size_ = 0;
   int64_t last_checkpoint_ms_ = 0;
 
   std::atomic<uint64_t> committed_size_{0};
+  // The incomplete tiles of the committed tree, for readers; written by the writer only.
+  mutable std::shared_mutex edge_mu_;
+  TreeTiles edge_readers_;
+  std::atomic<bool> drop_covered_rows_{false};  // the store has layout 2: TreeRowFilter may drop
+  std::unique_ptr<rocksdb::CompactionFilter> tree_row_filter_;
   std::atomic<uint64_t> stat_commits_{0}, stat_submissions_{0}, stat_entries_{0}, stat_rejected_{0},
       stat_group_max_{0};
 

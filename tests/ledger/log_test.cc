@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -384,26 +385,26 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
   EXPECT_NE(bad.status().message().find("entry 21 exists beyond"), std::string::npos) << bad.status().message();
 }
 
+// Every node of a log's tree, read through the log.
+std::map<std::pair<uint8_t, uint64_t>, Hash> AllNodes(const Log& log) {
+  std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
+  for (uint8_t level = 0; (log.size() >> level) > 0; ++level) {
+    for (uint64_t index = 0; index < (log.size() >> level); ++index) nodes[{level, index}] = *log.ReadNode(level, index);
+  }
+  return nodes;
+}
+
 // Rewrites a store's tree column as an older version wrote it (layout 1: a row per node).
-uint64_t RewriteTreeAsLayout1(const std::string& dir) {
+void RewriteTreeAsLayout1(const std::string& dir, const std::map<std::pair<uint8_t, uint64_t>, Hash>& nodes) {
   RawStore raw(dir);
-  std::vector<std::pair<std::string, std::string>> tiles;
+  std::vector<std::string> keys;
   std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) tiles.emplace_back(it->key().ToString(), it->value().ToString());
-  uint64_t nodes = 0;
-  for (const auto& [key, value] : tiles) {
-    auto [tile_level, tile_index] = *ParseTileKey(key);
-    TileView tile = *TileView::Parse(AsBytes(value), "tile");
-    for (uint8_t r = 0; r < kTileHeight; ++r) {
-      for (uint32_t p = 0; p < tile.RowSize(r); ++p, ++nodes) {
-        raw.Put(kTreeColumn, TreeKey(static_cast<uint8_t>(tile_level * kTileHeight + r), tile_index * (kTileWidth >> r) + p),
-                std::string(reinterpret_cast<const char*>(tile.Node(r, p)), kHashBytes));
-      }
-    }
-    raw.Delete(kTreeColumn, key);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  for (const std::string& key : keys) raw.Delete(kTreeColumn, key);
+  for (const auto& [at, hash] : nodes) {
+    raw.Put(kTreeColumn, NodeRowKey(at.first, at.second), std::string(reinterpret_cast<const char*>(hash.data()), kHashBytes));
   }
   raw.Delete(kMetaColumn, "tree_layout");
-  return nodes;
 }
 
 // Stores written before tree tiles: read as they are by read-only opens; converted by the
@@ -411,21 +412,22 @@ uint64_t RewriteTreeAsLayout1(const std::string& dir) {
 TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) {
   TempDir dir, tampered;
   std::vector<std::vector<Hash>> proofs;
+  std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
   {
     std::unique_ptr<Log> log = CreateLog(dir.path());
     AppendMemos(*log, 300, "m");  // 301 entries: a full tile, a partial one, and level 8
     AppendMemos(*log, 1, "n");
     for (uint64_t size = 1; size <= log->size(); size += 37) proofs.push_back(*log->ProveInclusion(size / 2, size));
+    nodes = AllNodes(*log);
     ASSERT_TRUE(log->Close().ok());
   }
-  uint64_t nodes = RewriteTreeAsLayout1(dir.path());
-  EXPECT_EQ(nodes, 302u + 151u + 75u + 37u + 18u + 9u + 4u + 2u + 1u);
+  RewriteTreeAsLayout1(dir.path(), nodes);
   std::filesystem::copy(dir.path(), tampered.path(), std::filesystem::copy_options::recursive);
   {
     RawStore raw(tampered.path());
-    std::string h = raw.Get(kTreeColumn, TreeKey(2, 40));
+    std::string h = raw.Get(kTreeColumn, NodeRowKey(2, 40));
     h[5] ^= 1;
-    raw.Put(kTreeColumn, TreeKey(2, 40), h);
+    raw.Put(kTreeColumn, NodeRowKey(2, 40), h);
   }
   auto check = [&](Log& log) {
     size_t p = 0;
@@ -444,16 +446,28 @@ TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) 
   {
     std::unique_ptr<Log> log = OpenLog(dir.path());
     ASSERT_NE(log, nullptr);
-    EXPECT_EQ(log->tree_nodes_converted(), nodes);
+    EXPECT_EQ(log->tree_nodes_converted(), 510u);  // tile (0, 0); the rest is the edge
     check(*log);
+    EXPECT_EQ(AllNodes(*log), nodes);
     AppendMemos(*log, 300, "after");
     EXPECT_TRUE(VerifyChain(*log, {}).valid);
     ASSERT_TRUE(log->Close().ok());
   }
   {
+    // 602 entries: tiles (0, 0) and (0, 1), and leaf rows. The compaction after the
+    // conversion dropped layout 1's other rows and the leaf rows of tile (0, 0).
     RawStore raw(dir.path());
     std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) EXPECT_TRUE(ParseTileKey(it->key().ToString()).has_value()) << "a node row is left";
+    uint64_t tiles = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (ParseTileKey(it->key().ToString())) {
+        ++tiles;
+        continue;
+      }
+      EXPECT_EQ(it->key()[0], 0) << "a row of a level above the leaves is left";
+      EXPECT_GE(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + 1)), 256u) << "a leaf row of tile (0, 0) is left";
+    }
+    EXPECT_EQ(tiles, 2u);
     EXPECT_EQ(raw.Get(kMetaColumn, "tree_layout"), "2");
   }
   std::unique_ptr<Log> reopened = OpenLog(dir.path());
@@ -467,6 +481,22 @@ TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) 
   EXPECT_FALSE(report.valid);
   EXPECT_EQ(report.bad_index, 163u) << report.reason;  // the last leaf under node (2, 40)
   EXPECT_NE(report.reason.find("level 2, index 40"), std::string::npos) << report.reason;
+}
+
+// A layout-1 store whose newest stored nodes disagree with its leaves is not converted.
+TEST(Log, AConversionRefusesATreeWhoseEdgeDisagreesWithItsLeaves) {
+  TempDir dir;
+  std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
+  {
+    std::unique_ptr<Log> log = CreateLog(dir.path());
+    AppendMemos(*log, 300, "m");
+    nodes = AllNodes(*log);
+  }
+  nodes[{1, 130}][0] ^= 1;  // over leaves 260 and 261, in the incomplete tile (not the frontier)
+  RewriteTreeAsLayout1(dir.path(), nodes);
+  Result<std::unique_ptr<Log>> log = Log::Open(dir.path());
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.status().message().find("newest nodes disagree with its leaves"), std::string::npos) << log.status().message();
 }
 
 TEST(Log, OpenRefusesAForeignSigningKey) {

@@ -190,16 +190,26 @@ TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
   for (int trial = 0; trial < kTrialsPerKind; ++trial) {
     TempDir t;
     std::string dir = Copy(t);
-    uint8_t level = static_cast<uint8_t>(rng() % 7);
-    uint64_t nodes = kLogSize >> level;
-    uint64_t index = rng() % nodes;
+    // A stored node: in a complete tile, or a leaf row of the incomplete one (the rest of the
+    // edge is computed from those, not stored).
+    uint8_t level = 0;
+    uint64_t index = 0;
+    do {
+      level = static_cast<uint8_t>(rng() % 7);
+      index = rng() % (kLogSize >> level);
+    } while (level > 0 && ((index + 1) << level) > kLogSize / kTileWidth * kTileWidth);
     {
       RawStore raw(dir);
       TilePlace at = PlaceOfNode(level, index);
-      std::string tile = raw.Get(kTreeColumn, TileKey(at.tile_level, at.tile_index));
-      uint32_t width = static_cast<uint8_t>(tile[0]) << 8 | static_cast<uint8_t>(tile[1]);
-      tile[TileRowOffset(width, at.row) + at.position * kHashBytes + rng() % kHashBytes] ^= 1;
-      raw.Put(kTreeColumn, TileKey(at.tile_level, at.tile_index), tile);
+      std::string key = TileKey(at.tile_level, at.tile_index);
+      size_t offset = TileRowOffset(at.row) + at.position * kHashBytes;
+      if (((index + 1) << level) > kLogSize / kTileWidth * kTileWidth) {
+        key = NodeRowKey(0, index);
+        offset = 0;
+      }
+      std::string value = raw.Get(kTreeColumn, key);
+      value[offset + rng() % kHashBytes] ^= 1;
+      raw.Put(kTreeColumn, key, value);
     }
     uint64_t expected = ((index + 1) << level) - 1;  // the last leaf under the node
     Detection d = Detect(dir);
