@@ -40,11 +40,11 @@ int HttpStatusFor(StatusCode code) {
 
 std::string Status::ToString() const {
   if (ok()) return "ok";
-  std::string s(rule_.empty() ? StatusCodeName(code_) : std::string_view(rule_));
+  std::string s(rule().empty() ? StatusCodeName(code()) : std::string_view(rule()));
   s += ": ";
-  s += message_;
-  if (!field_.empty()) s += " (field " + field_ + ")";
-  if (line_ != 0) s += " (line " + std::to_string(line_) + ")";
+  s += message();
+  if (!field().empty()) s += " (field " + field() + ")";
+  if (line() != 0) s += " (line " + std::to_string(line()) + ")";
   return s;
 }
 

@@ -45,50 +45,102 @@ int HttpStatusFor(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message);
+  // An ok Status is a null pointer: returning and checking one costs what an integer does.
+  Status(const Status& other);
+  Status(Status&& other) noexcept : rep_(std::exchange(other.rep_, nullptr)) {}
+  Status& operator=(const Status& other);
+  Status& operator=(Status&& other) noexcept {
+    std::swap(rep_, other.rep_);
+    return *this;
+  }
+  ~Status();
 
   static Status Ok() { return Status(); }
 
-  bool ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
-  const std::string& field() const { return field_; }
+  bool ok() const { return rep_ == nullptr || code() == StatusCode::kOk; }
+  StatusCode code() const;
+  const std::string& message() const;
+  const std::string& field() const;
   // 1-based line of a multi-line input, or 0 when the error is not about one line.
-  uint64_t line() const { return line_; }
+  uint64_t line() const;
 
-  Status& WithField(std::string field) {
-    field_ = std::move(field);
-    return *this;
-  }
-  Status& WithLine(uint64_t line) {
-    line_ = line;
-    return *this;
-  }
+  Status& WithField(std::string field);
+  Status& WithLine(uint64_t line);
   // A stable machine-readable reason ("duplicate_payment", "insufficient_funds", ...), for
   // rule violations; the API reports it as the error code.
-  const std::string& rule() const { return rule_; }
-  Status& WithRule(std::string rule) {
-    rule_ = std::move(rule);
-    return *this;
-  }
+  const std::string& rule() const;
+  Status& WithRule(std::string rule);
   // Every problem found, when one input had several (e.g. each rejected line of a roll).
-  const std::vector<Status>& details() const { return details_; }
-  Status& WithDetails(std::vector<Status> details) {
-    details_ = std::move(details);
-    return *this;
-  }
+  const std::vector<Status>& details() const;
+  Status& WithDetails(std::vector<Status> details);
 
   // "<code>: <message>[ (field F)][ (line N)]", for logs and the CLI.
   std::string ToString() const;
 
  private:
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
-  std::string field_;
-  uint64_t line_ = 0;
-  std::string rule_;
-  std::vector<Status> details_;
+  struct Rep;
+  static const std::string& Empty();
+  Rep& Mutable();
+
+  Rep* rep_ = nullptr;  // null when ok
 };
+
+struct Status::Rep {
+  StatusCode code = StatusCode::kOk;
+  std::string message;
+  std::string field;
+  uint64_t line = 0;
+  std::string rule;
+  std::vector<Status> details;
+};
+
+inline Status::Status(StatusCode code, std::string message)
+    : rep_(code == StatusCode::kOk && message.empty() ? nullptr : new Rep{code, std::move(message), {}, 0, {}, {}}) {}
+inline Status::Status(const Status& other) : rep_(other.rep_ ? new Rep(*other.rep_) : nullptr) {}
+inline Status& Status::operator=(const Status& other) {
+  if (this != &other) {
+    Status copy(other);
+    std::swap(rep_, copy.rep_);
+  }
+  return *this;
+}
+inline Status::~Status() { delete rep_; }
+
+inline StatusCode Status::code() const { return rep_ ? rep_->code : StatusCode::kOk; }
+inline const std::string& Status::message() const { return rep_ ? rep_->message : Empty(); }
+inline const std::string& Status::field() const { return rep_ ? rep_->field : Empty(); }
+inline uint64_t Status::line() const { return rep_ ? rep_->line : 0; }
+inline const std::string& Status::rule() const { return rep_ ? rep_->rule : Empty(); }
+inline Status& Status::WithField(std::string field) {
+  Mutable().field = std::move(field);
+  return *this;
+}
+inline Status& Status::WithLine(uint64_t line) {
+  Mutable().line = line;
+  return *this;
+}
+inline Status& Status::WithRule(std::string rule) {
+  Mutable().rule = std::move(rule);
+  return *this;
+}
+
+inline const std::vector<Status>& Status::details() const {
+  static const std::vector<Status> none;
+  return rep_ ? rep_->details : none;
+}
+inline Status& Status::WithDetails(std::vector<Status> details) {
+  Mutable().details = std::move(details);
+  return *this;
+}
+inline const std::string& Status::Empty() {
+  static const std::string empty;
+  return empty;
+}
+inline Status::Rep& Status::Mutable() {
+  if (rep_ == nullptr) rep_ = new Rep;
+  return *rep_;
+}
 
 inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
