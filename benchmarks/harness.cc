@@ -106,7 +106,7 @@ double PeakMemoryMiB() {
 // ------------------------------------------------------------------ scenario 1: roll ingest
 
 struct City : bench::RollCity {
-  int32_t next_month_index = MonthIndex(203001);
+  int32_t next_month_index = MonthIndex(202601);
   uint64_t lines_paid = 0;  // roll lines prepared and approved so far
 };
 
@@ -116,14 +116,17 @@ std::unique_ptr<City> MakeCity(size_t people) {
   return c;
 }
 
-// Times a roll of `lines_total` lines cut into batches of `batch`, each paying the next month
-// (month_index counts on): write(lines in the batch, its period) per batch. Lines per second.
+// Times one month's roll of `lines_total` lines (people B0.. in order) cut into batches of
+// `batch`, as a bureau submits a roll file in parts: write(lines in the batch, the month, the
+// batch's first person) per batch. Each call pays the next month (month_index counts on), so
+// every person is paid once a month. Lines per second.
 template <typename Write>
 double TimedRoll(size_t lines_total, size_t batch, int32_t& month_index, Write&& write) {
+  const int32_t period = MonthFromIndex(month_index++);
   auto start = Clock::now();
   for (size_t done = 0; done < lines_total;) {
     size_t n = std::min(batch, lines_total - done);
-    write(n, MonthFromIndex(month_index++));
+    write(n, period, done);
     done += n;
   }
   return static_cast<double>(lines_total) / Seconds(start);
@@ -132,9 +135,10 @@ double TimedRoll(size_t lines_total, size_t batch, int32_t& month_index, Write&&
 // fundledger end to end: prepare + approve per batch of `batch` lines, fsync per commit.
 double IngestFundledger(City& c, size_t lines_total, size_t batch) {
   Actor maker{"clerk", fb::Role::maker}, checker{"checker", fb::Role::checker};
-  return TimedRoll(lines_total, batch, c.next_month_index, [&](size_t n, int32_t period) {
-    std::string id = "R" + std::to_string(period) + "-" + std::to_string(n);
-    Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", bench::RollLines(n, period)).status(), "prepare");
+  return TimedRoll(lines_total, batch, c.next_month_index, [&](size_t n, int32_t period, size_t first) {
+    std::string id = "R" + std::to_string(period) + "-" + std::to_string(first);
+    Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", bench::RollLines(n, period, first)).status(),
+          "prepare");
     fb::DisbursementBatchApprovedT ok;
     ok.batch_id = id;
     Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
@@ -152,9 +156,10 @@ double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, i
   rocksdb::WriteOptions wo;
   wo.sync = true;
   uint64_t key = 0;
-  return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period) {
+  return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period, size_t first) {
     rocksdb::WriteBatch wb;
-    for (auto& chunk : PackBatch("R" + std::to_string(period), "F", "general", period, "roll", bench::RollLines(n, period))) {
+    for (auto& chunk : PackBatch("R" + std::to_string(period) + "-" + std::to_string(first), "F", "general", period, "roll",
+                                 bench::RollLines(n, period, first))) {
       Bytes payload = EncodeEvent(chunk);
       std::string k = EntryKey(key++);
       wb.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(payload.data()), payload.size()));
@@ -180,14 +185,14 @@ struct Pg {
 };
 
 double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t month_index) {
-  return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period) {
+  return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period, size_t first) {
     if (!pg.Exec("BEGIN")) std::exit(1);
     PGresult* r = PQexec(pg.conn, "COPY entries (idx, prev_hash, leaf_hash, body) FROM STDIN");
     if (PQresultStatus(r) != PGRES_COPY_IN) std::exit(1);
     PQclear(r);
     std::string buf;
     std::map<std::string, int64_t> deltas;
-    for (const RollLine& l : bench::RollLines(n, period)) {
+    for (const RollLine& l : bench::RollLines(n, period, first)) {
       std::string body = l.beneficiary + "," + l.program + "," + std::to_string(l.period) + "," + std::to_string(l.amount_fen);
       Hash leaf = HashLeaf(AsBytes(body));
       buf += std::to_string(pg.next++) + "\t\\\\x" + HashHex(pg.prev) + "\t\\\\x" + HashHex(leaf) + "\t" + body + "\n";
@@ -204,10 +209,10 @@ double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t month_in
     PQclear(r);
     while ((r = PQgetResult(pg.conn)) != nullptr) PQclear(r);
     std::string upsert = "INSERT INTO balances (account, posted) VALUES ";
-    bool first = true;
+    bool first_value = true;
     for (const auto& [account, delta] : deltas) {
-      upsert += (first ? "" : ",") + fmt::format("('{}',{})", account, delta);
-      first = false;
+      upsert += (first_value ? "" : ",") + fmt::format("('{}',{})", account, delta);
+      first_value = false;
     }
     upsert += " ON CONFLICT (account) DO UPDATE SET posted = balances.posted + EXCLUDED.posted";
     if (!pg.Exec(upsert) || !pg.Exec("COMMIT")) std::exit(1);
@@ -350,9 +355,9 @@ int main(int argc, char** argv) {
         fl.runs.push_back(IngestFundledger(*city, per_run, batch));
         peak_mib = std::max(peak_mib, PeakMemoryMiB());
         std::string rd = TempDir("rocksdb");
-        rdb.runs.push_back(IngestRocksDb(rd, per_run, batch, 203001 + r));  // a month index per run: labels only
+        rdb.runs.push_back(IngestRocksDb(rd, per_run, batch, MonthIndex(202601) + r));  // the month: a label only
         fs::remove_all(rd);
-        pgf.runs.push_back(IngestPostgres(pg, per_run, batch, 203001 + r));
+        pgf.runs.push_back(IngestPostgres(pg, per_run, batch, MonthIndex(202601) + r));
       }
       res.ratios.push_back({"fundledger / raw RocksDB, " + tag, fl.median() / rdb.median(), ">= 0.5"});
       res.ratios.push_back({"fundledger / PostgreSQL, " + tag, fl.median() / pgf.median(), ">= 10"});

@@ -65,11 +65,11 @@ void BuildRollCity(RollCity& city, const std::string& dir, size_t people) {
   }
 }
 
-std::vector<RollLine> RollLines(size_t count, int32_t period) {
+std::vector<RollLine> RollLines(size_t count, int32_t period, size_t first) {
   std::vector<RollLine> lines;
   lines.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", period, kMonthlyFen});
+    lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(first + i), "dibao", period, kMonthlyFen});
   }
   return lines;
 }

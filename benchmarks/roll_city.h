@@ -23,7 +23,7 @@ struct RollCity {
 // (a benchmark cannot go on without its city).
 void BuildRollCity(RollCity& city, const std::string& dir, size_t people);
 
-// Lines 1..count paying B0..B(count-1) their dibao for `period`.
-std::vector<RollLine> RollLines(size_t count, int32_t period);
+// Lines 1..count paying B(first)..B(first+count-1) their dibao for `period`.
+std::vector<RollLine> RollLines(size_t count, int32_t period, size_t first = 0);
 
 }  // namespace fundledger::bench
