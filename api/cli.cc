@@ -54,12 +54,16 @@ Result<uint64_t> ProofSize(const Log& log, std::optional<uint64_t> size) {
 }
 
 int CmdInit(const std::string& dir, const std::string& origin) {
-  Result<std::unique_ptr<Log>> log = Log::Create(dir, origin);
-  if (!log.ok()) return Fail(log.status());
-  Result<std::string> note = (*log)->LatestCheckpoint();
+  // The whole ledger, not only its log: the vault key and the projections' rows too, so that
+  // serve, post and import work on it at once.
+  Projections projections;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Create(dir, origin, WithProjections(projections, {}));
+  if (!ledger.ok()) return Fail(ledger.status());
+  const Log& log = (*ledger)->log();
+  Result<std::string> note = log.LatestCheckpoint();
   if (!note.ok()) return Fail(note.status());
-  fmt::print("initialised ledger {} at {}\nkey: {}\n\n{}", origin, dir, (*log)->vkey(), *note);
-  Status closed = (*log)->Close();
+  fmt::print("initialised ledger {} at {}\nkey: {}\n\n{}", origin, dir, log.vkey(), *note);
+  Status closed = (*ledger)->Close();
   return closed.ok() ? kExitOk : Fail(closed);
 }
 

@@ -2,6 +2,8 @@
 // proofs verify against that checkpoint, and bad requests get clear errors and exit codes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <boost/json.hpp>
 
 #include "crypto/checkpoint.h"
@@ -47,6 +49,21 @@ class CliTest : public ::testing::Test {
   TempDir tmp_;
   std::string dir_;
 };
+
+// What init makes is a ledger the other commands take as it is: its vault key is there.
+TEST_F(CliTest, AnInitialisedLedgerTakesPostsAtOnce) {
+  std::string fresh = tmp_.Sub("fresh");
+  testing::CommandResult init = RunCommand(CliPath() + " init --origin fresh.fundledger.local --data " + fresh);
+  ASSERT_EQ(init.exit_code, 0) << init.out;
+  EXPECT_TRUE(std::filesystem::exists(fresh + "/vault.key"));
+  testing::CommandResult post = RunCommand(CliPath() + " post FundOpened --data " + fresh +
+                                           " --json '{\"fund_id\":\"F1\",\"name\":\"F1\",\"organisation\":\"bureau\",\"currency\":\"CNY\"}'"
+                                           " --key f1 --actor admin --role admin");
+  EXPECT_EQ(post.exit_code, 0) << post.out;
+  testing::CommandResult balance = RunCommand(CliPath() + " balance --fund F1 --data " + fresh);
+  EXPECT_EQ(balance.exit_code, 0) << balance.out;
+  EXPECT_EQ(RunCommand(CliPath() + " verify --data " + fresh).exit_code, 0);
+}
 
 TEST_F(CliTest, CheckpointVerifiesWithTheKeyAndVerifyPasses) {
   testing::CommandResult cp = Cli("checkpoint");
