@@ -17,29 +17,37 @@ std::string ExternalAccount(std::string_view name) { return "ext/" + std::string
 bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
 
 void ReversibleEntries::Add(uint64_t index, const std::vector<Posting>& postings) {
-  assert(!spans_.contains(index));
-  spans_.emplace(index, std::make_pair(uint64_t{postings_.size()}, static_cast<uint32_t>(postings.size())));
+  if (index < ends_.size()) {
+    // Entries skipped before (they moved nothing) and later undone: only those may be passed.
+    assert(std::none_of(present_.begin() + static_cast<ptrdiff_t>(index), present_.end(), [](bool p) { return p; }));
+    ends_.resize(index);
+    present_.resize(index);
+  }
+  ends_.resize(index, postings_.size());  // entries in between hold no postings
+  present_.resize(index, false);
   for (const Posting& p : postings) {
     auto [it, added] = account_ids_.try_emplace(p.account, static_cast<uint32_t>(accounts_.size()));
     if (added) accounts_.push_back(p.account);
     postings_.push_back(CompactPosting{it->second, p.posted_delta_fen, p.pending_delta_fen});
   }
+  ends_.push_back(postings_.size());
+  present_.push_back(true);
+  ++count_;
 }
 
 void ReversibleEntries::Remove(uint64_t index) {
-  auto it = spans_.find(index);
-  if (it == spans_.end()) return;
-  auto [first, count] = it->second;
-  if (first + count == postings_.size()) postings_.resize(first);
-  spans_.erase(it);
+  if (!Contains(index)) return;
+  assert(index + 1 == ends_.size());  // undo runs newest first
+  postings_.resize(StartOf(index));
+  ends_.pop_back();
+  present_.pop_back();
+  --count_;
 }
 
 std::vector<Posting> ReversibleEntries::Find(uint64_t index) const {
   std::vector<Posting> out;
-  auto it = spans_.find(index);
-  if (it == spans_.end()) return out;
-  auto [first, count] = it->second;
-  for (uint64_t k = first; k < first + count; ++k) {
+  if (!Contains(index)) return out;
+  for (uint64_t k = StartOf(index); k < ends_[index]; ++k) {
     const CompactPosting& c = postings_[k];
     out.push_back(Posting{accounts_[c.account], c.posted_delta_fen, c.pending_delta_fen});
   }
@@ -48,9 +56,10 @@ std::vector<Posting> ReversibleEntries::Find(uint64_t index) const {
 
 std::vector<uint64_t> ReversibleEntries::SortedIndices() const {
   std::vector<uint64_t> out;
-  out.reserve(spans_.size());
-  for (const auto& [index, span] : spans_) out.push_back(index);
-  std::sort(out.begin(), out.end());
+  out.reserve(count_);
+  for (uint64_t i = 0; i < present_.size(); ++i) {
+    if (present_[i]) out.push_back(i);
+  }
   return out;
 }
 

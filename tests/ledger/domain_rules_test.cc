@@ -516,5 +516,28 @@ TEST_F(Rules, AsOfBalanceComesFromHistory) {
   EXPECT_EQ(Projections::BalanceAsOf(log, account, 0)->posted_fen, 0);
 }
 
+// What a Reversal may undo, kept by entry index: entries with no postings in between, an
+// undone entry whose index is used again, and the postings found as they were added.
+TEST(ReversibleEntries, KeepsEachEntrysPostingsThroughUndoAndReuseOfItsIndex) {
+  ReversibleEntries r;
+  std::vector<Posting> a = {{"fund/F/general", -100, 0}, {"ext/payee", 100, 0}};
+  std::vector<Posting> b = {{"fund/F/general", 250, 0}, {"ext/treasury", -250, 0}};
+  r.Add(3, a);
+  r.Add(7, b);
+  EXPECT_TRUE(r.Contains(3));
+  EXPECT_FALSE(r.Contains(4));
+  EXPECT_FALSE(r.Contains(8));
+  EXPECT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.Find(7)[0].account, "fund/F/general");
+  EXPECT_EQ(r.Find(7)[1].posted_delta_fen, -250);
+  r.Remove(7);  // its submission failed: index 7 goes to the next entry, or to an earlier one
+  EXPECT_FALSE(r.Contains(7));
+  r.Add(5, b);
+  EXPECT_EQ(r.SortedIndices(), (std::vector<uint64_t>{3, 5}));
+  EXPECT_EQ(r.Find(3)[1].account, "ext/payee");
+  EXPECT_EQ(r.Find(5)[0].posted_delta_fen, 250);
+  EXPECT_TRUE(r.Find(4).empty());
+}
+
 }  // namespace
 }  // namespace fundledger::testing
