@@ -106,30 +106,4 @@ Result<Bytes> Base64Decode(std::string_view text) {
   return out;
 }
 
-void PutBigEndian64(uint64_t value, uint8_t* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(value);
-    value >>= 8;
-  }
-}
-
-uint64_t GetBigEndian64(const uint8_t* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | in[i];
-  return v;
-}
-
-void PutBigEndian32(uint32_t value, uint8_t* out) {
-  for (int i = 3; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(value);
-    value >>= 8;
-  }
-}
-
-uint32_t GetBigEndian32(const uint8_t* in) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v << 8 | in[i];
-  return v;
-}
-
 }  // namespace fundledger
