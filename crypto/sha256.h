@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL's EVP interface: one-shot and incremental.
+// SHA-256 through OpenSSL (its SHA-NI code where the CPU has it): one-shot and incremental.
 //
 //   Sha256 h;
 //   h.Update(AsBytes("abc"));
@@ -11,8 +11,6 @@
 #include <cstdint>
 
 #include "crypto/encoding.h"
-
-using EVP_MD_CTX = struct evp_md_ctx_st;
 
 namespace fundledger {
 
@@ -39,7 +37,8 @@ class Sha256 {
   static Hash Digest(ByteView bytes);
 
  private:
-  EVP_MD_CTX* ctx_;
+  struct State;
+  State* state_;
 };
 
 }  // namespace fundledger
