@@ -27,13 +27,7 @@ int64_t Field(std::string_view value, size_t i) {
 }
 
 std::string Encode(const Balance& b) { return Pack({b.posted_fen, b.pending_fen}); }
-std::string Encode(const PaidTotal& p) { return Pack({p.amount_fen, p.lines}); }
 std::string Encode(const RegionTotal& r) { return Pack({r.amount_fen, r.lines, r.beneficiaries}); }
-
-// Row keys of the in-place rows; the live path and the end of a replay must build them alike.
-std::string PaidKey(const std::string& beneficiary, const std::string& program_period) {
-  return "p/" + beneficiary + "/" + program_period;
-}
 
 std::string HistoryKey(const std::string& account, uint64_t index) {
   std::string key = "h/" + account + "/";
@@ -43,9 +37,14 @@ std::string HistoryKey(const std::string& account, uint64_t index) {
 }
 
 constexpr char kDigestKey[] = "digest";
-// Layout 1's current-balance rows (b/<account>): ignored by the digest, deleted on open.
-constexpr std::string_view kLegacyBalancePrefix = "b/";
-constexpr std::string_view kLegacyBalanceEnd = "b0";  // '0' follows '/': the end of the prefix
+// Rows of earlier layouts that nothing reads (their values are held in memory and rebuilt by
+// replay): left out of the digest when found, deleted by the first writable open. Each range
+// is [prefix, prefix with '/' replaced by '0'): every key that starts with the prefix.
+struct LegacyRows {
+  std::string_view prefix, end;
+};
+constexpr LegacyRows kLayout1Balances{"b/", "b0"};  // current balance per account (layout 1)
+constexpr LegacyRows kLayout2Paid{"p/", "p0"};      // paid per person, program and month (1, 2)
 
 }  // namespace
 
@@ -92,9 +91,6 @@ void Projections::PutRow(ApplyContext& ctx, const std::string& key, const std::s
 }
 
 void Projections::DigestInPlaceRows(bool subtract) {
-  for (const auto& [ben, rows] : paid_) {
-    for (const auto& [sub, p] : rows) digest_.Add(PaidKey(ben, sub), Encode(p), subtract);
-  }
   for (const auto& [key, r] : regions_) digest_.Add(key, Encode(r), subtract);
 }
 
@@ -190,8 +186,8 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   };
   std::vector<PaidWas> paid_were;
   for (const PaymentEffect& e : entry.payments) {
+    // Paid totals are held in memory only (layout 3): a row per roll line that nothing read.
     std::string sub = e.program + "/" + std::to_string(e.period);
-    std::string pkey = PaidKey(e.beneficiary, sub);
     std::map<std::string, PaidTotal>& person = paid_[e.beneficiary];
     auto pit = person.find(sub);
     bool p_existed = pit != person.end();
@@ -199,7 +195,6 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     PaidTotal& p = p_existed ? pit->second : person[sub];
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
-    PutRow(ctx, pkey, p_existed ? Encode(p_old) : "", Encode(p), /*in_place=*/true);
     if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, std::move(sub), p_old, p_existed});
     RegionDelta& d = region_deltas[{e.program, e.period, e.region}];
     d.amount_fen += e.amount_fen;
@@ -368,7 +363,9 @@ int64_t Projections::SumOfBalances() const {
 }
 
 Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint64_t* legacy_rows) {
-  RowDigest digest, with_legacy;  // without and with layout 1's balance rows
+  // The digest of the rows of this layout; and with those of layout 2, and of layout 1, as the
+  // digest row of a store written by those counted them.
+  RowDigest digest, with_paid, with_all;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.projections_column()));
@@ -380,14 +377,17 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
       recorded = std::string(value);
       continue;
     }
-    with_legacy.Add(key, value, /*subtract=*/false);
-    if (!key.starts_with(kLegacyBalancePrefix)) digest.Add(key, value, /*subtract=*/false);
+    with_all.Add(key, value, /*subtract=*/false);
+    if (key.starts_with(kLayout1Balances.prefix)) continue;
+    with_paid.Add(key, value, /*subtract=*/false);
+    if (key.starts_with(kLayout2Paid.prefix)) continue;
+    digest.Add(key, value, /*subtract=*/false);
   }
   if (!it->status().ok()) return IoError("cannot scan projections: " + it->status().ToString());
-  if (legacy_rows != nullptr) *legacy_rows = with_legacy.rows - digest.rows;
+  if (legacy_rows != nullptr) *legacy_rows = with_all.rows - digest.rows;
   Hash scanned = digest.Bytes32();
   // The digest row, written with every change, must agree with the rows themselves: all of
-  // them as layout 1 wrote it, or those of layout 2 once it has been written since.
+  // them as an earlier layout wrote it, or those of this one once it has been written since.
   auto agrees = [&](const RowDigest& d) {
     Hash h = d.Bytes32();
     return std::memcmp(h.data(), recorded.data(), kHashBytes) == 0 &&
@@ -395,8 +395,8 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
   };
   if (!recorded.empty()) {
     if (recorded.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
-    if (!agrees(digest) && !agrees(with_legacy)) return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
-  } else if (with_legacy.rows != 0) {
+    if (!agrees(digest) && !agrees(with_paid) && !agrees(with_all)) return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
+  } else if (with_all.rows != 0) {
     return std::make_pair(Hash{}, uint64_t{0});
   }
   return std::make_pair(scanned, digest.rows);
@@ -405,8 +405,13 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
 Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
   std::unique_lock lock(mu_);
   rocksdb::WriteBatch batch;
-  rocksdb::Status s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(kLegacyBalancePrefix.data(), kLegacyBalancePrefix.size()),
-                                        rocksdb::Slice(kLegacyBalanceEnd.data(), kLegacyBalanceEnd.size()));
+  rocksdb::Status s;
+  for (const LegacyRows& legacy : {kLayout1Balances, kLayout2Paid}) {
+    if (s.ok()) {
+      s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(legacy.prefix.data(), legacy.prefix.size()),
+                            rocksdb::Slice(legacy.end.data(), legacy.end.size()));
+    }
+  }
   Hash d = digest_.Bytes32();
   std::string value(reinterpret_cast<const char*>(d.data()), d.size());
   value += Pack({static_cast<int64_t>(digest_.rows)});
@@ -414,7 +419,7 @@ Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
   rocksdb::WriteOptions sync;
   sync.sync = true;
   if (s.ok()) s = log.db()->Write(sync, &batch);
-  if (!s.ok()) return IoError("cannot delete the balance rows of projection layout 1: " + s.ToString());
+  if (!s.ok()) return IoError("cannot delete the rows of earlier projection layouts: " + s.ToString());
   legacy_rows_dropped_ = rows;
   return Status::Ok();
 }
@@ -449,7 +454,7 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
                         HashHex(projections.digest()).substr(0, 16) +
                         "...); run `fundledger replay --repair` to rebuild them from the log");
     }
-    // The rows matched the replay: layout 1's balance rows can go (nothing reads them).
+    // The rows matched the replay: earlier layouts' rows can go (nothing reads them).
     if (legacy_rows > 0 && !log.read_only()) return projections.DropLegacyRows(log, legacy_rows);
     return Status::Ok();
   };

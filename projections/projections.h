@@ -1,13 +1,13 @@
 // Projections: the read models of the ledger, fed by the domain in log order and stored in
 // the `projections` column family in the same WriteBatch as the entries that change them.
 //
-// Rows (keys are text with '/' separators; u64/i64 big-endian), layout 2:
+// Rows (keys are text with '/' separators; u64/i64 big-endian), layout 3:
 //   h/<account>/<u64 index>              -> i64 posted, i64 pending         balance after entry
 //                                           (an account's newest row is its current balance)
-//   p/<beneficiary>/<program>/<period>   -> i64 amount, i64 lines          paid to one person
 //   r/<program>/<period>/<region>        -> i64 amount, i64 lines, i64 people
 //                                           (changed once per entry: its payments summed)
 //   digest                               -> 32-byte multiset hash, u64 rows
+// Current balances and what each person was paid are held in memory only (rebuilt by replay).
 //
 // The digest is order-independent: the sum, modulo 2^256, of SHA-256(key || 0 || value) over
 // every row but itself, so it is updated in O(1) per row changed and equals the digest of a
@@ -16,9 +16,10 @@
 // As-of queries read the history rows: one SeekForPrev, O(log n) in RocksDB.
 //
 // Layout 1 also kept b/<account> -> current balance, a copy of the account's newest history
-// row written at every change (a third of a roll's rows). Its rows are left out of the
-// digest when found, and the first writable open deletes them once the other rows have
-// matched the replay.
+// row written at every change (a third of a roll's rows), and layouts 1 and 2 kept
+// p/<beneficiary>/<program>/<period> -> paid, a row per roll line that nothing read. Such rows
+// are left out of the digest when found, and the first writable open deletes them once the
+// other rows have matched the replay.
 //
 // Thread safety: OnApplied from one thread at a time, in log order (effects.h); queries take a
 // shared lock.
@@ -57,8 +58,8 @@ struct RowDigest {
 class Projections final : public EntryObserver {
  public:
   void OnApplied(const AppliedEntry& entry, ApplyContext& context) override;
-  // During a replay the digest leaves out the rows that change in place (p/, r/) and adds
-  // their final values at the end: one hash per row instead of two per change.
+  // During a replay the digest leaves out the rows that change in place (r/) and adds their
+  // final values at the end: one hash per row instead of two per change.
   void OnReplayBegin() override;
   void OnReplayEnd(ApplyContext& context) override;
 
@@ -77,19 +78,19 @@ class Projections final : public EntryObserver {
   Status LoadState(std::string_view bytes);
 
   // The digest and row count of the rows actually stored (a scan of the column), for
-  // comparison with a replay: catches rows changed behind the ledger's back. Rows of layout 1
-  // (b/...) are left out; `legacy_rows`, if given, counts them.
+  // comparison with a replay: catches rows changed behind the ledger's back. Rows of earlier
+  // layouts (b/..., p/...) are left out; `legacy_rows`, if given, counts them.
   static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log, uint64_t* legacy_rows = nullptr);
-  // Deletes layout 1's balance rows (`rows` of them) and records the digest held in memory,
-  // in one synced write: for an open whose stored rows have just matched the replay.
+  // Deletes the rows of earlier layouts (`rows` of them) and records the digest held in
+  // memory, in one synced write: for an open whose stored rows have just matched the replay.
   Status DropLegacyRows(const Log& log, uint64_t rows);
-  // How many layout-1 rows the open deleted (0: none were left), for the operator's log.
+  // How many rows of earlier layouts the open deleted (0: none were left), for the log.
   uint64_t legacy_rows_dropped() const { return legacy_rows_dropped_; }
   // Balance of `account` after entry `index`, from the history rows.
   static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);
 
  private:
-  // `in_place`: a row that changes in place (p/, r/), as opposed to the add-only history.
+  // `in_place`: a row that changes in place (r/), as opposed to the add-only history.
   void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value, const std::string& value, bool in_place);
   // Adds (or subtracts) every in-place row, as held in memory, to the digest.
   void DigestInPlaceRows(bool subtract);

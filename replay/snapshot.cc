@@ -12,9 +12,11 @@
 namespace fundledger {
 namespace {
 
-constexpr std::string_view kMagic = "FLSNAP02";
-// Format 1 carried projections of layout 1, whose digest counted balance rows no longer kept.
+constexpr std::string_view kMagic = "FLSNAP03";
+// Formats 1 and 2 carried projections of layouts 1 and 2, whose digests counted rows no longer
+// kept (current balances; paid per person).
 constexpr std::string_view kMagicFormat1 = "FLSNAP01";
+constexpr std::string_view kMagicFormat2 = "FLSNAP02";
 constexpr std::string_view kSignatureContext = "fundledger snapshot v1\n";
 constexpr uint64_t kSnapshotBytesMax = uint64_t{8} << 30;
 
@@ -81,8 +83,9 @@ Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
   std::string data = buf.str();
   auto bad = [&](const std::string& why) { return Corruption("snapshot " + path + ": " + why); };
   if (data.size() > kSnapshotBytesMax) return bad("larger than 8 GiB");
-  if (data.starts_with(kMagicFormat1)) {
-    return bad("format 1, written before projection layout 2; a ledger skips it and replays from entry 0 "
+  if (data.starts_with(kMagicFormat1) || data.starts_with(kMagicFormat2)) {
+    return bad(std::string(data.starts_with(kMagicFormat1) ? "format 1" : "format 2") +
+               ", written before projection layout 3; a ledger skips it and replays from entry 0 "
                "(take a new one with `fundledger snapshot`)");
   }
   if (data.size() < kMagic.size() + 8 + kHashBytes + kEd25519SignatureBytes || !data.starts_with(kMagic)) {

@@ -2,14 +2,15 @@
 // ledger or rebuilding its projections replays only the tail.
 //
 // File (big-endian integers):
-//   "FLSNAP02"  u64 size  32-byte leaf hash of entry size-1  u64 domain bytes  domain
+//   "FLSNAP03"  u64 size  32-byte leaf hash of entry size-1  u64 domain bytes  domain
 //   u64 projection bytes  projections  64-byte Ed25519 signature
 // The signature, by the log's own key, covers "fundledger snapshot v1\n" || SHA-256 of all
 // that precedes it. A snapshot is used only if its signature verifies with the log's key and
 // its leaf hash equals the log's leaf hash at that index: it cannot be forged, nor applied to
 // another log or to a log that was rewritten. Files are written to a temporary name, synced
-// and renamed, so a crash leaves the old snapshot or the new one. Format 1 ("FLSNAP01") held
-// projections of layout 1 (projections.h) and is refused with that reason.
+// and renamed, so a crash leaves the old snapshot or the new one. Formats 1 and 2 ("FLSNAP01",
+// "FLSNAP02") held projections of layouts 1 and 2 (projections.h) and are refused with that
+// reason.
 #pragma once
 
 #include <optional>

@@ -79,12 +79,12 @@ std::string Words(std::initializer_list<int64_t> values) {
   return out;
 }
 
-// Rewrites the store's projections as layout 1 wrote them: a b/<account> row per account
-// with its current balance, and the digest row over every row (`skew` breaks one b/ value
-// after the digest is taken).
-void WriteLayoutOne(const std::string& dir, const std::map<std::string, Balance>& balances, bool skew) {
+// Rewrites the store's projections as an earlier layout wrote them: `rows` added (layout 1's
+// b/<account> rows, layout 2's p/<beneficiary>/<program>/<period> rows) and the digest row
+// over every row (`skew` breaks the first added value after the digest is taken).
+void WriteEarlierLayout(const std::string& dir, const std::map<std::string, std::string>& rows, bool skew) {
   RawStore raw(dir);
-  for (const auto& [account, b] : balances) raw.Put(kProjectionsColumn, "b/" + account, Words({b.posted_fen, b.pending_fen}));
+  for (const auto& [key, value] : rows) raw.Put(kProjectionsColumn, key, value);
   RowDigest digest;
   std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -93,13 +93,20 @@ void WriteLayoutOne(const std::string& dir, const std::map<std::string, Balance>
   }
   Hash d = digest.Bytes32();
   raw.Put(kProjectionsColumn, "digest", std::string(AsChars(d)) + Words({static_cast<int64_t>(digest.rows)}));
-  if (skew) raw.Put(kProjectionsColumn, "b/" + balances.begin()->first, Words({1, 1}));
+  if (skew) raw.Put(kProjectionsColumn, rows.begin()->first, Words({1, 1}));
+}
+
+// Layout 1's rows: every account's current balance.
+std::map<std::string, std::string> LayoutOneRows(const std::map<std::string, Balance>& balances) {
+  std::map<std::string, std::string> rows;
+  for (const auto& [account, b] : balances) rows["b/" + account] = Words({b.posted_fen, b.pending_fen});
+  return rows;
 }
 
 TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpen) {
   std::map<std::string, Balance> balances = ReplayedBalances();
   ASSERT_GE(balances.size(), 3u);  // the fund, the person, the treasury
-  WriteLayoutOne(dir_, balances, /*skew=*/false);
+  WriteEarlierLayout(dir_, LayoutOneRows(balances), /*skew=*/false);
 
   CommandResult check = Cli("replay");  // read-only: compares, deletes nothing
   EXPECT_EQ(check.exit_code, 0) << check.out;
@@ -130,7 +137,7 @@ TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritable
 
 TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
   std::map<std::string, Balance> balances = ReplayedBalances();
-  WriteLayoutOne(dir_, balances, /*skew=*/true);
+  WriteEarlierLayout(dir_, LayoutOneRows(balances), /*skew=*/true);
   Projections p;
   Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
   ASSERT_FALSE(l.ok());
@@ -138,6 +145,38 @@ TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
   EXPECT_EQ(Cli("replay --repair").exit_code, 0);
   Projections again;
   EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
+}
+
+// Layout 2 kept a row per person, program and month paid (held in memory only since): read
+// as they are, deleted by a writable open, with layout 1's rows if any are left.
+TEST_F(CliDomain, LayoutTwoPaidRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpen) {
+  std::map<std::string, std::string> rows = LayoutOneRows(ReplayedBalances());
+  rows["p/B1/dibao/202503"] = Words({104'500, 1});
+  WriteEarlierLayout(dir_, rows, /*skew=*/false);
+  CommandResult check = Cli("replay");
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_NE(check.out.find("identical to the replay"), std::string::npos) << check.out;
+  Projections p;
+  {
+    Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+  }
+  EXPECT_EQ(p.legacy_rows_dropped(), rows.size());
+  EXPECT_EQ(p.PaidTo("B1").at("dibao/202503").amount_fen, 104'500);  // from memory
+  {
+    RawStore raw(dir_);
+    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      EXPECT_FALSE(it->key().starts_with("p/") || it->key().starts_with("b/")) << it->key().ToString();
+    }
+  }
+  EXPECT_EQ(Cli("replay").exit_code, 0);
+  // A p/ row that disagrees with the digest of its time is refused like any other.
+  WriteEarlierLayout(dir_, {{"p/B1/dibao/202503", Words({104'500, 1})}}, /*skew=*/true);
+  Projections q;
+  Result<std::unique_ptr<Ledger>> bad = Ledger::Open(dir_, WithProjections(q, {}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("differ from a replay of the log"), std::string::npos) << bad.status().message();
 }
 
 TEST_F(CliDomain, BalanceNowAndAsOfAnEntry) {

@@ -108,21 +108,24 @@ TEST_F(SnapshotTest, DamagedOrForeignSnapshotsAreNeverUsed) {
   }
 }
 
-TEST_F(SnapshotTest, FormatOneSnapshotsAreRefusedWithTheReasonAndSkippedOnOpen) {
-  SnapshotInfo info = Snap();
-  {
-    std::fstream f(info.path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(0);
-    f.write("FLSNAP01", 8);  // projections of layout 1: their digest counted b/ rows
+TEST_F(SnapshotTest, SnapshotsOfEarlierFormatsAreRefusedWithTheReasonAndSkippedOnOpen) {
+  // Projections of layout 1 (their digest counted b/ rows) and 2 (p/ rows).
+  for (const char* magic : {"FLSNAP01", "FLSNAP02"}) {
+    SnapshotInfo info = Snap();
+    {
+      std::fstream f(info.path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(0);
+      f.write(magic, 8);
+    }
+    Projections p;
+    Domain d({&p});
+    Result<SnapshotInfo> old = LoadSnapshot(info.path, ledger_->log(), ledger_->log().verifier(), d, p);
+    ASSERT_FALSE(old.ok());
+    EXPECT_NE(old.status().message().find(magic[7] == '1' ? "format 1" : "format 2"), std::string::npos) << old.status().message();
+    EXPECT_NE(old.status().message().find("fundledger snapshot"), std::string::npos) << old.status().message();
+    std::string before = ledger_->domain().SaveState();
+    EXPECT_EQ(ReopenWithSnapshots(), before);
   }
-  Projections p;
-  Domain d({&p});
-  Result<SnapshotInfo> old = LoadSnapshot(info.path, ledger_->log(), ledger_->log().verifier(), d, p);
-  ASSERT_FALSE(old.ok());
-  EXPECT_NE(old.status().message().find("format 1"), std::string::npos) << old.status().message();
-  EXPECT_NE(old.status().message().find("fundledger snapshot"), std::string::npos) << old.status().message();
-  std::string before = ledger_->domain().SaveState();
-  EXPECT_EQ(ReopenWithSnapshots(), before);
 }
 
 }  // namespace
