@@ -1,11 +1,11 @@
 #include "projections/projections.h"
 
-#include <boost/unordered/unordered_flat_set.hpp>
 #include <rocksdb/db.h>
 
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <span>
 #include <mutex>
 #include <tuple>
 
@@ -43,8 +43,17 @@ constexpr char kDigestKey[] = "digest";
 struct LegacyRows {
   std::string_view prefix, end;
 };
-constexpr LegacyRows kLayout1Balances{"b/", "b0"};  // current balance per account (layout 1)
-constexpr LegacyRows kLayout2Paid{"p/", "p0"};      // paid per person, program and month (1, 2)
+constexpr LegacyRows kLayout1Rows[] = {
+    {"b/", "b0"},  // current balance per account
+};
+constexpr LegacyRows kLayout2Rows[] = {
+    {"p/", "p0"},          // paid per person, program and month
+    {"h/ben/", "h/ben0"},  // balance history of people's accounts
+    {"h/ext/", "h/ext0"},  // balance history of external sources
+};
+bool StartsWithAny(std::string_view key, std::span<const LegacyRows> rows) {
+  return std::any_of(rows.begin(), rows.end(), [&](const LegacyRows& r) { return key.starts_with(r.prefix); });
+}
 
 }  // namespace
 
@@ -117,9 +126,6 @@ void Projections::OnReplayEnd(ApplyContext& ctx) {
   PutDigestRow(ctx);
 }
 
-// Up to this many postings, an entry's accounts are deduplicated by sorting (no allocation).
-constexpr size_t kSortTouchedMax = 64;
-
 void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   std::unique_lock lock(mu_);
   if (ctx.undo != nullptr) {
@@ -127,8 +133,9 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     ctx.undo->Push([this, saved = digest_] { digest_ = saved; });
   }
   bool wrote = false;
-  std::vector<const std::string*> touched;  // accounts this entry moved: one history row each
-  touched.reserve(entry.postings.size());
+  // Fund accounts this entry moved: one history row each, for as-of queries. The balances of
+  // the others (people, external sources) are held in memory only: no query reads their past.
+  std::vector<const std::string*> touched;
   // Undo steps for the whole entry go in one closure per map (a closure per line was a heap
   // allocation per line); they are undone last change first.
   struct BalanceWas {
@@ -145,7 +152,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance& b = existed ? it->second : balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
-    touched.push_back(&p.account);  // its history row below carries the new balance
+    if (IsFundAccount(p.account)) touched.push_back(&p.account);  // its history row carries the new balance
     wrote = true;
   }
   if (ctx.undo != nullptr && !balances_were.empty()) {
@@ -159,17 +166,9 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
       }
     });
   }
-  if (touched.size() <= kSortTouchedMax) {
-    std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
-    touched.erase(std::unique(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
-                  touched.end());
-  } else {
-    // A roll's approval moves a million accounts: a hash set finds the repeats without sorting
-    // (rows are put in key order later, and the digest does not depend on order).
-    boost::unordered_flat_set<std::string_view, StringHash, StringEqual> seen;
-    seen.reserve(touched.size());
-    std::erase_if(touched, [&](const std::string* a) { return !seen.insert(*a).second; });
-  }
+  std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  touched.erase(std::unique(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
+                touched.end());
   for (const std::string* account : touched) {
     PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second), /*in_place=*/false);
   }
@@ -365,7 +364,7 @@ int64_t Projections::SumOfBalances() const {
 Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint64_t* legacy_rows) {
   // The digest of the rows of this layout; and with those of layout 2, and of layout 1, as the
   // digest row of a store written by those counted them.
-  RowDigest digest, with_paid, with_all;
+  RowDigest digest, with_layout2, with_all;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.projections_column()));
@@ -378,9 +377,9 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
       continue;
     }
     with_all.Add(key, value, /*subtract=*/false);
-    if (key.starts_with(kLayout1Balances.prefix)) continue;
-    with_paid.Add(key, value, /*subtract=*/false);
-    if (key.starts_with(kLayout2Paid.prefix)) continue;
+    if (StartsWithAny(key, kLayout1Rows)) continue;
+    with_layout2.Add(key, value, /*subtract=*/false);
+    if (StartsWithAny(key, kLayout2Rows)) continue;
     digest.Add(key, value, /*subtract=*/false);
   }
   if (!it->status().ok()) return IoError("cannot scan projections: " + it->status().ToString());
@@ -395,7 +394,7 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
   };
   if (!recorded.empty()) {
     if (recorded.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
-    if (!agrees(digest) && !agrees(with_paid) && !agrees(with_all)) return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
+    if (!agrees(digest) && !agrees(with_layout2) && !agrees(with_all)) return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
   } else if (with_all.rows != 0) {
     return std::make_pair(Hash{}, uint64_t{0});
   }
@@ -406,10 +405,12 @@ Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
   std::unique_lock lock(mu_);
   rocksdb::WriteBatch batch;
   rocksdb::Status s;
-  for (const LegacyRows& legacy : {kLayout1Balances, kLayout2Paid}) {
-    if (s.ok()) {
-      s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(legacy.prefix.data(), legacy.prefix.size()),
-                            rocksdb::Slice(legacy.end.data(), legacy.end.size()));
+  for (std::span<const LegacyRows> rows : {std::span<const LegacyRows>(kLayout1Rows), std::span<const LegacyRows>(kLayout2Rows)}) {
+    for (const LegacyRows& legacy : rows) {
+      if (s.ok()) {
+        s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(legacy.prefix.data(), legacy.prefix.size()),
+                              rocksdb::Slice(legacy.end.data(), legacy.end.size()));
+      }
     }
   }
   Hash d = digest_.Bytes32();
@@ -425,6 +426,9 @@ Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
 }
 
 Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account, uint64_t index) {
+  if (!IsFundAccount(account)) {
+    return InvalidArgument("balances as of an entry are kept for fund accounts (fund/<fund>/<bucket>), not '" + account + "'");
+  }
   std::string target = HistoryKey(account, index);
   std::string prefix = "h/" + account + "/";
   std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.projections_column()));

@@ -2,24 +2,27 @@
 // the `projections` column family in the same WriteBatch as the entries that change them.
 //
 // Rows (keys are text with '/' separators; u64/i64 big-endian), layout 3:
-//   h/<account>/<u64 index>              -> i64 posted, i64 pending         balance after entry
-//                                           (an account's newest row is its current balance)
+//   h/fund/<fund>/<bucket>/<u64 index>   -> i64 posted, i64 pending         balance after entry
+//                                           (a fund account's newest row is its balance)
 //   r/<program>/<period>/<region>        -> i64 amount, i64 lines, i64 people
 //                                           (changed once per entry: its payments summed)
 //   digest                               -> 32-byte multiset hash, u64 rows
-// Current balances and what each person was paid are held in memory only (rebuilt by replay).
+// Current balances, the balances of people and external sources, and what each person was
+// paid are held in memory only (rebuilt by replay): only fund balances are asked as of a past
+// entry, and that is all the store keeps a history of.
 //
 // The digest is order-independent: the sum, modulo 2^256, of SHA-256(key || 0 || value) over
 // every row but itself, so it is updated in O(1) per row changed and equals the digest of a
 // full replay exactly when the two hold the same rows. Two nodes compare 32 bytes.
 //
-// As-of queries read the history rows: one SeekForPrev, O(log n) in RocksDB.
+// As-of queries of fund balances read the history rows: one SeekForPrev, O(log n) in RocksDB.
 //
 // Layout 1 also kept b/<account> -> current balance, a copy of the account's newest history
 // row written at every change (a third of a roll's rows), and layouts 1 and 2 kept
-// p/<beneficiary>/<program>/<period> -> paid, a row per roll line that nothing read. Such rows
-// are left out of the digest when found, and the first writable open deletes them once the
-// other rows have matched the replay.
+// p/<beneficiary>/<program>/<period> -> paid and the history of every account (h/ben/...,
+// h/ext/...): two rows per roll line that nothing read. Such rows are left out of the digest
+// when found, and the first writable open deletes them once the other rows have matched the
+// replay.
 //
 // Thread safety: OnApplied from one thread at a time, in log order (effects.h); queries take a
 // shared lock.
@@ -86,7 +89,8 @@ class Projections final : public EntryObserver {
   Status DropLegacyRows(const Log& log, uint64_t rows);
   // How many rows of earlier layouts the open deleted (0: none were left), for the log.
   uint64_t legacy_rows_dropped() const { return legacy_rows_dropped_; }
-  // Balance of `account` after entry `index`, from the history rows.
+  // Balance of fund account `account` after entry `index`, from the history rows; other
+  // accounts keep no history (InvalidArgument).
   static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);
 
  private:

@@ -147,11 +147,15 @@ TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
   EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
 }
 
-// Layout 2 kept a row per person, program and month paid (held in memory only since): read
-// as they are, deleted by a writable open, with layout 1's rows if any are left.
+// Layout 2 kept a row per person, program and month paid and the balance history of every
+// account (held in memory only since, but for funds'): read as they are, deleted by a
+// writable open, with layout 1's rows if any are left.
 TEST_F(CliDomain, LayoutTwoPaidRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpen) {
   std::map<std::string, std::string> rows = LayoutOneRows(ReplayedBalances());
   rows["p/B1/dibao/202503"] = Words({104'500, 1});
+  // and the balance history of accounts other than funds'
+  rows["h/ben/B1/" + Words({8})] = Words({104'500, 0});
+  rows["h/ext/treasury/" + Words({2})] = Words({-1'000'000, 0});
   WriteEarlierLayout(dir_, rows, /*skew=*/false);
   CommandResult check = Cli("replay");
   EXPECT_EQ(check.exit_code, 0) << check.out;
@@ -167,7 +171,9 @@ TEST_F(CliDomain, LayoutTwoPaidRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpe
     RawStore raw(dir_);
     std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      EXPECT_FALSE(it->key().starts_with("p/") || it->key().starts_with("b/")) << it->key().ToString();
+      EXPECT_FALSE(it->key().starts_with("p/") || it->key().starts_with("b/") || it->key().starts_with("h/ben/") ||
+                   it->key().starts_with("h/ext/"))
+          << it->key().ToString();
     }
   }
   EXPECT_EQ(Cli("replay").exit_code, 0);

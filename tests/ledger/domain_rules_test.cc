@@ -514,6 +514,10 @@ TEST_F(Rules, AsOfBalanceComesFromHistory) {
   EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation + 1)->posted_fen, 100'000'500);
   EXPECT_EQ(Projections::BalanceAsOf(log, account, Size() - 1)->posted_fen, 100'000'300);
   EXPECT_EQ(Projections::BalanceAsOf(log, account, 0)->posted_fen, 0);
+  // Only funds keep their history: a person's or a source's past is not answered, not zero.
+  Result<Balance> person = Projections::BalanceAsOf(log, BeneficiaryAccount("B1"), Size() - 1);
+  EXPECT_EQ(person.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(person.status().message().find("fund accounts"), std::string::npos) << person.status().message();
 }
 
 // What a Reversal may undo, kept by entry index: entries with no postings in between, an
