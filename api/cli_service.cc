@@ -186,7 +186,7 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
       for (const auto& [id, b] : s.batches) {
         for (const BatchLine& l : b.lines) {
           if (l.period != *period) continue;
-          fmt::print("{},{},{},{},{},{},{}\n", id, l.line_no, l.beneficiary, l.program, FormatMonth(l.period), l.amount_fen,
+          fmt::print("{},{},{},{},{},{},{}\n", id, l.line_no, s.names[l.beneficiary], s.names[l.program], FormatMonth(l.period), l.amount_fen,
                      LineStateName(l.state));
         }
       }

@@ -637,8 +637,8 @@ HttpResponse Service::GetBatch(Context& c) {
         const BatchLine& l = b.lines[i];
         json::object lo;
         lo["line_no"] = l.line_no;
-        lo["beneficiary_id"] = l.beneficiary;
-        lo["program_id"] = l.program;
+        lo["beneficiary_id"] = s.names[l.beneficiary];
+        lo["program_id"] = s.names[l.program];
         lo["period"] = FormatMonth(l.period);
         lo["amount_fen"] = l.amount_fen;
         lo["state"] = LineStateName(l.state);

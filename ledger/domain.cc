@@ -6,6 +6,7 @@
 #include "ledger/binary_codec.h"
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -146,10 +147,11 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
       }
     }
   }
-  auto slot = s.paid.find(PaymentSlotKey(ben_id, program_id, period));
+  std::optional<SlotKey> key = s.FindSlot(ben_id, program_id, period);
+  auto slot = key ? s.paid.find(*key) : s.paid.end();
   if (slot != s.paid.end()) {
     return Rule("duplicate_payment", "beneficiary '" + ben_id + "' is already paid '" + program_id + "' for " +
-                                         FormatMonth(period) + " (batch '" + slot->second.batch + "' line " +
+                                         FormatMonth(period) + " (batch '" + s.names[slot->second.batch] + "' line " +
                                          std::to_string(slot->second.line_no) + ")", "beneficiary_id");
   }
   return Status::Ok();
@@ -324,10 +326,11 @@ struct RuleChecker {
                                            std::string(LineStateName(l->state)) + "; only a returned line is reissued",
                   "line_no");
     }
-    auto slot = s.paid.find(PaymentSlotKey(l->beneficiary, l->program, l->period));
+    auto slot = s.paid.find(SlotKey{l->beneficiary, l->program, l->period});
     if (slot != s.paid.end()) {
-      return Rule("duplicate_payment", "beneficiary '" + l->beneficiary + "' was paid '" + l->program + "' for " +
-                                           FormatMonth(l->period) + " again in batch '" + slot->second.batch + "'",
+      return Rule("duplicate_payment", "beneficiary '" + s.names[l->beneficiary] + "' was paid '" + s.names[l->program] +
+                                           "' for " + FormatMonth(l->period) + " again in batch '" +
+                                           s.names[slot->second.batch] + "'",
                   "line_no");
     }
     return Available(s, b->fund, b->bucket, l->amount_fen);
@@ -342,7 +345,7 @@ struct RuleChecker {
       const BatchState* b = nullptr;
       const BatchLine* l = nullptr;
       FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
-      if (l->beneficiary != e.beneficiary_id) {
+      if (s.names[l->beneficiary] != e.beneficiary_id) {
         return Rule("wrong_beneficiary", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
                                              "' paid another beneficiary", "beneficiary_id");
       }
@@ -530,13 +533,14 @@ class Applier {
     return b == s_.beneficiaries.end() ? "" : b->second.region;
   }
   void Payment(const std::string& fund, const BatchLine& l, int64_t amount, int32_t lines) {
-    applied_.payments.push_back(PaymentEffect{l.beneficiary, l.program, RegionOf(l.beneficiary), fund, l.period, amount, lines});
+    const std::string& ben = s_.names[l.beneficiary];
+    applied_.payments.push_back(PaymentEffect{ben, s_.names[l.program], RegionOf(ben), fund, l.period, amount, lines});
   }
   void SetLineState(const std::string& batch_id, uint32_t line_no, LineState state) {
     BatchState& b = s_.batches[batch_id];
     BatchLine& l = b.lines[b.line_pos.at(line_no)];
     if (undo_ != nullptr) undo_->Push([&l, old = l.state] { l.state = old; });
-    std::string slot = PaymentSlotKey(l.beneficiary, l.program, l.period);
+    SlotKey slot{l.beneficiary, l.program, l.period};
     bool held = HoldsPaymentSlot(l.state), holds = HoldsPaymentSlot(state);
     l.state = state;
     if (held && !holds) {
@@ -544,7 +548,7 @@ class Applier {
       s_.paid.erase(slot);
     } else if (!held && holds) {
       Save(s_.paid, slot);
-      s_.paid[slot] = PaymentSlot{batch_id, line_no};
+      s_.paid[slot] = PaymentSlot{s_.names.Intern(batch_id), line_no};
     }
   }
 
@@ -663,13 +667,18 @@ class Applier {
     }
     b.chunks_seen++;
     int64_t total = 0;
+    // A chunk names each person and program once in its tables: intern those, not each line's.
+    std::vector<NameId> people(e.beneficiary_ids.size()), programs(e.program_ids.size());
+    for (size_t i = 0; i < people.size(); ++i) people[i] = s_.names.Intern(e.beneficiary_ids[i]);
+    for (size_t i = 0; i < programs.size(); ++i) programs[i] = s_.names.Intern(e.program_ids[i]);
+    const NameId batch = s_.names.Intern(e.batch_id);
     for (const fb::DisbursementLine& l : e.lines) {
-      BatchLine line{l.line_no(), e.beneficiary_ids[l.beneficiary()], e.program_ids[l.program()], l.period(),
-                     l.amount_fen(), LineState::kPending};
-      std::string slot = PaymentSlotKey(line.beneficiary, line.program, line.period);
-      if (!s_.paid.count(slot)) {  // an imported log may hold a duplicate: the first keeps the slot
+      assert(l.beneficiary() < people.size() && l.program() < programs.size());  // checked with the event's fields
+      BatchLine line{l.line_no(), people[l.beneficiary()], programs[l.program()], l.period(), l.amount_fen(), LineState::kPending};
+      SlotKey slot{line.beneficiary, line.program, line.period};
+      if (!s_.paid.contains(slot)) {  // an imported log may hold a duplicate: the first keeps the slot
         Save(s_.paid, slot);
-        s_.paid[slot] = PaymentSlot{e.batch_id, line.line_no};
+        s_.paid[slot] = PaymentSlot{batch, line.line_no};
       }
       b.line_pos[line.line_no] = b.lines.size();
       b.lines.push_back(std::move(line));
@@ -692,7 +701,7 @@ class Applier {
     applied_.payments.reserve(b.lines.size());
     applied_.postings.push_back(Posting{FundAccount(b.fund, b.bucket), -b.total_fen, -b.total_fen});
     for (const BatchLine& l : b.lines) {
-      applied_.postings.push_back(Posting{BeneficiaryAccount(l.beneficiary), l.amount_fen, 0});
+      applied_.postings.push_back(Posting{BeneficiaryAccount(s_.names[l.beneficiary]), l.amount_fen, 0});
       Payment(b.fund, l, l.amount_fen, 1);
     }
     approving_ = &e.batch_id;
@@ -716,8 +725,8 @@ class Applier {
     b.decided_index = m_.index;
     Post(FundAccount(b.fund, b.bucket), 0, -b.total_fen);
     for (BatchLine& l : b.lines) {
-      auto slot = s_.paid.find(PaymentSlotKey(l.beneficiary, l.program, l.period));
-      if (slot != s_.paid.end() && slot->second.batch == e.batch_id && slot->second.line_no == l.line_no) {
+      auto slot = s_.paid.find(SlotKey{l.beneficiary, l.program, l.period});
+      if (slot != s_.paid.end() && s_.names[slot->second.batch] == e.batch_id && slot->second.line_no == l.line_no) {
         Save(s_.paid, slot->first);
         s_.paid.erase(slot);
       }
@@ -728,7 +737,7 @@ class Applier {
     SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
     BatchState& b = s_.batches[e.batch_id];
     const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
-    Move(BeneficiaryAccount(l.beneficiary), FundAccount(b.fund, b.bucket), l.amount_fen);
+    Move(BeneficiaryAccount(s_.names[l.beneficiary]), FundAccount(b.fund, b.bucket), l.amount_fen);
     Payment(b.fund, l, -l.amount_fen, -1);
     SetLineState(e.batch_id, e.line_no, LineState::kReturned);
   }
@@ -736,7 +745,7 @@ class Applier {
     SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
     BatchState& b = s_.batches[e.batch_id];
     const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
-    Move(FundAccount(b.fund, b.bucket), BeneficiaryAccount(l.beneficiary), l.amount_fen);
+    Move(FundAccount(b.fund, b.bucket), BeneficiaryAccount(s_.names[l.beneficiary]), l.amount_fen);
     Payment(b.fund, l, l.amount_fen, 1);
     SetLineState(e.batch_id, e.line_no, LineState::kReissued);
     Reversible();
@@ -1274,18 +1283,19 @@ std::string Domain::SaveState() const {
     w.U64(b.lines.size());
     for (const BatchLine& l : b.lines) {
       w.U64(l.line_no);
-      w.Str(l.beneficiary);
-      w.Str(l.program);
+      w.Str(s.names[l.beneficiary]);
+      w.Str(s.names[l.program]);
       w.I32(l.period);
       w.I64(l.amount_fen);
       w.U8(static_cast<uint8_t>(l.state));
     }
   }
-  std::map<std::string, PaymentSlot> paid(s.paid.begin(), s.paid.end());
+  std::map<std::string, PaymentSlot> paid;  // by the slot as text: the order does not depend on ids
+  for (const auto& [slot, p] : s.paid) paid.emplace(PaymentSlotKey(s.names[slot.beneficiary], s.names[slot.program], slot.period), p);
   w.U64(paid.size());
   for (const auto& [slot, p] : paid) {
     w.Str(slot);
-    w.Str(p.batch);
+    w.Str(s.names[p.batch]);
     w.U64(p.line_no);
   }
   std::map<std::string, std::string> commitments(s.commitments.begin(), s.commitments.end());
@@ -1404,8 +1414,8 @@ Status Domain::LoadState(std::string_view bytes) {
     for (uint64_t l = r.Count(40); l > 0 && r.ok(); --l) {
       BatchLine line;
       line.line_no = static_cast<uint32_t>(r.U64());
-      line.beneficiary = r.Str();
-      line.program = r.Str();
+      line.beneficiary = s.names.Intern(r.Str());
+      line.program = s.names.Intern(r.Str());
       line.period = r.I32();
       line.amount_fen = r.I64();
       line.state = static_cast<LineState>(r.U8());
@@ -1414,10 +1424,16 @@ Status Domain::LoadState(std::string_view bytes) {
     }
   }
   for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
-    std::string slot = r.Str();
-    PaymentSlot& p = s.paid[slot];
-    p.batch = r.Str();
-    p.line_no = static_cast<uint32_t>(r.U64());
+    std::string text = r.Str();  // beneficiary \x1f program \x1f period
+    size_t a = text.find('\x1f'), b = a == std::string::npos ? a : text.find('\x1f', a + 1);
+    std::string batch = r.Str();
+    uint32_t line_no = static_cast<uint32_t>(r.U64());
+    if (b == std::string::npos) return Corruption("a payment slot in the state is malformed");
+    int32_t period = 0;
+    auto [end, ec] = std::from_chars(text.data() + b + 1, text.data() + text.size(), period);
+    if (ec != std::errc() || end != text.data() + text.size()) return Corruption("a payment slot in the state is malformed");
+    SlotKey slot{s.names.Intern(std::string_view(text).substr(0, a)), s.names.Intern(std::string_view(text).substr(a + 1, b - a - 1)), period};
+    s.paid[slot] = PaymentSlot{s.names.Intern(batch), line_no};
   }
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
     std::string c = r.Str();

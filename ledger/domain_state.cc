@@ -121,6 +121,28 @@ std::string EnrollmentKey(std::string_view beneficiary, std::string_view program
   return s;
 }
 
+NameId Names::Intern(std::string_view name) {
+  auto it = ids_.find(name);
+  if (it != ids_.end()) return it->second;
+  assert(names_.size() < UINT32_MAX);
+  const std::string& stored = names_.emplace_back(name);
+  NameId id = static_cast<NameId>(names_.size() - 1);
+  ids_.emplace(std::string_view(stored), id);
+  return id;
+}
+
+std::optional<NameId> Names::Find(std::string_view name) const {
+  auto it = ids_.find(name);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<SlotKey> DomainState::FindSlot(std::string_view beneficiary, std::string_view program, int32_t period) const {
+  std::optional<NameId> b = names.Find(beneficiary), p = names.Find(program);
+  if (!b || !p) return std::nullopt;
+  return SlotKey{*b, *p, period};
+}
+
 std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period) {
   std::string s = EnrollmentKey(beneficiary, program);
   s += '\x1f';

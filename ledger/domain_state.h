@@ -3,10 +3,16 @@
 // paid. It is a pure function of the log: the domain rebuilds it by replay on open.
 #pragma once
 
+#include <cassert>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <boost/container_hash/hash.hpp>
 
 #include "crypto/sha256.h"
 #include "ledger/string_map.h"
@@ -14,6 +20,8 @@
 #include "ledger/entry_generated.h"
 
 namespace fundledger {
+
+using NameId = uint32_t;
 
 struct FundState {
   std::string name;
@@ -98,10 +106,28 @@ inline bool HoldsPaymentSlot(LineState s) {
   return s == LineState::kPending || s == LineState::kPaid || s == LineState::kReissued;
 }
 
+// Ids that recur on every line of every roll (people, programs, batches), each kept once: a
+// line holds numbers, not copies of the strings. An id is never taken back (one interned by a
+// submission that was then rejected stays, unused), and names never move in memory, so a
+// view of one stays valid. Interned by the writer only; read under the domain's lock.
+class Names {
+ public:
+  NameId Intern(std::string_view name);
+  std::optional<NameId> Find(std::string_view name) const;
+  const std::string& operator[](NameId id) const {
+    assert(id < names_.size());
+    return names_[id];
+  }
+
+ private:
+  std::deque<std::string> names_;  // a deque: strings stay where they are as it grows
+  boost::unordered_flat_map<std::string_view, NameId, StringHash, StringEqual> ids_;  // views into names_
+};
+
 struct BatchLine {
   uint32_t line_no = 0;
-  std::string beneficiary;
-  std::string program;
+  NameId beneficiary = 0;  // in DomainState::names
+  NameId program = 0;
   int32_t period = 0;
   int64_t amount_fen = 0;
   LineState state = LineState::kPending;
@@ -126,8 +152,22 @@ struct BatchState {
   boost::unordered_flat_map<uint32_t, size_t> line_pos;
 };
 
+// (beneficiary, program, period): at most one live line may pay it.
+struct SlotKey {
+  NameId beneficiary = 0;
+  NameId program = 0;
+  int32_t period = 0;
+  bool operator==(const SlotKey&) const = default;
+};
+struct SlotKeyHash {
+  size_t operator()(const SlotKey& k) const {
+    size_t h = std::hash<uint64_t>{}(uint64_t{k.beneficiary} << 32 | k.program);
+    boost::hash_combine(h, k.period);
+    return h;  // not avalanching: the flat map mixes it further
+  }
+};
 struct PaymentSlot {
-  std::string batch;
+  NameId batch = 0;  // in DomainState::names
   uint32_t line_no = 0;
 };
 
@@ -170,7 +210,8 @@ struct DomainState {
   StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
   StringMap<Balance> balances;                                      // account -> balance
   std::map<std::string, BatchState> batches;
-  StringMap<PaymentSlot> paid;                                      // slot key -> live line
+  Names names;                                                      // of people, programs, batches in lines and slots
+  boost::unordered_flat_map<SlotKey, PaymentSlot, SlotKeyHash> paid;  // slot -> live line
   StringMap<std::string> commitments;                               // id commitment hex -> beneficiary
   ReversibleEntries reversible;                                     // entry index -> its postings
   std::set<uint64_t> reversed;                                     // entries already reversed
@@ -179,9 +220,13 @@ struct DomainState {
   uint64_t next_index = 0;
 
   const Balance& BalanceOf(const std::string& account) const;
+  // The slot of (beneficiary, program, period), when both names were ever interned (else no
+  // line ever paid it).
+  std::optional<SlotKey> FindSlot(std::string_view beneficiary, std::string_view program, int32_t period) const;
 };
 
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);
+// A slot as text (beneficiary \x1f program \x1f period): how snapshots store it.
 std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period);
 
 }  // namespace fundledger

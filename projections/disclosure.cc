@@ -182,24 +182,26 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
           auto b = s.batches.find(ok->batch_id);
           if (b != s.batches.end() && fund_in(b->second.fund, b->second.bucket)) {
             for (const BatchLine& l : b->second.lines) {
-              auto ben = s.beneficiaries.find(l.beneficiary);
+              const std::string& beneficiary = s.names[l.beneficiary];
+              const std::string& program = s.names[l.program];
+              auto ben = s.beneficiaries.find(beneficiary);
               std::string region = ben == s.beneficiaries.end() ? "" : ben->second.region;
               r.spending_by_class["payments"] += l.amount_fen;
-              r.spending_by_purpose[l.program] += l.amount_fen;
-              DisclosureReport::Paid& p = r.paid_by_program_region[l.program][region];
+              r.spending_by_purpose[program] += l.amount_fen;
+              DisclosureReport::Paid& p = r.paid_by_program_region[program][region];
               p.amount_fen += l.amount_fen;
-              std::string key = l.program + "/" + region;
-              if (people[key].insert(l.beneficiary).second) p.beneficiaries++;
+              std::string key = program + "/" + region;
+              if (people[key].insert(beneficiary).second) p.beneficiaries++;
               if (ben != s.beneficiaries.end() && households[key].insert(ben->second.household).second) p.households++;
-              auto prog = s.programs.find(l.program);
+              auto prog = s.programs.find(program);
               if (names && prog != s.programs.end() && Publishable(prog->second.category) && ben != s.beneficiaries.end() &&
                   !ben->second.erased) {
-                RecipientLine& line = recipients[{l.beneficiary, l.program}];
+                RecipientLine& line = recipients[{beneficiary, program}];
                 if (line.masked_name.empty()) {
-                  std::optional<std::string> name = names(l.beneficiary);
+                  std::optional<std::string> name = names(beneficiary);
                   line.masked_name = name ? MaskName(*name) : "*";
                   line.region = region;
-                  line.program = l.program;
+                  line.program = program;
                 }
                 line.amount_fen += l.amount_fen;
               }

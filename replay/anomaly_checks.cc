@@ -142,8 +142,8 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
     for (const BatchLine& l : b.lines) {
       if (l.state != LineState::kPaid && l.state != LineState::kReissued) continue;
       Paid p{id, &l, b.prepared_index, b.decided_index};
-      by_person_month[{l.beneficiary, l.period}].push_back(p);
-      by_person[l.beneficiary].push_back(p);
+      by_person_month[{s.names[l.beneficiary], l.period}].push_back(p);
+      by_person[s.names[l.beneficiary]].push_back(p);
     }
   }
   for (const auto& [ben_id, paid] : by_person) {
@@ -157,7 +157,7 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
     }
     for (const Paid& p : paid) {
       const BatchLine& l = *p.line;
-      std::string where = "'" + l.program + "' for " + FormatMonth(l.period) + " (batch '" + p.batch + "' line " +
+      std::string where = "'" + s.names[l.program] + "' for " + FormatMonth(l.period) + " (batch '" + p.batch + "' line " +
                           std::to_string(l.line_no) + ")";
       int32_t first_day = FirstDayOf(l.period);
       if (death != 0 && death < first_day) {
@@ -174,7 +174,7 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
                          {change, p.prepared, p.decided}});
         }
       }
-      auto prog = s.programs.find(l.program);
+      auto prog = s.programs.find(s.names[l.program]);
       if (prog == s.programs.end()) continue;
       int64_t age = MonthIndex(l.period) - MonthIndex(ben.birth_month);
       if ((prog->second.age_min_years > 0 && age < int64_t{prog->second.age_min_years} * 12) ||
@@ -192,8 +192,8 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
   for (const auto& [key, paid] : by_person_month) {
     for (size_t a = 0; a < paid.size(); ++a) {
       for (size_t b = a + 1; b < paid.size(); ++b) {
-        const std::string& pa = paid[a].line->program;
-        const std::string& pb = paid[b].line->program;
+        const std::string& pa = s.names[paid[a].line->program];
+        const std::string& pb = s.names[paid[b].line->program];
         auto x = s.programs.find(pa), y = s.programs.find(pb);
         bool excluded = (x != s.programs.end() && x->second.excludes.count(pb)) ||
                         (y != s.programs.end() && y->second.excludes.count(pa));

@@ -163,8 +163,8 @@ void LedgerFixture::ExpectInvariants() {
     for (const auto& [id, batch] : s.batches) {
       for (const BatchLine& l : batch.lines) {
         if (!HoldsPaymentSlot(l.state)) continue;
-        EXPECT_TRUE(slots.insert(PaymentSlotKey(l.beneficiary, l.program, l.period)).second)
-            << "slot paid twice: " << l.beneficiary << " " << l.program << " " << l.period;
+        EXPECT_TRUE(slots.insert(PaymentSlotKey(s.names[l.beneficiary], s.names[l.program], l.period)).second)
+            << "slot paid twice: " << s.names[l.beneficiary] << " " << s.names[l.program] << " " << l.period;
       }
     }
     return 0;

@@ -520,6 +520,20 @@ TEST_F(Rules, AsOfBalanceComesFromHistory) {
   EXPECT_NE(person.status().message().find("fund accounts"), std::string::npos) << person.status().message();
 }
 
+// People, programs and batches on roll lines are numbers into one table of names: the same
+// name is the same number, and a name stays where it is while the table grows.
+TEST(Names, InternsEachNameOnceAndKeepsItInPlace) {
+  Names names;
+  NameId b1 = names.Intern("B1");
+  const std::string* where = &names[b1];
+  for (int i = 0; i < 100'000; ++i) names.Intern("B" + std::to_string(i));
+  EXPECT_EQ(names.Intern("B1"), b1);
+  EXPECT_EQ(&names[b1], where);
+  EXPECT_EQ(names[b1], "B1");
+  EXPECT_EQ(names.Find("B99999"), names.Intern("B99999"));
+  EXPECT_FALSE(names.Find("B100000").has_value());
+}
+
 // What a Reversal may undo, kept by entry index: entries with no postings in between, an
 // undone entry whose index is used again, and the postings found as they were added.
 TEST(ReversibleEntries, KeepsEachEntrysPostingsThroughUndoAndReuseOfItsIndex) {
