@@ -20,7 +20,7 @@
 // (The width says what the value holds; a stored tile is always full.) Layout 1 stored every
 // node as a row, key u8 level | u64 index; a leaf row is layout 1's row of a level-0 node.
 //
-//   TreeTiles edge = *TreeTiles::Derive(size, read_leaf_row, read_tile);   // on open
+//   TreeTiles edge = *TreeTiles::Derive(size, read);   // on open: leaf rows and tiles, by key
 //   edge.Add(level, index, hash, put);   // every node the frontier completes, in order
 //   edge.Flush(put);                     // once a commit: the new leaf rows
 //   std::optional<Hash> h = edge.Node(level, index, &in_edge);   // an edge node
