@@ -97,12 +97,13 @@ Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out
   for (size_t level = 0; level < counts.size(); ++level) {
     uint8_t tree_level = static_cast<uint8_t>(level * kTileHeight);
     uint64_t tiles = counts[level].full + (counts[level].partial_width ? 1 : 0);
+    std::unique_ptr<NodeCursor> nodes = log.OpenNodeCursor(tree_level, 0);  // the level's nodes in order
     for (uint64_t t = 0; t < tiles; ++t) {
       uint64_t width = t < counts[level].full ? kTileWidth : counts[level].partial_width;
       std::string data;
       data.reserve(width * kHashBytes);
       for (uint64_t i = 0; i < width; ++i) {
-        FL_ASSIGN_OR_RETURN(Hash h, log.ReadNode(tree_level, t * kTileWidth + i));
+        FL_ASSIGN_OR_RETURN(Hash h, nodes->Next());
         data.append(reinterpret_cast<const char*>(h.data()), h.size());
       }
       FL_RETURN_IF_ERROR(WriteFile(out / TilePath(static_cast<int>(level), t, width), data));
