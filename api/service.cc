@@ -738,8 +738,9 @@ HttpResponse Service::Tile(Context& c) {
   uint64_t nodes_at_level = shift >= 64 ? 0 : size >> shift;
   if (first + width > nodes_at_level) return ErrorResponse(NotFound("tile " + path + " is beyond the tree"));
   r.body.reserve(width * kHashBytes);
+  std::unique_ptr<NodeCursor> nodes = ledger_.log().OpenNodeCursor(static_cast<uint8_t>(shift), first);  // the tile's nodes in order
   for (uint64_t i = 0; i < width; ++i) {
-    Result<Hash> h = ledger_.log().ReadNode(static_cast<uint8_t>(shift), first + i);
+    Result<Hash> h = nodes->Next();
     if (!h.ok()) return ErrorResponse(h.status());
     r.body.append(reinterpret_cast<const char*>(h->data()), h->size());
   }
