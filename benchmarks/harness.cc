@@ -36,6 +36,12 @@ using namespace fundledger;
 
 namespace {
 
+// Scenario 2's single disbursements pay B0..B(kHttpPeople-1) of the roll city, added to the
+// 1M-entry log; each load run pays its own kHttpMonthsPerRun months (room for 60,000 payments,
+// ten times what 64 connections make in a run here).
+constexpr size_t kHttpPeople = 5000;
+constexpr int kHttpMonthsPerRun = 12;
+
 struct Figure {
   std::string scenario, name, unit;
   std::vector<double> runs;
@@ -281,6 +287,18 @@ double Field(const std::string& line, const std::string& key) {
   return at == std::string::npos ? 0 : std::stod(line.substr(at + key.size() + 1));
 }
 
+// Runs http_load against the server `server_pid`; a run with any failed request, or none at
+// all, stops the server and the harness (a rate that counts refusals is not a rate).
+std::string RunLoad(const std::string& cmd, const std::string& server_pid) {
+  std::string line = Run(cmd);
+  if (line.find("errors=0") == std::string::npos || Field(line, "requests") == 0) {
+    fmt::print(stderr, "harness: load run failed: {}\n{}\n", cmd, line);
+    Run("kill -TERM " + server_pid);
+    std::exit(1);
+  }
+  return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -490,6 +508,8 @@ int main(int argc, char** argv) {
     Figure& footprint = res.Add("7 footprint", "store bytes per million entries, " + tag, "MiB");
     uint64_t store_bytes = DirBytes(log->dir + "/store");
     for (int r = 0; r < runs; ++r) footprint.runs.push_back(static_cast<double>(store_bytes) / (1 << 20) * 1e6 / static_cast<double>(size));
+    // The people scenario 2 pays, one disbursement at a time.
+    if (n == log_sizes.front()) bench::FillRollCity(*served, kHttpPeople);
     Check(served->Close(), "close");
 
     // 5 over HTTP, and 2: single posts over HTTP from a separate process.
@@ -516,20 +536,41 @@ int main(int argc, char** argv) {
     Figure& http50 = res.Add("5 proofs", "inclusion proof p50 over HTTP, " + tag, "ms");
     Figure& http99 = res.Add("5 proofs", "inclusion proof p99 over HTTP, " + tag, "ms");
     for (int r = 0; r < runs; ++r) {
-      std::string line = Run(fmt::format("{} --port {} --token {} --connections 4 --seconds {} --kind inclusion --tree-size {} --tag p{}",
-                                         load, port, token, secs, size, r));
+      std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections 4 --seconds {} --kind inclusion --tree-size {} --tag p{}",
+                                         load, port, token, secs, size, r), pid);
       http50.runs.push_back(Field(line, "p50_ms"));
       http99.runs.push_back(Field(line, "p99_ms"));
     }
     if (n == log_sizes.front()) {
+      std::string checker = Run(cli + " token add --data " + log->dir + " --actor bench.checker --role checker 2>/dev/null");
+      checker = checker.substr(checker.rfind(' ') + 1);
+      checker.erase(checker.find_last_not_of("\n") + 1);
+      int window = 0;  // each load run pays its own months: kHttpMonthsPerRun from 2031-01 on
+      for (int conns : smoke ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64}) {
+        Figure& rps = res.Add("2 HTTP posts", fmt::format("single disbursements, {} connections", conns), "disbursements/s");
+        Figure& p50 = res.Add("2 HTTP posts", fmt::format("single disbursements p50, {} connections", conns), "ms");
+        Figure& p99 = res.Add("2 HTTP posts", fmt::format("single disbursements p99, {} connections", conns), "ms");
+        Figure& p999 = res.Add("2 HTTP posts", fmt::format("single disbursements p999, {} connections", conns), "ms");
+        for (int r = 0; r < runs; ++r, ++window) {
+          const int month = 2031 * 12 + window * kHttpMonthsPerRun;
+          std::string line = RunLoad(fmt::format(
+              "{} --port {} --token {} --checker-token {} --connections {} --seconds {} --kind disbursement --fund F "
+              "--people {} --first-month {:04d}-{:02d} --tag d{}-{}",
+              load, port, token, checker, conns, secs, kHttpPeople, month / 12, month % 12 + 1, conns, r), pid);
+          rps.runs.push_back(Field(line, "req_per_s"));
+          p50.runs.push_back(Field(line, "p50_ms"));
+          p99.runs.push_back(Field(line, "p99_ms"));
+          p999.runs.push_back(Field(line, "p999_ms"));
+        }
+      }
       for (int conns : smoke ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64}) {
         Figure& rps = res.Add("2 HTTP posts", fmt::format("single posts, {} connections", conns), "req/s");
         Figure& p50 = res.Add("2 HTTP posts", fmt::format("single posts p50, {} connections", conns), "ms");
         Figure& p99 = res.Add("2 HTTP posts", fmt::format("single posts p99, {} connections", conns), "ms");
         Figure& p999 = res.Add("2 HTTP posts", fmt::format("single posts p999, {} connections", conns), "ms");
         for (int r = 0; r < runs; ++r) {
-          std::string line = Run(fmt::format("{} --port {} --token {} --connections {} --seconds {} --kind appropriation --fund F1 --tag h{}-{}",
-                                             load, port, token, conns, secs, conns, r));
+          std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections {} --seconds {} --kind appropriation --fund F1 --tag h{}-{}",
+                                             load, port, token, conns, secs, conns, r), pid);
           rps.runs.push_back(Field(line, "req_per_s"));
           p50.runs.push_back(Field(line, "p50_ms"));
           p99.runs.push_back(Field(line, "p99_ms"));

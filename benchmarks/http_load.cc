@@ -2,9 +2,18 @@
 // back, measuring every latency. Run it as its own process against `fundledger serve`.
 //
 //   http_load --port 8080 --token fl_... --connections 8 --seconds 5 --kind appropriation
-//   http_load --port 8080 --token fl_... --connections 1 --seconds 5 --kind roll --roll-lines 1000
+//   http_load --port 8080 --token fl_... --connections 1 --seconds 5 --kind roll --roll-file roll.csv
+//   http_load --port 8080 --token fl_MAKER --checker-token fl_CHECKER --kind disbursement
+//             --people 20000 --first-month 2031-01 --connections 8 --seconds 5
 //
-// Prints one line: kind, connections, requests, req/s, p50/p99/p999 in milliseconds, errors.
+// A disbursement is one payment as a clerk makes it: a batch of one line prepared by the maker
+// (POST /v1/disbursement-batches) and approved by the checker (POST .../approve), two durable
+// commits; its latency is both requests. Request k of the run pays person B(k mod people) for
+// month first + k / people, so no slot is paid twice while months last; give each run its own
+// months.
+//
+// Prints one line: kind, connections, requests (disbursements for that kind), req/s, p50/p99/p999
+// in milliseconds, errors.
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -29,7 +38,15 @@ int main(int argc, char** argv) {
   app.add_option("--token", token)->required();
   app.add_option("--connections", connections)->check(CLI::Range(1, 1024));
   app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
-  app.add_option("--kind", kind, "appropriation | roll | checkpoint | inclusion");
+  app.add_option("--kind", kind, "appropriation | disbursement | roll | checkpoint | inclusion");
+  std::string checker_token, program = "dibao", first_month = "2031-01";
+  uint64_t people = 0;
+  int64_t amount_fen = 104500;
+  app.add_option("--checker-token", checker_token, "disbursement: the token of the checker who approves");
+  app.add_option("--people", people, "disbursement: beneficiaries B0..B(people-1), enrolled in --program");
+  app.add_option("--program", program);
+  app.add_option("--amount-fen", amount_fen);
+  app.add_option("--first-month", first_month, "disbursement: the month of the first payments (YYYY-MM)");
   uint64_t tree_size = 0;
   app.add_option("--tree-size", tree_size, "inclusion: the tree size to prove against");
   std::string roll_file;
@@ -38,6 +55,14 @@ int main(int argc, char** argv) {
   app.add_option("--tag", tag, "prefix of idempotency keys, unique per run");
   CLI11_PARSE(app, argc, argv);
 
+  int first_year = 0, first_mon = 0;
+  if (kind == "disbursement") {
+    if (checker_token.empty() || people == 0 ||
+        std::sscanf(first_month.c_str(), "%4d-%2d", &first_year, &first_mon) != 2 || first_mon < 1 || first_mon > 12) {
+      std::fprintf(stderr, "--kind disbursement needs --checker-token, --people and --first-month YYYY-MM\n");
+      return 2;
+    }
+  }
   std::string roll;
   if (kind == "roll") {
     std::FILE* f = std::fopen(roll_file.c_str(), "rb");
@@ -64,8 +89,50 @@ int main(int argc, char** argv) {
         errors++;
         return;
       }
+      // Sends one request and reads its answer; false when the connection failed.
+      auto exchange = [&](http::request<http::string_body>& req) {
+        req.keep_alive(true);
+        req.prepare_payload();
+        http::write(stream, req, ec);
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        if (!ec) http::read(stream, buffer, res, ec);
+        if (ec) {
+          errors++;
+          return false;
+        }
+        if (res.result_int() >= 300) {
+          if (errors++ == 0) std::fprintf(stderr, "first error: %d %s\n", res.result_int(), res.body().substr(0, 300).c_str());
+        }
+        return true;
+      };
       for (uint64_t i = 0; Clock::now() < deadline; ++i) {
         std::string key = tag + "-" + std::to_string(c) + "-" + std::to_string(i);
+        if (kind == "disbursement") {
+          const uint64_t idx = i * static_cast<uint64_t>(connections) + static_cast<uint64_t>(c);
+          const uint64_t month = static_cast<uint64_t>(first_year) * 12 + static_cast<uint64_t>(first_mon - 1) + idx / people;
+          char period[32];
+          std::snprintf(period, sizeof period, "%04llu-%02llu", static_cast<unsigned long long>(month / 12),
+                        static_cast<unsigned long long>(month % 12 + 1));
+          http::request<http::string_body> prepare{http::verb::post,
+                                                   "/v1/disbursement-batches?batch_id=" + key + "&fund_id=" + fund + "&period=" + period, 11};
+          prepare.set(http::field::host, "127.0.0.1");
+          prepare.set(http::field::authorization, "Bearer " + token);
+          prepare.set(http::field::content_type, "text/csv");
+          prepare.set("Idempotency-Key", key);
+          prepare.body() = "beneficiary_id,program_id,amount_fen\nB" + std::to_string(idx % people) + "," + program + "," +
+                           std::to_string(amount_fen) + "\n";
+          http::request<http::string_body> approve{http::verb::post, "/v1/disbursement-batches/" + key + "/approve", 11};
+          approve.set(http::field::host, "127.0.0.1");
+          approve.set(http::field::authorization, "Bearer " + checker_token);
+          approve.set(http::field::content_type, "application/json");
+          approve.set("Idempotency-Key", key + "-ok");
+          approve.body() = "{}";
+          auto start = Clock::now();
+          if (!exchange(prepare) || !exchange(approve)) break;
+          latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+          continue;
+        }
         http::request<http::string_body> req;
         req.version(11);
         req.set(http::field::host, "127.0.0.1");
@@ -95,20 +162,8 @@ int main(int argc, char** argv) {
           req.set("Idempotency-Key", key);
           req.body() = "{\"fund_id\":\"" + fund + "\",\"bucket\":\"general\",\"amount_fen\":100,\"source\":\"treasury\",\"document\":\"load\"}";
         }
-        req.keep_alive(true);
-        req.prepare_payload();
         auto start = Clock::now();
-        http::write(stream, req, ec);
-        beast::flat_buffer buffer;
-        http::response<http::string_body> res;
-        if (!ec) http::read(stream, buffer, res, ec);
-        if (ec) {
-          errors++;
-          break;
-        }
-        if (res.result_int() >= 300) {
-          if (errors++ == 0) std::fprintf(stderr, "first error: %d %s\n", res.result_int(), res.body().substr(0, 300).c_str());
-        }
+        if (!exchange(req)) break;
         latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       }
     });

@@ -22,6 +22,10 @@ void BuildRollCity(RollCity& city, const std::string& dir, size_t people) {
   Result<std::unique_ptr<Ledger>> created = Ledger::Create(dir, "bench.fundledger.local", WithProjections(city.projections, {}));
   Check(created.status(), "create");
   city.ledger = std::move(created).value();
+  FillRollCity(*city.ledger, people);
+}
+
+void FillRollCity(Ledger& ledger, size_t people) {
   Actor admin{"admin", fb::Role::admin};
   fb::ProgramDefinedT p;
   p.program_id = "dibao";
@@ -40,7 +44,7 @@ void BuildRollCity(RollCity& city, const std::string& dir, size_t people) {
   a.amount_fen = 1'000'000'000'000;
   a.source = "treasury";
   a.document = "budget";
-  Check(city.ledger->Submit(admin, "setup", {p, f, a, a}).status(), "setup");
+  Check(ledger.Submit(admin, "setup", {p, f, a, a}).status(), "setup");
   for (size_t start = 0; start < people; start += kPeoplePerSubmission) {
     std::vector<DomainEvent> events;
     for (size_t i = start; i < std::min(people, start + kPeoplePerSubmission); ++i) {
@@ -48,7 +52,7 @@ void BuildRollCity(RollCity& city, const std::string& dir, size_t people) {
       b.beneficiary_id = "B" + std::to_string(i);
       b.household_id = "H" + std::to_string(i);
       b.region_code = "110105";
-      Hash h = city.ledger->vault().IdCommitment("id-" + std::to_string(i));
+      Hash h = ledger.vault().IdCommitment("id-" + std::to_string(i));
       b.id_commitment.assign(h.begin(), h.end());
       b.birth_month = 196001;
       b.registered_date = 20250101;
@@ -61,7 +65,7 @@ void BuildRollCity(RollCity& city, const std::string& dir, size_t people) {
       e.approval_doc = "a";
       events.emplace_back(std::move(e));
     }
-    Check(city.ledger->Submit(admin, "people-" + std::to_string(start), std::move(events)).status(), "people");
+    Check(ledger.Submit(admin, "people-" + std::to_string(start), std::move(events)).status(), "people");
   }
 }
 

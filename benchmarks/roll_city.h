@@ -23,6 +23,10 @@ struct RollCity {
 // (a benchmark cannot go on without its city).
 void BuildRollCity(RollCity& city, const std::string& dir, size_t people);
 
+// Adds the city (program dibao, fund F and its money, B0..B(people-1)) to an open ledger that
+// holds none of them, as an admin; aborts on any failure.
+void FillRollCity(Ledger& ledger, size_t people);
+
 // Lines 1..count paying B(first)..B(first+count-1) their dibao for `period`.
 std::vector<RollLine> RollLines(size_t count, int32_t period, size_t first = 0);
 
