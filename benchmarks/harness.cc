@@ -533,13 +533,15 @@ int main(int argc, char** argv) {
       return 1;
     }
     int secs = 1;
-    Figure& http50 = res.Add("5 proofs", "inclusion proof p50 over HTTP, " + tag, "ms");
-    Figure& http99 = res.Add("5 proofs", "inclusion proof p99 over HTTP, " + tag, "ms");
-    for (int r = 0; r < runs; ++r) {
-      std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections 4 --seconds {} --kind inclusion --tree-size {} --tag p{}",
-                                         load, port, token, secs, size, r), pid);
-      http50.runs.push_back(Field(line, "p50_ms"));
-      http99.runs.push_back(Field(line, "p99_ms"));
+    for (const char* kind : {"inclusion", "consistency"}) {
+      Figure& http50 = res.Add("5 proofs", fmt::format("{} proof p50 over HTTP, {}", kind, tag), "ms");
+      Figure& http99 = res.Add("5 proofs", fmt::format("{} proof p99 over HTTP, {}", kind, tag), "ms");
+      for (int r = 0; r < runs; ++r) {
+        std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections 4 --seconds {} --kind {} --tree-size {} --tag p{}",
+                                               load, port, token, secs, kind, size, r), pid);
+        http50.runs.push_back(Field(line, "p50_ms"));
+        http99.runs.push_back(Field(line, "p99_ms"));
+      }
     }
     if (n == log_sizes.front()) {
       std::string checker = Run(cli + " token add --data " + log->dir + " --actor bench.checker --role checker 2>/dev/null");

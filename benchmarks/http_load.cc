@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--token", token)->required();
   app.add_option("--connections", connections)->check(CLI::Range(1, 1024));
   app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
-  app.add_option("--kind", kind, "appropriation | disbursement | roll | checkpoint | inclusion");
+  app.add_option("--kind", kind, "appropriation | disbursement | roll | checkpoint | inclusion | consistency");
   std::string checker_token, program = "dibao", first_month = "2031-01";
   uint64_t people = 0;
   int64_t amount_fen = 104500;
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--amount-fen", amount_fen);
   app.add_option("--first-month", first_month, "disbursement: the month of the first payments (YYYY-MM)");
   uint64_t tree_size = 0;
-  app.add_option("--tree-size", tree_size, "inclusion: the tree size to prove against");
+  app.add_option("--tree-size", tree_size, "inclusion, consistency: the tree size to prove against");
   std::string roll_file;
   app.add_option("--roll-file", roll_file, "CSV roll (beneficiary_id,program_id,amount) posted once per request");
   app.add_option("--fund", fund);
@@ -144,6 +144,10 @@ int main(int argc, char** argv) {
           req.method(http::verb::get);
           uint64_t index = (i * 7919 + static_cast<uint64_t>(c) * 104729) % std::max<uint64_t>(tree_size, 1);
           req.target("/v1/proofs/inclusion?index=" + std::to_string(index) + "&size=" + std::to_string(tree_size));
+        } else if (kind == "consistency") {
+          req.method(http::verb::get);
+          uint64_t old = 1 + (i * 7919 + static_cast<uint64_t>(c) * 104729) % std::max<uint64_t>(tree_size - 1, 1);
+          req.target("/v1/proofs/consistency?old=" + std::to_string(old) + "&size=" + std::to_string(tree_size));
         } else if (kind == "roll") {
           // Each request pays the same people for a month no other request uses.
           uint64_t idx = i * static_cast<uint64_t>(connections) + static_cast<uint64_t>(c);
