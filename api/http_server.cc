@@ -156,6 +156,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res->set(http::field::server, "fundledger");
     res->set(http::field::content_type, response.content_type);
     if (!response.cache_control.empty()) res->set(http::field::cache_control, response.cache_control);
+    if (!response.allow.empty()) res->set(http::field::allow, response.allow);
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_ && !server_.stopping());
     res->prepare_payload();

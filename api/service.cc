@@ -188,7 +188,7 @@ void Service::AddRoutes() {
   get("/v1/openapi.json", kPublic, "This document", {}, &Service::OpenApi);
 }
 
-Service::Match Service::Find(const std::string& method, const std::string& path, bool* path_known) const {
+Service::Match Service::Find(const std::string& method, const std::string& path, std::string* allowed) const {
   std::vector<std::string_view> parts;
   for (std::string_view p = path; !p.empty();) {
     if (p.front() == '/') p.remove_prefix(1);
@@ -196,7 +196,7 @@ Service::Match Service::Find(const std::string& method, const std::string& path,
     parts.push_back(p.substr(0, slash));
     p.remove_prefix(slash == std::string_view::npos ? p.size() : slash);
   }
-  *path_known = false;
+  allowed->clear();
   for (const Route& r : routes_) {
     std::vector<std::string_view> pat;
     for (std::string_view p = r.pattern; !p.empty();) {
@@ -227,8 +227,10 @@ Service::Match Service::Find(const std::string& method, const std::string& path,
     }
     if (!ok || (i < parts.size() && !(pat.size() && pat.back().ends_with("*}")))) continue;
     if (i != parts.size() && !pat.back().ends_with("*}")) continue;
-    *path_known = true;
-    if (r.method != method) continue;
+    if (r.method != method) {
+      if (allowed->find(r.method) == std::string::npos) *allowed += (allowed->empty() ? "" : ", ") + r.method;
+      continue;
+    }
     m.route = &r;
     return m;
   }
@@ -251,15 +253,20 @@ bool Service::Allowed(const Route& route, const Principal& who) const {
 HttpResponse Service::Handle(const HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
   std::string path = request.target.substr(0, request.target.find('?'));
-  bool path_known = false;
-  Match m = Find(request.method, path, &path_known);
+  std::string allowed;
+  Match m = Find(request.method, path, &allowed);
   HttpResponse response;
   std::string route_name = m.route ? m.route->pattern : "unmatched";
   Principal who;
   if (m.route == nullptr) {
-    response = path_known ? ErrorResponse(Status(StatusCode::kInvalidArgument, request.method + " is not allowed on " + path))
-                          : ErrorResponse(NotFound("no endpoint " + path + " (see /v1/openapi.json)"));
-    if (path_known) response.status = 405;
+    if (allowed.empty()) {
+      response = ErrorResponse(NotFound("no endpoint " + path + " (see /v1/openapi.json)"));
+    } else {
+      response = ErrorResponse(Status(StatusCode::kInvalidArgument,
+                                      request.method + " is not allowed on " + path + " (it takes " + allowed + ")"));
+      response.status = 405;
+      response.allow = allowed;
+    }
   } else {
     bool needs_token = !((m.route->roles & kPublic) || ((m.route->roles & kPublicIfOpen) && options_.public_log));
     Result<Principal> auth = request.authorization.empty() && !needs_token

@@ -37,6 +37,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::string cache_control;  // e.g. immutable for full tiles
+  std::string allow;          // 405: the methods the path takes (RFC 9110 requires the header)
 };
 
 // Who may call a route.
@@ -91,7 +92,9 @@ class Service {
 
  private:
   void AddRoutes();
-  Match Find(const std::string& method, const std::string& path, bool* path_known) const;
+  // The route of (method, path). Without one, `allowed` holds the methods the path takes
+  // ("GET, POST"), empty when no route has the path.
+  Match Find(const std::string& method, const std::string& path, std::string* allowed) const;
   bool Allowed(const Route& route, const Principal& who) const;
 
   // Handlers.

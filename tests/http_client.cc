@@ -7,6 +7,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <cctype>
 #include <vector>
 
 extern char** environ;
@@ -42,7 +43,7 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
         return {};
       }
     }
-    http::request<http::string_body> req(method == "POST" ? http::verb::post : http::verb::get, target, 11);
+    http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, "127.0.0.1");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     if (!idempotency_key.empty()) req.set("Idempotency-Key", idempotency_key);
@@ -64,7 +65,13 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
       return {};
     }
     if (!res.keep_alive()) impl_->stream.reset();
-    return {static_cast<int>(res.result_int()), res.body()};
+    HttpResult out{static_cast<int>(res.result_int()), res.body(), {}};
+    for (const auto& field : res.base()) {
+      std::string name(field.name_string());
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      out.headers[name] = std::string(field.value());
+    }
+    return out;
   }
   return {};
 }

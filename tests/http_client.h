@@ -13,9 +13,10 @@ namespace fundledger::testing {
 struct HttpResult {
   int status = 0;  // 0: the connection failed
   std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
 };
 
-// One keep-alive connection to 127.0.0.1:port.
+// One keep-alive connection to 127.0.0.1:port. `method` is any HTTP method (GET, POST, DELETE...).
 class HttpClient {
  public:
   explicit HttpClient(int port);

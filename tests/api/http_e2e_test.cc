@@ -183,7 +183,7 @@ TEST_F(HttpEndToEnd, SigtermUnderLoadLosesNothingAcknowledged) {
 namespace fundledger::testing {
 namespace {
 
-TEST_F(HttpEndToEnd, BodiesOverTheLimitGet413AndTheServerCarriesOn) {
+TEST_F(HttpEndToEnd, RequestsItCannotTakeGetTheirStatusAndTheServerCarriesOn) {
   ServerProcess server(dir_, "--max-body-mib 1");
   ASSERT_GT(server.port(), 0);
   HttpClient client(server.port());
@@ -192,6 +192,11 @@ TEST_F(HttpEndToEnd, BodiesOverTheLimitGet413AndTheServerCarriesOn) {
   EXPECT_EQ(r.status, 413) << r.body.substr(0, 200);
   EXPECT_NE(r.body.find("larger than 1 MiB"), std::string::npos) << r.body.substr(0, 200);
   HttpClient again(server.port());
+  EXPECT_EQ(again.Request("GET", "/healthz").status, 200);
+  // A method the path does not take: 405 with the ones it does in Allow (RFC 9110 15.5.6).
+  r = again.Request("DELETE", "/v1/funds/F-SUBSIDY", tokens_["admin"]);
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(r.headers["allow"], "GET");
   EXPECT_EQ(again.Request("GET", "/healthz").status, 200);
 }
 

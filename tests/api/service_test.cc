@@ -181,6 +181,15 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   EXPECT_EQ(r.status, 404);
   r = Call("GET", "/v1/nothing", "auditor");
   EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.allow, "");
+  // A path that exists under other methods: 405, naming them in Allow and in the message.
+  r = Call("GET", "/v1/beneficiaries", "auditor");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.allow, "POST");
+  EXPECT_EQ(error_of(r).at("message").as_string(), "GET is not allowed on /v1/beneficiaries (it takes POST)");
+  r = Call("DELETE", "/v1/disbursement-batches/ROLL-2025-01", "admin");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.allow, "GET");
   r = Call("GET", "/v1/funds", "", "");
   EXPECT_EQ(r.status, 401);
   HttpRequest bad_token;
