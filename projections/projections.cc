@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <cstring>
 #include <span>
 #include <mutex>
@@ -14,6 +15,15 @@
 
 namespace fundledger {
 namespace {
+
+// The id of `program` in (names, ids), added at the end if new.
+uint32_t InternProgram(std::vector<std::string>& names, StringMap<uint32_t>& ids, std::string_view program) {
+  if (auto it = ids.find(program); it != ids.end()) return it->second;
+  const auto id = static_cast<uint32_t>(names.size());
+  names.emplace_back(program);
+  ids.emplace(names.back(), id);
+  return id;
+}
 
 std::string Pack(std::initializer_list<int64_t> values) {
   std::string out(values.size() * 8, '\0');
@@ -179,22 +189,19 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   };
   std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionDelta> region_deltas;  // program, period, region
   struct PaidWas {
-    std::string beneficiary, sub;
-    PaidTotal old;
+    std::string beneficiary;
+    PaidRow old;  // amount and lines zero when the row did not exist
     bool existed;
   };
   std::vector<PaidWas> paid_were;
   for (const PaymentEffect& e : entry.payments) {
     // Paid totals are held in memory only (layout 3): a row per roll line that nothing read.
-    std::string sub = e.program + "/" + std::to_string(e.period);
-    std::map<std::string, PaidTotal>& person = paid_[e.beneficiary];
-    auto pit = person.find(sub);
-    bool p_existed = pit != person.end();
-    PaidTotal p_old = p_existed ? pit->second : PaidTotal{};
-    PaidTotal& p = p_existed ? pit->second : person[sub];
+    bool p_existed = false;
+    PaidRow& p = PaidRowOf(paid_[e.beneficiary], ProgramId(e.program), e.period, &p_existed);
+    const PaidRow p_old = p;
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
-    if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, std::move(sub), p_old, p_existed});
+    if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, p_old, p_existed});
     RegionDelta& d = region_deltas[{e.program, e.period, e.region}];
     d.amount_fen += e.amount_fen;
     d.lines += e.lines_delta;
@@ -205,14 +212,18 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   if (ctx.undo != nullptr && !paid_were.empty()) {
     ctx.undo->Push([this, steps = std::move(paid_were)] {
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
-        if (w->existed) {
-          paid_[w->beneficiary][w->sub] = w->old;
-          continue;
-        }
         auto it = paid_.find(w->beneficiary);
         if (it == paid_.end()) continue;
-        it->second.erase(w->sub);
-        if (it->second.empty()) paid_.erase(it);
+        std::vector<PaidRow>& rows = it->second;
+        auto at = std::lower_bound(rows.begin(), rows.end(), w->old.Key(),
+                                   [](const PaidRow& r, const auto& key) { return r.Key() < key; });
+        if (at == rows.end() || at->Key() != w->old.Key()) continue;
+        if (w->existed) {
+          *at = w->old;
+          continue;
+        }
+        rows.erase(at);
+        if (rows.empty()) paid_.erase(it);
       }
     });
   }
@@ -253,15 +264,19 @@ std::string Projections::SaveState() const {
     w.I64(b.posted_fen);
     w.I64(b.pending_fen);
   }
-  std::map<std::string, std::map<std::string, PaidTotal>> paid(paid_.begin(), paid_.end());
+  // Written as "<program>/<period>" keys in key order, as when they were held so.
+  std::map<std::string_view, const std::vector<PaidRow>*> paid;
+  for (const auto& [ben, rows] : paid_) paid.emplace(ben, &rows);
   w.U64(paid.size());
   for (const auto& [ben, rows] : paid) {
     w.Str(ben);
-    w.U64(rows.size());
-    for (const auto& [k, p] : rows) {
+    std::map<std::string, const PaidRow*> keyed;
+    for (const PaidRow& row : *rows) keyed.emplace(PaidKey(row), &row);
+    w.U64(keyed.size());
+    for (const auto& [k, p] : keyed) {
       w.Str(k);
-      w.I64(p.amount_fen);
-      w.I64(p.lines);
+      w.I64(p->amount_fen);
+      w.I64(p->lines);
     }
   }
   std::map<std::string, RegionTotal> regions(regions_.begin(), regions_.end());
@@ -286,15 +301,35 @@ Status Projections::LoadState(std::string_view bytes) {
     b.posted_fen = r.I64();
     b.pending_fen = r.I64();
   }
-  StringMap<std::map<std::string, PaidTotal>> paid;
+  // Programs are interned into a fresh table: the one in use stays as it is until the swap.
+  std::vector<std::string> programs;
+  StringMap<uint32_t> program_ids;
+  StringMap<std::vector<PaidRow>> paid;
+  bool keys_ok = true;
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
-    std::map<std::string, PaidTotal>& rows = paid[r.Str()];
+    std::vector<PaidRow>& rows = paid[r.Str()];
     for (uint64_t m = r.Count(24); m > 0 && r.ok(); --m) {
-      PaidTotal& p = rows[r.Str()];
-      p.amount_fen = r.I64();
-      p.lines = r.I64();
+      std::string key = r.Str();
+      PaidRow row;
+      row.amount_fen = r.I64();
+      row.lines = r.I64();
+      // "<program>/<period>": program ids hold no '/'.
+      size_t slash = key.rfind('/');
+      auto [end, ec] = std::from_chars(key.data() + slash + 1, key.data() + key.size(), row.period);
+      if (slash == std::string::npos || slash == 0 || ec != std::errc() || end != key.data() + key.size()) {
+        keys_ok = false;
+        break;
+      }
+      row.program = InternProgram(programs, program_ids, std::string_view(key.data(), slash));
+      rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end(), [](const PaidRow& a, const PaidRow& b) { return a.Key() < b.Key(); });
+    if (std::adjacent_find(rows.begin(), rows.end(), [](const PaidRow& a, const PaidRow& b) { return a.Key() == b.Key(); }) !=
+        rows.end()) {
+      keys_ok = false;
     }
   }
+  if (!keys_ok) return Corruption("the projections in the snapshot hold a paid total whose key is not <program>/<period>, or one twice");
   StringMap<RegionTotal> regions;
   for (uint64_t n = r.Count(32); n > 0 && r.ok(); --n) {
     RegionTotal& t = regions[r.Str()];
@@ -306,6 +341,8 @@ Status Projections::LoadState(std::string_view bytes) {
   std::unique_lock lock(mu_);
   digest_ = digest;
   balances_ = std::move(balances);
+  programs_ = std::move(programs);
+  program_ids_ = std::move(program_ids);
   paid_ = std::move(paid);
   regions_ = std::move(regions);
   return Status::Ok();
@@ -340,8 +377,31 @@ std::map<std::string, Balance> Projections::BalancesWithPrefix(const std::string
 
 std::map<std::string, PaidTotal> Projections::PaidTo(const std::string& beneficiary) const {
   std::shared_lock lock(mu_);
+  std::map<std::string, PaidTotal> out;
   auto it = paid_.find(beneficiary);
-  return it == paid_.end() ? std::map<std::string, PaidTotal>() : it->second;
+  if (it == paid_.end()) return out;
+  for (const PaidRow& row : it->second) out[PaidKey(row)] = PaidTotal{row.amount_fen, row.lines};
+  return out;
+}
+
+uint32_t Projections::ProgramId(std::string_view program) { return InternProgram(programs_, program_ids_, program); }
+
+Projections::PaidRow& Projections::PaidRowOf(std::vector<PaidRow>& rows, uint32_t program, int32_t period, bool* existed) {
+  const std::pair key(period, program);
+  // Most payments are for the newest month: check the end before searching.
+  auto at = !rows.empty() && rows.back().Key() < key
+                ? rows.end()
+                : std::lower_bound(rows.begin(), rows.end(), key, [](const PaidRow& r, const auto& k) { return r.Key() < k; });
+  *existed = at != rows.end() && at->Key() == key;
+  if (*existed) return *at;
+  PaidRow row;
+  row.period = period;
+  row.program = program;
+  return *rows.insert(at, row);
+}
+
+std::string Projections::PaidKey(const PaidRow& row) const {
+  return programs_[row.program] + "/" + std::to_string(row.period);
 }
 
 std::map<std::string, RegionTotal> Projections::RegionTotals(const std::string& program) const {

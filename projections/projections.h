@@ -43,6 +43,7 @@ namespace fundledger {
 struct PaidTotal {
   int64_t amount_fen = 0;
   int64_t lines = 0;
+  bool operator==(const PaidTotal&) const = default;
 };
 struct RegionTotal {
   int64_t amount_fen = 0;
@@ -100,10 +101,27 @@ class Projections final : public EntryObserver {
   void DigestInPlaceRows(bool subtract);
   void PutDigestRow(ApplyContext& ctx) const;
 
+  // What a person was paid for one program and period. A person's rows are kept sorted by
+  // (period, program): a month's payment lands at or near the end. 24 bytes a row, where a
+  // map node keyed by "<program>/<period>" took ~100 (a year of a city's roll lines is
+  // millions of rows).
+  struct PaidRow {
+    int32_t period = 0;
+    uint32_t program = 0;  // index into programs_
+    int64_t amount_fen = 0;
+    int64_t lines = 0;
+    auto Key() const { return std::pair(period, program); }
+  };
+  uint32_t ProgramId(std::string_view program);
+  // The person's row of (program, period), created (zero) if absent; `existed` says which.
+  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, uint32_t program, int32_t period, bool* existed);
+  std::string PaidKey(const PaidRow& row) const;  // "<program>/<period>"
+
   mutable std::shared_mutex mu_;
   StringMap<Balance> balances_;
-  // beneficiary -> "<program>/<period>" -> total: one person's rows without a scan
-  StringMap<std::map<std::string, PaidTotal>> paid_;
+  std::vector<std::string> programs_;  // the programs paid so far, by id
+  StringMap<uint32_t> program_ids_;
+  StringMap<std::vector<PaidRow>> paid_;  // beneficiary -> rows
   StringMap<RegionTotal> regions_;  // key: r/... row key
   RowDigest digest_;
   bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd

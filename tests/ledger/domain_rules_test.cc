@@ -557,5 +557,52 @@ TEST(ReversibleEntries, KeepsEachEntrysPostingsThroughUndoAndReuseOfItsIndex) {
   EXPECT_TRUE(r.Find(4).empty());
 }
 
+// What each person was paid, held in memory by (period, program): months arriving out of
+// order (back pay), a return taking a line back, a rolled-back entry leaving nothing behind,
+// and a snapshot giving back exactly the same totals.
+TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
+  Projections p;
+  UndoLog undo;
+  ApplyContext ctx{nullptr, &undo};
+  auto pay = [](const std::string& who, const std::string& program, int32_t period, int64_t fen, int32_t lines) {
+    return PaymentEffect{who, program, "110105", "F", period, fen, lines};
+  };
+  auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
+    AppliedEntry e;
+    e.index = index;
+    e.type = fb::EventType::DisbursementBatchApproved;
+    e.payments = std::move(payments);
+    p.OnApplied(e, ctx);
+  };
+  apply(1, {pay("B1", "dibao", 202503, 100, 1), pay("B1", "tekun", 202503, 50, 1), pay("B2", "dibao", 202503, 100, 1)});
+  apply(2, {pay("B1", "dibao", 202501, 100, 1), pay("B1", "dibao", 202503, -100, -1)});
+  undo.Clear();
+  const std::map<std::string, PaidTotal> b1 = p.PaidTo("B1");
+  ASSERT_EQ(b1.size(), 3u);
+  EXPECT_EQ(b1.at("dibao/202501").amount_fen, 100);
+  EXPECT_EQ(b1.at("dibao/202503").lines, 0);
+  EXPECT_EQ(b1.at("tekun/202503").amount_fen, 50);
+  EXPECT_TRUE(p.PaidTo("B9").empty());
+  const std::string saved = p.SaveState();
+
+  const size_t mark = undo.Mark();
+  apply(3, {pay("B3", "linshi", 202504, 70, 1), pay("B1", "dibao", 202502, 100, 1), pay("B1", "dibao", 202502, 5, 0)});
+  EXPECT_EQ(p.PaidTo("B1").at("dibao/202502").amount_fen, 105);
+  undo.RollbackTo(mark);
+  EXPECT_TRUE(p.PaidTo("B3").empty());
+  EXPECT_EQ(p.PaidTo("B1"), b1);
+  EXPECT_EQ(p.SaveState(), saved);
+
+  Projections restored;
+  ASSERT_TRUE(restored.LoadState(saved).ok());
+  EXPECT_EQ(restored.PaidTo("B1"), b1);
+  EXPECT_EQ(restored.SaveState(), saved);
+  std::string bad = saved;
+  bad.replace(bad.find("dibao/202501"), 12, "dibao/2025x1");
+  Status refused = Projections().LoadState(bad);
+  EXPECT_EQ(refused.code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.message().find("<program>/<period>"), std::string::npos) << refused.message();
+}
+
 }  // namespace
 }  // namespace fundledger::testing
