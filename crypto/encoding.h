@@ -5,6 +5,8 @@
 // base64 differs only in those bits is a different text and must not verify.
 #pragma once
 
+#include <boost/endian/conversion.hpp>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -34,27 +36,10 @@ Result<Bytes> Base64Decode(std::string_view text);
 
 // Big-endian fixed-width integers, the byte order of every RocksDB key we write, so that
 // byte order and numeric order agree. Inline: keys, cursors and digests call them per row.
-inline void PutBigEndian64(uint64_t value, uint8_t* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(value);
-    value >>= 8;
-  }
-}
-inline uint64_t GetBigEndian64(const uint8_t* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | in[i];
-  return v;
-}
-inline void PutBigEndian32(uint32_t value, uint8_t* out) {
-  for (int i = 3; i >= 0; --i) {
-    out[i] = static_cast<uint8_t>(value);
-    value >>= 8;
-  }
-}
-inline uint32_t GetBigEndian32(const uint8_t* in) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v << 8 | in[i];
-  return v;
-}
+// Boost.Endian: one unaligned load or store and a byte swap.
+inline void PutBigEndian64(uint64_t value, uint8_t* out) { boost::endian::store_big_u64(out, value); }
+inline uint64_t GetBigEndian64(const uint8_t* in) { return boost::endian::load_big_u64(in); }
+inline void PutBigEndian32(uint32_t value, uint8_t* out) { boost::endian::store_big_u32(out, value); }
+inline uint32_t GetBigEndian32(const uint8_t* in) { return boost::endian::load_big_u32(in); }
 
 }  // namespace fundledger
