@@ -73,7 +73,7 @@ Result<Hash> HashFromHex(std::string_view hex) {
 
 Sha256::Sha256() : state_(new State) {}
 
-Sha256::~Sha256() { delete state_; }
+Sha256::~Sha256() = default;
 
 Sha256& Sha256::Update(ByteView bytes) {
   state_->Update(bytes);

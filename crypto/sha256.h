@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 
 #include "crypto/encoding.h"
 
@@ -37,8 +38,8 @@ class Sha256 {
   static Hash Digest(ByteView bytes);
 
  private:
-  struct State;
-  State* state_;
+  struct State;  // OpenSSL's context, defined in sha256.cc
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace fundledger
