@@ -16,15 +16,6 @@
 namespace fundledger {
 namespace {
 
-// The id of `program` in (names, ids), added at the end if new.
-uint32_t InternProgram(std::vector<std::string>& names, StringMap<uint32_t>& ids, std::string_view program) {
-  if (auto it = ids.find(program); it != ids.end()) return it->second;
-  const auto id = static_cast<uint32_t>(names.size());
-  names.emplace_back(program);
-  ids.emplace(names.back(), id);
-  return id;
-}
-
 std::string Pack(std::initializer_list<int64_t> values) {
   std::string out(values.size() * 8, '\0');
   size_t i = 0;
@@ -197,7 +188,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   for (const PaymentEffect& e : entry.payments) {
     // Paid totals are held in memory only (layout 3): a row per roll line that nothing read.
     bool p_existed = false;
-    PaidRow& p = PaidRowOf(paid_[e.beneficiary], ProgramId(e.program), e.period, &p_existed);
+    PaidRow& p = PaidRowOf(paid_[e.beneficiary], programs_.Intern(e.program), e.period, &p_existed);
     const PaidRow p_old = p;
     p.amount_fen += e.amount_fen;
     p.lines += e.lines_delta;
@@ -215,8 +206,7 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
         auto it = paid_.find(w->beneficiary);
         if (it == paid_.end()) continue;
         std::vector<PaidRow>& rows = it->second;
-        auto at = std::lower_bound(rows.begin(), rows.end(), w->old.Key(),
-                                   [](const PaidRow& r, const auto& key) { return r.Key() < key; });
+        auto at = PaidRowAt(rows, w->old.Key());
         if (at == rows.end() || at->Key() != w->old.Key()) continue;
         if (w->existed) {
           *at = w->old;
@@ -302,8 +292,7 @@ Status Projections::LoadState(std::string_view bytes) {
     b.pending_fen = r.I64();
   }
   // Programs are interned into a fresh table: the one in use stays as it is until the swap.
-  std::vector<std::string> programs;
-  StringMap<uint32_t> program_ids;
+  Names programs;
   StringMap<std::vector<PaidRow>> paid;
   bool keys_ok = true;
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
@@ -320,7 +309,7 @@ Status Projections::LoadState(std::string_view bytes) {
         keys_ok = false;
         break;
       }
-      row.program = InternProgram(programs, program_ids, std::string_view(key.data(), slash));
+      row.program = programs.Intern(std::string_view(key.data(), slash));
       rows.push_back(row);
     }
     std::sort(rows.begin(), rows.end(), [](const PaidRow& a, const PaidRow& b) { return a.Key() < b.Key(); });
@@ -341,8 +330,7 @@ Status Projections::LoadState(std::string_view bytes) {
   std::unique_lock lock(mu_);
   digest_ = digest;
   balances_ = std::move(balances);
-  programs_ = std::move(programs);
-  program_ids_ = std::move(program_ids);
+  programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
   paid_ = std::move(paid);
   regions_ = std::move(regions);
   return Status::Ok();
@@ -384,14 +372,14 @@ std::map<std::string, PaidTotal> Projections::PaidTo(const std::string& benefici
   return out;
 }
 
-uint32_t Projections::ProgramId(std::string_view program) { return InternProgram(programs_, program_ids_, program); }
+std::vector<Projections::PaidRow>::iterator Projections::PaidRowAt(std::vector<PaidRow>& rows, std::pair<int32_t, NameId> key) {
+  return std::lower_bound(rows.begin(), rows.end(), key, [](const PaidRow& r, const auto& k) { return r.Key() < k; });
+}
 
-Projections::PaidRow& Projections::PaidRowOf(std::vector<PaidRow>& rows, uint32_t program, int32_t period, bool* existed) {
+Projections::PaidRow& Projections::PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed) {
   const std::pair key(period, program);
   // Most payments are for the newest month: check the end before searching.
-  auto at = !rows.empty() && rows.back().Key() < key
-                ? rows.end()
-                : std::lower_bound(rows.begin(), rows.end(), key, [](const PaidRow& r, const auto& k) { return r.Key() < k; });
+  auto at = !rows.empty() && rows.back().Key() < key ? rows.end() : PaidRowAt(rows, key);
   *existed = at != rows.end() && at->Key() == key;
   if (*existed) return *at;
   PaidRow row;

@@ -107,20 +107,20 @@ class Projections final : public EntryObserver {
   // millions of rows).
   struct PaidRow {
     int32_t period = 0;
-    uint32_t program = 0;  // index into programs_
+    NameId program = 0;  // in programs_
     int64_t amount_fen = 0;
     int64_t lines = 0;
     auto Key() const { return std::pair(period, program); }
   };
-  uint32_t ProgramId(std::string_view program);
+  // The first of a person's rows not before `key` (where a row of that key is or would go).
+  static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows, std::pair<int32_t, NameId> key);
   // The person's row of (program, period), created (zero) if absent; `existed` says which.
-  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, uint32_t program, int32_t period, bool* existed);
+  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed);
   std::string PaidKey(const PaidRow& row) const;  // "<program>/<period>"
 
   mutable std::shared_mutex mu_;
   StringMap<Balance> balances_;
-  std::vector<std::string> programs_;  // the programs paid so far, by id
-  StringMap<uint32_t> program_ids_;
+  Names programs_;  // the programs paid so far
   StringMap<std::vector<PaidRow>> paid_;  // beneficiary -> rows
   StringMap<RegionTotal> regions_;  // key: r/... row key
   RowDigest digest_;
