@@ -114,20 +114,21 @@ int main(int argc, char** argv) {
           char period[32];
           std::snprintf(period, sizeof period, "%04llu-%02llu", static_cast<unsigned long long>(month / 12),
                         static_cast<unsigned long long>(month % 12 + 1));
-          http::request<http::string_body> prepare{http::verb::post,
-                                                   "/v1/disbursement-batches?batch_id=" + key + "&fund_id=" + fund + "&period=" + period, 11};
-          prepare.set(http::field::host, "127.0.0.1");
-          prepare.set(http::field::authorization, "Bearer " + token);
-          prepare.set(http::field::content_type, "text/csv");
-          prepare.set("Idempotency-Key", key);
-          prepare.body() = "beneficiary_id,program_id,amount_fen\nB" + std::to_string(idx % people) + "," + program + "," +
-                           std::to_string(amount_fen) + "\n";
-          http::request<http::string_body> approve{http::verb::post, "/v1/disbursement-batches/" + key + "/approve", 11};
-          approve.set(http::field::host, "127.0.0.1");
-          approve.set(http::field::authorization, "Bearer " + checker_token);
-          approve.set(http::field::content_type, "application/json");
-          approve.set("Idempotency-Key", key + "-ok");
-          approve.body() = "{}";
+          auto post = [&](const std::string& target, const std::string& bearer, const char* type, const std::string& idem,
+                          std::string body) {
+            http::request<http::string_body> req{http::verb::post, target, 11};
+            req.set(http::field::host, "127.0.0.1");
+            req.set(http::field::authorization, "Bearer " + bearer);
+            req.set(http::field::content_type, type);
+            req.set("Idempotency-Key", idem);
+            req.body() = std::move(body);
+            return req;
+          };
+          auto prepare = post("/v1/disbursement-batches?batch_id=" + key + "&fund_id=" + fund + "&period=" + period, token,
+                              "text/csv", key,
+                              "beneficiary_id,program_id,amount_fen\nB" + std::to_string(idx % people) + "," + program + "," +
+                                  std::to_string(amount_fen) + "\n");
+          auto approve = post("/v1/disbursement-batches/" + key + "/approve", checker_token, "application/json", key + "-ok", "{}");
           auto start = Clock::now();
           if (!exchange(prepare) || !exchange(approve)) break;
           latencies[static_cast<size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
