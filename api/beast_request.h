@@ -9,6 +9,7 @@
 
 namespace fundledger {
 
-HttpRequest FromBeastRequest(const boost::beast::http::request<boost::beast::http::string_body>& req);
+HttpRequest FromBeastRequest(
+    const boost::beast::http::request<boost::beast::http::string_body>& req);
 
 }  // namespace fundledger

@@ -30,7 +30,8 @@ Result<std::string> ReadText(const std::string& path) {
 
 }  // namespace
 
-int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from, std::optional<uint64_t> to) {
+int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from,
+                   std::optional<uint64_t> to) {
   LogOptions options;
   options.read_only = true;
   Result<std::unique_ptr<Log>> log = Log::Open(dir, options);
@@ -41,12 +42,13 @@ int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from
   });
   if (tty) fmt::print(stderr, "\n");
   if (!m.ok()) return Fail(m.status());
-  fmt::print("bundle of entries {}..{} ({} signed checkpoints) written to {}\nkey: {}\n", m->from, m->to - 1,
-             m->checkpoints.size(), out, m->vkey);
+  fmt::print("bundle of entries {}..{} ({} signed checkpoints) written to {}\nkey: {}\n", m->from,
+             m->to - 1, m->checkpoints.size(), out, m->vkey);
   return 0;
 }
 
-int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file, const std::string& vkey) {
+int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
+                   const std::string& vkey) {
   BundleVerifyOptions options;
   if (!vkey.empty()) {
     Result<NoteVerifier> key = ParseVerifierKey(vkey);
@@ -59,7 +61,8 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file, c
     options.trusted_checkpoint = *text;
   }
   bool tty = ::isatty(STDERR_FILENO);
-  if (tty) options.progress = [](uint64_t done) { fmt::print(stderr, "\rverified {} entries", done); };
+  if (tty)
+    options.progress = [](uint64_t done) { fmt::print(stderr, "\rverified {} entries", done); };
   BundleVerifyReport r = VerifyBundle(bundle, options);
   if (tty) fmt::print(stderr, "\n");
   if (r.status == VerifyStatus::kUnusable) {
@@ -71,15 +74,16 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file, c
     return 1;
   }
   fmt::print("valid: entries {}..{}, root {}\n", r.from, r.to - 1, HashHex(r.root));
-  fmt::print("{} signed checkpoints verified, {} consistency proofs checked{}\n", r.checkpoints, r.consistency_proofs,
-             trusted_file.empty() ? "" : " (including from your checkpoint)");
+  fmt::print("{} signed checkpoints verified, {} consistency proofs checked{}\n", r.checkpoints,
+             r.consistency_proofs, trusted_file.empty() ? "" : " (including from your checkpoint)");
   fmt::print("origin: {}\nkey: {}\n", r.origin, r.vkey);
   if (r.rebuilt) {
     fmt::print("projection digest: {} ({} rows)\n", HashHex(r.rebuilt->digest), r.rebuilt->rows);
     fmt::print("sum of all balances: {} (double entry {})\n", FormatFen(r.rebuilt->sum_of_balances),
                r.rebuilt->sum_of_balances == 0 ? "holds" : "BROKEN");
     for (const auto& [account, b] : r.rebuilt->fund_balances) {
-      fmt::print("  {:<40} posted {:>16}  pending {:>14}\n", account, FormatFen(b.posted_fen), FormatFen(b.pending_fen));
+      fmt::print("  {:<40} posted {:>16}  pending {:>14}\n", account, FormatFen(b.posted_fen),
+                 FormatFen(b.pending_fen));
     }
   } else {
     fmt::print("the bundle starts at entry {}: balances need the whole log\n", r.from);
@@ -87,8 +91,10 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file, c
   return 0;
 }
 
-int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const std::string& format, int idle_days) {
-  if (dir.empty() == bundle_dir.empty()) return Fail(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
+int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const std::string& format,
+                   int idle_days) {
+  if (dir.empty() == bundle_dir.empty())
+    return Fail(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
   AnomalyOptions options;
   options.idle_days = idle_days;
   std::unique_ptr<Log> log;
@@ -105,7 +111,8 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
     Result<std::unique_ptr<BundleSource>> opened = BundleSource::Open(bundle_dir);
     if (!opened.ok()) return Fail(opened.status());
     bundle = std::move(opened).value();
-    if (bundle->manifest().from != 0) return Fail(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
+    if (bundle->manifest().from != 0)
+      return Fail(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
     source = bundle.get();
   }
   Result<std::vector<Finding>> findings = RunAnomalyChecks(*source, options);
@@ -122,16 +129,21 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
   return 0;
 }
 
-int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::string& checkpoint_file, bool as_json) {
+int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::string& checkpoint_file,
+                  bool as_json) {
   Result<std::unique_ptr<BundleSource>> bundle = BundleSource::Open(bundle_dir);
   if (!bundle.ok()) return Fail(bundle.status());
   Result<NoteVerifier> key = ParseVerifierKey((*bundle)->manifest().vkey);
   if (!key.ok()) return Fail(key.status());
-  Result<std::string> note = checkpoint_file.empty() ? (*bundle)->LatestCheckpoint() : ReadText(checkpoint_file);
+  Result<std::string> note =
+      checkpoint_file.empty() ? (*bundle)->LatestCheckpoint() : ReadText(checkpoint_file);
   if (!note.ok()) return Fail(note.status());
   Result<Checkpoint> cp = OpenCheckpoint(*note, *key);
   if (!cp.ok()) return Fail(Status(cp.status()).WithField("checkpoint"));
-  if (index >= cp->size) return Fail(InvalidArgument("entry " + std::to_string(index) + " is not in the tree of the checkpoint (size " + std::to_string(cp->size) + ")"));
+  if (index >= cp->size)
+    return Fail(InvalidArgument("entry " + std::to_string(index) +
+                                " is not in the tree of the checkpoint (size " +
+                                std::to_string(cp->size) + ")"));
   Bytes entry;
   Status read = (*bundle)->ScanEntries(index, index + 1, [&](uint64_t, ByteView b) {
     entry.assign(b.begin(), b.end());
@@ -157,14 +169,18 @@ int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::stri
   fmt::print("INCLUSION PROOF — working paper\n");
   fmt::print("log:            {}\nverifier key:   {}\n", key->name, FormatVerifierKey(*key));
   fmt::print("checkpoint:     size {}, root {}\n", cp->size, HashHex(cp->root));
-  fmt::print("entry:          {} ({}, {} by {} as {})\n", index, std::string(view->at("event_type").as_string()),
-             std::string(view->at("timestamp").as_string()), std::string(view->at("actor").as_string()),
-             std::string(view->at("role").as_string()));
+  fmt::print("entry:          {} ({}, {} by {} as {})\n", index,
+             std::string(view->at("event_type").as_string()),
+             std::string(view->at("timestamp").as_string()),
+             std::string(view->at("actor").as_string()), std::string(view->at("role").as_string()));
   fmt::print("payload:        {}\n", payload);
   fmt::print("leaf hash:      SHA-256(0x00 || entry bytes) = {}\n", HashHex(leaf));
-  for (size_t i = 0; i < proof->size(); ++i) fmt::print("proof[{:2}]:      {}\n", i, HashHex((*proof)[i]));
-  fmt::print("result:         {}\n", verified.ok() ? "VERIFIED: the entry is in the log the checkpoint signs (RFC 9162 2.1.3.2)"
-                                                      : "NOT VERIFIED: " + verified.message());
+  for (size_t i = 0; i < proof->size(); ++i)
+    fmt::print("proof[{:2}]:      {}\n", i, HashHex((*proof)[i]));
+  fmt::print("result:         {}\n",
+             verified.ok()
+                 ? "VERIFIED: the entry is in the log the checkpoint signs (RFC 9162 2.1.3.2)"
+                 : "NOT VERIFIED: " + verified.message());
   fmt::print("\nsigned checkpoint:\n{}", *note);
   return verified.ok() ? 0 : 1;
 }

@@ -8,10 +8,14 @@
 
 namespace fundledger {
 
-int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from, std::optional<uint64_t> to);
-int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpoint_file, const std::string& vkey);
+int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from,
+                   std::optional<uint64_t> to);
+int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpoint_file,
+                   const std::string& vkey);
 // Anomaly checks over a data dir or a bundle; format: table | json | csv.
-int CmdAuditChecks(const std::string& dir, const std::string& bundle, const std::string& format, int idle_days);
-int CmdAuditProve(const std::string& bundle, uint64_t index, const std::string& checkpoint_file, bool json);
+int CmdAuditChecks(const std::string& dir, const std::string& bundle, const std::string& format,
+                   int idle_days);
+int CmdAuditProve(const std::string& bundle, uint64_t index, const std::string& checkpoint_file,
+                  bool json);
 
 }  // namespace fundledger

@@ -6,14 +6,14 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "api/demo.h"
 #include "api/disclosure_render.h"
-#include "api/open_data.h"
 #include "api/event_json.h"
+#include "api/open_data.h"
 #include "api/roll_parser.h"
 #include "replay/snapshot.h"
 
@@ -22,24 +22,31 @@ namespace {
 
 int Fail(const Status& s) {
   fmt::print(stderr, "error: {}\n", s.ToString());
-  for (const Status& d : s.details()) fmt::print(stderr, "  line {}: {} ({})\n", d.line(), d.message(), d.rule().empty() ? d.field() : d.rule());
+  for (const Status& d : s.details())
+    fmt::print(stderr, "  line {}: {} ({})\n", d.line(), d.message(),
+               d.rule().empty() ? d.field() : d.rule());
   return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ? 2 : 1;
 }
 
 // Opens a data dir for writing, with projections and snapshots.
-Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections& projections, const std::string& vault_key,
+Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections& projections,
+                                             const std::string& vault_key,
                                              int64_t checkpoint_interval_ms = 0) {
   LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
   options.vault_key_path = vault_key;
   options.log.checkpoint_interval_ms = checkpoint_interval_ms;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
   if (ledger.ok() && projections.legacy_rows_dropped() > 0) {
-    fmt::print(stderr, "fundledger: projections moved to layout 3: {} rows of earlier layouts deleted (current balances and "
+    fmt::print(stderr,
+               "fundledger: projections moved to layout 3: {} rows of earlier layouts deleted "
+               "(current balances and "
                "paid totals per person, held in memory and rebuilt from the log)\n",
                projections.legacy_rows_dropped());
   }
   if (ledger.ok() && (*ledger)->log().tree_nodes_converted() > 0) {
-    fmt::print(stderr, "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels (read 256 at a time)\n",
+    fmt::print(stderr,
+               "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels "
+               "(read 256 at a time)\n",
                (*ledger)->log().tree_nodes_converted());
   }
   return ledger;
@@ -56,7 +63,8 @@ std::string CsvField(std::string_view v) {
 
 int CmdServe(const ServeFlags& flags) {
   Projections projections;
-  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(flags.dir, projections, flags.vault_key, flags.checkpoint_interval_ms);
+  Result<std::unique_ptr<Ledger>> ledger =
+      OpenForWrite(flags.dir, projections, flags.vault_key, flags.checkpoint_interval_ms);
   if (!ledger.ok()) return Fail(ledger.status());
   TokenStore tokens(flags.dir);
   Metrics metrics;
@@ -72,8 +80,8 @@ int CmdServe(const ServeFlags& flags) {
   if (!port.ok()) return Fail(port.status());
   std::string host = flags.server.listen.substr(0, flags.server.listen.rfind(':'));
   bool tls = !flags.server.tls_cert_file.empty();
-  fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", (*ledger)->log().origin(), (*ledger)->log().size(),
-             tls ? "https" : "http", host, *port);
+  fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", (*ledger)->log().origin(),
+             (*ledger)->log().size(), tls ? "https" : "http", host, *port);
   std::fflush(stdout);
   server.Run();
   Status closed = (*ledger)->Close();
@@ -82,7 +90,8 @@ int CmdServe(const ServeFlags& flags) {
   return 0;
 }
 
-int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role, const std::string& org) {
+int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role,
+                const std::string& org) {
   if (!std::filesystem::exists(StorePath(dir))) return Fail(NotFound("no ledger at " + dir));
   TokenStore store(dir);
   Result<std::string> token = store.Add(actor, role, org);
@@ -105,7 +114,8 @@ int CmdTokenList(const std::string& dir) {
   Result<std::vector<TokenRecord>> list = store.List();
   if (!list.ok()) return Fail(list.status());
   for (const TokenRecord& r : *list) {
-    fmt::print("{} {:<8} {:<24} {:<20} {}\n", r.id, r.role, r.actor, r.org.empty() ? "-" : r.org, r.revoked ? "revoked" : "active");
+    fmt::print("{} {:<8} {:<24} {:<20} {}\n", r.id, r.role, r.actor, r.org.empty() ? "-" : r.org,
+               r.revoked ? "revoked" : "active");
   }
   return 0;
 }
@@ -124,41 +134,51 @@ int CmdImport(const ImportFlags& f) {
   auto progress = [&](uint64_t done) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-    double eta = rate > 0 && total_lines > done ? static_cast<double>(total_lines - done) / rate : 0;
+    double eta =
+        rate > 0 && total_lines > done ? static_cast<double>(total_lines - done) / rate : 0;
     if (tty) {
       int width = 30;
       int filled = total_lines ? static_cast<int>(width * done / total_lines) : width;
-      fmt::print(stderr, "\r[{}{}] {}/{} lines checked, {:.0f} lines/s, ETA {:.1f}s ", std::string(filled, '#'),
-                 std::string(width - filled, ' '), done, total_lines, rate, eta);
+      fmt::print(stderr, "\r[{}{}] {}/{} lines checked, {:.0f} lines/s, ETA {:.1f}s ",
+                 std::string(filled, '#'), std::string(width - filled, ' '), done, total_lines,
+                 rate, eta);
     } else {
       fmt::print(stderr, "checked {} of {} lines ({:.0f} lines/s)\n", done, total_lines, rate);
     }
   };
-  RollFormat format = f.file.ends_with(".jsonl") || f.file.ends_with(".json") ? RollFormat::kJsonLines : RollFormat::kCsv;
+  RollFormat format = f.file.ends_with(".jsonl") || f.file.ends_with(".json")
+                          ? RollFormat::kJsonLines
+                          : RollFormat::kCsv;
   Result<ParsedRoll> roll = ParseRoll(body, format, *period, progress);
   progress(total_lines);
   if (tty) fmt::print(stderr, "\n");
   if (!roll.ok()) return Fail(roll.status());
-  for (const std::string& col : roll->ignored_columns) fmt::print(stderr, "note: column '{}' is ignored\n", col);
+  for (const std::string& col : roll->ignored_columns)
+    fmt::print(stderr, "note: column '{}' is ignored\n", col);
   if (!roll->errors.empty()) {
-    fmt::print(stderr, "{} of {} lines are malformed; nothing was posted:\n", roll->errors.size(), roll->errors.size() + roll->lines.size());
-    for (const Status& e : roll->errors) fmt::print(stderr, "  line {}: {}: {}\n", e.line(), e.field(), e.message());
+    fmt::print(stderr, "{} of {} lines are malformed; nothing was posted:\n", roll->errors.size(),
+               roll->errors.size() + roll->lines.size());
+    for (const Status& e : roll->errors)
+      fmt::print(stderr, "  line {}: {}: {}\n", e.line(), e.field(), e.message());
     return 1;
   }
   Projections projections;
   Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(f.dir, projections, f.vault_key);
   if (!ledger.ok()) return Fail(ledger.status());
   std::string batch = f.batch_id.empty() ? "ROLL-" + f.fund + "-" + f.period : f.batch_id;
-  fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n", roll->lines.size());
-  Result<AppendResult> r = (*ledger)->PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
-                                                   f.bucket, *period, "imported from " + f.file, roll->lines);
+  fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n",
+             roll->lines.size());
+  Result<AppendResult> r =
+      (*ledger)->PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
+                              f.bucket, *period, "imported from " + f.file, roll->lines);
   if (!r.ok()) return Fail(r.status());
   int64_t total = 0;
   for (const RollLine& l : roll->lines) total += l.amount_fen;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("{} batch {}: {} lines, {} yuan, entries {}..{} ({:.1f}s); awaiting approval by a checker\n",
-             r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(), FormatFen(total), r->first_index,
-             r->first_index + r->count - 1, secs);
+  fmt::print(
+      "{} batch {}: {} lines, {} yuan, entries {}..{} ({:.1f}s); awaiting approval by a checker\n",
+      r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(), FormatFen(total),
+      r->first_index, r->first_index + r->count - 1, secs);
   Status closed = (*ledger)->Close();
   return closed.ok() ? 0 : Fail(closed);
 }
@@ -174,19 +194,22 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     fmt::print("account,posted_fen,pending_fen,available_fen\n");
     for (const auto& [account, b] : projections.BalancesWithPrefix("")) {
       if (account.starts_with("ben/")) continue;  // per-person totals are in the payments export
-      fmt::print("{},{},{},{}\n", CsvField(account), b.posted_fen, b.pending_fen, b.available_fen());
+      fmt::print("{},{},{},{}\n", CsvField(account), b.posted_fen, b.pending_fen,
+                 b.available_fen());
     }
     return 0;
   }
   if (what == "payments") {
     Result<int32_t> period = ParseMonth(period_text);
-    if (!period.ok()) return Fail(InvalidArgument("export payments needs --period YYYY-MM").WithField("period"));
+    if (!period.ok())
+      return Fail(InvalidArgument("export payments needs --period YYYY-MM").WithField("period"));
     fmt::print("batch_id,line_no,beneficiary_id,program_id,period,amount_fen,state\n");
     domain.Read([&](const DomainState& s) {
       for (const auto& [id, b] : s.batches) {
         for (const BatchLine& l : b.lines) {
           if (l.period != *period) continue;
-          fmt::print("{},{},{},{},{},{},{}\n", id, l.line_no, s.names[l.beneficiary], s.names[l.program], FormatMonth(l.period), l.amount_fen,
+          fmt::print("{},{},{},{},{},{},{}\n", id, l.line_no, s.names[l.beneficiary],
+                     s.names[l.program], FormatMonth(l.period), l.amount_fen,
                      LineStateName(l.state));
         }
       }
@@ -195,8 +218,9 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     return 0;
   }
   if (what == "360giving" || what == "iati") {
-    Result<std::string> out = what == "iati" ? IatiTransactionsJson((*ledger)->log(), (*ledger)->log().origin())
-                                              : Giving360Json((*ledger)->log(), (*ledger)->log().origin());
+    Result<std::string> out =
+        what == "iati" ? IatiTransactionsJson((*ledger)->log(), (*ledger)->log().origin())
+                       : Giving360Json((*ledger)->log(), (*ledger)->log().origin());
     if (!out.ok()) return Fail(out.status());
     fmt::print("{}", *out);
     return 0;
@@ -208,9 +232,11 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
         std::string programs;
         auto p = s.programs_of.find(id);
         if (p != s.programs_of.end()) {
-          for (const std::string& prog : p->second) programs += (programs.empty() ? "" : ";") + prog;
+          for (const std::string& prog : p->second)
+            programs += (programs.empty() ? "" : ";") + prog;
         }
-        fb::BeneficiaryStatus status = b.statuses.empty() ? fb::BeneficiaryStatus::active : b.statuses.back().status;
+        fb::BeneficiaryStatus status =
+            b.statuses.empty() ? fb::BeneficiaryStatus::active : b.statuses.back().status;
         fmt::print("{},{},{},{},{},{},{}\n", id, b.household, b.region, b.birth_month / 100,
                    b.erased ? "erased" : fb::EnumNameBeneficiaryStatus(status), programs,
                    projections.BalanceOf(BeneficiaryAccount(id)).posted_fen);
@@ -219,16 +245,19 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     });
     return 0;
   }
-  return Fail(InvalidArgument("export takes balances, payments, beneficiaries, 360giving or iati, not '" + what + "'"));
+  return Fail(InvalidArgument(
+      "export takes balances, payments, beneficiaries, 360giving or iati, not '" + what + "'"));
 }
 
-int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json, const std::string& actor,
-            const std::string& role, const std::string& key) {
+int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,
+            const std::string& actor, const std::string& role, const std::string& key) {
   fb::EventType type = fb::EventType::Unknown;
   for (auto t : fb::EnumValuesEventType()) {
     if (event_type == fb::EnumNameEventType(t) && IsDomainEvent(t)) type = t;
   }
-  if (type == fb::EventType::Unknown) return Fail(InvalidArgument("'" + event_type + "' is not an event type (see ledger/entry.fbs)"));
+  if (type == fb::EventType::Unknown)
+    return Fail(
+        InvalidArgument("'" + event_type + "' is not an event type (see ledger/entry.fbs)"));
   Result<fb::Role> r = RoleFromName(role);
   if (!r.ok()) return Fail(r.status());
   Result<DomainEvent> event = EventFromJson(type, json);
@@ -236,9 +265,11 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
   Projections projections;
   Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(dir, projections, "");
   if (!ledger.ok()) return Fail(ledger.status());
-  Result<AppendResult> appended = (*ledger)->Submit(Actor{actor, *r}, key, {std::move(event).value()});
+  Result<AppendResult> appended =
+      (*ledger)->Submit(Actor{actor, *r}, key, {std::move(event).value()});
   if (!appended.ok()) return Fail(appended.status());
-  fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended", appended->first_index);
+  fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended",
+             appended->first_index);
   Status closed = (*ledger)->Close();
   return closed.ok() ? 0 : Fail(closed);
 }
@@ -253,7 +284,8 @@ int CmdDisclose(const DiscloseFlags& f) {
     (*ledger)->domain().Read([](const DomainState& s) {
       std::set<std::string> orgs;
       for (const auto& [id, fund] : s.funds) {
-        fmt::print("{}\tfund\t{}\t{}\t{}\n", id, fb::EnumNameFundKind(fund.kind), fund.organisation, fund.name);
+        fmt::print("{}\tfund\t{}\t{}\t{}\n", id, fb::EnumNameFundKind(fund.kind), fund.organisation,
+                   fund.name);
         orgs.insert(fund.organisation);
       }
       for (const std::string& o : orgs) fmt::print("{}\torg\n", o);
@@ -265,7 +297,8 @@ int CmdDisclose(const DiscloseFlags& f) {
   if (!f.fund.empty()) scope = {"fund", f.fund, f.period};
   if (!f.org.empty()) scope = {"org", f.org, f.period};
   if (!f.project.empty()) scope = {"project", f.project, f.period};
-  if (scope.kind.empty()) return Fail(InvalidArgument("disclose takes --fund F, --org O or --project P (or --list)"));
+  if (scope.kind.empty())
+    return Fail(InvalidArgument("disclose takes --fund F, --org O or --project P (or --list)"));
   Result<std::string> note = (*ledger)->log().LatestCheckpoint();
   if (!note.ok()) return Fail(note.status());
   Result<Checkpoint> cp = OpenCheckpoint(*note, (*ledger)->log().verifier());
@@ -285,9 +318,11 @@ int CmdDisclose(const DiscloseFlags& f) {
 }
 
 int CmdDemo(const DemoFlags& f) {
-  if (std::filesystem::exists(StorePath(f.dir))) return Fail(Conflict("a ledger already exists at " + f.dir));
+  if (std::filesystem::exists(StorePath(f.dir)))
+    return Fail(Conflict("a ledger already exists at " + f.dir));
   Projections projections;
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Create(f.dir, f.origin, WithProjections(projections, {}));
+  Result<std::unique_ptr<Ledger>> ledger =
+      Ledger::Create(f.dir, f.origin, WithProjections(projections, {}));
   if (!ledger.ok()) return Fail(ledger.status());
   DemoOptions options;
   options.seed = f.seed;
@@ -298,24 +333,32 @@ int CmdDemo(const DemoFlags& f) {
   Result<DemoSummary> summary = GenerateDemoCity(**ledger, options);
   if (!summary.ok()) return Fail(summary.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print(stderr, "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n", summary->people,
-             summary->roll_lines, summary->deaths, summary->returns, summary->entries, secs);
+  fmt::print(stderr,
+             "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n",
+             summary->people, summary->roll_lines, summary->deaths, summary->returns,
+             summary->entries, secs);
   // Each charity publishes its report for this year, so the public site has something to show.
   std::time_t now = std::time(nullptr) + 8 * 3600;
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::string year = std::to_string(tm.tm_year + 1900);
-  for (const auto& [fund, org] : {std::pair<std::string, std::string>{"F-SUNSHINE", "charity.sunshine"}, {"F-WARMHEART", "charity.warmheart"}}) {
-    Result<PublicationResult> pub = PublishDisclosure(**ledger, f.dir, {"fund", fund, year}, "annual", 0, nullptr,
-                                              Actor{org, fb::Role::charity}, "demo-disclosure-" + fund);
+  for (const auto& [fund, org] :
+       {std::pair<std::string, std::string>{"F-SUNSHINE", "charity.sunshine"},
+        {"F-WARMHEART", "charity.warmheart"}}) {
+    Result<PublicationResult> pub =
+        PublishDisclosure(**ledger, f.dir, {"fund", fund, year}, "annual", 0, nullptr,
+                          Actor{org, fb::Role::charity}, "demo-disclosure-" + fund);
     if (!pub.ok()) return Fail(pub.status());
   }
   Status closed = (*ledger)->Close();
   if (!closed.ok()) return Fail(closed);
   TokenStore tokens(f.dir);
   const std::tuple<const char*, const char*, const char*> roles[] = {
-      {"admin", "admin.zhao", ""},         {"maker", "clerk.li", ""},   {"checker", "checker.wang", ""},
-      {"auditor", "auditor.chen", ""},     {"charity", "charity.sunshine", "charity.sunshine"},
+      {"admin", "admin.zhao", ""},
+      {"maker", "clerk.li", ""},
+      {"checker", "checker.wang", ""},
+      {"auditor", "auditor.chen", ""},
+      {"charity", "charity.sunshine", "charity.sunshine"},
       {"public", "public.reader", ""}};
   for (const auto& [role, actor, org] : roles) {
     Result<std::string> token = tokens.Add(actor, role, org);

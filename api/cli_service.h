@@ -13,12 +13,13 @@ struct ServeFlags {
   ServerOptions server;
   bool public_log = false;
   std::string vault_key;
-  bool quiet = false;  // no request log lines
+  bool quiet = false;                  // no request log lines
   int64_t checkpoint_interval_ms = 0;  // 0: a signed checkpoint in every commit
 };
 int CmdServe(const ServeFlags& flags);
 
-int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role, const std::string& org);
+int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role,
+                const std::string& org);
 int CmdTokenRevoke(const std::string& dir, const std::string& id_or_actor);
 int CmdTokenList(const std::string& dir);
 
@@ -38,8 +39,8 @@ int CmdImport(const ImportFlags& flags);
 int CmdExport(const std::string& dir, const std::string& what, const std::string& period);
 
 // Appends one event given as JSON (the same body the API takes), as `actor` in `role`.
-int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json, const std::string& actor,
-            const std::string& role, const std::string& key);
+int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,
+            const std::string& actor, const std::string& role, const std::string& key);
 
 struct DiscloseFlags {
   std::string dir, fund, org, project, period, format = "json", lang = "zh";

@@ -13,8 +13,10 @@ const Actor kChecker{"checker.wang", fb::Role::checker};
 const Actor kCharityA{"charity.sunshine", fb::Role::charity};
 
 const char* kDistricts[] = {"320102", "320104", "320105", "320106", "320111"};
-const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高"};
-const char* kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华", "平"};
+const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄",
+                           "周", "吴", "徐", "孙", "胡", "朱", "高"};
+const char* kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊",   "军", "洋",
+                        "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华", "平"};
 
 std::string IdNumber(const std::string& region, int32_t birth_month, int day, int seq) {
   static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
@@ -38,7 +40,8 @@ struct Person {
 
 class Builder {
  public:
-  Builder(Ledger& ledger, const DemoOptions& options) : ledger_(ledger), options_(options), rng_(options.seed) {}
+  Builder(Ledger& ledger, const DemoOptions& options)
+      : ledger_(ledger), options_(options), rng_(options.seed) {}
 
   Result<DemoSummary> Run() {
     FL_RETURN_IF_ERROR(ReferenceData());
@@ -59,17 +62,21 @@ class Builder {
 
  private:
   Status Do(const Actor& actor, std::vector<DomainEvent> events) {
-    Result<AppendResult> r = ledger_.Submit(actor, "demo-" + std::to_string(++key_), std::move(events));
+    Result<AppendResult> r =
+        ledger_.Submit(actor, "demo-" + std::to_string(++key_), std::move(events));
     return r.ok() ? Status::Ok() : r.status();
   }
 
-  fb::ProgramDefinedT Program(const std::string& id, const std::string& name, fb::ProgramCategory cat, int64_t standard,
-                              int64_t cap, std::vector<std::string> excludes = {}, int age_min = 0, int age_max = 0) {
+  fb::ProgramDefinedT Program(const std::string& id, const std::string& name,
+                              fb::ProgramCategory cat, int64_t standard, int64_t cap,
+                              std::vector<std::string> excludes = {}, int age_min = 0,
+                              int age_max = 0) {
     fb::ProgramDefinedT p;
     p.program_id = id;
     p.name = name;
     p.category = cat;
-    p.period = cat == fb::ProgramCategory::temporary ? fb::PaymentPeriod::one_off : fb::PaymentPeriod::monthly;
+    p.period = cat == fb::ProgramCategory::temporary ? fb::PaymentPeriod::one_off
+                                                     : fb::PaymentPeriod::monthly;
     p.standard_fen = standard;
     p.cap_fen = cap;
     p.effective_month = 202501;
@@ -79,8 +86,9 @@ class Builder {
     return p;
   }
 
-  fb::FundOpenedT Fund(const std::string& id, const std::string& name, fb::FundKind kind, const std::string& org,
-                       std::vector<std::string> programs, std::vector<std::string> purposes = {}) {
+  fb::FundOpenedT Fund(const std::string& id, const std::string& name, fb::FundKind kind,
+                       const std::string& org, std::vector<std::string> programs,
+                       std::vector<std::string> purposes = {}) {
     fb::FundOpenedT f;
     f.fund_id = id;
     f.name = name;
@@ -94,29 +102,41 @@ class Builder {
   }
 
   Status ReferenceData() {
-    standards_ = {{"dibao", 104500}, {"tekun", 146300}, {"disab-living", 15000}, {"disab-care", 20000},
-                  {"elderly-80", 10000}, {"elderly-90", 30000}, {"orphan-inst", 264000}, {"orphan-scattered", 228000}};
+    standards_ = {{"dibao", 104500},       {"tekun", 146300},           {"disab-living", 15000},
+                  {"disab-care", 20000},   {"elderly-80", 10000},       {"elderly-90", 30000},
+                  {"orphan-inst", 264000}, {"orphan-scattered", 228000}};
     std::vector<DomainEvent> programs{
-        Program("dibao", "城乡最低生活保障 低保", fb::ProgramCategory::dibao, 104500, 104500, {"tekun"}),
+        Program("dibao", "城乡最低生活保障 低保", fb::ProgramCategory::dibao, 104500, 104500,
+                {"tekun"}),
         Program("tekun", "特困人员救助供养", fb::ProgramCategory::tekun, 146300, 146300, {"dibao"}),
-        Program("disab-living", "困难残疾人生活补贴", fb::ProgramCategory::disability_living, 15000, 15000),
-        Program("disab-care", "重度残疾人护理补贴", fb::ProgramCategory::disability_care, 20000, 20000),
-        Program("elderly-80", "高龄津贴 80-89岁", fb::ProgramCategory::elderly_allowance, 10000, 10000, {"elderly-90"}, 80),
-        Program("elderly-90", "高龄津贴 90岁以上", fb::ProgramCategory::elderly_allowance, 30000, 30000, {"elderly-80"}, 90),
-        Program("orphan-inst", "孤儿基本生活费 机构养育", fb::ProgramCategory::orphan, 264000, 264000, {"orphan-scattered"}, 0, 18),
-        Program("orphan-scattered", "孤儿基本生活费 散居", fb::ProgramCategory::orphan, 228000, 228000, {"orphan-inst"}, 0, 18),
+        Program("disab-living", "困难残疾人生活补贴", fb::ProgramCategory::disability_living, 15000,
+                15000),
+        Program("disab-care", "重度残疾人护理补贴", fb::ProgramCategory::disability_care, 20000,
+                20000),
+        Program("elderly-80", "高龄津贴 80-89岁", fb::ProgramCategory::elderly_allowance, 10000,
+                10000, {"elderly-90"}, 80),
+        Program("elderly-90", "高龄津贴 90岁以上", fb::ProgramCategory::elderly_allowance, 30000,
+                30000, {"elderly-80"}, 90),
+        Program("orphan-inst", "孤儿基本生活费 机构养育", fb::ProgramCategory::orphan, 264000,
+                264000, {"orphan-scattered"}, 0, 18),
+        Program("orphan-scattered", "孤儿基本生活费 散居", fb::ProgramCategory::orphan, 228000,
+                228000, {"orphan-inst"}, 0, 18),
         Program("temporary", "临时救助", fb::ProgramCategory::temporary, 100000, 5000000),
     };
     FL_RETURN_IF_ERROR(Do(kAdmin, std::move(programs)));
     std::vector<std::string> subsidy_programs;
     for (const auto& [p, std] : standards_) subsidy_programs.push_back(p);
     subsidy_programs.push_back("temporary");
-    return Do(kAdmin, {Fund("F-SUBSIDY", "社会救助资金专户", fb::FundKind::subsidy, "bureau.civil-affairs", subsidy_programs),
-                       Fund("F-LOTTERY", "福利彩票公益金", fb::FundKind::lottery_welfare, "bureau.civil-affairs", {},
-                            {"elderly-care", "child-welfare", "disability"}),
-                       Fund("F-ELDERLY-HOME", "市社会福利院项目资金", fb::FundKind::trust, "org.welfare-home", {}),
-                       Fund("F-SUNSHINE", "阳光慈善基金会", fb::FundKind::charity, "charity.sunshine", {}),
-                       Fund("F-WARMHEART", "暖心公益基金会", fb::FundKind::charity, "charity.warmheart", {})});
+    return Do(
+        kAdmin,
+        {Fund("F-SUBSIDY", "社会救助资金专户", fb::FundKind::subsidy, "bureau.civil-affairs",
+              subsidy_programs),
+         Fund("F-LOTTERY", "福利彩票公益金", fb::FundKind::lottery_welfare, "bureau.civil-affairs",
+              {}, {"elderly-care", "child-welfare", "disability"}),
+         Fund("F-ELDERLY-HOME", "市社会福利院项目资金", fb::FundKind::trust, "org.welfare-home",
+              {}),
+         Fund("F-SUNSHINE", "阳光慈善基金会", fb::FundKind::charity, "charity.sunshine", {}),
+         Fund("F-WARMHEART", "暖心公益基金会", fb::FundKind::charity, "charity.warmheart", {})});
   }
 
   Status People() {
@@ -132,7 +152,8 @@ class Builder {
       double kind = u(rng_);
       int birth_year;
       if (kind < 0.012) {
-        birth_year = 2007 + static_cast<int>(rng_() % 10);  // orphans; those born in 2007 turn 18 this year
+        birth_year =
+            2007 + static_cast<int>(rng_() % 10);  // orphans; those born in 2007 turn 18 this year
         p.programs.push_back(rng_() % 3 == 0 ? "orphan-inst" : "orphan-scattered");
       } else if (kind < 0.20) {
         birth_year = 1928 + static_cast<int>(rng_() % 17);  // 80 or over in every month of 2025
@@ -146,9 +167,12 @@ class Builder {
       }
       p.birth_month = birth_year * 100 + 1 + static_cast<int32_t>(rng_() % 12);
       // Orphans born late in a year could turn 18 within it: paid until then by the rules.
-      if (u(rng_) < 0.0002 * 12) p.death_month = MonthFromIndex(MonthIndex(202501) + static_cast<int>(rng_() % options_.months));
+      if (u(rng_) < 0.0002 * 12)
+        p.death_month =
+            MonthFromIndex(MonthIndex(202501) + static_cast<int>(rng_() % options_.months));
       if (p.death_month == 0 && u(rng_) < 0.0003 * 12) {
-        p.suspended_from = MonthFromIndex(MonthIndex(202501) + static_cast<int>(rng_() % options_.months));
+        p.suspended_from =
+            MonthFromIndex(MonthIndex(202501) + static_cast<int>(rng_() % options_.months));
         p.suspended_to = rng_() % 2 ? MonthFromIndex(MonthIndex(p.suspended_from) + 2) : 0;
       }
       fb::BeneficiaryRegisteredT e;
@@ -156,19 +180,23 @@ class Builder {
       e.household_id = "H" + p.id.substr(1);
       e.region_code = p.region;
       e.birth_month = p.birth_month;
-      e.payee_role = birth_year >= 2007 ? (p.programs[0] == "orphan-inst" ? fb::PayeeRole::institution : fb::PayeeRole::guardian)
-                                        : fb::PayeeRole::self;
+      e.payee_role = birth_year >= 2007
+                         ? (p.programs[0] == "orphan-inst" ? fb::PayeeRole::institution
+                                                           : fb::PayeeRole::guardian)
+                         : fb::PayeeRole::self;
       e.registered_date = 20241201;
-      std::string name = std::string(kSurnames[rng_() % 15]) + kGiven[rng_() % 20] + (rng_() % 2 ? kGiven[rng_() % 20] : "");
+      std::string name = std::string(kSurnames[rng_() % 15]) + kGiven[rng_() % 20] +
+                         (rng_() % 2 ? kGiven[rng_() % 20] : "");
       // A unique ID number per person: sequence numbers move on where two would coincide.
       std::string id_number;
       for (int seq = i % 1000;; ++seq) {
         id_number = IdNumber(p.region, p.birth_month, 1 + (i / 1000) % 28, seq);
         if (used_ids_.insert(id_number).second) break;
       }
-      PersonalData person{name, id_number,
-                          "6217" + std::to_string(100000000000000LL + static_cast<int64_t>(i) * 7919),
-                          "139" + std::to_string(10000000 + i)};
+      PersonalData person{
+          name, id_number,
+          "6217" + std::to_string(100000000000000LL + static_cast<int64_t>(i) * 7919),
+          "139" + std::to_string(10000000 + i)};
       batch.emplace_back(std::move(e), std::move(person));
       for (const std::string& prog : p.programs) {
         fb::EnrolledT en;
@@ -181,7 +209,8 @@ class Builder {
       }
       people_.push_back(std::move(p));
       if (batch.size() == 1000 || i + 1 == options_.people) {
-        Result<AppendResult> r = ledger_.RegisterBeneficiaries(kMaker, "demo-people-" + std::to_string(i), std::move(batch));
+        Result<AppendResult> r = ledger_.RegisterBeneficiaries(
+            kMaker, "demo-people-" + std::to_string(i), std::move(batch));
         if (!r.ok()) return r.status();
         batch.clear();
         FL_RETURN_IF_ERROR(Do(kMaker, std::move(enrollments)));
@@ -189,7 +218,8 @@ class Builder {
       }
     }
     summary_.people = options_.people;
-    if (options_.progress) options_.progress(std::to_string(options_.people) + " beneficiaries registered and enrolled");
+    if (options_.progress)
+      options_.progress(std::to_string(options_.people) + " beneficiaries registered and enrolled");
     return Status::Ok();
   }
 
@@ -197,7 +227,8 @@ class Builder {
     fb::AppropriatedT a;
     a.fund_id = "F-SUBSIDY";
     a.bucket = "general";
-    a.amount_fen = int64_t{options_.people} * 140000 * 3;  // a quarter of every program, with a margin
+    a.amount_fen =
+        int64_t{options_.people} * 140000 * 3;  // a quarter of every program, with a margin
     a.source = "treasury";
     a.document = "财政拨款 " + FormatMonth(month) + " 季度";
     fb::AppropriatedT l;
@@ -221,10 +252,12 @@ class Builder {
         changes.emplace_back(std::move(c));
         summary_.deaths++;
       }
-      if (p.suspended_from == month || (p.suspended_to != 0 && MonthFromIndex(MonthIndex(p.suspended_to) + 1) == month)) {
+      if (p.suspended_from == month ||
+          (p.suspended_to != 0 && MonthFromIndex(MonthIndex(p.suspended_to) + 1) == month)) {
         fb::BeneficiaryChangedT c;
         c.beneficiary_id = p.id;
-        c.status = p.suspended_from == month ? fb::BeneficiaryStatus::suspended : fb::BeneficiaryStatus::active;
+        c.status = p.suspended_from == month ? fb::BeneficiaryStatus::suspended
+                                             : fb::BeneficiaryStatus::active;
         c.effective_date = month * 100 + 1;
         c.reason = p.suspended_from == month ? "暂停 (待复核)" : "恢复 (复核通过)";
         changes.emplace_back(std::move(c));
@@ -236,7 +269,9 @@ class Builder {
 
   bool Payable(const Person& p, int32_t month) const {
     if (p.death_month != 0 && month > p.death_month) return false;
-    if (p.suspended_from != 0 && month >= p.suspended_from && (p.suspended_to == 0 || month <= p.suspended_to)) return false;
+    if (p.suspended_from != 0 && month >= p.suspended_from &&
+        (p.suspended_to == 0 || month <= p.suspended_to))
+      return false;
     return true;
   }
 
@@ -246,13 +281,16 @@ class Builder {
       if (!Payable(p, month)) continue;
       for (const std::string& prog : p.programs) {
         int64_t age_months = MonthIndex(month) - MonthIndex(p.birth_month);
-        if (prog.starts_with("orphan") && age_months > 18 * 12) continue;  // stops the month after the 18th birthday
-        lines.push_back({static_cast<uint32_t>(lines.size() + 1), p.id, prog, month, standards_.at(prog)});
+        if (prog.starts_with("orphan") && age_months > 18 * 12)
+          continue;  // stops the month after the 18th birthday
+        lines.push_back(
+            {static_cast<uint32_t>(lines.size() + 1), p.id, prog, month, standards_.at(prog)});
       }
     }
     std::string batch = "ROLL-" + FormatMonth(month);
-    Result<AppendResult> r = ledger_.PrepareBatch(kMaker, "demo-" + batch, batch, "F-SUBSIDY", "general", month,
-                                                  "月度发放名册 " + FormatMonth(month), lines);
+    Result<AppendResult> r =
+        ledger_.PrepareBatch(kMaker, "demo-" + batch, batch, "F-SUBSIDY", "general", month,
+                             "月度发放名册 " + FormatMonth(month), lines);
     if (!r.ok()) return r.status();
     fb::DisbursementBatchApprovedT ok;
     ok.batch_id = batch;
@@ -327,9 +365,10 @@ class Builder {
 
   Status Lottery() {
     std::vector<DomainEvent> grants;
-    const std::pair<const char*, const char*> projects[] = {{"P-ELDERLY-CARE-2025", "elderly-care"},
-                                                             {"P-DAYCARE-2025", "elderly-care"},
-                                                             {"P-CHILD-WELFARE-2025", "child-welfare"}};
+    const std::pair<const char*, const char*> projects[] = {
+        {"P-ELDERLY-CARE-2025", "elderly-care"},
+        {"P-DAYCARE-2025", "elderly-care"},
+        {"P-CHILD-WELFARE-2025", "child-welfare"}};
     // Granted from what the quarters brought in: elderly care 60% of the grants (at least 55%).
     const int64_t received = int64_t{(options_.months + 2) / 3} * 50'000'000;
     const int64_t amounts[] = {received * 40 / 100, received * 20 / 100, received * 25 / 100};
@@ -370,7 +409,8 @@ class Builder {
 }  // namespace
 
 Result<DemoSummary> GenerateDemoCity(Ledger& ledger, const DemoOptions& options) {
-  if (options.people < 10 || options.people > 1'000'000) return InvalidArgument("people must be 10..1,000,000");
+  if (options.people < 10 || options.people > 1'000'000)
+    return InvalidArgument("people must be 10..1,000,000");
   if (options.months < 1 || options.months > 12) return InvalidArgument("months must be 1..12");
   Builder builder(ledger, options);
   return builder.Run();

@@ -18,7 +18,7 @@ namespace fundledger {
 struct DemoOptions {
   uint64_t seed = 2025;
   int people = 20'000;
-  int months = 12;          // from 2025-01
+  int months = 12;  // from 2025-01
   std::function<void(const std::string&)> progress;
 };
 

@@ -1,12 +1,12 @@
 #include "api/disclosure_render.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
-#include <fmt/core.h>
 
 #include "api/entry_json.h"
 #include "crypto/checkpoint.h"
@@ -20,12 +20,23 @@ std::string Escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -87,7 +98,8 @@ const std::map<std::string, Words>& Dictionary() {
 std::string T(const std::string& key) {
   auto it = Dictionary().find(key);
   if (it == Dictionary().end()) return Escape(key);
-  return std::string("<span lang=\"zh\">") + it->second.zh + "</span><span lang=\"en\">" + it->second.en + "</span>";
+  return std::string("<span lang=\"zh\">") + it->second.zh + "</span><span lang=\"en\">" +
+         it->second.en + "</span>";
 }
 
 std::string Head(const std::string& title, const std::string& lang) {
@@ -148,7 +160,9 @@ std::string DisclosureJson(const DisclosureReport& r) {
   for (const auto& [program, regions] : r.paid_by_program_region) {
     json::object by_region;
     for (const auto& [region, p] : regions) {
-      by_region[region] = json::object{{"amount_fen", p.amount_fen}, {"beneficiaries", p.beneficiaries}, {"households", p.households}};
+      by_region[region] = json::object{{"amount_fen", p.amount_fen},
+                                       {"beneficiaries", p.beneficiaries},
+                                       {"households", p.households}};
     }
     paid[program] = std::move(by_region);
   }
@@ -160,16 +174,20 @@ std::string DisclosureJson(const DisclosureReport& r) {
   o["restricted_left"] = Map(r.restricted_left);
   json::array recipients;
   for (const RecipientLine& l : r.recipients) {
-    recipients.push_back(json::object{{"name", l.masked_name}, {"region", l.region}, {"program", l.program}, {"amount_fen", l.amount_fen}});
+    recipients.push_back(json::object{{"name", l.masked_name},
+                                      {"region", l.region},
+                                      {"program", l.program},
+                                      {"amount_fen", l.amount_fen}});
   }
   o["recipients"] = std::move(recipients);
   json::array entries;
   for (uint64_t e : r.entries) entries.emplace_back(e);
-  o["evidence"] = json::object{{"checkpoint_size", r.checkpoint_size},
-                               {"checkpoint", r.checkpoint},
-                               {"entries", std::move(entries)},
-                               {"entries_digest", HashHex(r.entries_digest)},
-                               {"digest_rule", "SHA-256 of the concatenated leaf hashes of the entries, in index order"}};
+  o["evidence"] = json::object{
+      {"checkpoint_size", r.checkpoint_size},
+      {"checkpoint", r.checkpoint},
+      {"entries", std::move(entries)},
+      {"entries_digest", HashHex(r.entries_digest)},
+      {"digest_rule", "SHA-256 of the concatenated leaf hashes of the entries, in index order"}};
   return json::serialize(o);
 }
 
@@ -216,7 +234,8 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
       for (const auto& region : program.value().as_object()) {
         const json::object& p = region.value().as_object();
         r.paid_by_program_region[std::string(program.key())][std::string(region.key())] =
-            DisclosureReport::Paid{i64(p.at("amount_fen")), i64(p.at("beneficiaries")), i64(p.at("households"))};
+            DisclosureReport::Paid{i64(p.at("amount_fen")), i64(p.at("beneficiaries")),
+                                   i64(p.at("households"))};
       }
     }
     const json::object& ratios = o.at("ratios").as_object();
@@ -227,12 +246,14 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
     r.restricted_left = map(o.at("restricted_left"));
     for (const json::value& l : o.at("recipients").as_array()) {
       const json::object& x = l.as_object();
-      r.recipients.push_back({str(x.at("name")), str(x.at("region")), str(x.at("program")), i64(x.at("amount_fen"))});
+      r.recipients.push_back(
+          {str(x.at("name")), str(x.at("region")), str(x.at("program")), i64(x.at("amount_fen"))});
     }
     const json::object& ev = o.at("evidence").as_object();
     r.checkpoint_size = ev.at("checkpoint_size").to_number<uint64_t>();
     r.checkpoint = str(ev.at("checkpoint"));
-    for (const json::value& e : ev.at("entries").as_array()) r.entries.push_back(e.to_number<uint64_t>());
+    for (const json::value& e : ev.at("entries").as_array())
+      r.entries.push_back(e.to_number<uint64_t>());
     FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(str(ev.at("entries_digest"))));
     return r;
   } catch (const std::exception& e) {
@@ -240,14 +261,19 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   }
 }
 
-Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir, const DisclosureScope& scope,
-                                    const std::string& schedule_item, uint64_t corrects_index, const NameLookup& names,
-                                    const Actor& actor, const std::string& idempotency_key) {
+Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir,
+                                            const DisclosureScope& scope,
+                                            const std::string& schedule_item,
+                                            uint64_t corrects_index, const NameLookup& names,
+                                            const Actor& actor,
+                                            const std::string& idempotency_key) {
   FL_ASSIGN_OR_RETURN(std::string note, ledger.log().LatestCheckpoint());
   FL_ASSIGN_OR_RETURN(Checkpoint cp, OpenCheckpoint(note, ledger.log().verifier()));
-  FL_ASSIGN_OR_RETURN(DisclosureReport report, ComputeDisclosure(ledger.log(), cp.size, scope, names));
+  FL_ASSIGN_OR_RETURN(DisclosureReport report,
+                      ComputeDisclosure(ledger.log(), cp.size, scope, names));
   std::string text = DisclosureJson(report);
-  FL_ASSIGN_OR_RETURN(std::string sha, StoreDisclosureText(data_dir, text));  // before the entry that names it
+  FL_ASSIGN_OR_RETURN(std::string sha,
+                      StoreDisclosureText(data_dir, text));  // before the entry that names it
   fb::DisclosurePublishedT e;
   e.organisation = report.organisation.empty() ? scope.id : report.organisation;
   e.fund_id = scope.kind == "fund" ? scope.id : "";
@@ -269,9 +295,11 @@ Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::
   std::string path = dir + "/" + sha + ".json", tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot store the report " + path + " (disk full?)");
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return IoError("cannot store the report " + path + " (disk full?)");
   return sha;
 }
 
@@ -279,13 +307,15 @@ Result<std::string> LoadDisclosureText(const std::string& data_dir, const std::s
   std::ifstream in(data_dir + "/disclosures/" + sha + ".json", std::ios::binary);
   if (!in) return NotFound("the published report " + sha + " is not in the report store");
   std::string text((std::istreambuf_iterator<char>(in)), {});
-  if (HashHex(Sha256::Digest(AsBytes(text))) != sha) return Corruption("the stored report " + sha + " was changed");
+  if (HashHex(Sha256::Digest(AsBytes(text))) != sha)
+    return Corruption("the stored report " + sha + " was changed");
   return text;
 }
 
 std::string DisclosureCsv(const DisclosureReport& r) {
   std::string out = "section,key,subkey,value\n";
-  auto row = [&](const std::string& section, const std::string& key, const std::string& sub, const std::string& value) {
+  auto row = [&](const std::string& section, const std::string& key, const std::string& sub,
+                 const std::string& value) {
     out += section + "," + key + "," + sub + "," + value + "\n";
   };
   row("scope", r.scope.kind, r.scope.id, r.scope.period);
@@ -297,10 +327,12 @@ std::string DisclosureCsv(const DisclosureReport& r) {
   row("receipts", "appropriations_fen", "", std::to_string(r.appropriations_fen));
   row("receipts", "lottery_grants_in_fen", "", std::to_string(r.lottery_grants_in_fen));
   for (const auto& [k, v] : r.spending_by_class) row("spending_by_class", k, "", std::to_string(v));
-  for (const auto& [k, v] : r.spending_by_purpose) row("spending_by_purpose", k, "", std::to_string(v));
+  for (const auto& [k, v] : r.spending_by_purpose)
+    row("spending_by_purpose", k, "", std::to_string(v));
   for (const auto& [program, regions] : r.paid_by_program_region) {
     for (const auto& [region, p] : regions) {
-      row("paid", program, region, std::to_string(p.amount_fen) + " fen " + std::to_string(p.beneficiaries) + " people");
+      row("paid", program, region,
+          std::to_string(p.amount_fen) + " fen " + std::to_string(p.beneficiaries) + " people");
     }
   }
   for (const auto& [k, v] : r.restricted_left) row("restricted_left", k, "", std::to_string(v));
@@ -312,22 +344,28 @@ std::string DisclosureCsv(const DisclosureReport& r) {
 std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, uint64_t index) {
   std::string title = r.scope.id + " " + r.scope.period;
   std::string h = Head(title, lang);
-  h += fmt::format("<h1>{} <span id=\"scope\">{}</span> · {} <span id=\"period\">{}</span></h1>\n", T("title"),
-                   Escape(r.scope.id), T("period"), Escape(r.scope.period));
+  h += fmt::format("<h1>{} <span id=\"scope\">{}</span> · {} <span id=\"period\">{}</span></h1>\n",
+                   T("title"), Escape(r.scope.id), T("period"), Escape(r.scope.period));
   h += "<p>" + T("funds") + ": ";
   for (const std::string& f : r.funds) {
     auto it = r.fund_names.find(f);
     h += Escape(f) + (it != r.fund_names.end() ? " (" + Escape(it->second) + ")" : "") + " ";
   }
-  h += "</p>\n<table id=\"balances\"><tr><th>" + T("opening") + "</th><td class=\"n\" id=\"opening\">" + Yuan(r.opening_fen) +
-       "</td></tr><tr><th>" + T("closing") + "</th><td class=\"n\" id=\"closing\">" + Yuan(r.closing_fen) + "</td></tr></table>\n";
+  h += "</p>\n<table id=\"balances\"><tr><th>" + T("opening") +
+       "</th><td class=\"n\" id=\"opening\">" + Yuan(r.opening_fen) + "</td></tr><tr><th>" +
+       T("closing") + "</th><td class=\"n\" id=\"closing\">" + Yuan(r.closing_fen) +
+       "</td></tr></table>\n";
   h += "<h2>" + T("receipts") + "</h2><table id=\"receipts\">";
-  h += "<tr><th>" + T("donations") + "</th><td class=\"n\" id=\"donations\">" + Yuan(r.donations_fen) + "</td><td>" +
-       std::to_string(r.donations_count) + " · " + T("restricted") + " " + Yuan(r.donations_restricted_fen) + " · " + T("open") +
-       " " + Yuan(r.donations_open_fen) + "</td></tr>";
-  h += "<tr><th>" + T("anonymous") + "</th><td class=\"n\">" + std::to_string(r.anonymous_donations) + "</td><td></td></tr>";
-  h += "<tr><th>" + T("appropriations") + "</th><td class=\"n\">" + Yuan(r.appropriations_fen) + "</td><td></td></tr>";
-  h += "<tr><th>" + T("lottery_in") + "</th><td class=\"n\">" + Yuan(r.lottery_grants_in_fen) + "</td><td></td></tr></table>\n";
+  h += "<tr><th>" + T("donations") + "</th><td class=\"n\" id=\"donations\">" +
+       Yuan(r.donations_fen) + "</td><td>" + std::to_string(r.donations_count) + " · " +
+       T("restricted") + " " + Yuan(r.donations_restricted_fen) + " · " + T("open") + " " +
+       Yuan(r.donations_open_fen) + "</td></tr>";
+  h += "<tr><th>" + T("anonymous") + "</th><td class=\"n\">" +
+       std::to_string(r.anonymous_donations) + "</td><td></td></tr>";
+  h += "<tr><th>" + T("appropriations") + "</th><td class=\"n\">" + Yuan(r.appropriations_fen) +
+       "</td><td></td></tr>";
+  h += "<tr><th>" + T("lottery_in") + "</th><td class=\"n\">" + Yuan(r.lottery_grants_in_fen) +
+       "</td><td></td></tr></table>\n";
   int64_t max_spend = 1;
   for (const auto& [k, v] : r.spending_by_purpose) max_spend = std::max(max_spend, v);
   h += "<h2>" + T("spending") + "</h2><table id=\"spending-class\">";
@@ -336,64 +374,81 @@ std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, u
   }
   h += "</table>\n<h2>" + T("by_purpose") + "</h2><table id=\"spending-purpose\">";
   for (const auto& [k, v] : r.spending_by_purpose) {
-    h += fmt::format("<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" style=\"width:{}%\"></span></td></tr>",
-                     Escape(k), Yuan(v), v * 100 / max_spend);
+    h += fmt::format(
+        "<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" "
+        "style=\"width:{}%\"></span></td></tr>",
+        Escape(k), Yuan(v), v * 100 / max_spend);
   }
   h += "</table>\n";
   if (!r.paid_by_program_region.empty()) {
-    h += "<h2>" + T("paid") + "</h2><table id=\"paid\"><tr><th>" + T("program") + "</th><th>" + T("region") +
-         "</th><th class=\"n\">" + T("amount") + "</th><th class=\"n\">" + T("people") + "</th><th class=\"n\">" +
-         T("households") + "</th></tr>";
+    h += "<h2>" + T("paid") + "</h2><table id=\"paid\"><tr><th>" + T("program") + "</th><th>" +
+         T("region") + "</th><th class=\"n\">" + T("amount") + "</th><th class=\"n\">" +
+         T("people") + "</th><th class=\"n\">" + T("households") + "</th></tr>";
     for (const auto& [program, regions] : r.paid_by_program_region) {
       for (const auto& [region, p] : regions) {
-        h += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                         Escape(program), Escape(region), Yuan(p.amount_fen), p.beneficiaries, p.households);
+        h += fmt::format(
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+            "class=\"n\">{}</td></tr>",
+            Escape(program), Escape(region), Yuan(p.amount_fen), p.beneficiaries, p.households);
       }
     }
     h += "</table>\n";
   }
   h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
-  auto pct = [](int64_t a, int64_t b) { return b == 0 ? std::string("-") : std::to_string(a * 100 / b) + "%"; };
-  h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" + pct(r.year_charitable_fen, r.previous_year_income_fen) +
-       "</td><td>" + Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
-  h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" + pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" +
-       Yuan(r.year_admin_fen) + " / " + Yuan(r.year_spending_fen) + "</td></tr></table>\n";
+  auto pct = [](int64_t a, int64_t b) {
+    return b == 0 ? std::string("-") : std::to_string(a * 100 / b) + "%";
+  };
+  h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
+       pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +
+       Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
+  h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" +
+       pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" + Yuan(r.year_admin_fen) + " / " +
+       Yuan(r.year_spending_fen) + "</td></tr></table>\n";
   if (!r.restricted_left.empty()) {
     h += "<h2>" + T("restricted_left") + "</h2><table id=\"restricted\">";
-    for (const auto& [k, v] : r.restricted_left) h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
+    for (const auto& [k, v] : r.restricted_left)
+      h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
     h += "</table>\n";
   }
   if (!r.recipients.empty()) {
-    h += "<h2>" + T("recipients") + "</h2><table id=\"recipients\"><tr><th>" + T("name") + "</th><th>" + T("region") + "</th><th>" +
-         T("program") + "</th><th class=\"n\">" + T("amount") + "</th></tr>";
+    h += "<h2>" + T("recipients") + "</h2><table id=\"recipients\"><tr><th>" + T("name") +
+         "</th><th>" + T("region") + "</th><th>" + T("program") + "</th><th class=\"n\">" +
+         T("amount") + "</th></tr>";
     for (const RecipientLine& l : r.recipients) {
-      h += "<tr><td>" + Escape(l.masked_name) + "</td><td>" + Escape(l.region) + "</td><td>" + Escape(l.program) +
-           "</td><td class=\"n\">" + Yuan(l.amount_fen) + "</td></tr>";
+      h += "<tr><td>" + Escape(l.masked_name) + "</td><td>" + Escape(l.region) + "</td><td>" +
+           Escape(l.program) + "</td><td class=\"n\">" + Yuan(l.amount_fen) + "</td></tr>";
     }
     h += "</table>\n";
   }
-  h += "<h2>" + T("evidence") + "</h2><p>" + T("checkpoint") + ": " + std::to_string(r.checkpoint_size) + " · " + T("entries") +
-       ": " + std::to_string(r.entries.size()) + " · " + T("digest") + ": <code>" + HashHex(r.entries_digest) + "</code></p>\n";
+  h += "<h2>" + T("evidence") + "</h2><p>" + T("checkpoint") + ": " +
+       std::to_string(r.checkpoint_size) + " · " + T("entries") + ": " +
+       std::to_string(r.entries.size()) + " · " + T("digest") + ": <code>" +
+       HashHex(r.entries_digest) + "</code></p>\n";
   if (index != 0) {
     h += "<p>" + T("published") + " " + std::to_string(index) + "</p>";
-    h += fmt::format("<button id=\"verify\" onclick=\"verifyDisclosure({})\">{}</button><div id=\"verify-result\"></div>\n", index,
-                     T("verify"));
+    h += fmt::format(
+        "<button id=\"verify\" onclick=\"verifyDisclosure({})\">{}</button><div "
+        "id=\"verify-result\"></div>\n",
+        index, T("verify"));
     h += "<script src=\"/static/verify.js\"></script>\n";
   }
   h += "</body></html>\n";
   return h;
 }
 
-std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list, const std::string& origin,
-                               const std::string& lang) {
+std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
+                               const std::string& origin, const std::string& lang) {
   std::string h = Head(origin, lang);
   h += "<h1>" + T("list_title") + "</h1><p><code>" + Escape(origin) + "</code></p>";
   if (list.empty()) return h + "<p id=\"empty\">" + T("none") + "</p></body></html>\n";
-  h += "<table id=\"disclosures\"><tr><th>#</th><th>" + T("funds") + "</th><th>" + T("period") + "</th><th></th></tr>";
+  h += "<table id=\"disclosures\"><tr><th>#</th><th>" + T("funds") + "</th><th>" + T("period") +
+       "</th><th></th></tr>";
   for (const PublishedDisclosure& d : list) {
-    h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/disclosures/{}\">{}</a>{}</td></tr>", d.index,
-                     Escape(d.fund.empty() ? d.organisation : d.fund), Escape(d.period), d.index, Escape(d.schedule_item),
-                     d.corrects_index ? " (corrects #" + std::to_string(d.corrects_index) + ")" : "");
+    h += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/disclosures/{}\">{}</a>{}</td></tr>",
+        d.index, Escape(d.fund.empty() ? d.organisation : d.fund), Escape(d.period), d.index,
+        Escape(d.schedule_item),
+        d.corrects_index ? " (corrects #" + std::to_string(d.corrects_index) + ")" : "");
   }
   return h + "</table></body></html>\n";
 }

@@ -23,8 +23,8 @@ struct PublishedDisclosure {
   int64_t timestamp_ms = 0;
   uint64_t corrects_index = 0;
 };
-std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list, const std::string& origin,
-                               const std::string& lang);
+std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
+                               const std::string& origin, const std::string& lang);
 const char* DisclosureVerifyScript();
 
 // Computes a report at the log's latest checkpoint, stores its text, and appends the
@@ -35,12 +35,15 @@ struct PublicationResult {
   uint64_t checkpoint_size = 0;
   size_t entries = 0;
 };
-Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir, const DisclosureScope& scope,
-                                    const std::string& schedule_item, uint64_t corrects_index, const NameLookup& names,
-                                    const Actor& actor, const std::string& idempotency_key);
+Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir,
+                                            const DisclosureScope& scope,
+                                            const std::string& schedule_item,
+                                            uint64_t corrects_index, const NameLookup& names,
+                                            const Actor& actor, const std::string& idempotency_key);
 
 // Published report texts, content-addressed: <data dir>/disclosures/<sha256 hex>.json.
-Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text);  // -> sha hex
+Result<std::string> StoreDisclosureText(const std::string& data_dir,
+                                        const std::string& text);  // -> sha hex
 Result<std::string> LoadDisclosureText(const std::string& data_dir, const std::string& sha256_hex);
 
 }  // namespace fundledger

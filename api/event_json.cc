@@ -53,12 +53,14 @@ Result<std::string> PayloadToJson(fb::EventType type, ByteView payload) {
   flatbuffers::Parser& parser = ThreadParser();
   const char* name = fb::EnumNameEventType(type);
   if (name == nullptr || *name == '\0' || !parser.SetRootType(name)) {
-    return InvalidArgument("no JSON view for event type " + std::to_string(static_cast<unsigned>(type)));
+    return InvalidArgument("no JSON view for event type " +
+                           std::to_string(static_cast<unsigned>(type)));
   }
   Bytes aligned(payload.begin(), payload.end());
   FL_RETURN_IF_ERROR(VerifyPayload(type, aligned));
   std::string out;
-  if (!flatbuffers::GenerateText(parser, aligned.data(), &out)) return Internal("cannot print the payload as JSON");
+  if (!flatbuffers::GenerateText(parser, aligned.data(), &out))
+    return Internal("cannot print the payload as JSON");
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
 }

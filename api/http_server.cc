@@ -1,11 +1,10 @@
 #include "api/http_server.h"
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <array>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -29,8 +28,13 @@ class SessionBase {
 class HttpServer::Impl {
  public:
   Impl(Service& service, ServerOptions options)
-      : service_(service), options_(std::move(options)), ioc_(options_.io_threads), acceptor_(ioc_),
-        signals_(ioc_), handlers_(static_cast<size_t>(options_.handler_threads)), ssl_(ssl::context::tls_server),
+      : service_(service),
+        options_(std::move(options)),
+        ioc_(options_.io_threads),
+        acceptor_(ioc_),
+        signals_(ioc_),
+        handlers_(static_cast<size_t>(options_.handler_threads)),
+        ssl_(ssl::context::tls_server),
         grace_timer_(ioc_) {}
 
   Result<uint16_t> Start();
@@ -89,15 +93,18 @@ template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <typename... Args>
-  Session(HttpServer::Impl& server, Args&&... args) : server_(server), stream_(std::forward<Args>(args)...) {}
+  Session(HttpServer::Impl& server, Args&&... args)
+      : server_(server), stream_(std::forward<Args>(args)...) {}
 
   void Begin() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::Read, this->shared_from_this()));
+      net::dispatch(stream_.get_executor(),
+                    beast::bind_front_handler(&Session::Read, this->shared_from_this()));
     } else {
       beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          beast::bind_front_handler(&Session::OnHandshake, this->shared_from_this()));
     }
   }
 
@@ -120,7 +127,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->header_limit(static_cast<uint32_t>(server_.options().header_bytes_max));
     idle_ = true;
     beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, size_t) {
@@ -129,10 +137,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       keep_alive_ = false;
       linger_ = true;  // the client may still be sending: drain after answering
-      return Write(ErrorResponse(TooLarge(ec == http::error::body_limit
-                                              ? "the request body is larger than " +
-                                                    std::to_string(server_.options().body_bytes_max >> 20) + " MiB"
-                                              : "the request headers are larger than 16 KiB")),
+      return Write(ErrorResponse(TooLarge(
+                       ec == http::error::body_limit
+                           ? "the request body is larger than " +
+                                 std::to_string(server_.options().body_bytes_max >> 20) + " MiB"
+                           : "the request headers are larger than 16 KiB")),
                    11);
     }
     if (ec) return Close();
@@ -140,33 +149,39 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     keep_alive_ = req.keep_alive();
     unsigned version = req.version();
     if (!server_.EnterRequest()) {
-      return Write(ErrorResponse(Overloaded("too many requests in flight; retry shortly")), version);
+      return Write(ErrorResponse(Overloaded("too many requests in flight; retry shortly")),
+                   version);
     }
     HttpRequest request = FromBeastRequest(req);
-    net::post(server_.handlers(), [self = this->shared_from_this(), request = std::move(request), version]() mutable {
-      HttpResponse response = self->server_.service().Handle(request);
-      net::post(self->stream_.get_executor(), [self, response = std::move(response), version]() mutable {
-        self->Write(std::move(response), version, /*counted=*/true);
-      });
-    });
+    net::post(server_.handlers(),
+              [self = this->shared_from_this(), request = std::move(request), version]() mutable {
+                HttpResponse response = self->server_.service().Handle(request);
+                net::post(self->stream_.get_executor(),
+                          [self, response = std::move(response), version]() mutable {
+                            self->Write(std::move(response), version, /*counted=*/true);
+                          });
+              });
   }
 
   void Write(HttpResponse response, unsigned version, bool counted = false) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version);
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), version);
     res->set(http::field::server, "fundledger");
     res->set(http::field::content_type, response.content_type);
-    if (!response.cache_control.empty()) res->set(http::field::cache_control, response.cache_control);
+    if (!response.cache_control.empty())
+      res->set(http::field::cache_control, response.cache_control);
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_ && !server_.stopping());
     res->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_.options().write_timeout);
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res, counted](beast::error_code ec, size_t) {
-                        if (counted) self->server_.LeaveRequest();
-                        if (ec || !res->keep_alive()) return self->Close();
-                        self->Read();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = this->shared_from_this(), res, counted](beast::error_code ec, size_t) {
+          if (counted) self->server_.LeaveRequest();
+          if (ec || !res->keep_alive()) return self->Close();
+          self->Read();
+        });
   }
 
   void Close() {
@@ -204,7 +219,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 Result<uint16_t> HttpServer::Impl::Start() {
   size_t colon = options_.listen.rfind(':');
-  if (colon == std::string::npos) return InvalidArgument("--listen takes HOST:PORT, e.g. 127.0.0.1:8080").WithField("listen");
+  if (colon == std::string::npos)
+    return InvalidArgument("--listen takes HOST:PORT, e.g. 127.0.0.1:8080").WithField("listen");
   std::string host = options_.listen.substr(0, colon);
   int port = std::atoi(options_.listen.c_str() + colon + 1);
   if (port < 0 || port > 65535) return InvalidArgument("port must be 0..65535").WithField("listen");
@@ -213,12 +229,16 @@ Result<uint16_t> HttpServer::Impl::Start() {
       return InvalidArgument("TLS needs both --tls-cert and --tls-key");
     }
     beast::error_code ec;
-    ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ssl_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     ssl_.use_certificate_chain_file(options_.tls_cert_file, ec);
-    if (ec) return InvalidArgument("cannot load the TLS certificate " + options_.tls_cert_file + ": " + ec.message());
+    if (ec)
+      return InvalidArgument("cannot load the TLS certificate " + options_.tls_cert_file + ": " +
+                             ec.message());
     ssl_.use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
-    if (ec) return InvalidArgument("cannot load the TLS key " + options_.tls_key_file + ": " + ec.message());
+    if (ec)
+      return InvalidArgument("cannot load the TLS key " + options_.tls_key_file + ": " +
+                             ec.message());
     tls_ = true;
   }
   beast::error_code ec;
@@ -249,7 +269,8 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ec || stopping_) return;
   socket.set_option(tcp::no_delay(true), ec);
   if (tls_) {
-    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), ssl_);
+    auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        *this, std::move(socket), ssl_);
     Register(s);
     s->Begin();
   } else {
@@ -288,7 +309,8 @@ void HttpServer::Impl::BeginShutdown() {
 }
 
 void HttpServer::Impl::WaitForQuiet() {
-  if ((in_flight_.load() == 0 && LiveSessions() == 0) || std::chrono::steady_clock::now() >= grace_deadline_) {
+  if ((in_flight_.load() == 0 && LiveSessions() == 0) ||
+      std::chrono::steady_clock::now() >= grace_deadline_) {
     work_.reset();
     ioc_.stop();
     return;

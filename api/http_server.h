@@ -23,16 +23,16 @@ namespace fundledger {
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
   int io_threads = 2;
-  int handler_threads = 64;                       // commands block on their commit
-  size_t body_bytes_max = size_t{256} << 20;      // a 1,000,000-line roll fits
+  int handler_threads = 64;                   // commands block on their commit
+  size_t body_bytes_max = size_t{256} << 20;  // a 1,000,000-line roll fits
   size_t header_bytes_max = 16 << 10;
-  std::chrono::seconds read_timeout{120};         // a large roll on a slow link
+  std::chrono::seconds read_timeout{120};  // a large roll on a slow link
   std::chrono::seconds write_timeout{60};
-  std::chrono::seconds shutdown_grace{30};        // how long requests in flight may take on Stop
+  std::chrono::seconds shutdown_grace{30};  // how long requests in flight may take on Stop
   size_t in_flight_max = 1024;
-  std::string tls_cert_file;                      // both set: serve HTTPS only
+  std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
-  bool handle_signals = true;                     // SIGTERM / SIGINT call Stop()
+  bool handle_signals = true;  // SIGTERM / SIGINT call Stop()
 };
 
 class HttpServer {

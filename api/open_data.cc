@@ -12,7 +12,7 @@ namespace {
 
 // A decimal amount as a JSON number, written from fen without floating point: a marked string
 // that Finish() turns into a bare number.
-json::value Amount(int64_t fen) { return json::value("\x01num:" + FormatFen(fen)); }
+json::value YuanNumber(int64_t fen) { return json::value("\x01num:" + FormatFen(fen)); }
 
 std::string Finish(const json::value& v) {
   std::string text = json::serialize(v);
@@ -23,7 +23,9 @@ std::string Finish(const json::value& v) {
 std::string DateOf(int64_t ms) { return IsoTimeMs(ms).substr(0, 10); }
 
 // Walks the log with the domain, calling fn(index, timestamp, event, state before).
-Status Walk(const LogSource& log, const std::function<void(uint64_t, int64_t, const DomainEvent&, const DomainState&)>& fn) {
+Status Walk(
+    const LogSource& log,
+    const std::function<void(uint64_t, int64_t, const DomainEvent&, const DomainState&)>& fn) {
   Domain domain({});
   ApplyContext context;
   return log.ScanEntries(0, log.size(), [&](uint64_t i, ByteView bytes) -> Status {
@@ -56,10 +58,14 @@ Result<std::string> Giving360Json(const LogSource& log, const std::string& origi
           {"title", g->project_id},
           {"description", "Welfare-lottery public-welfare grant, category " + g->category},
           {"currency", "CNY"},
-          {"amountAwarded", Amount(g->amount_fen)},
+          {"amountAwarded", YuanNumber(g->amount_fen)},
           {"awardDate", DateOf(ts)},
-          {"fundingOrganization", json::array{json::object{{"id", prefix + "-" + OrgOf(st, g->from_fund_id)}, {"name", OrgOf(st, g->from_fund_id)}}}},
-          {"recipientOrganization", json::array{json::object{{"id", prefix + "-" + OrgOf(st, g->to_fund_id)}, {"name", OrgOf(st, g->to_fund_id)}}}},
+          {"fundingOrganization",
+           json::array{json::object{{"id", prefix + "-" + OrgOf(st, g->from_fund_id)},
+                                    {"name", OrgOf(st, g->from_fund_id)}}}},
+          {"recipientOrganization",
+           json::array{json::object{{"id", prefix + "-" + OrgOf(st, g->to_fund_id)},
+                                    {"name", OrgOf(st, g->to_fund_id)}}}},
           {"dataSource", "fundledger entry " + std::to_string(i)}});
     } else if (auto* ok = std::get_if<fb::DisbursementBatchApprovedT>(&ev)) {
       auto b = st.batches.find(ok->batch_id);
@@ -67,13 +73,17 @@ Result<std::string> Giving360Json(const LogSource& log, const std::string& origi
       grants.push_back(json::object{
           {"id", prefix + "-" + std::to_string(i)},
           {"title", "Payments to individuals, roll " + ok->batch_id},
-          {"description", std::to_string(b->second.lines.size()) + " payments for " + FormatMonth(b->second.period) +
+          {"description", std::to_string(b->second.lines.size()) + " payments for " +
+                              FormatMonth(b->second.period) +
                               " (individual recipients anonymised)"},
           {"currency", "CNY"},
-          {"amountAwarded", Amount(b->second.total_fen)},
+          {"amountAwarded", YuanNumber(b->second.total_fen)},
           {"awardDate", DateOf(ts)},
-          {"fundingOrganization", json::array{json::object{{"id", prefix + "-" + OrgOf(st, b->second.fund)}, {"name", OrgOf(st, b->second.fund)}}}},
-          {"recipientIndividual", json::object{{"id", prefix + "-IND-" + ok->batch_id}, {"name", "Individual Recipient"}}},
+          {"fundingOrganization",
+           json::array{json::object{{"id", prefix + "-" + OrgOf(st, b->second.fund)},
+                                    {"name", OrgOf(st, b->second.fund)}}}},
+          {"recipientIndividual",
+           json::object{{"id", prefix + "-IND-" + ok->batch_id}, {"name", "Individual Recipient"}}},
           {"dataSource", "fundledger entry " + std::to_string(i)}});
     }
   });
@@ -88,19 +98,25 @@ Result<std::string> IatiTransactionsJson(const LogSource& log, const std::string
     tx.push_back(json::object{{"ref", "FL-" + origin + "-" + std::to_string(i)},
                               {"transaction-type", json::object{{"code", code}}},
                               {"transaction-date", json::object{{"iso-date", DateOf(ts)}}},
-                              {"value", json::object{{"currency", "CNY"}, {"value-date", DateOf(ts)}, {"amount", Amount(fen)}}},
+                              {"value", json::object{{"currency", "CNY"},
+                                                     {"value-date", DateOf(ts)},
+                                                     {"amount", YuanNumber(fen)}}},
                               {"provider-org", json::object{{"narrative", provider}}},
                               {"receiver-org", json::object{{"narrative", receiver}}},
                               {"description", json::object{{"narrative", description}}}});
   };
   Status s = Walk(log, [&](uint64_t i, int64_t ts, const DomainEvent& ev, const DomainState& st) {
     if (auto* a = std::get_if<fb::AppropriatedT>(&ev)) {
-      add(i, ts, "1", a->amount_fen, a->source, OrgOf(st, a->fund_id), "appropriation to " + a->fund_id);
+      add(i, ts, "1", a->amount_fen, a->source, OrgOf(st, a->fund_id),
+          "appropriation to " + a->fund_id);
     } else if (auto* d = std::get_if<fb::DonationReceivedT>(&ev)) {
-      add(i, ts, "1", d->amount_fen, d->donor_id.empty() ? "anonymous donor" : "donor", OrgOf(st, d->fund_id),
-          "donation to " + d->fund_id + (d->bucket == kGeneralBucket ? "" : " restricted to " + d->bucket));
+      add(i, ts, "1", d->amount_fen, d->donor_id.empty() ? "anonymous donor" : "donor",
+          OrgOf(st, d->fund_id),
+          "donation to " + d->fund_id +
+              (d->bucket == kGeneralBucket ? "" : " restricted to " + d->bucket));
     } else if (auto* g = std::get_if<fb::LotteryGrantAwardedT>(&ev)) {
-      add(i, ts, "3", g->amount_fen, OrgOf(st, g->from_fund_id), OrgOf(st, g->to_fund_id), "lottery grant " + g->project_id);
+      add(i, ts, "3", g->amount_fen, OrgOf(st, g->from_fund_id), OrgOf(st, g->to_fund_id),
+          "lottery grant " + g->project_id);
     } else if (auto* ok = std::get_if<fb::DisbursementBatchApprovedT>(&ev)) {
       auto b = st.batches.find(ok->batch_id);
       if (b != st.batches.end()) {

@@ -12,14 +12,22 @@ enum class Column { kBeneficiary, kProgram, kPeriod, kAmountYuan, kAmountFen, kI
 
 const std::map<std::string, Column, std::less<>>& ColumnNames() {
   static const std::map<std::string, Column, std::less<>> names{
-      {"beneficiary_id", Column::kBeneficiary}, {"受益人编号", Column::kBeneficiary},
-      {"对象编号", Column::kBeneficiary},        {"人员编号", Column::kBeneficiary},
-      {"program_id", Column::kProgram},         {"项目", Column::kProgram},
-      {"项目编号", Column::kProgram},            {"救助项目", Column::kProgram},
-      {"period", Column::kPeriod},              {"期间", Column::kPeriod},
-      {"发放月份", Column::kPeriod},              {"所属期", Column::kPeriod},
-      {"amount", Column::kAmountYuan},          {"金额", Column::kAmountYuan},
-      {"发放金额", Column::kAmountYuan},          {"amount_fen", Column::kAmountFen},
+      {"beneficiary_id", Column::kBeneficiary},
+      {"受益人编号", Column::kBeneficiary},
+      {"对象编号", Column::kBeneficiary},
+      {"人员编号", Column::kBeneficiary},
+      {"program_id", Column::kProgram},
+      {"项目", Column::kProgram},
+      {"项目编号", Column::kProgram},
+      {"救助项目", Column::kProgram},
+      {"period", Column::kPeriod},
+      {"期间", Column::kPeriod},
+      {"发放月份", Column::kPeriod},
+      {"所属期", Column::kPeriod},
+      {"amount", Column::kAmountYuan},
+      {"金额", Column::kAmountYuan},
+      {"发放金额", Column::kAmountYuan},
+      {"amount_fen", Column::kAmountFen},
       {"金额（分）", Column::kAmountFen},
   };
   return names;
@@ -27,7 +35,8 @@ const std::map<std::string, Column, std::less<>>& ColumnNames() {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -65,7 +74,8 @@ Status LineError(uint64_t line, const char* field, std::string message) {
 }
 
 Result<int32_t> PeriodFrom(std::string_view text) {
-  if (text.size() == 6 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (text.size() == 6 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     int32_t m = 0;
     std::from_chars(text.data(), text.data() + 6, m);
     if (IsValidMonth(m)) return m;
@@ -74,11 +84,17 @@ Result<int32_t> PeriodFrom(std::string_view text) {
 }
 
 // Fills one RollLine from field texts; returns the first problem.
-Status MakeLine(uint64_t line_no, std::string_view ben, std::string_view prog, std::string_view period,
-                std::string_view amount, bool amount_in_fen, int32_t default_period, RollLine& out) {
+Status MakeLine(uint64_t line_no, std::string_view ben, std::string_view prog,
+                std::string_view period, std::string_view amount, bool amount_in_fen,
+                int32_t default_period, RollLine& out) {
   out.line_no = static_cast<uint32_t>(line_no);
-  if (!IsValidId(ben)) return LineError(line_no, "beneficiary_id", "beneficiary id '" + std::string(ben.substr(0, 64)) + "' is empty or malformed");
-  if (!IsValidId(prog)) return LineError(line_no, "program_id", "program id '" + std::string(prog.substr(0, 64)) + "' is empty or malformed");
+  if (!IsValidId(ben))
+    return LineError(
+        line_no, "beneficiary_id",
+        "beneficiary id '" + std::string(ben.substr(0, 64)) + "' is empty or malformed");
+  if (!IsValidId(prog))
+    return LineError(line_no, "program_id",
+                     "program id '" + std::string(prog.substr(0, 64)) + "' is empty or malformed");
   out.beneficiary = std::string(ben);
   out.program = std::string(prog);
   if (period.empty()) {
@@ -92,7 +108,8 @@ Status MakeLine(uint64_t line_no, std::string_view ben, std::string_view prog, s
     int64_t fen = 0;
     auto r = std::from_chars(amount.data(), amount.data() + amount.size(), fen);
     if (amount.empty() || r.ec != std::errc() || r.ptr != amount.data() + amount.size()) {
-      return LineError(line_no, "amount_fen", "'" + std::string(amount.substr(0, 32)) + "' is not a whole number of fen");
+      return LineError(line_no, "amount_fen",
+                       "'" + std::string(amount.substr(0, 32)) + "' is not a whole number of fen");
     }
     out.amount_fen = fen;
   } else {
@@ -129,7 +146,8 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
     if (progress && line_no % 10'000 == 0) progress(line_no);
     if (Trim(line).empty()) continue;
     if (format == RollFormat::kCsv && columns.empty()) {
-      if (!SplitCsv(line, fields)) return InvalidArgument("the header row has an unterminated quote").WithLine(line_no);
+      if (!SplitCsv(line, fields))
+        return InvalidArgument("the header row has an unterminated quote").WithLine(line_no);
       bool ben = false, prog = false, amount = false;
       for (const std::string& f : fields) {
         auto it = ColumnNames().find(f);
@@ -142,7 +160,9 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
         columns.push_back(c);
       }
       if (!ben || !prog || !amount) {
-        return InvalidArgument("the header row must name beneficiary_id (受益人编号), program_id (项目) and amount (金额) columns")
+        return InvalidArgument(
+                   "the header row must name beneficiary_id (受益人编号), program_id (项目) and "
+                   "amount (金额) columns")
             .WithLine(line_no);
       }
       continue;
@@ -156,17 +176,30 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
       if (!SplitCsv(line, fields)) {
         st = LineError(line_no, "line", "unterminated quote");
       } else if (fields.size() != columns.size()) {
-        st = LineError(line_no, "line", "has " + std::to_string(fields.size()) + " fields, the header has " + std::to_string(columns.size()));
+        st = LineError(line_no, "line",
+                       "has " + std::to_string(fields.size()) + " fields, the header has " +
+                           std::to_string(columns.size()));
       } else {
         std::string_view ben, prog, period, amount;
         for (size_t i = 0; i < columns.size(); ++i) {
           switch (columns[i]) {
-            case Column::kBeneficiary: ben = fields[i]; break;
-            case Column::kProgram: prog = fields[i]; break;
-            case Column::kPeriod: period = fields[i]; break;
-            case Column::kAmountYuan: if (!have_fen) amount = fields[i]; break;
-            case Column::kAmountFen: amount = fields[i]; break;
-            case Column::kIgnored: break;
+            case Column::kBeneficiary:
+              ben = fields[i];
+              break;
+            case Column::kProgram:
+              prog = fields[i];
+              break;
+            case Column::kPeriod:
+              period = fields[i];
+              break;
+            case Column::kAmountYuan:
+              if (!have_fen) amount = fields[i];
+              break;
+            case Column::kAmountFen:
+              amount = fields[i];
+              break;
+            case Column::kIgnored:
+              break;
           }
         }
         st = MakeLine(line_no, ben, prog, period, amount, have_fen, default_period, out);
@@ -186,8 +219,8 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
           return "?";
         };
         bool fen = o.contains("amount_fen");
-        st = MakeLine(line_no, str("beneficiary_id"), str("program_id"), str("period"), fen ? str("amount_fen") : str("amount"),
-                      fen, default_period, out);
+        st = MakeLine(line_no, str("beneficiary_id"), str("program_id"), str("period"),
+                      fen ? str("amount_fen") : str("amount"), fen, default_period, out);
       }
     }
     if (st.ok()) {

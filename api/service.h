@@ -3,7 +3,8 @@
 //
 // One route table drives dispatch, role checks and the OpenAPI document, so the document
 // always matches what the server does. Errors have one shape:
-//   {"error": {"code", "message", "field"?, "line"?, "details"?: [{"code","message","field","line"}]}}
+//   {"error": {"code", "message", "field"?, "line"?, "details"?:
+//   [{"code","message","field","line"}]}}
 // with 400 bad input, 401 no or bad token, 403 role not allowed, 404, 409 conflict,
 // 413 too large, 422 rule violation, 503 overloaded.
 //
@@ -47,7 +48,7 @@ enum RoleBit : uint32_t {
   kChecker = 1 << 2,
   kAuditor = 1 << 3,
   kCharity = 1 << 4,
-  kPublic = 1 << 5,  // anyone, no token needed
+  kPublic = 1 << 5,        // anyone, no token needed
   kPublicIfOpen = 1 << 6,  // anyone when the log is served publicly (--public-log)
 };
 
@@ -59,7 +60,8 @@ struct ServiceOptions {
 
 class Service {
  public:
-  Service(Ledger& ledger, Projections& projections, TokenStore& tokens, Metrics& metrics, ServiceOptions options);
+  Service(Ledger& ledger, Projections& projections, TokenStore& tokens, Metrics& metrics,
+          ServiceOptions options);
 
   HttpResponse Handle(const HttpRequest& request);
   // The OpenAPI 3 document (JSON), generated from the route table.
@@ -133,7 +135,8 @@ class Service {
   // The `{index}` of the path and its published report text.
   Result<std::pair<uint64_t, std::string>> ReportAtPath(Context& c) const;
 
-  HttpResponse Submit(Context& c, std::vector<DomainEvent> events, std::vector<VaultWrite> vault = {});
+  HttpResponse Submit(Context& c, std::vector<DomainEvent> events,
+                      std::vector<VaultWrite> vault = {});
   Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
   Status CheckFundScope(const Principal& who, const std::string& fund) const;
 

@@ -40,7 +40,8 @@ Status TokenStore::Load() {
   }
   int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
   if (mtime == loaded_mtime_ns_) return Status::Ok();
-  if ((st.st_mode & 077) != 0) return InvalidArgument("token table " + path_ + " is readable by others; run chmod 600 on it");
+  if ((st.st_mode & 077) != 0)
+    return InvalidArgument("token table " + path_ + " is readable by others; run chmod 600 on it");
   std::ifstream in(path_);
   std::vector<TokenRecord> records;
   std::string line;
@@ -50,7 +51,8 @@ Status TokenStore::Load() {
     if (line.empty()) continue;
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
-    if (ec || !v.is_object()) return Corruption("token table " + path_ + " line " + std::to_string(n) + " is not JSON");
+    if (ec || !v.is_object())
+      return Corruption("token table " + path_ + " line " + std::to_string(n) + " is not JSON");
     const json::object& o = v.as_object();
     TokenRecord r;
     auto str = [&](const char* k) -> std::string {
@@ -62,8 +64,10 @@ Status TokenStore::Load() {
     r.actor = str("actor");
     r.role = str("role");
     r.org = str("org");
-    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->is_int64()) r.created_ms = c->as_int64();
-    if (const json::value* rv = o.if_contains("revoked"); rv != nullptr && rv->is_bool()) r.revoked = rv->as_bool();
+    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->is_int64())
+      r.created_ms = c->as_int64();
+    if (const json::value* rv = o.if_contains("revoked"); rv != nullptr && rv->is_bool())
+      r.revoked = rv->as_bool();
     records.push_back(std::move(r));
   }
   records_ = std::move(records);
@@ -87,21 +91,27 @@ Status TokenStore::Save(const std::vector<TokenRecord>& records) {
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot write the token table " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) return IoError("cannot write the token table " + path_);
+  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0)
+    return IoError("cannot write the token table " + path_);
   loaded_mtime_ns_ = -1;  // re-read on next use
   return Status::Ok();
 }
 
-Result<std::string> TokenStore::Add(const std::string& actor, const std::string& role, const std::string& org) {
+Result<std::string> TokenStore::Add(const std::string& actor, const std::string& role,
+                                    const std::string& org) {
   if (actor.empty() || actor.size() > kActorBytesMax || !IsValidKeyName(actor)) {
     return InvalidArgument("actor must be 1..128 characters without spaces").WithField("actor");
   }
   FL_ASSIGN_OR_RETURN(fb::Role r, RoleFromName(role));
-  if (r == fb::Role::system) return InvalidArgument("no token can act as the system").WithField("role");
-  if (r == fb::Role::charity && org.empty()) return InvalidArgument("a charity token needs --org").WithField("org");
-  if (r != fb::Role::charity && !org.empty()) return InvalidArgument("only charity tokens are scoped to an org").WithField("org");
+  if (r == fb::Role::system)
+    return InvalidArgument("no token can act as the system").WithField("role");
+  if (r == fb::Role::charity && org.empty())
+    return InvalidArgument("a charity token needs --org").WithField("org");
+  if (r != fb::Role::charity && !org.empty())
+    return InvalidArgument("only charity tokens are scoped to an org").WithField("org");
   std::lock_guard<std::mutex> lock(mu_);
   FL_RETURN_IF_ERROR(Load());
   if (records_.size() >= kTokensMax) return TooLarge("the token table holds at most 10,000 tokens");
@@ -116,7 +126,8 @@ Result<std::string> TokenStore::Add(const std::string& actor, const std::string&
   rec.role = std::string(RoleName(r));
   rec.org = org;
   rec.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   std::vector<TokenRecord> next = records_;
   next.push_back(rec);
   FL_RETURN_IF_ERROR(Save(next));
@@ -146,11 +157,16 @@ Result<std::vector<TokenRecord>> TokenStore::List() {
 }
 
 Result<Principal> TokenStore::Authenticate(std::string_view authorization) {
-  auto denied = [](std::string why) { return Status(StatusCode::kUnauthenticated, std::move(why)); };
-  if (authorization.empty()) return denied("this request needs a bearer token (Authorization: Bearer fl_...)");
-  if (!authorization.starts_with("Bearer ")) return denied("the Authorization header must be 'Bearer <token>'");
+  auto denied = [](std::string why) {
+    return Status(StatusCode::kUnauthenticated, std::move(why));
+  };
+  if (authorization.empty())
+    return denied("this request needs a bearer token (Authorization: Bearer fl_...)");
+  if (!authorization.starts_with("Bearer "))
+    return denied("the Authorization header must be 'Bearer <token>'");
   std::string_view token = authorization.substr(7);
-  if (!token.starts_with(kTokenPrefix) || token.size() != kTokenPrefix.size() + 2 * kTokenRandomBytes) {
+  if (!token.starts_with(kTokenPrefix) ||
+      token.size() != kTokenPrefix.size() + 2 * kTokenRandomBytes) {
     return denied("the bearer token is malformed");
   }
   std::string hash = TokenHash(token);

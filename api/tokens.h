@@ -43,11 +43,13 @@ class TokenStore {
 
   // Creates a token for `actor` with `role` ("admin", "maker", "checker", "auditor",
   // "charity" with an org, "public"); returns the token text.
-  Result<std::string> Add(const std::string& actor, const std::string& role, const std::string& org);
+  Result<std::string> Add(const std::string& actor, const std::string& role,
+                          const std::string& org);
   // Revokes every token of `actor`, or the one whose id is `id_or_actor`. Returns how many.
   Result<int> Revoke(const std::string& id_or_actor);
   Result<std::vector<TokenRecord>> List();
-  // From an Authorization header value; unauthenticated when missing, malformed, unknown or revoked.
+  // From an Authorization header value; unauthenticated when missing, malformed, unknown or
+  // revoked.
   Result<Principal> Authenticate(std::string_view authorization);
 
  private:

@@ -3,10 +3,9 @@
 // max; each ratio is computed from medians of the same run. Writes <out>.json and <out>.md.
 //
 //   bench_harness --out benchmarks/results/2026-11-22-host --pg "host=127.0.0.1 port=5433 ..."
-//                 --cli build/release/api/fundledger --load build/release/benchmarks/http_load [--smoke]
+//                 --cli build/release/api/fundledger --load build/release/benchmarks/http_load
+//                 [--smoke]
 //                 [--rolls 100000,1000000] [--logs 1000000,10000000]   (0 skips that part)
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <fmt/core.h>
 #include <libpq-fe.h>
 #include <rocksdb/db.h>
@@ -14,9 +13,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <deque>
+#include <boost/json.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -76,10 +77,14 @@ struct Results {
   }
 };
 
-double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 std::string TempDir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / ("fundledger_harness_" + std::to_string(::getpid()) + "_" + name)).string();
+  std::string d = (fs::temp_directory_path() /
+                   ("fundledger_harness_" + std::to_string(::getpid()) + "_" + name))
+                      .string();
   fs::remove_all(d);
   return d;
 }
@@ -141,31 +146,37 @@ double TimedRoll(size_t lines_total, size_t batch, int32_t& month_index, Write&&
 // fundledger end to end: prepare + approve per batch of `batch` lines, fsync per commit.
 double IngestFundledger(City& c, size_t lines_total, size_t batch) {
   Actor maker{"clerk", fb::Role::maker}, checker{"checker", fb::Role::checker};
-  return TimedRoll(lines_total, batch, c.next_month_index, [&](size_t n, int32_t period, size_t first) {
-    std::string id = "R" + std::to_string(period) + "-" + std::to_string(first);
-    Check(c.ledger->PrepareBatch(maker, id, id, "F", "general", period, "roll", bench::RollLines(n, period, first)).status(),
-          "prepare");
-    fb::DisbursementBatchApprovedT ok;
-    ok.batch_id = id;
-    Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
-    c.lines_paid += n;
-  });
+  return TimedRoll(lines_total, batch, c.next_month_index,
+                   [&](size_t n, int32_t period, size_t first) {
+                     std::string id = "R" + std::to_string(period) + "-" + std::to_string(first);
+                     Check(c.ledger
+                               ->PrepareBatch(maker, id, id, "F", "general", period, "roll",
+                                              bench::RollLines(n, period, first))
+                               .status(),
+                           "prepare");
+                     fb::DisbursementBatchApprovedT ok;
+                     ok.batch_id = id;
+                     Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
+                     c.lines_paid += n;
+                   });
 }
 
 // Raw RocksDB: the same payload bytes, one synced WriteBatch per batch, nothing else.
-double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch, int32_t month_index) {
+double IngestRocksDb(const std::string& dir, size_t lines_total, size_t batch,
+                     int32_t month_index) {
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
-  Check(rocksdb::DB::Open(options, dir, &raw).ok() ? Status::Ok() : IoError("open"), "rocksdb open");
+  Check(rocksdb::DB::Open(options, dir, &raw).ok() ? Status::Ok() : IoError("open"),
+        "rocksdb open");
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   uint64_t key = 0;
   return TimedRoll(lines_total, batch, month_index, [&](size_t n, int32_t period, size_t first) {
     rocksdb::WriteBatch wb;
-    for (auto& chunk : PackBatch("R" + std::to_string(period) + "-" + std::to_string(first), "F", "general", period, "roll",
-                                 bench::RollLines(n, period, first))) {
+    for (auto& chunk : PackBatch("R" + std::to_string(period) + "-" + std::to_string(first), "F",
+                                 "general", period, "roll", bench::RollLines(n, period, first))) {
       Bytes payload = EncodeEvent(chunk);
       std::string k = EntryKey(key++);
       wb.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(payload.data()), payload.size()));
@@ -184,7 +195,8 @@ struct Pg {
   bool Exec(const std::string& sql) {
     PGresult* r = PQexec(conn, sql.c_str());
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok) fmt::print(stderr, "harness: postgres: {}: {}", sql.substr(0, 80), PQerrorMessage(conn));
+    if (!ok)
+      fmt::print(stderr, "harness: postgres: {}: {}", sql.substr(0, 80), PQerrorMessage(conn));
     PQclear(r);
     return ok;
   }
@@ -199,14 +211,18 @@ double IngestPostgres(Pg& pg, size_t lines_total, size_t batch, int32_t month_in
     std::string buf;
     std::map<std::string, int64_t> deltas;
     for (const RollLine& l : bench::RollLines(n, period, first)) {
-      std::string body = l.beneficiary + "," + l.program + "," + std::to_string(l.period) + "," + std::to_string(l.amount_fen);
+      std::string body = l.beneficiary + "," + l.program + "," + std::to_string(l.period) + "," +
+                         std::to_string(l.amount_fen);
       Hash leaf = HashLeaf(AsBytes(body));
-      buf += std::to_string(pg.next++) + "\t\\\\x" + HashHex(pg.prev) + "\t\\\\x" + HashHex(leaf) + "\t" + body + "\n";
+      buf += std::to_string(pg.next++) + "\t\\\\x" + HashHex(pg.prev) + "\t\\\\x" + HashHex(leaf) +
+             "\t" + body + "\n";
       pg.prev = leaf;
       deltas["ben/" + l.beneficiary] += l.amount_fen;
       deltas["fund/F/general"] -= l.amount_fen;
     }
-    if (PQputCopyData(pg.conn, buf.data(), static_cast<int>(buf.size())) != 1 || PQputCopyEnd(pg.conn, nullptr) != 1) std::exit(1);
+    if (PQputCopyData(pg.conn, buf.data(), static_cast<int>(buf.size())) != 1 ||
+        PQputCopyEnd(pg.conn, nullptr) != 1)
+      std::exit(1);
     r = PQgetResult(pg.conn);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
       fmt::print(stderr, "harness: copy: {}", PQerrorMessage(pg.conn));
@@ -254,7 +270,8 @@ std::unique_ptr<City> MakeLog(size_t entries) {
       a.bucket = "general";
       a.amount_fen = 100 + static_cast<int64_t>((made + i) % 1000);
       a.source = "treasury";
-      a.document = "appropriation " + std::to_string(made + i) + " of the budget line for social assistance";
+      a.document =
+          "appropriation " + std::to_string(made + i) + " of the budget line for social assistance";
       batch.emplace_back(std::move(a));
     }
     made += batch.size();
@@ -266,7 +283,11 @@ std::unique_ptr<City> MakeLog(size_t entries) {
 std::vector<double> Percentiles(std::vector<double> v, std::initializer_list<double> ps) {
   std::sort(v.begin(), v.end());
   std::vector<double> out;
-  for (double p : ps) out.push_back(v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))]);
+  for (double p : ps)
+    out.push_back(
+        v.empty()
+            ? 0
+            : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))]);
   return out;
 }
 
@@ -307,14 +328,17 @@ int main(int argc, char** argv) {
   bool smoke = false;
   int runs = 5;
   app.add_option("--out", out, "results path without extension")->required();
-  app.add_option("--pg", pg_conninfo, "libpq connection string of a private PostgreSQL")->required();
+  app.add_option("--pg", pg_conninfo, "libpq connection string of a private PostgreSQL")
+      ->required();
   app.add_option("--cli", cli, "the fundledger binary")->required();
   app.add_option("--load", load, "the http_load binary")->required();
   app.add_option("--runs", runs, "runs per figure (>= 5)")->check(CLI::Range(5, 100));
   app.add_flag("--smoke", smoke, "tiny sizes: the harness works, the numbers mean little");
   std::vector<size_t> rolls_opt, logs_opt;
-  app.add_option("--rolls", rolls_opt, "roll sizes in lines for scenario 1 (0: skip it)")->delimiter(',');
-  app.add_option("--logs", logs_opt, "log sizes in entries for scenarios 2-6 (0: skip them)")->delimiter(',');
+  app.add_option("--rolls", rolls_opt, "roll sizes in lines for scenario 1 (0: skip it)")
+      ->delimiter(',');
+  app.add_option("--logs", logs_opt, "log sizes in entries for scenarios 2-6 (0: skip them)")
+      ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
   // A size of 0 given alone skips that part: profiling one scenario need not run the others.
   auto sizes = [](std::vector<size_t> given, std::vector<size_t> dflt) {
@@ -326,8 +350,11 @@ int main(int argc, char** argv) {
   Results res;
   utsname u{};
   ::uname(&u);
-  res.facts = {{"host", u.nodename}, {"kernel", std::string(u.sysname) + " " + u.release}, {"cores", std::to_string(std::thread::hardware_concurrency())},
-               {"mode", smoke ? "smoke" : "full"}, {"runs per figure", std::to_string(runs)}};
+  res.facts = {{"host", u.nodename},
+               {"kernel", std::string(u.sysname) + " " + u.release},
+               {"cores", std::to_string(std::thread::hardware_concurrency())},
+               {"mode", smoke ? "smoke" : "full"},
+               {"runs per figure", std::to_string(runs)}};
   {
     std::ifstream cpu("/proc/cpuinfo");
     std::string line;
@@ -343,8 +370,10 @@ int main(int argc, char** argv) {
   }
 
   // 1. Monthly roll ingest.
-  const std::vector<size_t> roll_sizes = sizes(rolls_opt, smoke ? std::vector<size_t>{2000} : std::vector<size_t>{100'000, 1'000'000});
-  const std::vector<size_t> batch_sizes = smoke ? std::vector<size_t>{1, 64, 2000} : std::vector<size_t>{1, 64, 1024, 8192};
+  const std::vector<size_t> roll_sizes =
+      sizes(rolls_opt, smoke ? std::vector<size_t>{2000} : std::vector<size_t>{100'000, 1'000'000});
+  const std::vector<size_t> batch_sizes =
+      smoke ? std::vector<size_t>{1, 64, 2000} : std::vector<size_t>{1, 64, 1024, 8192};
   Pg pg;
   if (!roll_sizes.empty()) {
     pg.conn = PQconnectdb(pg_conninfo.c_str());
@@ -354,7 +383,9 @@ int main(int argc, char** argv) {
     }
     pg.Exec("SET synchronous_commit = on");
     pg.Exec("DROP TABLE IF EXISTS entries, balances");
-    pg.Exec("CREATE TABLE entries (idx bigint PRIMARY KEY, prev_hash bytea NOT NULL, leaf_hash bytea NOT NULL, body text NOT NULL)");
+    pg.Exec(
+        "CREATE TABLE entries (idx bigint PRIMARY KEY, prev_hash bytea NOT NULL, leaf_hash bytea "
+        "NOT NULL, body text NOT NULL)");
     pg.Exec("CREATE TABLE balances (account text PRIMARY KEY, posted bigint NOT NULL)");
   }
   double peak_mib = 0;
@@ -373,24 +404,33 @@ int main(int argc, char** argv) {
         fl.runs.push_back(IngestFundledger(*city, per_run, batch));
         peak_mib = std::max(peak_mib, PeakMemoryMiB());
         std::string rd = TempDir("rocksdb");
-        rdb.runs.push_back(IngestRocksDb(rd, per_run, batch, MonthIndex(202601) + r));  // the month: a label only
+        rdb.runs.push_back(
+            IngestRocksDb(rd, per_run, batch, MonthIndex(202601) + r));  // the month: a label only
         fs::remove_all(rd);
         pgf.runs.push_back(IngestPostgres(pg, per_run, batch, MonthIndex(202601) + r));
       }
-      res.ratios.push_back({"fundledger / raw RocksDB, " + tag, fl.median() / rdb.median(), ">= 0.5"});
-      res.ratios.push_back({"fundledger / PostgreSQL, " + tag, fl.median() / pgf.median(), ">= 10"});
+      res.ratios.push_back(
+          {"fundledger / raw RocksDB, " + tag, fl.median() / rdb.median(), ">= 0.5"});
+      res.ratios.push_back(
+          {"fundledger / PostgreSQL, " + tag, fl.median() / pgf.median(), ">= 10"});
     }
     if (lines == roll_sizes.front()) {
       // 7. Store size per million entries.
       uint64_t bytes = DirBytes(city->dir + "/store");
       Figure& size = res.Add("7 footprint", "store bytes per million entries (roll ledger)", "MiB");
-      for (int r = 0; r < runs; ++r) size.runs.push_back(static_cast<double>(bytes) / (1 << 20) * 1e6 / static_cast<double>(city->ledger->log().size()));
+      for (int r = 0; r < runs; ++r)
+        size.runs.push_back(static_cast<double>(bytes) / (1 << 20) * 1e6 /
+                            static_cast<double>(city->ledger->log().size()));
       // A roll entry holds up to 2,000 lines: per line paid is the figure a bureau plans with.
-      Figure& per_line = res.Add("7 footprint", "store bytes per million roll lines paid (roll ledger)", "MiB");
-      for (int r = 0; r < runs; ++r) per_line.runs.push_back(static_cast<double>(bytes) / (1 << 20) * 1e6 / static_cast<double>(std::max<uint64_t>(city->lines_paid, 1)));
+      Figure& per_line =
+          res.Add("7 footprint", "store bytes per million roll lines paid (roll ledger)", "MiB");
+      for (int r = 0; r < runs; ++r)
+        per_line.runs.push_back(static_cast<double>(bytes) / (1 << 20) * 1e6 /
+                                static_cast<double>(std::max<uint64_t>(city->lines_paid, 1)));
     }
     // The whole roll in one batch, as the target states it.
-    Figure& whole = res.Add("1 roll ingest", fmt::format("fundledger whole roll of {} lines", lines), "seconds");
+    Figure& whole = res.Add("1 roll ingest",
+                            fmt::format("fundledger whole roll of {} lines", lines), "seconds");
     for (int r = 0; r < runs && (smoke || lines <= 1'000'000); ++r) {
       auto start = Clock::now();
       IngestFundledger(*city, lines, lines);
@@ -406,7 +446,8 @@ int main(int argc, char** argv) {
   if (pg.conn != nullptr) PQfinish(pg.conn);
 
   // 3-6 over logs of many entries.
-  const std::vector<size_t> log_sizes = sizes(logs_opt, smoke ? std::vector<size_t>{20'000} : std::vector<size_t>{1'000'000, 10'000'000});
+  const std::vector<size_t> log_sizes = sizes(
+      logs_opt, smoke ? std::vector<size_t>{20'000} : std::vector<size_t>{1'000'000, 10'000'000});
   for (size_t n : log_sizes) {
     fmt::print(stderr, "harness: a log of {} entries\n", n);
     std::unique_ptr<City> log = MakeLog(n);
@@ -424,14 +465,18 @@ int main(int argc, char** argv) {
     // 3. Full-chain verification vs raw SHA-256 over the same bytes.
     Figure& verify = res.Add("3 verification", "verify chain, " + tag, "MB/s");
     Figure& sha = res.Add("3 verification", "raw SHA-256 of the same entries, " + tag, "MB/s");
-    Figure& scan = res.Add("3 verification", "read every entry from the store and SHA-256 it, one thread, " + tag, "MB/s");
+    Figure& scan =
+        res.Add("3 verification",
+                "read every entry from the store and SHA-256 it, one thread, " + tag, "MB/s");
     std::vector<Bytes> sample;
     uint64_t bytes_total = 0;
-    Check(reader->ScanEntries(0, n, [&](uint64_t, ByteView b) {
-      bytes_total += b.size();
-      if (sample.size() < 65536) sample.emplace_back(b.begin(), b.end());
-      return Status::Ok();
-    }), "scan");
+    Check(reader->ScanEntries(0, n,
+                              [&](uint64_t, ByteView b) {
+                                bytes_total += b.size();
+                                if (sample.size() < 65536) sample.emplace_back(b.begin(), b.end());
+                                return Status::Ok();
+                              }),
+          "scan");
     for (int r = 0; r < runs; ++r) {
       auto start = Clock::now();
       VerifyReport v = VerifyChain(*reader, {});
@@ -447,13 +492,16 @@ int main(int argc, char** argv) {
       sha.runs.push_back(static_cast<double>(bytes_total) / 1e6 / Seconds(start));
       // What any verifier reading this store pays before checking anything: read and hash.
       start = Clock::now();
-      Check(reader->ScanEntries(0, n, [&](uint64_t, ByteView b) {
-        acc[1] ^= HashLeaf(b)[0];
-        return Status::Ok();
-      }), "scan");
+      Check(reader->ScanEntries(0, n,
+                                [&](uint64_t, ByteView b) {
+                                  acc[1] ^= HashLeaf(b)[0];
+                                  return Status::Ok();
+                                }),
+            "scan");
       scan.runs.push_back(static_cast<double>(bytes_total) / 1e6 / Seconds(start));
     }
-    res.ratios.push_back({"verification / raw SHA-256, " + tag, verify.median() / sha.median(), ">= 0.7"});
+    res.ratios.push_back(
+        {"verification / raw SHA-256, " + tag, verify.median() / sha.median(), ">= 0.7"});
     // 4. Projection rebuild.
     Figure& rebuild = res.Add("4 rebuild", "rebuild projections by replay, " + tag, "entries/s");
     for (int r = 0; r < runs; ++r) {
@@ -465,15 +513,18 @@ int main(int argc, char** argv) {
     reader.reset();
     // Proofs and as-of queries as the server answers them: the ledger open for writing.
     Projections served_projections;
-    Result<std::unique_ptr<Ledger>> reopened = Ledger::Open(log->dir, WithProjections(served_projections, {}));
+    Result<std::unique_ptr<Ledger>> reopened =
+        Ledger::Open(log->dir, WithProjections(served_projections, {}));
     Check(reopened.status(), "reopen");
     std::unique_ptr<Ledger> served = std::move(reopened).value();
     // 5. Proofs in-process.
     std::mt19937_64 rng(7);
     const uint64_t size = served->log().size();
     for (const char* kind : {"inclusion", "consistency"}) {
-      Figure& p50 = res.Add("5 proofs", fmt::format("{} proof p50 in-process, {}", kind, tag), "us");
-      Figure& p99 = res.Add("5 proofs", fmt::format("{} proof p99 in-process, {}", kind, tag), "us");
+      Figure& p50 =
+          res.Add("5 proofs", fmt::format("{} proof p50 in-process, {}", kind, tag), "us");
+      Figure& p99 =
+          res.Add("5 proofs", fmt::format("{} proof p99 in-process, {}", kind, tag), "us");
       for (int r = 0; r < runs; ++r) {
         std::vector<double> us;
         for (int i = 0; i < (smoke ? 500 : 5000); ++i) {
@@ -481,7 +532,8 @@ int main(int argc, char** argv) {
           if (kind[0] == 'i') {
             Check(served->log().ProveInclusion(rng() % size, size).status(), "inclusion");
           } else {
-            Check(served->log().ProveConsistency(1 + rng() % (size - 1), size).status(), "consistency");
+            Check(served->log().ProveConsistency(1 + rng() % (size - 1), size).status(),
+                  "consistency");
           }
           us.push_back(Seconds(start) * 1e6);
         }
@@ -507,18 +559,22 @@ int main(int argc, char** argv) {
     }
     Figure& footprint = res.Add("7 footprint", "store bytes per million entries, " + tag, "MiB");
     uint64_t store_bytes = DirBytes(log->dir + "/store");
-    for (int r = 0; r < runs; ++r) footprint.runs.push_back(static_cast<double>(store_bytes) / (1 << 20) * 1e6 / static_cast<double>(size));
+    for (int r = 0; r < runs; ++r)
+      footprint.runs.push_back(static_cast<double>(store_bytes) / (1 << 20) * 1e6 /
+                               static_cast<double>(size));
     // The people scenario 2 pays, one disbursement at a time.
     if (n == log_sizes.front()) bench::FillRollCity(*served, kHttpPeople);
     Check(served->Close(), "close");
 
     // 5 over HTTP, and 2: single posts over HTTP from a separate process.
     std::string serve_out = log->dir + ".serve";
-    std::string token = Run(cli + " token add --data " + log->dir + " --actor bench.maker --role admin 2>/dev/null");
+    std::string token = Run(cli + " token add --data " + log->dir +
+                            " --actor bench.maker --role admin 2>/dev/null");
     token = token.substr(token.rfind(' ') + 1);
     token.erase(token.find_last_not_of("\n") + 1);
-    std::string pid = Run("sh -c '" + cli + " serve --data " + log->dir + " --listen 127.0.0.1:0 --quiet --public-log > " + serve_out +
-                          " 2>&1 & echo $!'");
+    std::string pid =
+        Run("sh -c '" + cli + " serve --data " + log->dir +
+            " --listen 127.0.0.1:0 --quiet --public-log > " + serve_out + " 2>&1 & echo $!'");
     pid.erase(pid.find_last_not_of(" \n") + 1);
     int port = 0;
     for (int i = 0; i < 600 && port == 0; ++i) {
@@ -534,31 +590,44 @@ int main(int argc, char** argv) {
     }
     int secs = 1;
     for (const char* kind : {"inclusion", "consistency"}) {
-      Figure& http50 = res.Add("5 proofs", fmt::format("{} proof p50 over HTTP, {}", kind, tag), "ms");
-      Figure& http99 = res.Add("5 proofs", fmt::format("{} proof p99 over HTTP, {}", kind, tag), "ms");
+      Figure& http50 =
+          res.Add("5 proofs", fmt::format("{} proof p50 over HTTP, {}", kind, tag), "ms");
+      Figure& http99 =
+          res.Add("5 proofs", fmt::format("{} proof p99 over HTTP, {}", kind, tag), "ms");
       for (int r = 0; r < runs; ++r) {
-        std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections 4 --seconds {} --kind {} --tree-size {} --tag p{}",
-                                               load, port, token, secs, kind, size, r), pid);
+        std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections 4 --seconds "
+                                               "{} --kind {} --tree-size {} --tag p{}",
+                                               load, port, token, secs, kind, size, r),
+                                   pid);
         http50.runs.push_back(Field(line, "p50_ms"));
         http99.runs.push_back(Field(line, "p99_ms"));
       }
     }
     if (n == log_sizes.front()) {
-      std::string checker = Run(cli + " token add --data " + log->dir + " --actor bench.checker --role checker 2>/dev/null");
+      std::string checker = Run(cli + " token add --data " + log->dir +
+                                " --actor bench.checker --role checker 2>/dev/null");
       checker = checker.substr(checker.rfind(' ') + 1);
       checker.erase(checker.find_last_not_of("\n") + 1);
       int window = 0;  // each load run pays its own months: kHttpMonthsPerRun from 2031-01 on
       for (int conns : smoke ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64}) {
-        Figure& rps = res.Add("2 HTTP posts", fmt::format("single disbursements, {} connections", conns), "disbursements/s");
-        Figure& p50 = res.Add("2 HTTP posts", fmt::format("single disbursements p50, {} connections", conns), "ms");
-        Figure& p99 = res.Add("2 HTTP posts", fmt::format("single disbursements p99, {} connections", conns), "ms");
-        Figure& p999 = res.Add("2 HTTP posts", fmt::format("single disbursements p999, {} connections", conns), "ms");
+        Figure& rps =
+            res.Add("2 HTTP posts", fmt::format("single disbursements, {} connections", conns),
+                    "disbursements/s");
+        Figure& p50 = res.Add("2 HTTP posts",
+                              fmt::format("single disbursements p50, {} connections", conns), "ms");
+        Figure& p99 = res.Add("2 HTTP posts",
+                              fmt::format("single disbursements p99, {} connections", conns), "ms");
+        Figure& p999 = res.Add(
+            "2 HTTP posts", fmt::format("single disbursements p999, {} connections", conns), "ms");
         for (int r = 0; r < runs; ++r, ++window) {
           const int month = 2031 * 12 + window * kHttpMonthsPerRun;
-          std::string line = RunLoad(fmt::format(
-              "{} --port {} --token {} --checker-token {} --connections {} --seconds {} --kind disbursement --fund F "
-              "--people {} --first-month {:04d}-{:02d} --tag d{}-{}",
-              load, port, token, checker, conns, secs, kHttpPeople, month / 12, month % 12 + 1, conns, r), pid);
+          std::string line =
+              RunLoad(fmt::format("{} --port {} --token {} --checker-token {} --connections {} "
+                                  "--seconds {} --kind disbursement --fund F "
+                                  "--people {} --first-month {:04d}-{:02d} --tag d{}-{}",
+                                  load, port, token, checker, conns, secs, kHttpPeople, month / 12,
+                                  month % 12 + 1, conns, r),
+                      pid);
           rps.runs.push_back(Field(line, "req_per_s"));
           p50.runs.push_back(Field(line, "p50_ms"));
           p99.runs.push_back(Field(line, "p99_ms"));
@@ -566,13 +635,20 @@ int main(int argc, char** argv) {
         }
       }
       for (int conns : smoke ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64}) {
-        Figure& rps = res.Add("2 HTTP posts", fmt::format("single posts, {} connections", conns), "req/s");
-        Figure& p50 = res.Add("2 HTTP posts", fmt::format("single posts p50, {} connections", conns), "ms");
-        Figure& p99 = res.Add("2 HTTP posts", fmt::format("single posts p99, {} connections", conns), "ms");
-        Figure& p999 = res.Add("2 HTTP posts", fmt::format("single posts p999, {} connections", conns), "ms");
+        Figure& rps =
+            res.Add("2 HTTP posts", fmt::format("single posts, {} connections", conns), "req/s");
+        Figure& p50 =
+            res.Add("2 HTTP posts", fmt::format("single posts p50, {} connections", conns), "ms");
+        Figure& p99 =
+            res.Add("2 HTTP posts", fmt::format("single posts p99, {} connections", conns), "ms");
+        Figure& p999 =
+            res.Add("2 HTTP posts", fmt::format("single posts p999, {} connections", conns), "ms");
         for (int r = 0; r < runs; ++r) {
-          std::string line = RunLoad(fmt::format("{} --port {} --token {} --connections {} --seconds {} --kind appropriation --fund F1 --tag h{}-{}",
-                                             load, port, token, conns, secs, conns, r), pid);
+          std::string line =
+              RunLoad(fmt::format("{} --port {} --token {} --connections {} --seconds {} --kind "
+                                  "appropriation --fund F1 --tag h{}-{}",
+                                  load, port, token, conns, secs, conns, r),
+                      pid);
           rps.runs.push_back(Field(line, "req_per_s"));
           p50.runs.push_back(Field(line, "p50_ms"));
           p99.runs.push_back(Field(line, "p99_ms"));
@@ -594,12 +670,18 @@ int main(int argc, char** argv) {
   for (const Figure& f : res.figures) {
     json::array runs_json;
     for (double v : f.runs) runs_json.emplace_back(v);
-    figures.push_back(json::object{{"scenario", f.scenario}, {"name", f.name}, {"unit", f.unit}, {"median", f.median()},
-                                   {"min", f.min()}, {"max", f.max()}, {"runs", std::move(runs_json)}});
+    figures.push_back(json::object{{"scenario", f.scenario},
+                                   {"name", f.name},
+                                   {"unit", f.unit},
+                                   {"median", f.median()},
+                                   {"min", f.min()},
+                                   {"max", f.max()},
+                                   {"runs", std::move(runs_json)}});
   }
   doc["figures"] = std::move(figures);
   json::array ratios;
-  for (const Ratio& r : res.ratios) ratios.push_back(json::object{{"name", r.name}, {"value", r.value}, {"target", r.target}});
+  for (const Ratio& r : res.ratios)
+    ratios.push_back(json::object{{"name", r.name}, {"value", r.value}, {"target", r.target}});
   doc["ratios"] = std::move(ratios);
   std::ofstream(out + ".json") << json::serialize(doc) << "\n";
   std::ofstream md(out + ".md");
@@ -607,10 +689,15 @@ int main(int argc, char** argv) {
   for (const auto& [k, v] : res.facts) md << "- " << k << ": " << v << "\n";
   md << "\n| scenario | figure | median | min | max | unit |\n|---|---|---|---|---|---|\n";
   for (const Figure& f : res.figures) {
-    md << fmt::format("| {} | {} | {:.6g} | {:.6g} | {:.6g} | {} |\n", f.scenario, f.name, f.median(), f.min(), f.max(), f.unit);
+    md << fmt::format("| {} | {} | {:.6g} | {:.6g} | {:.6g} | {} |\n", f.scenario, f.name,
+                      f.median(), f.min(), f.max(), f.unit);
   }
   md << "\n| ratio (medians of this run) | value | target |\n|---|---|---|\n";
-  for (const Ratio& r : res.ratios) md << fmt::format("| {} | {:.3g} | {} |\n", r.name, r.value, r.target);
-  fmt::print("{}", std::string((std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(out + ".md"))), {}));
+  for (const Ratio& r : res.ratios)
+    md << fmt::format("| {} | {:.3g} | {} |\n", r.name, r.value, r.target);
+  fmt::print(
+      "{}",
+      std::string((std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(out + ".md"))),
+                  {}));
   return 0;
 }

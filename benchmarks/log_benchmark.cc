@@ -17,7 +17,7 @@
 namespace fundledger {
 namespace {
 
-constexpr size_t kEntryPayloadText = 24;   // with the envelope, entries are ~200 bytes
+constexpr size_t kEntryPayloadText = 24;  // with the envelope, entries are ~200 bytes
 
 std::string TempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
@@ -174,19 +174,25 @@ void BM_MonthlyRoll(benchmark::State& state) {
     f.next_period = MonthFromIndex(MonthIndex(period) + 1);
     std::vector<RollLine> roll = bench::RollLines(lines, period);
     std::string batch = "R" + std::to_string(period);
-    Result<AppendResult> prepared = f.ledger->PrepareBatch(maker, batch, batch, "F", "general", period, "roll", roll);
+    Result<AppendResult> prepared =
+        f.ledger->PrepareBatch(maker, batch, batch, "F", "general", period, "roll", roll);
     fb::DisbursementBatchApprovedT approve;
     approve.batch_id = batch;
     Result<AppendResult> approved = f.ledger->Submit(checker, batch + "-ok", {approve});
     if (!prepared.ok() || !approved.ok()) {
-      state.SkipWithError((prepared.ok() ? approved.status() : prepared.status()).ToString().c_str());
+      state.SkipWithError(
+          (prepared.ok() ? approved.status() : prepared.status()).ToString().c_str());
       break;
     }
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines));
   state.counters["lines"] = static_cast<double>(lines);
 }
-BENCHMARK(BM_MonthlyRoll)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_MonthlyRoll)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 // Remembers the best durable-append rate for the summary line.
 class SummaryReporter : public benchmark::ConsoleReporter {
@@ -197,7 +203,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         auto it = run.counters.find("items_per_second");
         if (it != run.counters.end()) roll_rate_ = it->second.value;
       }
-      if (run.benchmark_name().rfind("BM_DurableAppend/", 0) != 0) continue;  // signing every commit
+      if (run.benchmark_name().rfind("BM_DurableAppend/", 0) != 0)
+        continue;  // signing every commit
       auto it = run.counters.find("items_per_second");
       if (it != run.counters.end() && it->second.value > best_rate_) {
         best_rate_ = it->second.value;
@@ -222,10 +229,12 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   if (reporter.best_rate_ > 0) {
     std::cout << "summary: durable append " << static_cast<uint64_t>(reporter.best_rate_)
-              << " entries/s (best: " << reporter.best_name_ << ", ~200-byte entries, fsync per commit)\n";
+              << " entries/s (best: " << reporter.best_name_
+              << ", ~200-byte entries, fsync per commit)\n";
   }
   if (reporter.roll_rate_ > 0) {
-    std::cout << "summary: monthly roll of 100,000 lines " << static_cast<uint64_t>(reporter.roll_rate_)
+    std::cout << "summary: monthly roll of 100,000 lines "
+              << static_cast<uint64_t>(reporter.roll_rate_)
               << " lines/s end to end (rules, append, tree, projections, fsync)";
     if (reporter.best_rate_ > 0) {
       std::cout << " = " << static_cast<int>(100 * reporter.roll_rate_ / reporter.best_rate_)

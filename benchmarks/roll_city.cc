@@ -19,7 +19,8 @@ void Check(const Status& s, const char* what) {
 
 void BuildRollCity(RollCity& city, const std::string& dir, size_t people) {
   city.dir = dir;
-  Result<std::unique_ptr<Ledger>> created = Ledger::Create(dir, "bench.fundledger.local", WithProjections(city.projections, {}));
+  Result<std::unique_ptr<Ledger>> created =
+      Ledger::Create(dir, "bench.fundledger.local", WithProjections(city.projections, {}));
   Check(created.status(), "create");
   city.ledger = std::move(created).value();
   FillRollCity(*city.ledger, people);
@@ -65,7 +66,8 @@ void FillRollCity(Ledger& ledger, size_t people) {
       e.approval_doc = "a";
       events.emplace_back(std::move(e));
     }
-    Check(ledger.Submit(admin, "people-" + std::to_string(start), std::move(events)).status(), "people");
+    Check(ledger.Submit(admin, "people-" + std::to_string(start), std::move(events)).status(),
+          "people");
   }
 }
 
@@ -73,7 +75,8 @@ std::vector<RollLine> RollLines(size_t count, int32_t period, size_t first) {
   std::vector<RollLine> lines;
   lines.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(first + i), "dibao", period, kMonthlyFen});
+    lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(first + i), "dibao", period,
+                     kMonthlyFen});
   }
   return lines;
 }

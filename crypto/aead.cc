@@ -32,7 +32,8 @@ Result<Bytes> AeadSeal(const AeadKey& key, ByteView plaintext, ByteView ad) {
   if (RAND_bytes(box.data(), kAeadNonceBytes) != 1) return Internal("no randomness for a nonce");
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), box.data()) != 1 ||
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), box.data()) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), box.data() + kAeadNonceBytes, &len, plaintext.data(),
                         static_cast<int>(plaintext.size())) != 1 ||
@@ -51,9 +52,11 @@ Result<Bytes> AeadOpen(const AeadKey& key, ByteView box, ByteView ad) {
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   Bytes tag(box.end() - kAeadTagBytes, box.end());
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), box.data()) != 1 ||
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), box.data()) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, ad.data(), static_cast<int>(ad.size())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), plain.data(), &len, box.data() + kAeadNonceBytes, static_cast<int>(text_len)) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), plain.data(), &len, box.data() + kAeadNonceBytes,
+                        static_cast<int>(text_len)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kAeadTagBytes, tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &len) != 1) {
     return Corruption("sealed box does not open (wrong key, or altered)");
@@ -68,7 +71,8 @@ Hash HmacSha256(ByteView key, ByteView message) {
     static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     MacCtx c(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
     char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
     if (!c || EVP_MAC_CTX_set_params(c.get(), params) != 1) std::abort();
     return c;
   }();

@@ -12,7 +12,8 @@ Status CheckpointError(std::string why) {
 }  // namespace
 
 std::string FormatCheckpoint(const Checkpoint& cp) {
-  std::string out = cp.origin + "\n" + std::to_string(cp.size) + "\n" + Base64Encode(cp.root) + "\n";
+  std::string out =
+      cp.origin + "\n" + std::to_string(cp.size) + "\n" + Base64Encode(cp.root) + "\n";
   for (const std::string& ext : cp.extensions) out += ext + "\n";
   return out;
 }
@@ -44,7 +45,8 @@ Result<Checkpoint> ParseCheckpoint(std::string_view body) {
   if (!hash.ok()) return CheckpointError("root " + hash.status().message());
   cp.root = *hash;
   for (size_t i = 3; i < lines.size(); ++i) {
-    if (lines[i].empty()) return CheckpointError("extension line " + std::to_string(i - 2) + " is empty");
+    if (lines[i].empty())
+      return CheckpointError("extension line " + std::to_string(i - 2) + " is empty");
     cp.extensions.emplace_back(lines[i]);
   }
   return cp;

@@ -62,7 +62,8 @@ Ed25519Signature Ed25519PrivateKey::Sign(ByteView message) const {
   Ed25519Signature sig;
   size_t len = sig.size();
   // A failure here means a broken OpenSSL or memory exhaustion: nothing sensible to return.
-  if (!pkey_ || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) != 1 ||
+  if (!pkey_ || !ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
       len != sig.size()) {
     std::abort();
@@ -72,7 +73,8 @@ Ed25519Signature Ed25519PrivateKey::Sign(ByteView message) const {
 
 Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes) {
   if (bytes.size() != kEd25519PublicKeyBytes) {
-    return InvalidArgument("an Ed25519 public key is 32 bytes, got " + std::to_string(bytes.size()));
+    return InvalidArgument("an Ed25519 public key is 32 bytes, got " +
+                           std::to_string(bytes.size()));
   }
   Ed25519PublicKey key;
   std::memcpy(key.data(), bytes.data(), bytes.size());
@@ -83,8 +85,8 @@ Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteV
   if (signature.size() != kEd25519SignatureBytes) {
     return Corruption("an Ed25519 signature is 64 bytes, got " + std::to_string(signature.size()));
   }
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
-                                           public_key.size()));
+  PkeyPtr pkey(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
   if (!pkey) return Corruption("not a valid Ed25519 public key");
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {

@@ -19,7 +19,8 @@ int HexValue(char c) {
 constexpr std::array<int8_t, 256> MakeBase64Table() {
   std::array<int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
   return table;
 }
 constexpr std::array<int8_t, 256> kBase64Table = MakeBase64Table();
@@ -92,7 +93,9 @@ Result<Bytes> Base64Decode(std::string_view text) {
         continue;
       }
       int8_t d = kBase64Table[static_cast<uint8_t>(text[i + j])];
-      if (d < 0) return InvalidArgument("base64 text has an invalid character at offset " + std::to_string(i + j));
+      if (d < 0)
+        return InvalidArgument("base64 text has an invalid character at offset " +
+                               std::to_string(i + j));
       v = v << 6 | static_cast<uint32_t>(d);
     }
     out.push_back(static_cast<uint8_t>(v >> 16));

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/endian/conversion.hpp>
-
 #include <cstdint>
 #include <span>
 #include <string>
@@ -37,9 +36,13 @@ Result<Bytes> Base64Decode(std::string_view text);
 // Big-endian fixed-width integers, the byte order of every RocksDB key we write, so that
 // byte order and numeric order agree. Inline: keys, cursors and digests call them per row.
 // Boost.Endian: one unaligned load or store and a byte swap.
-inline void PutBigEndian64(uint64_t value, uint8_t* out) { boost::endian::store_big_u64(out, value); }
+inline void PutBigEndian64(uint64_t value, uint8_t* out) {
+  boost::endian::store_big_u64(out, value);
+}
 inline uint64_t GetBigEndian64(const uint8_t* in) { return boost::endian::load_big_u64(in); }
-inline void PutBigEndian32(uint32_t value, uint8_t* out) { boost::endian::store_big_u32(out, value); }
+inline void PutBigEndian32(uint32_t value, uint8_t* out) {
+  boost::endian::store_big_u32(out, value);
+}
 inline uint32_t GetBigEndian32(const uint8_t* in) { return boost::endian::load_big_u32(in); }
 
 }  // namespace fundledger

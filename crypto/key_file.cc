@@ -1,13 +1,12 @@
 #include "crypto/key_file.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <openssl/crypto.h>
 
 namespace fundledger {
 namespace {

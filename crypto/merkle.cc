@@ -75,9 +75,7 @@ Status ConsistencySubproof(const NodeReader& reader, uint64_t m, uint64_t begin,
   return Status::Ok();
 }
 
-Status ProofFails(std::string why) {
-  return Status(StatusCode::kCorruption, std::move(why));
-}
+Status ProofFails(std::string why) { return Status(StatusCode::kCorruption, std::move(why)); }
 
 }  // namespace
 
@@ -117,7 +115,9 @@ Hash MerkleFrontier::Root() const {
   return FoldInto(nodes_.size() - 1, nodes_.back());
 }
 
-Hash MerkleFrontier::RootWith(const Hash& right_root) const { return FoldInto(nodes_.size(), right_root); }
+Hash MerkleFrontier::RootWith(const Hash& right_root) const {
+  return FoldInto(nodes_.size(), right_root);
+}
 
 Hash MerkleFrontier::FoldInto(size_t count, Hash hash) const {
   for (size_t i = count; i-- > 0;) hash = HashChildren(nodes_[i], hash);
@@ -260,7 +260,8 @@ void MemoryTree::Append(const Hash& leaf_hash) {
 
 Result<Hash> MemoryTree::ReadNode(uint8_t level, uint64_t index) const {
   if (level >= levels_.size() || index >= levels_[level].size()) {
-    return NotFound("no node at level " + std::to_string(level) + " index " + std::to_string(index));
+    return NotFound("no node at level " + std::to_string(level) + " index " +
+                    std::to_string(index));
   }
   return levels_[level][index];
 }

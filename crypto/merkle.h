@@ -93,7 +93,8 @@ class MerkleFrontier {
   void AppendTree(const MerkleFrontier& right, Emit&& emit) {
     size_t next = 0;
     for (int level = 63; level >= 0; --level) {
-      if ((right.size_ >> level) & 1) AppendSubtree(static_cast<uint8_t>(level), right.nodes_[next++], emit);
+      if ((right.size_ >> level) & 1)
+        AppendSubtree(static_cast<uint8_t>(level), right.nodes_[next++], emit);
     }
   }
   // The root of the tree of this one's leaves followed by leaves whose own root (the right

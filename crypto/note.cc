@@ -77,7 +77,8 @@ Result<KeyParts> SplitKey(std::string_view text) {
   if (second == std::string_view::npos) return InvalidArgument("key has no key id field");
   KeyParts parts;
   parts.name = text.substr(0, first);
-  if (!IsValidKeyName(parts.name)) return InvalidArgument("key name is empty or has a space or '+'");
+  if (!IsValidKeyName(parts.name))
+    return InvalidArgument("key name is empty or has a space or '+'");
   FL_ASSIGN_OR_RETURN(parts.key_id, ParseKeyIdHex(text.substr(first + 1, second - first - 1)));
   FL_ASSIGN_OR_RETURN(parts.key, Base64Decode(text.substr(second + 1)));
   if (parts.key.empty()) return InvalidArgument("key has no algorithm byte");
@@ -99,7 +100,8 @@ bool IsValidKeyName(std::string_view name) {
 
 uint32_t NoteKeyId(std::string_view name, uint8_t algorithm, const Ed25519PublicKey& public_key) {
   Sha256 h;
-  Hash d = h.Update(AsBytes(name)).Update(uint8_t{'\n'}).Update(algorithm).Update(public_key).Finish();
+  Hash d =
+      h.Update(AsBytes(name)).Update(uint8_t{'\n'}).Update(algorithm).Update(public_key).Finish();
   return GetBigEndian32(d.data());
 }
 
@@ -111,7 +113,8 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view vkey) {
   v.key_id = parts->key_id;
   v.algorithm = parts->key[0];
   if (v.algorithm != kNoteAlgEd25519 && v.algorithm != kNoteAlgCosignatureV1) {
-    return InvalidArgument("invalid verifier key: unknown algorithm " + std::to_string(v.algorithm));
+    return InvalidArgument("invalid verifier key: unknown algorithm " +
+                           std::to_string(v.algorithm));
   }
   Result<Ed25519PublicKey> pub = Ed25519PublicKeyFromBytes(ByteView(parts->key).subspan(1));
   if (!pub.ok()) return InvalidArgument("invalid verifier key: " + pub.status().message());
@@ -147,7 +150,8 @@ Result<NoteSigner> ParseSignerKey(std::string_view skey) {
 std::string FormatSignerKey(const NoteSigner& s) {
   Bytes key{kNoteAlgEd25519};
   key.insert(key.end(), s.key.seed().begin(), s.key.seed().end());
-  return std::string(kPrivateKeyPrefix) + s.name + "+" + KeyIdHex(s.key_id) + "+" + Base64Encode(key);
+  return std::string(kPrivateKeyPrefix) + s.name + "+" + KeyIdHex(s.key_id) + "+" +
+         Base64Encode(key);
 }
 
 Result<NoteSigner> MakeNoteSigner(std::string_view name, const Ed25519PrivateKey& key) {
@@ -183,12 +187,14 @@ Result<Note> ParseNote(std::string_view message) {
   note.text = std::string(message.substr(0, split + 1));
   if (!IsValidNoteText(note.text)) return NoteError("text is not UTF-8 without control characters");
   std::string_view sigs = message.substr(split + 2);
-  if (sigs.empty() || sigs.back() != '\n') return NoteError("signature block must end in a newline");
+  if (sigs.empty() || sigs.back() != '\n')
+    return NoteError("signature block must end in a newline");
   while (!sigs.empty()) {
     size_t eol = sigs.find('\n');
     std::string_view line = sigs.substr(0, eol);
     sigs.remove_prefix(eol + 1);
-    if (!line.starts_with(kSignaturePrefix)) return NoteError("signature line does not start with '— '");
+    if (!line.starts_with(kSignaturePrefix))
+      return NoteError("signature line does not start with '— '");
     line.remove_prefix(kSignaturePrefix.size());
     size_t space = line.find(' ');
     if (space == std::string_view::npos) return NoteError("signature line has no signature");

@@ -96,7 +96,9 @@ struct Status::Rep {
 };
 
 inline Status::Status(StatusCode code, std::string message)
-    : rep_(code == StatusCode::kOk && message.empty() ? nullptr : new Rep{code, std::move(message), {}, 0, {}, {}}) {}
+    : rep_(code == StatusCode::kOk && message.empty()
+               ? nullptr
+               : new Rep{code, std::move(message), {}, 0, {}, {}}) {}
 inline Status::Status(const Status& other) : rep_(other.rep_ ? new Rep(*other.rep_) : nullptr) {}
 inline Status& Status::operator=(const Status& other) {
   if (this != &other) {
@@ -142,7 +144,9 @@ inline Status::Rep& Status::Mutable() {
   return *rep_;
 }
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
@@ -159,7 +163,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "a Result built from a Status must carry an error");
   }
@@ -192,10 +196,10 @@ class [[nodiscard]] Result {
 }  // namespace fundledger
 
 // Returns early from the enclosing function when `expr` (a Status) is not ok.
-#define FL_RETURN_IF_ERROR(expr)            \
-  do {                                      \
+#define FL_RETURN_IF_ERROR(expr)              \
+  do {                                        \
     ::fundledger::Status fl_status_ = (expr); \
-    if (!fl_status_.ok()) return fl_status_; \
+    if (!fl_status_.ok()) return fl_status_;  \
   } while (0)
 
 #define FL_CONCAT_INNER(a, b) a##b

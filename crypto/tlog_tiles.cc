@@ -56,13 +56,15 @@ Result<TileRef> ParseTilePath(std::string_view level, std::string_view rest) {
     ref.level = -1;
   } else {
     Result<uint64_t> l = Digits(level, 2);
-    if (!l.ok() || *l > static_cast<uint64_t>(kTileLevelMax)) return InvalidArgument("tile level must be 0..63");
+    if (!l.ok() || *l > static_cast<uint64_t>(kTileLevelMax))
+      return InvalidArgument("tile level must be 0..63");
     ref.level = static_cast<int>(*l);
   }
   size_t p = rest.find(".p/");
   if (p != std::string_view::npos) {
     Result<uint64_t> w = Digits(rest.substr(p + 3), 3);
-    if (!w.ok() || *w == 0 || *w >= kTileWidth) return InvalidArgument("partial tile width must be 1..255");
+    if (!w.ok() || *w == 0 || *w >= kTileWidth)
+      return InvalidArgument("partial tile width must be 1..255");
     ref.width = *w;
     rest = rest.substr(0, p);
   } else if (rest.find('.') != std::string_view::npos) {
@@ -74,7 +76,8 @@ Result<TileRef> ParseTilePath(std::string_view level, std::string_view rest) {
     std::string_view part = rest.substr(0, slash);
     bool last = slash == std::string_view::npos;
     if (!last) {
-      if (!part.starts_with('x')) return InvalidArgument("tile index elements other than the last start with x");
+      if (!part.starts_with('x'))
+        return InvalidArgument("tile index elements other than the last start with x");
       part.remove_prefix(1);
     }
     if (part.size() != 3) return InvalidArgument("tile index elements have three digits");
@@ -114,16 +117,21 @@ Result<std::vector<Bytes>> DecodeEntryBundle(ByteView bundle, uint64_t expected_
   std::vector<Bytes> out;
   size_t off = 0;
   while (off < bundle.size()) {
-    if (out.size() == expected_entries) return Corruption("entry bundle holds more than " + std::to_string(expected_entries) + " entries");
+    if (out.size() == expected_entries)
+      return Corruption("entry bundle holds more than " + std::to_string(expected_entries) +
+                        " entries");
     if (off + 2 > bundle.size()) return Corruption("entry bundle ends inside a length");
     size_t len = static_cast<size_t>(bundle[off]) << 8 | bundle[off + 1];
     off += 2;
-    if (off + len > bundle.size()) return Corruption("entry bundle ends inside entry " + std::to_string(out.size()));
-    out.emplace_back(bundle.begin() + static_cast<ptrdiff_t>(off), bundle.begin() + static_cast<ptrdiff_t>(off + len));
+    if (off + len > bundle.size())
+      return Corruption("entry bundle ends inside entry " + std::to_string(out.size()));
+    out.emplace_back(bundle.begin() + static_cast<ptrdiff_t>(off),
+                     bundle.begin() + static_cast<ptrdiff_t>(off + len));
     off += len;
   }
   if (out.size() != expected_entries) {
-    return Corruption("entry bundle holds " + std::to_string(out.size()) + " entries, expected " + std::to_string(expected_entries));
+    return Corruption("entry bundle holds " + std::to_string(out.size()) + " entries, expected " +
+                      std::to_string(expected_entries));
   }
   return out;
 }

@@ -23,7 +23,7 @@ inline constexpr int kTileLevelMax = 63;
 inline constexpr uint64_t kTileIndexMax = 999'999'999'999'999'999;  // six groups of three digits
 
 struct TileRef {
-  int level = 0;       // -1: an entry bundle
+  int level = 0;  // -1: an entry bundle
   uint64_t index = 0;
   uint64_t width = 0;  // 0: full
 };

@@ -2,16 +2,16 @@
 
 #include <rocksdb/write_batch.h>
 
-#include "ledger/ahead_queue.h"
-#include "ledger/binary_codec.h"
-
 #include <algorithm>
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <charconv>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <boost/container_hash/hash.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
+
+#include "ledger/ahead_queue.h"
+#include "ledger/binary_codec.h"
 
 namespace fundledger {
 namespace {
@@ -29,7 +29,8 @@ const FundState* FindFund(const DomainState& s, const std::string& id) {
   return it == s.funds.end() ? nullptr : &it->second;
 }
 
-Status OpenFund(const DomainState& s, const std::string& id, const char* field, const FundState** out) {
+Status OpenFund(const DomainState& s, const std::string& id, const char* field,
+                const FundState** out) {
   const FundState* f = FindFund(s, id);
   if (f == nullptr) return Rule("unknown_fund", "fund '" + id + "' does not exist", field);
   if (f->closed) return Rule("fund_closed", "fund '" + id + "' is closed", field);
@@ -37,8 +38,8 @@ Status OpenFund(const DomainState& s, const std::string& id, const char* field, 
   return Status::Ok();
 }
 
-Status Available(const DomainState& s, const std::string& fund, const std::string& bucket, int64_t amount,
-                 const char* field = "amount_fen") {
+Status Available(const DomainState& s, const std::string& fund, const std::string& bucket,
+                 int64_t amount, const char* field = "amount_fen") {
   const Balance& b = s.BalanceOf(FundAccount(fund, bucket));
   if (b.available_fen() < amount) {
     return Rule("insufficient_funds",
@@ -51,84 +52,109 @@ Status Available(const DomainState& s, const std::string& fund, const std::strin
 }
 
 // Money coming in must not overflow the receiving balance (or the external source's).
-Status NoOverflow(const DomainState& s, const std::string& to, const std::string& from, int64_t amount) {
+Status NoOverflow(const DomainState& s, const std::string& to, const std::string& from,
+                  int64_t amount) {
   int64_t out = 0;
   if (__builtin_add_overflow(s.BalanceOf(to).posted_fen, amount, &out) ||
       __builtin_sub_overflow(s.BalanceOf(from).posted_fen, amount, &out)) {
-    return Rule("amount_overflow", "posting " + FormatFen(amount) + " yuan to " + to + " would overflow", "amount_fen");
+    return Rule("amount_overflow",
+                "posting " + FormatFen(amount) + " yuan to " + to + " would overflow",
+                "amount_fen");
   }
   return Status::Ok();
 }
 
 // Restricted money is spent only on its purpose: a bucket other than "general" names it.
-Status PurposeAllowed(const std::string& fund, const std::string& bucket, const std::string& purpose) {
+Status PurposeAllowed(const std::string& fund, const std::string& bucket,
+                      const std::string& purpose) {
   if (bucket == kGeneralBucket || bucket == purpose) return Status::Ok();
-  return Rule("restricted_purpose", "bucket '" + bucket + "' of fund '" + fund +
-                                        "' is restricted to '" + bucket + "' and cannot pay for '" +
-                                        purpose + "'",
+  return Rule("restricted_purpose",
+              "bucket '" + bucket + "' of fund '" + fund + "' is restricted to '" + bucket +
+                  "' and cannot pay for '" + purpose + "'",
               "bucket");
 }
 
 Status LotteryCategory(const FundState& f, const std::string& fund, const std::string& category) {
   if (f.kind != fb::FundKind::lottery_welfare || f.purposes.count(category)) return Status::Ok();
-  return Rule("lottery_category", "lottery fund '" + fund + "' may only spend on its approved categories, not '" +
+  return Rule("lottery_category", "lottery fund '" + fund +
+                                      "' may only spend on its approved categories, not '" +
                                       category + "'");
 }
 
-int64_t AgeMonths(int32_t birth_month, int32_t month) { return MonthIndex(month) - MonthIndex(birth_month); }
+int64_t AgeMonths(int32_t birth_month, int32_t month) {
+  return MonthIndex(month) - MonthIndex(birth_month);
+}
 
 Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
-                 const std::string& bucket, const std::string& ben_id, const std::string& program_id,
-                 int32_t period, int64_t amount) {
+                 const std::string& bucket, const std::string& ben_id,
+                 const std::string& program_id, int32_t period, int64_t amount) {
   auto b = s.beneficiaries.find(ben_id);
   if (b == s.beneficiaries.end()) {
-    return Rule("unknown_beneficiary", "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
+    return Rule("unknown_beneficiary", "beneficiary '" + ben_id + "' is not registered",
+                "beneficiary_id");
   }
   auto p = s.programs.find(program_id);
-  if (p == s.programs.end()) return Rule("unknown_program", "program '" + program_id + "' is not defined", "program_id");
+  if (p == s.programs.end())
+    return Rule("unknown_program", "program '" + program_id + "' is not defined", "program_id");
   const BeneficiaryState& ben = b->second;
   const ProgramState& prog = p->second;
-  if (ben.erased) return Rule("beneficiary_erased", "beneficiary '" + ben_id + "' was erased", "beneficiary_id");
+  if (ben.erased)
+    return Rule("beneficiary_erased", "beneficiary '" + ben_id + "' was erased", "beneficiary_id");
   if (!fund.programs.count(program_id)) {
-    return Rule("program_not_allowed", "fund '" + fund_id + "' may not pay program '" + program_id + "'", "program_id");
+    return Rule("program_not_allowed",
+                "fund '" + fund_id + "' may not pay program '" + program_id + "'", "program_id");
   }
   FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
   int32_t first_day = FirstDayOf(period);
   int32_t death = ben.DeathDate();
   if (death != 0 && death < first_day) {
-    return Rule("deceased", "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
-                                FormatMonth(period), "beneficiary_id");
+    return Rule("deceased",
+                "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
+                    FormatMonth(period),
+                "beneficiary_id");
   }
   fb::BeneficiaryStatus status = ben.StatusOn(first_day);
   if (status != fb::BeneficiaryStatus::active) {
-    return Rule("not_active", "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
-                                  " on " + FormatDate(first_day), "beneficiary_id");
+    return Rule("not_active",
+                "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
+                    " on " + FormatDate(first_day),
+                "beneficiary_id");
   }
   auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
   bool enrolled = e != s.enrollments.end() &&
-                  std::any_of(e->second.begin(), e->second.end(), [&](const EnrollmentTerm& t) { return t.Covers(period); });
+                  std::any_of(e->second.begin(), e->second.end(),
+                              [&](const EnrollmentTerm& t) { return t.Covers(period); });
   if (!enrolled) {
-    return Rule("not_enrolled", "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
-                                    FormatMonth(period), "program_id");
+    return Rule("not_enrolled",
+                "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
+                    FormatMonth(period),
+                "program_id");
   }
   const StandardTerm* term = prog.TermAt(period);
   if (term == nullptr) {
-    return Rule("program_not_effective", "program '" + program_id + "' has no standard in force in " +
-                                             FormatMonth(period), "period");
+    return Rule("program_not_effective",
+                "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
+                "period");
   }
   if (amount > term->cap_fen) {
-    return Rule("over_cap", FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
-                                " for '" + program_id + "' in " + FormatMonth(period), "amount_fen");
+    return Rule("over_cap",
+                FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
+                    " for '" + program_id + "' in " + FormatMonth(period),
+                "amount_fen");
   }
   int64_t age = AgeMonths(ben.birth_month, period);
   if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
-    return Rule("age_limit", "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
-                                 " in " + FormatMonth(period), "beneficiary_id");
+    return Rule("age_limit",
+                "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
+                    " in " + FormatMonth(period),
+                "beneficiary_id");
   }
   // Paid through the month of the birthday; stops the month after.
   if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
-    return Rule("age_limit", "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
-                                 " before " + FormatMonth(period), "beneficiary_id");
+    return Rule("age_limit",
+                "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
+                    " before " + FormatMonth(period),
+                "beneficiary_id");
   }
   auto others = s.programs_of.find(ben_id);
   if (others != s.programs_of.end()) {
@@ -136,23 +162,28 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
       if (other == program_id) continue;
       auto oe = s.enrollments.find(EnrollmentKey(ben_id, other));
       bool active = oe != s.enrollments.end() &&
-                    std::any_of(oe->second.begin(), oe->second.end(), [&](const EnrollmentTerm& t) { return t.Covers(period); });
+                    std::any_of(oe->second.begin(), oe->second.end(),
+                                [&](const EnrollmentTerm& t) { return t.Covers(period); });
       if (!active) continue;
       auto op = s.programs.find(other);
-      bool excluded = prog.excludes.count(other) || (op != s.programs.end() && op->second.excludes.count(program_id));
+      bool excluded = prog.excludes.count(other) ||
+                      (op != s.programs.end() && op->second.excludes.count(program_id));
       if (excluded) {
-        return Rule("excluded_combination", "'" + program_id + "' may not be combined with '" + other +
-                                                "', which beneficiary '" + ben_id + "' receives in " +
-                                                FormatMonth(period), "program_id");
+        return Rule("excluded_combination",
+                    "'" + program_id + "' may not be combined with '" + other +
+                        "', which beneficiary '" + ben_id + "' receives in " + FormatMonth(period),
+                    "program_id");
       }
     }
   }
   std::optional<SlotKey> key = s.FindSlot(ben_id, program_id, period);
   auto slot = key ? s.paid.find(*key) : s.paid.end();
   if (slot != s.paid.end()) {
-    return Rule("duplicate_payment", "beneficiary '" + ben_id + "' is already paid '" + program_id + "' for " +
-                                         FormatMonth(period) + " (batch '" + s.names[slot->second.batch] + "' line " +
-                                         std::to_string(slot->second.line_no) + ")", "beneficiary_id");
+    return Rule("duplicate_payment",
+                "beneficiary '" + ben_id + "' is already paid '" + program_id + "' for " +
+                    FormatMonth(period) + " (batch '" + s.names[slot->second.batch] + "' line " +
+                    std::to_string(slot->second.line_no) + ")",
+                "beneficiary_id");
   }
   return Status::Ok();
 }
@@ -165,14 +196,18 @@ const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
 Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint32_t line_no,
                         const BatchState** batch, const BatchLine** line) {
   auto it = s.batches.find(batch_id);
-  if (it == s.batches.end()) return Rule("unknown_batch", "batch '" + batch_id + "' does not exist", "batch_id");
+  if (it == s.batches.end())
+    return Rule("unknown_batch", "batch '" + batch_id + "' does not exist", "batch_id");
   if (it->second.status != BatchStatus::kApproved) {
-    return Rule("batch_not_approved", "batch '" + batch_id + "' is " +
-                                          std::string(BatchStatusName(it->second.status)) + ", not approved", "batch_id");
+    return Rule("batch_not_approved",
+                "batch '" + batch_id + "' is " + std::string(BatchStatusName(it->second.status)) +
+                    ", not approved",
+                "batch_id");
   }
   const BatchLine* l = FindLine(it->second, line_no);
   if (l == nullptr) {
-    return Rule("unknown_line", "batch '" + batch_id + "' has no line " + std::to_string(line_no), "line_no");
+    return Rule("unknown_line", "batch '" + batch_id + "' has no line " + std::to_string(line_no),
+                "line_no");
   }
   *batch = &it->second;
   *line = l;
@@ -184,7 +219,8 @@ struct RuleChecker {
   const EntryMeta& m;
 
   Status operator()(const fb::FundOpenedT& e) const {
-    if (s.funds.count(e.fund_id)) return Rule("duplicate_id", "fund '" + e.fund_id + "' already exists", "fund_id");
+    if (s.funds.count(e.fund_id))
+      return Rule("duplicate_id", "fund '" + e.fund_id + "' already exists", "fund_id");
     return Status::Ok();
   }
   Status operator()(const fb::FundClosedT& e) const {
@@ -193,64 +229,90 @@ struct RuleChecker {
     for (const std::string& bucket : f->buckets) {
       const Balance& b = s.BalanceOf(FundAccount(e.fund_id, bucket));
       if (b.posted_fen != 0 || b.pending_fen != 0) {
-        return Rule("fund_not_empty", "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
-                                          " yuan in bucket '" + bucket + "'", "fund_id");
+        return Rule("fund_not_empty",
+                    "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
+                        " yuan in bucket '" + bucket + "'",
+                    "fund_id");
       }
     }
     return Status::Ok();
   }
   Status operator()(const fb::ProgramDefinedT& e) const {
-    if (s.programs.count(e.program_id)) return Rule("duplicate_id", "program '" + e.program_id + "' already exists", "program_id");
+    if (s.programs.count(e.program_id))
+      return Rule("duplicate_id", "program '" + e.program_id + "' already exists", "program_id");
     return Status::Ok();
   }
   Status operator()(const fb::ProgramStandardChangedT& e) const {
-    if (!s.programs.count(e.program_id)) return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+    if (!s.programs.count(e.program_id))
+      return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
     return Status::Ok();
   }
   Status operator()(const fb::BeneficiaryRegisteredT& e) const {
     if (s.beneficiaries.count(e.beneficiary_id)) {
-      return Rule("duplicate_id", "beneficiary '" + e.beneficiary_id + "' already exists", "beneficiary_id");
+      return Rule("duplicate_id", "beneficiary '" + e.beneficiary_id + "' already exists",
+                  "beneficiary_id");
     }
     auto c = s.commitments.find(HexEncode(e.id_commitment));
     if (c != s.commitments.end()) {
-      return Rule("duplicate_person", "this ID number is already registered as beneficiary '" + c->second + "'",
+      return Rule("duplicate_person",
+                  "this ID number is already registered as beneficiary '" + c->second + "'",
                   "id_number");
     }
     return Status::Ok();
   }
   Status operator()(const fb::BeneficiaryChangedT& e) const {
     auto b = s.beneficiaries.find(e.beneficiary_id);
-    if (b == s.beneficiaries.end()) return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered", "beneficiary_id");
-    if (b->second.erased) return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
+    if (b == s.beneficiaries.end())
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
+                  "beneficiary_id");
+    if (b->second.erased)
+      return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased",
+                  "beneficiary_id");
     int32_t death = b->second.DeathDate();
     if (death != 0 && e.status != fb::BeneficiaryStatus::deceased) {
-      return Rule("deceased", "beneficiary '" + e.beneficiary_id + "' is recorded as deceased on " + FormatDate(death), "status");
+      return Rule(
+          "deceased",
+          "beneficiary '" + e.beneficiary_id + "' is recorded as deceased on " + FormatDate(death),
+          "status");
     }
     return Status::Ok();
   }
   template <typename T>
   Status Enrollment(const T& e, bool change) const {
     auto b = s.beneficiaries.find(e.beneficiary_id);
-    if (b == s.beneficiaries.end()) return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered", "beneficiary_id");
-    if (b->second.erased) return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
+    if (b == s.beneficiaries.end())
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
+                  "beneficiary_id");
+    if (b->second.erased)
+      return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased",
+                  "beneficiary_id");
     auto p = s.programs.find(e.program_id);
-    if (p == s.programs.end()) return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+    if (p == s.programs.end())
+      return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
     const StandardTerm* term = p->second.TermAt(e.from_month);
     if (term != nullptr && e.monthly_amount_fen > term->cap_fen) {
-      return Rule("over_cap", FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
-                                  FormatFen(term->cap_fen) + " for '" + e.program_id + "'", "monthly_amount_fen");
+      return Rule("over_cap",
+                  FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
+                      FormatFen(term->cap_fen) + " for '" + e.program_id + "'",
+                  "monthly_amount_fen");
     }
     auto en = s.enrollments.find(EnrollmentKey(e.beneficiary_id, e.program_id));
     if (change) {
       if (en == s.enrollments.end()) {
-        return Rule("not_enrolled", "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" + e.program_id + "' to change", "program_id");
+        return Rule("not_enrolled",
+                    "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" + e.program_id +
+                        "' to change",
+                    "program_id");
       }
     } else if (en != s.enrollments.end()) {
       for (const EnrollmentTerm& t : en->second) {
-        bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) && (t.to_month == 0 || e.from_month <= t.to_month);
+        bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
+                       (t.to_month == 0 || e.from_month <= t.to_month);
         if (overlap) {
-          return Rule("already_enrolled", "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
-                                              e.program_id + "' from " + FormatMonth(t.from_month) + "; use EnrollmentChanged",
+          return Rule("already_enrolled",
+                      "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
+                          e.program_id + "' from " + FormatMonth(t.from_month) +
+                          "; use EnrollmentChanged",
                       "from_month");
         }
       }
@@ -278,32 +340,43 @@ struct RuleChecker {
     FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
     FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
     if (from->kind != fb::FundKind::lottery_welfare) {
-      return Rule("not_lottery_fund", "fund '" + e.from_fund_id + "' is not a lottery_welfare fund", "from_fund_id");
+      return Rule("not_lottery_fund", "fund '" + e.from_fund_id + "' is not a lottery_welfare fund",
+                  "from_fund_id");
     }
     FL_RETURN_IF_ERROR(LotteryCategory(*from, e.from_fund_id, e.category).WithField("category"));
     FL_RETURN_IF_ERROR(PurposeAllowed(e.from_fund_id, e.from_bucket, e.category));
     return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
   }
-  Status operator()(const fb::DisbursementBatchPreparedT& e) const { return CheckBatchRules(s, {&e}); }
+  Status operator()(const fb::DisbursementBatchPreparedT& e) const {
+    return CheckBatchRules(s, {&e});
+  }
   Status operator()(const fb::DisbursementBatchApprovedT& e) const {
     auto b = s.batches.find(e.batch_id);
-    if (b == s.batches.end()) return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+    if (b == s.batches.end())
+      return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
     if (b->second.status != BatchStatus::kPrepared) {
-      return Rule("batch_not_prepared", "batch '" + e.batch_id + "' is already " +
-                                            std::string(BatchStatusName(b->second.status)), "batch_id");
+      return Rule(
+          "batch_not_prepared",
+          "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
+          "batch_id");
     }
     if (b->second.maker == m.actor) {
-      return Rule("same_maker_checker", "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
-                                            "; a different person must approve it", "actor");
+      return Rule("same_maker_checker",
+                  "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
+                      "; a different person must approve it",
+                  "actor");
     }
     return Status::Ok();
   }
   Status operator()(const fb::DisbursementBatchRejectedT& e) const {
     auto b = s.batches.find(e.batch_id);
-    if (b == s.batches.end()) return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+    if (b == s.batches.end())
+      return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
     if (b->second.status != BatchStatus::kPrepared) {
-      return Rule("batch_not_prepared", "batch '" + e.batch_id + "' is already " +
-                                            std::string(BatchStatusName(b->second.status)), "batch_id");
+      return Rule(
+          "batch_not_prepared",
+          "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
+          "batch_id");
     }
     return Status::Ok();
   }
@@ -312,8 +385,10 @@ struct RuleChecker {
     const BatchLine* l = nullptr;
     FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
     if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
-      return Rule("line_not_paid", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                                       std::string(LineStateName(l->state)), "line_no");
+      return Rule("line_not_paid",
+                  "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                      std::string(LineStateName(l->state)),
+                  "line_no");
     }
     return Status::Ok();
   }
@@ -322,15 +397,17 @@ struct RuleChecker {
     const BatchLine* l = nullptr;
     FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
     if (l->state != LineState::kReturned) {
-      return Rule("line_not_returned", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                                           std::string(LineStateName(l->state)) + "; only a returned line is reissued",
+      return Rule("line_not_returned",
+                  "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                      std::string(LineStateName(l->state)) + "; only a returned line is reissued",
                   "line_no");
     }
     auto slot = s.paid.find(SlotKey{l->beneficiary, l->program, l->period});
     if (slot != s.paid.end()) {
-      return Rule("duplicate_payment", "beneficiary '" + s.names[l->beneficiary] + "' was paid '" + s.names[l->program] +
-                                           "' for " + FormatMonth(l->period) + " again in batch '" +
-                                           s.names[slot->second.batch] + "'",
+      return Rule("duplicate_payment",
+                  "beneficiary '" + s.names[l->beneficiary] + "' was paid '" + s.names[l->program] +
+                      "' for " + FormatMonth(l->period) + " again in batch '" +
+                      s.names[slot->second.batch] + "'",
                   "line_no");
     }
     return Available(s, b->fund, b->bucket, l->amount_fen);
@@ -339,36 +416,48 @@ struct RuleChecker {
     const FundState* f = nullptr;
     FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
     if (!s.beneficiaries.count(e.beneficiary_id)) {
-      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered", "beneficiary_id");
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
+                  "beneficiary_id");
     }
     if (!e.batch_id.empty()) {
       const BatchState* b = nullptr;
       const BatchLine* l = nullptr;
       FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
       if (s.names[l->beneficiary] != e.beneficiary_id) {
-        return Rule("wrong_beneficiary", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
-                                             "' paid another beneficiary", "beneficiary_id");
+        return Rule("wrong_beneficiary",
+                    "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                        "' paid another beneficiary",
+                    "beneficiary_id");
       }
       if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
-        return Rule("line_not_paid", "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                                         std::string(LineStateName(l->state)), "line_no");
+        return Rule("line_not_paid",
+                    "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                        std::string(LineStateName(l->state)),
+                    "line_no");
       }
       if (e.amount_fen > l->amount_fen) {
-        return Rule("over_recovery", "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
-                                         FormatFen(l->amount_fen), "amount_fen");
+        return Rule("over_recovery",
+                    "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
+                        FormatFen(l->amount_fen),
+                    "amount_fen");
       }
     }
     return Status::Ok();
   }
   Status operator()(const fb::ReversalT& e) const {
     if (e.entry_index >= m.index) {
-      return Rule("unknown_entry", "entry " + std::to_string(e.entry_index) + " does not precede this one", "entry_index");
+      return Rule("unknown_entry",
+                  "entry " + std::to_string(e.entry_index) + " does not precede this one",
+                  "entry_index");
     }
     if (s.reversed.count(e.entry_index)) {
-      return Rule("already_reversed", "entry " + std::to_string(e.entry_index) + " was already reversed", "entry_index");
+      return Rule("already_reversed",
+                  "entry " + std::to_string(e.entry_index) + " was already reversed",
+                  "entry_index");
     }
     if (!s.reversible.Contains(e.entry_index)) {
-      return Rule("not_reversible", "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
+      return Rule("not_reversible",
+                  "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
                   "entry_index");
     }
     // Reversing must not take any fund below zero.
@@ -376,8 +465,9 @@ struct RuleChecker {
       if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
       const Balance& b = s.BalanceOf(p.account);
       if (b.available_fen() < p.posted_delta_fen) {
-        return Rule("insufficient_funds", p.account + " has " + FormatFen(b.available_fen()) +
-                                              " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
+        return Rule("insufficient_funds",
+                    p.account + " has " + FormatFen(b.available_fen()) +
+                        " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
                     "entry_index");
       }
     }
@@ -396,13 +486,17 @@ struct RuleChecker {
     FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
     FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
     if (from->kind == fb::FundKind::lottery_welfare) {
-      return Rule("lottery_ring_fenced", "lottery money leaves fund '" + e.from_fund_id +
-                                             "' only as a grant to an approved category", "from_fund_id");
+      return Rule("lottery_ring_fenced",
+                  "lottery money leaves fund '" + e.from_fund_id +
+                      "' only as a grant to an approved category",
+                  "from_fund_id");
     }
     if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
-      return Rule("restricted_purpose", "restricted bucket '" + e.from_bucket +
-                                            "' can only move to a bucket with the same purpose; release the restriction first",
-                  "to_bucket");
+      return Rule(
+          "restricted_purpose",
+          "restricted bucket '" + e.from_bucket +
+              "' can only move to a bucket with the same purpose; release the restriction first",
+          "to_bucket");
     }
     return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
   }
@@ -423,19 +517,27 @@ struct RuleChecker {
   Status operator()(const fb::DisclosurePublishedT& e) const {
     if (!e.fund_id.empty()) {
       const FundState* f = FindFund(s, e.fund_id);
-      if (f == nullptr) return Rule("unknown_fund", "fund '" + e.fund_id + "' does not exist", "fund_id");
+      if (f == nullptr)
+        return Rule("unknown_fund", "fund '" + e.fund_id + "' does not exist", "fund_id");
       if (f->organisation != e.organisation) {
-        return Rule("wrong_organisation", "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'", "organisation");
+        return Rule("wrong_organisation",
+                    "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'",
+                    "organisation");
       }
     }
     if (e.checkpoint_size > m.index) {
-      return Rule("unknown_checkpoint", "no checkpoint of size " + std::to_string(e.checkpoint_size) + " precedes this entry",
-                  "checkpoint_size");
+      return Rule(
+          "unknown_checkpoint",
+          "no checkpoint of size " + std::to_string(e.checkpoint_size) + " precedes this entry",
+          "checkpoint_size");
     }
     if (e.corrects_index != 0) {
       bool found = std::any_of(s.disclosures.begin(), s.disclosures.end(),
                                [&](const Disclosure& d) { return d.index == e.corrects_index; });
-      if (!found) return Rule("unknown_entry", "entry " + std::to_string(e.corrects_index) + " is not a disclosure", "corrects_index");
+      if (!found)
+        return Rule("unknown_entry",
+                    "entry " + std::to_string(e.corrects_index) + " is not a disclosure",
+                    "corrects_index");
     }
     return Status::Ok();
   }
@@ -526,7 +628,8 @@ class Applier {
   void Reversible() {
     assert(!s_.reversible.Contains(m_.index));  // each entry is applied once
     s_.reversible.Add(m_.index, applied_.postings);
-    if (undo_ != nullptr) undo_->Push([&reversible = s_.reversible, index = m_.index] { reversible.Remove(index); });
+    if (undo_ != nullptr)
+      undo_->Push([&reversible = s_.reversible, index = m_.index] { reversible.Remove(index); });
   }
   std::string RegionOf(const std::string& ben) const {
     auto b = s_.beneficiaries.find(ben);
@@ -534,7 +637,8 @@ class Applier {
   }
   void Payment(const std::string& fund, const BatchLine& l, int64_t amount, int32_t lines) {
     const std::string& ben = s_.names[l.beneficiary];
-    applied_.payments.push_back(PaymentEffect{ben, s_.names[l.program], RegionOf(ben), fund, l.period, amount, lines});
+    applied_.payments.push_back(
+        PaymentEffect{ben, s_.names[l.program], RegionOf(ben), fund, l.period, amount, lines});
   }
   void SetLineState(const std::string& batch_id, uint32_t line_no, LineState state) {
     BatchState& b = s_.batches[batch_id];
@@ -582,17 +686,20 @@ class Applier {
   void operator()(const fb::ProgramStandardChangedT& e) {
     Save(s_.programs, e.program_id);
     std::vector<StandardTerm>& terms = s_.programs[e.program_id].terms;
-    std::erase_if(terms, [&](const StandardTerm& t) { return t.effective_month == e.effective_month; });
+    std::erase_if(terms,
+                  [&](const StandardTerm& t) { return t.effective_month == e.effective_month; });
     terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
-    std::sort(terms.begin(), terms.end(),
-              [](const StandardTerm& a, const StandardTerm& b) { return a.effective_month < b.effective_month; });
+    std::sort(terms.begin(), terms.end(), [](const StandardTerm& a, const StandardTerm& b) {
+      return a.effective_month < b.effective_month;
+    });
   }
   void operator()(const fb::BeneficiaryRegisteredT& e) {
     Save(s_.beneficiaries, e.beneficiary_id);
     BeneficiaryState b;
     b.household = e.household_id;
     b.region = e.region_code;
-    if (e.id_commitment.size() == kHashBytes) std::copy(e.id_commitment.begin(), e.id_commitment.end(), b.id_commitment.begin());
+    if (e.id_commitment.size() == kHashBytes)
+      std::copy(e.id_commitment.begin(), e.id_commitment.end(), b.id_commitment.begin());
     b.birth_month = e.birth_month;
     b.payee_role = e.payee_role;
     b.bank_account_token = e.bank_account_token;
@@ -600,7 +707,8 @@ class Applier {
     b.registered_index = m_.index;
     s_.beneficiaries[e.beneficiary_id] = std::move(b);
     std::string c = HexEncode(e.id_commitment);
-    if (!s_.commitments.count(c)) {  // replay of an imported log may hold duplicates: keep the first
+    if (!s_.commitments.count(
+            c)) {  // replay of an imported log may hold duplicates: keep the first
       Save(s_.commitments, c);
       s_.commitments[c] = e.beneficiary_id;
     }
@@ -610,7 +718,9 @@ class Applier {
     BeneficiaryState& b = s_.beneficiaries[e.beneficiary_id];
     b.statuses.push_back(StatusChange{e.effective_date, e.status, m_.index});
     std::stable_sort(b.statuses.begin(), b.statuses.end(),
-                     [](const StatusChange& x, const StatusChange& y) { return x.effective_date < y.effective_date; });
+                     [](const StatusChange& x, const StatusChange& y) {
+                       return x.effective_date < y.effective_date;
+                     });
     if (!e.region_code.empty()) b.region = e.region_code;
     if (!e.household_id.empty()) b.household = e.household_id;
     if (!e.bank_account_token.empty()) b.bank_account_token = e.bank_account_token;
@@ -623,12 +733,14 @@ class Applier {
     // New terms replace whatever was in force from from_month on.
     std::erase_if(terms, [&](const EnrollmentTerm& t) { return t.from_month >= e.from_month; });
     for (EnrollmentTerm& t : terms) {
-      if (t.to_month == 0 || t.to_month >= e.from_month) t.to_month = MonthFromIndex(MonthIndex(e.from_month) - 1);
+      if (t.to_month == 0 || t.to_month >= e.from_month)
+        t.to_month = MonthFromIndex(MonthIndex(e.from_month) - 1);
     }
     terms.push_back(EnrollmentTerm{e.from_month, e.to_month, e.monthly_amount_fen});
     Save(s_.programs_of, e.beneficiary_id);
     std::vector<std::string>& progs = s_.programs_of[e.beneficiary_id];
-    if (std::find(progs.begin(), progs.end(), e.program_id) == progs.end()) progs.push_back(e.program_id);
+    if (std::find(progs.begin(), progs.end(), e.program_id) == progs.end())
+      progs.push_back(e.program_id);
   }
   void operator()(const fb::EnrolledT& e) { Enrollment(e); }
   void operator()(const fb::EnrollmentChangedT& e) { Enrollment(e); }
@@ -644,7 +756,8 @@ class Applier {
   }
   void operator()(const fb::LotteryGrantAwardedT& e) {
     TouchBucket(e.to_fund_id, e.project_id);
-    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.project_id), e.amount_fen);
+    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.project_id),
+         e.amount_fen);
     Reversible();
   }
   void operator()(const fb::DisbursementBatchPreparedT& e) {
@@ -673,10 +786,13 @@ class Applier {
     for (size_t i = 0; i < programs.size(); ++i) programs[i] = s_.names.Intern(e.program_ids[i]);
     const NameId batch = s_.names.Intern(e.batch_id);
     for (const fb::DisbursementLine& l : e.lines) {
-      assert(l.beneficiary() < people.size() && l.program() < programs.size());  // checked with the event's fields
-      BatchLine line{l.line_no(), people[l.beneficiary()], programs[l.program()], l.period(), l.amount_fen(), LineState::kPending};
+      assert(l.beneficiary() < people.size() &&
+             l.program() < programs.size());  // checked with the event's fields
+      BatchLine line{l.line_no(), people[l.beneficiary()], programs[l.program()],
+                     l.period(),  l.amount_fen(),          LineState::kPending};
       SlotKey slot{line.beneficiary, line.program, line.period};
-      if (!s_.paid.contains(slot)) {  // an imported log may hold a duplicate: the first keeps the slot
+      if (!s_.paid.contains(
+              slot)) {  // an imported log may hold a duplicate: the first keeps the slot
         Save(s_.paid, slot);
         s_.paid[slot] = PaymentSlot{batch, line.line_no};
       }
@@ -701,7 +817,8 @@ class Applier {
     applied_.payments.reserve(b.lines.size());
     applied_.postings.push_back(Posting{FundAccount(b.fund, b.bucket), -b.total_fen, -b.total_fen});
     for (const BatchLine& l : b.lines) {
-      applied_.postings.push_back(Posting{BeneficiaryAccount(s_.names[l.beneficiary]), l.amount_fen, 0});
+      applied_.postings.push_back(
+          Posting{BeneficiaryAccount(s_.names[l.beneficiary]), l.amount_fen, 0});
       Payment(b.fund, l, l.amount_fen, 1);
     }
     approving_ = &e.batch_id;
@@ -713,7 +830,8 @@ class Applier {
     SaveLineStates(b);
     b.status = BatchStatus::kApproved;
     b.decided_index = m_.index;
-    for (const Posting& p : applied_.postings) ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen);
+    for (const Posting& p : applied_.postings)
+      ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen);
     for (BatchLine& l : b.lines) l.state = LineState::kPaid;
     approving_ = nullptr;
   }
@@ -726,7 +844,8 @@ class Applier {
     Post(FundAccount(b.fund, b.bucket), 0, -b.total_fen);
     for (BatchLine& l : b.lines) {
       auto slot = s_.paid.find(SlotKey{l.beneficiary, l.program, l.period});
-      if (slot != s_.paid.end() && s_.names[slot->second.batch] == e.batch_id && slot->second.line_no == l.line_no) {
+      if (slot != s_.paid.end() && s_.names[slot->second.batch] == e.batch_id &&
+          slot->second.line_no == l.line_no) {
         Save(s_.paid, slot->first);
         s_.paid.erase(slot);
       }
@@ -769,16 +888,19 @@ class Applier {
   void operator()(const fb::ReversalT& e) {
     Insert(s_.reversed, e.entry_index);
     // An imported log may reverse anything; an entry that moved nothing has nothing to undo.
-    for (const Posting& p : s_.reversible.Find(e.entry_index)) Post(p.account, -p.posted_delta_fen, -p.pending_delta_fen);
+    for (const Posting& p : s_.reversible.Find(e.entry_index))
+      Post(p.account, -p.posted_delta_fen, -p.pending_delta_fen);
   }
   void operator()(const fb::ExpensedT& e) {
     Move(FundAccount(e.fund_id, e.bucket),
-         ExternalAccount(std::string("payees/") + fb::EnumNameExpenseClass(e.class_)), e.amount_fen);
+         ExternalAccount(std::string("payees/") + fb::EnumNameExpenseClass(e.class_)),
+         e.amount_fen);
     Reversible();
   }
   void operator()(const fb::TransferredBetweenFundsT& e) {
     TouchBucket(e.to_fund_id, e.to_bucket);
-    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.to_bucket), e.amount_fen);
+    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.to_bucket),
+         e.amount_fen);
     Reversible();
   }
   void operator()(const fb::RestrictionReleasedT& e) {
@@ -795,8 +917,8 @@ class Applier {
     }
   }
   void operator()(const fb::DisclosurePublishedT& e) {
-    s_.disclosures.push_back(Disclosure{e.organisation, e.fund_id, e.period, e.schedule_item, m_.index, m_.timestamp_ms,
-                                        e.corrects_index});
+    s_.disclosures.push_back(Disclosure{e.organisation, e.fund_id, e.period, e.schedule_item,
+                                        m_.index, m_.timestamp_ms, e.corrects_index});
     if (undo_ != nullptr) undo_->Push([&disclosures = s_.disclosures] { disclosures.pop_back(); });
   }
   void operator()(const std::monostate&) {}
@@ -816,13 +938,15 @@ class BatchSink final : public KeyValueSink {
  public:
   BatchSink(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf) : batch_(batch), cf_(cf) {}
   void Put(std::string_view key, std::string_view value) override {
-    rows_.push_back(Row{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
+    rows_.push_back(
+        Row{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
     bytes_.append(key);
     bytes_.append(value);
   }
   void Flush() {
     // Stable: of the rows with one key, the last written stays last.
-    std::stable_sort(rows_.begin(), rows_.end(), [&](const Row& a, const Row& b) { return Key(a) < Key(b); });
+    std::stable_sort(rows_.begin(), rows_.end(),
+                     [&](const Row& a, const Row& b) { return Key(a) < Key(b); });
     for (size_t i = 0; i < rows_.size(); ++i) {
       std::string_view key = Key(rows_[i]);
       if (i + 1 < rows_.size() && Key(rows_[i + 1]) == key) continue;
@@ -839,7 +963,9 @@ class BatchSink final : public KeyValueSink {
     size_t at;
     uint32_t key_size, value_size;
   };
-  std::string_view Key(const Row& r) const { return std::string_view(bytes_.data() + r.at, r.key_size); }
+  std::string_view Key(const Row& r) const {
+    return std::string_view(bytes_.data() + r.at, r.key_size);
+  }
 
   rocksdb::WriteBatch& batch_;
   rocksdb::ColumnFamilyHandle* cf_;
@@ -872,26 +998,33 @@ struct SlotRefHash {
   }
 };
 
-Status CheckBatchRules(const DomainState& s, const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
+Status CheckBatchRules(const DomainState& s,
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
   assert(!chunks.empty());
   const fb::DisbursementBatchPreparedT& head = *chunks.front();
-  if (s.batches.count(head.batch_id)) return Rule("duplicate_id", "batch '" + head.batch_id + "' already exists", "batch_id");
+  if (s.batches.count(head.batch_id))
+    return Rule("duplicate_id", "batch '" + head.batch_id + "' already exists", "batch_id");
   if (chunks.size() != head.chunks) {
-    return Rule("incomplete_batch", "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
-                                        " chunks but the submission holds " + std::to_string(chunks.size()), "chunks");
+    return Rule("incomplete_batch",
+                "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
+                    " chunks but the submission holds " + std::to_string(chunks.size()),
+                "chunks");
   }
   size_t lines = 0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     const fb::DisbursementBatchPreparedT& c = *chunks[i];
     if (c.batch_id != head.batch_id || c.fund_id != head.fund_id || c.bucket != head.bucket ||
         c.period != head.period || c.chunk != i || c.chunks != head.chunks) {
-      return Rule("incomplete_batch", "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
-                                          "' does not match the first chunk", "chunk");
+      return Rule("incomplete_batch",
+                  "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
+                      "' does not match the first chunk",
+                  "chunk");
     }
     lines += c.lines.size();
   }
   if (lines > kBatchLinesMax) {
-    return Status(StatusCode::kTooLarge, "a batch holds at most 1,000,000 lines, got " + std::to_string(lines));
+    return Status(StatusCode::kTooLarge,
+                  "a batch holds at most 1,000,000 lines, got " + std::to_string(lines));
   }
   const FundState* fund = nullptr;
   FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
@@ -916,10 +1049,13 @@ Status CheckBatchRules(const DomainState& s, const std::vector<const fb::Disburs
       const std::string& prog = c->program_ids[l.program()];
       Status st;
       if (!line_numbers.insert(l.line_no()).second) {
-        st = Rule("duplicate_line_no", "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
+        st = Rule("duplicate_line_no",
+                  "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
       } else if (!slots.insert(SlotRef{ben, prog, l.period()}).second) {
-        st = Rule("duplicate_payment", "beneficiary '" + ben + "' appears twice for '" + prog + "' in " +
-                                           FormatMonth(l.period()) + " in this batch", "beneficiary_id");
+        st = Rule("duplicate_payment",
+                  "beneficiary '" + ben + "' appears twice for '" + prog + "' in " +
+                      FormatMonth(l.period()) + " in this batch",
+                  "beneficiary_id");
       }
       all.push_back(Line{c, &l, std::move(st)});
     }
@@ -930,8 +1066,9 @@ Status CheckBatchRules(const DomainState& s, const std::vector<const fb::Disburs
     for (size_t i = begin; i < end; ++i) {
       Line& x = all[i];
       if (!x.status.ok()) continue;
-      x.status = CheckLine(s, *fund, head.fund_id, head.bucket, x.chunk->beneficiary_ids[x.line->beneficiary()],
-                           x.chunk->program_ids[x.line->program()], x.line->period(), x.line->amount_fen());
+      x.status = CheckLine(
+          s, *fund, head.fund_id, head.bucket, x.chunk->beneficiary_ids[x.line->beneficiary()],
+          x.chunk->program_ids[x.line->program()], x.line->period(), x.line->amount_fen());
     }
   };
   if (all.size() >= kParallelCheckLinesMin) {
@@ -953,9 +1090,11 @@ Status CheckBatchRules(const DomainState& s, const std::vector<const fb::Disburs
   }
   if (!rejected.empty()) {
     Status first = rejected.front();
-    return Rule("lines_rejected", "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
-                                      std::to_string(lines) + " lines break ledger rules; nothing was posted. First: line " +
-                                      std::to_string(first.line()) + ": " + first.message())
+    return Rule("lines_rejected",
+                "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
+                    std::to_string(lines) +
+                    " lines break ledger rules; nothing was posted. First: line " +
+                    std::to_string(first.line()) + ": " + first.message())
         .WithLine(first.line())
         .WithDetails(std::move(rejected));
   }
@@ -1023,13 +1162,15 @@ void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext
       // The observers touch only their own state and the sink, the domain only its state: the
       // observers' undo steps are kept apart and follow the domain's, as they would in turn.
       UndoLog observer_undo;
-      ApplyContext observer_context{context.sink, context.undo != nullptr ? &observer_undo : nullptr};
+      ApplyContext observer_context{context.sink,
+                                    context.undo != nullptr ? &observer_undo : nullptr};
       std::thread beside([&] {
         for (EntryObserver* o : observers_) o->OnApplied(applied, observer_context);
       });
       applier.CommitApproval();
       beside.join();
-      if (context.undo != nullptr) context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
+      if (context.undo != nullptr)
+        context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
       state_.next_index = meta.index + 1;
       if (context.undo != nullptr) context.undo->Append(std::move(observer_undo));
       return;
@@ -1038,7 +1179,8 @@ void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext
   } else {
     std::visit(applier, event);
   }
-  if (context.undo != nullptr) context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
+  if (context.undo != nullptr)
+    context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
   state_.next_index = meta.index + 1;
   if (pipe_) {
     pipe_->Push(std::move(applied), context);
@@ -1053,7 +1195,8 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
   DomainEvent event;  // none: observers still see the entry (its index and time)
   if (IsDomainEvent(e.event_type)) {
     Result<DomainEvent> decoded = DecodeEvent(e.event_type, e.payload);
-    if (!decoded.ok()) return Corruption("entry " + std::to_string(index) + ": " + decoded.status().message());
+    if (!decoded.ok())
+      return Corruption("entry " + std::to_string(index) + ": " + decoded.status().message());
     event = std::move(decoded).value();
   }
   // A replay has the domain to itself: a lock per entry cost ~2% of a rebuild's CPU.
@@ -1066,7 +1209,9 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
 Status Domain::Replay(const LogSource& source, uint64_t begin) {
   ApplyContext context;
   BeginReplay();
-  Status s = ScanEntriesAhead(source, begin, source.size(), [&](uint64_t i, ByteView bytes, const Hash&) { return ApplyCommitted(i, bytes, context); });
+  Status s = ScanEntriesAhead(
+      source, begin, source.size(),
+      [&](uint64_t i, ByteView bytes, const Hash&) { return ApplyCommitted(i, bytes, context); });
   EndReplay(context);
   return s;
 }
@@ -1092,7 +1237,8 @@ void Domain::EndReplay(ApplyContext& context) {
 Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
                      rocksdb::WriteBatch& batch) {
   const auto* decoded = std::any_cast<std::vector<DomainEvent>>(&submission.decoded);
-  if (decoded != nullptr && decoded->size() == submission.entries.size()) return StageEvents(submission, *decoded, first_index, timestamp_ms, batch);
+  if (decoded != nullptr && decoded->size() == submission.entries.size())
+    return StageEvents(submission, *decoded, first_index, timestamp_ms, batch);
   std::vector<DomainEvent> events;
   events.reserve(submission.entries.size());
   for (size_t k = 0; k < submission.entries.size(); ++k) {
@@ -1110,8 +1256,8 @@ Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t
   return StageEvents(submission, events, first_index, timestamp_ms, batch);
 }
 
-Status Domain::StageEvents(const Submission& submission, const std::vector<DomainEvent>& events, uint64_t first_index,
-                           int64_t timestamp_ms, rocksdb::WriteBatch& batch) {
+Status Domain::StageEvents(const Submission& submission, const std::vector<DomainEvent>& events,
+                           uint64_t first_index, int64_t timestamp_ms, rocksdb::WriteBatch& batch) {
   assert(events.size() == submission.entries.size());
   std::unique_lock lock(mu_);
   BatchSink sink(batch, projections_cf_);
@@ -1260,7 +1406,8 @@ std::string Domain::SaveState() const {
     w.Str(ben);
     SaveStrings(w, *progs);
   }
-  std::map<std::string, Balance> balances(s.balances.begin(), s.balances.end());  // sorted: deterministic bytes
+  std::map<std::string, Balance> balances(s.balances.begin(),
+                                          s.balances.end());  // sorted: deterministic bytes
   w.U64(balances.size());
   for (const auto& [account, b] : balances) {
     w.Str(account);
@@ -1291,7 +1438,8 @@ std::string Domain::SaveState() const {
     }
   }
   std::map<std::string, PaymentSlot> paid;  // by the slot as text: the order does not depend on ids
-  for (const auto& [slot, p] : s.paid) paid.emplace(PaymentSlotKey(s.names[slot.beneficiary], s.names[slot.program], slot.period), p);
+  for (const auto& [slot, p] : s.paid)
+    paid.emplace(PaymentSlotKey(s.names[slot.beneficiary], s.names[slot.program], slot.period), p);
   w.U64(paid.size());
   for (const auto& [slot, p] : paid) {
     w.Str(slot);
@@ -1431,8 +1579,10 @@ Status Domain::LoadState(std::string_view bytes) {
     if (b == std::string::npos) return Corruption("a payment slot in the state is malformed");
     int32_t period = 0;
     auto [end, ec] = std::from_chars(text.data() + b + 1, text.data() + text.size(), period);
-    if (ec != std::errc() || end != text.data() + text.size()) return Corruption("a payment slot in the state is malformed");
-    SlotKey slot{s.names.Intern(std::string_view(text).substr(0, a)), s.names.Intern(std::string_view(text).substr(a + 1, b - a - 1)), period};
+    if (ec != std::errc() || end != text.data() + text.size())
+      return Corruption("a payment slot in the state is malformed");
+    SlotKey slot{s.names.Intern(std::string_view(text).substr(0, a)),
+                 s.names.Intern(std::string_view(text).substr(a + 1, b - a - 1)), period};
     s.paid[slot] = PaymentSlot{s.names.Intern(batch), line_no};
   }
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
@@ -1457,7 +1607,8 @@ Status Domain::LoadState(std::string_view bytes) {
     d.corrects_index = r.U64();
     s.disclosures.push_back(std::move(d));
   }
-  if (!r.ok() || !r.done()) return Corruption("the domain state in the snapshot is truncated or malformed");
+  if (!r.ok() || !r.done())
+    return Corruption("the domain state in the snapshot is truncated or malformed");
   std::unique_lock lock(mu_);
   state_ = std::move(s);
   undo_.Clear();

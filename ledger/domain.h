@@ -34,7 +34,8 @@ struct EntryMeta {
 
 class Domain final : public CommitHook {
  public:
-  explicit Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections = nullptr);
+  explicit Domain(std::vector<EntryObserver*> observers,
+                  rocksdb::ColumnFamilyHandle* projections = nullptr);
   ~Domain() override;
   Domain(const Domain&) = delete;
   Domain& operator=(const Domain&) = delete;
@@ -71,8 +72,8 @@ class Domain final : public CommitHook {
  private:
   void Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context);
   // Stage's second half: rules and application of decoded, field-checked events.
-  Status StageEvents(const Submission& submission, const std::vector<DomainEvent>& events, uint64_t first_index,
-                     int64_t timestamp_ms, rocksdb::WriteBatch& batch);
+  Status StageEvents(const Submission& submission, const std::vector<DomainEvent>& events,
+                     uint64_t first_index, int64_t timestamp_ms, rocksdb::WriteBatch& batch);
 
   struct ObserverPipe;  // feeds observers on their own thread during a replay
   std::unique_ptr<ObserverPipe> pipe_;

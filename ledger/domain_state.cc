@@ -12,14 +12,17 @@ std::string FundAccount(std::string_view fund, std::string_view bucket) {
   s += bucket;
   return s;
 }
-std::string BeneficiaryAccount(std::string_view beneficiary) { return "ben/" + std::string(beneficiary); }
+std::string BeneficiaryAccount(std::string_view beneficiary) {
+  return "ben/" + std::string(beneficiary);
+}
 std::string ExternalAccount(std::string_view name) { return "ext/" + std::string(name); }
 bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
 
 void ReversibleEntries::Add(uint64_t index, const std::vector<Posting>& postings) {
   if (index < ends_.size()) {
     // Entries skipped before (they moved nothing) and later undone: only those may be passed.
-    assert(std::none_of(present_.begin() + static_cast<ptrdiff_t>(index), present_.end(), [](bool p) { return p; }));
+    assert(std::none_of(present_.begin() + static_cast<ptrdiff_t>(index), present_.end(),
+                        [](bool p) { return p; }));
     ends_.resize(index);
     present_.resize(index);
   }
@@ -88,22 +91,32 @@ int32_t BeneficiaryState::DeathDate() const {
 
 std::string_view LineStateName(LineState state) {
   switch (state) {
-    case LineState::kPending: return "pending";
-    case LineState::kPaid: return "paid";
-    case LineState::kReturned: return "returned";
-    case LineState::kReissued: return "reissued";
-    case LineState::kReversed: return "reversed";
-    case LineState::kRecovered: return "recovered";
-    case LineState::kRejected: return "rejected";
+    case LineState::kPending:
+      return "pending";
+    case LineState::kPaid:
+      return "paid";
+    case LineState::kReturned:
+      return "returned";
+    case LineState::kReissued:
+      return "reissued";
+    case LineState::kReversed:
+      return "reversed";
+    case LineState::kRecovered:
+      return "recovered";
+    case LineState::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
 
 std::string_view BatchStatusName(BatchStatus status) {
   switch (status) {
-    case BatchStatus::kPrepared: return "prepared";
-    case BatchStatus::kApproved: return "approved";
-    case BatchStatus::kRejected: return "rejected";
+    case BatchStatus::kPrepared:
+      return "prepared";
+    case BatchStatus::kApproved:
+      return "approved";
+    case BatchStatus::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -137,7 +150,8 @@ std::optional<NameId> Names::Find(std::string_view name) const {
   return it->second;
 }
 
-std::optional<SlotKey> DomainState::FindSlot(std::string_view beneficiary, std::string_view program, int32_t period) const {
+std::optional<SlotKey> DomainState::FindSlot(std::string_view beneficiary, std::string_view program,
+                                             int32_t period) const {
   std::optional<NameId> b = names.Find(beneficiary), p = names.Find(program);
   if (!b || !p) return std::nullopt;
   return SlotKey{*b, *p, period};

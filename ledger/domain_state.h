@@ -3,6 +3,7 @@
 // paid. It is a pure function of the log: the domain rebuilds it by replay on open.
 #pragma once
 
+#include <boost/container_hash/hash.hpp>
 #include <cassert>
 #include <deque>
 #include <map>
@@ -12,12 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/container_hash/hash.hpp>
-
 #include "crypto/sha256.h"
-#include "ledger/string_map.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
+#include "ledger/string_map.h"
 
 namespace fundledger {
 
@@ -90,7 +89,9 @@ struct EnrollmentTerm {
   int32_t from_month = 0;
   int32_t to_month = 0;  // 0: open-ended
   int64_t monthly_amount_fen = 0;
-  bool Covers(int32_t month) const { return month >= from_month && (to_month == 0 || month <= to_month); }
+  bool Covers(int32_t month) const {
+    return month >= from_month && (to_month == 0 || month <= to_month);
+  }
 };
 
 struct Balance {
@@ -99,7 +100,15 @@ struct Balance {
   int64_t available_fen() const { return posted_fen - pending_fen; }
 };
 
-enum class LineState : uint8_t { kPending, kPaid, kReturned, kReissued, kReversed, kRecovered, kRejected };
+enum class LineState : uint8_t {
+  kPending,
+  kPaid,
+  kReturned,
+  kReissued,
+  kReversed,
+  kRecovered,
+  kRejected
+};
 std::string_view LineStateName(LineState state);
 // A line whose (beneficiary, program, period) is taken: no second line may be paid for it.
 inline bool HoldsPaymentSlot(LineState s) {
@@ -121,7 +130,8 @@ class Names {
 
  private:
   std::deque<std::string> names_;  // a deque: strings stay where they are as it grows
-  boost::unordered_flat_map<std::string_view, NameId, StringHash, StringEqual> ids_;  // views into names_
+  boost::unordered_flat_map<std::string_view, NameId, StringHash, StringEqual>
+      ids_;  // views into names_
 };
 
 struct BatchLine {
@@ -196,8 +206,9 @@ class ReversibleEntries {
   std::vector<std::string> accounts_;
   StringMap<uint32_t> account_ids_;
   std::vector<CompactPosting> postings_;
-  std::vector<uint64_t> ends_;  // by entry index: the end of its postings (the start is the entry before's end)
-  std::vector<bool> present_;   // by entry index: added
+  std::vector<uint64_t>
+      ends_;  // by entry index: the end of its postings (the start is the entry before's end)
+  std::vector<bool> present_;  // by entry index: added
   size_t count_ = 0;
   uint64_t StartOf(uint64_t index) const { return index == 0 ? 0 : ends_[index - 1]; }
 };
@@ -208,13 +219,13 @@ struct DomainState {
   std::map<std::string, BeneficiaryState> beneficiaries;
   StringMap<std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
   StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
-  StringMap<Balance> balances;                                      // account -> balance
+  StringMap<Balance> balances;                         // account -> balance
   std::map<std::string, BatchState> batches;
-  Names names;                                                      // of people, programs, batches in lines and slots
+  Names names;  // of people, programs, batches in lines and slots
   boost::unordered_flat_map<SlotKey, PaymentSlot, SlotKeyHash> paid;  // slot -> live line
-  StringMap<std::string> commitments;                               // id commitment hex -> beneficiary
-  ReversibleEntries reversible;                                     // entry index -> its postings
-  std::set<uint64_t> reversed;                                     // entries already reversed
+  StringMap<std::string> commitments;  // id commitment hex -> beneficiary
+  ReversibleEntries reversible;        // entry index -> its postings
+  std::set<uint64_t> reversed;         // entries already reversed
   std::set<std::string> erased_subjects;
   std::vector<Disclosure> disclosures;
   uint64_t next_index = 0;
@@ -222,7 +233,8 @@ struct DomainState {
   const Balance& BalanceOf(const std::string& account) const;
   // The slot of (beneficiary, program, period), when both names were ever interned (else no
   // line ever paid it).
-  std::optional<SlotKey> FindSlot(std::string_view beneficiary, std::string_view program, int32_t period) const;
+  std::optional<SlotKey> FindSlot(std::string_view beneficiary, std::string_view program,
+                                  int32_t period) const;
 };
 
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);

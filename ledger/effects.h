@@ -62,7 +62,8 @@ class UndoLog {
   void Clear() { steps_.clear(); }
   // Moves `other`'s steps after this log's own (undone before them).
   void Append(UndoLog&& other) {
-    steps_.insert(steps_.end(), std::make_move_iterator(other.steps_.begin()), std::make_move_iterator(other.steps_.end()));
+    steps_.insert(steps_.end(), std::make_move_iterator(other.steps_.begin()),
+                  std::make_move_iterator(other.steps_.end()));
     other.steps_.clear();
   }
 

@@ -1,10 +1,10 @@
 #include "ledger/entry_codec.h"
 
-#include "ledger/events.h"
-
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstring>
+
+#include "ledger/events.h"
 
 namespace fundledger {
 namespace {
@@ -26,13 +26,20 @@ Status PayloadError(fb::EventType type, std::string why) {
 
 std::string_view RoleName(fb::Role role) {
   switch (role) {
-    case fb::Role::system: return "system";
-    case fb::Role::admin: return "admin";
-    case fb::Role::maker: return "maker";
-    case fb::Role::checker: return "checker";
-    case fb::Role::auditor: return "auditor";
-    case fb::Role::charity: return "charity";
-    case fb::Role::reader: return "public";
+    case fb::Role::system:
+      return "system";
+    case fb::Role::admin:
+      return "admin";
+    case fb::Role::maker:
+      return "maker";
+    case fb::Role::checker:
+      return "checker";
+    case fb::Role::auditor:
+      return "auditor";
+    case fb::Role::charity:
+      return "charity";
+    case fb::Role::reader:
+      return "public";
   }
   return "unknown";
 }
@@ -53,7 +60,8 @@ std::string_view EventTypeName(fb::EventType type) {
 
 Status ValidateNewEntry(const NewEntry& e) {
   if (e.actor.empty() || e.actor.size() > kActorBytesMax) {
-    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes").WithField("actor");
+    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes")
+        .WithField("actor");
   }
   if (e.payload.size() > kPayloadBytesMax) {
     return TooLarge("payload is larger than " + std::to_string(kPayloadBytesMax) + " bytes");
@@ -68,7 +76,8 @@ Status ValidateNewEntry(const NewEntry& e) {
   if (e.event_type == fb::EventType::Memo) {
     MemoView m = *DecodeMemo(e.payload);
     if (m.text.empty() || m.text.size() > kMemoTextBytesMax) {
-      return InvalidArgument("memo text must be 1.." + std::to_string(kMemoTextBytesMax) + " bytes").WithField("text");
+      return InvalidArgument("memo text must be 1.." + std::to_string(kMemoTextBytesMax) + " bytes")
+          .WithField("text");
     }
   }
   return Status::Ok();
@@ -84,7 +93,8 @@ Status VerifyPayload(fb::EventType type, ByteView payload) {
       return Status::Ok();
     default:
       if (IsDomainEvent(type)) return VerifyDomainPayload(type, payload);
-      return InvalidArgument("unknown event type " + std::to_string(static_cast<unsigned>(type))).WithField("event_type");
+      return InvalidArgument("unknown event type " + std::to_string(static_cast<unsigned>(type)))
+          .WithField("event_type");
   }
 }
 
@@ -154,8 +164,8 @@ Result<GenesisView> DecodeGenesis(ByteView payload) {
   }
   GenesisView v;
   v.origin = g->origin()->string_view();
-  FL_ASSIGN_OR_RETURN(v.public_key,
-                      Ed25519PublicKeyFromBytes(ByteView(g->public_key()->data(), g->public_key()->size())));
+  FL_ASSIGN_OR_RETURN(v.public_key, Ed25519PublicKeyFromBytes(ByteView(g->public_key()->data(),
+                                                                       g->public_key()->size())));
   v.created_ms = g->created_ms();
   v.format = g->format()->string_view();
   return v;
@@ -169,8 +179,8 @@ Result<NoteVerifier> GenesisVerifier(ByteView entry0_bytes) {
   FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(entry0_bytes));
   if (e.event_type != fb::EventType::Genesis) return Corruption("entry 0 is not a Genesis entry");
   FL_ASSIGN_OR_RETURN(GenesisView g, DecodeGenesis(e.payload));
-  return NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key), kNoteAlgEd25519,
-                      g.public_key};
+  return NoteVerifier{std::string(g.origin), NoteKeyId(g.origin, kNoteAlgEd25519, g.public_key),
+                      kNoteAlgEd25519, g.public_key};
 }
 
 Bytes EncodeMemo(std::string_view text, std::string_view reference) {

@@ -10,10 +10,10 @@ namespace {
 
 template <typename T>
 struct EventTag;
-#define FL_EVENT_TAG(name)                                              \
-  template <>                                                           \
-  struct EventTag<fb::name##T> {                                        \
-    static constexpr fb::EventType kType = fb::EventType::name;         \
+#define FL_EVENT_TAG(name)                                      \
+  template <>                                                   \
+  struct EventTag<fb::name##T> {                                \
+    static constexpr fb::EventType kType = fb::EventType::name; \
   };
 FL_DOMAIN_EVENTS(FL_EVENT_TAG)
 #undef FL_EVENT_TAG
@@ -30,10 +30,14 @@ Status Bad(std::string field, std::string message) {
 }
 
 Status Id(const std::string& v, const char* field) {
-  if (!IsValidId(v)) return Bad(field, "must be 1..64 characters of A-Z a-z 0-9 . _ : -, got '" + v.substr(0, 80) + "'");
+  if (!IsValidId(v))
+    return Bad(field,
+               "must be 1..64 characters of A-Z a-z 0-9 . _ : -, got '" + v.substr(0, 80) + "'");
   return Status::Ok();
 }
-Status OptionalId(const std::string& v, const char* field) { return v.empty() ? Status::Ok() : Id(v, field); }
+Status OptionalId(const std::string& v, const char* field) {
+  return v.empty() ? Status::Ok() : Id(v, field);
+}
 Status Text(const std::string& v, const char* field, bool required) {
   if (required && v.empty()) return Bad(field, "is required");
   if (v.size() > kTextBytesMax) return Bad(field, "is longer than 256 bytes");
@@ -42,7 +46,7 @@ Status Text(const std::string& v, const char* field, bool required) {
   }
   return Status::Ok();
 }
-Status Amount(int64_t v, const char* field) {
+Status PositiveAmount(int64_t v, const char* field) {
   if (v <= 0) return Bad(field, "must be a positive amount in fen, got " + std::to_string(v));
   if (v > kAmountFenMax) return Bad(field, "is larger than 10,000,000,000 yuan");
   return Status::Ok();
@@ -87,20 +91,21 @@ Status Check(const fb::FundClosedT& e) {
 Status Check(const fb::ProgramDefinedT& e) {
   FL_CHECK(Id(e.program_id, "program_id"));
   FL_CHECK(Text(e.name, "name", true));
-  FL_CHECK(Amount(e.standard_fen, "standard_fen"));
-  FL_CHECK(Amount(e.cap_fen, "cap_fen"));
+  FL_CHECK(PositiveAmount(e.standard_fen, "standard_fen"));
+  FL_CHECK(PositiveAmount(e.cap_fen, "cap_fen"));
   if (e.cap_fen < e.standard_fen) return Bad("cap_fen", "must be at least the standard");
   FL_CHECK(Month(e.effective_month, "effective_month"));
   FL_CHECK(IdList(e.excludes, "excludes"));
   if (e.age_min_years < 0 || e.age_min_years > 150) return Bad("age_min_years", "must be 0..150");
   if (e.age_max_years < 0 || e.age_max_years > 150) return Bad("age_max_years", "must be 0..150");
-  if (e.age_max_years != 0 && e.age_max_years < e.age_min_years) return Bad("age_max_years", "is below age_min_years");
+  if (e.age_max_years != 0 && e.age_max_years < e.age_min_years)
+    return Bad("age_max_years", "is below age_min_years");
   return Status::Ok();
 }
 Status Check(const fb::ProgramStandardChangedT& e) {
   FL_CHECK(Id(e.program_id, "program_id"));
-  FL_CHECK(Amount(e.standard_fen, "standard_fen"));
-  FL_CHECK(Amount(e.cap_fen, "cap_fen"));
+  FL_CHECK(PositiveAmount(e.standard_fen, "standard_fen"));
+  FL_CHECK(PositiveAmount(e.cap_fen, "cap_fen"));
   if (e.cap_fen < e.standard_fen) return Bad("cap_fen", "must be at least the standard");
   FL_CHECK(Month(e.effective_month, "effective_month"));
   return Text(e.document, "document", true);
@@ -108,7 +113,8 @@ Status Check(const fb::ProgramStandardChangedT& e) {
 Status Check(const fb::BeneficiaryRegisteredT& e) {
   FL_CHECK(Id(e.beneficiary_id, "beneficiary_id"));
   FL_CHECK(Id(e.household_id, "household_id"));
-  if (!IsValidRegionCode(e.region_code)) return Bad("region_code", "must be a 6-digit division code");
+  if (!IsValidRegionCode(e.region_code))
+    return Bad("region_code", "must be a 6-digit division code");
   FL_CHECK(Token(e.id_commitment, "id_commitment", true));
   FL_CHECK(Month(e.birth_month, "birth_month"));
   FL_CHECK(Token(e.bank_account_token, "bank_account_token", false));
@@ -117,7 +123,8 @@ Status Check(const fb::BeneficiaryRegisteredT& e) {
 Status Check(const fb::BeneficiaryChangedT& e) {
   FL_CHECK(Id(e.beneficiary_id, "beneficiary_id"));
   FL_CHECK(Date(e.effective_date, "effective_date"));
-  if (!e.region_code.empty() && !IsValidRegionCode(e.region_code)) return Bad("region_code", "must be a 6-digit division code");
+  if (!e.region_code.empty() && !IsValidRegionCode(e.region_code))
+    return Bad("region_code", "must be a 6-digit division code");
   FL_CHECK(OptionalId(e.household_id, "household_id"));
   FL_CHECK(Token(e.bank_account_token, "bank_account_token", false));
   return Text(e.reason, "reason", true);
@@ -126,7 +133,7 @@ template <typename T>
 Status CheckEnrollment(const T& e) {
   FL_CHECK(Id(e.beneficiary_id, "beneficiary_id"));
   FL_CHECK(Id(e.program_id, "program_id"));
-  FL_CHECK(Amount(e.monthly_amount_fen, "monthly_amount_fen"));
+  FL_CHECK(PositiveAmount(e.monthly_amount_fen, "monthly_amount_fen"));
   FL_CHECK(Month(e.from_month, "from_month"));
   if (e.to_month != 0) {
     FL_CHECK(Month(e.to_month, "to_month"));
@@ -139,7 +146,7 @@ Status Check(const fb::EnrollmentChangedT& e) { return CheckEnrollment(e); }
 Status Check(const fb::AppropriatedT& e) {
   FL_CHECK(Id(e.fund_id, "fund_id"));
   FL_CHECK(Id(e.bucket, "bucket"));
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   FL_CHECK(Id(e.source, "source"));
   return Text(e.document, "document", true);
 }
@@ -147,7 +154,7 @@ Status Check(const fb::DonationReceivedT& e) {
   FL_CHECK(Id(e.fund_id, "fund_id"));
   FL_CHECK(Id(e.bucket, "bucket"));
   FL_CHECK(OptionalId(e.donor_id, "donor_id"));
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   FL_CHECK(Text(e.receipt_no, "receipt_no", true));
   FL_CHECK(Text(e.valuation_doc, "valuation_doc", e.in_kind));
   return Text(e.document, "document", false);
@@ -158,7 +165,7 @@ Status Check(const fb::LotteryGrantAwardedT& e) {
   FL_CHECK(Id(e.to_fund_id, "to_fund_id"));
   FL_CHECK(Id(e.project_id, "project_id"));
   FL_CHECK(Id(e.category, "category"));
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::DisbursementBatchPreparedT& e) {
@@ -169,17 +176,19 @@ Status Check(const fb::DisbursementBatchPreparedT& e) {
   FL_CHECK(Text(e.document, "document", false));
   if (e.chunks == 0 || e.chunk >= e.chunks) return Bad("chunk", "must be below chunks");
   if (e.lines.empty()) return Bad("lines", "must not be empty");
-  if (e.lines.size() > kBatchChunkLinesMax) return Bad("lines", "has more than 2,000 lines in one chunk");
+  if (e.lines.size() > kBatchChunkLinesMax)
+    return Bad("lines", "has more than 2,000 lines in one chunk");
   for (const std::string& id : e.beneficiary_ids) FL_CHECK(Id(id, "beneficiary_id"));
   for (const std::string& id : e.program_ids) FL_CHECK(Id(id, "program_id"));
   for (const fb::DisbursementLine& l : e.lines) {
     auto at = [&](Status s) { return s.WithLine(l.line_no()); };
     if (l.line_no() == 0) return at(Bad("line_no", "must be 1 or more"));
-    if (l.beneficiary() >= e.beneficiary_ids.size()) return at(Bad("beneficiary_id", "index is out of range"));
+    if (l.beneficiary() >= e.beneficiary_ids.size())
+      return at(Bad("beneficiary_id", "index is out of range"));
     if (l.program() >= e.program_ids.size()) return at(Bad("program_id", "index is out of range"));
     Status s = Month(l.period(), "period");
     if (!s.ok()) return at(s);
-    s = Amount(l.amount_fen(), "amount_fen");
+    s = PositiveAmount(l.amount_fen(), "amount_fen");
     if (!s.ok()) return at(s);
   }
   return Status::Ok();
@@ -207,7 +216,7 @@ Status Check(const fb::RecoveredT& e) {
   FL_CHECK(Id(e.beneficiary_id, "beneficiary_id"));
   FL_CHECK(Id(e.fund_id, "fund_id"));
   FL_CHECK(Id(e.bucket, "bucket"));
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   FL_CHECK(Text(e.cause, "cause", true));
   FL_CHECK(OptionalId(e.batch_id, "batch_id"));
   return Text(e.document, "document", true);
@@ -221,7 +230,7 @@ Status Check(const fb::ExpensedT& e) {
   FL_CHECK(Id(e.bucket, "bucket"));
   FL_CHECK(Text(e.payee, "payee", true));
   FL_CHECK(Id(e.purpose, "purpose"));
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::TransferredBetweenFundsT& e) {
@@ -229,8 +238,10 @@ Status Check(const fb::TransferredBetweenFundsT& e) {
   FL_CHECK(Id(e.from_bucket, "from_bucket"));
   FL_CHECK(Id(e.to_fund_id, "to_fund_id"));
   FL_CHECK(Id(e.to_bucket, "to_bucket"));
-  if (e.from_fund_id == e.to_fund_id) return Bad("to_fund_id", "must differ from from_fund_id (use a restriction release within a fund)");
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  if (e.from_fund_id == e.to_fund_id)
+    return Bad("to_fund_id",
+               "must differ from from_fund_id (use a restriction release within a fund)");
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::RestrictionReleasedT& e) {
@@ -239,7 +250,7 @@ Status Check(const fb::RestrictionReleasedT& e) {
   FL_CHECK(Id(e.to_bucket, "to_bucket"));
   if (e.bucket == kGeneralBucket) return Bad("bucket", "is unrestricted; nothing to release");
   if (e.bucket == e.to_bucket) return Bad("to_bucket", "must differ from bucket");
-  FL_CHECK(Amount(e.amount_fen, "amount_fen"));
+  FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   return Text(e.consent_ref, "consent_ref", true);
 }
 Status Check(const fb::ErasedT& e) {
@@ -250,11 +261,13 @@ Status Check(const fb::DisclosurePublishedT& e) {
   FL_CHECK(Id(e.organisation, "organisation"));
   FL_CHECK(OptionalId(e.fund_id, "fund_id"));
   FL_CHECK(Id(e.period, "period"));
-  if (e.schedule_item != "quarterly" && e.schedule_item != "annual" && e.schedule_item != "campaign") {
+  if (e.schedule_item != "quarterly" && e.schedule_item != "annual" &&
+      e.schedule_item != "campaign") {
     return Bad("schedule_item", "must be quarterly, annual or campaign");
   }
   FL_CHECK(Token(e.report_sha256, "report_sha256", true));
-  if (e.checkpoint_size == 0) return Bad("checkpoint_size", "must name the checkpoint the report was computed from");
+  if (e.checkpoint_size == 0)
+    return Bad("checkpoint_size", "must name the checkpoint the report was computed from");
   return Status::Ok();
 }
 Status Check(const std::monostate&) { return InvalidArgument("no event"); }
@@ -306,14 +319,16 @@ Bytes EncodeEvent(const DomainEvent& event) {
 
 Status VerifyDomainPayload(fb::EventType type, ByteView payload) {
   switch (type) {
-#define FL_CASE(name)                                                                      \
-  case fb::EventType::name:                                                                \
-    if (!VerifyPayload<fb::name>(payload)) return InvalidArgument(#name " payload is not a valid " #name " buffer"); \
+#define FL_CASE(name)                                                           \
+  case fb::EventType::name:                                                     \
+    if (!VerifyPayload<fb::name>(payload))                                      \
+      return InvalidArgument(#name " payload is not a valid " #name " buffer"); \
     return Status::Ok();
     FL_DOMAIN_EVENTS(FL_CASE)
 #undef FL_CASE
     default:
-      return InvalidArgument("not a domain event type " + std::to_string(static_cast<unsigned>(type)))
+      return InvalidArgument("not a domain event type " +
+                             std::to_string(static_cast<unsigned>(type)))
           .WithField("event_type");
   }
 }
@@ -321,11 +336,11 @@ Status VerifyDomainPayload(fb::EventType type, ByteView payload) {
 Result<DomainEvent> DecodeEvent(fb::EventType type, ByteView payload) {
   FL_RETURN_IF_ERROR(VerifyDomainPayload(type, payload));
   switch (type) {
-#define FL_CASE(name)                                              \
-  case fb::EventType::name: {                                      \
-    fb::name##T out;                                               \
+#define FL_CASE(name)                                               \
+  case fb::EventType::name: {                                       \
+    fb::name##T out;                                                \
     flatbuffers::GetRoot<fb::name>(payload.data())->UnPackTo(&out); \
-    return DomainEvent(std::move(out));                            \
+    return DomainEvent(std::move(out));                             \
   }
     FL_DOMAIN_EVENTS(FL_CASE)
 #undef FL_CASE
@@ -378,7 +393,8 @@ Result<int32_t> ParseMonth(std::string_view text) {
   if (text.size() == 7 && text[4] == '-') {
     auto r1 = std::from_chars(text.data(), text.data() + 4, year);
     auto r2 = std::from_chars(text.data() + 5, text.data() + 7, month);
-    if (r1.ec == std::errc() && r1.ptr == text.data() + 4 && r2.ec == std::errc() && r2.ptr == text.data() + 7) {
+    if (r1.ec == std::errc() && r1.ptr == text.data() + 4 && r2.ec == std::errc() &&
+        r2.ptr == text.data() + 7) {
       int32_t m = year * 100 + month;
       if (IsValidMonth(m)) return m;
     }
@@ -392,8 +408,8 @@ Result<int32_t> ParseDate(std::string_view text) {
     auto r1 = std::from_chars(text.data(), text.data() + 4, year);
     auto r2 = std::from_chars(text.data() + 5, text.data() + 7, month);
     auto r3 = std::from_chars(text.data() + 8, text.data() + 10, day);
-    if (r1.ec == std::errc() && r2.ec == std::errc() && r3.ec == std::errc() && r1.ptr == text.data() + 4 &&
-        r2.ptr == text.data() + 7 && r3.ptr == text.data() + 10) {
+    if (r1.ec == std::errc() && r2.ec == std::errc() && r3.ec == std::errc() &&
+        r1.ptr == text.data() + 4 && r2.ptr == text.data() + 7 && r3.ptr == text.data() + 10) {
       int32_t d = year * 10000 + month * 100 + day;
       if (IsValidDate(d)) return d;
     }
@@ -413,37 +429,11 @@ std::string FormatDate(int32_t d) {
   return buf;
 }
 
-std::string FormatFen(int64_t fen) {
-  bool negative = fen < 0;
-  uint64_t abs = negative ? 0 - static_cast<uint64_t>(fen) : static_cast<uint64_t>(fen);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s%llu.%02llu", negative ? "-" : "",
-                static_cast<unsigned long long>(abs / 100), static_cast<unsigned long long>(abs % 100));
-  return buf;
-}
+std::string FormatFen(int64_t fen) { return Amount::Fen(fen).ToYuan(); }
 
 Result<int64_t> ParseYuan(std::string_view text) {
-  auto bad = [&] {
-    return InvalidArgument("'" + std::string(text.substr(0, 40)) +
-                           "' is not an amount in yuan with at most 2 decimals");
-  };
-  if (text.empty() || text.size() > 20) return bad();
-  size_t dot = text.find('.');
-  std::string_view whole = text.substr(0, dot);
-  std::string_view frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
-  if (whole.empty() || frac.size() > 2 || (dot != std::string_view::npos && frac.empty())) return bad();
-  int64_t yuan = 0;
-  auto r = std::from_chars(whole.data(), whole.data() + whole.size(), yuan);
-  if (r.ec != std::errc() || r.ptr != whole.data() + whole.size() || yuan < 0) return bad();
-  int64_t fen = 0;
-  for (size_t i = 0; i < 2; ++i) {
-    char c = i < frac.size() ? frac[i] : '0';
-    if (c < '0' || c > '9') return bad();
-    fen = fen * 10 + (c - '0');
-  }
-  int64_t total = 0;
-  if (__builtin_mul_overflow(yuan, 100, &total) || __builtin_add_overflow(total, fen, &total)) return bad();
-  return total;
+  FL_ASSIGN_OR_RETURN(Amount amount, Amount::ParseYuan(text));
+  return amount.fen();
 }
 
 }  // namespace fundledger

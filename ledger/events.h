@@ -13,17 +13,20 @@
 #include <variant>
 
 #include "crypto/encoding.h"
+#include "ledger/amount.h"
 #include "ledger/entry_generated.h"
 
 namespace fundledger {
 
-#define FL_DOMAIN_EVENTS(X)                                                               \
-  X(FundOpened) X(FundClosed) X(ProgramDefined) X(ProgramStandardChanged)                 \
-  X(BeneficiaryRegistered) X(BeneficiaryChanged) X(Enrolled) X(EnrollmentChanged)         \
-  X(Appropriated) X(DonationReceived) X(LotteryGrantAwarded) X(DisbursementBatchPrepared) \
-  X(DisbursementBatchApproved) X(DisbursementBatchRejected) X(PaymentReturned)            \
-  X(PaymentReissued) X(Recovered) X(Reversal) X(Expensed) X(TransferredBetweenFunds)      \
+// clang-format off
+#define FL_DOMAIN_EVENTS(X)                                                                   \
+  X(FundOpened) X(FundClosed) X(ProgramDefined) X(ProgramStandardChanged)                     \
+  X(BeneficiaryRegistered) X(BeneficiaryChanged) X(Enrolled) X(EnrollmentChanged)             \
+  X(Appropriated) X(DonationReceived) X(LotteryGrantAwarded) X(DisbursementBatchPrepared)     \
+  X(DisbursementBatchApproved) X(DisbursementBatchRejected) X(PaymentReturned)                \
+  X(PaymentReissued) X(Recovered) X(Reversal) X(Expensed) X(TransferredBetweenFunds)          \
   X(RestrictionReleased) X(Erased) X(DisclosurePublished)
+// clang-format on
 
 // std::monostate first: a default-constructed DomainEvent is "no event", never an empty one.
 #define FL_EVENT_ALTERNATIVE(name) , fb::name##T
@@ -34,9 +37,9 @@ using DomainEvent = std::variant<std::monostate FL_DOMAIN_EVENTS(FL_EVENT_ALTERN
 inline constexpr size_t kIdBytesMax = 64;
 inline constexpr size_t kTextBytesMax = 256;
 inline constexpr size_t kListItemsMax = 256;
-inline constexpr size_t kBatchChunkLinesMax = 2'000;        // lines in one chunk entry
-inline constexpr size_t kBatchChunkBytesMax = 56'000;       // estimated payload bytes of one chunk
-inline constexpr size_t kBatchLinesMax = 1'000'000;         // lines in one disbursement batch
+inline constexpr size_t kBatchChunkLinesMax = 2'000;         // lines in one chunk entry
+inline constexpr size_t kBatchChunkBytesMax = 56'000;        // estimated payload bytes of one chunk
+inline constexpr size_t kBatchLinesMax = 1'000'000;          // lines in one disbursement batch
 inline constexpr int64_t kAmountFenMax = 1'000'000'000'000;  // 10 billion yuan in one movement
 inline constexpr std::string_view kGeneralBucket = "general";
 
@@ -53,9 +56,9 @@ bool IsValidId(std::string_view id);
 bool IsValidMonth(int32_t yyyymm);
 bool IsValidDate(int32_t yyyymmdd);
 bool IsValidRegionCode(std::string_view code);
-int32_t MonthIndex(int32_t yyyymm);       // months since year 0: a number to add and compare
+int32_t MonthIndex(int32_t yyyymm);  // months since year 0: a number to add and compare
 int32_t MonthFromIndex(int32_t index);
-int32_t FirstDayOf(int32_t yyyymm);       // 202503 -> 20250301
+int32_t FirstDayOf(int32_t yyyymm);                 // 202503 -> 20250301
 Result<int32_t> ParseMonth(std::string_view text);  // "2025-03"
 Result<int32_t> ParseDate(std::string_view text);   // "2025-03-01"
 std::string FormatMonth(int32_t yyyymm);            // "2025-03"

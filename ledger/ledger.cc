@@ -17,11 +17,13 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, Ledger
   return Finish(std::move(log), data_dir, std::move(options), /*create=*/false);
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log, const std::string& data_dir,
-                                               LedgerOptions options, bool create) {
+Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log,
+                                               const std::string& data_dir, LedgerOptions options,
+                                               bool create) {
   std::unique_ptr<Ledger> ledger(new Ledger());
   ledger->log_ = std::move(log);
-  std::string key_path = options.vault_key_path.empty() ? data_dir + "/vault.key" : options.vault_key_path;
+  std::string key_path =
+      options.vault_key_path.empty() ? data_dir + "/vault.key" : options.vault_key_path;
   if (!options.log.read_only) {
     Result<Vault> vault = Vault::Load(key_path, create);
     if (!vault.ok()) return vault.status();
@@ -50,29 +52,35 @@ Status Ledger::Close() {
 }
 
 Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idempotency_key,
-                                    std::vector<DomainEvent> events, std::vector<VaultWrite> vault) {
+                                    std::vector<DomainEvent> events,
+                                    std::vector<VaultWrite> vault) {
   Submission submission;
   submission.idempotency_key = idempotency_key;
   submission.vault = std::move(vault);
   submission.entries.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     Status fields = CheckEventFields(events[i]);
-    if (!fields.ok()) return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
-    submission.entries.push_back(NewEntry{actor.name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
+    if (!fields.ok())
+      return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
+    submission.entries.push_back(
+        NewEntry{actor.name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
   }
   submission.decoded = std::move(events);  // the payloads were encoded from these, just now
   return log_->Append(std::move(submission));
 }
 
-Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
-                                                 fb::BeneficiaryRegisteredT event, const PersonalData& person) {
+Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor,
+                                                 const std::string& idempotency_key,
+                                                 fb::BeneficiaryRegisteredT event,
+                                                 const PersonalData& person) {
   std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people;
   people.emplace_back(std::move(event), person);
   return RegisterBeneficiaries(actor, idempotency_key, std::move(people));
 }
 
-Result<AppendResult> Ledger::RegisterBeneficiaries(const Actor& actor, const std::string& idempotency_key,
-                                                   std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people) {
+Result<AppendResult> Ledger::RegisterBeneficiaries(
+    const Actor& actor, const std::string& idempotency_key,
+    std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people) {
   if (!vault_) return InvalidArgument("the ledger is opened read-only");
   std::vector<DomainEvent> events;
   std::vector<VaultWrite> writes;
@@ -87,13 +95,15 @@ Result<AppendResult> Ledger::RegisterBeneficiaries(const Actor& actor, const std
       event.bank_account_token.assign(token.begin(), token.end());
     }
     FL_ASSIGN_OR_RETURN(std::vector<VaultWrite> sealed, vault_->Seal(event.beneficiary_id, person));
-    writes.insert(writes.end(), std::make_move_iterator(sealed.begin()), std::make_move_iterator(sealed.end()));
+    writes.insert(writes.end(), std::make_move_iterator(sealed.begin()),
+                  std::make_move_iterator(sealed.end()));
     events.emplace_back(std::move(event));
   }
   return Submit(actor, idempotency_key, std::move(events), std::move(writes));
 }
 
-std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id, const std::string& fund,
+std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id,
+                                                      const std::string& fund,
                                                       const std::string& bucket, int32_t period,
                                                       const std::string& document,
                                                       const std::vector<RollLine>& lines) {
@@ -118,13 +128,17 @@ std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_i
   };
   start_chunk();
   for (const RollLine& l : lines) {
-    size_t cost = kLineBytes + (ben_index.count(l.beneficiary) ? 0 : l.beneficiary.size() + kStringOverhead) +
+    size_t cost = kLineBytes +
+                  (ben_index.count(l.beneficiary) ? 0 : l.beneficiary.size() + kStringOverhead) +
                   (prog_index.count(l.program) ? 0 : l.program.size() + kStringOverhead);
-    if (chunks.back().lines.size() == kBatchChunkLinesMax || estimate + cost > kBatchChunkBytesMax) start_chunk();
+    if (chunks.back().lines.size() == kBatchChunkLinesMax || estimate + cost > kBatchChunkBytesMax)
+      start_chunk();
     fb::DisbursementBatchPreparedT& chunk = chunks.back();
-    auto [b, b_new] = ben_index.try_emplace(l.beneficiary, static_cast<uint32_t>(chunk.beneficiary_ids.size()));
+    auto [b, b_new] =
+        ben_index.try_emplace(l.beneficiary, static_cast<uint32_t>(chunk.beneficiary_ids.size()));
     if (b_new) chunk.beneficiary_ids.push_back(l.beneficiary);
-    auto [p, p_new] = prog_index.try_emplace(l.program, static_cast<uint32_t>(chunk.program_ids.size()));
+    auto [p, p_new] =
+        prog_index.try_emplace(l.program, static_cast<uint32_t>(chunk.program_ids.size()));
     if (p_new) chunk.program_ids.push_back(l.program);
     chunk.lines.emplace_back(l.line_no, b->second, p->second, l.period, l.amount_fen);
     estimate += kLineBytes + (b_new ? l.beneficiary.size() + kStringOverhead : 0) +
@@ -136,13 +150,15 @@ std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_i
 
 Result<AppendResult> Ledger::PrepareBatch(const Actor& actor, const std::string& idempotency_key,
                                           const std::string& batch_id, const std::string& fund,
-                                          const std::string& bucket, int32_t period, const std::string& document,
+                                          const std::string& bucket, int32_t period,
+                                          const std::string& document,
                                           const std::vector<RollLine>& lines) {
   if (lines.size() > kBatchLinesMax) {
     return TooLarge("a batch holds at most 1,000,000 lines, got " + std::to_string(lines.size()));
   }
   std::vector<DomainEvent> events;
-  for (auto& chunk : PackBatch(batch_id, fund, bucket, period, document, lines)) events.emplace_back(std::move(chunk));
+  for (auto& chunk : PackBatch(batch_id, fund, bucket, period, document, lines))
+    events.emplace_back(std::move(chunk));
   return Submit(actor, idempotency_key, std::move(events));
 }
 
@@ -151,7 +167,8 @@ Result<AppendResult> Ledger::Erase(const Actor& actor, const std::string& idempo
   fb::ErasedT e;
   e.subject_id = subject;
   e.reason = reason;
-  FL_ASSIGN_OR_RETURN(AppendResult r, Submit(actor, idempotency_key, {e}, Vault::EraseWrites(subject)));
+  FL_ASSIGN_OR_RETURN(AppendResult r,
+                      Submit(actor, idempotency_key, {e}, Vault::EraseWrites(subject)));
   // Deleted values linger in SST files until compaction: compact the vault now so the sealed
   // key is gone from disk, not only from view.
   rocksdb::CompactRangeOptions options;

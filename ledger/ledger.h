@@ -44,9 +44,11 @@ struct RollLine {
 
 class Ledger {
  public:
-  static Result<std::unique_ptr<Ledger>> Create(const std::string& data_dir, std::string_view origin,
+  static Result<std::unique_ptr<Ledger>> Create(const std::string& data_dir,
+                                                std::string_view origin,
                                                 LedgerOptions options = {});
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir, LedgerOptions options = {});
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir,
+                                              LedgerOptions options = {});
   ~Ledger();
 
   Status Close();
@@ -59,14 +61,17 @@ class Ledger {
   // Registers a person: the ID number and bank account become keyed commitments in the
   // entry; the personal data goes to the vault in the same commit.
   Result<AppendResult> RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
-                                           fb::BeneficiaryRegisteredT event, const PersonalData& person);
+                                           fb::BeneficiaryRegisteredT event,
+                                           const PersonalData& person);
   // Registers many people in one atomic submission (imports, the demo city).
-  Result<AppendResult> RegisterBeneficiaries(const Actor& actor, const std::string& idempotency_key,
-                                             std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people);
+  Result<AppendResult> RegisterBeneficiaries(
+      const Actor& actor, const std::string& idempotency_key,
+      std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people);
   // Prepares a roll of any size up to kBatchLinesMax, split into chunk entries.
   Result<AppendResult> PrepareBatch(const Actor& actor, const std::string& idempotency_key,
                                     const std::string& batch_id, const std::string& fund,
-                                    const std::string& bucket, int32_t period, const std::string& document,
+                                    const std::string& bucket, int32_t period,
+                                    const std::string& document,
                                     const std::vector<RollLine>& lines);
   // Destroys a person's vault key and appends an Erased entry, atomically.
   Result<AppendResult> Erase(const Actor& actor, const std::string& idempotency_key,
@@ -80,8 +85,9 @@ class Ledger {
 
  private:
   Ledger() = default;
-  static Result<std::unique_ptr<Ledger>> Finish(std::unique_ptr<Log> log, const std::string& data_dir,
-                                                LedgerOptions options, bool create);
+  static Result<std::unique_ptr<Ledger>> Finish(std::unique_ptr<Log> log,
+                                                const std::string& data_dir, LedgerOptions options,
+                                                bool create);
 
   std::unique_ptr<Log> log_;
   std::unique_ptr<Domain> domain_;
@@ -89,7 +95,8 @@ class Ledger {
 };
 
 // Packs roll lines into DisbursementBatchPrepared chunks of at most kBatchChunkLinesMax lines.
-std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id, const std::string& fund,
+std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id,
+                                                      const std::string& fund,
                                                       const std::string& bucket, int32_t period,
                                                       const std::string& document,
                                                       const std::vector<RollLine>& lines);

@@ -2,11 +2,11 @@
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -29,7 +29,7 @@ constexpr char kMetaOrigin[] = "origin";
 constexpr char kMetaSize[] = "size";
 constexpr char kMetaTreeLayout[] = "tree_layout";  // absent: layout 1 (a row per node)
 constexpr char kTreeLayoutTiles[] = "2";
-constexpr size_t kConvertTilesPerBatch = 1024;     // ~16 MiB of tiles per write when converting
+constexpr size_t kConvertTilesPerBatch = 1024;  // ~16 MiB of tiles per write when converting
 constexpr size_t kIdempotencyValueBytes = 8 + 8 + kHashBytes;
 constexpr int kResumeAttemptsMax = 50;  // after a failed write, at most 1 s waiting for
 constexpr int kResumeWaitMs = 20;       // RocksDB's own recovery before reporting again
@@ -57,7 +57,8 @@ std::string U64Value(uint64_t v) {
 // RocksDB's own background recovery (which would hold the store busy) is switched off.
 class ManualRecovery final : public rocksdb::EventListener {
  public:
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
     *auto_recovery = false;
   }
 };
@@ -74,9 +75,12 @@ Status StoreError(const std::string& dir, std::string why) {
 // rows go when compaction next rewrites their table. Off until the store has layout 2.
 class TreeRowFilter final : public rocksdb::CompactionFilter {
  public:
-  TreeRowFilter(const std::atomic<bool>& active, const std::atomic<uint64_t>& size) : active_(active), size_(size) {}
-  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const override {
-    if (key.size() != 9 || !active_.load(std::memory_order_acquire)) return false;  // tiles, and layout 1
+  TreeRowFilter(const std::atomic<bool>& active, const std::atomic<uint64_t>& size)
+      : active_(active), size_(size) {}
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
+              bool*) const override {
+    if (key.size() != 9 || !active_.load(std::memory_order_acquire))
+      return false;  // tiles, and layout 1
     if (key[0] != 0) return true;
     const uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 1));
     // A tile complete at any committed size stays complete: the size only grows.
@@ -93,7 +97,6 @@ std::string StorePath(const std::string& data_dir) { return data_dir + "/store";
 std::string SigningKeyPath(const std::string& data_dir) { return data_dir + "/signing.key"; }
 
 std::string EntryKey(uint64_t index) { return U64Value(index); }
-
 
 Hash SubmissionDigest(const Submission& submission) {
   Sha256 h;
@@ -149,12 +152,13 @@ Status Log::OpenDb(bool create) {
   // projection row kinds): a remembered insert position per first byte spares most of the
   // memtable's skip-list search.
   cf_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
-  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kEntriesColumn, kTreeColumn,
-                           kIdempotencyColumn, kMetaColumn, kCheckpointsColumn,
-                           kProjectionsColumn, kVaultColumn}) {
+  for (const char* name :
+       {rocksdb::kDefaultColumnFamilyName.c_str(), kEntriesColumn, kTreeColumn, kIdempotencyColumn,
+        kMetaColumn, kCheckpointsColumn, kProjectionsColumn, kVaultColumn}) {
     cfs.emplace_back(name, cf_options);
     // Tree nodes are hashes: they never compress, so trying costs ingest and verification time.
-    if (std::string_view(name) == kTreeColumn) cfs.back().options.compression = rocksdb::kNoCompression;
+    if (std::string_view(name) == kTreeColumn)
+      cfs.back().options.compression = rocksdb::kNoCompression;
     if (std::string_view(name) == kTreeColumn && !options_.read_only) {
       tree_row_filter_ = std::make_unique<TreeRowFilter>(drop_covered_rows_, committed_size_);
       cfs.back().options.compaction_filter = tree_row_filter_.get();
@@ -200,13 +204,15 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& data_dir, std::strin
                                          LogOptions options) {
   if (options.read_only) return InvalidArgument("cannot create a store read-only");
   if (!IsValidKeyName(origin)) {
-    return InvalidArgument("origin must be non-empty with no spaces or '+', e.g. ledger.city.gov.cn")
+    return InvalidArgument(
+               "origin must be non-empty with no spaces or '+', e.g. ledger.city.gov.cn")
         .WithField("origin");
   }
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return IoError("cannot create " + data_dir + ": " + ec.message());
-  if (std::filesystem::exists(StorePath(data_dir)) || std::filesystem::exists(SigningKeyPath(data_dir))) {
+  if (std::filesystem::exists(StorePath(data_dir)) ||
+      std::filesystem::exists(SigningKeyPath(data_dir))) {
     return Conflict("a ledger already exists at " + data_dir);
   }
   FL_ASSIGN_OR_RETURN(NoteSigner signer, MakeNoteSigner(origin, Ed25519PrivateKey::Generate()));
@@ -227,7 +233,9 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& data_dir, std::strin
   rocksdb::WriteBatch batch;
   batch.Put(log->entries_cf_, EntryKey(0), ToSlice(bytes));
   TreeTiles::Put put = log->TreePutInto(batch);
-  log->frontier_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) { log->edge_tiles_.Add(level, index, h, put); });
+  log->frontier_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
+    log->edge_tiles_.Add(level, index, h, put);
+  });
   log->edge_tiles_.Flush(put);
   batch.Put(log->meta_cf_, kMetaFormat, std::string(kLogFormat));
   batch.Put(log->meta_cf_, kMetaTreeLayout, kTreeLayoutTiles);
@@ -285,7 +293,8 @@ Status Log::LoadAndCheck() {
   } else if (s.ok() && value == kTreeLayoutTiles) {
     tree_layout_ = 2;
   } else {
-    return StoreError(data_dir_, s.ok() ? "metadata names tree layout '" + value + "', which this version does not know"
+    return StoreError(data_dir_, s.ok() ? "metadata names tree layout '" + value +
+                                              "', which this version does not know"
                                         : "cannot read the tree layout: " + s.ToString());
   }
 
@@ -309,7 +318,8 @@ Status Log::LoadAndCheck() {
   if (tree_layout_ == 2) {
     FL_RETURN_IF_ERROR(LoadEdge(size));
   } else if (ReadNode(0, size).ok()) {
-    return StoreError(data_dir_, "entry " + std::to_string(size) + " is missing but the tree holds its leaf (recorded size " +
+    return StoreError(data_dir_, "entry " + std::to_string(size) +
+                                     " is missing but the tree holds its leaf (recorded size " +
                                      std::to_string(size) + ": the tail was cut)");
   }
 
@@ -336,7 +346,8 @@ Status Log::LoadAndCheck() {
   Hash prev{};
   if (begin > 0) {
     Result<Hash> p = ReadNode(0, begin - 1);
-    if (!p.ok()) return StoreError(data_dir_, "entry " + std::to_string(begin - 1) + ": no leaf hash");
+    if (!p.ok())
+      return StoreError(data_dir_, "entry " + std::to_string(begin - 1) + ": no leaf hash");
     prev = *p;
   }
   int64_t last_ts = 0;
@@ -346,11 +357,15 @@ Status Log::LoadAndCheck() {
     if (!bytes.ok()) return StoreError(data_dir_, at + bytes.status().message());
     Result<EntryView> e = DecodeEntry(*bytes);
     if (!e.ok()) return StoreError(data_dir_, at + e.status().message());
-    if (e->index != i) return StoreError(data_dir_, at + "records index " + std::to_string(e->index));
-    if (e->prev_leaf_hash != prev) return StoreError(data_dir_, at + "prev_leaf_hash does not match entry " + std::to_string(i - 1));
+    if (e->index != i)
+      return StoreError(data_dir_, at + "records index " + std::to_string(e->index));
+    if (e->prev_leaf_hash != prev)
+      return StoreError(data_dir_,
+                        at + "prev_leaf_hash does not match entry " + std::to_string(i - 1));
     Hash leaf = HashLeaf(*bytes);
     Result<Hash> stored = ReadNode(0, i);
-    if (!stored.ok() || *stored != leaf) return StoreError(data_dir_, at + "leaf hash does not match the tree");
+    if (!stored.ok() || *stored != leaf)
+      return StoreError(data_dir_, at + "leaf hash does not match the tree");
     if (e->timestamp_ms < last_ts) return StoreError(data_dir_, at + "timestamp goes backwards");
     last_ts = e->timestamp_ms;
     prev = leaf;
@@ -382,11 +397,14 @@ Status Log::LoadAndCheck() {
 Status Log::WriteCheckpoint(void* batch_ptr, uint64_t size, const Hash& root) {
   assert(signer_.has_value());
   auto* batch = static_cast<rocksdb::WriteBatch*>(batch_ptr);
-  std::string note = SignNote(FormatCheckpoint(Checkpoint{verifier_.name, size, root, {}}), *signer_);
+  std::string note =
+      SignNote(FormatCheckpoint(Checkpoint{verifier_.name, size, root, {}}), *signer_);
   return FromRocks(batch->Put(checkpoints_cf_, U64Value(size), note), "cannot stage checkpoint");
 }
 
-void Log::StartWriter() { writer_ = std::thread([this] { WriterLoop(); }); }
+void Log::StartWriter() {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
 
 std::future<Result<AppendResult>> Log::Submit(Submission submission) {
   auto pending = std::make_unique<Pending>();
@@ -396,7 +414,8 @@ std::future<Result<AppendResult>> Log::Submit(Submission submission) {
     return std::move(future);
   };
   if (options_.read_only) return fail(InvalidArgument("the ledger is opened read-only"));
-  if (submission.entries.empty()) return fail(InvalidArgument("a submission needs at least one entry"));
+  if (submission.entries.empty())
+    return fail(InvalidArgument("a submission needs at least one entry"));
   if (submission.entries.size() > kSubmissionEntriesMax) {
     return fail(TooLarge("a submission holds at most " + std::to_string(kSubmissionEntriesMax) +
                          " entries, got " + std::to_string(submission.entries.size())));
@@ -434,8 +453,9 @@ void Log::WriterLoop() {
       if (options_.checkpoint_interval_ms > 0 && checkpoint_size_ < frontier_.size()) {
         // Committed entries wait for a signed checkpoint: when the interval runs out with no
         // commit to carry one, sign one alone, so proofs never wait for the next submission.
-        int64_t left = std::clamp<int64_t>(last_checkpoint_ms_ + options_.checkpoint_interval_ms - NowMs(), 0,
-                                           options_.checkpoint_interval_ms);
+        int64_t left =
+            std::clamp<int64_t>(last_checkpoint_ms_ + options_.checkpoint_interval_ms - NowMs(), 0,
+                                options_.checkpoint_interval_ms);
         if (!cv_.wait_for(lock, std::chrono::milliseconds(left), ready)) {
           lock.unlock();
           SignPendingCheckpoint();
@@ -447,7 +467,8 @@ void Log::WriterLoop() {
       if (queue_.empty()) return;  // stopping, and every submission has been answered
       size_t entries = 0;
       while (!queue_.empty() &&
-             (group.empty() || entries + queue_.front()->submission.entries.size() <= kGroupEntriesMax)) {
+             (group.empty() ||
+              entries + queue_.front()->submission.entries.size() <= kGroupEntriesMax)) {
         entries += queue_.front()->submission.entries.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -482,7 +503,8 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
         }
       }
       if (!found) {
-        rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), idem_cf_, sub.idempotency_key, &existing);
+        rocksdb::Status s =
+            db_->Get(rocksdb::ReadOptions(), idem_cf_, sub.idempotency_key, &existing);
         if (!s.ok() && !s.IsNotFound()) {
           results[g] = FromRocks(s, "cannot read the idempotency index");
           continue;
@@ -568,8 +590,9 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
       } else if (resumed.IsNoSpace()) {
         write_status = FromRocks(resumed, "the store cannot take writes yet, nothing was written");
       } else {
-        write_status = IoError("the store stopped taking writes after an I/O error (" + resumed.ToString() +
-                               "); nothing was written; fix the disk and restart the ledger");
+        write_status =
+            IoError("the store stopped taking writes after an I/O error (" + resumed.ToString() +
+                    "); nothing was written; fix the disk and restart the ledger");
       }
     }
     if (write_status.ok()) {
@@ -586,7 +609,8 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
       hook_->Abort();
     }
   }
-  if (!write_status.ok() && new_size > frontier_before) edge_tiles_ = edge_readers_;  // as committed
+  if (!write_status.ok() && new_size > frontier_before)
+    edge_tiles_ = edge_readers_;  // as committed
   if (write_status.ok()) {
     {
       std::unique_lock lock(edge_mu_);
@@ -606,7 +630,8 @@ void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
     stat_commits_.fetch_add(1, std::memory_order_relaxed);
     uint64_t appended = new_size - frontier_before;
     stat_entries_.fetch_add(appended, std::memory_order_relaxed);
-    if (appended > stat_group_max_.load(std::memory_order_relaxed)) stat_group_max_.store(appended, std::memory_order_relaxed);
+    if (appended > stat_group_max_.load(std::memory_order_relaxed))
+      stat_group_max_.store(appended, std::memory_order_relaxed);
   }
   for (size_t g = 0; g < group.size(); ++g) {
     assert(results[g].has_value());
@@ -653,7 +678,8 @@ Status Log::Close() {
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   Status status;
-  if (db_ && signer_ && checkpoint_size_ < frontier_.size()) status = CheckpointAll(/*sync=*/true, "cannot write the final checkpoint");
+  if (db_ && signer_ && checkpoint_size_ < frontier_.size())
+    status = CheckpointAll(/*sync=*/true, "cannot write the final checkpoint");
   if (db_ && !options_.read_only) {
     // Every write is already durable in the write-ahead log; flushing it into tables here means
     // the next open (each CLI command, each server start) has nothing to replay.
@@ -682,7 +708,8 @@ Result<Bytes> Log::ReadEntry(uint64_t index) const {
 Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
   rocksdb::PinnableSlice value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), entries_cf_, EntryKey(index), &value);
-  if (s.IsNotFound()) return Corruption("entry " + std::to_string(index) + " is missing from the store");
+  if (s.IsNotFound())
+    return Corruption("entry " + std::to_string(index) + " is missing from the store");
   FL_RETURN_IF_ERROR(FromRocks(s, "cannot read entry " + std::to_string(index)));
   ByteView b = ToBytes(value);
   return Bytes(b.begin(), b.end());
@@ -729,16 +756,19 @@ void Log::LoadUpperNodes() const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, tree_cf_));
   // Tiles by tile level, then index: each level's nodes in index order.
   for (it->Seek(TileKey(0, 0)); it->Valid(); it->Next()) {
-    std::optional<std::pair<uint8_t, uint64_t>> tile = ParseTileKey(std::string_view(it->key().data(), it->key().size()));
+    std::optional<std::pair<uint8_t, uint64_t>> tile =
+        ParseTileKey(std::string_view(it->key().data(), it->key().size()));
     if (!tile) continue;
     Result<TileView> view = TileView::Parse(ToBytes(it->value()), "tree tile");
     if (!view.ok()) continue;  // ReadNode reports it
     for (uint8_t r = 0; r < kTileHeight; ++r) {
       uint64_t first = tile->second * (kTileWidth >> r);
-      for (uint32_t p = 0; p < (kTileWidth >> r); ++p) keep(static_cast<uint8_t>(tile->first * kTileHeight + r), first + p, view->Node(r, p));
+      for (uint32_t p = 0; p < (kTileWidth >> r); ++p)
+        keep(static_cast<uint8_t>(tile->first * kTileHeight + r), first + p, view->Node(r, p));
     }
   }
-  edge.ForEachNode([&](uint8_t level, uint64_t index, const Hash& h) { keep(level, index, h.data()); });
+  edge.ForEachNode(
+      [&](uint8_t level, uint64_t index, const Hash& h) { keep(level, index, h.data()); });
   // On a read error the cache holds what was read; everything else is read from the store.
   upper_loaded_ = true;
 }
@@ -756,7 +786,8 @@ void Log::CacheUpperNodes(const std::vector<std::tuple<uint8_t, uint64_t, Hash>>
 Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
   if (std::optional<Hash> cached = CachedNode(level, index)) return *cached;
   if (level >= 64) {
-    return NotFound("tree node at level " + std::to_string(level) + " index " + std::to_string(index) + " is missing");
+    return NotFound("tree node at level " + std::to_string(level) + " index " +
+                    std::to_string(index) + " is missing");
   }
   if (tree_layout_ == 2) return ReadTiledNode(level, index);
   rocksdb::PinnableSlice value;
@@ -767,14 +798,16 @@ Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
   }
   FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a tree node"));
   Result<Hash> h = HashFromBytes(ToBytes(value));
-  if (!h.ok()) return Corruption("tree node at level " + std::to_string(level) + " index " +
-                                 std::to_string(index) + " is not 32 bytes");
+  if (!h.ok())
+    return Corruption("tree node at level " + std::to_string(level) + " index " +
+                      std::to_string(index) + " is not 32 bytes");
   return h;
 }
 
 Result<Hash> Log::ReadTiledNode(uint8_t level, uint64_t index) const {
   auto missing = [&] {
-    return NotFound("tree node at level " + std::to_string(level) + " index " + std::to_string(index) + " is missing");
+    return NotFound("tree node at level " + std::to_string(level) + " index " +
+                    std::to_string(index) + " is missing");
   };
   bool in_edge = false;
   {
@@ -785,11 +818,14 @@ Result<Hash> Log::ReadTiledNode(uint8_t level, uint64_t index) const {
   if (in_edge) return missing();  // not complete yet
   TilePlace p = PlaceOfNode(level, index);
   rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), tree_cf_, TileKey(p.tile_level, p.tile_index), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), tree_cf_, TileKey(p.tile_level, p.tile_index), &value);
   if (s.IsNotFound()) return missing();
   FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a tree tile"));
-  FL_ASSIGN_OR_RETURN(TileView tile, TileView::Parse(ToBytes(value), "tree tile (" + std::to_string(p.tile_level) + ", " +
-                                                                         std::to_string(p.tile_index) + ")"));
+  FL_ASSIGN_OR_RETURN(
+      TileView tile,
+      TileView::Parse(ToBytes(value), "tree tile (" + std::to_string(p.tile_level) + ", " +
+                                          std::to_string(p.tile_index) + ")"));
   Hash h;
   std::memcpy(h.data(), tile.Node(p.row, p.position), kHashBytes);
   return h;
@@ -821,7 +857,8 @@ Status Log::ScanEntriesUnaligned(uint64_t begin, uint64_t end,
   return Scan(begin, end, /*aligned=*/false, fn);
 }
 
-Status Log::Scan(uint64_t begin, uint64_t end, bool aligned, const std::function<Status(uint64_t, ByteView)>& fn) const {
+Status Log::Scan(uint64_t begin, uint64_t end, bool aligned,
+                 const std::function<Status(uint64_t, ByteView)>& fn) const {
   end = std::min(end, size());
   if (begin >= end) return Status::Ok();
   rocksdb::ReadOptions ro;
@@ -837,7 +874,8 @@ Status Log::Scan(uint64_t begin, uint64_t end, bool aligned, const std::function
   for (it->Seek(EntryKey(begin)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Corruption("entries column holds a key that is not 8 bytes");
     uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data()));
-    if (index != expected) return Corruption("entry " + std::to_string(expected) + " is missing from the store");
+    if (index != expected)
+      return Corruption("entry " + std::to_string(expected) + " is missing from the store");
     rocksdb::Slice value = it->value();
     ByteView bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
     if (aligned) {
@@ -849,14 +887,16 @@ Status Log::Scan(uint64_t begin, uint64_t end, bool aligned, const std::function
     ++expected;
   }
   FL_RETURN_IF_ERROR(FromRocks(it->status(), "cannot scan entries"));
-  if (expected != end) return Corruption("entry " + std::to_string(expected) + " is missing from the store");
+  if (expected != end)
+    return Corruption("entry " + std::to_string(expected) + " is missing from the store");
   return Status::Ok();
 }
 
 Status Log::ScanCheckpoints(const std::function<Status(uint64_t, std::string_view)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != 8) return Corruption("checkpoints column holds a key that is not 8 bytes");
+    if (it->key().size() != 8)
+      return Corruption("checkpoints column holds a key that is not 8 bytes");
     FL_RETURN_IF_ERROR(fn(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data())),
                           std::string_view(it->value().data(), it->value().size())));
   }
@@ -915,13 +955,18 @@ rocksdb::ReadOptions CursorReadOptions(const rocksdb::Slice* upper_bound, bool f
 class NodeRowCursor final : public NodeCursor {
  public:
   NodeRowCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t level, uint64_t start)
-      : level_(level), next_(start), upper_(NodeRowKey(static_cast<uint8_t>(level + 1), 0)), upper_slice_(upper_) {
+      : level_(level),
+        next_(start),
+        upper_(NodeRowKey(static_cast<uint8_t>(level + 1), 0)),
+        upper_slice_(upper_) {
     it_.reset(db->NewIterator(CursorReadOptions(&upper_slice_, /*fill_cache=*/false), cf));
     it_->Seek(NodeRowKey(level, start));
   }
   // Called once per node of a full verification: no allocation unless something is wrong.
   Result<Hash> Next() override {
-    auto where = [&] { return "tree node at level " + std::to_string(level_) + " index " + std::to_string(next_); };
+    auto where = [&] {
+      return "tree node at level " + std::to_string(level_) + " index " + std::to_string(next_);
+    };
     if (!it_->Valid()) {
       if (!it_->status().ok()) return FromRocks(it_->status(), "cannot read the tree");
       return NotFound(where() + " is missing");
@@ -967,13 +1012,16 @@ class TileNodeCursor final : public NodeCursor {
   Result<Hash> Next() override {
     if (!it_) return log_.ReadNode(level_, next_++);
     if (!tile_read_) {
-      if (!it_->Valid() || std::string_view(it_->key().data(), it_->key().size()) != TileKey(place_.tile_level, place_.tile_index)) {
-        if (!it_->Valid() && !it_->status().ok()) return FromRocks(it_->status(), "cannot read the tree");
+      if (!it_->Valid() || std::string_view(it_->key().data(), it_->key().size()) !=
+                               TileKey(place_.tile_level, place_.tile_index)) {
+        if (!it_->Valid() && !it_->status().ok())
+          return FromRocks(it_->status(), "cannot read the tree");
         it_.reset();
         return log_.ReadNode(level_, next_++);
       }
-      Result<TileView> view = TileView::Parse(ToBytes(it_->value()), "tree tile (" + std::to_string(place_.tile_level) +
-                                                                          ", " + std::to_string(place_.tile_index) + ")");
+      Result<TileView> view = TileView::Parse(
+          ToBytes(it_->value()), "tree tile (" + std::to_string(place_.tile_level) + ", " +
+                                     std::to_string(place_.tile_index) + ")");
       if (!view.ok()) return view.status();
       tile_ = *view;
       tile_read_ = true;
@@ -998,7 +1046,7 @@ class TileNodeCursor final : public NodeCursor {
   std::string upper_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;  // null once past the tiles it sees
-  TileView tile_;  // points into the iterator's current value
+  TileView tile_;                          // points into the iterator's current value
   bool tile_read_ = false;
 };
 
@@ -1017,21 +1065,25 @@ Status Log::LoadEdge(uint64_t size) {
   assert(tree_layout_ == 2);
   auto read = [&](std::string_view key) -> Result<std::string> {
     std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), tree_cf_, rocksdb::Slice(key.data(), key.size()), &value);
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), tree_cf_, rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return NotFound("it is missing");
     FL_RETURN_IF_ERROR(FromRocks(s, "cannot read it"));
     return value;
   };
   // Nothing beyond the size: no leaf row, no tile past the complete ones.
   if (read(NodeRowKey(0, size)).ok()) {
-    return StoreError(data_dir_, "entry " + std::to_string(size) + " is missing but the tree holds its leaf (recorded size " +
+    return StoreError(data_dir_, "entry " + std::to_string(size) +
+                                     " is missing but the tree holds its leaf (recorded size " +
                                      std::to_string(size) + ": the tail was cut)");
   }
   for (uint8_t tile_level = 0; tile_level * kTileHeight < 64u; ++tile_level) {
     const uint64_t complete = (size >> (tile_level * kTileHeight)) / kTileWidth;
     if (read(TileKey(tile_level, complete)).ok()) {
-      return StoreError(data_dir_, "entry " + std::to_string(size) + " is missing but tree tile (" + std::to_string(tile_level) +
-                                       ", " + std::to_string(complete) + ") over it is stored (recorded size " +
+      return StoreError(data_dir_, "entry " + std::to_string(size) + " is missing but tree tile (" +
+                                       std::to_string(tile_level) + ", " +
+                                       std::to_string(complete) +
+                                       ") over it is stored (recorded size " +
                                        std::to_string(size) + ": the tail was cut)");
     }
     if (complete == 0) break;
@@ -1050,7 +1102,8 @@ Status Log::ConvertTreeToTiles(uint64_t size) {
   // that each tile level fills its tiles one after another; one node-row cursor per level.
   std::vector<std::unique_ptr<NodeRowCursor>> cursors(64);
   auto stored = [&](uint8_t level, uint64_t index) -> Result<Hash> {
-    if (!cursors[level]) cursors[level] = std::make_unique<NodeRowCursor>(db_.get(), tree_cf_, level, index);
+    if (!cursors[level])
+      cursors[level] = std::make_unique<NodeRowCursor>(db_.get(), tree_cf_, level, index);
     return cursors[level]->Next();
   };
   TreeTiles from_rows;
@@ -1070,7 +1123,8 @@ Status Log::ConvertTreeToTiles(uint64_t size) {
     for (uint8_t level = 0; level == 0 || ((i + 1) & ((uint64_t{1} << level) - 1)) == 0; ++level) {
       uint64_t index = ((i + 1) >> level) - 1;
       Result<Hash> h = stored(level, index);
-      if (!h.ok()) return StoreError(data_dir_, "converting the tree to tiles: " + h.status().message());
+      if (!h.ok())
+        return StoreError(data_dir_, "converting the tree to tiles: " + h.status().message());
       from_rows.Add(level, index, *h, put);
     }
   }
@@ -1081,16 +1135,21 @@ Status Log::ConvertTreeToTiles(uint64_t size) {
   batch.Put(meta_cf_, kMetaTreeLayout, kTreeLayoutTiles);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  FL_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "cannot record the tree's conversion to tiles"));
+  FL_RETURN_IF_ERROR(
+      FromRocks(db_->Write(wo, &batch), "cannot record the tree's conversion to tiles"));
   tree_layout_ = 2;
   FL_RETURN_IF_ERROR(LoadEdge(size));
   // Layout 1 stored the edge's upper nodes; layout 2 computes them from its leaf rows and
   // tiles. They must agree, or the store was altered (which `fundledger verify` would name).
   std::vector<std::tuple<uint8_t, uint64_t, Hash>> stored_edge, derived_edge;
-  from_rows.ForEachNode([&](uint8_t l, uint64_t i, const Hash& h) { stored_edge.emplace_back(l, i, h); });
-  edge_readers_.ForEachNode([&](uint8_t l, uint64_t i, const Hash& h) { derived_edge.emplace_back(l, i, h); });
+  from_rows.ForEachNode(
+      [&](uint8_t l, uint64_t i, const Hash& h) { stored_edge.emplace_back(l, i, h); });
+  edge_readers_.ForEachNode(
+      [&](uint8_t l, uint64_t i, const Hash& h) { derived_edge.emplace_back(l, i, h); });
   if (stored_edge != derived_edge) {
-    return StoreError(data_dir_, "the stored tree's newest nodes disagree with its leaves (run fundledger verify to find where)");
+    return StoreError(data_dir_,
+                      "the stored tree's newest nodes disagree with its leaves (run fundledger "
+                      "verify to find where)");
   }
   tree_nodes_converted_ = nodes;
   drop_covered_rows_.store(true, std::memory_order_release);
@@ -1101,14 +1160,16 @@ Status Log::ConvertTreeToTiles(uint64_t size) {
 
 Result<std::vector<Hash>> Log::ProveInclusion(uint64_t index, uint64_t size) const {
   if (size > this->size()) {
-    return NotFound("size " + std::to_string(size) + " is beyond the log size " + std::to_string(this->size()));
+    return NotFound("size " + std::to_string(size) + " is beyond the log size " +
+                    std::to_string(this->size()));
   }
   return InclusionProof(*this, index, size);
 }
 
 Result<std::vector<Hash>> Log::ProveConsistency(uint64_t old_size, uint64_t size) const {
   if (size > this->size()) {
-    return NotFound("size " + std::to_string(size) + " is beyond the log size " + std::to_string(this->size()));
+    return NotFound("size " + std::to_string(size) + " is beyond the log size " +
+                    std::to_string(this->size()));
   }
   return ConsistencyProof(*this, old_size, size);
 }

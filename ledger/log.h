@@ -10,8 +10,8 @@
 //                tree levels over 256 bottom nodes; 0x00 || u64 index -> the leaf hash of an
 //                entry whose tile is not complete (tree_tiles.h: layout 2; layout 1, a row for
 //                every node, is still read, and converted on the first writable open)
-//   idempotency  key bytes                 -> u64 first index || u64 count || 32-byte request digest
-//   meta         "format" | "origin" | "size" | "tree_layout" -> text | text | u64 | "2"
+//   idempotency  key bytes                 -> u64 first index || u64 count || 32-byte request
+//   digest meta         "format" | "origin" | "size" | "tree_layout" -> text | text | u64 | "2"
 //   checkpoints  u64 tree size             -> signed checkpoint note, as served
 //
 // Writes: one writer thread orders entries. Callers Submit() submissions and wait for their
@@ -36,8 +36,8 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -61,11 +61,11 @@ class WriteBatch;
 namespace fundledger {
 
 // Limits (TigerBeetle style: every queue and batch is bounded).
-inline constexpr size_t kSubmissionEntriesMax = 65'536;   // entries in one atomic submission
-inline constexpr size_t kGroupEntriesMax = 65'536;        // entries in one WriteBatch (soft: one
-                                                          // larger submission still goes alone)
-inline constexpr size_t kQueueSubmissionsMax = 4'096;     // waiting submissions before 503
-inline constexpr uint64_t kOpenCheckEntries = 64;         // tail entries re-verified on open
+inline constexpr size_t kSubmissionEntriesMax = 65'536;  // entries in one atomic submission
+inline constexpr size_t kGroupEntriesMax = 65'536;       // entries in one WriteBatch (soft: one
+                                                         // larger submission still goes alone)
+inline constexpr size_t kQueueSubmissionsMax = 4'096;    // waiting submissions before 503
+inline constexpr uint64_t kOpenCheckEntries = 64;        // tail entries re-verified on open
 
 // Column family names; tests use them to tamper with a store as an attacker would.
 inline constexpr const char* kEntriesColumn = "entries";
@@ -176,10 +176,10 @@ class Log final : public LogSource {
       const std::function<Status(uint64_t, std::string_view)>& fn) const override;
 
   struct Stats {
-    uint64_t commits = 0;          // WriteBatches written
-    uint64_t submissions = 0;      // submissions appended
-    uint64_t entries = 0;          // entries appended
-    uint64_t rejected = 0;         // submissions refused (rules, conflicts, I/O)
+    uint64_t commits = 0;      // WriteBatches written
+    uint64_t submissions = 0;  // submissions appended
+    uint64_t entries = 0;      // entries appended
+    uint64_t rejected = 0;     // submissions refused (rules, conflicts, I/O)
     uint64_t group_entries_max = 0;
     uint64_t queue_depth = 0;
   };
@@ -228,7 +228,8 @@ class Log final : public LogSource {
   // With checkpoint_interval_ms, when the interval runs out with entries unsigned.
   void SignPendingCheckpoint();
   // ScanEntries and ScanEntriesUnaligned: `aligned` copies each value into 8-byte aligned words.
-  Status Scan(uint64_t begin, uint64_t end, bool aligned, const std::function<Status(uint64_t, ByteView)>& fn) const;
+  Status Scan(uint64_t begin, uint64_t end, bool aligned,
+              const std::function<Status(uint64_t, ByteView)>& fn) const;
   Status WriteCheckpoint(void* batch, uint64_t size, const Hash& root);
   int64_t NowMs() const;
   // The upper-level node cache (writable logs): a copy in memory of every stored node of
@@ -259,7 +260,7 @@ class Log final : public LogSource {
 
   // Writer-thread state (touched only by the writer once it runs).
   MerkleFrontier frontier_;
-  TreeTiles edge_tiles_;      // the incomplete tiles at frontier_.size(), with what is staged
+  TreeTiles edge_tiles_;  // the incomplete tiles at frontier_.size(), with what is staged
   Hash last_leaf_hash_{};
   int64_t last_timestamp_ms_ = 0;
   uint64_t checkpoint_size_ = 0;

@@ -42,14 +42,16 @@ struct EntryBatch {
   bool Full() const { return spans.size() >= kEntriesMax || words.size() * 8 >= kBytesMax; }
   size_t size() const { return spans.size(); }
   ByteView Entry(size_t i) const {
-    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first), spans[i].second);
+    return ByteView(reinterpret_cast<const uint8_t*>(words.data() + spans[i].first),
+                    spans[i].second);
   }
 };
 
 // The default cursor: one ReadNode per node, for sources without a cheaper sequential read.
 class LookupNodeCursor final : public NodeCursor {
  public:
-  LookupNodeCursor(const LogSource& source, uint8_t level, uint64_t start) : source_(source), level_(level), next_(start) {}
+  LookupNodeCursor(const LogSource& source, uint8_t level, uint64_t start)
+      : source_(source), level_(level), next_(start) {}
   Result<Hash> Next() override { return source_.ReadNode(level_, next_++); }
 
  private:
@@ -64,7 +66,8 @@ std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t st
   return std::make_unique<LookupNodeCursor>(*this, level, start);
 }
 
-Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn, const EntryFn& ahead) {
+Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn,
+                        const EntryFn& ahead) {
   if (end <= begin || end - begin < kMinEntriesAhead) {
     return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) {
       Hash leaf = HashLeaf(bytes);
@@ -77,26 +80,28 @@ Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, c
     EntryBatch batch;
     batch.first = begin;
     // Unaligned: EntryBatch::Add copies each entry into its aligned words.
-    Status s = source.ScanEntriesUnaligned(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
-      assert(index == batch.first + batch.spans.size());
-      batch.Add(bytes);
-      if (ahead) {
-        Status checked = ahead(index, batch.Entry(batch.size() - 1), batch.leaves.back());
-        if (!checked.ok()) {
-          batch.PopBack();  // fn never sees an entry `ahead` refused
-          return checked;
-        }
-      }
-      if (batch.Full()) {
-        uint64_t next = index + 1;
-        if (!queue.Push(std::move(batch))) return Internal("scan stopped by its reader");
-        batch = EntryBatch{};
-        batch.first = next;
-      }
-      return Status::Ok();
-    });
+    Status s =
+        source.ScanEntriesUnaligned(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
+          assert(index == batch.first + batch.spans.size());
+          batch.Add(bytes);
+          if (ahead) {
+            Status checked = ahead(index, batch.Entry(batch.size() - 1), batch.leaves.back());
+            if (!checked.ok()) {
+              batch.PopBack();  // fn never sees an entry `ahead` refused
+              return checked;
+            }
+          }
+          if (batch.Full()) {
+            uint64_t next = index + 1;
+            if (!queue.Push(std::move(batch))) return Internal("scan stopped by its reader");
+            batch = EntryBatch{};
+            batch.first = next;
+          }
+          return Status::Ok();
+        });
     // The entries read before an error still go to fn, so the caller sees where the error is.
-    if (!batch.spans.empty() && !queue.Push(std::move(batch)) && s.ok()) s = Internal("scan stopped by its reader");
+    if (!batch.spans.empty() && !queue.Push(std::move(batch)) && s.ok())
+      s = Internal("scan stopped by its reader");
     queue.Finish(std::move(s));
   });
   Status status;

@@ -25,7 +25,8 @@ std::string TileKey(uint8_t tile_level, uint64_t tile_index) {
 
 std::optional<std::pair<uint8_t, uint64_t>> ParseTileKey(std::string_view key) {
   if (key.size() != 10 || key[0] != kTileKeyPrefix) return std::nullopt;
-  return std::make_pair(static_cast<uint8_t>(key[1]), GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 2)));
+  return std::make_pair(static_cast<uint8_t>(key[1]),
+                        GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 2)));
 }
 
 std::string NodeRowKey(uint8_t level, uint64_t index) {
@@ -35,14 +36,18 @@ std::string NodeRowKey(uint8_t level, uint64_t index) {
   return key;
 }
 
-size_t TileRowOffset(uint8_t row) { return 2 + (2 * kTileWidth - (2 * kTileWidth >> row)) * kHashBytes; }
+size_t TileRowOffset(uint8_t row) {
+  return 2 + (2 * kTileWidth - (2 * kTileWidth >> row)) * kHashBytes;
+}
 
 Result<TileView> TileView::Parse(ByteView value, const std::string& what) {
   if (value.size() != kTileBytes) {
-    return Corruption(what + " holds " + std::to_string(value.size()) + " bytes, a tile holds " + std::to_string(kTileBytes));
+    return Corruption(what + " holds " + std::to_string(value.size()) + " bytes, a tile holds " +
+                      std::to_string(kTileBytes));
   }
   uint32_t width = uint32_t{value[0]} << 8 | value[1];
-  if (width != kTileWidth) return Corruption(what + " names a width of " + std::to_string(width) + " nodes, not 256");
+  if (width != kTileWidth)
+    return Corruption(what + " names a width of " + std::to_string(width) + " nodes, not 256");
   TileView v;
   v.value_ = value;
   return v;
@@ -58,12 +63,13 @@ Hash TileView::Root() const {
 void TreeTiles::Add(uint8_t level, uint64_t index, const Hash& hash, const Put& put) {
   TilePlace p = PlaceOfNode(level, index);
   if (tiles_.size() <= p.tile_level) {
-    assert(p.tile_index == 0 && p.position == 0 && tiles_.size() == p.tile_level);  // a tile level's first node
+    assert(p.tile_index == 0 && p.position == 0 &&
+           tiles_.size() == p.tile_level);  // a tile level's first node
     tiles_.resize(p.tile_level + 1);
   }
   Tile& t = tiles_[p.tile_level];
   if (t.nodes.empty()) t.nodes.resize(kTileNodesMax);
-  assert(p.tile_index == t.index && p.position == t.rows[p.row]);  // rows complete in order
+  assert(p.tile_index == t.index && p.position == t.rows[p.row]);   // rows complete in order
   assert(p.row == 0 || t.rows[p.row - 1] >= 2 * (p.position + 1));  // its children first
   t.nodes[RowStart(p.row) + p.position] = hash;
   ++t.rows[p.row];
@@ -79,7 +85,8 @@ void TreeTiles::Flush(const Put& put) {
   if (tiles_.empty()) return;
   Tile& t = tiles_[0];
   for (uint32_t q = t.leaves_flushed; q < t.rows[0]; ++q) {
-    put(NodeRowKey(0, t.index * kTileWidth + q), std::string(reinterpret_cast<const char*>(t.nodes[q].data()), kHashBytes));
+    put(NodeRowKey(0, t.index * kTileWidth + q),
+        std::string(reinterpret_cast<const char*>(t.nodes[q].data()), kHashBytes));
   }
   t.leaves_flushed = t.rows[0];
 }
@@ -103,7 +110,8 @@ void TreeTiles::ForEachNode(const std::function<void(uint8_t, uint64_t, const Ha
     const Tile& t = tiles_[tile_level];
     for (uint8_t r = 0; r < kTileHeight; ++r) {
       for (uint32_t q = 0; q < t.rows[r]; ++q) {
-        fn(static_cast<uint8_t>(tile_level * kTileHeight + r), t.index * (kTileWidth >> r) + q, t.nodes[RowStart(r) + q]);
+        fn(static_cast<uint8_t>(tile_level * kTileHeight + r), t.index * (kTileWidth >> r) + q,
+           t.nodes[RowStart(r) + q]);
       }
     }
   }
@@ -136,15 +144,18 @@ std::string TreeTiles::Encode(const Tile& t) {
   value[1] = static_cast<char>(kTileWidth & 0xff);
   for (uint8_t r = 0; r < kTileHeight; ++r) {
     assert(t.rows[r] == kTileWidth >> r);
-    std::memcpy(value.data() + TileRowOffset(r), t.nodes[RowStart(r)].data(), size_t{t.rows[r]} * kHashBytes);
+    std::memcpy(value.data() + TileRowOffset(r), t.nodes[RowStart(r)].data(),
+                size_t{t.rows[r]} * kHashBytes);
   }
   return value;
 }
 
 Result<TreeTiles> TreeTiles::Derive(uint64_t size, const Read& read) {
   TreeTiles tiles;
-  for (uint8_t tile_level = 0; tile_level * kTileHeight < 64u && (size >> (tile_level * kTileHeight)) > 0; ++tile_level) {
-    const uint64_t bottom = size >> (tile_level * kTileHeight);  // complete nodes of the tile level's bottom row
+  for (uint8_t tile_level = 0;
+       tile_level * kTileHeight < 64u && (size >> (tile_level * kTileHeight)) > 0; ++tile_level) {
+    const uint64_t bottom =
+        size >> (tile_level * kTileHeight);  // complete nodes of the tile level's bottom row
     Tile& t = tiles.tiles_.emplace_back();
     t.index = bottom / kTileWidth;
     t.nodes.resize(kTileNodesMax);
@@ -152,8 +163,11 @@ Result<TreeTiles> TreeTiles::Derive(uint64_t size, const Read& read) {
     for (uint32_t q = 0; q < width; ++q) {
       const uint64_t below = t.index * kTileWidth + q;  // a leaf, or a tile of the level below
       std::string what = tile_level == 0 ? "leaf row " + std::to_string(below)
-                                         : "tree tile (" + std::to_string(tile_level - 1) + ", " + std::to_string(below) + ")";
-      Result<std::string> value = read(tile_level == 0 ? NodeRowKey(0, below) : TileKey(static_cast<uint8_t>(tile_level - 1), below));
+                                         : "tree tile (" + std::to_string(tile_level - 1) + ", " +
+                                               std::to_string(below) + ")";
+      Result<std::string> value =
+          read(tile_level == 0 ? NodeRowKey(0, below)
+                               : TileKey(static_cast<uint8_t>(tile_level - 1), below));
       if (!value.ok()) return Status(value.status().code(), what + ": " + value.status().message());
       if (tile_level == 0) {
         if (value->size() != kHashBytes) return Corruption(what + " is not 32 bytes");
@@ -168,7 +182,8 @@ Result<TreeTiles> TreeTiles::Derive(uint64_t size, const Read& read) {
     for (uint8_t r = 1; r < kTileHeight; ++r) {
       t.rows[r] = width >> r;
       for (uint32_t q = 0; q < t.rows[r]; ++q) {
-        t.nodes[RowStart(r) + q] = HashChildren(t.nodes[RowStart(r - 1) + 2 * q], t.nodes[RowStart(r - 1) + 2 * q + 1]);
+        t.nodes[RowStart(r) + q] =
+            HashChildren(t.nodes[RowStart(r - 1) + 2 * q], t.nodes[RowStart(r - 1) + 2 * q + 1]);
       }
     }
   }

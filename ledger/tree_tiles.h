@@ -38,10 +38,12 @@
 
 namespace fundledger {
 
-// kTileWidth (256 bottom nodes) and kTileHeight (8 levels) as C2SP tlog-tiles (crypto/tlog_tiles.h).
+// kTileWidth (256 bottom nodes) and kTileHeight (8 levels) as C2SP tlog-tiles
+// (crypto/tlog_tiles.h).
 inline constexpr size_t kTileNodesMax = 2 * kTileWidth - 2;
 inline constexpr size_t kTileBytes = 2 + kTileNodesMax * kHashBytes;
-inline constexpr char kTileKeyPrefix = 't';  // above every layout-1 key (their first byte is a level < 64)
+inline constexpr char kTileKeyPrefix =
+    't';  // above every layout-1 key (their first byte is a level < 64)
 
 // Where node (level, index) sits: tile (tile_level, tile_index), row, position in the row.
 struct TilePlace {
@@ -110,8 +112,8 @@ class TreeTiles {
   struct Tile {
     uint64_t index = 0;
     std::array<uint32_t, kTileHeight> rows{};  // nodes held per row
-    uint32_t leaves_flushed = 0;                 // of row 0 (tile level 0), stored as leaf rows
-    std::vector<Hash> nodes;                     // row r from RowStart(r)
+    uint32_t leaves_flushed = 0;               // of row 0 (tile level 0), stored as leaf rows
+    std::vector<Hash> nodes;                   // row r from RowStart(r)
   };
   // Row r's first node in `nodes`: rows 0..r-1 of a full tile hold 256 + 128 + ... nodes.
   static size_t RowStart(uint8_t row) { return 2 * kTileWidth - (2 * kTileWidth >> row); }

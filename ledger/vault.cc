@@ -1,14 +1,13 @@
 #include "ledger/vault.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <openssl/crypto.h>
 
 namespace fundledger {
 namespace {
@@ -43,15 +42,18 @@ Result<std::string> GetField(std::string_view& in) {
 Status CheckIdNumber(std::string_view id) {
   static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   static constexpr char kCheck[] = "10X98765432";
-  if (id.size() != 18) return InvalidArgument("ID number must have 18 characters").WithField("id_number");
+  if (id.size() != 18)
+    return InvalidArgument("ID number must have 18 characters").WithField("id_number");
   int sum = 0;
   for (size_t i = 0; i < 17; ++i) {
-    if (id[i] < '0' || id[i] > '9') return InvalidArgument("ID number must start with 17 digits").WithField("id_number");
+    if (id[i] < '0' || id[i] > '9')
+      return InvalidArgument("ID number must start with 17 digits").WithField("id_number");
     sum += (id[i] - '0') * kWeights[i];
   }
   char last = id[17] == 'x' ? 'X' : id[17];
   if (last != kCheck[sum % 11]) {
-    return InvalidArgument("ID number check character is wrong (a typing mistake?)").WithField("id_number");
+    return InvalidArgument("ID number check character is wrong (a typing mistake?)")
+        .WithField("id_number");
   }
   return Status::Ok();
 }
@@ -64,7 +66,8 @@ Result<Vault> Vault::Load(const std::string& path, bool create) {
     std::string hex = HexEncode(fresh) + "\n";
     int wfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (wfd < 0) return IoError("cannot create vault key " + path + ": " + std::strerror(errno));
-    bool ok = ::write(wfd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(wfd) == 0;
+    bool ok = ::write(wfd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) &&
+              ::fsync(wfd) == 0;
     ::close(wfd);
     OPENSSL_cleanse(hex.data(), hex.size());
     if (!ok) return IoError("cannot write vault key " + path);
@@ -79,7 +82,8 @@ Result<Vault> Vault::Load(const std::string& path, bool create) {
   char buf[2 * kMasterSecretBytes + 8];
   ssize_t n = ::read(fd, buf, sizeof buf);
   ::close(fd);
-  if (n < static_cast<ssize_t>(2 * kMasterSecretBytes)) return Corruption("vault key " + path + " is too short");
+  if (n < static_cast<ssize_t>(2 * kMasterSecretBytes))
+    return Corruption("vault key " + path + " is too short");
   Result<Bytes> decoded = HexDecode(std::string_view(buf, 2 * kMasterSecretBytes));
   OPENSSL_cleanse(buf, sizeof buf);
   if (!decoded.ok()) return Corruption("vault key " + path + " is not hex");
@@ -110,7 +114,8 @@ Hash Vault::BankToken(std::string_view account) const {
 
 Result<std::vector<VaultWrite>> Vault::Seal(std::string_view subject, const PersonalData& d) const {
   for (const std::string* f : {&d.name, &d.id_number, &d.bank_account, &d.phone}) {
-    if (f->size() > kFieldBytesMax) return InvalidArgument("a personal field is longer than 256 bytes");
+    if (f->size() > kFieldBytesMax)
+      return InvalidArgument("a personal field is longer than 256 bytes");
   }
   std::string record;
   PutField(record, d.name);
@@ -125,7 +130,8 @@ Result<std::vector<VaultWrite>> Vault::Seal(std::string_view subject, const Pers
   OPENSSL_cleanse(record.data(), record.size());
   if (!sealed_key.ok()) return sealed_key.status();
   if (!sealed_record.ok()) return sealed_record.status();
-  return std::vector<VaultWrite>{{k, std::string(AsChars(*sealed_key))}, {r, std::string(AsChars(*sealed_record))}};
+  return std::vector<VaultWrite>{{k, std::string(AsChars(*sealed_key))},
+                                 {r, std::string(AsChars(*sealed_record))}};
 }
 
 std::vector<VaultWrite> Vault::EraseWrites(std::string_view subject) {
@@ -138,16 +144,19 @@ Result<PersonalData> Vault::Read(const Log& log, std::string_view subject) const
   rocksdb::Status s1 = log.db()->Get(rocksdb::ReadOptions(), log.vault_column(), k, &sealed_key);
   rocksdb::Status s2 = log.db()->Get(rocksdb::ReadOptions(), log.vault_column(), r, &sealed_record);
   if (s1.IsNotFound() || s2.IsNotFound()) {
-    return NotFound("no personal data for '" + std::string(subject) + "' (never stored, or erased)");
+    return NotFound("no personal data for '" + std::string(subject) +
+                    "' (never stored, or erased)");
   }
   if (!s1.ok() || !s2.ok()) return IoError("cannot read the vault");
   Result<Bytes> key_bytes = AeadOpen(wrap_key_, AsBytes(sealed_key), AsBytes(k));
-  if (!key_bytes.ok() || key_bytes->size() != kAeadKeyBytes) return Corruption("vault key of '" + std::string(subject) + "' does not open");
+  if (!key_bytes.ok() || key_bytes->size() != kAeadKeyBytes)
+    return Corruption("vault key of '" + std::string(subject) + "' does not open");
   AeadKey person;
   std::copy(key_bytes->begin(), key_bytes->end(), person.begin());
   Result<Bytes> record = AeadOpen(person, AsBytes(sealed_record), AsBytes(r));
   OPENSSL_cleanse(person.data(), person.size());
-  if (!record.ok()) return Corruption("vault record of '" + std::string(subject) + "' does not open");
+  if (!record.ok())
+    return Corruption("vault record of '" + std::string(subject) + "' does not open");
   std::string_view in = AsChars(*record);
   PersonalData d;
   FL_ASSIGN_OR_RETURN(d.name, GetField(in));

@@ -20,13 +20,15 @@ int64_t ChinaMidnightMs(int year, int month, int day) {
 }
 
 bool Publishable(fb::ProgramCategory c) {
-  return c == fb::ProgramCategory::dibao || c == fb::ProgramCategory::tekun || c == fb::ProgramCategory::temporary;
+  return c == fb::ProgramCategory::dibao || c == fb::ProgramCategory::tekun ||
+         c == fb::ProgramCategory::temporary;
 }
 
 // Collects what each entry did, before and after the domain applies it.
 class Collector final : public EntryObserver {
  public:
-  explicit Collector(std::function<bool(const std::string&)> in_scope) : in_scope_(std::move(in_scope)) {}
+  explicit Collector(std::function<bool(const std::string&)> in_scope)
+      : in_scope_(std::move(in_scope)) {}
   void OnApplied(const AppliedEntry& e, ApplyContext&) override {
     touched_ = false;
     for (const Posting& p : e.postings) {
@@ -47,15 +49,19 @@ class Collector final : public EntryObserver {
 Result<std::pair<int64_t, int64_t>> PeriodBounds(std::string_view period) {
   int year = 0;
   if (period.size() >= 4) std::from_chars(period.data(), period.data() + 4, year);
-  if (year < 1900 || year > 2999) return InvalidArgument("period must be a year (2025) or a quarter (2025-Q1)").WithField("period");
-  if (period.size() == 4) return std::make_pair(ChinaMidnightMs(year, 1, 1), ChinaMidnightMs(year + 1, 1, 1));
+  if (year < 1900 || year > 2999)
+    return InvalidArgument("period must be a year (2025) or a quarter (2025-Q1)")
+        .WithField("period");
+  if (period.size() == 4)
+    return std::make_pair(ChinaMidnightMs(year, 1, 1), ChinaMidnightMs(year + 1, 1, 1));
   if (period.size() == 7 && period.substr(4, 2) == "-Q" && period[6] >= '1' && period[6] <= '4') {
     int q = period[6] - '1';
     int64_t start = ChinaMidnightMs(year, 1 + 3 * q, 1);
     int64_t end = q == 3 ? ChinaMidnightMs(year + 1, 1, 1) : ChinaMidnightMs(year, 4 + 3 * q, 1);
     return std::make_pair(start, end);
   }
-  return InvalidArgument("period must be a year (2025) or a quarter (2025-Q1), got '" + std::string(period) + "'")
+  return InvalidArgument("period must be a year (2025) or a quarter (2025-Q1), got '" +
+                         std::string(period) + "'")
       .WithField("period");
 }
 
@@ -83,8 +89,8 @@ Hash EntriesDigest(const LogSource& log, const std::vector<uint64_t>& indexes) {
   return h.Finish();
 }
 
-Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size, const DisclosureScope& scope,
-                                           const NameLookup& names) {
+Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size,
+                                           const DisclosureScope& scope, const NameLookup& names) {
   if (scope.kind != "fund" && scope.kind != "org" && scope.kind != "project") {
     return InvalidArgument("scope must be fund, org or project").WithField("scope");
   }
@@ -102,7 +108,8 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
     if (size == checkpoint_size) r.checkpoint = std::string(note);
     return Status::Ok();
   }));
-  if (r.checkpoint.empty()) return NotFound("no checkpoint was signed at size " + std::to_string(checkpoint_size));
+  if (r.checkpoint.empty())
+    return NotFound("no checkpoint was signed at size " + std::to_string(checkpoint_size));
 
   std::set<std::string> scope_funds;  // filled as funds open
   auto account_in_scope = [&](const std::string& account) {
@@ -120,7 +127,8 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
     std::from_chars(scope.period.data(), scope.period.data() + 4, y);
     return y;
   }();
-  const int64_t year_start = ChinaMidnightMs(year, 1, 1), year_end = ChinaMidnightMs(year + 1, 1, 1);
+  const int64_t year_start = ChinaMidnightMs(year, 1, 1),
+                year_end = ChinaMidnightMs(year + 1, 1, 1);
   const int64_t prev_year_start = ChinaMidnightMs(year - 1, 1, 1);
   bool opened = false;
   std::map<std::string, std::set<std::string>> people, households;  // "program/region" -> ids
@@ -138,7 +146,8 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
       FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
       domain.Read([&](const DomainState& s) {
         if (auto* f = std::get_if<fb::FundOpenedT>(&ev)) {
-          bool mine = (scope.kind == "fund" && f->fund_id == scope.id) || (scope.kind == "org" && f->organisation == scope.id);
+          bool mine = (scope.kind == "fund" && f->fund_id == scope.id) ||
+                      (scope.kind == "org" && f->organisation == scope.id);
           if (mine) {
             scope_funds.insert(f->fund_id);
             r.fund_names[f->fund_id] = f->name;
@@ -150,20 +159,25 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
           return account_in_scope(FundAccount(fund, bucket));
         };
         auto year_of = [&](int64_t ts) { return ts >= year_start && ts < year_end; };
-        if (auto* d = std::get_if<fb::DonationReceivedT>(&ev); d && fund_in(d->fund_id, d->bucket)) {
+        if (auto* d = std::get_if<fb::DonationReceivedT>(&ev);
+            d && fund_in(d->fund_id, d->bucket)) {
           if (in_period) {
             r.donations_count++;
             r.donations_fen += d->amount_fen;
-            (d->bucket == kGeneralBucket ? r.donations_open_fen : r.donations_restricted_fen) += d->amount_fen;
+            (d->bucket == kGeneralBucket ? r.donations_open_fen : r.donations_restricted_fen) +=
+                d->amount_fen;
             if (d->donor_id.empty()) r.anonymous_donations++;
             if (d->in_kind) r.in_kind_fen += d->amount_fen;
           }
-          if (e.timestamp_ms >= prev_year_start && e.timestamp_ms < year_start) r.previous_year_income_fen += d->amount_fen;
-        } else if (auto* a = std::get_if<fb::AppropriatedT>(&ev); a && in_period && fund_in(a->fund_id, a->bucket)) {
+          if (e.timestamp_ms >= prev_year_start && e.timestamp_ms < year_start)
+            r.previous_year_income_fen += d->amount_fen;
+        } else if (auto* a = std::get_if<fb::AppropriatedT>(&ev);
+                   a && in_period && fund_in(a->fund_id, a->bucket)) {
           r.appropriations_fen += a->amount_fen;
         } else if (auto* g = std::get_if<fb::LotteryGrantAwardedT>(&ev); g && in_period) {
           if (fund_in(g->to_fund_id, g->project_id)) r.lottery_grants_in_fen += g->amount_fen;
-          if (fund_in(g->from_fund_id, g->from_bucket)) r.grants_out_by_category[g->category] += g->amount_fen;
+          if (fund_in(g->from_fund_id, g->from_bucket))
+            r.grants_out_by_category[g->category] += g->amount_fen;
         } else if (auto* t = std::get_if<fb::TransferredBetweenFundsT>(&ev); t && in_period) {
           if (fund_in(t->to_fund_id, t->to_bucket)) r.transfers_in_fen += t->amount_fen;
           if (fund_in(t->from_fund_id, t->from_bucket)) r.transfers_out_fen += t->amount_fen;
@@ -192,10 +206,12 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
               p.amount_fen += l.amount_fen;
               std::string key = program + "/" + region;
               if (people[key].insert(beneficiary).second) p.beneficiaries++;
-              if (ben != s.beneficiaries.end() && households[key].insert(ben->second.household).second) p.households++;
+              if (ben != s.beneficiaries.end() &&
+                  households[key].insert(ben->second.household).second)
+                p.households++;
               auto prog = s.programs.find(program);
-              if (names && prog != s.programs.end() && Publishable(prog->second.category) && ben != s.beneficiaries.end() &&
-                  !ben->second.erased) {
+              if (names && prog != s.programs.end() && Publishable(prog->second.category) &&
+                  ben != s.beneficiaries.end() && !ben->second.erased) {
                 RecipientLine& line = recipients[{beneficiary, program}];
                 if (line.masked_name.empty()) {
                   std::optional<std::string> name = names(beneficiary);
@@ -209,7 +225,9 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
           }
         }
         if (auto* pub = std::get_if<fb::DisclosurePublishedT>(&ev)) {
-          if ((scope.kind == "org" && pub->organisation == scope.id) || scope_funds.count(pub->fund_id)) scope_entry = true;
+          if ((scope.kind == "org" && pub->organisation == scope.id) ||
+              scope_funds.count(pub->fund_id))
+            scope_entry = true;
         }
         return 0;
       });
@@ -226,7 +244,8 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
   if (!opened) {
     for (const auto& [account, fen] : collector.balances) r.opening_fen += fen;
   }
-  if (scope.kind != "project" && scope_funds.empty()) return NotFound(scope.kind + " '" + scope.id + "' has no funds in the log");
+  if (scope.kind != "project" && scope_funds.empty())
+    return NotFound(scope.kind + " '" + scope.id + "' has no funds in the log");
   for (const auto& [account, fen] : collector.balances) {
     size_t slash = account.find('/', 5);
     std::string bucket = account.substr(slash + 1);

@@ -10,7 +10,8 @@
 // (低保, 特困, temporary assistance), with masked names (张*明) and county-level regions; never
 // ID numbers, accounts, phones, addresses or health details.
 //
-//   Result<DisclosureReport> r = ComputeDisclosure(log, size, {"fund", "F-SUNSHINE", "2025"}, nullptr);
+//   Result<DisclosureReport> r = ComputeDisclosure(log, size, {"fund", "F-SUNSHINE", "2025"},
+//   nullptr);
 #pragma once
 
 #include <map>
@@ -45,7 +46,8 @@ struct DisclosureReport {
   std::string checkpoint;  // the signed note
   // Money.
   int64_t opening_fen = 0, closing_fen = 0;
-  int64_t donations_count = 0, donations_fen = 0, donations_restricted_fen = 0, donations_open_fen = 0;
+  int64_t donations_count = 0, donations_fen = 0, donations_restricted_fen = 0,
+          donations_open_fen = 0;
   int64_t anonymous_donations = 0, in_kind_fen = 0;
   int64_t appropriations_fen = 0, lottery_grants_in_fen = 0, transfers_in_fen = 0;
   std::map<std::string, int64_t> spending_by_class;    // charitable, admin, fundraising, other
@@ -71,8 +73,8 @@ struct DisclosureReport {
 // Where masked names come from (the vault); null: no recipient lists.
 using NameLookup = std::function<std::optional<std::string>(const std::string& beneficiary)>;
 
-Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size, const DisclosureScope& scope,
-                                           const NameLookup& names);
+Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size,
+                                           const DisclosureScope& scope, const NameLookup& names);
 Result<std::pair<int64_t, int64_t>> PeriodBounds(std::string_view period);  // [start, end) ms
 std::string MaskName(std::string_view name);                                // 张三明 -> 张*明
 Hash EntriesDigest(const LogSource& log, const std::vector<uint64_t>& indexes);

@@ -6,8 +6,8 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
-#include <span>
 #include <mutex>
+#include <span>
 #include <tuple>
 
 #include "crypto/encoding.h"
@@ -19,12 +19,14 @@ namespace {
 std::string Pack(std::initializer_list<int64_t> values) {
   std::string out(values.size() * 8, '\0');
   size_t i = 0;
-  for (int64_t v : values) PutBigEndian64(static_cast<uint64_t>(v), reinterpret_cast<uint8_t*>(out.data() + 8 * i++));
+  for (int64_t v : values)
+    PutBigEndian64(static_cast<uint64_t>(v), reinterpret_cast<uint8_t*>(out.data() + 8 * i++));
   return out;
 }
 
 int64_t Field(std::string_view value, size_t i) {
-  return static_cast<int64_t>(GetBigEndian64(reinterpret_cast<const uint8_t*>(value.data() + 8 * i)));
+  return static_cast<int64_t>(
+      GetBigEndian64(reinterpret_cast<const uint8_t*>(value.data() + 8 * i)));
 }
 
 std::string Encode(const Balance& b) { return Pack({b.posted_fen, b.pending_fen}); }
@@ -53,7 +55,8 @@ constexpr LegacyRows kLayout2Rows[] = {
     {"h/ext/", "h/ext0"},  // balance history of external sources
 };
 bool StartsWithAny(std::string_view key, std::span<const LegacyRows> rows) {
-  return std::any_of(rows.begin(), rows.end(), [&](const LegacyRows& r) { return key.starts_with(r.prefix); });
+  return std::any_of(rows.begin(), rows.end(),
+                     [&](const LegacyRows& r) { return key.starts_with(r.prefix); });
 }
 
 }  // namespace
@@ -153,7 +156,8 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance& b = existed ? it->second : balances_[p.account];
     b.posted_fen += p.posted_delta_fen;
     b.pending_fen += p.pending_delta_fen;
-    if (IsFundAccount(p.account)) touched.push_back(&p.account);  // its history row carries the new balance
+    if (IsFundAccount(p.account))
+      touched.push_back(&p.account);  // its history row carries the new balance
     wrote = true;
   }
   if (ctx.undo != nullptr && !balances_were.empty()) {
@@ -167,18 +171,22 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
       }
     });
   }
-  std::sort(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
-  touched.erase(std::unique(touched.begin(), touched.end(), [](const std::string* a, const std::string* b) { return *a == *b; }),
+  std::sort(touched.begin(), touched.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  touched.erase(std::unique(touched.begin(), touched.end(),
+                            [](const std::string* a, const std::string* b) { return *a == *b; }),
                 touched.end());
   for (const std::string* account : touched) {
-    PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second), /*in_place=*/false);
+    PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second),
+           /*in_place=*/false);
   }
 
   // Region totals take the sum of the entry's payments: one row change per region, not per line.
   struct RegionDelta {
     int64_t amount_fen = 0, lines = 0, beneficiaries = 0;
   };
-  std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionDelta> region_deltas;  // program, period, region
+  std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionDelta>
+      region_deltas;  // program, period, region
   struct PaidWas {
     std::string beneficiary;
     PaidRow old;  // amount and lines zero when the row did not exist
@@ -219,7 +227,8 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   }
   for (const auto& [k, d] : region_deltas) {
     const auto& [program, period, region] = k;
-    std::string rkey = "r/" + std::string(program) + "/" + std::to_string(period) + "/" + std::string(region);
+    std::string rkey =
+        "r/" + std::string(program) + "/" + std::to_string(period) + "/" + std::string(region);
     auto rit = regions_.find(rkey);
     bool r_existed = rit != regions_.end();
     RegionTotal r_old = r_existed ? rit->second : RegionTotal{};
@@ -305,20 +314,26 @@ Status Projections::LoadState(std::string_view bytes) {
       // "<program>/<period>": program ids hold no '/'.
       size_t slash = key.rfind('/');
       auto [end, ec] = std::from_chars(key.data() + slash + 1, key.data() + key.size(), row.period);
-      if (slash == std::string::npos || slash == 0 || ec != std::errc() || end != key.data() + key.size()) {
+      if (slash == std::string::npos || slash == 0 || ec != std::errc() ||
+          end != key.data() + key.size()) {
         keys_ok = false;
         break;
       }
       row.program = programs.Intern(std::string_view(key.data(), slash));
       rows.push_back(row);
     }
-    std::sort(rows.begin(), rows.end(), [](const PaidRow& a, const PaidRow& b) { return a.Key() < b.Key(); });
-    if (std::adjacent_find(rows.begin(), rows.end(), [](const PaidRow& a, const PaidRow& b) { return a.Key() == b.Key(); }) !=
-        rows.end()) {
+    std::sort(rows.begin(), rows.end(),
+              [](const PaidRow& a, const PaidRow& b) { return a.Key() < b.Key(); });
+    if (std::adjacent_find(rows.begin(), rows.end(), [](const PaidRow& a, const PaidRow& b) {
+          return a.Key() == b.Key();
+        }) != rows.end()) {
       keys_ok = false;
     }
   }
-  if (!keys_ok) return Corruption("the projections in the snapshot hold a paid total whose key is not <program>/<period>, or one twice");
+  if (!keys_ok)
+    return Corruption(
+        "the projections in the snapshot hold a paid total whose key is not <program>/<period>, or "
+        "one twice");
   StringMap<RegionTotal> regions;
   for (uint64_t n = r.Count(32); n > 0 && r.ok(); --n) {
     RegionTotal& t = regions[r.Str()];
@@ -326,7 +341,8 @@ Status Projections::LoadState(std::string_view bytes) {
     t.lines = r.I64();
     t.beneficiaries = r.I64();
   }
-  if (!r.ok() || !r.done()) return Corruption("the projections in the snapshot are truncated or malformed");
+  if (!r.ok() || !r.done())
+    return Corruption("the projections in the snapshot are truncated or malformed");
   std::unique_lock lock(mu_);
   digest_ = digest;
   balances_ = std::move(balances);
@@ -372,11 +388,14 @@ std::map<std::string, PaidTotal> Projections::PaidTo(const std::string& benefici
   return out;
 }
 
-std::vector<Projections::PaidRow>::iterator Projections::PaidRowAt(std::vector<PaidRow>& rows, std::pair<int32_t, NameId> key) {
-  return std::lower_bound(rows.begin(), rows.end(), key, [](const PaidRow& r, const auto& k) { return r.Key() < k; });
+std::vector<Projections::PaidRow>::iterator Projections::PaidRowAt(std::vector<PaidRow>& rows,
+                                                                   std::pair<int32_t, NameId> key) {
+  return std::lower_bound(rows.begin(), rows.end(), key,
+                          [](const PaidRow& r, const auto& k) { return r.Key() < k; });
 }
 
-Projections::PaidRow& Projections::PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed) {
+Projections::PaidRow& Projections::PaidRowOf(std::vector<PaidRow>& rows, NameId program,
+                                             int32_t period, bool* existed) {
   const std::pair key(period, program);
   // Most payments are for the newest month: check the end before searching.
   auto at = !rows.empty() && rows.back().Key() < key ? rows.end() : PaidRowAt(rows, key);
@@ -441,8 +460,10 @@ Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint
            static_cast<uint64_t>(Field(std::string_view(recorded).substr(kHashBytes), 0)) == d.rows;
   };
   if (!recorded.empty()) {
-    if (recorded.size() != kHashBytes + 8) return Corruption("the projection digest row is malformed");
-    if (!agrees(digest) && !agrees(with_layout2) && !agrees(with_all)) return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
+    if (recorded.size() != kHashBytes + 8)
+      return Corruption("the projection digest row is malformed");
+    if (!agrees(digest) && !agrees(with_layout2) && !agrees(with_all))
+      return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
   } else if (with_all.rows != 0) {
     return std::make_pair(Hash{}, uint64_t{0});
   }
@@ -453,10 +474,12 @@ Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
   std::unique_lock lock(mu_);
   rocksdb::WriteBatch batch;
   rocksdb::Status s;
-  for (std::span<const LegacyRows> rows : {std::span<const LegacyRows>(kLayout1Rows), std::span<const LegacyRows>(kLayout2Rows)}) {
+  for (std::span<const LegacyRows> rows :
+       {std::span<const LegacyRows>(kLayout1Rows), std::span<const LegacyRows>(kLayout2Rows)}) {
     for (const LegacyRows& legacy : rows) {
       if (s.ok()) {
-        s = batch.DeleteRange(log.projections_column(), rocksdb::Slice(legacy.prefix.data(), legacy.prefix.size()),
+        s = batch.DeleteRange(log.projections_column(),
+                              rocksdb::Slice(legacy.prefix.data(), legacy.prefix.size()),
                               rocksdb::Slice(legacy.end.data(), legacy.end.size()));
       }
     }
@@ -468,21 +491,27 @@ Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
   rocksdb::WriteOptions sync;
   sync.sync = true;
   if (s.ok()) s = log.db()->Write(sync, &batch);
-  if (!s.ok()) return IoError("cannot delete the rows of earlier projection layouts: " + s.ToString());
+  if (!s.ok())
+    return IoError("cannot delete the rows of earlier projection layouts: " + s.ToString());
   legacy_rows_dropped_ = rows;
   return Status::Ok();
 }
 
-Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account, uint64_t index) {
+Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account,
+                                         uint64_t index) {
   if (!IsFundAccount(account)) {
-    return InvalidArgument("balances as of an entry are kept for fund accounts (fund/<fund>/<bucket>), not '" + account + "'");
+    return InvalidArgument(
+        "balances as of an entry are kept for fund accounts (fund/<fund>/<bucket>), not '" +
+        account + "'");
   }
   std::string target = HistoryKey(account, index);
   std::string prefix = "h/" + account + "/";
-  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(rocksdb::ReadOptions(), log.projections_column()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      log.db()->NewIterator(rocksdb::ReadOptions(), log.projections_column()));
   it->SeekForPrev(target);
   if (!it->status().ok()) return IoError("cannot read balance history: " + it->status().ToString());
-  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) return Balance{};
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8)
+    return Balance{};
   std::string_view v(it->value().data(), it->value().size());
   if (v.size() != 16) return Corruption("balance history row of " + account + " is malformed");
   return Balance{Field(v, 0), Field(v, 1)};
@@ -501,7 +530,8 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
     FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log, &legacy_rows));
     if (stored.first != projections.digest() || stored.second != projections.rows()) {
       return Corruption("stored projections (" + std::to_string(stored.second) + " rows, digest " +
-                        HashHex(stored.first).substr(0, 16) + "...) differ from a replay of the log (" +
+                        HashHex(stored.first).substr(0, 16) +
+                        "...) differ from a replay of the log (" +
                         std::to_string(projections.rows()) + " rows, digest " +
                         HashHex(projections.digest()).substr(0, 16) +
                         "...); run `fundledger replay --repair` to rebuild them from the log");

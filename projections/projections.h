@@ -35,8 +35,8 @@
 #include "ledger/domain_state.h"
 #include "ledger/effects.h"
 #include "ledger/ledger.h"
-#include "ledger/string_map.h"
 #include "ledger/log.h"
+#include "ledger/string_map.h"
 
 namespace fundledger {
 
@@ -72,8 +72,10 @@ class Projections final : public EntryObserver {
   Balance BalanceOf(const std::string& account) const;
   // Every account whose name starts with `prefix` ("fund/F1/" for one fund's buckets).
   std::map<std::string, Balance> BalancesWithPrefix(const std::string& prefix) const;
-  std::map<std::string, PaidTotal> PaidTo(const std::string& beneficiary) const;  // "<program>/<period>"
-  std::map<std::string, RegionTotal> RegionTotals(const std::string& program) const;  // "<period>/<region>"
+  std::map<std::string, PaidTotal> PaidTo(
+      const std::string& beneficiary) const;  // "<program>/<period>"
+  std::map<std::string, RegionTotal> RegionTotals(
+      const std::string& program) const;  // "<period>/<region>"
   // Sum of every balance (posted): zero when double entry holds.
   int64_t SumOfBalances() const;
 
@@ -84,7 +86,8 @@ class Projections final : public EntryObserver {
   // The digest and row count of the rows actually stored (a scan of the column), for
   // comparison with a replay: catches rows changed behind the ledger's back. Rows of earlier
   // layouts (b/..., p/...) are left out; `legacy_rows`, if given, counts them.
-  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log, uint64_t* legacy_rows = nullptr);
+  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log,
+                                                        uint64_t* legacy_rows = nullptr);
   // Deletes the rows of earlier layouts (`rows` of them) and records the digest held in
   // memory, in one synced write: for an open whose stored rows have just matched the replay.
   Status DropLegacyRows(const Log& log, uint64_t rows);
@@ -96,7 +99,8 @@ class Projections final : public EntryObserver {
 
  private:
   // `in_place`: a row that changes in place (r/), as opposed to the add-only history.
-  void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value, const std::string& value, bool in_place);
+  void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value,
+              const std::string& value, bool in_place);
   // Adds (or subtracts) every in-place row, as held in memory, to the digest.
   void DigestInPlaceRows(bool subtract);
   void PutDigestRow(ApplyContext& ctx) const;
@@ -113,16 +117,17 @@ class Projections final : public EntryObserver {
     auto Key() const { return std::pair(period, program); }
   };
   // The first of a person's rows not before `key` (where a row of that key is or would go).
-  static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows, std::pair<int32_t, NameId> key);
+  static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows,
+                                                  std::pair<int32_t, NameId> key);
   // The person's row of (program, period), created (zero) if absent; `existed` says which.
   PaidRow& PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed);
   std::string PaidKey(const PaidRow& row) const;  // "<program>/<period>"
 
   mutable std::shared_mutex mu_;
   StringMap<Balance> balances_;
-  Names programs_;  // the programs paid so far
+  Names programs_;                        // the programs paid so far
   StringMap<std::vector<PaidRow>> paid_;  // beneficiary -> rows
-  StringMap<RegionTotal> regions_;  // key: r/... row key
+  StringMap<RegionTotal> regions_;        // key: r/... row key
   RowDigest digest_;
   bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
   uint64_t legacy_rows_dropped_ = 0;

@@ -1,9 +1,9 @@
 #include "replay/anomaly_checks.h"
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <map>
 #include <set>
 
@@ -59,11 +59,13 @@ class Scanner final : public EntryObserver {
   std::vector<Finding> findings;
   int64_t last_ms_ = 0;
   std::map<std::string, std::pair<int64_t, uint64_t>> last_move_;     // account -> (time, entry)
-  std::map<std::pair<std::string, int>, CharityYear> charity_years_;   // (fund, year)
+  std::map<std::pair<std::string, int>, CharityYear> charity_years_;  // (fund, year)
 
  private:
-  void Add(std::string check, std::string subject, std::string detail, std::vector<uint64_t> entries) {
-    findings.push_back({std::move(check), std::move(subject), std::move(detail), std::move(entries)});
+  void Add(std::string check, std::string subject, std::string detail,
+           std::vector<uint64_t> entries) {
+    findings.push_back(
+        {std::move(check), std::move(subject), std::move(detail), std::move(entries)});
   }
   const FundState* Fund(const DomainState& s, const std::string& id) {
     auto it = s.funds.find(id);
@@ -73,11 +75,14 @@ class Scanner final : public EntryObserver {
   void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::ExpensedT& e) {
     const FundState* f = Fund(s, e.fund_id);
     if (e.bucket != kGeneralBucket && e.bucket != e.purpose) {
-      Add("restricted_misuse", e.fund_id, "spent " + FormatFen(e.amount_fen) + " yuan from bucket '" + e.bucket +
-                                               "' on '" + e.purpose + "'", {i});
+      Add("restricted_misuse", e.fund_id,
+          "spent " + FormatFen(e.amount_fen) + " yuan from bucket '" + e.bucket + "' on '" +
+              e.purpose + "'",
+          {i});
     }
     if (f != nullptr && f->kind == fb::FundKind::lottery_welfare && !f->purposes.count(e.purpose)) {
-      Add("lottery_misuse", e.fund_id, "lottery money spent on '" + e.purpose + "', not an approved category", {i});
+      Add("lottery_misuse", e.fund_id,
+          "lottery money spent on '" + e.purpose + "', not an approved category", {i});
     }
     if (f != nullptr && f->kind == fb::FundKind::charity) {
       CharityYear& y = charity_years_[{e.fund_id, YearOf(ts)}];
@@ -98,22 +103,30 @@ class Scanner final : public EntryObserver {
   void Look(const DomainState& s, uint64_t i, int64_t, const fb::LotteryGrantAwardedT& e) {
     const FundState* f = Fund(s, e.from_fund_id);
     if (f != nullptr && !f->purposes.count(e.category)) {
-      Add("lottery_misuse", e.from_fund_id, "grant of " + FormatFen(e.amount_fen) + " yuan for '" + e.category +
-                                                 "', not an approved category", {i});
+      Add("lottery_misuse", e.from_fund_id,
+          "grant of " + FormatFen(e.amount_fen) + " yuan for '" + e.category +
+              "', not an approved category",
+          {i});
     }
     if (e.from_bucket != kGeneralBucket && e.from_bucket != e.category) {
-      Add("restricted_misuse", e.from_fund_id, "granted from restricted bucket '" + e.from_bucket + "'", {i});
+      Add("restricted_misuse", e.from_fund_id,
+          "granted from restricted bucket '" + e.from_bucket + "'", {i});
     }
   }
   void Look(const DomainState& s, uint64_t i, int64_t, const fb::TransferredBetweenFundsT& e) {
     const FundState* f = Fund(s, e.from_fund_id);
-    if (f != nullptr && (f->kind == fb::FundKind::subsidy || f->kind == fb::FundKind::lottery_welfare)) {
-      Add("transfer_out_of_fund", e.from_fund_id, FormatFen(e.amount_fen) + " yuan moved to fund '" + e.to_fund_id +
-                                                      "' out of the dedicated account", {i});
+    if (f != nullptr &&
+        (f->kind == fb::FundKind::subsidy || f->kind == fb::FundKind::lottery_welfare)) {
+      Add("transfer_out_of_fund", e.from_fund_id,
+          FormatFen(e.amount_fen) + " yuan moved to fund '" + e.to_fund_id +
+              "' out of the dedicated account",
+          {i});
     }
     if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
-      Add("restricted_misuse", e.from_fund_id, "restricted bucket '" + e.from_bucket + "' moved to '" + e.to_fund_id + "/" +
-                                                   e.to_bucket + "'", {i});
+      Add("restricted_misuse", e.from_fund_id,
+          "restricted bucket '" + e.from_bucket + "' moved to '" + e.to_fund_id + "/" +
+              e.to_bucket + "'",
+          {i});
     }
   }
   void Look(const DomainState&, uint64_t i, int64_t, const fb::DisbursementBatchPreparedT& e) {
@@ -121,7 +134,9 @@ class Scanner final : public EntryObserver {
     std::set<std::string> programs(e.program_ids.begin(), e.program_ids.end());
     programs.erase(e.bucket);
     for (const std::string& p : programs) {
-      Add("restricted_misuse", e.fund_id, "roll '" + e.batch_id + "' pays '" + p + "' from restricted bucket '" + e.bucket + "'", {i});
+      Add("restricted_misuse", e.fund_id,
+          "roll '" + e.batch_id + "' pays '" + p + "' from restricted bucket '" + e.bucket + "'",
+          {i});
     }
   }
   template <typename T>
@@ -157,11 +172,13 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
     }
     for (const Paid& p : paid) {
       const BatchLine& l = *p.line;
-      std::string where = "'" + s.names[l.program] + "' for " + FormatMonth(l.period) + " (batch '" + p.batch + "' line " +
-                          std::to_string(l.line_no) + ")";
+      std::string where = "'" + s.names[l.program] + "' for " + FormatMonth(l.period) +
+                          " (batch '" + p.batch + "' line " + std::to_string(l.line_no) + ")";
       int32_t first_day = FirstDayOf(l.period);
       if (death != 0 && death < first_day) {
-        out.push_back({"paid_after_death", ben_id, "paid " + where + "; died on " + FormatDate(death),
+        out.push_back({"paid_after_death",
+                       ben_id,
+                       "paid " + where + "; died on " + FormatDate(death),
                        {death_index, p.prepared, p.decided}});
       } else {
         fb::BeneficiaryStatus st = ben.StatusOn(first_day);
@@ -170,7 +187,9 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
           for (const StatusChange& c : ben.statuses) {
             if (c.effective_date <= first_day) change = c.index;
           }
-          out.push_back({"paid_while_suspended", ben_id, "paid " + where + " while " + fb::EnumNameBeneficiaryStatus(st),
+          out.push_back({"paid_while_suspended",
+                         ben_id,
+                         "paid " + where + " while " + fb::EnumNameBeneficiaryStatus(st),
                          {change, p.prepared, p.decided}});
         }
       }
@@ -179,13 +198,18 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
       int64_t age = MonthIndex(l.period) - MonthIndex(ben.birth_month);
       if ((prog->second.age_min_years > 0 && age < int64_t{prog->second.age_min_years} * 12) ||
           (prog->second.age_max_years > 0 && age > int64_t{prog->second.age_max_years} * 12)) {
-        out.push_back({"paid_beyond_age_limit", ben_id, "paid " + where + " at age " + std::to_string(age / 12),
+        out.push_back({"paid_beyond_age_limit",
+                       ben_id,
+                       "paid " + where + " at age " + std::to_string(age / 12),
                        {ben.registered_index, p.prepared, p.decided}});
       }
       const StandardTerm* term = prog->second.TermAt(l.period);
       if (term != nullptr && l.amount_fen > term->standard_fen) {
-        out.push_back({"above_standard", ben_id, "paid " + FormatFen(l.amount_fen) + " yuan " + where + ", standard " +
-                                                     FormatFen(term->standard_fen), {p.prepared, p.decided}});
+        out.push_back({"above_standard",
+                       ben_id,
+                       "paid " + FormatFen(l.amount_fen) + " yuan " + where + ", standard " +
+                           FormatFen(term->standard_fen),
+                       {p.prepared, p.decided}});
       }
     }
   }
@@ -198,7 +222,9 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
         bool excluded = (x != s.programs.end() && x->second.excludes.count(pb)) ||
                         (y != s.programs.end() && y->second.excludes.count(pa));
         if (excluded) {
-          out.push_back({"excluded_combination", key.first, "paid both '" + pa + "' and '" + pb + "' for " + FormatMonth(key.second),
+          out.push_back({"excluded_combination",
+                         key.first,
+                         "paid both '" + pa + "' and '" + pb + "' for " + FormatMonth(key.second),
                          {paid[a].decided, paid[b].decided}});
         }
       }
@@ -229,9 +255,11 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
     if (regions.size() > 1) {
       std::string rs;
       for (const std::string& r : regions) rs += (rs.empty() ? "" : ", ") + r;
-      out.push_back({"same_person_two_regions", paid_ids.front(), "one ID number paid as " + list + " in regions " + rs, entries});
+      out.push_back({"same_person_two_regions", paid_ids.front(),
+                     "one ID number paid as " + list + " in regions " + rs, entries});
     } else {
-      out.push_back({"same_person_two_records", paid_ids.front(), "one ID number paid as " + list, entries});
+      out.push_back(
+          {"same_person_two_records", paid_ids.front(), "one ID number paid as " + list, entries});
     }
   }
   for (const auto& [token, ids] : by_account) {
@@ -244,14 +272,17 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
     if (households.size() < 2) continue;
     std::string list;
     for (const std::string& id : ids) list += (list.empty() ? "" : ", ") + id;
-    out.push_back({"shared_bank_account", ids.front(), "one bank account used by " + list + " of " +
-                                                           std::to_string(households.size()) + " households", entries});
+    out.push_back({"shared_bank_account", ids.front(),
+                   "one bank account used by " + list + " of " + std::to_string(households.size()) +
+                       " households",
+                   entries});
   }
 }
 
 }  // namespace
 
-Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source, const AnomalyOptions& options) {
+Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
+                                              const AnomalyOptions& options) {
   Scanner scanner;
   Domain domain({&scanner});
   ApplyContext context;
@@ -278,26 +309,35 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source, const Ano
       if (moved == scanner.last_move_.end()) continue;
       int64_t days = (now - moved->second.first) / kDayMs;
       if (days > options.idle_days) {
-        out.push_back({"idle_balance", account.substr(5), FormatFen(b.posted_fen) + " yuan untouched for " +
-                                                              std::to_string(days) + " days", {moved->second.second}});
+        out.push_back(
+            {"idle_balance",
+             account.substr(5),
+             FormatFen(b.posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
+             {moved->second.second}});
       }
     }
     // Charities: 70% of last year's income on charitable work; admin at most 10% of spending.
     for (const auto& [key, y] : scanner.charity_years_) {
       const auto& [fund, year] = key;
       auto prev = scanner.charity_years_.find({fund, year - 1});
-      if (prev != scanner.charity_years_.end() && prev->second.income_fen > 0 && year < YearOf(now) + 1 &&
-          MillisOf(year + 1, 1, 1) <= now && y.charitable_fen * 10 < prev->second.income_fen * 7) {
+      if (prev != scanner.charity_years_.end() && prev->second.income_fen > 0 &&
+          year < YearOf(now) + 1 && MillisOf(year + 1, 1, 1) <= now &&
+          y.charitable_fen * 10 < prev->second.income_fen * 7) {
         std::vector<uint64_t> entries = prev->second.entries;
         entries.insert(entries.end(), y.entries.begin(), y.entries.end());
-        out.push_back({"charitable_below_70pct", fund, std::to_string(year) + ": charitable spending " + FormatFen(y.charitable_fen) +
-                                                          " yuan is below 70% of " + std::to_string(year - 1) + " income " +
-                                                          FormatFen(prev->second.income_fen), entries});
+        out.push_back({"charitable_below_70pct", fund,
+                       std::to_string(year) + ": charitable spending " +
+                           FormatFen(y.charitable_fen) + " yuan is below 70% of " +
+                           std::to_string(year - 1) + " income " +
+                           FormatFen(prev->second.income_fen),
+                       entries});
       }
       if (y.spending_fen > 0 && y.admin_fen * 10 > y.spending_fen) {
-        out.push_back({"admin_above_10pct", fund, std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
-                                                     FormatFen(y.spending_fen) + " yuan spent (" +
-                                                     std::to_string(y.admin_fen * 100 / y.spending_fen) + "%)", y.entries});
+        out.push_back({"admin_above_10pct", fund,
+                       std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
+                           FormatFen(y.spending_fen) + " yuan spent (" +
+                           std::to_string(y.admin_fen * 100 / y.spending_fen) + "%)",
+                       y.entries});
       }
     }
     // Disclosures: quarterly within 3 months of the last one (or of the first donation), and
@@ -310,7 +350,8 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source, const Ano
       for (const auto& [key, y] : scanner.charity_years_) {
         if (key.first != id || y.entries.empty()) continue;
         active_years.insert(key.second);
-        first_entry = first_entry == 0 ? y.entries.front() : std::min(first_entry, y.entries.front());
+        first_entry =
+            first_entry == 0 ? y.entries.front() : std::min(first_entry, y.entries.front());
       }
       if (active_years.empty()) continue;
       first_activity = MillisOf(*active_years.begin(), 1, 1);
@@ -326,13 +367,19 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source, const Ano
         if (d.schedule_item == "annual") annual.insert(d.period);
       }
       if (now - last_quarterly > 92 * kDayMs) {
-        out.push_back({"disclosure_overdue", id, "no quarterly project disclosure for " +
-                                                     std::to_string((now - last_quarterly) / kDayMs) + " days", {last_index}});
+        out.push_back({"disclosure_overdue",
+                       id,
+                       "no quarterly project disclosure for " +
+                           std::to_string((now - last_quarterly) / kDayMs) + " days",
+                       {last_index}});
       }
       for (int year : active_years) {
         if (now >= MillisOf(year + 1, 6, 1) && !annual.count(std::to_string(year))) {
-          out.push_back({"disclosure_overdue", id, "the annual report for " + std::to_string(year) + " was due by " +
-                                                       std::to_string(year + 1) + "-05-31", {first_entry}});
+          out.push_back({"disclosure_overdue",
+                         id,
+                         "the annual report for " + std::to_string(year) + " was due by " +
+                             std::to_string(year + 1) + "-05-31",
+                         {first_entry}});
         }
       }
     }
@@ -342,7 +389,8 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source, const Ano
     std::sort(f.entries.begin(), f.entries.end());
     f.entries.erase(std::unique(f.entries.begin(), f.entries.end()), f.entries.end());
   }
-  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) { return a.check < b.check; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Finding& a, const Finding& b) { return a.check < b.check; });
   return out;
 }
 
@@ -351,9 +399,13 @@ std::string FindingsJson(const std::vector<Finding>& findings) {
   for (const Finding& f : findings) {
     json::array entries;
     for (uint64_t e : f.entries) entries.emplace_back(e);
-    arr.push_back(json::object{{"check", f.check}, {"subject", f.subject}, {"detail", f.detail}, {"entries", std::move(entries)}});
+    arr.push_back(json::object{{"check", f.check},
+                               {"subject", f.subject},
+                               {"detail", f.detail},
+                               {"entries", std::move(entries)}});
   }
-  return json::serialize(json::object{{"findings", std::move(arr)}, {"count", findings.size()}}) + "\n";
+  return json::serialize(json::object{{"findings", std::move(arr)}, {"count", findings.size()}}) +
+         "\n";
 }
 
 std::string FindingsCsv(const std::vector<Finding>& findings) {

@@ -39,7 +39,8 @@ struct AnomalyOptions {
   int idle_days = 180;
 };
 
-Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source, const AnomalyOptions& options);
+Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
+                                              const AnomalyOptions& options);
 
 std::string FindingsJson(const std::vector<Finding>& findings);
 std::string FindingsCsv(const std::vector<Finding>& findings);

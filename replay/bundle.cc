@@ -26,7 +26,8 @@ Status WriteFile(const fs::path& path, std::string_view data) {
 
 Result<std::string> ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("the bundle has no " + path.filename().string() + " (" + path.string() + ")");
+  if (!in)
+    return NotFound("the bundle has no " + path.filename().string() + " (" + path.string() + ")");
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -41,10 +42,12 @@ std::string CheckpointFile(uint64_t size) {
 }  // namespace
 
 Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out_dir, uint64_t from,
-                                    std::optional<uint64_t> to_opt, const std::function<void(uint64_t)>& progress) {
+                                    std::optional<uint64_t> to_opt,
+                                    const std::function<void(uint64_t)>& progress) {
   fs::path out(out_dir);
   std::error_code ec;
-  if (fs::exists(out / "manifest.json", ec)) return Conflict("a bundle already exists in " + out_dir);
+  if (fs::exists(out / "manifest.json", ec))
+    return Conflict("a bundle already exists in " + out_dir);
   // Checkpoints decide where the bundle may end: its tree must be one the log signed.
   std::vector<std::pair<uint64_t, std::string>> checkpoints;
   FL_RETURN_IF_ERROR(log.ScanCheckpoints([&](uint64_t size, std::string_view note) {
@@ -56,9 +59,12 @@ Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out
   for (const auto& [size, note] : checkpoints) {
     if (!to_opt || size <= *to_opt) to = std::max(to, size);
   }
-  if (to == 0) return InvalidArgument("no checkpoint was signed at or below --to " + std::to_string(*to_opt));
+  if (to == 0)
+    return InvalidArgument("no checkpoint was signed at or below --to " + std::to_string(*to_opt));
   from = from / kTileWidth * kTileWidth;
-  if (from >= to) return InvalidArgument("--from " + std::to_string(from) + " is not below the bundle's end " + std::to_string(to));
+  if (from >= to)
+    return InvalidArgument("--from " + std::to_string(from) + " is not below the bundle's end " +
+                           std::to_string(to));
 
   BundleManifest m;
   m.from = from;
@@ -88,8 +94,9 @@ Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out
       entries.emplace_back(bytes.begin(), bytes.end());
       return Status::Ok();
     }));
-    FL_RETURN_IF_ERROR(WriteFile(out / EntryBundlePath(tile, end - first),
-                                 EncodeEntryBundle(std::vector<ByteView>(entries.begin(), entries.end()))));
+    FL_RETURN_IF_ERROR(
+        WriteFile(out / EntryBundlePath(tile, end - first),
+                  EncodeEntryBundle(std::vector<ByteView>(entries.begin(), entries.end()))));
     if (progress) progress(end);
   }
   // Hash tiles of the whole tree of size `to`.
@@ -97,7 +104,8 @@ Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out
   for (size_t level = 0; level < counts.size(); ++level) {
     uint8_t tree_level = static_cast<uint8_t>(level * kTileHeight);
     uint64_t tiles = counts[level].full + (counts[level].partial_width ? 1 : 0);
-    std::unique_ptr<NodeCursor> nodes = log.OpenNodeCursor(tree_level, 0);  // the level's nodes in order
+    std::unique_ptr<NodeCursor> nodes =
+        log.OpenNodeCursor(tree_level, 0);  // the level's nodes in order
     for (uint64_t t = 0; t < tiles; ++t) {
       uint64_t width = t < counts[level].full ? kTileWidth : counts[level].partial_width;
       std::string data;
@@ -109,7 +117,9 @@ Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out
       FL_RETURN_IF_ERROR(WriteFile(out / TilePath(static_cast<int>(level), t, width), data));
     }
   }
-  m.exported_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  m.exported_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   json::object manifest;
   manifest["format"] = kBundleFormat;
   manifest["origin"] = m.origin;
@@ -121,7 +131,8 @@ Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out
   manifest["checkpoints"] = std::move(cps);
   manifest["exported_ms"] = m.exported_ms;
   FL_RETURN_IF_ERROR(WriteFile(out / "vkey", m.vkey + "\n"));
-  FL_RETURN_IF_ERROR(WriteFile(out / "manifest.json", json::serialize(manifest) + "\n"));  // last: marks it complete
+  FL_RETURN_IF_ERROR(WriteFile(out / "manifest.json",
+                               json::serialize(manifest) + "\n"));  // last: marks it complete
   return m;
 }
 
@@ -144,7 +155,8 @@ Result<std::unique_ptr<BundleSource>> BundleSource::Open(const std::string& dir)
     if (f->is_int64() && f->as_int64() >= 0) return static_cast<uint64_t>(f->as_int64());
     return 0;
   };
-  if (str("format") != kBundleFormat) return InvalidArgument("manifest.json does not name format " + std::string(kBundleFormat));
+  if (str("format") != kBundleFormat)
+    return InvalidArgument("manifest.json does not name format " + std::string(kBundleFormat));
   b->manifest_.origin = str("origin");
   b->manifest_.vkey = str("vkey");
   b->manifest_.from = num("from");
@@ -153,29 +165,40 @@ Result<std::unique_ptr<BundleSource>> BundleSource::Open(const std::string& dir)
   if (const json::value* cps = o.if_contains("checkpoints"); cps != nullptr && cps->is_array()) {
     for (const json::value& c : cps->as_array()) {
       if (c.is_uint64()) b->manifest_.checkpoints.push_back(c.as_uint64());
-      if (c.is_int64() && c.as_int64() > 0) b->manifest_.checkpoints.push_back(static_cast<uint64_t>(c.as_int64()));
+      if (c.is_int64() && c.as_int64() > 0)
+        b->manifest_.checkpoints.push_back(static_cast<uint64_t>(c.as_int64()));
     }
   }
-  if (b->manifest_.to == 0 || b->manifest_.from >= b->manifest_.to || b->manifest_.from % kTileWidth != 0) {
-    return InvalidArgument("manifest.json has an impossible range from " + std::to_string(b->manifest_.from) + " to " +
+  if (b->manifest_.to == 0 || b->manifest_.from >= b->manifest_.to ||
+      b->manifest_.from % kTileWidth != 0) {
+    return InvalidArgument("manifest.json has an impossible range from " +
+                           std::to_string(b->manifest_.from) + " to " +
                            std::to_string(b->manifest_.to));
   }
   return b;
 }
 
-Result<std::string> BundleSource::LatestCheckpoint() const { return ReadFile(fs::path(dir_) / "checkpoint"); }
+Result<std::string> BundleSource::LatestCheckpoint() const {
+  return ReadFile(fs::path(dir_) / "checkpoint");
+}
 
-Status BundleSource::ScanEntries(uint64_t begin, uint64_t end, const std::function<Status(uint64_t, ByteView)>& fn) const {
+Status BundleSource::ScanEntries(uint64_t begin, uint64_t end,
+                                 const std::function<Status(uint64_t, ByteView)>& fn) const {
   end = std::min(end, manifest_.to);
   if (begin < manifest_.from && begin < end) {
-    return NotFound("entry " + std::to_string(begin) + " is before this bundle, which starts at " + std::to_string(manifest_.from));
+    return NotFound("entry " + std::to_string(begin) + " is before this bundle, which starts at " +
+                    std::to_string(manifest_.from));
   }
   for (uint64_t tile = begin / kTileWidth; tile * kTileWidth < end; ++tile) {
     uint64_t first = tile * kTileWidth, width = std::min(kTileWidth, manifest_.to - first);
     Result<std::string> data = ReadFile(fs::path(dir_) / EntryBundlePath(tile, width));
-    if (!data.ok()) return Corruption("entry " + std::to_string(std::max(first, begin)) + ": " + data.status().message());
+    if (!data.ok())
+      return Corruption("entry " + std::to_string(std::max(first, begin)) + ": " +
+                        data.status().message());
     Result<std::vector<Bytes>> entries = DecodeEntryBundle(AsBytes(*data), width);
-    if (!entries.ok()) return Corruption("entry bundle " + EntryBundlePath(tile, width) + ": " + entries.status().message());
+    if (!entries.ok())
+      return Corruption("entry bundle " + EntryBundlePath(tile, width) + ": " +
+                        entries.status().message());
     for (uint64_t i = std::max(first, begin); i < std::min(end, first + width); ++i) {
       FL_RETURN_IF_ERROR(fn(i, (*entries)[i - first]));
     }
@@ -183,7 +206,8 @@ Status BundleSource::ScanEntries(uint64_t begin, uint64_t end, const std::functi
   return Status::Ok();
 }
 
-Status BundleSource::ScanCheckpoints(const std::function<Status(uint64_t, std::string_view)>& fn) const {
+Status BundleSource::ScanCheckpoints(
+    const std::function<Status(uint64_t, std::string_view)>& fn) const {
   std::vector<uint64_t> sizes = manifest_.checkpoints;
   std::sort(sizes.begin(), sizes.end());
   for (uint64_t size : sizes) {
@@ -200,12 +224,15 @@ Result<std::string> BundleSource::Tile(int level, uint64_t index) const {
     if (it != tiles_.end()) return it->second;
   }
   std::vector<TileLevelCount> counts = TileCounts(manifest_.to);
-  if (static_cast<size_t>(level) >= counts.size()) return NotFound("no tile at level " + std::to_string(level));
+  if (static_cast<size_t>(level) >= counts.size())
+    return NotFound("no tile at level " + std::to_string(level));
   uint64_t width = index < counts[level].full ? kTileWidth : counts[level].partial_width;
-  if (index > counts[level].full || width == 0) return NotFound("no tile " + TilePath(level, index, 0));
+  if (index > counts[level].full || width == 0)
+    return NotFound("no tile " + TilePath(level, index, 0));
   FL_ASSIGN_OR_RETURN(std::string data, ReadFile(fs::path(dir_) / TilePath(level, index, width)));
   if (data.size() != width * kHashBytes) {
-    return Corruption("tile " + TilePath(level, index, width) + " has " + std::to_string(data.size()) + " bytes, expected " +
+    return Corruption("tile " + TilePath(level, index, width) + " has " +
+                      std::to_string(data.size()) + " bytes, expected " +
                       std::to_string(width * kHashBytes));
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -224,14 +251,16 @@ Result<Hash> BundleSource::ReadNode(uint8_t level, uint64_t index) const {
     FL_ASSIGN_OR_RETURN(std::string tile, Tile(tile_level, i / kTileWidth));
     uint64_t pos = i % kTileWidth;
     if ((pos + 1) * kHashBytes > tile.size()) {
-      return NotFound("tree node at level " + std::to_string(level) + " index " + std::to_string(index) + " is not in the bundle");
+      return NotFound("tree node at level " + std::to_string(level) + " index " +
+                      std::to_string(index) + " is not in the bundle");
     }
     Hash h;
     std::memcpy(h.data(), tile.data() + pos * kHashBytes, kHashBytes);
     nodes.push_back(h);
   }
   while (nodes.size() > 1) {
-    for (size_t i = 0; i < nodes.size() / 2; ++i) nodes[i] = HashChildren(nodes[2 * i], nodes[2 * i + 1]);
+    for (size_t i = 0; i < nodes.size() / 2; ++i)
+      nodes[i] = HashChildren(nodes[2 * i], nodes[2 * i + 1]);
     nodes.resize(nodes.size() / 2);
   }
   return nodes[0];
@@ -260,7 +289,8 @@ BundleVerifyReport VerifyBundle(const std::string& dir, const BundleVerifyOption
   std::string vkey_text = vkey_file->substr(0, vkey_file->find('\n'));
   Result<NoteVerifier> bundle_key = ParseVerifierKey(vkey_text);
   if (!bundle_key.ok()) return unusable("vkey: " + bundle_key.status().message());
-  if (options.trusted_key && FormatVerifierKey(*options.trusted_key) != FormatVerifierKey(*bundle_key)) {
+  if (options.trusted_key &&
+      FormatVerifierKey(*options.trusted_key) != FormatVerifierKey(*bundle_key)) {
     return invalid(0, "the bundle is signed by " + vkey_text + ", not by the key you trust, " +
                           FormatVerifierKey(*options.trusted_key));
   }
@@ -288,13 +318,16 @@ BundleVerifyReport VerifyBundle(const std::string& dir, const BundleVerifyOption
   report.checkpoints = chain.checkpoints;
   report.root = chain.root;
   if (chain.latest_checkpoint_size != report.to) {
-    return invalid(report.to - 1, "no signed checkpoint covers the bundle's last entry " + std::to_string(report.to - 1));
+    return invalid(report.to - 1, "no signed checkpoint covers the bundle's last entry " +
+                                      std::to_string(report.to - 1));
   }
   Result<std::string> latest = bundle.LatestCheckpoint();
   if (!latest.ok()) return unusable(latest.status().message());
   Result<Checkpoint> latest_cp = OpenCheckpoint(*latest, key);
   if (!latest_cp.ok() || latest_cp->size != report.to || latest_cp->root != chain.root) {
-    return invalid(report.to - 1, "the bundle's checkpoint file is not the signed checkpoint at size " + std::to_string(report.to));
+    return invalid(report.to - 1,
+                   "the bundle's checkpoint file is not the signed checkpoint at size " +
+                       std::to_string(report.to));
   }
 
   // Consistency proofs between successive checkpoints, as a witness would check them.
@@ -307,9 +340,12 @@ BundleVerifyReport VerifyBundle(const std::string& dir, const BundleVerifyOption
   if (!scanned.ok()) return unusable(scanned.message());
   for (size_t i = 1; i < roots.size(); ++i) {
     Result<std::vector<Hash>> proof = ConsistencyProof(bundle, roots[i - 1].first, roots[i].first);
-    if (!proof.ok() || !VerifyConsistency(roots[i - 1].first, roots[i].first, roots[i - 1].second, roots[i].second, *proof).ok()) {
+    if (!proof.ok() || !VerifyConsistency(roots[i - 1].first, roots[i].first, roots[i - 1].second,
+                                          roots[i].second, *proof)
+                            .ok()) {
       return invalid(roots[i].first - 1, "checkpoint at size " + std::to_string(roots[i].first) +
-                                             " is not consistent with the one at size " + std::to_string(roots[i - 1].first));
+                                             " is not consistent with the one at size " +
+                                             std::to_string(roots[i - 1].first));
     }
     report.consistency_proofs++;
   }
@@ -318,16 +354,20 @@ BundleVerifyReport VerifyBundle(const std::string& dir, const BundleVerifyOption
   if (options.trusted_checkpoint) {
     Result<Checkpoint> trusted = OpenCheckpoint(*options.trusted_checkpoint, key);
     if (!trusted.ok()) {
-      return unusable("the trusted checkpoint does not verify with the log's key: " + trusted.status().message());
+      return unusable("the trusted checkpoint does not verify with the log's key: " +
+                      trusted.status().message());
     }
     if (trusted->size > report.to) {
-      return invalid(report.to - 1, "ROLLED BACK: your checkpoint has " + std::to_string(trusted->size) +
-                                        " entries but this log ends at " + std::to_string(report.to));
+      return invalid(report.to - 1,
+                     "ROLLED BACK: your checkpoint has " + std::to_string(trusted->size) +
+                         " entries but this log ends at " + std::to_string(report.to));
     }
     Result<std::vector<Hash>> proof = ConsistencyProof(bundle, trusted->size, report.to);
-    if (!proof.ok() || !VerifyConsistency(trusted->size, report.to, trusted->root, chain.root, *proof).ok()) {
-      return invalid(trusted->size - 1, "FORKED: this log is not an extension of your checkpoint at size " +
-                                            std::to_string(trusted->size) + "; entries up to it were changed");
+    if (!proof.ok() ||
+        !VerifyConsistency(trusted->size, report.to, trusted->root, chain.root, *proof).ok()) {
+      return invalid(trusted->size - 1,
+                     "FORKED: this log is not an extension of your checkpoint at size " +
+                         std::to_string(trusted->size) + "; entries up to it were changed");
     }
     report.consistency_proofs++;
   }

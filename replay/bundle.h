@@ -43,7 +43,8 @@ struct BundleManifest {
 
 // Writes a bundle of entries [from, to) of `log` (to: the latest checkpoint's size if absent).
 Result<BundleManifest> ExportBundle(const LogSource& log, const std::string& out_dir, uint64_t from,
-                                    std::optional<uint64_t> to, const std::function<void(uint64_t)>& progress = nullptr);
+                                    std::optional<uint64_t> to,
+                                    const std::function<void(uint64_t)>& progress = nullptr);
 
 // A bundle directory read as a LogSource. Entries before `from` are absent (ScanEntries over
 // them fails); tree nodes at any level come from the hash tiles.
@@ -56,8 +57,10 @@ class BundleSource final : public LogSource {
   Result<std::string> LatestCheckpoint() const;
 
   uint64_t size() const override { return manifest_.to; }
-  Status ScanEntries(uint64_t begin, uint64_t end, const std::function<Status(uint64_t, ByteView)>& fn) const override;
-  Status ScanCheckpoints(const std::function<Status(uint64_t, std::string_view)>& fn) const override;
+  Status ScanEntries(uint64_t begin, uint64_t end,
+                     const std::function<Status(uint64_t, ByteView)>& fn) const override;
+  Status ScanCheckpoints(
+      const std::function<Status(uint64_t, std::string_view)>& fn) const override;
   Result<Hash> ReadNode(uint8_t level, uint64_t index) const override;
 
  private:
@@ -83,8 +86,8 @@ struct BundleVerifyReport {
   uint64_t bad_index = 0;
   std::string reason;
   uint64_t from = 0, to = 0;
-  uint64_t checkpoints = 0;           // signed checkpoints verified
-  uint64_t consistency_proofs = 0;    // between successive checkpoints, and from the trusted one
+  uint64_t checkpoints = 0;         // signed checkpoints verified
+  uint64_t consistency_proofs = 0;  // between successive checkpoints, and from the trusted one
   std::string origin, vkey;
   Hash root{};
   std::optional<RebuildReport> rebuilt;  // projections, when the bundle starts at entry 0

@@ -29,13 +29,14 @@ struct PendingRoot {
   uint64_t index = 0;  // the entry that completes it
   uint64_t size = 0;
   Hash signed_root{};
-  Hash chunk_root{};   // root of the chunk's own entries up to `size`
+  Hash chunk_root{};  // root of the chunk's own entries up to `size`
 };
 
 // Where a run of consecutive entries starts.
 struct RunStart {
   uint64_t first = 0;
-  bool whole = true;    // tree holds every entry before `first`; else it is empty and first is aligned
+  bool whole =
+      true;  // tree holds every entry before `first`; else it is empty and first is aligned
   MerkleFrontier tree;
   Hash prev{};          // leaf hash of entry first - 1 (32 zero bytes before entry 0)
   int64_t last_ts = 0;  // its timestamp
@@ -61,8 +62,8 @@ class StoredNodes {
     Result<Hash> stored = cursors_[level]->Next();
     if (stored.ok() && *stored == h) return std::nullopt;
     return level == 0 ? "leaf hash does not match the stored tree"
-                      : "stored tree node (level " + std::to_string(level) + ", index " + std::to_string(index) +
-                            ") does not match the entries";
+                      : "stored tree node (level " + std::to_string(level) + ", index " +
+                            std::to_string(index) + ") does not match the entries";
   }
 
  private:
@@ -90,10 +91,12 @@ class RunChecker {
     // Checkpoints of size <= first were completed by entries before this run (a size-0 one,
     // which no entry completes, is reported at entry 0).
     auto by_size = [](uint64_t size, const auto& cp) { return size < cp.first; };
-    next_checkpoint_ = start.first == 0 ? 0
-                                        : static_cast<size_t>(std::upper_bound(checkpoints_.begin(), checkpoints_.end(),
-                                                                               start.first, by_size) -
-                                                              checkpoints_.begin());
+    next_checkpoint_ =
+        start.first == 0
+            ? 0
+            : static_cast<size_t>(
+                  std::upper_bound(checkpoints_.begin(), checkpoints_.end(), start.first, by_size) -
+                  checkpoints_.begin());
   }
 
   // The entry before the first, when the run could not be given it.
@@ -109,15 +112,18 @@ class RunChecker {
     if (e->index != i) return Fail(i, "entry records index " + std::to_string(e->index));
     if (e->prev_leaf_hash != prev_) {
       return Fail(i, i == 0 ? "prev_leaf_hash of entry 0 is not 32 zero bytes"
-                            : "prev_leaf_hash does not equal the leaf hash of entry " + std::to_string(i - 1));
+                            : "prev_leaf_hash does not equal the leaf hash of entry " +
+                                  std::to_string(i - 1));
     }
-    if (e->timestamp_ms < last_ts_) return Fail(i, "timestamp is earlier than entry " + std::to_string(i - 1) + "'s");
+    if (e->timestamp_ms < last_ts_)
+      return Fail(i, "timestamp is earlier than entry " + std::to_string(i - 1) + "'s");
     last_ts_ = e->timestamp_ms;
     if (i == 0) {
       Result<NoteVerifier> genesis = GenesisVerifier(bytes);
       if (!genesis.ok()) return Fail(0, genesis.status().message());
       key_ = *genesis;
-      if (options_.trusted_key && FormatVerifierKey(*options_.trusted_key) != FormatVerifierKey(key_)) {
+      if (options_.trusted_key &&
+          FormatVerifierKey(*options_.trusted_key) != FormatVerifierKey(key_)) {
         return Fail(0, "genesis names key " + FormatVerifierKey(key_) + ", not the trusted key " +
                            FormatVerifierKey(*options_.trusted_key));
       }
@@ -135,7 +141,8 @@ class RunChecker {
     if (tree_failure) return Fail(tree_failure->index, tree_failure->reason);
     prev_ = leaf;
 
-    while (next_checkpoint_ < checkpoints_.size() && checkpoints_[next_checkpoint_].first <= i + 1) {
+    while (next_checkpoint_ < checkpoints_.size() &&
+           checkpoints_[next_checkpoint_].first <= i + 1) {
       const auto& [cp_size, note] = checkpoints_[next_checkpoint_];
       std::string where = "checkpoint at size " + std::to_string(cp_size);
       if (cp_size != i + 1) return Fail(i, where + " is stored under the wrong size");
@@ -143,7 +150,8 @@ class RunChecker {
       if (!cp.ok()) return Fail(i, where + ": " + cp.status().message());
       if (cp->size != cp_size) return Fail(i, where + " states size " + std::to_string(cp->size));
       if (whole_) {
-        if (cp->root != tree_.Root()) return Fail(i, where + ": signed root differs from the root of the entries");
+        if (cp->root != tree_.Root())
+          return Fail(i, where + ": signed root differs from the root of the entries");
         ++checkpoints_checked_;
         latest_checkpoint_size_ = cp_size;
       } else {
@@ -219,7 +227,9 @@ Outcome WalkInOrder(Walk& walk) {
   RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start));
   const uint64_t begin = checker.end(), every = std::max<uint64_t>(options.progress_every, 1);
   std::optional<Failure> apply_failure;
-  auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) { return checker.Check(i, bytes, leaf); };
+  auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) {
+    return checker.Check(i, bytes, leaf);
+  };
   Status s = ScanEntriesAhead(
       walk.source, begin, walk.size,
       [&](uint64_t i, ByteView bytes, const Hash& leaf) -> Status {
@@ -257,7 +267,8 @@ class ChunkedWalk {
   }
 
   Outcome Run() {
-    unsigned threads = walk_.options.threads != 0 ? walk_.options.threads : std::thread::hardware_concurrency();
+    unsigned threads =
+        walk_.options.threads != 0 ? walk_.options.threads : std::thread::hardware_concurrency();
     threads = static_cast<unsigned>(std::clamp<uint64_t>(threads, 1, chunks_));
     results_.resize(chunks_);
     window_ = 2 * size_t{threads} + 2;  // bounds the results (pending roots) held ahead of the join
@@ -281,10 +292,12 @@ class ChunkedWalk {
     return (walk.start.first / chunk + 1) * chunk;
   }
   uint64_t ChunkBegin(size_t k) const {
-    return k == 0 ? walk_.start.first : first_end_ + (k - 1) * (uint64_t{1} << walk_.options.chunk_log2);
+    return k == 0 ? walk_.start.first
+                  : first_end_ + (k - 1) * (uint64_t{1} << walk_.options.chunk_log2);
   }
   uint64_t ChunkEnd(size_t k) const {
-    return k == 0 ? first_end_ : std::min(walk_.size, ChunkBegin(k) + (uint64_t{1} << walk_.options.chunk_log2));
+    return k == 0 ? first_end_
+                  : std::min(walk_.size, ChunkBegin(k) + (uint64_t{1} << walk_.options.chunk_log2));
   }
 
   void Work() {
@@ -323,7 +336,8 @@ class ChunkedWalk {
       if (stopping_.load(std::memory_order_relaxed)) return Internal("verification stopped");
       if (i < first) {
         Result<EntryView> e = DecodeEntry(bytes);
-        checker.SetPrior(HashLeaf(bytes), e.ok() ? e->timestamp_ms : std::numeric_limits<int64_t>::min());
+        checker.SetPrior(HashLeaf(bytes),
+                         e.ok() ? e->timestamp_ms : std::numeric_limits<int64_t>::min());
         return Status::Ok();
       }
       return checker.Check(i, bytes, HashLeaf(bytes));
@@ -347,7 +361,8 @@ class ChunkedWalk {
     };
     auto resolve = [&](const MerkleFrontier& before, const PendingRoot& p) {
       if (before.RootWith(p.chunk_root) != p.signed_root) {
-        return fail(p.index, "checkpoint at size " + std::to_string(p.size) + ": signed root differs from the root of the entries");
+        return fail(p.index, "checkpoint at size " + std::to_string(p.size) +
+                                 ": signed root differs from the root of the entries");
       }
       ++out.checkpoints_checked;
       out.latest_checkpoint_size = p.size;
@@ -379,7 +394,8 @@ class ChunkedWalk {
         std::optional<Failure> tree_failure;
         out.tree.AppendTree(chunk.tree, [&](uint8_t level, uint64_t index, const Hash& h) {
           if (!options.check_stored_tree || tree_failure) return;
-          if (std::optional<std::string> why = above.Mismatch(level, index, h)) tree_failure = Failure{last, std::move(*why)};
+          if (std::optional<std::string> why = above.Mismatch(level, index, h))
+            tree_failure = Failure{last, std::move(*why)};
         });
         if (tree_failure) {
           out.failure = std::move(tree_failure);
@@ -395,7 +411,8 @@ class ChunkedWalk {
       }
       cv_.notify_all();
       if (options.progress) {
-        for (; next_progress <= out.tree.size(); next_progress += every) options.progress(next_progress);
+        for (; next_progress <= out.tree.size(); next_progress += every)
+          options.progress(next_progress);
       }
     }
     return out;
@@ -447,7 +464,8 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     });
     if (!genesis.ok() && begin > 0) {
       report.unusable = true;
-      report.reason = "cannot resume verification at entry " + std::to_string(begin) + ": " + genesis.message();
+      report.reason =
+          "cannot resume verification at entry " + std::to_string(begin) + ": " + genesis.message();
       return report;
     }
     // From entry 0, a bad genesis is reported there, as that entry's problem.
@@ -502,8 +520,8 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
                                  [](uint64_t n, const auto& cp) { return n < cp.first; });
   if (beyond != checkpoints.end()) {
     report.bad_index = size - 1;
-    report.reason = "checkpoint at size " + std::to_string(beyond->first) + " is beyond the " + std::to_string(size) +
-                    " entries in the log";
+    report.reason = "checkpoint at size " + std::to_string(beyond->first) + " is beyond the " +
+                    std::to_string(size) + " entries in the log";
     return report;
   }
   if (report.checkpoints == 0 && begin < size) {

@@ -48,12 +48,12 @@ struct VerifyOptions {
 
 struct VerifyReport {
   bool valid = false;
-  bool unusable = false;      // the source could not be read at all (not a verdict on the log)
-  uint64_t bad_index = 0;     // the first entry at fault, when !valid
-  std::string reason;         // what is wrong there, for a person
-  uint64_t size = 0;          // entries verified (when !valid: those before bad_index)
-  Hash root{};                // root of the verified entries, when valid
-  uint64_t checkpoints = 0;   // signed checkpoints checked
+  bool unusable = false;     // the source could not be read at all (not a verdict on the log)
+  uint64_t bad_index = 0;    // the first entry at fault, when !valid
+  std::string reason;        // what is wrong there, for a person
+  uint64_t size = 0;         // entries verified (when !valid: those before bad_index)
+  Hash root{};               // root of the verified entries, when valid
+  uint64_t checkpoints = 0;  // signed checkpoints checked
   uint64_t latest_checkpoint_size = 0;
   std::string origin;
   std::string vkey;

@@ -16,8 +16,9 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
       return Status::Ok();
     });
     if (options.trusted_key) key = *options.trusted_key;
-    Result<SnapshotInfo> info = read.ok() ? LoadSnapshot(options.snapshot_path, source, key, domain, projections)
-                                          : Result<SnapshotInfo>(read);
+    Result<SnapshotInfo> info =
+        read.ok() ? LoadSnapshot(options.snapshot_path, source, key, domain, projections)
+                  : Result<SnapshotInfo>(read);
     if (!info.ok()) {
       report.verify.unusable = true;
       report.verify.reason = info.status().message();
@@ -25,7 +26,8 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
     }
     if (options.to_index && *options.to_index + 1 < info->size) {
       report.verify.unusable = true;
-      report.verify.reason = "the snapshot covers " + std::to_string(info->size) + " entries, past the requested index";
+      report.verify.reason = "the snapshot covers " + std::to_string(info->size) +
+                             " entries, past the requested index";
       return report;
     }
     report.snapshot_size = info->size;

@@ -19,15 +19,16 @@ namespace fundledger {
 struct RebuildReport {
   VerifyReport verify;
   uint64_t snapshot_size = 0;  // entries taken from the snapshot
-  uint64_t applied = 0;  // entries applied to the projections
+  uint64_t applied = 0;        // entries applied to the projections
   Hash digest{};
   uint64_t rows = 0;
   std::map<std::string, Balance> fund_balances;  // "fund/<id>/<bucket>" -> balance
-  int64_t sum_of_balances = 0;                    // zero when double entry holds
+  int64_t sum_of_balances = 0;                   // zero when double entry holds
 };
 
 struct RebuildOptions {
-  std::optional<uint64_t> to_index;  // apply entries 0..to_index only (the chain is still verified whole)
+  std::optional<uint64_t>
+      to_index;  // apply entries 0..to_index only (the chain is still verified whole)
   std::optional<NoteVerifier> trusted_key;
   std::function<void(uint64_t)> progress;
   // Start from this snapshot (checked against the log) and replay only the tail.

@@ -41,7 +41,8 @@ Status WriteFileDurably(const std::string& path, const std::string& data) {
   bool ok = ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot finish " + path);
-  int dir = ::open(std::filesystem::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir =
+      ::open(std::filesystem::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);
@@ -53,8 +54,9 @@ Status WriteFileDurably(const std::string& path, const std::string& data) {
 
 std::string SnapshotDir(const std::string& data_dir) { return data_dir + "/snapshots"; }
 
-Result<SnapshotInfo> WriteSnapshot(const std::string& data_dir, const Log& log, const NoteSigner& signer,
-                                   const Domain& domain, const Projections& projections) {
+Result<SnapshotInfo> WriteSnapshot(const std::string& data_dir, const Log& log,
+                                   const NoteSigner& signer, const Domain& domain,
+                                   const Projections& projections) {
   uint64_t size = log.size();
   FL_ASSIGN_OR_RETURN(Hash leaf, log.ReadNode(0, size - 1));
   BinaryWriter w;
@@ -74,8 +76,9 @@ Result<SnapshotInfo> WriteSnapshot(const std::string& data_dir, const Log& log, 
   return SnapshotInfo{path, size};
 }
 
-Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log, const NoteVerifier& key,
-                                  Domain& domain, Projections& projections) {
+Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
+                                  const NoteVerifier& key, Domain& domain,
+                                  Projections& projections) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot read snapshot " + path);
   std::ostringstream buf;
@@ -88,20 +91,26 @@ Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
                ", written before projection layout 3; a ledger skips it and replays from entry 0 "
                "(take a new one with `fundledger snapshot`)");
   }
-  if (data.size() < kMagic.size() + 8 + kHashBytes + kEd25519SignatureBytes || !data.starts_with(kMagic)) {
+  if (data.size() < kMagic.size() + 8 + kHashBytes + kEd25519SignatureBytes ||
+      !data.starts_with(kMagic)) {
     return bad("not a fundledger snapshot");
   }
   std::string_view body(data.data(), data.size() - kEd25519SignatureBytes);
   ByteView sig(reinterpret_cast<const uint8_t*>(data.data()) + body.size(), kEd25519SignatureBytes);
-  if (!Ed25519Verify(key.public_key, AsBytes(SignedMessage(body)), sig).ok()) return bad("signature does not verify with the log's key");
+  if (!Ed25519Verify(key.public_key, AsBytes(SignedMessage(body)), sig).ok())
+    return bad("signature does not verify with the log's key");
   BinaryReader r(body.substr(kMagic.size()));
   uint64_t size = r.U64();
-  if (!r.ok() || size == 0 || size > log.size()) return bad("covers " + std::to_string(size) + " entries, the log has " + std::to_string(log.size()));
+  if (!r.ok() || size == 0 || size > log.size())
+    return bad("covers " + std::to_string(size) + " entries, the log has " +
+               std::to_string(log.size()));
   std::string_view rest = body.substr(kMagic.size() + 8);
   Hash leaf;
   std::copy(rest.begin(), rest.begin() + kHashBytes, leaf.begin());
   FL_ASSIGN_OR_RETURN(Hash actual, log.ReadNode(0, size - 1));
-  if (actual != leaf) return bad("was taken from another history (leaf hash of entry " + std::to_string(size - 1) + " differs)");
+  if (actual != leaf)
+    return bad("was taken from another history (leaf hash of entry " + std::to_string(size - 1) +
+               " differs)");
   BinaryReader states(rest.substr(kHashBytes));
   std::string domain_bytes = states.Str();
   std::string projection_bytes = states.Str();
@@ -111,8 +120,8 @@ Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
   return SnapshotInfo{path, size};
 }
 
-Result<std::optional<SnapshotInfo>> LoadLatestSnapshot(const std::string& data_dir, const Log& log, Domain& domain,
-                                                       Projections& projections) {
+Result<std::optional<SnapshotInfo>> LoadLatestSnapshot(const std::string& data_dir, const Log& log,
+                                                       Domain& domain, Projections& projections) {
   std::vector<std::string> files;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(SnapshotDir(data_dir), ec)) {
@@ -128,9 +137,11 @@ Result<std::optional<SnapshotInfo>> LoadLatestSnapshot(const std::string& data_d
   return std::optional<SnapshotInfo>();
 }
 
-LedgerOptions WithSnapshots(const std::string& data_dir, Projections& projections, LedgerOptions options) {
+LedgerOptions WithSnapshots(const std::string& data_dir, Projections& projections,
+                            LedgerOptions options) {
   options.restore = [data_dir, &projections](Domain& domain, const Log& log) -> Result<uint64_t> {
-    FL_ASSIGN_OR_RETURN(std::optional<SnapshotInfo> info, LoadLatestSnapshot(data_dir, log, domain, projections));
+    FL_ASSIGN_OR_RETURN(std::optional<SnapshotInfo> info,
+                        LoadLatestSnapshot(data_dir, log, domain, projections));
     return info ? info->size : 0;
   };
   return options;

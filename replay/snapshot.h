@@ -30,15 +30,18 @@ struct SnapshotInfo {
 
 // Writes a snapshot of `domain` and `projections`, which must reflect exactly the first
 // log.size() entries.
-Result<SnapshotInfo> WriteSnapshot(const std::string& data_dir, const Log& log, const NoteSigner& signer,
-                                   const Domain& domain, const Projections& projections);
+Result<SnapshotInfo> WriteSnapshot(const std::string& data_dir, const Log& log,
+                                   const NoteSigner& signer, const Domain& domain,
+                                   const Projections& projections);
 // Checks a snapshot against `log` and loads it into `domain` and `projections`.
-Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log, const NoteVerifier& key,
-                                  Domain& domain, Projections& projections);
+Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
+                                  const NoteVerifier& key, Domain& domain,
+                                  Projections& projections);
 // The newest snapshot in the data dir that fits `log`, loaded; nullopt when there is none.
-Result<std::optional<SnapshotInfo>> LoadLatestSnapshot(const std::string& data_dir, const Log& log, Domain& domain,
-                                                       Projections& projections);
+Result<std::optional<SnapshotInfo>> LoadLatestSnapshot(const std::string& data_dir, const Log& log,
+                                                       Domain& domain, Projections& projections);
 // Adds snapshot restore to ledger options (with WithProjections for the same projections).
-LedgerOptions WithSnapshots(const std::string& data_dir, Projections& projections, LedgerOptions options);
+LedgerOptions WithSnapshots(const std::string& data_dir, Projections& projections,
+                            LedgerOptions options);
 
 }  // namespace fundledger

@@ -17,7 +17,8 @@ std::string MakeIdNumber(const std::string& region, int32_t birth_date, int seq)
 void LedgerFixture::SetUp() {
   dir_ = tmp_.Sub("ledger");
   projections_ = std::make_unique<Projections>();
-  Result<std::unique_ptr<Ledger>> l = Ledger::Create(dir_, "city.fundledger.local", WithProjections(*projections_, {}));
+  Result<std::unique_ptr<Ledger>> l =
+      Ledger::Create(dir_, "city.fundledger.local", WithProjections(*projections_, {}));
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   ledger_ = std::move(l).value();
 }
@@ -49,8 +50,9 @@ void LedgerFixture::Rejects(Result<AppendResult> r, const std::string& rule) {
   EXPECT_EQ(r.status().rule(), rule) << r.status().ToString();
 }
 
-void LedgerFixture::OpenFund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
-                             std::vector<std::string> purposes, const std::string& org) {
+void LedgerFixture::OpenFund(const std::string& id, fb::FundKind kind,
+                             std::vector<std::string> programs, std::vector<std::string> purposes,
+                             const std::string& org) {
   fb::FundOpenedT e;
   e.fund_id = id;
   e.name = "Fund " + id;
@@ -63,14 +65,16 @@ void LedgerFixture::OpenFund(const std::string& id, fb::FundKind kind, std::vect
   Ok(Do(e, kAdmin));
 }
 
-void LedgerFixture::DefineProgram(const std::string& id, fb::ProgramCategory category, int64_t standard_fen,
-                                  int64_t cap_fen, int32_t effective_month, std::vector<std::string> excludes,
-                                  int32_t age_min, int32_t age_max) {
+void LedgerFixture::DefineProgram(const std::string& id, fb::ProgramCategory category,
+                                  int64_t standard_fen, int64_t cap_fen, int32_t effective_month,
+                                  std::vector<std::string> excludes, int32_t age_min,
+                                  int32_t age_max) {
   fb::ProgramDefinedT e;
   e.program_id = id;
   e.name = "Program " + id;
   e.category = category;
-  e.period = category == fb::ProgramCategory::temporary ? fb::PaymentPeriod::one_off : fb::PaymentPeriod::monthly;
+  e.period = category == fb::ProgramCategory::temporary ? fb::PaymentPeriod::one_off
+                                                        : fb::PaymentPeriod::monthly;
   e.standard_fen = standard_fen;
   e.cap_fen = cap_fen;
   e.effective_month = effective_month;
@@ -80,7 +84,8 @@ void LedgerFixture::DefineProgram(const std::string& id, fb::ProgramCategory cat
   Ok(Do(e, kAdmin));
 }
 
-void LedgerFixture::Register(const std::string& ben, const std::string& region, int32_t birth_month, int seq) {
+void LedgerFixture::Register(const std::string& ben, const std::string& region, int32_t birth_month,
+                             int seq) {
   fb::BeneficiaryRegisteredT e;
   e.beneficiary_id = ben;
   e.household_id = "H-" + ben;
@@ -90,13 +95,14 @@ void LedgerFixture::Register(const std::string& ben, const std::string& region, 
   e.registered_date = 20250101;
   // A distinct person per (region, birth month, seq): the day of birth carries seq / 1000.
   int n = seq >= 0 ? seq : static_cast<int>(std::hash<std::string>{}(ben) % 28000);
-  PersonalData person{"张三明", MakeIdNumber(region, birth_month * 100 + 1 + (n / 1000) % 28, n % 1000),
+  PersonalData person{"张三明",
+                      MakeIdNumber(region, birth_month * 100 + 1 + (n / 1000) % 28, n % 1000),
                       "62220202" + std::to_string(10000000 + n), "13800138000"};
   Ok(ledger_->RegisterBeneficiary(kMaker, "reg-" + ben, e, person));
 }
 
-void LedgerFixture::Enroll(const std::string& ben, const std::string& program, int64_t amount_fen, int32_t from,
-                           int32_t to) {
+void LedgerFixture::Enroll(const std::string& ben, const std::string& program, int64_t amount_fen,
+                           int32_t from, int32_t to) {
   fb::EnrolledT e;
   e.beneficiary_id = ben;
   e.program_id = program;
@@ -107,7 +113,8 @@ void LedgerFixture::Enroll(const std::string& ben, const std::string& program, i
   Ok(Do(e));
 }
 
-void LedgerFixture::Appropriate(const std::string& fund, const std::string& bucket, int64_t amount_fen) {
+void LedgerFixture::Appropriate(const std::string& fund, const std::string& bucket,
+                                int64_t amount_fen) {
   fb::AppropriatedT e;
   e.fund_id = fund;
   e.bucket = bucket;
@@ -118,9 +125,10 @@ void LedgerFixture::Appropriate(const std::string& fund, const std::string& buck
 }
 
 Result<AppendResult> LedgerFixture::Prepare(const std::string& batch, const std::string& fund,
-                                            const std::string& bucket, int32_t period, std::vector<RollLine> lines) {
-  return ledger_->PrepareBatch(kMaker, "prep-" + batch + "-" + std::to_string(++key_), batch, fund, bucket, period,
-                               "roll " + batch, lines);
+                                            const std::string& bucket, int32_t period,
+                                            std::vector<RollLine> lines) {
+  return ledger_->PrepareBatch(kMaker, "prep-" + batch + "-" + std::to_string(++key_), batch, fund,
+                               bucket, period, "roll " + batch, lines);
 }
 
 Result<AppendResult> LedgerFixture::Approve(const std::string& batch, const Actor& checker) {
@@ -131,7 +139,8 @@ Result<AppendResult> LedgerFixture::Approve(const std::string& batch, const Acto
 }
 
 Result<AppendResult> LedgerFixture::Expense(const std::string& fund, const std::string& bucket,
-                                            const std::string& purpose, int64_t amount_fen, fb::ExpenseClass cls) {
+                                            const std::string& purpose, int64_t amount_fen,
+                                            fb::ExpenseClass cls) {
   fb::ExpensedT e;
   e.fund_id = fund;
   e.bucket = bucket;
@@ -143,7 +152,8 @@ Result<AppendResult> LedgerFixture::Expense(const std::string& fund, const std::
   return Do(e);
 }
 
-Result<AppendResult> LedgerFixture::ChangeStatus(const std::string& ben, fb::BeneficiaryStatus status, int32_t date) {
+Result<AppendResult> LedgerFixture::ChangeStatus(const std::string& ben,
+                                                 fb::BeneficiaryStatus status, int32_t date) {
   fb::BeneficiaryChangedT e;
   e.beneficiary_id = ben;
   e.status = status;
@@ -163,8 +173,11 @@ void LedgerFixture::ExpectInvariants() {
     for (const auto& [id, batch] : s.batches) {
       for (const BatchLine& l : batch.lines) {
         if (!HoldsPaymentSlot(l.state)) continue;
-        EXPECT_TRUE(slots.insert(PaymentSlotKey(s.names[l.beneficiary], s.names[l.program], l.period)).second)
-            << "slot paid twice: " << s.names[l.beneficiary] << " " << s.names[l.program] << " " << l.period;
+        EXPECT_TRUE(
+            slots.insert(PaymentSlotKey(s.names[l.beneficiary], s.names[l.program], l.period))
+                .second)
+            << "slot paid twice: " << s.names[l.beneficiary] << " " << s.names[l.program] << " "
+            << l.period;
       }
     }
     return 0;
@@ -174,10 +187,12 @@ void LedgerFixture::ExpectInvariants() {
   Projections replayed_projections;
   Domain replayed({&replayed_projections});
   ASSERT_TRUE(replayed.Replay(ledger_->log()).ok());
-  EXPECT_TRUE(replayed.SaveState() == ledger_->domain().SaveState()) << "incremental domain state differs from a replay";
+  EXPECT_TRUE(replayed.SaveState() == ledger_->domain().SaveState())
+      << "incremental domain state differs from a replay";
   RebuildReport replay = RebuildProjections(ledger_->log(), {});
   EXPECT_TRUE(replay.verify.valid) << replay.verify.reason;
-  EXPECT_EQ(HashHex(replay.digest), HashHex(projections_->digest())) << "incremental projections differ from a replay";
+  EXPECT_EQ(HashHex(replay.digest), HashHex(projections_->digest()))
+      << "incremental projections differ from a replay";
   EXPECT_EQ(replay.rows, projections_->rows());
 }
 

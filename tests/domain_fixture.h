@@ -34,20 +34,25 @@ class LedgerFixture : public ::testing::Test {
 
   void OpenFund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
                 std::vector<std::string> purposes = {}, const std::string& org = "bureau.city");
-  void DefineProgram(const std::string& id, fb::ProgramCategory category, int64_t standard_fen, int64_t cap_fen,
-                     int32_t effective_month = 202501, std::vector<std::string> excludes = {},
-                     int32_t age_min = 0, int32_t age_max = 0);
-  void Register(const std::string& ben, const std::string& region = "110105", int32_t birth_month = 196001,
+  void DefineProgram(const std::string& id, fb::ProgramCategory category, int64_t standard_fen,
+                     int64_t cap_fen, int32_t effective_month = 202501,
+                     std::vector<std::string> excludes = {}, int32_t age_min = 0,
+                     int32_t age_max = 0);
+  void Register(const std::string& ben, const std::string& region = "110105",
+                int32_t birth_month = 196001,
                 int seq = -1);  // -1: derived from the id
-  void Enroll(const std::string& ben, const std::string& program, int64_t amount_fen, int32_t from = 202501,
-              int32_t to = 0);
+  void Enroll(const std::string& ben, const std::string& program, int64_t amount_fen,
+              int32_t from = 202501, int32_t to = 0);
   void Appropriate(const std::string& fund, const std::string& bucket, int64_t amount_fen);
-  Result<AppendResult> Prepare(const std::string& batch, const std::string& fund, const std::string& bucket,
-                               int32_t period, std::vector<RollLine> lines);
+  Result<AppendResult> Prepare(const std::string& batch, const std::string& fund,
+                               const std::string& bucket, int32_t period,
+                               std::vector<RollLine> lines);
   Result<AppendResult> Approve(const std::string& batch, const Actor& checker = kChecker);
-  Result<AppendResult> Expense(const std::string& fund, const std::string& bucket, const std::string& purpose,
-                               int64_t amount_fen, fb::ExpenseClass cls = fb::ExpenseClass::charitable);
-  Result<AppendResult> ChangeStatus(const std::string& ben, fb::BeneficiaryStatus status, int32_t date);
+  Result<AppendResult> Expense(const std::string& fund, const std::string& bucket,
+                               const std::string& purpose, int64_t amount_fen,
+                               fb::ExpenseClass cls = fb::ExpenseClass::charitable);
+  Result<AppendResult> ChangeStatus(const std::string& ben, fb::BeneficiaryStatus status,
+                                    int32_t date);
 
   Balance FundBalance(const std::string& fund, const std::string& bucket) {
     return projections_->BalanceOf(FundAccount(fund, bucket));

@@ -30,14 +30,17 @@ HttpClient::~HttpClient() {
   }
 }
 
-HttpResult HttpClient::Request(const std::string& method, const std::string& target, const std::string& token,
-                               const std::string& body, const std::string& idempotency_key,
+HttpResult HttpClient::Request(const std::string& method, const std::string& target,
+                               const std::string& token, const std::string& body,
+                               const std::string& idempotency_key,
                                const std::string& content_type) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
     if (!impl_->stream) {
       impl_->stream.emplace(impl_->ioc);
-      impl_->stream->connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)), ec);
+      impl_->stream->connect(
+          net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)),
+          ec);
       if (ec) {
         impl_->stream.reset();
         return {};
@@ -57,8 +60,10 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     // Read even when the write failed: a server may answer (413) before taking the whole body.
     beast::error_code read_ec;
     http::read(*impl_->stream, buffer, res, read_ec);
-    if (!read_ec) ec = {};
-    else if (!ec) ec = read_ec;
+    if (!read_ec)
+      ec = {};
+    else if (!ec)
+      ec = read_ec;
     if (ec) {
       impl_->stream.reset();  // the server closed an idle connection: reconnect once
       if (attempt == 0 && method == "GET") continue;
@@ -84,7 +89,8 @@ ServerProcess::ServerProcess(const std::string& data_dir, const std::string& ext
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::string cmd = std::string(FUNDLEDGER_CLI_PATH) + " serve --data " + data_dir + " --listen 127.0.0.1:0 --quiet " + extra_args;
+  std::string cmd = std::string(FUNDLEDGER_CLI_PATH) + " serve --data " + data_dir +
+                    " --listen 127.0.0.1:0 --quiet " + extra_args;
   char sh[] = "/bin/sh", dash_c[] = "-c";
   std::string exec_cmd = "exec " + cmd;
   char* argv[] = {sh, dash_c, exec_cmd.data(), nullptr};

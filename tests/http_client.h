@@ -21,8 +21,9 @@ class HttpClient {
  public:
   explicit HttpClient(int port);
   ~HttpClient();
-  HttpResult Request(const std::string& method, const std::string& target, const std::string& token = "",
-                     const std::string& body = "", const std::string& idempotency_key = "",
+  HttpResult Request(const std::string& method, const std::string& target,
+                     const std::string& token = "", const std::string& body = "",
+                     const std::string& idempotency_key = "",
                      const std::string& content_type = "application/json");
 
  private:

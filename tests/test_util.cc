@@ -52,8 +52,14 @@ std::string CliPath() { return FUNDLEDGER_CLI_PATH; }
 RawStore::RawStore(const std::string& data_dir) {
   rocksdb::Options options;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  names_ = {rocksdb::kDefaultColumnFamilyName, kEntriesColumn, kTreeColumn, kIdempotencyColumn,
-            kMetaColumn, kCheckpointsColumn, kProjectionsColumn, kVaultColumn};
+  names_ = {rocksdb::kDefaultColumnFamilyName,
+            kEntriesColumn,
+            kTreeColumn,
+            kIdempotencyColumn,
+            kMetaColumn,
+            kCheckpointsColumn,
+            kProjectionsColumn,
+            kVaultColumn};
   for (const std::string& n : names_) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, StorePath(data_dir), cfs, &handles_, &db);

@@ -27,7 +27,9 @@ class CliDomain : public LedgerFixture {
     ledger_.reset();
   }
   void TearDown() override {}
-  CommandResult Cli(const std::string& args) { return RunCommand(CliPath() + " " + args + " --data " + dir_); }
+  CommandResult Cli(const std::string& args) {
+    return RunCommand(CliPath() + " " + args + " --data " + dir_);
+  }
   // Every account's balance, from a replay of the closed ledger.
   std::map<std::string, Balance> ReplayedBalances() {
     Projections p;
@@ -52,12 +54,14 @@ TEST_F(CliDomain, ReplayMatchesTheStoredProjections) {
 TEST_F(CliDomain, TamperedProjectionsAreRefusedOnOpenAndRepairedFromTheLog) {
   {
     RawStore raw(dir_);
-    raw.Put(kProjectionsColumn, "r/dibao/202503/999999", std::string(24, '\x01'));  // a region never paid
+    raw.Put(kProjectionsColumn, "r/dibao/202503/999999",
+            std::string(24, '\x01'));  // a region never paid
   }
   Projections p;
   Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
   ASSERT_FALSE(l.ok());
-  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos) << l.status().message();
+  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos)
+      << l.status().message();
   CommandResult check = Cli("replay");
   EXPECT_EQ(check.exit_code, 1) << check.out;
   EXPECT_NE(check.out.find("DIFFER"), std::string::npos) << check.out;
@@ -82,24 +86,28 @@ std::string Words(std::initializer_list<int64_t> values) {
 // Rewrites the store's projections as an earlier layout wrote them: `rows` added (layout 1's
 // b/<account> rows, layout 2's p/<beneficiary>/<program>/<period> rows) and the digest row
 // over every row (`skew` breaks the first added value after the digest is taken).
-void WriteEarlierLayout(const std::string& dir, const std::map<std::string, std::string>& rows, bool skew) {
+void WriteEarlierLayout(const std::string& dir, const std::map<std::string, std::string>& rows,
+                        bool skew) {
   RawStore raw(dir);
   for (const auto& [key, value] : rows) raw.Put(kProjectionsColumn, key, value);
   RowDigest digest;
-  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key() == "digest") continue;
     digest.Add(it->key().ToStringView(), it->value().ToStringView(), /*subtract=*/false);
   }
   Hash d = digest.Bytes32();
-  raw.Put(kProjectionsColumn, "digest", std::string(AsChars(d)) + Words({static_cast<int64_t>(digest.rows)}));
+  raw.Put(kProjectionsColumn, "digest",
+          std::string(AsChars(d)) + Words({static_cast<int64_t>(digest.rows)}));
   if (skew) raw.Put(kProjectionsColumn, rows.begin()->first, Words({1, 1}));
 }
 
 // Layout 1's rows: every account's current balance.
 std::map<std::string, std::string> LayoutOneRows(const std::map<std::string, Balance>& balances) {
   std::map<std::string, std::string> rows;
-  for (const auto& [account, b] : balances) rows["b/" + account] = Words({b.posted_fen, b.pending_fen});
+  for (const auto& [account, b] : balances)
+    rows["b/" + account] = Words({b.posted_fen, b.pending_fen});
   return rows;
 }
 
@@ -121,11 +129,13 @@ TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritable
   EXPECT_EQ(p.legacy_rows_dropped(), balances.size());
   {
     RawStore raw(dir_);
-    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
     it->Seek("b/");
     EXPECT_FALSE(it->Valid() && it->key().starts_with("b/")) << it->key().ToString();
     Hash d = p.digest();
-    EXPECT_EQ(raw.Get(kProjectionsColumn, "digest"), std::string(AsChars(d)) + Words({static_cast<int64_t>(p.rows())}));
+    EXPECT_EQ(raw.Get(kProjectionsColumn, "digest"),
+              std::string(AsChars(d)) + Words({static_cast<int64_t>(p.rows())}));
   }
   CommandResult after = Cli("replay");
   EXPECT_EQ(after.exit_code, 0) << after.out;
@@ -141,7 +151,8 @@ TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
   Projections p;
   Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
   ASSERT_FALSE(l.ok());
-  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos) << l.status().message();
+  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos)
+      << l.status().message();
   EXPECT_EQ(Cli("replay --repair").exit_code, 0);
   Projections again;
   EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
@@ -169,10 +180,11 @@ TEST_F(CliDomain, LayoutTwoPaidRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpe
   EXPECT_EQ(p.PaidTo("B1").at("dibao/202503").amount_fen, 104'500);  // from memory
   {
     RawStore raw(dir_);
-    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      EXPECT_FALSE(it->key().starts_with("p/") || it->key().starts_with("b/") || it->key().starts_with("h/ben/") ||
-                   it->key().starts_with("h/ext/"))
+      EXPECT_FALSE(it->key().starts_with("p/") || it->key().starts_with("b/") ||
+                   it->key().starts_with("h/ben/") || it->key().starts_with("h/ext/"))
           << it->key().ToString();
     }
   }
@@ -182,7 +194,8 @@ TEST_F(CliDomain, LayoutTwoPaidRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpe
   Projections q;
   Result<std::unique_ptr<Ledger>> bad = Ledger::Open(dir_, WithProjections(q, {}));
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("differ from a replay of the log"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("differ from a replay of the log"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST_F(CliDomain, BalanceNowAndAsOfAnEntry) {
@@ -211,7 +224,9 @@ TEST_F(CliDomain, SnapshotThenReplayFromItMatches) {
   CommandResult tail = Cli("replay --from-snapshot " + path);
   ASSERT_EQ(tail.exit_code, 0) << tail.out;
   EXPECT_NE(tail.out.find("from snapshot at"), std::string::npos) << tail.out;
-  auto digest_line = [](const std::string& out) { return out.substr(out.find("projection digest:"), 90); };
+  auto digest_line = [](const std::string& out) {
+    return out.substr(out.find("projection digest:"), 90);
+  };
   EXPECT_EQ(digest_line(tail.out), digest_line(full.out));
   EXPECT_EQ(Cli("balance --fund F1").exit_code, 0);  // opens from the snapshot
 }
@@ -227,8 +242,10 @@ TEST_F(CliDomain, ImportPreparesARollOrReportsEveryBadLine) {
   { std::ofstream(good) << "受益人编号,项目,金额\nB1,dibao,1045.00\n"; }
   r = Cli("import " + good + " --fund F1 --period 2025-04");
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("prepared batch ROLL-F1-2025-04: 1 lines, 1045.00 yuan"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("checked 2 of 2 lines"), std::string::npos) << r.out;  // plain progress off a terminal
+  EXPECT_NE(r.out.find("prepared batch ROLL-F1-2025-04: 1 lines, 1045.00 yuan"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("checked 2 of 2 lines"), std::string::npos)
+      << r.out;  // plain progress off a terminal
   r = Cli("import " + good + " --fund F1 --period 2025-04");
   EXPECT_NE(r.out.find("already prepared"), std::string::npos) << r.out;
 }

@@ -2,9 +2,8 @@
 // proofs verify against that checkpoint, and bad requests get clear errors and exit codes.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include <boost/json.hpp>
+#include <filesystem>
 
 #include "crypto/checkpoint.h"
 #include "tests/test_util.h"
@@ -31,7 +30,9 @@ class CliTest : public ::testing::Test {
     ASSERT_EQ(init.exit_code, 0) << init.out;
     std::unique_ptr<Log> log = std::move(Log::Open(dir_)).value();
     for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(log->Append(testing::MemoSubmission("k" + std::to_string(i), {"memo " + std::to_string(i)})).ok());
+      ASSERT_TRUE(log->Append(testing::MemoSubmission("k" + std::to_string(i),
+                                                      {"memo " + std::to_string(i)}))
+                      .ok());
     }
     ASSERT_TRUE(log->Close().ok());
   }
@@ -53,12 +54,15 @@ class CliTest : public ::testing::Test {
 // What init makes is a ledger the other commands take as it is: its vault key is there.
 TEST_F(CliTest, AnInitialisedLedgerTakesPostsAtOnce) {
   std::string fresh = tmp_.Sub("fresh");
-  testing::CommandResult init = RunCommand(CliPath() + " init --origin fresh.fundledger.local --data " + fresh);
+  testing::CommandResult init =
+      RunCommand(CliPath() + " init --origin fresh.fundledger.local --data " + fresh);
   ASSERT_EQ(init.exit_code, 0) << init.out;
   EXPECT_TRUE(std::filesystem::exists(fresh + "/vault.key"));
-  testing::CommandResult post = RunCommand(CliPath() + " post FundOpened --data " + fresh +
-                                           " --json '{\"fund_id\":\"F1\",\"name\":\"F1\",\"organisation\":\"bureau\",\"currency\":\"CNY\"}'"
-                                           " --key f1 --actor admin --role admin");
+  testing::CommandResult post = RunCommand(
+      CliPath() + " post FundOpened --data " + fresh +
+      " --json "
+      "'{\"fund_id\":\"F1\",\"name\":\"F1\",\"organisation\":\"bureau\",\"currency\":\"CNY\"}'"
+      " --key f1 --actor admin --role admin");
   EXPECT_EQ(post.exit_code, 0) << post.out;
   testing::CommandResult balance = RunCommand(CliPath() + " balance --fund F1 --data " + fresh);
   EXPECT_EQ(balance.exit_code, 0) << balance.out;
@@ -125,7 +129,8 @@ TEST_F(CliTest, ConsistencyProofVerifies) {
 TEST_F(CliTest, BadRequestsFailWithClearMessages) {
   testing::CommandResult beyond = Cli("entry --index 99");
   EXPECT_NE(beyond.exit_code, 0);
-  EXPECT_NE(beyond.out.find("entry 99 does not exist (log size 21)"), std::string::npos) << beyond.out;
+  EXPECT_NE(beyond.out.find("entry 99 does not exist (log size 21)"), std::string::npos)
+      << beyond.out;
   testing::CommandResult zero = Cli("prove consistency --old 0");
   EXPECT_NE(zero.exit_code, 0);
   EXPECT_NE(zero.out.find("old size must be >= 1"), std::string::npos) << zero.out;
@@ -136,7 +141,9 @@ TEST_F(CliTest, BadRequestsFailWithClearMessages) {
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.out.find("no ledger at"), std::string::npos) << none.out;
   EXPECT_EQ(Cli("init --origin again").exit_code, 1);
-  EXPECT_NE(RunCommand(CliPath() + " init --data " + tmp_.Sub("x") + " --origin 'has space'").exit_code, 0);
+  EXPECT_NE(
+      RunCommand(CliPath() + " init --data " + tmp_.Sub("x") + " --origin 'has space'").exit_code,
+      0);
 }
 
 }  // namespace

@@ -45,12 +45,14 @@ class DisclosureTest : public LedgerFixture {
     Register("ORPHAN_B_2", "110106", 201001, 2);
     Enroll("B1", "dibao", 104500);
     Enroll("ORPHAN_B_2", "orphan", 228000);
-    Ok(Prepare("R1", "F-CH", "general", 202503, {{1, "B1", "dibao", 202503, 104500}, {2, "ORPHAN_B_2", "orphan", 202503, 228000}}));
+    Ok(Prepare("R1", "F-CH", "general", 202503,
+               {{1, "B1", "dibao", 202503, 104500}, {2, "ORPHAN_B_2", "orphan", 202503, 228000}}));
     Ok(Approve("R1"));
     fb::DonationReceivedT other;  // another charity: never in F-CH's report
     other.fund_id = "F-OTHER";
     other.bucket = "general";
-    other.amount_fen = 987'654'321;  // digits that no hash or time in the report will contain by chance
+    other.amount_fen =
+        987'654'321;  // digits that no hash or time in the report will contain by chance
     other.receipt_no = "x";
     Ok(Do(other));
   }
@@ -64,7 +66,8 @@ class DisclosureTest : public LedgerFixture {
 };
 
 TEST_F(DisclosureTest, FiguresMatchTheMovementsOfThePeriod) {
-  Result<DisclosureReport> r = ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", ThisYear()}, Names());
+  Result<DisclosureReport> r =
+      ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", ThisYear()}, Names());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->organisation, "charity.one");
   EXPECT_EQ(r->donations_count, 2);
@@ -81,13 +84,15 @@ TEST_F(DisclosureTest, FiguresMatchTheMovementsOfThePeriod) {
   EXPECT_EQ(r->paid_by_program_region.at("dibao").at("110105").beneficiaries, 1);
   EXPECT_EQ(r->year_admin_fen, 100'000);
   EXPECT_EQ(r->year_spending_fen, 500'000);
-  // Recipients: only the publicly announced program, masked, county level; the orphan is not listed.
+  // Recipients: only the publicly announced program, masked, county level; the orphan is not
+  // listed.
   ASSERT_EQ(r->recipients.size(), 1u);
   EXPECT_EQ(r->recipients[0].masked_name, "张*明");
   EXPECT_EQ(r->recipients[0].region, "110105");
   std::string text = DisclosureJson(*r);
   // Distinctive strings: short ones turn up by chance in hashes, signatures and times.
-  for (const char* secret : {"张三明", "6222020210000001", "6222020210000002", "13800138000", "ORPHAN_B_2", "987654321", "9876543.21"}) {
+  for (const char* secret : {"张三明", "6222020210000001", "6222020210000002", "13800138000",
+                             "ORPHAN_B_2", "987654321", "9876543.21"}) {
     EXPECT_EQ(text.find(secret), std::string::npos) << secret;
   }
   // The evidence recomputes: the digest is over the named entries' leaf hashes.
@@ -98,7 +103,10 @@ TEST_F(DisclosureTest, FiguresMatchTheMovementsOfThePeriod) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(DisclosureJson(*back), text);
   // A quarter holds less than the year; a bad period is refused with the field.
-  EXPECT_EQ(ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", "2025-Q5"}, nullptr).status().field(), "period");
+  EXPECT_EQ(ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", "2025-Q5"}, nullptr)
+                .status()
+                .field(),
+            "period");
 }
 
 TEST_F(DisclosureTest, MaskedNames) {
@@ -131,7 +139,8 @@ TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
     r.target = target;
     return service.Handle(r);
   };
-  HttpResponse first = post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"("})", "p1");
+  HttpResponse first =
+      post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"("})", "p1");
   ASSERT_EQ(first.status, 201) << first.body;
   json::object f = json::parse(first.body).as_object();
   uint64_t index = f.at("index").to_number<uint64_t>();
@@ -141,20 +150,25 @@ TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
   // The entry holds the hash; no other organisation may publish for this fund.
   EXPECT_EQ(post(R"({"scope":"fund","id":"F-OTHER","period":"2025"})", "p2").status, 403);
   // A correction names the report it corrects.
-  HttpResponse fix = post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"(","corrects_index":)" +
-                              std::to_string(index) + "}", "p3");
+  HttpResponse fix = post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() +
+                              R"(","corrects_index":)" + std::to_string(index) + "}",
+                          "p3");
   ASSERT_EQ(fix.status, 201) << fix.body;
-  HttpResponse wrong = post(R"({"scope":"fund","id":"F-CH","period":"2025","corrects_index":3})", "p4");
+  HttpResponse wrong =
+      post(R"({"scope":"fund","id":"F-CH","period":"2025","corrects_index":3})", "p4");
   EXPECT_EQ(wrong.status, 422) << wrong.body;
   json::array list = json::parse(get("/v1/disclosures").body).at("disclosures").as_array();
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[1].at("corrects_index").to_number<uint64_t>(), index);
   // The evidence verifies with our own verifier, as the browser does.
-  json::object ev = json::parse(get("/v1/disclosures/" + std::to_string(index) + "/evidence").body).as_object();
-  Checkpoint now = *OpenCheckpoint(std::string(ev.at("checkpoint").as_string()), ledger_->log().verifier());
+  json::object ev =
+      json::parse(get("/v1/disclosures/" + std::to_string(index) + "/evidence").body).as_object();
+  Checkpoint now =
+      *OpenCheckpoint(std::string(ev.at("checkpoint").as_string()), ledger_->log().verifier());
   const json::object& pub = ev.at("published").as_object();
   std::vector<Hash> proof;
-  for (const json::value& h : pub.at("proof").as_array()) proof.push_back(*HashFromHex(std::string(h.as_string())));
+  for (const json::value& h : pub.at("proof").as_array())
+    proof.push_back(*HashFromHex(std::string(h.as_string())));
   Bytes raw = *Base64Decode(std::string(pub.at("raw").as_string()));
   EXPECT_TRUE(VerifyInclusion(index, now.size, HashLeaf(raw), proof, now.root).ok());
   Hash sha = *HashFromHex(std::string(f.at("sha256").as_string()));
@@ -193,14 +207,15 @@ TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
   ASSERT_EQ(grants.size(), 2u);  // the lottery grant and the roll to individuals
   for (const json::value& v : grants) {
     const json::object& grant = v.as_object();
-    for (const char* field : {"id", "title", "description", "currency", "amountAwarded", "awardDate", "fundingOrganization"}) {
+    for (const char* field : {"id", "title", "description", "currency", "amountAwarded",
+                              "awardDate", "fundingOrganization"}) {
       EXPECT_TRUE(grant.contains(field)) << field;
     }
     EXPECT_TRUE(grant.contains("recipientOrganization") || grant.contains("recipientIndividual"));
     EXPECT_TRUE(grant.at("amountAwarded").is_number());
   }
   EXPECT_NE(giving.find("\"amountAwarded\":2500.50"), std::string::npos);  // exact, from fen
-  EXPECT_EQ(giving.find("B1"), std::string::npos);  // individuals anonymised
+  EXPECT_EQ(giving.find("B1"), std::string::npos);                         // individuals anonymised
   std::string iati = *IatiTransactionsJson(ledger_->log(), "city");
   json::array tx = json::parse(iati).at("transactions").as_array();
   ASSERT_GE(tx.size(), 6u);

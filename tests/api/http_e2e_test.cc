@@ -2,9 +2,8 @@
 // staff and auditors would: a month's roll with rejected lines reported, approval by another
 // person, balances, a proof verified against the signed checkpoint, a retry that does not pay
 // twice, and SIGTERM in the middle of load losing nothing that was acknowledged.
-#include <boost/json.hpp>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <thread>
 
 #include "crypto/checkpoint.h"
@@ -20,7 +19,8 @@ class HttpEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.Sub("city");
-    CommandResult demo = RunCommand(CliPath() + " demo --data " + dir_ + " --people 120 --months 1 2>/dev/null");
+    CommandResult demo =
+        RunCommand(CliPath() + " demo --data " + dir_ + " --people 120 --months 1 2>/dev/null");
     ASSERT_EQ(demo.exit_code, 0) << demo.out;
     std::istringstream lines(demo.out);
     for (std::string line; std::getline(lines, line);) {
@@ -47,7 +47,8 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   ASSERT_GT(server.port(), 0);
   HttpClient maker(server.port()), checker(server.port()), auditor(server.port());
   // Read-only commands run beside the server.
-  CommandResult people = RunCommand(CliPath() + " export beneficiaries --data " + dir_ + " 2>/dev/null");
+  CommandResult people =
+      RunCommand(CliPath() + " export beneficiaries --data " + dir_ + " 2>/dev/null");
   EXPECT_EQ(people.exit_code, 0) << people.out;
   EXPECT_NE(people.out.find("B000001,"), std::string::npos);
 
@@ -57,7 +58,8 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   for (int i = 1; i <= 120 && dibao.size() < 20; ++i) {
     char id[16];
     std::snprintf(id, sizeof id, "B%06d", i);
-    HttpResult b = auditor.Request("GET", std::string("/v1/beneficiaries/") + id, tokens_["auditor"]);
+    HttpResult b =
+        auditor.Request("GET", std::string("/v1/beneficiaries/") + id, tokens_["auditor"]);
     ASSERT_EQ(b.status, 200) << b.body;
     json::object o = json::parse(b.body).as_object();
     for (const json::value& e : o.at("enrollments").as_array()) {
@@ -69,8 +71,10 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   }
   ASSERT_GE(dibao.size(), 10u);
   std::string with_errors = roll + "B999999,dibao,1045.00\n" + dibao[0] + ",dibao,2000.00\n";
-  std::string target = "/v1/disbursement-batches?batch_id=ROLL-2025-02&fund_id=F-SUBSIDY&period=2025-02";
-  HttpResult rejected = maker.Request("POST", target, tokens_["maker"], with_errors, "roll-feb-v1", "text/csv");
+  std::string target =
+      "/v1/disbursement-batches?batch_id=ROLL-2025-02&fund_id=F-SUBSIDY&period=2025-02";
+  HttpResult rejected =
+      maker.Request("POST", target, tokens_["maker"], with_errors, "roll-feb-v1", "text/csv");
   ASSERT_EQ(rejected.status, 422) << rejected.body;
   json::array details = json::parse(rejected.body).at("error").at("details").as_array();
   ASSERT_EQ(details.size(), 2u);
@@ -79,25 +83,35 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   EXPECT_EQ(details[1].at("code").as_string(), "duplicate_payment");
 
   int64_t before = Available(auditor, "F-SUBSIDY");
-  HttpResult prepared = maker.Request("POST", target, tokens_["maker"], roll, "roll-feb-v2", "text/csv");
+  HttpResult prepared =
+      maker.Request("POST", target, tokens_["maker"], roll, "roll-feb-v2", "text/csv");
   ASSERT_EQ(prepared.status, 201) << prepared.body;
   int64_t total = json::parse(prepared.body).at("total_fen").to_number<int64_t>();
   EXPECT_EQ(total, static_cast<int64_t>(dibao.size()) * 104500);
   EXPECT_EQ(Available(auditor, "F-SUBSIDY"), before - total);  // reserved
 
-  EXPECT_EQ(maker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve", tokens_["maker"], "", "ok-1").status, 403);
-  HttpResult approved = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve", tokens_["checker"], "", "ok-1");
+  EXPECT_EQ(maker
+                .Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve", tokens_["maker"],
+                         "", "ok-1")
+                .status,
+            403);
+  HttpResult approved = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve",
+                                        tokens_["checker"], "", "ok-1");
   ASSERT_EQ(approved.status, 201) << approved.body;
   uint64_t approval_index = json::parse(approved.body).at("first_index").to_number<uint64_t>();
   // A retry with the same key answers with the original entry and pays nothing more.
-  HttpResult retry = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve", tokens_["checker"], "", "ok-1");
+  HttpResult retry = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve",
+                                     tokens_["checker"], "", "ok-1");
   EXPECT_EQ(retry.status, 200);
   EXPECT_TRUE(json::parse(retry.body).at("replayed").as_bool());
-  HttpResult again = maker.Request("POST", target, tokens_["maker"], roll, "roll-feb-v2", "text/csv");
+  HttpResult again =
+      maker.Request("POST", target, tokens_["maker"], roll, "roll-feb-v2", "text/csv");
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(Available(auditor, "F-SUBSIDY"), before - total);
   HttpResult paid = auditor.Request("GET", "/v1/beneficiaries/" + dibao[0], tokens_["auditor"]);
-  EXPECT_EQ(json::parse(paid.body).at("paid").at("dibao/202502").at("amount_fen").to_number<int64_t>(), 104500);
+  EXPECT_EQ(
+      json::parse(paid.body).at("paid").at("dibao/202502").at("amount_fen").to_number<int64_t>(),
+      104500);
 
   // The auditor checks that the approval is in the log the bureau signed.
   HttpResult note = auditor.Request("GET", "/v1/checkpoint");
@@ -107,14 +121,19 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   ASSERT_TRUE(key.ok());
   Result<Checkpoint> cp = OpenCheckpoint(note.body, *key);
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
-  HttpResult proof = auditor.Request("GET", "/v1/proofs/inclusion?index=" + std::to_string(approval_index) + "&size=" +
-                                                std::to_string(cp->size), tokens_["auditor"]);
+  HttpResult proof =
+      auditor.Request("GET",
+                      "/v1/proofs/inclusion?index=" + std::to_string(approval_index) +
+                          "&size=" + std::to_string(cp->size),
+                      tokens_["auditor"]);
   ASSERT_EQ(proof.status, 200) << proof.body;
   json::object p = json::parse(proof.body).as_object();
-  HttpResult entry = auditor.Request("GET", "/v1/entries/" + std::to_string(approval_index), tokens_["auditor"]);
+  HttpResult entry =
+      auditor.Request("GET", "/v1/entries/" + std::to_string(approval_index), tokens_["auditor"]);
   Bytes raw = *Base64Decode(std::string(json::parse(entry.body).at("raw").as_string()));
   std::vector<Hash> path;
-  for (const json::value& h : p.at("proof").as_array()) path.push_back(*HashFromHex(std::string(h.as_string())));
+  for (const json::value& h : p.at("proof").as_array())
+    path.push_back(*HashFromHex(std::string(h.as_string())));
   EXPECT_TRUE(VerifyInclusion(approval_index, cp->size, HashLeaf(raw), path, cp->root).ok());
   EXPECT_NE(entry.body.find("DisbursementBatchApproved"), std::string::npos);
 
@@ -136,9 +155,10 @@ TEST_F(HttpEndToEnd, SigtermUnderLoadLosesNothingAcknowledged) {
       HttpClient client(server.port());
       for (int i = 0; !stop && i < 100'000; ++i) {
         std::string key = "load-" + std::to_string(c) + "-" + std::to_string(i);
-        HttpResult r = client.Request("POST", "/v1/appropriations", tokens_["maker"],
-                                      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"load"})",
-                                      key);
+        HttpResult r = client.Request(
+            "POST", "/v1/appropriations", tokens_["maker"],
+            R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"load"})",
+            key);
         if (r.status == 201) acked[c].push_back(key);
         if (r.status == 0) break;  // the server closed: it is shutting down
       }
@@ -160,21 +180,25 @@ TEST_F(HttpEndToEnd, SigtermUnderLoadLosesNothingAcknowledged) {
 
   std::set<std::string> in_log;
   std::unique_ptr<Log> log = std::move(Log::Open(dir_)).value();
-  ASSERT_TRUE(log->ScanEntries(0, log->size(), [&](uint64_t, ByteView bytes) {
-    std::string key(DecodeEntry(bytes)->idempotency_key);
-    if (key.starts_with("load-")) {
-      EXPECT_TRUE(in_log.insert(key).second) << key << " appended twice";
-    }
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(log->ScanEntries(0, log->size(),
+                               [&](uint64_t, ByteView bytes) {
+                                 std::string key(DecodeEntry(bytes)->idempotency_key);
+                                 if (key.starts_with("load-")) {
+                                   EXPECT_TRUE(in_log.insert(key).second)
+                                       << key << " appended twice";
+                                 }
+                                 return Status::Ok();
+                               })
+                  .ok());
   size_t total = 0;
   for (const auto& a : acked) {
-    for (const std::string& key : a) EXPECT_TRUE(in_log.count(key)) << key << " was acknowledged but is missing";
+    for (const std::string& key : a)
+      EXPECT_TRUE(in_log.count(key)) << key << " was acknowledged but is missing";
     total += a.size();
   }
   EXPECT_GE(total, 1u);
-  std::cout << "sigterm: " << total << " acknowledged appropriations, all present once; " << in_log.size()
-            << " in the log\n";
+  std::cout << "sigterm: " << total << " acknowledged appropriations, all present once; "
+            << in_log.size() << " in the log\n";
 }
 
 }  // namespace
@@ -202,13 +226,16 @@ TEST_F(HttpEndToEnd, RequestsItCannotTakeGetTheirStatusAndTheServerCarriesOn) {
 
 TEST_F(HttpEndToEnd, ServesHttpsWithTheGivenCertificate) {
   std::string cert = tmp_.Sub("cert.pem"), key = tmp_.Sub("key.pem");
-  CommandResult made = RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + key +
-                                  " -out " + cert + " 2>&1");
+  CommandResult made =
+      RunCommand("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
+                 key + " -out " + cert + " 2>&1");
   ASSERT_EQ(made.exit_code, 0) << made.out;
   ServerProcess server(dir_, "--tls-cert " + cert + " --tls-key " + key);
   ASSERT_GT(server.port(), 0);
-  CommandResult https = RunCommand("openssl s_client -connect 127.0.0.1:" + std::to_string(server.port()) +
-                                   " -quiet -ign_eof 2>/dev/null <<'EOF'\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nEOF");
+  CommandResult https =
+      RunCommand("openssl s_client -connect 127.0.0.1:" + std::to_string(server.port()) +
+                 " -quiet -ign_eof 2>/dev/null <<'EOF'\nGET /healthz HTTP/1.1\r\nHost: "
+                 "x\r\nConnection: close\r\n\r\nEOF");
   EXPECT_NE(https.out.find("HTTP/1.1 200"), std::string::npos) << https.out;
   EXPECT_NE(https.out.find("\"status\":\"ok\""), std::string::npos) << https.out;
   // Plain HTTP to the TLS port gets nothing useful.

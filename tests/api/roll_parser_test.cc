@@ -8,10 +8,11 @@ namespace fundledger {
 namespace {
 
 TEST(RollParser, ChineseHeadersBomQuotesAndCrlf) {
-  std::string csv = "\xEF\xBB\xBF序号,受益人编号,姓名,项目,发放月份,金额\r\n"
-                    "1,B1,\"王, 小明\",dibao,2025-03,1045.00\r\n"
-                    "2,B2,李四,dibao,,1045\r\n"
-                    "3,B3,\"张\"\"三\"\"\",tekun,202503,1463.5\r\n";
+  std::string csv =
+      "\xEF\xBB\xBF序号,受益人编号,姓名,项目,发放月份,金额\r\n"
+      "1,B1,\"王, 小明\",dibao,2025-03,1045.00\r\n"
+      "2,B2,李四,dibao,,1045\r\n"
+      "3,B3,\"张\"\"三\"\"\",tekun,202503,1463.5\r\n";
   Result<ParsedRoll> r = ParseRoll(csv, RollFormat::kCsv, 202504);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(r->errors.empty()) << r->errors[0].ToString();
@@ -26,14 +27,15 @@ TEST(RollParser, ChineseHeadersBomQuotesAndCrlf) {
 }
 
 TEST(RollParser, EveryBadLineIsReportedNotOnlyTheFirst) {
-  std::string csv = "beneficiary_id,program_id,amount\n"
-                    "B1,dibao,1045.00\n"
-                    "B2,dibao,10.456\n"
-                    ",dibao,1\n"
-                    "B4,dibao\n"
-                    "B5,dibao,-3\n"
-                    "B6,di bao,1\n"
-                    "B7,dibao,1045\n";
+  std::string csv =
+      "beneficiary_id,program_id,amount\n"
+      "B1,dibao,1045.00\n"
+      "B2,dibao,10.456\n"
+      ",dibao,1\n"
+      "B4,dibao\n"
+      "B5,dibao,-3\n"
+      "B6,di bao,1\n"
+      "B7,dibao,1045\n";
   Result<ParsedRoll> r = ParseRoll(csv, RollFormat::kCsv, 202503);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->lines.size(), 2u);
@@ -47,9 +49,11 @@ TEST(RollParser, EveryBadLineIsReportedNotOnlyTheFirst) {
 }
 
 TEST(RollParser, JsonLinesAndFenAmounts) {
-  std::string jsonl = "{\"beneficiary_id\":\"B1\",\"program_id\":\"dibao\",\"period\":\"2025-03\",\"amount_fen\":104500}\n"
-                      "{\"beneficiary_id\":\"B2\",\"program_id\":\"dibao\",\"amount\":\"1045.00\"}\n"
-                      "not json\n";
+  std::string jsonl =
+      "{\"beneficiary_id\":\"B1\",\"program_id\":\"dibao\",\"period\":\"2025-03\",\"amount_fen\":"
+      "104500}\n"
+      "{\"beneficiary_id\":\"B2\",\"program_id\":\"dibao\",\"amount\":\"1045.00\"}\n"
+      "not json\n";
   Result<ParsedRoll> r = ParseRoll(jsonl, DetectRollFormat("", jsonl), 202503);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->lines.size(), 2u);

@@ -110,14 +110,16 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
   };
   int checked = 0;
   for (const Case& c : cases) {
-    for (const std::string role : {"admin", "maker", "checker", "auditor", "charity", "public", "none"}) {
+    for (const std::string role :
+         {"admin", "maker", "checker", "auditor", "charity", "public", "none"}) {
       HttpResponse r = Call(c.method, c.target, role == "none" ? "" : role, "{}");
       bool allowed = c.allowed.count(role) > 0;
       if (allowed) {
         EXPECT_NE(r.status, 401) << c.method << " " << c.target << " as " << role << ": " << r.body;
         EXPECT_NE(r.status, 403) << c.method << " " << c.target << " as " << role << ": " << r.body;
       } else {
-        EXPECT_EQ(r.status, role == "none" ? 401 : 403) << c.method << " " << c.target << " as " << role << ": " << r.body;
+        EXPECT_EQ(r.status, role == "none" ? 401 : 403)
+            << c.method << " " << c.target << " as " << role << ": " << r.body;
       }
       ++checked;
     }
@@ -133,21 +135,25 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
 TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   json::object doc = json::parse(service_->OpenApiJson()).as_object();
   EXPECT_EQ(doc.at("openapi").as_string(), "3.0.3");
-  HttpResponse published = Call("POST", "/v1/disclosures", "admin", R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})");
+  HttpResponse published = Call("POST", "/v1/disclosures", "admin",
+                                R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})");
   ASSERT_EQ(published.status, 201) << published.body;
   std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
-  std::map<std::string, std::string> sample{{"fund_id", "F-SUNSHINE"}, {"program_id", "dibao"},
-                                            {"beneficiary_id", "B000001"}, {"batch_id", "ROLL-2025-01"},
-                                            {"index", index}, {"path", "0/000.p/2"}};
+  std::map<std::string, std::string> sample{
+      {"fund_id", "F-SUNSHINE"},    {"program_id", "dibao"}, {"beneficiary_id", "B000001"},
+      {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"}};
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
       for (const auto& [name, value] : sample) {
         std::string placeholder = "{" + name + "}";
-        if (auto at = target.find(placeholder); at != std::string::npos) target.replace(at, placeholder.size(), value);
+        if (auto at = target.find(placeholder); at != std::string::npos)
+          target.replace(at, placeholder.size(), value);
       }
       if (path == "/v1/balances") target += "?fund_id=F-SUNSHINE";
-      std::string body = path == "/v1/disclosures" ? R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})" : "{}";
+      std::string body = path == "/v1/disclosures"
+                             ? R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})"
+                             : "{}";
       if (path == "/v1/proofs/inclusion") target += "?index=1&size=2";
       if (path == "/v1/proofs/consistency") target += "?old=1&size=2";
       HttpResponse r = Call(method == "post" ? "POST" : "GET", target, "admin", body);
@@ -169,12 +175,17 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(error_of(r).at("field").as_string(), "Idempotency-Key");
 
-  r = Call("POST", "/v1/appropriations", "maker", R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":0,"source":"treasury","document":"d"})");
+  r = Call(
+      "POST", "/v1/appropriations", "maker",
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":0,"source":"treasury","document":"d"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(error_of(r).at("field").as_string(), "amount_fen");
-  r = Call("POST", "/v1/appropriations", "maker", R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":"x"})");
+  r = Call("POST", "/v1/appropriations", "maker",
+           R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":"x"})");
   EXPECT_EQ(r.status, 400);
-  r = Call("POST", "/v1/expenses", "maker", R"({"fund_id":"F-SUNSHINE","bucket":"school-meals","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})");
+  r = Call(
+      "POST", "/v1/expenses", "maker",
+      R"({"fund_id":"F-SUNSHINE","bucket":"school-meals","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})");
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(error_of(r).at("code").as_string(), "restricted_purpose");
   r = Call("GET", "/v1/funds/NOPE", "auditor");
@@ -186,7 +197,8 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   r = Call("GET", "/v1/beneficiaries", "auditor");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "POST");
-  EXPECT_EQ(error_of(r).at("message").as_string(), "GET is not allowed on /v1/beneficiaries (it takes POST)");
+  EXPECT_EQ(error_of(r).at("message").as_string(),
+            "GET is not allowed on /v1/beneficiaries (it takes POST)");
   r = Call("DELETE", "/v1/disbursement-batches/ROLL-2025-01", "admin");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "GET");
@@ -198,10 +210,14 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   bad_token.authorization = "Bearer fl_" + std::string(64, '0');
   EXPECT_EQ(service_->Handle(bad_token).status, 401);
   // Same key, different body: 409.
-  std::string body = R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
+  std::string body =
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
   EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 201);
   EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 200);
-  r = Call("POST", "/v1/appropriations", "maker", R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":999,"source":"treasury","document":"d"})", "same");
+  r = Call(
+      "POST", "/v1/appropriations", "maker",
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":999,"source":"treasury","document":"d"})",
+      "same");
   EXPECT_EQ(r.status, 409);
   // A revoked token stops working at once.
   ASSERT_TRUE(tokens_->Revoke("t.auditor").ok());
@@ -214,18 +230,23 @@ TEST_F(ServiceTest, CharityTokensSeeAndTouchOnlyTheirOrganisation) {
   EXPECT_EQ(funds[0].at("fund_id").as_string(), "F-SUNSHINE");
   EXPECT_EQ(Call("GET", "/v1/funds/F-WARMHEART", "charity").status, 403);
   EXPECT_EQ(Call("GET", "/v1/balances?fund_id=F-SUBSIDY", "charity").status, 403);
-  std::string mine = R"({"fund_id":"F-SUNSHINE","bucket":"general","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})";
+  std::string mine =
+      R"({"fund_id":"F-SUNSHINE","bucket":"general","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})";
   EXPECT_EQ(Call("POST", "/v1/expenses", "charity", mine).status, 201);
-  std::string theirs = R"({"fund_id":"F-WARMHEART","bucket":"general","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})";
+  std::string theirs =
+      R"({"fund_id":"F-WARMHEART","bucket":"general","payee":"p","class":"admin","purpose":"office","amount_fen":100,"document":"d"})";
   EXPECT_EQ(Call("POST", "/v1/expenses", "charity", theirs).status, 403);
-  std::string transfer_out = R"({"from_fund_id":"F-SUNSHINE","from_bucket":"general","to_fund_id":"F-WARMHEART","to_bucket":"general","amount_fen":100,"document":"d"})";
+  std::string transfer_out =
+      R"({"from_fund_id":"F-SUNSHINE","from_bucket":"general","to_fund_id":"F-WARMHEART","to_bucket":"general","amount_fen":100,"document":"d"})";
   EXPECT_EQ(Call("POST", "/v1/transfers", "charity", transfer_out).status, 403);
 }
 
 TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {
-  std::string body = R"({"beneficiary_id":"B-NEW","household_id":"H-NEW","region_code":"320102","birth_month":195005,
-    "registered_date":20250301,"person":{"name":"周小梅","id_number":")" + MakeIdNumber("320102", 19500512, 7) +
-                     R"(","bank_account":"6217000011112222","phone":"13900001111"}})";
+  std::string body =
+      R"({"beneficiary_id":"B-NEW","household_id":"H-NEW","region_code":"320102","birth_month":195005,
+    "registered_date":20250301,"person":{"name":"周小梅","id_number":")" +
+      MakeIdNumber("320102", 19500512, 7) +
+      R"(","bank_account":"6217000011112222","phone":"13900001111"}})";
   HttpResponse r = Call("POST", "/v1/beneficiaries", "maker", body);
   ASSERT_EQ(r.status, 201) << r.body;
   uint64_t index = json::parse(r.body).at("first_index").to_number<uint64_t>();
@@ -236,13 +257,15 @@ TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {
   EXPECT_EQ(entry.body.find("13900001111"), std::string::npos);
   EXPECT_NE(entry.body.find("B-NEW"), std::string::npos);
   EXPECT_EQ(ledger_->ReadPersonalData("B-NEW")->name, "周小梅");
-  HttpResponse no_person = Call("POST", "/v1/beneficiaries", "maker", R"({"beneficiary_id":"B-X"})");
+  HttpResponse no_person =
+      Call("POST", "/v1/beneficiaries", "maker", R"({"beneficiary_id":"B-X"})");
   EXPECT_EQ(no_person.status, 400);
 }
 
 TEST_F(ServiceTest, TilesServeTheTreeAndTheEntries) {
   Submission memos;
-  for (int i = 0; i < 200; ++i) memos.entries.push_back(MemoEntry("bank file " + std::to_string(i)));
+  for (int i = 0; i < 200; ++i)
+    memos.entries.push_back(MemoEntry("bank file " + std::to_string(i)));
   ASSERT_TRUE(ledger_->log().Append(std::move(memos)).ok());
   uint64_t size = ledger_->log().size();
   ASSERT_GE(size, 256u);
@@ -256,7 +279,8 @@ TEST_F(ServiceTest, TilesServeTheTreeAndTheEntries) {
   ASSERT_EQ(bundle.status, 200);
   size_t off = 0;
   for (uint64_t i = 0; i < 256; ++i) {
-    size_t len = static_cast<uint8_t>(bundle.body[off]) << 8 | static_cast<uint8_t>(bundle.body[off + 1]);
+    size_t len =
+        static_cast<uint8_t>(bundle.body[off]) << 8 | static_cast<uint8_t>(bundle.body[off + 1]);
     Bytes stored = *ledger_->log().ReadEntry(i);
     ASSERT_EQ(len, stored.size());
     EXPECT_EQ(std::memcmp(bundle.body.data() + off + 2, stored.data(), len), 0);

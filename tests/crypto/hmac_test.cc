@@ -22,7 +22,8 @@ std::vector<Vector> Rfc4231() {
       {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "Hi There",
        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
       // Test case 2: a key shorter than the block.
-      {"4a656665", "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {"4a656665", "what do ya want for nothing?",
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
       // Test case 6: a key longer than the block (131 bytes of 0xaa).
       {[] {
          std::string k;

@@ -136,7 +136,9 @@ TEST(Merkle, AppendingAnAlignedTreeEqualsAppendingItsLeaves) {
           part.Append(naive.leaf(i));
         }
         ASSERT_EQ(joined.RootWith(part.Root()), naive.Mth(0, left + right)) << left << "+" << right;
-        joined.AppendTree(part, [&](uint8_t level, uint64_t index, const Hash& h) { got[{level, index}] = h; });
+        joined.AppendTree(part, [&](uint8_t level, uint64_t index, const Hash& h) {
+          got[{level, index}] = h;
+        });
         ASSERT_EQ(joined.size(), left + right);
         ASSERT_EQ(joined.Root(), whole.Root()) << left << "+" << right;
         ASSERT_EQ(got, want) << left << "+" << right;

@@ -55,10 +55,10 @@ TEST(Note, RejectsTamperedAndForeignSignatures) {
 
 TEST(Note, RejectsMalformedNotes) {
   EXPECT_FALSE(ParseNote("no blank line\n— a AAAA\n").ok());
-  EXPECT_FALSE(ParseNote("text\n\n— a AAAAAAAA").ok());  // no final newline
-  EXPECT_FALSE(ParseNote("text\n\n- a AAAAAAAA\n").ok());  // ASCII dash
+  EXPECT_FALSE(ParseNote("text\n\n— a AAAAAAAA").ok());        // no final newline
+  EXPECT_FALSE(ParseNote("text\n\n- a AAAAAAAA\n").ok());      // ASCII dash
   EXPECT_FALSE(ParseNote("te\x01xt\n\n— a AAAAAAAA\n").ok());  // control character
-  EXPECT_FALSE(ParseNote("text\n\n— a+b AAAAAAAA\n").ok());  // '+' in key name
+  EXPECT_FALSE(ParseNote("text\n\n— a+b AAAAAAAA\n").ok());    // '+' in key name
 }
 
 TEST(Checkpoint, RejectsMalformedBodies) {
@@ -76,8 +76,8 @@ TEST(Checkpoint, RejectsMalformedBodies) {
 }
 
 TEST(KeyFile, WrittenWithMode0600AndReadBack) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("fl_key_" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("fl_key_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string path = (dir / "signing.key").string();
   NoteSigner signer = TestSigner("log");

@@ -132,11 +132,14 @@ TEST(TlogVectors, Inclusion) {
     bool well_formed = leaf_hash && root;
     for (const json::value& p : row.at("proof").as_array()) {
       std::optional<Hash> h = MaybeHash(std::string(p.as_string()));
-      if (!h) well_formed = false;
-      else proof.push_back(*h);
+      if (!h)
+        well_formed = false;
+      else
+        proof.push_back(*h);
     }
-    bool accepted = well_formed && VerifyInclusion(U64(row, "index"), U64(row, "size"), *leaf_hash,
-                                                   proof, *root).ok();
+    bool accepted =
+        well_formed &&
+        VerifyInclusion(U64(row, "index"), U64(row, "size"), *leaf_hash, proof, *root).ok();
     EXPECT_EQ(accepted, valid) << Desc(row) << " size=" << U64(row, "size")
                                << " index=" << U64(row, "index");
     (valid ? positives : negatives)++;
@@ -155,12 +158,16 @@ TEST(TlogVectors, Consistency) {
     bool well_formed = true;
     for (const json::value& p : row.at("proof").as_array()) {
       std::optional<Hash> h = MaybeHash(std::string(p.as_string()));
-      if (!h) well_formed = false;
-      else proof.push_back(*h);
+      if (!h)
+        well_formed = false;
+      else
+        proof.push_back(*h);
     }
-    bool accepted = well_formed && VerifyConsistency(U64(row, "size1"), U64(row, "size2"), root1,
-                                                     root2, proof).ok();
-    EXPECT_EQ(accepted, valid) << Desc(row) << " " << U64(row, "size1") << "->" << U64(row, "size2");
+    bool accepted =
+        well_formed &&
+        VerifyConsistency(U64(row, "size1"), U64(row, "size2"), root1, root2, proof).ok();
+    EXPECT_EQ(accepted, valid) << Desc(row) << " " << U64(row, "size1") << "->"
+                               << U64(row, "size2");
     (valid ? positives : negatives)++;
   }
   EXPECT_GT(positives, 0);
@@ -233,7 +240,8 @@ TEST(TlogVectors, NoteKeys) {
       EXPECT_EQ(FormatVerifierKey(VerifierFor(*signer)), vkey);
     }
     if (Has(row, "skey_seed_hex")) {
-      Result<Ed25519PrivateKey> key = Ed25519PrivateKey::FromSeed(HexBytes(Str(row, "skey_seed_hex")));
+      Result<Ed25519PrivateKey> key =
+          Ed25519PrivateKey::FromSeed(HexBytes(Str(row, "skey_seed_hex")));
       ASSERT_TRUE(key.ok());
       Result<NoteSigner> signer = MakeNoteSigner(verifier->name, *key);
       ASSERT_TRUE(signer.ok());
@@ -283,15 +291,18 @@ TEST(TlogVectors, Tiles) {
     std::string kind = Str(row, "kind");
     if (kind == "tile_content") {
       MemoryTree tree;
-      for (const json::value& leaf : row.at("leaves").as_array()) tree.Append(HashLeaf(HexBytes(std::string(leaf.as_string()))));
+      for (const json::value& leaf : row.at("leaves").as_array())
+        tree.Append(HashLeaf(HexBytes(std::string(leaf.as_string()))));
       const json::array& hashes = row.at("hashes").as_array();
       for (size_t i = 0; i < hashes.size(); ++i) {
         EXPECT_EQ(HashHex(*tree.ReadNode(0, i)), hashes[i].as_string()) << Str(row, "path");
       }
-      EXPECT_EQ(TilePath(static_cast<int>(U64(row, "level")), U64(row, "index"), U64(row, "width")), Str(row, "path"));
+      EXPECT_EQ(TilePath(static_cast<int>(U64(row, "level")), U64(row, "index"), U64(row, "width")),
+                Str(row, "path"));
     } else if (kind == "bundle_content") {
       std::vector<Bytes> entries;
-      for (const json::value& e : row.at("entries").as_array()) entries.push_back(HexBytes(std::string(e.as_string())));
+      for (const json::value& e : row.at("entries").as_array())
+        entries.push_back(HexBytes(std::string(e.as_string())));
       std::vector<ByteView> views(entries.begin(), entries.end());
       std::string bundle = EncodeEntryBundle(views);
       EXPECT_EQ(HexEncode(AsBytes(bundle)), Str(row, "bundle_hex"));
@@ -300,11 +311,13 @@ TEST(TlogVectors, Tiles) {
       EXPECT_EQ(*back, entries);
       EXPECT_EQ(EntryBundlePath(U64(row, "index"), U64(row, "width")), Str(row, "path"));
     } else if (kind == "tile_path") {
-      EXPECT_EQ(TilePath(static_cast<int>(U64(row, "level")), U64(row, "index"), U64(row, "width")), Str(row, "path"));
+      EXPECT_EQ(TilePath(static_cast<int>(U64(row, "level")), U64(row, "index"), U64(row, "width")),
+                Str(row, "path"));
     } else if (kind == "bundle_path") {
       EXPECT_EQ(EntryBundlePath(U64(row, "index"), U64(row, "width")), Str(row, "path"));
     } else if (kind == "bundle_path_for_entry") {
-      EXPECT_EQ(EntryBundlePathFor(U64(row, "entry_index"), U64(row, "tree_size")), Str(row, "path"));
+      EXPECT_EQ(EntryBundlePathFor(U64(row, "entry_index"), U64(row, "tree_size")),
+                Str(row, "path"));
     } else if (kind == "parse_tile_path") {
       Result<TileRef> ref = ParseTilePath(Str(row, "level_str"), Str(row, "index_str"));
       bool valid = row.at("valid").as_bool();

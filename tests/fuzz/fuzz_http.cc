@@ -26,15 +26,19 @@ struct World {
 World& TheWorld() {
   static World* w = [] {
     auto* world = new World;
-    world->dir = (std::filesystem::temp_directory_path() / ("fundledger_fuzz_http_" + std::to_string(::getpid()))).string();
+    world->dir = (std::filesystem::temp_directory_path() /
+                  ("fundledger_fuzz_http_" + std::to_string(::getpid())))
+                     .string();
     std::filesystem::remove_all(world->dir);
-    world->ledger = std::move(fundledger::Ledger::Create(world->dir, "fuzz.local",
-                                                         fundledger::WithProjections(world->projections, {})))
-                        .value();
+    world->ledger =
+        std::move(fundledger::Ledger::Create(world->dir, "fuzz.local",
+                                             fundledger::WithProjections(world->projections, {})))
+            .value();
     world->tokens = std::make_unique<fundledger::TokenStore>(world->dir);
     world->maker_token = *world->tokens->Add("fuzzer", "admin", "");
-    world->service = std::make_unique<fundledger::Service>(*world->ledger, world->projections, *world->tokens,
-                                                           world->metrics, fundledger::ServiceOptions{});
+    world->service =
+        std::make_unique<fundledger::Service>(*world->ledger, world->projections, *world->tokens,
+                                              world->metrics, fundledger::ServiceOptions{});
     return world;
   }();
   return *w;
@@ -56,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::beast::error_code ec;
   parser.put(boost::asio::buffer(raw), ec);
   if (ec || !parser.is_done()) return 0;
-  fundledger::HttpResponse response = world.service->Handle(fundledger::FromBeastRequest(parser.get()));
+  fundledger::HttpResponse response =
+      world.service->Handle(fundledger::FromBeastRequest(parser.get()));
   if (response.status < 200 || response.status > 599) __builtin_trap();
   return 0;
 }

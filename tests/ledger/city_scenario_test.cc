@@ -52,14 +52,19 @@ TEST_F(CityScenario, AYearOfSubsidiesBalancesToTheFen) {
     for (int i = 0; i < kPeople; ++i) {
       if (i == kDeceased && month > 202506) continue;
       dibao.push_back({static_cast<uint32_t>(dibao.size() + 1), Ben(i), "dibao", month, kDibao});
-      if (Living(i)) disab.push_back({static_cast<uint32_t>(disab.size() + 1), Ben(i), "disab-living", month, kDisabLiving});
-      if (Care(i)) disab.push_back({static_cast<uint32_t>(disab.size() + 1), Ben(i), "disab-care", month, kDisabCare});
+      if (Living(i))
+        disab.push_back(
+            {static_cast<uint32_t>(disab.size() + 1), Ben(i), "disab-living", month, kDisabLiving});
+      if (Care(i))
+        disab.push_back(
+            {static_cast<uint32_t>(disab.size() + 1), Ben(i), "disab-care", month, kDisabCare});
     }
     std::string d = "DIBAO-" + std::to_string(month), x = "DISAB-" + std::to_string(month);
     if (month == 202507) {
       // The clerk's July roll still lists the deceased person: the whole roll is refused.
       std::vector<RollLine> with_dead = dibao;
-      with_dead.push_back({static_cast<uint32_t>(with_dead.size() + 1), Ben(kDeceased), "dibao", month, kDibao});
+      with_dead.push_back(
+          {static_cast<uint32_t>(with_dead.size() + 1), Ben(kDeceased), "dibao", month, kDibao});
       Result<AppendResult> r = Prepare(d, "F-DIBAO", "general", month, with_dead);
       Rejects(r, "lines_rejected");
       ASSERT_EQ(r.status().details().size(), 1u);
@@ -103,7 +108,8 @@ TEST_F(CityScenario, AYearOfSubsidiesBalancesToTheFen) {
   don.receipt_no = "RC-2025-002";
   Ok(Do(don));
   Ok(Expense("F-COATS", "winter-coats", "winter-coats", 600'000));
-  Rejects(Expense("F-COATS", "winter-coats", "office", 100'000, fb::ExpenseClass::admin), "restricted_purpose");
+  Rejects(Expense("F-COATS", "winter-coats", "office", 100'000, fb::ExpenseClass::admin),
+          "restricted_purpose");
   Ok(Expense("F-COATS", "general", "office", 50'000, fb::ExpenseClass::admin));
 
   // Hand-computed totals.

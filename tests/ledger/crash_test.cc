@@ -53,8 +53,8 @@ void ParseAcks(std::string& buffer, std::map<std::pair<int, int>, Ack>& acks) {
 }
 
 // Runs one writer until `acks_before_kill` acknowledgements (or until it dies), then kills it.
-std::map<std::pair<int, int>, Ack> RunAndKill(const std::string& dir, int cycle, int acks_before_kill,
-                                              int extra_delay_us) {
+std::map<std::pair<int, int>, Ack> RunAndKill(const std::string& dir, int cycle,
+                                              int acks_before_kill, int extra_delay_us) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
   posix_spawn_file_actions_t actions;
@@ -63,7 +63,8 @@ std::map<std::pair<int, int>, Ack> RunAndKill(const std::string& dir, int cycle,
   posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::string cycle_s = std::to_string(cycle), threads_s = std::to_string(kWriterThreads);
   std::string exe = FUNDLEDGER_CRASH_WRITER_PATH;
-  char* argv[] = {exe.data(), const_cast<char*>(dir.c_str()), cycle_s.data(), threads_s.data(), nullptr};
+  char* argv[] = {exe.data(), const_cast<char*>(dir.c_str()), cycle_s.data(), threads_s.data(),
+                  nullptr};
   pid_t pid = 0;
   EXPECT_EQ(posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ), 0);
   posix_spawn_file_actions_destroy(&actions);
@@ -98,7 +99,8 @@ TEST(Crash, KilledWriterLosesNothingAcknowledgedAndLeavesAPrefix) {
   testing::TempDir tmp;
   std::string dir = tmp.Sub("ledger");
   {
-    std::unique_ptr<Ledger> ledger = std::move(Ledger::Create(dir, "crash.fundledger.local")).value();
+    std::unique_ptr<Ledger> ledger =
+        std::move(Ledger::Create(dir, "crash.fundledger.local")).value();
     std::vector<DomainEvent> funds;
     for (int t = 0; t < kWriterThreads; ++t) {
       fb::FundOpenedT f;
@@ -135,14 +137,19 @@ TEST(Crash, KilledWriterLosesNothingAcknowledgedAndLeavesAPrefix) {
     // What this cycle's writer left in the log, by thread and sequence number.
     std::map<std::pair<int, int>, std::vector<uint64_t>> stored;
     std::string prefix = "c" + std::to_string(cycle) + "-t";
-    ASSERT_TRUE((*log)->ScanEntries(0, (*log)->size(), [&](uint64_t i, ByteView bytes) {
-      EntryView e = *DecodeEntry(bytes);
-      if (!e.idempotency_key.starts_with(prefix)) return Status::Ok();
-      int t = 0, seq = 0;
-      std::sscanf(std::string(e.idempotency_key).c_str() + prefix.size(), "%d-%d", &t, &seq);
-      stored[{t, seq}].push_back(i);
-      return Status::Ok();
-    }).ok());
+    ASSERT_TRUE((*log)
+                    ->ScanEntries(0, (*log)->size(),
+                                  [&](uint64_t i, ByteView bytes) {
+                                    EntryView e = *DecodeEntry(bytes);
+                                    if (!e.idempotency_key.starts_with(prefix)) return Status::Ok();
+                                    int t = 0, seq = 0;
+                                    std::sscanf(
+                                        std::string(e.idempotency_key).c_str() + prefix.size(),
+                                        "%d-%d", &t, &seq);
+                                    stored[{t, seq}].push_back(i);
+                                    return Status::Ok();
+                                  })
+                    .ok());
 
     for (const auto& [key, ack] : acks) {
       auto it = stored.find(key);

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
           a.document = key + "/" + std::to_string(e);
           events.emplace_back(std::move(a));
         }
-        Result<AppendResult> r = (*ledger)->Submit(Actor{"writer", fb::Role::maker}, key, std::move(events));
+        Result<AppendResult> r =
+            (*ledger)->Submit(Actor{"writer", fb::Role::maker}, key, std::move(events));
         if (!r.ok()) {
           std::fprintf(stderr, "crash_writer: %s\n", r.status().ToString().c_str());
           std::_Exit(1);

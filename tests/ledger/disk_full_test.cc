@@ -34,8 +34,11 @@ class FaultyEnv : public rocksdb::EnvWrapper {
    public:
     File(std::unique_ptr<rocksdb::WritableFile> base, FaultyEnv* env)
         : rocksdb::WritableFileWrapper(base.get()), base_(std::move(base)), env_(env) {}
-    rocksdb::Status Append(const rocksdb::Slice& data) override { return Check() ? base_->Append(data) : Error(); }
-    rocksdb::Status Append(const rocksdb::Slice& data, const rocksdb::DataVerificationInfo& info) override {
+    rocksdb::Status Append(const rocksdb::Slice& data) override {
+      return Check() ? base_->Append(data) : Error();
+    }
+    rocksdb::Status Append(const rocksdb::Slice& data,
+                           const rocksdb::DataVerificationInfo& info) override {
       return Check() ? base_->Append(data, info) : Error();
     }
     rocksdb::Status Sync() override { return Check() ? base_->Sync() : Error(); }
@@ -44,8 +47,9 @@ class FaultyEnv : public rocksdb::EnvWrapper {
    private:
     bool Check() const { return env_->fault == Fault::kNone; }
     rocksdb::Status Error() const {
-      return env_->fault == Fault::kNoSpace ? rocksdb::Status::NoSpace("write", "No space left on device")
-                                            : rocksdb::Status::IOError("write", "Read-only file system");
+      return env_->fault == Fault::kNoSpace
+                 ? rocksdb::Status::NoSpace("write", "No space left on device")
+                 : rocksdb::Status::IOError("write", "Read-only file system");
     }
     std::unique_ptr<rocksdb::WritableFile> base_;
     FaultyEnv* env_;
@@ -57,7 +61,8 @@ class DiskFull : public ::testing::Test {
   void Open() {
     LedgerOptions options = WithProjections(*projections_, {});
     options.log.env = &env_;
-    Result<std::unique_ptr<Ledger>> l = create_ ? Ledger::Create(dir_, "disk.local", options) : Ledger::Open(dir_, options);
+    Result<std::unique_ptr<Ledger>> l =
+        create_ ? Ledger::Create(dir_, "disk.local", options) : Ledger::Open(dir_, options);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(l).value();
     create_ = false;
@@ -93,16 +98,20 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
   std::string checkpoint = *ledger_->log().LatestCheckpoint();
   int64_t balance = projections_->BalanceOf(FundAccount("F1", "general")).posted_fen;
 
-  for (FaultyEnv::Fault fault : {FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kReadOnly}) {
+  for (FaultyEnv::Fault fault :
+       {FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kReadOnly}) {
     env_.fault = fault;
     for (int i = 0; i < 3; ++i) {
-      Result<AppendResult> r = Appropriate("during-" + std::to_string(size) + "-" + std::to_string(i));
+      Result<AppendResult> r =
+          Appropriate("during-" + std::to_string(size) + "-" + std::to_string(i));
       ASSERT_FALSE(r.ok());
       EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
       if (fault == FaultyEnv::Fault::kNoSpace && i == 0) {
-        EXPECT_NE(r.status().message().find("disk is full"), std::string::npos) << r.status().message();
+        EXPECT_NE(r.status().message().find("disk is full"), std::string::npos)
+            << r.status().message();
       }
-      EXPECT_NE(r.status().message().find("nothing was written"), std::string::npos) << r.status().message();
+      EXPECT_NE(r.status().message().find("nothing was written"), std::string::npos)
+          << r.status().message();
     }
     // Reads go on, and show nothing of the refused writes.
     EXPECT_EQ(ledger_->log().size(), size);
@@ -115,7 +124,8 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
       // and says so, until the ledger is restarted.
       Result<AppendResult> r = Appropriate("after-read-only");
       ASSERT_FALSE(r.ok());
-      EXPECT_NE(r.status().message().find("restart the ledger"), std::string::npos) << r.status().message();
+      EXPECT_NE(r.status().message().find("restart the ledger"), std::string::npos)
+          << r.status().message();
       Status closed = ledger_->Close();  // reports the I/O error the store stopped on
       EXPECT_EQ(closed.code(), StatusCode::kIoError) << closed.ToString();
       ledger_.reset();

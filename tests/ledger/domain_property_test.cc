@@ -70,7 +70,8 @@ TEST_F(Property, RandomCommandsKeepTheInvariants) {
         std::vector<RollLine> lines;
         int n = 1 + static_cast<int>(rng() % 4);
         for (int i = 0; i < n; ++i) {
-          lines.push_back({static_cast<uint32_t>(i + 1), pick(bens), pick(programs), period, 5000 + amount % 20000});
+          lines.push_back({static_cast<uint32_t>(i + 1), pick(bens), pick(programs), period,
+                           5000 + amount % 20000});
         }
         r = Prepare(id, pick(funds), pick(buckets), period, lines);
         if (r.ok()) batches.push_back(id);
@@ -83,8 +84,10 @@ TEST_F(Property, RandomCommandsKeepTheInvariants) {
         r = Expense(pick(funds), pick(buckets), pick(buckets), amount);
         break;
       case 6:
-        r = ChangeStatus(pick(bens), rng() % 3 == 0 ? fb::BeneficiaryStatus::deceased : fb::BeneficiaryStatus::suspended,
-                         period * 100 + 1 + static_cast<int32_t>(rng() % 28));
+        r = ChangeStatus(
+            pick(bens),
+            rng() % 3 == 0 ? fb::BeneficiaryStatus::deceased : fb::BeneficiaryStatus::suspended,
+            period * 100 + 1 + static_cast<int32_t>(rng() % 28));
         break;
       case 7:
         if (!batches.empty()) {
@@ -120,7 +123,8 @@ TEST_F(Property, RandomCommandsKeepTheInvariants) {
       if (HasFailure()) FAIL() << "invariant broken after step " << step;
     }
   }
-  std::cout << "property: " << steps << " steps, " << accepted << " accepted, " << rejected << " rejected\n";
+  std::cout << "property: " << steps << " steps, " << accepted << " accepted, " << rejected
+            << " rejected\n";
   EXPECT_GT(accepted, steps / 5);
   EXPECT_GT(rejected, steps / 5);
   Reopen();

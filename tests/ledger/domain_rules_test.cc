@@ -70,7 +70,8 @@ TEST_F(Rules, FundsNeverGoNegativeAndReservationsCount) {
   Ok(Expense("F-SMALL", "general", "general", 45500));
   Register("B2");
   Enroll("B2", "dibao", 104500);
-  Rejects(Prepare("R2", "F-SMALL", "general", 202503, {{1, "B2", "dibao", 202503, 100}}), "insufficient_funds");
+  Rejects(Prepare("R2", "F-SMALL", "general", 202503, {{1, "B2", "dibao", 202503, 100}}),
+          "insufficient_funds");
   ExpectInvariants();
 }
 
@@ -78,7 +79,8 @@ TEST_F(Rules, NoPaymentForThePeriodAfterDeath) {
   Ok(ChangeStatus("B1", BeneficiaryStatus::deceased, 20250415));
   // Died mid-April: April is still paid (active on its first day), May is not.
   Ok(Prepare("R4", "F-SUB", "general", 202504, {{1, "B1", "dibao", 202504, 104500}}));
-  Result<AppendResult> may = Prepare("R5", "F-SUB", "general", 202505, {{1, "B1", "dibao", 202505, 104500}});
+  Result<AppendResult> may =
+      Prepare("R5", "F-SUB", "general", 202505, {{1, "B1", "dibao", 202505, 104500}});
   Rejects(may, "lines_rejected");
   ASSERT_EQ(may.status().details().size(), 1u);
   EXPECT_EQ(may.status().details()[0].rule(), "deceased");
@@ -88,7 +90,8 @@ TEST_F(Rules, NoPaymentForThePeriodAfterDeath) {
 
 TEST_F(Rules, SuspendedOrExitedBeneficiaryIsNotPaid) {
   Ok(ChangeStatus("B1", BeneficiaryStatus::suspended, 20250301));
-  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  Result<AppendResult> r =
+      Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
   Rejects(r, "lines_rejected");
   EXPECT_EQ(r.status().details()[0].rule(), "not_active");
   Ok(ChangeStatus("B1", BeneficiaryStatus::active, 20250401));
@@ -99,12 +102,14 @@ TEST_F(Rules, LineNeedsAnEnrollmentForThatMonth) {
   Register("B2");
   Enroll("B2", "dibao", 104500, 202503, 202503);
   Ok(Prepare("R3", "F-SUB", "general", 202503, {{1, "B2", "dibao", 202503, 104500}}));
-  Result<AppendResult> r = Prepare("R4", "F-SUB", "general", 202504, {{1, "B2", "dibao", 202504, 104500}});
+  Result<AppendResult> r =
+      Prepare("R4", "F-SUB", "general", 202504, {{1, "B2", "dibao", 202504, 104500}});
   EXPECT_EQ(r.status().details()[0].rule(), "not_enrolled");
 }
 
 TEST_F(Rules, AmountAboveTheCapOfThatMonthIsRejected) {
-  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104501}});
+  Result<AppendResult> r =
+      Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104501}});
   EXPECT_EQ(r.status().details()[0].rule(), "over_cap");
   EXPECT_EQ(r.status().details()[0].field(), "amount_fen");
   // The standard rises in July: the higher amount is fine from then on.
@@ -123,20 +128,23 @@ TEST_F(Rules, AmountAboveTheCapOfThatMonthIsRejected) {
 TEST_F(Rules, FundMustBeAllowedToPayTheProgram) {
   OpenFund("F-OTHER", FundKind::subsidy, {"tekun"});
   Appropriate("F-OTHER", "general", 1'000'000);
-  Result<AppendResult> r = Prepare("R3", "F-OTHER", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  Result<AppendResult> r =
+      Prepare("R3", "F-OTHER", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
   EXPECT_EQ(r.status().details()[0].rule(), "program_not_allowed");
 }
 
 TEST_F(Rules, OnePaidLinePerPersonProgramAndPeriodUnlessReturned) {
   Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
   // A pending line already holds the slot: a second roll cannot pay it again.
-  Result<AppendResult> r = Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  Result<AppendResult> r =
+      Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
   EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
   Ok(Approve("R1"));
   r = Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
   EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
   // Twice in one roll.
-  r = Prepare("R3", "F-SUB", "general", 202504, {{1, "B1", "dibao", 202504, 1000}, {2, "B1", "dibao", 202504, 1000}});
+  r = Prepare("R3", "F-SUB", "general", 202504,
+              {{1, "B1", "dibao", 202504, 1000}, {2, "B1", "dibao", 202504, 1000}});
   EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
   EXPECT_EQ(r.status().details()[0].line(), 2u);
   // The bank returns it: a new roll may pay it, and the returned line may not be reissued on top.
@@ -177,7 +185,8 @@ TEST_F(Rules, ReturnedPaymentCanBeReissuedOnce) {
 
 TEST_F(Rules, ExcludedProgramsAreNotCombinedInOneMonth) {
   Enroll("B1", "tekun", 146300, 202503);
-  Result<AppendResult> r = Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "tekun", 202503, 146300}});
+  Result<AppendResult> r =
+      Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "tekun", 202503, 146300}});
   EXPECT_EQ(r.status().details()[0].rule(), "excluded_combination");
   // The exclusion works in both directions.
   r = Prepare("R3b", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
@@ -188,7 +197,8 @@ TEST_F(Rules, AgeLimitsAreHonoured) {
   Register("KID", "110105", 200704);  // 18 in April 2025
   Enroll("KID", "orphan", 228000);
   Ok(Prepare("O4", "F-SUB", "general", 202504, {{1, "KID", "orphan", 202504, 228000}}));
-  Result<AppendResult> r = Prepare("O5", "F-SUB", "general", 202505, {{1, "KID", "orphan", 202505, 228000}});
+  Result<AppendResult> r =
+      Prepare("O5", "F-SUB", "general", 202505, {{1, "KID", "orphan", 202505, 228000}});
   EXPECT_EQ(r.status().details()[0].rule(), "age_limit");
   Register("OLD", "110105", 194506);  // 80 in June 2025
   Enroll("OLD", "elderly80", 10000);
@@ -206,7 +216,8 @@ TEST_F(Rules, RestrictedMoneyIsSpentOnlyOnItsPurpose) {
   d.amount_fen = 500000;
   d.receipt_no = "RC-1";
   Ok(Do(d));
-  Rejects(Expense("F-CHARITY", "school-meals", "office-rent", 1000, fb::ExpenseClass::admin), "restricted_purpose");
+  Rejects(Expense("F-CHARITY", "school-meals", "office-rent", 1000, fb::ExpenseClass::admin),
+          "restricted_purpose");
   Ok(Expense("F-CHARITY", "school-meals", "school-meals", 200000));
   // Moving it to another fund keeps the restriction; a release with consent frees it.
   OpenFund("F-CHARITY2", FundKind::charity, {});
@@ -307,14 +318,17 @@ TEST_F(Rules, ARejectedRollAppendsNothingAndReportsEveryBadLine) {
 // line order, with the batch-level checks (duplicates) in both halves.
 TEST_F(Rules, ALargeRollReportsEveryBadLineInOrder) {
   std::vector<RollLine> lines;
-  for (uint32_t i = 1; i <= 6000; ++i) lines.push_back({i, i % 1000 == 0 ? "B1" : "NOBODY-" + std::to_string(i), "dibao", 202503, 104500});
+  for (uint32_t i = 1; i <= 6000; ++i)
+    lines.push_back(
+        {i, i % 1000 == 0 ? "B1" : "NOBODY-" + std::to_string(i), "dibao", 202503, 104500});
   lines.push_back({6001, "NOBODY-10", "dibao", 202503, 104500});  // paid twice in this roll
   lines.push_back({6001, "B1", "dibao", 202503, 104500});         // line number repeated
   uint64_t before = Size();
   Result<AppendResult> r = Prepare("R-BIG", "F-SUB", "general", 202503, lines);
   Rejects(r, "lines_rejected");
   const std::vector<Status>& details = r.status().details();
-  ASSERT_EQ(details.size(), 6000u - 6 + 2 + 5);  // unknown people, the duplicates, B1 five more times
+  ASSERT_EQ(details.size(),
+            6000u - 6 + 2 + 5);  // unknown people, the duplicates, B1 five more times
   for (size_t i = 1; i < details.size(); ++i) ASSERT_LE(details[i - 1].line(), details[i].line());
   EXPECT_EQ(details.front().line(), 1u);
   EXPECT_EQ(details.front().rule(), "unknown_beneficiary");
@@ -359,7 +373,8 @@ TEST_F(Rules, AMultiEntrySubmissionIsAllOrNothing) {
 TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
   Register("B2");
   Enroll("B2", "dibao", 104500);
-  Ok(Prepare("R1", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}, {2, "B2", "dibao", 202503, 104500}}));
+  Ok(Prepare("R1", "F-SUB", "general", 202503,
+             {{1, "B1", "dibao", 202503, 104500}, {2, "B2", "dibao", 202503, 104500}}));
   std::string before = ledger_->domain().SaveState();
   fb::DisbursementBatchApprovedT ok;
   ok.batch_id = "R1";
@@ -369,7 +384,8 @@ TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
   ret.reason = "closed account";
   fb::ExpensedT x = TooLargeExpense();  // fails: the approval and the return roll back
   Rejects(Do({ok, ret, x}, kChecker), "insufficient_funds");
-  EXPECT_TRUE(ledger_->domain().SaveState() == before) << "the batch kept changes of a rejected submission";
+  EXPECT_TRUE(ledger_->domain().SaveState() == before)
+      << "the batch kept changes of a rejected submission";
   ledger_->domain().Read([](const DomainState& s) {
     const BatchState& b = s.batches.at("R1");
     EXPECT_EQ(b.status, BatchStatus::kPrepared);
@@ -379,7 +395,9 @@ TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
   });
   // A batch prepared by a rejected submission is gone again, with its reservation.
   std::vector<DomainEvent> events;
-  for (auto& chunk : PackBatch("R2", "F-SUB", "general", 202504, "roll", {{1, "B1", "dibao", 202504, 104500}})) events.emplace_back(chunk);
+  for (auto& chunk :
+       PackBatch("R2", "F-SUB", "general", 202504, "roll", {{1, "B1", "dibao", 202504, 104500}}))
+    events.emplace_back(chunk);
   events.emplace_back(x);
   Rejects(Do(events, kMaker), "insufficient_funds");
   EXPECT_TRUE(ledger_->domain().SaveState() == before);
@@ -410,7 +428,8 @@ TEST_F(Rules, ALargeApprovalFeedsTheProjectionsBesideTheDomainAndRollsBackWhole)
     e.from_month = 202501;
     e.approval_doc = "a";
     people.emplace_back(std::move(e));
-    lines.push_back({static_cast<uint32_t>(i + 1), "L" + std::to_string(i), "dibao", 202503, 104500});
+    lines.push_back(
+        {static_cast<uint32_t>(i + 1), "L" + std::to_string(i), "dibao", 202503, 104500});
   }
   Ok(Do(people, kAdmin));
   Ok(Prepare("RL", "F-SUB", "general", 202503, lines));
@@ -420,10 +439,13 @@ TEST_F(Rules, ALargeApprovalFeedsTheProjectionsBesideTheDomainAndRollsBackWhole)
 
   fb::DisbursementBatchApprovedT ok;
   ok.batch_id = "RL";
-  fb::ExpensedT x = TooLargeExpense();  // fails after the approval was applied: both halves roll back
+  fb::ExpensedT x =
+      TooLargeExpense();  // fails after the approval was applied: both halves roll back
   Rejects(Do({ok, x}, kChecker), "insufficient_funds");
-  EXPECT_TRUE(ledger_->domain().SaveState() == before) << "the domain kept changes of a rejected approval";
-  EXPECT_EQ(HashHex(projections_->digest()), HashHex(digest_before)) << "the projections kept changes of a rejected approval";
+  EXPECT_TRUE(ledger_->domain().SaveState() == before)
+      << "the domain kept changes of a rejected approval";
+  EXPECT_EQ(HashHex(projections_->digest()), HashHex(digest_before))
+      << "the projections kept changes of a rejected approval";
   EXPECT_EQ(projections_->rows(), rows_before);
   EXPECT_EQ(projections_->BalanceOf("ben/L4199").posted_fen, 0);
 
@@ -466,20 +488,26 @@ TEST_F(Rules, SameIdNumberCannotBeRegisteredTwice) {
   Rejects(r, "duplicate_person");
   EXPECT_NE(r.status().message().find("'B1'"), std::string::npos);
   same.id_number[5] = same.id_number[5] == '1' ? '2' : '1';  // a typing mistake
-  EXPECT_EQ(ledger_->RegisterBeneficiary(kMaker, "reg-typo", e, same).status().field(), "id_number");
+  EXPECT_EQ(ledger_->RegisterBeneficiary(kMaker, "reg-typo", e, same).status().field(),
+            "id_number");
 }
 
 TEST_F(Rules, IdempotentRetryDoesNotPayTwice) {
   std::vector<RollLine> lines{{1, "B1", "dibao", 202503, 104500}};
-  Result<AppendResult> first = ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines);
+  Result<AppendResult> first =
+      ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines);
   Ok(first);
-  Result<AppendResult> retry = ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines);
+  Result<AppendResult> retry =
+      ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines);
   ASSERT_TRUE(retry.ok());
   EXPECT_TRUE(retry->replayed);
   EXPECT_EQ(retry->first_index, first->first_index);
   lines[0].amount_fen = 100;
-  EXPECT_EQ(ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines).status().code(),
-            StatusCode::kConflict);
+  EXPECT_EQ(
+      ledger_->PrepareBatch(kMaker, "roll-2025-03", "R1", "F-SUB", "general", 202503, "r", lines)
+          .status()
+          .code(),
+      StatusCode::kConflict);
   EXPECT_EQ(FundBalance("F-SUB", "general").pending_fen, 104500);
 }
 
@@ -500,7 +528,8 @@ TEST_F(Rules, StateSurvivesReopenAndRulesStillApply) {
   Reopen();
   EXPECT_EQ(projections_->digest(), digest);
   EXPECT_EQ(FundBalance("F-SUB", "general").posted_fen, 100'000'000 - 104500);
-  Result<AppendResult> r = Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
+  Result<AppendResult> r =
+      Prepare("R2", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
   EXPECT_EQ(r.status().details()[0].rule(), "duplicate_payment");
 }
 
@@ -511,13 +540,15 @@ TEST_F(Rules, AsOfBalanceComesFromHistory) {
   const Log& log = ledger_->log();
   std::string account = FundAccount("F-SUB", "general");
   EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation)->posted_fen, 100'000'000);
-  EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation + 1)->posted_fen, 100'000'500);
+  EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation + 1)->posted_fen,
+            100'000'500);
   EXPECT_EQ(Projections::BalanceAsOf(log, account, Size() - 1)->posted_fen, 100'000'300);
   EXPECT_EQ(Projections::BalanceAsOf(log, account, 0)->posted_fen, 0);
   // Only funds keep their history: a person's or a source's past is not answered, not zero.
   Result<Balance> person = Projections::BalanceAsOf(log, BeneficiaryAccount("B1"), Size() - 1);
   EXPECT_EQ(person.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(person.status().message().find("fund accounts"), std::string::npos) << person.status().message();
+  EXPECT_NE(person.status().message().find("fund accounts"), std::string::npos)
+      << person.status().message();
 }
 
 // People, programs and batches on roll lines are numbers into one table of names: the same
@@ -564,7 +595,8 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
   Projections p;
   UndoLog undo;
   ApplyContext ctx{nullptr, &undo};
-  auto pay = [](const std::string& who, const std::string& program, int32_t period, int64_t fen, int32_t lines) {
+  auto pay = [](const std::string& who, const std::string& program, int32_t period, int64_t fen,
+                int32_t lines) {
     return PaymentEffect{who, program, "110105", "F", period, fen, lines};
   };
   auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
@@ -574,7 +606,8 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
     e.payments = std::move(payments);
     p.OnApplied(e, ctx);
   };
-  apply(1, {pay("B1", "dibao", 202503, 100, 1), pay("B1", "tekun", 202503, 50, 1), pay("B2", "dibao", 202503, 100, 1)});
+  apply(1, {pay("B1", "dibao", 202503, 100, 1), pay("B1", "tekun", 202503, 50, 1),
+            pay("B2", "dibao", 202503, 100, 1)});
   apply(2, {pay("B1", "dibao", 202501, 100, 1), pay("B1", "dibao", 202503, -100, -1)});
   undo.Clear();
   const std::map<std::string, PaidTotal> b1 = p.PaidTo("B1");
@@ -586,7 +619,8 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
   const std::string saved = p.SaveState();
 
   const size_t mark = undo.Mark();
-  apply(3, {pay("B3", "linshi", 202504, 70, 1), pay("B1", "dibao", 202502, 100, 1), pay("B1", "dibao", 202502, 5, 0)});
+  apply(3, {pay("B3", "linshi", 202504, 70, 1), pay("B1", "dibao", 202502, 100, 1),
+            pay("B1", "dibao", 202502, 5, 0)});
   EXPECT_EQ(p.PaidTo("B1").at("dibao/202502").amount_fen, 105);
   undo.RollbackTo(mark);
   EXPECT_TRUE(p.PaidTo("B3").empty());

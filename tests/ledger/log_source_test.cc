@@ -14,11 +14,13 @@ namespace {
 class FakeSource final : public LogSource {
  public:
   FakeSource(uint64_t size, uint64_t broken) : broken_(broken) {
-    for (uint64_t i = 0; i < size; ++i) entries_.push_back(std::string(i % 37, static_cast<char>('a' + i % 26)) + std::to_string(i));
+    for (uint64_t i = 0; i < size; ++i)
+      entries_.push_back(std::string(i % 37, static_cast<char>('a' + i % 26)) + std::to_string(i));
   }
   Result<Hash> ReadNode(uint8_t, uint64_t) const override { return NotFound("no tree"); }
   uint64_t size() const override { return entries_.size(); }
-  Status ScanEntries(uint64_t begin, uint64_t end, const std::function<Status(uint64_t, ByteView)>& fn) const override {
+  Status ScanEntries(uint64_t begin, uint64_t end,
+                     const std::function<Status(uint64_t, ByteView)>& fn) const override {
     for (uint64_t i = begin; i < std::min<uint64_t>(end, entries_.size()); ++i) {
       if (i == broken_) return Corruption("entry " + std::to_string(i) + " is unreadable");
       FL_RETURN_IF_ERROR(fn(i, AsBytes(entries_[i])));
@@ -39,22 +41,26 @@ struct Seen {
   std::vector<std::string> bodies;
 };
 
-Status Collect(const FakeSource& source, uint64_t begin, uint64_t end, bool ahead, Seen* seen, uint64_t fail_at = ~0ull) {
+Status Collect(const FakeSource& source, uint64_t begin, uint64_t end, bool ahead, Seen* seen,
+               uint64_t fail_at = ~0ull) {
   auto fn = [&](uint64_t i, ByteView bytes, const Hash& leaf) -> Status {
     EXPECT_EQ(leaf, HashLeaf(bytes)) << "entry " << i;
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(bytes.data()) % 8, 0u) << "entry " << i << " is not aligned";
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(bytes.data()) % 8, 0u)
+        << "entry " << i << " is not aligned";
     if (i == fail_at) return RuleViolation("stop at " + std::to_string(i));
     seen->indexes.push_back(i);
     seen->bodies.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     return Status::Ok();
   };
   if (ahead) return ScanEntriesAhead(source, begin, end, fn);
-  return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) { return fn(i, bytes, HashLeaf(bytes)); });
+  return source.ScanEntries(
+      begin, end, [&](uint64_t i, ByteView bytes) { return fn(i, bytes, HashLeaf(bytes)); });
 }
 
 TEST(ScanEntriesAhead, SeesWhatScanEntriesSeesForShortAndLongRanges) {
   FakeSource source(10'000, ~0ull);
-  for (auto [begin, end] : std::vector<std::pair<uint64_t, uint64_t>>{{0, 0}, {0, 10}, {5, 300}, {0, 10'000}, {4095, 8193}, {9'000, 20'000}}) {
+  for (auto [begin, end] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 0}, {0, 10}, {5, 300}, {0, 10'000}, {4095, 8193}, {9'000, 20'000}}) {
     Seen direct, ahead;
     ASSERT_TRUE(Collect(source, begin, end, false, &direct).ok());
     ASSERT_TRUE(Collect(source, begin, end, true, &ahead).ok());

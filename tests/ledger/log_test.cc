@@ -35,7 +35,8 @@ std::unique_ptr<Log> OpenLog(const std::string& dir, LogOptions options = {}) {
 
 void AppendMemos(Log& log, int count, const std::string& prefix) {
   for (int i = 0; i < count; ++i) {
-    Result<AppendResult> r = log.Append(MemoSubmission(prefix + std::to_string(i), {prefix + std::to_string(i)}));
+    Result<AppendResult> r =
+        log.Append(MemoSubmission(prefix + std::to_string(i), {prefix + std::to_string(i)}));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 }
@@ -98,22 +99,27 @@ TEST(Log, ProofsFromTheNodeCacheEqualAnIndependentTree) {
   MemoryTree expected;
   auto append = [&](Log& log, int count, const std::string& prefix) {
     for (int i = 0; i < count; ++i) {
-      Submission s = MemoSubmission(prefix + std::to_string(i), {prefix + std::to_string(i), prefix + "b" + std::to_string(i)});
+      Submission s = MemoSubmission(prefix + std::to_string(i),
+                                    {prefix + std::to_string(i), prefix + "b" + std::to_string(i)});
       ASSERT_TRUE(log.Append(s).ok());
     }
   };
   auto check = [&](Log& log) {
     expected = MemoryTree();
-    ASSERT_TRUE(log.ScanEntries(0, log.size(), [&](uint64_t, ByteView b) {
-      expected.Append(HashLeaf(b));
-      return Status::Ok();
-    }).ok());
+    ASSERT_TRUE(log.ScanEntries(0, log.size(),
+                                [&](uint64_t, ByteView b) {
+                                  expected.Append(HashLeaf(b));
+                                  return Status::Ok();
+                                })
+                    .ok());
     for (uint64_t size = 1; size <= log.size(); size += 13) {
       for (uint64_t index = 0; index < size; index += 1 + size / 5) {
-        EXPECT_EQ(*log.ProveInclusion(index, size), *InclusionProof(expected, index, size)) << index << "/" << size;
+        EXPECT_EQ(*log.ProveInclusion(index, size), *InclusionProof(expected, index, size))
+            << index << "/" << size;
       }
       if (size > 1) {
-        EXPECT_EQ(*log.ProveConsistency(size / 3 + 1, size), *ConsistencyProof(expected, size / 3 + 1, size));
+        EXPECT_EQ(*log.ProveConsistency(size / 3 + 1, size),
+                  *ConsistencyProof(expected, size / 3 + 1, size));
       }
       EXPECT_EQ(*TreeRoot(log, size), *TreeRoot(expected, size));
     }
@@ -155,16 +161,19 @@ TEST(Log, EveryCheckpointVerifiesAndProofsCheckAgainstIt) {
   std::unique_ptr<Log> log = CreateLog(dir.path());
   AppendMemos(*log, 40, "m");
   int checked = 0;
-  ASSERT_TRUE(log->ScanCheckpoints([&](uint64_t size, std::string_view note) {
-                   Result<Checkpoint> cp = OpenCheckpoint(note, log->verifier());
-                   EXPECT_TRUE(cp.ok());
-                   EXPECT_EQ(cp->size, size);
-                   uint64_t index = size - 1;
-                   std::vector<Hash> proof = *log->ProveInclusion(index, size);
-                   EXPECT_TRUE(VerifyInclusion(index, size, *log->ReadNode(0, index), proof, cp->root).ok());
-                   ++checked;
-                   return Status::Ok();
-                 }).ok());
+  ASSERT_TRUE(
+      log->ScanCheckpoints([&](uint64_t size, std::string_view note) {
+           Result<Checkpoint> cp = OpenCheckpoint(note, log->verifier());
+           EXPECT_TRUE(cp.ok());
+           EXPECT_EQ(cp->size, size);
+           uint64_t index = size - 1;
+           std::vector<Hash> proof = *log->ProveInclusion(index, size);
+           EXPECT_TRUE(
+               VerifyInclusion(index, size, *log->ReadNode(0, index), proof, cp->root).ok());
+           ++checked;
+           return Status::Ok();
+         })
+          .ok());
   EXPECT_EQ(checked, 41);
 }
 
@@ -195,7 +204,8 @@ TEST(Log, ConcurrentSubmittersGetDistinctContiguousIndexes) {
       // Both entries of a submission are adjacent, and hold what was submitted.
       std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
       EXPECT_EQ(DecodeMemo(DecodeEntry(*log->ReadEntry(r.first_index))->payload)->text, key + "a");
-      EXPECT_EQ(DecodeMemo(DecodeEntry(*log->ReadEntry(r.first_index + 1))->payload)->text, key + "b");
+      EXPECT_EQ(DecodeMemo(DecodeEntry(*log->ReadEntry(r.first_index + 1))->payload)->text,
+                key + "b");
       indexes.insert(r.first_index);
       indexes.insert(r.first_index + 1);
     }
@@ -317,11 +327,16 @@ TEST(Log, CheckpointIntervalSignsTheTailWhenTheLedgerGoesQuiet) {
   auto latest = [&] { return OpenCheckpoint(*log->LatestCheckpoint(), log->verifier())->size; };
   auto count = [&] {
     uint64_t n = 0;
-    EXPECT_TRUE(log->ScanCheckpoints([&](uint64_t, std::string_view) { ++n; return Status::Ok(); }).ok());
+    EXPECT_TRUE(log->ScanCheckpoints([&](uint64_t, std::string_view) {
+                     ++n;
+                     return Status::Ok();
+                   })
+                    .ok());
     return n;
   };
   // Bounded wait for the writer's timer; the assertion is on the outcome, not the timing.
-  for (int i = 0; i < 1000 && latest() < log->size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 1000 && latest() < log->size(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(latest(), log->size());
   uint64_t signed_so_far = count();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four intervals with nothing new
@@ -339,7 +354,8 @@ TEST(Log, ReadOnlyOpenServesReadsBesideAWriterAndRefusesWrites) {
   ASSERT_NE(reader, nullptr);
   EXPECT_EQ(reader->size(), 4u);
   EXPECT_EQ(*reader->LatestCheckpoint(), *writer->LatestCheckpoint());
-  EXPECT_EQ(reader->Append(MemoSubmission("x", {"x"})).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(reader->Append(MemoSubmission("x", {"x"})).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(Log, SubmitAfterCloseIsRefused) {
@@ -374,7 +390,8 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
   }
   bad = Log::Open(dir.path());
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("entry 20 is missing"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("entry 20 is missing"), std::string::npos)
+      << bad.status().message();
   {
     RawStore raw(dir.path());
     raw.Put(kEntriesColumn, EntryKey(20), std::string("junk"));
@@ -382,27 +399,32 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
   }
   bad = Log::Open(dir.path());
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("entry 21 exists beyond"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("entry 21 exists beyond"), std::string::npos)
+      << bad.status().message();
 }
 
 // Every node of a log's tree, read through the log.
 std::map<std::pair<uint8_t, uint64_t>, Hash> AllNodes(const Log& log) {
   std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
   for (uint8_t level = 0; (log.size() >> level) > 0; ++level) {
-    for (uint64_t index = 0; index < (log.size() >> level); ++index) nodes[{level, index}] = *log.ReadNode(level, index);
+    for (uint64_t index = 0; index < (log.size() >> level); ++index)
+      nodes[{level, index}] = *log.ReadNode(level, index);
   }
   return nodes;
 }
 
 // Rewrites a store's tree column as an older version wrote it (layout 1: a row per node).
-void RewriteTreeAsLayout1(const std::string& dir, const std::map<std::pair<uint8_t, uint64_t>, Hash>& nodes) {
+void RewriteTreeAsLayout1(const std::string& dir,
+                          const std::map<std::pair<uint8_t, uint64_t>, Hash>& nodes) {
   RawStore raw(dir);
   std::vector<std::string> keys;
-  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
   for (const std::string& key : keys) raw.Delete(kTreeColumn, key);
   for (const auto& [at, hash] : nodes) {
-    raw.Put(kTreeColumn, NodeRowKey(at.first, at.second), std::string(reinterpret_cast<const char*>(hash.data()), kHashBytes));
+    raw.Put(kTreeColumn, NodeRowKey(at.first, at.second),
+            std::string(reinterpret_cast<const char*>(hash.data()), kHashBytes));
   }
   raw.Delete(kMetaColumn, "tree_layout");
 }
@@ -417,7 +439,8 @@ TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) 
     std::unique_ptr<Log> log = CreateLog(dir.path());
     AppendMemos(*log, 300, "m");  // 301 entries: a full tile, a partial one, and level 8
     AppendMemos(*log, 1, "n");
-    for (uint64_t size = 1; size <= log->size(); size += 37) proofs.push_back(*log->ProveInclusion(size / 2, size));
+    for (uint64_t size = 1; size <= log->size(); size += 37)
+      proofs.push_back(*log->ProveInclusion(size / 2, size));
     nodes = AllNodes(*log);
     ASSERT_TRUE(log->Close().ok());
   }
@@ -431,7 +454,8 @@ TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) 
   }
   auto check = [&](Log& log) {
     size_t p = 0;
-    for (uint64_t size = 1; size <= 302; size += 37) EXPECT_EQ(*log.ProveInclusion(size / 2, size), proofs[p++]);
+    for (uint64_t size = 1; size <= 302; size += 37)
+      EXPECT_EQ(*log.ProveInclusion(size / 2, size), proofs[p++]);
     VerifyReport report = VerifyChain(log, {});
     EXPECT_TRUE(report.valid) << report.reason;
   };
@@ -457,7 +481,8 @@ TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) 
     // 602 entries: tiles (0, 0) and (0, 1), and leaf rows. The compaction after the
     // conversion dropped layout 1's other rows and the leaf rows of tile (0, 0).
     RawStore raw(dir.path());
-    std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
     uint64_t tiles = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (ParseTileKey(it->key().ToString())) {
@@ -465,7 +490,8 @@ TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) 
         continue;
       }
       EXPECT_EQ(it->key()[0], 0) << "a row of a level above the leaves is left";
-      EXPECT_GE(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + 1)), 256u) << "a leaf row of tile (0, 0) is left";
+      EXPECT_GE(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + 1)), 256u)
+          << "a leaf row of tile (0, 0) is left";
     }
     EXPECT_EQ(tiles, 2u);
     EXPECT_EQ(raw.Get(kMetaColumn, "tree_layout"), "2");
@@ -496,7 +522,8 @@ TEST(Log, AConversionRefusesATreeWhoseEdgeDisagreesWithItsLeaves) {
   RewriteTreeAsLayout1(dir.path(), nodes);
   Result<std::unique_ptr<Log>> log = Log::Open(dir.path());
   ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.status().message().find("newest nodes disagree with its leaves"), std::string::npos) << log.status().message();
+  EXPECT_NE(log.status().message().find("newest nodes disagree with its leaves"), std::string::npos)
+      << log.status().message();
 }
 
 TEST(Log, OpenRefusesAForeignSigningKey) {

@@ -1,9 +1,10 @@
 // Snapshots: opening or rebuilding from a snapshot plus the tail gives exactly the state of a
 // full replay; a damaged, forged or foreign snapshot is never used.
+#include "replay/snapshot.h"
+
 #include <fstream>
 
 #include "crypto/key_file.h"
-#include "replay/snapshot.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -24,13 +25,16 @@ class SnapshotTest : public LedgerFixture {
   }
   void Roll(const std::string& id, int32_t period) {
     std::vector<RollLine> lines;
-    for (int i = 0; i < 20; ++i) lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", period, 104500});
+    for (int i = 0; i < 20; ++i)
+      lines.push_back(
+          {static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", period, 104500});
     Ok(Prepare(id, "F1", "general", period, lines));
     Ok(Approve(id));
   }
   SnapshotInfo Snap() {
     NoteSigner signer = *ReadSignerKeyFile(SigningKeyPath(dir_));
-    Result<SnapshotInfo> info = WriteSnapshot(dir_, ledger_->log(), signer, ledger_->domain(), *projections_);
+    Result<SnapshotInfo> info =
+        WriteSnapshot(dir_, ledger_->log(), signer, ledger_->domain(), *projections_);
     EXPECT_TRUE(info.ok()) << info.status().ToString();
     return *info;
   }
@@ -58,7 +62,8 @@ TEST_F(SnapshotTest, OpenFromSnapshotPlusTailEqualsAFullReplay) {
   EXPECT_EQ(restored, live_state);
   EXPECT_EQ(projections_->digest(), live_digest);
   // And the rules still hold after it: B3 died, R2 paid February.
-  Result<AppendResult> r = Prepare("R3", "F1", "general", 202504, {{1, "B3", "dibao", 202504, 104500}});
+  Result<AppendResult> r =
+      Prepare("R3", "F1", "general", 202504, {{1, "B3", "dibao", 202504, 104500}});
   EXPECT_EQ(r.status().details().at(0).rule(), "deceased");
   r = Prepare("R2b", "F1", "general", 202502, {{1, "B1", "dibao", 202502, 104500}});
   EXPECT_EQ(r.status().details().at(0).rule(), "duplicate_payment");
@@ -76,7 +81,8 @@ TEST_F(SnapshotTest, RebuildFromSnapshotVerifiesTheTailAndMatches) {
   EXPECT_EQ(tail.snapshot_size, info.size);
   EXPECT_EQ(tail.verify.size, full.verify.size);
   EXPECT_EQ(HashHex(tail.digest), HashHex(full.digest));
-  EXPECT_EQ(tail.fund_balances.at("fund/F1/general").posted_fen, full.fund_balances.at("fund/F1/general").posted_fen);
+  EXPECT_EQ(tail.fund_balances.at("fund/F1/general").posted_fen,
+            full.fund_balances.at("fund/F1/general").posted_fen);
 }
 
 TEST_F(SnapshotTest, DamagedOrForeignSnapshotsAreNeverUsed) {
@@ -88,7 +94,8 @@ TEST_F(SnapshotTest, DamagedOrForeignSnapshotsAreNeverUsed) {
   }
   Projections p;
   Domain d({&p});
-  Result<SnapshotInfo> bad = LoadSnapshot(info.path, ledger_->log(), ledger_->log().verifier(), d, p);
+  Result<SnapshotInfo> bad =
+      LoadSnapshot(info.path, ledger_->log(), ledger_->log().verifier(), d, p);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("signature"), std::string::npos) << bad.status().message();
   // Opening ignores it and replays from entry 0: same state as before.
@@ -103,7 +110,8 @@ TEST_F(SnapshotTest, DamagedOrForeignSnapshotsAreNeverUsed) {
     Projections op;
     NoteSigner signer = *ReadSignerKeyFile(SigningKeyPath(other));
     SnapshotInfo foreign = *WriteSnapshot(other, o->log(), signer, o->domain(), op);
-    Result<SnapshotInfo> r = LoadSnapshot(foreign.path, ledger_->log(), ledger_->log().verifier(), d, p);
+    Result<SnapshotInfo> r =
+        LoadSnapshot(foreign.path, ledger_->log(), ledger_->log().verifier(), d, p);
     EXPECT_FALSE(r.ok());
   }
 }
@@ -119,10 +127,14 @@ TEST_F(SnapshotTest, SnapshotsOfEarlierFormatsAreRefusedWithTheReasonAndSkippedO
     }
     Projections p;
     Domain d({&p});
-    Result<SnapshotInfo> old = LoadSnapshot(info.path, ledger_->log(), ledger_->log().verifier(), d, p);
+    Result<SnapshotInfo> old =
+        LoadSnapshot(info.path, ledger_->log(), ledger_->log().verifier(), d, p);
     ASSERT_FALSE(old.ok());
-    EXPECT_NE(old.status().message().find(magic[7] == '1' ? "format 1" : "format 2"), std::string::npos) << old.status().message();
-    EXPECT_NE(old.status().message().find("fundledger snapshot"), std::string::npos) << old.status().message();
+    EXPECT_NE(old.status().message().find(magic[7] == '1' ? "format 1" : "format 2"),
+              std::string::npos)
+        << old.status().message();
+    EXPECT_NE(old.status().message().find("fundledger snapshot"), std::string::npos)
+        << old.status().message();
     std::string before = ledger_->domain().SaveState();
     EXPECT_EQ(ReopenWithSnapshots(), before);
   }

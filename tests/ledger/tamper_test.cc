@@ -18,7 +18,8 @@ using testing::MemoSubmission;
 using testing::RawStore;
 using testing::TempDir;
 
-constexpr int kSubmissions = 60;  // 301 entries: past the 256 where scans read ahead on a second thread
+constexpr int kSubmissions =
+    60;  // 301 entries: past the 256 where scans read ahead on a second thread
 constexpr int kEntriesPerSubmission = 5;
 constexpr uint64_t kLogSize = 1 + kSubmissions * kEntriesPerSubmission;
 constexpr int kTrialsPerKind = 25;
@@ -76,10 +77,12 @@ class TamperTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pristine_ = new TempDir();
-    std::unique_ptr<Log> log = std::move(Log::Create(pristine_->Sub("ledger"), "tamper.fundledger.local")).value();
+    std::unique_ptr<Log> log =
+        std::move(Log::Create(pristine_->Sub("ledger"), "tamper.fundledger.local")).value();
     for (int s = 0; s < kSubmissions; ++s) {
       std::vector<std::string> texts;
-      for (int e = 0; e < kEntriesPerSubmission; ++e) texts.push_back("memo " + std::to_string(s * 10 + e));
+      for (int e = 0; e < kEntriesPerSubmission; ++e)
+        texts.push_back("memo " + std::to_string(s * 10 + e));
       ASSERT_TRUE(log->Append(MemoSubmission("s" + std::to_string(s), texts)).ok());
     }
     ASSERT_EQ(log->size(), kLogSize);
@@ -97,9 +100,10 @@ class TamperTest : public ::testing::Test {
   // Each trial replaces one signed checkpoint (they are at sizes 1, 6, 11, ...) of a fresh
   // copy by forge(the note's text) and expects verification to name the entry that completes
   // it, saying `reason` when one is given. Counts the trials that did.
-  void ForgeCheckpointTrials(uint64_t seed, const std::string& reason,
-                             const std::function<Result<std::string>(const std::string&, std::mt19937_64&)>& forge,
-                             int* detected) {
+  void ForgeCheckpointTrials(
+      uint64_t seed, const std::string& reason,
+      const std::function<Result<std::string>(const std::string&, std::mt19937_64&)>& forge,
+      int* detected) {
     std::mt19937_64 rng(seed);
     for (int trial = 0; trial < kTrialsPerKind; ++trial) {
       TempDir t;
@@ -153,7 +157,8 @@ TEST_F(TamperTest, FlippedByteInAnEntryIsFoundAtThatIndex) {
     EXPECT_EQ(d.index, index) << d.reason;
     detected += d.detected && d.index == index;
   }
-  std::cout << "flip-entry-byte: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+  std::cout << "flip-entry-byte: " << kTrialsPerKind << " trials, " << detected
+            << " detected at the right index\n";
 }
 
 TEST_F(TamperTest, DroppedOrSwappedEntriesAreFound) {
@@ -181,7 +186,8 @@ TEST_F(TamperTest, DroppedOrSwappedEntriesAreFound) {
     EXPECT_EQ(d.index, i) << d.reason;
     detected += d.detected && d.index == i;
   }
-  std::cout << "drop/swap-entries: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+  std::cout << "drop/swap-entries: " << kTrialsPerKind << " trials, " << detected
+            << " detected at the right index\n";
 }
 
 TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
@@ -217,14 +223,18 @@ TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
     EXPECT_EQ(d.index, expected) << d.reason;
     detected += d.detected && d.index == expected;
   }
-  std::cout << "alter-tree-node: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+  std::cout << "alter-tree-node: " << kTrialsPerKind << " trials, " << detected
+            << " detected at the right index\n";
 }
 
 TEST_F(TamperTest, CheckpointResignedWithAnotherKeyIsFound) {
   NoteSigner forger = *MakeNoteSigner("tamper.fundledger.local", Ed25519PrivateKey::Generate());
   int detected = 0;
   ForgeCheckpointTrials(
-      0x5165, "", [&](const std::string& text, std::mt19937_64&) -> Result<std::string> { return SignNote(text, forger); },
+      0x5165, "",
+      [&](const std::string& text, std::mt19937_64&) -> Result<std::string> {
+        return SignNote(text, forger);
+      },
       &detected);
   std::cout << "resign-checkpoint: " << kTrialsPerKind << " trials, " << detected << " detected\n";
 }
@@ -232,7 +242,8 @@ TEST_F(TamperTest, CheckpointResignedWithAnotherKeyIsFound) {
 // The log's own key signs a root the entries do not have: only recomputing the root finds it
 // (in chunks, the root is joined from the chunk's own subtrees and the tree before it).
 TEST_F(TamperTest, CheckpointOfAWrongRootSignedWithTheLogsKeyIsFound) {
-  Result<NoteSigner> signer = ReadSignerKeyFile(pristine_->Sub("ledger") + "/signing.key");  // every copy's key
+  Result<NoteSigner> signer =
+      ReadSignerKeyFile(pristine_->Sub("ledger") + "/signing.key");  // every copy's key
   ASSERT_TRUE(signer.ok()) << signer.status().message();
   int detected = 0;
   ForgeCheckpointTrials(
@@ -268,7 +279,8 @@ TEST_F(TamperTest, TruncatedTailIsFound) {
     EXPECT_TRUE(right) << "kept " << keep << ": " << d.index << " " << d.reason;
     detected += d.detected && right;
   }
-  std::cout << "truncate-tail: " << kTrialsPerKind << " trials, " << detected << " detected at the right index\n";
+  std::cout << "truncate-tail: " << kTrialsPerKind << " trials, " << detected
+            << " detected at the right index\n";
 }
 
 TEST_F(TamperTest, CliVerifyNamesTheFlippedEntryAndExitsOne) {

@@ -27,7 +27,9 @@ struct TileStore {
     };
     for (uint64_t done = 0; done < leaves;) {
       for (uint64_t i = 0; i < commit && done < leaves; ++i, ++done) {
-        frontier.Append(Leaf(frontier.size()), [&](uint8_t level, uint64_t index, const Hash& h) { edge.Add(level, index, h, put); });
+        frontier.Append(Leaf(frontier.size()), [&](uint8_t level, uint64_t index, const Hash& h) {
+          edge.Add(level, index, h, put);
+        });
       }
       edge.Flush(put);
     }
@@ -59,10 +61,12 @@ void ExpectSameNodes(const TileStore& tiles, const TreeTiles& edge, const Memory
     uint64_t complete = tree.size() >> level;
     for (uint64_t index = 0; index < complete; ++index) {
       Result<Hash> h = tiles.Node(edge, level, index);
-      ASSERT_TRUE(h.ok()) << "level " << int(level) << " index " << index << ": " << h.status().message();
+      ASSERT_TRUE(h.ok()) << "level " << int(level) << " index " << index << ": "
+                          << h.status().message();
       ASSERT_EQ(*h, *tree.ReadNode(level, index)) << "level " << int(level) << " index " << index;
     }
-    EXPECT_EQ(tiles.Node(edge, level, complete).status().code(), StatusCode::kNotFound) << "level " << int(level);
+    EXPECT_EQ(tiles.Node(edge, level, complete).status().code(), StatusCode::kNotFound)
+        << "level " << int(level);
   }
 }
 
@@ -120,7 +124,8 @@ TEST(TreeTiles, AnEdgeRebuiltFromTheStoreGrowsOnAsTheWritersDid) {
     // The same tiles, and the same edge (leaf rows of complete tiles differ with the commits).
     for (const auto& [key, value] : reference.values) {
       if (ParseTileKey(key)) {
-        EXPECT_TRUE(tiles.values.count(key) && tiles.values.at(key) == value) << "rebuilt at size " << size;
+        EXPECT_TRUE(tiles.values.count(key) && tiles.values.at(key) == value)
+            << "rebuilt at size " << size;
       }
     }
     for (const auto& [key, value] : tiles.values) {
@@ -130,7 +135,8 @@ TEST(TreeTiles, AnEdgeRebuiltFromTheStoreGrowsOnAsTheWritersDid) {
     }
     std::vector<std::tuple<uint8_t, uint64_t, Hash>> a, b;
     tiles.edge.ForEachNode([&](uint8_t l, uint64_t i, const Hash& h) { a.emplace_back(l, i, h); });
-    reference.edge.ForEachNode([&](uint8_t l, uint64_t i, const Hash& h) { b.emplace_back(l, i, h); });
+    reference.edge.ForEachNode(
+        [&](uint8_t l, uint64_t i, const Hash& h) { b.emplace_back(l, i, h); });
     EXPECT_TRUE(a == b) << "rebuilt at size " << size;
   }
 }
@@ -150,19 +156,23 @@ TEST(TreeTiles, ACopyCatchesUpWithWhatTheWriterAdded) {
 TEST(TreeTiles, RebuildingNamesAMissingOrBadRowOrTile) {
   TileStore tiles;
   tiles.Append(70'000, 300);
-  Result<TreeTiles> derived = TreeTiles::Derive(70'020, tiles.Reader());  // leaves 70,000.. were never added
+  Result<TreeTiles> derived =
+      TreeTiles::Derive(70'020, tiles.Reader());  // leaves 70,000.. were never added
   ASSERT_FALSE(derived.ok());
-  EXPECT_NE(derived.status().message().find("leaf row 70000: it is missing"), std::string::npos) << derived.status().message();
+  EXPECT_NE(derived.status().message().find("leaf row 70000: it is missing"), std::string::npos)
+      << derived.status().message();
   std::string leaf = tiles.values.at(NodeRowKey(0, 69'900));
   tiles.values[NodeRowKey(0, 69'900)] = "short";
   derived = TreeTiles::Derive(70'000, tiles.Reader());
   ASSERT_FALSE(derived.ok());
-  EXPECT_NE(derived.status().message().find("leaf row 69900 is not 32 bytes"), std::string::npos) << derived.status().message();
+  EXPECT_NE(derived.status().message().find("leaf row 69900 is not 32 bytes"), std::string::npos)
+      << derived.status().message();
   tiles.values[NodeRowKey(0, 69'900)] = leaf;
   tiles.values.erase(TileKey(0, 260));
   derived = TreeTiles::Derive(70'000, tiles.Reader());
   ASSERT_FALSE(derived.ok());
-  EXPECT_NE(derived.status().message().find("tree tile (0, 260): it is missing"), std::string::npos) << derived.status().message();
+  EXPECT_NE(derived.status().message().find("tree tile (0, 260): it is missing"), std::string::npos)
+      << derived.status().message();
 }
 
 TEST(TreeTiles, ParseRefusesBadWidthsAndLengths) {
@@ -173,9 +183,11 @@ TEST(TreeTiles, ParseRefusesBadWidthsAndLengths) {
   std::string narrow = good;
   narrow[0] = 0;
   narrow[1] = 100;
-  EXPECT_NE(TileView::Parse(AsBytes(narrow), "tile (0, 0)").status().message().find("width of 100"), std::string::npos);
+  EXPECT_NE(TileView::Parse(AsBytes(narrow), "tile (0, 0)").status().message().find("width of 100"),
+            std::string::npos);
   std::string cut = good.substr(0, good.size() - 1);
-  EXPECT_NE(TileView::Parse(AsBytes(cut), "t").status().message().find("holds 16321 bytes"), std::string::npos);
+  EXPECT_NE(TileView::Parse(AsBytes(cut), "t").status().message().find("holds 16321 bytes"),
+            std::string::npos);
   EXPECT_FALSE(TileView::Parse(AsBytes(std::string("x")), "t").ok());
 }
 

@@ -33,7 +33,8 @@ class ImportedLog : public ::testing::Test {
     tm.tm_hour = 4;  // noon in China
     now_ms_ = static_cast<int64_t>(timegm(&tm)) * 1000;
   }
-  void Fund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs, std::vector<std::string> purposes = {}) {
+  void Fund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
+            std::vector<std::string> purposes = {}) {
     fb::FundOpenedT f;
     f.fund_id = id;
     f.name = id;
@@ -44,7 +45,8 @@ class ImportedLog : public ::testing::Test {
     f.purposes = std::move(purposes);
     Raw(f);
   }
-  void Program(const std::string& id, int64_t standard, int64_t cap, std::vector<std::string> excludes = {}, int age_max = 0) {
+  void Program(const std::string& id, int64_t standard, int64_t cap,
+               std::vector<std::string> excludes = {}, int age_max = 0) {
     fb::ProgramDefinedT p;
     p.program_id = id;
     p.name = id;
@@ -55,8 +57,9 @@ class ImportedLog : public ::testing::Test {
     p.age_max_years = age_max;
     Raw(p);
   }
-  void Person(const std::string& id, const std::string& region, uint8_t commitment, int32_t birth = 196001,
-              std::vector<uint8_t> bank = {}, const std::string& household = "") {
+  void Person(const std::string& id, const std::string& region, uint8_t commitment,
+              int32_t birth = 196001, std::vector<uint8_t> bank = {},
+              const std::string& household = "") {
     fb::BeneficiaryRegisteredT b;
     b.beneficiary_id = id;
     b.household_id = household.empty() ? "H-" + id : household;
@@ -67,7 +70,8 @@ class ImportedLog : public ::testing::Test {
     b.registered_date = 20240101;
     Raw(b);
   }
-  void Money(const std::string& fund, const std::string& bucket, int64_t amount, const std::string& source = "treasury") {
+  void Money(const std::string& fund, const std::string& bucket, int64_t amount,
+             const std::string& source = "treasury") {
     fb::AppropriatedT a;
     a.fund_id = fund;
     a.bucket = bucket;
@@ -76,8 +80,10 @@ class ImportedLog : public ::testing::Test {
     a.document = "d";
     Raw(a);
   }
-  void Pay(const std::string& batch, const std::string& fund, const std::string& bucket, std::vector<RollLine> lines) {
-    for (auto& chunk : PackBatch(batch, fund, bucket, lines.front().period, "roll", lines)) Raw(chunk, "clerk");
+  void Pay(const std::string& batch, const std::string& fund, const std::string& bucket,
+           std::vector<RollLine> lines) {
+    for (auto& chunk : PackBatch(batch, fund, bucket, lines.front().period, "roll", lines))
+      Raw(chunk, "clerk");
     fb::DisbursementBatchApprovedT a;
     a.batch_id = batch;
     Raw(a, "checker");
@@ -134,13 +140,23 @@ TEST_F(ImportedLog, PaymentAndPeopleFindingsEachAppearOnce) {
   suspend.effective_date = 20240401;
   Raw(suspend);
   Pay("R1", "F-SUB", "general",
-      {{1, "P1", "dibao", 202403, 104500}, {2, "P1b", "dibao", 202403, 104500}, {3, "P2", "dibao", 202403, 104500},
-       {4, "P2b", "dibao", 202403, 104500}, {5, "P3", "dibao", 202403, 104500}, {6, "P4", "dibao", 202403, 104500},
-       {7, "D1", "dibao", 202403, 104500}, {8, "K1", "orphan", 202403, 228000}, {9, "A1", "dibao", 202403, 150000},
-       {10, "X1", "dibao", 202403, 104500}, {11, "X1", "tekun", 202403, 146300}, {12, "OK", "dibao", 202403, 104500}});
-  Pay("R2", "F-SUB", "general", {{1, "D1", "dibao", 202405, 104500}, {2, "S1", "dibao", 202404, 104500}});
-  Expected expected{{"above_standard", "A1"},          {"excluded_combination", "X1"}, {"paid_after_death", "D1"},
-                    {"paid_beyond_age_limit", "K1"},   {"paid_while_suspended", "S1"},  {"same_person_two_records", "P2"},
+      {{1, "P1", "dibao", 202403, 104500},
+       {2, "P1b", "dibao", 202403, 104500},
+       {3, "P2", "dibao", 202403, 104500},
+       {4, "P2b", "dibao", 202403, 104500},
+       {5, "P3", "dibao", 202403, 104500},
+       {6, "P4", "dibao", 202403, 104500},
+       {7, "D1", "dibao", 202403, 104500},
+       {8, "K1", "orphan", 202403, 228000},
+       {9, "A1", "dibao", 202403, 150000},
+       {10, "X1", "dibao", 202403, 104500},
+       {11, "X1", "tekun", 202403, 146300},
+       {12, "OK", "dibao", 202403, 104500}});
+  Pay("R2", "F-SUB", "general",
+      {{1, "D1", "dibao", 202405, 104500}, {2, "S1", "dibao", 202404, 104500}});
+  Expected expected{{"above_standard", "A1"},          {"excluded_combination", "X1"},
+                    {"paid_after_death", "D1"},        {"paid_beyond_age_limit", "K1"},
+                    {"paid_while_suspended", "S1"},    {"same_person_two_records", "P2"},
                     {"same_person_two_regions", "P1"}, {"shared_bank_account", "P3"}};
   EXPECT_EQ(Findings(), expected);
 }
@@ -162,7 +178,8 @@ TEST_F(ImportedLog, MoneyMisuseFindingsEachAppearOnce) {
   misuse.fund_id = "F-CH";
   misuse.bucket = "meals";
   misuse.payee = "landlord";
-  misuse.class_ = fb::ExpenseClass::charitable;  // not admin: this test is about purpose, not ratios
+  misuse.class_ =
+      fb::ExpenseClass::charitable;  // not admin: this test is about purpose, not ratios
   misuse.purpose = "office";
   misuse.amount_fen = 1000;
   misuse.document = "inv";
@@ -195,7 +212,9 @@ TEST_F(ImportedLog, MoneyMisuseFindingsEachAppearOnce) {
   t.amount_fen = 1000;
   t.document = "t";
   Raw(t);
-  Expected expected{{"lottery_misuse", "F-LOT"}, {"lottery_misuse", "F-LOT"}, {"restricted_misuse", "F-CH"},
+  Expected expected{{"lottery_misuse", "F-LOT"},
+                    {"lottery_misuse", "F-LOT"},
+                    {"restricted_misuse", "F-CH"},
                     {"transfer_out_of_fund", "F-SUB"}};
   std::multimap<std::string, std::string> found = Findings();
   // The charity had no quarterly disclosure: that is its own finding, checked below.
@@ -243,7 +262,7 @@ TEST_F(ImportedLog, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   Money("F-BUSY", "general", 1000);
   Expected expected{{"admin_above_10pct", "F-CH"},
                     {"charitable_below_70pct", "F-CH"},
-                    {"disclosure_overdue", "F-CH"},  // the annual report for 2024
+                    {"disclosure_overdue", "F-CH"},    // the annual report for 2024
                     {"idle_balance", "F-CH/general"},  // 3,000 yuan left since March 2025
                     {"idle_balance", "F-IDLE/general"}};
   EXPECT_EQ(Findings(180), expected);
@@ -273,7 +292,8 @@ TEST_F(ImportedLog, CliChecksPrintTableJsonAndCsv) {
   CommandResult json = RunCommand(base + " --format json");
   EXPECT_NE(json.out.find("\"check\":\"lottery_misuse\""), std::string::npos) << json.out;
   CommandResult csv = RunCommand(base + " --format csv");
-  EXPECT_NE(csv.out.find("check,subject,detail,entries\nlottery_misuse,F-LOT,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("check,subject,detail,entries\nlottery_misuse,F-LOT,"), std::string::npos)
+      << csv.out;
 }
 
 }  // namespace

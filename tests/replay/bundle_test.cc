@@ -36,14 +36,17 @@ class BundleTest : public LedgerFixture {
     }
     for (int32_t month = 202501; month <= 202506; ++month) {
       std::vector<RollLine> lines;
-      for (int i = 0; i < 60; ++i) lines.push_back({static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", month, 104500});
+      for (int i = 0; i < 60; ++i)
+        lines.push_back(
+            {static_cast<uint32_t>(i + 1), "B" + std::to_string(i), "dibao", month, 104500});
       Ok(Prepare("R" + std::to_string(month), "F1", "general", month, lines));
       Ok(Approve("R" + std::to_string(month)));
     }
     // Enough small entries to span several entry bundles.
     for (int i = 0; i < 4; ++i) {
       Submission memos;
-      for (int j = 0; j < 150; ++j) memos.entries.push_back(MemoEntry("note " + std::to_string(i * 1000 + j)));
+      for (int j = 0; j < 150; ++j)
+        memos.entries.push_back(MemoEntry("note " + std::to_string(i * 1000 + j)));
       ASSERT_TRUE(ledger_->log().Append(std::move(memos)).ok());
     }
     ASSERT_GT(ledger_->log().size(), 700u);
@@ -58,7 +61,8 @@ class BundleTest : public LedgerFixture {
     return dest;
   }
   // Rewrites entry bundle `tile` with `mutate` applied to its entries.
-  void MutateBundle(const std::string& dir, uint64_t tile, const std::function<void(std::vector<Bytes>&)>& mutate) {
+  void MutateBundle(const std::string& dir, uint64_t tile,
+                    const std::function<void(std::vector<Bytes>&)>& mutate) {
     uint64_t size = ledger_->log().size();
     uint64_t width = std::min<uint64_t>(kTileWidth, size - tile * kTileWidth);
     std::string path = dir + "/" + EntryBundlePath(tile, width);
@@ -78,7 +82,8 @@ TEST_F(BundleTest, APristineBundleVerifiesAndRebuildsTheSameProjections) {
   EXPECT_EQ(r.consistency_proofs, r.checkpoints - 1);
   ASSERT_TRUE(r.rebuilt.has_value());
   EXPECT_EQ(HashHex(r.rebuilt->digest), HashHex(projections_->digest()));
-  EXPECT_EQ(r.rebuilt->fund_balances.at("fund/F1/general").posted_fen, FundBalance("F1", "general").posted_fen);
+  EXPECT_EQ(r.rebuilt->fund_balances.at("fund/F1/general").posted_fen,
+            FundBalance("F1", "general").posted_fen);
 }
 
 TEST_F(BundleTest, EveryTamperingIsFoundAtTheRightEntry) {
@@ -90,8 +95,8 @@ TEST_F(BundleTest, EveryTamperingIsFoundAtTheRightEntry) {
     ++trials;
     bool ok = r.status == VerifyStatus::kInvalid && r.bad_index == index;
     detected += ok;
-    EXPECT_TRUE(ok) << what << ": expected entry " << index << ", got status " << static_cast<int>(r.status) << " at "
-                    << r.bad_index << ": " << r.reason;
+    EXPECT_TRUE(ok) << what << ": expected entry " << index << ", got status "
+                    << static_cast<int>(r.status) << " at " << r.bad_index << ": " << r.reason;
   };
   for (int t = 0; t < 10; ++t) {
     std::string dir = Copy("flip" + std::to_string(t));
@@ -113,7 +118,8 @@ TEST_F(BundleTest, EveryTamperingIsFoundAtTheRightEntry) {
     std::string dir = Copy("drop" + std::to_string(t));
     uint64_t tile = rng() % (size / kTileWidth);
     uint64_t a = rng() % 256;
-    MutateBundle(dir, tile, [&](std::vector<Bytes>& e) { e.erase(e.begin() + static_cast<long>(a)); });
+    MutateBundle(dir, tile,
+                 [&](std::vector<Bytes>& e) { e.erase(e.begin() + static_cast<long>(a)); });
     expect(dir, tile * kTileWidth, "dropped entry");  // the bundle no longer holds 256 entries
   }
   {
@@ -128,7 +134,8 @@ TEST_F(BundleTest, EveryTamperingIsFoundAtTheRightEntry) {
     WriteAll(path, SignNote(ParseNote(ReadAll(path))->text, forger));
     expect(dir, cp - 1, "re-signed checkpoint");
   }
-  std::cout << "bundle tamper: " << trials << " trials, " << detected << " detected at the right entry\n";
+  std::cout << "bundle tamper: " << trials << " trials, " << detected
+            << " detected at the right entry\n";
 }
 
 TEST_F(BundleTest, RolledBackOrForkedLogsFailAgainstAKeptCheckpoint) {
@@ -194,7 +201,8 @@ TEST_F(BundleTest, APartialBundleVerifiesFromItsFirstTileAndAWrongKeyFails) {
   EXPECT_EQ(r.status, VerifyStatus::kValid) << r.reason;
   EXPECT_FALSE(r.rebuilt.has_value());
   BundleVerifyOptions wrong;
-  wrong.trusted_key = VerifierFor(*MakeNoteSigner(ledger_->log().origin(), Ed25519PrivateKey::Generate()));
+  wrong.trusted_key =
+      VerifierFor(*MakeNoteSigner(ledger_->log().origin(), Ed25519PrivateKey::Generate()));
   r = VerifyBundle(part, wrong);
   EXPECT_EQ(r.status, VerifyStatus::kInvalid);
   EXPECT_NE(r.reason.find("not by the key you trust"), std::string::npos) << r.reason;
@@ -203,7 +211,8 @@ TEST_F(BundleTest, APartialBundleVerifiesFromItsFirstTileAndAWrongKeyFails) {
 
 TEST_F(BundleTest, CliProveAndVerifyExitCodes) {
   uint64_t index = ledger_->log().size() / 2;
-  CommandResult prove = RunCommand(CliPath() + " audit prove --bundle " + pristine_ + " --index " + std::to_string(index));
+  CommandResult prove = RunCommand(CliPath() + " audit prove --bundle " + pristine_ + " --index " +
+                                   std::to_string(index));
   EXPECT_EQ(prove.exit_code, 0) << prove.out;
   EXPECT_NE(prove.out.find("VERIFIED"), std::string::npos) << prove.out;
   EXPECT_EQ(RunCommand(CliPath() + " audit verify " + pristine_).exit_code, 0);

@@ -23,7 +23,8 @@ class ChunkedVerifyTest : public ::testing::Test {
     log_ = std::move(Log::Create(dir_->Sub("ledger"), "chunks.fundledger.local")).value().release();
     for (int s = 0; s < 80; ++s) {
       std::vector<std::string> texts;
-      for (int e = 0; e <= s % 7; ++e) texts.push_back("memo " + std::to_string(s) + "." + std::to_string(e));
+      for (int e = 0; e <= s % 7; ++e)
+        texts.push_back("memo " + std::to_string(s) + "." + std::to_string(e));
       ASSERT_TRUE(log_->Append(MemoSubmission("s" + std::to_string(s), texts)).ok());
     }
   }
@@ -43,7 +44,8 @@ class ChunkedVerifyTest : public ::testing::Test {
     VerifyReport want = VerifyChain(*log_, in_order);
     VerifyReport got = VerifyChain(*log_, options);
     std::string where = "begin " + std::to_string(options.begin) + ", chunks of 2^" +
-                        std::to_string(options.chunk_log2) + ", " + std::to_string(options.threads) + " threads";
+                        std::to_string(options.chunk_log2) + ", " +
+                        std::to_string(options.threads) + " threads";
     EXPECT_EQ(got.valid, want.valid) << where << ": " << got.reason;
     EXPECT_EQ(got.unusable, want.unusable) << where;
     EXPECT_EQ(got.bad_index, want.bad_index) << where;
@@ -81,8 +83,8 @@ TEST_F(ChunkedVerifyTest, TheWholeLogVerifiesAsInOrderForEveryChunkSizeAndThread
 
 TEST_F(ChunkedVerifyTest, AResumedVerificationChunksFromWhereItStarts) {
   const uint64_t size = log_->size();
-  for (uint64_t begin : {uint64_t{1}, uint64_t{7}, uint64_t{8}, uint64_t{9}, uint64_t{63}, uint64_t{64}, uint64_t{65},
-                         uint64_t{100}, size - 1, size}) {
+  for (uint64_t begin : {uint64_t{1}, uint64_t{7}, uint64_t{8}, uint64_t{9}, uint64_t{63},
+                         uint64_t{64}, uint64_t{65}, uint64_t{100}, size - 1, size}) {
     for (uint8_t chunk_log2 : {0, 3, 6}) {
       VerifyOptions options;
       options.begin = begin;
