@@ -3,11 +3,13 @@
 #include <charconv>
 #include <cstdio>
 
+#include "ledger/rule_code.h"
+
 namespace fundledger {
 
 Status AmountOverflow(std::string_view what) {
-  return RuleViolation("amount_overflow",
-                       std::string(what) + " would overflow a 64-bit count of fen");
+  return RuleError(RuleCode::kAmountOverflow,
+                   std::string(what) + " would overflow a 64-bit count of fen");
 }
 
 Result<Amount> Amount::Plus(Amount other) const {

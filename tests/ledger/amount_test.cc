@@ -20,9 +20,9 @@ TEST(Amount, SumsThatFitAreExact) {
 }
 
 TEST(Amount, OverflowIsAnErrorNeverAWrap) {
-  for (Result<Amount> r : {Amount::Fen(kMax).Plus(Amount::Fen(1)),
-                           Amount::Fen(kMin).Minus(Amount::Fen(1)),
-                           Amount::Fen(kMax / 2 + 1).Times(2), Amount::Fen(kMin).Negated()}) {
+  for (Result<Amount> r :
+       {Amount::Fen(kMax).Plus(Amount::Fen(1)), Amount::Fen(kMin).Minus(Amount::Fen(1)),
+        Amount::Fen(kMax / 2 + 1).Times(2), Amount::Fen(kMin).Negated()}) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kRuleViolation);
     EXPECT_EQ(r.status().rule(), "amount_overflow");
