@@ -279,10 +279,13 @@ int CmdBalance(const std::string& dir, const std::string& fund, const std::strin
   options.log.read_only = true;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
   if (!ledger.ok()) return Fail(ledger.status());
-  bool known =
-      (*ledger)->domain().Read([&](const DomainState& s) { return s.funds.count(fund) > 0; });
-  if (!known) return Fail(NotFound("fund '" + fund + "' does not exist"));
-  std::map<std::string, Balance> balances = projections.BalancesWithPrefix(FundAccount(fund, ""));
+  std::optional<std::map<std::string, Balance>> current = (*ledger)->domain().Read(
+      [&](const DomainState& s) -> std::optional<std::map<std::string, Balance>> {
+        if (!s.funds.count(fund)) return std::nullopt;
+        return projections.BalancesWithPrefix(s, FundAccount(fund, ""));
+      });
+  if (!current) return Fail(NotFound("fund '" + fund + "' does not exist"));
+  std::map<std::string, Balance> balances = std::move(*current);
   std::string when = "now (entry " + std::to_string((*ledger)->log().size() - 1) + ")";
   if (!as_of.empty()) {
     Result<uint64_t> index = AsOfIndex((*ledger)->log(), as_of);

@@ -192,11 +192,13 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
   const Domain& domain = (*ledger)->domain();
   if (what == "balances") {
     fmt::print("account,posted_fen,pending_fen,available_fen\n");
-    for (const auto& [account, b] : projections.BalancesWithPrefix("")) {
-      if (account.starts_with("ben/")) continue;  // per-person totals are in the payments export
-      fmt::print("{},{},{},{}\n", CsvField(account), b.posted_fen, b.pending_fen,
-                 b.available_fen());
-    }
+    domain.Read([&](const DomainState& s) {
+      for (const auto& [account, b] : projections.BalancesWithPrefix(s, "")) {
+        if (account.starts_with("ben/")) continue;  // per-person totals: the payments export
+        fmt::print("{},{},{},{}\n", CsvField(account), b.posted_fen, b.pending_fen,
+                   b.available_fen());
+      }
+    });
     return 0;
   }
   if (what == "payments") {
@@ -239,7 +241,7 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
             b.statuses.empty() ? fb::BeneficiaryStatus::active : b.statuses.back().status;
         fmt::print("{},{},{},{},{},{},{}\n", id, b.household, b.region, b.birth_month / 100,
                    b.erased ? "erased" : fb::EnumNameBeneficiaryStatus(status), programs,
-                   projections.BalanceOf(BeneficiaryAccount(id)).posted_fen);
+                   projections.BalanceOf(s, BeneficiaryAccount(id)).posted_fen);
       }
       return 0;
     });

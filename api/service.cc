@@ -600,14 +600,14 @@ HttpResponse Service::GetFund(Context& c) {
         for (const auto& p : f.purposes) purposes.emplace_back(p);
         o["programs"] = std::move(programs);
         o["purposes"] = std::move(purposes);
+        json::object buckets;
+        for (const auto& [account, b] : projections_.BalancesWithPrefix(s, FundAccount(id, ""))) {
+          buckets[account.substr(FundAccount(id, "").size())] = BalanceJson(b);
+        }
+        o["buckets"] = std::move(buckets);
         return o;
       });
   if (!fund) return ErrorResponse(NotFound("fund '" + id + "' does not exist"));
-  json::object buckets;
-  for (const auto& [account, b] : projections_.BalancesWithPrefix(FundAccount(id, ""))) {
-    buckets[account.substr(FundAccount(id, "").size())] = BalanceJson(b);
-  }
-  (*fund)["buckets"] = std::move(buckets);
   return JsonResponse(200, json::serialize(*fund));
 }
 
@@ -618,10 +618,14 @@ HttpResponse Service::Balances(Context& c) {
         InvalidArgument("query parameter fund_id is required").WithField("fund_id"));
   Status scope = CheckFundScope(c.who, fund);
   if (!scope.ok()) return ErrorResponse(scope);
-  bool known = ledger_.domain().Read([&](const DomainState& s) { return s.funds.count(fund) > 0; });
-  if (!known) return ErrorResponse(NotFound("fund '" + fund + "' does not exist"));
   std::string prefix = FundAccount(fund, "");
-  std::map<std::string, Balance> balances = projections_.BalancesWithPrefix(prefix);
+  std::optional<std::map<std::string, Balance>> current = ledger_.domain().Read(
+      [&](const DomainState& s) -> std::optional<std::map<std::string, Balance>> {
+        if (!s.funds.count(fund)) return std::nullopt;
+        return projections_.BalancesWithPrefix(s, prefix);
+      });
+  if (!current) return ErrorResponse(NotFound("fund '" + fund + "' does not exist"));
+  std::map<std::string, Balance> balances = std::move(*current);
   json::object o;
   o["fund_id"] = fund;
   std::string as_of = Param(c.params, "as_of");
@@ -694,18 +698,18 @@ HttpResponse Service::GetBeneficiary(Context& c) {
           }
         }
         o["enrollments"] = std::move(enrollments);
+        json::object paid;
+        for (const auto& [key, p] : projections_.PaidTo(s, id)) {
+          json::object t;
+          t["amount_fen"] = p.amount_fen;
+          t["lines"] = p.lines;
+          paid[key] = std::move(t);
+        }
+        o["paid"] = std::move(paid);
+        o["received_fen"] = projections_.BalanceOf(s, BeneficiaryAccount(id)).posted_fen;
         return o;
       });
   if (!ben) return ErrorResponse(NotFound("beneficiary '" + id + "' is not registered"));
-  json::object paid;
-  for (const auto& [key, p] : projections_.PaidTo(id)) {
-    json::object t;
-    t["amount_fen"] = p.amount_fen;
-    t["lines"] = p.lines;
-    paid[key] = std::move(t);
-  }
-  (*ben)["paid"] = std::move(paid);
-  (*ben)["received_fen"] = projections_.BalanceOf(BeneficiaryAccount(id)).posted_fen;
   return JsonResponse(200, json::serialize(*ben));
 }
 

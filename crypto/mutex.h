@@ -34,6 +34,7 @@ class FL_CAPABILITY("shared mutex") SharedMutex {
   void Unlock() FL_RELEASE() { mu_.unlock(); }
   void LockShared() FL_ACQUIRE_SHARED() { mu_.lock_shared(); }
   void UnlockShared() FL_RELEASE_SHARED() { mu_.unlock_shared(); }
+  bool TryLockShared() FL_TRY_ACQUIRE_SHARED(true) { return mu_.try_lock_shared(); }
 
  private:
   std::shared_mutex mu_;

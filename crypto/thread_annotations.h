@@ -31,6 +31,7 @@
 #define FL_RELEASE_SHARED(...) FL_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
 #define FL_RELEASE_GENERIC(...) FL_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 #define FL_TRY_ACQUIRE(...) FL_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
+#define FL_TRY_ACQUIRE_SHARED(...) FL_THREAD_ANNOTATION(try_acquire_shared_capability(__VA_ARGS__))
 #define FL_EXCLUDES(...) FL_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define FL_ASSERT_CAPABILITY(x) FL_THREAD_ANNOTATION(assert_capability(x))
 #define FL_RETURN_CAPABILITY(x) FL_THREAD_ANNOTATION(lock_returned(x))

@@ -10,13 +10,21 @@
 // Replay applies committed entries without checking rules: entries in the log are facts,
 // even where an imported log broke a rule (the audit checks report those).
 //
+// Reads see only durable state. The domain's lock is the read gate of everything derived from
+// the log (the domain state and its observers, the projections): the writer holds it
+// exclusively from the first Stage of a commit group until Commit or Abort, that is until the
+// group's fsync has returned (or failed and been rolled back), and a replay holds it from
+// BeginReplay to EndReplay. Read() holds it shared, so a reader never sees an effect whose
+// commit has not returned from fsync, nor one that a failed commit rolls back. Observers'
+// queries take the `const DomainState&` handed to Read's callback: it proves the gate is held,
+// and their answer reflects the same entries (`DomainState::next_index`, the log size).
+//
 // Thread safety: Stage/Commit/Abort on the writer thread; Read() from any thread. A large
 // approval is planned first (its postings and payments, read from the batch), then its state
 // changes run on the writer thread while the observers take the plan on a second thread.
 #pragma once
 
-#include <shared_mutex>
-
+#include "crypto/mutex.h"
 #include "ledger/domain_state.h"
 #include "ledger/entry_codec.h"
 #include "ledger/events.h"
@@ -62,11 +70,20 @@ class Domain final : public CommitHook {
   void Commit() override;
   void Abort() override;
 
-  // Runs fn(const DomainState&) under a shared lock.
+  // Runs fn(const DomainState&) holding the read gate shared: the state, and any observer
+  // queried with it, reflect exactly the first `state.next_index` entries, all durable.
   template <typename Fn>
   auto Read(Fn&& fn) const {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(gate_);
     return fn(state_);
+  }
+  // As Read, but only if no commit group or replay holds the gate; nullopt otherwise.
+  template <typename Fn>
+  auto TryRead(Fn&& fn) const -> std::optional<decltype(fn(std::declval<const DomainState&>()))> {
+    if (!gate_.TryLockShared()) return std::nullopt;
+    auto result = fn(state_);
+    gate_.UnlockShared();
+    return result;
   }
 
  private:
@@ -79,8 +96,14 @@ class Domain final : public CommitHook {
   std::unique_ptr<ObserverPipe> pipe_;
   std::vector<EntryObserver*> observers_;
   rocksdb::ColumnFamilyHandle* projections_cf_;
-  mutable std::shared_mutex mu_;
-  bool replaying_ = false;  // between BeginReplay and EndReplay, on the replaying thread
+  // Held exclusively by the writer for a whole commit group (see the header comment), so it
+  // is taken in one call and released in another: OpenGroup / CloseGroup.
+  void OpenGroup();
+  void CloseGroup();
+
+  mutable SharedMutex gate_;
+  bool group_open_ = false;  // the writer holds gate_ for the current commit group
+  bool replaying_ = false;   // between BeginReplay and EndReplay, which hold gate_
   DomainState state_;
   UndoLog undo_;
 };

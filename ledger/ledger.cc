@@ -35,7 +35,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log,
     FL_ASSIGN_OR_RETURN(begin, options.restore(*ledger->domain_, *ledger->log_));
   }
   FL_RETURN_IF_ERROR(ledger->domain_->Replay(*ledger->log_, begin));
-  if (options.after_replay) FL_RETURN_IF_ERROR(options.after_replay(*ledger->log_));
+  if (options.after_replay)
+    FL_RETURN_IF_ERROR(options.after_replay(*ledger->log_, *ledger->domain_));
   ledger->log_->SetCommitHook(ledger->domain_.get());
   return ledger;
 }

@@ -30,7 +30,7 @@ struct LedgerOptions {
   // and return the index to replay from (0: everything).
   std::function<Result<uint64_t>(Domain&, const Log&)> restore;
   // Called after the replay on open with the observers fed; may refuse the open.
-  std::function<Status(const Log&)> after_replay;
+  std::function<Status(const Log&, const Domain&)> after_replay;
 };
 
 // One line of a disbursement roll, before it is packed into chunks.

@@ -352,25 +352,26 @@ Status Projections::LoadState(std::string_view bytes) {
   return Status::Ok();
 }
 
-Hash Projections::digest() const {
+Hash Projections::digest(const DomainState&) const {
   std::shared_lock lock(mu_);
   assert(!replaying_);
   return digest_.Bytes32();
 }
 
-uint64_t Projections::rows() const {
+uint64_t Projections::rows(const DomainState&) const {
   std::shared_lock lock(mu_);
   assert(!replaying_);
   return digest_.rows;
 }
 
-Balance Projections::BalanceOf(const std::string& account) const {
+Balance Projections::BalanceOf(const DomainState&, const std::string& account) const {
   std::shared_lock lock(mu_);
   auto it = balances_.find(account);
   return it == balances_.end() ? Balance{} : it->second;
 }
 
-std::map<std::string, Balance> Projections::BalancesWithPrefix(const std::string& prefix) const {
+std::map<std::string, Balance> Projections::BalancesWithPrefix(const DomainState&,
+                                                               const std::string& prefix) const {
   std::shared_lock lock(mu_);
   std::map<std::string, Balance> out;
   for (const auto& [account, b] : balances_) {
@@ -379,7 +380,8 @@ std::map<std::string, Balance> Projections::BalancesWithPrefix(const std::string
   return out;
 }
 
-std::map<std::string, PaidTotal> Projections::PaidTo(const std::string& beneficiary) const {
+std::map<std::string, PaidTotal> Projections::PaidTo(const DomainState&,
+                                                     const std::string& beneficiary) const {
   std::shared_lock lock(mu_);
   std::map<std::string, PaidTotal> out;
   auto it = paid_.find(beneficiary);
@@ -411,7 +413,8 @@ std::string Projections::PaidKey(const PaidRow& row) const {
   return programs_[row.program] + "/" + std::to_string(row.period);
 }
 
-std::map<std::string, RegionTotal> Projections::RegionTotals(const std::string& program) const {
+std::map<std::string, RegionTotal> Projections::RegionTotals(const DomainState&,
+                                                             const std::string& program) const {
   std::shared_lock lock(mu_);
   std::map<std::string, RegionTotal> out;
   std::string prefix = "r/" + program + "/";
@@ -421,7 +424,7 @@ std::map<std::string, RegionTotal> Projections::RegionTotals(const std::string& 
   return out;
 }
 
-int64_t Projections::SumOfBalances() const {
+int64_t Projections::SumOfBalances(const DomainState&) const {
   std::shared_lock lock(mu_);
   int64_t sum = 0;
   for (const auto& [account, b] : balances_) sum += b.posted_fen;
@@ -524,16 +527,18 @@ namespace fundledger {
 LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
   options.observers.push_back(&projections);
   auto previous = options.after_replay;
-  options.after_replay = [&projections, previous](const Log& log) -> Status {
-    if (previous) FL_RETURN_IF_ERROR(previous(log));
+  options.after_replay = [&projections, previous](const Log& log, const Domain& domain) -> Status {
+    if (previous) FL_RETURN_IF_ERROR(previous(log, domain));
     uint64_t legacy_rows = 0;
     FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log, &legacy_rows));
-    if (stored.first != projections.digest() || stored.second != projections.rows()) {
+    auto [digest, rows] = domain.Read([&](const DomainState& at) {
+      return std::pair(projections.digest(at), projections.rows(at));
+    });
+    if (stored.first != digest || stored.second != rows) {
       return Corruption("stored projections (" + std::to_string(stored.second) + " rows, digest " +
                         HashHex(stored.first).substr(0, 16) +
-                        "...) differ from a replay of the log (" +
-                        std::to_string(projections.rows()) + " rows, digest " +
-                        HashHex(projections.digest()).substr(0, 16) +
+                        "...) differ from a replay of the log (" + std::to_string(rows) +
+                        " rows, digest " + HashHex(digest).substr(0, 16) +
                         "...); run `fundledger replay --repair` to rebuild them from the log");
     }
     // The rows matched the replay: earlier layouts' rows can go (nothing reads them).

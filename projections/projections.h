@@ -24,8 +24,10 @@
 // when found, and the first writable open deletes them once the other rows have matched the
 // replay.
 //
-// Thread safety: OnApplied from one thread at a time, in log order (effects.h); queries take a
-// shared lock.
+// Thread safety: OnApplied from one thread at a time, in log order (effects.h), always while
+// the domain's read gate is held exclusively (ledger/domain.h). Queries take the
+// `const DomainState&` that Domain::Read hands its callback: it proves the gate is held
+// shared, so an answer holds only durable entries, the same `at.next_index` entries as `at`.
 #pragma once
 
 #include <map>
@@ -67,17 +69,21 @@ class Projections final : public EntryObserver {
   void OnReplayBegin() override;
   void OnReplayEnd(ApplyContext& context) override;
 
-  Hash digest() const;
-  uint64_t rows() const;
-  Balance BalanceOf(const std::string& account) const;
+  // Queries: `at` is the state handed to Domain::Read's callback (see above).
+  Hash digest(const DomainState& at) const;
+  uint64_t rows(const DomainState& at) const;
+  Balance BalanceOf(const DomainState& at, const std::string& account) const;
   // Every account whose name starts with `prefix` ("fund/F1/" for one fund's buckets).
-  std::map<std::string, Balance> BalancesWithPrefix(const std::string& prefix) const;
+  std::map<std::string, Balance> BalancesWithPrefix(const DomainState& at,
+                                                    const std::string& prefix) const;
   std::map<std::string, PaidTotal> PaidTo(
+      const DomainState& at,
       const std::string& beneficiary) const;  // "<program>/<period>"
   std::map<std::string, RegionTotal> RegionTotals(
+      const DomainState& at,
       const std::string& program) const;  // "<period>/<region>"
   // Sum of every balance (posted): zero when double entry holds.
-  int64_t SumOfBalances() const;
+  int64_t SumOfBalances(const DomainState& at) const;
 
   // The in-memory state as bytes, and back (snapshots).
   std::string SaveState() const;

@@ -45,10 +45,12 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
   domain.BeginReplay();
   report.verify = VerifyChain(source, verify);
   domain.EndReplay(context);
-  report.digest = projections.digest();
-  report.rows = projections.rows();
-  report.fund_balances = projections.BalancesWithPrefix("fund/");
-  report.sum_of_balances = projections.SumOfBalances();
+  domain.Read([&](const DomainState& at) {
+    report.digest = projections.digest(at);
+    report.rows = projections.rows(at);
+    report.fund_balances = projections.BalancesWithPrefix(at, "fund/");
+    report.sum_of_balances = projections.SumOfBalances(at);
+  });
   return report;
 }
 

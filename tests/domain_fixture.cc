@@ -163,8 +163,8 @@ Result<AppendResult> LedgerFixture::ChangeStatus(const std::string& ben,
 }
 
 void LedgerFixture::ExpectInvariants() {
-  EXPECT_EQ(projections_->SumOfBalances(), 0) << "double entry broken";
-  for (const auto& [account, b] : projections_->BalancesWithPrefix("fund/")) {
+  EXPECT_EQ(projections().SumOfBalances(), 0) << "double entry broken";
+  for (const auto& [account, b] : projections().BalancesWithPrefix("fund/")) {
     EXPECT_GE(b.available_fen(), 0) << account << " is negative";
     EXPECT_GE(b.pending_fen, 0) << account;
   }
@@ -191,9 +191,9 @@ void LedgerFixture::ExpectInvariants() {
       << "incremental domain state differs from a replay";
   RebuildReport replay = RebuildProjections(ledger_->log(), {});
   EXPECT_TRUE(replay.verify.valid) << replay.verify.reason;
-  EXPECT_EQ(HashHex(replay.digest), HashHex(projections_->digest()))
+  EXPECT_EQ(HashHex(replay.digest), HashHex(projections().digest()))
       << "incremental projections differ from a replay";
-  EXPECT_EQ(replay.rows, projections_->rows());
+  EXPECT_EQ(replay.rows, projections().rows());
 }
 
 }  // namespace fundledger::testing

@@ -54,8 +54,45 @@ class LedgerFixture : public ::testing::Test {
   Result<AppendResult> ChangeStatus(const std::string& ben, fb::BeneficiaryStatus status,
                                     int32_t date);
 
+  // The projections' queries as a reader makes them: inside the domain's read gate.
+  struct GatedProjections {
+    const Domain& domain;
+    const Projections& projections;
+    template <typename Fn>
+    auto Read(Fn&& fn) const {
+      return domain.Read([&](const DomainState& at) { return fn(projections, at); });
+    }
+    Hash digest() const {
+      return Read([](const Projections& p, const DomainState& at) { return p.digest(at); });
+    }
+    uint64_t rows() const {
+      return Read([](const Projections& p, const DomainState& at) { return p.rows(at); });
+    }
+    int64_t SumOfBalances() const {
+      return Read([](const Projections& p, const DomainState& at) { return p.SumOfBalances(at); });
+    }
+    Balance BalanceOf(const std::string& account) const {
+      return Read(
+          [&](const Projections& p, const DomainState& at) { return p.BalanceOf(at, account); });
+    }
+    std::map<std::string, Balance> BalancesWithPrefix(const std::string& prefix) const {
+      return Read([&](const Projections& p, const DomainState& at) {
+        return p.BalancesWithPrefix(at, prefix);
+      });
+    }
+    std::map<std::string, PaidTotal> PaidTo(const std::string& beneficiary) const {
+      return Read(
+          [&](const Projections& p, const DomainState& at) { return p.PaidTo(at, beneficiary); });
+    }
+    std::map<std::string, RegionTotal> RegionTotals(const std::string& program) const {
+      return Read(
+          [&](const Projections& p, const DomainState& at) { return p.RegionTotals(at, program); });
+    }
+  };
+  GatedProjections projections() const { return {ledger_->domain(), *projections_}; }
+
   Balance FundBalance(const std::string& fund, const std::string& bucket) {
-    return projections_->BalanceOf(FundAccount(fund, bucket));
+    return projections().BalanceOf(FundAccount(fund, bucket));
   }
   // Invariants every state must keep: zero-sum, no negative fund, no doubly paid slot, and
   // the incremental projections equal a replay of the log.

@@ -121,16 +121,16 @@ TEST_F(CityScenario, AYearOfSubsidiesBalancesToTheFen) {
   EXPECT_EQ(FundBalance("F-COATS", "winter-coats").posted_fen, 400'000);
   EXPECT_EQ(FundBalance("F-COATS", "general").posted_fen, 250'000);
   EXPECT_EQ(FundBalance("F-DIBAO", "general").pending_fen, 0);
-  EXPECT_EQ(projections_->BalanceOf(BeneficiaryAccount(Ben(kReturnedReissued))).posted_fen,
+  EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount(Ben(kReturnedReissued))).posted_fen,
             12 * (kDibao + kDisabLiving + kDisabCare));
-  EXPECT_EQ(projections_->BalanceOf(BeneficiaryAccount(Ben(kReturnedKept))).posted_fen,
+  EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount(Ben(kReturnedKept))).posted_fen,
             11 * kDibao + 12 * (kDisabLiving + kDisabCare));
-  EXPECT_EQ(projections_->BalanceOf(BeneficiaryAccount(Ben(kDeceased))).posted_fen, 6 * kDibao);
-  EXPECT_EQ(projections_->PaidTo(Ben(kReturnedKept)).at("dibao/202504").lines, 0);
-  EXPECT_EQ(projections_->BalanceOf(ExternalAccount("payees/charitable")).posted_fen, 600'000);
+  EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount(Ben(kDeceased))).posted_fen, 6 * kDibao);
+  EXPECT_EQ(projections().PaidTo(Ben(kReturnedKept)).at("dibao/202504").lines, 0);
+  EXPECT_EQ(projections().BalanceOf(ExternalAccount("payees/charitable")).posted_fen, 600'000);
 
   // People paid per district: in July, district 110106 (i % 4 == 3) lacks the deceased B0007.
-  std::map<std::string, RegionTotal> july = projections_->RegionTotals("dibao");
+  std::map<std::string, RegionTotal> july = projections().RegionTotals("dibao");
   EXPECT_EQ(july.at("202507/110106").beneficiaries, kPeople / 4 - 1);
   EXPECT_EQ(july.at("202507/110101").beneficiaries, kPeople / 4);
   EXPECT_EQ(july.at("202504/110101").beneficiaries, kPeople / 4 - 1);  // B0200 returned in April

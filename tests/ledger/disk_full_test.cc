@@ -4,6 +4,10 @@
 #include <rocksdb/env.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "replay/rebuild.h"
 #include "tests/domain_fixture.h"
@@ -28,6 +32,19 @@ class FaultyEnv : public rocksdb::EnvWrapper {
   }
 
   std::atomic<Fault> fault{Fault::kNone};
+  // Runs once, on the thread that makes the next file write (the writer, inside a commit),
+  // before the write fails or succeeds.
+  std::function<void()> on_next_write;
+  std::mutex hook_mu;
+
+  void BeforeWrite() {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock(hook_mu);
+      hook.swap(on_next_write);
+    }
+    if (hook) hook();
+  }
 
  private:
   class File : public rocksdb::WritableFileWrapper {
@@ -35,10 +52,12 @@ class FaultyEnv : public rocksdb::EnvWrapper {
     File(std::unique_ptr<rocksdb::WritableFile> base, FaultyEnv* env)
         : rocksdb::WritableFileWrapper(base.get()), base_(std::move(base)), env_(env) {}
     rocksdb::Status Append(const rocksdb::Slice& data) override {
+      env_->BeforeWrite();
       return Check() ? base_->Append(data) : Error();
     }
     rocksdb::Status Append(const rocksdb::Slice& data,
                            const rocksdb::DataVerificationInfo& info) override {
+      env_->BeforeWrite();
       return Check() ? base_->Append(data, info) : Error();
     }
     rocksdb::Status Sync() override { return Check() ? base_->Sync() : Error(); }
@@ -66,6 +85,11 @@ class DiskFull : public ::testing::Test {
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(l).value();
     create_ = false;
+  }
+  int64_t F1Balance() const {
+    return ledger_->domain().Read([&](const DomainState& at) {
+      return projections_->BalanceOf(at, FundAccount("F1", "general")).posted_fen;
+    });
   }
   Result<AppendResult> Appropriate(const std::string& key) {
     fb::AppropriatedT a;
@@ -96,7 +120,7 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
   ASSERT_TRUE(Appropriate("a1").ok());
   uint64_t size = ledger_->log().size();
   std::string checkpoint = *ledger_->log().LatestCheckpoint();
-  int64_t balance = projections_->BalanceOf(FundAccount("F1", "general")).posted_fen;
+  int64_t balance = F1Balance();
 
   for (FaultyEnv::Fault fault :
        {FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kNoSpace, FaultyEnv::Fault::kReadOnly}) {
@@ -117,7 +141,7 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
     EXPECT_EQ(ledger_->log().size(), size);
     EXPECT_EQ(*ledger_->log().LatestCheckpoint(), checkpoint);
     EXPECT_TRUE(ledger_->log().ReadEntry(size - 1).ok());
-    EXPECT_EQ(projections_->BalanceOf(FundAccount("F1", "general")).posted_fen, balance);
+    EXPECT_EQ(F1Balance(), balance);
     env_.fault = FaultyEnv::Fault::kNone;
     if (fault == FaultyEnv::Fault::kReadOnly) {
       // A read-only disk is a fault an operator must look at: the store stays closed to writes
@@ -140,7 +164,7 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
     size = ledger_->log().size();
     checkpoint = *ledger_->log().LatestCheckpoint();
     balance += 100;
-    EXPECT_EQ(projections_->BalanceOf(FundAccount("F1", "general")).posted_fen, balance);
+    EXPECT_EQ(F1Balance(), balance);
   }
 
   // Nothing partial: the reopened store verifies and its projections equal a replay.
@@ -153,6 +177,75 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
   RebuildReport replay = RebuildProjections((*reopened)->log(), {});
   EXPECT_TRUE(replay.verify.valid) << replay.verify.reason;
   EXPECT_EQ(replay.fund_balances.at("fund/F1/general").posted_fen, balance);
+}
+
+// Reads see only durable state: while a commit is being written, a reader cannot see its
+// effects (the domain's read gate is held until the write returns), and after the write
+// failed, nothing of it was ever visible.
+TEST_F(DiskFull, AReaderNeverSeesACommitThatIsNotDurable) {
+  Open();
+  fb::FundOpenedT f;
+  f.fund_id = "F1";
+  f.name = "F1";
+  f.organisation = "bureau";
+  f.currency = "CNY";
+  ASSERT_TRUE(ledger_->Submit(kAdmin, "fund", {f}).ok());
+  ASSERT_TRUE(Appropriate("a1").ok());
+  const int64_t balance = F1Balance();
+  const uint64_t size = ledger_->log().size();
+
+  std::optional<bool> gate_free_during_write;
+  std::optional<std::pair<int64_t, uint64_t>> seen_by_waiting_reader;
+  std::thread waiting_reader;
+  env_.fault = FaultyEnv::Fault::kNoSpace;
+  {
+    std::lock_guard lock(env_.hook_mu);
+    env_.on_next_write = [&] {
+      // The writer is inside the commit's write, its effects staged in memory.
+      std::thread probe([&] {
+        gate_free_during_write =
+            ledger_->domain().TryRead([](const DomainState&) { return true; }).has_value();
+      });
+      probe.join();
+      // This reader blocks until the commit has ended, and must then see the state before it.
+      waiting_reader = std::thread([&] {
+        seen_by_waiting_reader = ledger_->domain().Read([&](const DomainState& at) {
+          return std::pair(projections_->BalanceOf(at, FundAccount("F1", "general")).posted_fen,
+                           at.next_index);
+        });
+      });
+    };
+  }
+  Result<AppendResult> r = Appropriate("during");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kIoError) << r.status().ToString();
+  ASSERT_TRUE(waiting_reader.joinable()) << "the commit wrote nothing";
+  waiting_reader.join();
+  ASSERT_TRUE(gate_free_during_write.has_value());
+  EXPECT_FALSE(*gate_free_during_write) << "a reader could see a commit before its fsync";
+  ASSERT_TRUE(seen_by_waiting_reader.has_value());
+  EXPECT_EQ(seen_by_waiting_reader->first, balance) << "a reader saw money that never existed";
+  EXPECT_EQ(seen_by_waiting_reader->second, size);
+
+  // The same reader during a commit that succeeds sees it only once it is durable.
+  env_.fault = FaultyEnv::Fault::kNone;
+  seen_by_waiting_reader.reset();
+  {
+    std::lock_guard lock(env_.hook_mu);
+    env_.on_next_write = [&] {
+      waiting_reader = std::thread([&] {
+        seen_by_waiting_reader = ledger_->domain().Read([&](const DomainState& at) {
+          return std::pair(projections_->BalanceOf(at, FundAccount("F1", "general")).posted_fen,
+                           at.next_index);
+        });
+      });
+    };
+  }
+  ASSERT_TRUE(Appropriate("after").ok());
+  waiting_reader.join();
+  ASSERT_TRUE(seen_by_waiting_reader.has_value());
+  EXPECT_EQ(seen_by_waiting_reader->first, balance + 100);
+  EXPECT_EQ(seen_by_waiting_reader->second, size + 1);
 }
 
 }  // namespace

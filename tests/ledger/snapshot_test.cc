@@ -57,10 +57,10 @@ TEST_F(SnapshotTest, OpenFromSnapshotPlusTailEqualsAFullReplay) {
   Roll("R2", 202502);
   Ok(ChangeStatus("B3", fb::BeneficiaryStatus::deceased, 20250310));
   std::string live_state = ledger_->domain().SaveState();
-  Hash live_digest = projections_->digest();
+  Hash live_digest = projections().digest();
   std::string restored = ReopenWithSnapshots();
   EXPECT_EQ(restored, live_state);
-  EXPECT_EQ(projections_->digest(), live_digest);
+  EXPECT_EQ(projections().digest(), live_digest);
   // And the rules still hold after it: B3 died, R2 paid February.
   Result<AppendResult> r =
       Prepare("R3", "F1", "general", 202504, {{1, "B3", "dibao", 202504, 104500}});

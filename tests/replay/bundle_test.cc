@@ -81,7 +81,7 @@ TEST_F(BundleTest, APristineBundleVerifiesAndRebuildsTheSameProjections) {
   EXPECT_GT(r.checkpoints, 10u);
   EXPECT_EQ(r.consistency_proofs, r.checkpoints - 1);
   ASSERT_TRUE(r.rebuilt.has_value());
-  EXPECT_EQ(HashHex(r.rebuilt->digest), HashHex(projections_->digest()));
+  EXPECT_EQ(HashHex(r.rebuilt->digest), HashHex(projections().digest()));
   EXPECT_EQ(r.rebuilt->fund_balances.at("fund/F1/general").posted_fen,
             FundBalance("F1", "general").posted_fen);
 }
