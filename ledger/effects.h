@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/status.h"
 #include "ledger/entry_generated.h"
 
 namespace fundledger {
@@ -93,6 +94,10 @@ class EntryObserver {
   // defer work that only its end result needs. OnReplayEnd may write through `context.sink`.
   virtual void OnReplayBegin() {}
   virtual void OnReplayEnd(ApplyContext& /*context*/) {}
+  // The first entry this observer could not apply (a total that would overflow, in an imported
+  // log), as a Corruption naming the entry; ok while there is none. The domain checks it after
+  // feeding an entry: a staged submission is refused, a replay stops with it.
+  virtual Status failure() const { return Status::Ok(); }
 };
 
 }  // namespace fundledger
