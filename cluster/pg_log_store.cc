@@ -292,6 +292,8 @@ Status PgLogStore::CopyEntries(const AppendGroupRequest& group, Deadline deadlin
     PutInt16(chunk, 0xFFFF);  // the trailer: a field count of -1
     return false;
   };
+  // COPY BINARY rather than INSERT ... unnest(bytea[]): 65,536 entries of 200 bytes in 0.3 s
+  // against 0.55 s (of 1,600 bytes: 1.8 s against 1.8-3.4 s) on the Patroni cluster.
   return conn_->CopyIn(
       "COPY log_entries (log_id, idx, entry, leaf_hash) FROM STDIN (FORMAT binary)", fill,
       deadline);
@@ -302,35 +304,28 @@ Status PgLogStore::WriteGroup(const AppendGroupRequest& group) {
   const uint64_t end = group.first_index + group.entries.size();
   const Hash& last = group.entries.empty() ? group.prev_leaf_hash : group.entries.back().leaf_hash;
   FL_RETURN_IF_ERROR(conn_->ExecScript("BEGIN", deadline));
-  // The compare-and-set first: a fenced writer stops here, before sending any entry.
+  // The compare-and-set first: a fenced writer stops here, before sending any entry. Its
+  // RETURNING queues the NOTIFY followers wait on (sent at COMMIT), sparing a round trip.
   FL_ASSIGN_OR_RETURN(
       PgResult cas,
       conn_->Exec("UPDATE log_heads SET next_index = $2, last_leaf_hash = $3 WHERE log_id = $1 "
                   "AND next_index = $4 AND last_leaf_hash = $5 AND writer_epoch = $6 "
-                  "RETURNING log_id",
+                  "RETURNING pg_notify($7, $2::text)",
                   PgParams()
                       .Int32(log_id_)
                       .Int64(static_cast<int64_t>(end))
                       .Bytes(last)
                       .Int64(static_cast<int64_t>(group.first_index))
                       .Bytes(group.prev_leaf_hash)
-                      .Int64(static_cast<int64_t>(group.epoch)),
+                      .Int64(static_cast<int64_t>(group.epoch))
+                      .Text(channel_),
                   deadline));
   if (cas.Rows() != 1) return FencedOrMoved(group, deadline);
   if (!group.entries.empty()) FL_RETURN_IF_ERROR(CopyEntries(group, deadline));
-  if (!group.checkpoint_note.empty()) {
-    FL_RETURN_IF_ERROR(
-        conn_
-            ->Exec("INSERT INTO log_checkpoints (log_id, size, note) VALUES ($1, $2, $3)",
-                   PgParams()
-                       .Int32(log_id_)
-                       .Int64(static_cast<int64_t>(end))
-                       .Text(group.checkpoint_note),
-                   deadline)
-            .status());
-  }
+  if (group.checkpoint_note.empty()) return Status::Ok();
   return conn_
-      ->Exec("SELECT pg_notify($1, $2)", PgParams().Text(channel_).Text(std::to_string(end)),
+      ->Exec("INSERT INTO log_checkpoints (log_id, size, note) VALUES ($1, $2, $3)",
+             PgParams().Int32(log_id_).Int64(static_cast<int64_t>(end)).Text(group.checkpoint_note),
              deadline)
       .status();
 }

@@ -97,17 +97,20 @@ std::unique_ptr<PgConnection> TestPostgres::Admin() const {
 
 TestCluster::TestCluster() {
   OpenToPostgres(dir_.path(), /*hand_over=*/false);  // scripts/cluster hands DIR/pg over
+  ok_ = Up();
+}
+
+bool TestCluster::Up() {
   auto start = std::chrono::steady_clock::now();
   CommandResult up = RunCommand(ClusterScript() + " up " + dir_.Sub("c"));
   up_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
-  up_output_ = up.out;
   if (up.exit_code != 0) {
     ADD_FAILURE() << "scripts/cluster up failed:\n" << up.out;
-    return;
+    return false;
   }
   Status();
-  ok_ = !dsn_.empty();
+  return !dsn_.empty();
 }
 
 TestCluster::~TestCluster() {

@@ -57,8 +57,9 @@ class TestCluster {
   TestCluster();
   ~TestCluster();
   bool ok() const { return ok_; }
-  const std::string& up_output() const { return up_output_; }
-  std::chrono::milliseconds up_time() const { return up_time_; }
+  // scripts/cluster up again: starts the members that are not running.
+  bool Up();
+  std::chrono::milliseconds up_time() const { return up_time_; }  // of the last Up()
   const std::string& dsn() const { return dsn_; }
   // scripts/cluster status, then its members.
   std::vector<ClusterMember> Status();
@@ -66,7 +67,6 @@ class TestCluster {
  private:
   TempDir dir_;
   std::string dsn_;
-  std::string up_output_;
   std::chrono::milliseconds up_time_{0};
   bool ok_ = false;
 };

@@ -137,6 +137,39 @@ void MeasureGroups(PgLogStore& writer, TestWriterLog& log, uint64_t epoch) {
   log.Acknowledged(*big);
 }
 
+// A follower on a standby, where LISTEN is refused, sees a new group by re-reading the head.
+void FollowOnAStandby(TestCluster& cluster, PgLogStore& writer, TestWriterLog& log,
+                      uint64_t epoch) {
+  std::vector<ClusterMember> members = cluster.Status();
+  auto standby = std::find_if(members.begin(), members.end(),
+                              [](const ClusterMember& m) { return m.role == "standby"; });
+  ASSERT_NE(standby, members.end());
+  auto follower = PgLogStore::Connect(
+      {.dsn = cluster.dsn() + " host=127.0.0.1 port=" + std::to_string(standby->port) +
+              " target_session_attrs=any",
+       .origin = log.origin(),
+       .read_only = true,
+       .notify_poll_ms = 50});
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  const uint64_t size = log.size();
+  Result<LogHead> woke = NotFound("not yet");
+  std::thread wait([&] { woke = (*follower)->WaitForEntries(size, 30'000); });
+  auto group = log.Next(epoch, 5, 200, true);
+  Status s = writer.AppendGroup(group->request);
+  wait.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  log.Acknowledged(*group);
+  ASSERT_TRUE(woke.ok()) << woke.status().ToString();
+  EXPECT_EQ(woke->next_index, log.size());
+  auto entries = (*follower)->ReadEntries(size, 10);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_EQ(entries->size(), 5u);
+  EXPECT_EQ(entries->back().leaf_hash, log.last_leaf_hash());
+  auto checkpoint = (*follower)->LatestCheckpoint();
+  ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
+  EXPECT_EQ((*checkpoint)->size, log.size());
+}
+
 TEST(PatroniCluster, AcknowledgedGroupsSurviveSigkillOfThePrimary) {
   std::string missing = MissingForCluster(/*patroni=*/true);
   if (!missing.empty()) GTEST_SKIP() << missing;
@@ -150,6 +183,7 @@ TEST(PatroniCluster, AcknowledgedGroupsSurviveSigkillOfThePrimary) {
   auto lease = (*writer)->AcquireWriter("node-a");
   ASSERT_TRUE(lease.ok()) << lease.status().ToString();
   ASSERT_NO_FATAL_FAILURE(MeasureGroups(**writer, log, lease->epoch));
+  ASSERT_NO_FATAL_FAILURE(FollowOnAStandby(cluster, **writer, log, lease->epoch));
 
   std::vector<ClusterMember> before = cluster.Status();
   auto primary = std::find_if(before.begin(), before.end(),
@@ -200,6 +234,16 @@ TEST(PatroniCluster, AcknowledgedGroupsSurviveSigkillOfThePrimary) {
     }
   }
   EXPECT_EQ(index, log.size());
+
+  // scripts/cluster up brings the killed member back, as a standby of the new primary.
+  ASSERT_TRUE(cluster.Up());
+  std::vector<ClusterMember> rejoined = cluster.Status();
+  auto old_primary = std::find_if(rejoined.begin(), rejoined.end(),
+                                  [&](const ClusterMember& m) { return m.name == primary->name; });
+  ASSERT_NE(old_primary, rejoined.end());
+  EXPECT_EQ(old_primary->role, "standby");
+  std::printf("the killed member rejoined in %lld ms\n",
+              static_cast<long long>(cluster.up_time().count()));
 }
 
 }  // namespace
