@@ -159,13 +159,12 @@ Result<PgResult> PgConnection::AwaitResult(Deadline deadline) {
     if (raw == nullptr) break;
     ExecStatusType status = PQresultStatus(raw);
     if (status == PGRES_COPY_IN) return PgResult(raw);
-    if (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE) {
-      if (error.get() == nullptr)
-        error = PgResult(raw);
-      else
-        PQclear(raw);
-    } else {
+    if (status != PGRES_FATAL_ERROR && status != PGRES_BAD_RESPONSE) {
       last = PgResult(raw);
+    } else if (error.get() == nullptr) {
+      error = PgResult(raw);  // the first error is the cause; later ones follow from it
+    } else {
+      PQclear(raw);
     }
   }
   if (PQstatus(conn_) != CONNECTION_OK) return Fail("connection lost");

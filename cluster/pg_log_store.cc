@@ -12,6 +12,8 @@ namespace fundledger {
 namespace {
 
 constexpr size_t kCopyChunkBytes = size_t{1} << 20;
+static_assert(kPgReadEntriesMax * kPgEntryBytesMax <= size_t{256} << 20,
+              "a ReadEntries result fits in 256 MiB");
 // COPY BINARY: signature, flags (int32 0), header extension length (int32 0).
 constexpr std::string_view kCopyHeader{"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0", 19};
 constexpr std::string_view kHeadColumns = "next_index, last_leaf_hash, writer_epoch, writer_node";

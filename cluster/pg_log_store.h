@@ -51,7 +51,8 @@ namespace fundledger {
 inline constexpr size_t kPgGroupEntriesMax = 65'536;         // entries in one commit group
 inline constexpr size_t kPgEntryBytesMax = 65'535;           // ledger/entry_codec.h kEntryBytesMax
 inline constexpr size_t kPgGroupBytesMax = size_t{1} << 30;  // entry bytes in one group
-inline constexpr size_t kPgReadEntriesMax = 65'536;          // entries in one ReadEntries
+// Entries in one ReadEntries: its result is held in memory whole (<= 256 MiB of entry bytes).
+inline constexpr size_t kPgReadEntriesMax = 4'096;
 inline constexpr size_t kPgNodeNameBytesMax = 128;
 // Waits (ms). libpq's connect_timeout bounds each host's connection attempt (whole seconds).
 inline constexpr int64_t kPgConnectTimeoutMs = 2'000;

@@ -138,7 +138,7 @@ std::vector<int> ProcessesUsing(const std::string& dir) {
     const size_t paren = stat.rfind(')');
     const bool zombie =
         paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] == 'Z';
-    if (!zombie && args.find(dir) != std::string::npos) found.push_back(std::stoi(name));
+    if (!zombie && args.find(dir + "/") != std::string::npos) found.push_back(std::stoi(name));
   }
   return found;
 }
