@@ -63,6 +63,24 @@ class PgLogStoreTest : public ::testing::Test {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  struct Writer {
+    std::unique_ptr<PgLogStore> store;  // null when the lease could not be had
+    WriterLease lease;
+  };
+  // A store of the log holding the writer lease of node-a.
+  static Writer StartWriter(const std::string& origin) {
+    Writer w{Open(origin), {}};
+    if (w.store == nullptr) return w;
+    auto lease = w.store->AcquireWriter("node-a");
+    EXPECT_TRUE(lease.ok()) << lease.status().ToString();
+    if (lease.ok()) {
+      w.lease = *lease;
+    } else {
+      w.store.reset();
+    }
+    return w;
+  }
+
   // Every entry of the log as a follower reads it.
   static std::vector<StoredEntry> ReadAll(const std::string& origin) {
     std::vector<StoredEntry> all;
@@ -82,25 +100,24 @@ TestPostgres* PgLogStoreTest::pg_ = nullptr;
 
 TEST_F(PgLogStoreTest, EntriesReadBackByteForByteInOrder) {
   TestWriterLog log("test.example/round-trip");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
-  EXPECT_EQ(lease->head.next_index, 0u);
-  EXPECT_EQ(lease->head.last_leaf_hash, Hash{});  // entry 0's prev hash
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
+  EXPECT_EQ(w.lease.head.next_index, 0u);
+  EXPECT_EQ(w.lease.head.last_leaf_hash, Hash{});  // entry 0's prev hash
 
   std::vector<std::unique_ptr<TestGroup>> groups;
   auto append = [&](std::unique_ptr<TestGroup> g) {
-    Status s = writer->AppendGroup(g->request);
+    Status s = w.store->AppendGroup(g->request);
     ASSERT_TRUE(s.ok()) << s.ToString();
     log.Acknowledged(*g);
     groups.push_back(std::move(g));
   };
-  ASSERT_NO_FATAL_FAILURE(append(log.Next(lease->epoch, 1, 200, false)));
-  ASSERT_NO_FATAL_FAILURE(append(log.Next(lease->epoch, 1'000, 300, false)));
+  ASSERT_NO_FATAL_FAILURE(append(log.Next(w.lease.epoch, 1, 200, false)));
+  ASSERT_NO_FATAL_FAILURE(append(log.Next(w.lease.epoch, 1'000, 300, false)));
   // Bytes a text protocol would mangle: NUL, 0xff, a backslash, an escape sequence.
   ASSERT_NO_FATAL_FAILURE(
-      append(log.NextWith(lease->epoch, {{0x00}, {0xff, 0x00, '\\', 'x', '0', '0'}}, false)));
-  ASSERT_NO_FATAL_FAILURE(append(log.Next(lease->epoch, 37, kPgEntryBytesMax, true)));
+      append(log.NextWith(w.lease.epoch, {{0x00}, {0xff, 0x00, '\\', 'x', '0', '0'}}, false)));
+  ASSERT_NO_FATAL_FAILURE(append(log.Next(w.lease.epoch, 37, kPgEntryBytesMax, true)));
 
   std::vector<StoredEntry> read = ReadAll(log.origin());
   ASSERT_EQ(read.size(), log.size());
@@ -123,7 +140,7 @@ TEST_F(PgLogStoreTest, EntriesReadBackByteForByteInOrder) {
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(head->next_index, log.size());
   EXPECT_EQ(head->last_leaf_hash, log.last_leaf_hash());
-  EXPECT_EQ(head->writer_epoch, lease->epoch);
+  EXPECT_EQ(head->writer_epoch, w.lease.epoch);
   EXPECT_EQ(head->writer_node, "node-a");
   auto unknown = PgLogStore::Connect(
       {.dsn = pg_->dsn(), .origin = "test.example/no-such-log", .read_only = true});
@@ -184,33 +201,31 @@ TEST_F(PgLogStoreTest, TheEpochFencesAStaleWriterThatRetakesAFreeLock) {
 
 TEST_F(PgLogStoreTest, AGroupThatDoesNotContinueTheHeadIsRefused) {
   TestWriterLog log("test.example/head");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok());
-  auto group = log.Next(lease->epoch, 4, 100, false);
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
+  auto group = log.Next(w.lease.epoch, 4, 100, false);
   AppendGroupRequest skipping = group->request;
   skipping.first_index = 1;
-  EXPECT_EQ(writer->AppendGroup(skipping).rule(), kHeadMoved);
+  EXPECT_EQ(w.store->AppendGroup(skipping).rule(), kHeadMoved);
   AppendGroupRequest forked = group->request;
   forked.prev_leaf_hash[0] ^= 1;
-  EXPECT_EQ(writer->AppendGroup(forked).rule(), kHeadMoved);
+  EXPECT_EQ(w.store->AppendGroup(forked).rule(), kHeadMoved);
   EXPECT_TRUE(ReadAll(log.origin()).empty());
-  Status s = writer->AppendGroup(group->request);
+  Status s = w.store->AppendGroup(group->request);
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(ReadAll(log.origin()).size(), 4u);
 }
 
 TEST_F(PgLogStoreTest, AGroupIsCheckedBeforeAnythingIsSent) {
   TestWriterLog log("test.example/limits");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok());
-  auto group = log.Next(lease->epoch, 2, 100, false);
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
+  auto group = log.Next(w.lease.epoch, 2, 100, false);
 
   AppendGroupRequest too_many = group->request;
   std::vector<GroupEntry> many(kPgGroupEntriesMax + 1, group->entries[0]);
   too_many.entries = many;
-  Status s = writer->AppendGroup(too_many);
+  Status s = w.store->AppendGroup(too_many);
   EXPECT_EQ(s.code(), StatusCode::kTooLarge);
   EXPECT_EQ(s.field(), "entries");
 
@@ -218,31 +233,30 @@ TEST_F(PgLogStoreTest, AGroupIsCheckedBeforeAnythingIsSent) {
   std::vector<GroupEntry> with_huge = {group->entries[0], {huge, HashLeaf(huge)}};
   AppendGroupRequest oversized = group->request;
   oversized.entries = with_huge;
-  s = writer->AppendGroup(oversized);
+  s = w.store->AppendGroup(oversized);
   EXPECT_EQ(s.field(), "entries");
   EXPECT_EQ(s.line(), 2u);  // the second entry of the group
 
   AppendGroupRequest wrong_size = group->request;
   wrong_size.checkpoint_note = log.SignCheckpoint({group->entries[0].leaf_hash});  // size 1
-  s = writer->AppendGroup(wrong_size);
+  s = w.store->AppendGroup(wrong_size);
   EXPECT_EQ(s.field(), "checkpoint_note") << s.ToString();
 
   AppendGroupRequest empty = group->request;
   empty.entries = {};
-  EXPECT_EQ(writer->AppendGroup(empty).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(w.store->AppendGroup(empty).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(ReadAll(log.origin()).empty());
 }
 
 TEST_F(PgLogStoreTest, ACheckpointIsStoredWithItsGroup) {
   TestWriterLog log("test.example/checkpoints");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok());
-  auto signed_group = log.Next(lease->epoch, 3, 100, true);
-  ASSERT_TRUE(writer->AppendGroup(signed_group->request).ok());
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
+  auto signed_group = log.Next(w.lease.epoch, 3, 100, true);
+  ASSERT_TRUE(w.store->AppendGroup(signed_group->request).ok());
   log.Acknowledged(*signed_group);
-  auto unsigned_group = log.Next(lease->epoch, 2, 100, false);
-  ASSERT_TRUE(writer->AppendGroup(unsigned_group->request).ok());
+  auto unsigned_group = log.Next(w.lease.epoch, 2, 100, false);
+  ASSERT_TRUE(w.store->AppendGroup(unsigned_group->request).ok());
   log.Acknowledged(*unsigned_group);
 
   auto follower = Open(log.origin(), /*read_only=*/true);
@@ -252,8 +266,8 @@ TEST_F(PgLogStoreTest, ACheckpointIsStoredWithItsGroup) {
   EXPECT_EQ((*latest)->note, signed_group->request.checkpoint_note);
 
   // A checkpoint alone (an idle writer signing what it appended earlier).
-  auto checkpoint_only = log.NextWith(lease->epoch, {}, true);
-  Status s = writer->AppendGroup(checkpoint_only->request);
+  auto checkpoint_only = log.NextWith(w.lease.epoch, {}, true);
+  Status s = w.store->AppendGroup(checkpoint_only->request);
   ASSERT_TRUE(s.ok()) << s.ToString();
   latest = follower->LatestCheckpoint();
   ASSERT_TRUE(latest.ok() && latest->has_value());
@@ -263,10 +277,9 @@ TEST_F(PgLogStoreTest, ACheckpointIsStoredWithItsGroup) {
 
 TEST_F(PgLogStoreTest, AGroupOf65536EntriesIsAllOrNothing) {
   TestWriterLog log("test.example/atomic");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok());
-  auto group = log.Next(lease->epoch, kPgGroupEntriesMax, 1'600, true);  // ~105 MB
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
+  auto group = log.Next(w.lease.epoch, kPgGroupEntriesMax, 1'600, true);  // ~105 MB
 
   // The writer sends every entry, then waits for the checkpoint table the test holds locked;
   // its session is ended there, mid-transaction. It tries once more on a new connection, and
@@ -275,7 +288,7 @@ TEST_F(PgLogStoreTest, AGroupOf65536EntriesIsAllOrNothing) {
   ASSERT_NO_FATAL_FAILURE(Sql(*locker, "BEGIN"));
   ASSERT_NO_FATAL_FAILURE(Sql(*locker, "LOCK TABLE log_checkpoints IN ACCESS EXCLUSIVE MODE"));
   Status result;
-  std::thread append([&] { result = writer->AppendGroup(group->request); });
+  std::thread append([&] { result = w.store->AppendGroup(group->request); });
   auto admin = pg_->Admin();
   const std::string blocked =
       "wait_event_type = 'Lock' AND query LIKE 'INSERT INTO log_checkpoints%'";
@@ -300,7 +313,7 @@ TEST_F(PgLogStoreTest, AGroupOf65536EntriesIsAllOrNothing) {
 
   // The writer reconnects, and the same group goes in whole, with its checkpoint.
   auto start = std::chrono::steady_clock::now();
-  Status again = writer->AppendGroup(group->request);
+  Status again = w.store->AppendGroup(group->request);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   ASSERT_TRUE(again.ok()) << again.ToString();
@@ -316,60 +329,55 @@ TEST_F(PgLogStoreTest, AGroupOf65536EntriesIsAllOrNothing) {
 
 TEST_F(PgLogStoreTest, ACommitThatDrewAWarningIsInDoubtUntilSettled) {
   TestWriterLog log("test.example/in-doubt");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok());
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
   auto admin = pg_->Admin();
-  // Commits now wait for a synchronous standby that never comes; cancelling that wait makes
-  // PostgreSQL commit locally and say so in a WARNING.
-  ASSERT_NO_FATAL_FAILURE(Sql(*admin, "ALTER SYSTEM SET synchronous_standby_names = 'absent'"));
-  ASSERT_NO_FATAL_FAILURE(Sql(*admin, "SELECT pg_reload_conf()"));
-  struct Restore {
-    PgConnection* admin;
-    ~Restore() {
-      Sql(*admin, "ALTER SYSTEM RESET synchronous_standby_names");
-      Sql(*admin, "SELECT pg_reload_conf()");
-    }
-  } restore{admin.get()};
+  // While set, commits wait for a synchronous standby that never comes; cancelling that wait
+  // makes PostgreSQL commit locally and say so in a WARNING.
+  auto wait_for_absent_standby = [&](bool on) {
+    Sql(*admin, on ? "ALTER SYSTEM SET synchronous_standby_names = 'absent'"
+                   : "ALTER SYSTEM RESET synchronous_standby_names");
+    Sql(*admin, "SELECT pg_reload_conf()");
+  };
+  wait_for_absent_standby(true);
 
   // Groups go in until the setting reaches the server's processes and one waits.
   std::unique_ptr<TestGroup> waiting;
   Status result;
   std::thread append([&] {
-    for (int i = 0; i < 10'000; ++i) {
-      waiting = log.Next(lease->epoch, 3, 100, false);
-      result = writer->AppendGroup(waiting->request);
+    for (int i = 0; i < 1'000; ++i) {
+      waiting = log.Next(w.lease.epoch, 3, 100, false);
+      result = w.store->AppendGroup(waiting->request);
       if (!result.ok()) return;
       log.Acknowledged(*waiting);
     }
   });
   int pid = WaitForBackend(*admin, "wait_event = 'SyncRep'");
   if (pid != 0) Sql(*admin, "SELECT pg_cancel_backend(" + std::to_string(pid) + ")");
+  wait_for_absent_standby(false);  // later commits return at once, acknowledged or not
   append.join();
   ASSERT_EQ(result.rule(), kCommitInDoubt) << result.ToString();
   EXPECT_NE(result.message().find("canceling wait for synchronous replication"), std::string::npos)
       << result.message();
 
-  auto next = log.Next(lease->epoch, 1, 100, false);
-  EXPECT_EQ(writer->AppendGroup(next->request).rule(), kCommitInDoubt) << "appended while in doubt";
+  auto next = log.Next(w.lease.epoch, 1, 100, false);
+  EXPECT_EQ(w.store->AppendGroup(next->request).rule(), kCommitInDoubt)
+      << "appended while in doubt";
 
-  Sql(*admin, "ALTER SYSTEM RESET synchronous_standby_names");
-  Sql(*admin, "SELECT pg_reload_conf()");
-  auto settled = writer->SettleInDoubt(waiting->request);
+  auto settled = w.store->SettleInDoubt(waiting->request);
   ASSERT_TRUE(settled.ok()) << settled.status().ToString();
   EXPECT_TRUE(settled->committed);
   EXPECT_EQ(settled->head.next_index, waiting->request.first_index + 3);
   log.Acknowledged(*waiting);
-  auto after = log.Next(lease->epoch, 1, 100, false);
-  Status s = writer->AppendGroup(after->request);
+  auto after = log.Next(w.lease.epoch, 1, 100, false);
+  Status s = w.store->AppendGroup(after->request);
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
 TEST_F(PgLogStoreTest, AFollowerWakesOnTheAppendsNotify) {
   TestWriterLog log("test.example/notify");
-  auto writer = Open(log.origin());
-  auto lease = writer->AcquireWriter("node-a");
-  ASSERT_TRUE(lease.ok());
+  Writer w = StartWriter(log.origin());
+  ASSERT_NE(w.store, nullptr);
   // The head is re-read only every 10 minutes: within the 60 s wait, only NOTIFY wakes it.
   auto follower = Open(log.origin(), /*read_only=*/true, " application_name=follower", 600'000);
   Result<LogHead> woke = NotFound("not yet");
@@ -377,8 +385,8 @@ TEST_F(PgLogStoreTest, AFollowerWakesOnTheAppendsNotify) {
   auto admin = pg_->Admin();
   WaitForBackend(*admin,
                  "application_name = 'follower' AND state = 'idle' AND query LIKE 'SELECT next_%'");
-  auto group = log.Next(lease->epoch, 2, 100, false);
-  ASSERT_TRUE(writer->AppendGroup(group->request).ok());
+  auto group = log.Next(w.lease.epoch, 2, 100, false);
+  ASSERT_TRUE(w.store->AppendGroup(group->request).ok());
   wait.join();
   ASSERT_TRUE(woke.ok()) << woke.status().ToString();
   EXPECT_EQ(woke->next_index, 2u);
