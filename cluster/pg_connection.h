@@ -17,7 +17,7 @@
 //
 //   FL_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(dsn, {{"connect_timeout", "2"}}, {}));
 //   FL_ASSIGN_OR_RETURN(PgResult r, conn->Exec("SELECT $1::bigint", PgParams().Int64(7),
-//                                              DeadlineAfterMs(kPgStatementWaitMs)));
+//                                              DeadlineAfterMs(5'000)));
 //   int64_t seven = r.Int64(0, 0);
 //
 // One thread at a time per connection.

@@ -22,8 +22,9 @@
 //
 // Failover. The DSN names every PostgreSQL host (libpq multi-host); a writable store forces
 // target_session_attrs=read-write, so a reconnect finds the new primary. Each operation first
-// reconnects if the connection broke, retrying for at most reconnect_wait_ms; an operation
-// whose connection breaks midway fails, and the next call reconnects.
+// reconnects if the connection broke, retrying for at most reconnect_wait_ms. An AppendGroup
+// whose connection breaks before COMMIT (nothing appended) tries once more on a new one; any
+// other operation whose connection breaks midway fails, and the next call reconnects.
 //
 //   auto store = *PgLogStore::Connect({.dsn = dsn, .origin = "city.example/ledger"});
 //   WriterLease lease = *store->AcquireWriter("node-a");
