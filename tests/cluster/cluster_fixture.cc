@@ -1,11 +1,14 @@
 #include "tests/cluster/cluster_fixture.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -15,6 +18,8 @@
 #include <sstream>
 
 #include "crypto/checkpoint.h"
+
+extern char** environ;
 
 namespace fundledger::testing {
 namespace {
@@ -61,7 +66,42 @@ std::string MissingForCluster(bool patroni) {
   return "";
 }
 
-TestPostgres::TestPostgres() : data_(dir_.Sub("pg")) {
+CleanupIfKilled::CleanupIfKilled(const std::string& command) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2 failed";
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], 3);  // the pipe's read end as fd 3
+  // The outer shell exits at once; the subshell it leaves behind waits.
+  std::string script =
+      "(read word <&3; [ \"$word\" = done ] || { " + command + "; }) </dev/null >/dev/null 2>&1 &";
+  char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), script.data(), nullptr};
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[0]);
+  if (spawned != 0) {
+    ::close(fds[1]);
+    ADD_FAILURE() << "cannot start the cleanup shell";
+    return;
+  }
+  ::waitpid(pid, nullptr, 0);
+  fd_ = fds[1];
+}
+
+CleanupIfKilled::~CleanupIfKilled() {
+  if (fd_ < 0) return;
+  EXPECT_EQ(::write(fd_, "done\n", 5), 5);
+  ::close(fd_);
+}
+
+TestPostgres::TestPostgres()
+    : data_(dir_.Sub("pg")),
+      cleanup_(AsPostgres() + kPgBinDir + "/pg_ctl -D " + data_ + " -m immediate stop; rm -rf " +
+               dir_.path()) {
   OpenToPostgres(dir_.path(), /*hand_over=*/true);
   const int port = FreeLoopbackPort();
   CommandResult init = RunCommand(AsPostgres() + kPgBinDir + "/initdb -D " + data_ +
@@ -95,7 +135,8 @@ std::unique_ptr<PgConnection> TestPostgres::Admin() const {
   return conn.ok() ? std::move(*conn) : nullptr;
 }
 
-TestCluster::TestCluster() {
+TestCluster::TestCluster()
+    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()) {
   OpenToPostgres(dir_.path(), /*hand_over=*/false);  // scripts/cluster hands DIR/pg over
   ok_ = Up();
 }

@@ -25,6 +25,22 @@ inline constexpr const char* kPgBinDir = "/usr/lib/postgresql/15/bin";
 // and etcd) not installed. scripts/setup installs them.
 std::string MissingForCluster(bool patroni);
 
+// Runs a shell command if this process ends while the object lives, however it ends (a crash,
+// a test runner's SIGKILL on timeout): the servers the tests start outlive their starter, so
+// they would be left running. A detached shell (not a descendant, so a runner that kills the
+// process tree spares it) waits on a pipe that only this process writes; EOF without the word
+// "done", which the destructor writes, runs the command.
+class CleanupIfKilled {
+ public:
+  explicit CleanupIfKilled(const std::string& command);
+  ~CleanupIfKilled();
+  CleanupIfKilled(const CleanupIfKilled&) = delete;
+  CleanupIfKilled& operator=(const CleanupIfKilled&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // One PostgreSQL instance in a temporary directory, stopped and removed with the object.
 class TestPostgres {
  public:
@@ -38,6 +54,7 @@ class TestPostgres {
  private:
   TempDir dir_;
   std::string data_;
+  CleanupIfKilled cleanup_;
   std::string dsn_;
   bool ok_ = false;
 };
@@ -66,6 +83,7 @@ class TestCluster {
 
  private:
   TempDir dir_;
+  CleanupIfKilled cleanup_;
   std::string dsn_;
   std::chrono::milliseconds up_time_{0};
   bool ok_ = false;
