@@ -75,12 +75,19 @@ CleanupIfKilled::CleanupIfKilled(const std::string& command) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[0], 3);  // the pipe's read end as fd 3
-  // The outer shell exits at once; the subshell it leaves behind waits.
+  // The outer shell exits at once; the subshell it leaves behind waits. The command goes in
+  // the environment, so that no command line names what it cleans up.
   std::string script =
-      "(read word <&3; [ \"$word\" = done ] || { " + command + "; }) </dev/null >/dev/null 2>&1 &";
+      "(read word <&3; [ \"$word\" = done ] || eval \"$FUNDLEDGER_CLEANUP\") "
+      "</dev/null >/dev/null 2>&1 &";
   char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), script.data(), nullptr};
+  std::vector<std::string> env_strings = {"FUNDLEDGER_CLEANUP=" + command};
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> env;
+  for (std::string& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, environ);
+  int spawned = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, env.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[0]);
   if (spawned != 0) {
