@@ -138,6 +138,20 @@ json::object ConsistencyProofJson(uint64_t old_size, uint64_t size, std::span<co
   return o;
 }
 
+Result<json::object> ReadInclusionProof(const Log& log, uint64_t index, uint64_t size) {
+  FL_ASSIGN_OR_RETURN(std::vector<Hash> proof, log.ProveInclusion(index, size));
+  FL_ASSIGN_OR_RETURN(Hash leaf, log.ReadNode(0, index));
+  FL_ASSIGN_OR_RETURN(Hash root, TreeRoot(log, size));
+  return InclusionProofJson(index, size, leaf, proof, root);
+}
+
+Result<json::object> ReadConsistencyProof(const Log& log, uint64_t old_size, uint64_t size) {
+  FL_ASSIGN_OR_RETURN(std::vector<Hash> proof, log.ProveConsistency(old_size, size));
+  FL_ASSIGN_OR_RETURN(Hash old_root, TreeRoot(log, old_size));
+  FL_ASSIGN_OR_RETURN(Hash root, TreeRoot(log, size));
+  return ConsistencyProofJson(old_size, size, proof, old_root, root);
+}
+
 std::string PrettyJson(const json::value& value) {
   std::string out;
   Pretty(out, value, 0);
