@@ -11,6 +11,7 @@
 #include "api/cli_log.h"
 #include "api/cli_service.h"
 #include "api/cli_state.h"
+#include "projections/fund_balances.h"
 
 namespace fundledger {
 namespace {
@@ -128,7 +129,7 @@ void AddStateCommands(CommandTable& t, Flags& f) {
       t.WithData("balance", "a fund's balance per bucket, now or as of an entry, time or date",
                  [&] { return CmdBalance(f.dir, f.fund, f.as_of); });
   balance->add_option("--fund", f.fund, "fund id")->required();
-  balance->add_option("--as-of", f.as_of, "entry index, or UTC time 2025-03-31T23:59:59Z");
+  balance->add_option("--as-of", f.as_of, std::string(kAsOfHelp));
 }
 
 void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {

@@ -5,12 +5,10 @@
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <ctime>
-
 #include "api/cli_exit.h"
 #include "api/cli_ledger.h"
 #include "crypto/key_file.h"
+#include "projections/fund_balances.h"
 #include "replay/rebuild.h"
 #include "replay/snapshot.h"
 
@@ -41,24 +39,6 @@ class RepairSink final : public KeyValueSink {
   rocksdb::WriteBatch batch_;
   Status status_;
 };
-
-// Parses --as-of: an entry index, or a UTC time "2025-03-31T23:59:59Z" / "2025-03-31".
-Result<uint64_t> AsOfIndex(const Log& log, const std::string& as_of) {
-  if (!as_of.empty() &&
-      std::all_of(as_of.begin(), as_of.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::stoull(as_of);
-  }
-  std::tm tm{};
-  const char* end = strptime(as_of.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr) end = strptime(as_of.c_str(), "%Y-%m-%d", &tm);
-  if (end == nullptr || (*end != '\0' && std::string_view(end) != "Z")) {
-    return InvalidArgument(
-        "--as-of takes an entry index or a UTC time like 2025-03-31T23:59:59Z, got '" + as_of +
-        "'");
-  }
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000 + 999;
-  return log.IndexAtTime(ms);
-}
 
 }  // namespace
 
@@ -125,40 +105,29 @@ int CmdReplay(const std::string& dir, std::optional<uint64_t> to_index, bool rep
   return r.sum_of_balances == 0 ? kExitOk : kExitFailed;
 }
 
-int CmdBalance(const std::string& dir, const std::string& fund, const std::string& as_of) {
+int CmdBalance(const std::string& dir, const std::string& fund, const std::string& as_of_text) {
+  Result<AsOf> as_of = ParseAsOf(as_of_text, "--as-of");
+  if (!as_of.ok()) return ExitFailure(as_of.status());
   Result<OpenedLedger> opened = OpenLedgerReadOnly(dir);
   if (!opened.ok()) return ExitFailure(opened.status());
-  const Projections& projections = *opened->projections;
-  std::unique_ptr<Ledger>* ledger = &opened->ledger;
-  std::optional<std::map<std::string, Balance>> current = (*ledger)->domain().Read(
-      [&](const DomainState& s) -> std::optional<std::map<std::string, Balance>> {
-        if (!s.funds.count(fund)) return std::nullopt;
-        return projections.BalancesWithPrefix(s, FundAccount(fund, ""));
-      });
-  if (!current) return ExitFailure(NotFound("fund '" + fund + "' does not exist"));
-  std::map<std::string, Balance> balances = std::move(*current);
-  std::string when = "now (entry " + std::to_string((*ledger)->log().size() - 1) + ")";
-  if (!as_of.empty()) {
-    Result<uint64_t> index = AsOfIndex((*ledger)->log(), as_of);
-    if (!index.ok()) return ExitFailure(index.status());
-    when = "as of entry " + std::to_string(*index);
-    for (auto& [account, b] : balances) {
-      Result<Balance> past = Projections::BalanceAsOf((*ledger)->log(), account, *index);
-      if (!past.ok()) return ExitFailure(past.status());
-      b = *past;
-    }
+  Result<FundBalanceReport> report =
+      FundBalances(*opened->ledger, *opened->projections).Of(fund, *as_of);
+  if (!report.ok()) return ExitFailure(report.status());
+  if (as_of->kind == AsOf::Kind::kNow) {
+    fmt::print("fund {} now (entry {})\n", fund, report->as_of_index);
+  } else {
+    fmt::print("fund {} as of entry {}\n", fund, report->as_of_index);
   }
-  fmt::print("fund {} {}\n", fund, when);
+  auto row = [](std::string_view name, Amount posted, Amount pending, Amount available) {
+    fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", name, posted.ToYuan(), pending.ToYuan(),
+               available.ToYuan());
+  };
   fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", "bucket", "posted", "pending", "available");
-  int64_t posted = 0, pending = 0;
-  for (const auto& [account, b] : balances) {
-    fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", account.substr(FundAccount(fund, "").size()),
-               FormatFen(b.posted_fen), FormatFen(b.pending_fen), FormatFen(b.available_fen()));
-    posted += b.posted_fen;
-    pending += b.pending_fen;
+  for (const BucketBalance& b : report->buckets) {
+    row(b.bucket, Amount::Fen(b.balance.posted_fen), Amount::Fen(b.balance.pending_fen),
+        Amount::Fen(b.balance.available_fen()));
   }
-  fmt::print("  {:<24} {:>16} {:>16} {:>16}\n", "total", FormatFen(posted), FormatFen(pending),
-             FormatFen(posted - pending));
+  row("total", report->posted, report->pending, report->available);
   return kExitOk;
 }
 

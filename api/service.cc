@@ -217,6 +217,19 @@ bool Service::Allowed(const Route& route, const Principal& who) const {
       return false;
   }
 }
+HttpResponse Service::ReadJson(
+    const std::function<Result<json::object>(const DomainState&)>& read) const {
+  uint64_t log_size = 0;
+  Result<json::object> answer = ledger_.domain().Read([&](const DomainState& at) {
+    log_size = at.next_index;
+    return read(at);
+  });
+  HttpResponse response =
+      answer.ok() ? JsonResponse(200, json::serialize(*answer)) : ErrorResponse(answer.status());
+  response.log_size = log_size;
+  return response;
+}
+
 HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& path,
                                const std::string& allowed, Match& m, Principal* who) {
   if (m.route == nullptr) {
@@ -245,7 +258,7 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
   if (auto q = request.target.find('?'); q != std::string::npos) {
     auto parsed = boost::urls::parse_query(std::string_view(request.target).substr(q + 1));
     if (parsed) {
-      for (auto p : *parsed) m.params.emplace(std::string(p.key), std::string(p.value));
+      for (auto p : *parsed) m.params.emplace(p.key.decode(), p.value.decode());
     }
   }
   if (request.method == "POST" && request.idempotency_key.empty()) {

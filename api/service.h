@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json/fwd.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -97,6 +98,11 @@ class Service {
   // `allowed` is what Find said when no route matched.
   HttpResponse Dispatch(const HttpRequest& request, const std::string& path,
                         const std::string& allowed, Match& match, Principal* who);
+
+  // Runs `read` inside Domain::Read (the read gate): 200 with its JSON, or its error, either
+  // way carrying the log size the read reflected (DomainState::next_index).
+  HttpResponse ReadJson(
+      const std::function<Result<boost::json::object>(const DomainState&)>& read) const;
 
   // service_commands.cc
   HttpResponse Command(Context& c, fb::EventType type);

@@ -241,6 +241,44 @@ TEST_F(ServiceTest, CharityTokensSeeAndTouchOnlyTheirOrganisation) {
   EXPECT_EQ(Call("POST", "/v1/transfers", "charity", transfer_out).status, 403);
 }
 
+// /v1/balances reads "as of" as the CLI does (ParseAsOf): an index, a time, a date; a bad one
+// is a 400 naming as_of, never a 500.
+TEST_F(ServiceTest, BalancesNowAndAsOfAnIndexTimeOrDate) {
+  auto get = [&](const std::string& query) {
+    return Call("GET", "/v1/balances?fund_id=F-SUBSIDY" + query, "auditor");
+  };
+  HttpResponse now = get("");
+  ASSERT_EQ(now.status, 200) << now.body;
+  json::object o = json::parse(now.body).as_object();
+  uint64_t size = ledger_->log().size();
+  EXPECT_EQ(o.at("as_of_index").to_number<uint64_t>(), size - 1);
+  int64_t posted = 0;
+  for (const auto& [bucket, b] : o.at("buckets").as_object())
+    posted += b.at("posted_fen").to_number<int64_t>();
+  EXPECT_EQ(o.at("total").at("posted_fen").to_number<int64_t>(), posted);
+  EXPECT_GT(posted, 0);
+  // A "+" may come as it is or percent-encoded (as URLSearchParams sends it).
+  for (const std::string& as_of :
+       std::vector<std::string>{"2999-12-31", "2999-12-31T23:59:59Z", "2999-12-31T23:59:59+08:00",
+                                "2999-12-31T23:59:59%2B08%3A00", std::to_string(size - 1)}) {
+    HttpResponse r = get("&as_of=" + as_of);
+    ASSERT_EQ(r.status, 200) << as_of << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body).at("buckets"), o.at("buckets")) << as_of;
+    EXPECT_EQ(json::parse(r.body).at("as_of_index").to_number<uint64_t>(), size - 1) << as_of;
+  }
+  HttpResponse genesis = get("&as_of=0");
+  ASSERT_EQ(genesis.status, 200) << genesis.body;
+  EXPECT_EQ(json::parse(genesis.body).at("total").at("posted_fen").to_number<int64_t>(), 0);
+  for (const std::string bad :
+       {"99999999999999999999999", "yesterday", "2025-03-31T23:59:59", "2025-02-30"}) {
+    HttpResponse r = get("&as_of=" + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body).at("error").at("field").as_string(), "as_of") << r.body;
+  }
+  EXPECT_EQ(get("&as_of=" + std::to_string(size + 10)).status, 404);
+  EXPECT_EQ(get("&as_of=1999-12-31").status, 404);  // before the first entry
+}
+
 TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {
   std::string body =
       R"({"beneficiary_id":"B-NEW","household_id":"H-NEW","region_code":"320102","birth_month":195005,
