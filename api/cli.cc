@@ -1,6 +1,7 @@
 #include "api/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <functional>
 #include <optional>
 #include <string>
@@ -42,6 +43,16 @@ struct Flags {
   DiscloseFlags disclose;
   DemoFlags demo;
 };
+
+// CLI11 reads an over-long number as the largest one; this refuses it, naming the option.
+const CLI::Validator kWholeNumber(
+    [](std::string& text) -> std::string {
+      uint64_t v = 0;
+      auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return "";
+      return "must be a whole number below 2^64, got '" + text.substr(0, 40) + "'";
+    },
+    "UINT64");
 
 // A subcommand and what runs when it was given.
 struct Subcommand {
@@ -100,25 +111,31 @@ void AddLogCommands(CLI::App& app, CommandTable& t, Flags& f) {
   CLI::App* inclusion = t.WithData(
       "inclusion", "proof that entry INDEX is in the tree",
       [&] { return CmdProveInclusion(f.dir, f.index, f.proof_size); }, prove);
-  inclusion->add_option("--index", f.index, "entry index")->required();
-  inclusion->add_option("--size", f.proof_size, "tree size (default: latest checkpoint)");
+  inclusion->add_option("--index", f.index, "entry index")->required()->check(kWholeNumber);
+  inclusion->add_option("--size", f.proof_size, "tree size (default: latest checkpoint)")
+      ->check(kWholeNumber);
   CLI::App* consistency = t.WithData(
       "consistency", "proof that the tree only grew from OLD",
       [&] { return CmdProveConsistency(f.dir, f.old_size, f.proof_size); }, prove);
-  consistency->add_option("--old", f.old_size, "the earlier tree size")->required();
-  consistency->add_option("--size", f.proof_size, "tree size (default: latest checkpoint)");
+  consistency->add_option("--old", f.old_size, "the earlier tree size")
+      ->required()
+      ->check(kWholeNumber);
+  consistency->add_option("--size", f.proof_size, "tree size (default: latest checkpoint)")
+      ->check(kWholeNumber);
 
   t.WithData("entry", "print one entry as JSON, with its raw bytes",
              [&] { return CmdEntry(f.dir, f.index); })
       ->add_option("--index", f.index, "entry index")
-      ->required();
+      ->required()
+      ->check(kWholeNumber);
 }
 
 void AddStateCommands(CommandTable& t, Flags& f) {
   CLI::App* replay =
       t.WithData("replay", "rebuild every projection from the log, verifying it, and compare",
                  [&] { return CmdReplay(f.dir, f.to_index, f.repair, f.snapshot_path); });
-  replay->add_option("--to", f.to_index, "apply entries up to this index only");
+  replay->add_option("--to", f.to_index, "apply entries up to this index only")
+      ->check(kWholeNumber);
   replay->add_flag("--repair", f.repair,
                    "rewrite the stored projections from the log (ledger must be stopped)");
   replay->add_option("--from-snapshot", f.snapshot_path,
@@ -233,7 +250,7 @@ void AddDataCommands(CommandTable& t, Flags& f) {
               [&] { return CmdDemo(f.demo); });
   demo->add_option("--data", f.demo.dir, "ledger data directory (must not exist)")->required();
   demo->add_option("--origin", f.demo.origin, "log origin");
-  demo->add_option("--seed", f.demo.seed, "random seed");
+  demo->add_option("--seed", f.demo.seed, "random seed")->check(kWholeNumber);
   demo->add_option("--people", f.demo.people, "beneficiaries")->check(CLI::Range(10, 1'000'000));
   demo->add_option("--months", f.demo.months, "months from 2025-01")->check(CLI::Range(1, 12));
 }
@@ -246,8 +263,10 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
       "export", "write a self-contained bundle (C2SP tlog-tiles layout)",
       [&] { return CmdAuditExport(f.dir, f.audit_out, f.audit_from, f.audit_to); }, audit);
   exp->add_option("--out", f.audit_out, "bundle directory to create")->required();
-  exp->add_option("--from", f.audit_from, "first entry (rounded down to a multiple of 256)");
-  exp->add_option("--to", f.audit_to, "end of the range (default: the latest checkpoint)");
+  exp->add_option("--from", f.audit_from, "first entry (rounded down to a multiple of 256)")
+      ->check(kWholeNumber);
+  exp->add_option("--to", f.audit_to, "end of the range (default: the latest checkpoint)")
+      ->check(kWholeNumber);
   CLI::App* verify = t.Plain(
       "verify", "verify a bundle: entries, chain, tree, checkpoints, consistency",
       [&] { return CmdAuditVerify(f.audit_bundle, f.trusted_checkpoint, f.audit_vkey); }, audit);
@@ -270,7 +289,7 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
       },
       audit);
   prove->add_option("--bundle", f.audit_bundle, "bundle directory")->required();
-  prove->add_option("--index", f.audit_index, "entry index")->required();
+  prove->add_option("--index", f.audit_index, "entry index")->required()->check(kWholeNumber);
   prove->add_option("--checkpoint", f.audit_checkpoint, "checkpoint file (default: the bundle's)");
   prove->add_flag("--json", f.audit_json, "JSON instead of text");
 }

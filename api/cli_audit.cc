@@ -150,22 +150,23 @@ int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::stri
   Result<boost::json::object> view = EntryToJson(index, entry);
   if (!view.ok()) return ExitFailure(view.status());
   Result<EntryView> e = DecodeEntry(entry);
-  std::string payload = e.ok() ? PayloadToJson(e->event_type, e->payload).value() : "";
+  if (!e.ok()) return ExitFailure(e.status());
+  Result<std::string> payload_json = PayloadToJson(e->event_type, e->payload);
+  std::string payload =
+      payload_json.ok() ? *payload_json : "(" + payload_json.status().message() + ")";
   if (as_json) {
     boost::json::object o = InclusionProofJson(index, cp->size, leaf, *proof, cp->root);
     o["verified"] = verified.ok();
     o["checkpoint"] = *note;
     o["entry"] = *view;
     fmt::print("{}", PrettyJson(o));
-    return verified.ok() ? 0 : 1;
+    return verified.ok() ? kExitOk : kExitFailed;
   }
   fmt::print("INCLUSION PROOF — working paper\n");
   fmt::print("log:            {}\nverifier key:   {}\n", key->name, FormatVerifierKey(*key));
   fmt::print("checkpoint:     size {}, root {}\n", cp->size, HashHex(cp->root));
-  fmt::print("entry:          {} ({}, {} by {} as {})\n", index,
-             std::string(view->at("event_type").as_string()),
-             std::string(view->at("timestamp").as_string()),
-             std::string(view->at("actor").as_string()), std::string(view->at("role").as_string()));
+  fmt::print("entry:          {} ({}, {} by {} as {})\n", index, EventTypeName(e->event_type),
+             IsoTimeMs(e->timestamp_ms), e->actor, RoleName(e->role));
   fmt::print("payload:        {}\n", payload);
   fmt::print("leaf hash:      SHA-256(0x00 || entry bytes) = {}\n", HashHex(leaf));
   for (size_t i = 0; i < proof->size(); ++i)
@@ -175,7 +176,7 @@ int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::stri
                  ? "VERIFIED: the entry is in the log the checkpoint signs (RFC 9162 2.1.3.2)"
                  : "NOT VERIFIED: " + verified.message());
   fmt::print("\nsigned checkpoint:\n{}", *note);
-  return verified.ok() ? 0 : 1;
+  return verified.ok() ? kExitOk : kExitFailed;
 }
 
 }  // namespace fundledger

@@ -190,8 +190,8 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     return 0;
   }
   if (what == "360giving" || what == "iati") {
-    Result<std::string> out =
-        what == "iati" ? IatiTransactionsJson(log, log.origin()) : Giving360Json(log, log.origin());
+    Result<std::string> out = what == "iati" ? IatiTransactionsJson(log, log.size(), log.origin())
+                                             : Giving360Json(log, log.size(), log.origin());
     if (!out.ok()) return ExitFailure(out.status());
     fmt::print("{}", *out);
     return 0;

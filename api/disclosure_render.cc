@@ -126,6 +126,86 @@ code{{word-break:break-all;font-size:.8rem}}
 
 std::string Yuan(int64_t fen) { return FormatFen(fen); }
 
+// Reads a stored report's fields without exceptions: the first field missing or of the wrong
+// type is remembered as a Corruption naming it, and reads return empty values from then on.
+class ReportReader {
+ public:
+  const json::object& Object(const json::value& v, std::string_view what) {
+    if (const json::object* o = v.if_object()) return *o;
+    Missing(what);
+    return kEmptyObject;
+  }
+  const json::object& Object(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? Object(*v, key) : kEmptyObject;
+  }
+  const json::array& Array(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    if (const json::array* a = v != nullptr ? v->if_array() : nullptr) return *a;
+    Missing(key);
+    return kEmptyArray;
+  }
+  std::string String(const json::value& v, std::string_view what) {
+    if (const json::string* s = v.if_string()) return std::string(*s);
+    Missing(what);
+    return "";
+  }
+  std::string String(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? String(*v, key) : "";
+  }
+  int64_t I64(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? Number<int64_t>(*v, key) : 0;
+  }
+  uint64_t U64(const json::value& v, std::string_view what) { return Number<uint64_t>(v, what); }
+  uint64_t U64(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? U64(*v, key) : 0;
+  }
+  std::map<std::string, int64_t> Map(const json::object& in, std::string_view key) {
+    std::map<std::string, int64_t> m;
+    for (const auto& kv : Object(in, key))
+      m[std::string(kv.key())] = Number<int64_t>(kv.value(), key);
+    return m;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  const json::value* Find(const json::object& in, std::string_view key) {
+    const json::value* v = in.if_contains(key);
+    if (v == nullptr) Missing(key);
+    return v;
+  }
+  template <typename T>
+  T Number(const json::value& v, std::string_view what) {
+    boost::system::error_code ec;
+    T n = v.is_number() ? v.to_number<T>(ec) : T{};
+    if (v.is_number() && !ec) return n;
+    Missing(what);
+    return T{};
+  }
+  void Missing(std::string_view what) {
+    if (status_.ok()) status_ = Corruption("the report lacks a field: " + std::string(what));
+  }
+
+  inline static const json::object kEmptyObject;
+  inline static const json::array kEmptyArray;
+  Status status_;
+};
+
+void ReadReceipts(ReportReader& in, const json::object& rc, DisclosureReport& r) {
+  r.donations_count = in.I64(rc, "donations_count");
+  r.donations_fen = in.I64(rc, "donations_fen");
+  r.donations_restricted_fen = in.I64(rc, "donations_restricted_fen");
+  r.donations_open_fen = in.I64(rc, "donations_open_fen");
+  r.anonymous_donations = in.I64(rc, "anonymous_donations");
+  r.in_kind_fen = in.I64(rc, "in_kind_fen");
+  r.appropriations_fen = in.I64(rc, "appropriations_fen");
+  r.lottery_grants_in_fen = in.I64(rc, "lottery_grants_in_fen");
+  r.transfers_in_fen = in.I64(rc, "transfers_in_fen");
+}
+
 }  // namespace
 
 std::string DisclosureJson(const DisclosureReport& r) {
@@ -194,71 +274,54 @@ std::string DisclosureJson(const DisclosureReport& r) {
 Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return Corruption("the report is not JSON");
-  try {
-    const json::object& o = v.as_object();
-    DisclosureReport r;
-    auto i64 = [](const json::value& x) { return x.to_number<int64_t>(); };
-    auto str = [](const json::value& x) { return std::string(x.as_string()); };
-    auto map = [&](const json::value& x) {
-      std::map<std::string, int64_t> m;
-      for (const auto& kv : x.as_object()) m[std::string(kv.key())] = i64(kv.value());
-      return m;
-    };
-    const json::object& scope = o.at("scope").as_object();
-    r.scope = {str(scope.at("kind")), str(scope.at("id")), str(scope.at("period"))};
-    r.organisation = str(o.at("organisation"));
-    for (const auto& kv : o.at("funds").as_object()) {
-      r.funds.emplace_back(kv.key());
-      r.fund_names[std::string(kv.key())] = str(kv.value());
-    }
-    r.period_start_ms = i64(o.at("period_start_ms"));
-    r.period_end_ms = i64(o.at("period_end_ms"));
-    r.opening_fen = i64(o.at("opening_fen"));
-    r.closing_fen = i64(o.at("closing_fen"));
-    const json::object& rc = o.at("receipts").as_object();
-    r.donations_count = i64(rc.at("donations_count"));
-    r.donations_fen = i64(rc.at("donations_fen"));
-    r.donations_restricted_fen = i64(rc.at("donations_restricted_fen"));
-    r.donations_open_fen = i64(rc.at("donations_open_fen"));
-    r.anonymous_donations = i64(rc.at("anonymous_donations"));
-    r.in_kind_fen = i64(rc.at("in_kind_fen"));
-    r.appropriations_fen = i64(rc.at("appropriations_fen"));
-    r.lottery_grants_in_fen = i64(rc.at("lottery_grants_in_fen"));
-    r.transfers_in_fen = i64(rc.at("transfers_in_fen"));
-    r.spending_by_class = map(o.at("spending_by_class"));
-    r.spending_by_purpose = map(o.at("spending_by_purpose"));
-    r.grants_out_by_category = map(o.at("grants_out_by_category"));
-    r.transfers_out_fen = i64(o.at("transfers_out_fen"));
-    for (const auto& program : o.at("paid_by_program_region").as_object()) {
-      for (const auto& region : program.value().as_object()) {
-        const json::object& p = region.value().as_object();
-        r.paid_by_program_region[std::string(program.key())][std::string(region.key())] =
-            DisclosureReport::Paid{i64(p.at("amount_fen")), i64(p.at("beneficiaries")),
-                                   i64(p.at("households"))};
-      }
-    }
-    const json::object& ratios = o.at("ratios").as_object();
-    r.previous_year_income_fen = i64(ratios.at("previous_year_income_fen"));
-    r.year_charitable_fen = i64(ratios.at("year_charitable_fen"));
-    r.year_admin_fen = i64(ratios.at("year_admin_fen"));
-    r.year_spending_fen = i64(ratios.at("year_spending_fen"));
-    r.restricted_left = map(o.at("restricted_left"));
-    for (const json::value& l : o.at("recipients").as_array()) {
-      const json::object& x = l.as_object();
-      r.recipients.push_back(
-          {str(x.at("name")), str(x.at("region")), str(x.at("program")), i64(x.at("amount_fen"))});
-    }
-    const json::object& ev = o.at("evidence").as_object();
-    r.checkpoint_size = ev.at("checkpoint_size").to_number<uint64_t>();
-    r.checkpoint = str(ev.at("checkpoint"));
-    for (const json::value& e : ev.at("entries").as_array())
-      r.entries.push_back(e.to_number<uint64_t>());
-    FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(str(ev.at("entries_digest"))));
-    return r;
-  } catch (const std::exception& e) {
-    return Corruption(std::string("the report lacks a field: ") + e.what());
+  const json::object* root = ec ? nullptr : v.if_object();
+  if (root == nullptr) return Corruption("the report is not JSON");
+  const json::object& o = *root;
+  ReportReader in;
+  DisclosureReport r;
+  const json::object& scope = in.Object(o, "scope");
+  r.scope = {in.String(scope, "kind"), in.String(scope, "id"), in.String(scope, "period")};
+  r.organisation = in.String(o, "organisation");
+  for (const auto& kv : in.Object(o, "funds")) {
+    r.funds.emplace_back(kv.key());
+    r.fund_names[std::string(kv.key())] = in.String(kv.value(), kv.key());
   }
+  r.period_start_ms = in.I64(o, "period_start_ms");
+  r.period_end_ms = in.I64(o, "period_end_ms");
+  r.opening_fen = in.I64(o, "opening_fen");
+  r.closing_fen = in.I64(o, "closing_fen");
+  ReadReceipts(in, in.Object(o, "receipts"), r);
+  r.spending_by_class = in.Map(o, "spending_by_class");
+  r.spending_by_purpose = in.Map(o, "spending_by_purpose");
+  r.grants_out_by_category = in.Map(o, "grants_out_by_category");
+  r.transfers_out_fen = in.I64(o, "transfers_out_fen");
+  for (const auto& program : in.Object(o, "paid_by_program_region")) {
+    for (const auto& region : in.Object(program.value(), program.key())) {
+      const json::object& p = in.Object(region.value(), region.key());
+      r.paid_by_program_region[std::string(program.key())][std::string(region.key())] =
+          DisclosureReport::Paid{in.I64(p, "amount_fen"), in.I64(p, "beneficiaries"),
+                                 in.I64(p, "households")};
+    }
+  }
+  const json::object& ratios = in.Object(o, "ratios");
+  r.previous_year_income_fen = in.I64(ratios, "previous_year_income_fen");
+  r.year_charitable_fen = in.I64(ratios, "year_charitable_fen");
+  r.year_admin_fen = in.I64(ratios, "year_admin_fen");
+  r.year_spending_fen = in.I64(ratios, "year_spending_fen");
+  r.restricted_left = in.Map(o, "restricted_left");
+  for (const json::value& l : in.Array(o, "recipients")) {
+    const json::object& x = in.Object(l, "recipients");
+    r.recipients.push_back({in.String(x, "name"), in.String(x, "region"), in.String(x, "program"),
+                            in.I64(x, "amount_fen")});
+  }
+  const json::object& ev = in.Object(o, "evidence");
+  r.checkpoint_size = in.U64(ev, "checkpoint_size");
+  r.checkpoint = in.String(ev, "checkpoint");
+  for (const json::value& e : in.Array(ev, "entries")) r.entries.push_back(in.U64(e, "entries"));
+  std::string digest = in.String(ev, "entries_digest");
+  FL_RETURN_IF_ERROR(in.status());
+  FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(digest));
+  return r;
 }
 
 Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir,

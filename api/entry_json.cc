@@ -49,8 +49,8 @@ json::object PayloadJson(const EntryView& e) {
 
 void Pretty(std::string& out, const json::value& v, int indent) {
   auto pad = [&](int n) { out.append(static_cast<size_t>(n) * 2, ' '); };
-  if (v.is_object()) {
-    const json::object& o = v.as_object();
+  if (const json::object* object = v.if_object()) {
+    const json::object& o = *object;
     if (o.empty()) {
       out += "{}";
       return;
@@ -66,8 +66,8 @@ void Pretty(std::string& out, const json::value& v, int indent) {
     }
     pad(indent);
     out += "}";
-  } else if (v.is_array()) {
-    const json::array& a = v.as_array();
+  } else if (const json::array* array = v.if_array()) {
+    const json::array& a = *array;
     if (a.empty()) {
       out += "[]";
       return;

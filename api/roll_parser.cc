@@ -207,16 +207,17 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
     } else {
       boost::system::error_code ec;
       json::value v = json::parse(line, ec);
-      if (ec || !v.is_object()) {
+      const json::object* object = ec ? nullptr : v.if_object();
+      if (object == nullptr) {
         st = LineError(line_no, "line", "is not a JSON object");
       } else {
-        const json::object& o = v.as_object();
+        const json::object& o = *object;
         auto str = [&](const char* k) -> std::string {
           const json::value* f = o.if_contains(k);
           if (f == nullptr) return "";
-          if (f->is_string()) return std::string(f->as_string());
-          if (f->is_int64()) return std::to_string(f->as_int64());
-          return "?";
+          if (const json::string* s = f->if_string()) return std::string(*s);
+          if (const int64_t* i = f->if_int64()) return std::to_string(*i);
+          return "?";  // a field of another type: MakeLine names it
         };
         bool fen = o.contains("amount_fen");
         st = MakeLine(line_no, str("beneficiary_id"), str("program_id"), str("period"),

@@ -217,6 +217,8 @@ bool Service::Allowed(const Route& route, const Principal& who) const {
       return false;
   }
 }
+uint64_t Service::log_size() const { return ledger_.log().size(); }
+
 HttpResponse Service::ReadJson(
     const std::function<Result<json::object>(const DomainState&)>& read) const {
   uint64_t log_size = 0;
@@ -282,6 +284,7 @@ HttpResponse Service::Handle(const HttpRequest& request) {
   std::string route_name = m.route ? m.route->pattern : "unmatched";
   Principal who;
   HttpResponse response = Dispatch(request, path, allowed, m, &who);
+  if (!response.log_size) response.log_size = log_size();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.RecordRequest(route_name, response.status, seconds);

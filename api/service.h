@@ -20,7 +20,7 @@
 #pragma once
 
 #include <atomic>
-#include <boost/json/fwd.hpp>
+#include <boost/json/object.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -58,7 +58,11 @@ class Service {
   Service(Ledger& ledger, Projections& projections, TokenStore& tokens, Metrics& metrics,
           ServiceOptions options);
 
+  // Every response carries HttpResponse::log_size: the handler's where it computed one, else
+  // log_size() when the answer was made.
   HttpResponse Handle(const HttpRequest& request);
+  // The log's size now: durable entries.
+  uint64_t log_size() const;
   // The OpenAPI 3 document (JSON), generated from the route table.
   std::string OpenApiJson() const;
 
@@ -111,6 +115,10 @@ class Service {
   HttpResponse Decide(Context& c, bool approve);
   HttpResponse Submit(Context& c, std::vector<DomainEvent> events,
                       std::vector<VaultWrite> vault = {});
+  // The answer to a command that appended (201) or was a retry (200): `fields` with what was
+  // appended and the log size after the commit, also in the response's log size.
+  HttpResponse Committed(const AppendResult& appended,
+                         boost::json::object fields = boost::json::object()) const;
   Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
   Status CheckFundScope(const Principal& who, const std::string& fund) const;
 
@@ -139,13 +147,19 @@ class Service {
   HttpResponse PublicIndex(Context& c);
   HttpResponse PublicDisclosure(Context& c);
   HttpResponse VerifyScript(Context& c);
-  // The published disclosures, and one's stored report text.
-  std::vector<PublishedDisclosure> Published() const;
-  Result<std::string> PublishedReport(uint64_t index) const;
+  enum class OpenDataFormat { k360Giving, kIati };
+  HttpResponse OpenData(OpenDataFormat format) const;
+  // The published disclosures; `log_size` is the DomainState::next_index of the read.
+  std::vector<PublishedDisclosure> Published(uint64_t* log_size) const;
   // The report hash a DisclosurePublished entry records (hex), or "" when it cannot be read.
   std::string ReportSha256(uint64_t index) const;
-  // The `{index}` of the path and its published report text.
-  Result<std::pair<uint64_t, std::string>> ReportAtPath(Context& c) const;
+  // The published report of the path's `{index}`: its text exactly as hashed.
+  struct StoredReport {
+    uint64_t index = 0;
+    std::string text;
+    uint64_t log_size = 0;  // of the read that found it published
+  };
+  Result<StoredReport> ReportAtPath(Context& c) const;
 
   // service_health.cc
   HttpResponse Metrics(Context& c);

@@ -1,8 +1,10 @@
 #include <boost/json.hpp>
 
 #include "api/event_json.h"
+#include "api/request_fields.h"
 #include "api/roll_parser.h"
 #include "api/service.h"
+#include "ledger/amount.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -34,12 +36,7 @@ HttpResponse Service::Submit(Context& c, std::vector<DomainEvent> events,
   Result<AppendResult> r = ledger_.Submit(Actor{c.who.actor, c.who.role}, c.request.idempotency_key,
                                           std::move(events), std::move(vault));
   if (!r.ok()) return ErrorResponse(r.status());
-  json::object o;
-  o["first_index"] = r->first_index;
-  o["count"] = r->count;
-  o["replayed"] = r->replayed;
-  o["log_size"] = ledger_.log().size();
-  return JsonResponse(r->replayed ? 200 : 201, json::serialize(o));
+  return Committed(*r);
 }
 
 Status Service::CheckFundScope(const Principal& who, const std::string& fund) const {
@@ -60,47 +57,56 @@ Status Service::CheckCharityScope(const Principal& who, const DomainEvent& event
   return Status::Ok();
 }
 
+HttpResponse Service::Committed(const AppendResult& r, json::object fields) const {
+  const uint64_t log_size = ledger_.log().size();  // after the commit: what a read now reflects
+  fields["first_index"] = r.first_index;
+  fields["count"] = r.count;
+  fields["replayed"] = r.replayed;
+  fields["log_size"] = log_size;
+  HttpResponse response = JsonResponse(r.replayed ? 200 : 201, json::serialize(fields));
+  response.log_size = log_size;
+  return response;
+}
+
 HttpResponse Service::Command(Context& c, fb::EventType type) {
   std::string body = c.request.body;
   if (!c.params.empty()) {
     // Path parameters name fields of the event ("/v1/funds/{fund_id}/close").
-    boost::system::error_code ec;
-    json::value v = json::parse(body.empty() ? "{}" : body, ec);
-    if (ec || !v.is_object())
-      return ErrorResponse(InvalidArgument("the request body must be a JSON object"));
+    Result<JsonFields> fields = JsonFields::Parse(body);
+    if (!fields.ok()) return ErrorResponse(fields.status());
     for (const auto& [name, value] : c.params) {
-      if (name.find('_') != std::string::npos) v.as_object()[name] = value;
+      if (name.find('_') != std::string::npos) fields->object()[name] = value;
     }
-    body = json::serialize(v);
+    body = json::serialize(fields->object());
   }
   Result<DomainEvent> event = EventFromJson(type, body);
   if (!event.ok()) return ErrorResponse(event.status());
   return Submit(c, {std::move(event).value()});
 }
 
+// The person's data goes to the vault; the entry gets only commitments, computed by the ledger.
 HttpResponse Service::RegisterBeneficiary(Context& c) {
-  boost::system::error_code ec;
-  json::value v = json::parse(c.request.body, ec);
-  if (ec || !v.is_object())
-    return ErrorResponse(InvalidArgument("the request body must be a JSON object"));
-  json::object& o = v.as_object();
-  PersonalData person;
-  if (json::value* p = o.if_contains("person"); p != nullptr) {
-    if (!p->is_object())
-      return ErrorResponse(InvalidArgument("person must be an object").WithField("person"));
-    auto str = [&](const char* k) {
-      const json::value* f = p->as_object().if_contains(k);
-      return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
-    };
-    person = PersonalData{str("name"), str("id_number"), str("bank_account"), str("phone")};
-    o.erase("person");
-  } else {
+  Result<JsonFields> body = JsonFields::Parse(c.request.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->Has("person")) {
     return ErrorResponse(
         InvalidArgument("person {name, id_number, bank_account, phone} is required")
             .WithField("person"));
   }
-  // Commitments are computed here, never sent: placeholders satisfy the field checks.
-  o["id_commitment"] = json::array(32, 0);
+  Result<JsonFields> p = body->Object("person");
+  if (!p.ok()) return ErrorResponse(p.status());
+  PersonalData person;
+  for (auto [field, name] : {std::pair{&person.name, "name"},
+                             {&person.id_number, "id_number"},
+                             {&person.bank_account, "bank_account"},
+                             {&person.phone, "phone"}}) {
+    Result<std::string> value = p->String(name);
+    if (!value.ok()) return ErrorResponse(value.status());
+    *field = std::move(*value);
+  }
+  json::object& o = body->object();
+  o.erase("person");
+  o["id_commitment"] = json::array(32, 0);  // placeholders satisfy the field checks
   Result<DomainEvent> event =
       EventFromJson(fb::EventType::BeneficiaryRegistered, json::serialize(o));
   if (!event.ok()) return ErrorResponse(event.status());
@@ -108,12 +114,7 @@ HttpResponse Service::RegisterBeneficiary(Context& c) {
       ledger_.RegisterBeneficiary(Actor{c.who.actor, c.who.role}, c.request.idempotency_key,
                                   std::get<fb::BeneficiaryRegisteredT>(*event), person);
   if (!r.ok()) return ErrorResponse(r.status());
-  json::object out;
-  out["first_index"] = r->first_index;
-  out["count"] = r->count;
-  out["replayed"] = r->replayed;
-  out["log_size"] = ledger_.log().size();
-  return JsonResponse(r->replayed ? 200 : 201, json::serialize(out));
+  return Committed(*r);
 }
 
 HttpResponse Service::PrepareRoll(Context& c) {
@@ -145,31 +146,25 @@ HttpResponse Service::PrepareRoll(Context& c) {
       ledger_.PrepareBatch(Actor{c.who.actor, c.who.role}, c.request.idempotency_key, batch_id,
                            fund, bucket, *period, Param(c.params, "document"), roll->lines);
   if (!r.ok()) return ErrorResponse(r.status());
-  int64_t total = 0;
-  for (const RollLine& l : roll->lines) total += l.amount_fen;
-  json::object o;
-  o["batch_id"] = batch_id;
-  o["lines"] = roll->lines.size();
-  o["total_fen"] = total;
-  o["total"] = FormatFen(total);
-  o["first_index"] = r->first_index;
-  o["count"] = r->count;
-  o["replayed"] = r->replayed;
+  Amount total;
+  for (const RollLine& l : roll->lines) {
+    if (!total.TryAdd(Amount::Fen(l.amount_fen)))
+      return ErrorResponse(AmountOverflow("the roll's total"));
+  }
   json::array ignored;
   for (const std::string& col : roll->ignored_columns) ignored.emplace_back(col);
-  o["ignored_columns"] = std::move(ignored);
-  return JsonResponse(r->replayed ? 200 : 201, json::serialize(o));
+  return Committed(*r, json::object{{"batch_id", batch_id},
+                                    {"lines", roll->lines.size()},
+                                    {"total_fen", total.fen()},
+                                    {"total", total.ToYuan()},
+                                    {"ignored_columns", std::move(ignored)}});
 }
 
 HttpResponse Service::Decide(Context& c, bool approve) {
-  boost::system::error_code ec;
-  json::value v = json::parse(c.request.body.empty() ? "{}" : c.request.body, ec);
-  if (ec || !v.is_object())
-    return ErrorResponse(InvalidArgument("the request body must be a JSON object"));
-  auto str = [&](const char* k) {
-    const json::value* f = v.as_object().if_contains(k);
-    return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
-  };
+  Result<JsonFields> body = JsonFields::Parse(c.request.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  Result<std::string> text = body->String(approve ? "document" : "reason");
+  if (!text.ok()) return ErrorResponse(text.status());
   std::string batch = c.params["batch_id"];
   std::string fund = ledger_.domain().Read([&](const DomainState& s) {
     auto it = s.batches.find(batch);
@@ -179,19 +174,21 @@ HttpResponse Service::Decide(Context& c, bool approve) {
     Status scope = CheckFundScope(c.who, fund);
     if (!scope.ok()) return ErrorResponse(scope);
   }
+  DomainEvent event;
   if (approve) {
-    fb::DisbursementBatchApprovedT e;
+    event = fb::DisbursementBatchApprovedT{};
+    auto& e = std::get<fb::DisbursementBatchApprovedT>(event);
     e.batch_id = batch;
-    e.document = str("document");
-    Status fields = CheckEventFields(e);
-    if (!fields.ok()) return ErrorResponse(fields);
-    return Submit(c, {e});
+    e.document = std::move(*text);
+  } else {
+    event = fb::DisbursementBatchRejectedT{};
+    auto& e = std::get<fb::DisbursementBatchRejectedT>(event);
+    e.batch_id = batch;
+    e.reason = std::move(*text);
   }
-  fb::DisbursementBatchRejectedT e;
-  e.batch_id = batch;
-  e.reason = str("reason");
-  Status fields = CheckEventFields(e);
+  Status fields = CheckEventFields(event);
   if (!fields.ok()) return ErrorResponse(fields);
-  return Submit(c, {e});
+  return Submit(c, {std::move(event)});
 }
+
 }  // namespace fundledger

@@ -8,6 +8,7 @@ namespace fundledger {
 namespace json = boost::json;
 
 HttpResponse Service::Metrics(Context&) {
+  const uint64_t log_size = ledger_.log().size();
   Log::Stats s = ledger_.log().stats();
   std::string extra = fmt::format(
       "# HELP fundledger_log_size Entries in the log.\n# TYPE fundledger_log_size "
@@ -24,16 +25,20 @@ HttpResponse Service::Metrics(Context&) {
       "fundledger_commit_group_entries_max gauge\nfundledger_commit_group_entries_max {}\n"
       "# HELP fundledger_commit_queue_depth Submissions waiting for the writer.\n# TYPE "
       "fundledger_commit_queue_depth gauge\nfundledger_commit_queue_depth {}\n",
-      ledger_.log().size(), s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max,
+      log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max,
       s.queue_depth);
-  return TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
+  HttpResponse r = TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
+  r.log_size = log_size;
+  return r;
 }
 
 HttpResponse Service::Health(Context&) {
-  json::object o;
-  o["status"] = "ok";
-  o["log_size"] = ledger_.log().size();
-  o["origin"] = ledger_.log().origin();
-  return JsonResponse(200, json::serialize(o));
+  const uint64_t log_size = ledger_.log().size();
+  HttpResponse r = JsonResponse(
+      200, json::serialize(json::object{
+               {"status", "ok"}, {"log_size", log_size}, {"origin", ledger_.log().origin()}}));
+  r.log_size = log_size;
+  return r;
 }
+
 }  // namespace fundledger

@@ -3,16 +3,29 @@
 #include "api/entry_json.h"
 #include "api/event_json.h"
 #include "api/service.h"
+#include "crypto/checkpoint.h"
 #include "crypto/tlog_tiles.h"
 
 namespace fundledger {
 namespace json = boost::json;
+namespace {
+
+// A JSON answer computed from the log at `log_size` entries.
+HttpResponse LogJson(const Result<json::object>& answer, uint64_t log_size) {
+  if (!answer.ok()) return ErrorResponse(answer.status());
+  HttpResponse r = JsonResponse(200, json::serialize(*answer));
+  r.log_size = log_size;
+  return r;
+}
+
+}  // namespace
 
 HttpResponse Service::GetEntry(Context& c) {
   Result<uint64_t> index = U64Param(c.params, "index");
   if (!index.ok()) return ErrorResponse(index.status());
   Result<Bytes> bytes = ledger_.log().ReadEntry(*index);
   if (!bytes.ok()) return ErrorResponse(bytes.status());
+  const uint64_t log_size = ledger_.log().size();  // read after the entry: it includes it
   Result<json::object> view = EntryToJson(*index, *bytes);
   if (!view.ok()) return ErrorResponse(view.status());
   Result<EntryView> e = DecodeEntry(*bytes);
@@ -24,14 +37,18 @@ HttpResponse Service::GetEntry(Context& c) {
       if (!ec) (*view)["payload"] = std::move(p);
     }
   }
-  return JsonResponse(200, json::serialize(*view));
+  return LogJson(view, log_size);
 }
 
 HttpResponse Service::Checkpoint(Context&) {
-  Result<std::string> note = ledger_.log().LatestCheckpoint();
+  const Log& log = ledger_.log();
+  Result<std::string> note = log.LatestCheckpoint();
   if (!note.ok()) return ErrorResponse(note.status());
   HttpResponse r = TextResponse(200, *note);
   r.cache_control = "no-cache";
+  // The size the note signs, which trails the log when checkpoints are signed on a timer.
+  Result<fundledger::Checkpoint> cp = OpenCheckpoint(*note, log.verifier());
+  if (cp.ok()) r.log_size = cp->size;
   return r;
 }
 
@@ -39,32 +56,18 @@ HttpResponse Service::Key(Context&) { return TextResponse(200, ledger_.log().vke
 
 HttpResponse Service::ProveInclusion(Context& c) {
   Result<uint64_t> index = U64Param(c.params, "index");
-  Result<uint64_t> size = U64Param(c.params, "size");
   if (!index.ok()) return ErrorResponse(index.status());
+  Result<uint64_t> size = U64Param(c.params, "size");
   if (!size.ok()) return ErrorResponse(size.status());
-  Result<std::vector<Hash>> proof = ledger_.log().ProveInclusion(*index, *size);
-  if (!proof.ok()) return ErrorResponse(proof.status());
-  Result<Hash> leaf = ledger_.log().ReadNode(0, *index);
-  Result<Hash> root = TreeRoot(ledger_.log(), *size);
-  if (!leaf.ok()) return ErrorResponse(leaf.status());
-  if (!root.ok()) return ErrorResponse(root.status());
-  return JsonResponse(200,
-                      json::serialize(InclusionProofJson(*index, *size, *leaf, *proof, *root)));
+  return LogJson(ReadInclusionProof(ledger_.log(), *index, *size), *size);
 }
 
 HttpResponse Service::ProveConsistency(Context& c) {
   Result<uint64_t> old_size = U64Param(c.params, "old");
-  Result<uint64_t> size = U64Param(c.params, "size");
   if (!old_size.ok()) return ErrorResponse(old_size.status());
+  Result<uint64_t> size = U64Param(c.params, "size");
   if (!size.ok()) return ErrorResponse(size.status());
-  Result<std::vector<Hash>> proof = ledger_.log().ProveConsistency(*old_size, *size);
-  if (!proof.ok()) return ErrorResponse(proof.status());
-  Result<Hash> old_root = TreeRoot(ledger_.log(), *old_size);
-  Result<Hash> root = TreeRoot(ledger_.log(), *size);
-  if (!old_root.ok()) return ErrorResponse(old_root.status());
-  if (!root.ok()) return ErrorResponse(root.status());
-  return JsonResponse(
-      200, json::serialize(ConsistencyProofJson(*old_size, *size, *proof, *old_root, *root)));
+  return LogJson(ReadConsistencyProof(ledger_.log(), *old_size, *size), *size);
 }
 
 HttpResponse Service::Tile(Context& c) {
@@ -78,10 +81,14 @@ HttpResponse Service::Tile(Context& c) {
     return ErrorResponse(InvalidArgument("tile path " + path + ": " + ref.status().message()));
   const uint64_t width = ref->width == 0 ? kTileWidth : ref->width;
   const uint64_t size = ledger_.log().size();
+  // A tile index has up to 18 digits: bound it before multiplying, which could wrap.
+  if (ref->index > size / kTileWidth)
+    return ErrorResponse(NotFound("tile " + path + " is beyond the log"));
   const uint64_t first = ref->index * kTileWidth;
   HttpResponse r;
   r.content_type = "application/octet-stream";
   r.cache_control = width == kTileWidth ? "public, max-age=31536000, immutable" : "no-cache";
+  r.log_size = size;
   if (ref->level < 0) {
     if (first + width > size)
       return ErrorResponse(NotFound("entry bundle " + path + " is beyond the log"));
@@ -108,4 +115,5 @@ HttpResponse Service::Tile(Context& c) {
   }
   return r;
 }
+
 }  // namespace fundledger

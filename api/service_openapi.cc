@@ -68,8 +68,8 @@ std::string Service::OpenApiJson() const {
     if (!(r.roles & kPublic)) op["security"] = json::array{json::object{{"bearer", json::array{}}}};
     std::string method = r.method == "POST" ? "post" : "get";
     json::value& ops = paths[path];
-    if (!ops.is_object()) ops.emplace_object();
-    ops.as_object()[method] = std::move(op);
+    json::object& methods = ops.is_object() ? *ops.if_object() : ops.emplace_object();
+    methods[method] = std::move(op);
   }
   json::object doc;
   doc["openapi"] = "3.0.3";

@@ -51,21 +51,23 @@ Status TokenStore::Load() {
     if (line.empty()) continue;
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
-    if (ec || !v.is_object())
+    const json::object* object = ec ? nullptr : v.if_object();
+    if (object == nullptr)
       return Corruption("token table " + path_ + " line " + std::to_string(n) + " is not JSON");
-    const json::object& o = v.as_object();
+    const json::object& o = *object;
     TokenRecord r;
     auto str = [&](const char* k) -> std::string {
       const json::value* f = o.if_contains(k);
-      return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+      const json::string* s = f != nullptr ? f->if_string() : nullptr;
+      return s != nullptr ? std::string(*s) : std::string();
     };
     r.id = str("id");
     r.hash = str("hash");
     r.actor = str("actor");
     r.role = str("role");
     r.org = str("org");
-    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->is_int64())
-      r.created_ms = c->as_int64();
+    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->if_int64())
+      r.created_ms = *c->if_int64();
     if (const json::value* rv = o.if_contains("revoked"); rv != nullptr && rv->is_bool())
       r.revoked = rv->as_bool();
     records.push_back(std::move(r));

@@ -202,7 +202,7 @@ TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
   g.amount_fen = 250'050;
   g.document = "g";
   Ok(Do(g));
-  std::string giving = *Giving360Json(ledger_->log(), "city");
+  std::string giving = *Giving360Json(ledger_->log(), ledger_->log().size(), "city");
   json::array grants = json::parse(giving).at("grants").as_array();
   ASSERT_EQ(grants.size(), 2u);  // the lottery grant and the roll to individuals
   for (const json::value& v : grants) {
@@ -216,7 +216,7 @@ TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
   }
   EXPECT_NE(giving.find("\"amountAwarded\":2500.50"), std::string::npos);  // exact, from fen
   EXPECT_EQ(giving.find("B1"), std::string::npos);                         // individuals anonymised
-  std::string iati = *IatiTransactionsJson(ledger_->log(), "city");
+  std::string iati = *IatiTransactionsJson(ledger_->log(), ledger_->log().size(), "city");
   json::array tx = json::parse(iati).at("transactions").as_array();
   ASSERT_GE(tx.size(), 6u);
   std::set<std::string> codes;

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "api/demo.h"
+#include "crypto/checkpoint.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -277,6 +278,95 @@ TEST_F(ServiceTest, BalancesNowAndAsOfAnIndexTimeOrDate) {
   }
   EXPECT_EQ(get("&as_of=" + std::to_string(size + 10)).status, 404);
   EXPECT_EQ(get("&as_of=1999-12-31").status, 404);  // before the first entry
+}
+
+// Bad numbers and fields from a client are 400s naming the field, never a 500 from an
+// exception: over-long numbers in the path, the query and the body, numbers of the wrong
+// kind, fields of the wrong type.
+TEST_F(ServiceTest, BadNumbersAndFieldsAre400sNamingTheField) {
+  const std::string huge = "99999999999999999999999";
+  auto expect_400 = [&](const HttpResponse& r, const std::string& field) {
+    EXPECT_EQ(r.status, 400) << field << ": " << r.body;
+    if (r.status != 400) return;
+    json::value e = json::parse(r.body).at("error");
+    ASSERT_TRUE(e.as_object().contains("field")) << r.body;
+    EXPECT_EQ(e.at("field").as_string(), field) << r.body;
+  };
+  expect_400(Call("GET", "/v1/entries/" + huge, "auditor"), "index");
+  expect_400(Call("GET", "/v1/proofs/inclusion?index=" + huge + "&size=2", "auditor"), "index");
+  expect_400(Call("GET", "/v1/proofs/inclusion?index=1&size=" + huge, "auditor"), "size");
+  expect_400(Call("GET", "/v1/proofs/consistency?old=" + huge + "&size=2", "auditor"), "old");
+  expect_400(Call("GET", "/v1/proofs/consistency?old=1&size=-2", "auditor"), "size");
+  expect_400(Call("GET", "/v1/disclosures/" + huge, "public"), "index");
+  expect_400(Call("GET", "/v1/disclosures/" + huge + "/evidence", "public"), "index");
+  expect_400(Call("GET", "/disclosures/" + huge, "public"), "index");
+  expect_400(Call("GET", "/v1/balances?fund_id=F-SUBSIDY&as_of=" + huge, "auditor"), "as_of");
+
+  auto appropriation = [&](const std::string& amount) {
+    return Call("POST", "/v1/appropriations", "maker",
+                R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":)" + amount +
+                    R"(,"source":"treasury","document":"d"})");
+  };
+  for (const std::string& amount : {huge, std::string("1.5"), std::string("1e3"),
+                                    std::string("9223372036854775808"), std::string("true")}) {
+    expect_400(appropriation(amount), "amount_fen");
+  }
+  auto disclosure = [&](const std::string& extra) {
+    return Call("POST", "/v1/disclosures", "admin",
+                R"({"scope":"fund","id":"F-SUNSHINE","period":"2026")" + extra + "}");
+  };
+  expect_400(disclosure(R"(,"corrects_index":)" + huge), "corrects_index");
+  expect_400(disclosure(R"(,"corrects_index":-1)"), "corrects_index");
+  expect_400(disclosure(R"(,"corrects_index":"5")"), "corrects_index");
+  expect_400(disclosure(R"(,"include_recipients":"yes")"), "include_recipients");
+  expect_400(Call("POST", "/v1/disclosures", "admin", R"({"scope":5})"), "scope");
+  expect_400(disclosure(R"(,"schedule_item":["annual"])"), "schedule_item");
+  expect_400(Call("POST", "/v1/beneficiaries", "maker", R"({"person":"x"})"), "person");
+  expect_400(Call("POST", "/v1/beneficiaries", "maker", R"({"person":{"name":5}})"), "person.name");
+  expect_400(
+      Call("POST", "/v1/disbursement-batches/ROLL-2025-01/reject", "checker", R"({"reason":7})"),
+      "reason");
+  // A tile index whose first entry (index x 256) does not fit 64 bits is beyond the log, not
+  // a wrapped-around tile 0.
+  EXPECT_EQ(Call("GET", "/tlog/tile/0/x072/x057/x594/x037/x927/936", "auditor").status, 404);
+  EXPECT_EQ(Call("GET", "/tlog/tile/entries/x072/x057/x594/x037/x927/936", "auditor").status, 404);
+}
+
+// Every response says the log size it reflects (HttpResponse::log_size, sent as the
+// Fundledger-Log-Size header): a read's DomainState::next_index, the tree size a proof was
+// computed at, the size a checkpoint signs, the log size after a command's commit.
+TEST_F(ServiceTest, EveryResponseSaysTheLogSizeItReflects) {
+  const uint64_t size = ledger_->log().size();
+  auto log_size = [&](const HttpResponse& r) -> uint64_t {
+    EXPECT_TRUE(r.log_size.has_value()) << r.status << " " << r.body;
+    return r.log_size.value_or(0);
+  };
+  for (const char* target :
+       {"/v1/funds", "/v1/funds/F-SUNSHINE", "/v1/balances?fund_id=F-SUNSHINE&as_of=3",
+        "/v1/beneficiaries/B000001", "/v1/disbursement-batches/ROLL-2025-01", "/v1/entries/1",
+        "/v1/key", "/v1/disclosures", "/v1/open-data/iati", "/v1/open-data/360giving",
+        "/tlog/tile/0/000.p/2", "/", "/metrics", "/healthz", "/v1/openapi.json", "/v1/funds/NOPE",
+        "/v1/nothing"}) {
+    EXPECT_EQ(log_size(Call("GET", target, "auditor")), size) << target;
+  }
+  EXPECT_EQ(log_size(Call("GET", "/v1/funds", "")), size);  // 401
+  EXPECT_EQ(log_size(Call("GET", "/v1/proofs/inclusion?index=1&size=2", "auditor")), 2u);
+  EXPECT_EQ(log_size(Call("GET", "/v1/proofs/consistency?old=1&size=3", "auditor")), 3u);
+  HttpResponse note = Call("GET", "/v1/checkpoint", "");
+  Result<Checkpoint> cp = OpenCheckpoint(note.body, ledger_->log().verifier());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(log_size(note), cp->size);
+
+  HttpResponse posted = Call(
+      "POST", "/v1/appropriations", "maker",
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})");
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  json::object body = json::parse(posted.body).as_object();
+  EXPECT_EQ(log_size(posted), size + 1);
+  EXPECT_EQ(body.at("log_size").to_number<uint64_t>(), size + 1);
+  EXPECT_EQ(body.at("first_index").to_number<uint64_t>() + body.at("count").to_number<uint64_t>(),
+            size + 1);
+  EXPECT_EQ(log_size(Call("GET", "/v1/funds", "auditor")), size + 1);
 }
 
 TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {
