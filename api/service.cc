@@ -4,6 +4,8 @@
 #include <boost/url.hpp>
 #include <chrono>
 
+#include "projections/fund_balances.h"
+
 namespace fundledger {
 namespace json = boost::json;
 namespace {
@@ -43,6 +45,10 @@ bool MatchPattern(const std::vector<std::string_view>& parts, std::string_view p
   return pat.size() == parts.size();
 }
 
+constexpr uint32_t kStaff = kAdmin | kMaker;
+constexpr uint32_t kReaders = kAdmin | kMaker | kChecker | kAuditor;
+constexpr uint32_t kIntegrity = kAdmin | kAuditor | kPublicIfOpen;
+
 }  // namespace
 
 Service::Service(Ledger& ledger, Projections& projections, TokenStore& tokens,
@@ -55,132 +61,143 @@ Service::Service(Ledger& ledger, Projections& projections, TokenStore& tokens,
   AddRoutes();
 }
 
-// The one route table: dispatch, role checks and the OpenAPI document all read it.
+// The one route table, in four parts: dispatch, role checks and the OpenAPI document all
+// read it.
 void Service::AddRoutes() {
-  const uint32_t staff = kAdmin | kMaker;
-  const uint32_t readers = kAdmin | kMaker | kChecker | kAuditor;
-  const uint32_t integrity = kAdmin | kAuditor | kPublicIfOpen;
-  auto command = [&](std::string pattern, fb::EventType type, uint32_t roles, std::string summary) {
-    routes_.push_back({"POST",
-                       std::move(pattern),
-                       roles,
-                       std::move(summary),
-                       type,
-                       {},
-                       [type](Service& s, Context& c) { return s.Command(c, type); }});
-  };
+  AddCommandRoutes();
+  AddQueryRoutes();
+  AddIntegrityRoutes();
+  AddPublicRoutes();
+}
+
+void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,
+                     std::vector<QueryParam> query, HttpResponse (Service::*handler)(Context&)) {
+  routes_.push_back({"GET", std::move(pattern), roles, std::move(summary), fb::EventType::Unknown,
+                     std::move(query),
+                     [handler](Service& s, Context& c) { return (s.*handler)(c); }});
+}
+
+void Service::AddPost(std::string pattern, uint32_t roles, std::string summary, fb::EventType event,
+                      std::vector<QueryParam> query, Handler handler) {
+  routes_.push_back({"POST", std::move(pattern), roles, std::move(summary), event, std::move(query),
+                     std::move(handler)});
+}
+
+void Service::AddCommandRoutes() {
   using E = fb::EventType;
+  auto command = [&](std::string pattern, E type, uint32_t roles, std::string summary) {
+    AddPost(std::move(pattern), roles, std::move(summary), type, {},
+            [type](Service& s, Context& c) { return s.Command(c, type); });
+  };
   command("/v1/funds", E::FundOpened, kAdmin, "Open a fund (FundOpened)");
   command("/v1/funds/{fund_id}/close", E::FundClosed, kAdmin, "Close an empty fund (FundClosed)");
   command("/v1/programs", E::ProgramDefined, kAdmin,
           "Define a program and its standard (ProgramDefined)");
   command("/v1/programs/{program_id}/standards", E::ProgramStandardChanged, kAdmin,
           "Change a program's standard from a month on");
-  routes_.push_back({"POST",
-                     "/v1/beneficiaries",
-                     staff,
-                     "Register a beneficiary; \"person\" {name, id_number, bank_account, phone} "
-                     "goes to the vault only",
-                     E::BeneficiaryRegistered,
-                     {},
-                     [](Service& s, Context& c) { return s.RegisterBeneficiary(c); }});
-  command("/v1/beneficiaries/{beneficiary_id}/changes", E::BeneficiaryChanged, staff,
+  AddPost("/v1/beneficiaries", kStaff,
+          "Register a beneficiary; \"person\" {name, id_number, bank_account, phone} goes to the "
+          "vault only",
+          E::BeneficiaryRegistered, {},
+          [](Service& s, Context& c) { return s.RegisterBeneficiary(c); });
+  command("/v1/beneficiaries/{beneficiary_id}/changes", E::BeneficiaryChanged, kStaff,
           "Record a status change (suspended, deceased, exited, active)");
-  command("/v1/enrollments", E::Enrolled, staff, "Enroll a beneficiary in a program");
-  command("/v1/enrollment-changes", E::EnrollmentChanged, staff,
+  command("/v1/enrollments", E::Enrolled, kStaff, "Enroll a beneficiary in a program");
+  command("/v1/enrollment-changes", E::EnrollmentChanged, kStaff,
           "Change an enrollment's terms from a month on");
-  command("/v1/appropriations", E::Appropriated, staff, "Record money appropriated into a fund");
-  command("/v1/donations", E::DonationReceived, staff | kCharity,
+  command("/v1/appropriations", E::Appropriated, kStaff, "Record money appropriated into a fund");
+  command("/v1/donations", E::DonationReceived, kStaff | kCharity,
           "Record a donation (restricted or open)");
-  command("/v1/lottery-grants", E::LotteryGrantAwarded, staff,
+  command("/v1/lottery-grants", E::LotteryGrantAwarded, kStaff,
           "Award a welfare-lottery grant to a project");
-  routes_.push_back(
-      {"POST",
-       "/v1/disbursement-batches",
-       staff,
-       "Prepare a monthly roll from CSV or JSON lines (all lines or none; every bad line reported)",
-       E::DisbursementBatchPrepared,
-       {"batch_id", "fund_id", "bucket", "period", "document"},
-       [](Service& s, Context& c) { return s.PrepareRoll(c); }});
-  routes_.push_back({"POST",
-                     "/v1/disbursement-batches/{batch_id}/approve",
-                     kAdmin | kChecker,
-                     "Approve a prepared roll (a different person from its maker); pays every line",
-                     E::DisbursementBatchApproved,
-                     {},
-                     [](Service& s, Context& c) { return s.Decide(c, true); }});
-  routes_.push_back({"POST",
-                     "/v1/disbursement-batches/{batch_id}/reject",
-                     kAdmin | kChecker,
-                     "Reject a prepared roll; releases its reservation",
-                     E::DisbursementBatchRejected,
-                     {},
-                     [](Service& s, Context& c) { return s.Decide(c, false); }});
-  command("/v1/returns", E::PaymentReturned, staff, "Record a bank return of one paid line");
-  command("/v1/reissues", E::PaymentReissued, staff, "Reissue a returned line");
-  command("/v1/recoveries", E::Recovered, staff, "Record money recovered from a beneficiary");
+  AddPost("/v1/disbursement-batches", kStaff,
+          "Prepare a monthly roll from CSV or JSON lines (all lines or none; every bad line "
+          "reported)",
+          E::DisbursementBatchPrepared,
+          {{"batch_id", "the roll's id", true},
+           {"fund_id", "the fund paying it", true},
+           {"bucket", "the bucket paying it (default general)"},
+           {"period", "the month paid, YYYY-MM", true},
+           {"document", "the approval document's reference"}},
+          [](Service& s, Context& c) { return s.PrepareRoll(c); });
+  AddPost("/v1/disbursement-batches/{batch_id}/approve", kAdmin | kChecker,
+          "Approve a prepared roll (a different person from its maker); pays every line",
+          E::DisbursementBatchApproved, {},
+          [](Service& s, Context& c) { return s.Decide(c, true); });
+  AddPost("/v1/disbursement-batches/{batch_id}/reject", kAdmin | kChecker,
+          "Reject a prepared roll; releases its reservation", E::DisbursementBatchRejected, {},
+          [](Service& s, Context& c) { return s.Decide(c, false); });
+  command("/v1/returns", E::PaymentReturned, kStaff, "Record a bank return of one paid line");
+  command("/v1/reissues", E::PaymentReissued, kStaff, "Reissue a returned line");
+  command("/v1/recoveries", E::Recovered, kStaff, "Record money recovered from a beneficiary");
   command("/v1/reversals", E::Reversal, kAdmin | kChecker, "Reverse an earlier money entry (once)");
-  command("/v1/expenses", E::Expensed, staff | kCharity, "Record spending from a fund bucket");
-  command("/v1/transfers", E::TransferredBetweenFunds, staff | kCharity,
+  command("/v1/expenses", E::Expensed, kStaff | kCharity, "Record spending from a fund bucket");
+  command("/v1/transfers", E::TransferredBetweenFunds, kStaff | kCharity,
           "Move money between funds");
-  command("/v1/restriction-releases", E::RestrictionReleased, staff | kCharity,
+  command("/v1/restriction-releases", E::RestrictionReleased, kStaff | kCharity,
           "Release restricted money with consent");
-
-  auto get = [&](std::string pattern, uint32_t roles, std::string summary,
-                 std::vector<std::string> query, HttpResponse (Service::*fn)(Context&)) {
-    routes_.push_back({"GET", std::move(pattern), roles, std::move(summary), E::Unknown,
-                       std::move(query), [fn](Service& s, Context& c) { return (s.*fn)(c); }});
-  };
-  get("/v1/funds", readers | kCharity, "List funds (a charity sees its own)", {},
-      &Service::ListFunds);
-  get("/v1/funds/{fund_id}", readers | kCharity, "One fund with its balances per bucket", {},
-      &Service::GetFund);
-  get("/v1/balances", readers | kCharity,
-      "Balances of a fund's buckets, now or as of an entry index or UTC time", {"fund_id", "as_of"},
-      &Service::Balances);
-  get("/v1/beneficiaries/{beneficiary_id}", readers,
-      "A beneficiary's pseudonymous record and what was paid", {}, &Service::GetBeneficiary);
-  get("/v1/disbursement-batches/{batch_id}", readers, "A roll's status and lines", {"lines"},
-      &Service::GetBatch);
-  get("/v1/entries/{index}", readers | integrity, "One log entry: JSON view and raw bytes", {},
-      &Service::GetEntry);
-  get("/v1/checkpoint", kPublic, "The latest signed checkpoint (C2SP signed note)", {},
-      &Service::Checkpoint);
-  get("/v1/key", kPublic, "The log's verifier key (C2SP vkey)", {}, &Service::Key);
-  get("/v1/proofs/inclusion", integrity, "Inclusion proof of entry `index` in the tree of `size`",
-      {"index", "size"}, &Service::ProveInclusion);
-  get("/v1/proofs/consistency", integrity, "Consistency proof from tree size `old` to `size`",
-      {"old", "size"}, &Service::ProveConsistency);
-  get("/tlog/checkpoint", integrity, "C2SP tlog-tiles checkpoint", {}, &Service::Checkpoint);
-  get("/tlog/tile/{path*}", integrity, "C2SP tlog-tiles hash tiles and entry bundles", {},
-      &Service::Tile);
-  routes_.push_back({"POST",
-                     "/v1/disclosures",
-                     kAdmin | kCharity,
-                     "Compute a disclosure report from the log and publish it (a "
-                     "DisclosurePublished entry holds its hash)",
-                     E::DisclosurePublished,
-                     {},
-                     [](Service& s, Context& c) { return s.PublishDisclosure(c); }});
-  get("/v1/disclosures", kPublic, "Published disclosures", {}, &Service::ListDisclosures);
-  get("/v1/disclosures/{index}", kPublic, "A published report, exactly as hashed", {},
-      &Service::GetDisclosure);
-  get("/v1/disclosures/{index}/evidence", kPublic,
-      "What a browser needs to check a report: signed checkpoints, the entries and their inclusion "
-      "proofs",
-      {}, &Service::DisclosureEvidence);
-  get("/v1/open-data/360giving", kPublic, "Grants in the 360Giving format", {},
-      &Service::OpenData360);
-  get("/v1/open-data/iati", kPublic, "Transactions in the IATI style", {}, &Service::OpenDataIati);
-  get("/", kPublic, "The public site: published disclosures", {"lang"}, &Service::PublicIndex);
-  get("/disclosures/{index}", kPublic, "A published report as a page, with in-browser verification",
-      {"lang"}, &Service::PublicDisclosure);
-  get("/static/verify.js", kPublic, "The page's verification script (WebCrypto)", {},
-      &Service::VerifyScript);
-  get("/metrics", kPublic, "Prometheus metrics", {}, &Service::Metrics);
-  get("/healthz", kPublic, "Liveness", {}, &Service::Health);
-  get("/v1/openapi.json", kPublic, "This document", {}, &Service::OpenApi);
 }
+
+void Service::AddQueryRoutes() {
+  AddGet("/v1/funds", kReaders | kCharity, "List funds (a charity sees its own)", {},
+         &Service::ListFunds);
+  AddGet("/v1/funds/{fund_id}", kReaders | kCharity, "One fund with its balances per bucket", {},
+         &Service::GetFund);
+  AddGet("/v1/balances", kReaders | kCharity,
+         "Balances of a fund's buckets and their total, now or as of an entry, a time or a date",
+         {{"fund_id", "the fund", true}, {"as_of", std::string(kAsOfHelp)}}, &Service::Balances);
+  AddGet("/v1/beneficiaries/{beneficiary_id}", kReaders,
+         "A beneficiary's pseudonymous record and what was paid", {}, &Service::GetBeneficiary);
+  AddGet("/v1/disbursement-batches/{batch_id}", kReaders, "A roll's status and lines",
+         {{"lines", "1 or true: list the lines (the first 10,000)"}}, &Service::GetBatch);
+}
+
+void Service::AddIntegrityRoutes() {
+  AddGet("/v1/entries/{index}", kReaders | kIntegrity, "One log entry: JSON view and raw bytes", {},
+         &Service::GetEntry);
+  AddGet("/v1/checkpoint", kPublic, "The latest signed checkpoint (C2SP signed note)", {},
+         &Service::Checkpoint);
+  AddGet("/v1/key", kPublic, "The log's verifier key (C2SP vkey)", {}, &Service::Key);
+  AddGet("/v1/proofs/inclusion", kIntegrity,
+         "Inclusion proof of entry `index` in the tree of `size`",
+         {{"index", "the entry", true}, {"size", "the tree size", true}}, &Service::ProveInclusion);
+  AddGet("/v1/proofs/consistency", kIntegrity, "Consistency proof from tree size `old` to `size`",
+         {{"old", "the earlier tree size", true}, {"size", "the later tree size", true}},
+         &Service::ProveConsistency);
+  AddGet("/tlog/checkpoint", kIntegrity, "C2SP tlog-tiles checkpoint", {}, &Service::Checkpoint);
+  AddGet("/tlog/tile/{path*}", kIntegrity, "C2SP tlog-tiles hash tiles and entry bundles", {},
+         &Service::Tile);
+}
+
+void Service::AddPublicRoutes() {
+  const std::vector<QueryParam> lang = {{"lang", "zh (default) or en"}};
+  AddPost("/v1/disclosures", kAdmin | kCharity,
+          "Compute a disclosure report from the log and publish it (a DisclosurePublished entry "
+          "holds its hash)",
+          fb::EventType::DisclosurePublished, {},
+          [](Service& s, Context& c) { return s.PublishDisclosure(c); });
+  AddGet("/v1/disclosures", kPublic, "Published disclosures", {}, &Service::ListDisclosures);
+  AddGet("/v1/disclosures/{index}", kPublic, "A published report, exactly as hashed", {},
+         &Service::GetDisclosure);
+  AddGet("/v1/disclosures/{index}/evidence", kPublic,
+         "What a browser needs to check a report: signed checkpoints, the entries and their "
+         "inclusion proofs",
+         {}, &Service::DisclosureEvidence);
+  AddGet("/v1/open-data/360giving", kPublic, "Grants in the 360Giving format", {},
+         &Service::OpenData360);
+  AddGet("/v1/open-data/iati", kPublic, "Transactions in the IATI style", {},
+         &Service::OpenDataIati);
+  AddGet("/", kPublic, "The public site: published disclosures", lang, &Service::PublicIndex);
+  AddGet("/disclosures/{index}", kPublic,
+         "A published report as a page, with in-browser verification", lang,
+         &Service::PublicDisclosure);
+  AddGet("/static/verify.js", kPublic, "The page's verification script (WebCrypto)", {},
+         &Service::VerifyScript);
+  AddGet("/metrics", kPublic, "Prometheus metrics", {}, &Service::Metrics);
+  AddGet("/healthz", kPublic, "Liveness", {}, &Service::Health);
+  AddGet("/v1/openapi.json", kPublic, "This document", {}, &Service::OpenApi);
+}
+
 Service::Match Service::Find(const std::string& method, const std::string& path,
                              std::string* allowed) const {
   std::vector<std::string_view> parts = PathSegments(path);

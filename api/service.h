@@ -66,6 +66,11 @@ class Service {
   // The OpenAPI 3 document (JSON), generated from the route table.
   std::string OpenApiJson() const;
 
+  struct QueryParam {
+    std::string name;
+    std::string description;
+    bool required = false;
+  };
   struct Route;
 
  private:
@@ -87,13 +92,21 @@ class Service {
     uint32_t roles;
     std::string summary;
     fb::EventType event = fb::EventType::Unknown;  // commands: the event the body holds
-    std::vector<std::string> query;                // documented query parameters
+    std::vector<QueryParam> query;                 // documented query parameters
     Handler handler;
   };
 
  private:
   // service.cc
   void AddRoutes();
+  void AddCommandRoutes();
+  void AddQueryRoutes();
+  void AddIntegrityRoutes();
+  void AddPublicRoutes();  // disclosures, open data, the public site, operations
+  void AddGet(std::string pattern, uint32_t roles, std::string summary,
+              std::vector<QueryParam> query, HttpResponse (Service::*handler)(Context&));
+  void AddPost(std::string pattern, uint32_t roles, std::string summary, fb::EventType event,
+               std::vector<QueryParam> query, Handler handler);
   // The route of (method, path). Without one, `allowed` holds the methods the path takes
   // ("GET, POST"), empty when no route has the path.
   Match Find(const std::string& method, const std::string& path, std::string* allowed) const;
@@ -167,6 +180,8 @@ class Service {
 
   // service_openapi.cc
   HttpResponse OpenApi(Context& c);
+  // One route's operation object; `path` is its pattern as OpenAPI writes it.
+  boost::json::object OperationJson(const Route& route, const std::string& path) const;
 
   Ledger& ledger_;
   Projections& projections_;

@@ -6,6 +6,7 @@
 
 #include "api/demo.h"
 #include "crypto/checkpoint.h"
+#include "ledger/rule_code.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -164,6 +165,40 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
       EXPECT_TRUE(op.as_object().contains("x-roles"));
     }
   }
+}
+
+// A client learns every code a 422 may carry from the document: each rule of kRuleCodes with
+// its line, in the error response's description. The log size header is documented on every
+// response, and as_of says what it takes.
+TEST_F(ServiceTest, TheOpenApiDocumentNamesEveryRuleCodeAndTheLogSizeHeader) {
+  json::object doc = json::parse(service_->OpenApiJson()).as_object();
+  json::object error = doc.at("components").at("responses").at("Error").as_object();
+  std::string description(error.at("description").as_string());
+  for (const RuleCodeInfo& rule : kRuleCodes) {
+    EXPECT_NE(description.find("`" + std::string(rule.name) + "`: " + std::string(rule.when)),
+              std::string::npos)
+        << rule.name << " is not in the OpenAPI document's error description";
+  }
+  EXPECT_TRUE(error.at("headers").as_object().contains("Fundledger-Log-Size"));
+  EXPECT_TRUE(doc.at("components").at("headers").as_object().contains("Fundledger-Log-Size"));
+  for (const auto& [path, ops] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : ops.as_object()) {
+      for (const auto& [code, response] : op.at("responses").as_object()) {
+        if (code != "200" && code != "201") continue;
+        EXPECT_TRUE(response.at("headers").as_object().contains("Fundledger-Log-Size"))
+            << method << " " << path;
+      }
+    }
+  }
+  json::array params = doc.at("paths").at("/v1/balances").at("get").at("parameters").as_array();
+  bool as_of_documented = false;
+  for (const json::value& p : params) {
+    if (p.at("name") == "as_of") {
+      as_of_documented =
+          p.at("description").as_string().find("China Standard Time") != json::string::npos;
+    }
+  }
+  EXPECT_TRUE(as_of_documented);
 }
 
 TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
