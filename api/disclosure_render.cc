@@ -1,14 +1,15 @@
 #include "api/disclosure_render.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 
 #include "api/entry_json.h"
+#include "api/file_replace.h"
 #include "crypto/checkpoint.h"
 #include "ledger/events.h"
 
@@ -125,6 +126,13 @@ code{{word-break:break-all;font-size:.8rem}}
 }
 
 std::string Yuan(int64_t fen) { return FormatFen(fen); }
+
+// part x 100 / whole, rounded toward zero (whole != 0), in 128 bits so that scaling an amount
+// near the int64 limit cannot overflow; a ratio beyond int64 (a tiny whole) is clamped.
+int64_t PercentOf(int64_t part, int64_t whole) {
+  __int128 percent = static_cast<__int128>(part) * 100 / whole;
+  return static_cast<int64_t>(std::clamp<__int128>(percent, INT64_MIN, INT64_MAX));
+}
 
 // Reads a stored report's fields without exceptions: the first field missing or of the wrong
 // type is remembered as a Corruption naming it, and reads return empty values from then on.
@@ -355,14 +363,7 @@ Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::
   std::string dir = data_dir + "/disclosures";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  std::string path = dir + "/" + sha + ".json", tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return IoError("cannot store the report " + path + " (disk full?)");
+  FL_RETURN_IF_ERROR(ReplaceFile(dir + "/" + sha + ".json", text, 0644, "the report"));
   return sha;
 }
 
@@ -440,7 +441,7 @@ std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, u
     h += fmt::format(
         "<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" "
         "style=\"width:{}%\"></span></td></tr>",
-        Escape(k), Yuan(v), v * 100 / max_spend);
+        Escape(k), Yuan(v), PercentOf(v, max_spend));
   }
   h += "</table>\n";
   if (!r.paid_by_program_region.empty()) {
@@ -459,7 +460,7 @@ std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, u
   }
   h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
   auto pct = [](int64_t a, int64_t b) {
-    return b == 0 ? std::string("-") : std::to_string(a * 100 / b) + "%";
+    return b == 0 ? std::string("-") : std::to_string(PercentOf(a, b)) + "%";
   };
   h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
        pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +

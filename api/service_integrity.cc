@@ -18,6 +18,13 @@ HttpResponse LogJson(const Result<json::object>& answer, uint64_t log_size) {
   return r;
 }
 
+// A proof's whole-number parameters: `first` ("index" or "old") and "size".
+Result<std::pair<uint64_t, uint64_t>> ProofParams(const RequestParams& params, const char* first) {
+  FL_ASSIGN_OR_RETURN(uint64_t a, U64Param(params, first));
+  FL_ASSIGN_OR_RETURN(uint64_t size, U64Param(params, "size"));
+  return std::pair(a, size);
+}
+
 }  // namespace
 
 HttpResponse Service::GetEntry(Context& c) {
@@ -55,19 +62,17 @@ HttpResponse Service::Checkpoint(Context&) {
 HttpResponse Service::Key(Context&) { return TextResponse(200, ledger_.log().vkey() + "\n"); }
 
 HttpResponse Service::ProveInclusion(Context& c) {
-  Result<uint64_t> index = U64Param(c.params, "index");
-  if (!index.ok()) return ErrorResponse(index.status());
-  Result<uint64_t> size = U64Param(c.params, "size");
-  if (!size.ok()) return ErrorResponse(size.status());
-  return LogJson(ReadInclusionProof(ledger_.log(), *index, *size), *size);
+  Result<std::pair<uint64_t, uint64_t>> p = ProofParams(c.params, "index");
+  if (!p.ok()) return ErrorResponse(p.status());
+  const auto [index, size] = *p;
+  return LogJson(ReadInclusionProof(ledger_.log(), index, size), size);
 }
 
 HttpResponse Service::ProveConsistency(Context& c) {
-  Result<uint64_t> old_size = U64Param(c.params, "old");
-  if (!old_size.ok()) return ErrorResponse(old_size.status());
-  Result<uint64_t> size = U64Param(c.params, "size");
-  if (!size.ok()) return ErrorResponse(size.status());
-  return LogJson(ReadConsistencyProof(ledger_.log(), *old_size, *size), *size);
+  Result<std::pair<uint64_t, uint64_t>> p = ProofParams(c.params, "old");
+  if (!p.ok()) return ErrorResponse(p.status());
+  const auto [old_size, size] = *p;
+  return LogJson(ReadConsistencyProof(ledger_.log(), old_size, size), size);
 }
 
 HttpResponse Service::Tile(Context& c) {

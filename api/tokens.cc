@@ -1,16 +1,15 @@
 #include "api/tokens.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include "api/file_replace.h"
 #include "crypto/sha256.h"
 
 namespace fundledger {
@@ -90,14 +89,7 @@ Status TokenStore::Save(const std::vector<TokenRecord>& records) {
     o["revoked"] = r.revoked;
     text += json::serialize(o) + "\n";
   }
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot write the token table " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0)
-    return IoError("cannot write the token table " + path_);
+  FL_RETURN_IF_ERROR(ReplaceFile(path_, text, 0600, "the token table"));
   loaded_mtime_ns_ = -1;  // re-read on next use
   return Status::Ok();
 }
