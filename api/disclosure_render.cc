@@ -214,6 +214,91 @@ void ReadReceipts(ReportReader& in, const json::object& rc, DisclosureReport& r)
   r.transfers_in_fen = in.I64(rc, "transfers_in_fen");
 }
 
+// Money received: donations, appropriations, lottery grants.
+void ReceiptsHtml(const DisclosureReport& r, std::string& h) {
+  h += "<h2>" + T("receipts") + "</h2><table id=\"receipts\">";
+  h += "<tr><th>" + T("donations") + "</th><td class=\"n\" id=\"donations\">" +
+       Yuan(r.donations_fen) + "</td><td>" + std::to_string(r.donations_count) + " · " +
+       T("restricted") + " " + Yuan(r.donations_restricted_fen) + " · " + T("open") + " " +
+       Yuan(r.donations_open_fen) + "</td></tr>";
+  h += "<tr><th>" + T("anonymous") + "</th><td class=\"n\">" +
+       std::to_string(r.anonymous_donations) + "</td><td></td></tr>";
+  h += "<tr><th>" + T("appropriations") + "</th><td class=\"n\">" + Yuan(r.appropriations_fen) +
+       "</td><td></td></tr>";
+  h += "<tr><th>" + T("lottery_in") + "</th><td class=\"n\">" + Yuan(r.lottery_grants_in_fen) +
+       "</td><td></td></tr></table>\n";
+}
+
+// Spending by class and by purpose, each purpose with a bar scaled to the largest.
+void SpendingHtml(const DisclosureReport& r, std::string& h) {
+  int64_t max_spend = 1;
+  for (const auto& [k, v] : r.spending_by_purpose) max_spend = std::max(max_spend, v);
+  h += "<h2>" + T("spending") + "</h2><table id=\"spending-class\">";
+  for (const auto& [k, v] : r.spending_by_class) {
+    h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
+  }
+  h += "</table>\n<h2>" + T("by_purpose") + "</h2><table id=\"spending-purpose\">";
+  for (const auto& [k, v] : r.spending_by_purpose) {
+    h += fmt::format(
+        "<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" "
+        "style=\"width:{}%\"></span></td></tr>",
+        Escape(k), Yuan(v), PercentOf(v, max_spend));
+  }
+  h += "</table>\n";
+}
+
+// Payments to people per program and region.
+void PaidHtml(const DisclosureReport& r, std::string& h) {
+  if (!r.paid_by_program_region.empty()) {
+    h += "<h2>" + T("paid") + "</h2><table id=\"paid\"><tr><th>" + T("program") + "</th><th>" +
+         T("region") + "</th><th class=\"n\">" + T("amount") + "</th><th class=\"n\">" +
+         T("people") + "</th><th class=\"n\">" + T("households") + "</th></tr>";
+    for (const auto& [program, regions] : r.paid_by_program_region) {
+      for (const auto& [region, p] : regions) {
+        h += fmt::format(
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+            "class=\"n\">{}</td></tr>",
+            Escape(program), Escape(region), Yuan(p.amount_fen), p.beneficiaries, p.households);
+      }
+    }
+    h += "</table>\n";
+  }
+}
+
+// The charity-law ratios: charitable spending to last year's income, admin to spending.
+void RatiosHtml(const DisclosureReport& r, std::string& h) {
+  h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
+  auto pct = [](int64_t a, int64_t b) {
+    return b == 0 ? std::string("-") : std::to_string(PercentOf(a, b)) + "%";
+  };
+  h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
+       pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +
+       Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
+  h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" +
+       pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" + Yuan(r.year_admin_fen) + " / " +
+       Yuan(r.year_spending_fen) + "</td></tr></table>\n";
+}
+
+// Restricted money left, and the (masked) recipients when published with them.
+void RestrictedAndRecipientsHtml(const DisclosureReport& r, std::string& h) {
+  if (!r.restricted_left.empty()) {
+    h += "<h2>" + T("restricted_left") + "</h2><table id=\"restricted\">";
+    for (const auto& [k, v] : r.restricted_left)
+      h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
+    h += "</table>\n";
+  }
+  if (!r.recipients.empty()) {
+    h += "<h2>" + T("recipients") + "</h2><table id=\"recipients\"><tr><th>" + T("name") +
+         "</th><th>" + T("region") + "</th><th>" + T("program") + "</th><th class=\"n\">" +
+         T("amount") + "</th></tr>";
+    for (const RecipientLine& l : r.recipients) {
+      h += "<tr><td>" + Escape(l.masked_name) + "</td><td>" + Escape(l.region) + "</td><td>" +
+           Escape(l.program) + "</td><td class=\"n\">" + Yuan(l.amount_fen) + "</td></tr>";
+    }
+    h += "</table>\n";
+  }
+}
+
 }  // namespace
 
 std::string DisclosureJson(const DisclosureReport& r) {
@@ -419,71 +504,11 @@ std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, u
        "</th><td class=\"n\" id=\"opening\">" + Yuan(r.opening_fen) + "</td></tr><tr><th>" +
        T("closing") + "</th><td class=\"n\" id=\"closing\">" + Yuan(r.closing_fen) +
        "</td></tr></table>\n";
-  h += "<h2>" + T("receipts") + "</h2><table id=\"receipts\">";
-  h += "<tr><th>" + T("donations") + "</th><td class=\"n\" id=\"donations\">" +
-       Yuan(r.donations_fen) + "</td><td>" + std::to_string(r.donations_count) + " · " +
-       T("restricted") + " " + Yuan(r.donations_restricted_fen) + " · " + T("open") + " " +
-       Yuan(r.donations_open_fen) + "</td></tr>";
-  h += "<tr><th>" + T("anonymous") + "</th><td class=\"n\">" +
-       std::to_string(r.anonymous_donations) + "</td><td></td></tr>";
-  h += "<tr><th>" + T("appropriations") + "</th><td class=\"n\">" + Yuan(r.appropriations_fen) +
-       "</td><td></td></tr>";
-  h += "<tr><th>" + T("lottery_in") + "</th><td class=\"n\">" + Yuan(r.lottery_grants_in_fen) +
-       "</td><td></td></tr></table>\n";
-  int64_t max_spend = 1;
-  for (const auto& [k, v] : r.spending_by_purpose) max_spend = std::max(max_spend, v);
-  h += "<h2>" + T("spending") + "</h2><table id=\"spending-class\">";
-  for (const auto& [k, v] : r.spending_by_class) {
-    h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
-  }
-  h += "</table>\n<h2>" + T("by_purpose") + "</h2><table id=\"spending-purpose\">";
-  for (const auto& [k, v] : r.spending_by_purpose) {
-    h += fmt::format(
-        "<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" "
-        "style=\"width:{}%\"></span></td></tr>",
-        Escape(k), Yuan(v), PercentOf(v, max_spend));
-  }
-  h += "</table>\n";
-  if (!r.paid_by_program_region.empty()) {
-    h += "<h2>" + T("paid") + "</h2><table id=\"paid\"><tr><th>" + T("program") + "</th><th>" +
-         T("region") + "</th><th class=\"n\">" + T("amount") + "</th><th class=\"n\">" +
-         T("people") + "</th><th class=\"n\">" + T("households") + "</th></tr>";
-    for (const auto& [program, regions] : r.paid_by_program_region) {
-      for (const auto& [region, p] : regions) {
-        h += fmt::format(
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
-            "class=\"n\">{}</td></tr>",
-            Escape(program), Escape(region), Yuan(p.amount_fen), p.beneficiaries, p.households);
-      }
-    }
-    h += "</table>\n";
-  }
-  h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
-  auto pct = [](int64_t a, int64_t b) {
-    return b == 0 ? std::string("-") : std::to_string(PercentOf(a, b)) + "%";
-  };
-  h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
-       pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +
-       Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
-  h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" +
-       pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" + Yuan(r.year_admin_fen) + " / " +
-       Yuan(r.year_spending_fen) + "</td></tr></table>\n";
-  if (!r.restricted_left.empty()) {
-    h += "<h2>" + T("restricted_left") + "</h2><table id=\"restricted\">";
-    for (const auto& [k, v] : r.restricted_left)
-      h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
-    h += "</table>\n";
-  }
-  if (!r.recipients.empty()) {
-    h += "<h2>" + T("recipients") + "</h2><table id=\"recipients\"><tr><th>" + T("name") +
-         "</th><th>" + T("region") + "</th><th>" + T("program") + "</th><th class=\"n\">" +
-         T("amount") + "</th></tr>";
-    for (const RecipientLine& l : r.recipients) {
-      h += "<tr><td>" + Escape(l.masked_name) + "</td><td>" + Escape(l.region) + "</td><td>" +
-           Escape(l.program) + "</td><td class=\"n\">" + Yuan(l.amount_fen) + "</td></tr>";
-    }
-    h += "</table>\n";
-  }
+  ReceiptsHtml(r, h);
+  SpendingHtml(r, h);
+  PaidHtml(r, h);
+  RatiosHtml(r, h);
+  RestrictedAndRecipientsHtml(r, h);
   h += "<h2>" + T("evidence") + "</h2><p>" + T("checkpoint") + ": " +
        std::to_string(r.checkpoint_size) + " · " + T("entries") + ": " +
        std::to_string(r.entries.size()) + " · " + T("digest") + ": <code>" +
