@@ -142,16 +142,11 @@ int CmdImport(const ImportFlags& f) {
       ledger.PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
                           f.bucket, *period, "imported from " + f.file, roll->lines);
   if (!r.ok()) return ExitFailure(r.status());
-  Amount total;
-  for (const RollLine& l : roll->lines) {
-    if (!total.TryAdd(Amount::Fen(l.amount_fen)))
-      return ExitFailure(AmountOverflow("the roll's total"));
-  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print(
       "{} batch {}: {} lines, {} yuan, entries {}..{} ({:.1f}s); awaiting approval by a checker\n",
-      r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(), total.ToYuan(),
-      r->first_index, r->first_index + r->count - 1, secs);
+      r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(),
+      roll->total.ToYuan(), r->first_index, r->first_index + r->count - 1, secs);
   Status closed = ledger.Close();
   return closed.ok() ? 0 : ExitFailure(closed);
 }

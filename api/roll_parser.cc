@@ -233,6 +233,8 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
                     ? CsvLine(line, line_no, columns, have_fen, default_period, fields, out)
                     : JsonLine(line, line_no, default_period, out);
     if (st.ok()) {
+      if (!roll.total.TryAdd(Amount::Fen(out.amount_fen)))
+        return Status(AmountOverflow("the roll's total")).WithLine(line_no);
       roll.lines.push_back(std::move(out));
     } else {
       roll.errors.push_back(std::move(st));

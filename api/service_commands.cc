@@ -4,7 +4,6 @@
 #include "api/request_fields.h"
 #include "api/roll_parser.h"
 #include "api/service.h"
-#include "ledger/amount.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -146,17 +145,12 @@ HttpResponse Service::PrepareRoll(Context& c) {
       ledger_.PrepareBatch(Actor{c.who.actor, c.who.role}, c.request.idempotency_key, batch_id,
                            fund, bucket, *period, Param(c.params, "document"), roll->lines);
   if (!r.ok()) return ErrorResponse(r.status());
-  Amount total;
-  for (const RollLine& l : roll->lines) {
-    if (!total.TryAdd(Amount::Fen(l.amount_fen)))
-      return ErrorResponse(AmountOverflow("the roll's total"));
-  }
   json::array ignored;
   for (const std::string& col : roll->ignored_columns) ignored.emplace_back(col);
   return Committed(*r, json::object{{"batch_id", batch_id},
                                     {"lines", roll->lines.size()},
-                                    {"total_fen", total.fen()},
-                                    {"total", total.ToYuan()},
+                                    {"total_fen", roll->total.fen()},
+                                    {"total", roll->total.ToYuan()},
                                     {"ignored_columns", std::move(ignored)}});
 }
 
