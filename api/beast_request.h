@@ -5,7 +5,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "api/service.h"
+#include "api/http_message.h"
 
 namespace fundledger {
 

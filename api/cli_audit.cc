@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/cli_exit.h"
+#include "api/cli_ledger.h"
 #include "api/entry_json.h"
 #include "api/event_json.h"
 #include "ledger/log.h"
@@ -14,11 +16,6 @@
 
 namespace fundledger {
 namespace {
-
-int Fail(const Status& s) {
-  fmt::print(stderr, "error: {}\n", s.ToString());
-  return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ? 2 : 1;
-}
 
 Result<std::string> ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -32,16 +29,14 @@ Result<std::string> ReadText(const std::string& path) {
 
 int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from,
                    std::optional<uint64_t> to) {
-  LogOptions options;
-  options.read_only = true;
-  Result<std::unique_ptr<Log>> log = Log::Open(dir, options);
-  if (!log.ok()) return Fail(log.status());
+  Result<std::unique_ptr<Log>> log = OpenLogReadOnly(dir);
+  if (!log.ok()) return ExitFailure(log.status());
   bool tty = ::isatty(STDERR_FILENO);
   Result<BundleManifest> m = ExportBundle(**log, out, from, to, [&](uint64_t done) {
     if (tty && done % 25'600 == 0) fmt::print(stderr, "\rexported {} entries", done);
   });
   if (tty) fmt::print(stderr, "\n");
-  if (!m.ok()) return Fail(m.status());
+  if (!m.ok()) return ExitFailure(m.status());
   fmt::print("bundle of entries {}..{} ({} signed checkpoints) written to {}\nkey: {}\n", m->from,
              m->to - 1, m->checkpoints.size(), out, m->vkey);
   return 0;
@@ -52,12 +47,12 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
   BundleVerifyOptions options;
   if (!vkey.empty()) {
     Result<NoteVerifier> key = ParseVerifierKey(vkey);
-    if (!key.ok()) return Fail(key.status());
+    if (!key.ok()) return ExitFailure(key.status());
     options.trusted_key = *key;
   }
   if (!trusted_file.empty()) {
     Result<std::string> text = ReadText(trusted_file);
-    if (!text.ok()) return Fail(text.status());
+    if (!text.ok()) return ExitFailure(text.status());
     options.trusted_checkpoint = *text;
   }
   bool tty = ::isatty(STDERR_FILENO);
@@ -94,29 +89,27 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
 int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const std::string& format,
                    int idle_days) {
   if (dir.empty() == bundle_dir.empty())
-    return Fail(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
+    return ExitFailure(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
   AnomalyOptions options;
   options.idle_days = idle_days;
   std::unique_ptr<Log> log;
   std::unique_ptr<BundleSource> bundle;
   const LogSource* source = nullptr;
   if (!dir.empty()) {
-    LogOptions lo;
-    lo.read_only = true;
-    Result<std::unique_ptr<Log>> opened = Log::Open(dir, lo);
-    if (!opened.ok()) return Fail(opened.status());
+    Result<std::unique_ptr<Log>> opened = OpenLogReadOnly(dir);
+    if (!opened.ok()) return ExitFailure(opened.status());
     log = std::move(opened).value();
     source = log.get();
   } else {
     Result<std::unique_ptr<BundleSource>> opened = BundleSource::Open(bundle_dir);
-    if (!opened.ok()) return Fail(opened.status());
+    if (!opened.ok()) return ExitFailure(opened.status());
     bundle = std::move(opened).value();
     if (bundle->manifest().from != 0)
-      return Fail(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
+      return ExitFailure(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
     source = bundle.get();
   }
   Result<std::vector<Finding>> findings = RunAnomalyChecks(*source, options);
-  if (!findings.ok()) return Fail(findings.status());
+  if (!findings.ok()) return ExitFailure(findings.status());
   if (format == "json") {
     fmt::print("{}", FindingsJson(*findings));
   } else if (format == "csv") {
@@ -124,7 +117,7 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
   } else if (format == "table") {
     fmt::print("{}", FindingsTable(*findings));
   } else {
-    return Fail(InvalidArgument("--format takes table, json or csv"));
+    return ExitFailure(InvalidArgument("--format takes table, json or csv"));
   }
   return 0;
 }
@@ -132,47 +125,48 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
 int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::string& checkpoint_file,
                   bool as_json) {
   Result<std::unique_ptr<BundleSource>> bundle = BundleSource::Open(bundle_dir);
-  if (!bundle.ok()) return Fail(bundle.status());
+  if (!bundle.ok()) return ExitFailure(bundle.status());
   Result<NoteVerifier> key = ParseVerifierKey((*bundle)->manifest().vkey);
-  if (!key.ok()) return Fail(key.status());
+  if (!key.ok()) return ExitFailure(key.status());
   Result<std::string> note =
       checkpoint_file.empty() ? (*bundle)->LatestCheckpoint() : ReadText(checkpoint_file);
-  if (!note.ok()) return Fail(note.status());
+  if (!note.ok()) return ExitFailure(note.status());
   Result<Checkpoint> cp = OpenCheckpoint(*note, *key);
-  if (!cp.ok()) return Fail(Status(cp.status()).WithField("checkpoint"));
+  if (!cp.ok()) return ExitFailure(Status(cp.status()).WithField("checkpoint"));
   if (index >= cp->size)
-    return Fail(InvalidArgument("entry " + std::to_string(index) +
-                                " is not in the tree of the checkpoint (size " +
-                                std::to_string(cp->size) + ")"));
+    return ExitFailure(InvalidArgument("entry " + std::to_string(index) +
+                                       " is not in the tree of the checkpoint (size " +
+                                       std::to_string(cp->size) + ")"));
   Bytes entry;
   Status read = (*bundle)->ScanEntries(index, index + 1, [&](uint64_t, ByteView b) {
     entry.assign(b.begin(), b.end());
     return Status::Ok();
   });
-  if (!read.ok()) return Fail(read);
+  if (!read.ok()) return ExitFailure(read);
   Hash leaf = HashLeaf(entry);
   Result<std::vector<Hash>> proof = InclusionProof(**bundle, index, cp->size);
-  if (!proof.ok()) return Fail(proof.status());
+  if (!proof.ok()) return ExitFailure(proof.status());
   Status verified = VerifyInclusion(index, cp->size, leaf, *proof, cp->root);
   Result<boost::json::object> view = EntryToJson(index, entry);
-  if (!view.ok()) return Fail(view.status());
+  if (!view.ok()) return ExitFailure(view.status());
   Result<EntryView> e = DecodeEntry(entry);
-  std::string payload = e.ok() ? PayloadToJson(e->event_type, e->payload).value() : "";
+  if (!e.ok()) return ExitFailure(e.status());
+  Result<std::string> payload_json = PayloadToJson(e->event_type, e->payload);
+  std::string payload =
+      payload_json.ok() ? *payload_json : "(" + payload_json.status().message() + ")";
   if (as_json) {
     boost::json::object o = InclusionProofJson(index, cp->size, leaf, *proof, cp->root);
     o["verified"] = verified.ok();
     o["checkpoint"] = *note;
     o["entry"] = *view;
     fmt::print("{}", PrettyJson(o));
-    return verified.ok() ? 0 : 1;
+    return verified.ok() ? kExitOk : kExitFailed;
   }
   fmt::print("INCLUSION PROOF — working paper\n");
   fmt::print("log:            {}\nverifier key:   {}\n", key->name, FormatVerifierKey(*key));
   fmt::print("checkpoint:     size {}, root {}\n", cp->size, HashHex(cp->root));
-  fmt::print("entry:          {} ({}, {} by {} as {})\n", index,
-             std::string(view->at("event_type").as_string()),
-             std::string(view->at("timestamp").as_string()),
-             std::string(view->at("actor").as_string()), std::string(view->at("role").as_string()));
+  fmt::print("entry:          {} ({}, {} by {} as {})\n", index, EventTypeName(e->event_type),
+             IsoTimeMs(e->timestamp_ms), e->actor, RoleName(e->role));
   fmt::print("payload:        {}\n", payload);
   fmt::print("leaf hash:      SHA-256(0x00 || entry bytes) = {}\n", HashHex(leaf));
   for (size_t i = 0; i < proof->size(); ++i)
@@ -182,7 +176,7 @@ int CmdAuditProve(const std::string& bundle_dir, uint64_t index, const std::stri
                  ? "VERIFIED: the entry is in the log the checkpoint signs (RFC 9162 2.1.3.2)"
                  : "NOT VERIFIED: " + verified.message());
   fmt::print("\nsigned checkpoint:\n{}", *note);
-  return verified.ok() ? 0 : 1;
+  return verified.ok() ? kExitOk : kExitFailed;
 }
 
 }  // namespace fundledger

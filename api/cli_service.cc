@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "api/cli_exit.h"
+#include "api/cli_ledger.h"
 #include "api/demo.h"
 #include "api/disclosure_render.h"
 #include "api/event_json.h"
@@ -19,38 +21,6 @@
 
 namespace fundledger {
 namespace {
-
-int Fail(const Status& s) {
-  fmt::print(stderr, "error: {}\n", s.ToString());
-  for (const Status& d : s.details())
-    fmt::print(stderr, "  line {}: {} ({})\n", d.line(), d.message(),
-               d.rule().empty() ? d.field() : d.rule());
-  return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound ? 2 : 1;
-}
-
-// Opens a data dir for writing, with projections and snapshots.
-Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections& projections,
-                                             const std::string& vault_key,
-                                             int64_t checkpoint_interval_ms = 0) {
-  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
-  options.vault_key_path = vault_key;
-  options.log.checkpoint_interval_ms = checkpoint_interval_ms;
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
-  if (ledger.ok() && projections.legacy_rows_dropped() > 0) {
-    fmt::print(stderr,
-               "fundledger: projections moved to layout 3: {} rows of earlier layouts deleted "
-               "(current balances and "
-               "paid totals per person, held in memory and rebuilt from the log)\n",
-               projections.legacy_rows_dropped());
-  }
-  if (ledger.ok() && (*ledger)->log().tree_nodes_converted() > 0) {
-    fmt::print(stderr,
-               "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels "
-               "(read 256 at a time)\n",
-               (*ledger)->log().tree_nodes_converted());
-  }
-  return ledger;
-}
 
 std::string CsvField(std::string_view v) {
   if (v.find_first_of(",\"\n") == std::string_view::npos) return std::string(v);
@@ -62,10 +32,10 @@ std::string CsvField(std::string_view v) {
 }  // namespace
 
 int CmdServe(const ServeFlags& flags) {
-  Projections projections;
-  Result<std::unique_ptr<Ledger>> ledger =
-      OpenForWrite(flags.dir, projections, flags.vault_key, flags.checkpoint_interval_ms);
-  if (!ledger.ok()) return Fail(ledger.status());
+  Result<OpenedLedger> opened =
+      OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
+  if (!opened.ok()) return ExitFailure(opened.status());
+  std::unique_ptr<Ledger>& ledger = opened->ledger;
   TokenStore tokens(flags.dir);
   Metrics metrics;
   ServiceOptions service_options;
@@ -74,28 +44,28 @@ int CmdServe(const ServeFlags& flags) {
   if (!flags.quiet) {
     service_options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   }
-  Service service(**ledger, projections, tokens, metrics, service_options);
+  Service service(*ledger, *opened->projections, tokens, metrics, service_options);
   HttpServer server(service, flags.server);
   Result<uint16_t> port = server.Start();
-  if (!port.ok()) return Fail(port.status());
+  if (!port.ok()) return ExitFailure(port.status());
   std::string host = flags.server.listen.substr(0, flags.server.listen.rfind(':'));
   bool tls = !flags.server.tls_cert_file.empty();
-  fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", (*ledger)->log().origin(),
-             (*ledger)->log().size(), tls ? "https" : "http", host, *port);
+  fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", ledger->log().origin(),
+             ledger->log().size(), tls ? "https" : "http", host, *port);
   std::fflush(stdout);
   server.Run();
-  Status closed = (*ledger)->Close();
-  if (!closed.ok()) return Fail(closed);
-  fmt::print("stopped cleanly at {} entries\n", (*ledger)->log().size());
+  Status closed = ledger->Close();
+  if (!closed.ok()) return ExitFailure(closed);
+  fmt::print("stopped cleanly at {} entries\n", ledger->log().size());
   return 0;
 }
 
 int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role,
                 const std::string& org) {
-  if (!std::filesystem::exists(StorePath(dir))) return Fail(NotFound("no ledger at " + dir));
+  if (!std::filesystem::exists(StorePath(dir))) return ExitFailure(NotFound("no ledger at " + dir));
   TokenStore store(dir);
   Result<std::string> token = store.Add(actor, role, org);
-  if (!token.ok()) return Fail(token.status());
+  if (!token.ok()) return ExitFailure(token.status());
   fmt::print("token {} {} {}\n", role, actor, *token);
   fmt::print(stderr, "this token is shown once; only its hash is kept in {}/tokens\n", dir);
   return 0;
@@ -104,7 +74,7 @@ int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::str
 int CmdTokenRevoke(const std::string& dir, const std::string& id_or_actor) {
   TokenStore store(dir);
   Result<int> n = store.Revoke(id_or_actor);
-  if (!n.ok()) return Fail(n.status());
+  if (!n.ok()) return ExitFailure(n.status());
   fmt::print("revoked {} token(s)\n", *n);
   return 0;
 }
@@ -112,7 +82,7 @@ int CmdTokenRevoke(const std::string& dir, const std::string& id_or_actor) {
 int CmdTokenList(const std::string& dir) {
   TokenStore store(dir);
   Result<std::vector<TokenRecord>> list = store.List();
-  if (!list.ok()) return Fail(list.status());
+  if (!list.ok()) return ExitFailure(list.status());
   for (const TokenRecord& r : *list) {
     fmt::print("{} {:<8} {:<24} {:<20} {}\n", r.id, r.role, r.actor, r.org.empty() ? "-" : r.org,
                r.revoked ? "revoked" : "active");
@@ -122,9 +92,9 @@ int CmdTokenList(const std::string& dir) {
 
 int CmdImport(const ImportFlags& f) {
   Result<int32_t> period = ParseMonth(f.period);
-  if (!period.ok()) return Fail(Status(period.status()).WithField("period"));
+  if (!period.ok()) return ExitFailure(Status(period.status()).WithField("period"));
   std::ifstream in(f.file, std::ios::binary);
-  if (!in) return Fail(NotFound("cannot read " + f.file));
+  if (!in) return ExitFailure(NotFound("cannot read " + f.file));
   std::ostringstream buf;
   buf << in.rdbuf();
   std::string body = buf.str();
@@ -152,7 +122,7 @@ int CmdImport(const ImportFlags& f) {
   Result<ParsedRoll> roll = ParseRoll(body, format, *period, progress);
   progress(total_lines);
   if (tty) fmt::print(stderr, "\n");
-  if (!roll.ok()) return Fail(roll.status());
+  if (!roll.ok()) return ExitFailure(roll.status());
   for (const std::string& col : roll->ignored_columns)
     fmt::print(stderr, "note: column '{}' is ignored\n", col);
   if (!roll->errors.empty()) {
@@ -162,34 +132,31 @@ int CmdImport(const ImportFlags& f) {
       fmt::print(stderr, "  line {}: {}: {}\n", e.line(), e.field(), e.message());
     return 1;
   }
-  Projections projections;
-  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(f.dir, projections, f.vault_key);
-  if (!ledger.ok()) return Fail(ledger.status());
+  Result<OpenedLedger> opened = OpenLedgerForWrite(f.dir, f.vault_key);
+  if (!opened.ok()) return ExitFailure(opened.status());
+  Ledger& ledger = *opened->ledger;
   std::string batch = f.batch_id.empty() ? "ROLL-" + f.fund + "-" + f.period : f.batch_id;
   fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n",
              roll->lines.size());
   Result<AppendResult> r =
-      (*ledger)->PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
-                              f.bucket, *period, "imported from " + f.file, roll->lines);
-  if (!r.ok()) return Fail(r.status());
-  int64_t total = 0;
-  for (const RollLine& l : roll->lines) total += l.amount_fen;
+      ledger.PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
+                          f.bucket, *period, "imported from " + f.file, roll->lines);
+  if (!r.ok()) return ExitFailure(r.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print(
       "{} batch {}: {} lines, {} yuan, entries {}..{} ({:.1f}s); awaiting approval by a checker\n",
-      r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(), FormatFen(total),
-      r->first_index, r->first_index + r->count - 1, secs);
-  Status closed = (*ledger)->Close();
-  return closed.ok() ? 0 : Fail(closed);
+      r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(),
+      roll->total.ToYuan(), r->first_index, r->first_index + r->count - 1, secs);
+  Status closed = ledger.Close();
+  return closed.ok() ? 0 : ExitFailure(closed);
 }
 
 int CmdExport(const std::string& dir, const std::string& what, const std::string& period_text) {
-  Projections projections;
-  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
-  options.log.read_only = true;
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
-  if (!ledger.ok()) return Fail(ledger.status());
-  const Domain& domain = (*ledger)->domain();
+  Result<OpenedLedger> opened = OpenLedgerReadOnly(dir);
+  if (!opened.ok()) return ExitFailure(opened.status());
+  const Projections& projections = *opened->projections;
+  const Log& log = opened->ledger->log();
+  const Domain& domain = opened->ledger->domain();
   if (what == "balances") {
     fmt::print("account,posted_fen,pending_fen,available_fen\n");
     domain.Read([&](const DomainState& s) {
@@ -204,7 +171,8 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
   if (what == "payments") {
     Result<int32_t> period = ParseMonth(period_text);
     if (!period.ok())
-      return Fail(InvalidArgument("export payments needs --period YYYY-MM").WithField("period"));
+      return ExitFailure(
+          InvalidArgument("export payments needs --period YYYY-MM").WithField("period"));
     fmt::print("batch_id,line_no,beneficiary_id,program_id,period,amount_fen,state\n");
     domain.Read([&](const DomainState& s) {
       for (const auto& [id, b] : s.batches) {
@@ -220,10 +188,9 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     return 0;
   }
   if (what == "360giving" || what == "iati") {
-    Result<std::string> out =
-        what == "iati" ? IatiTransactionsJson((*ledger)->log(), (*ledger)->log().origin())
-                       : Giving360Json((*ledger)->log(), (*ledger)->log().origin());
-    if (!out.ok()) return Fail(out.status());
+    Result<std::string> out = what == "iati" ? IatiTransactionsJson(log, log.size(), log.origin())
+                                             : Giving360Json(log, log.size(), log.origin());
+    if (!out.ok()) return ExitFailure(out.status());
     fmt::print("{}", *out);
     return 0;
   }
@@ -247,7 +214,7 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     });
     return 0;
   }
-  return Fail(InvalidArgument(
+  return ExitFailure(InvalidArgument(
       "export takes balances, payments, beneficiaries, 360giving or iati, not '" + what + "'"));
 }
 
@@ -258,32 +225,43 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
     if (event_type == fb::EnumNameEventType(t) && IsDomainEvent(t)) type = t;
   }
   if (type == fb::EventType::Unknown)
-    return Fail(
+    return ExitFailure(
         InvalidArgument("'" + event_type + "' is not an event type (see ledger/entry.fbs)"));
   Result<fb::Role> r = RoleFromName(role);
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) return ExitFailure(r.status());
   Result<DomainEvent> event = EventFromJson(type, json);
-  if (!event.ok()) return Fail(event.status());
-  Projections projections;
-  Result<std::unique_ptr<Ledger>> ledger = OpenForWrite(dir, projections, "");
-  if (!ledger.ok()) return Fail(ledger.status());
-  Result<AppendResult> appended =
-      (*ledger)->Submit(Actor{actor, *r}, key, {std::move(event).value()});
-  if (!appended.ok()) return Fail(appended.status());
+  if (!event.ok()) return ExitFailure(event.status());
+  Result<OpenedLedger> opened = OpenLedgerForWrite(dir);
+  if (!opened.ok()) return ExitFailure(opened.status());
+  Ledger& ledger = *opened->ledger;
+  Result<AppendResult> appended = ledger.Submit(Actor{actor, *r}, key, {std::move(event).value()});
+  if (!appended.ok()) return ExitFailure(appended.status());
   fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended",
              appended->first_index);
+  Status closed = ledger.Close();
+  return closed.ok() ? 0 : ExitFailure(closed);
+}
+
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
+             const std::string& actor, const std::string& vault_key) {
+  LedgerOptions options;
+  options.vault_key_path = vault_key;
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
+  if (!ledger.ok()) return ExitFailure(ledger.status());
+  Result<AppendResult> r =
+      (*ledger)->Erase(Actor{actor, fb::Role::admin}, "erase:" + subject, subject, reason);
+  if (!r.ok()) return ExitFailure(r.status());
+  fmt::print("erased the personal data of {}; Erased entry {}\n", subject, r->first_index);
   Status closed = (*ledger)->Close();
-  return closed.ok() ? 0 : Fail(closed);
+  return closed.ok() ? 0 : ExitFailure(closed);
 }
 
 int CmdDisclose(const DiscloseFlags& f) {
-  Projections projections;
-  LedgerOptions options = WithSnapshots(f.dir, projections, WithProjections(projections, {}));
-  options.log.read_only = true;
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(f.dir, options);
-  if (!ledger.ok()) return Fail(ledger.status());
+  Result<OpenedLedger> opened = OpenLedgerReadOnly(f.dir);
+  if (!opened.ok()) return ExitFailure(opened.status());
+  const Log& log = opened->ledger->log();
   if (f.list) {
-    (*ledger)->domain().Read([](const DomainState& s) {
+    opened->ledger->domain().Read([](const DomainState& s) {
       std::set<std::string> orgs;
       for (const auto& [id, fund] : s.funds) {
         fmt::print("{}\tfund\t{}\t{}\t{}\n", id, fb::EnumNameFundKind(fund.kind), fund.organisation,
@@ -300,13 +278,14 @@ int CmdDisclose(const DiscloseFlags& f) {
   if (!f.org.empty()) scope = {"org", f.org, f.period};
   if (!f.project.empty()) scope = {"project", f.project, f.period};
   if (scope.kind.empty())
-    return Fail(InvalidArgument("disclose takes --fund F, --org O or --project P (or --list)"));
-  Result<std::string> note = (*ledger)->log().LatestCheckpoint();
-  if (!note.ok()) return Fail(note.status());
-  Result<Checkpoint> cp = OpenCheckpoint(*note, (*ledger)->log().verifier());
-  if (!cp.ok()) return Fail(cp.status());
-  Result<DisclosureReport> report = ComputeDisclosure((*ledger)->log(), cp->size, scope, nullptr);
-  if (!report.ok()) return Fail(report.status());
+    return ExitFailure(
+        InvalidArgument("disclose takes --fund F, --org O or --project P (or --list)"));
+  Result<std::string> note = log.LatestCheckpoint();
+  if (!note.ok()) return ExitFailure(note.status());
+  Result<Checkpoint> cp = OpenCheckpoint(*note, log.verifier());
+  if (!cp.ok()) return ExitFailure(cp.status());
+  Result<DisclosureReport> report = ComputeDisclosure(log, cp->size, scope, nullptr);
+  if (!report.ok()) return ExitFailure(report.status());
   if (f.format == "json") {
     fmt::print("{}\n", DisclosureJson(*report));
   } else if (f.format == "csv") {
@@ -314,18 +293,18 @@ int CmdDisclose(const DiscloseFlags& f) {
   } else if (f.format == "html") {
     fmt::print("{}", DisclosureHtml(*report, f.lang, 0));
   } else {
-    return Fail(InvalidArgument("--format takes json, csv or html"));
+    return ExitFailure(InvalidArgument("--format takes json, csv or html"));
   }
   return 0;
 }
 
 int CmdDemo(const DemoFlags& f) {
   if (std::filesystem::exists(StorePath(f.dir)))
-    return Fail(Conflict("a ledger already exists at " + f.dir));
+    return ExitFailure(Conflict("a ledger already exists at " + f.dir));
   Projections projections;
   Result<std::unique_ptr<Ledger>> ledger =
       Ledger::Create(f.dir, f.origin, WithProjections(projections, {}));
-  if (!ledger.ok()) return Fail(ledger.status());
+  if (!ledger.ok()) return ExitFailure(ledger.status());
   DemoOptions options;
   options.seed = f.seed;
   options.people = f.people;
@@ -333,7 +312,7 @@ int CmdDemo(const DemoFlags& f) {
   options.progress = [](const std::string& what) { fmt::print(stderr, "demo: {}\n", what); };
   auto start = std::chrono::steady_clock::now();
   Result<DemoSummary> summary = GenerateDemoCity(**ledger, options);
-  if (!summary.ok()) return Fail(summary.status());
+  if (!summary.ok()) return ExitFailure(summary.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print(stderr,
              "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n",
@@ -350,10 +329,10 @@ int CmdDemo(const DemoFlags& f) {
     Result<PublicationResult> pub =
         PublishDisclosure(**ledger, f.dir, {"fund", fund, year}, "annual", 0, nullptr,
                           Actor{org, fb::Role::charity}, "demo-disclosure-" + fund);
-    if (!pub.ok()) return Fail(pub.status());
+    if (!pub.ok()) return ExitFailure(pub.status());
   }
   Status closed = (*ledger)->Close();
-  if (!closed.ok()) return Fail(closed);
+  if (!closed.ok()) return ExitFailure(closed);
   TokenStore tokens(f.dir);
   const std::tuple<const char*, const char*, const char*> roles[] = {
       {"admin", "admin.zhao", ""},
@@ -364,7 +343,7 @@ int CmdDemo(const DemoFlags& f) {
       {"public", "public.reader", ""}};
   for (const auto& [role, actor, org] : roles) {
     Result<std::string> token = tokens.Add(actor, role, org);
-    if (!token.ok()) return Fail(token.status());
+    if (!token.ok()) return ExitFailure(token.status());
     fmt::print("token {} {} {}\n", role, actor, *token);
   }
   return 0;

@@ -1,5 +1,6 @@
-// The service-side subcommands of `fundledger`: serve, token, import, export, demo.
-// Each returns a process exit code (0 ok, 1 failed, 2 unusable input).
+// The subcommands of `fundledger` that run the service or change the ledger: serve, token,
+// import, post, erase, demo; and those that print what it holds for people: export, disclose.
+// Each returns a process exit code (cli_exit.h). Those that write need the server stopped.
 #pragma once
 
 #include <string>
@@ -41,6 +42,11 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
 // Appends one event given as JSON (the same body the API takes), as `actor` in `role`.
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,
             const std::string& actor, const std::string& role, const std::string& key);
+
+// Destroys a person's personal data in the vault and appends the Erased entry; the log still
+// verifies. subject: a beneficiary id, or donor:<id>.
+int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
+             const std::string& actor, const std::string& vault_key);
 
 struct DiscloseFlags {
   std::string dir, fund, org, project, period, format = "json", lang = "zh";

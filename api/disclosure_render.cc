@@ -1,14 +1,15 @@
 #include "api/disclosure_render.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 
 #include "api/entry_json.h"
+#include "api/file_replace.h"
 #include "crypto/checkpoint.h"
 #include "ledger/events.h"
 
@@ -126,6 +127,178 @@ code{{word-break:break-all;font-size:.8rem}}
 
 std::string Yuan(int64_t fen) { return FormatFen(fen); }
 
+// part x 100 / whole, rounded toward zero (whole != 0), in 128 bits so that scaling an amount
+// near the int64 limit cannot overflow; a ratio beyond int64 (a tiny whole) is clamped.
+int64_t PercentOf(int64_t part, int64_t whole) {
+  __int128 percent = static_cast<__int128>(part) * 100 / whole;
+  return static_cast<int64_t>(std::clamp<__int128>(percent, INT64_MIN, INT64_MAX));
+}
+
+// Reads a stored report's fields without exceptions: the first field missing or of the wrong
+// type is remembered as a Corruption naming it, and reads return empty values from then on.
+class ReportReader {
+ public:
+  const json::object& Object(const json::value& v, std::string_view what) {
+    if (const json::object* o = v.if_object()) return *o;
+    Missing(what);
+    return kEmptyObject;
+  }
+  const json::object& Object(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? Object(*v, key) : kEmptyObject;
+  }
+  const json::array& Array(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    if (const json::array* a = v != nullptr ? v->if_array() : nullptr) return *a;
+    Missing(key);
+    return kEmptyArray;
+  }
+  std::string String(const json::value& v, std::string_view what) {
+    if (const json::string* s = v.if_string()) return std::string(*s);
+    Missing(what);
+    return "";
+  }
+  std::string String(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? String(*v, key) : "";
+  }
+  int64_t I64(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? Number<int64_t>(*v, key) : 0;
+  }
+  uint64_t U64(const json::value& v, std::string_view what) { return Number<uint64_t>(v, what); }
+  uint64_t U64(const json::object& in, std::string_view key) {
+    const json::value* v = Find(in, key);
+    return v != nullptr ? U64(*v, key) : 0;
+  }
+  std::map<std::string, int64_t> Map(const json::object& in, std::string_view key) {
+    std::map<std::string, int64_t> m;
+    for (const auto& kv : Object(in, key))
+      m[std::string(kv.key())] = Number<int64_t>(kv.value(), key);
+    return m;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  const json::value* Find(const json::object& in, std::string_view key) {
+    const json::value* v = in.if_contains(key);
+    if (v == nullptr) Missing(key);
+    return v;
+  }
+  template <typename T>
+  T Number(const json::value& v, std::string_view what) {
+    boost::system::error_code ec;
+    T n = v.is_number() ? v.to_number<T>(ec) : T{};
+    if (v.is_number() && !ec) return n;
+    Missing(what);
+    return T{};
+  }
+  void Missing(std::string_view what) {
+    if (status_.ok()) status_ = Corruption("the report lacks a field: " + std::string(what));
+  }
+
+  inline static const json::object kEmptyObject;
+  inline static const json::array kEmptyArray;
+  Status status_;
+};
+
+void ReadReceipts(ReportReader& in, const json::object& rc, DisclosureReport& r) {
+  r.donations_count = in.I64(rc, "donations_count");
+  r.donations_fen = in.I64(rc, "donations_fen");
+  r.donations_restricted_fen = in.I64(rc, "donations_restricted_fen");
+  r.donations_open_fen = in.I64(rc, "donations_open_fen");
+  r.anonymous_donations = in.I64(rc, "anonymous_donations");
+  r.in_kind_fen = in.I64(rc, "in_kind_fen");
+  r.appropriations_fen = in.I64(rc, "appropriations_fen");
+  r.lottery_grants_in_fen = in.I64(rc, "lottery_grants_in_fen");
+  r.transfers_in_fen = in.I64(rc, "transfers_in_fen");
+}
+
+// Money received: donations, appropriations, lottery grants.
+void ReceiptsHtml(const DisclosureReport& r, std::string& h) {
+  h += "<h2>" + T("receipts") + "</h2><table id=\"receipts\">";
+  h += "<tr><th>" + T("donations") + "</th><td class=\"n\" id=\"donations\">" +
+       Yuan(r.donations_fen) + "</td><td>" + std::to_string(r.donations_count) + " · " +
+       T("restricted") + " " + Yuan(r.donations_restricted_fen) + " · " + T("open") + " " +
+       Yuan(r.donations_open_fen) + "</td></tr>";
+  h += "<tr><th>" + T("anonymous") + "</th><td class=\"n\">" +
+       std::to_string(r.anonymous_donations) + "</td><td></td></tr>";
+  h += "<tr><th>" + T("appropriations") + "</th><td class=\"n\">" + Yuan(r.appropriations_fen) +
+       "</td><td></td></tr>";
+  h += "<tr><th>" + T("lottery_in") + "</th><td class=\"n\">" + Yuan(r.lottery_grants_in_fen) +
+       "</td><td></td></tr></table>\n";
+}
+
+// Spending by class and by purpose, each purpose with a bar scaled to the largest.
+void SpendingHtml(const DisclosureReport& r, std::string& h) {
+  int64_t max_spend = 1;
+  for (const auto& [k, v] : r.spending_by_purpose) max_spend = std::max(max_spend, v);
+  h += "<h2>" + T("spending") + "</h2><table id=\"spending-class\">";
+  for (const auto& [k, v] : r.spending_by_class) {
+    h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
+  }
+  h += "</table>\n<h2>" + T("by_purpose") + "</h2><table id=\"spending-purpose\">";
+  for (const auto& [k, v] : r.spending_by_purpose) {
+    h += fmt::format(
+        "<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" "
+        "style=\"width:{}%\"></span></td></tr>",
+        Escape(k), Yuan(v), PercentOf(v, max_spend));
+  }
+  h += "</table>\n";
+}
+
+// Payments to people per program and region.
+void PaidHtml(const DisclosureReport& r, std::string& h) {
+  if (!r.paid_by_program_region.empty()) {
+    h += "<h2>" + T("paid") + "</h2><table id=\"paid\"><tr><th>" + T("program") + "</th><th>" +
+         T("region") + "</th><th class=\"n\">" + T("amount") + "</th><th class=\"n\">" +
+         T("people") + "</th><th class=\"n\">" + T("households") + "</th></tr>";
+    for (const auto& [program, regions] : r.paid_by_program_region) {
+      for (const auto& [region, p] : regions) {
+        h += fmt::format(
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
+            "class=\"n\">{}</td></tr>",
+            Escape(program), Escape(region), Yuan(p.amount_fen), p.beneficiaries, p.households);
+      }
+    }
+    h += "</table>\n";
+  }
+}
+
+// The charity-law ratios: charitable spending to last year's income, admin to spending.
+void RatiosHtml(const DisclosureReport& r, std::string& h) {
+  h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
+  auto pct = [](int64_t a, int64_t b) {
+    return b == 0 ? std::string("-") : std::to_string(PercentOf(a, b)) + "%";
+  };
+  h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
+       pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +
+       Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
+  h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" +
+       pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" + Yuan(r.year_admin_fen) + " / " +
+       Yuan(r.year_spending_fen) + "</td></tr></table>\n";
+}
+
+// Restricted money left, and the (masked) recipients when published with them.
+void RestrictedAndRecipientsHtml(const DisclosureReport& r, std::string& h) {
+  if (!r.restricted_left.empty()) {
+    h += "<h2>" + T("restricted_left") + "</h2><table id=\"restricted\">";
+    for (const auto& [k, v] : r.restricted_left)
+      h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
+    h += "</table>\n";
+  }
+  if (!r.recipients.empty()) {
+    h += "<h2>" + T("recipients") + "</h2><table id=\"recipients\"><tr><th>" + T("name") +
+         "</th><th>" + T("region") + "</th><th>" + T("program") + "</th><th class=\"n\">" +
+         T("amount") + "</th></tr>";
+    for (const RecipientLine& l : r.recipients) {
+      h += "<tr><td>" + Escape(l.masked_name) + "</td><td>" + Escape(l.region) + "</td><td>" +
+           Escape(l.program) + "</td><td class=\"n\">" + Yuan(l.amount_fen) + "</td></tr>";
+    }
+    h += "</table>\n";
+  }
+}
+
 }  // namespace
 
 std::string DisclosureJson(const DisclosureReport& r) {
@@ -194,71 +367,54 @@ std::string DisclosureJson(const DisclosureReport& r) {
 Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return Corruption("the report is not JSON");
-  try {
-    const json::object& o = v.as_object();
-    DisclosureReport r;
-    auto i64 = [](const json::value& x) { return x.to_number<int64_t>(); };
-    auto str = [](const json::value& x) { return std::string(x.as_string()); };
-    auto map = [&](const json::value& x) {
-      std::map<std::string, int64_t> m;
-      for (const auto& kv : x.as_object()) m[std::string(kv.key())] = i64(kv.value());
-      return m;
-    };
-    const json::object& scope = o.at("scope").as_object();
-    r.scope = {str(scope.at("kind")), str(scope.at("id")), str(scope.at("period"))};
-    r.organisation = str(o.at("organisation"));
-    for (const auto& kv : o.at("funds").as_object()) {
-      r.funds.emplace_back(kv.key());
-      r.fund_names[std::string(kv.key())] = str(kv.value());
-    }
-    r.period_start_ms = i64(o.at("period_start_ms"));
-    r.period_end_ms = i64(o.at("period_end_ms"));
-    r.opening_fen = i64(o.at("opening_fen"));
-    r.closing_fen = i64(o.at("closing_fen"));
-    const json::object& rc = o.at("receipts").as_object();
-    r.donations_count = i64(rc.at("donations_count"));
-    r.donations_fen = i64(rc.at("donations_fen"));
-    r.donations_restricted_fen = i64(rc.at("donations_restricted_fen"));
-    r.donations_open_fen = i64(rc.at("donations_open_fen"));
-    r.anonymous_donations = i64(rc.at("anonymous_donations"));
-    r.in_kind_fen = i64(rc.at("in_kind_fen"));
-    r.appropriations_fen = i64(rc.at("appropriations_fen"));
-    r.lottery_grants_in_fen = i64(rc.at("lottery_grants_in_fen"));
-    r.transfers_in_fen = i64(rc.at("transfers_in_fen"));
-    r.spending_by_class = map(o.at("spending_by_class"));
-    r.spending_by_purpose = map(o.at("spending_by_purpose"));
-    r.grants_out_by_category = map(o.at("grants_out_by_category"));
-    r.transfers_out_fen = i64(o.at("transfers_out_fen"));
-    for (const auto& program : o.at("paid_by_program_region").as_object()) {
-      for (const auto& region : program.value().as_object()) {
-        const json::object& p = region.value().as_object();
-        r.paid_by_program_region[std::string(program.key())][std::string(region.key())] =
-            DisclosureReport::Paid{i64(p.at("amount_fen")), i64(p.at("beneficiaries")),
-                                   i64(p.at("households"))};
-      }
-    }
-    const json::object& ratios = o.at("ratios").as_object();
-    r.previous_year_income_fen = i64(ratios.at("previous_year_income_fen"));
-    r.year_charitable_fen = i64(ratios.at("year_charitable_fen"));
-    r.year_admin_fen = i64(ratios.at("year_admin_fen"));
-    r.year_spending_fen = i64(ratios.at("year_spending_fen"));
-    r.restricted_left = map(o.at("restricted_left"));
-    for (const json::value& l : o.at("recipients").as_array()) {
-      const json::object& x = l.as_object();
-      r.recipients.push_back(
-          {str(x.at("name")), str(x.at("region")), str(x.at("program")), i64(x.at("amount_fen"))});
-    }
-    const json::object& ev = o.at("evidence").as_object();
-    r.checkpoint_size = ev.at("checkpoint_size").to_number<uint64_t>();
-    r.checkpoint = str(ev.at("checkpoint"));
-    for (const json::value& e : ev.at("entries").as_array())
-      r.entries.push_back(e.to_number<uint64_t>());
-    FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(str(ev.at("entries_digest"))));
-    return r;
-  } catch (const std::exception& e) {
-    return Corruption(std::string("the report lacks a field: ") + e.what());
+  const json::object* root = ec ? nullptr : v.if_object();
+  if (root == nullptr) return Corruption("the report is not JSON");
+  const json::object& o = *root;
+  ReportReader in;
+  DisclosureReport r;
+  const json::object& scope = in.Object(o, "scope");
+  r.scope = {in.String(scope, "kind"), in.String(scope, "id"), in.String(scope, "period")};
+  r.organisation = in.String(o, "organisation");
+  for (const auto& kv : in.Object(o, "funds")) {
+    r.funds.emplace_back(kv.key());
+    r.fund_names[std::string(kv.key())] = in.String(kv.value(), kv.key());
   }
+  r.period_start_ms = in.I64(o, "period_start_ms");
+  r.period_end_ms = in.I64(o, "period_end_ms");
+  r.opening_fen = in.I64(o, "opening_fen");
+  r.closing_fen = in.I64(o, "closing_fen");
+  ReadReceipts(in, in.Object(o, "receipts"), r);
+  r.spending_by_class = in.Map(o, "spending_by_class");
+  r.spending_by_purpose = in.Map(o, "spending_by_purpose");
+  r.grants_out_by_category = in.Map(o, "grants_out_by_category");
+  r.transfers_out_fen = in.I64(o, "transfers_out_fen");
+  for (const auto& program : in.Object(o, "paid_by_program_region")) {
+    for (const auto& region : in.Object(program.value(), program.key())) {
+      const json::object& p = in.Object(region.value(), region.key());
+      r.paid_by_program_region[std::string(program.key())][std::string(region.key())] =
+          DisclosureReport::Paid{in.I64(p, "amount_fen"), in.I64(p, "beneficiaries"),
+                                 in.I64(p, "households")};
+    }
+  }
+  const json::object& ratios = in.Object(o, "ratios");
+  r.previous_year_income_fen = in.I64(ratios, "previous_year_income_fen");
+  r.year_charitable_fen = in.I64(ratios, "year_charitable_fen");
+  r.year_admin_fen = in.I64(ratios, "year_admin_fen");
+  r.year_spending_fen = in.I64(ratios, "year_spending_fen");
+  r.restricted_left = in.Map(o, "restricted_left");
+  for (const json::value& l : in.Array(o, "recipients")) {
+    const json::object& x = in.Object(l, "recipients");
+    r.recipients.push_back({in.String(x, "name"), in.String(x, "region"), in.String(x, "program"),
+                            in.I64(x, "amount_fen")});
+  }
+  const json::object& ev = in.Object(o, "evidence");
+  r.checkpoint_size = in.U64(ev, "checkpoint_size");
+  r.checkpoint = in.String(ev, "checkpoint");
+  for (const json::value& e : in.Array(ev, "entries")) r.entries.push_back(in.U64(e, "entries"));
+  std::string digest = in.String(ev, "entries_digest");
+  FL_RETURN_IF_ERROR(in.status());
+  FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(digest));
+  return r;
 }
 
 Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir,
@@ -292,14 +448,7 @@ Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::
   std::string dir = data_dir + "/disclosures";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  std::string path = dir + "/" + sha + ".json", tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("cannot write " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return IoError("cannot store the report " + path + " (disk full?)");
+  FL_RETURN_IF_ERROR(ReplaceFile(dir + "/" + sha + ".json", text, 0644, "the report"));
   return sha;
 }
 
@@ -355,71 +504,11 @@ std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, u
        "</th><td class=\"n\" id=\"opening\">" + Yuan(r.opening_fen) + "</td></tr><tr><th>" +
        T("closing") + "</th><td class=\"n\" id=\"closing\">" + Yuan(r.closing_fen) +
        "</td></tr></table>\n";
-  h += "<h2>" + T("receipts") + "</h2><table id=\"receipts\">";
-  h += "<tr><th>" + T("donations") + "</th><td class=\"n\" id=\"donations\">" +
-       Yuan(r.donations_fen) + "</td><td>" + std::to_string(r.donations_count) + " · " +
-       T("restricted") + " " + Yuan(r.donations_restricted_fen) + " · " + T("open") + " " +
-       Yuan(r.donations_open_fen) + "</td></tr>";
-  h += "<tr><th>" + T("anonymous") + "</th><td class=\"n\">" +
-       std::to_string(r.anonymous_donations) + "</td><td></td></tr>";
-  h += "<tr><th>" + T("appropriations") + "</th><td class=\"n\">" + Yuan(r.appropriations_fen) +
-       "</td><td></td></tr>";
-  h += "<tr><th>" + T("lottery_in") + "</th><td class=\"n\">" + Yuan(r.lottery_grants_in_fen) +
-       "</td><td></td></tr></table>\n";
-  int64_t max_spend = 1;
-  for (const auto& [k, v] : r.spending_by_purpose) max_spend = std::max(max_spend, v);
-  h += "<h2>" + T("spending") + "</h2><table id=\"spending-class\">";
-  for (const auto& [k, v] : r.spending_by_class) {
-    h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
-  }
-  h += "</table>\n<h2>" + T("by_purpose") + "</h2><table id=\"spending-purpose\">";
-  for (const auto& [k, v] : r.spending_by_purpose) {
-    h += fmt::format(
-        "<tr><th>{}</th><td class=\"n\">{}</td><td style=\"width:40%\"><span class=\"bar\" "
-        "style=\"width:{}%\"></span></td></tr>",
-        Escape(k), Yuan(v), v * 100 / max_spend);
-  }
-  h += "</table>\n";
-  if (!r.paid_by_program_region.empty()) {
-    h += "<h2>" + T("paid") + "</h2><table id=\"paid\"><tr><th>" + T("program") + "</th><th>" +
-         T("region") + "</th><th class=\"n\">" + T("amount") + "</th><th class=\"n\">" +
-         T("people") + "</th><th class=\"n\">" + T("households") + "</th></tr>";
-    for (const auto& [program, regions] : r.paid_by_program_region) {
-      for (const auto& [region, p] : regions) {
-        h += fmt::format(
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td "
-            "class=\"n\">{}</td></tr>",
-            Escape(program), Escape(region), Yuan(p.amount_fen), p.beneficiaries, p.households);
-      }
-    }
-    h += "</table>\n";
-  }
-  h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
-  auto pct = [](int64_t a, int64_t b) {
-    return b == 0 ? std::string("-") : std::to_string(a * 100 / b) + "%";
-  };
-  h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
-       pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +
-       Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
-  h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" +
-       pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" + Yuan(r.year_admin_fen) + " / " +
-       Yuan(r.year_spending_fen) + "</td></tr></table>\n";
-  if (!r.restricted_left.empty()) {
-    h += "<h2>" + T("restricted_left") + "</h2><table id=\"restricted\">";
-    for (const auto& [k, v] : r.restricted_left)
-      h += "<tr><th>" + Escape(k) + "</th><td class=\"n\">" + Yuan(v) + "</td></tr>";
-    h += "</table>\n";
-  }
-  if (!r.recipients.empty()) {
-    h += "<h2>" + T("recipients") + "</h2><table id=\"recipients\"><tr><th>" + T("name") +
-         "</th><th>" + T("region") + "</th><th>" + T("program") + "</th><th class=\"n\">" +
-         T("amount") + "</th></tr>";
-    for (const RecipientLine& l : r.recipients) {
-      h += "<tr><td>" + Escape(l.masked_name) + "</td><td>" + Escape(l.region) + "</td><td>" +
-           Escape(l.program) + "</td><td class=\"n\">" + Yuan(l.amount_fen) + "</td></tr>";
-    }
-    h += "</table>\n";
-  }
+  ReceiptsHtml(r, h);
+  SpendingHtml(r, h);
+  PaidHtml(r, h);
+  RatiosHtml(r, h);
+  RestrictedAndRecipientsHtml(r, h);
   h += "<h2>" + T("evidence") + "</h2><p>" + T("checkpoint") + ": " +
        std::to_string(r.checkpoint_size) + " · " + T("entries") + ": " +
        std::to_string(r.entries.size()) + " · " + T("digest") + ": <code>" +

@@ -15,42 +15,39 @@ json::array HashArray(std::span<const Hash> hashes) {
   return out;
 }
 
+// A decoded payload's fields, or the reason it could not be decoded.
+template <typename View>
+json::object DecodedJson(const Result<View>& view, json::object (*fields)(const View&)) {
+  if (!view.ok()) return json::object{{"error", view.status().message()}};
+  return fields(*view);
+}
+
+json::object GenesisJson(const GenesisView& g) {
+  return json::object{{"origin", g.origin},
+                      {"public_key", HexEncode(g.public_key)},
+                      {"created_ms", g.created_ms},
+                      {"format", g.format}};
+}
+
+json::object MemoJson(const MemoView& m) {
+  return json::object{{"text", m.text}, {"reference", m.reference}};
+}
+
 json::object PayloadJson(const EntryView& e) {
-  json::object p;
   switch (e.event_type) {
-    case fb::EventType::Genesis: {
-      Result<GenesisView> g = DecodeGenesis(e.payload);
-      if (!g.ok()) {
-        p["error"] = g.status().message();
-        break;
-      }
-      p["origin"] = g->origin;
-      p["public_key"] = HexEncode(g->public_key);
-      p["created_ms"] = g->created_ms;
-      p["format"] = g->format;
-      break;
-    }
-    case fb::EventType::Memo: {
-      Result<MemoView> m = DecodeMemo(e.payload);
-      if (!m.ok()) {
-        p["error"] = m.status().message();
-        break;
-      }
-      p["text"] = m->text;
-      p["reference"] = m->reference;
-      break;
-    }
+    case fb::EventType::Genesis:
+      return DecodedJson(DecodeGenesis(e.payload), GenesisJson);
+    case fb::EventType::Memo:
+      return DecodedJson(DecodeMemo(e.payload), MemoJson);
     default:
-      p["bytes"] = Base64Encode(e.payload);
-      break;
+      return json::object{{"bytes", Base64Encode(e.payload)}};
   }
-  return p;
 }
 
 void Pretty(std::string& out, const json::value& v, int indent) {
   auto pad = [&](int n) { out.append(static_cast<size_t>(n) * 2, ' '); };
-  if (v.is_object()) {
-    const json::object& o = v.as_object();
+  if (const json::object* object = v.if_object()) {
+    const json::object& o = *object;
     if (o.empty()) {
       out += "{}";
       return;
@@ -66,8 +63,8 @@ void Pretty(std::string& out, const json::value& v, int indent) {
     }
     pad(indent);
     out += "}";
-  } else if (v.is_array()) {
-    const json::array& a = v.as_array();
+  } else if (const json::array* array = v.if_array()) {
+    const json::array& a = *array;
     if (a.empty()) {
       out += "[]";
       return;
@@ -118,24 +115,34 @@ Result<json::object> EntryToJson(uint64_t index, ByteView bytes) {
 
 json::object InclusionProofJson(uint64_t index, uint64_t size, const Hash& leaf_hash,
                                 std::span<const Hash> proof, const Hash& root) {
-  json::object o;
-  o["index"] = index;
-  o["size"] = size;
-  o["leaf_hash"] = HashHex(leaf_hash);
-  o["proof"] = HashArray(proof);
-  o["root"] = HashHex(root);
-  return o;
+  return json::object{{"index", index},
+                      {"size", size},
+                      {"leaf_hash", HashHex(leaf_hash)},
+                      {"proof", HashArray(proof)},
+                      {"root", HashHex(root)}};
 }
 
 json::object ConsistencyProofJson(uint64_t old_size, uint64_t size, std::span<const Hash> proof,
                                   const Hash& old_root, const Hash& root) {
-  json::object o;
-  o["old"] = old_size;
-  o["size"] = size;
-  o["proof"] = HashArray(proof);
-  o["old_root"] = HashHex(old_root);
-  o["root"] = HashHex(root);
-  return o;
+  return json::object{{"old", old_size},
+                      {"size", size},
+                      {"proof", HashArray(proof)},
+                      {"old_root", HashHex(old_root)},
+                      {"root", HashHex(root)}};
+}
+
+Result<json::object> ReadInclusionProof(const Log& log, uint64_t index, uint64_t size) {
+  FL_ASSIGN_OR_RETURN(std::vector<Hash> proof, log.ProveInclusion(index, size));
+  FL_ASSIGN_OR_RETURN(Hash leaf, log.ReadNode(0, index));
+  FL_ASSIGN_OR_RETURN(Hash root, TreeRoot(log, size));
+  return InclusionProofJson(index, size, leaf, proof, root);
+}
+
+Result<json::object> ReadConsistencyProof(const Log& log, uint64_t old_size, uint64_t size) {
+  FL_ASSIGN_OR_RETURN(std::vector<Hash> proof, log.ProveConsistency(old_size, size));
+  FL_ASSIGN_OR_RETURN(Hash old_root, TreeRoot(log, old_size));
+  FL_ASSIGN_OR_RETURN(Hash root, TreeRoot(log, size));
+  return ConsistencyProofJson(old_size, size, proof, old_root, root);
 }
 
 std::string PrettyJson(const json::value& value) {

@@ -1,5 +1,5 @@
-// JSON views of log entries and proofs, shared by the CLI and (later) the HTTP API so both
-// print exactly the same shapes.
+// JSON views of log entries and proofs, shared by the CLI and the HTTP API so both print
+// exactly the same shapes.
 //
 //   {"index": 3, "timestamp_ms": ..., "timestamp": "2026-11-22T23:10:00.123Z", "actor": ...,
 //    "role": ..., "idempotency_key": ..., "event_type": "Genesis", "prev_leaf_hash": hex,
@@ -10,6 +10,7 @@
 #include <span>
 
 #include "crypto/sha256.h"
+#include "ledger/log.h"
 
 namespace fundledger {
 
@@ -19,6 +20,9 @@ boost::json::object InclusionProofJson(uint64_t index, uint64_t size, const Hash
 boost::json::object ConsistencyProofJson(uint64_t old_size, uint64_t size,
                                          std::span<const Hash> proof, const Hash& old_root,
                                          const Hash& root);
+// The proof read from `log`, with the leaf hash and roots it is checked against.
+Result<boost::json::object> ReadInclusionProof(const Log& log, uint64_t index, uint64_t size);
+Result<boost::json::object> ReadConsistencyProof(const Log& log, uint64_t old_size, uint64_t size);
 std::string IsoTimeMs(int64_t ms);  // "2026-11-22T23:10:00.123Z"
 // Pretty JSON with two-space indentation and a final newline.
 std::string PrettyJson(const boost::json::value& value);

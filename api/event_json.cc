@@ -2,6 +2,8 @@
 
 #include <flatbuffers/idl.h>
 
+#include <boost/json.hpp>
+#include <climits>
 #include <memory>
 
 #include "ledger/entry_codec.h"
@@ -26,6 +28,38 @@ flatbuffers::Parser& ThreadParser() {
   return *parser;
 }
 
+// The FlatBuffers parser refuses a fraction, an exponent or an integer too large for its
+// field without naming the field: this names it. Top-level fields only (commands have no
+// nested numbers); anything else is left to the parser.
+Status CheckIntegerFields(const flatbuffers::StructDef& table, std::string_view json) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  const boost::json::object* o = ec ? nullptr : v.if_object();
+  if (o == nullptr) return Status::Ok();  // the parser says why
+  for (const flatbuffers::FieldDef* field : table.fields.vec) {
+    const boost::json::value* value = o->if_contains(field->name);
+    flatbuffers::BaseType type = field->value.type.base_type;
+    if (value == nullptr || !flatbuffers::IsInteger(type) || field->value.type.enum_def != nullptr)
+      continue;
+    const int bits = static_cast<int>(flatbuffers::SizeOf(type)) * 8;
+    const bool is_unsigned = flatbuffers::IsUnsigned(type);
+    // The field's range, as the largest magnitudes the JSON number kinds can hold.
+    const uint64_t max = is_unsigned ? (bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1)
+                                     : (uint64_t{1} << (bits - 1)) - 1;
+    const int64_t min = is_unsigned ? 0 : (bits == 64 ? INT64_MIN : -(int64_t{1} << (bits - 1)));
+    bool fits = (value->is_int64() && value->get_int64() >= min &&
+                 (value->get_int64() < 0 || static_cast<uint64_t>(value->get_int64()) <= max)) ||
+                (value->is_uint64() && value->get_uint64() <= max) || value->is_string() ||
+                value->is_null();  // the parser reads these itself
+    if (!fits) {
+      return InvalidArgument("'" + field->name + "' must be a whole number from " +
+                             std::to_string(min) + " to " + std::to_string(max))
+          .WithField(field->name);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DomainEvent> EventFromJson(fb::EventType type, std::string_view json) {
@@ -34,6 +68,7 @@ Result<DomainEvent> EventFromJson(fb::EventType type, std::string_view json) {
   flatbuffers::Parser& parser = ThreadParser();
   const char* name = fb::EnumNameEventType(type);
   if (!parser.SetRootType(name)) return Internal(std::string("schema has no table ") + name);
+  FL_RETURN_IF_ERROR(CheckIntegerFields(*parser.root_struct_def_, json));
   parser.builder_.Clear();
   std::string text(json);  // the parser needs a terminated string
   if (!parser.ParseJson(text.c_str())) {

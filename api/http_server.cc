@@ -171,6 +171,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!response.cache_control.empty())
       res->set(http::field::cache_control, response.cache_control);
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
+    // The server's own answers (413, 503) carry the log size too: every response does.
+    if (!response.log_size) response.log_size = server_.service().log_size();
+    res->set(kLogSizeHeader, std::to_string(*response.log_size));
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_ && !server_.stopping());
     res->prepare_payload();

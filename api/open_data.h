@@ -14,7 +14,10 @@
 
 namespace fundledger {
 
-Result<std::string> Giving360Json(const LogSource& log, const std::string& origin);
-Result<std::string> IatiTransactionsJson(const LogSource& log, const std::string& origin);
+// Both read the first `size` entries of the log (the caller's observed log size, which the
+// answer then reflects).
+Result<std::string> Giving360Json(const LogSource& log, uint64_t size, const std::string& origin);
+Result<std::string> IatiTransactionsJson(const LogSource& log, uint64_t size,
+                                         const std::string& origin);
 
 }  // namespace fundledger

@@ -121,6 +121,82 @@ Status MakeLine(uint64_t line_no, std::string_view ben, std::string_view prog,
   return Status::Ok();
 }
 
+// The header row of a CSV roll: which column is which. Names the row when it lacks one.
+Status ReadHeader(std::string_view line, uint64_t line_no, std::vector<std::string>& fields,
+                  std::vector<Column>& columns, bool& have_fen, ParsedRoll& roll) {
+  if (!SplitCsv(line, fields))
+    return InvalidArgument("the header row has an unterminated quote").WithLine(line_no);
+  bool ben = false, prog = false, amount = false;
+  for (const std::string& f : fields) {
+    auto it = ColumnNames().find(f);
+    Column c = it == ColumnNames().end() ? Column::kIgnored : it->second;
+    if (c == Column::kIgnored) roll.ignored_columns.push_back(f);
+    ben |= c == Column::kBeneficiary;
+    prog |= c == Column::kProgram;
+    amount |= c == Column::kAmountYuan || c == Column::kAmountFen;
+    have_fen |= c == Column::kAmountFen;
+    columns.push_back(c);
+  }
+  if (!ben || !prog || !amount) {
+    return InvalidArgument(
+               "the header row must name beneficiary_id (受益人编号), program_id (项目) and "
+               "amount (金额) columns")
+        .WithLine(line_no);
+  }
+  return Status::Ok();
+}
+
+Status CsvLine(std::string_view line, uint64_t line_no, const std::vector<Column>& columns,
+               bool have_fen, int32_t default_period, std::vector<std::string>& fields,
+               RollLine& out) {
+  if (!SplitCsv(line, fields)) return LineError(line_no, "line", "unterminated quote");
+  if (fields.size() != columns.size()) {
+    return LineError(line_no, "line",
+                     "has " + std::to_string(fields.size()) + " fields, the header has " +
+                         std::to_string(columns.size()));
+  }
+  std::string_view ben, prog, period, amount;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    switch (columns[i]) {
+      case Column::kBeneficiary:
+        ben = fields[i];
+        break;
+      case Column::kProgram:
+        prog = fields[i];
+        break;
+      case Column::kPeriod:
+        period = fields[i];
+        break;
+      case Column::kAmountYuan:
+        if (!have_fen) amount = fields[i];
+        break;
+      case Column::kAmountFen:
+        amount = fields[i];
+        break;
+      case Column::kIgnored:
+        break;
+    }
+  }
+  return MakeLine(line_no, ben, prog, period, amount, have_fen, default_period, out);
+}
+
+Status JsonLine(std::string_view line, uint64_t line_no, int32_t default_period, RollLine& out) {
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  const json::object* object = ec ? nullptr : v.if_object();
+  if (object == nullptr) return LineError(line_no, "line", "is not a JSON object");
+  auto str = [&](const char* k) -> std::string {
+    const json::value* f = object->if_contains(k);
+    if (f == nullptr) return "";
+    if (const json::string* s = f->if_string()) return std::string(*s);
+    if (const int64_t* i = f->if_int64()) return std::to_string(*i);
+    return "?";  // a field of another type: MakeLine names it
+  };
+  bool fen = object->contains("amount_fen");
+  return MakeLine(line_no, str("beneficiary_id"), str("program_id"), str("period"),
+                  fen ? str("amount_fen") : str("amount"), fen, default_period, out);
+}
+
 }  // namespace
 
 RollFormat DetectRollFormat(std::string_view content_type, std::string_view body) {
@@ -146,84 +222,19 @@ Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t d
     if (progress && line_no % 10'000 == 0) progress(line_no);
     if (Trim(line).empty()) continue;
     if (format == RollFormat::kCsv && columns.empty()) {
-      if (!SplitCsv(line, fields))
-        return InvalidArgument("the header row has an unterminated quote").WithLine(line_no);
-      bool ben = false, prog = false, amount = false;
-      for (const std::string& f : fields) {
-        auto it = ColumnNames().find(f);
-        Column c = it == ColumnNames().end() ? Column::kIgnored : it->second;
-        if (c == Column::kIgnored) roll.ignored_columns.push_back(f);
-        ben |= c == Column::kBeneficiary;
-        prog |= c == Column::kProgram;
-        amount |= c == Column::kAmountYuan || c == Column::kAmountFen;
-        have_fen |= c == Column::kAmountFen;
-        columns.push_back(c);
-      }
-      if (!ben || !prog || !amount) {
-        return InvalidArgument(
-                   "the header row must name beneficiary_id (受益人编号), program_id (项目) and "
-                   "amount (金额) columns")
-            .WithLine(line_no);
-      }
+      FL_RETURN_IF_ERROR(ReadHeader(line, line_no, fields, columns, have_fen, roll));
       continue;
     }
     if (roll.lines.size() + roll.errors.size() >= kRollLinesMax) {
       return TooLarge("a roll holds at most 1,000,000 lines").WithLine(line_no);
     }
     RollLine out;
-    Status st;
-    if (format == RollFormat::kCsv) {
-      if (!SplitCsv(line, fields)) {
-        st = LineError(line_no, "line", "unterminated quote");
-      } else if (fields.size() != columns.size()) {
-        st = LineError(line_no, "line",
-                       "has " + std::to_string(fields.size()) + " fields, the header has " +
-                           std::to_string(columns.size()));
-      } else {
-        std::string_view ben, prog, period, amount;
-        for (size_t i = 0; i < columns.size(); ++i) {
-          switch (columns[i]) {
-            case Column::kBeneficiary:
-              ben = fields[i];
-              break;
-            case Column::kProgram:
-              prog = fields[i];
-              break;
-            case Column::kPeriod:
-              period = fields[i];
-              break;
-            case Column::kAmountYuan:
-              if (!have_fen) amount = fields[i];
-              break;
-            case Column::kAmountFen:
-              amount = fields[i];
-              break;
-            case Column::kIgnored:
-              break;
-          }
-        }
-        st = MakeLine(line_no, ben, prog, period, amount, have_fen, default_period, out);
-      }
-    } else {
-      boost::system::error_code ec;
-      json::value v = json::parse(line, ec);
-      if (ec || !v.is_object()) {
-        st = LineError(line_no, "line", "is not a JSON object");
-      } else {
-        const json::object& o = v.as_object();
-        auto str = [&](const char* k) -> std::string {
-          const json::value* f = o.if_contains(k);
-          if (f == nullptr) return "";
-          if (f->is_string()) return std::string(f->as_string());
-          if (f->is_int64()) return std::to_string(f->as_int64());
-          return "?";
-        };
-        bool fen = o.contains("amount_fen");
-        st = MakeLine(line_no, str("beneficiary_id"), str("program_id"), str("period"),
-                      fen ? str("amount_fen") : str("amount"), fen, default_period, out);
-      }
-    }
+    Status st = format == RollFormat::kCsv
+                    ? CsvLine(line, line_no, columns, have_fen, default_period, fields, out)
+                    : JsonLine(line, line_no, default_period, out);
     if (st.ok()) {
+      if (!roll.total.TryAdd(Amount::Fen(out.amount_fen)))
+        return Status(AmountOverflow("the roll's total")).WithLine(line_no);
       roll.lines.push_back(std::move(out));
     } else {
       roll.errors.push_back(std::move(st));

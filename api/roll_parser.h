@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/amount.h"
 #include "ledger/ledger.h"
 
 namespace fundledger {
@@ -30,9 +31,11 @@ struct ParsedRoll {
   std::vector<RollLine> lines;
   std::vector<Status> errors;  // each with line and field
   std::vector<std::string> ignored_columns;
+  Amount total;  // of `lines`
 };
 
-// `progress(lines_done)` is called every 10,000 lines.
+// `progress(lines_done)` is called every 10,000 lines. A total beyond int64 fen is an error
+// (amount_overflow), though the lines' limits keep any roll far below it.
 Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t default_period,
                              const std::function<void(uint64_t)>& progress = nullptr);
 RollFormat DetectRollFormat(std::string_view content_type, std::string_view body);

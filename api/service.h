@@ -1,45 +1,40 @@
 // Service: every HTTP endpoint of fundledger as a function from a request to a response,
 // independent of sockets (the Beast server in http_server.h feeds it; tests call it directly).
 //
-// One route table drives dispatch, role checks and the OpenAPI document, so the document
-// always matches what the server does. Errors have one shape:
-//   {"error": {"code", "message", "field"?, "line"?, "details"?:
-//   [{"code","message","field","line"}]}}
-// with 400 bad input, 401 no or bad token, 403 role not allowed, 404, 409 conflict,
-// 413 too large, 422 rule violation, 503 overloaded.
+// One route table (Service::AddRoutes in service.cc) drives dispatch, role checks and the
+// OpenAPI document, so the document always matches what the server does. Errors have the one
+// shape of http_message.h, with 400 bad input, 401 no or bad token, 403 role not allowed,
+// 404, 405 wrong method, 409 conflict, 413 too large, 422 rule violation, 503 overloaded.
+//
+// The handlers live in one file per resource:
+//   service.cc             the route table, authentication, role checks, dispatch, request log
+//   service_commands.cc    reference data, people, money in, rolls and their decisions,
+//                          corrections: everything that appends
+//   service_queries.cc     funds, balances, beneficiaries, batches
+//   service_integrity.cc   entries, checkpoint, key, proofs, tlog tiles
+//   service_disclosures.cc disclosures, open data, the public pages
+//   service_health.cc      metrics and liveness
+//   service_openapi.cc     the OpenAPI document
 //
 // Thread safety: Handle may be called from many threads at once.
 #pragma once
 
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "api/http_message.h"
 #include "api/metrics.h"
+#include "api/request_fields.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
 
 namespace fundledger {
 
-struct HttpRequest {
-  std::string method;  // "GET", "POST"
-  std::string target;  // path and query
-  std::string authorization;
-  std::string idempotency_key;
-  std::string content_type;
-  std::string body;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::string cache_control;  // e.g. immutable for full tiles
-  std::string allow;          // 405: the methods the path takes (RFC 9110 requires the header)
-};
+struct PublishedDisclosure;
 
 // Who may call a route.
 enum RoleBit : uint32_t {
@@ -63,21 +58,30 @@ class Service {
   Service(Ledger& ledger, Projections& projections, TokenStore& tokens, Metrics& metrics,
           ServiceOptions options);
 
+  // Every response carries HttpResponse::log_size: the handler's where it computed one, else
+  // log_size() when the answer was made.
   HttpResponse Handle(const HttpRequest& request);
+  // The log's size now: durable entries.
+  uint64_t log_size() const;
   // The OpenAPI 3 document (JSON), generated from the route table.
   std::string OpenApiJson() const;
 
+  struct QueryParam {
+    std::string name;
+    std::string description;
+    bool required = false;
+  };
   struct Route;
 
  private:
   struct Match {
     const Route* route = nullptr;
-    std::map<std::string, std::string> params;  // path parameters and query
+    RequestParams params;  // path parameters and query
   };
   struct Context {
     const HttpRequest& request;
     Principal who;
-    std::map<std::string, std::string> params;
+    RequestParams params;
   };
   using Handler = std::function<HttpResponse(Service&, Context&)>;
 
@@ -88,36 +92,65 @@ class Service {
     uint32_t roles;
     std::string summary;
     fb::EventType event = fb::EventType::Unknown;  // commands: the event the body holds
-    std::vector<std::string> query;                // documented query parameters
+    std::vector<QueryParam> query;                 // documented query parameters
     Handler handler;
   };
 
  private:
+  // service.cc
   void AddRoutes();
+  void AddCommandRoutes();
+  void AddQueryRoutes();
+  void AddIntegrityRoutes();
+  void AddPublicRoutes();  // disclosures, open data, the public site, operations
+  void AddGet(std::string pattern, uint32_t roles, std::string summary,
+              std::vector<QueryParam> query, HttpResponse (Service::*handler)(Context&));
+  void AddPost(std::string pattern, uint32_t roles, std::string summary, fb::EventType event,
+               std::vector<QueryParam> query, Handler handler);
   // The route of (method, path). Without one, `allowed` holds the methods the path takes
   // ("GET, POST"), empty when no route has the path.
   Match Find(const std::string& method, const std::string& path, std::string* allowed) const;
   bool Allowed(const Route& route, const Principal& who) const;
+  // Authentication, role check and the handler: the response before logging.
+  // `allowed` is what Find said when no route matched.
+  HttpResponse Dispatch(const HttpRequest& request, const std::string& path,
+                        const std::string& allowed, Match& match, Principal* who);
 
-  // Handlers.
+  // Runs `read` inside Domain::Read (the read gate): 200 with its JSON, or its error, either
+  // way carrying the log size the read reflected (DomainState::next_index).
+  HttpResponse ReadJson(
+      const std::function<Result<boost::json::object>(const DomainState&)>& read) const;
+
+  // service_commands.cc
   HttpResponse Command(Context& c, fb::EventType type);
   HttpResponse RegisterBeneficiary(Context& c);
   HttpResponse PrepareRoll(Context& c);
   HttpResponse Decide(Context& c, bool approve);
+  HttpResponse Submit(Context& c, std::vector<DomainEvent> events,
+                      std::vector<VaultWrite> vault = {});
+  // The answer to a command that appended (201) or was a retry (200): `fields` with what was
+  // appended and the log size after the commit, also in the response's log size.
+  HttpResponse Committed(const AppendResult& appended,
+                         boost::json::object fields = boost::json::object()) const;
+  Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
+  Status CheckFundScope(const Principal& who, const std::string& fund) const;
+
+  // service_queries.cc
   HttpResponse ListFunds(Context& c);
   HttpResponse GetFund(Context& c);
   HttpResponse Balances(Context& c);
   HttpResponse GetBeneficiary(Context& c);
   HttpResponse GetBatch(Context& c);
+
+  // service_integrity.cc
   HttpResponse GetEntry(Context& c);
   HttpResponse Checkpoint(Context& c);
   HttpResponse Key(Context& c);
   HttpResponse ProveInclusion(Context& c);
   HttpResponse ProveConsistency(Context& c);
   HttpResponse Tile(Context& c);
-  HttpResponse Metrics(Context& c);
-  HttpResponse Health(Context& c);
-  HttpResponse OpenApi(Context& c);
+
+  // service_disclosures.cc
   HttpResponse PublishDisclosure(Context& c);
   HttpResponse ListDisclosures(Context& c);
   HttpResponse GetDisclosure(Context& c);
@@ -127,18 +160,28 @@ class Service {
   HttpResponse PublicIndex(Context& c);
   HttpResponse PublicDisclosure(Context& c);
   HttpResponse VerifyScript(Context& c);
-  // The published disclosures, and one's stored report text.
-  std::vector<struct PublishedDisclosure> Published() const;
-  Result<std::string> PublishedReport(uint64_t index) const;
+  enum class OpenDataFormat { k360Giving, kIati };
+  HttpResponse OpenData(OpenDataFormat format) const;
+  // The published disclosures; `log_size` is the DomainState::next_index of the read.
+  std::vector<PublishedDisclosure> Published(uint64_t* log_size) const;
   // The report hash a DisclosurePublished entry records (hex), or "" when it cannot be read.
   std::string ReportSha256(uint64_t index) const;
-  // The `{index}` of the path and its published report text.
-  Result<std::pair<uint64_t, std::string>> ReportAtPath(Context& c) const;
+  // The published report of the path's `{index}`: its text exactly as hashed.
+  struct StoredReport {
+    uint64_t index = 0;
+    std::string text;
+    uint64_t log_size = 0;  // of the read that found it published
+  };
+  Result<StoredReport> ReportAtPath(Context& c) const;
 
-  HttpResponse Submit(Context& c, std::vector<DomainEvent> events,
-                      std::vector<VaultWrite> vault = {});
-  Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
-  Status CheckFundScope(const Principal& who, const std::string& fund) const;
+  // service_health.cc
+  HttpResponse Metrics(Context& c);
+  HttpResponse Health(Context& c);
+
+  // service_openapi.cc
+  HttpResponse OpenApi(Context& c);
+  // One route's operation object; `path` is its pattern as OpenAPI writes it.
+  boost::json::object OperationJson(const Route& route, const std::string& path) const;
 
   Ledger& ledger_;
   Projections& projections_;
@@ -148,8 +191,5 @@ class Service {
   std::vector<Route> routes_;
   std::atomic<uint64_t> request_ids_{0};
 };
-
-HttpResponse ErrorResponse(const Status& status);
-HttpResponse JsonResponse(int status, const std::string& json);
 
 }  // namespace fundledger

@@ -1,16 +1,15 @@
 #include "api/tokens.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include "api/file_replace.h"
 #include "crypto/sha256.h"
 
 namespace fundledger {
@@ -51,21 +50,23 @@ Status TokenStore::Load() {
     if (line.empty()) continue;
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
-    if (ec || !v.is_object())
+    const json::object* object = ec ? nullptr : v.if_object();
+    if (object == nullptr)
       return Corruption("token table " + path_ + " line " + std::to_string(n) + " is not JSON");
-    const json::object& o = v.as_object();
+    const json::object& o = *object;
     TokenRecord r;
     auto str = [&](const char* k) -> std::string {
       const json::value* f = o.if_contains(k);
-      return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+      const json::string* s = f != nullptr ? f->if_string() : nullptr;
+      return s != nullptr ? std::string(*s) : std::string();
     };
     r.id = str("id");
     r.hash = str("hash");
     r.actor = str("actor");
     r.role = str("role");
     r.org = str("org");
-    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->is_int64())
-      r.created_ms = c->as_int64();
+    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->if_int64())
+      r.created_ms = *c->if_int64();
     if (const json::value* rv = o.if_contains("revoked"); rv != nullptr && rv->is_bool())
       r.revoked = rv->as_bool();
     records.push_back(std::move(r));
@@ -88,14 +89,7 @@ Status TokenStore::Save(const std::vector<TokenRecord>& records) {
     o["revoked"] = r.revoked;
     text += json::serialize(o) + "\n";
   }
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot write the token table " + tmp);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0)
-    return IoError("cannot write the token table " + path_);
+  FL_RETURN_IF_ERROR(ReplaceFile(path_, text, 0600, "the token table"));
   loaded_mtime_ns_ = -1;  // re-read on next use
   return Status::Ok();
 }

@@ -221,6 +221,27 @@ TEST_F(CliDomain, BalanceNowAndAsOfAnEntry) {
   EXPECT_NE(by_time.out.find("8955.00"), std::string::npos) << by_time.out;
 }
 
+// The CLI reads "as of" exactly as HTTP does (ParseAsOf): a date, a time with an offset, and
+// every bad text is exit code 2 naming --as-of, an over-long number included.
+TEST_F(CliDomain, BalanceAsOfTakesTheTextsHttpTakes) {
+  CommandResult by_date = Cli("balance --fund F1 --as-of 2999-12-31");
+  EXPECT_EQ(by_date.exit_code, 0) << by_date.out;
+  EXPECT_NE(by_date.out.find("8955.00"), std::string::npos) << by_date.out;
+  CommandResult by_offset = Cli("balance --fund F1 --as-of 2999-01-01T08:00:00+08:00");
+  EXPECT_EQ(by_offset.exit_code, 0) << by_offset.out;
+  EXPECT_NE(by_offset.out.find("total"), std::string::npos) << by_offset.out;
+  for (const char* bad : {"99999999999999999999999", "2025-03-31T23:59:59", "2025-02-30"}) {
+    CommandResult r = Cli(std::string("balance --fund F1 --as-of ") + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--as-of takes"), std::string::npos) << r.out;
+  }
+  CommandResult before = Cli("balance --fund F1 --as-of 1999-12-31");
+  EXPECT_EQ(before.exit_code, 2) << before.out;
+  CommandResult future = Cli("balance --fund F1 --as-of 1000000");
+  EXPECT_EQ(future.exit_code, 2) << future.out;
+  EXPECT_NE(future.out.find("does not exist yet"), std::string::npos) << future.out;
+}
+
 TEST_F(CliDomain, SnapshotThenReplayFromItMatches) {
   CommandResult snap = Cli("snapshot");
   ASSERT_EQ(snap.exit_code, 0) << snap.out;

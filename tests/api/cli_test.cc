@@ -146,5 +146,20 @@ TEST_F(CliTest, BadRequestsFailWithClearMessages) {
       0);
 }
 
+// A number too long for 64 bits is unusable input naming the option (CLI11 alone would read it
+// as the largest number and ask for entry 18446744073709551615).
+TEST_F(CliTest, OverLongNumbersAreRefusedNamingTheOption) {
+  const std::string huge = "99999999999999999999999";
+  for (const std::string& args :
+       {"entry --index " + huge, "prove inclusion --index " + huge,
+        "prove inclusion --index 1 --size " + huge, "prove consistency --old " + huge,
+        "replay --to " + huge, "audit export --out x --from " + huge}) {
+    testing::CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.out;
+    std::string option = args.substr(args.rfind("--"), args.rfind(' ') - args.rfind("--"));
+    EXPECT_NE(r.out.find(option + ": must be a whole number"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace fundledger

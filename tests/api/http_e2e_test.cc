@@ -99,6 +99,12 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
                                         tokens_["checker"], "", "ok-1");
   ASSERT_EQ(approved.status, 201) << approved.body;
   uint64_t approval_index = json::parse(approved.body).at("first_index").to_number<uint64_t>();
+  // The response says the log size after the commit; a read after it reflects at least that.
+  uint64_t after = json::parse(approved.body).at("log_size").to_number<uint64_t>();
+  EXPECT_EQ(approved.headers["fundledger-log-size"], std::to_string(after));
+  HttpResult batch =
+      auditor.Request("GET", "/v1/disbursement-batches/ROLL-2025-02", tokens_["auditor"]);
+  EXPECT_GE(std::strtoull(batch.headers["fundledger-log-size"].c_str(), nullptr, 10), after);
   // A retry with the same key answers with the original entry and pays nothing more.
   HttpResult retry = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve",
                                      tokens_["checker"], "", "ok-1");
@@ -215,12 +221,14 @@ TEST_F(HttpEndToEnd, RequestsItCannotTakeGetTheirStatusAndTheServerCarriesOn) {
   HttpResult r = client.Request("POST", "/v1/appropriations", tokens_["maker"], big, "big-1");
   EXPECT_EQ(r.status, 413) << r.body.substr(0, 200);
   EXPECT_NE(r.body.find("larger than 1 MiB"), std::string::npos) << r.body.substr(0, 200);
+  EXPECT_FALSE(r.headers["fundledger-log-size"].empty());  // even the server's own answers
   HttpClient again(server.port());
   EXPECT_EQ(again.Request("GET", "/healthz").status, 200);
   // A method the path does not take: 405 with the ones it does in Allow (RFC 9110 15.5.6).
   r = again.Request("DELETE", "/v1/funds/F-SUBSIDY", tokens_["admin"]);
   EXPECT_EQ(r.status, 405) << r.body;
   EXPECT_EQ(r.headers["allow"], "GET");
+  EXPECT_FALSE(r.headers["fundledger-log-size"].empty());
   EXPECT_EQ(again.Request("GET", "/healthz").status, 200);
 }
 

@@ -24,6 +24,7 @@ TEST(RollParser, ChineseHeadersBomQuotesAndCrlf) {
   EXPECT_EQ(r->lines[1].period, 202504);  // empty: the roll's period
   EXPECT_EQ(r->lines[2].amount_fen, 146350);
   EXPECT_EQ(r->ignored_columns, (std::vector<std::string>{"序号", "姓名"}));
+  EXPECT_EQ(r->total, Amount::Fen(104500 + 104500 + 146350));
 }
 
 TEST(RollParser, EveryBadLineIsReportedNotOnlyTheFirst) {

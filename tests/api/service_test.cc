@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include "api/demo.h"
+#include "crypto/checkpoint.h"
+#include "ledger/rule_code.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -165,6 +167,40 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   }
 }
 
+// A client learns every code a 422 may carry from the document: each rule of kRuleCodes with
+// its line, in the error response's description. The log size header is documented on every
+// response, and as_of says what it takes.
+TEST_F(ServiceTest, TheOpenApiDocumentNamesEveryRuleCodeAndTheLogSizeHeader) {
+  json::object doc = json::parse(service_->OpenApiJson()).as_object();
+  json::object error = doc.at("components").at("responses").at("Error").as_object();
+  std::string description(error.at("description").as_string());
+  for (const RuleCodeInfo& rule : kRuleCodes) {
+    EXPECT_NE(description.find("`" + std::string(rule.name) + "`: " + std::string(rule.when)),
+              std::string::npos)
+        << rule.name << " is not in the OpenAPI document's error description";
+  }
+  EXPECT_TRUE(error.at("headers").as_object().contains("Fundledger-Log-Size"));
+  EXPECT_TRUE(doc.at("components").at("headers").as_object().contains("Fundledger-Log-Size"));
+  for (const auto& [path, ops] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : ops.as_object()) {
+      for (const auto& [code, response] : op.at("responses").as_object()) {
+        if (code != "200" && code != "201") continue;
+        EXPECT_TRUE(response.at("headers").as_object().contains("Fundledger-Log-Size"))
+            << method << " " << path;
+      }
+    }
+  }
+  json::array params = doc.at("paths").at("/v1/balances").at("get").at("parameters").as_array();
+  bool as_of_documented = false;
+  for (const json::value& p : params) {
+    if (p.at("name") == "as_of") {
+      as_of_documented =
+          p.at("description").as_string().find("China Standard Time") != json::string::npos;
+    }
+  }
+  EXPECT_TRUE(as_of_documented);
+}
+
 TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   auto error_of = [](const HttpResponse& r) { return json::parse(r.body).at("error").as_object(); };
   HttpRequest no_key;
@@ -239,6 +275,133 @@ TEST_F(ServiceTest, CharityTokensSeeAndTouchOnlyTheirOrganisation) {
   std::string transfer_out =
       R"({"from_fund_id":"F-SUNSHINE","from_bucket":"general","to_fund_id":"F-WARMHEART","to_bucket":"general","amount_fen":100,"document":"d"})";
   EXPECT_EQ(Call("POST", "/v1/transfers", "charity", transfer_out).status, 403);
+}
+
+// /v1/balances reads "as of" as the CLI does (ParseAsOf): an index, a time, a date; a bad one
+// is a 400 naming as_of, never a 500.
+TEST_F(ServiceTest, BalancesNowAndAsOfAnIndexTimeOrDate) {
+  auto get = [&](const std::string& query) {
+    return Call("GET", "/v1/balances?fund_id=F-SUBSIDY" + query, "auditor");
+  };
+  HttpResponse now = get("");
+  ASSERT_EQ(now.status, 200) << now.body;
+  json::object o = json::parse(now.body).as_object();
+  uint64_t size = ledger_->log().size();
+  EXPECT_EQ(o.at("as_of_index").to_number<uint64_t>(), size - 1);
+  int64_t posted = 0;
+  for (const auto& [bucket, b] : o.at("buckets").as_object())
+    posted += b.at("posted_fen").to_number<int64_t>();
+  EXPECT_EQ(o.at("total").at("posted_fen").to_number<int64_t>(), posted);
+  EXPECT_GT(posted, 0);
+  // A "+" may come as it is or percent-encoded (as URLSearchParams sends it).
+  for (const std::string& as_of :
+       std::vector<std::string>{"2999-12-31", "2999-12-31T23:59:59Z", "2999-12-31T23:59:59+08:00",
+                                "2999-12-31T23:59:59%2B08%3A00", std::to_string(size - 1)}) {
+    HttpResponse r = get("&as_of=" + as_of);
+    ASSERT_EQ(r.status, 200) << as_of << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body).at("buckets"), o.at("buckets")) << as_of;
+    EXPECT_EQ(json::parse(r.body).at("as_of_index").to_number<uint64_t>(), size - 1) << as_of;
+  }
+  HttpResponse genesis = get("&as_of=0");
+  ASSERT_EQ(genesis.status, 200) << genesis.body;
+  EXPECT_EQ(json::parse(genesis.body).at("total").at("posted_fen").to_number<int64_t>(), 0);
+  for (const std::string bad :
+       {"99999999999999999999999", "yesterday", "2025-03-31T23:59:59", "2025-02-30"}) {
+    HttpResponse r = get("&as_of=" + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body).at("error").at("field").as_string(), "as_of") << r.body;
+  }
+  EXPECT_EQ(get("&as_of=" + std::to_string(size + 10)).status, 404);
+  EXPECT_EQ(get("&as_of=1999-12-31").status, 404);  // before the first entry
+}
+
+// Bad numbers and fields from a client are 400s naming the field, never a 500 from an
+// exception: over-long numbers in the path, the query and the body, numbers of the wrong
+// kind, fields of the wrong type.
+TEST_F(ServiceTest, BadNumbersAndFieldsAre400sNamingTheField) {
+  const std::string huge = "99999999999999999999999";
+  auto expect_400 = [&](const HttpResponse& r, const std::string& field) {
+    EXPECT_EQ(r.status, 400) << field << ": " << r.body;
+    if (r.status != 400) return;
+    json::value e = json::parse(r.body).at("error");
+    ASSERT_TRUE(e.as_object().contains("field")) << r.body;
+    EXPECT_EQ(e.at("field").as_string(), field) << r.body;
+  };
+  expect_400(Call("GET", "/v1/entries/" + huge, "auditor"), "index");
+  expect_400(Call("GET", "/v1/proofs/inclusion?index=" + huge + "&size=2", "auditor"), "index");
+  expect_400(Call("GET", "/v1/proofs/inclusion?index=1&size=" + huge, "auditor"), "size");
+  expect_400(Call("GET", "/v1/proofs/consistency?old=" + huge + "&size=2", "auditor"), "old");
+  expect_400(Call("GET", "/v1/proofs/consistency?old=1&size=-2", "auditor"), "size");
+  expect_400(Call("GET", "/v1/disclosures/" + huge, "public"), "index");
+  expect_400(Call("GET", "/v1/disclosures/" + huge + "/evidence", "public"), "index");
+  expect_400(Call("GET", "/disclosures/" + huge, "public"), "index");
+  expect_400(Call("GET", "/v1/balances?fund_id=F-SUBSIDY&as_of=" + huge, "auditor"), "as_of");
+
+  auto appropriation = [&](const std::string& amount) {
+    return Call("POST", "/v1/appropriations", "maker",
+                R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":)" + amount +
+                    R"(,"source":"treasury","document":"d"})");
+  };
+  for (const std::string& amount : {huge, std::string("1.5"), std::string("1e3"),
+                                    std::string("9223372036854775808"), std::string("true")}) {
+    expect_400(appropriation(amount), "amount_fen");
+  }
+  auto disclosure = [&](const std::string& extra) {
+    return Call("POST", "/v1/disclosures", "admin",
+                R"({"scope":"fund","id":"F-SUNSHINE","period":"2026")" + extra + "}");
+  };
+  expect_400(disclosure(R"(,"corrects_index":)" + huge), "corrects_index");
+  expect_400(disclosure(R"(,"corrects_index":-1)"), "corrects_index");
+  expect_400(disclosure(R"(,"corrects_index":"5")"), "corrects_index");
+  expect_400(disclosure(R"(,"include_recipients":"yes")"), "include_recipients");
+  expect_400(Call("POST", "/v1/disclosures", "admin", R"({"scope":5})"), "scope");
+  expect_400(disclosure(R"(,"schedule_item":["annual"])"), "schedule_item");
+  expect_400(Call("POST", "/v1/beneficiaries", "maker", R"({"person":"x"})"), "person");
+  expect_400(Call("POST", "/v1/beneficiaries", "maker", R"({"person":{"name":5}})"), "person.name");
+  expect_400(
+      Call("POST", "/v1/disbursement-batches/ROLL-2025-01/reject", "checker", R"({"reason":7})"),
+      "reason");
+  // A tile index whose first entry (index x 256) does not fit 64 bits is beyond the log, not
+  // a wrapped-around tile 0.
+  EXPECT_EQ(Call("GET", "/tlog/tile/0/x072/x057/x594/x037/x927/936", "auditor").status, 404);
+  EXPECT_EQ(Call("GET", "/tlog/tile/entries/x072/x057/x594/x037/x927/936", "auditor").status, 404);
+}
+
+// Every response says the log size it reflects (HttpResponse::log_size, sent as the
+// Fundledger-Log-Size header): a read's DomainState::next_index, the tree size a proof was
+// computed at, the size a checkpoint signs, the log size after a command's commit.
+TEST_F(ServiceTest, EveryResponseSaysTheLogSizeItReflects) {
+  const uint64_t size = ledger_->log().size();
+  auto log_size = [&](const HttpResponse& r) -> uint64_t {
+    EXPECT_TRUE(r.log_size.has_value()) << r.status << " " << r.body;
+    return r.log_size.value_or(0);
+  };
+  for (const char* target :
+       {"/v1/funds", "/v1/funds/F-SUNSHINE", "/v1/balances?fund_id=F-SUNSHINE&as_of=3",
+        "/v1/beneficiaries/B000001", "/v1/disbursement-batches/ROLL-2025-01", "/v1/entries/1",
+        "/v1/key", "/v1/disclosures", "/v1/open-data/iati", "/v1/open-data/360giving",
+        "/tlog/tile/0/000.p/2", "/", "/metrics", "/healthz", "/v1/openapi.json", "/v1/funds/NOPE",
+        "/v1/nothing"}) {
+    EXPECT_EQ(log_size(Call("GET", target, "auditor")), size) << target;
+  }
+  EXPECT_EQ(log_size(Call("GET", "/v1/funds", "")), size);  // 401
+  EXPECT_EQ(log_size(Call("GET", "/v1/proofs/inclusion?index=1&size=2", "auditor")), 2u);
+  EXPECT_EQ(log_size(Call("GET", "/v1/proofs/consistency?old=1&size=3", "auditor")), 3u);
+  HttpResponse note = Call("GET", "/v1/checkpoint", "");
+  Result<Checkpoint> cp = OpenCheckpoint(note.body, ledger_->log().verifier());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(log_size(note), cp->size);
+
+  HttpResponse posted = Call(
+      "POST", "/v1/appropriations", "maker",
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})");
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  json::object body = json::parse(posted.body).as_object();
+  EXPECT_EQ(log_size(posted), size + 1);
+  EXPECT_EQ(body.at("log_size").to_number<uint64_t>(), size + 1);
+  EXPECT_EQ(body.at("first_index").to_number<uint64_t>() + body.at("count").to_number<uint64_t>(),
+            size + 1);
+  EXPECT_EQ(log_size(Call("GET", "/v1/funds", "auditor")), size + 1);
 }
 
 TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {

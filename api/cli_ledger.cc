@@ -1,0 +1,56 @@
+#include "api/cli_ledger.h"
+
+#include <fmt/core.h>
+
+#include "replay/snapshot.h"
+
+namespace fundledger {
+namespace {
+
+Result<OpenedLedger> Open(const std::string& dir, bool read_only, const std::string& vault_key,
+                          int64_t checkpoint_interval_ms) {
+  OpenedLedger opened;
+  opened.projections = std::make_unique<Projections>();
+  Projections& projections = *opened.projections;
+  LedgerOptions options = WithSnapshots(dir, projections, WithProjections(projections, {}));
+  options.log.read_only = read_only;
+  options.vault_key_path = vault_key;
+  options.log.checkpoint_interval_ms = checkpoint_interval_ms;
+  FL_ASSIGN_OR_RETURN(opened.ledger, Ledger::Open(dir, options));
+  return opened;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Log>> OpenLogReadOnly(const std::string& dir, bool check_tail) {
+  LogOptions options;
+  options.read_only = true;
+  options.check_tail_on_open = check_tail;
+  return Log::Open(dir, options);
+}
+
+Result<OpenedLedger> OpenLedgerReadOnly(const std::string& dir) {
+  return Open(dir, /*read_only=*/true, "", 0);
+}
+
+Result<OpenedLedger> OpenLedgerForWrite(const std::string& dir, const std::string& vault_key,
+                                        int64_t checkpoint_interval_ms) {
+  FL_ASSIGN_OR_RETURN(OpenedLedger opened,
+                      Open(dir, /*read_only=*/false, vault_key, checkpoint_interval_ms));
+  if (opened.projections->legacy_rows_dropped() > 0) {
+    fmt::print(stderr,
+               "fundledger: projections moved to layout 3: {} rows of earlier layouts deleted "
+               "(current balances and "
+               "paid totals per person, held in memory and rebuilt from the log)\n",
+               opened.projections->legacy_rows_dropped());
+  }
+  if (opened.ledger->log().tree_nodes_converted() > 0) {
+    fmt::print(stderr,
+               "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels "
+               "(read 256 at a time)\n",
+               opened.ledger->log().tree_nodes_converted());
+  }
+  return opened;
+}
+
+}  // namespace fundledger

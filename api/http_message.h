@@ -1,0 +1,52 @@
+// HttpRequest and HttpResponse: an HTTP exchange as the Service sees it, independent of
+// sockets (the Beast server converts to and from these; tests build them directly), and the
+// one shape of every JSON and error response.
+//
+// Errors have one shape, written only by ErrorResponse:
+//   {"error": {"code", "message", "field"?, "line"?, "details"?:
+//   [{"code","message","field","line"}]}}
+// `code` is the rule code (ledger/rule_code.h) for a rule violation (422), else the status
+// code's name; the HTTP status comes from the Status code (crypto/status.h HttpStatusFor).
+//
+// Every response of the service says the log size it reflects (kLogSizeHeader): the number
+// of durable entries its answer was computed from. Plain values; safe to copy between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "crypto/status.h"
+
+namespace fundledger {
+
+// The response header that carries HttpResponse::log_size.
+inline constexpr const char* kLogSizeHeader = "Fundledger-Log-Size";
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST"
+  std::string target;  // path and query
+  std::string authorization;
+  std::string idempotency_key;
+  std::string content_type;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string cache_control;  // e.g. immutable for full tiles
+  std::string allow;          // 405: the methods the path takes (RFC 9110 requires the header)
+  // The log size the answer reflects (sent as kLogSizeHeader): for a read of the domain state
+  // or projections, the DomainState::next_index of its Domain::Read; for a read of the log,
+  // the size it was computed at; for a command, the log size after its commit.
+  std::optional<uint64_t> log_size;
+};
+
+HttpResponse JsonResponse(int status, std::string json);
+HttpResponse TextResponse(int status, std::string body,
+                          std::string content_type = "text/plain; charset=utf-8");
+HttpResponse ErrorResponse(const Status& status);
+
+}  // namespace fundledger

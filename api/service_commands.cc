@@ -1,0 +1,188 @@
+#include <boost/json.hpp>
+
+#include "api/event_json.h"
+#include "api/request_fields.h"
+#include "api/roll_parser.h"
+#include "api/service.h"
+
+namespace fundledger {
+namespace json = boost::json;
+namespace {
+
+// Every fund id an event names, for charity scoping.
+std::vector<std::string> FundsOf(const DomainEvent& e) {
+  return std::visit(
+      [](const auto& ev) -> std::vector<std::string> {
+        using T = std::decay_t<decltype(ev)>;
+        std::vector<std::string> out;
+        if constexpr (requires { ev.fund_id; }) out.push_back(ev.fund_id);
+        if constexpr (requires { ev.from_fund_id; }) out.push_back(ev.from_fund_id);
+        if constexpr (requires { ev.to_fund_id; }) out.push_back(ev.to_fund_id);
+        (void)sizeof(T);
+        return out;
+      },
+      e);
+}
+
+}  // namespace
+
+HttpResponse Service::Submit(Context& c, std::vector<DomainEvent> events,
+                             std::vector<VaultWrite> vault) {
+  for (const DomainEvent& e : events) {
+    Status scope = CheckCharityScope(c.who, e);
+    if (!scope.ok()) return ErrorResponse(scope);
+  }
+  Result<AppendResult> r = ledger_.Submit(Actor{c.who.actor, c.who.role}, c.request.idempotency_key,
+                                          std::move(events), std::move(vault));
+  if (!r.ok()) return ErrorResponse(r.status());
+  return Committed(*r);
+}
+
+Status Service::CheckFundScope(const Principal& who, const std::string& fund) const {
+  if (who.role != fb::Role::charity) return Status::Ok();
+  std::string org = ledger_.domain().Read([&](const DomainState& s) {
+    auto it = s.funds.find(fund);
+    return it == s.funds.end() ? std::string() : it->second.organisation;
+  });
+  if (org != who.org) {
+    return Status(StatusCode::kPermissionDenied,
+                  "fund '" + fund + "' does not belong to organisation '" + who.org + "'");
+  }
+  return Status::Ok();
+}
+
+Status Service::CheckCharityScope(const Principal& who, const DomainEvent& event) const {
+  for (const std::string& fund : FundsOf(event)) FL_RETURN_IF_ERROR(CheckFundScope(who, fund));
+  return Status::Ok();
+}
+
+HttpResponse Service::Committed(const AppendResult& r, json::object fields) const {
+  const uint64_t log_size = ledger_.log().size();  // after the commit: what a read now reflects
+  fields["first_index"] = r.first_index;
+  fields["count"] = r.count;
+  fields["replayed"] = r.replayed;
+  fields["log_size"] = log_size;
+  HttpResponse response = JsonResponse(r.replayed ? 200 : 201, json::serialize(fields));
+  response.log_size = log_size;
+  return response;
+}
+
+HttpResponse Service::Command(Context& c, fb::EventType type) {
+  std::string body = c.request.body;
+  if (!c.params.empty()) {
+    // Path parameters name fields of the event ("/v1/funds/{fund_id}/close").
+    Result<JsonFields> fields = JsonFields::Parse(body);
+    if (!fields.ok()) return ErrorResponse(fields.status());
+    for (const auto& [name, value] : c.params) {
+      if (name.find('_') != std::string::npos) fields->object()[name] = value;
+    }
+    body = json::serialize(fields->object());
+  }
+  Result<DomainEvent> event = EventFromJson(type, body);
+  if (!event.ok()) return ErrorResponse(event.status());
+  return Submit(c, {std::move(event).value()});
+}
+
+// The person's data goes to the vault; the entry gets only commitments, computed by the ledger.
+HttpResponse Service::RegisterBeneficiary(Context& c) {
+  Result<JsonFields> body = JsonFields::Parse(c.request.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->Has("person")) {
+    return ErrorResponse(
+        InvalidArgument("person {name, id_number, bank_account, phone} is required")
+            .WithField("person"));
+  }
+  Result<JsonFields> p = body->Object("person");
+  if (!p.ok()) return ErrorResponse(p.status());
+  PersonalData person;
+  for (auto [field, name] : {std::pair{&person.name, "name"},
+                             {&person.id_number, "id_number"},
+                             {&person.bank_account, "bank_account"},
+                             {&person.phone, "phone"}}) {
+    Result<std::string> value = p->String(name);
+    if (!value.ok()) return ErrorResponse(value.status());
+    *field = std::move(*value);
+  }
+  json::object& o = body->object();
+  o.erase("person");
+  o["id_commitment"] = json::array(32, 0);  // placeholders satisfy the field checks
+  Result<DomainEvent> event =
+      EventFromJson(fb::EventType::BeneficiaryRegistered, json::serialize(o));
+  if (!event.ok()) return ErrorResponse(event.status());
+  Result<AppendResult> r =
+      ledger_.RegisterBeneficiary(Actor{c.who.actor, c.who.role}, c.request.idempotency_key,
+                                  std::get<fb::BeneficiaryRegisteredT>(*event), person);
+  if (!r.ok()) return ErrorResponse(r.status());
+  return Committed(*r);
+}
+
+HttpResponse Service::PrepareRoll(Context& c) {
+  std::string batch_id = Param(c.params, "batch_id"), fund = Param(c.params, "fund_id");
+  std::string bucket = Param(c.params, "bucket", std::string(kGeneralBucket));
+  if (!IsValidId(batch_id))
+    return ErrorResponse(
+        InvalidArgument("query parameter batch_id is required").WithField("batch_id"));
+  if (!IsValidId(fund))
+    return ErrorResponse(
+        InvalidArgument("query parameter fund_id is required").WithField("fund_id"));
+  Result<int32_t> period = ParseMonth(Param(c.params, "period"));
+  if (!period.ok()) return ErrorResponse(Status(period.status()).WithField("period"));
+  Status scope = CheckFundScope(c.who, fund);
+  if (!scope.ok()) return ErrorResponse(scope);
+  Result<ParsedRoll> roll =
+      ParseRoll(c.request.body, DetectRollFormat(c.request.content_type, c.request.body), *period);
+  if (!roll.ok()) return ErrorResponse(roll.status());
+  if (!roll->errors.empty()) {
+    Status first = roll->errors.front();
+    return ErrorResponse(InvalidArgument(std::to_string(roll->errors.size()) + " of " +
+                                         std::to_string(roll->errors.size() + roll->lines.size()) +
+                                         " lines are malformed; nothing was posted. First: line " +
+                                         std::to_string(first.line()) + ": " + first.message())
+                             .WithLine(first.line())
+                             .WithDetails(roll->errors));
+  }
+  Result<AppendResult> r =
+      ledger_.PrepareBatch(Actor{c.who.actor, c.who.role}, c.request.idempotency_key, batch_id,
+                           fund, bucket, *period, Param(c.params, "document"), roll->lines);
+  if (!r.ok()) return ErrorResponse(r.status());
+  json::array ignored;
+  for (const std::string& col : roll->ignored_columns) ignored.emplace_back(col);
+  return Committed(*r, json::object{{"batch_id", batch_id},
+                                    {"lines", roll->lines.size()},
+                                    {"total_fen", roll->total.fen()},
+                                    {"total", roll->total.ToYuan()},
+                                    {"ignored_columns", std::move(ignored)}});
+}
+
+HttpResponse Service::Decide(Context& c, bool approve) {
+  Result<JsonFields> body = JsonFields::Parse(c.request.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  Result<std::string> text = body->String(approve ? "document" : "reason");
+  if (!text.ok()) return ErrorResponse(text.status());
+  std::string batch = c.params["batch_id"];
+  std::string fund = ledger_.domain().Read([&](const DomainState& s) {
+    auto it = s.batches.find(batch);
+    return it == s.batches.end() ? std::string() : it->second.fund;
+  });
+  if (!fund.empty()) {
+    Status scope = CheckFundScope(c.who, fund);
+    if (!scope.ok()) return ErrorResponse(scope);
+  }
+  DomainEvent event;
+  if (approve) {
+    event = fb::DisbursementBatchApprovedT{};
+    auto& e = std::get<fb::DisbursementBatchApprovedT>(event);
+    e.batch_id = batch;
+    e.document = std::move(*text);
+  } else {
+    event = fb::DisbursementBatchRejectedT{};
+    auto& e = std::get<fb::DisbursementBatchRejectedT>(event);
+    e.batch_id = batch;
+    e.reason = std::move(*text);
+  }
+  Status fields = CheckEventFields(event);
+  if (!fields.ok()) return ErrorResponse(fields);
+  return Submit(c, {std::move(event)});
+}
+
+}  // namespace fundledger

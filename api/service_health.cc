@@ -1,0 +1,44 @@
+#include <fmt/core.h>
+
+#include <boost/json.hpp>
+
+#include "api/service.h"
+
+namespace fundledger {
+namespace json = boost::json;
+
+HttpResponse Service::Metrics(Context&) {
+  const uint64_t log_size = ledger_.log().size();
+  Log::Stats s = ledger_.log().stats();
+  std::string extra = fmt::format(
+      "# HELP fundledger_log_size Entries in the log.\n# TYPE fundledger_log_size "
+      "gauge\nfundledger_log_size {}\n"
+      "# HELP fundledger_commits_total Synced commit groups.\n# TYPE fundledger_commits_total "
+      "counter\nfundledger_commits_total {}\n"
+      "# HELP fundledger_entries_total Entries appended since start.\n# TYPE "
+      "fundledger_entries_total counter\nfundledger_entries_total {}\n"
+      "# HELP fundledger_submissions_total Submissions appended since start.\n# TYPE "
+      "fundledger_submissions_total counter\nfundledger_submissions_total {}\n"
+      "# HELP fundledger_rejected_total Submissions refused since start.\n# TYPE "
+      "fundledger_rejected_total counter\nfundledger_rejected_total {}\n"
+      "# HELP fundledger_commit_group_entries_max Largest commit group since start.\n# TYPE "
+      "fundledger_commit_group_entries_max gauge\nfundledger_commit_group_entries_max {}\n"
+      "# HELP fundledger_commit_queue_depth Submissions waiting for the writer.\n# TYPE "
+      "fundledger_commit_queue_depth gauge\nfundledger_commit_queue_depth {}\n",
+      log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max,
+      s.queue_depth);
+  HttpResponse r = TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
+  r.log_size = log_size;
+  return r;
+}
+
+HttpResponse Service::Health(Context&) {
+  const uint64_t log_size = ledger_.log().size();
+  HttpResponse r = JsonResponse(
+      200, json::serialize(json::object{
+               {"status", "ok"}, {"log_size", log_size}, {"origin", ledger_.log().origin()}}));
+  r.log_size = log_size;
+  return r;
+}
+
+}  // namespace fundledger
