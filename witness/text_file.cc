@@ -18,6 +18,16 @@ Result<std::string> ReadTextFile(const std::string& path, size_t bytes_max, std:
   return text;
 }
 
+Status ForEachLine(std::string_view text,
+                   const std::function<Status(std::string_view line, uint64_t number)>& visit) {
+  for (uint64_t number = 1; !text.empty(); ++number) {
+    size_t eol = text.find('\n');
+    FL_RETURN_IF_ERROR(visit(text.substr(0, eol), number));
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+  }
+  return Status::Ok();
+}
+
 Status InFile(const std::string& path, const Status& status) {
   Status in_file(status.code(), path + ": " + status.message());
   in_file.WithLine(status.line());

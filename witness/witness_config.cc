@@ -58,20 +58,14 @@ Result<WitnessConfig> ParseWitnessConfig(std::string_view text) {
   if (text.size() > kWitnessConfigBytesMax) return TooLarge("witness config is over 1 MiB");
   WitnessConfig config;
   std::set<std::string, std::less<>> origins;
-  uint64_t line = 0;
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view s = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    ++line;
+  FL_RETURN_IF_ERROR(ForEachLine(text, [&](std::string_view s, uint64_t line) {
     size_t first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos || s[first] == '#') continue;
+    if (first == std::string_view::npos || s[first] == '#') return Status::Ok();
     if (first != 0) return ConfigError("a statement must start at the beginning of its line", line);
     size_t space = s.find(' ');
     if (space == std::string_view::npos) return ConfigError("statement has no argument", line);
-    FL_RETURN_IF_ERROR(
-        AddStatement(s.substr(0, space), s.substr(space + 1), line, origins, config));
-  }
+    return AddStatement(s.substr(0, space), s.substr(space + 1), line, origins, config);
+  }));
   for (const WatchedLog& log : config.logs) {
     if (log.keys.empty()) return ConfigError("origin '" + log.origin + "' has no key line", 0);
   }

@@ -41,19 +41,14 @@ class WitnessPolicy::Parser {
 
   Result<WitnessPolicy> Run(std::string_view text) {
     if (text.size() > kPolicyBytesMax) return TooLarge("witness policy is over 1 MiB");
-    uint64_t line = 0;
-    while (!text.empty()) {
-      size_t eol = text.find('\n');
-      std::string_view s = text.substr(0, eol);
-      text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-      ++line;
+    FL_RETURN_IF_ERROR(ForEachLine(text, [&](std::string_view s, uint64_t line) {
       for (char c : s) {
         if (!IsPolicyOctet(c)) return PolicyError("control character in the line", line);
       }
       std::vector<std::string_view> fields = SplitFields(s);
-      if (fields.empty() || fields[0].starts_with('#')) continue;
-      FL_RETURN_IF_ERROR(Statement(fields, line));
-    }
+      if (fields.empty() || fields[0].starts_with('#')) return Status::Ok();
+      return Statement(fields, line);
+    }));
     if (!has_quorum_) return PolicyError("no quorum line", 0);
     return std::move(policy_);
   }
