@@ -11,6 +11,18 @@ Status CheckpointError(std::string why) {
 
 }  // namespace
 
+Result<uint64_t> ParseTreeSize(std::string_view text) {
+  if (text.empty() || (text.size() > 1 && text[0] == '0')) {
+    return InvalidArgument("size must be a decimal number without leading zeros");
+  }
+  uint64_t size = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return InvalidArgument("size is not a decimal 64-bit number");
+  }
+  return size;
+}
+
 std::string FormatCheckpoint(const Checkpoint& cp) {
   std::string out =
       cp.origin + "\n" + std::to_string(cp.size) + "\n" + Base64Encode(cp.root) + "\n";
@@ -31,14 +43,9 @@ Result<Checkpoint> ParseCheckpoint(std::string_view body) {
   Checkpoint cp;
   if (lines[0].empty()) return CheckpointError("origin line is empty");
   cp.origin = std::string(lines[0]);
-  std::string_view size = lines[1];
-  if (size.empty() || (size.size() > 1 && size[0] == '0')) {
-    return CheckpointError("size must be a decimal number without leading zeros");
-  }
-  auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), cp.size);
-  if (ec != std::errc() || end != size.data() + size.size()) {
-    return CheckpointError("size is not a decimal 64-bit number");
-  }
+  Result<uint64_t> size = ParseTreeSize(lines[1]);
+  if (!size.ok()) return CheckpointError(size.status().message());
+  cp.size = *size;
   Result<Bytes> root = Base64Decode(lines[2]);
   if (!root.ok()) return CheckpointError("root is not base64: " + root.status().message());
   Result<Hash> hash = HashFromBytes(*root);

@@ -24,6 +24,10 @@ struct Checkpoint {
   std::vector<std::string> extensions;
 };
 
+// A tree size as the C2SP formats write it: ASCII decimal, no leading zeros ("0" for zero),
+// at most 2^64-1. Shared by checkpoints and the witness protocol's "old" and 409 lines.
+Result<uint64_t> ParseTreeSize(std::string_view text);
+
 std::string FormatCheckpoint(const Checkpoint& checkpoint);
 Result<Checkpoint> ParseCheckpoint(std::string_view body);
 // Parses the signed note, checks it is signed by `verifier` and that the checkpoint's origin

@@ -166,17 +166,15 @@ NoteVerifier VerifierFor(const NoteSigner& s) {
 std::string SignNote(std::string_view text, const NoteSigner& signer) {
   assert(!text.empty() && text.back() == '\n');
   Ed25519Signature sig = signer.key.Sign(AsBytes(text));
+  NoteSignature line{signer.name, signer.key_id, Bytes(sig.begin(), sig.end())};
+  return std::string(text) + "\n" + FormatSignatureLine(line);
+}
+
+std::string FormatSignatureLine(const NoteSignature& signature) {
   Bytes blob(4);
-  PutBigEndian32(signer.key_id, blob.data());
-  blob.insert(blob.end(), sig.begin(), sig.end());
-  std::string out(text);
-  out += "\n";
-  out += kSignaturePrefix;
-  out += signer.name;
-  out += " ";
-  out += Base64Encode(blob);
-  out += "\n";
-  return out;
+  PutBigEndian32(signature.key_id, blob.data());
+  blob.insert(blob.end(), signature.signature.begin(), signature.signature.end());
+  return std::string(kSignaturePrefix) + signature.name + " " + Base64Encode(blob) + "\n";
 }
 
 Result<Note> ParseNote(std::string_view message) {
@@ -221,6 +219,22 @@ Result<uint64_t> CosignatureTimestamp(const NoteSignature& signature) {
     return Corruption("a cosignature/v1 signature is 72 bytes after the key id");
   }
   return GetBigEndian64(signature.signature.data());
+}
+
+NoteVerifier CosignatureVerifierFor(const NoteSigner& signer) {
+  const Ed25519PublicKey& pub = signer.key.public_key();
+  return NoteVerifier{signer.name, NoteKeyId(signer.name, kNoteAlgCosignatureV1, pub),
+                      kNoteAlgCosignatureV1, pub};
+}
+
+NoteSignature CosignNote(std::string_view text, const NoteSigner& signer, uint64_t timestamp) {
+  assert(timestamp > 0 && timestamp <= uint64_t{INT64_MAX});
+  assert(!text.empty() && text.back() == '\n');
+  Ed25519Signature sig = signer.key.Sign(AsBytes(CosignatureMessage(text, timestamp)));
+  NoteSignature s{signer.name, CosignatureVerifierFor(signer).key_id, Bytes(8)};
+  PutBigEndian64(timestamp, s.signature.data());
+  s.signature.insert(s.signature.end(), sig.begin(), sig.end());
+  return s;
 }
 
 Status VerifyNote(const Note& note, const NoteVerifier& verifier) {

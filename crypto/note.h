@@ -67,6 +67,8 @@ NoteVerifier VerifierFor(const NoteSigner& signer);
 
 // The text plus a blank line and this signer's signature line.
 std::string SignNote(std::string_view text, const NoteSigner& signer);
+// One signature line, "— <name> <base64(key id || signature)>\n".
+std::string FormatSignatureLine(const NoteSignature& signature);
 // Checks structure only: text rules, blank line, signature line syntax, limits.
 Result<Note> ParseNote(std::string_view message);
 // Ok when `note` has a signature by `verifier` (same name and key id) that verifies.
@@ -75,5 +77,11 @@ Status VerifyNote(const Note& note, const NoteVerifier& verifier);
 // cosignature/v1: the message a witness signs, and the timestamp a cosignature carries.
 std::string CosignatureMessage(std::string_view text, uint64_t timestamp);
 Result<uint64_t> CosignatureTimestamp(const NoteSignature& signature);
+// A witness cosigns with its Ed25519 signer key; the key id is recomputed with algorithm 0x04,
+// so one key file serves (as in transparency-dev/formats) and the two key ids differ.
+NoteVerifier CosignatureVerifierFor(const NoteSigner& signer);
+// The cosignature/v1 signature of note text `text` at `timestamp` (POSIX seconds, 1..2^63-1):
+// 8 bytes big-endian timestamp || Ed25519 signature of CosignatureMessage(text, timestamp).
+NoteSignature CosignNote(std::string_view text, const NoteSigner& signer, uint64_t timestamp);
 
 }  // namespace fundledger

@@ -4,25 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 
 namespace fundledger::testing {
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  std::filesystem::path base = std::filesystem::temp_directory_path();
-  path_ = (base / ("fundledger_test_" + std::to_string(::getpid()) + "_" +
-                   std::to_string(counter.fetch_add(1))))
-              .string();
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 NewEntry MemoEntry(const std::string& text, const std::string& actor) {
   return NewEntry{actor, fb::Role::admin, fb::EventType::Memo, EncodeMemo(text, "ref")};

@@ -10,20 +10,9 @@
 #include <vector>
 
 #include "ledger/log.h"
+#include "tests/temp_dir.h"
 
 namespace fundledger::testing {
-
-// A fresh directory under the system temp dir, removed when the object goes away.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 NewEntry MemoEntry(const std::string& text, const std::string& actor = "clerk.li");
 Submission MemoSubmission(const std::string& key, const std::vector<std::string>& texts);
