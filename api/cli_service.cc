@@ -43,12 +43,6 @@ Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections
                "paid totals per person, held in memory and rebuilt from the log)\n",
                projections.legacy_rows_dropped());
   }
-  if (ledger.ok() && (*ledger)->log().tree_nodes_converted() > 0) {
-    fmt::print(stderr,
-               "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels "
-               "(read 256 at a time)\n",
-               (*ledger)->log().tree_nodes_converted());
-  }
   return ledger;
 }
 

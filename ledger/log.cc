@@ -27,9 +27,8 @@ void QuietRocksDbCounters() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable
 constexpr char kMetaFormat[] = "format";
 constexpr char kMetaOrigin[] = "origin";
 constexpr char kMetaSize[] = "size";
-constexpr char kMetaTreeLayout[] = "tree_layout";  // absent: layout 1 (a row per node)
+constexpr char kMetaTreeLayout[] = "tree_layout";
 constexpr char kTreeLayoutTiles[] = "2";
-constexpr size_t kConvertTilesPerBatch = 1024;  // ~16 MiB of tiles per write when converting
 constexpr size_t kIdempotencyValueBytes = 8 + 8 + kHashBytes;
 constexpr int kResumeAttemptsMax = 50;  // after a failed write, at most 1 s waiting for
 constexpr int kResumeWaitMs = 20;       // RocksDB's own recovery before reporting again
@@ -69,19 +68,16 @@ Status StoreError(const std::string& dir, std::string why) {
 
 }  // namespace
 
-// Drops the tree column's rows that tree layout 2 no longer reads: leaf rows whose tile is
-// complete (the tile holds them), and rows of other levels left by a store converted from
-// layout 1. Leaf rows are written once and never deleted, so a commit pays no deletions; the
-// rows go when compaction next rewrites their table. Off until the store has layout 2.
+// Drops the leaf rows whose tile is complete (the tile holds them). Leaf rows are written once
+// and never deleted, so a commit pays no deletions; the rows go when compaction next rewrites
+// their table. Off until the open has checked the store's format.
 class TreeRowFilter final : public rocksdb::CompactionFilter {
  public:
   TreeRowFilter(const std::atomic<bool>& active, const std::atomic<uint64_t>& size)
       : active_(active), size_(size) {}
   bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
               bool*) const override {
-    if (key.size() != 9 || !active_.load(std::memory_order_acquire))
-      return false;  // tiles, and layout 1
-    if (key[0] != 0) return true;
+    if (key.size() != 9 || key[0] != 0 || !active_.load(std::memory_order_acquire)) return false;
     const uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 1));
     // A tile complete at any committed size stays complete: the size only grows.
     return index < size_.load(std::memory_order_acquire) / kTileWidth * kTileWidth;
@@ -264,7 +260,6 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions o
   FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/false));
   FL_RETURN_IF_ERROR(log->LoadAndCheck());
   if (!options.read_only) {
-    if (log->tree_layout_ == 1) FL_RETURN_IF_ERROR(log->ConvertTreeToTiles(log->size()));
     log->drop_covered_rows_.store(true, std::memory_order_release);
     FL_ASSIGN_OR_RETURN(NoteSigner signer, ReadSignerKeyFile(SigningKeyPath(data_dir)));
     if (FormatVerifierKey(VerifierFor(signer)) != log->vkey()) {
@@ -277,27 +272,33 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions o
   return log;
 }
 
+Status Log::CheckFormat() {
+  auto meta = [&](const char* key) -> Result<std::string> {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, key, &value);
+    if (s.IsNotFound()) return std::string("(none)");
+    FL_RETURN_IF_ERROR(FromRocks(s, "cannot read the store's metadata"));
+    return "'" + value + "'";
+  };
+  FL_ASSIGN_OR_RETURN(std::string format, meta(kMetaFormat));
+  FL_ASSIGN_OR_RETURN(std::string layout, meta(kMetaTreeLayout));
+  const std::string format_read = "'" + std::string(kLogFormat) + "'";
+  const std::string layout_read = "'" + std::string(kTreeLayoutTiles) + "'";
+  if (format == format_read && layout == layout_read) return Status::Ok();
+  return Corruption("store " + StorePath(data_dir_) + " has format " + format +
+                    " with tree layout " + layout + "; this build reads only format " +
+                    format_read + " with tree layout " + layout_read +
+                    ". Recreate the store from its log, e.g. from an audit bundle written by the "
+                    "build that wrote this store (`fundledger audit export`)");
+}
+
 Status Log::LoadAndCheck() {
+  FL_RETURN_IF_ERROR(CheckFormat());
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &value);
-  if (!s.ok() || value != kLogFormat) {
-    return StoreError(data_dir_, "metadata does not name format " + std::string(kLogFormat));
-  }
-  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaSize, &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaSize, &value);
   if (!s.ok() || value.size() != 8) return StoreError(data_dir_, "metadata has no size");
   uint64_t size = GetBigEndian64(reinterpret_cast<const uint8_t*>(value.data()));
   if (size == 0) return StoreError(data_dir_, "metadata size is 0 (no genesis entry)");
-  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaTreeLayout, &value);
-  if (s.IsNotFound()) {
-    tree_layout_ = 1;
-  } else if (s.ok() && value == kTreeLayoutTiles) {
-    tree_layout_ = 2;
-  } else {
-    return StoreError(data_dir_, s.ok() ? "metadata names tree layout '" + value +
-                                              "', which this version does not know"
-                                        : "cannot read the tree layout: " + s.ToString());
-  }
-
   // The entries column must end exactly at size - 1.
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), entries_cf_));
@@ -315,13 +316,7 @@ Status Log::LoadAndCheck() {
                                        std::to_string(size) + ")");
     }
   }
-  if (tree_layout_ == 2) {
-    FL_RETURN_IF_ERROR(LoadEdge(size));
-  } else if (ReadNode(0, size).ok()) {
-    return StoreError(data_dir_, "entry " + std::to_string(size) +
-                                     " is missing but the tree holds its leaf (recorded size " +
-                                     std::to_string(size) + ": the tail was cut)");
-  }
+  FL_RETURN_IF_ERROR(LoadEdge(size));
 
   // Genesis names the key everything else is checked against.
   FL_ASSIGN_OR_RETURN(Bytes genesis_bytes, ReadStoredEntry(0));
@@ -716,8 +711,8 @@ Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
 }
 
 std::optional<Hash> Log::CachedNode(uint8_t level, uint64_t index) const {
-  // A one-off reader would pay the load; a layout-1 store is cached once converted.
-  if (options_.read_only || tree_layout_ != 2 || level < kCachedLevelMin) return std::nullopt;
+  // A one-off reader would pay the load.
+  if (options_.read_only || level < kCachedLevelMin) return std::nullopt;
   size_t row = level - kCachedLevelMin;
   {
     std::shared_lock lock(upper_mu_);
@@ -733,7 +728,6 @@ std::optional<Hash> Log::CachedNode(uint8_t level, uint64_t index) const {
 }
 
 void Log::LoadUpperNodes() const {
-  assert(tree_layout_ == 2);  // only writable logs cache, and they convert on open
   upper_.clear();
   auto keep = [&](uint8_t level, uint64_t index, const uint8_t* hash) {
     if (level < kCachedLevelMin) return;
@@ -789,19 +783,7 @@ Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
     return NotFound("tree node at level " + std::to_string(level) + " index " +
                     std::to_string(index) + " is missing");
   }
-  if (tree_layout_ == 2) return ReadTiledNode(level, index);
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), tree_cf_, NodeRowKey(level, index), &value);
-  if (s.IsNotFound()) {
-    return NotFound("tree node at level " + std::to_string(level) + " index " +
-                    std::to_string(index) + " is missing");
-  }
-  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a tree node"));
-  Result<Hash> h = HashFromBytes(ToBytes(value));
-  if (!h.ok())
-    return Corruption("tree node at level " + std::to_string(level) + " index " +
-                      std::to_string(index) + " is not 32 bytes");
-  return h;
+  return ReadTiledNode(level, index);
 }
 
 Result<Hash> Log::ReadTiledNode(uint8_t level, uint64_t index) const {
@@ -951,47 +933,6 @@ rocksdb::ReadOptions CursorReadOptions(const rocksdb::Slice* upper_bound, bool f
   return ro;
 }
 
-// One level's node rows in index order (layout 1 keeps every node so).
-class NodeRowCursor final : public NodeCursor {
- public:
-  NodeRowCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t level, uint64_t start)
-      : level_(level),
-        next_(start),
-        upper_(NodeRowKey(static_cast<uint8_t>(level + 1), 0)),
-        upper_slice_(upper_) {
-    it_.reset(db->NewIterator(CursorReadOptions(&upper_slice_, /*fill_cache=*/false), cf));
-    it_->Seek(NodeRowKey(level, start));
-  }
-  // Called once per node of a full verification: no allocation unless something is wrong.
-  Result<Hash> Next() override {
-    auto where = [&] {
-      return "tree node at level " + std::to_string(level_) + " index " + std::to_string(next_);
-    };
-    if (!it_->Valid()) {
-      if (!it_->status().ok()) return FromRocks(it_->status(), "cannot read the tree");
-      return NotFound(where() + " is missing");
-    }
-    // NodeRowKey fits std::string's inline buffer: no allocation.
-    if (std::string_view(it_->key().data(), it_->key().size()) != NodeRowKey(level_, next_)) {
-      return NotFound(where() + " is missing");
-    }
-    rocksdb::Slice value = it_->value();
-    if (value.size() != kHashBytes) return Corruption(where() + " is not 32 bytes");
-    Hash h;  // copied directly, not through HashFromBytes: this runs once per node verified
-    std::memcpy(h.data(), value.data(), kHashBytes);
-    it_->Next();
-    ++next_;
-    return h;
-  }
-
- private:
-  uint8_t level_;
-  uint64_t next_;
-  std::string upper_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
-};
-
 // One level's nodes in layout 2: from its complete tiles (one iterator step per tile, each
 // node copied out of the tile in place), then, past the tiles the iterator sees, one lookup
 // each (the edge, in memory, or a tile completed since the cursor opened).
@@ -1053,7 +994,6 @@ class TileNodeCursor final : public NodeCursor {
 }  // namespace
 
 std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) const {
-  if (tree_layout_ == 1) return std::make_unique<NodeRowCursor>(db_.get(), tree_cf_, level, start);
   return std::make_unique<TileNodeCursor>(*this, tree_cf_, level, start);
 }
 
@@ -1062,7 +1002,6 @@ TreeTiles::Put Log::TreePutInto(rocksdb::WriteBatch& batch) const {
 }
 
 Status Log::LoadEdge(uint64_t size) {
-  assert(tree_layout_ == 2);
   auto read = [&](std::string_view key) -> Result<std::string> {
     std::string value;
     rocksdb::Status s =
@@ -1072,7 +1011,7 @@ Status Log::LoadEdge(uint64_t size) {
     return value;
   };
   // Nothing beyond the size: no leaf row, no tile past the complete ones.
-  if (read(NodeRowKey(0, size)).ok()) {
+  if (read(LeafRowKey(size)).ok()) {
     return StoreError(data_dir_, "entry " + std::to_string(size) +
                                      " is missing but the tree holds its leaf (recorded size " +
                                      std::to_string(size) + ": the tail was cut)");
@@ -1094,68 +1033,6 @@ Status Log::LoadEdge(uint64_t size) {
   std::unique_lock lock(edge_mu_);
   edge_readers_ = std::move(*edge);
   return Status::Ok();
-}
-
-Status Log::ConvertTreeToTiles(uint64_t size) {
-  assert(tree_layout_ == 1 && !options_.read_only);
-  // Nodes go in the order a frontier completes them (a leaf, then the nodes it completes), so
-  // that each tile level fills its tiles one after another; one node-row cursor per level.
-  std::vector<std::unique_ptr<NodeRowCursor>> cursors(64);
-  auto stored = [&](uint8_t level, uint64_t index) -> Result<Hash> {
-    if (!cursors[level])
-      cursors[level] = std::make_unique<NodeRowCursor>(db_.get(), tree_cf_, level, index);
-    return cursors[level]->Next();
-  };
-  TreeTiles from_rows;
-  rocksdb::WriteBatch batch;
-  size_t tiles_in_batch = 0;
-  Status failed;
-  uint64_t nodes = 0;
-  TreeTiles::Put put = [&](std::string key, std::string value) {
-    batch.Put(tree_cf_, key, value);
-    nodes += kTileNodesMax;
-    if (++tiles_in_batch < kConvertTilesPerBatch || !failed.ok()) return;
-    failed = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "cannot write tree tiles");
-    batch.Clear();
-    tiles_in_batch = 0;
-  };
-  for (uint64_t i = 0; i < size && failed.ok(); ++i) {
-    for (uint8_t level = 0; level == 0 || ((i + 1) & ((uint64_t{1} << level) - 1)) == 0; ++level) {
-      uint64_t index = ((i + 1) >> level) - 1;
-      Result<Hash> h = stored(level, index);
-      if (!h.ok())
-        return StoreError(data_dir_, "converting the tree to tiles: " + h.status().message());
-      from_rows.Add(level, index, *h, put);
-    }
-  }
-  FL_RETURN_IF_ERROR(failed);
-  // The layout is recorded with the last tiles: a crash before this write leaves a layout-1
-  // store whose next open converts again. Leaf rows stay (layout 2 keeps those of the edge);
-  // compaction drops the rest (TreeRowFilter).
-  batch.Put(meta_cf_, kMetaTreeLayout, kTreeLayoutTiles);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  FL_RETURN_IF_ERROR(
-      FromRocks(db_->Write(wo, &batch), "cannot record the tree's conversion to tiles"));
-  tree_layout_ = 2;
-  FL_RETURN_IF_ERROR(LoadEdge(size));
-  // Layout 1 stored the edge's upper nodes; layout 2 computes them from its leaf rows and
-  // tiles. They must agree, or the store was altered (which `fundledger verify` would name).
-  std::vector<std::tuple<uint8_t, uint64_t, Hash>> stored_edge, derived_edge;
-  from_rows.ForEachNode(
-      [&](uint8_t l, uint64_t i, const Hash& h) { stored_edge.emplace_back(l, i, h); });
-  edge_readers_.ForEachNode(
-      [&](uint8_t l, uint64_t i, const Hash& h) { derived_edge.emplace_back(l, i, h); });
-  if (stored_edge != derived_edge) {
-    return StoreError(data_dir_,
-                      "the stored tree's newest nodes disagree with its leaves (run fundledger "
-                      "verify to find where)");
-  }
-  tree_nodes_converted_ = nodes;
-  drop_covered_rows_.store(true, std::memory_order_release);
-  // Reclaims the rows' space now rather than at some later compaction.
-  return FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), tree_cf_, nullptr, nullptr),
-                   "cannot compact the tree after converting it");
 }
 
 Result<std::vector<Hash>> Log::ProveInclusion(uint64_t index, uint64_t size) const {

@@ -8,8 +8,7 @@
 //   entries      u64 index                 -> Entry bytes exactly as hashed
 //   tree         't' || u8 tile level || u64 tile index -> a complete tile: the nodes of eight
 //                tree levels over 256 bottom nodes; 0x00 || u64 index -> the leaf hash of an
-//                entry whose tile is not complete (tree_tiles.h: layout 2; layout 1, a row for
-//                every node, is still read, and converted on the first writable open)
+//                entry whose tile is not complete (tree_tiles.h: tree layout 2)
 //   idempotency  key bytes                 -> u64 first index || u64 count || 32-byte request
 //   digest meta         "format" | "origin" | "size" | "tree_layout" -> text | text | u64 | "2"
 //   checkpoints  u64 tree size             -> signed checkpoint note, as served
@@ -195,8 +194,6 @@ class Log final : public LogSource {
   Result<uint64_t> IndexAtTime(int64_t timestamp_ms) const;
 
   std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const override;
-  // Tree nodes this open moved from layout 1's node rows into tiles (0: it had layout 2).
-  uint64_t tree_nodes_converted() const { return tree_nodes_converted_; }
 
   Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> ProveConsistency(uint64_t old_size, uint64_t size) const;
@@ -209,10 +206,9 @@ class Log final : public LogSource {
 
   Log(std::string data_dir, LogOptions options);
   Status OpenDb(bool create);
+  // Refuses a store whose metadata names any format or tree layout but this build's.
+  Status CheckFormat();
   Status LoadAndCheck();
-  // Moves a layout-1 tree's complete tiles into tiles (copying the stored nodes, never
-  // recomputing them: a tampered node stays for verification to find), deleting their rows.
-  Status ConvertTreeToTiles(uint64_t size);
   // The incomplete tiles of a layout-2 tree of `size` leaves, from the store (on open).
   Status LoadEdge(uint64_t size);
   TreeTiles::Put TreePutInto(rocksdb::WriteBatch& batch) const;
@@ -252,8 +248,6 @@ class Log final : public LogSource {
   rocksdb::ColumnFamilyHandle* vault_cf_ = nullptr;
   CommitHook* hook_ = nullptr;  // set before the first submission, read by the writer
   bool write_failed_ = false;   // the last commit failed: resume the store before the next
-  uint8_t tree_layout_ = 2;     // 1: a node per row (read-only opens of older stores)
-  uint64_t tree_nodes_converted_ = 0;
 
   NoteVerifier verifier_;
   std::optional<NoteSigner> signer_;  // absent when read-only

@@ -29,9 +29,8 @@ std::optional<std::pair<uint8_t, uint64_t>> ParseTileKey(std::string_view key) {
                         GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 2)));
 }
 
-std::string NodeRowKey(uint8_t level, uint64_t index) {
-  std::string key(9, '\0');
-  key[0] = static_cast<char>(level);
+std::string LeafRowKey(uint64_t index) {
+  std::string key(9, '\0');  // 0x00, then the index
   PutBigEndian64(index, reinterpret_cast<uint8_t*>(key.data() + 1));
   return key;
 }
@@ -85,7 +84,7 @@ void TreeTiles::Flush(const Put& put) {
   if (tiles_.empty()) return;
   Tile& t = tiles_[0];
   for (uint32_t q = t.leaves_flushed; q < t.rows[0]; ++q) {
-    put(NodeRowKey(0, t.index * kTileWidth + q),
+    put(LeafRowKey(t.index * kTileWidth + q),
         std::string(reinterpret_cast<const char*>(t.nodes[q].data()), kHashBytes));
   }
   t.leaves_flushed = t.rows[0];
@@ -166,7 +165,7 @@ Result<TreeTiles> TreeTiles::Derive(uint64_t size, const Read& read) {
                                          : "tree tile (" + std::to_string(tile_level - 1) + ", " +
                                                std::to_string(below) + ")";
       Result<std::string> value =
-          read(tile_level == 0 ? NodeRowKey(0, below)
+          read(tile_level == 0 ? LeafRowKey(below)
                                : TileKey(static_cast<uint8_t>(tile_level - 1), below));
       if (!value.ok()) return Status(value.status().code(), what + ": " + value.status().message());
       if (tile_level == 0) {

@@ -1,6 +1,6 @@
-// The `tree` column's layout 2: the log's stored Merkle nodes in tiles of eight levels, so
-// that reading them in order (verification, replay, export) costs one RocksDB step per 256
-// nodes instead of one per node, and a proof finds its lowest eight levels in one value.
+// The `tree` column's layout (tree layout 2): the log's stored Merkle nodes in tiles of eight
+// levels, so that reading them in order (verification, replay, export) costs one RocksDB step per
+// 256 nodes instead of one per node, and a proof finds its lowest eight levels in one value.
 //
 // Tile (t, n) holds the nodes of tree levels 8t .. 8t+7 above bottom nodes [256n, 256n + 256)
 // of level 8t (a C2SP tlog-tiles tile plus the seven levels over it): row r (level 8t + r)
@@ -17,8 +17,7 @@
 //                                                      32 bytes a node (16,322 bytes)
 //   leaf row  0x00 | u64 index big-endian          ->  the 32-byte leaf hash
 //
-// (The width says what the value holds; a stored tile is always full.) Layout 1 stored every
-// node as a row, key u8 level | u64 index; a leaf row is layout 1's row of a level-0 node.
+// (The width says what the value holds; a stored tile is always full.)
 //
 //   TreeTiles edge = *TreeTiles::Derive(size, read);   // on open: leaf rows and tiles, by key
 //   edge.Add(level, index, hash, put);   // every node the frontier completes, in order
@@ -42,8 +41,7 @@ namespace fundledger {
 // (crypto/tlog_tiles.h).
 inline constexpr size_t kTileNodesMax = 2 * kTileWidth - 2;
 inline constexpr size_t kTileBytes = 2 + kTileNodesMax * kHashBytes;
-inline constexpr char kTileKeyPrefix =
-    't';  // above every layout-1 key (their first byte is a level < 64)
+inline constexpr char kTileKeyPrefix = 't';  // above every leaf row key (first byte 0x00)
 
 // Where node (level, index) sits: tile (tile_level, tile_index), row, position in the row.
 struct TilePlace {
@@ -57,8 +55,8 @@ TilePlace PlaceOfNode(uint8_t level, uint64_t index);
 std::string TileKey(uint8_t tile_level, uint64_t tile_index);
 // The tile a key names; nullopt for a key that is not a tile key.
 std::optional<std::pair<uint8_t, uint64_t>> ParseTileKey(std::string_view key);
-// Layout 1's key of node (level, index); a leaf row's key is NodeRowKey(0, index).
-std::string NodeRowKey(uint8_t level, uint64_t index);
+// The key of leaf `index`'s leaf row.
+std::string LeafRowKey(uint64_t index);
 
 // Where row r starts in a tile value.
 size_t TileRowOffset(uint8_t row);
