@@ -19,10 +19,10 @@
 #include "crypto/note.h"
 #include "crypto/sha256.h"
 #include "ledger/entry_generated.h"
+#include "ledger/log_format.h"  // kLogFormat, named by the genesis entry
 
 namespace fundledger {
 
-inline constexpr std::string_view kLogFormat = "fundledger-log-v1";
 // One entry, envelope included: C2SP tlog-tiles entry bundles prefix each entry with a
 // 16-bit length, so an entry is at most 65,535 bytes; large rolls are split into chunks.
 inline constexpr size_t kEntryBytesMax = 65'535;

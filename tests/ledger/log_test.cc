@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "crypto/checkpoint.h"
+#include "ledger/log_clock.h"
 #include "replay/chain_verifier.h"
 #include "tests/test_util.h"
 
@@ -315,14 +316,18 @@ TEST(Log, CheckpointIntervalStillSignsOnClose) {
   EXPECT_TRUE(VerifyChain(*log, {}).valid);
 }
 
-// With a checkpoint interval, entries committed just before the ledger goes quiet still get a
-// signed checkpoint once the interval runs out, without waiting for another submission; and
-// an idle ledger with nothing unsigned signs nothing more.
+// With a checkpoint interval, entries committed just before the ledger goes quiet get a signed
+// checkpoint once the interval runs out, without waiting for another submission; and an idle
+// ledger with nothing unsigned signs nothing more. The writer's timer runs on a manual clock:
+// the test moves the time and waits for the writer to be idle again, never for real time.
 TEST(Log, CheckpointIntervalSignsTheTailWhenTheLedgerGoesQuiet) {
   TempDir dir;
+  constexpr int64_t kStart = 1'700'000'000'000, kInterval = 60'000;
+  ManualLogClock clock(kStart);
   LogOptions options;
-  options.checkpoint_interval_ms = 50;
-  std::unique_ptr<Log> log = CreateLog(dir.path(), options);
+  options.clock = &clock;
+  options.checkpoint_interval_ms = kInterval;
+  std::unique_ptr<Log> log = CreateLog(dir.path(), options);  // signs size 1 at kStart
   AppendMemos(*log, 3, "a");
   auto latest = [&] { return OpenCheckpoint(*log->LatestCheckpoint(), log->verifier())->size; };
   auto count = [&] {
@@ -334,12 +339,21 @@ TEST(Log, CheckpointIntervalSignsTheTailWhenTheLedgerGoesQuiet) {
                     .ok());
     return n;
   };
-  // Bounded wait for the writer's timer; the assertion is on the outcome, not the timing.
-  for (int i = 0; i < 1000 && latest() < log->size(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_EQ(latest(), log->size());
-  uint64_t signed_so_far = count();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four intervals with nothing new
+  // Idle with three entries unsigned, until the interval after the last checkpoint runs out.
+  EXPECT_EQ(clock.AwaitWaiter(), kStart + kInterval);
+  EXPECT_EQ(latest(), 1u);
+  clock.Advance(kInterval - 1);
+  EXPECT_EQ(clock.AwaitWaiter(), kStart + kInterval);
+  EXPECT_EQ(latest(), 1u);
+  clock.Advance(1);
+  // The writer signed the tail alone, and now waits with nothing to sign.
+  EXPECT_EQ(clock.AwaitWaiter(), LogClock::kNoDeadline);
+  EXPECT_EQ(latest(), 4u);
+  EXPECT_EQ(log->size(), 4u);
+  const uint64_t signed_so_far = count();
+  EXPECT_EQ(signed_so_far, 2u);
+  clock.Advance(4 * kInterval);  // four intervals with nothing new
+  EXPECT_EQ(clock.AwaitWaiter(), LogClock::kNoDeadline);
   EXPECT_EQ(count(), signed_so_far);
   EXPECT_TRUE(VerifyChain(*log, {}).valid);
 }
