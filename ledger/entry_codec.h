@@ -33,6 +33,11 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 // entry itself in 8-byte aligned memory, the nested FlatBuffer can be read in place.
 inline constexpr size_t kPayloadAlignment = 8;
 
+static_assert(kEntryBytesMax <= 0xFFFF, "C2SP entry bundles give each entry a u16 length");
+static_assert(kPayloadBytesMax < kEntryBytesMax && kActorBytesMax + kIdempotencyKeyBytesMax < 1024,
+              "the envelope's strings fit the room the payload leaves");
+static_assert(kPayloadAlignment == alignof(uint64_t), "FlatBuffers read 8-byte fields in place");
+
 // What a submitter provides; the writer adds index, timestamp, prev_leaf_hash and the
 // idempotency key of the submission the entry belongs to.
 struct NewEntry {

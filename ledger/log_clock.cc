@@ -6,8 +6,9 @@ namespace fundledger {
 namespace {
 
 // Waits in real time for the deadline as `clock` reads it.
-void WaitInRealTime(LogClock& clock, std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                    int64_t deadline_ms, const std::function<bool()>& ready) {
+void WaitInRealTime(LogClock& clock, std::condition_variable& cv,
+                    std::unique_lock<std::mutex>& lock, int64_t deadline_ms,
+                    const std::function<bool()>& ready) {
   if (deadline_ms == LogClock::kNoDeadline) {
     cv.wait(lock, ready);
     return;
@@ -37,7 +38,7 @@ LogClock& SystemLogClock() {
 }
 
 void FunctionLogClock::WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                              int64_t deadline_ms, const std::function<bool()>& ready) {
+                                 int64_t deadline_ms, const std::function<bool()>& ready) {
   WaitInRealTime(*this, cv, lock, deadline_ms, ready);
 }
 
@@ -47,7 +48,7 @@ int64_t ManualLogClock::NowMs() {
 }
 
 void ManualLogClock::WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                            int64_t deadline_ms, const std::function<bool()>& ready) {
+                               int64_t deadline_ms, const std::function<bool()>& ready) {
   for (;;) {
     if (ready()) return;
     {

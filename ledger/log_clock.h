@@ -56,8 +56,7 @@ class ManualLogClock final : public LogClock {
   explicit ManualLogClock(int64_t now_ms) : now_ms_(now_ms) {}
   int64_t NowMs() override FL_EXCLUDES(mu_);
   void WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                 int64_t deadline_ms, const std::function<bool()>& ready) override
-      FL_EXCLUDES(mu_);
+                 int64_t deadline_ms, const std::function<bool()>& ready) override FL_EXCLUDES(mu_);
 
   // Moves the time forward by `ms` and wakes the waiter to look at it.
   void Advance(int64_t ms) FL_EXCLUDES(mu_);

@@ -10,7 +10,8 @@
 //   DIR/store/        RocksDB, with the column families below
 //
 // Column families; every integer is big-endian, so that key order is numeric order:
-//   entries      EntryKey: u64 index               -> the Entry bytes exactly as hashed (entry.fbs),
+//   entries      EntryKey: u64 index               -> the Entry bytes exactly as hashed
+//   (entry.fbs),
 //                                                     at most kEntryBytesMax
 //   tree         TileKey: 't' | u8 t | u64 n        -> a complete tile (below), kTileBytes
 //                LeafRowKey: 0x00 | u64 index       -> the 32-byte leaf hash of an entry whose
@@ -65,9 +66,7 @@ inline constexpr std::string_view kLogFormat = "fundledger-log-v1";
 inline constexpr std::string_view kTreeLayout = "2";
 
 inline std::string StorePath(const std::string& data_dir) { return data_dir + "/store"; }
-inline std::string SigningKeyPath(const std::string& data_dir) {
-  return data_dir + "/signing.key";
-}
+inline std::string SigningKeyPath(const std::string& data_dir) { return data_dir + "/signing.key"; }
 
 // Column family names; tests use them to tamper with a store as an attacker would.
 inline constexpr const char* kEntriesColumn = "entries";
@@ -97,6 +96,7 @@ struct LogColumns {
 };
 
 inline constexpr size_t kU64Bytes = 8;
+static_assert(kU64Bytes == sizeof(uint64_t));
 
 // A u64 as 8 big-endian bytes: entry and checkpoint keys, the `size` value.
 inline std::string U64Value(uint64_t v) {
@@ -117,6 +117,7 @@ struct IdempotencyRecord {
   Hash digest{};  // SubmissionDigest of the request (log_writer.h)
 };
 inline constexpr size_t kIdempotencyRecordBytes = kU64Bytes + kU64Bytes + kHashBytes;
+static_assert(kIdempotencyRecordBytes == 8 + 8 + 32, "first index, count, SHA-256 digest");
 
 inline std::string EncodeIdempotencyRecord(const IdempotencyRecord& record) {
   std::string value(kIdempotencyRecordBytes, '\0');
@@ -147,6 +148,14 @@ inline constexpr size_t kLeafRowKeyBytes = 1 + kU64Bytes;
 inline constexpr size_t kTileWidthFieldBytes = 2;
 inline constexpr size_t kTileNodesMax = 2 * kTileWidth - 2;  // rows of 256, 128, ..., 2 nodes
 inline constexpr size_t kTileBytes = kTileWidthFieldBytes + kTileNodesMax * kHashBytes;
+static_assert(kTileHeight == 8 && kTileWidth == 256, "C2SP tlog-tiles: 256 hashes, 8 levels");
+static_assert(kTileWidth == uint64_t{1} << kTileHeight, "a tile's rows halve 256 nodes to 2");
+static_assert(kTileWidth <= 0xFFFF, "a tile's width is stored as a u16");
+static_assert(kHashBytes == 32 && kTileNodesMax == 510 && kTileBytes == 16'322);
+static_assert(64 % kTileHeight == 0, "tree levels 0..63 fill whole tile levels 0..7");
+static_assert(kTileKeyBytes == 10 && kLeafRowKeyBytes == 9,
+              "the compaction filter tells leaf rows from tiles by their key's length");
+static_assert(kTileKeyPrefix != 0, "tiles sort after every leaf row");
 
 inline std::string TileKey(uint8_t tile_level, uint64_t tile_index) {
   std::string key(kTileKeyBytes, '\0');
@@ -170,6 +179,9 @@ inline constexpr size_t TileRowOffset(uint8_t row) {
   return kTileWidthFieldBytes + (2 * kTileWidth - (2 * kTileWidth >> row)) * kHashBytes;
 }
 
+static_assert(TileRowOffset(0) == kTileWidthFieldBytes && TileRowOffset(1) == 2 + 256 * 32);
+static_assert(TileRowOffset(kTileHeight) == kTileBytes, "the eight rows fill a tile exactly");
+
 // Where node (level, index) sits: tile (tile_level, tile_index), row, position in the row.
 struct TilePlace {
   uint8_t tile_level = 0;
@@ -186,5 +198,9 @@ inline constexpr TilePlace PlaceOfNode(uint8_t level, uint64_t index) {
   p.position = static_cast<uint32_t>(index & ((uint64_t{1} << row_log2) - 1));
   return p;
 }
+
+static_assert(PlaceOfNode(0, 700).tile_index == 2 && PlaceOfNode(0, 700).position == 188);
+static_assert(PlaceOfNode(9, 1000).tile_level == 1 && PlaceOfNode(9, 1000).row == 1 &&
+              PlaceOfNode(9, 1000).tile_index == 7 && PlaceOfNode(9, 1000).position == 104);
 
 }  // namespace fundledger

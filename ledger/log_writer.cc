@@ -40,8 +40,8 @@ struct LogWriter::StagedGroup {
   rocksdb::WriteBatch batch;
   bool sync = true;
   const char* failure = "commit failed, nothing was written";  // prefixes a write error
-  uint64_t committed_size = 0;  // before the group
-  MerkleFrontier frontier;      // the committed tree with the staged leaves
+  uint64_t committed_size = 0;                                 // before the group
+  MerkleFrontier frontier;  // the committed tree with the staged leaves
   Hash last_leaf{};
   int64_t timestamp_ms = 0;  // of every entry of the group
   bool signs_checkpoint = false;
@@ -192,18 +192,16 @@ bool LogWriter::TakeGroup(std::vector<std::unique_ptr<Pending>>& group, CommitHo
   const int64_t deadline_ms = CheckpointDeadlineMs();
   MutexLock lock(mu_);
   std::unique_lock<std::mutex> wait_lock(mu_.native(), std::adopt_lock);
-  clock_.WaitUntil(cv_, wait_lock, deadline_ms, [&]() FL_NO_THREAD_SAFETY_ANALYSIS {
-    return stopping_ || !queue_.empty();
-  });
+  clock_.WaitUntil(cv_, wait_lock, deadline_ms,
+                   [&]() FL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); });
   wait_lock.release();  // `lock` unlocks
   if (queue_.empty()) {
     checkpoint_due = !stopping_;  // the deadline came first
     return !stopping_;            // stopping, and every submission has been answered
   }
   size_t entries = 0;
-  while (!queue_.empty() &&
-         (group.empty() ||
-          entries + queue_.front()->submission.entries.size() <= kGroupEntriesMax)) {
+  while (!queue_.empty() && (group.empty() || entries + queue_.front()->submission.entries.size() <=
+                                                  kGroupEntriesMax)) {
     entries += queue_.front()->submission.entries.size();
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
@@ -291,8 +289,8 @@ void LogWriter::StageSubmission(StagedGroup& staged, const Submission& submissio
     }
   }
   for (const NewEntry& e : submission.entries) {
-    StageEntry(staged, EncodeEntry(e, key, staged.frontier.size(), staged.timestamp_ms,
-                                   staged.last_leaf));
+    StageEntry(staged,
+               EncodeEntry(e, key, staged.frontier.size(), staged.timestamp_ms, staged.last_leaf));
   }
   if (!key.empty()) {
     std::string value =
@@ -342,8 +340,8 @@ Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
     staged.batch.Put(columns_.meta, kMetaSize, U64Value(size));
   }
   if (!sign) return Status::Ok();
-  const std::string note =
-      SignNote(FormatCheckpoint(Checkpoint{signer_.name, size, staged.frontier.Root(), {}}), signer_);
+  const std::string note = SignNote(
+      FormatCheckpoint(Checkpoint{signer_.name, size, staged.frontier.Root(), {}}), signer_);
   staged.signs_checkpoint = true;
   return FromRocks(staged.batch.Put(columns_.checkpoints, CheckpointKey(size), note),
                    "cannot stage a checkpoint");

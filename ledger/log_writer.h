@@ -56,8 +56,8 @@
 #include "crypto/merkle.h"
 #include "crypto/mutex.h"
 #include "crypto/note.h"
-#include "ledger/log_clock.h"
 #include "ledger/entry_codec.h"
+#include "ledger/log_clock.h"
 #include "ledger/log_format.h"
 #include "ledger/tree_store.h"
 
@@ -72,6 +72,7 @@ inline constexpr size_t kSubmissionEntriesMax = 65'536;  // entries in one atomi
 inline constexpr size_t kGroupEntriesMax = 65'536;       // entries in one WriteBatch (soft: one
                                                          // larger submission still goes alone)
 inline constexpr size_t kQueueSubmissionsMax = 4'096;    // waiting submissions before 503
+static_assert(kSubmissionEntriesMax <= kGroupEntriesMax, "a full submission fits one group");
 
 // A record for the personal-data vault column, written in the same batch as the entries.
 struct VaultWrite {

@@ -195,7 +195,8 @@ void TreeStore::BeginStaging(rocksdb::WriteBatch* batch) {
 
 void TreeStore::StageNode(uint8_t level, uint64_t index, const Hash& hash) {
   edge_.Add(level, index, hash, put_);
-  if (cache_upper_levels_ && level >= kCachedLevelMin) staged_upper_.emplace_back(level, index, hash);
+  if (cache_upper_levels_ && level >= kCachedLevelMin)
+    staged_upper_.emplace_back(level, index, hash);
 }
 
 void TreeStore::StageLeafRows() { edge_.Flush(put_); }
@@ -269,10 +270,8 @@ void TreeStore::LoadUpperNodes() const {
         keep(static_cast<uint8_t>(tile->first * kTileHeight + r), first + p, view->Node(r, p));
     }
   }
-  edge.ForEachNode(
-      [&](uint8_t level, uint64_t index, const Hash& h) FL_REQUIRES(upper_mu_) {
-        keep(level, index, h.data());
-      });
+  edge.ForEachNode([&](uint8_t level, uint64_t index, const Hash& h)
+                       FL_REQUIRES(upper_mu_) { keep(level, index, h.data()); });
   // On a read error the cache holds what was read; everything else is read from the store.
   upper_loaded_ = true;
 }

@@ -82,10 +82,10 @@ class TreeStore final {
   const bool cache_upper_levels_;
 
   // Writer thread only.
-  TreeTiles edge_;                                              // with what is staged
+  TreeTiles edge_;                                                 // with what is staged
   std::vector<std::tuple<uint8_t, uint64_t, Hash>> staged_upper_;  // for the cache, at Publish
-  rocksdb::WriteBatch* batch_ = nullptr;                        // between BeginStaging and the end
-  TreeTiles::Put put_;                                          // into batch_
+  rocksdb::WriteBatch* batch_ = nullptr;  // between BeginStaging and the end
+  TreeTiles::Put put_;                    // into batch_
 
   // Readers' state, written by the writer at Publish.
   mutable SharedMutex edge_mu_;
