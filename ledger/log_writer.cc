@@ -259,8 +259,8 @@ void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {
 
 void LogWriter::StageSubmission(StagedGroup& staged, const Submission& submission,
                                 CommitHook* hook) {
-  const Hash digest = SubmissionDigest(submission);
   const std::string& key = submission.idempotency_key;
+  const Hash digest = key.empty() ? Hash{} : SubmissionDigest(submission);
   if (!key.empty()) {
     Result<std::optional<AppendResult>> seen = LookUpIdempotencyKey(staged, submission, digest);
     if (!seen.ok() || seen->has_value()) {
