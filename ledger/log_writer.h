@@ -2,9 +2,9 @@
 // log's columns. The bytes it writes are in log_format.h.
 //
 // Where an entry is written to disk: in WriteDurably, as part of one RocksDB WriteBatch written
-// with sync = true. Callers Submit() submissions and wait on a future. The writer thread takes
-// every queued submission (up to kGroupEntriesMax entries: a commit group) and stages them in
-// memory and in the batch:
+// with sync (LogOptions::sync, off only in benchmarks). Callers Submit() submissions and wait on a
+// future. The writer thread takes every queued submission (up to kGroupEntriesMax entries: a commit
+// group) and stages them in memory and in the batch:
 //   StageSubmission  per submission, what the writer decides: an idempotency key seen before
 //                    answers with the original range and appends nothing; the CommitHook (the
 //                    domain) checks the submission against current state and adds its rows;
@@ -17,9 +17,9 @@
 //                    the last one is recent, a checkpoint of the new root signed with the log's
 //                    key (`checkpoints`).
 // WriteDurably writes the batch: the whole group is durable, or none of it is. Only after it
-// returns does Finish tell the hook Commit (or Abort), publish the tree and the new size to
-// readers and fulfil the futures: nobody hears "committed" before the fsync, and when the
-// write fails every submission of the group gets the error and memory is rolled back.
+// returns is the hook told Commit (or Abort), does Finish publish the tree and then the new size
+// to readers, and are the futures fulfilled: nobody hears "committed" before the fsync, and when
+// the write fails every submission of the group gets the error and memory is rolled back.
 //
 // With checkpoint_interval_ms, an idle writer with entries unsigned signs a checkpoint alone
 // when the interval runs out (its own group, through WriteDurably), and Close signs the rest.
@@ -36,7 +36,7 @@
 // (already signed and verified) through StageEntry and StageTip with the leader's checkpoint,
 // skipping StageSubmission.
 //
-//   LogWriter writer(columns, tree, signer, committed_size, options, tip);
+//   LogWriter writer(columns, tree, signer, SystemLogClock(), committed_size, options, tip);
 //   writer.Start();
 //   Result<AppendResult> r = writer.Submit(Submission{"key-1", {entry}}).get();
 #pragma once
@@ -97,8 +97,8 @@ Hash SubmissionDigest(const Submission& submission);
 // The domain's part in a commit, called on the writer thread only. Stage validates one
 // submission against current state (including earlier submissions of the same group), then
 // applies it to memory and adds its rows to `batch`. On error it must leave memory as it was;
-// the log rolls the batch back to before the submission. Commit / Abort end the group, after
-// the batch's write returned (Commit) or failed (Abort).
+// the log rolls the batch back to before the submission. Commit / Abort end the group once
+// its write returned or there was nothing to write (Commit), or the write failed (Abort).
 class CommitHook {
  public:
   virtual ~CommitHook() = default;
