@@ -44,12 +44,6 @@ Result<OpenedLedger> OpenLedgerForWrite(const std::string& dir, const std::strin
                "paid totals per person, held in memory and rebuilt from the log)\n",
                opened.projections->legacy_rows_dropped());
   }
-  if (opened.ledger->log().tree_nodes_converted() > 0) {
-    fmt::print(stderr,
-               "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels "
-               "(read 256 at a time)\n",
-               opened.ledger->log().tree_nodes_converted());
-  }
   return opened;
 }
 

@@ -19,10 +19,10 @@
 #include "crypto/note.h"
 #include "crypto/sha256.h"
 #include "ledger/entry_generated.h"
+#include "ledger/log_format.h"  // kLogFormat, named by the genesis entry
 
 namespace fundledger {
 
-inline constexpr std::string_view kLogFormat = "fundledger-log-v1";
 // One entry, envelope included: C2SP tlog-tiles entry bundles prefix each entry with a
 // 16-bit length, so an entry is at most 65,535 bytes; large rolls are split into chunks.
 inline constexpr size_t kEntryBytesMax = 65'535;
@@ -32,6 +32,11 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 // The payload starts at a multiple of 8 bytes from the start of its entry, so that, with the
 // entry itself in 8-byte aligned memory, the nested FlatBuffer can be read in place.
 inline constexpr size_t kPayloadAlignment = 8;
+
+static_assert(kEntryBytesMax <= 0xFFFF, "C2SP entry bundles give each entry a u16 length");
+static_assert(kPayloadBytesMax < kEntryBytesMax && kActorBytesMax + kIdempotencyKeyBytesMax < 1024,
+              "the envelope's strings fit the room the payload leaves");
+static_assert(kPayloadAlignment == alignof(uint64_t), "FlatBuffers read 8-byte fields in place");
 
 // What a submitter provides; the writer adds index, timestamp, prev_leaf_hash and the
 // idempotency key of the submission the entry belongs to.

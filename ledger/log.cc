@@ -5,53 +5,19 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
 #include <rocksdb/options.h>
-#include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <chrono>
+#include <cassert>
 #include <cstring>
 #include <filesystem>
 
 #include "crypto/key_file.h"
+#include "ledger/rocksdb_bridge.h"
 
 namespace fundledger {
 namespace {
-
-// RocksDB counts per-thread statistics (perf context) on every read and write unless told
-// not to; nothing here reads them, and counting cost ~10% of a full scan's CPU.
-void QuietRocksDbCounters() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
-
-constexpr char kMetaFormat[] = "format";
-constexpr char kMetaOrigin[] = "origin";
-constexpr char kMetaSize[] = "size";
-constexpr char kMetaTreeLayout[] = "tree_layout";  // absent: layout 1 (a row per node)
-constexpr char kTreeLayoutTiles[] = "2";
-constexpr size_t kConvertTilesPerBatch = 1024;  // ~16 MiB of tiles per write when converting
-constexpr size_t kIdempotencyValueBytes = 8 + 8 + kHashBytes;
-constexpr int kResumeAttemptsMax = 50;  // after a failed write, at most 1 s waiting for
-constexpr int kResumeWaitMs = 20;       // RocksDB's own recovery before reporting again
-
-rocksdb::Slice ToSlice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-ByteView ToBytes(const rocksdb::Slice& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNoSpace()) return IoError(what + ": the disk is full (" + s.ToString() + ")");
-  if (s.IsCorruption()) return Corruption(what + ": " + s.ToString());
-  if (s.IsNotFound()) return NotFound(what + ": not found");
-  return IoError(what + ": " + s.ToString());
-}
-
-std::string U64Value(uint64_t v) {
-  std::string s(8, '\0');
-  PutBigEndian64(v, reinterpret_cast<uint8_t*>(s.data()));
-  return s;
-}
 
 // The writer resumes the store itself after a failed write, before its next commit, so
 // RocksDB's own background recovery (which would hold the store busy) is switched off.
@@ -63,77 +29,61 @@ class ManualRecovery final : public rocksdb::EventListener {
   }
 };
 
-Status StoreError(const std::string& dir, std::string why) {
-  return Corruption("store " + dir + " is inconsistent and was not opened: " + std::move(why));
+// The column families in the order of their handles.
+constexpr const char* kColumns[] = {"default",          kEntriesColumn, kTreeColumn,
+                                    kIdempotencyColumn, kMetaColumn,    kCheckpointsColumn,
+                                    kProjectionsColumn, kVaultColumn};
+
+rocksdb::ColumnFamilyOptions ColumnOptions(std::string_view name,
+                                           const rocksdb::CompactionFilter* tree_filter) {
+  rocksdb::ColumnFamilyOptions options;
+  // Keys arrive in runs that ascend within their first byte (entry indices, tree levels,
+  // projection row kinds): a remembered insert position per first byte spares most of the
+  // memtable's skip-list search.
+  options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
+  if (name == kTreeColumn) {
+    // Tree nodes are hashes: they never compress, so trying costs ingest and verification time.
+    options.compression = rocksdb::kNoCompression;
+    options.compaction_filter = tree_filter;
+  }
+  // Proofs and entry reads are point lookups: a Bloom filter (~10 bits a key) lets each one
+  // skip the tables of the levels that do not hold the key instead of searching their blocks.
+  if (name == kTreeColumn || name == kEntriesColumn) {
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Entries are read mostly in full scans (verify, replay, export): 16 KiB blocks (RocksDB's
+    // default is 4) take a quarter of the per-block work and compress 8% smaller; a point read
+    // decompresses a few microseconds more. Tree nodes stay in 4 KiB blocks for proofs.
+    if (name == kEntriesColumn) table.block_size = 16 << 10;
+    options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  }
+  return options;
 }
 
 }  // namespace
 
-// Drops the tree column's rows that tree layout 2 no longer reads: leaf rows whose tile is
-// complete (the tile holds them), and rows of other levels left by a store converted from
-// layout 1. Leaf rows are written once and never deleted, so a commit pays no deletions; the
-// rows go when compaction next rewrites their table. Off until the store has layout 2.
-class TreeRowFilter final : public rocksdb::CompactionFilter {
- public:
-  TreeRowFilter(const std::atomic<bool>& active, const std::atomic<uint64_t>& size)
-      : active_(active), size_(size) {}
-  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
-              bool*) const override {
-    if (key.size() != 9 || !active_.load(std::memory_order_acquire))
-      return false;  // tiles, and layout 1
-    if (key[0] != 0) return true;
-    const uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 1));
-    // A tile complete at any committed size stays complete: the size only grows.
-    return index < size_.load(std::memory_order_acquire) / kTileWidth * kTileWidth;
-  }
-  const char* Name() const override { return "fundledger.TreeRowFilter"; }
-
- private:
-  const std::atomic<bool>& active_;
-  const std::atomic<uint64_t>& size_;
-};
-
-std::string StorePath(const std::string& data_dir) { return data_dir + "/store"; }
-std::string SigningKeyPath(const std::string& data_dir) { return data_dir + "/signing.key"; }
-
-std::string EntryKey(uint64_t index) { return U64Value(index); }
-
-Hash SubmissionDigest(const Submission& submission) {
-  Sha256 h;
-  uint8_t n[8];
-  auto put_len = [&](uint64_t v) {
-    PutBigEndian64(v, n);
-    h.Update(ByteView(n, 8));
-  };
-  put_len(submission.entries.size());
-  for (const NewEntry& e : submission.entries) {
-    put_len(e.actor.size());
-    h.Update(AsBytes(e.actor));
-    h.Update(static_cast<uint8_t>(e.role));
-    put_len(static_cast<uint64_t>(e.event_type));
-    put_len(e.payload.size());
-    h.Update(e.payload);
-  }
-  return h.Finish();
-}
-
 Log::Log(std::string data_dir, LogOptions options)
-    : data_dir_(std::move(data_dir)), options_(std::move(options)) {}
+    : data_dir_(std::move(data_dir)),
+      options_(std::move(options)),
+      own_clock_(options_.clock == nullptr && options_.now_ms
+                     ? std::make_unique<FunctionLogClock>(options_.now_ms)
+                     : nullptr),
+      clock_(options_.clock != nullptr ? *options_.clock
+             : own_clock_              ? *own_clock_
+                                       : SystemLogClock()) {}
 
 Log::~Log() {
   Status s = Close();
   (void)s;  // a destructor cannot report; callers who care call Close() themselves
 }
 
-int64_t Log::NowMs() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+Status Log::StoreError(std::string why) const {
+  return Corruption("store " + data_dir_ +
+                    " is inconsistent and was not opened: " + std::move(why));
 }
 
 Status Log::OpenDb(bool create) {
-  rocksdb::Options db_options;
+  rocksdb::DBOptions db_options;
   db_options.create_if_missing = create;
   db_options.error_if_exists = create;
   // Column families added by a newer version are created on a writable open.
@@ -146,35 +96,11 @@ Status Log::OpenDb(bool create) {
   if (options_.env != nullptr) db_options.env = options_.env;
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
+  if (!options_.read_only)
+    tree_row_filter_ = NewTreeRowFilter(tree_rows_droppable_, committed_size_);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  rocksdb::ColumnFamilyOptions cf_options;
-  // Keys arrive in runs that ascend within their first byte (entry indices, tree levels,
-  // projection row kinds): a remembered insert position per first byte spares most of the
-  // memtable's skip-list search.
-  cf_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), kEntriesColumn, kTreeColumn, kIdempotencyColumn,
-        kMetaColumn, kCheckpointsColumn, kProjectionsColumn, kVaultColumn}) {
-    cfs.emplace_back(name, cf_options);
-    // Tree nodes are hashes: they never compress, so trying costs ingest and verification time.
-    if (std::string_view(name) == kTreeColumn)
-      cfs.back().options.compression = rocksdb::kNoCompression;
-    if (std::string_view(name) == kTreeColumn && !options_.read_only) {
-      tree_row_filter_ = std::make_unique<TreeRowFilter>(drop_covered_rows_, committed_size_);
-      cfs.back().options.compaction_filter = tree_row_filter_.get();
-    }
-    // Proofs and entry reads are point lookups: a Bloom filter (~10 bits a key) lets each one
-    // skip the tables of the levels that do not hold the key instead of searching their blocks.
-    if (std::string_view(name) == kTreeColumn || std::string_view(name) == kEntriesColumn) {
-      rocksdb::BlockBasedTableOptions table;
-      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-      // Entries are read mostly in full scans (verify, replay, export): 16 KiB blocks (RocksDB's
-      // default is 4) take a quarter of the per-block work and compress 8% smaller; a point read
-      // decompresses a few microseconds more. Tree nodes stay in 4 KiB blocks for proofs.
-      if (std::string_view(name) == kEntriesColumn) table.block_size = 16 << 10;
-      cfs.back().options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    }
-  }
+  for (const char* name : kColumns)
+    cfs.emplace_back(name, ColumnOptions(name, tree_row_filter_.get()));
   rocksdb::DB* db = nullptr;
   rocksdb::Status s =
       options_.read_only
@@ -190,13 +116,11 @@ Status Log::OpenDb(bool create) {
     return FromRocks(s, "cannot open the store at " + StorePath(data_dir_));
   }
   db_.reset(db);
-  entries_cf_ = handles_[1];
-  tree_cf_ = handles_[2];
-  idem_cf_ = handles_[3];
-  meta_cf_ = handles_[4];
-  checkpoints_cf_ = handles_[5];
-  projections_cf_ = handles_[6];
-  vault_cf_ = handles_[7];
+  assert(handles_.size() == std::size(kColumns));
+  columns_ = LogColumns{db,          handles_[1], handles_[2], handles_[3],
+                        handles_[4], handles_[5], handles_[6], handles_[7]};
+  tree_ =
+      std::make_unique<TreeStore>(db, columns_.tree, /*cache_upper_levels=*/!options_.read_only);
   return Status::Ok();
 }
 
@@ -222,37 +146,19 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& data_dir, std::strin
 
   std::unique_ptr<Log> log(new Log(data_dir, options));
   FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/true));
-  log->signer_ = signer;
   log->verifier_ = VerifierFor(signer);
-
-  int64_t now = log->NowMs();
+  const int64_t now = log->clock_.NowMs();
   NewEntry genesis{"system", fb::Role::system, fb::EventType::Genesis,
                    EncodeGenesis(origin, signer.key.public_key(), now)};
-  Bytes bytes = EncodeEntry(genesis, "", 0, now, Hash{});
-  Hash leaf = HashLeaf(bytes);
-  rocksdb::WriteBatch batch;
-  batch.Put(log->entries_cf_, EntryKey(0), ToSlice(bytes));
-  TreeTiles::Put put = log->TreePutInto(batch);
-  log->frontier_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
-    log->edge_tiles_.Add(level, index, h, put);
-  });
-  log->edge_tiles_.Flush(put);
-  batch.Put(log->meta_cf_, kMetaFormat, std::string(kLogFormat));
-  batch.Put(log->meta_cf_, kMetaTreeLayout, kTreeLayoutTiles);
-  batch.Put(log->meta_cf_, kMetaOrigin, std::string(origin));
-  batch.Put(log->meta_cf_, kMetaSize, U64Value(1));
-  FL_RETURN_IF_ERROR(log->WriteCheckpoint(&batch, 1, log->frontier_.Root()));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  FL_RETURN_IF_ERROR(FromRocks(log->db_->Write(wo, &batch), "cannot write the genesis entry"));
-  log->edge_readers_ = log->edge_tiles_;
-  log->drop_covered_rows_.store(true, std::memory_order_release);
-  log->last_leaf_hash_ = leaf;
-  log->last_timestamp_ms_ = now;
-  log->checkpoint_size_ = 1;
-  log->last_checkpoint_ms_ = now;
-  log->committed_size_.store(1, std::memory_order_release);
-  log->StartWriter();
+  log->writer_ = std::make_unique<LogWriter>(
+      log->columns_, *log->tree_, signer, log->clock_, log->committed_size_,
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms}, LogTip{});
+  FL_RETURN_IF_ERROR(log->writer_->WriteGenesis(genesis, now,
+                                                {{kMetaFormat, std::string(kLogFormat)},
+                                                 {kMetaTreeLayout, std::string(kTreeLayout)},
+                                                 {kMetaOrigin, std::string(origin)}}));
+  log->tree_rows_droppable_.store(true, std::memory_order_release);
+  log->writer_->Start();
   return log;
 }
 
@@ -262,429 +168,151 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions o
   }
   std::unique_ptr<Log> log(new Log(data_dir, options));
   FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/false));
-  FL_RETURN_IF_ERROR(log->LoadAndCheck());
-  if (!options.read_only) {
-    if (log->tree_layout_ == 1) FL_RETURN_IF_ERROR(log->ConvertTreeToTiles(log->size()));
-    log->drop_covered_rows_.store(true, std::memory_order_release);
-    FL_ASSIGN_OR_RETURN(NoteSigner signer, ReadSignerKeyFile(SigningKeyPath(data_dir)));
-    if (FormatVerifierKey(VerifierFor(signer)) != log->vkey()) {
-      return Corruption("signing key " + SigningKeyPath(data_dir) +
-                        " is not the key named in the genesis entry");
-    }
-    log->signer_ = signer;
-    log->StartWriter();
+  FL_ASSIGN_OR_RETURN(LogTip tip, log->LoadAndCheck());
+  if (options.read_only) return log;
+  log->tree_rows_droppable_.store(true, std::memory_order_release);
+  FL_ASSIGN_OR_RETURN(NoteSigner signer, ReadSignerKeyFile(SigningKeyPath(data_dir)));
+  if (FormatVerifierKey(VerifierFor(signer)) != log->vkey()) {
+    return Corruption("signing key " + SigningKeyPath(data_dir) +
+                      " is not the key named in the genesis entry");
   }
+  log->writer_ = std::make_unique<LogWriter>(
+      log->columns_, *log->tree_, std::move(signer), log->clock_, log->committed_size_,
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms}, std::move(tip));
+  log->writer_->Start();
   return log;
 }
 
-Status Log::LoadAndCheck() {
+Status Log::CheckFormat() {
+  auto meta = [&](const char* key) -> Result<std::string> {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), columns_.meta, key, &value);
+    if (s.IsNotFound()) return std::string("(none)");
+    FL_RETURN_IF_ERROR(FromRocks(s, "cannot read the store's metadata"));
+    return "'" + value + "'";
+  };
+  FL_ASSIGN_OR_RETURN(std::string format, meta(kMetaFormat));
+  FL_ASSIGN_OR_RETURN(std::string layout, meta(kMetaTreeLayout));
+  const std::string format_read = "'" + std::string(kLogFormat) + "'";
+  const std::string layout_read = "'" + std::string(kTreeLayout) + "'";
+  if (format == format_read && layout == layout_read) return Status::Ok();
+  return Corruption("store " + StorePath(data_dir_) + " has format " + format +
+                    " with tree layout " + layout + "; this build reads only format " +
+                    format_read + " with tree layout " + layout_read +
+                    ". Recreate the store from its log, e.g. from an audit bundle written by the "
+                    "build that wrote this store (`fundledger audit export`)");
+}
+
+Result<uint64_t> Log::LoadSize() {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaFormat, &value);
-  if (!s.ok() || value != kLogFormat) {
-    return StoreError(data_dir_, "metadata does not name format " + std::string(kLogFormat));
-  }
-  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaSize, &value);
-  if (!s.ok() || value.size() != 8) return StoreError(data_dir_, "metadata has no size");
-  uint64_t size = GetBigEndian64(reinterpret_cast<const uint8_t*>(value.data()));
-  if (size == 0) return StoreError(data_dir_, "metadata size is 0 (no genesis entry)");
-  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kMetaTreeLayout, &value);
-  if (s.IsNotFound()) {
-    tree_layout_ = 1;
-  } else if (s.ok() && value == kTreeLayoutTiles) {
-    tree_layout_ = 2;
-  } else {
-    return StoreError(data_dir_, s.ok() ? "metadata names tree layout '" + value +
-                                              "', which this version does not know"
-                                        : "cannot read the tree layout: " + s.ToString());
-  }
-
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), columns_.meta, kMetaSize, &value);
+  if (!s.ok() || value.size() != kU64Bytes) return StoreError("metadata has no size");
+  const uint64_t size = ReadU64(value);
+  if (size == 0) return StoreError("metadata size is 0 (no genesis entry)");
   // The entries column must end exactly at size - 1.
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), entries_cf_));
-    it->SeekToLast();
-    if (!it->Valid() || it->key().size() != 8) {
-      return StoreError(data_dir_, "entry " + std::to_string(size - 1) + " is missing");
-    }
-    uint64_t last = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data()));
-    if (last > size - 1) {
-      return StoreError(data_dir_, "entry " + std::to_string(size) +
-                                       " exists beyond the recorded size " + std::to_string(size));
-    }
-    if (last < size - 1) {
-      return StoreError(data_dir_, "entry " + std::to_string(last + 1) + " is missing (size is " +
-                                       std::to_string(size) + ")");
-    }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), columns_.entries));
+  it->SeekToLast();
+  if (!it->Valid() || it->key().size() != kU64Bytes)
+    return StoreError("entry " + std::to_string(size - 1) + " is missing");
+  const uint64_t last = ReadU64(std::string_view(it->key().data(), it->key().size()));
+  if (last > size - 1) {
+    return StoreError("entry " + std::to_string(size) + " exists beyond the recorded size " +
+                      std::to_string(size));
   }
-  if (tree_layout_ == 2) {
-    FL_RETURN_IF_ERROR(LoadEdge(size));
-  } else if (ReadNode(0, size).ok()) {
-    return StoreError(data_dir_, "entry " + std::to_string(size) +
-                                     " is missing but the tree holds its leaf (recorded size " +
-                                     std::to_string(size) + ": the tail was cut)");
+  if (last < size - 1) {
+    return StoreError("entry " + std::to_string(last + 1) + " is missing (size is " +
+                      std::to_string(size) + ")");
   }
+  Status edge = tree_->LoadEdge(size);
+  if (!edge.ok()) return StoreError(edge.message());
+  return size;
+}
 
+Result<LogTip> Log::LoadAndCheck() {
+  FL_RETURN_IF_ERROR(CheckFormat());
+  FL_ASSIGN_OR_RETURN(const uint64_t size, LoadSize());
   // Genesis names the key everything else is checked against.
   FL_ASSIGN_OR_RETURN(Bytes genesis_bytes, ReadStoredEntry(0));
   Result<NoteVerifier> genesis = GenesisVerifier(genesis_bytes);
-  if (!genesis.ok()) return StoreError(data_dir_, "entry 0: " + genesis.status().message());
+  if (!genesis.ok()) return StoreError("entry 0: " + genesis.status().message());
   verifier_ = *genesis;
 
+  LogTip tip;
   Result<MerkleFrontier> frontier = MerkleFrontier::Load(*this, size);
   if (!frontier.ok()) {
-    return StoreError(data_dir_, "tree nodes for size " + std::to_string(size) +
-                                     " are missing: " + frontier.status().message());
+    return StoreError("tree nodes for size " + std::to_string(size) +
+                      " are missing: " + frontier.status().message());
   }
-  frontier_ = *frontier;
-  if (!options_.check_tail_on_open) {
+  tip.frontier = *std::move(frontier);
+  if (options_.check_tail_on_open) {
+    FL_RETURN_IF_ERROR(CheckTail(size, tip));
+    FL_ASSIGN_OR_RETURN(tip.checkpoint_size, CheckLatestCheckpoint(size));
+  } else {
     assert(options_.read_only);
-    committed_size_.store(size, std::memory_order_release);
-    return Status::Ok();
   }
+  committed_size_.store(size, std::memory_order_release);
+  return tip;
+}
 
-  // Re-verify the tail: structure, index, chain and leaf hashes.
-  uint64_t begin = size > kOpenCheckEntries ? size - kOpenCheckEntries : 0;
+Status Log::CheckTail(uint64_t size, LogTip& tip) {
+  const uint64_t begin = size > kOpenCheckEntries ? size - kOpenCheckEntries : 0;
   Hash prev{};
   if (begin > 0) {
     Result<Hash> p = ReadNode(0, begin - 1);
-    if (!p.ok())
-      return StoreError(data_dir_, "entry " + std::to_string(begin - 1) + ": no leaf hash");
+    if (!p.ok()) return StoreError("entry " + std::to_string(begin - 1) + ": no leaf hash");
     prev = *p;
   }
   int64_t last_ts = 0;
   for (uint64_t i = begin; i < size; ++i) {
-    std::string at = "entry " + std::to_string(i) + ": ";
+    const std::string at = "entry " + std::to_string(i) + ": ";
     Result<Bytes> bytes = ReadStoredEntry(i);
-    if (!bytes.ok()) return StoreError(data_dir_, at + bytes.status().message());
+    if (!bytes.ok()) return StoreError(at + bytes.status().message());
     Result<EntryView> e = DecodeEntry(*bytes);
-    if (!e.ok()) return StoreError(data_dir_, at + e.status().message());
-    if (e->index != i)
-      return StoreError(data_dir_, at + "records index " + std::to_string(e->index));
+    if (!e.ok()) return StoreError(at + e.status().message());
+    if (e->index != i) return StoreError(at + "records index " + std::to_string(e->index));
     if (e->prev_leaf_hash != prev)
-      return StoreError(data_dir_,
-                        at + "prev_leaf_hash does not match entry " + std::to_string(i - 1));
-    Hash leaf = HashLeaf(*bytes);
+      return StoreError(at + "prev_leaf_hash does not match entry " + std::to_string(i - 1));
+    const Hash leaf = HashLeaf(*bytes);
     Result<Hash> stored = ReadNode(0, i);
     if (!stored.ok() || *stored != leaf)
-      return StoreError(data_dir_, at + "leaf hash does not match the tree");
-    if (e->timestamp_ms < last_ts) return StoreError(data_dir_, at + "timestamp goes backwards");
+      return StoreError(at + "leaf hash does not match the tree");
+    if (e->timestamp_ms < last_ts) return StoreError(at + "timestamp goes backwards");
     last_ts = e->timestamp_ms;
     prev = leaf;
   }
-  last_leaf_hash_ = prev;
-  last_timestamp_ms_ = last_ts;
-
-  // The latest checkpoint must be signed by the genesis key and match the tree.
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
-  it->SeekToLast();
-  if (!it->Valid()) return StoreError(data_dir_, "no checkpoint is stored");
-  Result<Checkpoint> cp = OpenCheckpoint(it->value().ToString(), verifier_);
-  if (!cp.ok()) return StoreError(data_dir_, "latest checkpoint: " + cp.status().message());
-  if (cp->size > size) {
-    return StoreError(data_dir_, "latest checkpoint has size " + std::to_string(cp->size) +
-                                     " beyond the log size " + std::to_string(size));
-  }
-  Result<Hash> root = TreeRoot(*this, cp->size);
-  if (!root.ok() || *root != cp->root) {
-    return StoreError(data_dir_, "the tree's root at size " + std::to_string(cp->size) +
-                                     " differs from the signed checkpoint");
-  }
-  checkpoint_size_ = cp->size;
-  last_checkpoint_ms_ = NowMs();
-  committed_size_.store(size, std::memory_order_release);
+  tip.last_leaf_hash = prev;
+  tip.last_timestamp_ms = last_ts;
   return Status::Ok();
 }
 
-Status Log::WriteCheckpoint(void* batch_ptr, uint64_t size, const Hash& root) {
-  assert(signer_.has_value());
-  auto* batch = static_cast<rocksdb::WriteBatch*>(batch_ptr);
-  std::string note =
-      SignNote(FormatCheckpoint(Checkpoint{verifier_.name, size, root, {}}), *signer_);
-  return FromRocks(batch->Put(checkpoints_cf_, U64Value(size), note), "cannot stage checkpoint");
-}
-
-void Log::StartWriter() {
-  writer_ = std::thread([this] { WriterLoop(); });
-}
-
-std::future<Result<AppendResult>> Log::Submit(Submission submission) {
-  auto pending = std::make_unique<Pending>();
-  std::future<Result<AppendResult>> future = pending->promise.get_future();
-  auto fail = [&](Status s) {
-    pending->promise.set_value(std::move(s));
-    return std::move(future);
-  };
-  if (options_.read_only) return fail(InvalidArgument("the ledger is opened read-only"));
-  if (submission.entries.empty())
-    return fail(InvalidArgument("a submission needs at least one entry"));
-  if (submission.entries.size() > kSubmissionEntriesMax) {
-    return fail(TooLarge("a submission holds at most " + std::to_string(kSubmissionEntriesMax) +
-                         " entries, got " + std::to_string(submission.entries.size())));
+Result<uint64_t> Log::CheckLatestCheckpoint(uint64_t size) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), columns_.checkpoints));
+  it->SeekToLast();
+  if (!it->Valid()) return StoreError("no checkpoint is stored");
+  Result<Checkpoint> cp = OpenCheckpoint(it->value().ToString(), verifier_);
+  if (!cp.ok()) return StoreError("latest checkpoint: " + cp.status().message());
+  if (cp->size > size) {
+    return StoreError("latest checkpoint has size " + std::to_string(cp->size) +
+                      " beyond the log size " + std::to_string(size));
   }
-  if (submission.idempotency_key.size() > kIdempotencyKeyBytesMax) {
-    return fail(InvalidArgument("idempotency key is longer than " +
-                                std::to_string(kIdempotencyKeyBytesMax) + " bytes")
-                    .WithField("idempotency_key"));
+  Result<Hash> root = TreeRoot(*this, cp->size);
+  if (!root.ok() || *root != cp->root) {
+    return StoreError("the tree's root at size " + std::to_string(cp->size) +
+                      " differs from the signed checkpoint");
   }
-  for (size_t i = 0; i < submission.entries.size(); ++i) {
-    Status s = ValidateNewEntry(submission.entries[i]);
-    if (!s.ok()) return fail(s.WithLine(i + 1));
-  }
-  pending->submission = std::move(submission);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return fail(Overloaded("the ledger is shutting down"));
-    if (queue_.size() >= kQueueSubmissionsMax) {
-      return fail(Overloaded("the commit queue is full (" + std::to_string(kQueueSubmissionsMax) +
-                             " submissions); retry shortly"));
-    }
-    queue_.push_back(std::move(pending));
-  }
-  cv_.notify_one();
-  return future;
-}
-
-void Log::WriterLoop() {
-  QuietRocksDbCounters();
-  std::vector<std::unique_ptr<Pending>> group;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      auto ready = [&] { return stopping_ || !queue_.empty(); };
-      if (options_.checkpoint_interval_ms > 0 && checkpoint_size_ < frontier_.size()) {
-        // Committed entries wait for a signed checkpoint: when the interval runs out with no
-        // commit to carry one, sign one alone, so proofs never wait for the next submission.
-        int64_t left =
-            std::clamp<int64_t>(last_checkpoint_ms_ + options_.checkpoint_interval_ms - NowMs(), 0,
-                                options_.checkpoint_interval_ms);
-        if (!cv_.wait_for(lock, std::chrono::milliseconds(left), ready)) {
-          lock.unlock();
-          SignPendingCheckpoint();
-          continue;
-        }
-      } else {
-        cv_.wait(lock, ready);
-      }
-      if (queue_.empty()) return;  // stopping, and every submission has been answered
-      size_t entries = 0;
-      while (!queue_.empty() &&
-             (group.empty() ||
-              entries + queue_.front()->submission.entries.size() <= kGroupEntriesMax)) {
-        entries += queue_.front()->submission.entries.size();
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    CommitGroup(group);
-    group.clear();
-  }
-}
-
-void Log::CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
-  // Staged state: committed only if the WriteBatch is durable.
-  MerkleFrontier frontier = frontier_;
-  Hash last_leaf = last_leaf_hash_;
-  int64_t timestamp = std::max(NowMs(), last_timestamp_ms_);
-  rocksdb::WriteBatch batch;
-  std::vector<std::optional<Result<AppendResult>>> results(group.size());
-  std::vector<std::pair<std::string, std::string>> staged_keys;  // idempotency within the group
-  std::vector<std::tuple<uint8_t, uint64_t, Hash>> upper_nodes;  // for the node cache, once durable
-  TreeTiles::Put tree_put = TreePutInto(batch);
-
-  for (size_t g = 0; g < group.size(); ++g) {
-    const Submission& sub = group[g]->submission;
-    Hash digest = SubmissionDigest(sub);
-    if (!sub.idempotency_key.empty()) {
-      std::string existing;
-      bool found = false;
-      for (const auto& [key, value] : staged_keys) {
-        if (key == sub.idempotency_key) {
-          existing = value;
-          found = true;
-        }
-      }
-      if (!found) {
-        rocksdb::Status s =
-            db_->Get(rocksdb::ReadOptions(), idem_cf_, sub.idempotency_key, &existing);
-        if (!s.ok() && !s.IsNotFound()) {
-          results[g] = FromRocks(s, "cannot read the idempotency index");
-          continue;
-        }
-        found = s.ok();
-      }
-      if (found) {
-        assert(existing.size() == kIdempotencyValueBytes);
-        const auto* v = reinterpret_cast<const uint8_t*>(existing.data());
-        if (std::memcmp(v + 16, digest.data(), kHashBytes) != 0) {
-          results[g] = Conflict("idempotency key '" + sub.idempotency_key +
-                                "' was already used for a different request")
-                           .WithField("idempotency_key");
-        } else {
-          results[g] = AppendResult{GetBigEndian64(v), GetBigEndian64(v + 8), /*replayed=*/true};
-        }
-        continue;
-      }
-    }
-    uint64_t first = frontier.size();
-    if (hook_ != nullptr) {
-      batch.SetSavePoint();
-      Status staged = hook_->Stage(sub, first, timestamp, batch);
-      if (!staged.ok()) {
-        rocksdb::Status rb = batch.RollbackToSavePoint();
-        assert(rb.ok());
-        (void)rb;
-        results[g] = staged;
-        continue;
-      }
-      batch.PopSavePoint().PermitUncheckedError();
-    }
-    for (const VaultWrite& w : sub.vault) {
-      if (w.value.empty()) {
-        batch.Delete(vault_cf_, w.key);
-      } else {
-        batch.Put(vault_cf_, w.key, w.value);
-      }
-    }
-    for (const NewEntry& e : sub.entries) {
-      Bytes bytes = EncodeEntry(e, sub.idempotency_key, frontier.size(), timestamp, last_leaf);
-      assert(bytes.size() <= kEntryBytesMax);
-      Hash leaf = HashLeaf(bytes);
-      batch.Put(entries_cf_, EntryKey(frontier.size()), ToSlice(bytes));
-      frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
-        edge_tiles_.Add(level, index, h, tree_put);
-        if (level >= kCachedLevelMin) upper_nodes.emplace_back(level, index, h);
-      });
-      last_leaf = leaf;
-    }
-    if (!sub.idempotency_key.empty()) {
-      std::string value(kIdempotencyValueBytes, '\0');
-      auto* v = reinterpret_cast<uint8_t*>(value.data());
-      PutBigEndian64(first, v);
-      PutBigEndian64(sub.entries.size(), v + 8);
-      std::memcpy(v + 16, digest.data(), kHashBytes);
-      batch.Put(idem_cf_, sub.idempotency_key, value);
-      staged_keys.emplace_back(sub.idempotency_key, value);
-    }
-    results[g] = AppendResult{first, sub.entries.size(), false};
-  }
-
-  uint64_t new_size = frontier.size();
-  const uint64_t frontier_before = frontier_.size();
-  Status write_status;
-  bool sign = false;
-  if (new_size > frontier_.size()) {
-    edge_tiles_.Flush(tree_put);  // leaf rows of the entries whose tile is not complete
-    batch.Put(meta_cf_, kMetaSize, U64Value(new_size));
-    sign = options_.checkpoint_interval_ms == 0 ||
-           timestamp - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
-    if (sign) write_status = WriteCheckpoint(&batch, new_size, frontier.Root());
-    if (write_status.ok() && write_failed_) {
-      // After a failed write RocksDB refuses writes until resumed (space may be back now). It
-      // may be resuming by itself in the background; wait a bounded time for that.
-      rocksdb::Status resumed = db_->Resume();
-      for (int i = 0; i < kResumeAttemptsMax && resumed.IsBusy(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(kResumeWaitMs));
-        resumed = db_->Resume();
-      }
-      if (resumed.ok()) {
-        write_failed_ = false;
-      } else if (resumed.IsNoSpace()) {
-        write_status = FromRocks(resumed, "the store cannot take writes yet, nothing was written");
-      } else {
-        write_status =
-            IoError("the store stopped taking writes after an I/O error (" + resumed.ToString() +
-                    "); nothing was written; fix the disk and restart the ledger");
-      }
-    }
-    if (write_status.ok()) {
-      rocksdb::WriteOptions wo;
-      wo.sync = options_.sync;
-      write_status = FromRocks(db_->Write(wo, &batch), "commit failed, nothing was written");
-    }
-  }
-  if (!write_status.ok()) write_failed_ = true;
-  if (hook_ != nullptr) {
-    if (write_status.ok()) {
-      hook_->Commit();
-    } else {
-      hook_->Abort();
-    }
-  }
-  if (!write_status.ok() && new_size > frontier_before)
-    edge_tiles_ = edge_readers_;  // as committed
-  if (write_status.ok()) {
-    {
-      std::unique_lock lock(edge_mu_);
-      edge_readers_.CatchUp(edge_tiles_);
-    }
-    CacheUpperNodes(upper_nodes);
-    frontier_ = frontier;
-    last_leaf_hash_ = last_leaf;
-    last_timestamp_ms_ = timestamp;
-    if (sign) {
-      checkpoint_size_ = new_size;
-      last_checkpoint_ms_ = timestamp;
-    }
-    committed_size_.store(new_size, std::memory_order_release);
-  }
-  if (write_status.ok() && new_size > frontier_before) {
-    stat_commits_.fetch_add(1, std::memory_order_relaxed);
-    uint64_t appended = new_size - frontier_before;
-    stat_entries_.fetch_add(appended, std::memory_order_relaxed);
-    if (appended > stat_group_max_.load(std::memory_order_relaxed))
-      stat_group_max_.store(appended, std::memory_order_relaxed);
-  }
-  for (size_t g = 0; g < group.size(); ++g) {
-    assert(results[g].has_value());
-    bool replayed = results[g]->ok() && (*results[g])->replayed;
-    if (write_status.ok() && results[g]->ok() && !replayed) {
-      stat_submissions_.fetch_add(1, std::memory_order_relaxed);
-    } else if (!replayed) {
-      stat_rejected_.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (!write_status.ok() && results[g]->ok() && !(*results[g])->replayed) {
-      group[g]->promise.set_value(write_status);
-    } else {
-      group[g]->promise.set_value(std::move(*results[g]));
-    }
-  }
-}
-
-Status Log::CheckpointAll(bool sync, const char* failure) {
-  assert(checkpoint_size_ < frontier_.size());
-  rocksdb::WriteBatch batch;
-  Status s = WriteCheckpoint(&batch, frontier_.size(), frontier_.Root());
-  if (s.ok()) {
-    rocksdb::WriteOptions wo;
-    wo.sync = sync;
-    s = FromRocks(db_->Write(wo, &batch), failure);
-  }
-  if (s.ok()) checkpoint_size_ = frontier_.size();
-  return s;
-}
-
-void Log::SignPendingCheckpoint() {
-  // On failure the next commit resumes the store (write_failed_) and the next interval retries.
-  if (!CheckpointAll(options_.sync, "cannot write a checkpoint").ok()) write_failed_ = true;
-  last_checkpoint_ms_ = NowMs();
+  return cp->size;
 }
 
 Status Log::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
   Status status;
-  if (db_ && signer_ && checkpoint_size_ < frontier_.size())
-    status = CheckpointAll(/*sync=*/true, "cannot write the final checkpoint");
+  if (writer_) status = writer_->Close();
   if (db_ && !options_.read_only) {
     // Every write is already durable in the write-ahead log; flushing it into tables here means
     // the next open (each CLI command, each server start) has nothing to replay.
-    rocksdb::FlushOptions fo;
-    rocksdb::Status s = db_->Flush(fo, handles_);
+    rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), handles_);
     if (status.ok()) status = FromRocks(s, "cannot flush the store on close");
   }
   if (db_) {
@@ -697,6 +325,21 @@ Status Log::Close() {
   return status;
 }
 
+std::future<Result<AppendResult>> Log::Submit(Submission submission) {
+  if (writer_ == nullptr) {
+    std::promise<Result<AppendResult>> refused;
+    refused.set_value(InvalidArgument("the ledger is opened read-only"));
+    return refused.get_future();
+  }
+  return writer_->Submit(std::move(submission));
+}
+
+Log::Stats Log::stats() const { return writer_ ? writer_->stats() : Stats{}; }
+
+void Log::SetCommitHook(CommitHook* hook) {
+  if (writer_) writer_->SetCommitHook(hook);
+}
+
 Result<Bytes> Log::ReadEntry(uint64_t index) const {
   if (index >= size()) {
     return NotFound("entry " + std::to_string(index) + " does not exist (log size " +
@@ -707,7 +350,7 @@ Result<Bytes> Log::ReadEntry(uint64_t index) const {
 
 Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
   rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), entries_cf_, EntryKey(index), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), columns_.entries, EntryKey(index), &value);
   if (s.IsNotFound())
     return Corruption("entry " + std::to_string(index) + " is missing from the store");
   FL_RETURN_IF_ERROR(FromRocks(s, "cannot read entry " + std::to_string(index)));
@@ -715,124 +358,17 @@ Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
   return Bytes(b.begin(), b.end());
 }
 
-std::optional<Hash> Log::CachedNode(uint8_t level, uint64_t index) const {
-  // A one-off reader would pay the load; a layout-1 store is cached once converted.
-  if (options_.read_only || tree_layout_ != 2 || level < kCachedLevelMin) return std::nullopt;
-  size_t row = level - kCachedLevelMin;
-  {
-    std::shared_lock lock(upper_mu_);
-    if (upper_loaded_) {
-      if (row < upper_.size() && index < upper_[row].size()) return upper_[row][index];
-      return std::nullopt;
-    }
-  }
-  std::unique_lock lock(upper_mu_);
-  if (!upper_loaded_) LoadUpperNodes();
-  if (row < upper_.size() && index < upper_[row].size()) return upper_[row][index];
-  return std::nullopt;
-}
-
-void Log::LoadUpperNodes() const {
-  assert(tree_layout_ == 2);  // only writable logs cache, and they convert on open
-  upper_.clear();
-  auto keep = [&](uint8_t level, uint64_t index, const uint8_t* hash) {
-    if (level < kCachedLevelMin) return;
-    size_t row = level - kCachedLevelMin;
-    if (row >= upper_.size()) upper_.resize(row + 1);
-    if (index != upper_[row].size()) return;  // only a gapless prefix is cached
-    Hash h;
-    std::memcpy(h.data(), hash, kHashBytes);
-    upper_[row].push_back(h);
-  };
-  // The edge before the tiles: a tile completed in between is then in the tiles read, and
-  // what commits add after the edge was copied reaches the cache through CacheUpperNodes.
-  TreeTiles edge;
-  {
-    std::shared_lock lock(edge_mu_);
-    edge = edge_readers_;
-  }
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, tree_cf_));
-  // Tiles by tile level, then index: each level's nodes in index order.
-  for (it->Seek(TileKey(0, 0)); it->Valid(); it->Next()) {
-    std::optional<std::pair<uint8_t, uint64_t>> tile =
-        ParseTileKey(std::string_view(it->key().data(), it->key().size()));
-    if (!tile) continue;
-    Result<TileView> view = TileView::Parse(ToBytes(it->value()), "tree tile");
-    if (!view.ok()) continue;  // ReadNode reports it
-    for (uint8_t r = 0; r < kTileHeight; ++r) {
-      uint64_t first = tile->second * (kTileWidth >> r);
-      for (uint32_t p = 0; p < (kTileWidth >> r); ++p)
-        keep(static_cast<uint8_t>(tile->first * kTileHeight + r), first + p, view->Node(r, p));
-    }
-  }
-  edge.ForEachNode(
-      [&](uint8_t level, uint64_t index, const Hash& h) { keep(level, index, h.data()); });
-  // On a read error the cache holds what was read; everything else is read from the store.
-  upper_loaded_ = true;
-}
-
-void Log::CacheUpperNodes(const std::vector<std::tuple<uint8_t, uint64_t, Hash>>& nodes) {
-  std::unique_lock lock(upper_mu_);
-  if (!upper_loaded_) return;  // the first read will load them from the store
-  for (const auto& [level, index, hash] : nodes) {
-    size_t row = level - kCachedLevelMin;
-    if (row >= upper_.size()) upper_.resize(row + 1);
-    if (index == upper_[row].size()) upper_[row].push_back(hash);  // nodes complete in index order
-  }
-}
-
 Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
-  if (std::optional<Hash> cached = CachedNode(level, index)) return *cached;
-  if (level >= 64) {
-    return NotFound("tree node at level " + std::to_string(level) + " index " +
-                    std::to_string(index) + " is missing");
-  }
-  if (tree_layout_ == 2) return ReadTiledNode(level, index);
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), tree_cf_, NodeRowKey(level, index), &value);
-  if (s.IsNotFound()) {
-    return NotFound("tree node at level " + std::to_string(level) + " index " +
-                    std::to_string(index) + " is missing");
-  }
-  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a tree node"));
-  Result<Hash> h = HashFromBytes(ToBytes(value));
-  if (!h.ok())
-    return Corruption("tree node at level " + std::to_string(level) + " index " +
-                      std::to_string(index) + " is not 32 bytes");
-  return h;
+  return tree_->ReadNode(level, index);
 }
 
-Result<Hash> Log::ReadTiledNode(uint8_t level, uint64_t index) const {
-  auto missing = [&] {
-    return NotFound("tree node at level " + std::to_string(level) + " index " +
-                    std::to_string(index) + " is missing");
-  };
-  bool in_edge = false;
-  {
-    std::shared_lock lock(edge_mu_);
-    std::optional<Hash> h = edge_readers_.Node(level, index, &in_edge);
-    if (h) return *h;
-  }
-  if (in_edge) return missing();  // not complete yet
-  TilePlace p = PlaceOfNode(level, index);
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), tree_cf_, TileKey(p.tile_level, p.tile_index), &value);
-  if (s.IsNotFound()) return missing();
-  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a tree tile"));
-  FL_ASSIGN_OR_RETURN(
-      TileView tile,
-      TileView::Parse(ToBytes(value), "tree tile (" + std::to_string(p.tile_level) + ", " +
-                                          std::to_string(p.tile_index) + ")"));
-  Hash h;
-  std::memcpy(h.data(), tile.Node(p.row, p.position), kHashBytes);
-  return h;
+std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) const {
+  return tree_->OpenNodeCursor(level, start);
 }
 
 Result<std::string> Log::LatestCheckpoint() const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), columns_.checkpoints));
   it->SeekToLast();
   FL_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read checkpoints"));
   if (!it->Valid()) return NotFound("no checkpoint is stored");
@@ -841,7 +377,8 @@ Result<std::string> Log::LatestCheckpoint() const {
 
 Result<std::string> Log::CheckpointAt(uint64_t size) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), checkpoints_cf_, U64Value(size), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), columns_.checkpoints, CheckpointKey(size), &value);
   if (s.IsNotFound()) return NotFound("no checkpoint was signed at size " + std::to_string(size));
   FL_RETURN_IF_ERROR(FromRocks(s, "cannot read a checkpoint"));
   return value;
@@ -868,16 +405,17 @@ Status Log::Scan(uint64_t begin, uint64_t end, bool aligned,
   std::string upper = EntryKey(end);
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, entries_cf_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, columns_.entries));
   uint64_t expected = begin;
   std::vector<uint64_t> words;  // RocksDB values are not aligned; entries are decoded in place
   for (it->Seek(EntryKey(begin)); it->Valid(); it->Next()) {
-    if (it->key().size() != 8) return Corruption("entries column holds a key that is not 8 bytes");
-    uint64_t index = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data()));
+    if (it->key().size() != kU64Bytes)
+      return Corruption("entries column holds a key that is not 8 bytes");
+    const uint64_t index = ReadU64(std::string_view(it->key().data(), it->key().size()));
     if (index != expected)
       return Corruption("entry " + std::to_string(expected) + " is missing from the store");
     rocksdb::Slice value = it->value();
-    ByteView bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+    ByteView bytes = ToBytes(value);
     if (aligned) {
       words.resize((value.size() + 7) / 8);
       std::memcpy(words.data(), value.data(), value.size());
@@ -893,39 +431,21 @@ Status Log::Scan(uint64_t begin, uint64_t end, bool aligned,
 }
 
 Status Log::ScanCheckpoints(const std::function<Status(uint64_t, std::string_view)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints_cf_));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), columns_.checkpoints));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != 8)
+    if (it->key().size() != kU64Bytes)
       return Corruption("checkpoints column holds a key that is not 8 bytes");
-    FL_RETURN_IF_ERROR(fn(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data())),
+    FL_RETURN_IF_ERROR(fn(ReadU64(std::string_view(it->key().data(), it->key().size())),
                           std::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "cannot scan checkpoints");
 }
 
-Log::Stats Log::stats() const {
-  Stats s;
-  s.commits = stat_commits_.load(std::memory_order_relaxed);
-  s.submissions = stat_submissions_.load(std::memory_order_relaxed);
-  s.entries = stat_entries_.load(std::memory_order_relaxed);
-  s.rejected = stat_rejected_.load(std::memory_order_relaxed);
-  s.group_entries_max = stat_group_max_.load(std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    s.queue_depth = queue_.size();
-  }
-  return s;
-}
-
-void Log::SetCommitHook(CommitHook* hook) {
-  std::lock_guard<std::mutex> lock(mu_);  // orders the store before the writer's next group
-  hook_ = hook;
-}
-
 Result<uint64_t> Log::IndexAtTime(int64_t timestamp_ms) const {
   uint64_t lo = 0, hi = size();  // find the first index with timestamp > t
   while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
+    const uint64_t mid = lo + (hi - lo) / 2;
     FL_ASSIGN_OR_RETURN(Bytes bytes, ReadEntry(mid));
     FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
     if (e.timestamp_ms <= timestamp_ms) {
@@ -936,226 +456,6 @@ Result<uint64_t> Log::IndexAtTime(int64_t timestamp_ms) const {
   }
   if (lo == 0) return NotFound("no entry is as old as " + std::to_string(timestamp_ms) + " ms");
   return lo - 1;
-}
-
-namespace {
-
-rocksdb::ReadOptions CursorReadOptions(const rocksdb::Slice* upper_bound, bool fill_cache) {
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = fill_cache;
-  // RocksDB's own readahead grows with sequential reads: a chunk's upper levels hold few
-  // nodes, and a fixed 1 MiB per cursor cost more in copies than the nodes themselves.
-  ro.readahead_size = 0;
-  ro.iterate_upper_bound = upper_bound;
-  QuietRocksDbCounters();
-  return ro;
-}
-
-// One level's node rows in index order (layout 1 keeps every node so).
-class NodeRowCursor final : public NodeCursor {
- public:
-  NodeRowCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint8_t level, uint64_t start)
-      : level_(level),
-        next_(start),
-        upper_(NodeRowKey(static_cast<uint8_t>(level + 1), 0)),
-        upper_slice_(upper_) {
-    it_.reset(db->NewIterator(CursorReadOptions(&upper_slice_, /*fill_cache=*/false), cf));
-    it_->Seek(NodeRowKey(level, start));
-  }
-  // Called once per node of a full verification: no allocation unless something is wrong.
-  Result<Hash> Next() override {
-    auto where = [&] {
-      return "tree node at level " + std::to_string(level_) + " index " + std::to_string(next_);
-    };
-    if (!it_->Valid()) {
-      if (!it_->status().ok()) return FromRocks(it_->status(), "cannot read the tree");
-      return NotFound(where() + " is missing");
-    }
-    // NodeRowKey fits std::string's inline buffer: no allocation.
-    if (std::string_view(it_->key().data(), it_->key().size()) != NodeRowKey(level_, next_)) {
-      return NotFound(where() + " is missing");
-    }
-    rocksdb::Slice value = it_->value();
-    if (value.size() != kHashBytes) return Corruption(where() + " is not 32 bytes");
-    Hash h;  // copied directly, not through HashFromBytes: this runs once per node verified
-    std::memcpy(h.data(), value.data(), kHashBytes);
-    it_->Next();
-    ++next_;
-    return h;
-  }
-
- private:
-  uint8_t level_;
-  uint64_t next_;
-  std::string upper_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
-};
-
-// One level's nodes in layout 2: from its complete tiles (one iterator step per tile, each
-// node copied out of the tile in place), then, past the tiles the iterator sees, one lookup
-// each (the edge, in memory, or a tile completed since the cursor opened).
-class TileNodeCursor final : public NodeCursor {
- public:
-  TileNodeCursor(const Log& log, rocksdb::ColumnFamilyHandle* cf, uint8_t level, uint64_t start)
-      : log_(log),
-        level_(level),
-        next_(start),
-        place_(PlaceOfNode(level, start)),
-        upper_(TileKey(static_cast<uint8_t>(place_.tile_level + 1), 0)),
-        upper_slice_(upper_) {
-    // Through the block cache: the cursors of a tile level's eight rows read the same tiles at
-    // about the same time, and the first read serves the other seven (1M entries: -0.25 s CPU).
-    it_.reset(log.db()->NewIterator(CursorReadOptions(&upper_slice_, /*fill_cache=*/true), cf));
-    it_->Seek(TileKey(place_.tile_level, place_.tile_index));
-  }
-  Result<Hash> Next() override {
-    if (!it_) return log_.ReadNode(level_, next_++);
-    if (!tile_read_) {
-      if (!it_->Valid() || std::string_view(it_->key().data(), it_->key().size()) !=
-                               TileKey(place_.tile_level, place_.tile_index)) {
-        if (!it_->Valid() && !it_->status().ok())
-          return FromRocks(it_->status(), "cannot read the tree");
-        it_.reset();
-        return log_.ReadNode(level_, next_++);
-      }
-      Result<TileView> view = TileView::Parse(
-          ToBytes(it_->value()), "tree tile (" + std::to_string(place_.tile_level) + ", " +
-                                     std::to_string(place_.tile_index) + ")");
-      if (!view.ok()) return view.status();
-      tile_ = *view;
-      tile_read_ = true;
-    }
-    Hash h;
-    std::memcpy(h.data(), tile_.Node(place_.row, place_.position), kHashBytes);
-    ++next_;
-    if (++place_.position == kTileWidth >> place_.row) {  // the row ends: on to the next tile
-      place_.position = 0;
-      ++place_.tile_index;
-      tile_read_ = false;
-      it_->Next();
-    }
-    return h;
-  }
-
- private:
-  const Log& log_;
-  uint8_t level_;
-  uint64_t next_;
-  TilePlace place_;
-  std::string upper_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;  // null once past the tiles it sees
-  TileView tile_;                          // points into the iterator's current value
-  bool tile_read_ = false;
-};
-
-}  // namespace
-
-std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) const {
-  if (tree_layout_ == 1) return std::make_unique<NodeRowCursor>(db_.get(), tree_cf_, level, start);
-  return std::make_unique<TileNodeCursor>(*this, tree_cf_, level, start);
-}
-
-TreeTiles::Put Log::TreePutInto(rocksdb::WriteBatch& batch) const {
-  return [this, &batch](std::string key, std::string value) { batch.Put(tree_cf_, key, value); };
-}
-
-Status Log::LoadEdge(uint64_t size) {
-  assert(tree_layout_ == 2);
-  auto read = [&](std::string_view key) -> Result<std::string> {
-    std::string value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), tree_cf_, rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return NotFound("it is missing");
-    FL_RETURN_IF_ERROR(FromRocks(s, "cannot read it"));
-    return value;
-  };
-  // Nothing beyond the size: no leaf row, no tile past the complete ones.
-  if (read(NodeRowKey(0, size)).ok()) {
-    return StoreError(data_dir_, "entry " + std::to_string(size) +
-                                     " is missing but the tree holds its leaf (recorded size " +
-                                     std::to_string(size) + ": the tail was cut)");
-  }
-  for (uint8_t tile_level = 0; tile_level * kTileHeight < 64u; ++tile_level) {
-    const uint64_t complete = (size >> (tile_level * kTileHeight)) / kTileWidth;
-    if (read(TileKey(tile_level, complete)).ok()) {
-      return StoreError(data_dir_, "entry " + std::to_string(size) + " is missing but tree tile (" +
-                                       std::to_string(tile_level) + ", " +
-                                       std::to_string(complete) +
-                                       ") over it is stored (recorded size " +
-                                       std::to_string(size) + ": the tail was cut)");
-    }
-    if (complete == 0) break;
-  }
-  Result<TreeTiles> edge = TreeTiles::Derive(size, read);
-  if (!edge.ok()) return StoreError(data_dir_, edge.status().message());
-  edge_tiles_ = *edge;
-  std::unique_lock lock(edge_mu_);
-  edge_readers_ = std::move(*edge);
-  return Status::Ok();
-}
-
-Status Log::ConvertTreeToTiles(uint64_t size) {
-  assert(tree_layout_ == 1 && !options_.read_only);
-  // Nodes go in the order a frontier completes them (a leaf, then the nodes it completes), so
-  // that each tile level fills its tiles one after another; one node-row cursor per level.
-  std::vector<std::unique_ptr<NodeRowCursor>> cursors(64);
-  auto stored = [&](uint8_t level, uint64_t index) -> Result<Hash> {
-    if (!cursors[level])
-      cursors[level] = std::make_unique<NodeRowCursor>(db_.get(), tree_cf_, level, index);
-    return cursors[level]->Next();
-  };
-  TreeTiles from_rows;
-  rocksdb::WriteBatch batch;
-  size_t tiles_in_batch = 0;
-  Status failed;
-  uint64_t nodes = 0;
-  TreeTiles::Put put = [&](std::string key, std::string value) {
-    batch.Put(tree_cf_, key, value);
-    nodes += kTileNodesMax;
-    if (++tiles_in_batch < kConvertTilesPerBatch || !failed.ok()) return;
-    failed = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "cannot write tree tiles");
-    batch.Clear();
-    tiles_in_batch = 0;
-  };
-  for (uint64_t i = 0; i < size && failed.ok(); ++i) {
-    for (uint8_t level = 0; level == 0 || ((i + 1) & ((uint64_t{1} << level) - 1)) == 0; ++level) {
-      uint64_t index = ((i + 1) >> level) - 1;
-      Result<Hash> h = stored(level, index);
-      if (!h.ok())
-        return StoreError(data_dir_, "converting the tree to tiles: " + h.status().message());
-      from_rows.Add(level, index, *h, put);
-    }
-  }
-  FL_RETURN_IF_ERROR(failed);
-  // The layout is recorded with the last tiles: a crash before this write leaves a layout-1
-  // store whose next open converts again. Leaf rows stay (layout 2 keeps those of the edge);
-  // compaction drops the rest (TreeRowFilter).
-  batch.Put(meta_cf_, kMetaTreeLayout, kTreeLayoutTiles);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  FL_RETURN_IF_ERROR(
-      FromRocks(db_->Write(wo, &batch), "cannot record the tree's conversion to tiles"));
-  tree_layout_ = 2;
-  FL_RETURN_IF_ERROR(LoadEdge(size));
-  // Layout 1 stored the edge's upper nodes; layout 2 computes them from its leaf rows and
-  // tiles. They must agree, or the store was altered (which `fundledger verify` would name).
-  std::vector<std::tuple<uint8_t, uint64_t, Hash>> stored_edge, derived_edge;
-  from_rows.ForEachNode(
-      [&](uint8_t l, uint64_t i, const Hash& h) { stored_edge.emplace_back(l, i, h); });
-  edge_readers_.ForEachNode(
-      [&](uint8_t l, uint64_t i, const Hash& h) { derived_edge.emplace_back(l, i, h); });
-  if (stored_edge != derived_edge) {
-    return StoreError(data_dir_,
-                      "the stored tree's newest nodes disagree with its leaves (run fundledger "
-                      "verify to find where)");
-  }
-  tree_nodes_converted_ = nodes;
-  drop_covered_rows_.store(true, std::memory_order_release);
-  // Reclaims the rows' space now rather than at some later compaction.
-  return FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), tree_cf_, nullptr, nullptr),
-                   "cannot compact the tree after converting it");
 }
 
 Result<std::vector<Hash>> Log::ProveInclusion(uint64_t index, uint64_t size) const {

@@ -5,41 +5,6 @@
 
 namespace fundledger {
 
-TilePlace PlaceOfNode(uint8_t level, uint64_t index) {
-  TilePlace p;
-  p.tile_level = static_cast<uint8_t>(level / kTileHeight);
-  p.row = static_cast<uint8_t>(level % kTileHeight);
-  const uint8_t row_log2 = static_cast<uint8_t>(kTileHeight - p.row);  // nodes per row: 256 >> row
-  p.tile_index = index >> row_log2;
-  p.position = static_cast<uint32_t>(index & ((uint64_t{1} << row_log2) - 1));
-  return p;
-}
-
-std::string TileKey(uint8_t tile_level, uint64_t tile_index) {
-  std::string key(10, '\0');
-  key[0] = kTileKeyPrefix;
-  key[1] = static_cast<char>(tile_level);
-  PutBigEndian64(tile_index, reinterpret_cast<uint8_t*>(key.data() + 2));
-  return key;
-}
-
-std::optional<std::pair<uint8_t, uint64_t>> ParseTileKey(std::string_view key) {
-  if (key.size() != 10 || key[0] != kTileKeyPrefix) return std::nullopt;
-  return std::make_pair(static_cast<uint8_t>(key[1]),
-                        GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data() + 2)));
-}
-
-std::string NodeRowKey(uint8_t level, uint64_t index) {
-  std::string key(9, '\0');
-  key[0] = static_cast<char>(level);
-  PutBigEndian64(index, reinterpret_cast<uint8_t*>(key.data() + 1));
-  return key;
-}
-
-size_t TileRowOffset(uint8_t row) {
-  return 2 + (2 * kTileWidth - (2 * kTileWidth >> row)) * kHashBytes;
-}
-
 Result<TileView> TileView::Parse(ByteView value, const std::string& what) {
   if (value.size() != kTileBytes) {
     return Corruption(what + " holds " + std::to_string(value.size()) + " bytes, a tile holds " +
@@ -85,7 +50,7 @@ void TreeTiles::Flush(const Put& put) {
   if (tiles_.empty()) return;
   Tile& t = tiles_[0];
   for (uint32_t q = t.leaves_flushed; q < t.rows[0]; ++q) {
-    put(NodeRowKey(0, t.index * kTileWidth + q),
+    put(LeafRowKey(t.index * kTileWidth + q),
         std::string(reinterpret_cast<const char*>(t.nodes[q].data()), kHashBytes));
   }
   t.leaves_flushed = t.rows[0];
@@ -166,7 +131,7 @@ Result<TreeTiles> TreeTiles::Derive(uint64_t size, const Read& read) {
                                          : "tree tile (" + std::to_string(tile_level - 1) + ", " +
                                                std::to_string(below) + ")";
       Result<std::string> value =
-          read(tile_level == 0 ? NodeRowKey(0, below)
+          read(tile_level == 0 ? LeafRowKey(below)
                                : TileKey(static_cast<uint8_t>(tile_level - 1), below));
       if (!value.ok()) return Status(value.status().code(), what + ": " + value.status().message());
       if (tile_level == 0) {

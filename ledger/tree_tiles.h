@@ -1,24 +1,15 @@
-// The `tree` column's layout 2: the log's stored Merkle nodes in tiles of eight levels, so
-// that reading them in order (verification, replay, export) costs one RocksDB step per 256
-// nodes instead of one per node, and a proof finds its lowest eight levels in one value.
+// TreeTiles: how the `tree` column's tiles fill (their bytes are in log_format.h). Reading
+// stored nodes in order (verification, replay, export) costs one RocksDB step per 256 nodes
+// instead of one per node, and a proof finds its lowest eight levels in one value.
 //
-// Tile (t, n) holds the nodes of tree levels 8t .. 8t+7 above bottom nodes [256n, 256n + 256)
-// of level 8t (a C2SP tlog-tiles tile plus the seven levels over it): row r (level 8t + r)
-// holds nodes [n * (256 >> r), (n + 1) * (256 >> r)). Only complete tiles are stored, written
-// in the commit that completes them and never changed. Of the one incomplete tile of each
-// tile level (the edge) only the leaf hashes are stored, as leaf rows, so that a tampered
-// entry there is still named at its own index; the rest of the edge follows from what is
-// stored: the bottom row of tile level t+1 is the roots of the complete tiles of level t, and
-// the rows above a bottom row are its pairs hashed. A commit writes a leaf row for each entry
-// whose tile it does not complete and the tiles it completes (~110 bytes an entry, against
-// ~90 for a row per node); leaf rows of complete tiles are dropped by compaction (Log).
+// The writer adds every node its MerkleFrontier completes; a node that completes a tile puts
+// the tile at once, and Flush puts a leaf row for each leaf added since the last Flush whose
+// tile is not complete (once a commit). The incomplete tile of each tile level (the edge) is
+// kept here in memory; Derive rebuilds it on open from the leaf rows and complete tiles alone.
+// A commit writes ~110 bytes of tree an entry at small batches, 64 at large ones.
 //
-//   tile      't' (0x74) | u8 t | u64 n big-endian ->  u16 width (256) | row 0 | ... | row 7,
-//                                                      32 bytes a node (16,322 bytes)
-//   leaf row  0x00 | u64 index big-endian          ->  the 32-byte leaf hash
-//
-// (The width says what the value holds; a stored tile is always full.) Layout 1 stored every
-// node as a row, key u8 level | u64 index; a leaf row is layout 1's row of a level-0 node.
+// Not thread-safe: TreeStore keeps the writer's copy and, behind a lock, the readers' copy,
+// which CatchUp brings up to date after each commit.
 //
 //   TreeTiles edge = *TreeTiles::Derive(size, read);   // on open: leaf rows and tiles, by key
 //   edge.Add(level, index, hash, put);   // every node the frontier completes, in order
@@ -35,33 +26,9 @@
 
 #include "crypto/merkle.h"
 #include "crypto/tlog_tiles.h"
+#include "ledger/log_format.h"
 
 namespace fundledger {
-
-// kTileWidth (256 bottom nodes) and kTileHeight (8 levels) as C2SP tlog-tiles
-// (crypto/tlog_tiles.h).
-inline constexpr size_t kTileNodesMax = 2 * kTileWidth - 2;
-inline constexpr size_t kTileBytes = 2 + kTileNodesMax * kHashBytes;
-inline constexpr char kTileKeyPrefix =
-    't';  // above every layout-1 key (their first byte is a level < 64)
-
-// Where node (level, index) sits: tile (tile_level, tile_index), row, position in the row.
-struct TilePlace {
-  uint8_t tile_level = 0;
-  uint64_t tile_index = 0;
-  uint8_t row = 0;
-  uint32_t position = 0;
-};
-TilePlace PlaceOfNode(uint8_t level, uint64_t index);
-
-std::string TileKey(uint8_t tile_level, uint64_t tile_index);
-// The tile a key names; nullopt for a key that is not a tile key.
-std::optional<std::pair<uint8_t, uint64_t>> ParseTileKey(std::string_view key);
-// Layout 1's key of node (level, index); a leaf row's key is NodeRowKey(0, index).
-std::string NodeRowKey(uint8_t level, uint64_t index);
-
-// Where row r starts in a tile value.
-size_t TileRowOffset(uint8_t row);
 
 // A tile value read from the store, checked: a full tile of the right length.
 class TileView {

@@ -5,11 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "crypto/checkpoint.h"
+#include "ledger/log_clock.h"
 #include "replay/chain_verifier.h"
 #include "tests/test_util.h"
 
@@ -315,14 +316,18 @@ TEST(Log, CheckpointIntervalStillSignsOnClose) {
   EXPECT_TRUE(VerifyChain(*log, {}).valid);
 }
 
-// With a checkpoint interval, entries committed just before the ledger goes quiet still get a
-// signed checkpoint once the interval runs out, without waiting for another submission; and
-// an idle ledger with nothing unsigned signs nothing more.
+// With a checkpoint interval, entries committed just before the ledger goes quiet get a signed
+// checkpoint once the interval runs out, without waiting for another submission; and an idle
+// ledger with nothing unsigned signs nothing more. The writer's timer runs on a manual clock:
+// the test moves the time and waits for the writer to be idle again, never for real time.
 TEST(Log, CheckpointIntervalSignsTheTailWhenTheLedgerGoesQuiet) {
   TempDir dir;
+  constexpr int64_t kStart = 1'700'000'000'000, kInterval = 60'000;
+  ManualLogClock clock(kStart);
   LogOptions options;
-  options.checkpoint_interval_ms = 50;
-  std::unique_ptr<Log> log = CreateLog(dir.path(), options);
+  options.clock = &clock;
+  options.checkpoint_interval_ms = kInterval;
+  std::unique_ptr<Log> log = CreateLog(dir.path(), options);  // signs size 1 at kStart
   AppendMemos(*log, 3, "a");
   auto latest = [&] { return OpenCheckpoint(*log->LatestCheckpoint(), log->verifier())->size; };
   auto count = [&] {
@@ -334,12 +339,21 @@ TEST(Log, CheckpointIntervalSignsTheTailWhenTheLedgerGoesQuiet) {
                     .ok());
     return n;
   };
-  // Bounded wait for the writer's timer; the assertion is on the outcome, not the timing.
-  for (int i = 0; i < 1000 && latest() < log->size(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_EQ(latest(), log->size());
-  uint64_t signed_so_far = count();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four intervals with nothing new
+  // Idle with three entries unsigned, until the interval after the last checkpoint runs out.
+  EXPECT_EQ(clock.AwaitWaiter(), kStart + kInterval);
+  EXPECT_EQ(latest(), 1u);
+  clock.Advance(kInterval - 1);
+  EXPECT_EQ(clock.AwaitWaiter(), kStart + kInterval);
+  EXPECT_EQ(latest(), 1u);
+  clock.Advance(1);
+  // The writer signed the tail alone, and now waits with nothing to sign.
+  EXPECT_EQ(clock.AwaitWaiter(), LogClock::kNoDeadline);
+  EXPECT_EQ(latest(), 4u);
+  EXPECT_EQ(log->size(), 4u);
+  const uint64_t signed_so_far = count();
+  EXPECT_EQ(signed_so_far, 2u);
+  clock.Advance(4 * kInterval);  // four intervals with nothing new
+  EXPECT_EQ(clock.AwaitWaiter(), LogClock::kNoDeadline);
   EXPECT_EQ(count(), signed_so_far);
   EXPECT_TRUE(VerifyChain(*log, {}).valid);
 }
@@ -403,127 +417,46 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
       << bad.status().message();
 }
 
-// Every node of a log's tree, read through the log.
-std::map<std::pair<uint8_t, uint64_t>, Hash> AllNodes(const Log& log) {
-  std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
-  for (uint8_t level = 0; (log.size() >> level) > 0; ++level) {
-    for (uint64_t index = 0; index < (log.size() >> level); ++index)
-      nodes[{level, index}] = *log.ReadNode(level, index);
-  }
-  return nodes;
-}
-
-// Rewrites a store's tree column as an older version wrote it (layout 1: a row per node).
-void RewriteTreeAsLayout1(const std::string& dir,
-                          const std::map<std::pair<uint8_t, uint64_t>, Hash>& nodes) {
-  RawStore raw(dir);
-  std::vector<std::string> keys;
-  std::unique_ptr<rocksdb::Iterator> it(
-      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
-  for (const std::string& key : keys) raw.Delete(kTreeColumn, key);
-  for (const auto& [at, hash] : nodes) {
-    raw.Put(kTreeColumn, NodeRowKey(at.first, at.second),
-            std::string(reinterpret_cast<const char*>(hash.data()), kHashBytes));
-  }
-  raw.Delete(kMetaColumn, "tree_layout");
-}
-
-// Stores written before tree tiles: read as they are by read-only opens; converted by the
-// first writable open, node for node, with a tampered node carried over for verify to find.
-TEST(Log, ATreeOfNodeRowsIsReadAsItIsAndConvertedToTilesOnTheFirstWritableOpen) {
-  TempDir dir, tampered;
-  std::vector<std::vector<Hash>> proofs;
-  std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
-  {
-    std::unique_ptr<Log> log = CreateLog(dir.path());
-    AppendMemos(*log, 300, "m");  // 301 entries: a full tile, a partial one, and level 8
-    AppendMemos(*log, 1, "n");
-    for (uint64_t size = 1; size <= log->size(); size += 37)
-      proofs.push_back(*log->ProveInclusion(size / 2, size));
-    nodes = AllNodes(*log);
-    ASSERT_TRUE(log->Close().ok());
-  }
-  RewriteTreeAsLayout1(dir.path(), nodes);
-  std::filesystem::copy(dir.path(), tampered.path(), std::filesystem::copy_options::recursive);
-  {
-    RawStore raw(tampered.path());
-    std::string h = raw.Get(kTreeColumn, NodeRowKey(2, 40));
-    h[5] ^= 1;
-    raw.Put(kTreeColumn, NodeRowKey(2, 40), h);
-  }
-  auto check = [&](Log& log) {
-    size_t p = 0;
-    for (uint64_t size = 1; size <= 302; size += 37)
-      EXPECT_EQ(*log.ProveInclusion(size / 2, size), proofs[p++]);
-    VerifyReport report = VerifyChain(log, {});
-    EXPECT_TRUE(report.valid) << report.reason;
-  };
-  {
-    LogOptions ro;
-    ro.read_only = true;
-    std::unique_ptr<Log> log = OpenLog(dir.path(), ro);
-    ASSERT_NE(log, nullptr);
-    EXPECT_EQ(log->tree_nodes_converted(), 0u);
-    check(*log);
-  }
-  {
-    std::unique_ptr<Log> log = OpenLog(dir.path());
-    ASSERT_NE(log, nullptr);
-    EXPECT_EQ(log->tree_nodes_converted(), 510u);  // tile (0, 0); the rest is the edge
-    check(*log);
-    EXPECT_EQ(AllNodes(*log), nodes);
-    AppendMemos(*log, 300, "after");
-    EXPECT_TRUE(VerifyChain(*log, {}).valid);
-    ASSERT_TRUE(log->Close().ok());
-  }
-  {
-    // 602 entries: tiles (0, 0) and (0, 1), and leaf rows. The compaction after the
-    // conversion dropped layout 1's other rows and the leaf rows of tile (0, 0).
-    RawStore raw(dir.path());
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kTreeColumn)));
-    uint64_t tiles = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (ParseTileKey(it->key().ToString())) {
-        ++tiles;
-        continue;
-      }
-      EXPECT_EQ(it->key()[0], 0) << "a row of a level above the leaves is left";
-      EXPECT_GE(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + 1)), 256u)
-          << "a leaf row of tile (0, 0) is left";
-    }
-    EXPECT_EQ(tiles, 2u);
-    EXPECT_EQ(raw.Get(kMetaColumn, "tree_layout"), "2");
-  }
-  std::unique_ptr<Log> reopened = OpenLog(dir.path());
-  ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(reopened->tree_nodes_converted(), 0u);
-  EXPECT_TRUE(VerifyChain(*reopened, {}).valid);
-
-  std::unique_ptr<Log> bad = OpenLog(tampered.path());
-  ASSERT_NE(bad, nullptr);
-  VerifyReport report = VerifyChain(*bad, {});
-  EXPECT_FALSE(report.valid);
-  EXPECT_EQ(report.bad_index, 163u) << report.reason;  // the last leaf under node (2, 40)
-  EXPECT_NE(report.reason.find("level 2, index 40"), std::string::npos) << report.reason;
-}
-
-// A layout-1 store whose newest stored nodes disagree with its leaves is not converted.
-TEST(Log, AConversionRefusesATreeWhoseEdgeDisagreesWithItsLeaves) {
+// A store whose metadata names another format or tree layout (an older build's, or none) is
+// refused, read-only too, with what was found, what this build reads, and how to recover.
+TEST(Log, OpenRefusesAStoreOfAnotherFormatOrTreeLayoutAndSaysHowToRecreateIt) {
   TempDir dir;
-  std::map<std::pair<uint8_t, uint64_t>, Hash> nodes;
-  {
-    std::unique_ptr<Log> log = CreateLog(dir.path());
-    AppendMemos(*log, 300, "m");
-    nodes = AllNodes(*log);
+  { CreateLog(dir.path()); }
+  struct Case {
+    const char* key;
+    std::optional<std::string> value;  // nullopt: the row is missing
+    std::string found;
+  };
+  for (const Case& c : {Case{"tree_layout", "1", "format 'fundledger-log-v1' with tree layout '1'"},
+                        Case{"tree_layout", std::nullopt, "with tree layout (none)"},
+                        Case{"format", "fundledger-log-v0", "format 'fundledger-log-v0'"}}) {
+    std::string original;
+    {
+      RawStore raw(dir.path());
+      original = raw.Get(kMetaColumn, c.key);
+      if (c.value) {
+        raw.Put(kMetaColumn, c.key, *c.value);
+      } else {
+        raw.Delete(kMetaColumn, c.key);
+      }
+    }
+    LogOptions read_only;
+    read_only.read_only = true;
+    for (const LogOptions& options : {LogOptions{}, read_only}) {
+      Result<std::unique_ptr<Log>> log = Log::Open(dir.path(), options);
+      ASSERT_FALSE(log.ok()) << c.found;
+      EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
+      const std::string& m = log.status().message();
+      EXPECT_NE(m.find(c.found), std::string::npos) << m;
+      EXPECT_NE(m.find("this build reads only format 'fundledger-log-v1' with tree layout '2'"),
+                std::string::npos)
+          << m;
+      EXPECT_NE(m.find("Recreate the store from its log"), std::string::npos) << m;
+      EXPECT_NE(m.find("fundledger audit export"), std::string::npos) << m;
+    }
+    RawStore(dir.path()).Put(kMetaColumn, c.key, original);
+    EXPECT_NE(OpenLog(dir.path()), nullptr);
   }
-  nodes[{1, 130}][0] ^= 1;  // over leaves 260 and 261, in the incomplete tile (not the frontier)
-  RewriteTreeAsLayout1(dir.path(), nodes);
-  Result<std::unique_ptr<Log>> log = Log::Open(dir.path());
-  ASSERT_FALSE(log.ok());
-  EXPECT_NE(log.status().message().find("newest nodes disagree with its leaves"), std::string::npos)
-      << log.status().message();
 }
 
 TEST(Log, OpenRefusesAForeignSigningKey) {

@@ -210,7 +210,7 @@ TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
       std::string key = TileKey(at.tile_level, at.tile_index);
       size_t offset = TileRowOffset(at.row) + at.position * kHashBytes;
       if (((index + 1) << level) > kLogSize / kTileWidth * kTileWidth) {
-        key = NodeRowKey(0, index);
+        key = LeafRowKey(index);
         offset = 0;
       }
       std::string value = raw.Get(kTreeColumn, key);

@@ -89,7 +89,7 @@ TEST(TreeTiles, PlacesNodesAsTheLayoutSays) {
   EXPECT_EQ(TileRowOffset(3), 2u + (256u + 128u + 64u) * 32u);
   EXPECT_EQ(TileKey(1, 258), std::string("t\x01\0\0\0\0\0\0\x01\x02", 10));
   EXPECT_EQ(*ParseTileKey(TileKey(2, 99)), std::make_pair(uint8_t{2}, uint64_t{99}));
-  EXPECT_FALSE(ParseTileKey(NodeRowKey(0, 5)).has_value());
+  EXPECT_FALSE(ParseTileKey(LeafRowKey(5)).has_value());
 }
 
 TEST(TreeTiles, EveryNodeIsInATileOrTheEdgeWhateverTheCommitSize) {
@@ -161,13 +161,13 @@ TEST(TreeTiles, RebuildingNamesAMissingOrBadRowOrTile) {
   ASSERT_FALSE(derived.ok());
   EXPECT_NE(derived.status().message().find("leaf row 70000: it is missing"), std::string::npos)
       << derived.status().message();
-  std::string leaf = tiles.values.at(NodeRowKey(0, 69'900));
-  tiles.values[NodeRowKey(0, 69'900)] = "short";
+  std::string leaf = tiles.values.at(LeafRowKey(69'900));
+  tiles.values[LeafRowKey(69'900)] = "short";
   derived = TreeTiles::Derive(70'000, tiles.Reader());
   ASSERT_FALSE(derived.ok());
   EXPECT_NE(derived.status().message().find("leaf row 69900 is not 32 bytes"), std::string::npos)
       << derived.status().message();
-  tiles.values[NodeRowKey(0, 69'900)] = leaf;
+  tiles.values[LeafRowKey(69'900)] = leaf;
   tiles.values.erase(TileKey(0, 260));
   derived = TreeTiles::Derive(70'000, tiles.Reader());
   ASSERT_FALSE(derived.ok());

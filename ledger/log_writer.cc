@@ -1,0 +1,410 @@
+#include "ledger/log_writer.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <thread>
+
+#include "crypto/checkpoint.h"
+#include "ledger/rocksdb_bridge.h"
+
+namespace fundledger {
+namespace {
+
+constexpr int kResumeAttemptsMax = 50;  // after a failed write, at most 1 s waiting for
+constexpr int kResumeWaitMs = 20;       // RocksDB's own recovery before reporting again
+
+// After a failed write RocksDB refuses writes until resumed (space may be back now). It may be
+// resuming by itself in the background; waits a bounded time for that.
+Status ResumeAfterFailedWrite(rocksdb::DB& db) {
+  rocksdb::Status resumed = db.Resume();
+  for (int i = 0; i < kResumeAttemptsMax && resumed.IsBusy(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(kResumeWaitMs));
+    resumed = db.Resume();
+  }
+  if (resumed.ok()) return Status::Ok();
+  if (resumed.IsNoSpace())
+    return FromRocks(resumed, "the store cannot take writes yet, nothing was written");
+  return IoError("the store stopped taking writes after an I/O error (" + resumed.ToString() +
+                 "); nothing was written; fix the disk and restart the ledger");
+}
+
+}  // namespace
+
+// What one group adds to the log, in memory and in its batch; nothing of it is visible until
+// Finish, after WriteDurably.
+struct LogWriter::StagedGroup {
+  rocksdb::WriteBatch batch;
+  bool sync = true;
+  const char* failure = "commit failed, nothing was written";  // prefixes a write error
+  uint64_t committed_size = 0;                                 // before the group
+  MerkleFrontier frontier;  // the committed tree with the staged leaves
+  Hash last_leaf{};
+  int64_t timestamp_ms = 0;  // of every entry of the group
+  bool signs_checkpoint = false;
+  // Idempotency records staged by this group (key, value): a key is looked up here first.
+  std::vector<std::pair<std::string, std::string>> idempotency;
+  // Each submission's answer, in order, unless the write fails.
+  std::vector<Result<AppendResult>> results;
+
+  uint64_t appended() const { return frontier.size() - committed_size; }
+};
+
+Hash SubmissionDigest(const Submission& submission) {
+  Sha256 h;
+  uint8_t n[8];
+  auto put_len = [&](uint64_t v) {
+    PutBigEndian64(v, n);
+    h.Update(ByteView(n, 8));
+  };
+  put_len(submission.entries.size());
+  for (const NewEntry& e : submission.entries) {
+    put_len(e.actor.size());
+    h.Update(AsBytes(e.actor));
+    h.Update(static_cast<uint8_t>(e.role));
+    put_len(static_cast<uint64_t>(e.event_type));
+    put_len(e.payload.size());
+    h.Update(e.payload);
+  }
+  return h.Finish();
+}
+
+LogWriter::LogWriter(const LogColumns& columns, TreeStore& tree, NoteSigner signer, LogClock& clock,
+                     std::atomic<uint64_t>& committed_size, Options options, LogTip tip)
+    : columns_(columns),
+      tree_(tree),
+      signer_(std::move(signer)),
+      clock_(clock),
+      committed_size_(committed_size),
+      options_(options),
+      tip_(std::move(tip)),
+      last_checkpoint_ms_(clock.NowMs()) {}
+
+LogWriter::~LogWriter() {
+  Status s = Close();
+  (void)s;  // the log closes its writer first and reports; this only stops the thread
+}
+
+void LogWriter::Start() {
+  assert(!thread_.joinable());
+  thread_ = std::thread([this] { Run(); });
+}
+
+Status LogWriter::Close() {
+  {
+    MutexLock lock(mu_);
+    if (stopping_) return Status::Ok();
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (tip_.checkpoint_size < tip_.frontier.size())
+    return CheckpointAll(/*sync=*/true, "cannot write the final checkpoint");
+  return Status::Ok();
+}
+
+std::future<Result<AppendResult>> LogWriter::Submit(Submission submission) {
+  auto pending = std::make_unique<Pending>();
+  std::future<Result<AppendResult>> future = pending->promise.get_future();
+  auto fail = [&](Status s) {
+    pending->promise.set_value(std::move(s));
+    return std::move(future);
+  };
+  if (submission.entries.empty())
+    return fail(InvalidArgument("a submission needs at least one entry"));
+  if (submission.entries.size() > kSubmissionEntriesMax) {
+    return fail(TooLarge("a submission holds at most " + std::to_string(kSubmissionEntriesMax) +
+                         " entries, got " + std::to_string(submission.entries.size())));
+  }
+  if (submission.idempotency_key.size() > kIdempotencyKeyBytesMax) {
+    return fail(InvalidArgument("idempotency key is longer than " +
+                                std::to_string(kIdempotencyKeyBytesMax) + " bytes")
+                    .WithField("idempotency_key"));
+  }
+  for (size_t i = 0; i < submission.entries.size(); ++i) {
+    Status s = ValidateNewEntry(submission.entries[i]);
+    if (!s.ok()) return fail(s.WithLine(i + 1));
+  }
+  pending->submission = std::move(submission);
+  {
+    MutexLock lock(mu_);
+    if (stopping_) return fail(Overloaded("the ledger is shutting down"));
+    if (queue_.size() >= kQueueSubmissionsMax) {
+      return fail(Overloaded("the commit queue is full (" + std::to_string(kQueueSubmissionsMax) +
+                             " submissions); retry shortly"));
+    }
+    queue_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+  return future;
+}
+
+void LogWriter::SetCommitHook(CommitHook* hook) {
+  MutexLock lock(mu_);
+  hook_ = hook;
+}
+
+LogWriter::Stats LogWriter::stats() const {
+  Stats s;
+  s.commits = stat_commits_.load(std::memory_order_relaxed);
+  s.submissions = stat_submissions_.load(std::memory_order_relaxed);
+  s.entries = stat_entries_.load(std::memory_order_relaxed);
+  s.rejected = stat_rejected_.load(std::memory_order_relaxed);
+  s.group_entries_max = stat_group_max_.load(std::memory_order_relaxed);
+  MutexLock lock(mu_);
+  s.queue_depth = queue_.size();
+  return s;
+}
+
+void LogWriter::Run() {
+  QuietRocksDbCounters();
+  std::vector<std::unique_ptr<Pending>> group;
+  for (;;) {
+    CommitHook* hook = nullptr;
+    bool checkpoint_due = false;
+    if (!TakeGroup(group, hook, checkpoint_due)) return;
+    if (checkpoint_due) {
+      // On failure the next commit resumes the store and the next interval tries again.
+      Status s = CheckpointAll(options_.sync, "cannot write a checkpoint");
+      (void)s;
+      last_checkpoint_ms_ = NowMs();
+      continue;
+    }
+    CommitGroup(group, hook);
+    group.clear();
+  }
+}
+
+int64_t LogWriter::CheckpointDeadlineMs() {
+  const int64_t interval = options_.checkpoint_interval_ms;
+  if (interval == 0 || tip_.checkpoint_size == tip_.frontier.size()) return LogClock::kNoDeadline;
+  // Committed entries wait for a signed checkpoint: when the interval runs out with no commit to
+  // carry one, the writer signs one alone, so proofs never wait for the next submission. (At
+  // most an interval from now, whatever the clock did since the last one.)
+  return std::min(last_checkpoint_ms_ + interval, NowMs() + interval);
+}
+
+bool LogWriter::TakeGroup(std::vector<std::unique_ptr<Pending>>& group, CommitHook*& hook,
+                          bool& checkpoint_due) {
+  const int64_t deadline_ms = CheckpointDeadlineMs();
+  MutexLock lock(mu_);
+  std::unique_lock<std::mutex> wait_lock(mu_.native(), std::adopt_lock);
+  clock_.WaitUntil(cv_, wait_lock, deadline_ms,
+                   [&]() FL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !queue_.empty(); });
+  wait_lock.release();  // `lock` unlocks
+  if (queue_.empty()) {
+    checkpoint_due = !stopping_;  // the deadline came first
+    return !stopping_;            // stopping, and every submission has been answered
+  }
+  size_t entries = 0;
+  while (!queue_.empty() && (group.empty() || entries + queue_.front()->submission.entries.size() <=
+                                                  kGroupEntriesMax)) {
+    entries += queue_.front()->submission.entries.size();
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  hook = hook_;
+  return true;
+}
+
+void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, CommitHook* hook) {
+  StagedGroup staged;
+  BeginGroup(staged, options_.sync);
+  for (const std::unique_ptr<Pending>& pending : group)
+    StageSubmission(staged, pending->submission, hook);
+  assert(staged.results.size() == group.size());
+  Status written;
+  if (staged.appended() > 0) {
+    const bool sign = options_.checkpoint_interval_ms == 0 ||
+                      staged.timestamp_ms - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
+    written = StageTip(staged, sign);
+    if (written.ok()) written = WriteDurably(staged);
+  }
+  if (hook != nullptr) {
+    if (written.ok()) {
+      hook->Commit();
+    } else {
+      hook->Abort();
+    }
+  }
+  Finish(staged, written);
+  if (written.ok() && staged.appended() > 0) CountCommit(staged.appended());
+  for (size_t g = 0; g < group.size(); ++g) {
+    Result<AppendResult>& result = staged.results[g];
+    const bool replayed = result.ok() && result->replayed;
+    if (written.ok() && result.ok() && !replayed) {
+      stat_submissions_.fetch_add(1, std::memory_order_relaxed);
+    } else if (!replayed) {
+      stat_rejected_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!written.ok() && result.ok() && !replayed) {
+      group[g]->promise.set_value(written);
+    } else {
+      group[g]->promise.set_value(std::move(result));
+    }
+  }
+}
+
+void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {
+  staged.sync = sync;
+  staged.committed_size = tip_.frontier.size();
+  staged.frontier = tip_.frontier;
+  staged.last_leaf = tip_.last_leaf_hash;
+  staged.timestamp_ms = std::max(NowMs(), tip_.last_timestamp_ms);
+  tree_.BeginStaging(&staged.batch);
+}
+
+void LogWriter::StageSubmission(StagedGroup& staged, const Submission& submission,
+                                CommitHook* hook) {
+  const std::string& key = submission.idempotency_key;
+  const Hash digest = key.empty() ? Hash{} : SubmissionDigest(submission);
+  if (!key.empty()) {
+    Result<std::optional<AppendResult>> seen = LookUpIdempotencyKey(staged, submission, digest);
+    if (!seen.ok() || seen->has_value()) {
+      staged.results.push_back(seen.ok() ? Result<AppendResult>(**seen) : seen.status());
+      return;
+    }
+  }
+  const uint64_t first = staged.frontier.size();
+  if (hook != nullptr) {
+    staged.batch.SetSavePoint();
+    Status s = hook->Stage(submission, first, staged.timestamp_ms, staged.batch);
+    if (!s.ok()) {
+      rocksdb::Status rolled_back = staged.batch.RollbackToSavePoint();
+      assert(rolled_back.ok());
+      (void)rolled_back;
+      staged.results.push_back(std::move(s));
+      return;
+    }
+    staged.batch.PopSavePoint().PermitUncheckedError();
+  }
+  for (const VaultWrite& w : submission.vault) {
+    if (w.value.empty()) {
+      staged.batch.Delete(columns_.vault, w.key);
+    } else {
+      staged.batch.Put(columns_.vault, w.key, w.value);
+    }
+  }
+  for (const NewEntry& e : submission.entries) {
+    StageEntry(staged,
+               EncodeEntry(e, key, staged.frontier.size(), staged.timestamp_ms, staged.last_leaf));
+  }
+  if (!key.empty()) {
+    std::string value =
+        EncodeIdempotencyRecord(IdempotencyRecord{first, submission.entries.size(), digest});
+    staged.batch.Put(columns_.idempotency, key, value);
+    staged.idempotency.emplace_back(key, std::move(value));
+  }
+  staged.results.push_back(AppendResult{first, submission.entries.size(), false});
+}
+
+Result<std::optional<AppendResult>> LogWriter::LookUpIdempotencyKey(const StagedGroup& staged,
+                                                                    const Submission& submission,
+                                                                    const Hash& digest) {
+  const std::string& key = submission.idempotency_key;
+  std::string value;
+  auto in_group = std::find_if(staged.idempotency.begin(), staged.idempotency.end(),
+                               [&](const auto& record) { return record.first == key; });
+  if (in_group != staged.idempotency.end()) {
+    value = in_group->second;
+  } else {
+    rocksdb::Status s = columns_.db->Get(rocksdb::ReadOptions(), columns_.idempotency, key, &value);
+    if (s.IsNotFound()) return std::optional<AppendResult>();
+    FL_RETURN_IF_ERROR(FromRocks(s, "cannot read the idempotency index"));
+  }
+  FL_ASSIGN_OR_RETURN(IdempotencyRecord record, DecodeIdempotencyRecord(value));
+  if (record.digest != digest) {
+    return Conflict("idempotency key '" + key + "' was already used for a different request")
+        .WithField("idempotency_key");
+  }
+  return std::optional<AppendResult>(AppendResult{record.first_index, record.count, true});
+}
+
+void LogWriter::StageEntry(StagedGroup& staged, const Bytes& bytes) {
+  assert(bytes.size() <= kEntryBytesMax);
+  const Hash leaf = HashLeaf(bytes);
+  staged.batch.Put(columns_.entries, EntryKey(staged.frontier.size()), ToSlice(bytes));
+  staged.frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
+    tree_.StageNode(level, index, h);
+  });
+  staged.last_leaf = leaf;
+}
+
+Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
+  const uint64_t size = staged.frontier.size();
+  if (staged.appended() > 0) {
+    tree_.StageLeafRows();  // of the entries whose tile is not complete
+    staged.batch.Put(columns_.meta, kMetaSize, U64Value(size));
+  }
+  if (!sign) return Status::Ok();
+  const std::string note = SignNote(
+      FormatCheckpoint(Checkpoint{signer_.name, size, staged.frontier.Root(), {}}), signer_);
+  staged.signs_checkpoint = true;
+  return FromRocks(staged.batch.Put(columns_.checkpoints, CheckpointKey(size), note),
+                   "cannot stage a checkpoint");
+}
+
+Status LogWriter::WriteDurably(StagedGroup& staged) {
+  if (write_failed_) FL_RETURN_IF_ERROR(ResumeAfterFailedWrite(*columns_.db));
+  rocksdb::WriteOptions options;
+  options.sync = staged.sync;
+  Status written = FromRocks(columns_.db->Write(options, &staged.batch), staged.failure);
+  write_failed_ = !written.ok();
+  return written;
+}
+
+void LogWriter::Finish(StagedGroup& staged, const Status& written) {
+  if (!written.ok()) {
+    tree_.Discard();
+    return;
+  }
+  tree_.Publish();
+  if (staged.appended() > 0) {
+    tip_.frontier = staged.frontier;
+    tip_.last_leaf_hash = staged.last_leaf;
+    tip_.last_timestamp_ms = staged.timestamp_ms;
+  }
+  if (staged.signs_checkpoint) {
+    tip_.checkpoint_size = staged.frontier.size();
+    last_checkpoint_ms_ = staged.timestamp_ms;
+  }
+  committed_size_.store(tip_.frontier.size(), std::memory_order_release);
+}
+
+Status LogWriter::CheckpointAll(bool sync, const char* failure) {
+  assert(tip_.checkpoint_size < tip_.frontier.size());
+  StagedGroup staged;
+  BeginGroup(staged, sync);
+  staged.failure = failure;
+  Status s = StageTip(staged, /*sign=*/true);
+  if (s.ok()) s = WriteDurably(staged);
+  Finish(staged, s);
+  return s;
+}
+
+Status LogWriter::WriteGenesis(const NewEntry& genesis, int64_t timestamp_ms,
+                               const std::vector<std::pair<std::string, std::string>>& meta) {
+  assert(!thread_.joinable() && tip_.frontier.size() == 0);
+  StagedGroup staged;
+  BeginGroup(staged, /*sync=*/true);
+  staged.failure = "cannot write the genesis entry";
+  staged.timestamp_ms = timestamp_ms;
+  for (const auto& [key, value] : meta) staged.batch.Put(columns_.meta, key, value);
+  StageEntry(staged, EncodeEntry(genesis, "", 0, timestamp_ms, Hash{}));
+  Status s = StageTip(staged, /*sign=*/true);
+  if (s.ok()) s = WriteDurably(staged);
+  Finish(staged, s);
+  return s;
+}
+
+void LogWriter::CountCommit(uint64_t appended) {
+  stat_commits_.fetch_add(1, std::memory_order_relaxed);
+  stat_entries_.fetch_add(appended, std::memory_order_relaxed);
+  if (appended > stat_group_max_.load(std::memory_order_relaxed))
+    stat_group_max_.store(appended, std::memory_order_relaxed);
+}
+
+}  // namespace fundledger
