@@ -36,13 +36,6 @@ Result<std::unique_ptr<Ledger>> OpenForWrite(const std::string& dir, Projections
   options.vault_key_path = vault_key;
   options.log.checkpoint_interval_ms = checkpoint_interval_ms;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
-  if (ledger.ok() && projections.legacy_rows_dropped() > 0) {
-    fmt::print(stderr,
-               "fundledger: projections moved to layout 3: {} rows of earlier layouts deleted "
-               "(current balances and "
-               "paid totals per person, held in memory and rebuilt from the log)\n",
-               projections.legacy_rows_dropped());
-  }
   if (ledger.ok() && (*ledger)->log().tree_nodes_converted() > 0) {
     fmt::print(stderr,
                "fundledger: the tree moved to layout 2: {} stored nodes now in tiles of 8 levels "

@@ -163,7 +163,9 @@ Result<AppendResult> LedgerFixture::ChangeStatus(const std::string& ben,
 }
 
 void LedgerFixture::ExpectInvariants() {
-  EXPECT_EQ(projections().SumOfBalances(), 0) << "double entry broken";
+  Result<Amount> sum = projections().SumOfBalances();
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->fen(), 0) << "double entry broken";
   for (const auto& [account, b] : projections().BalancesWithPrefix("fund/")) {
     EXPECT_GE(b.available_fen(), 0) << account << " is negative";
     EXPECT_GE(b.pending_fen, 0) << account;

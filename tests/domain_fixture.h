@@ -68,7 +68,7 @@ class LedgerFixture : public ::testing::Test {
     uint64_t rows() const {
       return Read([](const Projections& p, const DomainState& at) { return p.rows(at); });
     }
-    int64_t SumOfBalances() const {
+    Result<Amount> SumOfBalances() const {
       return Read([](const Projections& p, const DomainState& at) { return p.SumOfBalances(at); });
     }
     Balance BalanceOf(const std::string& account) const {
