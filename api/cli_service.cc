@@ -15,6 +15,7 @@
 #include "api/event_json.h"
 #include "api/open_data.h"
 #include "api/roll_parser.h"
+#include "projections/china_calendar.h"
 #include "replay/snapshot.h"
 
 namespace fundledger {
@@ -333,10 +334,8 @@ int CmdDemo(const DemoFlags& f) {
              summary->people, summary->roll_lines, summary->deaths, summary->returns,
              summary->entries, secs);
   // Each charity publishes its report for this year, so the public site has something to show.
-  std::time_t now = std::time(nullptr) + 8 * 3600;
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::string year = std::to_string(tm.tm_year + 1900);
+  std::string year =
+      std::to_string(ChinaDateOf(static_cast<int64_t>(std::time(nullptr)) * 1000).year);
   for (const auto& [fund, org] :
        {std::pair<std::string, std::string>{"F-SUNSHINE", "charity.sunshine"},
         {"F-WARMHEART", "charity.warmheart"}}) {

@@ -131,32 +131,16 @@ void Projections::OnReplayEnd(ApplyContext& ctx) {
   PutDigestRow(ctx);
 }
 
-bool Projections::AddFen(int64_t& total_fen, int64_t delta_fen, uint64_t index,
-                         std::string_view what, std::string_view of) {
-  Amount sum = Amount::Fen(total_fen);
-  if (sum.TryAdd(Amount::Fen(delta_fen))) {
-    total_fen = sum.fen();
-    return true;
-  }
-  if (failure_.ok()) {
-    failure_ = Corruption("entry " + std::to_string(index) + ": " + std::string(what) + " " +
-                          std::string(of) + " would overflow a 64-bit count of fen (" +
-                          FormatFen(total_fen) + " + " + FormatFen(delta_fen) + " yuan)");
-    failed_entry_ = index;
-  }
-  return false;
-}
-
 void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   std::unique_lock lock(mu_);
   if (ctx.undo != nullptr) {
     // Simplest correct undo: remember everything this entry may touch.
-    ctx.undo->Push([this, saved = digest_, failure = failure_, failed = failed_entry_] {
+    ctx.undo->Push([this, saved = digest_, totals = totals_] {
       digest_ = saved;
-      failure_ = failure;
-      failed_entry_ = failed;
+      totals_ = totals;
     });
   }
+  totals_.AtEntry(entry.index);
   ApplyPostings(entry, ctx);
   ApplyPayments(entry, ctx);
   if (!(entry.postings.empty() && entry.payments.empty()) && !replaying_) PutDigestRow(ctx);
@@ -180,8 +164,8 @@ void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance old = existed ? it->second : Balance{};
     if (ctx.undo != nullptr) balances_were.push_back({p.account, old, existed});
     Balance& b = existed ? it->second : balances_[p.account];
-    AddFen(b.posted_fen, p.posted_delta_fen, entry.index, "the posted balance of", p.account);
-    AddFen(b.pending_fen, p.pending_delta_fen, entry.index, "the pending balance of", p.account);
+    totals_.Add(b.posted_fen, p.posted_delta_fen, "the posted balance of", p.account);
+    totals_.Add(b.pending_fen, p.pending_delta_fen, "the pending balance of", p.account);
     if (IsFundAccount(p.account))
       touched.push_back(&p.account);  // its history row carries the new balance
   }
@@ -221,11 +205,11 @@ void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
     bool p_existed = false;
     PaidRow& p = PaidRowOf(paid_[e.beneficiary], programs_.Intern(e.program), e.period, &p_existed);
     const PaidRow p_old = p;
-    AddFen(p.amount_fen, e.amount_fen, entry.index, "the total paid to", e.beneficiary);
+    totals_.Add(p.amount_fen, e.amount_fen, "the total paid to", e.beneficiary);
     p.lines += e.lines_delta;
     if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, p_old, p_existed});
     RegionTotal& d = region_deltas[{e.program, e.period, e.region}];
-    AddFen(d.amount_fen, e.amount_fen, entry.index, "the entry's payments in region", e.region);
+    totals_.Add(d.amount_fen, e.amount_fen, "the entry's payments in region", e.region);
     d.lines += e.lines_delta;
     if (p_old.lines <= 0 && p.lines > 0) d.beneficiaries++;
     if (p_old.lines > 0 && p.lines <= 0) d.beneficiaries--;
@@ -255,7 +239,7 @@ void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
     bool r_existed = rit != regions_.end();
     RegionTotal r_old = r_existed ? rit->second : RegionTotal{};
     RegionTotal& r = r_existed ? rit->second : regions_[rkey];
-    AddFen(r.amount_fen, d.amount_fen, entry.index, "the region total", rkey);
+    totals_.Add(r.amount_fen, d.amount_fen, "the region total", rkey);
     r.lines += d.lines;
     r.beneficiaries += d.beneficiaries;
     PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r), /*in_place=*/true);
@@ -370,8 +354,7 @@ Status Projections::LoadState(std::string_view bytes) {
   programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
   paid_ = std::move(paid);
   regions_ = std::move(regions);
-  failure_ = Status::Ok();
-  failed_entry_.reset();
+  totals_ = CheckedTotals();
   return Status::Ok();
 }
 
@@ -460,12 +443,12 @@ Result<Amount> Projections::SumOfBalances(const DomainState&) const {
 
 Status Projections::failure() const {
   std::shared_lock lock(mu_);
-  return failure_;
+  return totals_.failure();
 }
 
 std::optional<uint64_t> Projections::failed_entry() const {
   std::shared_lock lock(mu_);
-  return failed_entry_;
+  return totals_.failed_entry();
 }
 
 Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log) {

@@ -38,6 +38,7 @@
 #include "ledger/ledger.h"
 #include "ledger/log.h"
 #include "ledger/string_map.h"
+#include "projections/checked_totals.h"
 
 namespace fundledger {
 
@@ -121,10 +122,6 @@ class Projections final : public EntryObserver {
   void ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx);
   // What each person was paid, and the region totals (one row change per region).
   void ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx);
-  // total_fen += delta_fen, checked: on overflow leaves it and records the failure (above),
-  // naming `what` `of` (text built only then).
-  bool AddFen(int64_t& total_fen, int64_t delta_fen, uint64_t index, std::string_view what,
-              std::string_view of);
 
   // What a person was paid for one program and period. A person's rows are kept sorted by
   // (period, program): a month's payment lands at or near the end. 24 bytes a row, where a
@@ -151,8 +148,7 @@ class Projections final : public EntryObserver {
   StringMap<RegionTotal> regions_;        // key: r/... row key
   RowDigest digest_;
   bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
-  Status failure_;
-  std::optional<uint64_t> failed_entry_;
+  CheckedTotals totals_;    // every sum above goes through it: failure()
 };
 
 // Registers `projections` as an observer of the ledger and makes the open fail when the rows
