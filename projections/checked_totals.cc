@@ -18,8 +18,8 @@ bool CheckedTotals::Add(int64_t& total_fen, int64_t delta_fen, std::string_view 
     std::string total(what);
     if (!of.empty()) total.append(" ").append(of);
     failure_ = Corruption("entry " + std::to_string(index_) + ": " + total +
-                          " would overflow a 64-bit count of fen (" + FormatFen(total_fen) +
-                          " + " + FormatFen(delta_fen) + " yuan)");
+                          " would overflow a 64-bit count of fen (" + FormatFen(total_fen) + " + " +
+                          FormatFen(delta_fen) + " yuan)");
     failed_entry_ = index_;
   }
   return false;

@@ -25,8 +25,7 @@ class CheckedTotals {
   void AtEntry(uint64_t index) { index_ = index; }
   // total_fen += delta_fen; false when that would overflow. `what` and `of` name the total in
   // the failure's message ("the region total" "r/dibao/202503/110105"), built only then.
-  bool Add(int64_t& total_fen, int64_t delta_fen, std::string_view what,
-           std::string_view of = {});
+  bool Add(int64_t& total_fen, int64_t delta_fen, std::string_view what, std::string_view of = {});
 
   // Ok until an addition overflowed; then a Corruption: "entry N: <what> <of> would overflow...".
   const Status& failure() const { return failure_; }

@@ -6,8 +6,8 @@
 namespace fundledger {
 
 UtcRangeMs ChinaDayMs(const ChinaDate& date) {
-  const std::chrono::year_month_day ymd{std::chrono::year{date.year}, std::chrono::month{date.month},
-                                        std::chrono::day{date.day}};
+  const std::chrono::year_month_day ymd{std::chrono::year{date.year},
+                                        std::chrono::month{date.month}, std::chrono::day{date.day}};
   assert(ymd.ok());
   const int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
   const int64_t start = days * kDayMs - kChinaUtcOffsetMs;

@@ -88,31 +88,24 @@ TEST_F(AnomalyChecks, MoneyMisuseFindingsEachAppearOnce) {
   Fund("F-HOME", fb::FundKind::trust, {});
   Money("F-SUB", "general", 1'000'000);
   Money("F-LOT", "general", 1'000'000, "lottery_pool");
-  fb::DonationReceivedT d;
-  d.fund_id = "F-CH";
-  d.bucket = "meals";
-  d.amount_fen = 500'000;
-  d.receipt_no = "r";
-  Raw(d);
-  fb::ExpensedT misuse;
-  misuse.fund_id = "F-CH";
-  misuse.bucket = "meals";
-  misuse.payee = "landlord";
-  misuse.class_ =
-      fb::ExpenseClass::charitable;  // not admin: this test is about purpose, not ratios
-  misuse.purpose = "office";
-  misuse.amount_fen = 1000;
-  misuse.document = "inv";
-  Raw(misuse);
-  fb::ExpensedT proper = misuse;
+  Raw(Donation({.fund = "F-CH", .bucket = "meals", .amount_fen = 500'000, .receipt_no = "r"}));
+  // Charitable, not admin: this test is about purpose, not ratios.
+  ExpenseSpec misuse{.fund = "F-CH",
+                     .bucket = "meals",
+                     .payee = "landlord",
+                     .purpose = "office",
+                     .amount_fen = 1000,
+                     .document = "inv"};
+  Raw(Expenditure(misuse));
+  ExpenseSpec proper = misuse;
   proper.purpose = "meals";
   proper.amount_fen = 400'000;
-  Raw(proper);
-  fb::ExpensedT lottery = misuse;
-  lottery.fund_id = "F-LOT";
+  Raw(Expenditure(proper));
+  ExpenseSpec lottery = misuse;
+  lottery.fund = "F-LOT";
   lottery.bucket = "general";
   lottery.purpose = "stadium";
-  Raw(lottery);
+  Raw(Expenditure(lottery));
   fb::LotteryGrantAwardedT grant;
   grant.from_fund_id = "F-LOT";
   grant.from_bucket = "general";
@@ -148,12 +141,7 @@ TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   Fund("F-BUSY", fb::FundKind::subsidy, {});
   Fund("F-CH", fb::FundKind::charity, {});
   Money("F-IDLE", "general", 1000);
-  fb::DonationReceivedT d;
-  d.fund_id = "F-CH";
-  d.bucket = "general";
-  d.amount_fen = 1'000'000;  // 2024 income
-  d.receipt_no = "r";
-  Raw(d);
+  Raw(Donation({.fund = "F-CH", .amount_fen = 1'000'000, .receipt_no = "r"}));  // 2024 income
   fb::DisclosurePublishedT q;
   q.organisation = "org.F-CH";
   q.fund_id = "F-CH";
@@ -162,20 +150,17 @@ TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   q.report_sha256.assign(32, 7);
   q.checkpoint_size = 1;
   At(2025, 3, 1);
-  fb::ExpensedT work;
-  work.fund_id = "F-CH";
-  work.bucket = "general";
-  work.payee = "school";
-  work.class_ = fb::ExpenseClass::charitable;
-  work.purpose = "meals";
-  work.amount_fen = 500'000;  // 2025 charitable spending: 50% of 2024 income
-  work.document = "inv";
-  Raw(work);
-  fb::ExpensedT admin = work;
-  admin.class_ = fb::ExpenseClass::admin;
+  ExpenseSpec work{.fund = "F-CH",
+                   .payee = "school",
+                   .purpose = "meals",
+                   .amount_fen = 500'000,  // 2025 charitable spending: 50% of 2024 income
+                   .document = "inv"};
+  Raw(Expenditure(work));
+  ExpenseSpec admin = work;
+  admin.expense_class = fb::ExpenseClass::admin;
   admin.purpose = "office";
   admin.amount_fen = 200'000;  // 200,000 of 700,000 spent in 2025: 28%
-  Raw(admin);
+  Raw(Expenditure(admin));
   At(2025, 12, 20);
   Raw(q);  // a quarterly disclosure: not overdue; but no annual report for 2024 by 2025-05-31
   At(2026, 1, 10);
@@ -195,14 +180,8 @@ TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
 TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
   Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
   Money("F-LOT", "general", 1000, "lottery_pool");
-  fb::ExpensedT lottery;
-  lottery.fund_id = "F-LOT";
-  lottery.bucket = "general";
-  lottery.payee = "p";
-  lottery.purpose = "stadium";
-  lottery.amount_fen = 10;
-  lottery.document = "d";
-  Raw(lottery);
+  Raw(Expenditure(
+      {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
   ASSERT_TRUE(log_->Close().ok());
   std::string base = CliPath() + " audit checks --data " + dir();
   CommandResult table = RunCommand(base);

@@ -35,27 +35,20 @@ class ImportedLog : public ::testing::Test {
   }
   void Fund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
             std::vector<std::string> purposes = {}) {
-    fb::FundOpenedT f;
-    f.fund_id = id;
-    f.name = id;
-    f.kind = kind;
-    f.organisation = "org." + id;
-    f.currency = "CNY";
-    f.programs = std::move(programs);
-    f.purposes = std::move(purposes);
-    Raw(f);
+    Raw(FundOpening({.id = id,
+                     .kind = kind,
+                     .organisation = "org." + id,
+                     .programs = std::move(programs),
+                     .purposes = std::move(purposes)}));
   }
   void Program(const std::string& id, int64_t standard, int64_t cap,
                std::vector<std::string> excludes = {}, int age_max = 0) {
-    fb::ProgramDefinedT p;
-    p.program_id = id;
-    p.name = id;
-    p.standard_fen = standard;
-    p.cap_fen = cap;
-    p.effective_month = 202401;
-    p.excludes = std::move(excludes);
-    p.age_max_years = age_max;
-    Raw(p);
+    Raw(ProgramDefinition({.id = id,
+                           .standard_fen = standard,
+                           .cap_fen = cap,
+                           .effective_month = 202401,
+                           .excludes = std::move(excludes),
+                           .age_max_years = age_max}));
   }
   void Person(const std::string& id, const std::string& region, uint8_t commitment,
               int32_t birth = 196001, std::vector<uint8_t> bank = {},
@@ -72,21 +65,13 @@ class ImportedLog : public ::testing::Test {
   }
   void Money(const std::string& fund, const std::string& bucket, int64_t amount,
              const std::string& source = "treasury") {
-    fb::AppropriatedT a;
-    a.fund_id = fund;
-    a.bucket = bucket;
-    a.amount_fen = amount;
-    a.source = source;
-    a.document = "d";
-    Raw(a);
+    Raw(Appropriation(fund, bucket, amount, source, "d"));
   }
   void Pay(const std::string& batch, const std::string& fund, const std::string& bucket,
            std::vector<RollLine> lines) {
     for (auto& chunk : PackBatch(batch, fund, bucket, lines.front().period, "roll", lines))
       Raw(chunk, "clerk");
-    fb::DisbursementBatchApprovedT a;
-    a.batch_id = batch;
-    Raw(a, "checker");
+    Raw(RollApproval(batch, ""), "checker");
   }
   std::string dir() const { return tmp_.Sub("imported"); }
 

@@ -67,18 +67,15 @@ TEST_F(ImportedSums, ACharitysYearBeyond64BitsIsRefusedByTheChecksAndTheReport) 
   Money("F-CH", "general", kMaxFen, "treasury");
   Money("F-CH", "meals", kMaxFen, "lottery_pool");
   const uint64_t income_overflowing = log_->size() - 1;
-  fb::ExpensedT meals;
-  meals.fund_id = "F-CH";
-  meals.bucket = "general";
-  meals.payee = "school";
-  meals.class_ = fb::ExpenseClass::charitable;
-  meals.purpose = "meals";
-  meals.amount_fen = kMaxFen;
-  meals.document = "inv";
-  Raw(meals);
+  ExpenseSpec meals{.fund = "F-CH",
+                    .payee = "school",
+                    .purpose = "meals",
+                    .amount_fen = kMaxFen,
+                    .document = "inv"};
+  Raw(Expenditure(meals));
   meals.bucket = "meals";
-  meals.class_ = fb::ExpenseClass::admin;  // paid to another payee account: its balance fits
-  Raw(meals);
+  meals.expense_class = fb::ExpenseClass::admin;  // paid to another payee account: it fits
+  Raw(Expenditure(meals));
   const uint64_t spending_overflowing = log_->size() - 1;
 
   // The checks add up a charity's spending per year (appropriations are not its income).
