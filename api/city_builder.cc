@@ -112,8 +112,7 @@ std::vector<CityPerson> UniformPeople(const UniformCityOptions& options, const V
     b.birth_month = options.birth_month;
     b.registered_date = options.from_month * 100 + 1;
     for (const auto& [program, monthly_fen] : options.programs)
-      people[i].enrolments.push_back(
-          Enrolment(id, program, monthly_fen, options.from_month, "a"));
+      people[i].enrolments.push_back(Enrolment(id, program, monthly_fen, options.from_month, "a"));
   }
   return people;
 }

@@ -115,7 +115,7 @@ struct RollSpec {
   std::string fund{};
   std::string bucket = "general";
   int32_t period = 0;
-  std::string document = "roll";           // the prepared roll's document
+  std::string document = "roll";          // the prepared roll's document
   std::string approval_doc = "approved";  // the checker's
 };
 

@@ -21,6 +21,18 @@
 //
 // As-of queries of fund balances read the history rows: one SeekForPrev, O(log n) in RocksDB.
 //
+// Snapshot state (SaveState, written into replay/snapshot.h's file; integers big-endian,
+// strings as u64 length and bytes, every list in key order):
+//   4 x u64 digest limbs (least significant first), u64 rows
+//   u64 n, n x (str account, i64 posted, i64 pending)
+//   u64 n, n x (str beneficiary, u64 m, m x (str "<program>/<period>", i64 amount, i64 lines))
+//   u64 n, n x (str "r/<program>/<period>/<region>", i64 amount, i64 lines, i64 people)
+//
+//   Projections projections;
+//   auto ledger = Ledger::Open(dir, WithProjections(projections, {}));
+//   Balance b = (*ledger)->domain().Read(
+//       [&](const DomainState& at) { return projections.BalanceOf(at, account); });
+//
 // Thread safety: OnApplied from one thread at a time, in log order (effects.h), always while
 // the domain's read gate is held exclusively (ledger/domain.h). Queries take the
 // `const DomainState&` that Domain::Read hands its callback: it proves the gate is held
@@ -134,6 +146,7 @@ class Projections final : public EntryObserver {
     int64_t lines = 0;
     auto Key() const { return std::pair(period, program); }
   };
+  static_assert(sizeof(PaidRow) == 24, "a paid row per person, program and month: keep it small");
   // The first of a person's rows not before `key` (where a row of that key is or would go).
   static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows,
                                                   std::pair<int32_t, NameId> key);
