@@ -6,7 +6,6 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
-#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -117,14 +116,14 @@ void Projections::PutDigestRow(ApplyContext& ctx) const {
 }
 
 void Projections::OnReplayBegin() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   assert(!replaying_);
   DigestInPlaceRows(/*subtract=*/true);  // rows loaded from a snapshot: added back at the end
   replaying_ = true;
 }
 
 void Projections::OnReplayEnd(ApplyContext& ctx) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   assert(replaying_);
   replaying_ = false;
   DigestInPlaceRows(/*subtract=*/false);
@@ -132,10 +131,11 @@ void Projections::OnReplayEnd(ApplyContext& ctx) {
 }
 
 void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   if (ctx.undo != nullptr) {
     // Simplest correct undo: remember everything this entry may touch.
     ctx.undo->Push([this, saved = digest_, totals = totals_] {
+      WriterLock lock(mu_);
       digest_ = saved;
       totals_ = totals;
     });
@@ -171,6 +171,7 @@ void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
   }
   if (ctx.undo != nullptr && !balances_were.empty()) {
     ctx.undo->Push([this, steps = std::move(balances_were)] {
+      WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
         if (w->existed) {
           balances_[w->account] = w->old;
@@ -216,6 +217,7 @@ void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
   }
   if (ctx.undo != nullptr && !paid_were.empty()) {
     ctx.undo->Push([this, steps = std::move(paid_were)] {
+      WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
         auto it = paid_.find(w->beneficiary);
         if (it == paid_.end()) continue;
@@ -245,6 +247,7 @@ void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
     PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r), /*in_place=*/true);
     if (ctx.undo != nullptr) {
       ctx.undo->Push([this, rkey, r_old, r_existed] {
+        WriterLock lock(mu_);
         if (r_existed) {
           regions_[rkey] = r_old;
         } else {
@@ -256,7 +259,7 @@ void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
 }
 
 std::string Projections::SaveState() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   assert(!replaying_);
   BinaryWriter w;
   for (uint64_t limb : digest_.limbs) w.U64(limb);
@@ -348,7 +351,7 @@ Status Projections::LoadState(std::string_view bytes) {
   }
   if (!r.ok() || !r.done())
     return Corruption("the projections in the snapshot are truncated or malformed");
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   digest_ = digest;
   balances_ = std::move(balances);
   programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
@@ -359,26 +362,26 @@ Status Projections::LoadState(std::string_view bytes) {
 }
 
 Hash Projections::digest(const DomainState&) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   assert(!replaying_);
   return digest_.Bytes32();
 }
 
 uint64_t Projections::rows(const DomainState&) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   assert(!replaying_);
   return digest_.rows;
 }
 
 Balance Projections::BalanceOf(const DomainState&, const std::string& account) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = balances_.find(account);
   return it == balances_.end() ? Balance{} : it->second;
 }
 
 std::map<std::string, Balance> Projections::BalancesWithPrefix(const DomainState&,
                                                                const std::string& prefix) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::map<std::string, Balance> out;
   for (const auto& [account, b] : balances_) {
     if (account.starts_with(prefix)) out[account] = b;
@@ -388,7 +391,7 @@ std::map<std::string, Balance> Projections::BalancesWithPrefix(const DomainState
 
 std::map<std::string, PaidTotal> Projections::PaidTo(const DomainState&,
                                                      const std::string& beneficiary) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::map<std::string, PaidTotal> out;
   auto it = paid_.find(beneficiary);
   if (it == paid_.end()) return out;
@@ -421,7 +424,7 @@ std::string Projections::PaidKey(const PaidRow& row) const {
 
 std::map<std::string, RegionTotal> Projections::RegionTotals(const DomainState&,
                                                              const std::string& program) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::map<std::string, RegionTotal> out;
   std::string prefix = "r/" + program + "/";
   for (const auto& [key, r] : regions_) {
@@ -431,7 +434,7 @@ std::map<std::string, RegionTotal> Projections::RegionTotals(const DomainState&,
 }
 
 Result<Amount> Projections::SumOfBalances(const DomainState&) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   Amount sum;
   for (const auto& [account, b] : balances_) {
     if (!sum.TryAdd(Amount::Fen(b.posted_fen)))
@@ -442,12 +445,12 @@ Result<Amount> Projections::SumOfBalances(const DomainState&) const {
 }
 
 Status Projections::failure() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return totals_.failure();
 }
 
 std::optional<uint64_t> Projections::failed_entry() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return totals_.failed_entry();
 }
 

@@ -41,9 +41,9 @@
 
 #include <map>
 #include <optional>
-#include <shared_mutex>
 #include <unordered_map>
 
+#include "crypto/mutex.h"
 #include "ledger/amount.h"
 #include "ledger/domain_state.h"
 #include "ledger/effects.h"
@@ -126,14 +126,14 @@ class Projections final : public EntryObserver {
  private:
   // `in_place`: a row that changes in place (r/), as opposed to the add-only history.
   void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value,
-              const std::string& value, bool in_place);
+              const std::string& value, bool in_place) FL_REQUIRES(mu_);
   // Adds (or subtracts) every in-place row, as held in memory, to the digest.
-  void DigestInPlaceRows(bool subtract);
-  void PutDigestRow(ApplyContext& ctx) const;
+  void DigestInPlaceRows(bool subtract) FL_REQUIRES(mu_);
+  void PutDigestRow(ApplyContext& ctx) const FL_REQUIRES_SHARED(mu_);
   // The balances of the entry's postings, and the history rows of the funds they move.
-  void ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx);
+  void ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) FL_REQUIRES(mu_);
   // What each person was paid, and the region totals (one row change per region).
-  void ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx);
+  void ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) FL_REQUIRES(mu_);
 
   // What a person was paid for one program and period. A person's rows are kept sorted by
   // (period, program): a month's payment lands at or near the end. 24 bytes a row, where a
@@ -151,17 +151,20 @@ class Projections final : public EntryObserver {
   static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows,
                                                   std::pair<int32_t, NameId> key);
   // The person's row of (program, period), created (zero) if absent; `existed` says which.
-  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed);
-  std::string PaidKey(const PaidRow& row) const;  // "<program>/<period>"
+  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed)
+      FL_REQUIRES(mu_);
+  std::string PaidKey(const PaidRow& row) const FL_REQUIRES_SHARED(mu_);  // "<program>/<period>"
 
-  mutable std::shared_mutex mu_;
-  StringMap<Balance> balances_;
-  Names programs_;                        // the programs paid so far
-  StringMap<std::vector<PaidRow>> paid_;  // beneficiary -> rows
-  StringMap<RegionTotal> regions_;        // key: r/... row key
-  RowDigest digest_;
-  bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
-  CheckedTotals totals_;    // every sum above goes through it: failure()
+  // Taken beside the domain's gate (which alone orders writers and readers) because OnApplied
+  // may run on a thread beside the domain's (effects.h).
+  mutable SharedMutex mu_;
+  StringMap<Balance> balances_ FL_GUARDED_BY(mu_);
+  Names programs_ FL_GUARDED_BY(mu_);                        // the programs paid so far
+  StringMap<std::vector<PaidRow>> paid_ FL_GUARDED_BY(mu_);  // beneficiary -> rows
+  StringMap<RegionTotal> regions_ FL_GUARDED_BY(mu_);        // key: r/... row key
+  RowDigest digest_ FL_GUARDED_BY(mu_);
+  bool replaying_ FL_GUARDED_BY(mu_) = false;  // the digest lacks the in-place rows until the end
+  CheckedTotals totals_ FL_GUARDED_BY(mu_);    // every sum above goes through it: failure()
 };
 
 // Registers `projections` as an observer of the ledger and makes the open fail when the rows
