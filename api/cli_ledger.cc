@@ -37,13 +37,6 @@ Result<OpenedLedger> OpenLedgerForWrite(const std::string& dir, const std::strin
                                         int64_t checkpoint_interval_ms) {
   FL_ASSIGN_OR_RETURN(OpenedLedger opened,
                       Open(dir, /*read_only=*/false, vault_key, checkpoint_interval_ms));
-  if (opened.projections->legacy_rows_dropped() > 0) {
-    fmt::print(stderr,
-               "fundledger: projections moved to layout 3: {} rows of earlier layouts deleted "
-               "(current balances and "
-               "paid totals per person, held in memory and rebuilt from the log)\n",
-               opened.projections->legacy_rows_dropped());
-  }
   return opened;
 }
 

@@ -21,9 +21,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <thread>
 
+#include "api/city_builder.h"
 #include "benchmarks/roll_city.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
@@ -118,12 +120,16 @@ double PeakMemoryMiB() {
 
 struct City : bench::RollCity {
   int32_t next_month_index = MonthIndex(202601);
-  uint64_t lines_paid = 0;  // roll lines prepared and approved so far
+  uint64_t lines_paid = 0;           // roll lines prepared and approved so far
+  std::optional<CityBuilder> rolls;  // pays them
 };
 
 std::unique_ptr<City> MakeCity(size_t people) {
   auto c = std::make_unique<City>();
   bench::BuildRollCity(*c, TempDir("city"), people);
+  c->rolls.emplace(*c->ledger, CityBuilder::Options{.key_prefix = "ingest-",
+                                                    .maker = {"clerk", fb::Role::maker},
+                                                    .checker = {"checker", fb::Role::checker}});
   return c;
 }
 
@@ -145,18 +151,12 @@ double TimedRoll(size_t lines_total, size_t batch, int32_t& month_index, Write&&
 
 // fundledger end to end: prepare + approve per batch of `batch` lines, fsync per commit.
 double IngestFundledger(City& c, size_t lines_total, size_t batch) {
-  Actor maker{"clerk", fb::Role::maker}, checker{"checker", fb::Role::checker};
   return TimedRoll(lines_total, batch, c.next_month_index,
                    [&](size_t n, int32_t period, size_t first) {
                      std::string id = "R" + std::to_string(period) + "-" + std::to_string(first);
-                     Check(c.ledger
-                               ->PrepareBatch(maker, id, id, "F", "general", period, "roll",
-                                              bench::RollLines(n, period, first))
-                               .status(),
-                           "prepare");
-                     fb::DisbursementBatchApprovedT ok;
-                     ok.batch_id = id;
-                     Check(c.ledger->Submit(checker, id + "-ok", {ok}).status(), "approve");
+                     Check(c.rolls->PayRoll({.batch = id, .fund = "F", .period = period},
+                                            bench::RollLines(n, period, first)),
+                           "roll");
                      c.lines_paid += n;
                    });
 }
@@ -252,27 +252,16 @@ std::unique_ptr<City> MakeLog(size_t entries) {
   c->ledger = std::move(Ledger::Create(c->dir, "bench.local", options)).value();
   Actor admin{"admin", fb::Role::admin};
   std::vector<DomainEvent> funds;
-  for (int i = 0; i < 100; ++i) {
-    fb::FundOpenedT f;
-    f.fund_id = "F" + std::to_string(i);
-    f.name = f.fund_id;
-    f.organisation = "bureau";
-    f.currency = "CNY";
-    funds.emplace_back(std::move(f));
-  }
+  for (int i = 0; i < 100; ++i) funds.emplace_back(FundOpening({.id = "F" + std::to_string(i)}));
   Check(c->ledger->Submit(admin, "funds", std::move(funds)).status(), "funds");
   size_t made = c->ledger->log().size();
   while (made < entries) {
     std::vector<DomainEvent> batch;
     for (size_t i = 0; i < 8192 && made + i < entries; ++i) {
-      fb::AppropriatedT a;
-      a.fund_id = "F" + std::to_string((made + i) % 100);
-      a.bucket = "general";
-      a.amount_fen = 100 + static_cast<int64_t>((made + i) % 1000);
-      a.source = "treasury";
-      a.document =
-          "appropriation " + std::to_string(made + i) + " of the budget line for social assistance";
-      batch.emplace_back(std::move(a));
+      batch.emplace_back(Appropriation("F" + std::to_string((made + i) % 100), "general",
+                                       100 + static_cast<int64_t>((made + i) % 1000), "treasury",
+                                       "appropriation " + std::to_string(made + i) +
+                                           " of the budget line for social assistance"));
     }
     made += batch.size();
     Check(c->ledger->Submit(admin, "", std::move(batch)).status(), "appropriations");

@@ -1,47 +1,69 @@
 #include "projections/disclosure.h"
 
+#include <algorithm>
 #include <charconv>
-#include <ctime>
 #include <set>
 
 #include "ledger/domain.h"
+#include "projections/checked_totals.h"
+#include "projections/china_calendar.h"
 
 namespace fundledger {
 namespace {
 
-constexpr int64_t kChinaOffsetMs = 8 * 3'600'000;
-
-int64_t ChinaMidnightMs(int year, int month, int day) {
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 - kChinaOffsetMs;
-}
+int64_t ChinaMidnightMs(int year, unsigned month) { return ChinaDayMs({year, month, 1}).start_ms; }
 
 bool Publishable(fb::ProgramCategory c) {
   return c == fb::ProgramCategory::dibao || c == fb::ProgramCategory::tekun ||
          c == fb::ProgramCategory::temporary;
 }
 
-// Collects what each entry did, before and after the domain applies it.
+// The fund accounts in the report's scope: a fund of the scope (filled as funds open), or a
+// lottery project's bucket in any fund.
+class ScopeOfAccounts {
+ public:
+  explicit ScopeOfAccounts(const DisclosureScope& scope) : scope_(scope) {}
+  bool Contains(std::string_view account) const {
+    if (!IsFundAccount(account)) return false;
+    size_t slash = account.find('/', 5);
+    std::string_view fund = account.substr(5, slash - 5), bucket = account.substr(slash + 1);
+    if (scope_.kind == "project") return bucket == scope_.id;
+    return funds.count(std::string(fund)) > 0;
+  }
+  bool Contains(const std::string& fund, const std::string& bucket) const {
+    return Contains(FundAccount(fund, bucket));
+  }
+  std::set<std::string> funds;
+
+ private:
+  const DisclosureScope& scope_;
+};
+
+// Keeps the balances of the accounts in scope as the domain applies each entry.
 class Collector final : public EntryObserver {
  public:
-  explicit Collector(std::function<bool(const std::string&)> in_scope)
-      : in_scope_(std::move(in_scope)) {}
+  Collector(const ScopeOfAccounts& scope, CheckedTotals& totals) : scope_(scope), totals_(totals) {}
   void OnApplied(const AppliedEntry& e, ApplyContext&) override {
-    touched_ = false;
+    touched = false;
     for (const Posting& p : e.postings) {
-      if (!in_scope_(p.account)) continue;
-      touched_ = true;
-      balances[p.account] += p.posted_delta_fen;
+      if (!scope_.Contains(p.account)) continue;
+      touched = true;
+      totals_.Add(balances[p.account], p.posted_delta_fen, "the balance of", p.account);
     }
   }
-  bool touched_ = false;
+  Status failure() const override { return totals_.failure(); }
+  // The sum of the balances in scope.
+  int64_t Total() {
+    int64_t total = 0;
+    for (const auto& [account, fen] : balances) totals_.Add(total, fen, "the funds' total");
+    return total;
+  }
+  bool touched = false;  // the last entry moved money in scope
   std::map<std::string, int64_t> balances;
 
  private:
-  std::function<bool(const std::string&)> in_scope_;
+  const ScopeOfAccounts& scope_;
+  CheckedTotals& totals_;
 };
 
 }  // namespace
@@ -53,11 +75,11 @@ Result<std::pair<int64_t, int64_t>> PeriodBounds(std::string_view period) {
     return InvalidArgument("period must be a year (2025) or a quarter (2025-Q1)")
         .WithField("period");
   if (period.size() == 4)
-    return std::make_pair(ChinaMidnightMs(year, 1, 1), ChinaMidnightMs(year + 1, 1, 1));
+    return std::make_pair(ChinaMidnightMs(year, 1), ChinaMidnightMs(year + 1, 1));
   if (period.size() == 7 && period.substr(4, 2) == "-Q" && period[6] >= '1' && period[6] <= '4') {
-    int q = period[6] - '1';
-    int64_t start = ChinaMidnightMs(year, 1 + 3 * q, 1);
-    int64_t end = q == 3 ? ChinaMidnightMs(year + 1, 1, 1) : ChinaMidnightMs(year, 4 + 3 * q, 1);
+    unsigned q = static_cast<unsigned>(period[6] - '1');
+    int64_t start = ChinaMidnightMs(year, 1 + 3 * q);
+    int64_t end = q == 3 ? ChinaMidnightMs(year + 1, 1) : ChinaMidnightMs(year, 4 + 3 * q);
     return std::make_pair(start, end);
   }
   return InvalidArgument("period must be a year (2025) or a quarter (2025-Q1), got '" +
@@ -89,6 +111,195 @@ Hash EntriesDigest(const LogSource& log, const std::vector<uint64_t>& indexes) {
   return h.Finish();
 }
 
+namespace {
+
+// One walk of the log up to the checkpoint, gathering the report's figures: each entry's event
+// is seen with the domain's state before it, then applied. Every sum goes through `totals`.
+class DisclosureWalk {
+ public:
+  DisclosureWalk(DisclosureReport& r, const NameLookup& names)
+      : r_(r),
+        names_(names),
+        accounts_(r.scope),
+        collector_(accounts_, totals_),
+        domain_({&collector_}) {
+    int year = 0;
+    std::from_chars(r.scope.period.data(), r.scope.period.data() + 4, year);
+    year_ = {ChinaMidnightMs(year, 1), ChinaMidnightMs(year + 1, 1)};
+    previous_year_ = {ChinaMidnightMs(year - 1, 1), year_.start_ms};
+    period_ = {r.period_start_ms, r.period_end_ms};
+  }
+
+  Status Walk(const LogSource& log) {
+    FL_RETURN_IF_ERROR(log.ScanEntries(
+        0, r_.checkpoint_size, [&](uint64_t i, ByteView bytes) { return Entry(i, bytes); }));
+    if (!opened_) r_.opening_fen = collector_.Total();
+    FL_RETURN_IF_ERROR(totals_.failure());
+    if (r_.scope.kind != "project" && accounts_.funds.empty())
+      return NotFound(r_.scope.kind + " '" + r_.scope.id + "' has no funds in the log");
+    Finish();
+    return Status::Ok();
+  }
+
+ private:
+  Status Entry(uint64_t i, ByteView bytes) {
+    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    totals_.AtEntry(i);
+    ts_ = e.timestamp_ms;
+    if (!opened_ && ts_ >= period_.start_ms) {
+      r_.opening_fen = collector_.Total();
+      opened_ = true;
+    }
+    scope_entry_ = false;
+    if (IsDomainEvent(e.event_type)) {
+      FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
+      domain_.Read([&](const DomainState& s) {
+        std::visit([&](const auto& event) { See(s, event); }, ev);
+        return 0;
+      });
+    }
+    FL_RETURN_IF_ERROR(domain_.ApplyCommitted(i, bytes, context_));
+    if (period_.Contains(ts_) && (scope_entry_ || collector_.touched)) r_.entries.push_back(i);
+    if (ts_ < period_.end_ms) r_.closing_fen = collector_.Total();
+    return totals_.failure();
+  }
+
+  void Add(int64_t& total, int64_t fen, std::string_view what, std::string_view of = {}) {
+    totals_.Add(total, fen, what, of);
+  }
+
+  void See(const DomainState&, const fb::FundOpenedT& f) {
+    bool mine = (r_.scope.kind == "fund" && f.fund_id == r_.scope.id) ||
+                (r_.scope.kind == "org" && f.organisation == r_.scope.id);
+    if (!mine) return;
+    accounts_.funds.insert(f.fund_id);
+    r_.fund_names[f.fund_id] = f.name;
+    r_.organisation = f.organisation;
+    scope_entry_ = true;
+  }
+  void See(const DomainState&, const fb::DonationReceivedT& d) {
+    if (!accounts_.Contains(d.fund_id, d.bucket)) return;
+    if (period_.Contains(ts_)) {
+      r_.donations_count++;
+      Add(r_.donations_fen, d.amount_fen, "the donations");
+      Add(d.bucket == kGeneralBucket ? r_.donations_open_fen : r_.donations_restricted_fen,
+          d.amount_fen, "the donations");
+      if (d.donor_id.empty()) r_.anonymous_donations++;
+      if (d.in_kind) Add(r_.in_kind_fen, d.amount_fen, "the donations in kind");
+    }
+    if (previous_year_.Contains(ts_))
+      Add(r_.previous_year_income_fen, d.amount_fen, "the previous year's income");
+  }
+  void See(const DomainState&, const fb::AppropriatedT& a) {
+    if (period_.Contains(ts_) && accounts_.Contains(a.fund_id, a.bucket))
+      Add(r_.appropriations_fen, a.amount_fen, "the appropriations");
+  }
+  void See(const DomainState&, const fb::LotteryGrantAwardedT& g) {
+    if (!period_.Contains(ts_)) return;
+    if (accounts_.Contains(g.to_fund_id, g.project_id))
+      Add(r_.lottery_grants_in_fen, g.amount_fen, "the lottery grants received");
+    if (accounts_.Contains(g.from_fund_id, g.from_bucket))
+      Add(r_.grants_out_by_category[g.category], g.amount_fen, "the grants for", g.category);
+  }
+  void See(const DomainState&, const fb::TransferredBetweenFundsT& t) {
+    if (!period_.Contains(ts_)) return;
+    if (accounts_.Contains(t.to_fund_id, t.to_bucket))
+      Add(r_.transfers_in_fen, t.amount_fen, "the transfers in");
+    if (accounts_.Contains(t.from_fund_id, t.from_bucket))
+      Add(r_.transfers_out_fen, t.amount_fen, "the transfers out");
+  }
+  void See(const DomainState&, const fb::ExpensedT& x) {
+    if (!accounts_.Contains(x.fund_id, x.bucket)) return;
+    std::string cls = fb::EnumNameExpenseClass(x.class_);
+    if (period_.Contains(ts_)) {
+      Add(r_.spending_by_class[cls], x.amount_fen, "the spending of class", cls);
+      Add(r_.spending_by_purpose[x.purpose], x.amount_fen, "the spending on", x.purpose);
+    }
+    if (year_.Contains(ts_)) {
+      Add(r_.year_spending_fen, x.amount_fen, "the year's spending");
+      if (x.class_ == fb::ExpenseClass::charitable)
+        Add(r_.year_charitable_fen, x.amount_fen, "the year's charitable spending");
+      if (x.class_ == fb::ExpenseClass::admin)
+        Add(r_.year_admin_fen, x.amount_fen, "the year's admin costs");
+    }
+  }
+  void See(const DomainState& s, const fb::DisbursementBatchApprovedT& ok) {
+    if (!period_.Contains(ts_)) return;
+    auto b = s.batches.find(ok.batch_id);
+    if (b == s.batches.end() || !accounts_.Contains(b->second.fund, b->second.bucket)) return;
+    for (const BatchLine& l : b->second.lines) Paid(s, l);
+  }
+  void See(const DomainState&, const fb::DisclosurePublishedT& pub) {
+    if ((r_.scope.kind == "org" && pub.organisation == r_.scope.id) ||
+        accounts_.funds.count(pub.fund_id))
+      scope_entry_ = true;
+  }
+  template <typename T>
+  void See(const DomainState&, const T&) {}
+
+  // A line of an approved roll in scope: spending, people paid per program and county, and
+  // the recipient list where the program's recipients are announced.
+  void Paid(const DomainState& s, const BatchLine& l) {
+    const std::string& beneficiary = s.names[l.beneficiary];
+    const std::string& program = s.names[l.program];
+    auto ben = s.beneficiaries.find(beneficiary);
+    std::string region = ben == s.beneficiaries.end() ? "" : ben->second.region;
+    Add(r_.spending_by_class["payments"], l.amount_fen, "the payments");
+    Add(r_.spending_by_purpose[program], l.amount_fen, "the spending on", program);
+    DisclosureReport::Paid& p = r_.paid_by_program_region[program][region];
+    std::string key = program + "/" + region;
+    Add(p.amount_fen, l.amount_fen, "the payments of", key);
+    if (people_[key].insert(beneficiary).second) p.beneficiaries++;
+    if (ben != s.beneficiaries.end() && households_[key].insert(ben->second.household).second)
+      p.households++;
+    auto prog = s.programs.find(program);
+    if (!names_ || prog == s.programs.end() || !Publishable(prog->second.category) ||
+        ben == s.beneficiaries.end() || ben->second.erased)
+      return;
+    RecipientLine& line = recipients_[{beneficiary, program}];
+    if (line.masked_name.empty()) {
+      std::optional<std::string> name = names_(beneficiary);
+      line.masked_name = name ? MaskName(*name) : "*";
+      line.region = region;
+      line.program = program;
+    }
+    Add(line.amount_fen, l.amount_fen, "the payments to a recipient of", program);
+  }
+
+  // The funds, what restricted money is left, and the recipients, at the end of the walk.
+  void Finish() {
+    for (const auto& [account, fen] : collector_.balances) {
+      size_t slash = account.find('/', 5);
+      std::string bucket = account.substr(slash + 1);
+      if (bucket != kGeneralBucket && fen > 0) r_.restricted_left[account.substr(5)] = fen;
+      std::string fund = account.substr(5, slash - 5);
+      if (std::find(r_.funds.begin(), r_.funds.end(), fund) == r_.funds.end())
+        r_.funds.push_back(fund);
+    }
+    for (const std::string& f : accounts_.funds) {
+      if (std::find(r_.funds.begin(), r_.funds.end(), f) == r_.funds.end()) r_.funds.push_back(f);
+    }
+    std::sort(r_.funds.begin(), r_.funds.end());
+    for (auto& [key, line] : recipients_) r_.recipients.push_back(line);
+  }
+
+  DisclosureReport& r_;
+  const NameLookup& names_;
+  CheckedTotals totals_;
+  ScopeOfAccounts accounts_;
+  Collector collector_;
+  Domain domain_;
+  ApplyContext context_;
+  UtcRangeMs period_, year_, previous_year_;
+  int64_t ts_ = 0;            // of the entry being read
+  bool scope_entry_ = false;  // it opens a fund in scope or publishes for the scope
+  bool opened_ = false;       // the opening balance is taken
+  std::map<std::string, std::set<std::string>> people_, households_;  // "program/region" -> ids
+  std::map<std::pair<std::string, std::string>, RecipientLine> recipients_;
+};
+
+}  // namespace
+
 Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size,
                                            const DisclosureScope& scope, const NameLookup& names) {
   if (scope.kind != "fund" && scope.kind != "org" && scope.kind != "project") {
@@ -110,155 +321,8 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
   }));
   if (r.checkpoint.empty())
     return NotFound("no checkpoint was signed at size " + std::to_string(checkpoint_size));
-
-  std::set<std::string> scope_funds;  // filled as funds open
-  auto account_in_scope = [&](const std::string& account) {
-    if (!IsFundAccount(account)) return false;
-    size_t slash = account.find('/', 5);
-    std::string fund = account.substr(5, slash - 5), bucket = account.substr(slash + 1);
-    if (scope.kind == "project") return bucket == scope.id;
-    return scope_funds.count(fund) > 0;
-  };
-  Collector collector(account_in_scope);
-  Domain domain({&collector});
-  ApplyContext context;
-  const int year = [&] {
-    int y = 0;
-    std::from_chars(scope.period.data(), scope.period.data() + 4, y);
-    return y;
-  }();
-  const int64_t year_start = ChinaMidnightMs(year, 1, 1),
-                year_end = ChinaMidnightMs(year + 1, 1, 1);
-  const int64_t prev_year_start = ChinaMidnightMs(year - 1, 1, 1);
-  bool opened = false;
-  std::map<std::string, std::set<std::string>> people, households;  // "program/region" -> ids
-  std::map<std::pair<std::string, std::string>, RecipientLine> recipients;
-
-  Status walked = log.ScanEntries(0, checkpoint_size, [&](uint64_t i, ByteView bytes) -> Status {
-    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-    const bool in_period = e.timestamp_ms >= bounds.first && e.timestamp_ms < bounds.second;
-    if (!opened && e.timestamp_ms >= bounds.first) {
-      for (const auto& [account, fen] : collector.balances) r.opening_fen += fen;
-      opened = true;
-    }
-    bool scope_entry = false;
-    if (IsDomainEvent(e.event_type)) {
-      FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
-      domain.Read([&](const DomainState& s) {
-        if (auto* f = std::get_if<fb::FundOpenedT>(&ev)) {
-          bool mine = (scope.kind == "fund" && f->fund_id == scope.id) ||
-                      (scope.kind == "org" && f->organisation == scope.id);
-          if (mine) {
-            scope_funds.insert(f->fund_id);
-            r.fund_names[f->fund_id] = f->name;
-            r.organisation = f->organisation;
-            scope_entry = true;
-          }
-        }
-        auto fund_in = [&](const std::string& fund, const std::string& bucket) {
-          return account_in_scope(FundAccount(fund, bucket));
-        };
-        auto year_of = [&](int64_t ts) { return ts >= year_start && ts < year_end; };
-        if (auto* d = std::get_if<fb::DonationReceivedT>(&ev);
-            d && fund_in(d->fund_id, d->bucket)) {
-          if (in_period) {
-            r.donations_count++;
-            r.donations_fen += d->amount_fen;
-            (d->bucket == kGeneralBucket ? r.donations_open_fen : r.donations_restricted_fen) +=
-                d->amount_fen;
-            if (d->donor_id.empty()) r.anonymous_donations++;
-            if (d->in_kind) r.in_kind_fen += d->amount_fen;
-          }
-          if (e.timestamp_ms >= prev_year_start && e.timestamp_ms < year_start)
-            r.previous_year_income_fen += d->amount_fen;
-        } else if (auto* a = std::get_if<fb::AppropriatedT>(&ev);
-                   a && in_period && fund_in(a->fund_id, a->bucket)) {
-          r.appropriations_fen += a->amount_fen;
-        } else if (auto* g = std::get_if<fb::LotteryGrantAwardedT>(&ev); g && in_period) {
-          if (fund_in(g->to_fund_id, g->project_id)) r.lottery_grants_in_fen += g->amount_fen;
-          if (fund_in(g->from_fund_id, g->from_bucket))
-            r.grants_out_by_category[g->category] += g->amount_fen;
-        } else if (auto* t = std::get_if<fb::TransferredBetweenFundsT>(&ev); t && in_period) {
-          if (fund_in(t->to_fund_id, t->to_bucket)) r.transfers_in_fen += t->amount_fen;
-          if (fund_in(t->from_fund_id, t->from_bucket)) r.transfers_out_fen += t->amount_fen;
-        } else if (auto* x = std::get_if<fb::ExpensedT>(&ev); x && fund_in(x->fund_id, x->bucket)) {
-          std::string cls = fb::EnumNameExpenseClass(x->class_);
-          if (in_period) {
-            r.spending_by_class[cls] += x->amount_fen;
-            r.spending_by_purpose[x->purpose] += x->amount_fen;
-          }
-          if (year_of(e.timestamp_ms)) {
-            r.year_spending_fen += x->amount_fen;
-            if (x->class_ == fb::ExpenseClass::charitable) r.year_charitable_fen += x->amount_fen;
-            if (x->class_ == fb::ExpenseClass::admin) r.year_admin_fen += x->amount_fen;
-          }
-        } else if (auto* ok = std::get_if<fb::DisbursementBatchApprovedT>(&ev); ok && in_period) {
-          auto b = s.batches.find(ok->batch_id);
-          if (b != s.batches.end() && fund_in(b->second.fund, b->second.bucket)) {
-            for (const BatchLine& l : b->second.lines) {
-              const std::string& beneficiary = s.names[l.beneficiary];
-              const std::string& program = s.names[l.program];
-              auto ben = s.beneficiaries.find(beneficiary);
-              std::string region = ben == s.beneficiaries.end() ? "" : ben->second.region;
-              r.spending_by_class["payments"] += l.amount_fen;
-              r.spending_by_purpose[program] += l.amount_fen;
-              DisclosureReport::Paid& p = r.paid_by_program_region[program][region];
-              p.amount_fen += l.amount_fen;
-              std::string key = program + "/" + region;
-              if (people[key].insert(beneficiary).second) p.beneficiaries++;
-              if (ben != s.beneficiaries.end() &&
-                  households[key].insert(ben->second.household).second)
-                p.households++;
-              auto prog = s.programs.find(program);
-              if (names && prog != s.programs.end() && Publishable(prog->second.category) &&
-                  ben != s.beneficiaries.end() && !ben->second.erased) {
-                RecipientLine& line = recipients[{beneficiary, program}];
-                if (line.masked_name.empty()) {
-                  std::optional<std::string> name = names(beneficiary);
-                  line.masked_name = name ? MaskName(*name) : "*";
-                  line.region = region;
-                  line.program = program;
-                }
-                line.amount_fen += l.amount_fen;
-              }
-            }
-          }
-        }
-        if (auto* pub = std::get_if<fb::DisclosurePublishedT>(&ev)) {
-          if ((scope.kind == "org" && pub->organisation == scope.id) ||
-              scope_funds.count(pub->fund_id))
-            scope_entry = true;
-        }
-        return 0;
-      });
-    }
-    FL_RETURN_IF_ERROR(domain.ApplyCommitted(i, bytes, context));
-    if (in_period && (scope_entry || collector.touched_)) r.entries.push_back(i);
-    if (e.timestamp_ms < bounds.second) {
-      r.closing_fen = 0;
-      for (const auto& [account, fen] : collector.balances) r.closing_fen += fen;
-    }
-    return Status::Ok();
-  });
-  if (!walked.ok()) return walked;
-  if (!opened) {
-    for (const auto& [account, fen] : collector.balances) r.opening_fen += fen;
-  }
-  if (scope.kind != "project" && scope_funds.empty())
-    return NotFound(scope.kind + " '" + scope.id + "' has no funds in the log");
-  for (const auto& [account, fen] : collector.balances) {
-    size_t slash = account.find('/', 5);
-    std::string bucket = account.substr(slash + 1);
-    if (bucket != kGeneralBucket && fen > 0) r.restricted_left[account.substr(5)] = fen;
-    size_t fund_end = slash;
-    std::string fund = account.substr(5, fund_end - 5);
-    if (std::find(r.funds.begin(), r.funds.end(), fund) == r.funds.end()) r.funds.push_back(fund);
-  }
-  for (const std::string& f : scope_funds) {
-    if (std::find(r.funds.begin(), r.funds.end(), f) == r.funds.end()) r.funds.push_back(f);
-  }
-  std::sort(r.funds.begin(), r.funds.end());
-  for (auto& [key, line] : recipients) r.recipients.push_back(line);
+  DisclosureWalk walk(r, names);
+  FL_RETURN_IF_ERROR(walk.Walk(log));
   r.entries_digest = EntriesDigest(log, r.entries);
   return r;
 }

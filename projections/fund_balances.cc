@@ -7,13 +7,12 @@
 #include <optional>
 
 #include "ledger/effects.h"
+#include "projections/china_calendar.h"
 
 namespace fundledger {
 namespace {
 
-constexpr int64_t kDayMs = 86'400'000;
-constexpr int64_t kChinaUtcOffsetMs = 8 * 3'600'000;  // China Standard Time, no daylight saving
-constexpr size_t kEchoedCharsMax = 40;                // of a bad text, in an error message
+constexpr size_t kEchoedCharsMax = 40;  // of a bad text, in an error message
 
 // The fixed-width decimal number at text[pos, pos + width), or -1.
 int64_t Digits(std::string_view text, size_t pos, size_t width) {

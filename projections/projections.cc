@@ -6,8 +6,7 @@
 #include <cassert>
 #include <charconv>
 #include <cstring>
-#include <mutex>
-#include <span>
+#include <optional>
 #include <tuple>
 
 #include "crypto/encoding.h"
@@ -39,24 +38,29 @@ std::string HistoryKey(const std::string& account, uint64_t index) {
   return key;
 }
 
-constexpr char kDigestKey[] = "digest";
-// Rows of earlier layouts that nothing reads (their values are held in memory and rebuilt by
-// replay): left out of the digest when found, deleted by the first writable open. Each range
-// is [prefix, prefix with '/' replaced by '0'): every key that starts with the prefix.
-struct LegacyRows {
-  std::string_view prefix, end;
-};
-constexpr LegacyRows kLayout1Rows[] = {
-    {"b/", "b0"},  // current balance per account
-};
-constexpr LegacyRows kLayout2Rows[] = {
-    {"p/", "p0"},          // paid per person, program and month
-    {"h/ben/", "h/ben0"},  // balance history of people's accounts
-    {"h/ext/", "h/ext0"},  // balance history of external sources
-};
-bool StartsWithAny(std::string_view key, std::span<const LegacyRows> rows) {
-  return std::any_of(rows.begin(), rows.end(),
-                     [&](const LegacyRows& r) { return key.starts_with(r.prefix); });
+std::string DigestRowValue(const RowDigest& digest) {
+  Hash d = digest.Bytes32();
+  std::string value(AsChars(d));
+  value += Pack({static_cast<int64_t>(digest.rows), static_cast<int64_t>(kProjectionsLayout)});
+  assert(value.size() == kProjectionsDigestRowBytes);
+  return value;
+}
+
+// Refuses a digest row of another layout (or of none): rows are never converted, but rebuilt.
+Status CheckLayout(std::string_view row) {
+  const std::string reads = "; this build reads projections layout " +
+                            std::to_string(kProjectionsLayout) + " (a digest row of " +
+                            std::to_string(kProjectionsDigestRowBytes) +
+                            " bytes); rebuild them from the log with `fundledger replay --repair`";
+  if (row.size() != kProjectionsDigestRowBytes) {
+    return Corruption("the stored projections have a digest row of " + std::to_string(row.size()) +
+                      " bytes (an earlier build's, which recorded no layout, or a damaged one)" +
+                      reads);
+  }
+  const uint64_t layout = static_cast<uint64_t>(Field(row.substr(kHashBytes), 1));
+  if (layout != kProjectionsLayout)
+    return Corruption("the stored projections are in layout " + std::to_string(layout) + reads);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -108,22 +112,18 @@ void Projections::DigestInPlaceRows(bool subtract) {
 }
 
 void Projections::PutDigestRow(ApplyContext& ctx) const {
-  if (ctx.sink == nullptr) return;
-  Hash d = digest_.Bytes32();
-  std::string value(reinterpret_cast<const char*>(d.data()), d.size());
-  value += Pack({static_cast<int64_t>(digest_.rows)});
-  ctx.sink->Put(kDigestKey, value);
+  if (ctx.sink != nullptr) ctx.sink->Put(kProjectionsDigestKey, DigestRowValue(digest_));
 }
 
 void Projections::OnReplayBegin() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   assert(!replaying_);
   DigestInPlaceRows(/*subtract=*/true);  // rows loaded from a snapshot: added back at the end
   replaying_ = true;
 }
 
 void Projections::OnReplayEnd(ApplyContext& ctx) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   assert(replaying_);
   replaying_ = false;
   DigestInPlaceRows(/*subtract=*/false);
@@ -131,12 +131,22 @@ void Projections::OnReplayEnd(ApplyContext& ctx) {
 }
 
 void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   if (ctx.undo != nullptr) {
     // Simplest correct undo: remember everything this entry may touch.
-    ctx.undo->Push([this, saved = digest_] { digest_ = saved; });
+    ctx.undo->Push([this, saved = digest_, totals = totals_] {
+      WriterLock lock(mu_);
+      digest_ = saved;
+      totals_ = totals;
+    });
   }
-  bool wrote = false;
+  totals_.AtEntry(entry.index);
+  ApplyPostings(entry, ctx);
+  ApplyPayments(entry, ctx);
+  if (!(entry.postings.empty() && entry.payments.empty()) && !replaying_) PutDigestRow(ctx);
+}
+
+void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
   // Fund accounts this entry moved: one history row each, for as-of queries. The balances of
   // the others (people, external sources) are held in memory only: no query reads their past.
   std::vector<const std::string*> touched;
@@ -154,14 +164,14 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     Balance old = existed ? it->second : Balance{};
     if (ctx.undo != nullptr) balances_were.push_back({p.account, old, existed});
     Balance& b = existed ? it->second : balances_[p.account];
-    b.posted_fen += p.posted_delta_fen;
-    b.pending_fen += p.pending_delta_fen;
+    totals_.Add(b.posted_fen, p.posted_delta_fen, "the posted balance of", p.account);
+    totals_.Add(b.pending_fen, p.pending_delta_fen, "the pending balance of", p.account);
     if (IsFundAccount(p.account))
       touched.push_back(&p.account);  // its history row carries the new balance
-    wrote = true;
   }
   if (ctx.undo != nullptr && !balances_were.empty()) {
     ctx.undo->Push([this, steps = std::move(balances_were)] {
+      WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
         if (w->existed) {
           balances_[w->account] = w->old;
@@ -180,12 +190,11 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second),
            /*in_place=*/false);
   }
+}
 
+void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
   // Region totals take the sum of the entry's payments: one row change per region, not per line.
-  struct RegionDelta {
-    int64_t amount_fen = 0, lines = 0, beneficiaries = 0;
-  };
-  std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionDelta>
+  std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionTotal>
       region_deltas;  // program, period, region
   struct PaidWas {
     std::string beneficiary;
@@ -194,22 +203,21 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
   };
   std::vector<PaidWas> paid_were;
   for (const PaymentEffect& e : entry.payments) {
-    // Paid totals are held in memory only (layout 3): a row per roll line that nothing read.
     bool p_existed = false;
     PaidRow& p = PaidRowOf(paid_[e.beneficiary], programs_.Intern(e.program), e.period, &p_existed);
     const PaidRow p_old = p;
-    p.amount_fen += e.amount_fen;
+    totals_.Add(p.amount_fen, e.amount_fen, "the total paid to", e.beneficiary);
     p.lines += e.lines_delta;
     if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, p_old, p_existed});
-    RegionDelta& d = region_deltas[{e.program, e.period, e.region}];
-    d.amount_fen += e.amount_fen;
+    RegionTotal& d = region_deltas[{e.program, e.period, e.region}];
+    totals_.Add(d.amount_fen, e.amount_fen, "the entry's payments in region", e.region);
     d.lines += e.lines_delta;
     if (p_old.lines <= 0 && p.lines > 0) d.beneficiaries++;
     if (p_old.lines > 0 && p.lines <= 0) d.beneficiaries--;
-    wrote = true;
   }
   if (ctx.undo != nullptr && !paid_were.empty()) {
     ctx.undo->Push([this, steps = std::move(paid_were)] {
+      WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
         auto it = paid_.find(w->beneficiary);
         if (it == paid_.end()) continue;
@@ -233,12 +241,13 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
     bool r_existed = rit != regions_.end();
     RegionTotal r_old = r_existed ? rit->second : RegionTotal{};
     RegionTotal& r = r_existed ? rit->second : regions_[rkey];
-    r.amount_fen += d.amount_fen;
+    totals_.Add(r.amount_fen, d.amount_fen, "the region total", rkey);
     r.lines += d.lines;
     r.beneficiaries += d.beneficiaries;
     PutRow(ctx, rkey, r_existed ? Encode(r_old) : "", Encode(r), /*in_place=*/true);
     if (ctx.undo != nullptr) {
       ctx.undo->Push([this, rkey, r_old, r_existed] {
+        WriterLock lock(mu_);
         if (r_existed) {
           regions_[rkey] = r_old;
         } else {
@@ -247,11 +256,10 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
       });
     }
   }
-  if (wrote && !replaying_) PutDigestRow(ctx);
 }
 
 std::string Projections::SaveState() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   assert(!replaying_);
   BinaryWriter w;
   for (uint64_t limb : digest_.limbs) w.U64(limb);
@@ -343,36 +351,37 @@ Status Projections::LoadState(std::string_view bytes) {
   }
   if (!r.ok() || !r.done())
     return Corruption("the projections in the snapshot are truncated or malformed");
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   digest_ = digest;
   balances_ = std::move(balances);
   programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
   paid_ = std::move(paid);
   regions_ = std::move(regions);
+  totals_ = CheckedTotals();
   return Status::Ok();
 }
 
 Hash Projections::digest(const DomainState&) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   assert(!replaying_);
   return digest_.Bytes32();
 }
 
 uint64_t Projections::rows(const DomainState&) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   assert(!replaying_);
   return digest_.rows;
 }
 
 Balance Projections::BalanceOf(const DomainState&, const std::string& account) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = balances_.find(account);
   return it == balances_.end() ? Balance{} : it->second;
 }
 
 std::map<std::string, Balance> Projections::BalancesWithPrefix(const DomainState&,
                                                                const std::string& prefix) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::map<std::string, Balance> out;
   for (const auto& [account, b] : balances_) {
     if (account.starts_with(prefix)) out[account] = b;
@@ -382,7 +391,7 @@ std::map<std::string, Balance> Projections::BalancesWithPrefix(const DomainState
 
 std::map<std::string, PaidTotal> Projections::PaidTo(const DomainState&,
                                                      const std::string& beneficiary) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::map<std::string, PaidTotal> out;
   auto it = paid_.find(beneficiary);
   if (it == paid_.end()) return out;
@@ -415,7 +424,7 @@ std::string Projections::PaidKey(const PaidRow& row) const {
 
 std::map<std::string, RegionTotal> Projections::RegionTotals(const DomainState&,
                                                              const std::string& program) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::map<std::string, RegionTotal> out;
   std::string prefix = "r/" + program + "/";
   for (const auto& [key, r] : regions_) {
@@ -424,80 +433,49 @@ std::map<std::string, RegionTotal> Projections::RegionTotals(const DomainState&,
   return out;
 }
 
-int64_t Projections::SumOfBalances(const DomainState&) const {
-  std::shared_lock lock(mu_);
-  int64_t sum = 0;
-  for (const auto& [account, b] : balances_) sum += b.posted_fen;
+Result<Amount> Projections::SumOfBalances(const DomainState&) const {
+  ReaderLock lock(mu_);
+  Amount sum;
+  for (const auto& [account, b] : balances_) {
+    if (!sum.TryAdd(Amount::Fen(b.posted_fen)))
+      return Corruption("the sum of all balances would overflow a 64-bit count of fen (at " +
+                        account + ")");
+  }
   return sum;
 }
 
-Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log, uint64_t* legacy_rows) {
-  // The digest of the rows of this layout; and with those of layout 2, and of layout 1, as the
-  // digest row of a store written by those counted them.
-  RowDigest digest, with_layout2, with_all;
+Status Projections::failure() const {
+  ReaderLock lock(mu_);
+  return totals_.failure();
+}
+
+std::optional<uint64_t> Projections::failed_entry() const {
+  ReaderLock lock(mu_);
+  return totals_.failed_entry();
+}
+
+Result<std::pair<Hash, uint64_t>> Projections::StoredDigest(const Log& log) {
+  RowDigest digest;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator(ro, log.projections_column()));
-  std::string recorded;
+  std::optional<std::string> recorded;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     std::string_view value(it->value().data(), it->value().size());
-    if (key == kDigestKey) {
+    if (key == kProjectionsDigestKey) {
       recorded = std::string(value);
-      continue;
+    } else {
+      digest.Add(key, value, /*subtract=*/false);
     }
-    with_all.Add(key, value, /*subtract=*/false);
-    if (StartsWithAny(key, kLayout1Rows)) continue;
-    with_layout2.Add(key, value, /*subtract=*/false);
-    if (StartsWithAny(key, kLayout2Rows)) continue;
-    digest.Add(key, value, /*subtract=*/false);
   }
   if (!it->status().ok()) return IoError("cannot scan projections: " + it->status().ToString());
-  if (legacy_rows != nullptr) *legacy_rows = with_all.rows - digest.rows;
-  Hash scanned = digest.Bytes32();
-  // The digest row, written with every change, must agree with the rows themselves: all of
-  // them as an earlier layout wrote it, or those of this one once it has been written since.
-  auto agrees = [&](const RowDigest& d) {
-    Hash h = d.Bytes32();
-    return std::memcmp(h.data(), recorded.data(), kHashBytes) == 0 &&
-           static_cast<uint64_t>(Field(std::string_view(recorded).substr(kHashBytes), 0)) == d.rows;
-  };
-  if (!recorded.empty()) {
-    if (recorded.size() != kHashBytes + 8)
-      return Corruption("the projection digest row is malformed");
-    if (!agrees(digest) && !agrees(with_layout2) && !agrees(with_all))
-      return std::make_pair(Hash{}, uint64_t{0});  // never equal to a replay
-  } else if (with_all.rows != 0) {
-    return std::make_pair(Hash{}, uint64_t{0});
-  }
-  return std::make_pair(scanned, digest.rows);
-}
-
-Status Projections::DropLegacyRows(const Log& log, uint64_t rows) {
-  std::unique_lock lock(mu_);
-  rocksdb::WriteBatch batch;
-  rocksdb::Status s;
-  for (std::span<const LegacyRows> rows :
-       {std::span<const LegacyRows>(kLayout1Rows), std::span<const LegacyRows>(kLayout2Rows)}) {
-    for (const LegacyRows& legacy : rows) {
-      if (s.ok()) {
-        s = batch.DeleteRange(log.projections_column(),
-                              rocksdb::Slice(legacy.prefix.data(), legacy.prefix.size()),
-                              rocksdb::Slice(legacy.end.data(), legacy.end.size()));
-      }
-    }
-  }
-  Hash d = digest_.Bytes32();
-  std::string value(reinterpret_cast<const char*>(d.data()), d.size());
-  value += Pack({static_cast<int64_t>(digest_.rows)});
-  if (s.ok()) s = batch.Put(log.projections_column(), kDigestKey, value);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  if (s.ok()) s = log.db()->Write(sync, &batch);
-  if (!s.ok())
-    return IoError("cannot delete the rows of earlier projection layouts: " + s.ToString());
-  legacy_rows_dropped_ = rows;
-  return Status::Ok();
+  constexpr std::pair<Hash, uint64_t> kNoReplayHasThis{Hash{}, 0};
+  if (!recorded) return digest.rows == 0 ? std::make_pair(Hash{}, uint64_t{0}) : kNoReplayHasThis;
+  FL_RETURN_IF_ERROR(CheckLayout(*recorded));
+  // The digest row, written with every change, must agree with the rows themselves.
+  if (*recorded != DigestRowValue(digest)) return kNoReplayHasThis;
+  return std::make_pair(digest.Bytes32(), digest.rows);
 }
 
 Result<Balance> Projections::BalanceAsOf(const Log& log, const std::string& account,
@@ -529,8 +507,8 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
   auto previous = options.after_replay;
   options.after_replay = [&projections, previous](const Log& log, const Domain& domain) -> Status {
     if (previous) FL_RETURN_IF_ERROR(previous(log, domain));
-    uint64_t legacy_rows = 0;
-    FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log, &legacy_rows));
+    FL_RETURN_IF_ERROR(projections.failure());  // a log whose sums overflow opens nowhere
+    FL_ASSIGN_OR_RETURN(auto stored, Projections::StoredDigest(log));
     auto [digest, rows] = domain.Read([&](const DomainState& at) {
       return std::pair(projections.digest(at), projections.rows(at));
     });
@@ -541,8 +519,6 @@ LedgerOptions WithProjections(Projections& projections, LedgerOptions options) {
                         " rows, digest " + HashHex(digest).substr(0, 16) +
                         "...); run `fundledger replay --repair` to rebuild them from the log");
     }
-    // The rows matched the replay: earlier layouts' rows can go (nothing reads them).
-    if (legacy_rows > 0 && !log.read_only()) return projections.DropLegacyRows(log, legacy_rows);
     return Status::Ok();
   };
   return options;

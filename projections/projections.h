@@ -6,7 +6,7 @@
 //                                           (a fund account's newest row is its balance)
 //   r/<program>/<period>/<region>        -> i64 amount, i64 lines, i64 people
 //                                           (changed once per entry: its payments summed)
-//   digest                               -> 32-byte multiset hash, u64 rows
+//   digest                               -> 32-byte multiset hash, u64 rows, u64 layout (3)
 // Current balances, the balances of people and external sources, and what each person was
 // paid are held in memory only (rebuilt by replay): only fund balances are asked as of a past
 // entry, and that is all the store keeps a history of.
@@ -15,14 +15,23 @@
 // every row but itself, so it is updated in O(1) per row changed and equals the digest of a
 // full replay exactly when the two hold the same rows. Two nodes compare 32 bytes.
 //
+// A store whose digest row names another layout, or has another size, is refused on open
+// (StoredDigest): nothing converts one layout into another; `fundledger replay --repair`
+// rebuilds the rows from the log.
+//
 // As-of queries of fund balances read the history rows: one SeekForPrev, O(log n) in RocksDB.
 //
-// Layout 1 also kept b/<account> -> current balance, a copy of the account's newest history
-// row written at every change (a third of a roll's rows), and layouts 1 and 2 kept
-// p/<beneficiary>/<program>/<period> -> paid and the history of every account (h/ben/...,
-// h/ext/...): two rows per roll line that nothing read. Such rows are left out of the digest
-// when found, and the first writable open deletes them once the other rows have matched the
-// replay.
+// Snapshot state (SaveState, written into replay/snapshot.h's file; integers big-endian,
+// strings as u64 length and bytes, every list in key order):
+//   4 x u64 digest limbs (least significant first), u64 rows
+//   u64 n, n x (str account, i64 posted, i64 pending)
+//   u64 n, n x (str beneficiary, u64 m, m x (str "<program>/<period>", i64 amount, i64 lines))
+//   u64 n, n x (str "r/<program>/<period>/<region>", i64 amount, i64 lines, i64 people)
+//
+//   Projections projections;
+//   auto ledger = Ledger::Open(dir, WithProjections(projections, {}));
+//   Balance b = (*ledger)->domain().Read(
+//       [&](const DomainState& at) { return projections.BalanceOf(at, account); });
 //
 // Thread safety: OnApplied from one thread at a time, in log order (effects.h), always while
 // the domain's read gate is held exclusively (ledger/domain.h). Queries take the
@@ -31,16 +40,26 @@
 #pragma once
 
 #include <map>
-#include <shared_mutex>
+#include <optional>
 #include <unordered_map>
 
+#include "crypto/mutex.h"
+#include "ledger/amount.h"
 #include "ledger/domain_state.h"
 #include "ledger/effects.h"
 #include "ledger/ledger.h"
 #include "ledger/log.h"
 #include "ledger/string_map.h"
+#include "projections/checked_totals.h"
 
 namespace fundledger {
+
+// The layout of the rows above, recorded in the digest row.
+inline constexpr uint64_t kProjectionsLayout = 3;
+inline constexpr char kProjectionsDigestKey[] = "digest";
+// The digest row's value: multiset hash, row count, layout.
+inline constexpr size_t kProjectionsDigestRowBytes = kHashBytes + 8 + 8;
+static_assert(kProjectionsDigestRowBytes == 48, "the digest row's format changed: a new layout");
 
 struct PaidTotal {
   int64_t amount_fen = 0;
@@ -68,6 +87,11 @@ class Projections final : public EntryObserver {
   // final values at the end: one hash per row instead of two per change.
   void OnReplayBegin() override;
   void OnReplayEnd(ApplyContext& context) override;
+  // The first entry whose balance, paid total or region total would overflow 64 bits (only an
+  // imported log can hold one: the domain's rules keep a live ledger's sums far below that),
+  // as a Corruption naming it; kept until that entry is undone. The sum is left as it was.
+  Status failure() const override;
+  std::optional<uint64_t> failed_entry() const;  // that entry's index
 
   // Queries: `at` is the state handed to Domain::Read's callback (see above).
   Hash digest(const DomainState& at) const;
@@ -82,23 +106,19 @@ class Projections final : public EntryObserver {
   std::map<std::string, RegionTotal> RegionTotals(
       const DomainState& at,
       const std::string& program) const;  // "<period>/<region>"
-  // Sum of every balance (posted): zero when double entry holds.
-  int64_t SumOfBalances(const DomainState& at) const;
+  // Sum of every balance (posted): zero when double entry holds; a Corruption if the sum
+  // would overflow 64 bits on the way.
+  Result<Amount> SumOfBalances(const DomainState& at) const;
 
   // The in-memory state as bytes, and back (snapshots).
   std::string SaveState() const;
   Status LoadState(std::string_view bytes);
 
   // The digest and row count of the rows actually stored (a scan of the column), for
-  // comparison with a replay: catches rows changed behind the ledger's back. Rows of earlier
-  // layouts (b/..., p/...) are left out; `legacy_rows`, if given, counts them.
-  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log,
-                                                        uint64_t* legacy_rows = nullptr);
-  // Deletes the rows of earlier layouts (`rows` of them) and records the digest held in
-  // memory, in one synced write: for an open whose stored rows have just matched the replay.
-  Status DropLegacyRows(const Log& log, uint64_t rows);
-  // How many rows of earlier layouts the open deleted (0: none were left), for the log.
-  uint64_t legacy_rows_dropped() const { return legacy_rows_dropped_; }
+  // comparison with a replay: catches rows changed behind the ledger's back (a digest row that
+  // disagrees with the rows gives a digest no replay has). A store of another layout is a
+  // Corruption saying which layout was found, which this build reads, and how to rebuild it.
+  static Result<std::pair<Hash, uint64_t>> StoredDigest(const Log& log);
   // Balance of fund account `account` after entry `index`, from the history rows; other
   // accounts keep no history (InvalidArgument).
   static Result<Balance> BalanceAsOf(const Log& log, const std::string& account, uint64_t index);
@@ -106,10 +126,14 @@ class Projections final : public EntryObserver {
  private:
   // `in_place`: a row that changes in place (r/), as opposed to the add-only history.
   void PutRow(ApplyContext& ctx, const std::string& key, const std::string& old_value,
-              const std::string& value, bool in_place);
+              const std::string& value, bool in_place) FL_REQUIRES(mu_);
   // Adds (or subtracts) every in-place row, as held in memory, to the digest.
-  void DigestInPlaceRows(bool subtract);
-  void PutDigestRow(ApplyContext& ctx) const;
+  void DigestInPlaceRows(bool subtract) FL_REQUIRES(mu_);
+  void PutDigestRow(ApplyContext& ctx) const FL_REQUIRES_SHARED(mu_);
+  // The balances of the entry's postings, and the history rows of the funds they move.
+  void ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) FL_REQUIRES(mu_);
+  // What each person was paid, and the region totals (one row change per region).
+  void ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) FL_REQUIRES(mu_);
 
   // What a person was paid for one program and period. A person's rows are kept sorted by
   // (period, program): a month's payment lands at or near the end. 24 bytes a row, where a
@@ -122,21 +146,25 @@ class Projections final : public EntryObserver {
     int64_t lines = 0;
     auto Key() const { return std::pair(period, program); }
   };
+  static_assert(sizeof(PaidRow) == 24, "a paid row per person, program and month: keep it small");
   // The first of a person's rows not before `key` (where a row of that key is or would go).
   static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows,
                                                   std::pair<int32_t, NameId> key);
   // The person's row of (program, period), created (zero) if absent; `existed` says which.
-  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed);
-  std::string PaidKey(const PaidRow& row) const;  // "<program>/<period>"
+  PaidRow& PaidRowOf(std::vector<PaidRow>& rows, NameId program, int32_t period, bool* existed)
+      FL_REQUIRES(mu_);
+  std::string PaidKey(const PaidRow& row) const FL_REQUIRES_SHARED(mu_);  // "<program>/<period>"
 
-  mutable std::shared_mutex mu_;
-  StringMap<Balance> balances_;
-  Names programs_;                        // the programs paid so far
-  StringMap<std::vector<PaidRow>> paid_;  // beneficiary -> rows
-  StringMap<RegionTotal> regions_;        // key: r/... row key
-  RowDigest digest_;
-  bool replaying_ = false;  // the digest lacks the in-place rows until OnReplayEnd
-  uint64_t legacy_rows_dropped_ = 0;
+  // Taken beside the domain's gate (which alone orders writers and readers) because OnApplied
+  // may run on a thread beside the domain's (effects.h).
+  mutable SharedMutex mu_;
+  StringMap<Balance> balances_ FL_GUARDED_BY(mu_);
+  Names programs_ FL_GUARDED_BY(mu_);                        // the programs paid so far
+  StringMap<std::vector<PaidRow>> paid_ FL_GUARDED_BY(mu_);  // beneficiary -> rows
+  StringMap<RegionTotal> regions_ FL_GUARDED_BY(mu_);        // key: r/... row key
+  RowDigest digest_ FL_GUARDED_BY(mu_);
+  bool replaying_ FL_GUARDED_BY(mu_) = false;  // the digest lacks the in-place rows until the end
+  CheckedTotals totals_ FL_GUARDED_BY(mu_);    // every sum above goes through it: failure()
 };
 
 // Registers `projections` as an observer of the ledger and makes the open fail when the rows

@@ -8,27 +8,17 @@
 #include <set>
 
 #include "ledger/domain.h"
+#include "projections/checked_totals.h"
+#include "projections/china_calendar.h"
 
 namespace fundledger {
 namespace json = boost::json;
 namespace {
 
-constexpr int64_t kDayMs = 86'400'000;
-constexpr int64_t kChinaOffsetMs = 8 * 3'600'000;
+int YearOf(int64_t timestamp_ms) { return ChinaDateOf(timestamp_ms).year; }
 
-int YearOf(int64_t timestamp_ms) {
-  std::time_t secs = static_cast<std::time_t>((timestamp_ms + kChinaOffsetMs) / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return tm.tm_year + 1900;
-}
-
-int64_t MillisOf(int year, int month, int day) {  // China Standard Time midnight
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 - kChinaOffsetMs;
+int64_t MillisOf(int year, unsigned month, unsigned day) {  // 00:00 in China
+  return ChinaDayMs({year, month, day}).start_ms;
 }
 
 struct CharityYear {
@@ -53,8 +43,11 @@ class Scanner final : public EntryObserver {
 
   // Looks at each event before the domain applies it (state before the entry).
   void See(const DomainState& s, uint64_t index, int64_t ts, const DomainEvent& event) {
+    totals_.AtEntry(index);
     std::visit([&](const auto& ev) { Look(s, index, ts, ev); }, event);
   }
+  // The first sum that would overflow 64 bits (an imported log), naming its entry.
+  Status failure() const override { return totals_.failure(); }
 
   std::vector<Finding> findings;
   int64_t last_ms_ = 0;
@@ -62,6 +55,7 @@ class Scanner final : public EntryObserver {
   std::map<std::pair<std::string, int>, CharityYear> charity_years_;  // (fund, year)
 
  private:
+  CheckedTotals totals_;
   void Add(std::string check, std::string subject, std::string detail,
            std::vector<uint64_t> entries) {
     findings.push_back(
@@ -86,9 +80,11 @@ class Scanner final : public EntryObserver {
     }
     if (f != nullptr && f->kind == fb::FundKind::charity) {
       CharityYear& y = charity_years_[{e.fund_id, YearOf(ts)}];
-      y.spending_fen += e.amount_fen;
-      if (e.class_ == fb::ExpenseClass::charitable) y.charitable_fen += e.amount_fen;
-      if (e.class_ == fb::ExpenseClass::admin) y.admin_fen += e.amount_fen;
+      totals_.Add(y.spending_fen, e.amount_fen, "the year's spending of", e.fund_id);
+      if (e.class_ == fb::ExpenseClass::charitable)
+        totals_.Add(y.charitable_fen, e.amount_fen, "the year's charitable spending of", e.fund_id);
+      if (e.class_ == fb::ExpenseClass::admin)
+        totals_.Add(y.admin_fen, e.amount_fen, "the year's admin costs of", e.fund_id);
       y.entries.push_back(i);
     }
   }
@@ -96,7 +92,7 @@ class Scanner final : public EntryObserver {
     const FundState* f = Fund(s, e.fund_id);
     if (f != nullptr && f->kind == fb::FundKind::charity) {
       CharityYear& y = charity_years_[{e.fund_id, YearOf(ts)}];
-      y.income_fen += e.amount_fen;
+      totals_.Add(y.income_fen, e.amount_fen, "the year's income of", e.fund_id);
       y.entries.push_back(i);
     }
   }
@@ -279,6 +275,113 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
   }
 }
 
+// Fund buckets holding money untouched for more than `idle_days` before `now`.
+void IdleMoney(const DomainState& s, const Scanner& scanner, int idle_days, int64_t now,
+               std::vector<Finding>& out) {
+  for (const auto& [account, b] : s.balances) {
+    if (!IsFundAccount(account) || b.posted_fen <= 0) continue;
+    auto moved = scanner.last_move_.find(account);
+    if (moved == scanner.last_move_.end()) continue;
+    int64_t days = (now - moved->second.first) / kDayMs;
+    if (days > idle_days) {
+      out.push_back(
+          {"idle_balance",
+           account.substr(5),
+           FormatFen(b.posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
+           {moved->second.second}});
+    }
+  }
+}
+
+// fen * factor for a ratio test of a charity's year; an overflow (an imported log's sums) is a
+// Corruption naming the year's last entry.
+Result<int64_t> Times(int64_t fen, int64_t factor, const std::string& fund, int year,
+                      const CharityYear& y) {
+  Result<Amount> product = Amount::Fen(fen).Times(factor);
+  if (product.ok()) return product->fen();
+  return Corruption("entry " + std::to_string(y.entries.empty() ? 0 : y.entries.back()) + ": " +
+                    fund + "'s figures for " + std::to_string(year) +
+                    " are beyond what a 64-bit count of fen can compare");
+}
+
+// Charities: 70% of last year's income on charitable work; admin at most 10% of spending.
+Status CharityRatios(const Scanner& scanner, int64_t now, std::vector<Finding>& out) {
+  for (const auto& [key, y] : scanner.charity_years_) {
+    const auto& [fund, year] = key;
+    auto prev = scanner.charity_years_.find({fund, year - 1});
+    if (prev != scanner.charity_years_.end() && prev->second.income_fen > 0 &&
+        year < YearOf(now) + 1 && MillisOf(year + 1, 1, 1) <= now) {
+      FL_ASSIGN_OR_RETURN(int64_t charitable, Times(y.charitable_fen, 10, fund, year, y));
+      FL_ASSIGN_OR_RETURN(int64_t income, Times(prev->second.income_fen, 7, fund, year, y));
+      if (charitable < income) {
+        std::vector<uint64_t> entries = prev->second.entries;
+        entries.insert(entries.end(), y.entries.begin(), y.entries.end());
+        out.push_back({"charitable_below_70pct", fund,
+                       std::to_string(year) + ": charitable spending " +
+                           FormatFen(y.charitable_fen) + " yuan is below 70% of " +
+                           std::to_string(year - 1) + " income " +
+                           FormatFen(prev->second.income_fen),
+                       entries});
+      }
+    }
+    if (y.spending_fen <= 0) continue;
+    FL_ASSIGN_OR_RETURN(int64_t admin, Times(y.admin_fen, 10, fund, year, y));
+    if (admin > y.spending_fen) {
+      FL_ASSIGN_OR_RETURN(int64_t percent, Times(y.admin_fen, 100, fund, year, y));
+      out.push_back({"admin_above_10pct", fund,
+                     std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
+                         FormatFen(y.spending_fen) + " yuan spent (" +
+                         std::to_string(percent / y.spending_fen) + "%)",
+                     y.entries});
+    }
+  }
+  return Status::Ok();
+}
+
+// Disclosures: quarterly within 3 months of the last one (or of the first donation), and the
+// annual one for year Y by May 31 of Y+1.
+void DisclosureDeadlines(const DomainState& s, const Scanner& scanner, int64_t now,
+                         std::vector<Finding>& out) {
+  for (const auto& [id, f] : s.funds) {
+    if (f.kind != fb::FundKind::charity) continue;
+    uint64_t first_entry = 0;
+    std::set<int> active_years;
+    for (const auto& [key, y] : scanner.charity_years_) {
+      if (key.first != id || y.entries.empty()) continue;
+      active_years.insert(key.second);
+      first_entry = first_entry == 0 ? y.entries.front() : std::min(first_entry, y.entries.front());
+    }
+    if (active_years.empty()) continue;
+    int64_t last_quarterly = MillisOf(*active_years.begin(), 1, 1);
+    uint64_t last_index = first_entry;
+    std::set<std::string> annual;
+    for (const Disclosure& d : s.disclosures) {
+      if (d.fund != id && !(d.fund.empty() && d.organisation == f.organisation)) continue;
+      if (d.schedule_item == "quarterly" && d.timestamp_ms > last_quarterly) {
+        last_quarterly = d.timestamp_ms;
+        last_index = d.index;
+      }
+      if (d.schedule_item == "annual") annual.insert(d.period);
+    }
+    if (now - last_quarterly > 92 * kDayMs) {
+      out.push_back({"disclosure_overdue",
+                     id,
+                     "no quarterly project disclosure for " +
+                         std::to_string((now - last_quarterly) / kDayMs) + " days",
+                     {last_index}});
+    }
+    for (int year : active_years) {
+      if (now >= MillisOf(year + 1, 6, 1) && !annual.count(std::to_string(year))) {
+        out.push_back({"disclosure_overdue",
+                       id,
+                       "the annual report for " + std::to_string(year) + " was due by " +
+                           std::to_string(year + 1) + "-05-31",
+                       {first_entry}});
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
@@ -294,97 +397,21 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
         scanner.See(s, i, e.timestamp_ms, ev);
         return 0;
       });
+      FL_RETURN_IF_ERROR(scanner.failure());
     }
     return domain.ApplyCommitted(i, bytes, context);
   });
   if (!walked.ok()) return walked;
   std::vector<Finding> out = std::move(scanner.findings);
-  domain.Read([&](const DomainState& s) {
+  const int64_t now = scanner.last_ms_;
+  Status ratios = domain.Read([&](const DomainState& s) -> Status {
     PaymentChecks(s, out);
-    // Idle money.
-    const int64_t now = scanner.last_ms_;
-    for (const auto& [account, b] : s.balances) {
-      if (!IsFundAccount(account) || b.posted_fen <= 0) continue;
-      auto moved = scanner.last_move_.find(account);
-      if (moved == scanner.last_move_.end()) continue;
-      int64_t days = (now - moved->second.first) / kDayMs;
-      if (days > options.idle_days) {
-        out.push_back(
-            {"idle_balance",
-             account.substr(5),
-             FormatFen(b.posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
-             {moved->second.second}});
-      }
-    }
-    // Charities: 70% of last year's income on charitable work; admin at most 10% of spending.
-    for (const auto& [key, y] : scanner.charity_years_) {
-      const auto& [fund, year] = key;
-      auto prev = scanner.charity_years_.find({fund, year - 1});
-      if (prev != scanner.charity_years_.end() && prev->second.income_fen > 0 &&
-          year < YearOf(now) + 1 && MillisOf(year + 1, 1, 1) <= now &&
-          y.charitable_fen * 10 < prev->second.income_fen * 7) {
-        std::vector<uint64_t> entries = prev->second.entries;
-        entries.insert(entries.end(), y.entries.begin(), y.entries.end());
-        out.push_back({"charitable_below_70pct", fund,
-                       std::to_string(year) + ": charitable spending " +
-                           FormatFen(y.charitable_fen) + " yuan is below 70% of " +
-                           std::to_string(year - 1) + " income " +
-                           FormatFen(prev->second.income_fen),
-                       entries});
-      }
-      if (y.spending_fen > 0 && y.admin_fen * 10 > y.spending_fen) {
-        out.push_back({"admin_above_10pct", fund,
-                       std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
-                           FormatFen(y.spending_fen) + " yuan spent (" +
-                           std::to_string(y.admin_fen * 100 / y.spending_fen) + "%)",
-                       y.entries});
-      }
-    }
-    // Disclosures: quarterly within 3 months of the last one (or of the first donation), and
-    // the annual one for year Y by May 31 of Y+1.
-    for (const auto& [id, f] : s.funds) {
-      if (f.kind != fb::FundKind::charity) continue;
-      int64_t first_activity = INT64_MAX;
-      uint64_t first_entry = 0;
-      std::set<int> active_years;
-      for (const auto& [key, y] : scanner.charity_years_) {
-        if (key.first != id || y.entries.empty()) continue;
-        active_years.insert(key.second);
-        first_entry =
-            first_entry == 0 ? y.entries.front() : std::min(first_entry, y.entries.front());
-      }
-      if (active_years.empty()) continue;
-      first_activity = MillisOf(*active_years.begin(), 1, 1);
-      int64_t last_quarterly = first_activity;
-      uint64_t last_index = first_entry;
-      std::set<std::string> annual;
-      for (const Disclosure& d : s.disclosures) {
-        if (d.fund != id && !(d.fund.empty() && d.organisation == f.organisation)) continue;
-        if (d.schedule_item == "quarterly" && d.timestamp_ms > last_quarterly) {
-          last_quarterly = d.timestamp_ms;
-          last_index = d.index;
-        }
-        if (d.schedule_item == "annual") annual.insert(d.period);
-      }
-      if (now - last_quarterly > 92 * kDayMs) {
-        out.push_back({"disclosure_overdue",
-                       id,
-                       "no quarterly project disclosure for " +
-                           std::to_string((now - last_quarterly) / kDayMs) + " days",
-                       {last_index}});
-      }
-      for (int year : active_years) {
-        if (now >= MillisOf(year + 1, 6, 1) && !annual.count(std::to_string(year))) {
-          out.push_back({"disclosure_overdue",
-                         id,
-                         "the annual report for " + std::to_string(year) + " was due by " +
-                             std::to_string(year + 1) + "-05-31",
-                         {first_entry}});
-        }
-      }
-    }
-    return 0;
+    IdleMoney(s, scanner, options.idle_days, now, out);
+    FL_RETURN_IF_ERROR(CharityRatios(scanner, now, out));
+    DisclosureDeadlines(s, scanner, now, out);
+    return Status::Ok();
   });
+  if (!ratios.ok()) return ratios;
   for (Finding& f : out) {
     std::sort(f.entries.begin(), f.entries.end());
     f.entries.erase(std::unique(f.entries.begin(), f.entries.end()), f.entries.end());

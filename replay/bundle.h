@@ -2,15 +2,20 @@
 // own machine with no database and nothing from the bureau but the files.
 //
 // Layout (C2SP tlog-tiles, so generic transparency-log tools can read it):
-//   manifest.json              {"format": "fundledger-audit-bundle-v1", "origin", "vkey",
-//                               "from", "to", "checkpoints": [sizes], "exported_ms"}
-//   vkey                       the log's verifier key
-//   checkpoint                 the signed checkpoint at size `to`
-//   checkpoints/<size>         every signed checkpoint with from < size <= to (and the last
-//                              one at or below `from`), as served
-//   tile/entries/<N>[.p/W]     entry bundles covering entries [from, to)
-//   tile/<L>/<N>[.p/W]         every hash tile of the tree of size `to`
-// `from` is rounded down to a multiple of 256 and `to` is a size a checkpoint was signed at.
+//   manifest.json          {"format": "fundledger-audit-bundle-v1", "origin": "...", "vkey": "...",
+//                           "from": F, "to": T, "checkpoints": [sizes], "exported_ms": ...}
+//   vkey                   <origin>+<key id>+<base64(0x01 || Ed25519 public key)>, one line
+//   checkpoint             the C2SP signed checkpoint at size T
+//   checkpoints/<size>     every signed checkpoint with F < size <= T, plus the last one <= F,
+//                          as served; <size> is 20 zero-padded decimal digits
+//   tile/entries/<N>[.p/W] entry bundles for entries [F, T): each entry as a big-endian u16
+//                          length and its bytes, 256 per full bundle
+//   tile/<L>/<N>[.p/W]     every hash tile of the tree of size T: level L holds the hashes of
+//                          tree level 8L, 32 bytes each, 256 per full tile
+// F is a multiple of 256 (`from` rounded down) and T a size at which the log signed a
+// checkpoint. Tile paths: N in groups of three digits, all but the last prefixed with `x`
+// (x001/x234/067); `.p/W` for a partial tile of width W (crypto/tlog_tiles.h). How an auditor
+// verifies a bundle without this code: replay/README.md.
 //
 //   Result<BundleManifest> m = ExportBundle(log, "/media/audit-2025", 0, std::nullopt);
 //   Result<std::unique_ptr<BundleSource>> b = BundleSource::Open("/media/audit-2025");

@@ -45,12 +45,28 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
   domain.BeginReplay();
   report.verify = VerifyChain(source, verify);
   domain.EndReplay(context);
-  domain.Read([&](const DomainState& at) {
+  // An entry the projections could not apply (a sum beyond 64 bits) makes the log invalid
+  // there, as an entry the domain refuses does; the first of the two is reported.
+  std::optional<uint64_t> failed = projections.failed_entry();
+  if (failed && (report.verify.valid || *failed < report.verify.bad_index)) {
+    report.verify.valid = false;
+    report.verify.bad_index = *failed;
+    report.verify.reason = projections.failure().message();
+    report.verify.size = *failed;
+  }
+  Status sum = domain.Read([&](const DomainState& at) -> Status {
     report.digest = projections.digest(at);
     report.rows = projections.rows(at);
     report.fund_balances = projections.BalancesWithPrefix(at, "fund/");
-    report.sum_of_balances = projections.SumOfBalances(at);
+    FL_ASSIGN_OR_RETURN(Amount total, projections.SumOfBalances(at));
+    report.sum_of_balances = total.fen();
+    return Status::Ok();
   });
+  if (!sum.ok() && report.verify.valid) {
+    report.verify.valid = false;
+    report.verify.bad_index = report.applied == 0 ? 0 : report.applied - 1;
+    report.verify.reason = sum.message();
+  }
   return report;
 }
 

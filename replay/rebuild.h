@@ -4,7 +4,9 @@
 //   if (r.verify.valid && r.digest == stored_digest) ...   // the projections are sound
 //
 // The rebuild runs a fresh Domain and Projections in memory over the verified entries, so it
-// needs nothing but a LogSource: the live store, or an exported bundle.
+// needs nothing but a LogSource: the live store, or an exported bundle. An entry that cannot
+// be applied (the domain refuses it, or a sum would overflow 64 bits: an imported log) makes
+// the report invalid at that entry, like a broken chain.
 #pragma once
 
 #include <map>
@@ -23,7 +25,7 @@ struct RebuildReport {
   Hash digest{};
   uint64_t rows = 0;
   std::map<std::string, Balance> fund_balances;  // "fund/<id>/<bucket>" -> balance
-  int64_t sum_of_balances = 0;                   // zero when double entry holds
+  int64_t sum_of_balances = 0;  // zero when double entry holds (summed through Amount)
 };
 
 struct RebuildOptions {

@@ -12,11 +12,6 @@
 namespace fundledger {
 namespace {
 
-constexpr std::string_view kMagic = "FLSNAP03";
-// Formats 1 and 2 carried projections of layouts 1 and 2, whose digests counted rows no longer
-// kept (current balances; paid per person).
-constexpr std::string_view kMagicFormat1 = "FLSNAP01";
-constexpr std::string_view kMagicFormat2 = "FLSNAP02";
 constexpr std::string_view kSignatureContext = "fundledger snapshot v1\n";
 constexpr uint64_t kSnapshotBytesMax = uint64_t{8} << 30;
 
@@ -60,7 +55,7 @@ Result<SnapshotInfo> WriteSnapshot(const std::string& data_dir, const Log& log,
   uint64_t size = log.size();
   FL_ASSIGN_OR_RETURN(Hash leaf, log.ReadNode(0, size - 1));
   BinaryWriter w;
-  w.data().append(kMagic);
+  w.data().append(kSnapshotMagic);
   w.U64(size);
   w.data().append(reinterpret_cast<const char*>(leaf.data()), leaf.size());
   w.Str(domain.SaveState());
@@ -86,25 +81,30 @@ Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
   std::string data = buf.str();
   auto bad = [&](const std::string& why) { return Corruption("snapshot " + path + ": " + why); };
   if (data.size() > kSnapshotBytesMax) return bad("larger than 8 GiB");
-  if (data.starts_with(kMagicFormat1) || data.starts_with(kMagicFormat2)) {
-    return bad(std::string(data.starts_with(kMagicFormat1) ? "format 1" : "format 2") +
-               ", written before projection layout 3; a ledger skips it and replays from entry 0 "
-               "(take a new one with `fundledger snapshot`)");
+  if (data.size() >= kSnapshotMagic.size() && data.starts_with(kSnapshotMagicPrefix) &&
+      !data.starts_with(kSnapshotMagic)) {
+    std::string found = data.substr(kSnapshotMagicPrefix.size(), 2);
+    if (!std::all_of(found.begin(), found.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      found = "0x" + HexEncode(AsBytes(found));
+    return bad("format '" + found + "'; this build reads " + "format '" +
+               std::string(kSnapshotMagic.substr(kSnapshotMagicPrefix.size())) +
+               "' (a ledger skips it and replays from entry 0): delete it and take a new one "
+               "with `fundledger snapshot`");
   }
-  if (data.size() < kMagic.size() + 8 + kHashBytes + kEd25519SignatureBytes ||
-      !data.starts_with(kMagic)) {
+  if (data.size() < kSnapshotMagic.size() + 8 + kHashBytes + kEd25519SignatureBytes ||
+      !data.starts_with(kSnapshotMagic)) {
     return bad("not a fundledger snapshot");
   }
   std::string_view body(data.data(), data.size() - kEd25519SignatureBytes);
   ByteView sig(reinterpret_cast<const uint8_t*>(data.data()) + body.size(), kEd25519SignatureBytes);
   if (!Ed25519Verify(key.public_key, AsBytes(SignedMessage(body)), sig).ok())
     return bad("signature does not verify with the log's key");
-  BinaryReader r(body.substr(kMagic.size()));
+  BinaryReader r(body.substr(kSnapshotMagic.size()));
   uint64_t size = r.U64();
   if (!r.ok() || size == 0 || size > log.size())
     return bad("covers " + std::to_string(size) + " entries, the log has " +
                std::to_string(log.size()));
-  std::string_view rest = body.substr(kMagic.size() + 8);
+  std::string_view rest = body.substr(kSnapshotMagic.size() + 8);
   Hash leaf;
   std::copy(rest.begin(), rest.begin() + kHashBytes, leaf.begin());
   FL_ASSIGN_OR_RETURN(Hash actual, log.ReadNode(0, size - 1));

@@ -1,9 +1,10 @@
-// A ledger with projections in a temporary directory, and builders for domain events, so
-// that domain tests read like the finance staff's actions they describe.
+// A ledger with projections in a temporary directory, and the finance staff's actions as
+// calls (events built by api/city_builder.h), so that domain tests read like what they describe.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include "api/city_builder.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
 #include "replay/rebuild.h"
@@ -16,7 +17,9 @@ inline const Actor kChecker{"checker.wang", fb::Role::checker};
 inline const Actor kAdmin{"admin.zhao", fb::Role::admin};
 
 // A valid 18-character resident ID number (with its check character) for a test person.
-std::string MakeIdNumber(const std::string& region, int32_t birth_date, int seq);
+inline std::string MakeIdNumber(const std::string& region, int32_t birth_date, int seq) {
+  return ResidentIdNumber(region, birth_date, seq);
+}
 
 class LedgerFixture : public ::testing::Test {
  protected:
@@ -68,7 +71,7 @@ class LedgerFixture : public ::testing::Test {
     uint64_t rows() const {
       return Read([](const Projections& p, const DomainState& at) { return p.rows(at); });
     }
-    int64_t SumOfBalances() const {
+    Result<Amount> SumOfBalances() const {
       return Read([](const Projections& p, const DomainState& at) { return p.SumOfBalances(at); });
     }
     Balance BalanceOf(const std::string& account) const {

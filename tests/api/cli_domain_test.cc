@@ -1,11 +1,8 @@
 // The domain commands of the `fundledger` binary: replay compares a rebuild with the stored
 // projections, --repair restores them after tampering, balance answers as of an entry, and
 // erase removes a person's data while the chain still verifies.
-#include <rocksdb/db.h>
-
 #include <fstream>
 
-#include "crypto/encoding.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -29,13 +26,6 @@ class CliDomain : public LedgerFixture {
   void TearDown() override {}
   CommandResult Cli(const std::string& args) {
     return RunCommand(CliPath() + " " + args + " --data " + dir_);
-  }
-  // Every account's balance, from a replay of the closed ledger.
-  std::map<std::string, Balance> ReplayedBalances() {
-    Projections p;
-    Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
-    EXPECT_TRUE(l.ok()) << l.status().ToString();
-    return (*l)->domain().Read([&](const DomainState& at) { return p.BalancesWithPrefix(at, ""); });
   }
   uint64_t appropriation_index_ = 0;
 };
@@ -70,139 +60,6 @@ TEST_F(CliDomain, TamperedProjectionsAreRefusedOnOpenAndRepairedFromTheLog) {
   EXPECT_EQ(Cli("replay").exit_code, 0);
   Projections again;
   EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
-}
-
-// Big-endian words, as the projections store their values.
-std::string Words(std::initializer_list<int64_t> values) {
-  std::string out;
-  for (int64_t v : values) {
-    uint8_t word[8];
-    PutBigEndian64(static_cast<uint64_t>(v), word);
-    out.append(reinterpret_cast<const char*>(word), 8);
-  }
-  return out;
-}
-
-// Rewrites the store's projections as an earlier layout wrote them: `rows` added (layout 1's
-// b/<account> rows, layout 2's p/<beneficiary>/<program>/<period> rows) and the digest row
-// over every row (`skew` breaks the first added value after the digest is taken).
-void WriteEarlierLayout(const std::string& dir, const std::map<std::string, std::string>& rows,
-                        bool skew) {
-  RawStore raw(dir);
-  for (const auto& [key, value] : rows) raw.Put(kProjectionsColumn, key, value);
-  RowDigest digest;
-  std::unique_ptr<rocksdb::Iterator> it(
-      raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key() == "digest") continue;
-    digest.Add(it->key().ToStringView(), it->value().ToStringView(), /*subtract=*/false);
-  }
-  Hash d = digest.Bytes32();
-  raw.Put(kProjectionsColumn, "digest",
-          std::string(AsChars(d)) + Words({static_cast<int64_t>(digest.rows)}));
-  if (skew) raw.Put(kProjectionsColumn, rows.begin()->first, Words({1, 1}));
-}
-
-// Layout 1's rows: every account's current balance.
-std::map<std::string, std::string> LayoutOneRows(const std::map<std::string, Balance>& balances) {
-  std::map<std::string, std::string> rows;
-  for (const auto& [account, b] : balances)
-    rows["b/" + account] = Words({b.posted_fen, b.pending_fen});
-  return rows;
-}
-
-TEST_F(CliDomain, LayoutOneBalanceRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpen) {
-  std::map<std::string, Balance> balances = ReplayedBalances();
-  ASSERT_GE(balances.size(), 3u);  // the fund, the person, the treasury
-  WriteEarlierLayout(dir_, LayoutOneRows(balances), /*skew=*/false);
-
-  CommandResult check = Cli("replay");  // read-only: compares, deletes nothing
-  EXPECT_EQ(check.exit_code, 0) << check.out;
-  EXPECT_NE(check.out.find("identical to the replay"), std::string::npos) << check.out;
-  EXPECT_EQ(RawStore(dir_).Get(kProjectionsColumn, "b/fund/F1/general"), Words({895'500, 0}));
-
-  Projections p;
-  Hash d{};
-  uint64_t rows_in_memory = 0;
-  {
-    Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-    (*l)->domain().Read([&](const DomainState& at) {
-      d = p.digest(at);
-      rows_in_memory = p.rows(at);
-    });
-  }
-  EXPECT_EQ(p.legacy_rows_dropped(), balances.size());
-  {
-    RawStore raw(dir_);
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
-    it->Seek("b/");
-    EXPECT_FALSE(it->Valid() && it->key().starts_with("b/")) << it->key().ToString();
-    EXPECT_EQ(raw.Get(kProjectionsColumn, "digest"),
-              std::string(AsChars(d)) + Words({static_cast<int64_t>(rows_in_memory)}));
-  }
-  CommandResult after = Cli("replay");
-  EXPECT_EQ(after.exit_code, 0) << after.out;
-  EXPECT_NE(after.out.find("identical to the replay"), std::string::npos) << after.out;
-  Projections again;
-  ASSERT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
-  EXPECT_EQ(again.legacy_rows_dropped(), 0u);
-}
-
-TEST_F(CliDomain, LayoutOneRowsThatDisagreeWithTheirDigestAreRefused) {
-  std::map<std::string, Balance> balances = ReplayedBalances();
-  WriteEarlierLayout(dir_, LayoutOneRows(balances), /*skew=*/true);
-  Projections p;
-  Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
-  ASSERT_FALSE(l.ok());
-  EXPECT_NE(l.status().message().find("differ from a replay of the log"), std::string::npos)
-      << l.status().message();
-  EXPECT_EQ(Cli("replay --repair").exit_code, 0);
-  Projections again;
-  EXPECT_TRUE(Ledger::Open(dir_, WithProjections(again, {})).ok());
-}
-
-// Layout 2 kept a row per person, program and month paid and the balance history of every
-// account (held in memory only since, but for funds'): read as they are, deleted by a
-// writable open, with layout 1's rows if any are left.
-TEST_F(CliDomain, LayoutTwoPaidRowsAreLeftOutOfTheDigestAndDeletedByAWritableOpen) {
-  std::map<std::string, std::string> rows = LayoutOneRows(ReplayedBalances());
-  rows["p/B1/dibao/202503"] = Words({104'500, 1});
-  // and the balance history of accounts other than funds'
-  rows["h/ben/B1/" + Words({8})] = Words({104'500, 0});
-  rows["h/ext/treasury/" + Words({2})] = Words({-1'000'000, 0});
-  WriteEarlierLayout(dir_, rows, /*skew=*/false);
-  CommandResult check = Cli("replay");
-  EXPECT_EQ(check.exit_code, 0) << check.out;
-  EXPECT_NE(check.out.find("identical to the replay"), std::string::npos) << check.out;
-  Projections p;
-  {
-    Result<std::unique_ptr<Ledger>> l = Ledger::Open(dir_, WithProjections(p, {}));
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-    std::map<std::string, PaidTotal> paid =
-        (*l)->domain().Read([&](const DomainState& at) { return p.PaidTo(at, "B1"); });
-    EXPECT_EQ(paid.at("dibao/202503").amount_fen, 104'500);  // from memory
-  }
-  EXPECT_EQ(p.legacy_rows_dropped(), rows.size());
-  {
-    RawStore raw(dir_);
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf(kProjectionsColumn)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      EXPECT_FALSE(it->key().starts_with("p/") || it->key().starts_with("b/") ||
-                   it->key().starts_with("h/ben/") || it->key().starts_with("h/ext/"))
-          << it->key().ToString();
-    }
-  }
-  EXPECT_EQ(Cli("replay").exit_code, 0);
-  // A p/ row that disagrees with the digest of its time is refused like any other.
-  WriteEarlierLayout(dir_, {{"p/B1/dibao/202503", Words({104'500, 1})}}, /*skew=*/true);
-  Projections q;
-  Result<std::unique_ptr<Ledger>> bad = Ledger::Open(dir_, WithProjections(q, {}));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("differ from a replay of the log"), std::string::npos)
-      << bad.status().message();
 }
 
 TEST_F(CliDomain, BalanceNowAndAsOfAnEntry) {

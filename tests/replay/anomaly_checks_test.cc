@@ -5,89 +5,13 @@
 
 #include <map>
 
-#include "ledger/ledger.h"
-#include "tests/domain_fixture.h"
+#include "tests/replay/imported_log.h"
 
 namespace fundledger::testing {
 namespace {
 
-class ImportedLog : public ::testing::Test {
+class AnomalyChecks : public ImportedLog {
  protected:
-  void SetUp() override {
-    LogOptions options;
-    options.now_ms = [this] { return now_ms_; };
-    log_ = std::move(Log::Create(tmp_.Sub("imported"), "imported.local", options)).value();
-  }
-  // Appends straight to the log: no domain, no rules.
-  void Raw(DomainEvent e, const std::string& actor = "importer") {
-    Submission s;
-    s.entries.push_back(NewEntry{actor, fb::Role::admin, EventTypeOf(e), EncodeEvent(e)});
-    Result<AppendResult> r = log_->Append(std::move(s));
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-  }
-  void At(int year, int month, int day) {
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = 4;  // noon in China
-    now_ms_ = static_cast<int64_t>(timegm(&tm)) * 1000;
-  }
-  void Fund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
-            std::vector<std::string> purposes = {}) {
-    fb::FundOpenedT f;
-    f.fund_id = id;
-    f.name = id;
-    f.kind = kind;
-    f.organisation = "org." + id;
-    f.currency = "CNY";
-    f.programs = std::move(programs);
-    f.purposes = std::move(purposes);
-    Raw(f);
-  }
-  void Program(const std::string& id, int64_t standard, int64_t cap,
-               std::vector<std::string> excludes = {}, int age_max = 0) {
-    fb::ProgramDefinedT p;
-    p.program_id = id;
-    p.name = id;
-    p.standard_fen = standard;
-    p.cap_fen = cap;
-    p.effective_month = 202401;
-    p.excludes = std::move(excludes);
-    p.age_max_years = age_max;
-    Raw(p);
-  }
-  void Person(const std::string& id, const std::string& region, uint8_t commitment,
-              int32_t birth = 196001, std::vector<uint8_t> bank = {},
-              const std::string& household = "") {
-    fb::BeneficiaryRegisteredT b;
-    b.beneficiary_id = id;
-    b.household_id = household.empty() ? "H-" + id : household;
-    b.region_code = region;
-    b.id_commitment.assign(32, commitment);
-    b.birth_month = birth;
-    b.bank_account_token = std::move(bank);
-    b.registered_date = 20240101;
-    Raw(b);
-  }
-  void Money(const std::string& fund, const std::string& bucket, int64_t amount,
-             const std::string& source = "treasury") {
-    fb::AppropriatedT a;
-    a.fund_id = fund;
-    a.bucket = bucket;
-    a.amount_fen = amount;
-    a.source = source;
-    a.document = "d";
-    Raw(a);
-  }
-  void Pay(const std::string& batch, const std::string& fund, const std::string& bucket,
-           std::vector<RollLine> lines) {
-    for (auto& chunk : PackBatch(batch, fund, bucket, lines.front().period, "roll", lines))
-      Raw(chunk, "clerk");
-    fb::DisbursementBatchApprovedT a;
-    a.batch_id = batch;
-    Raw(a, "checker");
-  }
   std::multimap<std::string, std::string> Findings(int idle_days = 36500) {
     AnomalyOptions options;
     options.idle_days = idle_days;
@@ -101,15 +25,11 @@ class ImportedLog : public ::testing::Test {
     }
     return out;
   }
-
-  TempDir tmp_;
-  int64_t now_ms_ = 1'704'067'200'000;  // 2024-01-01
-  std::unique_ptr<Log> log_;
 };
 
 using Expected = std::multimap<std::string, std::string>;
 
-TEST_F(ImportedLog, PaymentAndPeopleFindingsEachAppearOnce) {
+TEST_F(AnomalyChecks, PaymentAndPeopleFindingsEachAppearOnce) {
   Program("dibao", 104500, 200000, {"tekun"});
   Program("tekun", 146300, 146300);
   Program("orphan", 228000, 228000, {}, 18);
@@ -161,38 +81,31 @@ TEST_F(ImportedLog, PaymentAndPeopleFindingsEachAppearOnce) {
   EXPECT_EQ(Findings(), expected);
 }
 
-TEST_F(ImportedLog, MoneyMisuseFindingsEachAppearOnce) {
+TEST_F(AnomalyChecks, MoneyMisuseFindingsEachAppearOnce) {
   Fund("F-SUB", fb::FundKind::subsidy, {});
   Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
   Fund("F-CH", fb::FundKind::charity, {});
   Fund("F-HOME", fb::FundKind::trust, {});
   Money("F-SUB", "general", 1'000'000);
   Money("F-LOT", "general", 1'000'000, "lottery_pool");
-  fb::DonationReceivedT d;
-  d.fund_id = "F-CH";
-  d.bucket = "meals";
-  d.amount_fen = 500'000;
-  d.receipt_no = "r";
-  Raw(d);
-  fb::ExpensedT misuse;
-  misuse.fund_id = "F-CH";
-  misuse.bucket = "meals";
-  misuse.payee = "landlord";
-  misuse.class_ =
-      fb::ExpenseClass::charitable;  // not admin: this test is about purpose, not ratios
-  misuse.purpose = "office";
-  misuse.amount_fen = 1000;
-  misuse.document = "inv";
-  Raw(misuse);
-  fb::ExpensedT proper = misuse;
+  Raw(Donation({.fund = "F-CH", .bucket = "meals", .amount_fen = 500'000, .receipt_no = "r"}));
+  // Charitable, not admin: this test is about purpose, not ratios.
+  ExpenseSpec misuse{.fund = "F-CH",
+                     .bucket = "meals",
+                     .payee = "landlord",
+                     .purpose = "office",
+                     .amount_fen = 1000,
+                     .document = "inv"};
+  Raw(Expenditure(misuse));
+  ExpenseSpec proper = misuse;
   proper.purpose = "meals";
   proper.amount_fen = 400'000;
-  Raw(proper);
-  fb::ExpensedT lottery = misuse;
-  lottery.fund_id = "F-LOT";
+  Raw(Expenditure(proper));
+  ExpenseSpec lottery = misuse;
+  lottery.fund = "F-LOT";
   lottery.bucket = "general";
   lottery.purpose = "stadium";
-  Raw(lottery);
+  Raw(Expenditure(lottery));
   fb::LotteryGrantAwardedT grant;
   grant.from_fund_id = "F-LOT";
   grant.from_bucket = "general";
@@ -222,18 +135,13 @@ TEST_F(ImportedLog, MoneyMisuseFindingsEachAppearOnce) {
   EXPECT_EQ(found, expected);
 }
 
-TEST_F(ImportedLog, IdleMoneyCharityRatiosAndOverdueDisclosures) {
+TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   At(2024, 1, 10);
   Fund("F-IDLE", fb::FundKind::subsidy, {});
   Fund("F-BUSY", fb::FundKind::subsidy, {});
   Fund("F-CH", fb::FundKind::charity, {});
   Money("F-IDLE", "general", 1000);
-  fb::DonationReceivedT d;
-  d.fund_id = "F-CH";
-  d.bucket = "general";
-  d.amount_fen = 1'000'000;  // 2024 income
-  d.receipt_no = "r";
-  Raw(d);
+  Raw(Donation({.fund = "F-CH", .amount_fen = 1'000'000, .receipt_no = "r"}));  // 2024 income
   fb::DisclosurePublishedT q;
   q.organisation = "org.F-CH";
   q.fund_id = "F-CH";
@@ -242,20 +150,17 @@ TEST_F(ImportedLog, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   q.report_sha256.assign(32, 7);
   q.checkpoint_size = 1;
   At(2025, 3, 1);
-  fb::ExpensedT work;
-  work.fund_id = "F-CH";
-  work.bucket = "general";
-  work.payee = "school";
-  work.class_ = fb::ExpenseClass::charitable;
-  work.purpose = "meals";
-  work.amount_fen = 500'000;  // 2025 charitable spending: 50% of 2024 income
-  work.document = "inv";
-  Raw(work);
-  fb::ExpensedT admin = work;
-  admin.class_ = fb::ExpenseClass::admin;
+  ExpenseSpec work{.fund = "F-CH",
+                   .payee = "school",
+                   .purpose = "meals",
+                   .amount_fen = 500'000,  // 2025 charitable spending: 50% of 2024 income
+                   .document = "inv"};
+  Raw(Expenditure(work));
+  ExpenseSpec admin = work;
+  admin.expense_class = fb::ExpenseClass::admin;
   admin.purpose = "office";
   admin.amount_fen = 200'000;  // 200,000 of 700,000 spent in 2025: 28%
-  Raw(admin);
+  Raw(Expenditure(admin));
   At(2025, 12, 20);
   Raw(q);  // a quarterly disclosure: not overdue; but no annual report for 2024 by 2025-05-31
   At(2026, 1, 10);
@@ -272,19 +177,13 @@ TEST_F(ImportedLog, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   EXPECT_EQ(Findings(1000), tolerant);
 }
 
-TEST_F(ImportedLog, CliChecksPrintTableJsonAndCsv) {
+TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
   Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
   Money("F-LOT", "general", 1000, "lottery_pool");
-  fb::ExpensedT lottery;
-  lottery.fund_id = "F-LOT";
-  lottery.bucket = "general";
-  lottery.payee = "p";
-  lottery.purpose = "stadium";
-  lottery.amount_fen = 10;
-  lottery.document = "d";
-  Raw(lottery);
+  Raw(Expenditure(
+      {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
   ASSERT_TRUE(log_->Close().ok());
-  std::string base = CliPath() + " audit checks --data " + tmp_.Sub("imported");
+  std::string base = CliPath() + " audit checks --data " + dir();
   CommandResult table = RunCommand(base);
   EXPECT_EQ(table.exit_code, 0) << table.out;
   EXPECT_NE(table.out.find("lottery_misuse"), std::string::npos) << table.out;
