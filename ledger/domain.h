@@ -25,20 +25,13 @@
 #pragma once
 
 #include "crypto/mutex.h"
+#include "ledger/domain_rules.h"
 #include "ledger/domain_state.h"
 #include "ledger/entry_codec.h"
 #include "ledger/events.h"
 #include "ledger/log.h"
 
 namespace fundledger {
-
-// Who and when, for the entry being checked or applied.
-struct EntryMeta {
-  uint64_t index = 0;
-  int64_t timestamp_ms = 0;
-  std::string_view actor;
-  fb::Role role = fb::Role::system;
-};
 
 class Domain final : public CommitHook {
  public:
@@ -107,11 +100,5 @@ class Domain final : public CommitHook {
   DomainState state_;
   UndoLog undo_;
 };
-
-// Checks one event against `state` (exposed for tests and for the audit of imported logs).
-Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta);
-// Checks the chunks of one disbursement batch together: every rejected line is in details().
-Status CheckBatchRules(const DomainState& state,
-                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks);
 
 }  // namespace fundledger

@@ -213,6 +213,14 @@ class ReversibleEntries {
   uint64_t StartOf(uint64_t index) const { return index == 0 ? 0 : ends_[index - 1]; }
 };
 
+// Who and when, for the entry being checked or applied.
+struct EntryMeta {
+  uint64_t index = 0;
+  int64_t timestamp_ms = 0;
+  std::string_view actor;
+  fb::Role role = fb::Role::system;
+};
+
 struct DomainState {
   std::map<std::string, FundState> funds;
   std::map<std::string, ProgramState> programs;

@@ -1,0 +1,661 @@
+#include "ledger/domain_rules.h"
+
+#include <algorithm>
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
+#include <optional>
+#include <thread>
+
+namespace fundledger {
+namespace {
+
+Status Rule(const char* code, std::string message, const char* field = nullptr) {
+  Status s = RuleViolation(code, std::move(message));
+  if (field != nullptr) s.WithField(field);
+  return s;
+}
+
+const FundState* FindFund(const DomainState& s, const std::string& id) {
+  auto it = s.funds.find(id);
+  return it == s.funds.end() ? nullptr : &it->second;
+}
+
+Status OpenFund(const DomainState& s, const std::string& id, const char* field,
+                const FundState** out) {
+  const FundState* f = FindFund(s, id);
+  if (f == nullptr) return Rule("unknown_fund", "fund '" + id + "' does not exist", field);
+  if (f->closed) return Rule("fund_closed", "fund '" + id + "' is closed", field);
+  *out = f;
+  return Status::Ok();
+}
+
+Status Available(const DomainState& s, const std::string& fund, const std::string& bucket,
+                 int64_t amount, const char* field = "amount_fen") {
+  const Balance& b = s.BalanceOf(FundAccount(fund, bucket));
+  if (b.available_fen() < amount) {
+    return Rule("insufficient_funds",
+                "fund '" + fund + "' bucket '" + bucket + "' has " + FormatFen(b.available_fen()) +
+                    " yuan available (after " + FormatFen(b.pending_fen) + " reserved), needs " +
+                    FormatFen(amount),
+                field);
+  }
+  return Status::Ok();
+}
+
+// Money coming in must not overflow the receiving balance (or the external source's).
+Status NoOverflow(const DomainState& s, const std::string& to, const std::string& from,
+                  int64_t amount) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(s.BalanceOf(to).posted_fen, amount, &out) ||
+      __builtin_sub_overflow(s.BalanceOf(from).posted_fen, amount, &out)) {
+    return Rule("amount_overflow",
+                "posting " + FormatFen(amount) + " yuan to " + to + " would overflow",
+                "amount_fen");
+  }
+  return Status::Ok();
+}
+
+// Restricted money is spent only on its purpose: a bucket other than "general" names it.
+Status PurposeAllowed(const std::string& fund, const std::string& bucket,
+                      const std::string& purpose) {
+  if (bucket == kGeneralBucket || bucket == purpose) return Status::Ok();
+  return Rule("restricted_purpose",
+              "bucket '" + bucket + "' of fund '" + fund + "' is restricted to '" + bucket +
+                  "' and cannot pay for '" + purpose + "'",
+              "bucket");
+}
+
+Status LotteryCategory(const FundState& f, const std::string& fund, const std::string& category) {
+  if (f.kind != fb::FundKind::lottery_welfare || f.purposes.count(category)) return Status::Ok();
+  return Rule("lottery_category", "lottery fund '" + fund +
+                                      "' may only spend on its approved categories, not '" +
+                                      category + "'");
+}
+
+int64_t AgeMonths(int32_t birth_month, int32_t month) {
+  return MonthIndex(month) - MonthIndex(birth_month);
+}
+
+Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
+                 const std::string& bucket, const std::string& ben_id,
+                 const std::string& program_id, int32_t period, int64_t amount) {
+  auto b = s.beneficiaries.find(ben_id);
+  if (b == s.beneficiaries.end()) {
+    return Rule("unknown_beneficiary", "beneficiary '" + ben_id + "' is not registered",
+                "beneficiary_id");
+  }
+  auto p = s.programs.find(program_id);
+  if (p == s.programs.end())
+    return Rule("unknown_program", "program '" + program_id + "' is not defined", "program_id");
+  const BeneficiaryState& ben = b->second;
+  const ProgramState& prog = p->second;
+  if (ben.erased)
+    return Rule("beneficiary_erased", "beneficiary '" + ben_id + "' was erased", "beneficiary_id");
+  if (!fund.programs.count(program_id)) {
+    return Rule("program_not_allowed",
+                "fund '" + fund_id + "' may not pay program '" + program_id + "'", "program_id");
+  }
+  FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
+  int32_t first_day = FirstDayOf(period);
+  int32_t death = ben.DeathDate();
+  if (death != 0 && death < first_day) {
+    return Rule("deceased",
+                "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
+                    FormatMonth(period),
+                "beneficiary_id");
+  }
+  fb::BeneficiaryStatus status = ben.StatusOn(first_day);
+  if (status != fb::BeneficiaryStatus::active) {
+    return Rule("not_active",
+                "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
+                    " on " + FormatDate(first_day),
+                "beneficiary_id");
+  }
+  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  bool enrolled = e != s.enrollments.end() &&
+                  std::any_of(e->second.begin(), e->second.end(),
+                              [&](const EnrollmentTerm& t) { return t.Covers(period); });
+  if (!enrolled) {
+    return Rule("not_enrolled",
+                "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
+                    FormatMonth(period),
+                "program_id");
+  }
+  const StandardTerm* term = prog.TermAt(period);
+  if (term == nullptr) {
+    return Rule("program_not_effective",
+                "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
+                "period");
+  }
+  if (amount > term->cap_fen) {
+    return Rule("over_cap",
+                FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
+                    " for '" + program_id + "' in " + FormatMonth(period),
+                "amount_fen");
+  }
+  int64_t age = AgeMonths(ben.birth_month, period);
+  if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
+    return Rule("age_limit",
+                "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
+                    " in " + FormatMonth(period),
+                "beneficiary_id");
+  }
+  // Paid through the month of the birthday; stops the month after.
+  if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
+    return Rule("age_limit",
+                "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
+                    " before " + FormatMonth(period),
+                "beneficiary_id");
+  }
+  auto others = s.programs_of.find(ben_id);
+  if (others != s.programs_of.end()) {
+    for (const std::string& other : others->second) {
+      if (other == program_id) continue;
+      auto oe = s.enrollments.find(EnrollmentKey(ben_id, other));
+      bool active = oe != s.enrollments.end() &&
+                    std::any_of(oe->second.begin(), oe->second.end(),
+                                [&](const EnrollmentTerm& t) { return t.Covers(period); });
+      if (!active) continue;
+      auto op = s.programs.find(other);
+      bool excluded = prog.excludes.count(other) ||
+                      (op != s.programs.end() && op->second.excludes.count(program_id));
+      if (excluded) {
+        return Rule("excluded_combination",
+                    "'" + program_id + "' may not be combined with '" + other +
+                        "', which beneficiary '" + ben_id + "' receives in " + FormatMonth(period),
+                    "program_id");
+      }
+    }
+  }
+  std::optional<SlotKey> key = s.FindSlot(ben_id, program_id, period);
+  auto slot = key ? s.paid.find(*key) : s.paid.end();
+  if (slot != s.paid.end()) {
+    return Rule("duplicate_payment",
+                "beneficiary '" + ben_id + "' is already paid '" + program_id + "' for " +
+                    FormatMonth(period) + " (batch '" + s.names[slot->second.batch] + "' line " +
+                    std::to_string(slot->second.line_no) + ")",
+                "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
+  auto it = b.line_pos.find(line_no);
+  return it == b.line_pos.end() ? nullptr : &b.lines[it->second];
+}
+
+Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint32_t line_no,
+                        const BatchState** batch, const BatchLine** line) {
+  auto it = s.batches.find(batch_id);
+  if (it == s.batches.end())
+    return Rule("unknown_batch", "batch '" + batch_id + "' does not exist", "batch_id");
+  if (it->second.status != BatchStatus::kApproved) {
+    return Rule("batch_not_approved",
+                "batch '" + batch_id + "' is " + std::string(BatchStatusName(it->second.status)) +
+                    ", not approved",
+                "batch_id");
+  }
+  const BatchLine* l = FindLine(it->second, line_no);
+  if (l == nullptr) {
+    return Rule("unknown_line", "batch '" + batch_id + "' has no line " + std::to_string(line_no),
+                "line_no");
+  }
+  *batch = &it->second;
+  *line = l;
+  return Status::Ok();
+}
+
+struct RuleChecker {
+  const DomainState& s;
+  const EntryMeta& m;
+
+  Status operator()(const fb::FundOpenedT& e) const {
+    if (s.funds.count(e.fund_id))
+      return Rule("duplicate_id", "fund '" + e.fund_id + "' already exists", "fund_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::FundClosedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    for (const std::string& bucket : f->buckets) {
+      const Balance& b = s.BalanceOf(FundAccount(e.fund_id, bucket));
+      if (b.posted_fen != 0 || b.pending_fen != 0) {
+        return Rule("fund_not_empty",
+                    "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
+                        " yuan in bucket '" + bucket + "'",
+                    "fund_id");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramDefinedT& e) const {
+    if (s.programs.count(e.program_id))
+      return Rule("duplicate_id", "program '" + e.program_id + "' already exists", "program_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramStandardChangedT& e) const {
+    if (!s.programs.count(e.program_id))
+      return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryRegisteredT& e) const {
+    if (s.beneficiaries.count(e.beneficiary_id)) {
+      return Rule("duplicate_id", "beneficiary '" + e.beneficiary_id + "' already exists",
+                  "beneficiary_id");
+    }
+    auto c = s.commitments.find(HexEncode(e.id_commitment));
+    if (c != s.commitments.end()) {
+      return Rule("duplicate_person",
+                  "this ID number is already registered as beneficiary '" + c->second + "'",
+                  "id_number");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryChangedT& e) const {
+    auto b = s.beneficiaries.find(e.beneficiary_id);
+    if (b == s.beneficiaries.end())
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
+                  "beneficiary_id");
+    if (b->second.erased)
+      return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased",
+                  "beneficiary_id");
+    int32_t death = b->second.DeathDate();
+    if (death != 0 && e.status != fb::BeneficiaryStatus::deceased) {
+      return Rule(
+          "deceased",
+          "beneficiary '" + e.beneficiary_id + "' is recorded as deceased on " + FormatDate(death),
+          "status");
+    }
+    return Status::Ok();
+  }
+  template <typename T>
+  Status Enrollment(const T& e, bool change) const {
+    auto b = s.beneficiaries.find(e.beneficiary_id);
+    if (b == s.beneficiaries.end())
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
+                  "beneficiary_id");
+    if (b->second.erased)
+      return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased",
+                  "beneficiary_id");
+    auto p = s.programs.find(e.program_id);
+    if (p == s.programs.end())
+      return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+    const StandardTerm* term = p->second.TermAt(e.from_month);
+    if (term != nullptr && e.monthly_amount_fen > term->cap_fen) {
+      return Rule("over_cap",
+                  FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
+                      FormatFen(term->cap_fen) + " for '" + e.program_id + "'",
+                  "monthly_amount_fen");
+    }
+    auto en = s.enrollments.find(EnrollmentKey(e.beneficiary_id, e.program_id));
+    if (change) {
+      if (en == s.enrollments.end()) {
+        return Rule("not_enrolled",
+                    "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" + e.program_id +
+                        "' to change",
+                    "program_id");
+      }
+    } else if (en != s.enrollments.end()) {
+      for (const EnrollmentTerm& t : en->second) {
+        bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
+                       (t.to_month == 0 || e.from_month <= t.to_month);
+        if (overlap) {
+          return Rule("already_enrolled",
+                      "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
+                          e.program_id + "' from " + FormatMonth(t.from_month) +
+                          "; use EnrollmentChanged",
+                      "from_month");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::EnrolledT& e) const { return Enrollment(e, false); }
+  Status operator()(const fb::EnrollmentChangedT& e) const { return Enrollment(e, true); }
+  Status operator()(const fb::AppropriatedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount(e.source), e.amount_fen);
+  }
+  Status operator()(const fb::DonationReceivedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (!e.donor_id.empty() && s.erased_subjects.count(e.donor_id)) {
+      return Rule("beneficiary_erased", "donor '" + e.donor_id + "' was erased", "donor_id");
+    }
+    return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount("donors"), e.amount_fen);
+  }
+  Status operator()(const fb::LotteryGrantAwardedT& e) const {
+    const FundState* from = nullptr;
+    const FundState* to = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
+    FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
+    if (from->kind != fb::FundKind::lottery_welfare) {
+      return Rule("not_lottery_fund", "fund '" + e.from_fund_id + "' is not a lottery_welfare fund",
+                  "from_fund_id");
+    }
+    FL_RETURN_IF_ERROR(LotteryCategory(*from, e.from_fund_id, e.category).WithField("category"));
+    FL_RETURN_IF_ERROR(PurposeAllowed(e.from_fund_id, e.from_bucket, e.category));
+    return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
+  }
+  Status operator()(const fb::DisbursementBatchPreparedT& e) const {
+    return CheckBatchRules(s, {&e});
+  }
+  Status operator()(const fb::DisbursementBatchApprovedT& e) const {
+    auto b = s.batches.find(e.batch_id);
+    if (b == s.batches.end())
+      return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+    if (b->second.status != BatchStatus::kPrepared) {
+      return Rule(
+          "batch_not_prepared",
+          "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
+          "batch_id");
+    }
+    if (b->second.maker == m.actor) {
+      return Rule("same_maker_checker",
+                  "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
+                      "; a different person must approve it",
+                  "actor");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisbursementBatchRejectedT& e) const {
+    auto b = s.batches.find(e.batch_id);
+    if (b == s.batches.end())
+      return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+    if (b->second.status != BatchStatus::kPrepared) {
+      return Rule(
+          "batch_not_prepared",
+          "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
+          "batch_id");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReturnedT& e) const {
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
+      return Rule("line_not_paid",
+                  "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                      std::string(LineStateName(l->state)),
+                  "line_no");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReissuedT& e) const {
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (l->state != LineState::kReturned) {
+      return Rule("line_not_returned",
+                  "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                      std::string(LineStateName(l->state)) + "; only a returned line is reissued",
+                  "line_no");
+    }
+    auto slot = s.paid.find(SlotKey{l->beneficiary, l->program, l->period});
+    if (slot != s.paid.end()) {
+      return Rule("duplicate_payment",
+                  "beneficiary '" + s.names[l->beneficiary] + "' was paid '" + s.names[l->program] +
+                      "' for " + FormatMonth(l->period) + " again in batch '" +
+                      s.names[slot->second.batch] + "'",
+                  "line_no");
+    }
+    return Available(s, b->fund, b->bucket, l->amount_fen);
+  }
+  Status operator()(const fb::RecoveredT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (!s.beneficiaries.count(e.beneficiary_id)) {
+      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
+                  "beneficiary_id");
+    }
+    if (!e.batch_id.empty()) {
+      const BatchState* b = nullptr;
+      const BatchLine* l = nullptr;
+      FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+      if (s.names[l->beneficiary] != e.beneficiary_id) {
+        return Rule("wrong_beneficiary",
+                    "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                        "' paid another beneficiary",
+                    "beneficiary_id");
+      }
+      if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
+        return Rule("line_not_paid",
+                    "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                        std::string(LineStateName(l->state)),
+                    "line_no");
+      }
+      if (e.amount_fen > l->amount_fen) {
+        return Rule("over_recovery",
+                    "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
+                        FormatFen(l->amount_fen),
+                    "amount_fen");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ReversalT& e) const {
+    if (e.entry_index >= m.index) {
+      return Rule("unknown_entry",
+                  "entry " + std::to_string(e.entry_index) + " does not precede this one",
+                  "entry_index");
+    }
+    if (s.reversed.count(e.entry_index)) {
+      return Rule("already_reversed",
+                  "entry " + std::to_string(e.entry_index) + " was already reversed",
+                  "entry_index");
+    }
+    if (!s.reversible.Contains(e.entry_index)) {
+      return Rule("not_reversible",
+                  "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
+                  "entry_index");
+    }
+    // Reversing must not take any fund below zero.
+    for (const Posting& p : s.reversible.Find(e.entry_index)) {
+      if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
+      const Balance& b = s.BalanceOf(p.account);
+      if (b.available_fen() < p.posted_delta_fen) {
+        return Rule("insufficient_funds",
+                    p.account + " has " + FormatFen(b.available_fen()) +
+                        " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
+                    "entry_index");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ExpensedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    FL_RETURN_IF_ERROR(PurposeAllowed(e.fund_id, e.bucket, e.purpose));
+    FL_RETURN_IF_ERROR(LotteryCategory(*f, e.fund_id, e.purpose).WithField("purpose"));
+    return Available(s, e.fund_id, e.bucket, e.amount_fen);
+  }
+  Status operator()(const fb::TransferredBetweenFundsT& e) const {
+    const FundState* from = nullptr;
+    const FundState* to = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
+    FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
+    if (from->kind == fb::FundKind::lottery_welfare) {
+      return Rule("lottery_ring_fenced",
+                  "lottery money leaves fund '" + e.from_fund_id +
+                      "' only as a grant to an approved category",
+                  "from_fund_id");
+    }
+    if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
+      return Rule(
+          "restricted_purpose",
+          "restricted bucket '" + e.from_bucket +
+              "' can only move to a bucket with the same purpose; release the restriction first",
+          "to_bucket");
+    }
+    return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
+  }
+  Status operator()(const fb::RestrictionReleasedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    return Available(s, e.fund_id, e.bucket, e.amount_fen);
+  }
+  Status operator()(const fb::ErasedT& e) const {
+    if (!s.beneficiaries.count(e.subject_id) && e.subject_id.rfind("donor:", 0) != 0) {
+      return Rule("unknown_beneficiary", "no person '" + e.subject_id + "' to erase", "subject_id");
+    }
+    if (s.erased_subjects.count(e.subject_id)) {
+      return Rule("already_erased", "'" + e.subject_id + "' was already erased", "subject_id");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisclosurePublishedT& e) const {
+    if (!e.fund_id.empty()) {
+      const FundState* f = FindFund(s, e.fund_id);
+      if (f == nullptr)
+        return Rule("unknown_fund", "fund '" + e.fund_id + "' does not exist", "fund_id");
+      if (f->organisation != e.organisation) {
+        return Rule("wrong_organisation",
+                    "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'",
+                    "organisation");
+      }
+    }
+    if (e.checkpoint_size > m.index) {
+      return Rule(
+          "unknown_checkpoint",
+          "no checkpoint of size " + std::to_string(e.checkpoint_size) + " precedes this entry",
+          "checkpoint_size");
+    }
+    if (e.corrects_index != 0) {
+      bool found = std::any_of(s.disclosures.begin(), s.disclosures.end(),
+                               [&](const Disclosure& d) { return d.index == e.corrects_index; });
+      if (!found)
+        return Rule("unknown_entry",
+                    "entry " + std::to_string(e.corrects_index) + " is not a disclosure",
+                    "corrects_index");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const std::monostate&) const { return InvalidArgument("no event"); }
+};
+}  // namespace
+
+Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta) {
+  return std::visit(RuleChecker{state, meta}, event);
+}
+
+// One payment slot named by views into a batch's chunks: the repeats within a batch are found
+// without building a key string per line.
+struct SlotRef {
+  std::string_view beneficiary, program;
+  int32_t period;
+  bool operator==(const SlotRef&) const = default;
+};
+struct SlotRefHash {
+  size_t operator()(const SlotRef& s) const {
+    size_t h = std::hash<std::string_view>{}(s.beneficiary);
+    boost::hash_combine(h, std::hash<std::string_view>{}(s.program));
+    boost::hash_combine(h, s.period);
+    return h;
+  }
+};
+
+Status CheckBatchRules(const DomainState& s,
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
+  assert(!chunks.empty());
+  const fb::DisbursementBatchPreparedT& head = *chunks.front();
+  if (s.batches.count(head.batch_id))
+    return Rule("duplicate_id", "batch '" + head.batch_id + "' already exists", "batch_id");
+  if (chunks.size() != head.chunks) {
+    return Rule("incomplete_batch",
+                "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
+                    " chunks but the submission holds " + std::to_string(chunks.size()),
+                "chunks");
+  }
+  size_t lines = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const fb::DisbursementBatchPreparedT& c = *chunks[i];
+    if (c.batch_id != head.batch_id || c.fund_id != head.fund_id || c.bucket != head.bucket ||
+        c.period != head.period || c.chunk != i || c.chunks != head.chunks) {
+      return Rule("incomplete_batch",
+                  "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
+                      "' does not match the first chunk",
+                  "chunk");
+    }
+    lines += c.lines.size();
+  }
+  if (lines > kBatchLinesMax) {
+    return Status(StatusCode::kTooLarge,
+                  "a batch holds at most 1,000,000 lines, got " + std::to_string(lines));
+  }
+  const FundState* fund = nullptr;
+  FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
+
+  // First, in line order, what only the batch itself can break: repeated line numbers and
+  // one person paid twice for a program and month.
+  struct Line {
+    const fb::DisbursementBatchPreparedT* chunk;
+    const fb::DisbursementLine* line;
+    Status status;
+  };
+  std::vector<Line> all;
+  all.reserve(lines);
+  // Flat sets, reserved: a node and a key string per line cost ~10% of a 1M-line roll.
+  boost::unordered_flat_set<SlotRef, SlotRefHash> slots;
+  boost::unordered_flat_set<uint32_t> line_numbers;
+  slots.reserve(lines);
+  line_numbers.reserve(lines);
+  for (const fb::DisbursementBatchPreparedT* c : chunks) {
+    for (const fb::DisbursementLine& l : c->lines) {
+      const std::string& ben = c->beneficiary_ids[l.beneficiary()];
+      const std::string& prog = c->program_ids[l.program()];
+      Status st;
+      if (!line_numbers.insert(l.line_no()).second) {
+        st = Rule("duplicate_line_no",
+                  "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
+      } else if (!slots.insert(SlotRef{ben, prog, l.period()}).second) {
+        st = Rule("duplicate_payment",
+                  "beneficiary '" + ben + "' appears twice for '" + prog + "' in " +
+                      FormatMonth(l.period()) + " in this batch",
+                  "beneficiary_id");
+      }
+      all.push_back(Line{c, &l, std::move(st)});
+    }
+  }
+  // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
+  // the domain's lock): a large roll is checked in two halves on two threads.
+  auto check = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      Line& x = all[i];
+      if (!x.status.ok()) continue;
+      x.status = CheckLine(
+          s, *fund, head.fund_id, head.bucket, x.chunk->beneficiary_ids[x.line->beneficiary()],
+          x.chunk->program_ids[x.line->program()], x.line->period(), x.line->amount_fen());
+    }
+  };
+  if (all.size() >= kParallelCheckLinesMin) {
+    std::thread second(check, all.size() / 2, all.size());
+    check(0, all.size() / 2);
+    second.join();
+  } else {
+    check(0, all.size());
+  }
+  std::vector<Status> rejected;
+  int64_t total = 0;
+  for (Line& x : all) {
+    if (!x.status.ok()) {
+      x.status.WithLine(x.line->line_no());
+      rejected.push_back(std::move(x.status));
+    } else if (__builtin_add_overflow(total, x.line->amount_fen(), &total)) {
+      return Rule("amount_overflow", "the batch total overflows", "amount_fen");
+    }
+  }
+  if (!rejected.empty()) {
+    Status first = rejected.front();
+    return Rule("lines_rejected",
+                "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
+                    std::to_string(lines) +
+                    " lines break ledger rules; nothing was posted. First: line " +
+                    std::to_string(first.line()) + ": " + first.message())
+        .WithLine(first.line())
+        .WithDetails(std::move(rejected));
+  }
+  return Available(s, head.fund_id, head.bucket, total, "lines");
+}
+}  // namespace fundledger
