@@ -110,16 +110,9 @@ class Applier {
     BatchState& b = s_.batches[batch_id];
     BatchLine& l = b.lines[b.line_pos.at(line_no)];
     if (undo_ != nullptr) undo_->Push([&l, old = l.state] { l.state = old; });
-    SlotKey slot{l.beneficiary, l.program, l.period};
-    bool held = HoldsPaymentSlot(l.state), holds = HoldsPaymentSlot(state);
+    s_.slots.OnLineState(l.slot(), SlotHolder{s_.names.Intern(batch_id), line_no}, l.state, state,
+                         undo_);
     l.state = state;
-    if (held && !holds) {
-      Save(s_.paid, slot);
-      s_.paid.erase(slot);
-    } else if (!held && holds) {
-      Save(s_.paid, slot);
-      s_.paid[slot] = PaymentSlot{s_.names.Intern(batch_id), line_no};
-    }
   }
 
   void operator()(const fb::FundOpenedT& e) {
@@ -256,12 +249,7 @@ class Applier {
              l.program() < programs.size());  // checked with the event's fields
       BatchLine line{l.line_no(), people[l.beneficiary()], programs[l.program()],
                      l.period(),  l.amount_fen(),          LineState::kPending};
-      SlotKey slot{line.beneficiary, line.program, line.period};
-      if (!s_.paid.contains(
-              slot)) {  // an imported log may hold a duplicate: the first keeps the slot
-        Save(s_.paid, slot);
-        s_.paid[slot] = PaymentSlot{batch, line.line_no};
-      }
+      s_.slots.TakeForPreparedLine(line.slot(), SlotHolder{batch, line.line_no}, undo_);
       b.line_pos[line.line_no] = b.lines.size();
       b.lines.push_back(std::move(line));
       total += l.amount_fen();
@@ -275,7 +263,8 @@ class Applier {
     CommitApproval(e, applied_->postings);
   }
   // The state changes of an approval whose postings were planned (PlanApproval).
-  void CommitApproval(const fb::DisbursementBatchApprovedT& e, const std::vector<Posting>& planned) {
+  void CommitApproval(const fb::DisbursementBatchApprovedT& e,
+                      const std::vector<Posting>& planned) {
     SaveBatchHeader(e.batch_id);
     BatchState& b = s_.batches[e.batch_id];
     SaveLineStates(b);
@@ -292,13 +281,9 @@ class Applier {
     b.status = BatchStatus::kRejected;
     b.decided_index = m_.index;
     Post(FundAccount(b.fund, b.bucket), 0, -b.total_fen);
+    std::optional<NameId> batch = s_.names.Find(e.batch_id);  // none: no line of it holds a slot
     for (BatchLine& l : b.lines) {
-      auto slot = s_.paid.find(SlotKey{l.beneficiary, l.program, l.period});
-      if (slot != s_.paid.end() && s_.names[slot->second.batch] == e.batch_id &&
-          slot->second.line_no == l.line_no) {
-        Save(s_.paid, slot->first);
-        s_.paid.erase(slot);
-      }
+      if (batch) s_.slots.ReleaseForRejectedLine(l.slot(), SlotHolder{*batch, l.line_no}, undo_);
       l.state = LineState::kRejected;
     }
   }
@@ -382,8 +367,8 @@ class Applier {
 
 }  // namespace
 
-void ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
-                UndoLog* undo, AppliedEntry& applied) {
+void ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta, UndoLog* undo,
+                AppliedEntry& applied) {
   std::visit(Applier(state, undo, meta, &applied), event);
 }
 
@@ -394,7 +379,8 @@ void PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& ap
   applied.payments.reserve(b.lines.size());
   applied.postings.push_back(Posting{FundAccount(b.fund, b.bucket), -b.total_fen, -b.total_fen});
   for (const BatchLine& l : b.lines) {
-    applied.postings.push_back(Posting{BeneficiaryAccount(s.names[l.beneficiary]), l.amount_fen, 0});
+    applied.postings.push_back(
+        Posting{BeneficiaryAccount(s.names[l.beneficiary]), l.amount_fen, 0});
     applied.payments.push_back(PaymentOf(s, b.fund, l, l.amount_fen, 1));
   }
 }

@@ -22,8 +22,8 @@
 
 namespace fundledger {
 
-void ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
-                UndoLog* undo, AppliedEntry& applied);
+void ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta, UndoLog* undo,
+                AppliedEntry& applied);
 
 // An approval's postings and payments, read from the batch as it stands (nothing changes).
 void PlanApproval(const DomainState& state, const fb::DisbursementBatchApprovedT& approval,

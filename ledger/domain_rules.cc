@@ -1,7 +1,6 @@
 #include "ledger/domain_rules.h"
 
 #include <algorithm>
-#include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <optional>
 #include <thread>
@@ -167,16 +166,7 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
       }
     }
   }
-  std::optional<SlotKey> key = s.FindSlot(ben_id, program_id, period);
-  auto slot = key ? s.paid.find(*key) : s.paid.end();
-  if (slot != s.paid.end()) {
-    return Rule("duplicate_payment",
-                "beneficiary '" + ben_id + "' is already paid '" + program_id + "' for " +
-                    FormatMonth(period) + " (batch '" + s.names[slot->second.batch] + "' line " +
-                    std::to_string(slot->second.line_no) + ")",
-                "beneficiary_id");
-  }
-  return Status::Ok();
+  return s.slots.CheckFree(s.names, ben_id, program_id, period, "beneficiary_id");
 }
 
 const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
@@ -393,14 +383,7 @@ struct RuleChecker {
                       std::string(LineStateName(l->state)) + "; only a returned line is reissued",
                   "line_no");
     }
-    auto slot = s.paid.find(SlotKey{l->beneficiary, l->program, l->period});
-    if (slot != s.paid.end()) {
-      return Rule("duplicate_payment",
-                  "beneficiary '" + s.names[l->beneficiary] + "' was paid '" + s.names[l->program] +
-                      "' for " + FormatMonth(l->period) + " again in batch '" +
-                      s.names[slot->second.batch] + "'",
-                  "line_no");
-    }
+    FL_RETURN_IF_ERROR(s.slots.CheckFree(s.names, l->slot(), "line_no"));
     return Available(s, b->fund, b->bucket, l->amount_fen);
   }
   Status operator()(const fb::RecoveredT& e) const {
@@ -540,22 +523,6 @@ Status CheckRules(const DomainState& state, const DomainEvent& event, const Entr
   return std::visit(RuleChecker{state, meta}, event);
 }
 
-// One payment slot named by views into a batch's chunks: the repeats within a batch are found
-// without building a key string per line.
-struct SlotRef {
-  std::string_view beneficiary, program;
-  int32_t period;
-  bool operator==(const SlotRef&) const = default;
-};
-struct SlotRefHash {
-  size_t operator()(const SlotRef& s) const {
-    size_t h = std::hash<std::string_view>{}(s.beneficiary);
-    boost::hash_combine(h, std::hash<std::string_view>{}(s.program));
-    boost::hash_combine(h, s.period);
-    return h;
-  }
-};
-
 Status CheckBatchRules(const DomainState& s,
                        const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
   assert(!chunks.empty());
@@ -596,10 +563,8 @@ Status CheckBatchRules(const DomainState& s,
   };
   std::vector<Line> all;
   all.reserve(lines);
-  // Flat sets, reserved: a node and a key string per line cost ~10% of a 1M-line roll.
-  boost::unordered_flat_set<SlotRef, SlotRefHash> slots;
-  boost::unordered_flat_set<uint32_t> line_numbers;
-  slots.reserve(lines);
+  RollSlots slots(lines);
+  boost::unordered_flat_set<uint32_t> line_numbers;  // flat and reserved, as RollSlots
   line_numbers.reserve(lines);
   for (const fb::DisbursementBatchPreparedT* c : chunks) {
     for (const fb::DisbursementLine& l : c->lines) {
@@ -609,11 +574,8 @@ Status CheckBatchRules(const DomainState& s,
       if (!line_numbers.insert(l.line_no()).second) {
         st = Rule("duplicate_line_no",
                   "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
-      } else if (!slots.insert(SlotRef{ben, prog, l.period()}).second) {
-        st = Rule("duplicate_payment",
-                  "beneficiary '" + ben + "' appears twice for '" + prog + "' in " +
-                      FormatMonth(l.period()) + " in this batch",
-                  "beneficiary_id");
+      } else {
+        st = slots.Take(ben, prog, l.period());
       }
       all.push_back(Line{c, &l, std::move(st)});
     }

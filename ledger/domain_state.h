@@ -3,9 +3,7 @@
 // paid. It is a pure function of the log: the domain rebuilds it by replay on open.
 #pragma once
 
-#include <boost/container_hash/hash.hpp>
 #include <cassert>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,11 +14,11 @@
 #include "crypto/sha256.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
+#include "ledger/names.h"
+#include "ledger/payment_slots.h"
 #include "ledger/string_map.h"
 
 namespace fundledger {
-
-using NameId = uint32_t;
 
 struct FundState {
   std::string name;
@@ -100,40 +98,6 @@ struct Balance {
   int64_t available_fen() const { return posted_fen - pending_fen; }
 };
 
-enum class LineState : uint8_t {
-  kPending,
-  kPaid,
-  kReturned,
-  kReissued,
-  kReversed,
-  kRecovered,
-  kRejected
-};
-std::string_view LineStateName(LineState state);
-// A line whose (beneficiary, program, period) is taken: no second line may be paid for it.
-inline bool HoldsPaymentSlot(LineState s) {
-  return s == LineState::kPending || s == LineState::kPaid || s == LineState::kReissued;
-}
-
-// Ids that recur on every line of every roll (people, programs, batches), each kept once: a
-// line holds numbers, not copies of the strings. An id is never taken back (one interned by a
-// submission that was then rejected stays, unused), and names never move in memory, so a
-// view of one stays valid. Interned by the writer only; read under the domain's lock.
-class Names {
- public:
-  NameId Intern(std::string_view name);
-  std::optional<NameId> Find(std::string_view name) const;
-  const std::string& operator[](NameId id) const {
-    assert(id < names_.size());
-    return names_[id];
-  }
-
- private:
-  std::deque<std::string> names_;  // a deque: strings stay where they are as it grows
-  boost::unordered_flat_map<std::string_view, NameId, StringHash, StringEqual>
-      ids_;  // views into names_
-};
-
 struct BatchLine {
   uint32_t line_no = 0;
   NameId beneficiary = 0;  // in DomainState::names
@@ -141,6 +105,8 @@ struct BatchLine {
   int32_t period = 0;
   int64_t amount_fen = 0;
   LineState state = LineState::kPending;
+
+  SlotKey slot() const { return SlotKey{beneficiary, program, period}; }
 };
 
 enum class BatchStatus : uint8_t { kPrepared, kApproved, kRejected };
@@ -160,25 +126,6 @@ struct BatchState {
   std::vector<BatchLine> lines;
   // line_no -> position in lines; flat, not a node per line: ~16 bytes less per line kept
   boost::unordered_flat_map<uint32_t, size_t> line_pos;
-};
-
-// (beneficiary, program, period): at most one live line may pay it.
-struct SlotKey {
-  NameId beneficiary = 0;
-  NameId program = 0;
-  int32_t period = 0;
-  bool operator==(const SlotKey&) const = default;
-};
-struct SlotKeyHash {
-  size_t operator()(const SlotKey& k) const {
-    size_t h = std::hash<uint64_t>{}(uint64_t{k.beneficiary} << 32 | k.program);
-    boost::hash_combine(h, k.period);
-    return h;  // not avalanching: the flat map mixes it further
-  }
-};
-struct PaymentSlot {
-  NameId batch = 0;  // in DomainState::names
-  uint32_t line_no = 0;
 };
 
 // The postings of every entry a Reversal may name, kept compactly: account names interned
@@ -229,8 +176,8 @@ struct DomainState {
   StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
   StringMap<Balance> balances;                         // account -> balance
   std::map<std::string, BatchState> batches;
-  Names names;  // of people, programs, batches in lines and slots
-  boost::unordered_flat_map<SlotKey, PaymentSlot, SlotKeyHash> paid;  // slot -> live line
+  Names names;                         // of people, programs, batches in lines and slots
+  PaymentSlots slots;                  // the one-payment rule: which live line holds each slot
   StringMap<std::string> commitments;  // id commitment hex -> beneficiary
   ReversibleEntries reversible;        // entry index -> its postings
   std::set<uint64_t> reversed;         // entries already reversed
@@ -239,14 +186,8 @@ struct DomainState {
   uint64_t next_index = 0;
 
   const Balance& BalanceOf(const std::string& account) const;
-  // The slot of (beneficiary, program, period), when both names were ever interned (else no
-  // line ever paid it).
-  std::optional<SlotKey> FindSlot(std::string_view beneficiary, std::string_view program,
-                                  int32_t period) const;
 };
 
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);
-// A slot as text (beneficiary \x1f program \x1f period): how snapshots store it.
-std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period);
 
 }  // namespace fundledger

@@ -144,11 +144,13 @@ std::string EncodeDomainState(const DomainState& s) {
       w.U8(static_cast<uint8_t>(l.state));
     }
   }
-  std::map<std::string, PaymentSlot> paid;  // by the slot as text: the order does not depend on ids
-  for (const auto& [slot, p] : s.paid)
-    paid.emplace(PaymentSlotKey(s.names[slot.beneficiary], s.names[slot.program], slot.period), p);
-  w.U64(paid.size());
-  for (const auto& [slot, p] : paid) {
+  std::map<std::string, SlotHolder> slots;  // by the slot as text: the order does not depend on ids
+  s.slots.ForEach([&](const SlotKey& slot, const SlotHolder& holder) {
+    slots.emplace(PaymentSlotKey(s.names[slot.beneficiary], s.names[slot.program], slot.period),
+                  holder);
+  });
+  w.U64(slots.size());
+  for (const auto& [slot, p] : slots) {
     w.Str(slot);
     w.Str(s.names[p.batch]);
     w.U64(p.line_no);
@@ -290,7 +292,7 @@ Result<DomainState> DecodeDomainState(std::string_view bytes) {
       return Corruption("a payment slot in the state is malformed");
     SlotKey slot{s.names.Intern(std::string_view(text).substr(0, a)),
                  s.names.Intern(std::string_view(text).substr(a + 1, b - a - 1)), period};
-    s.paid[slot] = PaymentSlot{s.names.Intern(batch), line_no};
+    s.slots.Restore(slot, SlotHolder{s.names.Intern(batch), line_no});
   }
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
     std::string c = r.Str();
