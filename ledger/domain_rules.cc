@@ -5,14 +5,10 @@
 #include <optional>
 #include <thread>
 
+#include "ledger/rule_code.h"
+
 namespace fundledger {
 namespace {
-
-Status Rule(const char* code, std::string message, const char* field = nullptr) {
-  Status s = RuleViolation(code, std::move(message));
-  if (field != nullptr) s.WithField(field);
-  return s;
-}
 
 const FundState* FindFund(const DomainState& s, const std::string& id) {
   auto it = s.funds.find(id);
@@ -22,8 +18,9 @@ const FundState* FindFund(const DomainState& s, const std::string& id) {
 Status OpenFund(const DomainState& s, const std::string& id, const char* field,
                 const FundState** out) {
   const FundState* f = FindFund(s, id);
-  if (f == nullptr) return Rule("unknown_fund", "fund '" + id + "' does not exist", field);
-  if (f->closed) return Rule("fund_closed", "fund '" + id + "' is closed", field);
+  if (f == nullptr)
+    return RuleError(RuleCode::kUnknownFund, "fund '" + id + "' does not exist", field);
+  if (f->closed) return RuleError(RuleCode::kFundClosed, "fund '" + id + "' is closed", field);
   *out = f;
   return Status::Ok();
 }
@@ -32,11 +29,11 @@ Status Available(const DomainState& s, const std::string& fund, const std::strin
                  int64_t amount, const char* field = "amount_fen") {
   const Balance& b = s.BalanceOf(FundAccount(fund, bucket));
   if (b.available_fen() < amount) {
-    return Rule("insufficient_funds",
-                "fund '" + fund + "' bucket '" + bucket + "' has " + FormatFen(b.available_fen()) +
-                    " yuan available (after " + FormatFen(b.pending_fen) + " reserved), needs " +
-                    FormatFen(amount),
-                field);
+    return RuleError(RuleCode::kInsufficientFunds,
+                     "fund '" + fund + "' bucket '" + bucket + "' has " +
+                         FormatFen(b.available_fen()) + " yuan available (after " +
+                         FormatFen(b.pending_fen) + " reserved), needs " + FormatFen(amount),
+                     field);
   }
   return Status::Ok();
 }
@@ -47,9 +44,9 @@ Status NoOverflow(const DomainState& s, const std::string& to, const std::string
   int64_t out = 0;
   if (__builtin_add_overflow(s.BalanceOf(to).posted_fen, amount, &out) ||
       __builtin_sub_overflow(s.BalanceOf(from).posted_fen, amount, &out)) {
-    return Rule("amount_overflow",
-                "posting " + FormatFen(amount) + " yuan to " + to + " would overflow",
-                "amount_fen");
+    return RuleError(RuleCode::kAmountOverflow,
+                     "posting " + FormatFen(amount) + " yuan to " + to + " would overflow",
+                     "amount_fen");
   }
   return Status::Ok();
 }
@@ -58,17 +55,17 @@ Status NoOverflow(const DomainState& s, const std::string& to, const std::string
 Status PurposeAllowed(const std::string& fund, const std::string& bucket,
                       const std::string& purpose) {
   if (bucket == kGeneralBucket || bucket == purpose) return Status::Ok();
-  return Rule("restricted_purpose",
-              "bucket '" + bucket + "' of fund '" + fund + "' is restricted to '" + bucket +
-                  "' and cannot pay for '" + purpose + "'",
-              "bucket");
+  return RuleError(RuleCode::kRestrictedPurpose,
+                   "bucket '" + bucket + "' of fund '" + fund + "' is restricted to '" + bucket +
+                       "' and cannot pay for '" + purpose + "'",
+                   "bucket");
 }
 
 Status LotteryCategory(const FundState& f, const std::string& fund, const std::string& category) {
   if (f.kind != fb::FundKind::lottery_welfare || f.purposes.count(category)) return Status::Ok();
-  return Rule("lottery_category", "lottery fund '" + fund +
-                                      "' may only spend on its approved categories, not '" +
-                                      category + "'");
+  return RuleError(RuleCode::kLotteryCategory,
+                   "lottery fund '" + fund + "' may only spend on its approved categories, not '" +
+                       category + "'");
 }
 
 int64_t AgeMonths(int32_t birth_month, int32_t month) {
@@ -80,71 +77,75 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
                  const std::string& program_id, int32_t period, int64_t amount) {
   auto b = s.beneficiaries.find(ben_id);
   if (b == s.beneficiaries.end()) {
-    return Rule("unknown_beneficiary", "beneficiary '" + ben_id + "' is not registered",
-                "beneficiary_id");
+    return RuleError(RuleCode::kUnknownBeneficiary,
+                     "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
   }
   auto p = s.programs.find(program_id);
   if (p == s.programs.end())
-    return Rule("unknown_program", "program '" + program_id + "' is not defined", "program_id");
+    return RuleError(RuleCode::kUnknownProgram, "program '" + program_id + "' is not defined",
+                     "program_id");
   const BeneficiaryState& ben = b->second;
   const ProgramState& prog = p->second;
   if (ben.erased)
-    return Rule("beneficiary_erased", "beneficiary '" + ben_id + "' was erased", "beneficiary_id");
+    return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + ben_id + "' was erased",
+                     "beneficiary_id");
   if (!fund.programs.count(program_id)) {
-    return Rule("program_not_allowed",
-                "fund '" + fund_id + "' may not pay program '" + program_id + "'", "program_id");
+    return RuleError(RuleCode::kProgramNotAllowed,
+                     "fund '" + fund_id + "' may not pay program '" + program_id + "'",
+                     "program_id");
   }
   FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
   int32_t first_day = FirstDayOf(period);
   int32_t death = ben.DeathDate();
   if (death != 0 && death < first_day) {
-    return Rule("deceased",
-                "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
-                    FormatMonth(period),
-                "beneficiary_id");
+    return RuleError(RuleCode::kDeceased,
+                     "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
+                         FormatMonth(period),
+                     "beneficiary_id");
   }
   fb::BeneficiaryStatus status = ben.StatusOn(first_day);
   if (status != fb::BeneficiaryStatus::active) {
-    return Rule("not_active",
-                "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
-                    " on " + FormatDate(first_day),
-                "beneficiary_id");
+    return RuleError(RuleCode::kNotActive,
+                     "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
+                         " on " + FormatDate(first_day),
+                     "beneficiary_id");
   }
   auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
   bool enrolled = e != s.enrollments.end() &&
                   std::any_of(e->second.begin(), e->second.end(),
                               [&](const EnrollmentTerm& t) { return t.Covers(period); });
   if (!enrolled) {
-    return Rule("not_enrolled",
-                "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
-                    FormatMonth(period),
-                "program_id");
+    return RuleError(RuleCode::kNotEnrolled,
+                     "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
+                         FormatMonth(period),
+                     "program_id");
   }
   const StandardTerm* term = prog.TermAt(period);
   if (term == nullptr) {
-    return Rule("program_not_effective",
-                "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
-                "period");
+    return RuleError(
+        RuleCode::kProgramNotEffective,
+        "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
+        "period");
   }
   if (amount > term->cap_fen) {
-    return Rule("over_cap",
-                FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
-                    " for '" + program_id + "' in " + FormatMonth(period),
-                "amount_fen");
+    return RuleError(RuleCode::kOverCap,
+                     FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
+                         " for '" + program_id + "' in " + FormatMonth(period),
+                     "amount_fen");
   }
   int64_t age = AgeMonths(ben.birth_month, period);
   if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
-    return Rule("age_limit",
-                "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
-                    " in " + FormatMonth(period),
-                "beneficiary_id");
+    return RuleError(RuleCode::kAgeLimit,
+                     "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
+                         " in " + FormatMonth(period),
+                     "beneficiary_id");
   }
   // Paid through the month of the birthday; stops the month after.
   if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
-    return Rule("age_limit",
-                "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
-                    " before " + FormatMonth(period),
-                "beneficiary_id");
+    return RuleError(RuleCode::kAgeLimit,
+                     "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
+                         " before " + FormatMonth(period),
+                     "beneficiary_id");
   }
   auto others = s.programs_of.find(ben_id);
   if (others != s.programs_of.end()) {
@@ -159,10 +160,11 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
       bool excluded = prog.excludes.count(other) ||
                       (op != s.programs.end() && op->second.excludes.count(program_id));
       if (excluded) {
-        return Rule("excluded_combination",
-                    "'" + program_id + "' may not be combined with '" + other +
-                        "', which beneficiary '" + ben_id + "' receives in " + FormatMonth(period),
-                    "program_id");
+        return RuleError(RuleCode::kExcludedCombination,
+                         "'" + program_id + "' may not be combined with '" + other +
+                             "', which beneficiary '" + ben_id + "' receives in " +
+                             FormatMonth(period),
+                         "program_id");
       }
     }
   }
@@ -178,17 +180,18 @@ Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint3
                         const BatchState** batch, const BatchLine** line) {
   auto it = s.batches.find(batch_id);
   if (it == s.batches.end())
-    return Rule("unknown_batch", "batch '" + batch_id + "' does not exist", "batch_id");
+    return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist",
+                     "batch_id");
   if (it->second.status != BatchStatus::kApproved) {
-    return Rule("batch_not_approved",
-                "batch '" + batch_id + "' is " + std::string(BatchStatusName(it->second.status)) +
-                    ", not approved",
-                "batch_id");
+    return RuleError(RuleCode::kBatchNotApproved,
+                     "batch '" + batch_id + "' is " +
+                         std::string(BatchStatusName(it->second.status)) + ", not approved",
+                     "batch_id");
   }
   const BatchLine* l = FindLine(it->second, line_no);
   if (l == nullptr) {
-    return Rule("unknown_line", "batch '" + batch_id + "' has no line " + std::to_string(line_no),
-                "line_no");
+    return RuleError(RuleCode::kUnknownLine,
+                     "batch '" + batch_id + "' has no line " + std::to_string(line_no), "line_no");
   }
   *batch = &it->second;
   *line = l;
@@ -201,7 +204,8 @@ struct RuleChecker {
 
   Status operator()(const fb::FundOpenedT& e) const {
     if (s.funds.count(e.fund_id))
-      return Rule("duplicate_id", "fund '" + e.fund_id + "' already exists", "fund_id");
+      return RuleError(RuleCode::kDuplicateId, "fund '" + e.fund_id + "' already exists",
+                       "fund_id");
     return Status::Ok();
   }
   Status operator()(const fb::FundClosedT& e) const {
@@ -210,49 +214,52 @@ struct RuleChecker {
     for (const std::string& bucket : f->buckets) {
       const Balance& b = s.BalanceOf(FundAccount(e.fund_id, bucket));
       if (b.posted_fen != 0 || b.pending_fen != 0) {
-        return Rule("fund_not_empty",
-                    "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
-                        " yuan in bucket '" + bucket + "'",
-                    "fund_id");
+        return RuleError(RuleCode::kFundNotEmpty,
+                         "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
+                             " yuan in bucket '" + bucket + "'",
+                         "fund_id");
       }
     }
     return Status::Ok();
   }
   Status operator()(const fb::ProgramDefinedT& e) const {
     if (s.programs.count(e.program_id))
-      return Rule("duplicate_id", "program '" + e.program_id + "' already exists", "program_id");
+      return RuleError(RuleCode::kDuplicateId, "program '" + e.program_id + "' already exists",
+                       "program_id");
     return Status::Ok();
   }
   Status operator()(const fb::ProgramStandardChangedT& e) const {
     if (!s.programs.count(e.program_id))
-      return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+      return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
+                       "program_id");
     return Status::Ok();
   }
   Status operator()(const fb::BeneficiaryRegisteredT& e) const {
     if (s.beneficiaries.count(e.beneficiary_id)) {
-      return Rule("duplicate_id", "beneficiary '" + e.beneficiary_id + "' already exists",
-                  "beneficiary_id");
+      return RuleError(RuleCode::kDuplicateId,
+                       "beneficiary '" + e.beneficiary_id + "' already exists", "beneficiary_id");
     }
     auto c = s.commitments.find(HexEncode(e.id_commitment));
     if (c != s.commitments.end()) {
-      return Rule("duplicate_person",
-                  "this ID number is already registered as beneficiary '" + c->second + "'",
-                  "id_number");
+      return RuleError(RuleCode::kDuplicatePerson,
+                       "this ID number is already registered as beneficiary '" + c->second + "'",
+                       "id_number");
     }
     return Status::Ok();
   }
   Status operator()(const fb::BeneficiaryChangedT& e) const {
     auto b = s.beneficiaries.find(e.beneficiary_id);
     if (b == s.beneficiaries.end())
-      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
-                  "beneficiary_id");
+      return RuleError(RuleCode::kUnknownBeneficiary,
+                       "beneficiary '" + e.beneficiary_id + "' is not registered",
+                       "beneficiary_id");
     if (b->second.erased)
-      return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased",
-                  "beneficiary_id");
+      return RuleError(RuleCode::kBeneficiaryErased,
+                       "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
     int32_t death = b->second.DeathDate();
     if (death != 0 && e.status != fb::BeneficiaryStatus::deceased) {
-      return Rule(
-          "deceased",
+      return RuleError(
+          RuleCode::kDeceased,
           "beneficiary '" + e.beneficiary_id + "' is recorded as deceased on " + FormatDate(death),
           "status");
     }
@@ -262,39 +269,41 @@ struct RuleChecker {
   Status Enrollment(const T& e, bool change) const {
     auto b = s.beneficiaries.find(e.beneficiary_id);
     if (b == s.beneficiaries.end())
-      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
-                  "beneficiary_id");
+      return RuleError(RuleCode::kUnknownBeneficiary,
+                       "beneficiary '" + e.beneficiary_id + "' is not registered",
+                       "beneficiary_id");
     if (b->second.erased)
-      return Rule("beneficiary_erased", "beneficiary '" + e.beneficiary_id + "' was erased",
-                  "beneficiary_id");
+      return RuleError(RuleCode::kBeneficiaryErased,
+                       "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
     auto p = s.programs.find(e.program_id);
     if (p == s.programs.end())
-      return Rule("unknown_program", "program '" + e.program_id + "' is not defined", "program_id");
+      return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
+                       "program_id");
     const StandardTerm* term = p->second.TermAt(e.from_month);
     if (term != nullptr && e.monthly_amount_fen > term->cap_fen) {
-      return Rule("over_cap",
-                  FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
-                      FormatFen(term->cap_fen) + " for '" + e.program_id + "'",
-                  "monthly_amount_fen");
+      return RuleError(RuleCode::kOverCap,
+                       FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
+                           FormatFen(term->cap_fen) + " for '" + e.program_id + "'",
+                       "monthly_amount_fen");
     }
     auto en = s.enrollments.find(EnrollmentKey(e.beneficiary_id, e.program_id));
     if (change) {
       if (en == s.enrollments.end()) {
-        return Rule("not_enrolled",
-                    "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" + e.program_id +
-                        "' to change",
-                    "program_id");
+        return RuleError(RuleCode::kNotEnrolled,
+                         "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" +
+                             e.program_id + "' to change",
+                         "program_id");
       }
     } else if (en != s.enrollments.end()) {
       for (const EnrollmentTerm& t : en->second) {
         bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
                        (t.to_month == 0 || e.from_month <= t.to_month);
         if (overlap) {
-          return Rule("already_enrolled",
-                      "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
-                          e.program_id + "' from " + FormatMonth(t.from_month) +
-                          "; use EnrollmentChanged",
-                      "from_month");
+          return RuleError(RuleCode::kAlreadyEnrolled,
+                           "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
+                               e.program_id + "' from " + FormatMonth(t.from_month) +
+                               "; use EnrollmentChanged",
+                           "from_month");
         }
       }
     }
@@ -311,7 +320,8 @@ struct RuleChecker {
     const FundState* f = nullptr;
     FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
     if (!e.donor_id.empty() && s.erased_subjects.count(e.donor_id)) {
-      return Rule("beneficiary_erased", "donor '" + e.donor_id + "' was erased", "donor_id");
+      return RuleError(RuleCode::kBeneficiaryErased, "donor '" + e.donor_id + "' was erased",
+                       "donor_id");
     }
     return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount("donors"), e.amount_fen);
   }
@@ -321,8 +331,9 @@ struct RuleChecker {
     FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
     FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
     if (from->kind != fb::FundKind::lottery_welfare) {
-      return Rule("not_lottery_fund", "fund '" + e.from_fund_id + "' is not a lottery_welfare fund",
-                  "from_fund_id");
+      return RuleError(RuleCode::kNotLotteryFund,
+                       "fund '" + e.from_fund_id + "' is not a lottery_welfare fund",
+                       "from_fund_id");
     }
     FL_RETURN_IF_ERROR(LotteryCategory(*from, e.from_fund_id, e.category).WithField("category"));
     FL_RETURN_IF_ERROR(PurposeAllowed(e.from_fund_id, e.from_bucket, e.category));
@@ -334,28 +345,30 @@ struct RuleChecker {
   Status operator()(const fb::DisbursementBatchApprovedT& e) const {
     auto b = s.batches.find(e.batch_id);
     if (b == s.batches.end())
-      return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+      return RuleError(RuleCode::kUnknownBatch, "batch '" + e.batch_id + "' does not exist",
+                       "batch_id");
     if (b->second.status != BatchStatus::kPrepared) {
-      return Rule(
-          "batch_not_prepared",
+      return RuleError(
+          RuleCode::kBatchNotPrepared,
           "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
           "batch_id");
     }
     if (b->second.maker == m.actor) {
-      return Rule("same_maker_checker",
-                  "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
-                      "; a different person must approve it",
-                  "actor");
+      return RuleError(RuleCode::kSameMakerChecker,
+                       "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
+                           "; a different person must approve it",
+                       "actor");
     }
     return Status::Ok();
   }
   Status operator()(const fb::DisbursementBatchRejectedT& e) const {
     auto b = s.batches.find(e.batch_id);
     if (b == s.batches.end())
-      return Rule("unknown_batch", "batch '" + e.batch_id + "' does not exist", "batch_id");
+      return RuleError(RuleCode::kUnknownBatch, "batch '" + e.batch_id + "' does not exist",
+                       "batch_id");
     if (b->second.status != BatchStatus::kPrepared) {
-      return Rule(
-          "batch_not_prepared",
+      return RuleError(
+          RuleCode::kBatchNotPrepared,
           "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
           "batch_id");
     }
@@ -366,10 +379,10 @@ struct RuleChecker {
     const BatchLine* l = nullptr;
     FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
     if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
-      return Rule("line_not_paid",
-                  "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                      std::string(LineStateName(l->state)),
-                  "line_no");
+      return RuleError(RuleCode::kLineNotPaid,
+                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                           std::string(LineStateName(l->state)),
+                       "line_no");
     }
     return Status::Ok();
   }
@@ -378,10 +391,11 @@ struct RuleChecker {
     const BatchLine* l = nullptr;
     FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
     if (l->state != LineState::kReturned) {
-      return Rule("line_not_returned",
-                  "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                      std::string(LineStateName(l->state)) + "; only a returned line is reissued",
-                  "line_no");
+      return RuleError(RuleCode::kLineNotReturned,
+                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                           std::string(LineStateName(l->state)) +
+                           "; only a returned line is reissued",
+                       "line_no");
     }
     FL_RETURN_IF_ERROR(s.slots.CheckFree(s.names, l->slot(), "line_no"));
     return Available(s, b->fund, b->bucket, l->amount_fen);
@@ -390,59 +404,61 @@ struct RuleChecker {
     const FundState* f = nullptr;
     FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
     if (!s.beneficiaries.count(e.beneficiary_id)) {
-      return Rule("unknown_beneficiary", "beneficiary '" + e.beneficiary_id + "' is not registered",
-                  "beneficiary_id");
+      return RuleError(RuleCode::kUnknownBeneficiary,
+                       "beneficiary '" + e.beneficiary_id + "' is not registered",
+                       "beneficiary_id");
     }
     if (!e.batch_id.empty()) {
       const BatchState* b = nullptr;
       const BatchLine* l = nullptr;
       FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
       if (s.names[l->beneficiary] != e.beneficiary_id) {
-        return Rule("wrong_beneficiary",
-                    "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
-                        "' paid another beneficiary",
-                    "beneficiary_id");
+        return RuleError(RuleCode::kWrongBeneficiary,
+                         "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                             "' paid another beneficiary",
+                         "beneficiary_id");
       }
       if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
-        return Rule("line_not_paid",
-                    "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                        std::string(LineStateName(l->state)),
-                    "line_no");
+        return RuleError(RuleCode::kLineNotPaid,
+                         "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                             "' is " + std::string(LineStateName(l->state)),
+                         "line_no");
       }
       if (e.amount_fen > l->amount_fen) {
-        return Rule("over_recovery",
-                    "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
-                        FormatFen(l->amount_fen),
-                    "amount_fen");
+        return RuleError(RuleCode::kOverRecovery,
+                         "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
+                             FormatFen(l->amount_fen),
+                         "amount_fen");
       }
     }
     return Status::Ok();
   }
   Status operator()(const fb::ReversalT& e) const {
     if (e.entry_index >= m.index) {
-      return Rule("unknown_entry",
-                  "entry " + std::to_string(e.entry_index) + " does not precede this one",
-                  "entry_index");
+      return RuleError(RuleCode::kUnknownEntry,
+                       "entry " + std::to_string(e.entry_index) + " does not precede this one",
+                       "entry_index");
     }
     if (s.reversed.count(e.entry_index)) {
-      return Rule("already_reversed",
-                  "entry " + std::to_string(e.entry_index) + " was already reversed",
-                  "entry_index");
+      return RuleError(RuleCode::kAlreadyReversed,
+                       "entry " + std::to_string(e.entry_index) + " was already reversed",
+                       "entry_index");
     }
     if (!s.reversible.Contains(e.entry_index)) {
-      return Rule("not_reversible",
-                  "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
-                  "entry_index");
+      return RuleError(
+          RuleCode::kNotReversible,
+          "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
+          "entry_index");
     }
     // Reversing must not take any fund below zero.
     for (const Posting& p : s.reversible.Find(e.entry_index)) {
       if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
       const Balance& b = s.BalanceOf(p.account);
       if (b.available_fen() < p.posted_delta_fen) {
-        return Rule("insufficient_funds",
-                    p.account + " has " + FormatFen(b.available_fen()) +
-                        " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
-                    "entry_index");
+        return RuleError(RuleCode::kInsufficientFunds,
+                         p.account + " has " + FormatFen(b.available_fen()) +
+                             " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
+                         "entry_index");
       }
     }
     return Status::Ok();
@@ -460,14 +476,14 @@ struct RuleChecker {
     FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
     FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
     if (from->kind == fb::FundKind::lottery_welfare) {
-      return Rule("lottery_ring_fenced",
-                  "lottery money leaves fund '" + e.from_fund_id +
-                      "' only as a grant to an approved category",
-                  "from_fund_id");
+      return RuleError(RuleCode::kLotteryRingFenced,
+                       "lottery money leaves fund '" + e.from_fund_id +
+                           "' only as a grant to an approved category",
+                       "from_fund_id");
     }
     if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
-      return Rule(
-          "restricted_purpose",
+      return RuleError(
+          RuleCode::kRestrictedPurpose,
           "restricted bucket '" + e.from_bucket +
               "' can only move to a bucket with the same purpose; release the restriction first",
           "to_bucket");
@@ -481,10 +497,12 @@ struct RuleChecker {
   }
   Status operator()(const fb::ErasedT& e) const {
     if (!s.beneficiaries.count(e.subject_id) && e.subject_id.rfind("donor:", 0) != 0) {
-      return Rule("unknown_beneficiary", "no person '" + e.subject_id + "' to erase", "subject_id");
+      return RuleError(RuleCode::kUnknownBeneficiary, "no person '" + e.subject_id + "' to erase",
+                       "subject_id");
     }
     if (s.erased_subjects.count(e.subject_id)) {
-      return Rule("already_erased", "'" + e.subject_id + "' was already erased", "subject_id");
+      return RuleError(RuleCode::kAlreadyErased, "'" + e.subject_id + "' was already erased",
+                       "subject_id");
     }
     return Status::Ok();
   }
@@ -492,16 +510,17 @@ struct RuleChecker {
     if (!e.fund_id.empty()) {
       const FundState* f = FindFund(s, e.fund_id);
       if (f == nullptr)
-        return Rule("unknown_fund", "fund '" + e.fund_id + "' does not exist", "fund_id");
+        return RuleError(RuleCode::kUnknownFund, "fund '" + e.fund_id + "' does not exist",
+                         "fund_id");
       if (f->organisation != e.organisation) {
-        return Rule("wrong_organisation",
-                    "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'",
-                    "organisation");
+        return RuleError(RuleCode::kWrongOrganisation,
+                         "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'",
+                         "organisation");
       }
     }
     if (e.checkpoint_size > m.index) {
-      return Rule(
-          "unknown_checkpoint",
+      return RuleError(
+          RuleCode::kUnknownCheckpoint,
           "no checkpoint of size " + std::to_string(e.checkpoint_size) + " precedes this entry",
           "checkpoint_size");
     }
@@ -509,9 +528,9 @@ struct RuleChecker {
       bool found = std::any_of(s.disclosures.begin(), s.disclosures.end(),
                                [&](const Disclosure& d) { return d.index == e.corrects_index; });
       if (!found)
-        return Rule("unknown_entry",
-                    "entry " + std::to_string(e.corrects_index) + " is not a disclosure",
-                    "corrects_index");
+        return RuleError(RuleCode::kUnknownEntry,
+                         "entry " + std::to_string(e.corrects_index) + " is not a disclosure",
+                         "corrects_index");
     }
     return Status::Ok();
   }
@@ -528,22 +547,23 @@ Status CheckBatchRules(const DomainState& s,
   assert(!chunks.empty());
   const fb::DisbursementBatchPreparedT& head = *chunks.front();
   if (s.batches.count(head.batch_id))
-    return Rule("duplicate_id", "batch '" + head.batch_id + "' already exists", "batch_id");
+    return RuleError(RuleCode::kDuplicateId, "batch '" + head.batch_id + "' already exists",
+                     "batch_id");
   if (chunks.size() != head.chunks) {
-    return Rule("incomplete_batch",
-                "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
-                    " chunks but the submission holds " + std::to_string(chunks.size()),
-                "chunks");
+    return RuleError(RuleCode::kIncompleteBatch,
+                     "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
+                         " chunks but the submission holds " + std::to_string(chunks.size()),
+                     "chunks");
   }
   size_t lines = 0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     const fb::DisbursementBatchPreparedT& c = *chunks[i];
     if (c.batch_id != head.batch_id || c.fund_id != head.fund_id || c.bucket != head.bucket ||
         c.period != head.period || c.chunk != i || c.chunks != head.chunks) {
-      return Rule("incomplete_batch",
-                  "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
-                      "' does not match the first chunk",
-                  "chunk");
+      return RuleError(RuleCode::kIncompleteBatch,
+                       "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
+                           "' does not match the first chunk",
+                       "chunk");
     }
     lines += c.lines.size();
   }
@@ -572,8 +592,8 @@ Status CheckBatchRules(const DomainState& s,
       const std::string& prog = c->program_ids[l.program()];
       Status st;
       if (!line_numbers.insert(l.line_no()).second) {
-        st = Rule("duplicate_line_no",
-                  "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
+        st = RuleError(RuleCode::kDuplicateLineNo,
+                       "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
       } else {
         st = slots.Take(ben, prog, l.period());
       }
@@ -605,16 +625,16 @@ Status CheckBatchRules(const DomainState& s,
       x.status.WithLine(x.line->line_no());
       rejected.push_back(std::move(x.status));
     } else if (__builtin_add_overflow(total, x.line->amount_fen(), &total)) {
-      return Rule("amount_overflow", "the batch total overflows", "amount_fen");
+      return RuleError(RuleCode::kAmountOverflow, "the batch total overflows", "amount_fen");
     }
   }
   if (!rejected.empty()) {
     Status first = rejected.front();
-    return Rule("lines_rejected",
-                "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
-                    std::to_string(lines) +
-                    " lines break ledger rules; nothing was posted. First: line " +
-                    std::to_string(first.line()) + ": " + first.message())
+    return RuleError(RuleCode::kLinesRejected,
+                     "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
+                         std::to_string(lines) +
+                         " lines break ledger rules; nothing was posted. First: line " +
+                         std::to_string(first.line()) + ": " + first.message())
         .WithLine(first.line())
         .WithDetails(std::move(rejected));
   }
