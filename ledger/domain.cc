@@ -10,94 +10,132 @@
 #include "ledger/domain_apply.h"
 #include "ledger/domain_rules.h"
 #include "ledger/domain_state_codec.h"
+#include "ledger/rule_code.h"
 
 namespace fundledger {
 
+namespace {
+
+// The first failure an observer reports (EntryObserver::failure), or ok.
+Status FirstFailure(const std::vector<EntryObserver*>& observers) {
+  for (const EntryObserver* o : observers) {
+    Status failed = o->failure();
+    if (!failed.ok()) return failed;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 // Applied entries handed from the replaying thread to one that feeds the observers, in
-// order, a batch at a time; bounded, so a slow observer holds the replay back.
+// order, a batch at a time; bounded, so a slow observer holds the replay back. An observer's
+// failure stops the feeding, and the next Push (or Finish) returns it.
 struct Domain::ObserverPipe {
   static constexpr size_t kBatchEntries = 1024;
   static constexpr size_t kBatchesAhead = 8;
   using Batch = std::vector<std::pair<AppliedEntry, ApplyContext>>;
 
   explicit ObserverPipe(const std::vector<EntryObserver*>& observers)
-      : worker([this, &observers] {
-          while (std::optional<Batch> batch = queue.Pop()) {
-            for (auto& [entry, context] : *batch) {
-              for (EntryObserver* o : observers) o->OnApplied(entry, context);
-            }
-          }
-        }) {}
-  void Push(AppliedEntry entry, const ApplyContext& context) {
+      : worker([this, &observers] { Feed(observers); }) {}
+  Status Push(AppliedEntry entry, const ApplyContext& context) {
     filling.emplace_back(std::move(entry), context);
-    if (filling.size() >= kBatchEntries) Send();
+    return filling.size() >= kBatchEntries ? Send() : Status::Ok();
   }
-  void Send() {
-    if (filling.empty()) return;
-    bool taken = queue.Push(std::move(filling));
-    assert(taken);  // the worker takes every batch until Finish
-    (void)taken;
+  Status Send() {
+    if (filling.empty()) return Status::Ok();
+    if (!queue.Push(std::move(filling))) return failure();  // the worker stopped on a failure
     filling = Batch();
+    return Status::Ok();
   }
-  // Hands over what is left and waits until the observers have taken every entry.
-  void Finish() {
-    Send();
+  // Hands over what is left and waits until the observers have taken every entry, or stopped.
+  Status Finish() {
+    Status sent = Send();
     queue.Finish();
     worker.join();
+    return failure();
+  }
+  Status failure() {
+    MutexLock lock(mu);
+    return failed;
+  }
+
+  void Feed(const std::vector<EntryObserver*>& observers) {
+    while (std::optional<Batch> batch = queue.Pop()) {
+      for (auto& [entry, context] : *batch) {
+        for (EntryObserver* o : observers) o->OnApplied(entry, context);
+        Status st = FirstFailure(observers);
+        if (!st.ok()) {
+          MutexLock lock(mu);
+          failed = std::move(st);
+          queue.Stop();
+          return;
+        }
+      }
+    }
   }
 
   Batch filling;  // the replaying thread's, until sent
   AheadQueue<Batch> queue{kBatchesAhead};
-  std::thread worker;  // last: starts once the rest is constructed
+  Mutex mu;
+  Status failed FL_GUARDED_BY(mu);  // the observers' first failure
+  std::thread worker;               // last: starts once the rest is constructed
 };
 
 Domain::Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections)
     : observers_(std::move(observers)), projections_cf_(projections) {}
 
 Domain::~Domain() {
-  if (pipe_) pipe_->Finish();
+  if (pipe_) {
+    Status finished = pipe_->Finish();  // a replay abandoned half way: nobody wants its outcome
+    (void)finished;
+  }
 }
 
 // From this many lines on, an approval's observers run beside its state changes.
 constexpr size_t kParallelApplyLinesMin = 4096;
 
-void Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context) {
+Status Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context) {
   AppliedEntry applied;
   applied.index = meta.index;
   applied.timestamp_ms = meta.timestamp_ms;
   applied.type = EventTypeOf(event);
   const auto* approval = std::get_if<fb::DisbursementBatchApprovedT>(&event);
   if (approval != nullptr && !pipe_ && !observers_.empty()) {
-    PlanApproval(state_, *approval, applied);
-    if (applied.payments.size() >= kParallelApplyLinesMin) {
-      // The observers touch only their own state and the sink, the domain only its state: the
-      // observers' undo steps are kept apart and follow the domain's, as they would in turn.
-      UndoLog observer_undo;
-      ApplyContext observer_context{context.sink,
-                                    context.undo != nullptr ? &observer_undo : nullptr};
-      std::thread beside([&] {
-        for (EntryObserver* o : observers_) o->OnApplied(applied, observer_context);
-      });
-      ApplyPlannedApproval(state_, *approval, meta, context.undo, applied);
-      beside.join();
-      if (context.undo != nullptr)
-        context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
-      state_.next_index = meta.index + 1;
-      if (context.undo != nullptr) context.undo->Append(std::move(observer_undo));
-      return;
-    }
-    ApplyPlannedApproval(state_, *approval, meta, context.undo, applied);
+    FL_RETURN_IF_ERROR(PlanApproval(state_, *approval, applied));
+    if (applied.payments.size() >= kParallelApplyLinesMin)
+      return ApplyApprovalBeside(*approval, meta, context, applied);
+    FL_RETURN_IF_ERROR(ApplyPlannedApproval(state_, *approval, meta, context.undo, applied));
   } else {
-    ApplyEvent(state_, event, meta, context.undo, applied);
+    FL_RETURN_IF_ERROR(ApplyEvent(state_, event, meta, context.undo, applied));
   }
+  Advance(meta, context);
+  if (pipe_) return pipe_->Push(std::move(applied), context);
+  for (EntryObserver* o : observers_) o->OnApplied(applied, context);
+  return FirstFailure(observers_);
+}
+
+// The observers touch only their own state and the sink, the domain only its state: the
+// observers' undo steps are kept apart and follow the domain's, as they would in turn.
+Status Domain::ApplyApprovalBeside(const fb::DisbursementBatchApprovedT& approval,
+                                   const EntryMeta& meta, ApplyContext& context,
+                                   const AppliedEntry& applied) {
+  UndoLog observer_undo;
+  ApplyContext observer_context{context.sink, context.undo != nullptr ? &observer_undo : nullptr};
+  std::thread beside([&] {
+    for (EntryObserver* o : observers_) o->OnApplied(applied, observer_context);
+  });
+  Status applied_to_state = ApplyPlannedApproval(state_, approval, meta, context.undo, applied);
+  beside.join();
+  if (applied_to_state.ok()) Advance(meta, context);
+  if (context.undo != nullptr) context.undo->Append(std::move(observer_undo));
+  FL_RETURN_IF_ERROR(applied_to_state);
+  return FirstFailure(observers_);
+}
+
+void Domain::Advance(const EntryMeta& meta, ApplyContext& context) {
   if (context.undo != nullptr)
     context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
   state_.next_index = meta.index + 1;
-  if (pipe_) {
-    pipe_->Push(std::move(applied), context);
-    return;
-  }
-  for (EntryObserver* o : observers_) o->OnApplied(applied, context);
 }
 
 Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& context) {
@@ -110,24 +148,28 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
       return Corruption("entry " + std::to_string(index) + ": " + decoded.status().message());
     event = std::move(decoded).value();
   }
+  Status st;
   // A replay holds the gate from BeginReplay on: a lock per entry cost ~2% of a rebuild's CPU.
   if (replaying_) {
-    Apply(event, meta, context);
+    st = Apply(event, meta, context);
   } else {
     WriterLock lock(gate_);
-    Apply(event, meta, context);
+    st = Apply(event, meta, context);
   }
-  return Status::Ok();
+  // An observer's failure names its entry already; the entry's own (a sum that overflows, a
+  // correction naming a line that does not exist) is named here.
+  if (st.ok() || st.code() == StatusCode::kCorruption) return st;
+  return Corruption("entry " + std::to_string(index) + " cannot be applied: " + st.message());
 }
 
 Status Domain::Replay(const LogSource& source, uint64_t begin) {
   ApplyContext context;
   BeginReplay();
-  Status s = ScanEntriesAhead(
+  Status scanned = ScanEntriesAhead(
       source, begin, source.size(),
       [&](uint64_t i, ByteView bytes, const Hash&) { return ApplyCommitted(i, bytes, context); });
-  EndReplay(context);
-  return s;
+  Status ended = EndReplay(context);
+  return scanned.ok() ? ended : scanned;
 }
 
 void Domain::BeginReplay() FL_NO_THREAD_SAFETY_ANALYSIS {
@@ -138,15 +180,18 @@ void Domain::BeginReplay() FL_NO_THREAD_SAFETY_ANALYSIS {
   if (!observers_.empty()) pipe_ = std::make_unique<ObserverPipe>(observers_);
 }
 
-void Domain::EndReplay(ApplyContext& context) FL_NO_THREAD_SAFETY_ANALYSIS {
+Status Domain::EndReplay(ApplyContext& context) FL_NO_THREAD_SAFETY_ANALYSIS {
   assert(replaying_);
   replaying_ = false;
+  Status fed;
   if (pipe_) {
-    pipe_->Finish();
+    fed = pipe_->Finish();
     pipe_.reset();
   }
   for (EntryObserver* o : observers_) o->OnReplayEnd(context);
+  if (fed.ok()) fed = FirstFailure(observers_);
   gate_.Unlock();
+  return fed;
 }
 
 Status Domain::Stage(const Submission& submission, uint64_t first_index, int64_t timestamp_ms,
@@ -201,10 +246,18 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
       if (submission.entries.size() > 1 && st.line() == 0) st.WithLine(k + 1);
       return st;
     }
-    for (size_t j = 0; j < span; ++j) {
+    for (size_t j = 0; j < span && st.ok(); ++j) {
       const NewEntry& e = submission.entries[k + j];
       EntryMeta m{first_index + k + j, timestamp_ms, e.actor, e.role};
-      Apply(events[k + j], m, context);
+      st = Apply(events[k + j], m, context);
+      // An observer that cannot add it up (EntryObserver::failure) refuses it as the domain would.
+      if (st.code() == StatusCode::kCorruption)
+        st = RuleError(RuleCode::kAmountOverflow, st.message());
+      if (!st.ok() && submission.entries.size() > 1 && st.line() == 0) st.WithLine(k + j + 1);
+    }
+    if (!st.ok()) {
+      undo_.RollbackTo(mark);
+      return st;
     }
     k += span;
   }

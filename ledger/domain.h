@@ -52,7 +52,8 @@ class Domain final : public CommitHook {
   // between, the caller is the domain's only user (an open, a rebuild): ApplyCommitted takes
   // no lock per entry.
   void BeginReplay();
-  void EndReplay(ApplyContext& context);
+  // The first failure of an observer during the replay (EntryObserver::failure), or ok.
+  Status EndReplay(ApplyContext& context);
 
   // The whole state as bytes, and back (snapshots). Load replaces the state.
   std::string SaveState() const;
@@ -80,7 +81,14 @@ class Domain final : public CommitHook {
   }
 
  private:
-  void Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context);
+  // Applies one event to the state and feeds it to the observers. Errors: the entry's own (a
+  // rule violation: a sum that would overflow, a line that does not exist) or an observer's
+  // failure (a Corruption naming the entry).
+  Status Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context);
+  Status ApplyApprovalBeside(const fb::DisbursementBatchApprovedT& approval, const EntryMeta& meta,
+                             ApplyContext& context, const AppliedEntry& applied);
+  // The entry is applied: next_index moves past it (undone with the rest).
+  void Advance(const EntryMeta& meta, ApplyContext& context);
   // Stage's second half: rules and application of decoded, field-checked events.
   Status StageEvents(const Submission& submission, const std::vector<DomainEvent>& events,
                      uint64_t first_index, int64_t timestamp_ms, rocksdb::WriteBatch& batch);

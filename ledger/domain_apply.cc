@@ -3,12 +3,20 @@
 #include <algorithm>
 #include <cassert>
 
+#include "ledger/rule_code.h"
+
 namespace fundledger {
 namespace {
 
 std::string RegionOf(const DomainState& s, const std::string& ben) {
   auto b = s.beneficiaries.find(ben);
   return b == s.beneficiaries.end() ? "" : b->second.region;
+}
+
+// -fen, or amount_overflow for the one amount whose negation does not fit (an imported log's).
+Result<int64_t> Negated(int64_t fen) {
+  FL_ASSIGN_OR_RETURN(Amount negated, Amount::Fen(fen).Negated());
+  return negated.fen();
 }
 
 PaymentEffect PaymentOf(const DomainState& s, const std::string& fund, const BatchLine& l,
@@ -76,19 +84,35 @@ class Applier {
     if (set.insert(v).second && undo_ != nullptr) undo_->Push([&set, v] { set.erase(v); });
   }
 
-  void Post(const std::string& account, int64_t posted, int64_t pending) {
-    ChangeBalance(account, posted, pending);
+  Status Post(const std::string& account, int64_t posted, int64_t pending) {
+    FL_RETURN_IF_ERROR(ChangeBalance(account, posted, pending));
     applied_->postings.push_back(Posting{account, posted, pending});
+    return Status::Ok();
   }
-  void ChangeBalance(const std::string& account, int64_t posted, int64_t pending) {
-    Save(s_.balances, account);
-    Balance& b = s_.balances[account];
-    b.posted_fen += posted;
-    b.pending_fen += pending;
+  // Changes nothing when the new balance would overflow.
+  Status ChangeBalance(const std::string& account, int64_t posted, int64_t pending) {
+    auto [it, added] = s_.balances.try_emplace(account);  // one probe: this runs once a line
+    Balance& b = it->second;
+    Amount new_posted = Amount::Fen(b.posted_fen), new_pending = Amount::Fen(b.pending_fen);
+    if (!new_posted.TryAdd(Amount::Fen(posted)) || !new_pending.TryAdd(Amount::Fen(pending))) {
+      if (added) s_.balances.erase(it);
+      return AmountOverflow("the balance of " + account);
+    }
+    if (undo_ != nullptr) {
+      if (added) {
+        undo_->Push([&balances = s_.balances, account] { balances.erase(account); });
+      } else {
+        undo_->Push([&balances = s_.balances, account, old = b] { balances[account] = old; });
+      }
+    }
+    b.posted_fen = new_posted.fen();
+    b.pending_fen = new_pending.fen();
+    return Status::Ok();
   }
-  void Move(const std::string& from, const std::string& to, int64_t amount) {
-    Post(from, -amount, 0);
-    Post(to, amount, 0);
+  Status Move(const std::string& from, const std::string& to, int64_t amount) {
+    FL_ASSIGN_OR_RETURN(int64_t out, Negated(amount));
+    FL_RETURN_IF_ERROR(Post(from, out, 0));
+    return Post(to, amount, 0);
   }
   void TouchBucket(const std::string& fund, const std::string& bucket) {
     auto it = s_.funds.find(fund);
@@ -106,16 +130,30 @@ class Applier {
   void Payment(const std::string& fund, const BatchLine& l, int64_t amount, int32_t lines) {
     applied_->payments.push_back(PaymentOf(s_, fund, l, amount, lines));
   }
-  void SetLineState(const std::string& batch_id, uint32_t line_no, LineState state) {
-    BatchState& b = s_.batches[batch_id];
-    BatchLine& l = b.lines[b.line_pos.at(line_no)];
+  // A batch and one of its lines that a correction names: always there after the rules, but an
+  // imported log may name anything.
+  Status FindLine(const std::string& batch_id, uint32_t line_no, BatchState** batch,
+                  BatchLine** line) {
+    auto b = s_.batches.find(batch_id);
+    if (b == s_.batches.end())
+      return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist");
+    auto pos = b->second.line_pos.find(line_no);
+    if (pos == b->second.line_pos.end()) {
+      return RuleError(RuleCode::kUnknownLine,
+                       "batch '" + batch_id + "' has no line " + std::to_string(line_no));
+    }
+    *batch = &b->second;
+    *line = &b->second.lines[pos->second];
+    return Status::Ok();
+  }
+  void SetLineState(const std::string& batch_id, BatchLine& l, LineState state) {
     if (undo_ != nullptr) undo_->Push([&l, old = l.state] { l.state = old; });
-    s_.slots.OnLineState(l.slot(), SlotHolder{s_.names.Intern(batch_id), line_no}, l.state, state,
+    s_.slots.OnLineState(l.slot(), SlotHolder{s_.names.Intern(batch_id), l.line_no}, l.state, state,
                          undo_);
     l.state = state;
   }
 
-  void operator()(const fb::FundOpenedT& e) {
+  Status operator()(const fb::FundOpenedT& e) {
     Save(s_.funds, e.fund_id);
     FundState f;
     f.name = e.name;
@@ -125,12 +163,14 @@ class Applier {
     f.purposes.insert(e.purposes.begin(), e.purposes.end());
     f.bank_account_token = e.bank_account_token;
     s_.funds[e.fund_id] = std::move(f);
+    return Status::Ok();
   }
-  void operator()(const fb::FundClosedT& e) {
+  Status operator()(const fb::FundClosedT& e) {
     Save(s_.funds, e.fund_id);
     s_.funds[e.fund_id].closed = true;
+    return Status::Ok();
   }
-  void operator()(const fb::ProgramDefinedT& e) {
+  Status operator()(const fb::ProgramDefinedT& e) {
     Save(s_.programs, e.program_id);
     ProgramState p;
     p.name = e.name;
@@ -141,8 +181,9 @@ class Applier {
     p.age_min_years = e.age_min_years;
     p.age_max_years = e.age_max_years;
     s_.programs[e.program_id] = std::move(p);
+    return Status::Ok();
   }
-  void operator()(const fb::ProgramStandardChangedT& e) {
+  Status operator()(const fb::ProgramStandardChangedT& e) {
     Save(s_.programs, e.program_id);
     std::vector<StandardTerm>& terms = s_.programs[e.program_id].terms;
     std::erase_if(terms,
@@ -151,8 +192,9 @@ class Applier {
     std::sort(terms.begin(), terms.end(), [](const StandardTerm& a, const StandardTerm& b) {
       return a.effective_month < b.effective_month;
     });
+    return Status::Ok();
   }
-  void operator()(const fb::BeneficiaryRegisteredT& e) {
+  Status operator()(const fb::BeneficiaryRegisteredT& e) {
     Save(s_.beneficiaries, e.beneficiary_id);
     BeneficiaryState b;
     b.household = e.household_id;
@@ -171,8 +213,9 @@ class Applier {
       Save(s_.commitments, c);
       s_.commitments[c] = e.beneficiary_id;
     }
+    return Status::Ok();
   }
-  void operator()(const fb::BeneficiaryChangedT& e) {
+  Status operator()(const fb::BeneficiaryChangedT& e) {
     Save(s_.beneficiaries, e.beneficiary_id);
     BeneficiaryState& b = s_.beneficiaries[e.beneficiary_id];
     b.statuses.push_back(StatusChange{e.effective_date, e.status, m_.index});
@@ -183,6 +226,7 @@ class Applier {
     if (!e.region_code.empty()) b.region = e.region_code;
     if (!e.household_id.empty()) b.household = e.household_id;
     if (!e.bank_account_token.empty()) b.bank_account_token = e.bank_account_token;
+    return Status::Ok();
   }
   template <typename T>
   void Enrollment(const T& e) {
@@ -201,27 +245,49 @@ class Applier {
     if (std::find(progs.begin(), progs.end(), e.program_id) == progs.end())
       progs.push_back(e.program_id);
   }
-  void operator()(const fb::EnrolledT& e) { Enrollment(e); }
-  void operator()(const fb::EnrollmentChangedT& e) { Enrollment(e); }
-  void operator()(const fb::AppropriatedT& e) {
-    TouchBucket(e.fund_id, e.bucket);
-    Move(ExternalAccount(e.source), FundAccount(e.fund_id, e.bucket), e.amount_fen);
-    Reversible();
+  Status operator()(const fb::EnrolledT& e) {
+    Enrollment(e);
+    return Status::Ok();
   }
-  void operator()(const fb::DonationReceivedT& e) {
-    TouchBucket(e.fund_id, e.bucket);
-    Move(ExternalAccount("donors"), FundAccount(e.fund_id, e.bucket), e.amount_fen);
-    Reversible();
+  Status operator()(const fb::EnrollmentChangedT& e) {
+    Enrollment(e);
+    return Status::Ok();
   }
-  void operator()(const fb::LotteryGrantAwardedT& e) {
+  Status operator()(const fb::AppropriatedT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    FL_RETURN_IF_ERROR(
+        Move(ExternalAccount(e.source), FundAccount(e.fund_id, e.bucket), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::DonationReceivedT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    FL_RETURN_IF_ERROR(
+        Move(ExternalAccount("donors"), FundAccount(e.fund_id, e.bucket), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::LotteryGrantAwardedT& e) {
     TouchBucket(e.to_fund_id, e.project_id);
-    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.project_id),
-         e.amount_fen);
+    FL_RETURN_IF_ERROR(Move(FundAccount(e.from_fund_id, e.from_bucket),
+                            FundAccount(e.to_fund_id, e.project_id), e.amount_fen));
     Reversible();
+    return Status::Ok();
   }
-  void operator()(const fb::DisbursementBatchPreparedT& e) {
+  Status operator()(const fb::DisbursementBatchPreparedT& e) {
+    Amount total;
+    for (const fb::DisbursementLine& l : e.lines) {
+      if (!total.TryAdd(Amount::Fen(l.amount_fen())))
+        return AmountOverflow("the total of batch '" + e.batch_id + "'");
+    }
+    auto existing = s_.batches.find(e.batch_id);
     // A first chunk over an existing batch (only in an imported log) replaces its lines.
-    bool replaces = e.chunk == 0 && s_.batches.count(e.batch_id);
+    bool replaces = e.chunk == 0 && existing != s_.batches.end();
+    Amount batch_total = total;
+    if (e.chunk != 0 && existing != s_.batches.end() &&
+        !batch_total.TryAdd(Amount::Fen(existing->second.total_fen))) {
+      return AmountOverflow("the total of batch '" + e.batch_id + "'");
+    }
     if (replaces) {
       Save(s_.batches, e.batch_id);
     } else {
@@ -238,7 +304,6 @@ class Applier {
       b.chunks = e.chunks;
     }
     b.chunks_seen++;
-    int64_t total = 0;
     // A chunk names each person and program once in its tables: intern those, not each line's.
     std::vector<NameId> people(e.beneficiary_ids.size()), programs(e.program_ids.size());
     for (size_t i = 0; i < people.size(); ++i) people[i] = s_.names.Intern(e.beneficiary_ids[i]);
@@ -252,111 +317,134 @@ class Applier {
       s_.slots.TakeForPreparedLine(line.slot(), SlotHolder{batch, line.line_no}, undo_);
       b.line_pos[line.line_no] = b.lines.size();
       b.lines.push_back(std::move(line));
-      total += l.amount_fen();
     }
-    b.total_fen += total;
+    b.total_fen = batch_total.fen();
     TouchBucket(e.fund_id, e.bucket);
-    Post(FundAccount(e.fund_id, e.bucket), 0, total);
+    return Post(FundAccount(e.fund_id, e.bucket), 0, total.fen());
   }
-  void operator()(const fb::DisbursementBatchApprovedT& e) {
-    PlanApproval(s_, e, *applied_);
-    CommitApproval(e, applied_->postings);
+  Status operator()(const fb::DisbursementBatchApprovedT& e) {
+    FL_RETURN_IF_ERROR(PlanApproval(s_, e, *applied_));
+    return CommitApproval(e, applied_->postings);
   }
   // The state changes of an approval whose postings were planned (PlanApproval).
-  void CommitApproval(const fb::DisbursementBatchApprovedT& e,
-                      const std::vector<Posting>& planned) {
+  Status CommitApproval(const fb::DisbursementBatchApprovedT& e,
+                        const std::vector<Posting>& planned) {
     SaveBatchHeader(e.batch_id);
     BatchState& b = s_.batches[e.batch_id];
     SaveLineStates(b);
     b.status = BatchStatus::kApproved;
     b.decided_index = m_.index;
     for (const Posting& p : planned)
-      ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen);
+      FL_RETURN_IF_ERROR(ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen));
     for (BatchLine& l : b.lines) l.state = LineState::kPaid;
+    return Status::Ok();
   }
-  void operator()(const fb::DisbursementBatchRejectedT& e) {
+  Status operator()(const fb::DisbursementBatchRejectedT& e) {
     SaveBatchHeader(e.batch_id);
     BatchState& b = s_.batches[e.batch_id];
     SaveLineStates(b);
     b.status = BatchStatus::kRejected;
     b.decided_index = m_.index;
-    Post(FundAccount(b.fund, b.bucket), 0, -b.total_fen);
+    FL_ASSIGN_OR_RETURN(int64_t released, Negated(b.total_fen));
+    FL_RETURN_IF_ERROR(Post(FundAccount(b.fund, b.bucket), 0, released));
     std::optional<NameId> batch = s_.names.Find(e.batch_id);  // none: no line of it holds a slot
     for (BatchLine& l : b.lines) {
       if (batch) s_.slots.ReleaseForRejectedLine(l.slot(), SlotHolder{*batch, l.line_no}, undo_);
       l.state = LineState::kRejected;
     }
+    return Status::Ok();
   }
-  void operator()(const fb::PaymentReturnedT& e) {
+  Status operator()(const fb::PaymentReturnedT& e) {
+    BatchState* b = nullptr;
+    BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindLine(e.batch_id, e.line_no, &b, &l));
+    FL_ASSIGN_OR_RETURN(int64_t back, Negated(l->amount_fen));
     SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
-    BatchState& b = s_.batches[e.batch_id];
-    const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
-    Move(BeneficiaryAccount(s_.names[l.beneficiary]), FundAccount(b.fund, b.bucket), l.amount_fen);
-    Payment(b.fund, l, -l.amount_fen, -1);
-    SetLineState(e.batch_id, e.line_no, LineState::kReturned);
+    FL_RETURN_IF_ERROR(Move(BeneficiaryAccount(s_.names[l->beneficiary]),
+                            FundAccount(b->fund, b->bucket), l->amount_fen));
+    Payment(b->fund, *l, back, -1);
+    SetLineState(e.batch_id, *l, LineState::kReturned);
+    return Status::Ok();
   }
-  void operator()(const fb::PaymentReissuedT& e) {
+  Status operator()(const fb::PaymentReissuedT& e) {
+    BatchState* b = nullptr;
+    BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindLine(e.batch_id, e.line_no, &b, &l));
     SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
-    BatchState& b = s_.batches[e.batch_id];
-    const BatchLine& l = b.lines[b.line_pos.at(e.line_no)];
-    Move(FundAccount(b.fund, b.bucket), BeneficiaryAccount(s_.names[l.beneficiary]), l.amount_fen);
-    Payment(b.fund, l, l.amount_fen, 1);
-    SetLineState(e.batch_id, e.line_no, LineState::kReissued);
+    FL_RETURN_IF_ERROR(Move(FundAccount(b->fund, b->bucket),
+                            BeneficiaryAccount(s_.names[l->beneficiary]), l->amount_fen));
+    Payment(b->fund, *l, l->amount_fen, 1);
+    SetLineState(e.batch_id, *l, LineState::kReissued);
     Reversible();
+    return Status::Ok();
   }
-  void operator()(const fb::RecoveredT& e) {
+  Status operator()(const fb::RecoveredT& e) {
     TouchBucket(e.fund_id, e.bucket);
-    Move(BeneficiaryAccount(e.beneficiary_id), FundAccount(e.fund_id, e.bucket), e.amount_fen);
+    FL_RETURN_IF_ERROR(
+        Move(BeneficiaryAccount(e.beneficiary_id), FundAccount(e.fund_id, e.bucket), e.amount_fen));
     if (!e.batch_id.empty()) {
       SaveBatchHeader(e.batch_id);
       BatchState& b = s_.batches[e.batch_id];
       auto pos = b.line_pos.find(e.line_no);
       if (pos != b.line_pos.end()) {
-        const BatchLine& l = b.lines[pos->second];
+        BatchLine& l = b.lines[pos->second];
         bool full = e.amount_fen >= l.amount_fen;
-        Payment(b.fund, l, -e.amount_fen, full ? -1 : 0);
-        if (full) SetLineState(e.batch_id, e.line_no, LineState::kRecovered);
+        FL_ASSIGN_OR_RETURN(int64_t back, Negated(e.amount_fen));
+        Payment(b.fund, l, back, full ? -1 : 0);
+        if (full) SetLineState(e.batch_id, l, LineState::kRecovered);
       }
     }
     Reversible();
+    return Status::Ok();
   }
-  void operator()(const fb::ReversalT& e) {
+  Status operator()(const fb::ReversalT& e) {
     Insert(s_.reversed, e.entry_index);
     // An imported log may reverse anything; an entry that moved nothing has nothing to undo.
-    for (const Posting& p : s_.reversible.Find(e.entry_index))
-      Post(p.account, -p.posted_delta_fen, -p.pending_delta_fen);
+    for (const Posting& p : s_.reversible.Find(e.entry_index)) {
+      FL_ASSIGN_OR_RETURN(int64_t posted, Negated(p.posted_delta_fen));
+      FL_ASSIGN_OR_RETURN(int64_t pending, Negated(p.pending_delta_fen));
+      FL_RETURN_IF_ERROR(Post(p.account, posted, pending));
+    }
+    return Status::Ok();
   }
-  void operator()(const fb::ExpensedT& e) {
-    Move(FundAccount(e.fund_id, e.bucket),
-         ExternalAccount(std::string("payees/") + fb::EnumNameExpenseClass(e.class_)),
-         e.amount_fen);
+  Status operator()(const fb::ExpensedT& e) {
+    FL_RETURN_IF_ERROR(
+        Move(FundAccount(e.fund_id, e.bucket),
+             ExternalAccount(std::string("payees/") + fb::EnumNameExpenseClass(e.class_)),
+             e.amount_fen));
     Reversible();
+    return Status::Ok();
   }
-  void operator()(const fb::TransferredBetweenFundsT& e) {
+  Status operator()(const fb::TransferredBetweenFundsT& e) {
     TouchBucket(e.to_fund_id, e.to_bucket);
-    Move(FundAccount(e.from_fund_id, e.from_bucket), FundAccount(e.to_fund_id, e.to_bucket),
-         e.amount_fen);
+    FL_RETURN_IF_ERROR(Move(FundAccount(e.from_fund_id, e.from_bucket),
+                            FundAccount(e.to_fund_id, e.to_bucket), e.amount_fen));
     Reversible();
+    return Status::Ok();
   }
-  void operator()(const fb::RestrictionReleasedT& e) {
+  Status operator()(const fb::RestrictionReleasedT& e) {
     TouchBucket(e.fund_id, e.to_bucket);
-    Move(FundAccount(e.fund_id, e.bucket), FundAccount(e.fund_id, e.to_bucket), e.amount_fen);
+    FL_RETURN_IF_ERROR(
+        Move(FundAccount(e.fund_id, e.bucket), FundAccount(e.fund_id, e.to_bucket), e.amount_fen));
     Reversible();
+    return Status::Ok();
   }
-  void operator()(const fb::ErasedT& e) {
+  Status operator()(const fb::ErasedT& e) {
     Insert(s_.erased_subjects, e.subject_id);
     auto b = s_.beneficiaries.find(e.subject_id);
     if (b != s_.beneficiaries.end()) {
       Save(s_.beneficiaries, e.subject_id);
       b->second.erased = true;
     }
+    return Status::Ok();
   }
-  void operator()(const fb::DisclosurePublishedT& e) {
+  Status operator()(const fb::DisclosurePublishedT& e) {
     s_.disclosures.push_back(Disclosure{e.organisation, e.fund_id, e.period, e.schedule_item,
                                         m_.index, m_.timestamp_ms, e.corrects_index});
     if (undo_ != nullptr) undo_->Push([&disclosures = s_.disclosures] { disclosures.pop_back(); });
+    return Status::Ok();
   }
-  void operator()(const std::monostate&) {}
+  Status operator()(const std::monostate&) { return Status::Ok(); }
 
  private:
   DomainState& s_;
@@ -367,27 +455,33 @@ class Applier {
 
 }  // namespace
 
-void ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta, UndoLog* undo,
-                AppliedEntry& applied) {
-  std::visit(Applier(state, undo, meta, &applied), event);
+Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
+                  UndoLog* undo, AppliedEntry& applied) {
+  return std::visit(Applier(state, undo, meta, &applied), event);
 }
 
-void PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& approval,
-                  AppliedEntry& applied) {
-  const BatchState& b = s.batches.at(approval.batch_id);
+Status PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& approval,
+                    AppliedEntry& applied) {
+  auto it = s.batches.find(approval.batch_id);
+  if (it == s.batches.end()) {
+    return RuleError(RuleCode::kUnknownBatch, "batch '" + approval.batch_id + "' does not exist");
+  }
+  const BatchState& b = it->second;
+  FL_ASSIGN_OR_RETURN(int64_t spent, Negated(b.total_fen));
   applied.postings.reserve(b.lines.size() + 1);
   applied.payments.reserve(b.lines.size());
-  applied.postings.push_back(Posting{FundAccount(b.fund, b.bucket), -b.total_fen, -b.total_fen});
+  applied.postings.push_back(Posting{FundAccount(b.fund, b.bucket), spent, spent});
   for (const BatchLine& l : b.lines) {
     applied.postings.push_back(
         Posting{BeneficiaryAccount(s.names[l.beneficiary]), l.amount_fen, 0});
     applied.payments.push_back(PaymentOf(s, b.fund, l, l.amount_fen, 1));
   }
+  return Status::Ok();
 }
 
-void ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,
-                          const EntryMeta& meta, UndoLog* undo, const AppliedEntry& applied) {
-  Applier(state, undo, meta, nullptr).CommitApproval(approval, applied.postings);
+Status ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,
+                            const EntryMeta& meta, UndoLog* undo, const AppliedEntry& applied) {
+  return Applier(state, undo, meta, nullptr).CommitApproval(approval, applied.postings);
 }
 
 }  // namespace fundledger

@@ -10,7 +10,7 @@
 // its payment slot, say) instead of refusing it.
 //
 //   AppliedEntry applied{meta.index, meta.timestamp_ms, EventTypeOf(event)};
-//   ApplyEvent(state, event, meta, &undo, applied);
+//   Status st = ApplyEvent(state, event, meta, &undo, applied);  // then feed the observers
 //
 // Thread safety: called by the thread that holds the domain's gate exclusively. An approval
 // can be applied in two halves (PlanApproval, then ApplyPlannedApproval) so that the observers
@@ -22,15 +22,19 @@
 
 namespace fundledger {
 
-void ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta, UndoLog* undo,
-                AppliedEntry& applied);
+// Errors are rule violations: `amount_overflow` when a balance or total would overflow (the
+// rules prevent it for a checked event; an imported log can hold one), `unknown_batch` or
+// `unknown_line` when a correction names what an imported log never prepared. What was applied
+// before the error has its undo steps in `undo`; a replay stops there.
+Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
+                  UndoLog* undo, AppliedEntry& applied);
 
 // An approval's postings and payments, read from the batch as it stands (nothing changes).
-void PlanApproval(const DomainState& state, const fb::DisbursementBatchApprovedT& approval,
-                  AppliedEntry& applied);
+Status PlanApproval(const DomainState& state, const fb::DisbursementBatchApprovedT& approval,
+                    AppliedEntry& applied);
 // The state changes of an approval planned into `applied`: they read nothing PlanApproval
 // wrote but `applied`, which they leave as it is.
-void ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,
-                          const EntryMeta& meta, UndoLog* undo, const AppliedEntry& applied);
+Status ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,
+                            const EntryMeta& meta, UndoLog* undo, const AppliedEntry& applied);
 
 }  // namespace fundledger

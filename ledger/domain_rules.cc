@@ -25,27 +25,39 @@ Status OpenFund(const DomainState& s, const std::string& id, const char* field,
   return Status::Ok();
 }
 
+// What `account` may still spend: posted less reserved, or amount_overflow.
+Result<Amount> AvailableOf(const DomainState& s, const std::string& account, const char* field) {
+  Result<Amount> available = s.BalanceOf(account).available();
+  if (!available.ok()) return Status(available.status()).WithField(field);
+  return available;
+}
+
 Status Available(const DomainState& s, const std::string& fund, const std::string& bucket,
-                 int64_t amount, const char* field = "amount_fen") {
-  const Balance& b = s.BalanceOf(FundAccount(fund, bucket));
-  if (b.available_fen() < amount) {
+                 Amount amount, const char* field = "amount_fen") {
+  std::string account = FundAccount(fund, bucket);
+  FL_ASSIGN_OR_RETURN(Amount available, AvailableOf(s, account, field));
+  if (available < amount) {
     return RuleError(RuleCode::kInsufficientFunds,
-                     "fund '" + fund + "' bucket '" + bucket + "' has " +
-                         FormatFen(b.available_fen()) + " yuan available (after " +
-                         FormatFen(b.pending_fen) + " reserved), needs " + FormatFen(amount),
+                     "fund '" + fund + "' bucket '" + bucket + "' has " + available.ToYuan() +
+                         " yuan available (after " + FormatFen(s.BalanceOf(account).pending_fen) +
+                         " reserved), needs " + amount.ToYuan(),
                      field);
   }
   return Status::Ok();
 }
+Status Available(const DomainState& s, const std::string& fund, const std::string& bucket,
+                 int64_t amount_fen) {
+  return Available(s, fund, bucket, Amount::Fen(amount_fen));
+}
 
 // Money coming in must not overflow the receiving balance (or the external source's).
 Status NoOverflow(const DomainState& s, const std::string& to, const std::string& from,
-                  int64_t amount) {
-  int64_t out = 0;
-  if (__builtin_add_overflow(s.BalanceOf(to).posted_fen, amount, &out) ||
-      __builtin_sub_overflow(s.BalanceOf(from).posted_fen, amount, &out)) {
+                  int64_t amount_fen) {
+  Amount amount = Amount::Fen(amount_fen);
+  if (!s.BalanceOf(to).posted().Plus(amount).ok() ||
+      !s.BalanceOf(from).posted().Minus(amount).ok()) {
     return RuleError(RuleCode::kAmountOverflow,
-                     "posting " + FormatFen(amount) + " yuan to " + to + " would overflow",
+                     "posting " + amount.ToYuan() + " yuan to " + to + " would overflow",
                      "amount_fen");
   }
   return Status::Ok();
@@ -453,10 +465,10 @@ struct RuleChecker {
     // Reversing must not take any fund below zero.
     for (const Posting& p : s.reversible.Find(e.entry_index)) {
       if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
-      const Balance& b = s.BalanceOf(p.account);
-      if (b.available_fen() < p.posted_delta_fen) {
+      FL_ASSIGN_OR_RETURN(Amount available, AvailableOf(s, p.account, "entry_index"));
+      if (available < Amount::Fen(p.posted_delta_fen)) {
         return RuleError(RuleCode::kInsufficientFunds,
-                         p.account + " has " + FormatFen(b.available_fen()) +
+                         p.account + " has " + available.ToYuan() +
                              " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
                          "entry_index");
       }
@@ -619,12 +631,12 @@ Status CheckBatchRules(const DomainState& s,
     check(0, all.size());
   }
   std::vector<Status> rejected;
-  int64_t total = 0;
+  Amount total;
   for (Line& x : all) {
     if (!x.status.ok()) {
       x.status.WithLine(x.line->line_no());
       rejected.push_back(std::move(x.status));
-    } else if (__builtin_add_overflow(total, x.line->amount_fen(), &total)) {
+    } else if (!total.TryAdd(Amount::Fen(x.line->amount_fen()))) {
       return RuleError(RuleCode::kAmountOverflow, "the batch total overflows", "amount_fen");
     }
   }

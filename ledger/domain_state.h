@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crypto/sha256.h"
+#include "ledger/amount.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
 #include "ledger/names.h"
@@ -94,8 +95,18 @@ struct EnrollmentTerm {
 
 struct Balance {
   int64_t posted_fen = 0;
-  int64_t pending_fen = 0;
-  int64_t available_fen() const { return posted_fen - pending_fen; }
+  int64_t pending_fen = 0;  // reserved by prepared, undecided rolls
+  // For showing: saturates at the 64-bit limits, which only an imported log's balances reach.
+  int64_t available_fen() const {
+    int64_t out = 0;
+    if (!__builtin_sub_overflow(posted_fen, pending_fen, &out)) return out;
+    return pending_fen < 0 ? INT64_MAX : INT64_MIN;
+  }
+
+  Amount posted() const { return Amount::Fen(posted_fen); }
+  Amount pending() const { return Amount::Fen(pending_fen); }
+  // Posted less reserved, checked: an imported log can hold any balance.
+  Result<Amount> available() const { return posted().Minus(pending()); }
 };
 
 struct BatchLine {

@@ -44,7 +44,11 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
   };
   domain.BeginReplay();
   report.verify = VerifyChain(source, verify);
-  domain.EndReplay(context);
+  Status ended = domain.EndReplay(context);  // an observer that could not apply an entry
+  if (!ended.ok() && report.verify.valid) {
+    report.verify.valid = false;
+    report.verify.reason = ended.message();
+  }
   domain.Read([&](const DomainState& at) {
     report.digest = projections.digest(at);
     report.rows = projections.rows(at);

@@ -91,8 +91,7 @@ TEST_F(Slots, AReturnFreesTheSlotAndAReissueTakesItBack) {
   slots_.TakeForPreparedLine(key_, SlotHolder{r2_, 1}, nullptr);
   EXPECT_FALSE(slots_.CheckFree(names_, key_, "line_no").ok());
   slots_.ReleaseForRejectedLine(key_, SlotHolder{r2_, 1}, nullptr);
-  slots_.OnLineState(key_, SlotHolder{r1_, 1}, LineState::kReturned, LineState::kReissued,
-                     nullptr);
+  slots_.OnLineState(key_, SlotHolder{r1_, 1}, LineState::kReturned, LineState::kReissued, nullptr);
   EXPECT_EQ(Holder(), (SlotHolder{r1_, 1}));
 }
 

@@ -1,0 +1,202 @@
+// Money that does not add up in 64 bits. A log imported from elsewhere (written straight to the
+// log, no rules applied) may hold amounts whose sums overflow: replaying it stops with a
+// Corruption naming the entry, never a wrapped balance. An observer (a read model) that cannot
+// add an entry up says so (EntryObserver::failure): the domain refuses the submission as an
+// `amount_overflow`, or stops the replay with the observer's Corruption.
+#include <cstdint>
+#include <limits>
+
+#include "replay/rebuild.h"
+#include "tests/domain_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+constexpr int64_t kFenMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kFenMin = std::numeric_limits<int64_t>::min();
+
+class ImportedOverflow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log_ = std::move(Log::Create(tmp_.Sub("imported"), "imported.local", {})).value();
+    fb::FundOpenedT f;
+    f.fund_id = "F";
+    f.name = "F";
+    f.organisation = "org";
+    f.currency = "CNY";
+    f.programs = {"dibao"};
+    Raw(f);
+  }
+  // Appends straight to the log: no domain, no rules; returns the entry's index.
+  uint64_t Raw(DomainEvent e) {
+    Submission s;
+    s.entries.push_back(NewEntry{"importer", fb::Role::admin, EventTypeOf(e), EncodeEvent(e)});
+    Result<AppendResult> r = log_->Append(std::move(s));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->first_index : 0;
+  }
+  static fb::AppropriatedT Appropriation(int64_t fen) {
+    fb::AppropriatedT a;
+    a.fund_id = "F";
+    a.bucket = "general";
+    a.amount_fen = fen;
+    a.source = "treasury";
+    a.document = "d";
+    return a;
+  }
+  uint64_t Money(int64_t fen) { return Raw(Appropriation(fen)); }
+  // Replays the whole log into a fresh domain and projections, as an open does.
+  Status Replay() {
+    Projections projections;
+    Domain domain({&projections});
+    return domain.Replay(*log_);
+  }
+  void ExpectCorruptionAt(uint64_t index) {
+    Status replayed = Replay();
+    EXPECT_EQ(replayed.code(), StatusCode::kCorruption) << replayed.ToString();
+    EXPECT_NE(replayed.message().find("entry " + std::to_string(index)), std::string::npos)
+        << replayed.message();
+    RebuildReport rebuilt = RebuildProjections(*log_, {});
+    EXPECT_FALSE(rebuilt.verify.valid);
+    EXPECT_EQ(rebuilt.verify.bad_index, index) << rebuilt.verify.reason;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<Log> log_;
+};
+
+TEST_F(ImportedOverflow, AFundBalanceThatOverflowsStopsTheReplayAtItsEntry) {
+  Money(kFenMax - 5);
+  EXPECT_TRUE(Replay().ok());
+  uint64_t bad = Money(6);
+  Money(1);
+  ExpectCorruptionAt(bad);
+}
+
+TEST_F(ImportedOverflow, ABatchTotalThatOverflowsStopsTheReplayAtItsEntry) {
+  Money(1000);
+  std::vector<RollLine> lines = {{1, "B1", "dibao", 202503, kFenMax / 2 + 1},
+                                 {2, "B2", "dibao", 202503, kFenMax / 2 + 1}};
+  uint64_t bad = 0;
+  for (auto& chunk : PackBatch("R1", "F", "general", 202503, "roll", lines)) bad = Raw(chunk);
+  ExpectCorruptionAt(bad);
+}
+
+// The one amount whose negation does not fit: moving it out of an account.
+TEST_F(ImportedOverflow, AnAmountThatCannotBeNegatedStopsTheReplayAtItsEntry) {
+  fb::ExpensedT x;
+  x.fund_id = "F";
+  x.bucket = "general";
+  x.payee = "p";
+  x.purpose = "general";
+  x.amount_fen = kFenMin;
+  x.document = "inv";
+  uint64_t bad = Raw(x);
+  ExpectCorruptionAt(bad);
+}
+
+// A return of a line no roll ever prepared cannot be applied: named, not a crash.
+TEST_F(ImportedOverflow, ACorrectionOfALineThatDoesNotExistStopsTheReplayAtItsEntry) {
+  fb::PaymentReturnedT ret;
+  ret.batch_id = "R9";
+  ret.line_no = 3;
+  ret.reason = "closed";
+  uint64_t bad = Raw(ret);
+  ExpectCorruptionAt(bad);
+  EXPECT_NE(Replay().message().find("batch 'R9' does not exist"), std::string::npos);
+}
+
+// A read model that cannot add up an entry whose amount is `poison_fen`: it reports the first
+// such entry as a Corruption, and clears the report when the entry is rolled back.
+class FailingObserver final : public EntryObserver {
+ public:
+  explicit FailingObserver(int64_t poison_fen) : poison_fen_(poison_fen) {}
+  void OnApplied(const AppliedEntry& entry, ApplyContext& context) override {
+    last_index_ = entry.index;
+    ++seen_;
+    bool poisoned = std::any_of(entry.postings.begin(), entry.postings.end(),
+                                [&](const Posting& p) { return p.posted_delta_fen == poison_fen_; });
+    if (!poisoned || !failure_.ok()) return;
+    failure_ = Corruption("entry " + std::to_string(entry.index) + ": a total would overflow");
+    if (context.undo != nullptr) context.undo->Push([this] { failure_ = Status::Ok(); });
+  }
+  Status failure() const override { return failure_; }
+
+  uint64_t last_index_ = 0;
+  uint64_t seen_ = 0;
+
+ private:
+  int64_t poison_fen_;
+  Status failure_;
+};
+
+TEST_F(ImportedOverflow, AnObserverThatCannotApplyAnEntryStopsTheReplayWithItsCorruption) {
+  uint64_t poisoned = Money(777);
+  Submission more;  // more entries than the replay feeds ahead of the observers
+  for (int i = 0; i < 3000; ++i) {
+    DomainEvent e = Appropriation(1);
+    more.entries.push_back(NewEntry{"importer", fb::Role::admin, EventTypeOf(e), EncodeEvent(e)});
+  }
+  ASSERT_TRUE(log_->Append(std::move(more)).ok());
+  FailingObserver observer(777);
+  Domain domain({&observer});
+  Status replayed = domain.Replay(*log_);
+  EXPECT_EQ(replayed.code(), StatusCode::kCorruption) << replayed.ToString();
+  EXPECT_NE(replayed.message().find("entry " + std::to_string(poisoned)), std::string::npos)
+      << replayed.message();
+  EXPECT_EQ(observer.last_index_, poisoned) << "fed past the entry it could not apply";
+
+  // Entry by entry, outside a replay (as the audit checks walk a log): the same entry.
+  FailingObserver walked(777);
+  Domain walker({&walked});
+  ApplyContext context;
+  Status status = log_->ScanEntries(0, log_->size(), [&](uint64_t i, ByteView bytes) {
+    return walker.ApplyCommitted(i, bytes, context);
+  });
+  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(walked.last_index_, poisoned);
+}
+
+class ObserverOverflow : public LedgerFixture {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.Sub("ledger");
+    projections_ = std::make_unique<Projections>();
+    LedgerOptions options;
+    options.observers.push_back(&observer_);
+    Result<std::unique_ptr<Ledger>> l =
+        Ledger::Create(dir_, "city.fundledger.local", WithProjections(*projections_, options));
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(l).value();
+    OpenFund("F-SUB", fb::FundKind::subsidy, {"dibao"});
+  }
+  fb::AppropriatedT Money(int64_t fen) {
+    fb::AppropriatedT a;
+    a.fund_id = "F-SUB";
+    a.bucket = "general";
+    a.amount_fen = fen;
+    a.source = "treasury";
+    a.document = "d";
+    return a;
+  }
+
+  FailingObserver observer_{777};
+};
+
+TEST_F(ObserverOverflow, AStagedSubmissionAnObserverCannotApplyIsRefusedWhole) {
+  Ok(Do(Money(1000)));
+  uint64_t size = ledger_->log().size();
+  std::string before = ledger_->domain().SaveState();
+  Result<AppendResult> r = Do({Money(5), Money(777), Money(9)});
+  Rejects(r, "amount_overflow");
+  EXPECT_EQ(r.status().line(), 2u);
+  EXPECT_EQ(ledger_->log().size(), size);
+  EXPECT_TRUE(ledger_->domain().SaveState() == before) << "a refused submission changed state";
+  EXPECT_TRUE(observer_.failure().ok()) << "the failure was not rolled back with its entry";
+  Ok(Do(Money(5)));
+  EXPECT_EQ(FundBalance("F-SUB", "general").posted_fen, 1005);
+  ExpectInvariants();
+}
+
+}  // namespace
+}  // namespace fundledger::testing
