@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
@@ -100,13 +102,19 @@ Status Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyConte
   applied.timestamp_ms = meta.timestamp_ms;
   applied.type = EventTypeOf(event);
   const auto* approval = std::get_if<fb::DisbursementBatchApprovedT>(&event);
-  if (approval != nullptr && !pipe_ && !observers_.empty()) {
+  // An approval is planned first, so that its observers can run beside its state changes.
+  const bool planned = approval != nullptr && !pipe_ && !observers_.empty();
+  if (planned) {
     FL_RETURN_IF_ERROR(PlanApproval(state_, *approval, applied));
+  } else {
+    FL_RETURN_IF_ERROR(ApplyEvent(state_, event, meta, context.undo, applied));
+  }
+  FL_RETURN_IF_ERROR(CheckPostingsBalance(applied));
+  if (group_open_) NoteFundsMoved(applied);
+  if (planned) {
     if (applied.payments.size() >= kParallelApplyLinesMin)
       return ApplyApprovalBeside(*approval, meta, context, applied);
     FL_RETURN_IF_ERROR(ApplyPlannedApproval(state_, *approval, meta, context.undo, applied));
-  } else {
-    FL_RETURN_IF_ERROR(ApplyEvent(state_, event, meta, context.undo, applied));
   }
   Advance(meta, context);
   if (pipe_) return pipe_->Push(std::move(applied), context);
@@ -130,6 +138,41 @@ Status Domain::ApplyApprovalBeside(const fb::DisbursementBatchApprovedT& approva
   if (context.undo != nullptr) context.undo->Append(std::move(observer_undo));
   FL_RETURN_IF_ERROR(applied_to_state);
   return FirstFailure(observers_);
+}
+
+void Domain::NoteFundsMoved(const AppliedEntry& applied) {
+  for (const Posting& p : applied.postings) {
+    if (!IsFundAccount(p.account)) continue;
+    FundMoved& moved = staged_funds_[p.account];
+    if (!moved.posted.TryAdd(Amount::Fen(p.posted_delta_fen)) ||
+        !moved.pending.TryAdd(Amount::Fen(p.pending_delta_fen))) {
+      moved.unknown = true;
+    }
+  }
+}
+
+namespace {
+bool AtOrAboveZero(const Balance& b) { return b.pending_fen >= 0 && b.posted_fen >= b.pending_fen; }
+}  // namespace
+
+// The rules keep every fund at or above zero, counting reservations: a submission they let
+// through that takes one below is a bug in a rule, and the program stops before it is written.
+// A fund an imported history left below zero may stay there (the audit checks report it).
+void Domain::CheckNoFundBelowZero(uint64_t first_index) const {
+  for (const auto& [account, moved] : staged_funds_) {
+    const Balance& after = state_.BalanceOf(account);
+    if (AtOrAboveZero(after) || moved.unknown) continue;
+    Result<Amount> posted = after.posted().Minus(moved.posted);
+    Result<Amount> pending = after.pending().Minus(moved.pending);
+    if (!posted.ok() || !pending.ok() || !AtOrAboveZero(Balance{posted->fen(), pending->fen()}))
+      continue;
+    std::fprintf(stderr,
+                 "fundledger: the submission from entry %llu on leaves %s with %s yuan posted "
+                 "and %s reserved; a rule let it through\n",
+                 static_cast<unsigned long long>(first_index), account.c_str(),
+                 after.posted().ToYuan().c_str(), after.pending().ToYuan().c_str());
+    std::abort();
+  }
 }
 
 void Domain::Advance(const EntryMeta& meta, ApplyContext& context) {
@@ -220,6 +263,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
                            uint64_t first_index, int64_t timestamp_ms, rocksdb::WriteBatch& batch) {
   assert(events.size() == submission.entries.size());
   OpenGroup();
+  staged_funds_.clear();
   BatchSink sink(batch, projections_cf_);
   ApplyContext context{projections_cf_ != nullptr ? &sink : nullptr, &undo_};
   size_t mark = undo_.Mark();
@@ -261,6 +305,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
     }
     k += span;
   }
+  CheckNoFundBelowZero(first_index);
   sink.Flush();
   return Status::Ok();
 }

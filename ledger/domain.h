@@ -89,6 +89,13 @@ class Domain final : public CommitHook {
                              ApplyContext& context, const AppliedEntry& applied);
   // The entry is applied: next_index moves past it (undone with the rest).
   void Advance(const EntryMeta& meta, ApplyContext& context);
+  // What the submission being staged moved in fund accounts, and the check once it is staged.
+  struct FundMoved {
+    Amount posted, pending;
+    bool unknown = false;  // a sum overflowed: the balance before is not known
+  };
+  void NoteFundsMoved(const AppliedEntry& applied);
+  void CheckNoFundBelowZero(uint64_t first_index) const;
   // Stage's second half: rules and application of decoded, field-checked events.
   Status StageEvents(const Submission& submission, const std::vector<DomainEvent>& events,
                      uint64_t first_index, int64_t timestamp_ms, rocksdb::WriteBatch& batch);
@@ -107,6 +114,7 @@ class Domain final : public CommitHook {
   bool replaying_ = false;   // between BeginReplay and EndReplay, which hold gate_
   DomainState state_;
   UndoLog undo_;
+  StringMap<FundMoved> staged_funds_;  // writer thread, during Stage
 };
 
 }  // namespace fundledger

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
+#include <cstdlib>
 
 #include "ledger/rule_code.h"
 
@@ -454,6 +456,20 @@ class Applier {
 };
 
 }  // namespace
+
+Status CheckPostingsBalance(const AppliedEntry& applied) {
+  Amount sum;
+  for (const Posting& p : applied.postings) {
+    if (!sum.TryAdd(Amount::Fen(p.posted_delta_fen)))
+      return AmountOverflow("the sum of the entry's postings");
+  }
+  if (!sum.IsZero()) {
+    std::fprintf(stderr, "fundledger: the postings of entry %llu sum to %s yuan, not zero\n",
+                 static_cast<unsigned long long>(applied.index), sum.ToYuan().c_str());
+    std::abort();
+  }
+  return Status::Ok();
+}
 
 Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
                   UndoLog* undo, AppliedEntry& applied) {

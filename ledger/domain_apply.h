@@ -32,6 +32,11 @@ Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta&
 // An approval's postings and payments, read from the batch as it stands (nothing changes).
 Status PlanApproval(const DomainState& state, const fb::DisbursementBatchApprovedT& approval,
                     AppliedEntry& applied);
+// Double entry: the posted deltas of an applied entry sum to zero. They are summed checked (an
+// imported log's amounts can make the sum overflow: amount_overflow); any other sum is a bug in
+// the application and stops the program.
+Status CheckPostingsBalance(const AppliedEntry& applied);
+
 // The state changes of an approval planned into `applied`: they read nothing PlanApproval
 // wrote but `applied`, which they leave as it is.
 Status ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,

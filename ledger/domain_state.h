@@ -119,6 +119,7 @@ struct BatchLine {
 
   SlotKey slot() const { return SlotKey{beneficiary, program, period}; }
 };
+static_assert(sizeof(BatchLine) == 32, "a roll line is kept in 32 bytes (a 1M-line roll: 32 MB)");
 
 enum class BatchStatus : uint8_t { kPrepared, kApproved, kRejected };
 std::string_view BatchStatusName(BatchStatus status);

@@ -1,11 +1,13 @@
-// Money that does not add up in 64 bits. A log imported from elsewhere (written straight to the
-// log, no rules applied) may hold amounts whose sums overflow: replaying it stops with a
+// Money that does not add up. A log imported from elsewhere (written straight to the log, no
+// rules applied) may hold amounts whose sums overflow 64 bits: replaying it stops with a
 // Corruption naming the entry, never a wrapped balance. An observer (a read model) that cannot
 // add an entry up says so (EntryObserver::failure): the domain refuses the submission as an
-// `amount_overflow`, or stops the replay with the observer's Corruption.
+// `amount_overflow`, or stops the replay with the observer's Corruption. Postings that do not
+// sum to zero stop the program; a fund an imported history left below zero does not.
 #include <cstdint>
 #include <limits>
 
+#include "ledger/domain_apply.h"
 #include "replay/rebuild.h"
 #include "tests/domain_fixture.h"
 
@@ -114,8 +116,9 @@ class FailingObserver final : public EntryObserver {
   void OnApplied(const AppliedEntry& entry, ApplyContext& context) override {
     last_index_ = entry.index;
     ++seen_;
-    bool poisoned = std::any_of(entry.postings.begin(), entry.postings.end(),
-                                [&](const Posting& p) { return p.posted_delta_fen == poison_fen_; });
+    bool poisoned =
+        std::any_of(entry.postings.begin(), entry.postings.end(),
+                    [&](const Posting& p) { return p.posted_delta_fen == poison_fen_; });
     if (!poisoned || !failure_.ok()) return;
     failure_ = Corruption("entry " + std::to_string(entry.index) + ": a total would overflow");
     if (context.undo != nullptr) context.undo->Push([this] { failure_ = Status::Ok(); });
@@ -196,6 +199,57 @@ TEST_F(ObserverOverflow, AStagedSubmissionAnObserverCannotApplyIsRefusedWhole) {
   Ok(Do(Money(5)));
   EXPECT_EQ(FundBalance("F-SUB", "general").posted_fen, 1005);
   ExpectInvariants();
+}
+
+// Double entry is an invariant of the application, not a property of the input: a violation
+// stops the program (it would otherwise be written and signed).
+TEST(PostingsBalance, SumsCheckedAndStopsTheProgramWhenTheySumToAnythingButZero) {
+  AppliedEntry balanced;
+  balanced.postings = {{"ext/treasury", -500, 0}, {"fund/F/general", 500, 0}, {"fund/F/x", 0, 9}};
+  EXPECT_TRUE(CheckPostingsBalance(balanced).ok());
+  AppliedEntry huge;
+  huge.postings = {{"ben/B1", kFenMax, 0}, {"ben/B2", kFenMax, 0}};
+  EXPECT_EQ(CheckPostingsBalance(huge).rule(), "amount_overflow");
+  AppliedEntry lopsided;
+  lopsided.index = 41;
+  lopsided.postings = {{"ext/treasury", -500, 0}, {"fund/F/general", 499, 0}};
+  EXPECT_DEATH((void)CheckPostingsBalance(lopsided), "postings of entry 41 sum to -0.01 yuan");
+}
+
+// A fund an imported history took below zero stays open for rule-checked postings: the check
+// after staging stops the program only when a submission takes a fund from zero or above to
+// below it.
+class ImportedHistory : public LedgerFixture {};
+
+TEST_F(ImportedHistory, AFundAnImportedLogLeftBelowZeroStillTakesMoneyIn) {
+  OpenFund("F-SUB", fb::FundKind::subsidy, {"dibao"});
+  ASSERT_TRUE(ledger_->Close().ok());
+  ledger_.reset();
+  {
+    std::unique_ptr<Log> log = std::move(Log::Open(dir_, {})).value();
+    fb::ExpensedT x;
+    x.fund_id = "F-SUB";
+    x.bucket = "general";
+    x.payee = "p";
+    x.purpose = "general";
+    x.amount_fen = 100;
+    x.document = "inv";
+    Submission raw;
+    raw.entries.push_back(NewEntry{"importer", fb::Role::admin, EventTypeOf(x), EncodeEvent(x)});
+    ASSERT_TRUE(log->Append(std::move(raw)).ok());
+    ASSERT_TRUE(log->Close().ok());
+  }
+  // Opened without the projections, which the raw append did not write.
+  ledger_ = std::move(Ledger::Open(dir_, {})).value();
+  auto posted = [&] {
+    return ledger_->domain().Read([](const DomainState& s) {
+      return s.BalanceOf(FundAccount("F-SUB", "general")).posted_fen;
+    });
+  };
+  EXPECT_EQ(posted(), -100);
+  Appropriate("F-SUB", "general", 40);
+  EXPECT_EQ(posted(), -60);
+  Rejects(Expense("F-SUB", "general", "general", 10), "insufficient_funds");
 }
 
 }  // namespace
