@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <thread>
 
 #include "ledger/ahead_queue.h"
 #include "ledger/batch_sink.h"
@@ -29,7 +28,7 @@ Status FirstFailure(const std::vector<EntryObserver*>& observers) {
 
 }  // namespace
 
-// Applied entries handed from the replaying thread to one that feeds the observers, in
+// Applied entries handed from the replaying thread to a helper that feeds the observers, in
 // order, a batch at a time; bounded, so a slow observer holds the replay back. An observer's
 // failure stops the feeding, and the next Push (or Finish) returns it.
 struct Domain::ObserverPipe {
@@ -37,15 +36,17 @@ struct Domain::ObserverPipe {
   static constexpr size_t kBatchesAhead = 8;
   using Batch = std::vector<std::pair<AppliedEntry, ApplyContext>>;
 
-  explicit ObserverPipe(const std::vector<EntryObserver*>& observers)
-      : worker([this, &observers] { Feed(observers); }) {}
+  ObserverPipe(const std::vector<EntryObserver*>& observers, WorkerPool& pool) : pool(pool) {
+    assert(pool.threads() > 0);  // on the replaying thread the queue would never be drained
+    pool.Submit(feeding, [this, &observers] { Feed(observers); });
+  }
   Status Push(AppliedEntry entry, const ApplyContext& context) {
     filling.emplace_back(std::move(entry), context);
     return filling.size() >= kBatchEntries ? Send() : Status::Ok();
   }
   Status Send() {
     if (filling.empty()) return Status::Ok();
-    if (!queue.Push(std::move(filling))) return failure();  // the worker stopped on a failure
+    if (!queue.Push(std::move(filling))) return failure();  // the helper stopped on a failure
     filling = Batch();
     return Status::Ok();
   }
@@ -53,7 +54,7 @@ struct Domain::ObserverPipe {
   Status Finish() {
     Status sent = Send();
     queue.Finish();
-    worker.join();
+    pool.Wait(feeding);
     return failure();
   }
   Status failure() {
@@ -61,6 +62,7 @@ struct Domain::ObserverPipe {
     return failed;
   }
 
+  // The helper's task.
   void Feed(const std::vector<EntryObserver*>& observers) {
     while (std::optional<Batch> batch = queue.Pop()) {
       for (auto& [entry, context] : *batch) {
@@ -76,15 +78,19 @@ struct Domain::ObserverPipe {
     }
   }
 
+  WorkerPool& pool;
+  WorkerPool::Group feeding;
   Batch filling;  // the replaying thread's, until sent
   AheadQueue<Batch> queue{kBatchesAhead};
   Mutex mu;
   Status failed FL_GUARDED_BY(mu);  // the observers' first failure
-  std::thread worker;               // last: starts once the rest is constructed
 };
 
-Domain::Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections)
-    : observers_(std::move(observers)), projections_cf_(projections) {}
+Domain::Domain(std::vector<EntryObserver*> observers, rocksdb::ColumnFamilyHandle* projections,
+               size_t helper_threads)
+    : observers_(std::move(observers)),
+      projections_cf_(projections),
+      pool_("fl-domain", helper_threads) {}
 
 Domain::~Domain() {
   if (pipe_) {
@@ -92,6 +98,8 @@ Domain::~Domain() {
     (void)finished;
   }
 }
+
+void Domain::AssertGateHeld() const { assert(group_open_ || replaying_); }
 
 // From this many lines on, an approval's observers run beside its state changes.
 constexpr size_t kParallelApplyLinesMin = 4096;
@@ -129,11 +137,12 @@ Status Domain::ApplyApprovalBeside(const fb::DisbursementBatchApprovedT& approva
                                    const AppliedEntry& applied) {
   UndoLog observer_undo;
   ApplyContext observer_context{context.sink, context.undo != nullptr ? &observer_undo : nullptr};
-  std::thread beside([&] {
+  WorkerPool::Group beside;
+  pool_.Submit(beside, [&] {
     for (EntryObserver* o : observers_) o->OnApplied(applied, observer_context);
   });
   Status applied_to_state = ApplyPlannedApproval(state_, approval, meta, context.undo, applied);
-  beside.join();
+  pool_.Wait(beside);
   if (applied_to_state.ok()) Advance(meta, context);
   if (context.undo != nullptr) context.undo->Append(std::move(observer_undo));
   FL_RETURN_IF_ERROR(applied_to_state);
@@ -176,8 +185,9 @@ void Domain::CheckNoFundBelowZero(uint64_t first_index) const {
 }
 
 void Domain::Advance(const EntryMeta& meta, ApplyContext& context) {
-  if (context.undo != nullptr)
-    context.undo->Push([this, old = state_.next_index] { state_.next_index = old; });
+  if (context.undo != nullptr) {  // undone under the gate, by the writer's rollback
+    context.undo->Push([next = &state_.next_index, old = state_.next_index] { *next = old; });
+  }
   state_.next_index = meta.index + 1;
 }
 
@@ -194,7 +204,7 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
   Status st;
   // A replay holds the gate from BeginReplay on: a lock per entry cost ~2% of a rebuild's CPU.
   if (replaying_) {
-    st = Apply(event, meta, context);
+    st = ApplyReplayed(event, meta, context);
   } else {
     WriterLock lock(gate_);
     st = Apply(event, meta, context);
@@ -203,6 +213,12 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
   // correction naming a line that does not exist) is named here.
   if (st.ok() || st.code() == StatusCode::kCorruption) return st;
   return Corruption("entry " + std::to_string(index) + " cannot be applied: " + st.message());
+}
+
+Status Domain::ApplyReplayed(const DomainEvent& event, const EntryMeta& meta,
+                             ApplyContext& context) {
+  AssertGateHeld();
+  return Apply(event, meta, context);
 }
 
 Status Domain::Replay(const LogSource& source, uint64_t begin) {
@@ -220,7 +236,8 @@ void Domain::BeginReplay() FL_NO_THREAD_SAFETY_ANALYSIS {
   assert(!pipe_ && !replaying_ && !group_open_);
   replaying_ = true;
   for (EntryObserver* o : observers_) o->OnReplayBegin();
-  if (!observers_.empty()) pipe_ = std::make_unique<ObserverPipe>(observers_);
+  if (!observers_.empty() && pool_.threads() > 0)
+    pipe_ = std::make_unique<ObserverPipe>(observers_, pool_);
 }
 
 Status Domain::EndReplay(ApplyContext& context) FL_NO_THREAD_SAFETY_ANALYSIS {
@@ -263,6 +280,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
                            uint64_t first_index, int64_t timestamp_ms, rocksdb::WriteBatch& batch) {
   assert(events.size() == submission.entries.size());
   OpenGroup();
+  AssertGateHeld();
   staged_funds_.clear();
   BatchSink sink(batch, projections_cf_);
   ApplyContext context{projections_cf_ != nullptr ? &sink : nullptr, &undo_};
@@ -281,9 +299,9 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
         chunks.push_back(next);
       }
       span = chunks.size();
-      st = CheckBatchRules(state_, chunks);
+      st = CheckBatchRules(state_, chunks, &pool_);
     } else if (!std::holds_alternative<std::monostate>(events[k])) {
-      st = CheckRules(state_, events[k], meta);
+      st = CheckRules(state_, events[k], meta, &pool_);
     }
     if (!st.ok()) {
       undo_.RollbackTo(mark);
@@ -330,7 +348,7 @@ void Domain::OpenGroup() FL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void Domain::CloseGroup() FL_NO_THREAD_SAFETY_ANALYSIS {
-  if (!group_open_) return;  // a group of replayed or refused submissions only: nothing staged
+  assert(group_open_);
   group_open_ = false;
   gate_.Unlock();
 }
@@ -339,12 +357,16 @@ void Domain::CloseGroup() FL_NO_THREAD_SAFETY_ANALYSIS {
 // may readers see the group's effects, or their absence.
 void Domain::Commit() {
   assert(!replaying_);
+  if (!group_open_) return;  // a group of replayed or refused submissions only: nothing staged
+  AssertGateHeld();
   undo_.Clear();
   CloseGroup();
 }
 
 void Domain::Abort() {
   assert(!replaying_);
+  if (!group_open_) return;
+  AssertGateHeld();
   undo_.RollbackTo(0);
   CloseGroup();
 }

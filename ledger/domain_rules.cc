@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <optional>
-#include <thread>
 
 #include "ledger/rule_code.h"
+#include "ledger/worker_pool.h"
 
 namespace fundledger {
 namespace {
@@ -213,6 +213,7 @@ Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint3
 struct RuleChecker {
   const DomainState& s;
   const EntryMeta& m;
+  WorkerPool* pool;
 
   Status operator()(const fb::FundOpenedT& e) const {
     if (s.funds.count(e.fund_id))
@@ -352,7 +353,7 @@ struct RuleChecker {
     return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
   }
   Status operator()(const fb::DisbursementBatchPreparedT& e) const {
-    return CheckBatchRules(s, {&e});
+    return CheckBatchRules(s, {&e}, pool);
   }
   Status operator()(const fb::DisbursementBatchApprovedT& e) const {
     auto b = s.batches.find(e.batch_id);
@@ -550,12 +551,14 @@ struct RuleChecker {
 };
 }  // namespace
 
-Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta) {
-  return std::visit(RuleChecker{state, meta}, event);
+Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta,
+                  WorkerPool* pool) {
+  return std::visit(RuleChecker{state, meta, pool}, event);
 }
 
 Status CheckBatchRules(const DomainState& s,
-                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks) {
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+                       WorkerPool* pool) {
   assert(!chunks.empty());
   const fb::DisbursementBatchPreparedT& head = *chunks.front();
   if (s.batches.count(head.batch_id))
@@ -613,7 +616,7 @@ Status CheckBatchRules(const DomainState& s,
     }
   }
   // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
-  // the domain's lock): a large roll is checked in two halves on two threads.
+  // the domain's lock): a large roll is checked in parts on the pool's threads and this one.
   auto check = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       Line& x = all[i];
@@ -623,10 +626,8 @@ Status CheckBatchRules(const DomainState& s,
           x.chunk->program_ids[x.line->program()], x.line->period(), x.line->amount_fen());
     }
   };
-  if (all.size() >= kParallelCheckLinesMin) {
-    std::thread second(check, all.size() / 2, all.size());
-    check(0, all.size() / 2);
-    second.join();
+  if (pool != nullptr && all.size() >= kParallelCheckLinesMin) {
+    pool->ForEachPart(all.size(), kCheckPartsMax, check);
   } else {
     check(0, all.size());
   }

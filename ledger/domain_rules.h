@@ -21,14 +21,21 @@
 
 namespace fundledger {
 
-// Checks one event against `state` (exposed for tests and for the audit of imported logs).
-Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta);
-// Checks the chunks of one disbursement batch together: every rejected line is in details().
-// A roll of kParallelCheckLinesMin lines or more is checked on two threads.
-Status CheckBatchRules(const DomainState& state,
-                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks);
+class WorkerPool;
 
-// Below this many lines a second checking thread costs more than it saves.
+// Checks one event against `state` (exposed for tests and for the audit of imported logs).
+Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta,
+                  WorkerPool* pool = nullptr);
+// Checks the chunks of one disbursement batch together: every rejected line is in details().
+// With a pool, a roll of kParallelCheckLinesMin lines or more is checked on the caller's
+// thread and the pool's helpers at once.
+Status CheckBatchRules(const DomainState& state,
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+                       WorkerPool* pool = nullptr);
+
+// Below this many lines, checking on more threads costs more than it saves.
 inline constexpr size_t kParallelCheckLinesMin = 4096;
+// A roll's lines are checked in at most this many parts at once (the caller's and helpers').
+inline constexpr size_t kCheckPartsMax = 3;
 
 }  // namespace fundledger
