@@ -84,6 +84,95 @@ int64_t AgeMonths(int32_t birth_month, int32_t month) {
   return MonthIndex(month) - MonthIndex(birth_month);
 }
 
+bool EnrolledIn(const DomainState& s, const std::string& ben_id, const std::string& program_id,
+                int32_t period) {
+  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  return e != s.enrollments.end() &&
+         std::any_of(e->second.begin(), e->second.end(),
+                     [&](const EnrollmentTerm& t) { return t.Covers(period); });
+}
+
+// Alive and active on the period's first day.
+Status CheckActive(const BeneficiaryState& ben, const std::string& ben_id, int32_t period) {
+  int32_t first_day = FirstDayOf(period);
+  int32_t death = ben.DeathDate();
+  if (death != 0 && death < first_day) {
+    return RuleError(RuleCode::kDeceased,
+                     "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
+                         FormatMonth(period),
+                     "beneficiary_id");
+  }
+  fb::BeneficiaryStatus status = ben.StatusOn(first_day);
+  if (status != fb::BeneficiaryStatus::active) {
+    return RuleError(RuleCode::kNotActive,
+                     "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
+                         " on " + FormatDate(first_day),
+                     "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+// A standard in force in the period, and the amount within its cap.
+Status CheckStandard(const ProgramState& prog, const std::string& program_id, int32_t period,
+                     int64_t amount) {
+  const StandardTerm* term = prog.TermAt(period);
+  if (term == nullptr) {
+    return RuleError(
+        RuleCode::kProgramNotEffective,
+        "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
+        "period");
+  }
+  if (amount > term->cap_fen) {
+    return RuleError(RuleCode::kOverCap,
+                     FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
+                         " for '" + program_id + "' in " + FormatMonth(period),
+                     "amount_fen");
+  }
+  return Status::Ok();
+}
+
+Status CheckAge(const BeneficiaryState& ben, const ProgramState& prog, const std::string& ben_id,
+                int32_t period) {
+  int64_t age = AgeMonths(ben.birth_month, period);
+  if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
+    return RuleError(RuleCode::kAgeLimit,
+                     "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
+                         " in " + FormatMonth(period),
+                     "beneficiary_id");
+  }
+  // Paid through the month of the birthday; stops the month after.
+  if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
+    return RuleError(RuleCode::kAgeLimit,
+                     "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
+                         " before " + FormatMonth(period),
+                     "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+// No program the person receives in the period excludes this one, nor this one it.
+Status CheckExclusions(const DomainState& s, const ProgramState& prog, const std::string& ben_id,
+                       const std::string& program_id, int32_t period) {
+  auto others = s.programs_of.find(ben_id);
+  if (others == s.programs_of.end()) return Status::Ok();
+  for (const std::string& other : others->second) {
+    if (other == program_id || !EnrolledIn(s, ben_id, other, period)) continue;
+    auto op = s.programs.find(other);
+    bool excluded = prog.excludes.count(other) ||
+                    (op != s.programs.end() && op->second.excludes.count(program_id));
+    if (excluded) {
+      return RuleError(RuleCode::kExcludedCombination,
+                       "'" + program_id + "' may not be combined with '" + other +
+                           "', which beneficiary '" + ben_id + "' receives in " +
+                           FormatMonth(period),
+                       "program_id");
+    }
+  }
+  return Status::Ok();
+}
+
+// One roll line: the person, the program and the fund's right to pay it, the person's
+// eligibility in the period, and the one-payment rule.
 Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
                  const std::string& bucket, const std::string& ben_id,
                  const std::string& program_id, int32_t period, int64_t amount) {
@@ -107,85 +196,56 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
                      "program_id");
   }
   FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
-  int32_t first_day = FirstDayOf(period);
-  int32_t death = ben.DeathDate();
-  if (death != 0 && death < first_day) {
-    return RuleError(RuleCode::kDeceased,
-                     "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
-                         FormatMonth(period),
-                     "beneficiary_id");
-  }
-  fb::BeneficiaryStatus status = ben.StatusOn(first_day);
-  if (status != fb::BeneficiaryStatus::active) {
-    return RuleError(RuleCode::kNotActive,
-                     "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
-                         " on " + FormatDate(first_day),
-                     "beneficiary_id");
-  }
-  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
-  bool enrolled = e != s.enrollments.end() &&
-                  std::any_of(e->second.begin(), e->second.end(),
-                              [&](const EnrollmentTerm& t) { return t.Covers(period); });
-  if (!enrolled) {
+  FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
+  if (!EnrolledIn(s, ben_id, program_id, period)) {
     return RuleError(RuleCode::kNotEnrolled,
                      "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
                          FormatMonth(period),
                      "program_id");
   }
-  const StandardTerm* term = prog.TermAt(period);
-  if (term == nullptr) {
-    return RuleError(
-        RuleCode::kProgramNotEffective,
-        "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
-        "period");
-  }
-  if (amount > term->cap_fen) {
-    return RuleError(RuleCode::kOverCap,
-                     FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
-                         " for '" + program_id + "' in " + FormatMonth(period),
-                     "amount_fen");
-  }
-  int64_t age = AgeMonths(ben.birth_month, period);
-  if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
-    return RuleError(RuleCode::kAgeLimit,
-                     "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
-                         " in " + FormatMonth(period),
-                     "beneficiary_id");
-  }
-  // Paid through the month of the birthday; stops the month after.
-  if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
-    return RuleError(RuleCode::kAgeLimit,
-                     "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
-                         " before " + FormatMonth(period),
-                     "beneficiary_id");
-  }
-  auto others = s.programs_of.find(ben_id);
-  if (others != s.programs_of.end()) {
-    for (const std::string& other : others->second) {
-      if (other == program_id) continue;
-      auto oe = s.enrollments.find(EnrollmentKey(ben_id, other));
-      bool active = oe != s.enrollments.end() &&
-                    std::any_of(oe->second.begin(), oe->second.end(),
-                                [&](const EnrollmentTerm& t) { return t.Covers(period); });
-      if (!active) continue;
-      auto op = s.programs.find(other);
-      bool excluded = prog.excludes.count(other) ||
-                      (op != s.programs.end() && op->second.excludes.count(program_id));
-      if (excluded) {
-        return RuleError(RuleCode::kExcludedCombination,
-                         "'" + program_id + "' may not be combined with '" + other +
-                             "', which beneficiary '" + ben_id + "' receives in " +
-                             FormatMonth(period),
-                         "program_id");
-      }
-    }
-  }
+  FL_RETURN_IF_ERROR(CheckStandard(prog, program_id, period, amount));
+  FL_RETURN_IF_ERROR(CheckAge(ben, prog, ben_id, period));
+  FL_RETURN_IF_ERROR(CheckExclusions(s, prog, ben_id, program_id, period));
   return s.slots.CheckFree(s.names, ben_id, program_id, period, "beneficiary_id");
 }
 
 const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
   auto it = b.line_pos.find(line_no);
   return it == b.line_pos.end() ? nullptr : &b.lines[it->second];
+}
+
+// A registered person whose personal data was not erased.
+Status FindLiveBeneficiary(const DomainState& s, const std::string& id,
+                           const BeneficiaryState** beneficiary) {
+  auto it = s.beneficiaries.find(id);
+  if (it == s.beneficiaries.end()) {
+    return RuleError(RuleCode::kUnknownBeneficiary, "beneficiary '" + id + "' is not registered",
+                     "beneficiary_id");
+  }
+  if (it->second.erased) {
+    return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + id + "' was erased",
+                     "beneficiary_id");
+  }
+  *beneficiary = &it->second;
+  return Status::Ok();
+}
+
+// A batch that is prepared and neither approved nor rejected yet.
+Status FindUndecidedBatch(const DomainState& s, const std::string& batch_id,
+                          const BatchState** batch) {
+  auto it = s.batches.find(batch_id);
+  if (it == s.batches.end()) {
+    return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist",
+                     "batch_id");
+  }
+  if (it->second.status != BatchStatus::kPrepared) {
+    return RuleError(
+        RuleCode::kBatchNotPrepared,
+        "batch '" + batch_id + "' is already " + std::string(BatchStatusName(it->second.status)),
+        "batch_id");
+  }
+  *batch = &it->second;
+  return Status::Ok();
 }
 
 Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint32_t line_no,
@@ -261,15 +321,9 @@ struct RuleChecker {
     return Status::Ok();
   }
   Status operator()(const fb::BeneficiaryChangedT& e) const {
-    auto b = s.beneficiaries.find(e.beneficiary_id);
-    if (b == s.beneficiaries.end())
-      return RuleError(RuleCode::kUnknownBeneficiary,
-                       "beneficiary '" + e.beneficiary_id + "' is not registered",
-                       "beneficiary_id");
-    if (b->second.erased)
-      return RuleError(RuleCode::kBeneficiaryErased,
-                       "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
-    int32_t death = b->second.DeathDate();
+    const BeneficiaryState* b = nullptr;
+    FL_RETURN_IF_ERROR(FindLiveBeneficiary(s, e.beneficiary_id, &b));
+    int32_t death = b->DeathDate();
     if (death != 0 && e.status != fb::BeneficiaryStatus::deceased) {
       return RuleError(
           RuleCode::kDeceased,
@@ -280,14 +334,8 @@ struct RuleChecker {
   }
   template <typename T>
   Status Enrollment(const T& e, bool change) const {
-    auto b = s.beneficiaries.find(e.beneficiary_id);
-    if (b == s.beneficiaries.end())
-      return RuleError(RuleCode::kUnknownBeneficiary,
-                       "beneficiary '" + e.beneficiary_id + "' is not registered",
-                       "beneficiary_id");
-    if (b->second.erased)
-      return RuleError(RuleCode::kBeneficiaryErased,
-                       "beneficiary '" + e.beneficiary_id + "' was erased", "beneficiary_id");
+    const BeneficiaryState* b = nullptr;
+    FL_RETURN_IF_ERROR(FindLiveBeneficiary(s, e.beneficiary_id, &b));
     auto p = s.programs.find(e.program_id);
     if (p == s.programs.end())
       return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
@@ -356,36 +404,19 @@ struct RuleChecker {
     return CheckBatchRules(s, {&e}, pool);
   }
   Status operator()(const fb::DisbursementBatchApprovedT& e) const {
-    auto b = s.batches.find(e.batch_id);
-    if (b == s.batches.end())
-      return RuleError(RuleCode::kUnknownBatch, "batch '" + e.batch_id + "' does not exist",
-                       "batch_id");
-    if (b->second.status != BatchStatus::kPrepared) {
-      return RuleError(
-          RuleCode::kBatchNotPrepared,
-          "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
-          "batch_id");
-    }
-    if (b->second.maker == m.actor) {
+    const BatchState* b = nullptr;
+    FL_RETURN_IF_ERROR(FindUndecidedBatch(s, e.batch_id, &b));
+    if (b->maker == m.actor) {
       return RuleError(RuleCode::kSameMakerChecker,
-                       "batch '" + e.batch_id + "' was prepared by " + b->second.maker +
+                       "batch '" + e.batch_id + "' was prepared by " + b->maker +
                            "; a different person must approve it",
                        "actor");
     }
     return Status::Ok();
   }
   Status operator()(const fb::DisbursementBatchRejectedT& e) const {
-    auto b = s.batches.find(e.batch_id);
-    if (b == s.batches.end())
-      return RuleError(RuleCode::kUnknownBatch, "batch '" + e.batch_id + "' does not exist",
-                       "batch_id");
-    if (b->second.status != BatchStatus::kPrepared) {
-      return RuleError(
-          RuleCode::kBatchNotPrepared,
-          "batch '" + e.batch_id + "' is already " + std::string(BatchStatusName(b->second.status)),
-          "batch_id");
-    }
-    return Status::Ok();
+    const BatchState* b = nullptr;
+    return FindUndecidedBatch(s, e.batch_id, &b);
   }
   Status operator()(const fb::PaymentReturnedT& e) const {
     const BatchState* b = nullptr;
@@ -556,10 +587,13 @@ Status CheckRules(const DomainState& state, const DomainEvent& event, const Entr
   return std::visit(RuleChecker{state, meta, pool}, event);
 }
 
-Status CheckBatchRules(const DomainState& s,
-                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
-                       WorkerPool* pool) {
-  assert(!chunks.empty());
+namespace {
+
+// The chunks of one roll belong together: all of them, in order, naming the same batch, fund,
+// bucket and period. Sets *lines to how many lines they hold.
+Status CheckChunks(const DomainState& s,
+                   const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+                   size_t* lines) {
   const fb::DisbursementBatchPreparedT& head = *chunks.front();
   if (s.batches.count(head.batch_id))
     return RuleError(RuleCode::kDuplicateId, "batch '" + head.batch_id + "' already exists",
@@ -570,7 +604,7 @@ Status CheckBatchRules(const DomainState& s,
                          " chunks but the submission holds " + std::to_string(chunks.size()),
                      "chunks");
   }
-  size_t lines = 0;
+  *lines = 0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     const fb::DisbursementBatchPreparedT& c = *chunks[i];
     if (c.batch_id != head.batch_id || c.fund_id != head.fund_id || c.bucket != head.bucket ||
@@ -580,50 +614,69 @@ Status CheckBatchRules(const DomainState& s,
                            "' does not match the first chunk",
                        "chunk");
     }
-    lines += c.lines.size();
+    *lines += c.lines.size();
   }
-  if (lines > kBatchLinesMax) {
+  if (*lines > kBatchLinesMax) {
     return Status(StatusCode::kTooLarge,
-                  "a batch holds at most 1,000,000 lines, got " + std::to_string(lines));
+                  "a batch holds at most 1,000,000 lines, got " + std::to_string(*lines));
   }
-  const FundState* fund = nullptr;
-  FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
+  return Status::Ok();
+}
 
-  // First, in line order, what only the batch itself can break: repeated line numbers and
-  // one person paid twice for a program and month.
-  struct Line {
-    const fb::DisbursementBatchPreparedT* chunk;
-    const fb::DisbursementLine* line;
-    Status status;
-  };
-  std::vector<Line> all;
+// One line of a roll being checked, and what its checks found.
+struct RollLineCheck {
+  const fb::DisbursementBatchPreparedT* chunk;
+  const fb::DisbursementLine* line;
+  Status status;
+  const std::string& beneficiary() const { return chunk->beneficiary_ids[line->beneficiary()]; }
+  const std::string& program() const { return chunk->program_ids[line->program()]; }
+};
+
+// The roll's lines in order, each with what only the roll itself can break: a repeated line
+// number, one person paid twice for a program and period.
+std::vector<RollLineCheck> CheckWithinRoll(
+    const std::vector<const fb::DisbursementBatchPreparedT*>& chunks, size_t lines) {
+  std::vector<RollLineCheck> all;
   all.reserve(lines);
   RollSlots slots(lines);
   boost::unordered_flat_set<uint32_t> line_numbers;  // flat and reserved, as RollSlots
   line_numbers.reserve(lines);
   for (const fb::DisbursementBatchPreparedT* c : chunks) {
     for (const fb::DisbursementLine& l : c->lines) {
-      const std::string& ben = c->beneficiary_ids[l.beneficiary()];
-      const std::string& prog = c->program_ids[l.program()];
-      Status st;
+      RollLineCheck x{c, &l, Status::Ok()};
       if (!line_numbers.insert(l.line_no()).second) {
-        st = RuleError(RuleCode::kDuplicateLineNo,
-                       "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
+        x.status =
+            RuleError(RuleCode::kDuplicateLineNo,
+                      "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
       } else {
-        st = slots.Take(ben, prog, l.period());
+        x.status = slots.Take(x.beneficiary(), x.program(), l.period());
       }
-      all.push_back(Line{c, &l, std::move(st)});
+      all.push_back(std::move(x));
     }
   }
+  return all;
+}
+
+}  // namespace
+
+Status CheckBatchRules(const DomainState& s,
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+                       WorkerPool* pool) {
+  assert(!chunks.empty());
+  const fb::DisbursementBatchPreparedT& head = *chunks.front();
+  size_t lines = 0;
+  FL_RETURN_IF_ERROR(CheckChunks(s, chunks, &lines));
+  const FundState* fund = nullptr;
+  FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
+  std::vector<RollLineCheck> all = CheckWithinRoll(chunks, lines);
   // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
   // the domain's lock): a large roll is checked in parts on the pool's threads and this one.
   auto check = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      Line& x = all[i];
+      RollLineCheck& x = all[i];
       if (!x.status.ok()) continue;
-      x.status = CheckLine(
-          s, *fund, head.fund_id, head.bucket, x.chunk->beneficiary_ids[x.line->beneficiary()],
-          x.chunk->program_ids[x.line->program()], x.line->period(), x.line->amount_fen());
+      x.status = CheckLine(s, *fund, head.fund_id, head.bucket, x.beneficiary(), x.program(),
+                           x.line->period(), x.line->amount_fen());
     }
   };
   if (pool != nullptr && all.size() >= kParallelCheckLinesMin) {
@@ -633,7 +686,7 @@ Status CheckBatchRules(const DomainState& s,
   }
   std::vector<Status> rejected;
   Amount total;
-  for (Line& x : all) {
+  for (RollLineCheck& x : all) {
     if (!x.status.ok()) {
       x.status.WithLine(x.line->line_no());
       rejected.push_back(std::move(x.status));
@@ -653,4 +706,5 @@ Status CheckBatchRules(const DomainState& s,
   }
   return Available(s, head.fund_id, head.bucket, total, "lines");
 }
+
 }  // namespace fundledger

@@ -17,6 +17,27 @@ namespace {
 constexpr int64_t kFenMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kFenMin = std::numeric_limits<int64_t>::min();
 
+fb::AppropriatedT Appropriation(const std::string& fund, int64_t fen) {
+  fb::AppropriatedT a;
+  a.fund_id = fund;
+  a.bucket = "general";
+  a.amount_fen = fen;
+  a.source = "treasury";
+  a.document = "d";
+  return a;
+}
+
+fb::ExpensedT Expensing(const std::string& fund, int64_t fen) {
+  fb::ExpensedT x;
+  x.fund_id = fund;
+  x.bucket = "general";
+  x.payee = "p";
+  x.purpose = "general";
+  x.amount_fen = fen;
+  x.document = "inv";
+  return x;
+}
+
 class ImportedOverflow : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -37,16 +58,7 @@ class ImportedOverflow : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->first_index : 0;
   }
-  static fb::AppropriatedT Appropriation(int64_t fen) {
-    fb::AppropriatedT a;
-    a.fund_id = "F";
-    a.bucket = "general";
-    a.amount_fen = fen;
-    a.source = "treasury";
-    a.document = "d";
-    return a;
-  }
-  uint64_t Money(int64_t fen) { return Raw(Appropriation(fen)); }
+  uint64_t Money(int64_t fen) { return Raw(Appropriation("F", fen)); }
   // Replays the whole log into a fresh domain and projections, as an open does.
   Status Replay() {
     Projections projections;
@@ -86,14 +98,7 @@ TEST_F(ImportedOverflow, ABatchTotalThatOverflowsStopsTheReplayAtItsEntry) {
 
 // The one amount whose negation does not fit: moving it out of an account.
 TEST_F(ImportedOverflow, AnAmountThatCannotBeNegatedStopsTheReplayAtItsEntry) {
-  fb::ExpensedT x;
-  x.fund_id = "F";
-  x.bucket = "general";
-  x.payee = "p";
-  x.purpose = "general";
-  x.amount_fen = kFenMin;
-  x.document = "inv";
-  uint64_t bad = Raw(x);
+  uint64_t bad = Raw(Expensing("F", kFenMin));
   ExpectCorruptionAt(bad);
 }
 
@@ -137,7 +142,7 @@ TEST_F(ImportedOverflow, AnObserverThatCannotApplyAnEntryStopsTheReplayWithItsCo
   uint64_t poisoned = Money(777);
   Submission more;  // more entries than the replay feeds ahead of the observers
   for (int i = 0; i < 3000; ++i) {
-    DomainEvent e = Appropriation(1);
+    DomainEvent e = Appropriation("F", 1);
     more.entries.push_back(NewEntry{"importer", fb::Role::admin, EventTypeOf(e), EncodeEvent(e)});
   }
   ASSERT_TRUE(log_->Append(std::move(more)).ok());
@@ -173,15 +178,7 @@ class ObserverOverflow : public LedgerFixture {
     ledger_ = std::move(l).value();
     OpenFund("F-SUB", fb::FundKind::subsidy, {"dibao"});
   }
-  fb::AppropriatedT Money(int64_t fen) {
-    fb::AppropriatedT a;
-    a.fund_id = "F-SUB";
-    a.bucket = "general";
-    a.amount_fen = fen;
-    a.source = "treasury";
-    a.document = "d";
-    return a;
-  }
+  static fb::AppropriatedT Money(int64_t fen) { return Appropriation("F-SUB", fen); }
 
   FailingObserver observer_{777};
 };
@@ -227,13 +224,7 @@ TEST_F(ImportedHistory, AFundAnImportedLogLeftBelowZeroStillTakesMoneyIn) {
   ledger_.reset();
   {
     std::unique_ptr<Log> log = std::move(Log::Open(dir_, {})).value();
-    fb::ExpensedT x;
-    x.fund_id = "F-SUB";
-    x.bucket = "general";
-    x.payee = "p";
-    x.purpose = "general";
-    x.amount_fen = 100;
-    x.document = "inv";
+    fb::ExpensedT x = Expensing("F-SUB", 100);
     Submission raw;
     raw.entries.push_back(NewEntry{"importer", fb::Role::admin, EventTypeOf(x), EncodeEvent(x)});
     ASSERT_TRUE(log->Append(std::move(raw)).ok());

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "crypto/sha256.h"
+#include "ledger/worker_pool.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -68,93 +69,79 @@ TEST(WorkerPool, ForEachPartCoversTheRangeExactlyOnce) {
   }
 }
 
-// One city, its roll checked (with bad lines), paid and replayed by a ledger with `helpers`
-// helper threads: what a clerk sees and what the state holds.
-struct RollOutcome {
-  std::vector<std::string> rejected;  // line: rule
-  std::string state;                  // the domain state's bytes after the approval
-  std::string replayed;               // and after a replay of the log
-  std::string digest;                 // the projections'
+// One city, its roll checked (with bad lines), paid and replayed by a ledger with a given
+// number of helper threads: what a clerk sees and what the state holds.
+class DomainHelpers : public LedgerFixture {
+ protected:
+  struct RollOutcome {
+    std::vector<std::string> rejected;  // line: rule
+    std::string state;                  // the domain state's bytes after the approval
+    std::string replayed;               // and after a replay of the log
+    std::string digest;                 // the projections'
+  };
+
+  RollOutcome PayARoll(size_t helpers) {
+    constexpr int kPeople = 5000;  // above the 4,096 lines from which the helpers take part
+    Recreate(helpers);
+    DefineProgram("dibao", fb::ProgramCategory::dibao, 104500, 104500);
+    OpenFund("F", fb::FundKind::subsidy, {"dibao"});
+    Appropriate("F", "general", int64_t{kPeople} * 104500);
+    std::vector<DomainEvent> city;
+    std::vector<RollLine> lines, bad_lines;
+    for (int i = 0; i < kPeople; ++i) {
+      std::string id = "P" + std::to_string(i);
+      fb::BeneficiaryRegisteredT b;
+      b.beneficiary_id = id;
+      b.household_id = "H" + id;
+      b.region_code = "110105";
+      Hash h = Sha256::Digest(AsBytes(id));  // the same in every ledger, unlike the vault's
+      b.id_commitment.assign(h.begin(), h.end());
+      b.birth_month = 196001;
+      b.registered_date = 20250101;
+      city.emplace_back(std::move(b));
+      fb::EnrolledT e;
+      e.beneficiary_id = id;
+      e.program_id = "dibao";
+      e.monthly_amount_fen = 104500;
+      e.from_month = 202501;
+      e.approval_doc = "a";
+      city.emplace_back(std::move(e));
+      uint32_t no = static_cast<uint32_t>(i + 1);
+      lines.push_back({no, id, "dibao", 202503, 104500});
+      bad_lines.push_back({no, i % 997 == 0 ? "NOBODY" + id : id, "dibao", 202503,
+                           i % 1009 == 0 ? 104501 : 104500});
+    }
+    Ok(Do(city, kAdmin));
+    RollOutcome out;
+    for (const Status& d : Prepare("R0", "F", "general", 202503, bad_lines).status().details())
+      out.rejected.push_back(std::to_string(d.line()) + ": " + d.rule());
+    Ok(Prepare("R1", "F", "general", 202503, lines));
+    Ok(Approve("R1"));
+    out.state = ledger_->domain().SaveState();
+    out.digest = HashHex(projections().digest());
+    Domain replayed({}, nullptr, helpers);
+    EXPECT_TRUE(replayed.Replay(ledger_->log()).ok());
+    out.replayed = replayed.SaveState();
+    return out;
+  }
+  // A fresh ledger whose domain has `helpers` helper threads.
+  void Recreate(size_t helpers) {
+    if (ledger_) {
+      ASSERT_TRUE(ledger_->Close().ok());
+    }
+    ledger_.reset();
+    dir_ = tmp_.Sub("helpers-" + std::to_string(helpers));
+    projections_ = std::make_unique<Projections>();
+    LedgerOptions options;
+    options.domain_helper_threads = helpers;
+    Result<std::unique_ptr<Ledger>> l = Ledger::Create(
+        dir_, "city.fundledger.local", WithProjections(*projections_, std::move(options)));
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(l).value();
+  }
 };
 
-RollOutcome PayARoll(size_t helpers) {
-  constexpr int kPeople = 5000;  // above the 4,096 lines from which the helpers take part
-  TempDir tmp;
-  Projections projections;
-  LedgerOptions options;
-  options.domain_helper_threads = helpers;
-  std::unique_ptr<Ledger> ledger =
-      std::move(Ledger::Create(tmp.Sub("l"), "city.fundledger.local",
-                               WithProjections(projections, std::move(options))))
-          .value();
-  auto submit = [&](std::vector<DomainEvent> events, const Actor& actor) {
-    static int key = 0;
-    return ledger->Submit(actor, "k" + std::to_string(++key), std::move(events));
-  };
-  fb::ProgramDefinedT p;
-  p.program_id = "dibao";
-  p.name = "dibao";
-  p.standard_fen = p.cap_fen = 104500;
-  p.effective_month = 202501;
-  fb::FundOpenedT f;
-  f.fund_id = "F";
-  f.name = "F";
-  f.organisation = "bureau";
-  f.currency = "CNY";
-  f.programs = {"dibao"};
-  fb::AppropriatedT a;
-  a.fund_id = "F";
-  a.bucket = "general";
-  a.amount_fen = int64_t{kPeople} * 104500;
-  a.source = "treasury";
-  a.document = "d";
-  std::vector<DomainEvent> city = {p, f, a};
-  std::vector<RollLine> lines, bad_lines;
-  for (int i = 0; i < kPeople; ++i) {
-    std::string id = "P" + std::to_string(i);
-    fb::BeneficiaryRegisteredT b;
-    b.beneficiary_id = id;
-    b.household_id = "H" + id;
-    b.region_code = "110105";
-    Hash h = Sha256::Digest(AsBytes(id));
-    b.id_commitment.assign(h.begin(), h.end());
-    b.birth_month = 196001;
-    b.registered_date = 20250101;
-    city.emplace_back(std::move(b));
-    fb::EnrolledT e;
-    e.beneficiary_id = id;
-    e.program_id = "dibao";
-    e.monthly_amount_fen = 104500;
-    e.from_month = 202501;
-    e.approval_doc = "a";
-    city.emplace_back(std::move(e));
-    uint32_t no = static_cast<uint32_t>(i + 1);
-    lines.push_back({no, id, "dibao", 202503, 104500});
-    bad_lines.push_back({no, i % 997 == 0 ? "NOBODY" + id : id, "dibao", 202503,
-                         i % 1009 == 0 ? 104501 : 104500});
-  }
-  EXPECT_TRUE(submit(city, kAdmin).ok());
-  RollOutcome out;
-  Result<AppendResult> bad = ledger->PrepareBatch(kMaker, "bad", "R0", "F", "general", 202503,
-                                                  "roll", bad_lines);
-  for (const Status& d : bad.status().details())
-    out.rejected.push_back(std::to_string(d.line()) + ": " + d.rule());
-  EXPECT_TRUE(
-      ledger->PrepareBatch(kMaker, "good", "R1", "F", "general", 202503, "roll", lines).ok());
-  fb::DisbursementBatchApprovedT approve;
-  approve.batch_id = "R1";
-  EXPECT_TRUE(submit({approve}, kChecker).ok());
-  out.state = ledger->domain().SaveState();
-  out.digest = ledger->domain().Read(
-      [&](const DomainState& at) { return HashHex(projections.digest(at)); });
-  Domain replayed({}, nullptr, helpers);
-  EXPECT_TRUE(replayed.Replay(ledger->log()).ok());
-  out.replayed = replayed.SaveState();
-  EXPECT_TRUE(ledger->Close().ok());
-  return out;
-}
-
-TEST(DomainHelpers, ARollIsCheckedPaidAndReplayedTheSameWithAnyNumberOfHelpers) {
+TEST_F(DomainHelpers, ARollIsCheckedPaidAndReplayedTheSameWithAnyNumberOfHelpers) {
   RollOutcome none = PayARoll(0);
   ASSERT_EQ(none.rejected.size(), 10u);  // 6 unknown people, 4 more over the cap
   EXPECT_EQ(none.rejected.front(), "1: unknown_beneficiary");
