@@ -89,26 +89,6 @@ int32_t BeneficiaryState::DeathDate() const {
   return 0;
 }
 
-std::string_view LineStateName(LineState state) {
-  switch (state) {
-    case LineState::kPending:
-      return "pending";
-    case LineState::kPaid:
-      return "paid";
-    case LineState::kReturned:
-      return "returned";
-    case LineState::kReissued:
-      return "reissued";
-    case LineState::kReversed:
-      return "reversed";
-    case LineState::kRecovered:
-      return "recovered";
-    case LineState::kRejected:
-      return "rejected";
-  }
-  return "unknown";
-}
-
 std::string_view BatchStatusName(BatchStatus status) {
   switch (status) {
     case BatchStatus::kPrepared:
@@ -131,36 +111,6 @@ std::string EnrollmentKey(std::string_view beneficiary, std::string_view program
   std::string s(beneficiary);
   s += '\x1f';
   s += program;
-  return s;
-}
-
-NameId Names::Intern(std::string_view name) {
-  auto it = ids_.find(name);
-  if (it != ids_.end()) return it->second;
-  assert(names_.size() < UINT32_MAX);
-  const std::string& stored = names_.emplace_back(name);
-  NameId id = static_cast<NameId>(names_.size() - 1);
-  ids_.emplace(std::string_view(stored), id);
-  return id;
-}
-
-std::optional<NameId> Names::Find(std::string_view name) const {
-  auto it = ids_.find(name);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::optional<SlotKey> DomainState::FindSlot(std::string_view beneficiary, std::string_view program,
-                                             int32_t period) const {
-  std::optional<NameId> b = names.Find(beneficiary), p = names.Find(program);
-  if (!b || !p) return std::nullopt;
-  return SlotKey{*b, *p, period};
-}
-
-std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period) {
-  std::string s = EnrollmentKey(beneficiary, program);
-  s += '\x1f';
-  s += std::to_string(period);
   return s;
 }
 

@@ -3,9 +3,7 @@
 // paid. It is a pure function of the log: the domain rebuilds it by replay on open.
 #pragma once
 
-#include <boost/container_hash/hash.hpp>
 #include <cassert>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,13 +12,14 @@
 #include <vector>
 
 #include "crypto/sha256.h"
+#include "ledger/amount.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
+#include "ledger/names.h"
+#include "ledger/payment_slots.h"
 #include "ledger/string_map.h"
 
 namespace fundledger {
-
-using NameId = uint32_t;
 
 struct FundState {
   std::string name;
@@ -96,42 +95,18 @@ struct EnrollmentTerm {
 
 struct Balance {
   int64_t posted_fen = 0;
-  int64_t pending_fen = 0;
-  int64_t available_fen() const { return posted_fen - pending_fen; }
-};
-
-enum class LineState : uint8_t {
-  kPending,
-  kPaid,
-  kReturned,
-  kReissued,
-  kReversed,
-  kRecovered,
-  kRejected
-};
-std::string_view LineStateName(LineState state);
-// A line whose (beneficiary, program, period) is taken: no second line may be paid for it.
-inline bool HoldsPaymentSlot(LineState s) {
-  return s == LineState::kPending || s == LineState::kPaid || s == LineState::kReissued;
-}
-
-// Ids that recur on every line of every roll (people, programs, batches), each kept once: a
-// line holds numbers, not copies of the strings. An id is never taken back (one interned by a
-// submission that was then rejected stays, unused), and names never move in memory, so a
-// view of one stays valid. Interned by the writer only; read under the domain's lock.
-class Names {
- public:
-  NameId Intern(std::string_view name);
-  std::optional<NameId> Find(std::string_view name) const;
-  const std::string& operator[](NameId id) const {
-    assert(id < names_.size());
-    return names_[id];
+  int64_t pending_fen = 0;  // reserved by prepared, undecided rolls
+  // For showing: saturates at the 64-bit limits, which only an imported log's balances reach.
+  int64_t available_fen() const {
+    int64_t out = 0;
+    if (!__builtin_sub_overflow(posted_fen, pending_fen, &out)) return out;
+    return pending_fen < 0 ? INT64_MAX : INT64_MIN;
   }
 
- private:
-  std::deque<std::string> names_;  // a deque: strings stay where they are as it grows
-  boost::unordered_flat_map<std::string_view, NameId, StringHash, StringEqual>
-      ids_;  // views into names_
+  Amount posted() const { return Amount::Fen(posted_fen); }
+  Amount pending() const { return Amount::Fen(pending_fen); }
+  // Posted less reserved, checked: an imported log can hold any balance.
+  Result<Amount> available() const { return posted().Minus(pending()); }
 };
 
 struct BatchLine {
@@ -141,7 +116,10 @@ struct BatchLine {
   int32_t period = 0;
   int64_t amount_fen = 0;
   LineState state = LineState::kPending;
+
+  SlotKey slot() const { return SlotKey{beneficiary, program, period}; }
 };
+static_assert(sizeof(BatchLine) == 32, "a roll line is kept in 32 bytes (a 1M-line roll: 32 MB)");
 
 enum class BatchStatus : uint8_t { kPrepared, kApproved, kRejected };
 std::string_view BatchStatusName(BatchStatus status);
@@ -160,25 +138,6 @@ struct BatchState {
   std::vector<BatchLine> lines;
   // line_no -> position in lines; flat, not a node per line: ~16 bytes less per line kept
   boost::unordered_flat_map<uint32_t, size_t> line_pos;
-};
-
-// (beneficiary, program, period): at most one live line may pay it.
-struct SlotKey {
-  NameId beneficiary = 0;
-  NameId program = 0;
-  int32_t period = 0;
-  bool operator==(const SlotKey&) const = default;
-};
-struct SlotKeyHash {
-  size_t operator()(const SlotKey& k) const {
-    size_t h = std::hash<uint64_t>{}(uint64_t{k.beneficiary} << 32 | k.program);
-    boost::hash_combine(h, k.period);
-    return h;  // not avalanching: the flat map mixes it further
-  }
-};
-struct PaymentSlot {
-  NameId batch = 0;  // in DomainState::names
-  uint32_t line_no = 0;
 };
 
 // The postings of every entry a Reversal may name, kept compactly: account names interned
@@ -213,6 +172,14 @@ class ReversibleEntries {
   uint64_t StartOf(uint64_t index) const { return index == 0 ? 0 : ends_[index - 1]; }
 };
 
+// Who and when, for the entry being checked or applied.
+struct EntryMeta {
+  uint64_t index = 0;
+  int64_t timestamp_ms = 0;
+  std::string_view actor;
+  fb::Role role = fb::Role::system;
+};
+
 struct DomainState {
   std::map<std::string, FundState> funds;
   std::map<std::string, ProgramState> programs;
@@ -221,8 +188,8 @@ struct DomainState {
   StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
   StringMap<Balance> balances;                         // account -> balance
   std::map<std::string, BatchState> batches;
-  Names names;  // of people, programs, batches in lines and slots
-  boost::unordered_flat_map<SlotKey, PaymentSlot, SlotKeyHash> paid;  // slot -> live line
+  Names names;                         // of people, programs, batches in lines and slots
+  PaymentSlots slots;                  // the one-payment rule: which live line holds each slot
   StringMap<std::string> commitments;  // id commitment hex -> beneficiary
   ReversibleEntries reversible;        // entry index -> its postings
   std::set<uint64_t> reversed;         // entries already reversed
@@ -231,14 +198,8 @@ struct DomainState {
   uint64_t next_index = 0;
 
   const Balance& BalanceOf(const std::string& account) const;
-  // The slot of (beneficiary, program, period), when both names were ever interned (else no
-  // line ever paid it).
-  std::optional<SlotKey> FindSlot(std::string_view beneficiary, std::string_view program,
-                                  int32_t period) const;
 };
 
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);
-// A slot as text (beneficiary \x1f program \x1f period): how snapshots store it.
-std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period);
 
 }  // namespace fundledger

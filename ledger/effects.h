@@ -96,7 +96,9 @@ class EntryObserver {
   virtual void OnReplayEnd(ApplyContext& /*context*/) {}
   // The first entry this observer could not apply (a total that would overflow, in an imported
   // log), as a Corruption naming the entry; ok while there is none. The domain checks it after
-  // feeding an entry: a staged submission is refused, a replay stops with it.
+  // feeding an entry: a staged submission is refused (`amount_overflow`) and rolled back, a
+  // replay stops with it. An observer fed with an undo log records, with the failure, an undo
+  // step that clears it: a refused submission leaves no failure behind.
   virtual Status failure() const { return Status::Ok(); }
 };
 

@@ -29,7 +29,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log,
     if (!vault.ok()) return vault.status();
     ledger->vault_ = std::move(vault).value();
   }
-  ledger->domain_ = std::make_unique<Domain>(options.observers, ledger->log_->projections_column());
+  ledger->domain_ = std::make_unique<Domain>(options.observers, ledger->log_->projections_column(),
+                                             options.domain_helper_threads);
   uint64_t begin = 0;
   if (options.restore) {
     FL_ASSIGN_OR_RETURN(begin, options.restore(*ledger->domain_, *ledger->log_));

@@ -26,6 +26,8 @@ struct LedgerOptions {
   LogOptions log;
   std::string vault_key_path;             // default: <data dir>/vault.key
   std::vector<EntryObserver*> observers;  // read models, fed in log order; must outlive the ledger
+  // Helper threads of the domain's pool (large roll checks and approvals, replay): see domain.h.
+  size_t domain_helper_threads = kDomainHelperThreadsDefault;
   // Called before the replay on open: may restore the domain and observers from a snapshot
   // and return the index to replay from (0: everything).
   std::function<Result<uint64_t>(Domain&, const Log&)> restore;

@@ -44,15 +44,18 @@ RebuildReport RebuildProjections(const LogSource& source, const RebuildOptions& 
   };
   domain.BeginReplay();
   report.verify = VerifyChain(source, verify);
-  domain.EndReplay(context);
-  // An entry the projections could not apply (a sum beyond 64 bits) makes the log invalid
-  // there, as an entry the domain refuses does; the first of the two is reported.
+  // An entry the domain or the projections could not apply (a sum beyond 64 bits) makes the
+  // log invalid there, as an entry that does not verify does; the first of them is reported.
+  Status ended = domain.EndReplay(context);
   std::optional<uint64_t> failed = projections.failed_entry();
   if (failed && (report.verify.valid || *failed < report.verify.bad_index)) {
     report.verify.valid = false;
     report.verify.bad_index = *failed;
     report.verify.reason = projections.failure().message();
     report.verify.size = *failed;
+  } else if (!ended.ok() && report.verify.valid) {
+    report.verify.valid = false;
+    report.verify.reason = ended.message();
   }
   Status sum = domain.Read([&](const DomainState& at) -> Status {
     report.digest = projections.digest(at);

@@ -1,0 +1,503 @@
+#include "ledger/domain_apply.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+#include "ledger/rule_code.h"
+
+namespace fundledger {
+namespace {
+
+std::string RegionOf(const DomainState& s, const std::string& ben) {
+  auto b = s.beneficiaries.find(ben);
+  return b == s.beneficiaries.end() ? "" : b->second.region;
+}
+
+// -fen, or amount_overflow for the one amount whose negation does not fit (an imported log's).
+Result<int64_t> Negated(int64_t fen) {
+  FL_ASSIGN_OR_RETURN(Amount negated, Amount::Fen(fen).Negated());
+  return negated.fen();
+}
+
+PaymentEffect PaymentOf(const DomainState& s, const std::string& fund, const BatchLine& l,
+                        int64_t amount, int32_t lines) {
+  const std::string& ben = s.names[l.beneficiary];
+  return PaymentEffect{ben, s.names[l.program], RegionOf(s, ben), fund, l.period, amount, lines};
+}
+
+class Applier {
+ public:
+  // `applied` may be null only for ApplyPlannedApproval, which records no postings of its own.
+  Applier(DomainState& s, UndoLog* undo, const EntryMeta& m, AppliedEntry* applied)
+      : s_(s), undo_(undo), m_(m), applied_(applied) {}
+
+  template <typename Map, typename Key>
+  void Save(Map& map, const Key& key) {
+    if (undo_ == nullptr) return;
+    auto it = map.find(key);
+    if (it == map.end()) {
+      undo_->Push([&map, key] { map.erase(key); });
+    } else {
+      undo_->Push([&map, key, old = it->second] { map[key] = old; });
+    }
+  }
+  // Undo for one batch that copies no lines: its header and line count come back, lines
+  // added since are dropped. Changes to the states of existing lines need their own steps.
+  void SaveBatchHeader(const std::string& id) {
+    if (undo_ == nullptr) return;
+    auto it = s_.batches.find(id);
+    if (it == s_.batches.end()) {
+      undo_->Push([&batches = s_.batches, id] { batches.erase(id); });
+      return;
+    }
+    BatchState& b = it->second;  // std::map: the reference outlives later inserts
+    BatchState header;
+    header.maker = b.maker;
+    header.fund = b.fund;
+    header.bucket = b.bucket;
+    header.period = b.period;
+    header.prepared_index = b.prepared_index;
+    header.decided_index = b.decided_index;
+    header.status = b.status;
+    header.total_fen = b.total_fen;
+    header.chunks = b.chunks;
+    header.chunks_seen = b.chunks_seen;
+    undo_->Push([&b, header = std::move(header), n = b.lines.size()]() mutable {
+      for (size_t i = n; i < b.lines.size(); ++i) b.line_pos.erase(b.lines[i].line_no);
+      b.lines.resize(n);
+      header.lines = std::move(b.lines);
+      header.line_pos = std::move(b.line_pos);
+      b = std::move(header);
+    });
+  }
+  void SaveLineStates(BatchState& b) {
+    if (undo_ == nullptr) return;
+    std::vector<LineState> old;
+    old.reserve(b.lines.size());
+    for (const BatchLine& l : b.lines) old.push_back(l.state);
+    undo_->Push([&b, old = std::move(old)] {
+      for (size_t i = 0; i < old.size() && i < b.lines.size(); ++i) b.lines[i].state = old[i];
+    });
+  }
+  template <typename Set, typename Value>
+  void Insert(Set& set, const Value& v) {
+    if (set.insert(v).second && undo_ != nullptr) undo_->Push([&set, v] { set.erase(v); });
+  }
+
+  Status Post(const std::string& account, int64_t posted, int64_t pending) {
+    FL_RETURN_IF_ERROR(ChangeBalance(account, posted, pending));
+    applied_->postings.push_back(Posting{account, posted, pending});
+    return Status::Ok();
+  }
+  // Changes nothing when the new balance would overflow.
+  Status ChangeBalance(const std::string& account, int64_t posted, int64_t pending) {
+    auto [it, added] = s_.balances.try_emplace(account);  // one probe: this runs once a line
+    Balance& b = it->second;
+    Amount new_posted = Amount::Fen(b.posted_fen), new_pending = Amount::Fen(b.pending_fen);
+    if (!new_posted.TryAdd(Amount::Fen(posted)) || !new_pending.TryAdd(Amount::Fen(pending))) {
+      if (added) s_.balances.erase(it);
+      return AmountOverflow("the balance of " + account);
+    }
+    if (undo_ != nullptr) {
+      if (added) {
+        undo_->Push([&balances = s_.balances, account] { balances.erase(account); });
+      } else {
+        undo_->Push([&balances = s_.balances, account, old = b] { balances[account] = old; });
+      }
+    }
+    b.posted_fen = new_posted.fen();
+    b.pending_fen = new_pending.fen();
+    return Status::Ok();
+  }
+  Status Move(const std::string& from, const std::string& to, int64_t amount) {
+    FL_ASSIGN_OR_RETURN(int64_t out, Negated(amount));
+    FL_RETURN_IF_ERROR(Post(from, out, 0));
+    return Post(to, amount, 0);
+  }
+  void TouchBucket(const std::string& fund, const std::string& bucket) {
+    auto it = s_.funds.find(fund);
+    if (it != s_.funds.end() && !it->second.buckets.count(bucket)) {
+      Save(s_.funds, fund);
+      it->second.buckets.insert(bucket);
+    }
+  }
+  void Reversible() {
+    assert(!s_.reversible.Contains(m_.index));  // each entry is applied once
+    s_.reversible.Add(m_.index, applied_->postings);
+    if (undo_ != nullptr)
+      undo_->Push([&reversible = s_.reversible, index = m_.index] { reversible.Remove(index); });
+  }
+  void Payment(const std::string& fund, const BatchLine& l, int64_t amount, int32_t lines) {
+    applied_->payments.push_back(PaymentOf(s_, fund, l, amount, lines));
+  }
+  // A batch and one of its lines that a correction names: always there after the rules, but an
+  // imported log may name anything.
+  Status FindLine(const std::string& batch_id, uint32_t line_no, BatchState** batch,
+                  BatchLine** line) {
+    auto b = s_.batches.find(batch_id);
+    if (b == s_.batches.end())
+      return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist");
+    auto pos = b->second.line_pos.find(line_no);
+    if (pos == b->second.line_pos.end()) {
+      return RuleError(RuleCode::kUnknownLine,
+                       "batch '" + batch_id + "' has no line " + std::to_string(line_no));
+    }
+    *batch = &b->second;
+    *line = &b->second.lines[pos->second];
+    return Status::Ok();
+  }
+  void SetLineState(const std::string& batch_id, BatchLine& l, LineState state) {
+    if (undo_ != nullptr) undo_->Push([&l, old = l.state] { l.state = old; });
+    s_.slots.OnLineState(l.slot(), SlotHolder{s_.names.Intern(batch_id), l.line_no}, l.state, state,
+                         undo_);
+    l.state = state;
+  }
+
+  Status operator()(const fb::FundOpenedT& e) {
+    Save(s_.funds, e.fund_id);
+    FundState f;
+    f.name = e.name;
+    f.kind = e.kind;
+    f.organisation = e.organisation;
+    f.programs.insert(e.programs.begin(), e.programs.end());
+    f.purposes.insert(e.purposes.begin(), e.purposes.end());
+    f.bank_account_token = e.bank_account_token;
+    s_.funds[e.fund_id] = std::move(f);
+    return Status::Ok();
+  }
+  Status operator()(const fb::FundClosedT& e) {
+    Save(s_.funds, e.fund_id);
+    s_.funds[e.fund_id].closed = true;
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramDefinedT& e) {
+    Save(s_.programs, e.program_id);
+    ProgramState p;
+    p.name = e.name;
+    p.category = e.category;
+    p.period = e.period;
+    p.terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
+    p.excludes.insert(e.excludes.begin(), e.excludes.end());
+    p.age_min_years = e.age_min_years;
+    p.age_max_years = e.age_max_years;
+    s_.programs[e.program_id] = std::move(p);
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramStandardChangedT& e) {
+    Save(s_.programs, e.program_id);
+    std::vector<StandardTerm>& terms = s_.programs[e.program_id].terms;
+    std::erase_if(terms,
+                  [&](const StandardTerm& t) { return t.effective_month == e.effective_month; });
+    terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
+    std::sort(terms.begin(), terms.end(), [](const StandardTerm& a, const StandardTerm& b) {
+      return a.effective_month < b.effective_month;
+    });
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryRegisteredT& e) {
+    Save(s_.beneficiaries, e.beneficiary_id);
+    BeneficiaryState b;
+    b.household = e.household_id;
+    b.region = e.region_code;
+    if (e.id_commitment.size() == kHashBytes)
+      std::copy(e.id_commitment.begin(), e.id_commitment.end(), b.id_commitment.begin());
+    b.birth_month = e.birth_month;
+    b.payee_role = e.payee_role;
+    b.bank_account_token = e.bank_account_token;
+    b.registered_date = e.registered_date;
+    b.registered_index = m_.index;
+    s_.beneficiaries[e.beneficiary_id] = std::move(b);
+    std::string c = HexEncode(e.id_commitment);
+    if (!s_.commitments.count(
+            c)) {  // replay of an imported log may hold duplicates: keep the first
+      Save(s_.commitments, c);
+      s_.commitments[c] = e.beneficiary_id;
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryChangedT& e) {
+    Save(s_.beneficiaries, e.beneficiary_id);
+    BeneficiaryState& b = s_.beneficiaries[e.beneficiary_id];
+    b.statuses.push_back(StatusChange{e.effective_date, e.status, m_.index});
+    std::stable_sort(b.statuses.begin(), b.statuses.end(),
+                     [](const StatusChange& x, const StatusChange& y) {
+                       return x.effective_date < y.effective_date;
+                     });
+    if (!e.region_code.empty()) b.region = e.region_code;
+    if (!e.household_id.empty()) b.household = e.household_id;
+    if (!e.bank_account_token.empty()) b.bank_account_token = e.bank_account_token;
+    return Status::Ok();
+  }
+  template <typename T>
+  void Enrollment(const T& e) {
+    std::string key = EnrollmentKey(e.beneficiary_id, e.program_id);
+    Save(s_.enrollments, key);
+    std::vector<EnrollmentTerm>& terms = s_.enrollments[key];
+    // New terms replace whatever was in force from from_month on.
+    std::erase_if(terms, [&](const EnrollmentTerm& t) { return t.from_month >= e.from_month; });
+    for (EnrollmentTerm& t : terms) {
+      if (t.to_month == 0 || t.to_month >= e.from_month)
+        t.to_month = MonthFromIndex(MonthIndex(e.from_month) - 1);
+    }
+    terms.push_back(EnrollmentTerm{e.from_month, e.to_month, e.monthly_amount_fen});
+    Save(s_.programs_of, e.beneficiary_id);
+    std::vector<std::string>& progs = s_.programs_of[e.beneficiary_id];
+    if (std::find(progs.begin(), progs.end(), e.program_id) == progs.end())
+      progs.push_back(e.program_id);
+  }
+  Status operator()(const fb::EnrolledT& e) {
+    Enrollment(e);
+    return Status::Ok();
+  }
+  Status operator()(const fb::EnrollmentChangedT& e) {
+    Enrollment(e);
+    return Status::Ok();
+  }
+  Status operator()(const fb::AppropriatedT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    FL_RETURN_IF_ERROR(
+        Move(ExternalAccount(e.source), FundAccount(e.fund_id, e.bucket), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::DonationReceivedT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    FL_RETURN_IF_ERROR(
+        Move(ExternalAccount("donors"), FundAccount(e.fund_id, e.bucket), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::LotteryGrantAwardedT& e) {
+    TouchBucket(e.to_fund_id, e.project_id);
+    FL_RETURN_IF_ERROR(Move(FundAccount(e.from_fund_id, e.from_bucket),
+                            FundAccount(e.to_fund_id, e.project_id), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisbursementBatchPreparedT& e) {
+    Amount total;
+    for (const fb::DisbursementLine& l : e.lines) {
+      if (!total.TryAdd(Amount::Fen(l.amount_fen())))
+        return AmountOverflow("the total of batch '" + e.batch_id + "'");
+    }
+    auto existing = s_.batches.find(e.batch_id);
+    // A first chunk over an existing batch (only in an imported log) replaces its lines.
+    bool replaces = e.chunk == 0 && existing != s_.batches.end();
+    Amount batch_total = total;
+    if (e.chunk != 0 && existing != s_.batches.end() &&
+        !batch_total.TryAdd(Amount::Fen(existing->second.total_fen))) {
+      return AmountOverflow("the total of batch '" + e.batch_id + "'");
+    }
+    if (replaces) {
+      Save(s_.batches, e.batch_id);
+    } else {
+      SaveBatchHeader(e.batch_id);
+    }
+    BatchState& b = s_.batches[e.batch_id];
+    if (e.chunk == 0) {
+      b = BatchState{};
+      b.maker = std::string(m_.actor);
+      b.fund = e.fund_id;
+      b.bucket = e.bucket;
+      b.period = e.period;
+      b.prepared_index = m_.index;
+      b.chunks = e.chunks;
+    }
+    b.chunks_seen++;
+    // A chunk names each person and program once in its tables: intern those, not each line's.
+    std::vector<NameId> people(e.beneficiary_ids.size()), programs(e.program_ids.size());
+    for (size_t i = 0; i < people.size(); ++i) people[i] = s_.names.Intern(e.beneficiary_ids[i]);
+    for (size_t i = 0; i < programs.size(); ++i) programs[i] = s_.names.Intern(e.program_ids[i]);
+    const NameId batch = s_.names.Intern(e.batch_id);
+    for (const fb::DisbursementLine& l : e.lines) {
+      assert(l.beneficiary() < people.size() &&
+             l.program() < programs.size());  // checked with the event's fields
+      BatchLine line{l.line_no(), people[l.beneficiary()], programs[l.program()],
+                     l.period(),  l.amount_fen(),          LineState::kPending};
+      s_.slots.TakeForPreparedLine(line.slot(), SlotHolder{batch, line.line_no}, undo_);
+      b.line_pos[line.line_no] = b.lines.size();
+      b.lines.push_back(std::move(line));
+    }
+    b.total_fen = batch_total.fen();
+    TouchBucket(e.fund_id, e.bucket);
+    return Post(FundAccount(e.fund_id, e.bucket), 0, total.fen());
+  }
+  Status operator()(const fb::DisbursementBatchApprovedT& e) {
+    FL_RETURN_IF_ERROR(PlanApproval(s_, e, *applied_));
+    return CommitApproval(e, applied_->postings);
+  }
+  // The state changes of an approval whose postings were planned (PlanApproval).
+  Status CommitApproval(const fb::DisbursementBatchApprovedT& e,
+                        const std::vector<Posting>& planned) {
+    SaveBatchHeader(e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    SaveLineStates(b);
+    b.status = BatchStatus::kApproved;
+    b.decided_index = m_.index;
+    for (const Posting& p : planned)
+      FL_RETURN_IF_ERROR(ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen));
+    for (BatchLine& l : b.lines) l.state = LineState::kPaid;
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisbursementBatchRejectedT& e) {
+    SaveBatchHeader(e.batch_id);
+    BatchState& b = s_.batches[e.batch_id];
+    SaveLineStates(b);
+    b.status = BatchStatus::kRejected;
+    b.decided_index = m_.index;
+    FL_ASSIGN_OR_RETURN(int64_t released, Negated(b.total_fen));
+    FL_RETURN_IF_ERROR(Post(FundAccount(b.fund, b.bucket), 0, released));
+    std::optional<NameId> batch = s_.names.Find(e.batch_id);  // none: no line of it holds a slot
+    for (BatchLine& l : b.lines) {
+      if (batch) s_.slots.ReleaseForRejectedLine(l.slot(), SlotHolder{*batch, l.line_no}, undo_);
+      l.state = LineState::kRejected;
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReturnedT& e) {
+    BatchState* b = nullptr;
+    BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindLine(e.batch_id, e.line_no, &b, &l));
+    FL_ASSIGN_OR_RETURN(int64_t back, Negated(l->amount_fen));
+    SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
+    FL_RETURN_IF_ERROR(Move(BeneficiaryAccount(s_.names[l->beneficiary]),
+                            FundAccount(b->fund, b->bucket), l->amount_fen));
+    Payment(b->fund, *l, back, -1);
+    SetLineState(e.batch_id, *l, LineState::kReturned);
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReissuedT& e) {
+    BatchState* b = nullptr;
+    BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindLine(e.batch_id, e.line_no, &b, &l));
+    SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
+    FL_RETURN_IF_ERROR(Move(FundAccount(b->fund, b->bucket),
+                            BeneficiaryAccount(s_.names[l->beneficiary]), l->amount_fen));
+    Payment(b->fund, *l, l->amount_fen, 1);
+    SetLineState(e.batch_id, *l, LineState::kReissued);
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::RecoveredT& e) {
+    TouchBucket(e.fund_id, e.bucket);
+    FL_RETURN_IF_ERROR(
+        Move(BeneficiaryAccount(e.beneficiary_id), FundAccount(e.fund_id, e.bucket), e.amount_fen));
+    if (!e.batch_id.empty()) {
+      SaveBatchHeader(e.batch_id);
+      BatchState& b = s_.batches[e.batch_id];
+      auto pos = b.line_pos.find(e.line_no);
+      if (pos != b.line_pos.end()) {
+        BatchLine& l = b.lines[pos->second];
+        bool full = e.amount_fen >= l.amount_fen;
+        FL_ASSIGN_OR_RETURN(int64_t back, Negated(e.amount_fen));
+        Payment(b.fund, l, back, full ? -1 : 0);
+        if (full) SetLineState(e.batch_id, l, LineState::kRecovered);
+      }
+    }
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::ReversalT& e) {
+    Insert(s_.reversed, e.entry_index);
+    // An imported log may reverse anything; an entry that moved nothing has nothing to undo.
+    for (const Posting& p : s_.reversible.Find(e.entry_index)) {
+      FL_ASSIGN_OR_RETURN(int64_t posted, Negated(p.posted_delta_fen));
+      FL_ASSIGN_OR_RETURN(int64_t pending, Negated(p.pending_delta_fen));
+      FL_RETURN_IF_ERROR(Post(p.account, posted, pending));
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ExpensedT& e) {
+    FL_RETURN_IF_ERROR(
+        Move(FundAccount(e.fund_id, e.bucket),
+             ExternalAccount(std::string("payees/") + fb::EnumNameExpenseClass(e.class_)),
+             e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::TransferredBetweenFundsT& e) {
+    TouchBucket(e.to_fund_id, e.to_bucket);
+    FL_RETURN_IF_ERROR(Move(FundAccount(e.from_fund_id, e.from_bucket),
+                            FundAccount(e.to_fund_id, e.to_bucket), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::RestrictionReleasedT& e) {
+    TouchBucket(e.fund_id, e.to_bucket);
+    FL_RETURN_IF_ERROR(
+        Move(FundAccount(e.fund_id, e.bucket), FundAccount(e.fund_id, e.to_bucket), e.amount_fen));
+    Reversible();
+    return Status::Ok();
+  }
+  Status operator()(const fb::ErasedT& e) {
+    Insert(s_.erased_subjects, e.subject_id);
+    auto b = s_.beneficiaries.find(e.subject_id);
+    if (b != s_.beneficiaries.end()) {
+      Save(s_.beneficiaries, e.subject_id);
+      b->second.erased = true;
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisclosurePublishedT& e) {
+    s_.disclosures.push_back(Disclosure{e.organisation, e.fund_id, e.period, e.schedule_item,
+                                        m_.index, m_.timestamp_ms, e.corrects_index});
+    if (undo_ != nullptr) undo_->Push([&disclosures = s_.disclosures] { disclosures.pop_back(); });
+    return Status::Ok();
+  }
+  Status operator()(const std::monostate&) { return Status::Ok(); }
+
+ private:
+  DomainState& s_;
+  UndoLog* undo_;
+  const EntryMeta& m_;
+  AppliedEntry* applied_;
+};
+
+}  // namespace
+
+Status CheckPostingsBalance(const AppliedEntry& applied) {
+  Amount sum;
+  for (const Posting& p : applied.postings) {
+    if (!sum.TryAdd(Amount::Fen(p.posted_delta_fen)))
+      return AmountOverflow("the sum of the entry's postings");
+  }
+  if (!sum.IsZero()) {
+    std::fprintf(stderr, "fundledger: the postings of entry %llu sum to %s yuan, not zero\n",
+                 static_cast<unsigned long long>(applied.index), sum.ToYuan().c_str());
+    std::abort();
+  }
+  return Status::Ok();
+}
+
+Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
+                  UndoLog* undo, AppliedEntry& applied) {
+  return std::visit(Applier(state, undo, meta, &applied), event);
+}
+
+Status PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& approval,
+                    AppliedEntry& applied) {
+  auto it = s.batches.find(approval.batch_id);
+  if (it == s.batches.end()) {
+    return RuleError(RuleCode::kUnknownBatch, "batch '" + approval.batch_id + "' does not exist");
+  }
+  const BatchState& b = it->second;
+  FL_ASSIGN_OR_RETURN(int64_t spent, Negated(b.total_fen));
+  applied.postings.reserve(b.lines.size() + 1);
+  applied.payments.reserve(b.lines.size());
+  applied.postings.push_back(Posting{FundAccount(b.fund, b.bucket), spent, spent});
+  for (const BatchLine& l : b.lines) {
+    applied.postings.push_back(
+        Posting{BeneficiaryAccount(s.names[l.beneficiary]), l.amount_fen, 0});
+    applied.payments.push_back(PaymentOf(s, b.fund, l, l.amount_fen, 1));
+  }
+  return Status::Ok();
+}
+
+Status ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,
+                            const EntryMeta& meta, UndoLog* undo, const AppliedEntry& applied) {
+  return Applier(state, undo, meta, nullptr).CommitApproval(approval, applied.postings);
+}
+
+}  // namespace fundledger

@@ -1,0 +1,710 @@
+#include "ledger/domain_rules.h"
+
+#include <algorithm>
+#include <boost/unordered/unordered_flat_set.hpp>
+#include <optional>
+
+#include "ledger/rule_code.h"
+#include "ledger/worker_pool.h"
+
+namespace fundledger {
+namespace {
+
+const FundState* FindFund(const DomainState& s, const std::string& id) {
+  auto it = s.funds.find(id);
+  return it == s.funds.end() ? nullptr : &it->second;
+}
+
+Status OpenFund(const DomainState& s, const std::string& id, const char* field,
+                const FundState** out) {
+  const FundState* f = FindFund(s, id);
+  if (f == nullptr)
+    return RuleError(RuleCode::kUnknownFund, "fund '" + id + "' does not exist", field);
+  if (f->closed) return RuleError(RuleCode::kFundClosed, "fund '" + id + "' is closed", field);
+  *out = f;
+  return Status::Ok();
+}
+
+// What `account` may still spend: posted less reserved, or amount_overflow.
+Result<Amount> AvailableOf(const DomainState& s, const std::string& account, const char* field) {
+  Result<Amount> available = s.BalanceOf(account).available();
+  if (!available.ok()) return Status(available.status()).WithField(field);
+  return available;
+}
+
+Status Available(const DomainState& s, const std::string& fund, const std::string& bucket,
+                 Amount amount, const char* field = "amount_fen") {
+  std::string account = FundAccount(fund, bucket);
+  FL_ASSIGN_OR_RETURN(Amount available, AvailableOf(s, account, field));
+  if (available < amount) {
+    return RuleError(RuleCode::kInsufficientFunds,
+                     "fund '" + fund + "' bucket '" + bucket + "' has " + available.ToYuan() +
+                         " yuan available (after " + FormatFen(s.BalanceOf(account).pending_fen) +
+                         " reserved), needs " + amount.ToYuan(),
+                     field);
+  }
+  return Status::Ok();
+}
+Status Available(const DomainState& s, const std::string& fund, const std::string& bucket,
+                 int64_t amount_fen) {
+  return Available(s, fund, bucket, Amount::Fen(amount_fen));
+}
+
+// Money coming in must not overflow the receiving balance (or the external source's).
+Status NoOverflow(const DomainState& s, const std::string& to, const std::string& from,
+                  int64_t amount_fen) {
+  Amount amount = Amount::Fen(amount_fen);
+  if (!s.BalanceOf(to).posted().Plus(amount).ok() ||
+      !s.BalanceOf(from).posted().Minus(amount).ok()) {
+    return RuleError(RuleCode::kAmountOverflow,
+                     "posting " + amount.ToYuan() + " yuan to " + to + " would overflow",
+                     "amount_fen");
+  }
+  return Status::Ok();
+}
+
+// Restricted money is spent only on its purpose: a bucket other than "general" names it.
+Status PurposeAllowed(const std::string& fund, const std::string& bucket,
+                      const std::string& purpose) {
+  if (bucket == kGeneralBucket || bucket == purpose) return Status::Ok();
+  return RuleError(RuleCode::kRestrictedPurpose,
+                   "bucket '" + bucket + "' of fund '" + fund + "' is restricted to '" + bucket +
+                       "' and cannot pay for '" + purpose + "'",
+                   "bucket");
+}
+
+Status LotteryCategory(const FundState& f, const std::string& fund, const std::string& category) {
+  if (f.kind != fb::FundKind::lottery_welfare || f.purposes.count(category)) return Status::Ok();
+  return RuleError(RuleCode::kLotteryCategory,
+                   "lottery fund '" + fund + "' may only spend on its approved categories, not '" +
+                       category + "'");
+}
+
+int64_t AgeMonths(int32_t birth_month, int32_t month) {
+  return MonthIndex(month) - MonthIndex(birth_month);
+}
+
+bool EnrolledIn(const DomainState& s, const std::string& ben_id, const std::string& program_id,
+                int32_t period) {
+  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  return e != s.enrollments.end() &&
+         std::any_of(e->second.begin(), e->second.end(),
+                     [&](const EnrollmentTerm& t) { return t.Covers(period); });
+}
+
+// Alive and active on the period's first day.
+Status CheckActive(const BeneficiaryState& ben, const std::string& ben_id, int32_t period) {
+  int32_t first_day = FirstDayOf(period);
+  int32_t death = ben.DeathDate();
+  if (death != 0 && death < first_day) {
+    return RuleError(RuleCode::kDeceased,
+                     "beneficiary '" + ben_id + "' died on " + FormatDate(death) + ", before " +
+                         FormatMonth(period),
+                     "beneficiary_id");
+  }
+  fb::BeneficiaryStatus status = ben.StatusOn(first_day);
+  if (status != fb::BeneficiaryStatus::active) {
+    return RuleError(RuleCode::kNotActive,
+                     "beneficiary '" + ben_id + "' is " + fb::EnumNameBeneficiaryStatus(status) +
+                         " on " + FormatDate(first_day),
+                     "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+// A standard in force in the period, and the amount within its cap.
+Status CheckStandard(const ProgramState& prog, const std::string& program_id, int32_t period,
+                     int64_t amount) {
+  const StandardTerm* term = prog.TermAt(period);
+  if (term == nullptr) {
+    return RuleError(
+        RuleCode::kProgramNotEffective,
+        "program '" + program_id + "' has no standard in force in " + FormatMonth(period),
+        "period");
+  }
+  if (amount > term->cap_fen) {
+    return RuleError(RuleCode::kOverCap,
+                     FormatFen(amount) + " yuan is above the cap of " + FormatFen(term->cap_fen) +
+                         " for '" + program_id + "' in " + FormatMonth(period),
+                     "amount_fen");
+  }
+  return Status::Ok();
+}
+
+Status CheckAge(const BeneficiaryState& ben, const ProgramState& prog, const std::string& ben_id,
+                int32_t period) {
+  int64_t age = AgeMonths(ben.birth_month, period);
+  if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
+    return RuleError(RuleCode::kAgeLimit,
+                     "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
+                         " in " + FormatMonth(period),
+                     "beneficiary_id");
+  }
+  // Paid through the month of the birthday; stops the month after.
+  if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
+    return RuleError(RuleCode::kAgeLimit,
+                     "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
+                         " before " + FormatMonth(period),
+                     "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+// No program the person receives in the period excludes this one, nor this one it.
+Status CheckExclusions(const DomainState& s, const ProgramState& prog, const std::string& ben_id,
+                       const std::string& program_id, int32_t period) {
+  auto others = s.programs_of.find(ben_id);
+  if (others == s.programs_of.end()) return Status::Ok();
+  for (const std::string& other : others->second) {
+    if (other == program_id || !EnrolledIn(s, ben_id, other, period)) continue;
+    auto op = s.programs.find(other);
+    bool excluded = prog.excludes.count(other) ||
+                    (op != s.programs.end() && op->second.excludes.count(program_id));
+    if (excluded) {
+      return RuleError(RuleCode::kExcludedCombination,
+                       "'" + program_id + "' may not be combined with '" + other +
+                           "', which beneficiary '" + ben_id + "' receives in " +
+                           FormatMonth(period),
+                       "program_id");
+    }
+  }
+  return Status::Ok();
+}
+
+// One roll line: the person, the program and the fund's right to pay it, the person's
+// eligibility in the period, and the one-payment rule.
+Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
+                 const std::string& bucket, const std::string& ben_id,
+                 const std::string& program_id, int32_t period, int64_t amount) {
+  auto b = s.beneficiaries.find(ben_id);
+  if (b == s.beneficiaries.end()) {
+    return RuleError(RuleCode::kUnknownBeneficiary,
+                     "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
+  }
+  auto p = s.programs.find(program_id);
+  if (p == s.programs.end())
+    return RuleError(RuleCode::kUnknownProgram, "program '" + program_id + "' is not defined",
+                     "program_id");
+  const BeneficiaryState& ben = b->second;
+  const ProgramState& prog = p->second;
+  if (ben.erased)
+    return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + ben_id + "' was erased",
+                     "beneficiary_id");
+  if (!fund.programs.count(program_id)) {
+    return RuleError(RuleCode::kProgramNotAllowed,
+                     "fund '" + fund_id + "' may not pay program '" + program_id + "'",
+                     "program_id");
+  }
+  FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
+  FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
+  if (!EnrolledIn(s, ben_id, program_id, period)) {
+    return RuleError(RuleCode::kNotEnrolled,
+                     "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
+                         FormatMonth(period),
+                     "program_id");
+  }
+  FL_RETURN_IF_ERROR(CheckStandard(prog, program_id, period, amount));
+  FL_RETURN_IF_ERROR(CheckAge(ben, prog, ben_id, period));
+  FL_RETURN_IF_ERROR(CheckExclusions(s, prog, ben_id, program_id, period));
+  return s.slots.CheckFree(s.names, ben_id, program_id, period, "beneficiary_id");
+}
+
+const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
+  auto it = b.line_pos.find(line_no);
+  return it == b.line_pos.end() ? nullptr : &b.lines[it->second];
+}
+
+// A registered person whose personal data was not erased.
+Status FindLiveBeneficiary(const DomainState& s, const std::string& id,
+                           const BeneficiaryState** beneficiary) {
+  auto it = s.beneficiaries.find(id);
+  if (it == s.beneficiaries.end()) {
+    return RuleError(RuleCode::kUnknownBeneficiary, "beneficiary '" + id + "' is not registered",
+                     "beneficiary_id");
+  }
+  if (it->second.erased) {
+    return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + id + "' was erased",
+                     "beneficiary_id");
+  }
+  *beneficiary = &it->second;
+  return Status::Ok();
+}
+
+// A batch that is prepared and neither approved nor rejected yet.
+Status FindUndecidedBatch(const DomainState& s, const std::string& batch_id,
+                          const BatchState** batch) {
+  auto it = s.batches.find(batch_id);
+  if (it == s.batches.end()) {
+    return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist",
+                     "batch_id");
+  }
+  if (it->second.status != BatchStatus::kPrepared) {
+    return RuleError(
+        RuleCode::kBatchNotPrepared,
+        "batch '" + batch_id + "' is already " + std::string(BatchStatusName(it->second.status)),
+        "batch_id");
+  }
+  *batch = &it->second;
+  return Status::Ok();
+}
+
+Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint32_t line_no,
+                        const BatchState** batch, const BatchLine** line) {
+  auto it = s.batches.find(batch_id);
+  if (it == s.batches.end())
+    return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist",
+                     "batch_id");
+  if (it->second.status != BatchStatus::kApproved) {
+    return RuleError(RuleCode::kBatchNotApproved,
+                     "batch '" + batch_id + "' is " +
+                         std::string(BatchStatusName(it->second.status)) + ", not approved",
+                     "batch_id");
+  }
+  const BatchLine* l = FindLine(it->second, line_no);
+  if (l == nullptr) {
+    return RuleError(RuleCode::kUnknownLine,
+                     "batch '" + batch_id + "' has no line " + std::to_string(line_no), "line_no");
+  }
+  *batch = &it->second;
+  *line = l;
+  return Status::Ok();
+}
+
+struct RuleChecker {
+  const DomainState& s;
+  const EntryMeta& m;
+  WorkerPool* pool;
+
+  Status operator()(const fb::FundOpenedT& e) const {
+    if (s.funds.count(e.fund_id))
+      return RuleError(RuleCode::kDuplicateId, "fund '" + e.fund_id + "' already exists",
+                       "fund_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::FundClosedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    for (const std::string& bucket : f->buckets) {
+      const Balance& b = s.BalanceOf(FundAccount(e.fund_id, bucket));
+      if (b.posted_fen != 0 || b.pending_fen != 0) {
+        return RuleError(RuleCode::kFundNotEmpty,
+                         "fund '" + e.fund_id + "' still holds " + FormatFen(b.posted_fen) +
+                             " yuan in bucket '" + bucket + "'",
+                         "fund_id");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramDefinedT& e) const {
+    if (s.programs.count(e.program_id))
+      return RuleError(RuleCode::kDuplicateId, "program '" + e.program_id + "' already exists",
+                       "program_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::ProgramStandardChangedT& e) const {
+    if (!s.programs.count(e.program_id))
+      return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
+                       "program_id");
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryRegisteredT& e) const {
+    if (s.beneficiaries.count(e.beneficiary_id)) {
+      return RuleError(RuleCode::kDuplicateId,
+                       "beneficiary '" + e.beneficiary_id + "' already exists", "beneficiary_id");
+    }
+    auto c = s.commitments.find(HexEncode(e.id_commitment));
+    if (c != s.commitments.end()) {
+      return RuleError(RuleCode::kDuplicatePerson,
+                       "this ID number is already registered as beneficiary '" + c->second + "'",
+                       "id_number");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::BeneficiaryChangedT& e) const {
+    const BeneficiaryState* b = nullptr;
+    FL_RETURN_IF_ERROR(FindLiveBeneficiary(s, e.beneficiary_id, &b));
+    int32_t death = b->DeathDate();
+    if (death != 0 && e.status != fb::BeneficiaryStatus::deceased) {
+      return RuleError(
+          RuleCode::kDeceased,
+          "beneficiary '" + e.beneficiary_id + "' is recorded as deceased on " + FormatDate(death),
+          "status");
+    }
+    return Status::Ok();
+  }
+  template <typename T>
+  Status Enrollment(const T& e, bool change) const {
+    const BeneficiaryState* b = nullptr;
+    FL_RETURN_IF_ERROR(FindLiveBeneficiary(s, e.beneficiary_id, &b));
+    auto p = s.programs.find(e.program_id);
+    if (p == s.programs.end())
+      return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
+                       "program_id");
+    const StandardTerm* term = p->second.TermAt(e.from_month);
+    if (term != nullptr && e.monthly_amount_fen > term->cap_fen) {
+      return RuleError(RuleCode::kOverCap,
+                       FormatFen(e.monthly_amount_fen) + " yuan a month is above the cap of " +
+                           FormatFen(term->cap_fen) + " for '" + e.program_id + "'",
+                       "monthly_amount_fen");
+    }
+    auto en = s.enrollments.find(EnrollmentKey(e.beneficiary_id, e.program_id));
+    if (change) {
+      if (en == s.enrollments.end()) {
+        return RuleError(RuleCode::kNotEnrolled,
+                         "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" +
+                             e.program_id + "' to change",
+                         "program_id");
+      }
+    } else if (en != s.enrollments.end()) {
+      for (const EnrollmentTerm& t : en->second) {
+        bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
+                       (t.to_month == 0 || e.from_month <= t.to_month);
+        if (overlap) {
+          return RuleError(RuleCode::kAlreadyEnrolled,
+                           "beneficiary '" + e.beneficiary_id + "' is already enrolled in '" +
+                               e.program_id + "' from " + FormatMonth(t.from_month) +
+                               "; use EnrollmentChanged",
+                           "from_month");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::EnrolledT& e) const { return Enrollment(e, false); }
+  Status operator()(const fb::EnrollmentChangedT& e) const { return Enrollment(e, true); }
+  Status operator()(const fb::AppropriatedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount(e.source), e.amount_fen);
+  }
+  Status operator()(const fb::DonationReceivedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (!e.donor_id.empty() && s.erased_subjects.count(e.donor_id)) {
+      return RuleError(RuleCode::kBeneficiaryErased, "donor '" + e.donor_id + "' was erased",
+                       "donor_id");
+    }
+    return NoOverflow(s, FundAccount(e.fund_id, e.bucket), ExternalAccount("donors"), e.amount_fen);
+  }
+  Status operator()(const fb::LotteryGrantAwardedT& e) const {
+    const FundState* from = nullptr;
+    const FundState* to = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
+    FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
+    if (from->kind != fb::FundKind::lottery_welfare) {
+      return RuleError(RuleCode::kNotLotteryFund,
+                       "fund '" + e.from_fund_id + "' is not a lottery_welfare fund",
+                       "from_fund_id");
+    }
+    FL_RETURN_IF_ERROR(LotteryCategory(*from, e.from_fund_id, e.category).WithField("category"));
+    FL_RETURN_IF_ERROR(PurposeAllowed(e.from_fund_id, e.from_bucket, e.category));
+    return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
+  }
+  Status operator()(const fb::DisbursementBatchPreparedT& e) const {
+    return CheckBatchRules(s, {&e}, pool);
+  }
+  Status operator()(const fb::DisbursementBatchApprovedT& e) const {
+    const BatchState* b = nullptr;
+    FL_RETURN_IF_ERROR(FindUndecidedBatch(s, e.batch_id, &b));
+    if (b->maker == m.actor) {
+      return RuleError(RuleCode::kSameMakerChecker,
+                       "batch '" + e.batch_id + "' was prepared by " + b->maker +
+                           "; a different person must approve it",
+                       "actor");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisbursementBatchRejectedT& e) const {
+    const BatchState* b = nullptr;
+    return FindUndecidedBatch(s, e.batch_id, &b);
+  }
+  Status operator()(const fb::PaymentReturnedT& e) const {
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
+      return RuleError(RuleCode::kLineNotPaid,
+                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                           std::string(LineStateName(l->state)),
+                       "line_no");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::PaymentReissuedT& e) const {
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (l->state != LineState::kReturned) {
+      return RuleError(RuleCode::kLineNotReturned,
+                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
+                           std::string(LineStateName(l->state)) +
+                           "; only a returned line is reissued",
+                       "line_no");
+    }
+    FL_RETURN_IF_ERROR(s.slots.CheckFree(s.names, l->slot(), "line_no"));
+    return Available(s, b->fund, b->bucket, l->amount_fen);
+  }
+  Status operator()(const fb::RecoveredT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (!s.beneficiaries.count(e.beneficiary_id)) {
+      return RuleError(RuleCode::kUnknownBeneficiary,
+                       "beneficiary '" + e.beneficiary_id + "' is not registered",
+                       "beneficiary_id");
+    }
+    if (!e.batch_id.empty()) {
+      const BatchState* b = nullptr;
+      const BatchLine* l = nullptr;
+      FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+      if (s.names[l->beneficiary] != e.beneficiary_id) {
+        return RuleError(RuleCode::kWrongBeneficiary,
+                         "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                             "' paid another beneficiary",
+                         "beneficiary_id");
+      }
+      if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
+        return RuleError(RuleCode::kLineNotPaid,
+                         "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                             "' is " + std::string(LineStateName(l->state)),
+                         "line_no");
+      }
+      if (e.amount_fen > l->amount_fen) {
+        return RuleError(RuleCode::kOverRecovery,
+                         "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
+                             FormatFen(l->amount_fen),
+                         "amount_fen");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ReversalT& e) const {
+    if (e.entry_index >= m.index) {
+      return RuleError(RuleCode::kUnknownEntry,
+                       "entry " + std::to_string(e.entry_index) + " does not precede this one",
+                       "entry_index");
+    }
+    if (s.reversed.count(e.entry_index)) {
+      return RuleError(RuleCode::kAlreadyReversed,
+                       "entry " + std::to_string(e.entry_index) + " was already reversed",
+                       "entry_index");
+    }
+    if (!s.reversible.Contains(e.entry_index)) {
+      return RuleError(
+          RuleCode::kNotReversible,
+          "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
+          "entry_index");
+    }
+    // Reversing must not take any fund below zero.
+    for (const Posting& p : s.reversible.Find(e.entry_index)) {
+      if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
+      FL_ASSIGN_OR_RETURN(Amount available, AvailableOf(s, p.account, "entry_index"));
+      if (available < Amount::Fen(p.posted_delta_fen)) {
+        return RuleError(RuleCode::kInsufficientFunds,
+                         p.account + " has " + available.ToYuan() +
+                             " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
+                         "entry_index");
+      }
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::ExpensedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    FL_RETURN_IF_ERROR(PurposeAllowed(e.fund_id, e.bucket, e.purpose));
+    FL_RETURN_IF_ERROR(LotteryCategory(*f, e.fund_id, e.purpose).WithField("purpose"));
+    return Available(s, e.fund_id, e.bucket, e.amount_fen);
+  }
+  Status operator()(const fb::TransferredBetweenFundsT& e) const {
+    const FundState* from = nullptr;
+    const FundState* to = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.from_fund_id, "from_fund_id", &from));
+    FL_RETURN_IF_ERROR(OpenFund(s, e.to_fund_id, "to_fund_id", &to));
+    if (from->kind == fb::FundKind::lottery_welfare) {
+      return RuleError(RuleCode::kLotteryRingFenced,
+                       "lottery money leaves fund '" + e.from_fund_id +
+                           "' only as a grant to an approved category",
+                       "from_fund_id");
+    }
+    if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
+      return RuleError(
+          RuleCode::kRestrictedPurpose,
+          "restricted bucket '" + e.from_bucket +
+              "' can only move to a bucket with the same purpose; release the restriction first",
+          "to_bucket");
+    }
+    return Available(s, e.from_fund_id, e.from_bucket, e.amount_fen);
+  }
+  Status operator()(const fb::RestrictionReleasedT& e) const {
+    const FundState* f = nullptr;
+    FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    return Available(s, e.fund_id, e.bucket, e.amount_fen);
+  }
+  Status operator()(const fb::ErasedT& e) const {
+    if (!s.beneficiaries.count(e.subject_id) && e.subject_id.rfind("donor:", 0) != 0) {
+      return RuleError(RuleCode::kUnknownBeneficiary, "no person '" + e.subject_id + "' to erase",
+                       "subject_id");
+    }
+    if (s.erased_subjects.count(e.subject_id)) {
+      return RuleError(RuleCode::kAlreadyErased, "'" + e.subject_id + "' was already erased",
+                       "subject_id");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const fb::DisclosurePublishedT& e) const {
+    if (!e.fund_id.empty()) {
+      const FundState* f = FindFund(s, e.fund_id);
+      if (f == nullptr)
+        return RuleError(RuleCode::kUnknownFund, "fund '" + e.fund_id + "' does not exist",
+                         "fund_id");
+      if (f->organisation != e.organisation) {
+        return RuleError(RuleCode::kWrongOrganisation,
+                         "fund '" + e.fund_id + "' belongs to '" + f->organisation + "'",
+                         "organisation");
+      }
+    }
+    if (e.checkpoint_size > m.index) {
+      return RuleError(
+          RuleCode::kUnknownCheckpoint,
+          "no checkpoint of size " + std::to_string(e.checkpoint_size) + " precedes this entry",
+          "checkpoint_size");
+    }
+    if (e.corrects_index != 0) {
+      bool found = std::any_of(s.disclosures.begin(), s.disclosures.end(),
+                               [&](const Disclosure& d) { return d.index == e.corrects_index; });
+      if (!found)
+        return RuleError(RuleCode::kUnknownEntry,
+                         "entry " + std::to_string(e.corrects_index) + " is not a disclosure",
+                         "corrects_index");
+    }
+    return Status::Ok();
+  }
+  Status operator()(const std::monostate&) const { return InvalidArgument("no event"); }
+};
+}  // namespace
+
+Status CheckRules(const DomainState& state, const DomainEvent& event, const EntryMeta& meta,
+                  WorkerPool* pool) {
+  return std::visit(RuleChecker{state, meta, pool}, event);
+}
+
+namespace {
+
+// The chunks of one roll belong together: all of them, in order, naming the same batch, fund,
+// bucket and period. Sets *lines to how many lines they hold.
+Status CheckChunks(const DomainState& s,
+                   const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+                   size_t* lines) {
+  const fb::DisbursementBatchPreparedT& head = *chunks.front();
+  if (s.batches.count(head.batch_id))
+    return RuleError(RuleCode::kDuplicateId, "batch '" + head.batch_id + "' already exists",
+                     "batch_id");
+  if (chunks.size() != head.chunks) {
+    return RuleError(RuleCode::kIncompleteBatch,
+                     "batch '" + head.batch_id + "' declares " + std::to_string(head.chunks) +
+                         " chunks but the submission holds " + std::to_string(chunks.size()),
+                     "chunks");
+  }
+  *lines = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const fb::DisbursementBatchPreparedT& c = *chunks[i];
+    if (c.batch_id != head.batch_id || c.fund_id != head.fund_id || c.bucket != head.bucket ||
+        c.period != head.period || c.chunk != i || c.chunks != head.chunks) {
+      return RuleError(RuleCode::kIncompleteBatch,
+                       "chunk " + std::to_string(i) + " of batch '" + head.batch_id +
+                           "' does not match the first chunk",
+                       "chunk");
+    }
+    *lines += c.lines.size();
+  }
+  if (*lines > kBatchLinesMax) {
+    return Status(StatusCode::kTooLarge,
+                  "a batch holds at most 1,000,000 lines, got " + std::to_string(*lines));
+  }
+  return Status::Ok();
+}
+
+// One line of a roll being checked, and what its checks found.
+struct RollLineCheck {
+  const fb::DisbursementBatchPreparedT* chunk;
+  const fb::DisbursementLine* line;
+  Status status;
+  const std::string& beneficiary() const { return chunk->beneficiary_ids[line->beneficiary()]; }
+  const std::string& program() const { return chunk->program_ids[line->program()]; }
+};
+
+// The roll's lines in order, each with what only the roll itself can break: a repeated line
+// number, one person paid twice for a program and period.
+std::vector<RollLineCheck> CheckWithinRoll(
+    const std::vector<const fb::DisbursementBatchPreparedT*>& chunks, size_t lines) {
+  std::vector<RollLineCheck> all;
+  all.reserve(lines);
+  RollSlots slots(lines);
+  boost::unordered_flat_set<uint32_t> line_numbers;  // flat and reserved, as RollSlots
+  line_numbers.reserve(lines);
+  for (const fb::DisbursementBatchPreparedT* c : chunks) {
+    for (const fb::DisbursementLine& l : c->lines) {
+      RollLineCheck x{c, &l, Status::Ok()};
+      if (!line_numbers.insert(l.line_no()).second) {
+        x.status =
+            RuleError(RuleCode::kDuplicateLineNo,
+                      "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
+      } else {
+        x.status = slots.Take(x.beneficiary(), x.program(), l.period());
+      }
+      all.push_back(std::move(x));
+    }
+  }
+  return all;
+}
+
+}  // namespace
+
+Status CheckBatchRules(const DomainState& s,
+                       const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+                       WorkerPool* pool) {
+  assert(!chunks.empty());
+  const fb::DisbursementBatchPreparedT& head = *chunks.front();
+  size_t lines = 0;
+  FL_RETURN_IF_ERROR(CheckChunks(s, chunks, &lines));
+  const FundState* fund = nullptr;
+  FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
+  std::vector<RollLineCheck> all = CheckWithinRoll(chunks, lines);
+  // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
+  // the domain's lock): a large roll is checked in parts on the pool's threads and this one.
+  auto check = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      RollLineCheck& x = all[i];
+      if (!x.status.ok()) continue;
+      x.status = CheckLine(s, *fund, head.fund_id, head.bucket, x.beneficiary(), x.program(),
+                           x.line->period(), x.line->amount_fen());
+    }
+  };
+  if (pool != nullptr && all.size() >= kParallelCheckLinesMin) {
+    pool->ForEachPart(all.size(), kCheckPartsMax, check);
+  } else {
+    check(0, all.size());
+  }
+  std::vector<Status> rejected;
+  Amount total;
+  for (RollLineCheck& x : all) {
+    if (!x.status.ok()) {
+      x.status.WithLine(x.line->line_no());
+      rejected.push_back(std::move(x.status));
+    } else if (!total.TryAdd(Amount::Fen(x.line->amount_fen()))) {
+      return RuleError(RuleCode::kAmountOverflow, "the batch total overflows", "amount_fen");
+    }
+  }
+  if (!rejected.empty()) {
+    Status first = rejected.front();
+    return RuleError(RuleCode::kLinesRejected,
+                     "batch '" + head.batch_id + "': " + std::to_string(rejected.size()) + " of " +
+                         std::to_string(lines) +
+                         " lines break ledger rules; nothing was posted. First: line " +
+                         std::to_string(first.line()) + ": " + first.message())
+        .WithLine(first.line())
+        .WithDetails(std::move(rejected));
+  }
+  return Available(s, head.fund_id, head.bucket, total, "lines");
+}
+
+}  // namespace fundledger

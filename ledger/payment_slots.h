@@ -1,0 +1,152 @@
+// PaymentSlots: the rule "at most one live payment per (beneficiary, program, period)".
+//
+// A slot is one person's payment for one program and period. The roll line that pays it holds
+// it while the line is live, and no other line may pay the slot meanwhile (rule
+// `duplicate_payment`):
+//
+//   line state   holds its slot   how it gets there
+//   pending      yes              its roll is prepared (the line takes the slot)
+//   paid         yes              its roll is approved (the line keeps the slot)
+//   returned     no               the bank returned the payment (the slot is released)
+//   reissued     yes              a returned payment is paid again (the line takes it back)
+//   recovered    no               the payment is recovered in full (released)
+//   rejected     no               its roll is rejected (released)
+//   reversed     no               (not entered today)
+//
+// A partial recovery keeps the slot. A Reversal moves an entry's money back but changes no
+// line, so a line whose reissue is reversed keeps its slot.
+//
+// Who calls what: the rules (domain_rules.cc) call CheckFree for each roll line and reissue,
+// and RollSlots for repeats within one roll; the application (domain_apply.cc) calls
+// TakeForPreparedLine, ReleaseForRejectedLine and OnLineState (return, reissue, recovery);
+// the codec (domain_state_codec.cc) calls ForEach and Restore. Nothing else touches the slots.
+//
+// Committed entries of an imported log were never rule-checked and may pay one slot twice:
+// replaying them, the first prepared line keeps the slot, a rejected line releases only a slot
+// it holds, and a line that stops holding (returned, recovered) releases the slot whoever holds
+// it.
+//
+//   std::optional<SlotKey> key = PaymentSlots::Find(state.names, "B1", "dibao", 202503);
+//   Status free = key ? state.slots.CheckFree(state.names, *key, "beneficiary_id") : Status::Ok();
+//
+// Thread safety: changed by the thread that holds the domain's gate exclusively; read by any
+// thread holding it (a large roll's lines are checked on two threads at once).
+#pragma once
+
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/status.h"
+#include "ledger/effects.h"
+#include "ledger/names.h"
+
+namespace fundledger {
+
+enum class LineState : uint8_t {
+  kPending,
+  kPaid,
+  kReturned,
+  kReissued,
+  kReversed,
+  kRecovered,
+  kRejected
+};
+std::string_view LineStateName(LineState state);
+// Whether a line in state `s` holds its payment slot (the table above).
+constexpr bool HoldsPaymentSlot(LineState s) {
+  return s == LineState::kPending || s == LineState::kPaid || s == LineState::kReissued;
+}
+
+// (beneficiary, program, period), the names interned in DomainState::names.
+struct SlotKey {
+  NameId beneficiary = 0;
+  NameId program = 0;
+  int32_t period = 0;
+  bool operator==(const SlotKey&) const = default;
+};
+static_assert(sizeof(SlotKey) == 12, "a slot key is three 32-bit numbers");
+struct SlotKeyHash {
+  size_t operator()(const SlotKey& k) const {
+    size_t h = std::hash<uint64_t>{}(uint64_t{k.beneficiary} << 32 | k.program);
+    boost::hash_combine(h, k.period);
+    return h;  // not avalanching: the flat map mixes it further
+  }
+};
+// The live line that holds a slot.
+struct SlotHolder {
+  NameId batch = 0;  // in DomainState::names
+  uint32_t line_no = 0;
+  bool operator==(const SlotHolder&) const = default;
+};
+
+class PaymentSlots {
+ public:
+  // The key of (beneficiary, program, period), if both names were ever interned (if not, no
+  // line ever held the slot).
+  static std::optional<SlotKey> Find(const Names& names, std::string_view beneficiary,
+                                     std::string_view program, int32_t period);
+  // The live line holding `key`, or null.
+  const SlotHolder* HolderOf(const SlotKey& key) const;
+  // The rule: ok when no live line holds the slot, else `duplicate_payment` naming the holder,
+  // reported against `field`.
+  Status CheckFree(const Names& names, const SlotKey& key, std::string_view field) const;
+  Status CheckFree(const Names& names, std::string_view beneficiary, std::string_view program,
+                   int32_t period, std::string_view field) const;
+  size_t size() const { return holders_.size(); }
+
+  // Changes. Each records in `undo` (when not null) how to take it back.
+  // A prepared line takes its slot; if a line holds it already (only in an imported log), that
+  // first line keeps it.
+  void TakeForPreparedLine(const SlotKey& key, SlotHolder line, UndoLog* undo);
+  // A line of a rejected roll gives its slot back, if it is the line holding it.
+  void ReleaseForRejectedLine(const SlotKey& key, SlotHolder line, UndoLog* undo);
+  // A line moves from state `from` to `to` (returned, reissued, recovered in full): it takes
+  // the slot when it starts holding one and releases it when it stops.
+  void OnLineState(const SlotKey& key, SlotHolder line, LineState from, LineState to,
+                   UndoLog* undo);
+
+  // For the codec: every held slot with its holder, in no particular order; and putting one
+  // back when a state is decoded.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& [key, holder] : holders_) fn(key, holder);
+  }
+  void Restore(const SlotKey& key, SlotHolder holder) { holders_[key] = holder; }
+
+ private:
+  void Set(const SlotKey& key, SlotHolder holder, UndoLog* undo);
+  void Erase(const SlotKey& key, UndoLog* undo);
+
+  boost::unordered_flat_map<SlotKey, SlotHolder, SlotKeyHash> holders_;
+};
+
+// The slots one roll takes, checked before any of it is applied: a second line of the roll for
+// a slot the roll already takes is a `duplicate_payment`. Keys are views into the roll's
+// chunks, so no string is built per line; the chunks must outlive this.
+class RollSlots {
+ public:
+  explicit RollSlots(size_t lines) { taken_.reserve(lines); }
+  Status Take(std::string_view beneficiary, std::string_view program, int32_t period);
+
+ private:
+  struct Ref {
+    std::string_view beneficiary, program;
+    int32_t period;
+    bool operator==(const Ref&) const = default;
+  };
+  struct RefHash {
+    size_t operator()(const Ref& r) const;
+  };
+  // Flat and reserved: a node and a key string per line cost ~10% of a 1M-line roll.
+  boost::unordered_flat_set<Ref, RefHash> taken_;
+};
+
+// A slot as text (beneficiary \x1f program \x1f period): how snapshots store it.
+std::string PaymentSlotKey(std::string_view beneficiary, std::string_view program, int32_t period);
+
+}  // namespace fundledger

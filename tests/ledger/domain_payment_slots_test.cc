@@ -1,0 +1,125 @@
+// The one-payment rule on its own: which line holds a (beneficiary, program, period) slot as
+// lines are prepared, rejected, returned, reissued and recovered, what the rule reports, and
+// that every change is undone by its undo step (a refused submission leaves no slot behind).
+#include <gtest/gtest.h>
+
+#include "ledger/payment_slots.h"
+#include "ledger/rule_code.h"
+
+namespace fundledger::testing {
+namespace {
+
+class Slots : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    b1_ = names_.Intern("B1");
+    dibao_ = names_.Intern("dibao");
+    r1_ = names_.Intern("R1");
+    r2_ = names_.Intern("R2");
+    key_ = SlotKey{b1_, dibao_, 202503};
+  }
+  std::optional<SlotHolder> Holder() const {
+    const SlotHolder* h = slots_.HolderOf(key_);
+    return h ? std::optional<SlotHolder>(*h) : std::nullopt;
+  }
+
+  Names names_;
+  PaymentSlots slots_;
+  NameId b1_ = 0, dibao_ = 0, r1_ = 0, r2_ = 0;
+  SlotKey key_;
+};
+
+TEST_F(Slots, APreparedLineTakesItsSlotAndTheRuleNamesIt) {
+  EXPECT_TRUE(slots_.CheckFree(names_, key_, "beneficiary_id").ok());
+  slots_.TakeForPreparedLine(key_, SlotHolder{r1_, 7}, nullptr);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 7}));
+  Status taken = slots_.CheckFree(names_, "B1", "dibao", 202503, "beneficiary_id");
+  EXPECT_EQ(taken.rule(), RuleCodeName(RuleCode::kDuplicatePayment));
+  EXPECT_EQ(taken.field(), "beneficiary_id");
+  EXPECT_NE(taken.message().find("batch 'R1' line 7"), std::string::npos) << taken.message();
+  // Another month, another program, a name never seen: all free.
+  EXPECT_TRUE(slots_.CheckFree(names_, "B1", "dibao", 202504, "beneficiary_id").ok());
+  EXPECT_TRUE(slots_.CheckFree(names_, "B1", "tekun", 202503, "beneficiary_id").ok());
+  EXPECT_FALSE(PaymentSlots::Find(names_, "B2", "dibao", 202503).has_value());
+}
+
+// Only an imported log, never rule-checked, prepares a second line for a held slot.
+TEST_F(Slots, TheFirstPreparedLineKeepsTheSlot) {
+  slots_.TakeForPreparedLine(key_, SlotHolder{r1_, 1}, nullptr);
+  slots_.TakeForPreparedLine(key_, SlotHolder{r2_, 1}, nullptr);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 1}));
+  EXPECT_EQ(slots_.size(), 1u);
+}
+
+TEST_F(Slots, ARejectedLineReleasesOnlyTheSlotItHolds) {
+  slots_.TakeForPreparedLine(key_, SlotHolder{r1_, 1}, nullptr);
+  slots_.ReleaseForRejectedLine(key_, SlotHolder{r2_, 1}, nullptr);
+  slots_.ReleaseForRejectedLine(key_, SlotHolder{r1_, 2}, nullptr);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 1}));
+  slots_.ReleaseForRejectedLine(key_, SlotHolder{r1_, 1}, nullptr);
+  EXPECT_FALSE(Holder().has_value());
+}
+
+// The table in payment_slots.h, for every pair of line states.
+TEST_F(Slots, ALineHoldsItsSlotExactlyInTheLiveStates) {
+  const LineState all[] = {LineState::kPending,  LineState::kPaid,     LineState::kReturned,
+                           LineState::kReissued, LineState::kReversed, LineState::kRecovered,
+                           LineState::kRejected};
+  for (LineState from : all) {
+    for (LineState to : all) {
+      PaymentSlots slots;
+      if (HoldsPaymentSlot(from)) slots.TakeForPreparedLine(key_, SlotHolder{r1_, 1}, nullptr);
+      slots.OnLineState(key_, SlotHolder{r1_, 1}, from, to, nullptr);
+      EXPECT_EQ(slots.HolderOf(key_) != nullptr, HoldsPaymentSlot(to))
+          << LineStateName(from) << " -> " << LineStateName(to);
+    }
+  }
+  EXPECT_TRUE(HoldsPaymentSlot(LineState::kPending));
+  EXPECT_TRUE(HoldsPaymentSlot(LineState::kPaid));
+  EXPECT_TRUE(HoldsPaymentSlot(LineState::kReissued));
+  EXPECT_FALSE(HoldsPaymentSlot(LineState::kReturned));
+  EXPECT_FALSE(HoldsPaymentSlot(LineState::kRecovered));
+  EXPECT_FALSE(HoldsPaymentSlot(LineState::kRejected));
+}
+
+// A return frees the slot for another roll; the returned line cannot then take it back by a
+// reissue while that roll's line holds it (the rule), and once it is free it can.
+TEST_F(Slots, AReturnFreesTheSlotAndAReissueTakesItBack) {
+  slots_.TakeForPreparedLine(key_, SlotHolder{r1_, 1}, nullptr);
+  slots_.OnLineState(key_, SlotHolder{r1_, 1}, LineState::kPaid, LineState::kReturned, nullptr);
+  EXPECT_TRUE(slots_.CheckFree(names_, key_, "line_no").ok());
+  slots_.TakeForPreparedLine(key_, SlotHolder{r2_, 1}, nullptr);
+  EXPECT_FALSE(slots_.CheckFree(names_, key_, "line_no").ok());
+  slots_.ReleaseForRejectedLine(key_, SlotHolder{r2_, 1}, nullptr);
+  slots_.OnLineState(key_, SlotHolder{r1_, 1}, LineState::kReturned, LineState::kReissued, nullptr);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 1}));
+}
+
+TEST_F(Slots, EveryChangeIsUndoneByItsUndoStep) {
+  UndoLog undo;
+  slots_.TakeForPreparedLine(key_, SlotHolder{r1_, 1}, &undo);
+  size_t prepared = undo.Mark();
+  slots_.OnLineState(key_, SlotHolder{r1_, 1}, LineState::kPaid, LineState::kReturned, &undo);
+  slots_.TakeForPreparedLine(key_, SlotHolder{r2_, 4}, &undo);
+  EXPECT_EQ(Holder(), (SlotHolder{r2_, 4}));
+  undo.RollbackTo(prepared);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 1}));
+  slots_.ReleaseForRejectedLine(key_, SlotHolder{r1_, 1}, &undo);
+  EXPECT_FALSE(Holder().has_value());
+  undo.RollbackTo(0);
+  EXPECT_FALSE(Holder().has_value());
+  EXPECT_EQ(slots_.size(), 0u);
+}
+
+TEST(RollSlots, ASecondLineForOneSlotInOneRollIsADuplicatePayment) {
+  RollSlots roll(4);
+  EXPECT_TRUE(roll.Take("B1", "dibao", 202503).ok());
+  EXPECT_TRUE(roll.Take("B1", "dibao", 202504).ok());
+  EXPECT_TRUE(roll.Take("B2", "dibao", 202503).ok());
+  Status again = roll.Take("B1", "dibao", 202503);
+  EXPECT_EQ(again.rule(), RuleCodeName(RuleCode::kDuplicatePayment));
+  EXPECT_EQ(again.field(), "beneficiary_id");
+}
+
+}  // namespace
+}  // namespace fundledger::testing
