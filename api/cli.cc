@@ -34,7 +34,8 @@ struct Flags {
   ImportFlags import;
   std::string export_what, export_period;
   std::string post_type, post_json, post_actor = "admin", post_role = "admin", post_key;
-  std::string audit_out, audit_bundle, trusted_checkpoint, audit_vkey, audit_checkpoint;
+  std::string audit_out, audit_bundle, trusted_checkpoint, audit_vkey, audit_policy,
+      audit_checkpoint;
   uint64_t audit_from = 0, audit_index = 0;
   std::optional<uint64_t> audit_to;
   bool audit_json = false;
@@ -269,11 +270,16 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
       ->check(kWholeNumber);
   CLI::App* verify = t.Plain(
       "verify", "verify a bundle: entries, chain, tree, checkpoints, consistency",
-      [&] { return CmdAuditVerify(f.audit_bundle, f.trusted_checkpoint, f.audit_vkey); }, audit);
+      [&] {
+        return CmdAuditVerify(f.audit_bundle, f.trusted_checkpoint, f.audit_vkey, f.audit_policy);
+      },
+      audit);
   verify->add_option("bundle", f.audit_bundle, "bundle directory")->required();
   verify->add_option("--trusted-checkpoint", f.trusted_checkpoint,
                      "a checkpoint you kept from an earlier visit");
-  verify->add_option("--vkey", f.audit_vkey, "the verifier key you trust");
+  verify->add_option("--vkey", f.audit_vkey, "the log's verifier key you trust (or --policy)");
+  verify->add_option("--policy", f.audit_policy,
+                     "a C2SP tlog-policy file: the log's key and the witnesses that must cosign");
   CLI::App* checks = t.Plain(
       "checks", "anomaly checks: duplicates, payments after death, misuse, ratios, disclosures",
       [&] { return CmdAuditChecks(f.dir, f.audit_bundle, f.checks_format, f.idle_days); }, audit);

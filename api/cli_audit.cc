@@ -13,6 +13,7 @@
 #include "ledger/log.h"
 #include "replay/anomaly_checks.h"
 #include "replay/bundle.h"
+#include "witness/witness_policy.h"
 
 namespace fundledger {
 namespace {
@@ -23,6 +24,20 @@ Result<std::string> ReadText(const std::string& path) {
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+// Whether the bundle's latest checkpoint is published under `policy`: signed by the log and
+// cosigned by the policy's quorum of witnesses. Prints who cosigned.
+Status CheckPublished(const std::string& bundle, const WitnessPolicy& policy) {
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<BundleSource> source, BundleSource::Open(bundle));
+  FL_ASSIGN_OR_RETURN(std::string note, source->LatestCheckpoint());
+  FL_ASSIGN_OR_RETURN(PublishedCheckpoint published, CheckPolicy(note, policy));
+  std::string names;
+  for (const WitnessTimestamp& w : published.cosigned_by)
+    names += (names.empty() ? "" : ", ") + w.name;
+  fmt::print("published under the policy (quorum {}): checkpoint of size {}, cosigned by {}\n",
+             policy.quorum_name(), published.checkpoint.size, names.empty() ? "no witness" : names);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -42,14 +57,59 @@ int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from
   return 0;
 }
 
-int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
-                   const std::string& vkey) {
-  BundleVerifyOptions options;
+namespace {
+
+// The key an auditor trusts, from --vkey or from the log line of a --policy whose name is the
+// bundle's origin; both given must agree. A bundle's own key proves nothing about who wrote it.
+Result<NoteVerifier> TrustedKey(const std::string& bundle, const std::string& vkey,
+                                const WitnessPolicy* policy) {
+  std::optional<NoteVerifier> key;
   if (!vkey.empty()) {
-    Result<NoteVerifier> key = ParseVerifierKey(vkey);
-    if (!key.ok()) return ExitFailure(key.status());
-    options.trusted_key = *key;
+    FL_ASSIGN_OR_RETURN(NoteVerifier k, ParseVerifierKey(vkey));
+    key = k;
   }
+  if (policy != nullptr) {
+    FL_ASSIGN_OR_RETURN(std::unique_ptr<BundleSource> source, BundleSource::Open(bundle));
+    const std::string& origin = source->manifest().origin;
+    const PolicyLog* named = nullptr;
+    for (const PolicyLog& log : policy->logs()) {
+      if (log.key.name == origin) named = &log;
+    }
+    if (named == nullptr) {
+      return InvalidArgument("the policy names no log '" + origin +
+                             "' (its log lines name the keys it trusts)")
+          .WithField("policy");
+    }
+    if (key && (key->key_id != named->key.key_id || key->public_key != named->key.public_key)) {
+      return InvalidArgument("--vkey and the policy's log key for '" + origin + "' differ")
+          .WithField("vkey");
+    }
+    key = named->key;
+  }
+  if (!key) {
+    return InvalidArgument(
+        "audit verify needs the key you trust: --vkey KEY (the log's verifier key as the bureau "
+        "publishes it) or --policy FILE (a C2SP tlog-policy naming the log's key and the "
+        "witnesses that must cosign); the key inside the bundle proves nothing about who wrote "
+        "it");
+  }
+  return *key;
+}
+
+}  // namespace
+
+int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
+                   const std::string& vkey, const std::string& policy_file) {
+  BundleVerifyOptions options;
+  std::optional<WitnessPolicy> policy;
+  if (!policy_file.empty()) {
+    Result<WitnessPolicy> read = WitnessPolicy::ReadFile(policy_file);
+    if (!read.ok()) return ExitFailure(Status(read.status()).WithField("policy"));
+    policy = std::move(read).value();
+  }
+  Result<NoteVerifier> key = TrustedKey(bundle, vkey, policy ? &*policy : nullptr);
+  if (!key.ok()) return ExitFailure(key.status());
+  options.trusted_key = *key;
   if (!trusted_file.empty()) {
     Result<std::string> text = ReadText(trusted_file);
     if (!text.ok()) return ExitFailure(text.status());
@@ -72,6 +132,13 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
   fmt::print("{} signed checkpoints verified, {} consistency proofs checked{}\n", r.checkpoints,
              r.consistency_proofs, trusted_file.empty() ? "" : " (including from your checkpoint)");
   fmt::print("origin: {}\nkey: {}\n", r.origin, r.vkey);
+  if (policy) {
+    Status published = CheckPublished(bundle, *policy);
+    if (!published.ok()) {
+      fmt::print("NOT PUBLISHED under the policy: {}\n", published.message());
+      return 1;
+    }
+  }
   if (r.rebuilt) {
     fmt::print("projection digest: {} ({} rows)\n", HashHex(r.rebuilt->digest), r.rebuilt->rows);
     fmt::print("sum of all balances: {} (double entry {})\n", FormatFen(r.rebuilt->sum_of_balances),

@@ -10,8 +10,11 @@ namespace fundledger {
 
 int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from,
                    std::optional<uint64_t> to);
+// The trusted key is --vkey or the log line of a C2SP tlog-policy (`policy_file`); without
+// either it refuses (exit 2). With a policy the latest checkpoint must also carry its quorum of
+// witness cosignatures (exit 1 otherwise).
 int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpoint_file,
-                   const std::string& vkey);
+                   const std::string& vkey, const std::string& policy_file);
 // Anomaly checks over a data dir or a bundle; format: table | json | csv.
 int CmdAuditChecks(const std::string& dir, const std::string& bundle, const std::string& format,
                    int idle_days);

@@ -9,6 +9,7 @@
 
 #include "crypto/tlog_tiles.h"
 #include "tests/domain_fixture.h"
+#include "witness/witness.h"
 
 namespace fundledger::testing {
 namespace {
@@ -215,13 +216,75 @@ TEST_F(BundleTest, CliProveAndVerifyExitCodes) {
                                    std::to_string(index));
   EXPECT_EQ(prove.exit_code, 0) << prove.out;
   EXPECT_NE(prove.out.find("VERIFIED"), std::string::npos) << prove.out;
-  EXPECT_EQ(RunCommand(CliPath() + " audit verify " + pristine_).exit_code, 0);
+  std::string pinned = " --vkey " + ledger_->log().vkey();
+  EXPECT_EQ(RunCommand(CliPath() + " audit verify " + pristine_ + pinned).exit_code, 0);
   std::string broken = Copy("cli_broken");
   MutateBundle(broken, 1, [](std::vector<Bytes>& e) { e[7][20] ^= 1; });
-  CommandResult bad = RunCommand(CliPath() + " audit verify " + broken);
+  CommandResult bad = RunCommand(CliPath() + " audit verify " + broken + pinned);
   EXPECT_EQ(bad.exit_code, 1) << bad.out;
   EXPECT_NE(bad.out.find("INVALID at entry 263"), std::string::npos) << bad.out;
-  EXPECT_EQ(RunCommand(CliPath() + " audit verify " + tmp_.Sub("missing")).exit_code, 2);
+  EXPECT_EQ(RunCommand(CliPath() + " audit verify " + tmp_.Sub("missing") + pinned).exit_code, 2);
+}
+
+// The key inside a bundle proves nothing about who wrote it: without a key or a policy the
+// auditor gives, audit verify refuses; with a policy, the latest checkpoint must also carry
+// the cosignatures of the policy's quorum of witnesses.
+TEST_F(BundleTest, AuditVerifyTrustsOnlyAKeyOrAPolicyTheAuditorGives) {
+  CommandResult unpinned = RunCommand(CliPath() + " audit verify " + pristine_);
+  EXPECT_EQ(unpinned.exit_code, 2) << unpinned.out;
+  EXPECT_NE(unpinned.out.find("--vkey KEY"), std::string::npos) << unpinned.out;
+  EXPECT_NE(unpinned.out.find("--policy FILE"), std::string::npos) << unpinned.out;
+
+  std::string vkey = ledger_->log().vkey();
+  std::string witness_dir = tmp_.Sub("witness");
+  ASSERT_TRUE(Witness::Create(witness_dir, "audit-office.example/witness").ok());
+  WitnessOptions options{witness_dir, {}, {}};
+  options.config.logs.push_back({ledger_->log().origin(), {*ParseVerifierKey(vkey)}});
+  Result<std::unique_ptr<Witness>> witness = Witness::Open(options);
+  ASSERT_TRUE(witness.ok()) << witness.status().ToString();
+  std::string other_dir = tmp_.Sub("other-witness");
+  ASSERT_TRUE(Witness::Create(other_dir, "federation.example/witness").ok());
+  Result<std::unique_ptr<Witness>> other = Witness::Open({other_dir, options.config, {}});
+  ASSERT_TRUE(other.ok());
+
+  auto verify_with = [&](const std::string& bundle, const std::string& policy) {
+    std::string path = tmp_.Sub("policy.txt");
+    WriteAll(path, policy);
+    return RunCommand(CliPath() + " audit verify " + bundle + " --policy " + path);
+  };
+  CommandResult key_only = verify_with(pristine_, "log " + vkey + "\nquorum none\n");
+  EXPECT_EQ(key_only.exit_code, 0) << key_only.out;
+  EXPECT_NE(key_only.out.find("published under the policy (quorum none)"), std::string::npos)
+      << key_only.out;
+
+  std::string by_office =
+      "log " + vkey + "\nwitness office " + (*witness)->VerifierKey() + "\nquorum office\n";
+  CommandResult uncosigned = verify_with(pristine_, by_office);
+  EXPECT_EQ(uncosigned.exit_code, 1) << uncosigned.out;
+  EXPECT_NE(uncosigned.out.find("NOT PUBLISHED"), std::string::npos) << uncosigned.out;
+
+  // The witness cosigns the bundle's checkpoint; the auditor's policy now holds.
+  std::string cosigned = Copy("cosigned");
+  std::string note = ReadAll(cosigned + "/checkpoint");
+  WitnessAnswer answer = (*witness)->AddCheckpoint(FormatAddCheckpointRequest({0, {}, note}));
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  WriteAll(cosigned + "/checkpoint", note + answer.body);
+  CommandResult published = verify_with(cosigned, by_office);
+  EXPECT_EQ(published.exit_code, 0) << published.out;
+  EXPECT_NE(published.out.find("cosigned by office"), std::string::npos) << published.out;
+
+  // A policy that asks for both witnesses is not met by one.
+  std::string both = "log " + vkey + "\nwitness office " + (*witness)->VerifierKey() +
+                     "\nwitness federation " + (*other)->VerifierKey() +
+                     "\ngroup both all office federation\nquorum both\n";
+  CommandResult half = verify_with(cosigned, both);
+  EXPECT_EQ(half.exit_code, 1) << half.out;
+
+  // A policy for another log's key: refused before anything is read as trusted.
+  std::string stranger = FormatVerifierKey(
+      VerifierFor(*MakeNoteSigner(ledger_->log().origin(), Ed25519PrivateKey::Generate())));
+  CommandResult wrong = verify_with(pristine_, "log " + stranger + "\nquorum none\n");
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
 }
 
 }  // namespace
