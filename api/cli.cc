@@ -168,6 +168,9 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
   serve->add_option("--vault-key", f.serve.vault_key,
                     "the vault master key file (default DIR/vault.key)");
   serve->add_flag("--quiet", f.serve.quiet, "no request log lines");
+  serve->add_option("--witness-policy", f.serve.witness_policy,
+                    "C2SP tlog-policy file: the witnesses that cosign each checkpoint (with their "
+                    "URLs) and the quorum that publishes it");
   serve
       ->add_option("--checkpoint-interval-ms", f.serve.checkpoint_interval_ms,
                    "sign a checkpoint at most this often, and within this long of a commit "

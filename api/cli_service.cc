@@ -10,11 +10,13 @@
 #include <set>
 #include <sstream>
 
+#include "api/checkpoint_publisher.h"
 #include "api/cli_exit.h"
 #include "api/cli_ledger.h"
 #include "api/demo.h"
 #include "api/disclosure_render.h"
 #include "api/event_json.h"
+#include "api/http_witness_transport.h"
 #include "api/open_data.h"
 #include "api/roll_parser.h"
 #include "replay/snapshot.h"
@@ -44,6 +46,23 @@ int CmdServe(const ServeFlags& flags) {
   if (!flags.quiet) {
     service_options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   }
+  std::unique_ptr<HttpWitnessTransport> transport;
+  std::unique_ptr<CheckpointPublisher> publisher;
+  if (!flags.witness_policy.empty()) {
+    Result<WitnessPolicy> policy = WitnessPolicy::ReadFile(flags.witness_policy);
+    if (!policy.ok()) return ExitFailure(Status(policy.status()).WithField("witness-policy"));
+    transport = std::make_unique<HttpWitnessTransport>(HttpWitnessTransportOptions{});
+    CheckpointPublisherOptions p;
+    p.path = flags.dir + "/published-checkpoint";
+    p.policy = std::move(policy).value();
+    p.transport = transport.get();
+    p.log = [](const std::string& line) { fmt::print(stderr, "fundledger: {}\n", line); };
+    Result<std::unique_ptr<CheckpointPublisher>> opened_publisher =
+        CheckpointPublisher::Open(ledger->log(), std::move(p));
+    if (!opened_publisher.ok()) return ExitFailure(opened_publisher.status());
+    publisher = std::move(opened_publisher).value();
+    service_options.published_checkpoint = [&publisher] { return publisher->Published(); };
+  }
   Service service(*ledger, *opened->projections, tokens, metrics, service_options);
   HttpServer server(service, flags.server);
   Result<uint16_t> port = server.Start();
@@ -53,7 +72,9 @@ int CmdServe(const ServeFlags& flags) {
   fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", ledger->log().origin(),
              ledger->log().size(), tls ? "https" : "http", host, *port);
   std::fflush(stdout);
+  if (publisher) publisher->Start();
   server.Run();
+  publisher.reset();  // stops asking witnesses before the log closes
   Status closed = ledger->Close();
   if (!closed.ok()) return ExitFailure(closed);
   fmt::print("stopped cleanly at {} entries\n", ledger->log().size());

@@ -16,6 +16,7 @@ struct ServeFlags {
   std::string vault_key;
   bool quiet = false;                  // no request log lines
   int64_t checkpoint_interval_ms = 0;  // 0: a signed checkpoint in every commit
+  std::string witness_policy;          // a C2SP tlog-policy: witnesses to ask; empty: none
 };
 int CmdServe(const ServeFlags& flags);
 

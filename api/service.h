@@ -51,6 +51,9 @@ struct ServiceOptions {
   bool public_log = false;  // entries, proofs and tiles readable without a token
   std::string data_dir;     // where published disclosure reports are stored
   std::function<void(const std::string&)> log;  // one JSON line per request; null: none
+  // The checkpoint cosigned by a witness quorum (CheckpointPublisher), served as the latest
+  // checkpoint once there is one; null when the ledger has no witnesses.
+  std::function<std::optional<std::string>()> published_checkpoint;
 };
 
 class Service {
