@@ -1,5 +1,7 @@
 #include "api/cli.h"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <functional>
@@ -297,6 +299,9 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
+  // Everything this process creates (the data directory, the store's files, keys, tokens,
+  // reports, snapshots, bundles) is its user's alone, whatever umask it was started with.
+  ::umask(077);
   CLI::App app{"fundledger: a tamper-evident ledger for public money"};
   app.require_subcommand(1);
   Flags flags;
