@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/beast_request.h"
+#include "api/request_head.h"
 
 namespace fundledger {
 namespace beast = boost::beast;
@@ -120,31 +121,83 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Read();
   }
 
+  // One request: the head's raw bytes (ScanRequestHead), Beast's parse of its fields
+  // (CheckFraming), then the body within the caller's limit.
   void Read() {
     if (server_.stopping()) return Close();
     parser_.emplace();
-    parser_->body_limit(server_.options().body_bytes_max);
     parser_->header_limit(static_cast<uint32_t>(server_.options().header_bytes_max));
+    parser_->body_limit(server_.options().body_bytes_max);
     idle_ = true;
+    head_started_ = false;
+    beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);  // idle
+    ReadHead();
+  }
+
+  void ReadHead() {
+    if (!head_started_ && buffer_.size() > 0) {  // a slow head holds a connection no longer
+      head_started_ = true;
+      beast::get_lowest_layer(stream_).expires_after(server_.options().header_timeout);
+    }
+    std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    HeadScan scan = ScanRequestHead(bytes, server_.options().header_bytes_max);
+    switch (scan.kind) {
+      case HeadScan::kMalformed:
+        return Refuse(InvalidArgument("malformed HTTP request: " + scan.reason));
+      case HeadScan::kTooLarge:
+        return Refuse(TooLarge("the request headers are larger than " +
+                               std::to_string(server_.options().header_bytes_max >> 10) + " KiB"));
+      case HeadScan::kComplete:
+        return http::async_read_header(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
+      case HeadScan::kIncomplete:
+        break;
+    }
+    stream_.async_read_some(buffer_.prepare(kHeadReadBytes), [self = this->shared_from_this()](
+                                                                 beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->Close();  // closed, timed out or shut down before a request
+      self->ReadHead();
+    });
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    idle_ = false;
+    if (ec == http::error::header_limit)
+      return Refuse(TooLarge("the request headers are too large"));
+    if (ec == http::error::body_limit)
+      return Refuse(BodyTooLarge(server_.options().body_bytes_max));
+    if (ec) return Refuse(InvalidArgument("malformed HTTP request: " + ec.message()));
+    if (Status framing = CheckFraming(parser_->get()); !framing.ok()) return Refuse(framing);
     beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
-  void OnRead(beast::error_code ec, size_t) {
+  static Status BodyTooLarge(size_t limit_bytes) {
+    return TooLarge("the request body is larger than " +
+                    (limit_bytes >= (size_t{1} << 20) ? std::to_string(limit_bytes >> 20) + " MiB"
+                                                      : std::to_string(limit_bytes >> 10) + " KiB"))
+        .WithField("body");
+  }
+
+  // Answers a request that cannot be taken and closes the connection, draining what the
+  // client may still be sending so that it reads the answer.
+  void Refuse(const Status& why) {
     idle_ = false;
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) return Close();
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
-      keep_alive_ = false;
-      linger_ = true;  // the client may still be sending: drain after answering
-      return Write(ErrorResponse(TooLarge(
-                       ec == http::error::body_limit
-                           ? "the request body is larger than " +
-                                 std::to_string(server_.options().body_bytes_max >> 20) + " MiB"
-                           : "the request headers are larger than 16 KiB")),
-                   11);
-    }
-    if (ec) return Close();
+    keep_alive_ = false;
+    linger_ = true;
+    Write(ErrorResponse(why), 11);
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout)
+      return Close();
+    if (ec == http::error::body_limit)
+      return Refuse(BodyTooLarge(server_.options().body_bytes_max));
+    if (ec) return Refuse(InvalidArgument("malformed HTTP request body: " + ec.message()));
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
     unsigned version = req.version();
@@ -211,11 +264,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   bool idle_ = false;
+  bool head_started_ = false;
   bool linger_ = false;
   std::array<char, 16384> drain_;
   size_t drained_ = 0;
   static constexpr std::chrono::seconds kLingerTime{2};
   static constexpr size_t kLingerBytesMax = size_t{64} << 20;
+  static constexpr size_t kHeadReadBytes = 4096;
 };
 
 }  // namespace

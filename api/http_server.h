@@ -26,7 +26,9 @@ struct ServerOptions {
   int handler_threads = 64;                   // commands block on their commit
   size_t body_bytes_max = size_t{256} << 20;  // a 1,000,000-line roll fits
   size_t header_bytes_max = 16 << 10;
-  std::chrono::seconds read_timeout{120};  // a large roll on a slow link
+  std::chrono::seconds header_timeout{10};  // from a request's first byte to its head's end
+  std::chrono::seconds read_timeout{120};   // idle before a request; a body (a large roll on a
+                                            // slow link)
   std::chrono::seconds write_timeout{60};
   std::chrono::seconds shutdown_grace{30};  // how long requests in flight may take on Stop
   size_t in_flight_max = 1024;
