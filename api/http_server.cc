@@ -170,6 +170,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return Refuse(BodyTooLarge(server_.options().body_bytes_max));
     if (ec) return Refuse(InvalidArgument("malformed HTTP request: " + ec.message()));
     if (Status framing = CheckFraming(parser_->get()); !framing.ok()) return Refuse(framing);
+    // Only a caller whose token may call the route gets the large limit: no one else can make
+    // the server buffer more than public_body_bytes_max.
+    body_limit_ = server_.service().Authorized(FromBeastRequest(parser_->get()))
+                      ? server_.options().body_bytes_max
+                      : server_.options().public_body_bytes_max;
+    if (auto length = parser_->content_length(); length && *length > body_limit_)
+      return Refuse(BodyTooLarge(body_limit_));
+    parser_->body_limit(body_limit_);
     beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
@@ -205,7 +213,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return Write(ErrorResponse(Overloaded("too many requests in flight; retry shortly")),
                    version);
     }
-    HttpRequest request = FromBeastRequest(req);
+    HttpRequest request = FromBeastRequest(std::move(req));
     net::post(server_.handlers(),
               [self = this->shared_from_this(), request = std::move(request), version]() mutable {
                 HttpResponse response = self->server_.service().Handle(request);
@@ -265,6 +273,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool keep_alive_ = true;
   bool idle_ = false;
   bool head_started_ = false;
+  size_t body_limit_ = 0;  // of the request being read: by who is calling
   bool linger_ = false;
   std::array<char, 16384> drain_;
   size_t drained_ = 0;
@@ -390,14 +399,14 @@ Result<uint16_t> HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Run() { impl_->Run(); }
 void HttpServer::Stop() { impl_->Stop(); }
 
-HttpRequest FromBeastRequest(const http::request<http::string_body>& req) {
+HttpRequest FromBeastRequest(http::request<http::string_body> req) {
   HttpRequest r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
   r.authorization = std::string(req[http::field::authorization]);
   r.idempotency_key = std::string(req["Idempotency-Key"]);
   r.content_type = std::string(req[http::field::content_type]);
-  r.body = req.body();
+  r.body = std::move(req.body());
   return r;
 }
 

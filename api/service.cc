@@ -293,6 +293,14 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
   }
 }
 
+bool Service::Authorized(const HttpRequest& head) {
+  std::string allowed;
+  Match m = Find(head.method, head.target.substr(0, head.target.find('?')), &allowed);
+  if (m.route == nullptr || m.route->method != "POST" || head.authorization.empty()) return false;
+  Result<Principal> who = tokens_.Authenticate(head.authorization);
+  return who.ok() && who->role != fb::Role::reader && Allowed(*m.route, *who);
+}
+
 HttpResponse Service::Handle(const HttpRequest& request) {
   auto started = std::chrono::steady_clock::now();
   std::string path = request.target.substr(0, request.target.find('?'));

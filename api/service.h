@@ -61,6 +61,9 @@ class Service {
   // Every response carries HttpResponse::log_size: the handler's where it computed one, else
   // log_size() when the answer was made.
   HttpResponse Handle(const HttpRequest& request);
+  // Whether the head of a request (no body yet) names a POST route and carries a token whose
+  // role may call it: the server then takes a large body, from anyone else a small one.
+  bool Authorized(const HttpRequest& head);
   // The log's size now: durable entries.
   uint64_t log_size() const;
   // The OpenAPI 3 document (JSON), generated from the route table.

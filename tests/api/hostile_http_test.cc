@@ -61,8 +61,9 @@ TEST_F(HostileHttp, MalformedRequestsGetA400AndAClosedConnection) {
       {"duplicate Content-Length, two values",
        "POST /v1/funds HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"},
       {"NUL in a header", std::string("GET /healthz HTTP/1.1\r\nHost: a\0b\r\n\r\n", 37)},
-      {"bad chunk size", "POST /v1/funds HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         "zz\r\n{}\r\n0\r\n\r\n"},
+      {"bad chunk size",
+       "POST /v1/funds HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "zz\r\n{}\r\n0\r\n\r\n"},
   };
   for (const auto& [name, bytes] : cases) {
     RawConnection c(server.port());
@@ -76,6 +77,48 @@ TEST_F(HostileHttp, MalformedRequestsGetA400AndAClosedConnection) {
   }
   HttpClient client(server.port());
   EXPECT_EQ(client.Request("GET", "/healthz").status, 200);
+}
+
+// Issue 17 #4: eight callers without a token announcing 250 MiB bodies got them read and
+// copied before the token was checked. Now the head decides: 413 before a byte of the body.
+TEST_F(HostileHttp, NoOneWithoutAValidTokenCanMakeTheServerBufferABody) {
+  ServerProcess server(dir_);
+  ASSERT_GT(server.port(), 0);
+  const uint64_t resident_before = ResidentBytes(server.pid());
+  const std::vector<std::string> callers = {"", "Authorization: Bearer fl_not_a_token\r\n",
+                                            "Authorization: Bearer " + tokens_["auditor"] + "\r\n"};
+  std::vector<std::unique_ptr<RawConnection>> open;
+  for (int i = 0; i < 8; ++i) {
+    auto c = std::make_unique<RawConnection>(server.port());
+    ASSERT_TRUE(c->connected());
+    // The auditor's token is valid, but its role may not post appropriations.
+    c->Send("POST /v1/appropriations HTTP/1.1\r\nHost: a\r\nIdempotency-Key: big-" +
+            std::to_string(i) + "\r\n" + callers[i % callers.size()] +
+            "Content-Type: application/json\r\nContent-Length: 262144000\r\n\r\n");
+    std::string head = c->ReadHead(milliseconds(10'000));
+    EXPECT_EQ(StatusOf(head), 413) << "caller " << i << ": " << head;
+    open.push_back(std::move(c));
+  }
+  // Chunked, so no length is announced: refused once the chunks pass the public limit.
+  RawConnection chunked(server.port());
+  chunked.Send(
+      "POST /v1/appropriations HTTP/1.1\r\nHost: a\r\nIdempotency-Key: c\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
+  const std::string chunk = "10000\r\n" + std::string(0x10000, ' ') + "\r\n";
+  for (int i = 0; i < 4 && chunked.Send(chunk); ++i) {
+  }
+  EXPECT_EQ(StatusOf(chunked.ReadHead(milliseconds(10'000))), 413);
+  const uint64_t resident_after = ResidentBytes(server.pid());
+  EXPECT_LT(resident_after, resident_before + (uint64_t{32} << 20))
+      << "resident " << (resident_before >> 20) << " MiB -> " << (resident_after >> 20) << " MiB";
+  // A maker's token may post: its 1 MiB body is read and judged on its content.
+  HttpClient maker(server.port());
+  std::string padded = R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,)"
+                       R"("source":"treasury","document":")" +
+                       std::string(1 << 20, 'd') + "\"}";
+  HttpResult r = maker.Request("POST", "/v1/appropriations", tokens_["maker"], padded, "padded");
+  EXPECT_NE(r.status, 413) << r.body.substr(0, 200);
+  EXPECT_NE(r.status, 0);
 }
 
 }  // namespace
