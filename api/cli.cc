@@ -182,6 +182,15 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
                    "(default 256)")
       ->check(CLI::Range(1, 4096));
   serve
+      ->add_option("--max-connections", f.serve.server.connections_max,
+                   "connections held open at once, within the fd limit (default 10000); past "
+                   "it, 503")
+      ->check(CLI::Range(1, 1'000'000));
+  serve
+      ->add_option("--max-connections-per-client", f.serve.server.connections_per_client_max,
+                   "connections from one client address (default 128); past it, 503")
+      ->check(CLI::Range(1, 1'000'000));
+  serve
       ->add_option("--max-public-body-kib", f.public_body_kib,
                    "largest request body in KiB from anyone else (default 64)")
       ->check(CLI::Range(1, 1 << 20));

@@ -1,6 +1,7 @@
 #include "api/cli_service.h"
 
 #include <fmt/core.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -51,9 +52,20 @@ Status CheckServedFiles(const ServeFlags& flags) {
   return Status::Ok();
 }
 
+// Connections need descriptors: the soft limit goes up to the hard one (the connection cap is
+// clamped to what it allows, connection_limiter.h).
+void RaiseFdLimit() {
+  rlimit fds{};
+  if (::getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+    fds.rlim_cur = fds.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &fds);
+  }
+}
+
 }  // namespace
 
 int CmdServe(const ServeFlags& flags) {
+  RaiseFdLimit();
   if (Status files = CheckServedFiles(flags); !files.ok())
     return ExitFailure(Status(files.code(), "serve refuses to start: " + files.message())
                            .WithField(files.field()));

@@ -1,5 +1,6 @@
 #include "api/http_server.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "api/beast_request.h"
+#include "api/connection_limiter.h"
 #include "api/request_head.h"
 
 namespace fundledger {
@@ -31,12 +33,14 @@ class HttpServer::Impl {
   Impl(Service& service, ServerOptions options)
       : service_(service),
         options_(std::move(options)),
+        limiter_(options_.connections_max, options_.connections_per_client_max),
         ioc_(options_.io_threads),
         acceptor_(ioc_),
         signals_(ioc_),
         handlers_(static_cast<size_t>(options_.handler_threads)),
         ssl_(ssl::context::tls_server),
-        grace_timer_(ioc_) {}
+        grace_timer_(ioc_),
+        accept_timer_(ioc_) {}
 
   Result<uint16_t> Start();
   void Run();
@@ -63,6 +67,11 @@ class HttpServer::Impl {
  private:
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Every accept error is retried, after a pause that doubles while errors go on (EMFILE and
+  // ENFILE last until connections close; retrying at once would spin).
+  void AcceptAfterError();
+  // Answers a connection past a cap 503 and closes it, holding no descriptor afterwards.
+  void RefuseConnection(tcp::socket socket, const Status& why);
   void BeginShutdown();
   void WaitForQuiet();
   size_t LiveSessions() {
@@ -73,6 +82,7 @@ class HttpServer::Impl {
 
   Service& service_;
   ServerOptions options_;
+  ConnectionLimiter limiter_;  // before ioc_: sessions release their slots as ioc_ goes away
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
@@ -81,6 +91,9 @@ class HttpServer::Impl {
   bool tls_ = false;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   net::steady_timer grace_timer_;
+  net::steady_timer accept_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
+  static constexpr std::chrono::milliseconds kAcceptBackoffMin{1}, kAcceptBackoffMax{1000};
   std::chrono::steady_clock::time_point grace_deadline_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> in_flight_{0};
@@ -94,8 +107,8 @@ template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <typename... Args>
-  Session(HttpServer::Impl& server, Args&&... args)
-      : server_(server), stream_(std::forward<Args>(args)...) {}
+  Session(HttpServer::Impl& server, ConnectionLimiter::Slot slot, Args&&... args)
+      : server_(server), slot_(std::move(slot)), stream_(std::forward<Args>(args)...) {}
 
   void Begin() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -267,6 +280,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   HttpServer::Impl& server_;
+  ConnectionLimiter::Slot slot_;  // the connection counts against the caps while this lives
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -333,19 +347,55 @@ void HttpServer::Impl::Accept() {
 }
 
 void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
-  if (ec || stopping_) return;
+  if (stopping_) return;
+  if (ec) return AcceptAfterError();
+  accept_backoff_ = std::chrono::milliseconds(0);
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  Result<ConnectionLimiter::Slot> slot = limiter_.Admit(ec ? "" : peer.address().to_string());
+  if (!slot.ok()) {
+    RefuseConnection(std::move(socket), slot.status());
+    return Accept();
+  }
   socket.set_option(tcp::no_delay(true), ec);
   if (tls_) {
     auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-        *this, std::move(socket), ssl_);
+        *this, std::move(slot).value(), std::move(socket), ssl_);
     Register(s);
     s->Begin();
   } else {
-    auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+    auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(slot).value(),
+                                                          std::move(socket));
     Register(s);
     s->Begin();
   }
   Accept();
+}
+
+void HttpServer::Impl::AcceptAfterError() {
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, kAcceptBackoffMin, kAcceptBackoffMax);
+  accept_timer_.expires_after(accept_backoff_);
+  accept_timer_.async_wait([this](beast::error_code ec) {
+    if (!ec && !stopping_) Accept();
+  });
+}
+
+void HttpServer::Impl::RefuseConnection(tcp::socket socket, const Status& why) {
+  HttpResponse response = ErrorResponse(why);
+  std::string bytes =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: fundledger\r\n"
+      "Content-Type: application/json\r\nConnection: close\r\n"
+      "Retry-After: 1\r\n" +
+      std::string(kLogSizeHeader) + ": " + std::to_string(service_.log_size()) +
+      "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
+  beast::error_code ec;
+  socket.non_blocking(true, ec);  // a client that does not read cannot hold the accept loop
+  socket.write_some(net::buffer(bytes), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  // What the client already sent is read and dropped: closing with unread data would reset the
+  // connection and could destroy the 503 before the client reads it.
+  std::array<char, 4096> drop;
+  for (int i = 0; i < 16 && socket.read_some(net::buffer(drop), ec) > 0;) ++i;
+  socket.close(ec);
 }
 
 void HttpServer::Impl::Run() {

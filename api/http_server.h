@@ -4,7 +4,9 @@
 // handed to a separate pool of handler threads because a command waits for its commit's
 // fsync. Limits: header size, and body size by caller (the token is checked when the head has
 // arrived, before any of the body is read; 413 over the limit), head, read and write timeouts,
-// a cap on requests in flight (503 beyond it). Stop() (and SIGTERM / SIGINT when
+// a cap on requests in flight, connection caps in all and per client address (503 beyond
+// them, connection_limiter.h). The accept loop survives every error, backing off while file
+// descriptors run out. Stop() (and SIGTERM / SIGINT when
 // signals are handled) stops accepting, closes idle connections, lets requests in flight
 // finish and get their responses, then returns from Run(); the caller then closes the ledger.
 //
@@ -36,6 +38,10 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{60};
   std::chrono::seconds shutdown_grace{30};  // how long requests in flight may take on Stop
   size_t in_flight_max = 1024;
+  // Connections held open at once (clamped to the fd limit less ConnectionLimiter::
+  // kReservedFds) and per client address; past either, a new connection is answered 503.
+  size_t connections_max = 10'000;
+  size_t connections_per_client_max = 128;
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
   bool handle_signals = true;  // SIGTERM / SIGINT call Stop()

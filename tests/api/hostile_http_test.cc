@@ -121,5 +121,62 @@ TEST_F(HostileHttp, NoOneWithoutAValidTokenCanMakeTheServerBufferABody) {
   EXPECT_NE(r.status, 0);
 }
 
+// Issue 17 #2: one burst of connections past the descriptor limit stopped `accept` for good.
+// With 32 descriptors (24 taken by the store and the server itself) a burst of 100 runs the
+// process out of them; once the burst is gone, the server answers again.
+TEST_F(HostileHttp, AcceptSurvivesABurstPastTheDescriptorLimit) {
+  ServerProcessOptions options;
+  options.shell_setup = "ulimit -n 32";
+  ServerProcess server(dir_, options);
+  ASSERT_GT(server.port(), 0);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::unique_ptr<RawConnection>> burst;
+    for (int i = 0; i < 100; ++i) burst.push_back(std::make_unique<RawConnection>(server.port()));
+    for (auto& c : burst) c->Send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+    burst.clear();
+    HttpClientOptions patient;
+    patient.timeout = milliseconds(20'000);  // a deadline: the answer normally takes a few ms
+    HttpClient client(server.port(), patient);
+    EXPECT_EQ(client.Request("GET", "/healthz").status, 200) << "round " << round;
+  }
+}
+
+// Past the per-client cap and past the total cap, a new connection is answered 503 saying
+// which, and closed; other clients are still served.
+TEST_F(HostileHttp, ConnectionsPastEitherCapGetA503) {
+  ServerProcess server(dir_, "--max-connections 6 --max-connections-per-client 4");
+  ASSERT_GT(server.port(), 0);
+  auto refused = [&](const std::string& from) {
+    RawConnection c(server.port(), from);
+    bool closed = false;
+    std::string answer = c.ReadUntilClosed(milliseconds(10'000), &closed);
+    EXPECT_TRUE(closed) << from;
+    return StatusOf(answer) == 503 ? answer : "not refused: " + answer;
+  };
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawConnection>(server.port()));
+  EXPECT_NE(refused("127.0.0.1").find("this client holds its most connections (4)"),
+            std::string::npos);
+  HttpClientOptions other;
+  other.source_address = "127.0.0.2";
+  HttpClient second(server.port(), other);  // keeps its connection: 5 open
+  EXPECT_EQ(second.Request("GET", "/healthz").status, 200);
+  RawConnection third(server.port(), "127.0.0.3");  // 6 open
+  EXPECT_NE(refused("127.0.0.4").find("the server holds its most connections (6)"),
+            std::string::npos);
+  EXPECT_EQ(second.Request("GET", "/healthz").status, 200);  // held connections still served
+  // A slot freed is a slot taken again.
+  held.pop_back();
+  other.source_address = "127.0.0.4";
+  other.timeout = milliseconds(2'000);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int status = 0;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    HttpClient fourth(server.port(), other);
+    status = fourth.Request("GET", "/healthz").status;
+  }
+  EXPECT_EQ(status, 200);
+}
+
 }  // namespace
 }  // namespace fundledger::testing
