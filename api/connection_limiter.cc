@@ -29,13 +29,13 @@ ConnectionLimiter::ConnectionLimiter(size_t connections_max, size_t connections_
 Result<ConnectionLimiter::Slot> ConnectionLimiter::Admit(const std::string& client) {
   MutexLock lock(mu_);
   if (open_ >= connections_max_) {
-    return Overloaded("the server holds its most connections (" +
-                      std::to_string(connections_max_) + "); retry shortly");
+    return Overloaded("the server holds its most connections (" + std::to_string(connections_max_) +
+                      "); retry shortly");
   }
   size_t& mine = per_client_[client];
   if (mine >= per_client_max_) {
-    return Overloaded("this client holds its most connections (" +
-                      std::to_string(per_client_max_) + "); reuse one or retry shortly");
+    return Overloaded("this client holds its most connections (" + std::to_string(per_client_max_) +
+                      "); reuse one or retry shortly");
   }
   ++mine;
   ++open_;

@@ -14,8 +14,8 @@
 //   if (!slot.ok()) { /* 503 with slot.status().message(), close */ }
 #pragma once
 
-#include <cstddef>
 #include <cassert>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>

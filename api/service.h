@@ -114,6 +114,10 @@ class Service {
   // ("GET, POST"), empty when no route has the path.
   Match Find(const std::string& method, const std::string& path, std::string* allowed) const;
   bool Allowed(const Route& route, const Principal& who) const;
+  // Adds the target's query to `params` (the path parameters), percent-decoded. A name given
+  // twice, or also a path parameter, is InvalidArgument; so is any query on a command whose
+  // fields all go in its JSON body.
+  static Status AddQuery(const std::string& target, const Route& route, RequestParams* params);
   // Authentication, role check and the handler: the response before logging.
   // `allowed` is what Find said when no route matched.
   HttpResponse Dispatch(const HttpRequest& request, const std::string& path,
