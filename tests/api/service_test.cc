@@ -504,3 +504,36 @@ TEST_F(ServiceTest, QueryValuesAndPathSegmentsArePercentDecoded) {
 
 }  // namespace
 }  // namespace fundledger::testing
+
+namespace fundledger::testing {
+namespace {
+
+// Issue 17 #9: command bodies are JSON by RFC 8259 and nothing looser.
+TEST_F(ServiceTest, CommandBodiesAreStrictJson) {
+  const uint64_t size = ledger_->log().size();
+  const std::string head = R"({"fund_id":"F-SUBSIDY","bucket":"general","source":"treasury",)"
+                           R"("document":"d",)";
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"a comment", head + R"(/* one fen */ "amount_fen":1})"},
+      {"a line comment", head + "\"amount_fen\":1 // fen\n}"},
+      {"a quoted number", head + R"("amount_fen":"500000"})"},
+      {"a hex number", head + R"("amount_fen":0x7A120})"},
+      {"a trailing comma", head + R"("amount_fen":1,})"},
+      {"a second value", head + R"("amount_fen":1} {"amount_fen":500000})"},
+      {"bytes after a NUL", head + R"("amount_fen":1})" + std::string(1, '\0') + "garbage"},
+      {"a raw NUL in a string",
+       R"({"fund_id":"F-SUBSIDY","bucket":"general","source":"treasury","document":"d)" +
+           std::string(1, '\0') + R"(x","amount_fen":1})"},
+      {"a boolean as a number", head + R"("amount_fen":true})"},
+  };
+  for (const auto& [what, body] : bodies) {
+    HttpResponse r = Call("POST", "/v1/appropriations", "maker", body);
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+  }
+  EXPECT_EQ(ledger_->log().size(), size) << "nothing appended";
+  HttpResponse ok = Call("POST", "/v1/appropriations", "maker", head + R"("amount_fen":1})");
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+}  // namespace
+}  // namespace fundledger::testing
