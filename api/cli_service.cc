@@ -287,6 +287,7 @@ int CmdErase(const std::string& dir, const std::string& subject, const std::stri
              const std::string& actor_text, const std::string& vault_key) {
   Result<std::string> actor = NormalizeActor(actor_text, "actor");
   if (!actor.ok()) return ExitFailure(actor.status());
+  if (Status free = CheckStoreNotInUse(dir); !free.ok()) return ExitFailure(free);
   LedgerOptions options;
   options.vault_key_path = vault_key;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);

@@ -4,6 +4,7 @@
 // test sleeps for timing.
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "tests/domain_fixture.h"
@@ -176,6 +177,33 @@ TEST_F(HostileHttp, ConnectionsPastEitherCapGetA503) {
     status = fourth.Request("GET", "/healthz").status;
   }
   EXPECT_EQ(status, 200);
+}
+
+// An offline command that writes, run while a server holds the store: a message naming the data
+// directory and the running server, not RocksDB's lock error.
+TEST_F(HostileHttp, WritingCommandsBesideARunningServerSaySoClearly) {
+  ServerProcess server(dir_);
+  ASSERT_GT(server.port(), 0);
+  const std::string roll = tmp_.Sub("roll.csv");
+  {
+    std::ofstream out(roll);
+    out << "beneficiary_id,program_id,amount\nB000001,dibao,1045.00\n";
+  }
+  for (const std::string& command :
+       {" import " + roll + " --data " + dir_ +
+            " --batch-id R1 --fund F-SUBSIDY --period 2025-03 --actor clerk.li",
+        " post FundClosed --data " + dir_ +
+            " --json '{\"fund_id\":\"F-SUNSHINE\",\"reason\":\"r\"}'" +
+            " --actor admin.wang --role admin --key k1",
+        " erase --data " + dir_ + " --beneficiary B000001 --reason test --actor admin.wang",
+        " replay --repair --data " + dir_}) {
+    CommandResult r = RunCommand(CliPath() + command + " 2>&1");
+    EXPECT_EQ(r.exit_code, 1) << command << ": " << r.out;
+    EXPECT_NE(r.out.find("the data directory " + dir_ + " is in use: a server (fundledger serve"),
+              std::string::npos)
+        << command << ": " << r.out;
+    EXPECT_EQ(r.out.find("LOCK"), std::string::npos) << r.out;
+  }
 }
 
 }  // namespace
