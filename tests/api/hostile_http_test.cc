@@ -2,6 +2,7 @@
 // oversized bodies without a token, more connections than it has file descriptors for, slow
 // clients, and a field given both in the body and in the query. Every wait is bounded; no
 // test sleeps for timing.
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
@@ -203,6 +204,72 @@ TEST_F(HostileHttp, WritingCommandsBesideARunningServerSaySoClearly) {
               std::string::npos)
         << command << ": " << r.out;
     EXPECT_EQ(r.out.find("LOCK"), std::string::npos) << r.out;
+  }
+}
+
+// The issue's closing run: 2,000 connections from 20 addresses (slow heads that never finish,
+// idle sockets, unauthenticated 250 MiB bodies) while a maker posts. /healthz keeps answering
+// fast, and every post the server acknowledged is in the log afterwards.
+TEST_F(HostileHttp, HealthAndEveryAcknowledgedPostSurviveHostileClients) {
+  ServerProcess server(dir_);
+  ASSERT_GT(server.port(), 0);
+  std::vector<std::string> acknowledged;
+  std::thread maker([&] {
+    HttpClientOptions own;
+    own.source_address = "127.0.0.2";
+    HttpClient client(server.port(), own);
+    for (int i = 0; i < 60; ++i) {
+      std::string key = "hostile-run-" + std::to_string(i);
+      HttpResult r = client.Request(
+          "POST", "/v1/appropriations", tokens_["maker"],
+          R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"d"})",
+          key);
+      if (r.status == 201) acknowledged.push_back(key);
+    }
+  });
+  std::vector<std::unique_ptr<RawConnection>> hostile;
+  for (int i = 0; i < 2000; ++i) {
+    auto c =
+        std::make_unique<RawConnection>(server.port(), "127.0.1." + std::to_string(10 + i % 20));
+    switch (i % 4) {
+      case 0:  // a slow client: a head that never ends
+        c->Send("GET /v1/checkpoint HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+        break;
+      case 1:  // an unauthenticated 250 MiB body
+        c->Send(
+            "POST /v1/appropriations HTTP/1.1\r\nHost: a\r\nIdempotency-Key: x\r\n"
+            "Content-Length: 262144000\r\n\r\n" +
+            std::string(65536, '{'));
+        break;
+      default:  // connected and silent
+        break;
+    }
+    hostile.push_back(std::move(c));
+  }
+  HttpClientOptions watcher;
+  watcher.source_address = "127.0.0.3";
+  watcher.timeout = milliseconds(5'000);  // a deadline only
+  HttpClient health(server.port(), watcher);
+  auto best = std::chrono::milliseconds::max();
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(health.Request("GET", "/healthz").status, 200);
+    best = std::min(
+        best, std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start));
+  }
+  EXPECT_LT(best.count(), 100) << "the fastest of 5 /healthz under 2,000 hostile connections";
+  maker.join();
+  EXPECT_FALSE(acknowledged.empty());
+  hostile.clear();
+  // Each acknowledged post is in the log: its retry is answered from the log, appending nothing.
+  HttpClient check(server.port());
+  for (const std::string& key : acknowledged) {
+    HttpResult r = check.Request(
+        "POST", "/v1/appropriations", tokens_["maker"],
+        R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"d"})",
+        key);
+    EXPECT_EQ(r.status, 200) << key << ": " << r.body;
+    EXPECT_NE(r.body.find("\"replayed\":true"), std::string::npos) << r.body;
   }
 }
 
