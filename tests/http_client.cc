@@ -16,6 +16,7 @@
 #include <cctype>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
 extern char** environ;
@@ -254,6 +255,17 @@ int ServerProcess::Terminate(std::string* output) {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Terminate();
+}
+
+std::map<std::string, std::string> DemoTokens(const std::string& demo_output) {
+  std::map<std::string, std::string> tokens;
+  std::istringstream lines(demo_output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string word, role, actor, token;
+    if (words >> word >> role >> actor >> token && word == "token") tokens[role] = token;
+  }
+  return tokens;
 }
 
 uint64_t ResidentBytes(pid_t pid) {

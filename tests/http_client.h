@@ -96,6 +96,9 @@ class ServerProcess {
   std::string output_;
 };
 
+// The tokens `fundledger demo` printed (its "token ROLE ACTOR TOKEN" lines), by role.
+std::map<std::string, std::string> DemoTokens(const std::string& demo_output);
+
 // The resident set of a process in bytes (VmRSS in /proc/PID/status), 0 when unknown.
 uint64_t ResidentBytes(pid_t pid);
 
