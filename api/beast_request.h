@@ -9,7 +9,7 @@
 
 namespace fundledger {
 
-HttpRequest FromBeastRequest(
-    const boost::beast::http::request<boost::beast::http::string_body>& req);
+// Takes the request by value so that the server can move a large body in instead of copying it.
+HttpRequest FromBeastRequest(boost::beast::http::request<boost::beast::http::string_body> req);
 
 }  // namespace fundledger

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "api/file_replace.h"
+#include "api/shared_file.h"
 #include "crypto/checkpoint.h"
 #include "witness/text_file.h"
 
@@ -30,8 +30,8 @@ Result<std::unique_ptr<CheckpointPublisher>> CheckpointPublisher::Open(
   if (!std::filesystem::exists(p->options_.path)) return p;
   Result<std::string> stored =
       ReadTextFile(p->options_.path, kNoteBytesMax, "the published checkpoint");
-  Result<PublishedCheckpoint> checked =
-      stored.ok() ? CheckPolicy(*stored, p->options_.policy) : Result<PublishedCheckpoint>(stored.status());
+  Result<PublishedCheckpoint> checked = stored.ok() ? CheckPolicy(*stored, p->options_.policy)
+                                                    : Result<PublishedCheckpoint>(stored.status());
   if (!checked.ok()) {
     if (p->options_.log) {
       p->options_.log("published checkpoint " + p->options_.path +
@@ -119,7 +119,7 @@ Status CheckpointPublisher::Round() {
                                                  ": " + published.status().message() + refused);
   }
   // Durable before anyone is served it: a restart must not publish less than was shown.
-  FL_RETURN_IF_ERROR(ReplaceFile(options_.path, cosigned, 0600, "the published checkpoint"));
+  FL_RETURN_IF_ERROR(SharedFile(options_.path, "the published checkpoint").Replace(cosigned));
   MutexLock lock(mu_);
   published_ = std::move(cosigned);
   published_size_ = cp.size;

@@ -46,18 +46,18 @@ struct CheckpointPublisherOptions {
   WitnessPolicy policy;
   WitnessTransport* transport = nullptr;  // not owned; outlives the publisher
   std::chrono::milliseconds round_interval{1'000};
-  SecondsClock now_seconds;  // empty: SystemSeconds
+  SecondsClock now_seconds;                     // empty: SystemSeconds
   std::function<void(const std::string&)> log;  // a line per round that did not publish; null: none
 };
 
 // What the publisher knows of one witness, for /metrics and /healthz.
 struct WitnessProgress {
   std::string name;
-  std::string url;           // empty: never asked
-  uint64_t held_size = 0;    // the size it last cosigned for this log (0: unknown)
-  uint64_t cosigned = 0;     // cosignatures received
-  uint64_t failures = 0;     // rounds in which it did not cosign
-  std::string last_error;    // empty after a success
+  std::string url;         // empty: never asked
+  uint64_t held_size = 0;  // the size it last cosigned for this log (0: unknown)
+  uint64_t cosigned = 0;   // cosignatures received
+  uint64_t failures = 0;   // rounds in which it did not cosign
+  std::string last_error;  // empty after a success
 };
 
 class CheckpointPublisher {

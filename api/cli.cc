@@ -1,5 +1,7 @@
 #include "api/cli.h"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <functional>
@@ -30,6 +32,7 @@ struct Flags {
   std::string subject, reason, actor = "admin", vault_key;
   ServeFlags serve;
   size_t body_mib = ServerOptions{}.body_bytes_max >> 20;
+  size_t public_body_kib = ServerOptions{}.public_body_bytes_max >> 10;
   std::string token_actor, token_role, token_org, token_id;
   ImportFlags import;
   std::string export_what, export_period;
@@ -154,6 +157,7 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
   CLI::App* serve =
       t.Plain("serve", "run the HTTP/JSON API (SIGTERM or Ctrl-C stops it cleanly)", [&] {
         f.serve.server.body_bytes_max = f.body_mib << 20;
+        f.serve.server.public_body_bytes_max = f.public_body_kib << 10;
         return CmdServe(f.serve);
       });
   serve->add_option("--data", f.serve.dir, "ledger data directory")->required();
@@ -176,8 +180,24 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
                    "sign a checkpoint at most this often, and within this long of a commit "
                    "(default 0: every commit)")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
-  serve->add_option("--max-body-mib", f.body_mib, "largest request body in MiB (default 256)")
+  serve
+      ->add_option("--max-body-mib", f.body_mib,
+                   "largest request body in MiB from a caller whose token may call the route "
+                   "(default 256)")
       ->check(CLI::Range(1, 4096));
+  serve
+      ->add_option("--max-connections", f.serve.server.connections_max,
+                   "connections held open at once, within the fd limit (default 10000); past "
+                   "it, 503")
+      ->check(CLI::Range(1, 1'000'000));
+  serve
+      ->add_option("--max-connections-per-client", f.serve.server.connections_per_client_max,
+                   "connections from one client address (default 128); past it, 503")
+      ->check(CLI::Range(1, 1'000'000));
+  serve
+      ->add_option("--max-public-body-kib", f.public_body_kib,
+                   "largest request body in KiB from anyone else (default 64)")
+      ->check(CLI::Range(1, 1 << 20));
 
   CLI::App* token = app.add_subcommand("token", "manage bearer tokens");
   token->require_subcommand(1);
@@ -306,6 +326,9 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
+  // Everything this process creates (the data directory, the store's files, keys, tokens,
+  // reports, snapshots, bundles) is its user's alone, whatever umask it was started with.
+  ::umask(077);
   CLI::App app{"fundledger: a tamper-evident ledger for public money"};
   app.require_subcommand(1);
   Flags flags;

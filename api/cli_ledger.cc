@@ -1,6 +1,8 @@
 #include "api/cli_ledger.h"
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include "replay/snapshot.h"
 
@@ -9,6 +11,7 @@ namespace {
 
 Result<OpenedLedger> Open(const std::string& dir, bool read_only, const std::string& vault_key,
                           int64_t checkpoint_interval_ms) {
+  if (!read_only) FL_RETURN_IF_ERROR(CheckStoreNotInUse(dir));
   OpenedLedger opened;
   opened.projections = std::make_unique<Projections>();
   Projections& projections = *opened.projections;
@@ -21,6 +24,21 @@ Result<OpenedLedger> Open(const std::string& dir, bool read_only, const std::str
 }
 
 }  // namespace
+
+Status CheckStoreNotInUse(const std::string& dir) {
+  const std::string lock_path = StorePath(dir) + "/LOCK";
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Ok();  // no store yet, or none to lock: the open says what is wrong
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  if (!held) return Status::Ok();
+  return Conflict("the data directory " + dir + " is in use: a server (fundledger serve, pid " +
+                  std::to_string(probe.l_pid) +
+                  ") is running on it. Stop the server first, or send this through its HTTP API");
+}
 
 Result<std::unique_ptr<Log>> OpenLogReadOnly(const std::string& dir, bool check_tail) {
   LogOptions options;

@@ -28,6 +28,12 @@ Result<std::unique_ptr<Log>> OpenLogReadOnly(const std::string& dir, bool check_
 Result<OpenedLedger> OpenLedgerReadOnly(const std::string& dir);
 // The ledger for appending, with snapshots; `vault_key` "" means DIR/vault.key;
 // `checkpoint_interval_ms` 0 signs a checkpoint in every commit.
+// OK unless another process holds the store's lock (RocksDB's fcntl lock on store/LOCK): then
+// Conflict naming the data directory, the holder's pid and that a server is running on it,
+// instead of RocksDB's "lock file ... Resource temporarily unavailable". Every command that
+// opens the store for writing checks this first.
+Status CheckStoreNotInUse(const std::string& dir);
+
 Result<OpenedLedger> OpenLedgerForWrite(const std::string& dir, const std::string& vault_key = "",
                                         int64_t checkpoint_interval_ms = 0);
 

@@ -1,6 +1,7 @@
 #include "api/cli_service.h"
 
 #include <fmt/core.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/actor_name.h"
 #include "api/checkpoint_publisher.h"
 #include "api/cli_exit.h"
 #include "api/cli_ledger.h"
@@ -19,6 +21,7 @@
 #include "api/http_witness_transport.h"
 #include "api/open_data.h"
 #include "api/roll_parser.h"
+#include "crypto/key_file.h"
 #include "replay/snapshot.h"
 
 namespace fundledger {
@@ -31,9 +34,43 @@ std::string CsvField(std::string_view v) {
   return out + "\"";
 }
 
+// Everything serve trusts must be this user's own and writable by no one else: whoever else
+// can write the data directory, a key or the token table can act as anyone.
+Status CheckServedFiles(const ServeFlags& flags) {
+  FL_RETURN_IF_ERROR(CheckPrivateDirectory(flags.dir, "the data directory"));
+  const std::string vault_key =
+      flags.vault_key.empty() ? flags.dir + "/vault.key" : flags.vault_key;
+  for (const auto& [path, what] :
+       {std::pair<std::string, std::string_view>{SigningKeyPath(flags.dir), "the signing key"},
+        {vault_key, "the vault key"},
+        {flags.dir + "/tokens", "the token table"}}) {
+    if (std::filesystem::exists(path)) FL_RETURN_IF_ERROR(CheckSecretFile(path, what));
+  }
+  for (const auto& [path, what] :
+       {std::pair<std::string, std::string_view>{StorePath(flags.dir), "the store"},
+        {flags.dir + "/disclosures", "the report store"}}) {
+    if (std::filesystem::exists(path)) FL_RETURN_IF_ERROR(CheckPrivateDirectory(path, what));
+  }
+  return Status::Ok();
+}
+
+// Connections need descriptors: the soft limit goes up to the hard one (the connection cap is
+// clamped to what it allows, connection_limiter.h).
+void RaiseFdLimit() {
+  rlimit fds{};
+  if (::getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+    fds.rlim_cur = fds.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &fds);
+  }
+}
+
 }  // namespace
 
 int CmdServe(const ServeFlags& flags) {
+  RaiseFdLimit();
+  if (Status files = CheckServedFiles(flags); !files.ok())
+    return ExitFailure(Status(files.code(), "serve refuses to start: " + files.message())
+                           .WithField(files.field()));
   Result<OpenedLedger> opened =
       OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
   if (!opened.ok()) return ExitFailure(opened.status());
@@ -112,6 +149,8 @@ int CmdTokenList(const std::string& dir) {
 }
 
 int CmdImport(const ImportFlags& f) {
+  Result<std::string> actor = NormalizeActor(f.actor, "actor");
+  if (!actor.ok()) return ExitFailure(actor.status());
   Result<int32_t> period = ParseMonth(f.period);
   if (!period.ok()) return ExitFailure(Status(period.status()).WithField("period"));
   std::ifstream in(f.file, std::ios::binary);
@@ -160,7 +199,7 @@ int CmdImport(const ImportFlags& f) {
   fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n",
              roll->lines.size());
   Result<AppendResult> r =
-      ledger.PrepareBatch(Actor{f.actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
+      ledger.PrepareBatch(Actor{*actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
                           f.bucket, *period, "imported from " + f.file, roll->lines);
   if (!r.ok()) return ExitFailure(r.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -240,7 +279,9 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
 }
 
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,
-            const std::string& actor, const std::string& role, const std::string& key) {
+            const std::string& actor_text, const std::string& role, const std::string& key) {
+  Result<std::string> actor = NormalizeActor(actor_text, "actor");
+  if (!actor.ok()) return ExitFailure(actor.status());
   fb::EventType type = fb::EventType::Unknown;
   for (auto t : fb::EnumValuesEventType()) {
     if (event_type == fb::EnumNameEventType(t) && IsDomainEvent(t)) type = t;
@@ -255,7 +296,7 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
   Result<OpenedLedger> opened = OpenLedgerForWrite(dir);
   if (!opened.ok()) return ExitFailure(opened.status());
   Ledger& ledger = *opened->ledger;
-  Result<AppendResult> appended = ledger.Submit(Actor{actor, *r}, key, {std::move(event).value()});
+  Result<AppendResult> appended = ledger.Submit(Actor{*actor, *r}, key, {std::move(event).value()});
   if (!appended.ok()) return ExitFailure(appended.status());
   fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended",
              appended->first_index);
@@ -264,13 +305,16 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
 }
 
 int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
-             const std::string& actor, const std::string& vault_key) {
+             const std::string& actor_text, const std::string& vault_key) {
+  Result<std::string> actor = NormalizeActor(actor_text, "actor");
+  if (!actor.ok()) return ExitFailure(actor.status());
+  if (Status free = CheckStoreNotInUse(dir); !free.ok()) return ExitFailure(free);
   LedgerOptions options;
   options.vault_key_path = vault_key;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
   if (!ledger.ok()) return ExitFailure(ledger.status());
   Result<AppendResult> r =
-      (*ledger)->Erase(Actor{actor, fb::Role::admin}, "erase:" + subject, subject, reason);
+      (*ledger)->Erase(Actor{*actor, fb::Role::admin}, "erase:" + subject, subject, reason);
   if (!r.ok()) return ExitFailure(r.status());
   fmt::print("erased the personal data of {}; Erased entry {}\n", subject, r->first_index);
   Status closed = (*ledger)->Close();

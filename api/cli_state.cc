@@ -58,6 +58,7 @@ int CmdReplay(const std::string& dir, std::optional<uint64_t> to_index, bool rep
   if (repair) {
     if (to_index)
       return ExitFailure(InvalidArgument("--repair rebuilds the whole log; it takes no --to"));
+    if (Status free = CheckStoreNotInUse(dir); !free.ok()) return ExitFailure(free);
     Result<std::unique_ptr<Log>> opened = Log::Open(dir);  // exclusive: no server may run
     if (!opened.ok()) return ExitFailure(opened.status());
     log = std::move(opened).value();

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "api/entry_json.h"
-#include "api/file_replace.h"
+#include "api/shared_file.h"
 #include "crypto/checkpoint.h"
 #include "ledger/events.h"
 
@@ -446,9 +446,8 @@ Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& d
 Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text) {
   std::string sha = HashHex(Sha256::Digest(AsBytes(text)));
   std::string dir = data_dir + "/disclosures";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  FL_RETURN_IF_ERROR(ReplaceFile(dir + "/" + sha + ".json", text, 0644, "the report"));
+  FL_RETURN_IF_ERROR(MakePrivateDirectory(dir, "the report store"));
+  FL_RETURN_IF_ERROR(SharedFile(dir + "/" + sha + ".json", "the report").Replace(text));
   return sha;
 }
 

@@ -28,19 +28,37 @@ flatbuffers::Parser& ThreadParser() {
   return *parser;
 }
 
-// The FlatBuffers parser refuses a fraction, an exponent or an integer too large for its
-// field without naming the field: this names it. Top-level fields only (commands have no
-// nested numbers); anything else is left to the parser.
-Status CheckIntegerFields(const flatbuffers::StructDef& table, std::string_view json) {
+// The body is read twice: here by Boost.JSON, strictly by RFC 8259 (no comments, no trailing
+// commas, no hex numbers, nothing after the value, no raw control character or NUL, valid
+// UTF-8), then by the FlatBuffers parser, which is lenient about all of those and reads text
+// only up to a NUL. Here also, for top-level fields (commands have no nested numbers): a number
+// or boolean field must be a JSON number or boolean, never a quoted one ("500"), and an integer
+// must fit its field, which the FlatBuffers parser refuses without naming the field. Enum fields
+// take their names as strings.
+Status CheckJsonTypes(const flatbuffers::StructDef& table, std::string_view json) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(json, ec);
-  const boost::json::object* o = ec ? nullptr : v.if_object();
-  if (o == nullptr) return Status::Ok();  // the parser says why
+  if (ec) return InvalidArgument("the request body is not JSON (RFC 8259): " + ec.message());
+  const boost::json::object* o = v.if_object();
+  if (o == nullptr) return InvalidArgument("the request body must be a JSON object");
   for (const flatbuffers::FieldDef* field : table.fields.vec) {
     const boost::json::value* value = o->if_contains(field->name);
     flatbuffers::BaseType type = field->value.type.base_type;
-    if (value == nullptr || !flatbuffers::IsInteger(type) || field->value.type.enum_def != nullptr)
+    if (value == nullptr || value->is_null() || !flatbuffers::IsScalar(type) ||
+        field->value.type.enum_def != nullptr)
       continue;
+    if (flatbuffers::IsBool(type)) {
+      if (!value->is_bool())
+        return InvalidArgument("'" + field->name + "' must be true or false")
+            .WithField(field->name);
+      continue;
+    }
+    if (!value->is_number()) {
+      return InvalidArgument("'" + field->name + "' must be a JSON number, not " +
+                             (value->is_string() ? "a quoted one" : "another kind of value"))
+          .WithField(field->name);
+    }
+    if (!flatbuffers::IsInteger(type)) continue;
     const int bits = static_cast<int>(flatbuffers::SizeOf(type)) * 8;
     const bool is_unsigned = flatbuffers::IsUnsigned(type);
     // The field's range, as the largest magnitudes the JSON number kinds can hold.
@@ -49,8 +67,7 @@ Status CheckIntegerFields(const flatbuffers::StructDef& table, std::string_view 
     const int64_t min = is_unsigned ? 0 : (bits == 64 ? INT64_MIN : -(int64_t{1} << (bits - 1)));
     bool fits = (value->is_int64() && value->get_int64() >= min &&
                  (value->get_int64() < 0 || static_cast<uint64_t>(value->get_int64()) <= max)) ||
-                (value->is_uint64() && value->get_uint64() <= max) || value->is_string() ||
-                value->is_null();  // the parser reads these itself
+                (value->is_uint64() && value->get_uint64() <= max);
     if (!fits) {
       return InvalidArgument("'" + field->name + "' must be a whole number from " +
                              std::to_string(min) + " to " + std::to_string(max))
@@ -68,7 +85,7 @@ Result<DomainEvent> EventFromJson(fb::EventType type, std::string_view json) {
   flatbuffers::Parser& parser = ThreadParser();
   const char* name = fb::EnumNameEventType(type);
   if (!parser.SetRootType(name)) return Internal(std::string("schema has no table ") + name);
-  FL_RETURN_IF_ERROR(CheckIntegerFields(*parser.root_struct_def_, json));
+  FL_RETURN_IF_ERROR(CheckJsonTypes(*parser.root_struct_def_, json));
   parser.builder_.Clear();
   std::string text(json);  // the parser needs a terminated string
   if (!parser.ParseJson(text.c_str())) {

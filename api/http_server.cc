@@ -1,5 +1,6 @@
 #include "api/http_server.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -11,6 +12,8 @@
 #include <thread>
 
 #include "api/beast_request.h"
+#include "api/connection_limiter.h"
+#include "api/request_head.h"
 
 namespace fundledger {
 namespace beast = boost::beast;
@@ -30,12 +33,14 @@ class HttpServer::Impl {
   Impl(Service& service, ServerOptions options)
       : service_(service),
         options_(std::move(options)),
+        limiter_(options_.connections_max, options_.connections_per_client_max),
         ioc_(options_.io_threads),
         acceptor_(ioc_),
         signals_(ioc_),
         handlers_(static_cast<size_t>(options_.handler_threads)),
         ssl_(ssl::context::tls_server),
-        grace_timer_(ioc_) {}
+        grace_timer_(ioc_),
+        accept_timer_(ioc_) {}
 
   Result<uint16_t> Start();
   void Run();
@@ -62,6 +67,11 @@ class HttpServer::Impl {
  private:
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  // Every accept error is retried, after a pause that doubles while errors go on (EMFILE and
+  // ENFILE last until connections close; retrying at once would spin).
+  void AcceptAfterError();
+  // Answers a connection past a cap 503 and closes it, holding no descriptor afterwards.
+  void RefuseConnection(tcp::socket socket, const Status& why);
   void BeginShutdown();
   void WaitForQuiet();
   size_t LiveSessions() {
@@ -72,6 +82,7 @@ class HttpServer::Impl {
 
   Service& service_;
   ServerOptions options_;
+  ConnectionLimiter limiter_;  // before ioc_: sessions release their slots as ioc_ goes away
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
@@ -80,6 +91,9 @@ class HttpServer::Impl {
   bool tls_ = false;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   net::steady_timer grace_timer_;
+  net::steady_timer accept_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
+  static constexpr std::chrono::milliseconds kAcceptBackoffMin{1}, kAcceptBackoffMax{1000};
   std::chrono::steady_clock::time_point grace_deadline_;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> in_flight_{0};
@@ -93,8 +107,8 @@ template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <typename... Args>
-  Session(HttpServer::Impl& server, Args&&... args)
-      : server_(server), stream_(std::forward<Args>(args)...) {}
+  Session(HttpServer::Impl& server, ConnectionLimiter::Slot slot, Args&&... args)
+      : server_(server), slot_(std::move(slot)), stream_(std::forward<Args>(args)...) {}
 
   void Begin() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -120,31 +134,91 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Read();
   }
 
+  // One request: the head's raw bytes (ScanRequestHead), Beast's parse of its fields
+  // (CheckFraming), then the body within the caller's limit.
   void Read() {
     if (server_.stopping()) return Close();
     parser_.emplace();
-    parser_->body_limit(server_.options().body_bytes_max);
     parser_->header_limit(static_cast<uint32_t>(server_.options().header_bytes_max));
+    parser_->body_limit(server_.options().body_bytes_max);
     idle_ = true;
+    head_started_ = false;
+    beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);  // idle
+    ReadHead();
+  }
+
+  void ReadHead() {
+    if (!head_started_ && buffer_.size() > 0) {  // a slow head holds a connection no longer
+      head_started_ = true;
+      beast::get_lowest_layer(stream_).expires_after(server_.options().header_timeout);
+    }
+    std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    HeadScan scan = ScanRequestHead(bytes, server_.options().header_bytes_max);
+    switch (scan.kind) {
+      case HeadScan::kMalformed:
+        return Refuse(InvalidArgument("malformed HTTP request: " + scan.reason));
+      case HeadScan::kTooLarge:
+        return Refuse(TooLarge("the request headers are larger than " +
+                               std::to_string(server_.options().header_bytes_max >> 10) + " KiB"));
+      case HeadScan::kComplete:
+        return http::async_read_header(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&Session::OnHeader, this->shared_from_this()));
+      case HeadScan::kIncomplete:
+        break;
+    }
+    stream_.async_read_some(buffer_.prepare(kHeadReadBytes), [self = this->shared_from_this()](
+                                                                 beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->Close();  // closed, timed out or shut down before a request
+      self->ReadHead();
+    });
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    idle_ = false;
+    if (ec == http::error::header_limit)
+      return Refuse(TooLarge("the request headers are too large"));
+    if (ec == http::error::body_limit)
+      return Refuse(BodyTooLarge(server_.options().body_bytes_max));
+    if (ec) return Refuse(InvalidArgument("malformed HTTP request: " + ec.message()));
+    if (Status framing = CheckFraming(parser_->get()); !framing.ok()) return Refuse(framing);
+    // Only a caller whose token may call the route gets the large limit: no one else can make
+    // the server buffer more than public_body_bytes_max.
+    body_limit_ = server_.service().Authorized(FromBeastRequest(parser_->get()))
+                      ? server_.options().body_bytes_max
+                      : server_.options().public_body_bytes_max;
+    if (auto length = parser_->content_length(); length && *length > body_limit_)
+      return Refuse(BodyTooLarge(body_limit_));
+    parser_->body_limit(body_limit_);
     beast::get_lowest_layer(stream_).expires_after(server_.options().read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, this->shared_from_this()));
   }
 
-  void OnRead(beast::error_code ec, size_t) {
+  static Status BodyTooLarge(size_t limit_bytes) {
+    return TooLarge("the request body is larger than " +
+                    (limit_bytes >= (size_t{1} << 20) ? std::to_string(limit_bytes >> 20) + " MiB"
+                                                      : std::to_string(limit_bytes >> 10) + " KiB"))
+        .WithField("body");
+  }
+
+  // Answers a request that cannot be taken and closes the connection, draining what the
+  // client may still be sending so that it reads the answer.
+  void Refuse(const Status& why) {
     idle_ = false;
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) return Close();
-    if (ec == http::error::body_limit || ec == http::error::header_limit) {
-      keep_alive_ = false;
-      linger_ = true;  // the client may still be sending: drain after answering
-      return Write(ErrorResponse(TooLarge(
-                       ec == http::error::body_limit
-                           ? "the request body is larger than " +
-                                 std::to_string(server_.options().body_bytes_max >> 20) + " MiB"
-                           : "the request headers are larger than 16 KiB")),
-                   11);
-    }
-    if (ec) return Close();
+    keep_alive_ = false;
+    linger_ = true;
+    Write(ErrorResponse(why), 11);
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout)
+      return Close();
+    if (ec == http::error::body_limit)
+      return Refuse(BodyTooLarge(server_.options().body_bytes_max));
+    if (ec) return Refuse(InvalidArgument("malformed HTTP request body: " + ec.message()));
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
     unsigned version = req.version();
@@ -152,7 +226,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return Write(ErrorResponse(Overloaded("too many requests in flight; retry shortly")),
                    version);
     }
-    HttpRequest request = FromBeastRequest(req);
+    HttpRequest request = FromBeastRequest(std::move(req));
     net::post(server_.handlers(),
               [self = this->shared_from_this(), request = std::move(request), version]() mutable {
                 HttpResponse response = self->server_.service().Handle(request);
@@ -206,16 +280,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   HttpServer::Impl& server_;
+  ConnectionLimiter::Slot slot_;  // the connection counts against the caps while this lives
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   bool idle_ = false;
+  bool head_started_ = false;
+  size_t body_limit_ = 0;  // of the request being read: by who is calling
   bool linger_ = false;
   std::array<char, 16384> drain_;
   size_t drained_ = 0;
   static constexpr std::chrono::seconds kLingerTime{2};
   static constexpr size_t kLingerBytesMax = size_t{64} << 20;
+  static constexpr size_t kHeadReadBytes = 4096;
 };
 
 }  // namespace
@@ -269,19 +347,55 @@ void HttpServer::Impl::Accept() {
 }
 
 void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
-  if (ec || stopping_) return;
+  if (stopping_) return;
+  if (ec) return AcceptAfterError();
+  accept_backoff_ = std::chrono::milliseconds(0);
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  Result<ConnectionLimiter::Slot> slot = limiter_.Admit(ec ? "" : peer.address().to_string());
+  if (!slot.ok()) {
+    RefuseConnection(std::move(socket), slot.status());
+    return Accept();
+  }
   socket.set_option(tcp::no_delay(true), ec);
   if (tls_) {
     auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-        *this, std::move(socket), ssl_);
+        *this, std::move(slot).value(), std::move(socket), ssl_);
     Register(s);
     s->Begin();
   } else {
-    auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+    auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(slot).value(),
+                                                          std::move(socket));
     Register(s);
     s->Begin();
   }
   Accept();
+}
+
+void HttpServer::Impl::AcceptAfterError() {
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, kAcceptBackoffMin, kAcceptBackoffMax);
+  accept_timer_.expires_after(accept_backoff_);
+  accept_timer_.async_wait([this](beast::error_code ec) {
+    if (!ec && !stopping_) Accept();
+  });
+}
+
+void HttpServer::Impl::RefuseConnection(tcp::socket socket, const Status& why) {
+  HttpResponse response = ErrorResponse(why);
+  std::string bytes =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: fundledger\r\n"
+      "Content-Type: application/json\r\nConnection: close\r\n"
+      "Retry-After: 1\r\n" +
+      std::string(kLogSizeHeader) + ": " + std::to_string(service_.log_size()) +
+      "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
+  beast::error_code ec;
+  socket.non_blocking(true, ec);  // a client that does not read cannot hold the accept loop
+  socket.write_some(net::buffer(bytes), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  // What the client already sent is read and dropped: closing with unread data would reset the
+  // connection and could destroy the 503 before the client reads it.
+  std::array<char, 4096> drop;
+  for (int i = 0; i < 16 && socket.read_some(net::buffer(drop), ec) > 0;) ++i;
+  socket.close(ec);
 }
 
 void HttpServer::Impl::Run() {
@@ -335,14 +449,14 @@ Result<uint16_t> HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Run() { impl_->Run(); }
 void HttpServer::Stop() { impl_->Stop(); }
 
-HttpRequest FromBeastRequest(const http::request<http::string_body>& req) {
+HttpRequest FromBeastRequest(http::request<http::string_body> req) {
   HttpRequest r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
   r.authorization = std::string(req[http::field::authorization]);
   r.idempotency_key = std::string(req["Idempotency-Key"]);
   r.content_type = std::string(req[http::field::content_type]);
-  r.body = req.body();
+  r.body = std::move(req.body());
   return r;
 }
 

@@ -92,7 +92,8 @@ Result<WitnessAnswer> HttpWitnessTransport::Post(const std::string& url, std::st
     if (ec) return failed("connecting");
     if constexpr (!std::is_same_v<std::decay_t<decltype(stream)>, beast::tcp_stream>) {
       if (!SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str())) {
-        ec = beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+        ec =
+            beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
         return failed("TLS server name");
       }
       stream.set_verify_callback(asio::ssl::host_name_verification(t.host));

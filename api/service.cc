@@ -22,6 +22,13 @@ std::vector<std::string_view> PathSegments(std::string_view path) {
   return parts;
 }
 
+// A path segment percent-decoded ("F%2DSUBSIDY" -> "F-SUBSIDY"); one that is not valid
+// percent-encoding is kept as sent, and so names nothing.
+std::string PercentDecoded(std::string_view segment) {
+  auto pct = boost::urls::make_pct_string_view(segment);
+  return pct ? pct->decode() : std::string(segment);
+}
+
 // Matches `path` against a route pattern ("/v1/funds/{fund_id}", "/tlog/tile/{path*}"),
 // filling `params` with the path parameters.
 bool MatchPattern(const std::vector<std::string_view>& parts, std::string_view pattern,
@@ -37,7 +44,7 @@ bool MatchPattern(const std::vector<std::string_view>& parts, std::string_view p
     }
     if (i >= parts.size()) return false;
     if (seg.starts_with('{')) {
-      (*params)[std::string(seg.substr(1, seg.size() - 2))] = std::string(parts[i]);
+      (*params)[std::string(seg.substr(1, seg.size() - 2))] = PercentDecoded(parts[i]);
     } else if (seg != parts[i]) {
       return false;
     }
@@ -249,6 +256,30 @@ HttpResponse Service::ReadJson(
   return response;
 }
 
+Status Service::AddQuery(const std::string& target, const Route& route, RequestParams* params) {
+  size_t q = target.find('?');
+  if (q == std::string::npos) return Status::Ok();
+  auto parsed = boost::urls::parse_query(std::string_view(target).substr(q + 1));
+  if (!parsed) return InvalidArgument("the query string is not valid percent-encoding");
+  RequestParams query;
+  for (auto p : *parsed) {
+    std::string name = p.key.decode();
+    if (!query.emplace(name, p.has_value ? p.value.decode() : std::string()).second ||
+        params->contains(name)) {
+      return InvalidArgument("'" + name + "' is given twice; give each parameter once")
+          .WithField(name);
+    }
+  }
+  if (route.event != fb::EventType::Unknown && route.query.empty() && !query.empty()) {
+    const std::string& name = query.begin()->first;
+    return InvalidArgument(route.method + " " + route.pattern + " takes no query parameters; '" +
+                           name + "' goes in the JSON body")
+        .WithField(name);
+  }
+  params->merge(query);
+  return Status::Ok();
+}
+
 HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& path,
                                const std::string& allowed, Match& m, Principal* who) {
   if (m.route == nullptr) {
@@ -273,13 +304,8 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
                                 "role '" + std::string(RoleName(who->role)) + "' may not " +
                                     request.method + " " + m.route->pattern));
   }
-  // Query parameters join the path parameters.
-  if (auto q = request.target.find('?'); q != std::string::npos) {
-    auto parsed = boost::urls::parse_query(std::string_view(request.target).substr(q + 1));
-    if (parsed) {
-      for (auto p : *parsed) m.params.emplace(p.key.decode(), p.value.decode());
-    }
-  }
+  if (Status query = AddQuery(request.target, *m.route, &m.params); !query.ok())
+    return ErrorResponse(query);
   if (request.method == "POST" && request.idempotency_key.empty()) {
     return ErrorResponse(
         InvalidArgument("every POST needs an Idempotency-Key header, so a retry never pays twice")
@@ -291,6 +317,14 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
   } catch (const std::exception& e) {  // a library threw: a bug, reported as one
     return ErrorResponse(Internal(std::string("unexpected error: ") + e.what()));
   }
+}
+
+bool Service::Authorized(const HttpRequest& head) {
+  std::string allowed;
+  Match m = Find(head.method, head.target.substr(0, head.target.find('?')), &allowed);
+  if (m.route == nullptr || m.route->method != "POST" || head.authorization.empty()) return false;
+  Result<Principal> who = tokens_.Authenticate(head.authorization);
+  return who.ok() && who->role != fb::Role::reader && Allowed(*m.route, *who);
 }
 
 HttpResponse Service::Handle(const HttpRequest& request) {

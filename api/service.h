@@ -64,6 +64,9 @@ class Service {
   // Every response carries HttpResponse::log_size: the handler's where it computed one, else
   // log_size() when the answer was made.
   HttpResponse Handle(const HttpRequest& request);
+  // Whether the head of a request (no body yet) names a POST route and carries a token whose
+  // role may call it: the server then takes a large body, from anyone else a small one.
+  bool Authorized(const HttpRequest& head);
   // The log's size now: durable entries.
   uint64_t log_size() const;
   // The OpenAPI 3 document (JSON), generated from the route table.
@@ -114,6 +117,10 @@ class Service {
   // ("GET, POST"), empty when no route has the path.
   Match Find(const std::string& method, const std::string& path, std::string* allowed) const;
   bool Allowed(const Route& route, const Principal& who) const;
+  // Adds the target's query to `params` (the path parameters), percent-decoded. A name given
+  // twice, or also a path parameter, is InvalidArgument; so is any query on a command whose
+  // fields all go in its JSON body.
+  static Status AddQuery(const std::string& target, const Route& route, RequestParams* params);
   // Authentication, role check and the handler: the response before logging.
   // `allowed` is what Find said when no route matched.
   HttpResponse Dispatch(const HttpRequest& request, const std::string& path,

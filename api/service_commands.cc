@@ -73,8 +73,14 @@ HttpResponse Service::Command(Context& c, fb::EventType type) {
     // Path parameters name fields of the event ("/v1/funds/{fund_id}/close").
     Result<JsonFields> fields = JsonFields::Parse(body);
     if (!fields.ok()) return ErrorResponse(fields.status());
-    for (const auto& [name, value] : c.params) {
-      if (name.find('_') != std::string::npos) fields->object()[name] = value;
+    for (const auto& [name, value] : c.params) {  // only path parameters: AddQuery
+      if (fields->object().contains(name)) {
+        return ErrorResponse(InvalidArgument("'" + name +
+                                             "' is given both in the path and in the body; "
+                                             "give it once, in the path")
+                                 .WithField(name));
+      }
+      fields->object()[name] = value;
     }
     body = json::serialize(fields->object());
   }

@@ -6,10 +6,9 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
-#include "api/file_replace.h"
+#include "api/actor_name.h"
+#include "crypto/key_file.h"
 #include "crypto/sha256.h"
 
 namespace fundledger {
@@ -19,6 +18,7 @@ namespace {
 constexpr std::string_view kTokenPrefix = "fl_";
 constexpr size_t kTokenRandomBytes = 32;
 constexpr size_t kTokensMax = 10'000;
+constexpr std::string_view kWhat = "the token table";
 
 std::string TokenHash(std::string_view token) { return HashHex(Sha256::Digest(AsBytes(token))); }
 
@@ -26,57 +26,44 @@ bool ConstantTimeEqual(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-}  // namespace
-
-TokenStore::TokenStore(std::string data_dir) : path_(std::move(data_dir) + "/tokens") {}
-
-Status TokenStore::Load() {
-  struct stat st;
-  if (::stat(path_.c_str(), &st) != 0) {
-    records_.clear();
-    loaded_mtime_ns_ = 0;
-    return Status::Ok();
-  }
-  int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
-  if (mtime == loaded_mtime_ns_) return Status::Ok();
-  if ((st.st_mode & 077) != 0)
-    return InvalidArgument("token table " + path_ + " is readable by others; run chmod 600 on it");
-  std::ifstream in(path_);
-  std::vector<TokenRecord> records;
-  std::string line;
-  uint64_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    const json::object* object = ec ? nullptr : v.if_object();
-    if (object == nullptr)
-      return Corruption("token table " + path_ + " line " + std::to_string(n) + " is not JSON");
-    const json::object& o = *object;
-    TokenRecord r;
-    auto str = [&](const char* k) -> std::string {
-      const json::value* f = o.if_contains(k);
-      const json::string* s = f != nullptr ? f->if_string() : nullptr;
-      return s != nullptr ? std::string(*s) : std::string();
-    };
-    r.id = str("id");
-    r.hash = str("hash");
-    r.actor = str("actor");
-    r.role = str("role");
-    r.org = str("org");
-    if (const json::value* c = o.if_contains("created_ms"); c != nullptr && c->if_int64())
-      r.created_ms = *c->if_int64();
-    if (const json::value* rv = o.if_contains("revoked"); rv != nullptr && rv->is_bool())
-      r.revoked = rv->as_bool();
-    records.push_back(std::move(r));
-  }
-  records_ = std::move(records);
-  loaded_mtime_ns_ = mtime;
-  return Status::Ok();
+// One line of the table. An actor that does not normalise is kept as written: such a token
+// authenticates no one (Authenticate says why) until it is re-issued.
+Result<TokenRecord> ParseRecord(std::string_view line, uint64_t line_no, const std::string& path) {
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  if (o == nullptr)
+    return Corruption("token table " + path + " line " + std::to_string(line_no) + " is not JSON");
+  auto str = [&](const char* k) -> std::string {
+    const json::value* f = o->if_contains(k);
+    const json::string* s = f != nullptr ? f->if_string() : nullptr;
+    return s != nullptr ? std::string(*s) : std::string();
+  };
+  TokenRecord r{str("id"), str("hash"), str("actor"), str("role"), str("org")};
+  if (Result<std::string> actor = NormalizeActor(r.actor); actor.ok()) r.actor = *actor;
+  if (const json::value* c = o->if_contains("created_ms"); c != nullptr && c->if_int64())
+    r.created_ms = *c->if_int64();
+  if (const json::value* rv = o->if_contains("revoked"); rv != nullptr && rv->is_bool())
+    r.revoked = rv->as_bool();
+  return r;
 }
 
-Status TokenStore::Save(const std::vector<TokenRecord>& records) {
+Result<std::vector<TokenRecord>> ParseTable(std::string_view text, const std::string& path) {
+  std::vector<TokenRecord> records;
+  uint64_t line_no = 0;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++line_no;
+    if (line.empty()) continue;
+    FL_ASSIGN_OR_RETURN(TokenRecord r, ParseRecord(line, line_no, path));
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+std::string FormatTable(const std::vector<TokenRecord>& records) {
   std::string text;
   for (const TokenRecord& r : records) {
     json::object o;
@@ -89,16 +76,49 @@ Status TokenStore::Save(const std::vector<TokenRecord>& records) {
     o["revoked"] = r.revoked;
     text += json::serialize(o) + "\n";
   }
-  FL_RETURN_IF_ERROR(ReplaceFile(path_, text, 0600, "the token table"));
-  loaded_mtime_ns_ = -1;  // re-read on next use
+  return text;
+}
+
+}  // namespace
+
+TokenStore::TokenStore(const std::string& data_dir)
+    : file_(data_dir + "/tokens", std::string(kWhat)) {}
+
+Status TokenStore::Load() {
+  struct stat st;
+  if (::stat(file_.path().c_str(), &st) != 0) {
+    records_.clear();
+    loaded_ = FileVersion{0, 0, 0, 0};
+    return Status::Ok();
+  }
+  FileVersion seen{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                   static_cast<uint64_t>(st.st_size),
+                   int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+  if (seen == loaded_) return Status::Ok();
+  FL_RETURN_IF_ERROR(CheckSecretFile(st, file_.path(), kWhat));
+  FL_ASSIGN_OR_RETURN(std::string text, file_.Read());
+  FL_ASSIGN_OR_RETURN(records_, ParseTable(text, file_.path()));
+  loaded_ = seen;  // a version newer than `seen` read here is read again next time: harmless
   return Status::Ok();
 }
 
-Result<std::string> TokenStore::Add(const std::string& actor, const std::string& role,
+Status TokenStore::Update(const std::function<Status(std::vector<TokenRecord>&)>& change) {
+  struct stat st;
+  if (::stat(file_.path().c_str(), &st) == 0)
+    FL_RETURN_IF_ERROR(CheckSecretFile(st, file_.path(), kWhat));
+  FL_RETURN_IF_ERROR(file_.Update([&](std::string_view now) -> Result<std::string> {
+    FL_ASSIGN_OR_RETURN(std::vector<TokenRecord> records, ParseTable(now, file_.path()));
+    FL_RETURN_IF_ERROR(change(records));
+    return FormatTable(records);
+  }));
+  MutexLock lock(mu_);
+  loaded_ = FileVersion{};  // re-read on next use
+  return Status::Ok();
+}
+
+Result<std::string> TokenStore::Add(const std::string& actor_text, const std::string& role,
                                     const std::string& org) {
-  if (actor.empty() || actor.size() > kActorBytesMax || !IsValidKeyName(actor)) {
-    return InvalidArgument("actor must be 1..128 characters without spaces").WithField("actor");
-  }
+  FL_ASSIGN_OR_RETURN(std::string actor, NormalizeActor(actor_text));
   FL_ASSIGN_OR_RETURN(fb::Role r, RoleFromName(role));
   if (r == fb::Role::system)
     return InvalidArgument("no token can act as the system").WithField("role");
@@ -106,9 +126,6 @@ Result<std::string> TokenStore::Add(const std::string& actor, const std::string&
     return InvalidArgument("a charity token needs --org").WithField("org");
   if (r != fb::Role::charity && !org.empty())
     return InvalidArgument("only charity tokens are scoped to an org").WithField("org");
-  std::lock_guard<std::mutex> lock(mu_);
-  FL_RETURN_IF_ERROR(Load());
-  if (records_.size() >= kTokensMax) return TooLarge("the token table holds at most 10,000 tokens");
   uint8_t random[kTokenRandomBytes];
   if (RAND_bytes(random, sizeof random) != 1) return Internal("no randomness for a token");
   std::string token = std::string(kTokenPrefix) + HexEncode(ByteView(random, sizeof random));
@@ -122,30 +139,35 @@ Result<std::string> TokenStore::Add(const std::string& actor, const std::string&
   rec.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  std::vector<TokenRecord> next = records_;
-  next.push_back(rec);
-  FL_RETURN_IF_ERROR(Save(next));
+  FL_RETURN_IF_ERROR(Update([&](std::vector<TokenRecord>& records) {
+    if (records.size() >= kTokensMax)
+      return TooLarge("the token table holds at most 10,000 tokens");
+    records.push_back(rec);
+    return Status::Ok();
+  }));
   return token;
 }
 
 Result<int> TokenStore::Revoke(const std::string& id_or_actor) {
-  std::lock_guard<std::mutex> lock(mu_);
-  FL_RETURN_IF_ERROR(Load());
-  std::vector<TokenRecord> next = records_;
+  // An id is 8 hex digits, which also normalises to itself.
+  Result<std::string> actor = NormalizeActor(id_or_actor, "id_or_actor");
+  const std::string& name = actor.ok() ? *actor : id_or_actor;
   int count = 0;
-  for (TokenRecord& r : next) {
-    if (!r.revoked && (r.id == id_or_actor || r.actor == id_or_actor)) {
-      r.revoked = true;
-      ++count;
+  FL_RETURN_IF_ERROR(Update([&](std::vector<TokenRecord>& records) {
+    for (TokenRecord& r : records) {
+      if (!r.revoked && (r.id == name || r.actor == name)) {
+        r.revoked = true;
+        ++count;
+      }
     }
-  }
-  if (count == 0) return NotFound("no active token with id or actor '" + id_or_actor + "'");
-  FL_RETURN_IF_ERROR(Save(next));
+    if (count == 0) return NotFound("no active token with id or actor '" + id_or_actor + "'");
+    return Status::Ok();
+  }));
   return count;
 }
 
 Result<std::vector<TokenRecord>> TokenStore::List() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   FL_RETURN_IF_ERROR(Load());
   return records_;
 }
@@ -164,13 +186,16 @@ Result<Principal> TokenStore::Authenticate(std::string_view authorization) {
     return denied("the bearer token is malformed");
   }
   std::string hash = TokenHash(token);
-  std::lock_guard<std::mutex> lock(mu_);
-  FL_RETURN_IF_ERROR(Load());
+  MutexLock lock(mu_);
+  if (Status loaded = Load(); !loaded.ok())
+    return IoError("the server's token table cannot be used: " + loaded.message());
   for (const TokenRecord& r : records_) {
     if (!ConstantTimeEqual(r.hash, hash)) continue;
     if (r.revoked) return denied("this token was revoked");
     Result<fb::Role> role = RoleFromName(r.role);
     if (!role.ok()) return denied("this token has an unknown role");
+    if (!NormalizeActor(r.actor).ok())
+      return denied("this token's actor '" + r.actor + "' is not a valid name; issue a new token");
     return Principal{r.id, r.actor, *role, r.org};
   }
   return denied("unknown bearer token");

@@ -1,28 +1,36 @@
 // Bearer tokens and who they stand for.
 //
-// The token table is a file in the data directory (`tokens`, mode 0600), one JSON object per
-// line: {"id", "hash", "actor", "role", "org", "created_ms", "revoked"}. Only the SHA-256 of
-// a token is stored; the token itself ("fl_" + 64 hex digits) is shown once, when it is made.
-// A running server re-reads the file when it changes, so `fundledger token add` and
-// `token revoke` take effect without a restart.
+// The token table is a file in the data directory (`tokens`, mode 0600, owned by the user the
+// server runs as: any other file is refused), one JSON object per line:
+// {"id", "hash", "actor", "role", "org", "created_ms", "revoked"}. Only the SHA-256 of a token
+// is stored; the token itself ("fl_" + 64 hex digits) is shown once, when it is made. Actors
+// are normalised (actor_name.h) when written and again when read, so a table written before
+// normalisation still names each person one way.
+//
+// `token add`, `token revoke` and a running server share the file: every change is a
+// read-modify-write under the file's exclusive lock (shared_file.h), so a revocation is never
+// undone by a concurrent addition. A running server re-reads the file when it changes, so
+// both take effect without a restart.
+//
+// Thread safety: every method may be called from any thread.
 //
 //   TokenStore store(dir);
 //   Result<std::string> token = store.Add("clerk.li", "maker", "");   // print it once
 //   Result<Principal> who = store.Authenticate("Bearer fl_...");
 #pragma once
 
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "api/shared_file.h"
+#include "crypto/mutex.h"
 #include "ledger/entry_codec.h"
 
 namespace fundledger {
 
 struct Principal {
   std::string token_id;
-  std::string actor;
+  std::string actor;  // normalised (actor_name.h)
   fb::Role role = fb::Role::reader;
   std::string org;  // charity tokens: the organisation whose funds they may touch
 };
@@ -39,7 +47,7 @@ struct TokenRecord {
 
 class TokenStore {
  public:
-  explicit TokenStore(std::string data_dir);
+  explicit TokenStore(const std::string& data_dir);
 
   // Creates a token for `actor` with `role` ("admin", "maker", "checker", "auditor",
   // "charity" with an org, "public"); returns the token text.
@@ -53,13 +61,21 @@ class TokenStore {
   Result<Principal> Authenticate(std::string_view authorization);
 
  private:
-  Status Load();  // re-reads the file if it changed
-  Status Save(const std::vector<TokenRecord>& records);
+  // Which version of the file was read: a rename gives a new inode, a rewrite a new size
+  // or time; all four together tell versions apart.
+  struct FileVersion {
+    uint64_t device = 0, inode = 0, size = 0;
+    int64_t mtime_ns = -1;
+    bool operator==(const FileVersion&) const = default;
+  };
+  Status Load() FL_REQUIRES(mu_);  // re-reads the file if it changed
+  // Checks the file's owner and mode, then applies `change` to its records under the lock.
+  Status Update(const std::function<Status(std::vector<TokenRecord>&)>& change);
 
-  std::string path_;
-  std::mutex mu_;
-  std::vector<TokenRecord> records_;
-  int64_t loaded_mtime_ns_ = -1;
+  SharedFile file_;
+  Mutex mu_;
+  std::vector<TokenRecord> records_ FL_GUARDED_BY(mu_);
+  FileVersion loaded_ FL_GUARDED_BY(mu_);
 };
 
 }  // namespace fundledger

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,13 +16,53 @@ Status ErrnoError(const std::string& what, const std::string& path) {
   return IoError(what + " " + path + ": " + std::strerror(errno));
 }
 
+// Owned by this process's user: anyone else who owns it can replace what it holds.
+Status CheckOwner(const struct stat& st, const std::string& path, std::string_view what) {
+  const uid_t me = ::geteuid();
+  if (st.st_uid == me) return Status::Ok();
+  return InvalidArgument(std::string(what) + " " + path + " is owned by uid " +
+                         std::to_string(st.st_uid) + ", not by this user (uid " +
+                         std::to_string(me) + "); run chown " + std::to_string(me) + " on it");
+}
+
 }  // namespace
+
+Status CheckSecretFile(const struct stat& st, const std::string& path, std::string_view what) {
+  if (!S_ISREG(st.st_mode))
+    return InvalidArgument(std::string(what) + " " + path + " is not a regular file");
+  FL_RETURN_IF_ERROR(CheckOwner(st, path, what));
+  if ((st.st_mode & 077) != 0) {
+    return InvalidArgument(std::string(what) + " " + path +
+                           " is readable or writable by group or others; run chmod 600 on it");
+  }
+  return Status::Ok();
+}
+
+Status CheckSecretFile(const std::string& path, std::string_view what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError("cannot stat " + std::string(what), path);
+  return CheckSecretFile(st, path, what);
+}
+
+Status CheckPrivateDirectory(const std::string& path, std::string_view what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError("cannot stat " + std::string(what), path);
+  if (!S_ISDIR(st.st_mode))
+    return InvalidArgument(std::string(what) + " " + path + " is not a directory");
+  FL_RETURN_IF_ERROR(CheckOwner(st, path, what));
+  if ((st.st_mode & 022) != 0) {
+    return InvalidArgument(std::string(what) + " " + path +
+                           " is writable by group or others; run chmod 700 on it");
+  }
+  return Status::Ok();
+}
 
 Status WriteSignerKeyFile(const std::string& path, const NoteSigner& signer) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoError("cannot create key file", path);
   std::string text = FormatSignerKey(signer) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+  bool ok = ::fchmod(fd, 0600) == 0 &&  // whatever the umask
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   OPENSSL_cleanse(text.data(), text.size());
   int saved = errno;
@@ -41,9 +80,9 @@ Result<NoteSigner> ReadSignerKeyFile(const std::string& path) {
     ::close(fd);
     return ErrnoError("cannot stat key file", path);
   }
-  if ((st.st_mode & 077) != 0) {
+  if (Status private_file = CheckSecretFile(st, path, "the signing key"); !private_file.ok()) {
     ::close(fd);
-    return InvalidArgument("key file " + path + " is readable by others; run chmod 600 on it");
+    return private_file;
   }
   std::string text(kKeyFileBytesMax, '\0');
   ssize_t n = ::read(fd, text.data(), text.size());

@@ -1,13 +1,22 @@
 #include "tests/http_client.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <cctype>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 extern char** environ;
@@ -16,13 +25,15 @@ namespace fundledger::testing {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
 
 struct HttpClient::Impl {
   net::io_context ioc;
   std::optional<beast::tcp_stream> stream;
 };
 
-HttpClient::HttpClient(int port) : impl_(std::make_unique<Impl>()), port_(port) {}
+HttpClient::HttpClient(int port, HttpClientOptions options)
+    : impl_(std::make_unique<Impl>()), port_(port), options_(std::move(options)) {}
 HttpClient::~HttpClient() {
   if (impl_->stream) {
     beast::error_code ec;
@@ -38,9 +49,17 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     beast::error_code ec;
     if (!impl_->stream) {
       impl_->stream.emplace(impl_->ioc);
-      impl_->stream->connect(
-          net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)),
-          ec);
+      net::ip::tcp::socket& socket = impl_->stream->socket();
+      socket.open(net::ip::tcp::v4(), ec);
+      if (!ec && !options_.source_address.empty()) {
+        socket.bind(net::ip::tcp::endpoint(net::ip::make_address(options_.source_address), 0), ec);
+      }
+      impl_->stream->expires_after(options_.timeout);
+      if (!ec) {
+        impl_->stream->connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"),
+                                                      static_cast<uint16_t>(port_)),
+                               ec);
+      }
       if (ec) {
         impl_->stream.reset();
         return {};
@@ -54,21 +73,25 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     req.body() = body;
     req.keep_alive(true);
     req.prepare_payload();
+    // The tcp_stream's deadline bounds the write and the read together.
+    impl_->stream->expires_after(options_.timeout);
     http::write(*impl_->stream, req, ec);
     beast::flat_buffer buffer;
-    http::response<http::string_body> res;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(size_t{1} << 30);
     // Read even when the write failed: a server may answer (413) before taking the whole body.
     beast::error_code read_ec;
-    http::read(*impl_->stream, buffer, res, read_ec);
+    http::read(*impl_->stream, buffer, parser, read_ec);
     if (!read_ec)
       ec = {};
     else if (!ec)
       ec = read_ec;
     if (ec) {
       impl_->stream.reset();  // the server closed an idle connection: reconnect once
-      if (attempt == 0 && method == "GET") continue;
+      if (attempt == 0 && method == "GET" && ec != beast::error::timeout) continue;
       return {};
     }
+    http::response<http::string_body> res = parser.release();
     if (!res.keep_alive()) impl_->stream.reset();
     HttpResult out{static_cast<int>(res.result_int()), res.body(), {}};
     for (const auto& field : res.base()) {
@@ -81,7 +104,96 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
   return {};
 }
 
-ServerProcess::ServerProcess(const std::string& data_dir, const std::string& extra_args) {
+RawConnection::RawConnection(int port, const std::string& source_address) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  if (!source_address.empty()) {
+    ::inet_pton(AF_INET, source_address.c_str(), &local.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd);
+      return;
+    }
+  }
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+    ::close(fd);
+    return;
+  }
+  fd_ = fd;
+}
+
+RawConnection::~RawConnection() { Close(); }
+
+void RawConnection::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool RawConnection::Send(std::string_view bytes) {
+  while (fd_ >= 0 && !bytes.empty()) {
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return fd_ >= 0;
+}
+
+std::string RawConnection::ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed) {
+  std::string out = std::move(pending_);
+  pending_.clear();
+  if (closed != nullptr) *closed = false;
+  const auto deadline = Clock::now() + timeout;
+  char buf[16384];
+  while (fd_ >= 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // closed (0) or reset (-1): either way the server is done with us
+      if (closed != nullptr) *closed = true;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string RawConnection::ReadHead(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  char buf[4096];
+  while (fd_ >= 0 && pending_.find("\r\n\r\n") == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pending_.append(buf, static_cast<size_t>(n));
+  }
+  size_t end = pending_.find("\r\n\r\n");
+  std::string head = pending_.substr(0, end == std::string::npos ? pending_.size() : end + 4);
+  pending_.erase(0, head.size());
+  return head;
+}
+
+int StatusOf(std::string_view response) {
+  if (!response.starts_with("HTTP/1.") || response.size() < 12) return 0;
+  return std::atoi(std::string(response.substr(9, 3)).c_str());
+}
+
+ServerProcess::ServerProcess(const std::string& data_dir, const std::string& extra_args)
+    : ServerProcess(data_dir, ServerProcessOptions{extra_args, "", true}) {}
+
+ServerProcess::ServerProcess(const std::string& data_dir, const ServerProcessOptions& options) {
   int fds[2];
   if (::pipe(fds) != 0) return;
   posix_spawn_file_actions_t actions;
@@ -90,17 +202,18 @@ ServerProcess::ServerProcess(const std::string& data_dir, const std::string& ext
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::string cmd = std::string(FUNDLEDGER_CLI_PATH) + " serve --data " + data_dir +
-                    " --listen 127.0.0.1:0 --quiet " + extra_args;
+                    " --listen 127.0.0.1:0 " + (options.quiet ? "--quiet " : "") +
+                    options.extra_args;
   char sh[] = "/bin/sh", dash_c[] = "-c";
-  std::string exec_cmd = "exec " + cmd;
+  std::string exec_cmd =
+      options.shell_setup + (options.shell_setup.empty() ? "" : "; ") + "exec " + cmd;
   char* argv[] = {sh, dash_c, exec_cmd.data(), nullptr};
   if (posix_spawn(&pid_, "/bin/sh", &actions, nullptr, argv, environ) != 0) pid_ = -1;
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   out_fd_ = fds[0];
-  // The first line names the port: "... on http://127.0.0.1:PORT".
+  // The first line naming 127.0.0.1:PORT ("... on http://127.0.0.1:PORT").
   char c;
-  std::string line;
   while (pid_ > 0 && ::read(out_fd_, &c, 1) == 1) {
     output_ += c;
     if (c == '\n') {
@@ -116,9 +229,21 @@ ServerProcess::ServerProcess(const std::string& data_dir, const std::string& ext
 int ServerProcess::Terminate(std::string* output) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
+  // Bounded: a server that does not stop within a minute of SIGTERM is killed (and the test
+  // sees the exit code of a signal).
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
   char buf[4096];
-  ssize_t n;
-  while ((n = ::read(out_fd_, buf, sizeof buf)) > 0) output_.append(buf, static_cast<size_t>(n));
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd p{out_fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      ::kill(pid_, SIGKILL);
+      break;
+    }
+    ssize_t n = ::read(out_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    output_.append(buf, static_cast<size_t>(n));
+  }
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
@@ -130,6 +255,26 @@ int ServerProcess::Terminate(std::string* output) {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Terminate();
+}
+
+std::map<std::string, std::string> DemoTokens(const std::string& demo_output) {
+  std::map<std::string, std::string> tokens;
+  std::istringstream lines(demo_output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string word, role, actor, token;
+    if (words >> word >> role >> actor >> token && word == "token") tokens[role] = token;
+  }
+  return tokens;
+}
+
+uint64_t ResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
 }
 
 }  // namespace fundledger::testing

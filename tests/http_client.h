@@ -1,25 +1,36 @@
-// A small blocking HTTP/1.1 client (Boost.Beast) and a handle on a `fundledger serve` child
-// process, for end-to-end tests against the real binary.
+// Clients for end-to-end tests against the real `fundledger serve`: a small blocking HTTP/1.1
+// client (Boost.Beast), a raw TCP connection for bytes no well-behaved client sends, and a
+// handle on a server child process.
+//
+// Every wait is bounded (HttpClientOptions::timeout, RawConnection's timeouts), so a server
+// that stops answering fails a test instead of hanging it.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace fundledger::testing {
 
 struct HttpResult {
-  int status = 0;  // 0: the connection failed
+  int status = 0;  // 0: the connection failed or timed out
   std::string body;
   std::map<std::string, std::string> headers;  // names in lower case
+};
+
+struct HttpClientOptions {
+  std::string source_address;                 // bind to this local address ("127.0.0.2"); "": any
+  std::chrono::milliseconds timeout{30'000};  // for each request, connect to last byte
 };
 
 // One keep-alive connection to 127.0.0.1:port. `method` is any HTTP method (GET, POST, DELETE...).
 class HttpClient {
  public:
-  explicit HttpClient(int port);
+  explicit HttpClient(int port, HttpClientOptions options = {});
   ~HttpClient();
   HttpResult Request(const std::string& method, const std::string& target,
                      const std::string& token = "", const std::string& body = "",
@@ -30,14 +41,50 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int port_;
+  HttpClientOptions options_;
 };
 
-// Starts `fundledger serve --data DIR --listen 127.0.0.1:0 --quiet` and reads its port.
+// A plain TCP connection to 127.0.0.1:port that sends exactly the bytes it is given.
+class RawConnection {
+ public:
+  explicit RawConnection(int port, const std::string& source_address = "");
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  // Sends all of `bytes`; false when the server closed or reset the connection.
+  bool Send(std::string_view bytes);
+  // Reads until the server closes the connection or `timeout` passes. `closed` says which.
+  std::string ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed = nullptr);
+  // Reads one response's status line and headers (up to the blank line), within `timeout`.
+  // "" when nothing came.
+  std::string ReadHead(std::chrono::milliseconds timeout);
+  void Close();
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::string pending_;  // read past the head
+};
+
+// The status code of a raw response ("HTTP/1.1 400 Bad Request..." -> 400), 0 when none.
+int StatusOf(std::string_view response);
+
+struct ServerProcessOptions {
+  std::string extra_args;   // more `serve` flags
+  std::string shell_setup;  // shell commands run before exec ("ulimit -n 64; umask 000")
+  bool quiet = true;        // --quiet: no request log lines
+};
+
+// Starts `fundledger serve --data DIR --listen 127.0.0.1:0 [--quiet]` and reads its port.
 class ServerProcess {
  public:
   explicit ServerProcess(const std::string& data_dir, const std::string& extra_args = "");
+  ServerProcess(const std::string& data_dir, const ServerProcessOptions& options);
   ~ServerProcess();
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   // Sends SIGTERM and waits; returns the exit code and everything the server printed.
   int Terminate(std::string* output = nullptr);
@@ -48,5 +95,11 @@ class ServerProcess {
   int out_fd_ = -1;
   std::string output_;
 };
+
+// The tokens `fundledger demo` printed (its "token ROLE ACTOR TOKEN" lines), by role.
+std::map<std::string, std::string> DemoTokens(const std::string& demo_output);
+
+// The resident set of a process in bytes (VmRSS in /proc/PID/status), 0 when unknown.
+uint64_t ResidentBytes(pid_t pid);
 
 }  // namespace fundledger::testing

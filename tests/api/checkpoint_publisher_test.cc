@@ -28,10 +28,10 @@ class CheckpointPublisherTest : public LedgerFixture {
   }
 
   std::string Policy(const std::string& quorum) {
-    return "log " + ledger_->log().vkey() + "\n" + "witness office " +
-           (*office_)->VerifierKey() + " http://office\n" + "witness federation " +
-           (*federation_)->VerifierKey() + " http://federation\n" +
-           "group both all office federation\n" + "quorum " + quorum + "\n";
+    return "log " + ledger_->log().vkey() + "\n" + "witness office " + (*office_)->VerifierKey() +
+           " http://office\n" + "witness federation " + (*federation_)->VerifierKey() +
+           " http://federation\n" + "group both all office federation\n" + "quorum " + quorum +
+           "\n";
   }
 
   std::unique_ptr<CheckpointPublisher> Open(const std::string& quorum) {
@@ -128,8 +128,8 @@ TEST_F(CheckpointPublisherTest, APolicyThatDoesNotNameThisLogIsRefused) {
   CheckpointPublisherOptions o;
   o.path = tmp_.Sub("published-checkpoint");
   NoteSigner other = *MakeNoteSigner("other.example/log", Ed25519PrivateKey::Generate());
-  o.policy = *WitnessPolicy::Parse("log " + FormatVerifierKey(VerifierFor(other)) +
-                                   "\nquorum none\n");
+  o.policy =
+      *WitnessPolicy::Parse("log " + FormatVerifierKey(VerifierFor(other)) + "\nquorum none\n");
   o.transport = &transport_;
   Result<std::unique_ptr<CheckpointPublisher>> p =
       CheckpointPublisher::Open(ledger_->log(), std::move(o));

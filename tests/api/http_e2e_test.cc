@@ -22,12 +22,7 @@ class HttpEndToEnd : public ::testing::Test {
     CommandResult demo =
         RunCommand(CliPath() + " demo --data " + dir_ + " --people 120 --months 1 2>/dev/null");
     ASSERT_EQ(demo.exit_code, 0) << demo.out;
-    std::istringstream lines(demo.out);
-    for (std::string line; std::getline(lines, line);) {
-      std::istringstream words(line);
-      std::string word, role, actor, token;
-      if (words >> word >> role >> actor >> token && word == "token") tokens_[role] = token;
-    }
+    tokens_ = DemoTokens(demo.out);
     ASSERT_EQ(tokens_.size(), 6u) << demo.out;
   }
 

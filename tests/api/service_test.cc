@@ -456,3 +456,84 @@ TEST_F(ServiceTest, TilesServeTheTreeAndTheEntries) {
 
 }  // namespace
 }  // namespace fundledger::testing
+
+namespace fundledger::testing {
+namespace {
+
+// Issue 17 #7: `"amount_fen": 1` in the body with `?amount_fen=500000` stored 500000. A field
+// has one place: a command's body (or its path); anything given twice is a 400.
+TEST_F(ServiceTest, AFieldGivenTwiceIsRefusedNeverOverridden) {
+  const uint64_t size = ledger_->log().size();
+  const std::string body =
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"d"})";
+  for (const std::string target :
+       {"/v1/appropriations?amount_fen=500000", "/v1/appropriations?fund_id=F-LOTTERY",
+        "/v1/appropriations?note=x"}) {
+    HttpResponse r = Call("POST", target, "maker", body);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_NE(r.body.find("goes in the JSON body"), std::string::npos) << r.body;
+  }
+  HttpResponse r = Call("POST", "/v1/funds/F-SUNSHINE/close", "admin", R"({"fund_id":"F-OTHER"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("\"field\":\"fund_id\""), std::string::npos) << r.body;
+  r = Call("GET", "/v1/balances?fund_id=F-SUBSIDY&fund_id=F-LOTTERY", "auditor");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("given twice"), std::string::npos) << r.body;
+  r = Call("GET", "/v1/funds/F-SUBSIDY?fund_id=F-LOTTERY", "auditor");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ledger_->log().size(), size) << "nothing appended";
+  r = Call("POST", "/v1/appropriations", "maker", body);  // and given once, it posts 1 fen
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+// Issue 17 #8: percent-encoded query values and path segments mean what they encode.
+TEST_F(ServiceTest, QueryValuesAndPathSegmentsArePercentDecoded) {
+  HttpResponse plain =
+      Call("GET", "/v1/balances?fund_id=F-SUBSIDY&as_of=2999-12-06T05:16:50Z", "auditor");
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  HttpResponse encoded =
+      Call("GET", "/v1/balances?fund_id=F%2DSUBSIDY&as_of=2999-12-06T05%3A16%3A50Z", "auditor");
+  EXPECT_EQ(encoded.status, 200) << encoded.body;
+  EXPECT_EQ(encoded.body, plain.body);
+  HttpResponse fund = Call("GET", "/v1/funds/F%2DSUBSIDY", "auditor");
+  EXPECT_EQ(fund.status, 200) << fund.body;
+  EXPECT_EQ(fund.body, Call("GET", "/v1/funds/F-SUBSIDY", "auditor").body);
+  HttpResponse bad = Call("GET", "/v1/balances?fund_id=F%ZZ", "auditor");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+}  // namespace
+}  // namespace fundledger::testing
+
+namespace fundledger::testing {
+namespace {
+
+// Issue 17 #9: command bodies are JSON by RFC 8259 and nothing looser.
+TEST_F(ServiceTest, CommandBodiesAreStrictJson) {
+  const uint64_t size = ledger_->log().size();
+  const std::string head = R"({"fund_id":"F-SUBSIDY","bucket":"general","source":"treasury",)"
+                           R"("document":"d",)";
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"a comment", head + R"(/* one fen */ "amount_fen":1})"},
+      {"a line comment", head + "\"amount_fen\":1 // fen\n}"},
+      {"a quoted number", head + R"("amount_fen":"500000"})"},
+      {"a hex number", head + R"("amount_fen":0x7A120})"},
+      {"a trailing comma", head + R"("amount_fen":1,})"},
+      {"a second value", head + R"("amount_fen":1} {"amount_fen":500000})"},
+      {"bytes after a NUL", head + R"("amount_fen":1})" + std::string(1, '\0') + "garbage"},
+      {"a raw NUL in a string",
+       R"({"fund_id":"F-SUBSIDY","bucket":"general","source":"treasury","document":"d)" +
+           std::string(1, '\0') + R"(x","amount_fen":1})"},
+      {"a boolean as a number", head + R"("amount_fen":true})"},
+  };
+  for (const auto& [what, body] : bodies) {
+    HttpResponse r = Call("POST", "/v1/appropriations", "maker", body);
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+  }
+  EXPECT_EQ(ledger_->log().size(), size) << "nothing appended";
+  HttpResponse ok = Call("POST", "/v1/appropriations", "maker", head + R"("amount_fen":1})");
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+}  // namespace
+}  // namespace fundledger::testing
