@@ -4,11 +4,12 @@
 // percentages are never rounded to meet a limit. Every figure of every report of the demo city
 // and of an imported log holding every kind of correction recomputes, to the fen, from a fold
 // of the raw entries that shares no code with the projections (independent_books.h).
+#include "projections/disclosure.h"
+
 #include <boost/json.hpp>
 
 #include "api/demo.h"
 #include "api/disclosure_render.h"
-#include "projections/disclosure.h"
 #include "tests/domain_fixture.h"
 #include "tests/projections/independent_books.h"
 #include "tests/replay/imported_log.h"
@@ -139,9 +140,8 @@ TEST_F(DemoDisclosures, EveryFigureOfEveryReportRecomputesFromTheRawEntries) {
   rec.line_no = line_no;
   rec.document = "追回决定书";
   Ok(Do(rec));
-  Result<AppendResult> expense =
-      Do(Expenditure({"F-SUNSHINE", "general", "landlord", fb::ExpenseClass::admin, "office",
-                      300'000, "inv"}));
+  Result<AppendResult> expense = Do(Expenditure(
+      {"F-SUNSHINE", "general", "landlord", fb::ExpenseClass::admin, "office", 300'000, "inv"}));
   Ok(expense);
   fb::ReversalT rev;
   rev.entry_index = expense->first_index;
@@ -248,11 +248,15 @@ TEST_F(ImportedDisclosures, EveryFigureOfAnImportedLogRecomputesFromTheRawEntrie
   Person("P2", "110102", 2);
   Money("F-SUB", "general", 10'000'000);
   Money("F-LOT", "general", 10'000'000, "lottery_pool");
-  Raw(Donation({.fund = "F-CH", .bucket = "meals", .donor = "d1", .amount_fen = 500'000,
+  Raw(Donation({.fund = "F-CH",
+                .bucket = "meals",
+                .donor = "d1",
+                .amount_fen = 500'000,
                 .receipt_no = "r1"}));
   const uint64_t gift = Last();
   Raw(Donation({.fund = "F-CH", .amount_fen = 300'000, .receipt_no = "r2"}));
-  Pay("R1", "F-SUB", "general", {{1, "P1", "dibao", 202503, 80000}, {2, "P2", "dibao", 202503, 80000}});
+  Pay("R1", "F-SUB", "general",
+      {{1, "P1", "dibao", 202503, 80000}, {2, "P2", "dibao", 202503, 80000}});
   fb::LotteryGrantAwardedT g;
   g.from_fund_id = "F-LOT";
   g.from_bucket = "general";
@@ -279,7 +283,8 @@ TEST_F(ImportedDisclosures, EveryFigureOfAnImportedLogRecomputesFromTheRawEntrie
   rel.amount_fen = 100'000;
   rel.consent_ref = "consent-1";
   Raw(rel);
-  Raw(Expenditure({"F-CH", "P-CARE", "home", fb::ExpenseClass::charitable, "P-CARE", 900'000, "d"}));
+  Raw(Expenditure(
+      {"F-CH", "P-CARE", "home", fb::ExpenseClass::charitable, "P-CARE", 900'000, "d"}));
   Pay("R2", "F-CH", "general", {{1, "P1", "dibao", 202508, 80000}});
   At(2026, 2, 1);
   fb::PaymentReturnedT ret;
@@ -306,11 +311,14 @@ TEST_F(ImportedDisclosures, EveryFigureOfAnImportedLogRecomputesFromTheRawEntrie
   Reverse(transfer);  // money back to F-SUB
   Raw(Expenditure({"F-CH", "general", "rent", fb::ExpenseClass::admin, "office", 105'000, "d"}));
   Raw(Donation({.fund = "F-CH", .amount_fen = 1000, .receipt_no = "r3"}));
-  int reports = CheckEveryReport(
-      *log_,
-      {{"fund", "F-SUB"}, {"fund", "F-CH"}, {"fund", "F-LOT"}, {"org", "org.F-CH"},
-       {"project", "P-CARE"}, {"project", "meals"}},
-      {"2025", "2025-Q1", "2025-Q3", "2026", "2026-Q1", "2026-Q2"});
+  int reports = CheckEveryReport(*log_,
+                                 {{"fund", "F-SUB"},
+                                  {"fund", "F-CH"},
+                                  {"fund", "F-LOT"},
+                                  {"org", "org.F-CH"},
+                                  {"project", "P-CARE"},
+                                  {"project", "meals"}},
+                                 {"2025", "2025-Q1", "2025-Q3", "2026", "2026-Q1", "2026-Q2"});
   EXPECT_EQ(reports, 36);
 }
 
