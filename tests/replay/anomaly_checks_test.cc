@@ -197,14 +197,7 @@ TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
       << csv.out;
 }
 
-int64_t Day(int year, int month, int day) {
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = 4;  // noon in China
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
-}
+int64_t Day(int year, int month, int day) { return ImportedLog::NoonInChina(year, month, day); }
 
 // A log quiet since 2024-01 checked in 2026-12 shows its idle money; checked in 2024-02, not.
 TEST_F(AnomalyChecks, ChecksRunAsOfTheDayTheyAreGivenNotTheLastEntry) {
