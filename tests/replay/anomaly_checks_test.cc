@@ -197,7 +197,7 @@ TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
       << csv.out;
 }
 
-int64_t Day(int year, int month, int day) { return ImportedLog::NoonInChina(year, month, day); }
+int64_t Day(int year, int month, int day) { return NoonInChina(year, month, day); }
 
 // A log quiet since 2024-01 checked in 2026-12 shows its idle money; checked in 2024-02, not.
 TEST_F(AnomalyChecks, ChecksRunAsOfTheDayTheyAreGivenNotTheLastEntry) {
