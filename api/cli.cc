@@ -305,10 +305,15 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
                      "a C2SP tlog-policy file: the log's key and the witnesses that must cosign");
   CLI::App* checks = t.Plain(
       "checks", "anomaly checks: duplicates, payments after death, misuse, ratios, disclosures",
-      [&] { return CmdAuditChecks(f.dir, f.audit_bundle, f.checks_format, f.idle_days); }, audit);
+      [&] { return CmdAuditChecks(f.dir, f.audit_bundle, f.checks_format, f.idle_days, f.as_of); },
+      audit);
   checks->add_option("--data", f.dir, "ledger data directory");
   checks->add_option("--bundle", f.audit_bundle, "or an audit bundle");
   checks->add_option("--format", f.checks_format, "table | json | csv");
+  checks->add_option(
+      "--as-of", f.as_of,
+      "run the checks as of this instant (idle time and deadlines measured to it): " +
+          std::string(kAsOfHelp));
   checks->add_option("--idle-days", f.idle_days, "report fund money untouched for longer than this")
       ->check(CLI::Range(1, 36500));
   CLI::App* prove = t.Plain(

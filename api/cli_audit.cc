@@ -11,6 +11,7 @@
 #include "api/entry_json.h"
 #include "api/event_json.h"
 #include "ledger/log.h"
+#include "projections/fund_balances.h"
 #include "replay/anomaly_checks.h"
 #include "replay/bundle.h"
 #include "witness/witness_policy.h"
@@ -153,8 +154,24 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
   return 0;
 }
 
+// The instant and the entries of an "as of" for the checks: a time or date as given, an entry
+// index as that entry's time.
+Status ChecksAsOf(const LogSource& source, const std::string& text, AnomalyOptions& options) {
+  FL_ASSIGN_OR_RETURN(AsOf as_of, ParseAsOf(text, "--as-of"));
+  if (as_of.kind == AsOf::Kind::kTime) options.as_of_ms = as_of.timestamp_ms;
+  if (as_of.kind != AsOf::Kind::kIndex) return Status::Ok();
+  if (as_of.index >= source.size())
+    return NotFound("--as-of: entry " + std::to_string(as_of.index) + " is not in the log");
+  options.entries_max = as_of.index + 1;
+  return source.ScanEntries(as_of.index, as_of.index + 1, [&](uint64_t, ByteView bytes) -> Status {
+    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    options.as_of_ms = e.timestamp_ms;
+    return Status::Ok();
+  });
+}
+
 int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const std::string& format,
-                   int idle_days) {
+                   int idle_days, const std::string& as_of) {
   if (dir.empty() == bundle_dir.empty())
     return ExitFailure(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
   AnomalyOptions options;
@@ -175,6 +192,7 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
       return ExitFailure(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
     source = bundle.get();
   }
+  if (Status read = ChecksAsOf(*source, as_of, options); !read.ok()) return ExitFailure(read);
   Result<std::vector<Finding>> findings = RunAnomalyChecks(*source, options);
   if (!findings.ok()) return ExitFailure(findings.status());
   if (format == "json") {

@@ -15,9 +15,10 @@ int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from
 // witness cosignatures (exit 1 otherwise).
 int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpoint_file,
                    const std::string& vkey, const std::string& policy_file);
-// Anomaly checks over a data dir or a bundle; format: table | json | csv.
+// Anomaly checks over a data dir or a bundle; format: table | json | csv; as_of: what
+// ParseAsOf reads ("" now, an entry index, a time, a date), the instant the checks run at.
 int CmdAuditChecks(const std::string& dir, const std::string& bundle, const std::string& format,
-                   int idle_days);
+                   int idle_days, const std::string& as_of);
 int CmdAuditProve(const std::string& bundle, uint64_t index, const std::string& checkpoint_file,
                   bool json);
 

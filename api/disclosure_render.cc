@@ -74,7 +74,26 @@ const std::map<std::string, Words>& Dictionary() {
       {"paid", {"发放（按项目与地区）", "Paid by program and region"}},
       {"people", {"人数", "people"}},
       {"households", {"户数", "households"}},
-      {"ratios", {"比例（年度）", "Ratios (year)"}},
+      {"ratios",
+       {"比例（年度，保留一位小数，不向达标方向取整）",
+        "Ratios (year; one decimal, never rounded toward the limit)"}},
+      {"reconciliation",
+       {"收支平衡（期初 + 流入 − 流出 = 期末）",
+        "Reconciliation (opening + inflows − outflows = closing)"}},
+      {"flow_donations", {"捐赠", "Donations"}},
+      {"flow_appropriations", {"财政拨款", "Appropriations"}},
+      {"flow_lottery_grants", {"福彩公益金资助", "Lottery grants received"}},
+      {"flow_transfers_in", {"转入", "Transfers in"}},
+      {"flow_releases_in", {"解除限定转入", "Released into this scope"}},
+      {"flow_returns", {"退回（银行退票）", "Returned payments"}},
+      {"flow_recoveries", {"追回", "Recoveries"}},
+      {"flow_reversals", {"冲正", "Reversals"}},
+      {"flow_payments", {"发放", "Payments"}},
+      {"flow_reissues", {"补发", "Reissued payments"}},
+      {"flow_expenses", {"支出", "Expenses"}},
+      {"flow_grants", {"资助支出", "Grants made"}},
+      {"flow_transfers_out", {"转出", "Transfers out"}},
+      {"flow_releases_out", {"解除限定转出", "Released out of this scope"}},
       {"charitable_ratio", {"公益支出 / 上年收入", "charitable spending / last year's income"}},
       {"admin_ratio", {"管理费用 / 总支出", "admin costs / total spending"}},
       {"restricted_left", {"定向资金结余", "Restricted money left"}},
@@ -265,18 +284,32 @@ void PaidHtml(const DisclosureReport& r, std::string& h) {
   }
 }
 
+// The reconciliation: opening, each inflow and outflow line, closing.
+void ReconciliationHtml(const DisclosureReport& r, std::string& h) {
+  h += "<h2>" + T("reconciliation") + "</h2><table id=\"reconciliation\"><tr><th>" + T("opening") +
+       "</th><td class=\"n\">" + Yuan(r.opening_fen) + "</td></tr>";
+  for (const auto& [line, fen] : r.inflows) {
+    h += "<tr><th>+ " + T("flow_" + line) + "</th><td class=\"n\" id=\"in-" + Escape(line) + "\">" +
+         Yuan(fen) + "</td></tr>";
+  }
+  for (const auto& [line, fen] : r.outflows) {
+    h += "<tr><th>&minus; " + T("flow_" + line) + "</th><td class=\"n\" id=\"out-" + Escape(line) +
+         "\">" + Yuan(fen) + "</td></tr>";
+  }
+  h += "<tr><th>= " + T("closing") + "</th><td class=\"n\">" + Yuan(r.closing_fen) +
+       "</td></tr></table>\n";
+}
+
 // The charity-law ratios: charitable spending to last year's income, admin to spending.
 void RatiosHtml(const DisclosureReport& r, std::string& h) {
   h += "<h2>" + T("ratios") + "</h2><table id=\"ratios\">";
-  auto pct = [](int64_t a, int64_t b) {
-    return b == 0 ? std::string("-") : std::to_string(PercentOf(a, b)) + "%";
-  };
   h += "<tr><th>" + T("charitable_ratio") + "</th><td class=\"n\">" +
-       pct(r.year_charitable_fen, r.previous_year_income_fen) + "</td><td>" +
-       Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) + "</td></tr>";
+       PercentText(r.year_charitable_fen, r.previous_year_income_fen, PercentLimit::kAtLeast) +
+       "</td><td>" + Yuan(r.year_charitable_fen) + " / " + Yuan(r.previous_year_income_fen) +
+       "</td></tr>";
   h += "<tr><th>" + T("admin_ratio") + "</th><td class=\"n\">" +
-       pct(r.year_admin_fen, r.year_spending_fen) + "</td><td>" + Yuan(r.year_admin_fen) + " / " +
-       Yuan(r.year_spending_fen) + "</td></tr></table>\n";
+       PercentText(r.year_admin_fen, r.year_spending_fen, PercentLimit::kAtMost) + "</td><td>" +
+       Yuan(r.year_admin_fen) + " / " + Yuan(r.year_spending_fen) + "</td></tr></table>\n";
 }
 
 // Restricted money left, and the (masked) recipients when published with them.
@@ -303,7 +336,7 @@ void RestrictedAndRecipientsHtml(const DisclosureReport& r, std::string& h) {
 
 std::string DisclosureJson(const DisclosureReport& r) {
   json::object o;
-  o["format"] = "fundledger-disclosure-v1";
+  o["format"] = kDisclosureFormat;
   o["scope"] = json::object{{"kind", r.scope.kind}, {"id", r.scope.id}, {"period", r.scope.period}};
   o["organisation"] = r.organisation;
   json::object funds;
@@ -329,6 +362,11 @@ std::string DisclosureJson(const DisclosureReport& r) {
   o["spending_by_purpose"] = Map(r.spending_by_purpose);
   o["grants_out_by_category"] = Map(r.grants_out_by_category);
   o["transfers_out_fen"] = r.transfers_out_fen;
+  o["reconciliation"] = json::object{{"opening_fen", r.opening_fen},
+                                     {"inflows", Map(r.inflows)},
+                                     {"outflows", Map(r.outflows)},
+                                     {"closing_fen", r.closing_fen},
+                                     {"identity", "opening + inflows - outflows = closing"}};
   json::object paid;
   for (const auto& [program, regions] : r.paid_by_program_region) {
     json::object by_region;
@@ -371,6 +409,8 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   if (root == nullptr) return Corruption("the report is not JSON");
   const json::object& o = *root;
   ReportReader in;
+  if (std::string format = in.String(o, "format"); format != kDisclosureFormat)
+    return Corruption("the report's format is '" + format + "', not " + kDisclosureFormat);
   DisclosureReport r;
   const json::object& scope = in.Object(o, "scope");
   r.scope = {in.String(scope, "kind"), in.String(scope, "id"), in.String(scope, "period")};
@@ -388,6 +428,9 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   r.spending_by_purpose = in.Map(o, "spending_by_purpose");
   r.grants_out_by_category = in.Map(o, "grants_out_by_category");
   r.transfers_out_fen = in.I64(o, "transfers_out_fen");
+  const json::object& rec = in.Object(o, "reconciliation");
+  r.inflows = in.Map(rec, "inflows");
+  r.outflows = in.Map(rec, "outflows");
   for (const auto& program : in.Object(o, "paid_by_program_region")) {
     for (const auto& region : in.Object(program.value(), program.key())) {
       const json::object& p = in.Object(region.value(), region.key());
@@ -414,6 +457,7 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
   std::string digest = in.String(ev, "entries_digest");
   FL_RETURN_IF_ERROR(in.status());
   FL_ASSIGN_OR_RETURN(r.entries_digest, HashFromHex(digest));
+  FL_RETURN_IF_ERROR(CheckReconciliation(r));
   return r;
 }
 
@@ -469,6 +513,8 @@ std::string DisclosureCsv(const DisclosureReport& r) {
   row("scope", r.scope.kind, r.scope.id, r.scope.period);
   row("balance", "opening_fen", "", std::to_string(r.opening_fen));
   row("balance", "closing_fen", "", std::to_string(r.closing_fen));
+  for (const auto& [k, v] : r.inflows) row("inflows", k, "", std::to_string(v));
+  for (const auto& [k, v] : r.outflows) row("outflows", k, "", std::to_string(v));
   row("receipts", "donations_fen", "", std::to_string(r.donations_fen));
   row("receipts", "donations_count", "", std::to_string(r.donations_count));
   row("receipts", "donations_restricted_fen", "", std::to_string(r.donations_restricted_fen));
@@ -503,6 +549,7 @@ std::string DisclosureHtml(const DisclosureReport& r, const std::string& lang, u
        "</th><td class=\"n\" id=\"opening\">" + Yuan(r.opening_fen) + "</td></tr><tr><th>" +
        T("closing") + "</th><td class=\"n\" id=\"closing\">" + Yuan(r.closing_fen) +
        "</td></tr></table>\n";
+  ReconciliationHtml(r, h);
   ReceiptsHtml(r, h);
   SpendingHtml(r, h);
   PaidHtml(r, h);

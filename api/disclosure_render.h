@@ -9,6 +9,13 @@
 
 namespace fundledger {
 
+// The report's format, its "format" field. v2 added "reconciliation": opening_fen, inflows and
+// outflows (every line of kInflowLines / kOutflowLines, in fen) and closing_fen, which satisfy
+// opening + inflows - outflows = closing; spending figures are net of corrections (see
+// projections/disclosure.h). A reader refuses another format and a report that does not
+// reconcile.
+inline constexpr const char* kDisclosureFormat = "fundledger-disclosure-v2";
+
 // Canonical: fixed key order, integers only, no whitespace. The published hash is over these bytes.
 std::string DisclosureJson(const DisclosureReport& report);
 Result<DisclosureReport> DisclosureFromJson(std::string_view json);

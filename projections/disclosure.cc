@@ -113,6 +113,16 @@ Hash EntriesDigest(const LogSource& log, const std::vector<uint64_t>& indexes) {
 
 namespace {
 
+// What a correction may later undo, for entries that moved money in scope: an expense's class
+// and purpose, a reissued or recovered line, a donation.
+struct Undoable {
+  enum class Kind { kExpense, kReissue, kRecovery, kDonation };
+  Kind kind = Kind::kExpense;
+  std::string expense_class, purpose;
+  std::optional<BatchLine> line;  // a reissue; a recovery that names its line
+  int64_t amount_fen = 0;
+};
+
 // One walk of the log up to the checkpoint, gathering the report's figures: each entry's event
 // is seen with the domain's state before it, then applied. Every sum goes through `totals`.
 class DisclosureWalk {
@@ -128,12 +138,15 @@ class DisclosureWalk {
     year_ = {ChinaMidnightMs(year, 1), ChinaMidnightMs(year + 1, 1)};
     previous_year_ = {ChinaMidnightMs(year - 1, 1), year_.start_ms};
     period_ = {r.period_start_ms, r.period_end_ms};
+    for (std::string_view line : kInflowLines) r_.inflows[std::string(line)] = 0;
+    for (std::string_view line : kOutflowLines) r_.outflows[std::string(line)] = 0;
   }
 
   Status Walk(const LogSource& log) {
     FL_RETURN_IF_ERROR(log.ScanEntries(
         0, r_.checkpoint_size, [&](uint64_t i, ByteView bytes) { return Entry(i, bytes); }));
     if (!opened_) r_.opening_fen = collector_.Total();
+    if (!closed_) end_balances_ = collector_.balances;
     FL_RETURN_IF_ERROR(totals_.failure());
     if (r_.scope.kind != "project" && accounts_.funds.empty())
       return NotFound(r_.scope.kind + " '" + r_.scope.id + "' has no funds in the log");
@@ -145,10 +158,15 @@ class DisclosureWalk {
   Status Entry(uint64_t i, ByteView bytes) {
     FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
     totals_.AtEntry(i);
+    index_ = i;
     ts_ = e.timestamp_ms;
     if (!opened_ && ts_ >= period_.start_ms) {
       r_.opening_fen = collector_.Total();
       opened_ = true;
+    }
+    if (!closed_ && ts_ >= period_.end_ms) {
+      end_balances_ = collector_.balances;
+      closed_ = true;
     }
     scope_entry_ = false;
     if (IsDomainEvent(e.event_type)) {
@@ -167,6 +185,26 @@ class DisclosureWalk {
   void Add(int64_t& total, int64_t fen, std::string_view what, std::string_view of = {}) {
     totals_.Add(total, fen, what, of);
   }
+  // A movement of the period on the line of its kind.
+  void In(std::string_view line, int64_t fen) {
+    if (period_.Contains(ts_)) Add(r_.inflows[std::string(line)], fen, "the inflows of", line);
+  }
+  void Out(std::string_view line, int64_t fen) {
+    if (period_.Contains(ts_)) Add(r_.outflows[std::string(line)], fen, "the outflows of", line);
+  }
+  // Spending of class `cls` on `purpose` (negative: taken back), in the period and the year.
+  // Roll payments ("payments") are charitable spending in the year's ratios.
+  void Spent(const std::string& cls, const std::string& purpose, int64_t fen) {
+    if (period_.Contains(ts_)) {
+      Add(r_.spending_by_class[cls], fen, "the spending of class", cls);
+      Add(r_.spending_by_purpose[purpose], fen, "the spending on", purpose);
+    }
+    if (!year_.Contains(ts_)) return;
+    Add(r_.year_spending_fen, fen, "the year's spending");
+    if (cls == "charitable" || cls == "payments")
+      Add(r_.year_charitable_fen, fen, "the year's charitable spending");
+    if (cls == "admin") Add(r_.year_admin_fen, fen, "the year's admin costs");
+  }
 
   void See(const DomainState&, const fb::FundOpenedT& f) {
     bool mine = (r_.scope.kind == "fund" && f.fund_id == r_.scope.id) ||
@@ -179,6 +217,8 @@ class DisclosureWalk {
   }
   void See(const DomainState&, const fb::DonationReceivedT& d) {
     if (!accounts_.Contains(d.fund_id, d.bucket)) return;
+    In("donations", d.amount_fen);
+    undoable_[index_] = {Undoable::Kind::kDonation, "", "", std::nullopt, d.amount_fen};
     if (period_.Contains(ts_)) {
       r_.donations_count++;
       Add(r_.donations_fen, d.amount_fen, "the donations");
@@ -191,43 +231,109 @@ class DisclosureWalk {
       Add(r_.previous_year_income_fen, d.amount_fen, "the previous year's income");
   }
   void See(const DomainState&, const fb::AppropriatedT& a) {
-    if (period_.Contains(ts_) && accounts_.Contains(a.fund_id, a.bucket))
-      Add(r_.appropriations_fen, a.amount_fen, "the appropriations");
+    if (!accounts_.Contains(a.fund_id, a.bucket)) return;
+    In("appropriations", a.amount_fen);
+    if (period_.Contains(ts_)) Add(r_.appropriations_fen, a.amount_fen, "the appropriations");
   }
   void See(const DomainState&, const fb::LotteryGrantAwardedT& g) {
-    if (!period_.Contains(ts_)) return;
-    if (accounts_.Contains(g.to_fund_id, g.project_id))
-      Add(r_.lottery_grants_in_fen, g.amount_fen, "the lottery grants received");
-    if (accounts_.Contains(g.from_fund_id, g.from_bucket))
-      Add(r_.grants_out_by_category[g.category], g.amount_fen, "the grants for", g.category);
+    if (accounts_.Contains(g.to_fund_id, g.project_id)) {
+      In("lottery_grants", g.amount_fen);
+      if (period_.Contains(ts_))
+        Add(r_.lottery_grants_in_fen, g.amount_fen, "the lottery grants received");
+    }
+    if (accounts_.Contains(g.from_fund_id, g.from_bucket)) {
+      Out("grants", g.amount_fen);
+      if (period_.Contains(ts_))
+        Add(r_.grants_out_by_category[g.category], g.amount_fen, "the grants for", g.category);
+    }
   }
   void See(const DomainState&, const fb::TransferredBetweenFundsT& t) {
-    if (!period_.Contains(ts_)) return;
-    if (accounts_.Contains(t.to_fund_id, t.to_bucket))
-      Add(r_.transfers_in_fen, t.amount_fen, "the transfers in");
-    if (accounts_.Contains(t.from_fund_id, t.from_bucket))
-      Add(r_.transfers_out_fen, t.amount_fen, "the transfers out");
+    if (accounts_.Contains(t.to_fund_id, t.to_bucket)) {
+      In("transfers_in", t.amount_fen);
+      if (period_.Contains(ts_)) Add(r_.transfers_in_fen, t.amount_fen, "the transfers in");
+    }
+    if (accounts_.Contains(t.from_fund_id, t.from_bucket)) {
+      Out("transfers_out", t.amount_fen);
+      if (period_.Contains(ts_)) Add(r_.transfers_out_fen, t.amount_fen, "the transfers out");
+    }
+  }
+  void See(const DomainState&, const fb::RestrictionReleasedT& x) {
+    if (accounts_.Contains(x.fund_id, x.to_bucket)) In("releases_in", x.amount_fen);
+    if (accounts_.Contains(x.fund_id, x.bucket)) Out("releases_out", x.amount_fen);
   }
   void See(const DomainState&, const fb::ExpensedT& x) {
     if (!accounts_.Contains(x.fund_id, x.bucket)) return;
     std::string cls = fb::EnumNameExpenseClass(x.class_);
-    if (period_.Contains(ts_)) {
-      Add(r_.spending_by_class[cls], x.amount_fen, "the spending of class", cls);
-      Add(r_.spending_by_purpose[x.purpose], x.amount_fen, "the spending on", x.purpose);
-    }
-    if (year_.Contains(ts_)) {
-      Add(r_.year_spending_fen, x.amount_fen, "the year's spending");
-      if (x.class_ == fb::ExpenseClass::charitable)
-        Add(r_.year_charitable_fen, x.amount_fen, "the year's charitable spending");
-      if (x.class_ == fb::ExpenseClass::admin)
-        Add(r_.year_admin_fen, x.amount_fen, "the year's admin costs");
-    }
+    Out("expenses", x.amount_fen);
+    Spent(cls, x.purpose, x.amount_fen);
+    undoable_[index_] = {Undoable::Kind::kExpense, cls, x.purpose, std::nullopt, x.amount_fen};
   }
   void See(const DomainState& s, const fb::DisbursementBatchApprovedT& ok) {
-    if (!period_.Contains(ts_)) return;
     auto b = s.batches.find(ok.batch_id);
     if (b == s.batches.end() || !accounts_.Contains(b->second.fund, b->second.bucket)) return;
-    for (const BatchLine& l : b->second.lines) Paid(s, l);
+    Out("payments", b->second.total_fen);
+    for (const BatchLine& l : b->second.lines) Paid(s, l, l.amount_fen);
+  }
+  // A line of a roll in scope, or null.
+  const BatchLine* LineInScope(const DomainState& s, const std::string& batch, uint32_t line_no) {
+    auto b = s.batches.find(batch);
+    if (b == s.batches.end() || !accounts_.Contains(b->second.fund, b->second.bucket))
+      return nullptr;
+    auto pos = b->second.line_pos.find(line_no);
+    return pos == b->second.line_pos.end() ? nullptr : &b->second.lines[pos->second];
+  }
+  void See(const DomainState& s, const fb::PaymentReturnedT& x) {
+    const BatchLine* l = LineInScope(s, x.batch_id, x.line_no);
+    if (l == nullptr) return;
+    In("returns", l->amount_fen);
+    Paid(s, *l, -l->amount_fen);
+  }
+  void See(const DomainState& s, const fb::PaymentReissuedT& x) {
+    const BatchLine* l = LineInScope(s, x.batch_id, x.line_no);
+    if (l == nullptr) return;
+    Out("reissues", l->amount_fen);
+    Paid(s, *l, l->amount_fen);
+    undoable_[index_] = {Undoable::Kind::kReissue, "", "", *l, l->amount_fen};
+  }
+  void See(const DomainState& s, const fb::RecoveredT& x) {
+    if (!accounts_.Contains(x.fund_id, x.bucket)) return;
+    In("recoveries", x.amount_fen);
+    std::optional<BatchLine> line;
+    if (const BatchLine* l = LineInScope(s, x.batch_id, x.line_no)) line = *l;
+    Recovered(s, line, -x.amount_fen);
+    undoable_[index_] = {Undoable::Kind::kRecovery, "", "", line, x.amount_fen};
+  }
+  // Money recovered from a person (negative) or given back to them by a reversed recovery.
+  void Recovered(const DomainState& s, const std::optional<BatchLine>& line, int64_t fen) {
+    if (line) return Paid(s, *line, fen);
+    Spent("payments", "recovered", fen);  // a recovery that names no line in scope
+  }
+  void See(const DomainState& s, const fb::ReversalT& x) {
+    // The money: the reversed entry's postings in scope, undone.
+    for (const Posting& p : s.reversible.Find(x.entry_index)) {
+      if (!accounts_.Contains(p.account) || p.posted_delta_fen == 0) continue;
+      if (p.posted_delta_fen < 0) {
+        In("reversals", -p.posted_delta_fen);  // never INT64_MIN: a posting is a checked amount
+      } else {
+        Out("reversals", p.posted_delta_fen);
+      }
+    }
+    // What it spent or received, taken back.
+    auto u = undoable_.find(x.entry_index);
+    if (u == undoable_.end()) return;
+    const Undoable& what = u->second;
+    switch (what.kind) {
+      case Undoable::Kind::kExpense:
+        return Spent(what.expense_class, what.purpose, -what.amount_fen);
+      case Undoable::Kind::kReissue:
+        return Paid(s, *what.line, -what.amount_fen);
+      case Undoable::Kind::kRecovery:
+        return Recovered(s, what.line, what.amount_fen);
+      case Undoable::Kind::kDonation:
+        if (previous_year_.Contains(ts_))
+          Add(r_.previous_year_income_fen, -what.amount_fen, "the previous year's income");
+        return;
+    }
   }
   void See(const DomainState&, const fb::DisclosurePublishedT& pub) {
     if ((r_.scope.kind == "org" && pub.organisation == r_.scope.id) ||
@@ -237,20 +343,22 @@ class DisclosureWalk {
   template <typename T>
   void See(const DomainState&, const T&) {}
 
-  // A line of an approved roll in scope: spending, people paid per program and county, and
-  // the recipient list where the program's recipients are announced.
-  void Paid(const DomainState& s, const BatchLine& l) {
+  // `fen` paid on a roll line in scope (negative: returned, recovered, a reissue reversed):
+  // spending, people paid per program and county, and the recipient list where the program's
+  // recipients are announced. A person counts once paid, not when money comes back.
+  void Paid(const DomainState& s, const BatchLine& l, int64_t fen) {
     const std::string& beneficiary = s.names[l.beneficiary];
     const std::string& program = s.names[l.program];
+    Spent("payments", program, fen);
+    if (!period_.Contains(ts_)) return;
     auto ben = s.beneficiaries.find(beneficiary);
     std::string region = ben == s.beneficiaries.end() ? "" : ben->second.region;
-    Add(r_.spending_by_class["payments"], l.amount_fen, "the payments");
-    Add(r_.spending_by_purpose[program], l.amount_fen, "the spending on", program);
     DisclosureReport::Paid& p = r_.paid_by_program_region[program][region];
     std::string key = program + "/" + region;
-    Add(p.amount_fen, l.amount_fen, "the payments of", key);
-    if (people_[key].insert(beneficiary).second) p.beneficiaries++;
-    if (ben != s.beneficiaries.end() && households_[key].insert(ben->second.household).second)
+    Add(p.amount_fen, fen, "the payments of", key);
+    if (fen > 0 && people_[key].insert(beneficiary).second) p.beneficiaries++;
+    if (fen > 0 && ben != s.beneficiaries.end() &&
+        households_[key].insert(ben->second.household).second)
       p.households++;
     auto prog = s.programs.find(program);
     if (!names_ || prog == s.programs.end() || !Publishable(prog->second.category) ||
@@ -263,16 +371,18 @@ class DisclosureWalk {
       line.region = region;
       line.program = program;
     }
-    Add(line.amount_fen, l.amount_fen, "the payments to a recipient of", program);
+    Add(line.amount_fen, fen, "the payments to a recipient of", program);
   }
 
-  // The funds, what restricted money is left, and the recipients, at the end of the walk.
+  // The funds, what restricted money is left at the period's end, and the recipients.
   void Finish() {
-    for (const auto& [account, fen] : collector_.balances) {
+    for (const auto& [account, fen] : end_balances_) {
       size_t slash = account.find('/', 5);
       std::string bucket = account.substr(slash + 1);
       if (bucket != kGeneralBucket && fen > 0) r_.restricted_left[account.substr(5)] = fen;
-      std::string fund = account.substr(5, slash - 5);
+    }
+    for (const auto& [account, fen] : collector_.balances) {
+      std::string fund = account.substr(5, account.find('/', 5) - 5);
       if (std::find(r_.funds.begin(), r_.funds.end(), fund) == r_.funds.end())
         r_.funds.push_back(fund);
     }
@@ -291,14 +401,61 @@ class DisclosureWalk {
   Domain domain_;
   ApplyContext context_;
   UtcRangeMs period_, year_, previous_year_;
-  int64_t ts_ = 0;            // of the entry being read
+  uint64_t index_ = 0;        // of the entry being read
+  int64_t ts_ = 0;            // its time
   bool scope_entry_ = false;  // it opens a fund in scope or publishes for the scope
   bool opened_ = false;       // the opening balance is taken
+  bool closed_ = false;       // the balances at the period's end are taken
+  std::map<std::string, int64_t> end_balances_;                       // at the period's end
+  std::map<uint64_t, Undoable> undoable_;                             // by entry index
   std::map<std::string, std::set<std::string>> people_, households_;  // "program/region" -> ids
   std::map<std::pair<std::string, std::string>, RecipientLine> recipients_;
 };
 
+// The sum of a side's lines; false when it would overflow (only an imported log's figures).
+bool SumOfLines(const std::map<std::string, int64_t>& lines, Amount& sum) {
+  for (const auto& [line, fen] : lines) {
+    if (!sum.TryAdd(Amount::Fen(fen))) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+Status CheckReconciliation(const DisclosureReport& r) {
+  Amount in, out;
+  std::string what = r.scope.kind + " " + r.scope.id + " " + r.scope.period;
+  if (!SumOfLines(r.inflows, in) || !SumOfLines(r.outflows, out))
+    return Corruption("the flows of the report of " + what + " are beyond 64 bits of fen");
+  Result<Amount> expected = Amount::Fen(r.opening_fen).Plus(in);
+  if (expected.ok()) expected = expected->Minus(out);
+  if (expected.ok() && expected->fen() == r.closing_fen) return Status::Ok();
+  return Internal("the report of " + what + " does not reconcile: opening " +
+                  FormatFen(r.opening_fen) + " + inflows " + in.ToYuan() + " - outflows " +
+                  out.ToYuan() + " = " +
+                  (expected.ok() ? expected->ToYuan() : std::string("(beyond 64 bits)")) +
+                  ", but the closing balance is " + FormatFen(r.closing_fen));
+}
+
+std::string PercentText(int64_t part, int64_t whole, PercentLimit limit) {
+  if (whole == 0) return "-";
+  // Tenths of a percent, in 128 bits: part * 1000 cannot overflow there.
+  __int128 n = static_cast<__int128>(part) * 1000, d = whole;
+  if (d < 0) n = -n, d = -d;
+  __int128 q = n / d, rem = n % d;                                   // truncated toward zero
+  if (rem != 0 && limit == PercentLimit::kAtMost && n > 0) q += 1;   // up
+  if (rem != 0 && limit == PercentLimit::kAtLeast && n < 0) q -= 1;  // down
+  bool negative = q < 0;
+  unsigned __int128 mag = negative ? static_cast<unsigned __int128>(-q) : q;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(mag % 10)));
+    mag /= 10;
+  } while (mag != 0);
+  if (digits.size() < 2) digits.insert(digits.begin(), '0');
+  digits.insert(digits.end() - 1, '.');
+  return (negative ? "-" : "") + digits + "%";
+}
 
 Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size,
                                            const DisclosureScope& scope, const NameLookup& names) {
@@ -323,6 +480,7 @@ Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkp
     return NotFound("no checkpoint was signed at size " + std::to_string(checkpoint_size));
   DisclosureWalk walk(r, names);
   FL_RETURN_IF_ERROR(walk.Walk(log));
+  FL_RETURN_IF_ERROR(CheckReconciliation(r));
   r.entries_digest = EntriesDigest(log, r.entries);
   return r;
 }

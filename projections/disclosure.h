@@ -10,10 +10,24 @@
 // (低保, 特困, temporary assistance), with masked names (张*明) and county-level regions; never
 // ID numbers, accounts, phones, addresses or health details.
 //
+// The report reconciles: opening + every inflow - every outflow = closing, where the flows
+// are the movements of money into and out of the accounts in scope during the period, each
+// entry on the line of its kind (kInflowLines, kOutflowLines): returns, reissues, recoveries and
+// reversals are lines of their own, never netted into the payments or receipts they correct.
+// ComputeDisclosure refuses a report that does not reconcile, naming the figures.
+//
+// Spending (by class, by purpose, paid by program and county, the recipients, the year's
+// ratios) is net of the corrections recorded in the same window, counted when they happen: a
+// returned or recovered line counts less than its full value, a reissued one again, a reversed
+// expense leaves spending and the admin ratio. A correction of an earlier period's payment
+// lowers the spending of the period it falls in. Roll payments are charitable spending in the
+// ratios. Restricted money left is the balance of each restricted bucket at the period's end.
+//
 //   Result<DisclosureReport> r = ComputeDisclosure(log, size, {"fund", "F-SUNSHINE", "2025"},
 //   nullptr);
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +50,15 @@ struct RecipientLine {
   int64_t amount_fen = 0;
 };
 
+// The lines of the reconciliation, in the report's order. A reversal is an inflow when it
+// brings money back into scope (a reversed expense) and an outflow when it takes money out (a
+// reversed donation). Moves between two accounts both in scope appear on both sides.
+inline constexpr std::array<std::string_view, 8> kInflowLines = {
+    "donations",   "appropriations", "lottery_grants", "transfers_in",
+    "releases_in", "returns",        "recoveries",     "reversals"};
+inline constexpr std::array<std::string_view, 7> kOutflowLines = {
+    "payments", "reissues", "expenses", "grants", "transfers_out", "releases_out", "reversals"};
+
 struct DisclosureReport {
   DisclosureScope scope;
   std::string organisation;
@@ -54,6 +77,8 @@ struct DisclosureReport {
   std::map<std::string, int64_t> spending_by_purpose;  // expense purposes and program payments
   std::map<std::string, int64_t> grants_out_by_category;
   int64_t transfers_out_fen = 0;
+  // The reconciliation: every line of kInflowLines / kOutflowLines, zero or not.
+  std::map<std::string, int64_t> inflows, outflows;
   // People paid, by program and county.
   struct Paid {
     int64_t amount_fen = 0;
@@ -64,7 +89,7 @@ struct DisclosureReport {
   // Ratios and their inputs (charities).
   int64_t previous_year_income_fen = 0;
   int64_t year_charitable_fen = 0, year_admin_fen = 0, year_spending_fen = 0;
-  std::map<std::string, int64_t> restricted_left;  // bucket -> balance at the end
+  std::map<std::string, int64_t> restricted_left;  // "fund/bucket" -> balance at the period's end
   std::vector<RecipientLine> recipients;
   std::vector<uint64_t> entries;  // in scope, increasing
   Hash entries_digest{};
@@ -75,6 +100,18 @@ using NameLookup = std::function<std::optional<std::string>(const std::string& b
 
 Result<DisclosureReport> ComputeDisclosure(const LogSource& log, uint64_t checkpoint_size,
                                            const DisclosureScope& scope, const NameLookup& names);
+// Ok when opening + inflows - outflows = closing (in checked arithmetic); otherwise an
+// Internal error naming the report and the four figures. ComputeDisclosure calls it before
+// returning a report; a reader of a stored report may call it again.
+Status CheckReconciliation(const DisclosureReport& report);
+
+// part / whole as a percentage with one decimal ("10.5%"), never rounded to meet a limit:
+// kAtMost rounds up (admin costs of at most 10%: 10.01% shows 10.1%), kAtLeast rounds down
+// (charitable spending of at least 70%: 69.99% shows 69.9%); an exact tenth shows exactly.
+// "-" when whole is 0. Compare with the limit in integers, never through this text.
+enum class PercentLimit { kAtMost, kAtLeast };
+std::string PercentText(int64_t part, int64_t whole, PercentLimit limit);
+
 Result<std::pair<int64_t, int64_t>> PeriodBounds(std::string_view period);  // [start, end) ms
 std::string MaskName(std::string_view name);                                // 张三明 -> 张*明
 Hash EntriesDigest(const LogSource& log, const std::vector<uint64_t>& indexes);

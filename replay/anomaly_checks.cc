@@ -4,12 +4,16 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "ledger/domain.h"
 #include "projections/checked_totals.h"
 #include "projections/china_calendar.h"
+#include "projections/disclosure.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -21,6 +25,9 @@ int64_t MillisOf(int year, unsigned month, unsigned day) {  // 00:00 in China
   return ChinaDayMs({year, month, day}).start_ms;
 }
 
+// The longest quarter: how long a quarterly disclosure stays current.
+constexpr int64_t kQuarterMs = 92 * kDayMs;
+
 struct CharityYear {
   int64_t income_fen = 0;
   int64_t charitable_fen = 0;
@@ -29,9 +36,32 @@ struct CharityYear {
   std::vector<uint64_t> entries;
 };
 
+// What a lottery fund spent in a year, and how much of it on elderly services.
+struct LotteryYear {
+  int64_t spent_fen = 0;
+  int64_t elderly_fen = 0;
+  std::vector<uint64_t> entries;
+};
+
+// One (person, program, month): what was paid net, and the largest line that paid it.
+struct SlotPaid {
+  int64_t net_fen = 0;
+  int64_t line_max_fen = 0;
+  std::vector<uint64_t> entries;
+};
+using SlotId = std::tuple<std::string, std::string, int32_t>;  // person, program, month
+
+// What a later Reversal of an entry takes back beyond its postings.
+struct Reversible {
+  std::string fund, expense_class, category;  // an expense or a grant
+  std::optional<SlotId> slot;                 // a reissue or a recovery naming its line
+  int64_t amount_fen = 0;                     // as it moved money out of a fund (+) or in (-)
+};
+
 // Walks the log as an observer of the domain, keeping what the checks need beyond its state.
 class Scanner final : public EntryObserver {
  public:
+  explicit Scanner(const AnomalyOptions& options) : options_(options) {}
   void OnApplied(const AppliedEntry& e, ApplyContext&) override {
     last_ms_ = std::max(last_ms_, e.timestamp_ms);
     for (const Posting& p : e.postings) {
@@ -51,11 +81,63 @@ class Scanner final : public EntryObserver {
 
   std::vector<Finding> findings;
   int64_t last_ms_ = 0;
-  std::map<std::string, std::pair<int64_t, uint64_t>> last_move_;     // account -> (time, entry)
-  std::map<std::pair<std::string, int>, CharityYear> charity_years_;  // (fund, year)
+  std::map<std::string, std::pair<int64_t, uint64_t>> last_move_;       // account -> (time, entry)
+  std::map<std::pair<std::string, int>, CharityYear> charity_years_;    // (fund, year)
+  std::map<std::string, std::pair<int64_t, uint64_t>> first_activity_;  // charity -> (time, entry)
+  std::map<std::pair<std::string, int>, LotteryYear> lottery_years_;    // (fund, year)
+  std::map<SlotId, SlotPaid> slots_;
 
  private:
+  const AnomalyOptions& options_;
   CheckedTotals totals_;
+  std::map<uint64_t, Reversible> reversible_;  // by entry index
+
+  CharityYear& Charity(const std::string& fund, uint64_t i, int64_t ts) {
+    first_activity_.emplace(fund, std::make_pair(ts, i));
+    CharityYear& y = charity_years_[{fund, YearOf(ts)}];
+    y.entries.push_back(i);
+    return y;
+  }
+  // A charity's spending (negative: taken back) of class `cls` ("payments" for rolls).
+  void CharitySpent(const std::string& fund, uint64_t i, int64_t ts, const std::string& cls,
+                    int64_t fen) {
+    CharityYear& y = Charity(fund, i, ts);
+    totals_.Add(y.spending_fen, fen, "the year's spending of", fund);
+    if (cls == "charitable" || cls == "payments")
+      totals_.Add(y.charitable_fen, fen, "the year's charitable spending of", fund);
+    if (cls == "admin") totals_.Add(y.admin_fen, fen, "the year's admin costs of", fund);
+  }
+  // A lottery fund's spending (negative: taken back) for `category`.
+  void LotterySpent(const std::string& fund, uint64_t i, int64_t ts, const std::string& category,
+                    int64_t fen) {
+    LotteryYear& y = lottery_years_[{fund, YearOf(ts)}];
+    totals_.Add(y.spent_fen, fen, "the year's lottery spending of", fund);
+    if (category.rfind(options_.elderly_category_prefix, 0) == 0)
+      totals_.Add(y.elderly_fen, fen, "the year's elderly services of", fund);
+    y.entries.push_back(i);
+  }
+  void SlotMoved(const SlotId& slot, uint64_t i, int64_t fen, int64_t line_fen) {
+    SlotPaid& p = slots_[slot];
+    totals_.Add(p.net_fen, fen, "the net paid for", std::get<0>(slot));
+    p.line_max_fen = std::max(p.line_max_fen, line_fen);
+    p.entries.push_back(i);
+  }
+  SlotId Slot(const DomainState& s, const BatchLine& l) {
+    return {s.names[l.beneficiary], s.names[l.program], l.period};
+  }
+  const BatchLine* Line(const DomainState& s, const std::string& batch, uint32_t line_no,
+                        const BatchState** b = nullptr) {
+    auto it = s.batches.find(batch);
+    if (it == s.batches.end()) return nullptr;
+    auto pos = it->second.line_pos.find(line_no);
+    if (pos == it->second.line_pos.end()) return nullptr;
+    if (b != nullptr) *b = &it->second;
+    return &it->second.lines[pos->second];
+  }
+  fb::FundKind KindOf(const DomainState& s, const std::string& fund) {
+    const FundState* f = Fund(s, fund);
+    return f == nullptr ? fb::FundKind::trust : f->kind;
+  }
   void Add(std::string check, std::string subject, std::string detail,
            std::vector<uint64_t> entries) {
     findings.push_back(
@@ -78,26 +160,27 @@ class Scanner final : public EntryObserver {
       Add("lottery_misuse", e.fund_id,
           "lottery money spent on '" + e.purpose + "', not an approved category", {i});
     }
-    if (f != nullptr && f->kind == fb::FundKind::charity) {
-      CharityYear& y = charity_years_[{e.fund_id, YearOf(ts)}];
-      totals_.Add(y.spending_fen, e.amount_fen, "the year's spending of", e.fund_id);
-      if (e.class_ == fb::ExpenseClass::charitable)
-        totals_.Add(y.charitable_fen, e.amount_fen, "the year's charitable spending of", e.fund_id);
-      if (e.class_ == fb::ExpenseClass::admin)
-        totals_.Add(y.admin_fen, e.amount_fen, "the year's admin costs of", e.fund_id);
-      y.entries.push_back(i);
-    }
+    std::string cls = fb::EnumNameExpenseClass(e.class_);
+    if (f != nullptr && f->kind == fb::FundKind::charity)
+      CharitySpent(e.fund_id, i, ts, cls, e.amount_fen);
+    if (f != nullptr && f->kind == fb::FundKind::lottery_welfare)
+      LotterySpent(e.fund_id, i, ts, e.purpose, e.amount_fen);
+    reversible_[i] = {e.fund_id, cls, e.purpose, std::nullopt, e.amount_fen};
   }
   void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::DonationReceivedT& e) {
     const FundState* f = Fund(s, e.fund_id);
     if (f != nullptr && f->kind == fb::FundKind::charity) {
-      CharityYear& y = charity_years_[{e.fund_id, YearOf(ts)}];
+      CharityYear& y = Charity(e.fund_id, i, ts);
       totals_.Add(y.income_fen, e.amount_fen, "the year's income of", e.fund_id);
-      y.entries.push_back(i);
     }
+    reversible_[i] = {e.fund_id, "income", "", std::nullopt, -e.amount_fen};
   }
-  void Look(const DomainState& s, uint64_t i, int64_t, const fb::LotteryGrantAwardedT& e) {
+  void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::LotteryGrantAwardedT& e) {
     const FundState* f = Fund(s, e.from_fund_id);
+    if (f != nullptr && f->kind == fb::FundKind::lottery_welfare) {
+      LotterySpent(e.from_fund_id, i, ts, e.category, e.amount_fen);
+      reversible_[i] = {e.from_fund_id, "grant", e.category, std::nullopt, e.amount_fen};
+    }
     if (f != nullptr && !f->purposes.count(e.category)) {
       Add("lottery_misuse", e.from_fund_id,
           "grant of " + FormatFen(e.amount_fen) + " yuan for '" + e.category +
@@ -134,6 +217,61 @@ class Scanner final : public EntryObserver {
           "roll '" + e.batch_id + "' pays '" + p + "' from restricted bucket '" + e.bucket + "'",
           {i});
     }
+  }
+  // Payments per slot, a charity's roll payments (charitable spending), a lottery fund's rolls.
+  void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::DisbursementBatchApprovedT& e) {
+    auto b = s.batches.find(e.batch_id);
+    if (b == s.batches.end()) return;
+    for (const BatchLine& l : b->second.lines) {
+      SlotMoved(Slot(s, l), i, l.amount_fen, l.amount_fen);
+      if (KindOf(s, b->second.fund) == fb::FundKind::lottery_welfare)
+        LotterySpent(b->second.fund, i, ts, s.names[l.program], l.amount_fen);
+    }
+    if (KindOf(s, b->second.fund) == fb::FundKind::charity)
+      CharitySpent(b->second.fund, i, ts, "payments", b->second.total_fen);
+  }
+  void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::PaymentReturnedT& e) {
+    const BatchState* b = nullptr;
+    const BatchLine* l = Line(s, e.batch_id, e.line_no, &b);
+    if (l == nullptr) return;
+    SlotMoved(Slot(s, *l), i, -l->amount_fen, l->amount_fen);
+    if (KindOf(s, b->fund) == fb::FundKind::charity)
+      CharitySpent(b->fund, i, ts, "payments", -l->amount_fen);
+  }
+  void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::PaymentReissuedT& e) {
+    const BatchState* b = nullptr;
+    const BatchLine* l = Line(s, e.batch_id, e.line_no, &b);
+    if (l == nullptr) return;
+    SlotMoved(Slot(s, *l), i, l->amount_fen, l->amount_fen);
+    if (KindOf(s, b->fund) == fb::FundKind::charity)
+      CharitySpent(b->fund, i, ts, "payments", l->amount_fen);
+    reversible_[i] = {b->fund, "payments", "", Slot(s, *l), l->amount_fen};
+  }
+  void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::RecoveredT& e) {
+    std::optional<SlotId> slot;
+    if (const BatchLine* l = Line(s, e.batch_id, e.line_no)) {
+      slot = Slot(s, *l);
+      SlotMoved(*slot, i, -e.amount_fen, l->amount_fen);
+    }
+    if (KindOf(s, e.fund_id) == fb::FundKind::charity)
+      CharitySpent(e.fund_id, i, ts, "payments", -e.amount_fen);
+    reversible_[i] = {e.fund_id, "payments", "", slot, -e.amount_fen};
+  }
+  // A reversal takes back what the entry paid, spent or received, in the reversal's year.
+  void Look(const DomainState& s, uint64_t i, int64_t ts, const fb::ReversalT& e) {
+    auto it = reversible_.find(e.entry_index);
+    if (it == reversible_.end()) return;
+    const Reversible& r = it->second;
+    if (r.slot) SlotMoved(*r.slot, i, -r.amount_fen, 0);
+    fb::FundKind kind = KindOf(s, r.fund);
+    if (kind == fb::FundKind::charity && r.expense_class == "income") {
+      CharityYear& y = Charity(r.fund, i, ts);
+      totals_.Add(y.income_fen, r.amount_fen, "the year's income of", r.fund);
+    } else if (kind == fb::FundKind::charity) {
+      CharitySpent(r.fund, i, ts, r.expense_class, -r.amount_fen);
+    }
+    if (kind == fb::FundKind::lottery_welfare && r.expense_class != "income" && !r.slot)
+      LotterySpent(r.fund, i, ts, r.category, -r.amount_fen);
   }
   template <typename T>
   void Look(const DomainState&, uint64_t, int64_t, const T&) {}
@@ -293,104 +431,183 @@ void IdleMoney(const DomainState& s, const Scanner& scanner, int idle_days, int6
   }
 }
 
-// fen * factor for a ratio test of a charity's year; an overflow (an imported log's sums) is a
+// Net paid per (person, program, month) above one line's amount; a person's net received from a
+// program, or a fund bucket, below zero.
+void SlotChecks(const DomainState& s, const Scanner& scanner, std::vector<Finding>& out) {
+  std::map<std::pair<std::string, std::string>, SlotPaid> per_program;
+  for (const auto& [slot, paid] : scanner.slots_) {
+    const auto& [person, program, month] = slot;
+    if (paid.net_fen > paid.line_max_fen) {
+      out.push_back({"duplicate_payment", person,
+                     "net paid " + FormatFen(paid.net_fen) + " yuan of '" + program + "' for " +
+                         FormatMonth(month) + ", one line is " + FormatFen(paid.line_max_fen),
+                     paid.entries});
+    }
+    SlotPaid& p = per_program[{person, program}];
+    p.net_fen += paid.net_fen;  // each slot's sum was checked; a person's few slots fit
+    p.entries.insert(p.entries.end(), paid.entries.begin(), paid.entries.end());
+  }
+  for (const auto& [key, paid] : per_program) {
+    if (paid.net_fen >= 0) continue;
+    out.push_back({"negative_balance", key.first,
+                   "net received " + FormatFen(paid.net_fen) + " yuan from '" + key.second + "'",
+                   paid.entries});
+  }
+  for (const auto& [account, b] : s.balances) {
+    if (!IsFundAccount(account) || b.posted_fen >= 0) continue;
+    auto moved = scanner.last_move_.find(account);
+    out.push_back({"negative_balance",
+                   account.substr(5),
+                   "the fund bucket holds " + FormatFen(b.posted_fen) + " yuan",
+                   {moved == scanner.last_move_.end() ? 0 : moved->second.second}});
+  }
+}
+
+// fen * factor for a ratio test of a year; an overflow (an imported log's sums) is a
 // Corruption naming the year's last entry.
 Result<int64_t> Times(int64_t fen, int64_t factor, const std::string& fund, int year,
-                      const CharityYear& y) {
+                      const std::vector<uint64_t>& entries) {
   Result<Amount> product = Amount::Fen(fen).Times(factor);
   if (product.ok()) return product->fen();
-  return Corruption("entry " + std::to_string(y.entries.empty() ? 0 : y.entries.back()) + ": " +
-                    fund + "'s figures for " + std::to_string(year) +
+  return Corruption("entry " + std::to_string(entries.empty() ? 0 : entries.back()) + ": " + fund +
+                    "'s figures for " + std::to_string(year) +
                     " are beyond what a 64-bit count of fen can compare");
 }
 
-// Charities: 70% of last year's income on charitable work; admin at most 10% of spending.
+// Charities: 70% of last year's income on charitable work in every year that has ended since
+// the first activity (a year with no activity at all too); admin at most 10% of spending.
 Status CharityRatios(const Scanner& scanner, int64_t now, std::vector<Finding>& out) {
+  const CharityYear kNothing;
+  for (const auto& [fund, first] : scanner.first_activity_) {
+    for (int year = YearOf(first.first) + 1; MillisOf(year + 1, 1, 1) <= now; ++year) {
+      auto prev = scanner.charity_years_.find({fund, year - 1});
+      if (prev == scanner.charity_years_.end() || prev->second.income_fen <= 0) continue;
+      auto it = scanner.charity_years_.find({fund, year});
+      const CharityYear& y = it == scanner.charity_years_.end() ? kNothing : it->second;
+      std::vector<uint64_t> entries = prev->second.entries;
+      entries.insert(entries.end(), y.entries.begin(), y.entries.end());
+      FL_ASSIGN_OR_RETURN(int64_t charitable, Times(y.charitable_fen, 10, fund, year, entries));
+      FL_ASSIGN_OR_RETURN(int64_t income, Times(prev->second.income_fen, 7, fund, year, entries));
+      if (charitable >= income) continue;
+      out.push_back(
+          {"charitable_below_70pct", fund,
+           std::to_string(year) + ": charitable spending " + FormatFen(y.charitable_fen) +
+               " yuan (" +
+               PercentText(y.charitable_fen, prev->second.income_fen, PercentLimit::kAtLeast) +
+               ") is below 70% of " + std::to_string(year - 1) + " income " +
+               FormatFen(prev->second.income_fen),
+           entries});
+    }
+  }
   for (const auto& [key, y] : scanner.charity_years_) {
     const auto& [fund, year] = key;
-    auto prev = scanner.charity_years_.find({fund, year - 1});
-    if (prev != scanner.charity_years_.end() && prev->second.income_fen > 0 &&
-        year < YearOf(now) + 1 && MillisOf(year + 1, 1, 1) <= now) {
-      FL_ASSIGN_OR_RETURN(int64_t charitable, Times(y.charitable_fen, 10, fund, year, y));
-      FL_ASSIGN_OR_RETURN(int64_t income, Times(prev->second.income_fen, 7, fund, year, y));
-      if (charitable < income) {
-        std::vector<uint64_t> entries = prev->second.entries;
-        entries.insert(entries.end(), y.entries.begin(), y.entries.end());
-        out.push_back({"charitable_below_70pct", fund,
-                       std::to_string(year) + ": charitable spending " +
-                           FormatFen(y.charitable_fen) + " yuan is below 70% of " +
-                           std::to_string(year - 1) + " income " +
-                           FormatFen(prev->second.income_fen),
-                       entries});
-      }
-    }
     if (y.spending_fen <= 0) continue;
-    FL_ASSIGN_OR_RETURN(int64_t admin, Times(y.admin_fen, 10, fund, year, y));
-    if (admin > y.spending_fen) {
-      FL_ASSIGN_OR_RETURN(int64_t percent, Times(y.admin_fen, 100, fund, year, y));
-      out.push_back({"admin_above_10pct", fund,
-                     std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
-                         FormatFen(y.spending_fen) + " yuan spent (" +
-                         std::to_string(percent / y.spending_fen) + "%)",
-                     y.entries});
-    }
+    FL_ASSIGN_OR_RETURN(int64_t admin, Times(y.admin_fen, 10, fund, year, y.entries));
+    if (admin <= y.spending_fen) continue;
+    out.push_back({"admin_above_10pct", fund,
+                   std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
+                       FormatFen(y.spending_fen) + " yuan spent (" +
+                       PercentText(y.admin_fen, y.spending_fen, PercentLimit::kAtMost) + ")",
+                   y.entries});
   }
   return Status::Ok();
 }
 
-// Disclosures: quarterly within 3 months of the last one (or of the first donation), and the
-// annual one for year Y by May 31 of Y+1.
+// A quarterly disclosure published at `published_ms` for a period that ended no more than a
+// quarter before: a report for a stale period does not meet a current obligation.
+bool CurrentQuarterly(const Disclosure& d) {
+  if (d.schedule_item != "quarterly") return false;
+  Result<std::pair<int64_t, int64_t>> bounds = PeriodBounds(d.period);
+  return bounds.ok() && bounds->second >= d.timestamp_ms - kQuarterMs;
+}
+
+// Disclosures of each charity, from its first activity: a current quarterly one at least every
+// quarter, and the annual one for each year that has ended by May 31 of the next.
 void DisclosureDeadlines(const DomainState& s, const Scanner& scanner, int64_t now,
                          std::vector<Finding>& out) {
-  for (const auto& [id, f] : s.funds) {
-    if (f.kind != fb::FundKind::charity) continue;
-    uint64_t first_entry = 0;
-    std::set<int> active_years;
-    for (const auto& [key, y] : scanner.charity_years_) {
-      if (key.first != id || y.entries.empty()) continue;
-      active_years.insert(key.second);
-      first_entry = first_entry == 0 ? y.entries.front() : std::min(first_entry, y.entries.front());
-    }
-    if (active_years.empty()) continue;
-    int64_t last_quarterly = MillisOf(*active_years.begin(), 1, 1);
-    uint64_t last_index = first_entry;
+  for (const auto& [id, first] : scanner.first_activity_) {
+    auto f = s.funds.find(id);
+    if (f == s.funds.end()) continue;
+    int64_t last_quarterly = first.first;
+    uint64_t last_index = first.second;
     std::set<std::string> annual;
     for (const Disclosure& d : s.disclosures) {
-      if (d.fund != id && !(d.fund.empty() && d.organisation == f.organisation)) continue;
-      if (d.schedule_item == "quarterly" && d.timestamp_ms > last_quarterly) {
+      if (d.fund != id && !(d.fund.empty() && d.organisation == f->second.organisation)) continue;
+      if (CurrentQuarterly(d) && d.timestamp_ms > last_quarterly) {
         last_quarterly = d.timestamp_ms;
         last_index = d.index;
       }
       if (d.schedule_item == "annual") annual.insert(d.period);
     }
-    if (now - last_quarterly > 92 * kDayMs) {
+    if (now - last_quarterly > kQuarterMs) {
       out.push_back({"disclosure_overdue",
                      id,
-                     "no quarterly project disclosure for " +
+                     "no current quarterly project disclosure for " +
                          std::to_string((now - last_quarterly) / kDayMs) + " days",
                      {last_index}});
     }
-    for (int year : active_years) {
-      if (now >= MillisOf(year + 1, 6, 1) && !annual.count(std::to_string(year))) {
-        out.push_back({"disclosure_overdue",
-                       id,
-                       "the annual report for " + std::to_string(year) + " was due by " +
-                           std::to_string(year + 1) + "-05-31",
-                       {first_entry}});
-      }
+    for (int year = YearOf(first.first); MillisOf(year + 1, 6, 1) <= now; ++year) {
+      if (annual.count(std::to_string(year))) continue;
+      out.push_back({"disclosure_overdue",
+                     id,
+                     "the annual report for " + std::to_string(year) + " was due by " +
+                         std::to_string(year + 1) + "-05-31",
+                     {first.second}});
     }
   }
+}
+
+// Lottery funds: the elderly-services share of each year that has ended, and the yearly
+// announcement by June 30 of the next year.
+Status LotteryChecks(const DomainState& s, const Scanner& scanner, const AnomalyOptions& options,
+                     int64_t now, std::vector<Finding>& out) {
+  for (const auto& [key, y] : scanner.lottery_years_) {
+    const auto& [fund, year] = key;
+    if (MillisOf(year + 1, 1, 1) > now) continue;
+    FL_ASSIGN_OR_RETURN(int64_t elderly, Times(y.elderly_fen, 100, fund, year, y.entries));
+    FL_ASSIGN_OR_RETURN(int64_t spent,
+                        Times(y.spent_fen, options.lottery_elderly_pct_min, fund, year, y.entries));
+    if (y.spent_fen > 0 && elderly < spent) {
+      out.push_back({"lottery_elderly_below_55pct", fund,
+                     std::to_string(year) + ": " + FormatFen(y.elderly_fen) + " of " +
+                         FormatFen(y.spent_fen) + " yuan to elderly services (" +
+                         PercentText(y.elderly_fen, y.spent_fen, PercentLimit::kAtLeast) +
+                         "), under " + std::to_string(options.lottery_elderly_pct_min) + "%",
+                     y.entries});
+    }
+    if (MillisOf(year + 1, 7, 1) > now) continue;
+    bool announced = std::any_of(s.disclosures.begin(), s.disclosures.end(), [&](const auto& d) {
+      return d.fund == fund && d.period == std::to_string(year);
+    });
+    if (!announced) {
+      out.push_back({"lottery_announcement_missing",
+                     fund,
+                     "no announcement of " + std::to_string(year) + "'s lottery money by " +
+                         std::to_string(year + 1) + "-06-30",
+                     {y.entries.front()}});
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
 Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
                                               const AnomalyOptions& options) {
-  Scanner scanner;
+  const int64_t now = options.as_of_ms != kAsOfNow
+                          ? options.as_of_ms
+                          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  Scanner scanner(options);
   Domain domain({&scanner});
   ApplyContext context;
-  Status walked = source.ScanEntries(0, source.size(), [&](uint64_t i, ByteView bytes) -> Status {
+  bool after = false;  // past the instant: timestamps never decrease, so nothing later counts
+  const uint64_t end = std::min(source.size(), options.entries_max);
+  Status walked = source.ScanEntries(0, end, [&](uint64_t i, ByteView bytes) -> Status {
     FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    after = after || e.timestamp_ms > now;
+    if (after) return Status::Ok();
     if (IsDomainEvent(e.event_type)) {
       FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
       domain.Read([&](const DomainState& s) {
@@ -403,13 +620,13 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
   });
   if (!walked.ok()) return walked;
   std::vector<Finding> out = std::move(scanner.findings);
-  const int64_t now = scanner.last_ms_;
   Status ratios = domain.Read([&](const DomainState& s) -> Status {
     PaymentChecks(s, out);
+    SlotChecks(s, scanner, out);
     IdleMoney(s, scanner, options.idle_days, now, out);
     FL_RETURN_IF_ERROR(CharityRatios(scanner, now, out));
     DisclosureDeadlines(s, scanner, now, out);
-    return Status::Ok();
+    return LotteryChecks(s, scanner, options, now, out);
   });
   if (!ratios.ok()) return ratios;
   for (Finding& f : out) {

@@ -12,9 +12,11 @@ namespace {
 
 class AnomalyChecks : public ImportedLog {
  protected:
-  std::multimap<std::string, std::string> Findings(int idle_days = 36500) {
+  // As of the last entry's time unless told.
+  std::multimap<std::string, std::string> Findings(int idle_days = 36500, int64_t as_of_ms = 0) {
     AnomalyOptions options;
     options.idle_days = idle_days;
+    options.as_of_ms = as_of_ms != 0 ? as_of_ms : now_ms_;
     Result<std::vector<Finding>> f = RunAnomalyChecks(*log_, options);
     EXPECT_TRUE(f.ok()) << f.status().ToString();
     std::multimap<std::string, std::string> out;
@@ -145,7 +147,7 @@ TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
   fb::DisclosurePublishedT q;
   q.organisation = "org.F-CH";
   q.fund_id = "F-CH";
-  q.period = "2024-Q4";
+  q.period = "2025-Q3";
   q.schedule_item = "quarterly";
   q.report_sha256.assign(32, 7);
   q.checkpoint_size = 1;
@@ -183,7 +185,7 @@ TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
   Raw(Expenditure(
       {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
   ASSERT_TRUE(log_->Close().ok());
-  std::string base = CliPath() + " audit checks --data " + dir();
+  std::string base = CliPath() + " audit checks --as-of 2024-06-01 --data " + dir();
   CommandResult table = RunCommand(base);
   EXPECT_EQ(table.exit_code, 0) << table.out;
   EXPECT_NE(table.out.find("lottery_misuse"), std::string::npos) << table.out;
@@ -193,6 +195,131 @@ TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
   CommandResult csv = RunCommand(base + " --format csv");
   EXPECT_NE(csv.out.find("check,subject,detail,entries\nlottery_misuse,F-LOT,"), std::string::npos)
       << csv.out;
+}
+
+int64_t Day(int year, int month, int day) { return NoonInChina(year, month, day); }
+
+// A log quiet since 2024-01 checked in 2026-12 shows its idle money; checked in 2024-02, not.
+TEST_F(AnomalyChecks, ChecksRunAsOfTheDayTheyAreGivenNotTheLastEntry) {
+  At(2024, 1, 10);
+  Fund("F-IDLE", fb::FundKind::subsidy, {});
+  Money("F-IDLE", "general", 1000);
+  EXPECT_EQ(Findings(180, Day(2026, 12, 1)), (Expected{{"idle_balance", "F-IDLE/general"}}));
+  EXPECT_EQ(Findings(180, Day(2024, 2, 1)), Expected{});
+  // Entries after the instant are not read: money that arrives later is not there yet.
+  At(2026, 11, 1);
+  Money("F-IDLE", "general", 1000);
+  EXPECT_EQ(Findings(180, Day(2026, 12, 1)), Expected{});
+  EXPECT_EQ(Findings(180, Day(2026, 10, 1)), (Expected{{"idle_balance", "F-IDLE/general"}}));
+}
+
+TEST_F(AnomalyChecks, DisclosureClockStartsAtTheFirstActivityAndStaleReportsDoNotCount) {
+  At(2025, 3, 15);
+  Fund("F-CH", fb::FundKind::charity, {});
+  Raw(Donation({.fund = "F-CH", .amount_fen = 1'000'000, .receipt_no = "r"}));
+  EXPECT_EQ(Findings(36500, Day(2025, 3, 15)), Expected{});  // not overdue on its first day
+  EXPECT_EQ(Findings(36500, Day(2025, 6, 10)), Expected{});  // 87 days
+  EXPECT_EQ(Findings(36500, Day(2025, 6, 20)), (Expected{{"disclosure_overdue", "F-CH"}}));
+  // A "quarterly" report for 2020-Q1 filed now does not clear the obligation.
+  At(2025, 7, 1);
+  fb::DisclosurePublishedT q;
+  q.organisation = "org.F-CH";
+  q.fund_id = "F-CH";
+  q.period = "2020-Q1";
+  q.schedule_item = "quarterly";
+  q.report_sha256.assign(32, 7);
+  q.checkpoint_size = 1;
+  Raw(q);
+  EXPECT_EQ(Findings(36500, Day(2025, 7, 2)), (Expected{{"disclosure_overdue", "F-CH"}}));
+  q.period = "2025-Q2";  // a current one does
+  Raw(q);
+  EXPECT_EQ(Findings(36500, Day(2025, 7, 2)), Expected{});
+}
+
+// Income in 2025 and nothing at all in 2026: the 70% rule is broken for 2026.
+TEST_F(AnomalyChecks, ACharityInactiveAllYearIsReported) {
+  At(2025, 3, 15);
+  Fund("F-CH", fb::FundKind::charity, {});
+  Raw(Donation({.fund = "F-CH", .amount_fen = 1'000'000, .receipt_no = "r"}));
+  std::multimap<std::string, std::string> found = Findings(36500, Day(2027, 1, 10));
+  found.erase("disclosure_overdue");
+  EXPECT_EQ(found, (Expected{{"charitable_below_70pct", "F-CH"}}));
+}
+
+// Corrections that broke the one-payment rule in an imported log are reported.
+TEST_F(AnomalyChecks, DuplicatePaymentsAndNegativeBalancesAreReported) {
+  Program("dibao", 80000, 80000);
+  Fund("F-SUB", fb::FundKind::subsidy, {"dibao"});
+  Money("F-SUB", "general", 10'000'000);
+  Person("P1", "110101", 1);
+  Person("P2", "110101", 2);
+  // Recover March in full, reverse the recovery, pay March again: 1,600.00 for one month.
+  Pay("R1", "F-SUB", "general", {{1, "P1", "dibao", 202403, 80000}});
+  fb::RecoveredT rec;
+  rec.beneficiary_id = "P1";
+  rec.fund_id = "F-SUB";
+  rec.bucket = "general";
+  rec.amount_fen = 80000;
+  rec.cause = "c";
+  rec.batch_id = "R1";
+  rec.line_no = 1;
+  rec.document = "d";
+  Raw(rec);
+  fb::ReversalT rev;
+  rev.entry_index = log_->size() - 1;
+  rev.reason = "r";
+  Raw(rev);
+  Pay("R2", "F-SUB", "general", {{1, "P1", "dibao", 202403, 80000}});
+  // Return, reissue, reverse the reissue, return again: -800.00.
+  Pay("R3", "F-SUB", "general", {{1, "P2", "dibao", 202403, 80000}});
+  fb::PaymentReturnedT ret;
+  ret.batch_id = "R3";
+  ret.line_no = 1;
+  ret.reason = "r";
+  Raw(ret);
+  fb::PaymentReissuedT re;
+  re.batch_id = "R3";
+  re.line_no = 1;
+  re.document = "d";
+  Raw(re);
+  rev.entry_index = log_->size() - 1;
+  Raw(rev);
+  Raw(ret);
+  EXPECT_EQ(Findings(), (Expected{{"duplicate_payment", "P1"}, {"negative_balance", "P2"}}));
+}
+
+TEST_F(AnomalyChecks, LotteryElderlyShareAndYearlyAnnouncement) {
+  At(2025, 4, 1);
+  Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care", "child-welfare"});
+  Fund("F-HOME", fb::FundKind::trust, {});
+  Money("F-LOT", "general", 10'000'000, "lottery_pool");
+  fb::LotteryGrantAwardedT grant;
+  grant.from_fund_id = "F-LOT";
+  grant.from_bucket = "general";
+  grant.to_fund_id = "F-HOME";
+  grant.project_id = "P1";
+  grant.category = "elderly-care";
+  grant.amount_fen = 549'999;  // of 1,000,000: 54.9999%, under 55%
+  grant.document = "g";
+  Raw(grant);
+  grant.category = "child-welfare";
+  grant.project_id = "P2";
+  grant.amount_fen = 450'001;
+  Raw(grant);
+  // During the year nothing is due yet.
+  EXPECT_EQ(Findings(36500, Day(2025, 12, 1)), Expected{});
+  EXPECT_EQ(Findings(36500, Day(2026, 7, 2)), (Expected{{"lottery_announcement_missing", "F-LOT"},
+                                                        {"lottery_elderly_below_55pct", "F-LOT"}}));
+  At(2026, 6, 1);
+  fb::DisclosurePublishedT a;
+  a.organisation = "org.F-LOT";
+  a.fund_id = "F-LOT";
+  a.period = "2025";
+  a.schedule_item = "annual";
+  a.report_sha256.assign(32, 7);
+  a.checkpoint_size = 1;
+  Raw(a);
+  EXPECT_EQ(Findings(36500, Day(2026, 7, 2)), (Expected{{"lottery_elderly_below_55pct", "F-LOT"}}));
 }
 
 }  // namespace

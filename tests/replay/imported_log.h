@@ -11,6 +11,16 @@
 
 namespace fundledger::testing {
 
+// 12:00 in China on that day, in UTC ms.
+inline int64_t NoonInChina(int year, int month, int day) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = 4;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
 class ImportedLog : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -25,14 +35,7 @@ class ImportedLog : public ::testing::Test {
     Result<AppendResult> r = log_->Append(std::move(s));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
-  void At(int year, int month, int day) {
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = 4;  // noon in China
-    now_ms_ = static_cast<int64_t>(timegm(&tm)) * 1000;
-  }
+  void At(int year, int month, int day) { now_ms_ = NoonInChina(year, month, day); }
   void Fund(const std::string& id, fb::FundKind kind, std::vector<std::string> programs,
             std::vector<std::string> purposes = {}) {
     Raw(FundOpening({.id = id,

@@ -1,0 +1,301 @@
+#include "tests/projections/independent_books.h"
+
+#include <ctime>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "ledger/entry_codec.h"
+#include "ledger/events.h"
+
+namespace fundledger::testing {
+namespace {
+
+// 00:00 in China (UTC+8) on the first of `month` of `year`, in UTC ms.
+int64_t ChinaMonthStartMs(int year, int month) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = 1;
+  return (static_cast<int64_t>(timegm(&tm)) - 8 * 3600) * 1000;
+}
+
+struct Range {
+  int64_t start = 0, end = 0;
+  bool Has(int64_t t) const { return t >= start && t < end; }
+};
+
+struct Line {
+  std::string person, program;
+  int64_t amount_fen = 0;
+};
+struct Roll {
+  std::string fund, bucket;
+  int64_t total_fen = 0;
+  std::map<uint32_t, Line> lines;
+};
+// What an entry did, for a reversal of it: its fund-account moves and what it spent.
+struct Done {
+  std::vector<std::pair<std::string, int64_t>> moves;  // fund account, delta
+  std::string kind;                                    // expense, reissue, recovery, donation
+  std::string cls, purpose;
+  std::optional<Line> line;
+  int64_t amount_fen = 0;
+};
+
+class Fold {
+ public:
+  Fold(const std::string& kind, const std::string& id, const std::string& period)
+      : kind_(kind), id_(id) {
+    int year = std::stoi(period.substr(0, 4));
+    year_ = {ChinaMonthStartMs(year, 1), ChinaMonthStartMs(year + 1, 1)};
+    last_year_ = {ChinaMonthStartMs(year - 1, 1), year_.start};
+    period_ = year_;
+    if (period.size() == 7) {
+      int q = period[6] - '1';
+      period_ = {ChinaMonthStartMs(year, 1 + 3 * q),
+                 q == 3 ? year_.end : ChinaMonthStartMs(year, 4 + 3 * q)};
+    }
+  }
+
+  Status Entry(uint64_t i, ByteView bytes) {
+    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    t_ = e.timestamp_ms;
+    if (!opened_ && t_ >= period_.start) opened_ = true, f_.opening_fen = InScopeTotal();
+    if (!ended_ && t_ >= period_.end) ended_ = true, end_ = balances_;
+    if (IsDomainEvent(e.event_type)) {
+      FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
+      done_ = Done{};
+      std::visit([&](const auto& x) { On(x); }, ev);
+      if (!done_.moves.empty() || !done_.kind.empty()) dones_[i] = done_;
+    }
+    if (t_ < period_.end) f_.closing_fen = InScopeTotal();
+    return Status::Ok();
+  }
+
+  IndependentFigures Finish() {
+    if (!opened_) f_.opening_fen = InScopeTotal();
+    if (!ended_) end_ = balances_;
+    for (const auto& [account, fen] : end_) {
+      std::string bucket = account.substr(account.find('/', 5) + 1);
+      if (InScope(account) && bucket != "general" && fen > 0)
+        f_.restricted_left[account.substr(5)] = fen;
+    }
+    for (auto& [program, regions] : f_.paid_by_program_region) {
+      for (auto& [region, p] : regions) {
+        p.beneficiaries = static_cast<int64_t>(people_[program + "/" + region].size());
+        p.households = static_cast<int64_t>(households_[program + "/" + region].size());
+      }
+    }
+    return f_;
+  }
+
+ private:
+  static std::string Account(const std::string& fund, const std::string& bucket) {
+    return "fund/" + fund + "/" + bucket;
+  }
+  bool InScope(const std::string& account) const {
+    size_t slash = account.find('/', 5);
+    std::string fund = account.substr(5, slash - 5), bucket = account.substr(slash + 1);
+    if (kind_ == "project") return bucket == id_;
+    auto org = org_of_.find(fund);
+    return kind_ == "fund" ? fund == id_ : org != org_of_.end() && org->second == id_;
+  }
+  int64_t InScopeTotal() const {
+    int64_t sum = 0;
+    for (const auto& [account, fen] : balances_)
+      if (InScope(account)) sum += fen;
+    return sum;
+  }
+  // Moves money of a fund account; returns whether the account is in scope.
+  bool Move(const std::string& account, int64_t delta) {
+    balances_[account] += delta;
+    done_.moves.emplace_back(account, delta);
+    return InScope(account);
+  }
+  void In(const std::string& line, int64_t fen) {
+    if (period_.Has(t_)) f_.inflows[line] += fen;
+  }
+  void Out(const std::string& line, int64_t fen) {
+    if (period_.Has(t_)) f_.outflows[line] += fen;
+  }
+  void Spent(const std::string& cls, const std::string& purpose, int64_t fen) {
+    if (period_.Has(t_)) f_.spending_by_class[cls] += fen, f_.spending_by_purpose[purpose] += fen;
+    if (!year_.Has(t_)) return;
+    f_.year_spending_fen += fen;
+    if (cls == "charitable" || cls == "payments") f_.year_charitable_fen += fen;
+    if (cls == "admin") f_.year_admin_fen += fen;
+  }
+  void Paid(const Line& l, int64_t fen) {
+    Spent("payments", l.program, fen);
+    if (!period_.Has(t_)) return;
+    const auto& [region, household] = people_at_[l.person];
+    f_.paid_by_program_region[l.program][region].amount_fen += fen;
+    if (fen > 0) {
+      people_[l.program + "/" + region].insert(l.person);
+      households_[l.program + "/" + region].insert(household);
+    }
+  }
+  const Line* FindLine(const std::string& batch, uint32_t line_no, const Roll** roll) {
+    auto r = rolls_.find(batch);
+    if (r == rolls_.end()) return nullptr;
+    auto l = r->second.lines.find(line_no);
+    *roll = &r->second;
+    return l == r->second.lines.end() ? nullptr : &l->second;
+  }
+
+  void On(const fb::FundOpenedT& x) { org_of_[x.fund_id] = x.organisation; }
+  void On(const fb::BeneficiaryRegisteredT& x) {
+    people_at_[x.beneficiary_id] = {x.region_code, x.household_id};
+  }
+  void On(const fb::BeneficiaryChangedT& x) {
+    auto& [region, household] = people_at_[x.beneficiary_id];
+    if (!x.region_code.empty()) region = x.region_code;
+    if (!x.household_id.empty()) household = x.household_id;
+  }
+  void On(const fb::AppropriatedT& x) {
+    if (Move(Account(x.fund_id, x.bucket), x.amount_fen)) {
+      In("appropriations", x.amount_fen);
+      if (period_.Has(t_)) f_.appropriations_fen += x.amount_fen;
+    }
+  }
+  void On(const fb::DonationReceivedT& x) {
+    if (!Move(Account(x.fund_id, x.bucket), x.amount_fen)) return;
+    In("donations", x.amount_fen);
+    done_.kind = "donation";
+    done_.amount_fen = x.amount_fen;
+    if (last_year_.Has(t_)) f_.previous_year_income_fen += x.amount_fen;
+    if (!period_.Has(t_)) return;
+    f_.donations_count++;
+    f_.donations_fen += x.amount_fen;
+    (x.bucket == "general" ? f_.donations_open_fen : f_.donations_restricted_fen) += x.amount_fen;
+    if (x.donor_id.empty()) f_.anonymous_donations++;
+    if (x.in_kind) f_.in_kind_fen += x.amount_fen;
+  }
+  void On(const fb::LotteryGrantAwardedT& x) {
+    if (Move(Account(x.from_fund_id, x.from_bucket), -x.amount_fen)) {
+      Out("grants", x.amount_fen);
+      if (period_.Has(t_)) f_.grants_out_by_category[x.category] += x.amount_fen;
+    }
+    if (Move(Account(x.to_fund_id, x.project_id), x.amount_fen)) {
+      In("lottery_grants", x.amount_fen);
+      if (period_.Has(t_)) f_.lottery_grants_in_fen += x.amount_fen;
+    }
+  }
+  void On(const fb::TransferredBetweenFundsT& x) {
+    if (Move(Account(x.from_fund_id, x.from_bucket), -x.amount_fen)) {
+      Out("transfers_out", x.amount_fen);
+      if (period_.Has(t_)) f_.transfers_out_fen += x.amount_fen;
+    }
+    if (Move(Account(x.to_fund_id, x.to_bucket), x.amount_fen)) {
+      In("transfers_in", x.amount_fen);
+      if (period_.Has(t_)) f_.transfers_in_fen += x.amount_fen;
+    }
+  }
+  void On(const fb::RestrictionReleasedT& x) {
+    if (Move(Account(x.fund_id, x.bucket), -x.amount_fen)) Out("releases_out", x.amount_fen);
+    if (Move(Account(x.fund_id, x.to_bucket), x.amount_fen)) In("releases_in", x.amount_fen);
+  }
+  void On(const fb::ExpensedT& x) {
+    if (!Move(Account(x.fund_id, x.bucket), -x.amount_fen)) return;
+    std::string cls = fb::EnumNameExpenseClass(x.class_);
+    Out("expenses", x.amount_fen);
+    Spent(cls, x.purpose, x.amount_fen);
+    done_ = {done_.moves, "expense", cls, x.purpose, std::nullopt, x.amount_fen};
+  }
+  void On(const fb::DisbursementBatchPreparedT& x) {
+    Roll& r = rolls_[x.batch_id];
+    if (x.chunk == 0) r = Roll{x.fund_id, x.bucket, 0, {}};
+    for (const fb::DisbursementLine& l : x.lines) {
+      r.lines[l.line_no()] = {x.beneficiary_ids[l.beneficiary()], x.program_ids[l.program()],
+                              l.amount_fen()};
+      r.total_fen += l.amount_fen();
+    }
+  }
+  void On(const fb::DisbursementBatchApprovedT& x) {
+    auto r = rolls_.find(x.batch_id);
+    if (r == rolls_.end()) return;
+    balances_[Account(r->second.fund, r->second.bucket)] -= r->second.total_fen;
+    if (!InScope(Account(r->second.fund, r->second.bucket))) return;
+    Out("payments", r->second.total_fen);
+    for (const auto& [no, l] : r->second.lines) Paid(l, l.amount_fen);
+  }
+  void On(const fb::PaymentReturnedT& x) {
+    const Roll* r = nullptr;
+    const Line* l = FindLine(x.batch_id, x.line_no, &r);
+    if (l == nullptr) return;
+    balances_[Account(r->fund, r->bucket)] += l->amount_fen;  // not reversible: not in `done_`
+    if (!InScope(Account(r->fund, r->bucket))) return;
+    In("returns", l->amount_fen);
+    Paid(*l, -l->amount_fen);
+  }
+  void On(const fb::PaymentReissuedT& x) {
+    const Roll* r = nullptr;
+    const Line* l = FindLine(x.batch_id, x.line_no, &r);
+    if (l == nullptr || !Move(Account(r->fund, r->bucket), -l->amount_fen)) return;
+    Out("reissues", l->amount_fen);
+    Paid(*l, l->amount_fen);
+    done_ = {done_.moves, "reissue", "", "", *l, l->amount_fen};
+  }
+  void On(const fb::RecoveredT& x) {
+    if (!Move(Account(x.fund_id, x.bucket), x.amount_fen)) return;
+    In("recoveries", x.amount_fen);
+    const Roll* r = nullptr;
+    const Line* l = x.batch_id.empty() ? nullptr : FindLine(x.batch_id, x.line_no, &r);
+    std::optional<Line> line;
+    if (l != nullptr && InScope(Account(r->fund, r->bucket))) line = *l;
+    Recovered(line, -x.amount_fen);
+    done_ = {done_.moves, "recovery", "", "", line, x.amount_fen};
+  }
+  void Recovered(const std::optional<Line>& line, int64_t fen) {
+    if (line) return Paid(*line, fen);
+    Spent("payments", "recovered", fen);
+  }
+  void On(const fb::ReversalT& x) {
+    auto d = dones_.find(x.entry_index);
+    if (d == dones_.end()) return;
+    const Done what = d->second;
+    for (const auto& [account, delta] : what.moves) {
+      balances_[account] -= delta;
+      if (!InScope(account) || delta == 0) continue;
+      if (delta > 0) Out("reversals", delta);
+      if (delta < 0) In("reversals", -delta);
+    }
+    bool in_scope = false;
+    for (const auto& [account, delta] : what.moves) in_scope = in_scope || InScope(account);
+    if (!in_scope) return;
+    if (what.kind == "expense") Spent(what.cls, what.purpose, -what.amount_fen);
+    if (what.kind == "reissue") Paid(*what.line, -what.amount_fen);
+    if (what.kind == "recovery") Recovered(what.line, what.amount_fen);
+    if (what.kind == "donation" && last_year_.Has(t_))
+      f_.previous_year_income_fen -= what.amount_fen;
+  }
+  template <typename T>
+  void On(const T&) {}
+
+  std::string kind_, id_;
+  Range period_, year_, last_year_;
+  int64_t t_ = 0;
+  bool opened_ = false, ended_ = false;
+  IndependentFigures f_;
+  std::map<std::string, int64_t> balances_, end_;  // fund accounts
+  std::map<std::string, std::string> org_of_;
+  std::map<std::string, std::pair<std::string, std::string>> people_at_;  // region, household
+  std::map<std::string, Roll> rolls_;
+  std::map<uint64_t, Done> dones_;
+  Done done_;
+  std::map<std::string, std::set<std::string>> people_, households_;
+};
+
+}  // namespace
+
+Result<IndependentFigures> RecomputeFigures(const LogSource& log, uint64_t size,
+                                            const std::string& kind, const std::string& id,
+                                            const std::string& period) {
+  Fold fold(kind, id, period);
+  FL_RETURN_IF_ERROR(
+      log.ScanEntries(0, size, [&](uint64_t i, ByteView bytes) { return fold.Entry(i, bytes); }));
+  return fold.Finish();
+}
+
+}  // namespace fundledger::testing
