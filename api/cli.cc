@@ -14,6 +14,7 @@
 #include "api/cli_log.h"
 #include "api/cli_service.h"
 #include "api/cli_state.h"
+#include "api/cli_witness.h"
 #include "projections/fund_balances.h"
 
 namespace fundledger {
@@ -46,6 +47,8 @@ struct Flags {
   int idle_days = 180;
   DiscloseFlags disclose;
   DemoFlags demo;
+  std::string witness_name, witness_config;
+  ServerOptions witness_server;
 };
 
 // CLI11 reads an over-long number as the largest one; this refuses it, naming the option.
@@ -330,6 +333,30 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
 
 }  // namespace
 
+void AddWitnessCommands(CLI::App& app, CommandTable& t, Flags& f) {
+  CLI::App* witness =
+      app.add_subcommand("witness", "run a C2SP tlog-witness that cosigns other logs' checkpoints");
+  witness->require_subcommand(1);
+  t.Plain(
+      "init", "create a witness: its directory and key; prints the key to publish",
+      [&] { return CmdWitnessInit(f.dir, f.witness_name); }, witness);
+  witness->get_subcommand("init")
+      ->add_option("--data", f.dir, "witness directory to create")
+      ->required();
+  witness->get_subcommand("init")
+      ->add_option("--name", f.witness_name, "the witness's name, e.g. witness.audit.example.cn")
+      ->required();
+  CLI::App* serve = t.Plain(
+      "serve", "serve add-checkpoint over HTTP for the logs the config names",
+      [&] { return CmdWitnessServe(f.dir, f.witness_config, f.witness_server); }, witness);
+  serve->add_option("--data", f.dir, "witness directory")->required();
+  serve
+      ->add_option("--config", f.witness_config,
+                   "the logs to witness: 'origin <origin>' then 'key <vkey>' lines")
+      ->required();
+  serve->add_option("--listen", f.witness_server.listen, "HOST:PORT (port 0: any free port)");
+}
+
 int RunCli(int argc, char** argv) {
   // Everything this process creates (the data directory, the store's files, keys, tokens,
   // reports, snapshots, bundles) is its user's alone, whatever umask it was started with.
@@ -343,6 +370,7 @@ int RunCli(int argc, char** argv) {
   AddServiceCommands(app, table, flags);
   AddDataCommands(table, flags);
   AddAuditCommands(app, table, flags);
+  AddWitnessCommands(app, table, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,6 +21,7 @@
 #include "api/http_witness_transport.h"
 #include "api/open_data.h"
 #include "api/roll_parser.h"
+#include "api/service.h"
 #include "crypto/key_file.h"
 #include "replay/snapshot.h"
 

@@ -49,4 +49,16 @@ HttpResponse TextResponse(int status, std::string body,
                           std::string content_type = "text/plain; charset=utf-8");
 HttpResponse ErrorResponse(const Status& status);
 
+// What an HttpServer serves: the ledger's Service, or a witness (witness_service.h).
+// Called from many threads at once.
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // Whether the head of a request (no body yet) may send the large body limit.
+  virtual bool Authorized(const HttpRequest& head) = 0;
+  virtual HttpResponse Handle(const HttpRequest& request) = 0;
+  // The log size for answers the server makes itself (413, 503); nullopt: no header.
+  virtual std::optional<uint64_t> served_log_size() const = 0;
+};
+
 }  // namespace fundledger

@@ -30,7 +30,7 @@ class SessionBase {
 
 class HttpServer::Impl {
  public:
-  Impl(Service& service, ServerOptions options)
+  Impl(HttpHandler& service, ServerOptions options)
       : service_(service),
         options_(std::move(options)),
         limiter_(options_.connections_max, options_.connections_per_client_max),
@@ -48,7 +48,7 @@ class HttpServer::Impl {
 
   // Called by sessions.
   bool stopping() const { return stopping_.load(); }
-  Service& service() { return service_; }
+  HttpHandler& service() { return service_; }
   const ServerOptions& options() const { return options_; }
   net::thread_pool& handlers() { return handlers_; }
   bool EnterRequest() {
@@ -80,7 +80,7 @@ class HttpServer::Impl {
     return sessions_.size();
   }
 
-  Service& service_;
+  HttpHandler& service_;
   ServerOptions options_;
   ConnectionLimiter limiter_;  // before ioc_: sessions release their slots as ioc_ goes away
   net::io_context ioc_;
@@ -102,6 +102,11 @@ class HttpServer::Impl {
 };
 
 namespace {
+
+// "Fundledger-Log-Size: N\r\n", or nothing for a handler that serves no log.
+std::string LogSizeLine(std::optional<uint64_t> size) {
+  return size ? std::string(kLogSizeHeader) + ": " + std::to_string(*size) + "\r\n" : "";
+}
 
 template <typename Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -246,8 +251,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       res->set(http::field::cache_control, response.cache_control);
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
     // The server's own answers (413, 503) carry the log size too: every response does.
-    if (!response.log_size) response.log_size = server_.service().log_size();
-    res->set(kLogSizeHeader, std::to_string(*response.log_size));
+    if (!response.log_size) response.log_size = server_.service().served_log_size();
+    if (response.log_size) res->set(kLogSizeHeader, std::to_string(*response.log_size));
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_ && !server_.stopping());
     res->prepare_payload();
@@ -385,8 +390,8 @@ void HttpServer::Impl::RefuseConnection(tcp::socket socket, const Status& why) {
       "HTTP/1.1 503 Service Unavailable\r\nServer: fundledger\r\n"
       "Content-Type: application/json\r\nConnection: close\r\n"
       "Retry-After: 1\r\n" +
-      std::string(kLogSizeHeader) + ": " + std::to_string(service_.log_size()) +
-      "\r\nContent-Length: " + std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
+      LogSizeLine(service_.served_log_size()) +
+      "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
   beast::error_code ec;
   socket.non_blocking(true, ec);  // a client that does not read cannot hold the accept loop
   socket.write_some(net::buffer(bytes), ec);
@@ -442,7 +447,7 @@ void HttpServer::Impl::WaitForQuiet() {
   grace_timer_.async_wait([this](beast::error_code) { WaitForQuiet(); });
 }
 
-HttpServer::HttpServer(Service& service, ServerOptions options)
+HttpServer::HttpServer(HttpHandler& service, ServerOptions options)
     : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 HttpServer::~HttpServer() = default;
 Result<uint16_t> HttpServer::Start() { return impl_->Start(); }

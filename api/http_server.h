@@ -1,4 +1,5 @@
-// HttpServer: Boost.Beast over Boost.Asio, serving a Service.
+// HttpServer: Boost.Beast over Boost.Asio, serving an HttpHandler (the ledger's Service, or a
+// witness).
 //
 // A fixed pool of I/O threads runs the sockets (keep-alive, optional TLS); requests are
 // handed to a separate pool of handler threads because a command waits for its commit's
@@ -19,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "api/service.h"
+#include "api/http_message.h"
 
 namespace fundledger {
 
@@ -49,7 +50,7 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(Service& service, ServerOptions options);
+  HttpServer(HttpHandler& handler, ServerOptions options);
   ~HttpServer();
 
   Result<uint16_t> Start();

@@ -56,19 +56,20 @@ struct ServiceOptions {
   std::function<std::optional<std::string>()> published_checkpoint;
 };
 
-class Service {
+class Service final : public HttpHandler {
  public:
   Service(Ledger& ledger, Projections& projections, TokenStore& tokens, Metrics& metrics,
           ServiceOptions options);
 
   // Every response carries HttpResponse::log_size: the handler's where it computed one, else
   // log_size() when the answer was made.
-  HttpResponse Handle(const HttpRequest& request);
+  HttpResponse Handle(const HttpRequest& request) override;
   // Whether the head of a request (no body yet) names a POST route and carries a token whose
   // role may call it: the server then takes a large body, from anyone else a small one.
-  bool Authorized(const HttpRequest& head);
+  bool Authorized(const HttpRequest& head) override;
   // The log's size now: durable entries.
   uint64_t log_size() const;
+  std::optional<uint64_t> served_log_size() const override { return log_size(); }
   // The OpenAPI 3 document (JSON), generated from the route table.
   std::string OpenApiJson() const;
 

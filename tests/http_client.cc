@@ -191,7 +191,7 @@ int StatusOf(std::string_view response) {
 }
 
 ServerProcess::ServerProcess(const std::string& data_dir, const std::string& extra_args)
-    : ServerProcess(data_dir, ServerProcessOptions{extra_args, "", true}) {}
+    : ServerProcess(data_dir, ServerProcessOptions{extra_args, "", true, ""}) {}
 
 ServerProcess::ServerProcess(const std::string& data_dir, const ServerProcessOptions& options) {
   int fds[2];
@@ -201,8 +201,10 @@ ServerProcess::ServerProcess(const std::string& data_dir, const ServerProcessOpt
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::string cmd = std::string(FUNDLEDGER_CLI_PATH) + " serve --data " + data_dir +
-                    " --listen 127.0.0.1:0 " + (options.quiet ? "--quiet " : "") +
+  std::string cmd = std::string(FUNDLEDGER_CLI_PATH) + " " +
+                    (options.command.empty() ? "serve --data " + data_dir : options.command) +
+                    " --listen 127.0.0.1:0 " +
+                    (options.quiet && options.command.empty() ? "--quiet " : "") +
                     options.extra_args;
   char sh[] = "/bin/sh", dash_c[] = "-c";
   std::string exec_cmd =

@@ -75,6 +75,9 @@ struct ServerProcessOptions {
   std::string extra_args;   // more `serve` flags
   std::string shell_setup;  // shell commands run before exec ("ulimit -n 64; umask 000")
   bool quiet = true;        // --quiet: no request log lines
+  // Another subcommand instead of `serve --data DIR` ("witness serve --data W --config F");
+  // it must print the address it listens on as `serve` does.
+  std::string command;
 };
 
 // Starts `fundledger serve --data DIR --listen 127.0.0.1:0 [--quiet]` and reads its port.
