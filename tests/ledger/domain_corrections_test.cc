@@ -33,7 +33,7 @@ class Corrections : public LedgerFixture {
   int64_t Received(const std::string& ben) {
     return projections().BalanceOf(BeneficiaryAccount(ben)).posted_fen;
   }
-  std::string LineState(const std::string& batch, uint32_t line_no) {
+  std::string StateOf(const std::string& batch, uint32_t line_no) {
     return ledger_->domain().Read([&](const DomainState& s) {
       const BatchState& b = s.batches.at(batch);
       return std::string(LineStateName(b.lines[b.line_pos.at(line_no)].state));
@@ -85,13 +85,56 @@ class Corrections : public LedgerFixture {
   }
 };
 
+// Each cell of the table in ledger/README.md ("Corrections"): the state a correction leaves, or
+// the code that refuses it.
+TEST(LineStateMachine, EachCellOfTheWrittenTable) {
+  using K = CorrectionKind;
+  using S = LineState;
+  struct Cell {
+    S state;
+    int64_t recovered;
+    K kind;
+    int64_t amount;
+    S to;
+    std::string refusal;  // empty: allowed
+  };
+  const int64_t a = kPaid;
+  const Cell cells[] = {
+      {S::kPaid, 0, K::kReturn, a, S::kReturned, ""},
+      {S::kPaid, 0, K::kReissue, a, S::kReissued, "line_not_returned"},
+      {S::kPaid, 0, K::kRecovery, a / 2, S::kPaid, ""},
+      {S::kPaid, 0, K::kRecovery, a, S::kRecovered, ""},
+      {S::kPaid, 0, K::kRecovery, a + 1, S::kRecovered, "over_recovery"},
+      {S::kPaid, a / 2, K::kReturn, a, S::kReturned, "line_recovered"},
+      {S::kPaid, a / 2, K::kRecovery, a / 2, S::kRecovered, ""},
+      {S::kPaid, a / 2, K::kRecovery, a / 2 + 1, S::kRecovered, "over_recovery"},
+      {S::kReissued, 0, K::kReturn, a, S::kReturned, ""},
+      {S::kReissued, 0, K::kReissue, a, S::kReissued, "line_not_returned"},
+      {S::kReissued, a / 4, K::kRecovery, a / 4, S::kReissued, ""},
+      {S::kReturned, 0, K::kReturn, a, S::kReturned, "line_not_paid"},
+      {S::kReturned, 0, K::kReissue, a, S::kReissued, ""},
+      {S::kReturned, 0, K::kRecovery, 1, S::kReturned, "line_not_paid"},
+      {S::kRecovered, a, K::kReturn, a, S::kReturned, "line_not_paid"},
+      {S::kRecovered, a, K::kReissue, a, S::kReissued, "line_not_returned"},
+      {S::kRecovered, a, K::kRecovery, 1, S::kRecovered, "over_recovery"},
+  };
+  for (const Cell& c : cells) {
+    LineMove move = NextLineState(c.state, a, c.recovered, c.kind, c.amount);
+    std::string cell = std::string(LineStateName(c.state)) + " (" + std::to_string(c.recovered) +
+                       " recovered), " + std::string(CorrectionKindName(c.kind)) + " of " +
+                       std::to_string(c.amount);
+    EXPECT_EQ(move.to, c.to) << cell;
+    EXPECT_EQ(move.refusal ? std::string(RuleCodeName(*move.refusal)) : "", c.refusal) << cell;
+  }
+}
+
 TEST_F(Corrections, RecoveriesAreCappedByWhatWasPaidAndNotRecoveredYet) {
   Ok(Recover(50000));
   Rejects(Recover(50000), "over_recovery");  // 500 + 500 of an 800 line
   EXPECT_EQ(Received("B1"), 30000);
-  EXPECT_EQ(LineState("R-03", 1), "paid");
+  EXPECT_EQ(StateOf("R-03", 1), "paid");
   Ok(Recover(30000));  // the rest: 800 in all
-  EXPECT_EQ(LineState("R-03", 1), "recovered");
+  EXPECT_EQ(StateOf("R-03", 1), "recovered");
   Rejects(Recover(1), "over_recovery");
   EXPECT_EQ(Received("B1"), 0);
   ExpectInvariants();
@@ -116,7 +159,7 @@ TEST_F(Corrections, AReversedFullRecoveryHoldsTheMonthAgain) {
   Ok(Recover(kPaid));
   uint64_t recovery = Last();
   Ok(Reverse(recovery));
-  EXPECT_EQ(LineState("R-03", 1), "paid");
+  EXPECT_EQ(StateOf("R-03", 1), "paid");
   EXPECT_EQ(Received("B1"), kPaid);
   SecondMarchRefused("R-03b");
   EXPECT_EQ(Received("B1"), kPaid);
@@ -137,7 +180,7 @@ TEST_F(Corrections, AReturnAfterAReversedReissueIsRefusedUntilPaidAgain) {
   Ok(Reissue("R-03"));
   uint64_t reissue = Last();
   Ok(Reverse(reissue));
-  EXPECT_EQ(LineState("R-03", 1), "returned");
+  EXPECT_EQ(StateOf("R-03", 1), "returned");
   EXPECT_EQ(Received("B1"), 0);
   Rejects(Return("R-03"), "line_not_paid");
   EXPECT_EQ(Received("B1"), 0);
@@ -151,7 +194,7 @@ TEST_F(Corrections, AReversedReturnPaysTheLineAgainIfTheMonthIsFree) {
   Ok(Return("R-03"));
   uint64_t first_return = Last();
   Ok(Reverse(first_return));
-  EXPECT_EQ(LineState("R-03", 1), "paid");
+  EXPECT_EQ(StateOf("R-03", 1), "paid");
   EXPECT_EQ(Received("B1"), kPaid);
   SecondMarchRefused("R-03b");
   Ok(Return("R-03"));
@@ -178,22 +221,22 @@ TEST_F(Corrections, ALinesCorrectionsAreReversedNewestFirst) {
   uint64_t first = Last();
   Ok(Recover(50000));
   uint64_t second = Last();
-  EXPECT_EQ(LineState("R-03", 1), "recovered");
+  EXPECT_EQ(StateOf("R-03", 1), "recovered");
   Rejects(Reverse(first), "correction_not_latest");
   Rejects(Reverse(reissued), "correction_not_latest");
   Rejects(Reverse(returned), "correction_not_latest");
   Ok(Reverse(second));
-  EXPECT_EQ(LineState("R-03", 1), "reissued");
+  EXPECT_EQ(StateOf("R-03", 1), "reissued");
   Ok(Reverse(first));
   Ok(Reverse(reissued));
-  EXPECT_EQ(LineState("R-03", 1), "returned");
+  EXPECT_EQ(StateOf("R-03", 1), "returned");
   Ok(Reverse(returned));
-  EXPECT_EQ(LineState("R-03", 1), "paid");
+  EXPECT_EQ(StateOf("R-03", 1), "paid");
   EXPECT_EQ(Received("B1"), kPaid);
   Rejects(Reverse(second), "already_reversed");
   ExpectInvariants();
   Reopen();  // the corrections and what they left are rebuilt by replay
-  EXPECT_EQ(LineState("R-03", 1), "paid");
+  EXPECT_EQ(StateOf("R-03", 1), "paid");
   Rejects(Reverse(first), "already_reversed");
   Ok(Recover(kPaid));
   ExpectInvariants();
