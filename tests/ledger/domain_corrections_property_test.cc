@@ -45,7 +45,8 @@ class MemoryLedger {
   Result<uint64_t> Submit(const Actor& actor, std::vector<DomainEvent> events) {
     Submission submission;
     for (const DomainEvent& e : events)
-      submission.entries.push_back(NewEntry{actor.name, actor.role, EventTypeOf(e), EncodeEvent(e)});
+      submission.entries.push_back(
+          NewEntry{actor.name, actor.role, EventTypeOf(e), EncodeEvent(e)});
     rocksdb::WriteBatch batch;
     const uint64_t first = next_;
     Status staged = domain_.Stage(submission, first, 1'700'000'000'000, batch);
