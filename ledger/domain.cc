@@ -312,6 +312,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
       const NewEntry& e = submission.entries[k + j];
       EntryMeta m{first_index + k + j, timestamp_ms, e.actor, e.role};
       st = Apply(events[k + j], m, context);
+      if (st.ok()) AssertPaymentInvariant(state_, events[k + j], m);
       // An observer that cannot add it up (EntryObserver::failure) refuses it as the domain would.
       if (st.code() == StatusCode::kCorruption)
         st = RuleError(RuleCode::kAmountOverflow, st.message());

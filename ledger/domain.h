@@ -13,9 +13,10 @@
 // an observer cannot apply (EntryObserver::failure), stops the replay with a Corruption naming
 // it; on the rule-checked path the same refuses the submission (`amount_overflow`).
 //
-// Invariants, checked: each applied entry's postings sum to zero; after a submission is staged,
-// no fund account it moved is below zero or holds negative reservations (unless an imported
-// history left it so). Either broken stops the program before anything is written.
+// Invariants, checked: each applied entry's postings sum to zero; after each staged entry, the
+// roll lines it moved keep the payment invariant (domain_apply.h); after a submission is
+// staged, no fund account it moved is below zero or holds negative reservations (unless an
+// imported history left it so). Any broken stops the program before anything is written.
 //
 // Reads see only durable state. The domain's lock is the read gate of everything derived from
 // the log (the domain state and its observers, the projections): the writer holds it

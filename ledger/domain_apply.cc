@@ -148,11 +148,33 @@ class Applier {
     *line = &b->second.lines[pos->second];
     return Status::Ok();
   }
-  void SetLineState(const std::string& batch_id, BatchLine& l, LineState state) {
+  void SetLineState(const LineRef& ref, BatchLine& l, LineState state) {
     if (undo_ != nullptr) undo_->Push([&l, old = l.state] { l.state = old; });
-    s_.slots.OnLineState(l.slot(), SlotHolder{s_.names.Intern(batch_id), l.line_no}, l.state, state,
-                         undo_);
+    s_.slots.OnLineState(l.slot(), ref, l.state, state, undo_);
     l.state = state;
+  }
+  // This entry corrects line `l` of `batch_id`: the line moves as its state machine says
+  // (line_corrections.h; for an imported log's entry too, which no rule checked).
+  void Correct(const std::string& batch_id, BatchLine& l, CorrectionKind kind, int64_t amount) {
+    LineRef ref{s_.names.Intern(batch_id), l.line_no};
+    LineMove move =
+        NextLineState(l.state, l.amount_fen, s_.corrections.Of(ref).recovered_fen, kind, amount);
+    s_.corrections.Record(m_.index, Correction{ref, kind, l.state, amount, {}}, undo_);
+    if (move.to != l.state) SetLineState(ref, l, move.to);
+  }
+  // The reversal of correction `index`, its line's latest: the line is again as it found it.
+  void TakeBackCorrection(uint64_t index, const Correction& c) {
+    BatchState* b = nullptr;
+    BatchLine* l = nullptr;
+    if (!FindLine(s_.names[c.line.batch], c.line.line_no, &b, &l).ok()) return;
+    const LineState before = l->state;
+    s_.corrections.TakeBack(index, undo_);
+    SetLineState(c.line, *l, c.from);
+    int64_t to_person = c.kind == CorrectionKind::kReissue ? -c.amount_fen : c.amount_fen;
+    Payment(b->fund, *l, to_person, CountsAsPaid(c.from) - CountsAsPaid(before));
+  }
+  static int32_t CountsAsPaid(LineState s) {
+    return s == LineState::kPaid || s == LineState::kReissued ? 1 : 0;
   }
 
   Status operator()(const fb::FundOpenedT& e) {
@@ -365,7 +387,8 @@ class Applier {
     FL_RETURN_IF_ERROR(Move(BeneficiaryAccount(s_.names[l->beneficiary]),
                             FundAccount(b->fund, b->bucket), l->amount_fen));
     Payment(b->fund, *l, back, -1);
-    SetLineState(e.batch_id, *l, LineState::kReturned);
+    Correct(e.batch_id, *l, CorrectionKind::kReturn, l->amount_fen);
+    Reversible();
     return Status::Ok();
   }
   Status operator()(const fb::PaymentReissuedT& e) {
@@ -376,7 +399,7 @@ class Applier {
     FL_RETURN_IF_ERROR(Move(FundAccount(b->fund, b->bucket),
                             BeneficiaryAccount(s_.names[l->beneficiary]), l->amount_fen));
     Payment(b->fund, *l, l->amount_fen, 1);
-    SetLineState(e.batch_id, *l, LineState::kReissued);
+    Correct(e.batch_id, *l, CorrectionKind::kReissue, l->amount_fen);
     Reversible();
     return Status::Ok();
   }
@@ -384,17 +407,14 @@ class Applier {
     TouchBucket(e.fund_id, e.bucket);
     FL_RETURN_IF_ERROR(
         Move(BeneficiaryAccount(e.beneficiary_id), FundAccount(e.fund_id, e.bucket), e.amount_fen));
-    if (!e.batch_id.empty()) {
-      SaveBatchHeader(e.batch_id);
-      BatchState& b = s_.batches[e.batch_id];
-      auto pos = b.line_pos.find(e.line_no);
-      if (pos != b.line_pos.end()) {
-        BatchLine& l = b.lines[pos->second];
-        bool full = e.amount_fen >= l.amount_fen;
-        FL_ASSIGN_OR_RETURN(int64_t back, Negated(e.amount_fen));
-        Payment(b.fund, l, back, full ? -1 : 0);
-        if (full) SetLineState(e.batch_id, l, LineState::kRecovered);
-      }
+    // The rules require the line; an imported log's recovery may name none, or one never paid.
+    BatchState* b = nullptr;
+    BatchLine* l = nullptr;
+    if (!e.batch_id.empty() && FindLine(e.batch_id, e.line_no, &b, &l).ok()) {
+      const LineState before = l->state;
+      FL_ASSIGN_OR_RETURN(int64_t back, Negated(e.amount_fen));
+      Correct(e.batch_id, *l, CorrectionKind::kRecovery, e.amount_fen);
+      Payment(b->fund, *l, back, CountsAsPaid(l->state) - CountsAsPaid(before));
     }
     Reversible();
     return Status::Ok();
@@ -407,6 +427,10 @@ class Applier {
       FL_ASSIGN_OR_RETURN(int64_t pending, Negated(p.pending_delta_fen));
       FL_RETURN_IF_ERROR(Post(p.account, posted, pending));
     }
+    // A correction that is not its line's latest (only in an imported log) moves money only.
+    const Correction* c = s_.corrections.Find(e.entry_index);
+    if (c != nullptr && s_.corrections.Of(c->line).latest == e.entry_index)
+      TakeBackCorrection(e.entry_index, *c);
     return Status::Ok();
   }
   Status operator()(const fb::ExpensedT& e) {
@@ -469,6 +493,69 @@ Status CheckPostingsBalance(const AppliedEntry& applied) {
     std::abort();
   }
   return Status::Ok();
+}
+
+namespace {
+
+// What is wrong with line `l` of batch `batch_id` after a correction, or empty.
+std::string LineBreaksInvariant(const DomainState& s, const std::string& batch_id,
+                                const BatchLine& l) {
+  std::optional<NameId> batch = s.names.Find(batch_id);
+  if (!batch) return "its batch was never prepared";
+  LineRef ref{*batch, l.line_no};
+  int64_t recovered = s.corrections.Of(ref).recovered_fen;
+  bool pays = l.state == LineState::kPaid || l.state == LineState::kReissued ||
+              l.state == LineState::kRecovered;
+  int64_t paid = pays ? l.amount_fen : 0;
+  if (recovered < 0 || recovered > paid ||
+      (l.state == LineState::kRecovered) != (pays && recovered == paid))
+    return FormatFen(recovered) + " yuan recovered of " + FormatFen(paid) + " paid";
+  const SlotHolder* holder = s.slots.HolderOf(l.slot());
+  if (HoldsPaymentSlot(l.state) != (holder != nullptr && *holder == ref))
+    return HoldsPaymentSlot(l.state) ? "it does not hold its payment slot"
+                                     : "it holds its payment slot";
+  return "";
+}
+
+void AssertLine(const DomainState& s, const std::string& batch_id, uint32_t line_no,
+                const EntryMeta& meta) {
+  auto b = s.batches.find(batch_id);
+  if (b == s.batches.end()) return;  // an unknown line moved nothing
+  auto pos = b->second.line_pos.find(line_no);
+  if (pos == b->second.line_pos.end()) return;
+  const BatchLine& l = b->second.lines[pos->second];
+  std::string broken = LineBreaksInvariant(s, batch_id, l);
+  if (broken.empty()) return;
+  std::fprintf(stderr, "fundledger: entry %llu leaves line %u of batch '%s' %s: %s\n",
+               static_cast<unsigned long long>(meta.index), line_no, batch_id.c_str(),
+               std::string(LineStateName(l.state)).c_str(), broken.c_str());
+  std::abort();
+}
+
+}  // namespace
+
+void AssertPaymentInvariant(const DomainState& s, const DomainEvent& event, const EntryMeta& meta) {
+  if (const auto* e = std::get_if<fb::DisbursementBatchApprovedT>(&event)) {
+    auto b = s.batches.find(e->batch_id);
+    if (b == s.batches.end()) return;
+    for (const BatchLine& l : b->second.lines) {
+      if (l.state == LineState::kPaid) continue;
+      std::fprintf(stderr,
+                   "fundledger: entry %llu approves line %u of batch '%s' but leaves it %s\n",
+                   static_cast<unsigned long long>(meta.index), l.line_no, e->batch_id.c_str(),
+                   std::string(LineStateName(l.state)).c_str());
+      std::abort();
+    }
+  } else if (const auto* e = std::get_if<fb::PaymentReturnedT>(&event)) {
+    AssertLine(s, e->batch_id, e->line_no, meta);
+  } else if (const auto* e = std::get_if<fb::PaymentReissuedT>(&event)) {
+    AssertLine(s, e->batch_id, e->line_no, meta);
+  } else if (const auto* e = std::get_if<fb::RecoveredT>(&event)) {
+    if (!e->batch_id.empty()) AssertLine(s, e->batch_id, e->line_no, meta);
+  } else if (const auto* e = std::get_if<fb::ReversalT>(&event)) {
+    if (const Correction* c = s.corrections.Find(e->entry_index))
+      AssertLine(s, s.names[c->line.batch], c->line.line_no, meta);
+  }
 }
 
 Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,

@@ -37,6 +37,14 @@ Status PlanApproval(const DomainState& state, const fb::DisbursementBatchApprove
 // the application and stops the program.
 Status CheckPostingsBalance(const AppliedEntry& applied);
 
+// The payment invariant on the lines a staged entry moved (an approval's, or the one line a
+// return, reissue, recovery or reversal of one of them corrected): each line's recovered money
+// within what it paid, all of it in state `recovered` and none in `returned`, and a line holds
+// its payment slot exactly when its state does. The rules keep it (line_corrections.h); a
+// broken one is a bug in a rule and stops the program before the entry is written.
+void AssertPaymentInvariant(const DomainState& state, const DomainEvent& event,
+                            const EntryMeta& meta);
+
 // The state changes of an approval planned into `applied`: they read nothing PlanApproval
 // wrote but `applied`, which they leave as it is.
 Status ApplyPlannedApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,

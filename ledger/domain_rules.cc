@@ -270,6 +270,55 @@ Status FindApprovedLine(const DomainState& s, const std::string& batch_id, uint3
   return Status::Ok();
 }
 
+// A return, reissue or recovery of a line, by the line's state machine (line_corrections.h).
+Status CheckLineMove(const DomainState& s, const std::string& batch_id, const BatchLine& l,
+                     CorrectionKind kind, int64_t amount_fen) {
+  std::optional<NameId> batch = s.names.Find(batch_id);  // none: no line of it was corrected
+  LineHistory history = batch ? s.corrections.Of(LineRef{*batch, l.line_no}) : LineHistory{};
+  LineMove move = NextLineState(l.state, l.amount_fen, history.recovered_fen, kind, amount_fen);
+  if (!move.refusal) return Status::Ok();
+  std::string line = "line " + std::to_string(l.line_no) + " of batch '" + batch_id + "' is " +
+                     std::string(LineStateName(l.state));
+  switch (*move.refusal) {
+    case RuleCode::kOverRecovery:
+      return RuleError(RuleCode::kOverRecovery,
+                       "recovering " + FormatFen(amount_fen) + " yuan from a payment of " +
+                           FormatFen(l.amount_fen) + " of which " +
+                           FormatFen(history.recovered_fen) + " is recovered already",
+                       "amount_fen");
+    case RuleCode::kLineRecovered:
+      return RuleError(RuleCode::kLineRecovered,
+                       line + " with " + FormatFen(history.recovered_fen) +
+                           " yuan recovered; reverse the recovery before returning it",
+                       "line_no");
+    case RuleCode::kLineNotReturned:
+      return RuleError(RuleCode::kLineNotReturned, line + "; only a returned line is reissued",
+                       "line_no");
+    default:
+      return RuleError(*move.refusal, line, "line_no");
+  }
+}
+
+// Reversing correction entry `index` of a line: the line's latest, and back into a state that
+// holds the slot only if no other line holds it meanwhile.
+Status CheckCorrectionReversal(const DomainState& s, uint64_t index, const Correction& c) {
+  const std::string& batch_id = s.names[c.line.batch];
+  LineHistory history = s.corrections.Of(c.line);
+  if (history.latest != index) {
+    return RuleError(RuleCode::kCorrectionNotLatest,
+                     "entry " + std::to_string(index) + " (a " +
+                         std::string(CorrectionKindName(c.kind)) + " of line " +
+                         std::to_string(c.line.line_no) + " of batch '" + batch_id +
+                         "') is not the line's latest correction: reverse entry " +
+                         std::to_string(history.latest) + " first",
+                     "entry_index");
+  }
+  auto b = s.batches.find(batch_id);
+  const BatchLine* l = b == s.batches.end() ? nullptr : FindLine(b->second, c.line.line_no);
+  if (l == nullptr || HoldsPaymentSlot(l->state) || !HoldsPaymentSlot(c.from)) return Status::Ok();
+  return s.slots.CheckFree(s.names, l->slot(), "entry_index");
+}
+
 struct RuleChecker {
   const DomainState& s;
   const EntryMeta& m;
@@ -422,25 +471,13 @@ struct RuleChecker {
     const BatchState* b = nullptr;
     const BatchLine* l = nullptr;
     FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
-    if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
-      return RuleError(RuleCode::kLineNotPaid,
-                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                           std::string(LineStateName(l->state)),
-                       "line_no");
-    }
-    return Status::Ok();
+    return CheckLineMove(s, e.batch_id, *l, CorrectionKind::kReturn, l->amount_fen);
   }
   Status operator()(const fb::PaymentReissuedT& e) const {
     const BatchState* b = nullptr;
     const BatchLine* l = nullptr;
     FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
-    if (l->state != LineState::kReturned) {
-      return RuleError(RuleCode::kLineNotReturned,
-                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id + "' is " +
-                           std::string(LineStateName(l->state)) +
-                           "; only a returned line is reissued",
-                       "line_no");
-    }
+    FL_RETURN_IF_ERROR(CheckLineMove(s, e.batch_id, *l, CorrectionKind::kReissue, l->amount_fen));
     FL_RETURN_IF_ERROR(s.slots.CheckFree(s.names, l->slot(), "line_no"));
     return Available(s, b->fund, b->bucket, l->amount_fen);
   }
@@ -452,30 +489,28 @@ struct RuleChecker {
                        "beneficiary '" + e.beneficiary_id + "' is not registered",
                        "beneficiary_id");
     }
-    if (!e.batch_id.empty()) {
-      const BatchState* b = nullptr;
-      const BatchLine* l = nullptr;
-      FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
-      if (s.names[l->beneficiary] != e.beneficiary_id) {
-        return RuleError(RuleCode::kWrongBeneficiary,
-                         "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
-                             "' paid another beneficiary",
-                         "beneficiary_id");
-      }
-      if (l->state != LineState::kPaid && l->state != LineState::kReissued) {
-        return RuleError(RuleCode::kLineNotPaid,
-                         "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
-                             "' is " + std::string(LineStateName(l->state)),
-                         "line_no");
-      }
-      if (e.amount_fen > l->amount_fen) {
-        return RuleError(RuleCode::kOverRecovery,
-                         "recovering " + FormatFen(e.amount_fen) + " yuan from a payment of " +
-                             FormatFen(l->amount_fen),
-                         "amount_fen");
-      }
+    if (e.batch_id.empty()) {
+      return RuleError(RuleCode::kRecoveryWithoutLine,
+                       "a recovery names the payment it recovers: the batch and line that paid '" +
+                           e.beneficiary_id + "'",
+                       "batch_id");
     }
-    return Status::Ok();
+    const BatchState* b = nullptr;
+    const BatchLine* l = nullptr;
+    FL_RETURN_IF_ERROR(FindApprovedLine(s, e.batch_id, e.line_no, &b, &l));
+    if (s.names[l->beneficiary] != e.beneficiary_id) {
+      return RuleError(RuleCode::kWrongBeneficiary,
+                       "line " + std::to_string(e.line_no) + " of batch '" + e.batch_id +
+                           "' paid another beneficiary",
+                       "beneficiary_id");
+    }
+    if (b->fund != e.fund_id || b->bucket != e.bucket) {
+      return RuleError(RuleCode::kWrongFund,
+                       "batch '" + e.batch_id + "' was paid from fund '" + b->fund + "' bucket '" +
+                           b->bucket + "'; the money recovered goes back there",
+                       e.fund_id != b->fund ? "fund_id" : "bucket");
+    }
+    return CheckLineMove(s, e.batch_id, *l, CorrectionKind::kRecovery, e.amount_fen);
   }
   Status operator()(const fb::ReversalT& e) const {
     if (e.entry_index >= m.index) {
@@ -493,6 +528,9 @@ struct RuleChecker {
           RuleCode::kNotReversible,
           "entry " + std::to_string(e.entry_index) + " moved no money that can be reversed",
           "entry_index");
+    }
+    if (const Correction* c = s.corrections.Find(e.entry_index)) {
+      FL_RETURN_IF_ERROR(CheckCorrectionReversal(s, e.entry_index, *c));
     }
     // Reversing must not take any fund below zero.
     for (const Posting& p : s.reversible.Find(e.entry_index)) {

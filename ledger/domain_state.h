@@ -15,6 +15,7 @@
 #include "ledger/amount.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
+#include "ledger/line_corrections.h"
 #include "ledger/names.h"
 #include "ledger/payment_slots.h"
 #include "ledger/string_map.h"
@@ -190,6 +191,7 @@ struct DomainState {
   std::map<std::string, BatchState> batches;
   Names names;                         // of people, programs, batches in lines and slots
   PaymentSlots slots;                  // the one-payment rule: which live line holds each slot
+  LineCorrections corrections;         // each line's corrections, what is recovered of it
   StringMap<std::string> commitments;  // id commitment hex -> beneficiary
   ReversibleEntries reversible;        // entry index -> its postings
   std::set<uint64_t> reversed;         // entries already reversed

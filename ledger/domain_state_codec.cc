@@ -27,12 +27,15 @@ constexpr size_t kBalanceBytesMin = kStrBytesMin + 2 * kIntBytes;
 constexpr size_t kBatchBytesMin = 4 * kStrBytesMin + 7 * kIntBytes + kU8Bytes + kListBytesMin;
 constexpr size_t kLineBytesMin = 2 * kStrBytesMin + 3 * kIntBytes + kU8Bytes;
 constexpr size_t kSlotBytesMin = 2 * kStrBytesMin + kIntBytes;
+constexpr size_t kCorrectionBytesMin = 6 * kIntBytes + kStrBytesMin + 2 * kU8Bytes;
+constexpr size_t kLineHistoryBytesMin = kStrBytesMin + 3 * kIntBytes;
 constexpr size_t kCommitmentBytesMin = 2 * kStrBytesMin;
 constexpr size_t kReversibleBytesMin = kIntBytes + kListBytesMin;
 constexpr size_t kPostingBytesMin = kStrBytesMin + 2 * kIntBytes;
 constexpr size_t kDisclosureBytesMin = 4 * kStrBytesMin + 3 * kIntBytes;
 static_assert(kFundBytesMin == 58 && kProgramBytesMin == 50 && kBeneficiaryBytesMin == 74 &&
-                  kBatchBytesMin == 97 && kLineBytesMin == 41 && kDisclosureBytesMin == 56,
+                  kBatchBytesMin == 97 && kLineBytesMin == 41 && kDisclosureBytesMin == 56 &&
+                  kCorrectionBytesMin == 58 && kLineHistoryBytesMin == 32,
               "record sizes follow the format in the header");
 
 // Enumerations stored as their numbers: reordering one would change what old bytes mean.
@@ -44,6 +47,11 @@ static_assert(static_cast<uint8_t>(LineState::kPending) == 0 &&
                   static_cast<uint8_t>(LineState::kRecovered) == 5 &&
                   static_cast<uint8_t>(LineState::kRejected) == 6,
               "LineState numbers are stored in snapshots");
+static_assert(static_cast<uint8_t>(CorrectionKind::kReturn) == 0 &&
+                  static_cast<uint8_t>(CorrectionKind::kReissue) == 1 &&
+                  static_cast<uint8_t>(CorrectionKind::kRecovery) == 2,
+              "CorrectionKind numbers are stored in snapshots");
+static_assert(kNoCorrection == UINT64_MAX, "a line with no standing correction is stored so");
 static_assert(static_cast<uint8_t>(BatchStatus::kPrepared) == 0 &&
                   static_cast<uint8_t>(BatchStatus::kApproved) == 1 &&
                   static_cast<uint8_t>(BatchStatus::kRejected) == 2,
@@ -311,6 +319,57 @@ Status LoadSlots(BinaryReader& r, DomainState& s) {
   return Status::Ok();
 }
 
+void SaveCorrections(BinaryWriter& w, const DomainState& s) {
+  std::map<uint64_t, const Correction*> corrections;  // by entry index
+  s.corrections.ForEachCorrection(
+      [&](uint64_t index, const Correction& c) { corrections.emplace(index, &c); });
+  w.U64(corrections.size());
+  for (const auto& [index, c] : corrections) {
+    w.U64(index);
+    w.Str(s.names[c->line.batch]);
+    w.U64(c->line.line_no);
+    w.U8(static_cast<uint8_t>(c->kind));
+    w.U8(static_cast<uint8_t>(c->from));
+    w.I64(c->amount_fen);
+    w.I64(c->before.recovered_fen);
+    w.U64(c->before.latest);
+  }
+  std::map<std::pair<std::string_view, uint32_t>, LineHistory> histories;  // by batch, line
+  s.corrections.ForEachHistory([&](const LineRef& line, const LineHistory& h) {
+    histories.emplace(std::pair(std::string_view(s.names[line.batch]), line.line_no), h);
+  });
+  w.U64(histories.size());
+  for (const auto& [line, h] : histories) {
+    w.Str(line.first);
+    w.U64(line.second);
+    w.I64(h.recovered_fen);
+    w.U64(h.latest);
+  }
+}
+void LoadCorrections(BinaryReader& r, DomainState& s) {
+  for (uint64_t n = r.Count(kCorrectionBytesMin); n > 0 && r.ok(); --n) {
+    uint64_t index = r.U64();
+    Correction c;
+    c.line.batch = s.names.Intern(r.Str());
+    c.line.line_no = static_cast<uint32_t>(r.U64());
+    c.kind = static_cast<CorrectionKind>(r.U8());
+    c.from = static_cast<LineState>(r.U8());
+    c.amount_fen = r.I64();
+    c.before.recovered_fen = r.I64();
+    c.before.latest = r.U64();
+    s.corrections.Restore(index, c);
+  }
+  for (uint64_t n = r.Count(kLineHistoryBytesMin); n > 0 && r.ok(); --n) {
+    LineRef line;
+    line.batch = s.names.Intern(r.Str());
+    line.line_no = static_cast<uint32_t>(r.U64());
+    LineHistory h;
+    h.recovered_fen = r.I64();
+    h.latest = r.U64();
+    s.corrections.Restore(line, h);
+  }
+}
+
 void SaveCommitments(BinaryWriter& w, const DomainState& s) {
   w.U64(s.commitments.size());
   for (const auto& [c, ben] : Sorted(s.commitments)) {
@@ -394,6 +453,7 @@ std::string EncodeDomainState(const DomainState& s) {
   SaveBalances(w, s);
   SaveBatches(w, s);
   SaveSlots(w, s);
+  SaveCorrections(w, s);
   SaveCommitments(w, s);
   SaveReversals(w, s);
   SaveStrings(w, s.erased_subjects);
@@ -412,6 +472,7 @@ Result<DomainState> DecodeDomainState(std::string_view bytes) {
   LoadBalances(r, s);
   LoadBatches(r, s);
   FL_RETURN_IF_ERROR(LoadSlots(r, s));
+  LoadCorrections(r, s);
   LoadCommitments(r, s);
   LoadReversals(r, s);
   LoadStrings(r, s.erased_subjects);

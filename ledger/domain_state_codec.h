@@ -37,6 +37,12 @@
 //                               i64 amount_fen, u8 state (LineState)
 //   slot*        ascending key  str key (beneficiary 0x1F program 0x1F decimal period),
 //                               str batch, u64 line_no: the live line holding the slot
+//   correction*  ascending idx  u64 entry index, str batch, u64 line_no, u8 kind (CorrectionKind),
+//                               u8 from (LineState), i64 amount_fen, i64 recovered_fen before,
+//                               u64 latest before (UINT64_MAX: none): a return, reissue or
+//                               recovery of a roll line (line_corrections.h)
+//   history*     ascending      str batch, u64 line_no, i64 recovered_fen, u64 latest
+//                (batch, line)  (UINT64_MAX: none): each corrected line
 //   commitment*  ascending key  str id commitment (hex), str beneficiary
 //   reversible*  ascending idx  u64 entry index,
 //                               u64 n, n x (str account, i64 posted_delta_fen,
@@ -50,7 +56,7 @@
 // depend on the order names were interned in.
 //
 // Version. The bytes carry no version of their own: they are one field of a snapshot, whose
-// magic (`FLSNAP03`, replay/snapshot.cc) versions them. Any change to this layout needs a new
+// magic (`FLSNAP04`, replay/snapshot.h) versions them. Any change to this layout needs a new
 // snapshot magic; a ledger skips a snapshot it cannot read and replays from entry 0.
 //
 // Thread safety: pure functions; the caller holds the domain's gate (Domain::SaveState,

@@ -11,14 +11,15 @@
 //   reissued     yes              a returned payment is paid again (the line takes it back)
 //   recovered    no               the payment is recovered in full (released)
 //   rejected     no               its roll is rejected (released)
-//   reversed     no               (not entered today)
+//   reversed     no               (never entered: its number is kept in stored states)
 //
-// A partial recovery keeps the slot. A Reversal moves an entry's money back but changes no
-// line, so a line whose reissue is reversed keeps its slot.
+// A partial recovery keeps the slot. The reversal of a correction puts the line back in the
+// state the correction found (line_corrections.h), taking the slot again if that state holds
+// one (a reversed return or full recovery) or releasing it (a reversed reissue).
 //
 // Who calls what: the rules (domain_rules.cc) call CheckFree for each roll line and reissue,
 // and RollSlots for repeats within one roll; the application (domain_apply.cc) calls
-// TakeForPreparedLine, ReleaseForRejectedLine and OnLineState (return, reissue, recovery);
+// TakeForPreparedLine, ReleaseForRejectedLine and OnLineState (corrections and their reversals);
 // the codec (domain_state_codec.cc) calls ForEach and Restore. Nothing else touches the slots.
 //
 // Committed entries of an imported log were never rule-checked and may pay one slot twice:
@@ -77,11 +78,17 @@ struct SlotKeyHash {
     return h;  // not avalanching: the flat map mixes it further
   }
 };
-// The live line that holds a slot.
-struct SlotHolder {
+// A roll line: its batch and its number. As a slot's holder, the live line holding the slot.
+struct LineRef {
   NameId batch = 0;  // in DomainState::names
   uint32_t line_no = 0;
-  bool operator==(const SlotHolder&) const = default;
+  bool operator==(const LineRef&) const = default;
+};
+using SlotHolder = LineRef;
+struct LineRefHash {
+  size_t operator()(const LineRef& r) const {
+    return std::hash<uint64_t>{}(uint64_t{r.batch} << 32 | r.line_no);
+  }
 };
 
 class PaymentSlots {
@@ -105,8 +112,8 @@ class PaymentSlots {
   void TakeForPreparedLine(const SlotKey& key, SlotHolder line, UndoLog* undo);
   // A line of a rejected roll gives its slot back, if it is the line holding it.
   void ReleaseForRejectedLine(const SlotKey& key, SlotHolder line, UndoLog* undo);
-  // A line moves from state `from` to `to` (returned, reissued, recovered in full): it takes
-  // the slot when it starts holding one and releases it when it stops.
+  // A line moves from state `from` to `to` (a correction or its reversal): it takes the slot
+  // when it starts holding one and releases it when it stops.
   void OnLineState(const SlotKey& key, SlotHolder line, LineState from, LineState to,
                    UndoLog* undo);
 

@@ -58,7 +58,11 @@ namespace fundledger {
   X(kLineNotPaid, "line_not_paid", "only a paid line can be returned or recovered")               \
   X(kLineNotReturned, "line_not_returned", "only a returned line can be reissued")                \
   X(kWrongBeneficiary, "wrong_beneficiary", "the line paid another person")                        \
-  X(kOverRecovery, "over_recovery", "more would be recovered than was paid")                       \
+  X(kOverRecovery, "over_recovery", "more would be recovered than remains recoverable of the payment") \
+  X(kLineRecovered, "line_recovered", "money was recovered from the line: reverse the recovery before the return") \
+  X(kRecoveryWithoutLine, "recovery_without_line", "a recovery must name the payment it recovers (batch and line)") \
+  X(kWrongFund, "wrong_fund", "recovered money goes back to the fund and bucket that paid it")     \
+  X(kCorrectionNotLatest, "correction_not_latest", "a line's corrections are reversed newest first") \
   X(kAlreadyReversed, "already_reversed", "the entry was already reversed")                       \
   X(kNotReversible, "not_reversible", "the entry moved no money that can be reversed")            \
   X(kAlreadyEnrolled, "already_enrolled", "the person is already enrolled for those months")      \
