@@ -181,7 +181,7 @@ Status CheckOneOffLimit(const DomainState& s, const ProgramState& prog, const st
                         const std::string& program_id, int32_t period) {
   if (prog.period != fb::PaymentPeriod::one_off) return Status::Ok();
   const int32_t window = prog.PaymentsWindowMonths(), at = MonthIndex(period);
-  std::vector<int32_t> held;  // months index at-window+1 .. at+window-1
+  std::vector<int32_t> held;  // by month index, from at-window+1 through at+window-1
   held.reserve(static_cast<size_t>(2 * window - 1));
   for (int32_t m = at - window + 1; m <= at + window - 1; ++m) {
     std::optional<SlotKey> key = PaymentSlots::Find(s.names, ben_id, program_id, MonthFromIndex(m));
@@ -202,7 +202,8 @@ Status CheckOneOffLimit(const DomainState& s, const ProgramState& prog, const st
   return Status::Ok();
 }
 
-// A lottery fund's rolls pay only lottery_project programs named among its approved categories.
+// The fund's right to pay the program: one of its programs and, from a lottery fund, a
+// lottery_project program named among its approved categories.
 Status CheckFundMayPay(const FundState& fund, const std::string& fund_id, const ProgramState& prog,
                        const std::string& program_id) {
   if (!fund.programs.count(program_id)) {

@@ -50,17 +50,6 @@ class Eligibility : public LedgerFixture {
     ASSERT_EQ(r.status().details().size(), 1u) << r.status().ToString();
     EXPECT_EQ(r.status().details()[0].rule(), rule) << r.status().details()[0].ToString();
   }
-  fb::EnrollmentChangedT Change(const std::string& ben, const std::string& program,
-                                int64_t amount_fen, int32_t from, int32_t to = 0) {
-    fb::EnrollmentChangedT e;
-    e.beneficiary_id = ben;
-    e.program_id = program;
-    e.monthly_amount_fen = amount_fen;
-    e.from_month = from;
-    e.to_month = to;
-    e.approval_doc = "change-" + ben;
-    return e;
-  }
   fb::ProgramStandardChangedT Standard(const std::string& program, int64_t standard_fen,
                                        int32_t effective_month) {
     fb::ProgramStandardChangedT c;
@@ -117,9 +106,10 @@ TEST_F(Eligibility, AgeBandsAreHalfOpenSoOneBandPaysInTheMonthOfTheBirthday) {
   LineRejects(Prepare("U80", "F-SUB", "general", 202507, {{1, "OLD", "elderly80", 202507, 10000}}),
               "age_limit");
   // An empty band is malformed.
-  Result<AppendResult> empty = Do(ProgramDefinition({"band", "band", ProgramCategory::elderly_allowance,
-                                                     100, 100, 202501, {}, 90, 90}),
-                                  kAdmin);
+  Result<AppendResult> empty =
+      Do(ProgramDefinition(
+             {"band", "band", ProgramCategory::elderly_allowance, 100, 100, 202501, {}, 90, 90}),
+         kAdmin);
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(empty.status().field(), "age_max_years");
   ExpectInvariants();
@@ -133,7 +123,7 @@ TEST_F(Eligibility, AnOrphanInSchoolIsPaidPastEighteenOnlyThroughTheRecordedExte
   LineRejects(Prepare("O4", "F-SUB", "general", 202504, {{1, "KID", "orphan", 202504, 228000}}),
               "age_limit");
   // In full-time schooling until June 2026: recorded with the school's certificate.
-  fb::EnrollmentChangedT school = Change("KID", "orphan", 228000, 202504);
+  fb::EnrollmentChangedT school = EnrolmentChange("KID", "orphan", 228000, 202504, "change-KID");
   school.age_extension_to_month = 202606;
   Result<AppendResult> no_doc = Do(school);
   EXPECT_EQ(no_doc.status().field(), "age_extension_doc");
@@ -162,7 +152,8 @@ TEST_F(Eligibility, At300AMonthALineOf800IsRefusedEvenUnderTheCap) {
   Ok(Pay("R3", 202503, {{1, "B1", "dibao", 202503, 30000}}));
   // Back pay: only for months enrolled and not yet paid.
   Ok(Pay("R4", 202504,
-         {{1, "B1", "dibao", 202501, 30000}, {2, "B1", "dibao", 202502, 30000},
+         {{1, "B1", "dibao", 202501, 30000},
+          {2, "B1", "dibao", 202502, 30000},
           {3, "B1", "dibao", 202504, 30000}}));
   LineRejects(Prepare("R5", "F-SUB", "general", 202505, {{1, "B1", "dibao", 202503, 30000}}),
               "duplicate_payment");
@@ -202,9 +193,9 @@ TEST_F(Eligibility, ABackDatedStandardIsANewTermAndPastPaymentsKeepTheirs) {
 }
 
 TEST_F(Eligibility, TekunIsAtLeastOnePointThreeTimesDibao) {
-  Result<AppendResult> r = Do(
-      ProgramDefinition({"tekun-low", "特困", ProgramCategory::tekun, 60000, 60000, 202501}),
-      kAdmin);
+  Result<AppendResult> r =
+      Do(ProgramDefinition({"tekun-low", "特困", ProgramCategory::tekun, 60000, 60000, 202501}),
+         kAdmin);
   Rejects(r, "tekun_ratio");
   EXPECT_EQ(r.status().field(), "standard_fen");
   // 1.3 x 104,500 = 135,850: exactly that is enough.
@@ -226,9 +217,9 @@ TEST_F(Eligibility, TemporaryAssistanceIsPaidOnceInTwelveMonthsByDefault) {
               "one_off_limit");
   Register("B2");
   Enroll("B2", "temporary", 300000);
-  Result<AppendResult> twice = Prepare("T5", "F-SUB", "general", 202505,
-                                       {{1, "B2", "temporary", 202504, 300000},
-                                        {2, "B2", "temporary", 202505, 300000}});
+  Result<AppendResult> twice =
+      Prepare("T5", "F-SUB", "general", 202505,
+              {{1, "B2", "temporary", 202504, 300000}, {2, "B2", "temporary", 202505, 300000}});
   LineRejects(twice, "one_off_limit");
   EXPECT_EQ(twice.status().details()[0].line(), 2u);
   // Twelve months after the first, the next.
@@ -322,17 +313,10 @@ TEST_F(RingFences, SubsidyMoneyPaysOnlyItsPrograms) {
           "restricted_purpose");
   Ok(Expense("F-SUB", "general", "dibao", 500));  // the bank's fee for paying dibao
   OpenFund("F-CHARITY", FundKind::charity, {}, {}, "charity.sunshine");
-  fb::TransferredBetweenFundsT t;
-  t.from_fund_id = "F-SUB";
-  t.from_bucket = "general";
-  t.to_fund_id = "F-CHARITY";
-  t.to_bucket = "general";
-  t.amount_fen = 1000;
-  t.document = "transfer";
-  Rejects(Do(t), "restricted_purpose");
+  Rejects(Do(Transfer("F-SUB", "general", "F-CHARITY", "general", 1000, "transfer")),
+          "restricted_purpose");
   OpenFund("F-SUB2", FundKind::subsidy, {"dibao"});
-  t.to_fund_id = "F-SUB2";
-  Ok(Do(t));
+  Ok(Do(Transfer("F-SUB", "general", "F-SUB2", "general", 1000, "transfer")));
   ExpectInvariants();
 }
 

@@ -120,13 +120,7 @@ TEST_F(Rules, AmountAboveTheCapOfThatMonthIsRejected) {
   change.effective_month = 202507;
   change.document = "standard-2025";
   Ok(Do(change, kAdmin));
-  fb::EnrollmentChangedT raised;
-  raised.beneficiary_id = "B1";
-  raised.program_id = "dibao";
-  raised.monthly_amount_fen = 110000;
-  raised.from_month = 202507;
-  raised.approval_doc = "approval-raise";
-  Ok(Do(raised));
+  Ok(Do(EnrolmentChange("B1", "dibao", 110000, 202507, "approval-raise")));
   Ok(Prepare("R7", "F-SUB", "general", 202507, {{1, "B1", "dibao", 202507, 110000}}));
   r = Prepare("R6", "F-SUB", "general", 202506, {{1, "B1", "dibao", 202506, 110000}});
   EXPECT_EQ(r.status().details()[0].rule(), "over_cap");
@@ -199,14 +193,7 @@ TEST_F(Rules, ExcludedProgramsAreNotCombinedInOneMonth) {
   Enroll("B2", "tekun", 146300);
   Rejects(Do(Enrolment("B2", "dibao", 104500, 202506, "approval-dibao")), "excluded_combination");
   // Once dibao ends (February), tekun may follow it (March), and each is paid in its months.
-  fb::EnrollmentChangedT end;
-  end.beneficiary_id = "B1";
-  end.program_id = "dibao";
-  end.monthly_amount_fen = 104500;
-  end.from_month = 202501;
-  end.to_month = 202502;
-  end.approval_doc = "dibao-ends";
-  Ok(Do(end));
+  Ok(Do(EnrolmentChange("B1", "dibao", 104500, 202501, "dibao-ends", 202502)));
   Ok(Do(Enrolment("B1", "tekun", 146300, 202503, "approval-tekun")));
   Ok(Prepare("R2", "F-SUB", "general", 202502, {{1, "B1", "dibao", 202502, 104500}}));
   Ok(Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "tekun", 202503, 146300}}));
@@ -244,14 +231,8 @@ TEST_F(Rules, RestrictedMoneyIsSpentOnlyOnItsPurpose) {
   Ok(Expense("F-CHARITY", "school-meals", "school-meals", 200000));
   // Moving it to another fund keeps the restriction; a release with consent frees it.
   OpenFund("F-CHARITY2", FundKind::charity, {});
-  fb::TransferredBetweenFundsT t;
-  t.from_fund_id = "F-CHARITY";
-  t.from_bucket = "school-meals";
-  t.to_fund_id = "F-CHARITY2";
-  t.to_bucket = "general";
-  t.amount_fen = 1000;
-  t.document = "transfer";
-  Rejects(Do(t), "restricted_purpose");
+  Rejects(Do(Transfer("F-CHARITY", "school-meals", "F-CHARITY2", "general", 1000, "transfer")),
+          "restricted_purpose");
   fb::RestrictionReleasedT rel;
   rel.fund_id = "F-CHARITY";
   rel.bucket = "school-meals";
