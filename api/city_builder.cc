@@ -46,10 +46,14 @@ fb::AppropriatedT Appropriation(const std::string& fund, const std::string& buck
   return a;
 }
 
-fb::EnrolledT Enrolment(const std::string& beneficiary, const std::string& program,
-                        int64_t monthly_fen, int32_t from_month, const std::string& approval_doc,
-                        int32_t to_month) {
-  fb::EnrolledT e;
+namespace {
+
+// Enrolled and EnrollmentChanged carry the same terms.
+template <typename Terms>
+Terms EnrolmentTerms(const std::string& beneficiary, const std::string& program,
+                     int64_t monthly_fen, int32_t from_month, const std::string& approval_doc,
+                     int32_t to_month) {
+  Terms e;
   e.beneficiary_id = beneficiary;
   e.program_id = program;
   e.monthly_amount_fen = monthly_fen;
@@ -57,6 +61,35 @@ fb::EnrolledT Enrolment(const std::string& beneficiary, const std::string& progr
   e.to_month = to_month;
   e.approval_doc = approval_doc;
   return e;
+}
+
+}  // namespace
+
+fb::EnrolledT Enrolment(const std::string& beneficiary, const std::string& program,
+                        int64_t monthly_fen, int32_t from_month, const std::string& approval_doc,
+                        int32_t to_month) {
+  return EnrolmentTerms<fb::EnrolledT>(beneficiary, program, monthly_fen, from_month, approval_doc,
+                                       to_month);
+}
+
+fb::EnrollmentChangedT EnrolmentChange(const std::string& beneficiary, const std::string& program,
+                                       int64_t monthly_fen, int32_t from_month,
+                                       const std::string& approval_doc, int32_t to_month) {
+  return EnrolmentTerms<fb::EnrollmentChangedT>(beneficiary, program, monthly_fen, from_month,
+                                                approval_doc, to_month);
+}
+
+fb::TransferredBetweenFundsT Transfer(const std::string& from_fund, const std::string& from_bucket,
+                                      const std::string& to_fund, const std::string& to_bucket,
+                                      int64_t amount_fen, const std::string& document) {
+  fb::TransferredBetweenFundsT t;
+  t.from_fund_id = from_fund;
+  t.from_bucket = from_bucket;
+  t.to_fund_id = to_fund;
+  t.to_bucket = to_bucket;
+  t.amount_fen = amount_fen;
+  t.document = document;
+  return t;
 }
 
 fb::ExpensedT Expenditure(const ExpenseSpec& spec) {

@@ -56,6 +56,13 @@ fb::AppropriatedT Appropriation(const std::string& fund, const std::string& buck
 fb::EnrolledT Enrolment(const std::string& beneficiary, const std::string& program,
                         int64_t monthly_fen, int32_t from_month, const std::string& approval_doc,
                         int32_t to_month = 0);
+// New terms from from_month on (an amount, an end, an age extension set on the result).
+fb::EnrollmentChangedT EnrolmentChange(const std::string& beneficiary, const std::string& program,
+                                       int64_t monthly_fen, int32_t from_month,
+                                       const std::string& approval_doc, int32_t to_month = 0);
+fb::TransferredBetweenFundsT Transfer(const std::string& from_fund, const std::string& from_bucket,
+                                      const std::string& to_fund, const std::string& to_bucket,
+                                      int64_t amount_fen, const std::string& document);
 
 struct ExpenseSpec {
   std::string fund{};

@@ -24,6 +24,7 @@ struct Person {
   std::string id;
   std::string region;
   int32_t birth_month = 0;
+  int32_t birth_date = 0;  // as the ID number carries it
   std::vector<std::string> programs;
   int32_t death_month = 0;     // 0: alive all year; else paid through this month
   int32_t suspended_from = 0;  // suspended from this month ...
@@ -159,9 +160,10 @@ class Builder {
     std::string name = std::string(kSurnames[rng_() % 15]) + kGiven[rng_() % 20] +
                        (rng_() % 2 ? kGiven[rng_() % 20] : "");
     // A unique ID number per person: sequence numbers move on where two would coincide.
+    p.birth_date = p.birth_month * 100 + 1 + (i / 1000) % 28;
     std::string id_number;
     for (int seq = i % 1000;; ++seq) {
-      id_number = ResidentIdNumber(p.region, p.birth_month * 100 + 1 + (i / 1000) % 28, seq);
+      id_number = ResidentIdNumber(p.region, p.birth_date, seq);
       if (used_ids_.insert(id_number).second) break;
     }
     out.personal =
@@ -233,9 +235,8 @@ class Builder {
     for (const Person& p : people_) {
       if (!Payable(p, month)) continue;
       for (const std::string& prog : p.programs) {
-        int64_t age_months = MonthIndex(month) - MonthIndex(p.birth_month);
-        if (prog.starts_with("orphan") && age_months > 18 * 12)
-          continue;  // stops the month after the 18th birthday
+        if (prog.starts_with("orphan") && AgeOn(p.birth_date, FirstDayOf(month)) >= 18)
+          continue;  // 18 on the month's first day (ledger/README.md, "Age")
         lines.push_back(
             {static_cast<uint32_t>(lines.size() + 1), p.id, prog, month, standards_.at(prog)});
       }

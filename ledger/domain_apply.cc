@@ -200,22 +200,20 @@ class Applier {
     p.name = e.name;
     p.category = e.category;
     p.period = e.period;
-    p.terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
+    p.terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen, m_.index, ""});
     p.excludes.insert(e.excludes.begin(), e.excludes.end());
     p.age_min_years = e.age_min_years;
     p.age_max_years = e.age_max_years;
+    p.payments_max = e.payments_max;
+    p.payments_window_months = e.payments_window_months;
     s_.programs[e.program_id] = std::move(p);
     return Status::Ok();
   }
   Status operator()(const fb::ProgramStandardChangedT& e) {
     Save(s_.programs, e.program_id);
-    std::vector<StandardTerm>& terms = s_.programs[e.program_id].terms;
-    std::erase_if(terms,
-                  [&](const StandardTerm& t) { return t.effective_month == e.effective_month; });
-    terms.push_back(StandardTerm{e.effective_month, e.standard_fen, e.cap_fen});
-    std::sort(terms.begin(), terms.end(), [](const StandardTerm& a, const StandardTerm& b) {
-      return a.effective_month < b.effective_month;
-    });
+    // Kept beside every earlier term: payments made before it stay judged by those.
+    s_.programs[e.program_id].terms.push_back(
+        StandardTerm{e.effective_month, e.standard_fen, e.cap_fen, m_.index, e.document});
     return Status::Ok();
   }
   Status operator()(const fb::BeneficiaryRegisteredT& e) {
@@ -226,6 +224,7 @@ class Applier {
     if (e.id_commitment.size() == kHashBytes)
       std::copy(e.id_commitment.begin(), e.id_commitment.end(), b.id_commitment.begin());
     b.birth_month = e.birth_month;
+    b.birth_date = e.birth_date;
     b.payee_role = e.payee_role;
     b.bank_account_token = e.bank_account_token;
     b.registered_date = e.registered_date;
@@ -263,7 +262,8 @@ class Applier {
       if (t.to_month == 0 || t.to_month >= e.from_month)
         t.to_month = MonthFromIndex(MonthIndex(e.from_month) - 1);
     }
-    terms.push_back(EnrollmentTerm{e.from_month, e.to_month, e.monthly_amount_fen});
+    terms.push_back(EnrollmentTerm{e.from_month, e.to_month, e.monthly_amount_fen,
+                                   e.age_extension_to_month, e.age_extension_doc});
     Save(s_.programs_of, e.beneficiary_id);
     std::vector<std::string>& progs = s_.programs_of[e.beneficiary_id];
     if (std::find(progs.begin(), progs.end(), e.program_id) == progs.end())
@@ -291,8 +291,25 @@ class Applier {
     Reversible();
     return Status::Ok();
   }
+  // Money that lands in `bucket` of `fund` from a lottery bucket of `category` stays lottery
+  // money there.
+  void MarkLotteryBucket(const std::string& fund, const std::string& bucket,
+                         const std::string& category) {
+    auto it = s_.funds.find(fund);
+    if (it == s_.funds.end() || it->second.lottery_buckets.count(bucket)) return;
+    Save(s_.funds, fund);
+    it->second.lottery_buckets[bucket] = category;
+  }
+  // The category of the lottery money in a bucket, or null when it holds none.
+  const std::string* LotteryCategoryOf(const std::string& fund, const std::string& bucket) const {
+    auto it = s_.funds.find(fund);
+    if (it == s_.funds.end()) return nullptr;
+    auto b = it->second.lottery_buckets.find(bucket);
+    return b == it->second.lottery_buckets.end() ? nullptr : &b->second;
+  }
   Status operator()(const fb::LotteryGrantAwardedT& e) {
     TouchBucket(e.to_fund_id, e.project_id);
+    MarkLotteryBucket(e.to_fund_id, e.project_id, e.category);
     FL_RETURN_IF_ERROR(Move(FundAccount(e.from_fund_id, e.from_bucket),
                             FundAccount(e.to_fund_id, e.project_id), e.amount_fen));
     Reversible();
@@ -443,6 +460,8 @@ class Applier {
   }
   Status operator()(const fb::TransferredBetweenFundsT& e) {
     TouchBucket(e.to_fund_id, e.to_bucket);
+    if (const std::string* category = LotteryCategoryOf(e.from_fund_id, e.from_bucket))
+      MarkLotteryBucket(e.to_fund_id, e.to_bucket, std::string(*category));
     FL_RETURN_IF_ERROR(Move(FundAccount(e.from_fund_id, e.from_bucket),
                             FundAccount(e.to_fund_id, e.to_bucket), e.amount_fen));
     Reversible();
@@ -450,6 +469,8 @@ class Applier {
   }
   Status operator()(const fb::RestrictionReleasedT& e) {
     TouchBucket(e.fund_id, e.to_bucket);
+    if (const std::string* category = LotteryCategoryOf(e.fund_id, e.bucket))
+      MarkLotteryBucket(e.fund_id, e.to_bucket, std::string(*category));
     FL_RETURN_IF_ERROR(
         Move(FundAccount(e.fund_id, e.bucket), FundAccount(e.fund_id, e.to_bucket), e.amount_fen));
     Reversible();

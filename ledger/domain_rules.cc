@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <optional>
+#include <set>
 
 #include "ledger/rule_code.h"
 #include "ledger/worker_pool.h"
@@ -80,16 +81,26 @@ Status LotteryCategory(const FundState& f, const std::string& fund, const std::s
                        category + "'");
 }
 
-int64_t AgeMonths(int32_t birth_month, int32_t month) {
-  return MonthIndex(month) - MonthIndex(birth_month);
+// The enrolment term covering `period`, or null.
+const EnrollmentTerm* EnrollmentAt(const DomainState& s, const std::string& ben_id,
+                                   const std::string& program_id, int32_t period) {
+  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  if (e == s.enrollments.end()) return nullptr;
+  auto t = std::find_if(e->second.begin(), e->second.end(),
+                        [&](const EnrollmentTerm& term) { return term.Covers(period); });
+  return t == e->second.end() ? nullptr : &*t;
 }
 
 bool EnrolledIn(const DomainState& s, const std::string& ben_id, const std::string& program_id,
                 int32_t period) {
-  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
-  return e != s.enrollments.end() &&
-         std::any_of(e->second.begin(), e->second.end(),
-                     [&](const EnrollmentTerm& t) { return t.Covers(period); });
+  return EnrollmentAt(s, ben_id, program_id, period) != nullptr;
+}
+
+bool Excludes(const DomainState& s, const ProgramState& prog, const std::string& program_id,
+              const std::string& other) {
+  auto op = s.programs.find(other);
+  return prog.excludes.count(other) ||
+         (op != s.programs.end() && op->second.excludes.count(program_id));
 }
 
 // Alive and active on the period's first day.
@@ -131,21 +142,83 @@ Status CheckStandard(const ProgramState& prog, const std::string& program_id, in
   return Status::Ok();
 }
 
-Status CheckAge(const BeneficiaryState& ben, const ProgramState& prog, const std::string& ben_id,
-                int32_t period) {
-  int64_t age = AgeMonths(ben.birth_month, period);
-  if (prog.age_min_years > 0 && age < int64_t{prog.age_min_years} * 12) {
+// The band [age_min, age_max) in completed years on the period's first day (README, "Age");
+// past age_max only through an enrolment's recorded extension.
+Status CheckAge(const BeneficiaryState& ben, const ProgramState& prog, const EnrollmentTerm& term,
+                const std::string& ben_id, int32_t period) {
+  int32_t first_day = FirstDayOf(period);
+  int32_t age = ben.AgeOn(first_day);
+  if (prog.age_min_years > 0 && age < prog.age_min_years) {
     return RuleError(RuleCode::kAgeLimit,
-                     "beneficiary '" + ben_id + "' is under " + std::to_string(prog.age_min_years) +
-                         " in " + FormatMonth(period),
+                     "beneficiary '" + ben_id + "' is not yet " +
+                         std::to_string(prog.age_min_years) + " on " + FormatDate(first_day),
                      "beneficiary_id");
   }
-  // Paid through the month of the birthday; stops the month after.
-  if (prog.age_max_years > 0 && age > int64_t{prog.age_max_years} * 12) {
+  if (prog.age_max_years > 0 && age >= prog.age_max_years && term.age_extension_to_month < period) {
     return RuleError(RuleCode::kAgeLimit,
-                     "beneficiary '" + ben_id + "' turned " + std::to_string(prog.age_max_years) +
-                         " before " + FormatMonth(period),
+                     "beneficiary '" + ben_id + "' is " + std::to_string(prog.age_max_years) +
+                         " or older on " + FormatDate(first_day) + ", with no extension covering " +
+                         FormatMonth(period),
                      "beneficiary_id");
+  }
+  return Status::Ok();
+}
+
+// Never more than the enrolment approved for the month.
+Status CheckEnrolledAmount(const EnrollmentTerm& term, const std::string& ben_id,
+                           const std::string& program_id, int32_t period, int64_t amount) {
+  if (amount <= term.monthly_amount_fen) return Status::Ok();
+  return RuleError(RuleCode::kAboveEnrolledAmount,
+                   FormatFen(amount) + " yuan is above the " + FormatFen(term.monthly_amount_fen) +
+                       " enrolled for beneficiary '" + ben_id + "' in '" + program_id + "' for " +
+                       FormatMonth(period),
+                   "amount_fen");
+}
+
+// A one-off program pays a person at most PaymentsMax() times in any PaymentsWindowMonths()
+// consecutive months, counting the live payments (slots held) around `period`.
+Status CheckOneOffLimit(const DomainState& s, const ProgramState& prog, const std::string& ben_id,
+                        const std::string& program_id, int32_t period) {
+  if (prog.period != fb::PaymentPeriod::one_off) return Status::Ok();
+  const int32_t window = prog.PaymentsWindowMonths(), at = MonthIndex(period);
+  std::vector<int32_t> held;  // by month index, from at-window+1 through at+window-1
+  held.reserve(static_cast<size_t>(2 * window - 1));
+  for (int32_t m = at - window + 1; m <= at + window - 1; ++m) {
+    std::optional<SlotKey> key = PaymentSlots::Find(s.names, ben_id, program_id, MonthFromIndex(m));
+    held.push_back(m != at && key && s.slots.HolderOf(*key) != nullptr ? 1 : 0);
+  }
+  for (int32_t start = 0; start < window; ++start) {  // each window holding `period`
+    int32_t paid = 1;
+    for (int32_t k = start; k < start + window; ++k) paid += held[static_cast<size_t>(k)];
+    if (paid > prog.PaymentsMax()) {
+      return RuleError(RuleCode::kOneOffLimit,
+                       "'" + program_id + "' pays one person at most " +
+                           std::to_string(prog.PaymentsMax()) + " time(s) in " +
+                           std::to_string(window) + " months; beneficiary '" + ben_id +
+                           "' would be paid " + std::to_string(paid) + " times",
+                       "period");
+    }
+  }
+  return Status::Ok();
+}
+
+// The fund's right to pay the program: one of its programs and, from a lottery fund, a
+// lottery_project program named among its approved categories.
+Status CheckFundMayPay(const FundState& fund, const std::string& fund_id, const ProgramState& prog,
+                       const std::string& program_id) {
+  if (!fund.programs.count(program_id)) {
+    return RuleError(RuleCode::kProgramNotAllowed,
+                     "fund '" + fund_id + "' may not pay program '" + program_id + "'",
+                     "program_id");
+  }
+  if (fund.kind == fb::FundKind::lottery_welfare &&
+      (prog.category != fb::ProgramCategory::lottery_project || !fund.purposes.count(program_id))) {
+    return RuleError(RuleCode::kLotteryCategory,
+                     "lottery fund '" + fund_id +
+                         "' pays only lottery_project programs among its " +
+                         "approved categories, not '" + program_id + "' (" +
+                         fb::EnumNameProgramCategory(prog.category) + ")",
+                     "program_id");
   }
   return Status::Ok();
 }
@@ -157,10 +230,7 @@ Status CheckExclusions(const DomainState& s, const ProgramState& prog, const std
   if (others == s.programs_of.end()) return Status::Ok();
   for (const std::string& other : others->second) {
     if (other == program_id || !EnrolledIn(s, ben_id, other, period)) continue;
-    auto op = s.programs.find(other);
-    bool excluded = prog.excludes.count(other) ||
-                    (op != s.programs.end() && op->second.excludes.count(program_id));
-    if (excluded) {
+    if (Excludes(s, prog, program_id, other)) {
       return RuleError(RuleCode::kExcludedCombination,
                        "'" + program_id + "' may not be combined with '" + other +
                            "', which beneficiary '" + ben_id + "' receives in " +
@@ -172,10 +242,16 @@ Status CheckExclusions(const DomainState& s, const ProgramState& prog, const std
 }
 
 // One roll line: the person, the program and the fund's right to pay it, the person's
-// eligibility in the period, and the one-payment rule.
+// eligibility in the period, the amount enrolled, and the one-payment rule.
 Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
-                 const std::string& bucket, const std::string& ben_id,
+                 const std::string& bucket, int32_t roll_period, const std::string& ben_id,
                  const std::string& program_id, int32_t period, int64_t amount) {
+  if (MonthIndex(period) > MonthIndex(roll_period) + 1) {
+    return RuleError(RuleCode::kPeriodAhead,
+                     FormatMonth(period) + " is more than one month after the roll's period " +
+                         FormatMonth(roll_period),
+                     "period");
+  }
   auto b = s.beneficiaries.find(ben_id);
   if (b == s.beneficiaries.end()) {
     return RuleError(RuleCode::kUnknownBeneficiary,
@@ -190,23 +266,22 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
   if (ben.erased)
     return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + ben_id + "' was erased",
                      "beneficiary_id");
-  if (!fund.programs.count(program_id)) {
-    return RuleError(RuleCode::kProgramNotAllowed,
-                     "fund '" + fund_id + "' may not pay program '" + program_id + "'",
-                     "program_id");
-  }
+  FL_RETURN_IF_ERROR(CheckFundMayPay(fund, fund_id, prog, program_id));
   FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
   FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
-  if (!EnrolledIn(s, ben_id, program_id, period)) {
+  const EnrollmentTerm* term = EnrollmentAt(s, ben_id, program_id, period);
+  if (term == nullptr) {
     return RuleError(RuleCode::kNotEnrolled,
                      "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
                          FormatMonth(period),
                      "program_id");
   }
   FL_RETURN_IF_ERROR(CheckStandard(prog, program_id, period, amount));
-  FL_RETURN_IF_ERROR(CheckAge(ben, prog, ben_id, period));
+  FL_RETURN_IF_ERROR(CheckEnrolledAmount(*term, ben_id, program_id, period, amount));
+  FL_RETURN_IF_ERROR(CheckAge(ben, prog, *term, ben_id, period));
   FL_RETURN_IF_ERROR(CheckExclusions(s, prog, ben_id, program_id, period));
-  return s.slots.CheckFree(s.names, ben_id, program_id, period, "beneficiary_id");
+  FL_RETURN_IF_ERROR(s.slots.CheckFree(s.names, ben_id, program_id, period, "beneficiary_id"));
+  return CheckOneOffLimit(s, prog, ben_id, program_id, period);
 }
 
 const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
@@ -319,6 +394,63 @@ Status CheckCorrectionReversal(const DomainState& s, uint64_t index, const Corre
   return s.slots.CheckFree(s.names, l->slot(), "entry_index");
 }
 
+// 特困 (category tekun) is at least 1.3 times 低保 (category dibao): checked for every pair of
+// a tekun and a dibao program of the ledger (one bureau's area), in every month from which a
+// term of either is in force. `changed` is the program being defined or changed, as it would be.
+Status CheckTekunRatio(const DomainState& s, const std::string& changed_id,
+                       const ProgramState& changed) {
+  using fb::ProgramCategory;
+  if (changed.category != ProgramCategory::tekun && changed.category != ProgramCategory::dibao)
+    return Status::Ok();
+  for (const auto& [other_id, stored] : s.programs) {
+    if (other_id == changed_id) continue;
+    const ProgramState& other = stored;
+    bool pair =
+        (changed.category == ProgramCategory::tekun && other.category == ProgramCategory::dibao) ||
+        (changed.category == ProgramCategory::dibao && other.category == ProgramCategory::tekun);
+    if (!pair) continue;
+    const ProgramState& tekun = changed.category == ProgramCategory::tekun ? changed : other;
+    const ProgramState& dibao = changed.category == ProgramCategory::tekun ? other : changed;
+    std::vector<int32_t> months;
+    for (const StandardTerm& t : tekun.terms) months.push_back(t.effective_month);
+    for (const StandardTerm& t : dibao.terms) months.push_back(t.effective_month);
+    for (int32_t month : months) {
+      const StandardTerm* t = tekun.TermAt(month);
+      const StandardTerm* d = dibao.TermAt(month);
+      if (t == nullptr || d == nullptr) continue;
+      if (t->standard_fen * 10 < d->standard_fen * 13) {  // amounts are below 10^13 fen
+        const std::string& tekun_id = &tekun == &changed ? changed_id : other_id;
+        const std::string& dibao_id = &dibao == &changed ? changed_id : other_id;
+        return RuleError(RuleCode::kTekunRatio,
+                         "in " + FormatMonth(month) + " the tekun standard of '" + tekun_id +
+                             "' (" + FormatFen(t->standard_fen) +
+                             ") would be below 1.3 times the dibao standard of '" + dibao_id +
+                             "' (" + FormatFen(d->standard_fen) + ")",
+                         "standard_fen");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// consent:<ref> (the donor's written consent) or filing:<ref> (a filing with the authority that
+// approved the money), the reference at least kConsentRefBytesMin characters with a digit in it.
+Status CheckConsentRef(const std::string& consent_ref, bool lottery) {
+  constexpr size_t kConsentRefBytesMin = 3;
+  std::string_view ref = consent_ref;
+  bool filing = ref.starts_with("filing:");
+  bool consent = !lottery && ref.starts_with("consent:");
+  if (filing || consent) ref.remove_prefix(filing ? 7 : 8);
+  bool has_digit = std::any_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if ((filing || consent) && ref.size() >= kConsentRefBytesMin && has_digit) return Status::Ok();
+  return RuleError(
+      RuleCode::kConsentRefForm,
+      "consent_ref '" + consent_ref + "' must be " +
+          (lottery ? "filing:<reference>" : "consent:<reference> or filing:<reference>") +
+          ", the reference of 3 or more characters with its number",
+      "consent_ref");
+}
+
 struct RuleChecker {
   const DomainState& s;
   const EntryMeta& m;
@@ -348,13 +480,21 @@ struct RuleChecker {
     if (s.programs.count(e.program_id))
       return RuleError(RuleCode::kDuplicateId, "program '" + e.program_id + "' already exists",
                        "program_id");
-    return Status::Ok();
+    ProgramState defined;
+    defined.category = e.category;
+    defined.terms.push_back(
+        StandardTerm{e.effective_month, e.standard_fen, e.cap_fen, m.index, ""});
+    return CheckTekunRatio(s, e.program_id, defined);
   }
   Status operator()(const fb::ProgramStandardChangedT& e) const {
-    if (!s.programs.count(e.program_id))
+    auto p = s.programs.find(e.program_id);
+    if (p == s.programs.end())
       return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
                        "program_id");
-    return Status::Ok();
+    ProgramState changed = p->second;
+    changed.terms.push_back(
+        StandardTerm{e.effective_month, e.standard_fen, e.cap_fen, m.index, e.document});
+    return CheckTekunRatio(s, e.program_id, changed);
   }
   Status operator()(const fb::BeneficiaryRegisteredT& e) const {
     if (s.beneficiaries.count(e.beneficiary_id)) {
@@ -389,6 +529,12 @@ struct RuleChecker {
     if (p == s.programs.end())
       return RuleError(RuleCode::kUnknownProgram, "program '" + e.program_id + "' is not defined",
                        "program_id");
+    if (e.age_extension_to_month != 0 && p->second.age_max_years == 0) {
+      return RuleError(RuleCode::kAgeExtension,
+                       "'" + e.program_id + "' has no upper age limit to extend",
+                       "age_extension_to_month");
+    }
+    FL_RETURN_IF_ERROR(NoExcludedEnrolment(e, p->second));
     const StandardTerm* term = p->second.TermAt(e.from_month);
     if (term != nullptr && e.monthly_amount_fen > term->cap_fen) {
       return RuleError(RuleCode::kOverCap,
@@ -415,6 +561,27 @@ struct RuleChecker {
                                "; use EnrollmentChanged",
                            "from_month");
         }
+      }
+    }
+    return Status::Ok();
+  }
+  // No enrolment of the person in a program this one excludes (or that excludes it) overlaps
+  // the months enrolled.
+  template <typename T>
+  Status NoExcludedEnrolment(const T& e, const ProgramState& prog) const {
+    auto others = s.programs_of.find(e.beneficiary_id);
+    if (others == s.programs_of.end()) return Status::Ok();
+    for (const std::string& other : others->second) {
+      if (other == e.program_id || !Excludes(s, prog, e.program_id, other)) continue;
+      for (const EnrollmentTerm& t : s.enrollments.at(EnrollmentKey(e.beneficiary_id, other))) {
+        bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
+                       (t.to_month == 0 || e.from_month <= t.to_month);
+        if (!overlap) continue;
+        return RuleError(RuleCode::kExcludedCombination,
+                         "'" + e.program_id + "' may not be combined with '" + other +
+                             "', in which beneficiary '" + e.beneficiary_id +
+                             "' is enrolled from " + FormatMonth(t.from_month),
+                         "program_id");
       }
     }
     return Status::Ok();
@@ -548,6 +715,12 @@ struct RuleChecker {
   Status operator()(const fb::ExpensedT& e) const {
     const FundState* f = nullptr;
     FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    if (f->kind == fb::FundKind::subsidy && !f->programs.count(e.purpose)) {
+      return RuleError(RuleCode::kRestrictedPurpose,
+                       "subsidy fund '" + e.fund_id +
+                           "' spends only on the programs it pays, not '" + e.purpose + "'",
+                       "purpose");
+    }
     FL_RETURN_IF_ERROR(PurposeAllowed(e.fund_id, e.bucket, e.purpose));
     FL_RETURN_IF_ERROR(LotteryCategory(*f, e.fund_id, e.purpose).WithField("purpose"));
     return Available(s, e.fund_id, e.bucket, e.amount_fen);
@@ -563,6 +736,12 @@ struct RuleChecker {
                            "' only as a grant to an approved category",
                        "from_fund_id");
     }
+    if (from->kind == fb::FundKind::subsidy && to->kind != fb::FundKind::subsidy) {
+      return RuleError(RuleCode::kRestrictedPurpose,
+                       "subsidy money moves only to another subsidy fund, not to '" + e.to_fund_id +
+                           "' (" + fb::EnumNameFundKind(to->kind) + ")",
+                       "to_fund_id");
+    }
     if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
       return RuleError(
           RuleCode::kRestrictedPurpose,
@@ -575,6 +754,18 @@ struct RuleChecker {
   Status operator()(const fb::RestrictionReleasedT& e) const {
     const FundState* f = nullptr;
     FL_RETURN_IF_ERROR(OpenFund(s, e.fund_id, "fund_id", &f));
+    auto lottery = f->lottery_buckets.find(e.bucket);
+    FL_RETURN_IF_ERROR(CheckConsentRef(e.consent_ref, lottery != f->lottery_buckets.end()));
+    if (lottery != f->lottery_buckets.end()) {
+      // Lottery money stays lottery money: only into another project of the same category.
+      auto to = f->lottery_buckets.find(e.to_bucket);
+      if (to == f->lottery_buckets.end() || to->second != lottery->second) {
+        return RuleError(RuleCode::kLotteryRingFenced,
+                         "bucket '" + e.bucket + "' holds lottery money for '" + lottery->second +
+                             "'; it can be released only into another project granted for it",
+                         "to_bucket");
+      }
+    }
     return Available(s, e.fund_id, e.bucket, e.amount_fen);
   }
   Status operator()(const fb::ErasedT& e) const {
@@ -695,6 +886,25 @@ std::vector<RollLineCheck> CheckWithinRoll(
   return all;
 }
 
+// A roll pays a person a one-off program once (CheckOneOffLimit counts payments made before).
+void CheckOneOffOncePerRoll(const DomainState& s, std::vector<RollLineCheck>& all) {
+  std::set<std::string_view> one_off;
+  for (const auto& [id, p] : s.programs) {
+    if (p.period == fb::PaymentPeriod::one_off) one_off.insert(id);
+  }
+  if (one_off.empty()) return;
+  std::set<std::pair<std::string_view, std::string_view>> paid;
+  for (RollLineCheck& x : all) {
+    if (!x.status.ok() || !one_off.count(x.program())) continue;
+    if (!paid.emplace(x.beneficiary(), x.program()).second) {
+      x.status = RuleError(
+          RuleCode::kOneOffLimit,
+          "beneficiary '" + x.beneficiary() + "' is paid '" + x.program() + "' twice in this roll",
+          "beneficiary_id");
+    }
+  }
+}
+
 }  // namespace
 
 Status CheckBatchRules(const DomainState& s,
@@ -713,8 +923,8 @@ Status CheckBatchRules(const DomainState& s,
     for (size_t i = begin; i < end; ++i) {
       RollLineCheck& x = all[i];
       if (!x.status.ok()) continue;
-      x.status = CheckLine(s, *fund, head.fund_id, head.bucket, x.beneficiary(), x.program(),
-                           x.line->period(), x.line->amount_fen());
+      x.status = CheckLine(s, *fund, head.fund_id, head.bucket, head.period, x.beneficiary(),
+                           x.program(), x.line->period(), x.line->amount_fen());
     }
   };
   if (pool != nullptr && all.size() >= kParallelCheckLinesMin) {
@@ -722,6 +932,7 @@ Status CheckBatchRules(const DomainState& s,
   } else {
     check(0, all.size());
   }
+  CheckOneOffOncePerRoll(s, all);
   std::vector<Status> rejected;
   Amount total;
   for (RollLineCheck& x : all) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "ledger/events.h"
+
 namespace fundledger {
 
 std::string FundAccount(std::string_view fund, std::string_view bucket) {
@@ -66,12 +68,17 @@ std::vector<uint64_t> ReversibleEntries::SortedIndices() const {
   return out;
 }
 
-const StandardTerm* ProgramState::TermAt(int32_t month) const {
+const StandardTerm* ProgramState::TermAt(int32_t month, uint64_t before_index) const {
   const StandardTerm* found = nullptr;
-  for (const StandardTerm& t : terms) {
-    if (t.effective_month <= month) found = &t;
+  for (const StandardTerm& t : terms) {  // in recorded order: a later record wins a tie
+    if (t.index >= before_index || t.effective_month > month) continue;
+    if (found == nullptr || t.effective_month >= found->effective_month) found = &t;
   }
   return found;
+}
+
+int32_t BeneficiaryState::AgeOn(int32_t date) const {
+  return fundledger::AgeOn(birth_date != 0 ? birth_date : birth_month * 100 + 1, date);
 }
 
 fb::BeneficiaryStatus BeneficiaryState::StatusOn(int32_t date) const {

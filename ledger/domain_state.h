@@ -31,25 +31,48 @@ struct FundState {
   std::string bank_account_token;
   std::set<std::string> buckets;  // every bucket that ever held money
   bool closed = false;
+  // Buckets holding lottery money granted to this fund (or released or moved from such a
+  // bucket), with the approved category it was granted for: it stays lottery money.
+  std::map<std::string, std::string> lottery_buckets;
 };
 
+// One recorded standard: in force from effective_month on, recorded by entry `index` (the
+// ProgramDefined or a ProgramStandardChanged).
 struct StandardTerm {
   int32_t effective_month = 0;
   int64_t standard_fen = 0;
   int64_t cap_fen = 0;
+  uint64_t index = 0;    // the entry that recorded it
+  std::string document;  // the decision it came from (empty for the definition's term)
 };
+
+// One-off programs without their own limit: one payment to a person in any 12 months.
+inline constexpr int32_t kOneOffPaymentsMaxDefault = 1;
+inline constexpr int32_t kOneOffWindowMonthsDefault = 12;
 
 struct ProgramState {
   std::string name;
   fb::ProgramCategory category = fb::ProgramCategory::other;
   fb::PaymentPeriod period = fb::PaymentPeriod::monthly;
-  std::vector<StandardTerm> terms;  // sorted by effective month
+  // Every term ever recorded, in the order recorded (by index): none is replaced.
+  std::vector<StandardTerm> terms;
   std::set<std::string> excludes;
   int32_t age_min_years = 0;
   int32_t age_max_years = 0;
+  int32_t payments_max = 0;  // one_off programs; 0: kOneOffPaymentsMaxDefault
+  int32_t payments_window_months = 0;
 
-  // The term in force in `month`, or null before the program's first effective month.
-  const StandardTerm* TermAt(int32_t month) const;
+  // The term in force in `month` as recorded before entry `before_index` (default: as of now):
+  // of the terms recorded before it and effective by `month`, the latest effective, and of
+  // those the latest recorded. Null before the program's first effective month.
+  const StandardTerm* TermAt(int32_t month, uint64_t before_index = UINT64_MAX) const;
+  // The limit on one-off payments, with the defaults applied.
+  int32_t PaymentsMax() const {
+    return payments_max > 0 ? payments_max : kOneOffPaymentsMaxDefault;
+  }
+  int32_t PaymentsWindowMonths() const {
+    return payments_window_months > 0 ? payments_window_months : kOneOffWindowMonthsDefault;
+  }
 };
 
 struct StatusChange {
@@ -73,6 +96,7 @@ struct BeneficiaryState {
   std::string region;
   Hash id_commitment{};
   int32_t birth_month = 0;
+  int32_t birth_date = 0;  // yyyymmdd from the ID number; 0: only the month is known
   fb::PayeeRole payee_role = fb::PayeeRole::self;
   std::vector<uint8_t> bank_account_token;
   int32_t registered_date = 0;
@@ -83,12 +107,17 @@ struct BeneficiaryState {
   fb::BeneficiaryStatus StatusOn(int32_t date) const;
   // The date of death, or 0.
   int32_t DeathDate() const;
+  // Completed years of age on `date` (yyyymmdd): N from the Nth birthday on (29 February: 1
+  // March in common years). Without a birth date (older entries), born on birth_month's 1st.
+  int32_t AgeOn(int32_t date) const;
 };
 
 struct EnrollmentTerm {
   int32_t from_month = 0;
   int32_t to_month = 0;  // 0: open-ended
   int64_t monthly_amount_fen = 0;
+  int32_t age_extension_to_month = 0;  // 0: none; paid past the program's age_max through it
+  std::string age_extension_doc;
   bool Covers(int32_t month) const {
     return month >= from_month && (to_month == 0 || month <= to_month);
   }

@@ -14,15 +14,16 @@ constexpr size_t kIntBytes = 8;
 constexpr size_t kU8Bytes = 1;
 constexpr size_t kStrBytesMin = kIntBytes;
 constexpr size_t kListBytesMin = kIntBytes;  // a count and nothing after it
-constexpr size_t kFundBytesMin = 4 * kStrBytesMin + 3 * kListBytesMin + 2 * kU8Bytes;
+constexpr size_t kFundBytesMin = 4 * kStrBytesMin + 4 * kListBytesMin + 2 * kU8Bytes;
+constexpr size_t kLotteryBucketBytesMin = 2 * kStrBytesMin;
 constexpr size_t kProgramBytesMin =
-    2 * kStrBytesMin + 2 * kU8Bytes + 2 * kListBytesMin + 2 * kIntBytes;
-constexpr size_t kStandardTermBytes = 3 * kIntBytes;
+    2 * kStrBytesMin + 2 * kU8Bytes + 2 * kListBytesMin + 4 * kIntBytes;
+constexpr size_t kStandardTermBytesMin = 4 * kIntBytes + kStrBytesMin;
 constexpr size_t kBeneficiaryBytesMin =
-    5 * kStrBytesMin + 3 * kIntBytes + 2 * kU8Bytes + kListBytesMin;
+    5 * kStrBytesMin + 4 * kIntBytes + 2 * kU8Bytes + kListBytesMin;
 constexpr size_t kStatusChangeBytes = 2 * kIntBytes + kU8Bytes;
 constexpr size_t kKeyedListBytesMin = kStrBytesMin + kListBytesMin;  // enrollments, programs_of
-constexpr size_t kEnrollmentTermBytes = 3 * kIntBytes;
+constexpr size_t kEnrollmentTermBytesMin = 4 * kIntBytes + kStrBytesMin;
 constexpr size_t kBalanceBytesMin = kStrBytesMin + 2 * kIntBytes;
 constexpr size_t kBatchBytesMin = 4 * kStrBytesMin + 7 * kIntBytes + kU8Bytes + kListBytesMin;
 constexpr size_t kLineBytesMin = 2 * kStrBytesMin + 3 * kIntBytes + kU8Bytes;
@@ -33,7 +34,8 @@ constexpr size_t kCommitmentBytesMin = 2 * kStrBytesMin;
 constexpr size_t kReversibleBytesMin = kIntBytes + kListBytesMin;
 constexpr size_t kPostingBytesMin = kStrBytesMin + 2 * kIntBytes;
 constexpr size_t kDisclosureBytesMin = 4 * kStrBytesMin + 3 * kIntBytes;
-static_assert(kFundBytesMin == 58 && kProgramBytesMin == 50 && kBeneficiaryBytesMin == 74 &&
+static_assert(kFundBytesMin == 66 && kProgramBytesMin == 66 && kStandardTermBytesMin == 40 &&
+                  kBeneficiaryBytesMin == 82 && kEnrollmentTermBytesMin == 40 &&
                   kBatchBytesMin == 97 && kLineBytesMin == 41 && kDisclosureBytesMin == 56 &&
                   kCorrectionBytesMin == 58 && kLineHistoryBytesMin == 32,
               "record sizes follow the format in the header");
@@ -88,6 +90,11 @@ void SaveFunds(BinaryWriter& w, const DomainState& s) {
     w.Str(f.bank_account_token);
     SaveStrings(w, f.buckets);
     w.U8(f.closed);
+    w.U64(f.lottery_buckets.size());
+    for (const auto& [bucket, category] : f.lottery_buckets) {
+      w.Str(bucket);
+      w.Str(category);
+    }
   }
 }
 void LoadFunds(BinaryReader& r, DomainState& s) {
@@ -101,6 +108,10 @@ void LoadFunds(BinaryReader& r, DomainState& s) {
     f.bank_account_token = r.Str();
     LoadStrings(r, f.buckets);
     f.closed = r.U8() != 0;
+    for (uint64_t b = r.Count(kLotteryBucketBytesMin); b > 0 && r.ok(); --b) {
+      std::string bucket = r.Str();
+      f.lottery_buckets[bucket] = r.Str();
+    }
   }
 }
 
@@ -116,10 +127,14 @@ void SavePrograms(BinaryWriter& w, const DomainState& s) {
       w.I32(t.effective_month);
       w.I64(t.standard_fen);
       w.I64(t.cap_fen);
+      w.U64(t.index);
+      w.Str(t.document);
     }
     SaveStrings(w, p.excludes);
     w.I32(p.age_min_years);
     w.I32(p.age_max_years);
+    w.I32(p.payments_max);
+    w.I32(p.payments_window_months);
   }
 }
 void LoadPrograms(BinaryReader& r, DomainState& s) {
@@ -128,16 +143,20 @@ void LoadPrograms(BinaryReader& r, DomainState& s) {
     p.name = r.Str();
     p.category = static_cast<fb::ProgramCategory>(r.U8());
     p.period = static_cast<fb::PaymentPeriod>(r.U8());
-    for (uint64_t t = r.Count(kStandardTermBytes); t > 0 && r.ok(); --t) {
+    for (uint64_t t = r.Count(kStandardTermBytesMin); t > 0 && r.ok(); --t) {
       StandardTerm term;
       term.effective_month = r.I32();
       term.standard_fen = r.I64();
       term.cap_fen = r.I64();
-      p.terms.push_back(term);
+      term.index = r.U64();
+      term.document = r.Str();
+      p.terms.push_back(std::move(term));
     }
     LoadStrings(r, p.excludes);
     p.age_min_years = r.I32();
     p.age_max_years = r.I32();
+    p.payments_max = r.I32();
+    p.payments_window_months = r.I32();
   }
 }
 
@@ -149,6 +168,7 @@ void SaveBeneficiaries(BinaryWriter& w, const DomainState& s) {
     w.Str(b.region);
     w.Bytes(b.id_commitment);
     w.I32(b.birth_month);
+    w.I32(b.birth_date);
     w.U8(static_cast<uint8_t>(b.payee_role));
     w.Bytes(b.bank_account_token);
     w.I32(b.registered_date);
@@ -170,6 +190,7 @@ void LoadBeneficiaries(BinaryReader& r, DomainState& s) {
     std::string c = r.Str();
     if (c.size() == kHashBytes) std::copy(c.begin(), c.end(), b.id_commitment.begin());
     b.birth_month = r.I32();
+    b.birth_date = r.I32();
     b.payee_role = static_cast<fb::PayeeRole>(r.U8());
     std::string token = r.Str();
     b.bank_account_token.assign(token.begin(), token.end());
@@ -195,6 +216,8 @@ void SaveEnrollments(BinaryWriter& w, const DomainState& s) {
       w.I32(t.from_month);
       w.I32(t.to_month);
       w.I64(t.monthly_amount_fen);
+      w.I32(t.age_extension_to_month);
+      w.Str(t.age_extension_doc);
     }
   }
   w.U64(s.programs_of.size());
@@ -206,12 +229,14 @@ void SaveEnrollments(BinaryWriter& w, const DomainState& s) {
 void LoadEnrollments(BinaryReader& r, DomainState& s) {
   for (uint64_t n = r.Count(kKeyedListBytesMin); n > 0 && r.ok(); --n) {
     std::vector<EnrollmentTerm>& terms = s.enrollments[r.Str()];
-    for (uint64_t t = r.Count(kEnrollmentTermBytes); t > 0 && r.ok(); --t) {
+    for (uint64_t t = r.Count(kEnrollmentTermBytesMin); t > 0 && r.ok(); --t) {
       EnrollmentTerm term;
       term.from_month = r.I32();
       term.to_month = r.I32();
       term.monthly_amount_fen = r.I64();
-      terms.push_back(term);
+      term.age_extension_to_month = r.I32();
+      term.age_extension_doc = r.Str();
+      terms.push_back(std::move(term));
     }
   }
   for (uint64_t n = r.Count(kKeyedListBytesMin); n > 0 && r.ok(); --n) {

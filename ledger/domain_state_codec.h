@@ -15,18 +15,22 @@
 //   u64 next_index                          entries applied
 //   fund*        ascending id   str id, str name, u8 kind (fb::FundKind), str organisation,
 //                               strings programs, strings purposes, str bank_account_token,
-//                               strings buckets, u8 closed
+//                               strings buckets, u8 closed,
+//                               u64 n, n x (str bucket, str category): lottery buckets, ascending
 //   program*     ascending id   str id, str name, u8 category (fb::ProgramCategory),
 //                               u8 period (fb::PaymentPeriod),
-//                               u64 n, n x (i32 effective_month, i64 standard_fen, i64 cap_fen),
-//                               strings excludes, i32 age_min_years, i32 age_max_years
+//                               u64 n, n x (i32 effective_month, i64 standard_fen, i64 cap_fen,
+//                               u64 index, str document): every term, in the order recorded,
+//                               strings excludes, i32 age_min_years, i32 age_max_years,
+//                               i32 payments_max, i32 payments_window_months
 //   beneficiary* ascending id   str id, str household, str region, str id_commitment (32 bytes),
-//                               i32 birth_month, u8 payee_role (fb::PayeeRole),
+//                               i32 birth_month, i32 birth_date, u8 payee_role (fb::PayeeRole),
 //                               str bank_account_token, i32 registered_date,
 //                               u64 n, n x (i32 effective_date, u8 status, u64 index),
 //                               u8 erased, u64 registered_index
 //   enrollment*  ascending key  str key (beneficiary 0x1F program),
-//                               u64 n, n x (i32 from_month, i32 to_month, i64 monthly_amount_fen)
+//                               u64 n, n x (i32 from_month, i32 to_month, i64 monthly_amount_fen,
+//                               i32 age_extension_to_month, str age_extension_doc)
 //   programs_of* ascending id   str beneficiary, strings programs (in the order enrolled)
 //   balance*     ascending key  str account, i64 posted_fen, i64 pending_fen
 //   batch*       ascending id   str id, str maker, str fund, str bucket, i32 period,

@@ -98,8 +98,12 @@ Status Check(const fb::ProgramDefinedT& e) {
   FL_CHECK(IdList(e.excludes, "excludes"));
   if (e.age_min_years < 0 || e.age_min_years > 150) return Bad("age_min_years", "must be 0..150");
   if (e.age_max_years < 0 || e.age_max_years > 150) return Bad("age_max_years", "must be 0..150");
-  if (e.age_max_years != 0 && e.age_max_years < e.age_min_years)
-    return Bad("age_max_years", "is below age_min_years");
+  if (e.age_max_years != 0 && e.age_max_years <= e.age_min_years)
+    return Bad("age_max_years", "must be above age_min_years (the band is [min, max))");
+  if (e.payments_max < 0 || e.payments_max > kPaymentsMax)
+    return Bad("payments_max", "must be 0..120");
+  if (e.payments_window_months < 0 || e.payments_window_months > kPaymentsWindowMonthsMax)
+    return Bad("payments_window_months", "must be 0..120");
   return Status::Ok();
 }
 Status Check(const fb::ProgramStandardChangedT& e) {
@@ -118,6 +122,11 @@ Status Check(const fb::BeneficiaryRegisteredT& e) {
   FL_CHECK(Token(e.id_commitment, "id_commitment", true));
   FL_CHECK(Month(e.birth_month, "birth_month"));
   FL_CHECK(Token(e.bank_account_token, "bank_account_token", false));
+  if (e.birth_date != 0) {
+    FL_CHECK(Date(e.birth_date, "birth_date"));
+    if (e.birth_date / 100 != e.birth_month)
+      return Bad("birth_month", "differs from the month of birth_date");
+  }
   return Date(e.registered_date, "registered_date");
 }
 Status Check(const fb::BeneficiaryChangedT& e) {
@@ -138,6 +147,12 @@ Status CheckEnrollment(const T& e) {
   if (e.to_month != 0) {
     FL_CHECK(Month(e.to_month, "to_month"));
     if (e.to_month < e.from_month) return Bad("to_month", "is before from_month");
+  }
+  if (e.age_extension_to_month != 0) {
+    FL_CHECK(Month(e.age_extension_to_month, "age_extension_to_month"));
+    FL_CHECK(Text(e.age_extension_doc, "age_extension_doc", true));
+  } else if (!e.age_extension_doc.empty()) {
+    return Bad("age_extension_doc", "needs an age_extension_to_month");
   }
   return Text(e.approval_doc, "approval_doc", true);
 }
@@ -387,6 +402,11 @@ bool IsValidRegionCode(std::string_view code) {
 int32_t MonthIndex(int32_t yyyymm) { return yyyymm / 100 * 12 + (yyyymm % 100 - 1); }
 int32_t MonthFromIndex(int32_t index) { return index / 12 * 100 + index % 12 + 1; }
 int32_t FirstDayOf(int32_t yyyymm) { return yyyymm * 100 + 1; }
+
+int32_t AgeOn(int32_t birth_date, int32_t date) {
+  // Compared as mmdd, so 0229 comes after 0228 and before 0301.
+  return date / 10000 - birth_date / 10000 - (date % 10000 < birth_date % 10000 ? 1 : 0);
+}
 
 Result<int32_t> ParseMonth(std::string_view text) {
   int year = 0, month = 0;

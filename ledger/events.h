@@ -41,6 +41,8 @@ inline constexpr size_t kBatchChunkLinesMax = 2'000;         // lines in one chu
 inline constexpr size_t kBatchChunkBytesMax = 56'000;        // estimated payload bytes of one chunk
 inline constexpr size_t kBatchLinesMax = 1'000'000;          // lines in one disbursement batch
 inline constexpr int64_t kAmountFenMax = 1'000'000'000'000;  // 10 billion yuan in one movement
+inline constexpr int32_t kPaymentsMax = 120;                 // a one-off program's limit
+inline constexpr int32_t kPaymentsWindowMonthsMax = 120;     // and the months it counts over
 inline constexpr std::string_view kGeneralBucket = "general";
 
 fb::EventType EventTypeOf(const DomainEvent& event);
@@ -58,7 +60,10 @@ bool IsValidDate(int32_t yyyymmdd);
 bool IsValidRegionCode(std::string_view code);
 int32_t MonthIndex(int32_t yyyymm);  // months since year 0: a number to add and compare
 int32_t MonthFromIndex(int32_t index);
-int32_t FirstDayOf(int32_t yyyymm);                 // 202503 -> 20250301
+int32_t FirstDayOf(int32_t yyyymm);  // 202503 -> 20250301
+// Completed years on `date` of one born on `birth_date` (yyyymmdd): N from the Nth birthday on
+// (29 February: 1 March in common years).
+int32_t AgeOn(int32_t birth_date, int32_t date);
 Result<int32_t> ParseMonth(std::string_view text);  // "2025-03"
 Result<int32_t> ParseDate(std::string_view text);   // "2025-03-01"
 std::string FormatMonth(int32_t yyyymm);            // "2025-03"

@@ -4,6 +4,9 @@
 
 #include <unordered_map>
 
+#include "ledger/id_number.h"
+#include "ledger/rule_code.h"
+
 namespace fundledger {
 
 Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& data_dir, std::string_view origin,
@@ -71,6 +74,25 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
   return log_->Append(std::move(submission));
 }
 
+namespace {
+
+// The birth date comes from the ID number: a typed birth month must agree with it (an empty
+// one is filled in from it).
+Status TakeBirthDate(const std::string& id_number, fb::BeneficiaryRegisteredT& event) {
+  FL_ASSIGN_OR_RETURN(int32_t born, IdNumberBirthDate(id_number));
+  if (event.birth_month == 0) event.birth_month = born / 100;
+  if (event.birth_month != born / 100) {
+    return RuleError(RuleCode::kBirthMonthMismatch,
+                     "birth month " + FormatMonth(event.birth_month) +
+                         " differs from the ID number's birth date " + FormatDate(born),
+                     "birth_month");
+  }
+  event.birth_date = born;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor,
                                                  const std::string& idempotency_key,
                                                  fb::BeneficiaryRegisteredT event,
@@ -88,8 +110,8 @@ Result<AppendResult> Ledger::RegisterBeneficiaries(
   std::vector<VaultWrite> writes;
   for (size_t i = 0; i < people.size(); ++i) {
     auto& [event, person] = people[i];
-    Status id = CheckIdNumber(person.id_number);
-    if (!id.ok()) return people.size() > 1 ? id.WithLine(i + 1) : id;
+    Status born = TakeBirthDate(person.id_number, event);
+    if (!born.ok()) return people.size() > 1 ? born.WithLine(i + 1) : born;
     Hash commitment = vault_->IdCommitment(person.id_number);
     event.id_commitment.assign(commitment.begin(), commitment.end());
     if (!person.bank_account.empty()) {

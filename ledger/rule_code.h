@@ -67,7 +67,14 @@ namespace fundledger {
   X(kNotReversible, "not_reversible", "the entry moved no money that can be reversed")            \
   X(kAlreadyEnrolled, "already_enrolled", "the person is already enrolled for those months")      \
   X(kAlreadyErased, "already_erased", "the person was already erased")                             \
-  X(kWrongOrganisation, "wrong_organisation", "the fund belongs to another organisation")
+  X(kWrongOrganisation, "wrong_organisation", "the fund belongs to another organisation")      \
+  X(kBirthMonthMismatch, "birth_month_mismatch", "the typed birth month differs from the birth date in the ID number") \
+  X(kAboveEnrolledAmount, "above_enrolled_amount", "a line pays more than the amount enrolled (approved) for its month") \
+  X(kPeriodAhead, "period_ahead", "a roll line's period is more than one month after the roll's period") \
+  X(kOneOffLimit, "one_off_limit", "a one-off program would pay a person more often than its limit in its window, or twice in one roll") \
+  X(kTekunRatio, "tekun_ratio", "a tekun standard would be below 1.3 times a dibao standard in force in the same month") \
+  X(kAgeExtension, "age_extension", "an age extension on a program with no upper age limit") \
+  X(kConsentRefForm, "consent_ref_form", "a release's consent_ref is not consent:<ref> or filing:<ref> (lottery money: filing:)")
 // clang-format on
 
 enum class RuleCode : uint8_t {

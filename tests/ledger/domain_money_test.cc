@@ -32,7 +32,7 @@ fb::ExpensedT Expensing(const std::string& fund, int64_t fen) {
   x.fund_id = fund;
   x.bucket = "general";
   x.payee = "p";
-  x.purpose = "general";
+  x.purpose = "dibao";  // a subsidy fund spends on its programs
   x.amount_fen = fen;
   x.document = "inv";
   return x;
@@ -240,7 +240,7 @@ TEST_F(ImportedHistory, AFundAnImportedLogLeftBelowZeroStillTakesMoneyIn) {
   EXPECT_EQ(posted(), -100);
   Appropriate("F-SUB", "general", 40);
   EXPECT_EQ(posted(), -60);
-  Rejects(Expense("F-SUB", "general", "general", 10), "insufficient_funds");
+  Rejects(Expense("F-SUB", "general", "dibao", 10), "insufficient_funds");
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ class Rules : public LedgerFixture {
     x.fund_id = "F-SUB";
     x.bucket = "general";
     x.payee = "p";
-    x.purpose = "general";
+    x.purpose = "dibao";
     x.amount_fen = 1'000'000'000;
     x.document = "inv";
     return x;
@@ -66,8 +66,8 @@ TEST_F(Rules, FundsNeverGoNegativeAndReservationsCount) {
   Appropriate("F-SMALL", "general", 150000);
   Ok(Prepare("R1", "F-SMALL", "general", 202503, {{1, "B1", "dibao", 202503, 104500}}));
   // 104,500 reserved: only 455.00 yuan is available for anything else.
-  Rejects(Expense("F-SMALL", "general", "general", 50000), "insufficient_funds");
-  Ok(Expense("F-SMALL", "general", "general", 45500));
+  Rejects(Expense("F-SMALL", "general", "dibao", 50000), "insufficient_funds");
+  Ok(Expense("F-SMALL", "general", "dibao", 45500));
   Register("B2");
   Enroll("B2", "dibao", 104500);
   Rejects(Prepare("R2", "F-SMALL", "general", 202503, {{1, "B2", "dibao", 202503, 100}}),
@@ -120,6 +120,7 @@ TEST_F(Rules, AmountAboveTheCapOfThatMonthIsRejected) {
   change.effective_month = 202507;
   change.document = "standard-2025";
   Ok(Do(change, kAdmin));
+  Ok(Do(EnrolmentChange("B1", "dibao", 110000, 202507, "approval-raise")));
   Ok(Prepare("R7", "F-SUB", "general", 202507, {{1, "B1", "dibao", 202507, 110000}}));
   r = Prepare("R6", "F-SUB", "general", 202506, {{1, "B1", "dibao", 202506, 110000}});
   EXPECT_EQ(r.status().details()[0].rule(), "over_cap");
@@ -184,27 +185,36 @@ TEST_F(Rules, ReturnedPaymentCanBeReissuedOnce) {
 }
 
 TEST_F(Rules, ExcludedProgramsAreNotCombinedInOneMonth) {
-  Enroll("B1", "tekun", 146300, 202503);
-  Result<AppendResult> r =
-      Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "tekun", 202503, 146300}});
-  EXPECT_EQ(r.status().details()[0].rule(), "excluded_combination");
-  // The exclusion works in both directions.
+  // Refused at enrolment, in both directions (tekun names dibao), while the months overlap.
+  Result<AppendResult> r = Do(Enrolment("B1", "tekun", 146300, 202503, "approval-tekun"));
+  Rejects(r, "excluded_combination");
+  EXPECT_EQ(r.status().field(), "program_id");
+  Register("B2");
+  Enroll("B2", "tekun", 146300);
+  Rejects(Do(Enrolment("B2", "dibao", 104500, 202506, "approval-dibao")), "excluded_combination");
+  // Once dibao ends (February), tekun may follow it (March), and each is paid in its months.
+  Ok(Do(EnrolmentChange("B1", "dibao", 104500, 202501, "dibao-ends", 202502)));
+  Ok(Do(Enrolment("B1", "tekun", 146300, 202503, "approval-tekun")));
+  Ok(Prepare("R2", "F-SUB", "general", 202502, {{1, "B1", "dibao", 202502, 104500}}));
+  Ok(Prepare("R3", "F-SUB", "general", 202503, {{1, "B1", "tekun", 202503, 146300}}));
   r = Prepare("R3b", "F-SUB", "general", 202503, {{1, "B1", "dibao", 202503, 104500}});
-  EXPECT_EQ(r.status().details()[0].rule(), "excluded_combination");
+  Rejects(r, "lines_rejected");
+  EXPECT_EQ(r.status().details()[0].rule(), "not_enrolled");
 }
 
 TEST_F(Rules, AgeLimitsAreHonoured) {
-  Register("KID", "110105", 200704);  // 18 in April 2025
+  // Ages are judged on the period's first day. Sequence 1000 is born on the 2nd.
+  Register("KID", "110105", 200704, 1000);  // 18 on 2 April 2025: 17 on 1 April
   Enroll("KID", "orphan", 228000);
   Ok(Prepare("O4", "F-SUB", "general", 202504, {{1, "KID", "orphan", 202504, 228000}}));
   Result<AppendResult> r =
       Prepare("O5", "F-SUB", "general", 202505, {{1, "KID", "orphan", 202505, 228000}});
   EXPECT_EQ(r.status().details()[0].rule(), "age_limit");
-  Register("OLD", "110105", 194506);  // 80 in June 2025
+  Register("OLD", "110105", 194506, 1000);  // 80 on 2 June 2025: from July on 1st
   Enroll("OLD", "elderly80", 10000);
-  r = Prepare("E5", "F-SUB", "general", 202505, {{1, "OLD", "elderly80", 202505, 10000}});
+  r = Prepare("E6", "F-SUB", "general", 202506, {{1, "OLD", "elderly80", 202506, 10000}});
   EXPECT_EQ(r.status().details()[0].rule(), "age_limit");
-  Ok(Prepare("E6", "F-SUB", "general", 202506, {{1, "OLD", "elderly80", 202506, 10000}}));
+  Ok(Prepare("E7", "F-SUB", "general", 202507, {{1, "OLD", "elderly80", 202507, 10000}}));
 }
 
 TEST_F(Rules, RestrictedMoneyIsSpentOnlyOnItsPurpose) {
@@ -221,20 +231,14 @@ TEST_F(Rules, RestrictedMoneyIsSpentOnlyOnItsPurpose) {
   Ok(Expense("F-CHARITY", "school-meals", "school-meals", 200000));
   // Moving it to another fund keeps the restriction; a release with consent frees it.
   OpenFund("F-CHARITY2", FundKind::charity, {});
-  fb::TransferredBetweenFundsT t;
-  t.from_fund_id = "F-CHARITY";
-  t.from_bucket = "school-meals";
-  t.to_fund_id = "F-CHARITY2";
-  t.to_bucket = "general";
-  t.amount_fen = 1000;
-  t.document = "transfer";
-  Rejects(Do(t), "restricted_purpose");
+  Rejects(Do(Transfer("F-CHARITY", "school-meals", "F-CHARITY2", "general", 1000, "transfer")),
+          "restricted_purpose");
   fb::RestrictionReleasedT rel;
   rel.fund_id = "F-CHARITY";
   rel.bucket = "school-meals";
   rel.to_bucket = "general";
   rel.amount_fen = 100000;
-  rel.consent_ref = "donor consent letter 2025-07";
+  rel.consent_ref = "consent:donor-letter-2025-07";
   Ok(Do(rel));
   Ok(Expense("F-CHARITY", "general", "office-rent", 1000, fb::ExpenseClass::admin));
   ExpectInvariants();
@@ -343,6 +347,7 @@ TEST_F(Rules, AMultiEntrySubmissionIsAllOrNothing) {
   f.name = "New";
   f.organisation = "bureau.city";
   f.currency = "CNY";
+  f.programs = {"dibao"};
   fb::AppropriatedT a;
   a.fund_id = "F-NEW";
   a.bucket = "general";
@@ -353,7 +358,7 @@ TEST_F(Rules, AMultiEntrySubmissionIsAllOrNothing) {
   x.fund_id = "F-NEW";
   x.bucket = "general";
   x.payee = "p";
-  x.purpose = "general";
+  x.purpose = "dibao";
   x.amount_fen = 5000;  // more than the appropriation
   x.document = "inv";
   uint64_t before = Size();
@@ -536,7 +541,7 @@ TEST_F(Rules, StateSurvivesReopenAndRulesStillApply) {
 TEST_F(Rules, AsOfBalanceComesFromHistory) {
   uint64_t after_appropriation = Size() - 1;
   Appropriate("F-SUB", "general", 500);
-  Ok(Expense("F-SUB", "general", "general", 200));
+  Ok(Expense("F-SUB", "general", "dibao", 200));
   const Log& log = ledger_->log();
   std::string account = FundAccount("F-SUB", "general");
   EXPECT_EQ(Projections::BalanceAsOf(log, account, after_appropriation)->posted_fen, 100'000'000);

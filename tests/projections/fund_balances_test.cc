@@ -73,8 +73,9 @@ class FundBalancesTest : public LedgerFixture {
  protected:
   void SetUp() override {
     LedgerFixture::SetUp();
-    OpenFund("F1", fb::FundKind::subsidy, {});
-    OpenFund("F10", fb::FundKind::subsidy, {});  // a fund whose id starts with F1's
+    // Trust funds: a subsidy fund would spend only on its programs, not on the office.
+    OpenFund("F1", fb::FundKind::trust, {});
+    OpenFund("F10", fb::FundKind::trust, {});  // a fund whose id starts with F1's
     Appropriate("F1", "general", 1'000'000);
     first_ = ledger_->log().size() - 1;
     Appropriate("F1", "elderly", 500);
