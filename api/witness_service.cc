@@ -10,8 +10,8 @@ constexpr size_t kOriginHashHexChars = 64;
 HttpResponse FromAnswer(WitnessAnswer answer) {
   HttpResponse r;
   r.status = answer.status;
-  r.content_type = answer.content_type.empty() ? std::string(kTextContentType)
-                                               : std::move(answer.content_type);
+  r.content_type =
+      answer.content_type.empty() ? std::string(kTextContentType) : std::move(answer.content_type);
   r.body = std::move(answer.body);
   r.cache_control = "no-store";
   return r;
@@ -58,8 +58,9 @@ HttpResponse WitnessService::Handle(const HttpRequest& request) {
     if (!get) return WrongMethod("GET");
     return FromAnswer(witness_.LatestCheckpoint(hash));
   }
-  return ErrorResponse(NotFound("no such path: a witness answers POST /add-checkpoint, GET "
-                                "/<origin hash>/checkpoint, /key and /healthz"));
+  return ErrorResponse(
+      NotFound("no such path: a witness answers POST /add-checkpoint, GET "
+               "/<origin hash>/checkpoint, /key and /healthz"));
 }
 
 }  // namespace fundledger

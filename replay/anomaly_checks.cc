@@ -329,15 +329,25 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
       }
       auto prog = s.programs.find(s.names[l.program]);
       if (prog == s.programs.end()) continue;
-      int64_t age = MonthIndex(l.period) - MonthIndex(ben.birth_month);
-      if ((prog->second.age_min_years > 0 && age < int64_t{prog->second.age_min_years} * 12) ||
-          (prog->second.age_max_years > 0 && age > int64_t{prog->second.age_max_years} * 12)) {
+      // The rules' age band (ledger/README.md, "Eligibility"): [age_min, age_max) in completed
+      // years on the period's first day, past age_max only through a recorded extension.
+      int32_t age = ben.AgeOn(first_day);
+      bool extended = false;
+      auto enrolled = s.enrollments.find(EnrollmentKey(ben_id, s.names[l.program]));
+      if (enrolled != s.enrollments.end()) {
+        for (const EnrollmentTerm& t : enrolled->second) {
+          extended = extended || (t.Covers(l.period) && t.age_extension_to_month >= l.period);
+        }
+      }
+      if ((prog->second.age_min_years > 0 && age < prog->second.age_min_years) ||
+          (prog->second.age_max_years > 0 && age >= prog->second.age_max_years && !extended)) {
         out.push_back({"paid_beyond_age_limit",
                        ben_id,
-                       "paid " + where + " at age " + std::to_string(age / 12),
+                       "paid " + where + " at age " + std::to_string(age),
                        {ben.registered_index, p.prepared, p.decided}});
       }
-      const StandardTerm* term = prog->second.TermAt(l.period);
+      // Judged by the standard in force when the line was prepared, not by a later correction.
+      const StandardTerm* term = prog->second.TermAt(l.period, p.prepared);
       if (term != nullptr && l.amount_fen > term->standard_fen) {
         out.push_back({"above_standard",
                        ben_id,

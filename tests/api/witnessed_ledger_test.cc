@@ -60,8 +60,8 @@ class WitnessedLedgerTest : public ::testing::Test {
     policy_ = tmp_.Sub("policy.txt");
     WriteText(policy_, "log " + log_vkey_ + "\n" + "witness office " + witness_vkeys_[0] +
                            " http://127.0.0.1:" + std::to_string(witnesses_[0]->port()) + "\n" +
-                           "witness federation " + witness_vkeys_[1] + " http://127.0.0.1:" +
-                           std::to_string(witnesses_[1]->port()) + "\n" +
+                           "witness federation " + witness_vkeys_[1] +
+                           " http://127.0.0.1:" + std::to_string(witnesses_[1]->port()) + "\n" +
                            "group both all office federation\nquorum both\n");
   }
 
@@ -90,11 +90,10 @@ class WitnessedLedgerTest : public ::testing::Test {
   }
 
   void PostFund(const std::string& dir, const std::string& fund) {
-    CommandResult post =
-        RunCommand(CliPath() + " post FundOpened --data " + dir + " --json '{\"fund_id\":\"" +
-                   fund + "\",\"name\":\"" + fund +
-                   "\",\"organisation\":\"bureau\",\"currency\":\"CNY\"}' --key " + fund +
-                   " --actor admin --role admin");
+    CommandResult post = RunCommand(CliPath() + " post FundOpened --data " + dir +
+                                    " --json '{\"fund_id\":\"" + fund + "\",\"name\":\"" + fund +
+                                    "\",\"organisation\":\"bureau\",\"currency\":\"CNY\"}' --key " +
+                                    fund + " --actor admin --role admin");
     ASSERT_EQ(post.exit_code, 0) << post.out;
   }
 
@@ -146,8 +145,8 @@ TEST_F(WitnessedLedgerTest, CheckpointsAreCosignedByBothWitnessesAndAForkIsRefus
     WitnessClient client({*ParseVerifierKey(witness_vkeys_[i]),
                           "http://127.0.0.1:" + std::to_string(witnesses_[i]->port())},
                          &transport);
-    Result<WitnessCosignature> c = client.RequestCosignature(
-        forked_note, first_size, [&](uint64_t old_size, uint64_t size) {
+    Result<WitnessCosignature> c =
+        client.RequestCosignature(forked_note, first_size, [&](uint64_t old_size, uint64_t size) {
           return (*fork)->ProveConsistency(old_size, size);
         });
     ASSERT_FALSE(c.ok()) << "witness " << i << " cosigned a fork";

@@ -83,6 +83,31 @@ TEST_F(AnomalyChecks, PaymentAndPeopleFindingsEachAppearOnce) {
   EXPECT_EQ(Findings(), expected);
 }
 
+// A standard corrected back-dated after payments judges the lines prepared after it, never
+// the ones paid under the term then in force; ages are counted from the birthday, half-open.
+TEST_F(AnomalyChecks, PaymentsAreJudgedByTheStandardInForceWhenPreparedAndAgesByBirthday) {
+  Program("dibao", 80000, 80000);
+  Program("orphan", 228000, 228000, {}, 18);
+  Fund("F-SUB", fb::FundKind::subsidy, {"dibao", "orphan"});
+  Money("F-SUB", "general", 100'000'000);
+  Person("E1", "110101", 1);
+  Person("E2", "110101", 2);
+  Person("T1", "110101", 3, 200603);  // 18 on 2024-03-01 (born in March 2006, counted from the 1st)
+  Pay("R1", "F-SUB", "general", {{1, "E1", "dibao", 202401, 80000}});
+  fb::ProgramStandardChangedT lower;
+  lower.program_id = "dibao";
+  lower.standard_fen = 70000;
+  lower.cap_fen = 70000;
+  lower.effective_month = 202401;
+  lower.document = "correction of the 2024 standard";
+  Raw(lower);
+  Pay("R2", "F-SUB", "general",
+      {{1, "E2", "dibao", 202402, 80000}, {2, "T1", "orphan", 202402, 228000}});
+  Pay("R3", "F-SUB", "general", {{1, "T1", "orphan", 202403, 228000}});
+  Expected expected{{"above_standard", "E2"}, {"paid_beyond_age_limit", "T1"}};
+  EXPECT_EQ(Findings(), expected);
+}
+
 TEST_F(AnomalyChecks, MoneyMisuseFindingsEachAppearOnce) {
   Fund("F-SUB", fb::FundKind::subsidy, {});
   Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
