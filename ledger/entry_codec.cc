@@ -18,6 +18,14 @@ bool VerifyTable(ByteView bytes) {
   return verifier.VerifyBuffer<Table>(nullptr);
 }
 
+// FlatBuffers stores any number of the enum's type: a role is one the schema names.
+bool IsSchemaRole(fb::Role role) {
+  for (fb::Role r : fb::EnumValuesRole()) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
 Status PayloadError(fb::EventType type, std::string why) {
   return InvalidArgument(std::string(EventTypeName(type)) + " payload " + why);
 }
@@ -45,8 +53,7 @@ std::string_view RoleName(fb::Role role) {
 }
 
 Result<fb::Role> RoleFromName(std::string_view name) {
-  for (fb::Role r : {fb::Role::system, fb::Role::admin, fb::Role::maker, fb::Role::checker,
-                     fb::Role::auditor, fb::Role::charity, fb::Role::reader}) {
+  for (fb::Role r : fb::EnumValuesRole()) {
     if (RoleName(r) == name) return r;
   }
   return InvalidArgument("unknown role '" + std::string(name) +
@@ -62,6 +69,11 @@ Status ValidateNewEntry(const NewEntry& e) {
   if (e.actor.empty() || e.actor.size() > kActorBytesMax) {
     return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes")
         .WithField("actor");
+  }
+  if (!IsSchemaRole(e.role)) {
+    return InvalidArgument("role " + std::to_string(static_cast<unsigned>(e.role)) +
+                           " is not one of the schema's roles")
+        .WithField("role");
   }
   if (e.payload.size() > kPayloadBytesMax) {
     return TooLarge("payload is larger than " + std::to_string(kPayloadBytesMax) + " bytes");
@@ -136,6 +148,9 @@ Result<EntryView> DecodeEntry(ByteView bytes) {
   v.timestamp_ms = e->timestamp_ms();
   v.actor = e->actor()->string_view();
   v.role = e->role();
+  if (!IsSchemaRole(v.role))
+    return Corruption("role " + std::to_string(static_cast<unsigned>(v.role)) +
+                      " is not one of the schema's roles");
   if (e->idempotency_key() != nullptr) v.idempotency_key = e->idempotency_key()->string_view();
   std::memcpy(v.prev_leaf_hash.data(), e->prev_leaf_hash()->bytes()->data(), kHashBytes);
   v.event_type = e->event_type();
