@@ -26,6 +26,22 @@ bool IsSchemaRole(fb::Role role) {
   return false;
 }
 
+bool IsActorCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+         c == '@' || c == ':';
+}
+
+std::string FoldActor(std::string_view name) {
+  size_t first = name.find_first_not_of(" \t");
+  size_t last = name.find_last_not_of(" \t");
+  std::string out(first == std::string_view::npos ? std::string_view()
+                                                  : name.substr(first, last - first + 1));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 Status PayloadError(fb::EventType type, std::string why) {
   return InvalidArgument(std::string(EventTypeName(type)) + " payload " + why);
 }
@@ -65,9 +81,32 @@ std::string_view EventTypeName(fb::EventType type) {
   return name != nullptr && *name != '\0' ? name : "Unknown";
 }
 
+Result<std::string> NormalizeActorName(std::string_view name) {
+  std::string out = FoldActor(name);
+  if (!IsNormalActorName(out)) {
+    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) +
+                           " characters of " + std::string(kActorCharacters) + " (letters in " +
+                           "any case), got '" + std::string(name.substr(0, 80)) + "'")
+        .WithField("actor");
+  }
+  return out;
+}
+
+bool IsNormalActorName(std::string_view name) {
+  if (name.empty() || name.size() > kActorBytesMax) return false;
+  for (char c : name) {
+    if (!IsActorCharacter(c)) return false;
+  }
+  return true;
+}
+
+bool SameActor(std::string_view a, std::string_view b) { return FoldActor(a) == FoldActor(b); }
+
 Status ValidateNewEntry(const NewEntry& e) {
-  if (e.actor.empty() || e.actor.size() > kActorBytesMax) {
-    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes")
+  if (!IsNormalActorName(e.actor)) {
+    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) +
+                           " characters of " + std::string(kActorCharacters) +
+                           " (normalised by the ledger)")
         .WithField("actor");
   }
   if (!IsSchemaRole(e.role)) {

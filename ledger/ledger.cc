@@ -56,6 +56,7 @@ Status Ledger::Close() {
 Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idempotency_key,
                                     std::vector<DomainEvent> events,
                                     std::vector<VaultWrite> vault) {
+  FL_ASSIGN_OR_RETURN(std::string actor_name, NormalizeActorName(actor.name));
   Submission submission;
   submission.idempotency_key = idempotency_key;
   submission.vault = std::move(vault);
@@ -65,7 +66,7 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
     if (!fields.ok())
       return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
     submission.entries.push_back(
-        NewEntry{actor.name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
+        NewEntry{actor_name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
   }
   submission.decoded = std::move(events);  // the payloads were encoded from these, just now
   return log_->Append(std::move(submission));
