@@ -51,6 +51,9 @@ struct ServiceOptions {
   bool public_log = false;  // entries, proofs and tiles readable without a token
   std::string data_dir;     // where published disclosure reports are stored
   std::function<void(const std::string&)> log;  // one JSON line per request; null: none
+  // Non-empty: the store is open read-only, for this reason (a full disk at start); /healthz
+  // and /metrics say so, and writes are refused until `serve` reopens it for writing.
+  std::string read_only_reason;
 };
 
 class Service {

@@ -84,7 +84,7 @@ Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor,
 Result<AppendResult> Ledger::RegisterBeneficiaries(
     const Actor& actor, const std::string& idempotency_key,
     std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people) {
-  if (!vault_) return InvalidArgument("the ledger is opened read-only");
+  if (!vault_) return Overloaded("the ledger is opened read-only: writes are refused");
   std::vector<DomainEvent> events;
   std::vector<VaultWrite> writes;
   for (size_t i = 0; i < people.size(); ++i) {

@@ -332,7 +332,7 @@ Status Log::Close() {
 std::future<Result<AppendResult>> Log::Submit(Submission submission) {
   if (writer_ == nullptr) {
     std::promise<Result<AppendResult>> refused;
-    refused.set_value(InvalidArgument("the ledger is opened read-only"));
+    refused.set_value(Overloaded("the ledger is opened read-only: writes are refused"));
     return refused.get_future();
   }
   return writer_->Submit(std::move(submission));

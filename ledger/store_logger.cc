@@ -20,7 +20,9 @@ void StoreLogger::Logv(const char* format, va_list ap) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  used += std::min(static_cast<size_t>(n), sizeof line - used - 1);
+  size_t end = used + std::min(static_cast<size_t>(n), sizeof line - used - 1);
+  std::replace(line + used, line + end, '\n', ' ');  // RocksDB's multi-line dumps stay one line
+  used = end;
   line[used++] = '\n';
   ssize_t written = ::write(fd_, line, used);
   if (written != static_cast<ssize_t>(used)) dropped_.fetch_add(1, std::memory_order_relaxed);

@@ -8,8 +8,8 @@
 // the default keeps warnings and errors (a full disk, a failed compaction), not RocksDB's
 // routine chatter.
 //
-// Thread safety: RocksDB calls Logv from any of its threads; each line is one write(2), so lines
-// from different threads never interleave.
+// Thread safety: RocksDB calls Logv from any of its threads; each line (newlines inside a
+// message become spaces) is one write(2), so lines from different threads never interleave.
 //
 //   db_options.info_log = std::make_shared<StoreLogger>();
 #pragma once
@@ -26,8 +26,7 @@ class StoreLogger final : public rocksdb::Logger {
  public:
   static constexpr size_t kLineBytesMax = 1024;  // longer lines are cut
 
-  explicit StoreLogger(rocksdb::InfoLogLevel level = rocksdb::InfoLogLevel::WARN_LEVEL,
-                       int fd = 2);
+  explicit StoreLogger(rocksdb::InfoLogLevel level = rocksdb::InfoLogLevel::WARN_LEVEL, int fd = 2);
 
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override;

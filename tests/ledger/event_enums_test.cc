@@ -17,9 +17,10 @@ std::vector<std::pair<DomainEvent, std::string>> EventsWithUnnamedEnums() {
   std::vector<std::pair<DomainEvent, std::string>> out;
   fb::FundOpenedT fund = FundOpening({.id = "F-X", .kind = Unnamed<fb::FundKind>(77)});
   out.emplace_back(fund, "kind");
-  fb::ProgramDefinedT program = ProgramDefinition(
-      {.id = "P-X", .category = Unnamed<fb::ProgramCategory>(55), .standard_fen = 100,
-       .cap_fen = 100});
+  fb::ProgramDefinedT program = ProgramDefinition({.id = "P-X",
+                                                   .category = Unnamed<fb::ProgramCategory>(55),
+                                                   .standard_fen = 100,
+                                                   .cap_fen = 100});
   out.emplace_back(program, "category");
   program.category = fb::ProgramCategory::dibao;
   program.period = Unnamed<fb::PaymentPeriod>(2);
@@ -67,8 +68,8 @@ TEST_F(EventEnums, AppendingStraightToTheLogRefusesThemToo) {
   uint64_t size = ledger_->log().size();
   for (auto& [event, field] : EventsWithUnnamedEnums()) {
     Submission s;
-    s.entries.push_back(NewEntry{"importer", fb::Role::admin, EventTypeOf(event),
-                                 EncodeEvent(event)});
+    s.entries.push_back(
+        NewEntry{"importer", fb::Role::admin, EventTypeOf(event), EncodeEvent(event)});
     Result<AppendResult> r = ledger_->log().Append(std::move(s));
     ASSERT_FALSE(r.ok()) << field << " was appended";
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
@@ -78,8 +79,8 @@ TEST_F(EventEnums, AppendingStraightToTheLogRefusesThemToo) {
 }
 
 TEST_F(EventEnums, AnUnnamedRoleIsRefused) {
-  Result<AppendResult> r =
-      Do(Appropriation("F-X", "general", 100, "treasury", "d"), Actor{"admin.zhao", Unnamed<fb::Role>(42)});
+  Result<AppendResult> r = Do(Appropriation("F-X", "general", 100, "treasury", "d"),
+                              Actor{"admin.zhao", Unnamed<fb::Role>(42)});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
   EXPECT_EQ(r.status().field(), "role");
