@@ -28,7 +28,7 @@ bool IsSchemaRole(fb::Role role) {
 
 bool IsActorCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
-         c == '@' || c == ':';
+         c == '@';
 }
 
 std::string FoldActor(std::string_view name) {

@@ -93,7 +93,7 @@ Result<MemoView> DecodeMemo(ByteView payload);
 // ASCII letters folded to lowercase; what remains must be 1..kActorBytesMax characters of
 // kActorCharacters, else InvalidArgument naming the field `actor`. The log refuses an entry
 // whose actor is not in that form, so "CLERK.LI" and " clerk.li" are the person clerk.li.
-inline constexpr std::string_view kActorCharacters = "a-z 0-9 . _ - @ :";
+inline constexpr std::string_view kActorCharacters = "a-z 0-9 . _ - @";
 Result<std::string> NormalizeActorName(std::string_view name);
 bool IsNormalActorName(std::string_view name);
 // Whether two stored names are one person (also for logs imported from before normalisation).

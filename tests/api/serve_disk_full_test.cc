@@ -53,10 +53,11 @@ class ServeOnAFullDisk : public ::testing::Test {
 
   HttpResult OpenFund(int port, const std::string& id) {
     HttpClient client(port);
-    return client.Request("POST", "/v1/funds", token_,
-                          R"({"fund_id":")" + id +
-                              R"(","name":"F","kind":"subsidy","organisation":"bureau","currency":"CNY"})",
-                          "open-" + id);
+    return client.Request(
+        "POST", "/v1/funds", token_,
+        R"({"fund_id":")" + id +
+            R"(","name":"F","kind":"subsidy","organisation":"bureau","currency":"CNY"})",
+        "open-" + id);
   }
   json::object Health(int port) {
     HttpResult r = HttpClient(port).Request("GET", "/healthz");

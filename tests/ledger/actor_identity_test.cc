@@ -59,7 +59,8 @@ TEST_F(ActorIdentity, EntriesKeepTheNormalisedName) {
 
 TEST_F(ActorIdentity, ANameOutsideTheDocumentedCharactersIsRefused) {
   uint64_t size = ledger_->log().size();
-  for (const char* name : {"", "   ", "clerk li", "clerk/li", "张三", "clerk\nli", "clerk+li"}) {
+  for (const char* name :
+       {"", "   ", "clerk li", "clerk/li", "clerk:li", "张三", "clerk\nli", "clerk+li"}) {
     Result<AppendResult> r =
         Do(Appropriation("F-SUB", "general", 100, "treasury", "d"), Actor{name, fb::Role::admin});
     ASSERT_FALSE(r.ok()) << "'" << name << "' was accepted";
