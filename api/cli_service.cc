@@ -5,11 +5,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "api/actor_name.h"
 #include "api/checkpoint_publisher.h"
@@ -67,56 +71,155 @@ void RaiseFdLimit() {
 
 }  // namespace
 
-int CmdServe(const ServeFlags& flags) {
-  RaiseFdLimit();
-  if (Status files = CheckServedFiles(flags); !files.ok())
-    return ExitFailure(Status(files.code(), "serve refuses to start: " + files.message())
-                           .WithField(files.field()));
-  Result<OpenedLedger> opened =
-      OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
-  if (!opened.ok()) return ExitFailure(opened.status());
-  std::unique_ptr<Ledger>& ledger = opened->ledger;
+namespace {
+
+// How often `serve`, started read-only on a full disk, tries to open the store for writing: after
+// the first interval, then twice as long each time up to the most.
+constexpr std::chrono::milliseconds kWritableRetryFirst_ms{1000};
+constexpr std::chrono::milliseconds kWritableRetryMost_ms{16000};
+
+bool IsDiskFull(const Status& s) {
+  return s.code() == StatusCode::kIoError &&
+         s.message().find("the disk is full") != std::string::npos;
+}
+
+// Tries, with growing intervals until stopped, to open the store for writing beside
+// the read-only instance being served (a read-only RocksDB instance takes no lock); on success
+// keeps the writable ledger and stops the server, which `serve` then restarts on it.
+class WritableRetry {
+ public:
+  WritableRetry(const ServeFlags& flags, HttpServer& server)
+      : thread_([this, &flags, &server] { Run(flags, server); }) {}
+  ~WritableRetry() { (void)Finish(); }
+  // Stops trying (waits for a try under way) and returns the writable ledger, if one opened.
+  std::optional<OpenedLedger> Finish() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return std::move(writable_);
+  }
+
+ private:
+  void Run(const ServeFlags& flags, HttpServer& server) {
+    std::unique_lock lock(mu_);
+    for (auto wait = kWritableRetryFirst_ms; !wake_.wait_for(lock, wait, [this] { return stop_; });
+         wait = std::min(wait * 2, kWritableRetryMost_ms)) {
+      lock.unlock();
+      Result<OpenedLedger> opened =
+          OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
+      lock.lock();
+      if (opened.ok()) {
+        writable_ = std::move(opened).value();
+        server.Stop();
+        return;
+      }
+      if (!IsDiskFull(opened.status()))
+        fmt::print(stderr, "fundledger: still read-only: {}\n", opened.status().message());
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::optional<OpenedLedger> writable_;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
+// The witnesses of --witness-policy, asked for each new checkpoint of `log`.
+Result<std::unique_ptr<CheckpointPublisher>> OpenPublisher(const ServeFlags& flags, const Log& log,
+                                                           WitnessTransport* transport) {
+  Result<WitnessPolicy> policy = WitnessPolicy::ReadFile(flags.witness_policy);
+  if (!policy.ok()) return Status(policy.status()).WithField("witness-policy");
+  CheckpointPublisherOptions p;
+  p.path = flags.dir + "/published-checkpoint";
+  p.policy = std::move(policy).value();
+  p.transport = transport;
+  p.log = [](const std::string& line) { fmt::print(stderr, "fundledger: {}\n", line); };
+  return CheckpointPublisher::Open(log, std::move(p));
+}
+
+// Serves one opened ledger until SIGTERM, or (read-only) until the store can be written again:
+// then returns that writable ledger in *reopened.
+int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLedger& opened,
+                const std::string& read_only_reason, std::optional<OpenedLedger>* reopened) {
+  std::unique_ptr<Ledger>& ledger = opened.ledger;
   TokenStore tokens(flags.dir);
   Metrics metrics;
   ServiceOptions service_options;
   service_options.public_log = flags.public_log;
   service_options.data_dir = flags.dir;
+  service_options.read_only_reason = read_only_reason;
   if (!flags.quiet) {
     service_options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   }
-  std::unique_ptr<HttpWitnessTransport> transport;
+  HttpWitnessTransport transport({});
   std::unique_ptr<CheckpointPublisher> publisher;
   if (!flags.witness_policy.empty()) {
-    Result<WitnessPolicy> policy = WitnessPolicy::ReadFile(flags.witness_policy);
-    if (!policy.ok()) return ExitFailure(Status(policy.status()).WithField("witness-policy"));
-    transport = std::make_unique<HttpWitnessTransport>(HttpWitnessTransportOptions{});
-    CheckpointPublisherOptions p;
-    p.path = flags.dir + "/published-checkpoint";
-    p.policy = std::move(policy).value();
-    p.transport = transport.get();
-    p.log = [](const std::string& line) { fmt::print(stderr, "fundledger: {}\n", line); };
-    Result<std::unique_ptr<CheckpointPublisher>> opened_publisher =
-        CheckpointPublisher::Open(ledger->log(), std::move(p));
-    if (!opened_publisher.ok()) return ExitFailure(opened_publisher.status());
-    publisher = std::move(opened_publisher).value();
+    Result<std::unique_ptr<CheckpointPublisher>> p =
+        OpenPublisher(flags, ledger->log(), &transport);
+    if (!p.ok()) return ExitFailure(p.status());
+    publisher = std::move(p).value();
     service_options.published_checkpoint = [&publisher] { return publisher->Published(); };
   }
-  Service service(*ledger, *opened->projections, tokens, metrics, service_options);
-  HttpServer server(service, flags.server);
+  Service service(*ledger, *opened.projections, tokens, metrics, service_options);
+  HttpServer server(service, server_options);
   Result<uint16_t> port = server.Start();
   if (!port.ok()) return ExitFailure(port.status());
-  std::string host = flags.server.listen.substr(0, flags.server.listen.rfind(':'));
-  bool tls = !flags.server.tls_cert_file.empty();
-  fmt::print("fundledger serving {} ({} entries) on {}://{}:{}\n", ledger->log().origin(),
-             ledger->log().size(), tls ? "https" : "http", host, *port);
+  std::string host = server_options.listen.substr(0, server_options.listen.rfind(':'));
+  server_options.listen = host + ":" + std::to_string(*port);  // a restart keeps the port
+  bool tls = !server_options.tls_cert_file.empty();
+  fmt::print("fundledger serving {} ({} entries{}) on {}://{}:{}\n", ledger->log().origin(),
+             ledger->log().size(), read_only_reason.empty() ? "" : ", read-only",
+             tls ? "https" : "http", host, *port);
   std::fflush(stdout);
   if (publisher) publisher->Start();
-  server.Run();
+  if (read_only_reason.empty()) {
+    server.Run();
+  } else {
+    fmt::print(stderr, "fundledger: serving read-only, writes refused until space returns: {}\n",
+               read_only_reason);
+    WritableRetry retry(flags, server);
+    server.Run();
+    *reopened = retry.Finish();
+  }
   publisher.reset();  // stops asking witnesses before the log closes
   Status closed = ledger->Close();
   if (!closed.ok()) return ExitFailure(closed);
+  if (reopened->has_value()) {
+    fmt::print(stderr, "fundledger: the store is writable again; serving it for writes\n");
+    return 0;
+  }
   fmt::print("stopped cleanly at {} entries\n", ledger->log().size());
   return 0;
+}
+
+}  // namespace
+
+// On a full disk the store cannot be opened for writing (RocksDB writes its manifest on open):
+// `serve` then serves it read-only, says so, and switches to writing once space returns.
+int CmdServe(const ServeFlags& flags) {
+  RaiseFdLimit();
+  if (Status files = CheckServedFiles(flags); !files.ok())
+    return ExitFailure(Status(files.code(), "serve refuses to start: " + files.message())
+                           .WithField(files.field()));
+  ServerOptions server_options = flags.server;
+  Result<OpenedLedger> opened =
+      OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
+  for (;;) {
+    std::string read_only_reason;
+    if (!opened.ok() && IsDiskFull(opened.status())) {
+      read_only_reason = opened.status().message();
+      opened = OpenLedgerReadOnly(flags.dir);
+    }
+    if (!opened.ok()) return ExitFailure(opened.status());
+    std::optional<OpenedLedger> reopened;
+    int rc = ServeOpened(flags, server_options, *opened, read_only_reason, &reopened);
+    if (rc != 0 || !reopened) return rc;
+    opened = std::move(*reopened);
+  }
 }
 
 int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role,

@@ -24,9 +24,11 @@ HttpResponse Service::Metrics(Context&) {
       "# HELP fundledger_commit_group_entries_max Largest commit group since start.\n# TYPE "
       "fundledger_commit_group_entries_max gauge\nfundledger_commit_group_entries_max {}\n"
       "# HELP fundledger_commit_queue_depth Submissions waiting for the writer.\n# TYPE "
-      "fundledger_commit_queue_depth gauge\nfundledger_commit_queue_depth {}\n",
-      log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max,
-      s.queue_depth);
+      "fundledger_commit_queue_depth gauge\nfundledger_commit_queue_depth {}\n"
+      "# HELP fundledger_read_only 1 while the store is open read-only (a full disk).\n# TYPE "
+      "fundledger_read_only gauge\nfundledger_read_only {}\n",
+      log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max, s.queue_depth,
+      options_.read_only_reason.empty() ? 0 : 1);
   HttpResponse r = TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
   r.log_size = log_size;
   return r;
@@ -34,9 +36,12 @@ HttpResponse Service::Metrics(Context&) {
 
 HttpResponse Service::Health(Context&) {
   const uint64_t log_size = ledger_.log().size();
-  HttpResponse r = JsonResponse(
-      200, json::serialize(json::object{
-               {"status", "ok"}, {"log_size", log_size}, {"origin", ledger_.log().origin()}}));
+  json::object o{{"status", "ok"}, {"log_size", log_size}, {"origin", ledger_.log().origin()}};
+  if (!options_.read_only_reason.empty()) {  // reads are served: still 200
+    o["status"] = "read_only";
+    o["read_only_reason"] = options_.read_only_reason;
+  }
+  HttpResponse r = JsonResponse(200, json::serialize(o));
   r.log_size = log_size;
   return r;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "ledger/entry_codec.h"
 #include "ledger/rule_code.h"
 #include "ledger/worker_pool.h"
 
@@ -620,19 +621,23 @@ struct RuleChecker {
     return CheckBatchRules(s, {&e}, pool);
   }
   Status operator()(const fb::DisbursementBatchApprovedT& e) const {
+    return DecidedByAnother(e.batch_id, "approve");
+  }
+  Status operator()(const fb::DisbursementBatchRejectedT& e) const {
+    return DecidedByAnother(e.batch_id, "reject");
+  }
+  // Maker/checker: a batch is approved or rejected by someone other than its preparer, the
+  // names compared as one person's whatever their case (SameActor).
+  Status DecidedByAnother(const std::string& batch_id, const char* decision) const {
     const BatchState* b = nullptr;
-    FL_RETURN_IF_ERROR(FindUndecidedBatch(s, e.batch_id, &b));
-    if (b->maker == m.actor) {
+    FL_RETURN_IF_ERROR(FindUndecidedBatch(s, batch_id, &b));
+    if (SameActor(b->maker, m.actor)) {
       return RuleError(RuleCode::kSameMakerChecker,
-                       "batch '" + e.batch_id + "' was prepared by " + b->maker +
-                           "; a different person must approve it",
+                       "batch '" + batch_id + "' was prepared by " + b->maker +
+                           "; a different person must " + decision + " it",
                        "actor");
     }
     return Status::Ok();
-  }
-  Status operator()(const fb::DisbursementBatchRejectedT& e) const {
-    const BatchState* b = nullptr;
-    return FindUndecidedBatch(s, e.batch_id, &b);
   }
   Status operator()(const fb::PaymentReturnedT& e) const {
     const BatchState* b = nullptr;

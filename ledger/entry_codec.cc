@@ -18,6 +18,30 @@ bool VerifyTable(ByteView bytes) {
   return verifier.VerifyBuffer<Table>(nullptr);
 }
 
+// FlatBuffers stores any number of the enum's type: a role is one the schema names.
+bool IsSchemaRole(fb::Role role) {
+  for (fb::Role r : fb::EnumValuesRole()) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
+bool IsActorCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+         c == '@';
+}
+
+std::string FoldActor(std::string_view name) {
+  size_t first = name.find_first_not_of(" \t");
+  size_t last = name.find_last_not_of(" \t");
+  std::string out(first == std::string_view::npos ? std::string_view()
+                                                  : name.substr(first, last - first + 1));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 Status PayloadError(fb::EventType type, std::string why) {
   return InvalidArgument(std::string(EventTypeName(type)) + " payload " + why);
 }
@@ -45,8 +69,7 @@ std::string_view RoleName(fb::Role role) {
 }
 
 Result<fb::Role> RoleFromName(std::string_view name) {
-  for (fb::Role r : {fb::Role::system, fb::Role::admin, fb::Role::maker, fb::Role::checker,
-                     fb::Role::auditor, fb::Role::charity, fb::Role::reader}) {
+  for (fb::Role r : fb::EnumValuesRole()) {
     if (RoleName(r) == name) return r;
   }
   return InvalidArgument("unknown role '" + std::string(name) +
@@ -58,10 +81,38 @@ std::string_view EventTypeName(fb::EventType type) {
   return name != nullptr && *name != '\0' ? name : "Unknown";
 }
 
-Status ValidateNewEntry(const NewEntry& e) {
-  if (e.actor.empty() || e.actor.size() > kActorBytesMax) {
-    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) + " bytes")
+Result<std::string> NormalizeActorName(std::string_view name) {
+  std::string out = FoldActor(name);
+  if (!IsNormalActorName(out)) {
+    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) +
+                           " characters of " + std::string(kActorCharacters) + " (letters in " +
+                           "any case), got '" + std::string(name.substr(0, 80)) + "'")
         .WithField("actor");
+  }
+  return out;
+}
+
+bool IsNormalActorName(std::string_view name) {
+  if (name.empty() || name.size() > kActorBytesMax) return false;
+  for (char c : name) {
+    if (!IsActorCharacter(c)) return false;
+  }
+  return true;
+}
+
+bool SameActor(std::string_view a, std::string_view b) { return FoldActor(a) == FoldActor(b); }
+
+Status ValidateNewEntry(const NewEntry& e) {
+  if (!IsNormalActorName(e.actor)) {
+    return InvalidArgument("actor must be 1.." + std::to_string(kActorBytesMax) +
+                           " characters of " + std::string(kActorCharacters) +
+                           " (normalised by the ledger)")
+        .WithField("actor");
+  }
+  if (!IsSchemaRole(e.role)) {
+    return InvalidArgument("role " + std::to_string(static_cast<unsigned>(e.role)) +
+                           " is not one of the schema's roles")
+        .WithField("role");
   }
   if (e.payload.size() > kPayloadBytesMax) {
     return TooLarge("payload is larger than " + std::to_string(kPayloadBytesMax) + " bytes");
@@ -136,6 +187,9 @@ Result<EntryView> DecodeEntry(ByteView bytes) {
   v.timestamp_ms = e->timestamp_ms();
   v.actor = e->actor()->string_view();
   v.role = e->role();
+  if (!IsSchemaRole(v.role))
+    return Corruption("role " + std::to_string(static_cast<unsigned>(v.role)) +
+                      " is not one of the schema's roles");
   if (e->idempotency_key() != nullptr) v.idempotency_key = e->idempotency_key()->string_view();
   std::memcpy(v.prev_leaf_hash.data(), e->prev_leaf_hash()->bytes()->data(), kHashBytes);
   v.event_type = e->event_type();

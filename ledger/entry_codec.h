@@ -88,6 +88,17 @@ struct MemoView {
 Bytes EncodeMemo(std::string_view text, std::string_view reference);
 Result<MemoView> DecodeMemo(ByteView payload);
 
+// Actor names, as the log stores and the rules compare them. The ledger normalises a name once,
+// where entries are built from commands (Ledger::Submit): spaces and tabs around it trimmed,
+// ASCII letters folded to lowercase; what remains must be 1..kActorBytesMax characters of
+// kActorCharacters, else InvalidArgument naming the field `actor`. The log refuses an entry
+// whose actor is not in that form, so "CLERK.LI" and " clerk.li" are the person clerk.li.
+inline constexpr std::string_view kActorCharacters = "a-z 0-9 . _ - @";
+Result<std::string> NormalizeActorName(std::string_view name);
+bool IsNormalActorName(std::string_view name);
+// Whether two stored names are one person (also for logs imported from before normalisation).
+bool SameActor(std::string_view a, std::string_view b);
+
 std::string_view RoleName(fb::Role role);  // "maker", ...
 Result<fb::Role> RoleFromName(std::string_view name);
 std::string_view EventTypeName(fb::EventType type);  // "Genesis", ...

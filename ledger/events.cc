@@ -70,6 +70,47 @@ Status Token(const std::vector<uint8_t>& v, const char* field, bool required) {
   return Status::Ok();
 }
 
+// FlatBuffers stores an enum as any number of its underlying type: each enum field is checked
+// against its schema's values (the generated EnumValues/EnumNames), never a hand-kept list.
+template <typename E, size_t N>
+Status SchemaEnum(E v, const E (&values)[N], const char* const* names, const char* field) {
+  std::string known;
+  for (size_t i = 0; i < N; ++i) {
+    if (values[i] == v) return Status::Ok();
+    known += (i == 0 ? "" : ", ") +
+             std::string(names[static_cast<size_t>(values[i]) - static_cast<size_t>(values[0])]);
+  }
+  return Bad(field,
+             "must be one of " + known + ", got " + std::to_string(static_cast<unsigned>(v)));
+}
+
+// Every enum field of every domain event: (event, field member, field name, enum type).
+// clang-format off
+#define FL_EVENT_ENUM_FIELDS(X)                                                               \
+  X(FundOpened, kind, "kind", FundKind)                                                       \
+  X(ProgramDefined, category, "category", ProgramCategory)                                    \
+  X(ProgramDefined, period, "period", PaymentPeriod)                                          \
+  X(BeneficiaryRegistered, payee_role, "payee_role", PayeeRole)                               \
+  X(BeneficiaryChanged, status, "status", BeneficiaryStatus)                                  \
+  X(Expensed, class_, "class", ExpenseClass)
+// clang-format on
+
+// The enum fields of an event, given as its object-API struct (fb::FundOpenedT) or as its
+// verified table (fb::FundOpened).
+template <typename T>
+Status CheckEnums(const T& e) {
+#define FL_ENUM_CHECK(event, member, name, type)                                                   \
+  if constexpr (std::is_same_v<T, fb::event##T>) {                                                 \
+    FL_RETURN_IF_ERROR(SchemaEnum(e.member, fb::EnumValues##type(), fb::EnumNames##type(), name)); \
+  } else if constexpr (std::is_same_v<T, fb::event>) {                                             \
+    FL_RETURN_IF_ERROR(                                                                            \
+        SchemaEnum(e.member(), fb::EnumValues##type(), fb::EnumNames##type(), name));              \
+  }
+  FL_EVENT_ENUM_FIELDS(FL_ENUM_CHECK)
+#undef FL_ENUM_CHECK
+  return Status::Ok();
+}
+
 #define FL_CHECK(expr) FL_RETURN_IF_ERROR(expr)
 
 Status Check(const fb::FundOpenedT& e) {
@@ -338,7 +379,7 @@ Status VerifyDomainPayload(fb::EventType type, ByteView payload) {
   case fb::EventType::name:                                                     \
     if (!VerifyPayload<fb::name>(payload))                                      \
       return InvalidArgument(#name " payload is not a valid " #name " buffer"); \
-    return Status::Ok();
+    return CheckEnums(*flatbuffers::GetRoot<fb::name>(payload.data()));
     FL_DOMAIN_EVENTS(FL_CASE)
 #undef FL_CASE
     default:
@@ -365,7 +406,12 @@ Result<DomainEvent> DecodeEvent(fb::EventType type, ByteView payload) {
 }
 
 Status CheckEventFields(const DomainEvent& event) {
-  return std::visit([](const auto& e) { return Check(e); }, event);
+  return std::visit(
+      [](const auto& e) {
+        FL_RETURN_IF_ERROR(CheckEnums(e));
+        return Check(e);
+      },
+      event);
 }
 
 bool IsValidId(std::string_view id) {

@@ -3,7 +3,8 @@
 // Each event is the FlatBuffers object-API struct of its table (fb::FundOpenedT, ...), held in
 // the DomainEvent variant. EncodeEvent packs one into payload bytes; DecodeEvent verifies and
 // unpacks payload bytes; CheckEventFields checks everything that does not depend on ledger
-// state (formats, ranges, required fields) and names the field at fault.
+// state (formats, ranges, enums within the schema's values, required fields) and names the
+// field at fault.
 //
 //   fb::AppropriatedT a;  a.fund_id = "F1"; a.bucket = "general"; a.amount_fen = 100000; ...
 //   NewEntry e{"clerk.li", fb::Role::maker, EventTypeOf(DomainEvent(a)), EncodeEvent(a)};
@@ -49,7 +50,8 @@ fb::EventType EventTypeOf(const DomainEvent& event);
 bool IsDomainEvent(fb::EventType type);
 Bytes EncodeEvent(const DomainEvent& event);
 Result<DomainEvent> DecodeEvent(fb::EventType type, ByteView payload);
-// The FlatBuffers verifier over a domain payload (what the log checks before accepting it).
+// The FlatBuffers verifier over a domain payload, and its enum fields against the schema's
+// values (what the log checks before accepting it, and what verification and replay check).
 Status VerifyDomainPayload(fb::EventType type, ByteView payload);
 Status CheckEventFields(const DomainEvent& event);
 

@@ -59,6 +59,7 @@ Status Ledger::Close() {
 Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idempotency_key,
                                     std::vector<DomainEvent> events,
                                     std::vector<VaultWrite> vault) {
+  FL_ASSIGN_OR_RETURN(std::string actor_name, NormalizeActorName(actor.name));
   Submission submission;
   submission.idempotency_key = idempotency_key;
   submission.vault = std::move(vault);
@@ -68,7 +69,7 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
     if (!fields.ok())
       return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
     submission.entries.push_back(
-        NewEntry{actor.name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
+        NewEntry{actor_name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
   }
   submission.decoded = std::move(events);  // the payloads were encoded from these, just now
   return log_->Append(std::move(submission));
@@ -105,7 +106,7 @@ Result<AppendResult> Ledger::RegisterBeneficiary(const Actor& actor,
 Result<AppendResult> Ledger::RegisterBeneficiaries(
     const Actor& actor, const std::string& idempotency_key,
     std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people) {
-  if (!vault_) return InvalidArgument("the ledger is opened read-only");
+  if (!vault_) return Overloaded("the ledger is opened read-only: writes are refused");
   std::vector<DomainEvent> events;
   std::vector<VaultWrite> writes;
   for (size_t i = 0; i < people.size(); ++i) {

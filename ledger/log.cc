@@ -15,6 +15,7 @@
 
 #include "crypto/key_file.h"
 #include "ledger/rocksdb_bridge.h"
+#include "ledger/store_logger.h"
 
 namespace fundledger {
 namespace {
@@ -94,6 +95,9 @@ Status Log::OpenDb(bool create) {
   // an open after a crash spends replaying it (~1 s per 150 MiB on 2 cores).
   db_options.max_total_wal_size = 128ull << 20;
   if (options_.env != nullptr) db_options.env = options_.env;
+  // RocksDB's own LOG file would sit on the data disk, and its writer aborts when that disk is
+  // full: the info log goes to stderr, warnings and errors only.
+  db_options.info_log = std::make_shared<StoreLogger>();
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   if (!options_.read_only)
@@ -328,7 +332,7 @@ Status Log::Close() {
 std::future<Result<AppendResult>> Log::Submit(Submission submission) {
   if (writer_ == nullptr) {
     std::promise<Result<AppendResult>> refused;
-    refused.set_value(InvalidArgument("the ledger is opened read-only"));
+    refused.set_value(Overloaded("the ledger is opened read-only: writes are refused"));
     return refused.get_future();
   }
   return writer_->Submit(std::move(submission));

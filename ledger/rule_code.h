@@ -51,7 +51,7 @@ namespace fundledger {
   X(kDuplicatePayment, "duplicate_payment", "the person is already paid for that program and period") \
   X(kDuplicateLineNo, "duplicate_line_no", "a line number appears twice in one roll")              \
   X(kBeneficiaryErased, "beneficiary_erased", "the person's personal data was erased")            \
-  X(kSameMakerChecker, "same_maker_checker", "the preparer of a batch cannot approve it")          \
+  X(kSameMakerChecker, "same_maker_checker", "the preparer cannot approve or reject the batch")   \
   X(kBatchNotPrepared, "batch_not_prepared", "the batch was already approved or rejected")         \
   X(kBatchNotApproved, "batch_not_approved", "a correction names a batch that is not approved")   \
   X(kIncompleteBatch, "incomplete_batch", "a batch's chunks are missing or do not match")          \

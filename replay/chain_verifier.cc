@@ -129,6 +129,8 @@ class RunChecker {
       }
     } else if (e->event_type == fb::EventType::Genesis) {
       return Fail(i, "a Genesis entry appears after entry 0");
+    } else if (Status payload = VerifyPayload(e->event_type, e->payload); !payload.ok()) {
+      return Fail(i, payload.message());  // e.g. an enum number the schema does not name
     }
     std::optional<Failure> tree_failure;
     tree_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {

@@ -1,6 +1,7 @@
 // ChainVerifier: walks a whole log and checks everything an auditor relies on.
 //
-// For each entry i: the FlatBuffers structure, the recorded index, the prev-hash chain,
+// For each entry i: the FlatBuffers structure of the entry and of its payload (enum numbers
+// within the schema's values included), the recorded index, the prev-hash chain,
 // non-decreasing timestamps, and (entry 0) a Genesis naming the origin and key; the leaf hash
 // and every tree node it completes against the stored tree; each signed checkpoint against
 // the key and against the root recomputed from the entries. It names the first entry (or

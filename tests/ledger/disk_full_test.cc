@@ -1,7 +1,9 @@
 // A disk that fills up, or turns read-only, under the ledger: writes are refused with a clear
 // error and append nothing, reads keep working, and once space is back writes resume; nothing
 // partial is ever left.
+#include <fcntl.h>
 #include <rocksdb/env.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <functional>
@@ -9,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "ledger/store_logger.h"
 #include "replay/rebuild.h"
 #include "tests/domain_fixture.h"
 
@@ -182,6 +185,57 @@ TEST_F(DiskFull, WritesAreRefusedClearlyReadsGoOnAndWritesResume) {
 // Reads see only durable state: while a commit is being written, a reader cannot see its
 // effects (the domain's read gate is held until the write returns), and after the write
 // failed, nothing of it was ever visible.
+// RocksDB's own info log writes a LOG file on the data disk, and its writer aborts the process
+// once that disk is full; the store must keep no such file.
+TEST_F(DiskFull, TheStoreKeepsNoInfoLogFileOnTheDataDisk) {
+  Open();
+  env_.fault = FaultyEnv::Fault::kNoSpace;
+  EXPECT_FALSE(Appropriate("refused").ok());
+  env_.fault = FaultyEnv::Fault::kNone;
+  ASSERT_TRUE(ledger_->Close().ok());
+  for (const auto& file : std::filesystem::directory_iterator(StorePath(dir_))) {
+    EXPECT_NE(file.path().filename().string().rfind("LOG", 0), 0u) << file.path();
+  }
+}
+
+// The store's info log on a device that is always full (/dev/full answers ENOSPC): every line
+// is dropped and counted, and nothing stops the process.
+TEST(StoreLoggerTest, DropsLinesItCannotWriteAndGoesOn) {
+  int full = ::open("/dev/full", O_WRONLY);
+  if (full < 0) GTEST_SKIP() << "/dev/full cannot be opened here";
+  StoreLogger logger(rocksdb::InfoLogLevel::WARN_LEVEL, full);
+  for (int i = 0; i < 100; ++i) rocksdb::Log(rocksdb::InfoLogLevel::ERROR_LEVEL, &logger, "l%d", i);
+  rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, &logger, "below the level: not written");
+  EXPECT_EQ(logger.dropped_lines(), 100u);
+  ::close(full);
+}
+
+TEST(StoreLoggerTest, WritesEachLineWholeWithItsPrefix) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  {
+    StoreLogger logger(rocksdb::InfoLogLevel::WARN_LEVEL, fds[1]);
+    rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, &logger, "compaction %s", "failed");
+    rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, &logger, "routine");
+    std::string very_long(4 * StoreLogger::kLineBytesMax, 'x');
+    rocksdb::Log(rocksdb::InfoLogLevel::ERROR_LEVEL, &logger, "%s", very_long.c_str());
+    EXPECT_EQ(logger.dropped_lines(), 0u);
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, n);
+  ::close(fds[0]);
+  ASSERT_NE(got.find('\n'), std::string::npos);
+  std::string first = got.substr(0, got.find('\n'));
+  EXPECT_EQ(first.rfind("rocksdb: ", 0), 0u) << first;
+  EXPECT_NE(first.find("compaction failed"), std::string::npos) << first;
+  EXPECT_EQ(got.find("routine"), std::string::npos);
+  std::string second = got.substr(first.size() + 1);
+  EXPECT_EQ(second.size(), StoreLogger::kLineBytesMax) << "cut to the limit, newline included";
+  EXPECT_EQ(second.back(), '\n');
+}
+
 TEST_F(DiskFull, AReaderNeverSeesACommitThatIsNotDurable) {
   Open();
   fb::FundOpenedT f;
