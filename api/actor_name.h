@@ -2,7 +2,8 @@
 // `token revoke`, the CLI's --actor), so one person is one string everywhere the API hands an
 // actor to the ledger: `CLERK.LI`, ` clerk.li ` and `clerk.li` are the same person.
 //
-// Normalising trims ASCII white space and lower-cases ASCII letters. A name is then 1..128
+// The form is the ledger's own (NormalizeActorName in ledger/entry_codec.h): normalising trims
+// ASCII white space and lower-cases ASCII letters. A name is then 1..128
 // characters from a-z 0-9 . _ - @. Anything else, non-ASCII included, is refused rather than
 // folded: Unicode has no single case folding or normal form that every tool agrees on, and
 // look-alike letters would make two people of one ("clerk.li" with a Cyrillic "і"). A Chinese
