@@ -113,7 +113,8 @@ class DomainHelpers : public LedgerFixture {
     }
     Ok(Do(city, kAdmin));
     RollOutcome out;
-    for (const Status& d : Prepare("R0", "F", "general", 202503, bad_lines).status().details())
+    Result<AppendResult> refused = Prepare("R0", "F", "general", 202503, bad_lines);
+    for (const Status& d : refused.status().details())  // the result outlives the loop
       out.rejected.push_back(std::to_string(d.line()) + ": " + d.rule());
     Ok(Prepare("R1", "F", "general", 202503, lines));
     Ok(Approve("R1"));
