@@ -586,8 +586,10 @@ Status LotteryChecks(const DomainState& s, const Scanner& scanner, const Anomaly
                      y.entries});
     }
     if (MillisOf(year + 1, 7, 1) > now) continue;
+    // Copies: clang 14 cannot capture a structured binding.
+    const std::string fund_id = fund, period = std::to_string(year);
     bool announced = std::any_of(s.disclosures.begin(), s.disclosures.end(), [&](const auto& d) {
-      return d.fund == fund && d.period == std::to_string(year);
+      return d.fund == fund_id && d.period == period;
     });
     if (!announced) {
       out.push_back({"lottery_announcement_missing",
