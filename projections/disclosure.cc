@@ -116,10 +116,10 @@ namespace {
 // What a correction may later undo, for entries that moved money in scope: an expense's class
 // and purpose, a reissued or recovered line, a donation.
 struct Undoable {
-  enum class Kind { kExpense, kReissue, kRecovery, kDonation };
+  enum class Kind { kExpense, kReturn, kReissue, kRecovery, kDonation };
   Kind kind = Kind::kExpense;
   std::string expense_class, purpose;
-  std::optional<BatchLine> line;  // a reissue; a recovery that names its line
+  std::optional<BatchLine> line;  // a return, a reissue; a recovery that names its line
   int64_t amount_fen = 0;
 };
 
@@ -287,6 +287,7 @@ class DisclosureWalk {
     if (l == nullptr) return;
     In("returns", l->amount_fen);
     Paid(s, *l, -l->amount_fen);
+    undoable_[index_] = {Undoable::Kind::kReturn, "", "", *l, l->amount_fen};
   }
   void See(const DomainState& s, const fb::PaymentReissuedT& x) {
     const BatchLine* l = LineInScope(s, x.batch_id, x.line_no);
@@ -327,6 +328,8 @@ class DisclosureWalk {
         return Spent(what.expense_class, what.purpose, -what.amount_fen);
       case Undoable::Kind::kReissue:
         return Paid(s, *what.line, -what.amount_fen);
+      case Undoable::Kind::kReturn:  // the person holds the payment again
+        return Paid(s, *what.line, what.amount_fen);
       case Undoable::Kind::kRecovery:
         return Recovered(s, what.line, what.amount_fen);
       case Undoable::Kind::kDonation:

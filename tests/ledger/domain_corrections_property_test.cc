@@ -6,7 +6,9 @@
 // entry back) is 0 or the line's amount, what is recovered of it lies within that, a
 // (person, program, period) has at most one line that pays or may pay it, and each person's
 // net receipts are never negative and equal the domain's account. After each sequence a replay
-// of its entries gives the same state, byte for byte.
+// of its entries gives the same state, byte for byte, and every disclosure of its fund and
+// organisation for the year and each quarter it spans reconciles and recomputes, to the fen,
+// from the raw entries (tests/projections/independent_books.h).
 //
 // FUNDLEDGER_CORRECTION_SEQUENCES sets the number of sequences (default 10,000),
 // FUNDLEDGER_CORRECTION_SEED the first seed (sequence i uses seed + i); a failure prints the
@@ -21,12 +23,18 @@
 #include "ledger/domain.h"
 #include "ledger/domain_state_codec.h"
 #include "tests/domain_fixture.h"
+#include "tests/memory_log_source.h"
+#include "tests/projections/independent_books.h"
 
 namespace fundledger::testing {
 namespace {
 
 constexpr int64_t kPaid = 80000;
 constexpr int kStepsPerSequence = 24;
+// Entries are posted from 2025-03-20 (China time), a few days apart, so a sequence's entries
+// fall in two quarters and each report has an opening and a closing of its own.
+constexpr int64_t kFirstPostMs = 1'742'400'000'000;
+constexpr int64_t kPostSpacingMs = 3LL * 24 * 3600 * 1000;
 const std::vector<std::string> kPeople{"B1", "B2"};
 const std::vector<int32_t> kMonths{202503, 202504};
 
@@ -41,21 +49,20 @@ class MemoryLedger {
  public:
   MemoryLedger() : domain_({}, nullptr, 0) {}
 
-  // The indexes of the submission's entries, or why it was refused.
+  // The index of the submission's first entry, or why it was refused.
   Result<uint64_t> Submit(const Actor& actor, std::vector<DomainEvent> events) {
     Submission submission;
     for (const DomainEvent& e : events)
       submission.entries.push_back(
           NewEntry{actor.name, actor.role, EventTypeOf(e), EncodeEvent(e)});
     rocksdb::WriteBatch batch;
-    const uint64_t first = next_;
-    Status staged = domain_.Stage(submission, first, 1'700'000'000'000, batch);
+    const uint64_t first = log_.size();
+    const int64_t at_ms = kFirstPostMs + static_cast<int64_t>(submissions_++) * kPostSpacingMs;
+    Status staged = domain_.Stage(submission, first, at_ms, batch);
     domain_.Commit();  // a refused submission was rolled back by Stage itself
     if (!staged.ok()) return staged;
-    for (const NewEntry& e : submission.entries) {
-      entries_.push_back(EncodeEntry(e, "", next_, 1'700'000'000'000, Hash{}));
-      ++next_;
-    }
+    for (const NewEntry& e : submission.entries)
+      log_.Append(EncodeEntry(e, "", log_.size(), at_ms, Hash{}));
     return first;
   }
   Result<uint64_t> Submit(const Actor& actor, DomainEvent event) {
@@ -66,20 +73,21 @@ class MemoryLedger {
     Domain replayed({}, nullptr, 0);
     ApplyContext context;
     replayed.BeginReplay();
-    Status applied;
-    for (size_t i = 0; i < entries_.size() && applied.ok(); ++i)
-      applied = replayed.ApplyCommitted(i + 1, entries_[i], context);
+    Status applied = log_.ScanEntries(1, log_.size(), [&](uint64_t i, ByteView bytes) {
+      return replayed.ApplyCommitted(i, bytes, context);
+    });
     Status ended = replayed.EndReplay(context);
     EXPECT_TRUE(applied.ok() && ended.ok()) << applied.ToString() << ended.ToString();
     return replayed.SaveState();
   }
 
   const Domain& domain() const { return domain_; }
+  const MemoryLogSource& log() const { return log_; }
 
  private:
   Domain domain_;
-  uint64_t next_ = 1;  // entry 0 is a log's genesis
-  std::vector<Bytes> entries_;
+  MemoryLogSource log_;  // entry 0 is its genesis
+  uint64_t submissions_ = 0;
 };
 
 // What the test knows of the entries the domain accepted: nothing from the domain's state.
@@ -303,6 +311,9 @@ void RunSequence(uint64_t seed, std::map<std::string, int>& accepted) {
   }
   EXPECT_TRUE(ledger.Replayed() == ledger.domain().SaveState())
       << "a replay of the sequence of seed " << seed << " gives another state";
+  SCOPED_TRACE("the disclosures of the sequence of seed " + std::to_string(seed));
+  Scopes scopes = ledger.domain().Read([](const DomainState& s) { return EveryScope(s); });
+  EXPECT_EQ(ReconcileEveryReport(ledger.log(), scopes, {"2025", "2025-Q1", "2025-Q2"}), 6);
 }
 
 TEST(CorrectionsProperty, RandomCorrectionSequencesKeepThePaymentInvariant) {

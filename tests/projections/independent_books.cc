@@ -1,5 +1,7 @@
 #include "tests/projections/independent_books.h"
 
+#include <gtest/gtest.h>
+
 #include <ctime>
 #include <optional>
 #include <set>
@@ -223,11 +225,10 @@ class Fold {
   void On(const fb::PaymentReturnedT& x) {
     const Roll* r = nullptr;
     const Line* l = FindLine(x.batch_id, x.line_no, &r);
-    if (l == nullptr) return;
-    balances_[Account(r->fund, r->bucket)] += l->amount_fen;  // not reversible: not in `done_`
-    if (!InScope(Account(r->fund, r->bucket))) return;
+    if (l == nullptr || !Move(Account(r->fund, r->bucket), l->amount_fen)) return;
     In("returns", l->amount_fen);
     Paid(*l, -l->amount_fen);
+    done_ = {done_.moves, "return", "", "", *l, l->amount_fen};
   }
   void On(const fb::PaymentReissuedT& x) {
     const Roll* r = nullptr;
@@ -266,6 +267,7 @@ class Fold {
     if (!in_scope) return;
     if (what.kind == "expense") Spent(what.cls, what.purpose, -what.amount_fen);
     if (what.kind == "reissue") Paid(*what.line, -what.amount_fen);
+    if (what.kind == "return") Paid(*what.line, what.amount_fen);
     if (what.kind == "recovery") Recovered(what.line, what.amount_fen);
     if (what.kind == "donation" && last_year_.Has(t_))
       f_.previous_year_income_fen -= what.amount_fen;
@@ -296,6 +298,80 @@ Result<IndependentFigures> RecomputeFigures(const LogSource& log, uint64_t size,
   FL_RETURN_IF_ERROR(
       log.ScanEntries(0, size, [&](uint64_t i, ByteView bytes) { return fold.Entry(i, bytes); }));
   return fold.Finish();
+}
+
+void ExpectSameFigures(const DisclosureReport& r, const IndependentFigures& f) {
+  SCOPED_TRACE(r.scope.kind + " " + r.scope.id + " " + r.scope.period);
+  EXPECT_EQ(r.opening_fen, f.opening_fen);
+  EXPECT_EQ(r.closing_fen, f.closing_fen);
+  for (const auto& [line, fen] : r.inflows) {
+    auto it = f.inflows.find(line);
+    EXPECT_EQ(fen, it == f.inflows.end() ? 0 : it->second) << "inflow " << line;
+  }
+  for (const auto& [line, fen] : r.outflows) {
+    auto it = f.outflows.find(line);
+    EXPECT_EQ(fen, it == f.outflows.end() ? 0 : it->second) << "outflow " << line;
+  }
+  EXPECT_EQ(r.donations_count, f.donations_count);
+  EXPECT_EQ(r.donations_fen, f.donations_fen);
+  EXPECT_EQ(r.donations_restricted_fen, f.donations_restricted_fen);
+  EXPECT_EQ(r.donations_open_fen, f.donations_open_fen);
+  EXPECT_EQ(r.anonymous_donations, f.anonymous_donations);
+  EXPECT_EQ(r.in_kind_fen, f.in_kind_fen);
+  EXPECT_EQ(r.appropriations_fen, f.appropriations_fen);
+  EXPECT_EQ(r.lottery_grants_in_fen, f.lottery_grants_in_fen);
+  EXPECT_EQ(r.transfers_in_fen, f.transfers_in_fen);
+  EXPECT_EQ(r.transfers_out_fen, f.transfers_out_fen);
+  EXPECT_EQ(r.spending_by_class, f.spending_by_class);
+  EXPECT_EQ(r.spending_by_purpose, f.spending_by_purpose);
+  EXPECT_EQ(r.grants_out_by_category, f.grants_out_by_category);
+  std::map<std::string, std::tuple<int64_t, int64_t, int64_t>> mine, theirs;
+  for (const auto& [program, regions] : r.paid_by_program_region)
+    for (const auto& [region, p] : regions)
+      mine[program + "/" + region] = {p.amount_fen, p.beneficiaries, p.households};
+  for (const auto& [program, regions] : f.paid_by_program_region)
+    for (const auto& [region, p] : regions)
+      theirs[program + "/" + region] = {p.amount_fen, p.beneficiaries, p.households};
+  EXPECT_EQ(mine, theirs);
+  EXPECT_EQ(r.previous_year_income_fen, f.previous_year_income_fen);
+  EXPECT_EQ(r.year_charitable_fen, f.year_charitable_fen);
+  EXPECT_EQ(r.year_admin_fen, f.year_admin_fen);
+  EXPECT_EQ(r.year_spending_fen, f.year_spending_fen);
+  EXPECT_EQ(r.restricted_left, f.restricted_left);
+}
+
+Scopes EveryScope(const DomainState& s) {
+  Scopes scopes;
+  std::set<std::string> orgs, buckets;
+  for (const auto& [id, f] : s.funds) {
+    scopes.emplace_back("fund", id);
+    orgs.insert(f.organisation);
+    for (const std::string& b : f.buckets)
+      if (b != kGeneralBucket) buckets.insert(b);
+  }
+  for (const std::string& o : orgs) scopes.emplace_back("org", o);
+  for (const std::string& b : buckets) scopes.emplace_back("project", b);
+  return scopes;
+}
+
+int ReconcileEveryReport(const LogSource& log, const Scopes& scopes,
+                         const std::vector<std::string>& periods,
+                         const std::function<void(const DisclosureReport&)>& also) {
+  int reports = 0;
+  for (const auto& [kind, id] : scopes) {
+    for (const std::string& period : periods) {
+      Result<DisclosureReport> r = ComputeDisclosure(log, log.size(), {kind, id, period}, nullptr);
+      EXPECT_TRUE(r.ok()) << kind << " " << id << " " << period << ": " << r.status().ToString();
+      if (!r.ok()) continue;
+      EXPECT_TRUE(CheckReconciliation(*r).ok());
+      Result<IndependentFigures> f = RecomputeFigures(log, log.size(), kind, id, period);
+      EXPECT_TRUE(f.ok()) << f.status().ToString();
+      if (f.ok()) ExpectSameFigures(*r, *f);
+      if (also) also(*r);
+      reports++;
+    }
+  }
+  return reports;
 }
 
 }  // namespace fundledger::testing

@@ -4,10 +4,15 @@
 // time from that contract: a test compares the two to the fen.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "ledger/domain_state.h"
 #include "ledger/log_source.h"
+#include "projections/disclosure.h"
 
 namespace fundledger::testing {
 
@@ -32,5 +37,21 @@ struct IndependentFigures {
 Result<IndependentFigures> RecomputeFigures(const LogSource& log, uint64_t size,
                                             const std::string& kind, const std::string& id,
                                             const std::string& period);
+
+// Every figure of `r` against the independent fold's (gtest expectations).
+void ExpectSameFigures(const DisclosureReport& r, const IndependentFigures& f);
+
+using Scopes = std::vector<std::pair<std::string, std::string>>;  // kind, id
+
+// Every fund, organisation and restricted bucket (as a project) of the state.
+Scopes EveryScope(const DomainState& s);
+
+// Every report of `scopes` for `periods` of the log's entries [0, size()): computed by the
+// projections (which refuse a report that does not reconcile), reconciled, and equal to the
+// independent fold's figure by figure (gtest expectations). `also` sees each report. Returns
+// how many reports were compared.
+int ReconcileEveryReport(const LogSource& log, const Scopes& scopes,
+                         const std::vector<std::string>& periods,
+                         const std::function<void(const DisclosureReport&)>& also = {});
 
 }  // namespace fundledger::testing
