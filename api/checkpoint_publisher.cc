@@ -1,5 +1,7 @@
 #include "api/checkpoint_publisher.h"
 
+#include <fmt/core.h>
+
 #include <filesystem>
 
 #include "api/shared_file.h"
@@ -72,14 +74,6 @@ void CheckpointPublisher::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-void CheckpointPublisher::Nudge() {
-  {
-    std::lock_guard<std::mutex> lock(wake_mu_);
-    nudged_ = true;
-  }
-  wake_.notify_all();
-}
-
 void CheckpointPublisher::Loop() {
   std::unique_lock<std::mutex> lock(wake_mu_);
   while (!stop_) {
@@ -87,8 +81,7 @@ void CheckpointPublisher::Loop() {
     Status round = RunRound();
     if (!round.ok() && options_.log) options_.log("checkpoint not published: " + round.message());
     lock.lock();
-    wake_.wait_for(lock, options_.round_interval, [this] { return stop_ || nudged_; });
-    nudged_ = false;
+    wake_.wait_for(lock, options_.round_interval, [this] { return stop_; });
   }
 }
 
@@ -162,6 +155,46 @@ uint64_t CheckpointPublisher::published_size() const {
 std::vector<WitnessProgress> CheckpointPublisher::Witnesses() const {
   MutexLock lock(mu_);
   return progress_;
+}
+
+namespace {
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string LabelValue(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+}  // namespace
+
+std::string CheckpointPublisher::RenderMetrics() const {
+  MutexLock lock(mu_);
+  std::string out = fmt::format(
+      "# HELP fundledger_published_checkpoint_size Size of the newest checkpoint a witness "
+      "quorum cosigned.\n# TYPE fundledger_published_checkpoint_size gauge\n"
+      "fundledger_published_checkpoint_size {}\n",
+      published_size_);
+  out +=
+      "# HELP fundledger_witness_held_size The size a witness last cosigned for this log.\n"
+      "# TYPE fundledger_witness_held_size gauge\n";
+  for (const WitnessProgress& w : progress_)
+    out += fmt::format("fundledger_witness_held_size{{witness=\"{}\"}} {}\n", LabelValue(w.name),
+                       w.held_size);
+  out +=
+      "# HELP fundledger_witness_cosignatures_total Cosignatures received from a witness.\n"
+      "# TYPE fundledger_witness_cosignatures_total counter\n";
+  for (const WitnessProgress& w : progress_)
+    out += fmt::format("fundledger_witness_cosignatures_total{{witness=\"{}\"}} {}\n",
+                       LabelValue(w.name), w.cosigned);
+  out +=
+      "# HELP fundledger_witness_failures_total Rounds in which a witness did not cosign.\n"
+      "# TYPE fundledger_witness_failures_total counter\n";
+  for (const WitnessProgress& w : progress_)
+    out += fmt::format("fundledger_witness_failures_total{{witness=\"{}\"}} {}\n",
+                       LabelValue(w.name), w.failures);
+  return out;
 }
 
 }  // namespace fundledger

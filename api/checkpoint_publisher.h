@@ -17,9 +17,11 @@
 // read back and checked against the policy; a file that does not pass is ignored (logged)
 // and the publisher starts from nothing.
 //
-// Threads: Start runs rounds on its own thread, one every `round_interval` and when Nudge is
-// called; Published, Witnesses and RunRound are safe from any thread (RunRound is for tests
-// and runs a round on the caller, serialised with the thread's).
+// Threads: Start runs rounds on its own thread, one every `round_interval` (a checkpoint is
+// published at most that long after the log signed it; rounds with nothing new cost one read
+// of the latest checkpoint); Published, Witnesses, RenderMetrics and RunRound are safe from
+// any thread (RunRound is for tests and runs a round on the caller, serialised with the
+// thread's).
 //
 //   FL_ASSIGN_OR_RETURN(auto publisher, CheckpointPublisher::Open(log, options));
 //   publisher->Start();
@@ -68,7 +70,6 @@ class CheckpointPublisher {
   ~CheckpointPublisher();
 
   void Start();
-  void Nudge();  // a new checkpoint was signed: run a round soon
   // One round now. Ok when there was nothing new or the newest checkpoint was published;
   // otherwise why not (which witnesses refused or could not be reached).
   Status RunRound();
@@ -78,6 +79,9 @@ class CheckpointPublisher {
   uint64_t published_size() const;
   std::vector<WitnessProgress> Witnesses() const;
   const WitnessPolicy& policy() const { return options_.policy; }
+  // Prometheus text: the published size and, per witness, the size it holds, its
+  // cosignatures and failed rounds.
+  std::string RenderMetrics() const;
 
  private:
   CheckpointPublisher(const Log& log, CheckpointPublisherOptions options);
@@ -98,8 +102,7 @@ class CheckpointPublisher {
 
   std::mutex wake_mu_;
   std::condition_variable wake_;
-  bool stop_ = false;    // guarded by wake_mu_
-  bool nudged_ = false;  // guarded by wake_mu_
+  bool stop_ = false;  // guarded by wake_mu_
   std::thread thread_;
 };
 

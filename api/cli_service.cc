@@ -163,6 +163,7 @@ int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLe
     if (!p.ok()) return ExitFailure(p.status());
     publisher = std::move(p).value();
     service_options.published_checkpoint = [&publisher] { return publisher->Published(); };
+    service_options.extra_metrics = [&publisher] { return publisher->RenderMetrics(); };
   }
   Service service(*ledger, *opened.projections, tokens, metrics, service_options);
   HttpServer server(service, server_options);

@@ -54,6 +54,8 @@ struct ServiceOptions {
   // The checkpoint cosigned by a witness quorum (CheckpointPublisher), served as the latest
   // checkpoint once there is one; null when the ledger has no witnesses.
   std::function<std::optional<std::string>()> published_checkpoint;
+  // More Prometheus text for /metrics (the witnesses' progress); null: none.
+  std::function<std::string()> extra_metrics;
   // Non-empty: the store is open read-only, for this reason (a full disk at start); /healthz
   // and /metrics say so, and writes are refused until `serve` reopens it for writing.
   std::string read_only_reason;

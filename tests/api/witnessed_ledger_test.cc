@@ -122,6 +122,20 @@ TEST_F(WitnessedLedgerTest, CheckpointsAreCosignedByBothWitnessesAndAForkIsRefus
     Result<Checkpoint> cp = OpenCheckpoint(note, *ParseVerifierKey(log_vkey_));
     ASSERT_TRUE(cp.ok()) << note;
     first_size = cp->size;
+    // /metrics shows what each witness holds and has cosigned.
+    std::string metrics = HttpClient(ledger.port()).Request("GET", "/metrics").body;
+    EXPECT_NE(metrics.find("fundledger_published_checkpoint_size " + std::to_string(first_size)),
+              std::string::npos)
+        << metrics;
+    for (const std::string name : {"office", "federation"}) {
+      EXPECT_NE(metrics.find("fundledger_witness_held_size{witness=\"" + name + "\"} " +
+                             std::to_string(first_size)),
+                std::string::npos)
+          << metrics;
+      EXPECT_NE(metrics.find("fundledger_witness_failures_total{witness=\"" + name + "\"} 0"),
+                std::string::npos)
+          << metrics;
+    }
     ASSERT_EQ(ledger.Terminate(), 0);
   }
   // The log grows while the server is down; after a restart the witnesses are shown the
