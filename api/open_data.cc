@@ -1,5 +1,6 @@
 #include "api/open_data.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <regex>
@@ -328,12 +329,15 @@ Result<std::string> IatiActivitiesXml(const LogSource& log, uint64_t size,
                                                  fb::EnumNameFundKind(f.kind) +
                                                  "), as recorded in the ledger " + origin) +
              "\n";
+      // It started when it opened, or with its first money if that is dated earlier.
+      int64_t started_ms = opened_ms[fund];
+      for (const IatiTransaction& t : by_fund[fund]) started_ms = std::min(started_ms, t.at_ms);
       std::string ref = ids.IatiRef(f.organisation);
       xml += NarrativeElement("participating-org", f.organisation,
                               (ref.empty() ? "" : " ref=\"" + XmlEscaped(ref) + "\"") +
                                   " role=\"2\" type=\"" + OrganisationTypeOf(f.kind) + "\"") +
              "\n<activity-status code=\"" + (f.closed ? "4" : "2") + "\"/>\n" +
-             "<activity-date type=\"2\" iso-date=\"" + DateText(opened_ms[fund]) + "\"/>\n";
+             "<activity-date type=\"2\" iso-date=\"" + DateText(started_ms) + "\"/>\n";
       for (const IatiTransaction& t : by_fund[fund]) xml += TransactionXml(t);
       xml += "</iati-activity>\n";
     }

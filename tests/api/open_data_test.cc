@@ -132,7 +132,8 @@ TEST_F(OpenDataTest, IatiTransactionsCarryBusinessDates) {
         "<reporting-org ref=\"CN-USCI-11320100MB0123456X\" type=\"11\">",
         "<participating-org ref=\"CN-USCI-11320100MB0123456X\" role=\"2\"",
         "<activity-status code=\"2\"/>", "<transaction-type code=\"3\"/>",
-        "<transaction-date iso-date=\"2025-01-01\"/>", "<transaction-type code=\"4\"/>"}) {
+        "<transaction-date iso-date=\"2025-01-01\"/>", "<transaction-type code=\"4\"/>",
+        "<activity-date type=\"2\" iso-date=\"2025-01-01\"/>"}) {
     EXPECT_NE(text.find(needed), std::string::npos) << needed;
   }
 }
