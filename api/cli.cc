@@ -37,6 +37,7 @@ struct Flags {
   std::string token_actor, token_role, token_org, token_id;
   ImportFlags import;
   std::string export_what, export_period;
+  OpenDataPublisher export_open_data;
   std::string post_type, post_json, post_actor = "admin", post_role = "admin", post_key;
   std::string audit_out, audit_bundle, trusted_checkpoint, audit_vkey, audit_policy,
       audit_checkpoint;
@@ -156,6 +157,19 @@ void AddStateCommands(CommandTable& t, Flags& f) {
   balance->add_option("--as-of", f.as_of, std::string(kAsOfHelp));
 }
 
+// The publisher of the open-data exports (api/open_data.h), for serve and export.
+void OpenDataOptions(CLI::App* app, OpenDataPublisher& p) {
+  app->add_option("--org-id", p.org_id,
+                  "the publisher's org-id for open data: registration agency and number, e.g. "
+                  "CN-USCI-<统一社会信用代码>");
+  app->add_option("--org", p.organisation,
+                  "the organisation of the ledger (a fund's organisation) the org-id is");
+  app->add_option("--360g-prefix", p.giving_prefix,
+                  "the publisher's 360Giving prefix (default 360G-<org-id>)");
+  app->add_option("--public-url", p.base_url,
+                  "where the log is served, for open data's links (default https://<origin>)");
+}
+
 void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
   CLI::App* serve =
       t.Plain("serve", "run the HTTP/JSON API (SIGTERM or Ctrl-C stops it cleanly)", [&] {
@@ -178,6 +192,7 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
   serve->add_option("--witness-policy", f.serve.witness_policy,
                     "C2SP tlog-policy file: the witnesses that cosign each checkpoint (with their "
                     "URLs) and the quorum that publishes it");
+  OpenDataOptions(serve, f.serve.open_data);
   serve
       ->add_option("--checkpoint-interval-ms", f.serve.checkpoint_interval_ms,
                    "sign a checkpoint at most this often, and within this long of a commit "
@@ -235,10 +250,12 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   import->add_option("--actor", f.import.actor, "the clerk preparing it");
   import->add_option("--vault-key", f.import.vault_key, "the vault master key file");
 
-  CLI::App* exp =
-      t.WithData("export", "CSV of balances, payments of a period, or beneficiaries (pseudonymous)",
-                 [&] { return CmdExport(f.dir, f.export_what, f.export_period); });
-  exp->add_option("what", f.export_what, "balances | payments | beneficiaries")->required();
+  CLI::App* exp = t.WithData(
+      "export", "CSV of balances, payments of a period, or beneficiaries (pseudonymous)",
+      [&] { return CmdExport(f.dir, f.export_what, f.export_period, f.export_open_data); });
+  exp->add_option("what", f.export_what, "balances | payments | beneficiaries | 360giving | iati")
+      ->required();
+  OpenDataOptions(exp, f.export_open_data);
   exp->add_option("--period", f.export_period, "YYYY-MM (payments)");
 
   CLI::App* post = t.WithData(

@@ -20,6 +20,7 @@
 #include "api/cli_exit.h"
 #include "api/cli_ledger.h"
 #include "api/demo.h"
+#include "api/disclosure_publication.h"
 #include "api/disclosure_render.h"
 #include "api/event_json.h"
 #include "api/http_witness_transport.h"
@@ -27,6 +28,7 @@
 #include "api/roll_parser.h"
 #include "api/service.h"
 #include "crypto/key_file.h"
+#include "ledger/log_clock.h"
 #include "replay/snapshot.h"
 
 namespace fundledger {
@@ -152,6 +154,7 @@ int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLe
   service_options.public_log = flags.public_log;
   service_options.data_dir = flags.dir;
   service_options.read_only_reason = read_only_reason;
+  service_options.open_data = flags.open_data;
   if (!flags.quiet) {
     service_options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   }
@@ -206,6 +209,8 @@ int CmdServe(const ServeFlags& flags) {
   if (Status files = CheckServedFiles(flags); !files.ok())
     return ExitFailure(Status(files.code(), "serve refuses to start: " + files.message())
                            .WithField(files.field()));
+  if (Status p = CheckPublisher(flags.open_data); !flags.open_data.org_id.empty() && !p.ok())
+    return ExitFailure(p);
   ServerOptions server_options = flags.server;
   Result<OpenedLedger> opened =
       OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
@@ -316,7 +321,8 @@ int CmdImport(const ImportFlags& f) {
   return closed.ok() ? 0 : ExitFailure(closed);
 }
 
-int CmdExport(const std::string& dir, const std::string& what, const std::string& period_text) {
+int CmdExport(const std::string& dir, const std::string& what, const std::string& period_text,
+              const OpenDataPublisher& publisher) {
   Result<OpenedLedger> opened = OpenLedgerReadOnly(dir);
   if (!opened.ok()) return ExitFailure(opened.status());
   const Projections& projections = *opened->projections;
@@ -353,8 +359,9 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
     return 0;
   }
   if (what == "360giving" || what == "iati") {
-    Result<std::string> out = what == "iati" ? IatiTransactionsJson(log, log.size(), log.origin())
-                                             : Giving360Json(log, log.size(), log.origin());
+    Result<std::string> out = what == "iati"
+                                  ? IatiActivitiesXml(log, log.size(), log.origin(), publisher)
+                                  : Giving360Json(log, log.size(), log.origin(), publisher);
     if (!out.ok()) return ExitFailure(out.status());
     fmt::print("{}", *out);
     return 0;
@@ -488,17 +495,14 @@ int CmdDemo(const DemoFlags& f) {
              "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n",
              summary->people, summary->roll_lines, summary->deaths, summary->returns,
              summary->entries, secs);
-  // Each charity publishes its report for this year, so the public site has something to show.
-  std::time_t now = std::time(nullptr) + 8 * 3600;
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::string year = std::to_string(tm.tm_year + 1900);
+  // Each charity publishes its report for the demo's year (its money is dated 2025, whenever
+  // the demo runs), so the public site has something to show.
   for (const auto& [fund, org] :
        {std::pair<std::string, std::string>{"F-SUNSHINE", "charity.sunshine"},
         {"F-WARMHEART", "charity.warmheart"}}) {
-    Result<PublicationResult> pub =
-        PublishDisclosure(**ledger, f.dir, {"fund", fund, year}, "annual", 0, nullptr,
-                          Actor{org, fb::Role::charity}, "demo-disclosure-" + fund);
+    Result<PublicationResult> pub = PublishDisclosureReport(
+        **ledger, f.dir, {{"fund", fund, "2025"}, "annual"}, nullptr, Actor{org, fb::Role::charity},
+        "demo-disclosure-" + fund, SystemLogClock().NowMs());
     if (!pub.ok()) return ExitFailure(pub.status());
   }
   Status closed = (*ledger)->Close();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/http_server.h"
+#include "api/open_data.h"
 
 namespace fundledger {
 
@@ -17,6 +18,7 @@ struct ServeFlags {
   bool quiet = false;                  // no request log lines
   int64_t checkpoint_interval_ms = 0;  // 0: a signed checkpoint in every commit
   std::string witness_policy;          // a C2SP tlog-policy: witnesses to ask; empty: none
+  OpenDataPublisher open_data;         // who publishes the open-data exports (api/open_data.h)
 };
 int CmdServe(const ServeFlags& flags);
 
@@ -38,7 +40,9 @@ struct ImportFlags {
 int CmdImport(const ImportFlags& flags);
 
 // what: "balances", "payments" (--period), "beneficiaries".
-int CmdExport(const std::string& dir, const std::string& what, const std::string& period);
+// "360giving" and "iati" need the publisher's org-id (api/open_data.h).
+int CmdExport(const std::string& dir, const std::string& what, const std::string& period,
+              const OpenDataPublisher& publisher = {});
 
 // Appends one event given as JSON (the same body the API takes), as `actor` in `role`.
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,

@@ -3,6 +3,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <type_traits>
 
 #include "api/city_builder.h"
 
@@ -19,6 +20,18 @@ const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄
                            "周", "吴", "徐", "孙", "胡", "朱", "高"};
 const char* kGiven[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊",   "军", "洋",
                         "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华", "平"};
+
+// `event` dated `yyyymmdd`: the business date of the movement (ledger/entry.fbs), so that each
+// month's money counts in that month however late the demo is run.
+template <typename T>
+T Dated(int32_t yyyymmdd, T event) {
+  if constexpr (std::is_same_v<T, fb::DonationReceivedT>) {
+    event.receipt_date = yyyymmdd;
+  } else {
+    event.value_date = yyyymmdd;
+  }
+  return event;
+}
 
 struct Person {
   std::string id;
@@ -189,10 +202,11 @@ class Builder {
 
   Status Appropriations(int32_t month) {
     const int64_t quarter = int64_t{options_.people} * 140000 * 3;  // every program, and a margin
-    return Do(kMaker, {Appropriation("F-SUBSIDY", "general", quarter, "treasury",
-                                     "财政拨款 " + FormatMonth(month) + " 季度"),
-                       Appropriation("F-LOTTERY", "general", 50'000'000, "lottery_pool",
-                                     "福彩公益金 " + FormatMonth(month) + " 季度")});
+    const int32_t day = FirstDayOf(month);
+    return Do(kMaker, {Dated(day, Appropriation("F-SUBSIDY", "general", quarter, "treasury",
+                                                "财政拨款 " + FormatMonth(month) + " 季度")),
+                       Dated(day, Appropriation("F-LOTTERY", "general", 50'000'000, "lottery_pool",
+                                                "福彩公益金 " + FormatMonth(month) + " 季度"))});
   }
 
   Status StatusChanges(int32_t month) {
@@ -279,23 +293,27 @@ class Builder {
     const int64_t restricted_fen = 2'000'000 + static_cast<int64_t>(rng_() % 1'000'000);
     const int64_t warmheart_fen = 800'000 + static_cast<int64_t>(rng_() % 400'000);
     const int64_t open_fen = 400'000 + static_cast<int64_t>(rng_() % 200'000);
+    const int32_t received = month * 100 + 5, spent = month * 100 + 20;
     std::vector<DomainEvent> events{
-        Donation({"F-SUNSHINE", month % 2 ? "school-meals" : "general",
-                  month % 3 ? "donor:D" + std::to_string(month) : "", restricted_fen, "SS-" + m}),
+        Dated(received, Donation({"F-SUNSHINE", month % 2 ? "school-meals" : "general",
+                                  month % 3 ? "donor:D" + std::to_string(month) : "",
+                                  restricted_fen, "SS-" + m})),
         // an open donation every month pays for administration
-        Donation({"F-SUNSHINE", "general", "", open_fen, "SS-G-" + m})};
+        Dated(received, Donation({"F-SUNSHINE", "general", "", open_fen, "SS-G-" + m}))};
     if (month % 2 == 0) {  // spend what the odd month raised
-      events.emplace_back(
+      events.emplace_back(Dated(
+          spent,
           Expenditure({"F-SUNSHINE", "school-meals", "学生营养餐配送中心",
-                       fb::ExpenseClass::charitable, "school-meals", 700'000, "发票 SS-M-" + m}));
+                       fb::ExpenseClass::charitable, "school-meals", 700'000, "发票 SS-M-" + m})));
     }
     events.emplace_back(
-        Expenditure({"F-SUNSHINE", "general", "办公场地租赁", fb::ExpenseClass::admin, "office",
-                     150'000, "发票 SS-A-" + m}));
+        Dated(spent, Expenditure({"F-SUNSHINE", "general", "办公场地租赁", fb::ExpenseClass::admin,
+                                  "office", 150'000, "发票 SS-A-" + m})));
     FL_RETURN_IF_ERROR(Do(kCharityA, std::move(events)));
-    return Do(Actor{"charity.warmheart", fb::Role::charity},
-              {Donation({"F-WARMHEART", month >= 202510 ? "winter-coats" : "general", "",
-                         warmheart_fen, "WH-" + m})});
+    return Do(
+        Actor{"charity.warmheart", fb::Role::charity},
+        {Dated(received, Donation({"F-WARMHEART", month >= 202510 ? "winter-coats" : "general", "",
+                                   warmheart_fen, "WH-" + m}))});
   }
 
   Status Lottery() {
@@ -307,8 +325,11 @@ class Builder {
     // Granted from what the quarters brought in: elderly care 60% of the grants (at least 55%).
     const int64_t received = int64_t{(options_.months + 2) / 3} * 50'000'000;
     const int64_t amounts[] = {received * 40 / 100, received * 20 / 100, received * 25 / 100};
+    // Granted, and the first equipment bought, in the last month's second half.
+    const int32_t granted = MonthFromIndex(MonthIndex(202501) + options_.months - 1) * 100 + 15;
     for (int i = 0; i < 3; ++i) {
       fb::LotteryGrantAwardedT g;
+      g.value_date = granted;
       g.from_fund_id = "F-LOTTERY";
       g.from_bucket = "general";
       g.to_fund_id = "F-ELDERLY-HOME";
@@ -319,9 +340,10 @@ class Builder {
       grants.emplace_back(std::move(g));
     }
     FL_RETURN_IF_ERROR(Do(kAdmin, std::move(grants)));
-    return Do(kMaker, {Expenditure({"F-ELDERLY-HOME", "P-ELDERLY-CARE-2025", "护理设备供应商",
-                                    fb::ExpenseClass::charitable, "P-ELDERLY-CARE-2025",
-                                    amounts[0] * 3 / 4, "采购合同 2025-017"})});
+    return Do(kMaker, {Dated(granted + 5,
+                             Expenditure({"F-ELDERLY-HOME", "P-ELDERLY-CARE-2025", "护理设备供应商",
+                                          fb::ExpenseClass::charitable, "P-ELDERLY-CARE-2025",
+                                          amounts[0] * 3 / 4, "采购合同 2025-017"}))});
   }
 
   Ledger& ledger_;

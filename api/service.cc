@@ -192,8 +192,8 @@ void Service::AddPublicRoutes() {
          {}, &Service::DisclosureEvidence);
   AddGet("/v1/open-data/360giving", kPublic, "Grants in the 360Giving format", {},
          &Service::OpenData360);
-  AddGet("/v1/open-data/iati", kPublic, "Transactions in the IATI style", {},
-         &Service::OpenDataIati);
+  AddGet("/v1/open-data/iati", kPublic, "An IATI 2.03 activity file (XML): one activity per fund",
+         {}, &Service::OpenDataIati);
   AddGet("/", kPublic, "The public site: published disclosures", lang, &Service::PublicIndex);
   AddGet("/disclosures/{index}", kPublic,
          "A published report as a page, with in-browser verification", lang,

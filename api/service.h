@@ -27,6 +27,7 @@
 
 #include "api/http_message.h"
 #include "api/metrics.h"
+#include "api/open_data.h"
 #include "api/request_fields.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
@@ -59,6 +60,7 @@ struct ServiceOptions {
   // Non-empty: the store is open read-only, for this reason (a full disk at start); /healthz
   // and /metrics say so, and writes are refused until `serve` reopens it for writing.
   std::string read_only_reason;
+  OpenDataPublisher open_data;  // who publishes /v1/open-data/* (api/open_data.h)
 };
 
 class Service final : public HttpHandler {

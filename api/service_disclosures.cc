@@ -1,11 +1,13 @@
 #include <boost/json.hpp>
 
+#include "api/disclosure_publication.h"
 #include "api/disclosure_render.h"
 #include "api/entry_json.h"
 #include "api/open_data.h"
 #include "api/request_fields.h"
 #include "api/service.h"
 #include "crypto/checkpoint.h"
+#include "ledger/log_clock.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -19,6 +21,7 @@ struct DisclosureRequest {
   std::string schedule_item;  // default: "annual" for a year, "quarterly" for a quarter
   uint64_t corrects_index = 0;
   bool include_recipients = false;
+  bool confirm_empty = false;  // publish a report that moves no money all the same
 };
 
 Result<DisclosureRequest> ParseDisclosureRequest(std::string_view body) {
@@ -32,6 +35,7 @@ Result<DisclosureRequest> ParseDisclosureRequest(std::string_view body) {
     r.schedule_item = r.scope.period.size() == 4 ? "annual" : "quarterly";
   FL_ASSIGN_OR_RETURN(r.corrects_index, f.U64("corrects_index"));
   FL_ASSIGN_OR_RETURN(r.include_recipients, f.Bool("include_recipients"));
+  FL_ASSIGN_OR_RETURN(r.confirm_empty, f.Bool("confirm_empty"));
   if (r.scope.kind != "fund" && r.scope.kind != "org" && r.scope.kind != "project")
     return InvalidArgument("scope must be fund, org or project").WithField("scope");
   Result<std::pair<int64_t, int64_t>> bounds = PeriodBounds(r.scope.period);
@@ -102,9 +106,10 @@ HttpResponse Service::PublishDisclosure(Context& c) {
       return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
     };
   }
-  Result<PublicationResult> r = fundledger::PublishDisclosure(
-      ledger_, options_.data_dir, scope, req->schedule_item, req->corrects_index, names,
-      Actor{c.who.actor, c.who.role}, c.request.idempotency_key);
+  Result<PublicationResult> r = PublishDisclosureReport(
+      ledger_, options_.data_dir,
+      {scope, req->schedule_item, req->corrects_index, req->confirm_empty}, names,
+      Actor{c.who.actor, c.who.role}, c.request.idempotency_key, SystemLogClock().NowMs());
   if (!r.ok()) return ErrorResponse(r.status());
   return Committed(r->entry,
                    json::object{{"index", r->entry.first_index},
@@ -186,11 +191,14 @@ HttpResponse Service::DisclosureEvidence(Context& c) {
 HttpResponse Service::OpenData(OpenDataFormat format) const {
   const Log& log = ledger_.log();
   const uint64_t log_size = log.size();
+  const OpenDataPublisher& publisher = options_.open_data;
   Result<std::string> out = format == OpenDataFormat::k360Giving
-                                ? Giving360Json(log, log_size, log.origin())
-                                : IatiTransactionsJson(log, log_size, log.origin());
+                                ? Giving360Json(log, log_size, log.origin(), publisher)
+                                : IatiActivitiesXml(log, log_size, log.origin(), publisher);
   if (!out.ok()) return ErrorResponse(out.status());
-  HttpResponse r = JsonResponse(200, std::move(*out));
+  HttpResponse r = format == OpenDataFormat::k360Giving
+                       ? JsonResponse(200, std::move(*out))
+                       : TextResponse(200, std::move(*out), "application/xml; charset=utf-8");
   r.log_size = log_size;
   return r;
 }

@@ -59,6 +59,9 @@ Status Date(int32_t v, const char* field) {
   if (!IsValidDate(v)) return Bad(field, "must be a date yyyymmdd, got " + std::to_string(v));
   return Status::Ok();
 }
+Status OptionalDate(int32_t v, const char* field) {  // 0: not recorded (entry.fbs)
+  return v == 0 ? Status::Ok() : Date(v, field);
+}
 Status IdList(const std::vector<std::string>& v, const char* field) {
   if (v.size() > kListItemsMax) return Bad(field, "has more than 256 items");
   for (const std::string& id : v) FL_RETURN_IF_ERROR(Id(id, field));
@@ -204,6 +207,7 @@ Status Check(const fb::AppropriatedT& e) {
   FL_CHECK(Id(e.bucket, "bucket"));
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   FL_CHECK(Id(e.source, "source"));
+  FL_CHECK(OptionalDate(e.value_date, "value_date"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::DonationReceivedT& e) {
@@ -213,6 +217,7 @@ Status Check(const fb::DonationReceivedT& e) {
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   FL_CHECK(Text(e.receipt_no, "receipt_no", true));
   FL_CHECK(Text(e.valuation_doc, "valuation_doc", e.in_kind));
+  FL_CHECK(OptionalDate(e.receipt_date, "receipt_date"));
   return Text(e.document, "document", false);
 }
 Status Check(const fb::LotteryGrantAwardedT& e) {
@@ -222,6 +227,7 @@ Status Check(const fb::LotteryGrantAwardedT& e) {
   FL_CHECK(Id(e.project_id, "project_id"));
   FL_CHECK(Id(e.category, "category"));
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
+  FL_CHECK(OptionalDate(e.value_date, "value_date"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::DisbursementBatchPreparedT& e) {
@@ -275,6 +281,7 @@ Status Check(const fb::RecoveredT& e) {
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
   FL_CHECK(Text(e.cause, "cause", true));
   FL_CHECK(OptionalId(e.batch_id, "batch_id"));
+  FL_CHECK(OptionalDate(e.value_date, "value_date"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::ReversalT& e) {
@@ -287,6 +294,7 @@ Status Check(const fb::ExpensedT& e) {
   FL_CHECK(Text(e.payee, "payee", true));
   FL_CHECK(Id(e.purpose, "purpose"));
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
+  FL_CHECK(OptionalDate(e.value_date, "value_date"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::TransferredBetweenFundsT& e) {
@@ -298,6 +306,7 @@ Status Check(const fb::TransferredBetweenFundsT& e) {
     return Bad("to_fund_id",
                "must differ from from_fund_id (use a restriction release within a fund)");
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
+  FL_CHECK(OptionalDate(e.value_date, "value_date"));
   return Text(e.document, "document", true);
 }
 Status Check(const fb::RestrictionReleasedT& e) {
@@ -307,6 +316,7 @@ Status Check(const fb::RestrictionReleasedT& e) {
   if (e.bucket == kGeneralBucket) return Bad("bucket", "is unrestricted; nothing to release");
   if (e.bucket == e.to_bucket) return Bad("to_bucket", "must differ from bucket");
   FL_CHECK(PositiveAmount(e.amount_fen, "amount_fen"));
+  FL_CHECK(OptionalDate(e.value_date, "value_date"));
   return Text(e.consent_ref, "consent_ref", true);
 }
 Status Check(const fb::ErasedT& e) {

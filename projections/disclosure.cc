@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ledger/domain.h"
+#include "projections/business_date.h"
 #include "projections/checked_totals.h"
 #include "projections/china_calendar.h"
 
@@ -39,26 +40,23 @@ class ScopeOfAccounts {
   const DisclosureScope& scope_;
 };
 
-// Keeps the balances of the accounts in scope as the domain applies each entry.
+// Keeps the balances of the accounts in scope as the domain applies each entry, and the last
+// entry's movements in scope.
 class Collector final : public EntryObserver {
  public:
   Collector(const ScopeOfAccounts& scope, CheckedTotals& totals) : scope_(scope), totals_(totals) {}
   void OnApplied(const AppliedEntry& e, ApplyContext&) override {
-    touched = false;
+    moved.clear();
     for (const Posting& p : e.postings) {
       if (!scope_.Contains(p.account)) continue;
-      touched = true;
+      moved.emplace_back(p.account, p.posted_delta_fen);
       totals_.Add(balances[p.account], p.posted_delta_fen, "the balance of", p.account);
     }
+    touched = !moved.empty();
   }
   Status failure() const override { return totals_.failure(); }
-  // The sum of the balances in scope.
-  int64_t Total() {
-    int64_t total = 0;
-    for (const auto& [account, fen] : balances) totals_.Add(total, fen, "the funds' total");
-    return total;
-  }
-  bool touched = false;  // the last entry moved money in scope
+  bool touched = false;                                // the last entry moved money in scope
+  std::vector<std::pair<std::string, int64_t>> moved;  // its postings in scope: account, fen
   std::map<std::string, int64_t> balances;
 
  private:
@@ -124,7 +122,10 @@ struct Undoable {
 };
 
 // One walk of the log up to the checkpoint, gathering the report's figures: each entry's event
-// is seen with the domain's state before it, then applied. Every sum goes through `totals`.
+// is seen with the domain's state before it, then applied. An entry counts at its business time
+// (business_date.h), which need not follow log order: the opening and closing balances are the
+// sums of the movements in scope dated before the period's start and end. Every sum goes
+// through `totals`.
 class DisclosureWalk {
  public:
   DisclosureWalk(DisclosureReport& r, const NameLookup& names)
@@ -145,8 +146,6 @@ class DisclosureWalk {
   Status Walk(const LogSource& log) {
     FL_RETURN_IF_ERROR(log.ScanEntries(
         0, r_.checkpoint_size, [&](uint64_t i, ByteView bytes) { return Entry(i, bytes); }));
-    if (!opened_) r_.opening_fen = collector_.Total();
-    if (!closed_) end_balances_ = collector_.balances;
     FL_RETURN_IF_ERROR(totals_.failure());
     if (r_.scope.kind != "project" && accounts_.funds.empty())
       return NotFound(r_.scope.kind + " '" + r_.scope.id + "' has no funds in the log");
@@ -160,25 +159,23 @@ class DisclosureWalk {
     totals_.AtEntry(i);
     index_ = i;
     ts_ = e.timestamp_ms;
-    if (!opened_ && ts_ >= period_.start_ms) {
-      r_.opening_fen = collector_.Total();
-      opened_ = true;
-    }
-    if (!closed_ && ts_ >= period_.end_ms) {
-      end_balances_ = collector_.balances;
-      closed_ = true;
-    }
     scope_entry_ = false;
     if (IsDomainEvent(e.event_type)) {
       FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
       domain_.Read([&](const DomainState& s) {
+        ts_ = BusinessTimeMs(ev, s, e.timestamp_ms);
         std::visit([&](const auto& event) { See(s, event); }, ev);
         return 0;
       });
     }
     FL_RETURN_IF_ERROR(domain_.ApplyCommitted(i, bytes, context_));
     if (period_.Contains(ts_) && (scope_entry_ || collector_.touched)) r_.entries.push_back(i);
-    if (ts_ < period_.end_ms) r_.closing_fen = collector_.Total();
+    for (const auto& [account, fen] : collector_.moved) {
+      if (ts_ < period_.start_ms) Add(r_.opening_fen, fen, "the opening balance");
+      if (ts_ >= period_.end_ms) continue;
+      Add(r_.closing_fen, fen, "the closing balance");
+      Add(end_balances_[account], fen, "the balance at the end of", account);
+    }
     return totals_.failure();
   }
 
@@ -405,10 +402,8 @@ class DisclosureWalk {
   ApplyContext context_;
   UtcRangeMs period_, year_, previous_year_;
   uint64_t index_ = 0;        // of the entry being read
-  int64_t ts_ = 0;            // its time
+  int64_t ts_ = 0;            // its business time (business_date.h)
   bool scope_entry_ = false;  // it opens a fund in scope or publishes for the scope
-  bool opened_ = false;       // the opening balance is taken
-  bool closed_ = false;       // the balances at the period's end are taken
   std::map<std::string, int64_t> end_balances_;                       // at the period's end
   std::map<uint64_t, Undoable> undoable_;                             // by entry index
   std::map<std::string, std::set<std::string>> people_, households_;  // "program/region" -> ids

@@ -3,8 +3,12 @@
 // every figure exactly.
 //
 // Periods are calendar years ("2025") or quarters ("2025-Q1") in China Standard Time (UTC+8)
-// of the entries' ledger timestamps. The entries in scope are those that move money of, or
-// publish for, the funds in scope; the report carries their indexes and a digest:
+// of the entries' business dates (business_date.h: a roll's period, a donation's receipt date,
+// a value date; the posting time of an entry without one), never of when they were posted: a
+// roll of March posted in May is in Q1. The opening and closing balances are the movements in
+// scope dated before the period's start and end. The entries in scope are those that move
+// money of, or publish for, the funds in scope, dated in the period; the report carries their
+// indexes and a digest:
 //   SHA-256(leaf_hash(i1) || leaf_hash(i2) || ...) over those indexes in increasing order.
 // Recipient lists are included only for programs whose recipients are publicly announced
 // (低保, 特困, temporary assistance), with masked names (张*明) and county-level regions; never
@@ -93,6 +97,11 @@ struct DisclosureReport {
   std::vector<RecipientLine> recipients;
   std::vector<uint64_t> entries;  // in scope, increasing
   Hash entries_digest{};
+  // Set when the report is published (never by ComputeDisclosure): the China date it was
+  // published on ("2026-04-02"), and whether its period had not ended then (an interim report,
+  // to be followed by the final one).
+  bool interim = false;
+  std::string published_on;
 };
 
 // Where masked names come from (the vault); null: no recipient lists.

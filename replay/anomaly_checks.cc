@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "ledger/domain.h"
+#include "projections/business_date.h"
 #include "projections/checked_totals.h"
 #include "projections/china_calendar.h"
 #include "projections/disclosure.h"
@@ -524,11 +525,19 @@ Status CharityRatios(const Scanner& scanner, int64_t now, std::vector<Finding>& 
 }
 
 // A quarterly disclosure published at `published_ms` for a period that ended no more than a
-// quarter before: a report for a stale period does not meet a current obligation.
+// quarter before: a report for a stale period does not meet a current obligation, nor does an
+// interim one (published before its period ended).
 bool CurrentQuarterly(const Disclosure& d) {
   if (d.schedule_item != "quarterly") return false;
   Result<std::pair<int64_t, int64_t>> bounds = PeriodBounds(d.period);
-  return bounds.ok() && bounds->second >= d.timestamp_ms - kQuarterMs;
+  return bounds.ok() && bounds->second >= d.timestamp_ms - kQuarterMs &&
+         bounds->second <= d.timestamp_ms;
+}
+// An annual disclosure published after its year ended (not an interim one).
+bool FinalAnnual(const Disclosure& d) {
+  if (d.schedule_item != "annual") return false;
+  Result<std::pair<int64_t, int64_t>> bounds = PeriodBounds(d.period);
+  return bounds.ok() && bounds->second <= d.timestamp_ms;
 }
 
 // Disclosures of each charity, from its first activity: a current quarterly one at least every
@@ -547,7 +556,7 @@ void DisclosureDeadlines(const DomainState& s, const Scanner& scanner, int64_t n
         last_quarterly = d.timestamp_ms;
         last_index = d.index;
       }
-      if (d.schedule_item == "annual") annual.insert(d.period);
+      if (FinalAnnual(d)) annual.insert(d.period);
     }
     if (now - last_quarterly > kQuarterMs) {
       out.push_back({"disclosure_overdue",
@@ -623,7 +632,7 @@ Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
     if (IsDomainEvent(e.event_type)) {
       FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
       domain.Read([&](const DomainState& s) {
-        scanner.See(s, i, e.timestamp_ms, ev);
+        scanner.See(s, i, BusinessTimeMs(ev, s, e.timestamp_ms), ev);  // business_date.h
         return 0;
       });
       FL_RETURN_IF_ERROR(scanner.failure());

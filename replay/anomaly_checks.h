@@ -23,15 +23,18 @@
 //   admin_above_10pct          a charity's admin costs above 10% of its spending in a year
 //   disclosure_overdue         no current quarterly disclosure for more than 3 months since the
 //                              charity's first activity or its last current one (a report for a
-//                              period that ended more than a quarter before it was published
-//                              does not count), or no annual one for a year by May 31 after it
+//                              period that ended more than a quarter before it was published,
+//                              or an interim one published before its period ended, does not
+//                              count), or no annual one for a year by May 31 after it
 //   lottery_elderly_below_55pct  a lottery fund gave less than 55% (configurable) of what it
 //                              spent in a year that has ended to elderly services
 //   lottery_announcement_missing  no yearly announcement (a DisclosurePublished of the lottery
 //                              fund for the year) by June 30 after a year it moved money
 // The checks run as of an instant (default: now): entries stamped after it are not read, and
 // idle time and deadlines are measured to it, not to the last entry. Years are calendar years
-// in China Standard Time (UTC+8) of the entries' timestamps. Reversed expenses leave spending.
+// in China Standard Time (UTC+8) of the entries' business dates (projections/business_date.h:
+// a roll's period, a receipt or value date), not of when they were posted. Reversed expenses
+// leave spending.
 #pragma once
 
 #include <cstdint>

@@ -28,19 +28,27 @@ class DisclosureTest : public LedgerFixture {
     DefineProgram("orphan", fb::ProgramCategory::orphan, 228000, 228000, 202501, {}, 0, 18);
     OpenFund("F-CH", fb::FundKind::charity, {"dibao", "orphan"}, {}, "charity.one");
     OpenFund("F-OTHER", fb::FundKind::charity, {}, {}, "charity.two");
+    // The money of 2025: received in January, spent in January and March (business dates).
     fb::DonationReceivedT d;
     d.fund_id = "F-CH";
     d.bucket = "general";
     d.amount_fen = 5'000'000;
     d.receipt_no = "r1";
+    d.receipt_date = 20250105;
     Ok(Do(d));
     d.bucket = "meals";
     d.donor_id = "donor:D1";
     d.amount_fen = 1'000'000;
     d.receipt_no = "r2";
     Ok(Do(d));
-    Ok(Expense("F-CH", "meals", "meals", 400'000));
-    Ok(Expense("F-CH", "general", "office", 100'000, fb::ExpenseClass::admin));
+    fb::ExpensedT meals = Expenditure(
+        {"F-CH", "meals", "canteen", fb::ExpenseClass::charitable, "meals", 400'000, "i1"});
+    meals.value_date = 20250120;
+    Ok(Do(meals));
+    fb::ExpensedT office = Expenditure(
+        {"F-CH", "general", "landlord", fb::ExpenseClass::admin, "office", 100'000, "i2"});
+    office.value_date = 20250120;
+    Ok(Do(office));
     Register("B1", "110105", 196001, 1);
     Register("ORPHAN_B_2", "110106", 201001, 2);
     Enroll("B1", "dibao", 104500);
@@ -57,17 +65,49 @@ class DisclosureTest : public LedgerFixture {
     Ok(Do(other));
   }
   uint64_t Size() { return ledger_->log().size(); }
+  // A service over the ledger, and a token of charity.one to publish with.
+  void StartService() {
+    tokens_ = std::make_unique<TokenStore>(dir_);
+    charity_ = *tokens_->Add("t.charity", "charity", "charity.one");
+    ServiceOptions options;
+    options.data_dir = dir_;
+    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
+  }
+  HttpResponse Post(const std::string& body, const std::string& key) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/v1/disclosures";
+    r.authorization = "Bearer " + charity_;
+    r.idempotency_key = key;
+    r.body = body;
+    return service_->Handle(r);
+  }
+  HttpResponse Get(const std::string& target) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    return service_->Handle(r);
+  }
+  void TearDown() override {
+    service_.reset();
+    LedgerFixture::TearDown();
+  }
   NameLookup Names() {
     return [this](const std::string& ben) -> std::optional<std::string> {
       Result<PersonalData> p = ledger_->ReadPersonalData(ben);
       return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
     };
   }
+
+  std::unique_ptr<TokenStore> tokens_;
+  std::string charity_;
+  Metrics metrics_;
+  std::unique_ptr<Service> service_;
 };
 
 TEST_F(DisclosureTest, FiguresMatchTheMovementsOfThePeriod) {
   Result<DisclosureReport> r =
-      ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", ThisYear()}, Names());
+      ComputeDisclosure(ledger_->log(), Size(), {"fund", "F-CH", "2025"}, Names());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->organisation, "charity.one");
   EXPECT_EQ(r->donations_count, 2);
@@ -137,51 +177,32 @@ TEST(DisclosurePage, RatiosOfAmountsNearTheLimitAreExact) {
 }
 
 TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
-  TokenStore tokens(dir_);
-  std::string charity = *tokens.Add("t.charity", "charity", "charity.one");
-  Metrics metrics;
-  ServiceOptions options;
-  options.data_dir = dir_;
-  Service service(*ledger_, *projections_, tokens, metrics, options);
-  auto post = [&](const std::string& body, const std::string& key) {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/v1/disclosures";
-    r.authorization = "Bearer " + charity;
-    r.idempotency_key = key;
-    r.body = body;
-    return service.Handle(r);
-  };
-  auto get = [&](const std::string& target) {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    return service.Handle(r);
-  };
-  HttpResponse first =
-      post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"("})", "p1");
+  StartService();
+  HttpResponse first = Post(R"({"scope":"fund","id":"F-CH","period":"2025"})", "p1");
   ASSERT_EQ(first.status, 201) << first.body;
   json::object f = json::parse(first.body).as_object();
   uint64_t index = f.at("index").to_number<uint64_t>();
-  HttpResponse report = get("/v1/disclosures/" + std::to_string(index));
+  HttpResponse report = Get("/v1/disclosures/" + std::to_string(index));
   ASSERT_EQ(report.status, 200);
   EXPECT_EQ(HashHex(Sha256::Digest(AsBytes(report.body))), f.at("sha256").as_string());
   // The entry holds the hash; no other organisation may publish for this fund.
-  EXPECT_EQ(post(R"({"scope":"fund","id":"F-OTHER","period":"2025"})", "p2").status, 403);
+  EXPECT_EQ(Post(R"({"scope":"fund","id":"F-OTHER","period":"2025"})", "p2").status, 403);
   // A correction names the report it corrects.
-  HttpResponse fix = post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() +
-                              R"(","corrects_index":)" + std::to_string(index) + "}",
+  HttpResponse fix = Post(R"({"scope":"fund","id":"F-CH","period":"2025","corrects_index":)" +
+                              std::to_string(index) + "}",
                           "p3");
   ASSERT_EQ(fix.status, 201) << fix.body;
-  HttpResponse wrong =
-      post(R"({"scope":"fund","id":"F-CH","period":"2025","corrects_index":3})", "p4");
+  HttpResponse wrong = Post(
+      R"({"scope":"fund","id":"F-CH","period":"2025","corrects_index":3,"confirm_empty":true})",
+      "p4");
   EXPECT_EQ(wrong.status, 422) << wrong.body;
-  json::array list = json::parse(get("/v1/disclosures").body).at("disclosures").as_array();
+  EXPECT_NE(wrong.body.find("corrects_index"), std::string::npos) << wrong.body;
+  json::array list = json::parse(Get("/v1/disclosures").body).at("disclosures").as_array();
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[1].at("corrects_index").to_number<uint64_t>(), index);
   // The evidence verifies with our own verifier, as the browser does.
   json::object ev =
-      json::parse(get("/v1/disclosures/" + std::to_string(index) + "/evidence").body).as_object();
+      json::parse(Get("/v1/disclosures/" + std::to_string(index) + "/evidence").body).as_object();
   Checkpoint now =
       *OpenCheckpoint(std::string(ev.at("checkpoint").as_string()), ledger_->log().verifier());
   const json::object& pub = ev.at("published").as_object();
@@ -193,11 +214,48 @@ TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
   Hash sha = *HashFromHex(std::string(f.at("sha256").as_string()));
   EXPECT_NE(std::search(raw.begin(), raw.end(), sha.begin(), sha.end()), raw.end());
   // The public page renders the report.
-  HttpResponse page = get("/disclosures/" + std::to_string(index) + "?lang=en");
+  HttpResponse page = Get("/disclosures/" + std::to_string(index) + "?lang=en");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("60000.00"), std::string::npos);
   EXPECT_NE(page.body.find("verify.js"), std::string::npos);
-  EXPECT_NE(get("/").body.find("/disclosures/" + std::to_string(index)), std::string::npos);
+  EXPECT_NE(Get("/").body.find("/disclosures/" + std::to_string(index)), std::string::npos);
+}
+
+// Publication rules: a report of a period still running is published as an interim one, every
+// report states its publication date, and one that moves no money needs a confirmation.
+TEST_F(DisclosureTest, InterimAndEmptyReportsAreMarkedAndConfirmed) {
+  StartService();
+  auto text_of = [&](const HttpResponse& published) {
+    uint64_t index = json::parse(published.body).at("index").to_number<uint64_t>();
+    return json::parse(Get("/v1/disclosures/" + std::to_string(index)).body).as_object();
+  };
+  std::time_t secs = std::time(nullptr) + 8 * 3600;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char today[11];
+  std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+  // This year has not ended: the report is interim, dated today.
+  fb::DonationReceivedT d;
+  d.fund_id = "F-CH";
+  d.bucket = "general";
+  d.amount_fen = 20'000;
+  d.receipt_no = "r-now";  // no receipt date: received when posted
+  Ok(Do(d));
+  HttpResponse now = Post(R"({"scope":"fund","id":"F-CH","period":")" + ThisYear() + R"("})", "i1");
+  ASSERT_EQ(now.status, 201) << now.body;
+  json::object report = text_of(now);
+  EXPECT_EQ(report.at("interim"), json::value(true));
+  EXPECT_EQ(report.at("published_on").as_string(), today);
+  // 2024 moved no money of F-CH: refused, naming the confirmation, until it is given.
+  HttpResponse empty = Post(R"({"scope":"fund","id":"F-CH","period":"2024"})", "i2");
+  EXPECT_EQ(empty.status, 422) << empty.body;
+  EXPECT_NE(empty.body.find("confirm_empty"), std::string::npos) << empty.body;
+  HttpResponse confirmed =
+      Post(R"({"scope":"fund","id":"F-CH","period":"2024","confirm_empty":true})", "i3");
+  ASSERT_EQ(confirmed.status, 201) << confirmed.body;
+  report = text_of(confirmed);
+  EXPECT_EQ(report.at("interim"), json::value(false));  // 2024 has ended
+  EXPECT_EQ(report.at("published_on").as_string(), today);
 }
 
 TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
@@ -221,33 +279,33 @@ TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
   g.amount_fen = 250'050;
   g.document = "g";
   Ok(Do(g));
-  std::string giving = *Giving360Json(ledger_->log(), ledger_->log().size(), "city");
+  const OpenDataPublisher publisher{"CN-USCI-11320100MB0123456X", "bureau", "", ""};
+  std::string giving = *Giving360Json(ledger_->log(), ledger_->log().size(), "city", publisher);
   json::array grants = json::parse(giving).at("grants").as_array();
-  ASSERT_EQ(grants.size(), 2u);  // the lottery grant and the roll to individuals
+  // The lottery grant, and the roll to individuals per program and county (two here).
+  ASSERT_EQ(grants.size(), 3u);
   for (const json::value& v : grants) {
     const json::object& grant = v.as_object();
     for (const char* field : {"id", "title", "description", "currency", "amountAwarded",
-                              "awardDate", "fundingOrganization"}) {
+                              "awardDate", "fundingOrganization", "dataSource"}) {
       EXPECT_TRUE(grant.contains(field)) << field;
     }
-    EXPECT_TRUE(grant.contains("recipientOrganization") || grant.contains("recipientIndividual"));
+    EXPECT_NE(grant.contains("recipientOrganization"), grant.contains("recipientIndividual"));
     EXPECT_TRUE(grant.at("amountAwarded").is_number());
   }
   EXPECT_NE(giving.find("\"amountAwarded\":2500.50"), std::string::npos);  // exact, from fen
   EXPECT_EQ(giving.find("B1"), std::string::npos);                         // individuals anonymised
-  std::string iati = *IatiTransactionsJson(ledger_->log(), ledger_->log().size(), "city");
-  json::array tx = json::parse(iati).at("transactions").as_array();
-  ASSERT_GE(tx.size(), 6u);
+  EXPECT_EQ(giving.find("ORPHAN_B_2"), std::string::npos);
+  std::string iati = *IatiActivitiesXml(ledger_->log(), ledger_->log().size(), "city", publisher);
   std::set<std::string> codes;
-  for (const json::value& v : tx) {
-    const json::object& t = v.as_object();
-    codes.insert(std::string(t.at("transaction-type").at("code").as_string()));
-    EXPECT_TRUE(t.at("transaction-date").as_object().contains("iso-date"));
-    EXPECT_EQ(t.at("value").at("currency").as_string(), "CNY");
-    EXPECT_TRUE(t.at("value").as_object().contains("value-date"));
-    EXPECT_TRUE(t.at("value").at("amount").is_number());
+  for (size_t at = iati.find("<transaction-type code=\""); at != std::string::npos;
+       at = iati.find("<transaction-type code=\"", at + 1)) {
+    codes.insert(iati.substr(at + 24, iati.find('"', at + 24) - at - 24));
   }
   EXPECT_EQ(codes, (std::set<std::string>{"1", "3", "4"}));
+  EXPECT_NE(iati.find(">2500.50</value>"), std::string::npos);
+  EXPECT_NE(iati.find("<iati-identifier>CN-USCI-11320100MB0123456X-F-LOT</iati-identifier>"),
+            std::string::npos);
 }
 
 }  // namespace

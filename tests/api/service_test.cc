@@ -29,6 +29,7 @@ class ServiceTest : public LedgerFixture {
     token_["charity"] = *tokens_->Add("t.charity", "charity", "charity.sunshine");
     ServiceOptions options;
     options.data_dir = dir_;
+    options.open_data = {"CN-USCI-11320100MB0123456X", "bureau.civil-affairs", "", ""};
     service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
   }
 
@@ -138,7 +139,7 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   json::object doc = json::parse(service_->OpenApiJson()).as_object();
   EXPECT_EQ(doc.at("openapi").as_string(), "3.0.3");
   HttpResponse published = Call("POST", "/v1/disclosures", "admin",
-                                R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})");
+                                R"({"scope":"fund","id":"F-SUNSHINE","period":"2025"})");
   ASSERT_EQ(published.status, 201) << published.body;
   std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
   std::map<std::string, std::string> sample{
@@ -154,7 +155,7 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
       }
       if (path == "/v1/balances") target += "?fund_id=F-SUNSHINE";
       std::string body = path == "/v1/disclosures"
-                             ? R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})"
+                             ? R"({"scope":"fund","id":"F-SUNSHINE","period":"2025"})"
                              : "{}";
       if (path == "/v1/proofs/inclusion") target += "?index=1&size=2";
       if (path == "/v1/proofs/consistency") target += "?old=1&size=2";

@@ -80,11 +80,57 @@ TEST_F(DemoDisclosures, EveryFigureOfEveryReportRecomputesFromTheRawEntries) {
   Ok(gift);
   rev.entry_index = gift->first_index;
   Ok(Do(rev, kAdmin));
+  // The demo's money is dated 2025 (its rolls' periods, its value and receipt dates); the
+  // corrections above carry no date and count when they were posted.
   std::string year = ThisYear();
   Scopes scopes = ledger_->domain().Read([](const DomainState& s) { return EveryScope(s); });
   int reports = CheckEveryReport(ledger_->log(), scopes,
-                                 {year, year + "-Q1", year + "-Q2", year + "-Q3", year + "-Q4"});
-  EXPECT_GE(reports, 40);
+                                 {"2025", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", year,
+                                  year + "-Q1", year + "-Q2", year + "-Q3", year + "-Q4"});
+  EXPECT_GE(reports, 80);
+}
+
+// Business dates: a roll counts in the period it pays for, however late it was posted (the
+// demo posts all of 2025 today).
+TEST_F(DemoDisclosures, TheFirstQuarterHoldsJanuaryToMarchsRolls) {
+  DemoOptions demo;
+  demo.people = 60;
+  demo.months = 6;
+  ASSERT_TRUE(GenerateDemoCity(*ledger_, demo).ok());
+  std::map<int32_t, int64_t> paid_by_month;
+  std::map<int32_t, uint64_t> approved_at;
+  ledger_->domain().Read([&](const DomainState& s) {
+    for (const auto& [id, b] : s.batches) {
+      if (b.fund != "F-SUBSIDY" || b.status != BatchStatus::kApproved) continue;
+      paid_by_month[b.period] += b.total_fen;
+      approved_at[b.period] = b.decided_index;
+    }
+    return 0;
+  });
+  ASSERT_EQ(paid_by_month.size(), 6u);
+  const uint64_t size = ledger_->log().size();
+  Result<DisclosureReport> q1 =
+      ComputeDisclosure(ledger_->log(), size, {"fund", "F-SUBSIDY", "2025-Q1"}, nullptr);
+  ASSERT_TRUE(q1.ok()) << q1.status().ToString();
+  EXPECT_EQ(q1->outflows.at("payments"),
+            paid_by_month[202501] + paid_by_month[202502] + paid_by_month[202503]);
+  for (int32_t month : {202501, 202502, 202503}) {
+    EXPECT_TRUE(std::binary_search(q1->entries.begin(), q1->entries.end(), approved_at[month]))
+        << "the approval of the roll of " << month;
+  }
+  EXPECT_FALSE(std::binary_search(q1->entries.begin(), q1->entries.end(), approved_at[202504]));
+  EXPECT_GT(q1->appropriations_fen, 0);  // January's appropriation, dated January
+  EXPECT_GE(q1->closing_fen, 0);
+  Result<DisclosureReport> q2 =
+      ComputeDisclosure(ledger_->log(), size, {"fund", "F-SUBSIDY", "2025-Q2"}, nullptr);
+  ASSERT_TRUE(q2.ok()) << q2.status().ToString();
+  EXPECT_EQ(q2->opening_fen, q1->closing_fen);
+  EXPECT_EQ(q2->outflows.at("payments"),
+            paid_by_month[202504] + paid_by_month[202505] + paid_by_month[202506]);
+  Result<DisclosureReport> now =
+      ComputeDisclosure(ledger_->log(), size, {"fund", "F-SUBSIDY", ThisYear()}, nullptr);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_EQ(now->outflows.at("payments"), 0) << "2025's rolls posted this year count in 2025";
 }
 
 class ImportedDisclosures : public ImportedLog {
@@ -277,6 +323,52 @@ TEST_F(ImportedDisclosures, EveryFigureOfAnImportedLogRecomputesFromTheRawEntrie
 }
 
 // A report whose figures do not add up is refused, naming them.
+// Business dates out of log order: a donation received in March but posted in May, a roll of
+// June approved in August, an expense of December posted in January. Each counts in its own
+// period; every report still reconciles and recomputes, and a period opens where the one
+// before it closed.
+TEST_F(ImportedDisclosures, MoneyCountsAtItsBusinessDateWhateverItsPostingOrder) {
+  At(2025, 1, 5);
+  Program("dibao", 80000, 80000);
+  Fund("F-CH", fb::FundKind::charity, {"dibao"});
+  Person("P1", "110101", 1);
+  Raw(Donation({.fund = "F-CH", .amount_fen = 1'000'000, .receipt_no = "r1"}));
+  At(2025, 5, 10);
+  fb::DonationReceivedT late =
+      Donation({.fund = "F-CH", .amount_fen = 300'000, .receipt_no = "r2"});
+  late.receipt_date = 20250320;  // received in March, posted in May
+  Raw(late);
+  At(2025, 8, 2);
+  Pay("R6", "F-CH", "general", {{1, "P1", "dibao", 202506, 80000}});  // June's roll
+  At(2026, 1, 8);
+  fb::ExpensedT x = Expenditure(
+      {"F-CH", "general", "printer", fb::ExpenseClass::admin, "office", 50'000, "invoice"});
+  x.value_date = 20251228;  // December's bill, booked in January
+  Raw(x);
+  Result<DisclosureReport> q1 = Report("fund", "F-CH", "2025-Q1");
+  ASSERT_TRUE(q1.ok()) << q1.status().ToString();
+  EXPECT_EQ(q1->donations_fen, 1'300'000);
+  EXPECT_EQ(q1->closing_fen, 1'300'000);
+  Result<DisclosureReport> q2 = Report("fund", "F-CH", "2025-Q2");
+  ASSERT_TRUE(q2.ok()) << q2.status().ToString();
+  EXPECT_EQ(q2->opening_fen, 1'300'000);
+  EXPECT_EQ(q2->donations_fen, 0);
+  EXPECT_EQ(q2->outflows.at("payments"), 80000);
+  Result<DisclosureReport> q3 = Report("fund", "F-CH", "2025-Q3");
+  ASSERT_TRUE(q3.ok()) << q3.status().ToString();
+  EXPECT_EQ(q3->outflows.at("payments"), 0);
+  Result<DisclosureReport> year = Report("fund", "F-CH", "2025");
+  ASSERT_TRUE(year.ok()) << year.status().ToString();
+  EXPECT_EQ(year->year_admin_fen, 50'000);
+  EXPECT_EQ(year->closing_fen, 1'300'000 - 80000 - 50'000);
+  Result<DisclosureReport> next = Report("fund", "F-CH", "2026");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->opening_fen, year->closing_fen);
+  EXPECT_EQ(next->outflows.at("expenses"), 0);
+  CheckEveryReport(*log_, {{"fund", "F-CH"}, {"org", "org.F-CH"}},
+                   {"2025", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026", "2026-Q1"});
+}
+
 TEST(DisclosureReconciliation, AReportThatDoesNotReconcileIsRefused) {
   DisclosureReport r;
   r.scope = {"fund", "F-SUB", "2026"};

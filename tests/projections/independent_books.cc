@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "ledger/entry_codec.h"
@@ -21,6 +23,10 @@ int64_t ChinaMonthStartMs(int year, int month) {
   tm.tm_mday = 1;
   return (static_cast<int64_t>(timegm(&tm)) - 8 * 3600) * 1000;
 }
+// 00:00 in China on yyyymmdd.
+int64_t ChinaDayStartMs(int32_t date) {
+  return ChinaMonthStartMs(date / 10000, date / 100 % 100) + (date % 100 - 1) * 86'400'000LL;
+}
 
 struct Range {
   int64_t start = 0, end = 0;
@@ -33,6 +39,7 @@ struct Line {
 };
 struct Roll {
   std::string fund, bucket;
+  int32_t period = 0;  // yyyymm
   int64_t total_fen = 0;
   std::map<uint32_t, Line> lines;
 };
@@ -62,22 +69,22 @@ class Fold {
 
   Status Entry(uint64_t i, ByteView bytes) {
     FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-    t_ = e.timestamp_ms;
-    if (!opened_ && t_ >= period_.start) opened_ = true, f_.opening_fen = InScopeTotal();
-    if (!ended_ && t_ >= period_.end) ended_ = true, end_ = balances_;
+    posted_ = t_ = e.timestamp_ms;
     if (IsDomainEvent(e.event_type)) {
       FL_ASSIGN_OR_RETURN(DomainEvent ev, DecodeEvent(e.event_type, e.payload));
       done_ = Done{};
       std::visit([&](const auto& x) { On(x); }, ev);
       if (!done_.moves.empty() || !done_.kind.empty()) dones_[i] = done_;
     }
-    if (t_ < period_.end) f_.closing_fen = InScopeTotal();
     return Status::Ok();
   }
 
   IndependentFigures Finish() {
-    if (!opened_) f_.opening_fen = InScopeTotal();
-    if (!ended_) end_ = balances_;
+    for (const auto& [t, account, delta] : dated_) {
+      if (!InScope(account)) continue;
+      if (t < period_.start) f_.opening_fen += delta;
+      if (t < period_.end) f_.closing_fen += delta, end_[account] += delta;
+    }
     for (const auto& [account, fen] : end_) {
       std::string bucket = account.substr(account.find('/', 5) + 1);
       if (InScope(account) && bucket != "general" && fen > 0)
@@ -103,15 +110,16 @@ class Fold {
     auto org = org_of_.find(fund);
     return kind_ == "fund" ? fund == id_ : org != org_of_.end() && org->second == id_;
   }
-  int64_t InScopeTotal() const {
-    int64_t sum = 0;
-    for (const auto& [account, fen] : balances_)
-      if (InScope(account)) sum += fen;
-    return sum;
+  // The business date of what the entry records: a date given, else the posting time.
+  void DatedOn(int32_t yyyymmdd) { t_ = yyyymmdd == 0 ? posted_ : ChinaDayStartMs(yyyymmdd); }
+  int64_t RollStart(const Roll& r) const {
+    return ChinaMonthStartMs(r.period / 100, r.period % 100);
   }
+  // A fund account's balance changes at the entry's business date.
+  void Book(const std::string& account, int64_t delta) { dated_.emplace_back(t_, account, delta); }
   // Moves money of a fund account; returns whether the account is in scope.
   bool Move(const std::string& account, int64_t delta) {
-    balances_[account] += delta;
+    Book(account, delta);
     done_.moves.emplace_back(account, delta);
     return InScope(account);
   }
@@ -156,12 +164,14 @@ class Fold {
     if (!x.household_id.empty()) household = x.household_id;
   }
   void On(const fb::AppropriatedT& x) {
+    DatedOn(x.value_date);
     if (Move(Account(x.fund_id, x.bucket), x.amount_fen)) {
       In("appropriations", x.amount_fen);
       if (period_.Has(t_)) f_.appropriations_fen += x.amount_fen;
     }
   }
   void On(const fb::DonationReceivedT& x) {
+    DatedOn(x.receipt_date);
     if (!Move(Account(x.fund_id, x.bucket), x.amount_fen)) return;
     In("donations", x.amount_fen);
     done_.kind = "donation";
@@ -175,6 +185,7 @@ class Fold {
     if (x.in_kind) f_.in_kind_fen += x.amount_fen;
   }
   void On(const fb::LotteryGrantAwardedT& x) {
+    DatedOn(x.value_date);
     if (Move(Account(x.from_fund_id, x.from_bucket), -x.amount_fen)) {
       Out("grants", x.amount_fen);
       if (period_.Has(t_)) f_.grants_out_by_category[x.category] += x.amount_fen;
@@ -185,6 +196,7 @@ class Fold {
     }
   }
   void On(const fb::TransferredBetweenFundsT& x) {
+    DatedOn(x.value_date);
     if (Move(Account(x.from_fund_id, x.from_bucket), -x.amount_fen)) {
       Out("transfers_out", x.amount_fen);
       if (period_.Has(t_)) f_.transfers_out_fen += x.amount_fen;
@@ -195,10 +207,12 @@ class Fold {
     }
   }
   void On(const fb::RestrictionReleasedT& x) {
+    DatedOn(x.value_date);
     if (Move(Account(x.fund_id, x.bucket), -x.amount_fen)) Out("releases_out", x.amount_fen);
     if (Move(Account(x.fund_id, x.to_bucket), x.amount_fen)) In("releases_in", x.amount_fen);
   }
   void On(const fb::ExpensedT& x) {
+    DatedOn(x.value_date);
     if (!Move(Account(x.fund_id, x.bucket), -x.amount_fen)) return;
     std::string cls = fb::EnumNameExpenseClass(x.class_);
     Out("expenses", x.amount_fen);
@@ -207,7 +221,7 @@ class Fold {
   }
   void On(const fb::DisbursementBatchPreparedT& x) {
     Roll& r = rolls_[x.batch_id];
-    if (x.chunk == 0) r = Roll{x.fund_id, x.bucket, 0, {}};
+    if (x.chunk == 0) r = Roll{x.fund_id, x.bucket, x.period, 0, {}};
     for (const fb::DisbursementLine& l : x.lines) {
       r.lines[l.line_no()] = {x.beneficiary_ids[l.beneficiary()], x.program_ids[l.program()],
                               l.amount_fen()};
@@ -217,7 +231,8 @@ class Fold {
   void On(const fb::DisbursementBatchApprovedT& x) {
     auto r = rolls_.find(x.batch_id);
     if (r == rolls_.end()) return;
-    balances_[Account(r->second.fund, r->second.bucket)] -= r->second.total_fen;
+    t_ = RollStart(r->second);
+    Book(Account(r->second.fund, r->second.bucket), -r->second.total_fen);
     if (!InScope(Account(r->second.fund, r->second.bucket))) return;
     Out("payments", r->second.total_fen);
     for (const auto& [no, l] : r->second.lines) Paid(l, l.amount_fen);
@@ -225,7 +240,9 @@ class Fold {
   void On(const fb::PaymentReturnedT& x) {
     const Roll* r = nullptr;
     const Line* l = FindLine(x.batch_id, x.line_no, &r);
-    if (l == nullptr || !Move(Account(r->fund, r->bucket), l->amount_fen)) return;
+    if (l == nullptr) return;
+    t_ = std::max(posted_, RollStart(*r));
+    if (!Move(Account(r->fund, r->bucket), l->amount_fen)) return;
     In("returns", l->amount_fen);
     Paid(*l, -l->amount_fen);
     done_ = {done_.moves, "return", "", "", *l, l->amount_fen};
@@ -233,12 +250,15 @@ class Fold {
   void On(const fb::PaymentReissuedT& x) {
     const Roll* r = nullptr;
     const Line* l = FindLine(x.batch_id, x.line_no, &r);
-    if (l == nullptr || !Move(Account(r->fund, r->bucket), -l->amount_fen)) return;
+    if (l == nullptr) return;
+    t_ = std::max(posted_, RollStart(*r));
+    if (!Move(Account(r->fund, r->bucket), -l->amount_fen)) return;
     Out("reissues", l->amount_fen);
     Paid(*l, l->amount_fen);
     done_ = {done_.moves, "reissue", "", "", *l, l->amount_fen};
   }
   void On(const fb::RecoveredT& x) {
+    DatedOn(x.value_date);
     if (!Move(Account(x.fund_id, x.bucket), x.amount_fen)) return;
     In("recoveries", x.amount_fen);
     const Roll* r = nullptr;
@@ -257,7 +277,7 @@ class Fold {
     if (d == dones_.end()) return;
     const Done what = d->second;
     for (const auto& [account, delta] : what.moves) {
-      balances_[account] -= delta;
+      Book(account, -delta);
       if (!InScope(account) || delta == 0) continue;
       if (delta > 0) Out("reversals", delta);
       if (delta < 0) In("reversals", -delta);
@@ -277,10 +297,11 @@ class Fold {
 
   std::string kind_, id_;
   Range period_, year_, last_year_;
-  int64_t t_ = 0;
-  bool opened_ = false, ended_ = false;
+  int64_t posted_ = 0;  // the entry's timestamp
+  int64_t t_ = 0;       // its business date
   IndependentFigures f_;
-  std::map<std::string, int64_t> balances_, end_;  // fund accounts
+  std::vector<std::tuple<int64_t, std::string, int64_t>> dated_;  // date, fund account, delta
+  std::map<std::string, int64_t> end_;                            // balances at the period's end
   std::map<std::string, std::string> org_of_;
   std::map<std::string, std::pair<std::string, std::string>> people_at_;  // region, household
   std::map<std::string, Roll> rolls_;

@@ -261,6 +261,40 @@ TEST_F(AnomalyChecks, DisclosureClockStartsAtTheFirstActivityAndStaleReportsDoNo
   EXPECT_EQ(Findings(36500, Day(2025, 7, 2)), Expected{});
 }
 
+// Years are counted by business dates: December's spending booked in January is that
+// December's; an interim report (published before its quarter ended) meets no deadline.
+TEST_F(AnomalyChecks, YearsCountByBusinessDateAndInterimReportsMeetNoDeadline) {
+  At(2024, 3, 15);
+  Fund("F-CH", fb::FundKind::charity, {});
+  Raw(Donation({.fund = "F-CH", .amount_fen = 1'000'000, .receipt_no = "r"}));  // 2024 income
+  At(2026, 1, 10);
+  fb::ExpensedT x = Expenditure({.fund = "F-CH",
+                                 .payee = "school",
+                                 .purpose = "meals",
+                                 .amount_fen = 800'000,
+                                 .document = "i"});
+  x.value_date = 20251220;  // 80% of 2024's income, spent in 2025
+  Raw(x);
+  Expected found = Findings(36500, Day(2026, 2, 1));
+  found.erase("disclosure_overdue");
+  EXPECT_EQ(found, Expected{});
+  fb::DisclosurePublishedT q;
+  q.organisation = "org.F-CH";
+  q.fund_id = "F-CH";
+  q.period = "2026-Q1";  // still running on 2026-01-10
+  q.schedule_item = "quarterly";
+  q.report_sha256.assign(32, 7);
+  q.checkpoint_size = 1;
+  Raw(q);
+  q.period = "2024";  // the annual report of 2024, late but final
+  q.schedule_item = "annual";
+  Raw(q);
+  q.period = "2025";
+  Raw(q);
+  // No current quarterly report: the interim one does not count.
+  EXPECT_EQ(Findings(36500, Day(2026, 2, 1)), (Expected{{"disclosure_overdue", "F-CH"}}));
+}
+
 // Income in 2025 and nothing at all in 2026: the 70% rule is broken for 2026.
 TEST_F(AnomalyChecks, ACharityInactiveAllYearIsReported) {
   At(2025, 3, 15);
