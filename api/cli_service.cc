@@ -460,7 +460,7 @@ int CmdDisclose(const DiscloseFlags& f) {
   } else if (f.format == "csv") {
     fmt::print("{}", DisclosureCsv(*report));
   } else if (f.format == "html") {
-    fmt::print("{}", DisclosureHtml(*report, f.lang, 0));
+    fmt::print("{}", DisclosureHtml(DisclosureJson(*report), f.lang, 0));
   } else {
     return ExitFailure(InvalidArgument("--format takes json, csv or html"));
   }

@@ -20,8 +20,12 @@ inline constexpr const char* kDisclosureFormat = "fundledger-disclosure-v2";
 std::string DisclosureJson(const DisclosureReport& report);
 Result<DisclosureReport> DisclosureFromJson(std::string_view json);
 std::string DisclosureCsv(const DisclosureReport& report);
-// lang: "zh" | "en". `index` is the DisclosurePublished entry (0: a preview, not published).
-std::string DisclosureHtml(const DisclosureReport& report, const std::string& lang, uint64_t index);
+// The page a reader sees: the report's exact bytes (`report_json`, as hashed) embedded in it
+// and the page script (DisclosurePageScript), which draws every figure from those bytes after
+// verifying them. lang: "zh" | "en", the first language shown. `index` is the
+// DisclosurePublished entry; 0 is a preview (not published, not verified) with the script
+// inline, so the file stands alone.
+std::string DisclosureHtml(std::string_view report_json, const std::string& lang, uint64_t index);
 
 // The public site: the list of published disclosures, and the shared page chrome.
 struct PublishedDisclosure {
@@ -32,7 +36,8 @@ struct PublishedDisclosure {
 };
 std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
                                const std::string& origin, const std::string& lang);
-const char* DisclosureVerifyScript();
+// api/web/disclosure_page.js, embedded at build time; served at /static/verify.js.
+const char* DisclosurePageScript();
 
 // Computes a report at the log's latest checkpoint, stores its text, and appends the
 // DisclosurePublished entry naming its hash. Returns the entry and the report's hash.
