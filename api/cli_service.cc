@@ -26,6 +26,7 @@
 #include "api/open_data.h"
 #include "api/roll_parser.h"
 #include "api/service.h"
+#include "api/shared_file.h"
 #include "crypto/key_file.h"
 #include "replay/snapshot.h"
 
@@ -487,6 +488,12 @@ int CmdDemo(const DemoFlags& f) {
              "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n",
              summary->people, summary->roll_lines, summary->deaths, summary->returns,
              summary->entries, secs);
+  // The demo's districts by name (Nanjing's), for the public pages.
+  Status regions = SharedFile(f.dir + "/" + kRegionNamesFile, "the region names")
+                       .Replace(
+                           "320102\t玄武区\n320104\t秦淮区\n320105\t建邺区\n320106\t鼓楼区\n"
+                           "320111\t浦口区\n");
+  if (!regions.ok()) return ExitFailure(regions);
   // Each charity publishes its report for this year, so the public site has something to show.
   std::time_t now = std::time(nullptr) + 8 * 3600;
   std::tm tm{};

@@ -7,6 +7,7 @@
 #include <climits>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "api/entry_json.h"
 #include "api/shared_file.h"
@@ -258,6 +259,11 @@ std::string DisclosureJson(const DisclosureReport& r) {
                                       {"amount_fen", l.amount_fen}});
   }
   o["recipients"] = std::move(recipients);
+  if (!r.names.empty()) {  // reports published before names were recorded stay byte-identical
+    json::object names;
+    for (const auto& [code, name] : r.names) names[code] = name;
+    o["names"] = std::move(names);
+  }
   json::array entries;
   for (uint64_t e : r.entries) entries.emplace_back(e);
   o["evidence"] = json::object{
@@ -317,6 +323,10 @@ Result<DisclosureReport> DisclosureFromJson(std::string_view text) {
     r.recipients.push_back({in.String(x, "name"), in.String(x, "region"), in.String(x, "program"),
                             in.I64(x, "amount_fen")});
   }
+  if (o.contains("names")) {
+    for (const auto& kv : in.Object(o, "names"))
+      r.names[std::string(kv.key())] = in.String(kv.value(), kv.key());
+  }
   const json::object& ev = in.Object(o, "evidence");
   r.checkpoint_size = in.U64(ev, "checkpoint_size");
   r.checkpoint = in.String(ev, "checkpoint");
@@ -338,6 +348,7 @@ Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& d
   FL_ASSIGN_OR_RETURN(Checkpoint cp, OpenCheckpoint(note, ledger.log().verifier()));
   FL_ASSIGN_OR_RETURN(DisclosureReport report,
                       ComputeDisclosure(ledger.log(), cp.size, scope, names));
+  FL_RETURN_IF_ERROR(NameCodes(ledger, data_dir, report));
   std::string text = DisclosureJson(report);
   FL_ASSIGN_OR_RETURN(std::string sha,
                       StoreDisclosureText(data_dir, text));  // before the entry that names it
@@ -352,6 +363,39 @@ Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& d
   e.corrects_index = corrects_index;
   FL_ASSIGN_OR_RETURN(AppendResult r, ledger.Submit(actor, idempotency_key, {e}));
   return PublicationResult{r, sha, cp.size, report.entries.size()};
+}
+
+Status NameCodes(const Ledger& ledger, const std::string& data_dir, DisclosureReport& report) {
+  std::set<std::string> programs, regions;
+  for (const auto& [program, by_region] : report.paid_by_program_region) {
+    programs.insert(program);
+    for (const auto& [region, paid] : by_region) regions.insert(region);
+  }
+  for (const auto& [purpose, fen] : report.spending_by_purpose) programs.insert(purpose);
+  for (const RecipientLine& l : report.recipients) {
+    programs.insert(l.program);
+    regions.insert(l.region);
+  }
+  ledger.domain().Read([&](const DomainState& s) {
+    for (const std::string& p : programs) {
+      auto it = s.programs.find(p);
+      if (it != s.programs.end() && !it->second.name.empty())
+        report.names["program:" + p] = it->second.name;
+    }
+    return 0;
+  });
+  std::ifstream in(data_dir + "/" + kRegionNamesFile);
+  std::string line;
+  for (size_t n = 1; in && std::getline(in, line); ++n) {
+    size_t tab = line.find('\t');
+    if (line.empty() || line[0] == '#') continue;
+    if (tab == std::string::npos || tab == 0 || tab + 1 == line.size())
+      return InvalidArgument(std::string(kRegionNamesFile) + " line " + std::to_string(n) +
+                             ": not 'code<TAB>name'");
+    if (std::string code = line.substr(0, tab); regions.count(code) != 0)
+      report.names["region:" + code] = line.substr(tab + 1);
+  }
+  return Status();
 }
 
 Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text) {

@@ -53,6 +53,12 @@ Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& d
                                             uint64_t corrects_index, const NameLookup& names,
                                             const Actor& actor, const std::string& idempotency_key);
 
+// Names for the codes a report shows (DisclosureReport::names): programs from their
+// definitions, regions from <data dir>/region-names.tsv ("code<TAB>name" lines, '#' comments;
+// absent: regions stay codes). A malformed line is an InvalidArgument naming it.
+inline constexpr const char* kRegionNamesFile = "region-names.tsv";
+Status NameCodes(const Ledger& ledger, const std::string& data_dir, DisclosureReport& report);
+
 // Published report texts, content-addressed: <data dir>/disclosures/<sha256 hex>.json.
 Result<std::string> StoreDisclosureText(const std::string& data_dir,
                                         const std::string& text);  // -> sha hex

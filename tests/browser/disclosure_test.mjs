@@ -179,6 +179,9 @@ try {
   const scope = subsidy.evidence.entries.length;
   check(v.result === "valid" && evidencePages === Math.ceil(scope / 5) && (await page.evaluate(() => window.sawProgress)),
         "a report of " + scope + " entries verifies in " + evidencePages + " pages with progress (" + v.text + ")");
+  const paid = await page.textContent("#paid");
+  check(paid.includes("城乡最低生活保障") && paid.includes("玄武区") && !paid.includes("320102") && !paid.includes("dibao"),
+        "programs and regions by name, not code");
   const people = subsidy.recipients.length;
   check(people > 20 && await page.locator("#recipients tr").count() === 21, "recipients paged: 20 of " + people + " shown");
   await page.click("#recipients-next");
@@ -187,6 +190,9 @@ try {
   await page.fill("#recipient-search", someone.name);
   const found = await page.locator("#recipients tr").allTextContents();
   check(found.length >= 2 && found.slice(1).every((r) => r.includes(someone.name)), "search finds " + someone.name);
+  await page.fill("#recipient-search", "浦口区");
+  const inPukou = subsidy.recipients.filter((r) => r.region === "320111").length;
+  check((await page.textContent("#recipients-page")).includes("共 " + inPukou + " 人"), "search by region name finds its " + inPukou + " recipients");
   await page.screenshot({ path: out + "/report-recipients.png", fullPage: true });
 } catch (e) {
   failed++;
