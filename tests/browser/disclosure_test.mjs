@@ -9,7 +9,7 @@
 // Usage: node disclosure_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const [cli, out] = process.argv.slice(2);
@@ -44,6 +44,7 @@ const city = out + "/city";
 const demo = run("demo", "--data", city, "--people", "60", "--months", "3");
 const tokens = Object.fromEntries(demo.trim().split("\n").filter((l) => l.startsWith("token ")).map((l) => l.split(" ")).map((w) => [w[1], w[3]]));
 const logKey = run("key", "--data", city).trim();
+cpSync(city, city + "-copy", { recursive: true });  // for the CLI while the server holds the store
 const origin = logKey.split("+")[0];
 const otherKey = keyLine(run("init", "--origin", origin, "--data", out + "/impostor"));
 writeFileSync(out + "/witness.conf", "origin " + origin + "\nkey " + logKey + "\n");
@@ -194,6 +195,18 @@ try {
   const inPukou = subsidy.recipients.filter((r) => r.region === "320111").length;
   check((await page.textContent("#recipients-page")).includes("共 " + inPukou + " 人"), "search by region name finds its " + inPukou + " recipients");
   await page.screenshot({ path: out + "/report-recipients.png", fullPage: true });
+
+  // A preview (`disclose --format html`, a standalone file) of a report carrying a publication
+  // date and the interim marker renders both, and says it is neither published nor verified.
+  const preview = run("disclose", "--data", city + "-copy", "--fund", "F-SUNSHINE", "--period", year, "--format", "html")
+    .replace('{"format":"fundledger-disclosure-v2",', '{"format":"fundledger-disclosure-v2","published_on":"' + year + '-04-10","interim":true,');
+  await page.unrouteAll();
+  await page.setContent(preview);
+  await page.waitForSelector("#verify-result[data-result=preview]");
+  check((await page.textContent("#published-on")) === year + "-04-10" && (await page.locator("#interim").isVisible()),
+        "the publication date and the interim marker are shown when the report carries them");
+  check((await page.textContent("#verify-result")).includes("尚未发布"), "a preview says it is not published");
+  await page.screenshot({ path: out + "/preview-interim.png", fullPage: true });
 } catch (e) {
   failed++;
   console.log("FAIL " + e.stack);
