@@ -6,6 +6,7 @@
 #include "api/disclosure_render.h"
 #include "api/open_data.h"
 #include "api/service.h"
+#include "api/shared_file.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -183,7 +184,52 @@ TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
   EXPECT_NE(page.body.find("verify.js"), std::string::npos);
   ASSERT_TRUE(ev.at("consistency").is_array());
   EXPECT_TRUE(ev.at("next").is_null());
+  // Evidence in pages: each holds `count` entries from `start`, the head only on the first.
+  const std::string evidence = "/v1/disclosures/" + std::to_string(index) + "/evidence";
+  const size_t scope = ev.at("entries").as_array().size();
+  ASSERT_GE(scope, 2u);
+  json::object second = json::parse(get(evidence + "?start=1&count=1").body).as_object();
+  EXPECT_EQ(second.at("entries").as_array().size(), 1u);
+  EXPECT_EQ(second.at("entries").as_array()[0], ev.at("entries").as_array()[1]);
+  EXPECT_FALSE(second.contains("checkpoint"));
+  if (scope > 2) {
+    EXPECT_EQ(second.at("next").to_number<uint64_t>(), 2u) << second;
+  } else {
+    EXPECT_TRUE(second.at("next").is_null()) << second;
+  }
+  HttpResponse zero = get(evidence + "?count=0");
+  EXPECT_EQ(zero.status, 400);
+  EXPECT_NE(zero.body.find("\"field\":\"count\""), std::string::npos) << zero.body;
   EXPECT_NE(get("/").body.find("/disclosures/" + std::to_string(index)), std::string::npos);
+}
+
+// A published report records the names of the programs and regions it shows, so the page
+// shows names, not codes; the names are in the hashed bytes and survive a round trip.
+TEST_F(DisclosureTest, PublishedReportNamesItsProgramsAndRegions) {
+  ASSERT_TRUE(SharedFile(dir_ + "/" + kRegionNamesFile, "names")
+                  .Replace("# county\tname\n110105\t朝阳区\n110106\t丰台区\n999999\tunused\n")
+                  .ok());
+  Result<PublicationResult> pub =
+      PublishDisclosure(*ledger_, dir_, {"fund", "F-CH", ThisYear()}, "annual", 0, Names(),
+                        Actor{"charity.one", fb::Role::charity}, "names");
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  Result<std::string> text = LoadDisclosureText(dir_, pub->sha256);
+  ASSERT_TRUE(text.ok());
+  Result<DisclosureReport> r = DisclosureFromJson(*text);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->names.at("program:dibao"), "Program dibao");
+  EXPECT_EQ(r->names.at("program:orphan"), "Program orphan");
+  EXPECT_EQ(r->names.at("region:110105"), "朝阳区");
+  EXPECT_EQ(r->names.count("region:999999"), 0u);  // only the regions the report shows
+  EXPECT_EQ(DisclosureJson(*r), *text);
+  // A line that is not code<TAB>name is refused, naming it; nothing is published.
+  ASSERT_TRUE(SharedFile(dir_ + "/" + kRegionNamesFile, "names").Replace("110105 朝阳区\n").ok());
+  Result<PublicationResult> bad =
+      PublishDisclosure(*ledger_, dir_, {"fund", "F-CH", ThisYear()}, "annual", 0, Names(),
+                        Actor{"charity.one", fb::Role::charity}, "names-bad");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("region-names.tsv line 1"), std::string::npos)
+      << bad.status().ToString();
 }
 
 TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {
