@@ -81,6 +81,8 @@ const std::map<std::string, Words>& Dictionary() {
       {"lang", {"English", "中文"}},
       {"none", {"暂无已公开的报告", "No disclosures published yet"}},
       {"corrects", {"更正", "corrects"}},
+      {"schedule_annual", {"年度报告", "Annual report"}},
+      {"schedule_quarterly", {"季度报告", "Quarterly report"}},
   };
   return d;
 }
@@ -479,8 +481,13 @@ std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
   for (const PublishedDisclosure& d : list) {
     h += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/disclosures/{}\">{}</a>{}</td></tr>",
-        d.index, Escape(d.fund.empty() ? d.organisation : d.fund), Escape(d.period), d.index,
-        Escape(d.schedule_item),
+        d.index,
+        Escape(!d.fund_name.empty() ? d.fund_name
+               : d.fund.empty()     ? d.organisation
+                                    : d.fund),
+        Escape(d.period), d.index,
+        Dictionary().count("schedule_" + d.schedule_item) != 0 ? T("schedule_" + d.schedule_item)
+                                                               : Escape(d.schedule_item),
         d.corrects_index ? " (" + T("corrects") + " #" + std::to_string(d.corrects_index) + ")"
                          : "");
   }

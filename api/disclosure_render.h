@@ -33,6 +33,7 @@ struct PublishedDisclosure {
   std::string organisation, fund, period, schedule_item, sha256;
   int64_t timestamp_ms = 0;
   uint64_t corrects_index = 0;
+  std::string fund_name;  // what the list shows; empty: the fund id (or the organisation)
 };
 std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
                                const std::string& origin, const std::string& lang);

@@ -46,8 +46,9 @@ std::vector<PublishedDisclosure> Service::Published(uint64_t* log_size) const {
   ledger_.domain().Read([&](const DomainState& s) {
     *log_size = s.next_index;
     for (const Disclosure& d : s.disclosures) {
+      auto fund = s.funds.find(d.fund);
       out.push_back({d.index, d.organisation, d.fund, d.period, d.schedule_item, "", d.timestamp_ms,
-                     d.corrects_index});
+                     d.corrects_index, fund != s.funds.end() ? fund->second.name : ""});
     }
     return 0;
   });

@@ -64,7 +64,7 @@
     e_pins_differ: ["链接中的公钥与见证策略中的日志公钥不同", "the key in the link differs from the log key in the witness policy"],
     e_not_signed: ["检查点没有由固定的公钥签名", "the checkpoint is not signed by the pinned key"],
     e_origin: ["检查点的来源与公钥名称不符", "the checkpoint's origin is not the key's name"],
-    e_quorum: ["检查点缺少见证策略要求的联署（已联署：{0}）", "the checkpoint lacks the cosignatures the witness policy requires (cosigned by: {0})"],
+    e_quorum: ["检查点缺少见证策略要求的联署（已联署：{0}）；刚发布的报告可能尚未被见证，请稍后再试", "the checkpoint lacks the cosignatures the witness policy requires (cosigned by: {0}); a report just published may not be witnessed yet, try again later"],
     e_published: ["公开记录不在已签名的日志中", "the publication entry is not in the signed log"],
     e_report_hash: ["本页的报告与公开记录中的不同（摘要不符）", "the report on this page differs from the one published (its hash is not in the entry)"],
     e_report_json: ["本页的报告数据无法读取", "the report data on this page cannot be read"],
