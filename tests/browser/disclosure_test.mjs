@@ -93,7 +93,7 @@ try {
   await page.goto(base + "/");
   check(await page.locator('a[href="/disclosures/' + index + '"]').count() === 1, "the list links the published disclosure");
   check((await page.textContent("#disclosures")).includes("阳光慈善基金会") && !(await page.textContent("#disclosures")).includes("F-SUNSHINE"), "the list names funds, not codes");
-  check((await page.textContent("#disclosures")).includes("年度报告") && !(await page.textContent("#disclosures")).includes("Annual"), "the list's words are in one language");
+  check((await page.innerText("#disclosures")).includes("年度报告") && !(await page.innerText("#disclosures")).includes("Annual"), "the list's words are in one language");
   await page.screenshot({ path: out + "/list.png", fullPage: true });
 
   // Unpinned: valid, with the server's key, its fingerprint and a warning that nothing pinned it.
