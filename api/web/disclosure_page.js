@@ -42,6 +42,9 @@
     key_pinned: ["已固定：来自链接中给出的密钥", "Pinned: the key given in the link"],
     key_policy: ["已固定：来自链接中给出的见证策略", "Pinned: the witness policy given in the link"],
     key_unpinned: ["未固定：来自本网站", "Not pinned: from this website"],
+    key_remembered: ["已固定：保存在此浏览器中", "Pinned: remembered in this browser"],
+    remember: ["在此浏览器中记住此密钥和见证策略", "Remember this key and policy in this browser"],
+    forget: ["忘记此浏览器中保存的密钥", "Forget the key remembered in this browser"],
     witnesses: ["见证人联署", "Witness cosignatures"],
     witness_checked: ["{0}（{1} 联署，已核对）", "{0} (cosigned {1}, checked)"],
     witness_unchecked: ["{0}（未核对：没有固定的见证策略）", "{0} (not checked: no witness policy pinned)"],
@@ -146,6 +149,8 @@
     "purpose:school-meals": ["学生营养餐", "School meals"],
   };
   const PAGE_ROWS = 20;
+  // The reader's own list of pinned keys (and policies), per log origin, kept in this browser.
+  const PIN_PREFIX = "fundledger-pin:";
 
   const state = {
     lang: document.documentElement.dataset.lang === "en" ? "en" : "zh",
@@ -159,6 +164,8 @@
     witnesses: [],     // [{name, time, checked}]
     quorum: "",
     entries: 0,
+    origin: "",        // the log's name, from the checkpoint
+    pins: {},          // {key, policy} in use
     recipientsPage: 0,
     search: "",
   };
@@ -346,7 +353,7 @@
     if (state.verdict === "valid" && state.key && state.key.source === "server") h += '<p class="warn" id="unpinned">' + esc(t("valid_unpinned")) + "</p>";
     if (state.key) {
       h += "<dl><dt>" + esc(t("key")) + '</dt><dd><code id="vkey">' + esc(state.key.vkey) + "</code><br>" +
-        esc(t(state.key.source === "fragment" ? "key_pinned" : state.key.source === "policy" ? "key_policy" : "key_unpinned")) +
+        esc(t({ fragment: "key_pinned", policy: "key_policy", remembered: "key_remembered" }[state.key.source] || "key_unpinned")) +
         "</dd><dt>" + esc(t("fingerprint")) + '</dt><dd><code id="fingerprint">' + esc(state.key.fingerprint) + "</code></dd>";
       h += "<dt>" + esc(t("witnesses")) + '</dt><dd><ul id="witnesses">';
       if (state.witnesses.length === 0) h += "<li>" + esc(t("no_witnesses")) + "</li>";
@@ -356,6 +363,8 @@
       h += "</ul>" + (state.quorum ? esc(t("quorum", state.quorum)) : "") + "</dd></dl>";
     }
     if (state.verdict === "invalid" && state.index) h += '<button id="verify">' + esc(t("retry")) + "</button>";
+    if (state.verdict === "valid" && state.key && (state.key.source === "fragment" || state.key.source === "policy")) h += '<button id="remember">' + esc(t("remember")) + "</button>";
+    if (state.key && state.key.source === "remembered") h += '<button id="forget">' + esc(t("forget")) + "</button>";
     h += "<details open><summary>" + esc(t("proves_title")) + "</summary><p>" + esc(t("proves")) + "</p><p>" + esc(t("not_proves")) + "</p></details></section>";
     return h;
   }
@@ -390,6 +399,9 @@
     document.getElementById("lang-switch").onclick = () => { state.lang = state.lang === "en" ? "zh" : "en"; render(); };
     const retry = document.getElementById("verify");
     if (retry) retry.onclick = () => run();
+    const remember = document.getElementById("remember"), forget = document.getElementById("forget");
+    if (remember) remember.onclick = () => { localStorage.setItem(PIN_PREFIX + state.origin, JSON.stringify(state.pins)); state.key.source = "remembered"; render(); };
+    if (forget) forget.onclick = () => { localStorage.removeItem(PIN_PREFIX + state.origin); run(); };
     const search = document.getElementById("recipient-search");
     if (search) {
       search.oninput = () => { state.search = search.value; state.recipientsPage = 0; render(); };
@@ -581,14 +593,26 @@
     return { log: await parseVkey(vkey, 1), source: "server" };
   }
 
+  // Pins from the link, else those this browser remembers for the log's origin.
+  function pinsFor(origin) {
+    const linked = pins();
+    if (linked.key || linked.policy) return { pinned: linked, remembered: false };
+    let kept = null;
+    try { kept = JSON.parse(localStorage.getItem(PIN_PREFIX + origin) || "null"); } catch { kept = null; }
+    return kept && (kept.key || kept.policy) ? { pinned: kept, remembered: true } : { pinned: {}, remembered: false };
+  }
+
   async function check() {
-    const pinned = pins();
-    const policy = pinned.policy ? await parsePolicy(pinned.policy) : null;
     const report = state.report;
     if (!report || !report.evidence) throw new Failure("e_report_json");
     const base = "/v1/disclosures/" + state.index + "/evidence";
     let ev = await getJson(base);
-    const { log, source } = await logKey(pinned, policy, String(ev.checkpoint).split("\n")[0]);
+    state.origin = String(ev.checkpoint).split("\n")[0];
+    const { pinned, remembered } = pinsFor(state.origin);
+    state.pins = { key: pinned.key, policy: pinned.policy };
+    const policy = pinned.policy ? await parsePolicy(pinned.policy) : null;
+    const chosen = await logKey(pinned, policy, state.origin);
+    const log = chosen.log, source = remembered ? "remembered" : chosen.source;
     if (policy && pinned.key && !policy.logs.some((l) => l.vkey === log.vkey)) throw new Failure("e_pins_differ");
     state.key = { vkey: log.vkey, fingerprint: log.fingerprint, source };
     render();

@@ -134,6 +134,18 @@ try {
   await page.click("#lang-switch");
   check((await page.textContent("#verify-result")).includes("验证通过"), "and back to Chinese");
 
+  // The reader keeps the pins in this browser: a later visit without them in the link uses them.
+  await page.click("#remember");
+  await page.goto("about:blank");
+  await page.goto(pageUrl);
+  v = await verdict(page);
+  check(v.result === "valid" && (await page.textContent("#verification")).includes("保存在此浏览器中") &&
+        await page.locator("#witnesses li[data-checked=true]").count() === 2 && await page.locator("#unpinned").count() === 0,
+        "pins remembered in this browser are used without the link");
+  await page.click("#forget");
+  v = await verdict(page);
+  check(v.result === "valid" && await page.locator("#unpinned").isVisible(), "once forgotten, the page is unpinned again");
+
   // A key published elsewhere that is not this log's: fails.
   await page.goto("about:blank");
   await page.goto(pageUrl + fragment(otherKey, ""));
