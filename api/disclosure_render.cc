@@ -18,9 +18,15 @@ namespace fundledger {
 namespace json = boost::json;
 namespace {
 
-std::string Escape(std::string_view s) {
+// HTML-escapes `s`. Text inside an element needs only < > & escaped, so the page carries the
+// report's JSON readably, quotes and all; an attribute value needs its quotes escaped too.
+std::string Escape(std::string_view s, bool in_attribute = true) {
   std::string out;
   for (char c : s) {
+    if (!in_attribute && (c == '"' || c == '\'')) {
+      out += c;
+      continue;
+    }
     switch (c) {
       case '<':
         out += "&lt;";
@@ -39,24 +45,6 @@ std::string Escape(std::string_view s) {
         break;
       default:
         out += c;
-    }
-  }
-  return out;
-}
-
-// Text inside an element (not an attribute): only these three characters need escaping, so the
-// page carries the report's JSON readably, quotes and all.
-std::string EscapeText(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '&') {
-      out += "&amp;";
-    } else {
-      out += c;
     }
   }
   return out;
@@ -460,7 +448,8 @@ std::string DisclosureHtml(std::string_view report_json, const std::string& lang
     h += fmt::format("<p><a href=\"/v1/disclosures/{}\">{}</a></p>", index,
                      en ? "Raw report data (JSON)" : "原始报告数据（JSON）");
   }
-  h += "</noscript></main>\n<pre id=\"report-data\" hidden>" + EscapeText(report_json) + "</pre>\n";
+  h += "</noscript></main>\n<pre id=\"report-data\" hidden>" +
+       Escape(report_json, /*in_attribute=*/false) + "</pre>\n";
   // A preview (not published) is a standalone file: the script goes inline.
   h += index != 0 ? "<script src=\"/static/verify.js\"></script>\n"
                   : std::string("<script>") + DisclosurePageScript() + "</script>\n";

@@ -13,6 +13,12 @@ namespace {
 
 constexpr size_t kEvidencePageEntries = 1'000;  // entries per page of evidence
 
+json::array HexArray(const std::vector<Hash>& hashes) {
+  json::array a;
+  for (const Hash& h : hashes) a.emplace_back(HashHex(h));
+  return a;
+}
+
 // The body of POST /v1/disclosures.
 struct DisclosureRequest {
   DisclosureScope scope;
@@ -182,10 +188,8 @@ HttpResponse Service::DisclosureEvidence(Context& c) {
     if (!raw.ok()) return ErrorResponse(raw.status());
     Result<std::vector<Hash>> proof = log.ProveInclusion(all[k], report->checkpoint_size);
     if (!proof.ok()) return ErrorResponse(proof.status());
-    json::array p;
-    for (const Hash& h : *proof) p.emplace_back(HashHex(h));
     entries.push_back(json::object{
-        {"index", all[k]}, {"leaf", HashHex(HashLeaf(*raw))}, {"proof", std::move(p)}});
+        {"index", all[k]}, {"leaf", HashHex(HashLeaf(*raw))}, {"proof", HexArray(*proof)}});
   }
   body["entries_total"] = all.size();
   body["start"] = first;
@@ -209,11 +213,6 @@ Result<json::object> Service::EvidenceHead(uint64_t index, uint64_t report_size,
   }
   FL_ASSIGN_OR_RETURN(fundledger::Checkpoint now, OpenCheckpoint(note, log.verifier()));
   FL_ASSIGN_OR_RETURN(Bytes raw, log.ReadEntry(index));
-  auto hexes = [](const std::vector<Hash>& hashes) {
-    json::array a;
-    for (const Hash& h : hashes) a.emplace_back(HashHex(h));
-    return a;
-  };
   FL_ASSIGN_OR_RETURN(std::vector<Hash> inclusion, log.ProveInclusion(index, now.size));
   std::vector<Hash> consistency;
   if (report_size < now.size) {
@@ -223,8 +222,8 @@ Result<json::object> Service::EvidenceHead(uint64_t index, uint64_t report_size,
   return json::object{
       {"checkpoint", note},
       {"published",
-       json::object{{"index", index}, {"raw", Base64Encode(raw)}, {"proof", hexes(inclusion)}}},
-      {"consistency", hexes(consistency)}};
+       json::object{{"index", index}, {"raw", Base64Encode(raw)}, {"proof", HexArray(inclusion)}}},
+      {"consistency", HexArray(consistency)}};
 }
 
 HttpResponse Service::OpenData(OpenDataFormat format) const {
