@@ -18,7 +18,6 @@
   const W = {
     title: ["资金信息公开", "Fund disclosure"],
     switch_lang: ["English", "中文"],
-    organisation: ["公开主体", "Publisher"],
     funds: ["资金", "Funds"],
     period: ["期间", "Period"],
     year: ["{0} 年度", "Year {0}"],
@@ -34,7 +33,7 @@
     progress: ["正在核对日志条目 {0} / {1}", "Checking log entries {0} / {1}"],
     valid: ["验证通过：本页显示的数字就是已签名日志中公开的报告（{0} 个条目）", "Verified: the figures on this page are the report published in the signed log ({0} entries)"],
     valid_unpinned: ["但密钥取自本网站本身，未与别处公布的密钥核对。请核对下面的指纹。", "But the key came from this website itself, not from a key published elsewhere. Compare the fingerprint below."],
-    invalid: ["验证失败：{0}", "Verification failed: {0}"],
+    invalid: ["验证失败：{0}。", "Verification failed: {0}."],
     hidden: ["未通过验证的数字不予显示。", "Figures that failed verification are not shown."],
     retry: ["重新验证", "Verify again"],
     key: ["日志公钥", "Log key"],
@@ -226,7 +225,6 @@
     const fundNames = entriesOf(r.funds).map(([id, name]) => esc(name || id)).join("、");
     let h = "<h1>" + esc(t("title")) + "</h1><p class=\"lead\"><span id=\"fund-names\">" + fundNames +
       "</span> · <span id=\"period\">" + esc(periodText(r.scope.period)) + "</span></p><dl>";
-    h += "<dt>" + esc(t("organisation")) + "</dt><dd>" + esc(r.organisation) + "</dd>";
     if (typeof r.published_on === "string") h += "<dt>" + esc(t("published_on")) + "</dt><dd id=\"published-on\">" + esc(r.published_on) + "</dd>";
     if (state.index) h += "<dt>" + esc(t("published_entry")) + "</dt><dd>#" + state.index + "</dd>";
     h += "</dl>";
@@ -355,12 +353,15 @@
       h += "<dl><dt>" + esc(t("key")) + '</dt><dd><code id="vkey">' + esc(state.key.vkey) + "</code><br>" +
         esc(t({ fragment: "key_pinned", policy: "key_policy", remembered: "key_remembered" }[state.key.source] || "key_unpinned")) +
         "</dd><dt>" + esc(t("fingerprint")) + '</dt><dd><code id="fingerprint">' + esc(state.key.fingerprint) + "</code></dd>";
-      h += "<dt>" + esc(t("witnesses")) + '</dt><dd><ul id="witnesses">';
-      if (state.witnesses.length === 0) h += "<li>" + esc(t("no_witnesses")) + "</li>";
-      for (const w of state.witnesses) {
-        h += '<li data-checked="' + w.checked + '">' + esc(w.checked ? t("witness_checked", w.name, new Date(Number(w.time) * 1000).toISOString().slice(0, 10)) : t("witness_unchecked", w.name)) + "</li>";
+      if (state.verdict === "valid" || state.witnesses.length > 0) {  // not before they are known
+        h += "<dt>" + esc(t("witnesses")) + '</dt><dd><ul id="witnesses">';
+        if (state.witnesses.length === 0) h += "<li>" + esc(t("no_witnesses")) + "</li>";
+        for (const w of state.witnesses) {
+          h += '<li data-checked="' + w.checked + '">' + esc(w.checked ? t("witness_checked", w.name, new Date(Number(w.time) * 1000).toISOString().slice(0, 10)) : t("witness_unchecked", w.name)) + "</li>";
+        }
+        h += "</ul>" + (state.quorum ? esc(t("quorum", state.quorum)) : "") + "</dd>";
       }
-      h += "</ul>" + (state.quorum ? esc(t("quorum", state.quorum)) : "") + "</dd></dl>";
+      h += "</dl>";
     }
     if (state.verdict === "invalid" && state.index) h += '<button id="verify">' + esc(t("retry")) + "</button>";
     if (state.verdict === "valid" && state.key && (state.key.source === "fragment" || state.key.source === "policy")) h += '<button id="remember">' + esc(t("remember")) + "</button>";
@@ -375,20 +376,18 @@
     html.lang = state.lang === "en" ? "en" : "zh-CN";
     const r = state.report;
     let h = '<button id="lang-switch">' + esc(t("switch_lang")) + "</button>";
-    if (r) {
-      h += headerHtml(r);
-      h += verificationHtml();
-      if (state.verdict !== "invalid") {
-        h += '<div id="figures" class="' + (state.verdict === "valid" ? "verified" : "unverified") + '">' +
-          moneyHtml(r) + bars(r.spending_by_class, "class", "spending-class", "spending_class") +
-          bars(r.spending_by_purpose, "purpose", "spending-purpose", "spending_purpose") +
-          bars(r.grants_out_by_category, "purpose", "grants-out", "grants_out") + paidHtml(r) + ratiosHtml(r) +
-          restrictedHtml(r) + recipientsHtml(r) + evidenceHtml(r) + "</div>";
-      }
+    const shown = r && state.verdict !== "invalid";  // a page that failed shows nothing of the report
+    if (shown) {
+      h += headerHtml(r) + verificationHtml();
+      h += '<div id="figures" class="' + (state.verdict === "valid" ? "verified" : "unverified") + '">' +
+        moneyHtml(r) + bars(r.spending_by_class, "class", "spending-class", "spending_class") +
+        bars(r.spending_by_purpose, "purpose", "spending-purpose", "spending_purpose") +
+        bars(r.grants_out_by_category, "purpose", "grants-out", "grants_out") + paidHtml(r) + ratiosHtml(r) +
+        restrictedHtml(r) + recipientsHtml(r) + evidenceHtml(r) + "</div>";
     } else {
       h += "<h1>" + esc(t("title")) + "</h1>" + verificationHtml();
     }
-    document.title = t("title") + (r ? " · " + entriesOf(r.funds).map(([id, n]) => n || id).join("、") + " · " + periodText(r.scope.period) : "");
+    document.title = t("title") + (shown ? " · " + entriesOf(r.funds).map(([id, n]) => n || id).join("、") + " · " + periodText(r.scope.period) : "");
     const page = document.getElementById("page");
     const focused = document.activeElement && document.activeElement.id === "recipient-search";
     page.innerHTML = h;
@@ -666,6 +665,9 @@
     state.verdict = "pending";
     state.progress = null;
     state.message = null;
+    state.key = null;
+    state.witnesses = [];
+    state.quorum = "";
     render();
     try {
       if (!state.report) throw new Failure("e_report_json");
