@@ -176,7 +176,9 @@
   };
   // A code's name: the report's own names first, then the page's vocabulary, else the code.
   const named = (kind, code) => {
-    const own = state.report && state.report.names && state.report.names[kind + ":" + code];
+    const names = (state.report && state.report.names) || {};
+    // A purpose (a spending line, a restricted bucket) is often a program.
+    const own = names[kind + ":" + code] || (kind === "purpose" ? names["program:" + code] : undefined);
     if (typeof own === "string" && own !== "") return own;
     return W[kind + ":" + code] ? t(kind + ":" + code) : code;
   };

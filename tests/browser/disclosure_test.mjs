@@ -196,7 +196,9 @@ try {
   check(v.result === "valid" && evidencePages === Math.ceil(scope / 5) && (await page.evaluate(() => window.sawProgress)),
         "a report of " + scope + " entries verifies in " + evidencePages + " pages with progress (" + v.text + ")");
   const paid = await page.textContent("#paid");
-  check(paid.includes("城乡最低生活保障") && paid.includes("玄武区") && !paid.includes("320102") && !paid.includes("dibao"),
+  const purposes = await page.textContent("#spending-purpose");
+  check(paid.includes("城乡最低生活保障") && paid.includes("玄武区") && !paid.includes("320102") && !paid.includes("dibao") &&
+        purposes.includes("城乡最低生活保障") && !purposes.includes("dibao"),
         "programs and regions by name, not code");
   const people = subsidy.recipients.length;
   check(people > 20 && await page.locator("#recipients tr").count() === 21, "recipients paged: 20 of " + people + " shown");
