@@ -27,6 +27,7 @@
 #include "api/open_data.h"
 #include "api/roll_parser.h"
 #include "api/service.h"
+#include "api/shared_file.h"
 #include "crypto/key_file.h"
 #include "ledger/log_clock.h"
 #include "replay/snapshot.h"
@@ -468,7 +469,7 @@ int CmdDisclose(const DiscloseFlags& f) {
   } else if (f.format == "csv") {
     fmt::print("{}", DisclosureCsv(*report));
   } else if (f.format == "html") {
-    fmt::print("{}", DisclosureHtml(*report, f.lang, 0));
+    fmt::print("{}", DisclosureHtml(DisclosureJson(*report), f.lang, 0));
   } else {
     return ExitFailure(InvalidArgument("--format takes json, csv or html"));
   }
@@ -495,6 +496,12 @@ int CmdDemo(const DemoFlags& f) {
              "demo: {} people, {} roll lines, {} deaths, {} bank returns, {} entries in {:.1f}s\n",
              summary->people, summary->roll_lines, summary->deaths, summary->returns,
              summary->entries, secs);
+  // The demo's districts by name (Nanjing's), for the public pages.
+  Status regions = SharedFile(f.dir + "/" + kRegionNamesFile, "the region names")
+                       .Replace(
+                           "320102\t玄武区\n320104\t秦淮区\n320105\t建邺区\n320106\t鼓楼区\n"
+                           "320111\t浦口区\n");
+  if (!regions.ok()) return ExitFailure(regions);
   // Each charity publishes its report for the demo's year (its money is dated 2025, whenever
   // the demo runs), so the public site has something to show.
   for (const auto& [fund, org] :

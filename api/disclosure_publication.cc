@@ -1,13 +1,11 @@
 #include "api/disclosure_publication.h"
 
 #include <algorithm>
-#include <boost/json.hpp>
 
 #include "crypto/checkpoint.h"
 #include "projections/business_date.h"
 
 namespace fundledger {
-namespace json = boost::json;
 
 bool MovesNoMoney(const DisclosureReport& r) {
   auto zero = [](const std::map<std::string, int64_t>& lines) {
@@ -19,11 +17,7 @@ bool MovesNoMoney(const DisclosureReport& r) {
 std::string PublishedReportText(DisclosureReport& r, int64_t now_ms) {
   r.interim = now_ms < r.period_end_ms;
   r.published_on = FormatDate(ChinaDateNumber(now_ms));
-  // Members appended to the canonical object keep its order: the text stays canonical.
-  json::object o = json::parse(DisclosureJson(r)).as_object();
-  o["interim"] = r.interim;
-  o["published_on"] = r.published_on;
-  return json::serialize(o);
+  return DisclosureJson(r);  // the two members last: the text stays canonical
 }
 
 Result<PublicationResult> PublishDisclosureReport(Ledger& ledger, const std::string& data_dir,
@@ -34,6 +28,7 @@ Result<PublicationResult> PublishDisclosureReport(Ledger& ledger, const std::str
   FL_ASSIGN_OR_RETURN(Checkpoint cp, OpenCheckpoint(note, ledger.log().verifier()));
   FL_ASSIGN_OR_RETURN(DisclosureReport report,
                       ComputeDisclosure(ledger.log(), cp.size, req.scope, names));
+  FL_RETURN_IF_ERROR(NameCodes(ledger, data_dir, report));
   if (MovesNoMoney(report) && !req.confirm_empty) {
     return RuleViolation("the report of " + req.scope.kind + " " + req.scope.id + " for " +
                          req.scope.period +

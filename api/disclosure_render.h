@@ -20,8 +20,12 @@ inline constexpr const char* kDisclosureFormat = "fundledger-disclosure-v2";
 std::string DisclosureJson(const DisclosureReport& report);
 Result<DisclosureReport> DisclosureFromJson(std::string_view json);
 std::string DisclosureCsv(const DisclosureReport& report);
-// lang: "zh" | "en". `index` is the DisclosurePublished entry (0: a preview, not published).
-std::string DisclosureHtml(const DisclosureReport& report, const std::string& lang, uint64_t index);
+// The page a reader sees: the report's exact bytes (`report_json`, as hashed) embedded in it
+// and the page script (DisclosurePageScript), which draws every figure from those bytes after
+// verifying them. lang: "zh" | "en", the first language shown. `index` is the
+// DisclosurePublished entry; 0 is a preview (not published, not verified) with the script
+// inline, so the file stands alone.
+std::string DisclosureHtml(std::string_view report_json, const std::string& lang, uint64_t index);
 
 // The public site: the list of published disclosures, and the shared page chrome.
 struct PublishedDisclosure {
@@ -29,24 +33,26 @@ struct PublishedDisclosure {
   std::string organisation, fund, period, schedule_item, sha256;
   int64_t timestamp_ms = 0;
   uint64_t corrects_index = 0;
+  std::string fund_name;  // what the list shows; empty: the fund id (or the organisation)
 };
 std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
                                const std::string& origin, const std::string& lang);
-const char* DisclosureVerifyScript();
+// api/web/disclosure_page.js, embedded at build time; served at /static/verify.js.
+const char* DisclosurePageScript();
 
-// Computes a report at the log's latest checkpoint, stores its text, and appends the
-// DisclosurePublished entry naming its hash. Returns the entry and the report's hash.
+// What publishing a report (api/disclosure_publication.h) appended: the entry, the report's
+// hash, the checkpoint it was computed at and how many entries it covers.
 struct PublicationResult {
   AppendResult entry;
   std::string sha256;
   uint64_t checkpoint_size = 0;
   size_t entries = 0;
 };
-Result<PublicationResult> PublishDisclosure(Ledger& ledger, const std::string& data_dir,
-                                            const DisclosureScope& scope,
-                                            const std::string& schedule_item,
-                                            uint64_t corrects_index, const NameLookup& names,
-                                            const Actor& actor, const std::string& idempotency_key);
+// Names for the codes a report shows (DisclosureReport::names): programs from their
+// definitions, regions from <data dir>/region-names.tsv ("code<TAB>name" lines, '#' comments;
+// absent: regions stay codes). A malformed line is an InvalidArgument naming it.
+inline constexpr const char* kRegionNamesFile = "region-names.tsv";
+Status NameCodes(const Ledger& ledger, const std::string& data_dir, DisclosureReport& report);
 
 // Published report texts, content-addressed: <data dir>/disclosures/<sha256 hex>.json.
 Result<std::string> StoreDisclosureText(const std::string& data_dir,

@@ -187,9 +187,12 @@ void Service::AddPublicRoutes() {
   AddGet("/v1/disclosures/{index}", kPublic, "A published report, exactly as hashed", {},
          &Service::GetDisclosure);
   AddGet("/v1/disclosures/{index}/evidence", kPublic,
-         "What a browser needs to check a report: signed checkpoints, the entries and their "
-         "inclusion proofs",
-         {}, &Service::DisclosureEvidence);
+         "What a browser needs to check a report, in pages: the (cosigned) checkpoint, the "
+         "publication entry, the consistency proof from the report's checkpoint, the entries' "
+         "leaf hashes and inclusion proofs",
+         {{"start", "the first entry of the page (its position in the report's list); default 0"},
+          {"count", "entries in the page, 1..1000 (default)"}},
+         &Service::DisclosureEvidence);
   AddGet("/v1/open-data/360giving", kPublic, "Grants in the 360Giving format", {},
          &Service::OpenData360);
   AddGet("/v1/open-data/iati", kPublic, "An IATI 2.03 activity file (XML): one activity per fund",

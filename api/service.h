@@ -173,6 +173,10 @@ class Service final : public HttpHandler {
   HttpResponse ListDisclosures(Context& c);
   HttpResponse GetDisclosure(Context& c);
   HttpResponse DisclosureEvidence(Context& c);
+  // The first evidence page's head: the checkpoint a reader checks against, the publication
+  // entry's inclusion in it, the consistency proof from the report's tree; sets `log_size`.
+  Result<boost::json::object> EvidenceHead(uint64_t index, uint64_t report_size,
+                                           uint64_t* log_size) const;
   HttpResponse OpenData360(Context& c);
   HttpResponse OpenDataIati(Context& c);
   HttpResponse PublicIndex(Context& c);

@@ -13,7 +13,13 @@ namespace fundledger {
 namespace json = boost::json;
 namespace {
 
-constexpr size_t kEvidenceEntriesMax = 20'000;  // beyond this, verify with an audit bundle
+constexpr size_t kEvidencePageEntries = 1'000;  // entries per page of evidence
+
+json::array HexArray(const std::vector<Hash>& hashes) {
+  json::array a;
+  for (const Hash& h : hashes) a.emplace_back(HashHex(h));
+  return a;
+}
 
 // The body of POST /v1/disclosures.
 struct DisclosureRequest {
@@ -50,8 +56,9 @@ std::vector<PublishedDisclosure> Service::Published(uint64_t* log_size) const {
   ledger_.domain().Read([&](const DomainState& s) {
     *log_size = s.next_index;
     for (const Disclosure& d : s.disclosures) {
+      auto fund = s.funds.find(d.fund);
       out.push_back({d.index, d.organisation, d.fund, d.period, d.schedule_item, "", d.timestamp_ms,
-                     d.corrects_index});
+                     d.corrects_index, fund != s.funds.end() ? fund->second.name : ""});
     }
     return 0;
   });
@@ -146,46 +153,82 @@ HttpResponse Service::GetDisclosure(Context& c) {
   return r;
 }
 
-// What a browser needs to check a report: the latest signed checkpoint with the inclusion
-// proof of the DisclosurePublished entry in it, and each entry the report rests on with its
-// proof in the tree the report was computed at.
+// What a browser needs to check a report, in pages so that a large one streams with progress.
+// The first page (start=0) carries the latest checkpoint (the cosigned one when a witness
+// policy has published one that holds the entry), the DisclosurePublished entry with its
+// inclusion proof in it, and the consistency proof from the report's checkpoint to it. Every
+// page carries up to `count` (at most kEvidencePageEntries) of the entries the report rests on,
+// from `start`, each as its leaf hash with its inclusion proof in the report's tree, and `next`
+// (null on the last page).
 HttpResponse Service::DisclosureEvidence(Context& c) {
   Result<StoredReport> found = ReportAtPath(c);
   if (!found.ok()) return ErrorResponse(found.status());
   Result<DisclosureReport> report = DisclosureFromJson(found->text);
   if (!report.ok()) return ErrorResponse(report.status());
-  if (report->entries.size() > kEvidenceEntriesMax) {
-    return ErrorResponse(TooLarge(
-        "this report rests on " + std::to_string(report->entries.size()) +
-        " entries, too many to check in a browser; verify it with `fundledger audit` on a bundle"));
+  uint64_t start = 0, count = kEvidencePageEntries;
+  for (auto [name, value] : {std::pair{"start", &start}, std::pair{"count", &count}}) {
+    if (Param(c.params, name).empty()) continue;
+    Result<uint64_t> v = U64Param(c.params, name);
+    if (!v.ok()) return ErrorResponse(v.status());
+    *value = *v;
+  }
+  if (count == 0 || count > kEvidencePageEntries) {
+    return ErrorResponse(InvalidArgument("count must be 1.." + std::to_string(kEvidencePageEntries))
+                             .WithField("count"));
   }
   const Log& log = ledger_.log();
-  Result<std::string> now = log.LatestCheckpoint();
-  if (!now.ok()) return ErrorResponse(now.status());
-  Result<fundledger::Checkpoint> now_cp = OpenCheckpoint(*now, log.verifier());
-  if (!now_cp.ok()) return ErrorResponse(now_cp.status());
-  auto entry = [&](uint64_t i, uint64_t size) -> Result<json::object> {
-    FL_ASSIGN_OR_RETURN(Bytes raw, log.ReadEntry(i));
-    FL_ASSIGN_OR_RETURN(std::vector<Hash> proof, log.ProveInclusion(i, size));
-    json::array p;
-    for (const Hash& h : proof) p.emplace_back(HashHex(h));
-    return json::object{{"index", i}, {"raw", Base64Encode(raw)}, {"proof", std::move(p)}};
-  };
-  Result<json::object> published = entry(found->index, now_cp->size);
-  if (!published.ok()) return ErrorResponse(published.status());
-  json::array entries;
-  for (uint64_t i : report->entries) {
-    Result<json::object> e = entry(i, report->checkpoint_size);
-    if (!e.ok()) return ErrorResponse(e.status());
-    entries.push_back(std::move(*e));
+  json::object body;
+  uint64_t log_size = report->checkpoint_size;
+  if (start == 0) {
+    Result<json::object> head = EvidenceHead(found->index, report->checkpoint_size, &log_size);
+    if (!head.ok()) return ErrorResponse(head.status());
+    body = std::move(*head);
   }
-  HttpResponse r =
-      JsonResponse(200, json::serialize(json::object{{"checkpoint", *now},
-                                                     {"published", std::move(*published)},
-                                                     {"report", found->text},
-                                                     {"entries", std::move(entries)}}));
-  r.log_size = now_cp->size;  // every proof is in the tree of this checkpoint or an earlier one
+  const std::vector<uint64_t>& all = report->entries;
+  const size_t first = std::min<uint64_t>(start, all.size());
+  const size_t end = std::min<uint64_t>(all.size(), first + count);
+  json::array entries;
+  for (size_t k = first; k < end; ++k) {
+    Result<Bytes> raw = log.ReadEntry(all[k]);
+    if (!raw.ok()) return ErrorResponse(raw.status());
+    Result<std::vector<Hash>> proof = log.ProveInclusion(all[k], report->checkpoint_size);
+    if (!proof.ok()) return ErrorResponse(proof.status());
+    entries.push_back(json::object{
+        {"index", all[k]}, {"leaf", HashHex(HashLeaf(*raw))}, {"proof", HexArray(*proof)}});
+  }
+  body["entries_total"] = all.size();
+  body["start"] = first;
+  body["entries"] = std::move(entries);
+  body["next"] = end < all.size() ? json::value(end) : json::value(nullptr);
+  HttpResponse r = JsonResponse(200, json::serialize(body));
+  r.log_size = log_size;  // every proof is in the tree of this checkpoint or an earlier one
   return r;
+}
+
+Result<json::object> Service::EvidenceHead(uint64_t index, uint64_t report_size,
+                                           uint64_t* log_size) const {
+  const Log& log = ledger_.log();
+  FL_ASSIGN_OR_RETURN(std::string note, log.LatestCheckpoint());
+  if (options_.published_checkpoint) {
+    std::optional<std::string> cosigned = options_.published_checkpoint();
+    Result<fundledger::Checkpoint> cp =
+        cosigned ? OpenCheckpoint(*cosigned, log.verifier())
+                 : Result<fundledger::Checkpoint>(NotFound("none published"));
+    if (cp.ok() && cp->size > index) note = *cosigned;  // witnessed, and holds the entry
+  }
+  FL_ASSIGN_OR_RETURN(fundledger::Checkpoint now, OpenCheckpoint(note, log.verifier()));
+  FL_ASSIGN_OR_RETURN(Bytes raw, log.ReadEntry(index));
+  FL_ASSIGN_OR_RETURN(std::vector<Hash> inclusion, log.ProveInclusion(index, now.size));
+  std::vector<Hash> consistency;
+  if (report_size < now.size) {
+    FL_ASSIGN_OR_RETURN(consistency, log.ProveConsistency(report_size, now.size));
+  }
+  *log_size = now.size;
+  return json::object{
+      {"checkpoint", note},
+      {"published",
+       json::object{{"index", index}, {"raw", Base64Encode(raw)}, {"proof", HexArray(inclusion)}}},
+      {"consistency", HexArray(consistency)}};
 }
 
 HttpResponse Service::OpenData(OpenDataFormat format) const {
@@ -223,14 +266,14 @@ HttpResponse Service::PublicDisclosure(Context& c) {
   Result<DisclosureReport> report = DisclosureFromJson(found->text);
   if (!report.ok()) return ErrorResponse(report.status());
   std::string lang = Param(c.params, "lang") == "en" ? "en" : "zh";
-  HttpResponse r =
-      TextResponse(200, DisclosureHtml(*report, lang, found->index), "text/html; charset=utf-8");
+  HttpResponse r = TextResponse(200, DisclosureHtml(found->text, lang, found->index),
+                                "text/html; charset=utf-8");
   r.log_size = found->log_size;
   return r;
 }
 
 HttpResponse Service::VerifyScript(Context&) {
-  return TextResponse(200, DisclosureVerifyScript(), "text/javascript; charset=utf-8");
+  return TextResponse(200, DisclosurePageScript(), "text/javascript; charset=utf-8");
 }
 
 }  // namespace fundledger

@@ -95,6 +95,9 @@ struct DisclosureReport {
   int64_t year_charitable_fen = 0, year_admin_fen = 0, year_spending_fen = 0;
   std::map<std::string, int64_t> restricted_left;  // "fund/bucket" -> balance at the period's end
   std::vector<RecipientLine> recipients;
+  // What a reader sees instead of a code: "program:<id>" and "region:<code>" -> name. Filled
+  // by the publisher (api/disclosure_render.h), not computed from the entries.
+  std::map<std::string, std::string> names;
   std::vector<uint64_t> entries;  // in scope, increasing
   Hash entries_digest{};
   // Set when the report is published (never by ComputeDisclosure): the China date it was

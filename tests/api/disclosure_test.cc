@@ -3,9 +3,12 @@
 // carrying every field their standards require.
 #include <boost/json.hpp>
 
+#include "api/disclosure_publication.h"
 #include "api/disclosure_render.h"
 #include "api/open_data.h"
 #include "api/service.h"
+#include "api/shared_file.h"
+#include "ledger/log_clock.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -159,23 +162,6 @@ TEST_F(DisclosureTest, MaskedNames) {
   EXPECT_EQ(MaskName(""), "*");
 }
 
-// The page's bars and ratios scale amounts by 100: near the int64 limit that must neither
-// wrap nor be undefined (the largest purpose's bar is full, the ratio is 100%).
-TEST(DisclosurePage, RatiosOfAmountsNearTheLimitAreExact) {
-  DisclosureReport r;
-  r.scope = {"fund", "F1", "2025"};
-  r.spending_by_purpose = {{"meals", INT64_MAX}, {"books", INT64_MAX / 2}};
-  r.year_charitable_fen = INT64_MAX;
-  r.previous_year_income_fen = INT64_MAX;
-  r.year_admin_fen = 1;
-  r.year_spending_fen = 0;
-  std::string html = DisclosureHtml(r, "en", 0);
-  EXPECT_NE(html.find("width:100%"), std::string::npos);
-  EXPECT_NE(html.find("width:49%"), std::string::npos);
-  EXPECT_NE(html.find(">100.0%<"), std::string::npos);
-  EXPECT_NE(html.find(">-<"), std::string::npos);  // no spending: no admin ratio
-}
-
 TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
   StartService();
   HttpResponse first = Post(R"({"scope":"fund","id":"F-CH","period":"2025"})", "p1");
@@ -213,11 +199,30 @@ TEST_F(DisclosureTest, PublishedByHashCorrectableAndCheckable) {
   EXPECT_TRUE(VerifyInclusion(index, now.size, HashLeaf(raw), proof, now.root).ok());
   Hash sha = *HashFromHex(std::string(f.at("sha256").as_string()));
   EXPECT_NE(std::search(raw.begin(), raw.end(), sha.begin(), sha.end()), raw.end());
-  // The public page renders the report.
+  // The public page carries the report's exact bytes (HTML-escaped) for its script to verify
+  // and draw; the first evidence page proves the report's tree a prefix of the latest.
   HttpResponse page = Get("/disclosures/" + std::to_string(index) + "?lang=en");
   EXPECT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("60000.00"), std::string::npos);
+  EXPECT_NE(page.body.find("\"closing_fen\":"), std::string::npos);
   EXPECT_NE(page.body.find("verify.js"), std::string::npos);
+  ASSERT_TRUE(ev.at("consistency").is_array());
+  EXPECT_TRUE(ev.at("next").is_null());
+  // Evidence in pages: each holds `count` entries from `start`, the head only on the first.
+  const std::string evidence = "/v1/disclosures/" + std::to_string(index) + "/evidence";
+  const size_t scope = ev.at("entries").as_array().size();
+  ASSERT_GE(scope, 2u);
+  json::object second = json::parse(Get(evidence + "?start=1&count=1").body).as_object();
+  EXPECT_EQ(second.at("entries").as_array().size(), 1u);
+  EXPECT_EQ(second.at("entries").as_array()[0], ev.at("entries").as_array()[1]);
+  EXPECT_FALSE(second.contains("checkpoint"));
+  if (scope > 2) {
+    EXPECT_EQ(second.at("next").to_number<uint64_t>(), 2u) << second;
+  } else {
+    EXPECT_TRUE(second.at("next").is_null()) << second;
+  }
+  HttpResponse zero = Get(evidence + "?count=0");
+  EXPECT_EQ(zero.status, 400);
+  EXPECT_NE(zero.body.find("\"field\":\"count\""), std::string::npos) << zero.body;
   EXPECT_NE(Get("/").body.find("/disclosures/" + std::to_string(index)), std::string::npos);
 }
 
@@ -256,6 +261,35 @@ TEST_F(DisclosureTest, InterimAndEmptyReportsAreMarkedAndConfirmed) {
   report = text_of(confirmed);
   EXPECT_EQ(report.at("interim"), json::value(false));  // 2024 has ended
   EXPECT_EQ(report.at("published_on").as_string(), today);
+}
+
+// A published report records the names of the programs and regions it shows, so the page
+// shows names, not codes; the names are in the hashed bytes and survive a round trip.
+TEST_F(DisclosureTest, PublishedReportNamesItsProgramsAndRegions) {
+  ASSERT_TRUE(SharedFile(dir_ + "/" + kRegionNamesFile, "names")
+                  .Replace("# county\tname\n110105\t朝阳区\n110106\t丰台区\n999999\tunused\n")
+                  .ok());
+  Result<PublicationResult> pub = PublishDisclosureReport(
+      *ledger_, dir_, {{"fund", "F-CH", "2025"}, "annual"}, Names(),
+      Actor{"charity.one", fb::Role::charity}, "names", SystemLogClock().NowMs());
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  Result<std::string> text = LoadDisclosureText(dir_, pub->sha256);
+  ASSERT_TRUE(text.ok());
+  Result<DisclosureReport> r = DisclosureFromJson(*text);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->names.at("program:dibao"), "Program dibao");
+  EXPECT_EQ(r->names.at("program:orphan"), "Program orphan");
+  EXPECT_EQ(r->names.at("region:110105"), "朝阳区");
+  EXPECT_EQ(r->names.count("region:999999"), 0u);  // only the regions the report shows
+  EXPECT_EQ(DisclosureJson(*r), *text);
+  // A line that is not code<TAB>name is refused, naming it; nothing is published.
+  ASSERT_TRUE(SharedFile(dir_ + "/" + kRegionNamesFile, "names").Replace("110105 朝阳区\n").ok());
+  Result<PublicationResult> bad = PublishDisclosureReport(
+      *ledger_, dir_, {{"fund", "F-CH", "2025"}, "annual"}, Names(),
+      Actor{"charity.one", fb::Role::charity}, "names-bad", SystemLogClock().NowMs());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("region-names.tsv line 1"), std::string::npos)
+      << bad.status().ToString();
 }
 
 TEST_F(DisclosureTest, OpenDataCarriesTheRequiredFields) {

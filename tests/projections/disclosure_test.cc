@@ -422,7 +422,6 @@ TEST_F(ImportedDisclosures, RollPaymentsAreCharitableSpending) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->previous_year_income_fen, 1'000'000);
   EXPECT_EQ(r->year_charitable_fen, 800'000);
-  EXPECT_NE(DisclosureHtml(*r, "en", 0).find(">80.0%<"), std::string::npos);
 }
 
 TEST(DisclosurePercent, NeverRoundedToMeetALimit) {
@@ -437,11 +436,6 @@ TEST(DisclosurePercent, NeverRoundedToMeetALimit) {
   EXPECT_EQ(PercentText(-1, 3, PercentLimit::kAtLeast), "-33.4%");
   EXPECT_EQ(PercentText(5, 0, PercentLimit::kAtMost), "-");
   EXPECT_EQ(PercentText(INT64_MAX, 1, PercentLimit::kAtMost), "922337203685477580700.0%");
-  DisclosureReport r;
-  r.scope = {"fund", "F1", "2025"};
-  r.year_admin_fen = 105;
-  r.year_spending_fen = 1000;
-  EXPECT_NE(DisclosureHtml(r, "en", 0).find(">10.5%<"), std::string::npos);
 }
 
 }  // namespace
