@@ -22,6 +22,7 @@
 #include <atomic>
 #include <boost/json/object.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ struct ServiceOptions {
   // Non-empty: the store is open read-only, for this reason (a full disk at start); /healthz
   // and /metrics say so, and writes are refused until `serve` reopens it for writing.
   std::string read_only_reason;
+  // Non-null: whether the store was found damaged (StoreScrub::damage); once it says so, every
+  // route but /healthz and /metrics answers 500 corruption naming the entry.
+  std::function<std::optional<std::string>()> damage;
+  // Non-null: more lines for /metrics (the scrub's).
+  std::function<std::string()> extra_metrics;
 };
 
 class Service final : public HttpHandler {

@@ -29,6 +29,7 @@ HttpResponse Service::Metrics(Context&) {
       "fundledger_read_only gauge\nfundledger_read_only {}\n",
       log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max, s.queue_depth,
       options_.read_only_reason.empty() ? 0 : 1);
+  if (options_.extra_metrics) extra += options_.extra_metrics();
   HttpResponse r = TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
   r.log_size = log_size;
   return r;
@@ -41,7 +42,12 @@ HttpResponse Service::Health(Context&) {
     o["status"] = "read_only";
     o["read_only_reason"] = options_.read_only_reason;
   }
-  HttpResponse r = JsonResponse(200, json::serialize(o));
+  std::optional<std::string> damaged = options_.damage ? options_.damage() : std::nullopt;
+  if (damaged) {
+    o["status"] = "damaged";
+    o["damage"] = *damaged;
+  }
+  HttpResponse r = JsonResponse(damaged ? 500 : 200, json::serialize(o));
   r.log_size = log_size;
   return r;
 }
