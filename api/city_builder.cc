@@ -140,7 +140,7 @@ std::vector<CityPerson> UniformPeople(const UniformCityOptions& options, const V
     b.beneficiary_id = id;
     b.household_id = "H" + std::to_string(i);
     b.region_code = options.region;
-    Hash commitment = vault.IdCommitment("id-" + std::to_string(i));
+    Hash commitment = vault.IdLookup("id-" + std::to_string(i));  // unique per person
     b.id_commitment.assign(commitment.begin(), commitment.end());
     b.birth_month = options.birth_month;
     b.registered_date = options.from_month * 100 + 1;

@@ -189,6 +189,15 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
   serve->add_option("--vault-key", f.serve.vault_key,
                     "the vault master key file (default DIR/vault.key)");
   serve->add_flag("--quiet", f.serve.quiet, "no request log lines");
+  serve
+      ->add_option("--scrub-interval-s", f.serve.scrub_interval_s,
+                   "seconds from one background re-verification of the whole store to the next "
+                   "(default 21600)")
+      ->check(CLI::Range(int64_t{1}, int64_t{30 * 86'400}));
+  serve
+      ->add_option("--scrub-entries-per-step", f.serve.scrub_entries_per_step,
+                   "entries the scrub verifies between short pauses (default 16384)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
   serve->add_option("--witness-policy", f.serve.witness_policy,
                     "C2SP tlog-policy file: the witnesses that cosign each checkpoint (with their "
                     "URLs) and the quorum that publishes it");

@@ -31,6 +31,7 @@
 #include "crypto/key_file.h"
 #include "ledger/log_clock.h"
 #include "replay/snapshot.h"
+#include "replay/store_scrub.h"
 
 namespace fundledger {
 namespace {
@@ -167,8 +168,20 @@ int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLe
     if (!p.ok()) return ExitFailure(p.status());
     publisher = std::move(p).value();
     service_options.published_checkpoint = [&publisher] { return publisher->Published(); };
-    service_options.extra_metrics = [&publisher] { return publisher->RenderMetrics(); };
   }
+  // Before serving: the entries new since the verified watermark; then the whole store again,
+  // in the background, every scrub interval.
+  ScrubOptions scrub_options;
+  scrub_options.interval = std::chrono::seconds(flags.scrub_interval_s);
+  scrub_options.entries_per_step = flags.scrub_entries_per_step;
+  scrub_options.watermark_path = flags.dir + "/verified";
+  StoreScrub scrub(ledger->log(), scrub_options);
+  if (Status verified = scrub.VerifyNew(); !verified.ok())
+    return ExitFailure(Status(verified.code(), "serve refuses to start: " + verified.message()));
+  service_options.damage = [&scrub] { return scrub.damage(); };
+  service_options.extra_metrics = [&scrub, &publisher] {
+    return scrub.MetricsText() + (publisher ? publisher->RenderMetrics() : std::string());
+  };
   Service service(*ledger, *opened.projections, tokens, metrics, service_options);
   HttpServer server(service, server_options);
   Result<uint16_t> port = server.Start();
@@ -181,6 +194,7 @@ int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLe
              tls ? "https" : "http", host, *port);
   std::fflush(stdout);
   if (publisher) publisher->Start();
+  scrub.Start();
   if (read_only_reason.empty()) {
     server.Run();
   } else {
@@ -191,6 +205,7 @@ int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLe
     *reopened = retry.Finish();
   }
   publisher.reset();  // stops asking witnesses before the log closes
+  scrub.Stop();       // reads the log: stopped before it closes
   Status closed = ledger->Close();
   if (!closed.ok()) return ExitFailure(closed);
   if (reopened->has_value()) {

@@ -19,6 +19,10 @@ struct ServeFlags {
   int64_t checkpoint_interval_ms = 0;  // 0: a signed checkpoint in every commit
   std::string witness_policy;          // a C2SP tlog-policy: witnesses to ask; empty: none
   OpenDataPublisher open_data;         // who publishes the open-data exports (api/open_data.h)
+  // The background scrub (replay/store_scrub.h): seconds from one pass's end to the next, and
+  // entries verified between pauses.
+  int64_t scrub_interval_s = 6 * 3600;
+  uint64_t scrub_entries_per_step = 16'384;
 };
 int CmdServe(const ServeFlags& flags);
 

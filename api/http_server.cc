@@ -342,6 +342,8 @@ Result<uint16_t> HttpServer::Impl::Start() {
       if (!e) BeginShutdown();
     });
   }
+  // Measured now the store, the listening socket and the reactor's own descriptors are open.
+  if (Status fit = limiter_.FitToDescriptorLimit(); !fit.ok()) return fit;
   work_.emplace(ioc_.get_executor());
   Accept();
   return acceptor_.local_endpoint().port();

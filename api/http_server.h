@@ -39,8 +39,9 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{60};
   std::chrono::seconds shutdown_grace{30};  // how long requests in flight may take on Stop
   size_t in_flight_max = 1024;
-  // Connections held open at once (clamped to the fd limit less ConnectionLimiter::
-  // kReservedFds) and per client address; past either, a new connection is answered 503.
+  // Connections held open at once (clamped at Start to the free descriptors less a reserve,
+  // ConnectionLimiter::FitToDescriptorLimit) and per client address; past either, a new
+  // connection is answered 503.
   size_t connections_max = 10'000;
   size_t connections_per_client_max = 128;
   std::string tls_cert_file;  // both set: serve HTTPS only

@@ -285,6 +285,13 @@ Status Service::AddQuery(const std::string& target, const Route& route, RequestP
 
 HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& path,
                                const std::string& allowed, Match& m, Principal* who) {
+  if (options_.damage && path != "/healthz" && path != "/metrics") {
+    if (std::optional<std::string> damaged = options_.damage()) {
+      return ErrorResponse(Corruption(*damaged +
+                                      "; nothing is served from it until it is repaired (see "
+                                      "`fundledger verify`)"));
+    }
+  }
   if (m.route == nullptr) {
     if (allowed.empty())
       return ErrorResponse(NotFound("no endpoint " + path + " (see /v1/openapi.json)"));

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <boost/json/object.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,12 +56,15 @@ struct ServiceOptions {
   // The checkpoint cosigned by a witness quorum (CheckpointPublisher), served as the latest
   // checkpoint once there is one; null when the ledger has no witnesses.
   std::function<std::optional<std::string>()> published_checkpoint;
-  // More Prometheus text for /metrics (the witnesses' progress); null: none.
+  // More Prometheus text for /metrics (the scrub's, the witnesses' progress); null: none.
   std::function<std::string()> extra_metrics;
   // Non-empty: the store is open read-only, for this reason (a full disk at start); /healthz
   // and /metrics say so, and writes are refused until `serve` reopens it for writing.
   std::string read_only_reason;
   OpenDataPublisher open_data;  // who publishes /v1/open-data/* (api/open_data.h)
+  // Non-null: whether the store was found damaged (StoreScrub::damage); once it says so, every
+  // route but /healthz and /metrics answers 500 corruption naming the entry.
+  std::function<std::optional<std::string>()> damage;
 };
 
 class Service final : public HttpHandler {

@@ -42,7 +42,12 @@ HttpResponse Service::Health(Context&) {
     o["status"] = "read_only";
     o["read_only_reason"] = options_.read_only_reason;
   }
-  HttpResponse r = JsonResponse(200, json::serialize(o));
+  std::optional<std::string> damaged = options_.damage ? options_.damage() : std::nullopt;
+  if (damaged) {
+    o["status"] = "damaged";
+    o["damage"] = *damaged;
+  }
+  HttpResponse r = JsonResponse(damaged ? 500 : 200, json::serialize(o));
   r.log_size = log_size;
   return r;
 }

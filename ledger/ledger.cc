@@ -107,24 +107,45 @@ Result<AppendResult> Ledger::RegisterBeneficiaries(
     const Actor& actor, const std::string& idempotency_key,
     std::vector<std::pair<fb::BeneficiaryRegisteredT, PersonalData>> people) {
   if (!vault_) return Overloaded("the ledger is opened read-only: writes are refused");
+  // The vault's index is checked and written under this lock, so two registrations of one ID
+  // number cannot both pass the check.
+  MutexLock lock(registration_mu_);
   std::vector<DomainEvent> events;
   std::vector<VaultWrite> writes;
+  std::unordered_map<std::string, std::string> in_this_call;  // index row -> beneficiary
   for (size_t i = 0; i < people.size(); ++i) {
     auto& [event, person] = people[i];
-    Status born = TakeBirthDate(person.id_number, event);
-    if (!born.ok()) return people.size() > 1 ? born.WithLine(i + 1) : born;
-    Hash commitment = vault_->IdCommitment(person.id_number);
-    event.id_commitment.assign(commitment.begin(), commitment.end());
+    Status checked = CheckNewPerson(event, person, in_this_call);
+    if (!checked.ok()) return people.size() > 1 ? checked.WithLine(i + 1) : checked;
     if (!person.bank_account.empty()) {
       Hash token = vault_->BankToken(person.bank_account);
       event.bank_account_token.assign(token.begin(), token.end());
     }
-    FL_ASSIGN_OR_RETURN(std::vector<VaultWrite> sealed, vault_->Seal(event.beneficiary_id, person));
-    writes.insert(writes.end(), std::make_move_iterator(sealed.begin()),
-                  std::make_move_iterator(sealed.end()));
+    FL_ASSIGN_OR_RETURN(Vault::SealedPerson sealed, vault_->Seal(event.beneficiary_id, person));
+    event.id_commitment.assign(sealed.id_commitment.begin(), sealed.id_commitment.end());
+    writes.insert(writes.end(), std::make_move_iterator(sealed.writes.begin()),
+                  std::make_move_iterator(sealed.writes.end()));
     events.emplace_back(std::move(event));
   }
   return Submit(actor, idempotency_key, std::move(events), std::move(writes));
+}
+
+Status Ledger::CheckNewPerson(fb::BeneficiaryRegisteredT& event, const PersonalData& person,
+                              std::unordered_map<std::string, std::string>& in_this_call) {
+  FL_RETURN_IF_ERROR(TakeBirthDate(person.id_number, event));
+  FL_ASSIGN_OR_RETURN(std::optional<std::string> holder,
+                      vault_->FindPerson(*log_, person.id_number));
+  std::string row = HexEncode(vault_->IdLookup(person.id_number));
+  if (!holder) {
+    auto [earlier, fresh] = in_this_call.try_emplace(row, event.beneficiary_id);
+    if (!fresh) holder = earlier->second;
+  }
+  if (holder) {
+    return RuleError(RuleCode::kDuplicatePerson,
+                     "this ID number is already registered as beneficiary '" + *holder + "'",
+                     "id_number");
+  }
+  return Status::Ok();
 }
 
 std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_id,
@@ -192,13 +213,14 @@ Result<AppendResult> Ledger::Erase(const Actor& actor, const std::string& idempo
   fb::ErasedT e;
   e.subject_id = subject;
   e.reason = reason;
-  FL_ASSIGN_OR_RETURN(AppendResult r,
-                      Submit(actor, idempotency_key, {e}, Vault::EraseWrites(subject)));
-  // Deleted values linger in SST files until compaction: compact the vault now so the sealed
-  // key is gone from disk, not only from view.
-  rocksdb::CompactRangeOptions options;
-  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  log_->db()->CompactRange(options, log_->vault_column(), nullptr, nullptr).PermitUncheckedError();
+  if (!vault_) return Overloaded("the ledger is opened read-only: writes are refused");
+  MutexLock lock(registration_mu_);  // the index row read here is the one deleted
+  FL_ASSIGN_OR_RETURN(std::vector<VaultWrite> writes, vault_->EraseWrites(*log_, subject));
+  FL_ASSIGN_OR_RETURN(AppendResult r, Submit(actor, idempotency_key, {e}, std::move(writes)));
+  // Deleted values linger in write-ahead logs and tables until flushed and compacted: do both
+  // now, so the sealed key, the record and the index row are gone from disk, not only from
+  // view. The erasure is committed either way; a failure here is reported.
+  FL_RETURN_IF_ERROR(log_->ForgetDeletedVaultRows());
   return r;
 }
 

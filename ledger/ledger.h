@@ -11,7 +11,9 @@
 #pragma once
 
 #include <memory>
+#include <unordered_map>
 
+#include "crypto/mutex.h"
 #include "ledger/domain.h"
 #include "ledger/vault.h"
 
@@ -60,8 +62,11 @@ class Ledger {
   Result<AppendResult> Submit(const Actor& actor, const std::string& idempotency_key,
                               std::vector<DomainEvent> events, std::vector<VaultWrite> vault = {});
 
-  // Registers a person: the ID number and bank account become keyed commitments in the
-  // entry; the personal data goes to the vault in the same commit.
+  // Registers a person: the entry gets the ID number's salted commitment and the bank
+  // account's keyed token; the personal data and the ID number's index row go to the vault in
+  // the same commit. An ID number the index holds (a person not erased) is refused,
+  // duplicate_person. An erased person's number is no longer known: registering it again
+  // makes a new person.
   Result<AppendResult> RegisterBeneficiary(const Actor& actor, const std::string& idempotency_key,
                                            fb::BeneficiaryRegisteredT event,
                                            const PersonalData& person);
@@ -75,7 +80,8 @@ class Ledger {
                                     const std::string& bucket, int32_t period,
                                     const std::string& document,
                                     const std::vector<RollLine>& lines);
-  // Destroys a person's vault key and appends an Erased entry, atomically.
+  // Destroys a person's vault key, record and index row and appends an Erased entry,
+  // atomically; then flushes and compacts so no file of the store still holds them.
   Result<AppendResult> Erase(const Actor& actor, const std::string& idempotency_key,
                              const std::string& subject, const std::string& reason);
   Result<PersonalData> ReadPersonalData(const std::string& subject) const;
@@ -91,9 +97,16 @@ class Ledger {
                                                 const std::string& data_dir, LedgerOptions options,
                                                 bool create);
 
+  // TakeBirthDate, then refuses an ID number the vault's index (or an earlier person of this
+  // call, `in_this_call`: index row -> beneficiary) already holds.
+  Status CheckNewPerson(fb::BeneficiaryRegisteredT& event, const PersonalData& person,
+                        std::unordered_map<std::string, std::string>& in_this_call)
+      FL_REQUIRES(registration_mu_);
+
   std::unique_ptr<Log> log_;
   std::unique_ptr<Domain> domain_;
   std::optional<Vault> vault_;
+  Mutex registration_mu_;  // held from a registration's index check to its commit; by erase
 };
 
 // Packs roll lines into DisbursementBatchPrepared chunks of at most kBatchChunkLinesMax lines.

@@ -308,6 +308,21 @@ Result<uint64_t> Log::CheckLatestCheckpoint(uint64_t size) {
   return cp->size;
 }
 
+Status Log::ForgetDeletedVaultRows() {
+  assert(!options_.read_only);
+  // A write-ahead log file is deleted only once every column it holds writes of is flushed.
+  std::vector<rocksdb::ColumnFamilyHandle*> all{
+      columns_.entries,     columns_.tree,        columns_.idempotency, columns_.meta,
+      columns_.checkpoints, columns_.projections, columns_.vault};
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), all);
+  if (!s.ok()) return IoError("cannot flush the store: " + s.ToString());
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  s = db_->CompactRange(compact, columns_.vault, nullptr, nullptr);
+  if (!s.ok()) return IoError("cannot compact the vault: " + s.ToString());
+  return Status::Ok();
+}
+
 Status Log::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;

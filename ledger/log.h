@@ -114,6 +114,9 @@ class Log final : public LogSource {
   // Installs the domain. Call before the first Submit; the hook must outlive the log.
   void SetCommitHook(CommitHook* hook);
   rocksdb::DB* db() const { return db_.get(); }
+  // Moves every column's recent writes into tables and compacts the vault column, so neither a
+  // write-ahead log file nor an older table still holds a deleted vault row (erasure).
+  Status ForgetDeletedVaultRows();
   bool read_only() const { return options_.read_only; }
   rocksdb::ColumnFamilyHandle* projections_column() const { return columns_.projections; }
   rocksdb::ColumnFamilyHandle* vault_column() const { return columns_.vault; }

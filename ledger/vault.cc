@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
+
+#include "crypto/sha256.h"
 
 namespace fundledger {
 namespace {
@@ -36,6 +39,17 @@ Result<std::string> GetField(std::string_view& in) {
   in.remove_prefix(4 + len);
   return v;
 }
+
+// The form every hash of an ID number is taken over: trimmed, 'x' -> 'X'.
+std::string NormalIdNumber(std::string_view id_number) {
+  std::string n = Trim(id_number);
+  for (char& c : n) {
+    if (c == 'x') c = 'X';
+  }
+  return n;
+}
+
+std::string IndexRow(const Hash& lookup) { return "i/" + HexEncode(lookup); }
 
 }  // namespace
 
@@ -90,18 +104,31 @@ Result<Vault> Vault::Load(const std::string& path, bool create) {
   Vault v;
   Hash wrap = HmacSha256(*decoded, AsBytes("fundledger vault wrap v1"));
   std::copy(wrap.begin(), wrap.end(), v.wrap_key_.begin());
-  Hash commit = HmacSha256(*decoded, AsBytes("fundledger commitment v1"));
-  v.commitment_key_.assign(commit.begin(), commit.end());
+  // Bank tokens keep the key they were first made under, so an account already in the log is
+  // recognised; the ID lookup key is its own, and never reaches the log.
+  Hash bank = HmacSha256(*decoded, AsBytes("fundledger commitment v1"));
+  v.bank_key_.assign(bank.begin(), bank.end());
+  Hash lookup = HmacSha256(*decoded, AsBytes("fundledger id lookup v2"));
+  v.lookup_key_.assign(lookup.begin(), lookup.end());
   OPENSSL_cleanse(decoded->data(), decoded->size());
   return v;
 }
 
-Hash Vault::IdCommitment(std::string_view id_number) const {
-  std::string n = Trim(id_number);
-  for (char& c : n) {
-    if (c == 'x') c = 'X';
-  }
-  return HmacSha256(commitment_key_, AsBytes("id:" + n));
+Hash Vault::IdCommitment(ByteView salt, std::string_view id_number) {
+  assert(salt.size() == kSaltBytes);
+  std::string n = NormalIdNumber(id_number);
+  static constexpr std::string_view kDomain("fundledger id v2\0", 17);
+  Sha256 h;
+  h.Update(AsBytes(kDomain)).Update(salt).Update(AsBytes(n));
+  OPENSSL_cleanse(n.data(), n.size());
+  return h.Finish();
+}
+
+Hash Vault::IdLookup(std::string_view id_number) const {
+  std::string n = NormalIdNumber(id_number);
+  Hash lookup = HmacSha256(lookup_key_, AsBytes("id:" + n));
+  OPENSSL_cleanse(n.data(), n.size());
+  return lookup;
 }
 
 Hash Vault::BankToken(std::string_view account) const {
@@ -109,33 +136,62 @@ Hash Vault::BankToken(std::string_view account) const {
   for (char c : account) {
     if (c >= '0' && c <= '9') digits += c;
   }
-  return HmacSha256(commitment_key_, AsBytes("bank:" + digits));
+  return HmacSha256(bank_key_, AsBytes("bank:" + digits));
 }
 
-Result<std::vector<VaultWrite>> Vault::Seal(std::string_view subject, const PersonalData& d) const {
+Result<Vault::SealedPerson> Vault::Seal(std::string_view subject, const PersonalData& d) const {
   for (const std::string* f : {&d.name, &d.id_number, &d.bank_account, &d.phone}) {
     if (f->size() > kFieldBytesMax)
       return InvalidArgument("a personal field is longer than 256 bytes");
   }
+  AeadKey salt = RandomAeadKey();  // 32 random bytes, like a key
+  static_assert(sizeof(salt) == kSaltBytes);
   std::string record;
   PutField(record, d.name);
   PutField(record, d.id_number);
   PutField(record, d.bank_account);
   PutField(record, d.phone);
+  PutField(record, std::string(AsChars(ByteView(salt.data(), salt.size()))));
   AeadKey person = RandomAeadKey();
   std::string k = "k/" + std::string(subject), r = "d/" + std::string(subject);
   Result<Bytes> sealed_key = AeadSeal(wrap_key_, person, AsBytes(k));
   Result<Bytes> sealed_record = AeadSeal(person, AsBytes(record), AsBytes(r));
+  SealedPerson sealed;
+  if (!d.id_number.empty()) sealed.id_commitment = IdCommitment(salt, d.id_number);
+  OPENSSL_cleanse(salt.data(), salt.size());
   OPENSSL_cleanse(person.data(), person.size());
   OPENSSL_cleanse(record.data(), record.size());
   if (!sealed_key.ok()) return sealed_key.status();
   if (!sealed_record.ok()) return sealed_record.status();
-  return std::vector<VaultWrite>{{k, std::string(AsChars(*sealed_key))},
-                                 {r, std::string(AsChars(*sealed_record))}};
+  sealed.writes = {{k, std::string(AsChars(*sealed_key))},
+                   {r, std::string(AsChars(*sealed_record))}};
+  if (!d.id_number.empty())
+    sealed.writes.push_back({IndexRow(IdLookup(d.id_number)), std::string(subject)});
+  return sealed;
 }
 
-std::vector<VaultWrite> Vault::EraseWrites(std::string_view subject) {
-  return {{"k/" + std::string(subject), ""}, {"d/" + std::string(subject), ""}};
+Result<std::optional<std::string>> Vault::FindPerson(const Log& log,
+                                                     std::string_view id_number) const {
+  std::string subject;
+  rocksdb::Status s = log.db()->Get(rocksdb::ReadOptions(), log.vault_column(),
+                                    IndexRow(IdLookup(id_number)), &subject);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return IoError("cannot read the vault's index: " + s.ToString());
+  return std::optional<std::string>(std::move(subject));
+}
+
+Result<std::vector<VaultWrite>> Vault::EraseWrites(const Log& log, std::string_view subject) const {
+  std::vector<VaultWrite> writes{{"k/" + std::string(subject), ""},
+                                 {"d/" + std::string(subject), ""}};
+  // Without a readable record the index row cannot be found; the rest is erased regardless.
+  Result<PersonalData> record = Read(log, subject);
+  if (!record.ok()) return writes;
+  if (!record->id_number.empty()) {
+    FL_ASSIGN_OR_RETURN(std::optional<std::string> holder, FindPerson(log, record->id_number));
+    if (holder == subject) writes.push_back({IndexRow(IdLookup(record->id_number)), ""});
+  }
+  OPENSSL_cleanse(record->id_number.data(), record->id_number.size());
+  return writes;
 }
 
 Result<PersonalData> Vault::Read(const Log& log, std::string_view subject) const {
@@ -163,6 +219,11 @@ Result<PersonalData> Vault::Read(const Log& log, std::string_view subject) const
   FL_ASSIGN_OR_RETURN(d.id_number, GetField(in));
   FL_ASSIGN_OR_RETURN(d.bank_account, GetField(in));
   FL_ASSIGN_OR_RETURN(d.phone, GetField(in));
+  if (!in.empty()) {
+    FL_ASSIGN_OR_RETURN(std::string salt, GetField(in));
+    if (salt.size() != kSaltBytes)
+      return Corruption("vault record of '" + std::string(subject) + "' has a bad salt");
+  }
   return d;
 }
 

@@ -438,8 +438,9 @@ class ChunkedWalk {
 VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) {
   VerifyReport report;
   Checkpoints checkpoints;
+  const bool window = options.end != UINT64_MAX;
   Status s = source.ScanCheckpoints([&](uint64_t size, std::string_view note) {
-    checkpoints.emplace_back(size, std::string(note));
+    if (!window || size <= options.end) checkpoints.emplace_back(size, std::string(note));
     return Status::Ok();
   });
   if (!s.ok()) {
@@ -448,7 +449,7 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     return report;
   }
 
-  const uint64_t size = source.size();
+  const uint64_t size = std::min(source.size(), options.end);
   const uint64_t begin = std::min(options.begin, size);
   Walk walk{source, options, checkpoints, NoteVerifier{}, RunStart{}, size};
   bool have_key = false;
@@ -526,7 +527,7 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
                     std::to_string(size) + " entries in the log";
     return report;
   }
-  if (report.checkpoints == 0 && begin < size) {
+  if (report.checkpoints == 0 && begin < size && !window) {
     report.bad_index = size - 1;
     report.reason = "no signed checkpoint covers the log";
     return report;

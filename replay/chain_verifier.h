@@ -17,6 +17,7 @@
 //   if (!r.valid) fmt::print("entry {}: {}\n", r.bad_index, r.reason);
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,9 @@ struct VerifyOptions {
   // begin (after a snapshot, or a bundle that starts later); the key is trusted_key if set,
   // else read from the genesis entry.
   uint64_t begin = 0;
+  // Verifies entries before `end` only (a scrub's window): checkpoints past it are not
+  // checked, and none need cover the window.
+  uint64_t end = UINT64_MAX;
   // Called for each entry after it verified, in order (replay builds state with it). An
   // error stops the walk and is reported at that entry.
   std::function<Status(uint64_t, ByteView)> on_entry;

@@ -421,7 +421,7 @@ TEST_F(Rules, ALargeApprovalFeedsTheProjectionsBesideTheDomainAndRollsBackWhole)
     b.beneficiary_id = "L" + std::to_string(i);
     b.household_id = "HL" + std::to_string(i);
     b.region_code = i % 2 == 0 ? "110105" : "110106";
-    Hash h = ledger_->vault().IdCommitment("large-" + std::to_string(i));
+    Hash h = ledger_->vault().IdLookup("large-" + std::to_string(i));
     b.id_commitment.assign(h.begin(), h.end());
     b.birth_month = 196001;
     b.registered_date = 20250101;
