@@ -29,6 +29,7 @@ struct HttpRequest {
   std::string authorization;
   std::string idempotency_key;
   std::string content_type;
+  std::string accept_language;  // error messages in Chinese when it prefers zh (roll_report.h)
   std::string body;
 };
 

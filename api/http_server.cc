@@ -461,6 +461,7 @@ HttpRequest FromBeastRequest(http::request<http::string_body> req) {
   r.authorization = std::string(req[http::field::authorization]);
   r.idempotency_key = std::string(req["Idempotency-Key"]);
   r.content_type = std::string(req[http::field::content_type]);
+  r.accept_language = std::string(req[http::field::accept_language]);
   r.body = std::move(req.body());
   return r;
 }

@@ -121,12 +121,17 @@ void Service::AddCommandRoutes() {
           "Prepare a monthly roll from CSV or JSON lines (all lines or none; every bad line "
           "reported)",
           E::DisbursementBatchPrepared,
-          {{"batch_id", "the roll's id", true},
+          {{"batch_id",
+            "the roll's id (default: made from the file, fund and month, so the same "
+            "file uploaded again is the same batch)"},
            {"fund_id", "the fund paying it", true},
            {"bucket", "the bucket paying it (default general)"},
-           {"period", "the month paid, YYYY-MM", true},
+           {"period", "the month paid: 2026-02, 2026/02, 2026年2月 or 202602", true},
            {"document", "the approval document's reference"}},
           [](Service& s, Context& c) { return s.PrepareRoll(c); });
+  AddGet("/v1/roll-reports/{report_id}", kStaff | kChecker,
+         "Every problem of a rejected roll as CSV (行号, 列, 代码, 问题), to fix and upload again",
+         {}, &Service::RollReport);
   AddPost("/v1/disbursement-batches/{batch_id}/approve", kAdmin | kChecker,
           "Approve a prepared roll (a different person from its maker); pays every line",
           E::DisbursementBatchApproved, {},

@@ -28,6 +28,7 @@
 #include "api/http_message.h"
 #include "api/metrics.h"
 #include "api/request_fields.h"
+#include "api/roll_report.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
@@ -139,6 +140,10 @@ class Service final : public HttpHandler {
   HttpResponse Command(Context& c, fb::EventType type);
   HttpResponse RegisterBeneficiary(Context& c);
   HttpResponse PrepareRoll(Context& c);
+  HttpResponse RollReport(Context& c);
+  // A rejected roll's bounded answer; keeps the full list of problems for RollReport.
+  HttpResponse RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,
+                          size_t rows, Language language);
   HttpResponse Decide(Context& c, bool approve);
   HttpResponse Submit(Context& c, std::vector<DomainEvent> events,
                       std::vector<VaultWrite> vault = {});
@@ -203,6 +208,7 @@ class Service final : public HttpHandler {
   class Metrics& metrics_;
   ServiceOptions options_;
   std::vector<Route> routes_;
+  RollReportStore roll_reports_;  // the CSV of each rejected roll's problems, newest kept
   std::atomic<uint64_t> request_ids_{0};
 };
 

@@ -36,7 +36,11 @@ std::string ErrorDescription() {
   for (const RuleCodeInfo& rule : kRuleCodes) {
     d += "- `" + std::string(rule.name) + "`: " + std::string(rule.when) + "\n";
   }
-  d += "A roll's bad lines come in `details`, each with its line, field and code.";
+  d += "A rejected roll lists every problem of every row (its spreadsheet row in `line`, the "
+       "column in `field`): the first 100 in `details`, all of them counted in `details_total` and "
+       "by code and column in `summary`, and the whole list as CSV at `report` "
+       "(`/v1/roll-reports/{report_id}`). Messages are Chinese when Accept-Language prefers zh; "
+       "codes never change.";
   return d;
 }
 

@@ -76,6 +76,7 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/donations", with(staff, {"charity"})},
       {"POST", "/v1/lottery-grants", staff},
       {"POST", "/v1/disbursement-batches?batch_id=X&fund_id=F-SUBSIDY&period=2025-03", staff},
+      {"GET", "/v1/roll-reports/0123", with(staff, {"checker"})},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
       {"POST", "/v1/returns", staff},
@@ -141,9 +142,14 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
                                 R"({"scope":"fund","id":"F-SUNSHINE","period":"2026"})");
   ASSERT_EQ(published.status, 201) << published.body;
   std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
+  HttpResponse rejected = Call("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03",
+                               "admin", "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n");
+  ASSERT_EQ(rejected.status, 422) << rejected.body;
+  std::string report(json::parse(rejected.body).at("error").at("report_id").as_string());
   std::map<std::string, std::string> sample{
       {"fund_id", "F-SUNSHINE"},    {"program_id", "dibao"}, {"beneficiary_id", "B000001"},
-      {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"}};
+      {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"},
+      {"report_id", report}};
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
