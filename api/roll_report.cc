@@ -92,8 +92,8 @@ std::string RollProblemsCsv(const std::vector<Status>& problems, Language langua
   std::string csv = "\xEF\xBB\xBF";
   csv += language == Language::kZh ? "行号,列,代码,问题\r\n" : "row,column,code,problem\r\n";
   for (const Status& p : problems) {
-    csv += (p.line() ? std::to_string(p.line()) : std::string()) + "," + CsvCell(p.field()) +
-           "," + CsvCell(CodeOf(p)) + "," + CsvCell(ProblemMessage(p, language)) + "\r\n";
+    csv += (p.line() ? std::to_string(p.line()) : std::string()) + "," + CsvCell(p.field()) + "," +
+           CsvCell(CodeOf(p)) + "," + CsvCell(ProblemMessage(p, language)) + "\r\n";
   }
   return csv;
 }
@@ -121,8 +121,8 @@ HttpResponse RollRejection(const std::vector<Status>& problems, const Status& ro
   std::string message =
       zh ? "名册共 " + std::to_string(rows) + " 行，其中 " + std::to_string(bad_rows.size()) +
                " 行有问题（共 " + std::to_string(problems.size()) +
-               " 个），全部未入账。第一个：第 " + std::to_string(first.line()) +
-               " 行：" + ProblemMessage(first, language)
+               " 个），全部未入账。第一个：第 " + std::to_string(first.line()) + " 行：" +
+               ProblemMessage(first, language)
          : std::to_string(bad_rows.size()) + " of " + std::to_string(rows) + " lines have " +
                std::to_string(problems.size()) + " problems; nothing was posted. First: line " +
                std::to_string(first.line()) + ": " + first.message();

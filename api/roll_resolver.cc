@@ -68,8 +68,7 @@ bool ResolvePerson(const DomainState& s, const RollIdentities& ids, RollRow& row
                                 "beneficiary_id"));
   } else if (!id.empty() && !by_number.empty() && by_number != id) {
     problems.push_back(RowInvalid(
-        row, "the ID number belongs to another person than beneficiary '" + id + "'",
-        "id_number"));
+        row, "the ID number belongs to another person than beneficiary '" + id + "'", "id_number"));
   } else if (id.empty()) {
     id = by_number;
   }
@@ -95,8 +94,8 @@ Result<std::string> ResolveProgram(const DomainState& s, const std::string& fund
   std::vector<std::string> named, in_fund;
   auto category = CategoryNames().find(text);
   for (const auto& [id, p] : s.programs) {
-    bool match = p.name == text ||
-                 (category != CategoryNames().end() && p.category == category->second);
+    bool match =
+        p.name == text || (category != CategoryNames().end() && p.category == category->second);
     if (!match) continue;
     named.push_back(id);
     auto f = s.funds.find(fund);
@@ -130,9 +129,8 @@ ResolvedRoll ResolveRoll(const DomainState& s, const RollTarget& target,
         row.line.program = *it->second;
         program = true;
       } else {
-        out.problems.push_back(Status(it->second.status())
-                                   .WithField("program_id")
-                                   .WithLine(row.line.line_no));
+        out.problems.push_back(
+            Status(it->second.status()).WithField("program_id").WithLine(row.line.line_no));
       }
     }
     if (!row.parsed || !person || !program) continue;

@@ -43,7 +43,7 @@ struct ResolvedRoll {
   std::vector<RollLine> lines;   // every row, with ids; meaningful when `problems` is empty
   std::vector<Status> problems;  // every problem found, each with its row, sorted by row
   Status roll_problem;           // one about the roll as a whole (insufficient funds, ...)
-  Amount total;  // of `lines`, when there are no problems
+  Amount total;                  // of `lines`, when there are no problems
 };
 
 ResolvedRoll ResolveRoll(const DomainState& state, const RollTarget& target,

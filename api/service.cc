@@ -65,6 +65,7 @@ Service::Service(Ledger& ledger, Projections& projections, TokenStore& tokens,
       tokens_(tokens),
       metrics_(metrics),
       options_(std::move(options)) {
+  if (!options_.data_dir.empty()) accounts_ = std::make_unique<StaffAccounts>(options_.data_dir);
   AddRoutes();
 }
 
@@ -75,6 +76,7 @@ void Service::AddRoutes() {
   AddQueryRoutes();
   AddIntegrityRoutes();
   AddPublicRoutes();
+  AddAccountRoutes();
 }
 
 void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,
@@ -299,9 +301,7 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
   }
   bool needs_token =
       !((m.route->roles & kPublic) || ((m.route->roles & kPublicIfOpen) && options_.public_log));
-  Result<Principal> auth = request.authorization.empty() && !needs_token
-                               ? Result<Principal>(Principal{"", "public", fb::Role::reader, ""})
-                               : tokens_.Authenticate(request.authorization);
+  Result<Principal> auth = Authenticate(request, needs_token, request.method == "POST");
   if (!auth.ok()) return ErrorResponse(auth.status());
   *who = *auth;
   if (!Allowed(*m.route, *who)) {
@@ -327,8 +327,9 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
 bool Service::Authorized(const HttpRequest& head) {
   std::string allowed;
   Match m = Find(head.method, head.target.substr(0, head.target.find('?')), &allowed);
-  if (m.route == nullptr || m.route->method != "POST" || head.authorization.empty()) return false;
-  Result<Principal> who = tokens_.Authenticate(head.authorization);
+  if (m.route == nullptr || m.route->method != "POST") return false;
+  if (head.authorization.empty() && head.cookie.empty()) return false;
+  Result<Principal> who = Authenticate(head, true, true);
   return who.ok() && who->role != fb::Role::reader && Allowed(*m.route, *who);
 }
 

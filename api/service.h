@@ -29,6 +29,8 @@
 #include "api/metrics.h"
 #include "api/request_fields.h"
 #include "api/roll_report.h"
+#include "api/staff_accounts.h"
+#include "api/staff_sessions.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
@@ -58,6 +60,8 @@ struct ServiceOptions {
   // Non-empty: the store is open read-only, for this reason (a full disk at start); /healthz
   // and /metrics say so, and writes are refused until `serve` reopens it for writing.
   std::string read_only_reason;
+  // Milliseconds since the epoch, for sessions and lockouts; null: the system clock.
+  std::function<int64_t()> clock_ms;
 };
 
 class Service final : public HttpHandler {
@@ -141,6 +145,19 @@ class Service final : public HttpHandler {
   HttpResponse RegisterBeneficiary(Context& c);
   HttpResponse PrepareRoll(Context& c);
   HttpResponse RollReport(Context& c);
+  // service_accounts.cc: staff accounts and console sessions
+  void AddAccountRoutes();
+  // Who sent the request: its bearer token, or its session cookie (a POST also needs the
+  // session's CSRF token); `needs_credentials` false lets a request without either through.
+  Result<Principal> Authenticate(const HttpRequest& request, bool needs_credentials,
+                                 bool check_csrf);
+  int64_t NowMs() const;
+  HttpResponse LogIn(Context& c);
+  HttpResponse LogOut(Context& c);
+  HttpResponse CurrentSession(Context& c);
+  HttpResponse ListAccounts(Context& c);
+  HttpResponse CreateAccount(Context& c);
+  HttpResponse ChangeAccount(Context& c, const std::string& change);
   // A rejected roll's bounded answer; keeps the full list of problems for RollReport.
   HttpResponse RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,
                           size_t rows, Language language);
@@ -208,7 +225,9 @@ class Service final : public HttpHandler {
   class Metrics& metrics_;
   ServiceOptions options_;
   std::vector<Route> routes_;
-  RollReportStore roll_reports_;  // the CSV of each rejected roll's problems, newest kept
+  RollReportStore roll_reports_;
+  std::unique_ptr<StaffAccounts> accounts_;  // null without a data directory
+  StaffSessions sessions_;  // the CSV of each rejected roll's problems, newest kept
   std::atomic<uint64_t> request_ids_{0};
 };
 

@@ -83,10 +83,12 @@ json::object RequestBodyJson(fb::EventType event) {
       event == fb::EventType::DisbursementBatchPrepared ? "text/csv" : "application/json";
   json::object content;
   content[media] = json::object{
-      {"schema",
-       json::object{{"type", media == "text/csv" ? "string" : "object"},
-                    {"description", std::string("fields of the ") + fb::EnumNameEventType(event) +
-                                        " table in ledger/entry.fbs"}}}};
+      {"schema", json::object{{"type", media == "text/csv" ? "string" : "object"},
+                              {"description", event == fb::EventType::Unknown
+                                                  ? std::string("a JSON object: see the summary")
+                                                  : std::string("fields of the ") +
+                                                        fb::EnumNameEventType(event) +
+                                                        " table in ledger/entry.fbs"}}}};
   return json::object{{"required", event != fb::EventType::DisbursementBatchApproved &&
                                        event != fb::EventType::DisbursementBatchRejected},
                       {"content", std::move(content)}};

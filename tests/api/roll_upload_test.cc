@@ -81,22 +81,36 @@ class RollUploadTest : public LedgerFixture {
 TEST_F(RollUploadTest, AGbkRollWithSixBadRowsReportsAllSixAtOnceWithItsRowNumbers) {
   std::string bad_check = id_number_["B5"];
   bad_check.back() = bad_check.back() == '0' ? '1' : '0';
-  std::string csv = "序号,姓名,身份证号,项目,发放月份,金额\r\n"
-                    "1,张三明," + id_number_["B1"] + ",低保,2025年3月,\"￥1,045.00\"\r\n"
-                    "2,张三明," + id_number_["B2"] + ",低保,2025/03,\"1,04.5\"\r\n"
-                    "3,李四," + id_number_["B3"] + ",低保,202503,1045\r\n"
-                    "4,张三明," + bad_check + ",低保,2025-03,1045\r\n"
-                    "5,张三明," + id_number_["B4"] + ",低保,2025-03,2000.00\r\n"
-                    "6,张三明," + id_number_["B1"] + ",低保,2025-03,1045\r\n"
-                    "7,张三明," + id_number_["B6"] + ",救助X,2025-03,1045\r\n";
+  std::string csv =
+      "序号,姓名,身份证号,项目,发放月份,金额\r\n"
+      "1,张三明," +
+      id_number_["B1"] +
+      ",低保,2025年3月,\"￥1,045.00\"\r\n"
+      "2,张三明," +
+      id_number_["B2"] +
+      ",低保,2025/03,\"1,04.5\"\r\n"
+      "3,李四," +
+      id_number_["B3"] +
+      ",低保,202503,1045\r\n"
+      "4,张三明," +
+      bad_check +
+      ",低保,2025-03,1045\r\n"
+      "5,张三明," +
+      id_number_["B4"] +
+      ",低保,2025-03,2000.00\r\n"
+      "6,张三明," +
+      id_number_["B1"] +
+      ",低保,2025-03,1045\r\n"
+      "7,张三明," +
+      id_number_["B6"] + ",救助X,2025-03,1045\r\n";
   HttpResponse r = Upload(ToGbk(csv), "zh-CN,zh;q=0.9,en;q=0.8");
   ASSERT_EQ(r.status, 422) << r.body;
   json::object e = json::parse(r.body).at("error").as_object();
   EXPECT_EQ(e.at("code").as_string(), "lines_rejected");
   EXPECT_EQ(e.at("details_total").as_int64(), 6);
   std::vector<std::tuple<int64_t, std::string, std::string>> expected{
-      {3, "amount", "invalid_argument"},    {4, "name", "invalid_argument"},
-      {5, "id_number", "invalid_argument"}, {6, "amount_fen", "over_cap"},
+      {3, "amount", "invalid_argument"},          {4, "name", "invalid_argument"},
+      {5, "id_number", "invalid_argument"},       {6, "amount_fen", "over_cap"},
       {7, "beneficiary_id", "duplicate_payment"}, {8, "program_id", "unknown_program"}};
   const json::array& details = e.at("details").as_array();
   ASSERT_EQ(details.size(), expected.size()) << r.body;
@@ -118,9 +132,13 @@ TEST_F(RollUploadTest, AGbkRollWithSixBadRowsReportsAllSixAtOnceWithItsRowNumber
 }
 
 TEST_F(RollUploadTest, TheFixedRollIsPreparedOnceAndTheSameFileAgainIsRecognised) {
-  std::string csv = "\xEF\xBB\xBF姓名,身份证号,救助项目,月份,金额（元）\n"
-                    "张三明," + id_number_["B1"] + ",低保,2025年3月,\"¥1,045.00\"\n"
-                    "张三明," + id_number_["B2"] + ",dibao,202503,1045\n";
+  std::string csv =
+      "\xEF\xBB\xBF姓名,身份证号,救助项目,月份,金额（元）\n"
+      "张三明," +
+      id_number_["B1"] +
+      ",低保,2025年3月,\"¥1,045.00\"\n"
+      "张三明," +
+      id_number_["B2"] + ",dibao,202503,1045\n";
   HttpResponse r = Upload(csv);
   ASSERT_EQ(r.status, 201) << r.body;
   json::object o = json::parse(r.body).as_object();

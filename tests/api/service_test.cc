@@ -77,6 +77,14 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/lottery-grants", staff},
       {"POST", "/v1/disbursement-batches?batch_id=X&fund_id=F-SUBSIDY&period=2025-03", staff},
       {"GET", "/v1/roll-reports/0123", with(staff, {"checker"})},
+      {"POST", "/v1/sessions", all},
+      {"GET", "/v1/sessions/current", with(readers, {"charity"})},
+      {"POST", "/v1/sessions/current/logout", with(readers, {"charity"})},
+      {"GET", "/v1/accounts", {"admin"}},
+      {"POST", "/v1/accounts", {"admin"}},
+      {"POST", "/v1/accounts/someone/disable", {"admin"}},
+      {"POST", "/v1/accounts/someone/enable", {"admin"}},
+      {"POST", "/v1/accounts/someone/password", {"admin"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
       {"POST", "/v1/returns", staff},
@@ -149,7 +157,10 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   std::map<std::string, std::string> sample{
       {"fund_id", "F-SUNSHINE"},    {"program_id", "dibao"}, {"beneficiary_id", "B000001"},
       {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"},
-      {"report_id", report}};
+      {"report_id", report},        {"name", "clerk.sun"}};
+  HttpResponse account = Call("POST", "/v1/accounts", "admin",
+                              R"({"name":"clerk.sun","role":"maker","password":"long enough pw"})");
+  ASSERT_EQ(account.status, 201) << account.body;
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
