@@ -77,6 +77,8 @@ void Service::AddRoutes() {
   AddIntegrityRoutes();
   AddPublicRoutes();
   AddAccountRoutes();
+  AddListingRoutes();
+  AddConsoleRoutes();
 }
 
 void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,

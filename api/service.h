@@ -145,6 +145,15 @@ class Service final : public HttpHandler {
   HttpResponse RegisterBeneficiary(Context& c);
   HttpResponse PrepareRoll(Context& c);
   HttpResponse RollReport(Context& c);
+  // service_listings.cc: the lists and searches the console reads
+  void AddListingRoutes();
+  HttpResponse ListBatches(Context& c);
+  HttpResponse ListPrograms(Context& c);
+  HttpResponse FindBeneficiaries(Context& c);
+  // service_console.cc: the staff console's page and script, embedded at build time
+  void AddConsoleRoutes();
+  HttpResponse ConsolePage(Context& c);
+  HttpResponse ConsoleScript(Context& c);
   // service_accounts.cc: staff accounts and console sessions
   void AddAccountRoutes();
   // Who sent the request: its bearer token, or its session cookie (a POST also needs the

@@ -29,16 +29,14 @@ void Service::AddAccountRoutes() {
          &Service::CurrentSession);
   AddPost("/v1/sessions/current/logout", kAnyStaff, "End the session and clear its cookie",
           fb::EventType::Unknown, {}, [](Service& s, Context& c) { return s.LogOut(c); });
-  AddGet("/v1/accounts", kAdmin, "Staff accounts (no password hashes)", {},
-         &Service::ListAccounts);
+  AddGet("/v1/accounts", kAdmin, "Staff accounts (no password hashes)", {}, &Service::ListAccounts);
   AddPost("/v1/accounts", kAdmin, "Create a staff account: {name, role, org?, password}",
           fb::EventType::Unknown, {}, [](Service& s, Context& c) { return s.CreateAccount(c); });
   AddPost("/v1/accounts/{name}/disable", kAdmin, "Disable an account and end its sessions",
           fb::EventType::Unknown, {},
           [](Service& s, Context& c) { return s.ChangeAccount(c, "disable"); });
-  AddPost("/v1/accounts/{name}/enable", kAdmin, "Enable a disabled account",
-          fb::EventType::Unknown, {},
-          [](Service& s, Context& c) { return s.ChangeAccount(c, "enable"); });
+  AddPost("/v1/accounts/{name}/enable", kAdmin, "Enable a disabled account", fb::EventType::Unknown,
+          {}, [](Service& s, Context& c) { return s.ChangeAccount(c, "enable"); });
   AddPost("/v1/accounts/{name}/password", kAdmin,
           "Reset an account's password ({password}); unlocks it and ends its sessions",
           fb::EventType::Unknown, {},

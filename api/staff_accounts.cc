@@ -66,8 +66,8 @@ Result<std::vector<StaffAccount>> ParseTable(std::string_view text) {
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
     const json::object* o = ec ? nullptr : v.if_object();
-    if (o == nullptr) return Corruption("the account table: line is not a JSON object")
-                             .WithLine(line_no);
+    if (o == nullptr)
+      return Corruption("the account table: line is not a JSON object").WithLine(line_no);
     auto str = [&](const char* k) {
       const json::value* f = o->if_contains(k);
       return f && f->is_string() ? std::string(f->get_string()) : std::string();
@@ -88,10 +88,14 @@ Result<std::vector<StaffAccount>> ParseTable(std::string_view text) {
 std::string FormatTable(const std::vector<StaffAccount>& accounts) {
   std::string text;
   for (const StaffAccount& a : accounts) {
-    json::object o{{"name", a.name},         {"role", a.role},
-                   {"org", a.org},           {"hash", a.hash},
-                   {"disabled", a.disabled}, {"failures", a.failures},
-                   {"locked_until_ms", a.locked_until_ms}, {"created_ms", a.created_ms}};
+    json::object o{{"name", a.name},
+                   {"role", a.role},
+                   {"org", a.org},
+                   {"hash", a.hash},
+                   {"disabled", a.disabled},
+                   {"failures", a.failures},
+                   {"locked_until_ms", a.locked_until_ms},
+                   {"created_ms", a.created_ms}};
     text += json::serialize(o) + "\n";
   }
   return text;
@@ -181,9 +185,8 @@ Result<Principal> StaffAccounts::LogIn(const std::string& name_text, const std::
   Status refused(StatusCode::kUnauthenticated, "wrong name or password");
   Result<std::string> name = NormalizeActor(name_text, "name");
   FL_ASSIGN_OR_RETURN(std::vector<StaffAccount> all, List());
-  auto it = std::find_if(all.begin(), all.end(), [&](const StaffAccount& a) {
-    return name.ok() && a.name == *name;
-  });
+  auto it = std::find_if(all.begin(), all.end(),
+                         [&](const StaffAccount& a) { return name.ok() && a.name == *name; });
   if (it == all.end()) {
     (void)PasswordMatches(DecoyHash(), password);
     return refused;

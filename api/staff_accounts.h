@@ -64,8 +64,7 @@ class StaffAccounts {
   bool Active(const std::string& name) const;
 
  private:
-  Status Change(const std::string& name,
-                const std::function<Status(StaffAccount&)>& change);
+  Status Change(const std::string& name, const std::function<Status(StaffAccount&)>& change);
 
   SharedFile file_;
 };

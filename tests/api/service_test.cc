@@ -78,6 +78,11 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/disbursement-batches?batch_id=X&fund_id=F-SUBSIDY&period=2025-03", staff},
       {"GET", "/v1/roll-reports/0123", with(staff, {"checker"})},
       {"POST", "/v1/sessions", all},
+      {"GET", "/v1/disbursement-batches?status=prepared", readers},
+      {"GET", "/v1/programs", with(readers, {"charity"})},
+      {"GET", "/v1/beneficiaries?id_number=11010519491231002X", {"admin", "maker", "checker"}},
+      {"GET", "/console", all},
+      {"GET", "/console/console.js", all},
       {"GET", "/v1/sessions/current", with(readers, {"charity"})},
       {"POST", "/v1/sessions/current/logout", with(readers, {"charity"})},
       {"GET", "/v1/accounts", {"admin"}},
@@ -247,11 +252,11 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.allow, "");
   // A path that exists under other methods: 405, naming them in Allow and in the message.
-  r = Call("GET", "/v1/beneficiaries", "auditor");
+  r = Call("GET", "/v1/enrollments", "auditor");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "POST");
   EXPECT_EQ(error_of(r).at("message").as_string(),
-            "GET is not allowed on /v1/beneficiaries (it takes POST)");
+            "GET is not allowed on /v1/enrollments (it takes POST)");
   r = Call("DELETE", "/v1/disbursement-batches/ROLL-2025-01", "admin");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "GET");

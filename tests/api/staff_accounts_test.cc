@@ -23,8 +23,7 @@ TEST(StaffAccounts, PasswordsAreArgon2idHashesInAPrivateFile) {
   ASSERT_TRUE(accounts.Create("Clerk.Li", "maker", "", "correct horse battery").ok());
   EXPECT_EQ(accounts.Create("clerk.li", "checker", "", "another long one").code(),
             StatusCode::kConflict);
-  EXPECT_EQ(accounts.Create("clerk.wu", "maker", "", "short").code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(accounts.Create("clerk.wu", "maker", "", "short").code(), StatusCode::kInvalidArgument);
   struct stat st;
   ASSERT_EQ(::stat((dir.path() + "/accounts").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -106,9 +105,9 @@ class ConsoleSessionTest : public LedgerFixture {
 };
 
 TEST_F(ConsoleSessionTest, ALoggedInClerkActsWithTheCookieAndTheCsrfTokenOnly) {
-  HttpResponse created =
-      Call("POST", "/v1/accounts", R"({"name":"clerk.zhang","role":"maker","password":"pass word 1"})",
-           "", "", admin_token_);
+  HttpResponse created = Call("POST", "/v1/accounts",
+                              R"({"name":"clerk.zhang","role":"maker","password":"pass word 1"})",
+                              "", "", admin_token_);
   ASSERT_EQ(created.status, 201) << created.body;
   auto [cookie, csrf] = LogIn("clerk.zhang", "pass word 1");
   HttpResponse me = Call("GET", "/v1/sessions/current", "", cookie);
@@ -119,7 +118,7 @@ TEST_F(ConsoleSessionTest, ALoggedInClerkActsWithTheCookieAndTheCsrfTokenOnly) {
   std::string body = "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n";
   EXPECT_EQ(Call("POST", roll, body, cookie).status, 403);  // no CSRF token: a forged form
   EXPECT_EQ(Call("POST", roll, body, cookie, "0" + csrf.substr(1)).status, 403);
-  EXPECT_NE(Call("POST", roll, body, cookie, csrf).status, 403);  // reaches the roll's checks
+  EXPECT_NE(Call("POST", roll, body, cookie, csrf).status, 403);   // reaches the roll's checks
   EXPECT_EQ(Call("GET", "/v1/accounts", "", cookie).status, 403);  // a maker is not an admin
   // The body limit for a session's POST is the staff one, as for a token.
   HttpRequest head;
@@ -144,9 +143,9 @@ TEST_F(ConsoleSessionTest, DisablingOrResettingAnAccountEndsItsSessions) {
   ASSERT_EQ(Call("POST", "/v1/accounts/checker.qian/disable", "{}", "", "", admin_token_).status,
             200);
   EXPECT_EQ(Call("GET", "/v1/sessions/current", "", cookie).status, 401);
-  EXPECT_EQ(Call("POST", "/v1/sessions", R"({"name":"checker.qian","password":"pass word 2"})")
-                .status,
-            401);
+  EXPECT_EQ(
+      Call("POST", "/v1/sessions", R"({"name":"checker.qian","password":"pass word 2"})").status,
+      401);
   ASSERT_EQ(Call("POST", "/v1/accounts/checker.qian/enable", "{}", "", "", admin_token_).status,
             200);
   auto [cookie2, csrf2] = LogIn("checker.qian", "pass word 2");
