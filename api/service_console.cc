@@ -11,19 +11,19 @@ void Service::AddConsoleRoutes() {
   AddGet("/console", kPublic,
          "The staff console (Chinese by default, ?lang=en): log in, upload rolls, approve", {},
          &Service::ConsolePage);
-  AddGet("/console/console.js", kPublic, "The staff console's script", {},
-         &Service::ConsoleScript);
+  AddGet("/console/console.js", kPublic, "The staff console's script", {}, &Service::ConsoleScript);
 }
 
 HttpResponse Service::ConsolePage(Context&) {
-  HttpResponse r = TextResponse(200, std::string(EmbeddedConsoleHtml()), "text/html; charset=utf-8");
+  HttpResponse r =
+      TextResponse(200, std::string(EmbeddedConsoleHtml()), "text/html; charset=utf-8");
   r.cache_control = "no-store";
   return r;
 }
 
 HttpResponse Service::ConsoleScript(Context&) {
-  HttpResponse r = TextResponse(200, std::string(EmbeddedConsoleScript()),
-                                "text/javascript; charset=utf-8");
+  HttpResponse r =
+      TextResponse(200, std::string(EmbeddedConsoleScript()), "text/javascript; charset=utf-8");
   r.cache_control = "no-store";
   return r;
 }

@@ -30,8 +30,7 @@ void Service::AddListingRoutes() {
          &Service::ListPrograms);
   AddGet("/v1/beneficiaries", kAdmin | kMaker | kChecker,
          "Find a person by ID number (through its keyed commitment): the id and the masked name",
-         {{"id_number", "the 18-character resident ID number", true}},
-         &Service::FindBeneficiaries);
+         {{"id_number", "the 18-character resident ID number", true}}, &Service::FindBeneficiaries);
 }
 
 HttpResponse Service::ListBatches(Context& c) {

@@ -56,13 +56,7 @@ const std::string& DecoyHash() {
 
 Result<std::vector<StaffAccount>> ParseTable(std::string_view text) {
   std::vector<StaffAccount> accounts;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    ++line_no;
-    if (line.empty()) continue;
+  FL_RETURN_IF_ERROR(ForEachTableLine(text, [&](std::string_view line, uint64_t line_no) {
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
     const json::object* o = ec ? nullptr : v.if_object();
@@ -81,7 +75,8 @@ Result<std::vector<StaffAccount>> ParseTable(std::string_view text) {
                         disabled && disabled->is_bool() && disabled->get_bool(),
                         static_cast<int>(num("failures")), num("locked_until_ms"),
                         num("created_ms")});
-  }
+    return Status::Ok();
+  }));
   return accounts;
 }
 

@@ -3,9 +3,8 @@
 // three at once with the spreadsheet's row numbers, downloads them as CSV, fixes the roll and
 // uploads it; a checker logs in as another person and approves. Screenshots at desktop and phone
 // width go to the output directory. Usage: node console_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 rmSync(out, { recursive: true, force: true });
@@ -13,16 +12,7 @@ mkdirSync(out, { recursive: true });
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
 
-const demo = execFileSync(cli, ["demo", "--data", out + "/city", "--people", "60", "--months", "3"], { stdio: ["ignore", "pipe", "ignore"] }).toString();
-const tokens = Object.fromEntries(demo.trim().split("\n").filter((l) => l.startsWith("token ")).map((l) => l.split(" ")).map((w) => [w[1], w[3]]));
-
-const server = spawn(cli, ["serve", "--data", out + "/city", "--listen", "127.0.0.1:0", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
-const port = await new Promise((resolve, reject) => {
-  let text = "";
-  server.stdout.on("data", (d) => { text += d; const m = text.match(/127\.0\.0\.1:(\d+)/); if (m) resolve(Number(m[1])); });
-  server.on("exit", () => reject(new Error("the server exited: " + text)));
-});
-const base = "http://127.0.0.1:" + port;
+const { base, tokens, server } = await serveDemoCity(cli, out + "/city");
 const admin = async (method, path, body) => {
   const res = await fetch(base + path, {
     method, headers: { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" },
@@ -51,11 +41,7 @@ try {
   bad[4] = [...bad[0]];   // row 6: row 2 again, a duplicate payment
   const csv = (rows) => Buffer.from("\ufeff受益人编号,项目,发放月份,金额\r\n" + rows.map((r) => r.map((c) => c.includes(",") ? `"${c}"` : c).join(",")).join("\r\n") + "\r\n");
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(base + "/console");
