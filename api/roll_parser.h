@@ -21,7 +21,7 @@
 // "amount": "1045.00" or "amount_fen": 104500}.
 //
 //   Result<ParsedRoll> roll = ParseRoll(body, DetectRollFormat(content_type, body), 202603);
-//   Result<ResolvedRoll> lines = ResolveRoll(state, fund, identities, *roll);
+//   ResolvedRoll lines = ResolveRoll(state, target, identities, std::move(*roll));
 #pragma once
 
 #include <functional>
