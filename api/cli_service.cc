@@ -26,6 +26,7 @@
 #include "api/http_witness_transport.h"
 #include "api/open_data.h"
 #include "api/roll_parser.h"
+#include "api/roll_resolver.h"
 #include "api/service.h"
 #include "api/shared_file.h"
 #include "crypto/key_file.h"
@@ -311,28 +312,39 @@ int CmdImport(const ImportFlags& f) {
   if (!roll.ok()) return ExitFailure(roll.status());
   for (const std::string& col : roll->ignored_columns)
     fmt::print(stderr, "note: column '{}' is ignored\n", col);
-  if (!roll->errors.empty()) {
-    fmt::print(stderr, "{} of {} lines are malformed; nothing was posted:\n", roll->errors.size(),
-               roll->errors.size() + roll->lines.size());
-    for (const Status& e : roll->errors)
-      fmt::print(stderr, "  line {}: {}: {}\n", e.line(), e.field(), e.message());
-    return 1;
-  }
   Result<OpenedLedger> opened = OpenLedgerForWrite(f.dir, f.vault_key);
   if (!opened.ok()) return ExitFailure(opened.status());
   Ledger& ledger = *opened->ledger;
   std::string batch = f.batch_id.empty() ? "ROLL-" + f.fund + "-" + f.period : f.batch_id;
+  size_t rows = roll->rows.size();
+  RollIdentities identities{
+      [&](std::string_view id_number) { return ledger.vault().IdCommitment(id_number); },
+      [&](const std::string& subject) -> Result<std::string> {
+        FL_ASSIGN_OR_RETURN(PersonalData person, ledger.ReadPersonalData(subject));
+        return person.name;
+      }};
+  ResolvedRoll resolved = ledger.domain().Read([&](const DomainState& s) {
+    return ResolveRoll(s, {batch, f.fund, f.bucket, *period}, identities, std::move(*roll));
+  });
+  if (!resolved.problems.empty()) {
+    fmt::print(stderr, "{} problems in {} lines; nothing was posted:\n", resolved.problems.size(),
+               rows);
+    for (const Status& e : resolved.problems)
+      fmt::print(stderr, "  line {}: {}: {}\n", e.line(), e.field(), e.message());
+    return 1;
+  }
+  if (!resolved.roll_problem.ok()) return ExitFailure(resolved.roll_problem);
   fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n",
-             roll->lines.size());
+             resolved.lines.size());
   Result<AppendResult> r =
       ledger.PrepareBatch(Actor{*actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
-                          f.bucket, *period, "imported from " + f.file, roll->lines);
+                          f.bucket, *period, "imported from " + f.file, resolved.lines);
   if (!r.ok()) return ExitFailure(r.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print(
       "{} batch {}: {} lines, {} yuan, entries {}..{} ({:.1f}s); awaiting approval by a checker\n",
-      r->replayed ? "already prepared:" : "prepared", batch, roll->lines.size(),
-      roll->total.ToYuan(), r->first_index, r->first_index + r->count - 1, secs);
+      r->replayed ? "already prepared:" : "prepared", batch, resolved.lines.size(),
+      resolved.total.ToYuan(), r->first_index, r->first_index + r->count - 1, secs);
   Status closed = ledger.Close();
   return closed.ok() ? 0 : ExitFailure(closed);
 }

@@ -29,6 +29,9 @@ struct HttpRequest {
   std::string authorization;
   std::string idempotency_key;
   std::string content_type;
+  std::string accept_language;  // error messages in Chinese when it prefers zh (roll_report.h)
+  std::string cookie;           // a console session (staff_sessions.h)
+  std::string csrf_token;       // X-CSRF-Token: a session's POSTs echo its CSRF token
   std::string body;
 };
 
@@ -38,6 +41,7 @@ struct HttpResponse {
   std::string body;
   std::string cache_control;  // e.g. immutable for full tiles
   std::string allow;          // 405: the methods the path takes (RFC 9110 requires the header)
+  std::string set_cookie;     // a console session started or ended
   // The log size the answer reflects (sent as kLogSizeHeader): for a read of the domain state
   // or projections, the DomainState::next_index of its Domain::Read; for a read of the log,
   // the size it was computed at; for a command, the log size after its commit.

@@ -250,6 +250,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!response.cache_control.empty())
       res->set(http::field::cache_control, response.cache_control);
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
+    if (!response.set_cookie.empty()) res->set(http::field::set_cookie, response.set_cookie);
     // The server's own answers (413, 503) carry the log size too: every response does.
     if (!response.log_size) response.log_size = server_.service().served_log_size();
     if (response.log_size) res->set(kLogSizeHeader, std::to_string(*response.log_size));
@@ -463,6 +464,9 @@ HttpRequest FromBeastRequest(http::request<http::string_body> req) {
   r.authorization = std::string(req[http::field::authorization]);
   r.idempotency_key = std::string(req["Idempotency-Key"]);
   r.content_type = std::string(req[http::field::content_type]);
+  r.accept_language = std::string(req[http::field::accept_language]);
+  r.cookie = std::string(req[http::field::cookie]);
+  r.csrf_token = std::string(req["X-CSRF-Token"]);
   r.body = std::move(req.body());
   return r;
 }

@@ -65,6 +65,7 @@ Service::Service(Ledger& ledger, Projections& projections, TokenStore& tokens,
       tokens_(tokens),
       metrics_(metrics),
       options_(std::move(options)) {
+  if (!options_.data_dir.empty()) accounts_ = std::make_unique<StaffAccounts>(options_.data_dir);
   AddRoutes();
 }
 
@@ -75,6 +76,9 @@ void Service::AddRoutes() {
   AddQueryRoutes();
   AddIntegrityRoutes();
   AddPublicRoutes();
+  AddAccountRoutes();
+  AddListingRoutes();
+  AddConsoleRoutes();
 }
 
 void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,
@@ -121,12 +125,17 @@ void Service::AddCommandRoutes() {
           "Prepare a monthly roll from CSV or JSON lines (all lines or none; every bad line "
           "reported)",
           E::DisbursementBatchPrepared,
-          {{"batch_id", "the roll's id", true},
+          {{"batch_id",
+            "the roll's id (default: made from the file, fund and month, so the same "
+            "file uploaded again is the same batch)"},
            {"fund_id", "the fund paying it", true},
            {"bucket", "the bucket paying it (default general)"},
-           {"period", "the month paid, YYYY-MM", true},
+           {"period", "the month paid: 2026-02, 2026/02, 2026年2月 or 202602", true},
            {"document", "the approval document's reference"}},
           [](Service& s, Context& c) { return s.PrepareRoll(c); });
+  AddGet("/v1/roll-reports/{report_id}", kStaff | kChecker,
+         "Every problem of a rejected roll as CSV (行号, 列, 代码, 问题), to fix and upload again",
+         {}, &Service::RollReport);
   AddPost("/v1/disbursement-batches/{batch_id}/approve", kAdmin | kChecker,
           "Approve a prepared roll (a different person from its maker); pays every line",
           E::DisbursementBatchApproved, {},
@@ -304,9 +313,7 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
   }
   bool needs_token =
       !((m.route->roles & kPublic) || ((m.route->roles & kPublicIfOpen) && options_.public_log));
-  Result<Principal> auth = request.authorization.empty() && !needs_token
-                               ? Result<Principal>(Principal{"", "public", fb::Role::reader, ""})
-                               : tokens_.Authenticate(request.authorization);
+  Result<Principal> auth = Authenticate(request, needs_token, request.method == "POST");
   if (!auth.ok()) return ErrorResponse(auth.status());
   *who = *auth;
   if (!Allowed(*m.route, *who)) {
@@ -332,8 +339,9 @@ HttpResponse Service::Dispatch(const HttpRequest& request, const std::string& pa
 bool Service::Authorized(const HttpRequest& head) {
   std::string allowed;
   Match m = Find(head.method, head.target.substr(0, head.target.find('?')), &allowed);
-  if (m.route == nullptr || m.route->method != "POST" || head.authorization.empty()) return false;
-  Result<Principal> who = tokens_.Authenticate(head.authorization);
+  if (m.route == nullptr || m.route->method != "POST") return false;
+  if (head.authorization.empty() && head.cookie.empty()) return false;
+  Result<Principal> who = Authenticate(head, true, true);
   return who.ok() && who->role != fb::Role::reader && Allowed(*m.route, *who);
 }
 

@@ -30,6 +30,9 @@
 #include "api/metrics.h"
 #include "api/open_data.h"
 #include "api/request_fields.h"
+#include "api/roll_report.h"
+#include "api/staff_accounts.h"
+#include "api/staff_sessions.h"
 #include "api/tokens.h"
 #include "ledger/ledger.h"
 #include "projections/projections.h"
@@ -65,6 +68,8 @@ struct ServiceOptions {
   // Non-null: whether the store was found damaged (StoreScrub::damage); once it says so, every
   // route but /healthz and /metrics answers 500 corruption naming the entry.
   std::function<std::optional<std::string>()> damage;
+  // Milliseconds since the epoch, for sessions and lockouts; null: the system clock.
+  std::function<int64_t()> clock_ms;
 };
 
 class Service final : public HttpHandler {
@@ -147,6 +152,32 @@ class Service final : public HttpHandler {
   HttpResponse Command(Context& c, fb::EventType type);
   HttpResponse RegisterBeneficiary(Context& c);
   HttpResponse PrepareRoll(Context& c);
+  HttpResponse RollReport(Context& c);
+  // service_listings.cc: the lists and searches the console reads
+  void AddListingRoutes();
+  HttpResponse ListBatches(Context& c);
+  HttpResponse ListPrograms(Context& c);
+  HttpResponse FindBeneficiaries(Context& c);
+  // service_console.cc: the staff console's page and script, embedded at build time
+  void AddConsoleRoutes();
+  HttpResponse ConsolePage(Context& c);
+  HttpResponse ConsoleScript(Context& c);
+  // service_accounts.cc: staff accounts and console sessions
+  void AddAccountRoutes();
+  // Who sent the request: its bearer token, or its session cookie (a POST also needs the
+  // session's CSRF token); `needs_credentials` false lets a request without either through.
+  Result<Principal> Authenticate(const HttpRequest& request, bool needs_credentials,
+                                 bool check_csrf);
+  int64_t NowMs() const;
+  HttpResponse LogIn(Context& c);
+  HttpResponse LogOut(Context& c);
+  HttpResponse CurrentSession(Context& c);
+  HttpResponse ListAccounts(Context& c);
+  HttpResponse CreateAccount(Context& c);
+  HttpResponse ChangeAccount(Context& c, const std::string& change);
+  // A rejected roll's bounded answer; keeps the full list of problems for RollReport.
+  HttpResponse RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,
+                          size_t rows, Language language);
   HttpResponse Decide(Context& c, bool approve);
   HttpResponse Submit(Context& c, std::vector<DomainEvent> events,
                       std::vector<VaultWrite> vault = {});
@@ -215,6 +246,9 @@ class Service final : public HttpHandler {
   class Metrics& metrics_;
   ServiceOptions options_;
   std::vector<Route> routes_;
+  RollReportStore roll_reports_;
+  std::unique_ptr<StaffAccounts> accounts_;  // null without a data directory
+  StaffSessions sessions_;  // the CSV of each rejected roll's problems, newest kept
   std::atomic<uint64_t> request_ids_{0};
 };
 

@@ -3,7 +3,9 @@
 #include "api/event_json.h"
 #include "api/request_fields.h"
 #include "api/roll_parser.h"
+#include "api/roll_resolver.h"
 #include "api/service.h"
+#include "crypto/sha256.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -123,41 +125,74 @@ HttpResponse Service::RegisterBeneficiary(Context& c) {
 }
 
 HttpResponse Service::PrepareRoll(Context& c) {
-  std::string batch_id = Param(c.params, "batch_id"), fund = Param(c.params, "fund_id");
-  std::string bucket = Param(c.params, "bucket", std::string(kGeneralBucket));
-  if (!IsValidId(batch_id))
-    return ErrorResponse(
-        InvalidArgument("query parameter batch_id is required").WithField("batch_id"));
-  if (!IsValidId(fund))
+  Language language = PreferredLanguage(c.request.accept_language);
+  RollTarget target{Param(c.params, "batch_id"), Param(c.params, "fund_id"),
+                    Param(c.params, "bucket", std::string(kGeneralBucket)), 0};
+  if (!target.batch_id.empty() && !IsValidId(target.batch_id))
+    return ErrorResponse(InvalidArgument("batch_id is malformed").WithField("batch_id"));
+  if (!IsValidId(target.fund))
     return ErrorResponse(
         InvalidArgument("query parameter fund_id is required").WithField("fund_id"));
-  Result<int32_t> period = ParseMonth(Param(c.params, "period"));
+  Result<int32_t> period = ParseRollPeriod(Param(c.params, "period"));
   if (!period.ok()) return ErrorResponse(Status(period.status()).WithField("period"));
-  Status scope = CheckFundScope(c.who, fund);
+  target.period = *period;
+  Status scope = CheckFundScope(c.who, target.fund);
   if (!scope.ok()) return ErrorResponse(scope);
-  Result<ParsedRoll> roll =
-      ParseRoll(c.request.body, DetectRollFormat(c.request.content_type, c.request.body), *period);
-  if (!roll.ok()) return ErrorResponse(roll.status());
-  if (!roll->errors.empty()) {
-    Status first = roll->errors.front();
-    return ErrorResponse(InvalidArgument(std::to_string(roll->errors.size()) + " of " +
-                                         std::to_string(roll->errors.size() + roll->lines.size()) +
-                                         " lines are malformed; nothing was posted. First: line " +
-                                         std::to_string(first.line()) + ": " + first.message())
-                             .WithLine(first.line())
-                             .WithDetails(roll->errors));
+  if (!options_.read_only_reason.empty())
+    return ErrorResponse(Status(StatusCode::kOverloaded,
+                                "the store is open read-only: " + options_.read_only_reason));
+  if (target.batch_id.empty()) {  // the same file for the same fund and month: the same batch
+    std::string seed =
+        target.fund + "\n" + target.bucket + "\n" + std::to_string(*period) + "\n" + c.request.body;
+    target.batch_id =
+        "R" + std::to_string(*period) + "-" + HashHex(Sha256::Digest(AsBytes(seed))).substr(0, 12);
   }
-  Result<AppendResult> r =
-      ledger_.PrepareBatch(Actor{c.who.actor, c.who.role}, c.request.idempotency_key, batch_id,
-                           fund, bucket, *period, Param(c.params, "document"), roll->lines);
-  if (!r.ok()) return ErrorResponse(r.status());
-  json::array ignored;
-  for (const std::string& col : roll->ignored_columns) ignored.emplace_back(col);
-  return Committed(*r, json::object{{"batch_id", batch_id},
-                                    {"lines", roll->lines.size()},
-                                    {"total_fen", roll->total.fen()},
-                                    {"total", roll->total.ToYuan()},
-                                    {"ignored_columns", std::move(ignored)}});
+  Result<ParsedRoll> parsed =
+      ParseRoll(c.request.body, DetectRollFormat(c.request.content_type, c.request.body), *period);
+  if (!parsed.ok()) return RollRejection({}, parsed.status(), 0, "", language);
+  size_t rows = parsed->rows.size();
+  std::vector<std::string> ignored = std::move(parsed->ignored_columns);
+  RollIdentities identities{
+      [&](std::string_view id_number) { return ledger_.vault().IdCommitment(id_number); },
+      [&](const std::string& subject) -> Result<std::string> {
+        FL_ASSIGN_OR_RETURN(PersonalData person, ledger_.ReadPersonalData(subject));
+        return person.name;
+      }};
+  ResolvedRoll roll = ledger_.domain().Read(
+      [&](const DomainState& s) { return ResolveRoll(s, target, identities, std::move(*parsed)); });
+  if (!roll.problems.empty() || !roll.roll_problem.ok())
+    return RejectRoll(roll.problems, roll.roll_problem, rows, language);
+  Result<AppendResult> r = ledger_.PrepareBatch(
+      Actor{c.who.actor, c.who.role}, c.request.idempotency_key, target.batch_id, target.fund,
+      target.bucket, *period, Param(c.params, "document"), roll.lines);
+  if (!r.ok()) {
+    std::vector<Status> problems = r.status().details();
+    return RejectRoll(problems, problems.empty() ? r.status() : Status::Ok(), rows, language);
+  }
+  json::array ignored_json;
+  for (const std::string& col : ignored) ignored_json.emplace_back(col);
+  return Committed(*r, json::object{{"batch_id", target.batch_id},
+                                    {"lines", roll.lines.size()},
+                                    {"total_fen", roll.total.fen()},
+                                    {"total", roll.total.ToYuan()},
+                                    {"ignored_columns", std::move(ignored_json)}});
+}
+
+HttpResponse Service::RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,
+                                 size_t rows, Language language) {
+  std::string report_id =
+      problems.empty() ? std::string() : roll_reports_.Add(RollProblemsCsv(problems, language));
+  return RollRejection(problems, roll_problem, rows, report_id, language);
+}
+
+HttpResponse Service::RollReport(Context& c) {
+  std::optional<std::string> csv = roll_reports_.Find(c.params["report_id"]);
+  if (!csv) {
+    return ErrorResponse(NotFound("no such roll report (reports are kept for the newest " +
+                                  std::to_string(kRollReportsMax) + " rejected rolls)"));
+  }
+  HttpResponse r = TextResponse(200, std::move(*csv), "text/csv; charset=utf-8");
+  return r;
 }
 
 HttpResponse Service::Decide(Context& c, bool approve) {

@@ -36,7 +36,11 @@ std::string ErrorDescription() {
   for (const RuleCodeInfo& rule : kRuleCodes) {
     d += "- `" + std::string(rule.name) + "`: " + std::string(rule.when) + "\n";
   }
-  d += "A roll's bad lines come in `details`, each with its line, field and code.";
+  d += "A rejected roll lists every problem of every row (its spreadsheet row in `line`, the "
+       "column in `field`): the first 100 in `details`, all of them counted in `details_total` and "
+       "by code and column in `summary`, and the whole list as CSV at `report` "
+       "(`/v1/roll-reports/{report_id}`). Messages are Chinese when Accept-Language prefers zh; "
+       "codes never change.";
   return d;
 }
 
@@ -79,10 +83,12 @@ json::object RequestBodyJson(fb::EventType event) {
       event == fb::EventType::DisbursementBatchPrepared ? "text/csv" : "application/json";
   json::object content;
   content[media] = json::object{
-      {"schema",
-       json::object{{"type", media == "text/csv" ? "string" : "object"},
-                    {"description", std::string("fields of the ") + fb::EnumNameEventType(event) +
-                                        " table in ledger/entry.fbs"}}}};
+      {"schema", json::object{{"type", media == "text/csv" ? "string" : "object"},
+                              {"description", event == fb::EventType::Unknown
+                                                  ? std::string("a JSON object: see the summary")
+                                                  : std::string("fields of the ") +
+                                                        fb::EnumNameEventType(event) +
+                                                        " table in ledger/entry.fbs"}}}};
   return json::object{{"required", event != fb::EventType::DisbursementBatchApproved &&
                                        event != fb::EventType::DisbursementBatchRejected},
                       {"content", std::move(content)}};

@@ -107,6 +107,20 @@ Status SharedFile::WriteLocked(std::string_view text) const {
   return Status::Ok();
 }
 
+Status ForEachTableLine(
+    std::string_view text,
+    const std::function<Status(std::string_view line, uint64_t line_no)>& each) {
+  uint64_t line_no = 0;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++line_no;
+    if (!line.empty()) FL_RETURN_IF_ERROR(each(line, line_no));
+  }
+  return Status::Ok();
+}
+
 Status MakePrivateDirectory(const std::string& dir, std::string_view what) {
   std::error_code ec;
   std::filesystem::path path(dir);

@@ -50,6 +50,11 @@ class SharedFile {
   mode_t mode_;
 };
 
+// Calls `each` with every non-empty line of a table's text (one record a line, as the token and
+// account tables are) and its 1-based line number; stops at the first error and returns it.
+Status ForEachTableLine(std::string_view text,
+                        const std::function<Status(std::string_view line, uint64_t line_no)>& each);
+
 // Creates `dir` (and its parents) with mode 0700 whatever the umask; an existing directory
 // is left as it is.
 Status MakePrivateDirectory(const std::string& dir, std::string_view what);

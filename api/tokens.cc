@@ -50,16 +50,11 @@ Result<TokenRecord> ParseRecord(std::string_view line, uint64_t line_no, const s
 
 Result<std::vector<TokenRecord>> ParseTable(std::string_view text, const std::string& path) {
   std::vector<TokenRecord> records;
-  uint64_t line_no = 0;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    ++line_no;
-    if (line.empty()) continue;
+  FL_RETURN_IF_ERROR(ForEachTableLine(text, [&](std::string_view line, uint64_t line_no) {
     FL_ASSIGN_OR_RETURN(TokenRecord r, ParseRecord(line, line_no, path));
     records.push_back(std::move(r));
-  }
+    return Status::Ok();
+  }));
   return records;
 }
 

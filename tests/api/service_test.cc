@@ -77,6 +77,20 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/donations", with(staff, {"charity"})},
       {"POST", "/v1/lottery-grants", staff},
       {"POST", "/v1/disbursement-batches?batch_id=X&fund_id=F-SUBSIDY&period=2025-03", staff},
+      {"GET", "/v1/roll-reports/0123", with(staff, {"checker"})},
+      {"POST", "/v1/sessions", all},
+      {"GET", "/v1/disbursement-batches?status=prepared", readers},
+      {"GET", "/v1/programs", with(readers, {"charity"})},
+      {"GET", "/v1/beneficiaries?id_number=11010519491231002X", {"admin", "maker", "checker"}},
+      {"GET", "/console", all},
+      {"GET", "/console/console.js", all},
+      {"GET", "/v1/sessions/current", with(readers, {"charity"})},
+      {"POST", "/v1/sessions/current/logout", with(readers, {"charity"})},
+      {"GET", "/v1/accounts", {"admin"}},
+      {"POST", "/v1/accounts", {"admin"}},
+      {"POST", "/v1/accounts/someone/disable", {"admin"}},
+      {"POST", "/v1/accounts/someone/enable", {"admin"}},
+      {"POST", "/v1/accounts/someone/password", {"admin"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
       {"POST", "/v1/returns", staff},
@@ -142,9 +156,17 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
                                 R"({"scope":"fund","id":"F-SUNSHINE","period":"2025"})");
   ASSERT_EQ(published.status, 201) << published.body;
   std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
+  HttpResponse rejected = Call("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03",
+                               "admin", "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n");
+  ASSERT_EQ(rejected.status, 422) << rejected.body;
+  std::string report(json::parse(rejected.body).at("error").at("report_id").as_string());
   std::map<std::string, std::string> sample{
       {"fund_id", "F-SUNSHINE"},    {"program_id", "dibao"}, {"beneficiary_id", "B000001"},
-      {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"}};
+      {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"},
+      {"report_id", report},        {"name", "clerk.sun"}};
+  HttpResponse account = Call("POST", "/v1/accounts", "admin",
+                              R"({"name":"clerk.sun","role":"maker","password":"long enough pw"})");
+  ASSERT_EQ(account.status, 201) << account.body;
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
@@ -231,11 +253,11 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.allow, "");
   // A path that exists under other methods: 405, naming them in Allow and in the message.
-  r = Call("GET", "/v1/beneficiaries", "auditor");
+  r = Call("GET", "/v1/enrollments", "auditor");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "POST");
   EXPECT_EQ(error_of(r).at("message").as_string(),
-            "GET is not allowed on /v1/beneficiaries (it takes POST)");
+            "GET is not allowed on /v1/enrollments (it takes POST)");
   r = Call("DELETE", "/v1/disbursement-batches/ROLL-2025-01", "admin");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "GET");

@@ -10,8 +10,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (RollFormat format : {RollFormat::kCsv, RollFormat::kJsonLines}) {
     Result<ParsedRoll> roll = ParseRoll(body, format, 202503);
     if (roll.ok()) {
-      for (const RollLine& l : roll->lines) {
-        if (l.amount_fen <= 0 || !IsValidMonth(l.period)) __builtin_trap();  // the parser's promise
+      for (const RollRow& row : roll->rows) {
+        const RollLine& l = row.line;
+        if (row.parsed && (l.amount_fen <= 0 || !IsValidMonth(l.period)))
+          __builtin_trap();  // the parser's promise
       }
     }
   }

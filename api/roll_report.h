@@ -1,0 +1,64 @@
+// The answer to a rejected roll, bounded whatever the roll's size: the first
+// kRollReportInlineMax problems inline, every problem counted by code and column, and the whole
+// list as a CSV (行号, 列, 代码, 问题) kept in a RollReportStore and downloaded from
+// `GET /v1/roll-reports/{report_id}`, to fix the spreadsheet and upload it again. Messages are
+// Chinese when the request prefers it (Accept-Language zh...); codes never change.
+//
+// The error body (the one error shape of http_message.h, with three more keys):
+//   {"error": {"code": "lines_rejected", "message", "line", "details": [first N],
+//    "details_total": 12345, "summary": [{"code", "field", "count"}],
+//    "report_id": "<32 hex>", "report": "/v1/roll-reports/<id>"}}
+//
+// RollReportStore is thread-safe; it keeps the newest reports within kRollReportsMax and
+// kRollReportsBytesMax (a single larger report is kept alone), in memory: a report is for the
+// upload that just failed, not a record (the log has none of it).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/http_message.h"
+#include "crypto/mutex.h"
+
+namespace fundledger {
+
+inline constexpr size_t kRollReportInlineMax = 100;
+inline constexpr size_t kRollReportsMax = 32;
+inline constexpr size_t kRollReportsBytesMax = 256ull << 20;
+
+enum class Language { kEn, kZh };
+
+// "zh-CN,zh;q=0.9,en;q=0.8" -> kZh: the first language named; English when none is.
+Language PreferredLanguage(std::string_view accept_language);
+
+// A problem's message for a clerk: the English message, or in Chinese a sentence for its code
+// and column followed by the English specifics in brackets.
+std::string ProblemMessage(const Status& problem, Language language);
+
+// The whole list as CSV, with a UTF-8 BOM so Excel reads the Chinese.
+std::string RollProblemsCsv(const std::vector<Status>& problems, Language language);
+
+// The 4xx answer for a roll with `problems` (sorted by row) out of `rows` data rows;
+// `report_id` names the CSV kept for it. A roll-level problem, if any, is the error itself.
+HttpResponse RollRejection(const std::vector<Status>& problems, const Status& roll_problem,
+                           size_t rows, const std::string& report_id, Language language);
+
+class RollReportStore {
+ public:
+  // Keeps `csv`, returns its id (a hash of the text: the same report has the same id).
+  std::string Add(std::string csv);
+  std::optional<std::string> Find(const std::string& id) const;
+
+ private:
+  struct Report {
+    std::string id;
+    std::string csv;
+  };
+  mutable Mutex mu_;
+  std::deque<Report> reports_ FL_GUARDED_BY(mu_);  // oldest first
+  size_t bytes_ FL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace fundledger

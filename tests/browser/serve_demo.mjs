@@ -1,0 +1,26 @@
+// What a browser test starts with: a demo city served by a real `fundledger serve` on a loopback
+// port, its tokens, and Debian's Chromium, headless. The caller stops both (server.kill,
+// browser.close) in a finally block.
+import { spawn, execFileSync } from "node:child_process";
+import { chromium } from "playwright-core";
+
+export async function serveDemoCity(cli, dir, people = 60, months = 3) {
+  const demo = execFileSync(cli, ["demo", "--data", dir, "--people", String(people), "--months", String(months)],
+                            { stdio: ["ignore", "pipe", "ignore"] }).toString();
+  const tokens = Object.fromEntries(demo.trim().split("\n").filter((l) => l.startsWith("token ")).map((l) => l.split(" ")).map((w) => [w[1], w[3]]));
+  const server = spawn(cli, ["serve", "--data", dir, "--listen", "127.0.0.1:0", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  const port = await new Promise((resolve, reject) => {
+    let text = "";
+    server.stdout.on("data", (d) => { text += d; const m = text.match(/127\.0\.0\.1:(\d+)/); if (m) resolve(Number(m[1])); });
+    server.on("exit", () => reject(new Error("the server exited: " + text)));
+  });
+  return { base: "http://127.0.0.1:" + port, tokens, server };
+}
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"],
+  });
+}
