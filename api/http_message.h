@@ -29,8 +29,13 @@ struct HttpRequest {
   std::string authorization;
   std::string idempotency_key;
   std::string content_type;
+  std::string signature;  // the Fundledger-Signature header (a signed command: service_commands.cc)
   std::string body;
 };
+
+// The header carrying a command's signature: "<key id>:<base64 Ed25519 signature>", over the
+// message of ledger/actor_keys.h with request "POST <path>" and the SHA-256 of the body.
+inline constexpr std::string_view kSignatureHeader = "Fundledger-Signature";
 
 struct HttpResponse {
   int status = 200;

@@ -461,6 +461,7 @@ HttpRequest FromBeastRequest(http::request<http::string_body> req) {
   r.authorization = std::string(req[http::field::authorization]);
   r.idempotency_key = std::string(req["Idempotency-Key"]);
   r.content_type = std::string(req[http::field::content_type]);
+  r.signature = std::string(req[kSignatureHeader]);
   r.body = std::move(req.body());
   return r;
 }

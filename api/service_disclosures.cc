@@ -102,9 +102,11 @@ HttpResponse Service::PublishDisclosure(Context& c) {
       return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
     };
   }
-  Result<PublicationResult> r = fundledger::PublishDisclosure(
-      ledger_, options_.data_dir, scope, req->schedule_item, req->corrects_index, names,
-      Actor{c.who.actor, c.who.role}, c.request.idempotency_key);
+  Result<Actor> actor = CommandActor(c);
+  if (!actor.ok()) return ErrorResponse(actor.status());
+  Result<PublicationResult> r =
+      fundledger::PublishDisclosure(ledger_, options_.data_dir, scope, req->schedule_item,
+                                    req->corrects_index, names, *actor, c.request.idempotency_key);
   if (!r.ok()) return ErrorResponse(r.status());
   return Committed(r->entry,
                    json::object{{"index", r->entry.first_index},
