@@ -307,6 +307,8 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   demo->add_option("--seed", f.demo.seed, "random seed")->check(kWholeNumber);
   demo->add_option("--people", f.demo.people, "beneficiaries")->check(CLI::Range(10, 1'000'000));
   demo->add_option("--months", f.demo.months, "months from 2025-01")->check(CLI::Range(1, 12));
+  demo->add_flag("--require-signing", f.demo.require_signing,
+                 "require signed commands from then on (the staff's keys are in DIR/demo-keys)");
 }
 
 void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {

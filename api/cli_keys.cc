@@ -55,8 +55,7 @@ int CmdKeygen(const std::string& out, const std::string& actor_text) {
   if (!actor.ok()) return ExitFailure(actor.status());
   Result<NoteSigner> signer = MakeNoteSigner(*actor, Ed25519PrivateKey::Generate());
   if (!signer.ok()) return ExitFailure(signer.status());
-  if (Status written = WriteSignerKeyFile(out, *signer); !written.ok())
-    return ExitFailure(written);
+  if (Status written = WriteSignerKeyFile(out, *signer); !written.ok()) return ExitFailure(written);
   const Ed25519PublicKey& pk = signer->key.public_key();
   fmt::print("key id {}\npublic key {}\n", ActorKeyId(pk),
              Base64Encode(ByteView(pk.data(), pk.size())));
@@ -80,12 +79,12 @@ int CmdKeys(const KeysFlags& f) {
     if (!roles.ok()) return ExitFailure(roles.status());
     Result<Bytes> pk = Base64Decode(f.public_key);
     if (!pk.ok() || pk->size() != kEd25519PublicKeyBytes)
-      return ExitFailure(
-          InvalidArgument("--public must be the base64 public key keygen printed").WithField("public"));
+      return ExitFailure(InvalidArgument("--public must be the base64 public key keygen printed")
+                             .WithField("public"));
     Ed25519PublicKey public_key{};
     std::copy(pk->begin(), pk->end(), public_key.begin());
-    r = ledger.RegisterKey(admin, "key:" + ActorKeyId(public_key), f.for_actor, *roles,
-                           public_key, f.document);
+    r = ledger.RegisterKey(admin, "key:" + ActorKeyId(public_key), f.for_actor, *roles, public_key,
+                           f.document);
   } else if (f.action == "revoke") {
     r = ledger.RevokeKey(admin, "revoke:" + f.key_id, f.key_id, f.reason);
   } else if (f.action == "require-signing") {

@@ -483,6 +483,7 @@ int CmdDemo(const DemoFlags& f) {
   options.seed = f.seed;
   options.people = f.people;
   options.months = f.months;
+  options.require_signing = f.require_signing;
   options.progress = [](const std::string& what) { fmt::print(stderr, "demo: {}\n", what); };
   auto start = std::chrono::steady_clock::now();
   Result<DemoSummary> summary = GenerateDemoCity(**ledger, options);

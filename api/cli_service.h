@@ -64,6 +64,7 @@ struct DemoFlags {
   uint64_t seed = 2025;
   int people = 20'000;
   int months = 12;
+  bool require_signing = false;  // end with SigningRequired: every later command must be signed
 };
 int CmdDemo(const DemoFlags& flags);
 

@@ -186,8 +186,7 @@ Status ActorKeys::CheckKeyEvent(const SignedEntryView& e) const {
       return RuleError(RuleCode::kUnknownKey,
                        "key " + std::string(Str(r->key_id())) + " is not registered", "key_id");
     if (it->second.revoked_index)
-      return RuleError(RuleCode::kKeyRevoked, "key " + it->first + " is already revoked",
-                       "key_id");
+      return RuleError(RuleCode::kKeyRevoked, "key " + it->first + " is already revoked", "key_id");
     return Status::Ok();
   }
   if (required_from_)
@@ -218,22 +217,22 @@ Status ActorKeys::CheckSigner(std::string_view origin, const SignedEntryView& fi
     return RuleError(RuleCode::kUnknownKey, "key " + sig.key_id + " is not registered", "key_id");
   const Key& key = it->second;
   if (key.revoked_index)
-    return RuleError(RuleCode::kKeyRevoked,
-                     "key " + sig.key_id + " was revoked at entry " +
-                         std::to_string(*key.revoked_index),
-                     "key_id");
+    return RuleError(
+        RuleCode::kKeyRevoked,
+        "key " + sig.key_id + " was revoked at entry " + std::to_string(*key.revoked_index),
+        "key_id");
   if (!SameActor(key.actor, first.actor))
-    return RuleError(RuleCode::kUnknownKey,
-                     "key " + sig.key_id + " is " + key.actor + "'s, not " +
-                         std::string(first.actor) + "'s",
-                     "key_id");
+    return RuleError(
+        RuleCode::kUnknownKey,
+        "key " + sig.key_id + " is " + key.actor + "'s, not " + std::string(first.actor) + "'s",
+        "key_id");
   if (!HasRole(key, first.role))
     return RuleError(RuleCode::kKeyNotForRole,
                      "key " + sig.key_id + " is not registered for the role " +
                          std::string(RoleName(first.role)),
                      "role");
   std::string message = SignedCommandMessage(origin, first.event_type, first.actor, first.role,
-                                              first.idempotency_key, sig.request, sig.body_sha256);
+                                             first.idempotency_key, sig.request, sig.body_sha256);
   if (!Ed25519Verify(key.public_key, AsBytes(message), sig.signature).ok())
     return RuleError(RuleCode::kBadSignature,
                      "the signature by key " + sig.key_id + " does not verify over this command",
@@ -245,15 +244,15 @@ Status ActorKeys::CheckEntryBinding(const SignedEntryView& e, const EntrySignatu
   std::string_view batch = DecidedBatch(e);
   if (batch.empty()) return Status::Ok();
   if (sig.request != kPayloadsRequest && !PathNames(sig.request, batch))
-    return RuleError(RuleCode::kBadSignature,
-                     "the signed request '" + sig.request + "' does not name batch " +
-                         std::string(batch),
-                     "signature");
+    return RuleError(
+        RuleCode::kBadSignature,
+        "the signed request '" + sig.request + "' does not name batch " + std::string(batch),
+        "signature");
   if (e.event_type != fb::EventType::DisbursementBatchApproved) return Status::Ok();
   if (!HasRole(keys_.at(sig.key_id), fb::Role::checker))
-    return RuleError(RuleCode::kKeyNotForRole,
-                     "an approval is signed with a checker's key; key " + sig.key_id + " is not one",
-                     "role");
+    return RuleError(
+        RuleCode::kKeyNotForRole,
+        "an approval is signed with a checker's key; key " + sig.key_id + " is not one", "role");
   auto maker = batch_signers_.find(std::string(batch));
   if (maker != batch_signers_.end() && maker->second == sig.key_id)
     return RuleError(RuleCode::kCheckerKeyIsMakers,
@@ -275,9 +274,8 @@ Status ActorKeys::CheckCommand(std::string_view origin,
       FL_RETURN_IF_ERROR(CheckUnsigned(e));
       continue;
     }
-    if (!e.signature->SameCommand(*sig) || e.signature->part != k ||
-        sig->parts != command.size() || !SameActor(e.actor, command.front().actor) ||
-        e.role != command.front().role)
+    if (!e.signature->SameCommand(*sig) || e.signature->part != k || sig->parts != command.size() ||
+        !SameActor(e.actor, command.front().actor) || e.role != command.front().role)
       return RuleError(RuleCode::kBadSignature,
                        "the entries of one command carry one signature, parts 0.." +
                            std::to_string(command.size() - 1));
@@ -347,8 +345,7 @@ Status SignatureWalk::Check(uint64_t index, const SignedEntryView& e) {
     // The next part of the open command, and nothing else, may follow.
     uint32_t want = static_cast<uint32_t>(index - open_first_);
     if (sig == nullptr || !sig->SameCommand(*open_) || sig->part != want ||
-        !SameActor(e.actor, open_actor_) || e.role != open_role_ ||
-        e.idempotency_key != open_key_)
+        !SameActor(e.actor, open_actor_) || e.role != open_role_ || e.idempotency_key != open_key_)
       return Corruption("entry " + std::to_string(index) + " should be part " +
                         std::to_string(want) + " of the command signed at entry " +
                         std::to_string(open_first_));
@@ -372,7 +369,8 @@ Status SignatureWalk::Check(uint64_t index, const SignedEntryView& e) {
     FL_RETURN_IF_ERROR(keys_.CheckEntryBinding(e, *sig));
     if (sig->request == kPayloadsRequest) open_digest_.Add(e.event_type, e.payload);
     if (sig->part + 1 == sig->parts) {
-      bool digest_ok = sig->request != kPayloadsRequest || open_digest_.Finish() == sig->body_sha256;
+      bool digest_ok =
+          sig->request != kPayloadsRequest || open_digest_.Finish() == sig->body_sha256;
       open_.reset();
       if (!digest_ok)
         return Corruption("the signed digest of the payloads (key " + sig->key_id +

@@ -42,10 +42,10 @@ class CliSigned : public ::testing::Test {
     ASSERT_EQ(Keys("register --for admin.zhao --roles admin --public " + public_["admin.zhao"] +
                    " --actor admin.zhao"),
               0);
-    ASSERT_EQ(Keys("register --for checker.wang --roles checker --public " +
-                   public_["checker.wang"] + " --actor admin.zhao --signing-key " +
-                   KeyFile("admin.zhao")),
-              0);
+    ASSERT_EQ(
+        Keys("register --for checker.wang --roles checker --public " + public_["checker.wang"] +
+             " --actor admin.zhao --signing-key " + KeyFile("admin.zhao")),
+        0);
     ASSERT_EQ(Keys("require-signing --actor admin.zhao --signing-key " + KeyFile("admin.zhao")), 0);
   }
   CommandResult Cli(const std::string& args) {

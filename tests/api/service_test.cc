@@ -598,5 +598,34 @@ TEST_F(ServiceTest, ASigningLedgerTakesOnlyCommandsSignedOverTheirRequest) {
   Reopen();
 }
 
+// The demo city's staff sign every command, so with signing required its log verifies as a
+// signed ledger, every entry after the switch signed.
+TEST(DemoCity, IsASignedLedgerWhoseEverySignatureVerifies) {
+  TempDir tmp;
+  Projections projections;
+  LedgerOptions options;
+  options.observers = {&projections};
+  Result<std::unique_ptr<Ledger>> ledger =
+      Ledger::Create(tmp.Sub("demo"), "demo.fundledger.local", options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  DemoOptions demo;
+  demo.people = 40;
+  demo.months = 2;
+  demo.require_signing = true;
+  Result<DemoSummary> city = GenerateDemoCity(**ledger, demo);
+  ASSERT_TRUE(city.ok()) << city.status().ToString();
+  EXPECT_EQ(city->keys.size(), 5u);
+  Result<AppendResult> unsigned_post =
+      (*ledger)->Submit(Actor{"clerk.li", fb::Role::maker}, "u",
+                        {Appropriation("F-SUBSIDY", "general", 1, "treasury", "d")});
+  ASSERT_FALSE(unsigned_post.ok());
+  EXPECT_EQ(unsigned_post.status().rule(), "signature_required");
+  VerifyReport r = VerifyChain((*ledger)->log(), {});
+  EXPECT_TRUE(r.valid) << r.bad_index << ": " << r.reason;
+  ASSERT_TRUE(r.signing_required_from.has_value());
+  EXPECT_EQ(*r.signing_required_from, 7u);  // after the genesis, five keys and the switch
+  EXPECT_GT(r.signed_commands, 10u);
+}
+
 }  // namespace
 }  // namespace fundledger::testing

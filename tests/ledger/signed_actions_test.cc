@@ -16,7 +16,8 @@ LogOptions ReadOnlyLog() {
 
 std::shared_ptr<const ActorSigningKey> NewKey() {
   Ed25519PrivateKey key = Ed25519PrivateKey::Generate();
-  return std::make_shared<const ActorSigningKey>(ActorSigningKey{ActorKeyId(key.public_key()), key});
+  return std::make_shared<const ActorSigningKey>(
+      ActorSigningKey{ActorKeyId(key.public_key()), key});
 }
 
 class SignedActions : public LedgerFixture {
@@ -31,8 +32,8 @@ class SignedActions : public LedgerFixture {
     // The bootstrap: the first admin key is registered before signing is required.
     Ok(ledger_->RegisterKey(kAdmin, "k-admin", kAdmin.name, {fb::Role::admin},
                             admin_key_->key.public_key(), "appointment 1"));
-    Ok(ledger_->RegisterKey(Signed(kAdmin, admin_key_), "k-maker", kMaker.name,
-                            {fb::Role::maker}, maker_key_->key.public_key(), "appointment 2"));
+    Ok(ledger_->RegisterKey(Signed(kAdmin, admin_key_), "k-maker", kMaker.name, {fb::Role::maker},
+                            maker_key_->key.public_key(), "appointment 2"));
     Ok(ledger_->RegisterKey(Signed(kAdmin, admin_key_), "k-checker", kChecker.name,
                             {fb::Role::checker}, checker_key_->key.public_key(), "appointment 3"));
     Ok(ledger_->RequireSigning(Signed(kAdmin, admin_key_), "signing-on", "decision 4"));
@@ -97,9 +98,9 @@ TEST_F(SignedActions, AnApprovalSignedWithTheRollsKeyIsRefused) {
   Ok(ledger_->RegisterKey(Signed(kAdmin, admin_key_), "k-both", "clerk.zhou",
                           {fb::Role::maker, fb::Role::checker}, both->key.public_key(), "a"));
   Ok(PrepareSigned("R1", Signed(Actor{"clerk.zhou", fb::Role::maker}, both)));
-  Rejects(ledger_->Submit(Signed(Actor{"clerk.zhou", fb::Role::checker}, both), "ap",
-                          {Approval("R1")}),
-          "checker_key_is_makers");
+  Rejects(
+      ledger_->Submit(Signed(Actor{"clerk.zhou", fb::Role::checker}, both), "ap", {Approval("R1")}),
+      "checker_key_is_makers");
   Ok(ledger_->Submit(Signed(kChecker, checker_key_), "approve-R1", {Approval("R1")}));
 }
 
