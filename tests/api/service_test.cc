@@ -14,12 +14,6 @@
 namespace fundledger::testing {
 namespace {
 
-LogOptions ReadOnlyLog() {
-  LogOptions o;
-  o.read_only = true;
-  return o;
-}
-
 namespace json = boost::json;
 
 class ServiceTest : public LedgerFixture {

@@ -8,12 +8,6 @@
 namespace fundledger::testing {
 namespace {
 
-LogOptions ReadOnlyLog() {
-  LogOptions o;
-  o.read_only = true;
-  return o;
-}
-
 std::shared_ptr<const ActorSigningKey> NewKey() {
   Ed25519PrivateKey key = Ed25519PrivateKey::Generate();
   return std::make_shared<const ActorSigningKey>(
