@@ -11,6 +11,7 @@
 
 #include "api/cli_audit.h"
 #include "api/cli_exit.h"
+#include "api/cli_keys.h"
 #include "api/cli_log.h"
 #include "api/cli_service.h"
 #include "api/cli_state.h"
@@ -38,7 +39,9 @@ struct Flags {
   ImportFlags import;
   std::string export_what, export_period;
   OpenDataPublisher export_open_data;
-  std::string post_type, post_json, post_actor = "admin", post_role = "admin", post_key;
+  std::string post_type, post_json, post_actor = "admin", post_role = "admin", post_key,
+                                    post_signing_key;
+  KeysFlags keys;
   std::string audit_out, audit_bundle, trusted_checkpoint, audit_vkey, audit_policy,
       audit_checkpoint;
   uint64_t audit_from = 0, audit_index = 0;
@@ -269,13 +272,37 @@ void AddDataCommands(CommandTable& t, Flags& f) {
 
   CLI::App* post = t.WithData(
       "post", "append one event from JSON (the body the API takes), with the rules applied", [&] {
-        return CmdPost(f.dir, f.post_type, f.post_json, f.post_actor, f.post_role, f.post_key);
+        return CmdPost(f.dir, f.post_type, f.post_json, f.post_actor, f.post_role, f.post_key,
+                       f.post_signing_key);
       });
   post->add_option("event", f.post_type, "event type, e.g. Appropriated")->required();
   post->add_option("--json", f.post_json, "the event's fields as a JSON object")->required();
   post->add_option("--actor", f.post_actor, "who posts it");
   post->add_option("--role", f.post_role, "their role");
   post->add_option("--key", f.post_key, "idempotency key")->required();
+  post->add_option("--signing-key", f.post_signing_key,
+                   "the actor's key file (keygen): signs the command (required once the ledger "
+                   "requires signing)");
+
+  CLI::App* keygen = t.Plain("keygen", "write a new Ed25519 signing key for a person (0600)",
+                             [&] { return CmdKeygen(f.keys.out, f.keys.for_actor); });
+  keygen->add_option("--out", f.keys.out, "the key file to create")->required();
+  keygen->add_option("--actor", f.keys.for_actor, "whose key it is")->required();
+  CLI::App* keys = t.WithData(
+      "keys", "register or revoke a person's signing key, require signing, or list the keys", [&] {
+        f.keys.dir = f.dir;
+        return CmdKeys(f.keys);
+      });
+  keys->add_option("action", f.keys.action, "register | revoke | require-signing | list")
+      ->required();
+  keys->add_option("--for", f.keys.for_actor, "register: whose key");
+  keys->add_option("--roles", f.keys.roles, "register: roles, e.g. maker,checker");
+  keys->add_option("--public", f.keys.public_key, "register: the public key keygen printed");
+  keys->add_option("--key-id", f.keys.key_id, "revoke: the key id");
+  keys->add_option("--document", f.keys.document, "the decision or form behind it");
+  keys->add_option("--reason", f.keys.reason, "revoke: why");
+  keys->add_option("--actor", f.keys.actor, "the admin making the entry");
+  keys->add_option("--signing-key", f.keys.signing_key, "the admin's key file");
 
   CLI::App* erase =
       t.WithData("erase", "destroy a person's personal data (the log still verifies)",
@@ -306,6 +333,8 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   demo->add_option("--seed", f.demo.seed, "random seed")->check(kWholeNumber);
   demo->add_option("--people", f.demo.people, "beneficiaries")->check(CLI::Range(10, 1'000'000));
   demo->add_option("--months", f.demo.months, "months from 2025-01")->check(CLI::Range(1, 12));
+  demo->add_flag("--require-signing", f.demo.require_signing,
+                 "require signed commands from then on (the staff's keys are in DIR/demo-keys)");
 }
 
 void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {

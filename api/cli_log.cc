@@ -108,6 +108,11 @@ int CmdVerify(const std::string& dir, const std::string& vkey, unsigned threads)
       "valid: {} entries, root {}, {} signed checkpoints (latest at size {})\norigin: {}\nkey: "
       "{}\n",
       r.size, HashHex(r.root), r.checkpoints, r.latest_checkpoint_size, r.origin, r.vkey);
+  fmt::print("signatures: {} signed commands verified; {}\n", r.signed_commands,
+             r.signing_required_from
+                 ? "every entry from " + std::to_string(*r.signing_required_from) +
+                       " on is signed (those before, and the genesis, unsigned by design)"
+                 : std::string("signing is not required (no SigningRequired entry)"));
   return kExitOk;
 }
 

@@ -18,6 +18,7 @@
 #include "api/actor_name.h"
 #include "api/checkpoint_publisher.h"
 #include "api/cli_exit.h"
+#include "api/cli_keys.h"
 #include "api/cli_ledger.h"
 #include "api/demo.h"
 #include "api/disclosure_publication.h"
@@ -419,7 +420,8 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
 }
 
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,
-            const std::string& actor_text, const std::string& role, const std::string& key) {
+            const std::string& actor_text, const std::string& role, const std::string& key,
+            const std::string& signing_key) {
   Result<std::string> actor = NormalizeActor(actor_text, "actor");
   if (!actor.ok()) return ExitFailure(actor.status());
   fb::EventType type = fb::EventType::Unknown;
@@ -433,10 +435,13 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
   if (!r.ok()) return ExitFailure(r.status());
   Result<DomainEvent> event = EventFromJson(type, json);
   if (!event.ok()) return ExitFailure(event.status());
+  Result<std::shared_ptr<const ActorSigningKey>> signer = LoadActorSigningKey(signing_key);
+  if (!signer.ok()) return ExitFailure(signer.status());
   Result<OpenedLedger> opened = OpenLedgerForWrite(dir);
   if (!opened.ok()) return ExitFailure(opened.status());
   Ledger& ledger = *opened->ledger;
-  Result<AppendResult> appended = ledger.Submit(Actor{*actor, *r}, key, {std::move(event).value()});
+  Result<AppendResult> appended =
+      ledger.Submit(Actor{*actor, *r, *signer}, key, {std::move(event).value()});
   if (!appended.ok()) return ExitFailure(appended.status());
   fmt::print("{} entry {}\n", appended->replayed ? "already appended as" : "appended",
              appended->first_index);
@@ -514,6 +519,7 @@ int CmdDemo(const DemoFlags& f) {
   options.seed = f.seed;
   options.people = f.people;
   options.months = f.months;
+  options.require_signing = f.require_signing;
   options.progress = [](const std::string& what) { fmt::print(stderr, "demo: {}\n", what); };
   auto start = std::chrono::steady_clock::now();
   Result<DemoSummary> summary = GenerateDemoCity(**ledger, options);
@@ -534,8 +540,9 @@ int CmdDemo(const DemoFlags& f) {
   for (const auto& [fund, org] :
        {std::pair<std::string, std::string>{"F-SUNSHINE", "charity.sunshine"},
         {"F-WARMHEART", "charity.warmheart"}}) {
+    Actor publisher{org, fb::Role::charity, summary->keys.at(org)};
     Result<PublicationResult> pub = PublishDisclosureReport(
-        **ledger, f.dir, {{"fund", fund, "2025"}, "annual"}, nullptr, Actor{org, fb::Role::charity},
+        **ledger, f.dir, {{"fund", fund, "2025"}, "annual"}, nullptr, publisher,
         "demo-disclosure-" + fund, SystemLogClock().NowMs());
     if (!pub.ok()) return ExitFailure(pub.status());
   }
@@ -553,6 +560,17 @@ int CmdDemo(const DemoFlags& f) {
     Result<std::string> token = tokens.Add(actor, role, org);
     if (!token.ok()) return ExitFailure(token.status());
     fmt::print("token {} {} {}\n", role, actor, *token);
+  }
+  // The staff's key files, for signing with the CLI (--signing-key) or an HTTP client.
+  std::string key_dir = f.dir + "/demo-keys";
+  std::filesystem::create_directories(key_dir);
+  for (const auto& [actor, key] : summary->keys) {
+    Result<NoteSigner> signer = MakeNoteSigner(actor, key->key);
+    if (!signer.ok()) return ExitFailure(signer.status());
+    std::string path = key_dir + "/" + actor + ".key";
+    if (Status written = WriteSignerKeyFile(path, *signer); !written.ok())
+      return ExitFailure(written);
+    fmt::print("key {} {} {}\n", actor, key->key_id, path);
   }
   return 0;
 }

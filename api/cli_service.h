@@ -50,7 +50,8 @@ int CmdExport(const std::string& dir, const std::string& what, const std::string
 
 // Appends one event given as JSON (the same body the API takes), as `actor` in `role`.
 int CmdPost(const std::string& dir, const std::string& event_type, const std::string& json,
-            const std::string& actor, const std::string& role, const std::string& key);
+            const std::string& actor, const std::string& role, const std::string& key,
+            const std::string& signing_key = {});
 
 // Destroys a person's personal data in the vault and appends the Erased entry; the log still
 // verifies. subject: a beneficiary id, or donor:<id>.
@@ -71,6 +72,7 @@ struct DemoFlags {
   uint64_t seed = 2025;
   int people = 20'000;
   int months = 12;
+  bool require_signing = false;  // end with SigningRequired: every later command must be signed
 };
 int CmdDemo(const DemoFlags& flags);
 

@@ -8,12 +8,22 @@
 #include "api/city_builder.h"
 
 namespace fundledger {
+
+std::shared_ptr<const ActorSigningKey> DemoStaffKey(uint64_t seed, const std::string& actor) {
+  Hash seed_bytes =
+      Sha256::Digest(AsBytes("fundledger-demo-key\n" + std::to_string(seed) + "\n" + actor));
+  Ed25519PrivateKey key = *Ed25519PrivateKey::FromSeed(ByteView(seed_bytes.data(), 32));
+  return std::make_shared<const ActorSigningKey>(
+      ActorSigningKey{ActorKeyId(key.public_key()), key});
+}
+
 namespace {
 
-const Actor kAdmin{"admin.zhao", fb::Role::admin};
-const Actor kMaker{"clerk.li", fb::Role::maker};
-const Actor kChecker{"checker.wang", fb::Role::checker};
-const Actor kCharityA{"charity.sunshine", fb::Role::charity};
+Actor Staff(uint64_t seed, std::string name, fb::Role role) {
+  Actor a{name, role};
+  a.key = DemoStaffKey(seed, name);
+  return a;
+}
 
 const char* kDistricts[] = {"320102", "320104", "320105", "320106", "320111"};
 const char* kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "赵", "黄",
@@ -50,10 +60,16 @@ class Builder {
       : ledger_(ledger),
         options_(options),
         rng_(options.seed),
+        kAdmin(Staff(options.seed, "admin.zhao", fb::Role::admin)),
+        kMaker(Staff(options.seed, "clerk.li", fb::Role::maker)),
+        kChecker(Staff(options.seed, "checker.wang", fb::Role::checker)),
+        kCharityA(Staff(options.seed, "charity.sunshine", fb::Role::charity)),
+        kCharityB(Staff(options.seed, "charity.warmheart", fb::Role::charity)),
         city_(ledger,
               {.key_prefix = "demo-", .admin = kAdmin, .maker = kMaker, .checker = kChecker}) {}
 
   Result<DemoSummary> Run() {
+    FL_RETURN_IF_ERROR(StaffKeys());
     FL_RETURN_IF_ERROR(ReferenceData());
     FL_RETURN_IF_ERROR(People());
     for (int m = 0; m < options_.months; ++m) {
@@ -73,6 +89,27 @@ class Builder {
  private:
   Status Do(const Actor& actor, std::vector<DomainEvent> events) {
     return city_.Submit(actor, std::move(events));
+  }
+
+  // The admin's own key first (unsigned: no key is registered yet), then every other member of
+  // staff's, signed by the admin; then signing is required.
+  Status StaffKeys() {
+    Actor bootstrap{kAdmin.name, fb::Role::admin};
+    FL_RETURN_IF_ERROR(ledger_
+                           .RegisterKey(bootstrap, "demo-key-" + kAdmin.name, kAdmin.name,
+                                        {fb::Role::admin}, kAdmin.key->key.public_key(),
+                                        "任命文件 admin")
+                           .status());
+    summary_.keys[kAdmin.name] = kAdmin.key;
+    for (const Actor* a : {&kMaker, &kChecker, &kCharityA, &kCharityB}) {
+      FL_RETURN_IF_ERROR(ledger_
+                             .RegisterKey(kAdmin, "demo-key-" + a->name, a->name, {a->role},
+                                          a->key->key.public_key(), "任命文件 " + a->name)
+                             .status());
+      summary_.keys[a->name] = a->key;
+    }
+    if (!options_.require_signing) return Status::Ok();
+    return ledger_.RequireSigning(kAdmin, "demo-require-signing", "签名启用决定").status();
   }
 
   Status ReferenceData() {
@@ -310,10 +347,9 @@ class Builder {
         Dated(spent, Expenditure({"F-SUNSHINE", "general", "办公场地租赁", fb::ExpenseClass::admin,
                                   "office", 150'000, "发票 SS-A-" + m})));
     FL_RETURN_IF_ERROR(Do(kCharityA, std::move(events)));
-    return Do(
-        Actor{"charity.warmheart", fb::Role::charity},
-        {Dated(received, Donation({"F-WARMHEART", month >= 202510 ? "winter-coats" : "general", "",
-                                   warmheart_fen, "WH-" + m}))});
+    return Do(kCharityB,
+              {Dated(received, Donation({"F-WARMHEART", month >= 202510 ? "winter-coats" : "general",
+                                         "", warmheart_fen, "WH-" + m}))});
   }
 
   Status Lottery() {
@@ -354,6 +390,7 @@ class Builder {
   std::set<std::string> used_ids_;
   std::vector<std::pair<std::string, std::vector<RollLine>>> batches_;
   DemoSummary summary_;
+  const Actor kAdmin, kMaker, kChecker, kCharityA, kCharityB;  // the staff, with their keys
   CityBuilder city_;
 };
 

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "ledger/ledger.h"
@@ -19,6 +21,9 @@ struct DemoOptions {
   uint64_t seed = 2025;
   int people = 20'000;
   int months = 12;  // from 2025-01
+  // The staff's keys are registered first and sign every command of the demo. This also turns
+  // signing on for good (ledger/README.md, "Signed actions"): every later command must be signed.
+  bool require_signing = false;
   std::function<void(const std::string&)> progress;
 };
 
@@ -28,7 +33,13 @@ struct DemoSummary {
   int deaths = 0;
   int returns = 0;
   uint64_t entries = 0;
+  // Each member of staff's signing key, by actor. Derived from the seed, so the same seed makes
+  // the same log byte for byte: a demo's keys are not secrets.
+  std::map<std::string, std::shared_ptr<const ActorSigningKey>> keys;
 };
+
+// The key the demo gives a member of staff: derived from the seed and the actor's name.
+std::shared_ptr<const ActorSigningKey> DemoStaffKey(uint64_t seed, const std::string& actor);
 
 Result<DemoSummary> GenerateDemoCity(Ledger& ledger, const DemoOptions& options);
 

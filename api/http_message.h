@@ -32,8 +32,13 @@ struct HttpRequest {
   std::string accept_language;  // error messages in Chinese when it prefers zh (roll_report.h)
   std::string cookie;           // a console session (staff_sessions.h)
   std::string csrf_token;       // X-CSRF-Token: a session's POSTs echo its CSRF token
+  std::string signature;  // the Fundledger-Signature header (a signed command: service_commands.cc)
   std::string body;
 };
+
+// The header carrying a command's signature: "<key id>:<base64 Ed25519 signature>", over the
+// message of ledger/actor_keys.h with request "POST <path>" and the SHA-256 of the body.
+inline constexpr std::string_view kSignatureHeader = "Fundledger-Signature";
 
 struct HttpResponse {
   int status = 200;

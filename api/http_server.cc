@@ -467,6 +467,7 @@ HttpRequest FromBeastRequest(http::request<http::string_body> req) {
   r.accept_language = std::string(req[http::field::accept_language]);
   r.cookie = std::string(req[http::field::cookie]);
   r.csrf_token = std::string(req["X-CSRF-Token"]);
+  r.signature = std::string(req[kSignatureHeader]);
   r.body = std::move(req.body());
   return r;
 }

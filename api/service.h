@@ -186,6 +186,8 @@ class Service final : public HttpHandler {
   HttpResponse Committed(const AppendResult& appended,
                          boost::json::object fields = boost::json::object()) const;
   Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
+  // The caller as the command's actor, with the request's signature if it sent one.
+  Result<Actor> CommandActor(const Context& c) const;
   Status CheckFundScope(const Principal& who, const std::string& fund) const;
 
   // service_queries.cc

@@ -28,14 +28,39 @@ std::vector<std::string> FundsOf(const DomainEvent& e) {
 
 }  // namespace
 
+// Fundledger-Signature: "<key id>:<base64 signature>" over the request's method, target (path
+// and query, as sent) and body digest; the domain checks it against the actor's keys like any
+// signature.
+Result<Actor> Service::CommandActor(const Context& c) const {
+  Actor actor{c.who.actor, c.who.role};
+  const std::string& header = c.request.signature;
+  if (header.empty()) return actor;
+  size_t colon = header.find(':');
+  Result<Bytes> sig = colon == std::string::npos ? Result<Bytes>(InvalidArgument("no ':'"))
+                                                 : Base64Decode(header.substr(colon + 1));
+  if (colon != kKeyIdHexChars || !sig.ok() || sig->size() != kEd25519SignatureBytes)
+    return InvalidArgument(std::string(kSignatureHeader) +
+                           " must be '<16 hex digit key id>:<base64 of the 64-byte signature>'")
+        .WithField(std::string(kSignatureHeader));
+  EntrySignature s;
+  s.key_id = header.substr(0, colon);
+  std::copy(sig->begin(), sig->end(), s.signature.begin());
+  s.request = c.request.method + " " + c.request.target;  // a roll's query names its batch
+  s.body_sha256 = Sha256::Digest(AsBytes(c.request.body));
+  actor.request_signature = std::move(s);
+  return actor;
+}
+
 HttpResponse Service::Submit(Context& c, std::vector<DomainEvent> events,
                              std::vector<VaultWrite> vault) {
   for (const DomainEvent& e : events) {
     Status scope = CheckCharityScope(c.who, e);
     if (!scope.ok()) return ErrorResponse(scope);
   }
-  Result<AppendResult> r = ledger_.Submit(Actor{c.who.actor, c.who.role}, c.request.idempotency_key,
-                                          std::move(events), std::move(vault));
+  Result<Actor> actor = CommandActor(c);
+  if (!actor.ok()) return ErrorResponse(actor.status());
+  Result<AppendResult> r =
+      ledger_.Submit(*actor, c.request.idempotency_key, std::move(events), std::move(vault));
   if (!r.ok()) return ErrorResponse(r.status());
   return Committed(*r);
 }
@@ -117,9 +142,10 @@ HttpResponse Service::RegisterBeneficiary(Context& c) {
   Result<DomainEvent> event =
       EventFromJson(fb::EventType::BeneficiaryRegistered, json::serialize(o));
   if (!event.ok()) return ErrorResponse(event.status());
-  Result<AppendResult> r =
-      ledger_.RegisterBeneficiary(Actor{c.who.actor, c.who.role}, c.request.idempotency_key,
-                                  std::get<fb::BeneficiaryRegisteredT>(*event), person);
+  Result<Actor> actor = CommandActor(c);
+  if (!actor.ok()) return ErrorResponse(actor.status());
+  Result<AppendResult> r = ledger_.RegisterBeneficiary(
+      *actor, c.request.idempotency_key, std::get<fb::BeneficiaryRegisteredT>(*event), person);
   if (!r.ok()) return ErrorResponse(r.status());
   return Committed(*r);
 }
@@ -162,8 +188,10 @@ HttpResponse Service::PrepareRoll(Context& c) {
       [&](const DomainState& s) { return ResolveRoll(s, target, identities, std::move(*parsed)); });
   if (!roll.problems.empty() || !roll.roll_problem.ok())
     return RejectRoll(roll.problems, roll.roll_problem, rows, language);
+  Result<Actor> actor = CommandActor(c);
+  if (!actor.ok()) return ErrorResponse(actor.status());
   Result<AppendResult> r = ledger_.PrepareBatch(
-      Actor{c.who.actor, c.who.role}, c.request.idempotency_key, target.batch_id, target.fund,
+      *actor, c.request.idempotency_key, target.batch_id, target.fund,
       target.bucket, *period, Param(c.params, "document"), roll.lines);
   if (!r.ok()) {
     std::vector<Status> problems = r.status().details();

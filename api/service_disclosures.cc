@@ -113,10 +113,12 @@ HttpResponse Service::PublishDisclosure(Context& c) {
       return p.ok() ? std::optional<std::string>(p->name) : std::nullopt;
     };
   }
+  Result<Actor> actor = CommandActor(c);
+  if (!actor.ok()) return ErrorResponse(actor.status());
   Result<PublicationResult> r = PublishDisclosureReport(
       ledger_, options_.data_dir,
       {scope, req->schedule_item, req->corrects_index, req->confirm_empty}, names,
-      Actor{c.who.actor, c.who.role}, c.request.idempotency_key, SystemLogClock().NowMs());
+      *actor, c.request.idempotency_key, SystemLogClock().NowMs());
   if (!r.ok()) return ErrorResponse(r.status());
   return Committed(r->entry,
                    json::object{{"index", r->entry.first_index},

@@ -25,6 +25,18 @@ json::array RoleNames(uint32_t roles) {
   return names;
 }
 
+// How a client signs a command (ledger/actor_keys.h, api/README.md "Signed requests").
+constexpr const char* kSignatureDescription =
+    "The actor's signature of this command: `<key id>:<base64 Ed25519 signature>`, required once "
+    "the ledger requires signing. The key id is the first 8 bytes of SHA-256 of the public key in "
+    "hex (registered by an admin). The signed message is these seven lines, each ending in LF: "
+    "`fundledger-command/v1`, the log's origin (the name in GET /v1/key), the event type this "
+    "route appends (named in its request body), `<actor> <role>` as the token's, the "
+    "Idempotency-Key, `POST "
+    "<target>` (path and query exactly as sent), and the SHA-256 of the exact body bytes in "
+    "lowercase hex. A browser signs it with a non-extractable WebCrypto Ed25519 key "
+    "(crypto.subtle.digest, then crypto.subtle.sign).";
+
 // What every error's `code` may be: the status names, then each rule with its line.
 std::string ErrorDescription() {
   std::string d =
@@ -121,6 +133,11 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
     params.push_back(json::object{{"name", "Idempotency-Key"},
                                   {"in", "header"},
                                   {"required", true},
+                                  {"schema", kStringSchema}});
+    params.push_back(json::object{{"name", kSignatureHeader},
+                                  {"in", "header"},
+                                  {"required", false},
+                                  {"description", kSignatureDescription},
                                   {"schema", kStringSchema}});
     op["requestBody"] = RequestBodyJson(r.event);
   }

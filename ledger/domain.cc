@@ -117,6 +117,7 @@ Status Domain::Apply(const DomainEvent& event, const EntryMeta& meta, ApplyConte
   } else {
     FL_RETURN_IF_ERROR(ApplyEvent(state_, event, meta, context.undo, applied));
   }
+  if (meta.signed_entry != nullptr) state_.keys.Apply(*meta.signed_entry, meta.index, context.undo);
   FL_RETURN_IF_ERROR(CheckPostingsBalance(applied));
   if (group_open_) NoteFundsMoved(applied);
   if (planned) {
@@ -193,7 +194,12 @@ void Domain::Advance(const EntryMeta& meta, ApplyContext& context) {
 
 Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& context) {
   FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
-  EntryMeta meta{index, e.timestamp_ms, e.actor, e.role};
+  Result<std::optional<EntrySignature>> signature = DecodeEntrySignature(e.signature);
+  if (!signature.ok())
+    return Corruption("entry " + std::to_string(index) + ": " + signature.status().message());
+  SignedEntryView view{e.actor,           e.role,    e.event_type,
+                       e.idempotency_key, e.payload, *signature ? &**signature : nullptr};
+  EntryMeta meta{index, e.timestamp_ms, e.actor, e.role, &view};
   DomainEvent event;  // none: observers still see the entry (its index and time)
   if (IsDomainEvent(e.event_type)) {
     Result<DomainEvent> decoded = DecodeEvent(e.event_type, e.payload);
@@ -282,6 +288,13 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
   OpenGroup();
   AssertGateHeld();
   staged_funds_.clear();
+  std::vector<SignedEntryView> views;
+  views.reserve(submission.entries.size());
+  for (const NewEntry& e : submission.entries) {
+    views.push_back({e.actor, e.role, e.event_type, submission.idempotency_key, e.payload,
+                     e.signature ? &*e.signature : nullptr});
+  }
+  FL_RETURN_IF_ERROR(CheckSigned(views));
   BatchSink sink(batch, projections_cf_);
   ApplyContext context{projections_cf_ != nullptr ? &sink : nullptr, &undo_};
   size_t mark = undo_.Mark();
@@ -310,7 +323,9 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
     }
     for (size_t j = 0; j < span && st.ok(); ++j) {
       const NewEntry& e = submission.entries[k + j];
-      EntryMeta m{first_index + k + j, timestamp_ms, e.actor, e.role};
+      EntryMeta m{first_index + k + j, timestamp_ms, e.actor, e.role, &views[k + j]};
+      if (IsKeyEvent(e.event_type)) st = state_.keys.CheckKeyEvent(views[k + j]);
+      if (!st.ok()) break;
       st = Apply(events[k + j], m, context);
       if (st.ok()) AssertPaymentInvariant(state_, events[k + j], m);
       // An observer that cannot add it up (EntryObserver::failure) refuses it as the domain would.
@@ -327,6 +342,10 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
   CheckNoFundBelowZero(first_index);
   sink.Flush();
   return Status::Ok();
+}
+
+Status Domain::CheckSigned(const std::vector<SignedEntryView>& views) const {
+  return state_.keys.CheckCommand(origin_, views);
 }
 
 std::string Domain::SaveState() const {

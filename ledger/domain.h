@@ -65,6 +65,9 @@ class Domain final : public CommitHook {
   Domain(const Domain&) = delete;
   Domain& operator=(const Domain&) = delete;
 
+  // The log's origin, which signed commands name (actor_keys.h); set before the first Stage.
+  void SetOrigin(std::string origin) { origin_ = std::move(origin); }
+
   // Applies one committed entry (replay on open, rebuild, audit): no rule checks.
   Status ApplyCommitted(uint64_t index, ByteView entry_bytes, ApplyContext& context);
   // Replays the entries of `source` from `begin` on; used on open (after a snapshot, if any).
@@ -133,6 +136,10 @@ class Domain final : public CommitHook {
   void CloseGroup();
   void AssertGateHeld() const FL_ASSERT_CAPABILITY(gate_);
 
+  // The signature rules of a submission, and each key event's own (actor_keys.h).
+  Status CheckSigned(const std::vector<SignedEntryView>& views) const FL_REQUIRES(gate_);
+
+  std::string origin_;
   std::vector<EntryObserver*> observers_;
   rocksdb::ColumnFamilyHandle* projections_cf_;
   WorkerPool pool_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crypto/sha256.h"
+#include "ledger/actor_keys.h"
 #include "ledger/amount.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
@@ -208,6 +209,7 @@ struct EntryMeta {
   int64_t timestamp_ms = 0;
   std::string_view actor;
   fb::Role role = fb::Role::system;
+  const SignedEntryView* signed_entry = nullptr;  // for the key registry; null: not its business
 };
 
 struct DomainState {
@@ -226,6 +228,7 @@ struct DomainState {
   std::set<uint64_t> reversed;         // entries already reversed
   std::set<std::string> erased_subjects;
   std::vector<Disclosure> disclosures;
+  ActorKeys keys;  // who may sign, and whether signing is required (actor_keys.h)
   uint64_t next_index = 0;
 
   const Balance& BalanceOf(const std::string& account) const;

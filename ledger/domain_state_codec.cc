@@ -34,6 +34,7 @@ constexpr size_t kCommitmentBytesMin = 2 * kStrBytesMin;
 constexpr size_t kReversibleBytesMin = kIntBytes + kListBytesMin;
 constexpr size_t kPostingBytesMin = kStrBytesMin + 2 * kIntBytes;
 constexpr size_t kDisclosureBytesMin = 4 * kStrBytesMin + 3 * kIntBytes;
+constexpr size_t kKeyBytesMin = 3 * kStrBytesMin + 3 * kIntBytes;
 static_assert(kFundBytesMin == 66 && kProgramBytesMin == 66 && kStandardTermBytesMin == 40 &&
                   kBeneficiaryBytesMin == 82 && kEnrollmentTermBytesMin == 40 &&
                   kBatchBytesMin == 97 && kLineBytesMin == 41 && kDisclosureBytesMin == 56 &&
@@ -466,6 +467,47 @@ void LoadDisclosures(BinaryReader& r, DomainState& s) {
   }
 }
 
+void SaveKeys(BinaryWriter& w, const ActorKeys& keys) {
+  w.U64(keys.keys().size());
+  for (const auto& [id, k] : keys.keys()) {
+    w.Str(id);
+    w.Str(k.actor);
+    w.U64(k.roles.size());
+    for (fb::Role role : k.roles) w.U8(static_cast<uint8_t>(role));
+    w.Bytes(ByteView(k.public_key.data(), k.public_key.size()));
+    w.U64(k.registered_index);
+    w.U64(k.revoked_index.value_or(UINT64_MAX));
+  }
+  w.U64(keys.required_from().value_or(UINT64_MAX));
+  w.U64(keys.batch_signers().size());
+  for (const auto& [batch, key] : keys.batch_signers()) {
+    w.Str(batch);
+    w.Str(key);
+  }
+}
+void LoadKeys(BinaryReader& r, ActorKeys& keys) {
+  std::map<std::string, ActorKeys::Key> loaded;
+  for (uint64_t n = r.Count(kKeyBytesMin); n > 0 && r.ok(); --n) {
+    std::string id = r.Str();
+    ActorKeys::Key k;
+    k.actor = r.Str();
+    for (uint64_t m = r.Count(1); m > 0 && r.ok(); --m) k.roles.push_back(fb::Role(r.U8()));
+    std::string pk = r.Str();
+    if (pk.size() == k.public_key.size()) std::memcpy(k.public_key.data(), pk.data(), pk.size());
+    k.registered_index = r.U64();
+    if (uint64_t revoked = r.U64(); revoked != UINT64_MAX) k.revoked_index = revoked;
+    loaded.emplace(std::move(id), std::move(k));
+  }
+  uint64_t from = r.U64();
+  std::map<std::string, std::string> signers;
+  for (uint64_t n = r.Count(2 * kIntBytes); n > 0 && r.ok(); --n) {
+    std::string batch = r.Str();
+    signers[batch] = r.Str();
+  }
+  keys.Restore(std::move(loaded), from == UINT64_MAX ? std::nullopt : std::optional(from),
+               std::move(signers));
+}
+
 }  // namespace
 
 std::string EncodeDomainState(const DomainState& s) {
@@ -483,6 +525,7 @@ std::string EncodeDomainState(const DomainState& s) {
   SaveReversals(w, s);
   SaveStrings(w, s.erased_subjects);
   SaveDisclosures(w, s);
+  SaveKeys(w, s.keys);
   return std::move(w.data());
 }
 
@@ -502,6 +545,7 @@ Result<DomainState> DecodeDomainState(std::string_view bytes) {
   LoadReversals(r, s);
   LoadStrings(r, s.erased_subjects);
   LoadDisclosures(r, s);
+  LoadKeys(r, s.keys);
   if (!r.ok() || !r.done())
     return Corruption("the domain state in the snapshot is truncated or malformed");
   return s;

@@ -55,12 +55,17 @@
 //   erased       ascending      strings subjects
 //   disclosure*  log order      str organisation, str fund, str period, str schedule_item,
 //                               u64 index, i64 timestamp_ms, u64 corrects_index
+//   key*         ascending id   str key id, str actor, u64 n, n x u8 role (fb::Role),
+//                               str public key (32 bytes), u64 registered_index,
+//                               u64 revoked_index (UINT64_MAX: current)
+//   u64 signing required from   the index after SigningRequired (UINT64_MAX: not required)
+//   batch key*   ascending id   str batch, str key id: the key that signed the roll
 //
 // Names are written out in full (never as the in-memory NameId numbers), so the bytes do not
 // depend on the order names were interned in.
 //
 // Version. The bytes carry no version of their own: they are one field of a snapshot, whose
-// magic (`FLSNAP04`, replay/snapshot.h) versions them. Any change to this layout needs a new
+// magic (`FLSNAP05`, replay/snapshot.h) versions them. Any change to this layout needs a new
 // snapshot magic; a ledger skips a snapshot it cannot read and replays from entry 0.
 //
 // Thread safety: pure functions; the caller holds the domain's gate (Domain::SaveState,

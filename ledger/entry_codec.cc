@@ -124,6 +124,14 @@ Status ValidateNewEntry(const NewEntry& e) {
     return InvalidArgument("a Genesis entry exists only at index 0").WithField("event_type");
   }
   FL_RETURN_IF_ERROR(VerifyPayload(e.event_type, e.payload));
+  if (e.signature &&
+      (e.signature->request.empty() || e.signature->request.size() > kSignedRequestBytesMax ||
+       e.signature->key_id.size() != kKeyIdHexChars || e.signature->part >= e.signature->parts)) {
+    return InvalidArgument(
+               "a signature names a key id of 16 hex digits, a request of 1..512 "
+               "bytes and its part of the command")
+        .WithField("signature");
+  }
   if (e.event_type == fb::EventType::Memo) {
     MemoView m = *DecodeMemo(e.payload);
     if (m.text.empty() || m.text.size() > kMemoTextBytesMax) {
@@ -144,6 +152,7 @@ Status VerifyPayload(fb::EventType type, ByteView payload) {
       return Status::Ok();
     default:
       if (IsDomainEvent(type)) return VerifyDomainPayload(type, payload);
+      if (IsKeyEvent(type)) return VerifyKeyEventPayload(type, payload);
       return InvalidArgument("unknown event type " + std::to_string(static_cast<unsigned>(type)))
           .WithField("event_type");
   }
@@ -157,6 +166,14 @@ Bytes EncodeEntry(const NewEntry& e, std::string_view idempotency_key, uint64_t 
   // The payload is itself a FlatBuffer read in place: align it like a buffer of its own.
   b.ForceVectorAlignment(e.payload.size(), 1, kPayloadAlignment);
   auto payload = b.CreateVector(e.payload.data(), e.payload.size());
+  flatbuffers::Offset<fb::CommandSignature> signature;
+  if (e.signature) {
+    const EntrySignature& s = *e.signature;
+    signature = fb::CreateCommandSignature(
+        b, b.CreateString(s.key_id), b.CreateVector(s.signature.data(), s.signature.size()),
+        b.CreateString(s.request), b.CreateVector(s.body_sha256.data(), s.body_sha256.size()),
+        s.part, s.parts);
+  }
   fb::Hash32 prev(flatbuffers::span<const uint8_t, 32>(prev_leaf_hash.data(), 32));
   fb::EntryBuilder eb(b);
   eb.add_index(index);
@@ -167,6 +184,7 @@ Bytes EncodeEntry(const NewEntry& e, std::string_view idempotency_key, uint64_t 
   eb.add_prev_leaf_hash(&prev);
   eb.add_event_type(e.event_type);
   eb.add_payload(payload);
+  if (e.signature) eb.add_signature(signature);
   b.Finish(eb.Finish(), fb::EntryIdentifier());
   return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
@@ -194,6 +212,7 @@ Result<EntryView> DecodeEntry(ByteView bytes) {
   std::memcpy(v.prev_leaf_hash.data(), e->prev_leaf_hash()->bytes()->data(), kHashBytes);
   v.event_type = e->event_type();
   v.payload = ByteView(e->payload()->data(), e->payload()->size());
+  v.signature = e->signature();
   if (!v.payload.empty() && (v.payload.data() - bytes.data()) % kPayloadAlignment != 0) {
     return Corruption("payload does not start at a multiple of 8 bytes into the entry");
   }

@@ -18,6 +18,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/note.h"
 #include "crypto/sha256.h"
+#include "ledger/actor_keys.h"
 #include "ledger/entry_generated.h"
 #include "ledger/log_format.h"  // kLogFormat, named by the genesis entry
 
@@ -45,6 +46,8 @@ struct NewEntry {
   fb::Role role = fb::Role::system;
   fb::EventType event_type = fb::EventType::Unknown;
   Bytes payload;  // a FlatBuffer whose root table is the one event_type names
+  // The command's signature (ledger/actor_keys.h); nullopt: unsigned.
+  std::optional<EntrySignature> signature = std::nullopt;
 };
 
 struct EntryView {
@@ -56,6 +59,7 @@ struct EntryView {
   Hash prev_leaf_hash{};
   fb::EventType event_type = fb::EventType::Unknown;
   ByteView payload;
+  const fb::CommandSignature* signature = nullptr;  // null: unsigned
 };
 
 struct GenesisView {

@@ -34,6 +34,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log,
   }
   ledger->domain_ = std::make_unique<Domain>(options.observers, ledger->log_->projections_column(),
                                              options.domain_helper_threads);
+  ledger->domain_->SetOrigin(std::string(ledger->log_->origin()));
   uint64_t begin = 0;
   if (options.restore) {
     FL_ASSIGN_OR_RETURN(begin, options.restore(*ledger->domain_, *ledger->log_));
@@ -72,7 +73,73 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
         NewEntry{actor_name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
   }
   submission.decoded = std::move(events);  // the payloads were encoded from these, just now
+  return SubmitEntries(actor, idempotency_key, std::move(submission));
+}
+
+Result<AppendResult> Ledger::SubmitEntries(const Actor& actor, const std::string& idempotency_key,
+                                           Submission submission) {
+  FL_ASSIGN_OR_RETURN(std::string actor_name, NormalizeActorName(actor.name));
+  submission.idempotency_key = idempotency_key;
+  std::optional<EntrySignature> signature = actor.request_signature;
+  if (actor.key && !submission.entries.empty()) {
+    CommandPayloadsDigest digest;
+    for (const NewEntry& e : submission.entries) digest.Add(e.event_type, e.payload);
+    signature =
+        EntrySignature{actor.key->key_id, {}, std::string(kPayloadsRequest), digest.Finish()};
+    std::string message = SignedCommandMessage(
+        log_->origin(), submission.entries.front().event_type, actor_name, actor.role,
+        idempotency_key, signature->request, signature->body_sha256);
+    signature->signature = actor.key->key.Sign(AsBytes(message));
+  }
+  if (signature) {
+    signature->parts = static_cast<uint32_t>(submission.entries.size());
+    for (size_t k = 0; k < submission.entries.size(); ++k) {
+      submission.entries[k].signature = signature;
+      submission.entries[k].signature->part = static_cast<uint32_t>(k);
+    }
+  }
   return log_->Append(std::move(submission));
+}
+
+Result<AppendResult> Ledger::RegisterKey(const Actor& admin, const std::string& idempotency_key,
+                                         const std::string& actor, std::vector<fb::Role> roles,
+                                         const Ed25519PublicKey& public_key,
+                                         const std::string& document) {
+  FL_ASSIGN_OR_RETURN(std::string name, NormalizeActorName(actor));
+  fb::ActorKeyRegisteredT e;
+  e.key_id = ActorKeyId(public_key);
+  e.actor = name;
+  e.roles = std::move(roles);
+  e.public_key.assign(public_key.begin(), public_key.end());
+  e.document = document;
+  return SubmitKeyEvent(admin, idempotency_key, fb::EventType::ActorKeyRegistered,
+                        EncodeKeyRegistered(e));
+}
+
+Result<AppendResult> Ledger::RevokeKey(const Actor& admin, const std::string& idempotency_key,
+                                       const std::string& key_id, const std::string& reason) {
+  fb::ActorKeyRevokedT e;
+  e.key_id = key_id;
+  e.reason = reason;
+  return SubmitKeyEvent(admin, idempotency_key, fb::EventType::ActorKeyRevoked,
+                        EncodeKeyRevoked(e));
+}
+
+Result<AppendResult> Ledger::RequireSigning(const Actor& admin, const std::string& idempotency_key,
+                                            const std::string& document) {
+  fb::SigningRequiredT e;
+  e.document = document;
+  return SubmitKeyEvent(admin, idempotency_key, fb::EventType::SigningRequired,
+                        EncodeSigningRequired(e));
+}
+
+Result<AppendResult> Ledger::SubmitKeyEvent(const Actor& admin, const std::string& idempotency_key,
+                                            fb::EventType type, Bytes payload) {
+  FL_RETURN_IF_ERROR(VerifyKeyEventPayload(type, payload));
+  FL_ASSIGN_OR_RETURN(std::string name, NormalizeActorName(admin.name));
+  Submission submission;
+  submission.entries.push_back(NewEntry{name, admin.role, type, std::move(payload)});
+  return SubmitEntries(admin, idempotency_key, std::move(submission));
 }
 
 namespace {

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <unordered_map>
+#include <optional>
 
 #include "crypto/mutex.h"
 #include "ledger/domain.h"
@@ -19,9 +20,20 @@
 
 namespace fundledger {
 
+// A person's signing key held in this process (the CLI's key file, the demo's staff): the ledger
+// signs each command's payloads with it (actor_keys.h, "payloads").
+struct ActorSigningKey {
+  std::string key_id;  // ActorKeyId(key.public_key())
+  Ed25519PrivateKey key;
+};
+
+// Who makes a command, and how it is signed: by a key held here, or by the client over its
+// HTTP request (the signature it sent, checked by the domain as any other); neither: unsigned.
 struct Actor {
   std::string name;
   fb::Role role = fb::Role::maker;
+  std::shared_ptr<const ActorSigningKey> key = nullptr;
+  std::optional<EntrySignature> request_signature = std::nullopt;  // part and parts: set here
 };
 
 struct LedgerOptions {
@@ -80,6 +92,16 @@ class Ledger {
                                     const std::string& bucket, int32_t period,
                                     const std::string& document,
                                     const std::vector<RollLine>& lines);
+  // Key entries (actor_keys.h): an admin registers or revokes a person's key, or turns signing
+  // on for good.
+  Result<AppendResult> RegisterKey(const Actor& admin, const std::string& idempotency_key,
+                                   const std::string& actor, std::vector<fb::Role> roles,
+                                   const Ed25519PublicKey& public_key, const std::string& document);
+  Result<AppendResult> RevokeKey(const Actor& admin, const std::string& idempotency_key,
+                                 const std::string& key_id, const std::string& reason);
+  Result<AppendResult> RequireSigning(const Actor& admin, const std::string& idempotency_key,
+                                      const std::string& document);
+
   // Destroys a person's vault key, record and index row and appends an Erased entry,
   // atomically; then flushes and compacts so no file of the store still holds them.
   Result<AppendResult> Erase(const Actor& actor, const std::string& idempotency_key,
@@ -93,6 +115,11 @@ class Ledger {
 
  private:
   Ledger() = default;
+  // Appends ledger entries of one command, signed as `actor` says.
+  Result<AppendResult> SubmitEntries(const Actor& actor, const std::string& idempotency_key,
+                                     Submission submission);
+  Result<AppendResult> SubmitKeyEvent(const Actor& admin, const std::string& idempotency_key,
+                                      fb::EventType type, Bytes payload);
   static Result<std::unique_ptr<Ledger>> Finish(std::unique_ptr<Log> log,
                                                 const std::string& data_dir, LedgerOptions options,
                                                 bool create);

@@ -74,7 +74,17 @@ namespace fundledger {
   X(kOneOffLimit, "one_off_limit", "a one-off program would pay a person more often than its limit in its window, or twice in one roll") \
   X(kTekunRatio, "tekun_ratio", "a tekun standard would be below 1.3 times a dibao standard in force in the same month") \
   X(kAgeExtension, "age_extension", "an age extension on a program with no upper age limit") \
-  X(kConsentRefForm, "consent_ref_form", "a release's consent_ref is not consent:<ref> or filing:<ref> (lottery money: filing:)")
+  X(kConsentRefForm, "consent_ref_form", "a release's consent_ref is not consent:<ref> or filing:<ref> (lottery money: filing:)") \
+  X(kSignatureRequired, "signature_required", "the ledger requires signed commands and this one is not signed") \
+  X(kBadSignature, "bad_signature", "the signature does not verify over the command, or is not bound to it") \
+  X(kUnknownKey, "unknown_key", "the signing key is not registered, or is another actor's")      \
+  X(kKeyRevoked, "key_revoked", "the signing key was revoked")                                   \
+  X(kKeyNotForRole, "key_not_for_role", "the signing key is not registered for the role the command is made in") \
+  X(kCheckerKeyIsMakers, "checker_key_is_makers", "an approval is signed by the key that signed the roll") \
+  X(kDuplicateKey, "duplicate_key", "the key (or its key id) is already registered")           \
+  X(kAdminOnly, "admin_only", "keys and the signing switch are registered by an admin")          \
+  X(kNoAdminKey, "no_admin_key", "signing cannot be required before an admin key is registered") \
+  X(kSigningAlreadyRequired, "signing_already_required", "signing is already required")
 // clang-format on
 
 enum class RuleCode : uint8_t {

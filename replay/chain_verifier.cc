@@ -433,6 +433,35 @@ class ChunkedWalk {
   size_t joined_ = 0;
 };
 
+// Every entry's signature against the keys registered before it (ledger/actor_keys.h).
+std::optional<Failure> CheckSignatures(const LogSource& source, const std::string& origin,
+                                       uint64_t end, VerifyReport& report) {
+  SignatureWalk walk(origin);
+  std::optional<Failure> failure;
+  Status s = ScanEntriesAhead(source, 0, end, [&](uint64_t i, ByteView bytes, const Hash&) {
+    Result<EntryView> e = DecodeEntry(bytes);
+    Result<std::optional<EntrySignature>> sig =
+        e.ok() ? DecodeEntrySignature(e->signature)
+               : Result<std::optional<EntrySignature>>(e.status());
+    Status checked = sig.status();
+    if (checked.ok()) {
+      SignedEntryView view{e->actor,           e->role,    e->event_type,
+                           e->idempotency_key, e->payload, *sig ? &**sig : nullptr};
+      checked = walk.Check(i, view);
+      if (*sig && sig->value().part == 0) ++report.signed_commands;
+    }
+    if (checked.ok()) return Status::Ok();
+    failure = Failure{i, "signature: " + checked.message()};
+    return Corruption("verification failed");
+  });
+  if (failure) return failure;
+  if (!s.ok()) return Failure{end, s.message()};
+  if (Status open = walk.Finish(end); !open.ok() && end == source.size())
+    return Failure{end - 1, "signature: " + open.message()};
+  report.signing_required_from = walk.keys().required_from();
+  return std::nullopt;
+}
+
 }  // namespace
 
 VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) {
@@ -503,6 +532,14 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
   }
 
   Outcome out = ChunkedWalk::Worthwhile(walk) ? ChunkedWalk(walk).Run() : WalkInOrder(walk);
+  // Signatures need the keys of the log so far: from entry 0 only, after the chain (so the
+  // entries read are the ones checked), and the earlier failure of the two is the verdict.
+  if (options.check_signatures && begin == 0 && have_key) {
+    uint64_t end = out.failure ? out.failure->index : out.tree.size();
+    std::optional<Failure> unsigned_at = CheckSignatures(source, walk.key.name, end, report);
+    if (unsigned_at && (!out.failure || unsigned_at->index < out.failure->index))
+      out.failure = std::move(unsigned_at);
+  }
   report.origin = walk.key.name;
   if (have_key) report.vkey = FormatVerifierKey(walk.key);
   report.checkpoints = out.checkpoints_checked;

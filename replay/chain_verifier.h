@@ -5,7 +5,9 @@
 // non-decreasing timestamps, and (entry 0) a Genesis naming the origin and key; the leaf hash
 // and every tree node it completes against the stored tree; each signed checkpoint against
 // the key and against the root recomputed from the entries. It names the first entry (or
-// checkpoint) at fault and why.
+// checkpoint) at fault and why. From entry 0 it also checks every entry's signature against the
+// actor keys registered before it (ledger/actor_keys.h): an entry written by anyone without its
+// actor's key (e.g. with the data directory alone) fails there, naming its index.
 //
 // Without on_entry, the log is checked in chunks of 2^chunk_log2 entries on several threads:
 // each chunk's entries build their own subtree (chunks are aligned, so its nodes are the
@@ -49,6 +51,9 @@ struct VerifyOptions {
   // Entries per chunk, as a power of two. Chunks stream their entries; what waits to be
   // joined is a few hashes per chunk and per checkpoint inside it.
   uint8_t chunk_log2 = 16;
+  // Checks every entry's signature against the actor keys registered before it (from entry 0
+  // only: a walk that resumes later has no keys to check against).
+  bool check_signatures = true;
 };
 
 struct VerifyReport {
@@ -62,6 +67,8 @@ struct VerifyReport {
   uint64_t latest_checkpoint_size = 0;
   std::string origin;
   std::string vkey;
+  uint64_t signed_commands = 0;                   // commands whose signature verified
+  std::optional<uint64_t> signing_required_from;  // the first entry that had to be signed
 };
 
 VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options);

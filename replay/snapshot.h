@@ -2,7 +2,7 @@
 // ledger or rebuilding its projections replays only the tail.
 //
 // File <data dir>/snapshots/<size, 20 zero-padded digits>.snap (big-endian integers):
-//   "FLSNAP04"  u64 size  32-byte leaf hash of entry size-1  u64 domain bytes  domain
+//   "FLSNAP05"  u64 size  32-byte leaf hash of entry size-1  u64 domain bytes  domain
 //   u64 projection bytes  projections  64-byte Ed25519 signature
 // "FLSNAP" and two digits name the format. The domain and projection bytes are
 // Domain::SaveState and Projections::SaveState. The signature, by the log's own key, covers
@@ -23,7 +23,7 @@
 namespace fundledger {
 
 inline constexpr std::string_view kSnapshotMagicPrefix = "FLSNAP";
-inline constexpr std::string_view kSnapshotMagic = "FLSNAP04";  // the format this build writes
+inline constexpr std::string_view kSnapshotMagic = "FLSNAP05";  // the format this build writes
 static_assert(kSnapshotMagic.size() == 8 && kSnapshotMagic.starts_with(kSnapshotMagicPrefix),
               "a snapshot opens with eight bytes: FLSNAP and the format in two digits");
 

@@ -25,6 +25,15 @@ namespace fundledger::testing {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+
+std::string RequestSigner::Header(fb::EventType type, const std::string& idempotency_key,
+                                  const std::string& method, const std::string& target,
+                                  const std::string& body) const {
+  std::string message = SignedCommandMessage(origin, type, actor, role, idempotency_key,
+                                             method + " " + target, Sha256::Digest(AsBytes(body)));
+  Ed25519Signature sig = key.Sign(AsBytes(message));
+  return key_id() + ":" + Base64Encode(ByteView(sig.data(), sig.size()));
+}
 using Clock = std::chrono::steady_clock;
 
 struct HttpClient::Impl {
@@ -43,8 +52,8 @@ HttpClient::~HttpClient() {
 
 HttpResult HttpClient::Request(const std::string& method, const std::string& target,
                                const std::string& token, const std::string& body,
-                               const std::string& idempotency_key,
-                               const std::string& content_type) {
+                               const std::string& idempotency_key, const std::string& content_type,
+                               const std::string& signature) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     beast::error_code ec;
     if (!impl_->stream) {
@@ -69,6 +78,7 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     req.set(http::field::host, "127.0.0.1");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
     if (!idempotency_key.empty()) req.set("Idempotency-Key", idempotency_key);
+    if (!signature.empty()) req.set("Fundledger-Signature", signature);
     if (!body.empty()) req.set(http::field::content_type, content_type);
     req.body() = body;
     req.keep_alive(true);

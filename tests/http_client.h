@@ -14,7 +14,22 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/actor_keys.h"
+
 namespace fundledger::testing {
+
+// Signs HTTP commands as a staff member's client does (api/README.md, "Signed requests"): the
+// Fundledger-Signature header's value for one request.
+struct RequestSigner {
+  std::string origin;  // the log's (GET /v1/key names it)
+  std::string actor;
+  fb::Role role = fb::Role::maker;
+  Ed25519PrivateKey key = Ed25519PrivateKey::Generate();
+  std::string key_id() const { return ActorKeyId(key.public_key()); }
+  std::string Header(fb::EventType type, const std::string& idempotency_key,
+                     const std::string& method, const std::string& target,
+                     const std::string& body) const;
+};
 
 struct HttpResult {
   int status = 0;  // 0: the connection failed or timed out
@@ -35,7 +50,8 @@ class HttpClient {
   HttpResult Request(const std::string& method, const std::string& target,
                      const std::string& token = "", const std::string& body = "",
                      const std::string& idempotency_key = "",
-                     const std::string& content_type = "application/json");
+                     const std::string& content_type = "application/json",
+                     const std::string& signature = "");  // the Fundledger-Signature header
 
  private:
   struct Impl;

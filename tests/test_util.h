@@ -16,6 +16,12 @@ namespace fundledger::testing {
 
 NewEntry MemoEntry(const std::string& text, const std::string& actor = "clerk.li");
 Submission MemoSubmission(const std::string& key, const std::vector<std::string>& texts);
+// Options that open a log read-only (to verify it as an auditor would).
+inline LogOptions ReadOnlyLog() {
+  LogOptions o;
+  o.read_only = true;
+  return o;
+}
 
 struct CommandResult {
   int exit_code = -1;

@@ -7,7 +7,9 @@
 #include "api/demo.h"
 #include "crypto/checkpoint.h"
 #include "ledger/rule_code.h"
+#include "replay/chain_verifier.h"
 #include "tests/domain_fixture.h"
+#include "tests/http_client.h"
 
 namespace fundledger::testing {
 namespace {
@@ -21,6 +23,7 @@ class ServiceTest : public LedgerFixture {
     DemoOptions demo;
     demo.people = 40;
     demo.months = 2;
+    demo.require_signing = false;  // the role matrix posts as tokens; signing: its own test
     ASSERT_TRUE(GenerateDemoCity(*ledger_, demo).ok());
     tokens_ = std::make_unique<TokenStore>(dir_);
     for (const char* role : {"admin", "maker", "checker", "auditor", "public"}) {
@@ -556,6 +559,89 @@ TEST_F(ServiceTest, CommandBodiesAreStrictJson) {
   EXPECT_EQ(ledger_->log().size(), size) << "nothing appended";
   HttpResponse ok = Call("POST", "/v1/appropriations", "maker", head + R"("amount_fen":1})");
   EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+// A signing ledger over HTTP: the Fundledger-Signature header over method, target and body.
+TEST_F(ServiceTest, ASigningLedgerTakesOnlyCommandsSignedOverTheirRequest) {
+  RequestSigner maker{ledger_->log().origin(), "t.maker", fb::Role::maker};
+  Ed25519PrivateKey k = Ed25519PrivateKey::Generate();
+  auto admin_key =
+      std::make_shared<const ActorSigningKey>(ActorSigningKey{ActorKeyId(k.public_key()), k});
+  Actor admin{"admin.zhao", fb::Role::admin};  // the demo's admin, whose key the demo registered
+  admin.key = DemoStaffKey(DemoOptions{}.seed, "admin.zhao");
+  ASSERT_TRUE(
+      ledger_
+          ->RegisterKey(admin, "k1", "t.admin", {fb::Role::admin}, admin_key->key.public_key(), "d")
+          .ok());
+  ASSERT_TRUE(
+      ledger_->RegisterKey(admin, "k2", "t.maker", {fb::Role::maker}, maker.key.public_key(), "d")
+          .ok());
+  ASSERT_TRUE(ledger_->RequireSigning(admin, "on", "d").ok());
+
+  const std::string target = "/v1/appropriations";
+  const std::string body =
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
+  auto post = [&](const std::string& key, const std::string& sent, const std::string& header) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = target;
+    r.authorization = "Bearer " + token_.at("maker");
+    r.idempotency_key = key;
+    r.body = sent;
+    r.signature = header;
+    return service_->Handle(r);
+  };
+  HttpResponse unsigned_post = post("a1", body, "");
+  EXPECT_EQ(unsigned_post.status, 422);
+  EXPECT_NE(unsigned_post.body.find("signature_required"), std::string::npos) << unsigned_post.body;
+
+  std::string header = maker.Header(fb::EventType::Appropriated, "a2", "POST", target, body);
+  std::string altered = body;
+  altered.replace(altered.find("100"), 3, "900");
+  HttpResponse changed = post("a2", altered, header);
+  EXPECT_EQ(changed.status, 422);
+  EXPECT_NE(changed.body.find("bad_signature"), std::string::npos) << changed.body;
+  EXPECT_EQ(post("a3", body, header).status, 422) << "the idempotency key is signed too";
+  EXPECT_EQ(post("a2", body, "not-a-signature").status, 400);
+
+  HttpResponse ok = post("a2", body, header);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  ASSERT_TRUE(ledger_->Close().ok());
+  Result<std::unique_ptr<Log>> log = Log::Open(dir_, ReadOnlyLog());
+  ASSERT_TRUE(log.ok());
+  VerifyReport verified = VerifyChain(**log, {});
+  EXPECT_TRUE(verified.valid) << verified.bad_index << ": " << verified.reason;
+  log->reset();
+  Reopen();
+}
+
+// The demo city's staff sign every command, so with signing required its log verifies as a
+// signed ledger, every entry after the switch signed.
+TEST(DemoCity, IsASignedLedgerWhoseEverySignatureVerifies) {
+  TempDir tmp;
+  Projections projections;
+  LedgerOptions options;
+  options.observers = {&projections};
+  Result<std::unique_ptr<Ledger>> ledger =
+      Ledger::Create(tmp.Sub("demo"), "demo.fundledger.local", options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  DemoOptions demo;
+  demo.people = 40;
+  demo.months = 2;
+  demo.require_signing = true;
+  Result<DemoSummary> city = GenerateDemoCity(**ledger, demo);
+  ASSERT_TRUE(city.ok()) << city.status().ToString();
+  EXPECT_EQ(city->keys.size(), 5u);
+  Result<AppendResult> unsigned_post =
+      (*ledger)->Submit(Actor{"clerk.li", fb::Role::maker}, "u",
+                        {Appropriation("F-SUBSIDY", "general", 1, "treasury", "d")});
+  ASSERT_FALSE(unsigned_post.ok());
+  EXPECT_EQ(unsigned_post.status().rule(), "signature_required");
+  VerifyReport r = VerifyChain((*ledger)->log(), {});
+  EXPECT_TRUE(r.valid) << r.bad_index << ": " << r.reason;
+  ASSERT_TRUE(r.signing_required_from.has_value());
+  EXPECT_EQ(*r.signing_required_from, 7u);  // after the genesis, five keys and the switch
+  EXPECT_GT(r.signed_commands, 10u);
 }
 
 }  // namespace
