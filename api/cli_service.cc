@@ -318,12 +318,7 @@ int CmdImport(const ImportFlags& f) {
   Ledger& ledger = *opened->ledger;
   std::string batch = f.batch_id.empty() ? "ROLL-" + f.fund + "-" + f.period : f.batch_id;
   size_t rows = roll->rows.size();
-  RollIdentities identities{
-      [&](std::string_view id_number) { return ledger.vault().IdCommitment(id_number); },
-      [&](const std::string& subject) -> Result<std::string> {
-        FL_ASSIGN_OR_RETURN(PersonalData person, ledger.ReadPersonalData(subject));
-        return person.name;
-      }};
+  RollIdentities identities = LedgerIdentities(ledger);
   ResolvedRoll resolved = ledger.domain().Read([&](const DomainState& s) {
     return ResolveRoll(s, {batch, f.fund, f.bucket, *period}, identities, std::move(*roll));
   });

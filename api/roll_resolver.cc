@@ -52,12 +52,16 @@ bool ResolvePerson(const DomainState& s, const RollIdentities& ids, RollRow& row
     if (!valid.ok()) {
       problems.push_back(RowInvalid(row, valid.message(), "id_number"));
     } else {
-      auto it = s.commitments.find(HexEncode(ids.id_commitment(row.id_number)));
-      if (it == s.commitments.end()) {
+      Result<std::optional<std::string>> person = ids.person_of(row.id_number);
+      if (!person.ok()) {
+        problems.push_back(RowInvalid(
+            row, "the ID number could not be looked up: " + person.status().message(),
+            "id_number"));
+      } else if (!person->has_value()) {
         problems.push_back(RowError(row, RuleCode::kUnknownBeneficiary,
                                     "no person is registered with this ID number", "id_number"));
       } else {
-        by_number = it->second;
+        by_number = **person;
       }
     }
   }
@@ -157,6 +161,16 @@ ResolvedRoll ResolveRoll(const DomainState& s, const RollTarget& target,
   std::stable_sort(out.problems.begin(), out.problems.end(),
                    [](const Status& a, const Status& b) { return a.line() < b.line(); });
   return out;
+}
+
+RollIdentities LedgerIdentities(const Ledger& ledger) {
+  return {[&ledger](std::string_view id_number) {
+            return ledger.vault().FindPerson(ledger.log(), id_number);
+          },
+          [&ledger](const std::string& subject) -> Result<std::string> {
+            FL_ASSIGN_OR_RETURN(PersonalData person, ledger.ReadPersonalData(subject));
+            return person.name;
+          }};
 }
 
 }  // namespace fundledger

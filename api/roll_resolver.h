@@ -16,20 +16,27 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/roll_parser.h"
 #include "ledger/domain_state.h"
+#include "ledger/ledger.h"
 
 namespace fundledger {
 
 // What the resolver reads from the vault.
 struct RollIdentities {
-  std::function<Hash(std::string_view id_number)> id_commitment;
+  // The beneficiary the vault's index names for an ID number (Vault::FindPerson); nullopt when
+  // no person (or only an erased one) holds it.
+  std::function<Result<std::optional<std::string>>(std::string_view id_number)> person_of;
   // The name on the person's record; an error when it cannot be read (erased).
   std::function<Result<std::string>(const std::string& beneficiary)> name_of;
 };
+
+// The ledger's own: the vault's index and records.
+RollIdentities LedgerIdentities(const Ledger& ledger);
 
 // The batch the roll is for, as its rules are checked.
 struct RollTarget {

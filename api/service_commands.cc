@@ -178,12 +178,7 @@ HttpResponse Service::PrepareRoll(Context& c) {
   if (!parsed.ok()) return RollRejection({}, parsed.status(), 0, "", language);
   size_t rows = parsed->rows.size();
   std::vector<std::string> ignored = std::move(parsed->ignored_columns);
-  RollIdentities identities{
-      [&](std::string_view id_number) { return ledger_.vault().IdCommitment(id_number); },
-      [&](const std::string& subject) -> Result<std::string> {
-        FL_ASSIGN_OR_RETURN(PersonalData person, ledger_.ReadPersonalData(subject));
-        return person.name;
-      }};
+  RollIdentities identities = LedgerIdentities(ledger_);
   ResolvedRoll roll = ledger_.domain().Read(
       [&](const DomainState& s) { return ResolveRoll(s, target, identities, std::move(*parsed)); });
   if (!roll.problems.empty() || !roll.roll_problem.ok())
