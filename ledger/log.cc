@@ -156,7 +156,8 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& data_dir, std::strin
                    EncodeGenesis(origin, signer.key.public_key(), now)};
   log->writer_ = std::make_unique<LogWriter>(
       log->columns_, *log->tree_, signer, log->clock_, log->committed_size_,
-      LogWriter::Options{options.sync, options.checkpoint_interval_ms}, LogTip{});
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms, options.log_of_record},
+      LogTip{});
   FL_RETURN_IF_ERROR(log->writer_->WriteGenesis(genesis, now,
                                                 {{kMetaFormat, std::string(kLogFormat)},
                                                  {kMetaTreeLayout, std::string(kTreeLayout)},
@@ -182,7 +183,8 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions o
   }
   log->writer_ = std::make_unique<LogWriter>(
       log->columns_, *log->tree_, std::move(signer), log->clock_, log->committed_size_,
-      LogWriter::Options{options.sync, options.checkpoint_interval_ms}, std::move(tip));
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms, options.log_of_record},
+      std::move(tip));
   log->writer_->Start();
   return log;
 }

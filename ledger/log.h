@@ -28,6 +28,7 @@
 #include "ledger/entry_codec.h"
 #include "ledger/log_clock.h"
 #include "ledger/log_format.h"
+#include "ledger/log_of_record.h"
 #include "ledger/log_source.h"
 #include "ledger/log_writer.h"
 #include "ledger/tree_store.h"
@@ -67,6 +68,9 @@ struct LogOptions {
   // Shorthand for a clock that reads entry timestamps (UTC ms) from this function and waits in
   // real time; for tests that fix the time of entries. Ignored when `clock` is set.
   std::function<int64_t()> now_ms;
+  // Cluster mode: each commit group is made durable there first (log_of_record.h); null: the
+  // local store is the log of record. Must outlive the log.
+  LogOfRecord* log_of_record = nullptr;
 };
 
 class Log final : public LogSource {

@@ -49,6 +49,11 @@ struct LogWriter::StagedGroup {
   std::vector<std::pair<std::string, std::string>> idempotency;
   // Each submission's answer, in order, unless the write fails.
   std::vector<Result<AppendResult>> results;
+  // For the log of record (cluster mode only): the group as it is appended there.
+  Hash prev_leaf{};  // the committed log's last leaf hash
+  std::vector<Bytes> record_entries;
+  std::vector<Hash> record_leaves;
+  std::string note;  // the checkpoint it signs, or ""
 
   uint64_t appended() const { return frontier.size() - committed_size; }
 };
@@ -253,6 +258,7 @@ void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {
   staged.committed_size = tip_.frontier.size();
   staged.frontier = tip_.frontier;
   staged.last_leaf = tip_.last_leaf_hash;
+  staged.prev_leaf = tip_.last_leaf_hash;
   staged.timestamp_ms = std::max(NowMs(), tip_.last_timestamp_ms);
   tree_.BeginStaging(&staged.batch);
 }
@@ -331,6 +337,10 @@ void LogWriter::StageEntry(StagedGroup& staged, const Bytes& bytes) {
     tree_.StageNode(level, index, h);
   });
   staged.last_leaf = leaf;
+  if (options_.log_of_record != nullptr) {
+    staged.record_entries.push_back(bytes);
+    staged.record_leaves.push_back(leaf);
+  }
 }
 
 Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
@@ -343,17 +353,33 @@ Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
   const std::string note = SignNote(
       FormatCheckpoint(Checkpoint{signer_.name, size, staged.frontier.Root(), {}}), signer_);
   staged.signs_checkpoint = true;
+  if (options_.log_of_record != nullptr) staged.note = note;
   return FromRocks(staged.batch.Put(columns_.checkpoints, CheckpointKey(size), note),
                    "cannot stage a checkpoint");
 }
 
 Status LogWriter::WriteDurably(StagedGroup& staged) {
+  if (behind_record_) {
+    return IoError(std::string(staged.failure) +
+                   ": the local store is behind the log of record after a failed write; "
+                   "restart the node to catch up");
+  }
   if (write_failed_) FL_RETURN_IF_ERROR(ResumeAfterFailedWrite(*columns_.db));
+  if (options_.log_of_record != nullptr) FL_RETURN_IF_ERROR(AppendToRecord(staged));
   rocksdb::WriteOptions options;
   options.sync = staged.sync;
   Status written = FromRocks(columns_.db->Write(options, &staged.batch), staged.failure);
   write_failed_ = !written.ok();
+  behind_record_ = !written.ok() && options_.log_of_record != nullptr;
   return written;
+}
+
+Status LogWriter::AppendToRecord(const StagedGroup& staged) {
+  assert(staged.record_entries.size() == staged.appended());
+  // Its errors say themselves whether anything was appended there.
+  return options_.log_of_record->Append(RecordGroup{staged.committed_size, staged.prev_leaf,
+                                                    staged.record_entries, staged.record_leaves,
+                                                    staged.note});
 }
 
 void LogWriter::Finish(StagedGroup& staged, const Status& written) {

@@ -31,10 +31,10 @@
 // write-failed flag. Readers see a commit through TreeStore::Publish and then the committed
 // size, which the writer stores last.
 //
-// Seams for a cluster (not built): its leader makes a group durable in a PostgreSQL transaction
-// inside WriteDurably, before the local write; a follower stores entries committed elsewhere
-// (already signed and verified) through StageEntry and StageTip with the leader's checkpoint,
-// skipping StageSubmission.
+// Cluster mode (Options::log_of_record, log_of_record.h): WriteDurably first appends the group's
+// entry bytes and checkpoint to the log of record (a PostgreSQL transaction), and writes the
+// local batch only once that was acknowledged. A follower stores entries committed elsewhere
+// through replay, not through this writer.
 //
 //   LogWriter writer(columns, tree, signer, SystemLogClock(), committed_size, options, tip);
 //   writer.Start();
@@ -59,6 +59,7 @@
 #include "ledger/entry_codec.h"
 #include "ledger/log_clock.h"
 #include "ledger/log_format.h"
+#include "ledger/log_of_record.h"
 #include "ledger/tree_store.h"
 
 namespace rocksdb {
@@ -125,8 +126,9 @@ struct LogTip {
 class LogWriter final {
  public:
   struct Options {
-    bool sync = true;                    // LogOptions::sync
-    int64_t checkpoint_interval_ms = 0;  // LogOptions::checkpoint_interval_ms
+    bool sync = true;                      // LogOptions::sync
+    int64_t checkpoint_interval_ms = 0;    // LogOptions::checkpoint_interval_ms
+    LogOfRecord* log_of_record = nullptr;  // LogOptions::log_of_record
   };
   struct Stats {
     uint64_t commits = 0;      // WriteBatches written
@@ -184,6 +186,8 @@ class LogWriter final {
   Status StageTip(StagedGroup& staged, bool sign);
   // The durable step: the only write of a group, with sync. A failed write leaves nothing.
   Status WriteDurably(StagedGroup& staged);
+  // Cluster mode: the group appended to the log of record, acknowledged, before the local write.
+  Status AppendToRecord(const StagedGroup& staged);
   // After WriteDurably: readers see the group (tree, tip, size), or it is forgotten.
   void Finish(StagedGroup& staged, const Status& written);
   // Signs a checkpoint of every committed entry in a group of its own; `failure` prefixes a
@@ -203,6 +207,9 @@ class LogWriter final {
   LogTip tip_;
   int64_t last_checkpoint_ms_ = 0;
   bool write_failed_ = false;  // the last write failed: resume the store before the next
+  // The log of record acknowledged a group the local store then failed to write: every later
+  // group is refused (the node restarts and catches up from the log of record).
+  bool behind_record_ = false;
 
   mutable Mutex mu_;
   std::condition_variable cv_;  // on mu_: a submission was queued, or stopping_ was set
