@@ -499,6 +499,18 @@ Result<std::optional<StoredCheckpoint>> PgLogStore::LatestCheckpoint() {
       StoredCheckpoint{static_cast<uint64_t>(r.Int64(0, 0)), std::string(AsChars(r.Bytes(0, 1)))});
 }
 
+Result<std::optional<StoredCheckpoint>> PgLogStore::CheckpointAfter(uint64_t size) {
+  FL_RETURN_IF_ERROR(EnsureConnected());
+  FL_ASSIGN_OR_RETURN(PgResult r,
+                      conn_->Exec("SELECT size, note FROM log_checkpoints WHERE "
+                                  "log_id = $1 AND size > $2 ORDER BY size LIMIT 1",
+                                  PgParams().Int32(log_id_).Int64(static_cast<int64_t>(size)),
+                                  DeadlineAfterMs(kPgStatementWaitMs)));
+  if (r.Rows() == 0) return std::optional<StoredCheckpoint>();
+  return std::optional<StoredCheckpoint>(
+      StoredCheckpoint{static_cast<uint64_t>(r.Int64(0, 0)), std::string(AsChars(r.Bytes(0, 1)))});
+}
+
 Status PgLogStore::Listen() {
   if (listening_ || listen_unavailable_) return Status::Ok();
   // channel_ is "fundledger_log_<integer>": a plain identifier, safe to splice in.

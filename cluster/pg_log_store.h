@@ -147,6 +147,8 @@ class PgLogStore {
   // end of the log. A row whose leaf hash is not its bytes' is Corruption naming its index.
   Result<std::vector<StoredEntry>> ReadEntries(uint64_t from_index, size_t max_count);
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
+  // The smallest checkpoint of a size above `size`, if any.
+  Result<std::optional<StoredCheckpoint>> CheckpointAfter(uint64_t size);
   Result<LogHead> Head();
   // Returns the head once next_index > size_above, or when timeout_ms passes (the head then
   // is what it was). Wakes on the append's NOTIFY; re-reads the head every notify_poll_ms in

@@ -28,10 +28,10 @@ namespace fundledger {
 
 struct RecordGroup {
   uint64_t first_index = 0;
-  Hash prev_leaf_hash{};             // of entry first_index - 1; zero for the genesis group
-  std::span<const Bytes> entries;    // as hashed
+  Hash prev_leaf_hash{};              // of entry first_index - 1; zero for the genesis group
+  std::span<const Bytes> entries;     // as hashed
   std::span<const Hash> leaf_hashes;  // HashLeaf of each entry
-  std::string_view checkpoint_note;  // signed checkpoint of first_index + entries.size(), or ""
+  std::string_view checkpoint_note;   // signed checkpoint of first_index + entries.size(), or ""
 };
 
 class LogOfRecord {

@@ -109,6 +109,14 @@ class CommitHook {
   virtual void Abort() = 0;
 };
 
+// Entries committed elsewhere (cluster mode: read from the log of record and verified by the
+// caller), stored as they are with the checkpoint that covers them: no commit hook, no signing,
+// no log of record. `checkpoint_note` signs the size the entries end at ("" if none does).
+struct ReplicatedGroup {
+  std::vector<Bytes> entries;
+  std::string checkpoint_note;
+};
+
 struct AppendResult {
   uint64_t first_index = 0;
   uint64_t count = 0;
@@ -157,6 +165,13 @@ class LogWriter final {
   Status Close();
 
   std::future<Result<AppendResult>> Submit(Submission submission) FL_EXCLUDES(mu_);
+  // Queues entries committed elsewhere; they go in a group of their own. The result's range is
+  // where they were stored.
+  std::future<Result<AppendResult>> SubmitReplicated(ReplicatedGroup group) FL_EXCLUDES(mu_);
+  // Before Start, on an empty store: stores a replica's first group (the genesis entry) with the
+  // `meta` rows.
+  Status WriteReplicatedGenesis(const ReplicatedGroup& group,
+                                const std::vector<std::pair<std::string, std::string>>& meta);
   // Installs the domain; the writer's next group uses it. The hook must outlive the writer.
   void SetCommitHook(CommitHook* hook) FL_EXCLUDES(mu_);
   Stats stats() const FL_EXCLUDES(mu_);
@@ -164,6 +179,7 @@ class LogWriter final {
  private:
   struct Pending {
     Submission submission;
+    std::optional<ReplicatedGroup> replicated;  // set: entries committed elsewhere
     std::promise<Result<AppendResult>> promise;
   };
   // One group on its way to disk (writer thread).
@@ -183,6 +199,12 @@ class LogWriter final {
                                                            const Submission& submission,
                                                            const Hash& digest);
   void StageEntry(StagedGroup& staged, const Bytes& bytes);
+  // Stores a ReplicatedGroup in a group of its own (writer thread, or before Start).
+  Result<AppendResult> StoreReplicated(
+      const ReplicatedGroup& group,
+      const std::vector<std::pair<std::string, std::string>>& meta = {});
+  // Its entries and the idempotency records of their keys (runs of one key are one submission).
+  Status StageReplicatedEntries(StagedGroup& staged, const std::vector<Bytes>& entries);
   Status StageTip(StagedGroup& staged, bool sign);
   // The durable step: the only write of a group, with sync. A failed write leaves nothing.
   Status WriteDurably(StagedGroup& staged);
