@@ -17,8 +17,11 @@ struct ServeFlags {
   bool quiet = false;                  // no request log lines
   int64_t checkpoint_interval_ms = 0;  // 0: a signed checkpoint in every commit
   std::string witness_policy;          // a C2SP tlog-policy: witnesses to ask; empty: none
+  std::string cluster;                 // cluster mode: the cluster file (api/cluster_node.h)
 };
 int CmdServe(const ServeFlags& flags);
+// serve --cluster (cli_cluster.cc).
+int CmdServeCluster(const ServeFlags& flags);
 
 int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role,
                 const std::string& org);

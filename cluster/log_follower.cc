@@ -46,8 +46,9 @@ class PendingSource final : public LogSource {
 };
 
 Status NotApplied(uint64_t index, const std::string& why) {
-  return Corruption("entry " + std::to_string(index) + " of the log of record fails verification (" +
-                    why + "); this node stops applying the log");
+  return Corruption("entry " + std::to_string(index) +
+                    " of the log of record fails verification (" + why +
+                    "); this node stops applying the log");
 }
 
 }  // namespace
@@ -104,8 +105,8 @@ Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
   verify.check_stored_tree = false;  // the tree beyond `local` is built from these entries
   verify.begin = local;
   verify.chunk_log2 = 63;  // in order: the first bad entry is named
-  VerifyReport report = VerifyChain(PendingSource(ledger.log(), local, *entries, *checkpoint),
-                                    verify);
+  VerifyReport report =
+      VerifyChain(PendingSource(ledger.log(), local, *entries, *checkpoint), verify);
   if (!report.valid) return NotApplied(report.bad_index, report.reason);
   FL_RETURN_IF_ERROR(
       ledger.ApplyReplicated(ReplicatedGroup{std::move(*entries), checkpoint->note}).status());

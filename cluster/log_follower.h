@@ -36,8 +36,7 @@ class LogFollower {
   // The node's ledger: opened from `data_dir`, or, when it has no store yet, created from the
   // log of record's genesis entry and first checkpoint (the signing key must be deployed at
   // DIR/signing.key first: Log::CreateReplica).
-  static Result<std::unique_ptr<Ledger>> OpenReplica(PgLogStore& store,
-                                                     const std::string& data_dir,
+  static Result<std::unique_ptr<Ledger>> OpenReplica(PgLogStore& store, const std::string& data_dir,
                                                      LedgerOptions options);
 
   // Waits at most wait_ms for entries beyond the ledger's size, then verifies and applies

@@ -191,6 +191,14 @@ Status PgLogStore::WaitForWriterLock(bool evict_holder) {
 }
 
 Result<WriterLease> PgLogStore::AcquireWriter(std::string_view node, bool evict_holder) {
+  return Acquire(node, evict_holder, /*wait=*/true);
+}
+
+Result<WriterLease> PgLogStore::TryAcquireWriter(std::string_view node) {
+  return Acquire(node, /*evict_holder=*/false, /*wait=*/false);
+}
+
+Result<WriterLease> PgLogStore::Acquire(std::string_view node, bool evict_holder, bool wait) {
   if (options_.read_only) {
     return InvalidArgument("a read-only store cannot write").WithField("read_only");
   }
@@ -201,6 +209,11 @@ Result<WriterLease> PgLogStore::AcquireWriter(std::string_view node, bool evict_
   FL_RETURN_IF_ERROR(EnsureConnected());
   if (!lock_held_) {
     FL_ASSIGN_OR_RETURN(bool got, TryWriterLock());
+    if (!got && !wait) {
+      return WithRule(
+          Conflict("another session holds the writer lock of log \"" + options_.origin + "\""),
+          kWriterLockHeld);
+    }
     if (!got) FL_RETURN_IF_ERROR(WaitForWriterLock(evict_holder));
   }
   Deadline deadline = DeadlineAfterMs(kPgStatementWaitMs);

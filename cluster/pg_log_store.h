@@ -134,6 +134,8 @@ class PgLogStore {
   // Makes this store the log's writer: the session lock (waiting at most kPgWriterLockWaitMs for
   // another session's, or ending that session first when `evict_holder`), then the epoch bump.
   Result<WriterLease> AcquireWriter(std::string_view node, bool evict_holder = false);
+  // As AcquireWriter, without waiting: kWriterLockHeld at once while another session holds it.
+  Result<WriterLease> TryAcquireWriter(std::string_view node);
 
   // One group in one transaction; ok means acknowledged (see the top of this file). Errors:
   // kWriterFenced, kHeadMoved, kNotCommitted (nothing appended; may be retried), kCommitInDoubt.
@@ -161,6 +163,7 @@ class PgLogStore {
  private:
   explicit PgLogStore(PgLogOptions options) : options_(std::move(options)) {}
   Status EnsureConnected();
+  Result<WriterLease> Acquire(std::string_view node, bool evict_holder, bool wait);
   Result<bool> TryWriterLock();
   Status WaitForWriterLock(bool evict_holder);
   Status CheckGroup(const AppendGroupRequest& group) const;

@@ -142,15 +142,17 @@ std::unique_ptr<PgConnection> TestPostgres::Admin() const {
   return conn.ok() ? std::move(*conn) : nullptr;
 }
 
-TestCluster::TestCluster()
-    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()) {
+TestCluster::TestCluster(bool with_nodes)
+    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()),
+      with_nodes_(with_nodes) {
   OpenToPostgres(dir_.path(), /*hand_over=*/false);  // scripts/cluster hands DIR/pg over
   ok_ = Up();
 }
 
 bool TestCluster::Up() {
   auto start = std::chrono::steady_clock::now();
-  CommandResult up = RunCommand(ClusterScript() + " up " + dir_.Sub("c"));
+  CommandResult up = RunCommand("FUNDLEDGER_CLI=" + CliPath() + " " + ClusterScript() + " up " +
+                                dir_.Sub("c") + (with_nodes_ ? "" : " --no-nodes") + " 2>&1");
   up_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   if (up.exit_code != 0) {
@@ -215,6 +217,18 @@ std::vector<ClusterMember> TestCluster::Status() {
                        static_cast<int>(o.at("port").as_int64()), pid_of(o.at("pid")),
                        pid_of(o.at("patroni_pid")), std::string(o.at("role").as_string())});
   }
+  nodes_.clear();
+  for (const boost::json::value& n : top.at("nodes").as_array()) {
+    const boost::json::object& o = n.as_object();
+    ClusterNodeInfo node{std::string(o.at("name").as_string()),
+                         std::string(o.at("url").as_string()), 0, pid_of(o.at("pid")),
+                         std::string(o.at("role").as_string())};
+    node.port = std::stoi(node.url.substr(node.url.rfind(':') + 1));
+    nodes_.push_back(std::move(node));
+  }
+  tokens_.clear();
+  for (const auto& [role, token] : top.at("tokens").as_object())
+    tokens_[std::string(role)] = std::string(token.as_string());
   return members;
 }
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,10 +69,20 @@ struct ClusterMember {
   std::string role;     // "primary", "standby", "down"
 };
 
-// scripts/cluster up in a temporary directory; scripts/cluster down when destroyed.
+// A ledger node as DIR/cluster.json lists it.
+struct ClusterNodeInfo {
+  std::string name;
+  std::string url;
+  int port = 0;
+  int pid = 0;       // 0 when not running
+  std::string role;  // "writer", "follower", "stopped", "down"
+};
+
+// scripts/cluster up in a temporary directory (with its three ledger nodes, or --no-nodes);
+// scripts/cluster down when destroyed.
 class TestCluster {
  public:
-  TestCluster();
+  explicit TestCluster(bool with_nodes = false);
   ~TestCluster();
   bool ok() const { return ok_; }
   // scripts/cluster up again: starts the members that are not running.
@@ -80,12 +91,18 @@ class TestCluster {
   const std::string& dsn() const { return dsn_; }
   // scripts/cluster status, then its members.
   std::vector<ClusterMember> Status();
+  // The ledger nodes and tokens of the last Status().
+  const std::vector<ClusterNodeInfo>& nodes() const { return nodes_; }
+  const std::map<std::string, std::string>& tokens() const { return tokens_; }
 
  private:
   TempDir dir_;
   CleanupIfKilled cleanup_;
   std::string dsn_;
   std::chrono::milliseconds up_time_{0};
+  bool with_nodes_ = false;
+  std::vector<ClusterNodeInfo> nodes_;
+  std::map<std::string, std::string> tokens_;
   bool ok_ = false;
 };
 
