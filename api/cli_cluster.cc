@@ -15,9 +15,9 @@ int CmdServeCluster(const ServeFlags& flags) {
   Result<ClusterConfig> config = ClusterConfig::ReadFile(flags.cluster);
   if (!config.ok()) return ExitFailure(Status(config.status()).WithField("cluster"));
   if (!flags.dir.empty() && flags.dir != config->data) {
-    return ExitFailure(InvalidArgument("--data " + flags.dir + " is not the cluster file's data " +
-                                       config->data)
-                           .WithField("data"));
+    return ExitFailure(
+        InvalidArgument("--data " + flags.dir + " is not the cluster file's data " + config->data)
+            .WithField("data"));
   }
   const std::string dir = config->data;
   // Declared before the node that feeds them, so they outlive its ledger.

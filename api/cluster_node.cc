@@ -15,11 +15,11 @@ namespace fundledger {
 namespace json = boost::json;
 namespace {
 
-constexpr int64_t kStepWaitMs = 500;             // a follower's wait for entries per step
-constexpr int64_t kLeaseCatchUpMs = 120'000;     // a new writer reaching the lease's head
-constexpr int64_t kStartRetryMs = 500;           // between tries for the log's genesis
+constexpr int64_t kStepWaitMs = 500;              // a follower's wait for entries per step
+constexpr int64_t kLeaseCatchUpMs = 120'000;      // a new writer reaching the lease's head
+constexpr int64_t kStartRetryMs = 500;            // between tries for the log's genesis
 constexpr int64_t kWriterStoreConnectMs = 2'000;  // a follower's writable connection
-constexpr int64_t kLaggingMs = 5'000;            // a follower behind longer is lagging
+constexpr int64_t kLaggingMs = 5'000;             // a follower behind longer is lagging
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -83,11 +83,11 @@ ClusterNode::~ClusterNode() { Stop(); }
 
 Status ClusterNode::Connect() {
   // The writable store first: it creates the schema and the log's head.
-  FL_ASSIGN_OR_RETURN(writer_store_, PgLogStore::Connect({.dsn = config_.dsn,
-                                                          .origin = config_.origin}));
-  FL_ASSIGN_OR_RETURN(follow_store_, PgLogStore::Connect({.dsn = config_.dsn,
-                                                          .origin = config_.origin,
-                                                          .read_only = true}));
+  FL_ASSIGN_OR_RETURN(writer_store_,
+                      PgLogStore::Connect({.dsn = config_.dsn, .origin = config_.origin}));
+  FL_ASSIGN_OR_RETURN(
+      follow_store_,
+      PgLogStore::Connect({.dsn = config_.dsn, .origin = config_.origin, .read_only = true}));
   return Status::Ok();
 }
 
@@ -128,7 +128,9 @@ Status ClusterNode::OpenLedger(LedgerOptions options) {
   return Status::Ok();
 }
 
-void ClusterNode::Start() { thread_ = std::thread([this] { Run(); }); }
+void ClusterNode::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ClusterNode::Stop() {
   {
@@ -141,10 +143,10 @@ void ClusterNode::Stop() {
 
 Status ClusterNode::TryLead() {
   if (writer_store_ == nullptr) {
-    FL_ASSIGN_OR_RETURN(writer_store_, PgLogStore::Connect({.dsn = config_.dsn,
-                                                            .origin = config_.origin,
-                                                            .reconnect_wait_ms =
-                                                                kWriterStoreConnectMs}));
+    FL_ASSIGN_OR_RETURN(writer_store_,
+                        PgLogStore::Connect({.dsn = config_.dsn,
+                                             .origin = config_.origin,
+                                             .reconnect_wait_ms = kWriterStoreConnectMs}));
   }
   Result<WriterLease> lease = writer_store_->TryAcquireWriter(config_.node);
   if (!lease.ok()) return lease.status();
@@ -320,10 +322,10 @@ HttpResponse ClusterHandler::Handle(const HttpRequest& request) {
   std::optional<std::string> min_size = TakeQueryParam(forwarded.target, "min_size");
   if (!IsRead(request.method) && !node_.writing()) {
     NodeStatus s = node_.status();
-    Status refused = Status(StatusCode::kOverloaded,
-                            "this node follows the log; send writes to the writer" +
-                                (s.writer.empty() ? std::string(" (not known yet)")
-                                                  : " at " + s.writer));
+    Status refused =
+        Status(StatusCode::kOverloaded,
+               "this node follows the log; send writes to the writer" +
+                   (s.writer.empty() ? std::string(" (not known yet)") : " at " + s.writer));
     refused.WithRule("not_writer");
     HttpResponse r = ErrorResponse(refused);
     r.status = 421;  // Misdirected Request: the same request, sent to the writer, is right
@@ -337,11 +339,12 @@ HttpResponse ClusterHandler::Handle(const HttpRequest& request) {
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(min_size->data(), min_size->data() + min_size->size(), n);
     if (ec != std::errc() || end != min_size->data() + min_size->size())
-      return ErrorResponse(InvalidArgument("min_size is a number of entries").WithField("min_size"));
+      return ErrorResponse(
+          InvalidArgument("min_size is a number of entries").WithField("min_size"));
     if (!node_.WaitForSize(n, kMinSizeWaitMs)) {
-      HttpResponse r = ErrorResponse(Overloaded(
-          "this node holds " + std::to_string(node_.ledger().log().size()) + " entries, not yet " +
-          std::to_string(n) + "; retry, or ask another node"));
+      HttpResponse r = ErrorResponse(
+          Overloaded("this node holds " + std::to_string(node_.ledger().log().size()) +
+                     " entries, not yet " + std::to_string(n) + "; retry, or ask another node"));
       r.retry_after = "1";
       r.log_size = node_.ledger().log().size();
       return r;

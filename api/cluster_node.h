@@ -38,10 +38,10 @@
 
 namespace fundledger {
 
-inline constexpr int64_t kTakeoverCheckMs = 1'000;   // a follower tries the writer lock
-inline constexpr int64_t kMinSizeWaitMs = 5'000;     // ?min_size=N waits at most this
+inline constexpr int64_t kTakeoverCheckMs = 1'000;    // a follower tries the writer lock
+inline constexpr int64_t kMinSizeWaitMs = 5'000;      // ?min_size=N waits at most this
 inline constexpr int64_t kNodeStartWaitMs = 120'000;  // for the log of record's genesis
-inline constexpr uint64_t kLaggingEntries = 1'000;   // a follower further behind is lagging
+inline constexpr uint64_t kLaggingEntries = 1'000;    // a follower further behind is lagging
 
 struct ClusterPeer {
   std::string name;

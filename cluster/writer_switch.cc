@@ -5,9 +5,9 @@ namespace fundledger {
 Status WriterSwitch::Append(const RecordGroup& group) {
   MutexLock lock(mu_);  // held across the append: Lead and Follow wait for a group in flight
   if (record_ != nullptr) return record_->Append(group);
-  Status refused = Overloaded("this node follows the log and does not write it" +
-                              (writer_.empty() ? std::string("; no writer is known yet")
-                                               : "; the writer is " + writer_));
+  Status refused = Overloaded(
+      "this node follows the log and does not write it" +
+      (writer_.empty() ? std::string("; no writer is known yet") : "; the writer is " + writer_));
   refused.WithRule(std::string(kNotWriter));
   return refused;
 }

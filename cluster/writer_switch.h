@@ -16,7 +16,8 @@
 
 namespace fundledger {
 
-inline constexpr std::string_view kNotWriter = "not_writer";  // Status::rule of a follower's refusal
+inline constexpr std::string_view kNotWriter =
+    "not_writer";  // Status::rule of a follower's refusal
 
 class WriterSwitch final : public LogOfRecord {
  public:
