@@ -142,6 +142,41 @@ std::unique_ptr<PgConnection> TestPostgres::Admin() const {
   return conn.ok() ? std::move(*conn) : nullptr;
 }
 
+TestPostgres* PostgresSuite::pg_ = nullptr;
+
+void PostgresSuite::SetUpTestSuite() {
+  if (MissingForCluster(/*patroni=*/false).empty()) pg_ = new TestPostgres();
+}
+
+void PostgresSuite::TearDownTestSuite() {
+  delete pg_;
+  pg_ = nullptr;
+}
+
+void PostgresSuite::SetUp() {
+  std::string missing = MissingForCluster(/*patroni=*/false);
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  ASSERT_TRUE(pg_->ok());
+}
+
+std::unique_ptr<PgLogStore> PostgresSuite::Store(const std::string& origin, bool read_only) {
+  auto store = PgLogStore::Connect(
+      {.dsn = pg_->dsn(), .origin = origin, .read_only = read_only, .reconnect_wait_ms = 10'000});
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+std::vector<StoredEntry> PostgresSuite::ReadAll(const std::string& origin) {
+  std::vector<StoredEntry> all;
+  auto follower = Store(origin, /*read_only=*/true);
+  for (;;) {
+    auto batch = follower->ReadEntries(all.size(), kPgReadEntriesMax);
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok() || batch->empty()) return all;
+    for (StoredEntry& e : *batch) all.push_back(std::move(e));
+  }
+}
+
 TestCluster::TestCluster(bool with_nodes)
     : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()),
       with_nodes_(with_nodes) {

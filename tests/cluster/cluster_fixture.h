@@ -6,6 +6,8 @@
 // Run as root, PostgreSQL runs as the postgres user (runuser), as scripts/cluster does.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -58,6 +60,21 @@ class TestPostgres {
   CleanupIfKilled cleanup_;
   std::string dsn_;
   bool ok_ = false;
+};
+
+// A suite against one PostgreSQL instance it starts itself (skipped when PostgreSQL is not
+// installed), with stores of its logs.
+class PostgresSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+  // A store of log `origin` (a follower's when read_only), or null after a failure.
+  static std::unique_ptr<PgLogStore> Store(const std::string& origin, bool read_only = false);
+  // Every entry of the log as a follower reads it.
+  static std::vector<StoredEntry> ReadAll(const std::string& origin);
+
+  static TestPostgres* pg_;
 };
 
 // A member of the cluster as DIR/cluster.json lists it.

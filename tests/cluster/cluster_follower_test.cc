@@ -17,28 +17,8 @@ namespace {
 
 constexpr int64_t kCatchUpMs = 60'000;
 
-class ClusterFollowerTest : public ::testing::Test {
+class ClusterFollowerTest : public PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (MissingForCluster(/*patroni=*/false).empty()) pg_ = new TestPostgres();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-  void SetUp() override {
-    std::string missing = MissingForCluster(/*patroni=*/false);
-    if (!missing.empty()) GTEST_SKIP() << missing;
-    ASSERT_TRUE(pg_->ok());
-  }
-
-  static std::unique_ptr<PgLogStore> Store(const std::string& origin, bool read_only = false) {
-    auto store = PgLogStore::Connect(
-        {.dsn = pg_->dsn(), .origin = origin, .read_only = read_only, .reconnect_wait_ms = 10'000});
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-
   static std::unique_ptr<PgLogOfRecord> Record(const std::string& origin, const std::string& node) {
     std::unique_ptr<PgLogStore> store = Store(origin);
     Result<WriterLease> lease = store->AcquireWriter(node, /*evict_holder=*/true);
@@ -75,11 +55,7 @@ class ClusterFollowerTest : public ::testing::Test {
     std::filesystem::create_directories(dir);
     std::filesystem::copy_file(SigningKeyPath(writer.dir.path()), SigningKeyPath(dir));
   }
-
-  static TestPostgres* pg_;
 };
-
-TestPostgres* ClusterFollowerTest::pg_ = nullptr;
 
 TEST_F(ClusterFollowerTest, AnEmptyFollowerCatchesUpAndServesProofsThatVerify) {
   const std::string origin = "test.example/follower";

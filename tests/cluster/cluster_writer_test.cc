@@ -13,28 +13,8 @@
 namespace fundledger::testing {
 namespace {
 
-class ClusterWriterTest : public ::testing::Test {
+class ClusterWriterTest : public PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (MissingForCluster(/*patroni=*/false).empty()) pg_ = new TestPostgres();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-  void SetUp() override {
-    std::string missing = MissingForCluster(/*patroni=*/false);
-    if (!missing.empty()) GTEST_SKIP() << missing;
-    ASSERT_TRUE(pg_->ok());
-  }
-
-  static std::unique_ptr<PgLogStore> Store(const std::string& origin, bool read_only = false) {
-    auto store = PgLogStore::Connect(
-        {.dsn = pg_->dsn(), .origin = origin, .read_only = read_only, .reconnect_wait_ms = 10'000});
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-
   // A record holding node-a's writer lease; counts its step-downs.
   std::unique_ptr<PgLogOfRecord> Record(const std::string& origin) {
     std::unique_ptr<PgLogStore> store = Store(origin);
@@ -55,23 +35,8 @@ class ClusterWriterTest : public ::testing::Test {
     return log.ok() ? std::move(*log) : nullptr;
   }
 
-  // Every entry of the log as a follower reads it.
-  static std::vector<StoredEntry> ReadAll(const std::string& origin) {
-    std::vector<StoredEntry> all;
-    auto follower = Store(origin, /*read_only=*/true);
-    for (;;) {
-      auto batch = follower->ReadEntries(all.size(), kPgReadEntriesMax);
-      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-      if (!batch.ok() || batch->empty()) return all;
-      for (StoredEntry& e : *batch) all.push_back(std::move(e));
-    }
-  }
-
   int step_downs_ = 0;
-  static TestPostgres* pg_;
 };
-
-TestPostgres* ClusterWriterTest::pg_ = nullptr;
 
 TEST_F(ClusterWriterTest, EveryGroupIsInPostgresAsHashedWithItsCheckpoint) {
   const std::string origin = "test.example/cluster-writer";
