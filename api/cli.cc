@@ -180,7 +180,13 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
         f.serve.server.public_body_bytes_max = f.public_body_kib << 10;
         return CmdServe(f.serve);
       });
-  serve->add_option("--data", f.serve.dir, "ledger data directory")->required();
+  serve->add_option("--data", f.serve.dir,
+                    "ledger data directory (required, unless the --cluster file names it)");
+  serve->add_option(
+      "--cluster", f.serve.cluster,
+      "cluster mode: a JSON file naming the PostgreSQL hosts (dsn), the log's origin, "
+      "this node's name and data dir, and every node's URL (README.md, Running a "
+      "cluster)");
   serve->add_option("--listen", f.serve.server.listen, "HOST:PORT (port 0: any free port)");
   serve->add_option("--tls-cert", f.serve.server.tls_cert_file,
                     "PEM certificate chain: serve HTTPS");

@@ -223,6 +223,9 @@ int ServeOpened(const ServeFlags& flags, ServerOptions& server_options, OpenedLe
 // On a full disk the store cannot be opened for writing (RocksDB writes its manifest on open):
 // `serve` then serves it read-only, says so, and switches to writing once space returns.
 int CmdServe(const ServeFlags& flags) {
+  if (!flags.cluster.empty()) return CmdServeCluster(flags);
+  if (flags.dir.empty())
+    return ExitFailure(InvalidArgument("serve needs --data DIR").WithField("data"));
   RaiseFdLimit();
   if (Status files = CheckServedFiles(flags); !files.ok())
     return ExitFailure(Status(files.code(), "serve refuses to start: " + files.message())

@@ -51,6 +51,7 @@ struct HttpResponse {
   // or projections, the DomainState::next_index of its Domain::Read; for a read of the log,
   // the size it was computed at; for a command, the log size after its commit.
   std::optional<uint64_t> log_size;
+  std::string retry_after;  // seconds, for a 503 the client should retry
 };
 
 HttpResponse JsonResponse(int status, std::string json);

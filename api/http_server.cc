@@ -251,6 +251,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       res->set(http::field::cache_control, response.cache_control);
     if (!response.allow.empty()) res->set(http::field::allow, response.allow);
     if (!response.set_cookie.empty()) res->set(http::field::set_cookie, response.set_cookie);
+    if (!response.retry_after.empty()) res->set(http::field::retry_after, response.retry_after);
     // The server's own answers (413, 503) carry the log size too: every response does.
     if (!response.log_size) response.log_size = server_.service().served_log_size();
     if (response.log_size) res->set(kLogSizeHeader, std::to_string(*response.log_size));

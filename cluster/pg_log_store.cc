@@ -191,6 +191,14 @@ Status PgLogStore::WaitForWriterLock(bool evict_holder) {
 }
 
 Result<WriterLease> PgLogStore::AcquireWriter(std::string_view node, bool evict_holder) {
+  return Acquire(node, evict_holder, /*wait=*/true);
+}
+
+Result<WriterLease> PgLogStore::TryAcquireWriter(std::string_view node) {
+  return Acquire(node, /*evict_holder=*/false, /*wait=*/false);
+}
+
+Result<WriterLease> PgLogStore::Acquire(std::string_view node, bool evict_holder, bool wait) {
   if (options_.read_only) {
     return InvalidArgument("a read-only store cannot write").WithField("read_only");
   }
@@ -201,6 +209,11 @@ Result<WriterLease> PgLogStore::AcquireWriter(std::string_view node, bool evict_
   FL_RETURN_IF_ERROR(EnsureConnected());
   if (!lock_held_) {
     FL_ASSIGN_OR_RETURN(bool got, TryWriterLock());
+    if (!got && !wait) {
+      return WithRule(
+          Conflict("another session holds the writer lock of log \"" + options_.origin + "\""),
+          kWriterLockHeld);
+    }
     if (!got) FL_RETURN_IF_ERROR(WaitForWriterLock(evict_holder));
   }
   Deadline deadline = DeadlineAfterMs(kPgStatementWaitMs);
@@ -494,6 +507,18 @@ Result<std::optional<StoredCheckpoint>> PgLogStore::LatestCheckpoint() {
                       conn_->Exec("SELECT size, note FROM log_checkpoints WHERE "
                                   "log_id = $1 ORDER BY size DESC LIMIT 1",
                                   PgParams().Int32(log_id_), DeadlineAfterMs(kPgStatementWaitMs)));
+  if (r.Rows() == 0) return std::optional<StoredCheckpoint>();
+  return std::optional<StoredCheckpoint>(
+      StoredCheckpoint{static_cast<uint64_t>(r.Int64(0, 0)), std::string(AsChars(r.Bytes(0, 1)))});
+}
+
+Result<std::optional<StoredCheckpoint>> PgLogStore::CheckpointAfter(uint64_t size) {
+  FL_RETURN_IF_ERROR(EnsureConnected());
+  FL_ASSIGN_OR_RETURN(PgResult r,
+                      conn_->Exec("SELECT size, note FROM log_checkpoints WHERE "
+                                  "log_id = $1 AND size > $2 ORDER BY size LIMIT 1",
+                                  PgParams().Int32(log_id_).Int64(static_cast<int64_t>(size)),
+                                  DeadlineAfterMs(kPgStatementWaitMs)));
   if (r.Rows() == 0) return std::optional<StoredCheckpoint>();
   return std::optional<StoredCheckpoint>(
       StoredCheckpoint{static_cast<uint64_t>(r.Int64(0, 0)), std::string(AsChars(r.Bytes(0, 1)))});

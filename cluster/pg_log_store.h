@@ -134,6 +134,8 @@ class PgLogStore {
   // Makes this store the log's writer: the session lock (waiting at most kPgWriterLockWaitMs for
   // another session's, or ending that session first when `evict_holder`), then the epoch bump.
   Result<WriterLease> AcquireWriter(std::string_view node, bool evict_holder = false);
+  // As AcquireWriter, without waiting: kWriterLockHeld at once while another session holds it.
+  Result<WriterLease> TryAcquireWriter(std::string_view node);
 
   // One group in one transaction; ok means acknowledged (see the top of this file). Errors:
   // kWriterFenced, kHeadMoved, kNotCommitted (nothing appended; may be retried), kCommitInDoubt.
@@ -147,6 +149,8 @@ class PgLogStore {
   // end of the log. A row whose leaf hash is not its bytes' is Corruption naming its index.
   Result<std::vector<StoredEntry>> ReadEntries(uint64_t from_index, size_t max_count);
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
+  // The smallest checkpoint of a size above `size`, if any.
+  Result<std::optional<StoredCheckpoint>> CheckpointAfter(uint64_t size);
   Result<LogHead> Head();
   // Returns the head once next_index > size_above, or when timeout_ms passes (the head then
   // is what it was). Wakes on the append's NOTIFY; re-reads the head every notify_poll_ms in
@@ -159,6 +163,7 @@ class PgLogStore {
  private:
   explicit PgLogStore(PgLogOptions options) : options_(std::move(options)) {}
   Status EnsureConnected();
+  Result<WriterLease> Acquire(std::string_view node, bool evict_holder, bool wait);
   Result<bool> TryWriterLock();
   Status WaitForWriterLock(bool evict_holder);
   Status CheckGroup(const AppendGroupRequest& group) const;

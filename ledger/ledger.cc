@@ -20,6 +20,22 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& data_dir, Ledger
   return Finish(std::move(log), data_dir, std::move(options), /*create=*/false);
 }
 
+Result<std::unique_ptr<Ledger>> Ledger::CreateReplica(const std::string& data_dir,
+                                                      const Bytes& genesis,
+                                                      const std::string& checkpoint_note,
+                                                      LedgerOptions options) {
+  FL_ASSIGN_OR_RETURN(std::unique_ptr<Log> log,
+                      Log::CreateReplica(data_dir, genesis, checkpoint_note, options.log));
+  return Finish(std::move(log), data_dir, std::move(options), /*create=*/true);
+}
+
+Result<AppendResult> Ledger::ApplyReplicated(ReplicatedGroup group) {
+  const uint64_t applied = domain_->Read([](const DomainState& s) { return s.next_index; });
+  FL_ASSIGN_OR_RETURN(AppendResult stored, log_->AppendReplicated(std::move(group)));
+  FL_RETURN_IF_ERROR(domain_->Replay(*log_, applied));
+  return stored;
+}
+
 Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log,
                                                const std::string& data_dir, LedgerOptions options,
                                                bool create) {

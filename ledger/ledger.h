@@ -65,6 +65,12 @@ class Ledger {
                                                 LedgerOptions options = {});
   static Result<std::unique_ptr<Ledger>> Open(const std::string& data_dir,
                                               LedgerOptions options = {});
+  // Cluster mode: a replica's data directory from the log of record's genesis entry and first
+  // checkpoint (Log::CreateReplica).
+  static Result<std::unique_ptr<Ledger>> CreateReplica(const std::string& data_dir,
+                                                       const Bytes& genesis,
+                                                       const std::string& checkpoint_note,
+                                                       LedgerOptions options = {});
   ~Ledger();
 
   Status Close();
@@ -107,6 +113,11 @@ class Ledger {
   Result<AppendResult> Erase(const Actor& actor, const std::string& idempotency_key,
                              const std::string& subject, const std::string& reason);
   Result<PersonalData> ReadPersonalData(const std::string& subject) const;
+
+  // Cluster mode's followers: stores entries committed elsewhere, which the caller verified, then
+  // applies them to the domain and its observers as a replay does (no rule checks: they are
+  // facts). Readers see the entries once durable, and their effects all at once.
+  Result<AppendResult> ApplyReplicated(ReplicatedGroup group);
 
   Log& log() { return *log_; }
   const Log& log() const { return *log_; }

@@ -156,11 +156,43 @@ Result<std::unique_ptr<Log>> Log::Create(const std::string& data_dir, std::strin
                    EncodeGenesis(origin, signer.key.public_key(), now)};
   log->writer_ = std::make_unique<LogWriter>(
       log->columns_, *log->tree_, signer, log->clock_, log->committed_size_,
-      LogWriter::Options{options.sync, options.checkpoint_interval_ms}, LogTip{});
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms, options.log_of_record},
+      LogTip{});
   FL_RETURN_IF_ERROR(log->writer_->WriteGenesis(genesis, now,
                                                 {{kMetaFormat, std::string(kLogFormat)},
                                                  {kMetaTreeLayout, std::string(kTreeLayout)},
                                                  {kMetaOrigin, std::string(origin)}}));
+  log->tree_rows_droppable_.store(true, std::memory_order_release);
+  log->writer_->Start();
+  return log;
+}
+
+Result<std::unique_ptr<Log>> Log::CreateReplica(const std::string& data_dir, const Bytes& genesis,
+                                                const std::string& checkpoint_note,
+                                                LogOptions options) {
+  assert(!options.read_only);
+  if (std::filesystem::exists(StorePath(data_dir)))
+    return Conflict("a ledger already exists at " + data_dir);
+  FL_ASSIGN_OR_RETURN(NoteSigner signer, ReadSignerKeyFile(SigningKeyPath(data_dir)));
+  FL_ASSIGN_OR_RETURN(NoteVerifier verifier, GenesisVerifier(genesis));
+  if (FormatVerifierKey(VerifierFor(signer)) != FormatVerifierKey(verifier)) {
+    return Corruption("signing key " + SigningKeyPath(data_dir) +
+                      " is not the key named in the log of record's genesis entry");
+  }
+  FL_ASSIGN_OR_RETURN(Checkpoint checkpoint, OpenCheckpoint(checkpoint_note, verifier));
+  if (checkpoint.size != 1 || checkpoint.root != HashLeaf(genesis))
+    return Corruption("the log of record's first checkpoint does not sign its genesis entry");
+  std::unique_ptr<Log> log(new Log(data_dir, options));
+  FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/true));
+  log->verifier_ = verifier;
+  log->writer_ = std::make_unique<LogWriter>(
+      log->columns_, *log->tree_, std::move(signer), log->clock_, log->committed_size_,
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms, options.log_of_record},
+      LogTip{});
+  FL_RETURN_IF_ERROR(log->writer_->WriteReplicatedGenesis(
+      ReplicatedGroup{{genesis}, checkpoint_note}, {{kMetaFormat, std::string(kLogFormat)},
+                                                    {kMetaTreeLayout, std::string(kTreeLayout)},
+                                                    {kMetaOrigin, verifier.name}}));
   log->tree_rows_droppable_.store(true, std::memory_order_release);
   log->writer_->Start();
   return log;
@@ -182,7 +214,8 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions o
   }
   log->writer_ = std::make_unique<LogWriter>(
       log->columns_, *log->tree_, std::move(signer), log->clock_, log->committed_size_,
-      LogWriter::Options{options.sync, options.checkpoint_interval_ms}, std::move(tip));
+      LogWriter::Options{options.sync, options.checkpoint_interval_ms, options.log_of_record},
+      std::move(tip));
   log->writer_->Start();
   return log;
 }
@@ -351,6 +384,11 @@ std::future<Result<AppendResult>> Log::Submit(Submission submission) {
     return refused.get_future();
   }
   return writer_->Submit(std::move(submission));
+}
+
+Result<AppendResult> Log::AppendReplicated(ReplicatedGroup group) {
+  if (writer_ == nullptr) return InvalidArgument("the log was opened read-only");
+  return writer_->SubmitReplicated(std::move(group)).get();
 }
 
 Log::Stats Log::stats() const { return writer_ ? writer_->stats() : Stats{}; }

@@ -28,6 +28,7 @@
 #include "ledger/entry_codec.h"
 #include "ledger/log_clock.h"
 #include "ledger/log_format.h"
+#include "ledger/log_of_record.h"
 #include "ledger/log_source.h"
 #include "ledger/log_writer.h"
 #include "ledger/tree_store.h"
@@ -67,6 +68,9 @@ struct LogOptions {
   // Shorthand for a clock that reads entry timestamps (UTC ms) from this function and waits in
   // real time; for tests that fix the time of entries. Ignored when `clock` is set.
   std::function<int64_t()> now_ms;
+  // Cluster mode: each commit group is made durable there first (log_of_record.h); null: the
+  // local store is the log of record. Must outlive the log.
+  LogOfRecord* log_of_record = nullptr;
 };
 
 class Log final : public LogSource {
@@ -74,6 +78,13 @@ class Log final : public LogSource {
   // Creates a data directory: the store, a new signing key and the genesis entry.
   static Result<std::unique_ptr<Log>> Create(const std::string& data_dir, std::string_view origin,
                                              LogOptions options = {});
+  // Creates a replica's data directory (cluster mode) from the log of record's genesis entry and
+  // the checkpoint of size 1: the signing key must already be at DIR/signing.key (deployed to
+  // every writer-eligible node) and be the key the genesis entry names.
+  static Result<std::unique_ptr<Log>> CreateReplica(const std::string& data_dir,
+                                                    const Bytes& genesis,
+                                                    const std::string& checkpoint_note,
+                                                    LogOptions options = {});
   // Opens an existing data directory after checking that it has this build's format and that
   // metadata, the tail of the log, the tree and the latest checkpoint agree; names the first
   // bad index when they do not.
@@ -89,6 +100,9 @@ class Log final : public LogSource {
 
   std::future<Result<AppendResult>> Submit(Submission submission);
   Result<AppendResult> Append(Submission submission) { return Submit(std::move(submission)).get(); }
+  // Stores entries committed elsewhere, which the caller verified (cluster mode's followers):
+  // see ReplicatedGroup. Returns once they are durable and readers see them.
+  Result<AppendResult> AppendReplicated(ReplicatedGroup group);
 
   uint64_t size() const override { return committed_size_.load(std::memory_order_acquire); }
   const std::string& origin() const { return verifier_.name; }

@@ -45,10 +45,16 @@ struct LogWriter::StagedGroup {
   Hash last_leaf{};
   int64_t timestamp_ms = 0;  // of every entry of the group
   bool signs_checkpoint = false;
+  bool replicated = false;  // committed elsewhere: not appended to the log of record
   // Idempotency records staged by this group (key, value): a key is looked up here first.
   std::vector<std::pair<std::string, std::string>> idempotency;
   // Each submission's answer, in order, unless the write fails.
   std::vector<Result<AppendResult>> results;
+  // For the log of record (cluster mode only): the group as it is appended there.
+  Hash prev_leaf{};  // the committed log's last leaf hash
+  std::vector<Bytes> record_entries;
+  std::vector<Hash> record_leaves;
+  std::string note;  // the checkpoint it signs, or ""
 
   uint64_t appended() const { return frontier.size() - committed_size; }
 };
@@ -142,6 +148,27 @@ std::future<Result<AppendResult>> LogWriter::Submit(Submission submission) {
   return future;
 }
 
+std::future<Result<AppendResult>> LogWriter::SubmitReplicated(ReplicatedGroup group) {
+  auto pending = std::make_unique<Pending>();
+  std::future<Result<AppendResult>> future = pending->promise.get_future();
+  if (group.entries.empty() || group.entries.size() > kGroupEntriesMax) {
+    pending->promise.set_value(InvalidArgument("a replicated group holds 1 to " +
+                                               std::to_string(kGroupEntriesMax) + " entries"));
+    return future;
+  }
+  pending->replicated = std::move(group);
+  {
+    MutexLock lock(mu_);
+    if (stopping_) {
+      pending->promise.set_value(Overloaded("the ledger is shutting down"));
+      return future;
+    }
+    queue_.push_back(std::move(pending));
+  }
+  cv_.notify_one();
+  return future;
+}
+
 void LogWriter::SetCommitHook(CommitHook* hook) {
   MutexLock lock(mu_);
   hook_ = hook;
@@ -173,7 +200,11 @@ void LogWriter::Run() {
       last_checkpoint_ms_ = NowMs();
       continue;
     }
-    CommitGroup(group, hook);
+    if (group.front()->replicated) {
+      group.front()->promise.set_value(StoreReplicated(*group.front()->replicated));
+    } else {
+      CommitGroup(group, hook);
+    }
     group.clear();
   }
 }
@@ -200,11 +231,14 @@ bool LogWriter::TakeGroup(std::vector<std::unique_ptr<Pending>>& group, CommitHo
     return !stopping_;            // stopping, and every submission has been answered
   }
   size_t entries = 0;
+  // A replicated group goes alone.
   while (!queue_.empty() && (group.empty() || entries + queue_.front()->submission.entries.size() <=
                                                   kGroupEntriesMax)) {
+    if (!group.empty() && queue_.front()->replicated) break;
     entries += queue_.front()->submission.entries.size();
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
+    if (group.back()->replicated) break;
   }
   hook = hook_;
   return true;
@@ -253,6 +287,7 @@ void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {
   staged.committed_size = tip_.frontier.size();
   staged.frontier = tip_.frontier;
   staged.last_leaf = tip_.last_leaf_hash;
+  staged.prev_leaf = tip_.last_leaf_hash;
   staged.timestamp_ms = std::max(NowMs(), tip_.last_timestamp_ms);
   tree_.BeginStaging(&staged.batch);
 }
@@ -331,6 +366,10 @@ void LogWriter::StageEntry(StagedGroup& staged, const Bytes& bytes) {
     tree_.StageNode(level, index, h);
   });
   staged.last_leaf = leaf;
+  if (options_.log_of_record != nullptr && !staged.replicated) {
+    staged.record_entries.push_back(bytes);
+    staged.record_leaves.push_back(leaf);
+  }
 }
 
 Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
@@ -343,17 +382,34 @@ Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
   const std::string note = SignNote(
       FormatCheckpoint(Checkpoint{signer_.name, size, staged.frontier.Root(), {}}), signer_);
   staged.signs_checkpoint = true;
+  if (options_.log_of_record != nullptr) staged.note = note;
   return FromRocks(staged.batch.Put(columns_.checkpoints, CheckpointKey(size), note),
                    "cannot stage a checkpoint");
 }
 
 Status LogWriter::WriteDurably(StagedGroup& staged) {
+  if (behind_record_) {
+    return IoError(std::string(staged.failure) +
+                   ": the local store is behind the log of record after a failed write; "
+                   "restart the node to catch up");
+  }
   if (write_failed_) FL_RETURN_IF_ERROR(ResumeAfterFailedWrite(*columns_.db));
+  const bool to_record = options_.log_of_record != nullptr && !staged.replicated;
+  if (to_record) FL_RETURN_IF_ERROR(AppendToRecord(staged));
   rocksdb::WriteOptions options;
   options.sync = staged.sync;
   Status written = FromRocks(columns_.db->Write(options, &staged.batch), staged.failure);
   write_failed_ = !written.ok();
+  behind_record_ = !written.ok() && to_record;
   return written;
+}
+
+Status LogWriter::AppendToRecord(const StagedGroup& staged) {
+  assert(staged.record_entries.size() == staged.appended());
+  // Its errors say themselves whether anything was appended there.
+  return options_.log_of_record->Append(RecordGroup{staged.committed_size, staged.prev_leaf,
+                                                    staged.record_entries, staged.record_leaves,
+                                                    staged.note});
 }
 
 void LogWriter::Finish(StagedGroup& staged, const Status& written) {
@@ -398,6 +454,70 @@ Status LogWriter::WriteGenesis(const NewEntry& genesis, int64_t timestamp_ms,
   if (s.ok()) s = WriteDurably(staged);
   Finish(staged, s);
   return s;
+}
+
+Status LogWriter::WriteReplicatedGenesis(
+    const ReplicatedGroup& group, const std::vector<std::pair<std::string, std::string>>& meta) {
+  assert(!thread_.joinable() && tip_.frontier.size() == 0);
+  return StoreReplicated(group, meta).status();
+}
+
+Result<AppendResult> LogWriter::StoreReplicated(
+    const ReplicatedGroup& group, const std::vector<std::pair<std::string, std::string>>& meta) {
+  StagedGroup staged;
+  BeginGroup(staged, options_.sync);
+  staged.replicated = true;
+  staged.timestamp_ms = tip_.last_timestamp_ms;  // the entries' own, below
+  staged.failure = "cannot store the replicated entries, nothing was written";
+  for (const auto& [key, value] : meta) staged.batch.Put(columns_.meta, key, value);
+  Status s = StageReplicatedEntries(staged, group.entries);
+  if (s.ok()) s = StageTip(staged, /*sign=*/false);
+  if (s.ok() && !group.checkpoint_note.empty()) {
+    staged.signs_checkpoint = true;
+    s = FromRocks(staged.batch.Put(columns_.checkpoints, CheckpointKey(staged.frontier.size()),
+                                   group.checkpoint_note),
+                  "cannot stage a checkpoint");
+  }
+  if (s.ok()) s = WriteDurably(staged);
+  Finish(staged, s);
+  if (!s.ok()) return s;
+  CountCommit(staged.appended());
+  return AppendResult{staged.committed_size, staged.appended(), false};
+}
+
+Status LogWriter::StageReplicatedEntries(StagedGroup& staged, const std::vector<Bytes>& entries) {
+  std::string run_key;  // the idempotency key of the run of entries being read
+  Submission run;       // its entries, for the digest
+  uint64_t run_first = 0;
+  auto end_run = [&] {
+    if (run_key.empty()) return;
+    IdempotencyRecord record{run_first, run.entries.size(), SubmissionDigest(run)};
+    staged.batch.Put(columns_.idempotency, run_key, EncodeIdempotencyRecord(record));
+    run_key.clear();
+    run.entries.clear();
+  };
+  for (const Bytes& bytes : entries) {
+    // The caller verified the chain; this guards the store against a caller that did not.
+    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+    const uint64_t index = staged.frontier.size();
+    if (e.index != index || e.prev_leaf_hash != staged.last_leaf) {
+      return Corruption("replicated entry " + std::to_string(e.index) +
+                        " does not continue the log at index " + std::to_string(index));
+    }
+    if (e.idempotency_key != run_key) {
+      end_run();
+      run_key = std::string(e.idempotency_key);
+      run_first = index;
+    }
+    if (!run_key.empty()) {
+      run.entries.push_back(NewEntry{std::string(e.actor), e.role, e.event_type,
+                                     Bytes(e.payload.begin(), e.payload.end())});
+    }
+    staged.timestamp_ms = std::max(staged.timestamp_ms, e.timestamp_ms);
+    StageEntry(staged, bytes);
+  }
+  end_run();
+  return Status::Ok();
 }
 
 void LogWriter::CountCommit(uint64_t appended) {

@@ -31,10 +31,10 @@
 // write-failed flag. Readers see a commit through TreeStore::Publish and then the committed
 // size, which the writer stores last.
 //
-// Seams for a cluster (not built): its leader makes a group durable in a PostgreSQL transaction
-// inside WriteDurably, before the local write; a follower stores entries committed elsewhere
-// (already signed and verified) through StageEntry and StageTip with the leader's checkpoint,
-// skipping StageSubmission.
+// Cluster mode (Options::log_of_record, log_of_record.h): WriteDurably first appends the group's
+// entry bytes and checkpoint to the log of record (a PostgreSQL transaction), and writes the
+// local batch only once that was acknowledged. A follower stores entries committed elsewhere
+// through replay, not through this writer.
 //
 //   LogWriter writer(columns, tree, signer, SystemLogClock(), committed_size, options, tip);
 //   writer.Start();
@@ -59,6 +59,7 @@
 #include "ledger/entry_codec.h"
 #include "ledger/log_clock.h"
 #include "ledger/log_format.h"
+#include "ledger/log_of_record.h"
 #include "ledger/tree_store.h"
 
 namespace rocksdb {
@@ -108,6 +109,14 @@ class CommitHook {
   virtual void Abort() = 0;
 };
 
+// Entries committed elsewhere (cluster mode: read from the log of record and verified by the
+// caller), stored as they are with the checkpoint that covers them: no commit hook, no signing,
+// no log of record. `checkpoint_note` signs the size the entries end at ("" if none does).
+struct ReplicatedGroup {
+  std::vector<Bytes> entries;
+  std::string checkpoint_note;
+};
+
 struct AppendResult {
   uint64_t first_index = 0;
   uint64_t count = 0;
@@ -125,8 +134,9 @@ struct LogTip {
 class LogWriter final {
  public:
   struct Options {
-    bool sync = true;                    // LogOptions::sync
-    int64_t checkpoint_interval_ms = 0;  // LogOptions::checkpoint_interval_ms
+    bool sync = true;                      // LogOptions::sync
+    int64_t checkpoint_interval_ms = 0;    // LogOptions::checkpoint_interval_ms
+    LogOfRecord* log_of_record = nullptr;  // LogOptions::log_of_record
   };
   struct Stats {
     uint64_t commits = 0;      // WriteBatches written
@@ -155,6 +165,13 @@ class LogWriter final {
   Status Close();
 
   std::future<Result<AppendResult>> Submit(Submission submission) FL_EXCLUDES(mu_);
+  // Queues entries committed elsewhere; they go in a group of their own. The result's range is
+  // where they were stored.
+  std::future<Result<AppendResult>> SubmitReplicated(ReplicatedGroup group) FL_EXCLUDES(mu_);
+  // Before Start, on an empty store: stores a replica's first group (the genesis entry) with the
+  // `meta` rows.
+  Status WriteReplicatedGenesis(const ReplicatedGroup& group,
+                                const std::vector<std::pair<std::string, std::string>>& meta);
   // Installs the domain; the writer's next group uses it. The hook must outlive the writer.
   void SetCommitHook(CommitHook* hook) FL_EXCLUDES(mu_);
   Stats stats() const FL_EXCLUDES(mu_);
@@ -162,6 +179,7 @@ class LogWriter final {
  private:
   struct Pending {
     Submission submission;
+    std::optional<ReplicatedGroup> replicated;  // set: entries committed elsewhere
     std::promise<Result<AppendResult>> promise;
   };
   // One group on its way to disk (writer thread).
@@ -181,9 +199,17 @@ class LogWriter final {
                                                            const Submission& submission,
                                                            const Hash& digest);
   void StageEntry(StagedGroup& staged, const Bytes& bytes);
+  // Stores a ReplicatedGroup in a group of its own (writer thread, or before Start).
+  Result<AppendResult> StoreReplicated(
+      const ReplicatedGroup& group,
+      const std::vector<std::pair<std::string, std::string>>& meta = {});
+  // Its entries and the idempotency records of their keys (runs of one key are one submission).
+  Status StageReplicatedEntries(StagedGroup& staged, const std::vector<Bytes>& entries);
   Status StageTip(StagedGroup& staged, bool sign);
   // The durable step: the only write of a group, with sync. A failed write leaves nothing.
   Status WriteDurably(StagedGroup& staged);
+  // Cluster mode: the group appended to the log of record, acknowledged, before the local write.
+  Status AppendToRecord(const StagedGroup& staged);
   // After WriteDurably: readers see the group (tree, tip, size), or it is forgotten.
   void Finish(StagedGroup& staged, const Status& written);
   // Signs a checkpoint of every committed entry in a group of its own; `failure` prefixes a
@@ -203,6 +229,9 @@ class LogWriter final {
   LogTip tip_;
   int64_t last_checkpoint_ms_ = 0;
   bool write_failed_ = false;  // the last write failed: resume the store before the next
+  // The log of record acknowledged a group the local store then failed to write: every later
+  // group is refused (the node restarts and catches up from the log of record).
+  bool behind_record_ = false;
 
   mutable Mutex mu_;
   std::condition_variable cv_;  // on mu_: a submission was queued, or stopping_ was set

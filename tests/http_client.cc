@@ -213,7 +213,7 @@ ServerProcess::ServerProcess(const std::string& data_dir, const ServerProcessOpt
   posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::string cmd = std::string(FUNDLEDGER_CLI_PATH) + " " +
                     (options.command.empty() ? "serve --data " + data_dir : options.command) +
-                    " --listen 127.0.0.1:0 " +
+                    " --listen " + options.listen + " " +
                     (options.quiet && options.command.empty() ? "--quiet " : "") +
                     options.extra_args;
   char sh[] = "/bin/sh", dash_c[] = "-c";

@@ -94,6 +94,7 @@ struct ServerProcessOptions {
   // Another subcommand instead of `serve --data DIR` ("witness serve --data W --config F");
   // it must print the address it listens on as `serve` does.
   std::string command;
+  std::string listen = "127.0.0.1:0";  // --listen
 };
 
 // Starts `fundledger serve --data DIR --listen 127.0.0.1:0 [--quiet]` and reads its port.

@@ -142,15 +142,52 @@ std::unique_ptr<PgConnection> TestPostgres::Admin() const {
   return conn.ok() ? std::move(*conn) : nullptr;
 }
 
-TestCluster::TestCluster()
-    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()) {
+TestPostgres* PostgresSuite::pg_ = nullptr;
+
+void PostgresSuite::SetUpTestSuite() {
+  if (MissingForCluster(/*patroni=*/false).empty()) pg_ = new TestPostgres();
+}
+
+void PostgresSuite::TearDownTestSuite() {
+  delete pg_;
+  pg_ = nullptr;
+}
+
+void PostgresSuite::SetUp() {
+  std::string missing = MissingForCluster(/*patroni=*/false);
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  ASSERT_TRUE(pg_->ok());
+}
+
+std::unique_ptr<PgLogStore> PostgresSuite::Store(const std::string& origin, bool read_only) {
+  auto store = PgLogStore::Connect(
+      {.dsn = pg_->dsn(), .origin = origin, .read_only = read_only, .reconnect_wait_ms = 10'000});
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+std::vector<StoredEntry> PostgresSuite::ReadAll(const std::string& origin) {
+  std::vector<StoredEntry> all;
+  auto follower = Store(origin, /*read_only=*/true);
+  for (;;) {
+    auto batch = follower->ReadEntries(all.size(), kPgReadEntriesMax);
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok() || batch->empty()) return all;
+    for (StoredEntry& e : *batch) all.push_back(std::move(e));
+  }
+}
+
+TestCluster::TestCluster(bool with_nodes)
+    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()),
+      with_nodes_(with_nodes) {
   OpenToPostgres(dir_.path(), /*hand_over=*/false);  // scripts/cluster hands DIR/pg over
   ok_ = Up();
 }
 
 bool TestCluster::Up() {
   auto start = std::chrono::steady_clock::now();
-  CommandResult up = RunCommand(ClusterScript() + " up " + dir_.Sub("c"));
+  CommandResult up = RunCommand("FUNDLEDGER_CLI=" + CliPath() + " " + ClusterScript() + " up " +
+                                dir_.Sub("c") + (with_nodes_ ? "" : " --no-nodes") + " 2>&1");
   up_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   if (up.exit_code != 0) {
@@ -215,6 +252,18 @@ std::vector<ClusterMember> TestCluster::Status() {
                        static_cast<int>(o.at("port").as_int64()), pid_of(o.at("pid")),
                        pid_of(o.at("patroni_pid")), std::string(o.at("role").as_string())});
   }
+  nodes_.clear();
+  for (const boost::json::value& n : top.at("nodes").as_array()) {
+    const boost::json::object& o = n.as_object();
+    ClusterNodeInfo node{std::string(o.at("name").as_string()),
+                         std::string(o.at("url").as_string()), 0, pid_of(o.at("pid")),
+                         std::string(o.at("role").as_string())};
+    node.port = std::stoi(node.url.substr(node.url.rfind(':') + 1));
+    nodes_.push_back(std::move(node));
+  }
+  tokens_.clear();
+  for (const auto& [role, token] : top.at("tokens").as_object())
+    tokens_[std::string(role)] = std::string(token.as_string());
   return members;
 }
 

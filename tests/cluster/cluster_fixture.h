@@ -6,8 +6,11 @@
 // Run as root, PostgreSQL runs as the postgres user (runuser), as scripts/cluster does.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +62,21 @@ class TestPostgres {
   bool ok_ = false;
 };
 
+// A suite against one PostgreSQL instance it starts itself (skipped when PostgreSQL is not
+// installed), with stores of its logs.
+class PostgresSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+  // A store of log `origin` (a follower's when read_only), or null after a failure.
+  static std::unique_ptr<PgLogStore> Store(const std::string& origin, bool read_only = false);
+  // Every entry of the log as a follower reads it.
+  static std::vector<StoredEntry> ReadAll(const std::string& origin);
+
+  static TestPostgres* pg_;
+};
+
 // A member of the cluster as DIR/cluster.json lists it.
 struct ClusterMember {
   std::string name;
@@ -68,10 +86,20 @@ struct ClusterMember {
   std::string role;     // "primary", "standby", "down"
 };
 
-// scripts/cluster up in a temporary directory; scripts/cluster down when destroyed.
+// A ledger node as DIR/cluster.json lists it.
+struct ClusterNodeInfo {
+  std::string name;
+  std::string url;
+  int port = 0;
+  int pid = 0;       // 0 when not running
+  std::string role;  // "writer", "follower", "stopped", "down"
+};
+
+// scripts/cluster up in a temporary directory (with its three ledger nodes, or --no-nodes);
+// scripts/cluster down when destroyed.
 class TestCluster {
  public:
-  TestCluster();
+  explicit TestCluster(bool with_nodes = false);
   ~TestCluster();
   bool ok() const { return ok_; }
   // scripts/cluster up again: starts the members that are not running.
@@ -80,12 +108,18 @@ class TestCluster {
   const std::string& dsn() const { return dsn_; }
   // scripts/cluster status, then its members.
   std::vector<ClusterMember> Status();
+  // The ledger nodes and tokens of the last Status().
+  const std::vector<ClusterNodeInfo>& nodes() const { return nodes_; }
+  const std::map<std::string, std::string>& tokens() const { return tokens_; }
 
  private:
   TempDir dir_;
   CleanupIfKilled cleanup_;
   std::string dsn_;
   std::chrono::milliseconds up_time_{0};
+  bool with_nodes_ = false;
+  std::vector<ClusterNodeInfo> nodes_;
+  std::map<std::string, std::string> tokens_;
   bool ok_ = false;
 };
 

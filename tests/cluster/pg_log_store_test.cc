@@ -36,21 +36,8 @@ void Sql(PgConnection& admin, const std::string& sql) {
   ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
 }
 
-class PgLogStoreTest : public ::testing::Test {
+class PgLogStoreTest : public PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (MissingForCluster(/*patroni=*/false).empty()) pg_ = new TestPostgres();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-  void SetUp() override {
-    std::string missing = MissingForCluster(/*patroni=*/false);
-    if (!missing.empty()) GTEST_SKIP() << missing;
-    ASSERT_TRUE(pg_->ok());
-  }
-
   static std::unique_ptr<PgLogStore> Open(const std::string& origin, bool read_only = false,
                                           const std::string& dsn_extra = "",
                                           int64_t notify_poll_ms = kPgNotifyPollMs) {
@@ -92,11 +79,7 @@ class PgLogStoreTest : public ::testing::Test {
       for (StoredEntry& e : *batch) all.push_back(std::move(e));
     }
   }
-
-  static TestPostgres* pg_;
 };
-
-TestPostgres* PgLogStoreTest::pg_ = nullptr;
 
 TEST_F(PgLogStoreTest, EntriesReadBackByteForByteInOrder) {
   TestWriterLog log("test.example/round-trip");

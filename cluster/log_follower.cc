@@ -1,0 +1,132 @@
+#include "cluster/log_follower.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "ledger/log_format.h"
+#include "replay/chain_verifier.h"
+
+namespace fundledger {
+namespace {
+
+// The local log up to `begin` followed by entries read from the log of record and the
+// checkpoint that ends them: what VerifyChain walks from `begin` on.
+class PendingSource final : public LogSource {
+ public:
+  PendingSource(const Log& local, uint64_t begin, const std::vector<Bytes>& entries,
+                const StoredCheckpoint& checkpoint)
+      : local_(local), begin_(begin), entries_(entries), checkpoint_(checkpoint) {}
+
+  uint64_t size() const override { return begin_ + entries_.size(); }
+  Result<Hash> ReadNode(uint8_t level, uint64_t index) const override {
+    return local_.ReadNode(level, index);  // the tree before begin_ (check_stored_tree off)
+  }
+  Status ScanEntries(uint64_t begin, uint64_t end,
+                     const std::function<Status(uint64_t, ByteView)>& fn) const override {
+    for (uint64_t i = begin; i < end; ++i) {
+      if (i < begin_) {
+        FL_RETURN_IF_ERROR(local_.ScanEntries(i, i + 1, fn));
+      } else {
+        FL_RETURN_IF_ERROR(fn(i, entries_[i - begin_]));
+      }
+    }
+    return Status::Ok();
+  }
+  // Only the new checkpoint: those of the local log were checked when they were stored.
+  Status ScanCheckpoints(
+      const std::function<Status(uint64_t, std::string_view)>& fn) const override {
+    return fn(checkpoint_.size, checkpoint_.note);
+  }
+
+ private:
+  const Log& local_;
+  const uint64_t begin_;
+  const std::vector<Bytes>& entries_;
+  const StoredCheckpoint& checkpoint_;
+};
+
+Status NotApplied(uint64_t index, const std::string& why) {
+  return Corruption("entry " + std::to_string(index) +
+                    " of the log of record fails verification (" + why +
+                    "); this node stops applying the log");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> LogFollower::OpenReplica(PgLogStore& store,
+                                                         const std::string& data_dir,
+                                                         LedgerOptions options) {
+  if (std::filesystem::exists(StorePath(data_dir))) return Ledger::Open(data_dir, options);
+  FL_ASSIGN_OR_RETURN(std::vector<StoredEntry> first, store.ReadEntries(0, 1));
+  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint, store.CheckpointAfter(0));
+  if (first.empty() || !checkpoint || checkpoint->size != 1) {
+    return NotFound("the log of record has no genesis entry with its checkpoint yet");
+  }
+  return Ledger::CreateReplica(data_dir, first[0].bytes, checkpoint->note, options);
+}
+
+Result<std::vector<Bytes>> LogFollower::ReadRange(uint64_t begin, uint64_t end) {
+  std::vector<Bytes> entries;
+  entries.reserve(end - begin);
+  while (begin + entries.size() < end) {
+    const uint64_t from = begin + entries.size();
+    const size_t count = static_cast<size_t>(std::min<uint64_t>(end - from, kPgReadEntriesMax));
+    FL_ASSIGN_OR_RETURN(std::vector<StoredEntry> read, store_.ReadEntries(from, count));
+    if (read.empty()) return NotApplied(from, "it is missing below a checkpoint that covers it");
+    for (StoredEntry& e : read) entries.push_back(std::move(e.bytes));
+  }
+  return entries;
+}
+
+Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
+  const uint64_t local = ledger.log().size();
+  FL_ASSIGN_OR_RETURN(LogHead head, store_.WaitForEntries(local, wait_ms));
+  if (head.next_index < local) {
+    return Corruption("the local store holds " + std::to_string(local) +
+                      " entries, the log of record " + std::to_string(head.next_index) +
+                      ": entries never acknowledged; this node stops applying the log");
+  }
+  if (head.next_index == local) return head;
+  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint, store_.CheckpointAfter(local));
+  if (!checkpoint) return head;  // entries not signed yet
+  if (checkpoint->size - local > kFollowerStepEntriesMax) {
+    return TooLarge("the log of record's next checkpoint is " +
+                    std::to_string(checkpoint->size - local) + " entries ahead, more than " +
+                    std::to_string(kFollowerStepEntriesMax));
+  }
+  Result<std::vector<Bytes>> entries = ReadRange(local, checkpoint->size);
+  if (!entries.ok()) {
+    Status s = entries.status();
+    if (s.code() != StatusCode::kCorruption) return s;
+    return Corruption(s.message() + "; this node stops applying the log");
+  }
+  VerifyOptions verify;
+  verify.trusted_key = ledger.log().verifier();
+  verify.check_stored_tree = false;  // the tree beyond `local` is built from these entries
+  verify.begin = local;
+  verify.chunk_log2 = 63;  // in order: the first bad entry is named
+  VerifyReport report =
+      VerifyChain(PendingSource(ledger.log(), local, *entries, *checkpoint), verify);
+  if (!report.valid) return NotApplied(report.bad_index, report.reason);
+  FL_RETURN_IF_ERROR(
+      ledger.ApplyReplicated(ReplicatedGroup{std::move(*entries), checkpoint->note}).status());
+  return head;
+}
+
+Status LogFollower::CatchUp(Ledger& ledger, uint64_t size, int64_t timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (ledger.log().size() < size) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      return Overloaded("caught up to " + std::to_string(ledger.log().size()) + " of " +
+                        std::to_string(size) + " entries within " + std::to_string(timeout_ms) +
+                        " ms");
+    }
+    FL_RETURN_IF_ERROR(Step(ledger, std::min<int64_t>(left, kFollowerWaitMs)).status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace fundledger

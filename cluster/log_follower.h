@@ -1,0 +1,54 @@
+// LogFollower: keeps a node's local ledger (its RocksDB: entries, tree, checkpoints, domain
+// state, projections) a verified copy of the log of record in PostgreSQL.
+//
+// Each Step reads the entries after the local size up to the next signed checkpoint, verifies
+// them on replay's code path (VerifyChain, from the local tree and chain: structure, index,
+// prev hash, timestamps, leaf hashes, the checkpoint's signature by the node's trusted key and
+// its root), and only then stores and applies them (Ledger::ApplyReplicated). A row that fails
+// is a Corruption naming its index, and nothing of the step is applied: the node stops applying
+// rather than serve it. A node's local store ahead of the log of record (it holds entries
+// PostgreSQL never acknowledged) is refused the same way.
+//
+//   auto ledger = *LogFollower::OpenReplica(store, dir, options);   // from genesis if empty
+//   LogFollower follower(store);
+//   Result<LogHead> head = follower.Step(*ledger, kFollowerWaitMs);
+//
+// Threads: one thread uses a LogFollower and its store at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cluster/pg_log_store.h"
+#include "ledger/ledger.h"
+
+namespace fundledger {
+
+inline constexpr int64_t kFollowerWaitMs = 1'000;  // a Step's wait for new entries
+// Entries between two checkpoints a Step holds in memory (a full commit group is 65,536).
+inline constexpr uint64_t kFollowerStepEntriesMax = 262'144;
+
+class LogFollower {
+ public:
+  explicit LogFollower(PgLogStore& store) : store_(store) {}
+
+  // The node's ledger: opened from `data_dir`, or, when it has no store yet, created from the
+  // log of record's genesis entry and first checkpoint (the signing key must be deployed at
+  // DIR/signing.key first: Log::CreateReplica).
+  static Result<std::unique_ptr<Ledger>> OpenReplica(PgLogStore& store, const std::string& data_dir,
+                                                     LedgerOptions options);
+
+  // Waits at most wait_ms for entries beyond the ledger's size, then verifies and applies
+  // those up to the next checkpoint. Returns the log of record's head as last read.
+  Result<LogHead> Step(Ledger& ledger, int64_t wait_ms);
+  // Steps until the ledger holds `size` entries, for at most timeout_ms.
+  Status CatchUp(Ledger& ledger, uint64_t size, int64_t timeout_ms);
+
+ private:
+  Result<std::vector<Bytes>> ReadRange(uint64_t begin, uint64_t end);
+
+  PgLogStore& store_;
+};
+
+}  // namespace fundledger

@@ -1,0 +1,208 @@
+// The whole cluster from scripts/cluster (3 etcd, 3 PostgreSQL under Patroni, 3 ledger nodes):
+// clients post funds with Idempotency-Keys, retrying on whichever node writes, while the
+// PostgreSQL primary is killed (-9), then the writer node. Afterwards every acknowledged post is
+// there exactly once, every retry of an acknowledged key answers `replayed`, and every live node
+// reaches the same size and signed checkpoint.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/cluster/cluster_fixture.h"
+#include "tests/http_client.h"
+
+namespace fundledger::testing {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+constexpr int kClients = 4;
+constexpr size_t kAcksPerPhase = 12;
+constexpr auto kPhaseWait = std::chrono::seconds(120);
+constexpr auto kPostWait = std::chrono::seconds(150);
+
+class Cluster {
+ public:
+  explicit Cluster(TestCluster& cluster) : cluster_(cluster) {}
+
+  std::optional<json::object> Health(int port) {
+    HttpResult r =
+        HttpClient(port, {.source_address = "", .timeout = std::chrono::milliseconds(2'000)})
+            .Request("GET", "/healthz");
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (r.status == 0 || ec || !v.is_object()) return std::nullopt;
+    return v.as_object();
+  }
+  // The port of the node that says it writes, or 0.
+  int Writer() {
+    for (const ClusterNodeInfo& n : cluster_.nodes()) {
+      std::optional<json::object> h = Health(n.port);
+      const json::value* role = h ? h->if_contains("role") : nullptr;
+      if (role != nullptr && role->is_string() && role->as_string() == "writer") return n.port;
+    }
+    return 0;
+  }
+
+ private:
+  TestCluster& cluster_;
+};
+
+std::string FundBody(const std::string& id) {
+  return R"({"fund_id":")" + id +
+         R"(","name":"F","kind":"subsidy","organisation":"bureau","currency":"CNY"})";
+}
+
+// Posts distinct funds until stopped, each retried with its key until acknowledged.
+class Clients {
+ public:
+  Clients(Cluster& cluster, std::string token) : cluster_(cluster), token_(std::move(token)) {
+    for (int c = 0; c < kClients; ++c) threads_.emplace_back([this, c] { Run(c); });
+  }
+  ~Clients() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  size_t AcksAfter(Clock::time_point since) {
+    std::lock_guard lock(mu_);
+    return static_cast<size_t>(
+        std::count_if(acks_.begin(), acks_.end(), [&](const auto& a) { return a.second > since; }));
+  }
+  bool WaitForAcks(size_t count, Clock::time_point since) {
+    const auto deadline = Clock::now() + kPhaseWait;
+    while (AcksAfter(since) < count) {
+      if (Clock::now() > deadline || !failure_.empty()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
+  }
+  std::vector<std::string> Acknowledged() {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> ids;
+    for (const auto& a : acks_) ids.push_back(a.first);
+    return ids;
+  }
+  std::string failure() {
+    std::lock_guard lock(mu_);
+    return failure_;
+  }
+  // One post with its key, on the writer, until acknowledged (201, or 200 replayed).
+  HttpResult PostUntilAcknowledged(const std::string& id) {
+    const auto deadline = Clock::now() + kPostWait;
+    HttpResult r;
+    while (Clock::now() < deadline) {
+      const int writer = cluster_.Writer();
+      if (writer != 0) {
+        r = HttpClient(writer, {.source_address = "", .timeout = std::chrono::milliseconds(90'000)})
+                .Request("POST", "/v1/funds", token_, FundBody(id), "open-" + id);
+        if (r.status == 201 || r.status == 200 || r.status == 409 || r.status == 422) return r;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return r;
+  }
+
+ private:
+  void Run(int client) {
+    for (int i = 0; !stop_; ++i) {
+      const std::string id = "F-" + std::to_string(client) + "-" + std::to_string(i);
+      HttpResult r = PostUntilAcknowledged(id);
+      std::lock_guard lock(mu_);
+      if (r.status == 201 || r.status == 200) {
+        acks_.emplace_back(id, Clock::now());
+      } else if (!stop_) {
+        failure_ = id + ": " + std::to_string(r.status) + " " + r.body;
+        return;
+      }
+    }
+  }
+
+  Cluster& cluster_;
+  std::string token_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::pair<std::string, Clock::time_point>> acks_;
+  std::string failure_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(ClusterFailover, NothingAcknowledgedIsLostWhenThePrimaryAndThenTheWriterDie) {
+  std::string missing = MissingForCluster(/*patroni=*/true);
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  TestCluster cluster(/*with_nodes=*/true);
+  ASSERT_TRUE(cluster.ok());
+  std::vector<ClusterMember> members = cluster.Status();
+  ASSERT_EQ(cluster.nodes().size(), 3u);
+  ASSERT_EQ(cluster.tokens().count("admin"), 1u);
+  const std::string admin = cluster.tokens().at("admin");
+  Cluster nodes(cluster);
+  Clients clients(nodes, admin);
+  ASSERT_TRUE(clients.WaitForAcks(kAcksPerPhase, Clock::time_point())) << clients.failure();
+
+  // Kill -9 the PostgreSQL primary (its Patroni first, so it cannot restart it).
+  auto primary = std::find_if(members.begin(), members.end(),
+                              [](const ClusterMember& m) { return m.role == "primary"; });
+  ASSERT_NE(primary, members.end());
+  ::kill(primary->patroni_pid, SIGKILL);
+  ::kill(primary->pid, SIGKILL);
+  const auto pg_killed = Clock::now();
+  ASSERT_TRUE(clients.WaitForAcks(kAcksPerPhase, pg_killed)) << clients.failure();
+
+  // Kill -9 the writer node.
+  cluster.Status();
+  auto writer = std::find_if(cluster.nodes().begin(), cluster.nodes().end(),
+                             [](const ClusterNodeInfo& n) { return n.role == "writer"; });
+  ASSERT_NE(writer, cluster.nodes().end());
+  const int dead_port = writer->port;
+  ASSERT_EQ(::kill(writer->pid, SIGKILL), 0);
+  const auto node_killed = Clock::now();
+  ASSERT_TRUE(clients.WaitForAcks(kAcksPerPhase, node_killed)) << clients.failure();
+  clients.Stop();
+  ASSERT_EQ(clients.failure(), "");
+
+  // Every acknowledged key answers replayed, and its fund is there exactly once.
+  const std::vector<std::string> acked = clients.Acknowledged();
+  std::set<std::string> distinct(acked.begin(), acked.end());
+  EXPECT_EQ(distinct.size(), acked.size());
+  uint64_t size = 0;
+  for (const std::string& id : acked) {
+    HttpResult r = clients.PostUntilAcknowledged(id);
+    ASSERT_EQ(r.status, 200) << id << ": " << r.body;
+    EXPECT_NE(r.body.find("\"replayed\":true"), std::string::npos) << id << ": " << r.body;
+    ASSERT_EQ(r.headers.count("fundledger-log-size"), 1u);
+    size = std::max<uint64_t>(size, std::stoull(r.headers.at("fundledger-log-size")));
+  }
+  const int writer_port = nodes.Writer();
+  ASSERT_NE(writer_port, 0);
+  HttpResult funds = HttpClient(writer_port).Request("GET", "/v1/funds", admin);
+  ASSERT_EQ(funds.status, 200) << funds.body;
+  std::multiset<std::string> listed;
+  const json::value listing = json::parse(funds.body);
+  ASSERT_TRUE(listing.is_object() && listing.as_object().contains("funds")) << funds.body;
+  for (const json::value& f : listing.as_object().at("funds").as_array()) {
+    const json::value* id = f.as_object().if_contains("fund_id");
+    ASSERT_NE(id, nullptr) << json::serialize(f);
+    listed.insert(std::string(id->as_string()));
+  }
+  for (const std::string& id : acked) EXPECT_EQ(listed.count(id), 1u) << id;
+
+  // The live nodes reach the same size and checkpoint.
+  std::string checkpoint;
+  for (const ClusterNodeInfo& n : cluster.nodes()) {
+    if (n.port == dead_port) continue;
+    HttpResult cp =
+        HttpClient(n.port).Request("GET", "/v1/checkpoint?min_size=" + std::to_string(size), admin);
+    ASSERT_EQ(cp.status, 200) << n.name << ": " << cp.body;
+    if (checkpoint.empty()) checkpoint = cp.body;
+    EXPECT_EQ(cp.body, checkpoint) << n.name;
+  }
+}
+
+}  // namespace
+}  // namespace fundledger::testing

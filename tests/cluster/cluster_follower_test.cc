@@ -1,0 +1,156 @@
+// A follower node's ledger against the log of record in PostgreSQL: started empty it catches up
+// from genesis, holds the writer's entries byte for byte with the same checkpoints and serves
+// proofs that verify; a node taking over answers a retried key as replayed from its rebuilt
+// key index; a row altered in PostgreSQL is caught, named, and nothing of it is applied.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cluster/log_follower.h"
+#include "cluster/pg_log_of_record.h"
+#include "crypto/checkpoint.h"
+#include "ledger/log_format.h"
+#include "tests/cluster/cluster_fixture.h"
+
+namespace fundledger::testing {
+namespace {
+
+constexpr int64_t kCatchUpMs = 60'000;
+
+class ClusterFollowerTest : public PostgresSuite {
+ protected:
+  static std::unique_ptr<PgLogOfRecord> Record(const std::string& origin, const std::string& node) {
+    std::unique_ptr<PgLogStore> store = Store(origin);
+    Result<WriterLease> lease = store->AcquireWriter(node, /*evict_holder=*/true);
+    EXPECT_TRUE(lease.ok()) << lease.status().ToString();
+    return std::make_unique<PgLogOfRecord>(std::move(store), lease->epoch, nullptr);
+  }
+
+  // The writer node: a log whose groups go to PostgreSQL first.
+  struct Writer {
+    TempDir dir;
+    std::unique_ptr<PgLogOfRecord> record;
+    std::unique_ptr<Log> log;
+  };
+  static std::unique_ptr<Writer> StartWriter(const std::string& origin) {
+    auto w = std::make_unique<Writer>();
+    w->record = Record(origin, "node-a");
+    LogOptions options;
+    options.log_of_record = w->record.get();
+    auto log = Log::Create(w->dir.path(), origin, options);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    if (log.ok()) w->log = std::move(*log);
+    return w;
+  }
+
+  static void Post(Log& log, const std::string& prefix, int count) {
+    for (int i = 0; i < count; ++i) {
+      auto r = log.Append(MemoSubmission(prefix + std::to_string(i), {"memo", "second"}));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+  }
+
+  // A node's data directory with the log's signing key deployed.
+  static void DeployKey(const Writer& writer, const std::string& dir) {
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(SigningKeyPath(writer.dir.path()), SigningKeyPath(dir));
+  }
+};
+
+TEST_F(ClusterFollowerTest, AnEmptyFollowerCatchesUpAndServesProofsThatVerify) {
+  const std::string origin = "test.example/follower";
+  auto writer = StartWriter(origin);
+  ASSERT_NE(writer->log, nullptr);
+  Post(*writer->log, "a", 10);
+
+  TempDir node;
+  DeployKey(*writer, node.path());
+  auto store = Store(origin, /*read_only=*/true);
+  auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  LogFollower follower(*store);
+  ASSERT_TRUE(follower.CatchUp(**ledger, writer->log->size(), kCatchUpMs).ok());
+  Post(*writer->log, "b", 5);  // and keeps up with what comes after
+  Status caught = follower.CatchUp(**ledger, writer->log->size(), kCatchUpMs);
+  ASSERT_TRUE(caught.ok()) << caught.ToString();
+
+  const Log& replica = (*ledger)->log();
+  ASSERT_EQ(replica.size(), 31u);
+  for (uint64_t i = 0; i < replica.size(); ++i)
+    ASSERT_EQ(*replica.ReadEntry(i), *writer->log->ReadEntry(i)) << "entry " << i;
+  EXPECT_EQ(*replica.LatestCheckpoint(), *writer->log->LatestCheckpoint());
+  EXPECT_EQ((*ledger)->domain().Read([](const DomainState& s) { return s.next_index; }), 31u);
+  Result<Checkpoint> cp = OpenCheckpoint(*replica.LatestCheckpoint(), writer->log->verifier());
+  ASSERT_TRUE(cp.ok());
+  auto proof = replica.ProveInclusion(17, cp->size);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(
+      VerifyInclusion(17, cp->size, HashLeaf(*writer->log->ReadEntry(17)), *proof, cp->root).ok());
+}
+
+TEST_F(ClusterFollowerTest, ANodeTakingOverAnswersARetriedKeyAsReplayed) {
+  const std::string origin = "test.example/takeover";
+  auto writer = StartWriter(origin);
+  ASSERT_NE(writer->log, nullptr);
+  Post(*writer->log, "k", 4);
+
+  TempDir node;
+  DeployKey(*writer, node.path());
+  {
+    auto store = Store(origin, /*read_only=*/true);
+    auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ASSERT_TRUE(LogFollower(*store).CatchUp(**ledger, writer->log->size(), kCatchUpMs).ok());
+    ASSERT_TRUE((*ledger)->Close().ok());
+  }
+  // node-b takes over from node-a, whose log then appends nothing.
+  auto record = Record(origin, "node-b");
+  LedgerOptions options;
+  options.log.log_of_record = record.get();
+  auto ledger = Ledger::Open(node.path(), options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  Result<AppendResult> retry = (*ledger)->log().Append(MemoSubmission("k2", {"memo", "second"}));
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->first_index, 5u);
+  EXPECT_EQ(Store(origin, true)->Head()->next_index, 9u);
+  Result<AppendResult> fresh = (*ledger)->log().Append(MemoSubmission("k9", {"memo"}));
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(fresh->first_index, 9u);
+  EXPECT_EQ(Store(origin, true)->Head()->next_index, 10u);
+  EXPECT_EQ(writer->log->Append(MemoSubmission("stale", {"memo"})).status().rule(), kWriterFenced);
+}
+
+TEST_F(ClusterFollowerTest, ARowAlteredInPostgresIsNamedAndNotApplied) {
+  const std::string origin = "test.example/tampered";
+  auto writer = StartWriter(origin);
+  ASSERT_NE(writer->log, nullptr);
+  Post(*writer->log, "t", 3);  // entries 1..6
+
+  // Entry 4's bytes changed, its leaf hash recomputed to match (0x00 || entry, RFC 9162).
+  std::unique_ptr<PgConnection> admin = pg_->Admin();
+  for (const char* sql :
+       {"ALTER TABLE log_entries DISABLE TRIGGER USER",
+        "UPDATE log_entries SET entry = overlay(entry placing '\\xff'::bytea from 40 for 1), "
+        "leaf_hash = sha256('\\x00'::bytea || overlay(entry placing '\\xff'::bytea from 40 for 1)) "
+        "WHERE idx = 4 AND log_id = (SELECT log_id FROM log_heads WHERE origin = "
+        "'test.example/tampered')",
+        "ALTER TABLE log_entries ENABLE TRIGGER USER"}) {
+    Result<PgResult> r = admin->Exec(sql, DeadlineAfterMs(30'000));
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  }
+
+  TempDir node;
+  DeployKey(*writer, node.path());
+  auto store = Store(origin, /*read_only=*/true);
+  auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  LogFollower follower(*store);
+  Status caught = follower.CatchUp(**ledger, writer->log->size(), kCatchUpMs);
+  ASSERT_EQ(caught.code(), StatusCode::kCorruption) << caught.ToString();
+  EXPECT_NE(caught.message().find("entry 4 "), std::string::npos) << caught.message();
+  EXPECT_EQ((*ledger)->log().size(), 3u);  // the groups before the altered one
+}
+
+}  // namespace
+}  // namespace fundledger::testing

@@ -1,0 +1,163 @@
+// `fundledger serve --cluster` in processes against one PostgreSQL: the first node creates the
+// log and writes it; a node started empty follows, serves reads with read-your-writes
+// (?min_size), answers writes 421 naming the writer; when the writer is killed (-9) the
+// follower takes over, a retry with the same Idempotency-Key answers `replayed` and appends
+// nothing, and the old writer restarted follows and reaches the same size and checkpoint.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ledger/log_format.h"
+#include "tests/cluster/cluster_fixture.h"
+#include "tests/http_client.h"
+
+namespace fundledger::testing {
+namespace {
+
+namespace json = boost::json;
+constexpr auto kRoleWait = std::chrono::seconds(60);
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+class ClusterServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string missing = MissingForCluster(/*patroni=*/false);
+    if (!missing.empty()) GTEST_SKIP() << missing;
+    pg_ = std::make_unique<TestPostgres>();
+    ASSERT_TRUE(pg_->ok());
+    json::array nodes;
+    for (int i = 0; i < 2; ++i) {
+      ports_[i] = FreePort();
+      nodes.push_back(json::object{{"name", "n" + std::to_string(i)},
+                                   {"url", "http://127.0.0.1:" + std::to_string(ports_[i])}});
+    }
+    for (int i = 0; i < 2; ++i) {
+      data_[i] = tmp_.Sub("n" + std::to_string(i));
+      std::filesystem::create_directories(data_[i]);
+      std::filesystem::permissions(data_[i], std::filesystem::perms::owner_all);
+      config_[i] = tmp_.Sub("n" + std::to_string(i) + ".json");
+      std::ofstream(config_[i]) << json::serialize(json::object{{"dsn", pg_->dsn()},
+                                                                {"origin", "cluster.test/ledger"},
+                                                                {"node", "n" + std::to_string(i)},
+                                                                {"data", data_[i]},
+                                                                {"nodes", nodes}});
+    }
+  }
+
+  std::unique_ptr<ServerProcess> Start(int i) {
+    ServerProcessOptions o;
+    o.command = "serve --cluster " + config_[i] + " --quiet";
+    o.listen = "127.0.0.1:" + std::to_string(ports_[i]);
+    auto p = std::make_unique<ServerProcess>(data_[i], o);
+    EXPECT_EQ(p->port(), ports_[i]);
+    return p;
+  }
+
+  json::object Health(int i) {
+    HttpResult r = HttpClient(ports_[i]).Request("GET", "/healthz");
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    return ec || !v.is_object() ? json::object{} : v.as_object();
+  }
+  // Polls /healthz until the node has `role` (bounded by kRoleWait).
+  bool WaitForRole(int i, const std::string& role) {
+    const auto deadline = std::chrono::steady_clock::now() + kRoleWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      json::object h = Health(i);
+      if (h.contains("role") && h.at("role").as_string() == role) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  HttpResult OpenFund(int i, const std::string& id) {
+    return HttpClient(ports_[i]).Request(
+        "POST", "/v1/funds", token_,
+        R"({"fund_id":")" + id +
+            R"(","name":"F","kind":"subsidy","organisation":"bureau","currency":"CNY"})",
+        "open-" + id);
+  }
+
+  std::unique_ptr<TestPostgres> pg_;
+  TempDir tmp_;
+  int ports_[2] = {};
+  std::string data_[2], config_[2];
+  std::string token_;
+};
+
+TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
+  auto writer = Start(0);
+  ASSERT_TRUE(WaitForRole(0, "writer"));
+  CommandResult token = RunCommand(CliPath() + " token add --data " + data_[0] +
+                                   " --actor admin.zhao --role admin 2>/dev/null");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  token_ = token.out.substr(token.out.rfind(' ') + 1);
+  token_.erase(token_.find_last_not_of('\n') + 1);
+  // Deploying a node: the log's signing key and the token table, before it first starts.
+  for (const char* file : {"/signing.key", "/tokens"})
+    std::filesystem::copy_file(data_[0] + file, data_[1] + file);
+
+  ASSERT_EQ(OpenFund(0, "F-1").status, 201);
+  HttpResult second = OpenFund(0, "F-2");
+  ASSERT_EQ(second.status, 201) << second.body;
+  const uint64_t size = std::stoull(second.headers.at("fundledger-log-size"));
+
+  auto follower = Start(1);
+  ASSERT_TRUE(WaitForRole(1, "follower"));
+  HttpResult read = HttpClient(ports_[1]).Request(
+      "GET", "/v1/funds/F-2?min_size=" + std::to_string(size), token_);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_GE(std::stoull(read.headers.at("fundledger-log-size")), size);
+  HttpResult ahead = HttpClient(ports_[1]).Request(
+      "GET", "/v1/funds?min_size=" + std::to_string(size + 1000), token_);
+  EXPECT_EQ(ahead.status, 503);
+  EXPECT_EQ(ahead.headers["retry-after"], "1");
+  HttpResult misdirected = OpenFund(1, "F-3");
+  ASSERT_EQ(misdirected.status, 421) << misdirected.body;
+  EXPECT_EQ(json::parse(misdirected.body).at("writer").as_string(),
+            "http://127.0.0.1:" + std::to_string(ports_[0]));
+
+  // The writer dies; the follower takes over and a retry of the last post appends nothing.
+  ASSERT_EQ(::kill(writer->pid(), SIGKILL), 0);
+  writer.reset();
+  ASSERT_TRUE(WaitForRole(1, "writer"));
+  HttpResult retry = OpenFund(1, "F-2");
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_TRUE(json::parse(retry.body).at("replayed").as_bool()) << retry.body;
+  HttpResult third = OpenFund(1, "F-3");
+  ASSERT_EQ(third.status, 201) << third.body;
+  const uint64_t final_size = std::stoull(third.headers.at("fundledger-log-size"));
+
+  // The old writer, restarted, follows the new one to the same size and checkpoint.
+  writer = Start(0);
+  ASSERT_TRUE(WaitForRole(0, "follower"));
+  HttpResult caught = HttpClient(ports_[0]).Request(
+      "GET", "/v1/checkpoint?min_size=" + std::to_string(final_size), token_);
+  ASSERT_EQ(caught.status, 200) << caught.body;
+  EXPECT_EQ(caught.body, HttpClient(ports_[1]).Request("GET", "/v1/checkpoint", token_).body);
+  EXPECT_EQ(Health(0).at("applied_size").to_number<uint64_t>(), final_size);
+}
+
+}  // namespace
+}  // namespace fundledger::testing
