@@ -539,9 +539,9 @@ int CmdDemo(const DemoFlags& f) {
        {std::pair<std::string, std::string>{"F-SUNSHINE", "charity.sunshine"},
         {"F-WARMHEART", "charity.warmheart"}}) {
     Actor publisher{org, fb::Role::charity, summary->keys.at(org)};
-    Result<PublicationResult> pub = PublishDisclosureReport(
-        **ledger, f.dir, {{"fund", fund, "2025"}, "annual"}, nullptr, publisher,
-        "demo-disclosure-" + fund, SystemLogClock().NowMs());
+    Result<PublicationResult> pub =
+        PublishDisclosureReport(**ledger, f.dir, {{"fund", fund, "2025"}, "annual"}, nullptr,
+                                publisher, "demo-disclosure-" + fund, SystemLogClock().NowMs());
     if (!pub.ok()) return ExitFailure(pub.status());
   }
   Status closed = (*ledger)->Close();

@@ -23,7 +23,7 @@ struct ServeFlags {
   // entries verified between pauses.
   int64_t scrub_interval_s = 6 * 3600;
   uint64_t scrub_entries_per_step = 16'384;
-  std::string cluster;                 // cluster mode: the cluster file (api/cluster_node.h)
+  std::string cluster;  // cluster mode: the cluster file (api/cluster_node.h)
 };
 int CmdServe(const ServeFlags& flags);
 // serve --cluster (cli_cluster.cc).

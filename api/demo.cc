@@ -347,9 +347,10 @@ class Builder {
         Dated(spent, Expenditure({"F-SUNSHINE", "general", "办公场地租赁", fb::ExpenseClass::admin,
                                   "office", 150'000, "发票 SS-A-" + m})));
     FL_RETURN_IF_ERROR(Do(kCharityA, std::move(events)));
-    return Do(kCharityB,
-              {Dated(received, Donation({"F-WARMHEART", month >= 202510 ? "winter-coats" : "general",
-                                         "", warmheart_fen, "WH-" + m}))});
+    return Do(
+        kCharityB,
+        {Dated(received, Donation({"F-WARMHEART", month >= 202510 ? "winter-coats" : "general", "",
+                                   warmheart_fen, "WH-" + m}))});
   }
 
   Status Lottery() {

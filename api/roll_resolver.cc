@@ -54,9 +54,9 @@ bool ResolvePerson(const DomainState& s, const RollIdentities& ids, RollRow& row
     } else {
       Result<std::optional<std::string>> person = ids.person_of(row.id_number);
       if (!person.ok()) {
-        problems.push_back(RowInvalid(
-            row, "the ID number could not be looked up: " + person.status().message(),
-            "id_number"));
+        problems.push_back(
+            RowInvalid(row, "the ID number could not be looked up: " + person.status().message(),
+                       "id_number"));
       } else if (!person->has_value()) {
         problems.push_back(RowError(row, RuleCode::kUnknownBeneficiary,
                                     "no person is registered with this ID number", "id_number"));

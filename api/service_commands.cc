@@ -185,9 +185,9 @@ HttpResponse Service::PrepareRoll(Context& c) {
     return RejectRoll(roll.problems, roll.roll_problem, rows, language);
   Result<Actor> actor = CommandActor(c);
   if (!actor.ok()) return ErrorResponse(actor.status());
-  Result<AppendResult> r = ledger_.PrepareBatch(
-      *actor, c.request.idempotency_key, target.batch_id, target.fund,
-      target.bucket, *period, Param(c.params, "document"), roll.lines);
+  Result<AppendResult> r =
+      ledger_.PrepareBatch(*actor, c.request.idempotency_key, target.batch_id, target.fund,
+                           target.bucket, *period, Param(c.params, "document"), roll.lines);
   if (!r.ok()) {
     std::vector<Status> problems = r.status().details();
     return RejectRoll(problems, problems.empty() ? r.status() : Status::Ok(), rows, language);

@@ -115,10 +115,10 @@ HttpResponse Service::PublishDisclosure(Context& c) {
   }
   Result<Actor> actor = CommandActor(c);
   if (!actor.ok()) return ErrorResponse(actor.status());
-  Result<PublicationResult> r = PublishDisclosureReport(
-      ledger_, options_.data_dir,
-      {scope, req->schedule_item, req->corrects_index, req->confirm_empty}, names,
-      *actor, c.request.idempotency_key, SystemLogClock().NowMs());
+  Result<PublicationResult> r =
+      PublishDisclosureReport(ledger_, options_.data_dir,
+                              {scope, req->schedule_item, req->corrects_index, req->confirm_empty},
+                              names, *actor, c.request.idempotency_key, SystemLogClock().NowMs());
   if (!r.ok()) return ErrorResponse(r.status());
   return Committed(r->entry,
                    json::object{{"index", r->entry.first_index},

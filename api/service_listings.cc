@@ -85,11 +85,9 @@ HttpResponse Service::FindBeneficiaries(Context& c) {
   if (!valid.ok()) return ErrorResponse(Status(valid).WithField("id_number"));
   if (!options_.read_only_reason.empty())
     return ErrorResponse(Status(StatusCode::kOverloaded, "the store is open read-only"));
-  std::string commitment = HexEncode(ledger_.vault().IdCommitment(number));
-  std::string id = ledger_.domain().Read([&](const DomainState& s) {
-    auto it = s.commitments.find(commitment);
-    return it == s.commitments.end() ? std::string() : it->second;
-  });
+  Result<std::optional<std::string>> found = ledger_.vault().FindPerson(ledger_.log(), number);
+  if (!found.ok()) return ErrorResponse(found.status());
+  const std::string id = found->value_or("");
   json::array rows;
   if (!id.empty()) {
     Result<PersonalData> person = ledger_.ReadPersonalData(id);

@@ -11,8 +11,8 @@
 #pragma once
 
 #include <memory>
-#include <unordered_map>
 #include <optional>
+#include <unordered_map>
 
 #include "crypto/mutex.h"
 #include "ledger/domain.h"
