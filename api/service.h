@@ -158,10 +158,10 @@ class Service final : public HttpHandler {
   HttpResponse ListBatches(Context& c);
   HttpResponse ListPrograms(Context& c);
   HttpResponse FindBeneficiaries(Context& c);
-  // service_console.cc: the staff console's page and script, embedded at build time
+  // service_console.cc: the staff console's page and files, embedded at build time
   void AddConsoleRoutes();
   HttpResponse ConsolePage(Context& c);
-  HttpResponse ConsoleScript(Context& c);
+  HttpResponse ConsoleFile(Context& c);
   // service_accounts.cc: staff accounts and console sessions
   void AddAccountRoutes();
   // Who sent the request: its bearer token, or its session cookie (a POST also needs the

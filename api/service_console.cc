@@ -1,31 +1,54 @@
-// The staff console (web/console): one page and one script, embedded at build time and served
-// at /console; the page loads nothing from anywhere else.
+// The staff console (web/console): its page and scripts, embedded at build time
+// (api/console_assets.h) and served at /console and /console/<file>; the page loads nothing
+// from anywhere else.
+#include "api/console_assets.h"
 #include "api/service.h"
 
 namespace fundledger {
 
-std::string_view EmbeddedConsoleHtml();    // console_assets.cc, generated from web/console
-std::string_view EmbeddedConsoleScript();  // console_assets.cc, generated from web/console
+const ConsoleAsset* FindConsoleAsset(std::string_view name) {
+  for (const ConsoleAsset& asset : EmbeddedConsoleAssets()) {
+    if (asset.name == name) return &asset;
+  }
+  return nullptr;
+}
+
+std::string_view ConsoleContentType(std::string_view name) {
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  return "text/javascript; charset=utf-8";
+}
+
+namespace {
+
+HttpResponse AssetResponse(const ConsoleAsset& asset) {
+  HttpResponse r =
+      TextResponse(200, std::string(asset.bytes), std::string(ConsoleContentType(asset.name)));
+  r.cache_control = "no-store";  // a console from before an upgrade must not outlive it
+  return r;
+}
+
+}  // namespace
 
 void Service::AddConsoleRoutes() {
   AddGet("/console", kPublic,
          "The staff console (Chinese by default, ?lang=en): log in, upload rolls, approve", {},
          &Service::ConsolePage);
-  AddGet("/console/console.js", kPublic, "The staff console's script", {}, &Service::ConsoleScript);
+  AddGet("/console/{file}", kPublic, "One of the staff console's scripts or style sheets", {},
+         &Service::ConsoleFile);
 }
 
 HttpResponse Service::ConsolePage(Context&) {
-  HttpResponse r =
-      TextResponse(200, std::string(EmbeddedConsoleHtml()), "text/html; charset=utf-8");
-  r.cache_control = "no-store";
-  return r;
+  const ConsoleAsset* page = FindConsoleAsset("index.html");
+  if (page == nullptr) return ErrorResponse(NotFound("the console was built without index.html"));
+  return AssetResponse(*page);
 }
 
-HttpResponse Service::ConsoleScript(Context&) {
-  HttpResponse r =
-      TextResponse(200, std::string(EmbeddedConsoleScript()), "text/javascript; charset=utf-8");
-  r.cache_control = "no-store";
-  return r;
+HttpResponse Service::ConsoleFile(Context& c) {
+  const std::string& name = c.params["file"];
+  const ConsoleAsset* asset = FindConsoleAsset(name);
+  if (asset == nullptr) return ErrorResponse(NotFound("no console file is called " + name));
+  return AssetResponse(*asset);
 }
 
 }  // namespace fundledger

@@ -166,7 +166,7 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   std::map<std::string, std::string> sample{
       {"fund_id", "F-SUNSHINE"},    {"program_id", "dibao"}, {"beneficiary_id", "B000001"},
       {"batch_id", "ROLL-2025-01"}, {"index", index},        {"path", "0/000.p/2"},
-      {"report_id", report},        {"name", "clerk.sun"}};
+      {"report_id", report},        {"name", "clerk.sun"},   {"file", "console.js"}};
   HttpResponse account = Call("POST", "/v1/accounts", "admin",
                               R"({"name":"clerk.sun","role":"maker","password":"long enough pw"})");
   ASSERT_EQ(account.status, 201) << account.body;
@@ -449,6 +449,20 @@ TEST_F(ServiceTest, RegistrationKeepsPersonalDataOutOfTheEntry) {
   HttpResponse no_person =
       Call("POST", "/v1/beneficiaries", "maker", R"({"beneficiary_id":"B-X"})");
   EXPECT_EQ(no_person.status, 400);
+}
+
+TEST_F(ServiceTest, TheConsoleServesEveryFileOfWebConsoleAndNothingElse) {
+  HttpResponse page = Call("GET", "/console", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("/console/console.js"), std::string::npos);
+  HttpResponse script = Call("GET", "/console/console.js", "");
+  ASSERT_EQ(script.status, 200);
+  EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
+  EXPECT_NE(script.body.find("FLConsole"), std::string::npos);
+  HttpResponse missing = Call("GET", "/console/no-such-file.js", "");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("no-such-file.js"), std::string::npos);
 }
 
 TEST_F(ServiceTest, TilesServeTheTreeAndTheEntries) {

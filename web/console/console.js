@@ -2,6 +2,12 @@
 // find a person, list programs. Talks to the ledger's own API with the session cookie; every
 // POST carries the session's CSRF token and an Idempotency-Key. Chinese by default.
 // Signed actions (per-person keys made in the browser at first login) are not wired here yet.
+//
+// Other files of web/console add panels: after this script, a panel script calls
+//   FLConsole.register({ text: { zh: {...}, en: {...} }, onWork(who) {...}, onLanguage() {...} });
+// `text` joins the language table (read with FLConsole.t), onWork runs after each login with the
+// session, onLanguage after each switch. Panels reach the API only through FLConsole.api, so
+// every POST carries the CSRF token, an Idempotency-Key and (when wired) the actor's signature.
 "use strict";
 
 const TEXT = {
@@ -76,13 +82,16 @@ function cell(row, text) {
   return td;
 }
 
+const panels = [];
+
 async function showWork(who) {
   csrf = who.csrf_token || csrf;
   $("who").textContent = TEXT[lang].as(who.actor, who.role);
   $("login-section").hidden = true;
   $("work").hidden = false;
   $("logout").hidden = false;
-  await Promise.all([loadFunds(), loadBatches(), loadPrograms()]);
+  await Promise.all([loadFunds(), loadBatches(), loadPrograms(),
+    ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
 }
 
 async function loadFunds() {
@@ -258,6 +267,7 @@ async function start() {
     lang = lang === "zh" ? "en" : "zh";
     localStorage.setItem("fl-lang", lang);
     applyLanguage();
+    for (const p of panels) if (p.onLanguage) p.onLanguage();
     if (!$("work").hidden) loadBatches();
   });
   $("login-form").addEventListener("submit", logIn);
@@ -272,4 +282,15 @@ async function start() {
   if (me.status === 200 && me.json.csrf_token) await showWork(me.json);
 }
 
-start();
+window.FLConsole = {
+  api, cell, $,
+  t: (key) => TEXT[lang][key],
+  lang: () => lang,
+  register(panel) {
+    for (const l of Object.keys(TEXT)) Object.assign(TEXT[l], (panel.text && panel.text[l]) || {});
+    panels.push(panel);
+  },
+};
+
+// Panel scripts load after this one; they have all registered when the document is parsed.
+document.addEventListener("DOMContentLoaded", start);
