@@ -4,7 +4,8 @@
 // follower takes over, a retry with the same Idempotency-Key answers `replayed` and appends
 // nothing, and the old writer restarted follows and reaches the same size and checkpoint. A
 // writer paused (SIGSTOP) loses its lease to the follower; resumed, it appends nothing, steps
-// down and answers 421 naming the new writer.
+// down and answers 421 naming the new writer. A node started empty on a log whose row was
+// altered in PostgreSQL stops applying at that row, names it, and serves what it verified.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -221,6 +222,45 @@ TEST_F(ClusterServeTest, APausedWriterLosesItsLeaseAndAppendsNothingWhenItResume
   EXPECT_EQ(json::parse(funds.body).at("funds").as_array().size(), 3u) << funds.body;
   EXPECT_EQ(HttpClient(ports_[0]).Request("GET", "/v1/checkpoint", token_).body,
             HttpClient(ports_[1]).Request("GET", "/v1/checkpoint", token_).body);
+}
+
+TEST_F(ClusterServeTest, ARowAlteredInPostgresStopsTheNodeThatReadsItAtThatIndex) {
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  ASSERT_EQ(OpenFund(0, "F-1").status, 201);
+  HttpResult second = OpenFund(0, "F-2");
+  ASSERT_EQ(second.status, 201) << second.body;
+  const uint64_t altered = std::stoull(second.headers.at("fundledger-log-size")) - 1;
+
+  // F-2's entry changed by someone with the database's superuser, its leaf hash made to match.
+  std::unique_ptr<PgConnection> admin = pg_->Admin();
+  const std::string where = " WHERE idx = " + std::to_string(altered);
+  for (const std::string& sql :
+       {std::string("ALTER TABLE log_entries DISABLE TRIGGER USER"),
+        "UPDATE log_entries SET entry = overlay(entry placing '\\xff'::bytea from 40 for 1), "
+        "leaf_hash = sha256('\\x00'::bytea || overlay(entry placing '\\xff'::bytea from 40 for "
+        "1))" +
+            where,
+        std::string("ALTER TABLE log_entries ENABLE TRIGGER USER")}) {
+    Result<PgResult> r = admin->Exec(sql, DeadlineAfterMs(30'000));
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  }
+
+  servers_[1] = Start(1);
+  const auto deadline = std::chrono::steady_clock::now() + kRoleWait;
+  json::object health = Health(1);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(health.contains("role") && health.at("role").as_string() == "stopped")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    health = Health(1);
+  }
+  ASSERT_EQ(health["role"].as_string(), "stopped") << json::serialize(health);
+  EXPECT_NE(health["failure"].as_string().find("entry " + std::to_string(altered) + " "),
+            std::string::npos)
+      << json::serialize(health);
+  EXPECT_EQ(health["applied_size"].to_number<uint64_t>(), altered);
+  EXPECT_EQ(HttpClient(ports_[1]).Request("GET", "/healthz").status, 503);
+  EXPECT_EQ(HttpClient(ports_[1]).Request("GET", "/v1/funds/F-1", token_).status, 200);
+  EXPECT_EQ(HttpClient(ports_[1]).Request("GET", "/v1/funds/F-2", token_).status, 404);
 }
 
 }  // namespace
