@@ -141,10 +141,11 @@ class PgLogStore {
   // As AcquireWriter, without waiting: kWriterLockHeld at once while another session holds it.
   Result<WriterLease> TryAcquireWriter(std::string_view node);
 
-  // For the writer, every few seconds between groups: checks that its session still holds the
-  // lease (after a reconnect it re-takes the lock; fenced if another session holds it or the
-  // epoch moved) and arms idle_session_timeout = kPgWriterSessionIdleMs on it, so the server
-  // ends the session, and frees the lock, once the writer stops calling (it was paused).
+  // For the writer, between groups and well within kPgWriterSessionIdleMs (a node calls it
+  // every 0.5 s): checks that its session still holds the lease (after a reconnect it re-takes
+  // the lock; fenced if another session holds it or the epoch moved) and arms
+  // idle_session_timeout = kPgWriterSessionIdleMs on it, so the server ends the session, and
+  // frees the lock, once the writer stops calling (it was paused).
   // Errors: kWriterFenced (step down), or an I/O error (no server: the next group decides).
   Status KeepLease();
 
