@@ -183,11 +183,18 @@ void ClusterNode::Run() {
         Result<LogHead> head = follow_store_->Head();
         std::string writer = head.ok() ? config_.UrlOf(head->writer_node) : "";
         switch_.Follow(writer);
+        {
+          std::lock_guard lock(mu_);
+          writer_ = writer;  // a 421 names the new writer from now on, not this node
+        }
         Say("node " + config_.node + " stepped down: another node writes the log (" +
             (writer.empty() ? "unknown" : writer) + ")");
         next_try_ms = SteadyMs() + kTakeoverCheckMs;
         continue;
       }
+      // Between groups: proves the lease and keeps the session that holds it alive (a writer
+      // that stops calling, being paused, loses it to the server's idle_session_timeout).
+      (void)switch_.KeepLease();  // fenced: step_down_ is set, handled on the next turn
       std::unique_lock lock(mu_);
       record_size_ = ledger_->log().size();
       writer_ = config_.UrlOf(config_.node);

@@ -2,8 +2,10 @@
 // ledger (RocksDB) is a materialisation of the log of record in PostgreSQL; the node is the
 // writer or a follower, and switches by itself:
 //   - writer: holds the writer lease (PgLogStore's session lock and epoch); every commit group
-//     goes to PostgreSQL first (WriterSwitch -> PgLogOfRecord). Fenced by a newer writer, it
-//     steps down and follows.
+//     goes to PostgreSQL first (WriterSwitch -> PgLogOfRecord). Between groups it keeps the
+//     lease's session alive (PgLogStore::KeepLease, every 0.5 s); paused longer than
+//     kPgWriterSessionIdleMs it loses the session and the lock. Fenced by a newer writer, it
+//     steps down and follows, and from then on names the new writer in its 421s.
 //   - follower: tails PostgreSQL with LogFollower (verify, store, replay), and every
 //     kTakeoverCheckMs tries the writer lock, which is free once the writer's session ended
 //     (the writer died): it then catches up to the lease's head and writes.

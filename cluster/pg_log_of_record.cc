@@ -41,6 +41,12 @@ Status PgLogOfRecord::Append(const RecordGroup& group) {
   return s;  // e.g. no primary within the reconnect wait: nothing appended, may be retried
 }
 
+Status PgLogOfRecord::KeepLease() {
+  if (stepped_down()) return StepDownWith(Status());
+  Status s = store_->KeepLease();
+  return s.rule() == kWriterFenced ? StepDownWith(s) : s;
+}
+
 Status PgLogOfRecord::Settle(const AppendGroupRequest& request) {
   Status last;
   for (int attempt = 0; attempt < kSettleAttemptsMax; ++attempt) {

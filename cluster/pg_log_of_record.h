@@ -15,7 +15,8 @@
 //   PgLogOfRecord record(std::move(store), lease.epoch, [&](const Status& why) { stop(); });
 //   options.log.log_of_record = &record;
 //
-// Threads: Append on the log's writer thread only; stepped_down and step_down_reason on any.
+// Threads: Append on the log's writer thread only, KeepLease not at the same time; stepped_down and
+// step_down_reason on any.
 #pragma once
 
 #include <atomic>
@@ -37,6 +38,9 @@ class PgLogOfRecord final : public LogOfRecord {
   PgLogOfRecord(std::unique_ptr<PgLogStore> store, uint64_t epoch, StepDown on_step_down);
 
   Status Append(const RecordGroup& group) override;
+  // Between groups, never concurrently with Append (WriterSwitch serialises them):
+  // PgLogStore::KeepLease; fenced, the writer steps down as an Append would.
+  Status KeepLease();
 
   bool stepped_down() const { return stepped_down_.load(std::memory_order_acquire); }
   std::string step_down_reason() const FL_EXCLUDES(mu_);

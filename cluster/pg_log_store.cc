@@ -67,7 +67,7 @@ Result<std::unique_ptr<PgLogStore>> PgLogStore::Connect(PgLogOptions options) {
   return store;
 }
 
-Status PgLogStore::EnsureConnected() {
+Status PgLogStore::EnsureConnected(int64_t wait_ms) {
   if (conn_ != nullptr && conn_->Usable()) return Status::Ok();
   conn_.reset();
   lock_held_ = listening_ = listen_unavailable_ = false;
@@ -85,7 +85,7 @@ Status PgLogStore::EnsureConnected() {
       "SET synchronous_commit = on; SET statement_timeout = 0; "
       "SET idle_in_transaction_session_timeout = " +
       std::to_string(kPgIdleInTransactionMs);
-  Deadline deadline = DeadlineAfterMs(options_.reconnect_wait_ms);
+  Deadline deadline = DeadlineAfterMs(wait_ms);
   for (;;) {
     Result<std::unique_ptr<PgConnection>> conn =
         PgConnection::Connect(options_.dsn, defaults, forced);
@@ -102,8 +102,7 @@ Status PgLogStore::EnsureConnected() {
         std::chrono::steady_clock::now() + std::chrono::milliseconds(kPgReconnectIntervalMs);
     if (wake >= deadline) {
       return IoError(std::string("no ") + (options_.read_only ? "" : "read-write ") +
-                     "PostgreSQL server within " + Ms(options_.reconnect_wait_ms) + ": " +
-                     last.message());
+                     "PostgreSQL server within " + Ms(wait_ms) + ": " + last.message());
     }
     std::this_thread::sleep_until(wake);
   }
@@ -372,13 +371,40 @@ Status PgLogStore::StartGroup(const AppendGroupRequest& group, const std::string
     // took over.
     FL_ASSIGN_OR_RETURN(bool got, TryWriterLock());
     if (!got) {
-      lease_epoch_.reset();
-      return WithRule(Conflict("another session holds the writer lock of log \"" + options_.origin +
-                               "\"; " + what + " was not appended"),
-                      kWriterFenced);
+      return Fenced("another session holds the writer lock of log \"" + options_.origin + "\"; " +
+                    what + " was not appended");
     }
   }
   return WriteGroup(group);
+}
+
+Status PgLogStore::Fenced(const std::string& why) {
+  lease_epoch_.reset();
+  return WithRule(Conflict(why), kWriterFenced);
+}
+
+Status PgLogStore::KeepLease() {
+  if (!lease_epoch_)
+    return Fenced("this store holds no writer lease of log \"" + options_.origin + "\"");
+  FL_RETURN_IF_ERROR(
+      EnsureConnected(std::min(options_.reconnect_wait_ms, kPgKeepLeaseReconnectMs)));
+  if (!lock_held_) {
+    FL_ASSIGN_OR_RETURN(bool got, TryWriterLock());
+    if (!got) {
+      return Fenced("another session holds the writer lock of log \"" + options_.origin +
+                    "\" (this writer's session ended)");
+    }
+  }
+  FL_RETURN_IF_ERROR(
+      conn_->ExecScript("SET idle_session_timeout = " + std::to_string(kPgWriterSessionIdleMs),
+                        DeadlineAfterMs(kPgStatementWaitMs)));
+  FL_ASSIGN_OR_RETURN(LogHead head, Head());
+  if (head.writer_epoch != *lease_epoch_) {
+    return Fenced("writer epoch " + std::to_string(*lease_epoch_) + " of log \"" + options_.origin +
+                  "\" was superseded by epoch " + std::to_string(head.writer_epoch) + " (node \"" +
+                  head.writer_node + "\")");
+  }
+  return Status::Ok();
 }
 
 Status PgLogStore::AppendGroup(const AppendGroupRequest& group) {

@@ -65,6 +65,10 @@ inline constexpr int64_t kPgCommitWaitMs = 300'000;        // then: in doubt, ne
 inline constexpr int64_t kPgWriterLockWaitMs = 5'000;      // for another session's writer lock
 inline constexpr int64_t kPgIdleInTransactionMs = 60'000;  // server ends a writer stalled mid-group
 inline constexpr int64_t kPgNotifyPollMs = 1'000;          // re-read the head while waiting
+// The server ends a writer's session idle this long (idle_session_timeout, armed by KeepLease):
+// a writer that stopped running (SIGSTOP, a hung host) frees the writer lock for another node.
+inline constexpr int64_t kPgWriterSessionIdleMs = 10'000;
+inline constexpr int64_t kPgKeepLeaseReconnectMs = 2'000;  // KeepLease's wait for a server
 
 // Status rules (Status::rule()) of the errors a writer must tell apart.
 inline constexpr std::string_view kWriterFenced = "writer_fenced";       // step down
@@ -137,6 +141,14 @@ class PgLogStore {
   // As AcquireWriter, without waiting: kWriterLockHeld at once while another session holds it.
   Result<WriterLease> TryAcquireWriter(std::string_view node);
 
+  // For the writer, between groups and well within kPgWriterSessionIdleMs (a node calls it
+  // every 0.5 s): checks that its session still holds the lease (after a reconnect it re-takes
+  // the lock; fenced if another session holds it or the epoch moved) and arms
+  // idle_session_timeout = kPgWriterSessionIdleMs on it, so the server ends the session, and
+  // frees the lock, once the writer stops calling (it was paused).
+  // Errors: kWriterFenced (step down), or an I/O error (no server: the next group decides).
+  Status KeepLease();
+
   // One group in one transaction; ok means acknowledged (see the top of this file). Errors:
   // kWriterFenced, kHeadMoved, kNotCommitted (nothing appended; may be retried), kCommitInDoubt.
   // A group may have no entries when it carries a checkpoint.
@@ -162,7 +174,8 @@ class PgLogStore {
 
  private:
   explicit PgLogStore(PgLogOptions options) : options_(std::move(options)) {}
-  Status EnsureConnected();
+  Status EnsureConnected() { return EnsureConnected(options_.reconnect_wait_ms); }
+  Status EnsureConnected(int64_t wait_ms);
   Result<WriterLease> Acquire(std::string_view node, bool evict_holder, bool wait);
   Result<bool> TryWriterLock();
   Status WaitForWriterLock(bool evict_holder);
@@ -180,6 +193,7 @@ class PgLogStore {
                             Deadline deadline);
   Result<LogHead> ReadHead(std::string_view sql, const PgParams& params, Deadline deadline);
   Status Listen();
+  Status Fenced(const std::string& why);
 
   PgLogOptions options_;
   std::unique_ptr<PgConnection> conn_;

@@ -12,6 +12,13 @@ Status WriterSwitch::Append(const RecordGroup& group) {
   return refused;
 }
 
+Status WriterSwitch::KeepLease() {
+  if (!mu_.TryLock()) return Status::Ok();
+  Status s = record_ != nullptr ? record_->KeepLease() : Status::Ok();
+  mu_.Unlock();
+  return s;
+}
+
 void WriterSwitch::Lead(std::unique_ptr<PgLogOfRecord> record) {
   MutexLock lock(mu_);
   record_ = std::move(record);

@@ -22,6 +22,9 @@ inline constexpr std::string_view kNotWriter =
 class WriterSwitch final : public LogOfRecord {
  public:
   Status Append(const RecordGroup& group) override FL_EXCLUDES(mu_);
+  // While leading and no group is in flight: PgLogOfRecord::KeepLease (ok otherwise: a group in
+  // flight keeps the session busy).
+  Status KeepLease() FL_EXCLUDES(mu_);
   // The node writes through `record` from its next group on.
   void Lead(std::unique_ptr<PgLogOfRecord> record) FL_EXCLUDES(mu_);
   // The node follows: groups are refused, with `writer` (a URL, or "") named in the error.

@@ -178,7 +178,8 @@ std::vector<StoredEntry> PostgresSuite::ReadAll(const std::string& origin) {
 }
 
 TestCluster::TestCluster(bool with_nodes)
-    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; rm -rf " + dir_.path()),
+    : cleanup_(ClusterScript() + " down " + dir_.Sub("c") + "; " + ClusterScript() + " down " +
+               dir_.Sub("restored") + "; rm -rf " + dir_.path()),
       with_nodes_(with_nodes) {
   OpenToPostgres(dir_.path(), /*hand_over=*/false);  // scripts/cluster hands DIR/pg over
   ok_ = Up();
@@ -198,7 +199,34 @@ bool TestCluster::Up() {
   return !dsn_.empty();
 }
 
+bool TestCluster::Backup() {
+  CommandResult r = RunCommand(ClusterScript() + " backup " + dir_.Sub("c") + " 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  return r.exit_code == 0;
+}
+
+std::string TestCluster::Restore() {
+  CommandResult r = RunCommand(ClusterScript() + " restore " + dir_.Sub("c") + " --to " +
+                               dir_.Sub("restored") + " 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  if (r.exit_code != 0) return "";
+  std::ifstream file(dir_.Sub("restored/restore.json"));
+  std::stringstream text;
+  text << file.rdbuf();
+  boost::system::error_code ec;
+  boost::json::value json = boost::json::parse(text.str(), ec);
+  if (ec || !json.is_object() || !json.as_object().contains("dsn")) {
+    ADD_FAILURE() << "restore.json: " << text.str();
+    return "";
+  }
+  return std::string(json.as_object().at("dsn").as_string());
+}
+
 TestCluster::~TestCluster() {
+  if (std::filesystem::exists(dir_.Sub("restored/restore.json"))) {
+    CommandResult restored = RunCommand(ClusterScript() + " down " + dir_.Sub("restored"));
+    EXPECT_EQ(restored.exit_code, 0) << restored.out;
+  }
   CommandResult down = RunCommand(ClusterScript() + " down " + dir_.Sub("c"));
   EXPECT_EQ(down.exit_code, 0) << down.out;
   // Nothing it started may outlive it.

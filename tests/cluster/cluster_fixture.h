@@ -108,6 +108,14 @@ class TestCluster {
   const std::string& dsn() const { return dsn_; }
   // scripts/cluster status, then its members.
   std::vector<ClusterMember> Status();
+  // scripts/cluster backup: a base backup of the primary into the cluster's directory.
+  bool Backup();
+  // scripts/cluster restore into a fresh directory (stopped with this object): the restored
+  // PostgreSQL's DSN, or "" after a failure.
+  std::string Restore();
+  // A file of the cluster's directory, e.g. "nodes/n0/data/signing.key".
+  std::string Path(const std::string& file) const { return dir_.Sub("c/" + file); }
+  std::string RestoredDir() const { return dir_.Sub("restored"); }
   // The ledger nodes and tokens of the last Status().
   const std::vector<ClusterNodeInfo>& nodes() const { return nodes_; }
   const std::map<std::string, std::string>& tokens() const { return tokens_; }

@@ -2,7 +2,10 @@
 // log and writes it; a node started empty follows, serves reads with read-your-writes
 // (?min_size), answers writes 421 naming the writer; when the writer is killed (-9) the
 // follower takes over, a retry with the same Idempotency-Key answers `replayed` and appends
-// nothing, and the old writer restarted follows and reaches the same size and checkpoint.
+// nothing, and the old writer restarted follows and reaches the same size and checkpoint. A
+// writer paused (SIGSTOP) loses its lease to the follower; resumed, it appends nothing, steps
+// down and answers 421 naming the new writer. A node started empty on a log whose row was
+// altered in PostgreSQL stops applying at that row, names it, and serves what it verified.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -99,24 +102,31 @@ class ClusterServeTest : public ::testing::Test {
         "open-" + id);
   }
 
+  // Node 0 writes and holds a token; node 1, deployed with its key and tokens, follows.
+  void StartWriterAndFollower() {
+    servers_[0] = Start(0);
+    ASSERT_TRUE(WaitForRole(0, "writer"));
+    CommandResult token = RunCommand(CliPath() + " token add --data " + data_[0] +
+                                     " --actor admin.zhao --role admin 2>/dev/null");
+    ASSERT_EQ(token.exit_code, 0) << token.out;
+    token_ = token.out.substr(token.out.rfind(' ') + 1);
+    token_.erase(token_.find_last_not_of('\n') + 1);
+    // Deploying a node: the log's signing key and the token table, before it first starts.
+    for (const char* file : {"/signing.key", "/tokens"})
+      std::filesystem::copy_file(data_[0] + file, data_[1] + file);
+  }
+
   std::unique_ptr<TestPostgres> pg_;
   TempDir tmp_;
+  std::unique_ptr<ServerProcess> servers_[2];  // stopped before tmp_ is removed
   int ports_[2] = {};
   std::string data_[2], config_[2];
   std::string token_;
 };
 
 TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
-  auto writer = Start(0);
-  ASSERT_TRUE(WaitForRole(0, "writer"));
-  CommandResult token = RunCommand(CliPath() + " token add --data " + data_[0] +
-                                   " --actor admin.zhao --role admin 2>/dev/null");
-  ASSERT_EQ(token.exit_code, 0) << token.out;
-  token_ = token.out.substr(token.out.rfind(' ') + 1);
-  token_.erase(token_.find_last_not_of('\n') + 1);
-  // Deploying a node: the log's signing key and the token table, before it first starts.
-  for (const char* file : {"/signing.key", "/tokens"})
-    std::filesystem::copy_file(data_[0] + file, data_[1] + file);
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  std::unique_ptr<ServerProcess> writer = std::move(servers_[0]);
 
   ASSERT_EQ(OpenFund(0, "F-1").status, 201);
   HttpResult second = OpenFund(0, "F-2");
@@ -157,6 +167,100 @@ TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
   ASSERT_EQ(caught.status, 200) << caught.body;
   EXPECT_EQ(caught.body, HttpClient(ports_[1]).Request("GET", "/v1/checkpoint", token_).body);
   EXPECT_EQ(Health(0).at("applied_size").to_number<uint64_t>(), final_size);
+}
+
+// Continues a stopped process however the test ends (a stopped server ignores SIGTERM).
+class Paused {
+ public:
+  explicit Paused(int pid) : pid_(pid) { ::kill(pid_, SIGSTOP); }
+  ~Paused() { Resume(); }
+  void Resume() {
+    if (pid_ != 0) ::kill(pid_, SIGCONT);
+    pid_ = 0;
+  }
+
+ private:
+  int pid_;
+};
+
+TEST_F(ClusterServeTest, APausedWriterLosesItsLeaseAndAppendsNothingWhenItResumes) {
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  ASSERT_EQ(OpenFund(0, "F-1").status, 201);
+  servers_[1] = Start(1);
+  ASSERT_TRUE(WaitForRole(1, "follower"));
+
+  // Paused, the writer stops keeping its session: the server ends it after
+  // kPgWriterSessionIdleMs, which frees the lock, and the follower takes over.
+  Paused paused(servers_[0]->pid());
+  ASSERT_TRUE(WaitForRole(1, "writer"));
+  HttpResult taken = OpenFund(1, "F-2");
+  ASSERT_EQ(taken.status, 201) << taken.body;
+
+  // Resumed, its next append is refused (the lock is another session's, the epoch moved) and it
+  // steps down: nothing it was sent is acknowledged, and it then names the new writer.
+  paused.Resume();
+  const std::string new_writer = "http://127.0.0.1:" + std::to_string(ports_[1]);
+  HttpResult r;
+  int sent = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kRoleWait;
+  do {
+    r = OpenFund(0, "F-stale-" + std::to_string(sent++));
+    ASSERT_NE(r.status, 201) << r.body;
+    ASSERT_NE(r.status, 200) << r.body;
+  } while (r.status != 421 && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(r.status, 421) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("writer").as_string(), new_writer);
+  EXPECT_TRUE(WaitForRole(0, "follower"));
+
+  HttpResult last = OpenFund(1, "F-3");
+  ASSERT_EQ(last.status, 201) << last.body;
+  const std::string size = last.headers.at("fundledger-log-size");
+  HttpResult funds = HttpClient(ports_[0]).Request("GET", "/v1/funds?min_size=" + size, token_);
+  ASSERT_EQ(funds.status, 200) << funds.body;
+  for (const json::value& f : json::parse(funds.body).at("funds").as_array())
+    EXPECT_EQ(f.at("fund_id").as_string().find("F-stale-"), std::string::npos) << funds.body;
+  EXPECT_EQ(json::parse(funds.body).at("funds").as_array().size(), 3u) << funds.body;
+  EXPECT_EQ(HttpClient(ports_[0]).Request("GET", "/v1/checkpoint", token_).body,
+            HttpClient(ports_[1]).Request("GET", "/v1/checkpoint", token_).body);
+}
+
+TEST_F(ClusterServeTest, ARowAlteredInPostgresStopsTheNodeThatReadsItAtThatIndex) {
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  ASSERT_EQ(OpenFund(0, "F-1").status, 201);
+  HttpResult second = OpenFund(0, "F-2");
+  ASSERT_EQ(second.status, 201) << second.body;
+  const uint64_t altered = std::stoull(second.headers.at("fundledger-log-size")) - 1;
+
+  // F-2's entry changed by someone with the database's superuser, its leaf hash made to match.
+  std::unique_ptr<PgConnection> admin = pg_->Admin();
+  const std::string where = " WHERE idx = " + std::to_string(altered);
+  for (const std::string& sql :
+       {std::string("ALTER TABLE log_entries DISABLE TRIGGER USER"),
+        "UPDATE log_entries SET entry = overlay(entry placing '\\xff'::bytea from 40 for 1), "
+        "leaf_hash = sha256('\\x00'::bytea || overlay(entry placing '\\xff'::bytea from 40 for "
+        "1))" +
+            where,
+        std::string("ALTER TABLE log_entries ENABLE TRIGGER USER")}) {
+    Result<PgResult> r = admin->Exec(sql, DeadlineAfterMs(30'000));
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  }
+
+  servers_[1] = Start(1);
+  const auto deadline = std::chrono::steady_clock::now() + kRoleWait;
+  json::object health = Health(1);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(health.contains("role") && health.at("role").as_string() == "stopped")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    health = Health(1);
+  }
+  ASSERT_EQ(health["role"].as_string(), "stopped") << json::serialize(health);
+  EXPECT_NE(health["failure"].as_string().find("entry " + std::to_string(altered) + " "),
+            std::string::npos)
+      << json::serialize(health);
+  EXPECT_EQ(health["applied_size"].to_number<uint64_t>(), altered);
+  EXPECT_EQ(HttpClient(ports_[1]).Request("GET", "/healthz").status, 503);
+  EXPECT_EQ(HttpClient(ports_[1]).Request("GET", "/v1/funds/F-1", token_).status, 200);
+  EXPECT_EQ(HttpClient(ports_[1]).Request("GET", "/v1/funds/F-2", token_).status, 404);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // Against a Patroni cluster from scripts/cluster (3 etcd, 3 PostgreSQL 15, strict synchronous
 // replication): a writer appends commit groups while the primary's postmaster and Patroni are
-// killed with SIGKILL. Afterwards every acknowledged group is on the new primary exactly once,
-// nothing else is, and the writer found the new primary through the multi-host DSN by itself.
+// killed with SIGKILL, and the writer of a second log is in the middle of a group the size of
+// a 100,000-line roll (50 chunk entries of 40 KB). Afterwards, on each log, every acknowledged
+// group is on the new primary exactly once, nothing else is (the roll in flight is wholly there
+// or wholly absent), and both writers found the new primary through the multi-host DSN.
 // Prints the single-entry group latency, a 65,536-entry group's commit time and the failover
 // time (kill to the first acknowledged group after it).
 #include <gtest/gtest.h>
@@ -25,17 +27,28 @@ constexpr int kAcksBeforeKill = 20;
 constexpr int kAcksAfterKill = 20;
 constexpr auto kWriterRunMax = std::chrono::seconds(180);
 constexpr auto kAckWait = std::chrono::seconds(150);
+// A 100,000-line roll: 50 DisbursementBatchPrepared chunks of 2,000 lines.
+constexpr size_t kRollEntries = 50;
+constexpr size_t kRollEntryBytes = 40'000;
+constexpr int kRollsBeforeKill = 2;
+constexpr int kRollsAfterKill = 2;
 
 double MsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Appends groups of 100 entries until stopped, settling every group in doubt and retrying every
-// group not committed; records the time of each acknowledgement.
+// Appends groups of `entries` entries until stopped, settling every group in doubt and retrying
+// every group not committed; records the time of each acknowledgement.
 class FailoverWriter {
  public:
-  FailoverWriter(PgLogStore& store, TestWriterLog& log, uint64_t epoch)
-      : store_(store), log_(log), epoch_(epoch), thread_([this] { Run(); }) {}
+  FailoverWriter(PgLogStore& store, TestWriterLog& log, uint64_t epoch, size_t entries = 100,
+                 size_t entry_bytes = 200)
+      : store_(store),
+        log_(log),
+        epoch_(epoch),
+        entries_(entries),
+        entry_bytes_(entry_bytes),
+        thread_([this] { Run(); }) {}
   ~FailoverWriter() { Stop(); }
 
   void Stop() {
@@ -53,6 +66,13 @@ class FailoverWriter {
     auto it = std::find_if(acks_.begin(), acks_.end(), [&](auto t) { return t > since; });
     return it == acks_.end() ? std::nullopt : std::optional(*it);
   }
+  // Waits (bounded) until a group is being appended.
+  bool WaitInFlight() {
+    const auto deadline = Clock::now() + kAckWait;
+    while (!in_flight_ && !done() && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return in_flight_;
+  }
   const Status& fatal() const { return fatal_; }
   int in_doubt() const { return in_doubt_; }
   int not_committed() const { return not_committed_; }
@@ -64,7 +84,9 @@ class FailoverWriter {
   }
   // Ok when the group is in the log, whether acknowledged at once or settled.
   Status AppendOrSettle(const TestGroup& group, Clock::time_point deadline) {
+    in_flight_ = true;
     Status s = store_.AppendGroup(group.request);
+    in_flight_ = false;
     if (s.rule() != kCommitInDoubt) return s;
     ++in_doubt_;
     Result<SettleOutcome> settled = store_.SettleInDoubt(group.request);
@@ -79,7 +101,7 @@ class FailoverWriter {
     const auto deadline = Clock::now() + kWriterRunMax;
     std::unique_ptr<TestGroup> group;
     while (!stop_ && Clock::now() < deadline) {
-      if (!group) group = log_.Next(epoch_, 100, 200, true);
+      if (!group) group = log_.Next(epoch_, entries_, entry_bytes_, true);
       Status s = AppendOrSettle(*group, deadline);
       if (s.rule() == kNotCommitted) {  // nothing appended: the same group again
         ++not_committed_;
@@ -102,8 +124,16 @@ class FailoverWriter {
 
   PgLogStore& store_;
   TestWriterLog& log_;
+  bool done() {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
+
   const uint64_t epoch_;
+  const size_t entries_;
+  const size_t entry_bytes_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> in_flight_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Clock::time_point> acks_;
@@ -170,6 +200,28 @@ void FollowOnAStandby(TestCluster& cluster, PgLogStore& writer, TestWriterLog& l
   EXPECT_EQ((*checkpoint)->size, log.size());
 }
 
+// On the current primary: exactly the log's acknowledged entries, in order, each once.
+void ExpectExactlyTheAcknowledged(TestCluster& cluster, const TestWriterLog& log) {
+  auto reader = PgLogStore::Connect({.dsn = cluster.dsn(), .origin = log.origin()});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto head = (*reader)->Head();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->next_index, log.size()) << log.origin();
+  EXPECT_EQ(head->last_leaf_hash, log.last_leaf_hash()) << log.origin();
+  uint64_t index = 0;
+  for (;;) {
+    auto batch = (*reader)->ReadEntries(index, kPgReadEntriesMax);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    if (batch->empty()) break;
+    for (const StoredEntry& e : *batch) {
+      ASSERT_LT(e.index, log.size()) << log.origin() << ": an entry no one acknowledged";
+      ASSERT_EQ(e.leaf_hash, log.leaves()[e.index]) << log.origin() << " entry " << e.index;
+      ++index;
+    }
+  }
+  EXPECT_EQ(index, log.size()) << log.origin();
+}
+
 TEST(PatroniCluster, AcknowledgedGroupsSurviveSigkillOfThePrimary) {
   std::string missing = MissingForCluster(/*patroni=*/true);
   if (!missing.empty()) GTEST_SKIP() << missing;
@@ -192,16 +244,31 @@ TEST(PatroniCluster, AcknowledgedGroupsSurviveSigkillOfThePrimary) {
   ASSERT_GT(primary->pid, 0);
   ASSERT_GT(primary->patroni_pid, 0);
 
+  TestWriterLog roll_log("test.example/failover-roll");
+  auto roll_writer = PgLogStore::Connect({.dsn = cluster.dsn(), .origin = roll_log.origin()});
+  ASSERT_TRUE(roll_writer.ok()) << roll_writer.status().ToString();
+  auto roll_lease = (*roll_writer)->AcquireWriter("node-r");
+  ASSERT_TRUE(roll_lease.ok()) << roll_lease.status().ToString();
+
   FailoverWriter appender(**writer, log, lease->epoch);
+  FailoverWriter rolls(**roll_writer, roll_log, roll_lease->epoch, kRollEntries, kRollEntryBytes);
   ASSERT_TRUE(appender.WaitForAcks(kAcksBeforeKill, Clock::time_point()))
       << appender.fatal().ToString();
+  ASSERT_TRUE(rolls.WaitForAcks(kRollsBeforeKill, Clock::time_point())) << rolls.fatal().ToString();
+  ASSERT_TRUE(rolls.WaitInFlight()) << rolls.fatal().ToString();  // the kill lands in a roll
   const auto killed_at = Clock::now();
   ASSERT_EQ(::kill(primary->patroni_pid, SIGKILL), 0);
   ASSERT_EQ(::kill(primary->pid, SIGKILL), 0);
   const bool carried_on = appender.WaitForAcks(kAcksAfterKill, killed_at);
+  const bool rolls_carried_on = rolls.WaitForAcks(kRollsAfterKill, killed_at);
   appender.Stop();
+  rolls.Stop();
   ASSERT_TRUE(appender.fatal().ok()) << appender.fatal().ToString();
+  ASSERT_TRUE(rolls.fatal().ok()) << rolls.fatal().ToString();
   ASSERT_TRUE(carried_on) << "no " << kAcksAfterKill << " groups acknowledged after the kill";
+  ASSERT_TRUE(rolls_carried_on) << "no " << kRollsAfterKill << " rolls acknowledged after the kill";
+  std::printf("rolls: %d in doubt, %d not committed and retried\n", rolls.in_doubt(),
+              rolls.not_committed());
   std::printf(
       "failover: first group acknowledged %.1f s after the kill of %s (%d in doubt, %d "
       "not committed and retried)\n",
@@ -215,25 +282,9 @@ TEST(PatroniCluster, AcknowledgedGroupsSurviveSigkillOfThePrimary) {
   ASSERT_NE(new_primary, after.end());
   EXPECT_NE(new_primary->name, primary->name);
 
-  // On the new primary: exactly the acknowledged entries, in order, each once, nothing more.
-  auto reader = PgLogStore::Connect({.dsn = cluster.dsn(), .origin = log.origin()});
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  auto head = (*reader)->Head();
-  ASSERT_TRUE(head.ok());
-  EXPECT_EQ(head->next_index, log.size());
-  EXPECT_EQ(head->last_leaf_hash, log.last_leaf_hash());
-  uint64_t index = 0;
-  for (;;) {
-    auto batch = (*reader)->ReadEntries(index, kPgReadEntriesMax);
-    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
-    if (batch->empty()) break;
-    for (const StoredEntry& e : *batch) {
-      ASSERT_LT(e.index, log.size()) << "an entry no one acknowledged";
-      ASSERT_EQ(e.leaf_hash, log.leaves()[e.index]) << "entry " << e.index;
-      ++index;
-    }
-  }
-  EXPECT_EQ(index, log.size());
+  // Each roll was acknowledged whole or is wholly absent, on both logs.
+  ASSERT_NO_FATAL_FAILURE(ExpectExactlyTheAcknowledged(cluster, log));
+  ASSERT_NO_FATAL_FAILURE(ExpectExactlyTheAcknowledged(cluster, roll_log));
 
   // scripts/cluster up brings the killed member back, as a standby of the new primary.
   ASSERT_TRUE(cluster.Up());
