@@ -140,6 +140,8 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
                                   {"description", kSignatureDescription},
                                   {"schema", kStringSchema}});
     op["requestBody"] = RequestBodyJson(r.event);
+    // The event type a signature names (kSignatureDescription): what a signing client reads.
+    if (r.event != fb::EventType::Unknown) op["x-event"] = fb::EnumNameEventType(r.event);
   }
   if (!params.empty()) op["parameters"] = std::move(params);
   json::object responses;

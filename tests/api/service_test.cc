@@ -94,6 +94,10 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/accounts/someone/disable", {"admin"}},
       {"POST", "/v1/accounts/someone/enable", {"admin"}},
       {"POST", "/v1/accounts/someone/password", {"admin"}},
+      {"GET", "/v1/actor-keys", with(readers, {"charity"})},
+      {"POST", "/v1/actor-keys", {"admin"}},
+      {"POST", "/v1/actor-keys/0123456789abcdef/revoke", {"admin"}},
+      {"POST", "/v1/sessions/current/key", with(readers, {"charity"})},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
       {"POST", "/v1/returns", staff},
@@ -627,6 +631,45 @@ TEST_F(ServiceTest, ASigningLedgerTakesOnlyCommandsSignedOverTheirRequest) {
   EXPECT_TRUE(verified.valid) << verified.bad_index << ": " << verified.reason;
   log->reset();
   Reopen();
+}
+
+// Every message in one language: a request preferring zh gets Chinese sentences (codes
+// unchanged), with no English inside, fields by their Chinese names; every rule has one.
+TEST_F(ServiceTest, ErrorMessagesAreChineseWhenTheRequestPrefersZh) {
+  for (const RuleCodeInfo& rule : kRuleCodes) {
+    EXPECT_FALSE(ChineseSentence(rule.name, "").empty()) << rule.name << " has no Chinese sentence";
+  }
+  auto latin = [](std::string_view s) {
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  };
+  auto zh = [&](const std::string& method, const std::string& target, const std::string& role,
+                const std::string& body) {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.authorization = "Bearer " + token_.at(role);
+    r.idempotency_key = "zh-" + std::to_string(++calls_);
+    r.accept_language = "zh-CN,zh;q=0.9,en;q=0.8";
+    r.body = body;
+    HttpResponse response = service_->Handle(r);
+    return json::parse(response.body).at("error").as_object();
+  };
+  json::object denied = zh("POST", "/v1/funds", "maker", "{}");
+  EXPECT_EQ(denied.at("code").as_string(), "permission_denied");
+  EXPECT_FALSE(latin(denied.at("message").as_string())) << denied.at("message").as_string();
+  json::object rejected =
+      zh("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03", "admin",
+         "beneficiary_id,program_id,amount\nNOBODY,dibao,1\nB000001,dibao,x\n");
+  for (const json::value& d : rejected.at("details").as_array()) {
+    EXPECT_FALSE(latin(d.at("message").as_string())) << d.at("message").as_string();
+  }
+  EXPECT_FALSE(latin(rejected.at("message").as_string())) << rejected.at("message").as_string();
+  json::object bad_field =
+      zh("POST", "/v1/actor-keys", "admin", R"({"actor":"x.y","public_key":"??"})");
+  EXPECT_EQ(bad_field.at("field").as_string(), "public_key");
+  EXPECT_NE(bad_field.at("message").as_string().find("公钥"), json::string::npos);
+  EXPECT_EQ(LocalizedMessage(InvalidArgument("x").WithField("amount"), Language::kEn), "x");
 }
 
 // The demo city's staff sign every command, so with signing required its log verifies as a
