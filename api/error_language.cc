@@ -37,7 +37,8 @@ const Table& Sentences() {
        "身份证号有误：须为18位且末位校验码正确（GB 11643），并与受益人编号是同一人"},
       {"invalid_argument|name", "姓名与该人员登记的姓名不一致"},
       {"invalid_argument|line", "这一行无法读取：列数与表头不符、引号未闭合或不是 JSON 对象"},
-      {"invalid_argument|Idempotency-Key", "每个提交都须带 Idempotency-Key 请求头，重试才不会重复入账"},
+      {"invalid_argument|Idempotency-Key",
+       "每个提交都须带 Idempotency-Key 请求头，重试才不会重复入账"},
       {"invalid_argument|Fundledger-Signature", "签名格式不对：须为“密钥编号:签名”"},
       {"invalid_argument|public_key", "公钥不对：须为 32 字节 Ed25519 公钥的 base64"},
       {"invalid_argument|password", "密码不符合要求：至少 10 个字符"},
@@ -95,7 +96,8 @@ const Table& Sentences() {
       {"one_off_limit", "一次性项目发放次数超过限制"},
       {"tekun_ratio", "特困供养标准不能低于同月低保标准的 1.3 倍"},
       {"age_extension", "没有年龄上限的项目不能延长年龄"},
-      {"consent_ref_form", "解除限定的依据须写成 consent:编号 或 filing:编号（彩票公益金须为 filing:）"},
+      {"consent_ref_form",
+       "解除限定的依据须写成 consent:编号 或 filing:编号（彩票公益金须为 filing:）"},
       {"signature_required", "台账要求签名，这项操作没有签名：本浏览器的签名密钥尚未由管理员登记"},
       {"bad_signature", "签名验证不通过，或与这项操作不符"},
       {"unknown_key", "签名密钥没有登记，或属于另一个人"},
@@ -125,14 +127,30 @@ const std::map<std::string, std::string, std::less<>>& MessageSentences() {
 
 const Table& FieldNames() {
   static const Table zh{
-      {"amount", "金额"},       {"amount_fen", "金额（分）"},  {"period", "月份"},
-      {"beneficiary_id", "受益人编号"}, {"program_id", "救助项目"}, {"id_number", "身份证号"},
-      {"name", "姓名"},         {"fund_id", "资金"},           {"bucket", "资金账户"},
-      {"batch_id", "批次"},     {"line", "行"},                {"line_no", "行号"},
-      {"password", "密码"},     {"role", "角色"},              {"org", "组织"},
-      {"actor", "人员"},        {"roles", "角色"},             {"public_key", "公钥"},
-      {"reason", "原因"},       {"document", "文件编号"},      {"key_id", "密钥编号"},
-      {"region", "地区"},       {"as_of", "截至日期"},         {"status", "状态"},
+      {"amount", "金额"},
+      {"amount_fen", "金额（分）"},
+      {"period", "月份"},
+      {"beneficiary_id", "受益人编号"},
+      {"program_id", "救助项目"},
+      {"id_number", "身份证号"},
+      {"name", "姓名"},
+      {"fund_id", "资金"},
+      {"bucket", "资金账户"},
+      {"batch_id", "批次"},
+      {"line", "行"},
+      {"line_no", "行号"},
+      {"password", "密码"},
+      {"role", "角色"},
+      {"org", "组织"},
+      {"actor", "人员"},
+      {"roles", "角色"},
+      {"public_key", "公钥"},
+      {"reason", "原因"},
+      {"document", "文件编号"},
+      {"key_id", "密钥编号"},
+      {"region", "地区"},
+      {"as_of", "截至日期"},
+      {"status", "状态"},
   };
   return zh;
 }
@@ -202,7 +220,8 @@ void LocalizeErrorBody(HttpResponse& r, Language language) {
   json::value* e = o ? o->if_contains("error") : nullptr;
   if (e == nullptr || !e->is_object()) return;
   LocalizeObject(e->get_object());
-  if (json::value* details = e->get_object().if_contains("details"); details && details->is_array()) {
+  if (json::value* details = e->get_object().if_contains("details");
+      details && details->is_array()) {
     for (json::value& d : details->get_array()) {
       if (d.is_object()) LocalizeObject(d.get_object());
     }

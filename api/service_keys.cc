@@ -64,7 +64,8 @@ json::object Service::SigningJson(const Principal& who) const {
   return ledger_.domain().Read([&](const DomainState& s) {
     json::array keys;
     for (const auto& [id, k] : s.keys.keys()) {
-      if (k.actor == who.actor && !k.revoked_index && HoldsRole(k, who.role)) keys.push_back(json::string(id));
+      if (k.actor == who.actor && !k.revoked_index && HoldsRole(k, who.role))
+        keys.push_back(json::string(id));
     }
     return json::object{{"required", s.keys.signing_required()},
                         {"origin", ledger_.log().origin()},
@@ -110,7 +111,8 @@ HttpResponse Service::RegisterActorKey(Context& c) {
       roles.push_back(*r);
     }
     if (list == nullptr || roles.empty())
-      return ErrorResponse(InvalidArgument("roles must be a list of role names").WithField("roles"));
+      return ErrorResponse(
+          InvalidArgument("roles must be a list of role names").WithField("roles"));
   } else if (accounts_ != nullptr) {  // the account's role
     Result<std::vector<StaffAccount>> all = accounts_->List();
     if (!all.ok()) return ErrorResponse(all.status());
@@ -158,15 +160,17 @@ HttpResponse Service::EnrollKey(Context& c) {
     return it == s.keys.keys().end() ? std::string() : it->second.actor;
   });
   if (!holder.empty() && holder != c.who.actor)
-    return ErrorResponse(Conflict("the key " + id + " is registered to someone else")
-                             .WithField("public_key"));
+    return ErrorResponse(
+        Conflict("the key " + id + " is registered to someone else").WithField("public_key"));
   if (holder.empty()) {
-    Status set = accounts_->SetEnrollingKey(c.who.actor, Base64Encode(ByteView(key->data(), key->size())), NowMs());
+    Status set = accounts_->SetEnrollingKey(
+        c.who.actor, Base64Encode(ByteView(key->data(), key->size())), NowMs());
     if (!set.ok()) return ErrorResponse(set);
   }
-  return JsonResponse(holder.empty() ? 201 : 200,
-                      json::serialize(json::object{
-                          {"key_id", id}, {"status", holder.empty() ? "enrolling" : "registered"}}));
+  return JsonResponse(
+      holder.empty() ? 201 : 200,
+      json::serialize(
+          json::object{{"key_id", id}, {"status", holder.empty() ? "enrolling" : "registered"}}));
 }
 
 }  // namespace fundledger
