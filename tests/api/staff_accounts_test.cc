@@ -84,6 +84,15 @@ class ConsoleSessionTest : public LedgerFixture {
     return service_->Handle(r);
   }
 
+  // The admin creates an account; its HTTP status.
+  int CreateAccount(const std::string& name, const std::string& role, const std::string& password) {
+    return Call("POST", "/v1/accounts",
+                R"({"name":")" + name + R"(","role":")" + role + R"(","password":")" + password +
+                    R"("})",
+                "", "", admin_token_)
+        .status;
+  }
+
   // Logs in; returns the Cookie header value and the CSRF token.
   std::pair<std::string, std::string> LogIn(const std::string& name, const std::string& password) {
     HttpResponse r = Call("POST", "/v1/sessions",
@@ -168,11 +177,7 @@ TEST_F(ConsoleSessionTest, DisablingOrResettingAnAccountEndsItsSessions) {
 // A browser's key (made at the first log-in there) is a request: the account lists it, the
 // session does not sign with it, until an admin registers it in an entry.
 TEST_F(ConsoleSessionTest, ABrowserKeyWaitsForAnAdminToRegisterItInAnEntry) {
-  ASSERT_EQ(Call("POST", "/v1/accounts",
-                 R"({"name":"clerk.zhang","role":"maker","password":"pass word 1"})", "", "",
-                 admin_token_)
-                .status,
-            201);
+  ASSERT_EQ(CreateAccount("clerk.zhang", "maker", "pass word 1"), 201);
   auto [cookie, csrf] = LogIn("clerk.zhang", "pass word 1");
   auto signing = [&] {
     return json::parse(Call("GET", "/v1/sessions/current", "", cookie).body).at("signing");

@@ -270,12 +270,16 @@ function showKeyState() {
                  : signer.state === "unsupported" ? t("keyUnsupported") : "";
 }
 
+// Empties a table's body and adds one row per item, filled by `fill(row, item)`.
+function refill(tableId, items, fill) {
+  const body = $(tableId).tBodies[0];
+  body.replaceChildren();
+  for (const item of items || []) fill(body.insertRow(), item);
+}
+
 async function loadAccounts() {
   const r = await api("GET", "/v1/accounts");
-  const body = $("accounts-table").tBodies[0];
-  body.replaceChildren();
-  for (const a of (r.json && r.json.accounts) || []) {
-    const row = body.insertRow();
+  refill("accounts-table", r.json && r.json.accounts, (row, a) => {
     row.dataset.account = a.name;
     cell(row, a.name); cell(row, TEXT[lang].roles[a.role] || a.role);
     cell(row, t(a.disabled ? "disabled" : a.locked ? "locked" : "active"));
@@ -290,7 +294,7 @@ async function loadAccounts() {
       button.addEventListener("click", () => registerKey(a.name, k));
       td.append(button);
     }
-  }
+  });
 }
 
 async function registerKey(name, key) {
@@ -332,12 +336,9 @@ async function loadFunds() {
 
 async function loadPrograms() {
   const r = await api("GET", "/v1/programs");
-  const body = $("programs-table").tBodies[0];
-  body.replaceChildren();
-  for (const p of (r.json && r.json.programs) || []) {
-    const row = body.insertRow();
+  refill("programs-table", r.json && r.json.programs, (row, p) => {
     cell(row, p.program_id); cell(row, p.name); cell(row, named("categories", p.category));
-  }
+  });
 }
 
 async function loadBatches() {
