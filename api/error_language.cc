@@ -41,6 +41,7 @@ const Table& Sentences() {
        "每个提交都须带 Idempotency-Key 请求头，重试才不会重复入账"},
       {"invalid_argument|Fundledger-Signature", "签名格式不对：须为“密钥编号:签名”"},
       {"invalid_argument|public_key", "公钥不对：须为 32 字节 Ed25519 公钥的 base64"},
+      {"conflict|public_key", "这个签名密钥不能再用（已吊销或属于另一个人），本浏览器将另建新密钥"},
       {"invalid_argument|password", "密码不符合要求：至少 10 个字符"},
       {"unknown_beneficiary|id_number", "没有登记这个身份证号的人员"},
       // Rules (ledger/rule_code.h), one sentence each.

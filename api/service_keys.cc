@@ -6,6 +6,7 @@
 // has compared the key id the person's browser shows with the one the console lists
 // (ledger/README.md, "Threat model").
 #include <boost/json.hpp>
+#include <optional>
 
 #include "api/actor_name.h"
 #include "api/request_fields.h"
@@ -155,13 +156,18 @@ HttpResponse Service::EnrollKey(Context& c) {
   Result<Ed25519PublicKey> key = PublicKeyField(*body);
   if (!key.ok()) return ErrorResponse(key.status());
   const std::string id = ActorKeyId(*key);
-  std::string holder = ledger_.domain().Read([&](const DomainState& s) {
+  std::optional<ActorKeys::Key> known = ledger_.domain().Read([&](const DomainState& s) {
     auto it = s.keys.keys().find(id);
-    return it == s.keys.keys().end() ? std::string() : it->second.actor;
+    return it == s.keys.keys().end() ? std::nullopt : std::optional<ActorKeys::Key>(it->second);
   });
+  std::string holder = known ? known->actor : std::string();
   if (!holder.empty() && holder != c.who.actor)
     return ErrorResponse(
         Conflict("the key " + id + " is registered to someone else").WithField("public_key"));
+  if (known && known->revoked_index) {  // the console then makes a new key
+    return ErrorResponse(
+        Conflict("the key " + id + " was revoked; a new one is needed").WithField("public_key"));
+  }
   if (holder.empty()) {
     Status set = accounts_->SetEnrollingKey(
         c.who.actor, Base64Encode(ByteView(key->data(), key->size())), NowMs());

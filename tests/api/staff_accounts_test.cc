@@ -220,6 +220,13 @@ TEST_F(ConsoleSessionTest, ABrowserKeyWaitsForAnAdminToRegisterItInAnEntry) {
                          .as_object();
   EXPECT_EQ(key.at("actor").as_string(), "clerk.zhang");
   EXPECT_EQ(key.at("roles").as_array().at(0).as_string(), "maker") << "the account's role";
+  ASSERT_EQ(Call("POST", "/v1/actor-keys/" + ActorKeyId(pk) + "/revoke", R"({"reason":"lost"})", "",
+                 "", admin_token_)
+                .status,
+            201);
+  EXPECT_TRUE(signing().at("key_ids").as_array().empty()) << "a revoked key signs nothing";
+  EXPECT_EQ(Call("POST", "/v1/sessions/current/key", hand_in, cookie, csrf).status, 409)
+      << "a revoked key is not handed in again";
 
   // Another account cannot hand in a key registered to someone else.
   ASSERT_EQ(

@@ -157,7 +157,7 @@ function keyStore(mode, action) {
 }
 
 // Finds or makes this browser's key for the person, and hands a new one in.
-async function prepareSigner(who) {
+async function prepareSigner(who, retried = false) {
   signer.who = who;
   signer.keys = null;
   signer.keyId = "";
@@ -184,6 +184,10 @@ async function prepareSigner(who) {
     return;
   }
   const r = await api("POST", "/v1/sessions/current/key", { public_key: base64(signer.keys.publicRaw) });
+  if (r.status === 409 && !retried) {  // revoked: this browser makes a new key
+    await keyStore("readwrite", (s) => s.delete(name));
+    return prepareSigner(who, true);
+  }
   signer.state = r.json && r.json.status === "registered" ? "registered" : "enrolling";
 }
 
