@@ -34,7 +34,7 @@ constexpr const char* kSignatureDescription =
     "the ledger requires signing. The key id is the first 8 bytes of SHA-256 of the public key in "
     "hex (registered by an admin). The signed message is these seven lines, each ending in LF: "
     "`fundledger-command/v1`, the log's origin (the name in GET /v1/key), the event type this "
-    "route appends (named in its request body), `<actor> <role>` as the token's, the "
+    "route appends (its `x-event`), `<actor> <role>` as the token's, the "
     "Idempotency-Key, `POST "
     "<target>` (path and query exactly as sent), and the SHA-256 of the exact body bytes in "
     "lowercase hex. A browser signs it with a non-extractable WebCrypto Ed25519 key "

@@ -391,8 +391,7 @@ async function decide(batch, approve, reason) {
 
 async function sha256Hex(bytes) {
   if (!crypto.subtle) return randomKey();
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
 function showProblems(error) {
