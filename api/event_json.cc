@@ -5,7 +5,9 @@
 #include <boost/json.hpp>
 #include <climits>
 #include <memory>
+#include <vector>
 
+#include "ledger/amount.h"
 #include "ledger/entry_codec.h"
 
 namespace fundledger {
@@ -79,7 +81,121 @@ Status CheckJsonTypes(const flatbuffers::StructDef& table, std::string_view json
 
 }  // namespace
 
-Result<DomainEvent> EventFromJson(fb::EventType type, std::string_view json) {
+namespace {
+
+constexpr std::string_view kFenSuffix = "_fen";
+constexpr std::string_view kYuanSuffix = "_yuan";
+constexpr int kSchemaDepthMax = 8;  // entry.fbs nests tables three deep
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Rewrites every `<name>_yuan` of `v` (objects at any depth) as `<name>_fen`.
+Status FenFromYuan(boost::json::value& v, const std::string& prefix) {
+  if (boost::json::array* a = v.if_array()) {
+    for (boost::json::value& item : *a) FL_RETURN_IF_ERROR(FenFromYuan(item, prefix));
+    return Status::Ok();
+  }
+  boost::json::object* o = v.if_object();
+  if (o == nullptr) return Status::Ok();
+  std::vector<std::string> yuan_keys;
+  for (auto& [key, value] : *o) {
+    if (EndsWith(key, kYuanSuffix)) yuan_keys.emplace_back(key);
+    FL_RETURN_IF_ERROR(FenFromYuan(value, prefix + std::string(key) + "."));
+  }
+  for (const std::string& key : yuan_keys) {
+    std::string fen_key = key.substr(0, key.size() - kYuanSuffix.size()) + std::string(kFenSuffix);
+    if (o->contains(fen_key)) {
+      return InvalidArgument("'" + prefix + fen_key +
+                             "' is given twice, in fen and in yuan; give it once")
+          .WithField(prefix + key);
+    }
+    const boost::json::value& text = o->at(key);
+    Result<Amount> amount = text.is_string() ? Amount::ParseYuan(text.get_string())
+                                             : Result<Amount>(InvalidArgument("not a string"));
+    if (!amount.ok()) {
+      return InvalidArgument("'" + prefix + key +
+                             "' must be yuan as a decimal string with at most two decimals, "
+                             "e.g. \"1045.00\"")
+          .WithField(prefix + key);
+    }
+    (*o)[fen_key] = amount->fen();
+    o->erase(key);
+  }
+  return Status::Ok();
+}
+
+boost::json::object FieldSchema(const flatbuffers::Type& type, int depth);
+
+boost::json::object TableSchema(const flatbuffers::StructDef& table, int depth) {
+  boost::json::object properties;
+  for (const flatbuffers::FieldDef* field : table.fields.vec) {
+    if (field->deprecated || field->value.type.base_type == flatbuffers::BASE_TYPE_UTYPE) continue;
+    properties[field->name] = FieldSchema(field->value.type, depth + 1);
+    if (EndsWith(field->name, kFenSuffix)) {
+      std::string yuan =
+          field->name.substr(0, field->name.size() - kFenSuffix.size()) + std::string(kYuanSuffix);
+      properties[yuan] = boost::json::object{
+          {"type", "string"},
+          {"pattern", "^[0-9]+(\\.[0-9]{1,2})?$"},
+          {"description", "the same amount in yuan (\"1045.00\"), instead of " + field->name}};
+    }
+  }
+  return boost::json::object{
+      {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
+}
+
+boost::json::object FieldSchema(const flatbuffers::Type& type, int depth) {
+  using flatbuffers::BaseType;
+  if (type.enum_def != nullptr && type.base_type != flatbuffers::BASE_TYPE_VECTOR) {
+    boost::json::array names;
+    for (const flatbuffers::EnumVal* v : type.enum_def->Vals()) names.emplace_back(v->name);
+    return boost::json::object{{"type", "string"}, {"enum", std::move(names)}};
+  }
+  switch (type.base_type) {
+    case flatbuffers::BASE_TYPE_BOOL:
+      return boost::json::object{{"type", "boolean"}};
+    case flatbuffers::BASE_TYPE_FLOAT:
+    case flatbuffers::BASE_TYPE_DOUBLE:
+      return boost::json::object{{"type", "number"}};
+    case flatbuffers::BASE_TYPE_STRING:
+      return boost::json::object{{"type", "string"}};
+    case flatbuffers::BASE_TYPE_VECTOR:
+      return boost::json::object{{"type", "array"},
+                                 {"items", FieldSchema(type.VectorType(), depth + 1)}};
+    case flatbuffers::BASE_TYPE_STRUCT:
+      if (depth < kSchemaDepthMax && type.struct_def != nullptr)
+        return TableSchema(*type.struct_def, depth);
+      return boost::json::object{{"type", "object"}};
+    default:
+      if (flatbuffers::IsInteger(type.base_type))
+        return boost::json::object{{"type", "integer"}, {"format", "int64"}};
+      return boost::json::object{};
+  }
+}
+
+}  // namespace
+
+std::string EventJsonSchema(fb::EventType type) {
+  flatbuffers::Parser& parser = ThreadParser();
+  const char* name = fb::EnumNameEventType(type);
+  if (name == nullptr || *name == '\0' || !parser.SetRootType(name)) return R"({"type":"object"})";
+  return boost::json::serialize(TableSchema(*parser.root_struct_def_, 0));
+}
+
+Result<DomainEvent> EventFromJson(fb::EventType type, std::string_view json_text) {
+  std::string rewritten;
+  if (json_text.find(kYuanSuffix) != std::string_view::npos) {  // amounts given in yuan
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(json_text, ec);
+    if (!ec) {
+      FL_RETURN_IF_ERROR(FenFromYuan(v, ""));
+      rewritten = boost::json::serialize(v);
+      json_text = rewritten;
+    }
+  }
+  std::string_view json = json_text;
   if (!IsDomainEvent(type)) return InvalidArgument("not a domain event type");
   if (json.size() > kEventJsonBytesMax) return TooLarge("request body is larger than 64 MiB");
   flatbuffers::Parser& parser = ThreadParser();

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "api/error_language.h"
 #include "api/http_message.h"
 #include "crypto/mutex.h"
 
@@ -28,13 +29,8 @@ inline constexpr size_t kRollReportInlineMax = 100;
 inline constexpr size_t kRollReportsMax = 32;
 inline constexpr size_t kRollReportsBytesMax = 256ull << 20;
 
-enum class Language { kEn, kZh };
-
-// "zh-CN,zh;q=0.9,en;q=0.8" -> kZh: the first language named; English when none is.
-Language PreferredLanguage(std::string_view accept_language);
-
-// A problem's message for a clerk: the English message, or in Chinese a sentence for its code
-// and column followed by the English specifics in brackets.
+// A problem's message for a clerk: the English message, or in Chinese the sentence for its code
+// and column (error_language.h), nothing English in it.
 std::string ProblemMessage(const Status& problem, Language language);
 
 // The whole list as CSV, with a UTF-8 BOM so Excel reads the Chinese.

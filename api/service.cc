@@ -79,6 +79,7 @@ void Service::AddRoutes() {
   AddAccountRoutes();
   AddListingRoutes();
   AddConsoleRoutes();
+  AddKeyRoutes();
 }
 
 void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,
@@ -353,6 +354,7 @@ HttpResponse Service::Handle(const HttpRequest& request) {
   std::string route_name = m.route ? m.route->pattern : "unmatched";
   Principal who;
   HttpResponse response = Dispatch(request, path, allowed, m, &who);
+  LocalizeErrorBody(response, PreferredLanguage(request.accept_language));
   if (!response.log_size) response.log_size = log_size();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -162,6 +162,15 @@ class Service final : public HttpHandler {
   void AddConsoleRoutes();
   HttpResponse ConsolePage(Context& c);
   HttpResponse ConsoleFile(Context& c);
+  // service_keys.cc: people's signing keys, and the browser's enrollment request
+  void AddKeyRoutes();
+  HttpResponse ListActorKeys(Context& c);
+  HttpResponse RegisterActorKey(Context& c);
+  HttpResponse RevokeActorKey(Context& c);
+  HttpResponse EnrollKey(Context& c);
+  // What a session's console needs to sign: {required, origin, key_ids (the person's current
+  // keys for the role)}.
+  boost::json::object SigningJson(const Principal& who) const;
   // service_accounts.cc: staff accounts and console sessions
   void AddAccountRoutes();
   // Who sent the request: its bearer token, or its session cookie (a POST also needs the

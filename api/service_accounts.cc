@@ -2,6 +2,7 @@
 // who is logged in, and the admin's account table.
 #include <boost/json.hpp>
 #include <chrono>
+#include <set>
 
 #include "api/service.h"
 
@@ -92,6 +93,7 @@ HttpResponse Service::LogIn(Context& c) {
   json::object o = PrincipalJson(*who);
   o["csrf_token"] = session->csrf_token;
   o["idle_timeout_ms"] = kSessionIdleMs;
+  o["signing"] = SigningJson(*who);
   HttpResponse r = JsonResponse(201, json::serialize(o));
   r.set_cookie = SessionCookie(session->id);
   return r;
@@ -111,6 +113,7 @@ HttpResponse Service::CurrentSession(Context& c) {
     Result<StaffSession> session = sessions_.Find(id, NowMs());
     if (session.ok()) o["csrf_token"] = session->csrf_token;
   }
+  o["signing"] = SigningJson(c.who);
   return JsonResponse(200, json::serialize(o));
 }
 
@@ -120,13 +123,31 @@ HttpResponse Service::ListAccounts(Context&) {
   if (!all.ok()) return ErrorResponse(all.status());
   json::array list;
   int64_t now = NowMs();
+  std::set<std::string> registered = ledger_.domain().Read([](const DomainState& s) {
+    std::set<std::string> ids;
+    for (const auto& [id, k] : s.keys.keys()) {
+      if (!k.revoked_index) ids.insert(id);
+    }
+    return ids;
+  });
   for (const StaffAccount& a : *all) {
-    list.push_back(json::object{{"name", a.name},
-                                {"role", a.role},
-                                {"org", a.org},
-                                {"disabled", a.disabled},
-                                {"locked", a.locked_until_ms > now},
-                                {"created_ms", a.created_ms}});
+    json::object o{{"name", a.name},
+                   {"role", a.role},
+                   {"org", a.org},
+                   {"disabled", a.disabled},
+                   {"locked", a.locked_until_ms > now},
+                   {"created_ms", a.created_ms}};
+    Result<Bytes> key = Base64Decode(a.enrolling_key);
+    if (!a.enrolling_key.empty() && key.ok() && key->size() == kEd25519PublicKeyBytes) {
+      Ed25519PublicKey pk{};
+      std::copy(key->begin(), key->end(), pk.begin());
+      std::string id = ActorKeyId(pk);
+      o["enrolling_key"] = json::object{{"key_id", id},
+                                        {"public_key", a.enrolling_key},
+                                        {"since_ms", a.enrolling_key_ms},
+                                        {"registered", registered.contains(id)}};
+    }
+    list.push_back(std::move(o));
   }
   return JsonResponse(200, json::serialize(json::object{{"accounts", std::move(list)}}));
 }

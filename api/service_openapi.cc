@@ -1,5 +1,8 @@
 #include <boost/json.hpp>
+#include <cctype>
+#include <map>
 
+#include "api/event_json.h"
 #include "api/service.h"
 #include "ledger/rule_code.h"
 #include "projections/fund_balances.h"
@@ -31,7 +34,7 @@ constexpr const char* kSignatureDescription =
     "the ledger requires signing. The key id is the first 8 bytes of SHA-256 of the public key in "
     "hex (registered by an admin). The signed message is these seven lines, each ending in LF: "
     "`fundledger-command/v1`, the log's origin (the name in GET /v1/key), the event type this "
-    "route appends (named in its request body), `<actor> <role>` as the token's, the "
+    "route appends (its `x-event`), `<actor> <role>` as the token's, the "
     "Idempotency-Key, `POST "
     "<target>` (path and query exactly as sent), and the SHA-256 of the exact body bytes in "
     "lowercase hex. A browser signs it with a non-extractable WebCrypto Ed25519 key "
@@ -90,20 +93,74 @@ json::object ComponentsJson() {
                                                    json::object{{"schema", error_schema}}}}}}}}}};
 }
 
-json::object RequestBodyJson(fb::EventType event) {
-  std::string media =
-      event == fb::EventType::DisbursementBatchPrepared ? "text/csv" : "application/json";
-  json::object content;
-  content[media] = json::object{
-      {"schema", json::object{{"type", media == "text/csv" ? "string" : "object"},
-                              {"description", event == fb::EventType::Unknown
-                                                  ? std::string("a JSON object: see the summary")
-                                                  : std::string("fields of the ") +
-                                                        fb::EnumNameEventType(event) +
-                                                        " table in ledger/entry.fbs"}}}};
-  return json::object{{"required", event != fb::EventType::DisbursementBatchApproved &&
-                                       event != fb::EventType::DisbursementBatchRejected},
-                      {"content", std::move(content)}};
+json::object RequestBodyJson(fb::EventType event, const std::string& summary) {
+  if (event == fb::EventType::DisbursementBatchPrepared) {
+    json::object text_schema{
+        {"type", "string"},
+        {"description", "the roll as a spreadsheet saves it (see the summary), or JSON lines"}};
+    return json::object{
+        {"required", true},
+        {"content", json::object{{"text/csv", json::object{{"schema", std::move(text_schema)}}}}}};
+  }
+  json::object schema = event == fb::EventType::Unknown
+                            ? json::object{{"type", "object"}, {"description", summary}}
+                            : json::parse(EventJsonSchema(event)).as_object();
+  return json::object{
+      {"required", event != fb::EventType::DisbursementBatchApproved &&
+                       event != fb::EventType::DisbursementBatchRejected},
+      {"content", json::object{{"application/json", json::object{{"schema", std::move(schema)}}}}}};
+}
+
+// What a route answers with success when it is not JSON (service_test.cc checks each against
+// the real answer).
+std::string_view SuccessMediaType(const std::string& pattern) {
+  static const std::map<std::string_view, std::string_view> kTypes{
+      {"/", "text/html"},
+      {"/disclosures/{index}", "text/html"},
+      {"/static/verify.js", "text/javascript"},
+      {"/metrics", "text/plain"},
+      {"/v1/checkpoint", "text/plain"},
+      {"/tlog/checkpoint", "text/plain"},
+      {"/v1/key", "text/plain"},
+      {"/tlog/tile/{path*}", "application/octet-stream"},
+      {"/v1/roll-reports/{report_id}", "text/csv"},
+      {"/v1/open-data/iati", "application/xml"},
+      {"/console", "text/html"},
+      {"/console/{file}", "text/javascript"}};
+  auto it = kTypes.find(pattern);
+  return it == kTypes.end() ? std::string_view("application/json") : it->second;
+}
+
+// The success answer's schema: a command's commit, or the route's document.
+json::object SuccessSchema(const Service::Route& r) {
+  if (r.method == "POST" && r.event != fb::EventType::Unknown) {
+    json::object integer{{"type", "integer"}, {"format", "int64"}};
+    return json::object{{"type", "object"},
+                        {"properties", json::object{{"first_index", integer},
+                                                    {"count", integer},
+                                                    {"replayed", json::object{{"type", "boolean"}}},
+                                                    {"log_size", integer}}},
+                        {"required", json::array{"first_index", "count", "replayed", "log_size"}}};
+  }
+  std::string_view media = SuccessMediaType(r.pattern);
+  if (media == "application/json") return json::object{{"type", "object"}};
+  if (media == "application/octet-stream")
+    return json::object{{"type", "string"}, {"format", "binary"}};
+  return json::object{{"type", "string"}};
+}
+
+// "POST /v1/funds/{fund_id}/close" -> "post_v1_funds_fund_id_close": letters, digits, '_', '-'.
+std::string OperationId(const Service::Route& r) {
+  std::string id = r.method == "POST" ? "post" : "get";
+  for (char c : r.pattern) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') {
+      id += c;
+    } else if (c == '/' || c == '.') {
+      id += '_';
+    }
+  }
+  while (!id.empty() && id.back() == '_') id.pop_back();
+  return id;
 }
 
 }  // namespace
@@ -113,7 +170,7 @@ HttpResponse Service::OpenApi(Context&) { return JsonResponse(200, OpenApiJson()
 json::object Service::OperationJson(const Route& r, const std::string& path) const {
   json::object op;
   op["summary"] = r.summary;
-  op["operationId"] = r.method + " " + r.pattern;
+  op["operationId"] = OperationId(r);
   op["x-roles"] = RoleNames(r.roles);
   json::array params;
   for (size_t p = path.find('{'); p != std::string::npos; p = path.find('{', p + 1)) {
@@ -139,12 +196,18 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
                                   {"required", false},
                                   {"description", kSignatureDescription},
                                   {"schema", kStringSchema}});
-    op["requestBody"] = RequestBodyJson(r.event);
+    op["requestBody"] = RequestBodyJson(r.event, r.summary);
+    // The event type a signature names (kSignatureDescription): what a signing client reads.
+    if (r.event != fb::EventType::Unknown) op["x-event"] = fb::EnumNameEventType(r.event);
   }
   if (!params.empty()) op["parameters"] = std::move(params);
   json::object responses;
-  responses[r.method == "POST" ? "201" : "200"] = json::object{
-      {"description", r.method == "POST" ? "appended (200: a retry, nothing appended)" : "success"},
+  json::object content;
+  content[std::string(SuccessMediaType(r.pattern))] = json::object{{"schema", SuccessSchema(r)}};
+  bool appends = r.method == "POST" && r.event != fb::EventType::Unknown;
+  responses[appends ? "201" : "200"] = json::object{
+      {"description", appends ? "appended (200: a retry, nothing appended)" : "success"},
+      {"content", std::move(content)},
       {"headers",
        json::object{{kLogSizeHeader, json::object{{"$ref", std::string("#/components/headers/") +
                                                                kLogSizeHeader}}}}}};
@@ -152,7 +215,9 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
     responses[code] = json::object{{"$ref", "#/components/responses/Error"}};
   }
   op["responses"] = std::move(responses);
-  if (!(r.roles & kPublic)) op["security"] = json::array{json::object{{"bearer", json::array{}}}};
+  // A public route needs no credentials; the others take a bearer token or a console session.
+  op["security"] =
+      (r.roles & kPublic) ? json::array{} : json::array{json::object{{"bearer", json::array{}}}};
   return op;
 }
 
@@ -171,11 +236,17 @@ std::string Service::OpenApiJson() const {
       {"title", "fundledger"},
       {"version", "1"},
       {"description",
-       std::string("A tamper-evident ledger for public money. Amounts are integer fen; months are "
-                   "yyyymm integers in event bodies and YYYY-MM in query parameters. Every "
-                   "response carries the ") +
+       std::string(
+           "A tamper-evident ledger for public money. Amounts are integer fen (every `<name>_fen` "
+           "field may be given instead as `<name>_yuan`, a decimal string such as "
+           "\"1045.00\"; both at once is a 400); months are "
+           "yyyymm integers in event bodies and YYYY-MM in query parameters. Every "
+           "response carries the ") +
            kLogSizeHeader + " header: the log size it reflects. `as_of` takes " +
            std::string(kAsOfHelp) + "."}};
+  doc["servers"] = json::array{json::object{
+      {"url", "/"},
+      {"description", "this ledger (the document is served by the server it describes)"}}};
   doc["paths"] = std::move(paths);
   doc["components"] = ComponentsJson();
   return json::serialize(doc);

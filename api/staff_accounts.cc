@@ -74,7 +74,7 @@ Result<std::vector<StaffAccount>> ParseTable(std::string_view text) {
     accounts.push_back({str("name"), str("role"), str("org"), str("hash"),
                         disabled && disabled->is_bool() && disabled->get_bool(),
                         static_cast<int>(num("failures")), num("locked_until_ms"),
-                        num("created_ms")});
+                        num("created_ms"), str("enrolling_key"), num("enrolling_key_ms")});
     return Status::Ok();
   }));
   return accounts;
@@ -91,6 +91,10 @@ std::string FormatTable(const std::vector<StaffAccount>& accounts) {
                    {"failures", a.failures},
                    {"locked_until_ms", a.locked_until_ms},
                    {"created_ms", a.created_ms}};
+    if (!a.enrolling_key.empty()) {
+      o["enrolling_key"] = a.enrolling_key;
+      o["enrolling_key_ms"] = a.enrolling_key_ms;
+    }
     text += json::serialize(o) + "\n";
   }
   return text;
@@ -144,7 +148,7 @@ Status StaffAccounts::Create(const std::string& name_text, const std::string& ro
     if (a.name == name) return Conflict("an account '" + name + "' exists").WithField("name");
   }
   return Change("", [&](StaffAccount& a) {
-    a = StaffAccount{name, std::string(RoleName(r)), org, hash, false, 0, 0, NowMs()};
+    a = StaffAccount{name, std::string(RoleName(r)), org, hash, false, 0, 0, NowMs(), "", 0};
     return Status::Ok();
   });
 }
@@ -164,6 +168,15 @@ Status StaffAccounts::SetDisabled(const std::string& name_text, bool disabled) {
   FL_ASSIGN_OR_RETURN(std::string name, NormalizeActor(name_text, "name"));
   return Change(name, [&](StaffAccount& a) {
     a.disabled = disabled;
+    return Status::Ok();
+  });
+}
+
+Status StaffAccounts::SetEnrollingKey(const std::string& name, const std::string& public_key_base64,
+                                      int64_t now_ms) {
+  return Change(name, [&](StaffAccount& a) {
+    a.enrolling_key = public_key_base64;
+    a.enrolling_key_ms = now_ms;
     return Status::Ok();
   });
 }

@@ -3,12 +3,16 @@
 // The account table is a file in the data directory (`accounts`, mode 0600, owned by the
 // server's user, changed only through SharedFile: an exclusive lock, temp file, fsync, rename,
 // like the token table), one JSON object per line:
-//   {"name", "role", "org", "hash", "disabled", "failures", "locked_until_ms", "created_ms"}
+//   {"name", "role", "org", "hash", "disabled", "failures", "locked_until_ms", "created_ms",
+//    "enrolling_key", "enrolling_key_ms"}
 // `name` is an actor name (actor_name.h); `hash` is the password's Argon2id hash in the PHC
 // string form ($argon2id$v=19$m=...,t=...,p=...$salt$hash) from Debian's libargon2; the
 // password itself is never stored. After kLoginFailuresMax wrong passwords in a row an account
 // is locked for kLockoutMs; a right password after that resets the count. A disabled account
 // logs in no one. An unknown name costs the same Argon2id work as a known one.
+// `enrolling_key` is the base64 Ed25519 public key the person's browser made at their last
+// first login there (ledger/actor_keys.h): a request to an admin, who registers it in a ledger
+// entry or not; it authorises nothing by itself (ledger/README.md, "Threat model").
 //
 // Thread safety: every method may be called from any thread; processes share the file.
 //
@@ -43,6 +47,8 @@ struct StaffAccount {
   int failures = 0;  // wrong passwords in a row
   int64_t locked_until_ms = 0;
   int64_t created_ms = 0;
+  std::string enrolling_key;  // base64 public key waiting for an admin; "" none
+  int64_t enrolling_key_ms = 0;
 };
 
 class StaffAccounts {
@@ -54,6 +60,9 @@ class StaffAccounts {
   // Sets a new password and unlocks the account.
   Status ResetPassword(const std::string& name, const std::string& password);
   Status SetDisabled(const std::string& name, bool disabled);
+  // Records the public key a person's browser made, replacing any earlier request.
+  Status SetEnrollingKey(const std::string& name, const std::string& public_key_base64,
+                         int64_t now_ms);
   // Every account, without hashes.
   Result<std::vector<StaffAccount>> List() const;
   // The principal of a right password for an enabled, unlocked account; unauthenticated

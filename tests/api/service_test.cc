@@ -94,6 +94,10 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/accounts/someone/disable", {"admin"}},
       {"POST", "/v1/accounts/someone/enable", {"admin"}},
       {"POST", "/v1/accounts/someone/password", {"admin"}},
+      {"GET", "/v1/actor-keys", with(readers, {"charity"})},
+      {"POST", "/v1/actor-keys", {"admin"}},
+      {"POST", "/v1/actor-keys/0123456789abcdef/revoke", {"admin"}},
+      {"POST", "/v1/sessions/current/key", with(readers, {"charity"})},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
       {"POST", "/v1/returns", staff},
@@ -170,6 +174,8 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   HttpResponse account = Call("POST", "/v1/accounts", "admin",
                               R"({"name":"clerk.sun","role":"maker","password":"long enough pw"})");
   ASSERT_EQ(account.status, 201) << account.body;
+  EXPECT_EQ(doc.at("servers").as_array().at(0).at("url").as_string(), "/");
+  std::set<std::string> operation_ids;
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
@@ -189,6 +195,29 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
       EXPECT_NE(r.status, 405) << method << " " << target;
       EXPECT_LT(r.status, 500) << method << " " << target << ": " << r.body;
       EXPECT_TRUE(op.as_object().contains("x-roles"));
+      // A URL-safe, unique operationId; security said; the success answer's media type and
+      // schema, and the media type is what the route really answers with.
+      std::string id(op.at("operationId").as_string());
+      EXPECT_TRUE(std::all_of(id.begin(), id.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+      })) << id;
+      EXPECT_TRUE(operation_ids.insert(id).second) << id << " twice";
+      EXPECT_TRUE(op.as_object().contains("security")) << method << " " << path;
+      for (const auto& [code, response] : op.at("responses").as_object()) {
+        if (code != "200" && code != "201") continue;
+        const json::object& content = response.at("content").as_object();
+        ASSERT_EQ(content.size(), 1u) << method << " " << path;
+        EXPECT_TRUE(content.begin()->value().as_object().contains("schema"));
+        if (r.status == 200 || r.status == 201) {
+          EXPECT_EQ(r.content_type.substr(0, content.begin()->key().size()), content.begin()->key())
+              << method << " " << target << " answers " << r.content_type;
+        }
+      }
+      if (const json::value* request = op.as_object().if_contains("requestBody")) {
+        std::string text = json::serialize(*request);
+        EXPECT_EQ(text.find("entry.fbs"), std::string::npos) << method << " " << path;
+        EXPECT_NE(text.find("\"type\""), std::string::npos) << method << " " << path;
+      }
     }
   }
 }
@@ -627,6 +656,86 @@ TEST_F(ServiceTest, ASigningLedgerTakesOnlyCommandsSignedOverTheirRequest) {
   EXPECT_TRUE(verified.valid) << verified.bad_index << ": " << verified.reason;
   log->reset();
   Reopen();
+}
+
+// Every money field takes yuan as a decimal string beside fen; one field given both ways, or a
+// yuan amount that is not exact, is a 400 naming it. The OpenAPI document says so per field.
+TEST_F(ServiceTest, AmountsAreTakenInYuanBesideFen) {
+  auto fund_total = [&] {
+    return json::serialize(json::parse(Call("GET", "/v1/funds/F-SUBSIDY", "admin").body));
+  };
+  const std::string before = fund_total();
+  HttpResponse yuan = Call("POST", "/v1/appropriations", "admin",
+                           R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_yuan":"1045.50",)"
+                           R"("source":"treasury","document":"d"})");
+  ASSERT_EQ(yuan.status, 201) << yuan.body;
+  uint64_t index = json::parse(yuan.body).at("first_index").to_number<uint64_t>();
+  HttpResponse entry = Call("GET", "/v1/entries/" + std::to_string(index), "admin");
+  EXPECT_NE(entry.body.find("\"amount_fen\":104550"), std::string::npos) << entry.body;
+  EXPECT_NE(fund_total(), before);
+
+  HttpResponse both = Call("POST", "/v1/appropriations", "admin",
+                           R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_yuan":"1.00",)"
+                           R"("amount_fen":100,"source":"treasury","document":"d"})");
+  EXPECT_EQ(both.status, 400) << both.body;
+  EXPECT_EQ(json::parse(both.body).at("error").at("field").as_string(), "amount_yuan");
+  for (const char* bad : {R"("1045.505")", R"("1,045")", "1045", R"("-3")"}) {
+    HttpResponse r =
+        Call("POST", "/v1/appropriations", "admin",
+             std::string(R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_yuan":)") + bad +
+                 R"(,"source":"treasury","document":"d"})");
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  json::object doc = json::parse(service_->OpenApiJson()).as_object();
+  json::object schema = doc.at("paths")
+                            .at("/v1/appropriations")
+                            .at("post")
+                            .at("requestBody")
+                            .at("content")
+                            .at("application/json")
+                            .at("schema")
+                            .as_object();
+  EXPECT_EQ(schema.at("properties").at("amount_fen").at("type").as_string(), "integer");
+  EXPECT_EQ(schema.at("properties").at("amount_yuan").at("type").as_string(), "string");
+}
+
+// Every message in one language: a request preferring zh gets Chinese sentences (codes
+// unchanged), with no English inside, fields by their Chinese names; every rule has one.
+TEST_F(ServiceTest, ErrorMessagesAreChineseWhenTheRequestPrefersZh) {
+  for (const RuleCodeInfo& rule : kRuleCodes) {
+    EXPECT_FALSE(ChineseSentence(rule.name, "").empty()) << rule.name << " has no Chinese sentence";
+  }
+  auto latin = [](std::string_view s) {
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  };
+  auto zh = [&](const std::string& method, const std::string& target, const std::string& role,
+                const std::string& body) {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.authorization = "Bearer " + token_.at(role);
+    r.idempotency_key = "zh-" + std::to_string(++calls_);
+    r.accept_language = "zh-CN,zh;q=0.9,en;q=0.8";
+    r.body = body;
+    HttpResponse response = service_->Handle(r);
+    return json::parse(response.body).at("error").as_object();
+  };
+  json::object denied = zh("POST", "/v1/funds", "maker", "{}");
+  EXPECT_EQ(denied.at("code").as_string(), "permission_denied");
+  EXPECT_FALSE(latin(denied.at("message").as_string())) << denied.at("message").as_string();
+  json::object rejected =
+      zh("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03", "admin",
+         "beneficiary_id,program_id,amount\nNOBODY,dibao,1\nB000001,dibao,x\n");
+  for (const json::value& d : rejected.at("details").as_array()) {
+    EXPECT_FALSE(latin(d.at("message").as_string())) << d.at("message").as_string();
+  }
+  EXPECT_FALSE(latin(rejected.at("message").as_string())) << rejected.at("message").as_string();
+  json::object bad_field =
+      zh("POST", "/v1/actor-keys", "admin", R"({"actor":"x.y","public_key":"??"})");
+  EXPECT_EQ(bad_field.at("field").as_string(), "public_key");
+  EXPECT_NE(bad_field.at("message").as_string().find("公钥"), json::string::npos);
+  EXPECT_EQ(LocalizedMessage(InvalidArgument("x").WithField("amount"), Language::kEn), "x");
 }
 
 // The demo city's staff sign every command, so with signing required its log verifies as a

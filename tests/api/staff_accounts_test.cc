@@ -84,6 +84,15 @@ class ConsoleSessionTest : public LedgerFixture {
     return service_->Handle(r);
   }
 
+  // The admin creates an account; its HTTP status.
+  int CreateAccount(const std::string& name, const std::string& role, const std::string& password) {
+    return Call("POST", "/v1/accounts",
+                R"({"name":")" + name + R"(","role":")" + role + R"(","password":")" + password +
+                    R"("})",
+                "", "", admin_token_)
+        .status;
+  }
+
   // Logs in; returns the Cookie header value and the CSRF token.
   std::pair<std::string, std::string> LogIn(const std::string& name, const std::string& password) {
     HttpResponse r = Call("POST", "/v1/sessions",
@@ -163,6 +172,70 @@ TEST_F(ConsoleSessionTest, DisablingOrResettingAnAccountEndsItsSessions) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.body.find("argon2"), std::string::npos);
   EXPECT_NE(list.body.find("checker.qian"), std::string::npos);
+}
+
+// A browser's key (made at the first log-in there) is a request: the account lists it, the
+// session does not sign with it, until an admin registers it in an entry.
+TEST_F(ConsoleSessionTest, ABrowserKeyWaitsForAnAdminToRegisterItInAnEntry) {
+  ASSERT_EQ(CreateAccount("clerk.zhang", "maker", "pass word 1"), 201);
+  auto [cookie, csrf] = LogIn("clerk.zhang", "pass word 1");
+  auto signing = [&] {
+    return json::parse(Call("GET", "/v1/sessions/current", "", cookie).body).at("signing");
+  };
+  EXPECT_EQ(signing().at("required").as_bool(), false);
+  EXPECT_EQ(signing().at("origin").as_string(), ledger_->log().origin());
+  EXPECT_TRUE(signing().at("key_ids").as_array().empty());
+
+  Ed25519PrivateKey browser = Ed25519PrivateKey::Generate();
+  const Ed25519PublicKey& pk = browser.public_key();
+  std::string public_key = Base64Encode(ByteView(pk.data(), pk.size()));
+  std::string hand_in = R"({"public_key":")" + public_key + R"("})";
+  HttpResponse enrolled = Call("POST", "/v1/sessions/current/key", hand_in, cookie, csrf);
+  ASSERT_EQ(enrolled.status, 201) << enrolled.body;
+  EXPECT_EQ(json::parse(enrolled.body).at("status").as_string(), "enrolling");
+  EXPECT_EQ(Call("POST", "/v1/sessions/current/key", hand_in, "", "", admin_token_).status, 400)
+      << "a token's client keeps its key in a file";
+  auto listed = [&] {
+    json::array accounts = json::parse(Call("GET", "/v1/accounts", "", "", "", admin_token_).body)
+                               .at("accounts")
+                               .as_array();
+    return accounts.at(0).at("enrolling_key").as_object();
+  };
+  EXPECT_EQ(listed().at("key_id").as_string(), ActorKeyId(pk));
+  EXPECT_FALSE(listed().at("registered").as_bool());
+  EXPECT_TRUE(signing().at("key_ids").as_array().empty()) << "a request signs nothing";
+
+  HttpResponse registered =
+      Call("POST", "/v1/actor-keys",
+           R"({"actor":"clerk.zhang","public_key":")" + public_key + R"(","document":"d"})", "", "",
+           admin_token_);
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  EXPECT_TRUE(listed().at("registered").as_bool());
+  ASSERT_EQ(signing().at("key_ids").as_array().size(), 1u);
+  EXPECT_EQ(signing().at("key_ids").as_array()[0].as_string(), ActorKeyId(pk));
+  json::object key = json::parse(Call("GET", "/v1/actor-keys", "", cookie).body)
+                         .at("keys")
+                         .as_array()
+                         .at(0)
+                         .as_object();
+  EXPECT_EQ(key.at("actor").as_string(), "clerk.zhang");
+  EXPECT_EQ(key.at("roles").as_array().at(0).as_string(), "maker") << "the account's role";
+  ASSERT_EQ(Call("POST", "/v1/actor-keys/" + ActorKeyId(pk) + "/revoke", R"({"reason":"lost"})", "",
+                 "", admin_token_)
+                .status,
+            201);
+  EXPECT_TRUE(signing().at("key_ids").as_array().empty()) << "a revoked key signs nothing";
+  EXPECT_EQ(Call("POST", "/v1/sessions/current/key", hand_in, cookie, csrf).status, 409)
+      << "a revoked key is not handed in again";
+
+  // Another account cannot hand in a key registered to someone else.
+  ASSERT_EQ(
+      Call("POST", "/v1/accounts", R"({"name":"clerk.wu","role":"maker","password":"pass word 3"})",
+           "", "", admin_token_)
+          .status,
+      201);
+  auto [other, other_csrf] = LogIn("clerk.wu", "pass word 3");
+  EXPECT_EQ(Call("POST", "/v1/sessions/current/key", hand_in, other, other_csrf).status, 409);
 }
 
 }  // namespace

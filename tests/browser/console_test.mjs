@@ -1,10 +1,20 @@
-// The staff console in headless Chromium against a real `fundledger serve`, walked as people
-// would: a clerk logs in (Chinese by default), uploads a roll with three mistakes and sees all
-// three at once with the spreadsheet's row numbers, downloads them as CSV, fixes the roll and
-// uploads it; a checker logs in as another person and approves. Screenshots at desktop and phone
-// width go to the output directory. Usage: node console_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
+// The staff console in headless Chromium against a real `fundledger serve` of a ledger that
+// requires signed commands, walked as people would. Each person logs in from their own browser
+// profile, which makes their Ed25519 key (WebCrypto, non-extractable) and hands it in; an admin
+// whose key was registered with a key file registers the others' keys in the console's account
+// page. The clerk uploads a GBK CSV roll with five mistakes and sees all five at once with the
+// spreadsheet's row numbers, downloads them, fixes the roll and uploads it; a checker approves.
+// Both commands are signed in the browser; a browser profile whose key nobody registered is
+// refused; `fundledger verify` passes. Screenshots at desktop and phone width go to the output
+// directory. Usage: node console_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { mkdirSync, rmSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash, createPrivateKey, sign } from "node:crypto";
+import { createRequire } from "node:module";
+import writeExcelFile from "write-excel-file/node";
 import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const [cli, out] = process.argv.slice(2);
 rmSync(out, { recursive: true, force: true });
@@ -12,83 +22,176 @@ mkdirSync(out, { recursive: true });
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
 
-const { base, tokens, server } = await serveDemoCity(cli, out + "/city");
+const dir = out + "/city";
+const { base, tokens, server } = await serveDemoCity(cli, dir, 60, 3, ["--require-signing"]);
+
+// The demo admin's key file (C2SP signer key: PRIVATE+KEY+name+id+base64(0x01 || seed)) signs
+// the admin's token requests the way tests/http_client's RequestSigner does.
+const seed = Buffer.from(readFileSync(dir + "/demo-keys/admin.zhao.key", "utf8").trim().split("+").slice(4).join("+"), "base64").subarray(1);
+const adminKey = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+const origin = (await (await fetch(base + "/v1/key")).text()).trim().split("+")[0];
+const openapi = await (await fetch(base + "/v1/openapi.json")).json();
+const adminKeyId = (await (await fetch(base + "/v1/actor-keys", { headers: { Authorization: "Bearer " + tokens.admin } })).json())
+    .keys.find((k) => k.actor === "admin.zhao").key_id;
 const admin = async (method, path, body) => {
-  const res = await fetch(base + path, {
-    method, headers: { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const bytes = body === undefined ? "" : JSON.stringify(body);
+  const headers = { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" };
+  const event = method === "POST" && openapi.paths[path] && openapi.paths[path].post["x-event"];
+  if (event) {
+    const message = ["fundledger-command/v1", origin, event, "admin.zhao admin", headers["Idempotency-Key"], `POST ${path}`,
+                     createHash("sha256").update(bytes).digest("hex")].map((l) => l + "\n").join("");
+    headers["Fundledger-Signature"] = adminKeyId + ":" + sign(null, Buffer.from(message), adminKey).toString("base64");
+  }
+  const res = await fetch(base + path, { method, headers, body: method === "POST" ? bytes : undefined });
   return { status: res.status, json: await res.json() };
 };
 
 let browser;
 try {
-  for (const [name, role] of [["clerk.liu", "maker"], ["checker.zhou", "checker"]]) {
+  for (const [name, role] of [["admin.sun", "admin"], ["clerk.liu", "maker"], ["checker.zhou", "checker"]]) {
     const r = await admin("POST", "/v1/accounts", { name, role, password: "pass word " + name });
     check(r.status === 201, "the admin creates " + name + " (HTTP " + r.status + ")");
   }
   // Next month's roll for people paid in the newest approved one.
   const approved = (await admin("GET", "/v1/disbursement-batches?status=approved")).json.batches;
   const last = approved.filter((b) => b.fund_id === "F-SUBSIDY").sort((a, b) => a.period.localeCompare(b.period)).pop();
-  const lines = (await admin("GET", "/v1/disbursement-batches/" + last.batch_id + "?lines=1")).json.lines.slice(0, 6);
+  const lines = (await admin("GET", "/v1/disbursement-batches/" + last.batch_id + "?lines=1")).json.lines.slice(0, 8);
   const [y, m] = last.period.split("-").map(Number);
   const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
   const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
   const good = lines.map((l) => [l.beneficiary_id, l.program_id, next.replace("-", "年") + "月", yuan(l.amount_fen)]);
   const bad = good.map((r) => [...r]);
-  bad[1][3] = "1,04.5";   // row 3: a malformed amount
-  bad[2][0] = "B999999";  // row 4: nobody
-  bad[4] = [...bad[0]];   // row 6: row 2 again, a duplicate payment
-  const csv = (rows) => Buffer.from("\ufeff受益人编号,项目,发放月份,金额\r\n" + rows.map((r) => r.map((c) => c.includes(",") ? `"${c}"` : c).join(",")).join("\r\n") + "\r\n");
+  bad[1][3] = "1,04.5";       // row 3: a malformed amount
+  bad[2][0] = "B999999";      // row 4: nobody
+  bad[3][1] = "没有的项目";    // row 5: no such program
+  bad[4] = [...bad[0]];       // row 6: row 2 again, a duplicate payment
+  bad[6][3] = "999999.00";    // row 8: over the program's cap
+  const text = (rows) => "受益人编号,项目,发放月份,金额\r\n" + rows.map((r) => r.map((c) => c.includes(",") ? `"${c}"` : c).join(",")).join("\r\n") + "\r\n";
+  const gbk = (rows) => execFileSync("iconv", ["-f", "UTF-8", "-t", "GB18030"], { input: text(rows) });
+  // The same roll as Excel would save it: amounts as numbers where they are numbers.
+  const xlsx = (rows) => writeExcelFile([["受益人编号", "项目", "发放月份", "金额"],
+    ...rows.map((r) => [r[0], r[1], r[2], /^\d+(\.\d+)?$/.test(r[3]) ? Number(r[3]) : r[3]])]).toBuffer();
+  const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  // axe-core on the page as it is: no serious or critical violation.
+  const accessible = async (page, view) => {
+    await page.addScriptTag({ content: axeSource });
+    const found = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
+    check(found.length === 0, `axe-core finds no serious violation on ${view}` + (found.length ? " (" + found.join("; ") + ")" : ""));
+  };
+  const screens = async (page, name) => {
+    await page.screenshot({ path: `${out}/console-${name}-desktop.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${out}/console-${name}-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  };
 
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto(base + "/console");
-  check((await page.textContent("h1")) === "资金台账 · 工作台", "the console opens in Chinese");
-  await page.getByLabel("用户名").fill("clerk.liu");
-  await page.getByLabel("密码").fill("pass word clerk.liu");
-  await page.keyboard.press("Enter");  // the form submits from the keyboard
-  await page.waitForSelector("#work:not([hidden])");
-  check((await page.textContent("#who")).includes("clerk.liu"), "the clerk is logged in");
+  // One browser profile (context) per person: each keeps its own IndexedDB, so its own key.
+  const profile = async (name) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(base + "/console");
+    // From the keyboard alone: Tab to the name, type, Tab to the password, type, Enter.
+    for (let i = 0; i < 5 && await page.evaluate(() => document.activeElement.id) !== "login-name"; i++) await page.keyboard.press("Tab");
+    await page.keyboard.type(name);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("pass word " + name);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#work:not([hidden])");
+    await page.waitForSelector("#key-state:not(:empty)");
+    return page;
+  };
+  const keyIdOf = async (page) => (await page.textContent("#key-state")).match(/[0-9a-f]{16}/)[0];
 
-  await page.getByLabel("资金").selectOption("F-SUBSIDY");
-  await page.getByLabel("发放月份").fill(next);
-  await page.getByLabel("名册文件（CSV）").setInputFiles({ name: "roll.csv", mimeType: "text/csv", buffer: csv(bad) });
-  await page.click("#upload-form button[type=submit]");
-  await page.waitForSelector("#problems:not([hidden])");
-  const rows = await page.locator("#problems-table tbody tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.cells, (c) => c.textContent)));
-  check(rows.length === 3, "all three problems at once (" + JSON.stringify(rows) + ")");
-  check(JSON.stringify(rows.map((r) => r[0])) === JSON.stringify(["3", "4", "6"]), "with the spreadsheet's row numbers");
-  check(rows.some((r) => r[2] === "unknown_beneficiary") && rows.some((r) => r[2] === "duplicate_payment"), "parse errors and rule violations together");
-  check(/[\u4e00-\u9fff]/.test(rows[0][3]), "messages in Chinese");
-  await page.screenshot({ path: out + "/console-errors-desktop.png", fullPage: true });
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#problems-download")]);
+  {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(base + "/console");
+    await accessible(page, "the log-in page");
+    await screens(page, "login");
+    await context.close();
+  }
+  const sun = await profile("admin.sun");
+  check((await sun.textContent("h1")) === "资金台账 · 工作台", "the console opens in Chinese");
+  check((await sun.textContent("#key-state")).includes("等待管理员登记"), "a first login makes a key and hands it in, waiting");
+  const sunKey = await keyIdOf(sun);
+  const enrolling = (await admin("GET", "/v1/accounts")).json.accounts.find((a) => a.name === "admin.sun").enrolling_key;
+  check(enrolling && enrolling.key_id === sunKey && !enrolling.registered, "the account page lists the same key id, not registered");
+  const reg = await admin("POST", "/v1/actor-keys", { actor: "admin.sun", public_key: enrolling.public_key, document: "任命文件" });
+  check(reg.status === 201, "an admin with a key file registers the new admin's browser key (HTTP " + reg.status + " " + JSON.stringify(reg.json) + ")");
+
+  const clerk = await profile("clerk.liu");
+  const checker = await profile("checker.zhou");
+  const clerkKey = await keyIdOf(clerk), checkerKey = await keyIdOf(checker);
+  await sun.reload();
+  await sun.waitForSelector("#key-state.ok");
+  check((await sun.textContent("#key-state")).includes(sunKey), "after registration the admin's browser signs with its key");
+  for (const [name, key] of [["clerk.liu", clerkKey], ["checker.zhou", checkerKey]]) {
+    await sun.getByRole("button", { name: `登记密钥 ${name} ${key}` }).click();
+    await sun.waitForSelector(`#accounts-result.ok:has-text("${key}")`);
+  }
+  check((await sun.textContent(`tr[data-account="clerk.liu"]`)).includes(clerkKey + "（已登记）"), "the admin registers the clerk's and the checker's keys in the console");
+  await accessible(sun, "the admin's account page");
+  await screens(sun, "accounts");
+
+  await clerk.reload();
+  await clerk.waitForSelector("#key-state.ok");
+  check((await clerk.textContent("#who")).includes("clerk.liu（经办人）"), "the clerk is logged in, the role named in Chinese");
+  await clerk.getByLabel("资金").selectOption("F-SUBSIDY");
+  await clerk.getByLabel("发放月份").fill(next);
+  const fileInput = clerk.getByLabel("名册文件（CSV 或 Excel）");
+  const problems = async (file, what) => {
+    await clerk.evaluate(() => { document.getElementById("problems").hidden = true; });
+    await fileInput.setInputFiles(file);
+    await clerk.click("#upload-form button[type=submit]");
+    await clerk.waitForSelector("#problems:not([hidden])");
+    const rows = await clerk.locator("#problems-table tbody tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.cells, (c) => c.textContent)));
+    check(rows.length === 5, `all five problems of ${what} at once (` + JSON.stringify(rows) + ")");
+    check(JSON.stringify(rows.map((r) => r[0])) === JSON.stringify(["3", "4", "5", "6", "8"]), "with the spreadsheet's row numbers");
+    return rows;
+  };
+  await problems({ name: "roll.xlsx", mimeType: xlsxType, buffer: await xlsx(bad) }, "an XLSX roll");
+  const rows = await problems({ name: "roll.csv", mimeType: "text/csv", buffer: gbk(bad) }, "a GBK CSV roll");
+  check(rows.some((r) => r[2] === "未登记的受益人") && rows.some((r) => r[2] === "重复发放"), "parse errors and rule violations together, each kind named in Chinese: " + rows.map((r) => r[2]).join("、"));
+  check(rows.every((r) => !/[A-Za-z]/.test(r[1] + r[2] + r[3])), "no English in the Chinese problem table");
+  await accessible(clerk, "the clerk's problem table");
+  await screens(clerk, "errors");
+  const [download] = await Promise.all([clerk.waitForEvent("download"), clerk.click("#problems-download")]);
   const listed = readFileSync(await download.path()).toString();
-  check(listed.split("\r\n").filter((l) => l).length === 4, "the problems download as CSV");
+  check(listed.split("\r\n").filter((l) => l).length === 6, "the problems download as CSV");
 
-  await page.getByLabel("名册文件（CSV）").setInputFiles({ name: "roll-fixed.csv", mimeType: "text/csv", buffer: csv(good) });
-  await page.click("#upload-form button[type=submit]");
-  await page.waitForSelector("#upload-result.ok");
-  const batch = (await page.textContent("#upload-result")).match(/R\d{6}-[0-9a-f]{12}/)[0];
-  check(!!batch, "the fixed roll is prepared as " + batch);
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: out + "/console-prepared-phone.png", fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.click("#lang");
-  check((await page.textContent("h1")) === "Fund ledger · Staff console", "the English switch");
-  await page.click("#lang");
-  await page.click("#logout");
-  await page.waitForSelector("#login-section:not([hidden])");
+  await fileInput.setInputFiles({ name: "roll-fixed.xlsx", mimeType: xlsxType, buffer: await xlsx(good) });
+  await clerk.click("#upload-form button[type=submit]");
+  await clerk.waitForSelector("#upload-result.ok");
+  const batch = (await clerk.textContent("#upload-result")).match(/R\d{6}-[0-9a-f]{12}/)[0];
+  check(!!batch, "the fixed roll is prepared, signed in the browser, as " + batch);
+  await screens(clerk, "prepared");
+  await clerk.click("#lang");
+  check((await clerk.textContent("h1")) === "Fund ledger · Staff console", "the English switch");
+  // Its own words (labels, headings, buttons, columns, messages); the ledger's data may be Chinese.
+  const english = await clerk.evaluate(() => Array.from(document.querySelectorAll("[data-t], label, th, button, caption, #key-state, #who"))
+    .filter((e) => e.checkVisibility()).map((e) => e.textContent).join(" | "));
+  check(!/[\u4e00-\u9fff]/.test(english.replace("中文", "")), "the English console's own words are English: " + (english.match(/.{0,20}[\u4e00-\u9fff]+.{0,20}/) || [""])[0]);
+  await accessible(clerk, "the English console");
+  await clerk.click("#lang");
 
-  await page.getByLabel("用户名").fill("checker.zhou");
-  await page.getByLabel("密码").fill("pass word checker.zhou");
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector(`tr[data-batch="${batch}"]`);
-  await page.getByRole("button", { name: "批准 " + batch }).click();
-  await page.waitForSelector("#batches-result.ok");
-  check((await page.textContent("#batches-result")).includes(batch), "the checker approves the batch");
-  await page.screenshot({ path: out + "/console-approved-desktop.png", fullPage: true });
+  // Another profile of the checker: a new key, handed in but not registered, signs nothing the
+  // ledger takes.
+  const stranger = await profile("checker.zhou");
+  check((await keyIdOf(stranger)) !== checkerKey, "another browser profile makes another key");
+  await stranger.waitForSelector(`tr[data-batch="${batch}"]`);
+  await stranger.getByRole("button", { name: "批准 " + batch }).click();
+  await stranger.waitForSelector("#batches-result.error");
+  check(/签名/.test(await stranger.textContent("#batches-result")), "its approval is refused for want of a registered key: " + await stranger.textContent("#batches-result"));
+
+  await checker.reload();
+  await checker.waitForSelector(`tr[data-batch="${batch}"]`);
+  await checker.getByRole("button", { name: "批准 " + batch }).click();
+  await checker.waitForSelector("#batches-result.ok");
+  check((await checker.textContent("#batches-result")).includes(batch), "the checker approves the batch, signed in the browser");
+  await accessible(checker, "the checker's view");
+  await screens(checker, "approved");
   const status = (await admin("GET", "/v1/disbursement-batches/" + batch)).json;
   check(status.status === "approved" && status.maker === "clerk.liu", "the ledger holds it approved, made by the clerk");
 } catch (e) {
@@ -97,6 +200,13 @@ try {
 } finally {
   if (browser) await browser.close();
   server.kill("SIGTERM");
+}
+await new Promise((resolve) => server.exitCode !== null ? resolve() : server.on("exit", resolve));
+try {
+  const verified = execFileSync(cli, ["verify", "--data", dir], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+  check(/signatures: \d+ signed commands verified/.test(verified), "fundledger verify passes: " + verified.split("\n").find((l) => l.startsWith("signatures")));
+} catch (e) {
+  check(false, "fundledger verify passes: " + (e.stdout || e));
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

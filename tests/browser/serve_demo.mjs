@@ -4,8 +4,9 @@
 import { spawn, execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
-export async function serveDemoCity(cli, dir, people = 60, months = 3) {
-  const demo = execFileSync(cli, ["demo", "--data", dir, "--people", String(people), "--months", String(months)],
+// `demoArgs`: more flags for `fundledger demo` (["--require-signing"]).
+export async function serveDemoCity(cli, dir, people = 60, months = 3, demoArgs = []) {
+  const demo = execFileSync(cli, ["demo", "--data", dir, "--people", String(people), "--months", String(months), ...demoArgs],
                             { stdio: ["ignore", "pipe", "ignore"] }).toString();
   const tokens = Object.fromEntries(demo.trim().split("\n").filter((l) => l.startsWith("token ")).map((l) => l.split(" ")).map((w) => [w[1], w[3]]));
   const server = spawn(cli, ["serve", "--data", dir, "--listen", "127.0.0.1:0", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });

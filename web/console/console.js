@@ -1,19 +1,27 @@
 // The staff console: log in, upload a roll and see every problem, approve or reject what waits,
-// find a person, list programs. Talks to the ledger's own API with the session cookie; every
-// POST carries the session's CSRF token and an Idempotency-Key. Chinese by default.
-// Signed actions (per-person keys made in the browser at first login) are not wired here yet.
+// find a person, list programs, and (for an admin) the staff accounts and their signing keys.
+// Talks to the ledger's own API with the session cookie; every POST carries the session's CSRF
+// token and an Idempotency-Key. Chinese by default.
+//
+// Signed actions (ledger/actor_keys.h): at a person's first login in a browser, the console makes
+// an Ed25519 key pair with WebCrypto, the private key non-extractable, kept in this browser's
+// IndexedDB under the log's origin and the person's name, and hands the public key in
+// (POST /v1/sessions/current/key). It signs nothing an admin has not registered: once the key is
+// registered (an admin's ActorKeyRegistered entry), every command POST carries the
+// Fundledger-Signature header over the exact request (the event type from the route's x-event
+// in /v1/openapi.json).
 //
 // Other files of web/console add panels: after this script, a panel script calls
 //   FLConsole.register({ text: { zh: {...}, en: {...} }, onWork(who) {...}, onLanguage() {...} });
 // `text` joins the language table (read with FLConsole.t), onWork runs after each login with the
 // session, onLanguage after each switch. Panels reach the API only through FLConsole.api, so
-// every POST carries the CSRF token, an Idempotency-Key and (when wired) the actor's signature.
+// every POST carries the CSRF token, an Idempotency-Key and the actor's signature.
 "use strict";
 
 const TEXT = {
   zh: {
     title: "资金台账 · 工作台", login: "登录", logout: "退出", name: "用户名", password: "密码",
-    upload: "上传发放名册", fund: "资金", period: "发放月份", file: "名册文件（CSV）", send: "上传",
+    upload: "上传发放名册", fund: "资金", period: "发放月份", file: "名册文件（CSV 或 Excel）", send: "上传",
     download: "下载全部问题（CSV）", row: "行号", column: "列", code: "代码", problem: "问题",
     pending: "待审批批次", refresh: "刷新", batch: "批次", lines: "行数", total: "合计（元）",
     maker: "制单人", decide: "审批", approve: "批准", reject: "退回", reason: "退回原因",
@@ -23,12 +31,23 @@ const TEXT = {
     shown: (n, all) => `（显示前 ${n} 个，共 ${all} 个；全部见下载）`,
     none: "没有待审批的批次。", approved: (b) => `批次 ${b} 已批准。`, rejected: (b) => `批次 ${b} 已退回。`,
     notFound: "没有登记这个身份证号的人员。", found: (id, n) => `受益人 ${id}（${n}）`,
-    as: (a, r) => `${a}（${r}）`,
+    as: (a, r) => `${a}（${TEXT.zh.roles[r] || r}）`,
+    roles: { admin: "管理员", maker: "经办人", checker: "审核人", auditor: "审计人员", charity: "慈善组织" },
+    keyEnrolling: (id) => `本浏览器的签名密钥 ${id} 等待管理员登记，请把这个编号告诉管理员核对。`,
+    keyRegistered: (id) => `签名密钥 ${id} 已登记`,
+    keyUnsupported: "此浏览器不能生成 Ed25519 签名密钥，所做操作无法签名。",
+    accounts: "工作人员账户与签名密钥", role: "角色", state: "状态", key: "签名密钥", action: "操作",
+    active: "正常", disabled: "已停用", locked: "已锁定", noKey: "未提交",
+    keyWaiting: (id) => `${id}（待登记）`, keyDone: (id) => `${id}（已登记）`,
+    noXlsx: "这个工作台没有安装 Excel 读取组件，请另存为 CSV 后上传。",
+    badXlsx: "无法读取这个 Excel 文件：请确认是 .xlsx 格式（不是 .xls），或另存为 CSV 后上传。",
+    registerKey: "登记密钥", keyRegisteredFor: (n, id) => `已为 ${n} 登记签名密钥 ${id}。`,
+    create: "新建账户", created: (n) => `已建立账户 ${n}。`,
   },
   en: {
     title: "Fund ledger · Staff console", login: "Log in", logout: "Log out", name: "Name",
     password: "Password", upload: "Upload a disbursement roll", fund: "Fund", period: "Month",
-    file: "Roll file (CSV)", send: "Upload", download: "Download every problem (CSV)", row: "Row",
+    file: "Roll file (CSV or Excel)", send: "Upload", download: "Download every problem (CSV)", row: "Row",
     column: "Column", code: "Code", problem: "Problem", pending: "Batches waiting for approval",
     refresh: "Refresh", batch: "Batch", lines: "Lines", total: "Total (yuan)", maker: "Prepared by",
     decide: "Decision", approve: "Approve", reject: "Reject", reason: "Reason for rejecting",
@@ -38,9 +57,57 @@ const TEXT = {
     shown: (n, all) => ` (the first ${n} of ${all}; download them all)`,
     none: "No batch waits for approval.", approved: (b) => `Batch ${b} approved.`, rejected: (b) => `Batch ${b} rejected.`,
     notFound: "No person is registered with this ID number.", found: (id, n) => `Beneficiary ${id} (${n})`,
-    as: (a, r) => `${a} (${r})`,
+    as: (a, r) => `${a} (${TEXT.en.roles[r] || r})`,
+    roles: { admin: "admin", maker: "maker", checker: "checker", auditor: "auditor", charity: "charity" },
+    keyEnrolling: (id) => `This browser's signing key ${id} waits for an admin to register it: tell them this id to compare.`,
+    keyRegistered: (id) => `Signing key ${id} registered`,
+    keyUnsupported: "This browser cannot make an Ed25519 signing key; nothing done here can be signed.",
+    accounts: "Staff accounts and signing keys", role: "Role", state: "State", key: "Signing key", action: "Action",
+    active: "active", disabled: "disabled", locked: "locked", noKey: "none handed in",
+    keyWaiting: (id) => `${id} (waiting)`, keyDone: (id) => `${id} (registered)`,
+    noXlsx: "This console has no Excel reader installed: save the sheet as CSV and upload that.",
+    badXlsx: "This Excel file cannot be read: it must be .xlsx (not .xls); or save it as CSV.",
+    registerKey: "Register key", keyRegisteredFor: (n, id) => `Registered signing key ${id} for ${n}.`,
+    create: "Create the account", created: (n) => `Account ${n} created.`,
   },
 };
+
+// Names for what the server writes as codes: problem codes, columns, program categories.
+const NAMES = {
+  zh: {
+    codes: {
+      invalid_argument: "格式有误", unknown_beneficiary: "未登记的受益人", unknown_program: "没有这个项目",
+      unknown_fund: "没有这个资金", duplicate_payment: "重复发放", duplicate_line_no: "行号重复",
+      over_cap: "超过标准上限", above_enrolled_amount: "超过核定金额", deceased: "人员已去世",
+      not_active: "人员非正常状态", not_enrolled: "未纳入项目", age_limit: "不符合年龄条件",
+      excluded_combination: "项目不能兼享", program_not_allowed: "资金不能发放此项目",
+      program_not_effective: "项目标准未生效", beneficiary_erased: "个人信息已删除",
+      period_ahead: "月份超前", one_off_limit: "一次性发放超限", insufficient_funds: "资金余额不足",
+      fund_closed: "资金已关闭", amount_overflow: "金额超出范围", lines_rejected: "名册有问题行",
+    },
+    fields: {
+      amount: "金额", amount_fen: "金额", period: "发放月份", beneficiary_id: "受益人编号",
+      program_id: "项目", id_number: "身份证号", name: "姓名", line: "整行", line_no: "行号",
+    },
+    categories: {
+      dibao: "低保", tekun: "特困供养", temporary: "临时救助", medical: "医疗救助",
+      disability_living: "残疾人生活补贴", disability_care: "重度残疾人护理补贴",
+      elderly_allowance: "高龄津贴", orphan: "孤儿基本生活费", lottery_project: "彩票公益金项目",
+      charity_project: "慈善项目", other: "其他",
+    },
+  },
+  en: {
+    codes: {}, fields: {},
+    categories: {
+      dibao: "minimum living allowance", tekun: "extreme-poverty support", temporary: "temporary assistance",
+      medical: "medical assistance", disability_living: "disability living allowance",
+      disability_care: "severe-disability care allowance", elderly_allowance: "old-age allowance",
+      orphan: "orphan living allowance", lottery_project: "welfare-lottery project",
+      charity_project: "charity project", other: "other",
+    },
+  },
+};
+const named = (table, code) => (code && NAMES[lang][table][code]) || code || "";
 
 let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : (localStorage.getItem("fl-lang") || "zh");
 let csrf = "";
@@ -53,6 +120,9 @@ function applyLanguage() {
   $("lang").textContent = t("switchTo");
   $("lang").lang = lang === "zh" ? "en" : "zh-CN";
   document.title = t("title");
+  const role = $("account-role"), chosen = role.value || "maker";
+  role.replaceChildren(...["maker", "checker", "auditor", "admin"].map((r) => new Option(TEXT[lang].roles[r], r)));
+  role.value = chosen;
 }
 
 function randomKey() {
@@ -60,15 +130,113 @@ function randomKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+const base64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+
+// This browser's signing key for the logged-in person, and what the ledger says of it.
+const signer = {
+  who: null,          // the session ({actor, role, signing: {required, origin, key_ids}})
+  keys: null,         // {privateKey, publicKey, publicRaw}
+  keyId: "",
+  state: "none",      // none | unsupported | enrolling | registered
+  events: null,       // [{method, pattern: RegExp, event}] from /v1/openapi.json
+};
+
+function keyStore(mode, action) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open("fundledger-console", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("keys");
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction("keys", mode);
+      const req = action(tx.objectStore("keys"));
+      tx.oncomplete = () => { open.result.close(); resolve(req.result); };
+      tx.onerror = () => { open.result.close(); reject(tx.error); };
+    };
+  });
+}
+
+// Finds or makes this browser's key for the person, and hands a new one in.
+async function prepareSigner(who, retried = false) {
+  signer.who = who;
+  signer.keys = null;
+  signer.keyId = "";
+  signer.state = "none";
+  const signing = who.signing || { key_ids: [] };
+  if (!window.crypto || !crypto.subtle || !window.indexedDB) { signer.state = "unsupported"; return; }
+  const name = `${signing.origin} ${who.actor}`;
+  try {
+    let keys = await keyStore("readonly", (s) => s.get(name));
+    if (!keys) {
+      const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+      keys = { privateKey: pair.privateKey, publicKey: pair.publicKey,
+               publicRaw: new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey)) };
+      await keyStore("readwrite", (s) => s.put(keys, name));
+    }
+    signer.keys = keys;
+    signer.keyId = hex(await crypto.subtle.digest("SHA-256", keys.publicRaw)).slice(0, 16);
+  } catch (e) {
+    signer.state = "unsupported";  // no Ed25519 in this browser's WebCrypto
+    return;
+  }
+  if ((signing.key_ids || []).includes(signer.keyId)) {
+    signer.state = "registered";
+    return;
+  }
+  const r = await api("POST", "/v1/sessions/current/key", { public_key: base64(signer.keys.publicRaw) });
+  if (r.status === 409 && !retried) {  // revoked: this browser makes a new key
+    await keyStore("readwrite", (s) => s.delete(name));
+    return prepareSigner(who, true);
+  }
+  signer.state = r.json && r.json.status === "registered" ? "registered" : "enrolling";
+}
+
+// The event type a command route appends, from the OpenAPI document's x-event.
+async function eventOf(method, path) {
+  if (!signer.events) {
+    const res = await fetch("/v1/openapi.json");
+    const doc = await res.json();
+    signer.events = [];
+    for (const [pattern, ops] of Object.entries(doc.paths)) {
+      for (const [m, op] of Object.entries(ops)) {
+        if (!op["x-event"]) continue;
+        const re = new RegExp("^" + pattern.replace(/\{[^}]+\}/g, "[^/]+") + "$");
+        signer.events.push({ method: m.toUpperCase(), pattern: re, event: op["x-event"] });
+      }
+    }
+  }
+  const found = signer.events.find((e) => e.method === method && e.pattern.test(path));
+  return found ? found.event : "";
+}
+
+// The Fundledger-Signature header over the exact request (ledger/actor_keys.h), or "".
+async function signature(method, target, bytes, idempotencyKey) {
+  if (signer.state !== "registered") return "";
+  const event = await eventOf(method, target.split("?")[0]);
+  if (!event) return "";
+  const who = signer.who;
+  const message = ["fundledger-command/v1", who.signing.origin, event, `${who.actor} ${who.role}`,
+                   idempotencyKey, `${method} ${target}`, hex(await crypto.subtle.digest("SHA-256", bytes))]
+                      .map((l) => l + "\n").join("");
+  const sig = await crypto.subtle.sign({ name: "Ed25519" }, signer.keys.privateKey, new TextEncoder().encode(message));
+  return `${signer.keyId}:${base64(sig)}`;
+}
+
 async function api(method, path, body, contentType = "application/json") {
   const headers = { "Accept-Language": lang === "zh" ? "zh-CN" : "en" };
+  const url = new URL(path, location.origin);
+  const target = url.pathname + url.search;  // exactly what is sent, and signed
+  let payload;
+  if (body && body.raw !== undefined) payload = body.raw;
+  else if (body !== undefined) payload = new TextEncoder().encode(JSON.stringify(body));
   if (method === "POST") {
     headers["Content-Type"] = contentType;
     headers["X-CSRF-Token"] = csrf;
     headers["Idempotency-Key"] = body && body.idempotencyKey ? body.idempotencyKey : randomKey();
+    const signed = await signature(method, target, payload || new Uint8Array(), headers["Idempotency-Key"]);
+    if (signed) headers["Fundledger-Signature"] = signed;
   }
-  const payload = body && body.raw !== undefined ? body.raw : body === undefined ? undefined : JSON.stringify(body);
-  const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
+  const res = await fetch(target, { method, headers, body: payload, credentials: "same-origin" });
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* CSV or empty */ }
@@ -90,9 +258,72 @@ async function showWork(who) {
   $("login-section").hidden = true;
   $("work").hidden = false;
   $("logout").hidden = false;
-  await Promise.all([loadFunds(), loadBatches(), loadPrograms(),
+  await prepareSigner(who);
+  showKeyState();
+  $("accounts-section").hidden = who.role !== "admin";
+  await loadFunds();  // the batches table names funds
+  await Promise.all([loadBatches(), loadPrograms(), who.role === "admin" ? loadAccounts() : null,
     ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
 }
+
+function showKeyState() {
+  const el = $("key-state");
+  el.className = signer.state === "registered" ? "ok" : signer.state === "none" ? "" : "error";
+  el.textContent = signer.state === "registered" ? TEXT[lang].keyRegistered(signer.keyId)
+                 : signer.state === "enrolling" ? TEXT[lang].keyEnrolling(signer.keyId)
+                 : signer.state === "unsupported" ? t("keyUnsupported") : "";
+}
+
+// Empties a table's body and adds one row per item, filled by `fill(row, item)`.
+function refill(tableId, items, fill) {
+  const body = $(tableId).tBodies[0];
+  body.replaceChildren();
+  for (const item of items || []) fill(body.insertRow(), item);
+}
+
+async function loadAccounts() {
+  const r = await api("GET", "/v1/accounts");
+  refill("accounts-table", r.json && r.json.accounts, (row, a) => {
+    row.dataset.account = a.name;
+    cell(row, a.name); cell(row, TEXT[lang].roles[a.role] || a.role);
+    cell(row, t(a.disabled ? "disabled" : a.locked ? "locked" : "active"));
+    const k = a.enrolling_key;
+    cell(row, !k ? t("noKey") : k.registered ? TEXT[lang].keyDone(k.key_id) : TEXT[lang].keyWaiting(k.key_id));
+    const td = cell(row, "");
+    if (k && !k.registered) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = t("registerKey");
+      button.setAttribute("aria-label", `${t("registerKey")} ${a.name} ${k.key_id}`);
+      button.addEventListener("click", () => registerKey(a.name, k));
+      td.append(button);
+    }
+  });
+}
+
+async function registerKey(name, key) {
+  const r = await api("POST", "/v1/actor-keys", { actor: name, public_key: key.public_key, document: "console" });
+  const out = $("accounts-result");
+  out.className = r.status === 201 || r.status === 200 ? "ok" : "error";
+  out.textContent = out.className === "ok" ? TEXT[lang].keyRegisteredFor(name, key.key_id) : errorText(r);
+  await loadAccounts();
+}
+
+async function createAccount(event) {
+  event.preventDefault();
+  const name = $("account-name").value.trim();
+  const r = await api("POST", "/v1/accounts", { name, role: $("account-role").value, password: $("account-password").value });
+  const out = $("accounts-result");
+  out.className = r.status === 201 ? "ok" : "error";
+  out.textContent = r.status === 201 ? TEXT[lang].created(name) : errorText(r);
+  if (r.status === 201) { $("account-password").value = ""; await loadAccounts(); }
+}
+
+function errorText(r) {
+  return r.json && r.json.error ? r.json.error.message : r.text;
+}
+
+const fundNames = {};
 
 async function loadFunds() {
   const r = await api("GET", "/v1/funds");
@@ -101,19 +332,17 @@ async function loadFunds() {
   for (const f of (r.json && r.json.funds) || []) {
     const o = document.createElement("option");
     o.value = f.fund_id;
-    o.textContent = `${f.name} (${f.fund_id})`;
+    o.textContent = f.name;
+    fundNames[f.fund_id] = f.name;
     select.appendChild(o);
   }
 }
 
 async function loadPrograms() {
   const r = await api("GET", "/v1/programs");
-  const body = $("programs-table").tBodies[0];
-  body.replaceChildren();
-  for (const p of (r.json && r.json.programs) || []) {
-    const row = body.insertRow();
-    cell(row, p.program_id); cell(row, p.name); cell(row, p.category);
-  }
+  refill("programs-table", r.json && r.json.programs, (row, p) => {
+    cell(row, p.program_id); cell(row, p.name); cell(row, named("categories", p.category));
+  });
 }
 
 async function loadBatches() {
@@ -125,7 +354,7 @@ async function loadBatches() {
   for (const b of batches) {
     const row = body.insertRow();
     row.dataset.batch = b.batch_id;
-    cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period);
+    cell(row, b.batch_id); cell(row, fundNames[b.fund_id] || b.fund_id); cell(row, b.period);
     cell(row, String(b.line_count)); cell(row, b.total); cell(row, b.maker);
     const td = cell(row, "");
     const approve = document.createElement("button");
@@ -162,8 +391,7 @@ async function decide(batch, approve, reason) {
 
 async function sha256Hex(bytes) {
   if (!crypto.subtle) return randomKey();
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
 function showProblems(error) {
@@ -171,7 +399,7 @@ function showProblems(error) {
   body.replaceChildren();
   for (const d of error.details || []) {
     const row = body.insertRow();
-    cell(row, d.line ? String(d.line) : ""); cell(row, d.field || ""); cell(row, d.code); cell(row, d.message);
+    cell(row, d.line ? String(d.line) : ""); cell(row, named("fields", d.field)); cell(row, named("codes", d.code)); cell(row, d.message);
   }
   const total = error.details_total || 0;
   $("problems-caption").textContent =
@@ -186,12 +414,22 @@ async function upload(event) {
   event.preventDefault();
   const file = $("upload-file").files[0];
   if (!file) return;
-  const bytes = new Uint8Array(await file.arrayBuffer());
+  let bytes = new Uint8Array(await file.arrayBuffer());
+  const out = $("upload-result");
+  if (/\.xlsx$/i.test(file.name)) {  // the sheet as the CSV the server parses, row for row
+    if (!window.FLXlsx) { out.className = "error"; out.textContent = t("noXlsx"); return; }
+    try {
+      bytes = new TextEncoder().encode(await window.FLXlsx.toCsv(bytes.buffer));
+    } catch (e) {
+      out.className = "error";
+      out.textContent = t("badXlsx");
+      return;
+    }
+  }
   const fund = $("upload-fund").value, period = $("upload-period").value.trim();
   const key = await sha256Hex(new Uint8Array([...new TextEncoder().encode(fund + "|" + period + "|"), ...bytes]));
   const query = new URLSearchParams({ fund_id: fund, period });
   const r = await api("POST", "/v1/disbursement-batches?" + query, { raw: bytes, idempotencyKey: key }, "text/csv");
-  const out = $("upload-result");
   $("problems").hidden = true;
   if (r.status === 201 || r.status === 200) {
     out.className = "ok";
@@ -254,6 +492,9 @@ async function logIn(event) {
 async function logOut() {
   await api("POST", "/v1/sessions/current/logout", {});
   csrf = "";
+  signer.who = null;
+  signer.state = "none";
+  showKeyState();
   $("work").hidden = true;
   $("logout").hidden = true;
   $("login-section").hidden = false;
@@ -268,7 +509,13 @@ async function start() {
     localStorage.setItem("fl-lang", lang);
     applyLanguage();
     for (const p of panels) if (p.onLanguage) p.onLanguage();
-    if (!$("work").hidden) loadBatches();
+    if (!$("work").hidden) {
+      loadBatches();
+      loadPrograms();
+      showKeyState();
+      if (!$("accounts-section").hidden) loadAccounts();
+      if (signer.who) $("who").textContent = TEXT[lang].as(signer.who.actor, signer.who.role);
+    }
   });
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
@@ -276,6 +523,7 @@ async function start() {
   $("batches-refresh").addEventListener("click", loadBatches);
   $("problems-download").addEventListener("click", downloadProblems);
   $("people-form").addEventListener("submit", findPerson);
+  $("account-form").addEventListener("submit", createAccount);
   const now = new Date();
   $("upload-period").value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
   const me = await api("GET", "/v1/sessions/current");
