@@ -11,7 +11,9 @@
 //                     tree of `size` entries), "checkpoint_size", "checkpoint" (the latest signed
 //                     checkpoint, C2SP note text as /v1/checkpoint serves it), "created_ms",
 //                     "store_rows", "vault_rows" (the file below), "vault_rows_count"}
-// The backup is verified (as `verify` does) before it is renamed into place.
+// The backup is verified (as `verify` does) before it is renamed into place. It reads the store
+// itself rather than asking the server (an admin endpoint): no token, no route, and the same
+// command whether or not a server runs on DIR.
 //
 // Personal data. B never holds the vault's master key (vault.h: it is not in DIR), nor a
 // person's sealed key ("k/") or ID-index row ("i/"): those go to the vault rows file
