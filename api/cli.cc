@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/cli_audit.h"
+#include "api/cli_backup.h"
 #include "api/cli_exit.h"
 #include "api/cli_keys.h"
 #include "api/cli_log.h"
@@ -53,6 +54,8 @@ struct Flags {
   DemoFlags demo;
   std::string witness_name, witness_config;
   ServerOptions witness_server;
+  BackupFlags backup;
+  RestoreFlags restore;
 };
 
 // CLI11 reads an over-long number as the largest one; this refuses it, naming the option.
@@ -64,6 +67,10 @@ const CLI::Validator kWholeNumber(
       return "must be a whole number below 2^64, got '" + text.substr(0, 40) + "'";
     },
     "UINT64");
+
+constexpr const char* kVaultKeyHelp =
+    "the vault master key file (default $FUNDLEDGER_VAULT_KEY, else DIR.keys/vault.key; "
+    "DIR/vault.key where an earlier ledger keeps it)";
 
 // A subcommand and what runs when it was given.
 struct Subcommand {
@@ -195,8 +202,7 @@ void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
       ->check(CLI::Range(1, 64));
   serve->add_flag("--public-log", f.serve.public_log,
                   "entries, proofs and tiles readable without a token");
-  serve->add_option("--vault-key", f.serve.vault_key,
-                    "the vault master key file (default DIR/vault.key)");
+  serve->add_option("--vault-key", f.serve.vault_key, kVaultKeyHelp);
   serve->add_flag("--quiet", f.serve.quiet, "no request log lines");
   serve
       ->add_option("--scrub-interval-s", f.serve.scrub_interval_s,
@@ -266,7 +272,7 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   import->add_option("--bucket", f.import.bucket, "bucket (default general)");
   import->add_option("--batch-id", f.import.batch_id, "batch id (default ROLL-<fund>-<period>)");
   import->add_option("--actor", f.import.actor, "the clerk preparing it");
-  import->add_option("--vault-key", f.import.vault_key, "the vault master key file");
+  import->add_option("--vault-key", f.import.vault_key, kVaultKeyHelp);
 
   CLI::App* exp = t.WithData(
       "export", "CSV of balances, payments of a period, or beneficiaries (pseudonymous)",
@@ -316,8 +322,7 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   erase->add_option("--beneficiary", f.subject, "beneficiary id (or donor:<id>)")->required();
   erase->add_option("--reason", f.reason, "why, e.g. the request reference")->required();
   erase->add_option("--actor", f.actor, "who is erasing");
-  erase->add_option("--vault-key", f.vault_key,
-                    "the vault master key file (default DIR/vault.key)");
+  erase->add_option("--vault-key", f.vault_key, kVaultKeyHelp);
 
   CLI::App* disclose =
       t.Plain("disclose", "a disclosure report of a fund, organisation or lottery project",
@@ -392,6 +397,33 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
   prove->add_flag("--json", f.audit_json, "JSON instead of text");
 }
 
+void AddBackupCommands(CommandTable& t, Flags& f) {
+  CLI::App* backup = t.WithData(
+      "backup", "a consistent, verified copy of a ledger, also while it serves (no vault keys)",
+      [&] {
+        f.backup.dir = f.dir;
+        return CmdBackup(f.backup);
+      });
+  backup->add_option("--to", f.backup.to, "the backup directory to create")->required();
+  backup->add_option("--vault-rows", f.backup.vault_rows,
+                     "where the persons' vault keys and ID index go, apart from the backup "
+                     "(default: beside the vault master key, DIR.keys/vault-rows)");
+  CLI::App* restore =
+      t.Plain("restore",
+              "restore a backup into a new directory once it verifies against a kept "
+              "checkpoint (a rolled-back or forked backup is refused)",
+              [&] { return CmdRestore(f.restore); });
+  restore->add_option("--from", f.restore.from, "the backup directory")->required();
+  restore->add_option("--to", f.restore.to, "the data directory to create (absent or empty)")
+      ->required();
+  restore
+      ->add_option("--checkpoint", f.restore.checkpoint,
+                   "a signed checkpoint you kept (the note /v1/checkpoint serves)")
+      ->required();
+  restore->add_option("--vault-rows", f.restore.vault_rows,
+                      "the vault rows file backup wrote (default: TO.keys/vault-rows if there)");
+}
+
 }  // namespace
 
 void AddWitnessCommands(CLI::App& app, CommandTable& t, Flags& f) {
@@ -432,6 +464,7 @@ int RunCli(int argc, char** argv) {
   AddDataCommands(table, flags);
   AddAuditCommands(app, table, flags);
   AddWitnessCommands(app, table, flags);
+  AddBackupCommands(table, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

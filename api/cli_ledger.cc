@@ -4,6 +4,9 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "replay/snapshot.h"
 
 namespace fundledger {
@@ -38,6 +41,25 @@ Status CheckStoreNotInUse(const std::string& dir) {
   return Conflict("the data directory " + dir + " is in use: a server (fundledger serve, pid " +
                   std::to_string(probe.l_pid) +
                   ") is running on it. Stop the server first, or send this through its HTTP API");
+}
+
+std::string VaultKeyNotice(const std::string& dir, const std::string& given) {
+  return "vault master key: " + ResolveVaultKey(dir, given).path +
+         "\n  it opens every person's record and is not in the data directory: back it up "
+         "separately (README.md, Backup and restore)\n";
+}
+
+std::string VaultKeyInsideWarning(const std::string& dir, const std::string& given) {
+  namespace fs = std::filesystem;
+  VaultKeyLocation key = ResolveVaultKey(dir, given);
+  std::error_code ec;
+  fs::path data = fs::weakly_canonical(dir, ec);
+  fs::path file = fs::weakly_canonical(key.path, ec);
+  auto [end, _] = std::mismatch(data.begin(), data.end(), file.begin(), file.end());
+  if (ec || end != data.end()) return "";
+  return "warning: the vault master key " + key.path + " is inside the data directory " + dir +
+         ", so every copy of the directory carries it; move it to " + VaultKeyDir(dir) +
+         "/vault.key (mode 0600, directory 0700) or name it with --vault-key\n";
 }
 
 Result<std::unique_ptr<Log>> OpenLogReadOnly(const std::string& dir, bool check_tail) {

@@ -47,7 +47,8 @@ int CmdInit(const std::string& dir, const std::string& origin) {
   const Log& log = (*ledger)->log();
   Result<std::string> note = log.LatestCheckpoint();
   if (!note.ok()) return ExitFailure(note.status());
-  fmt::print("initialised ledger {} at {}\nkey: {}\n\n{}", origin, dir, log.vkey(), *note);
+  fmt::print("initialised ledger {} at {}\nkey: {}\n{}\n{}", origin, dir, log.vkey(),
+             VaultKeyNotice(dir), *note);
   Status closed = (*ledger)->Close();
   return closed.ok() ? kExitOk : ExitFailure(closed);
 }

@@ -17,6 +17,7 @@
 
 #include "api/actor_name.h"
 #include "api/checkpoint_publisher.h"
+#include "api/cli_backup.h"
 #include "api/cli_exit.h"
 #include "api/cli_keys.h"
 #include "api/cli_ledger.h"
@@ -30,6 +31,7 @@
 #include "api/roll_resolver.h"
 #include "api/service.h"
 #include "api/shared_file.h"
+#include "api/vault_rows_file.h"
 #include "crypto/key_file.h"
 #include "ledger/log_clock.h"
 #include "replay/snapshot.h"
@@ -49,8 +51,7 @@ std::string CsvField(std::string_view v) {
 // can write the data directory, a key or the token table can act as anyone.
 Status CheckServedFiles(const ServeFlags& flags) {
   FL_RETURN_IF_ERROR(CheckPrivateDirectory(flags.dir, "the data directory"));
-  const std::string vault_key =
-      flags.vault_key.empty() ? flags.dir + "/vault.key" : flags.vault_key;
+  const std::string vault_key = ResolveVaultKey(flags.dir, flags.vault_key).path;
   for (const auto& [path, what] :
        {std::pair<std::string, std::string_view>{SigningKeyPath(flags.dir), "the signing key"},
         {vault_key, "the vault key"},
@@ -232,6 +233,7 @@ int CmdServe(const ServeFlags& flags) {
                            .WithField(files.field()));
   if (Status p = CheckPublisher(flags.open_data); !flags.open_data.org_id.empty() && !p.ok())
     return ExitFailure(p);
+  fmt::print(stderr, "{}", VaultKeyInsideWarning(flags.dir, flags.vault_key));
   ServerOptions server_options = flags.server;
   Result<OpenedLedger> opened =
       OpenLedgerForWrite(flags.dir, flags.vault_key, flags.checkpoint_interval_ms);
@@ -461,7 +463,10 @@ int CmdErase(const std::string& dir, const std::string& subject, const std::stri
   if (!r.ok()) return ExitFailure(r.status());
   fmt::print("erased the personal data of {}; Erased entry {}\n", subject, r->first_index);
   Status closed = (*ledger)->Close();
-  return closed.ok() ? 0 : ExitFailure(closed);
+  if (!closed.ok()) return ExitFailure(closed);
+  // The backups' copy of the person's key goes too (api/cli_backup.h).
+  Result<uint64_t> dropped = DropSubjectFromVaultRows(BackupVaultRowsPath(dir, vault_key), subject);
+  return dropped.ok() ? 0 : ExitFailure(dropped.status());
 }
 
 int CmdDisclose(const DiscloseFlags& f) {
@@ -513,6 +518,7 @@ int CmdDemo(const DemoFlags& f) {
   Result<std::unique_ptr<Ledger>> ledger =
       Ledger::Create(f.dir, f.origin, WithProjections(projections, {}));
   if (!ledger.ok()) return ExitFailure(ledger.status());
+  fmt::print(stderr, "demo: {}", VaultKeyNotice(f.dir));
   DemoOptions options;
   options.seed = f.seed;
   options.people = f.people;

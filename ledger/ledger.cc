@@ -41,8 +41,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Finish(std::unique_ptr<Log> log,
                                                bool create) {
   std::unique_ptr<Ledger> ledger(new Ledger());
   ledger->log_ = std::move(log);
-  std::string key_path =
-      options.vault_key_path.empty() ? data_dir + "/vault.key" : options.vault_key_path;
+  const std::string key_path = ResolveVaultKey(data_dir, options.vault_key_path).path;
   if (!options.log.read_only) {
     Result<Vault> vault = Vault::Load(key_path, create);
     if (!vault.ok()) return vault.status();

@@ -38,7 +38,7 @@ struct Actor {
 
 struct LedgerOptions {
   LogOptions log;
-  std::string vault_key_path;             // default: <data dir>/vault.key
+  std::string vault_key_path;             // "": ResolveVaultKey (vault.h) finds it
   std::vector<EntryObserver*> observers;  // read models, fed in log order; must outlive the ledger
   // Helper threads of the domain's pool (large roll checks and approvals, replay): see domain.h.
   size_t domain_helper_threads = kDomainHelperThreadsDefault;

@@ -8,7 +8,9 @@
 
 #include <cassert>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "crypto/sha256.h"
 
@@ -72,10 +74,31 @@ Status CheckIdNumber(std::string_view id) {
   return Status::Ok();
 }
 
+std::string VaultKeyDir(const std::string& data_dir) {
+  std::string dir = data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".keys";
+}
+
+VaultKeyLocation ResolveVaultKey(const std::string& data_dir, const std::string& given) {
+  using Source = VaultKeyLocation::Source;
+  if (!given.empty()) return {given, Source::kGiven};
+  const char* env = std::getenv(kVaultKeyEnv);
+  if (env != nullptr && *env != '\0') return {env, Source::kEnvironment};
+  std::string inside = data_dir + "/vault.key";
+  std::error_code ec;
+  if (std::filesystem::exists(inside, ec)) return {inside, Source::kInsideDataDir};
+  return {VaultKeyDir(data_dir) + "/vault.key", Source::kDefault};
+}
+
 Result<Vault> Vault::Load(const std::string& path, bool create) {
   Bytes secret(kMasterSecretBytes);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return IoError("cannot create the vault key's directory " + dir + ": " +
+                     std::strerror(errno));
     AeadKey fresh = RandomAeadKey();
     std::string hex = HexEncode(fresh) + "\n";
     int wfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -86,6 +109,12 @@ Result<Vault> Vault::Load(const std::string& path, bool create) {
     OPENSSL_cleanse(hex.data(), hex.size());
     if (!ok) return IoError("cannot write vault key " + path);
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (fd < 0 && errno == ENOENT) {
+    return NotFound("no vault key at " + path +
+                    ": the key is kept outside the data directory (DIR.keys/vault.key by default); "
+                    "copy it beside a copied data directory, or name it with --vault-key or $" +
+                    kVaultKeyEnv);
   }
   if (fd < 0) return IoError("cannot open vault key " + path + ": " + std::strerror(errno));
   struct stat st;

@@ -20,6 +20,11 @@
 //                     "i/<lookup, hex>" -> subject (only while the person is not erased)
 // record: name, id_number, bank_account, phone, salt (32 bytes), each u32 big-endian length +
 // bytes; records sealed before the salt existed end after phone.
+//
+// Where the master secret lives: ResolveVaultKey, the one rule every command follows. By default
+// in DIR.keys/ (0700) beside the data directory DIR, so that a copy or backup of DIR does not
+// carry the key that opens every person's record; earlier ledgers kept it at DIR/vault.key,
+// which is still found.
 #pragma once
 
 #include <optional>
@@ -31,6 +36,27 @@
 
 namespace fundledger {
 
+// The environment variable naming the master key file when --vault-key is not given.
+inline constexpr const char* kVaultKeyEnv = "FUNDLEDGER_VAULT_KEY";
+
+struct VaultKeyLocation {
+  enum class Source {
+    kGiven,          // --vault-key (LedgerOptions::vault_key_path)
+    kEnvironment,    // $FUNDLEDGER_VAULT_KEY
+    kInsideDataDir,  // DIR/vault.key, the layout of earlier ledgers
+    kDefault,        // DIR.keys/vault.key
+  };
+  std::string path;
+  Source source = Source::kDefault;
+};
+
+// DIR.keys: the default directory of the master key (and of the vault rows a backup keeps
+// apart, api/cli_backup.h), a sibling of the data directory; DIR's trailing '/' ignored.
+std::string VaultKeyDir(const std::string& data_dir);
+// The master key of the ledger at `data_dir`: `given` when not empty, else $FUNDLEDGER_VAULT_KEY
+// when set, else DIR/vault.key when that file exists, else VaultKeyDir(DIR)/vault.key.
+VaultKeyLocation ResolveVaultKey(const std::string& data_dir, const std::string& given);
+
 struct PersonalData {
   std::string name;
   std::string id_number;
@@ -40,7 +66,8 @@ struct PersonalData {
 
 class Vault {
  public:
-  // Reads the master secret, or creates it (0600, O_EXCL) when `create` and it is absent.
+  // Reads the master secret, or creates it (0600, O_EXCL) when `create` and it is absent; then
+  // also creates its directory (0700) when that is missing and its parent exists.
   static Result<Vault> Load(const std::string& key_path, bool create);
 
   static constexpr size_t kSaltBytes = 32;

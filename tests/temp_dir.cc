@@ -14,12 +14,15 @@ TempDir::TempDir() {
                    std::to_string(counter.fetch_add(1))))
               .string();
   std::filesystem::remove_all(path_);
+  std::filesystem::remove_all(path_ + ".keys");
   std::filesystem::create_directories(path_);
 }
 
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+  // A ledger created at path() itself keeps its vault key beside it (ledger/vault.h).
+  std::filesystem::remove_all(path_ + ".keys", ec);
 }
 
 }  // namespace fundledger::testing

@@ -1,4 +1,5 @@
-// A fresh directory under the system temp dir, removed when the object goes away. Shared by
+// A fresh directory under the system temp dir, removed when the object goes away, together with
+// its sibling `<path>.keys` (where a ledger created at path() keeps its vault key). Shared by
 // every suite; depends on nothing of the project's.
 #pragma once
 

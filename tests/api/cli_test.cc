@@ -51,13 +51,18 @@ class CliTest : public ::testing::Test {
   std::string dir_;
 };
 
-// What init makes is a ledger the other commands take as it is: its vault key is there.
+// What init makes is a ledger the other commands take as it is: its vault key is there, outside
+// the data directory, and init says where.
 TEST_F(CliTest, AnInitialisedLedgerTakesPostsAtOnce) {
   std::string fresh = tmp_.Sub("fresh");
   testing::CommandResult init =
       RunCommand(CliPath() + " init --origin fresh.fundledger.local --data " + fresh);
   ASSERT_EQ(init.exit_code, 0) << init.out;
-  EXPECT_TRUE(std::filesystem::exists(fresh + "/vault.key"));
+  EXPECT_FALSE(std::filesystem::exists(fresh + "/vault.key"));
+  EXPECT_TRUE(std::filesystem::exists(fresh + ".keys/vault.key"));
+  EXPECT_NE(init.out.find("vault master key: " + fresh + ".keys/vault.key"), std::string::npos)
+      << init.out;
+  EXPECT_NE(init.out.find("back it up separately"), std::string::npos) << init.out;
   testing::CommandResult post = RunCommand(
       CliPath() + " post FundOpened --data " + fresh +
       " --json "

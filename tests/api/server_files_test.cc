@@ -121,7 +121,7 @@ TEST(ServerFiles, EverythingCreatedIsPrivateWhateverTheUmask) {
   ASSERT_EQ(
       RunCommand(loose + CliPath() + " audit export --data " + dir + " --out " + bundle).exit_code,
       0);
-  for (const std::string& root : {dir, bare, bundle}) {
+  for (const std::string& root : {dir, dir + ".keys", bare, bare + ".keys", bundle}) {
     std::vector<std::string> wrong = NotPrivate(root);
     EXPECT_TRUE(wrong.empty()) << wrong.size() << " not 0700/0600, e.g. " << wrong.front();
   }
@@ -148,7 +148,7 @@ TEST(ServerFiles, ServeRefusesFilesAnotherUserCouldChange) {
       {dir, 0720, 0700, "writable by group or others"},
       {dir + "/tokens", 0620, 0600, "the token table"},
       {dir + "/signing.key", 0640, 0600, "the signing key"},
-      {dir + "/vault.key", 0604, 0600, "the vault key"},
+      {dir + ".keys/vault.key", 0604, 0600, "the vault key"},
       {dir + "/store", 0757, 0700, "the store"},
   };
   for (const Case& c : modes) {
@@ -161,7 +161,7 @@ TEST(ServerFiles, ServeRefusesFilesAnotherUserCouldChange) {
   }
   if (::geteuid() == 0) {  // only root can give a file away
     for (const std::string& path :
-         {dir, dir + "/tokens", dir + "/signing.key", dir + "/vault.key"}) {
+         {dir, dir + "/tokens", dir + "/signing.key", dir + ".keys/vault.key"}) {
       ASSERT_EQ(::chown(path.c_str(), 65534, static_cast<gid_t>(-1)), 0);
       CommandResult r = serve();
       EXPECT_EQ(r.exit_code, 2) << path << ": " << r.out;

@@ -106,6 +106,7 @@ class WitnessedLedgerTest : public ::testing::Test {
 TEST_F(WitnessedLedgerTest, CheckpointsAreCosignedByBothWitnessesAndAForkIsRefused) {
   std::string fork_dir = tmp_.Sub("fork");
   fs::copy(ledger_dir_, fork_dir, fs::copy_options::recursive);
+  fs::copy(VaultKeyDir(ledger_dir_), VaultKeyDir(fork_dir), fs::copy_options::recursive);
   uint64_t first_size = 0;
   {
     ServerProcess ledger(ledger_dir_, "--witness-policy " + policy_);

@@ -163,6 +163,7 @@ TEST_F(BundleTest, RolledBackOrForkedLogsFailAgainstAKeptCheckpoint) {
   projections_ = std::make_unique<Projections>();
   std::string fork_dir = tmp_.Sub("fork");
   fs::copy(dir_, fork_dir, fs::copy_options::recursive);
+  fs::copy(VaultKeyDir(dir_), VaultKeyDir(fork_dir), fs::copy_options::recursive);
   uint64_t fork_point = 0;
   std::string branch_a_checkpoint;
   {
