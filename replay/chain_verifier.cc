@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "crypto/checkpoint.h"
+#include "ledger/actor_keys.h"
 #include "ledger/entry_codec.h"
 
 namespace fundledger {
@@ -109,6 +111,7 @@ class RunChecker {
   Status Check(uint64_t i, ByteView bytes, const Hash& leaf) {
     Result<EntryView> e = DecodeEntry(bytes);
     if (!e.ok()) return Fail(i, e.status().message());
+    last_ = *e;
     if (e->index != i) return Fail(i, "entry records index " + std::to_string(e->index));
     if (e->prev_leaf_hash != prev_) {
       return Fail(i, i == 0 ? "prev_leaf_hash of entry 0 is not 32 zero bytes"
@@ -166,6 +169,8 @@ class RunChecker {
 
   // The index one past the last entry added to the tree.
   uint64_t end() const { return offset_ + tree_.size(); }
+  // The entry the last Check passed, decoded (its views point into the bytes Check was given).
+  const EntryView& last_entry() const { return last_; }
   const std::optional<Failure>& failure() const { return failure_; }
   std::vector<PendingRoot>& pending() { return pending_; }
   // What the run found, once its scan ended with `scan` (an error there is a missing or
@@ -197,9 +202,125 @@ class RunChecker {
   size_t next_checkpoint_ = 0;
   StoredNodes stored_;
   std::optional<Failure> failure_;
+  EntryView last_;
   std::vector<PendingRoot> pending_;
   uint64_t checkpoints_checked_ = 0;
   uint64_t latest_checkpoint_size_ = 0;
+};
+
+// What the signature check needs of a chunk's entries, gathered by the thread that checked the
+// chunk so that the log is read once: each entry's type, and a copy of each entry that is
+// signed or manages keys (the only ones whose check reads more than the type). A chunk whose
+// copies would pass kept_bytes_max keeps none, and its entries are read again when it is joined.
+struct ChunkSignatures {
+  static constexpr size_t kept_bytes_max = 16 << 20;
+  std::vector<fb::EventType> types;
+  std::vector<std::pair<uint64_t, Bytes>> kept;  // (index, entry bytes), in index order
+  size_t kept_bytes = 0;
+  bool reread = false;
+
+  void Add(uint64_t i, const EntryView& e, ByteView bytes) {
+    types.push_back(e.event_type);
+    if (reread || (e.signature == nullptr && !IsKeyEvent(e.event_type))) return;
+    kept_bytes += bytes.size();
+    if (kept_bytes > kept_bytes_max) {
+      reread = true;
+      kept.clear();
+      kept.shrink_to_fit();
+      return;
+    }
+    kept.emplace_back(i, Bytes(bytes.begin(), bytes.end()));
+  }
+};
+
+// Every entry's signature against the keys registered before it (ledger/actor_keys.h), entry
+// by entry in index order from entry 0, on one thread at a time.
+class SignatureCheck {
+ public:
+  SignatureCheck(const LogSource& source, std::string origin, VerifyReport& report)
+      : source_(source), walk_(std::move(origin)), report_(report) {}
+
+  // The entries checked so far: [0, checked()).
+  uint64_t checked() const { return next_; }
+  bool failed() const { return failed_; }
+
+  // Entry checked(), decoded; its failure names it.
+  std::optional<Failure> Check(const EntryView& e) {
+    Result<std::optional<EntrySignature>> sig = DecodeEntrySignature(e.signature);
+    Status checked = sig.status();
+    if (checked.ok()) {
+      SignedEntryView view{e.actor,           e.role,    e.event_type,
+                           e.idempotency_key, e.payload, *sig ? &**sig : nullptr};
+      checked = walk_.Check(next_, view);
+      if (checked.ok() && *sig && sig->value().part == 0) ++report_.signed_commands;
+    }
+    return Done(checked);
+  }
+
+  // A chunk's entries from checked() on, as its checking thread gathered them.
+  std::optional<Failure> CheckChunk(const ChunkSignatures& chunk) {
+    if (chunk.reread) return CatchUp(next_ + chunk.types.size());
+    const uint64_t first = next_;
+    size_t kept = 0;
+    for (size_t j = 0; j < chunk.types.size(); ++j) {
+      if (kept < chunk.kept.size() && chunk.kept[kept].first == first + j) {
+        Result<EntryView> e = DecodeEntry(chunk.kept[kept++].second);
+        if (!e.ok()) return Done(e.status());  // the chunk decoded it: cannot happen
+        if (std::optional<Failure> f = Check(*e)) return f;
+        continue;
+      }
+      // Unsigned and no key event: its type decides; a refusal is reported from the whole entry.
+      SignedEntryView view;
+      view.event_type = chunk.types[j];
+      if (walk_.Check(next_, view).ok()) {
+        ++next_;
+      } else if (std::optional<Failure> f = CatchUp(next_ + 1)) {
+        return f;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Reads and checks entries [checked(), end) from the source.
+  std::optional<Failure> CatchUp(uint64_t end) {
+    if (next_ >= end) return std::nullopt;
+    std::optional<Failure> failure;
+    Status s = source_.ScanEntries(next_, end, [&](uint64_t, ByteView bytes) -> Status {
+      Result<EntryView> e = DecodeEntry(bytes);
+      failure = e.ok() ? Check(*e) : Done(e.status());
+      return failure ? Corruption("verification failed") : Status::Ok();
+    });
+    if (failure) return failure;
+    if (!s.ok()) return Done(s);
+    return std::nullopt;
+  }
+
+  // After the entries of a log of `log_size` entries up to `end`: a command still open at the
+  // end of the log is incomplete.
+  std::optional<Failure> Finish(uint64_t end, uint64_t log_size) {
+    if (Status open = walk_.Finish(end); !open.ok() && end == log_size) {
+      failed_ = true;
+      return Failure{end - 1, "signature: " + open.message()};
+    }
+    report_.signing_required_from = walk_.keys().required_from();
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<Failure> Done(const Status& checked) {
+    if (checked.ok()) {
+      ++next_;
+      return std::nullopt;
+    }
+    failed_ = true;
+    return Failure{next_, "signature: " + checked.message()};
+  }
+
+  const LogSource& source_;
+  SignatureWalk walk_;
+  VerifyReport& report_;
+  uint64_t next_ = 0;
+  bool failed_ = false;
 };
 
 // The outcome of checking one chunk, handed to the thread that joins chunks in order.
@@ -207,6 +328,7 @@ struct ChunkResult {
   bool done = false;
   Outcome outcome;  // tree: the chunk's own subtrees (the log's, for chunk 0)
   std::vector<PendingRoot> pending;
+  ChunkSignatures signatures;
 };
 
 // Verification state shared by the two ways of walking the log.
@@ -217,6 +339,9 @@ struct Walk {
   NoteVerifier key;
   RunStart start;  // of the whole walk
   uint64_t size = 0;
+  // Checks signatures beside the chain, or null. The walk checks them up to the first entry the
+  // chain refuses (or all of them), or stops at the first refused signature.
+  SignatureCheck* signatures = nullptr;
 };
 
 // One entry after another, in order, on two threads. Without on_entry, a second thread reads
@@ -228,9 +353,13 @@ Outcome WalkInOrder(Walk& walk) {
   const bool check_ahead = static_cast<bool>(options.on_entry);
   RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start));
   const uint64_t begin = checker.end(), every = std::max<uint64_t>(options.progress_every, 1);
-  std::optional<Failure> apply_failure;
+  std::optional<Failure> apply_failure, signature_failure;
   auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) {
-    return checker.Check(i, bytes, leaf);
+    FL_RETURN_IF_ERROR(checker.Check(i, bytes, leaf));
+    if (walk.signatures == nullptr) return Status::Ok();
+    assert(walk.signatures->checked() == i);
+    signature_failure = walk.signatures->Check(checker.last_entry());
+    return signature_failure ? Corruption("verification failed") : Status::Ok();
   };
   Status s = ScanEntriesAhead(
       walk.source, begin, walk.size,
@@ -248,6 +377,7 @@ Outcome WalkInOrder(Walk& walk) {
       },
       check_ahead ? EntryFn(check) : EntryFn());
   Outcome out = checker.Finish(s);
+  if (signature_failure) out.failure = signature_failure;  // its entry passed the chain's checks
   // An entry that failed to apply comes before any the checks ahead refused.
   if (apply_failure) out.failure = apply_failure;
   return out;
@@ -334,6 +464,7 @@ class ChunkedWalk {
     // A later chunk reads the entry before it too, for the chain and timestamp checks (the
     // chunk before reports that entry if it is bad).
     uint64_t from = k == 0 ? first : first - 1;
+    ChunkSignatures signatures;
     Status s = walk_.source.ScanEntries(from, end, [&](uint64_t i, ByteView bytes) -> Status {
       if (stopping_.load(std::memory_order_relaxed)) return Internal("verification stopped");
       if (i < first) {
@@ -342,9 +473,12 @@ class ChunkedWalk {
                          e.ok() ? e->timestamp_ms : std::numeric_limits<int64_t>::min());
         return Status::Ok();
       }
-      return checker.Check(i, bytes, HashLeaf(bytes));
+      FL_RETURN_IF_ERROR(checker.Check(i, bytes, HashLeaf(bytes)));
+      if (walk_.signatures != nullptr) signatures.Add(i, checker.last_entry(), bytes);
+      return Status::Ok();
     });
     ChunkResult r;
+    r.signatures = std::move(signatures);
     r.pending = std::move(checker.pending());
     r.outcome = checker.Finish(s);
     return r;
@@ -379,6 +513,7 @@ class ChunkedWalk {
       if (k == 0) {
         out = std::move(r.outcome);  // chunk 0 continues the log's tree
         if (out.failure) return out;
+        if (!CheckSignatures(r.signatures, out)) return out;
       } else {
         const Outcome& chunk = r.outcome;
         // In the order checking one entry after another meets them: checkpoints before the
@@ -406,6 +541,7 @@ class ChunkedWalk {
         for (; p < r.pending.size(); ++p) {
           if (!resolve(before, r.pending[p])) return out;
         }
+        if (!CheckSignatures(r.signatures, out)) return out;
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -420,6 +556,13 @@ class ChunkedWalk {
     return out;
   }
 
+  // A chunk whose chain held: its signatures, in order; false (out.failure set) on a refusal.
+  bool CheckSignatures(const ChunkSignatures& chunk, Outcome& out) {
+    if (walk_.signatures == nullptr || walk_.signatures->failed()) return true;
+    out.failure = walk_.signatures->CheckChunk(chunk);
+    return !out.failure;
+  }
+
   Walk& walk_;
   uint64_t first_end_ = 0;  // end of chunk 0, which runs from the walk's start to an aligned index
   size_t chunks_ = 0;
@@ -432,35 +575,6 @@ class ChunkedWalk {
   bool stop_ = false;
   size_t joined_ = 0;
 };
-
-// Every entry's signature against the keys registered before it (ledger/actor_keys.h).
-std::optional<Failure> CheckSignatures(const LogSource& source, const std::string& origin,
-                                       uint64_t end, VerifyReport& report) {
-  SignatureWalk walk(origin);
-  std::optional<Failure> failure;
-  Status s = ScanEntriesAhead(source, 0, end, [&](uint64_t i, ByteView bytes, const Hash&) {
-    Result<EntryView> e = DecodeEntry(bytes);
-    Result<std::optional<EntrySignature>> sig =
-        e.ok() ? DecodeEntrySignature(e->signature)
-               : Result<std::optional<EntrySignature>>(e.status());
-    Status checked = sig.status();
-    if (checked.ok()) {
-      SignedEntryView view{e->actor,           e->role,    e->event_type,
-                           e->idempotency_key, e->payload, *sig ? &**sig : nullptr};
-      checked = walk.Check(i, view);
-      if (*sig && sig->value().part == 0) ++report.signed_commands;
-    }
-    if (checked.ok()) return Status::Ok();
-    failure = Failure{i, "signature: " + checked.message()};
-    return Corruption("verification failed");
-  });
-  if (failure) return failure;
-  if (!s.ok()) return Failure{end, s.message()};
-  if (Status open = walk.Finish(end); !open.ok() && end == source.size())
-    return Failure{end - 1, "signature: " + open.message()};
-  report.signing_required_from = walk.keys().required_from();
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -531,12 +645,20 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     walk.start.tree = *loaded;
   }
 
-  Outcome out = ChunkedWalk::Worthwhile(walk) ? ChunkedWalk(walk).Run() : WalkInOrder(walk);
-  // Signatures need the keys of the log so far: from entry 0 only, after the chain (so the
-  // entries read are the ones checked), and the earlier failure of the two is the verdict.
+  // Signatures need the keys of the log so far: from entry 0 only, checked in the same walk as
+  // the chain (the log is read once), and the earlier failure of the two is the verdict.
+  std::optional<SignatureCheck> signatures;
   if (options.check_signatures && begin == 0 && have_key) {
-    uint64_t end = out.failure ? out.failure->index : out.tree.size();
-    std::optional<Failure> unsigned_at = CheckSignatures(source, walk.key.name, end, report);
+    signatures.emplace(source, walk.key.name, report);
+    walk.signatures = &*signatures;
+  }
+  Outcome out = ChunkedWalk::Worthwhile(walk) ? ChunkedWalk(walk).Run() : WalkInOrder(walk);
+  if (signatures && !signatures->failed()) {
+    // The walk stopped at the chain's first failure, perhaps before checking the signatures of
+    // the entries up to it.
+    const uint64_t end = out.failure ? out.failure->index : out.tree.size();
+    std::optional<Failure> unsigned_at = signatures->CatchUp(end);
+    if (!unsigned_at) unsigned_at = signatures->Finish(end, source.size());
     if (unsigned_at && (!out.failure || unsigned_at->index < out.failure->index))
       out.failure = std::move(unsigned_at);
   }

@@ -46,6 +46,32 @@ class SignedActions : public LedgerFixture {
     a.document = "approved";
     return a;
   }
+  // Verifies the closed log with `threads` threads in chunks of 2^chunk_log2 entries.
+  VerifyReport VerifyLogIn(uint8_t chunk_log2, unsigned threads) {
+    Result<std::unique_ptr<Log>> log = Log::Open(dir_, ReadOnlyLog());
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    VerifyOptions options;
+    options.chunk_log2 = chunk_log2;
+    options.threads = threads;
+    return VerifyChain(**log, options);
+  }
+  // Signatures are checked in the same walk as the chain: the verdict, the entry named, its
+  // reason and the signature figures do not depend on how the walk is split into chunks.
+  void ExpectEveryChunkingAgrees() {
+    VerifyReport want = VerifyLogIn(63, 1);  // one chunk: entry after entry
+    for (uint8_t chunk_log2 : {0, 1, 2, 3}) {
+      for (unsigned threads : {1u, 2u}) {
+        VerifyReport got = VerifyLogIn(chunk_log2, threads);
+        std::string where = "chunks of 2^" + std::to_string(chunk_log2) + ", " +
+                            std::to_string(threads) + " threads";
+        EXPECT_EQ(got.valid, want.valid) << where << ": " << got.reason;
+        EXPECT_EQ(got.bad_index, want.bad_index) << where;
+        EXPECT_EQ(got.reason, want.reason) << where;
+        EXPECT_EQ(got.signed_commands, want.signed_commands) << where;
+        EXPECT_EQ(got.signing_required_from, want.signing_required_from) << where;
+      }
+    }
+  }
   VerifyReport VerifyLog() {
     EXPECT_TRUE(ledger_->Close().ok());
     Result<std::unique_ptr<Log>> log = Log::Open(dir_, ReadOnlyLog());
@@ -63,6 +89,7 @@ TEST_F(SignedActions, SignedCommandsAreAcceptedAndVerify) {
   VerifyReport r = VerifyLog();
   EXPECT_TRUE(r.valid) << r.bad_index << ": " << r.reason;
   EXPECT_EQ(r.signed_commands, 5u);  // three key entries, the roll, the approval
+  ExpectEveryChunkingAgrees();
 }
 
 TEST_F(SignedActions, AnUnsignedCommandIsRefused) {
@@ -141,6 +168,8 @@ TEST_F(SignedActions, AnApprovalForgedWithTheDataDirectoryFailsVerificationAtIts
   EXPECT_FALSE(r.valid);
   EXPECT_EQ(r.bad_index, forged);
   EXPECT_NE(r.reason.find("not signed"), std::string::npos) << r.reason;
+  log->reset();
+  ExpectEveryChunkingAgrees();
 }
 
 // A copied signature (a real approval's, on a second entry) or one moved to another batch.
@@ -183,6 +212,8 @@ TEST_F(SignedActions, ACopiedSignatureFailsVerification) {
   VerifyReport r = VerifyChain(**log, {});
   EXPECT_FALSE(r.valid);
   EXPECT_EQ(r.bad_index, copied) << r.reason;
+  log->reset();
+  ExpectEveryChunkingAgrees();
 }
 
 }  // namespace
