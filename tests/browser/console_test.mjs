@@ -46,6 +46,8 @@ const admin = async (method, path, body) => {
   return { status: res.status, json: await res.json() };
 };
 
+// A bound on each wait, generous for a machine busy building (an Argon2id log-in, a signed roll).
+const waitMs = 120_000;
 let browser;
 try {
   for (const [name, role] of [["admin.sun", "admin"], ["clerk.liu", "maker"], ["checker.zhou", "checker"]]) {
@@ -90,6 +92,7 @@ try {
   // One browser profile (context) per person: each keeps its own IndexedDB, so its own key.
   const profile = async (name) => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    context.setDefaultTimeout(waitMs);
     const page = await context.newPage();
     await page.goto(base + "/console");
     // From the keyboard alone: Tab to the name, type, Tab to the password, type, Enter.
@@ -106,6 +109,7 @@ try {
 
   {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(waitMs);
     const page = await context.newPage();
     await page.goto(base + "/console");
     await accessible(page, "the log-in page");
