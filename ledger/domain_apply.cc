@@ -10,9 +10,9 @@
 namespace fundledger {
 namespace {
 
-std::string RegionOf(const DomainState& s, const std::string& ben) {
-  auto b = s.beneficiaries.find(ben);
-  return b == s.beneficiaries.end() ? "" : b->second.region;
+std::string RegionOf(const DomainState& s, NameId ben) {
+  const BeneficiaryState* b = s.BeneficiaryOf(ben);
+  return b == nullptr ? "" : b->region;
 }
 
 // -fen, or amount_overflow for the one amount whose negation does not fit (an imported log's).
@@ -23,8 +23,13 @@ Result<int64_t> Negated(int64_t fen) {
 
 PaymentEffect PaymentOf(const DomainState& s, const std::string& fund, const BatchLine& l,
                         int64_t amount, int32_t lines) {
-  const std::string& ben = s.names[l.beneficiary];
-  return PaymentEffect{ben, s.names[l.program], RegionOf(s, ben), fund, l.period, amount, lines};
+  return PaymentEffect{s.names[l.beneficiary],
+                       s.names[l.program],
+                       RegionOf(s, l.beneficiary),
+                       fund,
+                       l.period,
+                       amount,
+                       lines};
 }
 
 class Applier {
@@ -122,6 +127,12 @@ class Applier {
       Save(s_.funds, fund);
       it->second.buckets.insert(bucket);
     }
+  }
+  // After beneficiaries[id] was inserted: its undo (run before the map's) unindexes it.
+  void IndexBeneficiary(const std::string& id) {
+    std::optional<NameId> added = s_.IndexBeneficiary(id);
+    if (added && undo_ != nullptr)
+      undo_->Push([&index = s_.beneficiary_index, n = *added] { index.Clear(n); });
   }
   void Reversible() {
     assert(!s_.reversible.Contains(m_.index));  // each entry is applied once
@@ -230,6 +241,7 @@ class Applier {
     b.registered_date = e.registered_date;
     b.registered_index = m_.index;
     s_.beneficiaries[e.beneficiary_id] = std::move(b);
+    IndexBeneficiary(e.beneficiary_id);
     std::string c = HexEncode(e.id_commitment);
     if (!s_.commitments.count(
             c)) {  // replay of an imported log may hold duplicates: keep the first
@@ -241,6 +253,7 @@ class Applier {
   Status operator()(const fb::BeneficiaryChangedT& e) {
     Save(s_.beneficiaries, e.beneficiary_id);
     BeneficiaryState& b = s_.beneficiaries[e.beneficiary_id];
+    IndexBeneficiary(e.beneficiary_id);  // an imported log may change a person never registered
     b.statuses.push_back(StatusChange{e.effective_date, e.status, m_.index});
     std::stable_sort(b.statuses.begin(), b.statuses.end(),
                      [](const StatusChange& x, const StatusChange& y) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -82,10 +83,22 @@ Status LotteryCategory(const FundState& f, const std::string& fund, const std::s
                        category + "'");
 }
 
+constexpr size_t kEnrollmentKeyStackBytes = 256;
+
 // The enrolment term covering `period`, or null.
 const EnrollmentTerm* EnrollmentAt(const DomainState& s, const std::string& ben_id,
                                    const std::string& program_id, int32_t period) {
-  auto e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  // The key built on the stack: a lookup per roll line allocates nothing (ids are short).
+  char key[kEnrollmentKeyStackBytes];
+  auto e = s.enrollments.end();
+  if (ben_id.size() + 1 + program_id.size() <= sizeof key) {
+    std::memcpy(key, ben_id.data(), ben_id.size());
+    key[ben_id.size()] = '\x1f';
+    std::memcpy(key + ben_id.size() + 1, program_id.data(), program_id.size());
+    e = s.enrollments.find(std::string_view(key, ben_id.size() + 1 + program_id.size()));
+  } else {
+    e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
+  }
   if (e == s.enrollments.end()) return nullptr;
   auto t = std::find_if(e->second.begin(), e->second.end(),
                         [&](const EnrollmentTerm& term) { return term.Covers(period); });
@@ -253,8 +266,8 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
                          FormatMonth(roll_period),
                      "period");
   }
-  auto b = s.beneficiaries.find(ben_id);
-  if (b == s.beneficiaries.end()) {
+  const BeneficiaryState* b = s.FindBeneficiary(ben_id);
+  if (b == nullptr) {
     return RuleError(RuleCode::kUnknownBeneficiary,
                      "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
   }
@@ -262,7 +275,7 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
   if (p == s.programs.end())
     return RuleError(RuleCode::kUnknownProgram, "program '" + program_id + "' is not defined",
                      "program_id");
-  const BeneficiaryState& ben = b->second;
+  const BeneficiaryState& ben = *b;
   const ProgramState& prog = p->second;
   if (ben.erased)
     return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + ben_id + "' was erased",

@@ -114,6 +114,35 @@ const Balance& DomainState::BalanceOf(const std::string& account) const {
   return it == balances.end() ? kZero : it->second;
 }
 
+bool BeneficiaryIndex::Set(NameId id, BeneficiaryState* person) {
+  if (id >= people_.size()) people_.resize(id + 1, nullptr);
+  bool was_empty = people_[id] == nullptr;
+  people_[id] = person;
+  return was_empty;
+}
+
+const BeneficiaryState* DomainState::FindBeneficiary(std::string_view id) const {
+  if (std::optional<NameId> n = names.Find(id)) {
+    if (const BeneficiaryState* b = beneficiary_index.Get(*n)) return b;
+  }
+  auto it = beneficiaries.find(std::string(id));
+  return it == beneficiaries.end() ? nullptr : &it->second;
+}
+
+const BeneficiaryState* DomainState::BeneficiaryOf(NameId id) const {
+  if (const BeneficiaryState* b = beneficiary_index.Get(id)) return b;
+  auto it = beneficiaries.find(names[id]);
+  return it == beneficiaries.end() ? nullptr : &it->second;
+}
+
+std::optional<NameId> DomainState::IndexBeneficiary(const std::string& id) {
+  auto it = beneficiaries.find(id);
+  assert(it != beneficiaries.end());
+  NameId n = names.Intern(id);
+  if (!beneficiary_index.Set(n, &it->second)) return std::nullopt;
+  return n;
+}
+
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program) {
   std::string s(beneficiary);
   s += '\x1f';

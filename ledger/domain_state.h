@@ -203,6 +203,30 @@ class ReversibleEntries {
   uint64_t StartOf(uint64_t index) const { return index == 0 ? 0 : ends_[index - 1]; }
 };
 
+// People by their interned name (DomainState::names), pointing at their node in
+// DomainState::beneficiaries: a roll line finds its person by one hash probe, or none when the
+// line already holds the NameId, instead of walking the ordered map (kept for its order).
+// A person not indexed (a state built field by field, as some tests do) is found in the map.
+// Not copyable: the pointers belong to one map (moving the state keeps its nodes).
+class BeneficiaryIndex {
+ public:
+  BeneficiaryIndex() = default;
+  BeneficiaryIndex(BeneficiaryIndex&&) = default;
+  BeneficiaryIndex& operator=(BeneficiaryIndex&&) = default;
+  BeneficiaryIndex(const BeneficiaryIndex&) = delete;
+  BeneficiaryIndex& operator=(const BeneficiaryIndex&) = delete;
+
+  BeneficiaryState* Get(NameId id) const { return id < people_.size() ? people_[id] : nullptr; }
+  // Records `person` under `id`; returns whether `id` held nobody before.
+  bool Set(NameId id, BeneficiaryState* person);
+  void Clear(NameId id) {
+    if (id < people_.size()) people_[id] = nullptr;
+  }
+
+ private:
+  std::vector<BeneficiaryState*> people_;  // by NameId; null: not a person, or not indexed
+};
+
 // Who and when, for the entry being checked or applied.
 struct EntryMeta {
   uint64_t index = 0;
@@ -216,6 +240,7 @@ struct DomainState {
   std::map<std::string, FundState> funds;
   std::map<std::string, ProgramState> programs;
   std::map<std::string, BeneficiaryState> beneficiaries;
+  BeneficiaryIndex beneficiary_index;                  // beneficiaries by NameId (see the class)
   StringMap<std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
   StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
   StringMap<Balance> balances;                         // account -> balance
@@ -232,6 +257,13 @@ struct DomainState {
   uint64_t next_index = 0;
 
   const Balance& BalanceOf(const std::string& account) const;
+  // A registered person, or null.
+  const BeneficiaryState* FindBeneficiary(std::string_view id) const;
+  // The person a line names by NameId, or null.
+  const BeneficiaryState* BeneficiaryOf(NameId id) const;
+  // Indexes beneficiaries[id], which exists; returns its NameId when it was not indexed before
+  // (the caller's undo clears it), else nullopt.
+  std::optional<NameId> IndexBeneficiary(const std::string& id);
 };
 
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);

@@ -536,6 +536,7 @@ Result<DomainState> DecodeDomainState(std::string_view bytes) {
   LoadFunds(r, s);
   LoadPrograms(r, s);
   LoadBeneficiaries(r, s);
+  for (const auto& [id, b] : s.beneficiaries) s.IndexBeneficiary(id);
   LoadEnrollments(r, s);
   LoadBalances(r, s);
   LoadBatches(r, s);

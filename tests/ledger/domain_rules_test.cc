@@ -47,6 +47,24 @@ TEST_F(Rules, ApprovedRollPaysAndMovesMoney) {
   ExpectInvariants();
 }
 
+TEST_F(Rules, APersonRegisteredByARejectedSubmissionIsNotThere) {
+  fb::BeneficiaryRegisteredT b;
+  b.beneficiary_id = "GONE";
+  b.household_id = "HG";
+  b.region_code = "110105";
+  Hash h = ledger_->vault().IdLookup("gone-1");
+  b.id_commitment.assign(h.begin(), h.end());
+  b.birth_month = 196001;
+  b.registered_date = 20250101;
+  fb::ExpensedT x = TooLargeExpense();  // fails after the registration was applied
+  EXPECT_FALSE(Do({b, x}, kAdmin).ok());
+  Rejects(Prepare("RG", "F-SUB", "general", 202503, {{1, "GONE", "dibao", 202503, 104500}}),
+          "lines_rejected");
+  ledger_->domain().Read([](const DomainState& s) {
+    EXPECT_EQ(s.FindBeneficiary("GONE"), nullptr) << "the rolled-back person is still found";
+  });
+}
+
 TEST_F(Rules, AmountsMustBePositive) {
   fb::AppropriatedT e;
   e.fund_id = "F-SUB";
