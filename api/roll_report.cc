@@ -50,6 +50,8 @@ const std::map<std::string, std::string, std::less<>>& ChineseSentences() {
       {"period_ahead", "发放月份超过名册月份一个月以上"},
       {"one_off_limit", "一次性项目发放次数超过限制"},
       {"amount_overflow", "金额合计超出范围"},
+      {"same_maker_checker", "制单人不能审批自己制作的批次，须由另一人审批"},
+      {"invalid_argument|reason", "须写明原因（不超过 256 字节，不含控制字符）"},
   };
   return zh;
 }
@@ -88,6 +90,13 @@ std::string ProblemMessage(const Status& problem, Language language) {
   return it->second + "（" + problem.message() + "）";
 }
 
+Status LocalizedStatus(const Status& problem, Language language) {
+  return Status(problem.code(), ProblemMessage(problem, language))
+      .WithRule(problem.rule())
+      .WithField(problem.field())
+      .WithLine(problem.line());
+}
+
 std::string RollProblemsCsv(const std::vector<Status>& problems, Language language) {
   std::string csv = "\xEF\xBB\xBF";
   csv += language == Language::kZh ? "行号,列,代码,问题\r\n" : "row,column,code,problem\r\n";
@@ -102,12 +111,7 @@ HttpResponse RollRejection(const std::vector<Status>& problems, const Status& ro
                            size_t rows, const std::string& report_id, Language language) {
   bool zh = language == Language::kZh;
   if (problems.empty()) {
-    Status s = roll_problem;
-    s = Status(s.code(), ProblemMessage(s, language))
-            .WithRule(s.rule())
-            .WithField(s.field())
-            .WithLine(s.line());
-    return ErrorResponse(s);
+    return ErrorResponse(LocalizedStatus(roll_problem, language));
   }
   std::map<std::pair<std::string, std::string>, size_t> counts;
   std::set<uint64_t> bad_rows;

@@ -36,6 +36,8 @@ Language PreferredLanguage(std::string_view accept_language);
 // A problem's message for a clerk: the English message, or in Chinese a sentence for its code
 // and column followed by the English specifics in brackets.
 std::string ProblemMessage(const Status& problem, Language language);
+// `problem` with its message as ProblemMessage writes it (code, rule, field and line kept).
+Status LocalizedStatus(const Status& problem, Language language);
 
 // The whole list as CSV, with a UTF-8 BOM so Excel reads the Chinese.
 std::string RollProblemsCsv(const std::vector<Status>& problems, Language language);

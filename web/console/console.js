@@ -1,6 +1,7 @@
-// The staff console: log in, upload a roll and see every problem, approve or reject what waits,
-// find a person, list programs. Talks to the ledger's own API with the session cookie; every
-// POST carries the session's CSRF token and an Idempotency-Key. Chinese by default.
+// The staff console: log in, upload a roll and see every problem, find a person, list programs
+// (the batches waiting for approval, approve / reject: checker.js). Talks to the ledger's own
+// API with the session cookie; every POST carries the session's CSRF token and an
+// Idempotency-Key. Chinese by default.
 // Signed actions (per-person keys made in the browser at first login) are not wired here yet.
 //
 // Other files of web/console add panels: after this script, a panel script calls
@@ -90,7 +91,7 @@ async function showWork(who) {
   $("login-section").hidden = true;
   $("work").hidden = false;
   $("logout").hidden = false;
-  await Promise.all([loadFunds(), loadBatches(), loadPrograms(),
+  await Promise.all([loadFunds(), loadPrograms(),
     ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
 }
 
@@ -113,50 +114,6 @@ async function loadPrograms() {
   for (const p of (r.json && r.json.programs) || []) {
     const row = body.insertRow();
     cell(row, p.program_id); cell(row, p.name); cell(row, p.category);
-  }
-}
-
-async function loadBatches() {
-  const r = await api("GET", "/v1/disbursement-batches?status=prepared");
-  const body = $("batches-table").tBodies[0];
-  body.replaceChildren();
-  const batches = (r.json && r.json.batches) || [];
-  $("batches-result").textContent = batches.length ? "" : t("none");
-  for (const b of batches) {
-    const row = body.insertRow();
-    row.dataset.batch = b.batch_id;
-    cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period);
-    cell(row, String(b.line_count)); cell(row, b.total); cell(row, b.maker);
-    const td = cell(row, "");
-    const approve = document.createElement("button");
-    approve.type = "button";
-    approve.textContent = t("approve");
-    approve.setAttribute("aria-label", `${t("approve")} ${b.batch_id}`);
-    approve.addEventListener("click", () => decide(b.batch_id, true, ""));
-    const reason = document.createElement("input");
-    reason.setAttribute("aria-label", `${t("reason")} ${b.batch_id}`);
-    reason.placeholder = t("reason");
-    const reject = document.createElement("button");
-    reject.type = "button";
-    reject.className = "secondary";
-    reject.textContent = t("reject");
-    reject.setAttribute("aria-label", `${t("reject")} ${b.batch_id}`);
-    reject.addEventListener("click", () => decide(b.batch_id, false, reason.value));
-    td.append(approve, " ", reason, " ", reject);
-  }
-}
-
-async function decide(batch, approve, reason) {
-  const path = `/v1/disbursement-batches/${encodeURIComponent(batch)}/${approve ? "approve" : "reject"}`;
-  const r = await api("POST", path, approve ? { document: "console" } : { reason });
-  const out = $("batches-result");
-  if (r.status === 201 || r.status === 200) {
-    await loadBatches();
-    out.className = "ok";
-    out.textContent = approve ? TEXT[lang].approved(batch) : TEXT[lang].rejected(batch);
-  } else {
-    out.className = "error";
-    out.textContent = r.json ? r.json.error.message : r.text;
   }
 }
 
@@ -196,7 +153,7 @@ async function upload(event) {
   if (r.status === 201 || r.status === 200) {
     out.className = "ok";
     out.textContent = TEXT[lang].prepared(r.json.batch_id, r.json.lines, r.json.total);
-    await loadBatches();
+    document.dispatchEvent(new CustomEvent("fl-batches-changed"));  // checker.js lists them
   } else if (r.json && r.json.error) {
     out.className = "error";
     out.textContent = "";
@@ -268,12 +225,10 @@ async function start() {
     localStorage.setItem("fl-lang", lang);
     applyLanguage();
     for (const p of panels) if (p.onLanguage) p.onLanguage();
-    if (!$("work").hidden) loadBatches();
   });
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
   $("upload-form").addEventListener("submit", upload);
-  $("batches-refresh").addEventListener("click", loadBatches);
   $("problems-download").addEventListener("click", downloadProblems);
   $("people-form").addEventListener("submit", findPerson);
   const now = new Date();
