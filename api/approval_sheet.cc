@@ -68,7 +68,7 @@ std::string ChangeLines(const char* title, const ReviewChange& c) {
     h += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td>{}</td></tr>",
-        HtmlEscape(l.beneficiary), HtmlEscape(l.program), HtmlEscape(l.region),
+        HtmlEscape(l.beneficiary), HtmlEscape(l.program), Named(l.region, l.region_name),
         FormatFen(l.previous_fen), FormatFen(l.amount_fen),
         l.person_status.empty() ? "" : "人员状态：" + PersonStatusText(l.person_status));
   }

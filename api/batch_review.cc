@@ -95,6 +95,7 @@ Status Compare(const DomainState& s, const PaidMap& now, const PaidMap& before, 
     ReviewLine line{std::string(key.first),
                     std::string(key.second),
                     RegionOf(s, key.first),
+                    "",
                     p.line_no,
                     p.amount_fen,
                     was == before.end() ? 0 : was->second.amount_fen,
@@ -110,6 +111,7 @@ Status Compare(const DomainState& s, const PaidMap& now, const PaidMap& before, 
     ReviewLine line{std::string(key.first),
                     std::string(key.second),
                     RegionOf(s, key.first),
+                    "",
                     0,
                     0,
                     p.amount_fen,
@@ -127,15 +129,26 @@ void Sample(const DomainState& s, const BatchState& b, BatchReview* r) {
   for (size_t i = 0; i < k; ++i) {
     const BatchLine& l = b.lines[i * n / k];  // evenly spread: the first, then every n/k-th
     r->sample.push_back({s.names[l.beneficiary], s.names[l.program],
-                         RegionOf(s, s.names[l.beneficiary]), l.line_no, l.amount_fen, 0, ""});
+                         RegionOf(s, s.names[l.beneficiary]), "", l.line_no, l.amount_fen, 0, ""});
+  }
+}
+
+void NameRegions(const std::map<std::string, std::string>& region_names, BatchReview* r) {
+  for (auto* lines : {&r->added.lines, &r->dropped.lines, &r->changed.lines, &r->sample}) {
+    for (ReviewLine& l : *lines) {
+      if (auto it = region_names.find(l.region); it != region_names.end())
+        l.region_name = it->second;
+    }
   }
 }
 
 json::array LinesJson(const std::vector<ReviewLine>& lines, bool with_previous) {
   json::array out;
   for (const ReviewLine& l : lines) {
-    json::object o{
-        {"beneficiary_id", l.beneficiary}, {"program_id", l.program}, {"region", l.region}};
+    json::object o{{"beneficiary_id", l.beneficiary},
+                   {"program_id", l.program},
+                   {"region", l.region},
+                   {"region_name", l.region_name}};
     if (l.line_no != 0) o["line_no"] = l.line_no;
     o["amount"] = FormatFen(l.amount_fen);
     if (with_previous) o["previous_amount"] = FormatFen(l.previous_fen);
@@ -200,6 +213,7 @@ Status ReviewBatch(const DomainState& s, const std::string& batch_id,
   }
   FL_RETURN_IF_ERROR(Compare(s, now, before, b.period, sums, r));
   Sample(s, b, r);
+  NameRegions(region_names, r);
   return Status::Ok();
 }
 

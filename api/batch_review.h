@@ -43,6 +43,7 @@ struct ReviewLine {
   std::string beneficiary;
   std::string program;
   std::string region;
+  std::string region_name;    // "" when the names table has none
   uint32_t line_no = 0;       // the roll's first line of it; 0 for a dropped line
   int64_t amount_fen = 0;     // in this roll (0: dropped)
   int64_t previous_fen = 0;   // in the previous month's roll (0: added)

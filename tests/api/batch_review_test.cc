@@ -3,6 +3,8 @@
 // and dropped, amounts changed) on a constructed pair of rolls, the printable approval sheet
 // with those figures, why a maker cannot decide their own roll, and no rejection without a
 // reason.
+#include "api/batch_review.h"
+
 #include <boost/json.hpp>
 
 #include "api/disclosure_render.h"
@@ -130,6 +132,7 @@ TEST_F(BatchReviewTest, TheChangeFromLastMonthListsPeopleAddedDroppedAndAmountsC
   EXPECT_EQ(dropped.at("lines").at(0).at("beneficiary_id").as_string(), "B3");
   EXPECT_EQ(dropped.at("lines").at(0).at("previous_amount").as_string(), "1045.00");
   EXPECT_EQ(dropped.at("lines").at(0).at("status").as_string(), "deceased");
+  EXPECT_EQ(dropped.at("lines").at(0).at("region_name").as_string(), "朝阳区");
   const json::object& changed = m.at("changed").as_object();
   ASSERT_EQ(changed.at("count").as_int64(), 1);
   EXPECT_EQ(changed.at("amount").as_string(), "-145.00");
@@ -141,6 +144,26 @@ TEST_F(BatchReviewTest, TheChangeFromLastMonthListsPeopleAddedDroppedAndAmountsC
   const json::object& first = Review("R-MAR").at("previous_month").as_object();
   EXPECT_EQ(first.at("batches").as_array().size(), 0u);
   EXPECT_EQ(first.at("added").at("count").as_int64(), 3);
+}
+
+TEST_F(BatchReviewTest, ALargeChangeListsItsFirstLinesAndCountsThemAll) {
+  const size_t people = kReviewChangeLinesMax + 5;
+  std::vector<RollLine> lines;
+  for (size_t i = 0; i < people; ++i) {
+    std::string id = "N" + std::to_string(i);
+    Register(id, "110105", 196001, static_cast<int>(i));
+    Enroll(id, "dibao", 104500);
+    lines.push_back({static_cast<uint32_t>(i + 1), id, "dibao", 202505, 100});
+  }
+  Ok(Prepare("R-MAY", "F1", "general", 202505, lines));
+  const json::object& m = Review("R-MAY").at("previous_month").as_object();
+  EXPECT_EQ(m.at("batches").as_array().size(), 0u);  // April's roll waits: not last month's roll
+  const json::object& added = m.at("added").as_object();
+  EXPECT_EQ(added.at("count").as_int64(), static_cast<int64_t>(people));
+  EXPECT_EQ(added.at("lines").as_array().size(), kReviewChangeLinesMax);
+  EXPECT_TRUE(added.at("truncated").as_bool());
+  EXPECT_EQ(added.at("amount").as_string(), FormatFen(static_cast<int64_t>(people) * 100));
+  EXPECT_EQ(Review("R-MAY").at("sample").as_array().size(), kReviewSampleLinesMax);
 }
 
 TEST_F(BatchReviewTest, TheApprovalSheetHoldsTheFiguresMakerCheckerAndTheLogItWasReadAt) {

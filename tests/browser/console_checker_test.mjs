@@ -5,23 +5,10 @@
 // without a reason, approves it and opens the printable approval sheet (审批表). Screenshots at
 // desktop and phone width go to the output directory.
 // Usage: node console_checker_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { mkdirSync, rmSync } from "node:fs";
-import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-let passed = 0, failed = 0;
-const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
-
-const { base, tokens, server } = await serveDemoCity(cli, out + "/city");
-const admin = async (method, path, body) => {
-  const res = await fetch(base + path, {
-    method, headers: { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
-};
+const { base, server, tally, check, admin } = await startConsoleTest(cli, out);
 
 async function logIn(page, name) {
   await page.getByLabel("用户名").fill(name);
@@ -121,11 +108,11 @@ try {
   await sheet.emulateMedia({ media: "print" });
   await sheet.screenshot({ path: out + "/checker-sheet-print.png", fullPage: true });
 } catch (e) {
-  failed++;
+  tally.failed++;
   console.log("FAIL " + (e && e.stack || e));
 } finally {
   if (browser) await browser.close();
   server.kill("SIGTERM");
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);

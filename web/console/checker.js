@@ -139,11 +139,13 @@
     }
   }
 
+  const named = (code, name) => (name ? `${name}（${code}）` : code);
+
   function changeTable(title, change, id) {
     const status = T("statuses");
     return table(T("changeCaption")(title, change),
       [T("person"), T("program"), T("region"), T("previousAmount"), T("amount"), T("status")],
-      change.lines.map((l) => [l.beneficiary_id, l.program_id, l.region, l.previous_amount || "0.00", l.amount,
+      change.lines.map((l) => [l.beneficiary_id, l.program_id, named(l.region, l.region_name), l.previous_amount || "0.00", l.amount,
         l.status ? status[l.status] || l.status : ""]), id);
   }
 
@@ -157,7 +159,6 @@
       return;
     }
     const v = r.json, m = v.previous_month;
-    const named = (code, name) => name ? `${name}（${code}）` : code;
     const sheet = el("a", { id: "review-sheet", href: `/v1/disbursement-batches/${encodeURIComponent(batch)}/approval-sheet`,
       target: "_blank", rel: "noopener", textContent: `${T("sheet")} ${batch}` });
     box.replaceChildren(
@@ -175,7 +176,7 @@
       m.dropped.count ? changeTable(T("dropped"), m.dropped, "review-dropped") : "",
       m.changed.count ? changeTable(T("changed"), m.changed, "review-changed") : "",
       table(T("sample"), [T("line"), T("person"), T("program"), T("region"), T("amount")],
-        v.sample.map((l) => [l.line_no, l.beneficiary_id, l.program_id, l.region, l.amount]), "review-sample"));
+        v.sample.map((l) => [l.line_no, l.beneficiary_id, l.program_id, named(l.region, l.region_name), l.amount]), "review-sample"));
     box.hidden = false;
   }
 
