@@ -198,6 +198,7 @@ Status ReviewBatch(const DomainState& s, const std::string& batch_id,
   r->read_at = s.next_index;
   r->previous_period = MonthFromIndex(MonthIndex(b.period) - 1);
   CheckedTotals sums;
+  sums.AtEntry(b.prepared_index);  // an overflow names the roll's entry
   FL_RETURN_IF_ERROR(AddTotals(s, b, region_names, sums, r));
   PaidMap now, before;
   FL_RETURN_IF_ERROR(AddLines(s, b, sums, &now));

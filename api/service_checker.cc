@@ -10,6 +10,7 @@
 #include "api/service.h"
 #include "crypto/merkle.h"
 #include "ledger/entry_codec.h"
+#include "ledger/rule_code.h"
 
 namespace fundledger {
 namespace json = boost::json;
