@@ -16,11 +16,8 @@
 
 namespace fundledger {
 namespace json = boost::json;
-namespace {
 
-// HTML-escapes `s`. Text inside an element needs only < > & escaped, so the page carries the
-// report's JSON readably, quotes and all; an attribute value needs its quotes escaped too.
-std::string Escape(std::string_view s, bool in_attribute = true) {
+std::string HtmlEscape(std::string_view s, bool in_attribute) {
   std::string out;
   for (char c : s) {
     if (!in_attribute && (c == '"' || c == '\'')) {
@@ -50,6 +47,8 @@ std::string Escape(std::string_view s, bool in_attribute = true) {
   return out;
 }
 
+namespace {
+
 json::object Map(const std::map<std::string, int64_t>& m) {
   json::object o;
   for (const auto& [k, v] : m) o[k] = v;
@@ -78,7 +77,7 @@ const std::map<std::string, Words>& Dictionary() {
 // Both languages in the page; CSS shows the chosen one, so the switch needs no reload.
 std::string T(const std::string& key) {
   auto it = Dictionary().find(key);
-  if (it == Dictionary().end()) return Escape(key);
+  if (it == Dictionary().end()) return HtmlEscape(key);
   return std::string("<span lang=\"zh\">") + it->second.zh + "</span><span lang=\"en\">" +
          it->second.en + "</span>";
 }
@@ -107,7 +106,7 @@ code{{word-break:break-all;font-size:.8rem}}
 @media (max-width:600px){{table{{font-size:.85rem}} body{{padding:.5rem}} dl{{grid-template-columns:1fr}}}}
 </style></head><body>
 )",
-                     lang, lang, Escape(title));
+                     lang, lang, HtmlEscape(title));
 }
 
 // Reads a stored report's fields without exceptions: the first field missing or of the wrong
@@ -358,6 +357,15 @@ Status NameCodes(const Ledger& ledger, const std::string& data_dir, DisclosureRe
     }
     return 0;
   });
+  FL_ASSIGN_OR_RETURN(auto names, ReadRegionNames(data_dir));
+  for (const std::string& code : regions) {
+    if (auto it = names.find(code); it != names.end()) report.names["region:" + code] = it->second;
+  }
+  return Status();
+}
+
+Result<std::map<std::string, std::string>> ReadRegionNames(const std::string& data_dir) {
+  std::map<std::string, std::string> names;
   std::ifstream in(data_dir + "/" + kRegionNamesFile);
   std::string line;
   for (size_t n = 1; in && std::getline(in, line); ++n) {
@@ -366,10 +374,9 @@ Status NameCodes(const Ledger& ledger, const std::string& data_dir, DisclosureRe
     if (tab == std::string::npos || tab == 0 || tab + 1 == line.size())
       return InvalidArgument(std::string(kRegionNamesFile) + " line " + std::to_string(n) +
                              ": not 'code<TAB>name'");
-    if (std::string code = line.substr(0, tab); regions.count(code) != 0)
-      report.names["region:" + code] = line.substr(tab + 1);
+    names[line.substr(0, tab)] = line.substr(tab + 1);
   }
-  return Status();
+  return names;
 }
 
 Result<std::string> StoreDisclosureText(const std::string& data_dir, const std::string& text) {
@@ -433,7 +440,7 @@ std::string DisclosureHtml(std::string_view report_json, const std::string& lang
                      en ? "Raw report data (JSON)" : "原始报告数据（JSON）");
   }
   h += "</noscript></main>\n<pre id=\"report-data\" hidden>" +
-       Escape(report_json, /*in_attribute=*/false) + "</pre>\n";
+       HtmlEscape(report_json, /*in_attribute=*/false) + "</pre>\n";
   // A preview (not published) is a standalone file: the script goes inline.
   h += index != 0 ? "<script src=\"/static/verify.js\"></script>\n"
                   : std::string("<script>") + DisclosurePageScript() + "</script>\n";
@@ -447,7 +454,7 @@ std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
        "onclick=\"var h=document.documentElement;var "
        "l=h.dataset.lang==='zh'?'en':'zh';h.dataset.lang=l;h.lang=l;\">" +
        T("lang") + "</button>";
-  h += "<h1>" + T("list_title") + "</h1><p><code>" + Escape(origin) + "</code></p>";
+  h += "<h1>" + T("list_title") + "</h1><p><code>" + HtmlEscape(origin) + "</code></p>";
   if (list.empty()) return h + "<p id=\"empty\">" + T("none") + "</p></body></html>\n";
   h += "<table id=\"disclosures\"><tr><th>#</th><th>" + T("funds") + "</th><th>" + T("period") +
        "</th><th></th></tr>";
@@ -455,12 +462,12 @@ std::string DisclosureListHtml(const std::vector<PublishedDisclosure>& list,
     h += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/disclosures/{}\">{}</a>{}</td></tr>",
         d.index,
-        Escape(!d.fund_name.empty() ? d.fund_name
-               : d.fund.empty()     ? d.organisation
-                                    : d.fund),
-        Escape(d.period), d.index,
+        HtmlEscape(!d.fund_name.empty() ? d.fund_name
+                   : d.fund.empty()     ? d.organisation
+                                        : d.fund),
+        HtmlEscape(d.period), d.index,
         Dictionary().count("schedule_" + d.schedule_item) != 0 ? T("schedule_" + d.schedule_item)
-                                                               : Escape(d.schedule_item),
+                                                               : HtmlEscape(d.schedule_item),
         d.corrects_index ? " (" + T("corrects") + " #" + std::to_string(d.corrects_index) + ")"
                          : "");
   }

@@ -2,12 +2,17 @@
 // holds), CSV, and the HTML page the public reads, in Chinese or English.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "ledger/ledger.h"
 #include "projections/disclosure.h"
 
 namespace fundledger {
+
+// HTML-escapes `s`. Text inside an element needs only < > & escaped, so a page can carry JSON
+// readably, quotes and all; an attribute value needs its quotes escaped too.
+std::string HtmlEscape(std::string_view s, bool in_attribute = true);
 
 // The report's format, its "format" field. v2 added "reconciliation": opening_fen, inflows and
 // outflows (every line of kInflowLines / kOutflowLines, in fen) and closing_fen, which satisfy
@@ -53,6 +58,8 @@ struct PublicationResult {
 // absent: regions stay codes). A malformed line is an InvalidArgument naming it.
 inline constexpr const char* kRegionNamesFile = "region-names.tsv";
 Status NameCodes(const Ledger& ledger, const std::string& data_dir, DisclosureReport& report);
+// Every code -> name of <data dir>/region-names.tsv (empty when the file is absent).
+Result<std::map<std::string, std::string>> ReadRegionNames(const std::string& data_dir);
 
 // Published report texts, content-addressed: <data dir>/disclosures/<sha256 hex>.json.
 Result<std::string> StoreDisclosureText(const std::string& data_dir,

@@ -37,6 +37,13 @@ std::string ProblemMessage(const Status& problem, Language language) {
   return LocalizedMessage(problem, language);
 }
 
+Status LocalizedStatus(const Status& problem, Language language) {
+  return Status(problem.code(), ProblemMessage(problem, language))
+      .WithRule(problem.rule())
+      .WithField(problem.field())
+      .WithLine(problem.line());
+}
+
 std::string RollProblemsCsv(const std::vector<Status>& problems, Language language) {
   std::string csv = "\xEF\xBB\xBF";
   csv += language == Language::kZh ? "行号,列,代码,问题\r\n" : "row,column,code,problem\r\n";
@@ -51,12 +58,7 @@ HttpResponse RollRejection(const std::vector<Status>& problems, const Status& ro
                            size_t rows, const std::string& report_id, Language language) {
   bool zh = language == Language::kZh;
   if (problems.empty()) {
-    Status s = roll_problem;
-    s = Status(s.code(), ProblemMessage(s, language))
-            .WithRule(s.rule())
-            .WithField(s.field())
-            .WithLine(s.line());
-    return ErrorResponse(s);
+    return ErrorResponse(LocalizedStatus(roll_problem, language));
   }
   std::map<std::pair<std::string, std::string>, size_t> counts;
   std::set<uint64_t> bad_rows;

@@ -32,6 +32,8 @@ inline constexpr size_t kRollReportsBytesMax = 256ull << 20;
 // A problem's message for a clerk: the English message, or in Chinese the sentence for its code
 // and column (error_language.h), nothing English in it.
 std::string ProblemMessage(const Status& problem, Language language);
+// `problem` with its message as ProblemMessage writes it (code, rule, field and line kept).
+Status LocalizedStatus(const Status& problem, Language language);
 
 // The whole list as CSV, with a UTF-8 BOM so Excel reads the Chinese.
 std::string RollProblemsCsv(const std::vector<Status>& problems, Language language);

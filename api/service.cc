@@ -78,6 +78,7 @@ void Service::AddRoutes() {
   AddPublicRoutes();
   AddAccountRoutes();
   AddListingRoutes();
+  AddCheckerRoutes();
   AddConsoleRoutes();
   AddKeyRoutes();
 }

@@ -15,6 +15,7 @@
 //   service_disclosures.cc disclosures, open data, the public pages
 //   service_health.cc      metrics and liveness
 //   service_openapi.cc     the OpenAPI document
+//   service_checker.cc     a roll as its checker reviews it, its approval sheet
 //
 // Thread safety: Handle may be called from many threads at once.
 #pragma once
@@ -39,6 +40,7 @@
 
 namespace fundledger {
 
+struct BatchReview;
 struct PublishedDisclosure;
 
 // Who may call a route.
@@ -158,6 +160,11 @@ class Service final : public HttpHandler {
   HttpResponse ListBatches(Context& c);
   HttpResponse ListPrograms(Context& c);
   HttpResponse FindBeneficiaries(Context& c);
+  // service_checker.cc: a roll as its checker reviews it, and its printable approval sheet
+  void AddCheckerRoutes();
+  Result<BatchReview> ReadBatchReview(const std::string& batch_id) const;
+  HttpResponse BatchReviewRoute(Context& c);
+  HttpResponse ApprovalSheet(Context& c);
   // service_console.cc: the staff console's page and files, embedded at build time
   void AddConsoleRoutes();
   HttpResponse ConsolePage(Context& c);

@@ -26,6 +26,20 @@ std::vector<std::string> FundsOf(const DomainEvent& e) {
       e);
 }
 
+// Only spaces, tabs and ideographic spaces (U+3000), or nothing.
+bool IsBlank(std::string_view text) {
+  while (!text.empty()) {
+    if (text.front() == ' ' || text.front() == '\t') {
+      text.remove_prefix(1);
+    } else if (text.starts_with("\u3000")) {
+      text.remove_prefix(std::string_view("\u3000").size());
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // Fundledger-Signature: "<key id>:<base64 signature>" over the request's method, target (path
@@ -61,7 +75,8 @@ HttpResponse Service::Submit(Context& c, std::vector<DomainEvent> events,
   if (!actor.ok()) return ErrorResponse(actor.status());
   Result<AppendResult> r =
       ledger_.Submit(*actor, c.request.idempotency_key, std::move(events), std::move(vault));
-  if (!r.ok()) return ErrorResponse(r.status());
+  if (!r.ok())
+    return ErrorResponse(LocalizedStatus(r.status(), PreferredLanguage(c.request.accept_language)));
   return Committed(*r);
 }
 
@@ -223,6 +238,13 @@ HttpResponse Service::Decide(Context& c, bool approve) {
   if (!body.ok()) return ErrorResponse(body.status());
   Result<std::string> text = body->String(approve ? "document" : "reason");
   if (!text.ok()) return ErrorResponse(text.status());
+  if (!approve && IsBlank(*text)) {
+    Status missing = InvalidArgument(
+                         "a rejection needs a reason: say in \"reason\" why the roll goes back "
+                         "to its maker")
+                         .WithField("reason");
+    return ErrorResponse(LocalizedStatus(missing, PreferredLanguage(c.request.accept_language)));
+  }
   std::string batch = c.params["batch_id"];
   std::string fund = ledger_.domain().Read([&](const DomainState& s) {
     auto it = s.batches.find(batch);

@@ -112,6 +112,8 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"GET", "/v1/balances?fund_id=F-SUNSHINE", with(readers, {"charity"})},
       {"GET", "/v1/beneficiaries/B000001", readers},
       {"GET", "/v1/disbursement-batches/ROLL-2025-01", readers},
+      {"GET", "/v1/disbursement-batches/ROLL-2025-01/review", readers},
+      {"GET", "/v1/disbursement-batches/ROLL-2025-01/approval-sheet", readers},
       {"GET", "/v1/entries/1", {"admin", "auditor", "maker", "checker"}},
       {"GET", "/v1/checkpoint", all},
       {"GET", "/v1/key", all},

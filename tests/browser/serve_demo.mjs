@@ -2,6 +2,7 @@
 // port, its tokens, and Debian's Chromium, headless. The caller stops both (server.kill,
 // browser.close) in a finally block.
 import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 // `demoArgs`: more flags for `fundledger demo` (["--require-signing"]).
@@ -24,4 +25,23 @@ export function launchChromium() {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
            "--disable-component-update", "--disable-sync"],
   });
+}
+
+// A console test's start: an empty output directory, the demo city served, a tally of checks,
+// and a client calling the API with the admin's bearer token.
+export async function startConsoleTest(cli, out) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const tally = { passed: 0, failed: 0 };
+  const check = (ok, what) => {
+    tally[ok ? "passed" : "failed"]++;
+    console.log((ok ? "ok   " : "FAIL ") + what);
+  };
+  const city = await serveDemoCity(cli, out + "/city");
+  const admin = async (method, path, body) => {
+    const headers = { Authorization: "Bearer " + city.tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" };
+    const res = await fetch(city.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, json: await res.json() };
+  };
+  return { ...city, tally, check, admin };
 }

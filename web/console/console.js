@@ -1,5 +1,6 @@
-// The staff console: log in, upload a roll and see every problem, approve or reject what waits,
-// find a person, list programs, and (for an admin) the staff accounts and their signing keys.
+// The staff console: log in, upload a roll and see every problem, find a person, list programs,
+// and (for an admin) the staff accounts and their signing keys; the batches waiting for approval
+// and the decision on them are checker.js's.
 // Talks to the ledger's own API with the session cookie; every POST carries the session's CSRF
 // token and an Idempotency-Key. Chinese by default.
 //
@@ -262,7 +263,7 @@ async function showWork(who) {
   showKeyState();
   $("accounts-section").hidden = who.role !== "admin";
   await loadFunds();  // the batches table names funds
-  await Promise.all([loadBatches(), loadPrograms(), who.role === "admin" ? loadAccounts() : null,
+  await Promise.all([loadPrograms(), who.role === "admin" ? loadAccounts() : null,
     ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
 }
 
@@ -345,50 +346,6 @@ async function loadPrograms() {
   });
 }
 
-async function loadBatches() {
-  const r = await api("GET", "/v1/disbursement-batches?status=prepared");
-  const body = $("batches-table").tBodies[0];
-  body.replaceChildren();
-  const batches = (r.json && r.json.batches) || [];
-  $("batches-result").textContent = batches.length ? "" : t("none");
-  for (const b of batches) {
-    const row = body.insertRow();
-    row.dataset.batch = b.batch_id;
-    cell(row, b.batch_id); cell(row, fundNames[b.fund_id] || b.fund_id); cell(row, b.period);
-    cell(row, String(b.line_count)); cell(row, b.total); cell(row, b.maker);
-    const td = cell(row, "");
-    const approve = document.createElement("button");
-    approve.type = "button";
-    approve.textContent = t("approve");
-    approve.setAttribute("aria-label", `${t("approve")} ${b.batch_id}`);
-    approve.addEventListener("click", () => decide(b.batch_id, true, ""));
-    const reason = document.createElement("input");
-    reason.setAttribute("aria-label", `${t("reason")} ${b.batch_id}`);
-    reason.placeholder = t("reason");
-    const reject = document.createElement("button");
-    reject.type = "button";
-    reject.className = "secondary";
-    reject.textContent = t("reject");
-    reject.setAttribute("aria-label", `${t("reject")} ${b.batch_id}`);
-    reject.addEventListener("click", () => decide(b.batch_id, false, reason.value));
-    td.append(approve, " ", reason, " ", reject);
-  }
-}
-
-async function decide(batch, approve, reason) {
-  const path = `/v1/disbursement-batches/${encodeURIComponent(batch)}/${approve ? "approve" : "reject"}`;
-  const r = await api("POST", path, approve ? { document: "console" } : { reason });
-  const out = $("batches-result");
-  if (r.status === 201 || r.status === 200) {
-    await loadBatches();
-    out.className = "ok";
-    out.textContent = approve ? TEXT[lang].approved(batch) : TEXT[lang].rejected(batch);
-  } else {
-    out.className = "error";
-    out.textContent = r.json ? r.json.error.message : r.text;
-  }
-}
-
 async function sha256Hex(bytes) {
   if (!crypto.subtle) return randomKey();
   return hex(await crypto.subtle.digest("SHA-256", bytes));
@@ -434,7 +391,7 @@ async function upload(event) {
   if (r.status === 201 || r.status === 200) {
     out.className = "ok";
     out.textContent = TEXT[lang].prepared(r.json.batch_id, r.json.lines, r.json.total);
-    await loadBatches();
+    document.dispatchEvent(new CustomEvent("fl-batches-changed"));  // checker.js lists them
   } else if (r.json && r.json.error) {
     out.className = "error";
     out.textContent = "";
@@ -510,7 +467,6 @@ async function start() {
     applyLanguage();
     for (const p of panels) if (p.onLanguage) p.onLanguage();
     if (!$("work").hidden) {
-      loadBatches();
       loadPrograms();
       showKeyState();
       if (!$("accounts-section").hidden) loadAccounts();
@@ -520,7 +476,6 @@ async function start() {
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
   $("upload-form").addEventListener("submit", upload);
-  $("batches-refresh").addEventListener("click", loadBatches);
   $("problems-download").addEventListener("click", downloadProblems);
   $("people-form").addEventListener("submit", findPerson);
   $("account-form").addEventListener("submit", createAccount);
