@@ -66,6 +66,8 @@ Service::Service(Ledger& ledger, Projections& projections, TokenStore& tokens,
       metrics_(metrics),
       options_(std::move(options)) {
   if (!options_.data_dir.empty()) accounts_ = std::make_unique<StaffAccounts>(options_.data_dir);
+  if (!options_.data_dir.empty())
+    access_log_ = std::make_unique<AccessLog>(options_.data_dir + "/access.log");
   AddRoutes();
 }
 
@@ -78,6 +80,7 @@ void Service::AddRoutes() {
   AddPublicRoutes();
   AddAccountRoutes();
   AddListingRoutes();
+  AddLookupRoutes();
   AddConsoleRoutes();
 }
 

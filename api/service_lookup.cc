@@ -1,0 +1,412 @@
+// Lookups and the auditor's corner: people found by name through the vault (each search
+// recorded in the access log), a person's payment history in pages, one payment proved against
+// the current checkpoint (the one entry holding its line, that line, and the inclusion proof:
+// what a browser needs to check it without reading the entry as JSON), the anomaly checks'
+// findings with the entries behind them, and the access log itself.
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
+
+#include "api/access_log.h"
+#include "api/cli_audit.h"
+#include "api/entry_json.h"
+#include "api/service.h"
+#include "crypto/checkpoint.h"
+#include "crypto/encoding.h"
+#include "ledger/vault.h"
+#include "projections/disclosure.h"
+#include "projections/fund_balances.h"
+#include "replay/anomaly_checks.h"
+
+namespace fundledger {
+namespace json = boost::json;
+namespace {
+
+constexpr size_t kNameQueryCharsMin = 2;  // one character (a surname) finds half a city
+constexpr size_t kNameQueryBytesMax = 64;
+constexpr size_t kNameSearchPeopleMax = 200'000;  // vault records opened by one search
+constexpr size_t kNameSearchResultsMax = 50;
+constexpr size_t kPaymentRowsPageMax = 100;
+constexpr size_t kPaymentRowsPageDefault = 24;
+constexpr uint64_t kChunkScanSlackMax = 64;  // entries between a roll's chunks, at most
+constexpr size_t kFindingsShownMax = 1'000;
+constexpr size_t kAccessLogLinesMax = 1'000;
+
+size_t Utf8Chars(std::string_view text) {
+  size_t n = 0;
+  for (char ch : text) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string Trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+// 110105194912310021 -> 1101**********0021: the region's first four digits and the last four.
+std::string MaskIdNumber(std::string_view number) {
+  if (number.size() <= 8) return std::string(number.size(), '*');
+  return std::string(number.substr(0, 4)) + std::string(number.size() - 8, '*') +
+         std::string(number.substr(number.size() - 4));
+}
+
+// One payment of a person: a paid total of (program, month) and the live line paying it.
+struct PaymentRow {
+  std::string program;
+  int32_t period = 0;
+  PaidTotal paid;
+  std::string batch;  // "" when no live line holds the slot (returned, recovered)
+  uint32_t line_no = 0;
+  int64_t line_amount_fen = 0;
+  std::string state, fund;
+  BatchStatus batch_status = BatchStatus::kPrepared;
+  uint64_t prepared_index = 0, decided_index = 0;
+  uint32_t chunks = 0;
+};
+
+// The live line holding (person, program, month), filled into `row`.
+void FindLine(const DomainState& s, const std::string& person, PaymentRow& row) {
+  std::optional<SlotKey> key = PaymentSlots::Find(s.names, person, row.program, row.period);
+  const SlotHolder* holder = key ? s.slots.HolderOf(*key) : nullptr;
+  if (holder == nullptr) return;
+  auto batch = s.batches.find(s.names[holder->batch]);
+  if (batch == s.batches.end()) return;
+  const BatchState& b = batch->second;
+  auto pos = b.line_pos.find(holder->line_no);
+  if (pos == b.line_pos.end()) return;
+  const BatchLine& line = b.lines[pos->second];
+  row.batch = batch->first;
+  row.line_no = line.line_no;
+  row.line_amount_fen = line.amount_fen;
+  row.state = std::string(LineStateName(line.state));
+  row.fund = b.fund;
+  row.batch_status = b.status;
+  row.prepared_index = b.prepared_index;
+  row.decided_index = b.decided_index;
+  row.chunks = b.chunks;
+}
+
+// A person's payments, newest month first, then by program.
+std::vector<PaymentRow> PaymentRows(const DomainState& s, const Projections& projections,
+                                    const std::string& person) {
+  std::vector<PaymentRow> rows;
+  for (const auto& [key, paid] : projections.PaidTo(s, person)) {
+    size_t slash = key.rfind('/');
+    PaymentRow row;
+    row.program = key.substr(0, slash);
+    row.period = std::atoi(key.c_str() + slash + 1);
+    row.paid = paid;
+    FindLine(s, person, row);
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const PaymentRow& a, const PaymentRow& b) {
+    return a.period != b.period ? a.period > b.period : a.program < b.program;
+  });
+  return rows;
+}
+
+json::object PaymentRowJson(const PaymentRow& row) {
+  json::object o{{"program_id", row.program},
+                 {"period", FormatMonth(row.period)},
+                 {"paid_fen", row.paid.amount_fen},
+                 {"paid", FormatFen(row.paid.amount_fen)},
+                 {"lines", row.paid.lines}};
+  if (!row.batch.empty()) {
+    o["batch_id"] = row.batch;
+    o["fund_id"] = row.fund;
+    o["line_no"] = row.line_no;
+    o["amount_fen"] = row.line_amount_fen;
+    o["amount"] = FormatFen(row.line_amount_fen);
+    o["state"] = row.state;
+    o["prepared_index"] = row.prepared_index;
+    if (row.batch_status == BatchStatus::kApproved) o["approved_index"] = row.decided_index;
+  }
+  return o;
+}
+
+// The DisbursementBatchPrepared entry of `batch` holding line `line_no`: a roll's chunks are
+// entries from its first one on, committed together.
+Result<uint64_t> EntryHoldingLine(const Log& log, const PaymentRow& row) {
+  const uint64_t end =
+      std::min<uint64_t>(log.size(), row.prepared_index + row.chunks + kChunkScanSlackMax);
+  std::optional<uint64_t> found;
+  FL_RETURN_IF_ERROR(
+      log.ScanEntries(row.prepared_index, end, [&](uint64_t index, ByteView bytes) -> Status {
+        if (found) return Status::Ok();
+        FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+        if (e.event_type != fb::EventType::DisbursementBatchPrepared) return Status::Ok();
+        auto* p = flatbuffers::GetRoot<fb::DisbursementBatchPrepared>(e.payload.data());
+        if (p->batch_id() == nullptr || p->batch_id()->string_view() != row.batch ||
+            p->lines() == nullptr)
+          return Status::Ok();
+        for (const fb::DisbursementLine* l : *p->lines()) {
+          if (l->line_no() == row.line_no) found = index;
+        }
+        return Status::Ok();
+      }));
+  if (!found)
+    return Corruption("line " + std::to_string(row.line_no) + " of batch '" + row.batch +
+                      "' is in none of its entries from " + std::to_string(row.prepared_index));
+  return *found;
+}
+
+// Entry `index` as the browser checks it: its exact bytes, leaf hash and inclusion proof in
+// the tree of `size`.
+Result<json::object> ProvenEntry(const Log& log, uint64_t index, uint64_t size) {
+  FL_ASSIGN_OR_RETURN(Bytes bytes, log.ReadEntry(index));
+  FL_ASSIGN_OR_RETURN(json::object proof, ReadInclusionProof(log, index, size));
+  proof["raw"] = Base64Encode(bytes);
+  proof["bytes"] = bytes.size();
+  return proof;
+}
+
+json::object FindingJson(const Finding& f) {
+  json::array entries;
+  for (uint64_t e : f.entries) entries.push_back(e);
+  return json::object{{"check", f.check},
+                      {"subject", f.subject},
+                      {"detail", f.detail},
+                      {"entries", std::move(entries)}};
+}
+
+}  // namespace
+
+void Service::AddLookupRoutes() {
+  constexpr uint32_t kReaders = kAdmin | kMaker | kChecker | kAuditor;
+  AddGet("/v1/beneficiaries/{beneficiary_id}/payments", kReaders,
+         "A person's payments, newest month first: what was paid per program and month and the "
+         "roll line paying it; at most 100 a page",
+         {{"start", "the first row of the page (default 0)"},
+          {"count", "rows in the page, 1..100 (default 24)"}},
+         &Service::ListPayments);
+  AddGet("/v1/payment-proofs", kReaders,
+         "Proof of one payment (a person and a month): the log entry holding its roll line "
+         "(exact bytes), the line, the approval entry, and their inclusion proofs against the "
+         "current signed checkpoint",
+         {{"beneficiary_id", "the person", true},
+          {"period", "the month paid, YYYY-MM", true},
+          {"program_id", "the program, when the person was paid by several that month"}},
+         &Service::ProvePayment);
+  AddGet("/v1/anomalies", kAdmin | kAuditor,
+         "The auditors' anomaly checks over the log (replay/anomaly_checks.h): each finding with "
+         "the entries behind it; at most 1,000 shown, one run at a time",
+         {{"as_of", std::string(kAsOfHelp)}, {"idle_days", "idle_balance's threshold (180)"}},
+         &Service::ListAnomalies);
+  AddGet("/v1/access-log", kAdmin | kAuditor,
+         "Who searched for people: one JSON line per search (actor, role, kind, result count, "
+         "time; never what was searched for), the newest 1,000",
+         {{"lines", "how many of the newest lines, 1..1000 (default 1000)"}},
+         &Service::AccessLogTail);
+}
+
+json::object Service::MaskedPerson(const std::string& id, const std::string& region,
+                                   const PersonalData* person) {
+  return json::object{{"beneficiary_id", id},
+                      {"region_code", region},
+                      {"name_masked", person ? MaskName(person->name) : ""},
+                      {"id_number_masked", person ? MaskIdNumber(person->id_number) : ""}};
+}
+
+Status Service::RecordSearch(const Principal& who, std::string_view kind, uint64_t results) {
+  if (access_log_ == nullptr)
+    return Status(StatusCode::kOverloaded,
+                  "searches for people are recorded in the data directory's access.log; this "
+                  "server has none, so it does not search");
+  return access_log_->Record(who, kind, results, NowMs());
+}
+
+HttpResponse Service::SearchBeneficiariesByName(Context& c) {
+  const std::string query = Trimmed(Param(c.params, "q"));
+  if (Utf8Chars(query) < kNameQueryCharsMin || query.size() > kNameQueryBytesMax)
+    return ErrorResponse(InvalidArgument("q: give at least two characters of a name (at most " +
+                                         std::to_string(kNameQueryBytesMax) + " bytes)")
+                             .WithField("q"));
+  struct Candidate {
+    std::string id, region;
+  };
+  uint64_t log_size = 0;
+  std::vector<Candidate> people = ledger_.domain().Read([&](const DomainState& s) {
+    log_size = s.next_index;
+    std::vector<Candidate> out;
+    for (const auto& [id, b] : s.beneficiaries) {
+      if (b.erased) continue;
+      if (out.size() == kNameSearchPeopleMax) break;
+      out.push_back({id, b.region});
+    }
+    return out;
+  });
+  json::array rows;
+  for (const Candidate& p : people) {  // outside the read gate: the vault needs no domain state
+    if (rows.size() == kNameSearchResultsMax) break;
+    Result<PersonalData> person = ledger_.ReadPersonalData(p.id);
+    if (!person.ok()) continue;  // erased since, or never had a record
+    if (person->name.find(query) == std::string::npos) continue;
+    rows.push_back(MaskedPerson(p.id, p.region, &*person));
+  }
+  if (Status recorded = RecordSearch(c.who, "name", rows.size()); !recorded.ok())
+    return ErrorResponse(recorded);
+  const bool more = rows.size() == kNameSearchResultsMax || people.size() == kNameSearchPeopleMax;
+  HttpResponse r = JsonResponse(
+      200, json::serialize(json::object{{"beneficiaries", std::move(rows)}, {"more", more}}));
+  r.log_size = log_size;
+  return r;
+}
+
+HttpResponse Service::ListPayments(Context& c) {
+  const std::string id = c.params["beneficiary_id"];
+  uint64_t start = 0, count = kPaymentRowsPageDefault;
+  if (!Param(c.params, "start").empty()) {
+    Result<uint64_t> v = U64Param(c.params, "start");
+    if (!v.ok()) return ErrorResponse(v.status());
+    start = *v;
+  }
+  if (!Param(c.params, "count").empty()) {
+    Result<uint64_t> v = U64Param(c.params, "count");
+    if (!v.ok()) return ErrorResponse(v.status());
+    if (*v == 0 || *v > kPaymentRowsPageMax)
+      return ErrorResponse(InvalidArgument("count: 1..100").WithField("count"));
+    count = *v;
+  }
+  return ReadJson([&](const DomainState& s) -> Result<json::object> {
+    auto it = s.beneficiaries.find(id);
+    if (it == s.beneficiaries.end() || it->second.erased)
+      return NotFound("beneficiary '" + id + "' is not registered");
+    std::vector<PaymentRow> rows = PaymentRows(s, projections_, id);
+    json::array page;
+    for (uint64_t i = start; i < rows.size() && page.size() < count; ++i)
+      page.push_back(PaymentRowJson(rows[i]));
+    json::object o{{"beneficiary_id", id}, {"payments", std::move(page)}, {"total", rows.size()}};
+    o["next"] = start + count < rows.size() ? json::value(start + count) : json::value(nullptr);
+    return o;
+  });
+}
+
+namespace {
+
+// The live payment of (person, month[, program]) as a row, or an error naming what is missing.
+Result<PaymentRow> PaymentToProve(const Ledger& ledger, const Projections& projections,
+                                  const std::string& person, int32_t period,
+                                  const std::string& program) {
+  return ledger.domain().Read([&](const DomainState& s) -> Result<PaymentRow> {
+    auto it = s.beneficiaries.find(person);
+    if (it == s.beneficiaries.end() || it->second.erased)
+      return NotFound("beneficiary '" + person + "' is not registered").WithField("beneficiary_id");
+    std::vector<PaymentRow> found;
+    for (PaymentRow& row : PaymentRows(s, projections, person)) {
+      if (row.period == period && !row.batch.empty() && (program.empty() || row.program == program))
+        found.push_back(std::move(row));
+    }
+    const std::string what = person + (program.empty() ? "" : " in program " + program);
+    if (found.empty())
+      return NotFound("no payment to " + what + " for " + FormatMonth(period) + " is in the log")
+          .WithField("period");
+    if (found.size() > 1) {
+      std::string names;
+      for (const PaymentRow& r : found) names += (names.empty() ? "" : ", ") + r.program;
+      return InvalidArgument(person + " was paid by " + std::to_string(found.size()) +
+                             " programs for " + FormatMonth(period) + " (" + names +
+                             "): name one in program_id")
+          .WithField("program_id");
+    }
+    return std::move(found.front());
+  });
+}
+
+}  // namespace
+
+HttpResponse Service::ProvePayment(Context& c) {
+  const std::string person = Param(c.params, "beneficiary_id");
+  if (person.empty())
+    return ErrorResponse(InvalidArgument("beneficiary_id is required").WithField("beneficiary_id"));
+  Result<int32_t> period = ParseMonth(Param(c.params, "period"));
+  if (!period.ok()) return ErrorResponse(Status(period.status()).WithField("period"));
+  Result<PaymentRow> row =
+      PaymentToProve(ledger_, projections_, person, *period, Param(c.params, "program_id"));
+  if (!row.ok()) return ErrorResponse(row.status());
+  const Log& log = ledger_.log();
+  std::optional<std::string> published;
+  if (options_.published_checkpoint) published = options_.published_checkpoint();
+  Result<std::string> note = published ? Result<std::string>(*published) : log.LatestCheckpoint();
+  if (!note.ok()) return ErrorResponse(note.status());
+  Result<fundledger::Checkpoint> cp = OpenCheckpoint(*note, log.verifier());
+  if (!cp.ok()) return ErrorResponse(cp.status());
+  Result<uint64_t> index = EntryHoldingLine(log, *row);
+  if (!index.ok()) return ErrorResponse(index.status());
+  const bool approved = row->batch_status == BatchStatus::kApproved;
+  if (*index >= cp->size || (approved && row->decided_index >= cp->size)) {
+    HttpResponse r =
+        ErrorResponse(Status(StatusCode::kOverloaded,
+                             "the payment's entries are not in a signed checkpoint yet (it "
+                             "signs " +
+                                 std::to_string(cp->size) + " entries); try again"));
+    r.retry_after = "1";
+    return r;
+  }
+  Result<json::object> entry = ProvenEntry(log, *index, cp->size);
+  if (!entry.ok()) return ErrorResponse(entry.status());
+  json::object o{{"beneficiary_id", person}, {"checkpoint", *note}};
+  o["payment"] = PaymentRowJson(*row);
+  o["entry"] = std::move(*entry);
+  o["approval"] = nullptr;
+  if (approved) {
+    Result<json::object> approval = ProvenEntry(log, row->decided_index, cp->size);
+    if (!approval.ok()) return ErrorResponse(approval.status());
+    o["approval"] = std::move(*approval);
+  }
+  HttpResponse r = JsonResponse(200, json::serialize(o));
+  r.log_size = cp->size;
+  return r;
+}
+
+HttpResponse Service::ListAnomalies(Context& c) {
+  AnomalyOptions options;
+  if (!Param(c.params, "idle_days").empty()) {
+    Result<uint64_t> days = U64Param(c.params, "idle_days");
+    if (!days.ok()) return ErrorResponse(days.status());
+    if (*days == 0 || *days > 36'500)
+      return ErrorResponse(InvalidArgument("idle_days: 1..36500").WithField("idle_days"));
+    options.idle_days = static_cast<int>(*days);
+  }
+  const Log& log = ledger_.log();
+  if (Status as_of = ChecksAsOf(log, Param(c.params, "as_of"), "as_of", options); !as_of.ok())
+    return ErrorResponse(as_of);
+  const uint64_t size = std::min(log.size(), options.entries_max);
+  if (!anomaly_run_.TryLock())
+    return ErrorResponse(Status(StatusCode::kOverloaded,
+                                "the anomaly checks are running for someone else; try again"));
+  Result<std::vector<Finding>> findings = RunAnomalyChecks(log, options);
+  anomaly_run_.Unlock();
+  if (!findings.ok()) return ErrorResponse(findings.status());
+  json::array rows;
+  std::map<std::string, uint64_t> by_check;
+  for (const Finding& f : *findings) {
+    by_check[f.check]++;
+    if (rows.size() < kFindingsShownMax) rows.push_back(FindingJson(f));
+  }
+  json::object counts;
+  for (const auto& [check, n] : by_check) counts[check] = n;
+  HttpResponse r = JsonResponse(200, json::serialize(json::object{{"findings", std::move(rows)},
+                                                                  {"total", findings->size()},
+                                                                  {"by_check", std::move(counts)},
+                                                                  {"entries_read", size}}));
+  r.log_size = size;
+  return r;
+}
+
+HttpResponse Service::AccessLogTail(Context& c) {
+  uint64_t lines = kAccessLogLinesMax;
+  if (!Param(c.params, "lines").empty()) {
+    Result<uint64_t> v = U64Param(c.params, "lines");
+    if (!v.ok()) return ErrorResponse(v.status());
+    if (*v == 0 || *v > kAccessLogLinesMax)
+      return ErrorResponse(InvalidArgument("lines: 1..1000").WithField("lines"));
+    lines = *v;
+  }
+  if (access_log_ == nullptr) return TextResponse(200, "", "application/x-ndjson");
+  Result<std::string> text = access_log_->Tail(lines);
+  if (!text.ok()) return ErrorResponse(text.status());
+  return TextResponse(200, *text, "application/x-ndjson");
+}
+
+}  // namespace fundledger
