@@ -168,6 +168,7 @@ class Service final : public HttpHandler {
   HttpResponse ProvePayment(Context& c);
   HttpResponse ListAnomalies(Context& c);
   HttpResponse AccessLogTail(Context& c);
+  HttpResponse AuditBundle(Context& c);
   // A found person as a list shows them: id, region, masked name and ID number (null: erased).
   static boost::json::object MaskedPerson(const std::string& id, const std::string& region,
                                           const PersonalData* person);

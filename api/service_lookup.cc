@@ -3,20 +3,28 @@
 // the current checkpoint (the one entry holding its line, that line, and the inclusion proof:
 // what a browser needs to check it without reading the entry as JSON), the anomaly checks'
 // findings with the entries behind them, and the access log itself.
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "api/access_log.h"
 #include "api/cli_audit.h"
 #include "api/entry_json.h"
+#include "api/roll_report.h"
 #include "api/service.h"
+#include "api/shared_file.h"
+#include "api/tar_archive.h"
 #include "crypto/checkpoint.h"
 #include "crypto/encoding.h"
 #include "ledger/vault.h"
 #include "projections/disclosure.h"
 #include "projections/fund_balances.h"
 #include "replay/anomaly_checks.h"
+#include "replay/bundle.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -31,6 +39,10 @@ constexpr size_t kPaymentRowsPageDefault = 24;
 constexpr uint64_t kChunkScanSlackMax = 64;  // entries between a roll's chunks, at most
 constexpr size_t kFindingsShownMax = 1'000;
 constexpr size_t kAccessLogLinesMax = 1'000;
+// An audit bundle is answered whole from memory: larger logs go by `fundledger audit export`
+// or a tlog-tiles mirror of /tlog/, or in ranges of `from`.
+constexpr uint64_t kAuditBundleEntriesMax = 100'000;
+constexpr size_t kAuditBundleBytesMax = 256ull << 20;
 
 size_t Utf8Chars(std::string_view text) {
   size_t n = 0;
@@ -161,6 +173,49 @@ Result<json::object> ProvenEntry(const Log& log, uint64_t index, uint64_t size) 
   return proof;
 }
 
+// The error in the reader's language: in Chinese when the request prefers it, the English
+// specifics kept in brackets; code and field unchanged.
+HttpResponse LocalError(const HttpRequest& request, const Status& error, std::string_view zh) {
+  if (PreferredLanguage(request.accept_language) != Language::kZh || zh.empty())
+    return ErrorResponse(error);
+  Status local(error.code(), std::string(zh) + "（" + error.message() + "）");
+  if (!error.field().empty()) local.WithField(error.field());
+  return ErrorResponse(local);
+}
+
+// What a clerk reads in Chinese for the errors of a payment proof, by the field at fault.
+std::string_view ProofErrorZh(const Status& error) {
+  if (error.field() == "beneficiary_id") return "没有登记这个受益人";
+  if (error.field() == "period") return "日志中没有这个人这个月的发放";
+  if (error.field() == "program_id") return "这个人这个月有多个项目的发放，请填写项目";
+  return "";
+}
+
+// The files of the bundle directory `dir` as one tar archive, their names relative to it.
+Result<std::string> TarOfDirectory(const std::string& dir, int64_t mtime_s) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file()) files.push_back(it->path());
+  }
+  if (ec) return IoError("cannot list the audit bundle in " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  TarArchive tar;
+  for (const fs::path& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return IoError("cannot read " + file.string());
+    FL_RETURN_IF_ERROR(tar.Add(fs::relative(file, dir).generic_string(), bytes, mtime_s));
+    if (tar.size() > kAuditBundleBytesMax)
+      return Status(StatusCode::kTooLarge,
+                    "the audit bundle is larger than one answer holds (" +
+                        std::to_string(kAuditBundleBytesMax >> 20) +
+                        " MiB): ask for a range of `from`, or use `fundledger audit export`");
+  }
+  return std::move(tar).Finish();
+}
+
 json::object FindingJson(const Finding& f) {
   json::array entries;
   for (uint64_t e : f.entries) entries.push_back(e);
@@ -193,6 +248,12 @@ void Service::AddLookupRoutes() {
          "the entries behind it; at most 1,000 shown, one run at a time",
          {{"as_of", std::string(kAsOfHelp)}, {"idle_days", "idle_balance's threshold (180)"}},
          &Service::ListAnomalies);
+  AddGet("/v1/audit-bundle", kAdmin | kAuditor,
+         "An audit bundle (replay/bundle.h: entries, hash tiles, signed checkpoints) as one tar "
+         "archive, for `fundledger audit verify`; at most 100,000 entries an answer",
+         {{"from", "the first entry (rounded down to a multiple of 256; default 0)"},
+          {"to", "the end: a checkpoint's size at or below it (default the latest)"}},
+         &Service::AuditBundle);
   AddGet("/v1/access-log", kAdmin | kAuditor,
          "Who searched for people: one JSON line per search (actor, role, kind, result count, "
          "time; never what was searched for), the newest 1,000",
@@ -219,9 +280,11 @@ Status Service::RecordSearch(const Principal& who, std::string_view kind, uint64
 HttpResponse Service::SearchBeneficiariesByName(Context& c) {
   const std::string query = Trimmed(Param(c.params, "q"));
   if (Utf8Chars(query) < kNameQueryCharsMin || query.size() > kNameQueryBytesMax)
-    return ErrorResponse(InvalidArgument("q: give at least two characters of a name (at most " +
-                                         std::to_string(kNameQueryBytesMax) + " bytes)")
-                             .WithField("q"));
+    return LocalError(c.request,
+                      InvalidArgument("q: give at least two characters of a name (at most " +
+                                      std::to_string(kNameQueryBytesMax) + " bytes)")
+                          .WithField("q"),
+                      "请输入姓名中的至少两个字");
   struct Candidate {
     std::string id, region;
   };
@@ -323,7 +386,7 @@ HttpResponse Service::ProvePayment(Context& c) {
   if (!period.ok()) return ErrorResponse(Status(period.status()).WithField("period"));
   Result<PaymentRow> row =
       PaymentToProve(ledger_, projections_, person, *period, Param(c.params, "program_id"));
-  if (!row.ok()) return ErrorResponse(row.status());
+  if (!row.ok()) return LocalError(c.request, row.status(), ProofErrorZh(row.status()));
   const Log& log = ledger_.log();
   std::optional<std::string> published;
   if (options_.published_checkpoint) published = options_.published_checkpoint();
@@ -391,6 +454,51 @@ HttpResponse Service::ListAnomalies(Context& c) {
                                                                   {"by_check", std::move(counts)},
                                                                   {"entries_read", size}}));
   r.log_size = size;
+  return r;
+}
+
+HttpResponse Service::AuditBundle(Context& c) {
+  uint64_t from = 0;
+  std::optional<uint64_t> to;
+  for (const char* name : {"from", "to"}) {
+    if (Param(c.params, name).empty()) continue;
+    Result<uint64_t> v = U64Param(c.params, name);
+    if (!v.ok()) return ErrorResponse(v.status());
+    if (name == std::string_view("from")) {
+      from = *v;
+    } else {
+      to = *v;
+    }
+  }
+  const Log& log = ledger_.log();
+  const uint64_t end = std::min(to.value_or(log.size()), log.size());
+  const uint64_t start = from - from % 256;  // ExportBundle's rounding
+  if (end > start && end - start > kAuditBundleEntriesMax)
+    return ErrorResponse(
+        Status(
+            StatusCode::kTooLarge,
+            "a bundle of " + std::to_string(end - start) +
+                " entries is more than one answer "
+                "holds (" +
+                std::to_string(kAuditBundleEntriesMax) +
+                "): ask for ranges of "
+                "from/to, mirror /tlog/ with a tlog-tiles client, or run `fundledger audit export`")
+            .WithField("from"));
+  if (options_.data_dir.empty())
+    return ErrorResponse(Status(StatusCode::kOverloaded, "this server has no data directory"));
+  // Unique within this server (its pid, its request count); removed before answering.
+  const std::string dir = options_.data_dir + "/audit-bundle." + std::to_string(::getpid()) + "." +
+                          std::to_string(request_ids_.fetch_add(1));
+  if (Status made = MakePrivateDirectory(dir, "the audit bundle"); !made.ok())
+    return ErrorResponse(made);
+  Result<BundleManifest> manifest = ExportBundle(log, dir, from, to);
+  Result<std::string> tar =
+      manifest.ok() ? TarOfDirectory(dir, NowMs() / 1000) : Result<std::string>(manifest.status());
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  if (!tar.ok()) return ErrorResponse(tar.status());
+  HttpResponse r = TextResponse(200, std::move(*tar), "application/x-tar");
+  r.log_size = manifest->to;
   return r;
 }
 

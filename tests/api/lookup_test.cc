@@ -3,6 +3,7 @@
 // history, one payment proved against the signed checkpoint and checked here with the
 // project's own verifier, and the anomaly findings.
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "ledger/entry_codec.h"
 #include "projections/disclosure.h"
 #include "replay/anomaly_checks.h"
+#include "replay/bundle.h"
 #include "tests/domain_fixture.h"
 
 namespace fundledger::testing {
@@ -38,10 +40,12 @@ class LookupTest : public LedgerFixture {
     service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
   }
 
-  HttpResponse Get(const std::string& target, const std::string& role) {
+  HttpResponse Get(const std::string& target, const std::string& role,
+                   const std::string& accept_language = "") {
     HttpRequest r;
     r.method = "GET";
     r.target = target;
+    r.accept_language = accept_language;
     r.authorization = "Bearer " + token_.at(role);
     return service_->Handle(r);
   }
@@ -223,6 +227,11 @@ TEST_F(LookupTest, AMissingPaymentIsNamedClearly) {
   std::string message(error.at("message").as_string());
   EXPECT_NE(message.find("B000002"), std::string::npos) << message;
   EXPECT_NE(message.find("2031-07"), std::string::npos) << message;
+  HttpResponse zh =
+      Get("/v1/payment-proofs?beneficiary_id=B000002&period=2031-07", "auditor", "zh-CN,zh;q=0.9");
+  std::string zh_message(json::parse(zh.body).at("error").at("message").as_string());
+  EXPECT_EQ(zh_message.rfind("日志中没有这个人这个月的发放", 0), 0u) << zh_message;
+  EXPECT_EQ(json::parse(zh.body).at("error").at("code").as_string(), "not_found");
   HttpResponse nobody = Get("/v1/payment-proofs?beneficiary_id=NOBODY&period=2031-07", "auditor");
   EXPECT_EQ(nobody.status, 404) << nobody.body;
   EXPECT_EQ(json::parse(nobody.body).at("error").at("field").as_string(), "beneficiary_id");
@@ -245,6 +254,26 @@ TEST_F(LookupTest, TheAnomalyListIsWhatTheChecksFindWithTheirEntries) {
   }
   EXPECT_EQ(Get("/v1/anomalies", "maker").status, 403);
   EXPECT_EQ(Get("/v1/anomalies?as_of=nonsense", "auditor").status, 400);
+}
+
+TEST_F(LookupTest, TheAuditBundleDownloadsAsATarThatVerifies) {
+  HttpResponse r = Get("/v1/audit-bundle", "auditor");
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  EXPECT_EQ(r.content_type, "application/x-tar");
+  const std::string tar = dir_ + "/bundle.tar", out = dir_ + "/bundle";
+  std::ofstream(tar, std::ios::binary) << r.body;
+  std::filesystem::create_directories(out);
+  ASSERT_EQ(std::system(("tar -xf " + tar + " -C " + out).c_str()), 0);
+  BundleVerifyOptions options;
+  options.trusted_key = ledger_->log().verifier();
+  BundleVerifyReport report = VerifyBundle(out, options);
+  EXPECT_EQ(report.status, VerifyStatus::kValid) << report.reason;
+  EXPECT_EQ(report.to, *r.log_size);
+  EXPECT_EQ(report.from, 0u);
+  EXPECT_EQ(Get("/v1/audit-bundle", "maker").status, 403);
+  for (const auto& file : std::filesystem::directory_iterator(dir_))
+    EXPECT_NE(file.path().filename().string().rfind("audit-bundle.", 0), 0u)
+        << "the server's working copy is removed: " << file.path();
 }
 
 }  // namespace

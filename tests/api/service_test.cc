@@ -89,6 +89,7 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"GET", "/v1/payment-proofs?beneficiary_id=B000001&period=2025-01", readers},
       {"GET", "/v1/anomalies", {"admin", "auditor"}},
       {"GET", "/v1/access-log", {"admin", "auditor"}},
+      {"GET", "/v1/audit-bundle", {"admin", "auditor"}},
       {"GET", "/console", all},
       {"GET", "/console/console.js", all},
       {"GET", "/v1/sessions/current", with(readers, {"charity"})},

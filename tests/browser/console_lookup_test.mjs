@@ -71,7 +71,7 @@ try {
   check(r.status === 201, "and is approved (HTTP " + r.status + ")");
 
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.log("page error: " + e.message));
   await logIn(page, "clerk.liu");
@@ -145,6 +145,8 @@ try {
   await page.click("#anomalies-run");
   await page.waitForFunction(() => /发现 \d+ 项/.test(document.getElementById("anomalies-result").textContent));
   check(true, "the anomaly checks run (" + (await page.textContent("#anomalies-result")) + ")");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#bundle-get")]);
+  check(/^audit-bundle-\d+\.tar$/.test(download.suggestedFilename()), "the audit bundle downloads (" + download.suggestedFilename() + ")");
   const missing = await (await fetch(base + `/v1/payment-proofs?beneficiary_id=${person}&period=2031-01`, { headers: { Authorization: "Bearer " + tokens.auditor } })).json();
   check(missing.error && missing.error.message.includes("2031-01"), "a missing payment is named (" + missing.error.message + ")");
 } catch (e) {

@@ -35,7 +35,7 @@
       au_findings: "异常检查", au_run: "运行检查", au_check: "检查项", au_subject: "对象", au_detail: "说明",
       au_entries: "相关日志条目", au_found: (n) => `发现 ${n} 项。`, au_log: "查询记录", au_when: "时间",
       au_actor: "查询人", au_kind: "查询方式", au_count: "结果数", au_bundle: "审计包",
-      au_bundle_text: "完整的审计包（全部日志条目、哈希瓦片、签名检查点）请用 fundledger audit export 导出，或用任何 C2SP tlog-tiles 工具从 /tlog/ 下载；再用 fundledger audit verify 离线核对。",
+      au_bundle_get: "下载审计包（tar）", au_bundle_text: "审计包含日志条目、哈希瓦片和签名检查点，解压后用 fundledger audit verify --bundle 目录 --vkey 公钥 离线核对。一次最多 100,000 条；更大的日志请用 fundledger audit export 导出。",
       e_line: "名册记录中找不到这一行", e_line_differs: "名册记录中的这一行与服务器所说不符",
       e_approval: "批准记录不属于这个批次", e_proof: "记录不在已签名的日志中", e_entry_index: "记录的序号不符",
     },
@@ -60,7 +60,7 @@
       au_findings: "Anomaly checks", au_run: "Run the checks", au_check: "Check", au_subject: "Subject", au_detail: "What",
       au_entries: "Entries", au_found: (n) => `${n} findings.`, au_log: "Search log", au_when: "When",
       au_actor: "Who", au_kind: "Search by", au_count: "Results", au_bundle: "Audit bundle",
-      au_bundle_text: "Export the whole audit bundle (every entry, the hash tiles, the signed checkpoints) with fundledger audit export, or fetch it from /tlog/ with any C2SP tlog-tiles client; verify it offline with fundledger audit verify.",
+      au_bundle_get: "Download the audit bundle (tar)", au_bundle_text: "The bundle holds the entries, hash tiles and signed checkpoints; unpack it and check it offline with fundledger audit verify --bundle DIR --vkey KEY. At most 100,000 entries a download; export larger logs with fundledger audit export.",
       e_line: "the line is not in the roll entry", e_line_differs: "the line in the roll entry is not what the server said",
       e_approval: "the approval entry is not this batch's", e_proof: "the entry is not in the signed log", e_entry_index: "the entry's index differs",
     },
@@ -143,7 +143,9 @@
       el("h3", { t: "au_log" }),
       table("access-table", ["au_when", "au_actor", "au_kind", "au_count"]),
       el("h3", { t: "au_bundle" }),
-      el("p", { t: "au_bundle_text" }));
+      el("p", { t: "au_bundle_text" }),
+      el("p", {}, el("button", { id: "bundle-get", type: "button", class: "secondary", t: "au_bundle_get" })),
+      el("p", { id: "bundle-result", role: "status", "aria-live": "polite" }));
     work.append(lookup, balances, history, auditor);
     $("lookup-form").addEventListener("submit", findPeople);
     $("balances-form").addEventListener("submit", showBalances);
@@ -151,6 +153,7 @@
     $("history-more").addEventListener("click", () => showHistory($("history-more").dataset.after));
     $("prove-form").addEventListener("submit", (e) => { e.preventDefault(); prove($("prove-person").value.trim(), $("prove-month").value.trim(), $("prove-program").value.trim()); });
     $("anomalies-run").addEventListener("click", showAnomalies);
+    $("bundle-get").addEventListener("click", downloadBundle);
   }
 
   // ---- people ----------------------------------------------------------------------------
@@ -379,6 +382,22 @@
     const { raw, ...view } = r.json;
     pre.textContent = JSON.stringify(view, null, 2).slice(0, 20000);
     pre.focus();
+  }
+
+  async function downloadBundle() {
+    say("bundle-result", "…");
+    const res = await fetch("/v1/audit-bundle", { credentials: "same-origin" });
+    if (!res.ok) {
+      const r = await res.json().catch(() => null);
+      return say("bundle-result", r && r.error ? r.error.message : "HTTP " + res.status, "error");
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el("a", { href: url, download: `audit-bundle-${res.headers.get("Fundledger-Log-Size")}.tar` });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    say("bundle-result", "");
   }
 
   async function showAccessLog() {
