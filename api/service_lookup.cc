@@ -216,6 +216,18 @@ Result<std::string> TarOfDirectory(const std::string& dir, int64_t mtime_s) {
   return std::move(tar).Finish();
 }
 
+// An optional whole-number parameter within [min, max], `fallback` when absent; else a 400
+// naming it.
+Result<uint64_t> BoundedParam(const RequestParams& params, const std::string& name,
+                              uint64_t fallback, uint64_t min, uint64_t max) {
+  if (Param(params, name).empty()) return fallback;
+  FL_ASSIGN_OR_RETURN(uint64_t v, U64Param(params, name));
+  if (v < min || v > max)
+    return InvalidArgument(name + ": " + std::to_string(min) + ".." + std::to_string(max))
+        .WithField(name);
+  return v;
+}
+
 json::object FindingJson(const Finding& f) {
   json::array entries;
   for (uint64_t e : f.entries) entries.push_back(e);
@@ -318,29 +330,23 @@ HttpResponse Service::SearchBeneficiariesByName(Context& c) {
 
 HttpResponse Service::ListPayments(Context& c) {
   const std::string id = c.params["beneficiary_id"];
-  uint64_t start = 0, count = kPaymentRowsPageDefault;
-  if (!Param(c.params, "start").empty()) {
-    Result<uint64_t> v = U64Param(c.params, "start");
-    if (!v.ok()) return ErrorResponse(v.status());
-    start = *v;
-  }
-  if (!Param(c.params, "count").empty()) {
-    Result<uint64_t> v = U64Param(c.params, "count");
-    if (!v.ok()) return ErrorResponse(v.status());
-    if (*v == 0 || *v > kPaymentRowsPageMax)
-      return ErrorResponse(InvalidArgument("count: 1..100").WithField("count"));
-    count = *v;
-  }
+  Result<uint64_t> start = BoundedParam(c.params, "start", 0, 0, UINT64_MAX);
+  if (!start.ok()) return ErrorResponse(start.status());
+  Result<uint64_t> count =
+      BoundedParam(c.params, "count", kPaymentRowsPageDefault, 1, kPaymentRowsPageMax);
+  if (!count.ok()) return ErrorResponse(count.status());
   return ReadJson([&](const DomainState& s) -> Result<json::object> {
     auto it = s.beneficiaries.find(id);
     if (it == s.beneficiaries.end() || it->second.erased)
       return NotFound("beneficiary '" + id + "' is not registered");
     std::vector<PaymentRow> rows = PaymentRows(s, projections_, id);
     json::array page;
-    for (uint64_t i = start; i < rows.size() && page.size() < count; ++i)
+    for (uint64_t i = *start; i < rows.size() && page.size() < *count; ++i)
       page.push_back(PaymentRowJson(rows[i]));
     json::object o{{"beneficiary_id", id}, {"payments", std::move(page)}, {"total", rows.size()}};
-    o["next"] = start + count < rows.size() ? json::value(start + count) : json::value(nullptr);
+    const uint64_t next = *start + *count;  // wraps only for a start past every row
+    o["next"] =
+        *start < rows.size() && next < rows.size() ? json::value(next) : json::value(nullptr);
     return o;
   });
 }
@@ -424,13 +430,9 @@ HttpResponse Service::ProvePayment(Context& c) {
 
 HttpResponse Service::ListAnomalies(Context& c) {
   AnomalyOptions options;
-  if (!Param(c.params, "idle_days").empty()) {
-    Result<uint64_t> days = U64Param(c.params, "idle_days");
-    if (!days.ok()) return ErrorResponse(days.status());
-    if (*days == 0 || *days > 36'500)
-      return ErrorResponse(InvalidArgument("idle_days: 1..36500").WithField("idle_days"));
-    options.idle_days = static_cast<int>(*days);
-  }
+  Result<uint64_t> idle_days = BoundedParam(c.params, "idle_days", options.idle_days, 1, 36'500);
+  if (!idle_days.ok()) return ErrorResponse(idle_days.status());
+  options.idle_days = static_cast<int>(*idle_days);
   const Log& log = ledger_.log();
   if (Status as_of = ChecksAsOf(log, Param(c.params, "as_of"), "as_of", options); !as_of.ok())
     return ErrorResponse(as_of);
@@ -503,16 +505,11 @@ HttpResponse Service::AuditBundle(Context& c) {
 }
 
 HttpResponse Service::AccessLogTail(Context& c) {
-  uint64_t lines = kAccessLogLinesMax;
-  if (!Param(c.params, "lines").empty()) {
-    Result<uint64_t> v = U64Param(c.params, "lines");
-    if (!v.ok()) return ErrorResponse(v.status());
-    if (*v == 0 || *v > kAccessLogLinesMax)
-      return ErrorResponse(InvalidArgument("lines: 1..1000").WithField("lines"));
-    lines = *v;
-  }
+  Result<uint64_t> lines =
+      BoundedParam(c.params, "lines", kAccessLogLinesMax, 1, kAccessLogLinesMax);
+  if (!lines.ok()) return ErrorResponse(lines.status());
   if (access_log_ == nullptr) return TextResponse(200, "", "application/x-ndjson");
-  Result<std::string> text = access_log_->Tail(lines);
+  Result<std::string> text = access_log_->Tail(*lines);
   if (!text.ok()) return ErrorResponse(text.status());
   return TextResponse(200, *text, "application/x-ndjson");
 }

@@ -21,11 +21,12 @@
       lk_person: (id) => `受益人 ${id}`, lk_enrollments: "救助项目", lk_from: "起始月份", lk_to: "终止月份",
       lk_monthly: "每月金额（元）", lk_payments: "发放记录", lk_state: "状态", lk_line: "行号",
       lk_next: "下一页", lk_prove: "验证", lk_status: "人员状态",
-      bal_title: "资金余额", bal_asof: "截至日期（留空为当前）", bal_show: "查询", bal_bucket: "资金分户",
+      lk_fund: "账户", lk_month: "所属月份",
+      bal_title: "账户余额", bal_asof: "截至日期（留空为当前）", bal_show: "查询", bal_bucket: "资金分户",
       bal_posted: "余额（元）", bal_available: "可用（元）", bal_total: "合计", bal_at: (n) => `截至第 ${n} 条记录`,
       hist_title: "批次历史", hist_status: "状态", hist_any: "全部", hist_show: "查询", hist_more: "更多",
       st_prepared: "待审批", st_approved: "已批准", st_rejected: "已退回",
-      au_title: "审计专区", au_prove: "验证一笔发放", au_person: "受益人编号", au_month: "发放月份",
+      au_title: "审计专区", au_prove: "验证一笔发放", au_person: "受益人编号", au_month: "所属月份",
       au_program: "项目（可不填）", au_verify: "验证",
       au_ok: (p, m, a) => `验证通过：${p} 在 ${m} 的发放 ${a} 元在已签名的日志中。`,
       au_bad: (why) => `验证失败：${why}`, au_entry: (i) => `名册记录：日志第 ${i} 条`,
@@ -46,6 +47,7 @@
       lk_person: (id) => `Beneficiary ${id}`, lk_enrollments: "Programs", lk_from: "From", lk_to: "To",
       lk_monthly: "Monthly (yuan)", lk_payments: "Payments", lk_state: "State", lk_line: "Line",
       lk_next: "Next page", lk_prove: "Prove", lk_status: "Status",
+      lk_fund: "Fund account", lk_month: "Month of",
       bal_title: "Fund balances", bal_asof: "As of (empty: now)", bal_show: "Show", bal_bucket: "Bucket",
       bal_posted: "Balance (yuan)", bal_available: "Available (yuan)", bal_total: "Total", bal_at: (n) => `as of entry ${n}`,
       hist_title: "Batch history", hist_status: "Status", hist_any: "Any", hist_show: "Show", hist_more: "More",
@@ -79,7 +81,9 @@
     return e;
   };
   const field = (id, label, input) => { input.id = id; return el("div", {}, el("label", { for: id, t: label }), input); };
-  const table = (id, heads) => el("table", { id }, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", t: h })))), el("tbody"));
+  // A table that scrolls sideways on a phone rather than squeezing its columns.
+  const table = (id, heads) => el("div", { style: "overflow-x: auto" },
+    el("table", { id }, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", t: h })))), el("tbody")));
   const say = (id, text, kind = "") => { $(id).className = kind; $(id).textContent = text; };
   const errorText = (r) => (r.json && r.json.error ? r.json.error.message : r.text);
   const button = (key, label, onClick, secondary = true) => {
@@ -110,7 +114,7 @@
     const balances = el("section", { id: "balances-section", "aria-labelledby": "balances-title" },
       el("h2", { id: "balances-title", t: "bal_title" }),
       el("form", { id: "balances-form", class: "row" },
-        field("balances-fund", "fund", el("select", { required: "" })),
+        field("balances-fund", "lk_fund", el("select", { required: "" })),
         field("balances-asof", "bal_asof", el("input", { type: "date" })),
         el("div", {}, el("button", { type: "submit", t: "bal_show" }))),
       el("p", { id: "balances-result", role: "status", "aria-live": "polite" }),
@@ -118,8 +122,8 @@
     const history = el("section", { id: "history-section", "aria-labelledby": "history-title" },
       el("h2", { id: "history-title", t: "hist_title" }),
       el("form", { id: "history-form", class: "row" },
-        field("history-fund", "fund", el("select", {})),
-        field("history-period", "period", el("input", { size: "10", placeholder: "2026-02" })),
+        field("history-fund", "lk_fund", el("select", {})),
+        field("history-period", "lk_month", el("input", { size: "10", placeholder: "2026-02" })),
         field("history-status", "hist_status", el("select", {})),
         el("div", {}, el("button", { type: "submit", t: "hist_show" }))),
       el("p", { id: "history-result", role: "status", "aria-live": "polite" }),
@@ -417,6 +421,7 @@
     async onWork(session) {
       who = session;
       if (!$("lookup-section")) buildSections();
+      if ($("people-section")) $("people-section").hidden = true;  // by ID number only: this finds both
       const auditor = who.role === "auditor" || who.role === "admin";
       $("lookup-section").hidden = who.role === "auditor" || who.role === "charity";
       $("history-section").hidden = who.role === "charity";
