@@ -154,14 +154,15 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_file,
   return 0;
 }
 
-// The instant and the entries of an "as of" for the checks: a time or date as given, an entry
-// index as that entry's time.
-Status ChecksAsOf(const LogSource& source, const std::string& text, AnomalyOptions& options) {
-  FL_ASSIGN_OR_RETURN(AsOf as_of, ParseAsOf(text, "--as-of"));
+Status ChecksAsOf(const LogSource& source, const std::string& text, std::string_view name,
+                  AnomalyOptions& options) {
+  FL_ASSIGN_OR_RETURN(AsOf as_of, ParseAsOf(text, name));
   if (as_of.kind == AsOf::Kind::kTime) options.as_of_ms = as_of.timestamp_ms;
   if (as_of.kind != AsOf::Kind::kIndex) return Status::Ok();
   if (as_of.index >= source.size())
-    return NotFound("--as-of: entry " + std::to_string(as_of.index) + " is not in the log");
+    return NotFound(std::string(name) + ": entry " + std::to_string(as_of.index) +
+                    " is not in the log")
+        .WithField(std::string(name));
   options.entries_max = as_of.index + 1;
   return source.ScanEntries(as_of.index, as_of.index + 1, [&](uint64_t, ByteView bytes) -> Status {
     FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
@@ -192,7 +193,8 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
       return ExitFailure(InvalidArgument("anomaly checks need a bundle that starts at entry 0"));
     source = bundle.get();
   }
-  if (Status read = ChecksAsOf(*source, as_of, options); !read.ok()) return ExitFailure(read);
+  if (Status read = ChecksAsOf(*source, as_of, "--as-of", options); !read.ok())
+    return ExitFailure(read);
   Result<std::vector<Finding>> findings = RunAnomalyChecks(*source, options);
   if (!findings.ok()) return ExitFailure(findings.status());
   if (format == "json") {

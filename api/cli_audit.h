@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "ledger/log_source.h"
+#include "replay/anomaly_checks.h"
+
 namespace fundledger {
 
 int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from,
@@ -19,6 +22,10 @@ int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpo
 // ParseAsOf reads ("" now, an entry index, a time, a date), the instant the checks run at.
 int CmdAuditChecks(const std::string& dir, const std::string& bundle, const std::string& format,
                    int idle_days, const std::string& as_of);
+// The instant and the entries of an "as of" (`name` in errors) for the checks: a time or date
+// as given, an entry index as that entry's time (the HTTP anomaly list reads it too).
+Status ChecksAsOf(const LogSource& source, const std::string& text, std::string_view name,
+                  AnomalyOptions& options);
 int CmdAuditProve(const std::string& bundle, uint64_t index, const std::string& checkpoint_file,
                   bool json);
 

@@ -66,6 +66,8 @@ Service::Service(Ledger& ledger, Projections& projections, TokenStore& tokens,
       metrics_(metrics),
       options_(std::move(options)) {
   if (!options_.data_dir.empty()) accounts_ = std::make_unique<StaffAccounts>(options_.data_dir);
+  if (!options_.data_dir.empty())
+    access_log_ = std::make_unique<AccessLog>(options_.data_dir + "/access.log");
   AddRoutes();
 }
 
@@ -79,6 +81,7 @@ void Service::AddRoutes() {
   AddAccountRoutes();
   AddListingRoutes();
   AddCheckerRoutes();
+  AddLookupRoutes();
   AddConsoleRoutes();
   AddKeyRoutes();
 }

@@ -16,6 +16,7 @@
 //   service_health.cc      metrics and liveness
 //   service_openapi.cc     the OpenAPI document
 //   service_checker.cc     a roll as its checker reviews it, its approval sheet
+//   service_lookup.cc      people by name, payments and their proofs, anomalies, access log
 //
 // Thread safety: Handle may be called from many threads at once.
 #pragma once
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "api/access_log.h"
 #include "api/http_message.h"
 #include "api/metrics.h"
 #include "api/open_data.h"
@@ -165,6 +167,20 @@ class Service final : public HttpHandler {
   Result<BatchReview> ReadBatchReview(const std::string& batch_id) const;
   HttpResponse BatchReviewRoute(Context& c);
   HttpResponse ApprovalSheet(Context& c);
+  // service_lookup.cc: people by name (recorded in the access log), payments and their
+  // proofs, anomaly findings, the access log
+  void AddLookupRoutes();
+  HttpResponse SearchBeneficiariesByName(Context& c);
+  HttpResponse ListPayments(Context& c);
+  HttpResponse ProvePayment(Context& c);
+  HttpResponse ListAnomalies(Context& c);
+  HttpResponse AccessLogTail(Context& c);
+  HttpResponse AuditBundle(Context& c);
+  // A found person as a list shows them: id, region, masked name and ID number (null: erased).
+  static boost::json::object MaskedPerson(const std::string& id, const std::string& region,
+                                          const PersonalData* person);
+  // Appends the search to the access log (access_log.h); an error: do not answer it.
+  Status RecordSearch(const Principal& who, std::string_view kind, uint64_t results);
   // service_console.cc: the staff console's page and files, embedded at build time
   void AddConsoleRoutes();
   HttpResponse ConsolePage(Context& c);
@@ -266,7 +282,10 @@ class Service final : public HttpHandler {
   std::vector<Route> routes_;
   RollReportStore roll_reports_;
   std::unique_ptr<StaffAccounts> accounts_;  // null without a data directory
-  StaffSessions sessions_;  // the CSV of each rejected roll's problems, newest kept
+  StaffSessions sessions_;
+  std::unique_ptr<AccessLog> access_log_;  // null without a data directory
+  Mutex anomaly_run_;  // the anomaly checks read the whole log: one at a time  // the CSV of each
+                       // rejected roll's problems, newest kept
   std::atomic<uint64_t> request_ids_{0};
 };
 

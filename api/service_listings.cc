@@ -29,8 +29,12 @@ void Service::AddListingRoutes() {
   AddGet("/v1/programs", kReadersOnly | kCharity, "Programs: id, name, category, period", {},
          &Service::ListPrograms);
   AddGet("/v1/beneficiaries", kAdmin | kMaker | kChecker,
-         "Find a person by ID number (through its keyed commitment): the id and the masked name",
-         {{"id_number", "the 18-character resident ID number", true}}, &Service::FindBeneficiaries);
+         "Find a person by ID number (through its keyed commitment) or by name (through the "
+         "vault, at most 50): the id, region, masked name and ID number; each search is recorded "
+         "in the access log",
+         {{"id_number", "the 18-character resident ID number"},
+          {"q", "part of a name, at least two characters (instead of id_number)"}},
+         &Service::FindBeneficiaries);
 }
 
 HttpResponse Service::ListBatches(Context& c) {
@@ -80,6 +84,8 @@ HttpResponse Service::ListPrograms(Context&) {
 }
 
 HttpResponse Service::FindBeneficiaries(Context& c) {
+  if (c.params.contains("q") && !c.params.contains("id_number"))
+    return SearchBeneficiariesByName(c);
   std::string number = Param(c.params, "id_number");
   Status valid = CheckIdNumber(number);
   if (!valid.ok()) return ErrorResponse(Status(valid).WithField("id_number"));
@@ -91,9 +97,14 @@ HttpResponse Service::FindBeneficiaries(Context& c) {
   json::array rows;
   if (!id.empty()) {
     Result<PersonalData> person = ledger_.ReadPersonalData(id);
-    rows.push_back(json::object{{"beneficiary_id", id},
-                                {"name_masked", person.ok() ? MaskName(person->name) : ""}});
+    std::string region = ledger_.domain().Read([&](const DomainState& s) {
+      auto it = s.beneficiaries.find(id);
+      return it == s.beneficiaries.end() ? std::string() : it->second.region;
+    });
+    rows.push_back(MaskedPerson(id, region, person.ok() ? &*person : nullptr));
   }
+  if (Status recorded = RecordSearch(c.who, "id_number", rows.size()); !recorded.ok())
+    return ErrorResponse(recorded);
   return JsonResponse(200, json::serialize(json::object{{"beneficiaries", std::move(rows)}}));
 }
 

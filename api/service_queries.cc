@@ -15,6 +15,7 @@ json::object BalanceJson(const Balance& b) {
   o["pending_fen"] = b.pending_fen;
   o["available_fen"] = b.available_fen();
   o["posted"] = FormatFen(b.posted_fen);
+  o["available"] = FormatFen(b.available_fen());
   return o;
 }
 
@@ -47,6 +48,7 @@ json::array EnrollmentsJson(const DomainState& s, const std::string& id) {
       e["from"] = FormatMonth(t.from_month);
       e["to"] = t.to_month == 0 ? std::string() : FormatMonth(t.to_month);
       e["monthly_amount_fen"] = t.monthly_amount_fen;
+      e["monthly_amount"] = FormatFen(t.monthly_amount_fen);
       enrollments.push_back(std::move(e));
     }
   }
@@ -120,6 +122,7 @@ HttpResponse Service::Balances(Context& c) {
     total["pending_fen"] = r.pending.fen();
     total["available_fen"] = r.available.fen();
     total["posted"] = r.posted.ToYuan();
+    total["available"] = r.available.ToYuan();
     return json::object{{"fund_id", fund},
                         {"as_of_index", r.as_of_index},
                         {"buckets", BucketsJson(r)},

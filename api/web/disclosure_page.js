@@ -155,7 +155,7 @@
     lang: document.documentElement.dataset.lang === "en" ? "en" : "zh",
     report: null,      // the parsed report, or null when its bytes do not parse
     text: "",          // the exact bytes, as text
-    index: Number(document.getElementById("page").dataset.index),
+    index: Number(document.getElementById("page")?.dataset.index),
     verdict: "pending", // pending | valid | invalid | preview
     message: null,     // [key, ...args]
     progress: null,    // [done, total]
@@ -682,7 +682,15 @@
     render();
   }
 
-  state.text = document.getElementById("report-data").textContent;
+  // The staff console proves payments with these same checks (web/console/lookup.js).
+  const describe = (words, lang) => {
+    const w = W[words[0]];
+    return w ? w[lang === "en" ? 1 : 0].replace(/\{(\d)\}/g, (_, i) => String(words[1 + Number(i)])) : String(words[0]);
+  };
+  window.FLVerify = { parseVkey, openCheckpoint, verifyInclusion, logKey, pinsFor, parsePolicy, cosigners, quorumHolds, sha256, concat, unb64, hex, same, Failure, describe };
+  const data = document.getElementById("report-data");
+  if (!data) return;  // loaded by the console for its checks: no report on the page
+  state.text = data.textContent;
   try { state.report = parseReport(state.text); } catch { state.report = null; }
   if (state.index > 0) run();
   else { state.verdict = "preview"; render(); }
