@@ -50,6 +50,12 @@ const std::map<std::string, std::string, std::less<>>& ChineseSentences() {
       {"period_ahead", "发放月份超过名册月份一个月以上"},
       {"one_off_limit", "一次性项目发放次数超过限制"},
       {"amount_overflow", "金额合计超出范围"},
+      {"invalid_argument|account", "账号与这一行发放的账号不一致"},
+      {"invalid_argument|status", "状态不对：请写 成功 或 失败/退回"},
+      {"invalid_argument|reason", "退回的行须写明银行的退回原因"},
+      {"invalid_argument|reference", "参考号不对：须为这个批次的 <批次编号>-<行号>"},
+      {"unknown_line", "这个批次没有这一行"},
+      {"line_not_paid", "这一行不是已发放状态（或已经退回），不能退回"},
   };
   return zh;
 }

@@ -79,6 +79,7 @@ void Service::AddRoutes() {
   AddAccountRoutes();
   AddListingRoutes();
   AddConsoleRoutes();
+  AddBankRoutes();
 }
 
 void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,

@@ -158,6 +158,10 @@ class Service final : public HttpHandler {
   HttpResponse ListBatches(Context& c);
   HttpResponse ListPrograms(Context& c);
   HttpResponse FindBeneficiaries(Context& c);
+  // service_bank.cc: the bank payment file of an approved roll and the bank's return file
+  void AddBankRoutes();
+  HttpResponse BankFile(Context& c);
+  HttpResponse BankReturns(Context& c);
   // service_console.cc: the staff console's page and files, embedded at build time
   void AddConsoleRoutes();
   HttpResponse ConsolePage(Context& c);
