@@ -14,10 +14,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::pair<std::string_view, BankField> kFieldNames[] = {
-    {"reference", BankField::kReference},     {"line_no", BankField::kLineNo},
-    {"name", BankField::kName},               {"account", BankField::kAccount},
-    {"amount", BankField::kAmount},           {"beneficiary_id", BankField::kBeneficiary},
-    {"program_id", BankField::kProgram},      {"period", BankField::kPeriod},
+    {"reference", BankField::kReference}, {"line_no", BankField::kLineNo},
+    {"name", BankField::kName},           {"account", BankField::kAccount},
+    {"amount", BankField::kAmount},       {"beneficiary_id", BankField::kBeneficiary},
+    {"program_id", BankField::kProgram},  {"period", BankField::kPeriod},
 };
 
 Status LayoutError(std::string_view layout, std::string message, std::string field) {
@@ -55,7 +55,8 @@ Status ReadLayoutOptions(const json::object& o, BankLayout& layout) {
 
 Result<BankLayout> ReadLayout(const json::value& v) {
   const json::object* o = v.if_object();
-  if (o == nullptr) return InvalidArgument(std::string(kBankLayoutsFile) + ": a layout is an object");
+  if (o == nullptr)
+    return InvalidArgument(std::string(kBankLayoutsFile) + ": a layout is an object");
   BankLayout layout;
   layout.name = StringOr(*o, "name", "");
   if (!IsValidId(layout.name)) return LayoutError(layout.name, "name must be an id", "name");
@@ -189,8 +190,7 @@ std::string BankReference(std::string_view batch_id, uint32_t line_no) {
   return std::string(batch_id) + "-" + std::to_string(line_no);
 }
 
-std::optional<uint32_t> LineOfBankReference(std::string_view batch_id,
-                                            std::string_view reference) {
+std::optional<uint32_t> LineOfBankReference(std::string_view batch_id, std::string_view reference) {
   if (reference.size() <= batch_id.size() + 1 || !reference.starts_with(batch_id) ||
       reference[batch_id.size()] != '-')
     return std::nullopt;
@@ -230,7 +230,8 @@ Result<std::string> RenderBankFile(const BankLayout& layout,
   }
   for (size_t i = 0; i < lines.size() && st.ok(); ++i) {
     std::vector<std::string> cells;
-    for (const BankColumn& c : layout.columns) cells.push_back(FieldText(layout, lines[i], c.field));
+    for (const BankColumn& c : layout.columns)
+      cells.push_back(FieldText(layout, lines[i], c.field));
     st = append_row(cells, lines[i].line_no);
   }
   if (layout.gbk) iconv_close(cd);

@@ -16,17 +16,17 @@ enum class ReturnColumn { kReference, kLineNo, kAccount, kAmount, kStatus, kReas
 
 const std::map<std::string, ReturnColumn, std::less<>>& ReturnColumnNames() {
   static const std::map<std::string, ReturnColumn, std::less<>> names{
-      {"reference", ReturnColumn::kReference}, {"参考号", ReturnColumn::kReference},
+      {"reference", ReturnColumn::kReference},  {"参考号", ReturnColumn::kReference},
       {"业务参考号", ReturnColumn::kReference}, {"附言", ReturnColumn::kReference},
-      {"摘要", ReturnColumn::kReference},      {"line_no", ReturnColumn::kLineNo},
+      {"摘要", ReturnColumn::kReference},       {"line_no", ReturnColumn::kLineNo},
       {"序号", ReturnColumn::kLineNo},          {"行号", ReturnColumn::kLineNo},
-      {"account", ReturnColumn::kAccount},     {"收款账号", ReturnColumn::kAccount},
+      {"account", ReturnColumn::kAccount},      {"收款账号", ReturnColumn::kAccount},
       {"账号", ReturnColumn::kAccount},         {"卡号", ReturnColumn::kAccount},
-      {"amount", ReturnColumn::kAmount},       {"金额", ReturnColumn::kAmount},
+      {"amount", ReturnColumn::kAmount},        {"金额", ReturnColumn::kAmount},
       {"金额(元)", ReturnColumn::kAmount},      {"交易金额", ReturnColumn::kAmount},
-      {"status", ReturnColumn::kStatus},       {"状态", ReturnColumn::kStatus},
+      {"status", ReturnColumn::kStatus},        {"状态", ReturnColumn::kStatus},
       {"处理结果", ReturnColumn::kStatus},      {"交易状态", ReturnColumn::kStatus},
-      {"reason", ReturnColumn::kReason},       {"原因", ReturnColumn::kReason},
+      {"reason", ReturnColumn::kReason},        {"原因", ReturnColumn::kReason},
       {"失败原因", ReturnColumn::kReason},      {"备注", ReturnColumn::kReason},
   };
   return names;
@@ -60,9 +60,9 @@ std::string Lower(std::string_view s) {
 // 成功 / 失败 and the banks' English words; anything else is a problem.
 std::optional<bool> ReturnedStatus(std::string_view text) {
   static const std::set<std::string, std::less<>> paid{"成功", "已成功", "success", "succeeded",
-                                                       "paid", "ok", "s"};
-  static const std::set<std::string, std::less<>> returned{
-      "失败", "退回", "已退回", "退票", "failed", "fail", "returned", "f"};
+                                                       "paid", "ok",     "s"};
+  static const std::set<std::string, std::less<>> returned{"失败",   "退回", "已退回",   "退票",
+                                                           "failed", "fail", "returned", "f"};
   std::string key = Lower(text);
   if (paid.contains(key)) return false;
   if (returned.contains(key)) return true;
@@ -74,7 +74,8 @@ Result<int64_t> ReadAmount(std::string_view text, BankAmountFormat format) {
   int64_t fen = 0;
   auto r = std::from_chars(text.data(), text.data() + text.size(), fen);
   if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
-    return InvalidArgument("'" + std::string(text.substr(0, 64)) + "' is not a whole number of fen");
+    return InvalidArgument("'" + std::string(text.substr(0, 64)) +
+                           "' is not a whole number of fen");
   return fen;
 }
 
@@ -85,19 +86,32 @@ void ReadRow(const std::vector<std::string>& cells, const std::vector<ReturnColu
   std::string line_text, amount, status;
   for (size_t i = 0; i < cells.size() && i < columns.size(); ++i) {
     switch (columns[i]) {
-      case ReturnColumn::kReference: row.reference = cells[i]; break;
-      case ReturnColumn::kLineNo: line_text = cells[i]; break;
-      case ReturnColumn::kAccount: row.account = cells[i]; break;
-      case ReturnColumn::kAmount: amount = cells[i]; break;
-      case ReturnColumn::kStatus: status = cells[i]; break;
-      case ReturnColumn::kReason: row.reason = cells[i]; break;
-      case ReturnColumn::kIgnored: break;
+      case ReturnColumn::kReference:
+        row.reference = cells[i];
+        break;
+      case ReturnColumn::kLineNo:
+        line_text = cells[i];
+        break;
+      case ReturnColumn::kAccount:
+        row.account = cells[i];
+        break;
+      case ReturnColumn::kAmount:
+        amount = cells[i];
+        break;
+      case ReturnColumn::kStatus:
+        status = cells[i];
+        break;
+      case ReturnColumn::kReason:
+        row.reason = cells[i];
+        break;
+      case ReturnColumn::kIgnored:
+        break;
     }
   }
   if (cells.size() != columns.size()) {
-    errors.push_back(RowError(row.row, "line", "the row has " + std::to_string(cells.size()) +
-                                                   " cells; the header has " +
-                                                   std::to_string(columns.size())));
+    errors.push_back(RowError(row.row, "line",
+                              "the row has " + std::to_string(cells.size()) +
+                                  " cells; the header has " + std::to_string(columns.size())));
   }
   if (!row.reference.empty()) {
     std::optional<uint32_t> line = LineOfBankReference(batch_id, row.reference);
@@ -137,23 +151,23 @@ void ReadRow(const std::vector<std::string>& cells, const std::vector<ReturnColu
 
 // The checks of one parsed row against its line; appends its problems.
 void CheckRow(const DomainState& s, const std::string& batch_id, const BatchState& batch,
-              const BankReturnRow& row,
-              const std::function<Hash(std::string_view)>& account_token,
+              const BankReturnRow& row, const std::function<Hash(std::string_view)>& account_token,
               std::vector<Status>& problems) {
   auto pos = batch.line_pos.find(row.line_no);
   if (pos == batch.line_pos.end()) {
-    problems.push_back(RuleError(RuleCode::kUnknownLine,
-                                 "batch '" + batch_id + "' has no line " +
-                                     std::to_string(row.line_no),
-                                 "reference")
-                           .WithLine(row.row));
+    problems.push_back(
+        RuleError(RuleCode::kUnknownLine,
+                  "batch '" + batch_id + "' has no line " + std::to_string(row.line_no),
+                  "reference")
+            .WithLine(row.row));
     return;
   }
   const BatchLine& line = batch.lines[pos->second];
   if (row.amount_fen != line.amount_fen) {
-    problems.push_back(RowError(row.row, "amount",
-                                "the amount " + Amount::Fen(row.amount_fen).ToYuan() +
-                                    " is not the line's " + Amount::Fen(line.amount_fen).ToYuan()));
+    problems.push_back(Conflict("the amount " + Amount::Fen(row.amount_fen).ToYuan() +
+                                " is not the line's " + Amount::Fen(line.amount_fen).ToYuan())
+                           .WithField("amount")
+                           .WithLine(row.row));
   }
   auto person = s.beneficiaries.find(std::string(s.names[line.beneficiary]));
   if (person != s.beneficiaries.end() && !person->second.bank_account_token.empty()) {
@@ -161,8 +175,9 @@ void CheckRow(const DomainState& s, const std::string& batch_id, const BatchStat
     if (!std::equal(token.begin(), token.end(), person->second.bank_account_token.begin(),
                     person->second.bank_account_token.end())) {
       problems.push_back(
-          RowError(row.row, "account", "the account is not the one line " +
-                                           std::to_string(row.line_no) + " paid"));
+          Conflict("the account is not the one line " + std::to_string(row.line_no) + " paid")
+              .WithField("account")
+              .WithLine(row.row));
     }
   }
 }
@@ -211,9 +226,9 @@ Result<ParsedBankReturn> ParseBankReturn(std::string_view body, const BankLayout
   return file;
 }
 
-BankReturnResolution ResolveBankReturn(
-    const DomainState& s, const std::string& batch_id, const ParsedBankReturn& file,
-    const std::function<Hash(std::string_view)>& account_token) {
+BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& batch_id,
+                                       const ParsedBankReturn& file,
+                                       const std::function<Hash(std::string_view)>& account_token) {
   BankReturnResolution out;
   out.problems = file.errors;
   const BatchState& batch = s.batches.at(batch_id);
@@ -224,8 +239,8 @@ BankReturnResolution ResolveBankReturn(
     auto [it, first] = seen.emplace(row.line_no, row.row);
     if (!first) {
       out.problems.push_back(RuleError(RuleCode::kDuplicateLineNo,
-                                       "line " + std::to_string(row.line_no) +
-                                           " is also in row " + std::to_string(it->second),
+                                       "line " + std::to_string(row.line_no) + " is also in row " +
+                                           std::to_string(it->second),
                                        "reference")
                                  .WithLine(row.row));
       continue;
@@ -258,8 +273,9 @@ BankReturnResolution ResolveBankReturn(
     out.returns.push_back(std::move(e));
   }
   std::stable_sort(out.problems.begin(), out.problems.end(),
-            [](const Status& a, const Status& b) { return a.line() < b.line(); });
-  out.already_recorded = out.problems.empty() && returned_rows > 0 && recorded_rows == returned_rows;
+                   [](const Status& a, const Status& b) { return a.line() < b.line(); });
+  out.already_recorded =
+      out.problems.empty() && returned_rows > 0 && recorded_rows == returned_rows;
   if (!out.problems.empty() || out.already_recorded) {
     out.returns.clear();
   } else if (recorded_rows > 0) {  // some lines of this file were recorded by another upload

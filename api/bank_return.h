@@ -58,16 +58,16 @@ Result<ParsedBankReturn> ParseBankReturn(std::string_view body, const BankLayout
                                          std::string_view batch_id);
 
 struct BankReturnResolution {
-  std::vector<Status> problems;                // every row's, by row
-  std::vector<fb::PaymentReturnedT> returns;   // one per returned row, when there is no problem
-  size_t paid_rows = 0;                        // rows the bank paid
-  bool already_recorded = false;               // every returned row's line is returned already
+  std::vector<Status> problems;               // every row's, by row
+  std::vector<fb::PaymentReturnedT> returns;  // one per returned row, when there is no problem
+  size_t paid_rows = 0;                       // rows the bank paid
+  bool already_recorded = false;              // every returned row's line is returned already
 };
 
 // `account_token(account)`: the keyed token of an account (Vault::BankToken), compared with
 // the one the person's registration recorded.
-BankReturnResolution ResolveBankReturn(
-    const DomainState& s, const std::string& batch_id, const ParsedBankReturn& file,
-    const std::function<Hash(std::string_view)>& account_token);
+BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& batch_id,
+                                       const ParsedBankReturn& file,
+                                       const std::function<Hash(std::string_view)>& account_token);
 
 }  // namespace fundledger

@@ -104,18 +104,17 @@ HttpResponse Service::BankFile(Context& c) {
   const std::string sha256 = HashHex(Sha256::Digest(AsBytes(*file)));
   Result<Actor> actor = CommandActor(c);
   if (!actor.ok()) return ErrorResponse(actor.status());
-  std::string key = c.request.idempotency_key.empty()
-                        ? "bank-file:" + batch_id + ":" + sha256.substr(0, 16) + ":" +
-                              std::to_string(NowMs())
-                        : c.request.idempotency_key;
+  std::string key =
+      c.request.idempotency_key.empty()
+          ? "bank-file:" + batch_id + ":" + sha256.substr(0, 16) + ":" + std::to_string(NowMs())
+          : c.request.idempotency_key;
   std::string text = "bank file exported: batch=" + batch_id + " layout=" + layout->name +
                      " lines=" + std::to_string(lines->size()) +
                      " erased=" + std::to_string(erased_lines) + " sha256=" + sha256;
-  Result<AppendResult> recorded =
-      ledger_.RecordMemo(*actor, key, text, "bank-file:" + batch_id);
+  Result<AppendResult> recorded = ledger_.RecordMemo(*actor, key, text, "bank-file:" + batch_id);
   if (!recorded.ok()) return ErrorResponse(recorded.status());
-  HttpResponse r = TextResponse(
-      200, std::move(*file), layout->gbk ? "text/csv; charset=GBK" : "text/csv; charset=utf-8");
+  HttpResponse r = TextResponse(200, std::move(*file),
+                                layout->gbk ? "text/csv; charset=GBK" : "text/csv; charset=utf-8");
   r.cache_control = "no-store";  // personal data: never kept by a cache
   r.log_size = ledger_.log().size();
   return r;
@@ -135,9 +134,8 @@ HttpResponse Service::BankReturns(Context& c) {
   if (!file.ok()) return RollRejection({}, file.status(), 0, "", language);
   const Vault& vault = ledger_.vault();
   BankReturnResolution resolved = ledger_.domain().Read([&](const DomainState& s) {
-    return ResolveBankReturn(s, batch_id, *file, [&](std::string_view account) {
-      return vault.BankToken(account);
-    });
+    return ResolveBankReturn(s, batch_id, *file,
+                             [&](std::string_view account) { return vault.BankToken(account); });
   });
   if (!resolved.problems.empty())
     return RejectRoll(resolved.problems, Status::Ok(), file->rows.size(), language);

@@ -97,8 +97,10 @@ TEST_F(BankFileTest, TheFileHoldsNamesAccountsAndAmountsAndItsExportIsRecorded) 
   EXPECT_EQ(e.actor, "t.maker");
   MemoView memo = *DecodeMemo(e.payload);
   std::string sha = HashHex(Sha256::Digest(AsBytes(r.body)));
-  EXPECT_EQ(std::string(memo.text), "bank file exported: batch=R1 layout=default lines=4 erased=0 "
-                                    "sha256=" + sha);
+  EXPECT_EQ(std::string(memo.text),
+            "bank file exported: batch=R1 layout=default lines=4 erased=0 "
+            "sha256=" +
+                sha);
   EXPECT_EQ(std::string(memo.reference), "bank-file:R1");
   std::string entry(AsChars(*bytes));
   for (const auto& [line, p] : person_) {
@@ -147,13 +149,13 @@ TEST_F(BankFileTest, ABanksOwnLayoutFromTheDataDirectory) {
 TEST_F(BankFileTest, AReturnFileWithBadLinesReportsEveryLineAndRecordsNothing) {
   uint64_t before = ledger_->log().size();
   std::string file =
-      std::string("参考号,收款账号,金额(元),状态,失败原因\n") +  // row 1
-      "R1-1," + person_[1].bank_account + ",1045.00,成功,\n" +      // row 2: fine
+      std::string("参考号,收款账号,金额(元),状态,失败原因\n") +         // row 1
+      "R1-1," + person_[1].bank_account + ",1045.00,成功,\n" +          // row 2: fine
       "R1-2," + person_[2].bank_account + ",1000.00,失败,户名不符\n" +  // row 3: amount
-      "R1-3,6222000000000000,1045.00,失败,账户冻结\n" +              // row 4: account
-      "R1-9," + person_[4].bank_account + ",1045.00,失败,销户\n" +   // row 5: no such line
-      "R1-4," + person_[4].bank_account + ",1045.00,不知道,\n" +     // row 6: status
-      "R9-1," + person_[4].bank_account + ",1045.00,失败,\n";        // row 7: batch, reason
+      "R1-3,6222000000000000,1045.00,失败,账户冻结\n" +                 // row 4: account
+      "R1-9," + person_[4].bank_account + ",1045.00,失败,销户\n" +      // row 5: no such line
+      "R1-4," + person_[4].bank_account + ",1045.00,不知道,\n" +        // row 6: status
+      "R9-1," + person_[4].bank_account + ",1045.00,失败,\n";           // row 7: batch, reason
   HttpResponse r = Return(file, "ret-1", "zh-CN");
   ASSERT_EQ(r.status, 422) << r.body;
   json::object e = json::parse(r.body).as_object()["error"].as_object();
@@ -179,11 +181,11 @@ TEST_F(BankFileTest, AReturnFileWithBadLinesReportsEveryLineAndRecordsNothing) {
 }
 
 TEST_F(BankFileTest, AGoodReturnFileIsRecordedInOneSubmissionAndRecognisedAgain) {
-  std::string file = std::string("参考号,收款账号,金额(元),状态,失败原因\n") +
-                     "R1-1," + person_[1].bank_account + ",1045.00,成功,\n" +
-                     "R1-2," + person_[2].bank_account + ",\"1,045.00\",失败,户名不符\n" +
-                     "R1-3," + person_[3].bank_account + ",1045.00,退回,账户冻结\n" +
-                     "R1-4," + person_[4].bank_account + ",1045.00,成功,\n";
+  std::string file = std::string("参考号,收款账号,金额(元),状态,失败原因\n") + "R1-1," +
+                     person_[1].bank_account + ",1045.00,成功,\n" + "R1-2," +
+                     person_[2].bank_account + ",\"1,045.00\",失败,户名不符\n" + "R1-3," +
+                     person_[3].bank_account + ",1045.00,退回,账户冻结\n" + "R1-4," +
+                     person_[4].bank_account + ",1045.00,成功,\n";
   uint64_t before = ledger_->log().size();
   HttpResponse r = Return(file, "ret-1");
   ASSERT_EQ(r.status, 201) << r.body;

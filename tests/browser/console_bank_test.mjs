@@ -62,6 +62,8 @@ try {
   const byLine = Object.fromEntries(rows.slice(1).map((c) => [Number(c[0]), c]));
   const [a, b, c] = paid.slice(0, 3).map((n) => byLine[n]);
   const returnFile = (lines) => Buffer.from("参考号,收款账号,金额(元),处理结果,失败原因\r\n" + lines.map((l) => l.join(",")).join("\r\n") + "\r\n");
+  check(await page.inputValue("#bank-return-batch") === batch.batch_id, "the return form names the batch just exported");
+  await page.getByLabel("批次", { exact: true }).selectOption(batch.batch_id);
   const bad = [[a[4], a[2], "1.00", "失败", "户名不符"], [b[4], b[2], b[3], "不明", ""], [c[4], c[2], c[3], "成功", ""]];
   await page.getByLabel("回盘文件（CSV）").setInputFiles({ name: "return.csv", mimeType: "text/csv", buffer: returnFile(bad) });
   await page.click("#bank-return-form button[type=submit]");

@@ -137,6 +137,7 @@
       return;
     }
     save(await res.blob(), `${batch}-${layout}.csv`);
+    $("bank-return-batch").value = batch;  // its return file comes next
     say("bank-result", true, C.t("bankExported")(batch));
   }
 
