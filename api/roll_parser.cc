@@ -86,7 +86,7 @@ std::string HeaderKey(std::string_view header) {
 
 // The next CSV record (RFC 4180: a quoted field may hold commas, doubled quotes and line
 // breaks), removed from `text`. False on a quote left open at the end of the text.
-bool NextRecord(std::string_view& text, std::vector<std::string>& fields) {
+bool NextRecord(std::string_view& text, std::vector<std::string>& fields, char separator = ',') {
   fields.clear();
   std::string cur;
   bool quoted = false;
@@ -104,7 +104,7 @@ bool NextRecord(std::string_view& text, std::vector<std::string>& fields) {
       }
     } else if (c == '"') {
       quoted = true;
-    } else if (c == ',') {
+    } else if (c == separator) {
       fields.push_back(std::string(Trim(cur)));
       cur.clear();
     } else if (c == '\n') {
@@ -380,6 +380,12 @@ RollFormat DetectRollFormat(std::string_view content_type, std::string_view body
   std::string_view t = Trim(body.substr(0, 64));
   return !t.empty() && t.front() == '{' ? RollFormat::kJsonLines : RollFormat::kCsv;
 }
+
+bool NextCsvRecord(std::string_view& text, std::vector<std::string>& fields, char separator) {
+  return NextRecord(text, fields, separator);
+}
+
+std::string CsvHeaderKey(std::string_view header) { return HeaderKey(header); }
 
 Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t default_period,
                              const std::function<void(uint64_t)>& progress) {

@@ -67,6 +67,13 @@ RollFormat DetectRollFormat(std::string_view content_type, std::string_view body
 // GB18030 (iconv); `encoding` says which. InvalidArgument when it is neither.
 Result<std::string> DecodeRollText(std::string_view body, std::string* encoding);
 
+// The next CSV record (RFC 4180: a quoted cell may hold the separator, doubled quotes and line
+// breaks) split at `separator`, its cells trimmed, removed from `text`. False on a quote left
+// open at the end of the text. Bank return files (bank_file.h) are read with it too.
+bool NextCsvRecord(std::string_view& text, std::vector<std::string>& fields, char separator = ',');
+// A column header as compared: ASCII lower case, no spaces, full-width brackets as ASCII ones.
+std::string CsvHeaderKey(std::string_view header);
+
 // A month as clerks write it: 2026-02, 2026-2, 2026/02, 2026.02, 2026年2月, 202602 -> 202602.
 Result<int32_t> ParseRollPeriod(std::string_view text);
 // Yuan as clerks write it: 1045, 1045.5, 1045.00, 1,045.00, ¥1,045.00, ￥1045, 1045元 -> fen,

@@ -84,6 +84,7 @@ void Service::AddRoutes() {
   AddLookupRoutes();
   AddConsoleRoutes();
   AddKeyRoutes();
+  AddBankRoutes();
 }
 
 void Service::AddGet(std::string pattern, uint32_t roles, std::string summary,

@@ -181,6 +181,10 @@ class Service final : public HttpHandler {
                                           const PersonalData* person);
   // Appends the search to the access log (access_log.h); an error: do not answer it.
   Status RecordSearch(const Principal& who, std::string_view kind, uint64_t results);
+  // service_bank.cc: the bank payment file of an approved roll and the bank's return file
+  void AddBankRoutes();
+  HttpResponse BankFile(Context& c);
+  HttpResponse BankReturns(Context& c);
   // service_console.cc: the staff console's page and files, embedded at build time
   void AddConsoleRoutes();
   HttpResponse ConsolePage(Context& c);

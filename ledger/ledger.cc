@@ -4,6 +4,7 @@
 
 #include <unordered_map>
 
+#include "ledger/entry_codec.h"
 #include "ledger/id_number.h"
 #include "ledger/rule_code.h"
 
@@ -155,6 +156,15 @@ Result<AppendResult> Ledger::SubmitKeyEvent(const Actor& admin, const std::strin
   Submission submission;
   submission.entries.push_back(NewEntry{name, admin.role, type, std::move(payload)});
   return SubmitEntries(admin, idempotency_key, std::move(submission));
+}
+
+Result<AppendResult> Ledger::RecordMemo(const Actor& actor, const std::string& idempotency_key,
+                                        const std::string& text, const std::string& reference) {
+  FL_ASSIGN_OR_RETURN(std::string name, NormalizeActorName(actor.name));
+  Submission submission;
+  submission.entries.push_back(
+      NewEntry{name, actor.role, fb::EventType::Memo, EncodeMemo(text, reference)});
+  return SubmitEntries(actor, idempotency_key, std::move(submission));
 }
 
 namespace {

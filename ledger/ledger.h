@@ -108,6 +108,11 @@ class Ledger {
   Result<AppendResult> RequireSigning(const Actor& admin, const std::string& idempotency_key,
                                       const std::string& document);
 
+  // Appends a Memo entry: a record of something done outside the ledger (a bank file exported),
+  // which moves no money and holds no personal data; signed as `actor` says.
+  Result<AppendResult> RecordMemo(const Actor& actor, const std::string& idempotency_key,
+                                  const std::string& text, const std::string& reference);
+
   // Destroys a person's vault key, record and index row and appends an Erased entry,
   // atomically; then flushes and compacts so no file of the store still holds them.
   Result<AppendResult> Erase(const Actor& actor, const std::string& idempotency_key,
