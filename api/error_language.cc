@@ -44,7 +44,8 @@ const Table& Sentences() {
       {"conflict|public_key", "这个签名密钥不能再用（已吊销或属于另一个人），本浏览器将另建新密钥"},
       {"invalid_argument|password", "密码不符合要求：至少 10 个字符"},
       {"invalid_argument|reason",
-       "须写明原因（不超过 256 字节，不含控制字符）：退回批次写退回理由，银行回盘中退回的行写银行的退回原因"},
+       "须写明原因（不超过 256 "
+       "字节，不含控制字符）：退回批次写退回理由，银行回盘中退回的行写银行的退回原因"},
       {"invalid_argument|status", "状态不对：请写 成功 或 失败/退回"},
       {"invalid_argument|reference", "参考号不对：须为这个批次的 <批次编号>-<行号>"},
       {"conflict|account", "账号与这一行发放的账号不一致"},

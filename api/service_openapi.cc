@@ -126,7 +126,11 @@ std::string_view SuccessMediaType(const std::string& pattern) {
       {"/v1/roll-reports/{report_id}", "text/csv"},
       {"/v1/open-data/iati", "application/xml"},
       {"/console", "text/html"},
-      {"/console/{file}", "text/javascript"}};
+      {"/console/{file}", "text/javascript"},
+      {"/v1/disbursement-batches/{batch_id}/approval-sheet", "text/html"},
+      {"/v1/disbursement-batches/{batch_id}/bank-file", "text/csv"},
+      {"/v1/audit-bundle", "application/x-tar"},
+      {"/v1/access-log", "application/x-ndjson"}};
   auto it = kTypes.find(pattern);
   return it == kTypes.end() ? std::string_view("application/json") : it->second;
 }

@@ -36,8 +36,8 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(base + "/console");
-  await page.getByLabel("用户名").fill("clerk.qian");
-  await page.getByLabel("密码").fill("pass word clerk.qian");
+  await page.locator("#login-name").fill("clerk.qian");
+  await page.locator("#login-password").fill("pass word clerk.qian");
   await page.keyboard.press("Enter");
   await page.waitForSelector(`#bank-table tr[data-batch="${batch.batch_id}"]`);
   check(true, "the bank panel lists the approved batch " + batch.batch_id);

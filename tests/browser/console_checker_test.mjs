@@ -11,8 +11,8 @@ const [cli, out] = process.argv.slice(2);
 const { base, server, tally, check, admin } = await startConsoleTest(cli, out);
 
 async function logIn(page, name) {
-  await page.getByLabel("用户名").fill(name);
-  await page.getByLabel("密码").fill("pass word " + name);
+  await page.locator("#login-name").fill(name);
+  await page.locator("#login-password").fill("pass word " + name);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#work:not([hidden])");
 }
@@ -44,9 +44,9 @@ try {
   const page = await context.newPage();
   await page.goto(base + "/console");
   await logIn(page, "clerk.liu");
-  await page.getByLabel("资金").selectOption("F-SUBSIDY");
-  await page.getByLabel("发放月份").fill(next);
-  await page.getByLabel("名册文件（CSV）").setInputFiles({ name: "roll.csv", mimeType: "text/csv", buffer: csv });
+  await page.locator("#upload-fund").selectOption("F-SUBSIDY");
+  await page.locator("#upload-period").fill(next);
+  await page.locator("#upload-file").setInputFiles({ name: "roll.csv", mimeType: "text/csv", buffer: csv });
   await page.click("#upload-form button[type=submit]");
   await page.waitForSelector("#upload-result.ok");
   const batch = (await page.textContent("#upload-result")).match(/R\d{6}-[0-9a-f]{12}/)[0];

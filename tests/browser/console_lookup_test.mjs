@@ -23,8 +23,8 @@ const admin = async (method, path, body) => {
 
 async function logIn(page, name) {
   await page.goto(base + "/console");
-  await page.getByLabel("用户名").fill(name);
-  await page.getByLabel("密码").fill("pass word " + name);
+  await page.locator("#login-name").fill(name);
+  await page.locator("#login-password").fill("pass word " + name);
   await page.keyboard.press("Enter");
   await page.waitForSelector("#work:not([hidden])");
 }
@@ -119,6 +119,7 @@ try {
   // The auditor proves the payment in the browser.
   await logIn(page, "audit.qian");
   check(await page.locator("#lookup-section").isHidden(), "an auditor cannot look people up");
+  await page.waitForFunction(() => (document.querySelector("#access-table")?.textContent || "").includes("clerk.liu"), null, { timeout: 30000 }).catch(() => {});
   check((await page.textContent("#access-table")).includes("clerk.liu"), "but sees who searched (the search log)");
   await page.fill("#prove-person", person);
   await page.fill("#prove-month", month);
