@@ -116,7 +116,8 @@ TEST_F(BatchReviewTest, TotalsByProgramAndRegionAddUpToTheRollsLines) {
 }
 
 TEST_F(BatchReviewTest, TheChangeFromLastMonthListsPeopleAddedDroppedAndAmountsChanged) {
-  const json::object& m = Review("R-APR").at("previous_month").as_object();
+  const json::object review_apr = Review("R-APR");  // kept: m refers into it
+  const json::object& m = review_apr.at("previous_month").as_object();
   EXPECT_EQ(m.at("period").as_string(), "2025-03");
   EXPECT_EQ(json::serialize(m.at("batches")), R"(["R-MAR"])");
   EXPECT_EQ(m.at("total").as_string(), "3135.00");
@@ -141,7 +142,8 @@ TEST_F(BatchReviewTest, TheChangeFromLastMonthListsPeopleAddedDroppedAndAmountsC
   EXPECT_EQ(changed.at("lines").at(0).at("amount").as_string(), "900.00");
   EXPECT_FALSE(changed.at("truncated").as_bool());
   // March had no approved roll before it: everyone is new.
-  const json::object& first = Review("R-MAR").at("previous_month").as_object();
+  const json::object review_mar = Review("R-MAR");  // kept: first refers into it
+  const json::object& first = review_mar.at("previous_month").as_object();
   EXPECT_EQ(first.at("batches").as_array().size(), 0u);
   EXPECT_EQ(first.at("added").at("count").as_int64(), 3);
 }
@@ -156,7 +158,8 @@ TEST_F(BatchReviewTest, ALargeChangeListsItsFirstLinesAndCountsThemAll) {
     lines.push_back({static_cast<uint32_t>(i + 1), id, "dibao", 202505, 100});
   }
   Ok(Prepare("R-MAY", "F1", "general", 202505, lines));
-  const json::object& m = Review("R-MAY").at("previous_month").as_object();
+  const json::object review_may = Review("R-MAY");  // kept: m refers into it
+  const json::object& m = review_may.at("previous_month").as_object();
   EXPECT_EQ(m.at("batches").as_array().size(), 0u);  // April's roll waits: not last month's roll
   const json::object& added = m.at("added").as_object();
   EXPECT_EQ(added.at("count").as_int64(), static_cast<int64_t>(people));

@@ -67,6 +67,8 @@ try {
 
   await logIn(page, "checker.zhou");
   await page.waitForSelector(`tr[data-batch="${batch}"]`);
+  // The maker's rows stay on the page until the checker's list has loaded in their place.
+  await page.locator(`#why-${batch}`).waitFor({ state: "detached", timeout: 30000 }).catch(() => {});
   check(await page.locator(`#why-${batch}`).count() === 0, "the checker may decide it");
   await page.getByRole("button", { name: "审阅 " + batch }).click();
   await page.waitForSelector("#review:not([hidden]) #review-title");
