@@ -167,6 +167,16 @@ std::string LabelValue(std::string_view text) {
   }
   return out;
 }
+
+// One metric with a sample per witness: Prometheus's text format groups every sample of a metric
+// under its HELP and TYPE lines.
+void AppendPerWitness(std::string& out, const std::vector<WitnessProgress>& witnesses,
+                      const char* name, const char* type, const char* help,
+                      uint64_t WitnessProgress::*field) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
+  for (const WitnessProgress& w : witnesses)
+    out += fmt::format("{}{{witness=\"{}\"}} {}\n", name, LabelValue(w.name), w.*field);
+}
 }  // namespace
 
 std::string CheckpointPublisher::RenderMetrics() const {
@@ -176,24 +186,12 @@ std::string CheckpointPublisher::RenderMetrics() const {
       "quorum cosigned.\n# TYPE fundledger_published_checkpoint_size gauge\n"
       "fundledger_published_checkpoint_size {}\n",
       published_size_);
-  out +=
-      "# HELP fundledger_witness_held_size The size a witness last cosigned for this log.\n"
-      "# TYPE fundledger_witness_held_size gauge\n";
-  for (const WitnessProgress& w : progress_)
-    out += fmt::format("fundledger_witness_held_size{{witness=\"{}\"}} {}\n", LabelValue(w.name),
-                       w.held_size);
-  out +=
-      "# HELP fundledger_witness_cosignatures_total Cosignatures received from a witness.\n"
-      "# TYPE fundledger_witness_cosignatures_total counter\n";
-  for (const WitnessProgress& w : progress_)
-    out += fmt::format("fundledger_witness_cosignatures_total{{witness=\"{}\"}} {}\n",
-                       LabelValue(w.name), w.cosigned);
-  out +=
-      "# HELP fundledger_witness_failures_total Rounds in which a witness did not cosign.\n"
-      "# TYPE fundledger_witness_failures_total counter\n";
-  for (const WitnessProgress& w : progress_)
-    out += fmt::format("fundledger_witness_failures_total{{witness=\"{}\"}} {}\n",
-                       LabelValue(w.name), w.failures);
+  AppendPerWitness(out, progress_, "fundledger_witness_held_size", "gauge",
+                   "The size a witness last cosigned for this log.", &WitnessProgress::held_size);
+  AppendPerWitness(out, progress_, "fundledger_witness_cosignatures_total", "counter",
+                   "Cosignatures received from a witness.", &WitnessProgress::cosigned);
+  AppendPerWitness(out, progress_, "fundledger_witness_failures_total", "counter",
+                   "Rounds in which a witness did not cosign.", &WitnessProgress::failures);
   return out;
 }
 

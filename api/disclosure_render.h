@@ -11,7 +11,8 @@
 namespace fundledger {
 
 // HTML-escapes `s`. Text inside an element needs only < > & escaped, so a page can carry JSON
-// readably, quotes and all; an attribute value needs its quotes escaped too.
+// readably, quotes and all; an attribute value needs its quotes escaped too. With `in_attribute`
+// the result is also valid XML text and attribute content (the IATI export uses it).
 std::string HtmlEscape(std::string_view s, bool in_attribute = true);
 
 // The report's format, its "format" field. v2 added "reconciliation": opening_fen, inflows and

@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 
+#include "api/disclosure_render.h"
 #include "ledger/domain.h"
 #include "projections/business_date.h"
 
@@ -164,29 +165,6 @@ void RollGrants(const Identifiers& ids, uint64_t i, int64_t at, const std::strin
   }
 }
 
-std::string XmlEscaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // One IATI transaction of a fund's activity.
 struct IatiTransaction {
   const char* type = "1";  // TransactionType codelist
@@ -197,7 +175,7 @@ struct IatiTransaction {
 
 std::string NarrativeElement(const char* name, const std::string& text,
                              const std::string& attributes = "") {
-  return std::string("<") + name + attributes + "><narrative>" + XmlEscaped(text) +
+  return std::string("<") + name + attributes + "><narrative>" + HtmlEscape(text) +
          "</narrative></" + name + ">";
 }
 
@@ -321,9 +299,9 @@ Result<std::string> IatiActivitiesXml(const LogSource& log, uint64_t size,
   domain.Read([&](const DomainState& st) {
     for (const auto& [fund, f] : st.funds) {
       xml += "<iati-activity default-currency=\"CNY\" xml:lang=\"zh\">\n<iati-identifier>" +
-             XmlEscaped(ids.org_id() + "-" + fund) + "</iati-identifier>\n" +
+             HtmlEscape(ids.org_id() + "-" + fund) + "</iati-identifier>\n" +
              NarrativeElement("reporting-org", origin,
-                              " ref=\"" + XmlEscaped(ids.org_id()) + "\" type=\"11\"") +
+                              " ref=\"" + HtmlEscape(ids.org_id()) + "\" type=\"11\"") +
              "\n" + NarrativeElement("title", f.name.empty() ? fund : f.name) + "\n" +
              NarrativeElement("description", "Fund " + fund + " of " + f.organisation + " (" +
                                                  fb::EnumNameFundKind(f.kind) +
@@ -334,7 +312,7 @@ Result<std::string> IatiActivitiesXml(const LogSource& log, uint64_t size,
       for (const IatiTransaction& t : by_fund[fund]) started_ms = std::min(started_ms, t.at_ms);
       std::string ref = ids.IatiRef(f.organisation);
       xml += NarrativeElement("participating-org", f.organisation,
-                              (ref.empty() ? "" : " ref=\"" + XmlEscaped(ref) + "\"") +
+                              (ref.empty() ? "" : " ref=\"" + HtmlEscape(ref) + "\"") +
                                   " role=\"2\" type=\"" + OrganisationTypeOf(f.kind) + "\"") +
              "\n<activity-status code=\"" + (f.closed ? "4" : "2") + "\"/>\n" +
              "<activity-date type=\"2\" iso-date=\"" + DateText(started_ms) + "\"/>\n";
