@@ -85,10 +85,12 @@ const NAMES = {
       program_not_effective: "项目标准未生效", beneficiary_erased: "个人信息已删除",
       period_ahead: "月份超前", one_off_limit: "一次性发放超限", insufficient_funds: "资金余额不足",
       fund_closed: "资金已关闭", amount_overflow: "金额超出范围", lines_rejected: "名册有问题行",
+      conflict: "与台账记录不符", not_found: "没有找到",
     },
     fields: {
       amount: "金额", amount_fen: "金额", period: "发放月份", beneficiary_id: "受益人编号",
       program_id: "项目", id_number: "身份证号", name: "姓名", line: "整行", line_no: "行号",
+      status: "状态", account: "账号", reference: "参考号",
     },
     categories: {
       dibao: "低保", tekun: "特困供养", temporary: "临时救助", medical: "医疗救助",
