@@ -191,6 +191,30 @@ TEST_F(ConsoleSessionTest, ALogInWhosePasswordCannotBeCheckedAnswers500SayingSo)
   EXPECT_TRUE(r.set_cookie.empty());
 }
 
+// Sessions live in the issuing server's memory: another server (a restart, a cluster's other
+// node) does not know the cookie and asks for a log-in. However busy, a session ends after
+// kSessionLifetimeMs.
+TEST_F(ConsoleSessionTest, ASessionIsKnownOnlyToTheServerThatIssuedItAndForAWorkingDayAtMost) {
+  ASSERT_EQ(CreateAccount("clerk.zhang", "maker", "pass word 1"), 201);
+  auto [cookie, csrf] = LogIn("clerk.zhang", "pass word 1");
+  ServiceOptions options;
+  options.data_dir = dir_;
+  options.clock_ms = [this] { return now_ms_; };
+  Service other(*ledger_, *projections_, *tokens_, metrics_, options);
+  HttpRequest me;
+  me.method = "GET";
+  me.target = "/v1/sessions/current";
+  me.cookie = cookie;
+  EXPECT_EQ(other.Handle(me).status, 401);
+  EXPECT_EQ(service_->Handle(me).status, 200);
+  for (int64_t worked = 0; worked <= kSessionLifetimeMs; worked += kSessionIdleMs / 2) {
+    now_ms_ += kSessionIdleMs / 2;
+    if (service_->Handle(me).status != 200) break;
+  }
+  EXPECT_EQ(service_->Handle(me).status, 401);
+  EXPECT_GT(now_ms_ - 1'800'000'000'000, kSessionLifetimeMs);  // used all along, never idle
+}
+
 TEST_F(ConsoleSessionTest, DisablingOrResettingAnAccountEndsItsSessions) {
   ASSERT_EQ(Call("POST", "/v1/accounts",
                  R"({"name":"checker.qian","role":"checker","password":"pass word 2"})", "", "",
