@@ -17,6 +17,8 @@
 // `text` joins the language table (read with FLConsole.t), onWork runs after each login with the
 // session, onLanguage after each switch. Panels reach the API only through FLConsole.api, so
 // every POST carries the CSRF token, an Idempotency-Key and the actor's signature.
+// FLConsole.showProblems(prefix, error, name) shows every problem of a rejected upload (the
+// error of api/roll_report.h) in the page's `${prefix}` block and downloads them as .xlsx.
 "use strict";
 
 const TEXT = {
@@ -366,7 +368,7 @@ function showProblems(prefix, error, name) {
   const total = error.details_total || 0;
   $(`${prefix}-caption`).textContent = error.message + (total > details.length ? TEXT[lang].shown(details.length, total) : "");
   const xlsx = $(`${prefix}-download`), csv = $(`${prefix}-download-csv`);
-  xlsx.hidden = !error.report && !details.length;
+  xlsx.hidden = !window.FLXlsx || (!error.report && !details.length);
   xlsx.onclick = (event) => { event.preventDefault(); downloadProblems(error, name, "xlsx"); };
   if (csv) {
     csv.hidden = !error.report;
