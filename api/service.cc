@@ -53,7 +53,6 @@ bool MatchPattern(const std::vector<std::string_view>& parts, std::string_view p
 }
 
 constexpr uint32_t kStaff = kAdmin | kMaker;
-constexpr uint32_t kReaders = kAdmin | kMaker | kChecker | kAuditor;
 constexpr uint32_t kIntegrity = kAdmin | kAuditor | kPublicIfOpen;
 
 }  // namespace

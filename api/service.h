@@ -55,6 +55,8 @@ enum RoleBit : uint32_t {
   kPublic = 1 << 5,        // anyone, no token needed
   kPublicIfOpen = 1 << 6,  // anyone when the log is served publicly (--public-log)
 };
+// The staff who read the ledger's state (a charity sees only its own, so it is added where it may).
+inline constexpr uint32_t kReaders = kAdmin | kMaker | kChecker | kAuditor;
 
 struct ServiceOptions {
   bool public_log = false;  // entries, proofs and tiles readable without a token

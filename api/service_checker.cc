@@ -63,15 +63,14 @@ json::object DecisionJson(const BatchReview& r, const Principal& who, Language l
 }  // namespace
 
 void Service::AddCheckerRoutes() {
-  constexpr uint32_t kReadersOnly = kAdmin | kMaker | kChecker | kAuditor;
-  AddGet("/v1/disbursement-batches/{batch_id}/review", kReadersOnly,
+  AddGet("/v1/disbursement-batches/{batch_id}/review", kReaders,
          "A roll as its checker reviews it: totals by program and by region, the change from "
          "the previous month's approved roll of the same fund (people added and dropped, amounts "
          "changed, with the lines, at most 200 of each), a sample of lines, and whether the caller "
          "may decide it",
          {}, &Service::BatchReviewRoute);
   AddGet(
-      "/v1/disbursement-batches/{batch_id}/approval-sheet", kReadersOnly,
+      "/v1/disbursement-batches/{batch_id}/approval-sheet", kReaders,
       "The roll's printable approval sheet (审批表, HTML in Chinese with print CSS): totals, the "
       "change from last month, maker and checker with times and entries, the log size and root "
       "it was read at, signature lines",

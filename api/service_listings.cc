@@ -17,8 +17,7 @@ constexpr size_t kListRowsMax = 500;
 }  // namespace
 
 void Service::AddListingRoutes() {
-  constexpr uint32_t kReadersOnly = kAdmin | kMaker | kChecker | kAuditor;
-  AddGet("/v1/disbursement-batches", kReadersOnly,
+  AddGet("/v1/disbursement-batches", kReaders,
          "Batches, newest month first: filter by status (prepared, approved, rejected), fund and "
          "month; at most 500, `after` pages on",
          {{"status", "prepared, approved or rejected"},
@@ -26,7 +25,7 @@ void Service::AddListingRoutes() {
           {"period", "the month, YYYY-MM"},
           {"after", "the last batch_id of the previous page"}},
          &Service::ListBatches);
-  AddGet("/v1/programs", kReadersOnly | kCharity, "Programs: id, name, category, period", {},
+  AddGet("/v1/programs", kReaders | kCharity, "Programs: id, name, category, period", {},
          &Service::ListPrograms);
   AddGet("/v1/beneficiaries", kAdmin | kMaker | kChecker,
          "Find a person by ID number (through its keyed commitment) or by name (through the "

@@ -240,7 +240,6 @@ json::object FindingJson(const Finding& f) {
 }  // namespace
 
 void Service::AddLookupRoutes() {
-  constexpr uint32_t kReaders = kAdmin | kMaker | kChecker | kAuditor;
   AddGet("/v1/beneficiaries/{beneficiary_id}/payments", kReaders,
          "A person's payments, newest month first: what was paid per program and month and the "
          "roll line paying it; at most 100 a page",

@@ -93,21 +93,61 @@ json::object ComponentsJson() {
                                                    json::object{{"schema", error_schema}}}}}}}}}};
 }
 
-json::object RequestBodyJson(fb::EventType event, const std::string& summary) {
-  if (event == fb::EventType::DisbursementBatchPrepared) {
-    json::object text_schema{
-        {"type", "string"},
-        {"description", "the roll as a spreadsheet saves it (see the summary), or JSON lines"}};
-    return json::object{
-        {"required", true},
-        {"content", json::object{{"text/csv", json::object{{"schema", std::move(text_schema)}}}}}};
+// A request body that is not the route's event as JSON: a file as it is saved (text/csv), or a
+// small JSON object whose fields the route reads (service_test.cc checks every POST has one or
+// the other). Schemas are JSON text.
+struct RequestDoc {
+  std::string_view media;
+  std::string_view schema;
+};
+
+const std::map<std::string_view, RequestDoc>& RequestDocs() {
+  static const std::map<std::string_view, RequestDoc> kDocs{
+      {"/v1/disbursement-batches",
+       {"text/csv",
+        R"({"type":"string","description":"the roll as a spreadsheet saves it (see the summary), or JSON lines"})"}},
+      {"/v1/disbursement-batches/{batch_id}/bank-returns",
+       {"text/csv",
+        R"({"type":"string","description":"the bank's return file (回盘文件) as the bank wrote it (UTF-8 or GBK), columns as the layout names them"})"}},
+      {"/v1/disbursement-batches/{batch_id}/approve",
+       {"application/json",
+        R"({"type":"object","properties":{"document":{"type":"string","description":"the approval's document reference"}}})"}},
+      {"/v1/disbursement-batches/{batch_id}/reject",
+       {"application/json",
+        R"({"type":"object","properties":{"reason":{"type":"string","description":"why the roll goes back to its maker","minLength":1}},"required":["reason"]})"}},
+      {"/v1/sessions",
+       {"application/json",
+        R"({"type":"object","properties":{"name":{"type":"string"},"password":{"type":"string","format":"password"}},"required":["name","password"]})"}},
+      {"/v1/sessions/current/logout", {"application/json", R"({"type":"object","properties":{}})"}},
+      {"/v1/sessions/current/key",
+       {"application/json",
+        R"({"type":"object","properties":{"public_key":{"type":"string","format":"byte","description":"the browser's Ed25519 public key, 32 bytes in base64"}},"required":["public_key"]})"}},
+      {"/v1/accounts",
+       {"application/json",
+        R"({"type":"object","properties":{"name":{"type":"string"},"role":{"type":"string","enum":["admin","maker","checker","auditor","charity"]},"org":{"type":"string","description":"a charity account's organisation; only there"},"password":{"type":"string","format":"password","minLength":10,"maxLength":256}},"required":["name","role","password"]})"}},
+      {"/v1/accounts/{name}/disable", {"application/json", R"({"type":"object","properties":{}})"}},
+      {"/v1/accounts/{name}/enable", {"application/json", R"({"type":"object","properties":{}})"}},
+      {"/v1/accounts/{name}/password",
+       {"application/json",
+        R"({"type":"object","properties":{"password":{"type":"string","format":"password","minLength":10,"maxLength":256}},"required":["password"]})"}},
+  };
+  return kDocs;
+}
+
+json::object RequestBodyJson(const Service::Route& r) {
+  auto doc = RequestDocs().find(r.pattern);
+  if (doc != RequestDocs().end()) {
+    json::object schema = json::parse(doc->second.schema).as_object();
+    bool required = schema.contains("required") || doc->second.media != "application/json";
+    return json::object{{"required", required},
+                        {"content", json::object{{doc->second.media,
+                                                  json::object{{"schema", std::move(schema)}}}}}};
   }
-  json::object schema = event == fb::EventType::Unknown
-                            ? json::object{{"type", "object"}, {"description", summary}}
-                            : json::parse(EventJsonSchema(event)).as_object();
+  json::object schema = r.event == fb::EventType::Unknown
+                            ? json::object{{"type", "object"}, {"description", r.summary}}
+                            : json::parse(EventJsonSchema(r.event)).as_object();
   return json::object{
-      {"required", event != fb::EventType::DisbursementBatchApproved &&
-                       event != fb::EventType::DisbursementBatchRejected},
+      {"required", true},
       {"content", json::object{{"application/json", json::object{{"schema", std::move(schema)}}}}}};
 }
 
@@ -135,8 +175,27 @@ std::string_view SuccessMediaType(const std::string& pattern) {
   return it == kTypes.end() ? std::string_view("application/json") : it->second;
 }
 
+// The success answer's schema where a route's is not the plain commit or an object: JSON text,
+// by "<METHOD> <pattern>".
+std::string_view SuccessSchemaText(const std::string& route) {
+  static const std::map<std::string_view, std::string_view> kSchemas{
+      {"POST /v1/disbursement-batches/{batch_id}/bank-returns",
+       R"({"type":"object","properties":{"batch_id":{"type":"string"},"rows":{"type":"integer"},"paid_rows":{"type":"integer"},"returned":{"type":"integer"},"already_recorded":{"type":"boolean"},"encoding":{"type":"string"},"first_index":{"type":"integer","format":"int64"},"count":{"type":"integer","format":"int64"},"replayed":{"type":"boolean"},"log_size":{"type":"integer","format":"int64"}},"required":["batch_id","rows","paid_rows","returned","already_recorded"],"description":"first_index, count, replayed and log_size only when returned lines were recorded"})"},
+      {"POST /v1/sessions",
+       R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"sent back as X-CSRF-Token on every POST of the session"},"idle_timeout_ms":{"type":"integer"},"signing":{"type":"object"}},"required":["actor","role","csrf_token"]})"},
+      {"GET /v1/sessions/current",
+       R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"a console session's only"},"signing":{"type":"object"}},"required":["actor","role"]})"},
+      {"GET /v1/accounts",
+       R"({"type":"object","properties":{"accounts":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"disabled":{"type":"boolean"},"locked":{"type":"boolean"},"created_ms":{"type":"integer"},"enrolling_key":{"type":"object"}}}}}})"},
+  };
+  auto it = kSchemas.find(route);
+  return it == kSchemas.end() ? std::string_view() : it->second;
+}
+
 // The success answer's schema: a command's commit, or the route's document.
 json::object SuccessSchema(const Service::Route& r) {
+  if (std::string_view text = SuccessSchemaText(r.method + " " + r.pattern); !text.empty())
+    return json::parse(text).as_object();
   if (r.method == "POST" && r.event != fb::EventType::Unknown) {
     json::object integer{{"type", "integer"}, {"format", "int64"}};
     return json::object{{"type", "object"},
@@ -200,7 +259,7 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
                                   {"required", false},
                                   {"description", kSignatureDescription},
                                   {"schema", kStringSchema}});
-    op["requestBody"] = RequestBodyJson(r.event, r.summary);
+    op["requestBody"] = RequestBodyJson(r);
     // The event type a signature names (kSignatureDescription): what a signing client reads.
     if (r.event != fb::EventType::Unknown) op["x-event"] = fb::EnumNameEventType(r.event);
   }

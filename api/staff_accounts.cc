@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <semaphore>
 
 #include "api/actor_name.h"
 #include "crypto/key_file.h"
+#include "crypto/mutex.h"
 
 namespace fundledger {
 namespace json = boost::json;
@@ -25,6 +27,41 @@ int64_t NowMs() {
       .count();
 }
 
+// At most kArgon2ConcurrentMax computations at once, each kArgon2MemoryKib: a burst of log-ins
+// waits its turn instead of asking the allocator for an unbounded amount at once.
+std::counting_semaphore<kArgon2ConcurrentMax>& Argon2Slots() {
+  static std::counting_semaphore<kArgon2ConcurrentMax> slots(kArgon2ConcurrentMax);
+  return slots;
+}
+
+class Argon2Slot {
+ public:
+  Argon2Slot() : held_(Argon2Slots().try_acquire_for(std::chrono::milliseconds(kArgon2WaitMs))) {}
+  ~Argon2Slot() {
+    if (held_) Argon2Slots().release();
+  }
+  Argon2Slot(const Argon2Slot&) = delete;
+  Argon2Slot& operator=(const Argon2Slot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  bool held_;
+};
+
+Status Busy() {
+  return Overloaded("too many passwords are being checked at once; nothing was counted: try again");
+}
+
+// An argon2 failure other than a wrong password: the machine's (memory, threads: try again) or
+// the stored hash's (it cannot be read). Never a wrong password.
+Status Argon2Failure(int rc) {
+  std::string what = std::string("argon2id: ") + argon2_error_message(rc);
+  if (rc == ARGON2_MEMORY_ALLOCATION_ERROR || rc == ARGON2_THREAD_FAIL)
+    return Overloaded("the password could not be checked now (" + what +
+                      "); nothing was counted: try again");
+  return Corruption("the account's stored password hash cannot be checked (" + what + ")");
+}
+
 Result<std::string> HashPassword(const std::string& password) {
   if (password.size() < kPasswordBytesMin || password.size() > kPasswordBytesMax) {
     return InvalidArgument("a password has " + std::to_string(kPasswordBytesMin) + " to " +
@@ -36,22 +73,46 @@ Result<std::string> HashPassword(const std::string& password) {
   std::string encoded(argon2_encodedlen(kArgon2Passes, kArgon2MemoryKib, kArgon2Lanes, kSaltBytes,
                                         kHashBytes, Argon2_id),
                       '\0');
+  Argon2Slot slot;
+  if (!slot.held()) return Busy();
   int rc = argon2id_hash_encoded(kArgon2Passes, kArgon2MemoryKib, kArgon2Lanes, password.data(),
                                  password.size(), salt, sizeof salt, kHashBytes, encoded.data(),
                                  encoded.size());
-  if (rc != ARGON2_OK) return Internal(std::string("argon2id: ") + argon2_error_message(rc));
+  if (rc != ARGON2_OK) return Argon2Failure(rc);
   encoded.resize(encoded.find('\0'));
   return encoded;
 }
 
-bool PasswordMatches(const std::string& encoded, const std::string& password) {
-  return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+}  // namespace
+
+Result<bool> PasswordMatches(const std::string& encoded, const std::string& password) {
+  Argon2Slot slot;
+  if (!slot.held()) return Busy();
+  int rc = argon2id_verify(encoded.c_str(), password.data(), password.size());
+  if (rc == ARGON2_OK) return true;
+  if (rc == ARGON2_VERIFY_MISMATCH) return false;
+  return Argon2Failure(rc);
 }
 
-// A hash to verify against when the name is unknown, so that the answer takes as long.
-const std::string& DecoyHash() {
-  static const std::string decoy = *HashPassword("decoy-password-never-matches");
-  return decoy;
+namespace {
+
+// A hash to verify against when the name is unknown, so that the answer takes as long; made at
+// the first need (a failure to make it is that log-in's error, and the next one tries again).
+struct Decoy {
+  Mutex mu;
+  std::string hash FL_GUARDED_BY(mu);
+};
+
+Result<std::string> DecoyHash() {
+  static Decoy decoy;
+  {
+    MutexLock lock(decoy.mu);
+    if (!decoy.hash.empty()) return decoy.hash;
+  }
+  FL_ASSIGN_OR_RETURN(std::string made, HashPassword("decoy-password-never-matches"));
+  MutexLock lock(decoy.mu);
+  if (decoy.hash.empty()) decoy.hash = std::move(made);
+  return decoy.hash;
 }
 
 Result<std::vector<StaffAccount>> ParseTable(std::string_view text) {
@@ -196,7 +257,9 @@ Result<Principal> StaffAccounts::LogIn(const std::string& name_text, const std::
   auto it = std::find_if(all.begin(), all.end(),
                          [&](const StaffAccount& a) { return name.ok() && a.name == *name; });
   if (it == all.end()) {
-    (void)PasswordMatches(DecoyHash(), password);
+    FL_ASSIGN_OR_RETURN(std::string decoy_hash, DecoyHash());
+    Result<bool> decoy = PasswordMatches(decoy_hash, password);
+    if (!decoy.ok()) return decoy.status();  // as a known name's failure would answer
     return refused;
   }
   if (it->locked_until_ms > now_ms) {
@@ -206,7 +269,8 @@ Result<Principal> StaffAccounts::LogIn(const std::string& name_text, const std::
                       std::to_string((it->locked_until_ms - now_ms + 59'999) / 60'000) +
                       " minutes or ask an admin to reset it");
   }
-  bool right = PasswordMatches(it->hash, password);
+  // A check that failed is not a wrong password: it neither refuses nor counts toward lockout.
+  FL_ASSIGN_OR_RETURN(bool right, PasswordMatches(it->hash, password));
   FL_RETURN_IF_ERROR(Change(*name, [&](StaffAccount& a) {
     a.failures = right ? 0 : a.failures + 1;
     if (a.failures >= kLoginFailuresMax) {

@@ -9,7 +9,9 @@
 // string form ($argon2id$v=19$m=...,t=...,p=...$salt$hash) from Debian's libargon2; the
 // password itself is never stored. After kLoginFailuresMax wrong passwords in a row an account
 // is locked for kLockoutMs; a right password after that resets the count. A disabled account
-// logs in no one. An unknown name costs the same Argon2id work as a known one.
+// logs in no one. An unknown name costs the same Argon2id work as a known one. A password that
+// could not be checked (out of memory, an unreadable hash) is an error answered as such (503 or
+// 500), never "wrong password", and never counts toward the lockout.
 // `enrolling_key` is the base64 Ed25519 public key the person's browser made at their last
 // first login there (ledger/actor_keys.h): a request to an admin, who registers it in a ledger
 // entry or not; it authorises nothing by itself (ledger/README.md, "Threat model").
@@ -21,6 +23,7 @@
 //   Result<Principal> who = accounts.LogIn("clerk.li", "a long passphrase", now_ms);
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,10 @@ inline constexpr size_t kPasswordBytesMax = 256;
 inline constexpr uint32_t kArgon2MemoryKib = 19 * 1024;
 inline constexpr uint32_t kArgon2Passes = 2;
 inline constexpr uint32_t kArgon2Lanes = 1;
+// Argon2id computations at once (each takes kArgon2MemoryKib), and how long one waits for its turn
+// before the log-in answers 503.
+inline constexpr ptrdiff_t kArgon2ConcurrentMax = 4;
+inline constexpr int64_t kArgon2WaitMs = 10'000;
 
 struct StaffAccount {
   std::string name;  // an actor name
@@ -50,6 +57,11 @@ struct StaffAccount {
   std::string enrolling_key;  // base64 public key waiting for an admin; "" none
   int64_t enrolling_key_ms = 0;
 };
+
+// Whether `password` is the one `encoded` (Argon2id, PHC form) was made from. An Argon2 failure
+// is an error, never a mismatch: 503 (kOverloaded) when the machine could not do it now (memory,
+// threads, too many at once), 500 (kCorruption) when the stored hash cannot be read.
+Result<bool> PasswordMatches(const std::string& encoded, const std::string& password);
 
 class StaffAccounts {
  public:
@@ -67,7 +79,8 @@ class StaffAccounts {
   Result<std::vector<StaffAccount>> List() const;
   // The principal of a right password for an enabled, unlocked account; unauthenticated
   // otherwise (the message says when the account is locked or disabled, not whether a name
-  // exists).
+  // exists). When the password could not be checked (PasswordMatches' errors) that error, and
+  // nothing counts toward the lockout.
   Result<Principal> LogIn(const std::string& name, const std::string& password, int64_t now_ms);
   // Whether `name` may still act (exists, not disabled): sessions are checked on each use.
   bool Active(const std::string& name) const;

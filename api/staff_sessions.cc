@@ -26,7 +26,7 @@ Status NoSession() {
 Result<StaffSession> StaffSessions::Start(const Principal& who, int64_t now_ms) {
   FL_ASSIGN_OR_RETURN(std::string id, RandomHex());
   FL_ASSIGN_OR_RETURN(std::string csrf, RandomHex());
-  StaffSession s{id, csrf, who, now_ms};
+  StaffSession s{id, csrf, who, now_ms, now_ms};
   MutexLock lock(mu_);
   while (sessions_.size() >= kSessionsMax) {
     auto oldest = sessions_.begin();
@@ -43,7 +43,8 @@ Result<StaffSession> StaffSessions::Find(const std::string& id, int64_t now_ms) 
   MutexLock lock(mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return NoSession();
-  if (now_ms - it->second.last_used_ms > kSessionIdleMs) {
+  if (now_ms - it->second.last_used_ms > kSessionIdleMs ||
+      now_ms - it->second.started_ms > kSessionLifetimeMs) {
     sessions_.erase(it);
     return NoSession();
   }

@@ -10,14 +10,14 @@
 #include "api/disclosure_render.h"
 #include "api/service.h"
 #include "api/shared_file.h"
-#include "tests/domain_fixture.h"
+#include "tests/api/service_fixture.h"
 
 namespace fundledger::testing {
 namespace {
 
 namespace json = boost::json;
 
-class BatchReviewTest : public LedgerFixture {
+class BatchReviewTest : public ServiceFixture {
  protected:
   void SetUp() override {
     LedgerFixture::SetUp();
@@ -45,28 +45,9 @@ class BatchReviewTest : public LedgerFixture {
     ASSERT_TRUE(SharedFile(dir_ + "/" + kRegionNamesFile, "names")
                     .Replace("110105\t朝阳区\n110106\t丰台区\n")
                     .ok());
-    tokens_ = std::make_unique<TokenStore>(dir_);
-    token_["maker"] = *tokens_->Add("t.maker", "maker", "");
-    token_["checker"] = *tokens_->Add("t.checker", "checker", "");
-    token_["admin-maker"] = *tokens_->Add(kMaker.name, "admin", "");  // the rolls' maker
-    ServiceOptions options;
-    options.data_dir = dir_;
-    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
-  }
-
-  HttpResponse Call(const std::string& method, const std::string& target, const std::string& who,
-                    const std::string& body = "", const std::string& language = "") {
-    HttpRequest r;
-    r.method = method;
-    r.target = target;
-    r.authorization = "Bearer " + token_.at(who);
-    r.accept_language = language;
-    if (method == "POST") {
-      r.idempotency_key = "review-test-" + std::to_string(++calls_);
-      r.content_type = "application/json";
-      r.body = body;
-    }
-    return service_->Handle(r);
+    StartService({{"maker", "t.maker", "maker"},
+                  {"checker", "t.checker", "checker"},
+                  {"admin-maker", kMaker.name, "admin"}});  // the rolls' maker
   }
 
   json::object Review(const std::string& batch, const std::string& who = "checker") {
@@ -74,12 +55,6 @@ class BatchReviewTest : public LedgerFixture {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? json::parse(r.body).as_object() : json::object();
   }
-
-  std::unique_ptr<TokenStore> tokens_;
-  Metrics metrics_;
-  std::unique_ptr<Service> service_;
-  std::map<std::string, std::string> token_;
-  int calls_ = 0;
 };
 
 // {code: [lines, people, amount]} of a totals list.

@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 
 #include "api/service.h"
-#include "tests/domain_fixture.h"
+#include "tests/api/service_fixture.h"
 
 namespace fundledger::testing {
 namespace {
@@ -26,7 +26,7 @@ std::string ToGbk(const std::string& utf8) {
   return out;
 }
 
-class RollUploadTest : public LedgerFixture {
+class RollUploadTest : public ServiceFixture {
  protected:
   void SetUp() override {
     LedgerFixture::SetUp();
@@ -40,42 +40,19 @@ class RollUploadTest : public LedgerFixture {
       id_number_[id] = ledger_->ReadPersonalData(id)->id_number;
     }
     Appropriate("F1", "general", 100'000'000);
-    tokens_ = std::make_unique<TokenStore>(dir_);
-    for (const char* role : {"maker", "checker"}) {
-      token_[role] = *tokens_->Add(std::string("t.") + role, role, "");
-    }
-    ServiceOptions options;
-    options.data_dir = dir_;
-    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
+    StartService({{"maker", "t.maker", "maker"}, {"checker", "t.checker", "checker"}});
   }
 
   HttpResponse Upload(const std::string& body, const std::string& language = "",
                       const std::string& query = "fund_id=F1&period=2025-03") {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/v1/disbursement-batches?" + query;
-    r.authorization = "Bearer " + token_.at("maker");
-    r.idempotency_key = "upload-" + std::to_string(++calls_);
-    r.content_type = "text/csv";
-    r.accept_language = language;
-    r.body = body;
-    return service_->Handle(r);
+    return Call("POST", "/v1/disbursement-batches?" + query, "maker", body, language, "text/csv");
   }
 
   HttpResponse Get(const std::string& target, const std::string& role) {
-    HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    r.authorization = "Bearer " + token_.at(role);
-    return service_->Handle(r);
+    return Call("GET", target, role);
   }
 
   std::map<std::string, std::string> id_number_;
-  std::unique_ptr<TokenStore> tokens_;
-  Metrics metrics_;
-  std::unique_ptr<Service> service_;
-  std::map<std::string, std::string> token_;
-  int calls_ = 0;
 };
 
 TEST_F(RollUploadTest, AGbkRollWithSixBadRowsReportsAllSixAtOnceWithItsRowNumbers) {

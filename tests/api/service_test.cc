@@ -222,10 +222,23 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
               << method << " " << target << " answers " << r.content_type;
         }
       }
+      // Every POST says what its body is: a file as saved (text/csv) for the routes that take
+      // one, or a JSON object with the fields it reads; never a pointer to entry.fbs.
+      EXPECT_EQ(op.as_object().contains("requestBody"), method == "post") << method << " " << path;
       if (const json::value* request = op.as_object().if_contains("requestBody")) {
         std::string text = json::serialize(*request);
         EXPECT_EQ(text.find("entry.fbs"), std::string::npos) << method << " " << path;
-        EXPECT_NE(text.find("\"type\""), std::string::npos) << method << " " << path;
+        const json::object& content = request->at("content").as_object();
+        ASSERT_EQ(content.size(), 1u) << method << " " << path;
+        bool takes_a_file = path == "/v1/disbursement-batches" ||
+                            path == "/v1/disbursement-batches/{batch_id}/bank-returns";
+        EXPECT_EQ(content.begin()->key(), takes_a_file ? "text/csv" : "application/json")
+            << method << " " << path;
+        const json::object& schema = content.begin()->value().at("schema").as_object();
+        EXPECT_EQ(schema.at("type").as_string(), takes_a_file ? "string" : "object") << path;
+        if (!takes_a_file) {
+          EXPECT_TRUE(schema.contains("properties")) << method << " " << path;
+        }
       }
     }
   }

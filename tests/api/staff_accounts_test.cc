@@ -58,6 +58,44 @@ TEST(StaffAccounts, RepeatedWrongPasswordsLockTheAccountUntilItsTimeOrAReset) {
   EXPECT_FALSE(accounts.LogIn("clerk.li", "a new passphrase", now).ok());
 }
 
+// Replaces every stored hash with one Argon2 cannot read (what a damaged table holds).
+void DamageHashes(const std::string& dir) {
+  SharedFile file(dir + "/accounts", "accounts");
+  std::string text = *file.Read();
+  for (size_t at = 0; (at = text.find("$argon2id$", at)) != std::string::npos; ++at) {
+    size_t end = text.find('"', at);
+    text.replace(at, end - at, "$argon2id$v=19$m=19456,t=2,p=1$not*base64$not*base64");
+  }
+  ASSERT_TRUE(file.Replace(text).ok());
+}
+
+TEST(StaffAccounts, APasswordThatCannotBeCheckedIsAnErrorNeverAWrongPasswordNorALockout) {
+  TempDir dir;
+  StaffAccounts accounts(dir.path());
+  ASSERT_TRUE(accounts.Create("clerk.li", "maker", "", "correct horse battery").ok());
+  std::string hash = *SharedFile(dir.path() + "/accounts", "accounts").Read();
+  hash = hash.substr(hash.find("$argon2id$"));
+  hash.resize(hash.find('"'));
+  Result<bool> right = PasswordMatches(hash, "correct horse battery");
+  Result<bool> wrong = PasswordMatches(hash, "wrong horse battery");
+  ASSERT_TRUE(right.ok() && wrong.ok());
+  EXPECT_TRUE(*right);
+  EXPECT_FALSE(*wrong);
+
+  DamageHashes(dir.path());
+  for (int i = 0; i <= kLoginFailuresMax; ++i) {
+    Result<Principal> who = accounts.LogIn("clerk.li", "correct horse battery", 1000);
+    ASSERT_FALSE(who.ok());
+    EXPECT_EQ(who.status().code(), StatusCode::kCorruption) << who.status().ToString();
+    EXPECT_NE(who.status().message().find("cannot be checked"), std::string::npos);
+  }
+  std::vector<StaffAccount> listed = *accounts.List();
+  EXPECT_EQ(listed.at(0).failures, 0);
+  EXPECT_EQ(listed.at(0).locked_until_ms, 0) << "a failed check is no wrong password";
+  ASSERT_TRUE(accounts.ResetPassword("clerk.li", "a new passphrase").ok());
+  EXPECT_TRUE(accounts.LogIn("clerk.li", "a new passphrase", 1000).ok());
+}
+
 class ConsoleSessionTest : public LedgerFixture {
  protected:
   void SetUp() override {
@@ -139,6 +177,42 @@ TEST_F(ConsoleSessionTest, ALoggedInClerkActsWithTheCookieAndTheCsrfTokenOnly) {
   // Idle past the timeout: logged out.
   now_ms_ += kSessionIdleMs + 1;
   EXPECT_EQ(Call("GET", "/v1/sessions/current", "", cookie).status, 401);
+}
+
+// The flake this guards: a check Argon2 could not do answered "wrong name or password".
+TEST_F(ConsoleSessionTest, ALogInWhosePasswordCannotBeCheckedAnswers500SayingSo) {
+  ASSERT_EQ(CreateAccount("clerk.zhang", "maker", "pass word 1"), 201);
+  DamageHashes(dir_);
+  HttpResponse r =
+      Call("POST", "/v1/sessions", R"({"name":"clerk.zhang","password":"pass word 1"})");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("cannot be checked"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("wrong name or password"), std::string::npos) << r.body;
+  EXPECT_TRUE(r.set_cookie.empty());
+}
+
+// Sessions live in the issuing server's memory: another server (a restart, a cluster's other
+// node) does not know the cookie and asks for a log-in. However busy, a session ends after
+// kSessionLifetimeMs.
+TEST_F(ConsoleSessionTest, ASessionIsKnownOnlyToTheServerThatIssuedItAndForAWorkingDayAtMost) {
+  ASSERT_EQ(CreateAccount("clerk.zhang", "maker", "pass word 1"), 201);
+  auto [cookie, csrf] = LogIn("clerk.zhang", "pass word 1");
+  ServiceOptions options;
+  options.data_dir = dir_;
+  options.clock_ms = [this] { return now_ms_; };
+  Service other(*ledger_, *projections_, *tokens_, metrics_, options);
+  HttpRequest me;
+  me.method = "GET";
+  me.target = "/v1/sessions/current";
+  me.cookie = cookie;
+  EXPECT_EQ(other.Handle(me).status, 401);
+  EXPECT_EQ(service_->Handle(me).status, 200);
+  for (int64_t worked = 0; worked <= kSessionLifetimeMs; worked += kSessionIdleMs / 2) {
+    now_ms_ += kSessionIdleMs / 2;
+    if (service_->Handle(me).status != 200) break;
+  }
+  EXPECT_EQ(service_->Handle(me).status, 401);
+  EXPECT_GT(now_ms_ - 1'800'000'000'000, kSessionLifetimeMs);  // used all along, never idle
 }
 
 TEST_F(ConsoleSessionTest, DisablingOrResettingAnAccountEndsItsSessions) {

@@ -5,23 +5,11 @@
 // again records nothing twice. Screenshots at desktop and phone width go to the output directory.
 // Usage: node console_bank_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, readFileSync } from "node:fs";
-import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
+import { readFileSync } from "node:fs";
+import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-let passed = 0, failed = 0;
-const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
-
-const { base, tokens, server } = await serveDemoCity(cli, out + "/city", 30, 2);
-const admin = async (method, path, body) => {
-  const res = await fetch(base + path, {
-    method, headers: { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json(), size: Number(res.headers.get("Fundledger-Log-Size")) };
-};
+const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
 
 let browser;
 try {
@@ -69,7 +57,7 @@ try {
   await page.click("#bank-return-form button[type=submit]");
   await page.waitForSelector("#bank-problems:not([hidden])");
   const problems = await page.locator("#bank-problems-table tbody tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.cells, (td) => td.textContent)));
-  check(JSON.stringify(problems.map((p) => p[0] + ":" + p[1])) === JSON.stringify(["2:amount", "3:status"]),
+  check(JSON.stringify(problems.map((p) => p[0] + ":" + p[1])) === JSON.stringify(["2:金额", "3:状态"]),
         "both bad rows at once, with the file's row numbers (" + JSON.stringify(problems) + ")");
   check(/[\u4e00-\u9fff]/.test(problems[0][3]), "messages in Chinese");
   await page.setViewportSize({ width: 390, height: 844 });
@@ -91,11 +79,11 @@ try {
   await page.waitForFunction(() => document.querySelector("#bank-return-result").textContent.includes("已经导入过"));
   check(true, "the same return file again is recognised, not recorded twice");
 } catch (e) {
-  failed++;
+  tally.failed++;
   console.log("FAIL " + (e && e.stack || e));
 } finally {
   if (browser) await browser.close();
   server.kill("SIGTERM");
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);

@@ -81,6 +81,14 @@ try {
   check(regions.length > 0 && regions.every((r) => /区|\d{6}/.test(r[0])), "totals by region, named (" + JSON.stringify(regions) + ")");
   const month = await page.textContent("#review-month");
   check(month.includes(`减少 ${dropped} 人`) && month.includes(lastPeriod), "the change from last month: " + month);
+  // Many people dropped: their list starts collapsed, and opens from the keyboard.
+  const droppedBox = page.locator("#review-dropped-box");
+  check(await droppedBox.evaluate((d) => d.tagName === "DETAILS" && !d.open && d.querySelectorAll("tbody tr").length > 10),
+        "the long list of lines dropped starts collapsed");
+  await page.focus("#review-dropped-box summary");
+  await page.keyboard.press("Enter");
+  check(await droppedBox.evaluate((d) => d.open), "and opens from the keyboard");
+  check(await page.locator("#review-changed-box").evaluate((d) => d.open), "a short list starts open");
   const changedRows = await cells("review-changed");
   check(changedRows.length === 1 && changedRows[0][0] === changed.beneficiary_id &&
         changedRows[0][3] === yuan(kept[1].amount_fen) && changedRows[0][4] === yuan(changed.amount_fen),

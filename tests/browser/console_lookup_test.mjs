@@ -3,23 +3,10 @@
 // one payment, the browser verifying the checkpoint's signature and the inclusion proofs itself,
 // and a tampered proof fails. Screenshots at desktop and phone width go to the output directory.
 // Usage: node console_lookup_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { mkdirSync, rmSync } from "node:fs";
-import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-let passed = 0, failed = 0;
-const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
-
-const { base, tokens, server } = await serveDemoCity(cli, out + "/city", 30, 2);
-const admin = async (method, path, body) => {
-  const res = await fetch(base + path, {
-    method, headers: { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
-};
+const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
 
 async function logIn(page, name) {
   await page.goto(base + "/console");
@@ -151,11 +138,11 @@ try {
   const missing = await (await fetch(base + `/v1/payment-proofs?beneficiary_id=${person}&period=2031-01`, { headers: { Authorization: "Bearer " + tokens.auditor } })).json();
   check(missing.error && missing.error.message.includes("2031-01"), "a missing payment is named (" + missing.error.message + ")");
 } catch (e) {
-  failed++;
+  tally.failed++;
   console.log("FAIL " + (e && e.stack || e));
 } finally {
   if (browser) await browser.close();
   server.kill("SIGTERM");
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);

@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { createHash, createPrivateKey, sign } from "node:crypto";
 import { createRequire } from "node:module";
 import writeExcelFile from "write-excel-file/node";
+import { readSheet } from "read-excel-file/node";
 import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -170,9 +171,17 @@ try {
   check(rows.every((r) => !/[A-Za-z]/.test(r[1] + r[2] + r[3])), "no English in the Chinese problem table");
   await accessible(clerk, "the clerk's problem table");
   await screens(clerk, "errors");
-  const [download] = await Promise.all([clerk.waitForEvent("download"), clerk.click("#problems-download")]);
+  const [download] = await Promise.all([clerk.waitForEvent("download"), clerk.click("#problems-download-csv")]);
   const listed = readFileSync(await download.path()).toString();
   check(listed.split("\r\n").filter((l) => l).length === 6, "the problems download as CSV");
+  // The spreadsheet to fix: every problem with its row number as a number, the roll's own rows.
+  const [sheet] = await Promise.all([clerk.waitForEvent("download"), clerk.click("#problems-download")]);
+  check(sheet.suggestedFilename() === "名册问题.xlsx", "the problems download as " + sheet.suggestedFilename());
+  const sheetRows = await readSheet(readFileSync(await sheet.path()));
+  check(JSON.stringify(sheetRows[0]) === JSON.stringify(["行号", "列", "代码", "问题"]) &&
+        JSON.stringify(sheetRows.slice(1).map((r) => r[0])) === JSON.stringify([3, 4, 5, 6, 8]) &&
+        JSON.stringify(sheetRows.slice(1).map((r) => r.slice(0, 4))) === JSON.stringify(rows.map((r) => [Number(r[0]), r[1] || null, r[2], r[3]])),
+        "the .xlsx holds the table's rows, numbered as the spreadsheet: " + JSON.stringify(sheetRows));
 
   await fileInput.setInputFiles({ name: "roll-fixed.xlsx", mimeType: xlsxType, buffer: await xlsx(good) });
   await clerk.click("#upload-form button[type=submit]");

@@ -27,9 +27,10 @@ export function launchChromium() {
   });
 }
 
-// A console test's start: an empty output directory, the demo city served, a tally of checks,
-// and a client calling the API with the admin's bearer token.
-export async function startConsoleTest(cli, out) {
+// A console test's start: an empty output directory, the demo city served (`people`, `months`),
+// a tally of checks, and a client calling the API with the admin's bearer token (each answer's
+// status, JSON and log size). The caller stops `server` in a finally block.
+export async function startConsoleTest(cli, out, people = 60, months = 3) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const tally = { passed: 0, failed: 0 };
@@ -37,11 +38,11 @@ export async function startConsoleTest(cli, out) {
     tally[ok ? "passed" : "failed"]++;
     console.log((ok ? "ok   " : "FAIL ") + what);
   };
-  const city = await serveDemoCity(cli, out + "/city");
+  const city = await serveDemoCity(cli, out + "/city", people, months);
   const admin = async (method, path, body) => {
     const headers = { Authorization: "Bearer " + city.tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" };
     const res = await fetch(city.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, json: await res.json() };
+    return { status: res.status, json: await res.json(), size: Number(res.headers.get("Fundledger-Log-Size")) };
   };
   return { ...city, tally, check, admin };
 }

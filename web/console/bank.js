@@ -15,7 +15,7 @@
         bankTitle: "银行代发", bankRefresh: "刷新已批准批次", bankLayout: "银行文件格式",
         bankExport: "下载代发文件", bankReturnTitle: "导入银行回盘文件", bankBatch: "批次",
         bankFile: "回盘文件（CSV）", bankSend: "导入", bankNone: "没有已批准的批次。",
-        bankDownload: "下载全部问题（CSV）", bankPeriod: "发放月份", bankLines: "行数",
+        bankDownload: "下载全部问题（Excel）", bankPeriod: "发放月份", bankLines: "行数",
         bankTotal: "合计（元）", bankAction: "代发文件",
         bankExported: (b) => `已下载批次 ${b} 的代发文件（本次导出已记入台账）。`,
         bankRecorded: (b, n, p) => `批次 ${b}：已记录 ${n} 笔退回，${p} 笔银行已成功发放。`,
@@ -25,7 +25,7 @@
         bankTitle: "Bank payments", bankRefresh: "Refresh approved batches", bankLayout: "Bank file layout",
         bankExport: "Download the bank file", bankReturnTitle: "Import the bank's return file", bankBatch: "Batch",
         bankFile: "Return file (CSV)", bankSend: "Import", bankNone: "No approved batch.",
-        bankDownload: "Download every problem (CSV)", bankPeriod: "Month", bankLines: "Lines",
+        bankDownload: "Download every problem (Excel)", bankPeriod: "Month", bankLines: "Lines",
         bankTotal: "Total (yuan)", bankAction: "Bank file",
         bankExported: (b) => `Downloaded the bank file of batch ${b} (the export is recorded in the ledger).`,
         bankRecorded: (b, n, p) => `Batch ${b}: ${n} returned lines recorded; the bank paid ${p}.`,
@@ -73,7 +73,6 @@
     $("work").appendChild(section);
     $("bank-refresh").addEventListener("click", loadApproved);
     $("bank-return-form").addEventListener("submit", importReturns);
-    $("bank-problems-download").addEventListener("click", downloadReport);
     label();
   }
 
@@ -163,31 +162,10 @@
         : C.t("bankRecorded")(batch, r.json.returned, r.json.paid_rows));
     } else if (r.json && r.json.error) {
       say("bank-return-result", false, "");
-      showProblems(r.json.error);
+      C.showProblems("bank-problems", r.json.error, C.lang() === "zh" ? "回盘问题" : "return-problems");
     } else {
       say("bank-return-result", false, r.text);
     }
-  }
-
-  function showProblems(error) {
-    const body = $("bank-problems-table").tBodies[0];
-    body.replaceChildren();
-    for (const d of error.details || []) {
-      const row = body.insertRow();
-      C.cell(row, d.line ? String(d.line) : ""); C.cell(row, d.field || ""); C.cell(row, d.code); C.cell(row, d.message);
-    }
-    const total = error.details_total || 0, shown = (error.details || []).length;
-    $("bank-problems-caption").textContent = error.message + (total > shown ? C.t("shown")(shown, total) : "");
-    const link = $("bank-problems-download");
-    link.hidden = !error.report;
-    link.dataset.report = error.report || "";
-    $("bank-problems").hidden = false;
-  }
-
-  async function downloadReport(event) {
-    event.preventDefault();
-    const res = await fetch($("bank-problems-download").dataset.report, { credentials: "same-origin" });
-    save(await res.blob(), C.lang() === "zh" ? "回盘问题.csv" : "return-problems.csv");
   }
 
   build();  // this script runs after the page's body (#work) is parsed, before FLConsole starts

@@ -141,12 +141,18 @@
 
   const named = (code, name) => (name ? `${name}（${code}）` : code);
 
+  // A change list longer than this starts collapsed (its count in the summary), so a month in
+  // which many people dropped does not bury the rest of the review.
+  const openLinesMax = 10;
+
   function changeTable(title, change, id) {
     const status = T("statuses");
-    return table(T("changeCaption")(title, change),
+    const caption = T("changeCaption")(title, change);
+    const tbl = table(caption,
       [T("person"), T("program"), T("region"), T("previousAmount"), T("amount"), T("status")],
       change.lines.map((l) => [l.beneficiary_id, l.program_id, named(l.region, l.region_name), l.previous_amount || "0.00", l.amount,
         l.status ? status[l.status] || l.status : ""]), id);
+    return el("details", { id: id + "-box", open: change.lines.length <= openLinesMax }, el("summary", { textContent: caption }), tbl);
   }
 
   async function showReview(batch) {

@@ -17,13 +17,15 @@
 // `text` joins the language table (read with FLConsole.t), onWork runs after each login with the
 // session, onLanguage after each switch. Panels reach the API only through FLConsole.api, so
 // every POST carries the CSRF token, an Idempotency-Key and the actor's signature.
+// FLConsole.showProblems(prefix, error, name) shows every problem of a rejected upload (the
+// error of api/roll_report.h) in the page's `${prefix}` block and downloads them as .xlsx.
 "use strict";
 
 const TEXT = {
   zh: {
     title: "资金台账 · 工作台", login: "登录", logout: "退出", name: "用户名", password: "密码",
     upload: "上传发放名册", fund: "资金", period: "发放月份", file: "名册文件（CSV 或 Excel）", send: "上传",
-    download: "下载全部问题（CSV）", row: "行号", column: "列", code: "代码", problem: "问题",
+    download: "下载全部问题（Excel）", downloadCsv: "CSV 格式", row: "行号", column: "列", code: "代码", problem: "问题",
     pending: "待审批批次", refresh: "刷新", batch: "批次", lines: "行数", total: "合计（元）",
     maker: "制单人", decide: "审批", approve: "批准", reject: "退回", reason: "退回原因",
     people: "查找受益人", idnumber: "身份证号", find: "查找", programs: "救助项目",
@@ -48,7 +50,7 @@ const TEXT = {
   en: {
     title: "Fund ledger · Staff console", login: "Log in", logout: "Log out", name: "Name",
     password: "Password", upload: "Upload a disbursement roll", fund: "Fund", period: "Month",
-    file: "Roll file (CSV or Excel)", send: "Upload", download: "Download every problem (CSV)", row: "Row",
+    file: "Roll file (CSV or Excel)", send: "Upload", download: "Download every problem (Excel)", downloadCsv: "as CSV", row: "Row",
     column: "Column", code: "Code", problem: "Problem", pending: "Batches waiting for approval",
     refresh: "Refresh", batch: "Batch", lines: "Lines", total: "Total (yuan)", maker: "Prepared by",
     decide: "Decision", approve: "Approve", reject: "Reject", reason: "Reason for rejecting",
@@ -85,10 +87,12 @@ const NAMES = {
       program_not_effective: "项目标准未生效", beneficiary_erased: "个人信息已删除",
       period_ahead: "月份超前", one_off_limit: "一次性发放超限", insufficient_funds: "资金余额不足",
       fund_closed: "资金已关闭", amount_overflow: "金额超出范围", lines_rejected: "名册有问题行",
+      conflict: "与台账记录不符", not_found: "没有找到",
     },
     fields: {
       amount: "金额", amount_fen: "金额", period: "发放月份", beneficiary_id: "受益人编号",
       program_id: "项目", id_number: "身份证号", name: "姓名", line: "整行", line_no: "行号",
+      status: "状态", account: "账号", reference: "参考号",
     },
     categories: {
       dibao: "低保", tekun: "特困供养", temporary: "临时救助", medical: "医疗救助",
@@ -351,20 +355,72 @@ async function sha256Hex(bytes) {
   return hex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
-function showProblems(error) {
-  const body = $("problems-table").tBodies[0];
-  body.replaceChildren();
-  for (const d of error.details || []) {
-    const row = body.insertRow();
+// Every problem of a rejected upload (a roll, a bank return file; the error shape of
+// api/roll_report.h) in the table `${prefix}-table` of the block `${prefix}`, and its download
+// links: `${prefix}-download` the whole list as an .xlsx (row numbers as numbers, the uploaded
+// spreadsheet's), `${prefix}-download-csv` (when the page has it) the server's CSV as it is.
+// `name` is the downloaded file's name without its extension.
+function showProblems(prefix, error, name) {
+  const details = error.details || [];
+  refill(`${prefix}-table`, details, (row, d) => {
     cell(row, d.line ? String(d.line) : ""); cell(row, named("fields", d.field)); cell(row, named("codes", d.code)); cell(row, d.message);
-  }
+  });
   const total = error.details_total || 0;
-  $("problems-caption").textContent =
-      error.message + (total > (error.details || []).length ? TEXT[lang].shown((error.details || []).length, total) : "");
-  const link = $("problems-download");
-  link.hidden = !error.report;
-  link.dataset.report = error.report || "";
-  $("problems").hidden = false;
+  $(`${prefix}-caption`).textContent = error.message + (total > details.length ? TEXT[lang].shown(details.length, total) : "");
+  const xlsx = $(`${prefix}-download`), csv = $(`${prefix}-download-csv`);
+  xlsx.hidden = !window.FLXlsx || (!error.report && !details.length);
+  xlsx.onclick = (event) => { event.preventDefault(); downloadProblems(error, name, "xlsx"); };
+  if (csv) {
+    csv.hidden = !error.report;
+    csv.onclick = (event) => { event.preventDefault(); downloadProblems(error, name, "csv"); };
+  }
+  $(prefix).hidden = false;
+}
+
+function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// RFC 4180 text (quoted cells, doubled quotes, CRLF) as rows of cells; a leading BOM dropped.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cellText = "", quoted = false;
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cellText += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cellText += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cellText); cellText = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cellText); rows.push(row); row = []; cellText = "";
+    } else cellText += c;
+  }
+  if (cellText || row.length) { row.push(cellText); rows.push(row); }
+  return rows;
+}
+
+// The whole list (the server's report, not only the rows shown) as .xlsx, or the CSV as it is.
+async function downloadProblems(error, name, format) {
+  let problems = (error.details || []).map((d) => [d.line || "", d.field || "", d.code || "", d.message]);
+  if (error.report) {
+    const res = await fetch(error.report, { credentials: "same-origin" });
+    if (res.ok && format === "csv") { saveFile(await res.blob(), name + ".csv"); return; }
+    if (res.ok) problems = parseCsv(await res.text()).slice(1).map((r) => [r[0] ? Number(r[0]) : "", r[1], r[2], r[3]]);
+  }
+  if (!window.FLXlsx) return;
+  const rows = [[t("row"), t("column"), t("code"), t("problem")],
+    ...problems.map(([line, field, code, message]) => [line, named("fields", field), named("codes", code), message])];
+  saveFile(await window.FLXlsx.toXlsx(rows, t("problem")), name + ".xlsx");
 }
 
 async function upload(event) {
@@ -395,25 +451,11 @@ async function upload(event) {
   } else if (r.json && r.json.error) {
     out.className = "error";
     out.textContent = "";
-    showProblems(r.json.error);
+    showProblems("problems", r.json.error, lang === "zh" ? "名册问题" : "roll-problems");
   } else {
     out.className = "error";
     out.textContent = r.text;
   }
-}
-
-async function downloadProblems(event) {
-  event.preventDefault();
-  const link = $("problems-download");
-  const res = await fetch(link.dataset.report, { credentials: "same-origin" });
-  const url = URL.createObjectURL(await res.blob());
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = lang === "zh" ? "名册问题.csv" : "roll-problems.csv";
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 async function findPerson(event) {
@@ -476,7 +518,6 @@ async function start() {
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
   $("upload-form").addEventListener("submit", upload);
-  $("problems-download").addEventListener("click", downloadProblems);
   $("people-form").addEventListener("submit", findPerson);
   $("account-form").addEventListener("submit", createAccount);
   const now = new Date();
@@ -486,7 +527,7 @@ async function start() {
 }
 
 window.FLConsole = {
-  api, cell, $,
+  api, cell, $, showProblems, saveFile,
   t: (key) => TEXT[lang][key],
   lang: () => lang,
   register(panel) {

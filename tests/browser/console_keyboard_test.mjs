@@ -1,0 +1,170 @@
+// The clerk's main path in the staff console from the keyboard alone (Tab, Shift+Tab, Enter,
+// Space, arrows; no mouse click): log in, choose the roll's fund and month, open the file chooser
+// and pick a roll with mistakes, upload it, read every problem and download them, pick the fixed
+// roll and submit it. On the way, every control the Tab key reaches has an accessible name (what
+// a screen reader announces, from Chromium's accessibility tree) and a visible focus indicator.
+// Works whether the demo ledger requires signed commands or not (on a signing ledger the admin
+// registers the clerk's browser key, signed with the demo admin's key file). Screenshots at
+// desktop and phone width go to the output directory.
+// Usage: node console_keyboard_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
+import { existsSync, readFileSync } from "node:fs";
+import { createHash, createPrivateKey, sign } from "node:crypto";
+import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
+
+const [cli, out] = process.argv.slice(2);
+const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
+const waitMs = 60_000;
+
+// On a ledger that requires signing, the admin's own POSTs of commands carry the admin's
+// signature (demo-keys/admin.zhao.key, a C2SP signer key) as tests/http_client's RequestSigner does.
+async function registerKey(actor, publicKey) {
+  const keyFile = out + "/city/demo-keys/admin.zhao.key";
+  const path = "/v1/actor-keys";
+  const bytes = JSON.stringify({ actor, public_key: publicKey, document: "keyboard test" });
+  const headers = { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" };
+  if (existsSync(keyFile)) {
+    const seed = Buffer.from(readFileSync(keyFile, "utf8").trim().split("+").slice(4).join("+"), "base64").subarray(1);
+    const key = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+    const origin = (await (await fetch(base + "/v1/key")).text()).trim().split("+")[0];
+    const keys = (await admin("GET", "/v1/actor-keys")).json.keys;
+    const event = (await (await fetch(base + "/v1/openapi.json")).json()).paths[path].post["x-event"];
+    const message = ["fundledger-command/v1", origin, event, "admin.zhao admin", headers["Idempotency-Key"], `POST ${path}`,
+                     createHash("sha256").update(bytes).digest("hex")].map((l) => l + "\n").join("");
+    headers["Fundledger-Signature"] = keys.find((k) => k.actor === "admin.zhao").key_id + ":" + sign(null, Buffer.from(message), key).toString("base64");
+  }
+  return (await fetch(base + path, { method: "POST", headers, body: bytes })).status;
+}
+
+let browser;
+try {
+  const r = await admin("POST", "/v1/accounts", { name: "clerk.liu", role: "maker", password: "pass word clerk.liu" });
+  check(r.status === 201, "the admin creates clerk.liu (HTTP " + r.status + ")");
+  // Next month's roll for people paid in the newest approved month; one with three mistakes.
+  const approved = (await admin("GET", "/v1/disbursement-batches?status=approved&fund_id=F-SUBSIDY")).json.batches;
+  const last = approved.sort((a, b) => a.period.localeCompare(b.period)).pop();
+  const lines = (await admin("GET", "/v1/disbursement-batches/" + last.batch_id + "?lines=1")).json.lines.slice(0, 5);
+  const [y, m] = last.period.split("-").map(Number);
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
+  const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
+  const good = lines.map((l) => [l.beneficiary_id, l.program_id, yuan(l.amount_fen)]);
+  const bad = good.map((row) => [...row]);
+  bad[0][2] = "12,3.4";     // row 2: a malformed amount
+  bad[2][0] = "B999999";    // row 4: nobody
+  bad[4] = [...bad[1]];     // row 6: row 3 again
+  const csv = (rows) => Buffer.from("受益人编号,项目,金额\r\n" + rows.map((row) => row.join(",")).join("\r\n") + "\r\n");
+
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  context.setDefaultTimeout(waitMs);
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Accessibility.enable");
+
+  // What has focus: its id, tag, accessible name (Chromium's, as a screen reader gets it) and
+  // whether its focus is drawn (an outline or a box shadow where it was none without focus).
+  const focused = async () => {
+    const state = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const drawn = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2) || style.boxShadow !== "none";
+      return { id: el.id, tag: el.tagName.toLowerCase(), type: el.type || "", text: (el.textContent || "").trim().slice(0, 30), drawn };
+    });
+    if (!state) return null;
+    const { result } = await cdp.send("Runtime.evaluate", { expression: "document.activeElement" });
+    const { node } = await cdp.send("DOM.describeNode", { objectId: result.objectId });
+    const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { backendNodeId: node.backendNodeId, fetchRelatives: false });
+    return { ...state, name: (nodes[0] && nodes[0].name && nodes[0].name.value || "").trim() };
+  };
+  const tabTo = async (id, key = "Tab", max = 80) => {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press(key);
+      const f = await focused();
+      if (f && f.id === id) return true;
+    }
+    return false;
+  };
+
+  await page.goto(base + "/console");
+  check(await tabTo("login-name"), "Tab reaches the name field");
+  await page.keyboard.type("clerk.liu");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("pass word clerk.liu");
+  await page.keyboard.press("Enter");
+  const loggedIn = await page.waitForSelector("#work:not([hidden])").then(() => true, () => false);
+  check(loggedIn, "Enter logs in" + (loggedIn ? "" : " (the page says " + await page.textContent("#login-error") + ")"));
+  await page.waitForSelector("#key-state:not(:empty)");
+  const who = await page.evaluate(async () => (await fetch("/v1/sessions/current")).json());
+  if (who.signing && who.signing.required) {  // the admin registers the key this browser made
+    const account = (await admin("GET", "/v1/accounts")).json.accounts.find((a) => a.name === "clerk.liu");
+    check(await registerKey("clerk.liu", account.enrolling_key.public_key) === 201, "the admin registers the clerk's browser key");
+    await page.reload();
+    await page.waitForSelector("#key-state.ok");
+  }
+
+  // The fund: a select, chosen with the arrow keys.
+  check(await tabTo("upload-fund"), "Tab reaches the fund");
+  const funds = await page.$$eval("#upload-fund option", (os) => os.map((o) => o.value));
+  await page.keyboard.press("Home");
+  for (let i = 0; i < funds.indexOf("F-SUBSIDY"); i++) await page.keyboard.press("ArrowDown");
+  check(await page.inputValue("#upload-fund") === "F-SUBSIDY", "the arrow keys choose the fund");
+  check(await tabTo("upload-period", "Tab", 2), "Tab moves on to the month");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(next);
+  check(await tabTo("upload-file", "Tab", 2), "Tab moves on to the file");
+  const choose = async (name, bytes) => {
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+    await chooser.setFiles({ name, mimeType: "text/csv", buffer: bytes });
+  };
+  await choose("roll.csv", csv(bad));
+  await page.keyboard.press("Tab");
+  check((await focused()).type === "submit", "Tab moves on to the upload button");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#problems:not([hidden])");
+  const rows = await page.$$eval("#problems-table tbody tr", (trs) => trs.map((tr) => tr.cells[0].textContent));
+  check(JSON.stringify(rows) === JSON.stringify(["2", "4", "6"]), "Enter uploads it and every problem shows, by spreadsheet row: " + rows.join(", "));
+  await page.screenshot({ path: out + "/keyboard-problems-desktop.png", fullPage: true });
+  check(await tabTo("problems-download"), "Tab reaches the problems' download");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+  check(download.suggestedFilename().endsWith(".xlsx"), "Enter downloads them (" + download.suggestedFilename() + ")");
+  await tabTo("problems-download-csv");
+
+  // Back to the file with Shift+Tab, the fixed roll, and the upload button.
+  check(await tabTo("upload-file", "Shift+Tab"), "Shift+Tab goes back to the file");
+  await choose("roll-fixed.csv", csv(good));
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#upload-result.ok");
+  check(/R\d{6}-[0-9a-f]{12}/.test(await page.textContent("#upload-result")), "the fixed roll is submitted: " + await page.textContent("#upload-result"));
+
+  // Every control on the page, each once: Tab round the whole page, back to where it started.
+  await page.evaluate(() => document.activeElement.blur());
+  const stops = [];
+  for (let i = 0; i < 300; i++) {
+    await page.keyboard.press("Tab");
+    const f = await focused();
+    if (!f) continue;
+    if (await page.evaluate(() => document.activeElement.dataset.kbFirst === "1")) break;
+    if (!stops.length) await page.evaluate(() => { document.activeElement.dataset.kbFirst = "1"; });
+    stops.push(f);
+  }
+  console.log("     focus stops: " + stops.map((f) => `${f.tag}#${f.id} "${f.name}"`).join(", "));
+  const unnamed = stops.filter((f) => !f.name).map((f) => `${f.tag}#${f.id}`);
+  const undrawn = stops.filter((f) => !f.drawn).map((f) => `${f.tag}#${f.id || f.text}`);
+  check(stops.length >= 10 && unnamed.length === 0, `each of the ${stops.length} controls Tab reaches has an accessible name` + (unnamed.length ? ": not " + unnamed.join(", ") : ""));
+  check(undrawn.length === 0, "each shows where the focus is" + (undrawn.length ? ": not " + undrawn.join(", ") : ""));
+  await page.focus("#upload-file");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Tab");
+  await page.screenshot({ path: out + "/keyboard-focus-desktop.png" });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: out + "/keyboard-focus-phone.png", fullPage: true });
+} catch (e) {
+  tally.failed++;
+  console.log("FAIL " + (e && e.stack || e));
+} finally {
+  if (browser) await browser.close();
+  server.kill("SIGTERM");
+}
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);
