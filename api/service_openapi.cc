@@ -128,16 +128,18 @@ std::string_view SuccessMediaType(const std::string& pattern) {
       {"/console", "text/html"},
       {"/console/{file}", "text/javascript"},
       {"/v1/disbursement-batches/{batch_id}/approval-sheet", "text/html"},
-      {"/v1/disbursement-batches/{batch_id}/bank-file", "text/csv"},
+      {"/v1/disbursement-batches/{batch_id}/bank-file-exports", "text/csv"},
       {"/v1/audit-bundle", "application/x-tar"},
       {"/v1/access-log", "application/x-ndjson"}};
   auto it = kTypes.find(pattern);
   return it == kTypes.end() ? std::string_view("application/json") : it->second;
 }
 
-// The success answer's schema: a command's commit, or the route's document.
+// The success answer's schema: a command's commit, or the route's document (the bank file an
+// export command answers with).
 json::object SuccessSchema(const Service::Route& r) {
-  if (r.method == "POST" && r.event != fb::EventType::Unknown) {
+  std::string_view media = SuccessMediaType(r.pattern);
+  if (r.method == "POST" && r.event != fb::EventType::Unknown && media == "application/json") {
     json::object integer{{"type", "integer"}, {"format", "int64"}};
     return json::object{{"type", "object"},
                         {"properties", json::object{{"first_index", integer},
@@ -146,7 +148,6 @@ json::object SuccessSchema(const Service::Route& r) {
                                                     {"log_size", integer}}},
                         {"required", json::array{"first_index", "count", "replayed", "log_size"}}};
   }
-  std::string_view media = SuccessMediaType(r.pattern);
   if (media == "application/json") return json::object{{"type", "object"}};
   if (media == "application/octet-stream")
     return json::object{{"type", "string"}, {"format", "binary"}};
@@ -200,7 +201,8 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
                                   {"required", false},
                                   {"description", kSignatureDescription},
                                   {"schema", kStringSchema}});
-    op["requestBody"] = RequestBodyJson(r.event, r.summary);
+    // A Memo route (the bank file export) takes no body: its path and query say it all.
+    if (r.event != fb::EventType::Memo) op["requestBody"] = RequestBodyJson(r.event, r.summary);
     // The event type a signature names (kSignatureDescription): what a signing client reads.
     if (r.event != fb::EventType::Unknown) op["x-event"] = fb::EnumNameEventType(r.event);
   }
