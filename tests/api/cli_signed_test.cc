@@ -27,6 +27,23 @@ std::string Field(const std::string& out, const std::string& label) {
   return out.substr(at, out.find('\n', at) - at);
 }
 
+// checker.wang's approval of ROLL-2025-01 appended with the data directory alone (no rules, no
+// keys), as a thief of it could; its index.
+uint64_t AppendForgedApproval(const std::string& dir) {
+  std::unique_ptr<Log> log = std::move(Log::Open(dir)).value();
+  fb::DisbursementBatchApprovedT a;
+  a.batch_id = "ROLL-2025-01";
+  a.document = "ok";
+  Submission s;
+  s.idempotency_key = "forged";
+  s.entries.push_back(NewEntry{"checker.wang", fb::Role::checker,
+                               fb::EventType::DisbursementBatchApproved, EncodeEvent(a)});
+  Result<AppendResult> r = log->Append(std::move(s));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(log->Close().ok());
+  return r.ok() ? r->first_index : 0;
+}
+
 class CliSigned : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -94,21 +111,8 @@ TEST_F(CliSigned, TheForgedCliApprovalIsRefusedAndFailsVerifyAtItsIndex) {
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.out.find("signature_required"), std::string::npos) << refused.out;
 
-  uint64_t forged = 0;
-  {
-    std::unique_ptr<Log> log = std::move(Log::Open(dir_)).value();  // no rules, no keys
-    fb::DisbursementBatchApprovedT a;
-    a.batch_id = "ROLL-2025-01";
-    a.document = "ok";
-    Submission s;
-    s.idempotency_key = "forged";
-    s.entries.push_back(NewEntry{"checker.wang", fb::Role::checker,
-                                 fb::EventType::DisbursementBatchApproved, EncodeEvent(a)});
-    Result<AppendResult> r = log->Append(std::move(s));
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    forged = r->first_index;
-    ASSERT_TRUE(log->Close().ok());
-  }
+  const uint64_t forged = AppendForgedApproval(dir_);
+  ASSERT_GT(forged, 0u);
   CommandResult verified = Cli("verify");
   EXPECT_NE(verified.exit_code, 0);
   EXPECT_NE(verified.out.find("INVALID at entry " + std::to_string(forged) + ": signature:"),
@@ -149,21 +153,8 @@ TEST(DemoLedger, RequiresSigningAndAForgedApprovalFailsVerifyAtItsIndex) {
                                   ".keys/staff/clerk.li.key");
   EXPECT_EQ(signed_post.exit_code, 0) << signed_post.out;
 
-  uint64_t forged = 0;
-  {
-    std::unique_ptr<Log> log = std::move(Log::Open(dir)).value();
-    fb::DisbursementBatchApprovedT a;
-    a.batch_id = "ROLL-2025-01";
-    a.document = "ok";
-    Submission s;
-    s.idempotency_key = "forged";
-    s.entries.push_back(NewEntry{"checker.wang", fb::Role::checker,
-                                 fb::EventType::DisbursementBatchApproved, EncodeEvent(a)});
-    Result<AppendResult> r = log->Append(std::move(s));
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    forged = r->first_index;
-    ASSERT_TRUE(log->Close().ok());
-  }
+  const uint64_t forged = AppendForgedApproval(dir);
+  ASSERT_GT(forged, 0u);
   verified = cli("verify");
   EXPECT_EQ(verified.exit_code, 1) << verified.out;
   EXPECT_NE(verified.out.find("INVALID at entry " + std::to_string(forged) + ": signature:"),
