@@ -32,7 +32,7 @@ struct Flags {
   std::optional<uint64_t> proof_size, to_index;
   bool repair = false;
   std::string snapshot_path, fund, as_of;
-  std::string subject, reason, actor = "admin", vault_key;
+  std::string subject, reason, actor = "admin", vault_key, erase_signing_key;
   ServeFlags serve;
   size_t body_mib = ServerOptions{}.body_bytes_max >> 20;
   size_t public_body_kib = ServerOptions{}.public_body_bytes_max >> 10;
@@ -43,6 +43,7 @@ struct Flags {
   std::string post_type, post_json, post_actor = "admin", post_role = "admin", post_key,
                                     post_signing_key;
   KeysFlags keys;
+  SignRequestFlags sign_request;
   std::string audit_out, audit_bundle, trusted_checkpoint, audit_vkey, audit_policy,
       audit_checkpoint;
   uint64_t audit_from = 0, audit_index = 0;
@@ -300,6 +301,22 @@ void AddDataCommands(CommandTable& t, Flags& f) {
                              [&] { return CmdKeygen(f.keys.out, f.keys.for_actor); });
   keygen->add_option("--out", f.keys.out, "the key file to create")->required();
   keygen->add_option("--actor", f.keys.for_actor, "whose key it is")->required();
+  CLI::App* sign = t.Plain(
+      "sign-request",
+      "print the Fundledger-Signature header of an HTTP command (for curl and other clients)",
+      [&] { return CmdSignRequest(f.sign_request); });
+  sign->add_option("--signing-key", f.sign_request.signing_key, "the actor's key file")->required();
+  sign->add_option("--origin", f.sign_request.origin, "the log's origin (GET /v1/key names it)")
+      ->required();
+  sign->add_option("--role", f.sign_request.role, "the role of the token that sends it")
+      ->required();
+  sign->add_option("--event", f.sign_request.event, "the route's x-event, e.g. Appropriated")
+      ->required();
+  sign->add_option("--idempotency-key", f.sign_request.idempotency_key, "the Idempotency-Key")
+      ->required();
+  sign->add_option("--target", f.sign_request.target, "path and query exactly as sent")->required();
+  sign->add_option("--body", f.sign_request.body_file, "the file of the exact body bytes sent");
+
   CLI::App* keys = t.WithData(
       "keys", "register or revoke a person's signing key, require signing, or list the keys", [&] {
         f.keys.dir = f.dir;
@@ -317,12 +334,15 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   keys->add_option("--signing-key", f.keys.signing_key, "the admin's key file");
 
   CLI::App* erase =
-      t.WithData("erase", "destroy a person's personal data (the log still verifies)",
-                 [&] { return CmdErase(f.dir, f.subject, f.reason, f.actor, f.vault_key); });
+      t.WithData("erase", "destroy a person's personal data (the log still verifies)", [&] {
+        return CmdErase(f.dir, f.subject, f.reason, f.actor, f.vault_key, f.erase_signing_key);
+      });
   erase->add_option("--beneficiary", f.subject, "beneficiary id (or donor:<id>)")->required();
   erase->add_option("--reason", f.reason, "why, e.g. the request reference")->required();
   erase->add_option("--actor", f.actor, "who is erasing");
   erase->add_option("--vault-key", f.vault_key, kVaultKeyHelp);
+  erase->add_option("--signing-key", f.erase_signing_key,
+                    "the admin's key file (needed once the ledger requires signing)");
 
   CLI::App* disclose =
       t.Plain("disclose", "a disclosure report of a fund, organisation or lottery project",
@@ -344,8 +364,9 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   demo->add_option("--seed", f.demo.seed, "random seed")->check(kWholeNumber);
   demo->add_option("--people", f.demo.people, "beneficiaries")->check(CLI::Range(10, 1'000'000));
   demo->add_option("--months", f.demo.months, "months from 2025-01")->check(CLI::Range(1, 12));
-  demo->add_flag("--require-signing", f.demo.require_signing,
-                 "require signed commands from then on (the staff's keys are in DIR/demo-keys)");
+  demo->add_flag("--require-signing,!--no-signing", f.demo.require_signing,
+                 "every command after the staff's keys must be signed (the default; their key "
+                 "files go to DIR.keys/staff/ACTOR.key); --no-signing leaves the ledger unsigned");
 }
 
 void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {

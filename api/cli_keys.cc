@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "api/actor_name.h"
 #include "api/cli_exit.h"
 #include "api/cli_ledger.h"
@@ -59,6 +62,38 @@ int CmdKeygen(const std::string& out, const std::string& actor_text) {
   const Ed25519PublicKey& pk = signer->key.public_key();
   fmt::print("key id {}\npublic key {}\n", ActorKeyId(pk),
              Base64Encode(ByteView(pk.data(), pk.size())));
+  return 0;
+}
+
+int CmdSignRequest(const SignRequestFlags& f) {
+  if (Status secret = CheckSecretFile(f.signing_key, "the signing key"); !secret.ok())
+    return ExitFailure(secret);
+  Result<NoteSigner> signer = ReadSignerKeyFile(f.signing_key);
+  if (!signer.ok()) return ExitFailure(signer.status());
+  Result<fb::Role> role = RoleFromName(f.role);
+  if (!role.ok()) return ExitFailure(Status(role.status()).WithField("role"));
+  fb::EventType type = fb::EventType::Unknown;
+  for (fb::EventType t : fb::EnumValuesEventType()) {
+    if (f.event == fb::EnumNameEventType(t)) type = t;
+  }
+  if (type == fb::EventType::Unknown)
+    return ExitFailure(InvalidArgument("'" + f.event +
+                                       "' is not an event type: the route's x-event in "
+                                       "/v1/openapi.json names it")
+                           .WithField("event"));
+  std::string body;
+  if (!f.body_file.empty()) {
+    std::ifstream in(f.body_file, std::ios::binary);
+    if (!in) return ExitFailure(NotFound("cannot read " + f.body_file).WithField("body"));
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    body = bytes.str();
+  }
+  std::string message = SignedCommandMessage(f.origin, type, signer->name, *role, f.idempotency_key,
+                                             "POST " + f.target, Sha256::Digest(AsBytes(body)));
+  Ed25519Signature sig = signer->key.Sign(AsBytes(message));
+  fmt::print("{}:{}\n", ActorKeyId(signer->key.public_key()),
+             Base64Encode(ByteView(sig.data(), sig.size())));
   return 0;
 }
 

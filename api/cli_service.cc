@@ -450,16 +450,19 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
 }
 
 int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
-             const std::string& actor_text, const std::string& vault_key) {
+             const std::string& actor_text, const std::string& vault_key,
+             const std::string& signing_key) {
   Result<std::string> actor = NormalizeActor(actor_text, "actor");
   if (!actor.ok()) return ExitFailure(actor.status());
+  Result<std::shared_ptr<const ActorSigningKey>> signer = LoadActorSigningKey(signing_key);
+  if (!signer.ok()) return ExitFailure(signer.status());
   if (Status free = CheckStoreNotInUse(dir); !free.ok()) return ExitFailure(free);
   LedgerOptions options;
   options.vault_key_path = vault_key;
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(dir, options);
   if (!ledger.ok()) return ExitFailure(ledger.status());
-  Result<AppendResult> r =
-      (*ledger)->Erase(Actor{*actor, fb::Role::admin}, "erase:" + subject, subject, reason);
+  Result<AppendResult> r = (*ledger)->Erase(Actor{*actor, fb::Role::admin, *signer},
+                                            "erase:" + subject, subject, reason);
   if (!r.ok()) return ExitFailure(r.status());
   fmt::print("erased the personal data of {}; Erased entry {}\n", subject, r->first_index);
   Status closed = (*ledger)->Close();
@@ -509,6 +512,10 @@ int CmdDisclose(const DiscloseFlags& f) {
     return ExitFailure(InvalidArgument("--format takes json, csv or html"));
   }
   return 0;
+}
+
+std::string DemoStaffKeyFile(const std::string& dir, const std::string& actor) {
+  return VaultKeyDir(dir) + "/staff/" + actor + ".key";
 }
 
 int CmdDemo(const DemoFlags& f) {
@@ -566,14 +573,20 @@ int CmdDemo(const DemoFlags& f) {
     fmt::print("token {} {} {}\n", role, actor, *token);
   }
   // The staff's key files, for signing with the CLI (--signing-key) or an HTTP client.
-  std::string key_dir = f.dir + "/demo-keys";
-  std::filesystem::create_directories(key_dir);
+  std::string key_dir = VaultKeyDir(f.dir) + "/staff";
+  std::error_code made;
+  std::filesystem::create_directories(key_dir, made);
+  std::filesystem::permissions(key_dir, std::filesystem::perms::owner_all, made);
+  if (made) return ExitFailure(IoError("cannot create " + key_dir + ": " + made.message()));
   for (const auto& [actor, key] : summary->keys) {
     Result<NoteSigner> signer = MakeNoteSigner(actor, key->key);
     if (!signer.ok()) return ExitFailure(signer.status());
-    std::string path = key_dir + "/" + actor + ".key";
-    if (Status written = WriteSignerKeyFile(path, *signer); !written.ok())
-      return ExitFailure(written);
+    std::string path = DemoStaffKeyFile(f.dir, actor);
+    // Left by an earlier demo of the same path: the same seed makes the same key.
+    Result<NoteSigner> earlier = ReadSignerKeyFile(path);
+    bool same = earlier.ok() && earlier->key.public_key() == key->key.public_key();
+    Status written = same ? Status::Ok() : WriteSignerKeyFile(path, *signer);
+    if (!written.ok()) return ExitFailure(written);
     fmt::print("key {} {} {}\n", actor, key->key_id, path);
   }
   return 0;

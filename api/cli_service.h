@@ -59,7 +59,8 @@ int CmdPost(const std::string& dir, const std::string& event_type, const std::st
 // Destroys a person's personal data in the vault and appends the Erased entry; the log still
 // verifies. subject: a beneficiary id, or donor:<id>.
 int CmdErase(const std::string& dir, const std::string& subject, const std::string& reason,
-             const std::string& actor, const std::string& vault_key);
+             const std::string& actor, const std::string& vault_key,
+             const std::string& signing_key = {});
 
 struct DiscloseFlags {
   std::string dir, fund, org, project, period, format = "json", lang = "zh";
@@ -75,8 +76,13 @@ struct DemoFlags {
   uint64_t seed = 2025;
   int people = 20'000;
   int months = 12;
-  bool require_signing = false;  // end with SigningRequired: every later command must be signed
+  // The staff's keys are registered first, then SigningRequired: every later command must be
+  // signed. Their key files: DemoStaffKeyFile.
+  bool require_signing = true;
 };
+// Where `demo` writes a member of staff's signing key (0600): DIR.keys/staff/ACTOR.key, beside
+// the vault key and outside the data directory, so a copy of DIR signs nothing.
+std::string DemoStaffKeyFile(const std::string& dir, const std::string& actor);
 int CmdDemo(const DemoFlags& flags);
 
 }  // namespace fundledger

@@ -1,5 +1,6 @@
 // Banks (一卡通): the payment file of an approved roll, with names and accounts from the vault,
-// each export recorded as a Memo entry; and the bank's return file, every returned line recorded
+// exported by a command (a POST, signed like every other) whose Memo entry records the export
+// before the file is answered; and the bank's return file, every returned line recorded
 // as a PaymentReturned in one submission. Layouts: bank_layout.h; return files: bank_return.h.
 //
 // Who: admin and maker (finance staff, who send the file to the bank and post its returns). The
@@ -55,12 +56,15 @@ std::vector<BankPaymentLine> PaymentLines(const DomainState& s, const std::strin
 }  // namespace
 
 void Service::AddBankRoutes() {
-  AddGet("/v1/disbursement-batches/{batch_id}/bank-file", kBankRoles,
-         "The bank payment file (代发文件) of an approved roll: payee name and account from the "
-         "vault, amount, reference; each export is recorded as a Memo entry (who, batch, layout, "
-         "the file's SHA-256). An erased person's line says so and has no account",
-         {{"layout", "the bank's column layout (data dir bank-layouts.json; default: default)"}},
-         &Service::BankFile);
+  AddPost("/v1/disbursement-batches/{batch_id}/bank-file-exports", kBankRoles,
+          "Export the bank payment file (代发文件) of an approved roll, a command like any other: "
+          "it appends a Memo entry (who, batch, layout, line counts, the file's SHA-256; no "
+          "personal data) and answers the file itself (payee name and account from the vault, "
+          "amount, reference). The body is empty. An erased person's line says so and has no "
+          "account",
+          fb::EventType::Memo,
+          {{"layout", "the bank's column layout (data dir bank-layouts.json; default: default)"}},
+          [](Service& s, Context& c) { return s.BankFile(c); });
   AddPost("/v1/disbursement-batches/{batch_id}/bank-returns", kBankRoles,
           "The bank's return file (回盘文件, CSV: reference or line, account, amount, status, "
           "reason): every returned line recorded in one submission, or every problem of every "
@@ -104,16 +108,15 @@ HttpResponse Service::BankFile(Context& c) {
   const std::string sha256 = HashHex(Sha256::Digest(AsBytes(*file)));
   Result<Actor> actor = CommandActor(c);
   if (!actor.ok()) return ErrorResponse(actor.status());
-  std::string key =
-      c.request.idempotency_key.empty()
-          ? "bank-file:" + batch_id + ":" + sha256.substr(0, 16) + ":" + std::to_string(NowMs())
-          : c.request.idempotency_key;
   std::string text = "bank file exported: batch=" + batch_id + " layout=" + layout->name +
                      " lines=" + std::to_string(lines->size()) +
                      " erased=" + std::to_string(erased_lines) + " sha256=" + sha256;
-  Result<AppendResult> recorded = ledger_.RecordMemo(*actor, key, text, "bank-file:" + batch_id);
-  if (!recorded.ok()) return ErrorResponse(recorded.status());
-  HttpResponse r = TextResponse(200, std::move(*file),
+  Result<AppendResult> recorded =
+      ledger_.RecordMemo(*actor, c.request.idempotency_key, text, "bank-file:" + batch_id);
+  if (!recorded.ok())
+    return ErrorResponse(
+        LocalizedStatus(recorded.status(), PreferredLanguage(c.request.accept_language)));
+  HttpResponse r = TextResponse(recorded->replayed ? 200 : 201, std::move(*file),
                                 layout->gbk ? "text/csv; charset=GBK" : "text/csv; charset=utf-8");
   r.cache_control = "no-store";  // personal data: never kept by a cache
   r.log_size = ledger_.log().size();

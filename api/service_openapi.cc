@@ -168,7 +168,7 @@ std::string_view SuccessMediaType(const std::string& pattern) {
       {"/console", "text/html"},
       {"/console/{file}", "text/javascript"},
       {"/v1/disbursement-batches/{batch_id}/approval-sheet", "text/html"},
-      {"/v1/disbursement-batches/{batch_id}/bank-file", "text/csv"},
+      {"/v1/disbursement-batches/{batch_id}/bank-file-exports", "text/csv"},
       {"/v1/audit-bundle", "application/x-tar"},
       {"/v1/access-log", "application/x-ndjson"}};
   auto it = kTypes.find(pattern);
@@ -192,11 +192,13 @@ std::string_view SuccessSchemaText(const std::string& route) {
   return it == kSchemas.end() ? std::string_view() : it->second;
 }
 
-// The success answer's schema: a command's commit, or the route's document.
+// The success answer's schema: a command's commit, or the route's document (the bank file an
+// export command answers with).
 json::object SuccessSchema(const Service::Route& r) {
   if (std::string_view text = SuccessSchemaText(r.method + " " + r.pattern); !text.empty())
     return json::parse(text).as_object();
-  if (r.method == "POST" && r.event != fb::EventType::Unknown) {
+  std::string_view media = SuccessMediaType(r.pattern);
+  if (r.method == "POST" && r.event != fb::EventType::Unknown && media == "application/json") {
     json::object integer{{"type", "integer"}, {"format", "int64"}};
     return json::object{{"type", "object"},
                         {"properties", json::object{{"first_index", integer},
@@ -205,7 +207,6 @@ json::object SuccessSchema(const Service::Route& r) {
                                                     {"log_size", integer}}},
                         {"required", json::array{"first_index", "count", "replayed", "log_size"}}};
   }
-  std::string_view media = SuccessMediaType(r.pattern);
   if (media == "application/json") return json::object{{"type", "object"}};
   if (media == "application/octet-stream")
     return json::object{{"type", "string"}, {"format", "binary"}};
@@ -259,7 +260,8 @@ json::object Service::OperationJson(const Route& r, const std::string& path) con
                                   {"required", false},
                                   {"description", kSignatureDescription},
                                   {"schema", kStringSchema}});
-    op["requestBody"] = RequestBodyJson(r);
+    // A Memo route (the bank file export) takes no body: its path and query say it all.
+    if (r.event != fb::EventType::Memo) op["requestBody"] = RequestBodyJson(r);
     // The event type a signature names (kSignatureDescription): what a signing client reads.
     if (r.event != fb::EventType::Unknown) op["x-event"] = fb::EnumNameEventType(r.event);
   }

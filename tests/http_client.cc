@@ -19,6 +19,8 @@
 #include <sstream>
 #include <vector>
 
+#include "crypto/key_file.h"
+
 extern char** environ;
 
 namespace fundledger::testing {
@@ -34,6 +36,17 @@ std::string RequestSigner::Header(fb::EventType type, const std::string& idempot
   Ed25519Signature sig = key.Sign(AsBytes(message));
   return key_id() + ":" + Base64Encode(ByteView(sig.data(), sig.size()));
 }
+
+RequestSigner DemoSigner(const std::string& dir, const std::string& actor, fb::Role role) {
+  std::string path = dir + ".keys/staff/" + actor + ".key";
+  Result<NoteSigner> file = ReadSignerKeyFile(path);
+  if (!file.ok()) {  // a key nobody registered: the test's commands fail with unknown_key
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), file.status().ToString().c_str());
+    return RequestSigner{"demo.fundledger.local", actor, role};
+  }
+  return RequestSigner{"demo.fundledger.local", actor, role, file->key};
+}
+
 using Clock = std::chrono::steady_clock;
 
 struct HttpClient::Impl {
@@ -267,6 +280,14 @@ int ServerProcess::Terminate(std::string* output) {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) Terminate();
+}
+
+HttpResult HttpClient::Command(const RequestSigner& signer, fb::EventType type,
+                               const std::string& target, const std::string& token,
+                               const std::string& body, const std::string& idempotency_key,
+                               const std::string& content_type) {
+  return Request("POST", target, token, body, idempotency_key, content_type,
+                 signer.Header(type, idempotency_key, "POST", target, body));
 }
 
 std::map<std::string, std::string> DemoTokens(const std::string& demo_output) {

@@ -52,6 +52,12 @@ class HttpClient {
                      const std::string& idempotency_key = "",
                      const std::string& content_type = "application/json",
                      const std::string& signature = "");  // the Fundledger-Signature header
+  // A POST signed by `signer`: the Fundledger-Signature over exactly the bytes sent, naming
+  // `type`, the event the route appends (its x-event in the OpenAPI document).
+  HttpResult Command(const RequestSigner& signer, fb::EventType type, const std::string& target,
+                     const std::string& token, const std::string& body,
+                     const std::string& idempotency_key,
+                     const std::string& content_type = "application/json");
 
  private:
   struct Impl;
@@ -118,6 +124,11 @@ class ServerProcess {
 
 // The tokens `fundledger demo` printed (its "token ROLE ACTOR TOKEN" lines), by role.
 std::map<std::string, std::string> DemoTokens(const std::string& demo_output);
+
+// The signer of a member of staff of the ledger `fundledger demo` made at `dir`, with the key
+// file the demo wrote for them (DIR.keys/staff/ACTOR.key); the demo's origin. Without the file
+// (said on stderr) a fresh key, which the ledger refuses as unknown_key.
+RequestSigner DemoSigner(const std::string& dir, const std::string& actor, fb::Role role);
 
 // The resident set of a process in bytes (VmRSS in /proc/PID/status), 0 when unknown.
 uint64_t ResidentBytes(pid_t pid);

@@ -85,13 +85,18 @@ class BackupTest : public ::testing::Test {
     ASSERT_FALSE(admin_.empty()) << demo.out;
   }
 
-  static int Appropriate(HttpClient& client, const std::string& token, const std::string& key) {
+  int Appropriate(HttpClient& client, const std::string& token, const std::string& key) const {
     return client
-        .Request("POST", "/v1/appropriations", token,
+        .Command(testing::DemoSigner(dir_, "admin.zhao", fb::Role::admin),
+                 fb::EventType::Appropriated, "/v1/appropriations", token,
                  R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,)"
                  R"("source":"treasury","document":"d"})",
                  key)
         .status;
+  }
+  // The demo's admin signs: the demo requires signed commands.
+  std::string AdminKey() const {
+    return " --actor admin.zhao --signing-key " + dir_ + ".keys/staff/admin.zhao.key";
   }
 
   // Appends a fund through the CLI (the server must be stopped).
@@ -99,7 +104,7 @@ class BackupTest : public ::testing::Test {
     return Cli("post FundOpened --data " + dir + " --json '{\"fund_id\":\"" + fund +
                "\",\"name\":\"" + fund +
                "\",\"organisation\":\"bureau\",\"currency\":\"CNY\"}' --key " + fund +
-               " --actor admin --role admin");
+               " --role admin" + AdminKey());
   }
 
   TempDir tmp_;
@@ -198,7 +203,7 @@ TEST_F(BackupTest, AnErasureReachesBackupsTakenBeforeIt) {
   }
   ASSERT_FALSE(subject.empty());
   CommandResult erase =
-      Cli("erase --beneficiary " + subject + " --reason request-17 --data " + dir_);
+      Cli("erase --beneficiary " + subject + " --reason request-17 --data " + dir_ + AdminKey());
   ASSERT_EQ(erase.exit_code, 0) << erase.out;
 
   Result<std::vector<std::pair<std::string, std::string>>> rows =

@@ -1,5 +1,6 @@
 // Banks (一卡通): an approved roll's payment file with names and accounts from the vault, each
-// export recorded (who, batch, layout, the file's SHA-256, no personal data); layouts per bank
+// export a command (a POST, signed on a signing ledger) recorded before the file is answered
+// (who, batch, layout, the file's SHA-256, no personal data); layouts per bank
 // from the data directory; the bank's return file recorded in one submission, or every problem
 // of every row reported at once; the same return file again recognised.
 #include <boost/json.hpp>
@@ -8,7 +9,9 @@
 #include "api/service.h"
 #include "crypto/sha256.h"
 #include "ledger/entry_codec.h"
+#include "replay/chain_verifier.h"
 #include "tests/domain_fixture.h"
+#include "tests/http_client.h"
 
 namespace fundledger::testing {
 namespace {
@@ -42,11 +45,15 @@ class BankFileTest : public LedgerFixture {
   }
 
   HttpResponse Export(const std::string& batch, const std::string& role = "maker",
-                      const std::string& query = "") {
+                      const std::string& query = "", const std::string& key = "export-1",
+                      const RequestSigner* signer = nullptr) {
     HttpRequest r;
-    r.method = "GET";
-    r.target = "/v1/disbursement-batches/" + batch + "/bank-file" + query;
+    r.method = "POST";
+    r.target = "/v1/disbursement-batches/" + batch + "/bank-file-exports" + query;
     r.authorization = "Bearer " + token_.at(role);
+    r.idempotency_key = key;
+    if (signer != nullptr)
+      r.signature = signer->Header(fb::EventType::Memo, key, r.method, r.target, r.body);
     return service_->Handle(r);
   }
 
@@ -80,7 +87,7 @@ class BankFileTest : public LedgerFixture {
 TEST_F(BankFileTest, TheFileHoldsNamesAccountsAndAmountsAndItsExportIsRecorded) {
   uint64_t before = ledger_->log().size();
   HttpResponse r = Export("R1");
-  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.content_type, "text/csv; charset=utf-8");
   std::string expected = "序号,收款人姓名,收款账号,金额(元),参考号\r\n";
   for (uint32_t i = 1; i <= 4; ++i) {
@@ -118,12 +125,58 @@ TEST_F(BankFileTest, OnlyFinanceStaffExportAndOnlyAnApprovedBatch) {
   EXPECT_NE(prepared.body.find("only an approved batch"), std::string::npos);
   EXPECT_EQ(Export("NOPE").status, 404);
   EXPECT_EQ(ledger_->log().size(), before) << "a refused export records nothing";
+  HttpRequest get;  // a read never records: the file is not served by a GET
+  get.method = "GET";
+  get.target = "/v1/disbursement-batches/R1/bank-file";
+  get.authorization = "Bearer " + token_.at("maker");
+  EXPECT_EQ(service_->Handle(get).status, 404);
+  get.target = "/v1/disbursement-batches/R1/bank-file-exports";
+  EXPECT_EQ(service_->Handle(get).status, 405);
+  EXPECT_EQ(ledger_->log().size(), before);
+}
+
+// On a ledger that requires signing the export is signed like any command: unsigned, it is
+// refused and no file is answered; signed, the Memo entry carries the maker's signature and the
+// log verifies; the same request again answers the file without a second entry.
+TEST_F(BankFileTest, OnASigningLedgerOnlyASignedExportIsAnswered) {
+  Ed25519PrivateKey admin_key = Ed25519PrivateKey::Generate();
+  Actor admin{"admin.zhao", fb::Role::admin,
+              std::make_shared<const ActorSigningKey>(
+                  ActorSigningKey{ActorKeyId(admin_key.public_key()), admin_key})};
+  Ok(ledger_->RegisterKey(Actor{"admin.zhao", fb::Role::admin}, "key-admin", "admin.zhao",
+                          {fb::Role::admin}, admin_key.public_key(), "d"));
+  RequestSigner maker{ledger_->log().origin(), "t.maker", fb::Role::maker};
+  Ok(ledger_->RegisterKey(admin, "key-maker", "t.maker", {fb::Role::maker}, maker.key.public_key(),
+                          "d"));
+  Ok(ledger_->RequireSigning(admin, "signing-on", "d"));
+  const uint64_t before = ledger_->log().size();
+
+  HttpResponse refused = Export("R1", "maker", "", "export-unsigned");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("signature_required"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.body.find(person_[1].bank_account), std::string::npos) << "no file";
+  EXPECT_EQ(ledger_->log().size(), before);
+
+  HttpResponse r = Export("R1", "maker", "?layout=default", "export-signed", &maker);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_NE(r.body.find(person_[1].bank_account), std::string::npos);
+  ASSERT_EQ(ledger_->log().size(), before + 1);
+  EntryView e = *DecodeEntry(*ledger_->log().ReadEntry(before));
+  EXPECT_EQ(e.event_type, fb::EventType::Memo);
+  EXPECT_NE(e.signature, nullptr) << "the export's entry carries the maker's signature";
+  HttpResponse again = Export("R1", "maker", "?layout=default", "export-signed", &maker);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body, r.body);
+  EXPECT_EQ(ledger_->log().size(), before + 1);
+
+  VerifyReport verified = VerifyChain(ledger_->log(), {});
+  EXPECT_TRUE(verified.valid) << verified.bad_index << ": " << verified.reason;
 }
 
 TEST_F(BankFileTest, AnErasedPersonsLineSaysSoWithoutNameOrAccount) {
   Ok(ledger_->Erase(kAdmin, "erase-B2", "B2", "request of the person"));
   HttpResponse r = Export("R1");
-  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_NE(r.body.find("\r\n2,已删除(erased),,1045.00,R1-2\r\n"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find(person_[2].bank_account), std::string::npos);
   EXPECT_NE(r.body.find(person_[1].bank_account), std::string::npos);
@@ -136,7 +189,7 @@ TEST_F(BankFileTest, ABanksOwnLayoutFromTheDataDirectory) {
              {"field": "name", "header": "户名"}, {"field": "amount", "header": "金额"},
              {"field": "reference", "header": "摘要"}]}]})";
   HttpResponse r = Export("R1", "maker", "?layout=icbc");
-  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.content_type, "text/csv; charset=GBK");
   // 张三明 in GBK
   std::string first = person_[1].bank_account + "|\xD5\xC5\xC8\xFD\xC3\xF7|104500|R1-1\r\n";

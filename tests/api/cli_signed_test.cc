@@ -27,6 +27,23 @@ std::string Field(const std::string& out, const std::string& label) {
   return out.substr(at, out.find('\n', at) - at);
 }
 
+// checker.wang's approval of ROLL-2025-01 appended with the data directory alone (no rules, no
+// keys), as a thief of it could; its index.
+uint64_t AppendForgedApproval(const std::string& dir) {
+  std::unique_ptr<Log> log = std::move(Log::Open(dir)).value();
+  fb::DisbursementBatchApprovedT a;
+  a.batch_id = "ROLL-2025-01";
+  a.document = "ok";
+  Submission s;
+  s.idempotency_key = "forged";
+  s.entries.push_back(NewEntry{"checker.wang", fb::Role::checker,
+                               fb::EventType::DisbursementBatchApproved, EncodeEvent(a)});
+  Result<AppendResult> r = log->Append(std::move(s));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(log->Close().ok());
+  return r.ok() ? r->first_index : 0;
+}
+
 class CliSigned : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -94,27 +111,55 @@ TEST_F(CliSigned, TheForgedCliApprovalIsRefusedAndFailsVerifyAtItsIndex) {
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.out.find("signature_required"), std::string::npos) << refused.out;
 
-  uint64_t forged = 0;
-  {
-    std::unique_ptr<Log> log = std::move(Log::Open(dir_)).value();  // no rules, no keys
-    fb::DisbursementBatchApprovedT a;
-    a.batch_id = "ROLL-2025-01";
-    a.document = "ok";
-    Submission s;
-    s.idempotency_key = "forged";
-    s.entries.push_back(NewEntry{"checker.wang", fb::Role::checker,
-                                 fb::EventType::DisbursementBatchApproved, EncodeEvent(a)});
-    Result<AppendResult> r = log->Append(std::move(s));
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    forged = r->first_index;
-    ASSERT_TRUE(log->Close().ok());
-  }
+  const uint64_t forged = AppendForgedApproval(dir_);
+  ASSERT_GT(forged, 0u);
   CommandResult verified = Cli("verify");
   EXPECT_NE(verified.exit_code, 0);
   EXPECT_NE(verified.out.find("INVALID at entry " + std::to_string(forged) + ": signature:"),
             std::string::npos)
       << verified.out;
   EXPECT_NE(verified.out.find("is not signed"), std::string::npos) << verified.out;
+}
+
+// Issue 19's "done when", on the ledger `scripts/run` serves: `fundledger demo` without flags
+// requires signing, so the unsigned CLI approval is refused, and the same approval written with
+// the data directory alone fails `verify` at its index. With a key file the demo wrote (outside
+// the data directory), the CLI signs.
+TEST(DemoLedger, RequiresSigningAndAForgedApprovalFailsVerifyAtItsIndex) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("city");
+  auto cli = [&](const std::string& args) {
+    return RunCommand(CliPath() + " " + args + " --data " + dir + " 2>&1");
+  };
+  CommandResult demo = cli("demo --people 20 --months 1");
+  ASSERT_EQ(demo.exit_code, 0) << demo.out;
+  EXPECT_NE(demo.out.find("key checker.wang "), std::string::npos) << demo.out;
+  struct stat st {};
+  ASSERT_EQ(::stat((dir + ".keys/staff/checker.wang.key").c_str(), &st), 0) << demo.out;
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  CommandResult verified = cli("verify");
+  ASSERT_EQ(verified.exit_code, 0) << verified.out;
+
+  const std::string approval = R"('{"batch_id":"ROLL-2025-01","document":"ok"}')";
+  CommandResult refused = cli("post DisbursementBatchApproved --json " + approval +
+                              " --key forged --actor checker.wang --role checker");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.out.find("signature_required"), std::string::npos) << refused.out;
+  const std::string money =
+      R"('{"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury",)"
+      R"("document":"d"}')";
+  CommandResult signed_post = cli("post Appropriated --json " + money +
+                                  " --key a1 --actor clerk.li --role maker --signing-key " + dir +
+                                  ".keys/staff/clerk.li.key");
+  EXPECT_EQ(signed_post.exit_code, 0) << signed_post.out;
+
+  const uint64_t forged = AppendForgedApproval(dir);
+  ASSERT_GT(forged, 0u);
+  verified = cli("verify");
+  EXPECT_EQ(verified.exit_code, 1) << verified.out;
+  EXPECT_NE(verified.out.find("INVALID at entry " + std::to_string(forged) + ": signature:"),
+            std::string::npos)
+      << verified.out;
 }
 
 }  // namespace

@@ -26,11 +26,13 @@ class HostileHttp : public ::testing::Test {
     ASSERT_EQ(demo.exit_code, 0) << demo.out;
     tokens_ = DemoTokens(demo.out);
     ASSERT_EQ(tokens_.size(), 6u) << demo.out;
+    maker_ = DemoSigner(dir_, "clerk.li", fb::Role::maker);
   }
 
   TempDir tmp_;
   std::string dir_;
   std::map<std::string, std::string> tokens_;
+  RequestSigner maker_;  // the demo requires signed commands
 };
 
 TEST_F(HostileHttp, MalformedRequestsGetA400AndAClosedConnection) {
@@ -113,7 +115,8 @@ TEST_F(HostileHttp, NoOneWithoutAValidTokenCanMakeTheServerBufferABody) {
   std::string padded = R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,)"
                        R"("source":"treasury","document":")" +
                        std::string(1 << 20, 'd') + "\"}";
-  HttpResult r = maker.Request("POST", "/v1/appropriations", tokens_["maker"], padded, "padded");
+  HttpResult r = maker.Command(maker_, fb::EventType::Appropriated, "/v1/appropriations",
+                               tokens_["maker"], padded, "padded");
   EXPECT_NE(r.status, 413) << r.body.substr(0, 200);
   EXPECT_NE(r.status, 0);
 }
@@ -225,8 +228,8 @@ TEST_F(HostileHttp, HealthAndEveryAcknowledgedPostSurviveHostileClients) {
     HttpClient client(server.port(), own);
     for (int i = 0; i < 60; ++i) {
       std::string key = "hostile-run-" + std::to_string(i);
-      HttpResult r = client.Request(
-          "POST", "/v1/appropriations", tokens_["maker"],
+      HttpResult r = client.Command(
+          maker_, fb::EventType::Appropriated, "/v1/appropriations", tokens_["maker"],
           R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"d"})",
           key);
       if (r.status == 201) acknowledged.push_back(key);
@@ -269,8 +272,8 @@ TEST_F(HostileHttp, HealthAndEveryAcknowledgedPostSurviveHostileClients) {
   // Each acknowledged post is in the log: its retry is answered from the log, appending nothing.
   HttpClient check(server.port());
   for (const std::string& key : acknowledged) {
-    HttpResult r = check.Request(
-        "POST", "/v1/appropriations", tokens_["maker"],
+    HttpResult r = check.Command(
+        maker_, fb::EventType::Appropriated, "/v1/appropriations", tokens_["maker"],
         R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"d"})",
         key);
     EXPECT_EQ(r.status, 200) << key << ": " << r.body;

@@ -4,6 +4,7 @@
 // twice, and SIGTERM in the middle of load losing nothing that was acknowledged.
 #include <atomic>
 #include <boost/json.hpp>
+#include <fstream>
 #include <thread>
 
 #include "crypto/checkpoint.h"
@@ -24,6 +25,8 @@ class HttpEndToEnd : public ::testing::Test {
     ASSERT_EQ(demo.exit_code, 0) << demo.out;
     tokens_ = DemoTokens(demo.out);
     ASSERT_EQ(tokens_.size(), 6u) << demo.out;
+    maker_ = DemoSigner(dir_, "clerk.li", fb::Role::maker);
+    checker_ = DemoSigner(dir_, "checker.wang", fb::Role::checker);
   }
 
   int64_t Available(HttpClient& c, const std::string& fund) {
@@ -35,6 +38,7 @@ class HttpEndToEnd : public ::testing::Test {
   TempDir tmp_;
   std::string dir_;
   std::map<std::string, std::string> tokens_;
+  RequestSigner maker_, checker_;  // the demo requires signed commands
 };
 
 TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
@@ -68,8 +72,8 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   std::string with_errors = roll + "B999999,dibao,1045.00\n" + dibao[0] + ",dibao,2000.00\n";
   std::string target =
       "/v1/disbursement-batches?batch_id=ROLL-2025-02&fund_id=F-SUBSIDY&period=2025-02";
-  HttpResult rejected =
-      maker.Request("POST", target, tokens_["maker"], with_errors, "roll-feb-v1", "text/csv");
+  HttpResult rejected = maker.Command(maker_, fb::EventType::DisbursementBatchPrepared, target,
+                                      tokens_["maker"], with_errors, "roll-feb-v1", "text/csv");
   ASSERT_EQ(rejected.status, 422) << rejected.body;
   json::array details = json::parse(rejected.body).at("error").at("details").as_array();
   ASSERT_EQ(details.size(), 2u);
@@ -78,20 +82,18 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
   EXPECT_EQ(details[1].at("code").as_string(), "duplicate_payment");
 
   int64_t before = Available(auditor, "F-SUBSIDY");
-  HttpResult prepared =
-      maker.Request("POST", target, tokens_["maker"], roll, "roll-feb-v2", "text/csv");
+  HttpResult prepared = maker.Command(maker_, fb::EventType::DisbursementBatchPrepared, target,
+                                      tokens_["maker"], roll, "roll-feb-v2", "text/csv");
   ASSERT_EQ(prepared.status, 201) << prepared.body;
   int64_t total = json::parse(prepared.body).at("total_fen").to_number<int64_t>();
   EXPECT_EQ(total, static_cast<int64_t>(dibao.size()) * 104500);
   EXPECT_EQ(Available(auditor, "F-SUBSIDY"), before - total);  // reserved
 
-  EXPECT_EQ(maker
-                .Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve", tokens_["maker"],
-                         "", "ok-1")
-                .status,
-            403);
-  HttpResult approved = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve",
-                                        tokens_["checker"], "", "ok-1");
+  const std::string approve = "/v1/disbursement-batches/ROLL-2025-02/approve";
+  const fb::EventType approval = fb::EventType::DisbursementBatchApproved;
+  EXPECT_EQ(maker.Command(maker_, approval, approve, tokens_["maker"], "", "ok-1").status, 403);
+  HttpResult approved =
+      checker.Command(checker_, approval, approve, tokens_["checker"], "", "ok-1");
   ASSERT_EQ(approved.status, 201) << approved.body;
   uint64_t approval_index = json::parse(approved.body).at("first_index").to_number<uint64_t>();
   // The response says the log size after the commit; a read after it reflects at least that.
@@ -101,12 +103,11 @@ TEST_F(HttpEndToEnd, AMonthsRollFromUploadToVerifiedProof) {
       auditor.Request("GET", "/v1/disbursement-batches/ROLL-2025-02", tokens_["auditor"]);
   EXPECT_GE(std::strtoull(batch.headers["fundledger-log-size"].c_str(), nullptr, 10), after);
   // A retry with the same key answers with the original entry and pays nothing more.
-  HttpResult retry = checker.Request("POST", "/v1/disbursement-batches/ROLL-2025-02/approve",
-                                     tokens_["checker"], "", "ok-1");
+  HttpResult retry = checker.Command(checker_, approval, approve, tokens_["checker"], "", "ok-1");
   EXPECT_EQ(retry.status, 200);
   EXPECT_TRUE(json::parse(retry.body).at("replayed").as_bool());
-  HttpResult again =
-      maker.Request("POST", target, tokens_["maker"], roll, "roll-feb-v2", "text/csv");
+  HttpResult again = maker.Command(maker_, fb::EventType::DisbursementBatchPrepared, target,
+                                   tokens_["maker"], roll, "roll-feb-v2", "text/csv");
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(Available(auditor, "F-SUBSIDY"), before - total);
   HttpResult paid = auditor.Request("GET", "/v1/beneficiaries/" + dibao[0], tokens_["auditor"]);
@@ -156,8 +157,8 @@ TEST_F(HttpEndToEnd, SigtermUnderLoadLosesNothingAcknowledged) {
       HttpClient client(server.port());
       for (int i = 0; !stop && i < 100'000; ++i) {
         std::string key = "load-" + std::to_string(c) + "-" + std::to_string(i);
-        HttpResult r = client.Request(
-            "POST", "/v1/appropriations", tokens_["maker"],
+        HttpResult r = client.Command(
+            maker_, fb::EventType::Appropriated, "/v1/appropriations", tokens_["maker"],
             R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":1,"source":"treasury","document":"load"})",
             key);
         if (r.status == 201) acked[c].push_back(key);
@@ -207,6 +208,31 @@ TEST_F(HttpEndToEnd, SigtermUnderLoadLosesNothingAcknowledged) {
 
 namespace fundledger::testing {
 namespace {
+
+// The demo requires signed commands. A client with only curl signs as README.md shows: the
+// demo's key file and `fundledger sign-request` give the header; unsigned, the post is refused.
+TEST_F(HttpEndToEnd, ACurlClientSignsWithTheDemosKeyFileAndSignRequest) {
+  ServerProcess server(dir_);
+  ASSERT_GT(server.port(), 0);
+  const std::string body =
+      R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
+  const std::string body_file = tmp_.Sub("body.json");
+  std::ofstream(body_file, std::ios::binary) << body;
+  HttpClient client(server.port());
+  HttpResult refused = client.Request("POST", "/v1/appropriations", tokens_["maker"], body, "c0");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("signature_required"), std::string::npos) << refused.body;
+  CommandResult header = RunCommand(CliPath() + " sign-request --signing-key " + dir_ +
+                                    ".keys/staff/clerk.li.key --origin demo.fundledger.local "
+                                    "--role maker --event Appropriated --idempotency-key c1 "
+                                    "--target /v1/appropriations --body " +
+                                    body_file);
+  ASSERT_EQ(header.exit_code, 0) << header.out;
+  std::string signature = header.out.substr(0, header.out.find('\n'));
+  HttpResult taken = client.Request("POST", "/v1/appropriations", tokens_["maker"], body, "c1",
+                                    "application/json", signature);
+  EXPECT_EQ(taken.status, 201) << taken.body;
+}
 
 TEST_F(HttpEndToEnd, RequestsItCannotTakeGetTheirStatusAndTheServerCarriesOn) {
   ServerProcess server(dir_, "--max-body-mib 1");

@@ -108,12 +108,13 @@ TEST(ServerFiles, EverythingCreatedIsPrivateWhateverTheUmask) {
     ServerProcess server(dir, options);
     ASSERT_GT(server.port(), 0);
     HttpClient client(server.port());
-    HttpResult r = client.Request(
-        "POST", "/v1/appropriations", admin,
+    RequestSigner signer = DemoSigner(dir, "admin.zhao", fb::Role::admin);
+    HttpResult r = client.Command(
+        signer, fb::EventType::Appropriated, "/v1/appropriations", admin,
         R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})",
         "umask-1");
     EXPECT_EQ(r.status, 201) << r.body;
-    r = client.Request("POST", "/v1/disclosures", admin,
+    r = client.Command(signer, fb::EventType::DisclosurePublished, "/v1/disclosures", admin,
                        R"({"scope":"fund","id":"F-SUBSIDY","period":"2025"})", "umask-2");
     EXPECT_EQ(r.status, 201) << r.body;
     EXPECT_EQ(server.Terminate(), 0);

@@ -106,7 +106,7 @@ TEST_F(ServiceTest, EveryRouteAnswersEachRoleAsSpecified) {
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/approve", {"admin", "checker"}},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/reject", {"admin", "checker"}},
       {"POST", "/v1/returns", staff},
-      {"GET", "/v1/disbursement-batches/ROLL-2025-01/bank-file", staff},
+      {"POST", "/v1/disbursement-batches/ROLL-2025-01/bank-file-exports", staff},
       {"POST", "/v1/disbursement-batches/ROLL-2025-01/bank-returns", staff},
       {"POST", "/v1/reissues", staff},
       {"POST", "/v1/recoveries", staff},

@@ -1,12 +1,13 @@
-// The console's bank panel in headless Chromium against a real `fundledger serve`: a clerk
-// (maker) downloads an approved roll's bank payment file (names and accounts from the vault, the
-// export recorded in the log with the file's SHA-256), uploads a return file with mistakes and
+// The console's bank panel in headless Chromium against a real `fundledger serve` of the demo, a
+// ledger that requires signed commands: a clerk (maker), whose browser key the admin registered,
+// downloads an approved roll's bank payment file (names and accounts from the vault; the export
+// a command signed in the browser, recorded in the log with the file's SHA-256), uploads a return file with mistakes and
 // sees every one at once, fixes it and imports it (the returned lines recorded), and uploading it
 // again records nothing twice. Screenshots at desktop and phone width go to the output directory.
 // Usage: node console_bank_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
@@ -27,6 +28,7 @@ try {
   await page.locator("#login-name").fill("clerk.qian");
   await page.locator("#login-password").fill("pass word clerk.qian");
   await page.keyboard.press("Enter");
+  await registerBrowserKey(page, admin, "clerk.qian");
   await page.waitForSelector(`#bank-table tr[data-batch="${batch.batch_id}"]`);
   check(true, "the bank panel lists the approved batch " + batch.batch_id);
 
@@ -44,6 +46,8 @@ try {
   const sha = createHash("sha256").update(bytes).digest("hex");
   check(memo.event_type === "Memo" && JSON.stringify(memo).includes("sha256=" + sha) && memo.actor === "clerk.qian",
         "the export is recorded: who, and the file's SHA-256");
+  check(Buffer.from(memo.raw, "base64").includes("POST /v1/disbursement-batches/" + batch.batch_id + "/bank-file-exports?layout=default"),
+        "the export's entry carries the clerk's browser signature of the request");
   check(!JSON.stringify(memo).includes(rows[1][2]), "the record holds no account");
   await page.screenshot({ path: out + "/bank-exported-desktop.png", fullPage: true });
 

@@ -5,7 +5,7 @@
 // without a reason, approves it and opens the printable approval sheet (审批表). Screenshots at
 // desktop and phone width go to the output directory.
 // Usage: node console_checker_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 const { base, server, tally, check, admin } = await startConsoleTest(cli, out);
@@ -15,6 +15,7 @@ async function logIn(page, name) {
   await page.locator("#login-password").fill("pass word " + name);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#work:not([hidden])");
+  await registerBrowserKey(page, admin, name);  // the demo requires signed commands
 }
 
 let browser;

@@ -4,36 +4,14 @@
 // roll and submit it. On the way, every control the Tab key reaches has an accessible name (what
 // a screen reader announces, from Chromium's accessibility tree) and a visible focus indicator.
 // Works whether the demo ledger requires signed commands or not (on a signing ledger the admin
-// registers the clerk's browser key, signed with the demo admin's key file). Screenshots at
+// registers the clerk's browser key). Screenshots at
 // desktop and phone width go to the output directory.
 // Usage: node console_keyboard_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { existsSync, readFileSync } from "node:fs";
-import { createHash, createPrivateKey, sign } from "node:crypto";
-import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
+const { base, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
 const waitMs = 60_000;
-
-// On a ledger that requires signing, the admin's own POSTs of commands carry the admin's
-// signature (demo-keys/admin.zhao.key, a C2SP signer key) as tests/http_client's RequestSigner does.
-async function registerKey(actor, publicKey) {
-  const keyFile = out + "/city/demo-keys/admin.zhao.key";
-  const path = "/v1/actor-keys";
-  const bytes = JSON.stringify({ actor, public_key: publicKey, document: "keyboard test" });
-  const headers = { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" };
-  if (existsSync(keyFile)) {
-    const seed = Buffer.from(readFileSync(keyFile, "utf8").trim().split("+").slice(4).join("+"), "base64").subarray(1);
-    const key = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
-    const origin = (await (await fetch(base + "/v1/key")).text()).trim().split("+")[0];
-    const keys = (await admin("GET", "/v1/actor-keys")).json.keys;
-    const event = (await (await fetch(base + "/v1/openapi.json")).json()).paths[path].post["x-event"];
-    const message = ["fundledger-command/v1", origin, event, "admin.zhao admin", headers["Idempotency-Key"], `POST ${path}`,
-                     createHash("sha256").update(bytes).digest("hex")].map((l) => l + "\n").join("");
-    headers["Fundledger-Signature"] = keys.find((k) => k.actor === "admin.zhao").key_id + ":" + sign(null, Buffer.from(message), key).toString("base64");
-  }
-  return (await fetch(base + path, { method: "POST", headers, body: bytes })).status;
-}
 
 let browser;
 try {
@@ -95,12 +73,7 @@ try {
   check(loggedIn, "Enter logs in" + (loggedIn ? "" : " (the page says " + await page.textContent("#login-error") + ")"));
   await page.waitForSelector("#key-state:not(:empty)");
   const who = await page.evaluate(async () => (await fetch("/v1/sessions/current")).json());
-  if (who.signing && who.signing.required) {  // the admin registers the key this browser made
-    const account = (await admin("GET", "/v1/accounts")).json.accounts.find((a) => a.name === "clerk.liu");
-    check(await registerKey("clerk.liu", account.enrolling_key.public_key) === 201, "the admin registers the clerk's browser key");
-    await page.reload();
-    await page.waitForSelector("#key-state.ok");
-  }
+  if (who.signing && who.signing.required) await registerBrowserKey(page, admin, "clerk.liu");
 
   // The fund: a select, chosen with the arrow keys.
   check(await tabTo("upload-fund"), "Tab reaches the fund");

@@ -6,7 +6,7 @@
 import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
+const { base, tokens, server, tally, check, admin, as } = await startConsoleTest(cli, out, 30, 2);
 
 async function logIn(page, name) {
   await page.goto(base + "/console");
@@ -22,14 +22,6 @@ function idNumber(first17) {
   const sum = [...first17].reduce((a, d, i) => a + Number(d) * weights[i], 0);
   return first17 + "10X98765432"[sum % 11];
 }
-const as = (role) => async (method, path, body, type = "application/json") => {
-  const res = await fetch(base + path, {
-    method, headers: { Authorization: "Bearer " + tokens[role], "Idempotency-Key": "k" + Math.random(), "Content-Type": type },
-    body: body === undefined ? undefined : type === "application/json" ? JSON.stringify(body) : body,
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-};
-
 let browser;
 try {
   for (const [name, role] of [["clerk.liu", "maker"], ["audit.qian", "auditor"]]) {
@@ -43,7 +35,7 @@ try {
   const [y, m] = last.period.split("-").map(Number);
   const month = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
   const number = idNumber("32010219560704012"), name = "欧阳明华", person = "B-LOOKUP";
-  const maker = as("maker"), checker = as("checker");
+  const maker = await as("maker"), checker = await as("checker");
   let r = await maker("POST", "/v1/beneficiaries", { beneficiary_id: person, household_id: "H-LOOKUP", region_code: "320102",
     birth_month: 195607, registered_date: 20250101, person: { name, id_number: number, bank_account: "6217000099990001", phone: "13900009999" } });
   check(r.status === 201, "the person is registered (HTTP " + r.status + " " + JSON.stringify(r.json) + ")");

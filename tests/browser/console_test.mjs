@@ -28,7 +28,7 @@ const { base, tokens, server } = await serveDemoCity(cli, dir, 60, 3, ["--requir
 
 // The demo admin's key file (C2SP signer key: PRIVATE+KEY+name+id+base64(0x01 || seed)) signs
 // the admin's token requests the way tests/http_client's RequestSigner does.
-const seed = Buffer.from(readFileSync(dir + "/demo-keys/admin.zhao.key", "utf8").trim().split("+").slice(4).join("+"), "base64").subarray(1);
+const seed = Buffer.from(readFileSync(dir + ".keys/staff/admin.zhao.key", "utf8").trim().split("+").slice(4).join("+"), "base64").subarray(1);
 const adminKey = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
 const origin = (await (await fetch(base + "/v1/key")).text()).trim().split("+")[0];
 const openapi = await (await fetch(base + "/v1/openapi.json")).json();

@@ -11,6 +11,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { signingClient } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 rmSync(out, { recursive: true, force: true });
@@ -64,17 +65,16 @@ try {
   // The charity publishes its report for the demo city's year (its money is dated 2025); the
   // bureau publishes its subsidy fund's, with the masked recipients.
   const year = "2025";
-  const publish = async (token, body) => {
-    const res = await fetch(base + "/v1/disclosures", {
-      method: "POST",
-      headers: { Authorization: "Bearer " + token, "Idempotency-Key": "publish-" + body.id, "Content-Type": "application/json" },
-      body: JSON.stringify({ scope: "fund", period: year, ...body }),
-    });
+  // The demo requires signed commands: each publisher signs with the key file the demo wrote.
+  const publish = async (client, body) => {
+    const res = await client("POST", "/v1/disclosures", { scope: "fund", period: year, ...body });
     check(res.status === 201, "publish " + body.id + " (HTTP " + res.status + ")");
-    return (await res.json()).index;
+    return res.json.index;
   };
-  const index = await publish(tokens.charity, { id: "F-SUNSHINE" });
-  const subsidyIndex = await publish(tokens.admin, { id: "F-SUBSIDY", include_recipients: true });
+  const charity = await signingClient(base, city, tokens.charity, "charity.sunshine", "charity");
+  const admin = await signingClient(base, city, tokens.admin, "admin.zhao", "admin");
+  const index = await publish(charity, { id: "F-SUNSHINE" });
+  const subsidyIndex = await publish(admin, { id: "F-SUBSIDY", include_recipients: true });
   const report = await (await fetch(base + "/v1/disclosures/" + index)).json();
   const subsidy = await (await fetch(base + "/v1/disclosures/" + subsidyIndex)).json();
   // The witnesses cosign a checkpoint holding both publications (bounded wait for a state).

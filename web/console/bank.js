@@ -123,19 +123,20 @@
     }
   }
 
-  // The file is bytes (GBK for some banks): fetched as a blob, never decoded here.
+  // The export is a command like any other (signed, recorded before the file is answered); the
+  // file is bytes (GBK for some banks), never decoded here.
   async function exportFile(batch) {
     const layout = $("bank-layout").value.trim() || "default";
-    const path = `/v1/disbursement-batches/${encodeURIComponent(batch)}/bank-file?` + new URLSearchParams({ layout });
-    const res = await fetch(path, { credentials: "same-origin", headers: { "Accept-Language": C.lang() === "zh" ? "zh-CN" : "en" } });
-    if (!res.ok) {
-      const text = await res.text();
+    const path = `/v1/disbursement-batches/${encodeURIComponent(batch)}/bank-file-exports?` + new URLSearchParams({ layout });
+    const res = await C.api("POST", path, { raw: new Uint8Array() });
+    if (res.status !== 200 && res.status !== 201) {
+      const text = res.text;
       let message = text;
       try { message = JSON.parse(text).error.message; } catch { /* not JSON */ }
       say("bank-result", false, message);
       return;
     }
-    save(await res.blob(), `${batch}-${layout}.csv`);
+    save(new Blob([res.bytes], { type: res.type }), `${batch}-${layout}.csv`);
     $("bank-return-batch").value = batch;  // its return file comes next
     say("bank-result", true, C.t("bankExported")(batch));
   }

@@ -242,10 +242,11 @@ async function api(method, path, body, contentType = "application/json") {
     if (signed) headers["Fundledger-Signature"] = signed;
   }
   const res = await fetch(target, { method, headers, body: payload, credentials: "same-origin" });
-  const text = await res.text();
+  const bytes = new Uint8Array(await res.arrayBuffer());  // a bank file may be GBK: kept as bytes
+  const text = new TextDecoder().decode(bytes);
   let json = null;
   try { json = JSON.parse(text); } catch { /* CSV or empty */ }
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, bytes, type: res.headers.get("Content-Type") || "" };
 }
 
 function cell(row, text) {
