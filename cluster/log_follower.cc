@@ -87,7 +87,11 @@ Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
                       ": entries never acknowledged; this node stops applying the log");
   }
   if (head.next_index == local) return head;
-  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint, store_.CheckpointAfter(local));
+  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint,
+                      store_.FurthestCheckpointWithin(local, local + kFollowerStepEntriesMax));
+  if (!checkpoint) {
+    FL_ASSIGN_OR_RETURN(checkpoint, store_.CheckpointAfter(local));
+  }
   if (!checkpoint) return head;  // entries not signed yet
   if (checkpoint->size - local > kFollowerStepEntriesMax) {
     return TooLarge("the log of record's next checkpoint is " +
