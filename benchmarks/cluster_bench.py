@@ -40,7 +40,7 @@ LOAD = os.path.join(ROOT, "build", "release", "benchmarks", "http_load")
 CLUSTER = os.path.join(ROOT, "scripts", "cluster")
 FAILOVER_WAIT_S = 120
 LAG_SAMPLE_S = 0.1
-SERVE_READY_S = 30
+SERVE_READY_S = 300  # a ledger of millions of entries rebuilds its projections first
 FUND = "F-SUBSIDY"
 ORIGIN = "cluster.fundledger.local"  # scripts/cluster's
 ROLL_WAIT_S = 600
@@ -310,7 +310,10 @@ def main():
     try:
         results["embedded"], results["embedded_roll"] = embedded(
             work, connections, args.seconds, args.roll_lines, csv)
+        print(f"cluster_bench: embedded {results['embedded']} roll {results['embedded_roll']}",
+              flush=True)
         status, port, followers, results["catch_up"] = create_cluster(cdir, args.roll_lines)
+        print(f"cluster_bench: catch-up {results['catch_up']}", flush=True)
         tokens = status["tokens"]
         token = tokens["admin"]
         if args.roll_lines:
@@ -320,6 +323,7 @@ def main():
                 sys.exit("cluster_bench: the followers did not replicate the roll")
             r["replicated_s"] = round(time.monotonic() - r.pop("_start"), 2)
             results["cluster_roll"] = r
+            print(f"cluster_bench: cluster roll {r}", flush=True)
         open_fund(port, token)
         results["cluster"] = {}
         for c in connections:

@@ -2,12 +2,14 @@
 // state, projections) a verified copy of the log of record in PostgreSQL.
 //
 // Each Step reads the entries after the local size up to the furthest signed checkpoint at most
-// kFollowerStepEntriesMax entries ahead, verifies them on replay's code path (VerifyChain, from the
-// local tree and chain: structure, index, prev hash, timestamps, leaf hashes, the checkpoint's
-// signature by the node's trusted key and its root), and only then stores and applies them
-// (Ledger::ApplyReplicated). A row that fails is a Corruption naming its index, and nothing of the
-// step is applied: the node stops applying rather than serve it. A node's local store ahead of the
-// log of record (it holds entries PostgreSQL never acknowledged) is refused the same way.
+// kFollowerStepEntriesMax entries ahead, verifies them on replay's code path (VerifyChain, from
+// the local tree and chain: structure, index, prev hash, timestamps, leaf hashes, the
+// checkpoint's signature by the node's trusted key and its root), and only then stores and
+// applies them (Ledger::ApplyReplicated). A row that fails is a Corruption naming its index; of
+// the step, only the groups before it (to the last checkpoint before it, verified again against
+// that one) are applied: the node stops applying rather than serve it. A node's local store
+// ahead of the log of record (it holds entries PostgreSQL never acknowledged) is refused the
+// same way.
 //
 //   auto ledger = *LogFollower::OpenReplica(store, dir, options);   // from genesis if empty
 //   LogFollower follower(store);
