@@ -224,4 +224,18 @@ Status CityBuilder::PayRoll(const RollSpec& roll, const std::vector<RollLine>& l
   return Submit(options_.checker, {RollApproval(roll.batch, roll.approval_doc)});
 }
 
+Status PostRollCity(Ledger& ledger, size_t people) {
+  const Actor admin{"admin", fb::Role::admin};
+  CityBuilder city(ledger, {.key_prefix = "roll-city-", .admin = admin, .maker = admin});
+  fb::AppropriatedT money =  // twice: 20 billion yuan, some fifteen million lines
+      Appropriation("F", "general", 1'000'000'000'000, "treasury", "budget");
+  FL_RETURN_IF_ERROR(city.Submit(
+      admin,
+      {ProgramDefinition(
+           {.id = "dibao", .standard_fen = kRollCityMonthlyFen, .cap_fen = kRollCityMonthlyFen}),
+       FundOpening({.id = "F", .programs = {"dibao"}}), money, money}));
+  UniformCityOptions options{.people = people, .programs = {{"dibao", kRollCityMonthlyFen}}};
+  return city.AddPeople(UniformPeople(options, ledger.vault()), kRollCityPeoplePerSubmission);
+}
+
 }  // namespace fundledger

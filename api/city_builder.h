@@ -157,4 +157,12 @@ class CityBuilder {
   uint64_t submissions_ = 0;
 };
 
+// The roll benchmarks' city (benchmarks/roll_city.h, `fundledger roll-city`), posted as an
+// admin: program dibao (kRollCityMonthlyFen a month), fund F holding money for years of rolls,
+// and `people` beneficiaries B0..B(people-1) enrolled from 2025-01, kRollCityPeoplePerSubmission
+// to a submission.
+inline constexpr int64_t kRollCityMonthlyFen = 104'500;
+inline constexpr size_t kRollCityPeoplePerSubmission = 4'000;
+Status PostRollCity(Ledger& ledger, size_t people);
+
 }  // namespace fundledger

@@ -57,6 +57,7 @@ struct Flags {
   ServerOptions witness_server;
   BackupFlags backup;
   RestoreFlags restore;
+  RollCityFlags roll_city;
 };
 
 // CLI11 reads an over-long number as the largest one; this refuses it, naming the option.
@@ -182,6 +183,18 @@ void OpenDataOptions(CLI::App* app, OpenDataPublisher& p) {
 }
 
 void AddServiceCommands(CLI::App& app, CommandTable& t, Flags& f) {
+  CLI::App* city = t.Plain(
+      "roll-city",
+      "create a ledger, or with --cluster a cluster's empty log as its first writer, holding "
+      "the roll benchmarks' city: program dibao, fund F, people B0..B(N-1)",
+      [&] { return CmdRollCity(f.roll_city); });
+  city->add_option("--data", f.roll_city.dir, "ledger data directory (must not exist)");
+  city->add_option("--cluster", f.roll_city.cluster,
+                   "a node's cluster file (serve --cluster): the city goes to its log of record");
+  city->add_option("--origin", f.roll_city.origin, "log origin (without --cluster)");
+  city->add_option("--people", f.roll_city.people, "beneficiaries")
+      ->required()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
   CLI::App* serve =
       t.Plain("serve", "run the HTTP/JSON API (SIGTERM or Ctrl-C stops it cleanly)", [&] {
         f.serve.server.body_bytes_max = f.body_mib << 20;

@@ -1,6 +1,11 @@
-// fundledger serve --cluster FILE: one node of a cluster (api/cluster_node.h).
+// fundledger serve --cluster FILE: one node of a cluster (api/cluster_node.h); fundledger
+// roll-city: the roll benchmarks' city, embedded or as a cluster's first writer.
 #include <fmt/core.h>
 
+#include <chrono>
+#include <filesystem>
+
+#include "api/city_builder.h"
 #include "api/cli_exit.h"
 #include "api/cli_service.h"
 #include "api/cluster_node.h"
@@ -54,6 +59,44 @@ int CmdServeCluster(const ServeFlags& flags) {
   Status closed = node.ledger().Close();
   if (!closed.ok()) return ExitFailure(closed);
   fmt::print("stopped cleanly at {} entries\n", node.ledger().log().size());
+  return 0;
+}
+
+int CmdRollCity(const RollCityFlags& flags) {
+  if (flags.dir.empty() == flags.cluster.empty())
+    return ExitFailure(InvalidArgument("give --data or --cluster").WithField("data"));
+  Projections projections;
+  std::unique_ptr<ClusterNode> node;  // declared before the ledger it holds
+  std::unique_ptr<Ledger> embedded;
+  if (!flags.cluster.empty()) {
+    Result<ClusterConfig> config = ClusterConfig::ReadFile(flags.cluster);
+    if (!config.ok()) return ExitFailure(Status(config.status()).WithField("cluster"));
+    if (std::filesystem::exists(StorePath(config->data)))
+      return ExitFailure(Conflict("a ledger already exists at " + config->data));
+    Result<std::unique_ptr<ClusterNode>> opened =
+        ClusterNode::Open(*config, WithProjections(projections, {}));
+    if (!opened.ok()) return ExitFailure(opened.status());
+    node = std::move(*opened);
+    if (!node->writing() || node->ledger().log().size() != 1)
+      return ExitFailure(Conflict("the log of record " + config->origin + " is not new"));
+  } else {
+    if (std::filesystem::exists(StorePath(flags.dir)))
+      return ExitFailure(Conflict("a ledger already exists at " + flags.dir));
+    Result<std::unique_ptr<Ledger>> created =
+        Ledger::Create(flags.dir, flags.origin, WithProjections(projections, {}));
+    if (!created.ok()) return ExitFailure(created.status());
+    embedded = std::move(*created);
+  }
+  Ledger& ledger = node ? node->ledger() : *embedded;
+  const auto start = std::chrono::steady_clock::now();
+  Status posted = PostRollCity(ledger, flags.people);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const uint64_t entries = ledger.log().size();
+  Status closed = ledger.Close();
+  if (!posted.ok()) return ExitFailure(posted);
+  if (!closed.ok()) return ExitFailure(closed);
+  fmt::print("roll city: {} people, {} entries in {:.1f} s\n", flags.people, entries, secs);
   return 0;
 }
 

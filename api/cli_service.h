@@ -29,6 +29,14 @@ int CmdServe(const ServeFlags& flags);
 // serve --cluster (cli_cluster.cc).
 int CmdServeCluster(const ServeFlags& flags);
 
+// roll-city (cli_cluster.cc): the roll benchmarks' city (city_builder.h PostRollCity) in a new
+// ledger at `dir`, or, with `cluster`, in a cluster's empty log as its first writer.
+struct RollCityFlags {
+  std::string dir, cluster, origin = "bench.fundledger.local";
+  size_t people = 0;
+};
+int CmdRollCity(const RollCityFlags& flags);
+
 int CmdTokenAdd(const std::string& dir, const std::string& actor, const std::string& role,
                 const std::string& org);
 int CmdTokenRevoke(const std::string& dir, const std::string& id_or_actor);

@@ -2,7 +2,12 @@
 """Cluster mode next to the embedded ledger, on one machine (`scripts/bench --cluster`).
 
 Starts `scripts/cluster up` (3 etcd, 3 PostgreSQL under Patroni, 3 ledger nodes) and one
-embedded `fundledger serve` in temporary directories, then measures:
+embedded `fundledger serve` in temporary directories, both holding the roll benchmarks' city
+(`fundledger roll-city`: the cluster's log created by n0 before the nodes start), then measures:
+  - the roll (--roll-lines, 1M): one CSV upload of every person's line (prepare) and its
+    approval over HTTP, on the embedded server and on the cluster's writer; in the cluster, also
+    until both followers hold it (replicated);
+  - catch-up: from the start of the followers (empty) to their holding the city's log;
   - single posts (appropriations, one durable commit each) at 1/8/64 connections, with
     benchmarks/http_load, on the cluster's writer and on the embedded ledger;
   - follower lag under the 64-connection load: the followers' /healthz lag_entries and lag_ms,
@@ -11,7 +16,7 @@ embedded `fundledger serve` in temporary directories, then measures:
     acknowledged post after it.
 Writes benchmarks/results/<date>-<host>-cluster.md and .json; stops everything it started.
 
-  benchmarks/cluster_bench.py [--seconds 5] [--connections 1,8,64]
+  benchmarks/cluster_bench.py [--seconds 5] [--connections 1,8,64] [--roll-lines 1000000]
 """
 
 import argparse
@@ -35,11 +40,15 @@ LOAD = os.path.join(ROOT, "build", "release", "benchmarks", "http_load")
 CLUSTER = os.path.join(ROOT, "scripts", "cluster")
 FAILOVER_WAIT_S = 120
 LAG_SAMPLE_S = 0.1
-SERVE_READY_S = 30
+SERVE_READY_S = 300  # a ledger of millions of entries rebuilds its projections first
 FUND = "F-SUBSIDY"
+ORIGIN = "cluster.fundledger.local"  # scripts/cluster's
+ROLL_WAIT_S = 600
+ROLL_QUERY = "fund_id=F&period=2025-03&batch_id=ROLL-BENCH"
 
 
-def request(port, method, path, token=None, body=None, key=None, timeout_s=90):
+def request(port, method, path, token=None, body=None, key=None, timeout_s=90,
+            content_type="application/json"):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
                                  data=body.encode() if body else None)
     if token:
@@ -47,7 +56,7 @@ def request(port, method, path, token=None, body=None, key=None, timeout_s=90):
     if key:
         req.add_header("Idempotency-Key", key)
     if body:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as r:
             return r.status, r.read().decode()
@@ -139,18 +148,62 @@ def failover(cdir, token):
     return None
 
 
+def roll_csv(lines):
+    return "beneficiary_id,program_id,amount\n" + "".join(f"B{i},dibao,1045\n" for i in range(lines))
+
+
+def roll(port, tokens, csv, lines):
+    """Seconds of the roll's upload (prepare) and of its approval, each one request."""
+    start = time.monotonic()
+    status, text = request(port, "POST", f"/v1/disbursement-batches?{ROLL_QUERY}",
+                           tokens["maker"], csv, key="bench-roll", timeout_s=ROLL_WAIT_S,
+                           content_type="text/csv")
+    prepared = time.monotonic()
+    if status != 201 or f'"lines":{lines}' not in text:
+        sys.exit(f"cluster_bench: the roll's upload failed: {status} {text[:500]}")
+    status, text = request(port, "POST", "/v1/disbursement-batches/ROLL-BENCH/approve",
+                           tokens["checker"], json.dumps({"document": "bench"}),
+                           key="bench-roll-approve", timeout_s=ROLL_WAIT_S)
+    if status != 201:
+        sys.exit(f"cluster_bench: the roll's approval failed: {status} {text[:500]}")
+    return {"_start": start, "lines": lines, "prepare_s": round(prepared - start, 2),
+            "approve_s": round(time.monotonic() - prepared, 2),
+            "total_s": round(time.monotonic() - start, 2)}
+
+
+def wait_applied(ports, size, timeout_s=ROLL_WAIT_S):
+    """Waits until every node of `ports` has applied `size` entries; False after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all((health(p) or {}).get("applied_size", 0) >= size for p in ports):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def embedded(work, connections, seconds):
+def roll_city(args):
+    r = subprocess.run([CLI, "roll-city", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"cluster_bench: roll-city failed: {r.stdout}{r.stderr}")
+    print(f"cluster_bench: {r.stdout.strip()}")
+
+
+def embedded(work, connections, seconds, roll_lines, csv):
     data = os.path.join(work, "embedded")
-    subprocess.run([CLI, "init", "--data", data, "--origin", "bench.example/embedded"], check=True,
-                   capture_output=True)
-    token = subprocess.run([CLI, "token", "add", "--data", data, "--actor", "admin.zhao", "--role",
-                            "admin"], check=True, capture_output=True, text=True).stdout.split()[-1]
+    roll_city(["--data", data, "--origin", "bench.example/embedded", "--people",
+               str(max(roll_lines, 1))])
+    tokens = {}
+    for role, actor in (("admin", "admin.zhao"), ("maker", "clerk.li"), ("checker", "checker.wang")):
+        tokens[role] = subprocess.run(
+            [CLI, "token", "add", "--data", data, "--actor", actor, "--role", role], check=True,
+            capture_output=True, text=True).stdout.split()[-1]
+    token = tokens["admin"]
     port = free_port()
     log = open(os.path.join(work, "embedded.log"), "wb")
     server = subprocess.Popen([CLI, "serve", "--data", data, "--listen", f"127.0.0.1:{port}",
@@ -162,7 +215,11 @@ def embedded(work, connections, seconds):
                 sys.exit("cluster_bench: the embedded server did not start")
             time.sleep(0.1)
         open_fund(port, token)
-        return {c: load(port, token, c, seconds, f"embedded-{c}") for c in connections}
+        posts = {c: load(port, token, c, seconds, f"embedded-{c}") for c in connections}
+        r = roll(port, tokens, csv, roll_lines) if roll_lines else None
+        if r:
+            del r["_start"]
+        return posts, r
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -183,6 +240,19 @@ def write_results(results):
         lines.append(f"| {c} | {e['req_per_s']:.0f} | {k['req_per_s']:.0f} | "
                      f"{k['req_per_s'] / e['req_per_s']:.2f} | {e['p50_ms']:.2f} / {e['p99_ms']:.2f} | "
                      f"{k['p50_ms']:.2f} / {k['p99_ms']:.2f} |")
+    e, k = results.get("embedded_roll"), results.get("cluster_roll")
+    if e and k:
+        lines += ["", f"The roll of {e['lines']:,} lines (one upload, then its approval):", "",
+                  "| | prepare s | approve s | prepare + approve s | replicated s |",
+                  "|---|---|---|---|---|",
+                  f"| embedded | {e['prepare_s']} | {e['approve_s']} | {e['total_s']} | |",
+                  f"| cluster | {k['prepare_s']} | {k['approve_s']} | {k['total_s']} | "
+                  f"{k['replicated_s']} |", "",
+                  f"Cluster / embedded for the roll (embedded s / cluster s): "
+                  f"{e['total_s'] / k['total_s']:.2f}."]
+    c = results["catch_up"]
+    lines += ["", f"Followers started empty caught up with the city's log of {c['entries']:,} "
+              f"entries in {c['seconds']} s (from scripts/cluster up with nodes)."]
     lag = results["follower_lag"]
     lines += ["", f"Follower lag under the {lag['connections']}-connection load: at most "
               f"{lag['max_entries']} entries, {lag['max_ms']} ms.", "",
@@ -194,10 +264,38 @@ def write_results(results):
     print(f"cluster_bench: results in {out}.md and {out}.json")
 
 
+def create_cluster(cdir, roll_lines):
+    """scripts/cluster up with the city in its log: PostgreSQL first, the city written by n0's
+    `roll-city`, then the nodes; the followers' catch-up from empty timed."""
+    env = dict(os.environ, FUNDLEDGER_CLI=CLI)
+    subprocess.run([CLUSTER, "up", cdir, "--no-nodes"], check=True, env=env)
+    node = os.path.join(cdir, "nodes", "n0")
+    os.makedirs(node, mode=0o700, exist_ok=True)
+    with open(os.path.join(cdir, "cluster.json")) as f:
+        dsn = json.load(f)["dsn"]
+    with open(os.path.join(node, "node.json"), "w") as f:
+        json.dump({"dsn": dsn, "origin": ORIGIN, "node": "n0", "data": os.path.join(node, "data")},
+                  f)
+    roll_city(["--cluster", os.path.join(node, "node.json"), "--people", str(max(roll_lines, 1))])
+    start = time.monotonic()
+    subprocess.run([CLUSTER, "up", cdir], check=True, env=env)
+    status = cluster_status(cdir)
+    port = writer_port(status)
+    followers = [int(n["url"].rsplit(":", 1)[1]) for n in status["nodes"]
+                 if int(n["url"].rsplit(":", 1)[1]) != port]
+    size = health(port)["applied_size"]
+    if not wait_applied(followers, size):
+        sys.exit("cluster_bench: the followers did not catch up with the city's log")
+    return status, port, followers, {"entries": size,
+                                     "seconds": round(time.monotonic() - start, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", default="1,8,64")
+    parser.add_argument("--roll-lines", type=int, default=1_000_000,
+                        help="lines of the roll, and people of the city (0: no roll)")
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
     for binary in (CLI, LOAD):
@@ -208,15 +306,25 @@ def main():
     cdir = os.path.join(work, "c")
     results = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
                "cores": os.cpu_count(), "seconds": args.seconds}
+    csv = roll_csv(args.roll_lines)
     try:
-        results["embedded"] = embedded(work, connections, args.seconds)
-        subprocess.run([CLUSTER, "up", cdir], check=True, env=dict(os.environ, FUNDLEDGER_CLI=CLI))
-        status = cluster_status(cdir)
-        token = status["tokens"]["admin"]
-        port = writer_port(status)
+        results["embedded"], results["embedded_roll"] = embedded(
+            work, connections, args.seconds, args.roll_lines, csv)
+        print(f"cluster_bench: embedded {results['embedded']} roll {results['embedded_roll']}",
+              flush=True)
+        status, port, followers, results["catch_up"] = create_cluster(cdir, args.roll_lines)
+        print(f"cluster_bench: catch-up {results['catch_up']}", flush=True)
+        tokens = status["tokens"]
+        token = tokens["admin"]
+        if args.roll_lines:
+            r = roll(port, tokens, csv, args.roll_lines)
+            size = health(port)["applied_size"]
+            if not wait_applied(followers, size):
+                sys.exit("cluster_bench: the followers did not replicate the roll")
+            r["replicated_s"] = round(time.monotonic() - r.pop("_start"), 2)
+            results["cluster_roll"] = r
+            print(f"cluster_bench: cluster roll {r}", flush=True)
         open_fund(port, token)
-        followers = [int(n["url"].rsplit(":", 1)[1]) for n in status["nodes"]
-                     if int(n["url"].rsplit(":", 1)[1]) != port]
         results["cluster"] = {}
         for c in connections:
             sampler = LagSampler(followers) if c == max(connections) else None

@@ -51,6 +51,17 @@ Status NotApplied(uint64_t index, const std::string& why) {
                     "); this node stops applying the log");
 }
 
+// `entries` (from `local` on) checked on replay's code path against `checkpoint`, which ends them.
+VerifyReport Verify(const Ledger& ledger, uint64_t local, const std::vector<Bytes>& entries,
+                    const StoredCheckpoint& checkpoint) {
+  VerifyOptions verify;
+  verify.trusted_key = ledger.log().verifier();
+  verify.check_stored_tree = false;  // the tree beyond `local` is built from these entries
+  verify.begin = local;
+  verify.chunk_log2 = 63;  // in order: the first bad entry is named
+  return VerifyChain(PendingSource(ledger.log(), local, entries, checkpoint), verify);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Ledger>> LogFollower::OpenReplica(PgLogStore& store,
@@ -87,7 +98,11 @@ Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
                       ": entries never acknowledged; this node stops applying the log");
   }
   if (head.next_index == local) return head;
-  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint, store_.CheckpointAfter(local));
+  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint,
+                      store_.FurthestCheckpointWithin(local, local + kFollowerStepEntriesMax));
+  if (!checkpoint) {
+    FL_ASSIGN_OR_RETURN(checkpoint, store_.CheckpointAfter(local));
+  }
   if (!checkpoint) return head;  // entries not signed yet
   if (checkpoint->size - local > kFollowerStepEntriesMax) {
     return TooLarge("the log of record's next checkpoint is " +
@@ -100,14 +115,20 @@ Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
     if (s.code() != StatusCode::kCorruption) return s;
     return Corruption(s.message() + "; this node stops applying the log");
   }
-  VerifyOptions verify;
-  verify.trusted_key = ledger.log().verifier();
-  verify.check_stored_tree = false;  // the tree beyond `local` is built from these entries
-  verify.begin = local;
-  verify.chunk_log2 = 63;  // in order: the first bad entry is named
-  VerifyReport report =
-      VerifyChain(PendingSource(ledger.log(), local, *entries, *checkpoint), verify);
-  if (!report.valid) return NotApplied(report.bad_index, report.reason);
+  VerifyReport report = Verify(ledger, local, *entries, *checkpoint);
+  if (!report.valid) {
+    // The groups before the bad row are applied (the node serves them); the next Step names it.
+    FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> before,
+                        store_.FurthestCheckpointWithin(local, report.bad_index));
+    if (before && before->size < checkpoint->size) {
+      entries->resize(before->size - local);
+      if (Verify(ledger, local, *entries, *before).valid) {
+        FL_RETURN_IF_ERROR(
+            ledger.ApplyReplicated(ReplicatedGroup{std::move(*entries), before->note}).status());
+      }
+    }
+    return NotApplied(report.bad_index, report.reason);
+  }
   FL_RETURN_IF_ERROR(
       ledger.ApplyReplicated(ReplicatedGroup{std::move(*entries), checkpoint->note}).status());
   return head;

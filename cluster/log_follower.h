@@ -1,13 +1,15 @@
 // LogFollower: keeps a node's local ledger (its RocksDB: entries, tree, checkpoints, domain
 // state, projections) a verified copy of the log of record in PostgreSQL.
 //
-// Each Step reads the entries after the local size up to the next signed checkpoint, verifies
-// them on replay's code path (VerifyChain, from the local tree and chain: structure, index,
-// prev hash, timestamps, leaf hashes, the checkpoint's signature by the node's trusted key and
-// its root), and only then stores and applies them (Ledger::ApplyReplicated). A row that fails
-// is a Corruption naming its index, and nothing of the step is applied: the node stops applying
-// rather than serve it. A node's local store ahead of the log of record (it holds entries
-// PostgreSQL never acknowledged) is refused the same way.
+// Each Step reads the entries after the local size up to the furthest signed checkpoint at most
+// kFollowerStepEntriesMax entries ahead, verifies them on replay's code path (VerifyChain, from
+// the local tree and chain: structure, index, prev hash, timestamps, leaf hashes, the
+// checkpoint's signature by the node's trusted key and its root), and only then stores and
+// applies them (Ledger::ApplyReplicated). A row that fails is a Corruption naming its index; of
+// the step, only the groups before it (to the last checkpoint before it, verified again against
+// that one) are applied: the node stops applying rather than serve it. A node's local store
+// ahead of the log of record (it holds entries PostgreSQL never acknowledged) is refused the
+// same way.
 //
 //   auto ledger = *LogFollower::OpenReplica(store, dir, options);   // from genesis if empty
 //   LogFollower follower(store);
@@ -22,12 +24,15 @@
 
 #include "cluster/pg_log_store.h"
 #include "ledger/ledger.h"
+#include "ledger/log_writer.h"
 
 namespace fundledger {
 
 inline constexpr int64_t kFollowerWaitMs = 1'000;  // a Step's wait for new entries
-// Entries between two checkpoints a Step holds in memory (a full commit group is 65,536).
-inline constexpr uint64_t kFollowerStepEntriesMax = 262'144;
+// Entries one Step reads, verifies and applies at most: one local WriteBatch. A Step takes
+// every signed group up to the furthest checkpoint within it, so a node far behind catches up
+// in a few large steps, not one step (two queries, a verification, a local commit) per group.
+inline constexpr uint64_t kFollowerStepEntriesMax = kGroupEntriesMax;
 
 class LogFollower {
  public:
@@ -40,7 +45,8 @@ class LogFollower {
                                                      LedgerOptions options);
 
   // Waits at most wait_ms for entries beyond the ledger's size, then verifies and applies
-  // those up to the next checkpoint. Returns the log of record's head as last read.
+  // those up to the furthest checkpoint within kFollowerStepEntriesMax. Returns the log of record's
+  // head as last read.
   Result<LogHead> Step(Ledger& ledger, int64_t wait_ms);
   // Steps until the ledger holds `size` entries, for at most timeout_ms.
   Status CatchUp(Ledger& ledger, uint64_t size, int64_t timeout_ms);

@@ -528,23 +528,34 @@ Result<std::vector<StoredEntry>> PgLogStore::ReadEntries(uint64_t from_index, si
 }
 
 Result<std::optional<StoredCheckpoint>> PgLogStore::LatestCheckpoint() {
-  FL_RETURN_IF_ERROR(EnsureConnected());
-  FL_ASSIGN_OR_RETURN(PgResult r,
-                      conn_->Exec("SELECT size, note FROM log_checkpoints WHERE "
-                                  "log_id = $1 ORDER BY size DESC LIMIT 1",
-                                  PgParams().Int32(log_id_), DeadlineAfterMs(kPgStatementWaitMs)));
-  if (r.Rows() == 0) return std::optional<StoredCheckpoint>();
-  return std::optional<StoredCheckpoint>(
-      StoredCheckpoint{static_cast<uint64_t>(r.Int64(0, 0)), std::string(AsChars(r.Bytes(0, 1)))});
+  return FirstCheckpoint(
+      "SELECT size, note FROM log_checkpoints WHERE "
+      "log_id = $1 ORDER BY size DESC LIMIT 1",
+      PgParams().Int32(log_id_));
 }
 
 Result<std::optional<StoredCheckpoint>> PgLogStore::CheckpointAfter(uint64_t size) {
+  return FirstCheckpoint(
+      "SELECT size, note FROM log_checkpoints WHERE "
+      "log_id = $1 AND size > $2 ORDER BY size LIMIT 1",
+      PgParams().Int32(log_id_).Int64(static_cast<int64_t>(size)));
+}
+
+Result<std::optional<StoredCheckpoint>> PgLogStore::FurthestCheckpointWithin(uint64_t size,
+                                                                             uint64_t size_max) {
+  return FirstCheckpoint(
+      "SELECT size, note FROM log_checkpoints WHERE "
+      "log_id = $1 AND size > $2 AND size <= $3 ORDER BY size DESC LIMIT 1",
+      PgParams()
+          .Int32(log_id_)
+          .Int64(static_cast<int64_t>(size))
+          .Int64(static_cast<int64_t>(size_max)));
+}
+
+Result<std::optional<StoredCheckpoint>> PgLogStore::FirstCheckpoint(std::string_view sql,
+                                                                    const PgParams& params) {
   FL_RETURN_IF_ERROR(EnsureConnected());
-  FL_ASSIGN_OR_RETURN(PgResult r,
-                      conn_->Exec("SELECT size, note FROM log_checkpoints WHERE "
-                                  "log_id = $1 AND size > $2 ORDER BY size LIMIT 1",
-                                  PgParams().Int32(log_id_).Int64(static_cast<int64_t>(size)),
-                                  DeadlineAfterMs(kPgStatementWaitMs)));
+  FL_ASSIGN_OR_RETURN(PgResult r, conn_->Exec(sql, params, DeadlineAfterMs(kPgStatementWaitMs)));
   if (r.Rows() == 0) return std::optional<StoredCheckpoint>();
   return std::optional<StoredCheckpoint>(
       StoredCheckpoint{static_cast<uint64_t>(r.Int64(0, 0)), std::string(AsChars(r.Bytes(0, 1)))});

@@ -163,6 +163,9 @@ class PgLogStore {
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
   // The smallest checkpoint of a size above `size`, if any.
   Result<std::optional<StoredCheckpoint>> CheckpointAfter(uint64_t size);
+  // The largest checkpoint of a size in (size, size_max], if any.
+  Result<std::optional<StoredCheckpoint>> FurthestCheckpointWithin(uint64_t size,
+                                                                   uint64_t size_max);
   Result<LogHead> Head();
   // Returns the head once next_index > size_above, or when timeout_ms passes (the head then
   // is what it was). Wakes on the append's NOTIFY; re-reads the head every notify_poll_ms in
@@ -180,6 +183,9 @@ class PgLogStore {
   Result<bool> TryWriterLock();
   Status WaitForWriterLock(bool evict_holder);
   Status CheckGroup(const AppendGroupRequest& group) const;
+  // The first row (size, note) of a query of log_checkpoints, if any.
+  Result<std::optional<StoredCheckpoint>> FirstCheckpoint(std::string_view sql,
+                                                          const PgParams& params);
   Status CheckCheckpoint(const AppendGroupRequest& group) const;
   // Connects, re-takes the writer lock after a reconnect, and writes the transaction up to
   // COMMIT.

@@ -1,11 +1,13 @@
-// The whole cluster from scripts/cluster (3 etcd, 3 PostgreSQL under Patroni, 3 ledger nodes):
-// clients post funds with Idempotency-Keys, retrying on whichever node writes, while the
-// PostgreSQL primary is killed (-9), then the writer node. Afterwards every acknowledged post is
-// there exactly once, every retry of an acknowledged key answers `replayed`, and every live node
-// reaches the same size and signed checkpoint. Before the kills, the restore drill: a base
-// backup, more posts, a checkpoint kept, a point-in-time restore into a fresh PostgreSQL, and a
-// ledger node started empty on it verifies the restored log and proves it consistent with the
-// kept checkpoint.
+// The whole cluster from scripts/cluster (3 etcd, 3 PostgreSQL under Patroni, 3 ledger nodes,
+// the log created with a city of kRollLines people): clients post funds with Idempotency-Keys,
+// retrying on whichever node writes, while a maker uploads a roll of kRollLines lines and the
+// PostgreSQL primary is killed (-9) during the roll's commit group, then the writer node is.
+// Afterwards every acknowledged post is there exactly once, every retry of an acknowledged key
+// answers `replayed`, the roll's retry with its key answers the roll, which is there whole and
+// once, and every live node reaches the same size and signed checkpoint. Before the kills, the
+// restore drill: a base backup, more posts, a checkpoint kept, a point-in-time restore into a fresh
+// PostgreSQL, and a ledger node started empty on it verifies the restored log and proves it
+// consistent with the kept checkpoint.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -18,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "api/city_builder.h"
 #include "crypto/checkpoint.h"
 #include "crypto/note.h"
 #include "tests/cluster/cluster_fixture.h"
@@ -32,6 +35,11 @@ constexpr int kClients = 4;
 constexpr size_t kAcksPerPhase = 12;
 constexpr auto kPhaseWait = std::chrono::seconds(120);
 constexpr auto kPostWait = std::chrono::seconds(150);
+constexpr size_t kRollLines = 100'000;
+// A COPY this far along is the roll's group (~5 MB in 50 chunk entries); a post's is < 10 kB.
+constexpr int64_t kRollGroupBytesMin = int64_t{1} << 20;
+const std::string kRollId = "ROLL-FAILOVER";
+const std::string kRollKey = "roll-failover";
 
 class Cluster {
  public:
@@ -140,6 +148,46 @@ class Clients {
   std::vector<std::thread> threads_;
 };
 
+// The roll of every person of the city (B0..), one upload of kRollLines CSV lines.
+std::string RollCsv() {
+  std::string csv = "beneficiary_id,program_id,amount\n";
+  for (size_t i = 0; i < kRollLines; ++i) csv += "B" + std::to_string(i) + ",dibao,1045\n";
+  return csv;
+}
+
+// One upload of the roll with its key, retried on whichever node writes until answered.
+HttpResult UploadRoll(Cluster& cluster, const std::string& token, const std::string& csv) {
+  const auto deadline = Clock::now() + kPostWait;
+  HttpResult r;
+  while (Clock::now() < deadline) {
+    const int writer = cluster.Writer();
+    if (writer != 0) {
+      r = HttpClient(writer, {.source_address = "", .timeout = kPostWait})
+              .Request("POST",
+                       "/v1/disbursement-batches?fund_id=F&period=2025-03&batch_id=" + kRollId,
+                       token, csv, kRollKey, "text/csv");
+      if (r.status == 201 || r.status == 200 || r.status == 409 || r.status == 422) return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return r;
+}
+
+// Waits (bounded) until the primary is copying a group of at least kRollGroupBytesMin: only
+// the roll's is that large. False when the upload was answered first.
+bool WaitForRollGroup(const std::string& dsn, const std::atomic<bool>& answered) {
+  auto conn = PgConnection::Connect(dsn, {{"application_name", "test-watch"}}, {});
+  if (!conn.ok()) return false;
+  for (const auto deadline = Clock::now() + kPostWait; Clock::now() < deadline && !answered;) {
+    Result<PgResult> r =
+        (*conn)->Exec("SELECT count(*) FROM pg_stat_progress_copy WHERE bytes_processed >= $1",
+                      PgParams().Int64(kRollGroupBytesMin), DeadlineAfterMs(5'000));
+    if (!r.ok()) return false;
+    if (r->Int64(0, 0) > 0) return true;
+  }
+  return false;
+}
+
 Checkpoint ParsedCheckpoint(const std::string& note_text) {
   Result<Note> note = ParseNote(note_text);
   EXPECT_TRUE(note.ok()) << note_text;
@@ -211,8 +259,13 @@ void RestoreDrill(TestCluster& cluster, Clients& clients, int writer_port,
 TEST(ClusterFailover, NothingAcknowledgedIsLostWhenThePrimaryAndThenTheWriterDie) {
   std::string missing = MissingForCluster(/*patroni=*/true);
   if (!missing.empty()) GTEST_SKIP() << missing;
-  TestCluster cluster(/*with_nodes=*/true);
+  TestCluster cluster(/*with_nodes=*/false);
   ASSERT_TRUE(cluster.ok());
+  const auto city_start = Clock::now();
+  ASSERT_TRUE(cluster.CreateRollCity(kRollLines));
+  std::printf("city of %zu people: %.1f s\n", kRollLines,
+              std::chrono::duration<double>(Clock::now() - city_start).count());
+  ASSERT_TRUE(cluster.Up(/*with_nodes=*/true));
   std::vector<ClusterMember> members = cluster.Status();
   ASSERT_EQ(cluster.nodes().size(), 3u);
   ASSERT_EQ(cluster.tokens().count("admin"), 1u);
@@ -225,14 +278,39 @@ TEST(ClusterFailover, NothingAcknowledgedIsLostWhenThePrimaryAndThenTheWriterDie
   std::printf("restore drill: %.1f s\n",
               std::chrono::duration<double>(Clock::now() - drill_start).count());
 
-  // Kill -9 the PostgreSQL primary (its Patroni first, so it cannot restart it).
+  // Kill -9 the PostgreSQL primary (its Patroni first, so it cannot restart it) while the
+  // roll's group is on its way in.
+  members = cluster.Status();
   auto primary = std::find_if(members.begin(), members.end(),
                               [](const ClusterMember& m) { return m.role == "primary"; });
   ASSERT_NE(primary, members.end());
+  const std::string maker = cluster.tokens().at("maker");
+  const std::string csv = RollCsv();
+  std::atomic<bool> roll_answered{false};
+  HttpResult roll;
+  std::thread upload([&] {
+    roll = UploadRoll(nodes, maker, csv);
+    roll_answered = true;
+  });
+  const bool in_group = WaitForRollGroup(cluster.dsn(), roll_answered);
   ::kill(primary->patroni_pid, SIGKILL);
   ::kill(primary->pid, SIGKILL);
   const auto pg_killed = Clock::now();
+  upload.join();
+  std::printf("primary killed %s; the roll's first answer: %d %.200s\n",
+              in_group ? "during the roll's group" : "after the roll was answered", roll.status,
+              roll.body.c_str());
   ASSERT_TRUE(clients.WaitForAcks(kAcksPerPhase, pg_killed)) << clients.failure();
+  // The first answer may be the failure; a retry with the key answers the roll or makes it.
+  ASSERT_NE(roll.status, 0);
+  HttpResult retried = UploadRoll(nodes, maker, csv);
+  ASSERT_TRUE(retried.status == 200 || retried.status == 201) << retried.body;
+  if (roll.status == 201) {
+    EXPECT_EQ(retried.status, 200) << retried.body;
+    EXPECT_NE(retried.body.find("\"replayed\":true"), std::string::npos) << retried.body;
+  }
+  EXPECT_NE(retried.body.find("\"lines\":" + std::to_string(kRollLines)), std::string::npos)
+      << retried.body;
 
   // Kill -9 the writer node.
   cluster.Status();
@@ -271,6 +349,16 @@ TEST(ClusterFailover, NothingAcknowledgedIsLostWhenThePrimaryAndThenTheWriterDie
     listed.insert(std::string(id->as_string()));
   }
   for (const std::string& id : acked) EXPECT_EQ(listed.count(id), 1u) << id;
+
+  // The roll is there once and whole.
+  HttpResult batch =
+      HttpClient(writer_port).Request("GET", "/v1/disbursement-batches/" + kRollId, admin);
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  const json::value b = json::parse(batch.body);
+  EXPECT_EQ(json::value_to<uint64_t>(b.at("line_count")), kRollLines) << batch.body;
+  EXPECT_EQ(json::value_to<int64_t>(b.at("total_fen")),
+            static_cast<int64_t>(kRollLines) * kRollCityMonthlyFen)
+      << batch.body;
 
   // The live nodes reach the same size and checkpoint.
   std::string checkpoint;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -185,7 +186,8 @@ TestCluster::TestCluster(bool with_nodes)
   ok_ = Up();
 }
 
-bool TestCluster::Up() {
+bool TestCluster::Up(bool with_nodes) {
+  with_nodes_ = with_nodes;
   auto start = std::chrono::steady_clock::now();
   CommandResult up = RunCommand("FUNDLEDGER_CLI=" + CliPath() + " " + ClusterScript() + " up " +
                                 dir_.Sub("c") + (with_nodes_ ? "" : " --no-nodes") + " 2>&1");
@@ -197,6 +199,20 @@ bool TestCluster::Up() {
   }
   Status();
   return !dsn_.empty();
+}
+
+bool TestCluster::CreateRollCity(size_t people) {
+  namespace fs = std::filesystem;
+  const std::string node = Path("nodes/n0");
+  fs::create_directories(node);
+  fs::permissions(node, fs::perms::owner_all);
+  std::ofstream(node + "/node.json") << boost::json::serialize(boost::json::object{
+      {"dsn", dsn_}, {"origin", kClusterOrigin}, {"node", "n0"}, {"data", node + "/data"}});
+  CommandResult r = RunCommand(CliPath() + " roll-city --cluster " + node + "/node.json --people " +
+                               std::to_string(people) + " 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::printf("%s", r.out.c_str());
+  return r.exit_code == 0;
 }
 
 bool TestCluster::Backup() {

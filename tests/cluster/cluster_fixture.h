@@ -23,6 +23,7 @@
 namespace fundledger::testing {
 
 inline constexpr const char* kPgBinDir = "/usr/lib/postgresql/15/bin";
+inline constexpr const char* kClusterOrigin = "cluster.fundledger.local";  // scripts/cluster's
 
 // Why the tests cannot run here ("" when they can): PostgreSQL (and, with `patroni`, Patroni
 // and etcd) not installed. scripts/setup installs them.
@@ -102,8 +103,14 @@ class TestCluster {
   explicit TestCluster(bool with_nodes = false);
   ~TestCluster();
   bool ok() const { return ok_; }
-  // scripts/cluster up again: starts the members that are not running.
-  bool Up();
+  // scripts/cluster up again: starts the members that are not running (and the ledger nodes
+  // from then on when `with_nodes`).
+  bool Up(bool with_nodes);
+  bool Up() { return Up(with_nodes_); }
+  // Before the ledger nodes first start: `fundledger roll-city --cluster` as n0, which creates
+  // the log as its first writer in n0's data dir, holding the roll benchmarks' city of
+  // `people` (api/city_builder.h PostRollCity: program dibao, fund F, people B0..).
+  bool CreateRollCity(size_t people);
   std::chrono::milliseconds up_time() const { return up_time_; }  // of the last Up()
   const std::string& dsn() const { return dsn_; }
   // scripts/cluster status, then its members.

@@ -1,7 +1,8 @@
 // A follower node's ledger against the log of record in PostgreSQL: started empty it catches up
 // from genesis, holds the writer's entries byte for byte with the same checkpoints and serves
 // proofs that verify; a node taking over answers a retried key as replayed from its rebuilt
-// key index; a row altered in PostgreSQL is caught, named, and nothing of it is applied.
+// key index; a row altered in PostgreSQL is caught, named, and nothing of it is applied; a node
+// far behind catches up in steps of many groups.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -86,6 +87,28 @@ TEST_F(ClusterFollowerTest, AnEmptyFollowerCatchesUpAndServesProofsThatVerify) {
   ASSERT_TRUE(proof.ok());
   EXPECT_TRUE(
       VerifyInclusion(17, cp->size, HashLeaf(*writer->log->ReadEntry(17)), *proof, cp->root).ok());
+}
+
+// A node far behind (here: 200 groups, each with its checkpoint) takes them in one verified
+// step up to the furthest checkpoint, not one step per group.
+TEST_F(ClusterFollowerTest, AFollowerFarBehindTakesManyGroupsInOneStep) {
+  const std::string origin = "test.example/far-behind";
+  auto writer = StartWriter(origin);
+  ASSERT_NE(writer->log, nullptr);
+  Post(*writer->log, "g", 200);
+
+  TempDir node;
+  DeployKey(*writer, node.path());
+  auto store = Store(origin, /*read_only=*/true);
+  auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  Result<LogHead> head = LogFollower(*store).Step(**ledger, kFollowerWaitMs);
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  const Log& replica = (*ledger)->log();
+  EXPECT_EQ(replica.size(), writer->log->size());
+  EXPECT_EQ(*replica.LatestCheckpoint(), *writer->log->LatestCheckpoint());
+  EXPECT_EQ((*ledger)->domain().Read([](const DomainState& s) { return s.next_index; }),
+            writer->log->size());
 }
 
 TEST_F(ClusterFollowerTest, ANodeTakingOverAnswersARetriedKeyAsReplayed) {
