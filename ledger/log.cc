@@ -403,7 +403,12 @@ Status Log::ConvertToBundles(uint64_t size) {
   batch.Put(columns_.meta, kMetaFormat, std::string(kLogFormat));
   FL_RETURN_IF_ERROR(FromRocks(db_->Write(durable, &batch), "cannot convert to entry bundles"));
   singles_format_ = false;
-  return Status::Ok();
+  // Once: the deleted singles would otherwise stay in the tables, each a step of every scan,
+  // until compactions reach them.
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(compact, columns_.entries, nullptr, nullptr),
+                   "cannot compact the converted entries");
 }
 
 Status Log::ForgetDeletedVaultRows() {
