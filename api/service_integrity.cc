@@ -99,13 +99,9 @@ HttpResponse Service::Tile(Context& c) {
   if (ref->level < 0) {
     if (first + width > size)
       return ErrorResponse(NotFound("entry bundle " + path + " is beyond the log"));
-    std::vector<Bytes> entries;
-    Status s = ledger_.log().ScanEntries(first, first + width, [&](uint64_t, ByteView bytes) {
-      entries.emplace_back(bytes.begin(), bytes.end());
-      return Status::Ok();
-    });
-    if (!s.ok()) return ErrorResponse(s);
-    r.body = EncodeEntryBundle(std::vector<ByteView>(entries.begin(), entries.end()));
+    Result<std::string> bundle = ledger_.log().ReadEntryBundle(first, width);
+    if (!bundle.ok()) return ErrorResponse(bundle.status());
+    r.body = *std::move(bundle);
     return r;
   }
   uint64_t shift = static_cast<uint64_t>(ref->level) * kTileHeight;

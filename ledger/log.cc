@@ -7,6 +7,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <cassert>
@@ -59,6 +60,32 @@ rocksdb::ColumnFamilyOptions ColumnOptions(std::string_view name,
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   }
   return options;
+}
+
+// Calls fn(index, bytes) for the entries of the stored bundle that starts at `first` whose
+// index lies in [begin, end), in order; refuses a bundle that does not hold exactly
+// kBundleEntries entries.
+Status ForEachBundled(uint64_t first, ByteView bundle, uint64_t begin, uint64_t end,
+                      const std::function<Status(uint64_t, ByteView)>& fn) {
+  auto malformed = [&](const std::string& why) {
+    return Corruption("the entry bundle of entries " + std::to_string(first) + ".." +
+                      std::to_string(first + kBundleEntries - 1) + " " + why);
+  };
+  size_t at = 0;
+  for (uint64_t i = first; i < first + kBundleEntries; ++i) {
+    if (bundle.size() - at < kBundleLengthBytes)
+      return malformed("ends before entry " + std::to_string(i));
+    const size_t length = size_t{bundle[at]} << 8 | bundle[at + 1];
+    at += kBundleLengthBytes;
+    if (bundle.size() - at < length) return malformed("ends inside entry " + std::to_string(i));
+    if (i >= begin) {
+      if (i >= end) return Status::Ok();
+      FL_RETURN_IF_ERROR(fn(i, bundle.subspan(at, length)));
+    }
+    at += length;
+  }
+  if (at != bundle.size()) return malformed("holds bytes after its last entry");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -206,6 +233,7 @@ Result<std::unique_ptr<Log>> Log::Open(const std::string& data_dir, LogOptions o
   FL_RETURN_IF_ERROR(log->OpenDb(/*create=*/false));
   FL_ASSIGN_OR_RETURN(LogTip tip, log->LoadAndCheck());
   if (options.read_only) return log;
+  if (log->singles_format_) FL_RETURN_IF_ERROR(log->ConvertToBundles(log->size()));
   log->tree_rows_droppable_.store(true, std::memory_order_release);
   FL_ASSIGN_OR_RETURN(NoteSigner signer, ReadSignerKeyFile(SigningKeyPath(data_dir)));
   if (FormatVerifierKey(VerifierFor(signer)) != log->vkey()) {
@@ -231,11 +259,13 @@ Status Log::CheckFormat() {
   FL_ASSIGN_OR_RETURN(std::string format, meta(kMetaFormat));
   FL_ASSIGN_OR_RETURN(std::string layout, meta(kMetaTreeLayout));
   const std::string format_read = "'" + std::string(kLogFormat) + "'";
+  const std::string singles_read = "'" + std::string(kLogFormatSingles) + "'";
   const std::string layout_read = "'" + std::string(kTreeLayout) + "'";
-  if (format == format_read && layout == layout_read) return Status::Ok();
+  singles_format_ = format == singles_read;
+  if ((format == format_read || singles_format_) && layout == layout_read) return Status::Ok();
   return Corruption("store " + StorePath(data_dir_) + " has format " + format +
                     " with tree layout " + layout + "; this build reads only format " +
-                    format_read + " with tree layout " + layout_read +
+                    format_read + " (or " + singles_read + ") with tree layout " + layout_read +
                     ". Recreate the store from its log, e.g. from an audit bundle written by the "
                     "build that wrote this store (`fundledger audit export`)");
 }
@@ -249,9 +279,10 @@ Result<uint64_t> Log::LoadSize() {
   // The entries column must end exactly at size - 1.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), columns_.entries));
   it->SeekToLast();
-  if (!it->Valid() || it->key().size() != kU64Bytes)
-    return StoreError("entry " + std::to_string(size - 1) + " is missing");
-  const uint64_t last = ReadU64(std::string_view(it->key().data(), it->key().size()));
+  std::optional<EntriesKey> key;
+  if (it->Valid()) key = ParseEntriesKey(std::string_view(it->key().data(), it->key().size()));
+  if (!key) return StoreError("entry " + std::to_string(size - 1) + " is missing");
+  const uint64_t last = key->first_index + (key->bundle ? kBundleEntries - 1 : 0);
   if (last > size - 1) {
     return StoreError("entry " + std::to_string(size) + " exists beyond the recorded size " +
                       std::to_string(size));
@@ -341,6 +372,45 @@ Result<uint64_t> Log::CheckLatestCheckpoint(uint64_t size) {
   return cp->size;
 }
 
+Status Log::ConvertToBundles(uint64_t size) {
+  constexpr size_t kConvertBatchBytesMax = 8 << 20;  // bounds the memory of one write
+  rocksdb::WriteOptions durable;
+  durable.sync = true;
+  rocksdb::WriteBatch batch;
+  std::vector<ByteView> bundle;
+  std::vector<Bytes> entries;
+  for (uint64_t start = 0; start + kBundleEntries <= size; start += kBundleEntries) {
+    // A bundle converted before a crash has no single of its first entry left.
+    std::string first;
+    if (db_->Get(rocksdb::ReadOptions(), columns_.entries, EntryKey(start), &first).IsNotFound())
+      continue;
+    entries.clear();
+    bundle.clear();
+    FL_RETURN_IF_ERROR(Scan(start, start + kBundleEntries, ScanOptions{.aligned = false},
+                            [&](uint64_t, ByteView bytes) {
+                              entries.emplace_back(bytes.begin(), bytes.end());
+                              return Status::Ok();
+                            }));
+    for (uint64_t i = start; i < start + kBundleEntries; ++i)
+      batch.Delete(columns_.entries, EntryKey(i));
+    for (const Bytes& e : entries) bundle.push_back(e);
+    batch.Put(columns_.entries, BundleKey(start), EncodeEntryBundle(bundle));
+    if (batch.GetDataSize() >= kConvertBatchBytesMax) {
+      FL_RETURN_IF_ERROR(FromRocks(db_->Write(durable, &batch), "cannot convert to entry bundles"));
+      batch.Clear();
+    }
+  }
+  batch.Put(columns_.meta, kMetaFormat, std::string(kLogFormat));
+  FL_RETURN_IF_ERROR(FromRocks(db_->Write(durable, &batch), "cannot convert to entry bundles"));
+  singles_format_ = false;
+  // Once: the deleted singles would otherwise stay in the tables, each a step of every scan,
+  // until compactions reach them.
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(compact, columns_.entries, nullptr, nullptr),
+                   "cannot compact the converted entries");
+}
+
 Status Log::ForgetDeletedVaultRows() {
   assert(!options_.read_only);
   // A write-ahead log file is deleted only once every column it holds writes of is flushed.
@@ -405,14 +475,65 @@ Result<Bytes> Log::ReadEntry(uint64_t index) const {
   return ReadStoredEntry(index);
 }
 
+Result<std::string> Log::ReadEntryBundle(uint64_t first, uint64_t width) const {
+  assert(first % kBundleEntries == 0 && width <= kBundleEntries);
+  if (first + width > size()) {
+    return NotFound("entries " + std::to_string(first) + ".." + std::to_string(first + width - 1) +
+                    " are beyond the log");
+  }
+  if (width == kBundleEntries) {
+    std::string stored;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), columns_.entries, BundleKey(first), &stored);
+    if (s.ok()) return stored;
+    if (!s.IsNotFound())
+      return FromRocks(s, "cannot read the bundle of entry " + std::to_string(first));
+  }
+  std::vector<Bytes> entries;  // a partial bundle, or a store of kLogFormatSingles
+  FL_RETURN_IF_ERROR(
+      Scan(first, first + width, ScanOptions{.aligned = false}, [&](uint64_t, ByteView bytes) {
+        entries.emplace_back(bytes.begin(), bytes.end());
+        return Status::Ok();
+      }));
+  return EncodeEntryBundle(std::vector<ByteView>(entries.begin(), entries.end()));
+}
+
 Result<Bytes> Log::ReadStoredEntry(uint64_t index) const {
+  const std::string at = "cannot read entry " + std::to_string(index);
   rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), columns_.entries, EntryKey(index), &value);
-  if (s.IsNotFound())
-    return Corruption("entry " + std::to_string(index) + " is missing from the store");
-  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read entry " + std::to_string(index)));
-  ByteView b = ToBytes(value);
-  return Bytes(b.begin(), b.end());
+  Bytes entry;
+  auto in_bundle = [&]() -> Result<bool> {
+    value.Reset();
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), columns_.entries, BundleKey(BundleStart(index)), &value);
+    if (s.IsNotFound()) return false;
+    FL_RETURN_IF_ERROR(FromRocks(s, at));
+    FL_RETURN_IF_ERROR(ForEachBundled(BundleStart(index), ToBytes(value), index, index + 1,
+                                      [&](uint64_t, ByteView bytes) {
+                                        entry.assign(bytes.begin(), bytes.end());
+                                        return Status::Ok();
+                                      }));
+    return true;
+  };
+  auto single = [&]() -> Result<bool> {
+    value.Reset();
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), columns_.entries, EntryKey(index), &value);
+    if (s.IsNotFound()) return false;
+    FL_RETURN_IF_ERROR(FromRocks(s, at));
+    ByteView b = ToBytes(value);
+    entry.assign(b.begin(), b.end());
+    return true;
+  };
+  // The form the entry most likely has first. A commit (or the conversion of a store of
+  // kLogFormatSingles) replaces the singles of a bundle with the bundle in one write, so an
+  // entry missed in one form between two reads is in the bundle on the third.
+  const bool bundled = index < BundleStart(size());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Result<bool> found = (attempt % 2 == 0) == bundled ? in_bundle() : single();
+    if (!found.ok()) return found.status();
+    if (*found) return entry;
+  }
+  return Corruption("entry " + std::to_string(index) + " is missing from the store");
 }
 
 Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
@@ -443,47 +564,69 @@ Result<std::string> Log::CheckpointAt(uint64_t size) const {
 
 Status Log::ScanEntries(uint64_t begin, uint64_t end,
                         const std::function<Status(uint64_t, ByteView)>& fn) const {
-  return Scan(begin, end, /*aligned=*/true, fn);
+  return Scan(begin, end, ScanOptions{.aligned = true}, fn);
 }
 
 Status Log::ScanEntriesUnaligned(uint64_t begin, uint64_t end,
                                  const std::function<Status(uint64_t, ByteView)>& fn) const {
-  return Scan(begin, end, /*aligned=*/false, fn);
+  return Scan(begin, end, ScanOptions{.aligned = false}, fn);
 }
 
-Status Log::Scan(uint64_t begin, uint64_t end, bool aligned,
+Status Log::ScanEntriesHashChecked(uint64_t begin, uint64_t end, bool aligned,
+                                   const std::function<Status(uint64_t, ByteView)>& fn) const {
+  return Scan(begin, end, ScanOptions{.aligned = aligned, .hashes_checked = true}, fn);
+}
+
+Status Log::Scan(uint64_t begin, uint64_t end, const ScanOptions& how,
                  const std::function<Status(uint64_t, ByteView)>& fn) const {
   end = std::min(end, size());
   if (begin >= end) return Status::Ok();
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;  // a full scan should not evict the hot set
   ro.readahead_size = 2 << 20;
+  ro.verify_checksums = !how.hashes_checked;
   QuietRocksDbCounters();
   std::string upper = EntryKey(end);
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, columns_.entries));
   uint64_t expected = begin;
+  auto missing = [&] {
+    return Corruption("entry " + std::to_string(expected) + " is missing from the store");
+  };
+  auto twice = [&](uint64_t index) {
+    return Corruption("entry " + std::to_string(index) + " is stored twice");
+  };
   std::vector<uint64_t> words;  // RocksDB values are not aligned; entries are decoded in place
-  for (it->Seek(EntryKey(begin)); it->Valid(); it->Next()) {
-    if (it->key().size() != kU64Bytes)
-      return Corruption("entries column holds a key that is not 8 bytes");
-    const uint64_t index = ReadU64(std::string_view(it->key().data(), it->key().size()));
-    if (index != expected)
-      return Corruption("entry " + std::to_string(expected) + " is missing from the store");
-    rocksdb::Slice value = it->value();
-    ByteView bytes = ToBytes(value);
-    if (aligned) {
-      words.resize((value.size() + 7) / 8);
-      std::memcpy(words.data(), value.data(), value.size());
-      bytes = ByteView(reinterpret_cast<const uint8_t*>(words.data()), value.size());
+  auto emit = [&](uint64_t index, ByteView bytes) -> Status {
+    if (how.aligned) {
+      words.resize((bytes.size() + 7) / 8);
+      if (!bytes.empty()) std::memcpy(words.data(), bytes.data(), bytes.size());
+      bytes = ByteView(reinterpret_cast<const uint8_t*>(words.data()), bytes.size());
     }
     FL_RETURN_IF_ERROR(fn(index, bytes));
     ++expected;
+    return Status::Ok();
+  };
+  // The bundle holding `begin` sorts after the single key of its first entry.
+  for (it->Seek(EntryKey(BundleStart(begin))); it->Valid() && expected < end; it->Next()) {
+    std::optional<EntriesKey> key =
+        ParseEntriesKey(std::string_view(it->key().data(), it->key().size()));
+    if (!key)
+      return Corruption("entries column holds a key that is neither an entry's nor a bundle's");
+    const uint64_t first = key->first_index;
+    if (!key->bundle) {
+      if (first < begin) continue;  // before the range, in the bundle of `begin`
+      if (first != expected) return first < expected ? twice(first) : missing();
+      FL_RETURN_IF_ERROR(emit(first, ToBytes(it->value())));
+      continue;
+    }
+    if (first > expected) return missing();
+    if (expected > std::max(first, begin)) return twice(expected - 1);
+    FL_RETURN_IF_ERROR(ForEachBundled(first, ToBytes(it->value()), expected, end, emit));
   }
   FL_RETURN_IF_ERROR(FromRocks(it->status(), "cannot scan entries"));
-  if (expected != end)
-    return Corruption("entry " + std::to_string(expected) + " is missing from the store");
+  if (expected != end) return missing();
   return Status::Ok();
 }
 

@@ -110,6 +110,9 @@ class Log final : public LogSource {
   std::string vkey() const { return FormatVerifierKey(verifier_); }
 
   Result<Bytes> ReadEntry(uint64_t index) const;
+  // The C2SP entry bundle of the `width` committed entries from `first` (a multiple of 256):
+  // a complete bundle as stored, a partial one encoded from its entries.
+  Result<std::string> ReadEntryBundle(uint64_t first, uint64_t width) const;
   Result<Hash> ReadNode(uint8_t level, uint64_t index) const override;
   Result<std::string> LatestCheckpoint() const;
   Result<std::string> CheckpointAt(uint64_t size) const;
@@ -118,6 +121,9 @@ class Log final : public LogSource {
                      const std::function<Status(uint64_t, ByteView)>& fn) const override;
   Status ScanEntriesUnaligned(uint64_t begin, uint64_t end,
                               const std::function<Status(uint64_t, ByteView)>& fn) const override;
+  // Skips RocksDB's block checksums: the caller compares every entry's leaf hash with the tree.
+  Status ScanEntriesHashChecked(uint64_t begin, uint64_t end, bool aligned,
+                                const std::function<Status(uint64_t, ByteView)>& fn) const override;
   // Calls fn(size, note) for every stored checkpoint, oldest first.
   Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const override;
@@ -157,9 +163,16 @@ class Log final : public LogSource {
   Result<LogTip> LoadAndCheck();
   Status StartWriter(NoteSigner signer, LogTip tip);
   Result<Bytes> ReadStoredEntry(uint64_t index) const;  // no bound check against size()
-  // ScanEntries and ScanEntriesUnaligned: `aligned` copies each value into 8-byte aligned words.
-  Status Scan(uint64_t begin, uint64_t end, bool aligned,
+  struct ScanOptions {
+    bool aligned = true;          // copies each entry into 8-byte aligned words
+    bool hashes_checked = false;  // ScanEntriesHashChecked: no block checksums
+  };
+  // Every ScanEntries*: single values and bundles in key order.
+  Status Scan(uint64_t begin, uint64_t end, const ScanOptions& how,
               const std::function<Status(uint64_t, ByteView)>& fn) const;
+  // A store of kLogFormatSingles: its complete bundles written as bundles, then its format
+  // kLogFormat. Each bundle is one write, so a crash leaves a store that reads both forms.
+  Status ConvertToBundles(uint64_t size);
   // `why` prefixed with "store DIR is inconsistent and was not opened".
   Status StoreError(std::string why) const;
 
@@ -178,6 +191,7 @@ class Log final : public LogSource {
   // The log size readers see; stored by the writer last in each commit.
   std::atomic<uint64_t> committed_size_{0};
   std::unique_ptr<LogWriter> writer_;  // null when read-only
+  bool singles_format_ = false;        // the store's format is kLogFormatSingles
   bool closed_ = false;
 };
 

@@ -10,9 +10,18 @@
 //   DIR/store/        RocksDB, with the column families below
 //
 // Column families; every integer is big-endian, so that key order is numeric order:
-//   entries      EntryKey: u64 index               -> the Entry bytes exactly as hashed
-//   (entry.fbs),
-//                                                     at most kEntryBytesMax
+//   entries      BundleKey: u64 256n | 'b'         -> the C2SP entry bundle of entries
+//                                                     [256n, 256n + 256): per entry a u16
+//                                                     big-endian length and the Entry bytes
+//                                                     exactly as hashed (entry.fbs), at most
+//                                                     kEntryBytesMax; served as stored
+//                EntryKey: u64 index               -> one Entry's bytes, for entries whose
+//                                                     bundle is not complete yet
+//                A bundle is written in the commit that completes it, which deletes the single
+//                values of its entries; so an entry is in exactly one value, and BundleKey(256n)
+//                sorts right after EntryKey(256n): a scan in key order meets entries in index
+//                order, whichever form holds them. A store of kLogFormatSingles holds only
+//                single values; a writable open converts its complete bundles (Log::Open).
 //   tree         TileKey: 't' | u8 t | u64 n        -> a complete tile (below), kTileBytes
 //                LeafRowKey: 0x00 | u64 index       -> the 32-byte leaf hash of an entry whose
 //                                                     tile is not complete yet
@@ -61,8 +70,11 @@ class DB;
 
 namespace fundledger {
 
-// The format and tree layout this build writes, and the only ones it opens.
-inline constexpr std::string_view kLogFormat = "fundledger-log-v1";
+// The format and tree layout this build writes; it opens these and kLogFormatSingles.
+inline constexpr std::string_view kLogFormat = "fundledger-log-v2";
+// The format before entry bundles, every entry a value of its own: still read, and converted to
+// kLogFormat by a writable open.
+inline constexpr std::string_view kLogFormatSingles = "fundledger-log-v1";
 inline constexpr std::string_view kTreeLayout = "2";
 
 inline std::string StorePath(const std::string& data_dir) { return data_dir + "/store"; }
@@ -108,6 +120,33 @@ inline uint64_t ReadU64(std::string_view bytes) {
   return GetBigEndian64(reinterpret_cast<const uint8_t*>(bytes.data()));
 }
 inline std::string EntryKey(uint64_t index) { return U64Value(index); }
+
+// Entry bundles in the `entries` column: 256 entries, as C2SP tlog-tiles serves them.
+inline constexpr uint64_t kBundleEntries = kTileWidth;
+inline constexpr char kBundleKeySuffix = 'b';
+inline constexpr size_t kBundleKeyBytes = kU64Bytes + 1;
+inline constexpr size_t kBundleLengthBytes = 2;  // each entry's u16 length
+static_assert(kBundleEntries == 256, "C2SP entry bundles hold 256 entries");
+static_assert(kBundleKeyBytes != kU64Bytes, "bundle and single keys differ in length");
+inline constexpr uint64_t BundleStart(uint64_t index) { return index - index % kBundleEntries; }
+inline std::string BundleKey(uint64_t first_index) {
+  std::string key = U64Value(first_index);
+  key.push_back(kBundleKeySuffix);
+  return key;
+}
+// An `entries` key: the first index it holds and whether it is a bundle; nullopt for a key that
+// is neither an EntryKey nor a BundleKey.
+struct EntriesKey {
+  uint64_t first_index = 0;
+  bool bundle = false;
+};
+inline std::optional<EntriesKey> ParseEntriesKey(std::string_view key) {
+  if (key.size() == kU64Bytes) return EntriesKey{ReadU64(key), false};
+  if (key.size() != kBundleKeyBytes || key.back() != kBundleKeySuffix) return std::nullopt;
+  const uint64_t first = ReadU64(key);
+  if (first % kBundleEntries != 0) return std::nullopt;
+  return EntriesKey{first, true};
+}
 inline std::string CheckpointKey(uint64_t tree_size) { return U64Value(tree_size); }
 
 // The `idempotency` column's value.

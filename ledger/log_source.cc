@@ -67,7 +67,7 @@ std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t st
 }
 
 Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn,
-                        const EntryFn& ahead) {
+                        const EntryFn& ahead, bool hashes_checked) {
   if (end <= begin || end - begin < kMinEntriesAhead) {
     return source.ScanEntries(begin, end, [&](uint64_t i, ByteView bytes) {
       Hash leaf = HashLeaf(bytes);
@@ -80,25 +80,26 @@ Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, c
     EntryBatch batch;
     batch.first = begin;
     // Unaligned: EntryBatch::Add copies each entry into its aligned words.
-    Status s =
-        source.ScanEntriesUnaligned(begin, end, [&](uint64_t index, ByteView bytes) -> Status {
-          assert(index == batch.first + batch.spans.size());
-          batch.Add(bytes);
-          if (ahead) {
-            Status checked = ahead(index, batch.Entry(batch.size() - 1), batch.leaves.back());
-            if (!checked.ok()) {
-              batch.PopBack();  // fn never sees an entry `ahead` refused
-              return checked;
-            }
-          }
-          if (batch.Full()) {
-            uint64_t next = index + 1;
-            if (!queue.Push(std::move(batch))) return Internal("scan stopped by its reader");
-            batch = EntryBatch{};
-            batch.first = next;
-          }
-          return Status::Ok();
-        });
+    auto add = [&](uint64_t index, ByteView bytes) -> Status {
+      assert(index == batch.first + batch.spans.size());
+      batch.Add(bytes);
+      if (ahead) {
+        Status checked = ahead(index, batch.Entry(batch.size() - 1), batch.leaves.back());
+        if (!checked.ok()) {
+          batch.PopBack();  // fn never sees an entry `ahead` refused
+          return checked;
+        }
+      }
+      if (batch.Full()) {
+        uint64_t next = index + 1;
+        if (!queue.Push(std::move(batch))) return Internal("scan stopped by its reader");
+        batch = EntryBatch{};
+        batch.first = next;
+      }
+      return Status::Ok();
+    };
+    Status s = hashes_checked ? source.ScanEntriesHashChecked(begin, end, /*aligned=*/false, add)
+                              : source.ScanEntriesUnaligned(begin, end, add);
     // The entries read before an error still go to fn, so the caller sees where the error is.
     if (!batch.spans.empty() && !queue.Push(std::move(batch)) && s.ok())
       s = Internal("scan stopped by its reader");

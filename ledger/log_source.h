@@ -33,6 +33,13 @@ class LogSource : public NodeReader {
                                       const std::function<Status(uint64_t, ByteView)>& fn) const {
     return ScanEntries(begin, end, fn);
   }
+  // As ScanEntries (`aligned`) or ScanEntriesUnaligned, for a caller that compares every entry's
+  // leaf hash with the stored tree (verification): the source may skip its own checksums of
+  // these bytes, since a changed byte is then a named leaf-hash mismatch.
+  virtual Status ScanEntriesHashChecked(uint64_t begin, uint64_t end, bool aligned,
+                                        const std::function<Status(uint64_t, ByteView)>& fn) const {
+    return aligned ? ScanEntries(begin, end, fn) : ScanEntriesUnaligned(begin, end, fn);
+  }
   // Calls fn(size, note) for every stored signed checkpoint, smallest size first.
   virtual Status ScanCheckpoints(
       const std::function<Status(uint64_t, std::string_view)>& fn) const = 0;
@@ -48,8 +55,11 @@ class LogSource : public NodeReader {
 // before fn sees it: an entry it refuses never reaches fn, and its error is returned after fn
 // has seen every entry before that one (unless fn fails first). Verification runs there while
 // replay applies the entries already verified.
+//
+// `hashes_checked`: the caller compares every leaf hash with the stored tree, so the reading
+// thread uses ScanEntriesHashChecked.
 using EntryFn = std::function<Status(uint64_t, ByteView, const Hash&)>;
 Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn,
-                        const EntryFn& ahead = nullptr);
+                        const EntryFn& ahead = nullptr, bool hashes_checked = false);
 
 }  // namespace fundledger

@@ -50,9 +50,10 @@ struct LogWriter::StagedGroup {
   std::vector<std::pair<std::string, std::string>> idempotency;
   // Each submission's answer, in order, unless the write fails.
   std::vector<Result<AppendResult>> results;
+  // The group's entries, stored by StageEntryValues once the group is complete.
+  std::vector<Bytes> entries;
   // For the log of record (cluster mode only): the group as it is appended there.
   Hash prev_leaf{};  // the committed log's last leaf hash
-  std::vector<Bytes> record_entries;
   std::vector<Hash> record_leaves;
   std::string note;  // the checkpoint it signs, or ""
 
@@ -361,20 +362,63 @@ Result<std::optional<AppendResult>> LogWriter::LookUpIdempotencyKey(const Staged
 void LogWriter::StageEntry(StagedGroup& staged, const Bytes& bytes) {
   assert(bytes.size() <= kEntryBytesMax);
   const Hash leaf = HashLeaf(bytes);
-  staged.batch.Put(columns_.entries, EntryKey(staged.frontier.size()), ToSlice(bytes));
+  staged.entries.push_back(bytes);
   staged.frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
     tree_.StageNode(level, index, h);
   });
   staged.last_leaf = leaf;
-  if (options_.log_of_record != nullptr && !staged.replicated) {
-    staged.record_entries.push_back(bytes);
-    staged.record_leaves.push_back(leaf);
+  if (options_.log_of_record != nullptr && !staged.replicated) staged.record_leaves.push_back(leaf);
+}
+
+Status LogWriter::StageEntryValues(StagedGroup& staged) {
+  assert(staged.entries.size() == staged.appended());
+  const uint64_t first = staged.committed_size, end = staged.frontier.size();
+  uint64_t index = first;
+  // Bundles the group completes; the entries of one that earlier groups stored are singles.
+  for (uint64_t start = BundleStart(index); start + kBundleEntries <= end;
+       start += kBundleEntries) {
+    std::vector<std::string> earlier;
+    if (start < first) {
+      FL_ASSIGN_OR_RETURN(earlier, ReadSingles(start, first));
+    }
+    std::vector<ByteView> bundle;
+    bundle.reserve(kBundleEntries);
+    for (uint64_t i = start; i < first; ++i) {
+      bundle.push_back(AsBytes(earlier[i - start]));
+      staged.batch.Delete(columns_.entries, EntryKey(i));
+    }
+    for (; index < start + kBundleEntries; ++index) bundle.push_back(staged.entries[index - first]);
+    staged.batch.Put(columns_.entries, BundleKey(start), EncodeEntryBundle(bundle));
   }
+  for (; index < end; ++index) {
+    staged.batch.Put(columns_.entries, EntryKey(index), ToSlice(staged.entries[index - first]));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> LogWriter::ReadSingles(uint64_t begin, uint64_t end) {
+  std::vector<std::string> keys;
+  for (uint64_t i = begin; i < end; ++i) keys.push_back(EntryKey(i));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> read = columns_.db->MultiGet(
+      rocksdb::ReadOptions(),
+      std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), columns_.entries), slices, &values);
+  for (uint64_t i = begin; i < end; ++i) {
+    const rocksdb::Status& s = read[i - begin];
+    if (s.IsNotFound()) {
+      return Corruption("entry " + std::to_string(i) +
+                        " is missing from the store; its bundle cannot be written");
+    }
+    FL_RETURN_IF_ERROR(FromRocks(s, "cannot read entry " + std::to_string(i) + " for its bundle"));
+  }
+  return values;
 }
 
 Status LogWriter::StageTip(StagedGroup& staged, bool sign) {
   const uint64_t size = staged.frontier.size();
   if (staged.appended() > 0) {
+    FL_RETURN_IF_ERROR(StageEntryValues(staged));
     tree_.StageLeafRows();  // of the entries whose tile is not complete
     staged.batch.Put(columns_.meta, kMetaSize, U64Value(size));
   }
@@ -405,11 +449,10 @@ Status LogWriter::WriteDurably(StagedGroup& staged) {
 }
 
 Status LogWriter::AppendToRecord(const StagedGroup& staged) {
-  assert(staged.record_entries.size() == staged.appended());
+  assert(staged.entries.size() == staged.appended());
   // Its errors say themselves whether anything was appended there.
-  return options_.log_of_record->Append(RecordGroup{staged.committed_size, staged.prev_leaf,
-                                                    staged.record_entries, staged.record_leaves,
-                                                    staged.note});
+  return options_.log_of_record->Append(RecordGroup{
+      staged.committed_size, staged.prev_leaf, staged.entries, staged.record_leaves, staged.note});
 }
 
 void LogWriter::Finish(StagedGroup& staged, const Status& written) {

@@ -11,9 +11,11 @@
 //                    each entry gets the next index, the group's timestamp (never earlier than
 //                    the last) and the previous entry's leaf hash, and is encoded; the
 //                    submission's idempotency record and vault rows are put.
-//   StageEntry       per entry: the entry's bytes (`entries`) and the tree nodes its leaf
-//                    completes (`tree`, through TreeStore).
-//   StageTip         per group: the new size (`meta`) and, unless checkpoint_interval_ms says
+//   StageEntry       per entry: the tree nodes its leaf completes (`tree`, through TreeStore).
+//   StageTip         per group: the entries (`entries`: each bundle the group completes as one
+//                    value, deleting the singles earlier groups stored of it; the entries of the
+//                    incomplete bundle as singles), the new size (`meta`) and, unless
+//                    checkpoint_interval_ms says
 //                    the last one is recent, a checkpoint of the new root signed with the log's
 //                    key (`checkpoints`).
 // WriteDurably writes the batch: the whole group is durable, or none of it is. Only after it
@@ -199,6 +201,11 @@ class LogWriter final {
                                                            const Submission& submission,
                                                            const Hash& digest);
   void StageEntry(StagedGroup& staged, const Bytes& bytes);
+  // Per group, once its entries are staged: each bundle the group completes as one value (the
+  // singles earlier groups stored of it deleted), the entries of the incomplete one as singles.
+  Status StageEntryValues(StagedGroup& staged);
+  // The single values of committed entries [begin, end).
+  Result<std::vector<std::string>> ReadSingles(uint64_t begin, uint64_t end);
   // Stores a ReplicatedGroup in a group of its own (writer thread, or before Start).
   Result<AppendResult> StoreReplicated(
       const ReplicatedGroup& group,

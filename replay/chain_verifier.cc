@@ -375,7 +375,7 @@ Outcome WalkInOrder(Walk& walk) {
         if (options.progress && (i + 1) % every == 0) options.progress(i + 1);
         return Status::Ok();
       },
-      check_ahead ? EntryFn(check) : EntryFn());
+      check_ahead ? EntryFn(check) : EntryFn(), /*hashes_checked=*/options.check_stored_tree);
   Outcome out = checker.Finish(s);
   if (signature_failure) out.failure = signature_failure;  // its entry passed the chain's checks
   // An entry that failed to apply comes before any the checks ahead refused.
@@ -465,7 +465,7 @@ class ChunkedWalk {
     // chunk before reports that entry if it is bad).
     uint64_t from = k == 0 ? first : first - 1;
     ChunkSignatures signatures;
-    Status s = walk_.source.ScanEntries(from, end, [&](uint64_t i, ByteView bytes) -> Status {
+    auto check = [&](uint64_t i, ByteView bytes) -> Status {
       if (stopping_.load(std::memory_order_relaxed)) return Internal("verification stopped");
       if (i < first) {
         Result<EntryView> e = DecodeEntry(bytes);
@@ -476,7 +476,11 @@ class ChunkedWalk {
       FL_RETURN_IF_ERROR(checker.Check(i, bytes, HashLeaf(bytes)));
       if (walk_.signatures != nullptr) signatures.Add(i, checker.last_entry(), bytes);
       return Status::Ok();
-    });
+    };
+    // With the stored tree checked, every byte read is hashed and compared with it.
+    Status s = walk_.options.check_stored_tree
+                   ? walk_.source.ScanEntriesHashChecked(from, end, /*aligned=*/true, check)
+                   : walk_.source.ScanEntries(from, end, check);
     ChunkResult r;
     r.signatures = std::move(signatures);
     r.pending = std::move(checker.pending());

@@ -1,6 +1,7 @@
 #include "tests/test_util.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/write_batch.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,62 @@ void RawStore::Delete(const std::string& cf_name, const std::string& key) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   EXPECT_TRUE(db_->Delete(wo, cf(cf_name), key).ok());
+}
+
+std::vector<std::string> RawStore::Keys(const std::string& cf_name) {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(cf_name)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  return keys;
+}
+
+std::string RawStore::GetEntry(uint64_t index) {
+  std::string value;
+  if (db_->Get(rocksdb::ReadOptions(), cf(kEntriesColumn), EntryKey(index), &value).ok())
+    return value;
+  std::string bundle = Get(kEntriesColumn, BundleKey(BundleStart(index)));
+  Result<std::vector<Bytes>> entries = DecodeEntryBundle(AsBytes(bundle), kBundleEntries);
+  EXPECT_TRUE(entries.ok() && entries->size() == kBundleEntries);
+  if (!entries.ok() || entries->size() != kBundleEntries) return "";
+  const Bytes& e = (*entries)[index - BundleStart(index)];
+  return std::string(e.begin(), e.end());
+}
+
+void RawStore::SplitBundle(uint64_t first_index) {
+  std::string bundle;
+  if (!db_->Get(rocksdb::ReadOptions(), cf(kEntriesColumn), BundleKey(first_index), &bundle).ok())
+    return;
+  Result<std::vector<Bytes>> entries = DecodeEntryBundle(AsBytes(bundle), kBundleEntries);
+  ASSERT_TRUE(entries.ok());
+  rocksdb::WriteBatch batch;
+  batch.Delete(cf(kEntriesColumn), BundleKey(first_index));
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const Bytes& e = (*entries)[i];
+    batch.Put(cf(kEntriesColumn), EntryKey(first_index + i),
+              rocksdb::Slice(reinterpret_cast<const char*>(e.data()), e.size()));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  ASSERT_TRUE(db_->Write(wo, &batch).ok());
+}
+
+void RawStore::PutEntry(uint64_t index, const std::string& bytes) {
+  SplitBundle(BundleStart(index));
+  Put(kEntriesColumn, EntryKey(index), bytes);
+}
+
+void RawStore::DeleteEntry(uint64_t index) {
+  SplitBundle(BundleStart(index));
+  Delete(kEntriesColumn, EntryKey(index));
+}
+
+void RawStore::RewriteAsSingles() {
+  for (const std::string& key : Keys(kEntriesColumn)) {
+    std::optional<EntriesKey> k = ParseEntriesKey(key);
+    ASSERT_TRUE(k.has_value());
+    if (k->bundle) SplitBundle(k->first_index);
+  }
+  Put(kMetaColumn, kMetaFormat, std::string(kLogFormatSingles));
 }
 
 }  // namespace fundledger::testing

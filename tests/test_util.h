@@ -41,8 +41,21 @@ class RawStore {
   std::string Get(const std::string& cf_name, const std::string& key);
   void Put(const std::string& cf_name, const std::string& key, const std::string& value);
   void Delete(const std::string& cf_name, const std::string& key);
+  std::vector<std::string> Keys(const std::string& cf_name);
+
+  // An entry's bytes wherever the store keeps them (its single value or its bundle).
+  std::string GetEntry(uint64_t index);
+  // Replaces or deletes entry `index`; a bundle holding it is first split into singles (a form
+  // the log reads), so only that entry changes.
+  void PutEntry(uint64_t index, const std::string& bytes);
+  void DeleteEntry(uint64_t index);
+  // Rewrites the store as a build before entry bundles wrote it: every entry its own value,
+  // format kLogFormatSingles.
+  void RewriteAsSingles();
 
  private:
+  void SplitBundle(uint64_t first_index);
+
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::vector<std::string> names_;

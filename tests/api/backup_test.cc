@@ -288,9 +288,9 @@ TEST_F(BackupTest, ABackupWithAnAlteredEntryIsRefusedNamingIt) {
   const std::string kept = WriteFile(tmp_.Sub("kept.txt"), Cli("checkpoint --data " + dir_).out);
   {
     RawStore store(backup);
-    std::string entry = store.Get(kEntriesColumn, EntryKey(3));
+    std::string entry = store.GetEntry(3);
     entry[entry.size() / 2] ^= 1;
-    store.Put(kEntriesColumn, EntryKey(3), entry);
+    store.PutEntry(3, entry);
   }
   CommandResult r =
       Cli("restore --from " + backup + " --to " + tmp_.Sub("target") + " --checkpoint " + kept);

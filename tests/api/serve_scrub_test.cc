@@ -29,9 +29,9 @@ class ServeScrub : public ::testing::Test {
 
   void FlipEntryByte(uint64_t index) {
     RawStore raw(dir_);
-    std::string bytes = raw.Get(kEntriesColumn, EntryKey(index));
+    std::string bytes = raw.GetEntry(index);
     bytes[bytes.size() - 3] ^= 1;
-    raw.Put(kEntriesColumn, EntryKey(index), bytes);
+    raw.PutEntry(index, bytes);
   }
 
   // Flips a bit of leaf `index`'s hash where the tree column keeps it: in its complete tile,

@@ -97,7 +97,7 @@ TEST_F(EventEnums, AStoredEntryWithAnUnnamedEnumIsNamedByVerifyAndStopsReplay) {
   ledger_.reset();
   {
     RawStore raw(dir_);
-    std::string stored = raw.Get(kEntriesColumn, EntryKey(last));
+    std::string stored = raw.GetEntry(last);
     Bytes bytes(stored.begin(), stored.end());
     Result<EntryView> e = DecodeEntry(bytes);
     ASSERT_TRUE(e.ok());
@@ -107,7 +107,7 @@ TEST_F(EventEnums, AStoredEntryWithAnUnnamedEnumIsNamedByVerifyAndStopsReplay) {
     NewEntry altered{std::string(e->actor), e->role, e->event_type, EncodeEvent(*event)};
     Bytes rewritten =
         EncodeEntry(altered, e->idempotency_key, e->index, e->timestamp_ms, e->prev_leaf_hash);
-    raw.Put(kEntriesColumn, EntryKey(last), std::string(rewritten.begin(), rewritten.end()));
+    raw.PutEntry(last, std::string(rewritten.begin(), rewritten.end()));
   }
   LogOptions ro;
   ro.read_only = true;

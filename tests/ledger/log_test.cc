@@ -388,10 +388,10 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
   std::string original;
   {
     RawStore raw(dir.path());
-    original = raw.Get(kEntriesColumn, EntryKey(17));
+    original = raw.GetEntry(17);
     std::string flipped = original;
     flipped[flipped.size() / 2] ^= 0x20;
-    raw.Put(kEntriesColumn, EntryKey(17), flipped);
+    raw.PutEntry(17, flipped);
   }
   Result<std::unique_ptr<Log>> bad = Log::Open(dir.path());
   ASSERT_FALSE(bad.ok());
@@ -399,8 +399,8 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
   EXPECT_NE(bad.status().message().find("entry 17"), std::string::npos) << bad.status().message();
   {
     RawStore raw(dir.path());
-    raw.Put(kEntriesColumn, EntryKey(17), original);
-    raw.Delete(kEntriesColumn, EntryKey(20));
+    raw.PutEntry(17, original);
+    raw.DeleteEntry(20);
   }
   bad = Log::Open(dir.path());
   ASSERT_FALSE(bad.ok());
@@ -408,8 +408,8 @@ TEST(Log, OpenRefusesAStoreWhoseTailDisagreesAndNamesTheIndex) {
       << bad.status().message();
   {
     RawStore raw(dir.path());
-    raw.Put(kEntriesColumn, EntryKey(20), std::string("junk"));
-    raw.Put(kEntriesColumn, EntryKey(21), std::string("extra"));
+    raw.PutEntry(20, std::string("junk"));
+    raw.PutEntry(21, std::string("extra"));
   }
   bad = Log::Open(dir.path());
   ASSERT_FALSE(bad.ok());
@@ -427,7 +427,7 @@ TEST(Log, OpenRefusesAStoreOfAnotherFormatOrTreeLayoutAndSaysHowToRecreateIt) {
     std::optional<std::string> value;  // nullopt: the row is missing
     std::string found;
   };
-  for (const Case& c : {Case{"tree_layout", "1", "format 'fundledger-log-v1' with tree layout '1'"},
+  for (const Case& c : {Case{"tree_layout", "1", "format 'fundledger-log-v2' with tree layout '1'"},
                         Case{"tree_layout", std::nullopt, "with tree layout (none)"},
                         Case{"format", "fundledger-log-v0", "format 'fundledger-log-v0'"}}) {
     std::string original;
@@ -448,7 +448,8 @@ TEST(Log, OpenRefusesAStoreOfAnotherFormatOrTreeLayoutAndSaysHowToRecreateIt) {
       EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
       const std::string& m = log.status().message();
       EXPECT_NE(m.find(c.found), std::string::npos) << m;
-      EXPECT_NE(m.find("this build reads only format 'fundledger-log-v1' with tree layout '2'"),
+      EXPECT_NE(m.find("this build reads only format 'fundledger-log-v2' (or "
+                       "'fundledger-log-v1') with tree layout '2'"),
                 std::string::npos)
           << m;
       EXPECT_NE(m.find("Recreate the store from its log"), std::string::npos) << m;

@@ -147,10 +147,10 @@ TEST_F(TamperTest, FlippedByteInAnEntryIsFoundAtThatIndex) {
     uint64_t index = rng() % kLogSize;
     {
       RawStore raw(dir);
-      std::string bytes = raw.Get(kEntriesColumn, EntryKey(index));
+      std::string bytes = raw.GetEntry(index);
       size_t offset = rng() % bytes.size();
       bytes[offset] = static_cast<char>(bytes[offset] ^ (1 << (rng() % 8)));
-      raw.Put(kEntriesColumn, EntryKey(index), bytes);
+      raw.PutEntry(index, bytes);
     }
     Detection d = Detect(dir);
     EXPECT_TRUE(d.detected) << "trial " << trial << " index " << index;
@@ -173,12 +173,12 @@ TEST_F(TamperTest, DroppedOrSwappedEntriesAreFound) {
     {
       RawStore raw(dir);
       if (swap) {
-        std::string a = raw.Get(kEntriesColumn, EntryKey(i));
-        std::string b = raw.Get(kEntriesColumn, EntryKey(j));
-        raw.Put(kEntriesColumn, EntryKey(i), b);
-        raw.Put(kEntriesColumn, EntryKey(j), a);
+        std::string a = raw.GetEntry(i);
+        std::string b = raw.GetEntry(j);
+        raw.PutEntry(i, b);
+        raw.PutEntry(j, a);
       } else {
-        raw.Delete(kEntriesColumn, EntryKey(i));
+        raw.DeleteEntry(i);
       }
     }
     Detection d = Detect(dir);
@@ -266,7 +266,7 @@ TEST_F(TamperTest, TruncatedTailIsFound) {
     uint64_t keep = 1 + rng() % (kLogSize - 1);
     {
       RawStore raw(dir);
-      for (uint64_t i = keep; i < kLogSize; ++i) raw.Delete(kEntriesColumn, EntryKey(i));
+      for (uint64_t i = keep; i < kLogSize; ++i) raw.DeleteEntry(i);
       if (trial % 2 == 1) {
         // Also lower the recorded size, as a more careful attacker would.
         raw.Put(kMetaColumn, "size", EntryKey(keep));
@@ -288,9 +288,9 @@ TEST_F(TamperTest, CliVerifyNamesTheFlippedEntryAndExitsOne) {
   std::string dir = Copy(t);
   {
     RawStore raw(dir);
-    std::string bytes = raw.Get(kEntriesColumn, EntryKey(42));
+    std::string bytes = raw.GetEntry(42);
     bytes[bytes.size() - 20] ^= 0x01;
-    raw.Put(kEntriesColumn, EntryKey(42), bytes);
+    raw.PutEntry(42, bytes);
   }
   testing::CommandResult r = testing::RunCommand(testing::CliPath() + " verify --data " + dir);
   EXPECT_EQ(r.exit_code, 1) << r.out;
