@@ -364,11 +364,9 @@ class Applier {
     for (size_t i = 0; i < people.size(); ++i) people[i] = s_.names.Intern(e.beneficiary_ids[i]);
     for (size_t i = 0; i < programs.size(); ++i) programs[i] = s_.names.Intern(e.program_ids[i]);
     const NameId batch = s_.names.Intern(e.batch_id);
-    const size_t first = b.lines.size(), after = first + e.lines.size();
-    if (after > b.lines.capacity()) {  // room for the chunk, growing geometrically
-      b.lines.reserve(std::max(after, 2 * b.lines.capacity()));
-      b.line_pos.reserve(std::max(after, 2 * b.line_pos.size()));
-    }
+    // No reserve: the lines of every batch stay in memory, and growing by push_back keeps a
+    // batch of 2^n lines exactly in its capacity (a chunk-sized reserve doubled it).
+    const size_t first = b.lines.size();
     for (const fb::DisbursementLine& l : e.lines) {
       assert(l.beneficiary() < people.size() &&
              l.program() < programs.size());  // checked with the event's fields
