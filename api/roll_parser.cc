@@ -84,38 +84,81 @@ std::string HeaderKey(std::string_view header) {
   return key;
 }
 
-// The next CSV record (RFC 4180: a quoted field may hold commas, doubled quotes and line
-// breaks), removed from `text`. False on a quote left open at the end of the text.
-bool NextRecord(std::string_view& text, std::vector<std::string>& fields, char separator = ',') {
-  fields.clear();
+// One cell of a record as NextRecordViews scans it, the old way: quotes opened and closed
+// anywhere, doubled quotes inside them kept as one. Only a cell holding a quote comes here.
+std::string UnquoteCell(std::string_view raw) {
   std::string cur;
   bool quoted = false;
-  size_t i = 0;
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (quoted && c == '"' && i + 1 < raw.size() && raw[i + 1] == '"') {
+      cur += '"';
+      ++i;
     } else if (c == '"') {
-      quoted = true;
-    } else if (c == separator) {
-      fields.push_back(std::string(Trim(cur)));
-      cur.clear();
-    } else if (c == '\n') {
-      break;
+      quoted = !quoted;
     } else {
       cur += c;
     }
   }
-  fields.push_back(std::string(Trim(cur)));
+  return cur;
+}
+
+// One CSV record's cells, split without copying: a cell without quotes is a view into the
+// text, one with quotes is unquoted into `unquoted`, which its view then points into.
+struct CsvRecord {
+  std::vector<std::string_view> fields;
+  std::vector<std::string> unquoted;
+  std::vector<size_t> quoted_cells;  // the index in `fields` of each of `unquoted`
+};
+
+// The next CSV record (RFC 4180: a quoted field may hold commas, doubled quotes and line
+// breaks), removed from `text`, its cells trimmed. False on a quote left open at the end of
+// the text. The views stay valid while `text`'s bytes and `record` do.
+bool NextRecordViews(std::string_view& text, CsvRecord& record, char separator = ',') {
+  record.fields.clear();
+  record.unquoted.clear();
+  record.quoted_cells.clear();
+  bool quoted = false, has_quote = false;
+  size_t start = 0, i = 0;
+  auto end_cell = [&](size_t end) {
+    std::string_view raw = text.substr(start, end - start);
+    if (has_quote) {
+      record.quoted_cells.push_back(record.fields.size());
+      record.unquoted.push_back(UnquoteCell(raw));
+    }
+    record.fields.push_back(Trim(raw));
+    has_quote = false;
+  };
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      if (quoted && i + 1 < text.size() && text[i + 1] == '"') {
+        ++i;  // a doubled quote inside quotes stays inside them
+      } else {
+        quoted = !quoted;
+      }
+      has_quote = true;
+    } else if (quoted) {
+      continue;
+    } else if (c == separator) {
+      end_cell(i);
+      start = i + 1;
+    } else if (c == '\n') {
+      break;
+    }
+  }
+  end_cell(i);
+  for (size_t k = 0; k < record.unquoted.size(); ++k)  // no longer grows: the views stay valid
+    record.fields[record.quoted_cells[k]] = Trim(record.unquoted[k]);
   text.remove_prefix(i < text.size() ? i + 1 : text.size());
   return !quoted;
+}
+
+bool NextRecord(std::string_view& text, std::vector<std::string>& fields, char separator = ',') {
+  CsvRecord record;
+  bool closed = NextRecordViews(text, record, separator);
+  fields.assign(record.fields.begin(), record.fields.end());
+  return closed;
 }
 
 Status LineError(uint64_t line, const char* field, std::string message) {
@@ -186,13 +229,13 @@ struct CsvLayout {
 };
 
 // The header row of a CSV roll: which column is which. Names the row when it lacks one.
-Status ReadHeader(const std::vector<std::string>& fields, uint64_t line_no, CsvLayout& layout,
+Status ReadHeader(const std::vector<std::string_view>& fields, uint64_t line_no, CsvLayout& layout,
                   ParsedRoll& roll) {
   bool person = false, prog = false, amount = false;
-  for (const std::string& f : fields) {
+  for (std::string_view f : fields) {
     auto it = ColumnNames().find(HeaderKey(f));
     Column c = it == ColumnNames().end() ? Column::kIgnored : it->second;
-    if (c == Column::kIgnored) roll.ignored_columns.push_back(f);
+    if (c == Column::kIgnored) roll.ignored_columns.emplace_back(f);
     person |= c == Column::kBeneficiary || c == Column::kIdNumber;
     prog |= c == Column::kProgram;
     amount |= c == Column::kAmountYuan || c == Column::kAmountFen;
@@ -201,7 +244,10 @@ Status ReadHeader(const std::vector<std::string>& fields, uint64_t line_no, CsvL
   }
   if (!person || !prog || !amount) {
     std::string found;
-    for (const std::string& f : fields) found += (found.empty() ? "" : ", ") + f.substr(0, 32);
+    for (std::string_view f : fields) {
+      if (!found.empty()) found += ", ";
+      found += f.substr(0, 32);
+    }
     return InvalidArgument(
                "the header row must name the person (受益人编号 beneficiary_id or 身份证号 "
                "id_number), the program (项目 program_id) and the amount (金额 amount); it has: " +
@@ -211,7 +257,7 @@ Status ReadHeader(const std::vector<std::string>& fields, uint64_t line_no, CsvL
   return Status::Ok();
 }
 
-void CsvRow(const std::vector<std::string>& fields, uint64_t line_no, const CsvLayout& layout,
+void CsvRow(const std::vector<std::string_view>& fields, uint64_t line_no, const CsvLayout& layout,
             int32_t default_period, RollRow& row, std::vector<Status>& errors) {
   if (fields.size() != layout.columns.size()) {
     row.line.line_no = static_cast<uint32_t>(line_no);
@@ -255,6 +301,8 @@ void JsonRow(std::string_view line, uint64_t line_no, int32_t default_period, Ro
           str("period"), fen ? str("amount_fen") : str("amount"), fen, default_period, row, errors);
 }
 
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 bool ValidUtf8(std::string_view s) {
   constexpr size_t kBad = SIZE_MAX;
   for (size_t i = 0; i < s.size();) {
@@ -274,7 +322,7 @@ bool ValidUtf8(std::string_view s) {
 }
 
 // A row with nothing in it: Excel writes empty rows as ",,,,".
-bool BlankRecord(std::string_view record, const std::vector<std::string>& fields, bool csv) {
+bool BlankRecord(std::string_view record, const std::vector<std::string_view>& fields, bool csv) {
   if (csv) return std::all_of(fields.begin(), fields.end(), [](auto& f) { return f.empty(); });
   return Trim(record).empty();
 }
@@ -303,7 +351,7 @@ Result<std::string> FromGb18030(std::string_view body) {
 
 Result<std::string> DecodeRollText(std::string_view body, std::string* encoding) {
   *encoding = "UTF-8";
-  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  if (body.starts_with(kUtf8Bom)) body.remove_prefix(kUtf8Bom.size());
   if (ValidUtf8(body)) return std::string(body);
   *encoding = "GB18030";
   return FromGb18030(body);
@@ -350,10 +398,15 @@ Result<int64_t> ParseRollYuan(std::string_view text) {
     if (t.starts_with(sign)) t = Trim(t.substr(sign.size()));
   }
   if (t.ends_with("元")) t = Trim(t.substr(0, t.size() - 3));
-  std::string plain;
   size_t dot = std::min(t.find('.'), t.size());
   size_t comma = t.find(',');
-  if (comma != std::string_view::npos && comma < dot) {
+  if (comma == std::string_view::npos) {  // most amounts: parsed where they lie
+    Result<Amount> amount = Amount::ParseYuan(t);
+    if (!amount.ok()) return bad();
+    return amount->fen();
+  }
+  std::string plain;
+  if (comma < dot) {
     // Groups of three after the first, which has one to three digits: 1,045 and 12,345,678.
     std::string_view whole = t.substr(0, dot);
     size_t first = whole.find(',');
@@ -390,18 +443,25 @@ std::string CsvHeaderKey(std::string_view header) { return HeaderKey(header); }
 Result<ParsedRoll> ParseRoll(std::string_view body, RollFormat format, int32_t default_period,
                              const std::function<void(uint64_t)>& progress) {
   ParsedRoll roll;
-  FL_ASSIGN_OR_RETURN(std::string text, DecodeRollText(body, &roll.encoding));
-  std::string_view rest = text;
+  // UTF-8 (most rolls) is read where it lies; only GB18030 is converted into a copy.
+  std::string converted;
+  std::string_view rest = body.starts_with(kUtf8Bom) ? body.substr(kUtf8Bom.size()) : body;
+  roll.encoding = "UTF-8";
+  if (!ValidUtf8(rest)) {
+    FL_ASSIGN_OR_RETURN(converted, DecodeRollText(body, &roll.encoding));
+    rest = converted;
+  }
   uint64_t line_no = 0;
   CsvLayout layout;
-  std::vector<std::string> fields;
+  CsvRecord csv;
+  const std::vector<std::string_view>& fields = csv.fields;
   while (!rest.empty()) {
     ++line_no;  // the spreadsheet's row: blank rows count, as Excel shows them
     if (progress && line_no % 10'000 == 0) progress(line_no);
     std::string_view record = rest;
     bool closed = true;
     if (format == RollFormat::kCsv) {
-      closed = NextRecord(rest, fields);
+      closed = NextRecordViews(rest, csv);
       record = record.substr(0, record.size() - rest.size());
     } else {
       size_t eol = rest.find('\n');

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 
 #include "ledger/rule_code.h"
 
@@ -363,15 +364,18 @@ class Applier {
     for (size_t i = 0; i < people.size(); ++i) people[i] = s_.names.Intern(e.beneficiary_ids[i]);
     for (size_t i = 0; i < programs.size(); ++i) programs[i] = s_.names.Intern(e.program_ids[i]);
     const NameId batch = s_.names.Intern(e.batch_id);
+    // No reserve: the lines of every batch stay in memory, and growing by push_back keeps a
+    // batch of 2^n lines exactly in its capacity (a chunk-sized reserve doubled it).
+    const size_t first = b.lines.size();
     for (const fb::DisbursementLine& l : e.lines) {
       assert(l.beneficiary() < people.size() &&
              l.program() < programs.size());  // checked with the event's fields
-      BatchLine line{l.line_no(), people[l.beneficiary()], programs[l.program()],
-                     l.period(),  l.amount_fen(),          LineState::kPending};
-      s_.slots.TakeForPreparedLine(line.slot(), SlotHolder{batch, line.line_no}, undo_);
-      b.line_pos[line.line_no] = b.lines.size();
-      b.lines.push_back(std::move(line));
+      b.line_pos[l.line_no()] = b.lines.size();
+      b.lines.push_back(BatchLine{l.line_no(), people[l.beneficiary()], programs[l.program()],
+                                  l.period(), l.amount_fen(), LineState::kPending});
     }
+    // One undo step for the chunk's slots (SaveBatchHeader's drops its lines).
+    s_.slots.TakeForPreparedLines(std::span<const BatchLine>(b.lines).subspan(first), batch, undo_);
     b.total_fen = batch_total.fen();
     TouchBucket(e.fund_id, e.bucket);
     return Post(FundAccount(e.fund_id, e.bucket), 0, total.fen());
@@ -388,10 +392,47 @@ class Applier {
     SaveLineStates(b);
     b.status = BatchStatus::kApproved;
     b.decided_index = m_.index;
-    for (const Posting& p : planned)
-      FL_RETURN_IF_ERROR(ChangeBalance(p.account, p.posted_delta_fen, p.pending_delta_fen));
+    FL_RETURN_IF_ERROR(ChangeBalances(planned));
     for (BatchLine& l : b.lines) l.state = LineState::kPaid;
     return Status::Ok();
+  }
+  // ChangeBalance for each posting, with one undo step for all of them (an approval's lines).
+  // Stops at the first that would overflow; the ones before it stay changed, with their undo.
+  Status ChangeBalances(const std::vector<Posting>& postings) {
+    struct BalanceWas {
+      std::string account;
+      Balance old;
+      bool added;
+    };
+    std::vector<BalanceWas> were;
+    if (undo_ != nullptr) were.reserve(postings.size());
+    Status st;
+    for (const Posting& p : postings) {
+      auto [it, added] = s_.balances.try_emplace(p.account);
+      Balance& b = it->second;
+      Amount posted = Amount::Fen(b.posted_fen), pending = Amount::Fen(b.pending_fen);
+      if (!posted.TryAdd(Amount::Fen(p.posted_delta_fen)) ||
+          !pending.TryAdd(Amount::Fen(p.pending_delta_fen))) {
+        if (added) s_.balances.erase(it);
+        st = AmountOverflow("the balance of " + p.account);
+        break;
+      }
+      if (undo_ != nullptr) were.push_back({p.account, b, added});
+      b.posted_fen = posted.fen();
+      b.pending_fen = pending.fen();
+    }
+    if (undo_ != nullptr && !were.empty()) {
+      undo_->Push([&balances = s_.balances, were = std::move(were)] {
+        for (auto w = were.rbegin(); w != were.rend(); ++w) {
+          if (w->added) {
+            balances.erase(w->account);
+          } else {
+            balances[w->account] = w->old;
+          }
+        }
+      });
+    }
+    return st;
   }
   Status operator()(const fb::DisbursementBatchRejectedT& e) {
     SaveBatchHeader(e.batch_id);

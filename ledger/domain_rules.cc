@@ -255,33 +255,72 @@ Status CheckExclusions(const DomainState& s, const ProgramState& prog, const std
   return Status::Ok();
 }
 
+// What a roll's checks resolve once per chunk instead of once per line: each name of a
+// chunk's tables as its interned id (kNoName: never interned, so nobody holds a slot for it),
+// and for each program its state and whether the fund may pay it from the bucket.
+constexpr NameId kNoName = UINT32_MAX;
+struct RollProgram {
+  NameId id = kNoName;
+  const ProgramState* state = nullptr;  // null: not defined
+  Status fund_may_pay;                  // CheckFundMayPay, then PurposeAllowed
+};
+struct RollChunkNames {
+  std::vector<NameId> people;
+  std::vector<RollProgram> programs;
+};
+
+RollChunkNames ResolveChunk(const DomainState& s, const FundState& fund,
+                            const fb::DisbursementBatchPreparedT& chunk) {
+  RollChunkNames out;
+  out.people.reserve(chunk.beneficiary_ids.size());
+  for (const std::string& id : chunk.beneficiary_ids)
+    out.people.push_back(s.names.Find(id).value_or(kNoName));
+  out.programs.reserve(chunk.program_ids.size());
+  for (const std::string& id : chunk.program_ids) {
+    RollProgram& p = out.programs.emplace_back();
+    p.id = s.names.Find(id).value_or(kNoName);
+    auto it = s.programs.find(id);
+    if (it == s.programs.end()) continue;
+    p.state = &it->second;
+    p.fund_may_pay = CheckFundMayPay(fund, chunk.fund_id, it->second, id);
+    if (p.fund_may_pay.ok()) p.fund_may_pay = PurposeAllowed(chunk.fund_id, chunk.bucket, id);
+  }
+  return out;
+}
+
+// Whether any program excludes another: if none does, no roll line can break the rule.
+bool AnyExclusion(const DomainState& s) {
+  return std::any_of(s.programs.begin(), s.programs.end(),
+                     [](const auto& p) { return !p.second.excludes.empty(); });
+}
+
 // One roll line: the person, the program and the fund's right to pay it, the person's
-// eligibility in the period, the amount enrolled, and the one-payment rule.
-Status CheckLine(const DomainState& s, const FundState& fund, const std::string& fund_id,
-                 const std::string& bucket, int32_t roll_period, const std::string& ben_id,
-                 const std::string& program_id, int32_t period, int64_t amount) {
+// eligibility in the period, the amount enrolled, and the one-payment rule. The person and
+// program come as the chunk resolved them (ResolveChunk).
+Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
+                 const std::string& ben_id, NameId person, const std::string& program_id,
+                 const RollProgram& program, int32_t period, int64_t amount) {
   if (MonthIndex(period) > MonthIndex(roll_period) + 1) {
     return RuleError(RuleCode::kPeriodAhead,
                      FormatMonth(period) + " is more than one month after the roll's period " +
                          FormatMonth(roll_period),
                      "period");
   }
-  const BeneficiaryState* b = s.FindBeneficiary(ben_id);
+  const BeneficiaryState* b =
+      person != kNoName ? s.BeneficiaryOf(person) : s.FindBeneficiary(ben_id);
   if (b == nullptr) {
     return RuleError(RuleCode::kUnknownBeneficiary,
                      "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
   }
-  auto p = s.programs.find(program_id);
-  if (p == s.programs.end())
+  if (program.state == nullptr)
     return RuleError(RuleCode::kUnknownProgram, "program '" + program_id + "' is not defined",
                      "program_id");
   const BeneficiaryState& ben = *b;
-  const ProgramState& prog = p->second;
+  const ProgramState& prog = *program.state;
   if (ben.erased)
     return RuleError(RuleCode::kBeneficiaryErased, "beneficiary '" + ben_id + "' was erased",
                      "beneficiary_id");
-  FL_RETURN_IF_ERROR(CheckFundMayPay(fund, fund_id, prog, program_id));
-  FL_RETURN_IF_ERROR(PurposeAllowed(fund_id, bucket, program_id));
+  if (!program.fund_may_pay.ok()) return program.fund_may_pay;
   FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
   const EnrollmentTerm* term = EnrollmentAt(s, ben_id, program_id, period);
   if (term == nullptr) {
@@ -293,8 +332,10 @@ Status CheckLine(const DomainState& s, const FundState& fund, const std::string&
   FL_RETURN_IF_ERROR(CheckStandard(prog, program_id, period, amount));
   FL_RETURN_IF_ERROR(CheckEnrolledAmount(*term, ben_id, program_id, period, amount));
   FL_RETURN_IF_ERROR(CheckAge(ben, prog, *term, ben_id, period));
-  FL_RETURN_IF_ERROR(CheckExclusions(s, prog, ben_id, program_id, period));
-  FL_RETURN_IF_ERROR(s.slots.CheckFree(s.names, ben_id, program_id, period, "beneficiary_id"));
+  if (any_exclusion) FL_RETURN_IF_ERROR(CheckExclusions(s, prog, ben_id, program_id, period));
+  if (person != kNoName && program.id != kNoName)
+    FL_RETURN_IF_ERROR(
+        s.slots.CheckFree(s.names, SlotKey{person, program.id, period}, "beneficiary_id"));
   return CheckOneOffLimit(s, prog, ben_id, program_id, period);
 }
 
@@ -873,6 +914,7 @@ Status CheckChunks(const DomainState& s,
 // One line of a roll being checked, and what its checks found.
 struct RollLineCheck {
   const fb::DisbursementBatchPreparedT* chunk;
+  size_t chunk_no;
   const fb::DisbursementLine* line;
   Status status;
   const std::string& beneficiary() const { return chunk->beneficiary_ids[line->beneficiary()]; }
@@ -888,9 +930,10 @@ std::vector<RollLineCheck> CheckWithinRoll(
   RollSlots slots(lines);
   boost::unordered_flat_set<uint32_t> line_numbers;  // flat and reserved, as RollSlots
   line_numbers.reserve(lines);
-  for (const fb::DisbursementBatchPreparedT* c : chunks) {
+  for (size_t chunk_no = 0; chunk_no < chunks.size(); ++chunk_no) {
+    const fb::DisbursementBatchPreparedT* c = chunks[chunk_no];
     for (const fb::DisbursementLine& l : c->lines) {
-      RollLineCheck x{c, &l, Status::Ok()};
+      RollLineCheck x{c, chunk_no, &l, Status::Ok()};
       if (!line_numbers.insert(l.line_no()).second) {
         x.status =
             RuleError(RuleCode::kDuplicateLineNo,
@@ -935,14 +978,21 @@ Status CheckBatchRules(const DomainState& s,
   const FundState* fund = nullptr;
   FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
   std::vector<RollLineCheck> all = CheckWithinRoll(chunks, lines);
+  std::vector<RollChunkNames> resolved;  // by chunk
+  resolved.reserve(chunks.size());
+  for (const fb::DisbursementBatchPreparedT* c : chunks)
+    resolved.push_back(ResolveChunk(s, *fund, *c));
+  const bool any_exclusion = AnyExclusion(s);
   // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
   // the domain's lock): a large roll is checked in parts on the pool's threads and this one.
   auto check = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       RollLineCheck& x = all[i];
       if (!x.status.ok()) continue;
-      x.status = CheckLine(s, *fund, head.fund_id, head.bucket, head.period, x.beneficiary(),
-                           x.program(), x.line->period(), x.line->amount_fen());
+      const RollChunkNames& names = resolved[x.chunk_no];
+      x.status = CheckLine(
+          s, head.period, any_exclusion, x.beneficiary(), names.people[x.line->beneficiary()],
+          x.program(), names.programs[x.line->program()], x.line->period(), x.line->amount_fen());
     }
   };
   if (pool != nullptr && all.size() >= kParallelCheckLinesMin) {

@@ -41,6 +41,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/status.h"
 #include "ledger/effects.h"
@@ -110,6 +111,10 @@ class PaymentSlots {
   // A prepared line takes its slot; if a line holds it already (only in an imported log), that
   // first line keeps it.
   void TakeForPreparedLine(const SlotKey& key, SlotHolder line, UndoLog* undo);
+  // The same for every line of a prepared chunk (each element has .slot() and .line_no), with
+  // one undo step for all of them.
+  template <typename Lines>
+  void TakeForPreparedLines(const Lines& lines, NameId batch, UndoLog* undo);
   // A line of a rejected roll gives its slot back, if it is the line holding it.
   void ReleaseForRejectedLine(const SlotKey& key, SlotHolder line, UndoLog* undo);
   // A line moves from state `from` to `to` (a correction or its reversal): it takes the slot
@@ -131,6 +136,22 @@ class PaymentSlots {
 
   boost::unordered_flat_map<SlotKey, SlotHolder, SlotKeyHash> holders_;
 };
+
+template <typename Lines>
+void PaymentSlots::TakeForPreparedLines(const Lines& lines, NameId batch, UndoLog* undo) {
+  std::vector<SlotKey> taken;
+  if (undo != nullptr) taken.reserve(std::size(lines));
+  for (const auto& line : lines) {
+    if (holders_.try_emplace(line.slot(), SlotHolder{batch, line.line_no}).second &&
+        undo != nullptr)
+      taken.push_back(line.slot());
+  }
+  if (undo != nullptr && !taken.empty()) {
+    undo->Push([this, taken = std::move(taken)] {
+      for (auto key = taken.rbegin(); key != taken.rend(); ++key) holders_.erase(*key);
+    });
+  }
+}
 
 // The slots one roll takes, checked before any of it is applied: a second line of the roll for
 // a slot the roll already takes is a `duplicate_payment`. Keys are views into the roll's

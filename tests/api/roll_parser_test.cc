@@ -30,6 +30,21 @@ TEST(RollParser, ChineseHeadersBomQuotesAndCrlf) {
   EXPECT_EQ(r->total, Amount::Fen(104500 + 104500 + 146350));
 }
 
+TEST(RollParser, CsvCellsWithQuotesLineBreaksAndSpacesReadAsWritten) {
+  std::string_view text =
+      " B1 ,\"a \"\"b\"\"\", \" c \" ,x\"y,z\"w,\"line\nbreak\",\r\n"
+      "last,\"\"\"\"\n"
+      "\"open";
+  std::vector<std::string> f;
+  ASSERT_TRUE(NextCsvRecord(text, f));
+  EXPECT_EQ(f, (std::vector<std::string>{"B1", "a \"b\"", "c", "xy,zw", "line\nbreak", ""}));
+  ASSERT_TRUE(NextCsvRecord(text, f));
+  EXPECT_EQ(f, (std::vector<std::string>{"last", "\""}));
+  EXPECT_FALSE(NextCsvRecord(text, f));  // a quote left open
+  EXPECT_EQ(f, (std::vector<std::string>{"open"}));
+  EXPECT_TRUE(text.empty());
+}
+
 TEST(RollParser, EveryBadLineIsReportedNotOnlyTheFirst) {
   std::string csv =
       "beneficiary_id,program_id,amount\n"
