@@ -287,6 +287,9 @@ void AddDataCommands(CommandTable& t, Flags& f) {
   import->add_option("--batch-id", f.import.batch_id, "batch id (default ROLL-<fund>-<period>)");
   import->add_option("--actor", f.import.actor, "the clerk preparing it");
   import->add_option("--vault-key", f.import.vault_key, kVaultKeyHelp);
+  import->add_option("--signing-key", f.import.signing_key,
+                     "the clerk's key file (keygen): signs the roll (required once the ledger "
+                     "requires signing)");
 
   CLI::App* exp = t.WithData(
       "export", "CSV of balances, payments of a period, or beneficiaries (pseudonymous)",

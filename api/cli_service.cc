@@ -318,6 +318,8 @@ int CmdImport(const ImportFlags& f) {
   if (!roll.ok()) return ExitFailure(roll.status());
   for (const std::string& col : roll->ignored_columns)
     fmt::print(stderr, "note: column '{}' is ignored\n", col);
+  Result<std::shared_ptr<const ActorSigningKey>> signer = LoadActorSigningKey(f.signing_key);
+  if (!signer.ok()) return ExitFailure(signer.status());
   Result<OpenedLedger> opened = OpenLedgerForWrite(f.dir, f.vault_key);
   if (!opened.ok()) return ExitFailure(opened.status());
   Ledger& ledger = *opened->ledger;
@@ -338,7 +340,7 @@ int CmdImport(const ImportFlags& f) {
   fmt::print(stderr, "checking {} lines against the ledger's rules and committing...\n",
              resolved.lines.size());
   Result<AppendResult> r =
-      ledger.PrepareBatch(Actor{*actor, fb::Role::maker}, "import:" + batch, batch, f.fund,
+      ledger.PrepareBatch(Actor{*actor, fb::Role::maker, *signer}, "import:" + batch, batch, f.fund,
                           f.bucket, *period, "imported from " + f.file, resolved.lines);
   if (!r.ok()) return ExitFailure(r.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -51,6 +51,7 @@ struct ImportFlags {
   std::string batch_id;
   std::string actor = "clerk";
   std::string vault_key;
+  std::string signing_key;  // the clerk's key file; required once the ledger requires signing
 };
 int CmdImport(const ImportFlags& flags);
 

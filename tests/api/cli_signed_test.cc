@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <map>
 
 #include "ledger/entry_codec.h"
@@ -152,6 +153,20 @@ TEST(DemoLedger, RequiresSigningAndAForgedApprovalFailsVerifyAtItsIndex) {
                                   " --key a1 --actor clerk.li --role maker --signing-key " + dir +
                                   ".keys/staff/clerk.li.key");
   EXPECT_EQ(signed_post.exit_code, 0) << signed_post.out;
+
+  // A roll imported from the CLI is the clerk's command like any other: signed, or refused.
+  std::ofstream(tmp.path() + "/roll.csv")
+      << "beneficiary_id,program_id,amount\nB000001,dibao,1045\n";
+  const std::string import =
+      "import " + tmp.path() + "/roll.csv --fund F-SUBSIDY --period 2031-01 --actor clerk.li";
+  CommandResult unsigned_roll = cli(import);
+  EXPECT_NE(unsigned_roll.exit_code, 0);
+  EXPECT_NE(unsigned_roll.out.find("signature_required"), std::string::npos) << unsigned_roll.out;
+  CommandResult signed_roll = cli(import + " --signing-key " + dir + ".keys/staff/clerk.li.key");
+  EXPECT_EQ(signed_roll.exit_code, 0) << signed_roll.out;
+  EXPECT_NE(signed_roll.out.find("prepared batch ROLL-F-SUBSIDY-2031-01: 1 lines"),
+            std::string::npos)
+      << signed_roll.out;
 
   const uint64_t forged = AppendForgedApproval(dir);
   ASSERT_GT(forged, 0u);
