@@ -81,17 +81,6 @@
     for (const el of document.querySelectorAll("#bank-section [data-t]")) el.textContent = t(el.dataset.t);
   }
 
-  function save(blob, name) {
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }
-
   function say(id, ok, text) {
     $(id).className = ok ? "ok" : "error";
     $(id).textContent = text;
@@ -136,7 +125,7 @@
       say("bank-result", false, message);
       return;
     }
-    save(new Blob([res.bytes], { type: res.type }), `${batch}-${layout}.csv`);
+    C.saveFile(new Blob([res.bytes], { type: res.type }), `${batch}-${layout}.csv`);
     $("bank-return-batch").value = batch;  // its return file comes next
     say("bank-result", true, C.t("bankExported")(batch));
   }
