@@ -8,7 +8,7 @@
 #include "crypto/checkpoint.h"
 #include "ledger/rule_code.h"
 #include "replay/chain_verifier.h"
-#include "tests/domain_fixture.h"
+#include "tests/api/service_fixture.h"
 #include "tests/http_client.h"
 
 namespace fundledger::testing {
@@ -16,7 +16,7 @@ namespace {
 
 namespace json = boost::json;
 
-class ServiceTest : public LedgerFixture {
+class ServiceTest : public ServiceFixture {
  protected:
   void SetUp() override {
     LedgerFixture::SetUp();
@@ -25,33 +25,14 @@ class ServiceTest : public LedgerFixture {
     demo.months = 2;
     demo.require_signing = false;  // the role matrix posts as tokens; signing: its own test
     ASSERT_TRUE(GenerateDemoCity(*ledger_, demo).ok());
-    tokens_ = std::make_unique<TokenStore>(dir_);
-    for (const char* role : {"admin", "maker", "checker", "auditor", "public"}) {
-      token_[role] = *tokens_->Add(std::string("t.") + role, role, "");
-    }
-    token_["charity"] = *tokens_->Add("t.charity", "charity", "charity.sunshine");
+    std::vector<TokenFor> tokens;
+    for (const char* role : {"admin", "maker", "checker", "auditor", "public"})
+      tokens.push_back({role, std::string("t.") + role, role});
+    tokens.push_back({"charity", "t.charity", "charity", "charity.sunshine"});
     ServiceOptions options;
-    options.data_dir = dir_;
     options.open_data = {"CN-USCI-11320100MB0123456X", "bureau.civil-affairs", "", ""};
-    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
+    StartService(tokens, options);
   }
-
-  HttpResponse Call(const std::string& method, const std::string& target, const std::string& role,
-                    const std::string& body = "", const std::string& key = "") {
-    HttpRequest r;
-    r.method = method;
-    r.target = target;
-    if (!role.empty()) r.authorization = "Bearer " + token_.at(role);
-    r.idempotency_key = key.empty() && method == "POST" ? "key-" + std::to_string(++calls_) : key;
-    r.body = body;
-    return service_->Handle(r);
-  }
-
-  std::unique_ptr<TokenStore> tokens_;
-  Metrics metrics_;
-  std::unique_ptr<Service> service_;
-  std::map<std::string, std::string> token_;
-  int calls_ = 0;
 };
 
 // The role matrix: which roles reach each route. Everything else gets 403 (with a token) and
@@ -172,8 +153,9 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
                                 R"({"scope":"fund","id":"F-SUNSHINE","period":"2025"})");
   ASSERT_EQ(published.status, 201) << published.body;
   std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
-  HttpResponse rejected = Call("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03",
-                               "admin", "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n");
+  HttpResponse rejected =
+      Call("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03", "admin",
+           "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n", "", "text/csv");
   ASSERT_EQ(rejected.status, 422) << rejected.body;
   std::string report(json::parse(rejected.body).at("error").at("report_id").as_string());
   std::map<std::string, std::string> sample{
@@ -328,10 +310,10 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   // Same key, different body: 409.
   std::string body =
       R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
-  EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 201);
-  EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 200);
-  r = Call(
-      "POST", "/v1/appropriations", "maker",
+  EXPECT_EQ(CallWithKey("/v1/appropriations", "maker", body, "same").status, 201);
+  EXPECT_EQ(CallWithKey("/v1/appropriations", "maker", body, "same").status, 200);
+  r = CallWithKey(
+      "/v1/appropriations", "maker",
       R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":999,"source":"treasury","document":"d"})",
       "same");
   EXPECT_EQ(r.status, 409);
