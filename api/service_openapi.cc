@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 #include <map>
+#include <vector>
 
 #include "api/event_json.h"
 #include "api/service.h"
@@ -192,11 +194,214 @@ std::string_view SuccessSchemaText(const std::string& route) {
   return it == kSchemas.end() ? std::string_view() : it->second;
 }
 
+// Builders of the read routes' schemas below (their handlers write exactly these fields).
+json::object Schema(const char* type) { return json::object{{"type", type}}; }
+json::object Integer() { return json::object{{"type", "integer"}, {"format", "int64"}}; }
+json::object Nullable(json::object schema) {
+  schema["nullable"] = true;
+  return schema;
+}
+json::object ArrayOf(json::object items) {
+  return json::object{{"type", "array"}, {"items", std::move(items)}};
+}
+// An object whose keys are data (a bucket, a state), each value of `values`.
+json::object MapOf(json::object values) {
+  return json::object{{"type", "object"}, {"additionalProperties", std::move(values)}};
+}
+// An object with these properties, all required but those named in `optional` (written only
+// when they apply).
+json::object ObjectOf(std::vector<std::pair<const char*, json::object>> properties,
+                      std::initializer_list<std::string_view> optional = {}) {
+  json::object props;
+  json::array required;
+  for (auto& [name, schema] : properties) {
+    if (std::find(optional.begin(), optional.end(), name) == optional.end())
+      required.emplace_back(name);
+    props[name] = std::move(schema);
+  }
+  return json::object{{"type", "object"}, {"properties", std::move(props)}, {"required", required}};
+}
+
+json::object BalanceSchema() {
+  return ObjectOf({{"posted_fen", Integer()},
+                   {"pending_fen", Integer()},
+                   {"available_fen", Integer()},
+                   {"posted", Schema("string")},
+                   {"available", Schema("string")}});
+}
+
+std::vector<std::pair<const char*, json::object>> FundSummaryProperties() {
+  return {{"fund_id", Schema("string")},
+          {"name", Schema("string")},
+          {"kind", Schema("string")},
+          {"organisation", Schema("string")},
+          {"closed", Schema("boolean")}};
+}
+
+// A person's payment per program and month (PaymentRowJson); the roll line's fields when a
+// roll paid it.
+json::object PaymentSchema() {
+  return ObjectOf({{"program_id", Schema("string")},
+                   {"period", Schema("string")},
+                   {"paid_fen", Integer()},
+                   {"paid", Schema("string")},
+                   {"lines", Integer()},
+                   {"batch_id", Schema("string")},
+                   {"fund_id", Schema("string")},
+                   {"line_no", Integer()},
+                   {"amount_fen", Integer()},
+                   {"amount", Schema("string")},
+                   {"state", Schema("string")},
+                   {"prepared_index", Integer()},
+                   {"approved_index", Integer()}},
+                  {"batch_id", "fund_id", "line_no", "amount_fen", "amount", "state",
+                   "prepared_index", "approved_index"});
+}
+
+// An entry with its inclusion proof in the tree of `size` (ProvenEntry).
+json::object ProvenEntrySchema() {
+  return ObjectOf({{"index", Integer()},
+                   {"size", Integer()},
+                   {"leaf_hash", Schema("string")},
+                   {"proof", ArrayOf(Schema("string"))},
+                   {"root", Schema("string")},
+                   {"raw", json::object{{"type", "string"}, {"format", "byte"}}},
+                   {"bytes", Integer()}});
+}
+
+json::object BatchSchema() {
+  json::object line = ObjectOf({{"line_no", Integer()},
+                                {"beneficiary_id", Schema("string")},
+                                {"program_id", Schema("string")},
+                                {"period", Schema("string")},
+                                {"amount_fen", Integer()},
+                                {"state", Schema("string")}});
+  return ObjectOf({{"batch_id", Schema("string")},
+                   {"status", Schema("string")},
+                   {"maker", Schema("string")},
+                   {"fund_id", Schema("string")},
+                   {"bucket", Schema("string")},
+                   {"period", Schema("string")},
+                   {"total_fen", Integer()},
+                   {"total", Schema("string")},
+                   {"prepared_index", Integer()},
+                   {"decided_index", Integer()},
+                   {"lines_by_state", MapOf(Integer())},
+                   {"line_count", Integer()},
+                   {"lines", ArrayOf(std::move(line))},
+                   {"lines_truncated", Schema("boolean")}},
+                  {"decided_index", "lines", "lines_truncated"});
+}
+
+// The success schemas of the read routes the console calls, by "GET <pattern>".
+const std::map<std::string, json::object>& ReadSchemas() {
+  static const std::map<std::string, json::object> kSchemas = [] {
+    std::map<std::string, json::object> m;
+    m["GET /v1/funds"] = ObjectOf({{"funds", ArrayOf(ObjectOf(FundSummaryProperties()))}});
+    std::vector<std::pair<const char*, json::object>> fund = FundSummaryProperties();
+    fund.push_back({"programs", ArrayOf(Schema("string"))});
+    fund.push_back({"purposes", ArrayOf(Schema("string"))});
+    fund.push_back({"buckets", MapOf(BalanceSchema())});
+    m["GET /v1/funds/{fund_id}"] = ObjectOf(std::move(fund));
+    m["GET /v1/balances"] = ObjectOf({{"fund_id", Schema("string")},
+                                      {"as_of_index", Integer()},
+                                      {"buckets", MapOf(BalanceSchema())},
+                                      {"total", BalanceSchema()}});
+    m["GET /v1/beneficiaries/{beneficiary_id}"] = ObjectOf(
+        {{"beneficiary_id", Schema("string")},
+         {"household_id", Schema("string")},
+         {"region_code", Schema("string")},
+         {"birth_year", Integer()},
+         {"payee_role", Schema("string")},
+         {"erased", Schema("boolean")},
+         {"status_changes",
+          ArrayOf(ObjectOf({{"status", Schema("string")}, {"effective_date", Schema("string")}}))},
+         {"enrollments", ArrayOf(ObjectOf({{"program_id", Schema("string")},
+                                           {"from", Schema("string")},
+                                           {"to", Schema("string")},
+                                           {"monthly_amount_fen", Integer()},
+                                           {"monthly_amount", Schema("string")}}))},
+         {"paid", MapOf(ObjectOf({{"amount_fen", Integer()}, {"lines", Integer()}}))},
+         {"received_fen", Integer()}});
+    m["GET /v1/disbursement-batches"] =
+        ObjectOf({{"batches", ArrayOf(ObjectOf({{"batch_id", Schema("string")},
+                                                {"status", Schema("string")},
+                                                {"maker", Schema("string")},
+                                                {"fund_id", Schema("string")},
+                                                {"bucket", Schema("string")},
+                                                {"period", Schema("string")},
+                                                {"line_count", Integer()},
+                                                {"total_fen", Integer()},
+                                                {"total", Schema("string")}}))},
+                  {"more", Schema("boolean")}});
+    m["GET /v1/disbursement-batches/{batch_id}"] = BatchSchema();
+    m["GET /v1/programs"] =
+        ObjectOf({{"programs", ArrayOf(ObjectOf({{"program_id", Schema("string")},
+                                                 {"name", Schema("string")},
+                                                 {"category", Schema("string")},
+                                                 {"period", Schema("string")}}))}});
+    m["GET /v1/actor-keys"] =
+        ObjectOf({{"keys", ArrayOf(ObjectOf({{"key_id", Schema("string")},
+                                             {"actor", Schema("string")},
+                                             {"roles", ArrayOf(Schema("string"))},
+                                             {"registered_index", Integer()},
+                                             {"revoked_index", Integer()}},
+                                            {"revoked_index"}))},
+                  {"signing_required", Schema("boolean")},
+                  {"signing_required_from", Integer()}},
+                 {"signing_required_from"});
+    m["GET /v1/beneficiaries"] =
+        ObjectOf({{"beneficiaries", ArrayOf(ObjectOf({{"beneficiary_id", Schema("string")},
+                                                      {"region_code", Schema("string")},
+                                                      {"name_masked", Schema("string")},
+                                                      {"id_number_masked", Schema("string")}}))},
+                  {"more", Schema("boolean")}},
+                 {"more"});  // a search by name only
+    m["GET /v1/beneficiaries/{beneficiary_id}/payments"] =
+        ObjectOf({{"beneficiary_id", Schema("string")},
+                  {"payments", ArrayOf(PaymentSchema())},
+                  {"total", Integer()},
+                  {"next", Nullable(Integer())}});
+    m["GET /v1/payment-proofs"] = ObjectOf({{"beneficiary_id", Schema("string")},
+                                            {"checkpoint", Schema("string")},
+                                            {"payment", PaymentSchema()},
+                                            {"entry", ProvenEntrySchema()},
+                                            {"approval", Nullable(ProvenEntrySchema())}});
+    m["GET /v1/anomalies"] =
+        ObjectOf({{"findings", ArrayOf(ObjectOf({{"check", Schema("string")},
+                                                 {"subject", Schema("string")},
+                                                 {"detail", Schema("string")},
+                                                 {"entries", ArrayOf(Integer())}}))},
+                  {"total", Integer()},
+                  {"by_check", MapOf(Integer())},
+                  {"entries_read", Integer()}});
+    m["GET /v1/entries/{index}"] = ObjectOf(
+        {{"index", Integer()},
+         {"stored_at_index", Integer()},
+         {"timestamp_ms", Integer()},
+         {"timestamp", json::object{{"type", "string"}, {"format", "date-time"}}},
+         {"actor", Schema("string")},
+         {"role", Schema("string")},
+         {"idempotency_key", Schema("string")},
+         {"event_type", Schema("string")},
+         {"prev_leaf_hash", Schema("string")},
+         {"leaf_hash", Schema("string")},
+         {"payload",
+          json::object{{"type", "object"}, {"description", "the event's fields (entry.fbs)"}}},
+         {"raw", json::object{{"type", "string"}, {"format", "byte"}}}},
+        {"stored_at_index"});
+    return m;
+  }();
+  return kSchemas;
+}
+
 // The success answer's schema: a command's commit, or the route's document (the bank file an
 // export command answers with).
 json::object SuccessSchema(const Service::Route& r) {
   if (std::string_view text = SuccessSchemaText(r.method + " " + r.pattern); !text.empty())
     return json::parse(text).as_object();
+  if (auto it = ReadSchemas().find(r.method + " " + r.pattern); it != ReadSchemas().end())
+    return it->second;
   std::string_view media = SuccessMediaType(r.pattern);
   if (r.method == "POST" && r.event != fb::EventType::Unknown && media == "application/json") {
     json::object integer{{"type", "integer"}, {"format", "int64"}};
