@@ -185,10 +185,6 @@ std::string_view SuccessSchemaText(const std::string& route) {
        R"({"type":"object","properties":{"batch_id":{"type":"string"},"rows":{"type":"integer"},"paid_rows":{"type":"integer"},"returned":{"type":"integer"},"already_recorded":{"type":"boolean"},"encoding":{"type":"string"},"first_index":{"type":"integer","format":"int64"},"count":{"type":"integer","format":"int64"},"replayed":{"type":"boolean"},"log_size":{"type":"integer","format":"int64"}},"required":["batch_id","rows","paid_rows","returned","already_recorded"],"description":"first_index, count, replayed and log_size only when returned lines were recorded"})"},
       {"POST /v1/sessions",
        R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"sent back as X-CSRF-Token on every POST of the session"},"idle_timeout_ms":{"type":"integer"},"signing":{"type":"object"}},"required":["actor","role","csrf_token"]})"},
-      {"GET /v1/sessions/current",
-       R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"a console session's only"},"signing":{"type":"object"}},"required":["actor","role"]})"},
-      {"GET /v1/accounts",
-       R"({"type":"object","properties":{"accounts":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"disabled":{"type":"boolean"},"locked":{"type":"boolean"},"created_ms":{"type":"integer"},"enrolling_key":{"type":"object"}}}}}})"},
   };
   auto it = kSchemas.find(route);
   return it == kSchemas.end() ? std::string_view() : it->second;
@@ -293,6 +289,75 @@ json::object BatchSchema() {
                   {"decided_index", "lines", "lines_truncated"});
 }
 
+// A roll as its checker reviews it (BatchReviewJson, and the caller's DecisionJson).
+json::object ReviewSchema() {
+  auto line = [](bool with_previous) {
+    std::vector<std::pair<const char*, json::object>> fields{{"beneficiary_id", Schema("string")},
+                                                             {"program_id", Schema("string")},
+                                                             {"region", Schema("string")},
+                                                             {"region_name", Schema("string")},
+                                                             {"line_no", Integer()},
+                                                             {"amount", Schema("string")},
+                                                             {"status", Schema("string")}};
+    if (with_previous) fields.push_back({"previous_amount", Schema("string")});
+    return ObjectOf(std::move(fields), {"line_no", "status"});
+  };
+  auto change = [&](bool with_previous) {
+    return ObjectOf({{"count", Integer()},
+                     {"amount", Schema("string")},
+                     {"lines", ArrayOf(line(with_previous))},
+                     {"truncated", Schema("boolean")}});
+  };
+  auto totals = [](const char* key) {
+    return ArrayOf(ObjectOf({{key, Schema("string")},
+                             {"name", Schema("string")},
+                             {"lines", Integer()},
+                             {"people", Integer()},
+                             {"amount_fen", Integer()},
+                             {"amount", Schema("string")}}));
+  };
+  json::object previous = ObjectOf({{"period", Schema("string")},
+                                    {"batches", ArrayOf(Schema("string"))},
+                                    {"line_count", Integer()},
+                                    {"total_fen", Integer()},
+                                    {"total", Schema("string")},
+                                    {"people_added", Integer()},
+                                    {"people_dropped", Integer()},
+                                    {"added", change(false)},
+                                    {"dropped", change(true)},
+                                    {"changed", change(true)}});
+  json::object decision = ObjectOf(
+      {{"allowed", Schema("boolean")}, {"code", Schema("string")}, {"message", Schema("string")}},
+      {"code", "message"});
+  return ObjectOf({{"batch_id", Schema("string")},
+                   {"status", Schema("string")},
+                   {"fund_id", Schema("string")},
+                   {"fund_name", Schema("string")},
+                   {"bucket", Schema("string")},
+                   {"period", Schema("string")},
+                   {"line_count", Integer()},
+                   {"total_fen", Integer()},
+                   {"total", Schema("string")},
+                   {"maker", Schema("string")},
+                   {"prepared_index", Integer()},
+                   {"read_at", Integer()},
+                   {"decided_index", Integer()},
+                   {"decided_by", Schema("string")},
+                   {"by_program", totals("program_id")},
+                   {"by_region", totals("region")},
+                   {"previous_month", std::move(previous)},
+                   {"sample", ArrayOf(line(false))},
+                   {"decision", std::move(decision)}},
+                  {"decided_index", "decided_by"});
+}
+
+// Whether the caller's commands must be signed, the log's origin, the caller's keys.
+json::object SigningSchema() {
+  return ObjectOf({{"required", Schema("boolean")},
+                   {"origin", Schema("string")},
+                   {"key_ids", ArrayOf(Schema("string"))}});
+}
+
 // The success schemas of the read routes the console calls, by "GET <pattern>".
 const std::map<std::string, json::object>& ReadSchemas() {
   static const std::map<std::string, json::object> kSchemas = [] {
@@ -335,6 +400,28 @@ const std::map<std::string, json::object>& ReadSchemas() {
                                                 {"total", Schema("string")}}))},
                   {"more", Schema("boolean")}});
     m["GET /v1/disbursement-batches/{batch_id}"] = BatchSchema();
+    m["GET /v1/disbursement-batches/{batch_id}/review"] = ReviewSchema();
+    json::object csrf{{"type", "string"}, {"description", "a console session's only"}};
+    m["GET /v1/sessions/current"] = ObjectOf({{"actor", Schema("string")},
+                                              {"role", Schema("string")},
+                                              {"org", Schema("string")},
+                                              {"csrf_token", std::move(csrf)},
+                                              {"signing", SigningSchema()}},
+                                             {"csrf_token"});
+    json::object enrolling = ObjectOf({{"key_id", Schema("string")},
+                                       {"public_key", Schema("string")},
+                                       {"since_ms", Integer()},
+                                       {"registered", Schema("boolean")}});
+    enrolling["description"] = "the key the account's browser handed in, until one is registered";
+    m["GET /v1/accounts"] =
+        ObjectOf({{"accounts", ArrayOf(ObjectOf({{"name", Schema("string")},
+                                                 {"role", Schema("string")},
+                                                 {"org", Schema("string")},
+                                                 {"disabled", Schema("boolean")},
+                                                 {"locked", Schema("boolean")},
+                                                 {"created_ms", Integer()},
+                                                 {"enrolling_key", std::move(enrolling)}},
+                                                {"enrolling_key"}))}});
     m["GET /v1/programs"] =
         ObjectOf({{"programs", ArrayOf(ObjectOf({{"program_id", Schema("string")},
                                                  {"name", Schema("string")},
