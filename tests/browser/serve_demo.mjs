@@ -81,6 +81,7 @@ export async function serveOnLoopback(cli, ...args) {
     const port = await new Promise((resolve, reject) => {
       server.stdout.on("data", (d) => { text += d; const m = text.match(/127\.0\.0\.1:(\d+)/); if (m) resolve(Number(m[1])); });
       server.on("exit", (code) => reject(new Error(`${args[0]} exited (${code}): ${text}${errors}`)));
+      server.on("error", reject);  // it could not be started
       timer = setTimeout(() => reject(new Error(`${args[0]} did not listen within ${serverStartMs} ms: ${text}${errors}`)), serverStartMs);
     });
     return { server, base: "http://127.0.0.1:" + port };
@@ -95,7 +96,7 @@ export async function serveOnLoopback(cli, ...args) {
 // Stops `server` (SIGTERM, SIGKILL after serverStopMs) and resolves once it has exited.
 export function stopServer(server) {
   return new Promise((resolve) => {
-    if (server.exitCode !== null || server.signalCode !== null) return resolve();
+    if (server.pid === undefined || server.exitCode !== null || server.signalCode !== null) return resolve();
     const timer = setTimeout(() => server.kill("SIGKILL"), serverStopMs);
     server.once("exit", () => { clearTimeout(timer); resolve(); });
     server.kill("SIGTERM");
