@@ -254,15 +254,21 @@ json::object PaymentSchema() {
                    "prepared_index", "approved_index"});
 }
 
-// An entry with its inclusion proof in the tree of `size` (ProvenEntry).
+// An inclusion proof of entry `index` in the tree of `size` (InclusionProofJson).
+std::vector<std::pair<const char*, json::object>> InclusionProofProperties() {
+  return {{"index", Integer()},
+          {"size", Integer()},
+          {"leaf_hash", Schema("string")},
+          {"proof", ArrayOf(Schema("string"))},
+          {"root", Schema("string")}};
+}
+
+// The entry too, as exact bytes (ProvenEntry).
 json::object ProvenEntrySchema() {
-  return ObjectOf({{"index", Integer()},
-                   {"size", Integer()},
-                   {"leaf_hash", Schema("string")},
-                   {"proof", ArrayOf(Schema("string"))},
-                   {"root", Schema("string")},
-                   {"raw", json::object{{"type", "string"}, {"format", "byte"}}},
-                   {"bytes", Integer()}});
+  std::vector<std::pair<const char*, json::object>> fields = InclusionProofProperties();
+  fields.push_back({"raw", json::object{{"type", "string"}, {"format", "byte"}}});
+  fields.push_back({"bytes", Integer()});
+  return ObjectOf(std::move(fields));
 }
 
 json::object BatchSchema() {
@@ -358,7 +364,8 @@ json::object SigningSchema() {
                    {"key_ids", ArrayOf(Schema("string"))}});
 }
 
-// The success schemas of the read routes the console calls, by "GET <pattern>".
+// The success schemas of the read routes the console calls, the proofs, the list of
+// disclosures and the liveness check, by "GET <pattern>".
 const std::map<std::string, json::object>& ReadSchemas() {
   static const std::map<std::string, json::object> kSchemas = [] {
     std::map<std::string, json::object> m;
@@ -462,6 +469,28 @@ const std::map<std::string, json::object>& ReadSchemas() {
                   {"total", Integer()},
                   {"by_check", MapOf(Integer())},
                   {"entries_read", Integer()}});
+    m["GET /v1/proofs/inclusion"] = ObjectOf(InclusionProofProperties());
+    m["GET /v1/proofs/consistency"] = ObjectOf({{"old", Integer()},
+                                                {"size", Integer()},
+                                                {"proof", ArrayOf(Schema("string"))},
+                                                {"old_root", Schema("string")},
+                                                {"root", Schema("string")}});
+    m["GET /healthz"] = ObjectOf(
+        {{"status", json::object{{"type", "string"}, {"enum", json::array{"ok", "read_only"}}}},
+         {"log_size", Integer()},
+         {"origin", Schema("string")},
+         {"read_only_reason", Schema("string")}},
+        {"read_only_reason"});
+    m["GET /v1/disclosures"] = ObjectOf(
+        {{"disclosures", ArrayOf(ObjectOf({{"index", Integer()},
+                                           {"organisation", Schema("string")},
+                                           {"fund_id", Schema("string")},
+                                           {"period", Schema("string")},
+                                           {"schedule_item", Schema("string")},
+                                           {"sha256", Schema("string")},
+                                           {"published", json::object{{"type", "string"},
+                                                                      {"format", "date-time"}}},
+                                           {"corrects_index", Integer()}}))}});
     m["GET /v1/entries/{index}"] = ObjectOf(
         {{"index", Integer()},
          {"stored_at_index", Integer()},
