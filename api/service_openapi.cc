@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 #include <map>
+#include <vector>
 
 #include "api/event_json.h"
 #include "api/service.h"
@@ -183,13 +185,330 @@ std::string_view SuccessSchemaText(const std::string& route) {
        R"({"type":"object","properties":{"batch_id":{"type":"string"},"rows":{"type":"integer"},"paid_rows":{"type":"integer"},"returned":{"type":"integer"},"already_recorded":{"type":"boolean"},"encoding":{"type":"string"},"first_index":{"type":"integer","format":"int64"},"count":{"type":"integer","format":"int64"},"replayed":{"type":"boolean"},"log_size":{"type":"integer","format":"int64"}},"required":["batch_id","rows","paid_rows","returned","already_recorded"],"description":"first_index, count, replayed and log_size only when returned lines were recorded"})"},
       {"POST /v1/sessions",
        R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"sent back as X-CSRF-Token on every POST of the session"},"idle_timeout_ms":{"type":"integer"},"signing":{"type":"object"}},"required":["actor","role","csrf_token"]})"},
-      {"GET /v1/sessions/current",
-       R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"a console session's only"},"signing":{"type":"object"}},"required":["actor","role"]})"},
-      {"GET /v1/accounts",
-       R"({"type":"object","properties":{"accounts":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"disabled":{"type":"boolean"},"locked":{"type":"boolean"},"created_ms":{"type":"integer"},"enrolling_key":{"type":"object"}}}}}})"},
   };
   auto it = kSchemas.find(route);
   return it == kSchemas.end() ? std::string_view() : it->second;
+}
+
+// Builders of the read routes' schemas below (their handlers write exactly these fields).
+json::object Schema(const char* type) { return json::object{{"type", type}}; }
+json::object Integer() { return json::object{{"type", "integer"}, {"format", "int64"}}; }
+json::object Nullable(json::object schema) {
+  schema["nullable"] = true;
+  return schema;
+}
+json::object ArrayOf(json::object items) {
+  return json::object{{"type", "array"}, {"items", std::move(items)}};
+}
+// An object whose keys are data (a bucket, a state), each value of `values`.
+json::object MapOf(json::object values) {
+  return json::object{{"type", "object"}, {"additionalProperties", std::move(values)}};
+}
+// An object with these properties, all required but those named in `optional` (written only
+// when they apply).
+json::object ObjectOf(std::vector<std::pair<const char*, json::object>> properties,
+                      std::initializer_list<std::string_view> optional = {}) {
+  json::object props;
+  json::array required;
+  for (auto& [name, schema] : properties) {
+    if (std::find(optional.begin(), optional.end(), name) == optional.end())
+      required.emplace_back(name);
+    props[name] = std::move(schema);
+  }
+  return json::object{{"type", "object"}, {"properties", std::move(props)}, {"required", required}};
+}
+
+json::object BalanceSchema() {
+  return ObjectOf({{"posted_fen", Integer()},
+                   {"pending_fen", Integer()},
+                   {"available_fen", Integer()},
+                   {"posted", Schema("string")},
+                   {"available", Schema("string")}});
+}
+
+std::vector<std::pair<const char*, json::object>> FundSummaryProperties() {
+  return {{"fund_id", Schema("string")},
+          {"name", Schema("string")},
+          {"kind", Schema("string")},
+          {"organisation", Schema("string")},
+          {"closed", Schema("boolean")}};
+}
+
+// A person's payment per program and month (PaymentRowJson); the roll line's fields when a
+// roll paid it.
+json::object PaymentSchema() {
+  return ObjectOf({{"program_id", Schema("string")},
+                   {"period", Schema("string")},
+                   {"paid_fen", Integer()},
+                   {"paid", Schema("string")},
+                   {"lines", Integer()},
+                   {"batch_id", Schema("string")},
+                   {"fund_id", Schema("string")},
+                   {"line_no", Integer()},
+                   {"amount_fen", Integer()},
+                   {"amount", Schema("string")},
+                   {"state", Schema("string")},
+                   {"prepared_index", Integer()},
+                   {"approved_index", Integer()}},
+                  {"batch_id", "fund_id", "line_no", "amount_fen", "amount", "state",
+                   "prepared_index", "approved_index"});
+}
+
+// An inclusion proof of entry `index` in the tree of `size` (InclusionProofJson).
+std::vector<std::pair<const char*, json::object>> InclusionProofProperties() {
+  return {{"index", Integer()},
+          {"size", Integer()},
+          {"leaf_hash", Schema("string")},
+          {"proof", ArrayOf(Schema("string"))},
+          {"root", Schema("string")}};
+}
+
+// The entry too, as exact bytes (ProvenEntry).
+json::object ProvenEntrySchema() {
+  std::vector<std::pair<const char*, json::object>> fields = InclusionProofProperties();
+  fields.push_back({"raw", json::object{{"type", "string"}, {"format", "byte"}}});
+  fields.push_back({"bytes", Integer()});
+  return ObjectOf(std::move(fields));
+}
+
+json::object BatchSchema() {
+  json::object line = ObjectOf({{"line_no", Integer()},
+                                {"beneficiary_id", Schema("string")},
+                                {"program_id", Schema("string")},
+                                {"period", Schema("string")},
+                                {"amount_fen", Integer()},
+                                {"state", Schema("string")}});
+  return ObjectOf({{"batch_id", Schema("string")},
+                   {"status", Schema("string")},
+                   {"maker", Schema("string")},
+                   {"fund_id", Schema("string")},
+                   {"bucket", Schema("string")},
+                   {"period", Schema("string")},
+                   {"total_fen", Integer()},
+                   {"total", Schema("string")},
+                   {"prepared_index", Integer()},
+                   {"decided_index", Integer()},
+                   {"lines_by_state", MapOf(Integer())},
+                   {"line_count", Integer()},
+                   {"lines", ArrayOf(std::move(line))},
+                   {"lines_truncated", Schema("boolean")}},
+                  {"decided_index", "lines", "lines_truncated"});
+}
+
+// A roll as its checker reviews it (BatchReviewJson, and the caller's DecisionJson).
+json::object ReviewSchema() {
+  auto line = [](bool with_previous) {
+    std::vector<std::pair<const char*, json::object>> fields{{"beneficiary_id", Schema("string")},
+                                                             {"program_id", Schema("string")},
+                                                             {"region", Schema("string")},
+                                                             {"region_name", Schema("string")},
+                                                             {"line_no", Integer()},
+                                                             {"amount", Schema("string")},
+                                                             {"status", Schema("string")}};
+    if (with_previous) fields.push_back({"previous_amount", Schema("string")});
+    return ObjectOf(std::move(fields), {"line_no", "status"});
+  };
+  auto change = [&](bool with_previous) {
+    return ObjectOf({{"count", Integer()},
+                     {"amount", Schema("string")},
+                     {"lines", ArrayOf(line(with_previous))},
+                     {"truncated", Schema("boolean")}});
+  };
+  auto totals = [](const char* key) {
+    return ArrayOf(ObjectOf({{key, Schema("string")},
+                             {"name", Schema("string")},
+                             {"lines", Integer()},
+                             {"people", Integer()},
+                             {"amount_fen", Integer()},
+                             {"amount", Schema("string")}}));
+  };
+  json::object previous = ObjectOf({{"period", Schema("string")},
+                                    {"batches", ArrayOf(Schema("string"))},
+                                    {"line_count", Integer()},
+                                    {"total_fen", Integer()},
+                                    {"total", Schema("string")},
+                                    {"people_added", Integer()},
+                                    {"people_dropped", Integer()},
+                                    {"added", change(false)},
+                                    {"dropped", change(true)},
+                                    {"changed", change(true)}});
+  json::object decision = ObjectOf(
+      {{"allowed", Schema("boolean")}, {"code", Schema("string")}, {"message", Schema("string")}},
+      {"code", "message"});
+  return ObjectOf({{"batch_id", Schema("string")},
+                   {"status", Schema("string")},
+                   {"fund_id", Schema("string")},
+                   {"fund_name", Schema("string")},
+                   {"bucket", Schema("string")},
+                   {"period", Schema("string")},
+                   {"line_count", Integer()},
+                   {"total_fen", Integer()},
+                   {"total", Schema("string")},
+                   {"maker", Schema("string")},
+                   {"prepared_index", Integer()},
+                   {"read_at", Integer()},
+                   {"decided_index", Integer()},
+                   {"decided_by", Schema("string")},
+                   {"by_program", totals("program_id")},
+                   {"by_region", totals("region")},
+                   {"previous_month", std::move(previous)},
+                   {"sample", ArrayOf(line(false))},
+                   {"decision", std::move(decision)}},
+                  {"decided_index", "decided_by"});
+}
+
+// Whether the caller's commands must be signed, the log's origin, the caller's keys.
+json::object SigningSchema() {
+  return ObjectOf({{"required", Schema("boolean")},
+                   {"origin", Schema("string")},
+                   {"key_ids", ArrayOf(Schema("string"))}});
+}
+
+// The success schemas of the read routes the console calls, the proofs, the list of
+// disclosures and the liveness check, by "GET <pattern>".
+const std::map<std::string, json::object>& ReadSchemas() {
+  static const std::map<std::string, json::object> kSchemas = [] {
+    std::map<std::string, json::object> m;
+    m["GET /v1/funds"] = ObjectOf({{"funds", ArrayOf(ObjectOf(FundSummaryProperties()))}});
+    std::vector<std::pair<const char*, json::object>> fund = FundSummaryProperties();
+    fund.push_back({"programs", ArrayOf(Schema("string"))});
+    fund.push_back({"purposes", ArrayOf(Schema("string"))});
+    fund.push_back({"buckets", MapOf(BalanceSchema())});
+    m["GET /v1/funds/{fund_id}"] = ObjectOf(std::move(fund));
+    m["GET /v1/balances"] = ObjectOf({{"fund_id", Schema("string")},
+                                      {"as_of_index", Integer()},
+                                      {"buckets", MapOf(BalanceSchema())},
+                                      {"total", BalanceSchema()}});
+    m["GET /v1/beneficiaries/{beneficiary_id}"] = ObjectOf(
+        {{"beneficiary_id", Schema("string")},
+         {"household_id", Schema("string")},
+         {"region_code", Schema("string")},
+         {"birth_year", Integer()},
+         {"payee_role", Schema("string")},
+         {"erased", Schema("boolean")},
+         {"status_changes",
+          ArrayOf(ObjectOf({{"status", Schema("string")}, {"effective_date", Schema("string")}}))},
+         {"enrollments", ArrayOf(ObjectOf({{"program_id", Schema("string")},
+                                           {"from", Schema("string")},
+                                           {"to", Schema("string")},
+                                           {"monthly_amount_fen", Integer()},
+                                           {"monthly_amount", Schema("string")}}))},
+         {"paid", MapOf(ObjectOf({{"amount_fen", Integer()}, {"lines", Integer()}}))},
+         {"received_fen", Integer()}});
+    m["GET /v1/disbursement-batches"] =
+        ObjectOf({{"batches", ArrayOf(ObjectOf({{"batch_id", Schema("string")},
+                                                {"status", Schema("string")},
+                                                {"maker", Schema("string")},
+                                                {"fund_id", Schema("string")},
+                                                {"bucket", Schema("string")},
+                                                {"period", Schema("string")},
+                                                {"line_count", Integer()},
+                                                {"total_fen", Integer()},
+                                                {"total", Schema("string")}}))},
+                  {"more", Schema("boolean")}});
+    m["GET /v1/disbursement-batches/{batch_id}"] = BatchSchema();
+    m["GET /v1/disbursement-batches/{batch_id}/review"] = ReviewSchema();
+    json::object csrf{{"type", "string"}, {"description", "a console session's only"}};
+    m["GET /v1/sessions/current"] = ObjectOf({{"actor", Schema("string")},
+                                              {"role", Schema("string")},
+                                              {"org", Schema("string")},
+                                              {"csrf_token", std::move(csrf)},
+                                              {"signing", SigningSchema()}},
+                                             {"csrf_token"});
+    json::object enrolling = ObjectOf({{"key_id", Schema("string")},
+                                       {"public_key", Schema("string")},
+                                       {"since_ms", Integer()},
+                                       {"registered", Schema("boolean")}});
+    enrolling["description"] = "the key the account's browser handed in, until one is registered";
+    m["GET /v1/accounts"] =
+        ObjectOf({{"accounts", ArrayOf(ObjectOf({{"name", Schema("string")},
+                                                 {"role", Schema("string")},
+                                                 {"org", Schema("string")},
+                                                 {"disabled", Schema("boolean")},
+                                                 {"locked", Schema("boolean")},
+                                                 {"created_ms", Integer()},
+                                                 {"enrolling_key", std::move(enrolling)}},
+                                                {"enrolling_key"}))}});
+    m["GET /v1/programs"] =
+        ObjectOf({{"programs", ArrayOf(ObjectOf({{"program_id", Schema("string")},
+                                                 {"name", Schema("string")},
+                                                 {"category", Schema("string")},
+                                                 {"period", Schema("string")}}))}});
+    m["GET /v1/actor-keys"] =
+        ObjectOf({{"keys", ArrayOf(ObjectOf({{"key_id", Schema("string")},
+                                             {"actor", Schema("string")},
+                                             {"roles", ArrayOf(Schema("string"))},
+                                             {"registered_index", Integer()},
+                                             {"revoked_index", Integer()}},
+                                            {"revoked_index"}))},
+                  {"signing_required", Schema("boolean")},
+                  {"signing_required_from", Integer()}},
+                 {"signing_required_from"});
+    m["GET /v1/beneficiaries"] =
+        ObjectOf({{"beneficiaries", ArrayOf(ObjectOf({{"beneficiary_id", Schema("string")},
+                                                      {"region_code", Schema("string")},
+                                                      {"name_masked", Schema("string")},
+                                                      {"id_number_masked", Schema("string")}}))},
+                  {"more", Schema("boolean")}},
+                 {"more"});  // a search by name only
+    m["GET /v1/beneficiaries/{beneficiary_id}/payments"] =
+        ObjectOf({{"beneficiary_id", Schema("string")},
+                  {"payments", ArrayOf(PaymentSchema())},
+                  {"total", Integer()},
+                  {"next", Nullable(Integer())}});
+    m["GET /v1/payment-proofs"] = ObjectOf({{"beneficiary_id", Schema("string")},
+                                            {"checkpoint", Schema("string")},
+                                            {"payment", PaymentSchema()},
+                                            {"entry", ProvenEntrySchema()},
+                                            {"approval", Nullable(ProvenEntrySchema())}});
+    m["GET /v1/anomalies"] =
+        ObjectOf({{"findings", ArrayOf(ObjectOf({{"check", Schema("string")},
+                                                 {"subject", Schema("string")},
+                                                 {"detail", Schema("string")},
+                                                 {"entries", ArrayOf(Integer())}}))},
+                  {"total", Integer()},
+                  {"by_check", MapOf(Integer())},
+                  {"entries_read", Integer()}});
+    m["GET /v1/proofs/inclusion"] = ObjectOf(InclusionProofProperties());
+    m["GET /v1/proofs/consistency"] = ObjectOf({{"old", Integer()},
+                                                {"size", Integer()},
+                                                {"proof", ArrayOf(Schema("string"))},
+                                                {"old_root", Schema("string")},
+                                                {"root", Schema("string")}});
+    m["GET /healthz"] = ObjectOf(
+        {{"status", json::object{{"type", "string"}, {"enum", json::array{"ok", "read_only"}}}},
+         {"log_size", Integer()},
+         {"origin", Schema("string")},
+         {"read_only_reason", Schema("string")}},
+        {"read_only_reason"});
+    m["GET /v1/disclosures"] = ObjectOf(
+        {{"disclosures", ArrayOf(ObjectOf({{"index", Integer()},
+                                           {"organisation", Schema("string")},
+                                           {"fund_id", Schema("string")},
+                                           {"period", Schema("string")},
+                                           {"schedule_item", Schema("string")},
+                                           {"sha256", Schema("string")},
+                                           {"published", json::object{{"type", "string"},
+                                                                      {"format", "date-time"}}},
+                                           {"corrects_index", Integer()}}))}});
+    m["GET /v1/entries/{index}"] = ObjectOf(
+        {{"index", Integer()},
+         {"stored_at_index", Integer()},
+         {"timestamp_ms", Integer()},
+         {"timestamp", json::object{{"type", "string"}, {"format", "date-time"}}},
+         {"actor", Schema("string")},
+         {"role", Schema("string")},
+         {"idempotency_key", Schema("string")},
+         {"event_type", Schema("string")},
+         {"prev_leaf_hash", Schema("string")},
+         {"leaf_hash", Schema("string")},
+         {"payload",
+          json::object{{"type", "object"}, {"description", "the event's fields (entry.fbs)"}}},
+         {"raw", json::object{{"type", "string"}, {"format", "byte"}}}},
+        {"stored_at_index"});
+    return m;
+  }();
+  return kSchemas;
 }
 
 // The success answer's schema: a command's commit, or the route's document (the bank file an
@@ -197,6 +516,8 @@ std::string_view SuccessSchemaText(const std::string& route) {
 json::object SuccessSchema(const Service::Route& r) {
   if (std::string_view text = SuccessSchemaText(r.method + " " + r.pattern); !text.empty())
     return json::parse(text).as_object();
+  if (auto it = ReadSchemas().find(r.method + " " + r.pattern); it != ReadSchemas().end())
+    return it->second;
   std::string_view media = SuccessMediaType(r.pattern);
   if (r.method == "POST" && r.event != fb::EventType::Unknown && media == "application/json") {
     json::object integer{{"type", "integer"}, {"format", "int64"}};

@@ -301,12 +301,14 @@ def main():
     for binary in (CLI, LOAD):
         if not os.access(binary, os.X_OK):
             sys.exit(f"cluster_bench: {binary} missing: run scripts/build")
-    work = tempfile.mkdtemp(prefix="flcb-")
-    os.chmod(work, 0o755)
-    cdir = os.path.join(work, "c")
     results = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
                "cores": os.cpu_count(), "seconds": args.seconds}
     csv = roll_csv(args.roll_lines)
+    # Everything the run writes (stores, DIR.keys beside them, the cluster) is under `work`,
+    # removed at the end whatever happens.
+    work = tempfile.mkdtemp(prefix="flcb-")
+    os.chmod(work, 0o755)
+    cdir = os.path.join(work, "c")
     try:
         results["embedded"], results["embedded_roll"] = embedded(
             work, connections, args.seconds, args.roll_lines, csv)

@@ -83,13 +83,26 @@ double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// The harness's own directory under the system's temporary one: every store it makes lives
+// there, with what a ledger keeps beside its directory (DIR.keys), and main removes it.
+fs::path RunDir() {
+  return fs::temp_directory_path() / ("fundledger_harness_" + std::to_string(::getpid()));
+}
+
 std::string TempDir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() /
-                   ("fundledger_harness_" + std::to_string(::getpid()) + "_" + name))
-                      .string();
+  fs::create_directories(RunDir());
+  std::string d = (RunDir() / name).string();
   fs::remove_all(d);
   return d;
 }
+
+// Removes RunDir when main returns.
+struct RunDirRemover {
+  ~RunDirRemover() {
+    std::error_code ec;
+    fs::remove_all(RunDir(), ec);
+  }
+};
 
 uint64_t DirBytes(const std::string& dir) {
   uint64_t total = 0;
@@ -402,6 +415,7 @@ std::string RunLoad(const std::string& cmd, const std::string& server_pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  RunDirRemover remove_run_dir;
   CLI::App app{"fundledger benchmark harness"};
   std::string out, pg_conninfo, cli, load;
   bool smoke = false;

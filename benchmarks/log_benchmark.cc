@@ -19,10 +19,16 @@ namespace {
 
 constexpr size_t kEntryPayloadText = 24;  // with the envelope, entries are ~200 bytes
 
+// The benchmarks' own directory under the system's temporary one: every store they make lives
+// there, with what a ledger keeps beside its directory (DIR.keys), and main removes it.
+std::filesystem::path RunDir() {
+  return std::filesystem::temp_directory_path() /
+         ("fundledger_bench_" + std::to_string(::getpid()));
+}
+
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("fundledger_bench_" + std::to_string(::getpid()) + "_" + name))
-      .string();
+  std::filesystem::create_directories(RunDir());
+  return (RunDir() / name).string();
 }
 
 NewEntry BenchEntry(uint64_t i) {
@@ -243,11 +249,8 @@ int main(int argc, char** argv) {
     std::cout << "\n";
   }
   std::error_code ec;
-  for (auto& [people, fixture] : fundledger::RollFixtures()) {
-    fixture->ledger.reset();
-    std::filesystem::remove_all(fixture->dir, ec);
-  }
+  for (auto& [people, fixture] : fundledger::RollFixtures()) fixture->ledger.reset();
   fundledger::RollFixtures().clear();
-  std::filesystem::remove_all(fundledger::TempPath("proofs"), ec);
+  std::filesystem::remove_all(fundledger::RunDir(), ec);
   return 0;
 }

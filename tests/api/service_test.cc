@@ -8,7 +8,7 @@
 #include "crypto/checkpoint.h"
 #include "ledger/rule_code.h"
 #include "replay/chain_verifier.h"
-#include "tests/domain_fixture.h"
+#include "tests/api/service_fixture.h"
 #include "tests/http_client.h"
 
 namespace fundledger::testing {
@@ -16,7 +16,7 @@ namespace {
 
 namespace json = boost::json;
 
-class ServiceTest : public LedgerFixture {
+class ServiceTest : public ServiceFixture {
  protected:
   void SetUp() override {
     LedgerFixture::SetUp();
@@ -25,34 +25,81 @@ class ServiceTest : public LedgerFixture {
     demo.months = 2;
     demo.require_signing = false;  // the role matrix posts as tokens; signing: its own test
     ASSERT_TRUE(GenerateDemoCity(*ledger_, demo).ok());
-    tokens_ = std::make_unique<TokenStore>(dir_);
-    for (const char* role : {"admin", "maker", "checker", "auditor", "public"}) {
-      token_[role] = *tokens_->Add(std::string("t.") + role, role, "");
-    }
-    token_["charity"] = *tokens_->Add("t.charity", "charity", "charity.sunshine");
+    std::vector<TokenFor> tokens;
+    for (const char* role : {"admin", "maker", "checker", "auditor", "public"})
+      tokens.push_back({role, std::string("t.") + role, role});
+    tokens.push_back({"charity", "t.charity", "charity", "charity.sunshine"});
     ServiceOptions options;
-    options.data_dir = dir_;
     options.open_data = {"CN-USCI-11320100MB0123456X", "bureau.civil-affairs", "", ""};
-    service_ = std::make_unique<Service>(*ledger_, *projections_, *tokens_, metrics_, options);
+    StartService(tokens, options);
   }
-
-  HttpResponse Call(const std::string& method, const std::string& target, const std::string& role,
-                    const std::string& body = "", const std::string& key = "") {
-    HttpRequest r;
-    r.method = method;
-    r.target = target;
-    if (!role.empty()) r.authorization = "Bearer " + token_.at(role);
-    r.idempotency_key = key.empty() && method == "POST" ? "key-" + std::to_string(++calls_) : key;
-    r.body = body;
-    return service_->Handle(r);
-  }
-
-  std::unique_ptr<TokenStore> tokens_;
-  Metrics metrics_;
-  std::unique_ptr<Service> service_;
-  std::map<std::string, std::string> token_;
-  int calls_ = 0;
 };
+
+// Where `value` breaks `schema`, each as "<path>: what", in the subset of JSON Schema the
+// OpenAPI document uses (type, nullable, properties, required, items, additionalProperties). An
+// object whose schema lists properties may carry no other: a field a handler writes that the
+// document does not name is a drift too.
+void SchemaErrors(const json::object& schema, const json::value& value, const std::string& at,
+                  std::vector<std::string>& errors) {
+  if (value.is_null()) {
+    if (!schema.contains("nullable")) errors.push_back(at + ": null");
+    return;
+  }
+  const json::value* type = schema.if_contains("type");
+  std::string want = type ? std::string(type->as_string()) : "";
+  bool fits = want.empty() || (want == "object" && value.is_object()) ||
+              (want == "array" && value.is_array()) || (want == "string" && value.is_string()) ||
+              (want == "boolean" && value.is_bool()) || (want == "number" && value.is_number()) ||
+              (want == "integer" && (value.is_int64() || value.is_uint64()));
+  if (!fits) {
+    errors.push_back(at + ": not " + want + " but " + json::serialize(value));
+    return;
+  }
+  if (const json::array* items = value.if_array(); items && schema.contains("items")) {
+    for (size_t i = 0; i < items->size(); ++i)
+      SchemaErrors(schema.at("items").as_object(), (*items)[i], at + "/" + std::to_string(i),
+                   errors);
+  }
+  const json::object* object = value.if_object();
+  if (object == nullptr) return;
+  if (const json::value* required = schema.if_contains("required")) {
+    for (const json::value& name : required->as_array()) {
+      if (!object->contains(name.as_string()))
+        errors.push_back(at + ": no " + std::string(name.as_string()));
+    }
+  }
+  const json::value* properties = schema.if_contains("properties");
+  const json::value* others = schema.if_contains("additionalProperties");
+  for (const auto& [name, field] : *object) {
+    std::string where = at + "/" + std::string(name);
+    if (const json::value* p = properties ? properties->as_object().if_contains(name) : nullptr) {
+      SchemaErrors(p->as_object(), field, where, errors);
+    } else if (others != nullptr && others->is_object()) {
+      SchemaErrors(others->as_object(), field, where, errors);
+    } else if (properties != nullptr) {
+      errors.push_back(where + ": not in the document");
+    }
+  }
+}
+
+std::vector<std::string> SchemaErrors(const json::object& schema, const std::string& body) {
+  std::vector<std::string> errors;
+  SchemaErrors(schema, json::parse(body), "", errors);
+  return errors;
+}
+
+TEST(OpenApiSchemaCheck, CatchesAMissingAnUndocumentedAndAMistypedField) {
+  json::object schema = json::parse(R"({"type":"object","properties":{
+      "n":{"type":"integer"},"m":{"type":"object","additionalProperties":{"type":"string"}},
+      "next":{"type":"integer","nullable":true}},"required":["n"]})")
+                            .as_object();
+  EXPECT_TRUE(SchemaErrors(schema, R"({"n":1,"m":{"a":"x"},"next":null})").empty());
+  EXPECT_EQ(SchemaErrors(schema, R"({"m":{}})"), std::vector<std::string>{": no n"});
+  EXPECT_EQ(SchemaErrors(schema, R"({"n":1,"extra":true})"),
+            std::vector<std::string>{"/extra: not in the document"});
+  EXPECT_EQ(SchemaErrors(schema, R"({"n":"1","m":{"a":2}})"),
+            (std::vector<std::string>{"/n: not integer but \"1\"", "/m/a: not string but 2"}));
+}
 
 // The role matrix: which roles reach each route. Everything else gets 403 (with a token) and
 // 401 (without one), except public routes.
@@ -172,8 +219,9 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
                                 R"({"scope":"fund","id":"F-SUNSHINE","period":"2025"})");
   ASSERT_EQ(published.status, 201) << published.body;
   std::string index = std::to_string(json::parse(published.body).at("index").to_number<uint64_t>());
-  HttpResponse rejected = Call("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03",
-                               "admin", "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n");
+  HttpResponse rejected =
+      Call("POST", "/v1/disbursement-batches?fund_id=F-SUBSIDY&period=2025-03", "admin",
+           "beneficiary_id,program_id,amount\nNOBODY,dibao,1\n", "", "text/csv");
   ASSERT_EQ(rejected.status, 422) << rejected.body;
   std::string report(json::parse(rejected.body).at("error").at("report_id").as_string());
   std::map<std::string, std::string> sample{
@@ -185,6 +233,7 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
   ASSERT_EQ(account.status, 201) << account.body;
   EXPECT_EQ(doc.at("servers").as_array().at(0).at("url").as_string(), "/");
   std::set<std::string> operation_ids;
+  int schema_checked = 0;
   for (const auto& [path, ops] : doc.at("paths").as_object()) {
     for (const auto& [method, op] : ops.as_object()) {
       std::string target(path);
@@ -199,6 +248,9 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
                              : "{}";
       if (path == "/v1/proofs/inclusion") target += "?index=1&size=2";
       if (path == "/v1/proofs/consistency") target += "?old=1&size=2";
+      if (path == "/v1/payment-proofs") target += "?beneficiary_id=B000001&period=2025-01";
+      if (path == "/v1/beneficiaries") target += "?id_number=11010519491231002X";
+      if (path == "/v1/disbursement-batches/{batch_id}") target += "?lines=1";
       HttpResponse r = Call(method == "post" ? "POST" : "GET", target, "admin", body);
       EXPECT_NE(r.status, 404) << method << " " << target << ": " << r.body;
       EXPECT_NE(r.status, 405) << method << " " << target;
@@ -220,6 +272,17 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
         if (r.status == 200 || r.status == 201) {
           EXPECT_EQ(r.content_type.substr(0, content.begin()->key().size()), content.begin()->key())
               << method << " " << target << " answers " << r.content_type;
+        }
+        // A read route's JSON answer is what its schema says, field by field.
+        const json::object& schema = content.begin()->value().at("schema").as_object();
+        if (method == "get" && content.begin()->key() == "application/json" &&
+            schema.contains("properties")) {
+          EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+          if (r.status != 200) continue;
+          std::string errors;
+          for (const std::string& e : SchemaErrors(schema, r.body)) errors += "\n  " + e;
+          EXPECT_EQ(errors, "") << target;
+          ++schema_checked;
         }
       }
       // Every POST says what its body is: a file as saved (text/csv) for the routes that take
@@ -245,6 +308,8 @@ TEST_F(ServiceTest, EveryOpenApiPathAnswers) {
       }
     }
   }
+  // The read routes with a schema (the console's and more), each answer checked against it.
+  EXPECT_GE(schema_checked, 19);
 }
 
 // A client learns every code a 422 may carry from the document: each rule of kRuleCodes with
@@ -328,10 +393,10 @@ TEST_F(ServiceTest, ErrorsHaveOneShapeAndTheRightStatus) {
   // Same key, different body: 409.
   std::string body =
       R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":100,"source":"treasury","document":"d"})";
-  EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 201);
-  EXPECT_EQ(Call("POST", "/v1/appropriations", "maker", body, "same").status, 200);
-  r = Call(
-      "POST", "/v1/appropriations", "maker",
+  EXPECT_EQ(CallWithKey("/v1/appropriations", "maker", body, "same").status, 201);
+  EXPECT_EQ(CallWithKey("/v1/appropriations", "maker", body, "same").status, 200);
+  r = CallWithKey(
+      "/v1/appropriations", "maker",
       R"({"fund_id":"F-SUBSIDY","bucket":"general","amount_fen":999,"source":"treasury","document":"d"})",
       "same");
   EXPECT_EQ(r.status, 409);

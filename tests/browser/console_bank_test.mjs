@@ -7,13 +7,12 @@
 // Usage: node console_bank_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { startConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-const { base, tokens, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
+const { base, tokens, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
 
-let browser;
-try {
+await finishConsoleTest(tally, async () => {
   const r = await admin("POST", "/v1/accounts", { name: "clerk.qian", role: "maker", password: "pass word clerk.qian" });
   check(r.status === 201, "the admin creates clerk.qian (HTTP " + r.status + ")");
   const approved = (await admin("GET", "/v1/disbursement-batches?status=approved")).json.batches;
@@ -21,7 +20,7 @@ try {
   const detail = (await admin("GET", "/v1/disbursement-batches/" + batch.batch_id + "?lines=1")).json;
   const paid = detail.lines.filter((l) => l.state === "paid").map((l) => l.line_no);
 
-  browser = await launchChromium();
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(base + "/console");
@@ -82,12 +81,4 @@ try {
   await page.click("#bank-return-form button[type=submit]");
   await page.waitForFunction(() => document.querySelector("#bank-return-result").textContent.includes("已经导入过"));
   check(true, "the same return file again is recognised, not recorded twice");
-} catch (e) {
-  tally.failed++;
-  console.log("FAIL " + (e && e.stack || e));
-} finally {
-  if (browser) await browser.close();
-  server.kill("SIGTERM");
-}
-console.log(`${tally.passed} passed, ${tally.failed} failed`);
-process.exit(tally.failed ? 1 : 0);
+});

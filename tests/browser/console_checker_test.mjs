@@ -5,10 +5,10 @@
 // without a reason, approves it and opens the printable approval sheet (审批表). Screenshots at
 // desktop and phone width go to the output directory.
 // Usage: node console_checker_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { startConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-const { base, server, tally, check, admin } = await startConsoleTest(cli, out);
+const { base, tally, check, admin } = await startConsoleTest(cli, out);
 
 async function logIn(page, name) {
   await page.locator("#login-name").fill(name);
@@ -18,8 +18,7 @@ async function logIn(page, name) {
   await registerBrowserKey(page, admin, name);  // the demo requires signed commands
 }
 
-let browser;
-try {
+await finishConsoleTest(tally, async () => {
   for (const [name, role] of [["clerk.liu", "maker"], ["checker.zhou", "checker"]]) {
     const r = await admin("POST", "/v1/accounts", { name, role, password: "pass word " + name });
     check(r.status === 201, "the admin creates " + name + " (HTTP " + r.status + ")");
@@ -40,7 +39,7 @@ try {
   const keptPeople = new Set(kept.map((l) => l.beneficiary_id));
   const dropped = new Set(previous.map((l) => l.beneficiary_id).filter((p) => !keptPeople.has(p))).size;
 
-  browser = await launchChromium();
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(base + "/console");
@@ -118,12 +117,4 @@ try {
   await sheet.screenshot({ path: out + "/checker-sheet-desktop.png", fullPage: true });
   await sheet.emulateMedia({ media: "print" });
   await sheet.screenshot({ path: out + "/checker-sheet-print.png", fullPage: true });
-} catch (e) {
-  tally.failed++;
-  console.log("FAIL " + (e && e.stack || e));
-} finally {
-  if (browser) await browser.close();
-  server.kill("SIGTERM");
-}
-console.log(`${tally.passed} passed, ${tally.failed} failed`);
-process.exit(tally.failed ? 1 : 0);
+});

@@ -7,14 +7,13 @@
 // registers the clerk's browser key). Screenshots at
 // desktop and phone width go to the output directory.
 // Usage: node console_keyboard_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { startConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, registerBrowserKey } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-const { base, server, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
+const { base, tally, check, admin } = await startConsoleTest(cli, out, 30, 2);
 const waitMs = 60_000;
 
-let browser;
-try {
+await finishConsoleTest(tally, async () => {
   const r = await admin("POST", "/v1/accounts", { name: "clerk.liu", role: "maker", password: "pass word clerk.liu" });
   check(r.status === 201, "the admin creates clerk.liu (HTTP " + r.status + ")");
   // Next month's roll for people paid in the newest approved month; one with three mistakes.
@@ -31,7 +30,7 @@ try {
   bad[4] = [...bad[1]];     // row 6: row 3 again
   const csv = (rows) => Buffer.from("受益人编号,项目,金额\r\n" + rows.map((row) => row.join(",")).join("\r\n") + "\r\n");
 
-  browser = await launchChromium();
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   context.setDefaultTimeout(waitMs);
   const page = await context.newPage();
@@ -132,12 +131,4 @@ try {
   await page.screenshot({ path: out + "/keyboard-focus-desktop.png" });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: out + "/keyboard-focus-phone.png", fullPage: true });
-} catch (e) {
-  tally.failed++;
-  console.log("FAIL " + (e && e.stack || e));
-} finally {
-  if (browser) await browser.close();
-  server.kill("SIGTERM");
-}
-console.log(`${tally.passed} passed, ${tally.failed} failed`);
-process.exit(tally.failed ? 1 : 0);
+});

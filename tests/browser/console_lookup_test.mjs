@@ -3,10 +3,10 @@
 // one payment, the browser verifying the checkpoint's signature and the inclusion proofs itself,
 // and a tampered proof fails. Screenshots at desktop and phone width go to the output directory.
 // Usage: node console_lookup_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { startConsoleTest, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
-const { base, tokens, server, tally, check, admin, as } = await startConsoleTest(cli, out, 30, 2);
+const { base, tokens, tally, check, admin, as } = await startConsoleTest(cli, out, 30, 2);
 
 async function logIn(page, name) {
   await page.goto(base + "/console");
@@ -22,8 +22,7 @@ function idNumber(first17) {
   const sum = [...first17].reduce((a, d, i) => a + Number(d) * weights[i], 0);
   return first17 + "10X98765432"[sum % 11];
 }
-let browser;
-try {
+await finishConsoleTest(tally, async () => {
   for (const [name, role] of [["clerk.liu", "maker"], ["audit.qian", "auditor"]]) {
     const r = await admin("POST", "/v1/accounts", { name, role, password: "pass word " + name });
     check(r.status === 201, "the admin creates " + name + " (HTTP " + r.status + ")");
@@ -49,7 +48,7 @@ try {
   r = await checker("POST", "/v1/disbursement-batches/R-LOOKUP/approve", { document: "lookup-test" });
   check(r.status === 201, "and is approved (HTTP " + r.status + ")");
 
-  browser = await launchChromium();
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.log("page error: " + e.message));
@@ -129,12 +128,4 @@ try {
   check(/^audit-bundle-\d+\.tar$/.test(download.suggestedFilename()), "the audit bundle downloads (" + download.suggestedFilename() + ")");
   const missing = await (await fetch(base + `/v1/payment-proofs?beneficiary_id=${person}&period=2031-01`, { headers: { Authorization: "Bearer " + tokens.auditor } })).json();
   check(missing.error && missing.error.message.includes("2031-01"), "a missing payment is named (" + missing.error.message + ")");
-} catch (e) {
-  tally.failed++;
-  console.log("FAIL " + (e && e.stack || e));
-} finally {
-  if (browser) await browser.close();
-  server.kill("SIGTERM");
-}
-console.log(`${tally.passed} passed, ${tally.failed} failed`);
-process.exit(tally.failed ? 1 : 0);
+});

@@ -7,50 +7,22 @@
 // Both commands are signed in the browser; a browser profile whose key nobody registered is
 // refused; `fundledger verify` passes. Screenshots at desktop and phone width go to the output
 // directory. Usage: node console_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { mkdirSync, rmSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { createHash, createPrivateKey, sign } from "node:crypto";
 import { createRequire } from "node:module";
 import writeExcelFile from "write-excel-file/node";
 import { readSheet } from "read-excel-file/node";
-import { serveDemoCity, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, stopServer } from "./serve_demo.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const [cli, out] = process.argv.slice(2);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-let passed = 0, failed = 0;
-const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
-
-const dir = out + "/city";
-const { base, tokens, server } = await serveDemoCity(cli, dir, 60, 3, ["--require-signing"]);
-
-// The demo admin's key file (C2SP signer key: PRIVATE+KEY+name+id+base64(0x01 || seed)) signs
-// the admin's token requests the way tests/http_client's RequestSigner does.
-const seed = Buffer.from(readFileSync(dir + ".keys/staff/admin.zhao.key", "utf8").trim().split("+").slice(4).join("+"), "base64").subarray(1);
-const adminKey = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
-const origin = (await (await fetch(base + "/v1/key")).text()).trim().split("+")[0];
-const openapi = await (await fetch(base + "/v1/openapi.json")).json();
-const adminKeyId = (await (await fetch(base + "/v1/actor-keys", { headers: { Authorization: "Bearer " + tokens.admin } })).json())
-    .keys.find((k) => k.actor === "admin.zhao").key_id;
-const admin = async (method, path, body) => {
-  const bytes = body === undefined ? "" : JSON.stringify(body);
-  const headers = { Authorization: "Bearer " + tokens.admin, "Idempotency-Key": "k" + Math.random(), "Content-Type": "application/json" };
-  const event = method === "POST" && openapi.paths[path] && openapi.paths[path].post["x-event"];
-  if (event) {
-    const message = ["fundledger-command/v1", origin, event, "admin.zhao admin", headers["Idempotency-Key"], `POST ${path}`,
-                     createHash("sha256").update(bytes).digest("hex")].map((l) => l + "\n").join("");
-    headers["Fundledger-Signature"] = adminKeyId + ":" + sign(null, Buffer.from(message), adminKey).toString("base64");
-  }
-  const res = await fetch(base + path, { method, headers, body: method === "POST" ? bytes : undefined });
-  return { status: res.status, json: await res.json() };
-};
+// The admin signs with the key file the demo wrote (admin.zhao's).
+const { base, tokens, server, dir, tally, check, admin } = await startConsoleTest(cli, out, 60, 3, ["--require-signing"]);
 
 // A bound on each wait, generous for a machine busy building (an Argon2id log-in, a signed roll).
 const waitMs = 120_000;
-let browser;
-try {
+await finishConsoleTest(tally, async () => {
   for (const [name, role] of [["admin.sun", "admin"], ["clerk.liu", "maker"], ["checker.zhou", "checker"]]) {
     const r = await admin("POST", "/v1/accounts", { name, role, password: "pass word " + name });
     check(r.status === 201, "the admin creates " + name + " (HTTP " + r.status + ")");
@@ -89,7 +61,7 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
   };
 
-  browser = await launchChromium();
+  const browser = await launchChromium();
   // One browser profile (context) per person: each keeps its own IndexedDB, so its own key.
   const profile = async (name) => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
@@ -216,19 +188,12 @@ try {
   await screens(checker, "approved");
   const status = (await admin("GET", "/v1/disbursement-batches/" + batch)).json;
   check(status.status === "approved" && status.maker === "clerk.liu", "the ledger holds it approved, made by the clerk");
-} catch (e) {
-  failed++;
-  console.log("FAIL " + (e && e.stack || e));
-} finally {
-  if (browser) await browser.close();
-  server.kill("SIGTERM");
-}
-await new Promise((resolve) => server.exitCode !== null ? resolve() : server.on("exit", resolve));
-try {
-  const verified = execFileSync(cli, ["verify", "--data", dir], { stdio: ["ignore", "pipe", "pipe"] }).toString();
-  check(/signatures: \d+ signed commands verified/.test(verified), "fundledger verify passes: " + verified.split("\n").find((l) => l.startsWith("signatures")));
-} catch (e) {
-  check(false, "fundledger verify passes: " + (e.stdout || e));
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+  // The server stopped, `fundledger verify` checks the ledger it wrote, every signature included.
+  await stopServer(server);
+  try {
+    const verified = execFileSync(cli, ["verify", "--data", dir], { stdio: ["ignore", "pipe", "pipe"] }).toString();
+    check(/signatures: \d+ signed commands verified/.test(verified), "fundledger verify passes: " + verified.split("\n").find((l) => l.startsWith("signatures")));
+  } catch (e) {
+    check(false, "fundledger verify passes: " + (e.stdout || e));
+  }
+});

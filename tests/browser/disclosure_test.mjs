@@ -7,30 +7,19 @@
 // switch changes all of them; ratios breaking a legal limit are flagged; recipients are paged
 // and searchable; evidence streams in pages. Screenshots go to the output directory.
 // Usage: node disclosure_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { chromium } from "playwright-core";
-import { signingClient } from "./serve_demo.mjs";
+import { finishConsoleTest, launchChromium, newTally, serveOnLoopback, signingClient } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-let passed = 0, failed = 0;
-const check = (ok, what) => { if (ok) { passed++; console.log("ok   " + what); } else { failed++; console.log("FAIL " + what); } };
+const { tally, check } = newTally();
 const run = (...args) => execFileSync(cli, args, { stdio: ["ignore", "pipe", "ignore"] }).toString();
 const keyLine = (text) => /key: (\S+)/.exec(text)[1];
-const servers = [];
-// Starts `fundledger ...args --listen 127.0.0.1:0` and resolves to its base URL.
-function serve(...args) {
-  const p = spawn(cli, [...args, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
-  servers.push(p);
-  return new Promise((resolve, reject) => {
-    let text = "";
-    p.stdout.on("data", (d) => { text += d; const m = text.match(/127\.0\.0\.1:(\d+)/); if (m) resolve("http://127.0.0.1:" + m[1]); });
-    p.on("exit", () => reject(new Error("exited: " + text)));
-  });
-}
+// Starts `fundledger ...args` on a loopback port and resolves to its base URL.
+const serve = async (...args) => (await serveOnLoopback(cli, ...args)).base;
 const han = /[\u4e00-\u9fff]/;
 const latin = /[A-Za-z]/;
 // What the page says of its verification, once it has decided.
@@ -53,8 +42,7 @@ const witnessKeys = {}, witnessUrls = {};
 for (const name of ["office", "federation", "absent"]) {
   witnessKeys[name] = keyLine(run("witness", "init", "--data", out + "/w-" + name, "--name", name + ".witness.test"));
 }
-let browser;
-try {
+await finishConsoleTest(tally, async () => {
   for (const name of ["office", "federation"]) {
     witnessUrls[name] = await serve("witness", "serve", "--data", out + "/w-" + name, "--config", out + "/witness.conf");
   }
@@ -84,11 +72,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });  // a phone
   await page.goto(base + "/");
   check(await page.locator('a[href="/disclosures/' + index + '"]').count() === 1, "the list links the published disclosure");
@@ -224,12 +208,4 @@ try {
         "the publication date and the interim marker are shown when the report carries them");
   check((await page.textContent("#verify-result")).includes("尚未发布"), "a preview says it is not published");
   await page.screenshot({ path: out + "/preview-interim.png", fullPage: true });
-} catch (e) {
-  failed++;
-  console.log("FAIL " + e.stack);
-} finally {
-  if (browser) await browser.close();
-  for (const p of servers) p.kill("SIGTERM");
-}
-console.log(passed + " passed, " + failed + " failed");
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+});

@@ -1,6 +1,7 @@
-// What a browser test starts with: a demo city served by a real `fundledger serve` on a loopback
-// port, its tokens, clients that sign their commands as the demo's staff, and Debian's Chromium,
-// headless. The caller stops both (server.kill, browser.close) in a finally block.
+// What a browser test starts and ends with: a demo city served by a real `fundledger serve` on a
+// loopback port, its tokens, clients that sign their commands as the demo's staff, Debian's
+// Chromium, headless, and a tally of checks. Every server and browser started here is recorded;
+// finishConsoleTest stops them all, whatever happened, and exits with the test's status.
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
@@ -61,36 +62,95 @@ export async function serveDemoCity(cli, dir, people = 60, months = 3, demoArgs 
   const lines = demo.trim().split("\n").filter((l) => l.startsWith("token ")).map((l) => l.split(" "));
   const tokens = Object.fromEntries(lines.map((w) => [w[1], w[3]]));
   const actors = Object.fromEntries(lines.map((w) => [w[1], w[2]]));
-  const server = spawn(cli, ["serve", "--data", dir, "--listen", "127.0.0.1:0", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
-  const port = await new Promise((resolve, reject) => {
-    let text = "";
-    server.stdout.on("data", (d) => { text += d; const m = text.match(/127\.0\.0\.1:(\d+)/); if (m) resolve(Number(m[1])); });
-    server.on("exit", () => reject(new Error("the server exited: " + text)));
-  });
-  const base = "http://127.0.0.1:" + port;
+  const { server, base } = await serveOnLoopback(cli, "serve", "--data", dir, "--quiet");
   return { base, tokens, server, as: (role) => signingClient(base, dir, tokens[role], actors[role], role) };
 }
 
-export function launchChromium() {
-  return chromium.launch({
+const started = { servers: [], browsers: [] };  // what finishConsoleTest stops
+const serverStartMs = 60_000;  // from spawn to the listening line, generous for a busy machine
+const serverStopMs = 10_000;   // from SIGTERM to exit, then SIGKILL
+
+// Starts `fundledger ...args --listen 127.0.0.1:0` and resolves to {server, base} once it says
+// where it listens; rejects (the server stopped) when it exits or is silent for serverStartMs.
+export async function serveOnLoopback(cli, ...args) {
+  const server = spawn(cli, [...args, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+  started.servers.push(server);
+  let text = "", errors = "", timer;
+  server.stderr.on("data", (d) => { errors += d; });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      server.stdout.on("data", (d) => { text += d; const m = text.match(/127\.0\.0\.1:(\d+)/); if (m) resolve(Number(m[1])); });
+      server.on("exit", (code) => reject(new Error(`${args[0]} exited (${code}): ${text}${errors}`)));
+      server.on("error", reject);  // it could not be started
+      timer = setTimeout(() => reject(new Error(`${args[0]} did not listen within ${serverStartMs} ms: ${text}${errors}`)), serverStartMs);
+    });
+    return { server, base: "http://127.0.0.1:" + port };
+  } catch (e) {
+    await stopServer(server);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Stops `server` (SIGTERM, SIGKILL after serverStopMs) and resolves once it has exited.
+export function stopServer(server) {
+  return new Promise((resolve) => {
+    if (server.pid === undefined || server.exitCode !== null || server.signalCode !== null) return resolve();
+    const timer = setTimeout(() => server.kill("SIGKILL"), serverStopMs);
+    server.once("exit", () => { clearTimeout(timer); resolve(); });
+    server.kill("SIGTERM");
+  });
+}
+
+export async function launchChromium() {
+  const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
            "--disable-component-update", "--disable-sync"],
   });
+  started.browsers.push(browser);
+  return browser;
 }
 
-// A console test's start: an empty output directory, the demo city served (`people`, `months`),
-// a tally of checks, and a client calling the API with the admin's bearer token, signing as the
-// admin (each answer's status, JSON and log size). The caller stops `server` in a finally block.
-export async function startConsoleTest(cli, out, people = 60, months = 3) {
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
+// A test's tally of checks: `check(ok, what)` counts and prints one.
+export function newTally() {
   const tally = { passed: 0, failed: 0 };
   const check = (ok, what) => {
     tally[ok ? "passed" : "failed"]++;
     console.log((ok ? "ok   " : "FAIL ") + what);
   };
-  const city = await serveDemoCity(cli, out + "/city", people, months);
-  const admin = await city.as("admin");
-  return { ...city, tally, check, admin };
+  return { tally, check };
+}
+
+// A browser test's end, whatever happened: runs `body` (an async function; what it throws counts
+// as one failure), closes every browser and stops every server started here, prints the tally
+// and exits: 0 when something was checked and nothing failed, else 1. Never returns.
+export async function finishConsoleTest(tally, body) {
+  try {
+    await body();
+  } catch (e) {
+    tally.failed++;
+    console.log("FAIL " + ((e && e.stack) || e));
+  }
+  await Promise.all(started.browsers.map((b) => b.close().catch(() => {})));
+  await Promise.all(started.servers.map(stopServer));
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  process.exit(tally.failed || !tally.passed ? 1 : 0);
+}
+
+// A console test's start: an empty output directory, the demo city served (`people`, `months`,
+// more `demoArgs` for `fundledger demo`), a tally of checks, and a client calling the API with
+// the admin's bearer token, signing as the admin (each answer's status, JSON and log size). When
+// the start fails, the test ends there (finishConsoleTest: what started is stopped, it fails).
+export async function startConsoleTest(cli, out, people = 60, months = 3, demoArgs = []) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const { tally, check } = newTally();
+  try {
+    const city = await serveDemoCity(cli, out + "/city", people, months, demoArgs);
+    return { ...city, dir: out + "/city", tally, check, admin: await city.as("admin") };
+  } catch (e) {
+    return finishConsoleTest(tally, () => { throw e; });
+  }
 }
