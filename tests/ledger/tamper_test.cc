@@ -257,6 +257,56 @@ TEST_F(TamperTest, CheckpointOfAWrongRootSignedWithTheLogsKeyIsFound) {
   std::cout << "forged-root: " << kTrialsPerKind << " trials, " << detected << " detected\n";
 }
 
+// The stored tree is compared a tile row at a time, after the entries that completed the row's
+// nodes were checked: of two faults, the one at the earlier entry must still be the one named,
+// whichever kind each is.
+TEST_F(TamperTest, OfTwoFaultsTheEarlierEntryIsNamed) {
+  Result<NoteSigner> signer = ReadSignerKeyFile(pristine_->Sub("ledger") + "/signing.key");
+  ASSERT_TRUE(signer.ok()) << signer.status().message();
+  auto alter_leaf = [](RawStore& raw, uint64_t index) {  // in the complete tile (0, 0)
+    std::string value = raw.Get(kTreeColumn, TileKey(0, 0));
+    value[TileRowOffset(0) + index * kHashBytes] ^= 1;
+    raw.Put(kTreeColumn, TileKey(0, 0), value);
+  };
+  auto flip_entry = [](RawStore& raw, uint64_t index) {
+    std::string bytes = raw.GetEntry(index);
+    bytes[bytes.size() - 20] ^= 0x01;
+    raw.PutEntry(index, bytes);
+  };
+  auto wrong_root = [&](RawStore& raw, uint64_t size) {  // signed with the log's own key
+    std::string key = EntryKey(size);
+    Result<Note> note = ParseNote(raw.Get(kCheckpointsColumn, key));
+    ASSERT_TRUE(note.ok());
+    Result<Checkpoint> cp = ParseCheckpoint(note->text);
+    ASSERT_TRUE(cp.ok());
+    cp->root[0] ^= 1;
+    raw.Put(kCheckpointsColumn, key, SignNote(FormatCheckpoint(*cp), *signer));
+  };
+  struct Trial {
+    std::function<void(RawStore&)> tamper;
+    uint64_t expected;
+  };
+  const std::vector<Trial> trials = {
+      {[&](RawStore& raw) { alter_leaf(raw, 10), flip_entry(raw, 200); }, 10},
+      {[&](RawStore& raw) { flip_entry(raw, 10), alter_leaf(raw, 200); }, 10},
+      {[&](RawStore& raw) { alter_leaf(raw, 3), wrong_root(raw, 6); }, 3},
+      {[&](RawStore& raw) { alter_leaf(raw, 5), wrong_root(raw, 6); }, 5},
+      {[&](RawStore& raw) { alter_leaf(raw, 40), wrong_root(raw, 36); }, 35},
+      {[&](RawStore& raw) { alter_leaf(raw, 255), flip_entry(raw, 290); }, 255},
+  };
+  for (size_t k = 0; k < trials.size(); ++k) {
+    TempDir t;
+    std::string dir = Copy(t);
+    {
+      RawStore raw(dir);
+      trials[k].tamper(raw);
+    }
+    Detection d = Detect(dir);
+    EXPECT_TRUE(d.detected) << "trial " << k;
+    EXPECT_EQ(d.index, trials[k].expected) << "trial " << k << ": " << d.reason;
+  }
+}
+
 TEST_F(TamperTest, TruncatedTailIsFound) {
   std::mt19937_64 rng(0x7A11);
   int detected = 0;
