@@ -295,7 +295,7 @@ namespace {
 size_t StringBytes(const std::string& s) { return 4 + ((s.size() + 1 + 3) & ~size_t{3}); }
 
 flatbuffers::Offset<flatbuffers::String> StringOrNone(flatbuffers::FlatBufferBuilder& b,
-                                                       const std::string& s) {
+                                                      const std::string& s) {
   return s.empty() ? 0 : b.CreateString(s);
 }
 
@@ -324,9 +324,9 @@ Bytes EncodePreparedChunk(const fb::DisbursementBatchPreparedT& chunk) {
   auto beneficiary_ids = StringsOrNone(b, chunk.beneficiary_ids);
   auto program_ids = StringsOrNone(b, chunk.program_ids);
   auto lines = chunk.lines.empty() ? 0 : b.CreateVectorOfStructs(chunk.lines);
-  b.Finish(fb::CreateDisbursementBatchPrepared(b, batch_id, fund_id, bucket, chunk.period,
-                                               document, chunk.chunk, chunk.chunks,
-                                               beneficiary_ids, program_ids, lines));
+  b.Finish(fb::CreateDisbursementBatchPrepared(b, batch_id, fund_id, bucket, chunk.period, document,
+                                               chunk.chunk, chunk.chunks, beneficiary_ids,
+                                               program_ids, lines));
   return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
 

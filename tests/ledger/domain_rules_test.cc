@@ -662,7 +662,6 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
   EXPECT_NE(refused.message().find("<program>/<period>"), std::string::npos) << refused.message();
 }
 
-
 // The roll's chunks are encoded field by field, not through the object API's Pack: an entry
 // that differed by a byte would hash differently on replay and in another build.
 TEST(PreparedChunkEncoding, GivesTheSameBytesAsTheObjectApi) {
