@@ -86,7 +86,10 @@ Result<AppendResult> Ledger::Submit(const Actor& actor, const std::string& idemp
     if (!fields.ok())
       return events.size() > 1 && fields.line() == 0 ? fields.WithLine(i + 1) : fields;
     submission.entries.push_back(
-        NewEntry{actor_name, actor.role, EventTypeOf(events[i]), EncodeEvent(events[i])});
+        NewEntry{actor_name, actor.role, EventTypeOf(events[i]),
+                 std::holds_alternative<fb::DisbursementBatchPreparedT>(events[i])
+                     ? EncodePreparedChunk(std::get<fb::DisbursementBatchPreparedT>(events[i]))
+                     : EncodeEvent(events[i])});
   }
   submission.decoded = std::move(events);  // the payloads were encoded from these, just now
   return SubmitEntries(actor, idempotency_key, std::move(submission));
@@ -284,6 +287,47 @@ std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_i
   }
   for (auto& c : chunks) c.chunks = static_cast<uint32_t>(chunks.size());
   return chunks;
+}
+
+namespace {
+
+// Payload bytes of a string field: length, bytes, NUL, padding to 4.
+size_t StringBytes(const std::string& s) { return 4 + ((s.size() + 1 + 3) & ~size_t{3}); }
+
+flatbuffers::Offset<flatbuffers::String> StringOrNone(flatbuffers::FlatBufferBuilder& b,
+                                                      const std::string& s) {
+  return s.empty() ? 0 : b.CreateString(s);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> StringsOrNone(
+    flatbuffers::FlatBufferBuilder& b, const std::vector<std::string>& strings) {
+  return strings.empty() ? 0 : b.CreateVectorOfStrings(strings);
+}
+
+}  // namespace
+
+Bytes EncodePreparedChunk(const fb::DisbursementBatchPreparedT& chunk) {
+  // The fields in the order the object API's Pack adds them: the same bytes (a test compares).
+  constexpr size_t kTableBytes = 128;  // vtable, table, root offset, alignment
+  // Each string vector: its offsets, and as many again of scratch while it is built.
+  size_t size = kTableBytes + StringBytes(chunk.batch_id) + StringBytes(chunk.fund_id) +
+                StringBytes(chunk.bucket) + StringBytes(chunk.document) +
+                sizeof(fb::DisbursementLine) * (chunk.lines.size() + 1) +
+                8 * (chunk.beneficiary_ids.size() + chunk.program_ids.size() + 2);
+  for (const std::string& s : chunk.beneficiary_ids) size += StringBytes(s);
+  for (const std::string& s : chunk.program_ids) size += StringBytes(s);
+  flatbuffers::FlatBufferBuilder b(size);
+  auto batch_id = StringOrNone(b, chunk.batch_id);
+  auto fund_id = StringOrNone(b, chunk.fund_id);
+  auto bucket = StringOrNone(b, chunk.bucket);
+  auto document = StringOrNone(b, chunk.document);
+  auto beneficiary_ids = StringsOrNone(b, chunk.beneficiary_ids);
+  auto program_ids = StringsOrNone(b, chunk.program_ids);
+  auto lines = chunk.lines.empty() ? 0 : b.CreateVectorOfStructs(chunk.lines);
+  b.Finish(fb::CreateDisbursementBatchPrepared(b, batch_id, fund_id, bucket, chunk.period, document,
+                                               chunk.chunk, chunk.chunks, beneficiary_ids,
+                                               program_ids, lines));
+  return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
 
 Result<AppendResult> Ledger::PrepareBatch(const Actor& actor, const std::string& idempotency_key,

@@ -159,4 +159,8 @@ std::vector<fb::DisbursementBatchPreparedT> PackBatch(const std::string& batch_i
                                                       const std::string& document,
                                                       const std::vector<RollLine>& lines);
 
+// The payload of one chunk, built field by field in a builder sized for it up front: the same
+// bytes as EncodeEvent (the object API's Pack), without its growth copies. The roll's encoder.
+Bytes EncodePreparedChunk(const fb::DisbursementBatchPreparedT& chunk);
+
 }  // namespace fundledger
