@@ -74,20 +74,27 @@ class ClusterFollowerTest : public PostgresSuite {
     if (ledger.ok()) n->ledger = std::move(*ledger);
     return n;
   }
+
+  // A writer that posted `posts` memo groups, and a node started empty that caught up with it.
+  static void StartCaughtUp(const std::string& origin, int posts, std::unique_ptr<Writer>& writer,
+                            std::unique_ptr<Node>& node) {
+    writer = StartWriter(origin);
+    ASSERT_NE(writer->log, nullptr);
+    Post(*writer->log, "a", posts);
+    node = StartNode(*writer);
+    ASSERT_NE(node->ledger, nullptr);
+    Status caught =
+        LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
+    ASSERT_TRUE(caught.ok()) << caught.ToString();
+  }
 };
 
 TEST_F(ClusterFollowerTest, AnEmptyFollowerCatchesUpAndServesProofsThatVerify) {
-  const std::string origin = "test.example/follower";
-  auto writer = StartWriter(origin);
-  ASSERT_NE(writer->log, nullptr);
-  Post(*writer->log, "a", 10);
-
-  auto node = StartNode(*writer);
-  ASSERT_NE(node->ledger, nullptr);
-  LogFollower follower(*node->store);
-  ASSERT_TRUE(follower.CatchUp(*node->ledger, writer->log->size(), kCatchUpMs).ok());
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<Node> node;
+  ASSERT_NO_FATAL_FAILURE(StartCaughtUp("test.example/follower", 10, writer, node));
   Post(*writer->log, "b", 5);  // and keeps up with what comes after
-  Status caught = follower.CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
+  Status caught = LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
   ASSERT_TRUE(caught.ok()) << caught.ToString();
 
   const Log& replica = node->ledger->log();
@@ -169,13 +176,9 @@ TEST_F(ClusterFollowerTest, ANodeTakingOverAnswersARetriedKeyAsReplayed) {
 // record's checkpoint) takes only the tail from PostgreSQL; a store of another log is refused.
 TEST_F(ClusterFollowerTest, ANodeJoinsFromAnotherNodesBackupAndAForkedStoreIsRefused) {
   const std::string origin = "test.example/join";
-  auto writer = StartWriter(origin);
-  ASSERT_NE(writer->log, nullptr);
-  Post(*writer->log, "j", 10);
-  auto node = StartNode(*writer);
-  ASSERT_NE(node->ledger, nullptr);
-  ASSERT_TRUE(
-      LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs).ok());
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<Node> node;
+  ASSERT_NO_FATAL_FAILURE(StartCaughtUp(origin, 10, writer, node));
   const std::string kept = node->dir.Sub("kept-checkpoint");
   std::ofstream(kept) << *node->ledger->log().LatestCheckpoint();
   const uint64_t backed_up = node->ledger->log().size();
