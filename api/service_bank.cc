@@ -166,6 +166,7 @@ HttpResponse Service::BankReturns(Context& c) {
   if (!actor.ok()) return ErrorResponse(actor.status());
   Result<AppendResult> r = ledger_.Submit(*actor, c.request.idempotency_key, std::move(events));
   if (!r.ok()) return ErrorResponse(r.status());
+  if (r->replayed) fields["already_recorded"] = true;  // by this very key: a retry
   return Committed(*r, std::move(fields));
 }
 
