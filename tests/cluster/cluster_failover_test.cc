@@ -3,11 +3,11 @@
 // retrying on whichever node writes, while a maker uploads a roll of kRollLines lines and the
 // PostgreSQL primary is killed (-9) during the roll's commit group, then the writer node is.
 // Afterwards every acknowledged post is there exactly once, every retry of an acknowledged key
-// answers `replayed`, the roll's retry with its key answers the roll (after each kill), which
-// is there whole and once, and every live node reaches the same size and signed checkpoint. Before
-// the kills, the restore drill: a base backup, more posts, a checkpoint kept, a point-in-time
-// restore into a fresh PostgreSQL, and a ledger node started empty on it verifies the restored log
-// and proves it consistent with the kept checkpoint.
+// answers `replayed`, the roll's retry with its key answers the roll, which is there whole and
+// once, and every live node reaches the same size and signed checkpoint. Before the kills, the
+// restore drill: a base backup, more posts, a checkpoint kept, a point-in-time restore into a fresh
+// PostgreSQL, and a ledger node started empty on it verifies the restored log and proves it
+// consistent with the kept checkpoint.
 #include <gtest/gtest.h>
 #include <signal.h>
 
