@@ -228,7 +228,8 @@ Result<ParsedBankReturn> ParseBankReturn(std::string_view body, const BankLayout
 
 BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& batch_id,
                                        const ParsedBankReturn& file,
-                                       const std::function<Hash(std::string_view)>& account_token) {
+                                       const std::function<Hash(std::string_view)>& account_token,
+                                       bool as_first_upload) {
   BankReturnResolution out;
   out.problems = file.errors;
   const BatchState& batch = s.batches.at(batch_id);
@@ -252,7 +253,9 @@ BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& 
     }
     ++returned_rows;
     auto pos = batch.line_pos.find(row.line_no);
-    if (pos != batch.line_pos.end() && batch.lines[pos->second].state == LineState::kReturned) {
+    const bool recorded =
+        pos != batch.line_pos.end() && batch.lines[pos->second].state == LineState::kReturned;
+    if (recorded && !as_first_upload) {
       ++recorded_rows;
       continue;
     }
@@ -261,7 +264,7 @@ BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& 
     e.line_no = row.line_no;
     e.reason = row.reason.substr(0, kTextBytesMax);
     e.bank_ref = row.reference.empty() ? BankReference(batch_id, row.line_no) : row.reference;
-    if (pos != batch.line_pos.end()) {  // the ledger's own rule for a return of this line
+    if (pos != batch.line_pos.end() && !recorded) {  // the ledger's rule for this line's return
       EntryMeta meta;
       meta.index = s.next_index;
       Status rule = CheckRules(s, DomainEvent(e), meta);

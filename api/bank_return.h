@@ -65,9 +65,12 @@ struct BankReturnResolution {
 };
 
 // `account_token(account)`: the keyed token of an account (Vault::BankToken), compared with
-// the one the person's registration recorded.
+// the one the person's registration recorded. `as_first_upload`: a retry of an upload whose
+// Idempotency-Key committed: lines returned already get their PaymentReturned as the first
+// upload did (the ledger then compares the two), not `already_recorded`.
 BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& batch_id,
                                        const ParsedBankReturn& file,
-                                       const std::function<Hash(std::string_view)>& account_token);
+                                       const std::function<Hash(std::string_view)>& account_token,
+                                       bool as_first_upload = false);
 
 }  // namespace fundledger

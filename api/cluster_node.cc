@@ -172,6 +172,8 @@ Status ClusterNode::TryLead() {
 
 void ClusterNode::Run() {
   LogFollower follower(*follow_store_);
+  // The head as each step first reads it: the lag is known while a large step applies.
+  follower.set_head_observer([this](const LogHead& head) { Published(head); });
   int64_t next_try_ms = 0;
   for (;;) {
     {

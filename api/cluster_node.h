@@ -94,6 +94,7 @@ class ClusterNode {
   Status TryLead();
   void Run();
   void FollowOnce(LogFollower& follower);
+  // The log of record's head as read: its size, its writer, and since when this node is behind.
   void Published(const LogHead& head);
   void Fail(const Status& why);
 

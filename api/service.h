@@ -224,6 +224,12 @@ class Service final : public HttpHandler {
   HttpResponse Committed(const AppendResult& appended,
                          boost::json::object fields = boost::json::object()) const;
   Status CheckCharityScope(const Principal& who, const DomainEvent& event) const;
+  // The submission the request's Idempotency-Key committed, if it did. A route whose own checks
+  // read state a commit changes (a roll's people, a return's lines, a person's ID number) looks
+  // its key up first, so a retry of a committed command is answered as a retry.
+  Result<std::optional<IdempotencyRecord>> CommittedKey(const Context& c) const;
+  // 409: the key committed another request (`why`: how this one differs).
+  static HttpResponse KeyReused(const IdempotencyRecord& record, const std::string& why);
   // The caller as the command's actor, with the request's signature if it sent one.
   Result<Actor> CommandActor(const Context& c) const;
   Status CheckFundScope(const Principal& who, const std::string& fund) const;

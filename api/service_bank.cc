@@ -135,11 +135,17 @@ HttpResponse Service::BankReturns(Context& c) {
   if (!approved.ok()) return ErrorResponse(approved);
   Result<ParsedBankReturn> file = ParseBankReturn(c.request.body, *layout, batch_id);
   if (!file.ok()) return RollRejection({}, file.status(), 0, "", language);
+  Result<std::optional<IdempotencyRecord>> used = CommittedKey(c);
+  if (!used.ok()) return ErrorResponse(used.status());
   const Vault& vault = ledger_.vault();
   BankReturnResolution resolved = ledger_.domain().Read([&](const DomainState& s) {
-    return ResolveBankReturn(s, batch_id, *file,
-                             [&](std::string_view account) { return vault.BankToken(account); });
+    return ResolveBankReturn(
+        s, batch_id, *file, [&](std::string_view account) { return vault.BankToken(account); },
+        used->has_value());
   });
+  if (!resolved.problems.empty() && *used)
+    return KeyReused(**used, "its row " + std::to_string(resolved.problems.front().line()) + ": " +
+                                 resolved.problems.front().message());
   if (!resolved.problems.empty())
     return RejectRoll(resolved.problems, Status::Ok(), file->rows.size(), language);
   json::object fields{{"batch_id", batch_id},
@@ -160,6 +166,7 @@ HttpResponse Service::BankReturns(Context& c) {
   if (!actor.ok()) return ErrorResponse(actor.status());
   Result<AppendResult> r = ledger_.Submit(*actor, c.request.idempotency_key, std::move(events));
   if (!r.ok()) return ErrorResponse(r.status());
+  if (r->replayed) fields["already_recorded"] = true;  // by this very key: a retry
   return Committed(*r, std::move(fields));
 }
 

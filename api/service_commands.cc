@@ -157,6 +157,17 @@ HttpResponse Service::RegisterBeneficiary(Context& c) {
   Result<DomainEvent> event =
       EventFromJson(fb::EventType::BeneficiaryRegistered, json::serialize(o));
   if (!event.ok()) return ErrorResponse(event.status());
+  const std::string& beneficiary = std::get<fb::BeneficiaryRegisteredT>(*event).beneficiary_id;
+  Result<std::optional<IdempotencyRecord>> used = CommittedKey(c);
+  if (!used.ok()) return ErrorResponse(used.status());
+  if (*used) {  // the ID number is registered now, by this very request if it is a retry
+    Result<PersonalData> held = ledger_.ReadPersonalData(beneficiary);
+    bool same = (*used)->count == 1 && held.ok() && held->name == person.name &&
+                held->id_number == person.id_number && held->bank_account == person.bank_account &&
+                held->phone == person.phone;
+    if (!same) return KeyReused(**used, "another person or other personal data");
+    return Committed(AppendResult{(*used)->first_index, (*used)->count, true});
+  }
   Result<Actor> actor = CommandActor(c);
   if (!actor.ok()) return ErrorResponse(actor.status());
   Result<AppendResult> r = ledger_.RegisterBeneficiary(
@@ -196,8 +207,16 @@ HttpResponse Service::PrepareRoll(Context& c) {
   RollIdentities identities = LedgerIdentities(ledger_);
   ResolvedRoll roll = ledger_.domain().Read(
       [&](const DomainState& s) { return ResolveRoll(s, target, identities, std::move(*parsed)); });
-  if (!roll.problems.empty() || !roll.roll_problem.ok())
-    return RejectRoll(roll.problems, roll.roll_problem, rows, language);
+  Result<std::optional<IdempotencyRecord>> used = CommittedKey(c);
+  if (!used.ok()) return ErrorResponse(used.status());
+  if (!roll.problems.empty() || !roll.roll_problem.ok()) {
+    // A committed roll's people may be paid, erased or unknown here since: a retry is judged
+    // only by the key (the ledger compares what it would append), never by today's rules.
+    if (*used && !roll.problems.empty())
+      return KeyReused(**used, "its row " + std::to_string(roll.problems.front().line()) +
+                                   " does not resolve: " + roll.problems.front().message());
+    if (!*used) return RejectRoll(roll.problems, roll.roll_problem, rows, language);
+  }
   Result<Actor> actor = CommandActor(c);
   if (!actor.ok()) return ErrorResponse(actor.status());
   Result<AppendResult> r =
@@ -214,6 +233,19 @@ HttpResponse Service::PrepareRoll(Context& c) {
                                     {"total_fen", roll.total.fen()},
                                     {"total", roll.total.ToYuan()},
                                     {"ignored_columns", std::move(ignored_json)}});
+}
+
+Result<std::optional<IdempotencyRecord>> Service::CommittedKey(const Context& c) const {
+  if (c.request.idempotency_key.empty()) return std::optional<IdempotencyRecord>();
+  return ledger_.log().FindIdempotencyRecord(c.request.idempotency_key);
+}
+
+HttpResponse Service::KeyReused(const IdempotencyRecord& record, const std::string& why) {
+  return ErrorResponse(Conflict("the Idempotency-Key was already used for a different request "
+                                "(" +
+                                std::to_string(record.count) + " entries from index " +
+                                std::to_string(record.first_index) + "); this one differs: " + why)
+                           .WithField("idempotency_key"));
 }
 
 HttpResponse Service::RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "crypto/checkpoint.h"
 #include "ledger/log_format.h"
 #include "replay/chain_verifier.h"
 
@@ -62,12 +63,47 @@ VerifyReport Verify(const Ledger& ledger, uint64_t local, const std::vector<Byte
   return VerifyChain(PendingSource(ledger.log(), local, entries, checkpoint), verify);
 }
 
+// A store that exists (a node restarted, or one restored from another node's backup) joins
+// only if its latest checkpoint is the log of record's of that size: the same root. The steps
+// after it verify every entry from that tree on, so the node stays consistent with the record.
+Status CheckJoin(PgLogStore& store, const Log& local) {
+  FL_ASSIGN_OR_RETURN(std::string note, local.LatestCheckpoint());
+  FL_ASSIGN_OR_RETURN(Checkpoint mine, OpenCheckpoint(note, local.verifier()));
+  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> record, store.CheckpointAfter(mine.size - 1));
+  const std::string at = "the local store's checkpoint of size " + std::to_string(mine.size);
+  if (!record || record->size != mine.size) {
+    return Corruption(at +
+                      " is not in the log of record (entries never acknowledged, or another "
+                      "log's store); this node does not join");
+  }
+  Result<Checkpoint> theirs = OpenCheckpoint(record->note, local.verifier());
+  if (!theirs.ok()) {
+    return Corruption("the log of record's checkpoint of size " + std::to_string(mine.size) +
+                      " does not verify with this node's key (" + theirs.status().message() +
+                      "); this node does not join");
+  }
+  if (theirs->root != mine.root) {
+    return Corruption(at +
+                      " has another root than the log of record's (a forked store); this "
+                      "node does not join");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Ledger>> LogFollower::OpenReplica(PgLogStore& store,
                                                          const std::string& data_dir,
                                                          LedgerOptions options) {
-  if (std::filesystem::exists(StorePath(data_dir))) return Ledger::Open(data_dir, options);
+  if (std::filesystem::exists(StorePath(data_dir))) {
+    FL_ASSIGN_OR_RETURN(std::unique_ptr<Ledger> ledger, Ledger::Open(data_dir, options));
+    Status joined = CheckJoin(store, ledger->log());
+    if (!joined.ok()) {
+      (void)ledger->Close();  // the check's error is the one to report
+      return joined;
+    }
+    return ledger;
+  }
   FL_ASSIGN_OR_RETURN(std::vector<StoredEntry> first, store.ReadEntries(0, 1));
   FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> checkpoint, store.CheckpointAfter(0));
   if (first.empty() || !checkpoint || checkpoint->size != 1) {
@@ -92,6 +128,7 @@ Result<std::vector<Bytes>> LogFollower::ReadRange(uint64_t begin, uint64_t end) 
 Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
   const uint64_t local = ledger.log().size();
   FL_ASSIGN_OR_RETURN(LogHead head, store_.WaitForEntries(local, wait_ms));
+  if (head_observer_) head_observer_(head);
   if (head.next_index < local) {
     return Corruption("the local store holds " + std::to_string(local) +
                       " entries, the log of record " + std::to_string(head.next_index) +

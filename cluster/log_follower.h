@@ -13,12 +13,14 @@
 //
 //   auto ledger = *LogFollower::OpenReplica(store, dir, options);   // from genesis if empty
 //   LogFollower follower(store);
+//   follower.set_head_observer([&](const LogHead& head) { lag.Set(head.next_index); });
 //   Result<LogHead> head = follower.Step(*ledger, kFollowerWaitMs);
 //
-// Threads: one thread uses a LogFollower and its store at a time.
+// Threads: one thread uses a LogFollower and its store at a time; the head observer runs on it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,9 +40,17 @@ class LogFollower {
  public:
   explicit LogFollower(PgLogStore& store) : store_(store) {}
 
+  // Called with the log of record's head as each Step reads it, before that Step reads,
+  // verifies and applies anything: a node knows how far behind it is while it applies a large
+  // step, not only once the step is done.
+  using HeadObserver = std::function<void(const LogHead&)>;
+  void set_head_observer(HeadObserver observer) { head_observer_ = std::move(observer); }
+
   // The node's ledger: opened from `data_dir`, or, when it has no store yet, created from the
   // log of record's genesis entry and first checkpoint (the signing key must be deployed at
-  // DIR/signing.key first: Log::CreateReplica).
+  // DIR/signing.key first: Log::CreateReplica). A store that exists (a restart, a restored
+  // backup of another node) must end at a checkpoint the log of record holds with the same
+  // root: else Corruption, "this node does not join".
   static Result<std::unique_ptr<Ledger>> OpenReplica(PgLogStore& store, const std::string& data_dir,
                                                      LedgerOptions options);
 
@@ -55,6 +65,7 @@ class LogFollower {
   Result<std::vector<Bytes>> ReadRange(uint64_t begin, uint64_t end);
 
   PgLogStore& store_;
+  HeadObserver head_observer_;
 };
 
 }  // namespace fundledger

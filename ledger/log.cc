@@ -475,6 +475,15 @@ Result<Bytes> Log::ReadEntry(uint64_t index) const {
   return ReadStoredEntry(index);
 }
 
+Result<std::optional<IdempotencyRecord>> Log::FindIdempotencyRecord(const std::string& key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), columns_.idempotency, key, &value);
+  if (s.IsNotFound()) return std::optional<IdempotencyRecord>();
+  FL_RETURN_IF_ERROR(FromRocks(s, "cannot read the idempotency index"));
+  FL_ASSIGN_OR_RETURN(IdempotencyRecord record, DecodeIdempotencyRecord(value));
+  return std::optional<IdempotencyRecord>(record);
+}
+
 Result<std::string> Log::ReadEntryBundle(uint64_t first, uint64_t width) const {
   assert(first % kBundleEntries == 0 && width <= kBundleEntries);
   if (first + width > size()) {

@@ -110,6 +110,9 @@ class Log final : public LogSource {
   std::string vkey() const { return FormatVerifierKey(verifier_); }
 
   Result<Bytes> ReadEntry(uint64_t index) const;
+  // The committed submission an idempotency key names, if any: a command route looks its key
+  // up before its own checks, so a retry is judged against what it committed.
+  Result<std::optional<IdempotencyRecord>> FindIdempotencyRecord(const std::string& key) const;
   // The C2SP entry bundle of the `width` committed entries from `first` (a multiple of 256):
   // a complete bundle as stored, a partial one encoded from its entries.
   Result<std::string> ReadEntryBundle(uint64_t first, uint64_t width) const;

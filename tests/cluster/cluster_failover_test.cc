@@ -359,6 +359,11 @@ TEST(ClusterFailover, NothingAcknowledgedIsLostWhenThePrimaryAndThenTheWriterDie
   EXPECT_EQ(json::value_to<int64_t>(b.at("total_fen")),
             static_cast<int64_t>(kRollLines) * kRollCityMonthlyFen)
       << batch.body;
+  // Its people all in a batch now, the roll's retry on the new writer is still a retry.
+  HttpResult after_takeover = UploadRoll(nodes, maker, csv);
+  EXPECT_EQ(after_takeover.status, 200) << after_takeover.body;
+  EXPECT_NE(after_takeover.body.find("\"replayed\":true"), std::string::npos)
+      << after_takeover.body;
 
   // The live nodes reach the same size and checkpoint.
   std::string checkpoint;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cluster/log_follower.h"
 #include "cluster/pg_log_of_record.h"
@@ -56,31 +57,52 @@ class ClusterFollowerTest : public PostgresSuite {
     std::filesystem::create_directories(dir);
     std::filesystem::copy_file(SigningKeyPath(writer.dir.path()), SigningKeyPath(dir));
   }
+
+  // A follower node started empty: the writer's key deployed, its ledger created from the log
+  // of record's genesis, a read-only store to tail the log with.
+  struct Node {
+    TempDir dir;
+    std::unique_ptr<PgLogStore> store;
+    std::unique_ptr<Ledger> ledger;
+  };
+  static std::unique_ptr<Node> StartNode(const Writer& writer) {
+    auto n = std::make_unique<Node>();
+    DeployKey(writer, n->dir.path());
+    n->store = Store(writer.log->origin(), /*read_only=*/true);
+    auto ledger = LogFollower::OpenReplica(*n->store, n->dir.path(), {});
+    EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
+    if (ledger.ok()) n->ledger = std::move(*ledger);
+    return n;
+  }
+
+  // A writer that posted `posts` memo groups, and a node started empty that caught up with it.
+  static void StartCaughtUp(const std::string& origin, int posts, std::unique_ptr<Writer>& writer,
+                            std::unique_ptr<Node>& node) {
+    writer = StartWriter(origin);
+    ASSERT_NE(writer->log, nullptr);
+    Post(*writer->log, "a", posts);
+    node = StartNode(*writer);
+    ASSERT_NE(node->ledger, nullptr);
+    Status caught =
+        LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
+    ASSERT_TRUE(caught.ok()) << caught.ToString();
+  }
 };
 
 TEST_F(ClusterFollowerTest, AnEmptyFollowerCatchesUpAndServesProofsThatVerify) {
-  const std::string origin = "test.example/follower";
-  auto writer = StartWriter(origin);
-  ASSERT_NE(writer->log, nullptr);
-  Post(*writer->log, "a", 10);
-
-  TempDir node;
-  DeployKey(*writer, node.path());
-  auto store = Store(origin, /*read_only=*/true);
-  auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
-  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-  LogFollower follower(*store);
-  ASSERT_TRUE(follower.CatchUp(**ledger, writer->log->size(), kCatchUpMs).ok());
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<Node> node;
+  ASSERT_NO_FATAL_FAILURE(StartCaughtUp("test.example/follower", 10, writer, node));
   Post(*writer->log, "b", 5);  // and keeps up with what comes after
-  Status caught = follower.CatchUp(**ledger, writer->log->size(), kCatchUpMs);
+  Status caught = LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
   ASSERT_TRUE(caught.ok()) << caught.ToString();
 
-  const Log& replica = (*ledger)->log();
+  const Log& replica = node->ledger->log();
   ASSERT_EQ(replica.size(), 31u);
   for (uint64_t i = 0; i < replica.size(); ++i)
     ASSERT_EQ(*replica.ReadEntry(i), *writer->log->ReadEntry(i)) << "entry " << i;
   EXPECT_EQ(*replica.LatestCheckpoint(), *writer->log->LatestCheckpoint());
-  EXPECT_EQ((*ledger)->domain().Read([](const DomainState& s) { return s.next_index; }), 31u);
+  EXPECT_EQ(node->ledger->domain().Read([](const DomainState& s) { return s.next_index; }), 31u);
   Result<Checkpoint> cp = OpenCheckpoint(*replica.LatestCheckpoint(), writer->log->verifier());
   ASSERT_TRUE(cp.ok());
   auto proof = replica.ProveInclusion(17, cp->size);
@@ -97,17 +119,23 @@ TEST_F(ClusterFollowerTest, AFollowerFarBehindTakesManyGroupsInOneStep) {
   ASSERT_NE(writer->log, nullptr);
   Post(*writer->log, "g", 200);
 
-  TempDir node;
-  DeployKey(*writer, node.path());
-  auto store = Store(origin, /*read_only=*/true);
-  auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
-  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-  Result<LogHead> head = LogFollower(*store).Step(**ledger, kFollowerWaitMs);
+  auto node = StartNode(*writer);
+  ASSERT_NE(node->ledger, nullptr);
+  // The step's head is known before the step applies anything (the node's lag gauge).
+  LogFollower follower(*node->store);
+  uint64_t head_seen = 0, applied_then = 0;
+  follower.set_head_observer([&](const LogHead& head) {
+    head_seen = head.next_index;
+    applied_then = node->ledger->log().size();
+  });
+  Result<LogHead> head = follower.Step(*node->ledger, kFollowerWaitMs);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
-  const Log& replica = (*ledger)->log();
+  EXPECT_EQ(head_seen, writer->log->size());
+  EXPECT_EQ(applied_then, 1u);  // the genesis entry only
+  const Log& replica = node->ledger->log();
   EXPECT_EQ(replica.size(), writer->log->size());
   EXPECT_EQ(*replica.LatestCheckpoint(), *writer->log->LatestCheckpoint());
-  EXPECT_EQ((*ledger)->domain().Read([](const DomainState& s) { return s.next_index; }),
+  EXPECT_EQ(node->ledger->domain().Read([](const DomainState& s) { return s.next_index; }),
             writer->log->size());
 }
 
@@ -144,6 +172,51 @@ TEST_F(ClusterFollowerTest, ANodeTakingOverAnswersARetriedKeyAsReplayed) {
   EXPECT_EQ(writer->log->Append(MemoSubmission("stale", {"memo"})).status().rule(), kWriterFenced);
 }
 
+// A node added from another node's backup (`fundledger backup`, then `restore` against the
+// record's checkpoint) takes only the tail from PostgreSQL; a store of another log is refused.
+TEST_F(ClusterFollowerTest, ANodeJoinsFromAnotherNodesBackupAndAForkedStoreIsRefused) {
+  const std::string origin = "test.example/join";
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<Node> node;
+  ASSERT_NO_FATAL_FAILURE(StartCaughtUp(origin, 10, writer, node));
+  const std::string kept = node->dir.Sub("kept-checkpoint");
+  std::ofstream(kept) << *node->ledger->log().LatestCheckpoint();
+  const uint64_t backed_up = node->ledger->log().size();
+
+  TempDir backups;
+  const std::string backup = backups.Sub("b"), joined = backups.Sub("n2");
+  for (const std::string& command :
+       {" backup --data " + node->dir.path() + " --to " + backup + " --vault-rows " +
+            backups.Sub("rows"),
+        " restore --from " + backup + " --to " + joined + " --checkpoint " + kept}) {
+    CommandResult r = RunCommand(CliPath() + command + " 2>&1");
+    ASSERT_EQ(r.exit_code, 0) << command << ": " << r.out;
+  }
+  // The node's vault key (kept outside its data directory) goes with a copied store.
+  std::filesystem::create_directories(joined + ".keys");
+  std::filesystem::copy_file(node->dir.path() + ".keys/vault.key", joined + ".keys/vault.key");
+  Post(*writer->log, "after", 5);
+  auto store = Store(origin, /*read_only=*/true);
+  auto ledger = LogFollower::OpenReplica(*store, joined, {});
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  EXPECT_EQ((*ledger)->log().size(), backed_up);  // from the backup, not from genesis
+  ASSERT_TRUE(LogFollower(*store).CatchUp(**ledger, writer->log->size(), kCatchUpMs).ok());
+  EXPECT_EQ(*(*ledger)->log().LatestCheckpoint(), *writer->log->LatestCheckpoint());
+
+  TempDir other;  // a store of its own log under the same origin
+  {
+    auto fork = Ledger::Create(other.path(), origin);
+    ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+    Post((*fork)->log(), "fork", 3);
+    ASSERT_TRUE((*fork)->Close().ok());
+  }
+  auto refused = LogFollower::OpenReplica(*store, other.path(), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(refused.status().message().find("does not join"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST_F(ClusterFollowerTest, ARowAlteredInPostgresIsNamedAndNotApplied) {
   const std::string origin = "test.example/tampered";
   auto writer = StartWriter(origin);
@@ -163,16 +236,12 @@ TEST_F(ClusterFollowerTest, ARowAlteredInPostgresIsNamedAndNotApplied) {
     ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
   }
 
-  TempDir node;
-  DeployKey(*writer, node.path());
-  auto store = Store(origin, /*read_only=*/true);
-  auto ledger = LogFollower::OpenReplica(*store, node.path(), {});
-  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-  LogFollower follower(*store);
-  Status caught = follower.CatchUp(**ledger, writer->log->size(), kCatchUpMs);
+  auto node = StartNode(*writer);
+  ASSERT_NE(node->ledger, nullptr);
+  Status caught = LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
   ASSERT_EQ(caught.code(), StatusCode::kCorruption) << caught.ToString();
   EXPECT_NE(caught.message().find("entry 4 "), std::string::npos) << caught.message();
-  EXPECT_EQ((*ledger)->log().size(), 3u);  // the groups before the altered one
+  EXPECT_EQ(node->ledger->log().size(), 3u);  // the groups before the altered one
 }
 
 }  // namespace

@@ -225,6 +225,59 @@ TEST_F(ClusterServeTest, APausedWriterLosesItsLeaseAndAppendsNothingWhenItResume
             HttpClient(ports_[1]).Request("GET", "/v1/checkpoint", token_).body);
 }
 
+// A follower held back while it reads a step (log_entries locked against reads) already
+// reports the entries it is behind: it learns the log of record's size before it applies.
+TEST_F(ClusterServeTest, AFollowerHeldBackInAStepReportsItsLag) {
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  ASSERT_EQ(OpenFund(0, "F-1").status, 201);
+  servers_[1] = Start(1);
+  ASSERT_TRUE(WaitForRole(1, "follower"));
+  const uint64_t before = std::stoull(
+      HttpClient(ports_[0]).Request("GET", "/v1/funds", token_).headers.at("fundledger-log-size"));
+  ASSERT_EQ(HttpClient(ports_[1])
+                .Request("GET", "/v1/funds?min_size=" + std::to_string(before), token_)
+                .status,
+            200);
+
+  std::unique_ptr<PgConnection> admin = pg_->Admin();
+  uint64_t size = 0;
+  {
+    Paused paused(servers_[1]->pid());  // posts the follower cannot have read yet
+    for (int i = 2; i <= 4; ++i) {
+      HttpResult r = OpenFund(0, "F-" + std::to_string(i));
+      ASSERT_EQ(r.status, 201) << r.body;
+      size = std::stoull(r.headers.at("fundledger-log-size"));
+    }
+    for (const char* sql : {"BEGIN", "LOCK TABLE log_entries IN ACCESS EXCLUSIVE MODE"}) {
+      Result<PgResult> r = admin->Exec(sql, DeadlineAfterMs(30'000));
+      ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kRoleWait;
+  json::object health = Health(1);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(health.contains("lag_entries") && health.at("lag_entries").to_number<uint64_t>() > 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    health = Health(1);
+  }
+  ASSERT_TRUE(health.contains("lag_entries")) << json::serialize(health);
+  EXPECT_EQ(health["lag_entries"].to_number<uint64_t>(), size - before) << json::serialize(health);
+  EXPECT_EQ(health["record_size"].to_number<uint64_t>(), size);
+  EXPECT_EQ(health["applied_size"].to_number<uint64_t>(), before);
+  EXPECT_NE(HttpClient(ports_[1])
+                .Request("GET", "/metrics")
+                .body.find("fundledger_cluster_lag_entries " + std::to_string(size - before)),
+            std::string::npos);
+
+  ASSERT_TRUE(admin->Exec("ROLLBACK", DeadlineAfterMs(30'000)).ok());  // let it read
+  HttpResult caught =
+      HttpClient(ports_[1]).Request("GET", "/v1/funds?min_size=" + std::to_string(size), token_);
+  ASSERT_EQ(caught.status, 200) << caught.body;
+  health = Health(1);
+  EXPECT_EQ(health["lag_entries"].to_number<uint64_t>(), 0u) << json::serialize(health);
+  EXPECT_EQ(health["lag_ms"].to_number<int64_t>(), 0);
+}
+
 TEST_F(ClusterServeTest, ARowAlteredInPostgresStopsTheNodeThatReadsItAtThatIndex) {
   ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
   ASSERT_EQ(OpenFund(0, "F-1").status, 201);
