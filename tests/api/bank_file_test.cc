@@ -161,7 +161,8 @@ TEST_F(BankFileTest, OnASigningLedgerOnlyASignedExportIsAnswered) {
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_NE(r.body.find(person_[1].bank_account), std::string::npos);
   ASSERT_EQ(ledger_->log().size(), before + 1);
-  EntryView e = *DecodeEntry(*ledger_->log().ReadEntry(before));
+  const Bytes stored = *ledger_->log().ReadEntry(before);  // the view reads into these bytes
+  EntryView e = *DecodeEntry(stored);
   EXPECT_EQ(e.event_type, fb::EventType::Memo);
   EXPECT_NE(e.signature, nullptr) << "the export's entry carries the maker's signature";
   HttpResponse again = Export("R1", "maker", "?layout=default", "export-signed", &maker);
@@ -252,7 +253,8 @@ TEST_F(BankFileTest, AGoodReturnFileIsRecordedInOneSubmissionAndRecognisedAgain)
   EXPECT_EQ(LineState(2), "returned");
   EXPECT_EQ(LineState(3), "returned");
   for (uint64_t i = before; i < before + 2; ++i) {  // one commit: one idempotency key
-    EntryView e = *DecodeEntry(*ledger_->log().ReadEntry(i));
+    const Bytes stored = *ledger_->log().ReadEntry(i);  // the view reads into these bytes
+    EntryView e = *DecodeEntry(stored);
     EXPECT_EQ(e.event_type, fb::EventType::PaymentReturned);
     EXPECT_EQ(e.idempotency_key, "ret-1");
   }
