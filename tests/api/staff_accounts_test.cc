@@ -253,7 +253,7 @@ TEST_F(ConsoleSessionTest, DisablingOrResettingAnAccountEndsItsSessions) {
 TEST_F(ConsoleSessionTest, ABrowserKeyWaitsForAnAdminToRegisterItInAnEntry) {
   ASSERT_EQ(CreateAccount("clerk.zhang", "maker", "pass word 1"), 201);
   auto [cookie, csrf] = LogIn("clerk.zhang", "pass word 1");
-  auto signing = [&] {
+  auto signing = [&, cookie = cookie] {  // clang 14 cannot capture a structured binding
     return json::parse(Call("GET", "/v1/sessions/current", "", cookie).body).at("signing");
   };
   EXPECT_EQ(signing().at("required").as_bool(), false);
