@@ -252,7 +252,7 @@ TEST_F(BankFileTest, AGoodReturnFileIsRecordedInOneSubmissionAndRecognisedAgain)
   EXPECT_EQ(LineState(1), "paid");
   EXPECT_EQ(LineState(2), "returned");
   EXPECT_EQ(LineState(3), "returned");
-  for (uint64_t i = before; i < before + 2; ++i) {  // one commit: one idempotency key
+  for (uint64_t i = before; i < before + 2; ++i) {      // one commit: one idempotency key
     const Bytes stored = *ledger_->log().ReadEntry(i);  // the view reads into these bytes
     EntryView e = *DecodeEntry(stored);
     EXPECT_EQ(e.event_type, fb::EventType::PaymentReturned);
