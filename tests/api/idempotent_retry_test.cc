@@ -30,14 +30,7 @@ class IdempotentRetryTest : public ServiceFixture {
 
   HttpResponse Post(const std::string& target, const std::string& body, const std::string& key,
                     const std::string& who = "maker", const std::string& type = "text/csv") {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = target;
-    r.authorization = "Bearer " + token_.at(who);
-    r.idempotency_key = key;
-    r.content_type = type;
-    r.body = body;
-    return service_->Handle(r);
+    return CallWithKey(target, who, body, key, type);
   }
 
   HttpResponse Roll(const std::string& csv, const std::string& key) {

@@ -43,8 +43,9 @@ class ServiceFixture : public LedgerFixture {
 
   // A POST with Idempotency-Key `key`: the same key again is a retry of the same command.
   HttpResponse CallWithKey(const std::string& target, const std::string& who,
-                           const std::string& body, const std::string& key) {
-    HttpRequest r = Request("POST", target, who, body, "", "application/json");
+                           const std::string& body, const std::string& key,
+                           const std::string& type = "application/json") {
+    HttpRequest r = Request("POST", target, who, body, "", type);
     r.idempotency_key = key;
     return service_->Handle(r);
   }
