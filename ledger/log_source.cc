@@ -62,11 +62,6 @@ class LookupNodeCursor final : public NodeCursor {
 
 }  // namespace
 
-Result<ByteView> NodeCursor::NextRun(size_t) {
-  FL_ASSIGN_OR_RETURN(run_, Next());
-  return ByteView(run_);
-}
-
 std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t start) const {
   return std::make_unique<LookupNodeCursor>(*this, level, start);
 }

@@ -17,14 +17,6 @@ class NodeCursor {
   virtual ~NodeCursor() = default;
   // The next stored node; NotFound past the end.
   virtual Result<Hash> Next() = 0;
-  // The next stored nodes as consecutive 32-byte hashes, at least one and at most `max` (>= 1),
-  // valid until the next call: what is left of a stored tile's row at once where the source
-  // stores tiles (a verifier compares them with one memcmp). NotFound past the end. The default
-  // is one Next().
-  virtual Result<ByteView> NextRun(size_t max);
-
- private:
-  Hash run_{};  // the default NextRun's node
 };
 
 class LogSource : public NodeReader {

@@ -4,7 +4,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <string>
@@ -72,57 +71,35 @@ class TileNodeCursor final : public NodeCursor {
   }
   // Called once per node of a full verification: no allocation unless something is wrong.
   Result<Hash> Next() override {
-    FL_ASSIGN_OR_RETURN(ByteView run, NextRun(1));
-    Hash h;
-    std::memcpy(h.data(), run.data(), kHashBytes);
-    return h;
-  }
-  // What is left of the current tile's row, up to `max` nodes, in place in the tile.
-  Result<ByteView> NextRun(size_t max) override {
-    FL_ASSIGN_OR_RETURN(bool in_tile, LoadTile());
-    if (!in_tile) {
-      FL_ASSIGN_OR_RETURN(past_tiles_, store_.ReadNode(level_, next_++));
-      return ByteView(past_tiles_);
+    if (!it_) return store_.ReadNode(level_, next_++);
+    if (!tile_read_) {
+      // TileKey fits std::string's inline buffer: no allocation.
+      if (!it_->Valid() || std::string_view(it_->key().data(), it_->key().size()) !=
+                               TileKey(place_.tile_level, place_.tile_index)) {
+        if (!it_->Valid() && !it_->status().ok())
+          return FromRocks(it_->status(), "cannot read the tree");
+        it_.reset();
+        return store_.ReadNode(level_, next_++);
+      }
+      Result<TileView> view =
+          TileView::Parse(ToBytes(it_->value()), TileName(place_.tile_level, place_.tile_index));
+      if (!view.ok()) return view.status();
+      tile_ = *view;
+      tile_read_ = true;
     }
-    const uint32_t row_width = static_cast<uint32_t>(kTileWidth >> place_.row);
-    const uint32_t n = static_cast<uint32_t>(
-        std::min<size_t>(std::max<size_t>(max, 1), row_width - place_.position));
-    ByteView run(tile_.Node(place_.row, place_.position), size_t{n} * kHashBytes);
-    next_ += n;
-    place_.position += n;
-    if (place_.position == row_width) {  // the row ends: on to the next tile at the next call
+    Hash h;
+    std::memcpy(h.data(), tile_.Node(place_.row, place_.position), kHashBytes);
+    ++next_;
+    if (++place_.position == kTileWidth >> place_.row) {  // the row ends: on to the next tile
       place_.position = 0;
       ++place_.tile_index;
-      step_ = true;  // not now: `run` points into the iterator's current value
-    }
-    return run;
-  }
-
- private:
-  // Whether node next_ is in a tile the iterator holds (then tile_ is that tile); false once
-  // past the tiles it sees.
-  Result<bool> LoadTile() {
-    if (!it_) return false;
-    if (step_) {
-      step_ = false;
       tile_read_ = false;
       it_->Next();
     }
-    if (tile_read_) return true;
-    // TileKey fits std::string's inline buffer: no allocation.
-    if (!it_->Valid() || std::string_view(it_->key().data(), it_->key().size()) !=
-                             TileKey(place_.tile_level, place_.tile_index)) {
-      if (!it_->Valid() && !it_->status().ok())
-        return FromRocks(it_->status(), "cannot read the tree");
-      it_.reset();
-      return false;
-    }
-    FL_ASSIGN_OR_RETURN(tile_, TileView::Parse(ToBytes(it_->value()),
-                                               TileName(place_.tile_level, place_.tile_index)));
-    tile_read_ = true;
-    return true;
+    return h;
   }
 
+ private:
   const TreeStore& store_;
   uint8_t level_;
   uint64_t next_;
@@ -132,8 +109,6 @@ class TileNodeCursor final : public NodeCursor {
   std::unique_ptr<rocksdb::Iterator> it_;  // null once past the tiles it sees
   TileView tile_;                          // points into the iterator's current value
   bool tile_read_ = false;
-  bool step_ = false;  // the row ended: the iterator moves to the next tile first
-  Hash past_tiles_{};  // the node NextRun returned from ReadNode
 };
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cassert>
 #include <condition_variable>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -12,7 +11,6 @@
 #include <vector>
 
 #include "crypto/checkpoint.h"
-#include "crypto/tlog_tiles.h"
 #include "ledger/actor_keys.h"
 #include "ledger/entry_codec.h"
 
@@ -56,92 +54,23 @@ struct Outcome {
 };
 
 // Compares recomputed tree nodes with the stored ones. Nodes of each level complete in index
-// order: one sequential cursor per level. Batched, a level's nodes wait until they fill what is
-// left of a stored tile row and are compared with that row at once (one memcmp, no lookup per
-// node); a mismatch is still named at the entry that completed the node.
+// order: one sequential cursor per level.
 class StoredNodes {
  public:
-  StoredNodes(const LogSource& source, bool batched)
-      : source_(source), batched_(batched), levels_(64) {}
-
-  // Node (level, index) of the log's tree = h, completed by entry `entry`. Its mismatch (or the
-  // first of its row's) when compared now; nothing while it waits.
-  std::optional<Failure> Add(uint8_t level, uint64_t index, const Hash& h, uint64_t entry) {
-    Level& l = levels_[level];
-    if (!l.cursor) {
-      l.cursor = source_.OpenNodeCursor(level, index);
-      l.first = index;
-    }
-    assert(index == l.first + l.waiting.size());
-    if (!batched_) {
-      l.waiting.push_back(h);
-      std::optional<Failure> f = Compare(level);
-      if (f) f->index = entry;
-      return f;
-    }
-    assert(entry == CompletedBy(level, index));
-    l.waiting.push_back(h);
-    const uint64_t row_width = kTileWidth >> (level % kTileHeight);
-    if (l.waiting.size() < row_width - l.first % row_width) return std::nullopt;
-    if (std::optional<Failure> f = Compare(level)) return Earliest(std::move(f));
-    return std::nullopt;
+  explicit StoredNodes(const LogSource& source) : source_(source), cursors_(64) {}
+  // Why node (level, index) = h disagrees with the store, or nothing when it agrees.
+  std::optional<std::string> Mismatch(uint8_t level, uint64_t index, const Hash& h) {
+    if (!cursors_[level]) cursors_[level] = source_.OpenNodeCursor(level, index);
+    Result<Hash> stored = cursors_[level]->Next();
+    if (stored.ok() && *stored == h) return std::nullopt;
+    return level == 0 ? "leaf hash does not match the stored tree"
+                      : "stored tree node (level " + std::to_string(level) + ", index " +
+                            std::to_string(index) + ") does not match the entries";
   }
-
-  // Compares every node still waiting: the first mismatch in the order entries completed them.
-  std::optional<Failure> Flush() { return Earliest(std::nullopt); }
 
  private:
-  struct Level {
-    std::unique_ptr<NodeCursor> cursor;
-    uint64_t first = 0;         // index of waiting[0]
-    std::vector<Hash> waiting;  // computed, not yet compared
-  };
-  static_assert(sizeof(Hash) == kHashBytes, "waiting nodes are compared as one byte run");
-
-  static uint64_t CompletedBy(uint8_t level, uint64_t index) { return ((index + 1) << level) - 1; }
-
-  // `found`, or a mismatch that an entry before it (or the same entry, lower in the tree) made.
-  std::optional<Failure> Earliest(std::optional<Failure> found) {
-    for (size_t level = 0; level < levels_.size(); ++level) {
-      std::optional<Failure> f = Compare(static_cast<uint8_t>(level));
-      if (f && (!found || f->index < found->index)) found = std::move(f);
-    }
-    return found;
-  }
-
-  // Compares a level's waiting nodes with the stored ones and forgets them.
-  std::optional<Failure> Compare(uint8_t level) {
-    Level& l = levels_[level];
-    std::optional<Failure> failure;
-    for (size_t done = 0; done < l.waiting.size();) {
-      Result<ByteView> run = l.cursor->NextRun(l.waiting.size() - done);
-      size_t n = run.ok() ? run->size() / kHashBytes : 0;
-      if (!run.ok() || std::memcmp(run->data(), l.waiting[done].data(), run->size()) != 0) {
-        size_t k = 0;
-        while (k < n && std::memcmp(run->data() + k * kHashBytes, l.waiting[done + k].data(),
-                                    kHashBytes) == 0) {
-          ++k;
-        }
-        failure = Mismatch(level, l.first + done + k);
-        break;
-      }
-      done += n;
-    }
-    l.first += l.waiting.size();
-    l.waiting.clear();
-    return failure;
-  }
-
-  static Failure Mismatch(uint8_t level, uint64_t index) {
-    return Failure{CompletedBy(level, index),
-                   level == 0 ? "leaf hash does not match the stored tree"
-                              : "stored tree node (level " + std::to_string(level) + ", index " +
-                                    std::to_string(index) + ") does not match the entries"};
-  }
-
   const LogSource& source_;
-  const bool batched_;
-  std::vector<Level> levels_;
+  std::vector<std::unique_ptr<NodeCursor>> cursors_;
 };
 
 // Checks consecutive entries, one at a time, in index order. A whole run extends the log's
@@ -150,11 +79,8 @@ class StoredNodes {
 // an offset; its checkpoints' roots wait (pending) for the tree before it.
 class RunChecker {
  public:
-  // `batched`: the stored tree is compared a tile row at a time (StoredNodes), so a mismatch is
-  // found up to a row's entries after the entry it names; a caller that acts on each entry as it
-  // passes (replay) wants it at once.
   RunChecker(const LogSource& source, const VerifyOptions& options, const Checkpoints& checkpoints,
-             const NoteVerifier& key, RunStart start, bool batched)
+             const NoteVerifier& key, RunStart start)
       : options_(options),
         checkpoints_(checkpoints),
         key_(key),
@@ -163,7 +89,7 @@ class RunChecker {
         tree_(std::move(start.tree)),
         prev_(start.prev),
         last_ts_(start.last_ts),
-        stored_(source, batched) {
+        stored_(source) {
     // Checkpoints of size <= first were completed by entries before this run (a size-0 one,
     // which no entry completes, is reported at entry 0).
     auto by_size = [](uint64_t size, const auto& cp) { return size < cp.first; };
@@ -213,7 +139,9 @@ class RunChecker {
     tree_.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
       if (!options_.check_stored_tree || tree_failure) return;
       // A chunk's nodes sit at its offset in the log's tree.
-      tree_failure = stored_.Add(level, index + (offset_ >> level), h, i);
+      if (std::optional<std::string> why = stored_.Mismatch(level, index + (offset_ >> level), h)) {
+        tree_failure = Failure{i, std::move(*why)};
+      }
     });
     if (tree_failure) return Fail(tree_failure->index, tree_failure->reason);
     prev_ = leaf;
@@ -248,9 +176,6 @@ class RunChecker {
   // What the run found, once its scan ended with `scan` (an error there is a missing or
   // unreadable entry, reported at the first entry not checked). Leaves the checker spent.
   Outcome Finish(const Status& scan) {
-    if (!failure_ && options_.check_stored_tree) {
-      if (std::optional<Failure> f = stored_.Flush()) (void)Fail(f->index, std::move(f->reason));
-    }
     Outcome out;
     out.failure = failure_;
     if (!out.failure && !scan.ok()) out.failure = Failure{end(), scan.message()};
@@ -261,15 +186,8 @@ class RunChecker {
   }
 
  private:
-  // Records the failure at `index`, or an earlier one among the nodes still waiting to be
-  // compared (entry `index`'s own nodes are compared before its checkpoints are checked).
   Status Fail(uint64_t index, std::string reason) {
     failure_ = Failure{index, std::move(reason)};
-    if (std::optional<Failure> earlier = stored_.Flush(); earlier && earlier->index <= index) {
-      failure_ = std::move(earlier);
-      // Roots recorded from that entry on were checked after it in the order of the entries.
-      std::erase_if(pending_, [&](const PendingRoot& p) { return p.index >= failure_->index; });
-    }
     return Corruption("verification failed");
   }
 
@@ -433,8 +351,7 @@ struct Walk {
 Outcome WalkInOrder(Walk& walk) {
   const VerifyOptions& options = walk.options;
   const bool check_ahead = static_cast<bool>(options.on_entry);
-  RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start),
-                     /*batched=*/!check_ahead);
+  RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start));
   const uint64_t begin = checker.end(), every = std::max<uint64_t>(options.progress_every, 1);
   std::optional<Failure> apply_failure, signature_failure;
   auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) {
@@ -543,8 +460,7 @@ class ChunkedWalk {
       start.first = first;
       start.whole = false;
     }
-    RunChecker checker(walk_.source, walk_.options, walk_.checkpoints, walk_.key, std::move(start),
-                       /*batched=*/true);
+    RunChecker checker(walk_.source, walk_.options, walk_.checkpoints, walk_.key, std::move(start));
     // A later chunk reads the entry before it too, for the chain and timestamp checks (the
     // chunk before reports that entry if it is bad).
     uint64_t from = k == 0 ? first : first - 1;
@@ -575,7 +491,7 @@ class ChunkedWalk {
   // Joins the chunks in order into the log's tree; stops at the first failure.
   Outcome Join() {
     Outcome out;
-    StoredNodes above(walk_.source, /*batched=*/false);  // stored nodes above the chunks
+    StoredNodes above(walk_.source);  // stored nodes above the chunks
     const VerifyOptions& options = walk_.options;
     const uint64_t every = std::max<uint64_t>(options.progress_every, 1);
     uint64_t next_progress = (walk_.start.first / every + 1) * every;
@@ -619,7 +535,8 @@ class ChunkedWalk {
         std::optional<Failure> tree_failure;
         out.tree.AppendTree(chunk.tree, [&](uint8_t level, uint64_t index, const Hash& h) {
           if (!options.check_stored_tree || tree_failure) return;
-          tree_failure = above.Add(level, index, h, last);
+          if (std::optional<std::string> why = above.Mismatch(level, index, h))
+            tree_failure = Failure{last, std::move(*why)};
         });
         if (tree_failure) {
           out.failure = std::move(tree_failure);
