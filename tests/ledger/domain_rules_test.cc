@@ -611,6 +611,16 @@ TEST(ReversibleEntries, KeepsEachEntrysPostingsThroughUndoAndReuseOfItsIndex) {
   EXPECT_TRUE(r.Find(4).empty());
 }
 
+// Feeds `p` an approval entry holding `payments`.
+void ApplyApproval(Projections& p, ApplyContext& ctx, uint64_t index,
+                   std::vector<PaymentEffect> payments) {
+  AppliedEntry e;
+  e.index = index;
+  e.type = fb::EventType::DisbursementBatchApproved;
+  e.payments = std::move(payments);
+  p.OnApplied(e, ctx);
+}
+
 // What each person was paid, held in memory by (period, program): months arriving out of
 // order (back pay), a return taking a line back, a rolled-back entry leaving nothing behind,
 // and a snapshot giving back exactly the same totals.
@@ -624,11 +634,7 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
     return PaymentEffect{who, program, "110105", "F", period, fen, lines};
   };
   auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
-    AppliedEntry e;
-    e.index = index;
-    e.type = fb::EventType::DisbursementBatchApproved;
-    e.payments = std::move(payments);
-    p.OnApplied(e, ctx);
+    ApplyApproval(p, ctx, index, std::move(payments));
   };
   apply(1, {pay("B1", "dibao", 202503, 100, 1), pay("B1", "tekun", 202503, 50, 1),
             pay("B2", "dibao", 202503, 100, 1)});
@@ -677,11 +683,7 @@ TEST(ProjectionsPaidTotals, FollowTheNameWhenTheDomainsIdsChangeMeaning) {
     return e;
   };
   auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
-    AppliedEntry e;
-    e.index = index;
-    e.type = fb::EventType::DisbursementBatchApproved;
-    e.payments = std::move(payments);
-    p.OnApplied(e, ctx);
+    ApplyApproval(p, ctx, index, std::move(payments));
   };
   apply(1, {pay("B1", 0, "dibao", 1, 100), pay("B2", 2, "tekun", 3, 50)});
   // Another numbering: id 0 is now B2, id 1 tekun, id 2 B1, id 3 dibao.
