@@ -30,7 +30,9 @@ PaymentEffect PaymentOf(const DomainState& s, const std::string& fund, const Bat
                        fund,
                        l.period,
                        amount,
-                       lines};
+                       lines,
+                       l.beneficiary,
+                       l.program};
 }
 
 class Applier {

@@ -15,6 +15,7 @@
 
 #include "crypto/status.h"
 #include "ledger/entry_generated.h"
+#include "ledger/names.h"
 
 namespace fundledger {
 
@@ -31,15 +32,24 @@ struct Posting {
   int64_t pending_delta_fen = 0;  // reservations of prepared, unapproved disbursements
 };
 
-// A line paid (+1) or undone (-1: returned, reversed, recovered in full).
+// An id in DomainState::names that no name holds: an effect built without the domain's ids.
+inline constexpr NameId kNoNameId = UINT32_MAX;
+
+// A line paid (+1) or undone (-1: returned, reversed, recovered in full). The person and the
+// program are views of the domain's interned names (ledger/names.h: they never move, so the
+// views outlive the entry) and, where the domain has them, their ids there. An id means one
+// name for the life of the domain's state, not across a snapshot load or another process: an
+// observer that indexes by id checks the name it finds against the view.
 struct PaymentEffect {
-  std::string beneficiary;
-  std::string program;
+  std::string_view beneficiary;
+  std::string_view program;
   std::string region;
   std::string fund;
   int32_t period = 0;
   int64_t amount_fen = 0;  // signed: negative when money comes back
   int32_t lines_delta = 0;
+  NameId beneficiary_id = kNoNameId;
+  NameId program_id = kNoNameId;
 };
 
 struct AppliedEntry {

@@ -192,48 +192,99 @@ void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
   }
 }
 
+uint32_t Projections::PersonOf(NameId id, std::string_view name) {
+  if (id < person_of_id_.size()) {
+    const uint32_t at = person_of_id_[id];
+    if (at != 0 && people_[at - 1].name == name) return at - 1;
+  }
+  auto it = person_of_name_.find(name);
+  if (it == person_of_name_.end()) {
+    it = person_of_name_.emplace(std::string(name), static_cast<uint32_t>(people_.size())).first;
+    people_.push_back(Person{std::string(name), {}});
+  }
+  if (id != kNoNameId) {
+    if (id >= person_of_id_.size()) person_of_id_.resize(size_t{id} + 1, 0);
+    person_of_id_[id] = it->second + 1;
+  }
+  return it->second;
+}
+
+NameId Projections::ProgramOf(NameId id, std::string_view name) {
+  if (id < program_of_id_.size()) {
+    const NameId at = program_of_id_[id];
+    if (at != 0 && programs_[at - 1] == name) return at - 1;
+  }
+  const NameId program = programs_.Intern(name);
+  if (id != kNoNameId) {
+    if (id >= program_of_id_.size()) program_of_id_.resize(size_t{id} + 1, 0);
+    program_of_id_[id] = program + 1;
+  }
+  return program;
+}
+
 void Projections::ApplyPayments(const AppliedEntry& entry, ApplyContext& ctx) {
   // Region totals take the sum of the entry's payments: one row change per region, not per line.
-  std::map<std::tuple<std::string_view, int32_t, std::string_view>, RegionTotal>
-      region_deltas;  // program, period, region
+  struct RegionKey {
+    NameId program;
+    int32_t period;
+    std::string_view region;
+    bool operator==(const RegionKey&) const = default;
+  };
+  struct RegionKeyHash {
+    size_t operator()(const RegionKey& k) const {
+      return std::hash<std::string_view>{}(k.region) ^
+             (static_cast<size_t>(k.program) * 0x9e3779b97f4a7c15ULL) ^
+             static_cast<size_t>(static_cast<uint32_t>(k.period));
+    }
+  };
+  boost::unordered_flat_map<RegionKey, RegionTotal, RegionKeyHash> region_deltas;
   struct PaidWas {
-    std::string beneficiary;
+    uint32_t person;
     PaidRow old;  // amount and lines zero when the row did not exist
     bool existed;
   };
   std::vector<PaidWas> paid_were;
+  if (ctx.undo != nullptr) paid_were.reserve(entry.payments.size());
   for (const PaymentEffect& e : entry.payments) {
+    const uint32_t person = PersonOf(e.beneficiary_id, e.beneficiary);
+    const NameId program = ProgramOf(e.program_id, e.program);
     bool p_existed = false;
-    PaidRow& p = PaidRowOf(paid_[e.beneficiary], programs_.Intern(e.program), e.period, &p_existed);
+    PaidRow& p = PaidRowOf(people_[person].rows, program, e.period, &p_existed);
     const PaidRow p_old = p;
     totals_.Add(p.amount_fen, e.amount_fen, "the total paid to", e.beneficiary);
     p.lines += e.lines_delta;
-    if (ctx.undo != nullptr) paid_were.push_back({e.beneficiary, p_old, p_existed});
-    RegionTotal& d = region_deltas[{e.program, e.period, e.region}];
+    if (ctx.undo != nullptr) paid_were.push_back({person, p_old, p_existed});
+    RegionTotal& d = region_deltas[RegionKey{program, e.period, e.region}];
     totals_.Add(d.amount_fen, e.amount_fen, "the entry's payments in region", e.region);
     d.lines += e.lines_delta;
     if (p_old.lines <= 0 && p.lines > 0) d.beneficiaries++;
     if (p_old.lines > 0 && p.lines <= 0) d.beneficiaries--;
   }
   if (ctx.undo != nullptr && !paid_were.empty()) {
+    // A person added by this entry stays in people_ with no rows: answered as never paid.
     ctx.undo->Push([this, steps = std::move(paid_were)] {
       WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
-        auto it = paid_.find(w->beneficiary);
-        if (it == paid_.end()) continue;
-        std::vector<PaidRow>& rows = it->second;
+        std::vector<PaidRow>& rows = people_[w->person].rows;
         auto at = PaidRowAt(rows, w->old.Key());
         if (at == rows.end() || at->Key() != w->old.Key()) continue;
         if (w->existed) {
           *at = w->old;
-          continue;
+        } else {
+          rows.erase(at);
         }
-        rows.erase(at);
-        if (rows.empty()) paid_.erase(it);
       }
     });
   }
-  for (const auto& [k, d] : region_deltas) {
+  // Rows are written in (program, period, region) order, as the names sort.
+  std::vector<std::pair<std::tuple<std::string_view, int32_t, std::string_view>, RegionTotal>>
+      deltas;
+  deltas.reserve(region_deltas.size());
+  for (const auto& [k, d] : region_deltas)
+    deltas.push_back({{programs_[k.program], k.period, k.region}, d});
+  std::sort(deltas.begin(), deltas.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, d] : deltas) {
     const auto& [program, period, region] = k;
     std::string rkey =
         "r/" + std::string(program) + "/" + std::to_string(period) + "/" + std::string(region);
@@ -273,7 +324,9 @@ std::string Projections::SaveState() const {
   }
   // Written as "<program>/<period>" keys in key order, as when they were held so.
   std::map<std::string_view, const std::vector<PaidRow>*> paid;
-  for (const auto& [ben, rows] : paid_) paid.emplace(ben, &rows);
+  for (const Person& person : people_) {
+    if (!person.rows.empty()) paid.emplace(person.name, &person.rows);
+  }
   w.U64(paid.size());
   for (const auto& [ben, rows] : paid) {
     w.Str(ben);
@@ -310,10 +363,17 @@ Status Projections::LoadState(std::string_view bytes) {
   }
   // Programs are interned into a fresh table: the one in use stays as it is until the swap.
   Names programs;
-  StringMap<std::vector<PaidRow>> paid;
+  std::vector<Person> people;
+  StringMap<uint32_t> person_of_name;
   bool keys_ok = true;
   for (uint64_t n = r.Count(16); n > 0 && r.ok(); --n) {
-    std::vector<PaidRow>& rows = paid[r.Str()];
+    std::string name = r.Str();
+    if (!person_of_name.emplace(name, static_cast<uint32_t>(people.size())).second) {
+      keys_ok = false;
+      break;
+    }
+    people.push_back(Person{std::move(name), {}});
+    std::vector<PaidRow>& rows = people.back().rows;
     for (uint64_t m = r.Count(24); m > 0 && r.ok(); --m) {
       std::string key = r.Str();
       PaidRow row;
@@ -341,7 +401,7 @@ Status Projections::LoadState(std::string_view bytes) {
   if (!keys_ok)
     return Corruption(
         "the projections in the snapshot hold a paid total whose key is not <program>/<period>, or "
-        "one twice");
+        "one twice, or a person twice");
   StringMap<RegionTotal> regions;
   for (uint64_t n = r.Count(32); n > 0 && r.ok(); --n) {
     RegionTotal& t = regions[r.Str()];
@@ -355,7 +415,10 @@ Status Projections::LoadState(std::string_view bytes) {
   digest_ = digest;
   balances_ = std::move(balances);
   programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
-  paid_ = std::move(paid);
+  people_ = std::move(people);
+  person_of_name_ = std::move(person_of_name);
+  person_of_id_.clear();  // the domain's ids are its own: learnt again from the next effects
+  program_of_id_.clear();
   regions_ = std::move(regions);
   totals_ = CheckedTotals();
   return Status::Ok();
@@ -393,9 +456,10 @@ std::map<std::string, PaidTotal> Projections::PaidTo(const DomainState&,
                                                      const std::string& beneficiary) const {
   ReaderLock lock(mu_);
   std::map<std::string, PaidTotal> out;
-  auto it = paid_.find(beneficiary);
-  if (it == paid_.end()) return out;
-  for (const PaidRow& row : it->second) out[PaidKey(row)] = PaidTotal{row.amount_fen, row.lines};
+  auto it = person_of_name_.find(beneficiary);
+  if (it == person_of_name_.end()) return out;
+  for (const PaidRow& row : people_[it->second].rows)
+    out[PaidKey(row)] = PaidTotal{row.amount_fen, row.lines};
   return out;
 }
 

@@ -147,6 +147,16 @@ class Projections final : public EntryObserver {
     auto Key() const { return std::pair(period, program); }
   };
   static_assert(sizeof(PaidRow) == 24, "a paid row per person, program and month: keep it small");
+  // A person paid at least once (or whose payment was undone: rows empty), in `people_`.
+  struct Person {
+    std::string name;
+    std::vector<PaidRow> rows;
+  };
+  // The person's place in `people_` (added if new) and the program's id in `programs_`, found
+  // through the domain's id when the effect carries one (checked against the name: the domain's
+  // ids change with a snapshot load), else by name; either way the id then leads there.
+  uint32_t PersonOf(NameId id, std::string_view name) FL_REQUIRES(mu_);
+  NameId ProgramOf(NameId id, std::string_view name) FL_REQUIRES(mu_);
   // The first of a person's rows not before `key` (where a row of that key is or would go).
   static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows,
                                                   std::pair<int32_t, NameId> key);
@@ -159,9 +169,14 @@ class Projections final : public EntryObserver {
   // may run on a thread beside the domain's (effects.h).
   mutable SharedMutex mu_;
   StringMap<Balance> balances_ FL_GUARDED_BY(mu_);
-  Names programs_ FL_GUARDED_BY(mu_);                        // the programs paid so far
-  StringMap<std::vector<PaidRow>> paid_ FL_GUARDED_BY(mu_);  // beneficiary -> rows
-  StringMap<RegionTotal> regions_ FL_GUARDED_BY(mu_);        // key: r/... row key
+  Names programs_ FL_GUARDED_BY(mu_);  // the programs paid so far
+  std::vector<Person> people_ FL_GUARDED_BY(mu_);
+  StringMap<uint32_t> person_of_name_ FL_GUARDED_BY(mu_);  // beneficiary -> index in people_
+  // By the domain's NameId (PaymentEffect): index in people_ / programs_ plus 1, 0 unknown.
+  // Rebuilt as effects arrive; a hit counts only when the name there matches.
+  std::vector<uint32_t> person_of_id_ FL_GUARDED_BY(mu_);
+  std::vector<NameId> program_of_id_ FL_GUARDED_BY(mu_);
+  StringMap<RegionTotal> regions_ FL_GUARDED_BY(mu_);  // key: r/... row key
   RowDigest digest_ FL_GUARDED_BY(mu_);
   bool replaying_ FL_GUARDED_BY(mu_) = false;  // the digest lacks the in-place rows until the end
   CheckedTotals totals_ FL_GUARDED_BY(mu_);    // every sum above goes through it: failure()

@@ -611,6 +611,16 @@ TEST(ReversibleEntries, KeepsEachEntrysPostingsThroughUndoAndReuseOfItsIndex) {
   EXPECT_TRUE(r.Find(4).empty());
 }
 
+// Feeds `p` an approval entry holding `payments`.
+void ApplyApproval(Projections& p, ApplyContext& ctx, uint64_t index,
+                   std::vector<PaymentEffect> payments) {
+  AppliedEntry e;
+  e.index = index;
+  e.type = fb::EventType::DisbursementBatchApproved;
+  e.payments = std::move(payments);
+  p.OnApplied(e, ctx);
+}
+
 // What each person was paid, held in memory by (period, program): months arriving out of
 // order (back pay), a return taking a line back, a rolled-back entry leaving nothing behind,
 // and a snapshot giving back exactly the same totals.
@@ -624,11 +634,7 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
     return PaymentEffect{who, program, "110105", "F", period, fen, lines};
   };
   auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
-    AppliedEntry e;
-    e.index = index;
-    e.type = fb::EventType::DisbursementBatchApproved;
-    e.payments = std::move(payments);
-    p.OnApplied(e, ctx);
+    ApplyApproval(p, ctx, index, std::move(payments));
   };
   apply(1, {pay("B1", "dibao", 202503, 100, 1), pay("B1", "tekun", 202503, 50, 1),
             pay("B2", "dibao", 202503, 100, 1)});
@@ -660,6 +666,36 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
   Status refused = Projections().LoadState(bad);
   EXPECT_EQ(refused.code(), StatusCode::kCorruption);
   EXPECT_NE(refused.message().find("<program>/<period>"), std::string::npos) << refused.message();
+}
+
+// The domain's ids are its own (a snapshot load interns the names again, in another order):
+// the projections answer by name whatever id an effect carries, and an id that now names
+// someone else never lands a payment on the person it named before.
+TEST(ProjectionsPaidTotals, FollowTheNameWhenTheDomainsIdsChangeMeaning) {
+  Projections p;
+  const DomainState at;
+  ApplyContext ctx{nullptr, nullptr};
+  auto pay = [](std::string_view who, NameId who_id, std::string_view program, NameId program_id,
+                int64_t fen) {
+    PaymentEffect e{who, program, "110105", "F", 202503, fen, 1};
+    e.beneficiary_id = who_id;
+    e.program_id = program_id;
+    return e;
+  };
+  auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
+    ApplyApproval(p, ctx, index, std::move(payments));
+  };
+  apply(1, {pay("B1", 0, "dibao", 1, 100), pay("B2", 2, "tekun", 3, 50)});
+  // Another numbering: id 0 is now B2, id 1 tekun, id 2 B1, id 3 dibao.
+  apply(2, {pay("B2", 0, "tekun", 1, 7), pay("B1", 2, "dibao", 3, 9), pay("B3", 4, "dibao", 3, 5)});
+  EXPECT_EQ(p.PaidTo(at, "B1"), (std::map<std::string, PaidTotal>{{"dibao/202503", {109, 2}}}));
+  EXPECT_EQ(p.PaidTo(at, "B2"), (std::map<std::string, PaidTotal>{{"tekun/202503", {57, 2}}}));
+  EXPECT_EQ(p.PaidTo(at, "B3"), (std::map<std::string, PaidTotal>{{"dibao/202503", {5, 1}}}));
+  const std::map<std::string, RegionTotal> dibao = p.RegionTotals(at, "dibao");
+  ASSERT_EQ(dibao.size(), 1u);
+  EXPECT_EQ(dibao.at("202503/110105").amount_fen, 114);
+  EXPECT_EQ(dibao.at("202503/110105").beneficiaries, 2);
+  EXPECT_EQ(p.RegionTotals(at, "tekun").at("202503/110105").lines, 2);
 }
 
 // The roll's chunks are encoded field by field, not through the object API's Pack: an entry

@@ -70,6 +70,43 @@ TEST_F(SnapshotTest, OpenFromSnapshotPlusTailEqualsAFullReplay) {
   ExpectInvariants();
 }
 
+// What each person was paid, after a snapshot load (the domain's names interned again) and
+// more payments to people old and new, is what a replay of the whole log gives.
+TEST_F(SnapshotTest, PaidTotalsAfterASnapshotLoadEqualAFullReplay) {
+  Snap();
+  ReopenWithSnapshots();
+  for (int i = 20; i < 25; ++i) {
+    Register("B" + std::to_string(i));
+    Enroll("B" + std::to_string(i), "dibao", 104500);
+  }
+  std::vector<RollLine> lines;
+  for (int i = 24; i >= 0; i -= 2)
+    lines.push_back({static_cast<uint32_t>(lines.size() + 1), "B" + std::to_string(i), "dibao",
+                     202502, 104500});
+  Ok(Prepare("R2", "F1", "general", 202502, lines));
+  Ok(Approve("R2"));
+  const std::string live = projections_->SaveState();
+  const std::map<std::string, PaidTotal> b24 = projections().PaidTo("B24");
+  const std::map<std::string, PaidTotal> b4 = projections().PaidTo("B4");
+  const std::map<std::string, RegionTotal> regions = projections().RegionTotals("dibao");
+  ASSERT_EQ(b24.size(), 1u);
+  ASSERT_EQ(b4.size(), 2u);
+  EXPECT_EQ(b4.at("dibao/202502").amount_fen, 104500);
+  EXPECT_TRUE(projections().PaidTo("B3").count("dibao/202501"));
+  EXPECT_FALSE(projections().PaidTo("B3").count("dibao/202502"));
+
+  Reopen();  // no snapshots: a replay of the whole log
+  EXPECT_EQ(projections_->SaveState(), live);
+  EXPECT_EQ(projections().PaidTo("B24"), b24);
+  EXPECT_EQ(projections().PaidTo("B4"), b4);
+  const std::map<std::string, RegionTotal> replayed_regions = projections().RegionTotals("dibao");
+  ASSERT_EQ(replayed_regions.size(), regions.size());
+  for (const auto& [key, r] : regions) {
+    EXPECT_EQ(replayed_regions.at(key).amount_fen, r.amount_fen) << key;
+    EXPECT_EQ(replayed_regions.at(key).beneficiaries, r.beneficiaries) << key;
+  }
+}
+
 TEST_F(SnapshotTest, RebuildFromSnapshotVerifiesTheTailAndMatches) {
   SnapshotInfo info = Snap();
   Roll("R2", 202502);
