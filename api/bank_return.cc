@@ -153,8 +153,8 @@ void ReadRow(const std::vector<std::string>& cells, const std::vector<ReturnColu
 void CheckRow(const DomainState& s, const std::string& batch_id, const BatchState& batch,
               const BankReturnRow& row, const std::function<Hash(std::string_view)>& account_token,
               std::vector<Status>& problems) {
-  auto pos = batch.line_pos.find(row.line_no);
-  if (pos == batch.line_pos.end()) {
+  const BatchLine* found = batch.FindLine(row.line_no);
+  if (found == nullptr) {
     problems.push_back(
         RuleError(RuleCode::kUnknownLine,
                   "batch '" + batch_id + "' has no line " + std::to_string(row.line_no),
@@ -162,7 +162,7 @@ void CheckRow(const DomainState& s, const std::string& batch_id, const BatchStat
             .WithLine(row.row));
     return;
   }
-  const BatchLine& line = batch.lines[pos->second];
+  const BatchLine& line = *found;
   if (row.amount_fen != line.amount_fen) {
     problems.push_back(Conflict("the amount " + Amount::Fen(row.amount_fen).ToYuan() +
                                 " is not the line's " + Amount::Fen(line.amount_fen).ToYuan())
@@ -252,9 +252,8 @@ BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& 
       continue;
     }
     ++returned_rows;
-    auto pos = batch.line_pos.find(row.line_no);
-    const bool recorded =
-        pos != batch.line_pos.end() && batch.lines[pos->second].state == LineState::kReturned;
+    const BatchLine* line = batch.FindLine(row.line_no);
+    const bool recorded = line != nullptr && line->state == LineState::kReturned;
     if (recorded && !as_first_upload) {
       ++recorded_rows;
       continue;
@@ -264,7 +263,7 @@ BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& 
     e.line_no = row.line_no;
     e.reason = row.reason.substr(0, kTextBytesMax);
     e.bank_ref = row.reference.empty() ? BankReference(batch_id, row.line_no) : row.reference;
-    if (pos != batch.line_pos.end() && !recorded) {  // the ledger's rule for this line's return
+    if (line != nullptr && !recorded) {  // the ledger's rule for this line's return
       EntryMeta meta;
       meta.index = s.next_index;
       Status rule = CheckRules(s, DomainEvent(e), meta);
@@ -283,9 +282,8 @@ BankReturnResolution ResolveBankReturn(const DomainState& s, const std::string& 
     out.returns.clear();
   } else if (recorded_rows > 0) {  // some lines of this file were recorded by another upload
     for (const BankReturnRow& row : file.rows) {
-      auto pos = batch.line_pos.find(row.line_no);
-      if (row.returned && pos != batch.line_pos.end() &&
-          batch.lines[pos->second].state == LineState::kReturned) {
+      const BatchLine* line = batch.FindLine(row.line_no);
+      if (row.returned && line != nullptr && line->state == LineState::kReturned) {
         out.problems.push_back(RuleError(RuleCode::kLineNotPaid,
                                          "line " + std::to_string(row.line_no) +
                                              " was returned already (by an earlier return file)",

@@ -85,9 +85,9 @@ void FindLine(const DomainState& s, const std::string& person, PaymentRow& row) 
   auto batch = s.batches.find(s.names[holder->batch]);
   if (batch == s.batches.end()) return;
   const BatchState& b = batch->second;
-  auto pos = b.line_pos.find(holder->line_no);
-  if (pos == b.line_pos.end()) return;
-  const BatchLine& line = b.lines[pos->second];
+  const BatchLine* found = b.FindLine(holder->line_no);
+  if (found == nullptr) return;
+  const BatchLine& line = *found;
   row.batch = batch->first;
   row.line_no = line.line_no;
   row.line_amount_fen = line.amount_fen;

@@ -73,10 +73,9 @@ class Applier {
     header.chunks = b.chunks;
     header.chunks_seen = b.chunks_seen;
     undo_->Push([&b, header = std::move(header), n = b.lines.size()]() mutable {
-      for (size_t i = n; i < b.lines.size(); ++i) b.line_pos.erase(b.lines[i].line_no);
-      b.lines.resize(n);
+      b.TruncateLines(n);
       header.lines = std::move(b.lines);
-      header.line_pos = std::move(b.line_pos);
+      header.unordered_line_pos = std::move(b.unordered_line_pos);
       b = std::move(header);
     });
   }
@@ -153,13 +152,13 @@ class Applier {
     auto b = s_.batches.find(batch_id);
     if (b == s_.batches.end())
       return RuleError(RuleCode::kUnknownBatch, "batch '" + batch_id + "' does not exist");
-    auto pos = b->second.line_pos.find(line_no);
-    if (pos == b->second.line_pos.end()) {
+    BatchLine* found = b->second.FindLine(line_no);
+    if (found == nullptr) {
       return RuleError(RuleCode::kUnknownLine,
                        "batch '" + batch_id + "' has no line " + std::to_string(line_no));
     }
     *batch = &b->second;
-    *line = &b->second.lines[pos->second];
+    *line = found;
     return Status::Ok();
   }
   void SetLineState(const LineRef& ref, BatchLine& l, LineState state) {
@@ -372,9 +371,8 @@ class Applier {
     for (const fb::DisbursementLine& l : e.lines) {
       assert(l.beneficiary() < people.size() &&
              l.program() < programs.size());  // checked with the event's fields
-      b.line_pos[l.line_no()] = b.lines.size();
-      b.lines.push_back(BatchLine{l.line_no(), people[l.beneficiary()], programs[l.program()],
-                                  l.period(), l.amount_fen(), LineState::kPending});
+      b.AddLine(BatchLine{l.line_no(), people[l.beneficiary()], programs[l.program()], l.period(),
+                          l.amount_fen(), LineState::kPending});
     }
     // One undo step for the chunk's slots (SaveBatchHeader's drops its lines).
     s_.slots.TakeForPreparedLines(std::span<const BatchLine>(b.lines).subspan(first), batch, undo_);
@@ -598,9 +596,9 @@ void AssertLine(const DomainState& s, const std::string& batch_id, uint32_t line
                 const EntryMeta& meta) {
   auto b = s.batches.find(batch_id);
   if (b == s.batches.end()) return;  // an unknown line moved nothing
-  auto pos = b->second.line_pos.find(line_no);
-  if (pos == b->second.line_pos.end()) return;
-  const BatchLine& l = b->second.lines[pos->second];
+  const BatchLine* found = b->second.FindLine(line_no);
+  if (found == nullptr) return;
+  const BatchLine& l = *found;
   std::string broken = LineBreaksInvariant(s, batch_id, l);
   if (broken.empty()) return;
   std::fprintf(stderr, "fundledger: entry %llu leaves line %u of batch '%s' %s: %s\n",

@@ -339,10 +339,7 @@ Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
   return CheckOneOffLimit(s, prog, ben_id, program_id, period);
 }
 
-const BatchLine* FindLine(const BatchState& b, uint32_t line_no) {
-  auto it = b.line_pos.find(line_no);
-  return it == b.line_pos.end() ? nullptr : &b.lines[it->second];
-}
+const BatchLine* FindLine(const BatchState& b, uint32_t line_no) { return b.FindLine(line_no); }
 
 // A registered person whose personal data was not erased.
 Status FindLiveBeneficiary(const DomainState& s, const std::string& id,

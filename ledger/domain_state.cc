@@ -20,6 +20,38 @@ std::string BeneficiaryAccount(std::string_view beneficiary) {
 std::string ExternalAccount(std::string_view name) { return "ext/" + std::string(name); }
 bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
 
+const BatchLine* BatchState::FindLine(uint32_t line_no) const {
+  if (!unordered_line_pos.empty()) {
+    auto it = unordered_line_pos.find(line_no);
+    return it == unordered_line_pos.end() ? nullptr : &lines[it->second];
+  }
+  // Rising numbers: a roll numbered 1..n holds line k at k-1; any other is bisected.
+  if (line_no >= 1 && line_no - 1 < lines.size() && lines[line_no - 1].line_no == line_no)
+    return &lines[line_no - 1];
+  auto it = std::lower_bound(lines.begin(), lines.end(), line_no,
+                             [](const BatchLine& l, uint32_t n) { return l.line_no < n; });
+  return it != lines.end() && it->line_no == line_no ? &*it : nullptr;
+}
+
+void BatchState::AddLine(const BatchLine& line) {
+  if (unordered_line_pos.empty() && !lines.empty() && line.line_no <= lines.back().line_no) {
+    unordered_line_pos.reserve(lines.size() + 1);
+    for (size_t i = 0; i < lines.size(); ++i) unordered_line_pos[lines[i].line_no] = i;
+  }
+  if (!unordered_line_pos.empty()) unordered_line_pos[line.line_no] = lines.size();
+  lines.push_back(line);
+}
+
+void BatchState::TruncateLines(size_t n) {
+  if (n >= lines.size()) return;
+  lines.resize(n);
+  if (unordered_line_pos.empty()) return;
+  unordered_line_pos.clear();  // rebuilt: a dropped line may have shadowed a kept one's number
+  auto not_rising = [](const BatchLine& a, const BatchLine& b) { return a.line_no >= b.line_no; };
+  if (std::adjacent_find(lines.begin(), lines.end(), not_rising) == lines.end()) return;
+  for (size_t i = 0; i < lines.size(); ++i) unordered_line_pos[lines[i].line_no] = i;
+}
+
 void ReversibleEntries::Add(uint64_t index, const std::vector<Posting>& postings) {
   if (index < ends_.size()) {
     // Entries skipped before (they moved nothing) and later undone: only those may be passed.

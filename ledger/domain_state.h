@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crypto/sha256.h"
@@ -166,9 +167,21 @@ struct BatchState {
   int64_t total_fen = 0;
   uint32_t chunks = 0;
   uint32_t chunks_seen = 0;
-  std::vector<BatchLine> lines;
-  // line_no -> position in lines; flat, not a node per line: ~16 bytes less per line kept
-  boost::unordered_flat_map<uint32_t, size_t> line_pos;
+  std::vector<BatchLine> lines;  // in the order prepared; grown by AddLine only
+
+  // The line numbered `line_no`, or null.
+  const BatchLine* FindLine(uint32_t line_no) const;
+  BatchLine* FindLine(uint32_t line_no) {
+    return const_cast<BatchLine*>(std::as_const(*this).FindLine(line_no));
+  }
+  // Appends a line; and drops the lines from position `n` on (an undone chunk).
+  void AddLine(const BatchLine& line);
+  void TruncateLines(size_t n);
+
+  // line_no -> position in lines, kept only once a line's number did not rise above the line
+  // before it (an imported log): the rolls the rules accept number their lines upward, and
+  // those are found by bisection with no index (an index cost ~32 bytes a line kept).
+  boost::unordered_flat_map<uint32_t, size_t> unordered_line_pos;
 };
 
 // The postings of every entry a Reversal may name, kept compactly: account names interned

@@ -308,8 +308,7 @@ void LoadBatches(BinaryReader& r, DomainState& s) {
       line.period = r.I32();
       line.amount_fen = r.I64();
       line.state = static_cast<LineState>(r.U8());
-      b.line_pos[line.line_no] = b.lines.size();
-      b.lines.push_back(std::move(line));
+      b.AddLine(line);
     }
   }
 }

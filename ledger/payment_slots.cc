@@ -33,8 +33,10 @@ std::optional<SlotKey> PaymentSlots::Find(const Names& names, std::string_view b
 }
 
 const SlotHolder* PaymentSlots::HolderOf(const SlotKey& key) const {
-  auto it = holders_.find(key);
-  return it == holders_.end() ? nullptr : &it->second;
+  auto group = groups_.find(GroupKey(key));
+  if (group == groups_.end()) return nullptr;
+  auto it = group->second.find(key.beneficiary);
+  return it == group->second.end() ? nullptr : &it->second;
 }
 
 Status PaymentSlots::CheckFree(const Names& names, const SlotKey& key,
@@ -56,7 +58,7 @@ Status PaymentSlots::CheckFree(const Names& names, std::string_view beneficiary,
 }
 
 void PaymentSlots::TakeForPreparedLine(const SlotKey& key, SlotHolder line, UndoLog* undo) {
-  if (!holders_.contains(key)) Set(key, line, undo);
+  if (HolderOf(key) == nullptr) Set(key, line, undo);
 }
 
 void PaymentSlots::ReleaseForRejectedLine(const SlotKey& key, SlotHolder line, UndoLog* undo) {
@@ -75,20 +77,25 @@ void PaymentSlots::OnLineState(const SlotKey& key, SlotHolder line, LineState fr
 }
 
 void PaymentSlots::Set(const SlotKey& key, SlotHolder holder, UndoLog* undo) {
-  auto [it, added] = holders_.try_emplace(key, holder);
+  auto [it, added] = GroupOf(key).try_emplace(key.beneficiary, holder);
   if (!added) {
-    if (undo != nullptr) undo->Push([this, key, old = it->second] { holders_[key] = old; });
+    if (undo != nullptr) undo->Push([this, key, old = it->second] { Restore(key, old); });
     it->second = holder;
-  } else if (undo != nullptr) {
-    undo->Push([this, key] { holders_.erase(key); });
+    return;
   }
+  ++size_;
+  if (undo != nullptr) undo->Push([this, key] { Erase(key, nullptr); });
 }
 
 void PaymentSlots::Erase(const SlotKey& key, UndoLog* undo) {
-  auto it = holders_.find(key);
-  if (it == holders_.end()) return;
-  if (undo != nullptr) undo->Push([this, key, old = it->second] { holders_[key] = old; });
-  holders_.erase(it);
+  auto group = groups_.find(GroupKey(key));
+  if (group == groups_.end()) return;
+  auto it = group->second.find(key.beneficiary);
+  if (it == group->second.end()) return;
+  if (undo != nullptr) undo->Push([this, key, old = it->second] { Restore(key, old); });
+  group->second.erase(it);
+  --size_;
+  if (group->second.empty()) groups_.erase(group);
 }
 
 size_t RollSlots::RefHash::operator()(const Ref& r) const {

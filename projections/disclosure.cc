@@ -276,8 +276,7 @@ class DisclosureWalk {
     auto b = s.batches.find(batch);
     if (b == s.batches.end() || !accounts_.Contains(b->second.fund, b->second.bucket))
       return nullptr;
-    auto pos = b->second.line_pos.find(line_no);
-    return pos == b->second.line_pos.end() ? nullptr : &b->second.lines[pos->second];
+    return b->second.FindLine(line_no);
   }
   void See(const DomainState& s, const fb::PaymentReturnedT& x) {
     const BatchLine* l = LineInScope(s, x.batch_id, x.line_no);

@@ -130,10 +130,9 @@ class Scanner final : public EntryObserver {
                         const BatchState** b = nullptr) {
     auto it = s.batches.find(batch);
     if (it == s.batches.end()) return nullptr;
-    auto pos = it->second.line_pos.find(line_no);
-    if (pos == it->second.line_pos.end()) return nullptr;
-    if (b != nullptr) *b = &it->second;
-    return &it->second.lines[pos->second];
+    const BatchLine* line = it->second.FindLine(line_no);
+    if (line != nullptr && b != nullptr) *b = &it->second;
+    return line;
   }
   fb::FundKind KindOf(const DomainState& s, const std::string& fund) {
     const FundState* f = Fund(s, fund);

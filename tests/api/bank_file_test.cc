@@ -73,7 +73,7 @@ class BankFileTest : public LedgerFixture {
   std::string LineState(uint32_t line) {
     return ledger_->domain().Read([&](const DomainState& s) {
       const BatchState& b = s.batches.at("R1");
-      return std::string(LineStateName(b.lines[b.line_pos.at(line)].state));
+      return std::string(LineStateName(b.FindLine(line)->state));
     });
   }
 

@@ -36,7 +36,7 @@ class Corrections : public LedgerFixture {
   std::string StateOf(const std::string& batch, uint32_t line_no) {
     return ledger_->domain().Read([&](const DomainState& s) {
       const BatchState& b = s.batches.at(batch);
-      return std::string(LineStateName(b.lines[b.line_pos.at(line_no)].state));
+      return std::string(LineStateName(b.FindLine(line_no)->state));
     });
   }
 

@@ -3,6 +3,11 @@
 // that every change is undone by its undo step (a refused submission leaves no slot behind).
 #include <gtest/gtest.h>
 
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "ledger/domain_state.h"
 #include "ledger/payment_slots.h"
 #include "ledger/rule_code.h"
 
@@ -111,6 +116,39 @@ TEST_F(Slots, EveryChangeIsUndoneByItsUndoStep) {
   EXPECT_EQ(slots_.size(), 0u);
 }
 
+// Slots are kept per program and month: a chunk's lines over several months and programs each
+// take their own slot, the codec's walk names every slot by its whole key, and the chunk's one
+// undo step gives all of them back.
+TEST_F(Slots, AChunkOverSeveralMonthsTakesEachSlotAndItsUndoGivesThemBack) {
+  const NameId b2 = names_.Intern("B2"), tekun = names_.Intern("tekun");
+  const std::vector<BatchLine> lines = {{1, b1_, dibao_, 202503, 100, LineState::kPending},
+                                        {2, b2, dibao_, 202503, 100, LineState::kPending},
+                                        {3, b1_, dibao_, 202504, 100, LineState::kPending},
+                                        {4, b1_, tekun, 202503, 100, LineState::kPending}};
+  slots_.TakeForPreparedLine(key_, SlotHolder{r1_, 9}, nullptr);  // B1's dibao for 2025-03
+  UndoLog undo;
+  slots_.TakeForPreparedLines(lines, r2_, &undo);
+  EXPECT_EQ(slots_.size(), 4u);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 9}));  // held before: the first line keeps it
+  std::map<std::tuple<NameId, NameId, int32_t>, SlotHolder> seen;
+  slots_.ForEach([&](const SlotKey& k, const SlotHolder& h) {
+    seen.emplace(std::make_tuple(k.beneficiary, k.program, k.period), h);
+  });
+  const std::map<std::tuple<NameId, NameId, int32_t>, SlotHolder> want = {
+      {{b1_, dibao_, 202503}, SlotHolder{r1_, 9}},
+      {{b2, dibao_, 202503}, SlotHolder{r2_, 2}},
+      {{b1_, dibao_, 202504}, SlotHolder{r2_, 3}},
+      {{b1_, tekun, 202503}, SlotHolder{r2_, 4}}};
+  EXPECT_EQ(seen, want);
+  EXPECT_FALSE(slots_.CheckFree(names_, "B1", "tekun", 202503, "beneficiary_id").ok());
+  EXPECT_TRUE(slots_.CheckFree(names_, "B2", "dibao", 202504, "beneficiary_id").ok());
+  undo.RollbackTo(0);
+  EXPECT_EQ(slots_.size(), 1u);
+  EXPECT_EQ(Holder(), (SlotHolder{r1_, 9}));
+  EXPECT_TRUE(slots_.CheckFree(names_, "B1", "dibao", 202504, "beneficiary_id").ok());
+  EXPECT_TRUE(slots_.CheckFree(names_, "B1", "tekun", 202503, "beneficiary_id").ok());
+}
+
 TEST(RollSlots, ASecondLineForOneSlotInOneRollIsADuplicatePayment) {
   RollSlots roll(4);
   EXPECT_TRUE(roll.Take("B1", "dibao", 202503).ok());
@@ -119,6 +157,44 @@ TEST(RollSlots, ASecondLineForOneSlotInOneRollIsADuplicatePayment) {
   Status again = roll.Take("B1", "dibao", 202503);
   EXPECT_EQ(again.rule(), RuleCodeName(RuleCode::kDuplicatePayment));
   EXPECT_EQ(again.field(), "beneficiary_id");
+}
+
+BatchLine Line(uint32_t line_no) { return BatchLine{line_no, 1, 2, 202503, 100}; }
+
+// Lines numbered upward (every roll the rules accept) are found without an index, gaps included.
+TEST(BatchLines, ARollNumberedUpwardFindsEveryLineAndNoOther) {
+  BatchState b;
+  for (uint32_t n : {1u, 2u, 3u, 5u, 8u, 13u}) b.AddLine(Line(n));
+  for (uint32_t n : {1u, 2u, 3u, 5u, 8u, 13u}) {
+    ASSERT_NE(b.FindLine(n), nullptr) << n;
+    EXPECT_EQ(b.FindLine(n)->line_no, n);
+  }
+  for (uint32_t n : {0u, 4u, 6u, 12u, 14u}) EXPECT_EQ(b.FindLine(n), nullptr) << n;
+  EXPECT_TRUE(b.unordered_line_pos.empty());
+}
+
+// An imported log may number a roll's lines in any order, or twice: each is still found (the
+// last line prepared under a number, as before), also after an undone chunk drops lines.
+TEST(BatchLines, LinesInAnyOrderAreFoundAndDroppingLinesKeepsTheRestFound) {
+  BatchState b;
+  for (uint32_t n : {10u, 20u, 5u, 30u}) b.AddLine(Line(n));
+  for (uint32_t n : {10u, 20u, 5u, 30u}) {
+    ASSERT_NE(b.FindLine(n), nullptr) << n;
+    EXPECT_EQ(b.FindLine(n)->line_no, n);
+  }
+  EXPECT_EQ(b.FindLine(15), nullptr);
+  b.TruncateLines(2);
+  EXPECT_EQ(b.FindLine(5), nullptr);
+  EXPECT_EQ(b.FindLine(30), nullptr);
+  ASSERT_NE(b.FindLine(20), nullptr);
+  EXPECT_EQ(b.FindLine(20), &b.lines[1]);
+
+  BatchState twice;
+  for (uint32_t n : {1u, 2u, 1u}) twice.AddLine(Line(n));
+  EXPECT_EQ(twice.FindLine(1), &twice.lines[2]);
+  twice.TruncateLines(2);  // the dropped line had shadowed line 1
+  EXPECT_EQ(twice.FindLine(1), &twice.lines[0]);
+  EXPECT_EQ(twice.FindLine(2), &twice.lines[1]);
 }
 
 }  // namespace
