@@ -46,6 +46,7 @@ struct LogWriter::StagedGroup {
   int64_t timestamp_ms = 0;  // of every entry of the group
   bool signs_checkpoint = false;
   bool replicated = false;  // committed elsewhere: not appended to the log of record
+  bool vault_rows = false;  // holds rows the log of record does not (personal data)
   // Idempotency records staged by this group (key, value): a key is looked up here first.
   std::vector<std::pair<std::string, std::string>> idempotency;
   // Each submission's answer, in order, unless the write fails.
@@ -317,6 +318,7 @@ void LogWriter::StageSubmission(StagedGroup& staged, const Submission& submissio
     }
     staged.batch.PopSavePoint().PermitUncheckedError();
   }
+  staged.vault_rows = staged.vault_rows || !submission.vault.empty();
   for (const VaultWrite& w : submission.vault) {
     if (w.value.empty()) {
       staged.batch.Delete(columns_.vault, w.key);
@@ -441,11 +443,19 @@ Status LogWriter::WriteDurably(StagedGroup& staged) {
   const bool to_record = options_.log_of_record != nullptr && !staged.replicated;
   if (to_record) FL_RETURN_IF_ERROR(AppendToRecord(staged));
   rocksdb::WriteOptions options;
-  options.sync = staged.sync;
+  options.sync = staged.sync && !(RecordHolds(staged) && !staged.vault_rows);
   Status written = FromRocks(columns_.db->Write(options, &staged.batch), staged.failure);
   write_failed_ = !written.ok();
   behind_record_ = !written.ok() && to_record;
   return written;
+}
+
+bool LogWriter::RecordHolds(const StagedGroup& staged) const {
+  // A log of record holds the group on two machines (the writer's, acknowledged before this
+  // write; a follower's, read from it), and a node whose local tail was lost with its machine
+  // catches up from it before it serves or writes: the local write needs no fsync of its own.
+  // The genesis group stays synced: a store without it cannot tell what it replicates.
+  return (options_.log_of_record != nullptr || staged.replicated) && staged.committed_size > 0;
 }
 
 Status LogWriter::AppendToRecord(const StagedGroup& staged) {

@@ -35,8 +35,10 @@
 //
 // Cluster mode (Options::log_of_record, log_of_record.h): WriteDurably first appends the group's
 // entry bytes and checkpoint to the log of record (a PostgreSQL transaction), and writes the
-// local batch only once that was acknowledged. A follower stores entries committed elsewhere
-// through replay, not through this writer.
+// local batch only once that was acknowledged. That local write is synced only when the group
+// carries vault rows (personal data, which the log of record does not hold): a node that lost
+// its local tail with its machine catches up from the log of record before it serves. A follower
+// stores entries committed elsewhere through replay, not through this writer.
 //
 //   LogWriter writer(columns, tree, signer, SystemLogClock(), committed_size, options, tip);
 //   writer.Start();
@@ -217,6 +219,9 @@ class LogWriter final {
   Status WriteDurably(StagedGroup& staged);
   // Cluster mode: the group appended to the log of record, acknowledged, before the local write.
   Status AppendToRecord(const StagedGroup& staged);
+  // Whether the log of record holds everything of the group but its vault rows: then its local
+  // write is not synced, unless it carries vault rows.
+  bool RecordHolds(const StagedGroup& staged) const;
   // After WriteDurably: readers see the group (tree, tip, size), or it is forgotten.
   void Finish(StagedGroup& staged, const Status& written);
   // Signs a checkpoint of every committed entry in a group of its own; `failure` prefixes a
