@@ -523,6 +523,10 @@ TEST(Log, AGroupTheLogOfRecordHoldsIsNotSyncedLocallyUnlessItCarriesVaultRows) {
   AppendMemos(*log, 3, "m");
   EXPECT_EQ(record.entries, 4u);
   EXPECT_EQ(env.syncs.load(), after_genesis) << "the log of record holds these groups";
+  Log::Stats stats = log->stats();
+  EXPECT_GT(stats.record_ns, 0u);
+  EXPECT_GT(stats.store_ns, 0u);
+  EXPECT_GE(stats.commit_ns, stats.stage_ns + stats.record_ns + stats.store_ns);
 
   // Personal data exists only in the local store: its group is synced.
   Submission registration = MemoSubmission("r", {"r"});
@@ -540,6 +544,10 @@ TEST(Log, EveryGroupIsSyncedWhenTheLocalStoreIsTheLogOfRecord) {
   const int after_genesis = env.syncs.load();
   AppendMemos(*log, 3, "m");
   EXPECT_GE(env.syncs.load(), after_genesis + 3);
+  Log::Stats stats = log->stats();
+  EXPECT_EQ(stats.record_ns, 0u) << "no log of record";
+  EXPECT_GT(stats.stage_ns, 0u);
+  EXPECT_GE(stats.commit_ns, stats.stage_ns + stats.store_ns);
 }
 
 }  // namespace
