@@ -280,7 +280,9 @@ NodeStatus ClusterNode::status() const {
   std::lock_guard lock(mu_);
   s.record_size = std::max(record_size_, s.applied);
   s.lag_entries = s.record_size - s.applied;
-  s.lag_ms = behind_since_ms_ == 0 ? 0 : SteadyMs() - behind_since_ms_;
+  // A node that has applied the record's size is not behind, even before its step returns and
+  // resets behind_since_ms_.
+  s.lag_ms = s.lag_entries == 0 || behind_since_ms_ == 0 ? 0 : SteadyMs() - behind_since_ms_;
   s.writer = writer_;
   s.failure = failure_;
   if (!failure_.empty()) {

@@ -26,9 +26,21 @@ HttpResponse Service::Metrics(Context&) {
       "# HELP fundledger_commit_queue_depth Submissions waiting for the writer.\n# TYPE "
       "fundledger_commit_queue_depth gauge\nfundledger_commit_queue_depth {}\n"
       "# HELP fundledger_read_only 1 while the store is open read-only (a full disk).\n# TYPE "
-      "fundledger_read_only gauge\nfundledger_read_only {}\n",
+      "fundledger_read_only gauge\nfundledger_read_only {}\n"
+      "# HELP fundledger_commit_seconds_total Time of commit groups, taken to answered.\n# TYPE "
+      "fundledger_commit_seconds_total counter\nfundledger_commit_seconds_total {:.6f}\n"
+      "# HELP fundledger_commit_stage_seconds_total Of which staging: rules, encoding, hashing, "
+      "signing.\n# TYPE fundledger_commit_stage_seconds_total counter\n"
+      "fundledger_commit_stage_seconds_total {:.6f}\n"
+      "# HELP fundledger_commit_record_seconds_total Of which the log of record's append "
+      "(cluster mode).\n# TYPE fundledger_commit_record_seconds_total counter\n"
+      "fundledger_commit_record_seconds_total {:.6f}\n"
+      "# HELP fundledger_commit_store_seconds_total Of which the local store's write.\n# TYPE "
+      "fundledger_commit_store_seconds_total counter\nfundledger_commit_store_seconds_total "
+      "{:.6f}\n",
       log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max, s.queue_depth,
-      options_.read_only_reason.empty() ? 0 : 1);
+      options_.read_only_reason.empty() ? 0 : 1, s.commit_ns / 1e9, s.stage_ns / 1e9,
+      s.record_ns / 1e9, s.store_ns / 1e9);
   if (options_.extra_metrics) extra += options_.extra_metrics();
   HttpResponse r = TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
   r.log_size = log_size;

@@ -14,6 +14,7 @@ constexpr unsigned int kOidBytea = 17;
 constexpr unsigned int kOidInt8 = 20;
 constexpr unsigned int kOidInt4 = 23;
 constexpr unsigned int kOidText = 25;
+constexpr unsigned int kOidByteaArray = 1001;
 constexpr int kBinaryFormat = 1;
 
 std::string Field(const PGresult* result, int code) {
@@ -64,6 +65,31 @@ PgParams& PgParams::Int32(int32_t value) {
 PgParams& PgParams::Bytes(ByteView value) { return Add(kOidBytea, std::string(AsChars(value))); }
 
 PgParams& PgParams::Text(std::string_view value) { return Add(kOidText, std::string(value)); }
+
+PgParams& PgParams::ByteaArray(size_t size, const std::function<ByteView(size_t)>& element) {
+  // PostgreSQL's binary array: dimensions, has-nulls flag, element type, then per dimension its
+  // length and lower bound, then each element as its length and bytes.
+  auto put32 = [](std::string& out, uint32_t v) {
+    uint8_t b[4];
+    PutBigEndian32(v, b);
+    out.append(reinterpret_cast<const char*>(b), 4);
+  };
+  std::string bytes;
+  size_t total = 0;
+  for (size_t i = 0; i < size; ++i) total += 4 + element(i).size();
+  bytes.reserve(20 + total);
+  put32(bytes, 1);
+  put32(bytes, 0);
+  put32(bytes, kOidBytea);
+  put32(bytes, static_cast<uint32_t>(size));
+  put32(bytes, 1);
+  for (size_t i = 0; i < size; ++i) {
+    ByteView e = element(i);
+    put32(bytes, static_cast<uint32_t>(e.size()));
+    bytes.append(AsChars(e));
+  }
+  return Add(kOidByteaArray, std::move(bytes));
+}
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
     const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& defaults,

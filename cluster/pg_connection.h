@@ -66,6 +66,8 @@ class PgParams {
   PgParams& Int32(int32_t value);
   PgParams& Bytes(ByteView value);  // bytea
   PgParams& Text(std::string_view value);
+  // bytea[] of one dimension, no nulls; `size` elements, the i-th `element(i)`.
+  PgParams& ByteaArray(size_t size, const std::function<ByteView(size_t)>& element);
 
  private:
   friend class PgConnection;

@@ -131,24 +131,29 @@ Result<LogHead> PgLogStore::Head() {
 Status PgLogStore::CommitAcknowledged(Deadline deadline, const std::string& what) {
   conn_->TakeNotices();
   Result<PgResult> r = conn_->Exec("COMMIT", deadline);
-  std::vector<PgNotice> notices = conn_->TakeNotices();
-  if (!r.ok()) {
-    // The server may have committed before the connection broke or the deadline closed it.
-    if (!conn_->Usable()) {
-      return WithRule(IoError(what + " is in doubt: " + r.status().message()), kCommitInDoubt);
-    }
-    return WithRule(IoError(what + " was not committed: " + r.status().message()), kNotCommitted);
-  }
+  if (!r.ok()) return FailedCommit(r.status(), what);
   if (std::string_view(PQcmdStatus(r->get())) != "COMMIT") {
     return WithRule(IoError(what + " was rolled back by the server"), kNotCommitted);
   }
-  if (!notices.empty()) {
-    const PgNotice& n = notices.front();
-    return WithRule(IoError(what + " is in doubt: COMMIT drew " + n.severity + " " + n.sqlstate +
-                            " \"" + n.message + (n.detail.empty() ? "" : " " + n.detail) + "\""),
-                    kCommitInDoubt);
+  return Acknowledged(what, "COMMIT");
+}
+
+Status PgLogStore::FailedCommit(const Status& failed, const std::string& what) {
+  // The server may have committed before the connection broke or the deadline closed it.
+  if (!conn_->Usable()) {
+    return WithRule(IoError(what + " is in doubt: " + failed.message()), kCommitInDoubt);
   }
-  return Status::Ok();
+  return WithRule(IoError(what + " was not committed: " + failed.message()), kNotCommitted);
+}
+
+Status PgLogStore::Acknowledged(const std::string& what, std::string_view commit) {
+  std::vector<PgNotice> notices = conn_->TakeNotices();
+  if (notices.empty()) return Status::Ok();
+  const PgNotice& n = notices.front();
+  return WithRule(
+      IoError(what + " is in doubt: " + std::string(commit) + " drew " + n.severity + " " +
+              n.sqlstate + " \"" + n.message + (n.detail.empty() ? "" : " " + n.detail) + "\""),
+      kCommitInDoubt);
 }
 
 Result<bool> PgLogStore::TryWriterLock() {
@@ -344,6 +349,60 @@ Status PgLogStore::WriteGroup(const AppendGroupRequest& group) {
       .status();
 }
 
+// The head's compare-and-set, the entries and the checkpoint in one statement: its own
+// transaction, committed (and waited for by the synchronous standby) at the protocol's Sync.
+// The inserts run only when the compare-and-set matched a row.
+constexpr std::string_view kAppendStatement =
+    "WITH head AS (UPDATE log_heads SET next_index = $2, last_leaf_hash = $3 WHERE log_id = $1 "
+    "AND next_index = $4 AND last_leaf_hash = $5 AND writer_epoch = $6 "
+    "RETURNING pg_notify($7, $2::text)), "
+    "entries AS (INSERT INTO log_entries (log_id, idx, entry, leaf_hash) "
+    "SELECT $1, $4 + e.ord - 1, e.entry, e.leaf_hash "
+    "FROM unnest($8::bytea[], $9::bytea[]) WITH ORDINALITY AS e(entry, leaf_hash, ord) "
+    "WHERE EXISTS (SELECT FROM head)), "
+    "checkpoint AS (INSERT INTO log_checkpoints (log_id, size, note) "
+    "SELECT $1, $2, $10 WHERE $10 <> '' AND EXISTS (SELECT FROM head)) "
+    "SELECT count(*) FROM head";
+
+Status PgLogStore::AppendInOneStatement(const AppendGroupRequest& group, const std::string& what) {
+  Status status = SendOneStatement(group, what);
+  if (status.rule() != kCommitInDoubt || conn_->Usable()) return status;
+  // The connection broke, perhaps before the statement reached the server (it ended the
+  // session, or died). Settled on a new connection; absent, the group goes once more there, as
+  // a large group does when its connection breaks before COMMIT.
+  Result<SettleOutcome> settled = SettleInDoubt(group);
+  if (!settled.ok()) return settled.status();
+  if (settled->committed) return Status::Ok();
+  return SendOneStatement(group, what);
+}
+
+Status PgLogStore::SendOneStatement(const AppendGroupRequest& group, const std::string& what) {
+  Status ready = ConnectedWithLock(what);
+  if (!ready.ok()) {  // nothing was sent
+    if (ready.rule().empty()) ready.WithRule(std::string(kNotCommitted));
+    return ready;
+  }
+  const uint64_t end = group.first_index + group.entries.size();
+  const Hash& last = group.entries.empty() ? group.prev_leaf_hash : group.entries.back().leaf_hash;
+  const std::span<const GroupEntry> entries = group.entries;
+  PgParams params;
+  params.Int32(log_id_)
+      .Int64(static_cast<int64_t>(end))
+      .Bytes(last)
+      .Int64(static_cast<int64_t>(group.first_index))
+      .Bytes(group.prev_leaf_hash)
+      .Int64(static_cast<int64_t>(group.epoch))
+      .Text(channel_)
+      .ByteaArray(entries.size(), [&](size_t i) { return ByteView(entries[i].bytes); })
+      .ByteaArray(entries.size(), [&](size_t i) { return ByteView(entries[i].leaf_hash); })
+      .Text(group.checkpoint_note);
+  conn_->TakeNotices();
+  Result<PgResult> r = conn_->Exec(kAppendStatement, params, DeadlineAfterMs(kPgCommitWaitMs));
+  if (!r.ok()) return FailedCommit(r.status(), what);
+  if (r->Int64(0, 0) != 1) return FencedOrMoved(group, DeadlineAfterMs(kPgStatementWaitMs));
+  return Acknowledged(what, "its commit");
+}
+
 Status PgLogStore::FencedOrMoved(const AppendGroupRequest& group, Deadline deadline) {
   FL_ASSIGN_OR_RETURN(LogHead head, ReadHead("SELECT " + std::string(kHeadColumns) +
                                                  " FROM log_heads WHERE log_id = $1",
@@ -365,6 +424,11 @@ Status PgLogStore::FencedOrMoved(const AppendGroupRequest& group, Deadline deadl
 }
 
 Status PgLogStore::StartGroup(const AppendGroupRequest& group, const std::string& what) {
+  FL_RETURN_IF_ERROR(ConnectedWithLock(what));
+  return WriteGroup(group);
+}
+
+Status PgLogStore::ConnectedWithLock(const std::string& what) {
   FL_RETURN_IF_ERROR(EnsureConnected());
   if (!lock_held_) {
     // A new connection (a failover): the lock went with the old one. Whoever holds it now
@@ -375,7 +439,7 @@ Status PgLogStore::StartGroup(const AppendGroupRequest& group, const std::string
                     what + " was not appended");
     }
   }
-  return WriteGroup(group);
+  return Status::Ok();
 }
 
 Status PgLogStore::Fenced(const std::string& why) {
@@ -415,6 +479,11 @@ Status PgLogStore::AppendGroup(const AppendGroupRequest& group) {
   }
   const std::string what = "the group of " + std::to_string(group.entries.size()) +
                            " entries at index " + std::to_string(group.first_index);
+  if (group.entries.size() <= kPgOneStatementEntriesMax) {
+    Status status = AppendInOneStatement(group, what);
+    if (status.rule() == kCommitInDoubt) in_doubt_ = true;
+    return status;
+  }
   const bool had_connection = conn_ != nullptr && conn_->Usable();
   Status status = StartGroup(group, what);
   if (!status.ok() && status.rule().empty() && had_connection && !conn_->Usable()) {

@@ -2,15 +2,15 @@
 // appends commit groups as single transactions; followers read entries and checkpoints in
 // order and wait for new ones.
 //
-// Acknowledgement. AppendGroup returns ok only when its COMMIT returned COMMIT with no NOTICE
-// or WARNING. The cluster runs synchronous_commit = on with a synchronous standby, so an ok
-// group is on the disks of two machines. A COMMIT that draws a warning (PostgreSQL's
-// "canceling wait for synchronous replication ... committed locally"), loses its connection,
-// or outlasts kPgCommitWaitMs is in doubt: the error's rule is kCommitInDoubt, the store refuses
-// further appends, and SettleInDoubt(same group) decides. It runs a fresh synchronous commit
-// on the current primary (WAL is ordered, so its success means all before it has reached a
-// standby) and reports whether the group is there. A commit is never cancelled and no
-// statement_timeout applies to it.
+// Acknowledgement. AppendGroup returns ok only when its commit returned with no NOTICE or
+// WARNING: a small group's one statement (its own transaction), a large group's COMMIT. The cluster
+// runs synchronous_commit = on with a synchronous standby, so an ok group is on the disks of two
+// machines. A COMMIT that draws a warning (PostgreSQL's "canceling wait for synchronous replication
+// ... committed locally"), loses its connection, or outlasts kPgCommitWaitMs is in doubt: the
+// error's rule is kCommitInDoubt, the store refuses further appends, and SettleInDoubt(same group)
+// decides. It runs a fresh synchronous commit on the current primary (WAL is ordered, so its
+// success means all before it has reached a standby) and reports whether the group is there. A
+// commit is never cancelled and no statement_timeout applies to it.
 //
 // Fencing. AcquireWriter takes a session advisory lock on the log and bumps the head's writer
 // epoch; every AppendGroup updates the head row WHERE next_index, last_leaf_hash and
@@ -22,8 +22,10 @@
 //
 // Failover. The DSN names every PostgreSQL host (libpq multi-host); a writable store forces
 // target_session_attrs=read-write, so a reconnect finds the new primary. Each operation first
-// reconnects if the connection broke, retrying for at most reconnect_wait_ms. An AppendGroup
-// whose connection breaks before COMMIT (nothing appended) tries once more on a new one; any
+// reconnects if the connection broke, retrying for at most reconnect_wait_ms. A large group
+// whose connection breaks before COMMIT (nothing appended) tries once more on a new one; a
+// small group whose statement loses its connection is settled on a new one, and sent once
+// more if absent; any
 // other operation whose connection breaks midway fails, and the next call reconnects.
 //
 //   auto store = *PgLogStore::Connect({.dsn = dsn, .origin = "city.example/ledger"});
@@ -52,6 +54,9 @@ namespace fundledger {
 inline constexpr size_t kPgGroupEntriesMax = 65'536;         // entries in one commit group
 inline constexpr size_t kPgEntryBytesMax = 65'535;           // ledger/entry_codec.h kEntryBytesMax
 inline constexpr size_t kPgGroupBytesMax = size_t{1} << 30;  // entry bytes in one group
+// A group of at most this many entries goes in one statement (one round trip); a larger one in
+// BEGIN, the compare-and-set, COPY and COMMIT (COPY is the faster for many rows).
+inline constexpr size_t kPgOneStatementEntriesMax = 256;
 // Entries in one ReadEntries: its result is held in memory whole (<= 256 MiB of entry bytes).
 inline constexpr size_t kPgReadEntriesMax = 4'096;
 inline constexpr size_t kPgNodeNameBytesMax = 128;
@@ -190,11 +195,23 @@ class PgLogStore {
   // Connects, re-takes the writer lock after a reconnect, and writes the transaction up to
   // COMMIT.
   Status StartGroup(const AppendGroupRequest& group, const std::string& what);
+  // Connected, with the writer lock re-taken after a reconnect; kWriterFenced if another
+  // session holds it (whoever holds it took over).
+  Status ConnectedWithLock(const std::string& what);
   Status WriteGroup(const AppendGroupRequest& group);
   Status CopyEntries(const AppendGroupRequest& group, Deadline deadline);
   Status FencedOrMoved(const AppendGroupRequest& group, Deadline deadline);
+  // A group of at most kPgOneStatementEntriesMax entries as one statement, its own transaction.
+  // A connection lost under it is settled at once, and an absent group sent once more.
+  Status AppendInOneStatement(const AppendGroupRequest& group, const std::string& what);
+  Status SendOneStatement(const AppendGroupRequest& group, const std::string& what);
   // COMMIT, ok only when acknowledged; otherwise kCommitInDoubt or kNotCommitted.
   Status CommitAcknowledged(Deadline deadline, const std::string& what);
+  // A commit that returned an error: in doubt if the connection is gone, else not committed.
+  Status FailedCommit(const Status& failed, const std::string& what);
+  // After a commit returned: in doubt if it drew any notice (PostgreSQL's "committed locally"
+  // warning when the wait for the standby was cancelled), else acknowledged.
+  Status Acknowledged(const std::string& what, std::string_view commit);
   Result<bool> GroupPresent(const AppendGroupRequest& group, const LogHead& head,
                             Deadline deadline);
   Result<LogHead> ReadHead(std::string_view sql, const PgParams& params, Deadline deadline);

@@ -32,6 +32,13 @@ Status ResumeAfterFailedWrite(rocksdb::DB& db) {
                  "); nothing was written; fix the disk and restart the ledger");
 }
 
+// Nanoseconds since `start`, added to `total`.
+void AddElapsed(std::atomic<uint64_t>& total, std::chrono::steady_clock::time_point start) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::steady_clock::now() - start);
+  total.fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
+}
+
 }  // namespace
 
 // What one group adds to the log, in memory and in its batch; nothing of it is visible until
@@ -46,6 +53,8 @@ struct LogWriter::StagedGroup {
   int64_t timestamp_ms = 0;  // of every entry of the group
   bool signs_checkpoint = false;
   bool replicated = false;  // committed elsewhere: not appended to the log of record
+  bool vault_rows = false;  // holds rows the log of record does not (personal data)
+  bool timed = false;       // submissions' group: its durable step counts in the stats
   // Idempotency records staged by this group (key, value): a key is looked up here first.
   std::vector<std::pair<std::string, std::string>> idempotency;
   // Each submission's answer, in order, unless the write fails.
@@ -182,6 +191,10 @@ LogWriter::Stats LogWriter::stats() const {
   s.entries = stat_entries_.load(std::memory_order_relaxed);
   s.rejected = stat_rejected_.load(std::memory_order_relaxed);
   s.group_entries_max = stat_group_max_.load(std::memory_order_relaxed);
+  s.commit_ns = stat_commit_ns_.load(std::memory_order_relaxed);
+  s.stage_ns = stat_stage_ns_.load(std::memory_order_relaxed);
+  s.record_ns = stat_record_ns_.load(std::memory_order_relaxed);
+  s.store_ns = stat_store_ns_.load(std::memory_order_relaxed);
   MutexLock lock(mu_);
   s.queue_depth = queue_.size();
   return s;
@@ -246,6 +259,7 @@ bool LogWriter::TakeGroup(std::vector<std::unique_ptr<Pending>>& group, CommitHo
 }
 
 void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, CommitHook* hook) {
+  const auto start = std::chrono::steady_clock::now();
   StagedGroup staged;
   BeginGroup(staged, options_.sync);
   for (const std::unique_ptr<Pending>& pending : group)
@@ -256,6 +270,8 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
     const bool sign = options_.checkpoint_interval_ms == 0 ||
                       staged.timestamp_ms - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
     written = StageTip(staged, sign);
+    AddElapsed(stat_stage_ns_, start);
+    staged.timed = true;
     if (written.ok()) written = WriteDurably(staged);
   }
   if (hook != nullptr) {
@@ -281,6 +297,7 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
       group[g]->promise.set_value(std::move(result));
     }
   }
+  AddElapsed(stat_commit_ns_, start);
 }
 
 void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {
@@ -317,6 +334,7 @@ void LogWriter::StageSubmission(StagedGroup& staged, const Submission& submissio
     }
     staged.batch.PopSavePoint().PermitUncheckedError();
   }
+  staged.vault_rows = staged.vault_rows || !submission.vault.empty();
   for (const VaultWrite& w : submission.vault) {
     if (w.value.empty()) {
       staged.batch.Delete(columns_.vault, w.key);
@@ -439,13 +457,28 @@ Status LogWriter::WriteDurably(StagedGroup& staged) {
   }
   if (write_failed_) FL_RETURN_IF_ERROR(ResumeAfterFailedWrite(*columns_.db));
   const bool to_record = options_.log_of_record != nullptr && !staged.replicated;
-  if (to_record) FL_RETURN_IF_ERROR(AppendToRecord(staged));
+  if (to_record) {
+    const auto start = std::chrono::steady_clock::now();
+    Status appended = AppendToRecord(staged);
+    if (staged.timed) AddElapsed(stat_record_ns_, start);
+    FL_RETURN_IF_ERROR(appended);
+  }
   rocksdb::WriteOptions options;
-  options.sync = staged.sync;
+  options.sync = staged.sync && !(RecordHolds(staged) && !staged.vault_rows);
+  const auto start = std::chrono::steady_clock::now();
   Status written = FromRocks(columns_.db->Write(options, &staged.batch), staged.failure);
+  if (staged.timed) AddElapsed(stat_store_ns_, start);
   write_failed_ = !written.ok();
   behind_record_ = !written.ok() && to_record;
   return written;
+}
+
+bool LogWriter::RecordHolds(const StagedGroup& staged) const {
+  // A log of record holds the group on two machines (the writer's, acknowledged before this
+  // write; a follower's, read from it), and a node whose local tail was lost with its machine
+  // catches up from it before it serves or writes: the local write needs no fsync of its own.
+  // The genesis group stays synced: a store without it cannot tell what it replicates.
+  return (options_.log_of_record != nullptr || staged.replicated) && staged.committed_size > 0;
 }
 
 Status LogWriter::AppendToRecord(const StagedGroup& staged) {

@@ -35,8 +35,10 @@
 //
 // Cluster mode (Options::log_of_record, log_of_record.h): WriteDurably first appends the group's
 // entry bytes and checkpoint to the log of record (a PostgreSQL transaction), and writes the
-// local batch only once that was acknowledged. A follower stores entries committed elsewhere
-// through replay, not through this writer.
+// local batch only once that was acknowledged. That local write is synced only when the group
+// carries vault rows (personal data, which the log of record does not hold): a node that lost
+// its local tail with its machine catches up from the log of record before it serves. A follower
+// stores entries committed elsewhere through replay, not through this writer.
 //
 //   LogWriter writer(columns, tree, signer, SystemLogClock(), committed_size, options, tip);
 //   writer.Start();
@@ -147,6 +149,11 @@ class LogWriter final {
     uint64_t rejected = 0;     // submissions refused (rules, conflicts, I/O)
     uint64_t group_entries_max = 0;
     uint64_t queue_depth = 0;
+    // Where the groups of submissions spent their time, summed (ns): from taking the group to
+    // answering it; of which staging (rules, encoding, hashing, signing), the log of record's
+    // append (cluster mode), and the local store's write. Not counted: genesis, a checkpoint
+    // signed alone, replicated groups.
+    uint64_t commit_ns = 0, stage_ns = 0, record_ns = 0, store_ns = 0;
   };
 
   // `committed_size` is the log's published size: the writer stores it last in each commit.
@@ -217,6 +224,9 @@ class LogWriter final {
   Status WriteDurably(StagedGroup& staged);
   // Cluster mode: the group appended to the log of record, acknowledged, before the local write.
   Status AppendToRecord(const StagedGroup& staged);
+  // Whether the log of record holds everything of the group but its vault rows: then its local
+  // write is not synced, unless it carries vault rows.
+  bool RecordHolds(const StagedGroup& staged) const;
   // After WriteDurably: readers see the group (tree, tip, size), or it is forgotten.
   void Finish(StagedGroup& staged, const Status& written);
   // Signs a checkpoint of every committed entry in a group of its own; `failure` prefixes a
@@ -249,6 +259,8 @@ class LogWriter final {
   std::thread thread_;
   std::atomic<uint64_t> stat_commits_{0}, stat_submissions_{0}, stat_entries_{0}, stat_rejected_{0},
       stat_group_max_{0};
+  std::atomic<uint64_t> stat_commit_ns_{0}, stat_stage_ns_{0}, stat_record_ns_{0},
+      stat_store_ns_{0};
 };
 
 }  // namespace fundledger

@@ -269,6 +269,13 @@ TEST_F(ClusterServeTest, AFollowerHeldBackInAStepReportsItsLag) {
                 .body.find("fundledger_cluster_lag_entries " + std::to_string(size - before)),
             std::string::npos);
 
+  // The writer says where its commits spent their time: most of it in PostgreSQL.
+  const std::string writer_metrics = HttpClient(ports_[0]).Request("GET", "/metrics").body;
+  const std::string record_line = "\nfundledger_commit_record_seconds_total ";
+  const size_t at = writer_metrics.find(record_line);
+  ASSERT_NE(at, std::string::npos) << writer_metrics;
+  EXPECT_GT(std::stod(writer_metrics.substr(at + record_line.size())), 0.0) << writer_metrics;
+
   ASSERT_TRUE(admin->Exec("ROLLBACK", DeadlineAfterMs(30'000)).ok());  // let it read
   HttpResult caught =
       HttpClient(ports_[1]).Request("GET", "/v1/funds?min_size=" + std::to_string(size), token_);

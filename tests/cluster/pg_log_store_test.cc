@@ -101,6 +101,10 @@ TEST_F(PgLogStoreTest, EntriesReadBackByteForByteInOrder) {
   ASSERT_NO_FATAL_FAILURE(
       append(log.NextWith(w.lease.epoch, {{0x00}, {0xff, 0x00, '\\', 'x', '0', '0'}}, false)));
   ASSERT_NO_FATAL_FAILURE(append(log.Next(w.lease.epoch, 37, kPgEntryBytesMax, true)));
+  // Either side of the size where a group goes as one statement rather than COPY.
+  ASSERT_NO_FATAL_FAILURE(append(log.Next(w.lease.epoch, kPgOneStatementEntriesMax, 90, true)));
+  ASSERT_NO_FATAL_FAILURE(
+      append(log.Next(w.lease.epoch, kPgOneStatementEntriesMax + 1, 90, false)));
 
   std::vector<StoredEntry> read = ReadAll(log.origin());
   ASSERT_EQ(read.size(), log.size());

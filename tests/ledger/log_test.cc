@@ -3,7 +3,9 @@
 #include "ledger/log.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/env.h>
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -469,6 +471,83 @@ TEST(Log, OpenRefusesAForeignSigningKey) {
   Result<std::unique_ptr<Log>> log = Log::Open(a.path());
   ASSERT_FALSE(log.ok());
   EXPECT_NE(log.status().message().find("not the key named in the genesis"), std::string::npos);
+}
+
+// Counts the syncs of the write-ahead log's files (what WriteOptions::sync costs).
+class WalSyncCountingEnv : public rocksdb::EnvWrapper {
+ public:
+  WalSyncCountingEnv() : rocksdb::EnvWrapper(rocksdb::Env::Default()) {}
+  const char* Name() const override { return "WalSyncCountingEnv"; }
+  rocksdb::Status NewWritableFile(const std::string& f, std::unique_ptr<rocksdb::WritableFile>* r,
+                                  const rocksdb::EnvOptions& o) override {
+    rocksdb::Status s = target()->NewWritableFile(f, r, o);
+    if (s.ok() && f.ends_with(".log")) r->reset(new File(std::move(*r), syncs));
+    return s;
+  }
+  std::atomic<int> syncs{0};
+
+ private:
+  class File : public rocksdb::WritableFileWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::WritableFile> base, std::atomic<int>& syncs)
+        : rocksdb::WritableFileWrapper(base.get()), base_(std::move(base)), syncs_(syncs) {}
+    rocksdb::Status Sync() override { return ++syncs_, base_->Sync(); }
+    rocksdb::Status Fsync() override { return ++syncs_, base_->Fsync(); }
+
+   private:
+    std::unique_ptr<rocksdb::WritableFile> base_;
+    std::atomic<int>& syncs_;
+  };
+};
+
+// A log of record that acknowledges every group.
+class AcknowledgingRecord : public LogOfRecord {
+ public:
+  Status Append(const RecordGroup& group) override {
+    entries += group.entries.size();
+    return Status::Ok();
+  }
+  size_t entries = 0;
+};
+
+TEST(Log, AGroupTheLogOfRecordHoldsIsNotSyncedLocallyUnlessItCarriesVaultRows) {
+  TempDir dir;
+  WalSyncCountingEnv env;
+  AcknowledgingRecord record;
+  LogOptions options;
+  options.env = &env;
+  options.log_of_record = &record;
+  std::unique_ptr<Log> log = CreateLog(dir.path(), options);
+  ASSERT_GT(env.syncs.load(), 0) << "the genesis group is synced";
+  const int after_genesis = env.syncs.load();
+  AppendMemos(*log, 3, "m");
+  EXPECT_EQ(record.entries, 4u);
+  EXPECT_EQ(env.syncs.load(), after_genesis) << "the log of record holds these groups";
+  Log::Stats stats = log->stats();
+  EXPECT_GT(stats.record_ns, 0u);
+  EXPECT_GT(stats.store_ns, 0u);
+  EXPECT_GE(stats.commit_ns, stats.stage_ns + stats.record_ns + stats.store_ns);
+
+  // Personal data exists only in the local store: its group is synced.
+  Submission registration = MemoSubmission("r", {"r"});
+  registration.vault.push_back(VaultWrite{"person-1", "sealed"});
+  ASSERT_TRUE(log->Append(std::move(registration)).ok());
+  EXPECT_GT(env.syncs.load(), after_genesis);
+}
+
+TEST(Log, EveryGroupIsSyncedWhenTheLocalStoreIsTheLogOfRecord) {
+  TempDir dir;
+  WalSyncCountingEnv env;
+  LogOptions options;
+  options.env = &env;
+  std::unique_ptr<Log> log = CreateLog(dir.path(), options);
+  const int after_genesis = env.syncs.load();
+  AppendMemos(*log, 3, "m");
+  EXPECT_GE(env.syncs.load(), after_genesis + 3);
+  Log::Stats stats = log->stats();
+  EXPECT_EQ(stats.record_ns, 0u) << "no log of record";
+  EXPECT_GT(stats.stage_ns, 0u);
+  EXPECT_GE(stats.commit_ns, stats.stage_ns + stats.store_ns);
 }
 
 }  // namespace
