@@ -283,6 +283,7 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
   }
   Finish(staged, written);
   if (written.ok() && staged.appended() > 0) CountCommit(staged.appended());
+  AddElapsed(stat_commit_ns_, start);  // before the answers: a caller then sees its own group
   for (size_t g = 0; g < group.size(); ++g) {
     Result<AppendResult>& result = staged.results[g];
     const bool replayed = result.ok() && result->replayed;
@@ -297,7 +298,6 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
       group[g]->promise.set_value(std::move(result));
     }
   }
-  AddElapsed(stat_commit_ns_, start);
 }
 
 void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {

@@ -150,9 +150,9 @@ class LogWriter final {
     uint64_t group_entries_max = 0;
     uint64_t queue_depth = 0;
     // Where the groups of submissions spent their time, summed (ns): from taking the group to
-    // answering it; of which staging (rules, encoding, hashing, signing), the log of record's
-    // append (cluster mode), and the local store's write. Not counted: genesis, a checkpoint
-    // signed alone, replicated groups.
+    // its answers being ready; of which staging (rules, encoding, hashing, signing), the log of
+    // record's append (cluster mode), and the local store's write. Not counted: genesis, a
+    // checkpoint signed alone, replicated groups.
     uint64_t commit_ns = 0, stage_ns = 0, record_ns = 0, store_ns = 0;
   };
 
