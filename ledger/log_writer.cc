@@ -464,7 +464,7 @@ Status LogWriter::WriteDurably(StagedGroup& staged) {
     FL_RETURN_IF_ERROR(appended);
   }
   rocksdb::WriteOptions options;
-  options.sync = staged.sync && !(RecordHolds(staged) && !staged.vault_rows);
+  options.sync = staged.sync && !RecordHolds(staged);
   const auto start = std::chrono::steady_clock::now();
   Status written = FromRocks(columns_.db->Write(options, &staged.batch), staged.failure);
   if (staged.timed) AddElapsed(stat_store_ns_, start);
@@ -477,8 +477,10 @@ bool LogWriter::RecordHolds(const StagedGroup& staged) const {
   // A log of record holds the group on two machines (the writer's, acknowledged before this
   // write; a follower's, read from it), and a node whose local tail was lost with its machine
   // catches up from it before it serves or writes: the local write needs no fsync of its own.
-  // The genesis group stays synced: a store without it cannot tell what it replicates.
-  return (options_.log_of_record != nullptr || staged.replicated) && staged.committed_size > 0;
+  // The genesis group stays synced: a store without it cannot tell what it replicates. Vault
+  // rows (personal data) are never in the log of record.
+  return (options_.log_of_record != nullptr || staged.replicated) && staged.committed_size > 0 &&
+         !staged.vault_rows;
 }
 
 Status LogWriter::AppendToRecord(const StagedGroup& staged) {

@@ -224,8 +224,8 @@ class LogWriter final {
   Status WriteDurably(StagedGroup& staged);
   // Cluster mode: the group appended to the log of record, acknowledged, before the local write.
   Status AppendToRecord(const StagedGroup& staged);
-  // Whether the log of record holds everything of the group but its vault rows: then its local
-  // write is not synced, unless it carries vault rows.
+  // Whether the log of record holds everything the group writes (no vault rows, not the
+  // genesis): then its local write is not synced.
   bool RecordHolds(const StagedGroup& staged) const;
   // After WriteDurably: readers see the group (tree, tip, size), or it is forgotten.
   void Finish(StagedGroup& staged, const Status& written);
