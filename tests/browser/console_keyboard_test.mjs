@@ -34,6 +34,9 @@ await finishConsoleTest(tally, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   context.setDefaultTimeout(waitMs);
   const page = await context.newPage();
+  // Choosers are intercepted from the start: the interception a waitForEvent turns on is sent
+  // to the browser beside the key press that opens one, and can arrive after it.
+  page.on("filechooser", () => {});
   const cdp = await context.newCDPSession(page);
   await cdp.send("Accessibility.enable");
 
