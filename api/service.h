@@ -230,6 +230,8 @@ class Service final : public HttpHandler {
   Result<std::optional<IdempotencyRecord>> CommittedKey(const Context& c) const;
   // 409: the key committed another request (`why`: how this one differs).
   static HttpResponse KeyReused(const IdempotencyRecord& record, const std::string& why);
+  // The key's earlier request committed; this one's first row problem shows it differs.
+  static HttpResponse KeyReusedAtRow(const IdempotencyRecord& record, const Status& row_problem);
   // The caller as the command's actor, with the request's signature if it sent one.
   Result<Actor> CommandActor(const Context& c) const;
   Status CheckFundScope(const Principal& who, const std::string& fund) const;

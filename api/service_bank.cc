@@ -143,9 +143,7 @@ HttpResponse Service::BankReturns(Context& c) {
         s, batch_id, *file, [&](std::string_view account) { return vault.BankToken(account); },
         used->has_value());
   });
-  if (!resolved.problems.empty() && *used)
-    return KeyReused(**used, "its row " + std::to_string(resolved.problems.front().line()) + ": " +
-                                 resolved.problems.front().message());
+  if (!resolved.problems.empty() && *used) return KeyReusedAtRow(**used, resolved.problems.front());
   if (!resolved.problems.empty())
     return RejectRoll(resolved.problems, Status::Ok(), file->rows.size(), language);
   json::object fields{{"batch_id", batch_id},

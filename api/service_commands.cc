@@ -212,9 +212,7 @@ HttpResponse Service::PrepareRoll(Context& c) {
   if (!roll.problems.empty() || !roll.roll_problem.ok()) {
     // A committed roll's people may be paid, erased or unknown here since: a retry is judged
     // only by the key (the ledger compares what it would append), never by today's rules.
-    if (*used && !roll.problems.empty())
-      return KeyReused(**used, "its row " + std::to_string(roll.problems.front().line()) +
-                                   " does not resolve: " + roll.problems.front().message());
+    if (*used && !roll.problems.empty()) return KeyReusedAtRow(**used, roll.problems.front());
     if (!*used) return RejectRoll(roll.problems, roll.roll_problem, rows, language);
   }
   Result<Actor> actor = CommandActor(c);
@@ -246,6 +244,11 @@ HttpResponse Service::KeyReused(const IdempotencyRecord& record, const std::stri
                                 std::to_string(record.count) + " entries from index " +
                                 std::to_string(record.first_index) + "); this one differs: " + why)
                            .WithField("idempotency_key"));
+}
+
+HttpResponse Service::KeyReusedAtRow(const IdempotencyRecord& record, const Status& row_problem) {
+  return KeyReused(record, "its row " + std::to_string(row_problem.line()) +
+                               " does not resolve: " + row_problem.message());
 }
 
 HttpResponse Service::RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,

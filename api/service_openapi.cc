@@ -177,20 +177,7 @@ std::string_view SuccessMediaType(const std::string& pattern) {
   return it == kTypes.end() ? std::string_view("application/json") : it->second;
 }
 
-// The success answer's schema where a route's is not the plain commit or an object: JSON text,
-// by "<METHOD> <pattern>".
-std::string_view SuccessSchemaText(const std::string& route) {
-  static const std::map<std::string_view, std::string_view> kSchemas{
-      {"POST /v1/disbursement-batches/{batch_id}/bank-returns",
-       R"({"type":"object","properties":{"batch_id":{"type":"string"},"rows":{"type":"integer"},"paid_rows":{"type":"integer"},"returned":{"type":"integer"},"already_recorded":{"type":"boolean"},"encoding":{"type":"string"},"first_index":{"type":"integer","format":"int64"},"count":{"type":"integer","format":"int64"},"replayed":{"type":"boolean"},"log_size":{"type":"integer","format":"int64"}},"required":["batch_id","rows","paid_rows","returned","already_recorded"],"description":"first_index, count, replayed and log_size only when returned lines were recorded"})"},
-      {"POST /v1/sessions",
-       R"({"type":"object","properties":{"actor":{"type":"string"},"role":{"type":"string"},"org":{"type":"string"},"csrf_token":{"type":"string","description":"sent back as X-CSRF-Token on every POST of the session"},"idle_timeout_ms":{"type":"integer"},"signing":{"type":"object"}},"required":["actor","role","csrf_token"]})"},
-  };
-  auto it = kSchemas.find(route);
-  return it == kSchemas.end() ? std::string_view() : it->second;
-}
-
-// Builders of the read routes' schemas below (their handlers write exactly these fields).
+// Builders of the routes' schemas below (their handlers write exactly these fields).
 json::object Schema(const char* type) { return json::object{{"type", type}}; }
 json::object Integer() { return json::object{{"type", "integer"}, {"format", "int64"}}; }
 json::object Nullable(json::object schema) {
@@ -364,11 +351,42 @@ json::object SigningSchema() {
                    {"key_ids", ArrayOf(Schema("string"))}});
 }
 
-// The success schemas of the read routes the console calls, the proofs, the list of
-// disclosures and the liveness check, by "GET <pattern>".
-const std::map<std::string, json::object>& ReadSchemas() {
+// The commit a command answers with: where its entries went in the log.
+std::vector<std::pair<const char*, json::object>> CommitProperties() {
+  return {{"first_index", Integer()},
+          {"count", Integer()},
+          {"replayed", Schema("boolean")},
+          {"log_size", Integer()}};
+}
+
+// The success schemas, by "<METHOD> <pattern>", of the routes whose answer is not the plain
+// commit: the read routes the console calls, the proofs, the list of disclosures, the liveness
+// check, logging in and the bank's returns.
+const std::map<std::string, json::object>& RouteSchemas() {
   static const std::map<std::string, json::object> kSchemas = [] {
     std::map<std::string, json::object> m;
+    std::vector<std::pair<const char*, json::object>> returns{
+        {"batch_id", Schema("string")},
+        {"rows", Integer()},
+        {"paid_rows", Integer()},
+        {"returned", Integer()},
+        {"already_recorded", Schema("boolean")},
+        {"encoding", Schema("string")}};
+    for (auto& field : CommitProperties()) returns.push_back(std::move(field));
+    json::object bank_returns =
+        ObjectOf(std::move(returns), {"first_index", "count", "replayed", "log_size"});
+    bank_returns["description"] =
+        "first_index, count, replayed and log_size only when returned lines were recorded";
+    m["POST /v1/disbursement-batches/{batch_id}/bank-returns"] = std::move(bank_returns);
+    json::object session_csrf{
+        {"type", "string"},
+        {"description", "sent back as X-CSRF-Token on every POST of the session"}};
+    m["POST /v1/sessions"] = ObjectOf({{"actor", Schema("string")},
+                                       {"role", Schema("string")},
+                                       {"org", Schema("string")},
+                                       {"csrf_token", std::move(session_csrf)},
+                                       {"idle_timeout_ms", Integer()},
+                                       {"signing", SigningSchema()}});
     m["GET /v1/funds"] = ObjectOf({{"funds", ArrayOf(ObjectOf(FundSummaryProperties()))}});
     std::vector<std::pair<const char*, json::object>> fund = FundSummaryProperties();
     fund.push_back({"programs", ArrayOf(Schema("string"))});
@@ -514,20 +532,11 @@ const std::map<std::string, json::object>& ReadSchemas() {
 // The success answer's schema: a command's commit, or the route's document (the bank file an
 // export command answers with).
 json::object SuccessSchema(const Service::Route& r) {
-  if (std::string_view text = SuccessSchemaText(r.method + " " + r.pattern); !text.empty())
-    return json::parse(text).as_object();
-  if (auto it = ReadSchemas().find(r.method + " " + r.pattern); it != ReadSchemas().end())
+  if (auto it = RouteSchemas().find(r.method + " " + r.pattern); it != RouteSchemas().end())
     return it->second;
   std::string_view media = SuccessMediaType(r.pattern);
-  if (r.method == "POST" && r.event != fb::EventType::Unknown && media == "application/json") {
-    json::object integer{{"type", "integer"}, {"format", "int64"}};
-    return json::object{{"type", "object"},
-                        {"properties", json::object{{"first_index", integer},
-                                                    {"count", integer},
-                                                    {"replayed", json::object{{"type", "boolean"}}},
-                                                    {"log_size", integer}}},
-                        {"required", json::array{"first_index", "count", "replayed", "log_size"}}};
-  }
+  if (r.method == "POST" && r.event != fb::EventType::Unknown && media == "application/json")
+    return ObjectOf(CommitProperties());
   if (media == "application/json") return json::object{{"type", "object"}};
   if (media == "application/octet-stream")
     return json::object{{"type", "string"}, {"format", "binary"}};
