@@ -46,7 +46,9 @@ await finishConsoleTest(tally, async () => {
     const state = await page.evaluate(() => {
       const el = document.activeElement;
       if (!el || el === document.body) return null;
-      const style = getComputedStyle(el);
+      // A file field is drawn by the label that opens it (FLConsole.filePicker): its focus shows there.
+      const drawnBy = el.type === "file" ? [...el.labels].find((l) => l.classList.contains("file-button")) || el : el;
+      const style = getComputedStyle(drawnBy);
       const drawn = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2) || style.boxShadow !== "none";
       return { id: el.id, tag: el.tagName.toLowerCase(), type: el.type || "", text: (el.textContent || "").trim().slice(0, 30), drawn };
     });

@@ -156,6 +156,8 @@ await finishConsoleTest(tally, async () => {
         "the .xlsx holds the table's rows, numbered as the spreadsheet: " + JSON.stringify(sheetRows));
 
   await fileInput.setInputFiles({ name: "roll-fixed.xlsx", mimeType: xlsxType, buffer: await xlsx(good) });
+  const fileField = async () => [await clerk.textContent("#upload-section .file-button"), await clerk.textContent("#upload-section .file-name")];
+  check(JSON.stringify(await fileField()) === JSON.stringify(["选择文件", "roll-fixed.xlsx"]), "the file field speaks the page's language and names the chosen file: " + await fileField());
   await clerk.click("#upload-form button[type=submit]");
   await clerk.waitForSelector("#upload-result.ok");
   const batch = (await clerk.textContent("#upload-result")).match(/R\d{6}-[0-9a-f]{12}/)[0];
@@ -163,6 +165,7 @@ await finishConsoleTest(tally, async () => {
   await screens(clerk, "prepared");
   await clerk.click("#lang");
   check((await clerk.textContent("h1")) === "Fund ledger · Staff console", "the English switch");
+  check((await fileField())[0] === "Choose a file", "the file field's button switches too: " + await fileField());
   // Its own words (labels, headings, buttons, columns, messages); the ledger's data may be Chinese.
   const english = await clerk.evaluate(() => Array.from(document.querySelectorAll("[data-t], label, th, button, caption, #key-state, #who"))
     .filter((e) => e.checkVisibility()).map((e) => e.textContent).join(" | "));

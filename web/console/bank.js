@@ -73,6 +73,7 @@
     $("work").appendChild(section);
     $("bank-refresh").addEventListener("click", loadApproved);
     $("bank-return-form").addEventListener("submit", importReturns);
+    C.filePicker($("bank-return-file"));
     label();
   }
 

@@ -17,6 +17,8 @@
 // `text` joins the language table (read with FLConsole.t), onWork runs after each login with the
 // session, onLanguage after each switch. Panels reach the API only through FLConsole.api, so
 // every POST carries the CSRF token, an Idempotency-Key and the actor's signature.
+// FLConsole.filePicker(input) draws a file input in the page's language (its button and the
+// chosen file's name), the input itself still the control Tab reaches.
 // FLConsole.showProblems(prefix, error, name) shows every problem of a rejected upload (the
 // error of api/roll_report.h) in the page's `${prefix}` block and downloads them as .xlsx.
 "use strict";
@@ -25,6 +27,7 @@ const TEXT = {
   zh: {
     title: "资金台账 · 工作台", login: "登录", logout: "退出", name: "用户名", password: "密码",
     upload: "上传发放名册", fund: "资金", period: "发放月份", file: "名册文件（CSV 或 Excel）", send: "上传",
+    chooseFile: "选择文件", noFile: "未选择文件",
     download: "下载全部问题（Excel）", downloadCsv: "CSV 格式", row: "行号", column: "列", code: "代码", problem: "问题",
     pending: "待审批批次", refresh: "刷新", batch: "批次", lines: "行数", total: "合计（元）",
     maker: "制单人", decide: "审批", approve: "批准", reject: "退回", reason: "退回原因",
@@ -50,7 +53,7 @@ const TEXT = {
   en: {
     title: "Fund ledger · Staff console", login: "Log in", logout: "Log out", name: "Name",
     password: "Password", upload: "Upload a disbursement roll", fund: "Fund", period: "Month",
-    file: "Roll file (CSV or Excel)", send: "Upload", download: "Download every problem (Excel)", downloadCsv: "as CSV", row: "Row",
+    file: "Roll file (CSV or Excel)", chooseFile: "Choose a file", noFile: "No file chosen", send: "Upload", download: "Download every problem (Excel)", downloadCsv: "as CSV", row: "Row",
     column: "Column", code: "Code", problem: "Problem", pending: "Batches waiting for approval",
     refresh: "Refresh", batch: "Batch", lines: "Lines", total: "Total (yuan)", maker: "Prepared by",
     decide: "Decision", approve: "Approve", reject: "Reject", reason: "Reason for rejecting",
@@ -119,9 +122,34 @@ let csrf = "";
 const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[lang][key];
 
+// The file fields drawn by filePicker, each with what shows the chosen file's name.
+const filePickers = [];
+
+// A file field in the page's language. The browser draws a file input's button and "no file"
+// text in its own locale, whatever the page's switch says, so the input is kept (Tab, Space
+// and screen readers reach it as before) but drawn as a label that opens it and the chosen
+// file's name beside it.
+function filePicker(input) {
+  input.classList.add("file-input");
+  input.parentElement.classList.add("file-field");
+  const button = document.createElement("label");
+  button.htmlFor = input.id;
+  button.className = "file-button";
+  button.dataset.t = "chooseFile";
+  button.textContent = t("chooseFile");
+  const name = document.createElement("span");
+  name.className = "file-name";
+  const show = () => { name.textContent = input.files.length ? input.files[0].name : t("noFile"); };
+  input.addEventListener("change", show);
+  input.after(button, name);
+  filePickers.push(show);
+  show();
+}
+
 function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const show of filePickers) show();
   $("lang").textContent = t("switchTo");
   $("lang").lang = lang === "zh" ? "en" : "zh-CN";
   document.title = t("title");
@@ -519,6 +547,7 @@ async function start() {
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
   $("upload-form").addEventListener("submit", upload);
+  filePicker($("upload-file"));
   $("people-form").addEventListener("submit", findPerson);
   $("account-form").addEventListener("submit", createAccount);
   const now = new Date();
@@ -528,7 +557,7 @@ async function start() {
 }
 
 window.FLConsole = {
-  api, cell, $, showProblems, saveFile,
+  api, cell, $, showProblems, saveFile, filePicker,
   t: (key) => TEXT[lang][key],
   lang: () => lang,
   register(panel) {
