@@ -44,6 +44,7 @@ namespace fundledger {
 
 struct BatchReview;
 struct PublishedDisclosure;
+struct RollTarget;
 
 // Who may call a route.
 enum RoleBit : uint32_t {
@@ -230,6 +231,11 @@ class Service final : public HttpHandler {
   Result<std::optional<IdempotencyRecord>> CommittedKey(const Context& c) const;
   // 409: the key committed another request (`why`: how this one differs).
   static HttpResponse KeyReused(const IdempotencyRecord& record, const std::string& why);
+  // The original result when the key's entries prepared this roll's batch (`target`, with
+  // `rows` lines totalling `total`): a retry whose rows no longer resolve. Else nullopt.
+  std::optional<AppendResult> RollPreparedBy(const IdempotencyRecord& record,
+                                             const RollTarget& target, size_t rows,
+                                             Amount total) const;
   // The key's earlier request committed; this one's first row problem shows it differs.
   static HttpResponse KeyReusedAtRow(const IdempotencyRecord& record, const Status& row_problem);
   // The caller as the command's actor, with the request's signature if it sent one.

@@ -203,16 +203,34 @@ HttpResponse Service::PrepareRoll(Context& c) {
       ParseRoll(c.request.body, DetectRollFormat(c.request.content_type, c.request.body), *period);
   if (!parsed.ok()) return RollRejection({}, parsed.status(), 0, "", language);
   size_t rows = parsed->rows.size();
+  const Amount parsed_total = parsed->total;
   std::vector<std::string> ignored = std::move(parsed->ignored_columns);
   RollIdentities identities = LedgerIdentities(ledger_);
   ResolvedRoll roll = ledger_.domain().Read(
       [&](const DomainState& s) { return ResolveRoll(s, target, identities, std::move(*parsed)); });
   Result<std::optional<IdempotencyRecord>> used = CommittedKey(c);
   if (!used.ok()) return ErrorResponse(used.status());
+  auto roll_fields = [&](size_t lines, Amount total) {
+    json::array ignored_json;
+    for (const std::string& col : ignored) ignored_json.emplace_back(col);
+    return json::object{{"batch_id", target.batch_id},
+                        {"lines", lines},
+                        {"total_fen", total.fen()},
+                        {"total", total.ToYuan()},
+                        {"ignored_columns", std::move(ignored_json)}};
+  };
   if (!roll.problems.empty() || !roll.roll_problem.ok()) {
     // A committed roll's people may be paid, erased or unknown here since: a retry is judged
     // only by the key (the ledger compares what it would append), never by today's rules.
-    if (*used && !roll.problems.empty()) return KeyReusedAtRow(**used, roll.problems.front());
+    if (*used && !roll.problems.empty()) {
+      // Rows that no longer resolve (a person erased since) cannot be compared line by line;
+      // the batch the key prepared still says whether this is the same roll.
+      std::optional<AppendResult> replay = RollPreparedBy(**used, target, rows, parsed_total);
+      if (!replay) return KeyReusedAtRow(**used, roll.problems.front());
+      Result<Actor> actor = CommandActor(c);  // a retry is signed as the first request was
+      if (!actor.ok()) return ErrorResponse(actor.status());
+      return Committed(*replay, roll_fields(rows, parsed_total));
+    }
     if (!*used) return RejectRoll(roll.problems, roll.roll_problem, rows, language);
   }
   Result<Actor> actor = CommandActor(c);
@@ -224,13 +242,24 @@ HttpResponse Service::PrepareRoll(Context& c) {
     std::vector<Status> problems = r.status().details();
     return RejectRoll(problems, problems.empty() ? r.status() : Status::Ok(), rows, language);
   }
-  json::array ignored_json;
-  for (const std::string& col : ignored) ignored_json.emplace_back(col);
-  return Committed(*r, json::object{{"batch_id", target.batch_id},
-                                    {"lines", roll.lines.size()},
-                                    {"total_fen", roll.total.fen()},
-                                    {"total", roll.total.ToYuan()},
-                                    {"ignored_columns", std::move(ignored_json)}});
+  return Committed(*r, roll_fields(roll.lines.size(), roll.total));
+}
+
+std::optional<AppendResult> Service::RollPreparedBy(const IdempotencyRecord& record,
+                                                    const RollTarget& target, size_t rows,
+                                                    Amount total) const {
+  // The batch the key's entries began, for the same fund, bucket and month, with as many lines
+  // and the same total. A batch id made from the file (no batch_id given) also names its bytes.
+  const bool same = ledger_.domain().Read([&](const DomainState& s) {
+    auto it = s.batches.find(target.batch_id);
+    if (it == s.batches.end()) return false;
+    const BatchState& b = it->second;
+    return b.prepared_index == record.first_index && b.fund == target.fund &&
+           b.bucket == target.bucket && b.period == target.period && b.lines.size() == rows &&
+           b.total_fen == total.fen();
+  });
+  if (!same) return std::nullopt;
+  return AppendResult{record.first_index, record.count, /*replayed=*/true};
 }
 
 Result<std::optional<IdempotencyRecord>> Service::CommittedKey(const Context& c) const {

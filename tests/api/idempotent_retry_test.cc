@@ -88,6 +88,33 @@ TEST_F(IdempotentRetryTest, ARollKeyReusedWithAnotherRollIsAConflictNotTheRollsP
   EXPECT_EQ(ledger_->log().size(), size);
 }
 
+// A person in the roll is erased before the retry: the row no longer resolves, but the batch the
+// key prepared is this roll's (same batch, fund, month, lines and total), so the retry is still
+// answered as one; a different roll under the key is still a conflict.
+TEST_F(IdempotentRetryTest, ARollRetriedAfterOneOfItsPeopleWasErasedIsReplayed) {
+  HttpResponse first = Roll(RollCsv({1, 2, 3}), "roll-1");
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_TRUE(ledger_->Erase(kAdmin, "erase-B2", "B2", "the person asked to be forgotten").ok());
+  const uint64_t size = ledger_->log().size();
+
+  HttpResponse retry = Roll(RollCsv({1, 2, 3}), "roll-1");
+  ExpectReplayOf(first, retry);
+  json::object b = json::parse(retry.body).as_object();
+  EXPECT_EQ(b.at("batch_id").as_string(), "R1");
+  EXPECT_EQ(b.at("lines").to_number<uint64_t>(), 3u);
+  EXPECT_EQ(b.at("total_fen").to_number<int64_t>(), 3 * 104500);
+  EXPECT_EQ(ledger_->log().size(), size) << "the retry appended";
+
+  std::string more = RollCsv({1, 2, 3}) + "4," + person_[1].id_number + ",低保,1045.00\n";
+  ExpectKeyConflict(Roll(more, "roll-1"));  // a line more
+  std::string dearer = RollCsv({1, 2, 3});
+  dearer.replace(dearer.rfind("1045.00"), 7, "1000.00");
+  ExpectKeyConflict(Roll(dearer, "roll-1"));  // another total
+  ExpectKeyConflict(Post("/v1/disbursement-batches?fund_id=F1&period=2025-04&batch_id=R1",
+                         RollCsv({1, 2, 3}), "roll-1"));  // another month
+  EXPECT_EQ(ledger_->log().size(), size);
+}
+
 TEST_F(IdempotentRetryTest, ARetriedReturnFileAnswersTheOriginalEntriesAsReplayed) {
   std::vector<RollLine> lines;
   for (uint32_t i = 1; i <= 3; ++i)
