@@ -132,6 +132,13 @@ Status Log::OpenDb(bool create) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kColumns)
     cfs.emplace_back(name, ColumnOptions(name, tree_row_filter_.get()));
+  if (create) {
+    // Made here, empty: RocksDB would log reading a missing directory as an error, on every
+    // new ledger's first start.
+    std::error_code ec;
+    std::filesystem::create_directory(StorePath(data_dir_), ec);
+    if (ec) return IoError("cannot create " + StorePath(data_dir_) + ": " + ec.message());
+  }
   rocksdb::DB* db = nullptr;
   rocksdb::Status s =
       options_.read_only

@@ -60,6 +60,15 @@ TEST(Log, CreateWritesGenesisAndASignedCheckpoint) {
   EXPECT_EQ(Log::Create(dir.path(), "other").status().code(), StatusCode::kConflict);
 }
 
+// A new ledger's first start says nothing alarming: the store's log (stderr) stays quiet.
+TEST(Log, CreatingAndReopeningALedgerLogsNoStoreError) {
+  TempDir dir;
+  ::testing::internal::CaptureStderr();
+  { CreateLog(dir.path() + "/ledger"); }
+  { OpenLog(dir.path() + "/ledger"); }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST(Log, ReopenKeepsEntriesRootsAndProofs) {
   TempDir dir;
   std::vector<Hash> roots;
