@@ -1,6 +1,8 @@
 #include "api/cli_service.h"
 
 #include <fmt/core.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@
 #include "api/roll_resolver.h"
 #include "api/service.h"
 #include "api/shared_file.h"
+#include "api/staff_accounts.h"
 #include "api/vault_rows_file.h"
 #include "crypto/key_file.h"
 #include "ledger/log_clock.h"
@@ -520,6 +523,22 @@ std::string DemoStaffKeyFile(const std::string& dir, const std::string& actor) {
   return VaultKeyDir(dir) + "/staff/" + actor + ".key";
 }
 
+// A console password for a demo account: 12 characters in groups of four from letters and
+// digits no one misreads (no 0/o, 1/l/i), ~62 bits.
+Result<std::string> DemoPassword() {
+  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+  static constexpr size_t kChars = 12;
+  uint8_t random[kChars];
+  if (RAND_bytes(random, sizeof random) != 1) return Internal("no randomness for a password");
+  std::string password;
+  for (size_t i = 0; i < kChars; ++i) {
+    if (i > 0 && i % 4 == 0) password += '-';
+    password += kAlphabet[random[i] % kAlphabet.size()];  // 256 % 31 = 8: a bias of ~3% at most
+  }
+  OPENSSL_cleanse(random, sizeof random);
+  return password;
+}
+
 int CmdDemo(const DemoFlags& f) {
   if (std::filesystem::exists(StorePath(f.dir)))
     return ExitFailure(Conflict("a ledger already exists at " + f.dir));
@@ -573,6 +592,17 @@ int CmdDemo(const DemoFlags& f) {
     Result<std::string> token = tokens.Add(actor, role, org);
     if (!token.ok()) return ExitFailure(token.status());
     fmt::print("token {} {} {}\n", role, actor, *token);
+  }
+  // The staff's console accounts (/console): the browser key each makes at its first log-in
+  // waits for an admin to register it (scripts/register-browser-key, or the admin's console).
+  StaffAccounts accounts(f.dir);
+  for (const auto& [role, actor, org] : roles) {
+    if (std::string_view(role) == "public" || std::string_view(role) == "charity") continue;
+    Result<std::string> password = DemoPassword();
+    if (!password.ok()) return ExitFailure(password.status());
+    Status created = accounts.Create(actor, role, org, *password);
+    if (!created.ok()) return ExitFailure(created);
+    fmt::print("account {} {} {}\n", role, actor, *password);
   }
   // The staff's key files, for signing with the CLI (--signing-key) or an HTTP client.
   std::string key_dir = VaultKeyDir(f.dir) + "/staff";

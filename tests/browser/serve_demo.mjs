@@ -62,8 +62,11 @@ export async function serveDemoCity(cli, dir, people = 60, months = 3, demoArgs 
   const lines = demo.trim().split("\n").filter((l) => l.startsWith("token ")).map((l) => l.split(" "));
   const tokens = Object.fromEntries(lines.map((w) => [w[1], w[3]]));
   const actors = Object.fromEntries(lines.map((w) => [w[1], w[2]]));
+  // The demo's console accounts: role -> {name, password}.
+  const accounts = Object.fromEntries(demo.trim().split("\n").filter((l) => l.startsWith("account "))
+    .map((l) => l.split(" ")).map((w) => [w[1], { name: w[2], password: w[3] }]));
   const { server, base } = await serveOnLoopback(cli, "serve", "--data", dir, "--quiet");
-  return { base, tokens, server, as: (role) => signingClient(base, dir, tokens[role], actors[role], role) };
+  return { base, tokens, actors, accounts, server, as: (role) => signingClient(base, dir, tokens[role], actors[role], role) };
 }
 
 const started = { servers: [], browsers: [] };  // what finishConsoleTest stops
