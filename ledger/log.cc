@@ -553,6 +553,8 @@ std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) c
   return tree_->OpenNodeCursor(level, start);
 }
 
+std::unique_ptr<TreeCursor> Log::OpenTreeCursor() const { return tree_->OpenTreeCursor(); }
+
 Result<std::string> Log::LatestCheckpoint() const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), columns_.checkpoints));
