@@ -44,8 +44,9 @@ class TreeRowFilter final : public rocksdb::CompactionFilter {
 
 rocksdb::ReadOptions CursorReadOptions(const rocksdb::Slice* upper_bound) {
   rocksdb::ReadOptions ro;
-  // Through the block cache: a proof or a second reader of the same tiles finds them there.
-  ro.fill_cache = true;
+  // Not through the block cache: a cursor reads each tile once, and a walk's tiles would only
+  // evict what proofs keep there.
+  ro.fill_cache = false;
   // RocksDB's own readahead grows with sequential reads: a chunk's upper levels hold few
   // nodes, and a fixed 1 MiB per cursor cost more in copies than the nodes themselves.
   ro.readahead_size = 0;
