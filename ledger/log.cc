@@ -126,9 +126,9 @@ Status Log::OpenDb(bool create) {
   // full: the info log goes to stderr, warnings and errors only.
   db_options.info_log = std::make_shared<StoreLogger>();
   db_options.max_bgerror_resume_count = 0;
-  // A read-only open (verify, replay, a backup's reads) reads the table files through a mapping
-  // instead of copying each block out of the page cache: verify of 1M entries -4% CPU. The
-  // mapped pages count in the process's resident memory, as page cache, not as its own.
+  // A read-only open (verify, replay, the CLI's other reads) reads the table files through a
+  // mapping instead of copying each block out of the page cache: verify of 1M entries -4% CPU.
+  // The mapped pages count in the process's resident memory, as page cache, not as its own.
   db_options.allow_mmap_reads = options_.read_only;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   if (!options_.read_only)

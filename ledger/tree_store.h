@@ -4,9 +4,9 @@
 // nodes each commit adds into the commit's WriteBatch.
 //
 // Threads and state:
-//  - Readers, any thread, concurrently: ReadNode, OpenNodeCursor, OpenTreeCursor. They see the tree
-//  as of the
-//    last Publish: the edge tiles for readers (edge_mu_) and the upper-node cache (upper_mu_).
+//  - Readers, any thread, concurrently: ReadNode, OpenNodeCursor, OpenTreeCursor. They see the
+//    tree as of the last Publish: the edge tiles for readers (edge_mu_) and the upper-node cache
+//    (upper_mu_).
 //    The log publishes its new size after Publish, so a reader that saw size n finds every node
 //    of the tree of n leaves.
 //  - The writer, one thread (the log's writer thread; before it starts, the thread opening the
