@@ -126,6 +126,10 @@ Status Log::OpenDb(bool create) {
   // full: the info log goes to stderr, warnings and errors only.
   db_options.info_log = std::make_shared<StoreLogger>();
   db_options.max_bgerror_resume_count = 0;
+  // A read-only open (verify, replay, the CLI's other reads) reads the table files through a
+  // mapping instead of copying each block out of the page cache: verify of 1M entries -4% CPU.
+  // The mapped pages count in the process's resident memory, as page cache, not as its own.
+  db_options.allow_mmap_reads = options_.read_only;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   if (!options_.read_only)
     tree_row_filter_ = NewTreeRowFilter(tree_rows_droppable_, committed_size_);
@@ -559,6 +563,8 @@ Result<Hash> Log::ReadNode(uint8_t level, uint64_t index) const {
 std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) const {
   return tree_->OpenNodeCursor(level, start);
 }
+
+std::unique_ptr<TreeCursor> Log::OpenTreeCursor() const { return tree_->OpenTreeCursor(); }
 
 Result<std::string> Log::LatestCheckpoint() const {
   std::unique_ptr<rocksdb::Iterator> it(

@@ -1,5 +1,6 @@
 #include "ledger/log_source.h"
 
+#include <array>
 #include <cassert>
 #include <cstring>
 #include <thread>
@@ -60,10 +61,37 @@ class LookupNodeCursor final : public NodeCursor {
   uint64_t next_;
 };
 
+// The default tree cursor: a NodeCursor per level, opened again where a level's nodes are not
+// asked for one after another.
+class LevelNodeCursors final : public TreeCursor {
+ public:
+  explicit LevelNodeCursors(const LogSource& source) : source_(source) {}
+  Result<Hash> Node(uint8_t level, uint64_t index) override {
+    if (level >= levels_.size()) return source_.ReadNode(level, index);  // it names the node
+    Level& at = levels_[level];
+    if (!at.cursor || at.next != index) at.cursor = source_.OpenNodeCursor(level, index);
+    at.next = index + 1;
+    return at.cursor->Next();
+  }
+
+ private:
+  static constexpr size_t kTreeLevels = 64;  // levels of a tree of up to 2^64 leaves
+  struct Level {
+    std::unique_ptr<NodeCursor> cursor;
+    uint64_t next = 0;  // the index its Next returns
+  };
+  const LogSource& source_;
+  std::array<Level, kTreeLevels> levels_;
+};
+
 }  // namespace
 
 std::unique_ptr<NodeCursor> LogSource::OpenNodeCursor(uint8_t level, uint64_t start) const {
   return std::make_unique<LookupNodeCursor>(*this, level, start);
+}
+
+std::unique_ptr<TreeCursor> LogSource::OpenTreeCursor() const {
+  return std::make_unique<LevelNodeCursors>(*this);
 }
 
 Status ScanEntriesAhead(const LogSource& source, uint64_t begin, uint64_t end, const EntryFn& fn,

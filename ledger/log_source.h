@@ -19,10 +19,23 @@ class NodeCursor {
   virtual Result<Hash> Next() = 0;
 };
 
+// Reads stored nodes of any levels, cheapest in the order a tree's nodes complete as leaves are
+// appended (MerkleFrontier's order: each level's nodes in index order), which a verification
+// compares them in. A source that keeps several levels in one value (a tile's eight rows) then
+// reads and checks each value once for all of them. Any other order is answered too.
+class TreeCursor {
+ public:
+  virtual ~TreeCursor() = default;
+  // Stored node (level, index); NotFound when the tree does not hold it.
+  virtual Result<Hash> Node(uint8_t level, uint64_t index) = 0;
+};
+
 class LogSource : public NodeReader {
  public:
   // A cursor over level `level` from node `start`. The default reads node by node.
   virtual std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const;
+  // A cursor over every level. The default keeps an OpenNodeCursor per level.
+  virtual std::unique_ptr<TreeCursor> OpenTreeCursor() const;
   virtual uint64_t size() const = 0;
   // Calls fn(index, bytes) for entries in [begin, end) in order; stops at the first error.
   virtual Status ScanEntries(uint64_t begin, uint64_t end,

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <array>
 #include <cassert>
 #include <cstring>
 #include <string>
@@ -43,9 +44,9 @@ class TreeRowFilter final : public rocksdb::CompactionFilter {
 
 rocksdb::ReadOptions CursorReadOptions(const rocksdb::Slice* upper_bound) {
   rocksdb::ReadOptions ro;
-  // Through the block cache: the cursors of a tile level's eight rows read the same tiles at
-  // about the same time, and the first read serves the other seven.
-  ro.fill_cache = true;
+  // Not through the block cache: a cursor reads each tile once, and a walk's tiles would only
+  // evict what proofs keep there.
+  ro.fill_cache = false;
   // RocksDB's own readahead grows with sequential reads: a chunk's upper levels hold few
   // nodes, and a fixed 1 MiB per cursor cost more in copies than the nodes themselves.
   ro.readahead_size = 0;
@@ -54,61 +55,104 @@ rocksdb::ReadOptions CursorReadOptions(const rocksdb::Slice* upper_bound) {
   return ro;
 }
 
-// One level's nodes: from its complete tiles (one iterator step per tile, each node copied out
-// of the tile in place), then, past the tiles the iterator sees, one ReadNode each.
-class TileNodeCursor final : public NodeCursor {
+// The complete tiles of one tile level as stored when it first reads, through one iterator:
+// each tile is read and checked once, however many of its rows are asked for. Reading tiles
+// in index order costs one iterator step per tile.
+class TileStream {
  public:
-  TileNodeCursor(const TreeStore& store, rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree,
-                 uint8_t level, uint64_t start)
-      : store_(store),
-        level_(level),
-        next_(start),
-        place_(PlaceOfNode(level, start)),
-        upper_(TileKey(static_cast<uint8_t>(place_.tile_level + 1), 0)),
-        upper_slice_(upper_) {
-    it_.reset(db->NewIterator(CursorReadOptions(&upper_slice_), tree));
-    it_->Seek(TileKey(place_.tile_level, place_.tile_index));
-  }
-  // Called once per node of a full verification: no allocation unless something is wrong.
-  Result<Hash> Next() override {
-    if (!it_) return store_.ReadNode(level_, next_++);
-    if (!tile_read_) {
-      // TileKey fits std::string's inline buffer: no allocation.
-      if (!it_->Valid() || std::string_view(it_->key().data(), it_->key().size()) !=
-                               TileKey(place_.tile_level, place_.tile_index)) {
-        if (!it_->Valid() && !it_->status().ok())
-          return FromRocks(it_->status(), "cannot read the tree");
-        it_.reset();
-        return store_.ReadNode(level_, next_++);
-      }
-      Result<TileView> view =
-          TileView::Parse(ToBytes(it_->value()), TileName(place_.tile_level, place_.tile_index));
-      if (!view.ok()) return view.status();
-      tile_ = *view;
-      tile_read_ = true;
-    }
-    Hash h;
-    std::memcpy(h.data(), tile_.Node(place_.row, place_.position), kHashBytes);
-    ++next_;
-    if (++place_.position == kTileWidth >> place_.row) {  // the row ends: on to the next tile
-      place_.position = 0;
-      ++place_.tile_index;
-      tile_read_ = false;
+  TileStream(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree, uint8_t tile_level)
+      : db_(db),
+        tree_(tree),
+        tile_level_(tile_level),
+        upper_(TileKey(static_cast<uint8_t>(tile_level + 1), 0)),
+        upper_slice_(upper_) {}
+  TileStream(const TileStream&) = delete;  // the iterator's bound points into upper_
+  TileStream& operator=(const TileStream&) = delete;
+
+  // Tile `index`, or null when the store did not hold it complete when the stream first read
+  // (an edge tile, or a missing one: TreeStore::ReadNode tells which).
+  // Called once per node of a full verification: no allocation unless a tile is read.
+  Result<const TileView*> Tile(uint64_t index) {
+    if (loaded_ && index == loaded_index_) return &tile_;
+    if (index >= absent_from_) return nullptr;
+    const std::string key = TileKey(tile_level_, index);  // fits std::string's inline buffer
+    if (!it_) {
+      it_.reset(db_->NewIterator(CursorReadOptions(&upper_slice_), tree_));
+      it_->Seek(key);
+    } else if (loaded_ && index == loaded_index_ + 1) {
       it_->Next();
+    } else if (!it_->Valid() || KeyOf(*it_) != key) {
+      it_->Seek(key);
     }
+    loaded_ = false;
+    if (!it_->Valid()) {
+      FL_RETURN_IF_ERROR(FromRocks(it_->status(), "cannot read the tree"));
+      absent_from_ = index;  // none from here on: the iterator is past the level's last tile
+      return nullptr;
+    }
+    if (KeyOf(*it_) != key) return nullptr;  // not stored: the iterator stands on a later tile
+    FL_ASSIGN_OR_RETURN(tile_,
+                        TileView::Parse(ToBytes(it_->value()), TileName(tile_level_, index)));
+    loaded_ = true;
+    loaded_index_ = index;
+    return &tile_;
+  }
+
+ private:
+  static std::string_view KeyOf(const rocksdb::Iterator& it) {
+    return std::string_view(it.key().data(), it.key().size());
+  }
+
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const tree_;
+  const uint8_t tile_level_;
+  const std::string upper_;
+  const rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;  // opened at the first read
+  TileView tile_;                          // points into the iterator's current value
+  bool loaded_ = false;                    // tile_ is tile loaded_index_
+  uint64_t loaded_index_ = 0;
+  uint64_t absent_from_ = UINT64_MAX;  // tiles from this index on are not in the iterator's view
+};
+
+// Every level's nodes from the tiles that hold them (one TileStream per tile level), and
+// through ReadNode the nodes past the tiles a stream sees (the edge, or tiles completed since).
+class TileTreeCursor final : public TreeCursor {
+ public:
+  TileTreeCursor(const TreeStore& store, rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree)
+      : store_(store), db_(db), tree_(tree) {}
+  Result<Hash> Node(uint8_t level, uint64_t index) override {
+    if (level >= kTileHeight * streams_.size()) return store_.ReadNode(level, index);
+    const TilePlace p = PlaceOfNode(level, index);
+    std::unique_ptr<TileStream>& stream = streams_[p.tile_level];
+    if (!stream) stream = std::make_unique<TileStream>(db_, tree_, p.tile_level);
+    FL_ASSIGN_OR_RETURN(const TileView* tile, stream->Tile(p.tile_index));
+    if (tile == nullptr) return store_.ReadNode(level, index);
+    Hash h;
+    std::memcpy(h.data(), tile->Node(p.row, p.position), kHashBytes);
     return h;
   }
 
  private:
+  static constexpr size_t kTileLevels = 64 / kTileHeight;  // tree levels 0..63
+
   const TreeStore& store_;
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const tree_;
+  std::array<std::unique_ptr<TileStream>, kTileLevels> streams_;
+};
+
+// One level's nodes in order, from a tree cursor.
+class LevelCursor final : public NodeCursor {
+ public:
+  LevelCursor(std::unique_ptr<TreeCursor> tree, uint8_t level, uint64_t start)
+      : tree_(std::move(tree)), level_(level), next_(start) {}
+  Result<Hash> Next() override { return tree_->Node(level_, next_++); }
+
+ private:
+  std::unique_ptr<TreeCursor> tree_;
   uint8_t level_;
   uint64_t next_;
-  TilePlace place_;
-  std::string upper_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;  // null once past the tiles it sees
-  TileView tile_;                          // points into the iterator's current value
-  bool tile_read_ = false;
 };
 
 }  // namespace
@@ -185,7 +229,11 @@ Result<Hash> TreeStore::ReadTiledNode(uint8_t level, uint64_t index) const {
 }
 
 std::unique_ptr<NodeCursor> TreeStore::OpenNodeCursor(uint8_t level, uint64_t start) const {
-  return std::make_unique<TileNodeCursor>(*this, db_, tree_, level, start);
+  return std::make_unique<LevelCursor>(OpenTreeCursor(), level, start);
+}
+
+std::unique_ptr<TreeCursor> TreeStore::OpenTreeCursor() const {
+  return std::make_unique<TileTreeCursor>(*this, db_, tree_);
 }
 
 void TreeStore::BeginStaging(rocksdb::WriteBatch* batch) {

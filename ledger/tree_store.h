@@ -4,8 +4,9 @@
 // nodes each commit adds into the commit's WriteBatch.
 //
 // Threads and state:
-//  - Readers, any thread, concurrently: ReadNode, OpenNodeCursor. They see the tree as of the
-//    last Publish: the edge tiles for readers (edge_mu_) and the upper-node cache (upper_mu_).
+//  - Readers, any thread, concurrently: ReadNode, OpenNodeCursor, OpenTreeCursor. They see the
+//    tree as of the last Publish: the edge tiles for readers (edge_mu_) and the upper-node cache
+//    (upper_mu_).
 //    The log publishes its new size after Publish, so a reader that saw size n finds every node
 //    of the tree of n leaves.
 //  - The writer, one thread (the log's writer thread; before it starts, the thread opening the
@@ -54,6 +55,9 @@ class TreeStore final {
   // The nodes of one level from `start` in order: one RocksDB step per tile, then ReadNode for
   // the nodes past the tiles its iterator sees (the edge, or tiles completed since it opened).
   std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const;
+  // Nodes of every level, as OpenNodeCursor's but with one iterator per tile level: each tile
+  // is read and checked once for all its rows, when nodes are asked in the order they complete.
+  std::unique_ptr<TreeCursor> OpenTreeCursor() const;
 
   // Writer. Nodes staged go into `batch` (tiles they complete, and leaf rows at StageLeafRows)
   // and stay invisible to readers until Publish.

@@ -53,15 +53,15 @@ struct Outcome {
   uint64_t latest_checkpoint_size = 0;
 };
 
-// Compares recomputed tree nodes with the stored ones. Nodes of each level complete in index
-// order: one sequential cursor per level.
+// Compares recomputed tree nodes with the stored ones, in the order they complete: one tree
+// cursor reads each stored value (a tile's eight levels) once.
 class StoredNodes {
  public:
-  explicit StoredNodes(const LogSource& source) : source_(source), cursors_(64) {}
+  explicit StoredNodes(const LogSource& source) : source_(source) {}
   // Why node (level, index) = h disagrees with the store, or nothing when it agrees.
   std::optional<std::string> Mismatch(uint8_t level, uint64_t index, const Hash& h) {
-    if (!cursors_[level]) cursors_[level] = source_.OpenNodeCursor(level, index);
-    Result<Hash> stored = cursors_[level]->Next();
+    if (!cursor_) cursor_ = source_.OpenTreeCursor();  // not before a node is compared
+    Result<Hash> stored = cursor_->Node(level, index);
     if (stored.ok() && *stored == h) return std::nullopt;
     return level == 0 ? "leaf hash does not match the stored tree"
                       : "stored tree node (level " + std::to_string(level) + ", index " +
@@ -70,7 +70,7 @@ class StoredNodes {
 
  private:
   const LogSource& source_;
-  std::vector<std::unique_ptr<NodeCursor>> cursors_;
+  std::unique_ptr<TreeCursor> cursor_;
 };
 
 // Checks consecutive entries, one at a time, in index order. A whole run extends the log's

@@ -6,6 +6,7 @@
 #include <rocksdb/env.h>
 
 #include <atomic>
+#include <bit>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -147,6 +148,87 @@ TEST(Log, ProofsFromTheNodeCacheEqualAnIndependentTree) {
   std::unique_ptr<Log> log = OpenLog(dir.path());
   ASSERT_NE(log, nullptr);
   check(*log);  // loaded from the store again
+}
+
+// Verification reads the stored tree through one cursor, every level's nodes in the order they
+// complete, each tile read once for its eight levels: it must see exactly what ReadNode sees,
+// for tiles of the two lowest tile levels and for the edge, writable and read-only, in any order;
+// and a tile of the wrong length is named.
+TEST(Log, TreeCursorReadsEveryNodeAsReadNodeDoes) {
+  TempDir dir;
+  constexpr uint64_t kSize = kTileWidth * kTileWidth + 300;  // a complete tile of tile level 1
+  constexpr int kEntriesPerAppend = 1024;
+  {
+    LogOptions fast;
+    fast.sync = false;
+    std::unique_ptr<Log> log = CreateLog(dir.path(), fast);
+    std::vector<std::string> texts(kEntriesPerAppend, "memo");
+    for (int s = 0; log->size() + kEntriesPerAppend <= kSize; ++s)
+      ASSERT_TRUE(log->Append(MemoSubmission("m" + std::to_string(s), texts)).ok());
+    texts.resize(kSize - log->size());
+    ASSERT_TRUE(log->Append(MemoSubmission("last", texts)).ok());
+    ASSERT_EQ(log->size(), kSize);
+    ASSERT_TRUE(log->Close().ok());
+  }
+  for (bool read_only : {true, false}) {
+    LogOptions options;
+    options.read_only = read_only;
+    std::unique_ptr<Log> log = OpenLog(dir.path(), options);
+    ASSERT_NE(log, nullptr);
+    std::unique_ptr<TreeCursor> cursor = log->OpenTreeCursor();
+    MerkleFrontier tree;
+    uint64_t nodes = 0;
+    ASSERT_TRUE(log->ScanEntries(0, kSize,
+                                 [&](uint64_t, ByteView bytes) {
+                                   tree.Append(HashLeaf(bytes), [&](uint8_t level, uint64_t index,
+                                                                    const Hash& h) {
+                                     Result<Hash> stored = cursor->Node(level, index);
+                                     ASSERT_TRUE(stored.ok()) << stored.status().message();
+                                     EXPECT_EQ(*stored, h) << int(level) << "/" << index;
+                                     ++nodes;
+                                   });
+                                   return Status::Ok();
+                                 })
+                    .ok());
+    EXPECT_EQ(nodes, 2 * kSize - std::popcount(kSize));
+    // Out of order, and past the tree.
+    std::unique_ptr<TreeCursor> jumping = log->OpenTreeCursor();
+    for (auto [level, index] : {std::pair<uint8_t, uint64_t>{9, 100},
+                                {0, 65'000},
+                                {0, 3},
+                                {16, 0},
+                                {0, 65'600},
+                                {3, 8'220},
+                                {8, 255},
+                                {1, 0}}) {
+      Result<Hash> expected = log->ReadNode(level, index);
+      ASSERT_TRUE(expected.ok()) << int(level) << "/" << index;
+      Result<Hash> read = jumping->Node(level, index);
+      ASSERT_TRUE(read.ok()) << int(level) << "/" << index << ": " << read.status().message();
+      EXPECT_EQ(*read, *expected) << int(level) << "/" << index;
+    }
+    EXPECT_EQ(jumping->Node(0, kSize).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(jumping->Node(17, 0).status().code(), StatusCode::kNotFound);
+  }
+  // A stored tile that is not a tile is reported, naming the tile, for each of its levels.
+  {
+    RawStore raw(dir.path());
+    std::string tile = raw.Get(kTreeColumn, TileKey(0, 1));
+    tile.pop_back();
+    raw.Put(kTreeColumn, TileKey(0, 1), tile);
+  }
+  LogOptions options;
+  options.read_only = true;
+  options.check_tail_on_open = false;
+  std::unique_ptr<Log> log = OpenLog(dir.path(), options);
+  ASSERT_NE(log, nullptr);
+  std::unique_ptr<TreeCursor> cursor = log->OpenTreeCursor();
+  EXPECT_TRUE(cursor->Node(0, 255).ok());
+  Result<Hash> bad = cursor->Node(0, 256);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tree tile (0, 1) holds 16321 bytes"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(cursor->Node(7, 2).ok());  // the same tile's top row
 }
 
 TEST(Log, CloseLeavesNoWriteAheadLogToReplay) {

@@ -221,6 +221,11 @@ TEST_F(TamperTest, AlteredTreeNodeIsFoundAtTheEntryThatCompletesIt) {
     Detection d = Detect(dir);
     EXPECT_TRUE(d.detected) << "level " << int(level) << " index " << index;
     EXPECT_EQ(d.index, expected) << d.reason;
+    // The node itself is named (a leaf by its entry's index).
+    const std::string named = level == 0 ? "leaf hash does not match the stored tree"
+                                         : "stored tree node (level " + std::to_string(level) +
+                                               ", index " + std::to_string(index) + ")";
+    EXPECT_NE(d.reason.find(named), std::string::npos) << d.reason;
     detected += d.detected && d.index == expected;
   }
   std::cout << "alter-tree-node: " << kTrialsPerKind << " trials, " << detected
