@@ -195,6 +195,7 @@ LogWriter::Stats LogWriter::stats() const {
   s.stage_ns = stat_stage_ns_.load(std::memory_order_relaxed);
   s.record_ns = stat_record_ns_.load(std::memory_order_relaxed);
   s.store_ns = stat_store_ns_.load(std::memory_order_relaxed);
+  s.answer_ns = stat_answer_ns_.load(std::memory_order_relaxed);
   MutexLock lock(mu_);
   s.queue_depth = queue_.size();
   return s;
@@ -284,6 +285,7 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
   Finish(staged, written);
   if (written.ok() && staged.appended() > 0) CountCommit(staged.appended());
   AddElapsed(stat_commit_ns_, start);  // before the answers: a caller then sees its own group
+  const auto answering = std::chrono::steady_clock::now();
   for (size_t g = 0; g < group.size(); ++g) {
     Result<AppendResult>& result = staged.results[g];
     const bool replayed = result.ok() && result->replayed;
@@ -298,6 +300,7 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
       group[g]->promise.set_value(std::move(result));
     }
   }
+  if (staged.timed) AddElapsed(stat_answer_ns_, answering);
 }
 
 void LogWriter::BeginGroup(StagedGroup& staged, bool sync) {

@@ -527,6 +527,7 @@ TEST(Log, AGroupTheLogOfRecordHoldsIsNotSyncedLocallyUnlessItCarriesVaultRows) {
   EXPECT_GT(stats.record_ns, 0u);
   EXPECT_GT(stats.store_ns, 0u);
   EXPECT_GE(stats.commit_ns, stats.stage_ns + stats.record_ns + stats.store_ns);
+  EXPECT_GT(stats.answer_ns, 0u);
 
   // Personal data exists only in the local store: its group is synced.
   Submission registration = MemoSubmission("r", {"r"});
