@@ -572,13 +572,14 @@ TEST(Log, AGroupTheLogOfRecordHoldsIsNotSyncedLocallyUnlessItCarriesVaultRows) {
   EXPECT_GT(stats.record_ns, 0u);
   EXPECT_GT(stats.store_ns, 0u);
   EXPECT_GE(stats.commit_ns, stats.stage_ns + stats.record_ns + stats.store_ns);
-  EXPECT_GT(stats.answer_ns, 0u);
 
   // Personal data exists only in the local store: its group is synced.
   Submission registration = MemoSubmission("r", {"r"});
   registration.vault.push_back(VaultWrite{"person-1", "sealed"});
   ASSERT_TRUE(log->Append(std::move(registration)).ok());
   EXPECT_GT(env.syncs.load(), after_genesis);
+  ASSERT_TRUE(log->Close().ok());  // the answerer counts a group once its answers are out
+  EXPECT_GT(log->stats().answer_ns, 0u);
 }
 
 TEST(Log, EveryGroupIsSyncedWhenTheLocalStoreIsTheLogOfRecord) {
