@@ -38,10 +38,13 @@ HttpResponse Service::Metrics(Context&) {
       "fundledger_commit_record_seconds_total {:.6f}\n"
       "# HELP fundledger_commit_store_seconds_total Of which the local store's write.\n# TYPE "
       "fundledger_commit_store_seconds_total counter\nfundledger_commit_store_seconds_total "
-      "{:.6f}\n",
+      "{:.6f}\n"
+      "# HELP fundledger_commit_answer_seconds_total Answering the groups' submitters, after "
+      "the commit.\n# TYPE fundledger_commit_answer_seconds_total counter\n"
+      "fundledger_commit_answer_seconds_total {:.6f}\n",
       log_size, s.commits, s.entries, s.submissions, s.rejected, s.group_entries_max, s.queue_depth,
       options_.read_only_reason.empty() ? 0 : 1, s.commit_ns / 1e9, s.stage_ns / 1e9,
-      s.record_ns / 1e9, s.store_ns / 1e9);
+      s.record_ns / 1e9, s.store_ns / 1e9, s.answer_ns / 1e9);
   if (options_.extra_metrics) extra += options_.extra_metrics();
   HttpResponse r = TextResponse(200, metrics_.Render(extra), "text/plain; version=0.0.4");
   r.log_size = log_size;

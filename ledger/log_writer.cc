@@ -105,7 +105,8 @@ LogWriter::~LogWriter() {
 }
 
 void LogWriter::Start() {
-  assert(!thread_.joinable());
+  assert(!thread_.joinable() && !answer_thread_.joinable());
+  answer_thread_ = std::thread([this] { Answer(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -117,6 +118,12 @@ Status LogWriter::Close() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    MutexLock lock(answer_mu_);
+    answers_closing_ = true;  // the writer hands over nothing more: answer what is left, end
+  }
+  answer_cv_.notify_all();
+  if (answer_thread_.joinable()) answer_thread_.join();
   if (tip_.checkpoint_size < tip_.frontier.size())
     return CheckpointAll(/*sync=*/true, "cannot write the final checkpoint");
   return Status::Ok();
@@ -195,6 +202,7 @@ LogWriter::Stats LogWriter::stats() const {
   s.stage_ns = stat_stage_ns_.load(std::memory_order_relaxed);
   s.record_ns = stat_record_ns_.load(std::memory_order_relaxed);
   s.store_ns = stat_store_ns_.load(std::memory_order_relaxed);
+  s.answer_ns = stat_answer_ns_.load(std::memory_order_relaxed);
   MutexLock lock(mu_);
   s.queue_depth = queue_.size();
   return s;
@@ -283,20 +291,54 @@ void LogWriter::CommitGroup(std::vector<std::unique_ptr<Pending>>& group, Commit
   }
   Finish(staged, written);
   if (written.ok() && staged.appended() > 0) CountCommit(staged.appended());
-  AddElapsed(stat_commit_ns_, start);  // before the answers: a caller then sees its own group
-  for (size_t g = 0; g < group.size(); ++g) {
-    Result<AppendResult>& result = staged.results[g];
+  for (Result<AppendResult>& result : staged.results) {
     const bool replayed = result.ok() && result->replayed;
     if (written.ok() && result.ok() && !replayed) {
       stat_submissions_.fetch_add(1, std::memory_order_relaxed);
     } else if (!replayed) {
       stat_rejected_.fetch_add(1, std::memory_order_relaxed);
     }
-    if (!written.ok() && result.ok() && !replayed) {
-      group[g]->promise.set_value(written);
-    } else {
-      group[g]->promise.set_value(std::move(result));
+    if (!written.ok() && result.ok() && !replayed) result = written;
+  }
+  AddElapsed(stat_commit_ns_, start);  // before the answers: a caller then sees its own group
+  // The group is durable and published (Finish): its answers may go out from the answerer
+  // while this thread takes the next group.
+  HandOver(Answers{std::move(group), std::move(staged.results), staged.timed});
+}
+
+void LogWriter::HandOver(Answers answers) {
+  {
+    MutexLock lock(answer_mu_);
+    std::unique_lock<std::mutex> wait_lock(answer_mu_.native(), std::adopt_lock);
+    answer_cv_.wait(wait_lock, [&]() FL_NO_THREAD_SAFETY_ANALYSIS {
+      return answers_.size() < kAnswerGroupsMax;
+    });
+    wait_lock.release();  // `lock` unlocks
+    answers_.push_back(std::move(answers));
+  }
+  answer_cv_.notify_all();
+}
+
+void LogWriter::Answer() {
+  for (;;) {
+    Answers answers;
+    {
+      MutexLock lock(answer_mu_);
+      std::unique_lock<std::mutex> wait_lock(answer_mu_.native(), std::adopt_lock);
+      answer_cv_.wait(wait_lock, [&]() FL_NO_THREAD_SAFETY_ANALYSIS {
+        return answers_closing_ || !answers_.empty();
+      });
+      wait_lock.release();  // `lock` unlocks
+      if (answers_.empty()) return;  // closing, and every group has been answered
+      answers = std::move(answers_.front());
+      answers_.pop_front();
     }
+    answer_cv_.notify_all();  // the writer may wait for room
+    const auto start = std::chrono::steady_clock::now();
+    assert(answers.results.size() == answers.group.size());
+    for (size_t g = 0; g < answers.group.size(); ++g)
+      answers.group[g]->promise.set_value(std::move(answers.results[g]));
+    if (answers.timed) AddElapsed(stat_answer_ns_, start);
   }
 }
 

@@ -22,11 +22,16 @@
 // returns is the hook told Commit (or Abort), does Finish publish the tree and then the new size
 // to readers, and are the futures fulfilled: nobody hears "committed" before the fsync, and when
 // the write fails every submission of the group gets the error and memory is rolled back.
+// The futures are fulfilled on a second thread, the answerer, to which the writer hands each
+// finished group's answers (in group order, at most kAnswerGroupsMax groups waiting): waking a
+// group's submitters (~1 ms for a group of 30 on a loaded 2-core host) then overlaps the next
+// group's staging and its round trip to the log of record instead of delaying them.
 //
 // With checkpoint_interval_ms, an idle writer with entries unsigned signs a checkpoint alone
 // when the interval runs out (its own group, through WriteDurably), and Close signs the rest.
 //
 // Threads. Submit, SetCommitHook and stats: any thread. Start, Close: the log's owner. The
+// answerer thread fulfils the futures of submissions' groups (Answer), nothing else. The
 // writer thread runs everything else; before Start, the thread creating the log may run
 // WriteGenesis. Guarded by mu_: the queue, the stopping flag and the hook. The writer thread's
 // alone: the tip (frontier, last leaf hash and timestamp, checkpoint state), the staging, the
@@ -77,6 +82,8 @@ inline constexpr size_t kSubmissionEntriesMax = 65'536;  // entries in one atomi
 inline constexpr size_t kGroupEntriesMax = 65'536;       // entries in one WriteBatch (soft: one
                                                          // larger submission still goes alone)
 inline constexpr size_t kQueueSubmissionsMax = 4'096;    // waiting submissions before 503
+inline constexpr size_t kAnswerGroupsMax = 64;  // finished groups waiting for their answers
+                                                // before the writer waits for the answerer
 static_assert(kSubmissionEntriesMax <= kGroupEntriesMax, "a full submission fits one group");
 
 // A record for the personal-data vault column, written in the same batch as the entries.
@@ -152,8 +159,9 @@ class LogWriter final {
     // Where the groups of submissions spent their time, summed (ns): from taking the group to
     // its answers being ready; of which staging (rules, encoding, hashing, signing), the log of
     // record's append (cluster mode), and the local store's write. Not counted: genesis, a
-    // checkpoint signed alone, replicated groups.
-    uint64_t commit_ns = 0, stage_ns = 0, record_ns = 0, store_ns = 0;
+    // checkpoint signed alone, replicated groups. answer_ns: fulfilling the groups' futures
+    // (waking each submitter), on the answerer thread beside the next groups.
+    uint64_t commit_ns = 0, stage_ns = 0, record_ns = 0, store_ns = 0, answer_ns = 0;
   };
 
   // `committed_size` is the log's published size: the writer stores it last in each commit.
@@ -193,6 +201,12 @@ class LogWriter final {
   };
   // One group on its way to disk (writer thread).
   struct StagedGroup;
+  // A finished group's submissions with their answers, for the answerer thread.
+  struct Answers {
+    std::vector<std::unique_ptr<Pending>> group;
+    std::vector<Result<AppendResult>> results;  // one per submission, in order
+    bool timed = false;                         // counted in answer_ns
+  };
 
   void Run() FL_EXCLUDES(mu_);
   // Waits for submissions (or the checkpoint interval to run out) and moves a group of them
@@ -233,6 +247,11 @@ class LogWriter final {
   // write error.
   Status CheckpointAll(bool sync, const char* failure);
   void CountCommit(uint64_t appended);
+  // Hands a finished group's answers to the answerer (writer thread); waits while
+  // kAnswerGroupsMax groups wait for theirs.
+  void HandOver(Answers answers) FL_EXCLUDES(answer_mu_);
+  // The answerer thread: fulfils each handed-over group's futures, in order, until Close.
+  void Answer() FL_EXCLUDES(answer_mu_);
   int64_t NowMs() { return clock_.NowMs(); }
 
   const LogColumns columns_;
@@ -257,10 +276,17 @@ class LogWriter final {
   CommitHook* hook_ FL_GUARDED_BY(mu_) = nullptr;
 
   std::thread thread_;
+
+  Mutex answer_mu_;
+  std::condition_variable answer_cv_;  // on answer_mu_: answers handed over, one taken, or closing
+  std::deque<Answers> answers_ FL_GUARDED_BY(answer_mu_);
+  bool answers_closing_ FL_GUARDED_BY(answer_mu_) = false;  // the writer thread has ended
+  std::thread answer_thread_;
+
   std::atomic<uint64_t> stat_commits_{0}, stat_submissions_{0}, stat_entries_{0}, stat_rejected_{0},
       stat_group_max_{0};
   std::atomic<uint64_t> stat_commit_ns_{0}, stat_stage_ns_{0}, stat_record_ns_{0},
-      stat_store_ns_{0};
+      stat_store_ns_{0}, stat_answer_ns_{0};
 };
 
 }  // namespace fundledger
