@@ -268,7 +268,7 @@ class Applier {
   }
   template <typename T>
   void Enrollment(const T& e) {
-    std::string key = EnrollmentKey(e.beneficiary_id, e.program_id);
+    const EnrollmentId key{s_.names.Intern(e.beneficiary_id), s_.names.Intern(e.program_id)};
     Save(s_.enrollments, key);
     std::vector<EnrollmentTerm>& terms = s_.enrollments[key];
     // New terms replace whatever was in force from from_month on.

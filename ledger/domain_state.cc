@@ -175,6 +175,17 @@ std::optional<NameId> DomainState::IndexBeneficiary(const std::string& id) {
   return n;
 }
 
+const EnrollmentTerms* DomainState::EnrollmentsOf(NameId beneficiary, NameId program) const {
+  auto it = enrollments.find(EnrollmentId{beneficiary, program});
+  return it == enrollments.end() ? nullptr : &it->second;
+}
+
+const EnrollmentTerms* DomainState::EnrollmentsOf(std::string_view beneficiary,
+                                                  std::string_view program) const {
+  std::optional<NameId> b = names.Find(beneficiary), p = names.Find(program);
+  return b && p ? EnrollmentsOf(*b, *p) : nullptr;  // enrolling interns both
+}
+
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program) {
   std::string s(beneficiary);
   s += '\x1f';

@@ -192,6 +192,39 @@ TEST_F(Eligibility, ABackDatedStandardIsANewTermAndPastPaymentsKeepTheirs) {
   ExpectInvariants();
 }
 
+// Enrolments are held by the names' interned ids; a snapshot writes them by name
+// (beneficiary 0x1F program) and a decoded state, whose ids are numbered afresh, finds the
+// same terms by name and by its own ids, and encodes to the same bytes.
+TEST_F(Eligibility, EnrolmentsSurviveASnapshotWhoseIdsAreNumberedAfresh) {
+  Register("B1");
+  Register("B2");
+  Enroll("B2", "tekun", 146300);
+  Enroll("B1", "dibao", 104500);
+  const std::string bytes = ledger_->domain().Read([](const DomainState& s) {
+    EXPECT_NE(s.EnrollmentsOf("B1", "dibao"), nullptr);
+    EXPECT_EQ(s.EnrollmentsOf("B1", "tekun"), nullptr);
+    EXPECT_EQ(s.EnrollmentsOf("B9", "dibao"), nullptr) << "never interned";
+    return EncodeDomainState(s);
+  });
+  ASSERT_NE(bytes.find("B1\x1f" "dibao"), std::string::npos) << "written by name";
+  Result<DomainState> decoded = DecodeDomainState(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const EnrollmentTerms* terms = decoded->EnrollmentsOf("B2", "tekun");
+  ASSERT_NE(terms, nullptr);
+  ASSERT_EQ(terms->size(), 1u);
+  EXPECT_EQ(terms->front().monthly_amount_fen, 146300);
+  EXPECT_EQ(decoded->EnrollmentsOf(*decoded->names.Find("B2"), *decoded->names.Find("tekun")),
+            terms);
+  EXPECT_EQ(decoded->EnrollmentsOf("B2", "dibao"), nullptr);
+  EXPECT_EQ(EncodeDomainState(*decoded), bytes);
+  // A key without the separator is refused, not guessed at.
+  std::string bad = bytes;
+  bad.replace(bad.find("B1\x1f" "dibao"), 8, "B1-dibao");
+  Result<DomainState> refused = DecodeDomainState(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+}
+
 TEST_F(Eligibility, TekunIsAtLeastOnePointThreeTimesDibao) {
   Result<AppendResult> r =
       Do(ProgramDefinition({"tekun-low", "特困", ProgramCategory::tekun, 60000, 60000, 202501}),
