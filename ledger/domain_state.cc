@@ -15,7 +15,12 @@ std::string FundAccount(std::string_view fund, std::string_view bucket) {
   return s;
 }
 std::string BeneficiaryAccount(std::string_view beneficiary) {
-  return "ben/" + std::string(beneficiary);
+  constexpr std::string_view kPrefix = "ben/";
+  std::string s;
+  s.reserve(kPrefix.size() + beneficiary.size());  // built once: one per line of an approval
+  s += kPrefix;
+  s += beneficiary;
+  return s;
 }
 std::string ExternalAccount(std::string_view name) { return "ext/" + std::string(name); }
 bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }

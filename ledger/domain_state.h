@@ -98,6 +98,7 @@ struct Disclosure {
 struct BeneficiaryState {
   std::string household;
   std::string region;
+  NameId region_name = kNoNameId;  // region, interned in DomainState::names (kNoNameId: none)
   Hash id_commitment{};
   int32_t birth_month = 0;
   int32_t birth_date = 0;  // yyyymmdd from the ID number; 0: only the month is known

@@ -188,6 +188,7 @@ void LoadBeneficiaries(BinaryReader& r, DomainState& s) {
     BeneficiaryState& b = s.beneficiaries[r.Str()];
     b.household = r.Str();
     b.region = r.Str();
+    b.region_name = s.names.Intern(b.region);
     std::string c = r.Str();
     if (c.size() == kHashBytes) std::copy(c.begin(), c.end(), b.id_commitment.begin());
     b.birth_month = r.I32();
