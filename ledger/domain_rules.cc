@@ -309,10 +309,9 @@ Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
   if (!program.fund_may_pay.ok()) return program.fund_may_pay;
   FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
   // Enrolling interns both names: a person or program never interned is enrolled in nothing.
-  const EnrollmentTerm* term =
-      person != kNoName && program.id != kNoName
-          ? TermCovering(s.EnrollmentsOf(person, program.id), period)
-          : nullptr;
+  const EnrollmentTerm* term = person != kNoName && program.id != kNoName
+                                   ? TermCovering(s.EnrollmentsOf(person, program.id), period)
+                                   : nullptr;
   if (term == nullptr) {
     return RuleError(RuleCode::kNotEnrolled,
                      "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +

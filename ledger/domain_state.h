@@ -270,10 +270,10 @@ struct DomainState {
   std::map<std::string, FundState> funds;
   std::map<std::string, ProgramState> programs;
   std::map<std::string, BeneficiaryState> beneficiaries;
-  BeneficiaryIndex beneficiary_index;                  // beneficiaries by NameId (see the class)
+  BeneficiaryIndex beneficiary_index;  // beneficiaries by NameId (see the class)
   boost::unordered_flat_map<EnrollmentId, EnrollmentTerms, EnrollmentIdHash> enrollments;
   StringMap<std::vector<std::string>> programs_of;  // beneficiary -> programs enrolled
-  StringMap<Balance> balances;                         // account -> balance
+  StringMap<Balance> balances;                      // account -> balance
   std::map<std::string, BatchState> batches;
   Names names;                         // of people, programs, batches in lines and slots
   PaymentSlots slots;                  // the one-payment rule: which live line holds each slot

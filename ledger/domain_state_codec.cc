@@ -238,9 +238,9 @@ Status LoadEnrollments(BinaryReader& r, DomainState& s) {
     const size_t split = key.find('\x1f');
     if (!r.ok()) break;  // reported with the rest of a truncated state
     if (split == std::string::npos) return Corruption("an enrollment in the state is malformed");
-    EnrollmentTerms& terms = s.enrollments[EnrollmentId{
-        s.names.Intern(std::string_view(key).substr(0, split)),
-        s.names.Intern(std::string_view(key).substr(split + 1))}];
+    EnrollmentTerms& terms =
+        s.enrollments[EnrollmentId{s.names.Intern(std::string_view(key).substr(0, split)),
+                                   s.names.Intern(std::string_view(key).substr(split + 1))}];
     for (uint64_t t = r.Count(kEnrollmentTermBytesMin); t > 0 && r.ok(); --t) {
       EnrollmentTerm term;
       term.from_month = r.I32();

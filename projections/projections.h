@@ -190,8 +190,8 @@ class Projections final : public EntryObserver {
   Names programs_ FL_GUARDED_BY(mu_);  // the programs paid so far
   std::vector<Person> people_ FL_GUARDED_BY(mu_);
   StringMap<uint32_t> person_of_name_ FL_GUARDED_BY(mu_);  // beneficiary -> index in people_
-  DomainIds person_of_id_ FL_GUARDED_BY(mu_);   // the domain's NameId -> index in people_
-  DomainIds program_of_id_ FL_GUARDED_BY(mu_);  // the domain's NameId -> id in programs_
+  DomainIds person_of_id_ FL_GUARDED_BY(mu_);          // the domain's NameId -> index in people_
+  DomainIds program_of_id_ FL_GUARDED_BY(mu_);         // the domain's NameId -> id in programs_
   StringMap<RegionTotal> regions_ FL_GUARDED_BY(mu_);  // key: r/... row key
   RowDigest digest_ FL_GUARDED_BY(mu_);
   bool replaying_ FL_GUARDED_BY(mu_) = false;  // the digest lacks the in-place rows until the end
