@@ -198,8 +198,8 @@ void Projections::DomainIds::Remember(NameId id, uint32_t index) {
 }
 
 uint32_t Projections::PersonOf(NameId id, std::string_view name) {
-  auto name_at = [&](uint32_t at) -> std::string_view { return people_[at].name; };
-  if (std::optional<uint32_t> at = person_of_id_.Find(id, name, name_at)) return *at;
+  if (std::optional<uint32_t> at = person_of_id_.Find(id); at && people_[*at].name == name)
+    return *at;
   auto it = person_of_name_.find(name);
   if (it == person_of_name_.end()) {
     it = person_of_name_.emplace(std::string(name), static_cast<uint32_t>(people_.size())).first;
@@ -210,8 +210,8 @@ uint32_t Projections::PersonOf(NameId id, std::string_view name) {
 }
 
 NameId Projections::ProgramOf(NameId id, std::string_view name) {
-  auto name_at = [&](uint32_t at) -> std::string_view { return programs_[at]; };
-  if (std::optional<uint32_t> at = program_of_id_.Find(id, name, name_at)) return *at;
+  if (std::optional<uint32_t> at = program_of_id_.Find(id); at && programs_[*at] == name)
+    return *at;
   const NameId program = programs_.Intern(name);
   program_of_id_.Remember(id, program);
   return program;

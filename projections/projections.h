@@ -153,16 +153,14 @@ class Projections final : public EntryObserver {
     std::vector<PaidRow> rows;
   };
   // Where the domain's NameId of a name leads here (an index in people_ or programs_), learnt as
-  // effects arrive. A hit counts only when the name found there is the effect's: the domain's
-  // ids are its own and change meaning with a snapshot load.
+  // effects arrive. A hit counts only when the name found there is the effect's (the caller
+  // compares): the domain's ids are its own and change meaning with a snapshot load.
   class DomainIds {
    public:
-    // The index remembered for `id`, if `name_at(index)` is `name`.
-    template <typename NameAt>
-    std::optional<uint32_t> Find(NameId id, std::string_view name, NameAt&& name_at) const {
+    // The index remembered for `id`, or nullopt.
+    std::optional<uint32_t> Find(NameId id) const {
       if (id >= index_plus_one_.size() || index_plus_one_[id] == 0) return std::nullopt;
-      const uint32_t at = index_plus_one_[id] - 1;
-      return name_at(at) == name ? std::optional(at) : std::nullopt;
+      return index_plus_one_[id] - 1;
     }
     void Remember(NameId id, uint32_t index);
     void Clear() { index_plus_one_.clear(); }
