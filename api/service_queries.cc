@@ -40,9 +40,9 @@ json::array EnrollmentsJson(const DomainState& s, const std::string& id) {
   auto progs = s.programs_of.find(id);
   if (progs == s.programs_of.end()) return enrollments;
   for (const std::string& p : progs->second) {
-    auto terms = s.enrollments.find(EnrollmentKey(id, p));
-    if (terms == s.enrollments.end()) continue;
-    for (const EnrollmentTerm& t : terms->second) {
+    const EnrollmentTerms* terms = s.EnrollmentsOf(id, p);
+    if (terms == nullptr) continue;
+    for (const EnrollmentTerm& t : *terms) {
       json::object e;
       e["program_id"] = p;
       e["from"] = FormatMonth(t.from_month);

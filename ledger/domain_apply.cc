@@ -11,9 +11,15 @@
 namespace fundledger {
 namespace {
 
-std::string RegionOf(const DomainState& s, NameId ben) {
+// The person's region as a view of its interned name: it stays valid when the person changes
+// later (observers of a replay read it on their own thread while the domain goes on).
+std::string_view RegionOf(const DomainState& s, NameId ben) {
   const BeneficiaryState* b = s.BeneficiaryOf(ben);
-  return b == nullptr ? "" : b->region;
+  if (b == nullptr || b->region_name == kNoNameId) {
+    assert(b == nullptr || b->region.empty());  // recording a region interns it
+    return {};
+  }
+  return s.names[b->region_name];
 }
 
 // -fen, or amount_overflow for the one amount whose negation does not fit (an imported log's).
@@ -22,12 +28,10 @@ Result<int64_t> Negated(int64_t fen) {
   return negated.fen();
 }
 
-PaymentEffect PaymentOf(const DomainState& s, const std::string& fund, const BatchLine& l,
-                        int64_t amount, int32_t lines) {
+PaymentEffect PaymentOf(const DomainState& s, const BatchLine& l, int64_t amount, int32_t lines) {
   return PaymentEffect{s.names[l.beneficiary],
                        s.names[l.program],
                        RegionOf(s, l.beneficiary),
-                       fund,
                        l.period,
                        amount,
                        lines,
@@ -142,8 +146,8 @@ class Applier {
     if (undo_ != nullptr)
       undo_->Push([&reversible = s_.reversible, index = m_.index] { reversible.Remove(index); });
   }
-  void Payment(const std::string& fund, const BatchLine& l, int64_t amount, int32_t lines) {
-    applied_->payments.push_back(PaymentOf(s_, fund, l, amount, lines));
+  void Payment(const BatchLine& l, int64_t amount, int32_t lines) {
+    applied_->payments.push_back(PaymentOf(s_, l, amount, lines));
   }
   // A batch and one of its lines that a correction names: always there after the rules, but an
   // imported log may name anything.
@@ -184,7 +188,7 @@ class Applier {
     s_.corrections.TakeBack(index, undo_);
     SetLineState(c.line, *l, c.from);
     int64_t to_person = c.kind == CorrectionKind::kReissue ? -c.amount_fen : c.amount_fen;
-    Payment(b->fund, *l, to_person, CountsAsPaid(c.from) - CountsAsPaid(before));
+    Payment(*l, to_person, CountsAsPaid(c.from) - CountsAsPaid(before));
   }
   static int32_t CountsAsPaid(LineState s) {
     return s == LineState::kPaid || s == LineState::kReissued ? 1 : 0;
@@ -234,6 +238,7 @@ class Applier {
     BeneficiaryState b;
     b.household = e.household_id;
     b.region = e.region_code;
+    b.region_name = s_.names.Intern(e.region_code);
     if (e.id_commitment.size() == kHashBytes)
       std::copy(e.id_commitment.begin(), e.id_commitment.end(), b.id_commitment.begin());
     b.birth_month = e.birth_month;
@@ -261,14 +266,17 @@ class Applier {
                      [](const StatusChange& x, const StatusChange& y) {
                        return x.effective_date < y.effective_date;
                      });
-    if (!e.region_code.empty()) b.region = e.region_code;
+    if (!e.region_code.empty()) {
+      b.region = e.region_code;
+      b.region_name = s_.names.Intern(e.region_code);
+    }
     if (!e.household_id.empty()) b.household = e.household_id;
     if (!e.bank_account_token.empty()) b.bank_account_token = e.bank_account_token;
     return Status::Ok();
   }
   template <typename T>
   void Enrollment(const T& e) {
-    std::string key = EnrollmentKey(e.beneficiary_id, e.program_id);
+    const EnrollmentId key{s_.names.Intern(e.beneficiary_id), s_.names.Intern(e.program_id)};
     Save(s_.enrollments, key);
     std::vector<EnrollmentTerm>& terms = s_.enrollments[key];
     // New terms replace whatever was in force from from_month on.
@@ -457,7 +465,7 @@ class Applier {
     SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
     FL_RETURN_IF_ERROR(Move(BeneficiaryAccount(s_.names[l->beneficiary]),
                             FundAccount(b->fund, b->bucket), l->amount_fen));
-    Payment(b->fund, *l, back, -1);
+    Payment(*l, back, -1);
     Correct(e.batch_id, *l, CorrectionKind::kReturn, l->amount_fen);
     Reversible();
     return Status::Ok();
@@ -469,7 +477,7 @@ class Applier {
     SaveBatchHeader(e.batch_id);  // the line's state has its own undo step (SetLineState)
     FL_RETURN_IF_ERROR(Move(FundAccount(b->fund, b->bucket),
                             BeneficiaryAccount(s_.names[l->beneficiary]), l->amount_fen));
-    Payment(b->fund, *l, l->amount_fen, 1);
+    Payment(*l, l->amount_fen, 1);
     Correct(e.batch_id, *l, CorrectionKind::kReissue, l->amount_fen);
     Reversible();
     return Status::Ok();
@@ -485,7 +493,7 @@ class Applier {
       const LineState before = l->state;
       FL_ASSIGN_OR_RETURN(int64_t back, Negated(e.amount_fen));
       Correct(e.batch_id, *l, CorrectionKind::kRecovery, e.amount_fen);
-      Payment(b->fund, *l, back, CountsAsPaid(l->state) - CountsAsPaid(before));
+      Payment(*l, back, CountsAsPaid(l->state) - CountsAsPaid(before));
     }
     Reversible();
     return Status::Ok();
@@ -652,7 +660,7 @@ Status PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& 
   for (const BatchLine& l : b.lines) {
     applied.postings.push_back(
         Posting{BeneficiaryAccount(s.names[l.beneficiary]), l.amount_fen, 0});
-    applied.payments.push_back(PaymentOf(s, b.fund, l, l.amount_fen, 1));
+    applied.payments.push_back(PaymentOf(s, l, l.amount_fen, 1));
   }
   return Status::Ok();
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
-#include <cstring>
+#include <cassert>
 #include <optional>
 #include <set>
 
@@ -83,31 +83,17 @@ Status LotteryCategory(const FundState& f, const std::string& fund, const std::s
                        category + "'");
 }
 
-constexpr size_t kEnrollmentKeyStackBytes = 256;
-
-// The enrolment term covering `period`, or null.
-const EnrollmentTerm* EnrollmentAt(const DomainState& s, const std::string& ben_id,
-                                   const std::string& program_id, int32_t period) {
-  // The key built on the stack: a lookup per roll line allocates nothing (ids are short).
-  char key[kEnrollmentKeyStackBytes];
-  auto e = s.enrollments.end();
-  if (ben_id.size() + 1 + program_id.size() <= sizeof key) {
-    std::memcpy(key, ben_id.data(), ben_id.size());
-    key[ben_id.size()] = '\x1f';
-    std::memcpy(key + ben_id.size() + 1, program_id.data(), program_id.size());
-    e = s.enrollments.find(std::string_view(key, ben_id.size() + 1 + program_id.size()));
-  } else {
-    e = s.enrollments.find(EnrollmentKey(ben_id, program_id));
-  }
-  if (e == s.enrollments.end()) return nullptr;
-  auto t = std::find_if(e->second.begin(), e->second.end(),
+// The term of `terms` (null: none) covering `period`, or null.
+const EnrollmentTerm* TermCovering(const EnrollmentTerms* terms, int32_t period) {
+  if (terms == nullptr) return nullptr;
+  auto t = std::find_if(terms->begin(), terms->end(),
                         [&](const EnrollmentTerm& term) { return term.Covers(period); });
-  return t == e->second.end() ? nullptr : &*t;
+  return t == terms->end() ? nullptr : &*t;
 }
 
 bool EnrolledIn(const DomainState& s, const std::string& ben_id, const std::string& program_id,
                 int32_t period) {
-  return EnrollmentAt(s, ben_id, program_id, period) != nullptr;
+  return TermCovering(s.EnrollmentsOf(ben_id, program_id), period) != nullptr;
 }
 
 bool Excludes(const DomainState& s, const ProgramState& prog, const std::string& program_id,
@@ -322,7 +308,10 @@ Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
                      "beneficiary_id");
   if (!program.fund_may_pay.ok()) return program.fund_may_pay;
   FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
-  const EnrollmentTerm* term = EnrollmentAt(s, ben_id, program_id, period);
+  // Enrolling interns both names: a person or program never interned is enrolled in nothing.
+  const EnrollmentTerm* term = person != kNoName && program.id != kNoName
+                                   ? TermCovering(s.EnrollmentsOf(person, program.id), period)
+                                   : nullptr;
   if (term == nullptr) {
     return RuleError(RuleCode::kNotEnrolled,
                      "beneficiary '" + ben_id + "' is not enrolled in '" + program_id + "' for " +
@@ -594,16 +583,16 @@ struct RuleChecker {
                            FormatFen(term->cap_fen) + " for '" + e.program_id + "'",
                        "monthly_amount_fen");
     }
-    auto en = s.enrollments.find(EnrollmentKey(e.beneficiary_id, e.program_id));
+    const EnrollmentTerms* en = s.EnrollmentsOf(e.beneficiary_id, e.program_id);
     if (change) {
-      if (en == s.enrollments.end()) {
+      if (en == nullptr) {
         return RuleError(RuleCode::kNotEnrolled,
                          "beneficiary '" + e.beneficiary_id + "' has no enrollment in '" +
                              e.program_id + "' to change",
                          "program_id");
       }
-    } else if (en != s.enrollments.end()) {
-      for (const EnrollmentTerm& t : en->second) {
+    } else if (en != nullptr) {
+      for (const EnrollmentTerm& t : *en) {
         bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
                        (t.to_month == 0 || e.from_month <= t.to_month);
         if (overlap) {
@@ -625,7 +614,9 @@ struct RuleChecker {
     if (others == s.programs_of.end()) return Status::Ok();
     for (const std::string& other : others->second) {
       if (other == e.program_id || !Excludes(s, prog, e.program_id, other)) continue;
-      for (const EnrollmentTerm& t : s.enrollments.at(EnrollmentKey(e.beneficiary_id, other))) {
+      const EnrollmentTerms* terms = s.EnrollmentsOf(e.beneficiary_id, other);
+      assert(terms != nullptr);  // programs_of names only programs enrolled in
+      for (const EnrollmentTerm& t : *terms) {
         bool overlap = (e.to_month == 0 || t.from_month <= e.to_month) &&
                        (t.to_month == 0 || e.from_month <= t.to_month);
         if (!overlap) continue;

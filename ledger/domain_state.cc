@@ -15,7 +15,12 @@ std::string FundAccount(std::string_view fund, std::string_view bucket) {
   return s;
 }
 std::string BeneficiaryAccount(std::string_view beneficiary) {
-  return "ben/" + std::string(beneficiary);
+  constexpr std::string_view kPrefix = "ben/";
+  std::string s;
+  s.reserve(kPrefix.size() + beneficiary.size());  // built once: one per line of an approval
+  s += kPrefix;
+  s += beneficiary;
+  return s;
 }
 std::string ExternalAccount(std::string_view name) { return "ext/" + std::string(name); }
 bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
@@ -173,6 +178,17 @@ std::optional<NameId> DomainState::IndexBeneficiary(const std::string& id) {
   NameId n = names.Intern(id);
   if (!beneficiary_index.Set(n, &it->second)) return std::nullopt;
   return n;
+}
+
+const EnrollmentTerms* DomainState::EnrollmentsOf(NameId beneficiary, NameId program) const {
+  auto it = enrollments.find(EnrollmentId{beneficiary, program});
+  return it == enrollments.end() ? nullptr : &it->second;
+}
+
+const EnrollmentTerms* DomainState::EnrollmentsOf(std::string_view beneficiary,
+                                                  std::string_view program) const {
+  std::optional<NameId> b = names.Find(beneficiary), p = names.Find(program);
+  return b && p ? EnrollmentsOf(*b, *p) : nullptr;  // enrolling interns both
 }
 
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program) {

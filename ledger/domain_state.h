@@ -3,7 +3,9 @@
 // paid. It is a pure function of the log: the domain rebuilds it by replay on open.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cassert>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -96,6 +98,7 @@ struct Disclosure {
 struct BeneficiaryState {
   std::string household;
   std::string region;
+  NameId region_name = kNoNameId;  // region, interned in DomainState::names (kNoNameId: none)
   Hash id_commitment{};
   int32_t birth_month = 0;
   int32_t birth_date = 0;  // yyyymmdd from the ID number; 0: only the month is known
@@ -124,6 +127,20 @@ struct EnrollmentTerm {
     return month >= from_month && (to_month == 0 || month <= to_month);
   }
 };
+
+// An enrolment's key: the person and the program, both interned in DomainState::names. A roll
+// line looks its enrolment up by the two ids it already holds, with no key string built.
+struct EnrollmentId {
+  NameId beneficiary = 0;
+  NameId program = 0;
+  bool operator==(const EnrollmentId&) const = default;
+};
+struct EnrollmentIdHash {
+  size_t operator()(const EnrollmentId& k) const {
+    return std::hash<uint64_t>{}(uint64_t{k.beneficiary} << 32 | k.program);
+  }
+};
+using EnrollmentTerms = std::vector<EnrollmentTerm>;
 
 struct Balance {
   int64_t posted_fen = 0;
@@ -253,10 +270,10 @@ struct DomainState {
   std::map<std::string, FundState> funds;
   std::map<std::string, ProgramState> programs;
   std::map<std::string, BeneficiaryState> beneficiaries;
-  BeneficiaryIndex beneficiary_index;                  // beneficiaries by NameId (see the class)
-  StringMap<std::vector<EnrollmentTerm>> enrollments;  // key: beneficiary \x1f program
-  StringMap<std::vector<std::string>> programs_of;     // beneficiary -> programs enrolled
-  StringMap<Balance> balances;                         // account -> balance
+  BeneficiaryIndex beneficiary_index;  // beneficiaries by NameId (see the class)
+  boost::unordered_flat_map<EnrollmentId, EnrollmentTerms, EnrollmentIdHash> enrollments;
+  StringMap<std::vector<std::string>> programs_of;  // beneficiary -> programs enrolled
+  StringMap<Balance> balances;                      // account -> balance
   std::map<std::string, BatchState> batches;
   Names names;                         // of people, programs, batches in lines and slots
   PaymentSlots slots;                  // the one-payment rule: which live line holds each slot
@@ -274,11 +291,16 @@ struct DomainState {
   const BeneficiaryState* FindBeneficiary(std::string_view id) const;
   // The person a line names by NameId, or null.
   const BeneficiaryState* BeneficiaryOf(NameId id) const;
+  // A person's terms in a program, by ids or by names; null when never enrolled in it.
+  const EnrollmentTerms* EnrollmentsOf(NameId beneficiary, NameId program) const;
+  const EnrollmentTerms* EnrollmentsOf(std::string_view beneficiary,
+                                       std::string_view program) const;
   // Indexes beneficiaries[id], which exists; returns its NameId when it was not indexed before
   // (the caller's undo clears it), else nullopt.
   std::optional<NameId> IndexBeneficiary(const std::string& id);
 };
 
+// An enrolment's key as snapshots write it: beneficiary \x1f program (ids hold no \x1f).
 std::string EnrollmentKey(std::string_view beneficiary, std::string_view program);
 
 }  // namespace fundledger

@@ -188,6 +188,7 @@ void LoadBeneficiaries(BinaryReader& r, DomainState& s) {
     BeneficiaryState& b = s.beneficiaries[r.Str()];
     b.household = r.Str();
     b.region = r.Str();
+    b.region_name = s.names.Intern(b.region);
     std::string c = r.Str();
     if (c.size() == kHashBytes) std::copy(c.begin(), c.end(), b.id_commitment.begin());
     b.birth_month = r.I32();
@@ -209,8 +210,12 @@ void LoadBeneficiaries(BinaryReader& r, DomainState& s) {
 }
 
 void SaveEnrollments(BinaryWriter& w, const DomainState& s) {
-  w.U64(s.enrollments.size());
-  for (const auto& [key, terms] : Sorted(s.enrollments)) {
+  // Held by interned ids; written by name, in the order of the names' key.
+  std::map<std::string, const EnrollmentTerms*> keyed;
+  for (const auto& [id, terms] : s.enrollments)
+    keyed.emplace(EnrollmentKey(s.names[id.beneficiary], s.names[id.program]), &terms);
+  w.U64(keyed.size());
+  for (const auto& [key, terms] : keyed) {
     w.Str(key);
     w.U64(terms->size());
     for (const EnrollmentTerm& t : *terms) {
@@ -227,9 +232,15 @@ void SaveEnrollments(BinaryWriter& w, const DomainState& s) {
     SaveStrings(w, *programs);
   }
 }
-void LoadEnrollments(BinaryReader& r, DomainState& s) {
+Status LoadEnrollments(BinaryReader& r, DomainState& s) {
   for (uint64_t n = r.Count(kKeyedListBytesMin); n > 0 && r.ok(); --n) {
-    std::vector<EnrollmentTerm>& terms = s.enrollments[r.Str()];
+    const std::string key = r.Str();  // beneficiary \x1f program
+    const size_t split = key.find('\x1f');
+    if (!r.ok()) break;  // reported with the rest of a truncated state
+    if (split == std::string::npos) return Corruption("an enrollment in the state is malformed");
+    EnrollmentTerms& terms =
+        s.enrollments[EnrollmentId{s.names.Intern(std::string_view(key).substr(0, split)),
+                                   s.names.Intern(std::string_view(key).substr(split + 1))}];
     for (uint64_t t = r.Count(kEnrollmentTermBytesMin); t > 0 && r.ok(); --t) {
       EnrollmentTerm term;
       term.from_month = r.I32();
@@ -244,6 +255,7 @@ void LoadEnrollments(BinaryReader& r, DomainState& s) {
     std::vector<std::string>& programs = s.programs_of[r.Str()];
     LoadStrings(r, programs);
   }
+  return Status::Ok();
 }
 
 void SaveBalances(BinaryWriter& w, const DomainState& s) {
@@ -536,7 +548,7 @@ Result<DomainState> DecodeDomainState(std::string_view bytes) {
   LoadPrograms(r, s);
   LoadBeneficiaries(r, s);
   for (const auto& [id, b] : s.beneficiaries) s.IndexBeneficiary(id);
-  LoadEnrollments(r, s);
+  FL_RETURN_IF_ERROR(LoadEnrollments(r, s));
   LoadBalances(r, s);
   LoadBatches(r, s);
   FL_RETURN_IF_ERROR(LoadSlots(r, s));

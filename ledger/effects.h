@@ -35,22 +35,24 @@ struct Posting {
 // An id in DomainState::names that no name holds: an effect built without the domain's ids.
 inline constexpr NameId kNoNameId = UINT32_MAX;
 
-// A line paid (+1) or undone (-1: returned, reversed, recovered in full). The person and the
-// program are views of the domain's interned names (ledger/names.h: they never move, so the
-// views outlive the entry) and, where the domain has them, their ids there. An id means one
+// A line paid (+1) or undone (-1: returned, reversed, recovered in full). The person, the
+// program and the person's region are views of the domain's interned names (ledger/names.h:
+// they never move, so the views outlive the entry and any later change of the person; an
+// approval builds one effect a line and copies no string) and, where the domain has them, the
+// person's and the program's ids there. An id means one
 // name for the life of the domain's state, not across a snapshot load or another process: an
 // observer that indexes by id checks the name it finds against the view.
 struct PaymentEffect {
   std::string_view beneficiary;
   std::string_view program;
-  std::string region;
-  std::string fund;
+  std::string_view region;
   int32_t period = 0;
   int64_t amount_fen = 0;  // signed: negative when money comes back
   int32_t lines_delta = 0;
   NameId beneficiary_id = kNoNameId;
   NameId program_id = kNoNameId;
 };
+static_assert(sizeof(PaymentEffect) <= 80, "an effect per roll line: keep it to views and ids");
 
 struct AppliedEntry {
   uint64_t index = 0;

@@ -158,12 +158,11 @@ void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
     bool existed;
   };
   std::vector<BalanceWas> balances_were;
+  if (ctx.undo != nullptr) balances_were.reserve(entry.postings.size());
   for (const Posting& p : entry.postings) {
-    auto it = balances_.find(p.account);
-    bool existed = it != balances_.end();
-    Balance old = existed ? it->second : Balance{};
-    if (ctx.undo != nullptr) balances_were.push_back({p.account, old, existed});
-    Balance& b = existed ? it->second : balances_[p.account];
+    auto [it, added] = balances_.try_emplace(p.account);  // one probe: this runs once a line
+    Balance& b = it->second;
+    if (ctx.undo != nullptr) balances_were.push_back({p.account, b, !added});
     totals_.Add(b.posted_fen, p.posted_delta_fen, "the posted balance of", p.account);
     totals_.Add(b.pending_fen, p.pending_delta_fen, "the pending balance of", p.account);
     if (IsFundAccount(p.account))
@@ -192,33 +191,29 @@ void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
   }
 }
 
+void Projections::DomainIds::Remember(NameId id, uint32_t index) {
+  if (id == kNoNameId) return;
+  if (id >= index_plus_one_.size()) index_plus_one_.resize(size_t{id} + 1, 0);
+  index_plus_one_[id] = index + 1;
+}
+
 uint32_t Projections::PersonOf(NameId id, std::string_view name) {
-  if (id < person_of_id_.size()) {
-    const uint32_t at = person_of_id_[id];
-    if (at != 0 && people_[at - 1].name == name) return at - 1;
-  }
+  if (std::optional<uint32_t> at = person_of_id_.Find(id); at && people_[*at].name == name)
+    return *at;
   auto it = person_of_name_.find(name);
   if (it == person_of_name_.end()) {
     it = person_of_name_.emplace(std::string(name), static_cast<uint32_t>(people_.size())).first;
     people_.push_back(Person{std::string(name), {}});
   }
-  if (id != kNoNameId) {
-    if (id >= person_of_id_.size()) person_of_id_.resize(size_t{id} + 1, 0);
-    person_of_id_[id] = it->second + 1;
-  }
+  person_of_id_.Remember(id, it->second);
   return it->second;
 }
 
 NameId Projections::ProgramOf(NameId id, std::string_view name) {
-  if (id < program_of_id_.size()) {
-    const NameId at = program_of_id_[id];
-    if (at != 0 && programs_[at - 1] == name) return at - 1;
-  }
+  if (std::optional<uint32_t> at = program_of_id_.Find(id); at && programs_[*at] == name)
+    return *at;
   const NameId program = programs_.Intern(name);
-  if (id != kNoNameId) {
-    if (id >= program_of_id_.size()) program_of_id_.resize(size_t{id} + 1, 0);
-    program_of_id_[id] = program + 1;
-  }
+  program_of_id_.Remember(id, program);
   return program;
 }
 
@@ -417,8 +412,8 @@ Status Projections::LoadState(std::string_view bytes) {
   programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
   people_ = std::move(people);
   person_of_name_ = std::move(person_of_name);
-  person_of_id_.clear();  // the domain's ids are its own: learnt again from the next effects
-  program_of_id_.clear();
+  person_of_id_.Clear();  // the domain's ids are its own: learnt again from the next effects
+  program_of_id_.Clear();
   regions_ = std::move(regions);
   totals_ = CheckedTotals();
   return Status::Ok();

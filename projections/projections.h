@@ -152,9 +152,25 @@ class Projections final : public EntryObserver {
     std::string name;
     std::vector<PaidRow> rows;
   };
+  // Where the domain's NameId of a name leads here (an index in people_ or programs_), learnt as
+  // effects arrive. A hit counts only when the name found there is the effect's (the caller
+  // compares): the domain's ids are its own and change meaning with a snapshot load.
+  class DomainIds {
+   public:
+    // The index remembered for `id`, or nullopt.
+    std::optional<uint32_t> Find(NameId id) const {
+      if (id >= index_plus_one_.size() || index_plus_one_[id] == 0) return std::nullopt;
+      return index_plus_one_[id] - 1;
+    }
+    void Remember(NameId id, uint32_t index);
+    void Clear() { index_plus_one_.clear(); }
+
+   private:
+    std::vector<uint32_t> index_plus_one_;  // by NameId; 0: unknown
+  };
   // The person's place in `people_` (added if new) and the program's id in `programs_`, found
-  // through the domain's id when the effect carries one (checked against the name: the domain's
-  // ids change with a snapshot load), else by name; either way the id then leads there.
+  // through the domain's id when the effect carries one, else by name; either way the id then
+  // leads there.
   uint32_t PersonOf(NameId id, std::string_view name) FL_REQUIRES(mu_);
   NameId ProgramOf(NameId id, std::string_view name) FL_REQUIRES(mu_);
   // The first of a person's rows not before `key` (where a row of that key is or would go).
@@ -172,10 +188,8 @@ class Projections final : public EntryObserver {
   Names programs_ FL_GUARDED_BY(mu_);  // the programs paid so far
   std::vector<Person> people_ FL_GUARDED_BY(mu_);
   StringMap<uint32_t> person_of_name_ FL_GUARDED_BY(mu_);  // beneficiary -> index in people_
-  // By the domain's NameId (PaymentEffect): index in people_ / programs_ plus 1, 0 unknown.
-  // Rebuilt as effects arrive; a hit counts only when the name there matches.
-  std::vector<uint32_t> person_of_id_ FL_GUARDED_BY(mu_);
-  std::vector<NameId> program_of_id_ FL_GUARDED_BY(mu_);
+  DomainIds person_of_id_ FL_GUARDED_BY(mu_);          // the domain's NameId -> index in people_
+  DomainIds program_of_id_ FL_GUARDED_BY(mu_);         // the domain's NameId -> id in programs_
   StringMap<RegionTotal> regions_ FL_GUARDED_BY(mu_);  // key: r/... row key
   RowDigest digest_ FL_GUARDED_BY(mu_);
   bool replaying_ FL_GUARDED_BY(mu_) = false;  // the digest lacks the in-place rows until the end

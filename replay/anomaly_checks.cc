@@ -333,9 +333,8 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
       // years on the period's first day, past age_max only through a recorded extension.
       int32_t age = ben.AgeOn(first_day);
       bool extended = false;
-      auto enrolled = s.enrollments.find(EnrollmentKey(ben_id, s.names[l.program]));
-      if (enrolled != s.enrollments.end()) {
-        for (const EnrollmentTerm& t : enrolled->second) {
+      if (const EnrollmentTerms* enrolled = s.EnrollmentsOf(l.beneficiary, l.program)) {
+        for (const EnrollmentTerm& t : *enrolled) {
           extended = extended || (t.Covers(l.period) && t.age_extension_to_month >= l.period);
         }
       }

@@ -1,5 +1,6 @@
 // Eligibility from the source, standards kept by effective month, the program rules and the
 // ring-fences on every outflow (issue 21): each case a clerk or an auditor would try.
+#include "ledger/domain_apply.h"
 #include "ledger/domain_state_codec.h"
 #include "ledger/id_number.h"
 #include "tests/domain_fixture.h"
@@ -190,6 +191,77 @@ TEST_F(Eligibility, ABackDatedStandardIsANewTermAndPastPaymentsKeepTheirs) {
   Reopen();
   EXPECT_EQ(ledger_->domain().SaveState(), before);
   ExpectInvariants();
+}
+
+// Enrolments are held by the names' interned ids; a snapshot writes them by name
+// (beneficiary 0x1F program) and a decoded state, whose ids are numbered afresh, finds the
+// same terms by name and by its own ids, and encodes to the same bytes.
+TEST_F(Eligibility, EnrolmentsSurviveASnapshotWhoseIdsAreNumberedAfresh) {
+  Register("B1");
+  Register("B2");
+  Enroll("B2", "tekun", 146300);
+  Enroll("B1", "dibao", 104500);
+  const std::string bytes = ledger_->domain().Read([](const DomainState& s) {
+    EXPECT_NE(s.EnrollmentsOf("B1", "dibao"), nullptr);
+    EXPECT_EQ(s.EnrollmentsOf("B1", "tekun"), nullptr);
+    EXPECT_EQ(s.EnrollmentsOf("B9", "dibao"), nullptr) << "never interned";
+    return EncodeDomainState(s);
+  });
+  const std::string key = std::string("B1") + '\x1f' + "dibao";  // beneficiary 0x1F program
+  ASSERT_NE(bytes.find(key), std::string::npos) << "written by name";
+  Result<DomainState> decoded = DecodeDomainState(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const EnrollmentTerms* terms = decoded->EnrollmentsOf("B2", "tekun");
+  ASSERT_NE(terms, nullptr);
+  ASSERT_EQ(terms->size(), 1u);
+  EXPECT_EQ(terms->front().monthly_amount_fen, 146300);
+  EXPECT_EQ(decoded->EnrollmentsOf(*decoded->names.Find("B2"), *decoded->names.Find("tekun")),
+            terms);
+  EXPECT_EQ(decoded->EnrollmentsOf("B2", "dibao"), nullptr);
+  EXPECT_EQ(EncodeDomainState(*decoded), bytes);
+  // A key without the separator is refused, not guessed at.
+  std::string bad = bytes;
+  bad.replace(bad.find(key), key.size(), "B1-dibao");
+  Result<DomainState> refused = DecodeDomainState(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kCorruption);
+}
+
+// An approval's payment effects carry each person's region as a view of the domain's interned
+// name: a state decoded from a snapshot gives the same regions, and an effect planned before
+// the person moves keeps the region paid in (a replay's observers read effects on their own
+// thread while the domain applies the entries after them).
+TEST_F(Eligibility, PaymentEffectsKeepTheRegionPaidInAfterThePersonMoves) {
+  Register("B1", "110105");
+  Register("B2", "110106");
+  Enroll("B1", "dibao", 104500);
+  Enroll("B2", "dibao", 104500);
+  Ok(Prepare("R3", "F-SUB", "general", 202503,
+             {{1, "B1", "dibao", 202503, 104500}, {2, "B2", "dibao", 202503, 104500}}));
+  Result<DomainState> state = ledger_->domain().Read(
+      [](const DomainState& s) { return DecodeDomainState(EncodeDomainState(s)); });
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  fb::DisbursementBatchApprovedT approval;
+  approval.batch_id = "R3";
+  AppliedEntry planned;
+  ASSERT_TRUE(PlanApproval(*state, approval, planned).ok());
+  ASSERT_EQ(planned.payments.size(), 2u);
+  EXPECT_EQ(planned.payments[0].region, "110105");
+  EXPECT_EQ(planned.payments[1].region, "110106");
+
+  fb::BeneficiaryChangedT moved;
+  moved.beneficiary_id = "B1";
+  moved.status = fb::BeneficiaryStatus::active;
+  moved.effective_date = 20250401;
+  moved.region_code = "110108";
+  EntryMeta meta;
+  meta.index = state->next_index;
+  AppliedEntry applied;
+  ASSERT_TRUE(ApplyEvent(*state, moved, meta, nullptr, applied).ok());
+  EXPECT_EQ(planned.payments[0].region, "110105") << "the view outlives the person's change";
+  AppliedEntry after;
+  ASSERT_TRUE(PlanApproval(*state, approval, after).ok());
+  EXPECT_EQ(after.payments[0].region, "110108");
 }
 
 TEST_F(Eligibility, TekunIsAtLeastOnePointThreeTimesDibao) {

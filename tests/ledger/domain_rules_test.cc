@@ -631,7 +631,7 @@ TEST(ProjectionsPaidTotals, KeepEveryMonthThroughBackPayUndoAndSnapshots) {
   ApplyContext ctx{nullptr, &undo};
   auto pay = [](const std::string& who, const std::string& program, int32_t period, int64_t fen,
                 int32_t lines) {
-    return PaymentEffect{who, program, "110105", "F", period, fen, lines};
+    return PaymentEffect{who, program, "110105", period, fen, lines};
   };
   auto apply = [&](uint64_t index, std::vector<PaymentEffect> payments) {
     ApplyApproval(p, ctx, index, std::move(payments));
@@ -677,7 +677,7 @@ TEST(ProjectionsPaidTotals, FollowTheNameWhenTheDomainsIdsChangeMeaning) {
   ApplyContext ctx{nullptr, nullptr};
   auto pay = [](std::string_view who, NameId who_id, std::string_view program, NameId program_id,
                 int64_t fen) {
-    PaymentEffect e{who, program, "110105", "F", 202503, fen, 1};
+    PaymentEffect e{who, program, "110105", 202503, fen, 1};
     e.beneficiary_id = who_id;
     e.program_id = program_id;
     return e;
