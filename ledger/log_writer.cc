@@ -328,7 +328,7 @@ void LogWriter::Answer() {
       answer_cv_.wait(wait_lock, [&]() FL_NO_THREAD_SAFETY_ANALYSIS {
         return answers_closing_ || !answers_.empty();
       });
-      wait_lock.release();  // `lock` unlocks
+      wait_lock.release();           // `lock` unlocks
       if (answers_.empty()) return;  // closing, and every group has been answered
       answers = std::move(answers_.front());
       answers_.pop_front();
