@@ -45,6 +45,13 @@ FUND = "F-SUBSIDY"
 ORIGIN = "cluster.fundledger.local"  # scripts/cluster's
 ROLL_WAIT_S = 600
 ROLL_QUERY = "fund_id=F&period=2025-03&batch_id=ROLL-BENCH"
+# Before a roll, the side under test is left until its processes are idle: the cluster's city
+# is loaded just before, and PostgreSQL's vacuum of two million new rows (full-page images,
+# with data checksums), its checkpoint and the standbys' replay of both would otherwise run
+# during the roll; the embedded store's compactions likewise.
+SETTLE_WAIT_S = 300
+SETTLE_IDLE_CPU = 0.1  # CPU seconds a second, all the side's processes together (Patroni's
+                       # and etcd's steady heartbeats are left out of the count)
 
 
 def request(port, method, path, token=None, body=None, key=None, timeout_s=90,
@@ -181,6 +188,48 @@ def wait_applied(ports, size, timeout_s=ROLL_WAIT_S):
     return False
 
 
+def process_tree_cpu(pids):
+    """CPU seconds so far of `pids` and all their descendants (PostgreSQL's backends,
+    walsenders and the rest are children of its postmaster)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, grew = {p for p in pids if p in stats}, True
+    while grew:
+        children = {p for p, (ppid, _) in stats.items() if ppid in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(stats[p][1] for p in tree)
+
+
+def settle(pids):
+    """Waits until `pids` (with their descendants) use under SETTLE_IDLE_CPU for a second;
+    the seconds waited (SETTLE_WAIT_S at most)."""
+    start = time.monotonic()
+    before = process_tree_cpu(pids)
+    while time.monotonic() - start < SETTLE_WAIT_S:
+        time.sleep(1)
+        now = process_tree_cpu(pids)
+        if now - before < SETTLE_IDLE_CPU:
+            break
+        before = now
+    return round(time.monotonic() - start, 1)
+
+
+def cluster_pids(status):
+    """The ledger nodes and the PostgreSQL postmasters (their backends are children)."""
+    return [m["pid"] for group in ("nodes", "postgres") for m in status.get(group, [])
+            if m.get("pid")]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -216,8 +265,11 @@ def embedded(work, connections, seconds, roll_lines, csv):
             time.sleep(0.1)
         open_fund(port, token)
         posts = {c: load(port, token, c, seconds, f"embedded-{c}") for c in connections}
-        r = roll(port, tokens, csv, roll_lines) if roll_lines else None
-        if r:
+        r = None
+        if roll_lines:
+            settled_s = settle([server.pid])
+            r = roll(port, tokens, csv, roll_lines)
+            r["settled_s"] = settled_s
             del r["_start"]
         return posts, r
     finally:
@@ -249,7 +301,11 @@ def write_results(results):
                   f"| cluster | {k['prepare_s']} | {k['approve_s']} | {k['total_s']} | "
                   f"{k['replicated_s']} |", "",
                   f"Cluster / embedded for the roll (embedded s / cluster s): "
-                  f"{e['total_s'] / k['total_s']:.2f}."]
+                  f"{e['total_s'] / k['total_s']:.2f}.", "",
+                  f"Before its roll each side was left until its processes were idle "
+                  f"(under {SETTLE_IDLE_CPU} CPU s a second): the embedded server "
+                  f"{e.get('settled_s')} s after its posts, the cluster {k.get('settled_s')} s "
+                  f"after its followers caught up with the city."]
     c = results["catch_up"]
     lines += ["", f"Followers started empty caught up with the city's log of {c['entries']:,} "
               f"entries in {c['seconds']} s (from scripts/cluster up with nodes)."]
@@ -319,7 +375,9 @@ def main():
         tokens = status["tokens"]
         token = tokens["admin"]
         if args.roll_lines:
+            settled_s = settle(cluster_pids(status))
             r = roll(port, tokens, csv, args.roll_lines)
+            r["settled_s"] = settled_s
             size = health(port)["applied_size"]
             if not wait_applied(followers, size):
                 sys.exit("cluster_bench: the followers did not replicate the roll")
