@@ -264,6 +264,7 @@ def embedded(work, connections, seconds, roll_lines, csv):
                 sys.exit("cluster_bench: the embedded server did not start")
             time.sleep(0.1)
         open_fund(port, token)
+        posts_settled_s = settle([server.pid])
         posts = {c: load(port, token, c, seconds, f"embedded-{c}") for c in connections}
         r = None
         if roll_lines:
@@ -271,7 +272,7 @@ def embedded(work, connections, seconds, roll_lines, csv):
             r = roll(port, tokens, csv, roll_lines)
             r["settled_s"] = settled_s
             del r["_start"]
-        return posts, r
+        return posts, r, posts_settled_s
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -287,11 +288,15 @@ def write_results(results):
              f"{results['seconds']} s per run.", "",
              "| connections | embedded req/s | cluster req/s | cluster / embedded | embedded p50 / p99 ms | cluster p50 / p99 ms |",
              "|---|---|---|---|---|---|"]
+    settled = results.get("posts_settled_s", {})
     for c, e in results["embedded"].items():
         k = results["cluster"][c]
         lines.append(f"| {c} | {e['req_per_s']:.0f} | {k['req_per_s']:.0f} | "
                      f"{k['req_per_s'] / e['req_per_s']:.2f} | {e['p50_ms']:.2f} / {e['p99_ms']:.2f} | "
                      f"{k['p50_ms']:.2f} / {k['p99_ms']:.2f} |")
+    if settled:
+        lines += ["", f"Before the posts each side was left until its processes were idle: the "
+                  f"embedded server {settled['embedded']} s, the cluster {settled['cluster']} s."]
     e, k = results.get("embedded_roll"), results.get("cluster_roll")
     if e and k:
         lines += ["", f"The roll of {e['lines']:,} lines (one upload, then its approval):", "",
@@ -366,7 +371,7 @@ def main():
     os.chmod(work, 0o755)
     cdir = os.path.join(work, "c")
     try:
-        results["embedded"], results["embedded_roll"] = embedded(
+        results["embedded"], results["embedded_roll"], embedded_settled_s = embedded(
             work, connections, args.seconds, args.roll_lines, csv)
         print(f"cluster_bench: embedded {results['embedded']} roll {results['embedded_roll']}",
               flush=True)
@@ -385,6 +390,8 @@ def main():
             results["cluster_roll"] = r
             print(f"cluster_bench: cluster roll {r}", flush=True)
         open_fund(port, token)
+        results["posts_settled_s"] = {"embedded": embedded_settled_s,
+                                      "cluster": settle(cluster_pids(status))}
         results["cluster"] = {}
         for c in connections:
             sampler = LagSampler(followers) if c == max(connections) else None
