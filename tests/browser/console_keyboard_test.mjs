@@ -8,7 +8,7 @@
 // scripts/register-browser-key, as README.md says, registers the clerk's browser key).
 // Screenshots at desktop and phone width go to the output directory.
 // Usage: node console_keyboard_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startConsoleTest, finishConsoleTest, launchChromium } from "./serve_demo.mjs";
 
@@ -83,9 +83,15 @@ await finishConsoleTest(tally, async () => {
   const who = await page.evaluate(async () => (await fetch("/v1/sessions/current")).json());
   if (who.signing && who.signing.required) {
     // As a person following README.md does: the admin's script registers the key the browser handed in.
-    const said = execFileSync(fileURLToPath(new URL("../../scripts/register-browser-key", import.meta.url)), [clerk.name], {
+    const register = (name) => spawnSync(fileURLToPath(new URL("../../scripts/register-browser-key", import.meta.url)), [name], {
       env: { ...process.env, FUNDLEDGER: cli, LISTEN: new URL(base).host, ADMIN_TOKEN: tokens.admin,
-             ADMIN_KEY: `${dir}.keys/staff/${actors.admin}.key` } }).toString().trim();
+             ADMIN_KEY: `${dir}.keys/staff/${actors.admin}.key` } });
+    const mistyped = register("clerk.nobody");
+    check(mistyped.status === 1 && mistyped.stderr.toString().includes("no console account named 'clerk.nobody'"),
+          "scripts/register-browser-key names an account that does not exist: " + mistyped.stderr.toString().trim());
+    const registered = register(clerk.name);
+    const said = registered.stdout.toString().trim();
+    check(registered.status === 0, "scripts/register-browser-key exits 0: " + registered.stderr.toString().trim());
     const shown = await page.textContent("#key-state");
     check(said.startsWith(`registered ${clerk.name}'s browser key`) && shown.includes(said.split(" ")[4]),
           "scripts/register-browser-key registers the key id the console shows: " + said);
