@@ -81,8 +81,8 @@
     return e;
   };
   const field = (id, label, input) => { input.id = id; return el("div", {}, el("label", { for: id, t: label }), input); };
-  // A table that scrolls sideways on a phone rather than squeezing its columns.
-  const table = (id, heads) => el("div", { style: "overflow-x: auto" },
+  // A table that scrolls sideways on a phone rather than squeezing its columns (FLConsole.scrollable).
+  const table = (id, heads) => el("div", { class: "table-scroll" },
     el("table", { id }, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", t: h })))), el("tbody")));
   const say = (id, text, kind = "") => { $(id).className = kind; $(id).textContent = text; };
   const errorText = (r) => (r.json && r.json.error ? r.json.error.message : r.text);
@@ -115,7 +115,7 @@
       el("h2", { id: "balances-title", t: "bal_title" }),
       el("form", { id: "balances-form", class: "row" },
         field("balances-fund", "lk_fund", el("select", { required: "" })),
-        field("balances-asof", "bal_asof", el("input", { type: "date" })),
+        field("balances-asof", "bal_asof", el("input", { size: "12" })),
         el("div", {}, el("button", { type: "submit", t: "bal_show" }))),
       el("p", { id: "balances-result", role: "status", "aria-live": "polite" }),
       table("balances-table", ["bal_bucket", "bal_posted", "bal_available"]));
@@ -123,7 +123,7 @@
       el("h2", { id: "history-title", t: "hist_title" }),
       el("form", { id: "history-form", class: "row" },
         field("history-fund", "lk_fund", el("select", {})),
-        field("history-period", "lk_month", el("input", { size: "10", placeholder: "2026-02" })),
+        field("history-period", "lk_month", el("input", { size: "10" })),
         field("history-status", "hist_status", el("select", {})),
         el("div", {}, el("button", { type: "submit", t: "hist_show" }))),
       el("p", { id: "history-result", role: "status", "aria-live": "polite" }),
@@ -134,7 +134,7 @@
       el("h3", { t: "au_prove" }),
       el("form", { id: "prove-form", class: "row" },
         field("prove-person", "au_person", el("input", { size: "12", required: "" })),
-        field("prove-month", "au_month", el("input", { size: "10", placeholder: "2026-02", required: "" })),
+        field("prove-month", "au_month", el("input", { size: "10", required: "" })),
         field("prove-program", "au_program", el("input", { size: "10" })),
         el("div", {}, el("button", { type: "submit", t: "au_verify" }))),
       el("p", { id: "prove-result", role: "status", "aria-live": "polite" }),
@@ -151,6 +151,10 @@
       el("p", {}, el("button", { id: "bundle-get", type: "button", class: "secondary", t: "au_bundle_get" })),
       el("p", { id: "bundle-result", role: "status", "aria-live": "polite" }));
     work.append(lookup, balances, history, auditor);
+    // Before the forms' own submit handlers: a date is checked and written in the API's form first.
+    C.dateField($("balances-asof"), "day");
+    C.dateField($("history-period"), "month");
+    C.dateField($("prove-month"), "month");
     $("lookup-form").addEventListener("submit", findPeople);
     $("balances-form").addEventListener("submit", showBalances);
     $("history-form").addEventListener("submit", (e) => { e.preventDefault(); showHistory(""); });
