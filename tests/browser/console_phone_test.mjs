@@ -1,6 +1,6 @@
 // The staff console at a phone's width (375 px) and a desktop's, in Chinese and in English, as
 // each role sees it (the clerk with a rejected roll's problems, the checker with a batch under
-// review, the auditor with anomaly findings, the admin with the staff accounts): no view is wider
+// review, the auditor with anomaly findings (each check named in the page's language), the admin with the staff accounts): no view is wider
 // than the screen (a wide table scrolls in its own box, its key column still in sight), and the
 // date and month fields speak the page's language: a hint in it, dates written as people here
 // write them (2026年3月5日) taken, and a value that is no date refused beside its field in the
@@ -155,6 +155,8 @@ await finishConsoleTest(tally, async () => {
         `"${today[0]}年${today[1]}月${today[2]}日" is taken and sent as ${f.value}: ` + await auditor.textContent("#balances-result"));
   await auditor.click("#anomalies-run");
   await auditor.waitForFunction(() => /\d/.test(document.getElementById("anomalies-result").textContent));
+  const firstCheck = await auditor.textContent("#anomalies-table tbody tr td");
+  check(/^[\u4e00-\u9fff].*（[a-z0-9_]+）$/.test(firstCheck), "an anomaly check is named in Chinese, its code beside: " + firstCheck);
   await views(auditor, "auditor");
   await auditor.context().close();
 

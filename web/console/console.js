@@ -394,12 +394,12 @@ async function showWork(who) {
   csrf = who.csrf_token || csrf;
   $("who").textContent = TEXT[lang].as(who.actor, who.role);
   $("login-section").hidden = true;
+  $("accounts-section").hidden = who.role !== "admin";
+  $("upload-section").hidden = who.role !== "admin" && who.role !== "maker";  // who may prepare a roll
   $("work").hidden = false;
   $("logout").hidden = false;
   await prepareSigner(who);
   showKeyState();
-  $("accounts-section").hidden = who.role !== "admin";
-  $("upload-section").hidden = who.role !== "admin" && who.role !== "maker";  // who may prepare a roll
   await loadFunds();  // the batches table names funds
   await Promise.all([loadPrograms(), who.role === "admin" ? loadAccounts() : null,
     ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
