@@ -6,7 +6,7 @@
 // write them (2026年3月5日) taken, and a value that is no date refused beside its field in the
 // page's language, before anything is sent. Screenshots of every view go to the output directory.
 // Usage: node console_phone_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { startConsoleTest, finishConsoleTest, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, nextMonthRoll } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 // An unsigned demo: this test is about layout and fields, not keys (console_test signs).
@@ -16,12 +16,8 @@ const phone = { width: 375, height: 812 }, desktop = { width: 1280, height: 900 
 
 await finishConsoleTest(tally, async () => {
   // Next month's roll for people paid in the newest approved month, and one with two mistakes.
-  const approved = (await admin("GET", "/v1/disbursement-batches?status=approved&fund_id=F-SUBSIDY")).json.batches;
-  const last = approved.sort((a, b) => a.period.localeCompare(b.period)).pop();
-  const lines = (await admin("GET", "/v1/disbursement-batches/" + last.batch_id + "?lines=1")).json.lines.slice(0, 6);
-  const [y, m] = last.period.split("-").map(Number);
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
-  const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
+  const { lines, next, yuan } = await nextMonthRoll(admin, 6);
+  const y = Number(next.slice(0, 4));
   const good = lines.map((l) => [l.beneficiary_id, l.program_id, yuan(l.amount_fen)]);
   const bad = good.map((row) => [...row]);
   bad[0][2] = "12,3.4";   // row 2: a malformed amount
