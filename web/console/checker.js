@@ -72,7 +72,7 @@
       const tr = body.insertRow();
       for (const c of r) cell(tr, c === undefined ? "" : String(c));
     }
-    return el("div", { className: "table-scroll" }, tbl);
+    return C.scrollable(tbl);
   }
 
   // Why the person logged in may not decide batch `b` ("" when they may): the ledger's rules.

@@ -232,16 +232,17 @@ function requiredInPageLanguage() {
   document.addEventListener("change", clear, true);
 }
 
-// Every table of the console in a box of its own that scrolls sideways when the table is wider
-// than the screen, its first (key) column kept in sight (index.html's .table-scroll), so the page
-// itself never scrolls sideways on a phone.
+// `table` in a box of its own that scrolls sideways when the table is wider than the screen (at
+// phone width its first, key, column kept in sight: index.html's .table-scroll), so the page
+// itself never scrolls sideways on a phone. The box takes the table's place, if it has one, and
+// is returned.
 function scrollable(table) {
-  if (table.parentElement.classList.contains("table-scroll")) return table;
+  if (table.parentElement && table.parentElement.classList.contains("table-scroll")) return table.parentElement;
   const box = document.createElement("div");
   box.className = "table-scroll";
-  table.before(box);
+  if (table.parentElement) table.before(box);
   box.append(table);
-  return table;
+  return box;
 }
 
 function applyLanguage() {

@@ -102,7 +102,7 @@
   };
   const field = (id, label, input) => { input.id = id; return el("div", {}, el("label", { for: id, t: label }), input); };
   // A table that scrolls sideways on a phone rather than squeezing its columns (FLConsole.scrollable).
-  const table = (id, heads) => el("div", { class: "table-scroll" },
+  const table = (id, heads) => C.scrollable(
     el("table", { id }, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", t: h })))), el("tbody")));
   const say = (id, text, kind = "") => { $(id).className = kind; $(id).textContent = text; };
   const errorText = (r) => (r.json && r.json.error ? r.json.error.message : r.text);
