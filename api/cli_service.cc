@@ -1,8 +1,6 @@
 #include "api/cli_service.h"
 
 #include <fmt/core.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -521,22 +519,6 @@ int CmdDisclose(const DiscloseFlags& f) {
 
 std::string DemoStaffKeyFile(const std::string& dir, const std::string& actor) {
   return VaultKeyDir(dir) + "/staff/" + actor + ".key";
-}
-
-// A console password for a demo account: 12 characters in groups of four from letters and
-// digits no one misreads (no 0/o, 1/l/i), ~62 bits.
-Result<std::string> DemoPassword() {
-  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
-  static constexpr size_t kChars = 12;
-  uint8_t random[kChars];
-  if (RAND_bytes(random, sizeof random) != 1) return Internal("no randomness for a password");
-  std::string password;
-  for (size_t i = 0; i < kChars; ++i) {
-    if (i > 0 && i % 4 == 0) password += '-';
-    password += kAlphabet[random[i] % kAlphabet.size()];  // 256 % 31 = 8: a bias of ~3% at most
-  }
-  OPENSSL_cleanse(random, sizeof random);
-  return password;
 }
 
 int CmdDemo(const DemoFlags& f) {

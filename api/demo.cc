@@ -6,8 +6,22 @@
 #include <type_traits>
 
 #include "api/city_builder.h"
+#include "api/random_secret.h"
 
 namespace fundledger {
+
+Result<std::string> DemoPassword() {
+  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+  static constexpr size_t kChars = 12;
+  return RandomSecret(kChars, "a password", [](ByteView random) {
+    std::string password;
+    for (size_t i = 0; i < random.size(); ++i) {
+      if (i > 0 && i % 4 == 0) password += '-';
+      password += kAlphabet[random[i] % kAlphabet.size()];  // 256 % 31 = 8: a bias of ~3% at most
+    }
+    return password;
+  });
+}
 
 std::shared_ptr<const ActorSigningKey> DemoStaffKey(uint64_t seed, const std::string& actor) {
   Hash seed_bytes =

@@ -41,6 +41,10 @@ struct DemoSummary {
 // The key the demo gives a member of staff: derived from the seed and the actor's name.
 std::shared_ptr<const ActorSigningKey> DemoStaffKey(uint64_t seed, const std::string& actor);
 
+// A console password for a demo account: 12 characters in groups of four ("abcd-efgh-jkmn")
+// from letters and digits no one misreads (no 0/o, 1/l/i), ~59 bits.
+Result<std::string> DemoPassword();
+
 Result<DemoSummary> GenerateDemoCity(Ledger& ledger, const DemoOptions& options);
 
 }  // namespace fundledger

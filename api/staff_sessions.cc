@@ -1,7 +1,6 @@
 #include "api/staff_sessions.h"
 
-#include <openssl/rand.h>
-
+#include "api/random_secret.h"
 #include "crypto/encoding.h"
 
 namespace fundledger {
@@ -9,11 +8,7 @@ namespace {
 
 constexpr size_t kSecretBytes = 32;
 
-Result<std::string> RandomHex() {
-  uint8_t random[kSecretBytes];
-  if (RAND_bytes(random, sizeof random) != 1) return Internal("no randomness for a session");
-  return HexEncode(ByteView(random, sizeof random));
-}
+Result<std::string> RandomHex() { return RandomSecret(kSecretBytes, "a session", HexEncode); }
 
 Status NoSession() {
   return Status(StatusCode::kUnauthenticated, "not logged in, or logged out after " +

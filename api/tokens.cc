@@ -1,13 +1,13 @@
 #include "api/tokens.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 
 #include "api/actor_name.h"
+#include "api/random_secret.h"
 #include "crypto/key_file.h"
 #include "crypto/sha256.h"
 
@@ -121,10 +121,10 @@ Result<std::string> TokenStore::Add(const std::string& actor_text, const std::st
     return InvalidArgument("a charity token needs --org").WithField("org");
   if (r != fb::Role::charity && !org.empty())
     return InvalidArgument("only charity tokens are scoped to an org").WithField("org");
-  uint8_t random[kTokenRandomBytes];
-  if (RAND_bytes(random, sizeof random) != 1) return Internal("no randomness for a token");
-  std::string token = std::string(kTokenPrefix) + HexEncode(ByteView(random, sizeof random));
-  OPENSSL_cleanse(random, sizeof random);
+  FL_ASSIGN_OR_RETURN(std::string token,
+                      RandomSecret(kTokenRandomBytes, "a token", [](ByteView random) {
+                        return std::string(kTokenPrefix) + HexEncode(random);
+                      }));
   TokenRecord rec;
   rec.hash = TokenHash(token);
   rec.id = rec.hash.substr(0, 8);

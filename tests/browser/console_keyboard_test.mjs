@@ -8,9 +8,9 @@
 // scripts/register-browser-key, as README.md says, registers the clerk's browser key).
 // Screenshots at desktop and phone width go to the output directory.
 // Usage: node console_keyboard_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startConsoleTest, finishConsoleTest, launchChromium } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, nextMonthRoll } from "./serve_demo.mjs";
 
 const [cli, out] = process.argv.slice(2);
 const { base, tally, check, admin, accounts, tokens, actors, dir } = await startConsoleTest(cli, out, 30, 2);
@@ -21,12 +21,7 @@ await finishConsoleTest(tally, async () => {
   const clerk = accounts.maker;
   check(!!clerk && clerk.password.length >= 10, "the demo prints a console account for its maker: " + (clerk && clerk.name));
   // Next month's roll for people paid in the newest approved month; one with three mistakes.
-  const approved = (await admin("GET", "/v1/disbursement-batches?status=approved&fund_id=F-SUBSIDY")).json.batches;
-  const last = approved.sort((a, b) => a.period.localeCompare(b.period)).pop();
-  const lines = (await admin("GET", "/v1/disbursement-batches/" + last.batch_id + "?lines=1")).json.lines.slice(0, 5);
-  const [y, m] = last.period.split("-").map(Number);
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
-  const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
+  const { lines, next, yuan } = await nextMonthRoll(admin, 5);
   const good = lines.map((l) => [l.beneficiary_id, l.program_id, yuan(l.amount_fen)]);
   const bad = good.map((row) => [...row]);
   bad[0][2] = "12,3.4";     // row 2: a malformed amount
@@ -83,9 +78,15 @@ await finishConsoleTest(tally, async () => {
   const who = await page.evaluate(async () => (await fetch("/v1/sessions/current")).json());
   if (who.signing && who.signing.required) {
     // As a person following README.md does: the admin's script registers the key the browser handed in.
-    const said = execFileSync(fileURLToPath(new URL("../../scripts/register-browser-key", import.meta.url)), [clerk.name], {
+    const register = (name) => spawnSync(fileURLToPath(new URL("../../scripts/register-browser-key", import.meta.url)), [name], {
       env: { ...process.env, FUNDLEDGER: cli, LISTEN: new URL(base).host, ADMIN_TOKEN: tokens.admin,
-             ADMIN_KEY: `${dir}.keys/staff/${actors.admin}.key` } }).toString().trim();
+             ADMIN_KEY: `${dir}.keys/staff/${actors.admin}.key` } });
+    const mistyped = register("clerk.nobody");
+    check(mistyped.status === 1 && mistyped.stderr.toString().includes("no console account named 'clerk.nobody'"),
+          "scripts/register-browser-key names an account that does not exist: " + mistyped.stderr.toString().trim());
+    const registered = register(clerk.name);
+    const said = registered.stdout.toString().trim();
+    check(registered.status === 0, "scripts/register-browser-key exits 0: " + registered.stderr.toString().trim());
     const shown = await page.textContent("#key-state");
     check(said.startsWith(`registered ${clerk.name}'s browser key`) && shown.includes(said.split(" ")[4]),
           "scripts/register-browser-key registers the key id the console shows: " + said);

@@ -54,6 +54,19 @@ export async function registerBrowserKey(page, admin, name) {
   await page.waitForSelector("#key-state.ok");
 }
 
+// The month after the newest approved roll of `fund` (client: a signing client), that roll, its
+// first `count` lines and `yuan(fen)`, the amount as a roll writes it: what a test's next-month
+// roll is made of.
+export async function nextMonthRoll(client, count, fund = "F-SUBSIDY") {
+  const approved = (await client("GET", "/v1/disbursement-batches?status=approved&fund_id=" + fund)).json.batches;
+  const last = approved.sort((a, b) => a.period.localeCompare(b.period)).pop();
+  const lines = (await client("GET", "/v1/disbursement-batches/" + last.batch_id + "?lines=1")).json.lines.slice(0, count);
+  const [y, m] = last.period.split("-").map(Number);
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
+  const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
+  return { last, lines, next, yuan };
+}
+
 // `demoArgs`: more flags for `fundledger demo` (["--no-signing"]). `as(role)`: a signing client
 // with that role's token.
 export async function serveDemoCity(cli, dir, people = 60, months = 3, demoArgs = []) {

@@ -60,7 +60,8 @@
     return e;
   }
 
-  // A table with a caption, column heads and rows of cell texts.
+  // A table with a caption, column heads and rows of cell texts, in a box that scrolls sideways
+  // on a narrow screen (FLConsole.scrollable).
   function table(caption, heads, rows, id) {
     const tbl = el("table", id ? { id } : {});
     tbl.append(el("caption", { textContent: caption }));
@@ -71,7 +72,7 @@
       const tr = body.insertRow();
       for (const c of r) cell(tr, c === undefined ? "" : String(c));
     }
-    return tbl;
+    return C.scrollable(tbl);
   }
 
   // Why the person logged in may not decide batch `b` ("" when they may): the ledger's rules.
@@ -106,6 +107,7 @@
       cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period);
       cell(row, String(b.line_count)); cell(row, b.total); cell(row, b.maker);
       const td = cell(row, "");
+      td.className = "decision";  // its buttons, reason field and why side by side, not one word a line
       const why = whyNot(b);
       const reason = el("input", { placeholder: t("reason") });
       reason.setAttribute("aria-label", `${t("reason")} ${b.batch_id}`);

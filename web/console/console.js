@@ -19,6 +19,9 @@
 // every POST carries the CSRF token, an Idempotency-Key and the actor's signature.
 // FLConsole.filePicker(input) draws a file input in the page's language (its button and the
 // chosen file's name), the input itself still the control Tab reaches.
+// FLConsole.dateField(input, "day" | "month") makes a date or month field that shows and takes
+// dates as the page's language writes them; FLConsole.scrollable(table) puts a table in a box
+// that scrolls sideways on a narrow screen.
 // FLConsole.showProblems(prefix, error, name) shows every problem of a rejected upload (the
 // error of api/roll_report.h) in the page's `${prefix}` block and downloads them as .xlsx.
 "use strict";
@@ -49,6 +52,10 @@ const TEXT = {
     badXlsx: "无法读取这个 Excel 文件：请确认是 .xlsx 格式（不是 .xls），或另存为 CSV 后上传。",
     registerKey: "登记密钥", keyRegisteredFor: (n, id) => `已为 ${n} 登记签名密钥 ${id}。`,
     create: "新建账户", created: (n) => `已建立账户 ${n}。`,
+    required: "请填写这一项。",
+    dayHint: "如 2026-03-31", monthHint: "如 2026-02",
+    badDay: (v) => `“${v}”不是有效日期：请按 年-月-日 填写，如 2026-03-31 或 2026年3月31日。`,
+    badMonth: (v) => `“${v}”不是有效月份：请按 年-月 填写，如 2026-02 或 2026年2月。`,
   },
   en: {
     title: "Fund ledger · Staff console", login: "Log in", logout: "Log out", name: "Name",
@@ -75,6 +82,10 @@ const TEXT = {
     badXlsx: "This Excel file cannot be read: it must be .xlsx (not .xls); or save it as CSV.",
     registerKey: "Register key", keyRegisteredFor: (n, id) => `Registered signing key ${id} for ${n}.`,
     create: "Create the account", created: (n) => `Account ${n} created.`,
+    required: "Please fill in this field.",
+    dayHint: "e.g. 2026-03-31", monthHint: "e.g. 2026-02",
+    badDay: (v) => `"${v}" is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.`,
+    badMonth: (v) => `"${v}" is not a month: write it as YYYY-MM, e.g. 2026-02.`,
   },
 };
 
@@ -146,10 +157,99 @@ function filePicker(input) {
   show();
 }
 
+// The date and month fields drawn by dateField, each with what redraws its hint and error.
+const dateFields = [];
+
+// A date (kind "day": YYYY-MM-DD) or a month ("month": YYYY-MM) as people here write one:
+// 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日; 2026-03, 2026/3, 202603, 2026年3月. The API's
+// form, or null when `text` is not a real date or month.
+const DATE_SHAPES = {
+  day: /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/,
+  month: /^(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*月?|(\d{2}))$/,
+};
+function dateFromText(kind, text) {
+  const m = DATE_SHAPES[kind].exec(text.trim());
+  if (!m) return null;
+  const year = Number(m[1]), month = Number(m[2] || m[3]), day = kind === "day" ? Number(m[3]) : 1;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  const ym = `${m[1]}-${String(month).padStart(2, "0")}`;
+  return kind === "day" ? `${ym}-${String(day).padStart(2, "0")}` : ym;
+}
+
+// A date or month field in the page's language. A browser's own date field draws its locale's
+// order (mm/dd/yyyy) whatever the page's language, so this is a text field with a hint in the
+// page's language that takes what dateFromText reads, writes the value back in the API's form
+// before its form's own submit handler runs, and for anything else stops the submit and says
+// what is wrong beside the field (linked by aria-describedby), in the page's language, until
+// the field is typed in again.
+function dateField(input, kind) {
+  input.type = "text";
+  input.autocomplete = "off";
+  input.size = kind === "day" ? 16 : 13;  // the hint in either language, unclipped
+  const error = document.createElement("p");
+  error.id = input.id + "-error";
+  error.className = "error field-error";
+  error.hidden = true;
+  input.after(error);
+  input.setAttribute("aria-describedby", error.id);
+  let wrong = "";  // the value refused, "" when none
+  const show = () => {
+    input.placeholder = t(kind === "day" ? "dayHint" : "monthHint");
+    error.textContent = wrong ? TEXT[lang][kind === "day" ? "badDay" : "badMonth"](wrong) : "";
+    error.hidden = !wrong;
+    if (wrong) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  };
+  // Reads the field; true when it is empty or a date, now written in the API's form.
+  const check = () => {
+    const text = input.value.trim(), value = text ? dateFromText(kind, text) : "";
+    wrong = value === null ? text : "";
+    if (value) input.value = value;
+    show();
+    return !wrong;
+  };
+  // Checked at submit only: an error appearing as the field loses focus would move the button
+  // the pointer is pressing, and the click would be lost. Typing clears it.
+  input.addEventListener("input", () => { if (wrong) { wrong = ""; show(); } });
+  input.form.addEventListener("submit", (event) => {  // registered first, so it runs first
+    if (check()) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    input.focus();
+  });
+  dateFields.push(show);
+  show();
+}
+
+// The browser's "fill in this field" bubble speaks the browser's language: this one the page's.
+function requiredInPageLanguage() {
+  document.addEventListener("invalid", (event) => {
+    if (event.target.validity.valueMissing) event.target.setCustomValidity(t("required"));
+  }, true);
+  const clear = (event) => { if (event.target.setCustomValidity) event.target.setCustomValidity(""); };
+  document.addEventListener("input", clear, true);
+  document.addEventListener("change", clear, true);
+}
+
+// `table` in a box of its own that scrolls sideways when the table is wider than the screen (at
+// phone width its first, key, column kept in sight: index.html's .table-scroll), so the page
+// itself never scrolls sideways on a phone. The box takes the table's place, if it has one, and
+// is returned.
+function scrollable(table) {
+  if (table.parentElement && table.parentElement.classList.contains("table-scroll")) return table.parentElement;
+  const box = document.createElement("div");
+  box.className = "table-scroll";
+  if (table.parentElement) table.before(box);
+  box.append(table);
+  return box;
+}
+
 function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   for (const show of filePickers) show();
+  for (const show of dateFields) show();
   $("lang").textContent = t("switchTo");
   $("lang").lang = lang === "zh" ? "en" : "zh-CN";
   document.title = t("title");
@@ -277,9 +377,14 @@ async function api(method, path, body, contentType = "application/json") {
   return { status: res.status, json, text, bytes, type: res.headers.get("Content-Type") || "" };
 }
 
+// A cell this short (a batch id, a month, an amount, a code) never breaks inside, so "2026-01"
+// is not split at its hyphen in a narrow column; longer text wraps.
+const shortCellChars = 24;
+
 function cell(row, text) {
   const td = document.createElement("td");
   td.textContent = text;
+  if (text.length > 0 && text.length <= shortCellChars) td.className = "short";
   row.appendChild(td);
   return td;
 }
@@ -290,11 +395,12 @@ async function showWork(who) {
   csrf = who.csrf_token || csrf;
   $("who").textContent = TEXT[lang].as(who.actor, who.role);
   $("login-section").hidden = true;
+  $("accounts-section").hidden = who.role !== "admin";
+  $("upload-section").hidden = who.role !== "admin" && who.role !== "maker";  // who may prepare a roll
   $("work").hidden = false;
   $("logout").hidden = false;
   await prepareSigner(who);
   showKeyState();
-  $("accounts-section").hidden = who.role !== "admin";
   await loadFunds();  // the batches table names funds
   await Promise.all([loadPrograms(), who.role === "admin" ? loadAccounts() : null,
     ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
@@ -546,6 +652,9 @@ async function start() {
   });
   $("login-form").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
+  requiredInPageLanguage();
+  for (const table of document.querySelectorAll("main table")) scrollable(table);
+  dateField($("upload-period"), "month");
   $("upload-form").addEventListener("submit", upload);
   filePicker($("upload-file"));
   $("people-form").addEventListener("submit", findPerson);
@@ -557,7 +666,7 @@ async function start() {
 }
 
 window.FLConsole = {
-  api, cell, $, showProblems, saveFile, filePicker,
+  api, cell, $, showProblems, saveFile, filePicker, dateField, scrollable,
   t: (key) => TEXT[lang][key],
   lang: () => lang,
   register(panel) {

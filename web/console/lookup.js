@@ -39,6 +39,16 @@
       au_bundle_get: "下载审计包（tar）", au_bundle_text: "审计包含日志条目、哈希瓦片和签名检查点，解压后用 fundledger audit verify --bundle 目录 --vkey 公钥 离线核对。一次最多 100,000 条；更大的日志请用 fundledger audit export 导出。",
       e_line: "名册记录中找不到这一行", e_line_differs: "名册记录中的这一行与服务器所说不符",
       e_approval: "批准记录不属于这个批次", e_proof: "记录不在已签名的日志中", e_entry_index: "记录的序号不符",
+      au_checks: {
+        duplicate_payment: "重复发放", paid_after_death: "死亡后仍发放", paid_while_suspended: "暂停期间发放",
+        paid_beyond_age_limit: "超过年龄条件发放", above_standard: "超标准发放", excluded_combination: "不能兼享的项目同时发放",
+        same_person_two_regions: "同一人在两地领取", same_person_two_records: "同一身份证号多条记录",
+        shared_bank_account: "多人共用银行账户", idle_balance: "资金长期闲置", negative_balance: "余额为负",
+        restricted_misuse: "定向资金挪用", lottery_misuse: "彩票公益金用途不符", transfer_out_of_fund: "资金转出专户",
+        charitable_below_70pct: "慈善支出低于上年收入 70%", admin_above_10pct: "管理费用超过 10%",
+        disclosure_overdue: "信息公开逾期", lottery_elderly_below_55pct: "彩票公益金用于养老低于 55%",
+        lottery_announcement_missing: "彩票公益金年度公告缺失",
+      },
     },
     en: {
       lk_title: "Find a beneficiary (ID number or name)", lk_query: "ID number or name (two characters or more)",
@@ -65,6 +75,16 @@
       au_bundle_get: "Download the audit bundle (tar)", au_bundle_text: "The bundle holds the entries, hash tiles and signed checkpoints; unpack it and check it offline with fundledger audit verify --bundle DIR --vkey KEY. At most 100,000 entries a download; export larger logs with fundledger audit export.",
       e_line: "the line is not in the roll entry", e_line_differs: "the line in the roll entry is not what the server said",
       e_approval: "the approval entry is not this batch's", e_proof: "the entry is not in the signed log", e_entry_index: "the entry's index differs",
+      au_checks: {
+        duplicate_payment: "duplicate payment", paid_after_death: "paid after death", paid_while_suspended: "paid while suspended",
+        paid_beyond_age_limit: "paid beyond the age limit", above_standard: "above the standard", excluded_combination: "programs that exclude each other",
+        same_person_two_regions: "one person paid in two regions", same_person_two_records: "one ID number in two records",
+        shared_bank_account: "a bank account shared", idle_balance: "idle balance", negative_balance: "negative balance",
+        restricted_misuse: "restricted money misused", lottery_misuse: "lottery money misused", transfer_out_of_fund: "moved out of the dedicated fund",
+        charitable_below_70pct: "charitable spending below 70%", admin_above_10pct: "admin costs above 10%",
+        disclosure_overdue: "disclosure overdue", lottery_elderly_below_55pct: "lottery money for the elderly below 55%",
+        lottery_announcement_missing: "lottery announcement missing",
+      },
     },
   };
   const ID_NUMBER = /^\d{17}[\dXx]$/;
@@ -81,8 +101,8 @@
     return e;
   };
   const field = (id, label, input) => { input.id = id; return el("div", {}, el("label", { for: id, t: label }), input); };
-  // A table that scrolls sideways on a phone rather than squeezing its columns.
-  const table = (id, heads) => el("div", { style: "overflow-x: auto" },
+  // A table that scrolls sideways on a phone rather than squeezing its columns (FLConsole.scrollable).
+  const table = (id, heads) => C.scrollable(
     el("table", { id }, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", t: h })))), el("tbody")));
   const say = (id, text, kind = "") => { $(id).className = kind; $(id).textContent = text; };
   const errorText = (r) => (r.json && r.json.error ? r.json.error.message : r.text);
@@ -115,7 +135,7 @@
       el("h2", { id: "balances-title", t: "bal_title" }),
       el("form", { id: "balances-form", class: "row" },
         field("balances-fund", "lk_fund", el("select", { required: "" })),
-        field("balances-asof", "bal_asof", el("input", { type: "date" })),
+        field("balances-asof", "bal_asof", el("input", { size: "12" })),
         el("div", {}, el("button", { type: "submit", t: "bal_show" }))),
       el("p", { id: "balances-result", role: "status", "aria-live": "polite" }),
       table("balances-table", ["bal_bucket", "bal_posted", "bal_available"]));
@@ -123,7 +143,7 @@
       el("h2", { id: "history-title", t: "hist_title" }),
       el("form", { id: "history-form", class: "row" },
         field("history-fund", "lk_fund", el("select", {})),
-        field("history-period", "lk_month", el("input", { size: "10", placeholder: "2026-02" })),
+        field("history-period", "lk_month", el("input", { size: "10" })),
         field("history-status", "hist_status", el("select", {})),
         el("div", {}, el("button", { type: "submit", t: "hist_show" }))),
       el("p", { id: "history-result", role: "status", "aria-live": "polite" }),
@@ -134,7 +154,7 @@
       el("h3", { t: "au_prove" }),
       el("form", { id: "prove-form", class: "row" },
         field("prove-person", "au_person", el("input", { size: "12", required: "" })),
-        field("prove-month", "au_month", el("input", { size: "10", placeholder: "2026-02", required: "" })),
+        field("prove-month", "au_month", el("input", { size: "10", required: "" })),
         field("prove-program", "au_program", el("input", { size: "10" })),
         el("div", {}, el("button", { type: "submit", t: "au_verify" }))),
       el("p", { id: "prove-result", role: "status", "aria-live": "polite" }),
@@ -151,6 +171,10 @@
       el("p", {}, el("button", { id: "bundle-get", type: "button", class: "secondary", t: "au_bundle_get" })),
       el("p", { id: "bundle-result", role: "status", "aria-live": "polite" }));
     work.append(lookup, balances, history, auditor);
+    // Before the forms' own submit handlers: a date is checked and written in the API's form first.
+    C.dateField($("balances-asof"), "day");
+    C.dateField($("history-period"), "month");
+    C.dateField($("prove-month"), "month");
     $("lookup-form").addEventListener("submit", findPeople);
     $("balances-form").addEventListener("submit", showBalances);
     $("history-form").addEventListener("submit", (e) => { e.preventDefault(); showHistory(""); });
@@ -368,7 +392,9 @@
     say("anomalies-result", t("au_found")(r.json.total));
     for (const f of r.json.findings) {
       const row = body.insertRow();
-      cell(row, f.check); cell(row, f.subject); cell(row, f.detail);
+      const name = t("au_checks")[f.check];  // the check by its name in the page's language, its code beside
+      cell(row, !name ? f.check : C.lang() === "zh" ? `${name}（${f.check}）` : `${name} (${f.check})`);
+      cell(row, f.subject); cell(row, f.detail);
       const td = cell(row, "");
       for (const i of f.entries.slice(0, 20)) {
         const b = el("button", { type: "button", class: "secondary", "aria-label": `${t("au_entries")} ${i}` }, String(i));
