@@ -17,7 +17,9 @@ Result<std::string> DemoPassword() {
     std::string password;
     for (size_t i = 0; i < random.size(); ++i) {
       if (i > 0 && i % 4 == 0) password += '-';
-      password += kAlphabet[random[i] % kAlphabet.size()];  // 256 % 31 = 8: a bias of ~3% at most
+      // 256 = 8 * 31 + 8: 8 letters come 9/8 as often as the others, which leaves 4.952 of
+      // log2(31) = 4.954 bits a character (59.4 bits in all).
+      password += kAlphabet[random[i] % kAlphabet.size()];
     }
     return password;
   });
