@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/mutex.h"
 #include "ledger/ahead_queue.h"
 #include "ledger/entry_codec.h"  // kEntryBytesMax
 
