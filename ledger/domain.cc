@@ -194,6 +194,15 @@ void Domain::Advance(const EntryMeta& meta, ApplyContext& context) {
 
 Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& context) {
   FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+  return ApplyDecoded(index, e, /*payload_verified=*/false, context);
+}
+
+Status Domain::ApplyVerified(uint64_t index, ByteView bytes, ApplyContext& context) {
+  return ApplyDecoded(index, DecodeVerifiedEntry(bytes), /*payload_verified=*/true, context);
+}
+
+Status Domain::ApplyDecoded(uint64_t index, const EntryView& e, bool payload_verified,
+                            ApplyContext& context) {
   Result<std::optional<EntrySignature>> signature = DecodeEntrySignature(e.signature);
   if (!signature.ok())
     return Corruption("entry " + std::to_string(index) + ": " + signature.status().message());
@@ -201,7 +210,9 @@ Status Domain::ApplyCommitted(uint64_t index, ByteView bytes, ApplyContext& cont
                        e.idempotency_key, e.payload, *signature ? &**signature : nullptr};
   EntryMeta meta{index, e.timestamp_ms, e.actor, e.role, &view};
   DomainEvent event;  // none: observers still see the entry (its index and time)
-  if (IsDomainEvent(e.event_type)) {
+  if (IsDomainEvent(e.event_type) && payload_verified) {
+    event = DecodeVerifiedEvent(e.event_type, e.payload);
+  } else if (IsDomainEvent(e.event_type)) {
     Result<DomainEvent> decoded = DecodeEvent(e.event_type, e.payload);
     if (!decoded.ok())
       return Corruption("entry " + std::to_string(index) + ": " + decoded.status().message());

@@ -70,6 +70,10 @@ class Domain final : public CommitHook {
 
   // Applies one committed entry (replay on open, rebuild, audit): no rule checks.
   Status ApplyCommitted(uint64_t index, ByteView entry_bytes, ApplyContext& context);
+  // ApplyCommitted for an entry whose bytes passed DecodeEntry and VerifyPayload and have not
+  // changed since (a rebuild applies what its verification checked, VerifyOptions::on_entry):
+  // the FlatBuffers verifier does not run over them a second time.
+  Status ApplyVerified(uint64_t index, ByteView entry_bytes, ApplyContext& context);
   // Replays the entries of `source` from `begin` on; used on open (after a snapshot, if any).
   Status Replay(const LogSource& source, uint64_t begin = 0);
   // Bracket a run of ApplyCommitted calls made outside Replay (rebuild): observers may defer
@@ -112,6 +116,10 @@ class Domain final : public CommitHook {
   // failure (a Corruption naming the entry).
   Status Apply(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context)
       FL_REQUIRES(gate_);
+  // ApplyCommitted's and ApplyVerified's second half: the entry decoded, its payload verified
+  // (`payload_verified`) or not yet.
+  Status ApplyDecoded(uint64_t index, const EntryView& e, bool payload_verified,
+                      ApplyContext& context);
   // Apply for ApplyCommitted during a replay, whose gate BeginReplay took.
   Status ApplyReplayed(const DomainEvent& event, const EntryMeta& meta, ApplyContext& context);
   Status ApplyApprovalBeside(const fb::DisbursementBatchApprovedT& approval, const EntryMeta& meta,

@@ -189,6 +189,25 @@ Bytes EncodeEntry(const NewEntry& e, std::string_view idempotency_key, uint64_t 
   return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
 
+namespace {
+
+// The fields of an entry whose required fields (actor, prev_leaf_hash, payload) are present.
+EntryView ViewOf(const fb::Entry& e) {
+  EntryView v;
+  v.index = e.index();
+  v.timestamp_ms = e.timestamp_ms();
+  v.actor = e.actor()->string_view();
+  v.role = e.role();
+  if (e.idempotency_key() != nullptr) v.idempotency_key = e.idempotency_key()->string_view();
+  std::memcpy(v.prev_leaf_hash.data(), e.prev_leaf_hash()->bytes()->data(), kHashBytes);
+  v.event_type = e.event_type();
+  v.payload = ByteView(e.payload()->data(), e.payload()->size());
+  v.signature = e.signature();
+  return v;
+}
+
+}  // namespace
+
 Result<EntryView> DecodeEntry(ByteView bytes) {
   assert(reinterpret_cast<uintptr_t>(bytes.data()) % kPayloadAlignment == 0 &&
          "entries are decoded from 8-byte aligned memory");
@@ -200,23 +219,22 @@ Result<EntryView> DecodeEntry(ByteView bytes) {
   if (e->actor() == nullptr || e->prev_leaf_hash() == nullptr || e->payload() == nullptr) {
     return Corruption("entry lacks a required field (actor, prev_leaf_hash or payload)");
   }
-  EntryView v;
-  v.index = e->index();
-  v.timestamp_ms = e->timestamp_ms();
-  v.actor = e->actor()->string_view();
-  v.role = e->role();
+  EntryView v = ViewOf(*e);
   if (!IsSchemaRole(v.role))
     return Corruption("role " + std::to_string(static_cast<unsigned>(v.role)) +
                       " is not one of the schema's roles");
-  if (e->idempotency_key() != nullptr) v.idempotency_key = e->idempotency_key()->string_view();
-  std::memcpy(v.prev_leaf_hash.data(), e->prev_leaf_hash()->bytes()->data(), kHashBytes);
-  v.event_type = e->event_type();
-  v.payload = ByteView(e->payload()->data(), e->payload()->size());
-  v.signature = e->signature();
   if (!v.payload.empty() && (v.payload.data() - bytes.data()) % kPayloadAlignment != 0) {
     return Corruption("payload does not start at a multiple of 8 bytes into the entry");
   }
   return v;
+}
+
+EntryView DecodeVerifiedEntry(ByteView bytes) {
+  assert(reinterpret_cast<uintptr_t>(bytes.data()) % kPayloadAlignment == 0 &&
+         "entries are decoded from 8-byte aligned memory");
+  const fb::Entry* e = fb::GetEntry(bytes.data());
+  assert(e->actor() != nullptr && e->prev_leaf_hash() != nullptr && e->payload() != nullptr);
+  return ViewOf(*e);
 }
 
 Bytes EncodeGenesis(std::string_view origin, const Ed25519PublicKey& public_key,

@@ -384,12 +384,16 @@ Outcome WalkInOrder(Walk& walk) {
 }
 
 // Chunks of 2^chunk_log2 entries checked on several threads, joined in order on this one.
+// The last chunks are smaller (ChunkBounds), so that the threads finish together.
 class ChunkedWalk {
  public:
   explicit ChunkedWalk(Walk& walk) : walk_(walk) {
-    const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
-    first_end_ = std::min(walk.size, FirstBoundary(walk));
-    chunks_ = 1 + (walk.size - first_end_ + chunk - 1) / chunk;
+    threads_ =
+        walk.options.threads != 0 ? walk.options.threads : std::thread::hardware_concurrency();
+    threads_ = std::max(threads_, 1u);
+    bounds_ = ChunkBounds(walk, threads_);
+    chunks_ = bounds_.size() - 1;
+    threads_ = static_cast<unsigned>(std::min<uint64_t>(threads_, chunks_));
   }
 
   // Whether splitting pays: more than one chunk, and no caller that needs entries in order.
@@ -399,13 +403,11 @@ class ChunkedWalk {
   }
 
   Outcome Run() {
-    unsigned threads =
-        walk_.options.threads != 0 ? walk_.options.threads : std::thread::hardware_concurrency();
-    threads = static_cast<unsigned>(std::clamp<uint64_t>(threads, 1, chunks_));
     results_.resize(chunks_);
-    window_ = 2 * size_t{threads} + 2;  // bounds the results (pending roots) held ahead of the join
+    window_ =
+        2 * size_t{threads_} + 2;  // bounds the results (pending roots) held ahead of the join
     std::vector<std::thread> workers;
-    for (unsigned t = 0; t < threads; ++t) workers.emplace_back([this] { Work(); });
+    for (unsigned t = 0; t < threads_; ++t) workers.emplace_back([this] { Work(); });
     Outcome out = Join();
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -418,19 +420,43 @@ class ChunkedWalk {
   }
 
  private:
+  // Times a tail chunk may be halved (2^16 entries down to 2^12): below that a chunk's own
+  // costs (its tree cursor, the entry before it read again) outweigh finishing together.
+  static constexpr uint8_t kTailHalvingsMax = 4;
+  // Full chunks left per thread below which the next chunks are halved.
+  static constexpr uint64_t kTailFullChunksPerThread = 2;
+
   // The first chunk boundary after the walk's start: chunk 0 runs up to it.
   static uint64_t FirstBoundary(const Walk& walk) {
     const uint64_t chunk = uint64_t{1} << walk.options.chunk_log2;
     return (walk.start.first / chunk + 1) * chunk;
   }
-  uint64_t ChunkBegin(size_t k) const {
-    return k == 0 ? walk_.start.first
-                  : first_end_ + (k - 1) * (uint64_t{1} << walk_.options.chunk_log2);
+  // Where each chunk starts, and the walk's end last. Chunk 0 runs from the walk's start to the
+  // first boundary, then chunks of 2^chunk_log2 entries follow while the entries left fill
+  // kTailFullChunksPerThread of them for every thread; past that each chunk is halved as the
+  // entries left shrink (at most kTailHalvingsMax times), so the threads run out of work together
+  // instead of one checking a whole chunk while the others wait (at 1M entries on two cores,
+  // ~16 chunks: up to a sixteenth of the walk on one core). Sizes only shrink, so each chunk
+  // starts at a multiple of its own size and builds nodes of the log's tree.
+  static std::vector<uint64_t> ChunkBounds(const Walk& walk, unsigned threads) {
+    const uint8_t chunk_log2 = walk.options.chunk_log2;
+    const uint8_t tail_log2_min =
+        chunk_log2 > kTailHalvingsMax ? static_cast<uint8_t>(chunk_log2 - kTailHalvingsMax) : 0;
+    std::vector<uint64_t> bounds{walk.start.first};
+    uint64_t at = std::min(walk.size, FirstBoundary(walk));
+    bounds.push_back(at);
+    uint8_t log2 = chunk_log2;
+    while (at < walk.size) {
+      const uint64_t left = walk.size - at;
+      while (log2 > tail_log2_min && left < (kTailFullChunksPerThread * threads) << log2) --log2;
+      assert(at % (uint64_t{1} << log2) == 0);
+      at = std::min(walk.size, at + (uint64_t{1} << log2));
+      bounds.push_back(at);
+    }
+    return bounds;
   }
-  uint64_t ChunkEnd(size_t k) const {
-    return k == 0 ? first_end_
-                  : std::min(walk_.size, ChunkBegin(k) + (uint64_t{1} << walk_.options.chunk_log2));
-  }
+  uint64_t ChunkBegin(size_t k) const { return bounds_[k]; }
+  uint64_t ChunkEnd(size_t k) const { return bounds_[k + 1]; }
 
   void Work() {
     for (;;) {
@@ -568,7 +594,8 @@ class ChunkedWalk {
   }
 
   Walk& walk_;
-  uint64_t first_end_ = 0;  // end of chunk 0, which runs from the walk's start to an aligned index
+  unsigned threads_ = 1;
+  std::vector<uint64_t> bounds_;  // chunk k is [bounds_[k], bounds_[k + 1])
   size_t chunks_ = 0;
   size_t window_ = 0;
   std::vector<ChunkResult> results_;

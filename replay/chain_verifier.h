@@ -43,8 +43,9 @@ struct VerifyOptions {
   // Verifies entries before `end` only (a scrub's window): checkpoints past it are not
   // checked, and none need cover the window.
   uint64_t end = UINT64_MAX;
-  // Called for each entry after it verified, in order (replay builds state with it). An
-  // error stops the walk and is reported at that entry.
+  // Called for each entry after it verified, in order (replay builds state with it), with the
+  // very bytes that passed DecodeEntry and VerifyPayload (Domain::ApplyVerified relies on it).
+  // An error stops the walk and is reported at that entry.
   std::function<Status(uint64_t, ByteView)> on_entry;
   // Threads that check chunks when there is no on_entry; 0: one per core.
   unsigned threads = 0;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fundledger {
@@ -17,6 +18,8 @@ class FakeSource final : public LogSource {
     for (uint64_t i = 0; i < size; ++i)
       entries_.push_back(std::string(i % 37, static_cast<char>('a' + i % 26)) + std::to_string(i));
   }
+  explicit FakeSource(std::vector<std::string> entries)
+      : entries_(std::move(entries)), broken_(~0ull) {}
   Result<Hash> ReadNode(uint8_t, uint64_t) const override { return NotFound("no tree"); }
   uint64_t size() const override { return entries_.size(); }
   Status ScanEntries(uint64_t begin, uint64_t end,
@@ -77,6 +80,23 @@ TEST(ScanEntriesAhead, TheCallersErrorStopsTheScanAndIsReturned) {
   EXPECT_EQ(s.message(), "stop at 5000");
   ASSERT_EQ(seen.indexes.size(), 5'000u);
   EXPECT_EQ(seen.indexes.back(), 4'999u);
+}
+
+// The reading thread fills batches of about 1 MiB and reuses those the caller is done with:
+// large entries, one larger than any batch keeps room for, and many more bytes than the
+// batches in flight hold must all arrive whole, none overwritten by a later batch.
+TEST(ScanEntriesAhead, LargeEntriesArriveWholeThroughReusedBatches) {
+  std::vector<std::string> entries;
+  for (uint64_t i = 0; i < 400; ++i) {
+    const size_t bytes = i == 150 ? 1'500'000 : (i % 3 == 0 ? 60'000 + i : i % 50);
+    entries.push_back(std::string(bytes, static_cast<char>('a' + i % 26)) + std::to_string(i));
+  }
+  FakeSource source(std::move(entries));
+  Seen direct, ahead;
+  ASSERT_TRUE(Collect(source, 0, 400, false, &direct).ok());
+  ASSERT_TRUE(Collect(source, 0, 400, true, &ahead).ok());
+  EXPECT_EQ(ahead.indexes, direct.indexes);
+  EXPECT_EQ(ahead.bodies, direct.bodies);
 }
 
 TEST(ScanEntriesAhead, AReadErrorComesAfterEveryEntryBeforeIt) {
