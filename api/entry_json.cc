@@ -84,17 +84,6 @@ void Pretty(std::string& out, const json::value& v, int indent) {
 
 }  // namespace
 
-std::string IsoTimeMs(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
 Result<json::object> EntryToJson(uint64_t index, ByteView bytes) {
   FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
   json::object o;

@@ -23,7 +23,6 @@ boost::json::object ConsistencyProofJson(uint64_t old_size, uint64_t size,
 // The proof read from `log`, with the leaf hash and roots it is checked against.
 Result<boost::json::object> ReadInclusionProof(const Log& log, uint64_t index, uint64_t size);
 Result<boost::json::object> ReadConsistencyProof(const Log& log, uint64_t old_size, uint64_t size);
-std::string IsoTimeMs(int64_t ms);  // "2026-11-22T23:10:00.123Z"
 // Pretty JSON with two-space indentation and a final newline.
 std::string PrettyJson(const boost::json::value& value);
 

@@ -676,7 +676,15 @@ Result<uint64_t> Log::IndexAtTime(int64_t timestamp_ms) const {
       hi = mid;
     }
   }
-  if (lo == 0) return NotFound("no entry is as old as " + std::to_string(timestamp_ms) + " ms");
+  if (lo == 0) {
+    std::string first;  // the log's first time, when the log has an entry to read it from
+    if (size() > 0) {
+      FL_ASSIGN_OR_RETURN(Bytes bytes, ReadEntry(0));
+      FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+      first = ": the log begins at " + IsoTimeMs(e.timestamp_ms);
+    }
+    return NotFound("no entry is as old as " + IsoTimeMs(timestamp_ms) + first);
+  }
   return lo - 1;
 }
 

@@ -1,6 +1,8 @@
 #include "ledger/log_clock.h"
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 
 namespace fundledger {
 namespace {
@@ -87,6 +89,17 @@ int64_t ManualLogClock::AwaitWaiter() {
   });
   wait_lock.release();  // MutexLock unlocks
   return waiter_->deadline_ms;
+}
+
+std::string IsoTimeMs(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
 }
 
 }  // namespace fundledger

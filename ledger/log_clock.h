@@ -14,6 +14,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "crypto/mutex.h"
 
@@ -35,6 +36,9 @@ class LogClock {
 
 // The system clock; waits run in real time.
 LogClock& SystemLogClock();
+
+// UTC milliseconds as RFC 3339 text with milliseconds: "2026-11-22T23:10:00.123Z".
+std::string IsoTimeMs(int64_t ms);
 
 // A clock that reads `now_ms` and waits in real time (LogOptions::now_ms).
 class FunctionLogClock final : public LogClock {

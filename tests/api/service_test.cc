@@ -457,7 +457,13 @@ TEST_F(ServiceTest, BalancesNowAndAsOfAnIndexTimeOrDate) {
     EXPECT_EQ(json::parse(r.body).at("error").at("field").as_string(), "as_of") << r.body;
   }
   EXPECT_EQ(get("&as_of=" + std::to_string(size + 10)).status, 404);
-  EXPECT_EQ(get("&as_of=1999-12-31").status, 404);  // before the first entry
+  // Before the first entry: the answer names the time asked for and the log's first, as times.
+  HttpResponse early = get("&as_of=1999-12-31");
+  EXPECT_EQ(early.status, 404);
+  const std::string message(json::parse(early.body).at("error").at("message").as_string());
+  EXPECT_NE(message.find("no entry is as old as 1999-12-31T23:59:59.999Z: the log begins at "),
+            std::string::npos)
+      << message;
 }
 
 // Bad numbers and fields from a client are 400s naming the field, never a 500 from an
