@@ -457,11 +457,12 @@ TEST_F(ServiceTest, BalancesNowAndAsOfAnIndexTimeOrDate) {
     EXPECT_EQ(json::parse(r.body).at("error").at("field").as_string(), "as_of") << r.body;
   }
   EXPECT_EQ(get("&as_of=" + std::to_string(size + 10)).status, 404);
-  // Before the first entry: the answer names the time asked for and the log's first, as times.
+  // Before the first entry: the answer names the time asked for (a date ends at midnight in
+  // China, UTC+8) and the log's first, as UTC times.
   HttpResponse early = get("&as_of=1999-12-31");
   EXPECT_EQ(early.status, 404);
   const std::string message(json::parse(early.body).at("error").at("message").as_string());
-  EXPECT_NE(message.find("no entry is as old as 1999-12-31T23:59:59.999Z: the log begins at "),
+  EXPECT_NE(message.find("no entry is as old as 1999-12-31T15:59:59.999Z: the log begins at "),
             std::string::npos)
       << message;
 }
