@@ -934,11 +934,20 @@ class LineNumbersSeen {
 // The roll's lines in order, each with what only the roll itself can break: a repeated line
 // number, one person paid twice for a program and period (by the ids `resolved` found).
 std::vector<RollLineCheck> CheckWithinRoll(
-    const DomainState& s, const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+    const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
     const std::vector<RollChunkNames>& resolved, size_t lines) {
   std::vector<RollLineCheck> all;
   all.reserve(lines);
-  RollSlots slots(s.names.size());
+  NameId first_person = kNoNameId, last_person = 0;  // the people the roll names by id
+  for (const RollChunkNames& names : resolved) {
+    for (NameId p : names.people) {
+      if (p == kNoNameId) continue;
+      first_person = std::min(first_person, p);
+      last_person = std::max(last_person, p);
+    }
+  }
+  RollSlots slots(first_person == kNoNameId ? 0 : first_person,
+                  first_person == kNoNameId ? 0 : last_person + 1);
   LineNumbersSeen line_numbers;
   auto numbers_before = [&](auto&& add) {
     for (const RollLineCheck& x : all) add(x.line->line_no());
@@ -1003,7 +1012,7 @@ Status CheckBatchRules(const DomainState& s,
   } else {
     resolve(0, chunks.size());
   }
-  std::vector<RollLineCheck> all = CheckWithinRoll(s, chunks, resolved, lines);
+  std::vector<RollLineCheck> all = CheckWithinRoll(chunks, resolved, lines);
   const bool any_exclusion = AnyExclusion(s);
   // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
   // the domain's lock): a large roll is checked in parts on the pool's threads and this one.

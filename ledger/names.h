@@ -32,7 +32,6 @@ class Names {
  public:
   NameId Intern(std::string_view name);
   std::optional<NameId> Find(std::string_view name) const;
-  size_t size() const { return names_.size(); }  // every id is below it
   const std::string& operator[](NameId id) const {
     assert(id < names_.size());
     return names_[id];

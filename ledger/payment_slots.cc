@@ -111,13 +111,14 @@ bool RollSlots::TakeById(const Line& line) {
   const uint64_t group = uint64_t{line.program_id} << 32 | static_cast<uint32_t>(line.period);
   if (last_bits_ == nullptr || group != last_group_) {
     auto [it, added] = taken_by_id_.try_emplace(group);
-    if (added) it->second.assign((names_interned_ + 63) / 64, 0);
+    if (added) it->second.assign((size_t{end_person_} - first_person_ + 63) / 64, 0);
     last_group_ = group;
     last_bits_ = &it->second;  // a flat map moves its values when it grows: found again above
   }
-  assert(line.beneficiary_id < names_interned_);
-  uint64_t& word = (*last_bits_)[line.beneficiary_id / 64];
-  const uint64_t bit = uint64_t{1} << (line.beneficiary_id % 64);
+  assert(line.beneficiary_id >= first_person_ && line.beneficiary_id < end_person_);
+  const size_t at = line.beneficiary_id - first_person_;
+  uint64_t& word = (*last_bits_)[at / 64];
+  const uint64_t bit = uint64_t{1} << (at % 64);
   if ((word & bit) != 0) return false;
   word |= bit;
   return true;

@@ -37,6 +37,7 @@
 #include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
+#include <cassert>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -176,15 +177,17 @@ void PaymentSlots::TakeForPreparedLines(const Lines& lines, NameId batch, UndoLo
 
 // The slots one roll takes, checked before any of it is applied: a second line of the roll for
 // a slot the roll already takes is a `duplicate_payment`. A line whose person and program are
-// interned is checked by their ids: a bit per person in one bitmap per (program, period), so a
-// 1M-line roll touches ~128 KB in order instead of hashing two names into a 40 MB table. A line
+// interned is checked by their ids: a bit per person in one bitmap per (program, period) over
+// the roll's people's ids, so a 1M-line roll touches ~128 KB in order instead of hashing two
+// names into a 40 MB table, and a one-line roll a word. A line
 // naming a name never interned (which the rules then refuse) is checked by its names, as views
 // into the roll's chunks, which must outlive this. Equal names have equal ids, so two lines of
 // one slot always meet in the same place.
 class RollSlots {
  public:
-  // `names_interned`: how many names the domain holds; every id a line carries is below it.
-  explicit RollSlots(size_t names_interned) : names_interned_(names_interned) {}
+  // Every person id a line carries is in [first_person, end_person).
+  RollSlots(NameId first_person, NameId end_person)
+      : first_person_(first_person), end_person_(end_person) {}
   struct Line {
     std::string_view beneficiary, program;
     int32_t period = 0;
@@ -208,9 +211,9 @@ class RollSlots {
   // Sets the person's bit in the bitmap of (program, period); false when it was set already.
   bool TakeById(const Line& line);
 
-  size_t names_interned_;
-  // By (program << 32 | period): a bit per NameId. A roll pays few programs and months, and
-  // consecutive lines share one, so the last bitmap used is kept at hand.
+  NameId first_person_, end_person_;
+  // By (program << 32 | period): a bit per person id from first_person_ on. A roll pays few
+  // programs and months, and consecutive lines share one, so the last bitmap used is kept at hand.
   boost::unordered_flat_map<uint64_t, std::vector<uint64_t>> taken_by_id_;
   uint64_t last_group_ = 0;
   std::vector<uint64_t>* last_bits_ = nullptr;
