@@ -421,8 +421,12 @@ int main(int argc, char** argv) {
   bool smoke = false;
   int runs = 5;
   app.add_option("--out", out, "results path without extension")->required();
-  app.add_option("--pg", pg_conninfo, "libpq connection string of a private PostgreSQL")
-      ->required();
+  app.add_option("--pg", pg_conninfo,
+                 "libpq connection string of a private PostgreSQL (scenario 1's baselines)");
+  bool baselines = true;
+  app.add_option("--baselines", baselines,
+                 "scenario 1's raw RocksDB and PostgreSQL runs (false: fundledger's alone, for "
+                 "profiling the roll; no --pg needed)");
   app.add_option("--cli", cli, "the fundledger binary")->required();
   app.add_option("--load", load, "the http_load binary")->required();
   app.add_option("--runs", runs, "runs per figure (>= 5)")->check(CLI::Range(5, 100));
@@ -482,7 +486,11 @@ int main(int argc, char** argv) {
                                           : smoke              ? std::vector<size_t>{1, 64, 2000}
                                                   : std::vector<size_t>{1, 64, 1024, 8192};
   Pg pg;
-  if (!roll_sizes.empty()) {
+  if (!roll_sizes.empty() && baselines) {
+    if (pg_conninfo.empty()) {
+      fmt::print(stderr, "harness: scenario 1's baselines need --pg\n");
+      return 1;
+    }
     pg.conn = PQconnectdb(pg_conninfo.c_str());
     if (PQstatus(pg.conn) != CONNECTION_OK) {
       fmt::print(stderr, "harness: cannot connect to PostgreSQL: {}", PQerrorMessage(pg.conn));
@@ -500,26 +508,31 @@ int main(int argc, char** argv) {
       size_t per_run = std::min(lines, batch * (smoke ? 20 : 400));
       std::string tag = fmt::format("roll {} lines, batch {}", lines, batch);
       Figure& fl = res.Add("1 roll ingest", "fundledger " + tag, "lines/s");
-      Figure& rdb = res.Add("1 roll ingest", "raw RocksDB " + tag, "lines/s");
-      Figure& pgf = res.Add("1 roll ingest", "PostgreSQL " + tag, "lines/s");
-      Figure& pg2 = res.Add("1 roll ingest", "PostgreSQL prepare + approve " + tag, "lines/s");
+      Figure* rdb =
+          baselines ? &res.Add("1 roll ingest", "raw RocksDB " + tag, "lines/s") : nullptr;
+      Figure* pgf = baselines ? &res.Add("1 roll ingest", "PostgreSQL " + tag, "lines/s") : nullptr;
+      Figure* pg2 =
+          baselines ? &res.Add("1 roll ingest", "PostgreSQL prepare + approve " + tag, "lines/s")
+                    : nullptr;
       for (int r = 0; r < runs; ++r) {
         ResetPeakMemory();
         fl.runs.push_back(IngestFundledger(*city, per_run, batch));
         peak_mib = std::max(peak_mib, PeakMemoryMiB());
+        if (!baselines) continue;
         std::string rd = TempDir("rocksdb");
-        rdb.runs.push_back(
+        rdb->runs.push_back(
             IngestRocksDb(rd, per_run, batch, MonthIndex(202601) + r));  // the month: a label only
         fs::remove_all(rd);
-        pgf.runs.push_back(IngestPostgres(pg, per_run, batch, MonthIndex(202601) + r));
-        pg2.runs.push_back(IngestPostgresTwoStep(pg, per_run, batch, MonthIndex(202601) + r));
+        pgf->runs.push_back(IngestPostgres(pg, per_run, batch, MonthIndex(202601) + r));
+        pg2->runs.push_back(IngestPostgresTwoStep(pg, per_run, batch, MonthIndex(202601) + r));
       }
+      if (!baselines) continue;
       res.ratios.push_back(
-          {"fundledger / raw RocksDB, " + tag, fl.median() / rdb.median(), ">= 0.5"});
+          {"fundledger / raw RocksDB, " + tag, fl.median() / rdb->median(), ">= 0.5"});
       res.ratios.push_back(
-          {"fundledger / PostgreSQL one transaction, " + tag, fl.median() / pgf.median(), ""});
+          {"fundledger / PostgreSQL one transaction, " + tag, fl.median() / pgf->median(), ""});
       res.ratios.push_back({"fundledger / PostgreSQL prepare + approve, " + tag,
-                            fl.median() / pg2.median(),
+                            fl.median() / pg2->median(),
                             batch == 1 ? ">= 1" : (batch >= 8192 ? ">= 10" : "")});
     }
     if (lines == roll_sizes.front()) {

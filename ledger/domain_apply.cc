@@ -277,8 +277,16 @@ class Applier {
   template <typename T>
   void Enrollment(const T& e) {
     const EnrollmentId key{s_.names.Intern(e.beneficiary_id), s_.names.Intern(e.program_id)};
-    Save(s_.enrollments, key);
-    std::vector<EnrollmentTerm>& terms = s_.enrollments[key];
+    bool added = false;
+    EnrollmentTerms& terms = s_.enrollments.GetOrAdd(key, &added);
+    if (undo_ != nullptr) {
+      if (added) {
+        undo_->Push([&enrollments = s_.enrollments, key] { enrollments.Erase(key); });
+      } else {
+        undo_->Push(
+            [&enrollments = s_.enrollments, key, old = terms] { enrollments.GetOrAdd(key) = old; });
+      }
+    }
     // New terms replace whatever was in force from from_month on.
     std::erase_if(terms, [&](const EnrollmentTerm& t) { return t.from_month >= e.from_month; });
     for (EnrollmentTerm& t : terms) {

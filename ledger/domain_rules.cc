@@ -242,11 +242,10 @@ Status CheckExclusions(const DomainState& s, const ProgramState& prog, const std
 }
 
 // What a roll's checks resolve once per chunk instead of once per line: each name of a
-// chunk's tables as its interned id (kNoName: never interned, so nobody holds a slot for it),
+// chunk's tables as its interned id (kNoNameId: never interned, so nobody holds a slot for it),
 // and for each program its state and whether the fund may pay it from the bucket.
-constexpr NameId kNoName = UINT32_MAX;
 struct RollProgram {
-  NameId id = kNoName;
+  NameId id = kNoNameId;
   const ProgramState* state = nullptr;  // null: not defined
   Status fund_may_pay;                  // CheckFundMayPay, then PurposeAllowed
 };
@@ -260,11 +259,11 @@ RollChunkNames ResolveChunk(const DomainState& s, const FundState& fund,
   RollChunkNames out;
   out.people.reserve(chunk.beneficiary_ids.size());
   for (const std::string& id : chunk.beneficiary_ids)
-    out.people.push_back(s.names.Find(id).value_or(kNoName));
+    out.people.push_back(s.names.Find(id).value_or(kNoNameId));
   out.programs.reserve(chunk.program_ids.size());
   for (const std::string& id : chunk.program_ids) {
     RollProgram& p = out.programs.emplace_back();
-    p.id = s.names.Find(id).value_or(kNoName);
+    p.id = s.names.Find(id).value_or(kNoNameId);
     auto it = s.programs.find(id);
     if (it == s.programs.end()) continue;
     p.state = &it->second;
@@ -293,7 +292,7 @@ Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
                      "period");
   }
   const BeneficiaryState* b =
-      person != kNoName ? s.BeneficiaryOf(person) : s.FindBeneficiary(ben_id);
+      person != kNoNameId ? s.BeneficiaryOf(person) : s.FindBeneficiary(ben_id);
   if (b == nullptr) {
     return RuleError(RuleCode::kUnknownBeneficiary,
                      "beneficiary '" + ben_id + "' is not registered", "beneficiary_id");
@@ -309,7 +308,7 @@ Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
   if (!program.fund_may_pay.ok()) return program.fund_may_pay;
   FL_RETURN_IF_ERROR(CheckActive(ben, ben_id, period));
   // Enrolling interns both names: a person or program never interned is enrolled in nothing.
-  const EnrollmentTerm* term = person != kNoName && program.id != kNoName
+  const EnrollmentTerm* term = person != kNoNameId && program.id != kNoNameId
                                    ? TermCovering(s.EnrollmentsOf(person, program.id), period)
                                    : nullptr;
   if (term == nullptr) {
@@ -322,7 +321,7 @@ Status CheckLine(const DomainState& s, int32_t roll_period, bool any_exclusion,
   FL_RETURN_IF_ERROR(CheckEnrolledAmount(*term, ben_id, program_id, period, amount));
   FL_RETURN_IF_ERROR(CheckAge(ben, prog, *term, ben_id, period));
   if (any_exclusion) FL_RETURN_IF_ERROR(CheckExclusions(s, prog, ben_id, program_id, period));
-  if (person != kNoName && program.id != kNoName)
+  if (person != kNoNameId && program.id != kNoNameId)
     FL_RETURN_IF_ERROR(
         s.slots.CheckFree(s.names, SlotKey{person, program.id, period}, "beneficiary_id"));
   return CheckOneOffLimit(s, prog, ben_id, program_id, period);
@@ -909,25 +908,62 @@ struct RollLineCheck {
   const std::string& program() const { return chunk->program_ids[line->program()]; }
 };
 
+// Whether a line number repeats one before it. The rules accept rolls whose numbers rise, and
+// a number above every one before is new: only once a number does not rise are the numbers
+// kept in a set (those seen so far first).
+class LineNumbersSeen {
+ public:
+  // `before`: the numbers of the lines before this one, read only when the set is first needed.
+  template <typename Before>
+  bool Add(uint32_t line_no, const Before& before) {
+    if (!any_ || (set_.empty() && line_no > max_)) {
+      any_ = true;
+      max_ = line_no;
+      return true;
+    }
+    if (set_.empty()) before([&](uint32_t n) { set_.insert(n); });
+    return set_.insert(line_no).second;
+  }
+
+ private:
+  bool any_ = false;
+  uint32_t max_ = 0;
+  boost::unordered_flat_set<uint32_t> set_;
+};
+
 // The roll's lines in order, each with what only the roll itself can break: a repeated line
-// number, one person paid twice for a program and period.
+// number, one person paid twice for a program and period (by the ids `resolved` found).
 std::vector<RollLineCheck> CheckWithinRoll(
-    const std::vector<const fb::DisbursementBatchPreparedT*>& chunks, size_t lines) {
+    const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
+    const std::vector<RollChunkNames>& resolved, size_t lines) {
   std::vector<RollLineCheck> all;
   all.reserve(lines);
-  RollSlots slots(lines);
-  boost::unordered_flat_set<uint32_t> line_numbers;  // flat and reserved, as RollSlots
-  line_numbers.reserve(lines);
+  NameId first_person = kNoNameId, last_person = 0;  // the people the roll names by id
+  for (const RollChunkNames& names : resolved) {
+    for (NameId p : names.people) {
+      if (p == kNoNameId) continue;
+      first_person = std::min(first_person, p);
+      last_person = std::max(last_person, p);
+    }
+  }
+  RollSlots slots(first_person == kNoNameId ? 0 : first_person,
+                  first_person == kNoNameId ? 0 : last_person + 1);
+  LineNumbersSeen line_numbers;
+  auto numbers_before = [&](auto&& add) {
+    for (const RollLineCheck& x : all) add(x.line->line_no());
+  };
   for (size_t chunk_no = 0; chunk_no < chunks.size(); ++chunk_no) {
     const fb::DisbursementBatchPreparedT* c = chunks[chunk_no];
+    const RollChunkNames& names = resolved[chunk_no];
     for (const fb::DisbursementLine& l : c->lines) {
       RollLineCheck x{c, chunk_no, &l, Status::Ok()};
-      if (!line_numbers.insert(l.line_no()).second) {
+      if (!line_numbers.Add(l.line_no(), numbers_before)) {
         x.status =
             RuleError(RuleCode::kDuplicateLineNo,
                       "line number " + std::to_string(l.line_no()) + " appears twice", "line_no");
       } else {
-        x.status = slots.Take(x.beneficiary(), x.program(), l.period());
+        x.status = slots.Take({x.beneficiary(), x.program(), l.period(),
+                               names.people[l.beneficiary()], names.programs[l.program()].id});
       }
       all.push_back(std::move(x));
     }
@@ -965,11 +1001,18 @@ Status CheckBatchRules(const DomainState& s,
   FL_RETURN_IF_ERROR(CheckChunks(s, chunks, &lines));
   const FundState* fund = nullptr;
   FL_RETURN_IF_ERROR(OpenFund(s, head.fund_id, "fund_id", &fund));
-  std::vector<RollLineCheck> all = CheckWithinRoll(chunks, lines);
-  std::vector<RollChunkNames> resolved;  // by chunk
-  resolved.reserve(chunks.size());
-  for (const fb::DisbursementBatchPreparedT* c : chunks)
-    resolved.push_back(ResolveChunk(s, *fund, *c));
+  // Each chunk's names as ids, a large roll's chunks on the pool's threads and this one (a
+  // hash probe a person, which missed the cache at 1M people on the writer alone).
+  std::vector<RollChunkNames> resolved(chunks.size());  // by chunk
+  auto resolve = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) resolved[i] = ResolveChunk(s, *fund, *chunks[i]);
+  };
+  if (pool != nullptr && lines >= kParallelCheckLinesMin && chunks.size() > 1) {
+    pool->ForEachPart(chunks.size(), kCheckPartsMax, resolve);
+  } else {
+    resolve(0, chunks.size());
+  }
+  std::vector<RollLineCheck> all = CheckWithinRoll(chunks, resolved, lines);
   const bool any_exclusion = AnyExclusion(s);
   // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
   // the domain's lock): a large roll is checked in parts on the pool's threads and this one.

@@ -180,9 +180,28 @@ std::optional<NameId> DomainState::IndexBeneficiary(const std::string& id) {
   return n;
 }
 
+EnrollmentTerms& Enrollments::GetOrAdd(EnrollmentId id, bool* added) {
+  if (id.beneficiary >= by_person_.size()) by_person_.resize(size_t{id.beneficiary} + 1);
+  std::vector<ProgramTerms>& programs = by_person_[id.beneficiary];
+  for (ProgramTerms& p : programs) {
+    if (p.program == id.program) {
+      if (added != nullptr) *added = false;
+      return p.terms;
+    }
+  }
+  ++size_;
+  if (added != nullptr) *added = true;
+  return programs.emplace_back(ProgramTerms{id.program, {}}).terms;
+}
+
+void Enrollments::Erase(EnrollmentId id) {
+  if (id.beneficiary >= by_person_.size()) return;
+  std::vector<ProgramTerms>& programs = by_person_[id.beneficiary];
+  size_ -= std::erase_if(programs, [&](const ProgramTerms& p) { return p.program == id.program; });
+}
+
 const EnrollmentTerms* DomainState::EnrollmentsOf(NameId beneficiary, NameId program) const {
-  auto it = enrollments.find(EnrollmentId{beneficiary, program});
-  return it == enrollments.end() ? nullptr : &it->second;
+  return enrollments.Find(EnrollmentId{beneficiary, program});
 }
 
 const EnrollmentTerms* DomainState::EnrollmentsOf(std::string_view beneficiary,

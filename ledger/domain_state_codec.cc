@@ -212,8 +212,9 @@ void LoadBeneficiaries(BinaryReader& r, DomainState& s) {
 void SaveEnrollments(BinaryWriter& w, const DomainState& s) {
   // Held by interned ids; written by name, in the order of the names' key.
   std::map<std::string, const EnrollmentTerms*> keyed;
-  for (const auto& [id, terms] : s.enrollments)
+  s.enrollments.ForEach([&](EnrollmentId id, const EnrollmentTerms& terms) {
     keyed.emplace(EnrollmentKey(s.names[id.beneficiary], s.names[id.program]), &terms);
+  });
   w.U64(keyed.size());
   for (const auto& [key, terms] : keyed) {
     w.Str(key);
@@ -238,9 +239,9 @@ Status LoadEnrollments(BinaryReader& r, DomainState& s) {
     const size_t split = key.find('\x1f');
     if (!r.ok()) break;  // reported with the rest of a truncated state
     if (split == std::string::npos) return Corruption("an enrollment in the state is malformed");
-    EnrollmentTerms& terms =
-        s.enrollments[EnrollmentId{s.names.Intern(std::string_view(key).substr(0, split)),
-                                   s.names.Intern(std::string_view(key).substr(split + 1))}];
+    EnrollmentTerms& terms = s.enrollments.GetOrAdd(
+        EnrollmentId{s.names.Intern(std::string_view(key).substr(0, split)),
+                     s.names.Intern(std::string_view(key).substr(split + 1))});
     for (uint64_t t = r.Count(kEnrollmentTermBytesMin); t > 0 && r.ok(); --t) {
       EnrollmentTerm term;
       term.from_month = r.I32();

@@ -1,5 +1,7 @@
 #include "ledger/payment_slots.h"
 
+#include <cassert>
+
 #include "ledger/events.h"
 #include "ledger/rule_code.h"
 
@@ -105,11 +107,32 @@ size_t RollSlots::RefHash::operator()(const Ref& r) const {
   return h;
 }
 
-Status RollSlots::Take(std::string_view beneficiary, std::string_view program, int32_t period) {
-  if (taken_.insert(Ref{beneficiary, program, period}).second) return Status::Ok();
+bool RollSlots::TakeById(const Line& line) {
+  const uint64_t group = uint64_t{line.program_id} << 32 | static_cast<uint32_t>(line.period);
+  if (last_bits_ == nullptr || group != last_group_) {
+    auto [it, added] = taken_by_id_.try_emplace(group);
+    if (added) it->second.assign((size_t{end_person_} - first_person_ + 63) / 64, 0);
+    last_group_ = group;
+    last_bits_ = &it->second;  // a flat map moves its values when it grows: found again above
+  }
+  assert(line.beneficiary_id >= first_person_ && line.beneficiary_id < end_person_);
+  const size_t at = line.beneficiary_id - first_person_;
+  uint64_t& word = (*last_bits_)[at / 64];
+  const uint64_t bit = uint64_t{1} << (at % 64);
+  if ((word & bit) != 0) return false;
+  word |= bit;
+  return true;
+}
+
+Status RollSlots::Take(const Line& line) {
+  const bool interned = line.beneficiary_id != kNoNameId && line.program_id != kNoNameId;
+  if (interned ? TakeById(line)
+               : taken_by_name_.insert(Ref{line.beneficiary, line.program, line.period}).second)
+    return Status::Ok();
   return RuleError(RuleCode::kDuplicatePayment,
-                   "beneficiary '" + std::string(beneficiary) + "' appears twice for '" +
-                       std::string(program) + "' in " + FormatMonth(period) + " in this batch",
+                   "beneficiary '" + std::string(line.beneficiary) + "' appears twice for '" +
+                       std::string(line.program) + "' in " + FormatMonth(line.period) +
+                       " in this batch",
                    "beneficiary_id");
 }
 

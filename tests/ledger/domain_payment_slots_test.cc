@@ -150,13 +150,63 @@ TEST_F(Slots, AChunkOverSeveralMonthsTakesEachSlotAndItsUndoGivesThemBack) {
 }
 
 TEST(RollSlots, ASecondLineForOneSlotInOneRollIsADuplicatePayment) {
-  RollSlots roll(4);
+  RollSlots roll(0, 0);  // no line names anyone by id
   EXPECT_TRUE(roll.Take("B1", "dibao", 202503).ok());
   EXPECT_TRUE(roll.Take("B1", "dibao", 202504).ok());
   EXPECT_TRUE(roll.Take("B2", "dibao", 202503).ok());
   Status again = roll.Take("B1", "dibao", 202503);
   EXPECT_EQ(again.rule(), RuleCodeName(RuleCode::kDuplicatePayment));
   EXPECT_EQ(again.field(), "beneficiary_id");
+}
+
+// Lines naming interned people and programs are checked by their ids: the same slot twice is
+// a duplicate, another month, program or person is not, and a name never interned is checked
+// by its name apart from them.
+TEST(RollSlots, LinesByIdsFindTheSameSlotTwiceAndNothingElse) {
+  Names names;
+  names.Intern("R1");  // the roll's people's ids start above 0
+  const NameId b1 = names.Intern("B1"), b2 = names.Intern("B2"), dibao = names.Intern("dibao"),
+               tekun = names.Intern("tekun");
+  RollSlots roll(b1, b2 + 1);
+  EXPECT_TRUE(roll.Take({"B1", "dibao", 202503, b1, dibao}).ok());
+  EXPECT_TRUE(roll.Take({"B1", "dibao", 202504, b1, dibao}).ok());
+  EXPECT_TRUE(roll.Take({"B1", "tekun", 202503, b1, tekun}).ok());
+  EXPECT_TRUE(roll.Take({"B2", "dibao", 202503, b2, dibao}).ok());
+  EXPECT_TRUE(roll.Take({"B9", "dibao", 202503}).ok());  // never interned
+  Status again = roll.Take({"B1", "dibao", 202503, b1, dibao});
+  EXPECT_EQ(again.rule(), RuleCodeName(RuleCode::kDuplicatePayment));
+  EXPECT_NE(again.message().find("'B1' appears twice for 'dibao'"), std::string::npos)
+      << again.message();
+  EXPECT_EQ(roll.Take({"B9", "dibao", 202503}).rule(), RuleCodeName(RuleCode::kDuplicatePayment));
+  EXPECT_TRUE(roll.Take({"B2", "tekun", 202504, b2, tekun}).ok());
+}
+
+// Enrolments are kept by person: each (person, program) has its own terms, found by its ids,
+// listed once, and erased alone.
+TEST(Enrollments, EachPersonAndProgramHasItsOwnTerms) {
+  Enrollments e;
+  bool added = false;
+  e.GetOrAdd({7, 1}, &added).push_back(EnrollmentTerm{202501, 0, 100, 0, ""});
+  EXPECT_TRUE(added);
+  e.GetOrAdd({7, 2}).push_back(EnrollmentTerm{202502, 0, 200, 0, ""});
+  e.GetOrAdd({3, 1}).push_back(EnrollmentTerm{202503, 0, 300, 0, ""});
+  e.GetOrAdd({7, 1}, &added).push_back(EnrollmentTerm{202504, 0, 400, 0, ""});
+  EXPECT_FALSE(added);
+  EXPECT_EQ(e.size(), 3u);
+  ASSERT_NE(e.Find({7, 1}), nullptr);
+  EXPECT_EQ(e.Find({7, 1})->size(), 2u);
+  EXPECT_EQ(e.Find({7, 2})->front().monthly_amount_fen, 200);
+  EXPECT_EQ(e.Find({3, 2}), nullptr);
+  EXPECT_EQ(e.Find({99, 1}), nullptr);
+  std::vector<std::pair<NameId, NameId>> seen;
+  e.ForEach([&](EnrollmentId id, const EnrollmentTerms&) {
+    seen.emplace_back(id.beneficiary, id.program);
+  });
+  EXPECT_EQ(seen, (std::vector<std::pair<NameId, NameId>>{{3, 1}, {7, 1}, {7, 2}}));
+  e.Erase({7, 1});
+  EXPECT_EQ(e.Find({7, 1}), nullptr);
+  EXPECT_NE(e.Find({7, 2}), nullptr);
+  EXPECT_EQ(e.size(), 2u);
 }
 
 BatchLine Line(uint32_t line_no) { return BatchLine{line_no, 1, 2, 202503, 100}; }
