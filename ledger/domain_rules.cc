@@ -931,6 +931,16 @@ class LineNumbersSeen {
   boost::unordered_flat_set<uint32_t> set_;
 };
 
+// fn over [0, n): in parts on the pool's threads and this one when `large`, else here alone.
+void InParts(WorkerPool* pool, bool large, size_t n,
+             const std::function<void(size_t, size_t)>& fn) {
+  if (pool != nullptr && large) {
+    pool->ForEachPart(n, kCheckPartsMax, fn);
+  } else {
+    fn(0, n);
+  }
+}
+
 // The roll's lines in order, each with what only the roll itself can break: a repeated line
 // number, one person paid twice for a program and period (by the ids `resolved` found).
 std::vector<RollLineCheck> CheckWithinRoll(
@@ -1007,11 +1017,7 @@ Status CheckBatchRules(const DomainState& s,
   auto resolve = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) resolved[i] = ResolveChunk(s, *fund, *chunks[i]);
   };
-  if (pool != nullptr && lines >= kParallelCheckLinesMin && chunks.size() > 1) {
-    pool->ForEachPart(chunks.size(), kCheckPartsMax, resolve);
-  } else {
-    resolve(0, chunks.size());
-  }
+  InParts(pool, lines >= kParallelCheckLinesMin && chunks.size() > 1, chunks.size(), resolve);
   std::vector<RollLineCheck> all = CheckWithinRoll(chunks, resolved, lines);
   const bool any_exclusion = AnyExclusion(s);
   // Then each line against the ledger's state, which nothing changes meanwhile (the writer holds
@@ -1026,11 +1032,7 @@ Status CheckBatchRules(const DomainState& s,
           x.program(), names.programs[x.line->program()], x.line->period(), x.line->amount_fen());
     }
   };
-  if (pool != nullptr && all.size() >= kParallelCheckLinesMin) {
-    pool->ForEachPart(all.size(), kCheckPartsMax, check);
-  } else {
-    check(0, all.size());
-  }
+  InParts(pool, all.size() >= kParallelCheckLinesMin, all.size(), check);
   CheckOneOffOncePerRoll(s, all);
   std::vector<Status> rejected;
   Amount total;
