@@ -133,8 +133,9 @@ let csrf = "";
 const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[lang][key];
 
-// The file fields drawn by filePicker, each with what shows the chosen file's name.
-const filePickers = [];
+// What redraws each field the page draws in its language (filePicker's file name, dateField's
+// hint and error) when the language changes.
+const languageRedraws = [];
 
 // A file field in the page's language. The browser draws a file input's button and "no file"
 // text in its own locale, whatever the page's switch says, so the input is kept (Tab, Space
@@ -153,12 +154,9 @@ function filePicker(input) {
   const show = () => { name.textContent = input.files.length ? input.files[0].name : t("noFile"); };
   input.addEventListener("change", show);
   input.after(button, name);
-  filePickers.push(show);
+  languageRedraws.push(show);
   show();
 }
-
-// The date and month fields drawn by dateField, each with what redraws its hint and error.
-const dateFields = [];
 
 // A date (kind "day": YYYY-MM-DD) or a month ("month": YYYY-MM) as people here write one:
 // 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日; 2026-03, 2026/3, 202603, 2026年3月. The API's
@@ -218,7 +216,7 @@ function dateField(input, kind) {
     event.stopImmediatePropagation();
     input.focus();
   });
-  dateFields.push(show);
+  languageRedraws.push(show);
   show();
 }
 
@@ -248,8 +246,7 @@ function scrollable(table) {
 function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
-  for (const show of filePickers) show();
-  for (const show of dateFields) show();
+  for (const redraw of languageRedraws) redraw();
   $("lang").textContent = t("switchTo");
   $("lang").lang = lang === "zh" ? "en" : "zh-CN";
   document.title = t("title");
