@@ -261,11 +261,17 @@ void ClusterNode::Fail(const Status& why) {
   changed_.notify_all();
 }
 
+uint64_t ClusterNode::AppliedSize() const {
+  return ledger_->domain().Read([](const DomainState& d) { return d.next_index; });
+}
+
 bool ClusterNode::WaitForSize(uint64_t size, int64_t timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::unique_lock lock(mu_);
-  // A writer's log grows by its own commits, which do not signal: short waits.
-  while (ledger_->log().size() < size) {
+  // A writer's log grows by its own commits, which do not signal: short waits. The domain's
+  // size, not the log's: a follower stores a group before it applies it, and a read let in
+  // between would not see the entries it waited for.
+  while (AppliedSize() < size) {
     if (stopping_ || std::chrono::steady_clock::now() >= deadline) return false;
     changed_.wait_for(lock, std::chrono::milliseconds(50));
   }
@@ -274,7 +280,7 @@ bool ClusterNode::WaitForSize(uint64_t size, int64_t timeout_ms) {
 
 NodeStatus ClusterNode::status() const {
   NodeStatus s;
-  s.applied = ledger_->log().size();
+  s.applied = AppliedSize();
   s.last_verified = s.applied;
   const bool leading = switch_.leading();
   std::lock_guard lock(mu_);

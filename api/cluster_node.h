@@ -83,11 +83,13 @@ class ClusterNode {
   Ledger& ledger() { return *ledger_; }
   NodeStatus status() const;
   bool writing() const { return switch_.leading(); }
-  // Waits at most timeout_ms until the node's ledger holds `size` entries.
+  // Waits at most timeout_ms until the node's ledger holds `size` entries, applied: readable.
   bool WaitForSize(uint64_t size, int64_t timeout_ms);
 
  private:
   explicit ClusterNode(ClusterConfig config) : config_(std::move(config)) {}
+  // Entries the domain has applied (what reads see); the log may already hold more.
+  uint64_t AppliedSize() const;
   Status Connect();
   Status OpenLedger(LedgerOptions options);
   // Tries the writer lock at once; if had, catches up to the lease's head and leads.
