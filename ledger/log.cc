@@ -48,6 +48,11 @@ rocksdb::ColumnFamilyOptions ColumnOptions(std::string_view name,
     options.compression = rocksdb::kNoCompression;
     options.compaction_filter = tree_filter;
   }
+  // Entries: LZ4, not RocksDB's default Snappy. A full scan spent ~7% of `fundledger verify`'s
+  // CPU in Snappy's decompression; LZ4's is faster at the same size (1M entries: 134 MB against
+  // 137 MB; uncompressed 355 MB for a further ~5%). Blocks name their compression, so a store
+  // written with Snappy reads as before and compacts into LZ4.
+  if (name == kEntriesColumn) options.compression = rocksdb::kLZ4Compression;
   // Proofs and entry reads are point lookups: a Bloom filter (~10 bits a key) lets each one
   // skip the tables of the levels that do not hold the key instead of searching their blocks.
   if (name == kTreeColumn || name == kEntriesColumn) {
