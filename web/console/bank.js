@@ -153,7 +153,7 @@
         : C.t("bankRecorded")(batch, r.json.returned, r.json.paid_rows));
     } else if (r.json && r.json.error) {
       say("bank-return-result", false, "");
-      C.showProblems("bank-problems", r.json.error, C.lang() === "zh" ? "回盘问题" : "return-problems");
+      C.showProblems("bank-problems", r.json.error, { zh: "回盘问题", en: "return-problems" });
     } else {
       say("bank-return-result", false, r.text);
     }
