@@ -4,7 +4,7 @@
 // the .xlsx of every problem); an auditor's anomaly findings read in Chinese with no English in
 // them, and in English after the switch; a table with no row says so under it, with what would
 // fill it, in the page's language; nobody is asked to register a key the ledger does not need;
-// at phone width every table wider than its box is a named region Tab reaches and arrow keys
+// at phone width every table wider than its box is a named group Tab reaches and arrow keys
 // scroll (axe-core's scrollable-region-focusable). Screenshots go to the output directory.
 // Usage: node console_language_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { readFileSync } from "node:fs";
@@ -37,7 +37,7 @@ await finishConsoleTest(tally, async () => {
     await page.fill("#login-password", accounts[role].password);
     await page.click("#login-form button[type=submit]");
     await page.waitForSelector("#work:not([hidden])");
-    await page.waitForSelector("#key-state[data-signer]");
+    await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
     return page;
   };
   const language = async (page, lang) => {
@@ -85,6 +85,7 @@ await finishConsoleTest(tally, async () => {
 
   // The auditor: findings in Chinese with no English in their details; in English after a switch.
   const auditor = await logIn("auditor");
+  await auditor.waitForSelector("#auditor-section:not([hidden])");
   check((await note(auditor, "anomalies-table")).includes("运行检查"), "the findings table says how to fill it: " + await note(auditor, "anomalies-table"));
   await auditor.click("#anomalies-run");
   await auditor.waitForFunction(() => /\d/.test(document.getElementById("anomalies-result").textContent));
@@ -103,12 +104,14 @@ await finishConsoleTest(tally, async () => {
     .filter((b) => b.checkVisibility() && b.scrollWidth > b.clientWidth)
     .map((b) => ({ table: b.querySelector("table").id, tabIndex: b.tabIndex, role: b.getAttribute("role"),
                    name: (document.getElementById(b.getAttribute("aria-labelledby")) || {}).textContent || "" })));
-  const unreachable = boxes.filter((b) => b.tabIndex !== 0 || b.role !== "region" || !b.name);
-  check(boxes.length > 0 && unreachable.length === 0, `${boxes.length} wide tables, each a named region Tab reaches` + (unreachable.length ? ": not " + JSON.stringify(unreachable) : ""));
+  const unreachable = boxes.filter((b) => b.tabIndex !== 0 || b.role !== "group" || !b.name);
+  check(boxes.length > 0 && unreachable.length === 0, `${boxes.length} wide tables, each a named group Tab reaches` + (unreachable.length ? ": not " + JSON.stringify(unreachable) : ""));
   const wide = boxes.find((b) => b.table === "anomalies-table") || boxes[0];
   await auditor.evaluate((id) => document.getElementById(id).parentElement.focus(), wide.table);
   for (let i = 0; i < 5; i++) await auditor.keyboard.press("ArrowRight");
-  const scrolled = await auditor.evaluate((id) => document.getElementById(id).parentElement.scrollLeft, wide.table);
+  // Keyboard scrolling is animated: wait for it to move, not for a time.
+  const scrolled = await auditor.waitForFunction((id) => document.getElementById(id).parentElement.scrollLeft, wide.table, { timeout: 10000 })
+    .then((h) => h.jsonValue(), () => 0);
   check(scrolled > 0, `arrow keys scroll ${wide.table} in its box (${scrolled} px)`);
   await auditor.addScriptTag({ content: axeSource });
   const found = await auditor.evaluate(async () => (await window.axe.run(document, { runOnly: ["scrollable-region-focusable", "aria-allowed-role", "landmark-unique"] })).violations

@@ -84,7 +84,7 @@ await finishConsoleTest(tally, async () => {
       await page.click("#login-form button[type=submit]");
       await page.waitForSelector("#work:not([hidden])");
     }
-    await page.waitForSelector("#key-state[data-signer]");
+    await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
     return page;
   };
   const keyIdOf = async (page) => (await page.textContent("#key-state")).match(/[0-9a-f]{16}/)[0];

@@ -265,15 +265,16 @@ function headingBefore(node) {
   return null;
 }
 
-// A scroll box is a region named by its table's caption or the heading above it (so a screen
-// reader says which table it is in, in the page's language, since the name is that text), and
-// while its table is wider than it, the box is in the Tab order, so arrow keys scroll it.
+// A scroll box is a group named by its table's caption or the heading above it (so a screen
+// reader says which table it is in, in the page's language, since the name is that text; a group
+// and not a region, whose landmark would repeat its section's), and while its table is wider than
+// it, the box is in the Tab order, so arrow keys scroll it.
 function keyboardScrollable(box) {
   if (!box.hasAttribute("aria-labelledby")) {
     const name = box.querySelector("caption") || headingBefore(box);
     if (name) {
       if (!name.id) name.id = (box.querySelector("table").id || "table") + "-name";
-      box.setAttribute("role", "region");
+      box.setAttribute("role", "group");
       box.setAttribute("aria-labelledby", name.id);
     }
   }
@@ -297,6 +298,7 @@ function emptyNote(table, key) {
   new MutationObserver(show).observe(table.tBodies[0], { childList: true });
   languageRedraws.push(show);
   show();
+  return show;
 }
 
 function applyLanguage() {
