@@ -402,11 +402,16 @@
   async function showAnomalies() {
     say("anomalies-result", "…");
     const r = await C.api("GET", "/v1/anomalies");
-    findings = null;
-    $("anomalies-table").tBodies[0].replaceChildren();
-    if (r.status !== 200) { findingsNote(); return say("anomalies-result", errorText(r), "error"); }
+    clearFindings();
+    if (r.status !== 200) return say("anomalies-result", errorText(r), "error");
     findings = r.json;
     drawFindings();
+    findingsNote();
+  }
+
+  function clearFindings() {
+    findings = null;
+    $("anomalies-table").tBodies[0].replaceChildren();
     findingsNote();
   }
 
@@ -471,9 +476,7 @@
     async onWork(session) {
       who = session;
       if (!$("lookup-section")) buildSections();
-      findings = null;  // another person's run is not shown to the next
-      $("anomalies-table").tBodies[0].replaceChildren();
-      findingsNote();
+      clearFindings();  // another person's run is not shown to the next
       if ($("people-section")) $("people-section").hidden = true;  // by ID number only: this finds both
       const auditor = who.role === "auditor" || who.role === "admin";
       $("lookup-section").hidden = who.role === "auditor" || who.role === "charity";
