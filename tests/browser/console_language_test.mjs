@@ -57,6 +57,7 @@ await finishConsoleTest(tally, async () => {
   check((await note(clerk, "lookup-table")).includes("在上方输入身份证号或姓名"), "the empty lookup table says what fills it: " + await note(clerk, "lookup-table"));
   check((await note(clerk, "history-table")).includes("查询"), "so does the empty batch history: " + await note(clerk, "history-table"));
   check(await note(clerk, "programs-table") === "", "a table with rows says nothing of the kind");
+  check((await note(clerk, "batches-table")).includes("在上方上传名册"), "no batch waits: a clerk is told where one comes from: " + await note(clerk, "batches-table"));
   await clerk.locator("#upload-fund").selectOption("F-SUBSIDY");
   await clerk.fill("#upload-period", next);
   await clerk.locator("#upload-file").setInputFiles({ name: "roll.csv", mimeType: "text/csv", buffer: csv });
@@ -86,6 +87,7 @@ await finishConsoleTest(tally, async () => {
   // The auditor: findings in Chinese with no English in their details; in English after a switch.
   const auditor = await logIn("auditor");
   await auditor.waitForSelector("#auditor-section:not([hidden])");
+  check((await note(auditor, "batches-table")).includes("经办人上传的名册"), "and one who approves, whose rolls come there: " + await note(auditor, "batches-table"));
   check((await note(auditor, "anomalies-table")).includes("运行检查"), "the findings table says how to fill it: " + await note(auditor, "anomalies-table"));
   await auditor.click("#anomalies-run");
   await auditor.waitForFunction(() => /\d/.test(document.getElementById("anomalies-result").textContent));

@@ -42,7 +42,7 @@ const TEXT = {
     programid: "项目编号", programname: "名称", category: "类别", switchTo: "English",
     prepared: (b, n, t) => `已生成批次 ${b}：${n} 行，合计 ${t} 元，等待另一人审批。`,
     shown: (n, all) => `（显示前 ${n} 个，共 ${all} 个；全部见下载）`,
-    none: "没有待审批的批次。", approved: (b) => `批次 ${b} 已批准。`, rejected: (b) => `批次 ${b} 已退回。`,
+    approved: (b) => `批次 ${b} 已批准。`, rejected: (b) => `批次 ${b} 已退回。`,
     notFound: "没有登记这个身份证号的人员。", found: (id, n) => `受益人 ${id}（${n}）`,
     as: (a, r) => `${a}（${TEXT.zh.roles[r] || r}）`,
     roles: { admin: "管理员", maker: "经办人", checker: "审核人", auditor: "审计人员", charity: "慈善组织" },
@@ -74,7 +74,7 @@ const TEXT = {
     programid: "Program id", programname: "Name", category: "Category", switchTo: "中文",
     prepared: (b, n, t) => `Prepared batch ${b}: ${n} lines, ${t} yuan, waiting for another person's approval.`,
     shown: (n, all) => ` (the first ${n} of ${all}; download them all)`,
-    none: "No batch waits for approval.", approved: (b) => `Batch ${b} approved.`, rejected: (b) => `Batch ${b} rejected.`,
+    approved: (b) => `Batch ${b} approved.`, rejected: (b) => `Batch ${b} rejected.`,
     notFound: "No person is registered with this ID number.", found: (id, n) => `Beneficiary ${id} (${n})`,
     as: (a, r) => `${a} (${TEXT.en.roles[r] || r})`,
     roles: { admin: "admin", maker: "maker", checker: "checker", auditor: "auditor", charity: "charity" },
@@ -124,7 +124,22 @@ const NAMES = {
     },
   },
   en: {
-    codes: {}, fields: {},
+    codes: {
+      invalid_argument: "malformed", unknown_beneficiary: "person not registered", unknown_program: "no such program",
+      unknown_fund: "no such fund", duplicate_payment: "paid twice", duplicate_line_no: "line number repeated",
+      over_cap: "above the program's cap", above_enrolled_amount: "above the enrolled amount", deceased: "person deceased",
+      not_active: "person not active", not_enrolled: "not enrolled in the program", age_limit: "outside the age limits",
+      excluded_combination: "programs that exclude each other", program_not_allowed: "fund may not pay this program",
+      program_not_effective: "no standard in force", beneficiary_erased: "personal data erased",
+      period_ahead: "month too far ahead", one_off_limit: "one-off paid too often", insufficient_funds: "not enough money in the fund",
+      fund_closed: "fund closed", amount_overflow: "amount out of range", lines_rejected: "roll has bad lines",
+      conflict: "differs from the ledger", not_found: "not found",
+    },
+    fields: {
+      amount: "amount", amount_fen: "amount", period: "month", beneficiary_id: "beneficiary", program_id: "program",
+      id_number: "ID number", name: "name", line: "whole line", line_no: "line number", status: "status",
+      account: "account", reference: "reference",
+    },
     categories: {
       dibao: "minimum living allowance", tekun: "extreme-poverty support", temporary: "temporary assistance",
       medical: "medical assistance", disability_living: "disability living allowance",
@@ -283,7 +298,7 @@ function keyboardScrollable(box) {
 }
 
 // A line under `table` while its body has no row: that there is nothing yet and what would fill
-// it, in the page's language. `key` names the text (FLConsole.t), or is a function naming it;
+// it, in the page's language. `key` names the text (FLConsole.t), or is a function returning it;
 // what is returned redraws the line (it follows the rows by itself, not a change of `key`).
 function emptyNote(table, key) {
   const box = scrollable(table);
@@ -293,7 +308,7 @@ function emptyNote(table, key) {
   box.after(note);
   const show = () => {
     note.hidden = table.tBodies[0].rows.length > 0;
-    note.textContent = t(typeof key === "function" ? key() : key);
+    note.textContent = typeof key === "function" ? key() : t(key);
   };
   new MutationObserver(show).observe(table.tBodies[0], { childList: true });
   languageRedraws.push(show);
@@ -582,7 +597,8 @@ function drawProblems(prefix) {
   const { error, names } = shownProblems[prefix];
   const details = error.details || [];
   refill(`${prefix}-table`, details, (row, d) => {
-    cell(row, d.line ? String(d.line) : ""); cell(row, named("fields", d.field)); cell(row, named("codes", d.code)); cell(row, inPageLanguage(d));
+    cell(row, d.line ? String(d.line) : ""); cell(row, named("fields", d.field)); cell(row, named("codes", d.code));
+    cell(row, inPageLanguage(d)).className = "wide";
   });
   const total = error.details_total || 0;
   $(`${prefix}-caption`).textContent = inPageLanguage(error) + (total > details.length ? TEXT[lang].shown(details.length, total) : "");

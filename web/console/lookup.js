@@ -186,7 +186,7 @@
       ["access-table", "au_noSearches"]]) {
       C.emptyNote($(id), key);
     }
-    findingsNote = C.emptyNote($("anomalies-table"), () => (findings ? "au_none" : "au_notRun"));
+    findingsNote = C.emptyNote($("anomalies-table"), () => t(findings ? "au_none" : "au_notRun"));
     // Before the forms' own submit handlers: a date is checked and written in the API's form first.
     C.dateField($("balances-asof"), "day");
     C.dateField($("history-period"), "month");
@@ -423,8 +423,10 @@
       const row = body.insertRow();
       const name = t("au_checks")[f.check];  // the check by its name in the page's language, its code beside
       cell(row, !name ? f.check : C.lang() === "zh" ? `${name}（${f.check}）` : `${name} (${f.check})`);
-      cell(row, f.subject); cell(row, C.inPageLanguage(f, "detail"));
+      cell(row, f.subject);
+      cell(row, C.inPageLanguage(f, "detail")).className = "wide";
       const td = cell(row, "");
+      td.className = "wide";
       for (const i of f.entries.slice(0, 20)) {
         const b = el("button", { type: "button", class: "secondary", "aria-label": `${t("au_entries")} ${i}` }, String(i));
         b.addEventListener("click", () => showEntry(i));
