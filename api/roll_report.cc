@@ -63,8 +63,9 @@ std::string RollProblemsCsv(const std::vector<Status>& problems, Language langua
 HttpResponse RollRejection(const std::vector<Status>& problems, const Status& roll_problem,
                            size_t rows, const std::string& report_id, Language language) {
   if (problems.empty()) {
-    return JsonResponse(HttpStatusFor(roll_problem.code()),
-                        json::serialize(json::object{{"error", ProblemJson(roll_problem, language)}}));
+    return JsonResponse(
+        HttpStatusFor(roll_problem.code()),
+        json::serialize(json::object{{"error", ProblemJson(roll_problem, language)}}));
   }
   std::map<std::pair<std::string, std::string>, size_t> counts;
   std::set<uint64_t> bad_rows;

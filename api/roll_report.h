@@ -59,8 +59,8 @@ class RollReportStore {
   struct Report {
     std::string id;
     std::shared_ptr<const std::vector<Status>> problems;  // shared: a download copies no list
-    Language language = Language::kEn;                     // the upload's
-    size_t bytes = 0;                                      // its English CSV's size
+    Language language = Language::kEn;                    // the upload's
+    size_t bytes = 0;                                     // its English CSV's size
   };
   // Keeps `problems` of an upload made in `language`, returns the report's id (a hash of the
   // English CSV: the same problems have the same id).

@@ -282,8 +282,7 @@ HttpResponse Service::KeyReusedAtRow(const IdempotencyRecord& record, const Stat
 
 HttpResponse Service::RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,
                                  size_t rows, Language language) {
-  std::string report_id =
-      problems.empty() ? std::string() : roll_reports_.Add(problems, language);
+  std::string report_id = problems.empty() ? std::string() : roll_reports_.Add(problems, language);
   return RollRejection(problems, roll_problem, rows, report_id, language);
 }
 
