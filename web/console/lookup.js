@@ -40,6 +40,10 @@
       lk_noPayments: "还没有发放记录。", bal_empty: "选择账户后点“查询”，各分户的余额列在这里。",
       hist_empty: "没有列出的批次：选择条件后点“查询”。", au_notRun: "还没有检查结果：点“运行检查”。",
       au_none: "没有发现异常。", au_noSearches: "还没有查询记录：有人查找受益人后列在这里。",
+      // What the server writes as codes: a payment's state, a person's status.
+      lineStates: { pending: "待审批", paid: "已发放", returned: "已退回", reissued: "已重发", reversed: "已冲销",
+        recovered: "已追回", rejected: "名册已退回" },
+      personStatuses: { active: "正常", suspended: "已暂停", exited: "已退出", deceased: "已去世" },
       au_bundle_get: "下载审计包（tar）", au_bundle_text: "审计包含日志条目、哈希瓦片和签名检查点，解压后用 fundledger audit verify --bundle 目录 --vkey 公钥 离线核对。一次最多 100,000 条；更大的日志请用 fundledger audit export 导出。",
       e_line: "名册记录中找不到这一行", e_line_differs: "名册记录中的这一行与服务器所说不符",
       e_approval: "批准记录不属于这个批次", e_proof: "记录不在已签名的日志中", e_entry_index: "记录的序号不符",
@@ -80,6 +84,9 @@
       lk_noPayments: "No payments yet.", bal_empty: "Choose a fund account and press Show: its buckets' balances are listed here.",
       hist_empty: "No batch listed: choose what to look for and press Show.", au_notRun: "No findings yet: press Run the checks.",
       au_none: "Nothing found.", au_noSearches: "No searches yet: each search for a person is listed here.",
+      lineStates: { pending: "waiting for approval", paid: "paid", returned: "returned by the bank", reissued: "reissued",
+        reversed: "reversed", recovered: "recovered", rejected: "roll rejected" },
+      personStatuses: { active: "active", suspended: "suspended", exited: "exited", deceased: "deceased" },
       au_bundle_get: "Download the audit bundle (tar)", au_bundle_text: "The bundle holds the entries, hash tiles and signed checkpoints; unpack it and check it offline with fundledger audit verify --bundle DIR --vkey KEY. At most 100,000 entries a download; export larger logs with fundledger audit export.",
       e_line: "the line is not in the roll entry", e_line_differs: "the line in the roll entry is not what the server said",
       e_approval: "the approval entry is not this batch's", e_proof: "the entry is not in the signed log", e_entry_index: "the entry's index differs",
@@ -227,7 +234,7 @@
     $("person").hidden = false;
     $("person-title").textContent = `${t("lk_person")(p.beneficiary_id)} · ${p.name_masked}`;
     const last = r.json.status_changes.slice(-1)[0];
-    $("person-status").textContent = last ? `${t("lk_status")}: ${last.status} (${last.effective_date})` : "";
+    $("person-status").textContent = last ? `${t("lk_status")}: ${t("personStatuses")[last.status] || last.status} (${last.effective_date})` : "";
     const body = $("person-enrollments").tBodies[0];
     body.replaceChildren();
     for (const e of r.json.enrollments) {
@@ -245,7 +252,7 @@
     for (const p of r.json.payments) {
       const row = body.insertRow();
       cell(row, p.period); cell(row, p.program_id); cell(row, p.amount || p.paid);
-      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—"); cell(row, p.state || "");
+      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—"); cell(row, t("lineStates")[p.state] || p.state || "");
       const td = cell(row, "");
       if (p.approved_index !== undefined && (who.role === "auditor" || who.role === "admin")) {
         td.append(button("lk_prove", `${t("lk_prove")} ${p.period} ${p.program_id}`, () => prove(id, p.period, p.program_id)));
@@ -469,7 +476,7 @@
     for (const line of r.text.split("\n").filter((l) => l).reverse()) {
       const a = JSON.parse(line), row = body.insertRow();
       cell(row, new Date(a.ts_ms).toLocaleString(C.lang() === "en" ? "en" : "zh-CN"));
-      cell(row, `${a.actor} (${a.role})`); cell(row, a.search === "name" ? t("lk_name") : t("lk_number")); cell(row, String(a.results));
+      cell(row, t("as")(a.actor, a.role)); cell(row, a.search === "name" ? t("lk_name") : t("lk_number")); cell(row, String(a.results));
     }
   }
 
