@@ -19,6 +19,7 @@ json::object ProblemJson(const Status& s, Language language) {
   json::object e;
   e["code"] = CodeOf(s);
   e["message"] = ProblemMessage(s, language);
+  e["translations"] = Translations(s);
   if (!s.field().empty()) e["field"] = s.field();
   if (s.line() != 0) e["line"] = s.line();
   return e;
@@ -35,6 +36,11 @@ std::string CsvCell(std::string_view v) {
 
 std::string ProblemMessage(const Status& problem, Language language) {
   return LocalizedMessage(problem, language);
+}
+
+json::object Translations(const Status& problem) {
+  return json::object{{"en", ProblemMessage(problem, Language::kEn)},
+                      {"zh", ProblemMessage(problem, Language::kZh)}};
 }
 
 Status LocalizedStatus(const Status& problem, Language language) {
@@ -56,9 +62,10 @@ std::string RollProblemsCsv(const std::vector<Status>& problems, Language langua
 
 HttpResponse RollRejection(const std::vector<Status>& problems, const Status& roll_problem,
                            size_t rows, const std::string& report_id, Language language) {
-  bool zh = language == Language::kZh;
   if (problems.empty()) {
-    return ErrorResponse(LocalizedStatus(roll_problem, language));
+    return JsonResponse(
+        HttpStatusFor(roll_problem.code()),
+        json::serialize(json::object{{"error", ProblemJson(roll_problem, language)}}));
   }
   std::map<std::pair<std::string, std::string>, size_t> counts;
   std::set<uint64_t> bad_rows;
@@ -69,18 +76,19 @@ HttpResponse RollRejection(const std::vector<Status>& problems, const Status& ro
     rule_violation |= p.code() == StatusCode::kRuleViolation;
   }
   const Status& first = problems.front();
-  std::string message =
-      zh ? "名册共 " + std::to_string(rows) + " 行，其中 " + std::to_string(bad_rows.size()) +
-               " 行有问题（共 " + std::to_string(problems.size()) +
-               " 个），全部未入账。第一个：第 " + std::to_string(first.line()) + " 行：" +
-               ProblemMessage(first, language)
-         : std::to_string(bad_rows.size()) + " of " + std::to_string(rows) + " lines have " +
-               std::to_string(problems.size()) + " problems; nothing was posted. First: line " +
-               std::to_string(first.line()) + ": " + first.message();
+  std::string zh = "名册共 " + std::to_string(rows) + " 行，其中 " +
+                   std::to_string(bad_rows.size()) + " 行有问题（共 " +
+                   std::to_string(problems.size()) + " 个），全部未入账。第一个：第 " +
+                   std::to_string(first.line()) + " 行：" + ProblemMessage(first, Language::kZh);
+  std::string en = std::to_string(bad_rows.size()) + " of " + std::to_string(rows) +
+                   " lines have " + std::to_string(problems.size()) +
+                   " problems; nothing was posted. First: line " + std::to_string(first.line()) +
+                   ": " + first.message();
   json::object e;
   e["code"] = rule_violation ? std::string(RuleCodeName(RuleCode::kLinesRejected))
                              : std::string(StatusCodeName(StatusCode::kInvalidArgument));
-  e["message"] = message;
+  e["message"] = language == Language::kZh ? zh : en;
+  e["translations"] = json::object{{"en", en}, {"zh", zh}};
   e["line"] = first.line();
   json::array details;
   for (size_t i = 0; i < problems.size() && i < kRollReportInlineMax; ++i)
@@ -96,26 +104,29 @@ HttpResponse RollRejection(const std::vector<Status>& problems, const Status& ro
   return JsonResponse(rule_violation ? 422 : 400, json::serialize(json::object{{"error", e}}));
 }
 
-std::string RollReportStore::Add(std::string csv) {
-  std::string id = HashHex(Sha256::Digest(AsBytes(csv))).substr(0, 32);
+std::string RollReportStore::Add(std::vector<Status> problems, Language language) {
+  const std::string english = RollProblemsCsv(problems, Language::kEn);
+  Report report{HashHex(Sha256::Digest(AsBytes(english))).substr(0, 32),
+                std::make_shared<const std::vector<Status>>(std::move(problems)), language,
+                english.size()};
   MutexLock lock(mu_);
   for (const Report& r : reports_) {
-    if (r.id == id) return id;
+    if (r.id == report.id) return r.id;
   }
-  bytes_ += csv.size();
-  reports_.push_back({id, std::move(csv)});
+  bytes_ += report.bytes;
+  reports_.push_back(report);
   while (reports_.size() > 1 &&
          (reports_.size() > kRollReportsMax || bytes_ > kRollReportsBytesMax)) {
-    bytes_ -= reports_.front().csv.size();
+    bytes_ -= reports_.front().bytes;
     reports_.pop_front();
   }
-  return id;
+  return report.id;
 }
 
-std::optional<std::string> RollReportStore::Find(const std::string& id) const {
+std::optional<RollReportStore::Report> RollReportStore::Find(const std::string& id) const {
   MutexLock lock(mu_);
   for (const Report& r : reports_) {
-    if (r.id == id) return r.csv;
+    if (r.id == id) return r;
   }
   return std::nullopt;
 }

@@ -139,7 +139,8 @@ void Service::AddCommandRoutes() {
            {"document", "the approval document's reference"}},
           [](Service& s, Context& c) { return s.PrepareRoll(c); });
   AddGet("/v1/roll-reports/{report_id}", kStaff | kChecker,
-         "Every problem of a rejected roll as CSV (行号, 列, 代码, 问题), to fix and upload again",
+         "Every problem of a rejected roll as CSV (行号, 列, 代码, 问题), to fix and upload again; "
+         "in the request's language (Accept-Language), else the upload's",
          {}, &Service::RollReport);
   AddPost("/v1/disbursement-batches/{batch_id}/approve", kAdmin | kChecker,
           "Approve a prepared roll (a different person from its maker); pays every line",

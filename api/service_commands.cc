@@ -282,19 +282,21 @@ HttpResponse Service::KeyReusedAtRow(const IdempotencyRecord& record, const Stat
 
 HttpResponse Service::RejectRoll(const std::vector<Status>& problems, const Status& roll_problem,
                                  size_t rows, Language language) {
-  std::string report_id =
-      problems.empty() ? std::string() : roll_reports_.Add(RollProblemsCsv(problems, language));
+  std::string report_id = problems.empty() ? std::string() : roll_reports_.Add(problems, language);
   return RollRejection(problems, roll_problem, rows, report_id, language);
 }
 
 HttpResponse Service::RollReport(Context& c) {
-  std::optional<std::string> csv = roll_reports_.Find(c.params["report_id"]);
-  if (!csv) {
+  std::optional<RollReportStore::Report> report = roll_reports_.Find(c.params["report_id"]);
+  if (!report) {
     return ErrorResponse(NotFound("no such roll report (reports are kept for the newest " +
                                   std::to_string(kRollReportsMax) + " rejected rolls)"));
   }
-  HttpResponse r = TextResponse(200, std::move(*csv), "text/csv; charset=utf-8");
-  return r;
+  // The language the download asks for, else the upload's (a link opened without one).
+  const Language language = c.request.accept_language.empty()
+                                ? report->language
+                                : PreferredLanguage(c.request.accept_language);
+  return TextResponse(200, RollProblemsCsv(*report->problems, language), "text/csv; charset=utf-8");
 }
 
 HttpResponse Service::Decide(Context& c, bool approve) {

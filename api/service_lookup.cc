@@ -14,6 +14,7 @@
 #include "api/access_log.h"
 #include "api/cli_audit.h"
 #include "api/entry_json.h"
+#include "api/finding_language.h"
 #include "api/roll_report.h"
 #include "api/service.h"
 #include "api/shared_file.h"
@@ -228,12 +229,16 @@ Result<uint64_t> BoundedParam(const RequestParams& params, const std::string& na
   return v;
 }
 
-json::object FindingJson(const Finding& f) {
+// `detail` in the caller's language; `translations` in each the console speaks, so that a page
+// switched to the other redraws the findings without running the checks again.
+json::object FindingJson(const Finding& f, Language language) {
   json::array entries;
   for (uint64_t e : f.entries) entries.push_back(e);
   return json::object{{"check", f.check},
                       {"subject", f.subject},
-                      {"detail", f.detail},
+                      {"detail", FindingDetail(f, language)},
+                      {"translations", json::object{{"en", FindingDetail(f, Language::kEn)},
+                                                    {"zh", FindingDetail(f, Language::kZh)}}},
                       {"entries", std::move(entries)}};
 }
 
@@ -444,9 +449,10 @@ HttpResponse Service::ListAnomalies(Context& c) {
   if (!findings.ok()) return ErrorResponse(findings.status());
   json::array rows;
   std::map<std::string, uint64_t> by_check;
+  const Language language = PreferredLanguage(c.request.accept_language);
   for (const Finding& f : *findings) {
     by_check[f.check]++;
-    if (rows.size() < kFindingsShownMax) rows.push_back(FindingJson(f));
+    if (rows.size() < kFindingsShownMax) rows.push_back(FindingJson(f, language));
   }
   json::object counts;
   for (const auto& [check, n] : by_check) counts[check] = n;

@@ -57,7 +57,8 @@ std::string ErrorDescription() {
        "column in `field`): the first 100 in `details`, all of them counted in `details_total` and "
        "by code and column in `summary`, and the whole list as CSV at `report` "
        "(`/v1/roll-reports/{report_id}`). Messages are Chinese when Accept-Language prefers zh; "
-       "codes never change.";
+       "a rejected roll's message and each of its problems also carry `translations` (`en`, `zh`), "
+       "the same text in each language the console speaks; codes never change.";
   return d;
 }
 
@@ -66,6 +67,7 @@ json::object ComponentsJson() {
                       {"message", kStringSchema},
                       {"field", kStringSchema},
                       {"line", json::object{{"type", "integer"}}},
+                      {"translations", json::object{{"type", "object"}}},
                       {"details", json::object{{"type", "array"}}}};
   json::object error_schema{
       {"type", "object"},
@@ -483,6 +485,7 @@ const std::map<std::string, json::object>& RouteSchemas() {
         ObjectOf({{"findings", ArrayOf(ObjectOf({{"check", Schema("string")},
                                                  {"subject", Schema("string")},
                                                  {"detail", Schema("string")},
+                                                 {"translations", MapOf(Schema("string"))},
                                                  {"entries", ArrayOf(Integer())}}))},
                   {"total", Integer()},
                   {"by_check", MapOf(Integer())},

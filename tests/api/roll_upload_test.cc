@@ -108,6 +108,34 @@ TEST_F(RollUploadTest, AGbkRollWithSixBadRowsReportsAllSixAtOnceWithItsRowNumber
   EXPECT_EQ(Get("/v1/roll-reports/00000000000000000000000000000000", "maker").status, 404);
 }
 
+// A page whose reader switches language redraws the problems of an upload made in the other:
+// the answer carries every message in both, and the full list downloads in the language asked.
+TEST_F(RollUploadTest, AChineseUploadsProblemsComeInEnglishTooAndTheListDownloadsInEither) {
+  std::string csv = "beneficiary_id,program_id,amount\nB1,dibao,1045\nB2,dibao,abc\n";
+  HttpResponse r = Upload(csv, "zh-CN");
+  ASSERT_EQ(r.status, 400) << r.body;
+  json::object e = json::parse(r.body).at("error").as_object();
+  const json::object& both = e.at("translations").as_object();
+  EXPECT_EQ(e.at("message").as_string(), both.at("zh").as_string());
+  EXPECT_NE(std::string(both.at("en").as_string()).find("nothing was posted"), std::string::npos)
+      << r.body;
+  const json::object& problem = e.at("details").at(0).as_object();
+  EXPECT_EQ(problem.at("message").as_string(), problem.at("translations").at("zh").as_string());
+  std::string en(problem.at("translations").at("en").as_string());
+  EXPECT_NE(en.find("'abc' is not an amount"), std::string::npos) << en;
+  EXPECT_NE(std::string(problem.at("translations").at("zh").as_string()).find("金额"),
+            std::string::npos);
+
+  const std::string report(e.at("report").as_string());
+  HttpResponse english = Call("GET", report, "maker", "", "en");
+  ASSERT_EQ(english.status, 200);
+  EXPECT_NE(english.body.find("row,column,code,problem"), std::string::npos) << english.body;
+  HttpResponse chinese = Call("GET", report, "maker", "", "zh-CN");
+  EXPECT_NE(chinese.body.find("行号,列,代码,问题"), std::string::npos) << chinese.body;
+  // Asked in no language, in the upload's.
+  EXPECT_EQ(Get(report, "maker").body, chinese.body);
+}
+
 TEST_F(RollUploadTest, TheFixedRollIsPreparedOnceAndTheSameFileAgainIsRecognised) {
   std::string csv =
       "\xEF\xBB\xBF姓名,身份证号,救助项目,月份,金额（元）\n"

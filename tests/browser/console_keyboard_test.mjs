@@ -74,7 +74,7 @@ await finishConsoleTest(tally, async () => {
   await page.keyboard.press("Enter");
   const loggedIn = await page.waitForSelector("#work:not([hidden])").then(() => true, () => false);
   check(loggedIn, "Enter logs in" + (loggedIn ? "" : " (the page says " + await page.textContent("#login-error") + ")"));
-  await page.waitForSelector("#key-state:not(:empty)");
+  await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
   const who = await page.evaluate(async () => (await fetch("/v1/sessions/current")).json());
   if (who.signing && who.signing.required) {
     // As a person following README.md does: the admin's script registers the key the browser handed in.

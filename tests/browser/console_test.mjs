@@ -84,7 +84,7 @@ await finishConsoleTest(tally, async () => {
       await page.click("#login-form button[type=submit]");
       await page.waitForSelector("#work:not([hidden])");
     }
-    await page.waitForSelector("#key-state:not(:empty)");
+    await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
     return page;
   };
   const keyIdOf = async (page) => (await page.textContent("#key-state")).match(/[0-9a-f]{16}/)[0];
@@ -100,7 +100,7 @@ await finishConsoleTest(tally, async () => {
   }
   const sun = await profile("admin.sun");
   check((await sun.textContent("h1")) === "资金台账 · 工作台", "the console opens in Chinese");
-  check((await sun.textContent("#key-state")).includes("等待管理员登记"), "a first login makes a key and hands it in, waiting");
+  check((await sun.textContent("#key-state")).includes("另一位密钥已登记的管理员"), "a first login makes a key and hands it in, waiting; an admin is told who can register it");
   const sunKey = await keyIdOf(sun);
   const enrolling = (await admin("GET", "/v1/accounts")).json.accounts.find((a) => a.name === "admin.sun").enrolling_key;
   check(enrolling && enrolling.key_id === sunKey && !enrolling.registered, "the account page lists the same key id, not registered");

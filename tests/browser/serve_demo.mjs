@@ -46,7 +46,7 @@ export async function signingClient(base, dir, token, actor, role) {
 // and the page reloaded so that it signs with it: what a person's first day needs on a ledger
 // that requires signing.
 export async function registerBrowserKey(page, admin, name) {
-  await page.waitForSelector("#key-state:not(:empty)");
+  await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
   const account = (await admin("GET", "/v1/accounts")).json.accounts.find((a) => a.name === name);
   const r = await admin("POST", "/v1/actor-keys", { actor: name, public_key: account.enrolling_key.public_key, document: "test" });
   if (r.status !== 201) throw new Error(`registering ${name}'s browser key: HTTP ${r.status} ${JSON.stringify(r.json)}`);

@@ -14,7 +14,7 @@
       zh: {
         bankTitle: "银行代发", bankRefresh: "刷新已批准批次", bankLayout: "银行文件格式",
         bankExport: "下载代发文件", bankReturnTitle: "导入银行回盘文件", bankBatch: "批次",
-        bankFile: "回盘文件（CSV）", bankSend: "导入", bankNone: "没有已批准的批次。",
+        bankFile: "回盘文件（CSV）", bankSend: "导入", bankNone: "没有已批准的批次：批次经审批后，在这里下载它的代发文件。",
         bankDownload: "下载全部问题（Excel）", bankPeriod: "发放月份", bankLines: "行数",
         bankTotal: "合计（元）", bankAction: "代发文件",
         bankExported: (b) => `已下载批次 ${b} 的代发文件（本次导出已记入台账）。`,
@@ -24,7 +24,7 @@
       en: {
         bankTitle: "Bank payments", bankRefresh: "Refresh approved batches", bankLayout: "Bank file layout",
         bankExport: "Download the bank file", bankReturnTitle: "Import the bank's return file", bankBatch: "Batch",
-        bankFile: "Return file (CSV)", bankSend: "Import", bankNone: "No approved batch.",
+        bankFile: "Return file (CSV)", bankSend: "Import", bankNone: "No approved batch: once a batch is approved, its bank file is downloaded here.",
         bankDownload: "Download every problem (Excel)", bankPeriod: "Month", bankLines: "Lines",
         bankTotal: "Total (yuan)", bankAction: "Bank file",
         bankExported: (b) => `Downloaded the bank file of batch ${b} (the export is recorded in the ledger).`,
@@ -74,6 +74,7 @@
     $("bank-refresh").addEventListener("click", loadApproved);
     $("bank-return-form").addEventListener("submit", importReturns);
     C.filePicker($("bank-return-file"));
+    C.emptyNote($("bank-table"), "bankNone");
     label();
   }
 
@@ -95,7 +96,7 @@
     body.replaceChildren();
     select.replaceChildren();
     $("bank-result").className = "";
-    $("bank-result").textContent = batches.length ? "" : t("bankNone");
+    $("bank-result").textContent = "";
     for (const b of batches) {
       const row = body.insertRow();
       row.dataset.batch = b.batch_id;
@@ -153,7 +154,7 @@
         : C.t("bankRecorded")(batch, r.json.returned, r.json.paid_rows));
     } else if (r.json && r.json.error) {
       say("bank-return-result", false, "");
-      C.showProblems("bank-problems", r.json.error, C.lang() === "zh" ? "回盘问题" : "return-problems");
+      C.showProblems("bank-problems", r.json.error, { zh: "回盘问题", en: "return-problems" });
     } else {
       say("bank-return-result", false, r.text);
     }

@@ -11,6 +11,7 @@
   const $ = C.$, t = C.t, cell = C.cell;
   let session = null;
   let reviewed = "";  // the batch whose review is shown
+  let emptyNote = () => {};  // redraws the line under an empty batches table
 
   const TEXT = {
     zh: {
@@ -29,6 +30,8 @@
       whyOwn: "你是该批次的制单人，须由另一人审批（制单与审批不能是同一人）。",
       whyRole: (r) => `只有复核人（checker）或管理员可以审批批次；你的角色是${r}。`,
       statuses: { deceased: "已去世", suspended: "已暂停", exited: "已退出", active: "正常" },
+      noneToUpload: "没有待审批的批次：在上方上传名册后，它在这里等待另一人审批。",
+      noneToDecide: "没有待审批的批次：经办人上传的名册会列在这里等待审批。",
     },
     en: {
       review: "Review", sheet: "Approval sheet", reviewOf: (b) => `Review of batch ${b}`,
@@ -46,6 +49,8 @@
       whyOwn: "You prepared this batch; a different person must approve or reject it.",
       whyRole: (r) => `Only a checker or an admin may approve or reject a batch; your role is ${r}.`,
       statuses: { deceased: "deceased", suspended: "suspended", exited: "exited", active: "active" },
+      noneToUpload: "No batch waits for approval: upload a roll above and it waits here for another person's approval.",
+      noneToDecide: "No batch waits for approval: the rolls makers upload are listed here to approve.",
     },
   };
   const T = (key) => TEXT[C.lang()][key];
@@ -100,7 +105,8 @@
     const body = $("batches-table").tBodies[0];
     body.replaceChildren();
     const batches = (r.json && r.json.batches) || [];
-    $("batches-result").textContent = batches.length ? "" : t("none");
+    $("batches-result").textContent = "";
+    emptyNote();  // whose session it is decides what it says
     for (const b of batches) {
       const row = body.insertRow();
       row.dataset.batch = b.batch_id;
@@ -205,6 +211,9 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     $("batches-refresh").addEventListener("click", loadBatches);
+    // Who may upload is told where a roll comes from; a checker, that makers' rolls come here.
+    emptyNote = C.emptyNote($("batches-table"),
+      () => T(session && (session.role === "maker" || session.role === "admin") ? "noneToUpload" : "noneToDecide"));
   });
   document.addEventListener("fl-batches-changed", () => loadBatches());
 })();

@@ -21,9 +21,13 @@
 // chosen file's name), the input itself still the control Tab reaches.
 // FLConsole.dateField(input, "day" | "month") makes a date or month field that shows and takes
 // dates as the page's language writes them; FLConsole.scrollable(table) puts a table in a box
-// that scrolls sideways on a narrow screen.
-// FLConsole.showProblems(prefix, error, name) shows every problem of a rejected upload (the
-// error of api/roll_report.h) in the page's `${prefix}` block and downloads them as .xlsx.
+// that scrolls sideways on a narrow screen, named and reached by Tab while it is too narrow for
+// its table; FLConsole.emptyNote(table, key) says under a table, while it has no row, that it is
+// empty and what would fill it.
+// FLConsole.showProblems(prefix, error, names) shows every problem of a rejected upload (the
+// error of api/roll_report.h) in the page's `${prefix}` block, redrawn in the page's language
+// when it changes, and downloads them as .xlsx. FLConsole.inPageLanguage(o) is the text of an
+// answer that carries `translations` (api/roll_report.h) in the page's language.
 "use strict";
 
 const TEXT = {
@@ -38,13 +42,15 @@ const TEXT = {
     programid: "项目编号", programname: "名称", category: "类别", switchTo: "English",
     prepared: (b, n, t) => `已生成批次 ${b}：${n} 行，合计 ${t} 元，等待另一人审批。`,
     shown: (n, all) => `（显示前 ${n} 个，共 ${all} 个；全部见下载）`,
-    none: "没有待审批的批次。", approved: (b) => `批次 ${b} 已批准。`, rejected: (b) => `批次 ${b} 已退回。`,
+    approved: (b) => `批次 ${b} 已批准。`, rejected: (b) => `批次 ${b} 已退回。`,
     notFound: "没有登记这个身份证号的人员。", found: (id, n) => `受益人 ${id}（${n}）`,
     as: (a, r) => `${a}（${TEXT.zh.roles[r] || r}）`,
     roles: { admin: "管理员", maker: "经办人", checker: "审核人", auditor: "审计人员", charity: "慈善组织" },
-    keyEnrolling: (id) => `本浏览器的签名密钥 ${id} 等待管理员登记，请把这个编号告诉管理员核对。`,
+    keyEnrolling: (id) => `本浏览器的签名密钥 ${id} 等待管理员登记：台账只接受签名的操作，登记之前在这里提交的都会被拒绝。请把这个编号告诉管理员核对。`,
+    keyEnrollingAdmin: (id) => `本浏览器的签名密钥 ${id} 尚未登记：台账只接受签名的操作，登记之前在这里提交的都会被拒绝。请另一位密钥已登记的管理员在“工作人员账户与签名密钥”中登记，或在服务器上用 scripts/register-browser-key 登记，并核对这个编号。`,
     keyRegistered: (id) => `签名密钥 ${id} 已登记`,
-    keyUnsupported: "此浏览器不能生成 Ed25519 签名密钥，所做操作无法签名。",
+    keyUnsupported: "此浏览器不能生成 Ed25519 签名密钥，而台账只接受签名的操作：请换用新版 Chrome、Edge 或 Firefox。",
+    emptyPrograms: "还没有救助项目：管理员定义项目后列在这里。",
     accounts: "工作人员账户与签名密钥", role: "角色", state: "状态", key: "签名密钥", action: "操作",
     active: "正常", disabled: "已停用", locked: "已锁定", noKey: "未提交",
     keyWaiting: (id) => `${id}（待登记）`, keyDone: (id) => `${id}（已登记）`,
@@ -68,13 +74,15 @@ const TEXT = {
     programid: "Program id", programname: "Name", category: "Category", switchTo: "中文",
     prepared: (b, n, t) => `Prepared batch ${b}: ${n} lines, ${t} yuan, waiting for another person's approval.`,
     shown: (n, all) => ` (the first ${n} of ${all}; download them all)`,
-    none: "No batch waits for approval.", approved: (b) => `Batch ${b} approved.`, rejected: (b) => `Batch ${b} rejected.`,
+    approved: (b) => `Batch ${b} approved.`, rejected: (b) => `Batch ${b} rejected.`,
     notFound: "No person is registered with this ID number.", found: (id, n) => `Beneficiary ${id} (${n})`,
     as: (a, r) => `${a} (${TEXT.en.roles[r] || r})`,
     roles: { admin: "admin", maker: "maker", checker: "checker", auditor: "auditor", charity: "charity" },
-    keyEnrolling: (id) => `This browser's signing key ${id} waits for an admin to register it: tell them this id to compare.`,
+    keyEnrolling: (id) => `This browser's signing key ${id} waits for an admin to register it: this ledger takes only signed actions, so what you submit here is refused until then. Tell the admin this id to compare.`,
+    keyEnrollingAdmin: (id) => `This browser's signing key ${id} is not registered yet: this ledger takes only signed actions, so what you submit here is refused until it is. Ask another admin whose key is registered to register it under "Staff accounts and signing keys", or register it on the server with scripts/register-browser-key; compare this id.`,
     keyRegistered: (id) => `Signing key ${id} registered`,
-    keyUnsupported: "This browser cannot make an Ed25519 signing key; nothing done here can be signed.",
+    keyUnsupported: "This browser cannot make an Ed25519 signing key and this ledger takes only signed actions: use a current Chrome, Edge or Firefox.",
+    emptyPrograms: "No programs yet: they are listed here once an admin defines them.",
     accounts: "Staff accounts and signing keys", role: "Role", state: "State", key: "Signing key", action: "Action",
     active: "active", disabled: "disabled", locked: "locked", noKey: "none handed in",
     keyWaiting: (id) => `${id} (waiting)`, keyDone: (id) => `${id} (registered)`,
@@ -116,7 +124,22 @@ const NAMES = {
     },
   },
   en: {
-    codes: {}, fields: {},
+    codes: {
+      invalid_argument: "malformed", unknown_beneficiary: "person not registered", unknown_program: "no such program",
+      unknown_fund: "no such fund", duplicate_payment: "paid twice", duplicate_line_no: "line number repeated",
+      over_cap: "above the program's cap", above_enrolled_amount: "above the enrolled amount", deceased: "person deceased",
+      not_active: "person not active", not_enrolled: "not enrolled in the program", age_limit: "outside the age limits",
+      excluded_combination: "programs that exclude each other", program_not_allowed: "fund may not pay this program",
+      program_not_effective: "no standard in force", beneficiary_erased: "personal data erased",
+      period_ahead: "month too far ahead", one_off_limit: "one-off paid too often", insufficient_funds: "not enough money in the fund",
+      fund_closed: "fund closed", amount_overflow: "amount out of range", lines_rejected: "roll has bad lines",
+      conflict: "differs from the ledger", not_found: "not found",
+    },
+    fields: {
+      amount: "amount", amount_fen: "amount", period: "month", beneficiary_id: "beneficiary", program_id: "program",
+      id_number: "ID number", name: "name", line: "whole line", line_no: "line number", status: "status",
+      account: "account", reference: "reference",
+    },
     categories: {
       dibao: "minimum living allowance", tekun: "extreme-poverty support", temporary: "temporary assistance",
       medical: "medical assistance", disability_living: "disability living allowance",
@@ -240,7 +263,57 @@ function scrollable(table) {
   box.className = "table-scroll";
   if (table.parentElement) table.before(box);
   box.append(table);
+  const fit = () => keyboardScrollable(box);
+  const watch = new ResizeObserver(fit);  // the screen narrowed, the table grew, the box was shown
+  watch.observe(box);
+  watch.observe(table);
   return box;
+}
+
+// The heading a box sits under: the nearest h2-h4 before it in its section, or null.
+function headingBefore(node) {
+  for (let at = node; at && at.tagName !== "SECTION" && at.tagName !== "MAIN"; at = at.parentElement) {
+    for (let sibling = at.previousElementSibling; sibling; sibling = sibling.previousElementSibling) {
+      if (/^H[2-4]$/.test(sibling.tagName)) return sibling;
+    }
+  }
+  return null;
+}
+
+// A scroll box is a group named by its table's caption or the heading above it (so a screen
+// reader says which table it is in, in the page's language, since the name is that text; a group
+// and not a region, whose landmark would repeat its section's), and while its table is wider than
+// it, the box is in the Tab order, so arrow keys scroll it.
+function keyboardScrollable(box) {
+  if (!box.hasAttribute("aria-labelledby")) {
+    const name = box.querySelector("caption") || headingBefore(box);
+    if (name) {
+      if (!name.id) name.id = (box.querySelector("table").id || "table") + "-name";
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-labelledby", name.id);
+    }
+  }
+  if (box.scrollWidth > box.clientWidth + 1) box.tabIndex = 0;
+  else box.removeAttribute("tabindex");
+}
+
+// A line under `table` while its body has no row: that there is nothing yet and what would fill
+// it, in the page's language. `key` names the text (FLConsole.t), or is a function returning it;
+// what is returned redraws the line (it follows the rows by itself, not a change of `key`).
+function emptyNote(table, key) {
+  const box = scrollable(table);
+  const note = document.createElement("p");
+  note.className = "empty-note";
+  note.id = (table.id || "table") + "-empty";
+  box.after(note);
+  const show = () => {
+    note.hidden = table.tBodies[0].rows.length > 0;
+    note.textContent = typeof key === "function" ? key() : t(key);
+  };
+  new MutationObserver(show).observe(table.tBodies[0], { childList: true });
+  languageRedraws.push(show);
+  show();
+  return show;
 }
 
 function applyLanguage() {
@@ -352,8 +425,10 @@ async function signature(method, target, bytes, idempotencyKey) {
   return `${signer.keyId}:${base64(sig)}`;
 }
 
+const acceptLanguage = () => (lang === "zh" ? "zh-CN" : "en");
+
 async function api(method, path, body, contentType = "application/json") {
-  const headers = { "Accept-Language": lang === "zh" ? "zh-CN" : "en" };
+  const headers = { "Accept-Language": acceptLanguage() };
   const url = new URL(path, location.origin);
   const target = url.pathname + url.search;  // exactly what is sent, and signed
   let payload;
@@ -403,12 +478,22 @@ async function showWork(who) {
     ...panels.filter((p) => p.onWork).map((p) => p.onWork(who))]);
 }
 
+// The key-state line: a registered key said plainly; a key that is not (or cannot be) registered
+// only on a ledger that requires signed actions, where it stops the person's work, with what to
+// do for their role. `data-signer` says the state once the browser's key is known (tests wait
+// for it).
 function showKeyState() {
   const el = $("key-state");
-  el.className = signer.state === "registered" ? "ok" : signer.state === "none" ? "" : "error";
+  const required = Boolean(signer.who && signer.who.signing && signer.who.signing.required);
+  const blocked = required && (signer.state === "enrolling" || signer.state === "unsupported");
+  const enrolling = signer.who && signer.who.role === "admin" ? "keyEnrollingAdmin" : "keyEnrolling";
+  el.className = signer.state === "registered" ? "ok" : blocked ? "error" : "";
   el.textContent = signer.state === "registered" ? TEXT[lang].keyRegistered(signer.keyId)
-                 : signer.state === "enrolling" ? TEXT[lang].keyEnrolling(signer.keyId)
-                 : signer.state === "unsupported" ? t("keyUnsupported") : "";
+                 : !blocked ? ""
+                 : signer.state === "enrolling" ? TEXT[lang][enrolling](signer.keyId) : t("keyUnsupported");
+  el.hidden = !el.textContent;
+  if (signer.state === "none") delete el.dataset.signer;
+  else el.dataset.signer = signer.state;
 }
 
 // Empties a table's body and adds one row per item, filled by `fill(row, item)`.
@@ -492,22 +577,43 @@ async function sha256Hex(bytes) {
 // links: `${prefix}-download` the whole list as an .xlsx (row numbers as numbers, the uploaded
 // spreadsheet's), `${prefix}-download-csv` (when the page has it) the server's CSV as it is.
 // `name` is the downloaded file's name without its extension.
-function showProblems(prefix, error, name) {
-  const details = error.details || [];
-  refill(`${prefix}-table`, details, (row, d) => {
-    cell(row, d.line ? String(d.line) : ""); cell(row, named("fields", d.field)); cell(row, named("codes", d.code)); cell(row, d.message);
-  });
-  const total = error.details_total || 0;
-  $(`${prefix}-caption`).textContent = error.message + (total > details.length ? TEXT[lang].shown(details.length, total) : "");
-  const xlsx = $(`${prefix}-download`), csv = $(`${prefix}-download-csv`);
-  xlsx.hidden = !window.FLXlsx || (!error.report && !details.length);
-  xlsx.onclick = (event) => { event.preventDefault(); downloadProblems(error, name, "xlsx"); };
-  if (csv) {
-    csv.hidden = !error.report;
-    csv.onclick = (event) => { event.preventDefault(); downloadProblems(error, name, "csv"); };
-  }
+// The text of an answer (an error, a problem, a finding's detail) in the page's language: the
+// server writes it in each language the console speaks (`translations`), else in the request's.
+function inPageLanguage(o, field = "message") {
+  return (o.translations && o.translations[lang]) || o[field] || "";
+}
+
+// The problems each block shows ({error, names}), redrawn in the page's language on a switch.
+const shownProblems = {};
+
+// `names` is the downloaded file's name without its extension, in each language ({zh, en}).
+function showProblems(prefix, error, names) {
+  shownProblems[prefix] = { error, names };
+  drawProblems(prefix);
   $(prefix).hidden = false;
 }
+
+function drawProblems(prefix) {
+  const { error, names } = shownProblems[prefix];
+  const details = error.details || [];
+  refill(`${prefix}-table`, details, (row, d) => {
+    cell(row, d.line ? String(d.line) : ""); cell(row, named("fields", d.field)); cell(row, named("codes", d.code));
+    cell(row, inPageLanguage(d)).className = "wide";
+  });
+  const total = error.details_total || 0;
+  $(`${prefix}-caption`).textContent = inPageLanguage(error) + (total > details.length ? TEXT[lang].shown(details.length, total) : "");
+  const xlsx = $(`${prefix}-download`), csv = $(`${prefix}-download-csv`);
+  xlsx.hidden = !window.FLXlsx || (!error.report && !details.length);
+  xlsx.onclick = (event) => { event.preventDefault(); downloadProblems(error, names[lang], "xlsx"); };
+  if (csv) {
+    csv.hidden = !error.report;
+    csv.onclick = (event) => { event.preventDefault(); downloadProblems(error, names[lang], "csv"); };
+  }
+}
+
+languageRedraws.push(() => {
+  for (const prefix of Object.keys(shownProblems)) if (!$(prefix).hidden) drawProblems(prefix);
+});
 
 function saveFile(blob, name) {
   const url = URL.createObjectURL(blob);
@@ -543,9 +649,9 @@ function parseCsv(text) {
 
 // The whole list (the server's report, not only the rows shown) as .xlsx, or the CSV as it is.
 async function downloadProblems(error, name, format) {
-  let problems = (error.details || []).map((d) => [d.line || "", d.field || "", d.code || "", d.message]);
-  if (error.report) {
-    const res = await fetch(error.report, { credentials: "same-origin" });
+  let problems = (error.details || []).map((d) => [d.line || "", d.field || "", d.code || "", inPageLanguage(d)]);
+  if (error.report) {  // the server writes the whole list in the language asked
+    const res = await fetch(error.report, { credentials: "same-origin", headers: { "Accept-Language": acceptLanguage() } });
     if (res.ok && format === "csv") { saveFile(await res.blob(), name + ".csv"); return; }
     if (res.ok) problems = parseCsv(await res.text()).slice(1).map((r) => [r[0] ? Number(r[0]) : "", r[1], r[2], r[3]]);
   }
@@ -583,7 +689,7 @@ async function upload(event) {
   } else if (r.json && r.json.error) {
     out.className = "error";
     out.textContent = "";
-    showProblems("problems", r.json.error, lang === "zh" ? "名册问题" : "roll-problems");
+    showProblems("problems", r.json.error, { zh: "名册问题", en: "roll-problems" });
   } else {
     out.className = "error";
     out.textContent = r.text;
@@ -651,6 +757,7 @@ async function start() {
   $("logout").addEventListener("click", logOut);
   requiredInPageLanguage();
   for (const table of document.querySelectorAll("main table")) scrollable(table);
+  emptyNote($("programs-table"), "emptyPrograms");
   dateField($("upload-period"), "month");
   $("upload-form").addEventListener("submit", upload);
   filePicker($("upload-file"));
@@ -663,7 +770,7 @@ async function start() {
 }
 
 window.FLConsole = {
-  api, cell, $, showProblems, saveFile, filePicker, dateField, scrollable,
+  api, cell, $, showProblems, saveFile, filePicker, dateField, scrollable, emptyNote, inPageLanguage,
   t: (key) => TEXT[lang][key],
   lang: () => lang,
   register(panel) {

@@ -36,6 +36,14 @@
       au_findings: "异常检查", au_run: "运行检查", au_check: "检查项", au_subject: "对象", au_detail: "说明",
       au_entries: "相关日志条目", au_found: (n) => `发现 ${n} 项。`, au_log: "查询记录", au_when: "时间",
       au_actor: "查询人", au_kind: "查询方式", au_count: "结果数", au_bundle: "审计包",
+      lk_empty: "没有列出的人：在上方输入身份证号或姓名查找。", lk_noEnrollments: "没有纳入任何救助项目。",
+      lk_noPayments: "还没有发放记录。", bal_empty: "选择账户后点“查询”，各分户的余额列在这里。",
+      hist_empty: "没有列出的批次：选择条件后点“查询”。", au_notRun: "还没有检查结果：点“运行检查”。",
+      au_none: "没有发现异常。", au_noSearches: "还没有查询记录：有人查找受益人后列在这里。",
+      // What the server writes as codes: a payment's state, a person's status.
+      lineStates: { pending: "待审批", paid: "已发放", returned: "已退回", reissued: "已重发", reversed: "已冲销",
+        recovered: "已追回", rejected: "名册已退回" },
+      personStatuses: { active: "正常", suspended: "已暂停", exited: "已退出", deceased: "已去世" },
       au_bundle_get: "下载审计包（tar）", au_bundle_text: "审计包含日志条目、哈希瓦片和签名检查点，解压后用 fundledger audit verify --bundle 目录 --vkey 公钥 离线核对。一次最多 100,000 条；更大的日志请用 fundledger audit export 导出。",
       e_line: "名册记录中找不到这一行", e_line_differs: "名册记录中的这一行与服务器所说不符",
       e_approval: "批准记录不属于这个批次", e_proof: "记录不在已签名的日志中", e_entry_index: "记录的序号不符",
@@ -72,6 +80,13 @@
       au_findings: "Anomaly checks", au_run: "Run the checks", au_check: "Check", au_subject: "Subject", au_detail: "What",
       au_entries: "Entries", au_found: (n) => `${n} findings.`, au_log: "Search log", au_when: "When",
       au_actor: "Who", au_kind: "Search by", au_count: "Results", au_bundle: "Audit bundle",
+      lk_empty: "Nobody listed: type an ID number or a name above.", lk_noEnrollments: "Not enrolled in any program.",
+      lk_noPayments: "No payments yet.", bal_empty: "Choose a fund account and press Show: its buckets' balances are listed here.",
+      hist_empty: "No batch listed: choose what to look for and press Show.", au_notRun: "No findings yet: press Run the checks.",
+      au_none: "Nothing found.", au_noSearches: "No searches yet: each search for a person is listed here.",
+      lineStates: { pending: "waiting for approval", paid: "paid", returned: "returned by the bank", reissued: "reissued",
+        reversed: "reversed", recovered: "recovered", rejected: "roll rejected" },
+      personStatuses: { active: "active", suspended: "suspended", exited: "exited", deceased: "deceased" },
       au_bundle_get: "Download the audit bundle (tar)", au_bundle_text: "The bundle holds the entries, hash tiles and signed checkpoints; unpack it and check it offline with fundledger audit verify --bundle DIR --vkey KEY. At most 100,000 entries a download; export larger logs with fundledger audit export.",
       e_line: "the line is not in the roll entry", e_line_differs: "the line in the roll entry is not what the server said",
       e_approval: "the approval entry is not this batch's", e_proof: "the entry is not in the signed log", e_entry_index: "the entry's index differs",
@@ -89,6 +104,8 @@
   };
   const ID_NUMBER = /^\d{17}[\dXx]$/;
   let who = null;
+  let findings = null;  // the last run's answer, redrawn in the page's language on a switch
+  let findingsNote = () => {};  // redraws the line under an empty findings table
 
   // ---- building blocks -------------------------------------------------------------------
   const el = (tag, attrs = {}, ...children) => {
@@ -171,6 +188,12 @@
       el("p", {}, el("button", { id: "bundle-get", type: "button", class: "secondary", t: "au_bundle_get" })),
       el("p", { id: "bundle-result", role: "status", "aria-live": "polite" }));
     work.append(lookup, balances, history, auditor);
+    for (const [id, key] of [["lookup-table", "lk_empty"], ["person-enrollments", "lk_noEnrollments"],
+      ["person-payments", "lk_noPayments"], ["balances-table", "bal_empty"], ["history-table", "hist_empty"],
+      ["access-table", "au_noSearches"]]) {
+      C.emptyNote($(id), key);
+    }
+    findingsNote = C.emptyNote($("anomalies-table"), () => t(findings ? "au_none" : "au_notRun"));
     // Before the forms' own submit handlers: a date is checked and written in the API's form first.
     C.dateField($("balances-asof"), "day");
     C.dateField($("history-period"), "month");
@@ -211,7 +234,7 @@
     $("person").hidden = false;
     $("person-title").textContent = `${t("lk_person")(p.beneficiary_id)} · ${p.name_masked}`;
     const last = r.json.status_changes.slice(-1)[0];
-    $("person-status").textContent = last ? `${t("lk_status")}: ${last.status} (${last.effective_date})` : "";
+    $("person-status").textContent = last ? `${t("lk_status")}: ${t("personStatuses")[last.status] || last.status} (${last.effective_date})` : "";
     const body = $("person-enrollments").tBodies[0];
     body.replaceChildren();
     for (const e of r.json.enrollments) {
@@ -229,7 +252,7 @@
     for (const p of r.json.payments) {
       const row = body.insertRow();
       cell(row, p.period); cell(row, p.program_id); cell(row, p.amount || p.paid);
-      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—"); cell(row, p.state || "");
+      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—"); cell(row, t("lineStates")[p.state] || p.state || "");
       const td = cell(row, "");
       if (p.approved_index !== undefined && (who.role === "auditor" || who.role === "admin")) {
         td.append(button("lk_prove", `${t("lk_prove")} ${p.period} ${p.program_id}`, () => prove(id, p.period, p.program_id)));
@@ -386,16 +409,31 @@
   async function showAnomalies() {
     say("anomalies-result", "…");
     const r = await C.api("GET", "/v1/anomalies");
+    clearFindings();
+    if (r.status !== 200) return say("anomalies-result", errorText(r), "error");
+    findings = r.json;
+    drawFindings();
+    findingsNote();
+  }
+
+  function clearFindings() {
+    findings = null;
+    $("anomalies-table").tBodies[0].replaceChildren();
+    findingsNote();
+  }
+
+  function drawFindings() {
     const body = $("anomalies-table").tBodies[0];
     body.replaceChildren();
-    if (r.status !== 200) return say("anomalies-result", errorText(r), "error");
-    say("anomalies-result", t("au_found")(r.json.total));
-    for (const f of r.json.findings) {
+    say("anomalies-result", t("au_found")(findings.total));
+    for (const f of findings.findings) {
       const row = body.insertRow();
       const name = t("au_checks")[f.check];  // the check by its name in the page's language, its code beside
       cell(row, !name ? f.check : C.lang() === "zh" ? `${name}（${f.check}）` : `${name} (${f.check})`);
-      cell(row, f.subject); cell(row, f.detail);
+      cell(row, f.subject);
+      cell(row, C.inPageLanguage(f, "detail")).className = "wide";
       const td = cell(row, "");
+      td.className = "wide";
       for (const i of f.entries.slice(0, 20)) {
         const b = el("button", { type: "button", class: "secondary", "aria-label": `${t("au_entries")} ${i}` }, String(i));
         b.addEventListener("click", () => showEntry(i));
@@ -438,7 +476,7 @@
     for (const line of r.text.split("\n").filter((l) => l).reverse()) {
       const a = JSON.parse(line), row = body.insertRow();
       cell(row, new Date(a.ts_ms).toLocaleString(C.lang() === "en" ? "en" : "zh-CN"));
-      cell(row, `${a.actor} (${a.role})`); cell(row, a.search === "name" ? t("lk_name") : t("lk_number")); cell(row, String(a.results));
+      cell(row, t("as")(a.actor, a.role)); cell(row, a.search === "name" ? t("lk_name") : t("lk_number")); cell(row, String(a.results));
     }
   }
 
@@ -447,6 +485,7 @@
     async onWork(session) {
       who = session;
       if (!$("lookup-section")) buildSections();
+      clearFindings();  // another person's run is not shown to the next
       if ($("people-section")) $("people-section").hidden = true;  // by ID number only: this finds both
       const auditor = who.role === "auditor" || who.role === "admin";
       $("lookup-section").hidden = who.role === "auditor" || who.role === "charity";
@@ -457,6 +496,7 @@
     },
     onLanguage() {
       for (const e of document.querySelectorAll("#work [data-t]")) e.textContent = t(e.dataset.t);
+      if (findings && !$("auditor-section").hidden) drawFindings();
     },
   });
 })();
