@@ -14,7 +14,6 @@
 #include "api/access_log.h"
 #include "api/cli_audit.h"
 #include "api/entry_json.h"
-#include "api/finding_language.h"
 #include "api/roll_report.h"
 #include "api/service.h"
 #include "api/shared_file.h"
@@ -236,9 +235,8 @@ json::object FindingJson(const Finding& f, Language language) {
   for (uint64_t e : f.entries) entries.push_back(e);
   return json::object{{"check", f.check},
                       {"subject", f.subject},
-                      {"detail", FindingDetail(f, language)},
-                      {"translations", json::object{{"en", FindingDetail(f, Language::kEn)},
-                                                    {"zh", FindingDetail(f, Language::kZh)}}},
+                      {"detail", language == Language::kZh ? f.detail_zh : f.detail},
+                      {"translations", json::object{{"en", f.detail}, {"zh", f.detail_zh}}},
                       {"entries", std::move(entries)}};
 }
 

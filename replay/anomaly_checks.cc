@@ -138,10 +138,10 @@ class Scanner final : public EntryObserver {
     const FundState* f = Fund(s, fund);
     return f == nullptr ? fb::FundKind::trust : f->kind;
   }
-  void Add(std::string check, std::string subject, std::string detail,
+  void Add(std::string check, std::string subject, std::string detail, std::string detail_zh,
            std::vector<uint64_t> entries) {
-    findings.push_back(
-        {std::move(check), std::move(subject), std::move(detail), std::move(entries)});
+    findings.push_back({std::move(check), std::move(subject), std::move(detail),
+                        std::move(detail_zh), std::move(entries)});
   }
   const FundState* Fund(const DomainState& s, const std::string& id) {
     auto it = s.funds.find(id);
@@ -154,11 +154,14 @@ class Scanner final : public EntryObserver {
       Add("restricted_misuse", e.fund_id,
           "spent " + FormatFen(e.amount_fen) + " yuan from bucket '" + e.bucket + "' on '" +
               e.purpose + "'",
+          "从限定用途分户“" + e.bucket + "”支出 " + FormatFen(e.amount_fen) + " 元用于“" +
+              e.purpose + "”",
           {i});
     }
     if (f != nullptr && f->kind == fb::FundKind::lottery_welfare && !f->purposes.count(e.purpose)) {
       Add("lottery_misuse", e.fund_id,
-          "lottery money spent on '" + e.purpose + "', not an approved category", {i});
+          "lottery money spent on '" + e.purpose + "', not an approved category",
+          "彩票公益金用于“" + e.purpose + "”，不是批准的用途类别", {i});
     }
     std::string cls = fb::EnumNameExpenseClass(e.class_);
     if (f != nullptr && f->kind == fb::FundKind::charity)
@@ -185,11 +188,13 @@ class Scanner final : public EntryObserver {
       Add("lottery_misuse", e.from_fund_id,
           "grant of " + FormatFen(e.amount_fen) + " yuan for '" + e.category +
               "', not an approved category",
+          "资助 " + FormatFen(e.amount_fen) + " 元用于“" + e.category + "”，不是批准的用途类别",
           {i});
     }
     if (e.from_bucket != kGeneralBucket && e.from_bucket != e.category) {
       Add("restricted_misuse", e.from_fund_id,
-          "granted from restricted bucket '" + e.from_bucket + "'", {i});
+          "granted from restricted bucket '" + e.from_bucket + "'",
+          "从限定用途分户“" + e.from_bucket + "”发放资助", {i});
     }
   }
   void Look(const DomainState& s, uint64_t i, int64_t, const fb::TransferredBetweenFundsT& e) {
@@ -199,12 +204,13 @@ class Scanner final : public EntryObserver {
       Add("transfer_out_of_fund", e.from_fund_id,
           FormatFen(e.amount_fen) + " yuan moved to fund '" + e.to_fund_id +
               "' out of the dedicated account",
-          {i});
+          FormatFen(e.amount_fen) + " 元从专户转到资金“" + e.to_fund_id + "”", {i});
     }
     if (e.from_bucket != kGeneralBucket && e.to_bucket != e.from_bucket) {
       Add("restricted_misuse", e.from_fund_id,
           "restricted bucket '" + e.from_bucket + "' moved to '" + e.to_fund_id + "/" +
               e.to_bucket + "'",
+          "限定用途分户“" + e.from_bucket + "”的资金转到“" + e.to_fund_id + "/" + e.to_bucket + "”",
           {i});
     }
   }
@@ -215,7 +221,7 @@ class Scanner final : public EntryObserver {
     for (const std::string& p : programs) {
       Add("restricted_misuse", e.fund_id,
           "roll '" + e.batch_id + "' pays '" + p + "' from restricted bucket '" + e.bucket + "'",
-          {i});
+          "名册 " + e.batch_id + " 从限定用途分户“" + e.bucket + "”发放“" + p + "”", {i});
     }
   }
   // Payments per slot, a charity's roll payments (charitable spending), a lottery fund's rolls.
@@ -308,11 +314,14 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
       const BatchLine& l = *p.line;
       std::string where = "'" + s.names[l.program] + "' for " + FormatMonth(l.period) +
                           " (batch '" + p.batch + "' line " + std::to_string(l.line_no) + ")";
+      std::string where_zh = FormatMonth(l.period) + "“" + s.names[l.program] + "”（批次 " +
+                             p.batch + " 第 " + std::to_string(l.line_no) + " 行）";
       int32_t first_day = FirstDayOf(l.period);
       if (death != 0 && death < first_day) {
         out.push_back({"paid_after_death",
                        ben_id,
                        "paid " + where + "; died on " + FormatDate(death),
+                       "已于 " + FormatDate(death) + " 去世，仍发放 " + where_zh,
                        {death_index, p.prepared, p.decided}});
       } else {
         fb::BeneficiaryStatus st = ben.StatusOn(first_day);
@@ -321,10 +330,13 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
           for (const StatusChange& c : ben.statuses) {
             if (c.effective_date <= first_day) change = c.index;
           }
-          out.push_back({"paid_while_suspended",
-                         ben_id,
-                         "paid " + where + " while " + fb::EnumNameBeneficiaryStatus(st),
-                         {change, p.prepared, p.decided}});
+          out.push_back(
+              {"paid_while_suspended",
+               ben_id,
+               "paid " + where + " while " + fb::EnumNameBeneficiaryStatus(st),
+               (st == fb::BeneficiaryStatus::suspended ? "人员暂停期间发放 " : "人员退出后发放 ") +
+                   where_zh,
+               {change, p.prepared, p.decided}});
         }
       }
       auto prog = s.programs.find(s.names[l.program]);
@@ -343,6 +355,7 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
         out.push_back({"paid_beyond_age_limit",
                        ben_id,
                        "paid " + where + " at age " + std::to_string(age),
+                       std::to_string(age) + " 岁时发放 " + where_zh + "，不符合年龄条件",
                        {ben.registered_index, p.prepared, p.decided}});
       }
       // Judged by the standard in force when the line was prepared, not by a later correction.
@@ -352,6 +365,8 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
                        ben_id,
                        "paid " + FormatFen(l.amount_fen) + " yuan " + where + ", standard " +
                            FormatFen(term->standard_fen),
+                       where_zh + "发放 " + FormatFen(l.amount_fen) + " 元，标准为 " +
+                           FormatFen(term->standard_fen) + " 元",
                        {p.prepared, p.decided}});
       }
     }
@@ -368,6 +383,7 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
           out.push_back({"excluded_combination",
                          key.first,
                          "paid both '" + pa + "' and '" + pb + "' for " + FormatMonth(key.second),
+                         FormatMonth(key.second) + " 同时发放“" + pa + "”和“" + pb + "”",
                          {paid[a].decided, paid[b].decided}});
         }
       }
@@ -399,10 +415,11 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
       std::string rs;
       for (const std::string& r : regions) rs += (rs.empty() ? "" : ", ") + r;
       out.push_back({"same_person_two_regions", paid_ids.front(),
-                     "one ID number paid as " + list + " in regions " + rs, entries});
+                     "one ID number paid as " + list + " in regions " + rs,
+                     "同一身份证号以 " + list + " 在地区 " + rs + " 领取", entries});
     } else {
-      out.push_back(
-          {"same_person_two_records", paid_ids.front(), "one ID number paid as " + list, entries});
+      out.push_back({"same_person_two_records", paid_ids.front(), "one ID number paid as " + list,
+                     "同一身份证号以 " + list + " 多条记录领取", entries});
     }
   }
   for (const auto& [token, ids] : by_account) {
@@ -415,10 +432,12 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
     if (households.size() < 2) continue;
     std::string list;
     for (const std::string& id : ids) list += (list.empty() ? "" : ", ") + id;
-    out.push_back({"shared_bank_account", ids.front(),
-                   "one bank account used by " + list + " of " + std::to_string(households.size()) +
-                       " households",
-                   entries});
+    out.push_back(
+        {"shared_bank_account", ids.front(),
+         "one bank account used by " + list + " of " + std::to_string(households.size()) +
+             " households",
+         "同一银行账户由 " + std::to_string(households.size()) + " 户的 " + list + " 共用",
+         entries});
   }
 }
 
@@ -435,6 +454,7 @@ void IdleMoney(const DomainState& s, const Scanner& scanner, int idle_days, int6
           {"idle_balance",
            account.substr(5),
            FormatFen(b.posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
+           FormatFen(b.posted_fen) + " 元已 " + std::to_string(days) + " 天没有变动",
            {moved->second.second}});
     }
   }
@@ -450,6 +470,8 @@ void SlotChecks(const DomainState& s, const Scanner& scanner, std::vector<Findin
       out.push_back({"duplicate_payment", person,
                      "net paid " + FormatFen(paid.net_fen) + " yuan of '" + program + "' for " +
                          FormatMonth(month) + ", one line is " + FormatFen(paid.line_max_fen),
+                     FormatMonth(month) + "“" + program + "”净发放 " + FormatFen(paid.net_fen) +
+                         " 元，而一行为 " + FormatFen(paid.line_max_fen) + " 元",
                      paid.entries});
     }
     SlotPaid& p = per_program[{person, program}];
@@ -460,6 +482,7 @@ void SlotChecks(const DomainState& s, const Scanner& scanner, std::vector<Findin
     if (paid.net_fen >= 0) continue;
     out.push_back({"negative_balance", key.first,
                    "net received " + FormatFen(paid.net_fen) + " yuan from '" + key.second + "'",
+                   "从“" + key.second + "”净收到 " + FormatFen(paid.net_fen) + " 元",
                    paid.entries});
   }
   for (const auto& [account, b] : s.balances) {
@@ -468,6 +491,7 @@ void SlotChecks(const DomainState& s, const Scanner& scanner, std::vector<Findin
     out.push_back({"negative_balance",
                    account.substr(5),
                    "the fund bucket holds " + FormatFen(b.posted_fen) + " yuan",
+                   "资金分户余额为 " + FormatFen(b.posted_fen) + " 元",
                    {moved == scanner.last_move_.end() ? 0 : moved->second.second}});
   }
 }
@@ -505,6 +529,10 @@ Status CharityRatios(const Scanner& scanner, int64_t now, std::vector<Finding>& 
                PercentText(y.charitable_fen, prev->second.income_fen, PercentLimit::kAtLeast) +
                ") is below 70% of " + std::to_string(year - 1) + " income " +
                FormatFen(prev->second.income_fen),
+           std::to_string(year) + " 年慈善活动支出 " + FormatFen(y.charitable_fen) + " 元（" +
+               PercentText(y.charitable_fen, prev->second.income_fen, PercentLimit::kAtLeast) +
+               "），低于 " + std::to_string(year - 1) + " 年收入 " +
+               FormatFen(prev->second.income_fen) + " 元的 70%",
            entries});
     }
   }
@@ -517,6 +545,9 @@ Status CharityRatios(const Scanner& scanner, int64_t now, std::vector<Finding>& 
                    std::to_string(year) + ": admin costs " + FormatFen(y.admin_fen) + " of " +
                        FormatFen(y.spending_fen) + " yuan spent (" +
                        PercentText(y.admin_fen, y.spending_fen, PercentLimit::kAtMost) + ")",
+                   std::to_string(year) + " 年管理费用 " + FormatFen(y.admin_fen) + " 元，占支出 " +
+                       FormatFen(y.spending_fen) + " 元的 " +
+                       PercentText(y.admin_fen, y.spending_fen, PercentLimit::kAtMost),
                    y.entries});
   }
   return Status::Ok();
@@ -557,19 +588,23 @@ void DisclosureDeadlines(const DomainState& s, const Scanner& scanner, int64_t n
       if (FinalAnnual(d)) annual.insert(d.period);
     }
     if (now - last_quarterly > kQuarterMs) {
-      out.push_back({"disclosure_overdue",
-                     id,
-                     "no current quarterly project disclosure for " +
-                         std::to_string((now - last_quarterly) / kDayMs) + " days",
-                     {last_index}});
+      out.push_back(
+          {"disclosure_overdue",
+           id,
+           "no current quarterly project disclosure for " +
+               std::to_string((now - last_quarterly) / kDayMs) + " days",
+           "已 " + std::to_string((now - last_quarterly) / kDayMs) + " 天没有当季的项目信息公开",
+           {last_index}});
     }
     for (int year = YearOf(first.first); MillisOf(year + 1, 6, 1) <= now; ++year) {
       if (annual.count(std::to_string(year))) continue;
-      out.push_back({"disclosure_overdue",
-                     id,
-                     "the annual report for " + std::to_string(year) + " was due by " +
-                         std::to_string(year + 1) + "-05-31",
-                     {first.second}});
+      out.push_back(
+          {"disclosure_overdue",
+           id,
+           "the annual report for " + std::to_string(year) + " was due by " +
+               std::to_string(year + 1) + "-05-31",
+           std::to_string(year) + " 年度报告应于 " + std::to_string(year + 1) + "-05-31 前公开",
+           {first.second}});
     }
   }
 }
@@ -590,6 +625,10 @@ Status LotteryChecks(const DomainState& s, const Scanner& scanner, const Anomaly
                          FormatFen(y.spent_fen) + " yuan to elderly services (" +
                          PercentText(y.elderly_fen, y.spent_fen, PercentLimit::kAtLeast) +
                          "), under " + std::to_string(options.lottery_elderly_pct_min) + "%",
+                     std::to_string(year) + " 年用于养老服务 " + FormatFen(y.elderly_fen) +
+                         " 元，占支出 " + FormatFen(y.spent_fen) + " 元的 " +
+                         PercentText(y.elderly_fen, y.spent_fen, PercentLimit::kAtLeast) +
+                         "，低于 " + std::to_string(options.lottery_elderly_pct_min) + "%",
                      y.entries});
     }
     if (MillisOf(year + 1, 7, 1) > now) continue;
@@ -603,6 +642,8 @@ Status LotteryChecks(const DomainState& s, const Scanner& scanner, const Anomaly
                      fund,
                      "no announcement of " + std::to_string(year) + "'s lottery money by " +
                          std::to_string(year + 1) + "-06-30",
+                     std::to_string(year + 1) + "-06-30 前没有公告 " + std::to_string(year) +
+                         " 年彩票公益金的使用情况",
                      {y.entries.front()}});
     }
   }
@@ -665,6 +706,7 @@ std::string FindingsJson(const std::vector<Finding>& findings) {
     arr.push_back(json::object{{"check", f.check},
                                {"subject", f.subject},
                                {"detail", f.detail},
+                               {"detail_zh", f.detail_zh},
                                {"entries", std::move(entries)}});
   }
   return json::serialize(json::object{{"findings", std::move(arr)}, {"count", findings.size()}}) +

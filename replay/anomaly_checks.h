@@ -47,8 +47,9 @@ namespace fundledger {
 
 struct Finding {
   std::string check;
-  std::string subject;  // a beneficiary, fund or organisation id
-  std::string detail;
+  std::string subject;    // a beneficiary, fund or organisation id
+  std::string detail;     // one English sentence, its figures inside
+  std::string detail_zh;  // the same sentence and figures in Chinese, for the console and CLI
   std::vector<uint64_t> entries;
 };
 

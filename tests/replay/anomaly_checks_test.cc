@@ -4,11 +4,33 @@
 #include "replay/anomaly_checks.h"
 
 #include <map>
+#include <regex>
+#include <set>
 
 #include "tests/replay/imported_log.h"
 
 namespace fundledger::testing {
 namespace {
+
+// The figures of a sentence (amounts, percentages, dates, days, line numbers), in order of size.
+std::multiset<std::string> Figures(const std::string& text) {
+  static const std::regex figure("-?[0-9]+(\\.[0-9]+)?");
+  std::multiset<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), figure);
+       it != std::sregex_iterator(); ++it)
+    out.insert(it->str());
+  return out;
+}
+
+// A finding's Chinese sentence says what its English one says: the same figures, and no English
+// words outside the names it quotes (“...”).
+void ExpectChineseSaysTheSame(const Finding& f) {
+  SCOPED_TRACE(f.check + ": " + f.detail + " / " + f.detail_zh);
+  ASSERT_FALSE(f.detail_zh.empty());
+  EXPECT_EQ(Figures(f.detail_zh), Figures(f.detail));
+  const std::string unquoted = std::regex_replace(f.detail_zh, std::regex("“[^”]*”"), "");
+  EXPECT_FALSE(std::regex_search(unquoted, std::regex("\\b[a-z]{3,}\\b"))) << unquoted;
+}
 
 class AnomalyChecks : public ImportedLog {
  protected:
@@ -23,6 +45,7 @@ class AnomalyChecks : public ImportedLog {
     for (const Finding& x : *f) {
       EXPECT_FALSE(x.entries.empty()) << x.check;
       for (uint64_t e : x.entries) EXPECT_LT(e, log_->size()) << x.check;
+      ExpectChineseSaysTheSame(x);
       out.emplace(x.check, x.subject);
     }
     return out;
