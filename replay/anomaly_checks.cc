@@ -67,7 +67,7 @@ class Scanner final : public EntryObserver {
     last_ms_ = std::max(last_ms_, e.timestamp_ms);
     for (const Posting& p : e.postings) {
       if (IsFundAccount(p.account) && p.posted_delta_fen != 0) {
-        last_move_[p.account] = {e.timestamp_ms, e.index};
+        last_move_[std::string(p.account)] = {e.timestamp_ms, e.index};
       }
     }
   }
@@ -425,16 +425,16 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
 // Fund buckets holding money untouched for more than `idle_days` before `now`.
 void IdleMoney(const DomainState& s, const Scanner& scanner, int idle_days, int64_t now,
                std::vector<Finding>& out) {
-  for (const auto& [account, b] : s.balances) {
-    if (!IsFundAccount(account) || b.posted_fen <= 0) continue;
-    auto moved = scanner.last_move_.find(account);
+  for (const auto& [account, b] : s.accounts.SortedByName()) {
+    if (!IsFundAccount(account) || b->posted_fen <= 0) continue;
+    auto moved = scanner.last_move_.find(std::string(account));
     if (moved == scanner.last_move_.end()) continue;
     int64_t days = (now - moved->second.first) / kDayMs;
     if (days > idle_days) {
       out.push_back(
           {"idle_balance",
-           account.substr(5),
-           FormatFen(b.posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
+           std::string(account.substr(5)),
+           FormatFen(b->posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
            {moved->second.second}});
     }
   }
@@ -462,12 +462,12 @@ void SlotChecks(const DomainState& s, const Scanner& scanner, std::vector<Findin
                    "net received " + FormatFen(paid.net_fen) + " yuan from '" + key.second + "'",
                    paid.entries});
   }
-  for (const auto& [account, b] : s.balances) {
-    if (!IsFundAccount(account) || b.posted_fen >= 0) continue;
-    auto moved = scanner.last_move_.find(account);
+  for (const auto& [account, b] : s.accounts.SortedByName()) {
+    if (!IsFundAccount(account) || b->posted_fen >= 0) continue;
+    auto moved = scanner.last_move_.find(std::string(account));
     out.push_back({"negative_balance",
-                   account.substr(5),
-                   "the fund bucket holds " + FormatFen(b.posted_fen) + " yuan",
+                   std::string(account.substr(5)),
+                   "the fund bucket holds " + FormatFen(b->posted_fen) + " yuan",
                    {moved == scanner.last_move_.end() ? 0 : moved->second.second}});
   }
 }
