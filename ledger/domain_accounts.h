@@ -66,6 +66,11 @@ class Accounts {
   // The balance of interned `id`, added at zero when it had none (`*added` says which). The
   // reference is valid until the next GetOrAdd.
   Balance& GetOrAdd(AccountId id, bool* added);
+  // Gives interned `id` the balance `b`, listed from now on (an undone change puts one back).
+  void Restore(AccountId id, const Balance& b) {
+    bool added = false;
+    GetOrAdd(id, &added) = b;
+  }
   // Takes the balance of `id` away (an undone first posting): it is listed no more.
   void Erase(AccountId id);
   // How many accounts hold a balance.

@@ -118,10 +118,8 @@ class Applier {
       if (added) {
         undo_->Push([&accounts = s_.accounts, account] { accounts.Erase(account); });
       } else {
-        undo_->Push([&accounts = s_.accounts, account, old = b] {
-          bool added_again = false;
-          accounts.GetOrAdd(account, &added_again) = old;
-        });
+        undo_->Push(
+            [&accounts = s_.accounts, account, old = b] { accounts.Restore(account, old); });
       }
     }
     b.posted_fen = new_posted.fen();
@@ -452,8 +450,7 @@ class Applier {
           if (w->added) {
             accounts.Erase(w->account);
           } else {
-            bool added_again = false;
-            accounts.GetOrAdd(w->account, &added_again) = w->old;
+            accounts.Restore(w->account, w->old);
           }
         }
       });

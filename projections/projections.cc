@@ -174,8 +174,7 @@ void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
       WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
         if (w->existed) {
-          bool added = false;
-          accounts_.GetOrAdd(w->account, &added) = w->old;
+          accounts_.Restore(w->account, w->old);
         } else {
           accounts_.Erase(w->account);
         }

@@ -24,16 +24,7 @@ class Rules : public LedgerFixture {
   }
   uint64_t Size() { return ledger_->log().size(); }
   // An expense F-SUB cannot pay: it fails a submission after what precedes it was applied.
-  static fb::ExpensedT TooLargeExpense() {
-    fb::ExpensedT x;
-    x.fund_id = "F-SUB";
-    x.bucket = "general";
-    x.payee = "p";
-    x.purpose = "dibao";
-    x.amount_fen = 1'000'000'000;
-    x.document = "inv";
-    return x;
-  }
+  static fb::ExpensedT TooLargeExpense() { return ExpenseBeyondTheFund("F-SUB", "dibao"); }
 };
 
 TEST_F(Rules, ApprovedRollPaysAndMovesMoney) {
@@ -641,6 +632,39 @@ TEST(Names, InternsEachNameOnceAndKeepsItInPlace) {
   EXPECT_EQ(names[b1], "B1");
   EXPECT_EQ(names.Find("B99999"), names.Intern("B99999"));
   EXPECT_FALSE(names.Find("B100000").has_value());
+}
+
+// Balances by account id: only accounts holding a balance are listed, in name order whatever
+// the order of their ids; an undone first posting takes the balance away, not the id.
+TEST(Accounts, ListsTheAccountsWithABalanceInNameOrderAndKeepsTheirIds) {
+  Accounts accounts;
+  const AccountId payee = accounts.Intern("ext/payee");
+  const AccountId fund = accounts.Intern("fund/F/general");
+  const AccountId person = accounts.Intern("ben/B1");
+  EXPECT_EQ(accounts.Intern("fund/F/general"), fund);
+  bool added = false;
+  accounts.GetOrAdd(fund, &added).posted_fen = 500;
+  EXPECT_TRUE(added);
+  accounts.GetOrAdd(fund, &added).posted_fen -= 100;
+  EXPECT_FALSE(added);
+  accounts.GetOrAdd(payee, &added).posted_fen = 100;
+  accounts.GetOrAdd(person, &added).posted_fen = -7;
+  accounts.Erase(person);  // its first posting undone
+  EXPECT_EQ(accounts.Get(person), nullptr);
+  EXPECT_EQ(accounts.Get("ben/B1"), nullptr);
+  EXPECT_EQ(accounts.Find("ben/B1"), person) << "an id was taken back";
+  EXPECT_EQ(accounts.size(), 2u);
+  std::vector<std::pair<std::string_view, const Balance*>> listed = accounts.SortedByName();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].first, "ext/payee");
+  EXPECT_EQ(listed[1].first, "fund/F/general");
+  EXPECT_EQ(listed[1].second->posted_fen, 400);
+  accounts.Restore(person, Balance{42, 0});
+  EXPECT_EQ(accounts.Get("ben/B1")->posted_fen, 42);
+  EXPECT_EQ(accounts.SortedByName().front().first, "ben/B1");
+  const Posting p = accounts.PostingTo(fund, -3, 0);
+  EXPECT_EQ(p.account, "fund/F/general");
+  EXPECT_EQ(p.account_id, fund);
 }
 
 // What a Reversal may undo, kept by entry index: entries with no postings in between, an

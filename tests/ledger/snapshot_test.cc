@@ -123,13 +123,8 @@ TEST_F(SnapshotTest, BalancesAfterASnapshotLoadEqualAFullReplayByNameAndById) {
   const std::string prepared = ledger_->domain().SaveState();
   fb::DisbursementBatchApprovedT approval;
   approval.batch_id = "R2";
-  fb::ExpensedT too_large;  // fails after the approval was applied: both roll back
-  too_large.fund_id = "F1";
-  too_large.bucket = "general";
-  too_large.payee = "p";
-  too_large.purpose = "dibao";
-  too_large.amount_fen = 1'000'000'000;
-  too_large.document = "inv";
+  // Fails after the approval was applied: both roll back.
+  const fb::ExpensedT too_large = ExpenseBeyondTheFund("F1", "dibao");
   Rejects(Do({approval, too_large}, kChecker), "insufficient_funds");
   EXPECT_TRUE(ledger_->domain().SaveState() == prepared) << "a refused approval changed state";
   EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount("B20")).posted_fen, 0);
