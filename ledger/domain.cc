@@ -153,7 +153,7 @@ Status Domain::ApplyApprovalBeside(const fb::DisbursementBatchApprovedT& approva
 void Domain::NoteFundsMoved(const AppliedEntry& applied) {
   for (const Posting& p : applied.postings) {
     if (!IsFundAccount(p.account)) continue;
-    FundMoved& moved = staged_funds_[p.account];
+    FundMoved& moved = staged_funds_[std::string(p.account)];  // fund postings only: a few an entry
     if (!moved.posted.TryAdd(Amount::Fen(p.posted_delta_fen)) ||
         !moved.pending.TryAdd(Amount::Fen(p.pending_delta_fen))) {
       moved.unknown = true;

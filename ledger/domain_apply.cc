@@ -98,24 +98,28 @@ class Applier {
   }
 
   Status Post(const std::string& account, int64_t posted, int64_t pending) {
+    return Post(s_.accounts.Intern(account), posted, pending);
+  }
+  Status Post(AccountId account, int64_t posted, int64_t pending) {
     FL_RETURN_IF_ERROR(ChangeBalance(account, posted, pending));
-    applied_->postings.push_back(Posting{account, posted, pending});
+    applied_->postings.push_back(s_.accounts.PostingTo(account, posted, pending));
     return Status::Ok();
   }
   // Changes nothing when the new balance would overflow.
-  Status ChangeBalance(const std::string& account, int64_t posted, int64_t pending) {
-    auto [it, added] = s_.balances.try_emplace(account);  // one probe: this runs once a line
-    Balance& b = it->second;
+  Status ChangeBalance(AccountId account, int64_t posted, int64_t pending) {
+    bool added = false;
+    Balance& b = s_.accounts.GetOrAdd(account, &added);
     Amount new_posted = Amount::Fen(b.posted_fen), new_pending = Amount::Fen(b.pending_fen);
     if (!new_posted.TryAdd(Amount::Fen(posted)) || !new_pending.TryAdd(Amount::Fen(pending))) {
-      if (added) s_.balances.erase(it);
-      return AmountOverflow("the balance of " + account);
+      if (added) s_.accounts.Erase(account);
+      return AmountOverflow("the balance of " + s_.accounts.name(account));
     }
     if (undo_ != nullptr) {
       if (added) {
-        undo_->Push([&balances = s_.balances, account] { balances.erase(account); });
+        undo_->Push([&accounts = s_.accounts, account] { accounts.Erase(account); });
       } else {
-        undo_->Push([&balances = s_.balances, account, old = b] { balances[account] = old; });
+        undo_->Push(
+            [&accounts = s_.accounts, account, old = b] { accounts.Restore(account, old); });
       }
     }
     b.posted_fen = new_posted.fen();
@@ -412,38 +416,41 @@ class Applier {
     for (BatchLine& l : b.lines) l.state = LineState::kPaid;
     return Status::Ok();
   }
-  // ChangeBalance for each posting, with one undo step for all of them (an approval's lines).
-  // Stops at the first that would overflow; the ones before it stay changed, with their undo.
+  // ChangeBalance for each posting, with one undo step for all of them (an approval's lines):
+  // 24 bytes a posting, no name. Stops at the first that would overflow; the ones before it
+  // stay changed, with their undo. REQUIRES: every posting carries its account's id.
   Status ChangeBalances(const std::vector<Posting>& postings) {
     struct BalanceWas {
-      std::string account;
-      Balance old;
+      AccountId account;
       bool added;
+      Balance old;
     };
+    static_assert(sizeof(BalanceWas) == 24, "an undo record per approved line: no name in it");
     std::vector<BalanceWas> were;
     if (undo_ != nullptr) were.reserve(postings.size());
     Status st;
     for (const Posting& p : postings) {
-      auto [it, added] = s_.balances.try_emplace(p.account);
-      Balance& b = it->second;
+      assert(p.account_id != kNoAccountId);
+      bool added = false;
+      Balance& b = s_.accounts.GetOrAdd(p.account_id, &added);
       Amount posted = Amount::Fen(b.posted_fen), pending = Amount::Fen(b.pending_fen);
       if (!posted.TryAdd(Amount::Fen(p.posted_delta_fen)) ||
           !pending.TryAdd(Amount::Fen(p.pending_delta_fen))) {
-        if (added) s_.balances.erase(it);
-        st = AmountOverflow("the balance of " + p.account);
+        if (added) s_.accounts.Erase(p.account_id);
+        st = AmountOverflow("the balance of " + std::string(p.account));
         break;
       }
-      if (undo_ != nullptr) were.push_back({p.account, b, added});
+      if (undo_ != nullptr) were.push_back({p.account_id, added, b});
       b.posted_fen = posted.fen();
       b.pending_fen = pending.fen();
     }
     if (undo_ != nullptr && !were.empty()) {
-      undo_->Push([&balances = s_.balances, were = std::move(were)] {
+      undo_->Push([&accounts = s_.accounts, were = std::move(were)] {
         for (auto w = were.rbegin(); w != were.rend(); ++w) {
           if (w->added) {
-            balances.erase(w->account);
+            accounts.Erase(w->account);
           } else {
-            balances[w->account] = w->old;
+            accounts.Restore(w->account, w->old);
           }
         }
       });
@@ -509,10 +516,10 @@ class Applier {
   Status operator()(const fb::ReversalT& e) {
     Insert(s_.reversed, e.entry_index);
     // An imported log may reverse anything; an entry that moved nothing has nothing to undo.
-    for (const Posting& p : s_.reversible.Find(e.entry_index)) {
+    for (const Posting& p : s_.ReversiblePostings(e.entry_index)) {
       FL_ASSIGN_OR_RETURN(int64_t posted, Negated(p.posted_delta_fen));
       FL_ASSIGN_OR_RETURN(int64_t pending, Negated(p.pending_delta_fen));
-      FL_RETURN_IF_ERROR(Post(p.account, posted, pending));
+      FL_RETURN_IF_ERROR(Post(p.account_id, posted, pending));
     }
     // A correction that is not its line's latest (only in an imported log) moves money only.
     const Correction* c = s_.corrections.Find(e.entry_index);
@@ -654,7 +661,7 @@ Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta&
   return std::visit(Applier(state, undo, meta, &applied), event);
 }
 
-Status PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& approval,
+Status PlanApproval(DomainState& s, const fb::DisbursementBatchApprovedT& approval,
                     AppliedEntry& applied) {
   auto it = s.batches.find(approval.batch_id);
   if (it == s.batches.end()) {
@@ -664,10 +671,11 @@ Status PlanApproval(const DomainState& s, const fb::DisbursementBatchApprovedT& 
   FL_ASSIGN_OR_RETURN(int64_t spent, Negated(b.total_fen));
   applied.postings.reserve(b.lines.size() + 1);
   applied.payments.reserve(b.lines.size());
-  applied.postings.push_back(Posting{FundAccount(b.fund, b.bucket), spent, spent});
+  applied.postings.push_back(
+      s.accounts.PostingTo(s.accounts.Intern(FundAccount(b.fund, b.bucket)), spent, spent));
   for (const BatchLine& l : b.lines) {
     applied.postings.push_back(
-        Posting{BeneficiaryAccount(s.names[l.beneficiary]), l.amount_fen, 0});
+        s.accounts.PostingTo(s.PersonAccount(l.beneficiary), l.amount_fen, 0));
     applied.payments.push_back(PaymentOf(s, l, l.amount_fen, 1));
   }
   return Status::Ok();

@@ -29,8 +29,10 @@ namespace fundledger {
 Status ApplyEvent(DomainState& state, const DomainEvent& event, const EntryMeta& meta,
                   UndoLog* undo, AppliedEntry& applied);
 
-// An approval's postings and payments, read from the batch as it stands (nothing changes).
-Status PlanApproval(const DomainState& state, const fb::DisbursementBatchApprovedT& approval,
+// An approval's postings and payments, read from the batch as it stands. It changes nothing
+// but the table of account names: a person's account is interned (never taken back) the first
+// time a line pays them, so that the postings carry its id.
+Status PlanApproval(DomainState& state, const fb::DisbursementBatchApprovedT& approval,
                     AppliedEntry& applied);
 // Double entry: the posted deltas of an applied entry sum to zero. They are summed checked (an
 // imported log's amounts can make the sum overflow: amount_overflow); any other sum is a bug in

@@ -29,7 +29,7 @@ Status OpenFund(const DomainState& s, const std::string& id, const char* field,
 }
 
 // What `account` may still spend: posted less reserved, or amount_overflow.
-Result<Amount> AvailableOf(const DomainState& s, const std::string& account, const char* field) {
+Result<Amount> AvailableOf(const DomainState& s, std::string_view account, const char* field) {
   Result<Amount> available = s.BalanceOf(account).available();
   if (!available.ok()) return Status(available.status()).WithField(field);
   return available;
@@ -746,12 +746,12 @@ struct RuleChecker {
       FL_RETURN_IF_ERROR(CheckCorrectionReversal(s, e.entry_index, *c));
     }
     // Reversing must not take any fund below zero.
-    for (const Posting& p : s.reversible.Find(e.entry_index)) {
+    for (const Posting& p : s.ReversiblePostings(e.entry_index)) {
       if (!IsFundAccount(p.account) || p.posted_delta_fen <= 0) continue;
       FL_ASSIGN_OR_RETURN(Amount available, AvailableOf(s, p.account, "entry_index"));
       if (available < Amount::Fen(p.posted_delta_fen)) {
         return RuleError(RuleCode::kInsufficientFunds,
-                         p.account + " has " + available.ToYuan() +
+                         std::string(p.account) + " has " + available.ToYuan() +
                              " yuan available; reversing needs " + FormatFen(p.posted_delta_fen),
                          "entry_index");
       }

@@ -23,7 +23,6 @@ std::string BeneficiaryAccount(std::string_view beneficiary) {
   return s;
 }
 std::string ExternalAccount(std::string_view name) { return "ext/" + std::string(name); }
-bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
 
 const BatchLine* BatchState::FindLine(uint32_t line_no) const {
   if (!unordered_line_pos.empty()) {
@@ -68,9 +67,8 @@ void ReversibleEntries::Add(uint64_t index, const std::vector<Posting>& postings
   ends_.resize(index, postings_.size());  // entries in between hold no postings
   present_.resize(index, false);
   for (const Posting& p : postings) {
-    auto [it, added] = account_ids_.try_emplace(p.account, static_cast<uint32_t>(accounts_.size()));
-    if (added) accounts_.push_back(p.account);
-    postings_.push_back(CompactPosting{it->second, p.posted_delta_fen, p.pending_delta_fen});
+    assert(p.account_id != kNoAccountId);
+    postings_.push_back(CompactPosting{p.account_id, p.posted_delta_fen, p.pending_delta_fen});
   }
   ends_.push_back(postings_.size());
   present_.push_back(true);
@@ -86,12 +84,12 @@ void ReversibleEntries::Remove(uint64_t index) {
   --count_;
 }
 
-std::vector<Posting> ReversibleEntries::Find(uint64_t index) const {
+std::vector<Posting> ReversibleEntries::Find(uint64_t index, const Accounts& accounts) const {
   std::vector<Posting> out;
   if (!Contains(index)) return out;
   for (uint64_t k = StartOf(index); k < ends_[index]; ++k) {
     const CompactPosting& c = postings_[k];
-    out.push_back(Posting{accounts_[c.account], c.posted_delta_fen, c.pending_delta_fen});
+    out.push_back(accounts.PostingTo(c.account, c.posted_delta_fen, c.pending_delta_fen));
   }
   return out;
 }
@@ -145,10 +143,19 @@ std::string_view BatchStatusName(BatchStatus status) {
   return "unknown";
 }
 
-const Balance& DomainState::BalanceOf(const std::string& account) const {
+const Balance& DomainState::BalanceOf(std::string_view account) const {
   static const Balance kZero;
-  auto it = balances.find(account);
-  return it == balances.end() ? kZero : it->second;
+  const Balance* b = accounts.Get(account);
+  return b == nullptr ? kZero : *b;
+}
+
+AccountId DomainState::PersonAccount(NameId person) {
+  if (person < person_accounts.size() && person_accounts[person] != kNoAccountId)
+    return person_accounts[person];
+  const AccountId id = accounts.Intern(BeneficiaryAccount(names[person]));
+  if (person >= person_accounts.size()) person_accounts.resize(size_t{person} + 1, kNoAccountId);
+  person_accounts[person] = id;
+  return id;
 }
 
 bool BeneficiaryIndex::Set(NameId id, BeneficiaryState* person) {

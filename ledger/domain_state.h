@@ -17,6 +17,7 @@
 #include "crypto/sha256.h"
 #include "ledger/actor_keys.h"
 #include "ledger/amount.h"
+#include "ledger/domain_accounts.h"
 #include "ledger/effects.h"
 #include "ledger/entry_generated.h"
 #include "ledger/line_corrections.h"
@@ -177,22 +178,6 @@ class Enrollments {
   size_t size_ = 0;
 };
 
-struct Balance {
-  int64_t posted_fen = 0;
-  int64_t pending_fen = 0;  // reserved by prepared, undecided rolls
-  // For showing: saturates at the 64-bit limits, which only an imported log's balances reach.
-  int64_t available_fen() const {
-    int64_t out = 0;
-    if (!__builtin_sub_overflow(posted_fen, pending_fen, &out)) return out;
-    return pending_fen < 0 ? INT64_MAX : INT64_MIN;
-  }
-
-  Amount posted() const { return Amount::Fen(posted_fen); }
-  Amount pending() const { return Amount::Fen(pending_fen); }
-  // Posted less reserved, checked: an imported log can hold any balance.
-  Result<Amount> available() const { return posted().Minus(pending()); }
-};
-
 struct BatchLine {
   uint32_t line_no = 0;
   NameId beneficiary = 0;  // in DomainState::names
@@ -236,30 +221,31 @@ struct BatchState {
   boost::unordered_flat_map<uint32_t, size_t> unordered_line_pos;
 };
 
-// The postings of every entry a Reversal may name, kept compactly: account names interned
-// once, postings in one array, and where each entry's postings end in an array indexed by
-// entry (~32 bytes per money entry; a map of vectors of strings took ~250, which at 10M
-// entries is the difference between 0.3 and 2.5 GB). Entries are added in index order.
+// The postings of every entry a Reversal may name, kept compactly: accounts by their ids in
+// DomainState::accounts, postings in one array, and where each entry's postings end in an
+// array indexed by entry (~32 bytes per money entry; a map of vectors of strings took ~250,
+// which at 10M entries is the difference between 0.3 and 2.5 GB). Entries are added in index
+// order.
 class ReversibleEntries {
  public:
-  // Adds the postings of entry `index`, which comes after every entry added so far.
+  // Adds the postings of entry `index`, which comes after every entry added so far. REQUIRES:
+  // each posting carries its account's id in the accounts that Find will be given.
   void Add(uint64_t index, const std::vector<Posting>& postings);
   // Undoes the Add of `index` (undo runs newest first, so its postings are the last ones).
   void Remove(uint64_t index);
   bool Contains(uint64_t index) const { return index < present_.size() && present_[index]; }
-  // The postings of entry `index`; empty when it moved nothing reversible.
-  std::vector<Posting> Find(uint64_t index) const;
+  // The postings of entry `index`, naming their accounts from `accounts`; empty when it moved
+  // nothing reversible.
+  std::vector<Posting> Find(uint64_t index, const Accounts& accounts) const;
   size_t size() const { return count_; }
   std::vector<uint64_t> SortedIndices() const;
 
  private:
   struct CompactPosting {
-    uint32_t account = 0;
+    AccountId account = 0;
     int64_t posted_delta_fen = 0;
     int64_t pending_delta_fen = 0;
   };
-  std::vector<std::string> accounts_;
-  StringMap<uint32_t> account_ids_;
   std::vector<CompactPosting> postings_;
   std::vector<uint64_t>
       ends_;  // by entry index: the end of its postings (the start is the entry before's end)
@@ -308,7 +294,8 @@ struct DomainState {
   BeneficiaryIndex beneficiary_index;  // beneficiaries by NameId (see the class)
   Enrollments enrollments;
   StringMap<std::vector<std::string>> programs_of;  // beneficiary -> programs enrolled
-  StringMap<Balance> balances;                      // account -> balance
+  Accounts accounts;                                // every account and its balance
+  std::vector<AccountId> person_accounts;  // by a person's NameId: "ben/<person>" (PersonAccount)
   std::map<std::string, BatchState> batches;
   Names names;                         // of people, programs, batches in lines and slots
   PaymentSlots slots;                  // the one-payment rule: which live line holds each slot
@@ -321,7 +308,14 @@ struct DomainState {
   ActorKeys keys;  // who may sign, and whether signing is required (actor_keys.h)
   uint64_t next_index = 0;
 
-  const Balance& BalanceOf(const std::string& account) const;
+  const Balance& BalanceOf(std::string_view account) const;
+  // The id of the person's account "ben/<person>" in `accounts`, interned on first use: an
+  // approval's lines find their accounts by array index.
+  AccountId PersonAccount(NameId person);
+  // The postings of entry `index` that a Reversal would undo (ReversibleEntries::Find).
+  std::vector<Posting> ReversiblePostings(uint64_t index) const {
+    return reversible.Find(index, accounts);
+  }
   // A registered person, or null.
   const BeneficiaryState* FindBeneficiary(std::string_view id) const;
   // The person a line names by NameId, or null.

@@ -260,8 +260,8 @@ Status LoadEnrollments(BinaryReader& r, DomainState& s) {
 }
 
 void SaveBalances(BinaryWriter& w, const DomainState& s) {
-  w.U64(s.balances.size());
-  for (const auto& [account, b] : Sorted(s.balances)) {
+  w.U64(s.accounts.size());
+  for (const auto& [account, b] : s.accounts.SortedByName()) {
     w.Str(account);
     w.I64(b->posted_fen);
     w.I64(b->pending_fen);
@@ -269,7 +269,8 @@ void SaveBalances(BinaryWriter& w, const DomainState& s) {
 }
 void LoadBalances(BinaryReader& r, DomainState& s) {
   for (uint64_t n = r.Count(kBalanceBytesMin); n > 0 && r.ok(); --n) {
-    Balance& b = s.balances[r.Str()];
+    bool added = false;
+    Balance& b = s.accounts.GetOrAdd(s.accounts.Intern(r.Str()), &added);
     b.posted_fen = r.I64();
     b.pending_fen = r.I64();
   }
@@ -426,7 +427,7 @@ void SaveReversals(BinaryWriter& w, const DomainState& s) {
   w.U64(s.reversible.size());
   for (uint64_t index : s.reversible.SortedIndices()) {
     w.U64(index);
-    std::vector<Posting> postings = s.reversible.Find(index);
+    std::vector<Posting> postings = s.ReversiblePostings(index);
     w.U64(postings.size());
     for (const Posting& p : postings) {
       w.Str(p.account);
@@ -442,11 +443,9 @@ void LoadReversals(BinaryReader& r, DomainState& s) {
     uint64_t index = r.U64();
     std::vector<Posting> postings;
     for (uint64_t p = r.Count(kPostingBytesMin); p > 0 && r.ok(); --p) {
-      Posting posting;
-      posting.account = r.Str();
-      posting.posted_delta_fen = r.I64();
-      posting.pending_delta_fen = r.I64();
-      postings.push_back(std::move(posting));
+      const AccountId account = s.accounts.Intern(r.Str());
+      const int64_t posted = r.I64();
+      postings.push_back(s.accounts.PostingTo(account, posted, r.I64()));
     }
     if (r.ok() && !s.reversible.Contains(index)) s.reversible.Add(index, postings);
   }

@@ -24,16 +24,27 @@ namespace fundledger {
 std::string FundAccount(std::string_view fund, std::string_view bucket);
 std::string BeneficiaryAccount(std::string_view beneficiary);
 std::string ExternalAccount(std::string_view name);
-bool IsFundAccount(std::string_view account);
-
-struct Posting {
-  std::string account;
-  int64_t posted_delta_fen = 0;
-  int64_t pending_delta_fen = 0;  // reservations of prepared, unapproved disbursements
-};
+inline bool IsFundAccount(std::string_view account) { return account.starts_with("fund/"); }
 
 // An id in DomainState::names that no name holds: an effect built without the domain's ids.
 inline constexpr NameId kNoNameId = UINT32_MAX;
+
+// An account interned in the domain's table of accounts (DomainState::accounts,
+// ledger/domain_accounts.h); kNoAccountId: a posting built without the domain's ids.
+using AccountId = uint32_t;
+inline constexpr AccountId kNoAccountId = UINT32_MAX;
+
+// One account's change by one entry. The domain's postings name their account by a view of its
+// interned name (it never moves, like a PaymentEffect's views: an approval of 1M lines copies no
+// string) and by its id there. As with PaymentEffect, an id means one name for the life of the
+// domain's state only: an observer that indexes by id checks the name it finds against the view.
+struct Posting {
+  std::string_view account;
+  int64_t posted_delta_fen = 0;
+  int64_t pending_delta_fen = 0;  // reservations of prepared, unapproved disbursements
+  AccountId account_id = kNoAccountId;
+};
+static_assert(sizeof(Posting) <= 40, "a posting per roll line: keep it to a view, an id, deltas");
 
 // A line paid (+1) or undone (-1: returned, reversed, recovered in full). The person, the
 // program and the person's region are views of the domain's interned names (ledger/names.h:

@@ -50,7 +50,8 @@ class Collector final : public EntryObserver {
     for (const Posting& p : e.postings) {
       if (!scope_.Contains(p.account)) continue;
       moved.emplace_back(p.account, p.posted_delta_fen);
-      totals_.Add(balances[p.account], p.posted_delta_fen, "the balance of", p.account);
+      totals_.Add(balances[std::string(p.account)], p.posted_delta_fen, "the balance of",
+                  p.account);
     }
     touched = !moved.empty();
   }
@@ -307,7 +308,7 @@ class DisclosureWalk {
   }
   void See(const DomainState& s, const fb::ReversalT& x) {
     // The money: the reversed entry's postings in scope, undone.
-    for (const Posting& p : s.reversible.Find(x.entry_index)) {
+    for (const Posting& p : s.ReversiblePostings(x.entry_index)) {
       if (!accounts_.Contains(p.account) || p.posted_delta_fen == 0) continue;
       if (p.posted_delta_fen < 0) {
         In("reversals", -p.posted_delta_fen);  // never INT64_MIN: a posting is a checked amount

@@ -149,45 +149,45 @@ void Projections::OnApplied(const AppliedEntry& entry, ApplyContext& ctx) {
 void Projections::ApplyPostings(const AppliedEntry& entry, ApplyContext& ctx) {
   // Fund accounts this entry moved: one history row each, for as-of queries. The balances of
   // the others (people, external sources) are held in memory only: no query reads their past.
-  std::vector<const std::string*> touched;
+  std::vector<AccountId> touched;
   // Undo steps for the whole entry go in one closure per map (a closure per line was a heap
-  // allocation per line); they are undone last change first.
+  // allocation per line); they are undone last change first. 24 bytes a posting, no name.
   struct BalanceWas {
-    std::string account;
-    Balance old;
+    AccountId account;
     bool existed;
+    Balance old;
   };
   std::vector<BalanceWas> balances_were;
   if (ctx.undo != nullptr) balances_were.reserve(entry.postings.size());
   for (const Posting& p : entry.postings) {
-    auto [it, added] = balances_.try_emplace(p.account);  // one probe: this runs once a line
-    Balance& b = it->second;
-    if (ctx.undo != nullptr) balances_were.push_back({p.account, b, !added});
+    const AccountId account = AccountOf(p);
+    bool added = false;
+    Balance& b = accounts_.GetOrAdd(account, &added);
+    if (ctx.undo != nullptr) balances_were.push_back({account, !added, b});
     totals_.Add(b.posted_fen, p.posted_delta_fen, "the posted balance of", p.account);
     totals_.Add(b.pending_fen, p.pending_delta_fen, "the pending balance of", p.account);
     if (IsFundAccount(p.account))
-      touched.push_back(&p.account);  // its history row carries the new balance
+      touched.push_back(account);  // its history row carries the new balance
   }
   if (ctx.undo != nullptr && !balances_were.empty()) {
     ctx.undo->Push([this, steps = std::move(balances_were)] {
       WriterLock lock(mu_);
       for (auto w = steps.rbegin(); w != steps.rend(); ++w) {
         if (w->existed) {
-          balances_[w->account] = w->old;
+          accounts_.Restore(w->account, w->old);
         } else {
-          balances_.erase(w->account);
+          accounts_.Erase(w->account);
         }
       }
     });
   }
-  std::sort(touched.begin(), touched.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
-  touched.erase(std::unique(touched.begin(), touched.end(),
-                            [](const std::string* a, const std::string* b) { return *a == *b; }),
-                touched.end());
-  for (const std::string* account : touched) {
-    PutRow(ctx, HistoryKey(*account, entry.index), "", Encode(balances_.find(*account)->second),
-           /*in_place=*/false);
+  std::sort(touched.begin(), touched.end(), [this](AccountId a, AccountId b) FL_REQUIRES(mu_) {
+    return accounts_.name(a) < accounts_.name(b);
+  });
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  for (AccountId account : touched) {
+    PutRow(ctx, HistoryKey(accounts_.name(account), entry.index), "",
+           Encode(*accounts_.Get(account)), /*in_place=*/false);
   }
 }
 
@@ -207,6 +207,15 @@ uint32_t Projections::PersonOf(NameId id, std::string_view name) {
   }
   person_of_id_.Remember(id, it->second);
   return it->second;
+}
+
+AccountId Projections::AccountOf(const Posting& p) {
+  if (std::optional<uint32_t> at = account_of_id_.Find(p.account_id);
+      at && accounts_.name(*at) == p.account)
+    return *at;
+  const AccountId account = accounts_.Intern(p.account);
+  account_of_id_.Remember(p.account_id, account);
+  return account;
 }
 
 NameId Projections::ProgramOf(NameId id, std::string_view name) {
@@ -310,12 +319,11 @@ std::string Projections::SaveState() const {
   BinaryWriter w;
   for (uint64_t limb : digest_.limbs) w.U64(limb);
   w.U64(digest_.rows);
-  std::map<std::string, Balance> balances(balances_.begin(), balances_.end());
-  w.U64(balances.size());
-  for (const auto& [k, b] : balances) {
+  w.U64(accounts_.size());
+  for (const auto& [k, b] : accounts_.SortedByName()) {
     w.Str(k);
-    w.I64(b.posted_fen);
-    w.I64(b.pending_fen);
+    w.I64(b->posted_fen);
+    w.I64(b->pending_fen);
   }
   // Written as "<program>/<period>" keys in key order, as when they were held so.
   std::map<std::string_view, const std::vector<PaidRow>*> paid;
@@ -350,9 +358,10 @@ Status Projections::LoadState(std::string_view bytes) {
   RowDigest digest;
   for (uint64_t& limb : digest.limbs) limb = r.U64();
   digest.rows = r.U64();
-  StringMap<Balance> balances;
+  Accounts accounts;  // a fresh table: the one in use stays as it is until the swap
   for (uint64_t n = r.Count(24); n > 0 && r.ok(); --n) {
-    Balance& b = balances[r.Str()];
+    bool added = false;
+    Balance& b = accounts.GetOrAdd(accounts.Intern(r.Str()), &added);
     b.posted_fen = r.I64();
     b.pending_fen = r.I64();
   }
@@ -408,7 +417,8 @@ Status Projections::LoadState(std::string_view bytes) {
     return Corruption("the projections in the snapshot are truncated or malformed");
   WriterLock lock(mu_);
   digest_ = digest;
-  balances_ = std::move(balances);
+  accounts_ = std::move(accounts);
+  account_of_id_.Clear();  // the domain's ids are its own: learnt again from the next postings
   programs_ = std::move(programs);  // a deque moves its blocks: the names' views stay valid
   people_ = std::move(people);
   person_of_name_ = std::move(person_of_name);
@@ -433,16 +443,17 @@ uint64_t Projections::rows(const DomainState&) const {
 
 Balance Projections::BalanceOf(const DomainState&, const std::string& account) const {
   ReaderLock lock(mu_);
-  auto it = balances_.find(account);
-  return it == balances_.end() ? Balance{} : it->second;
+  const Balance* b = accounts_.Get(account);
+  return b == nullptr ? Balance{} : *b;
 }
 
 std::map<std::string, Balance> Projections::BalancesWithPrefix(const DomainState&,
                                                                const std::string& prefix) const {
   ReaderLock lock(mu_);
   std::map<std::string, Balance> out;
-  for (const auto& [account, b] : balances_) {
-    if (account.starts_with(prefix)) out[account] = b;
+  for (AccountId id = 0; id < accounts_.id_end(); ++id) {
+    const Balance* b = accounts_.Get(id);
+    if (b != nullptr && accounts_.name(id).starts_with(prefix)) out[accounts_.name(id)] = *b;
   }
   return out;
 }
@@ -495,10 +506,11 @@ std::map<std::string, RegionTotal> Projections::RegionTotals(const DomainState&,
 Result<Amount> Projections::SumOfBalances(const DomainState&) const {
   ReaderLock lock(mu_);
   Amount sum;
-  for (const auto& [account, b] : balances_) {
-    if (!sum.TryAdd(Amount::Fen(b.posted_fen)))
+  for (AccountId id = 0; id < accounts_.id_end(); ++id) {
+    const Balance* b = accounts_.Get(id);
+    if (b != nullptr && !sum.TryAdd(Amount::Fen(b->posted_fen)))
       return Corruption("the sum of all balances would overflow a 64-bit count of fen (at " +
-                        account + ")");
+                        accounts_.name(id) + ")");
   }
   return sum;
 }

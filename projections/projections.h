@@ -152,9 +152,9 @@ class Projections final : public EntryObserver {
     std::string name;
     std::vector<PaidRow> rows;
   };
-  // Where the domain's NameId of a name leads here (an index in people_ or programs_), learnt as
-  // effects arrive. A hit counts only when the name found there is the effect's (the caller
-  // compares): the domain's ids are its own and change meaning with a snapshot load.
+  // Where the domain's id of a name leads here (an index in people_, programs_ or accounts_),
+  // learnt as effects arrive. A hit counts only when the name found there is the effect's (the
+  // caller compares): the domain's ids are its own and change meaning with a snapshot load.
   class DomainIds {
    public:
     // The index remembered for `id`, or nullopt.
@@ -173,6 +173,8 @@ class Projections final : public EntryObserver {
   // leads there.
   uint32_t PersonOf(NameId id, std::string_view name) FL_REQUIRES(mu_);
   NameId ProgramOf(NameId id, std::string_view name) FL_REQUIRES(mu_);
+  // The posting's account's id in `accounts_`, found the same way.
+  AccountId AccountOf(const Posting& p) FL_REQUIRES(mu_);
   // The first of a person's rows not before `key` (where a row of that key is or would go).
   static std::vector<PaidRow>::iterator PaidRowAt(std::vector<PaidRow>& rows,
                                                   std::pair<int32_t, NameId> key);
@@ -184,8 +186,9 @@ class Projections final : public EntryObserver {
   // Taken beside the domain's gate (which alone orders writers and readers) because OnApplied
   // may run on a thread beside the domain's (effects.h).
   mutable SharedMutex mu_;
-  StringMap<Balance> balances_ FL_GUARDED_BY(mu_);
-  Names programs_ FL_GUARDED_BY(mu_);  // the programs paid so far
+  Accounts accounts_ FL_GUARDED_BY(mu_);        // every account's balance, by its id here
+  DomainIds account_of_id_ FL_GUARDED_BY(mu_);  // the domain's AccountId -> id in accounts_
+  Names programs_ FL_GUARDED_BY(mu_);           // the programs paid so far
   std::vector<Person> people_ FL_GUARDED_BY(mu_);
   StringMap<uint32_t> person_of_name_ FL_GUARDED_BY(mu_);  // beneficiary -> index in people_
   DomainIds person_of_id_ FL_GUARDED_BY(mu_);          // the domain's NameId -> index in people_

@@ -67,7 +67,7 @@ class Scanner final : public EntryObserver {
     last_ms_ = std::max(last_ms_, e.timestamp_ms);
     for (const Posting& p : e.postings) {
       if (IsFundAccount(p.account) && p.posted_delta_fen != 0) {
-        last_move_[p.account] = {e.timestamp_ms, e.index};
+        last_move_[std::string(p.account)] = {e.timestamp_ms, e.index};
       }
     }
   }
@@ -444,17 +444,17 @@ void PaymentChecks(const DomainState& s, std::vector<Finding>& out) {
 // Fund buckets holding money untouched for more than `idle_days` before `now`.
 void IdleMoney(const DomainState& s, const Scanner& scanner, int idle_days, int64_t now,
                std::vector<Finding>& out) {
-  for (const auto& [account, b] : s.balances) {
-    if (!IsFundAccount(account) || b.posted_fen <= 0) continue;
-    auto moved = scanner.last_move_.find(account);
+  for (const auto& [account, b] : s.accounts.SortedByName()) {
+    if (!IsFundAccount(account) || b->posted_fen <= 0) continue;
+    auto moved = scanner.last_move_.find(std::string(account));
     if (moved == scanner.last_move_.end()) continue;
     int64_t days = (now - moved->second.first) / kDayMs;
     if (days > idle_days) {
       out.push_back(
           {"idle_balance",
-           account.substr(5),
-           FormatFen(b.posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
-           FormatFen(b.posted_fen) + " 元已 " + std::to_string(days) + " 天没有变动",
+           std::string(account.substr(5)),
+           FormatFen(b->posted_fen) + " yuan untouched for " + std::to_string(days) + " days",
+           FormatFen(b->posted_fen) + " 元已 " + std::to_string(days) + " 天没有变动",
            {moved->second.second}});
     }
   }
@@ -485,13 +485,13 @@ void SlotChecks(const DomainState& s, const Scanner& scanner, std::vector<Findin
                    "从“" + key.second + "”净收到 " + FormatFen(paid.net_fen) + " 元",
                    paid.entries});
   }
-  for (const auto& [account, b] : s.balances) {
-    if (!IsFundAccount(account) || b.posted_fen >= 0) continue;
-    auto moved = scanner.last_move_.find(account);
+  for (const auto& [account, b] : s.accounts.SortedByName()) {
+    if (!IsFundAccount(account) || b->posted_fen >= 0) continue;
+    auto moved = scanner.last_move_.find(std::string(account));
     out.push_back({"negative_balance",
-                   account.substr(5),
-                   "the fund bucket holds " + FormatFen(b.posted_fen) + " yuan",
-                   "资金分户余额为 " + FormatFen(b.posted_fen) + " 元",
+                   std::string(account.substr(5)),
+                   "the fund bucket holds " + FormatFen(b->posted_fen) + " yuan",
+                   "资金分户余额为 " + FormatFen(b->posted_fen) + " 元",
                    {moved == scanner.last_move_.end() ? 0 : moved->second.second}});
   }
 }

@@ -21,6 +21,20 @@ inline std::string MakeIdNumber(const std::string& region, int32_t birth_date, i
   return ResidentIdNumber(region, birth_date, seq);
 }
 
+// An expense of fund `fund`'s general bucket far beyond what any test fund holds: in a
+// submission, it is refused after what precedes it was applied (insufficient_funds), so the
+// whole submission rolls back.
+inline fb::ExpensedT ExpenseBeyondTheFund(const std::string& fund, const std::string& purpose) {
+  fb::ExpensedT x;
+  x.fund_id = fund;
+  x.bucket = "general";
+  x.payee = "p";
+  x.purpose = purpose;
+  x.amount_fen = 1'000'000'000;
+  x.document = "inv";
+  return x;
+}
+
 class LedgerFixture : public ::testing::Test {
  protected:
   void SetUp() override;

@@ -198,8 +198,8 @@ void RunSequence(uint64_t seed, std::map<std::string, int>& accepted) {
   std::vector<std::string> batches;
   auto received = [&](const std::string& person) {
     return ledger.domain().Read([&](const DomainState& s) {
-      auto it = s.balances.find(BeneficiaryAccount(person));
-      return it == s.balances.end() ? int64_t{0} : it->second.posted_fen;
+      const Balance* b = s.accounts.Get(BeneficiaryAccount(person));
+      return b == nullptr ? int64_t{0} : b->posted_fen;
     });
   };
   for (int step = 0; step < kStepsPerSequence; ++step) {

@@ -24,16 +24,7 @@ class Rules : public LedgerFixture {
   }
   uint64_t Size() { return ledger_->log().size(); }
   // An expense F-SUB cannot pay: it fails a submission after what precedes it was applied.
-  static fb::ExpensedT TooLargeExpense() {
-    fb::ExpensedT x;
-    x.fund_id = "F-SUB";
-    x.bucket = "general";
-    x.payee = "p";
-    x.purpose = "dibao";
-    x.amount_fen = 1'000'000'000;
-    x.document = "inv";
-    return x;
-  }
+  static fb::ExpensedT TooLargeExpense() { return ExpenseBeyondTheFund("F-SUB", "dibao"); }
 };
 
 TEST_F(Rules, ApprovedRollPaysAndMovesMoney) {
@@ -428,6 +419,61 @@ TEST_F(Rules, ARejectedSubmissionRestoresTheBatchesItTouched) {
   ExpectInvariants();
 }
 
+// An approval's balances change by account id (domain and projections alike); a refused one
+// puts every balance back, by id and by name: an account it paid first has none again (its id
+// stays interned, unused), one it paid again has what it had.
+TEST_F(Rules, ARefusedApprovalRestoresBalancesByIdAndByName) {
+  Register("B2");
+  Enroll("B2", "dibao", 104500);
+  Ok(Prepare("R0", "F-SUB", "general", 202502, {{1, "B1", "dibao", 202502, 104500}}));
+  Ok(Approve("R0"));
+  Ok(Prepare("R1", "F-SUB", "general", 202503,
+             {{1, "B2", "dibao", 202503, 104500}, {2, "B1", "dibao", 202503, 104500}}));
+  const std::string before = ledger_->domain().SaveState();
+  const Hash digest_before = projections().digest();
+  fb::DisbursementBatchApprovedT approval;
+  approval.batch_id = "R1";
+  Rejects(Do({approval, TooLargeExpense()}, kChecker), "insufficient_funds");
+
+  EXPECT_TRUE(ledger_->domain().SaveState() == before) << "a refused approval changed state";
+  EXPECT_EQ(HashHex(projections().digest()), HashHex(digest_before));
+  struct Seen {
+    const Balance* b1;
+    const Balance* b2;
+    Balance fund;
+  };
+  auto by_id = [](const DomainState& s) {
+    const std::optional<AccountId> b1 = s.accounts.Find("ben/B1"), b2 = s.accounts.Find("ben/B2");
+    const std::optional<AccountId> fund = s.accounts.Find(FundAccount("F-SUB", "general"));
+    EXPECT_TRUE(b1 && b2 && fund) << "an account id was taken back";
+    return Seen{s.accounts.Get(*b1), s.accounts.Get(*b2), *s.accounts.Get(*fund)};
+  };
+  ledger_->domain().Read([&](const DomainState& s) {
+    Seen seen = by_id(s);
+    EXPECT_EQ(seen.b2, nullptr) << "a first payment undone left a balance";
+    EXPECT_EQ(seen.b1->posted_fen, 104500);
+    EXPECT_EQ(seen.fund.pending_fen, 2 * 104500);
+    EXPECT_EQ(s.BalanceOf("ben/B1").posted_fen, 104500);
+    EXPECT_EQ(s.BalanceOf("ben/B2").posted_fen, 0);
+    return 0;
+  });
+  EXPECT_EQ(projections().BalanceOf("ben/B1").posted_fen, 104500);
+  EXPECT_EQ(projections().BalanceOf("ben/B2").posted_fen, 0);
+  EXPECT_EQ(projections().BalancesWithPrefix("ben/").count("ben/B2"), 0u);
+
+  Ok(Approve("R1"));
+  ledger_->domain().Read([&](const DomainState& s) {
+    Seen seen = by_id(s);
+    EXPECT_EQ(seen.b1->posted_fen, 2 * 104500);
+    EXPECT_EQ(seen.b2->posted_fen, 104500);
+    EXPECT_EQ(seen.fund.pending_fen, 0);
+    return 0;
+  });
+  EXPECT_EQ(projections().BalanceOf("ben/B1").posted_fen, 2 * 104500);
+  EXPECT_EQ(projections().BalanceOf("ben/B2").posted_fen, 104500);
+  ExpectInvariants();
+}
+
 TEST_F(Rules, ALargeApprovalFeedsTheProjectionsBesideTheDomainAndRollsBackWhole) {
   // From 4,096 lines an approval's projections run on a second thread (Domain::Apply).
   constexpr int kPeople = 4200;
@@ -588,27 +634,65 @@ TEST(Names, InternsEachNameOnceAndKeepsItInPlace) {
   EXPECT_FALSE(names.Find("B100000").has_value());
 }
 
+// Balances by account id: only accounts holding a balance are listed, in name order whatever
+// the order of their ids; an undone first posting takes the balance away, not the id.
+TEST(Accounts, ListsTheAccountsWithABalanceInNameOrderAndKeepsTheirIds) {
+  Accounts accounts;
+  const AccountId payee = accounts.Intern("ext/payee");
+  const AccountId fund = accounts.Intern("fund/F/general");
+  const AccountId person = accounts.Intern("ben/B1");
+  EXPECT_EQ(accounts.Intern("fund/F/general"), fund);
+  bool added = false;
+  accounts.GetOrAdd(fund, &added).posted_fen = 500;
+  EXPECT_TRUE(added);
+  accounts.GetOrAdd(fund, &added).posted_fen -= 100;
+  EXPECT_FALSE(added);
+  accounts.GetOrAdd(payee, &added).posted_fen = 100;
+  accounts.GetOrAdd(person, &added).posted_fen = -7;
+  accounts.Erase(person);  // its first posting undone
+  EXPECT_EQ(accounts.Get(person), nullptr);
+  EXPECT_EQ(accounts.Get("ben/B1"), nullptr);
+  EXPECT_EQ(accounts.Find("ben/B1"), person) << "an id was taken back";
+  EXPECT_EQ(accounts.size(), 2u);
+  std::vector<std::pair<std::string_view, const Balance*>> listed = accounts.SortedByName();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].first, "ext/payee");
+  EXPECT_EQ(listed[1].first, "fund/F/general");
+  EXPECT_EQ(listed[1].second->posted_fen, 400);
+  accounts.Restore(person, Balance{42, 0});
+  EXPECT_EQ(accounts.Get("ben/B1")->posted_fen, 42);
+  EXPECT_EQ(accounts.SortedByName().front().first, "ben/B1");
+  const Posting p = accounts.PostingTo(fund, -3, 0);
+  EXPECT_EQ(p.account, "fund/F/general");
+  EXPECT_EQ(p.account_id, fund);
+}
+
 // What a Reversal may undo, kept by entry index: entries with no postings in between, an
 // undone entry whose index is used again, and the postings found as they were added.
 TEST(ReversibleEntries, KeepsEachEntrysPostingsThroughUndoAndReuseOfItsIndex) {
+  Accounts accounts;
+  auto posting = [&](std::string_view account, int64_t posted) {
+    return accounts.PostingTo(accounts.Intern(account), posted, 0);
+  };
   ReversibleEntries r;
-  std::vector<Posting> a = {{"fund/F/general", -100, 0}, {"ext/payee", 100, 0}};
-  std::vector<Posting> b = {{"fund/F/general", 250, 0}, {"ext/treasury", -250, 0}};
+  std::vector<Posting> a = {posting("fund/F/general", -100), posting("ext/payee", 100)};
+  std::vector<Posting> b = {posting("fund/F/general", 250), posting("ext/treasury", -250)};
   r.Add(3, a);
   r.Add(7, b);
   EXPECT_TRUE(r.Contains(3));
   EXPECT_FALSE(r.Contains(4));
   EXPECT_FALSE(r.Contains(8));
   EXPECT_EQ(r.size(), 2u);
-  EXPECT_EQ(r.Find(7)[0].account, "fund/F/general");
-  EXPECT_EQ(r.Find(7)[1].posted_delta_fen, -250);
+  EXPECT_EQ(r.Find(7, accounts)[0].account, "fund/F/general");
+  EXPECT_EQ(r.Find(7, accounts)[0].account_id, accounts.Find("fund/F/general"));
+  EXPECT_EQ(r.Find(7, accounts)[1].posted_delta_fen, -250);
   r.Remove(7);  // its submission failed: index 7 goes to the next entry, or to an earlier one
   EXPECT_FALSE(r.Contains(7));
   r.Add(5, b);
   EXPECT_EQ(r.SortedIndices(), (std::vector<uint64_t>{3, 5}));
-  EXPECT_EQ(r.Find(3)[1].account, "ext/payee");
-  EXPECT_EQ(r.Find(5)[0].posted_delta_fen, 250);
-  EXPECT_TRUE(r.Find(4).empty());
+  EXPECT_EQ(r.Find(3, accounts)[1].account, "ext/payee");
+  EXPECT_EQ(r.Find(5, accounts)[0].posted_delta_fen, 250);
+  EXPECT_TRUE(r.Find(4, accounts).empty());
 }
 
 // Feeds `p` an approval entry holding `payments`.

@@ -107,6 +107,54 @@ TEST_F(SnapshotTest, PaidTotalsAfterASnapshotLoadEqualAFullReplay) {
   }
 }
 
+// Balances are held by account id, and a snapshot holds names: after a load the ids are
+// interned afresh (in another order), and a refused approval, a new person's first payment and
+// an old person's next one keep every balance, by name and by id, as a replay of the log has it.
+TEST_F(SnapshotTest, BalancesAfterASnapshotLoadEqualAFullReplayByNameAndById) {
+  Snap();
+  ReopenWithSnapshots();
+  Register("B20");
+  Enroll("B20", "dibao", 104500);
+  std::vector<RollLine> lines;
+  for (int i = 20; i >= 0; i -= 4)
+    lines.push_back({static_cast<uint32_t>(lines.size() + 1), "B" + std::to_string(i), "dibao",
+                     202502, 104500});
+  Ok(Prepare("R2", "F1", "general", 202502, lines));
+  const std::string prepared = ledger_->domain().SaveState();
+  fb::DisbursementBatchApprovedT approval;
+  approval.batch_id = "R2";
+  // Fails after the approval was applied: both roll back.
+  const fb::ExpensedT too_large = ExpenseBeyondTheFund("F1", "dibao");
+  Rejects(Do({approval, too_large}, kChecker), "insufficient_funds");
+  EXPECT_TRUE(ledger_->domain().SaveState() == prepared) << "a refused approval changed state";
+  EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount("B20")).posted_fen, 0);
+  Ok(Approve("R2"));
+
+  auto balances_by_id = [&] {
+    return ledger_->domain().Read([](const DomainState& s) {
+      std::map<std::string, int64_t> out;
+      for (AccountId id = 0; id < s.accounts.id_end(); ++id) {
+        if (const Balance* b = s.accounts.Get(id)) out[s.accounts.name(id)] = b->posted_fen;
+      }
+      return out;
+    });
+  };
+  const std::map<std::string, int64_t> live = balances_by_id();
+  EXPECT_EQ(live.at("ben/B20"), 104500);
+  EXPECT_EQ(live.at("ben/B4"), 2 * 104500);
+  EXPECT_EQ(live.at("ben/B3"), 104500);
+  EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount("B4")).posted_fen, 2 * 104500);
+  const std::string live_state = ledger_->domain().SaveState();
+  const std::string live_projections = projections_->SaveState();
+
+  Reopen();  // no snapshots: a replay of the whole log
+  EXPECT_EQ(balances_by_id(), live);
+  EXPECT_TRUE(ledger_->domain().SaveState() == live_state);
+  EXPECT_EQ(projections_->SaveState(), live_projections);
+  EXPECT_EQ(projections().BalanceOf(BeneficiaryAccount("B20")).posted_fen, 104500);
+  ExpectInvariants();
+}
+
 TEST_F(SnapshotTest, RebuildFromSnapshotVerifiesTheTailAndMatches) {
   SnapshotInfo info = Snap();
   Roll("R2", 202502);
