@@ -542,10 +542,12 @@ def roll_run_line(side, r):
     c = {k: summed(r, "writer_commit_s", k) for k in COMMIT_METRICS}
     writer = summed(r, "cpu_s", "server" if side == "embedded" else "writer")
     side_cpu = round(sum(summed(r, "cpu_s", g) for g in r["profile"]["prepare"]["cpu_s"]), 2)
+    faults = summed(r, "writer_process", "minor_faults")
     return (f"| {side} | {r['run']} | {r['load_avg_1m']} | {r['settled_s']} | {r['prepare_s']} | "
             f"{r['approve_s']} | {r['total_s']} | {r.get('replicated_s', '')} | {c['commit']} "
             f"({c['commit_stage']} / {c['commit_record']} / {c['commit_store']} / "
-            f"{c['commit_answer']}) | {writer} | {side_cpu} | "
+            f"{c['commit_answer']}) | {writer} ({summed(r, 'writer_process', 'system_s')}; "
+            f"{faults / 1000:.0f}k) | {side_cpu} | "
             f"{summed(r, 'machine_cpu_s', 'outside')} | {summed(r, 'machine_cpu_s', 'steal')} | "
             f"{summed(r, 'machine_cpu_s', 'iowait')} |")
 
@@ -579,7 +581,8 @@ def roll_lines(results):
              f"a side on one city (run N pays the next month), each after its side was idle "
              f"(under {SETTLE_IDLE_CPU} CPU s a second; settled s):", "",
              "| side | run | load 1m | settled s | prepare s | approve s | total s | replicated s "
-             "| writer commit s (stage / record / store / answer) | writer CPU s | side CPU s "
+             "| writer commit s (stage / record / store / answer) | writer CPU s (system; page "
+             "faults) | side CPU s "
              "| outside CPU s | steal s | iowait s |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [roll_run_line("embedded", r) for r in e] + [roll_run_line("cluster", r) for r in k]
