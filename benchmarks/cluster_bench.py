@@ -234,23 +234,13 @@ def wait_applied(ports, size, timeout_s=ROLL_WAIT_S):
 def process_tree_cpu(pids):
     """CPU seconds so far of `pids` and all their descendants (PostgreSQL's backends,
     walsenders and the rest are children of its postmaster)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    tree, grew = {p for p in pids if p in stats}, True
+    procs = read_processes()
+    tree, grew = {p for p in pids if p in procs}, True
     while grew:
-        children = {p for p, (ppid, _) in stats.items() if ppid in tree} - tree
+        children = {p for p, v in procs.items() if v[0] in tree} - tree
         tree |= children
         grew = bool(children)
-    return sum(stats[p][1] for p in tree)
+    return sum(procs[p][1] for p in tree)
 
 
 # A process's group is the group of the root it descends from (a ledger node, a PostgreSQL
@@ -274,10 +264,13 @@ def read_processes():
                 fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{entry}/cmdline") as f:
                 title = f.read().replace("\0", " ").strip()
+        except OSError:
+            continue
+        try:  # another user's process: its I/O counters are not readable
             with open(f"/proc/{entry}/io") as f:
                 written = int(re.search(r"^write_bytes: (\d+)", f.read(), re.M).group(1))
         except (OSError, AttributeError):
-            continue
+            written = 0
         procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick,
                              (int(fields[13]) + int(fields[14])) / tick, title, written)
     return procs
@@ -401,18 +394,23 @@ class RollProfile:
             return f"{root_group} backends"
         return "pg other"  # the postmaster, walwriter, archiver (and its cp), logger
 
+    def delta_by_group(self, a, b, field):
+        """Each group's growth of process field `field` (1: CPU s, 4: bytes written) from
+        snapshot a to b; a process born between them counts whole."""
+        out = {}
+        for pid, proc in b.items():
+            g = self.process_group(pid, b)
+            if g:
+                before = a[pid][field] if pid in a and a[pid][0] == proc[0] else 0
+                out[g] = out.get(g, 0) + proc[field] - before
+        return out
+
     def cpu_by_group(self, a, b):
         """CPU seconds of each group between snapshots a and b; processes that ended between
         them count from their parent's reaped-children time, as "exited"."""
-        out = {}
-        for pid, (ppid, cpu, _, _, _) in b.items():
-            g = self.process_group(pid, b)
-            if g:
-                before = a[pid][1] if pid in a and a[pid][0] == ppid else 0
-                out[g] = out.get(g, 0) + cpu - before
+        out = self.delta_by_group(a, b, 1)
         for pid, (ppid, _, reaped, _, _) in b.items():
-            g = self.process_group(pid, b)
-            if pid in a and g:
+            if pid in a and self.process_group(pid, b):
                 gone = sum(a[c][1] for c in a if a[c][0] == pid and c not in b)
                 exited = reaped - a[pid][2] - gone
                 if exited > 0:
@@ -421,13 +419,8 @@ class RollProfile:
         return {g: round(v, 2) for g, v in sorted(out.items())}
 
     def written_by_group(self, a, b):
-        out = {}
-        for pid, (ppid, _, _, _, written) in b.items():
-            g = self.process_group(pid, b)
-            if g:
-                before = a[pid][4] if pid in a and a[pid][0] == ppid else 0
-                out[g] = out.get(g, 0) + written - before
-        return {g: round(v / 1e6, 1) for g, v in sorted(out.items()) if v >= 1e5}
+        return {g: round(v / 1e6, 1) for g, v in sorted(self.delta_by_group(a, b, 4).items())
+                if v >= 1e5}
 
     def phase(self, first, last):
         a, b = self.marks[first], self.marks[last]
