@@ -16,10 +16,11 @@ std::string CodeOf(const Status& s) {
 }
 
 json::object ProblemJson(const Status& s, Language language) {
+  json::object translations = Translations(s);
   json::object e;
   e["code"] = CodeOf(s);
-  e["message"] = ProblemMessage(s, language);
-  e["translations"] = Translations(s);
+  e["message"] = translations[language == Language::kZh ? "zh" : "en"];  // each written once
+  e["translations"] = std::move(translations);
   if (!s.field().empty()) e["field"] = s.field();
   if (s.line() != 0) e["line"] = s.line();
   return e;
