@@ -141,7 +141,10 @@ await finishConsoleTest(tally, async () => {
   check(f.hint === "e.g. 2026-03-31" && f.error.startsWith('"31/02/2025" is not a date'), "the hint and the error switch to English with the page: " + JSON.stringify(f));
   await language(auditor, "zh");
   // Balances as of today (the demo's entries are stamped when it was made), written the Chinese way.
-  const now = new Date(), today = [now.getFullYear(), now.getMonth() + 1, now.getDate()];
+  // Today in China (UTC+8), where the ledger's days end: the UTC date is the day before from
+  // 16:00 UTC on, and a day that ended before the demo was made holds none of its entries.
+  const china = new Date(Date.now() + 8 * 3600 * 1000);
+  const today = [china.getUTCFullYear(), china.getUTCMonth() + 1, china.getUTCDate()];
   await auditor.fill("#balances-asof", `${today[0]}年${today[1]}月${today[2]}日`);
   await auditor.click("#balances-form button[type=submit]");
   await auditor.waitForFunction(() => document.getElementById("balances-result").textContent !== "");
