@@ -50,14 +50,27 @@ await finishConsoleTest(tally, async () => {
   // The clerk: the lookup table empty until a search, said so; the roll's problems in Chinese.
   const clerk = await logIn("maker");
   check(await clerk.locator("#key-state").isHidden(), "an unsigned ledger asks nobody to register a key: " + await clerk.textContent("#key-state"));
-  const note = (page, id) => page.evaluate((id) => {
-    const p = document.getElementById(id + "-empty");
-    return p && p.checkVisibility() ? p.textContent : "";
-  }, id);
-  check((await note(clerk, "lookup-table")).includes("在上方输入身份证号或姓名"), "the empty lookup table says what fills it: " + await note(clerk, "lookup-table"));
-  check((await note(clerk, "history-table")).includes("查询"), "so does the empty batch history: " + await note(clerk, "history-table"));
-  check(await note(clerk, "programs-table") === "", "a table with rows says nothing of the kind");
-  check((await note(clerk, "batches-table")).includes("在上方上传名册"), "no batch waits: a clerk is told where one comes from: " + await note(clerk, "batches-table"));
+  // The line under an empty table once it shows with `expected` in it: the sections are built
+  // and shown by the role's own hooks after the login answers, so the line comes a moment later.
+  // Gives up after a bounded wait and returns what shows then ("" for none).
+  const note = async (page, id, expected = /./) => {
+    await page.waitForFunction(([id, source]) => {
+      const p = document.getElementById(id + "-empty");
+      return p && p.checkVisibility() && new RegExp(source).test(p.textContent);
+    }, [id, expected.source], { timeout: 10_000 }).catch(() => {});
+    return page.evaluate((id) => {
+      const p = document.getElementById(id + "-empty");
+      return p && p.checkVisibility() ? p.textContent : "";
+    }, id);
+  };
+  const lookupNote = await note(clerk, "lookup-table", /在上方输入身份证号或姓名/);
+  check(lookupNote.includes("在上方输入身份证号或姓名"), "the empty lookup table says what fills it: " + lookupNote);
+  const historyNote = await note(clerk, "history-table", /查询/);
+  check(historyNote.includes("查询"), "so does the empty batch history: " + historyNote);
+  await clerk.waitForSelector("#programs-table tbody tr");
+  check(await clerk.evaluate(() => !document.getElementById("programs-table-empty").checkVisibility()), "a table with rows says nothing of the kind");
+  const batchesNote = await note(clerk, "batches-table", /在上方上传名册/);
+  check(batchesNote.includes("在上方上传名册"), "no batch waits: a clerk is told where one comes from: " + batchesNote);
   await clerk.locator("#upload-fund").selectOption("F-SUBSIDY");
   await clerk.fill("#upload-period", next);
   await clerk.locator("#upload-file").setInputFiles({ name: "roll.csv", mimeType: "text/csv", buffer: csv });
@@ -76,7 +89,8 @@ await finishConsoleTest(tally, async () => {
   check(enProblems.length === 2 && enProblems.every((m) => !chinese.test(m) && englishWord.test(m)), "after the switch the problems read in English: " + JSON.stringify(enProblems));
   check(!chinese.test(caption) && caption.includes("nothing was posted"), "and so does their caption: " + caption);
   check(posts === 0, "without sending the roll again");
-  check((await note(clerk, "lookup-table")).startsWith("Nobody listed"), "the empty table's line is in English too: " + await note(clerk, "lookup-table"));
+  const englishNote = await note(clerk, "lookup-table", /^Nobody listed/);
+  check(englishNote.startsWith("Nobody listed"), "the empty table's line is in English too: " + englishNote);
   const [download] = await Promise.all([clerk.waitForEvent("download"), clerk.click("#problems-download")]);
   const sheet = await readSheet(await download.path());
   check(download.suggestedFilename() === "roll-problems.xlsx" && sheet[0][0] === "Row" && sheet.slice(1).every((r) => !chinese.test(String(r[3]))),
@@ -87,8 +101,10 @@ await finishConsoleTest(tally, async () => {
   // The auditor: findings in Chinese with no English in their details; in English after a switch.
   const auditor = await logIn("auditor");
   await auditor.waitForSelector("#auditor-section:not([hidden])");
-  check((await note(auditor, "batches-table")).includes("经办人上传的名册"), "and one who approves, whose rolls come there: " + await note(auditor, "batches-table"));
-  check((await note(auditor, "anomalies-table")).includes("运行检查"), "the findings table says how to fill it: " + await note(auditor, "anomalies-table"));
+  const approverNote = await note(auditor, "batches-table", /经办人上传的名册/);
+  check(approverNote.includes("经办人上传的名册"), "and one who approves, whose rolls come there: " + approverNote);
+  const findingsNote = await note(auditor, "anomalies-table", /运行检查/);
+  check(findingsNote.includes("运行检查"), "the findings table says how to fill it: " + findingsNote);
   await auditor.click("#anomalies-run");
   await auditor.waitForFunction(() => /\d/.test(document.getElementById("anomalies-result").textContent));
   const zhDetails = await column(auditor, "anomalies-table", 2);
