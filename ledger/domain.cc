@@ -309,6 +309,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
   BatchSink sink(batch, projections_cf_);
   ApplyContext context{projections_cf_ != nullptr ? &sink : nullptr, &undo_};
   size_t mark = undo_.Mark();
+  std::vector<ChunkNameIds> chunk_names;  // of the batch being staged, by chunk
   for (size_t k = 0; k < events.size();) {
     const NewEntry& ne = submission.entries[k];
     EntryMeta meta{first_index + k, timestamp_ms, ne.actor, ne.role};
@@ -323,7 +324,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
         chunks.push_back(next);
       }
       span = chunks.size();
-      st = CheckBatchRules(state_, chunks, &pool_);
+      st = CheckBatchRules(state_, chunks, &pool_, &chunk_names);
     } else if (!std::holds_alternative<std::monostate>(events[k])) {
       st = CheckRules(state_, events[k], meta, &pool_);
     }
@@ -335,6 +336,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
     for (size_t j = 0; j < span && st.ok(); ++j) {
       const NewEntry& e = submission.entries[k + j];
       EntryMeta m{first_index + k + j, timestamp_ms, e.actor, e.role, &views[k + j]};
+      if (j < chunk_names.size()) m.chunk_names = &chunk_names[j];
       if (IsKeyEvent(e.event_type)) st = state_.keys.CheckKeyEvent(views[k + j]);
       if (!st.ok()) break;
       st = Apply(events[k + j], m, context);
@@ -348,6 +350,7 @@ Status Domain::StageEvents(const Submission& submission, const std::vector<Domai
       undo_.RollbackTo(mark);
       return st;
     }
+    chunk_names.clear();
     k += span;
   }
   CheckNoFundBelowZero(first_index);

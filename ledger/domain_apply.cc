@@ -100,6 +100,19 @@ class Applier {
   Status Post(const std::string& account, int64_t posted, int64_t pending) {
     return Post(s_.accounts.Intern(account), posted, pending);
   }
+  // The ids of a chunk's table of names: as the rules found them (`known`, by place), the
+  // rest interned now.
+  std::vector<NameId> NameIds(const std::vector<std::string>& names,
+                              const std::vector<NameId>* known) {
+    assert(known == nullptr || known->size() == names.size());
+    std::vector<NameId> ids(names.size());
+    for (size_t i = 0; i < names.size(); ++i) {
+      ids[i] = known != nullptr ? (*known)[i] : kNoNameId;
+      if (ids[i] == kNoNameId) ids[i] = s_.names.Intern(names[i]);
+      assert(s_.names[ids[i]] == names[i]);
+    }
+    return ids;
+  }
   Status Post(AccountId account, int64_t posted, int64_t pending) {
     FL_RETURN_IF_ERROR(ChangeBalance(account, posted, pending));
     applied_->postings.push_back(s_.accounts.PostingTo(account, posted, pending));
@@ -380,10 +393,11 @@ class Applier {
       b.chunks = e.chunks;
     }
     b.chunks_seen++;
-    // A chunk names each person and program once in its tables: intern those, not each line's.
-    std::vector<NameId> people(e.beneficiary_ids.size()), programs(e.program_ids.size());
-    for (size_t i = 0; i < people.size(); ++i) people[i] = s_.names.Intern(e.beneficiary_ids[i]);
-    for (size_t i = 0; i < programs.size(); ++i) programs[i] = s_.names.Intern(e.program_ids[i]);
+    // A chunk names each person and program once in its tables: intern those, not each line's
+    // (or take the ids the rules found for them).
+    const ChunkNameIds* known = m_.chunk_names;
+    std::vector<NameId> people = NameIds(e.beneficiary_ids, known ? &known->people : nullptr);
+    std::vector<NameId> programs = NameIds(e.program_ids, known ? &known->programs : nullptr);
     const NameId batch = s_.names.Intern(e.batch_id);
     // No reserve: the lines of every batch stay in memory, and growing by push_back keeps a
     // batch of 2^n lines exactly in its capacity (a chunk-sized reserve doubled it).

@@ -273,6 +273,17 @@ RollChunkNames ResolveChunk(const DomainState& s, const FundState& fund,
   return out;
 }
 
+// What the prepare needs of the names a batch's chunks resolved: their ids alone.
+std::vector<ChunkNameIds> NameIdsOf(std::vector<RollChunkNames>&& resolved) {
+  std::vector<ChunkNameIds> out(resolved.size());
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    out[i].people = std::move(resolved[i].people);
+    out[i].programs.reserve(resolved[i].programs.size());
+    for (const RollProgram& p : resolved[i].programs) out[i].programs.push_back(p.id);
+  }
+  return out;
+}
+
 // Whether any program excludes another: if none does, no roll line can break the rule.
 bool AnyExclusion(const DomainState& s) {
   return std::any_of(s.programs.begin(), s.programs.end(),
@@ -1004,7 +1015,7 @@ void CheckOneOffOncePerRoll(const DomainState& s, std::vector<RollLineCheck>& al
 
 Status CheckBatchRules(const DomainState& s,
                        const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
-                       WorkerPool* pool) {
+                       WorkerPool* pool, std::vector<ChunkNameIds>* chunk_names) {
   assert(!chunks.empty());
   const fb::DisbursementBatchPreparedT& head = *chunks.front();
   size_t lines = 0;
@@ -1054,7 +1065,9 @@ Status CheckBatchRules(const DomainState& s,
         .WithLine(first.line())
         .WithDetails(std::move(rejected));
   }
-  return Available(s, head.fund_id, head.bucket, total, "lines");
+  FL_RETURN_IF_ERROR(Available(s, head.fund_id, head.bucket, total, "lines"));
+  if (chunk_names != nullptr) *chunk_names = NameIdsOf(std::move(resolved));
+  return Status::Ok();
 }
 
 }  // namespace fundledger

@@ -28,10 +28,12 @@ Status CheckRules(const DomainState& state, const DomainEvent& event, const Entr
                   WorkerPool* pool = nullptr);
 // Checks the chunks of one disbursement batch together: every rejected line is in details().
 // With a pool, a roll of kParallelCheckLinesMin lines or more is checked on the caller's
-// thread and the pool's helpers at once.
+// thread and the pool's helpers at once. With `chunk_names`, a batch that passes leaves there
+// each chunk's names as the checks found them (by chunk), for the prepare to apply.
 Status CheckBatchRules(const DomainState& state,
                        const std::vector<const fb::DisbursementBatchPreparedT*>& chunks,
-                       WorkerPool* pool = nullptr);
+                       WorkerPool* pool = nullptr,
+                       std::vector<ChunkNameIds>* chunk_names = nullptr);
 
 // Below this many lines, checking on more threads costs more than it saves.
 inline constexpr size_t kParallelCheckLinesMin = 4096;

@@ -278,6 +278,14 @@ class BeneficiaryIndex {
   std::vector<BeneficiaryState*> people_;  // by NameId; null: not a person, or not indexed
 };
 
+// A roll chunk's names as the rules found them interned, by their places in the chunk's
+// tables (kNoNameId: not interned when checked). The prepare takes these ids instead of hashing
+// every name again; names are never taken back, so an id found under the gate stays valid.
+struct ChunkNameIds {
+  std::vector<NameId> people;    // by DisbursementBatchPrepared.beneficiary_ids
+  std::vector<NameId> programs;  // by DisbursementBatchPrepared.program_ids
+};
+
 // Who and when, for the entry being checked or applied.
 struct EntryMeta {
   uint64_t index = 0;
@@ -285,6 +293,7 @@ struct EntryMeta {
   std::string_view actor;
   fb::Role role = fb::Role::system;
   const SignedEntryView* signed_entry = nullptr;  // for the key registry; null: not its business
+  const ChunkNameIds* chunk_names = nullptr;      // a checked roll chunk's names; null: intern each
 };
 
 struct DomainState {
