@@ -809,5 +809,32 @@ TEST(PreparedChunkEncoding, GivesTheSameBytesAsTheObjectApi) {
   }
 }
 
+// Names of every length up to 40 bytes, and ones that differ only in a trailing NUL or in
+// their last byte, each get an id of their own, found again and read back.
+TEST(Names, EveryNameKeepsItsOwnIdWhateverItsLengthOrLastByte) {
+  Names names;
+  std::vector<std::string> all;
+  for (size_t length = 0; length <= 40; ++length) {
+    std::string name(length, 'B');
+    for (size_t i = 0; i < length; ++i) name[i] = static_cast<char>('A' + (i * 7 + length) % 26);
+    all.push_back(name);
+    all.push_back(name + std::string(1, '\0'));
+    if (length > 0) all.push_back(name.substr(0, length - 1) + "~");
+  }
+  std::vector<NameId> ids;
+  for (const std::string& n : all) {
+    EXPECT_FALSE(names.Find(n).has_value()) << "'" << n << "' found before it was interned";
+    ids.push_back(names.Intern(n));
+  }
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(ids[i], static_cast<NameId>(i)) << "'" << all[i] << "' shares an id";
+    EXPECT_EQ(names.Intern(all[i]), ids[i]);
+    EXPECT_EQ(names.Find(all[i]), ids[i]);
+    EXPECT_EQ(names[ids[i]], all[i]);
+  }
+  EXPECT_FALSE(names.Find("never interned").has_value());
+  EXPECT_FALSE(names.Find(std::string(16, '\0')).has_value());
+}
+
 }  // namespace
 }  // namespace fundledger::testing
