@@ -1,5 +1,6 @@
-// An attacker with write access to the disk changes the store through RocksDB. Whatever they
-// change, opening or verifying the store must fail and name the first entry at fault.
+// An attacker with write access to the disk changes the store through RocksDB, or its files
+// directly. Whatever they change, opening or verifying the store must fail and name the first
+// entry at fault.
 #include <gtest/gtest.h>
 
 #include <filesystem>
