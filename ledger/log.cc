@@ -69,9 +69,9 @@ rocksdb::ColumnFamilyOptions ColumnOptions(std::string_view name,
 
 // Calls fn(index, bytes) for the entries of the stored bundle that starts at `first` whose
 // index lies in [begin, end), in order; refuses a bundle that does not hold exactly
-// kBundleEntries entries.
-Status ForEachBundled(uint64_t first, ByteView bundle, uint64_t begin, uint64_t end,
-                      const std::function<Status(uint64_t, ByteView)>& fn) {
+// kBundleEntries entries. A template: a scan calls fn for every entry of the log.
+template <typename Fn>
+Status ForEachBundled(uint64_t first, ByteView bundle, uint64_t begin, uint64_t end, Fn&& fn) {
   auto malformed = [&](const std::string& why) {
     return Corruption("the entry bundle of entries " + std::to_string(first) + ".." +
                       std::to_string(first + kBundleEntries - 1) + " " + why);
@@ -571,6 +571,10 @@ std::unique_ptr<NodeCursor> Log::OpenNodeCursor(uint8_t level, uint64_t start) c
 
 std::unique_ptr<TreeCursor> Log::OpenTreeCursor() const { return tree_->OpenTreeCursor(); }
 
+std::unique_ptr<TreeCursor> Log::OpenTreeCursorHashChecked() const {
+  return tree_->OpenTreeCursor(/*hashes_checked=*/true);
+}
+
 Result<std::string> Log::LatestCheckpoint() const {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), columns_.checkpoints));
@@ -624,10 +628,13 @@ Status Log::Scan(uint64_t begin, uint64_t end, const ScanOptions& how,
   auto twice = [&](uint64_t index) {
     return Corruption("entry " + std::to_string(index) + " is stored twice");
   };
-  std::vector<uint64_t> words;  // RocksDB values are not aligned; entries are decoded in place
+  // RocksDB values are not aligned; entries are decoded in place. The buffer grows to the largest
+  // entry so far and never shrinks: resized to each entry, it zero-filled words again and again.
+  std::vector<uint64_t> words;
   auto emit = [&](uint64_t index, ByteView bytes) -> Status {
     if (how.aligned) {
-      words.resize((bytes.size() + 7) / 8);
+      const size_t needed = (bytes.size() + 7) / 8;
+      if (words.size() < needed) words.resize(needed);
       if (!bytes.empty()) std::memcpy(words.data(), bytes.data(), bytes.size());
       bytes = ByteView(reinterpret_cast<const uint8_t*>(words.data()), bytes.size());
     }

@@ -148,6 +148,7 @@ class Log final : public LogSource {
 
   std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const override;
   std::unique_ptr<TreeCursor> OpenTreeCursor() const override;
+  std::unique_ptr<TreeCursor> OpenTreeCursorHashChecked() const override;
 
   Result<std::vector<Hash>> ProveInclusion(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> ProveConsistency(uint64_t old_size, uint64_t size) const;

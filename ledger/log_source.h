@@ -36,6 +36,10 @@ class LogSource : public NodeReader {
   virtual std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const;
   // A cursor over every level. The default keeps an OpenNodeCursor per level.
   virtual std::unique_ptr<TreeCursor> OpenTreeCursor() const;
+  // As OpenTreeCursor, for a caller that compares every node it is given with one it computed
+  // from the entries (verification): the source may skip its own checksums of the nodes, since
+  // a changed byte is then a named node mismatch. The default is OpenTreeCursor.
+  virtual std::unique_ptr<TreeCursor> OpenTreeCursorHashChecked() const { return OpenTreeCursor(); }
   virtual uint64_t size() const = 0;
   // Calls fn(index, bytes) for entries in [begin, end) in order; stops at the first error.
   virtual Status ScanEntries(uint64_t begin, uint64_t end,

@@ -57,7 +57,9 @@ class TreeStore final {
   std::unique_ptr<NodeCursor> OpenNodeCursor(uint8_t level, uint64_t start) const;
   // Nodes of every level, as OpenNodeCursor's but with one iterator per tile level: each tile
   // is read and checked once for all its rows, when nodes are asked in the order they complete.
-  std::unique_ptr<TreeCursor> OpenTreeCursor() const;
+  // `hashes_checked`: the caller compares every node it is given with one it computed, so the
+  // tiles' block checksums are not re-checked (the nodes past the tiles are read as ReadNode's).
+  std::unique_ptr<TreeCursor> OpenTreeCursor(bool hashes_checked = false) const;
 
   // Writer. Nodes staged go into `batch` (tiles they complete, and leaf rows at StageLeafRows)
   // and stay invisible to readers until Publish.

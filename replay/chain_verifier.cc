@@ -54,13 +54,14 @@ struct Outcome {
 };
 
 // Compares recomputed tree nodes with the stored ones, in the order they complete: one tree
-// cursor reads each stored value (a tile's eight levels) once.
+// cursor reads each stored value (a tile's eight levels) once. Every node it reads is compared,
+// so the source need not re-check its own checksums of them.
 class StoredNodes {
  public:
   explicit StoredNodes(const LogSource& source) : source_(source) {}
   // Why node (level, index) = h disagrees with the store, or nothing when it agrees.
   std::optional<std::string> Mismatch(uint8_t level, uint64_t index, const Hash& h) {
-    if (!cursor_) cursor_ = source_.OpenTreeCursor();  // not before a node is compared
+    if (!cursor_) cursor_ = source_.OpenTreeCursorHashChecked();  // not before a node is compared
     Result<Hash> stored = cursor_->Node(level, index);
     if (stored.ok() && *stored == h) return std::nullopt;
     return level == 0 ? "leaf hash does not match the stored tree"
