@@ -89,10 +89,21 @@ fs::path RunDir() {
   return fs::temp_directory_path() / ("fundledger_harness_" + std::to_string(::getpid()));
 }
 
+// Removes a directory the harness made. RocksDB may delete an old info log inside it while
+// the walk runs (a file gone before it is removed is not an error).
+void RemoveDir(const std::string& dir) {
+  for (int attempt = 0;; ++attempt) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (!ec) return;
+    if (attempt == 2) throw fs::filesystem_error("remove " + dir, ec);
+  }
+}
+
 std::string TempDir(const std::string& name) {
   fs::create_directories(RunDir());
   std::string d = (RunDir() / name).string();
-  fs::remove_all(d);
+  RemoveDir(d);
   return d;
 }
 
@@ -117,6 +128,37 @@ void Check(const Status& s, const char* what) {
     fmt::print(stderr, "harness: {}: {}\n", what, s.ToString());
     std::exit(1);
   }
+}
+
+// The machine's busy and total CPU time so far, in clock ticks of all cores (/proc/stat).
+std::pair<uint64_t, uint64_t> MachineCpuTicks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  const uint64_t busy = user + nice + system + irq + softirq + steal;
+  return {busy, busy + idle + iowait};
+}
+
+// Waits until the machine is idle: under kQuietBusyShare of its CPU busy over one
+// kQuietSample, for at most kQuietWaitMax. The PostgreSQL peer's checkpoint and autovacuum
+// after scenario 1's rolls (and the ledger's own compactions) otherwise run during the next
+// figures on the same cores. The seconds waited, or -1 if the machine never went quiet.
+constexpr double kQuietBusyShare = 0.05;  // of all cores: 0.1 of a core on two
+constexpr auto kQuietSample = std::chrono::milliseconds(500);
+constexpr auto kQuietWaitMax = std::chrono::seconds(60);
+double WaitForQuietMachine() {
+  const auto start = Clock::now();
+  while (Clock::now() - start < kQuietWaitMax) {
+    const auto [busy0, total0] = MachineCpuTicks();
+    std::this_thread::sleep_for(kQuietSample);
+    const auto [busy1, total1] = MachineCpuTicks();
+    if (total1 > total0 && static_cast<double>(busy1 - busy0) <
+                               kQuietBusyShare * static_cast<double>(total1 - total0)) {
+      return Seconds(start);
+    }
+  }
+  return -1;
 }
 
 void ResetPeakMemory() { std::ofstream("/proc/self/clear_refs") << "5"; }
@@ -522,7 +564,7 @@ int main(int argc, char** argv) {
         std::string rd = TempDir("rocksdb");
         rdb->runs.push_back(
             IngestRocksDb(rd, per_run, batch, MonthIndex(202601) + r));  // the month: a label only
-        fs::remove_all(rd);
+        RemoveDir(rd);
         pgf->runs.push_back(IngestPostgres(pg, per_run, batch, MonthIndex(202601) + r));
         pg2->runs.push_back(IngestPostgresTwoStep(pg, per_run, batch, MonthIndex(202601) + r));
       }
@@ -558,13 +600,17 @@ int main(int argc, char** argv) {
       whole.runs.push_back(Seconds(start));
     }
     Check(city->ledger->Close(), "close");
-    fs::remove_all(city->dir);
+    RemoveDir(city->dir);
   }
   if (!roll_sizes.empty()) {
     Figure& peak = res.Add("7 footprint", "peak memory of the ledger during roll ingest", "MiB");
     for (int r = 0; r < runs; ++r) peak.runs.push_back(peak_mib);
   }
-  if (pg.conn != nullptr) PQfinish(pg.conn);
+  if (pg.conn != nullptr) {
+    // The peer's dirty pages written now, not by its checkpointer during the next figures.
+    pg.Exec("CHECKPOINT");
+    PQfinish(pg.conn);
+  }
 
   // 3-6 over logs of many entries.
   const std::vector<size_t> log_sizes = sizes(
@@ -583,6 +629,9 @@ int main(int argc, char** argv) {
     Check(opened.status(), "open read-only");
     std::unique_ptr<Log> reader = std::move(opened).value();
     std::string tag = fmt::format("{} entries", n);
+    const double settled = WaitForQuietMachine();
+    res.facts.push_back({"machine settled before the figures of " + tag,
+                         settled < 0 ? "not within 60 s" : fmt::format("{:.1f} s", settled)});
     // 3. Full-chain verification vs raw SHA-256 over the same bytes.
     Figure& verify = res.Add("3 verification", "verify chain, " + tag, "MB/s");
     Figure& sha = res.Add("3 verification", "raw SHA-256 of the same entries, " + tag, "MB/s");
@@ -778,7 +827,7 @@ int main(int argc, char** argv) {
       }
     }
     Run("kill -TERM " + pid + "; sleep 1");
-    fs::remove_all(log->dir);
+    RemoveDir(log->dir);
     fs::remove(serve_out);
   }
 
