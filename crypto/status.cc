@@ -2,6 +2,8 @@
 
 namespace fundledger {
 
+void Status::Destroy(Rep* rep) { delete rep; }
+
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
     case StatusCode::kOk:
