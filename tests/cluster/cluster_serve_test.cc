@@ -5,7 +5,8 @@
 // nothing, and the old writer restarted follows and reaches the same size and checkpoint. A
 // writer paused (SIGSTOP) loses its lease to the follower; resumed, it appends nothing, steps
 // down and answers 421 naming the new writer. A node started empty on a log whose row was
-// altered in PostgreSQL stops applying at that row, names it, and serves what it verified.
+// altered in PostgreSQL stops applying at that row, names it, and serves what it verified. A
+// node follows on a thread niced below the threads it serves and writes with.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,8 +17,13 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
+#include <vector>
 
+#include "api/cluster_node.h"
+#include "cluster/follow_priority.h"
 #include "ledger/log_format.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/http_client.h"
@@ -27,6 +33,39 @@ namespace {
 
 namespace json = boost::json;
 constexpr auto kRoleWait = std::chrono::seconds(60);
+
+// The nice value in /proc/PID/task/TID/stat (proc(5): the 17th field after the name).
+int NiceOf(const std::filesystem::path& task) {
+  std::string stat;
+  std::getline(std::ifstream(task / "stat"), stat);
+  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+  std::vector<std::string> fields{std::istream_iterator<std::string>(rest), {}};
+  return fields.size() > 16 ? std::stoi(fields[16]) : -100;
+}
+
+// The nice value of each of `pid`'s threads named `name` (what ps shows).
+std::vector<int> ThreadNices(int pid, const std::string& name) {
+  std::vector<int> nices;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm == name) nices.push_back(NiceOf(task.path()));
+  }
+  return nices;
+}
+
+// A node serves (its main thread's priority) and keeps its lease at the process's priority, and
+// follows below it; while it follows, its ledger's threads (the domain's helpers here) are below
+// it too when the node may raise them again on taking over, and at it once the node writes.
+void ExpectPriorities(int pid, bool follows) {
+  const int serving = NiceOf("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid));
+  const int below = std::min(serving + kFollowNiceIncrement, kNiceLowest);
+  EXPECT_EQ(ThreadNices(pid, kFollowThreadName), std::vector<int>{below});
+  EXPECT_EQ(ThreadNices(pid, kLeaseThreadName), std::vector<int>{serving});
+  const std::vector<int> helpers = ThreadNices(pid, "fl-domain-0");
+  EXPECT_EQ(helpers, std::vector<int>{follows && CanRaisePriority() ? below : serving});
+}
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -135,6 +174,7 @@ TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
 
   auto follower = Start(1);
   ASSERT_TRUE(WaitForRole(1, "follower"));
+  ExpectPriorities(follower->pid(), /*follows=*/true);
   HttpResult read = HttpClient(ports_[1]).Request(
       "GET", "/v1/funds/F-2?min_size=" + std::to_string(size), token_);
   ASSERT_EQ(read.status, 200) << read.body;
@@ -152,6 +192,7 @@ TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
   ASSERT_EQ(::kill(writer->pid(), SIGKILL), 0);
   writer.reset();
   ASSERT_TRUE(WaitForRole(1, "writer"));
+  ExpectPriorities(follower->pid(), /*follows=*/false);
   HttpResult retry = OpenFund(1, "F-2");
   ASSERT_EQ(retry.status, 200) << retry.body;
   EXPECT_TRUE(json::parse(retry.body).at("replayed").as_bool()) << retry.body;
