@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -63,8 +64,16 @@ void ExpectPriorities(int pid, bool follows) {
   const int below = std::min(serving + kFollowNiceIncrement, kNiceLowest);
   EXPECT_EQ(ThreadNices(pid, kFollowThreadName), std::vector<int>{below});
   EXPECT_EQ(ThreadNices(pid, kLeaseThreadName), std::vector<int>{serving});
-  const std::vector<int> helpers = ThreadNices(pid, "fl-domain-0");
-  EXPECT_EQ(helpers, std::vector<int>{follows && CanRaisePriority() ? below : serving});
+  const bool ledger_below = follows && CanRaisePriority();
+  EXPECT_EQ(ThreadNices(pid, "fl-domain-0"), std::vector<int>{ledger_below ? below : serving});
+  // The log's writer thread and its answerer carry the program's name, as the HTTP threads do.
+  const std::vector<int> unnamed = ThreadNices(pid, "fundledger");
+  const auto unnamed_below = std::count(unnamed.begin(), unnamed.end(), below);
+  if (ledger_below) {
+    EXPECT_GE(unnamed_below, 2);
+  } else {
+    EXPECT_EQ(unnamed_below, 0);
+  }
 }
 
 int FreePort() {
