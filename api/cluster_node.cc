@@ -78,6 +78,9 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Open(ClusterConfig config,
                                                        LedgerOptions options) {
   std::unique_ptr<ClusterNode> node(new ClusterNode(std::move(config)));
   node->serving_nice_ = ThisThreadNice();
+  // A group it may lower and raise again without privilege (cluster/follow_priority.h).
+  if (std::optional<int> group = OwnAutogroupNice(); group && *group >= 0)
+    node->serving_autogroup_ = group;
   FL_RETURN_IF_ERROR(node->Connect());
   options.log.log_of_record = &node->switch_;
   FL_RETURN_IF_ERROR(node->OpenLedger(std::move(options)));
@@ -112,6 +115,7 @@ Status ClusterNode::OpenLedger(LedgerOptions options) {
   // A node that follows opens its ledger below serving when it may raise it again on taking over
   // (cluster/follow_priority.h): the threads the ledger starts inherit the priority.
   ledger_below_serving_ = !lease.ok() && CanRaisePriority();
+  if (!lease.ok()) FollowBelowServing();
   for (;;) {
     Result<std::unique_ptr<Ledger>> opened = OpenReplica(options);
     if (opened.ok()) {
@@ -149,7 +153,22 @@ Result<std::unique_ptr<Ledger>> ClusterNode::OpenReplica(const LedgerOptions& op
   return std::move(*opened);
 }
 
+void ClusterNode::FollowBelowServing() {
+  if (!serving_autogroup_ || autogroup_below_) return;
+  const int below = std::min(*serving_autogroup_ + kFollowNiceIncrement, kNiceLowest);
+  if (Status s = SetOwnAutogroupNice(below); !s.ok()) {
+    Say(s.message() + "; the node follows in a group at the priority it serves at");
+    return;
+  }
+  autogroup_below_ = true;
+}
+
 void ClusterNode::RaiseToServing() {
+  if (autogroup_below_) {
+    autogroup_below_ = false;
+    if (Status s = SetOwnAutogroupNice(*serving_autogroup_); !s.ok())
+      Say(s.message() + "; the node writes in a group below serving");
+  }
   if (!ledger_below_serving_) return;
   ledger_below_serving_ = false;
   const int follow = std::min(serving_nice_ + kFollowNiceIncrement, kNiceLowest);
@@ -228,6 +247,7 @@ void ClusterNode::Run() {
         }
         Say("node " + config_.node + " stepped down: another node writes the log (" +
             (writer.empty() ? "unknown" : writer) + ")");
+        FollowBelowServing();
         next_try_ms = SteadyMs() + kTakeoverCheckMs;
         continue;
       }

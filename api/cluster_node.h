@@ -24,17 +24,20 @@
 //
 // Threads: the role loop (following, taking over, stepping down) runs on the node's follow
 // thread ("fl-follow"), niced by kFollowNiceIncrement (cluster/follow_priority.h): the node
-// serves and writes before it applies. A node that starts as a follower and may raise a
-// thread's priority again opens its ledger below serving too, and raises the ledger's threads
-// when it takes over (a node that stepped down keeps them at the process's priority). The
-// writer's keep-alive runs on the lease thread ("fl-lease") at the process's priority; the
-// handler on the server's threads.
+// serves and writes before it applies. A node that leads its session (its own autogroup)
+// lowers the group's nice value while it follows and raises it when it takes over, so the
+// machine's other programs (a writer, PostgreSQL) come first too. A node that starts as a
+// follower and may raise a thread's priority again opens its ledger below serving, and raises
+// the ledger's threads when it takes over (a node that stepped down keeps them at the
+// process's priority). The writer's keep-alive runs on the lease thread ("fl-lease") at the
+// process's priority; the handler on the server's threads.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,7 +105,10 @@ class ClusterNode {
   Status OpenLedger(LedgerOptions options);
   // LogFollower::OpenReplica, on a thread below serving when ledger_below_serving_.
   Result<std::unique_ptr<Ledger>> OpenReplica(const LedgerOptions& options);
-  // On taking over: the ledger's threads opened below serving go back to serving_nice_.
+  // While following, the node's own autogroup below serving (when it leads its session).
+  void FollowBelowServing();
+  // On taking over: the autogroup, and the ledger's threads opened below serving, go back to
+  // the priority the node serves at.
   void RaiseToServing();
   // Tries the writer lock at once; if had, catches up to the lease's head and leads.
   Status TryLead();
@@ -117,6 +123,8 @@ class ClusterNode {
   const ClusterConfig config_;
   int serving_nice_ = 0;               // the process's priority, as the node opened
   bool ledger_below_serving_ = false;  // the ledger's threads were started below it
+  std::optional<int> serving_autogroup_;  // the node's own autogroup's nice, as it opened
+  bool autogroup_below_ = false;          // lowered while the node follows
   std::unique_ptr<PgLogStore> follow_store_;  // read-only: tails the log
   std::unique_ptr<PgLogStore> writer_store_;  // for the writer lease
   WriterSwitch switch_;

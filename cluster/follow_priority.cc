@@ -1,12 +1,16 @@
 #include "cluster/follow_priority.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -73,6 +77,36 @@ Result<int> RaiseThreadsTo(int from, int to) {
   }
   if (ec) return IoError("cannot list this process's threads: " + ec.message());
   return raised;
+}
+
+std::optional<int> OwnAutogroupNice() {
+  if (getsid(0) != getpid()) return std::nullopt;  // the group is the session's, not ours
+  std::ifstream in("/proc/self/autogroup");         // "/autogroup-123 nice 0"
+  std::string name, word;
+  int nice = 0;
+  if (!(in >> name >> word >> nice) || word != "nice") return std::nullopt;
+  return nice;
+}
+
+Status SetOwnAutogroupNice(int nice) {
+  assert(nice >= 0 && nice <= kNiceLowest);
+  const std::string text = std::to_string(nice);
+  int error = 0;
+  for (int attempt = 0; attempt < kAutogroupWriteTriesMax; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(kAutogroupRetryMs));
+    const int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = errno;
+      break;
+    }
+    const ssize_t written = write(fd, text.data(), text.size());
+    error = written < 0 ? errno : 0;
+    close(fd);
+    if (error != EAGAIN) break;  // EAGAIN: another write within the kernel's 100 ms
+  }
+  if (error == 0) return Status::Ok();
+  return IoError("cannot set this process's autogroup to nice " + text + ": " +
+                 std::strerror(error));
 }
 
 }  // namespace fundledger

@@ -13,6 +13,17 @@
 //   writes. Without that permission only the follow thread is lowered: a thread that cannot be
 //   raised again must never be one the node writes with.
 //
+// - Threads' nice values rank them only within their scheduling group: with the kernel's
+//   autogroups (one per session) a node started in its own session (scripts/cluster, a service
+//   manager) is a group of its own, which shares a contended machine equally with the writer's
+//   and each PostgreSQL server's, however niced its threads. So a node that leads its session
+//   also lowers its autogroup's nice value (SetOwnAutogroupNice) while it follows, and puts it
+//   back when it takes over: an unprivileged process may set it to any value from 0 to 19 (the
+//   kernel takes one such write per 100 ms, so it is tried kAutogroupWriteTriesMax times). A node
+//   sharing its session with other programs (a terminal, a test) leaves the group alone. Under a
+//   cgroup with its own CPU weight (a systemd unit with CPU accounting) autogroups do not apply;
+//   there the unit's CPUWeight ranks the node.
+//
 // A node's HTTP threads keep the process's priority, so on a machine shared with a writer (or
 // busy serving reads) serving and writing win a contended core, while an idle core still runs
 // the follower at full speed. The follower's lag is not capped by this (a niced thread keeps its
@@ -22,8 +33,11 @@
 //   Result<int> nice = LowerThisThreadPriority(kFollowNiceIncrement);  // on the follow thread
 //
 // Threads: ThisThreadNice and LowerThisThreadPriority act on the calling thread; RaiseThreadsTo
-// on every thread of the process; any thread may call them.
+// and the autogroup's functions on every thread of the process; any thread may call them.
 #pragma once
+
+#include <cstdint>
+#include <optional>
 
 #include "crypto/status.h"
 
@@ -45,5 +59,13 @@ bool CanRaisePriority();
 // Sets every thread of the process whose nice value is `from` to `to` (< from); returns how many
 // it set. An error names the first thread the kernel refused.
 Result<int> RaiseThreadsTo(int from, int to);
+
+inline constexpr int kAutogroupWriteTriesMax = 5;
+inline constexpr int64_t kAutogroupRetryMs = 110;  // the kernel's limit: a write per 100 ms
+// The nice value of this process's autogroup when the process leads its session (its group is
+// its own); nullopt otherwise, or without autogroups.
+std::optional<int> OwnAutogroupNice();
+// Sets it (0 to 19: no privilege needed either way).
+Status SetOwnAutogroupNice(int nice);
 
 }  // namespace fundledger
