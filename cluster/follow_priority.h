@@ -27,7 +27,7 @@
 // A node's HTTP threads keep the process's priority, so on a machine shared with a writer (or
 // busy serving reads) serving and writing win a contended core, while an idle core still runs
 // the follower at full speed. The follower's lag is not capped by this (a niced thread keeps its
-// share of a busy core, ~1/10 at +10 against a thread at +0) and stays reported in /healthz and
+// share of a busy core, ~1/3 at +5 against a thread at +0) and stays reported in /healthz and
 // /metrics. Linux keeps the nice value per thread: setpriority(PRIO_PROCESS, tid) acts on one.
 //
 //   Result<int> nice = LowerThisThreadPriority(kFollowNiceIncrement);  // on the follow thread
@@ -43,9 +43,11 @@
 
 namespace fundledger {
 
-// What the follow thread adds to its nice value: +10 gives it a weight of 110 against 1,024 for
-// a thread at +0 in the kernel's fair scheduler, so serving and writing take a shared core first.
-inline constexpr int kFollowNiceIncrement = 10;
+// What a follower adds to its nice values: +5 is a weight of 335 against 1,024 at +0 in the
+// kernel's fair scheduler, so a writer sharing two cores with two followers keeps a whole core
+// (2 x 1,024 / (1,024 + 2 x 335) > 1), while a follower beside busy programs keeps a third of
+// their share (at +10, a tenth: a 1M-line roll took 13-38 s to replicate on a loaded machine).
+inline constexpr int kFollowNiceIncrement = 5;
 inline constexpr int kNiceLowest = 19;  // the kernel's lowest priority
 
 // The calling thread's nice value (-20 to 19).

@@ -57,13 +57,22 @@ std::vector<int> ThreadNices(int pid, const std::string& name) {
 }
 
 // A node serves (its main thread's priority) and keeps its lease at the process's priority, and
-// follows below it; while it follows, its ledger's threads (the domain's helpers here) are below
-// it too when the node may raise them again on taking over, and at it once the node writes.
+// follows below it; while it follows, its own autogroup is below the one it writes in, and its
+// ledger's threads (the domain's helpers, the log's writer) are below serving too when the node
+// may raise them again on taking over; all are back at serving once the node writes.
 void ExpectPriorities(int pid, bool follows) {
   const int serving = NiceOf("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid));
   const int below = std::min(serving + kFollowNiceIncrement, kNiceLowest);
   EXPECT_EQ(ThreadNices(pid, kFollowThreadName), std::vector<int>{below});
   EXPECT_EQ(ThreadNices(pid, kLeaseThreadName), std::vector<int>{serving});
+  // A node in a session of its own: its autogroup follows below the priority it serves at.
+  std::ifstream group("/proc/" + std::to_string(pid) + "/autogroup");  // "/autogroup-7 nice 0"
+  std::string name, word;
+  int group_nice = -100;
+  if (group.is_open()) {  // a kernel with autogroups
+    ASSERT_TRUE(group >> name >> word >> group_nice);
+    EXPECT_EQ(group_nice, follows ? kFollowNiceIncrement : 0);
+  }
   const bool ledger_below = follows && CanRaisePriority();
   EXPECT_EQ(ThreadNices(pid, "fl-domain-0"), std::vector<int>{ledger_below ? below : serving});
   // The log's writer thread and its answerer carry the program's name, as the HTTP threads do.
@@ -116,8 +125,9 @@ class ClusterServeTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<ServerProcess> Start(int i) {
+  std::unique_ptr<ServerProcess> Start(int i, bool own_session = false) {
     ServerProcessOptions o;
+    o.own_session = own_session;
     o.command = "serve --cluster " + config_[i] + " --quiet";
     o.listen = "127.0.0.1:" + std::to_string(ports_[i]);
     auto p = std::make_unique<ServerProcess>(data_[i], o);
@@ -151,8 +161,8 @@ class ClusterServeTest : public ::testing::Test {
   }
 
   // Node 0 writes and holds a token; node 1, deployed with its key and tokens, follows.
-  void StartWriterAndFollower() {
-    servers_[0] = Start(0);
+  void StartWriterAndFollower(bool own_sessions = false) {
+    servers_[0] = Start(0, own_sessions);
     ASSERT_TRUE(WaitForRole(0, "writer"));
     CommandResult token = RunCommand(CliPath() + " token add --data " + data_[0] +
                                      " --actor admin.zhao --role admin 2>/dev/null");
@@ -173,7 +183,7 @@ class ClusterServeTest : public ::testing::Test {
 };
 
 TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
-  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower(/*own_sessions=*/true));
   std::unique_ptr<ServerProcess> writer = std::move(servers_[0]);
 
   ASSERT_EQ(OpenFund(0, "F-1").status, 201);
@@ -181,7 +191,7 @@ TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
   ASSERT_EQ(second.status, 201) << second.body;
   const uint64_t size = std::stoull(second.headers.at("fundledger-log-size"));
 
-  auto follower = Start(1);
+  auto follower = Start(1, /*own_session=*/true);
   ASSERT_TRUE(WaitForRole(1, "follower"));
   ExpectPriorities(follower->pid(), /*follows=*/true);
   HttpResult read = HttpClient(ports_[1]).Request(
