@@ -140,7 +140,8 @@ Status ClusterNode::OpenLedger(LedgerOptions options) {
 }
 
 Result<std::unique_ptr<Ledger>> ClusterNode::OpenReplica(const LedgerOptions& options) {
-  if (!ledger_below_serving_) return LogFollower::OpenReplica(*follow_store_, config_.data, options);
+  if (!ledger_below_serving_)
+    return LogFollower::OpenReplica(*follow_store_, config_.data, options);
   std::optional<Result<std::unique_ptr<Ledger>>> opened;
   std::thread opener([&] {
     if (Result<int> nice = LowerThisThreadPriority(kFollowNiceIncrement); !nice.ok()) {

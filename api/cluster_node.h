@@ -49,10 +49,10 @@
 
 namespace fundledger {
 
-inline constexpr int64_t kTakeoverCheckMs = 1'000;    // a follower tries the writer lock
-inline constexpr int64_t kMinSizeWaitMs = 5'000;      // ?min_size=N waits at most this
-inline constexpr int64_t kNodeStartWaitMs = 120'000;  // for the log of record's genesis
-inline constexpr uint64_t kLaggingEntries = 1'000;    // a follower further behind is lagging
+inline constexpr int64_t kTakeoverCheckMs = 1'000;        // a follower tries the writer lock
+inline constexpr int64_t kMinSizeWaitMs = 5'000;          // ?min_size=N waits at most this
+inline constexpr int64_t kNodeStartWaitMs = 120'000;      // for the log of record's genesis
+inline constexpr uint64_t kLaggingEntries = 1'000;        // a follower further behind is lagging
 inline constexpr char kFollowThreadName[] = "fl-follow";  // as ps and /proc show the threads
 inline constexpr char kLeaseThreadName[] = "fl-lease";
 
@@ -121,10 +121,10 @@ class ClusterNode {
   void Fail(const Status& why);
 
   const ClusterConfig config_;
-  int serving_nice_ = 0;               // the process's priority, as the node opened
-  bool ledger_below_serving_ = false;  // the ledger's threads were started below it
-  std::optional<int> serving_autogroup_;  // the node's own autogroup's nice, as it opened
-  bool autogroup_below_ = false;          // lowered while the node follows
+  int serving_nice_ = 0;                      // the process's priority, as the node opened
+  bool ledger_below_serving_ = false;         // the ledger's threads were started below it
+  std::optional<int> serving_autogroup_;      // the node's own autogroup's nice, as it opened
+  bool autogroup_below_ = false;              // lowered while the node follows
   std::unique_ptr<PgLogStore> follow_store_;  // read-only: tails the log
   std::unique_ptr<PgLogStore> writer_store_;  // for the writer lease
   WriterSwitch switch_;

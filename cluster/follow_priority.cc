@@ -81,7 +81,7 @@ Result<int> RaiseThreadsTo(int from, int to) {
 
 std::optional<int> OwnAutogroupNice() {
   if (getsid(0) != getpid()) return std::nullopt;  // the group is the session's, not ours
-  std::ifstream in("/proc/self/autogroup");         // "/autogroup-123 nice 0"
+  std::ifstream in("/proc/self/autogroup");        // "/autogroup-123 nice 0"
   std::string name, word;
   int nice = 0;
   if (!(in >> name >> word >> nice) || word != "nice") return std::nullopt;
