@@ -1,14 +1,18 @@
 #include "api/cluster_node.h"
 
 #include <fmt/core.h>
+#include <pthread.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
+#include "cluster/follow_priority.h"
 #include "ledger/log_format.h"
 
 namespace fundledger {
@@ -73,6 +77,10 @@ std::string ClusterConfig::UrlOf(const std::string& name) const {
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Open(ClusterConfig config,
                                                        LedgerOptions options) {
   std::unique_ptr<ClusterNode> node(new ClusterNode(std::move(config)));
+  node->serving_nice_ = ThisThreadNice();
+  // A group it may lower and raise again without privilege (cluster/follow_priority.h).
+  if (std::optional<int> group = OwnAutogroupNice(); group && *group >= 0)
+    node->serving_autogroup_ = group;
   FL_RETURN_IF_ERROR(node->Connect());
   options.log.log_of_record = &node->switch_;
   FL_RETURN_IF_ERROR(node->OpenLedger(std::move(options)));
@@ -104,9 +112,12 @@ Status ClusterNode::OpenLedger(LedgerOptions options) {
     return Status::Ok();
   }
   const int64_t deadline = SteadyMs() + kNodeStartWaitMs;
+  // A node that follows opens its ledger below serving when it may raise it again on taking over
+  // (cluster/follow_priority.h): the threads the ledger starts inherit the priority.
+  ledger_below_serving_ = !lease.ok() && CanRaisePriority();
+  if (!lease.ok()) FollowBelowServing();
   for (;;) {
-    Result<std::unique_ptr<Ledger>> opened =
-        LogFollower::OpenReplica(*follow_store_, config_.data, options);
+    Result<std::unique_ptr<Ledger>> opened = OpenReplica(options);
     if (opened.ok()) {
       ledger_ = std::move(*opened);
       break;
@@ -128,8 +139,48 @@ Status ClusterNode::OpenLedger(LedgerOptions options) {
   return Status::Ok();
 }
 
+Result<std::unique_ptr<Ledger>> ClusterNode::OpenReplica(const LedgerOptions& options) {
+  if (!ledger_below_serving_)
+    return LogFollower::OpenReplica(*follow_store_, config_.data, options);
+  std::optional<Result<std::unique_ptr<Ledger>>> opened;
+  std::thread opener([&] {
+    if (Result<int> nice = LowerThisThreadPriority(kFollowNiceIncrement); !nice.ok()) {
+      opened.emplace(nice.status());
+      return;
+    }
+    opened.emplace(LogFollower::OpenReplica(*follow_store_, config_.data, options));
+  });
+  opener.join();
+  return std::move(*opened);
+}
+
+void ClusterNode::FollowBelowServing() {
+  if (!serving_autogroup_ || autogroup_below_) return;
+  const int below = std::min(*serving_autogroup_ + kFollowNiceIncrement, kNiceLowest);
+  if (Status s = SetOwnAutogroupNice(below); !s.ok()) {
+    Say(s.message() + "; the node follows in a group at the priority it serves at");
+    return;
+  }
+  autogroup_below_ = true;
+}
+
+void ClusterNode::RaiseToServing() {
+  if (autogroup_below_) {
+    autogroup_below_ = false;
+    if (Status s = SetOwnAutogroupNice(*serving_autogroup_); !s.ok())
+      Say(s.message() + "; the node writes in a group below serving");
+  }
+  if (!ledger_below_serving_) return;
+  ledger_below_serving_ = false;
+  const int follow = std::min(serving_nice_ + kFollowNiceIncrement, kNiceLowest);
+  if (Result<int> raised = RaiseThreadsTo(follow, serving_nice_); !raised.ok())
+    Say(raised.status().message() + "; some of the node's threads write below serving");
+  (void)LowerThisThreadPriority(kFollowNiceIncrement);  // the follow thread was raised too
+}
+
 void ClusterNode::Start() {
   thread_ = std::thread([this] { Run(); });
+  lease_thread_ = std::thread([this] { KeepLease(); });
 }
 
 void ClusterNode::Stop() {
@@ -139,6 +190,7 @@ void ClusterNode::Stop() {
   }
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (lease_thread_.joinable()) lease_thread_.join();
 }
 
 Status ClusterNode::TryLead() {
@@ -157,6 +209,7 @@ Status ClusterNode::TryLead() {
     return caught;
   }
   step_down_ = false;
+  RaiseToServing();  // before the first group: the node writes at the priority it serves at
   switch_.Lead(std::make_unique<PgLogOfRecord>(std::move(writer_store_), lease->epoch,
                                                [this](const Status&) { step_down_ = true; }));
   {
@@ -171,6 +224,10 @@ Status ClusterNode::TryLead() {
 }
 
 void ClusterNode::Run() {
+  pthread_setname_np(pthread_self(), kFollowThreadName);
+  // Following, verifying and replaying run below serving and writing (cluster/follow_priority.h).
+  if (Result<int> nice = LowerThisThreadPriority(kFollowNiceIncrement); !nice.ok())
+    Say(nice.status().message() + "; the node follows at the priority it serves at");
   LogFollower follower(*follow_store_);
   // The head as each step first reads it: the lag is known while a large step applies.
   follower.set_head_observer([this](const LogHead& head) { Published(head); });
@@ -191,15 +248,11 @@ void ClusterNode::Run() {
         }
         Say("node " + config_.node + " stepped down: another node writes the log (" +
             (writer.empty() ? "unknown" : writer) + ")");
+        FollowBelowServing();
         next_try_ms = SteadyMs() + kTakeoverCheckMs;
         continue;
       }
-      // Between groups: proves the lease and keeps the session that holds it alive (a writer
-      // that stops calling, being paused, loses it to the server's idle_session_timeout).
-      (void)switch_.KeepLease();  // fenced: step_down_ is set, handled on the next turn
-      std::unique_lock lock(mu_);
-      record_size_ = ledger_->log().size();
-      writer_ = config_.UrlOf(config_.node);
+      std::unique_lock lock(mu_);  // the lease thread keeps the lease meanwhile
       changed_.wait_for(lock, std::chrono::milliseconds(kStepWaitMs), [&] { return stopping_; });
       continue;
     }
@@ -220,6 +273,27 @@ void ClusterNode::Run() {
       if (!led.ok() && led.rule() != kWriterLockHeld) Say("cannot take over: " + led.message());
       next_try_ms = SteadyMs() + kTakeoverCheckMs;
     }
+  }
+}
+
+void ClusterNode::KeepLease() {
+  pthread_setname_np(pthread_self(), kLeaseThreadName);
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (switch_.leading() && !step_down_) {
+      lock.unlock();
+      // Between groups: proves the lease and keeps the session that holds it alive (a writer
+      // that stops calling, being paused, loses it to the server's idle_session_timeout). Not
+      // on the niced follow thread: it holds the writer's switch while PostgreSQL answers.
+      (void)switch_.KeepLease();  // fenced: step_down_ is set, and Run steps down
+      const uint64_t size = ledger_->log().size();
+      lock.lock();
+      if (switch_.leading()) {
+        record_size_ = size;
+        writer_ = config_.UrlOf(config_.node);
+      }
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(kStepWaitMs), [&] { return stopping_; });
   }
 }
 

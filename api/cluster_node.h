@@ -22,13 +22,22 @@
 // The log's signing key is deployed to DIR/signing.key of every node before it first starts
 // (the writer that creates the log makes it); it never enters PostgreSQL.
 //
-// Threads: the role loop runs on the node's thread; the handler on the server's threads.
+// Threads: the role loop (following, taking over, stepping down) runs on the node's follow
+// thread ("fl-follow"), niced by kFollowNiceIncrement (cluster/follow_priority.h): the node
+// serves and writes before it applies. A node that leads its session (its own autogroup)
+// lowers the group's nice value while it follows and raises it when it takes over, so the
+// machine's other programs (a writer, PostgreSQL) come first too. A node that starts as a
+// follower and may raise a thread's priority again opens its ledger below serving, and raises
+// the ledger's threads when it takes over (a node that stepped down keeps them at the
+// process's priority). The writer's keep-alive runs on the lease thread ("fl-lease") at the
+// process's priority; the handler on the server's threads.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,10 +49,12 @@
 
 namespace fundledger {
 
-inline constexpr int64_t kTakeoverCheckMs = 1'000;    // a follower tries the writer lock
-inline constexpr int64_t kMinSizeWaitMs = 5'000;      // ?min_size=N waits at most this
-inline constexpr int64_t kNodeStartWaitMs = 120'000;  // for the log of record's genesis
-inline constexpr uint64_t kLaggingEntries = 1'000;    // a follower further behind is lagging
+inline constexpr int64_t kTakeoverCheckMs = 1'000;        // a follower tries the writer lock
+inline constexpr int64_t kMinSizeWaitMs = 5'000;          // ?min_size=N waits at most this
+inline constexpr int64_t kNodeStartWaitMs = 120'000;      // for the log of record's genesis
+inline constexpr uint64_t kLaggingEntries = 1'000;        // a follower further behind is lagging
+inline constexpr char kFollowThreadName[] = "fl-follow";  // as ps and /proc show the threads
+inline constexpr char kLeaseThreadName[] = "fl-lease";
 
 struct ClusterPeer {
   std::string name;
@@ -92,15 +103,28 @@ class ClusterNode {
   uint64_t AppliedSize() const;
   Status Connect();
   Status OpenLedger(LedgerOptions options);
+  // LogFollower::OpenReplica, on a thread below serving when ledger_below_serving_.
+  Result<std::unique_ptr<Ledger>> OpenReplica(const LedgerOptions& options);
+  // While following, the node's own autogroup below serving (when it leads its session).
+  void FollowBelowServing();
+  // On taking over: the autogroup, and the ledger's threads opened below serving, go back to
+  // the priority the node serves at.
+  void RaiseToServing();
   // Tries the writer lock at once; if had, catches up to the lease's head and leads.
   Status TryLead();
   void Run();
+  // While the node writes: PgLogStore::KeepLease every kStepWaitMs, on the lease thread.
+  void KeepLease();
   void FollowOnce(LogFollower& follower);
   // The log of record's head as read: its size, its writer, and since when this node is behind.
   void Published(const LogHead& head);
   void Fail(const Status& why);
 
   const ClusterConfig config_;
+  int serving_nice_ = 0;                      // the process's priority, as the node opened
+  bool ledger_below_serving_ = false;         // the ledger's threads were started below it
+  std::optional<int> serving_autogroup_;      // the node's own autogroup's nice, as it opened
+  bool autogroup_below_ = false;              // lowered while the node follows
   std::unique_ptr<PgLogStore> follow_store_;  // read-only: tails the log
   std::unique_ptr<PgLogStore> writer_store_;  // for the writer lease
   WriterSwitch switch_;
@@ -114,7 +138,8 @@ class ClusterNode {
   std::string writer_;
   std::string failure_;
   std::atomic<bool> step_down_{false};
-  std::thread thread_;
+  std::thread thread_;        // Run: the follow thread
+  std::thread lease_thread_;  // KeepLease
 };
 
 // The node's Service as a cluster node serves it (see the top of this file).

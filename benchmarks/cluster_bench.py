@@ -41,7 +41,9 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-CLI = os.path.join(ROOT, "build", "release", "api", "fundledger")
+# FUNDLEDGER_CLI runs another build of the program on both sides (an A/B of two builds).
+CLI = os.environ.get("FUNDLEDGER_CLI") or os.path.join(ROOT, "build", "release", "api",
+                                                       "fundledger")
 LOAD = os.path.join(ROOT, "build", "release", "benchmarks", "http_load")
 CLUSTER = os.path.join(ROOT, "scripts", "cluster")
 FAILOVER_WAIT_S = 120
@@ -88,14 +90,31 @@ def open_fund(port, token):
         sys.exit(f"cluster_bench: opening {FUND} failed: {status} {text}")
 
 
+def group_figures(before, after):
+    """What the writer's commit groups carried and spent between two reads of its /metrics:
+    groups, posts a group, and milliseconds a group by commit phase."""
+    commits = after.get("commits", 0) - before.get("commits", 0)
+    if commits <= 0:
+        return {"commits": 0}
+    out = {"commits": int(commits),
+           "posts_per_group": round((after.get("submissions", 0) -
+                                     before.get("submissions", 0)) / commits, 1)}
+    for k in COMMIT_METRICS:
+        out[f"{k}_ms"] = round((after.get(k, 0) - before.get(k, 0)) * 1000 / commits, 2)
+    return out
+
+
 def load(port, token, connections, seconds, tag):
+    before = writer_metrics(port)
     r = subprocess.run([LOAD, "--port", str(port), "--token", token, "--connections",
                         str(connections), "--seconds", str(seconds), "--kind", "appropriation",
                         "--fund", FUND, "--tag", tag], capture_output=True, text=True)
     fields = dict(re.findall(r"(\w+)=(\S+)", r.stdout))
     if "req_per_s" not in fields:
         sys.exit(f"cluster_bench: http_load failed: {r.stdout}{r.stderr}")
-    return {k: float(v) if re.fullmatch(r"[\d.]+", v) else v for k, v in fields.items()}
+    out = {k: float(v) if re.fullmatch(r"[\d.]+", v) else v for k, v in fields.items()}
+    out["groups"] = group_figures(before, writer_metrics(port))
+    return out
 
 
 def health(port):
@@ -295,6 +314,20 @@ def thread_cpu(pid):
     return out
 
 
+def followers_thread_cpu(pids):
+    """CPU seconds of the followers' threads, summed by thread name over the followers."""
+    out = {}
+    for pid in pids:
+        for name, cpu in thread_cpu(pid).items():
+            out[name] = out.get(name, 0) + cpu
+    return out
+
+
+def thread_deltas(a, b):
+    """Each thread name's CPU seconds from snapshot a to b (those of 0.01 s and more)."""
+    return {k: round(v - a.get(k, 0), 2) for k, v in sorted(b.items()) if v - a.get(k, 0) >= 0.01}
+
+
 def process_counters(pid):
     """`pid`'s user and system CPU seconds and its minor and major page faults so far."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -365,6 +398,7 @@ class RollProfile:
     def __init__(self, writer_port, writer_pid, roots, dsn=None):
         self.writer_port, self.writer_pid, self.roots, self.dsn = (writer_port, writer_pid, roots,
                                                                    dsn)
+        self.follower_pids = [p for p, g in roots.items() if g == "followers"]
         self.marks = {}
 
     def mark(self, name):
@@ -372,6 +406,7 @@ class RollProfile:
                             "machine": machine_cpu(), "disk": disk_written_bytes(),
                             "metrics": writer_metrics(self.writer_port),
                             "threads": thread_cpu(self.writer_pid),
+                            "follower_threads": followers_thread_cpu(self.follower_pids),
                             "writer": process_counters(self.writer_pid),
                             "pg": pg_stats(self.dsn) if self.dsn else None}
 
@@ -435,9 +470,10 @@ class RollProfile:
                "writer_process": {k: round(v - a["writer"].get(k, 0), 2)
                                   for k, v in b["writer"].items()},
                "writer_commits": b["metrics"].get("commits", 0) - a["metrics"].get("commits", 0),
-               "writer_threads_s": {k: round(v - a["threads"].get(k, 0), 2)
-                                    for k, v in sorted(b["threads"].items())
-                                    if v - a["threads"].get(k, 0) >= 0.01}}
+               "writer_threads_s": thread_deltas(a["threads"], b["threads"])}
+        if self.follower_pids:
+            out["follower_threads_s"] = thread_deltas(a["follower_threads"],
+                                                      b["follower_threads"])
         if a["pg"] and b["pg"]:
             out["postgres"] = {k: round(b["pg"][k] - a["pg"][k]) for k in a["pg"]}
             out["postgres"]["wal_mb"] = round(out["postgres"].pop("wal_bytes") / 1e6, 1)
@@ -517,6 +553,18 @@ def posts_lines(results):
         lines.append(f"| {c} | {e['req_per_s']:.0f} | {k['req_per_s']:.0f} | "
                      f"{k['req_per_s'] / e['req_per_s']:.2f} | {e['p50_ms']:.2f} / {e['p99_ms']:.2f} | "
                      f"{k['p50_ms']:.2f} / {k['p99_ms']:.2f} |")
+    lines += ["", "Commit groups during the posts (the writer's /metrics): groups, posts a group, "
+              "and ms a group (commit: stage / record / store / answer):", "",
+              "| connections | embedded groups | posts a group | ms a group | cluster groups | "
+              "posts a group | ms a group |", "|---|---|---|---|---|---|---|"]
+    for c, e in results["embedded"].items():
+        cells = []
+        for g in (e.get("groups", {}), results["cluster"][c].get("groups", {})):
+            cells += [str(g.get("commits", "")), str(g.get("posts_per_group", "")),
+                      f"{g['commit_ms']} ({g['commit_stage_ms']} / {g['commit_record_ms']} / "
+                      f"{g['commit_store_ms']} / {g['commit_answer_ms']})" if g.get("commits")
+                      else ""]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
     settled = results["posts_settled_s"]
     return lines + ["", f"Before the posts each side was left until its processes were idle: "
                     f"the embedded server {settled['embedded']} s, the cluster "

@@ -233,7 +233,11 @@ ServerProcess::ServerProcess(const std::string& data_dir, const ServerProcessOpt
   std::string exec_cmd =
       options.shell_setup + (options.shell_setup.empty() ? "" : "; ") + "exec " + cmd;
   char* argv[] = {sh, dash_c, exec_cmd.data(), nullptr};
-  if (posix_spawn(&pid_, "/bin/sh", &actions, nullptr, argv, environ) != 0) pid_ = -1;
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (options.own_session) posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+  if (posix_spawn(&pid_, "/bin/sh", &actions, &attributes, argv, environ) != 0) pid_ = -1;
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   out_fd_ = fds[0];

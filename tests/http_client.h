@@ -101,6 +101,7 @@ struct ServerProcessOptions {
   // it must print the address it listens on as `serve` does.
   std::string command;
   std::string listen = "127.0.0.1:0";  // --listen
+  bool own_session = false;  // started in a session of its own, as scripts/cluster starts a node
 };
 
 // Starts `fundledger serve --data DIR --listen 127.0.0.1:0 [--quiet]` and reads its port.

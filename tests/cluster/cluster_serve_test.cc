@@ -5,7 +5,8 @@
 // nothing, and the old writer restarted follows and reaches the same size and checkpoint. A
 // writer paused (SIGSTOP) loses its lease to the follower; resumed, it appends nothing, steps
 // down and answers 421 naming the new writer. A node started empty on a log whose row was
-// altered in PostgreSQL stops applying at that row, names it, and serves what it verified.
+// altered in PostgreSQL stops applying at that row, names it, and serves what it verified. A
+// node follows on a thread niced below the threads it serves and writes with.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -13,11 +14,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
+#include <vector>
 
+#include "api/cluster_node.h"
+#include "cluster/follow_priority.h"
 #include "ledger/log_format.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/http_client.h"
@@ -27,6 +34,56 @@ namespace {
 
 namespace json = boost::json;
 constexpr auto kRoleWait = std::chrono::seconds(60);
+
+// The nice value in /proc/PID/task/TID/stat (proc(5): the 17th field after the name).
+int NiceOf(const std::filesystem::path& task) {
+  std::string stat;
+  std::getline(std::ifstream(task / "stat"), stat);
+  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+  std::vector<std::string> fields{std::istream_iterator<std::string>(rest), {}};
+  return fields.size() > 16 ? std::stoi(fields[16]) : -100;
+}
+
+// The nice value of each of `pid`'s threads named `name` (what ps shows).
+std::vector<int> ThreadNices(int pid, const std::string& name) {
+  std::vector<int> nices;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm == name) nices.push_back(NiceOf(task.path()));
+  }
+  return nices;
+}
+
+// A node serves (its main thread's priority) and keeps its lease at the process's priority, and
+// follows below it; while it follows, its own autogroup is below the one it writes in, and its
+// ledger's threads (the domain's helpers, the log's writer) are below serving too when the node
+// may raise them again on taking over; all are back at serving once the node writes.
+void ExpectPriorities(int pid, bool follows) {
+  const int serving = NiceOf("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid));
+  const int below = std::min(serving + kFollowNiceIncrement, kNiceLowest);
+  EXPECT_EQ(ThreadNices(pid, kFollowThreadName), std::vector<int>{below});
+  EXPECT_EQ(ThreadNices(pid, kLeaseThreadName), std::vector<int>{serving});
+  // A node in a session of its own: its autogroup follows below the priority it serves at.
+  std::ifstream group("/proc/" + std::to_string(pid) + "/autogroup");  // "/autogroup-7 nice 0"
+  std::string name, word;
+  int group_nice = -100;
+  if (group.is_open()) {  // a kernel with autogroups
+    ASSERT_TRUE(group >> name >> word >> group_nice);
+    EXPECT_EQ(group_nice, follows ? kFollowNiceIncrement : 0);
+  }
+  const bool ledger_below = follows && CanRaisePriority();
+  EXPECT_EQ(ThreadNices(pid, "fl-domain-0"), std::vector<int>{ledger_below ? below : serving});
+  // The log's writer thread and its answerer carry the program's name, as the HTTP threads do.
+  const std::vector<int> unnamed = ThreadNices(pid, "fundledger");
+  const auto unnamed_below = std::count(unnamed.begin(), unnamed.end(), below);
+  if (ledger_below) {
+    EXPECT_GE(unnamed_below, 2);
+  } else {
+    EXPECT_EQ(unnamed_below, 0);
+  }
+}
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -68,8 +125,9 @@ class ClusterServeTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<ServerProcess> Start(int i) {
+  std::unique_ptr<ServerProcess> Start(int i, bool own_session = false) {
     ServerProcessOptions o;
+    o.own_session = own_session;
     o.command = "serve --cluster " + config_[i] + " --quiet";
     o.listen = "127.0.0.1:" + std::to_string(ports_[i]);
     auto p = std::make_unique<ServerProcess>(data_[i], o);
@@ -103,8 +161,8 @@ class ClusterServeTest : public ::testing::Test {
   }
 
   // Node 0 writes and holds a token; node 1, deployed with its key and tokens, follows.
-  void StartWriterAndFollower() {
-    servers_[0] = Start(0);
+  void StartWriterAndFollower(bool own_sessions = false) {
+    servers_[0] = Start(0, own_sessions);
     ASSERT_TRUE(WaitForRole(0, "writer"));
     CommandResult token = RunCommand(CliPath() + " token add --data " + data_[0] +
                                      " --actor admin.zhao --role admin 2>/dev/null");
@@ -125,7 +183,7 @@ class ClusterServeTest : public ::testing::Test {
 };
 
 TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
-  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower());
+  ASSERT_NO_FATAL_FAILURE(StartWriterAndFollower(/*own_sessions=*/true));
   std::unique_ptr<ServerProcess> writer = std::move(servers_[0]);
 
   ASSERT_EQ(OpenFund(0, "F-1").status, 201);
@@ -133,8 +191,9 @@ TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
   ASSERT_EQ(second.status, 201) << second.body;
   const uint64_t size = std::stoull(second.headers.at("fundledger-log-size"));
 
-  auto follower = Start(1);
+  auto follower = Start(1, /*own_session=*/true);
   ASSERT_TRUE(WaitForRole(1, "follower"));
+  ExpectPriorities(follower->pid(), /*follows=*/true);
   HttpResult read = HttpClient(ports_[1]).Request(
       "GET", "/v1/funds/F-2?min_size=" + std::to_string(size), token_);
   ASSERT_EQ(read.status, 200) << read.body;
@@ -152,6 +211,7 @@ TEST_F(ClusterServeTest, AFollowerServesReadsTakesOverAndTheOldWriterFollows) {
   ASSERT_EQ(::kill(writer->pid(), SIGKILL), 0);
   writer.reset();
   ASSERT_TRUE(WaitForRole(1, "writer"));
+  ExpectPriorities(follower->pid(), /*follows=*/false);
   HttpResult retry = OpenFund(1, "F-2");
   ASSERT_EQ(retry.status, 200) << retry.body;
   EXPECT_TRUE(json::parse(retry.body).at("replayed").as_bool()) << retry.body;
