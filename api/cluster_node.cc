@@ -241,11 +241,13 @@ void ClusterNode::Run() {
       if (step_down_) {
         Result<LogHead> head = follow_store_->Head();
         std::string writer = head.ok() ? config_.UrlOf(head->writer_node) : "";
-        switch_.Follow(writer);
         {
+          // Before the switch follows: a 421 (sent from then on) names the new writer, never
+          // this node. The lease thread no longer names this node once step_down_ is set.
           std::lock_guard lock(mu_);
-          writer_ = writer;  // a 421 names the new writer from now on, not this node
+          writer_ = writer;
         }
+        switch_.Follow(writer);
         Say("node " + config_.node + " stepped down: another node writes the log (" +
             (writer.empty() ? "unknown" : writer) + ")");
         FollowBelowServing();
@@ -288,7 +290,7 @@ void ClusterNode::KeepLease() {
       (void)switch_.KeepLease();  // fenced: step_down_ is set, and Run steps down
       const uint64_t size = ledger_->log().size();
       lock.lock();
-      if (switch_.leading()) {
+      if (switch_.leading() && !step_down_) {  // a node stepping down names the new writer
         record_size_ = size;
         writer_ = config_.UrlOf(config_.node);
       }
