@@ -213,12 +213,13 @@ def roll(port, tokens, csv, lines, run, on_prepared):
 def profiled_roll(port, tokens, csv, lines, run, profile, side_pids, followers=()):
     """One roll at rest (after `settle(side_pids)`), with its profile by phase: prepare,
     approve and, in the cluster, until every follower holds it (replicate)."""
-    settled_s = settle(side_pids)
+    settled_s, dirty_synced_mb = settle(side_pids)
     load_avg = os.getloadavg()[0]
     profile.mark("start")
     r = roll(port, tokens, csv, lines, run, lambda: profile.mark("prepared"))
     profile.mark("approved")
-    r.update(run=run + 1, settled_s=settled_s, load_avg_1m=round(load_avg, 2))
+    r.update(run=run + 1, settled_s=settled_s, dirty_synced_mb=dirty_synced_mb,
+             load_avg_1m=round(load_avg, 2))
     phases = {"prepare": ("start", "prepared"), "approve": ("prepared", "approved")}
     if followers:
         approved_at = time.monotonic()
@@ -480,10 +481,23 @@ class RollProfile:
         return out
 
 
+def dirty_mb():
+    """The machine's page cache waiting to be written (Dirty + Writeback in /proc/meminfo), MB."""
+    with open("/proc/meminfo") as f:
+        kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f)}
+    return round((kb["Dirty"] + kb["Writeback"]) / 1024, 1)
+
+
 def settle(pids):
-    """Waits until `pids` (with their descendants) use under SETTLE_IDLE_CPU for a second;
-    the seconds waited (SETTLE_WAIT_S at most)."""
+    """Writes the machine's dirty page cache out (sync), then waits until `pids` (with their
+    descendants) use under SETTLE_IDLE_CPU for a second; (the seconds taken, SETTLE_WAIT_S at
+    most, and the MB that were waiting to be written). The kernel writes dirty pages 30 s after
+    they were made (vm.dirty_expire_centisecs): without the sync, a city loaded and replicated
+    just before was written out in the middle of the next roll, ~1.3 GB, and slowed its fsyncs
+    and page faults (the cluster's second roll in every run of 2026-12-07)."""
     start = time.monotonic()
+    waiting_mb = dirty_mb()
+    os.sync()
     before = process_tree_cpu(pids)
     while time.monotonic() - start < SETTLE_WAIT_S:
         time.sleep(1)
@@ -491,7 +505,7 @@ def settle(pids):
         if now - before < SETTLE_IDLE_CPU:
             break
         before = now
-    return round(time.monotonic() - start, 1)
+    return round(time.monotonic() - start, 1), waiting_mb
 
 
 def cluster_pids(status):
@@ -534,7 +548,7 @@ def embedded(work, connections, seconds, roll_lines, csv, roll_runs):
                 sys.exit("cluster_bench: the embedded server did not start")
             time.sleep(0.1)
         open_fund(port, token)
-        posts_settled_s = settle([server.pid]) if connections else None
+        posts_settled_s = settle([server.pid])[0] if connections else None
         posts = {c: load(port, token, c, seconds, f"embedded-{c}") for c in connections}
         profile = RollProfile(port, server.pid, {server.pid: "server"})
         rolls = [profiled_roll(port, tokens, csv, roll_lines, run, profile, [server.pid])
@@ -584,7 +598,8 @@ def roll_run_line(side, r):
     writer = summed(r, "cpu_s", "server" if side == "embedded" else "writer")
     side_cpu = round(sum(summed(r, "cpu_s", g) for g in r["profile"]["prepare"]["cpu_s"]), 2)
     faults = summed(r, "writer_process", "minor_faults")
-    return (f"| {side} | {r['run']} | {r['load_avg_1m']} | {r['settled_s']} | {r['prepare_s']} | "
+    return (f"| {side} | {r['run']} | {r['load_avg_1m']} | {r['settled_s']} | "
+            f"{r.get('dirty_synced_mb', '')} | {r['prepare_s']} | "
             f"{r['approve_s']} | {r['total_s']} | {r.get('replicated_s', '')} | {c['commit']} "
             f"({c['commit_stage']} / {c['commit_record']} / {c['commit_store']} / "
             f"{c['commit_answer']}) | {writer} ({summed(r, 'writer_process', 'system_s')}; "
@@ -620,12 +635,13 @@ def roll_lines(results):
     m = results["roll"]
     lines = [f"The roll of {e[0]['lines']:,} lines (one upload, then its approval), {len(e)} runs "
              f"a side on one city (run N pays the next month), each after its side was idle "
-             f"(under {SETTLE_IDLE_CPU} CPU s a second; settled s):", "",
-             "| side | run | load 1m | settled s | prepare s | approve s | total s | replicated s "
+             f"(the machine's dirty pages written out, then under {SETTLE_IDLE_CPU} CPU s a "
+             f"second; settled s, and the MB that were waiting to be written):", "",
+             "| side | run | load 1m | settled s | dirty MB synced | prepare s | approve s | total s | replicated s "
              "| writer commit s (stage / record / store / answer) | writer CPU s (system; page "
              "faults) | side CPU s "
              "| outside CPU s | steal s | iowait s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [roll_run_line("embedded", r) for r in e] + [roll_run_line("cluster", r) for r in k]
     lines += ["", f"Medians: embedded {m['embedded_median_s']} s, cluster {m['cluster_median_s']} s;"
               f" cluster / embedded for the roll (embedded median / cluster median): "
@@ -704,7 +720,7 @@ def cluster_roots(status, writer):
 def cluster_posts(cdir, status, port, followers, connections, seconds, results):
     token = status["tokens"]["admin"]
     open_fund(port, token)
-    results["posts_settled_s"]["cluster"] = settle(cluster_pids(status))
+    results["posts_settled_s"]["cluster"] = settle(cluster_pids(status))[0]
     results["cluster"] = {}
     for c in connections:
         sampler = LagSampler(followers) if c == max(connections) else None
