@@ -3,7 +3,8 @@
 // upload, a bank file's export, a refused and an approved decision, a role's refusal, a search
 // that finds nobody, a balance, a verified payment and a new account reads in Chinese, then in
 // English (no Chinese left in it) once the page switches, and as before once it switches back;
-// the panels' own redraws on a switch do not empty it. Screenshots go to the output directory.
+// the panels' own redraws on a switch do not empty it; so do the names a lookup wrote in its
+// tables (a balance's total, a batch's state). Screenshots go to the output directory.
 // Usage: node console_status_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { startConsoleTest, finishConsoleTest, launchChromium, nextMonthRoll } from "./serve_demo.mjs";
 
@@ -93,6 +94,10 @@ await finishConsoleTest(tally, async () => {
   await auditor.waitForSelector("#balances-fund option", { state: "attached" });
   await auditor.click("#balances-form button[type=submit]");
   await follows(auditor, "balances-result", /^截至第 \d+ 条记录$/, /^as of entry \d+$/, "a balance's line");
+  await language(auditor, "en");
+  const total = await auditor.textContent("#balances-table tbody tr:last-child td");
+  check(total === "Total", "the balances' total row is named in English too: " + total);
+  await language(auditor, "zh");
   await auditor.fill("#prove-person", lines[0].beneficiary_id);
   await auditor.fill("#prove-month", last.period);
   await auditor.fill("#prove-program", lines[0].program_id);
@@ -119,6 +124,16 @@ await finishConsoleTest(tally, async () => {
   await boss.fill("#lookup-query", "无此人名");
   await boss.click("#lookup-form button[type=submit]");
   await follows(boss, "lookup-result", /^没有找到。$/, /^Nobody found\.$/, "a search that finds nobody");
+  // The batch history's states.
+  await boss.click("#history-form button[type=submit]");
+  await boss.waitForSelector("#history-table tbody tr");
+  const states = () => boss.$$eval("#history-table tbody tr", (trs) => [...new Set(trs.map((tr) => tr.cells[3].textContent))]);
+  const zhStates = await states();
+  await language(boss, "en");
+  const enStates = await states();
+  check(zhStates.every((s) => chinese.test(s)) && enStates.length === zhStates.length && enStates.every((s) => /^[A-Z][a-z]+$/.test(s)),
+        `the batch history's states follow the switch: ${zhStates} / ${enStates}`);
+  await language(boss, "zh");
   await boss.fill("#account-name", "clerk-status");
   await boss.locator("#account-role").selectOption("maker");
   await boss.fill("#account-password", "a-long-password-1");

@@ -524,8 +524,14 @@ function breakable(el, text) {
 }
 
 function cell(row, text) {
-  const td = breakable(document.createElement("td"), text);
-  if (text.length > 0 && text.length <= shortCellChars) td.className = "short";
+  const td = document.createElement("td");
+  // A short cell gets no <wbr>: Chromium breaks at one even where white-space is nowrap.
+  if (text.length > 0 && text.length <= shortCellChars) {
+    td.textContent = text;
+    td.className = "short";
+  } else {
+    breakable(td, text);
+  }
   row.appendChild(td);
   return td;
 }

@@ -133,6 +133,8 @@
     return b;
   };
   const stateName = (s) => t("st_" + s) || s;
+  // A cell of `row` that names something in the page's language (`text()`), redrawn on a switch.
+  const named = (row, text) => C.draw(cell(row, text()), text);
 
   function buildSections() {
     const work = $("work");
@@ -254,7 +256,8 @@
     for (const p of r.json.payments) {
       const row = body.insertRow();
       cell(row, p.period); cell(row, p.program_id); cell(row, p.amount || p.paid);
-      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—"); cell(row, t("lineStates")[p.state] || p.state || "");
+      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—");
+      named(row, () => t("lineStates")[p.state] || p.state || "");
       const td = cell(row, "");
       if (p.approved_index !== undefined && (who.role === "auditor" || who.role === "admin")) {
         td.append(button("lk_prove", `${t("lk_prove")} ${p.period} ${p.program_id}`, () => prove(id, p.period, p.program_id)));
@@ -277,7 +280,7 @@
     }
     const status = $("history-status");
     status.replaceChildren(el("option", { value: "", t: "hist_any" }),
-      ...["prepared", "approved", "rejected"].map((s) => el("option", { value: s }, stateName(s))));
+      ...["prepared", "approved", "rejected"].map((s) => C.draw(el("option", { value: s }), () => stateName(s))));
   }
 
   async function showBalances(event) {
@@ -294,7 +297,7 @@
       cell(row, bucket); cell(row, b.posted); cell(row, b.available || "");
     }
     const row = body.insertRow();
-    cell(row, t("bal_total")); cell(row, r.json.total.posted); cell(row, r.json.total.available || "");
+    named(row, () => t("bal_total")); cell(row, r.json.total.posted); cell(row, r.json.total.available || "");
   }
 
   async function showHistory(after) {
@@ -310,7 +313,7 @@
     say("history-result", "", "");
     for (const b of r.json.batches) {
       const row = body.insertRow();
-      cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period); cell(row, stateName(b.status));
+      cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period); named(row, () => stateName(b.status));
       cell(row, String(b.line_count)); cell(row, b.total); cell(row, b.maker);
     }
     const more = $("history-more");
@@ -448,9 +451,9 @@
     const r = await C.api("GET", "/v1/entries/" + index);
     const pre = $("anomaly-entry");
     pre.hidden = false;
-    if (r.status !== 200) { pre.textContent = C.serverText(r)(); return; }
+    if (r.status !== 200) return C.draw(pre, C.serverText(r));
     const { raw, ...view } = r.json;
-    pre.textContent = JSON.stringify(view, null, 2).slice(0, 20000);
+    C.draw(pre, "").textContent = JSON.stringify(view, null, 2).slice(0, 20000);
     pre.focus();
   }
 
@@ -475,8 +478,9 @@
     if (r.status !== 200) return;
     for (const line of r.text.split("\n").filter((l) => l).reverse()) {
       const a = JSON.parse(line), row = body.insertRow();
-      cell(row, new Date(a.ts_ms).toLocaleString(C.lang() === "en" ? "en" : "zh-CN"));
-      cell(row, t("as")(a.actor, a.role)); cell(row, a.search === "name" ? t("lk_name") : t("lk_number")); cell(row, String(a.results));
+      named(row, () => new Date(a.ts_ms).toLocaleString(C.lang() === "en" ? "en" : "zh-CN"));
+      named(row, () => t("as")(a.actor, a.role)); named(row, () => t(a.search === "name" ? "lk_name" : "lk_number"));
+      cell(row, String(a.results));
     }
   }
 
