@@ -3,8 +3,8 @@
 // upload, a bank file's export, a refused and an approved decision, a role's refusal, a search
 // that finds nobody, a balance, a verified payment and a new account reads in Chinese, then in
 // English (no Chinese left in it) once the page switches, and as before once it switches back;
-// the panels' own redraws on a switch do not empty it; so do the names a lookup wrote in its
-// tables (a balance's total, a batch's state). Screenshots go to the output directory.
+// the panels' own redraws on a switch do not empty it. The names a lookup wrote in its tables (a
+// balance's total, a batch's state) follow the switch too. Screenshots go to the output directory.
 // Usage: node console_status_test.mjs FUNDLEDGER_CLI OUTPUT_DIR
 import { startConsoleTest, finishConsoleTest, launchChromium, nextMonthRoll } from "./serve_demo.mjs";
 
