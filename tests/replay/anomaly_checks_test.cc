@@ -50,6 +50,17 @@ class AnomalyChecks : public ImportedLog {
     }
     return out;
   }
+
+  // A lottery fund's money spent on a purpose it may not pay for (one lottery_misuse), the log
+  // closed, and the CLI's `audit checks` over it, as of a day after.
+  std::string LotteryMisuseChecks() {
+    Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
+    Money("F-LOT", "general", 1000, "lottery_pool");
+    Raw(Expenditure(
+        {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
+    EXPECT_TRUE(log_->Close().ok());
+    return CliPath() + " audit checks --as-of 2024-06-01 --data " + dir();
+  }
 };
 
 using Expected = std::multimap<std::string, std::string>;
@@ -228,12 +239,7 @@ TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
 }
 
 TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
-  Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
-  Money("F-LOT", "general", 1000, "lottery_pool");
-  Raw(Expenditure(
-      {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
-  ASSERT_TRUE(log_->Close().ok());
-  std::string base = CliPath() + " audit checks --as-of 2024-06-01 --data " + dir();
+  const std::string base = LotteryMisuseChecks();
   CommandResult table = RunCommand(base);
   EXPECT_EQ(table.exit_code, 0) << table.out;
   EXPECT_NE(table.out.find("lottery_misuse"), std::string::npos) << table.out;
@@ -248,12 +254,7 @@ TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
 // --lang zh: the CSV for Excel (a BOM, Chinese headings, each detail in Chinese) and the table in
 // Chinese; the checks' ids stay as they are; a language the CLI does not speak is refused.
 TEST_F(AnomalyChecks, CliChecksSpeakChineseWhenAsked) {
-  Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
-  Money("F-LOT", "general", 1000, "lottery_pool");
-  Raw(Expenditure(
-      {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
-  ASSERT_TRUE(log_->Close().ok());
-  std::string base = CliPath() + " audit checks --as-of 2024-06-01 --data " + dir();
+  const std::string base = LotteryMisuseChecks();
   CommandResult csv = RunCommand(base + " --format csv --lang zh");
   EXPECT_EQ(csv.exit_code, 0) << csv.out;
   const std::string head = "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\nlottery_misuse,F-LOT,";
