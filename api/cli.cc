@@ -49,7 +49,7 @@ struct Flags {
   uint64_t audit_from = 0, audit_index = 0;
   std::optional<uint64_t> audit_to;
   bool audit_json = false;
-  std::string checks_format = "table";
+  std::string checks_format = "table", checks_lang = "en";
   int idle_days = 180;
   DiscloseFlags disclose;
   DemoFlags demo;
@@ -411,11 +411,17 @@ void AddAuditCommands(CLI::App& app, CommandTable& t, Flags& f) {
                      "a C2SP tlog-policy file: the log's key and the witnesses that must cosign");
   CLI::App* checks = t.Plain(
       "checks", "anomaly checks: duplicates, payments after death, misuse, ratios, disclosures",
-      [&] { return CmdAuditChecks(f.dir, f.audit_bundle, f.checks_format, f.idle_days, f.as_of); },
+      [&] {
+        return CmdAuditChecks(f.dir, f.audit_bundle, f.checks_format, f.idle_days, f.as_of,
+                              f.checks_lang);
+      },
       audit);
   checks->add_option("--data", f.dir, "ledger data directory");
   checks->add_option("--bundle", f.audit_bundle, "or an audit bundle");
   checks->add_option("--format", f.checks_format, "table | json | csv");
+  checks->add_option("--lang", f.checks_lang,
+                     "en | zh: the table's or CSV's headers and details (a zh CSV starts with a "
+                     "BOM, for Excel)");
   checks->add_option(
       "--as-of", f.as_of,
       "run the checks as of this instant (idle time and deadlines measured to it): " +

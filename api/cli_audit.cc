@@ -172,9 +172,12 @@ Status ChecksAsOf(const LogSource& source, const std::string& text, std::string_
 }
 
 int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const std::string& format,
-                   int idle_days, const std::string& as_of) {
+                   int idle_days, const std::string& as_of, const std::string& lang) {
   if (dir.empty() == bundle_dir.empty())
     return ExitFailure(InvalidArgument("audit checks takes --data DIR or --bundle DIR"));
+  if (lang != "en" && lang != "zh")
+    return ExitFailure(InvalidArgument("--lang takes zh or en").WithField("--lang"));
+  const FindingsLanguage language = lang == "zh" ? FindingsLanguage::kZh : FindingsLanguage::kEn;
   AnomalyOptions options;
   options.idle_days = idle_days;
   std::unique_ptr<Log> log;
@@ -200,9 +203,9 @@ int CmdAuditChecks(const std::string& dir, const std::string& bundle_dir, const 
   if (format == "json") {
     fmt::print("{}", FindingsJson(*findings));
   } else if (format == "csv") {
-    fmt::print("{}", FindingsCsv(*findings));
+    fmt::print("{}", FindingsCsv(*findings, language));
   } else if (format == "table") {
-    fmt::print("{}", FindingsTable(*findings));
+    fmt::print("{}", FindingsTable(*findings, language));
   } else {
     return ExitFailure(InvalidArgument("--format takes table, json or csv"));
   }

@@ -19,9 +19,10 @@ int CmdAuditExport(const std::string& dir, const std::string& out, uint64_t from
 int CmdAuditVerify(const std::string& bundle, const std::string& trusted_checkpoint_file,
                    const std::string& vkey, const std::string& policy_file);
 // Anomaly checks over a data dir or a bundle; format: table | json | csv; as_of: what
-// ParseAsOf reads ("" now, an entry index, a time, a date), the instant the checks run at.
+// ParseAsOf reads ("" now, an entry index, a time, a date), the instant the checks run at;
+// lang: en | zh, the language of the table's and the CSV's headers and details (JSON has both).
 int CmdAuditChecks(const std::string& dir, const std::string& bundle, const std::string& format,
-                   int idle_days, const std::string& as_of);
+                   int idle_days, const std::string& as_of, const std::string& lang);
 // The instant and the entries of an "as of" (`name` in errors) for the checks: a time or date
 // as given, an entry index as that entry's time (the HTTP anomaly list reads it too).
 Status ChecksAsOf(const LogSource& source, const std::string& text, std::string_view name,

@@ -713,30 +713,49 @@ std::string FindingsJson(const std::vector<Finding>& findings) {
          "\n";
 }
 
-std::string FindingsCsv(const std::vector<Finding>& findings) {
+namespace {
+
+// A finding's detail in `language` (its English one when no Chinese was written).
+const std::string& DetailIn(const Finding& f, FindingsLanguage language) {
+  return language == FindingsLanguage::kZh && !f.detail_zh.empty() ? f.detail_zh : f.detail;
+}
+
+std::string EntriesText(const Finding& f, std::string_view separator) {
+  std::string out;
+  for (uint64_t e : f.entries) out += (out.empty() ? "" : std::string(separator)) + std::to_string(e);
+  return out;
+}
+
+}  // namespace
+
+std::string FindingsCsv(const std::vector<Finding>& findings, FindingsLanguage language) {
   auto field = [](const std::string& v) {
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
     std::string out = "\"";
     for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
     return out + "\"";
   };
-  std::string out = "check,subject,detail,entries\n";
+  const bool zh = language == FindingsLanguage::kZh;
+  std::string out = zh ? "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\n" : "check,subject,detail,entries\n";
   for (const Finding& f : findings) {
-    std::string entries;
-    for (uint64_t e : f.entries) entries += (entries.empty() ? "" : " ") + std::to_string(e);
-    out += field(f.check) + "," + field(f.subject) + "," + field(f.detail) + "," + entries + "\n";
+    out += field(f.check) + "," + field(f.subject) + "," + field(DetailIn(f, language)) + "," +
+           EntriesText(f, " ") + "\n";
   }
   return out;
 }
 
-std::string FindingsTable(const std::vector<Finding>& findings) {
-  std::string out = fmt::format("{:<26} {:<24} {}\n", "check", "subject", "detail (entries)");
+std::string FindingsTable(const std::vector<Finding>& findings, FindingsLanguage language) {
+  const bool zh = language == FindingsLanguage::kZh;
+  // fmt pads by display width: a Chinese heading's characters count two columns each.
+  std::string out = fmt::format("{:<26} {:<24} {}\n", zh ? "检查项" : "check", zh ? "对象" : "subject",
+                                zh ? "说明（相关日志条目）" : "detail (entries)");
   for (const Finding& f : findings) {
-    std::string entries;
-    for (uint64_t e : f.entries) entries += (entries.empty() ? "" : ", ") + std::to_string(e);
-    out += fmt::format("{:<26} {:<24} {} ({})\n", f.check, f.subject, f.detail, entries);
+    const std::string entries = EntriesText(f, ", ");
+    out += fmt::format("{:<26} {:<24} {}{}\n", f.check, f.subject, DetailIn(f, language),
+                       zh ? "（" + entries + "）" : " (" + entries + ")");
   }
-  out += fmt::format("{} finding(s)\n", findings.size());
+  out += zh ? fmt::format("共 {} 项\n", findings.size())
+            : fmt::format("{} finding(s)\n", findings.size());
   return out;
 }
 

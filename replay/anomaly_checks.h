@@ -69,8 +69,16 @@ struct AnomalyOptions {
 Result<std::vector<Finding>> RunAnomalyChecks(const LogSource& source,
                                               const AnomalyOptions& options);
 
-std::string FindingsJson(const std::vector<Finding>& findings);
-std::string FindingsCsv(const std::vector<Finding>& findings);
-std::string FindingsTable(const std::vector<Finding>& findings);
+// The language of the CSV's and the table's headers and details; a check's id is never
+// translated (it is what scripts and the console key on).
+enum class FindingsLanguage { kEn, kZh };
+
+std::string FindingsJson(const std::vector<Finding>& findings);  // both details
+// kZh starts with a UTF-8 BOM: a Chinese CSV is opened in Excel, which reads UTF-8 without one
+// as the system's code page (GBK on a Chinese Windows); kEn stays plain for scripts.
+std::string FindingsCsv(const std::vector<Finding>& findings,
+                        FindingsLanguage language = FindingsLanguage::kEn);
+std::string FindingsTable(const std::vector<Finding>& findings,
+                          FindingsLanguage language = FindingsLanguage::kEn);
 
 }  // namespace fundledger

@@ -10,12 +10,11 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { readSheet } from "read-excel-file/node";
-import { startConsoleTest, finishConsoleTest, launchChromium, nextMonthRoll } from "./serve_demo.mjs";
+import { startConsoleTest, finishConsoleTest, launchChromium, nextMonthRoll, consolePage } from "./serve_demo.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const [cli, out] = process.argv.slice(2);
 const { tally, check, admin, accounts, base } = await startConsoleTest(cli, out, 30, 2, ["--no-signing"]);
-const waitMs = 60_000;
 const phone = { width: 375, height: 812 }, desktop = { width: 1280, height: 900 };
 const chinese = /[\u4e00-\u9fff]/, englishWord = /[A-Za-z]{3,}/;
 
@@ -27,19 +26,7 @@ await finishConsoleTest(tally, async () => {
   const csv = Buffer.from("受益人编号,项目,金额\r\n" + rows.map((r) => r.join(",")).join("\r\n") + "\r\n");
 
   const browser = await launchChromium();
-  const logIn = async (role) => {
-    const context = await browser.newContext({ viewport: desktop, acceptDownloads: true });
-    context.setDefaultTimeout(waitMs);
-    const page = await context.newPage();
-    page.on("pageerror", (e) => check(false, "no script error on the page: " + e.message));
-    await page.goto(base + "/console");
-    await page.fill("#login-name", accounts[role].name);
-    await page.fill("#login-password", accounts[role].password);
-    await page.click("#login-form button[type=submit]");
-    await page.waitForSelector("#work:not([hidden])");
-    await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
-    return page;
-  };
+  const logIn = (role) => consolePage(browser, base, check, { viewport: desktop, acceptDownloads: true }, accounts[role]);
   const language = async (page, lang) => {
     if ((await page.getAttribute("html", "lang")).startsWith(lang)) return;
     await page.click("#lang");

@@ -1,7 +1,9 @@
 // The staff console at a phone's width (375 px) and a desktop's, in Chinese and in English, as
 // each role sees it (the clerk with a rejected roll's problems, the checker with a batch under
 // review, the auditor with anomaly findings (each check named in the page's language), the admin with the staff accounts): no view is wider
-// than the screen (a wide table scrolls in its own box, its key column still in sight), and the
+// than the screen (a wide table scrolls in its own box, its key column still in sight), at the
+// narrowest phones' 360 px a code in a table (a check's id, a batch id) wraps only after its
+// separators, never inside a word, and no cell holding one is wider than the screen, and the
 // date and month fields speak the page's language: a hint in it, dates written as people here
 // write them (2026年3月5日) taken, and a value that is no date refused beside its field in the
 // page's language, before anything is sent. Screenshots of every view go to the output directory.
@@ -13,6 +15,7 @@ const [cli, out] = process.argv.slice(2);
 const { base, tally, check, admin, accounts } = await startConsoleTest(cli, out, 30, 2, ["--no-signing"]);
 const waitMs = 60_000;
 const phone = { width: 375, height: 812 }, desktop = { width: 1280, height: 900 };
+const narrowPhone = { width: 360, height: 800 };  // the narrowest phones in use
 
 await finishConsoleTest(tally, async () => {
   // Next month's roll for people paid in the newest approved month, and one with two mistakes.
@@ -47,7 +50,7 @@ await finishConsoleTest(tally, async () => {
   // its first column in the box when scrolled to its far end.
   const fitsThePhone = async (page, view) => {
     const width = await page.evaluate(() => ({ page: document.scrollingElement.scrollWidth, screen: window.innerWidth }));
-    check(width.page <= width.screen, `${view} at ${phone.width} px: the page is ${width.page} px wide, the screen ${width.screen}`);
+    check(width.page <= width.screen, `${view} at ${width.screen} px: the page is ${width.page} px wide, the screen ${width.screen}`);
     const lost = await page.evaluate(() => {
       const out = [];
       for (const box of document.querySelectorAll(".table-scroll")) {
@@ -62,17 +65,73 @@ await finishConsoleTest(tally, async () => {
     });
     check(lost.length === 0, `${view}: every wide table keeps its key column in sight` + (lost.length ? " (not " + lost.join(", ") + ")" : ""));
   };
-  // Each language, each width: checked at the phone's, a screenshot at both.
+  // At the narrowest phone's width, every table cell holding a code (a check's or rule's id, a
+  // batch id, a bucket: letters and digits joined by _ . - or /, a letter among them) is no wider
+  // than the screen, and each line break inside a code, found from its characters' boxes
+  // (Range.getClientRects), comes after one of its separators, never inside a word; a short cell
+  // (white-space: nowrap) is one line. Answers how many codes wrapped at a separator, so that a
+  // view in which none wraps is seen as such.
+  const codesWrapAtSeparators = async (page, view) => {
+    const found = await page.evaluate(() => {
+      const code = /[A-Za-z0-9]+(?:[_.\-/][A-Za-z0-9]+)+/g;
+      const newLinePx = 4;  // a character this much below the one before it starts a new line
+      const out = { wide: [], inside: [], wrapped: 0, broken: [] };
+      for (const td of document.querySelectorAll("main td")) {
+        const text = td.textContent;
+        if (!td.checkVisibility() || !text) continue;
+        const tops = [];  // each character's top, in the order of textContent
+        const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+        for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+          for (let i = 0; i < node.data.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getClientRects()[0];
+            tops.push(box ? box.top : null);
+          }
+        }
+        const newLine = (i) => tops[i] !== null && tops[i - 1] !== null && tops[i] > tops[i - 1] + newLinePx;
+        // A cell that may not wrap (a short one: an id, a month, an amount) is one line.
+        if (getComputedStyle(td).whiteSpace === "nowrap" && tops.some((_, i) => i > 0 && newLine(i))) out.broken.push(text);
+        const codes = [...text.matchAll(code)].filter((m) => /[A-Za-z]/.test(m[0]));
+        if (!codes.length) continue;
+        if (td.getBoundingClientRect().width > window.innerWidth) out.wide.push(text);
+        for (const m of codes) {
+          for (let i = m.index + 1; i < m.index + m[0].length; i++) {
+            if (!newLine(i)) continue;
+            if (/[_.\-/]/.test(text[i - 1])) out.wrapped++;
+            else out.inside.push(text.slice(m.index, i) + "|" + text.slice(i, m.index + m[0].length));
+          }
+        }
+      }
+      return out;
+    });
+    check(found.broken.length === 0, `${view} at ${narrowPhone.width} px: no short cell wraps` +
+          (found.broken.length ? " (not " + JSON.stringify(found.broken) + ")" : ""));
+    check(found.wide.length === 0, `${view} at ${narrowPhone.width} px: no cell with a code is wider than the screen` +
+          (found.wide.length ? " (not " + JSON.stringify(found.wide) + ")" : ""));
+    check(found.inside.length === 0, `${view} at ${narrowPhone.width} px: ${found.wrapped} codes wrap after a separator, none inside a word` +
+          (found.inside.length ? " (not " + JSON.stringify(found.inside) + ")" : ""));
+    return found.wrapped;
+  };
+  // Each language, each width: checked at the phones', a screenshot at each. Answers how many codes
+  // wrapped at a separator at the narrowest width, in each language.
   const views = async (page, role) => {
+    const wrapped = {};
     for (const lang of ["zh", "en"]) {
       await language(page, lang);
       await page.screenshot({ path: `${out}/console-${role}-${lang}-desktop.png`, fullPage: true });
       await page.setViewportSize(phone);
       await fitsThePhone(page, `the ${role}'s view in ${lang}`);
       await page.screenshot({ path: `${out}/console-${role}-${lang}-phone.png`, fullPage: true });
+      await page.setViewportSize(narrowPhone);
+      await fitsThePhone(page, `the ${role}'s view in ${lang}`);
+      wrapped[lang] = await codesWrapAtSeparators(page, `the ${role}'s view in ${lang}`);
+      await page.screenshot({ path: `${out}/console-${role}-${lang}-${narrowPhone.width}.png`, fullPage: true });
       await page.setViewportSize(desktop);
     }
     await language(page, "zh");
+    return wrapped;
   };
   // A date field's state: its value, hint, error beside it and whether it is marked invalid.
   const field = (page, id) => page.evaluate((id) => {
@@ -156,7 +215,9 @@ await finishConsoleTest(tally, async () => {
   await auditor.waitForFunction(() => /\d/.test(document.getElementById("anomalies-result").textContent));
   const firstCheck = await auditor.textContent("#anomalies-table tbody tr td");
   check(/^[\u4e00-\u9fff].*（[a-z0-9_]+）$/.test(firstCheck), "an anomaly check is named in Chinese, its code beside: " + firstCheck);
-  await views(auditor, "auditor");
+  const wrapped = await views(auditor, "auditor");
+  // The findings' check ids (lottery_announcement_missing) are longer than a phone's first column.
+  check(wrapped.en > 0, `the auditor's long codes wrap at their separators at ${narrowPhone.width} px in English (${wrapped.en})`);
   await auditor.context().close();
 
   // The admin: every panel at once, the staff accounts among them.

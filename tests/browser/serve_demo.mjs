@@ -119,6 +119,25 @@ export function stopServer(server) {
   });
 }
 
+// A page of the console at `base` in a new context of `browser` (`options`: the context's, such
+// as its viewport), each script error on it a failed `check`; logged in as `account` ({name,
+// password}) when one is given, once the work and the key's state show.
+export async function consolePage(browser, base, check, options, account) {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(60_000);  // generous for a busy machine
+  const page = await context.newPage();
+  page.on("pageerror", (e) => check(false, "no script error on the page: " + e.message));
+  await page.goto(base + "/console");
+  await page.waitForSelector("#login-form");
+  if (!account) return page;
+  await page.fill("#login-name", account.name);
+  await page.fill("#login-password", account.password);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#work:not([hidden])");
+  await page.waitForSelector("#key-state[data-signer]", { state: "attached" });
+  return page;
+}
+
 export async function launchChromium() {
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",

@@ -50,6 +50,17 @@ class AnomalyChecks : public ImportedLog {
     }
     return out;
   }
+
+  // A lottery fund's money spent on a purpose it may not pay for (one lottery_misuse), the log
+  // closed, and the CLI's `audit checks` over it, as of a day after.
+  std::string LotteryMisuseChecks() {
+    Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
+    Money("F-LOT", "general", 1000, "lottery_pool");
+    Raw(Expenditure(
+        {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
+    EXPECT_TRUE(log_->Close().ok());
+    return CliPath() + " audit checks --as-of 2024-06-01 --data " + dir();
+  }
 };
 
 using Expected = std::multimap<std::string, std::string>;
@@ -228,12 +239,7 @@ TEST_F(AnomalyChecks, IdleMoneyCharityRatiosAndOverdueDisclosures) {
 }
 
 TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
-  Fund("F-LOT", fb::FundKind::lottery_welfare, {}, {"elderly-care"});
-  Money("F-LOT", "general", 1000, "lottery_pool");
-  Raw(Expenditure(
-      {.fund = "F-LOT", .payee = "p", .purpose = "stadium", .amount_fen = 10, .document = "d"}));
-  ASSERT_TRUE(log_->Close().ok());
-  std::string base = CliPath() + " audit checks --as-of 2024-06-01 --data " + dir();
+  const std::string base = LotteryMisuseChecks();
   CommandResult table = RunCommand(base);
   EXPECT_EQ(table.exit_code, 0) << table.out;
   EXPECT_NE(table.out.find("lottery_misuse"), std::string::npos) << table.out;
@@ -243,6 +249,47 @@ TEST_F(AnomalyChecks, CliChecksPrintTableJsonAndCsv) {
   CommandResult csv = RunCommand(base + " --format csv");
   EXPECT_NE(csv.out.find("check,subject,detail,entries\nlottery_misuse,F-LOT,"), std::string::npos)
       << csv.out;
+}
+
+// --lang zh: the CSV for Excel (a BOM, Chinese headings, each detail in Chinese) and the table in
+// Chinese; the checks' ids stay as they are; a language the CLI does not speak is refused.
+TEST_F(AnomalyChecks, CliChecksSpeakChineseWhenAsked) {
+  const std::string base = LotteryMisuseChecks();
+  CommandResult csv = RunCommand(base + " --format csv --lang zh");
+  EXPECT_EQ(csv.exit_code, 0) << csv.out;
+  const std::string head = "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\nlottery_misuse,F-LOT,";
+  ASSERT_EQ(csv.out.substr(0, head.size()), head) << csv.out;
+  const std::string row = csv.out.substr(head.size(), csv.out.find('\n', head.size()) - head.size());
+  const std::string unquoted = std::regex_replace(row, std::regex("“[^”]*”"), "");
+  EXPECT_NE(row.find("彩票公益金"), std::string::npos) << row;  // the Chinese detail
+  EXPECT_FALSE(std::regex_search(unquoted, std::regex("[a-z]{3,}"))) << row;
+  CommandResult table = RunCommand(base + " --lang zh");
+  EXPECT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_EQ(table.out.rfind("检查项", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("共 1 项"), std::string::npos) << table.out;
+  CommandResult english = RunCommand(base + " --format csv --lang en");
+  EXPECT_EQ(english.out.rfind("check,subject,detail,entries\nlottery_misuse,F-LOT,", 0), 0u)
+      << english.out;
+  CommandResult french = RunCommand(base + " --lang fr");
+  EXPECT_NE(french.exit_code, 0) << french.out;
+}
+
+// The CSV writers quote what needs quoting, in either language, and fall back to the English
+// detail where no Chinese one was written.
+TEST(FindingsCsv, QuotesCellsAndFallsBackToEnglishDetail) {
+  std::vector<Finding> findings = {
+      {.check = "duplicate_payment", .subject = "B1", .detail = "paid \"twice\", 2025-03",
+       .detail_zh = "重复发放，2025-03，金额 1,000.00 元", .entries = {3, 7}},
+      {.check = "idle_balance", .subject = "F-1/general", .detail = "idle", .detail_zh = "",
+       .entries = {9}}};
+  EXPECT_EQ(FindingsCsv(findings, FindingsLanguage::kZh),
+            "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\n"
+            "duplicate_payment,B1,\"重复发放，2025-03，金额 1,000.00 元\",3 7\n"
+            "idle_balance,F-1/general,idle,9\n");
+  EXPECT_EQ(FindingsCsv(findings),
+            "check,subject,detail,entries\n"
+            "duplicate_payment,B1,\"paid \"\"twice\"\", 2025-03\",3 7\n"
+            "idle_balance,F-1/general,idle,9\n");
 }
 
 int64_t Day(int year, int month, int day) { return NoonInChina(year, month, day); }

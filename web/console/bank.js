@@ -36,7 +36,7 @@
       $("bank-section").hidden = who.role !== "admin" && who.role !== "maker";
       return $("bank-section").hidden ? undefined : loadApproved();
     },
-    onLanguage: () => { label(); if (!$("bank-section").hidden) loadApproved(); },
+    onLanguage: () => { label(); if (!$("bank-section").hidden) loadApproved(true); },
   });
 
   function build() {
@@ -71,7 +71,7 @@
         </table>
       </div>`;
     $("work").appendChild(section);
-    $("bank-refresh").addEventListener("click", loadApproved);
+    $("bank-refresh").addEventListener("click", () => loadApproved());
     $("bank-return-form").addEventListener("submit", importReturns);
     C.filePicker($("bank-return-file"));
     C.emptyNote($("bank-table"), "bankNone");
@@ -83,20 +83,15 @@
     for (const el of document.querySelectorAll("#bank-section [data-t]")) el.textContent = t(el.dataset.t);
   }
 
-  function say(id, ok, text) {
-    $(id).className = ok ? "ok" : "error";
-    $(id).textContent = text;
-  }
-
-  async function loadApproved() {
+  // `keepStatus`: a redraw (a switch of language), which leaves the line of the last export.
+  async function loadApproved(keepStatus = false) {
     const r = await C.api("GET", "/v1/disbursement-batches?status=approved");
     const batches = (r.json && r.json.batches) || [];
     const body = $("bank-table").tBodies[0];
     const select = $("bank-return-batch");
     body.replaceChildren();
     select.replaceChildren();
-    $("bank-result").className = "";
-    $("bank-result").textContent = "";
+    if (!keepStatus) C.say("bank-result", "", "");
     for (const b of batches) {
       const row = body.insertRow();
       row.dataset.batch = b.batch_id;
@@ -120,16 +115,10 @@
     const layout = $("bank-layout").value.trim() || "default";
     const path = `/v1/disbursement-batches/${encodeURIComponent(batch)}/bank-file-exports?` + new URLSearchParams({ layout });
     const res = await C.api("POST", path, { raw: new Uint8Array() });
-    if (res.status !== 200 && res.status !== 201) {
-      const text = res.text;
-      let message = text;
-      try { message = JSON.parse(text).error.message; } catch { /* not JSON */ }
-      say("bank-result", false, message);
-      return;
-    }
+    if (res.status !== 200 && res.status !== 201) return C.say("bank-result", "error", C.serverText(res));
     C.saveFile(new Blob([res.bytes], { type: res.type }), `${batch}-${layout}.csv`);
     $("bank-return-batch").value = batch;  // its return file comes next
-    say("bank-result", true, C.t("bankExported")(batch));
+    C.say("bank-result", "ok", "bankExported", batch);
   }
 
   async function sha256Hex(bytes) {
@@ -150,13 +139,13 @@
     const r = await C.api("POST", path, { raw: bytes, idempotencyKey: key }, "text/csv");
     $("bank-problems").hidden = true;
     if ((r.status === 200 || r.status === 201) && r.json) {
-      say("bank-return-result", true, r.json.already_recorded ? C.t("bankAgain")(batch)
-        : C.t("bankRecorded")(batch, r.json.returned, r.json.paid_rows));
+      if (r.json.already_recorded) C.say("bank-return-result", "ok", "bankAgain", batch);
+      else C.say("bank-return-result", "ok", "bankRecorded", batch, r.json.returned, r.json.paid_rows);
     } else if (r.json && r.json.error) {
-      say("bank-return-result", false, "");
+      C.say("bank-return-result", "error", "");
       C.showProblems("bank-problems", r.json.error, { zh: "回盘问题", en: "return-problems" });
     } else {
-      say("bank-return-result", false, r.text);
+      C.say("bank-return-result", "error", C.serverText(r));
     }
   }
 

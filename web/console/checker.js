@@ -100,12 +100,13 @@
     return button;
   }
 
-  async function loadBatches() {
+  // `keepStatus`: a redraw (a switch of language), which leaves the line of the last decision.
+  async function loadBatches(keepStatus = false) {
     const r = await C.api("GET", "/v1/disbursement-batches?status=prepared");
     const body = $("batches-table").tBodies[0];
     body.replaceChildren();
     const batches = (r.json && r.json.batches) || [];
-    $("batches-result").textContent = "";
+    if (!keepStatus) C.say("batches-result", "", "");
     emptyNote();  // whose session it is decides what it says
     for (const b of batches) {
       const row = body.insertRow();
@@ -127,23 +128,17 @@
   }
 
   async function decide(batch, approve, reason) {
-    const out = $("batches-result");
-    if (!approve && !reason.trim()) {
-      out.className = "error";
-      out.textContent = T("noReason");
-      return;
-    }
+    if (!approve && !reason.trim()) return C.say("batches-result", "error", () => T("noReason"));
     const path = `/v1/disbursement-batches/${encodeURIComponent(batch)}/${approve ? "approve" : "reject"}`;
     const r = await C.api("POST", path, approve ? { document: "console" } : { reason });
     if (r.status === 201 || r.status === 200) {
       await loadBatches();
       if (reviewed === batch) await showReview(batch);
-      out.className = "ok";
-      out.textContent = approve ? t("approved")(batch) : t("rejected")(batch);
+      C.say("batches-result", "ok", approve ? "approved" : "rejected", batch);
+    } else if (r.status === 403) {
+      C.say("batches-result", "error", () => T("roleRefused"), C.serverText(r, false));
     } else {
-      const message = r.json ? r.json.error.message : r.text;
-      out.className = "error";
-      out.textContent = r.status === 403 ? T("roleRefused")(message) : message;
+      C.say("batches-result", "error", C.serverText(r));
     }
   }
 
@@ -204,13 +199,13 @@
     },
     onLanguage() {
       if ($("work").hidden) return;
-      loadBatches();
+      loadBatches(true);
       if (reviewed) showReview(reviewed);
     },
   });
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("batches-refresh").addEventListener("click", loadBatches);
+    $("batches-refresh").addEventListener("click", () => loadBatches());
     // Who may upload is told where a roll comes from; a checker, that makers' rolls come here.
     emptyNote = C.emptyNote($("batches-table"),
       () => T(session && (session.role === "maker" || session.role === "admin") ? "noneToUpload" : "noneToDecide"));

@@ -28,6 +28,11 @@
 // error of api/roll_report.h) in the page's `${prefix}` block, redrawn in the page's language
 // when it changes, and downloads them as .xlsx. FLConsole.inPageLanguage(o) is the text of an
 // answer that carries `translations` (api/roll_report.h) in the page's language.
+// FLConsole.say(line, kind, key, ...params) writes a status line (after an upload, a decision, a
+// log-in, a search) as a text's key and parameters, so that a switch of language redraws it;
+// FLConsole.draw the same without its "ok"/"error" mark, FLConsole.serverText(r) what the server
+// answered as such a parameter. FLConsole.cell writes a table cell whose codes (check ids, batch
+// ids) wrap only after their separators.
 "use strict";
 
 const TEXT = {
@@ -62,6 +67,7 @@ const TEXT = {
     dayHint: "如 2026-03-31", monthHint: "如 2026-02",
     badDay: (v) => `“${v}”不是有效日期：请按 年-月-日 填写，如 2026-03-31 或 2026年3月31日。`,
     badMonth: (v) => `“${v}”不是有效月份：请按 年-月 填写，如 2026-02 或 2026年2月。`,
+    refused: (what, field) => `服务器拒绝：${what}${field ? `（${field}）` : ""}。`,
   },
   en: {
     title: "Fund ledger · Staff console", login: "Log in", logout: "Log out", name: "Name",
@@ -94,6 +100,7 @@ const TEXT = {
     dayHint: "e.g. 2026-03-31", monthHint: "e.g. 2026-02",
     badDay: (v) => `"${v}" is not a date: write it as YYYY-MM-DD, e.g. 2026-03-31.`,
     badMonth: (v) => `"${v}" is not a month: write it as YYYY-MM, e.g. 2026-02.`,
+    refused: (what, field) => `The server refused: ${what}${field ? ` (${field})` : ""}.`,
   },
 };
 
@@ -110,6 +117,9 @@ const NAMES = {
       period_ahead: "月份超前", one_off_limit: "一次性发放超限", insufficient_funds: "资金余额不足",
       fund_closed: "资金已关闭", amount_overflow: "金额超出范围", lines_rejected: "名册有问题行",
       conflict: "与台账记录不符", not_found: "没有找到",
+      unauthenticated: "没有登录、登录已过期或用户名密码不对", permission_denied: "你的角色不能做这项操作",
+      too_large: "内容超过允许的大小", rule_violation: "台账规则不允许", overloaded: "服务器正忙，请稍后再试",
+      corruption: "台账数据校验不通过", io_error: "服务器磁盘或系统出错", internal: "服务器内部错误",
     },
     fields: {
       amount: "金额", amount_fen: "金额", period: "发放月份", beneficiary_id: "受益人编号",
@@ -134,6 +144,11 @@ const NAMES = {
       period_ahead: "month too far ahead", one_off_limit: "one-off paid too often", insufficient_funds: "not enough money in the fund",
       fund_closed: "fund closed", amount_overflow: "amount out of range", lines_rejected: "roll has bad lines",
       conflict: "differs from the ledger", not_found: "not found",
+      unauthenticated: "not logged in, the session expired, or a wrong name or password",
+      permission_denied: "your role may not do this", too_large: "larger than allowed",
+      rule_violation: "a ledger rule forbids it", overloaded: "the server is busy: try again",
+      corruption: "the ledger's data fails its checks", io_error: "the server's disk or system failed",
+      internal: "an error inside the server",
     },
     fields: {
       amount: "amount", amount_fen: "amount", period: "month", beneficiary_id: "beneficiary", program_id: "program",
@@ -157,8 +172,42 @@ const $ = (id) => document.getElementById(id);
 const t = (key) => TEXT[lang][key];
 
 // What redraws each field the page draws in its language (filePicker's file name, dateField's
-// hint and error) when the language changes.
+// hint and error, the lines `say` writes) when the language changes.
 const languageRedraws = [];
+
+// Text `key` of the language table (FLConsole.t) with `params`, in the page's language. `key` may
+// instead be a function giving the text (a panel's own table), and a parameter that is a function
+// is called at each drawing too (what the server said: serverText).
+function render(key, params) {
+  const entry = typeof key === "function" ? key() : t(key);
+  return typeof entry === "function" ? entry(...params.map((p) => (typeof p === "function" ? p() : p))) : entry || "";
+}
+
+// What each line the page writes a message on (a status after an upload, a decision, a log-in, a
+// search...) says: its text's key and parameters, not the text, drawn again after each switch.
+const spoken = new Map();  // element -> {key, params}
+
+// `el` (an element or its id) says `key` with `params` (render), in the page's language now and
+// after every switch of it; `key` "" empties it.
+function draw(el, key, ...params) {
+  if (typeof el === "string") el = $(el);
+  if (!key) spoken.delete(el);
+  else spoken.set(el, { key, params });
+  el.textContent = key ? render(key, params) : "";
+  return el;
+}
+
+// draw, the line marked as `kind`: "ok", "error" or "" (plain).
+function say(el, kind, key, ...params) {
+  draw(el, key, ...params).className = kind;
+}
+
+languageRedraws.push(() => {
+  for (const [el, { key, params }] of spoken) {
+    if (el.isConnected) el.textContent = render(key, params);
+    else spoken.delete(el);  // a line in a part of the page since replaced
+  }
+});
 
 // A file field in the page's language. The browser draws a file input's button and "no file"
 // text in its own locale, whatever the page's switch says, so the input is kept (Tab, Space
@@ -446,17 +495,43 @@ async function api(method, path, body, contentType = "application/json") {
   const text = new TextDecoder().decode(bytes);
   let json = null;
   try { json = JSON.parse(text); } catch { /* CSV or empty */ }
-  return { status: res.status, json, text, bytes, type: res.headers.get("Content-Type") || "" };
+  return { status: res.status, json, text, bytes, type: res.headers.get("Content-Type") || "", asked: headers["Accept-Language"] };
 }
 
 // A cell this short (a batch id, a month, an amount, a code) never breaks inside, so "2026-01"
 // is not split at its hyphen in a narrow column; longer text wraps.
 const shortCellChars = 24;
 
+// A code (a check's or rule's id, a batch id, a bucket: letters and digits joined by _ . - or /,
+// a letter among them) wraps in a narrow column only after its separators, never inside a word:
+// breakable puts a <wbr> after each, and index.html lets no cell break inside a word.
+const CODE = /[A-Za-z0-9]+(?:[_.\-/][A-Za-z0-9]+)+/g;
+
+// `text` into `el`, each code in it breakable after its separators (the text itself unchanged).
+function breakable(el, text) {
+  const parts = [];
+  let at = 0;
+  for (const m of text.matchAll(CODE)) {
+    if (!/[A-Za-z]/.test(m[0])) continue;  // 2026-03, 1,045.00: a month or an amount stays whole
+    parts.push(text.slice(at, m.index));
+    for (const piece of m[0].split(/(?<=[_.\-/])/)) parts.push(piece, document.createElement("wbr"));
+    parts.pop();
+    at = m.index + m[0].length;
+  }
+  parts.push(text.slice(at));
+  el.replaceChildren(...parts.filter((p) => p !== ""));
+  return el;
+}
+
 function cell(row, text) {
   const td = document.createElement("td");
-  td.textContent = text;
-  if (text.length > 0 && text.length <= shortCellChars) td.className = "short";
+  // A short cell gets no <wbr>: Chromium breaks at one even where white-space is nowrap.
+  if (text.length > 0 && text.length <= shortCellChars) {
+    td.textContent = text;
+    td.className = "short";
+  } else {
+    breakable(td, text);
+  }
   row.appendChild(td);
   return td;
 }
@@ -525,9 +600,8 @@ async function loadAccounts() {
 
 async function registerKey(name, key) {
   const r = await api("POST", "/v1/actor-keys", { actor: name, public_key: key.public_key, document: "console" });
-  const out = $("accounts-result");
-  out.className = r.status === 201 || r.status === 200 ? "ok" : "error";
-  out.textContent = out.className === "ok" ? TEXT[lang].keyRegisteredFor(name, key.key_id) : errorText(r);
+  if (r.status === 201 || r.status === 200) say("accounts-result", "ok", "keyRegisteredFor", name, key.key_id);
+  else say("accounts-result", "error", serverText(r));
   await loadAccounts();
 }
 
@@ -535,14 +609,24 @@ async function createAccount(event) {
   event.preventDefault();
   const name = $("account-name").value.trim();
   const r = await api("POST", "/v1/accounts", { name, role: $("account-role").value, password: $("account-password").value });
-  const out = $("accounts-result");
-  out.className = r.status === 201 ? "ok" : "error";
-  out.textContent = r.status === 201 ? TEXT[lang].created(name) : errorText(r);
+  if (r.status === 201) say("accounts-result", "ok", "created", name);
+  else say("accounts-result", "error", serverText(r));
   if (r.status === 201) { $("account-password").value = ""; await loadAccounts(); }
 }
 
-function errorText(r) {
-  return r.json && r.json.error ? r.json.error.message : r.text;
+// What the server answered in `r` (an api() result: its error's message, else its text) as a
+// function giving it in the page's language, for say: the error's `translations` when it carries
+// them; its own message while the page speaks the language it was asked in; else, since the
+// server wrote no other, the page's name for its code and field (`framed`: as a sentence saying
+// the server refused; else bare, inside a sentence of the page's).
+function serverText(r, framed = true) {
+  const error = r.json && r.json.error, text = r.text, asked = r.asked;
+  if (!error) return () => text;
+  const ours = () => {
+    const what = named("codes", error.code), field = named("fields", error.field);
+    return framed ? TEXT[lang].refused(what, field) : field ? `${what} (${field})` : what;
+  };
+  return () => (error.translations && error.translations[lang]) || (acceptLanguage() === asked ? error.message || "" : ours());
 }
 
 const fundNames = {};
@@ -668,13 +752,11 @@ async function upload(event) {
   let bytes = new Uint8Array(await file.arrayBuffer());
   const out = $("upload-result");
   if (/\.xlsx$/i.test(file.name)) {  // the sheet as the CSV the server parses, row for row
-    if (!window.FLXlsx) { out.className = "error"; out.textContent = t("noXlsx"); return; }
+    if (!window.FLXlsx) return say(out, "error", "noXlsx");
     try {
       bytes = new TextEncoder().encode(await window.FLXlsx.toCsv(bytes.buffer));
     } catch (e) {
-      out.className = "error";
-      out.textContent = t("badXlsx");
-      return;
+      return say(out, "error", "badXlsx");
     }
   }
   const fund = $("upload-fund").value, period = $("upload-period").value.trim();
@@ -683,16 +765,13 @@ async function upload(event) {
   const r = await api("POST", "/v1/disbursement-batches?" + query, { raw: bytes, idempotencyKey: key }, "text/csv");
   $("problems").hidden = true;
   if (r.status === 201 || r.status === 200) {
-    out.className = "ok";
-    out.textContent = TEXT[lang].prepared(r.json.batch_id, r.json.lines, r.json.total);
+    say(out, "ok", "prepared", r.json.batch_id, r.json.lines, r.json.total);
     document.dispatchEvent(new CustomEvent("fl-batches-changed"));  // checker.js lists them
   } else if (r.json && r.json.error) {
-    out.className = "error";
-    out.textContent = "";
+    say(out, "error", "");
     showProblems("problems", r.json.error, { zh: "名册问题", en: "roll-problems" });
   } else {
-    out.className = "error";
-    out.textContent = r.text;
+    say(out, "error", serverText(r));
   }
 }
 
@@ -700,28 +779,16 @@ async function findPerson(event) {
   event.preventDefault();
   const id = $("people-id").value.trim();
   const r = await api("GET", "/v1/beneficiaries?" + new URLSearchParams({ id_number: id }));
-  const out = $("people-result");
-  if (r.status !== 200) {
-    out.className = "error";
-    out.textContent = r.json ? r.json.error.message : r.text;
-  } else if (!r.json.beneficiaries.length) {
-    out.className = "";
-    out.textContent = t("notFound");
-  } else {
-    const p = r.json.beneficiaries[0];
-    out.className = "ok";
-    out.textContent = TEXT[lang].found(p.beneficiary_id, p.name_masked);
-  }
+  if (r.status !== 200) say("people-result", "error", serverText(r));
+  else if (!r.json.beneficiaries.length) say("people-result", "", "notFound");
+  else say("people-result", "ok", "found", r.json.beneficiaries[0].beneficiary_id, r.json.beneficiaries[0].name_masked);
 }
 
 async function logIn(event) {
   event.preventDefault();
   const r = await api("POST", "/v1/sessions", { name: $("login-name").value, password: $("login-password").value });
-  if (r.status !== 201) {
-    $("login-error").textContent = r.json ? r.json.error.message : r.text;
-    return;
-  }
-  $("login-error").textContent = "";
+  if (r.status !== 201) return say("login-error", "error", serverText(r));
+  say("login-error", "error", "");
   $("login-password").value = "";
   await showWork(r.json);
 }
@@ -770,7 +837,7 @@ async function start() {
 }
 
 window.FLConsole = {
-  api, cell, $, showProblems, saveFile, filePicker, dateField, scrollable, emptyNote, inPageLanguage,
+  api, acceptLanguage, cell, breakable, $, say, draw, serverText, showProblems, saveFile, filePicker, dateField, scrollable, emptyNote, inPageLanguage,
   t: (key) => TEXT[lang][key],
   lang: () => lang,
   register(panel) {

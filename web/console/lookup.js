@@ -121,8 +121,10 @@
   // A table that scrolls sideways on a phone rather than squeezing its columns (FLConsole.scrollable).
   const table = (id, heads) => C.scrollable(
     el("table", { id }, el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", t: h })))), el("tbody")));
-  const say = (id, text, kind = "") => { $(id).className = kind; $(id).textContent = text; };
-  const errorText = (r) => (r.json && r.json.error ? r.json.error.message : r.text);
+  // A status line (FLConsole.say: redrawn in the page's language on a switch).
+  const say = C.say, refused = (id, r) => C.say(id, "error", C.serverText(r));
+  // A failed proof's reason, by its text's key, so that the line follows a switch of language.
+  const refusal = (key) => Object.assign(new Error(t(key)), { key });
   const button = (key, label, onClick, secondary = true) => {
     const b = el("button", { type: "button", class: secondary ? "secondary" : "" });
     b.textContent = t(key);
@@ -131,6 +133,8 @@
     return b;
   };
   const stateName = (s) => t("st_" + s) || s;
+  // A cell of `row` that names something in the page's language (`text()`), redrawn on a switch.
+  const named = (row, text) => C.draw(cell(row, text()), text);
 
   function buildSections() {
     const work = $("work");
@@ -216,9 +220,9 @@
     const body = $("lookup-table").tBodies[0];
     body.replaceChildren();
     $("person").hidden = true;
-    if (r.status !== 200) return say("lookup-result", errorText(r), "error");
+    if (r.status !== 200) return refused("lookup-result", r);
     const people = r.json.beneficiaries;
-    say("lookup-result", !people.length ? t("lk_none") : r.json.more ? t("lk_more") : "");
+    say("lookup-result", "", !people.length ? "lk_none" : r.json.more ? "lk_more" : "");
     for (const p of people) {
       const row = body.insertRow();
       row.dataset.person = p.beneficiary_id;
@@ -230,11 +234,11 @@
 
   async function openPerson(p) {
     const r = await C.api("GET", "/v1/beneficiaries/" + encodeURIComponent(p.beneficiary_id));
-    if (r.status !== 200) return say("lookup-result", errorText(r), "error");
+    if (r.status !== 200) return refused("lookup-result", r);
     $("person").hidden = false;
-    $("person-title").textContent = `${t("lk_person")(p.beneficiary_id)} · ${p.name_masked}`;
+    C.draw("person-title", () => `${t("lk_person")(p.beneficiary_id)} · ${p.name_masked}`);
     const last = r.json.status_changes.slice(-1)[0];
-    $("person-status").textContent = last ? `${t("lk_status")}: ${t("personStatuses")[last.status] || last.status} (${last.effective_date})` : "";
+    C.draw("person-status", last && (() => `${t("lk_status")}: ${t("personStatuses")[last.status] || last.status} (${last.effective_date})`));
     const body = $("person-enrollments").tBodies[0];
     body.replaceChildren();
     for (const e of r.json.enrollments) {
@@ -247,12 +251,13 @@
 
   async function showPayments(id, start) {
     const r = await C.api("GET", `/v1/beneficiaries/${encodeURIComponent(id)}/payments?start=${start}`);
-    if (r.status !== 200) return say("lookup-result", errorText(r), "error");
+    if (r.status !== 200) return refused("lookup-result", r);
     const body = $("person-payments").tBodies[0];
     for (const p of r.json.payments) {
       const row = body.insertRow();
       cell(row, p.period); cell(row, p.program_id); cell(row, p.amount || p.paid);
-      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—"); cell(row, t("lineStates")[p.state] || p.state || "");
+      cell(row, p.batch_id || "—"); cell(row, p.line_no ? String(p.line_no) : "—");
+      named(row, () => t("lineStates")[p.state] || p.state || "");
       const td = cell(row, "");
       if (p.approved_index !== undefined && (who.role === "auditor" || who.role === "admin")) {
         td.append(button("lk_prove", `${t("lk_prove")} ${p.period} ${p.program_id}`, () => prove(id, p.period, p.program_id)));
@@ -275,7 +280,7 @@
     }
     const status = $("history-status");
     status.replaceChildren(el("option", { value: "", t: "hist_any" }),
-      ...["prepared", "approved", "rejected"].map((s) => el("option", { value: s }, stateName(s))));
+      ...["prepared", "approved", "rejected"].map((s) => C.draw(el("option", { value: s }), () => stateName(s))));
   }
 
   async function showBalances(event) {
@@ -285,14 +290,14 @@
     const r = await C.api("GET", "/v1/balances?" + new URLSearchParams(query));
     const body = $("balances-table").tBodies[0];
     body.replaceChildren();
-    if (r.status !== 200) return say("balances-result", errorText(r), "error");
-    say("balances-result", t("bal_at")(r.json.as_of_index));
+    if (r.status !== 200) return refused("balances-result", r);
+    say("balances-result", "", "bal_at", r.json.as_of_index);
     for (const [bucket, b] of Object.entries(r.json.buckets)) {
       const row = body.insertRow();
       cell(row, bucket); cell(row, b.posted); cell(row, b.available || "");
     }
     const row = body.insertRow();
-    cell(row, t("bal_total")); cell(row, r.json.total.posted); cell(row, r.json.total.available || "");
+    named(row, () => t("bal_total")); cell(row, r.json.total.posted); cell(row, r.json.total.available || "");
   }
 
   async function showHistory(after) {
@@ -304,11 +309,11 @@
     const r = await C.api("GET", "/v1/disbursement-batches?" + new URLSearchParams(query));
     const body = $("history-table").tBodies[0];
     if (!after) body.replaceChildren();
-    if (r.status !== 200) return say("history-result", errorText(r), "error");
-    say("history-result", "");
+    if (r.status !== 200) return refused("history-result", r);
+    say("history-result", "", "");
     for (const b of r.json.batches) {
       const row = body.insertRow();
-      cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period); cell(row, stateName(b.status));
+      cell(row, b.batch_id); cell(row, b.fund_id); cell(row, b.period); named(row, () => stateName(b.status));
       cell(row, String(b.line_count)); cell(row, b.total); cell(row, b.maker);
     }
     const more = $("history-more");
@@ -338,7 +343,7 @@
   const PREPARED = 14, APPROVED = 15;
   function payloadOf(raw, index, type) {
     const entry = flatRoot(raw);
-    if (entry.u64(0) !== BigInt(index)) throw new Error(t("e_entry_index"));
+    if (entry.u64(0) !== BigInt(index)) throw refusal("e_entry_index");
     if (entry.u16(6) !== type) throw new Error(type === APPROVED ? t("e_approval") : t("e_line"));
     const v = entry.vector(7);
     return flatRoot(raw.subarray(v.start, v.start + v.length));
@@ -356,13 +361,13 @@
         amountFen: dv.getBigInt64(p + 16, true),
       };
     }
-    throw new Error(t("e_line"));
+    throw refusal("e_line");
   }
 
   async function proveEntry(V, cp, e) {
     const raw = V.unb64(e.raw);
     const leaf = await V.sha256(V.concat(new Uint8Array([0]), raw));
-    if (!(await V.verifyInclusion(e.index, cp.size, leaf, e.proof, cp.root))) throw new Error(t("e_proof"));
+    if (!(await V.verifyInclusion(e.index, cp.size, leaf, e.proof, cp.root))) throw refusal("e_proof");
     return raw;
   }
 
@@ -374,7 +379,7 @@
     const query = { beneficiary_id: person, period: month };
     if (program) query.program_id = program;
     const r = await C.api("GET", "/v1/payment-proofs?" + new URLSearchParams(query));
-    if (r.status !== 200) return say("prove-result", errorText(r), "error");
+    if (r.status !== 200) return refused("prove-result", r);
     const { payment, entry, approval, checkpoint } = r.json;
     try {
       const origin = checkpoint.split("\n")[0];
@@ -389,28 +394,28 @@
       const line = lineIn(payloadOf(raw, entry.index, PREPARED), payment.line_no);
       const period = Number(month.replace("-", ""));
       if (line.beneficiary !== person || line.program !== payment.program_id || line.period !== period ||
-          line.batch !== payment.batch_id || line.amountFen !== BigInt(payment.amount_fen)) throw new Error(t("e_line_differs"));
-      if (!approval) throw new Error(t("e_approval"));
+          line.batch !== payment.batch_id || line.amountFen !== BigInt(payment.amount_fen)) throw refusal("e_line_differs");
+      if (!approval) throw refusal("e_approval");
       const approvalRaw = await proveEntry(V, cp, approval);
-      if (payloadOf(approvalRaw, approval.index, APPROVED).string(0) !== payment.batch_id) throw new Error(t("e_approval"));
-      say("prove-result", t("au_ok")(person, month, payment.amount), "ok");
+      if (payloadOf(approvalRaw, approval.index, APPROVED).string(0) !== payment.batch_id) throw refusal("e_approval");
+      say("prove-result", "ok", "au_ok", person, month, payment.amount);
       const source = remembered ? "remembered" : chosen.source;
-      for (const text of [t("au_entry")(entry.index), t("au_approval")(approval.index), t("au_tree")(String(cp.size)),
-                          t("au_key")(t("src_" + source), chosen.log.fingerprint)]) {
-        details.append(el("li", {}, text));
+      for (const [key, ...params] of [["au_entry", entry.index], ["au_approval", approval.index], ["au_tree", String(cp.size)],
+                                      ["au_key", () => t("src_" + source), chosen.log.fingerprint]]) {
+        details.append(C.draw(el("li"), key, ...params));
       }
     } catch (e) {
-      const why = e instanceof V.Failure ? V.describe(e.words, C.lang()) : e.message;
-      say("prove-result", t("au_bad")(why), "error");
+      const why = e instanceof V.Failure ? () => V.describe(e.words, C.lang()) : e.key ? () => t(e.key) : e.message;
+      say("prove-result", "error", "au_bad", why);
     }
   }
 
   // ---- anomalies and the search log --------------------------------------------------------
   async function showAnomalies() {
-    say("anomalies-result", "…");
+    say("anomalies-result", "", () => "…");
     const r = await C.api("GET", "/v1/anomalies");
     clearFindings();
-    if (r.status !== 200) return say("anomalies-result", errorText(r), "error");
+    if (r.status !== 200) return refused("anomalies-result", r);
     findings = r.json;
     drawFindings();
     findingsNote();
@@ -425,7 +430,7 @@
   function drawFindings() {
     const body = $("anomalies-table").tBodies[0];
     body.replaceChildren();
-    say("anomalies-result", t("au_found")(findings.total));
+    say("anomalies-result", "", "au_found", findings.total);
     for (const f of findings.findings) {
       const row = body.insertRow();
       const name = t("au_checks")[f.check];  // the check by its name in the page's language, its code beside
@@ -446,26 +451,24 @@
     const r = await C.api("GET", "/v1/entries/" + index);
     const pre = $("anomaly-entry");
     pre.hidden = false;
-    if (r.status !== 200) { pre.textContent = errorText(r); return; }
+    if (r.status !== 200) return C.draw(pre, C.serverText(r));
     const { raw, ...view } = r.json;
-    pre.textContent = JSON.stringify(view, null, 2).slice(0, 20000);
+    C.draw(pre, "").textContent = JSON.stringify(view, null, 2).slice(0, 20000);
     pre.focus();
   }
 
   async function downloadBundle() {
-    say("bundle-result", "…");
-    const res = await fetch("/v1/audit-bundle", { credentials: "same-origin" });
-    if (!res.ok) {
-      const r = await res.json().catch(() => null);
-      return say("bundle-result", r && r.error ? r.error.message : "HTTP " + res.status, "error");
-    }
+    say("bundle-result", "", () => "…");
+    const asked = C.acceptLanguage();
+    const res = await fetch("/v1/audit-bundle", { credentials: "same-origin", headers: { "Accept-Language": asked } });
+    if (!res.ok) return refused("bundle-result", { json: await res.json().catch(() => null), text: "HTTP " + res.status, asked });
     const url = URL.createObjectURL(await res.blob());
     const a = el("a", { href: url, download: `audit-bundle-${res.headers.get("Fundledger-Log-Size")}.tar` });
     document.body.appendChild(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    say("bundle-result", "");
+    say("bundle-result", "", "");
   }
 
   async function showAccessLog() {
@@ -475,8 +478,9 @@
     if (r.status !== 200) return;
     for (const line of r.text.split("\n").filter((l) => l).reverse()) {
       const a = JSON.parse(line), row = body.insertRow();
-      cell(row, new Date(a.ts_ms).toLocaleString(C.lang() === "en" ? "en" : "zh-CN"));
-      cell(row, t("as")(a.actor, a.role)); cell(row, a.search === "name" ? t("lk_name") : t("lk_number")); cell(row, String(a.results));
+      named(row, () => new Date(a.ts_ms).toLocaleString(C.lang() === "en" ? "en" : "zh-CN"));
+      named(row, () => t("as")(a.actor, a.role)); named(row, () => t(a.search === "name" ? "lk_name" : "lk_number"));
+      cell(row, String(a.results));
     }
   }
 
