@@ -7,11 +7,11 @@
 // checkpoint's signature by the node's trusted key and its root), and only then stores and
 // applies them (Ledger::ApplyReplicated). Each entry is hashed once, by the verification: its
 // leaf hash is compared with the row's stored one and handed to the store, and the very bytes
-// read are verified, stored and applied (no copy between, no second FlatBuffers verification). A row that fails is a Corruption naming its index; of
-// the step, only the groups before it (to the last checkpoint before it, verified again against
-// that one) are applied: the node stops applying rather than serve it. A node's local store
-// ahead of the log of record (it holds entries PostgreSQL never acknowledged) is refused the
-// same way.
+// read are verified, stored and applied (no copy between, no second FlatBuffers verification). A
+// row that fails is a Corruption naming its index; of the step, only the groups before it (to the
+// last checkpoint before it, verified again against that one) are applied: the node stops applying
+// rather than serve it. A node's local store ahead of the log of record (it holds entries
+// PostgreSQL never acknowledged) is refused the same way.
 //
 //   auto ledger = *LogFollower::OpenReplica(store, dir, options);   // from genesis if empty
 //   LogFollower follower(store);

@@ -234,8 +234,8 @@ Result<std::unique_ptr<Log>> Log::CreateReplica(const std::string& data_dir, con
       LogTip{});
   FL_RETURN_IF_ERROR(log->writer_->WriteReplicatedGenesis(
       ReplicatedGroup{{genesis}, checkpoint_note, {}}, {{kMetaFormat, std::string(kLogFormat)},
-                                                    {kMetaTreeLayout, std::string(kTreeLayout)},
-                                                    {kMetaOrigin, verifier.name}}));
+                                                        {kMetaTreeLayout, std::string(kTreeLayout)},
+                                                        {kMetaOrigin, verifier.name}}));
   log->tree_rows_droppable_.store(true, std::memory_order_release);
   log->writer_->Start();
   return log;

@@ -192,8 +192,7 @@ class LogWriter final {
   // Queues entries committed elsewhere; they go in a group of their own. The result's range is
   // where they were stored. The writer reads `group` in place: REQUIRES it outlives the answer.
   // A group whose leaf hashes are not one per entry is refused (kInvalidArgument).
-  std::future<Result<AppendResult>> SubmitReplicated(const ReplicatedGroup& group)
-      FL_EXCLUDES(mu_);
+  std::future<Result<AppendResult>> SubmitReplicated(const ReplicatedGroup& group) FL_EXCLUDES(mu_);
   // Before Start, on an empty store: stores a replica's first group (the genesis entry) with the
   // `meta` rows.
   Status WriteReplicatedGenesis(const ReplicatedGroup& group,

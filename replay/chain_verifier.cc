@@ -358,9 +358,9 @@ Status ScanInOrder(const Walk& walk, uint64_t begin, const EntryFn& fn, const En
     if (ahead) FL_RETURN_IF_ERROR(ahead(i, bytes, leaf));
     return fn(i, bytes, leaf);
   };
-  return hashes_checked ? walk.source.ScanEntriesHashChecked(begin, walk.size, /*aligned=*/true,
-                                                             each)
-                        : walk.source.ScanEntries(begin, walk.size, each);
+  return hashes_checked
+             ? walk.source.ScanEntriesHashChecked(begin, walk.size, /*aligned=*/true, each)
+             : walk.source.ScanEntries(begin, walk.size, each);
 }
 
 // One entry after another, in order, on two threads. Without on_entry, a second thread reads

@@ -37,10 +37,9 @@ class ReplicatedApplyTest : public LedgerFixture {
     std::filesystem::create_directories(replica_dir_);
     std::filesystem::copy_file(SigningKeyPath(dir_), SigningKeyPath(replica_dir_));
     replica_projections_ = std::make_unique<Projections>();
-    Result<std::unique_ptr<Ledger>> replica =
-        Ledger::CreateReplica(replica_dir_, *ledger_->log().ReadEntry(0),
-                              *ledger_->log().CheckpointAt(1),
-                              WithProjections(*replica_projections_, {}));
+    Result<std::unique_ptr<Ledger>> replica = Ledger::CreateReplica(
+        replica_dir_, *ledger_->log().ReadEntry(0), *ledger_->log().CheckpointAt(1),
+        WithProjections(*replica_projections_, {}));
     ASSERT_TRUE(replica.ok()) << replica.status().ToString();
     replica_ = std::move(replica).value();
   }
