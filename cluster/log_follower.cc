@@ -1,5 +1,6 @@
 #include "cluster/log_follower.h"
 
+#include <cassert>
 #include <chrono>
 #include <filesystem>
 
@@ -52,7 +53,8 @@ Status NotApplied(uint64_t index, const std::string& why) {
                     "); this node stops applying the log");
 }
 
-// `entries` (from `local` on) checked on replay's code path against `checkpoint`, which ends them.
+// `entries` (from `local` on) checked on replay's code path against `checkpoint`, which ends them;
+// the report holds each entry's leaf hash as checked.
 VerifyReport Verify(const Ledger& ledger, uint64_t local, const std::vector<Bytes>& entries,
                     const StoredCheckpoint& checkpoint) {
   VerifyOptions verify;
@@ -60,7 +62,22 @@ VerifyReport Verify(const Ledger& ledger, uint64_t local, const std::vector<Byte
   verify.check_stored_tree = false;  // the tree beyond `local` is built from these entries
   verify.begin = local;
   verify.chunk_log2 = 63;  // in order: the first bad entry is named
+  // On this thread, on the very bytes read (no reader thread copying them ahead): a follower's
+  // CPU is its machine's writer's.
+  verify.threads = 1;
+  verify.keep_leaf_hashes = true;  // ApplyReplicated stores them: each entry is hashed once
   return VerifyChain(PendingSource(ledger.log(), local, entries, checkpoint), verify);
+}
+
+// The first entry (from `local` on) whose row's stored leaf hash is not the one the
+// verification computed of its bytes, among those it computed.
+std::optional<uint64_t> FirstStoredLeafMismatch(const std::vector<Hash>& computed,
+                                                const std::vector<Hash>& stored, uint64_t local) {
+  assert(computed.size() <= stored.size());
+  for (size_t k = 0; k < computed.size(); ++k) {
+    if (computed[k] != stored[k]) return local + k;
+  }
+  return std::nullopt;
 }
 
 // A store that exists (a node restarted, or one restored from another node's backup) joins
@@ -112,17 +129,58 @@ Result<std::unique_ptr<Ledger>> LogFollower::OpenReplica(PgLogStore& store,
   return Ledger::CreateReplica(data_dir, first[0].bytes, checkpoint->note, options);
 }
 
-Result<std::vector<Bytes>> LogFollower::ReadRange(uint64_t begin, uint64_t end) {
-  std::vector<Bytes> entries;
-  entries.reserve(end - begin);
-  while (begin + entries.size() < end) {
-    const uint64_t from = begin + entries.size();
+Result<LogFollower::ReadGroup> LogFollower::ReadRange(uint64_t begin, uint64_t end) {
+  ReadGroup group;
+  group.entries.reserve(end - begin);
+  group.stored_leaf_hashes.reserve(end - begin);
+  while (begin + group.entries.size() < end) {
+    const uint64_t from = begin + group.entries.size();
     const size_t count = static_cast<size_t>(std::min<uint64_t>(end - from, kPgReadEntriesMax));
-    FL_ASSIGN_OR_RETURN(std::vector<StoredEntry> read, store_.ReadEntries(from, count));
+    FL_ASSIGN_OR_RETURN(std::vector<StoredEntry> read,
+                        store_.ReadEntries(from, count, LeafHashCheck::kCallerCompares));
     if (read.empty()) return NotApplied(from, "it is missing below a checkpoint that covers it");
-    for (StoredEntry& e : read) entries.push_back(std::move(e.bytes));
+    for (StoredEntry& e : read) {
+      group.entries.push_back(std::move(e.bytes));
+      group.stored_leaf_hashes.push_back(e.leaf_hash);
+    }
   }
-  return entries;
+  return group;
+}
+
+Status LogFollower::VerifyAndApply(Ledger& ledger, ReadGroup read,
+                                   const StoredCheckpoint& checkpoint) {
+  const uint64_t local = ledger.log().size();
+  VerifyReport report = Verify(ledger, local, read.entries, checkpoint);
+  uint64_t bad_index = report.valid ? checkpoint.size : report.bad_index;
+  std::string reason = report.reason;
+  // A row altered in one column only: its stored leaf hash is not its bytes'.
+  if (std::optional<uint64_t> altered =
+          FirstStoredLeafMismatch(report.leaf_hashes, read.stored_leaf_hashes, local);
+      altered && *altered < bad_index) {
+    bad_index = *altered;
+    reason = "its stored leaf hash is not the hash of its bytes";
+  }
+  if (bad_index == checkpoint.size) {
+    assert(report.leaf_hashes.size() == read.entries.size());  // one hash handed over per entry
+    return ledger
+        .ApplyReplicated(ReplicatedGroup{std::move(read.entries), checkpoint.note,
+                                         std::move(report.leaf_hashes)})
+        .status();
+  }
+  // The groups before the bad row are applied (the node serves them); the next Step names it.
+  FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> before,
+                      store_.FurthestCheckpointWithin(local, bad_index));
+  if (before && before->size < checkpoint.size) {
+    read.entries.resize(before->size - local);
+    VerifyReport prefix = Verify(ledger, local, read.entries, *before);
+    if (prefix.valid) {
+      FL_RETURN_IF_ERROR(ledger
+                             .ApplyReplicated(ReplicatedGroup{std::move(read.entries), before->note,
+                                                              std::move(prefix.leaf_hashes)})
+                             .status());
+    }
+  }
+  return NotApplied(bad_index, reason);
 }
 
 Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
@@ -146,28 +204,13 @@ Result<LogHead> LogFollower::Step(Ledger& ledger, int64_t wait_ms) {
                     std::to_string(checkpoint->size - local) + " entries ahead, more than " +
                     std::to_string(kFollowerStepEntriesMax));
   }
-  Result<std::vector<Bytes>> entries = ReadRange(local, checkpoint->size);
-  if (!entries.ok()) {
-    Status s = entries.status();
+  Result<ReadGroup> read = ReadRange(local, checkpoint->size);
+  if (!read.ok()) {
+    Status s = read.status();
     if (s.code() != StatusCode::kCorruption) return s;
     return Corruption(s.message() + "; this node stops applying the log");
   }
-  VerifyReport report = Verify(ledger, local, *entries, *checkpoint);
-  if (!report.valid) {
-    // The groups before the bad row are applied (the node serves them); the next Step names it.
-    FL_ASSIGN_OR_RETURN(std::optional<StoredCheckpoint> before,
-                        store_.FurthestCheckpointWithin(local, report.bad_index));
-    if (before && before->size < checkpoint->size) {
-      entries->resize(before->size - local);
-      if (Verify(ledger, local, *entries, *before).valid) {
-        FL_RETURN_IF_ERROR(
-            ledger.ApplyReplicated(ReplicatedGroup{std::move(*entries), before->note}).status());
-      }
-    }
-    return NotApplied(report.bad_index, report.reason);
-  }
-  FL_RETURN_IF_ERROR(
-      ledger.ApplyReplicated(ReplicatedGroup{std::move(*entries), checkpoint->note}).status());
+  FL_RETURN_IF_ERROR(VerifyAndApply(ledger, std::move(read).value(), *checkpoint));
   return head;
 }
 

@@ -5,11 +5,13 @@
 // kFollowerStepEntriesMax entries ahead, verifies them on replay's code path (VerifyChain, from
 // the local tree and chain: structure, index, prev hash, timestamps, leaf hashes, the
 // checkpoint's signature by the node's trusted key and its root), and only then stores and
-// applies them (Ledger::ApplyReplicated). A row that fails is a Corruption naming its index; of
-// the step, only the groups before it (to the last checkpoint before it, verified again against
-// that one) are applied: the node stops applying rather than serve it. A node's local store
-// ahead of the log of record (it holds entries PostgreSQL never acknowledged) is refused the
-// same way.
+// applies them (Ledger::ApplyReplicated). Each entry is hashed once, by the verification: its
+// leaf hash is compared with the row's stored one and handed to the store, and the very bytes
+// read are verified, stored and applied (no copy between, no second FlatBuffers verification). A
+// row that fails is a Corruption naming its index; of the step, only the groups before it (to the
+// last checkpoint before it, verified again against that one) are applied: the node stops applying
+// rather than serve it. A node's local store ahead of the log of record (it holds entries
+// PostgreSQL never acknowledged) is refused the same way.
 //
 //   auto ledger = *LogFollower::OpenReplica(store, dir, options);   // from genesis if empty
 //   LogFollower follower(store);
@@ -62,7 +64,17 @@ class LogFollower {
   Status CatchUp(Ledger& ledger, uint64_t size, int64_t timeout_ms);
 
  private:
-  Result<std::vector<Bytes>> ReadRange(uint64_t begin, uint64_t end);
+  // Entries [begin, end) of the log of record, with the leaf hashes their rows store (not
+  // checked against the bytes yet: Step compares them with the verification's).
+  struct ReadGroup {
+    std::vector<Bytes> entries;
+    std::vector<Hash> stored_leaf_hashes;
+  };
+  Result<ReadGroup> ReadRange(uint64_t begin, uint64_t end);
+  // Verifies `read` (entries from the ledger's size on) against `checkpoint`, then applies what
+  // verified: all of it, or the groups before the first row at fault (to the last checkpoint
+  // before it), and names that row.
+  Status VerifyAndApply(Ledger& ledger, ReadGroup read, const StoredCheckpoint& checkpoint);
 
   PgLogStore& store_;
   HeadObserver head_observer_;

@@ -125,6 +125,12 @@ struct StoredEntry {
   Hash leaf_hash{};
 };
 
+// How ReadEntries checks each row's stored leaf hash against its bytes: it recomputes it
+// (kRecompute), or the caller compares the stored one with the hash it computes of the bytes
+// anyway (kCallerCompares: a follower's VerifyChain hashes every entry it checks, and
+// LogFollower names a row whose two columns disagree at its index, as ReadEntries would).
+enum class LeafHashCheck { kRecompute, kCallerCompares };
+
 struct StoredCheckpoint {
   uint64_t size = 0;
   std::string note;
@@ -163,8 +169,10 @@ class PgLogStore {
   Result<SettleOutcome> SettleInDoubt(const AppendGroupRequest& group);
 
   // Entries from `from_index` in order, at most `max_count` (<= kPgReadEntriesMax); fewer at the
-  // end of the log. A row whose leaf hash is not its bytes' is Corruption naming its index.
-  Result<std::vector<StoredEntry>> ReadEntries(uint64_t from_index, size_t max_count);
+  // end of the log. A row whose leaf hash is not its bytes' is Corruption naming its index
+  // (with kCallerCompares, the caller's to find: see LeafHashCheck).
+  Result<std::vector<StoredEntry>> ReadEntries(uint64_t from_index, size_t max_count,
+                                               LeafHashCheck check = LeafHashCheck::kRecompute);
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
   // The smallest checkpoint of a size above `size`, if any.
   Result<std::optional<StoredCheckpoint>> CheckpointAfter(uint64_t size);

@@ -121,7 +121,10 @@ class Ledger {
 
   // Cluster mode's followers: stores entries committed elsewhere, which the caller verified, then
   // applies them to the domain and its observers as a replay does (no rule checks: they are
-  // facts). Readers see the entries once durable, and their effects all at once.
+  // facts). Readers see the entries once durable, and their effects all at once. A group with
+  // the leaf hashes VerifyChain handed back (ReplicatedGroup::leaf_hashes) is stored without
+  // hashing its entries again and applied from these very bytes, as verified (no second
+  // FlatBuffers verification, no read back from the store).
   Result<AppendResult> ApplyReplicated(ReplicatedGroup group);
 
   Log& log() { return *log_; }
@@ -131,6 +134,9 @@ class Ledger {
 
  private:
   Ledger() = default;
+  // Entries the log just stored from `first_index` on, applied to the domain as a replay does,
+  // from bytes that passed DecodeEntry and VerifyPayload (Domain::ApplyVerified).
+  Status ApplyVerifiedGroup(const std::vector<Bytes>& entries, uint64_t first_index);
   // Appends ledger entries of one command, signed as `actor` says.
   Result<AppendResult> SubmitEntries(const Actor& actor, const std::string& idempotency_key,
                                      Submission submission);

@@ -233,9 +233,9 @@ Result<std::unique_ptr<Log>> Log::CreateReplica(const std::string& data_dir, con
       LogWriter::Options{options.sync, options.checkpoint_interval_ms, options.log_of_record},
       LogTip{});
   FL_RETURN_IF_ERROR(log->writer_->WriteReplicatedGenesis(
-      ReplicatedGroup{{genesis}, checkpoint_note}, {{kMetaFormat, std::string(kLogFormat)},
-                                                    {kMetaTreeLayout, std::string(kTreeLayout)},
-                                                    {kMetaOrigin, verifier.name}}));
+      ReplicatedGroup{{genesis}, checkpoint_note, {}}, {{kMetaFormat, std::string(kLogFormat)},
+                                                        {kMetaTreeLayout, std::string(kTreeLayout)},
+                                                        {kMetaOrigin, verifier.name}}));
   log->tree_rows_droppable_.store(true, std::memory_order_release);
   log->writer_->Start();
   return log;
@@ -472,9 +472,9 @@ std::future<Result<AppendResult>> Log::Submit(Submission submission) {
   return writer_->Submit(std::move(submission));
 }
 
-Result<AppendResult> Log::AppendReplicated(ReplicatedGroup group) {
+Result<AppendResult> Log::AppendReplicated(const ReplicatedGroup& group) {
   if (writer_ == nullptr) return InvalidArgument("the log was opened read-only");
-  return writer_->SubmitReplicated(std::move(group)).get();
+  return writer_->SubmitReplicated(group).get();  // the writer reads `group` until this answer
 }
 
 Log::Stats Log::stats() const { return writer_ ? writer_->stats() : Stats{}; }

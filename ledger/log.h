@@ -102,7 +102,7 @@ class Log final : public LogSource {
   Result<AppendResult> Append(Submission submission) { return Submit(std::move(submission)).get(); }
   // Stores entries committed elsewhere, which the caller verified (cluster mode's followers):
   // see ReplicatedGroup. Returns once they are durable and readers see them.
-  Result<AppendResult> AppendReplicated(ReplicatedGroup group);
+  Result<AppendResult> AppendReplicated(const ReplicatedGroup& group);
 
   uint64_t size() const override { return committed_size_.load(std::memory_order_acquire); }
   const std::string& origin() const { return verifier_.name; }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <span>
 #include <thread>
 
 #include "crypto/checkpoint.h"
@@ -59,8 +60,13 @@ struct LogWriter::StagedGroup {
   std::vector<std::pair<std::string, std::string>> idempotency;
   // Each submission's answer, in order, unless the write fails.
   std::vector<Result<AppendResult>> results;
-  // The group's entries, stored by StageEntryValues once the group is complete.
-  std::vector<Bytes> entries;
+  // The group's entries, stored by StageEntryValues once the group is complete: those this
+  // writer encoded, or a replicated group's, read in place (the submitter waits for the answer).
+  std::vector<Bytes> encoded;
+  std::span<const Bytes> replicated_entries;
+  std::span<const Bytes> entries() const {
+    return replicated ? replicated_entries : std::span<const Bytes>(encoded);
+  }
   // For the log of record (cluster mode only): the group as it is appended there.
   Hash prev_leaf{};  // the committed log's last leaf hash
   std::vector<Hash> record_leaves;
@@ -69,23 +75,34 @@ struct LogWriter::StagedGroup {
   uint64_t appended() const { return frontier.size() - committed_size; }
 };
 
-Hash SubmissionDigest(const Submission& submission) {
+namespace {
+
+// SubmissionDigest over entries given as `Entry`s (NewEntry, or EntryView for a replicated run
+// of stored entries read in place): the count, then each entry's actor, role, type and payload.
+template <typename Entry>
+Hash DigestEntries(std::span<const Entry> entries) {
   Sha256 h;
   uint8_t n[8];
   auto put_len = [&](uint64_t v) {
     PutBigEndian64(v, n);
     h.Update(ByteView(n, 8));
   };
-  put_len(submission.entries.size());
-  for (const NewEntry& e : submission.entries) {
+  put_len(entries.size());
+  for (const Entry& e : entries) {
     put_len(e.actor.size());
     h.Update(AsBytes(e.actor));
     h.Update(static_cast<uint8_t>(e.role));
     put_len(static_cast<uint64_t>(e.event_type));
     put_len(e.payload.size());
-    h.Update(e.payload);
+    h.Update(ByteView(e.payload));
   }
   return h.Finish();
+}
+
+}  // namespace
+
+Hash SubmissionDigest(const Submission& submission) {
+  return DigestEntries(std::span<const NewEntry>(submission.entries));
 }
 
 LogWriter::LogWriter(const LogColumns& columns, TreeStore& tree, NoteSigner signer, LogClock& clock,
@@ -165,7 +182,7 @@ std::future<Result<AppendResult>> LogWriter::Submit(Submission submission) {
   return future;
 }
 
-std::future<Result<AppendResult>> LogWriter::SubmitReplicated(ReplicatedGroup group) {
+std::future<Result<AppendResult>> LogWriter::SubmitReplicated(const ReplicatedGroup& group) {
   auto pending = std::make_unique<Pending>();
   std::future<Result<AppendResult>> future = pending->promise.get_future();
   if (group.entries.empty() || group.entries.size() > kGroupEntriesMax) {
@@ -173,7 +190,13 @@ std::future<Result<AppendResult>> LogWriter::SubmitReplicated(ReplicatedGroup gr
                                                std::to_string(kGroupEntriesMax) + " entries"));
     return future;
   }
-  pending->replicated = std::move(group);
+  if (group.verified() && group.leaf_hashes.size() != group.entries.size()) {
+    pending->promise.set_value(InvalidArgument(
+        "a replicated group of " + std::to_string(group.entries.size()) + " entries came with " +
+        std::to_string(group.leaf_hashes.size()) + " leaf hashes; nothing was stored"));
+    return future;
+  }
+  pending->replicated = &group;
   {
     MutexLock lock(mu_);
     if (stopping_) {
@@ -419,10 +442,14 @@ Result<std::optional<AppendResult>> LogWriter::LookUpIdempotencyKey(const Staged
   return std::optional<AppendResult>(AppendResult{record.first_index, record.count, true});
 }
 
-void LogWriter::StageEntry(StagedGroup& staged, const Bytes& bytes) {
-  assert(bytes.size() <= kEntryBytesMax);
+void LogWriter::StageEntry(StagedGroup& staged, Bytes bytes) {
+  assert(bytes.size() <= kEntryBytesMax && !staged.replicated);
   const Hash leaf = HashLeaf(bytes);
-  staged.entries.push_back(bytes);
+  staged.encoded.push_back(std::move(bytes));
+  StageLeaf(staged, leaf);
+}
+
+void LogWriter::StageLeaf(StagedGroup& staged, const Hash& leaf) {
   staged.frontier.Append(leaf, [&](uint8_t level, uint64_t index, const Hash& h) {
     tree_.StageNode(level, index, h);
   });
@@ -431,7 +458,8 @@ void LogWriter::StageEntry(StagedGroup& staged, const Bytes& bytes) {
 }
 
 Status LogWriter::StageEntryValues(StagedGroup& staged) {
-  assert(staged.entries.size() == staged.appended());
+  const std::span<const Bytes> entries = staged.entries();
+  assert(entries.size() == staged.appended());
   const uint64_t first = staged.committed_size, end = staged.frontier.size();
   uint64_t index = first;
   // Bundles the group completes; the entries of one that earlier groups stored are singles.
@@ -447,11 +475,11 @@ Status LogWriter::StageEntryValues(StagedGroup& staged) {
       bundle.push_back(AsBytes(earlier[i - start]));
       staged.batch.Delete(columns_.entries, EntryKey(i));
     }
-    for (; index < start + kBundleEntries; ++index) bundle.push_back(staged.entries[index - first]);
+    for (; index < start + kBundleEntries; ++index) bundle.push_back(entries[index - first]);
     staged.batch.Put(columns_.entries, BundleKey(start), EncodeEntryBundle(bundle));
   }
   for (; index < end; ++index) {
-    staged.batch.Put(columns_.entries, EntryKey(index), ToSlice(staged.entries[index - first]));
+    staged.batch.Put(columns_.entries, EntryKey(index), ToSlice(entries[index - first]));
   }
   return Status::Ok();
 }
@@ -526,10 +554,10 @@ bool LogWriter::RecordHolds(const StagedGroup& staged) const {
 }
 
 Status LogWriter::AppendToRecord(const StagedGroup& staged) {
-  assert(staged.entries.size() == staged.appended());
+  assert(staged.encoded.size() == staged.appended());
   // Its errors say themselves whether anything was appended there.
   return options_.log_of_record->Append(RecordGroup{
-      staged.committed_size, staged.prev_leaf, staged.entries, staged.record_leaves, staged.note});
+      staged.committed_size, staged.prev_leaf, staged.encoded, staged.record_leaves, staged.note});
 }
 
 void LogWriter::Finish(StagedGroup& staged, const Status& written) {
@@ -590,7 +618,7 @@ Result<AppendResult> LogWriter::StoreReplicated(
   staged.timestamp_ms = tip_.last_timestamp_ms;  // the entries' own, below
   staged.failure = "cannot store the replicated entries, nothing was written";
   for (const auto& [key, value] : meta) staged.batch.Put(columns_.meta, key, value);
-  Status s = StageReplicatedEntries(staged, group.entries);
+  Status s = StageReplicatedEntries(staged, group);
   if (s.ok()) s = StageTip(staged, /*sign=*/false);
   if (s.ok() && !group.checkpoint_note.empty()) {
     staged.signs_checkpoint = true;
@@ -605,20 +633,31 @@ Result<AppendResult> LogWriter::StoreReplicated(
   return AppendResult{staged.committed_size, staged.appended(), false};
 }
 
-Status LogWriter::StageReplicatedEntries(StagedGroup& staged, const std::vector<Bytes>& entries) {
-  std::string run_key;  // the idempotency key of the run of entries being read
-  Submission run;       // its entries, for the digest
+Status LogWriter::StageReplicatedEntries(StagedGroup& staged, const ReplicatedGroup& group) {
+  assert(!group.verified() || group.leaf_hashes.size() == group.entries.size());
+  staged.replicated_entries = group.entries;
+  std::string run_key;         // the idempotency key of the run of entries being read
+  std::vector<EntryView> run;  // its entries, viewed in place, for the digest
   uint64_t run_first = 0;
   auto end_run = [&] {
     if (run_key.empty()) return;
-    IdempotencyRecord record{run_first, run.entries.size(), SubmissionDigest(run)};
+    IdempotencyRecord record{run_first, run.size(), DigestEntries(std::span<const EntryView>(run))};
     staged.batch.Put(columns_.idempotency, run_key, EncodeIdempotencyRecord(record));
     run_key.clear();
-    run.entries.clear();
+    run.clear();
   };
-  for (const Bytes& bytes : entries) {
-    // The caller verified the chain; this guards the store against a caller that did not.
-    FL_ASSIGN_OR_RETURN(EntryView e, DecodeEntry(bytes));
+  for (size_t k = 0; k < group.entries.size(); ++k) {
+    const Bytes& bytes = group.entries[k];
+    assert(bytes.size() <= kEntryBytesMax);
+    // Entries VerifyChain handed back hashes for passed its FlatBuffers verifier; for others
+    // the verifier runs here. Either way the chain is checked again: this guards the store
+    // against a caller that did not verify it.
+    EntryView e;
+    if (group.verified()) {
+      e = DecodeVerifiedEntry(bytes);
+    } else {
+      FL_ASSIGN_OR_RETURN(e, DecodeEntry(bytes));
+    }
     const uint64_t index = staged.frontier.size();
     if (e.index != index || e.prev_leaf_hash != staged.last_leaf) {
       return Corruption("replicated entry " + std::to_string(e.index) +
@@ -629,12 +668,9 @@ Status LogWriter::StageReplicatedEntries(StagedGroup& staged, const std::vector<
       run_key = std::string(e.idempotency_key);
       run_first = index;
     }
-    if (!run_key.empty()) {
-      run.entries.push_back(NewEntry{std::string(e.actor), e.role, e.event_type,
-                                     Bytes(e.payload.begin(), e.payload.end())});
-    }
+    if (!run_key.empty()) run.push_back(e);
     staged.timestamp_ms = std::max(staged.timestamp_ms, e.timestamp_ms);
-    StageEntry(staged, bytes);
+    StageLeaf(staged, group.verified() ? group.leaf_hashes[k] : HashLeaf(bytes));
   }
   end_run();
   return Status::Ok();

@@ -123,9 +123,16 @@ class CommitHook {
 // Entries committed elsewhere (cluster mode: read from the log of record and verified by the
 // caller), stored as they are with the checkpoint that covers them: no commit hook, no signing,
 // no log of record. `checkpoint_note` signs the size the entries end at ("" if none does).
+// `leaf_hashes` is empty (the writer hashes each entry) or holds the leaf hash of each entry as
+// VerifyChain handed it back for these very bytes (VerifyOptions::keep_leaf_hashes), one per
+// entry: the writer builds the tree from them, and takes the entries as having passed
+// DecodeEntry and VerifyPayload (no second FlatBuffers verification, here or in the domain).
 struct ReplicatedGroup {
   std::vector<Bytes> entries;
   std::string checkpoint_note;
+  std::vector<Hash> leaf_hashes;
+
+  bool verified() const { return !leaf_hashes.empty(); }
 };
 
 struct AppendResult {
@@ -183,8 +190,9 @@ class LogWriter final {
 
   std::future<Result<AppendResult>> Submit(Submission submission) FL_EXCLUDES(mu_);
   // Queues entries committed elsewhere; they go in a group of their own. The result's range is
-  // where they were stored.
-  std::future<Result<AppendResult>> SubmitReplicated(ReplicatedGroup group) FL_EXCLUDES(mu_);
+  // where they were stored. The writer reads `group` in place: REQUIRES it outlives the answer.
+  // A group whose leaf hashes are not one per entry is refused (kInvalidArgument).
+  std::future<Result<AppendResult>> SubmitReplicated(const ReplicatedGroup& group) FL_EXCLUDES(mu_);
   // Before Start, on an empty store: stores a replica's first group (the genesis entry) with the
   // `meta` rows.
   Status WriteReplicatedGenesis(const ReplicatedGroup& group,
@@ -196,7 +204,7 @@ class LogWriter final {
  private:
   struct Pending {
     Submission submission;
-    std::optional<ReplicatedGroup> replicated;  // set: entries committed elsewhere
+    const ReplicatedGroup* replicated = nullptr;  // set: entries committed elsewhere
     std::promise<Result<AppendResult>> promise;
   };
   // One group on its way to disk (writer thread).
@@ -221,7 +229,10 @@ class LogWriter final {
   Result<std::optional<AppendResult>> LookUpIdempotencyKey(const StagedGroup& staged,
                                                            const Submission& submission,
                                                            const Hash& digest);
-  void StageEntry(StagedGroup& staged, const Bytes& bytes);
+  // An entry encoded by this writer: hashed, held by the group, its leaf staged.
+  void StageEntry(StagedGroup& staged, Bytes bytes);
+  // The next entry's leaf hash into the group's tree and chain.
+  void StageLeaf(StagedGroup& staged, const Hash& leaf);
   // Per group, once its entries are staged: each bundle the group completes as one value (the
   // singles earlier groups stored of it deleted), the entries of the incomplete one as singles.
   Status StageEntryValues(StagedGroup& staged);
@@ -232,7 +243,7 @@ class LogWriter final {
       const ReplicatedGroup& group,
       const std::vector<std::pair<std::string, std::string>>& meta = {});
   // Its entries and the idempotency records of their keys (runs of one key are one submission).
-  Status StageReplicatedEntries(StagedGroup& staged, const std::vector<Bytes>& entries);
+  Status StageReplicatedEntries(StagedGroup& staged, const ReplicatedGroup& group);
   Status StageTip(StagedGroup& staged, bool sign);
   // The durable step: the only write of a group, with sync. A failed write leaves nothing.
   Status WriteDurably(StagedGroup& staged);

@@ -345,11 +345,29 @@ struct Walk {
   SignatureCheck* signatures = nullptr;
 };
 
+// Calls fn(index, bytes, leaf hash) for the walk's entries [begin, size) in order, `ahead`
+// first when given: on a second thread reading ahead (ScanEntriesAhead), or, with
+// options.threads == 1, on this one alone.
+Status ScanInOrder(const Walk& walk, uint64_t begin, const EntryFn& fn, const EntryFn& ahead) {
+  const bool hashes_checked = walk.options.check_stored_tree;
+  if (walk.options.threads != 1) {
+    return ScanEntriesAhead(walk.source, begin, walk.size, fn, ahead, hashes_checked);
+  }
+  auto each = [&](uint64_t i, ByteView bytes) -> Status {
+    const Hash leaf = HashLeaf(bytes);
+    if (ahead) FL_RETURN_IF_ERROR(ahead(i, bytes, leaf));
+    return fn(i, bytes, leaf);
+  };
+  return hashes_checked
+             ? walk.source.ScanEntriesHashChecked(begin, walk.size, /*aligned=*/true, each)
+             : walk.source.ScanEntries(begin, walk.size, each);
+}
+
 // One entry after another, in order, on two threads. Without on_entry, a second thread reads
 // and hashes the next entries while this one checks them (used when the walk is one chunk).
 // With on_entry (replay), the second thread also checks them, and this one hands the checked
 // entries to on_entry: applying them is the longer stage, and it no longer waits for checks.
-Outcome WalkInOrder(Walk& walk) {
+Outcome WalkInOrder(Walk& walk, std::vector<Hash>* leaf_hashes) {
   const VerifyOptions& options = walk.options;
   const bool check_ahead = static_cast<bool>(options.on_entry);
   RunChecker checker(walk.source, options, walk.checkpoints, walk.key, std::move(walk.start));
@@ -357,13 +375,14 @@ Outcome WalkInOrder(Walk& walk) {
   std::optional<Failure> apply_failure, signature_failure;
   auto check = [&](uint64_t i, ByteView bytes, const Hash& leaf) {
     FL_RETURN_IF_ERROR(checker.Check(i, bytes, leaf));
+    if (leaf_hashes != nullptr) leaf_hashes->push_back(leaf);
     if (walk.signatures == nullptr) return Status::Ok();
     assert(walk.signatures->checked() == i);
     signature_failure = walk.signatures->Check(checker.last_entry());
     return signature_failure ? Corruption("verification failed") : Status::Ok();
   };
-  Status s = ScanEntriesAhead(
-      walk.source, begin, walk.size,
+  Status s = ScanInOrder(
+      walk, begin,
       [&](uint64_t i, ByteView bytes, const Hash& leaf) -> Status {
         if (!check_ahead) FL_RETURN_IF_ERROR(check(i, bytes, leaf));
         if (options.on_entry) {
@@ -376,7 +395,7 @@ Outcome WalkInOrder(Walk& walk) {
         if (options.progress && (i + 1) % every == 0) options.progress(i + 1);
         return Status::Ok();
       },
-      check_ahead ? EntryFn(check) : EntryFn(), /*hashes_checked=*/options.check_stored_tree);
+      check_ahead ? EntryFn(check) : EntryFn());
   Outcome out = checker.Finish(s);
   if (signature_failure) out.failure = signature_failure;  // its entry passed the chain's checks
   // An entry that failed to apply comes before any the checks ahead refused.
@@ -399,7 +418,8 @@ class ChunkedWalk {
 
   // Whether splitting pays: more than one chunk, and no caller that needs entries in order.
   static bool Worthwhile(const Walk& walk) {
-    if (walk.options.on_entry || walk.options.chunk_log2 >= 63) return false;
+    if (walk.options.on_entry || walk.options.keep_leaf_hashes || walk.options.chunk_log2 >= 63)
+      return false;
     return walk.size > FirstBoundary(walk);
   }
 
@@ -608,6 +628,14 @@ class ChunkedWalk {
   size_t joined_ = 0;
 };
 
+// An invalid walk hands back the leaf hashes of the entries before the one at fault only: a
+// failure found after its entry's own checks (a signature, an on_entry refusal, a checkpoint
+// missing at the end) ends them there too.
+void KeepLeafHashesBefore(uint64_t bad_index, uint64_t begin, VerifyReport& report) {
+  const uint64_t before = bad_index > begin ? bad_index - begin : 0;
+  if (report.leaf_hashes.size() > before) report.leaf_hashes.resize(before);
+}
+
 }  // namespace
 
 VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) {
@@ -684,7 +712,10 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     signatures.emplace(source, walk.key.name, report);
     walk.signatures = &*signatures;
   }
-  Outcome out = ChunkedWalk::Worthwhile(walk) ? ChunkedWalk(walk).Run() : WalkInOrder(walk);
+  std::vector<Hash>* leaf_hashes = options.keep_leaf_hashes ? &report.leaf_hashes : nullptr;
+  if (leaf_hashes != nullptr) leaf_hashes->reserve(size - begin);
+  Outcome out =
+      ChunkedWalk::Worthwhile(walk) ? ChunkedWalk(walk).Run() : WalkInOrder(walk, leaf_hashes);
   if (signatures && !signatures->failed()) {
     // The walk stopped at the chain's first failure, perhaps before checking the signatures of
     // the entries up to it.
@@ -702,8 +733,10 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     report.bad_index = out.failure->index;
     report.reason = out.failure->reason;
     report.size = out.failure->index;
+    KeepLeafHashesBefore(report.bad_index, begin, report);
     return report;
   }
+  assert(leaf_hashes == nullptr || leaf_hashes->size() == out.tree.size() - begin);
   report.size = out.tree.size();
   report.root = out.tree.Root();
   if (size == 0) {
@@ -716,11 +749,13 @@ VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options) 
     report.bad_index = size - 1;
     report.reason = "checkpoint at size " + std::to_string(beyond->first) + " is beyond the " +
                     std::to_string(size) + " entries in the log";
+    KeepLeafHashesBefore(report.bad_index, begin, report);
     return report;
   }
   if (report.checkpoints == 0 && begin < size && !window) {
     report.bad_index = size - 1;
     report.reason = "no signed checkpoint covers the log";
+    KeepLeafHashesBefore(report.bad_index, begin, report);
     return report;
   }
   report.valid = true;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "crypto/note.h"
 #include "ledger/log_source.h"
@@ -47,7 +48,9 @@ struct VerifyOptions {
   // very bytes that passed DecodeEntry and VerifyPayload (Domain::ApplyVerified relies on it).
   // An error stops the walk and is reported at that entry.
   std::function<Status(uint64_t, ByteView)> on_entry;
-  // Threads that check chunks when there is no on_entry; 0: one per core.
+  // Threads that check chunks when there is no on_entry; 0: one per core. 1 also walks in
+  // order on the calling thread alone (reading, hashing and checking each entry in turn): the
+  // least CPU, for a caller that shares its cores (a paced scrub, a cluster follower).
   unsigned threads = 0;
   // Entries per chunk, as a power of two. Chunks stream their entries; what waits to be
   // joined is a few hashes per chunk and per checkpoint inside it.
@@ -55,6 +58,11 @@ struct VerifyOptions {
   // Checks every entry's signature against the actor keys registered before it (from entry 0
   // only: a walk that resumes later has no keys to check against).
   bool check_signatures = true;
+  // Hands back the leaf hash the walk computed for each entry it checked (VerifyReport::
+  // leaf_hashes), so that a caller storing these entries (a cluster follower's
+  // Ledger::ApplyReplicated) need not hash them again. The walk then goes in order, as with
+  // on_entry.
+  bool keep_leaf_hashes = false;
 };
 
 struct VerifyReport {
@@ -70,6 +78,10 @@ struct VerifyReport {
   std::string vkey;
   uint64_t signed_commands = 0;                   // commands whose signature verified
   std::optional<uint64_t> signing_required_from;  // the first entry that had to be signed
+  // With keep_leaf_hashes: HashLeaf of each entry from `begin`, in order, as the walk checked
+  // it against the chain and the signed roots. When valid, one per entry verified; when not,
+  // at most those before bad_index.
+  std::vector<Hash> leaf_hashes;
 };
 
 VerifyReport VerifyChain(const LogSource& source, const VerifyOptions& options);

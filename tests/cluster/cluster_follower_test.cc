@@ -12,6 +12,7 @@
 #include "cluster/pg_log_of_record.h"
 #include "crypto/checkpoint.h"
 #include "ledger/log_format.h"
+#include "replay/chain_verifier.h"
 #include "tests/cluster/cluster_fixture.h"
 
 namespace fundledger::testing {
@@ -73,6 +74,17 @@ class ClusterFollowerTest : public PostgresSuite {
     EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
     if (ledger.ok()) n->ledger = std::move(*ledger);
     return n;
+  }
+
+  // Runs one statement on log_entries with its append-only triggers off (an attacker's edit).
+  void PastTheTriggers(const std::string& statement) {
+    std::unique_ptr<PgConnection> admin = pg_->Admin();
+    for (const std::string& sql :
+         {std::string("ALTER TABLE log_entries DISABLE TRIGGER USER"), statement,
+          std::string("ALTER TABLE log_entries ENABLE TRIGGER USER")}) {
+      Result<PgResult> r = admin->Exec(sql, DeadlineAfterMs(30'000));
+      ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    }
   }
 
   // A writer that posted `posts` memo groups, and a node started empty that caught up with it.
@@ -242,6 +254,49 @@ TEST_F(ClusterFollowerTest, ARowAlteredInPostgresIsNamedAndNotApplied) {
   ASSERT_EQ(caught.code(), StatusCode::kCorruption) << caught.ToString();
   EXPECT_NE(caught.message().find("entry 4 "), std::string::npos) << caught.message();
   EXPECT_EQ(node->ledger->log().size(), 3u);  // the groups before the altered one
+}
+
+// A follower stores the leaf hashes its verification computed (each entry hashed once): its
+// stored tree, every node of it, and its root are the writer's.
+TEST_F(ClusterFollowerTest, AFollowersTreeIsTheWritersNodeForNode) {
+  std::unique_ptr<Writer> writer;
+  std::unique_ptr<Node> node;
+  ASSERT_NO_FATAL_FAILURE(StartCaughtUp("test.example/same-tree", 150, writer, node));
+  const Log& replica = node->ledger->log();
+  ASSERT_EQ(replica.size(), writer->log->size());
+  for (uint8_t level = 0; (replica.size() >> level) > 0; ++level) {
+    for (uint64_t index = 0; index < (replica.size() >> level); ++index) {
+      ASSERT_EQ(*replica.ReadNode(level, index), *writer->log->ReadNode(level, index))
+          << "level " << int{level} << ", node " << index;
+    }
+  }
+  VerifyReport mine = VerifyChain(replica, {}), theirs = VerifyChain(*writer->log, {});
+  ASSERT_TRUE(mine.valid) << mine.reason;
+  EXPECT_EQ(mine.root, theirs.root);
+  EXPECT_EQ(*replica.LatestCheckpoint(), *writer->log->LatestCheckpoint());
+}
+
+// The row's bytes intact, its stored leaf hash altered: the follower compares the hash its
+// verification computed with the row's and names the row, applying only the groups before it.
+TEST_F(ClusterFollowerTest, ARowWhoseStoredLeafHashAloneIsAlteredIsNamed) {
+  const std::string origin = "test.example/leaf-column";
+  auto writer = StartWriter(origin);
+  ASSERT_NE(writer->log, nullptr);
+  Post(*writer->log, "h", 3);  // entries 1..6, in groups of two
+
+  ASSERT_NO_FATAL_FAILURE(PastTheTriggers(
+      "UPDATE log_entries SET leaf_hash = sha256('\\x01'::bytea || entry) WHERE idx = 4 AND "
+      "log_id = (SELECT log_id FROM log_heads WHERE origin = 'test.example/leaf-column')"));
+
+  auto node = StartNode(*writer);
+  ASSERT_NE(node->ledger, nullptr);
+  const Status named =
+      LogFollower(*node->store).CatchUp(*node->ledger, writer->log->size(), kCatchUpMs);
+  EXPECT_EQ(node->ledger->log().size(), 3u);  // the groups before the altered row
+  ASSERT_EQ(named.code(), StatusCode::kCorruption) << named.ToString();
+  EXPECT_NE(named.message().find("entry 4 of the log of record"), std::string::npos)
+      << named.message();
+  EXPECT_NE(named.message().find("stored leaf hash"), std::string::npos) << named.message();
 }
 
 }  // namespace

@@ -114,6 +114,41 @@ TEST_F(ChunkedVerifyTest, AFailureToApplyIsReportedAtItsEntryAndStopsTheWalk) {
   }
 }
 
+// A cluster follower stores the leaf hashes its verification computed instead of hashing each
+// entry again: they must be each entry's, from where the walk begins, on one thread or two.
+TEST_F(ChunkedVerifyTest, KeptLeafHashesAreEachEntrysFromWhereTheWalkBegins) {
+  for (uint64_t begin : {uint64_t{0}, uint64_t{1}, uint64_t{100}}) {
+    for (unsigned threads : {0u, 1u}) {
+      VerifyOptions options;
+      options.begin = begin;
+      options.threads = threads;
+      options.keep_leaf_hashes = true;
+      ExpectSameAsInOrder(options);
+      VerifyReport r = VerifyChain(*log_, options);
+      ASSERT_TRUE(r.valid) << r.reason;
+      ASSERT_EQ(r.leaf_hashes.size(), log_->size() - begin);
+      for (uint64_t i = begin; i < log_->size(); ++i)
+        ASSERT_EQ(r.leaf_hashes[i - begin], HashLeaf(*log_->ReadEntry(i))) << "entry " << i;
+    }
+  }
+  EXPECT_TRUE(VerifyChain(*log_, {}).leaf_hashes.empty());  // kept only when asked for
+}
+
+TEST_F(ChunkedVerifyTest, KeptLeafHashesEndBeforeTheEntryAtFault) {
+  for (uint64_t bad : {uint64_t{0}, uint64_t{5}, uint64_t{300}}) {
+    VerifyOptions options;
+    options.keep_leaf_hashes = true;
+    options.on_entry = [&](uint64_t i, ByteView) {
+      return i == bad ? RuleViolation("no such fund") : Status::Ok();
+    };
+    VerifyReport r = VerifyChain(*log_, options);
+    ASSERT_FALSE(r.valid);
+    EXPECT_EQ(r.bad_index, bad);
+    ASSERT_EQ(r.leaf_hashes.size(), bad);
+    for (uint64_t i = 0; i < bad; ++i) ASSERT_EQ(r.leaf_hashes[i], HashLeaf(*log_->ReadEntry(i)));
+  }
+}
+
 TEST_F(ChunkedVerifyTest, ATrustedKeyThatIsNotTheLogsIsRejectedAtGenesisInChunksToo) {
   NoteSigner other = *MakeNoteSigner("chunks.fundledger.local", Ed25519PrivateKey::Generate());
   VerifyOptions options;
