@@ -25,6 +25,32 @@ PkeyPtr PrivatePkey(ByteView seed) {
   return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
 }
 
+PkeyPtr PublicPkey(const Ed25519PublicKey& public_key) {
+  return PkeyPtr(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+}
+
+Status CheckSignatureLength(ByteView signature) {
+  if (signature.size() == kEd25519SignatureBytes) return Status::Ok();
+  return Corruption("an Ed25519 signature is 64 bytes, got " + std::to_string(signature.size()));
+}
+
+// The check itself, for a signature of the right length. A fresh context per call: an
+// initialised one could be copied (EVP_MD_CTX_copy_ex, ~0.1 µs against ~1.4 µs for the init),
+// but OpenSSL does not document copying one context from several threads at once, and the
+// ~1% of a verification it would save does not pay for a context per thread.
+Status VerifyWithPkey(EVP_PKEY* pkey, ByteView message, ByteView signature) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1) {
+    return Internal("OpenSSL could not start Ed25519 verification");
+  }
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+                       message.size()) != 1) {
+    return Corruption("Ed25519 signature does not verify");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Ed25519PrivateKey Ed25519PrivateKey::Generate() {
@@ -82,21 +108,19 @@ Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes) {
 }
 
 Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature) {
-  if (signature.size() != kEd25519SignatureBytes) {
-    return Corruption("an Ed25519 signature is 64 bytes, got " + std::to_string(signature.size()));
-  }
-  PkeyPtr pkey(
-      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+  FL_RETURN_IF_ERROR(CheckSignatureLength(signature));
+  PkeyPtr pkey = PublicPkey(public_key);
   if (!pkey) return Corruption("not a valid Ed25519 public key");
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-    return Internal("OpenSSL could not start Ed25519 verification");
-  }
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
-                       message.size()) != 1) {
-    return Corruption("Ed25519 signature does not verify");
-  }
-  return Status::Ok();
+  return VerifyWithPkey(pkey.get(), message, signature);
+}
+
+Ed25519Verifier::Ed25519Verifier(const Ed25519PublicKey& public_key)
+    : public_key_(public_key), pkey_(PublicPkey(public_key)) {}
+
+Status Ed25519Verifier::Verify(ByteView message, ByteView signature) const {
+  if (!pkey_) return Ed25519Verify(public_key_, message, signature);
+  FL_RETURN_IF_ERROR(CheckSignatureLength(signature));
+  return VerifyWithPkey(pkey_.get(), message, signature);
 }
 
 }  // namespace fundledger

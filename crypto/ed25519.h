@@ -6,6 +6,9 @@
 //   Ed25519PrivateKey key = Ed25519PrivateKey::Generate();
 //   Bytes sig = key.Sign(AsBytes("message"));
 //   Status ok = Ed25519Verify(key.public_key(), AsBytes("message"), sig);
+//
+// Many signatures by one key go through an Ed25519Verifier, which holds OpenSSL's form of the
+// key; the free Ed25519Verify builds it for each call.
 #pragma once
 
 #include <array>
@@ -49,7 +52,34 @@ class Ed25519PrivateKey {
 };
 
 Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes);
-// Ok when `signature` is a valid signature of `message` by `public_key`.
+// Ok when `signature` is a valid signature of `message` by `public_key`. For one-off checks:
+// it builds OpenSSL's form of the key on every call.
 Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature);
+
+// Verifies signatures by one public key with OpenSSL's form of the key built once (building
+// it is an allocation and a provider fetch, ~2 µs, against ~100-150 µs for the check itself).
+// Accepts and refuses exactly what Ed25519Verify does with the same key. Copies share the
+// parsed key, and Verify may run on any number of threads at once (OpenSSL allows concurrent
+// use of a key that is not modified, as Ed25519PrivateKey's signing relies on too).
+//
+//   Ed25519Verifier verifier(public_key);
+//   for (const Signed& s : signed_notes) FL_RETURN_IF_ERROR(verifier.Verify(s.text, s.sig));
+class Ed25519Verifier {
+ public:
+  // The all-zero key, as a default Ed25519PublicKey is.
+  Ed25519Verifier() = default;
+  // Implicit: a verifier is its public key in the form OpenSSL checks with, so a struct that
+  // holds one is still built from the key alone.
+  Ed25519Verifier(const Ed25519PublicKey& public_key);  // NOLINT: implicit by design
+
+  const Ed25519PublicKey& public_key() const { return public_key_; }
+  Status Verify(ByteView message, ByteView signature) const;
+
+ private:
+  Ed25519PublicKey public_key_{};
+  // Null for a default verifier, or if OpenSSL refused the key: Verify then answers through
+  // Ed25519Verify, which builds (or refuses) the key itself.
+  std::shared_ptr<EVP_PKEY> pkey_;
+};
 
 }  // namespace fundledger
