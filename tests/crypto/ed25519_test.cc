@@ -106,6 +106,14 @@ TEST(Ed25519Verifier, AcceptsGoodSignaturesAndRefusesDamagedOnes) {
   }
 }
 
+// What crypto/README.md states of the strictness both keep: OpenSSL 3.0 refuses no small-order
+// key. Fails (and the README is then out of date) if OpenSSL starts refusing such keys.
+TEST(Ed25519Verify, AcceptsAForgeryUnderASmallOrderKeyAsOpenSsl30Does) {
+  Bytes forged = ForgedForSmallOrderKey();
+  EXPECT_TRUE(Ed25519Verify(SmallOrderKey(), AsBytes("any message"), forged).ok());
+  EXPECT_TRUE(Ed25519Verifier(SmallOrderKey()).Verify(AsBytes("another"), forged).ok());
+}
+
 TEST(Ed25519Verifier, OneVerifierChecksManySignaturesAndKeepsItsKey) {
   Ed25519PrivateKey signer = TestKey(9);
   Ed25519Verifier verifier(signer.public_key());
