@@ -17,6 +17,7 @@
 #include "crypto/encoding.h"
 
 using EVP_PKEY = struct evp_pkey_st;
+using EVP_MD_CTX = struct evp_md_ctx_st;
 
 namespace fundledger {
 
@@ -56,11 +57,14 @@ Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes);
 // it builds OpenSSL's form of the key on every call.
 Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature);
 
-// Verifies signatures by one public key with OpenSSL's form of the key built once (building
-// it is an allocation and a provider fetch, ~2 µs, against ~100-150 µs for the check itself).
-// Accepts and refuses exactly what Ed25519Verify does with the same key. Copies share the
-// parsed key, and Verify may run on any number of threads at once (OpenSSL allows concurrent
-// use of a key that is not modified, as Ed25519PrivateKey's signing relies on too).
+// Verifies signatures by one public key with OpenSSL's form of the key and a verification
+// context started with it once; each check runs on a copy of that context. Building the key
+// and starting a context each fetch an implementation by name, which in a long walk (caches
+// cold) cost as much as a third of the ~100-150 µs check itself. Accepts and refuses exactly
+// what Ed25519Verify does with the same key. Copies of a verifier share what it built, and
+// Verify may run on any number of threads at once: the started context is only ever read
+// (EVP_MD_CTX_copy_ex takes it const, and OpenSSL's objects are thread-safe under calls that
+// do not modify them).
 //
 //   Ed25519Verifier verifier(public_key);
 //   for (const Signed& s : signed_notes) FL_RETURN_IF_ERROR(verifier.Verify(s.text, s.sig));
@@ -77,9 +81,11 @@ class Ed25519Verifier {
 
  private:
   Ed25519PublicKey public_key_{};
-  // Null for a default verifier, or if OpenSSL refused the key: Verify then answers through
-  // Ed25519Verify, which builds (or refuses) the key itself.
-  std::shared_ptr<EVP_PKEY> pkey_;
+  // A verification context started with OpenSSL's form of the key, never used itself: each
+  // Verify checks on a copy. Null for a default verifier, or if OpenSSL refused the key or
+  // could not start: Verify then answers through Ed25519Verify, which does (or refuses) each
+  // step itself.
+  std::shared_ptr<EVP_MD_CTX> started_;
 };
 
 }  // namespace fundledger
