@@ -13,7 +13,7 @@ namespace {
 
 bool SameKey(const NoteVerifier& a, const NoteVerifier& b) {
   return a.name == b.name && a.key_id == b.key_id && a.algorithm == b.algorithm &&
-         a.public_key == b.public_key;
+         a.key.public_key() == b.key.public_key();
 }
 
 }  // namespace

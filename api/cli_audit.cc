@@ -81,7 +81,8 @@ Result<NoteVerifier> TrustedKey(const std::string& bundle, const std::string& vk
                              "' (its log lines name the keys it trusts)")
           .WithField("policy");
     }
-    if (key && (key->key_id != named->key.key_id || key->public_key != named->key.public_key)) {
+    if (key && (key->key_id != named->key.key_id ||
+                key->key.public_key() != named->key.key.public_key())) {
       return InvalidArgument("--vkey and the policy's log key for '" + origin + "' differ")
           .WithField("vkey");
     }

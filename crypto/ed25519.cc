@@ -25,6 +25,43 @@ PkeyPtr PrivatePkey(ByteView seed) {
   return PkeyPtr(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
 }
 
+PkeyPtr PublicPkey(const Ed25519PublicKey& public_key) {
+  return PkeyPtr(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+}
+
+Status CheckSignatureLength(ByteView signature) {
+  if (signature.size() == kEd25519SignatureBytes) return Status::Ok();
+  return Corruption("an Ed25519 signature is 64 bytes, got " + std::to_string(signature.size()));
+}
+
+// A context ready to verify with `pkey` (null if OpenSSL could not start one). Starting one
+// fetches the signature implementation by name.
+MdCtxPtr VerifyContext(EVP_PKEY* pkey) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1) return nullptr;
+  return ctx;
+}
+
+// The check itself, on a started context used for this one check (Ed25519 is one-shot), for a
+// signature of the right length.
+Status VerifyOnce(EVP_MD_CTX* ctx, ByteView message, ByteView signature) {
+  if (ctx == nullptr) return Internal("OpenSSL could not start Ed25519 verification");
+  if (EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(), message.size()) !=
+      1) {
+    return Corruption("Ed25519 signature does not verify");
+  }
+  return Status::Ok();
+}
+
+// A copy of a started context (EVP_MD_CTX_copy_ex: an allocation and reference counts, no
+// fetch). `started` is only read, as its const parameter promises, so threads copy it at once.
+MdCtxPtr CopyOf(const EVP_MD_CTX* started) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), started) != 1) return nullptr;
+  return ctx;
+}
+
 }  // namespace
 
 Ed25519PrivateKey Ed25519PrivateKey::Generate() {
@@ -82,21 +119,21 @@ Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes) {
 }
 
 Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature) {
-  if (signature.size() != kEd25519SignatureBytes) {
-    return Corruption("an Ed25519 signature is 64 bytes, got " + std::to_string(signature.size()));
-  }
-  PkeyPtr pkey(
-      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+  FL_RETURN_IF_ERROR(CheckSignatureLength(signature));
+  PkeyPtr pkey = PublicPkey(public_key);
   if (!pkey) return Corruption("not a valid Ed25519 public key");
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-    return Internal("OpenSSL could not start Ed25519 verification");
-  }
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
-                       message.size()) != 1) {
-    return Corruption("Ed25519 signature does not verify");
-  }
-  return Status::Ok();
+  return VerifyOnce(VerifyContext(pkey.get()).get(), message, signature);
+}
+
+Ed25519Verifier::Ed25519Verifier(const Ed25519PublicKey& public_key) : public_key_(public_key) {
+  // The started context holds its own reference to OpenSSL's key.
+  if (PkeyPtr pkey = PublicPkey(public_key)) started_ = VerifyContext(pkey.get());
+}
+
+Status Ed25519Verifier::Verify(ByteView message, ByteView signature) const {
+  if (!started_) return Ed25519Verify(public_key_, message, signature);
+  FL_RETURN_IF_ERROR(CheckSignatureLength(signature));
+  return VerifyOnce(CopyOf(started_.get()).get(), message, signature);
 }
 
 }  // namespace fundledger

@@ -118,16 +118,16 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view vkey) {
   }
   Result<Ed25519PublicKey> pub = Ed25519PublicKeyFromBytes(ByteView(parts->key).subspan(1));
   if (!pub.ok()) return InvalidArgument("invalid verifier key: " + pub.status().message());
-  v.public_key = *pub;
-  if (NoteKeyId(v.name, v.algorithm, v.public_key) != v.key_id) {
+  if (NoteKeyId(v.name, v.algorithm, *pub) != v.key_id) {
     return InvalidArgument("invalid verifier key: key id does not match the key");
   }
+  v.key = *pub;
   return v;
 }
 
 std::string FormatVerifierKey(const NoteVerifier& v) {
   Bytes key{v.algorithm};
-  key.insert(key.end(), v.public_key.begin(), v.public_key.end());
+  key.insert(key.end(), v.key.public_key().begin(), v.key.public_key().end());
   return v.name + "+" + KeyIdHex(v.key_id) + "+" + Base64Encode(key);
 }
 
@@ -243,9 +243,9 @@ Status VerifyNote(const Note& note, const NoteVerifier& verifier) {
     if (verifier.algorithm == kNoteAlgCosignatureV1) {
       FL_ASSIGN_OR_RETURN(uint64_t ts, CosignatureTimestamp(s));
       std::string msg = CosignatureMessage(note.text, ts);
-      return Ed25519Verify(verifier.public_key, AsBytes(msg), ByteView(s.signature).subspan(8));
+      return verifier.key.Verify(AsBytes(msg), ByteView(s.signature).subspan(8));
     }
-    Status st = Ed25519Verify(verifier.public_key, AsBytes(note.text), s.signature);
+    Status st = verifier.key.Verify(AsBytes(note.text), s.signature);
     if (!st.ok()) return Corruption("note signature by " + verifier.name + " does not verify");
     return Status::Ok();
   }

@@ -30,11 +30,13 @@ inline constexpr uint8_t kNoteAlgCosignatureV1 = 0x04;  // Ed25519 cosignature/v
 inline constexpr size_t kNoteBytesMax = 1 << 20;
 inline constexpr size_t kNoteSignaturesMax = 100;
 
+// Holds its key parsed (an Ed25519Verifier), so a verifier kept for a log checks each of its
+// checkpoints without rebuilding OpenSSL's key; copies share it.
 struct NoteVerifier {
   std::string name;
   uint32_t key_id = 0;
   uint8_t algorithm = kNoteAlgEd25519;
-  Ed25519PublicKey public_key{};
+  Ed25519Verifier key;
 };
 
 struct NoteSigner {

@@ -233,7 +233,7 @@ Status ActorKeys::CheckSigner(std::string_view origin, const SignedEntryView& fi
                      "role");
   std::string message = SignedCommandMessage(origin, first.event_type, first.actor, first.role,
                                              first.idempotency_key, sig.request, sig.body_sha256);
-  if (!Ed25519Verify(key.public_key, AsBytes(message), sig.signature).ok())
+  if (!key.verifier.Verify(AsBytes(message), sig.signature).ok())
     return RuleError(RuleCode::kBadSignature,
                      "the signature by key " + sig.key_id + " does not verify over this command",
                      "signature");
@@ -310,10 +310,12 @@ void ActorKeys::Apply(const SignedEntryView& e, uint64_t index, UndoLog* undo) {
     key.actor = std::string(Str(r->actor()));
     if (r->roles() != nullptr)
       for (auto role : *r->roles()) key.roles.push_back(static_cast<fb::Role>(role));
-    std::memcpy(key.public_key.data(), r->public_key()->data(), key.public_key.size());
+    Ed25519PublicKey public_key{};
+    std::memcpy(public_key.data(), r->public_key()->data(), public_key.size());
+    key.verifier = public_key;
     key.registered_index = index;
-    std::string id = ActorKeyId(key.public_key);  // never the recorded id: it may lie
-    if (keys_.count(id) != 0) return;             // an imported log's second registration
+    std::string id = ActorKeyId(public_key);  // never the recorded id: it may lie
+    if (keys_.count(id) != 0) return;         // an imported log's second registration
     keys_.emplace(id, std::move(key));
     if (undo) undo->Push([this, id] { keys_.erase(id); });
     return;

@@ -123,7 +123,7 @@ class ActorKeys {
   struct Key {
     std::string actor;
     std::vector<fb::Role> roles;
-    Ed25519PublicKey public_key{};
+    Ed25519Verifier verifier;  // the key, parsed once for all the commands it signs
     uint64_t registered_index = 0;
     std::optional<uint64_t> revoked_index;
   };

@@ -485,7 +485,7 @@ void SaveKeys(BinaryWriter& w, const ActorKeys& keys) {
     w.Str(k.actor);
     w.U64(k.roles.size());
     for (fb::Role role : k.roles) w.U8(static_cast<uint8_t>(role));
-    w.Bytes(ByteView(k.public_key.data(), k.public_key.size()));
+    w.Bytes(k.verifier.public_key());
     w.U64(k.registered_index);
     w.U64(k.revoked_index.value_or(UINT64_MAX));
   }
@@ -504,7 +504,8 @@ void LoadKeys(BinaryReader& r, ActorKeys& keys) {
     k.actor = r.Str();
     for (uint64_t m = r.Count(1); m > 0 && r.ok(); --m) k.roles.push_back(fb::Role(r.U8()));
     std::string pk = r.Str();
-    if (pk.size() == k.public_key.size()) std::memcpy(k.public_key.data(), pk.data(), pk.size());
+    if (Result<Ed25519PublicKey> key = Ed25519PublicKeyFromBytes(AsBytes(pk)); key.ok())
+      k.verifier = *key;
     k.registered_index = r.U64();
     if (uint64_t revoked = r.U64(); revoked != UINT64_MAX) k.revoked_index = revoked;
     loaded.emplace(std::move(id), std::move(k));

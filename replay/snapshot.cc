@@ -97,7 +97,7 @@ Result<SnapshotInfo> LoadSnapshot(const std::string& path, const LogSource& log,
   }
   std::string_view body(data.data(), data.size() - kEd25519SignatureBytes);
   ByteView sig(reinterpret_cast<const uint8_t*>(data.data()) + body.size(), kEd25519SignatureBytes);
-  if (!Ed25519Verify(key.public_key, AsBytes(SignedMessage(body)), sig).ok())
+  if (!key.key.Verify(AsBytes(SignedMessage(body)), sig).ok())
     return bad("signature does not verify with the log's key");
   BinaryReader r(body.substr(kSnapshotMagic.size()));
   uint64_t size = r.U64();

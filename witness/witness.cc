@@ -140,7 +140,7 @@ Result<Witness::Submission> Witness::Verify(const AddCheckpointRequest& request)
   for (const NoteSignature& sig : note.signatures) {
     for (const NoteVerifier& key : s.slot->log.keys) {
       if (sig.name != key.name || sig.key_id != key.key_id) continue;
-      if (!Ed25519Verify(key.public_key, AsBytes(note.text), sig.signature).ok()) {
+      if (!key.key.Verify(AsBytes(note.text), sig.signature).ok()) {
         return PermissionDenied("the signature by " + key.name + " does not verify");
       }
       s.log_signatures += FormatSignatureLine(sig);

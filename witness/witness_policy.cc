@@ -71,7 +71,7 @@ class WitnessPolicy::Parser {
                              : "a witness key must be a cosignature/v1 key (type 0x04)",
                          line);
     }
-    if (!public_keys_.insert({algorithm, key->public_key}).second) {
+    if (!public_keys_.insert({algorithm, key->key.public_key()}).second) {
       return PolicyError("the key of " + key->name + " is listed twice", line);
     }
     return key;
