@@ -113,6 +113,7 @@ const Table& Sentences() {
       {"key_not_for_role", "签名密钥没有登记用于这个角色"},
       {"checker_key_is_makers", "审批的签名密钥与制作名册的是同一个"},
       {"duplicate_key", "这个密钥已经登记过"},
+      {"weak_key", "这个公钥不能用：它是小阶点或不在曲线的素数阶子群中，任何人都能伪造它的签名"},
       {"admin_only", "密钥和签名要求只能由管理员登记"},
       {"no_admin_key", "登记管理员密钥之前不能要求签名"},
       {"signing_already_required", "已经要求签名"},

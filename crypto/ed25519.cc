@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include <cassert>
 #include <cstdlib>
@@ -116,6 +117,18 @@ Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes) {
   Ed25519PublicKey key;
   std::memcpy(key.data(), bytes.data(), bytes.size());
   return key;
+}
+
+Status Ed25519CheckPublicKey(const Ed25519PublicKey& public_key) {
+  // sodium_init is idempotent and thread-safe; it only picks the CPU's code paths here.
+  static const bool sodium_ready = sodium_init() >= 0;
+  if (!sodium_ready) return Internal("libsodium could not start");
+  if (crypto_core_ed25519_is_valid_point(public_key.data()) != 1) {
+    return InvalidArgument(
+        "not a usable Ed25519 public key: a point of small order, outside the curve's "
+        "prime-order group, or not encoded canonically (anyone could forge its signatures)");
+  }
+  return Status::Ok();
 }
 
 Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature) {

@@ -53,6 +53,14 @@ class Ed25519PrivateKey {
 };
 
 Result<Ed25519PublicKey> Ed25519PublicKeyFromBytes(ByteView bytes);
+// Ok when `public_key` is one a signer can hold: the canonical encoding of a point on the curve
+// in its prime-order subgroup (libsodium's crypto_core_ed25519_is_valid_point). Verification
+// alone (OpenSSL 3.0) does not refuse a key of small order, and under such a key (the neutral
+// point, say) a forged signature of any message verifies: anyone could sign as it, and its
+// holder could deny what it signed. Every key the ledger is asked to trust from outside (a
+// registered staff key, a verifier key an operator or auditor names) passes this first; a key
+// made by Ed25519PrivateKey always does.
+Status Ed25519CheckPublicKey(const Ed25519PublicKey& public_key);
 // Ok when `signature` is a valid signature of `message` by `public_key`. For one-off checks:
 // it builds OpenSSL's form of the key on every call.
 Status Ed25519Verify(const Ed25519PublicKey& public_key, ByteView message, ByteView signature);

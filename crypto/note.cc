@@ -118,6 +118,8 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view vkey) {
   }
   Result<Ed25519PublicKey> pub = Ed25519PublicKeyFromBytes(ByteView(parts->key).subspan(1));
   if (!pub.ok()) return InvalidArgument("invalid verifier key: " + pub.status().message());
+  if (Status usable = Ed25519CheckPublicKey(*pub); !usable.ok())
+    return InvalidArgument("invalid verifier key: " + usable.message());
   if (NoteKeyId(v.name, v.algorithm, *pub) != v.key_id) {
     return InvalidArgument("invalid verifier key: key id does not match the key");
   }

@@ -173,6 +173,8 @@ Status ActorKeys::CheckKeyEvent(const SignedEntryView& e) const {
       return RuleError(RuleCode::kBadSignature,
                        "key_id '" + std::string(Str(r->key_id())) + "' is not the key's id " + id,
                        "key_id");
+    if (Status usable = Ed25519CheckPublicKey(pk); !usable.ok())
+      return RuleError(RuleCode::kWeakKey, "key " + id + " is " + usable.message(), "public_key");
     if (keys_.count(id) != 0)
       return RuleError(RuleCode::kDuplicateKey,
                        "key " + id + " is already registered to " + keys_.at(id).actor,

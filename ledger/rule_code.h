@@ -84,7 +84,8 @@ namespace fundledger {
   X(kDuplicateKey, "duplicate_key", "the key (or its key id) is already registered")           \
   X(kAdminOnly, "admin_only", "keys and the signing switch are registered by an admin")          \
   X(kNoAdminKey, "no_admin_key", "signing cannot be required before an admin key is registered") \
-  X(kSigningAlreadyRequired, "signing_already_required", "signing is already required")
+  X(kSigningAlreadyRequired, "signing_already_required", "signing is already required")   \
+  X(kWeakKey, "weak_key", "the public key is of small order or outside the curve's prime-order group: anyone could sign as it")
 // clang-format on
 
 enum class RuleCode : uint8_t {

@@ -1,6 +1,7 @@
 #include "crypto/ed25519.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <optional>
@@ -204,6 +205,60 @@ TEST(NoteVerifier, OneParsedKeyOpensCheckpointsFromSeveralThreads) {
     EXPECT_EQ(opened[t], kCheckpointsPerThread) << t;
     EXPECT_EQ(refused[t], kCheckpointsPerThread) << t;
   }
+}
+
+// Hex of a 32-byte encoding, for the tables below.
+Ed25519PublicKey KeyFromHex(const std::string& hex) {
+  Ed25519PublicKey key{};
+  for (size_t i = 0; i < key.size(); ++i) key[i] = std::stoi(hex.substr(2 * i, 2), nullptr, 16);
+  return key;
+}
+
+TEST(Ed25519CheckPublicKey, AcceptsEveryKeyASignerMakes) {
+  for (int i = 0; i < 64; ++i) {
+    Ed25519PrivateKey key = Ed25519PrivateKey::Generate();
+    EXPECT_TRUE(Ed25519CheckPublicKey(key.public_key()).ok()) << i;
+  }
+}
+
+TEST(Ed25519CheckPublicKey, RefusesSmallOrderNonCanonicalAndOffCurveKeys) {
+  const std::string ff(60, 'f');  // bytes 1-30 of p's encoding
+  const std::vector<std::pair<std::string, Ed25519PublicKey>> refused = {
+      {"the neutral point (order 1)", SmallOrderKey()},
+      {"the all-zero encoding, y = 0 (order 4)", Ed25519PublicKey{}},
+      {"a point of order 8",
+       KeyFromHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")},
+      {"another point of order 8",
+       KeyFromHex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")},
+      {"y = p - 1 (order 2)", KeyFromHex("ec" + ff + "7f")},
+      {"y = p, a non-canonical 0", KeyFromHex("ed" + ff + "7f")},
+      {"y = p + 1, a non-canonical 1", KeyFromHex("ee" + ff + "7f")},
+      {"y = 2, on no point of the curve", NotAPoint()},
+  };
+  for (const auto& [what, key] : refused) {
+    Status s = Ed25519CheckPublicKey(key);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << what;
+    EXPECT_NE(s.message().find("small order"), std::string::npos) << what << ": " << s.message();
+  }
+  // A signer's key plus a point of order 8: on the curve, of order 8l, outside the prime-order
+  // group (verification with it accepts signatures no holder of the seed made for it).
+  Ed25519PublicKey mixed{};
+  ASSERT_EQ(crypto_core_ed25519_add(mixed.data(), TestKey(7).public_key().data(),
+                                    refused[2].second.data()),
+            0);
+  EXPECT_EQ(Ed25519CheckPublicKey(mixed).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Ed25519CheckPublicKey, AVerifierKeyNamingASmallOrderKeyIsRefused) {
+  NoteVerifier weak{"witness.example/w1", 0, kNoteAlgEd25519, SmallOrderKey()};
+  weak.key_id = NoteKeyId(weak.name, weak.algorithm, SmallOrderKey());
+  Result<NoteVerifier> parsed = ParseVerifierKey(FormatVerifierKey(weak));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("small order"), std::string::npos)
+      << parsed.status().message();
+  NoteVerifier good{"witness.example/w1", 0, kNoteAlgEd25519, TestKey(3).public_key()};
+  good.key_id = NoteKeyId(good.name, good.algorithm, TestKey(3).public_key());
+  EXPECT_TRUE(ParseVerifierKey(FormatVerifierKey(good)).ok());
 }
 
 }  // namespace

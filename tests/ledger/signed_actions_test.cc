@@ -135,6 +135,17 @@ TEST_F(SignedActions, AKeyIsRegisteredOnceAndOnlyByAnAdmin) {
           "admin_only");
 }
 
+TEST_F(SignedActions, AKeyOfSmallOrderIsRefusedAndNothingIsAppended) {
+  // The neutral point: under it a forged signature of any command verifies.
+  Ed25519PublicKey neutral{};
+  neutral[0] = 1;
+  const uint64_t size = ledger_->log().size();
+  Rejects(ledger_->RegisterKey(Signed(kAdmin, admin_key_), "weak", "clerk.sun", {fb::Role::maker},
+                               neutral, "a key anyone can sign with"),
+          "weak_key");
+  EXPECT_EQ(ledger_->log().size(), size);
+}
+
 TEST_F(SignedActions, TheKeyRegistrySurvivesReopening) {
   Reopen();
   Rejects(PrepareSigned("R1", kMaker), "signature_required");
