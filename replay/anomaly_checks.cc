@@ -722,7 +722,8 @@ const std::string& DetailIn(const Finding& f, FindingsLanguage language) {
 
 std::string EntriesText(const Finding& f, std::string_view separator) {
   std::string out;
-  for (uint64_t e : f.entries) out += (out.empty() ? "" : std::string(separator)) + std::to_string(e);
+  for (uint64_t e : f.entries)
+    out += (out.empty() ? "" : std::string(separator)) + std::to_string(e);
   return out;
 }
 
@@ -736,7 +737,8 @@ std::string FindingsCsv(const std::vector<Finding>& findings, FindingsLanguage l
     return out + "\"";
   };
   const bool zh = language == FindingsLanguage::kZh;
-  std::string out = zh ? "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\n" : "check,subject,detail,entries\n";
+  std::string out =
+      zh ? "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\n" : "check,subject,detail,entries\n";
   for (const Finding& f : findings) {
     out += field(f.check) + "," + field(f.subject) + "," + field(DetailIn(f, language)) + "," +
            EntriesText(f, " ") + "\n";
@@ -747,8 +749,9 @@ std::string FindingsCsv(const std::vector<Finding>& findings, FindingsLanguage l
 std::string FindingsTable(const std::vector<Finding>& findings, FindingsLanguage language) {
   const bool zh = language == FindingsLanguage::kZh;
   // fmt pads by display width: a Chinese heading's characters count two columns each.
-  std::string out = fmt::format("{:<26} {:<24} {}\n", zh ? "检查项" : "check", zh ? "对象" : "subject",
-                                zh ? "说明（相关日志条目）" : "detail (entries)");
+  std::string out =
+      fmt::format("{:<26} {:<24} {}\n", zh ? "检查项" : "check", zh ? "对象" : "subject",
+                  zh ? "说明（相关日志条目）" : "detail (entries)");
   for (const Finding& f : findings) {
     const std::string entries = EntriesText(f, ", ");
     out += fmt::format("{:<26} {:<24} {}{}\n", f.check, f.subject, DetailIn(f, language),

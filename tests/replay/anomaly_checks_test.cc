@@ -259,7 +259,8 @@ TEST_F(AnomalyChecks, CliChecksSpeakChineseWhenAsked) {
   EXPECT_EQ(csv.exit_code, 0) << csv.out;
   const std::string head = "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\nlottery_misuse,F-LOT,";
   ASSERT_EQ(csv.out.substr(0, head.size()), head) << csv.out;
-  const std::string row = csv.out.substr(head.size(), csv.out.find('\n', head.size()) - head.size());
+  const std::string row =
+      csv.out.substr(head.size(), csv.out.find('\n', head.size()) - head.size());
   const std::string unquoted = std::regex_replace(row, std::regex("“[^”]*”"), "");
   EXPECT_NE(row.find("彩票公益金"), std::string::npos) << row;  // the Chinese detail
   EXPECT_FALSE(std::regex_search(unquoted, std::regex("[a-z]{3,}"))) << row;
@@ -277,11 +278,16 @@ TEST_F(AnomalyChecks, CliChecksSpeakChineseWhenAsked) {
 // The CSV writers quote what needs quoting, in either language, and fall back to the English
 // detail where no Chinese one was written.
 TEST(FindingsCsv, QuotesCellsAndFallsBackToEnglishDetail) {
-  std::vector<Finding> findings = {
-      {.check = "duplicate_payment", .subject = "B1", .detail = "paid \"twice\", 2025-03",
-       .detail_zh = "重复发放，2025-03，金额 1,000.00 元", .entries = {3, 7}},
-      {.check = "idle_balance", .subject = "F-1/general", .detail = "idle", .detail_zh = "",
-       .entries = {9}}};
+  std::vector<Finding> findings = {{.check = "duplicate_payment",
+                                    .subject = "B1",
+                                    .detail = "paid \"twice\", 2025-03",
+                                    .detail_zh = "重复发放，2025-03，金额 1,000.00 元",
+                                    .entries = {3, 7}},
+                                   {.check = "idle_balance",
+                                    .subject = "F-1/general",
+                                    .detail = "idle",
+                                    .detail_zh = "",
+                                    .entries = {9}}};
   EXPECT_EQ(FindingsCsv(findings, FindingsLanguage::kZh),
             "\xEF\xBB\xBF检查项,对象,说明,相关日志条目\n"
             "duplicate_payment,B1,\"重复发放，2025-03，金额 1,000.00 元\",3 7\n"
